@@ -1,0 +1,32 @@
+"""FastAPI dependencies: the Settings, engine and Temporal client built once at start-up.
+
+`api.app.create_app` stores them on `app.state`; routes ask for them through these functions so tests can
+build an app around their own engine.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from temporalio.client import Client
+
+from settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_temporal_client(request: Request) -> Client:
+    return request.app.state.temporal_client
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+TemporalDep = Annotated[Client, Depends(get_temporal_client)]

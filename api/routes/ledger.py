@@ -1,0 +1,5 @@
+"""HTTP routes for ledger; thin over the service functions of its package."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTTP routes for market; thin over the service functions of its package."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

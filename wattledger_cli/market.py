@@ -1,0 +1,5 @@
+"""`wattledger market ...` commands."""
+
+import typer
+
+app = typer.Typer(help="ISO market adapters: prices, submissions, statements.", no_args_is_help=True)
