@@ -1,0 +1,110 @@
+"""Read interval Parquet and sum each meter channel into UTC hours, flagging hours that are not complete.
+
+Hourly ISO submissions (NYISO powerMetering, PJM Power Meter) both start here. An hour is complete when every
+interval of it is present exactly once and none is marked missing; an incomplete hour is never sent as a
+number (the ISOs want missing data absent, not zero).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from common.errors import BadInput
+from common.timeutil import require_utc
+from meterdata.schema import INTERVAL_SCHEMA, QUALITY_MISSING
+
+MICROS_PER_HOUR = 3_600_000_000
+MINUTES_PER_HOUR = 60
+
+
+@dataclass(frozen=True)
+class HourlyEnergy:
+    """Energy of one meter channel over the UTC hour beginning `hour_start_utc`, integer Wh."""
+
+    meter_id: str
+    channel: str
+    hour_start_utc: datetime
+    energy_wh: int
+    complete: bool
+
+
+def open_input_file(uri: str) -> tuple[pafs.FileSystem, str]:
+    """A pyarrow filesystem and path for `uri`: a plain absolute path or any pyarrow.fs URI."""
+    if "://" in uri:
+        return pafs.FileSystem.from_uri(uri)
+    return pafs.LocalFileSystem(), uri
+
+
+def read_interval_table(
+    intervals_uri: str, meter_ids: Collection[str], period_start_utc: datetime, period_end_utc: datetime
+) -> pa.Table:
+    """Rows of `meter_ids` whose interval starts in `[period_start_utc, period_end_utc)`, as INTERVAL_SCHEMA."""
+    filesystem, path = open_input_file(intervals_uri)
+    table = pq.read_table(path, filesystem=filesystem)
+    missing = [name for name in INTERVAL_SCHEMA.names if name not in table.column_names]
+    if missing:
+        raise BadInput(intervals_uri, None, missing[0], "column required by INTERVAL_SCHEMA is absent")
+    try:
+        table = table.select(INTERVAL_SCHEMA.names).cast(INTERVAL_SCHEMA)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise BadInput(intervals_uri, None, None, f"does not match INTERVAL_SCHEMA: {error}") from error
+    start = pa.scalar(require_utc(period_start_utc, "period_start_utc"), pa.timestamp("us", tz="UTC"))
+    end = pa.scalar(require_utc(period_end_utc, "period_end_utc"), pa.timestamp("us", tz="UTC"))
+    keep = pc.and_(
+        pc.is_in(table["meter_id"], value_set=pa.array(sorted(meter_ids), pa.string())),
+        pc.and_(pc.greater_equal(table["interval_start_utc"], start), pc.less(table["interval_start_utc"], end)),
+    )
+    return table.filter(keep)
+
+
+def hourly_energy(table: pa.Table, source: str) -> list[HourlyEnergy]:
+    """Sum INTERVAL_SCHEMA rows per (meter, channel, UTC hour); `source` names the input in errors.
+
+    Hours are UTC hours: for markets whose offsets are whole hours (all US ISOs) a UTC hour is a local hour.
+    """
+    start_us = pc.cast(table["interval_start_utc"], pa.int64())
+    hour_us = pc.multiply(pc.divide(start_us, MICROS_PER_HOUR), MICROS_PER_HOUR)
+    missing = pc.not_equal(pc.bit_wise_and(table["quality"], pa.scalar(QUALITY_MISSING, pa.uint8())), 0)
+    work = pa.table(
+        {
+            "meter_id": table["meter_id"],
+            "channel": table["channel"],
+            "hour_us": hour_us,
+            "start_us": start_us,
+            "minutes": pc.cast(table["interval_minutes"], pa.int64()),
+            "energy_wh": table["energy_wh"],
+            "missing": missing,
+        }
+    )
+    grouped = work.group_by(["meter_id", "channel", "hour_us"]).aggregate(
+        [
+            ("energy_wh", "sum"),
+            ("start_us", "count"),
+            ("start_us", "count_distinct"),
+            ("minutes", "sum"),
+            ("missing", "any"),
+        ]
+    )
+    return [_hour_from_group(row, source) for row in grouped.to_pylist()]
+
+
+def _hour_from_group(row: dict, source: str) -> HourlyEnergy:
+    if row["start_us_count"] != row["start_us_count_distinct"]:
+        raise BadInput(source, None, "interval_start_utc",
+                       f"meter {row['meter_id']} channel {row['channel']}: duplicate intervals in one hour")
+    hour_start_utc = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=row["hour_us"])
+    complete = row["minutes_sum"] == MINUTES_PER_HOUR and not row["missing_any"]
+    return HourlyEnergy(
+        meter_id=row["meter_id"],
+        channel=row["channel"],
+        hour_start_utc=hour_start_utc,
+        energy_wh=int(row["energy_wh_sum"]),
+        complete=complete,
+    )
