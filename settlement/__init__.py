@@ -1,10 +1,26 @@
 """Settlement: contracts, tariffs, PPAs, allocation and price series turn interval energy into money.
 
-Public names: `allocate_largest_remainder` (exact integer split), and the service entry points
-`settle_cycle` / `record_settlement` with their result types.
+Public names: `allocate_largest_remainder` (exact integer split); the service entry points `settle_cycle` and
+`record_settlement` with their result types.
 """
 
 from settlement.allocation import allocate_largest_remainder
-from settlement.errors import AllocationWeightsInvalid
+from settlement.errors import AllocationWeightsInvalid, ContractMissing, MeterUnknown, PriceMissing
+from settlement.repository import CampusNotFound, SettlementAlreadyRecorded
+from settlement.service import record_settlement, settle_cycle
+from settlement.types import EnergyBalance, SettlementLine, SettlementResult
 
-__all__ = ["AllocationWeightsInvalid", "allocate_largest_remainder"]
+__all__ = [
+    "AllocationWeightsInvalid",
+    "CampusNotFound",
+    "ContractMissing",
+    "EnergyBalance",
+    "MeterUnknown",
+    "PriceMissing",
+    "SettlementAlreadyRecorded",
+    "SettlementLine",
+    "SettlementResult",
+    "allocate_largest_remainder",
+    "record_settlement",
+    "settle_cycle",
+]

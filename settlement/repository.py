@@ -1,0 +1,128 @@
+"""SQL for settlement: read campus meters and contracts, write lines idempotently. No pricing here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import Connection, text
+
+from common.errors import Conflict, NotFound
+from settlement.campus import ContractV0, MeterRef
+from settlement.hashing import sha256_hex_of_json
+from settlement.types import SettlementLine, SettlementResult
+
+
+class CampusNotFound(NotFound):
+    def __init__(self, campus_id: str) -> None:
+        super().__init__(f"campus {campus_id!r} does not exist")
+
+
+class SettlementAlreadyRecorded(Conflict):
+    """The cycle already has settlement lines that differ from the ones offered now."""
+
+    def __init__(self, cycle_id: str) -> None:
+        super().__init__(f"cycle {cycle_id}: a different settlement is already recorded; post a delta instead")
+
+
+def campus_time_zone(conn: Connection, campus_id: str) -> str:
+    row = conn.execute(text("SELECT time_zone FROM campus WHERE campus_id = :c"), {"c": campus_id}).first()
+    if row is None:
+        raise CampusNotFound(campus_id)
+    return str(row[0])
+
+
+def campus_tenant_ids(conn: Connection, campus_id: str) -> list[str]:
+    rows = conn.execute(text("SELECT tenant_id FROM tenant WHERE campus_id = :c ORDER BY tenant_id"), {"c": campus_id})
+    return [str(row[0]) for row in rows]
+
+
+def campus_meters(conn: Connection, campus_id: str) -> list[MeterRef]:
+    rows = conn.execute(
+        text("SELECT meter_id, role, tenant_id, interval_minutes, rated_kw FROM meter WHERE campus_id = :c "
+             "ORDER BY meter_id"),
+        {"c": campus_id},
+    )
+    return [MeterRef(row[0], row[1], row[2], int(row[3]), row[4]) for row in rows]
+
+
+def contracts_v0_effective(conn: Connection, campus_id: str, as_of: date) -> dict[str, ContractV0]:
+    """Per tenant, the highest version whose effective_from <= as_of (amendments add versions, never edit)."""
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT ON (tenant_id) contract_id, tenant_id, version, effective_from, "
+            "supply_price_usd_per_mwh, grid_price_usd_per_mwh FROM contract "
+            "WHERE campus_id = :c AND effective_from <= :d ORDER BY tenant_id, effective_from DESC, version DESC"
+        ),
+        {"c": campus_id, "d": as_of},
+    )
+    return {row[1]: ContractV0(int(row[0]), row[1], int(row[2]), row[3], row[4], row[5]) for row in rows}
+
+
+def result_sha256_hex(result: SettlementResult) -> str:
+    """Fingerprint of a result's lines and balance: used to tell "already recorded" from "different"."""
+    return sha256_hex_of_json({
+        "lines": [_line_json(line) for line in result.lines],
+        "balance": [str(value) for value in vars(result.energy_balance).values()],
+        "intervals": result.intervals_sha256_hex,
+    })
+
+
+def _line_json(line: SettlementLine) -> dict[str, str]:
+    return {key: "" if value is None else str(value) for key, value in vars(line).items()}
+
+
+def insert_settlement(conn: Connection, cycle_id: str, result: SettlementResult) -> bool:
+    """Insert run (revision 0), lines and details; False when a run for the cycle already exists.
+
+    The run row goes first with ON CONFLICT DO NOTHING: a concurrent recorder waits on the unique key, then
+    finds the row and inserts nothing, so lines are written by exactly one transaction."""
+    balance = result.energy_balance
+    inserted = conn.execute(
+        text(
+            "INSERT INTO settlement_run (cycle_id, revision, intervals_sha256_hex, result_sha256_hex, generation_wh,"
+            " grid_import_wh, export_wh, tenant_consumption_wh, shared_consumption_wh, losses_wh,"
+            " contract_versions_json, price_sha256_json) VALUES (:cycle, 0, :ih, :rh, :g, :i, :e, :t, :s, :l,"
+            " CAST(:cv AS jsonb), CAST(:ph AS jsonb)) ON CONFLICT DO NOTHING RETURNING cycle_id"
+        ),
+        {"cycle": cycle_id, "ih": result.intervals_sha256_hex, "rh": result_sha256_hex(result),
+         "g": balance.generation_wh, "i": balance.grid_import_wh, "e": balance.export_wh,
+         "t": balance.tenant_consumption_wh, "s": balance.shared_consumption_wh, "l": balance.losses_wh,
+         "cv": json.dumps(result.contract_versions, sort_keys=True),
+         "ph": json.dumps(result.price_sha256_hex, sort_keys=True)},
+    ).first()
+    if inserted is None:
+        return False
+    _insert_lines(conn, cycle_id, result.lines)
+    return True
+
+
+def _insert_lines(conn: Connection, cycle_id: str, lines: Sequence[SettlementLine]) -> None:
+    if not lines:
+        return
+    conn.execute(
+        text(
+            "INSERT INTO settlement_line (cycle_id, line_no, tenant_id, description, quantity_wh, rate_usd_per_mwh,"
+            " amount_usd_micros, contract_id, inputs_sha256_hex) VALUES (:cycle, :no, :tenant, :descr, :qty, :rate,"
+            " :amount, :contract, :inputs)"
+        ),
+        [{"cycle": cycle_id, "no": line.line_no, "tenant": line.tenant_id, "descr": line.description,
+          "qty": line.quantity_wh, "rate": line.rate_usd_per_mwh, "amount": line.amount_usd_micros,
+          "contract": line.contract_id, "inputs": line.inputs_sha256_hex} for line in lines],
+    )
+    conn.execute(
+        text("INSERT INTO settlement_line_detail (cycle_id, line_no, clause, unit, contract_version_id)"
+             " VALUES (:cycle, :no, :clause, :unit, :cvid)"),
+        [{"cycle": cycle_id, "no": line.line_no, "clause": line.clause, "unit": line.unit,
+          "cvid": line.contract_version_id} for line in lines],
+    )
+
+
+def recorded_result_sha256_hex(conn: Connection, cycle_id: str) -> str | None:
+    """The fingerprint of revision 0 for the cycle, or None when the cycle is not settled yet."""
+    row = conn.execute(
+        text("SELECT result_sha256_hex FROM settlement_run WHERE cycle_id = :c AND revision = 0"),
+        {"c": cycle_id},
+    ).first()
+    return None if row is None else str(row[0])

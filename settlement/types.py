@@ -1,0 +1,61 @@
+"""Result types of a settlement: lines a tenant is billed, the campus energy balance, and the whole result.
+
+Money is integer micro-USD; energy is integer Wh; a rate is an exact Decimal in USD/MWh (for lines whose unit is
+not energy, `rate_usd_per_mwh` holds the rate in the line's own unit, named in `unit`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class SettlementLine:
+    """One billed line: `amount_usd_micros` = quantity x rate, rounded once (ROUND_HALF_EVEN) to micro-USD.
+
+    `unit` is "MWh" for energy lines (quantity in Wh, rate in USD/MWh); "kW-month" for demand lines
+    (quantity in W, rate in USD/kW); "month" for fixed charges (quantity = 1, rate in USD). `clause` names
+    the contract term that produced the line; `contract_id` points at a v0 contract (core table `contract`),
+    `contract_version_id` at a full-engine contract version (table `settlement_contract`); `inputs_sha256_hex` hashes the inputs it came from (interval file,
+    price file, contract version) so it can be recomputed later.
+    """
+
+    line_no: int
+    tenant_id: str
+    description: str
+    clause: str
+    quantity_wh: int
+    unit: str
+    rate_usd_per_mwh: Decimal
+    amount_usd_micros: int
+    contract_id: int | None
+    inputs_sha256_hex: str
+    contract_version_id: int | None = None  # full-engine contract row (settlement_contract); v0 lines use contract_id
+
+
+@dataclass(frozen=True)
+class EnergyBalance:
+    """Campus energy over the period, Wh. `losses_wh` is the residual, so the balance closes by construction:
+
+    generation + grid_import - export - tenant_consumption - shared_consumption - losses == 0.
+    """
+
+    generation_wh: int
+    grid_import_wh: int
+    export_wh: int
+    tenant_consumption_wh: int
+    shared_consumption_wh: int
+    losses_wh: int
+
+
+@dataclass(frozen=True)
+class SettlementResult:
+    """Everything a cycle needs from settlement: lines, balance, per-tenant totals and the inputs used."""
+
+    lines: list[SettlementLine]
+    energy_balance: EnergyBalance
+    tenant_totals_usd_micros: dict[str, int]
+    contract_versions: dict[str, int]
+    intervals_sha256_hex: str
+    price_sha256_hex: dict[str, str] = field(default_factory=dict)
