@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     ledger_signing_key_path: Path | None = None
     approval_timeout_hours: int = 72
     approval_escalations_max: int = 3
+    four_eyes_threshold_usd_micros: int = Field(
+        default=0, description="Settlements above this need two distinct finance approvers; 0 = never."
+    )
     activity_timeout_s: int = 600
     activity_attempts_max: int = 5
     env: str = Field(default="dev", description="dev | prod; prod refuses placeholder secrets.")

@@ -30,3 +30,13 @@ def get_temporal_client(request: Request) -> Client:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 TemporalDep = Annotated[Client, Depends(get_temporal_client)]
+
+
+def get_principal(request: Request) -> "Principal":
+    """Authenticate the request with the app's authenticator; it raises 401 when it cannot."""
+    return request.app.state.authenticate(request)
+
+
+from api.principal import Principal  # noqa: E402 - after the functions that name it in strings
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -1,1 +1,1 @@
-
+"""Temporal workflows; orchestration only."""

@@ -16,6 +16,7 @@ CREATE TABLE campus (
     name             text NOT NULL,
     time_zone        text NOT NULL,
     iso              text NOT NULL CHECK (iso IN ('NYISO','ERCOT','PJM','CAISO','MISO','ISONE','SPP')),
+    egrid_subregion  text,
     created_at_utc   timestamptz NOT NULL DEFAULT now()
 );
 

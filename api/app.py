@@ -1,0 +1,40 @@
+"""The FastAPI application: routes of every area over one engine, one Settings and one Temporal client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from sqlalchemy import Engine
+from temporalio.client import Client
+
+from api.errors import install_error_handlers
+from api.principal import Principal
+from api.routes import contracts, cycles, esg, invoices, ledger, ledger_verify, market, meter_data
+from settings import Settings
+
+Authenticator = Callable[[Request], Principal]
+
+
+def create_app(settings: Settings, engine: Engine, temporal_client: Client | None,
+               authenticate: Authenticator | None = None) -> FastAPI:
+    app = FastAPI(
+        title="wattledger",
+        version="0.1.0",
+        description="Meter-to-cash for behind-the-meter campuses: meter data, settlement, approval, "
+        "invoices, ISO submission, emissions and a verifiable ledger.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.temporal_client = temporal_client
+    app.state.authenticate = authenticate or default_authenticator(settings, engine)
+    install_error_handlers(app)
+    for module in (cycles, ledger_verify, ledger, meter_data, contracts, market, esg, invoices):
+        app.include_router(module.router)
+    return app
+
+
+def default_authenticator(settings: Settings, engine: Engine) -> Authenticator:
+    from api.auth import authenticator
+
+    return authenticator(settings, engine)

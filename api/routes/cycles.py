@@ -1,0 +1,88 @@
+"""Billing cycles: start, read, approve, reject, settle again, cancel. Thin over `cycles` and the workflow."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from fastapi import APIRouter, Query
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
+
+from api.deps import EngineDep, PrincipalDep, SettingsDep, TemporalDep
+from api.schemas import ApprovalBody, CycleCreate, CyclePublic, CycleStarted, OperatorBody, RejectionBody
+from cycles import repository as repo
+from cycles.starter import start_cycle
+from workflows.billing_cycle import BillingCycleWorkflow
+from workflows.types import Decision, Rejection
+
+router = APIRouter(prefix="/cycles", tags=["cycles"])
+LIST_LIMIT_MAX = 500
+
+
+def _handle(client: TemporalDep, cycle_id: str) -> WorkflowHandle:
+    return client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id)
+
+
+@router.post("", status_code=202, response_model=CycleStarted)
+async def create_cycle(body: CycleCreate, client: TemporalDep, engine: EngineDep, settings: SettingsDep,
+                       principal: PrincipalDep) -> CycleStarted:
+    principal.require("operator")
+    started = await start_cycle(client, engine, settings, body.campus_id, body.period, body.input_files)
+    return CycleStarted(**dataclasses.asdict(started))
+
+
+@router.get("")
+def list_cycles(engine: EngineDep, principal: PrincipalDep, status: str | None = None,
+                limit: int = Query(default=100, ge=1, le=LIST_LIMIT_MAX)) -> list[dict]:
+    principal.require("operator", "finance", "auditor")
+    with engine.connect() as conn:
+        return repo.list_cycles(conn, status, limit)
+
+
+@router.get("/{cycle_id}", response_model=CyclePublic)
+async def read_cycle(cycle_id: str, engine: EngineDep, client: TemporalDep, principal: PrincipalDep) -> CyclePublic:
+    principal.require("operator", "finance", "auditor")
+    row = await asyncio.to_thread(_load, engine, cycle_id)
+    live = None
+    try:
+        status = await _handle(client, cycle_id).query(BillingCycleWorkflow.status)
+        live = dataclasses.asdict(status) if status is not None else None
+    except RPCError:
+        live = None  # closed or unknown workflow: the database row is the record
+    return CyclePublic(**row, live=live)
+
+
+def _load(engine: EngineDep, cycle_id: str) -> dict:
+    with engine.connect() as conn:
+        return repo.load_cycle(conn, cycle_id)
+
+
+@router.post("/{cycle_id}/approve")
+async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, principal: PrincipalDep) -> dict:
+    principal.require("finance")
+    decision = Decision(approver=body.approver, role=principal.decision_role, comment=body.comment)
+    status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.approve, decision)
+    return dataclasses.asdict(status)
+
+
+@router.post("/{cycle_id}/reject")
+async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, principal: PrincipalDep) -> dict:
+    principal.require("finance")
+    rejection = Rejection(approver=body.approver, role=principal.decision_role, reason=body.reason)
+    status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.reject, rejection)
+    return dataclasses.asdict(status)
+
+
+@router.post("/{cycle_id}/resettle")
+async def resettle_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict:
+    principal.require("operator")
+    status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.resettle, body.operator)
+    return dataclasses.asdict(status)
+
+
+@router.post("/{cycle_id}/cancel", status_code=202)
+async def cancel_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict:
+    principal.require("operator")
+    await _handle(client, cycle_id).cancel()
+    return {"cycle_id": cycle_id, "cancel_requested_by": body.operator}

@@ -1,0 +1,55 @@
+"""Request and response bodies of the cycle API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class CycleCreate(BaseModel):
+    campus_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="local calendar month, YYYY-MM")
+    input_files: list[str] | None = Field(
+        default=None, description="server-side files to ingest; default: the campus inbox for the period"
+    )
+
+
+class CycleStarted(BaseModel):
+    cycle_id: str
+    run_id: str | None
+    input_count: int
+
+
+class ApprovalBody(BaseModel):
+    approver: str = Field(min_length=1, max_length=200)
+    comment: str = Field(default="", max_length=2000)
+
+
+class RejectionBody(BaseModel):
+    approver: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class OperatorBody(BaseModel):
+    operator: str = Field(min_length=1, max_length=200)
+    reason: str = Field(default="", max_length=2000)
+
+
+class CyclePublic(BaseModel):
+    cycle_id: str
+    campus_id: str
+    period: str
+    period_start_utc: datetime
+    period_end_utc: datetime
+    status: str
+    status_detail: str | None
+    steps: dict
+    live: dict | None = Field(default=None, description="the running workflow's own status query")
+
+
+class VerifyPublic(BaseModel):
+    ok: bool
+    entries_checked: int
+    first_bad_seq: int | None
+    reason: str | None

@@ -1,0 +1,51 @@
+"""Turn a settlement into ledger entry legs: energy (MWH/6 = Wh), money (USD/6) and carbon (TCO2E/6).
+
+Pure functions. The energy legs make the period's energy balance a double-entry fact: supply
+(generation, grid import) is credited, its uses (export, tenant and shared consumption, losses) are
+debited, and the entry sums to zero only if the balance closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+ASSET_USD = "USD/6"
+ASSET_ENERGY = "MWH/6"
+ASSET_CARBON = "TCO2E/6"
+
+Leg = tuple[str, str, int]  # (account path, asset code, amount in minor units; + debit, - credit)
+
+ENERGY_SUPPLY_ROLES = ("generation_wh", "grid_import_wh")
+ENERGY_USE_ROLES = ("export_wh", "shared_consumption_wh", "losses_wh")
+
+
+def energy_legs(campus_id: str, balance_wh: Mapping[str, int], tenant_consumption_wh: Mapping[str, int]) -> list[Leg]:
+    legs: list[Leg] = []
+    for name in ENERGY_SUPPLY_ROLES:
+        legs.append((f"campus:{campus_id}:energy:{name.removesuffix('_wh')}", ASSET_ENERGY, -balance_wh[name]))
+    for name in ENERGY_USE_ROLES:
+        legs.append((f"campus:{campus_id}:energy:{name.removesuffix('_wh')}", ASSET_ENERGY, balance_wh[name]))
+    for tenant_id, energy_wh in sorted(tenant_consumption_wh.items()):
+        legs.append((f"tenant:{tenant_id}:energy:consumption", ASSET_ENERGY, energy_wh))
+    return [leg for leg in legs if leg[2] != 0]
+
+
+def money_legs(campus_id: str, tenant_totals_usd_micros: Mapping[str, int]) -> list[Leg]:
+    legs: list[Leg] = [
+        (f"tenant:{tenant_id}:receivable", ASSET_USD, amount)
+        for tenant_id, amount in sorted(tenant_totals_usd_micros.items())
+        if amount != 0
+    ]
+    total = sum(tenant_totals_usd_micros.values())
+    if total != 0:
+        legs.append((f"campus:{campus_id}:revenue:energy", ASSET_USD, -total))
+    return legs
+
+
+def assert_balanced(legs: Sequence[Leg]) -> None:
+    """Paired assertion: the ledger checks the same invariant again before and after storage."""
+    sums: dict[str, int] = {}
+    for _, asset, amount in legs:
+        sums[asset] = sums.get(asset, 0) + amount
+    unbalanced = {asset: total for asset, total in sums.items() if total != 0}
+    assert not unbalanced, f"entry legs do not balance per asset: {unbalanced}"

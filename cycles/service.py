@@ -1,0 +1,282 @@
+"""Service functions behind the billing-cycle activities. Each takes its unit of work as arguments.
+
+They are idempotent on business keys: the ledger keys carry the cycle id, the step and the settlement
+version; invoices are unique per (cycle, tenant); ISO submissions per (campus, ISO, period, version).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import Connection, Engine
+
+from cycles import ledger_entries as legs
+from cycles import repository as repo
+from cycles.periods import period_bounds_utc
+from cycles.raw_files import store_raw_file
+from settings import Settings
+from workflows.types import CycleInput, IngestOutput, SettleOutput, StepInput, VeeOutput
+
+
+def cycle_folder_uri(settings: Settings, campus_id: str, period: str, version_label: str = "") -> str:
+    suffix = f"/{version_label}" if version_label else ""
+    return f"{settings.data_root_uri}/cycles/{campus_id}/{period}{suffix}"
+
+
+def _meter_specs(meters: Sequence[repo.MeterRow]) -> dict:
+    from meterdata import MeterSpec
+
+    return {
+        m.meter_id: MeterSpec(m.meter_id, m.role, m.unit, m.interval_minutes, m.tenant_id, m.rated_kw)
+        for m in meters
+    }
+
+
+def ingest(engine: Engine, settings: Settings, inp: CycleInput) -> IngestOutput:
+    """Keep every raw file as received, then normalize all of them into one interval Parquet file."""
+    from meterdata import SITE_EXPORT_V1, ingest_files
+
+    with engine.begin() as conn:
+        campus = repo.load_campus(conn, inp.campus_id)
+        meters = repo.load_meters(conn, inp.campus_id)
+        stored = [store_raw_file(conn, inp.campus_id, uri, settings.data_root_uri) for uri in inp.input_uris]
+        repo.link_input_files(conn, inp.cycle_id, [file.sha256_hex for file in stored])
+    start_utc, end_utc = period_bounds_utc(inp.period, campus.time_zone)
+    out_uri = cycle_folder_uri(settings, inp.campus_id, inp.period) + "/intervals.parquet"
+    result = ingest_files(inp.input_uris, _meter_specs(meters), SITE_EXPORT_V1, out_uri, start_utc, end_utc)
+    output = IngestOutput(result.intervals_uri, result.reading_count, [f.sha256_hex for f in stored])
+    with engine.begin() as conn:
+        repo.record_step(conn, inp.cycle_id, "ingest", asdict(output))
+    return output
+
+
+def validate(engine: Engine, settings: Settings, step: StepInput) -> VeeOutput:
+    from meterdata import run_vee
+
+    with engine.begin() as conn:
+        campus = repo.load_campus(conn, step.campus_id)
+        meters = repo.load_meters(conn, step.campus_id)
+    start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
+    out_uri = cycle_folder_uri(settings, step.campus_id, step.period) + "/validated.parquet"
+    result = run_vee(step.uri, _meter_specs(meters), start_utc, end_utc, out_uri)
+    output = VeeOutput(result.validated_uri, result.reading_count, result.estimated_count, result.report)
+    with engine.begin() as conn:
+        repo.record_step(conn, step.cycle_id, "validate", asdict(output))
+    return output
+
+
+def tenant_consumption_wh(intervals_uri: str, meters: Sequence[repo.MeterRow]) -> dict[str, int]:
+    """Metered consumption per tenant, from the same validated intervals settlement used."""
+    table = pq.read_table(intervals_uri, columns=["meter_id", "energy_wh"])
+    per_meter = table.group_by("meter_id").aggregate([("energy_wh", "sum")])
+    totals: dict[str, int] = {}
+    tenant_of = {m.meter_id: m.tenant_id for m in meters if m.role == "tenant_consumption"}
+    for meter_id, energy_wh in zip(per_meter["meter_id"].to_pylist(), per_meter["energy_wh_sum"].to_pylist()):
+        tenant_id = tenant_of.get(meter_id)
+        if tenant_id is not None:
+            totals[tenant_id] = totals.get(tenant_id, 0) + int(energy_wh)
+    return totals
+
+
+def settlement_legs(
+    conn: Connection, campus_id: str, step: StepInput, result, emissions  # type: ignore[no-untyped-def]
+) -> list[legs.Leg]:
+    meters = repo.load_meters(conn, campus_id)
+    balance = asdict(result.energy_balance)
+    entry_legs = legs.energy_legs(campus_id, balance, tenant_consumption_wh(step.uri, meters))
+    entry_legs += legs.money_legs(campus_id, result.tenant_totals_usd_micros)
+    if emissions is not None:
+        from esg import carbon_ledger_postings
+
+        entry_legs += carbon_ledger_postings(emissions, campus_id)
+    legs.assert_balanced(entry_legs)
+    return entry_legs
+
+
+def settlement_digest(result) -> str:  # type: ignore[no-untyped-def]
+    """sha256 over the settlement's lines and totals, so finance approves exactly what it saw."""
+    payload = json.dumps(asdict(result), sort_keys=True, default=str).encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def pending_key(cycle_id: str, label: str) -> str:
+    return f"{cycle_id}:settlement:{label}"
+
+
+def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
+    """Price the validated intervals, store the lines and post them to the ledger as *pending*."""
+    from ledger import EntryRequest, PostingRequest, append_entries
+    from settlement import record_settlement, settle_cycle
+
+    with engine.begin() as conn:
+        campus = repo.load_campus(conn, step.campus_id)
+        start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
+        result = settle_cycle(conn, step.campus_id, step.cycle_id, start_utc, end_utc, step.uri)
+        emissions = compute_emissions(conn, campus, step.uri, start_utc, end_utc)
+        record_settlement(conn, step.cycle_id, result)
+        digest = settlement_digest(result)
+        entry_legs = settlement_legs(conn, step.campus_id, step, result, emissions)
+        open_cycle_accounts(conn, settings, entry_legs)
+        entry = EntryRequest(
+            idempotency_key=pending_key(step.cycle_id, step.attempt_label),
+            kind="pending",
+            effective_at_utc=end_utc,
+            postings=[PostingRequest(path, asset, amount) for path, asset, amount in entry_legs],
+            meta={"cycle_id": step.cycle_id, "settlement_sha256": digest,
+                  "intervals_sha256": result.intervals_sha256_hex, "version": step.attempt_label},
+        )
+        append_entries(conn, settings.ledger_origin, [entry])
+        output = SettleOutput(
+            settlement_sha256_hex=digest,
+            total_usd_micros=sum(result.tenant_totals_usd_micros.values()),
+            tenant_totals_usd_micros=dict(result.tenant_totals_usd_micros),
+            energy_balance_wh=asdict(result.energy_balance),
+            line_count=len(result.lines),
+            pending_ledger_key=entry.idempotency_key,
+        )
+        step_result = asdict(output)
+        if emissions is not None:
+            step_result["emissions"] = emissions.to_json()
+        repo.record_step(conn, step.cycle_id, "settle", step_result)
+    return output
+
+
+def compute_emissions(conn: Connection, campus: repo.Campus, intervals_uri: str, start_utc: datetime,
+                      end_utc: datetime):  # type: ignore[no-untyped-def]
+    """Scope 1/2/3 for the same intervals; None until the campus has an eGRID subregion configured."""
+    try:
+        from esg import MeterRef, compute_cycle_emissions
+    except ImportError:
+        return None
+    subregion = repo.campus_egrid_subregion(conn, campus.campus_id)
+    if subregion is None:
+        return None
+    meters = [MeterRef(m.meter_id, m.role, m.tenant_id) for m in repo.load_meters(conn, campus.campus_id)]
+    return compute_cycle_emissions(intervals_uri, meters, subregion, start_utc, end_utc)
+
+
+def open_cycle_accounts(conn: Connection, settings: Settings, entry_legs: Sequence[legs.Leg]) -> None:
+    from ledger import AccountSpec, ensure_ledger, open_accounts
+
+    ensure_ledger(conn, settings.ledger_origin)
+    specs = {
+        (path, asset): AccountSpec(path, asset, "debit" if amount > 0 else "credit")
+        for path, asset, amount in entry_legs
+    }
+    open_accounts(conn, settings.ledger_origin, list(specs.values()))
+
+
+def resolve_pending(engine: Engine, settings: Settings, step: StepInput, kind: str) -> None:
+    """Void a rejected settlement's pending entry (approval posts it together with the invoices)."""
+    from ledger import EntryRequest, append_entries
+
+    with engine.begin() as conn:
+        entry = EntryRequest(
+            idempotency_key=f"{pending_key(step.cycle_id, step.attempt_label)}:{kind}",
+            kind=kind,
+            effective_at_utc=_period_end(conn, step),
+            postings=[],
+            meta={"cycle_id": step.cycle_id, "decision": step.uri},
+            ref_idempotency_key=pending_key(step.cycle_id, step.attempt_label),
+        )
+        append_entries(conn, settings.ledger_origin, [entry])
+        repo.record_step(conn, step.cycle_id, f"decision-{step.attempt_label}", {"kind": kind, "by": step.uri})
+
+
+def _period_end(conn: Connection, step: StepInput) -> datetime:
+    campus = repo.load_campus(conn, step.campus_id)
+    return period_bounds_utc(step.period, campus.time_zone)[1]
+
+
+def market_zone(iso: str) -> ZoneInfo:
+    """Each ISO's market clock (prevailing local time of its operating day)."""
+    zones = {"NYISO": "America/New_York", "PJM": "America/New_York", "ISONE": "America/New_York",
+             "ERCOT": "America/Chicago", "MISO": "America/Chicago", "SPP": "America/Chicago",
+             "CAISO": "America/Los_Angeles"}
+    return ZoneInfo(zones[iso])
+
+
+def outbox_path(settings: Settings, campus_id: str, period: str, name: str) -> Path:
+    folder = Path(settings.outbox_root_uri) / campus_id / period
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def issue_cycle_invoices(engine: Engine, settings: Settings, step: StepInput) -> list:
+    """Number and write the invoices and post the approved settlement in ONE transaction.
+
+    A crash before commit leaves neither numbers nor the ledger entry; a retry after commit finds both
+    (invoices are unique per cycle and tenant, the ledger entry by its idempotency key).
+    """
+    from invoicing import issue_invoices
+    from ledger import EntryRequest, append_entries
+    from workflows.types import InvoiceRef
+
+    with engine.begin() as conn:
+        issued = issue_invoices(conn, step.cycle_id, step.campus_id, settings.signing_key_path,
+                                f"{settings.data_root_uri}/invoices")
+        meta = {"cycle_id": step.cycle_id, "approved_by": step.uri}
+        for invoice in issued:
+            meta[f"invoice:{invoice.invoice_id}:sha256"] = invoice.document_sha256_hex
+        entry = EntryRequest(
+            idempotency_key=f"{pending_key(step.cycle_id, step.attempt_label)}:post_pending",
+            kind="post_pending",
+            effective_at_utc=_period_end(conn, step),
+            postings=[],
+            meta=meta,
+            ref_idempotency_key=pending_key(step.cycle_id, step.attempt_label),
+        )
+        append_entries(conn, settings.ledger_origin, [entry])
+        refs = [InvoiceRef(i.invoice_id, i.tenant_id, i.total_usd_cents, i.document_sha256_hex) for i in issued]
+        repo.record_step(conn, step.cycle_id, "invoice", {"invoices": [asdict(ref) for ref in refs]})
+    return refs
+
+
+def submit_to_iso(engine: Engine, settings: Settings, step: StepInput):  # type: ignore[no-untyped-def]
+    """Write the period's NYISO powerMetering document to the outbox and record the submission once."""
+    from market_adapters.common import IsoMeterRef
+    from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
+    from workflows.types import IsoOutput
+
+    with engine.begin() as conn:
+        campus = repo.load_campus(conn, step.campus_id)
+        meters = [IsoMeterRef(m.meter_id, m.iso_meter_id, m.role)
+                  for m in repo.load_meters(conn, step.campus_id) if m.iso_meter_id]
+    key = f"{step.campus_id}:{campus.iso}:{step.period}:{step.attempt_label}"
+    start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
+    document = build_power_metering_document(step.uri, meters, start_utc, end_utc, market_zone(campus.iso), key)
+    errors = validate_power_metering_document(document)
+    if errors:
+        from common.errors import BadInput
+
+        raise BadInput(f"powerMetering document {key}", None, None, "; ".join(errors[:5]))
+    body = json.dumps(document, sort_keys=True, indent=1).encode()
+    path = outbox_path(settings, step.campus_id, step.period, f"nyiso-powerMetering-{step.attempt_label}.json")
+    path.write_bytes(body)
+    with engine.begin() as conn:
+        status = repo.record_iso_submission(conn, key, step.cycle_id, campus.iso, str(path),
+                                            hashlib.sha256(body).hexdigest())
+    return IsoOutput(key, status, str(path))
+
+
+def close_cycle_ledger(engine: Engine, settings: Settings, step: StepInput):  # type: ignore[no-untyped-def]
+    """Sign a checkpoint over the ledger head at cycle close, then verify the whole chain."""
+    from ledger import sign_checkpoint, verify_ledger
+    from workflows.types import LedgerOutput
+
+    with engine.begin() as conn:
+        checkpoint = sign_checkpoint(conn, settings.ledger_origin, settings.signing_key_path)
+    with engine.connect() as conn:
+        report = verify_ledger(conn, settings.ledger_origin)
+    output = LedgerOutput(report.entries_checked, report.ok, checkpoint.tree_size, report.first_bad_seq)
+    with engine.begin() as conn:
+        repo.record_step(conn, step.cycle_id, "ledger", asdict(output))
+    return output

@@ -1,0 +1,1 @@
+"""A deterministic sample campus: registry rows and a month of site-export CSV files."""

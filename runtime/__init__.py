@@ -1,0 +1,1 @@
+"""Process-level plumbing: Temporal connections and the embedded servers used by default."""

@@ -1,0 +1,102 @@
+"""Temporal client with the project's data converter, and the embedded dev server.
+
+Every client (API, CLI, worker, tests) uses the same Pydantic converter: it round-trips Decimal, date and
+dataclasses exactly, where the default converter refuses Decimal and date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from runtime.binaries import find_bin
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+DATA_CONVERTER = pydantic_data_converter
+STARTUP_WAIT_S_MAX = 60.0
+
+
+async def connect(address: str, namespace: str) -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+class EmbeddedTemporal:
+    """`temporal server start-dev` with a persistent SQLite file under the Settings home.
+
+    History survives restarts because the database file does; the Web UI listens on `temporal_ui_port`.
+    If a dev server is already listening on the port (another `wattledger` process), it is reused.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.process: subprocess.Popen[bytes] | None = None
+        self.address = f"127.0.0.1:{settings.temporal_port}"
+
+    def start(self) -> str:
+        if _port_open("127.0.0.1", self.settings.temporal_port):
+            log.info("reusing the Temporal server already on %s", self.address)
+            return self.address
+        home = self.settings.home_abs
+        home.mkdir(parents=True, exist_ok=True)
+        log_file = open(home / "temporal.log", "ab")  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen(
+            [find_bin("temporal"), "server", "start-dev", "--ip", "127.0.0.1",
+             "--port", str(self.settings.temporal_port), "--ui-port", str(self.settings.temporal_ui_port),
+             "--db-filename", str(home / "temporal.sqlite"), "--log-level", "warn"],
+            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self._wait_ready(home / "temporal.log")
+        return self.address
+
+    def _wait_ready(self, log_path: Path) -> None:
+        deadline = time.monotonic() + STARTUP_WAIT_S_MAX
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Temporal dev server exited; see {log_path}")
+            if _port_open("127.0.0.1", self.settings.temporal_port):
+                if asyncio.run(self._namespace_ready()):
+                    return
+            time.sleep(0.3)
+        raise RuntimeError(f"Temporal dev server not ready after {STARTUP_WAIT_S_MAX:.0f} s; see {log_path}")
+
+    async def _namespace_ready(self) -> bool:
+        try:
+            client = await connect(self.address, self.settings.temporal_namespace)
+            await client.count_workflows()
+            return True
+        except Exception:  # noqa: BLE001 - any failure here just means "not yet"
+            return False
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def temporal_address(settings: Settings) -> tuple[str, EmbeddedTemporal | None]:
+    """The configured cluster, or a freshly started embedded dev server (returned so the caller stops it)."""
+    if settings.temporal_address:
+        return settings.temporal_address, None
+    embedded = EmbeddedTemporal(settings)
+    return embedded.start(), embedded

@@ -1,0 +1,56 @@
+"""The worker: the production entry point that runs billing-cycle workflows and activities.
+
+`python worker.py` (or `wattledger worker`) connects to WATTLEDGER_TEMPORAL_ADDRESS and the database at
+WATTLEDGER_DATABASE_URL (embedded defaults when unset) and polls the cycle task queue until stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.cycle import CycleActivities
+from settings import TASK_QUEUE, Settings
+from workflows.billing_cycle import BillingCycleWorkflow
+
+ACTIVITY_THREADS_MAX = 8
+
+
+def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str = TASK_QUEUE) -> Worker:
+    activities = CycleActivities(settings, engine)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[BillingCycleWorkflow],
+        activities=activities.all(),
+        # Sync activities run here; numba kernels and pyarrow release the GIL, so threads really overlap.
+        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS_MAX),
+        max_concurrent_activities=ACTIVITY_THREADS_MAX,
+    )
+
+
+async def main() -> None:
+    from db import make_engine, resolve_database_url, upgrade_schema
+    from runtime.temporal import connect, temporal_address
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    database_url = resolve_database_url(settings)
+    upgrade_schema(database_url)
+    engine = make_engine(database_url)
+    address, embedded = temporal_address(settings)
+    try:
+        client = await connect(address, settings.temporal_namespace)
+        await build_worker(client, settings, engine).run()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

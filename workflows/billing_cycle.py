@@ -1,0 +1,232 @@
+"""BillingCycleWorkflow: one campus, one month — ingest, validate, settle, approve, invoice, submit, post.
+
+The workflow only orchestrates. Every side effect is an activity that is idempotent on business keys
+(cycle id + step + settlement version), so a retry, a worker crash or an operator reset never produces a
+second invoice number, ledger entry or ISO submission.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.cycle import CycleActivities
+    from workflows.types import (
+        CycleInput,
+        CycleResult,
+        CycleStatus,
+        Decision,
+        IngestOutput,
+        InvoiceRef,
+        IsoOutput,
+        LedgerOutput,
+        Phase,
+        Rejection,
+        SettleOutput,
+        StatusUpdate,
+        StepInput,
+        VeeOutput,
+    )
+
+ACTIVITY_TIMEOUT = timedelta(minutes=10)
+# Transient faults (database restarts, network) retry with capped backoff; domain errors arrive as
+# non-retryable ApplicationErrors and stop at once.
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=8,
+)
+FINANCE_ROLE = "finance"
+
+
+@workflow.defn
+class BillingCycleWorkflow:
+    def __init__(self) -> None:
+        self._status: CycleStatus | None = None
+        self._approvals: list[Decision] = []
+        self._rejection: Rejection | None = None
+        self._resettle_requested = False
+        self._threshold_usd_micros = 0
+
+    @workflow.run
+    async def run(self, inp: CycleInput) -> CycleResult:
+        self._status = CycleStatus(cycle_id=inp.cycle_id, phase=Phase.INGESTING)
+        self._threshold_usd_micros = inp.approval_threshold_usd_micros
+        try:
+            return await self._run_steps(inp)
+        except ActivityError as error:
+            cause = error.cause
+            detail = str(cause) if cause is not None else str(error)
+            await self._set_phase(inp, Phase.FAILED, detail)
+            error_type = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
+            raise ApplicationError(detail, type=error_type or "ActivityFailed", non_retryable=True) from error
+        except asyncio.CancelledError:
+            await asyncio.shield(self._on_cancel(inp))
+            raise
+
+    async def _run_steps(self, inp: CycleInput) -> CycleResult:
+        step = StepInput(inp.cycle_id, inp.campus_id, inp.period)
+        await self._set_phase(inp, Phase.INGESTING)
+        ingested: IngestOutput = await self._act(CycleActivities.ingest_meter_files, inp)
+        await self._set_phase(inp, Phase.VALIDATING)
+        vee: VeeOutput = await self._act(
+            CycleActivities.validate_intervals, StepInput(**{**step.__dict__, "uri": ingested.intervals_uri})
+        )
+        assert self._status is not None
+        self._status.vee_report = vee.report
+        settled = await self._settle_until_approved(inp, StepInput(**{**step.__dict__, "uri": vee.validated_uri}))
+        label = f"v{self._status.settlement_version}"
+        await self._set_phase(inp, Phase.INVOICING)
+        invoices: list[InvoiceRef] = await self._act(
+            CycleActivities.issue_invoices, StepInput(**{**step.__dict__, "attempt_label": label})
+        )
+        self._status.invoices = invoices
+        await self._set_phase(inp, Phase.SUBMITTING)
+        iso: IsoOutput = await self._act(
+            CycleActivities.submit_to_iso,
+            StepInput(**{**step.__dict__, "uri": vee.validated_uri, "attempt_label": label}),
+        )
+        self._status.iso_submission = iso
+        await self._set_phase(inp, Phase.POSTING)
+        ledger: LedgerOutput = await self._act(CycleActivities.close_cycle_ledger, step)
+        self._status.ledger = ledger
+        await self._set_phase(inp, Phase.COMPLETED)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CycleResult(inp.cycle_id, settled.total_usd_micros, invoices, iso, ledger)
+
+    async def _settle_until_approved(self, inp: CycleInput, step: StepInput) -> SettleOutput:
+        assert self._status is not None
+        while True:
+            await self._set_phase(inp, Phase.SETTLING)
+            label = f"v{self._status.settlement_version}"
+            settled: SettleOutput = await self._act(
+                CycleActivities.settle_cycle, StepInput(**{**step.__dict__, "attempt_label": label})
+            )
+            self._status.total_usd_micros = settled.total_usd_micros
+            self._status.energy_balance_wh = settled.energy_balance_wh
+            self._approvals, self._rejection = [], None
+            await self._set_phase(inp, Phase.AWAITING_APPROVAL)
+            await self._await_decision(inp)
+            if self._rejection is None:
+                await self._act(CycleActivities.post_approved_settlement, self._decision_step(step, label))
+                return settled
+            await self._act(CycleActivities.void_rejected_settlement, self._decision_step(step, label))
+            await self._set_phase(inp, Phase.REWORK, self._rejection.reason)
+            self._resettle_requested = False
+            await workflow.wait_condition(lambda: self._resettle_requested)
+            self._status.settlement_version += 1
+
+    def _decision_step(self, step: StepInput, label: str) -> StepInput:
+        approvers = ",".join(decision.approver for decision in self._approvals)
+        detail = f"rejected by {self._rejection.approver}: {self._rejection.reason}" if self._rejection else approvers
+        return StepInput(step.cycle_id, step.campus_id, step.period, uri=detail, attempt_label=label)
+
+    async def _await_decision(self, inp: CycleInput) -> None:
+        assert self._status is not None
+        while not self._decided():
+            timeout = None
+            if self._status.escalations < inp.escalations_max:
+                timeout = timedelta(hours=inp.approval_timeout_hours)
+            try:
+                await workflow.wait_condition(self._decided, timeout=timeout, timeout_summary="finance-approval")
+            except asyncio.TimeoutError:
+                self._status.escalations += 1
+                await self._act(
+                    CycleActivities.escalate_approval,
+                    StatusUpdate(inp.cycle_id, Phase.AWAITING_APPROVAL, f"escalation {self._status.escalations}"),
+                )
+
+    def _decided(self) -> bool:
+        if self._rejection is not None:
+            return True
+        needed = self._approvals_needed()
+        return len({decision.approver for decision in self._approvals}) >= needed
+
+    def _approvals_needed(self) -> int:
+        assert self._status is not None
+        total = self._status.total_usd_micros or 0
+        return 2 if self._threshold_usd_micros and abs(total) > self._threshold_usd_micros else 1
+
+    async def _act(self, method, arg):  # type: ignore[no-untyped-def]
+        return await workflow.execute_activity_method(
+            method, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+        )
+
+    async def _set_phase(self, inp: CycleInput, phase: Phase, detail: str | None = None) -> None:
+        assert self._status is not None
+        self._status.phase = phase
+        self._status.detail = detail
+        await self._act(CycleActivities.record_status, StatusUpdate(inp.cycle_id, phase.value, detail))
+
+    async def _on_cancel(self, inp: CycleInput) -> None:
+        await self._set_phase(inp, Phase.CANCELLED, "cancelled by operator")
+
+    # --- finance: updates with validators, plus signals for automation that cannot wait ---
+
+    @workflow.update
+    async def approve(self, decision: Decision) -> CycleStatus:
+        self._approvals.append(decision)
+        assert self._status is not None
+        self._status.approvals = [d.approver for d in self._approvals]
+        return self._status
+
+    @approve.validator
+    def _validate_approve(self, decision: Decision) -> None:
+        self._check_decision_allowed(decision.approver, decision.role)
+        if any(existing.approver == decision.approver for existing in self._approvals):
+            raise ValueError(f"{decision.approver} has already approved; a second finance user must approve")
+
+    @workflow.update
+    async def reject(self, rejection: Rejection) -> CycleStatus:
+        self._rejection = rejection
+        assert self._status is not None
+        return self._status
+
+    @reject.validator
+    def _validate_reject(self, rejection: Rejection) -> None:
+        self._check_decision_allowed(rejection.approver, rejection.role)
+        if not rejection.reason.strip():
+            raise ValueError("a rejection needs a reason")
+
+    def _check_decision_allowed(self, approver: str, role: str) -> None:
+        if role != FINANCE_ROLE:
+            raise ValueError(f"only the {FINANCE_ROLE} role may decide; caller has {role!r}")
+        if not approver.strip():
+            raise ValueError("approver is required")
+        if self._status is None or self._status.phase != Phase.AWAITING_APPROVAL or self._decided():
+            phase = self._status.phase if self._status else "starting"
+            raise ValueError(f"cycle is {phase}, not awaiting approval")
+
+    @workflow.signal
+    def approve_signal(self, decision: Decision) -> None:
+        try:
+            self._validate_approve(decision)
+        except ValueError as error:
+            workflow.logger.warning("approval signal ignored: %s", error)
+            return
+        self._approvals.append(decision)
+
+    @workflow.update
+    async def resettle(self, operator: str) -> CycleStatus:
+        self._resettle_requested = True
+        assert self._status is not None
+        return self._status
+
+    @resettle.validator
+    def _validate_resettle(self, operator: str) -> None:
+        if self._status is None or self._status.phase != Phase.REWORK:
+            raise ValueError("only a cycle in rework can be settled again")
+        if not operator.strip():
+            raise ValueError("operator is required")
+
+    @workflow.query
+    def status(self) -> CycleStatus | None:
+        if self._status is not None:
+            self._status.approvals = [d.approver for d in self._approvals]
+        return self._status

@@ -1,0 +1,142 @@
+"""Inputs, outputs and phases of the billing cycle: plain dataclasses, safe to import in the sandbox.
+
+Payloads stay small: meter data travels as Parquet URIs (claim checks) plus counts and hashes; money as
+integer micro-USD; energy as integer Wh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    INGESTING = "ingesting"
+    VALIDATING = "validating"
+    SETTLING = "settling"
+    AWAITING_APPROVAL = "awaiting_approval"
+    REWORK = "rework"
+    INVOICING = "invoicing"
+    SUBMITTING = "submitting"
+    POSTING = "posting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class CycleInput:
+    cycle_id: str
+    campus_id: str
+    period: str  # "YYYY-MM", the campus's local calendar month
+    input_uris: list[str]
+    approval_timeout_hours: int = 72
+    escalations_max: int = 3
+    approval_threshold_usd_micros: int = 0  # above it, two distinct finance users must approve; 0 = never
+
+
+@dataclass(frozen=True)
+class IngestOutput:
+    intervals_uri: str
+    reading_count: int
+    file_sha256_hex: list[str]
+
+
+@dataclass(frozen=True)
+class VeeOutput:
+    validated_uri: str
+    reading_count: int
+    estimated_count: int
+    report: dict
+
+
+@dataclass(frozen=True)
+class SettleOutput:
+    settlement_sha256_hex: str
+    total_usd_micros: int
+    tenant_totals_usd_micros: dict[str, int]
+    energy_balance_wh: dict[str, int]
+    line_count: int
+    pending_ledger_key: str
+
+
+@dataclass(frozen=True)
+class InvoiceRef:
+    invoice_id: str
+    tenant_id: str
+    total_usd_cents: int
+    document_sha256_hex: str
+
+
+@dataclass(frozen=True)
+class IsoOutput:
+    submission_key: str
+    status: str
+    document_uri: str
+
+
+@dataclass(frozen=True)
+class LedgerOutput:
+    entry_count: int
+    verified: bool
+    checkpoint_size: int | None
+    first_bad_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    approver: str
+    role: str  # the caller's role as authenticated by the API; the workflow's validator checks it
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    approver: str
+    role: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class StepInput:
+    """What every activity after ingest needs to find its cycle and its inputs."""
+
+    cycle_id: str
+    campus_id: str
+    period: str
+    uri: str = ""
+    attempt_label: str = "v1"
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    cycle_id: str
+    status: str
+    detail: str | None = None
+    step: str | None = None
+    step_result: dict | None = None
+
+
+@dataclass
+class CycleStatus:
+    cycle_id: str
+    phase: str
+    detail: str | None = None
+    total_usd_micros: int | None = None
+    approvals: list[str] = field(default_factory=list)
+    escalations: int = 0
+    settlement_version: int = 1
+    vee_report: dict | None = None
+    energy_balance_wh: dict[str, int] | None = None
+    invoices: list[InvoiceRef] = field(default_factory=list)
+    iso_submission: IsoOutput | None = None
+    ledger: LedgerOutput | None = None
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    cycle_id: str
+    total_usd_micros: int
+    invoices: list[InvoiceRef]
+    iso_submission: IsoOutput
+    ledger: LedgerOutput
