@@ -1,0 +1,130 @@
+"""The invoice document: a plain JSON value built from settlement lines, hashed in canonical form.
+
+Pure: no I/O. The canonical bytes are RFC 8785 (JSON Canonicalization Scheme): sorted keys, no
+whitespace, ints and strings only (money in integer micro-USD or cents, rates as decimal strings), so the
+same invoice always hashes to the same sha256 on any machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import rfc8785
+
+from invoicing.money import ROUNDING_MODE_NAME, invoice_rounding
+
+DOCUMENT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One settlement line as invoiced: energy in Wh, rate in USD/MWh, amount exact in micro-USD."""
+
+    line_no: int
+    description: str
+    quantity_wh: int
+    rate_usd_per_mwh: Decimal
+    amount_usd_micros: int
+    contract_id: int | None
+    inputs_sha256_hex: str
+
+
+@dataclass(frozen=True)
+class InvoiceHeader:
+    """Who bills whom for which period; `issued_at_utc` is the database clock of the issuing transaction."""
+
+    invoice_id: str
+    issuer: str
+    number: int
+    cycle_id: str
+    campus_id: str
+    period: str
+    period_start_utc: datetime
+    period_end_utc: datetime
+    tenant_id: str
+    tenant_name: str
+    issued_at_utc: datetime
+    payment_terms_days: int
+    replaces_invoice_id: str | None
+
+
+@dataclass(frozen=True)
+class TenantUsage:
+    """Optional context printed on the invoice: daily energy (Wh), TOU energy (Wh), emissions (g CO2e)."""
+
+    daily_energy_wh: dict[date, int]
+    tou_energy_wh: dict[str, int]
+    emissions_g_co2e: dict[str, int] | None
+
+
+def utc_text(moment: datetime) -> str:
+    """One timestamp format for documents: `2026-01-31T23:00:00.000000Z` (aware datetimes only)."""
+    assert moment.tzinfo is not None, "naive datetime in an invoice"
+    offset = moment.utcoffset()
+    assert offset is not None
+    return (moment - offset).replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def build_invoice_document(header: InvoiceHeader, lines: list[InvoiceLine], usage: TenantUsage) -> dict[str, Any]:
+    """The invoice as a JSON value; totals rounded to cents once, half-even, from the exact micro-USD sum."""
+    assert lines, "an invoice needs at least one line"
+    ordered = sorted(lines, key=lambda line: line.line_no)
+    line_usd_cents, total_usd_cents, adjustment_usd_cents = invoice_rounding(
+        [line.amount_usd_micros for line in ordered]
+    )
+    due = header.issued_at_utc.date() + timedelta(days=header.payment_terms_days)
+    return {
+        "document_version": DOCUMENT_VERSION,
+        "kind": "invoice",
+        "invoice_id": header.invoice_id,
+        "issuer": header.issuer,
+        "number": header.number,
+        "cycle_id": header.cycle_id,
+        "campus_id": header.campus_id,
+        "period": header.period,
+        "period_start_utc": utc_text(header.period_start_utc),
+        "period_end_utc": utc_text(header.period_end_utc),
+        "tenant_id": header.tenant_id,
+        "tenant_name": header.tenant_name,
+        "issued_at_utc": utc_text(header.issued_at_utc),
+        "due_date": due.isoformat(),
+        "currency": "USD",
+        "replaces_invoice_id": header.replaces_invoice_id,
+        "lines": [_line_json(line, cents) for line, cents in zip(ordered, line_usd_cents, strict=True)],
+        "tou_energy_wh": dict(sorted(usage.tou_energy_wh.items())),
+        "daily_energy_wh": {day.isoformat(): wh for day, wh in sorted(usage.daily_energy_wh.items())},
+        "emissions_g_co2e": None if usage.emissions_g_co2e is None else dict(sorted(usage.emissions_g_co2e.items())),
+        "rounding": {
+            "mode": ROUNDING_MODE_NAME,
+            "total_usd_micros": sum(line.amount_usd_micros for line in ordered),
+            "adjustment_usd_cents": adjustment_usd_cents,
+        },
+        "total_usd_cents": total_usd_cents,
+    }
+
+
+def _line_json(line: InvoiceLine, amount_usd_cents: int) -> dict[str, Any]:
+    return {
+        "line_no": line.line_no,
+        "description": line.description,
+        "quantity_wh": line.quantity_wh,
+        # A decimal string, not a float: the rate must survive JSON exactly.
+        "rate_usd_per_mwh": format(line.rate_usd_per_mwh, "f"),
+        "amount_usd_micros": line.amount_usd_micros,
+        "amount_usd_cents": amount_usd_cents,
+        "contract_id": line.contract_id,
+        "inputs_sha256_hex": line.inputs_sha256_hex,
+    }
+
+
+def canonical_document_bytes(document: dict[str, Any]) -> bytes:
+    """RFC 8785 bytes of the document: the exact input of its sha256."""
+    return rfc8785.dumps(document)
+
+
+def document_sha256_hex(document: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_document_bytes(document)).hexdigest()

@@ -1,0 +1,161 @@
+"""Render an invoice document (the JSON value of `invoicing.document`) as an unsigned PDF with fpdf2.
+
+Display only: every number printed comes from the document, already exact (Wh, micro-USD, cents); the
+chart's bar heights are the one place floats appear, and they only place ink. The built-in Helvetica font
+keeps the output identical on every machine; characters outside Latin-1 are replaced before printing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from invoicing.money import format_usd_cents
+
+PAGE_WIDTH_MM = 210
+MARGIN_MM = 15
+CONTENT_WIDTH_MM = PAGE_WIDTH_MM - 2 * MARGIN_MM
+ROW_HEIGHT_MM = 6
+CHART_HEIGHT_MM = 45
+# Bars beyond this many days would be thinner than a hairline on A4; a billing month has at most 31.
+CHART_DAYS_MAX = 62
+LINE_COLUMNS_MM = (10, 78, 30, 30, 32)
+
+
+def render_invoice_pdf(document: dict[str, Any], document_sha256_hex: str) -> bytes:
+    """The invoice as PDF bytes, ending in `%%EOF`; deterministic for a given document."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
+    pdf.set_auto_page_break(auto=True, margin=MARGIN_MM)
+    # A fixed creation date (the issue time) keeps the bytes, and so the signature, reproducible.
+    pdf.set_creation_date(datetime.fromisoformat(document["issued_at_utc"].replace("Z", "+00:00")))
+    pdf.set_title(f"Invoice {document['invoice_id']}")
+    pdf.set_author(document["issuer"])
+    pdf.add_page()
+    _header(pdf, document)
+    _line_items(pdf, document)
+    _tou_breakdown(pdf, document)
+    _daily_load_chart(pdf, document)
+    _emissions(pdf, document)
+    _footer(pdf, document_sha256_hex)
+    return bytes(pdf.output())
+
+
+def _text(value: object) -> str:
+    return str(value).replace("\u2014", "-").replace("\u2013", "-").encode("latin-1", "replace").decode("latin-1")
+
+
+def _row(pdf: FPDF, cells: list[tuple[float, str, str]], bold: bool = False) -> None:
+    pdf.set_font("Helvetica", "B" if bold else "", 9)
+    for width_mm, text, align in cells:
+        pdf.cell(width_mm, ROW_HEIGHT_MM, _text(text), border="B", align=align)
+    pdf.ln(ROW_HEIGHT_MM)
+
+
+def _section(pdf: FPDF, title: str) -> None:
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(CONTENT_WIDTH_MM, 7, _text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _header(pdf: FPDF, document: dict[str, Any]) -> None:
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(CONTENT_WIDTH_MM, 10, _text(f"Invoice {document['invoice_id']}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "", 9)
+    facts = [
+        ("Issuer", document["issuer"]),
+        ("Bill to", f"{document['tenant_name']} ({document['tenant_id']})"),
+        ("Campus", document["campus_id"]),
+        ("Period", f"{document['period']}  [{document['period_start_utc']} - {document['period_end_utc']})"),
+        ("Issued", document["issued_at_utc"]),
+        ("Due", document["due_date"]),
+    ]
+    if document.get("replaces_invoice_id"):
+        facts.append(("Replaces", f"invoice {document['replaces_invoice_id']} (cancelled)"))
+    for label, value in facts:
+        pdf.cell(25, 5, _text(label))
+        pdf.cell(CONTENT_WIDTH_MM - 25, 5, _text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _mwh_text(energy_wh: int) -> str:
+    return f"{Decimal(energy_wh) / Decimal(1_000_000):,.3f}"
+
+
+def _line_items(pdf: FPDF, document: dict[str, Any]) -> None:
+    _section(pdf, "Line items")
+    widths = LINE_COLUMNS_MM
+    _row(pdf, [(widths[0], "#", "L"), (widths[1], "Description", "L"), (widths[2], "MWh", "R"),
+               (widths[3], "USD/MWh", "R"), (widths[4], "Amount USD", "R")], bold=True)
+    for line in document["lines"]:
+        _row(pdf, [(widths[0], str(line["line_no"]), "L"), (widths[1], line["description"][:48], "L"),
+                   (widths[2], _mwh_text(line["quantity_wh"]), "R"), (widths[3], line["rate_usd_per_mwh"], "R"),
+                   (widths[4], format_usd_cents(line["amount_usd_cents"]), "R")])
+    label_width = sum(widths[:4])
+    rounding = document["rounding"]
+    if rounding["adjustment_usd_cents"] != 0:
+        _row(pdf, [(label_width, f"Rounding adjustment ({rounding['mode']}, from exact micro-USD)", "R"),
+                   (widths[4], format_usd_cents(rounding["adjustment_usd_cents"]), "R")])
+    _row(pdf, [(label_width, "Total USD", "R"), (widths[4], format_usd_cents(document["total_usd_cents"]), "R")],
+         bold=True)
+
+
+def _tou_breakdown(pdf: FPDF, document: dict[str, Any]) -> None:
+    _section(pdf, "Time-of-use breakdown")
+    tou: dict[str, int] = document["tou_energy_wh"]
+    if not tou:
+        pdf.set_font("Helvetica", "", 9)
+        pdf.cell(CONTENT_WIDTH_MM, 5, "No time-of-use data for this period.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        return
+    _row(pdf, [(90, "Period", "L"), (40, "MWh", "R")], bold=True)
+    for name, energy_wh in tou.items():
+        _row(pdf, [(90, name, "L"), (40, _mwh_text(energy_wh), "R")])
+
+
+def _daily_load_chart(pdf: FPDF, document: dict[str, Any]) -> None:
+    _section(pdf, "Daily load (MWh per day)")
+    daily = list(document["daily_energy_wh"].items())[:CHART_DAYS_MAX]
+    pdf.set_font("Helvetica", "", 8)
+    if not daily:
+        pdf.cell(CONTENT_WIDTH_MM, 5, "No daily load data for this period.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        return
+    if pdf.get_y() + CHART_HEIGHT_MM + 12 > pdf.h - MARGIN_MM:
+        pdf.add_page()
+    top_mm = pdf.get_y() + 4
+    peak_wh = max(max(energy_wh for _, energy_wh in daily), 1)
+    slot_mm = CONTENT_WIDTH_MM / len(daily)
+    pdf.set_fill_color(46, 110, 160)
+    for index, (_, energy_wh) in enumerate(daily):
+        height_mm = CHART_HEIGHT_MM * max(energy_wh, 0) / peak_wh
+        pdf.rect(MARGIN_MM + index * slot_mm + slot_mm * 0.1, top_mm + CHART_HEIGHT_MM - height_mm,
+                 slot_mm * 0.8, height_mm, style="F")
+    pdf.line(MARGIN_MM, top_mm + CHART_HEIGHT_MM, MARGIN_MM + CONTENT_WIDTH_MM, top_mm + CHART_HEIGHT_MM)
+    pdf.set_xy(MARGIN_MM, top_mm - 4)
+    pdf.cell(CONTENT_WIDTH_MM, 4, _text(f"peak {_mwh_text(peak_wh)} MWh"), align="R")
+    pdf.set_xy(MARGIN_MM, top_mm + CHART_HEIGHT_MM + 1)
+    pdf.cell(CONTENT_WIDTH_MM / 2, 4, _text(daily[0][0]))
+    pdf.cell(CONTENT_WIDTH_MM / 2, 4, _text(daily[-1][0]), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _emissions(pdf: FPDF, document: dict[str, Any]) -> None:
+    _section(pdf, "Emissions attributed to this tenant")
+    emissions: dict[str, int] | None = document["emissions_g_co2e"]
+    if not emissions:
+        pdf.set_font("Helvetica", "", 9)
+        pdf.cell(CONTENT_WIDTH_MM, 5, "Not yet available for this period.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        return
+    _row(pdf, [(90, "Scope", "L"), (40, "t CO2e", "R")], bold=True)
+    for scope, grams in emissions.items():
+        _row(pdf, [(90, scope, "L"), (40, f"{Decimal(grams) / Decimal(1_000_000):,.3f}", "R")])
+
+
+def _footer(pdf: FPDF, document_sha256_hex: str) -> None:
+    pdf.ln(6)
+    pdf.set_font("Helvetica", "", 7)
+    pdf.multi_cell(CONTENT_WIDTH_MM, 4, _text(
+        f"Invoice document sha256 (RFC 8785 JSON): {document_sha256_hex}. This PDF carries an Ed25519 signature "
+        "(scheme wattledger-pdf-ed25519-v1); check it with `wattledger invoice verify`."
+    ))

@@ -1,0 +1,142 @@
+"""Issue the invoices of a billing cycle: one per tenant, gapless numbers, signed PDF and JSON documents.
+
+Runs inside the caller's transaction (`conn`), so the numbers, the invoice rows and whatever the caller
+posts to the ledger in the same transaction commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection
+
+from invoicing import repository
+from invoicing.document import (
+    InvoiceHeader,
+    InvoiceLine,
+    build_invoice_document,
+    canonical_document_bytes,
+    document_sha256_hex,
+)
+from invoicing.errors import CycleNotFound, IssuerInvalid, NoSettlementLines, TenantUnknown
+from invoicing.pdf import render_invoice_pdf
+from invoicing.repository import CycleRow, InvoiceRow
+from invoicing.signing import load_signing_key, sign_pdf
+from invoicing.storage import write_document
+from invoicing.usage import tenant_usage
+
+ISSUER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+PAYMENT_TERMS_DAYS = 30
+
+
+@dataclass(frozen=True)
+class IssuedInvoice:
+    invoice_id: str
+    number: int
+    tenant_id: str
+    total_usd_cents: int
+    document_sha256_hex: str
+    pdf_uri: str | None
+    created: bool
+
+
+def invoice_id_of(issuer: str, number: int) -> str:
+    return f"{issuer}-{number:06d}"
+
+
+def checked_issuer(issuer: str) -> str:
+    if not ISSUER_PATTERN.match(issuer):
+        raise IssuerInvalid(issuer)
+    return issuer
+
+
+def issue_invoices(
+    conn: Connection,
+    cycle_id: str,
+    issuer: str,
+    signing_key_path: Path,
+    documents_root: str,
+    payment_terms_days: int = PAYMENT_TERMS_DAYS,
+) -> list[IssuedInvoice]:
+    """One final invoice per tenant of the cycle, in tenant order; idempotent on (cycle, tenant).
+
+    A retry returns the invoices already issued (`created=False`) and consumes no number. Documents are
+    written under `documents_root/invoices/<issuer>/` before the caller commits; if the transaction rolls
+    back, the next attempt reuses the same numbers and overwrites those files.
+    """
+    checked_issuer(issuer)
+    key = load_signing_key(signing_key_path)
+    cycle = repository.load_cycle(conn, cycle_id)
+    if cycle is None:
+        raise CycleNotFound(cycle_id)
+    lines_by_tenant = repository.load_settlement_lines(conn, cycle_id)
+    if not lines_by_tenant:
+        raise NoSettlementLines(cycle_id)
+    tenant_names = repository.load_tenant_names(conn, cycle.campus_id)
+    for tenant_id, lines in lines_by_tenant.items():
+        if tenant_id not in tenant_names:
+            raise TenantUnknown(cycle_id, lines[0].line_no, tenant_id)
+    # Lock first, then look for earlier invoices: a concurrent issuer of this cycle has either committed
+    # (and we see its rows) or not yet started numbering.
+    last_number = repository.lock_sequence(conn, issuer)
+    existing = repository.live_invoices_of_cycle(conn, cycle_id)
+    issued: list[IssuedInvoice] = []
+    for tenant_id in sorted(lines_by_tenant):
+        if tenant_id in existing:
+            issued.append(_already_issued(conn, existing[tenant_id]))
+            continue
+        last_number += 1
+        header = _header(cycle, issuer, last_number, tenant_id, tenant_names[tenant_id],
+                         repository.transaction_now_utc(conn), payment_terms_days, None)
+        issued.append(store_new_invoice(conn, header, lines_by_tenant[tenant_id], key, documents_root))
+    repository.store_sequence(conn, issuer, last_number)
+    return issued
+
+
+def _header(cycle: CycleRow, issuer: str, number: int, tenant_id: str, tenant_name: str, issued_at_utc: datetime,
+            payment_terms_days: int, replaces_invoice_id: str | None) -> InvoiceHeader:
+    return InvoiceHeader(
+        invoice_id=invoice_id_of(issuer, number), issuer=issuer, number=number, cycle_id=cycle.cycle_id,
+        campus_id=cycle.campus_id, period=cycle.period, period_start_utc=cycle.period_start_utc,
+        period_end_utc=cycle.period_end_utc, tenant_id=tenant_id, tenant_name=tenant_name,
+        issued_at_utc=issued_at_utc, payment_terms_days=payment_terms_days,
+        replaces_invoice_id=replaces_invoice_id,
+    )
+
+
+def _already_issued(conn: Connection, row: InvoiceRow) -> IssuedInvoice:
+    return IssuedInvoice(
+        invoice_id=row.invoice_id, number=row.number, tenant_id=row.tenant_id,
+        total_usd_cents=row.total_usd_cents, document_sha256_hex=row.document_sha256_hex,
+        pdf_uri=repository.document_file_uri(conn, row.invoice_id, "pdf"), created=False,
+    )
+
+
+def store_new_invoice(conn: Connection, header: InvoiceHeader, lines: list[InvoiceLine], key: Ed25519PrivateKey,
+                      documents_root: str) -> IssuedInvoice:
+    """Build, render, sign, write and insert one invoice with an already reserved number."""
+    settle_result = repository.load_step_result(conn, header.cycle_id, "settle")
+    esg_result = repository.load_step_result(conn, header.cycle_id, "esg")
+    document = build_invoice_document(header, lines, tenant_usage(settle_result, esg_result, header.tenant_id))
+    sha256_hex = document_sha256_hex(document)
+    folder = f"invoices/{header.issuer}"
+    json_path, _ = write_document(documents_root, f"{folder}/{header.invoice_id}.json",
+                                  canonical_document_bytes(document))
+    signed_pdf = sign_pdf(render_invoice_pdf(document, sha256_hex), key)
+    pdf_path, pdf_sha256_hex = write_document(documents_root, f"{folder}/{header.invoice_id}.pdf", signed_pdf)
+    repository.insert_invoice(conn, InvoiceRow(
+        invoice_id=header.invoice_id, issuer=header.issuer, number=header.number, cycle_id=header.cycle_id,
+        campus_id=header.campus_id, tenant_id=header.tenant_id, status="final",
+        total_usd_cents=document["total_usd_cents"], document_json=json.loads(json.dumps(document)),
+        document_sha256_hex=sha256_hex, issued_at_utc=header.issued_at_utc,
+        replaces_invoice_id=header.replaces_invoice_id,
+    ))
+    repository.insert_document_file(conn, header.invoice_id, "json", json_path, sha256_hex)
+    repository.insert_document_file(conn, header.invoice_id, "pdf", pdf_path, pdf_sha256_hex)
+    return IssuedInvoice(header.invoice_id, header.number, header.tenant_id, document["total_usd_cents"],
+                         sha256_hex, pdf_path, created=True)

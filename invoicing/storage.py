@@ -1,0 +1,38 @@
+"""Write rendered documents under a documents root (a local folder or a `file://` URI), atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+
+def documents_root_path(documents_root: str) -> Path:
+    """`/srv/docs` or `file:///srv/docs` -> an absolute Path; other schemes are not supported yet."""
+    if documents_root.startswith("file://"):
+        return Path(unquote(urlparse(documents_root).path)).resolve()
+    assert "://" not in documents_root, f"unsupported documents root {documents_root!r}"
+    return Path(documents_root).resolve()
+
+
+def write_document(documents_root: str, relative_path: str, data: bytes) -> tuple[str, str]:
+    """Write `data` at `relative_path` under the root; return (absolute path, sha256 hex).
+
+    Written to a temporary file in the same folder and renamed, so a crash never leaves half a document
+    under the final name. A retry after a rolled-back transaction rewrites the same name.
+    """
+    target = documents_root_path(documents_root) / relative_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return str(target), hashlib.sha256(data).hexdigest()

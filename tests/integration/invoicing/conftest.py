@@ -1,0 +1,86 @@
+"""Fixtures for invoicing integration tests: a seeded campus and cycle per test, a signing key, a documents folder."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from invoicing.signing import generate_signing_key
+
+
+@dataclass(frozen=True)
+class SeededCycle:
+    campus_id: str
+    cycle_id: str
+    tenant_ids: list[str]
+
+
+# (tenant index, description, quantity_wh, rate_usd_per_mwh, amount_usd_micros)
+DEFAULT_LINES: list[tuple[int, str, int, Decimal, int]] = [
+    (0, "Supply energy, on-peak", 1_250_000_000, Decimal("61.250000"), 76_562_500_000),
+    (0, "Supply energy, off-peak", 2_000_000_000, Decimal("38.100000"), 76_200_000_000),
+    (1, "Supply energy, flat", 333_333_333, Decimal("45.000015"), 15_000_004_985),
+]
+
+
+def seed_cycle(engine: Engine, lines: list[tuple[int, str, int, Decimal, int]], tenant_count: int = 2) -> SeededCycle:
+    """Insert a campus with `tenant_count` tenants, a January 2026 cycle and the given settlement lines."""
+    suffix = uuid.uuid4().hex[:8]
+    campus_id = f"campus-{suffix}"
+    cycle_id = f"cycle:{campus_id}:2026-01"
+    tenant_ids = [f"tenant-{index}-{suffix}" for index in range(tenant_count)]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO campus (campus_id, name, time_zone, iso) VALUES (:c, 'Campus', 'UTC', 'ERCOT')"),
+                     {"c": campus_id})
+        for index, tenant_id in enumerate(tenant_ids):
+            conn.execute(text("INSERT INTO tenant (campus_id, tenant_id, name) VALUES (:c, :t, :n)"),
+                         {"c": campus_id, "t": tenant_id, "n": f"Tenant {index} Inc."})
+        conn.execute(
+            text("INSERT INTO billing_cycle (cycle_id, campus_id, period, period_start_utc, period_end_utc, status, "
+                 "workflow_id, input_uri) VALUES (:id, :c, '2026-01', :start, :end, 'approved', :id, 'file:///in')"),
+            {"id": cycle_id, "c": campus_id, "start": datetime(2026, 1, 1, tzinfo=UTC),
+             "end": datetime(2026, 2, 1, tzinfo=UTC)},
+        )
+        for line_no, (tenant_index, description, quantity_wh, rate, amount) in enumerate(lines, start=1):
+            conn.execute(
+                text("INSERT INTO settlement_line (cycle_id, line_no, tenant_id, description, quantity_wh, "
+                     "rate_usd_per_mwh, amount_usd_micros, inputs_sha256_hex) VALUES (:id, :n, :t, :d, :q, :r, :a, :h)"),
+                {"id": cycle_id, "n": line_no, "t": tenant_ids[tenant_index], "d": description, "q": quantity_wh,
+                 "r": rate, "a": amount, "h": "ab" * 32},
+            )
+    return SeededCycle(campus_id, cycle_id, tenant_ids)
+
+
+@pytest.fixture
+def seeded_cycle(engine: Engine) -> SeededCycle:
+    return seed_cycle(engine, DEFAULT_LINES)
+
+
+@pytest.fixture
+def make_cycle(engine: Engine) -> Callable[..., SeededCycle]:
+    return lambda lines, tenant_count=2: seed_cycle(engine, lines, tenant_count)
+
+
+@pytest.fixture
+def issuer() -> str:
+    """A fresh issuer per test, so each test's numbering starts at 1."""
+    return f"WL{uuid.uuid4().hex[:6].upper()}"
+
+
+@pytest.fixture(scope="session")
+def signing_key_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("keys") / "invoice-ed25519.pem"
+    generate_signing_key(path)
+    return path
+
+
+@pytest.fixture
+def documents_root(tmp_path: Path) -> str:
+    return str(tmp_path / "documents")
