@@ -1,0 +1,113 @@
+"""Turn a chunk of series into kernel inputs (grid offsets, per-series parameters) and back into tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from meterdata import kernels as k
+from meterdata.readings import micros_from_datetime
+from meterdata.schema import (
+    INTERVAL_SCHEMA, QUALITY_ESTIMATED, QUALITY_MISSING, QUALITY_SUSPECT,
+)
+from meterdata.specs import MeterSpec
+
+MICROS_PER_MINUTE = 60_000_000
+DAYS_MAX = 400
+
+
+@dataclass
+class GridPlan:
+    slot_offsets: np.ndarray
+    start_us: np.ndarray
+    interval_us: np.ndarray
+    params: np.ndarray
+
+
+def plan_grid(specs: list[MeterSpec], period_start_utc: datetime, period_end_utc: datetime) -> GridPlan:
+    period_us = micros_from_datetime(period_end_utc) - micros_from_datetime(period_start_utc)
+    interval_us = np.array([spec.interval_minutes * MICROS_PER_MINUTE for spec in specs], np.int64)
+    slot_counts = period_us // interval_us
+    slot_offsets = np.concatenate(([0], np.cumsum(slot_counts))).astype(np.int64)
+    start_us = np.full(len(specs), micros_from_datetime(period_start_utc), np.int64)
+    params = np.array([series_params(spec) for spec in specs], np.int64).reshape(len(specs), k.PARAM_COLUMNS)
+    return GridPlan(slot_offsets, start_us, interval_us, params)
+
+
+def series_params(spec: MeterSpec) -> list[int]:
+    limits = spec.vee_thresholds()
+    minutes = spec.interval_minutes
+    row = [0] * k.PARAM_COLUMNS
+    row[k.PARAM_ONE_WAY] = int(limits.one_way)
+    row[k.PARAM_CAPACITY_WH] = spec.capacity_wh_per_interval_max()
+    row[k.PARAM_SPIKE_RATIO_PERMILLE] = limits.spike_ratio_permille
+    row[k.PARAM_SPIKE_FLOOR_WH] = limits.spike_floor_wh
+    # A run needs two intervals to be a run at all.
+    row[k.PARAM_FLAT_RUN_MIN] = max(2, limits.flat_run_minutes_min // minutes)
+    row[k.PARAM_NEVER_IDLE] = int(limits.never_idle)
+    row[k.PARAM_ZERO_RUN_MIN] = max(2, limits.zero_run_minutes_min // minutes)
+    row[k.PARAM_INTERP_GAP_MAX] = limits.interpolate_gap_minutes_max // minutes
+    row[k.PARAM_LIKE_DAY_DAYS_MAX] = limits.like_day_search_days_max
+    row[k.PARAM_SLOTS_PER_DAY] = 1440 // minutes
+    return row
+
+
+def local_day_starts_us(period_start_utc: datetime, period_end_utc: datetime, time_zone: str) -> np.ndarray:
+    """UTC instants of the local midnights from the day containing the period start to past its end."""
+    zone = ZoneInfo(time_zone)
+    day = period_start_utc.astimezone(zone).date()
+    starts: list[int] = []
+    for _ in range(DAYS_MAX):
+        midnight_utc = datetime.combine(day, datetime.min.time(), zone)
+        starts.append(micros_from_datetime(midnight_utc))
+        if midnight_utc >= period_end_utc:
+            break
+        day += timedelta(days=1)
+    return np.array(starts, np.int64)
+
+
+def quality_from_flags(flags: np.ndarray, source_quality: np.ndarray) -> np.ndarray:
+    quality = np.where(flags & (k.FLAG_ESTIMATED_LINEAR | k.FLAG_ESTIMATED_LIKE_DAY), QUALITY_ESTIMATED, 0)
+    quality |= np.where(flags & k.FLAG_UNESTIMATED, QUALITY_MISSING, 0)
+    quality |= np.where(flags & k.FLAGS_SUSPECT, QUALITY_SUSPECT, 0)
+    # A value the source already marked (edited, estimated) keeps that mark when we keep the value.
+    kept = (flags & (k.FLAGS_INVALID)) == 0
+    quality |= np.where(kept & ((flags & k.FLAG_PRESENT) != 0), source_quality, 0)
+    return quality.astype(np.uint8)
+
+
+def validated_table(
+    keys: list[tuple[str, str]], specs: Mapping[str, MeterSpec], plan: GridPlan, source_table: pa.Table,
+    value: np.ndarray, flags: np.ndarray, source_index: np.ndarray,
+) -> pa.Table:
+    """One row per grid slot of every series: measured, estimated or missing, with its provenance."""
+    counts = np.diff(plan.slot_offsets)
+    series_of_slot = np.repeat(np.arange(len(keys)), counts)
+    slot_in_series = np.arange(value.shape[0], dtype=np.int64) - plan.slot_offsets[series_of_slot]
+    start_us = plan.start_us[series_of_slot] + slot_in_series * plan.interval_us[series_of_slot]
+    estimated = (flags & (k.FLAG_ESTIMATED_LINEAR | k.FLAG_ESTIMATED_LIKE_DAY | k.FLAG_UNESTIMATED)) != 0
+    has_source = (source_index >= 0) & ~estimated
+    take_index = pa.array(np.where(has_source, source_index, 0))
+    source_quality = source_table["quality"].take(take_index).to_numpy()
+    sha = source_table["source_sha256"].take(take_index)
+    row = source_table["source_row"].take(take_index).to_numpy()
+    meter_ids = pa.array([key[0] for key in keys], pa.string())
+    channels = pa.array([key[1] for key in keys], pa.string())
+    minutes = np.array([specs[key[0]].interval_minutes for key in keys], np.int16)
+    arrays = [
+        meter_ids.take(pa.array(series_of_slot)),
+        channels.take(pa.array(series_of_slot)),
+        pa.array(start_us, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+        pa.array(minutes[series_of_slot], pa.int16()),
+        pa.array(value, pa.int64()),
+        pa.array(quality_from_flags(flags, np.where(has_source, source_quality, 0)), pa.uint8()),
+        pc.if_else(pa.array(has_source), sha, pa.scalar("", pa.string())),
+        pa.array(np.where(has_source, row, 0), pa.int32()),
+    ]
+    return pa.Table.from_arrays(arrays, schema=INTERVAL_SCHEMA)

@@ -1,0 +1,83 @@
+"""Column builder for normalized readings and the checks every format shares.
+
+Each reader appends one reading at a time with the file name and line that produced it, so the window,
+future and unit checks below can name file, line and field when they refuse a value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+
+from common.errors import BadInput
+from meterdata.schema import INTERVAL_SCHEMA
+
+EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros_from_datetime(value: datetime) -> int:
+    return (value - EPOCH_UTC) // timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class ReadingWindow:
+    """Readings must start inside [period_start_utc, period_end_utc) and end before `now_utc`."""
+
+    period_start_utc: datetime
+    period_end_utc: datetime
+    now_utc: datetime
+
+    def check(self, start_utc: datetime, interval_minutes: int, source: str, line: int, column: str) -> None:
+        if not self.period_start_utc <= start_utc < self.period_end_utc:
+            reason = (
+                f"interval {start_utc.isoformat()} is outside the period "
+                f"[{self.period_start_utc.isoformat()}, {self.period_end_utc.isoformat()})"
+            )
+            raise BadInput(source, line, column, reason)
+        if start_utc + timedelta(minutes=interval_minutes) > self.now_utc:
+            raise BadInput(source, line, column, f"interval {start_utc.isoformat()} has not ended yet")
+
+
+@dataclass
+class ReadingColumns:
+    """Growing columns in INTERVAL_SCHEMA order; `to_table` makes the Arrow table (schema given)."""
+
+    meter_id: list[str] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
+    interval_start_us: list[int] = field(default_factory=list)
+    interval_minutes: list[int] = field(default_factory=list)
+    energy_wh: list[int] = field(default_factory=list)
+    quality: list[int] = field(default_factory=list)
+    source_sha256: list[str] = field(default_factory=list)
+    source_row: list[int] = field(default_factory=list)
+
+    def append(
+        self, meter_id: str, channel: str, start_utc: datetime, interval_minutes: int, energy_wh: int,
+        quality: int, source_sha256: str, source_row: int,
+    ) -> None:
+        self.meter_id.append(meter_id)
+        self.channel.append(channel)
+        self.interval_start_us.append(micros_from_datetime(start_utc))
+        self.interval_minutes.append(interval_minutes)
+        self.energy_wh.append(energy_wh)
+        self.quality.append(quality)
+        self.source_sha256.append(source_sha256)
+        self.source_row.append(source_row)
+
+    def __len__(self) -> int:
+        return len(self.energy_wh)
+
+    def to_table(self) -> pa.Table:
+        arrays = [
+            pa.array(self.meter_id, pa.string()),
+            pa.array(self.channel, pa.string()),
+            pa.array(self.interval_start_us, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+            pa.array(self.interval_minutes, pa.int16()),
+            pa.array(self.energy_wh, pa.int64()),
+            pa.array(self.quality, pa.uint8()),
+            pa.array(self.source_sha256, pa.string()),
+            pa.array(self.source_row, pa.int32()),
+        ]
+        return pa.Table.from_arrays(arrays, schema=INTERVAL_SCHEMA)

@@ -1,0 +1,127 @@
+"""run_vee: validate, estimate and report one period of interval data with the numba kernel.
+
+Streams the input in chunks of whole series, so memory is bounded by `rows_per_chunk_max` readings.
+Writes the validated grid (INTERVAL_SCHEMA, one row per expected interval) to `out_uri` and the
+exceptions (every flagged interval with its raw value, method and reason) beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from common.errors import BadInput
+from common.timeutil import require_utc
+from meterdata import kernels as k
+from meterdata.cross_checks import CrossCheckLimits, cross_check_counts
+from meterdata.exceptions import EXCEPTION_SCHEMA, exceptions_table
+from meterdata.fsutil import ensure_parent, resolve
+from meterdata.grid import local_day_starts_us, plan_grid, validated_table
+from meterdata.report import VeeTally, build_report
+from meterdata.schema import INTERVAL_SCHEMA
+from meterdata.series import SeriesChunk, SeriesNotGrouped, iter_series_chunks, sort_intervals
+from meterdata.specs import MeterSpec
+
+ROWS_PER_CHUNK_MAX = 8_000_000
+REGISTER_CHANNEL = "register"
+
+
+@dataclass(frozen=True)
+class VeeResult:
+    validated_uri: str
+    reading_count: int
+    estimated_count: int
+    report: dict[str, object] = field(default_factory=dict)
+    exceptions_uri: str = ""
+
+
+def exceptions_uri_for(out_uri: str) -> str:
+    stem = out_uri[: -len(".parquet")] if out_uri.endswith(".parquet") else out_uri
+    return stem + ".exceptions.parquet"
+
+
+def run_vee(
+    intervals_uri: str, meters: Mapping[str, MeterSpec], period_start_utc: datetime, period_end_utc: datetime,
+    out_uri: str, local_time_zone: str = "UTC", limits: CrossCheckLimits | None = None,
+    rows_per_chunk_max: int = ROWS_PER_CHUNK_MAX,
+) -> VeeResult:
+    """Validate and estimate `intervals_uri` for [period_start_utc, period_end_utc); see module doc.
+
+    `local_time_zone` fixes the day boundaries of the interval-count-per-day rule (92/100 on DST days).
+    """
+    start_utc = require_utc(period_start_utc, "period_start_utc")
+    end_utc = require_utc(period_end_utc, "period_end_utc")
+    try:
+        tally = _validate_stream(intervals_uri, meters, start_utc, end_utc, out_uri, local_time_zone, rows_per_chunk_max)
+    except SeriesNotGrouped:
+        sorted_uri = exceptions_uri_for(out_uri).replace(".exceptions.", ".sorted-input.")
+        sort_intervals(intervals_uri, sorted_uri)
+        tally = _validate_stream(sorted_uri, meters, start_utc, end_utc, out_uri, local_time_zone, rows_per_chunk_max)
+    hours = int((end_utc - start_utc).total_seconds()) // 3600
+    cross = cross_check_counts(tally.hourly_complete(hours), meters, limits or CrossCheckLimits())
+    report = build_report(tally, cross)
+    return VeeResult(out_uri, tally.reading_count, tally.estimated_count, report, exceptions_uri_for(out_uri))
+
+
+def _validate_stream(
+    intervals_uri: str, meters: Mapping[str, MeterSpec], start_utc: datetime, end_utc: datetime, out_uri: str,
+    local_time_zone: str, rows_per_chunk_max: int,
+) -> VeeTally:
+    day_start_us = local_day_starts_us(start_utc, end_utc, local_time_zone)
+    tally = VeeTally(hour_aligned=start_utc.minute == 0 and start_utc.second == 0 and start_utc.microsecond == 0)
+    out_fs, out_path = resolve(out_uri)
+    ex_fs, ex_path = resolve(exceptions_uri_for(out_uri))
+    ensure_parent(out_fs, out_path)
+    with pq.ParquetWriter(out_path, INTERVAL_SCHEMA, filesystem=out_fs, compression="zstd") as writer, \
+            pq.ParquetWriter(ex_path, EXCEPTION_SCHEMA, filesystem=ex_fs, compression="zstd") as ex_writer:
+        for chunk in iter_series_chunks(intervals_uri, rows_per_chunk_max):
+            _validate_chunk(chunk, meters, start_utc, end_utc, day_start_us, intervals_uri, tally, writer, ex_writer)
+    return tally
+
+
+def _validate_chunk(
+    chunk: SeriesChunk, meters: Mapping[str, MeterSpec], start_utc: datetime, end_utc: datetime,
+    day_start_us: np.ndarray, source: str, tally: VeeTally, writer: pq.ParquetWriter, ex_writer: pq.ParquetWriter,
+) -> None:
+    tally.reading_count += chunk.table.num_rows
+    for index, (meter_id, _channel) in enumerate(chunk.keys):
+        if meter_id not in meters:
+            raise BadInput(source, int(chunk.offsets[index]) + 1, "meter_id", f"unknown meter {meter_id!r}")
+    keep = [i for i, key in enumerate(chunk.keys) if key[1] != REGISTER_CHANNEL]
+    tally.add_registers(chunk, [i for i in range(len(chunk.keys)) if i not in keep])
+    keys = [chunk.keys[i] for i in keep]
+    specs = [meters[key[0]] for key in keys]
+    plan = plan_grid(specs, start_utc, end_utc)
+    series_offsets, ts_us, energy_wh = _select_series(chunk, keep)
+    total_slots = int(plan.slot_offsets[-1])
+    value = np.empty(total_slots, np.int64)
+    flags = np.empty(total_slots, np.uint16)
+    source_index = np.empty(total_slots, np.int64)
+    counts = np.zeros((len(keys), k.COUNT_COLUMNS), np.int64)
+    k.vee_kernel(ts_us, energy_wh, series_offsets, plan.slot_offsets, plan.start_us, plan.interval_us, plan.params,
+                 day_start_us, value, flags, source_index, counts)
+    source_rows = _source_rows(chunk, keep, series_offsets, source_index)
+    writer.write_table(validated_table(keys, meters, plan, chunk.table, value, flags, source_rows))
+    ex_writer.write_table(exceptions_table(keys, plan, chunk.table, value, flags, source_rows))
+    tally.add_series(keys, specs, plan, value, flags, counts)
+
+
+def _select_series(chunk: SeriesChunk, keep: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if len(keep) == len(chunk.keys):
+        return chunk.offsets, chunk.ts_us, chunk.energy_wh
+    rows = np.concatenate([np.arange(chunk.offsets[i], chunk.offsets[i + 1]) for i in keep]) if keep else np.zeros(0, np.int64)
+    lengths = np.array([chunk.offsets[i + 1] - chunk.offsets[i] for i in keep], np.int64)
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    return offsets, chunk.ts_us[rows], chunk.energy_wh[rows]
+
+
+def _source_rows(chunk: SeriesChunk, keep: list[int], series_offsets: np.ndarray, source_index: np.ndarray) -> np.ndarray:
+    """Map kernel reading indices (into the kept series) back to rows of the chunk table."""
+    if len(keep) == len(chunk.keys):
+        return source_index
+    rows = np.concatenate([np.arange(chunk.offsets[i], chunk.offsets[i + 1]) for i in keep]) if keep else np.zeros(0, np.int64)
+    return np.where(source_index >= 0, rows[np.maximum(source_index, 0)] if rows.size else -1, -1)
