@@ -264,7 +264,9 @@ def submit_to_iso(engine: Engine, settings: Settings, step: StepInput):  # type:
     with engine.begin() as conn:
         status = repo.record_iso_submission(conn, key, step.cycle_id, campus.iso, str(path),
                                             hashlib.sha256(body).hexdigest())
-    return IsoOutput(key, status, str(path))
+        output = IsoOutput(key, status, str(path))
+        repo.record_step(conn, step.cycle_id, "iso", asdict(output))
+    return output
 
 
 def close_cycle_ledger(engine: Engine, settings: Settings, step: StepInput):  # type: ignore[no-untyped-def]

@@ -1,1 +1,1 @@
-
+"""The `wattledger` command."""

@@ -1,0 +1,208 @@
+"""The billing workflow's approval logic on Temporal's time-skipping test server.
+
+Activities are replaced by fakes registered under the real activity names, so only orchestration is
+under test: escalation after each unanswered timeout, the update validator, four-eyes approval, rework.
+"""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from temporalio import activity
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from runtime.binaries import find_bin
+from runtime.temporal import DATA_CONVERTER
+from workflows.billing_cycle import BillingCycleWorkflow
+from workflows.types import (
+    CycleInput,
+    Decision,
+    IngestOutput,
+    InvoiceRef,
+    IsoOutput,
+    LedgerOutput,
+    Rejection,
+    SettleOutput,
+    StatusUpdate,
+    StepInput,
+    VeeOutput,
+)
+
+
+class FakeActivities:
+    """Canned results; records what the workflow asked for."""
+
+    def __init__(self, total_usd_micros: int = 1_000_000) -> None:
+        self.calls: list[str] = []
+        self.total_usd_micros = total_usd_micros
+
+    def all(self) -> list:
+        calls = self.calls
+        total = self.total_usd_micros
+
+        @activity.defn(name="record_status")
+        def record_status(update: StatusUpdate) -> None:
+            calls.append(f"status:{update.status}")
+
+        @activity.defn(name="ingest_meter_files")
+        def ingest(inp: CycleInput) -> IngestOutput:
+            return IngestOutput("mem://intervals", 10, ["ab" * 32])
+
+        @activity.defn(name="validate_intervals")
+        def validate(step: StepInput) -> VeeOutput:
+            return VeeOutput("mem://validated", 10, 0, {"score": 100})
+
+        @activity.defn(name="settle_cycle")
+        def settle(step: StepInput) -> SettleOutput:
+            calls.append(f"settle:{step.attempt_label}")
+            return SettleOutput("cd" * 32, total, {"t1": total}, {"generation_wh": 5}, 1, "k")
+
+        @activity.defn(name="post_approved_settlement")
+        def post(step: StepInput) -> None:
+            calls.append(f"approved:{step.uri}")
+
+        @activity.defn(name="void_rejected_settlement")
+        def void(step: StepInput) -> None:
+            calls.append(f"void:{step.attempt_label}")
+
+        @activity.defn(name="escalate_approval")
+        def escalate(update: StatusUpdate) -> None:
+            calls.append(f"escalate:{update.detail}")
+
+        @activity.defn(name="issue_invoices")
+        def invoices(step: StepInput) -> list[InvoiceRef]:
+            return [InvoiceRef("demo-000001", "t1", 100, "ef" * 32)]
+
+        @activity.defn(name="submit_to_iso")
+        def submit(step: StepInput) -> IsoOutput:
+            return IsoOutput("key", "written", "/outbox/doc.json")
+
+        @activity.defn(name="close_cycle_ledger")
+        def close(step: StepInput) -> LedgerOutput:
+            return LedgerOutput(3, True, 3)
+
+        return [record_status, ingest, validate, settle, post, void, escalate, invoices, submit, close]
+
+
+@pytest.fixture(scope="module")
+async def env():
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=find_bin("temporal-test-server"), data_converter=DATA_CONVERTER
+    )
+    yield environment
+    await environment.shutdown()
+
+
+def _input(threshold_usd_micros: int = 0) -> CycleInput:
+    return CycleInput(cycle_id=f"cycle:test:{uuid.uuid4().hex[:8]}", campus_id="test", period="2026-10",
+                      input_uris=["a.csv"], approval_timeout_hours=72, escalations_max=2,
+                      approval_threshold_usd_micros=threshold_usd_micros)
+
+
+async def _run_worker(env: WorkflowEnvironment, fakes: FakeActivities, body) -> None:  # type: ignore[no-untyped-def]
+    queue = f"test-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue, workflows=[BillingCycleWorkflow], activities=fakes.all(),
+                      activity_executor=ThreadPoolExecutor(4)):
+        await body(queue)
+
+
+async def test_unanswered_approval_escalates_after_each_timeout_then_waits(env: WorkflowEnvironment) -> None:
+    """Two 72-hour timeouts pass unanswered: two escalations, then the cycle still waits and can be approved."""
+    fakes = FakeActivities()
+
+    async def body(queue: str) -> None:
+        inp = _input()
+        handle = await env.client.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
+        await env.sleep(timedelta(hours=150))
+        status = await handle.query(BillingCycleWorkflow.status)
+        assert status is not None and status.phase == "awaiting_approval"
+        assert status.escalations == 2
+        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        result = await handle.result()
+        assert result.total_usd_micros == 1_000_000
+
+    await _run_worker(env, fakes, body)
+    assert [call for call in fakes.calls if call.startswith("escalate")] == ["escalate:escalation 1",
+                                                                             "escalate:escalation 2"]
+
+
+async def test_validator_refuses_non_finance_and_keeps_waiting(env: WorkflowEnvironment) -> None:
+    """An operator's approval is refused by the validator; nothing reaches history, the cycle still waits."""
+    fakes = FakeActivities()
+
+    async def body(queue: str) -> None:
+        inp = _input()
+        handle = await env.client.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
+        await env.sleep(timedelta(minutes=1))
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(BillingCycleWorkflow.approve, Decision("ops.a", "operator"))
+        status = await handle.query(BillingCycleWorkflow.status)
+        assert status is not None and status.phase == "awaiting_approval" and status.approvals == []
+        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        await handle.result()
+
+    await _run_worker(env, fakes, body)
+
+
+async def test_four_eyes_needs_two_distinct_finance_approvers(env: WorkflowEnvironment) -> None:
+    """Above the threshold one approval is not enough and the same person cannot approve twice."""
+    fakes = FakeActivities(total_usd_micros=5_000_000)
+
+    async def body(queue: str) -> None:
+        inp = _input(threshold_usd_micros=1_000_000)
+        handle = await env.client.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
+        await env.sleep(timedelta(minutes=1))
+        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        status = await handle.query(BillingCycleWorkflow.status)
+        assert status is not None and status.phase == "awaiting_approval"
+        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.b", "finance"))
+        await handle.result()
+
+    await _run_worker(env, fakes, body)
+    assert "approved:fin.a,fin.b" in fakes.calls
+
+
+async def test_rejection_voids_then_resettles_as_a_new_version(env: WorkflowEnvironment) -> None:
+    """Reject → the pending settlement is voided, the cycle waits in rework; resettle → v2 is approved."""
+    fakes = FakeActivities()
+
+    async def body(queue: str) -> None:
+        inp = _input()
+        handle = await env.client.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
+        await env.sleep(timedelta(minutes=1))
+        await handle.execute_update(BillingCycleWorkflow.reject, Rejection("fin.a", "finance", "wrong tariff"))
+        await env.sleep(timedelta(minutes=1))
+        status = await handle.query(BillingCycleWorkflow.status)
+        assert status is not None and status.phase == "rework" and status.detail == "wrong tariff"
+        await handle.execute_update(BillingCycleWorkflow.resettle, "ops.a")
+        await env.sleep(timedelta(minutes=1))
+        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        await handle.result()
+
+    await _run_worker(env, fakes, body)
+    assert [c for c in fakes.calls if c.startswith(("settle", "void"))] == ["settle:v1", "void:v1", "settle:v2"]
+
+
+async def test_rejection_without_reason_is_refused(env: WorkflowEnvironment) -> None:
+    """A blank reason is refused before it reaches history; the cycle stays open and is then cancelled."""
+    fakes = FakeActivities()
+
+    async def body(queue: str) -> None:
+        inp = _input()
+        handle = await env.client.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
+        await env.sleep(timedelta(minutes=1))
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(BillingCycleWorkflow.reject, Rejection("fin.a", "finance", "  "))
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+
+    await _run_worker(env, fakes, body)
+    assert "status:cancelled" in fakes.calls

@@ -1,0 +1,113 @@
+"""`wattledger cycle ...`: operator and finance commands against a running Temporal and database."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+
+app = typer.Typer(help="Billing cycles: start, inspect, approve, reject, settle again, cancel.", no_args_is_help=True)
+T = TypeVar("T")
+
+
+def _with_client(action: Callable[..., Awaitable[T]]) -> T:
+    from db import make_engine, resolve_database_url
+    from runtime.temporal import connect
+    from settings import Settings
+
+    settings = Settings()
+    address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
+
+    async def run() -> T:
+        client = await connect(address, settings.temporal_namespace)
+        engine = make_engine(resolve_database_url(settings))
+        try:
+            return await action(client, engine, settings)
+        finally:
+            engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _print(value: object) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+@app.command("start")
+def start(campus_id: str, period: str) -> None:
+    """Start (or find) the cycle of CAMPUS_ID for PERIOD (YYYY-MM) from the campus inbox."""
+    from cycles.starter import start_cycle
+
+    started = _with_client(lambda client, engine, settings: start_cycle(client, engine, settings, campus_id, period))
+    _print(dataclasses.asdict(started))
+
+
+@app.command("status")
+def status(cycle_id: str) -> None:
+    """Print the cycle's recorded status and steps."""
+    from cycles import repository as repo
+
+    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+        with engine.connect() as conn:
+            return repo.load_cycle(conn, cycle_id)
+
+    _print(_with_client(action))
+
+
+@app.command("list")
+def list_cycles(state: str = typer.Option(None, help="only cycles in this status")) -> None:
+    """List cycles, newest first, optionally by status (e.g. awaiting_approval, failed)."""
+    from cycles import repository as repo
+
+    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+        with engine.connect() as conn:
+            return repo.list_cycles(conn, state, 500)
+
+    _print(_with_client(action))
+
+
+def _update(cycle_id: str, update_name: str, argument: object) -> None:
+    from workflows.billing_cycle import BillingCycleWorkflow
+
+    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+        handle = client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id)
+        return await handle.execute_update(getattr(BillingCycleWorkflow, update_name), argument)
+
+    _print(dataclasses.asdict(_with_client(action)))
+
+
+@app.command("approve")
+def approve(cycle_id: str, approver: str = typer.Option(...), comment: str = "") -> None:
+    """Approve as finance (the same workflow update the API and the finance page use)."""
+    from workflows.types import Decision
+
+    _update(cycle_id, "approve", Decision(approver, "finance", comment))
+
+
+@app.command("reject")
+def reject(cycle_id: str, approver: str = typer.Option(...), reason: str = typer.Option(...)) -> None:
+    """Reject as finance; the cycle goes to rework."""
+    from workflows.types import Rejection
+
+    _update(cycle_id, "reject", Rejection(approver, "finance", reason))
+
+
+@app.command("resettle")
+def resettle(cycle_id: str, operator: str = typer.Option(...)) -> None:
+    """After corrections, settle a reworked cycle again; approval starts over."""
+    _update(cycle_id, "resettle", operator)
+
+
+@app.command("cancel")
+def cancel(cycle_id: str) -> None:
+    """Cancel a cycle that has not completed."""
+
+    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+        await client.get_workflow_handle(cycle_id).cancel()
+        return {"cycle_id": cycle_id, "cancel_requested": True}
+
+    _print(_with_client(action))

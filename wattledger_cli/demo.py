@@ -1,0 +1,159 @@
+"""`wattledger demo`: a whole billing cycle for the sample campus, through the real API, Temporal and
+PostgreSQL, approved as finance, ending with invoices and a verified ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from common.errors import DomainError
+
+console = Console()
+POLL_INTERVAL_S = 0.5
+PHASE_WAIT_S_MAX = 600.0
+TERMINAL = {"completed", "failed", "cancelled"}
+
+
+def demo_command(
+    period: str = typer.Option("2026-10", help="local month to bill, YYYY-MM (must be in the past)"),
+    seed: int = typer.Option(7, help="seed of the generated meter data"),
+    corrupt: bool = typer.Option(False, help="break one CSV value to show a bad-input failure"),
+) -> None:
+    """Run one billing cycle end to end on the embedded defaults and print what it produced."""
+    from settings import Settings
+
+    started = time.monotonic()
+    ok = asyncio.run(_run(Settings(), period, seed, corrupt))
+    console.print(f"demo finished in {time.monotonic() - started:.1f} s")
+    raise typer.Exit(code=0 if ok else 1)
+
+
+def _prepare_inbox(settings, period: str, seed: int, corrupt: bool) -> Path:  # type: ignore[no-untyped-def]
+    from cycles.starter import inbox_folder
+    from demo.campus import CAMPUS_ID
+    from demo.site_export import corrupt_one_value, write_site_export
+
+    year, month = (int(part) for part in period.split("-"))
+    if date(year, month, 1) >= date.today().replace(day=1):
+        raise typer.BadParameter(f"{period} is not a complete past month")
+    folder = inbox_folder(settings, CAMPUS_ID, period)
+    paths = write_site_export(folder, year, month, seed)
+    if corrupt:
+        corrupt_one_value(paths[-1], 42, "12x.5")
+        console.print(f"[yellow]corrupted {paths[-1].name} line 42 field 'value'[/yellow]")
+    return folder
+
+
+async def _run(settings, period: str, seed: int, corrupt: bool) -> bool:  # type: ignore[no-untyped-def]
+    from api.auth import demo_headers
+    from demo.campus import CAMPUS_ID, register_demo_campus
+    from runtime.stack import free_port, running_stack
+
+    with console.status("starting PostgreSQL, Temporal, worker and API…"):
+        stack_context = running_stack(settings, api_port=free_port())
+        stack = await stack_context.__aenter__()
+    try:
+        with stack.engine.begin() as conn:
+            register_demo_campus(conn)
+        folder = _prepare_inbox(settings, period, seed, corrupt)
+        console.print(f"site export: {len(list(folder.glob('*.csv')))} CSV files in {folder}")
+        headers = demo_headers(settings, stack.engine)
+        async with httpx.AsyncClient(base_url=stack.api_base_url, headers=headers, timeout=60) as http:
+            return await _drive_cycle(http, CAMPUS_ID, period)
+    finally:
+        await stack_context.__aexit__(None, None, None)
+
+
+async def _drive_cycle(http: httpx.AsyncClient, campus_id: str, period: str) -> bool:
+    response = await http.post("/cycles", json={"campus_id": campus_id, "period": period})
+    if response.status_code == 409:
+        console.print(f"[cyan]{response.json()['detail']}[/cyan] — showing the recorded result")
+        cycle_id = f"cycle:{campus_id}:{period}"
+    else:
+        response.raise_for_status()
+        cycle_id = response.json()["cycle_id"]
+        console.print(f"started {cycle_id}")
+    cycle = await _wait_for(http, cycle_id, {"awaiting_approval", *TERMINAL})
+    if cycle["status"] == "awaiting_approval":
+        _print_settlement(cycle)
+        approval = await http.post(f"/cycles/{cycle_id}/approve",
+                                   json={"approver": "demo.finance@wattledger.local", "comment": "demo"})
+        approval.raise_for_status()
+        console.print("approved by finance through the workflow's approve update")
+        cycle = await _wait_for(http, cycle_id, TERMINAL)
+    return _print_outcome(cycle)
+
+
+async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict:
+    deadline = time.monotonic() + PHASE_WAIT_S_MAX
+    last_status = None
+    while time.monotonic() < deadline:
+        response = await http.get(f"/cycles/{cycle_id}")
+        response.raise_for_status()
+        cycle = response.json()
+        if cycle["status"] != last_status:
+            console.print(f"  · {cycle['status']}")
+            last_status = cycle["status"]
+        if cycle["status"] in states:
+            return cycle
+        await asyncio.sleep(POLL_INTERVAL_S)
+    raise DomainError(f"{cycle_id} did not reach {sorted(states)} within {PHASE_WAIT_S_MAX:.0f} s")
+
+
+def _mwh(energy_wh: int) -> str:
+    return f"{energy_wh / 1_000_000:,.3f}"  # display only
+
+
+def _usd(amount_usd_micros: int) -> str:
+    cents = (amount_usd_micros + 5_000) // 10_000  # display only; invoices round on their own
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+def _print_settlement(cycle: dict) -> None:
+    settle = cycle["steps"].get("settle", {})
+    vee = cycle["steps"].get("validate", {})
+    if vee:
+        console.print(f"VEE: {vee['reading_count']:,} readings, {vee['estimated_count']} estimated, "
+                      f"quality score {vee['report'].get('score')}")
+    balance = Table(title="Energy balance (MWh)")
+    balance.add_column("flow")
+    balance.add_column("MWh", justify="right")
+    for name, energy_wh in settle.get("energy_balance_wh", {}).items():
+        balance.add_row(name.removesuffix("_wh"), _mwh(energy_wh))
+    console.print(balance)
+    tenants = Table(title="Per-tenant settlement")
+    tenants.add_column("tenant")
+    tenants.add_column("amount", justify="right")
+    for tenant_id, amount in sorted(settle.get("tenant_totals_usd_micros", {}).items()):
+        tenants.add_row(tenant_id, _usd(amount))
+    console.print(tenants)
+
+
+def _print_outcome(cycle: dict) -> bool:
+    if cycle["status"] != "completed":
+        console.print(f"[red]cycle {cycle['status']}: {cycle.get('status_detail')}[/red]")
+        return False
+    steps = cycle["steps"]
+    if "settle" in steps and not cycle.get("live"):
+        _print_settlement(cycle)
+    invoices = Table(title="Invoices")
+    for column in ("invoice", "tenant", "total", "sha256"):
+        invoices.add_column(column)
+    for invoice in steps.get("invoice", {}).get("invoices", []):
+        cents = invoice["total_usd_cents"]
+        invoices.add_row(invoice["invoice_id"], invoice["tenant_id"], f"${cents // 100:,}.{cents % 100:02d}",
+                         invoice["document_sha256_hex"][:16] + "…")
+    console.print(invoices)
+    ledger = steps.get("ledger", {})
+    console.print(f"ISO submission: {steps.get('iso', {}).get('submission_key', 'recorded')}")
+    verdict = "[green]verified[/green]" if ledger.get("verified") else "[red]NOT verified[/red]"
+    console.print(f"ledger: {ledger.get('entry_count')} entries, checkpoint size {ledger.get('checkpoint_size')}, "
+                  f"{verdict}")
+    return bool(ledger.get("verified"))

@@ -1,0 +1,70 @@
+"""`wattledger`: run the stack, the demo, the worker, migrations, and each area's commands."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from wattledger_cli import cycle, esg, invoice, ledger, market, meterdata, tariff  # noqa: E402
+from wattledger_cli.demo import demo_command  # noqa: E402
+
+app = typer.Typer(help="wattledger: meter-to-cash for behind-the-meter campuses.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(cycle.app, name="cycle")
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(meterdata.app, name="meterdata")
+app.add_typer(tariff.app, name="tariff")
+app.add_typer(market.app, name="market")
+app.add_typer(esg.app, name="esg")
+app.add_typer(invoice.app, name="invoice")
+app.command("demo")(demo_command)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the configured (or embedded) database."""
+    from db import resolve_database_url, upgrade_schema
+    from settings import Settings
+
+    upgrade_schema(resolve_database_url(Settings()))
+    typer.echo("schema is at head")
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run only the worker (the production entry point; same as `python worker.py`)."""
+    import worker
+
+    asyncio.run(worker.main())
+
+
+@app.command("dev")
+def dev_command() -> None:
+    """Run PostgreSQL, Temporal (Web UI on :8233), the worker and the API on 127.0.0.1:8000 until Ctrl-C."""
+    from runtime.stack import running_stack
+    from settings import Settings
+
+    async def run() -> None:
+        settings = Settings()
+        async with running_stack(settings) as stack:
+            typer.echo(f"API {stack.api_base_url}/docs · Temporal UI http://127.0.0.1:{settings.temporal_ui_port}")
+            await asyncio.Event().wait()
+
+    logging.basicConfig(level=logging.INFO)
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+
+
+if __name__ == "__main__":
+    app()
