@@ -69,3 +69,10 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that touch PostgreSQL are `integration` tests, so CI can rerun just them on the other server."""
+    for item in items:
+        if {"database_url", "engine"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
