@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from sqlalchemy import Engine
@@ -18,7 +19,17 @@ Authenticator = Callable[[Request], Principal]
 
 def create_app(settings: Settings, engine: Engine, temporal_client: Client | None,
                authenticate: Authenticator | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Production (`uvicorn api.main:app`) connects inside the server's own event loop.
+        if app.state.temporal_client is None and settings.temporal_address:
+            from runtime.temporal import connect
+
+            app.state.temporal_client = await connect(settings.temporal_address, settings.temporal_namespace)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="wattledger",
         version="0.1.0",
         description="Meter-to-cash for behind-the-meter campuses: meter data, settlement, approval, "

@@ -1,0 +1,16 @@
+"""ASGI entry point for production (`uvicorn api.main:app`): configured servers only, no embedded ones.
+
+Settings come from the environment; the Temporal client connects in the app's lifespan; the schema is
+upgraded by the worker or `wattledger db upgrade`.
+"""
+
+from __future__ import annotations
+
+from api.app import create_app
+from db import make_engine
+from settings import Settings
+
+settings = Settings()
+if not settings.temporal_address or not settings.database_url:
+    raise RuntimeError("api.main needs WATTLEDGER_DATABASE_URL and WATTLEDGER_TEMPORAL_ADDRESS; use `wattledger dev`")
+app = create_app(settings, make_engine(settings.database_url), None)
