@@ -159,3 +159,32 @@ def _footer(pdf: FPDF, document_sha256_hex: str) -> None:
         f"Invoice document sha256 (RFC 8785 JSON): {document_sha256_hex}. This PDF carries an Ed25519 signature "
         "(scheme wattledger-pdf-ed25519-v1); check it with `wattledger invoice verify`."
     ))
+
+
+def render_credit_note_pdf(document: dict[str, Any], document_sha256_hex: str) -> bytes:
+    """A credit note as PDF bytes: which invoice it credits, why, and how much (cents, from the document)."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
+    pdf.set_creation_date(datetime.fromisoformat(document["issued_at_utc"].replace("Z", "+00:00")))
+    pdf.set_title(f"Credit note {document['credit_note_id']}")
+    pdf.set_author(document["issuer"])
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(CONTENT_WIDTH_MM, 10, _text(f"Credit note {document['credit_note_id']}"),
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "", 9)
+    facts = [
+        ("Issuer", document["issuer"]),
+        ("Credit to", f"{document['tenant_name']} ({document['tenant_id']})"),
+        ("Credits", f"invoice {document['invoice_id']} (sha256 {document['invoice_document_sha256_hex'][:16]}...)"),
+        ("Issued", document["issued_at_utc"]),
+        ("Reason", document["reason"]),
+    ]
+    for label, value in facts:
+        pdf.cell(25, 5, _text(label))
+        pdf.multi_cell(CONTENT_WIDTH_MM - 25, 5, _text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    _row(pdf, [(CONTENT_WIDTH_MM - 40, "Amount credited USD", "R"),
+               (40, format_usd_cents(document["amount_usd_cents"]), "R")], bold=True)
+    _footer(pdf, document_sha256_hex)
+    return bytes(pdf.output())

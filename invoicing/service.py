@@ -91,14 +91,14 @@ def issue_invoices(
             issued.append(_already_issued(conn, existing[tenant_id]))
             continue
         last_number += 1
-        header = _header(cycle, issuer, last_number, tenant_id, tenant_names[tenant_id],
+        header = invoice_header(cycle, issuer, last_number, tenant_id, tenant_names[tenant_id],
                          repository.transaction_now_utc(conn), payment_terms_days, None)
         issued.append(store_new_invoice(conn, header, lines_by_tenant[tenant_id], key, documents_root))
     repository.store_sequence(conn, issuer, last_number)
     return issued
 
 
-def _header(cycle: CycleRow, issuer: str, number: int, tenant_id: str, tenant_name: str, issued_at_utc: datetime,
+def invoice_header(cycle: CycleRow, issuer: str, number: int, tenant_id: str, tenant_name: str, issued_at_utc: datetime,
             payment_terms_days: int, replaces_invoice_id: str | None) -> InvoiceHeader:
     return InvoiceHeader(
         invoice_id=invoice_id_of(issuer, number), issuer=issuer, number=number, cycle_id=cycle.cycle_id,

@@ -1,5 +1,101 @@
-"""HTTP routes for invoices; thin over the service functions of its package."""
+"""Invoices over HTTP: tenant lists, one invoice as JSON or signed PDF, credit notes, cancel-and-rebill.
 
-from fastapi import APIRouter
+Tenants read only their own invoices; for a tenant, another tenant's invoice does not exist (404), so ids
+cannot be probed. Thin over `invoicing`: parse, call one service function, map to a response.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from api.auth import require_roles, require_tenant_access
+from api.deps import EngineDep, SettingsDep
+from api.principal import Principal
+from invoicing.corrections import cancel_and_rebill, issue_credit_note
+from invoicing.errors import InvoiceNotFound
+from invoicing.queries import INVOICES_PER_PAGE_MAX, invoice_detail, invoice_pdf_path, invoice_tenant_id
+from invoicing.queries import list_invoice_summaries
+from settings import Settings
+
+router = APIRouter(tags=["invoices"])
+
+ReaderDep = Annotated[Principal, Depends(require_roles("tenant", "finance", "auditor", "operator"))]
+StaffReaderDep = Annotated[Principal, Depends(require_roles("finance", "auditor", "operator"))]
+FinanceDep = Annotated[Principal, Depends(require_roles("finance"))]
+
+
+class CreditNoteCreate(BaseModel):
+    amount_usd_cents: int = Field(gt=0, description="amount credited, in US cents")
+    reason: str = Field(min_length=1, max_length=2000)
+    idempotency_key: str = Field(min_length=1, max_length=200)
+
+
+class RebillCreate(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+def documents_root(settings: Settings) -> str:
+    # The same folder the cycle workflow's invoice activity writes to (cycles.service.issue_cycle_invoices).
+    return f"{settings.data_root_uri}/invoices"
+
+
+def _check_invoice_access(engine: Any, principal: Principal, invoice_id: str) -> None:
+    with engine.connect() as conn:
+        tenant_id = invoice_tenant_id(conn, invoice_id)
+    try:
+        require_tenant_access(principal, tenant_id)
+    except HTTPException as error:
+        raise InvoiceNotFound(invoice_id) from error
+
+
+@router.get("/tenants/{tenant_id}/invoices")
+def list_tenant_invoices(tenant_id: str, engine: EngineDep, principal: ReaderDep,
+                         limit: int = Query(default=100, ge=1, le=INVOICES_PER_PAGE_MAX)) -> list[dict]:
+    require_tenant_access(principal, tenant_id)
+    with engine.connect() as conn:
+        return [dataclasses.asdict(item) for item in list_invoice_summaries(conn, tenant_id, None, limit)]
+
+
+@router.get("/invoices")
+def list_invoices(engine: EngineDep, principal: StaffReaderDep, cycle_id: str | None = None,
+                  limit: int = Query(default=100, ge=1, le=INVOICES_PER_PAGE_MAX)) -> list[dict]:
+    with engine.connect() as conn:
+        return [dataclasses.asdict(item) for item in list_invoice_summaries(conn, None, cycle_id, limit)]
+
+
+# Declared before `/invoices/{invoice_id}`, whose parameter would otherwise swallow the `.pdf` suffix.
+@router.get("/invoices/{invoice_id}.pdf", response_class=FileResponse)
+def read_invoice_pdf(invoice_id: str, engine: EngineDep, principal: ReaderDep) -> FileResponse:
+    _check_invoice_access(engine, principal, invoice_id)
+    with engine.connect() as conn:
+        path = invoice_pdf_path(conn, invoice_id)
+    return FileResponse(path, media_type="application/pdf", filename=f"{invoice_id}.pdf")
+
+
+@router.get("/invoices/{invoice_id}")
+def read_invoice(invoice_id: str, engine: EngineDep, principal: ReaderDep) -> dict:
+    _check_invoice_access(engine, principal, invoice_id)
+    with engine.connect() as conn:
+        return invoice_detail(conn, invoice_id)
+
+
+@router.post("/invoices/{invoice_id}/credit-notes", status_code=201)
+def create_credit_note(invoice_id: str, body: CreditNoteCreate, engine: EngineDep, settings: SettingsDep,
+                       principal: FinanceDep) -> dict:
+    with engine.begin() as conn:
+        note = issue_credit_note(conn, invoice_id, body.amount_usd_cents, body.reason, body.idempotency_key,
+                                 settings.signing_key_path, documents_root(settings))
+    return dataclasses.asdict(note)
+
+
+@router.post("/invoices/{invoice_id}/cancel-and-rebill", status_code=201)
+def create_rebill(invoice_id: str, body: RebillCreate, engine: EngineDep, settings: SettingsDep,
+                  principal: FinanceDep) -> dict:
+    with engine.begin() as conn:
+        rebill = cancel_and_rebill(conn, invoice_id, body.reason, settings.signing_key_path, documents_root(settings))
+    return dataclasses.asdict(rebill)

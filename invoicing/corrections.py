@@ -1,0 +1,185 @@
+"""Corrections without edits: credit notes, and cancel-and-rebill under a new number.
+
+An issued invoice is never changed (a database trigger refuses it). A credit note reduces what the tenant
+owes and names the invoice it credits; cancel-and-rebill credits whatever is left of the original, marks
+it cancelled with a reason, and issues a new invoice from the cycle's current settlement lines that names
+the one it replaces. Everything runs in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, text
+
+from common.errors import BadInput
+from invoicing import repository
+from invoicing.document import canonical_document_bytes, document_sha256_hex, utc_text
+from invoicing.errors import (
+    CreditAmountInvalid,
+    CreditExceedsInvoice,
+    IdempotencyKeyReused,
+    InvoiceNotFinal,
+    InvoiceNotFound,
+    NoSettlementLines,
+)
+from invoicing.pdf import render_credit_note_pdf
+from invoicing.repository import InvoiceRow
+from invoicing.service import PAYMENT_TERMS_DAYS, IssuedInvoice, invoice_header, invoice_id_of, store_new_invoice
+from invoicing.signing import load_signing_key, sign_pdf
+from invoicing.storage import write_document
+
+REASON_CHARS_MAX = 2000
+
+
+@dataclass(frozen=True)
+class IssuedCreditNote:
+    credit_note_id: str
+    number: int
+    invoice_id: str
+    amount_usd_cents: int
+    document_sha256_hex: str
+    pdf_uri: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class Rebill:
+    cancelled_invoice_id: str
+    credit_note: IssuedCreditNote | None
+    new_invoice: IssuedInvoice
+
+
+def credit_sequence_key(issuer: str) -> str:
+    # ':' cannot occur in an issuer, so credit-note numbers never share a counter with invoice numbers.
+    return f"{issuer}:credit"
+
+
+def credit_note_id_of(issuer: str, number: int) -> str:
+    # '.' cannot occur in an issuer, so a credit-note id never equals an invoice id.
+    return f"CN.{issuer}-{number:06d}"
+
+
+def _checked_reason(reason: str) -> str:
+    if not reason.strip() or len(reason) > REASON_CHARS_MAX:
+        raise BadInput("correction", None, "reason", f"must be 1 to {REASON_CHARS_MAX} characters")
+    return reason
+
+
+def _locked_final_invoice(conn: Connection, invoice_id: str) -> InvoiceRow:
+    invoice = repository.load_invoice(conn, invoice_id, lock=True)
+    if invoice is None:
+        raise InvoiceNotFound(invoice_id)
+    if invoice.status != "final":
+        raise InvoiceNotFinal(invoice_id, invoice.status)
+    return invoice
+
+
+def credited_usd_cents(conn: Connection, invoice_id: str) -> int:
+    return conn.execute(text("SELECT coalesce(sum(amount_usd_cents), 0) FROM credit_note WHERE invoice_id = :id"),
+                        {"id": invoice_id}).scalar_one()
+
+
+def issue_credit_note(conn: Connection, invoice_id: str, amount_usd_cents: int, reason: str, idempotency_key: str,
+                      signing_key_path: Path, documents_root: str) -> IssuedCreditNote:
+    """Credit `amount_usd_cents` of a final invoice; a repeat with the same key returns the first note."""
+    if isinstance(amount_usd_cents, bool) or not isinstance(amount_usd_cents, int) or amount_usd_cents <= 0:
+        raise CreditAmountInvalid(amount_usd_cents)
+    _checked_reason(reason)
+    key = load_signing_key(signing_key_path)
+    invoice = repository.load_invoice(conn, invoice_id, lock=True)
+    if invoice is None:
+        raise InvoiceNotFound(invoice_id)
+    earlier = _credit_note_by_key(conn, idempotency_key)
+    if earlier is not None:
+        if (earlier["invoice_id"], earlier["amount_usd_cents"], earlier["reason"]) != (invoice_id, amount_usd_cents, reason):
+            raise IdempotencyKeyReused(idempotency_key)
+        return _issued_from_row(conn, earlier)
+    if invoice.status != "final":
+        raise InvoiceNotFinal(invoice_id, invoice.status)
+    creditable = invoice.total_usd_cents - credited_usd_cents(conn, invoice_id)
+    if amount_usd_cents > creditable:
+        raise CreditExceedsInvoice(invoice_id, amount_usd_cents, creditable)
+    return _store_credit_note(conn, invoice, amount_usd_cents, reason, idempotency_key, key, documents_root)
+
+
+def _credit_note_by_key(conn: Connection, idempotency_key: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        text("SELECT credit_note_id, number, invoice_id, amount_usd_cents, reason, document_sha256_hex "
+             "FROM credit_note WHERE idempotency_key = :key"), {"key": idempotency_key},
+    ).one_or_none()
+    return None if row is None else dict(row._mapping)
+
+
+def _issued_from_row(conn: Connection, row: dict[str, Any]) -> IssuedCreditNote:
+    pdf_uri = repository.document_file_uri(conn, row["credit_note_id"], "pdf")
+    assert pdf_uri is not None, "a credit note is stored with its PDF"
+    return IssuedCreditNote(row["credit_note_id"], row["number"], row["invoice_id"], row["amount_usd_cents"],
+                            row["document_sha256_hex"], pdf_uri, created=False)
+
+
+def _store_credit_note(conn: Connection, invoice: InvoiceRow, amount_usd_cents: int, reason: str,
+                       idempotency_key: str, key: Ed25519PrivateKey, documents_root: str) -> IssuedCreditNote:
+    number = repository.lock_sequence(conn, credit_sequence_key(invoice.issuer)) + 1
+    credit_note_id = credit_note_id_of(invoice.issuer, number)
+    issued_at_utc = repository.transaction_now_utc(conn)
+    document = {
+        "document_version": 1, "kind": "credit_note", "credit_note_id": credit_note_id, "issuer": invoice.issuer,
+        "number": number, "invoice_id": invoice.invoice_id, "invoice_document_sha256_hex": invoice.document_sha256_hex,
+        "cycle_id": invoice.cycle_id, "campus_id": invoice.campus_id, "tenant_id": invoice.tenant_id,
+        "tenant_name": invoice.document_json.get("tenant_name", invoice.tenant_id), "currency": "USD",
+        "reason": reason, "amount_usd_cents": amount_usd_cents, "issued_at_utc": utc_text(issued_at_utc),
+    }
+    sha256_hex = document_sha256_hex(document)
+    folder = f"credit_notes/{invoice.issuer}"
+    json_path, _ = write_document(documents_root, f"{folder}/{credit_note_id}.json", canonical_document_bytes(document))
+    signed_pdf = sign_pdf(render_credit_note_pdf(document, sha256_hex), key)
+    pdf_path, pdf_sha256_hex = write_document(documents_root, f"{folder}/{credit_note_id}.pdf", signed_pdf)
+    conn.execute(
+        text("INSERT INTO credit_note (credit_note_id, issuer, number, invoice_id, tenant_id, reason, amount_usd_cents, "
+             "idempotency_key, document_json, document_sha256_hex, issued_at_utc) VALUES (:id, :issuer, :number, "
+             ":invoice, :tenant, :reason, :amount, :key, CAST(:doc AS jsonb), :sha, :issued)"),
+        {"id": credit_note_id, "issuer": invoice.issuer, "number": number, "invoice": invoice.invoice_id,
+         "tenant": invoice.tenant_id, "reason": reason, "amount": amount_usd_cents, "key": idempotency_key,
+         "doc": json.dumps(document), "sha": sha256_hex, "issued": issued_at_utc},
+    )
+    repository.store_sequence(conn, credit_sequence_key(invoice.issuer), number)
+    repository.insert_document_file(conn, credit_note_id, "json", json_path, sha256_hex)
+    repository.insert_document_file(conn, credit_note_id, "pdf", pdf_path, pdf_sha256_hex)
+    return IssuedCreditNote(credit_note_id, number, invoice.invoice_id, amount_usd_cents, sha256_hex, pdf_path, True)
+
+
+def cancel_and_rebill(conn: Connection, invoice_id: str, reason: str, signing_key_path: Path, documents_root: str,
+                      payment_terms_days: int = PAYMENT_TERMS_DAYS) -> Rebill:
+    """Credit what is left of a final invoice, cancel it, and issue its replacement under a new number.
+
+    The replacement is built from the cycle's settlement lines for that tenant as they are now (after a
+    re-settlement they differ from the original's). Calling it again on the cancelled original raises
+    `InvoiceNotFinal`, so a retry never issues a second replacement.
+    """
+    _checked_reason(reason)
+    key = load_signing_key(signing_key_path)
+    original = _locked_final_invoice(conn, invoice_id)
+    lines = repository.load_settlement_lines(conn, original.cycle_id).get(original.tenant_id)
+    if not lines:
+        raise NoSettlementLines(original.cycle_id)
+    remaining = original.total_usd_cents - credited_usd_cents(conn, invoice_id)
+    credit_note = None
+    if remaining > 0:
+        credit_note = _store_credit_note(conn, original, remaining, f"cancelled: {reason}",
+                                         f"cancel:{invoice_id}", key, documents_root)
+    repository.cancel_invoice(conn, invoice_id, reason)
+    cycle = repository.load_cycle(conn, original.cycle_id)
+    assert cycle is not None, "an invoice references an existing cycle"
+    number = repository.lock_sequence(conn, original.issuer) + 1
+    header = invoice_header(cycle, original.issuer, number, original.tenant_id,
+                     original.document_json.get("tenant_name", original.tenant_id),
+                     repository.transaction_now_utc(conn), payment_terms_days, invoice_id)
+    assert header.invoice_id == invoice_id_of(original.issuer, number)
+    new_invoice = store_new_invoice(conn, header, lines, key, documents_root)
+    repository.store_sequence(conn, original.issuer, number)
+    return Rebill(invoice_id, credit_note, new_invoice)

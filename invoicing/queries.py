@@ -1,0 +1,96 @@
+"""Read side of invoicing for the API and the finance pages: summaries, one document, its stored files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from invoicing import repository
+from invoicing.errors import InvoiceNotFound
+
+# A tenant has one invoice per cycle; 500 covers forty years of monthly cycles per page.
+INVOICES_PER_PAGE_MAX = 500
+
+
+@dataclass(frozen=True)
+class InvoiceSummary:
+    invoice_id: str
+    number: int
+    cycle_id: str
+    tenant_id: str
+    status: str
+    total_usd_cents: int
+    credited_usd_cents: int
+    document_sha256_hex: str
+    issued_at_utc: datetime
+    replaces_invoice_id: str | None
+
+
+@dataclass(frozen=True)
+class CreditNoteSummary:
+    credit_note_id: str
+    invoice_id: str
+    amount_usd_cents: int
+    reason: str
+    document_sha256_hex: str
+    issued_at_utc: datetime
+
+
+def list_invoice_summaries(conn: Connection, tenant_id: str | None, cycle_id: str | None,
+                           rows_max: int = INVOICES_PER_PAGE_MAX) -> list[InvoiceSummary]:
+    """Newest first, optionally for one tenant and/or one cycle."""
+    assert 0 < rows_max <= INVOICES_PER_PAGE_MAX
+    rows = repository.list_invoices(conn, tenant_id, cycle_id, rows_max)
+    credited = _credited_by_invoice(conn, [row.invoice_id for row in rows])
+    return [
+        InvoiceSummary(row.invoice_id, row.number, row.cycle_id, row.tenant_id, row.status, row.total_usd_cents,
+                       credited.get(row.invoice_id, 0), row.document_sha256_hex, row.issued_at_utc,
+                       row.replaces_invoice_id)
+        for row in rows
+    ]
+
+
+def _credited_by_invoice(conn: Connection, invoice_ids: list[str]) -> dict[str, int]:
+    if not invoice_ids:
+        return {}
+    rows = conn.execute(
+        text("SELECT invoice_id, sum(amount_usd_cents) FROM credit_note WHERE invoice_id = ANY(:ids) "
+             "GROUP BY invoice_id"), {"ids": invoice_ids},
+    ).all()
+    return {invoice_id: int(total) for invoice_id, total in rows}
+
+
+def invoice_tenant_id(conn: Connection, invoice_id: str) -> str:
+    tenant_id = conn.execute(text("SELECT tenant_id FROM invoice WHERE invoice_id = :id"),
+                             {"id": invoice_id}).scalar_one_or_none()
+    if tenant_id is None:
+        raise InvoiceNotFound(invoice_id)
+    return tenant_id
+
+
+def invoice_detail(conn: Connection, invoice_id: str) -> dict[str, Any]:
+    """The stored document plus its status, hash and credit notes (documents themselves never change)."""
+    row = repository.load_invoice(conn, invoice_id, lock=False)
+    if row is None:
+        raise InvoiceNotFound(invoice_id)
+    notes = conn.execute(
+        text("SELECT credit_note_id, invoice_id, amount_usd_cents, reason, document_sha256_hex, issued_at_utc "
+             "FROM credit_note WHERE invoice_id = :id ORDER BY number"), {"id": invoice_id},
+    ).all()
+    return {
+        "invoice_id": row.invoice_id, "status": row.status, "tenant_id": row.tenant_id, "cycle_id": row.cycle_id,
+        "total_usd_cents": row.total_usd_cents, "document_sha256_hex": row.document_sha256_hex,
+        "replaces_invoice_id": row.replaces_invoice_id, "document": row.document_json,
+        "credit_notes": [CreditNoteSummary(*note).__dict__ for note in notes],
+    }
+
+
+def invoice_pdf_path(conn: Connection, invoice_id: str) -> Path:
+    uri = repository.document_file_uri(conn, invoice_id, "pdf")
+    if uri is None or not Path(uri).is_file():
+        raise InvoiceNotFound(invoice_id)
+    return Path(uri)
