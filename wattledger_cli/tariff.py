@@ -1,5 +1,48 @@
 """`wattledger tariff ...` commands."""
 
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from common.errors import BadInput, DomainError
+from settlement.calculator import bill_tariff_json, zone_named
+from settlement.load_file import read_holidays
+
 app = typer.Typer(help="Bill a load file against a utility tariff (OpenEI URDB JSON).", no_args_is_help=True)
+
+
+@app.callback()
+def tariff() -> None:
+    """Utility tariffs: bill a load file, compare tariffs."""
+
+
+@app.command("bill")
+def bill(
+    urdb: Annotated[Path, typer.Option("--urdb", help="URDB tariff JSON (a rate or an API response).")],
+    load: Annotated[Path, typer.Option("--load", help="CSV: interval_start (ISO 8601 with offset), energy_kwh.")],
+    tz: Annotated[str, typer.Option("--tz", help="IANA zone of the tariff's clock, e.g. America/Denver.")],
+    holidays: Annotated[Path | None, typer.Option("--holidays", help="File of YYYY-MM-DD dates.")] = None,
+    tier_fill: Annotated[str, typer.Option("--tier-fill", help="shared (default) or chronological.")] = "shared",
+    holidays_are_weekdays: Annotated[bool, typer.Option("--holidays-are-weekdays",
+                                                        help="Bill holidays on the weekday schedule.")] = False,
+) -> None:
+    """Print monthly and yearly charges as JSON (money in USD, six decimals, exact per line)."""
+    try:
+        holiday_dates = read_holidays(str(holidays), _read(holidays)) if holidays else frozenset()
+        result = bill_tariff_json(str(urdb), _read(urdb), str(load), _read(load), zone_named(tz), holiday_dates,
+                                  tier_fill, holidays_as_weekend=not holidays_are_weekdays)
+    except DomainError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    typer.echo(json.dumps(result, indent=2))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise BadInput(str(path), None, None, f"cannot read: {error.strerror}") from error

@@ -1,0 +1,218 @@
+"""Bill one load series against a URDB tariff, month by month (pure; exact Decimal, one rounding per line).
+
+Conventions, written down:
+- A month is a local calendar month of the tariff's zone; hours and weekends are local wall-clock time, so DST
+  needs no special case (see `settlement.calendar`). Holidays count as weekend when `holidays_as_weekend`.
+- Demand is the highest interval-average kW of the supplied data (energy / interval length) in each period and
+  month; no re-averaging to the tariff's demand window.
+- Energy tiers (default "shared"): the month's total fills the tiers, and each TOU period takes the tier mix in
+  proportion to its energy. "chronological": intervals fill the tiers in time order, each at its own period's
+  rates. Tier bounds in `kWh daily` units scale by the days billed; `kWh/kW` by the month's peak kW.
+- Days billed = local dates with data in the month (scales $/day charges and daily tiers).
+- Ratchet: flat billing demand = max(month peak, lookbackPercent x highest peak of the look-back months).
+- Minimum charge: a monthly minimum tops the month's energy + demand + fixed charges up to it; an annual
+  minimum tops up the last billed month of each calendar year.
+- Rounding: each charge is computed exactly, then rounded once to micro-USD with ROUND_HALF_EVEN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal, localcontext
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from settlement.calendar import LocalCalendar, local_calendar, month_key_label
+from settlement.money import usd_to_micros
+from settlement.tiers import overlap_in_tiers, tier_segments, tiered_amount_usd
+from settlement.urdb import UrdbTariff
+
+TIER_FILL_SHARED = "shared"
+TIER_FILL_CHRONOLOGICAL = "chronological"
+
+
+@dataclass(frozen=True)
+class LoadSeries:
+    """Sorted, unique interval starts (µs since epoch, UTC), integer energy in 1/`units_per_kwh` kWh, and each
+    interval's length in minutes (a divisor of 60)."""
+
+    starts_utc_us: npt.NDArray[np.int64]
+    energy_units: npt.NDArray[np.int64]
+    interval_minutes: npt.NDArray[np.int64]
+    units_per_kwh: int
+
+
+@dataclass(frozen=True)
+class BillOptions:
+    time_zone: ZoneInfo
+    holidays: Collection[date] = ()
+    holidays_as_weekend: bool = True
+    tier_fill: str = TIER_FILL_SHARED
+    history_peaks_kw: Mapping[int, Decimal] = field(default_factory=dict)  # month_key -> peak before the data
+
+
+@dataclass(frozen=True)
+class MonthBill:
+    month: str
+    month_key: int
+    days_billed: int
+    energy_kwh: Decimal
+    peak_kw: Decimal
+    billing_demand_kw: Decimal
+    energy_kwh_by_period: dict[int, Decimal]
+    demand_kw_by_period: dict[int, Decimal]
+    energy_charge_usd_micros: int
+    demand_tou_charge_usd_micros: int
+    demand_flat_charge_usd_micros: int
+    demand_coincident_charge_usd_micros: int
+    fixed_charge_usd_micros: int
+    minimum_charge_usd_micros: int
+
+    @property
+    def total_usd_micros(self) -> int:
+        return (self.energy_charge_usd_micros + self.demand_tou_charge_usd_micros
+                + self.demand_flat_charge_usd_micros + self.demand_coincident_charge_usd_micros
+                + self.fixed_charge_usd_micros + self.minimum_charge_usd_micros)
+
+
+def bill_load(tariff: UrdbTariff, load: LoadSeries, options: BillOptions) -> list[MonthBill]:
+    """One bill per local month present in the load, in time order."""
+    calendar = local_calendar(load.starts_utc_us, options.time_zone, options.holidays, options.holidays_as_weekend)
+    month_keys = sorted(set(calendar.month_key.tolist()))
+    peaks: dict[int, Decimal] = dict(options.history_peaks_kw)
+    bills: list[MonthBill] = []
+    with localcontext() as context:
+        context.prec = 50  # tier shares divide; 50 digits keep the error far below the micro-USD rounding
+        for month_key in month_keys:
+            mask = calendar.month_key == month_key
+            bill = _bill_month(tariff, load, calendar, mask, month_key, peaks, options.tier_fill)
+            peaks[month_key] = bill.peak_kw
+            bills.append(bill)
+    return _apply_annual_minimum(tariff, bills)
+
+
+def _bill_month(tariff: UrdbTariff, load: LoadSeries, calendar: LocalCalendar, mask: npt.NDArray[np.bool_],
+                month_key: int, peaks: Mapping[int, Decimal], tier_fill: str) -> MonthBill:
+    energy = load.energy_units[mask]
+    month0 = int(calendar.month0[mask][0])
+    hours, weekend = calendar.hour[mask].astype(np.int64), calendar.is_weekend[mask]
+    demand_units_per_hour = energy * (60 // load.interval_minutes[mask])  # exact: minutes divide 60
+    days = int(np.unique(calendar.day_ordinal[mask]).size)
+    scale = Decimal(load.units_per_kwh)
+    peak_kw = Decimal(int(demand_units_per_hour.max())) / scale if energy.size else Decimal(0)
+    energy_period = _periods(tariff.energy_weekday, tariff.energy_weekend, month0, hours, weekend)
+    energy_by_period = _group_sums(energy_period, energy, scale)
+    energy_usd = _energy_charge(tariff, energy_period, energy, scale, energy_by_period, days, peak_kw, tier_fill)
+    demand_period = _periods(tariff.demand_weekday, tariff.demand_weekend, month0, hours, weekend)
+    demand_by_period = _group_max(demand_period, demand_units_per_hour, scale)
+    tou_usd = sum((tiered_amount_usd(kw, tariff.demand_periods[p], Decimal(1)) for p, kw in demand_by_period.items()),
+                  Decimal(0))
+    coincident_period = _periods(tariff.coincident_schedule, tariff.coincident_schedule, month0, hours, weekend)
+    coincident_usd = sum((tiered_amount_usd(kw, tariff.coincident_periods[p], Decimal(1))
+                          for p, kw in _group_max(coincident_period, demand_units_per_hour, scale).items()), Decimal(0))
+    billing_kw = max(peak_kw, _ratchet_kw(tariff, month_key, peaks))
+    flat_period = tariff.flat_demand_months[month0]
+    flat_usd = tiered_amount_usd(billing_kw, tariff.flat_demand_periods[flat_period], Decimal(1)) \
+        if flat_period >= 0 else Decimal(0)
+    fixed_usd = _per_unit(tariff.fixed_charge_usd, tariff.fixed_charge_unit, days)
+    charges = [usd_to_micros(amount) for amount in (energy_usd, tou_usd, flat_usd, coincident_usd, fixed_usd)]
+    minimum = 0
+    if tariff.min_charge_unit != "$/year":
+        minimum = max(0, usd_to_micros(_per_unit(tariff.min_charge_usd, tariff.min_charge_unit, days)) - sum(charges))
+    return MonthBill(month_key_label(month_key), month_key, days, sum(energy_by_period.values(), Decimal(0)),
+                     peak_kw, billing_kw, energy_by_period, demand_by_period, charges[0], charges[1], charges[2],
+                     charges[3], charges[4], minimum)
+
+
+def _periods(weekday: tuple[tuple[int, ...], ...], weekend: tuple[tuple[int, ...], ...], month0: int,
+             hours: npt.NDArray[np.int64], is_weekend: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """Period index per interval from the 12x24 schedules (-1 where the tariff has no such structure)."""
+    weekday_row = np.asarray(weekday[month0], dtype=np.int64)
+    weekend_row = np.asarray(weekend[month0], dtype=np.int64)
+    return np.where(is_weekend, weekend_row[hours], weekday_row[hours])
+
+
+def _group_sums(period: npt.NDArray[np.int64], energy: npt.NDArray[np.int64], scale: Decimal) -> dict[int, Decimal]:
+    sums: dict[int, Decimal] = {}
+    for index in np.unique(period).tolist():
+        if index >= 0:
+            sums[index] = Decimal(int(energy[period == index].sum(dtype=np.int64))) / scale
+    return sums
+
+
+def _group_max(period: npt.NDArray[np.int64], values: npt.NDArray[np.int64], scale: Decimal) -> dict[int, Decimal]:
+    maxima: dict[int, Decimal] = {}
+    for index in np.unique(period).tolist():
+        if index >= 0:
+            maxima[index] = Decimal(int(values[period == index].max())) / scale
+    return maxima
+
+
+def _energy_charge(tariff: UrdbTariff, period: npt.NDArray[np.int64], energy: npt.NDArray[np.int64], scale: Decimal,
+                   energy_by_period: Mapping[int, Decimal], days: int, peak_kw: Decimal, tier_fill: str) -> Decimal:
+    if not tariff.energy_periods:
+        return Decimal(0)
+    if tier_fill == TIER_FILL_CHRONOLOGICAL:
+        total_usd, cumulative_kwh = Decimal(0), Decimal(0)
+        for index, units in zip(period.tolist(), energy.tolist(), strict=True):
+            tiers = tariff.energy_periods[index]
+            kwh = Decimal(units) / scale
+            total_usd += overlap_in_tiers(cumulative_kwh, kwh, tiers, _bound_scale(tiers[0].unit, days, peak_kw))
+            cumulative_kwh += kwh
+        return total_usd
+    month_kwh = sum(energy_by_period.values(), Decimal(0))
+    if month_kwh == 0:
+        return Decimal(0)
+    total_usd = Decimal(0)
+    for index, period_kwh in energy_by_period.items():
+        tiers = tariff.energy_periods[index]
+        segments = tier_segments(month_kwh, tiers, _bound_scale(tiers[0].unit, days, peak_kw))
+        total_usd += sum((period_kwh * segment / month_kwh * tier.rate_usd
+                          for segment, tier in zip(segments, tiers, strict=True)), Decimal(0))
+    return total_usd
+
+
+def _bound_scale(unit: str, days: int, peak_kw: Decimal) -> Decimal:
+    scale = Decimal(days) if unit.endswith("daily") else Decimal(1)
+    return scale * peak_kw if unit.startswith("kWh/kW") else scale
+
+
+def _per_unit(amount_usd: Decimal, unit: str, days: int) -> Decimal:
+    if unit == "$/day":
+        return amount_usd * days
+    if unit == "$/year":
+        return amount_usd / 12
+    return amount_usd
+
+
+def _ratchet_kw(tariff: UrdbTariff, month_key: int, peaks: Mapping[int, Decimal]) -> Decimal:
+    if tariff.ratchet_percent == 0:
+        return Decimal(0)
+    if tariff.ratchet_range_months > 0:
+        window = range(month_key - tariff.ratchet_range_months, month_key)
+        eligible = [peaks[key] for key in window if key in peaks]
+    else:
+        eligible = [peak for key, peak in peaks.items()
+                    if month_key - 12 <= key < month_key and tariff.ratchet_months[key % 12]]
+    return tariff.ratchet_percent * max(eligible) if eligible else Decimal(0)
+
+
+def _apply_annual_minimum(tariff: UrdbTariff, bills: list[MonthBill]) -> list[MonthBill]:
+    if tariff.min_charge_unit != "$/year" or tariff.min_charge_usd == 0:
+        return bills
+    minimum_micros = usd_to_micros(tariff.min_charge_usd)
+    result = list(bills)
+    for year in sorted({bill.month_key // 12 for bill in bills}):
+        indexes = [i for i, bill in enumerate(bills) if bill.month_key // 12 == year]
+        year_total = sum(bills[i].total_usd_micros for i in indexes)
+        last = indexes[-1]
+        result[last] = _with_minimum(bills[last], max(0, minimum_micros - year_total))
+    return result
+
+
+def _with_minimum(bill: MonthBill, minimum_micros: int) -> MonthBill:
+    return replace(bill, minimum_charge_usd_micros=minimum_micros)

@@ -1,0 +1,134 @@
+"""URDB tariff billing, hand-worked: TOU energy with shared and chronological tiers across a DST change, TOU and
+flat demand, fixed $/day, holidays, monthly and annual minimums, ratchets, and the real Xcel RE-TOU shape."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from common.errors import BadInput
+from settlement.calculator import bill_tariff_json
+from tariff_fixtures import load_csv, rate_json, two_period_rate, utc
+
+DENVER = ZoneInfo("America/Denver")
+DATA = Path(__file__).parent / "data"
+
+# March 2026 in Denver; DST begins Sunday Mar 8 (MST = UTC-7 before, MDT = UTC-6 after).
+MARCH_ROWS = [
+    (utc(2026, 3, 6, 22), "40"),   # Fri 15:00 MST: on-peak
+    (utc(2026, 3, 8, 21), "30"),   # Sun 15:00 MDT: weekend, off-peak
+    (utc(2026, 3, 9, 20), "60"),   # Mon 14:00 MDT: on-peak (would be 13:00, off-peak, if DST were ignored)
+    (utc(2026, 3, 10, 8), "70"),   # Tue 02:00 MDT: off-peak
+]
+
+
+def _bill(rate: dict[str, Any], rows: list[Any], **options: Any) -> dict[str, Any]:
+    return bill_tariff_json("rate.json", rate_json(rate), "load.csv", load_csv(rows), DENVER, **options)
+
+
+def test_march_with_dst_change_shared_tiers_demand_and_fixed() -> None:
+    """On-peak 40 + 60 = 100 kWh, off-peak 30 + 70 = 100 kWh; month 200 kWh -> half in each tier for both periods.
+    Energy: on 100 x (0.5 x 0.20 + 0.5 x 0.25) = 22.50; off 100 x (0.5 x (0.08 + 0.02) + 0.5 x 0.12) = 11.00.
+    TOU demand: on-peak peak 60 kW x 10 = 600. Flat: peak 70 kW -> 50 x 5 + 20 x 4 = 330. Fixed: 4 days x 1 = 4.
+    """
+    month = _bill(two_period_rate(), MARCH_ROWS)["months"][0]
+    assert month["month"] == "2026-03"
+    assert (month["energy_kwh"], month["peak_kw"], month["days_billed"]) == ("200", "70", 4)
+    assert Decimal(month["energy_charge_usd"]) == Decimal("33.50")
+    assert Decimal(month["demand_tou_charge_usd"]) == Decimal("600")
+    assert Decimal(month["demand_flat_charge_usd"]) == Decimal("330")
+    assert Decimal(month["fixed_charge_usd"]) == Decimal("4")
+    assert Decimal(month["minimum_charge_usd"]) == 0
+    assert Decimal(month["total_usd"]) == Decimal("967.50")
+
+
+def test_chronological_fill_prices_each_interval_at_the_tier_reached() -> None:
+    """Running total: 0-40 on @0.20 = 8.00; 40-70 off @0.10 = 3.00; 70-130 on: 30 @0.20 + 30 @0.25 = 13.50;
+    130-200 off @0.12 = 8.40. Energy 32.90."""
+    month = _bill(two_period_rate(), MARCH_ROWS, tier_fill="chronological")["months"][0]
+    assert Decimal(month["energy_charge_usd"]) == Decimal("32.90")
+
+
+def test_a_holiday_is_billed_as_weekend() -> None:
+    """Mon Mar 9 as a holiday moves its 60 kWh off-peak: on 40 kWh, off 160 kWh (tiers still half/half).
+    Energy 40 x 0.225 + 160 x 0.11 = 9.00 + 17.60 = 26.60; TOU demand 40 kW x 10 = 400."""
+    from datetime import date
+
+    month = _bill(two_period_rate(), MARCH_ROWS, holidays={date(2026, 3, 9)})["months"][0]
+    assert Decimal(month["energy_charge_usd"]) == Decimal("26.60")
+    assert Decimal(month["demand_tou_charge_usd"]) == Decimal("400")
+
+
+def test_monthly_minimum_tops_the_bill_up() -> None:
+    """Charges 967.50 under a 1,000 $/month minimum -> minimum line 32.50, total 1,000."""
+    month = _bill(two_period_rate(mincharge=1000, minchargeunits="$/month"), MARCH_ROWS)["months"][0]
+    assert Decimal(month["minimum_charge_usd"]) == Decimal("32.50")
+    assert Decimal(month["total_usd"]) == Decimal("1000")
+
+
+def test_ratchet_and_annual_minimum_across_two_months() -> None:
+    """Feb: one 100 kWh weekday off-peak hour -> peak 100 kW; flat 50 x 5 + 50 x 4 = 450, energy 100 x 0.10 = 10,
+    fixed 1 -> 461. March ratchet: 0.8 x 100 = 80 kW > 70 kW peak -> flat 50 x 5 + 30 x 4 = 370, March total
+    33.50 + 600 + 370 + 4 = 1,007.50. Annual minimum 2,000: year 1,468.50 -> 531.50 added to March."""
+    rate = two_period_rate(lookbackPercent=0.8, lookbackRange=11, mincharge=2000, minchargeunits="$/year")
+    result = _bill(rate, [(utc(2026, 2, 10, 8), "100"), *MARCH_ROWS])
+    february, march = result["months"]
+    assert Decimal(february["total_usd"]) == Decimal("461")
+    assert march["billing_demand_kw"] == "80.0"
+    assert Decimal(march["demand_flat_charge_usd"]) == Decimal("370")
+    assert Decimal(march["minimum_charge_usd"]) == Decimal("531.50")
+    assert Decimal(result["total_usd"]) == Decimal("2000")
+
+
+def test_real_xcel_re_tou_response_bills_one_summer_weekday() -> None:
+    """Xcel RE-TOU (URDB 618940545457a35a1c4097ec, a double-encoded API response): Wed Jul 15 2026, 10 kWh at
+    15:00 MDT (period 4: 0.17246 + 0.047412 = 0.219872) and 10 kWh at 03:00 (period 0: 0.06387 + 0.035187 =
+    0.099057) -> 2.19872 + 0.99057 = 3.18929 energy; fixed 5.71 $/month; total 8.89929."""
+    text = (DATA / "urdb_xcel_re_tou_response.json").read_text()
+    load = load_csv([(utc(2026, 7, 15, 9), "10"), (utc(2026, 7, 15, 21), "10")])
+    result = bill_tariff_json("xcel.json", text, "load.csv", load, DENVER)
+    month = result["months"][0]
+    assert Decimal(month["energy_charge_usd"]) == Decimal("3.18929")
+    assert Decimal(month["fixed_charge_usd"]) == Decimal("5.71")
+    assert Decimal(result["total_usd"]) == Decimal("8.89929")
+    assert result["tariff"]["utility"] == "Public Service Co of Colorado"
+
+
+def test_v7_float_schedules_and_1e38_tier_bounds_are_read() -> None:
+    """v7 files write schedule entries as 1.0 and open tiers as 9.9999996802856925e+37. 150 kWh at one
+    weekday hour in period 1 (tiers 0.05 to 100 kWh, then 0.07): 100 x 0.05 + 50 x 0.07 = 8.50."""
+    schedule = [[1.0] * 24 for _ in range(12)]
+    rate = {"energyratestructure": [[{"max": 100.0, "rate": 0.04}],
+                                    [{"max": 100.0, "rate": 0.05}, {"max": 9.9999996802856925e+37, "rate": 0.07}]],
+            "energyweekdayschedule": schedule, "energyweekendschedule": schedule}
+    month = _bill(rate, [(utc(2026, 3, 10, 18), "150")])["months"][0]
+    assert Decimal(month["energy_charge_usd"]) == Decimal("8.50")
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"demandrateunit": "kVA"}, "demandrateunit"),
+    ({"energyweekdayschedule": [[0] * 24] * 11}, "energyweekdayschedule"),
+    ({"flatdemandmonths": [3] * 12}, "flatdemandmonths[0]"),
+    ({"fixedchargeunits": "$/fortnight"}, "fixedchargeunits"),
+    ({"lookbackPercent": 80}, "lookbackPercent"),
+])
+def test_rates_we_cannot_bill_faithfully_are_refused_naming_the_field(change: dict[str, Any], field: str) -> None:
+    """Unsupported units, wrong schedule shapes, periods that do not exist and percent-not-fraction are BadInput."""
+    with pytest.raises(BadInput) as caught:
+        _bill(two_period_rate(**change), MARCH_ROWS)
+    assert caught.value.field == field
+
+
+def test_load_rows_must_carry_offsets_and_move_forward() -> None:
+    """A naive timestamp and a repeated interval are refused with their line numbers."""
+    with pytest.raises(BadInput) as caught:
+        bill_tariff_json("r", rate_json(two_period_rate()), "load.csv",
+                         "interval_start,energy_kwh\n2026-03-01T00:00:00,1\n", DENVER)
+    assert (caught.value.line, caught.value.field) == (2, "interval_start")
+    with pytest.raises(BadInput) as caught:
+        _bill(two_period_rate(), [MARCH_ROWS[0], MARCH_ROWS[0]])
+    assert caught.value.line == 3

@@ -1,0 +1,50 @@
+"""`wattledger tariff bill` end to end on files: JSON with the documented keys and hand-worked totals; bad input
+exits with code 2 and a message naming the file and line."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tariff_fixtures import load_csv, rate_json, two_period_rate, utc
+from wattledger_cli.tariff import app
+
+MONTH_KEYS = {"energy_kwh", "peak_kw", "energy_charge_usd", "demand_tou_charge_usd", "demand_flat_charge_usd",
+              "fixed_charge_usd", "minimum_charge_usd", "total_usd"}
+
+
+def test_bill_prints_monthly_json_with_holidays_file(tmp_path: Path) -> None:
+    """15-minute load on Mon Mar 9 2026 (a holiday from the file) 14:00-14:30 MDT: 10 + 20 kWh, so off-peak at
+    0.10 $/kWh (30 kWh, first tier) = 3.00; peak 20 kWh / 0.25 h = 80 kW -> flat 50 x 5 + 30 x 4 = 370;
+    TOU demand off-peak rate 0; fixed 1 day x 1 = 1. Total 374."""
+    (tmp_path / "rate.json").write_text(rate_json(two_period_rate()))
+    start = utc(2026, 3, 9, 20)
+    rows = [(start, "10"), (start.replace(minute=15), "20")]
+    (tmp_path / "load.csv").write_text(load_csv(rows))
+    (tmp_path / "holidays.txt").write_text("# observed\n2026-03-09\n")
+    outcome = CliRunner().invoke(app, ["bill", "--urdb", str(tmp_path / "rate.json"), "--load",
+                                       str(tmp_path / "load.csv"), "--tz", "America/Denver", "--holidays",
+                                       str(tmp_path / "holidays.txt")])
+    assert outcome.exit_code == 0, outcome.output
+    result = json.loads(outcome.stdout)
+    month = result["months"][0]
+    assert MONTH_KEYS <= set(month)
+    assert (Decimal(month["energy_kwh"]), Decimal(month["peak_kw"])) == (Decimal(30), Decimal(80))
+    assert Decimal(month["energy_charge_usd"]) == Decimal("3.00")
+    assert Decimal(month["demand_flat_charge_usd"]) == Decimal("370")
+    assert Decimal(result["total_usd"]) == Decimal("374")
+
+
+def test_bad_holiday_line_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    """A holiday file line that is not a date stops the run with exit code 2 and says where."""
+    (tmp_path / "rate.json").write_text(rate_json(two_period_rate()))
+    (tmp_path / "load.csv").write_text(load_csv([(utc(2026, 3, 9, 20), "1")]))
+    (tmp_path / "h.txt").write_text("2026-01-01\nJuly 4\n")
+    outcome = CliRunner().invoke(app, ["bill", "--urdb", str(tmp_path / "rate.json"), "--load",
+                                       str(tmp_path / "load.csv"), "--tz", "America/Denver", "--holidays",
+                                       str(tmp_path / "h.txt")])
+    assert outcome.exit_code == 2
+    assert "h.txt, line 2" in outcome.output
