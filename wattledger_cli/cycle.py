@@ -102,6 +102,12 @@ def resettle(cycle_id: str, operator: str = typer.Option(...)) -> None:
     _update(cycle_id, "resettle", operator)
 
 
+@app.command("retry")
+def retry(cycle_id: str, operator: str = typer.Option(...)) -> None:
+    """Run a failed cycle's failed step again (after fixing its input); idempotent on business keys."""
+    _update(cycle_id, "retry", operator)
+
+
 @app.command("cancel")
 def cancel(cycle_id: str) -> None:
     """Cancel a cycle that has not completed."""

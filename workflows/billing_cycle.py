@@ -52,20 +52,17 @@ class BillingCycleWorkflow:
         self._approvals: list[Decision] = []
         self._rejection: Rejection | None = None
         self._resettle_requested = False
+        self._retry_requested_by: str | None = None
         self._threshold_usd_micros = 0
+        self._input: CycleInput | None = None
 
     @workflow.run
     async def run(self, inp: CycleInput) -> CycleResult:
         self._status = CycleStatus(cycle_id=inp.cycle_id, phase=Phase.INGESTING)
         self._threshold_usd_micros = inp.approval_threshold_usd_micros
+        self._input = inp
         try:
             return await self._run_steps(inp)
-        except ActivityError as error:
-            cause = error.cause
-            detail = str(cause) if cause is not None else str(error)
-            await self._set_phase(inp, Phase.FAILED, detail)
-            error_type = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
-            raise ApplicationError(detail, type=error_type or "ActivityFailed", non_retryable=True) from error
         except asyncio.CancelledError:
             await asyncio.shield(self._on_cancel(inp))
             raise
@@ -154,15 +151,43 @@ class BillingCycleWorkflow:
         return 2 if self._threshold_usd_micros and abs(total) > self._threshold_usd_micros else 1
 
     async def _act(self, method, arg):  # type: ignore[no-untyped-def]
+        """Run one step; when it fails for good, park the cycle as FAILED until an operator retries it.
+
+        Parking instead of failing keeps the cycle's history and position: after the operator fixes the
+        input (or the outage ends) `retry` runs the same step again, which is safe because every step is
+        idempotent on business keys.
+        """
+        assert self._status is not None and self._input is not None
+        while True:
+            try:
+                return await self._execute(method, arg)
+            except ActivityError as error:
+                phase_before = self._status.phase
+                await self._park(error)
+                await self._set_phase(self._input, phase_before)
+
+    async def _execute(self, method, arg):  # type: ignore[no-untyped-def]
         return await workflow.execute_activity_method(
             method, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
+
+    async def _park(self, error: ActivityError) -> None:
+        assert self._status is not None and self._input is not None
+        cause = error.cause
+        kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
+        detail = f"{kind}: {cause.message if isinstance(cause, ApplicationError) else cause}"
+        self._retry_requested_by = None
+        self._status.phase = Phase.FAILED
+        self._status.detail = detail
+        await self._execute(CycleActivities.record_status, StatusUpdate(self._input.cycle_id, Phase.FAILED, detail))
+        await workflow.wait_condition(lambda: self._retry_requested_by is not None)
+        workflow.logger.info("cycle %s retried by %s", self._input.cycle_id, self._retry_requested_by)
 
     async def _set_phase(self, inp: CycleInput, phase: Phase, detail: str | None = None) -> None:
         assert self._status is not None
         self._status.phase = phase
         self._status.detail = detail
-        await self._act(CycleActivities.record_status, StatusUpdate(inp.cycle_id, phase.value, detail))
+        await self._execute(CycleActivities.record_status, StatusUpdate(inp.cycle_id, phase.value, detail))
 
     async def _on_cancel(self, inp: CycleInput) -> None:
         await self._set_phase(inp, Phase.CANCELLED, "cancelled by operator")
@@ -222,6 +247,19 @@ class BillingCycleWorkflow:
     def _validate_resettle(self, operator: str) -> None:
         if self._status is None or self._status.phase != Phase.REWORK:
             raise ValueError("only a cycle in rework can be settled again")
+        if not operator.strip():
+            raise ValueError("operator is required")
+
+    @workflow.update
+    async def retry(self, operator: str) -> CycleStatus:
+        self._retry_requested_by = operator
+        assert self._status is not None
+        return self._status
+
+    @retry.validator
+    def _validate_retry(self, operator: str) -> None:
+        if self._status is None or self._status.phase != Phase.FAILED:
+            raise ValueError("only a failed cycle can be retried")
         if not operator.strip():
             raise ValueError("operator is required")
 

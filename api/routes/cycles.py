@@ -81,6 +81,14 @@ async def resettle_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep,
     return dataclasses.asdict(status)
 
 
+@router.post("/{cycle_id}/retry")
+async def retry_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict:
+    """Run a failed (parked) cycle's failed step again, after the input was fixed or the outage ended."""
+    principal.require("operator")
+    status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.retry, body.operator)
+    return dataclasses.asdict(status)
+
+
 @router.post("/{cycle_id}/cancel", status_code=202)
 async def cancel_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict:
     principal.require("operator")

@@ -110,7 +110,7 @@ async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledge
 
 async def test_corrupted_csv_fails_ingest_naming_file_line_and_field(api, engine: Engine) -> None:
     """One bad value: the cycle fails at once (non-retryable), its status names file, line 42 and 'value',
-    and no stored row of any earlier cycle changes."""
+    no stored row of any earlier cycle changes, and after the fix an operator's retry resumes it."""
     http, settings = api
     paths = write_site_export(inbox_folder(settings, CAMPUS_ID, BAD_PERIOD), 2026, 9, seed=7)
     corrupt_one_value(paths[0], 42, "12x.5")
@@ -124,6 +124,16 @@ async def test_corrupted_csv_fails_ingest_naming_file_line_and_field(api, engine
     after = _snapshot(engine)
     for table in ("settlement_line", "invoice", "iso_submission"):
         assert after[table] == before[table], f"{table} changed after a failed ingest"
+
+    # The operator fixes the export and retries the parked cycle: the same step runs again and succeeds.
+    write_site_export(inbox_folder(settings, CAMPUS_ID, BAD_PERIOD), 2026, 9, seed=7)
+    retried = await http.post(f"/cycles/{cycle['cycle_id']}/retry", json={"operator": "ops.a"})
+    assert retried.status_code == 200, retried.text
+    cycle = await _wait_for(http, cycle["cycle_id"], {"awaiting_approval", "completed"})
+    assert cycle["status"] == "awaiting_approval"
+    cancelled = await http.post(f"/cycles/{cycle['cycle_id']}/cancel", json={"operator": "ops.a"})
+    assert cancelled.status_code == 202
+    await _wait_for(http, cycle["cycle_id"], {"cancelled"})
 
 
 def _snapshot(engine: Engine) -> dict[str, list]:

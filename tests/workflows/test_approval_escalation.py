@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from temporalio import activity
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -37,9 +38,10 @@ from workflows.types import (
 class FakeActivities:
     """Canned results; records what the workflow asked for."""
 
-    def __init__(self, total_usd_micros: int = 1_000_000) -> None:
+    def __init__(self, total_usd_micros: int = 1_000_000, ingest_failures: int = 0) -> None:
         self.calls: list[str] = []
         self.total_usd_micros = total_usd_micros
+        self.ingest_failures = ingest_failures
 
     def all(self) -> list:
         calls = self.calls
@@ -51,6 +53,10 @@ class FakeActivities:
 
         @activity.defn(name="ingest_meter_files")
         def ingest(inp: CycleInput) -> IngestOutput:
+            calls.append("ingest")
+            if calls.count("ingest") <= self.ingest_failures:
+                raise ApplicationError("a.csv, line 3, field 'value': not a number", type="BadInput",
+                                       non_retryable=True)
             return IngestOutput("mem://intervals", 10, ["ab" * 32])
 
         @activity.defn(name="validate_intervals")
@@ -206,3 +212,29 @@ async def test_rejection_without_reason_is_refused(env: WorkflowEnvironment) -> 
 
     await _run_worker(env, fakes, body)
     assert "status:cancelled" in fakes.calls
+
+
+async def test_bad_input_parks_the_cycle_until_an_operator_retries(env: WorkflowEnvironment) -> None:
+    """A non-retryable ingest error is tried once, parks the cycle as failed with the error named, and
+    `retry` runs the same step again; a retry on a healthy cycle is refused."""
+    fakes = FakeActivities(ingest_failures=1)
+
+    async def body(queue: str) -> None:
+        inp = _input()
+        handle = await env.client.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
+        await env.sleep(timedelta(minutes=1))
+        status = await handle.query(BillingCycleWorkflow.status)
+        assert status is not None and status.phase == "failed"
+        assert status.detail == "BadInput: a.csv, line 3, field 'value': not a number"
+        await handle.execute_update(BillingCycleWorkflow.retry, "ops.a")
+        await env.sleep(timedelta(minutes=1))
+        status = await handle.query(BillingCycleWorkflow.status)
+        assert status is not None and status.phase == "awaiting_approval"
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(BillingCycleWorkflow.retry, "ops.a")
+        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        await handle.result()
+
+    await _run_worker(env, fakes, body)
+    assert fakes.calls.count("ingest") == 2
+    assert "status:failed" in fakes.calls
