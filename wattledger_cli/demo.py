@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,6 +19,7 @@ console = Console()
 POLL_INTERVAL_S = 0.5
 PHASE_WAIT_S_MAX = 600.0
 TERMINAL = {"completed", "failed", "cancelled"}
+DEMO_USER = "demo.finance@wattledger.local"
 
 
 def demo_command(
@@ -52,7 +53,7 @@ def _prepare_inbox(settings, period: str, seed: int, corrupt: bool) -> Path:  # 
 
 
 async def _run(settings, period: str, seed: int, corrupt: bool) -> bool:  # type: ignore[no-untyped-def]
-    from api.auth import demo_headers
+    from api.auth import mint_token
     from demo.campus import CAMPUS_ID, register_demo_campus
     from runtime.stack import free_port, running_stack
 
@@ -64,7 +65,9 @@ async def _run(settings, period: str, seed: int, corrupt: bool) -> bool:  # type
             register_demo_campus(conn)
         folder = _prepare_inbox(settings, period, seed, corrupt)
         console.print(f"site export: {len(list(folder.glob('*.csv')))} CSV files in {folder}")
-        headers = demo_headers(settings, stack.engine)
+        # The demo acts as an operator who also holds the finance role, with a short-lived signed token.
+        token = mint_token(settings, DEMO_USER, ["operator", "finance", "auditor"], None, timedelta(hours=1))
+        headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=stack.api_base_url, headers=headers, timeout=60) as http:
             return await _drive_cycle(http, CAMPUS_ID, period)
     finally:
@@ -84,7 +87,7 @@ async def _drive_cycle(http: httpx.AsyncClient, campus_id: str, period: str) -> 
     if cycle["status"] == "awaiting_approval":
         _print_settlement(cycle)
         approval = await http.post(f"/cycles/{cycle_id}/approve",
-                                   json={"approver": "demo.finance@wattledger.local", "comment": "demo"})
+                                   json={"approver": DEMO_USER, "comment": "demo"})
         approval.raise_for_status()
         console.print("approved by finance through the workflow's approve update")
         cycle = await _wait_for(http, cycle_id, TERMINAL)
