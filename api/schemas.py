@@ -22,12 +22,14 @@ class CycleStarted(BaseModel):
 
 
 class ApprovalBody(BaseModel):
-    approver: str = Field(min_length=1, max_length=200)
+    approver: str | None = Field(
+        default=None, max_length=200, description="optional; must be the authenticated user when given"
+    )
     comment: str = Field(default="", max_length=2000)
 
 
 class RejectionBody(BaseModel):
-    approver: str = Field(min_length=1, max_length=200)
+    approver: str | None = Field(default=None, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep, TemporalDep
+from api.principal import Principal
 from api.schemas import ApprovalBody, CycleCreate, CyclePublic, CycleStarted, OperatorBody, RejectionBody
 from cycles import repository as repo
 from cycles.starter import start_cycle
@@ -58,10 +59,18 @@ def _load(engine: EngineDep, cycle_id: str) -> dict:
         return repo.load_cycle(conn, cycle_id)
 
 
+def _approver(principal: Principal, named: str | None) -> str:
+    """The decision is the authenticated user's own: four eyes means two distinct subjects."""
+    if named is not None and named != principal.subject:
+        raise HTTPException(status_code=403, detail=f"{principal.subject} cannot decide on behalf of {named}")
+    return principal.subject
+
+
 @router.post("/{cycle_id}/approve")
 async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, principal: PrincipalDep) -> dict:
     principal.require("finance")
-    decision = Decision(approver=body.approver, role=principal.decision_role, comment=body.comment)
+    decision = Decision(approver=_approver(principal, body.approver), role=principal.decision_role,
+                        comment=body.comment)
     status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.approve, decision)
     return dataclasses.asdict(status)
 
@@ -69,7 +78,8 @@ async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, 
 @router.post("/{cycle_id}/reject")
 async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, principal: PrincipalDep) -> dict:
     principal.require("finance")
-    rejection = Rejection(approver=body.approver, role=principal.decision_role, reason=body.reason)
+    rejection = Rejection(approver=_approver(principal, body.approver), role=principal.decision_role,
+                          reason=body.reason)
     status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.reject, rejection)
     return dataclasses.asdict(status)
 

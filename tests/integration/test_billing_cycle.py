@@ -88,7 +88,7 @@ async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledge
                + balance["losses_wh"])
     assert supply_wh == uses_wh and balance["losses_wh"] > 0
 
-    approved = await http.post(f"/cycles/{cycle_id}/approve", json={"approver": "fin.a", "comment": "ok"})
+    approved = await http.post(f"/cycles/{cycle_id}/approve", json={"approver": "test.staff", "comment": "ok"})
     assert approved.status_code == 200, approved.text
     cycle = await _wait_for(http, cycle_id, {"completed", "failed"})
     assert cycle["status"] == "completed", cycle["status_detail"]
