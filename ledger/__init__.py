@@ -1,1 +1,37 @@
+"""The hash-chained, double-entry ledger (docs/ledger-spec.md).
 
+Public names are loaded lazily (PEP 562), so `python -m ledger.verify` imports only the standard
+library and `cryptography`, never SQLAlchemy: the verifier must run on an auditor's machine.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "AccountSpec": "ledger.model",
+    "PostingRequest": "ledger.model",
+    "EntryRequest": "ledger.model",
+    "AppendedEntry": "ledger.model",
+    "VerifyReport": "ledger.model",
+    "ensure_ledger": "ledger.service",
+    "open_accounts": "ledger.service",
+    "append_entries": "ledger.service",
+    "verify_ledger": "ledger.audit_db",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ledger' has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
+
+if TYPE_CHECKING:
+    from ledger.audit_db import verify_ledger
+    from ledger.model import AccountSpec, AppendedEntry, EntryRequest, PostingRequest, VerifyReport
+    from ledger.service import append_entries, ensure_ledger, open_accounts

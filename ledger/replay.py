@@ -1,0 +1,234 @@
+"""Replay of a ledger's canonical entries: every check an auditor needs, standard library only.
+
+`ChainReplay.feed` takes entries in seq order (their exact canonical bytes) and raises
+`VerificationFailure(seq, reason)` at the first entry that breaks a rule: canonical form, origin,
+gapless seq, leaf and chain hash, rising record time, per-asset zero sum, account rules,
+reversal / pending / period-close rules and non-negative balances. It keeps the running RFC 6962
+root so signed checkpoints can be checked at any size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ledger.chain import CHAIN_GENESIS, chain_hash
+from ledger.jcs_check import NotCanonical, canonical_value, canonical_values_bulk
+from ledger.merkle import CompactRange, leaf_hash
+
+V1_KEYS = frozenset({
+    "v", "origin", "seq", "entry_id", "kind", "ref_seq", "effective_at", "recorded_at",
+    "idempotency_key", "request_hash", "postings", "accounts", "meta",
+})
+INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+AMOUNT = re.compile(r"^-?[1-9][0-9]{0,37}$")
+NO_POSTING_KINDS = frozenset({"period_close", "account_open", "key_rotation"})
+POSTED_KINDS = frozenset({"posting", "post_pending", "reversal", "adjustment"})
+REF_KINDS = {
+    "reversal": frozenset({"posting", "post_pending", "adjustment"}),
+    "adjustment": frozenset({"posting", "post_pending", "adjustment", "reversal"}),
+    "post_pending": frozenset({"pending"}),
+    "void_pending": frozenset({"pending"}),
+}
+KNOWN_KINDS = frozenset(REF_KINDS) | frozenset({"posting", "pending"}) | NO_POSTING_KINDS
+
+
+class VerificationFailure(Exception):
+    def __init__(self, seq: int, reason: str) -> None:
+        self.seq, self.reason = seq, reason
+        super().__init__(f"seq {seq}: {reason}")
+
+
+class ChainReplay:
+    """State of a replay after `size` entries; balances are [posted, pending debits, pending credits]."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.size = 0
+        self.chain_hash = CHAIN_GENESIS
+        self.compact = CompactRange()
+        self.roots: dict[int, bytes] = {}
+        self.last_recorded_at = ""
+        self.closed_until = ""
+        self.keys: set[str] = set()
+        self.accounts: dict[tuple[str, str], tuple[str, bool]] = {}
+        self.balances: dict[tuple[str, str], list[int]] = {}
+        self.postings_by_seq: dict[int, tuple[str, list[tuple[str, str, int]]]] = {}
+        self.reversed: set[int] = set()
+        self.resolved: set[int] = set()
+        self.rotated_vkeys: list[tuple[int, str]] = []
+        self.values: list[Any] | None = None  # parsed documents of the last feed, when kept
+        self.balances_after: list[tuple[int, int, int]] | None = None  # per posting, when kept
+
+    def keep_details(self) -> None:
+        """Keep each fed entry's document and per-posting running balances (for the database diff)."""
+        self.values, self.balances_after = [], []
+
+    def feed(self, raws: Sequence[bytes], stored: Sequence[tuple[bytes, bytes]] | None = None) -> None:
+        """Check the next entries; `stored` optionally gives each one's claimed (leaf, chain) hash."""
+        values = canonical_values_bulk(list(raws))
+        if self.values is not None:
+            self.values.clear()
+            assert self.balances_after is not None
+            self.balances_after.clear()
+        for offset, raw in enumerate(raws):
+            seq = self.size + 1
+            value = values[offset] if values is not None else self._parse_one(seq, raw)
+            leaf = leaf_hash(raw)
+            chain = chain_hash(self.chain_hash, leaf)
+            if stored is not None and stored[offset] != (leaf, chain):
+                raise VerificationFailure(seq, "stored leaf or chain hash differs from the recomputed one")
+            self._check_entry(seq, value)
+            if self.values is not None:
+                self.values.append(value)
+            self.chain_hash = chain
+            self.compact.append(leaf)
+            self.size = seq
+
+    def root(self) -> bytes:
+        return self.compact.root()
+
+    @staticmethod
+    def _parse_one(seq: int, raw: bytes) -> Any:
+        try:
+            return canonical_value(raw)
+        except NotCanonical as error:
+            raise VerificationFailure(seq, f"canonical bytes: {error}") from error
+
+    def _check_entry(self, seq: int, value: Any) -> None:
+        if not isinstance(value, dict) or value.keys() != V1_KEYS or value["v"] != 1:
+            raise VerificationFailure(seq, "not a v1 entry document")
+        if value["origin"] != self.origin:
+            raise VerificationFailure(seq, f"origin {value['origin']!r} is not this ledger's ({self.origin!r})")
+        if value["seq"] != str(seq):
+            raise VerificationFailure(seq, f"entry says seq {value['seq']}, position is {seq} (gap or reorder)")
+        self._check_times_and_key(seq, value)
+        kind = value["kind"]
+        if kind not in KNOWN_KINDS:
+            raise VerificationFailure(seq, f"unknown kind {kind!r}")
+        postings = self._postings(seq, value["postings"], kind)
+        ref = self._check_reference(seq, value, kind, postings)
+        self._check_accounts_and_meta(seq, value, kind)
+        self._apply(seq, kind, postings, ref)
+        if kind in POSTED_KINDS or kind == "pending":
+            self.postings_by_seq[seq] = (kind, postings)
+
+    def _check_times_and_key(self, seq: int, value: dict[str, Any]) -> None:
+        recorded, effective = value["recorded_at"], value["effective_at"]
+        if not (isinstance(recorded, str) and INSTANT.match(recorded)) or not (
+            isinstance(effective, str) and INSTANT.match(effective)
+        ):
+            raise VerificationFailure(seq, "times must be YYYY-MM-DDTHH:MM:SS.ffffffZ")
+        # Fixed-width UTC text sorts like the instants it names.
+        if recorded <= self.last_recorded_at:
+            raise VerificationFailure(seq, "recorded_at does not rise strictly")
+        self.last_recorded_at = recorded
+        key = value["idempotency_key"]
+        if not isinstance(key, str) or key in self.keys:
+            raise VerificationFailure(seq, f"idempotency key {key!r} repeated or not a string")
+        self.keys.add(key)
+        if value["kind"] != "period_close" and value["kind"] not in ("account_open", "key_rotation"):
+            if self.closed_until and effective < self.closed_until:
+                raise VerificationFailure(seq, f"effective {effective} inside a period closed until {self.closed_until}")
+        elif value["kind"] == "period_close":
+            if effective < self.closed_until:
+                raise VerificationFailure(seq, "period close moves backwards")
+            self.closed_until = effective
+
+    def _postings(self, seq: int, raw_postings: Any, kind: str) -> list[tuple[str, str, int]]:
+        if not isinstance(raw_postings, list) or (not raw_postings) != (kind in NO_POSTING_KINDS):
+            raise VerificationFailure(seq, f"a {kind} entry with a wrong postings list")
+        postings: list[tuple[str, str, int]] = []
+        sums: dict[str, int] = {}
+        for posting in raw_postings:
+            if not isinstance(posting, dict) or len(posting) != 3:
+                raise VerificationFailure(seq, "posting is not {account, asset, amount}")
+            account, asset, amount_text = posting.get("account"), posting.get("asset"), posting.get("amount")
+            if not isinstance(amount_text, str) or not AMOUNT.match(amount_text):
+                raise VerificationFailure(seq, f"amount {amount_text!r} is not a non-zero integer string")
+            if (account, asset) not in self.accounts:
+                raise VerificationFailure(seq, f"posting to account {account} ({asset}) that was never opened")
+            amount = int(amount_text)
+            sums[asset] = sums.get(asset, 0) + amount
+            postings.append((account, asset, amount))
+        for asset, total in sums.items():
+            if total:
+                raise VerificationFailure(seq, f"{asset} postings sum to {total}, not 0")
+        return postings
+
+    def _check_reference(
+        self, seq: int, value: dict[str, Any], kind: str, postings: list[tuple[str, str, int]]
+    ) -> int | None:
+        ref_text = value["ref_seq"]
+        allowed = REF_KINDS.get(kind)
+        if allowed is None:
+            if ref_text is not None:
+                raise VerificationFailure(seq, f"a {kind} entry with a reference")
+            return None
+        if not isinstance(ref_text, str) or not ref_text.isdigit() or not 0 < int(ref_text) < seq:
+            raise VerificationFailure(seq, f"a {kind} entry needs an earlier ref_seq")
+        ref = int(ref_text)
+        ref_kind, ref_postings = self.postings_by_seq.get(ref, ("none", []))
+        if ref_kind not in allowed:
+            raise VerificationFailure(seq, f"a {kind} cannot refer to seq {ref} ({ref_kind})")
+        if kind == "reversal":
+            if ref in self.reversed:
+                raise VerificationFailure(seq, f"seq {ref} reversed a second time")
+            if postings != [(a, s, -amount) for a, s, amount in ref_postings]:
+                raise VerificationFailure(seq, f"reversal does not exactly negate seq {ref}")
+            self.reversed.add(ref)
+        elif kind in ("post_pending", "void_pending"):
+            if ref in self.resolved:
+                raise VerificationFailure(seq, f"pending seq {ref} resolved a second time")
+            if postings != ref_postings:
+                raise VerificationFailure(seq, f"{kind} does not copy the postings of seq {ref}")
+            self.resolved.add(ref)
+        elif not value["meta"].get("reason_code"):
+            raise VerificationFailure(seq, "adjustment without meta.reason_code")
+        return ref
+
+    def _check_accounts_and_meta(self, seq: int, value: dict[str, Any], kind: str) -> None:
+        meta, accounts = value["meta"], value["accounts"]
+        if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+            raise VerificationFailure(seq, "meta must map strings to strings")
+        if not isinstance(accounts, list) or (not accounts) != (kind != "account_open"):
+            raise VerificationFailure(seq, f"a {kind} entry with a wrong accounts list")
+        for spec in accounts:
+            pair = (spec.get("path"), spec.get("asset")) if isinstance(spec, dict) else (None, None)
+            side, flag = (spec.get("normal_side"), spec.get("must_not_go_negative")) if isinstance(spec, dict) else (None, None)
+            if pair in self.accounts or side not in ("debit", "credit") or not isinstance(flag, bool):
+                raise VerificationFailure(seq, f"account {pair} opened twice or malformed")
+            self.accounts[pair] = (side, flag)  # type: ignore[index]
+        if kind == "key_rotation":
+            vkey = meta.get("vkey")
+            if not isinstance(vkey, str):
+                raise VerificationFailure(seq, "key rotation without meta.vkey")
+            self.rotated_vkeys.append((seq, vkey))
+
+    def _apply(self, seq: int, kind: str, postings: list[tuple[str, str, int]], ref: int | None) -> None:
+        touched = set()
+        for account, asset, amount in postings:
+            pair = (account, asset)
+            balance = self.balances.get(pair)
+            if balance is None:
+                balance = self.balances[pair] = [0, 0, 0]
+            if kind in POSTED_KINDS:
+                balance[0] += amount
+            if kind == "pending":
+                balance[1 if amount > 0 else 2] += abs(amount)
+            elif kind in ("post_pending", "void_pending"):
+                balance[1 if amount > 0 else 2] -= abs(amount)
+            touched.add(pair)
+            if self.balances_after is not None:
+                self.balances_after.append((balance[0], balance[1], balance[2]))
+        for pair in touched:
+            side, must_not_go_negative = self.accounts[pair]
+            if must_not_go_negative and self.available(pair) < 0:
+                raise VerificationFailure(seq, f"account {pair[0]} ({pair[1]}) went negative")
+
+    def available(self, pair: tuple[str, str]) -> int:
+        posted, pending_debits, pending_credits = self.balances.get(pair, (0, 0, 0))
+        if self.accounts[pair][0] == "debit":
+            return posted - pending_credits
+        return -posted - pending_debits

@@ -1,0 +1,189 @@
+"""Shape checks and canonical request bytes (pure): what a caller asked for, before any state."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from common.timeutil import format_utc_micros
+from ledger.canonical import sha256_canonical
+from ledger.errors import InvalidAccountSpec, InvalidEntryRequest
+from ledger.model import ASSET_SCALES, INTERNAL_KINDS, PUBLIC_KINDS, AccountSpec, EntryRequest
+
+ACCOUNT_PATH_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$")
+IDEMPOTENCY_KEY_LENGTH_MAX = 200
+META_ENTRIES_MAX = 64
+POSTINGS_PER_ENTRY_MAX = 10_000
+AMOUNT_MINOR_ABS_MAX = 10**38 - 1  # numeric(38,0) in PostgreSQL
+ENTRY_ID_NAMESPACE = uuid.UUID("6f9a1d52-3c0e-5b8e-9d41-7a2f0c1e5b30")
+KINDS_NEEDING_REF = frozenset({"post_pending", "void_pending", "reversal", "adjustment"})
+KINDS_WITHOUT_POSTINGS = frozenset({"period_close", "account_open", "key_rotation"})
+
+Posting = tuple[str, str, int]  # (account path, asset code, amount minor)
+
+
+@dataclass(frozen=True)
+class NormalizedRequest:
+    idempotency_key: str
+    kind: str
+    effective_at_utc: datetime
+    postings: tuple[Posting, ...]
+    meta: dict[str, str]
+    ref_idempotency_key: str | None
+    accounts: tuple[AccountSpec, ...]
+    request_value: dict[str, Any]
+    request_canonical: bytes
+    request_hash: bytes
+
+
+def entry_id_for(origin: str, idempotency_key: str) -> uuid.UUID:
+    # Derived from the key, so a retried request carries no fresh random id (idempotent by content).
+    return uuid.uuid5(ENTRY_ID_NAMESPACE, f"{origin}\n{idempotency_key}")
+
+
+def account_id_for(origin: str, path: str, asset_code: str) -> uuid.UUID:
+    return uuid.uuid5(ENTRY_ID_NAMESPACE, f"{origin}\naccount\n{path}\n{asset_code}")
+
+
+def check_account_spec(spec: AccountSpec) -> None:
+    if not isinstance(spec.path, str) or not ACCOUNT_PATH_PATTERN.match(spec.path):
+        raise InvalidAccountSpec(str(spec.path), "path", "must be segments of [A-Za-z0-9_.-] joined by ':'")
+    if spec.asset_code not in ASSET_SCALES:
+        raise InvalidAccountSpec(spec.path, "asset_code", f"unknown asset {spec.asset_code!r}")
+    if spec.normal_side not in ("debit", "credit"):
+        raise InvalidAccountSpec(spec.path, "normal_side", "must be 'debit' or 'credit'")
+    if not isinstance(spec.must_not_go_negative, bool):
+        raise InvalidAccountSpec(spec.path, "must_not_go_negative", "must be a bool")
+
+
+def _check_key(key: object) -> str:
+    if not isinstance(key, str) or not key or len(key) > IDEMPOTENCY_KEY_LENGTH_MAX:
+        raise InvalidEntryRequest(str(key), "idempotency_key", "must be 1..200 characters")
+    if not key.isprintable():
+        raise InvalidEntryRequest(key, "idempotency_key", "must be printable")
+    return key
+
+
+def _check_postings(key: str, request: EntryRequest) -> tuple[Posting, ...]:
+    if len(request.postings) > POSTINGS_PER_ENTRY_MAX:
+        raise InvalidEntryRequest(key, "postings", f"more than {POSTINGS_PER_ENTRY_MAX} postings")
+    postings: list[Posting] = []
+    for index, posting in enumerate(request.postings):
+        where = f"postings[{index}]"
+        path, asset, amount = posting.account_path, posting.asset_code, posting.amount_minor
+        if not isinstance(path, str) or not ACCOUNT_PATH_PATTERN.match(path):
+            raise InvalidEntryRequest(key, f"{where}.account_path", f"bad account path {path!r}")
+        if asset not in ASSET_SCALES:
+            raise InvalidEntryRequest(key, f"{where}.asset_code", f"unknown asset {asset!r}")
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise InvalidEntryRequest(key, f"{where}.amount_minor", "must be an int (minor units)")
+        if amount == 0 or abs(amount) > AMOUNT_MINOR_ABS_MAX:
+            raise InvalidEntryRequest(key, f"{where}.amount_minor", "must be non-zero and fit 38 digits")
+        postings.append((path, asset, amount))
+    if request.kind in KINDS_WITHOUT_POSTINGS and postings:
+        raise InvalidEntryRequest(key, "postings", f"a {request.kind} entry carries no postings")
+    if request.kind in ("posting", "pending", "adjustment") and not postings:
+        raise InvalidEntryRequest(key, "postings", f"a {request.kind} entry needs postings")
+    return tuple(postings)
+
+
+def _check_meta(key: str, meta: object) -> dict[str, str]:
+    if not hasattr(meta, "items") or len(meta) > META_ENTRIES_MAX:  # type: ignore[arg-type]
+        raise InvalidEntryRequest(key, "meta", f"must be a mapping of at most {META_ENTRIES_MAX} items")
+    checked: dict[str, str] = {}
+    for name, value in meta.items():  # type: ignore[attr-defined]
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise InvalidEntryRequest(key, f"meta[{name!r}]", "keys and values must be strings")
+        checked[name] = value
+    return checked
+
+
+def _check_reference(key: str, request: EntryRequest, meta: dict[str, str]) -> str | None:
+    ref = request.ref_idempotency_key
+    if request.kind in KINDS_NEEDING_REF:
+        if not isinstance(ref, str) or not ref:
+            raise InvalidEntryRequest(key, "ref_idempotency_key", f"a {request.kind} needs a reference")
+    elif ref is not None:
+        raise InvalidEntryRequest(key, "ref_idempotency_key", f"a {request.kind} takes no reference")
+    if request.kind == "adjustment" and not meta.get("reason_code"):
+        raise InvalidEntryRequest(key, "meta.reason_code", "an adjustment needs a reason code")
+    return ref
+
+
+def normalize_request(
+    request: EntryRequest, accounts: tuple[AccountSpec, ...] = (), internal: bool = False
+) -> NormalizedRequest:
+    """Check the shape of one request and compute its canonical bytes and SHA-256."""
+    key = _check_key(request.idempotency_key)
+    allowed = PUBLIC_KINDS | INTERNAL_KINDS if internal else PUBLIC_KINDS
+    if request.kind not in allowed:
+        raise InvalidEntryRequest(key, "kind", f"unknown kind {request.kind!r}")
+    effective = request.effective_at_utc
+    if not isinstance(effective, datetime) or effective.tzinfo is None:
+        raise InvalidEntryRequest(key, "effective_at_utc", "must be a timezone-aware datetime")
+    postings = _check_postings(key, request)
+    meta = _check_meta(key, request.meta)
+    ref = _check_reference(key, request, meta)
+    value = request_value(key, request.kind, effective, postings, meta, ref, accounts)
+    raw, digest = sha256_canonical(value)
+    return NormalizedRequest(
+        key, request.kind, effective, postings, meta, ref, accounts, value, raw, digest
+    )
+
+
+def postings_value(postings: tuple[Posting, ...]) -> list[dict[str, str]]:
+    return [{"account": path, "asset": asset, "amount": str(amount)} for path, asset, amount in postings]
+
+
+def accounts_value(accounts: tuple[AccountSpec, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": spec.path,
+            "asset": spec.asset_code,
+            "normal_side": spec.normal_side,
+            "must_not_go_negative": spec.must_not_go_negative,
+        }
+        for spec in accounts
+    ]
+
+
+def request_value(
+    key: str,
+    kind: str,
+    effective: datetime,
+    postings: tuple[Posting, ...],
+    meta: dict[str, str],
+    ref: str | None,
+    accounts: tuple[AccountSpec, ...],
+) -> dict[str, Any]:
+    return {
+        "idempotency_key": key,
+        "kind": kind,
+        "effective_at": format_utc_micros(effective),
+        "ref_idempotency_key": ref,
+        "postings": postings_value(postings),
+        "accounts": accounts_value(accounts),
+        "meta": meta,
+    }
+
+
+def first_difference(stored: dict[str, Any], requested: dict[str, Any]) -> str:
+    """Name of the first field where two request values differ, e.g. `postings[1].amount`."""
+    for name in sorted(set(stored) | set(requested)):
+        old, new = stored.get(name), requested.get(name)
+        if old == new:
+            continue
+        if isinstance(old, list) and isinstance(new, list):
+            for index, (old_item, new_item) in enumerate(zip(old, new)):
+                if old_item != new_item:
+                    if isinstance(old_item, dict) and isinstance(new_item, dict):
+                        return f"{name}[{index}].{first_difference(old_item, new_item)}"
+                    return f"{name}[{index}]"
+            return f"{name} (length {len(old)} vs {len(new)})"
+        if isinstance(old, dict) and isinstance(new, dict):
+            return f"{name}.{first_difference(old, new)}"
+        return name
+    return "request"
