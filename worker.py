@@ -15,19 +15,21 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.cycle import CycleActivities
+from activities.schedule import ScheduleActivities
 from settings import TASK_QUEUE, Settings
 from workflows.billing_cycle import BillingCycleWorkflow
+from workflows.monthly_kickoff import MonthlyKickoffWorkflow
 
 ACTIVITY_THREADS_MAX = 8
 
 
 def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str = TASK_QUEUE) -> Worker:
-    activities = CycleActivities(settings, engine)
+    activities = CycleActivities(settings, engine).all() + ScheduleActivities(settings, engine, client).all()
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[BillingCycleWorkflow],
-        activities=activities.all(),
+        workflows=[BillingCycleWorkflow, MonthlyKickoffWorkflow],
+        activities=activities,
         # Sync activities run here; numba kernels and pyarrow release the GIL, so threads really overlap.
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS_MAX),
         max_concurrent_activities=ACTIVITY_THREADS_MAX,

@@ -7,6 +7,7 @@ errors (not DomainErrors) propagate unchanged and Temporal's retry policy handle
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -19,10 +20,26 @@ R = TypeVar("R")
 
 
 def translate_domain_errors(function: Callable[P, R]) -> Callable[P, R]:
+    if inspect.iscoroutinefunction(function):
+        return _translate_async(function)  # type: ignore[return-value]
+
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return function(*args, **kwargs)
+        except DomainError as error:
+            raise ApplicationError(
+                str(error), type=type(error).__name__, non_retryable=not error.retryable
+            ) from error
+
+    return wrapper
+
+
+def _translate_async(function):  # type: ignore[no-untyped-def]
+    @functools.wraps(function)
+    async def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return await function(*args, **kwargs)
         except DomainError as error:
             raise ApplicationError(
                 str(error), type=type(error).__name__, non_retryable=not error.retryable

@@ -13,13 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from wattledger_cli import cycle, esg, invoice, ledger, market, meterdata, tariff  # noqa: E402
+from wattledger_cli import cycle, esg, invoice, ledger, market, meterdata, schedule, tariff  # noqa: E402
 from wattledger_cli.demo import demo_command  # noqa: E402
 
 app = typer.Typer(help="wattledger: meter-to-cash for behind-the-meter campuses.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cycle.app, name="cycle")
+app.add_typer(schedule.app, name="schedule")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(meterdata.app, name="meterdata")
 app.add_typer(tariff.app, name="tariff")

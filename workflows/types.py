@@ -140,3 +140,14 @@ class CycleResult:
     invoices: list[InvoiceRef]
     iso_submission: IsoOutput
     ledger: LedgerOutput
+
+
+@dataclass(frozen=True)
+class KickoffInput:
+    campus_id: str
+
+
+@dataclass(frozen=True)
+class KickoffRequest:
+    campus_id: str
+    scheduled_at_utc: str  # ISO 8601; the period is the campus-local month before this instant

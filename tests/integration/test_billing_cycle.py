@@ -142,3 +142,30 @@ def _snapshot(engine: Engine) -> dict[str, list]:
             table: conn.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2")).all()
             for table in ("settlement_line", "invoice", "iso_submission")
         }
+
+
+async def test_monthly_schedule_starts_the_previous_month_cycle_once(api, engine: Engine) -> None:
+    """A Temporal Schedule triggers the kickoff workflow, which finds the month's business-keyed cycle
+    (already billed above) instead of starting a second one."""
+    from datetime import UTC, datetime
+
+    from activities.schedule import previous_local_month
+    from cycles.schedules import create_monthly_schedule, list_schedules
+
+    http, settings = api
+    client = http._transport.app.state.temporal_client  # type: ignore[attr-defined]
+    schedule_id = await create_monthly_schedule(client, CAMPUS_ID, "America/New_York", 2, 6)
+    listed = {entry["schedule_id"]: entry for entry in await list_schedules(client)}
+    assert listed[schedule_id]["next_action_times"], "the schedule has a next start"
+    handle = client.get_schedule_handle(schedule_id)
+    await handle.trigger()
+    deadline = time.monotonic() + WAIT_S_MAX
+    while not (await handle.describe()).info.recent_actions:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.2)
+    action = (await handle.describe()).info.recent_actions[0].action
+    kicked = client.get_workflow_handle(action.workflow_id)
+    cycle_id = await kicked.result()
+    period = previous_local_month(datetime.now(UTC), "America/New_York")
+    assert cycle_id == f"cycle:{CAMPUS_ID}:{period}"
+    await handle.delete()

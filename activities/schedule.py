@@ -1,0 +1,47 @@
+"""The activity a monthly schedule runs: start the billing cycle of the month that just ended."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from temporalio import activity
+from temporalio.client import Client
+
+from activities.errors import translate_domain_errors
+from cycles import repository as repo
+from common.errors import Conflict
+from cycles.periods import cycle_id_for
+from cycles.starter import start_cycle
+from settings import Settings
+from workflows.types import KickoffRequest
+
+
+def previous_local_month(instant_utc: datetime, time_zone: str) -> str:
+    local = instant_utc.astimezone(ZoneInfo(time_zone))
+    year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+    return f"{year:04d}-{month:02d}"
+
+
+class ScheduleActivities:
+    def __init__(self, settings: Settings, engine: Engine, client: Client) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.client = client
+
+    @activity.defn(name="start_previous_month_cycle")
+    @translate_domain_errors
+    async def start_previous_month_cycle(self, request: KickoffRequest) -> str:
+        with self.engine.connect() as conn:
+            campus = repo.load_campus(conn, request.campus_id)
+        period = previous_local_month(datetime.fromisoformat(request.scheduled_at_utc), campus.time_zone)
+        try:
+            started = await start_cycle(self.client, self.engine, self.settings, request.campus_id, period)
+        except Conflict:
+            # The month was already billed (a manual start got there first): nothing left to do.
+            return cycle_id_for(request.campus_id, period)
+        return started.cycle_id
+
+    def all(self) -> list:
+        return [self.start_previous_month_cycle]

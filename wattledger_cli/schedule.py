@@ -1,0 +1,66 @@
+"""`wattledger schedule ...`: Temporal Schedules that start each campus's monthly billing cycle."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from wattledger_cli.cycle import _with_client
+
+app = typer.Typer(help="Monthly cycle schedules per campus (Temporal Schedules).", no_args_is_help=True)
+
+
+@app.command("create")
+def create(campus_id: str, day_of_month: int = typer.Option(2, min=1, max=28),
+           hour: int = typer.Option(6, min=0, max=23)) -> None:
+    """Bill the previous month on DAY_OF_MONTH at HOUR, campus-local time."""
+    from cycles import repository as repo
+    from cycles.schedules import create_monthly_schedule
+
+    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+        with engine.connect() as conn:
+            campus = repo.load_campus(conn, campus_id)
+        return await create_monthly_schedule(client, campus_id, campus.time_zone, day_of_month, hour)
+
+    typer.echo(_with_client(action))
+
+
+@app.command("list")
+def list_command() -> None:
+    """List schedules with their next start times."""
+    from cycles.schedules import list_schedules
+
+    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+        return await list_schedules(client)
+
+    typer.echo(json.dumps(_with_client(action), indent=2))
+
+
+def _handle_action(campus_id: str, verb: str) -> None:
+    from cycles.schedules import schedule_id_for
+
+    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+        handle = client.get_schedule_handle(schedule_id_for(campus_id))
+        await getattr(handle, verb)()
+        return f"{verb}: {schedule_id_for(campus_id)}"
+
+    typer.echo(_with_client(action))
+
+
+@app.command("pause")
+def pause(campus_id: str) -> None:
+    """Pause a campus's monthly schedule."""
+    _handle_action(campus_id, "pause")
+
+
+@app.command("unpause")
+def unpause(campus_id: str) -> None:
+    """Resume a paused schedule."""
+    _handle_action(campus_id, "unpause")
+
+
+@app.command("trigger")
+def trigger(campus_id: str) -> None:
+    """Start the schedule's action now (bills the previous month)."""
+    _handle_action(campus_id, "trigger")
