@@ -99,7 +99,8 @@ def test_deemed_energy_take_or_pay_and_bundled_recs() -> None:
        lmp=st.integers(-10**9, 10**9), raise_by=st.integers(0, 10**8))
 def test_index_amount_is_monotonic_in_price_and_energy(energy: list[int], bump: int, lmp: int, raise_by: int) -> None:
     """Property: more energy in any interval, or a higher LMP everywhere, never lowers an index PPA amount."""
-    index = IndexTerms("N", "RT", Decimal("2.5"), Decimal(1), Decimal(-5), Decimal(500))
+    # A floor at $0 keeps every interval price non-negative: with a negative price more energy costs less.
+    index = IndexTerms("N", "RT", Decimal("2.5"), Decimal(1), Decimal(0), Decimal(500))
     starts = np.arange(len(energy), dtype=np.int64)
     base = np.array(energy, dtype=np.int64)
     prices = np.full(len(energy), lmp, dtype=np.int64)
