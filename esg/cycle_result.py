@@ -1,0 +1,249 @@
+"""Turn the exact hourly sums of a cycle into the integer-gram `CycleEmissions` (one rounding per figure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from esg.allocation import allocate_grams, grams_half_even, tenant_party
+from esg.campus_hours import CampusHour
+from esg.cfe import cfe_score_text, cfe_wh
+from esg.intervals import HourlyEnergy, MeterRef
+from esg.market import FallbackRate, MarketOutcome
+from esg.result import CycleEmissions, HourFigure, worst_quality
+from esg.scope3 import upstream_electricity_g_per_wh
+
+if TYPE_CHECKING:
+    from esg.cycle import Accumulator, CycleContext
+
+COMPONENTS = ("scope1", "scope2_location", "scope2_market", "scope2_market_hourly", "scope3_a", "scope3_b", "scope3_c", "scope3_d")
+SCOPE3_NAMES = {
+    "scope3_a": "a_upstream_fuels",
+    "scope3_b": "b_upstream_electricity",
+    "scope3_c": "c_td_losses",
+    "scope3_d": "d_resold_electricity",
+}
+
+
+def assemble_result(
+    hourly: HourlyEnergy,
+    meters: Sequence[MeterRef],
+    campus_hours: list[CampusHour],
+    context: CycleContext,
+    totals: Accumulator,
+    market: MarketOutcome,
+    fallback: FallbackRate,
+    tenant_ids: list[str],
+    period: tuple[datetime, datetime],
+) -> CycleEmissions:
+    campus_g: dict[str, int] = {}
+    parts_g: dict[str, dict[str, int]] = {}
+    for component in COMPONENTS:
+        campus_g[component] = grams_half_even(totals.campus_exact.get(component, Decimal(0)))
+        parts_g[component] = allocate_grams(campus_g[component], totals.shares.get(component, {}))
+    parties = sorted({tenant_party(t) for t in tenant_ids} | {p for parts in parts_g.values() for p in parts})
+    by_party = {party: _party_figures(party, parts_g) for party in parties}
+    quality = _data_quality(hourly, meters, context, fallback, tenant_ids)
+    tenant_energy = _tenant_energy(campus_hours, totals, market, context, tenant_ids)
+    return CycleEmissions(
+        period_start_utc=period[0],
+        period_end_utc=period[1],
+        campus_egrid_subregion=context.zone,
+        factor_edition=context.edition.edition_id,
+        gwp_set=context.options.gwp_set,
+        campus_scope1_g_co2e=campus_g["scope1"],
+        campus_scope2_location_g_co2e=campus_g["scope2_location"],
+        campus_scope2_market_g_co2e=campus_g["scope2_market"],
+        campus_scope2_market_hourly_g_co2e=campus_g["scope2_market_hourly"],
+        campus_scope3_cat3_g_co2e=sum(campus_g[c] for c in SCOPE3_NAMES),
+        campus_scope1_exported_g_co2e=parts_g["scope1"].get("retained:export", 0),
+        campus_biogenic_co2_g=grams_half_even(totals.gases.get("scope1", {}).get("biogenic_CO2", Decimal(0))),
+        scope3_cat3_g_co2e={name: campus_g[c] for c, name in SCOPE3_NAMES.items()},
+        gases_g={
+            figure: {gas: grams_half_even(mass) for gas, mass in gases.items() if gas != "biogenic_CO2"}
+            for figure, gases in totals.gases.items()
+        },
+        energy_wh=_energy(campus_hours, totals),
+        tenant_g_co2e={t: by_party[tenant_party(t)] for t in tenant_ids},
+        tenant_energy_wh=tenant_energy,
+        tenant_cfe_score={
+            t: cfe_score_text(Decimal(e["carbon_free_wh"]), e["consumption_wh"]) for t, e in tenant_energy.items()
+        },
+        retained_g_co2e={p.removeprefix("retained:"): f for p, f in by_party.items() if p.startswith("retained:")},
+        hourly=_hour_figures(campus_hours, totals, campus_g),
+        instruments=market.instrument_rows,
+        factor_refs=_factor_refs(context, fallback, campus_g),
+        data_quality=quality,
+        conventions=_conventions(context),
+        exclusions=_exclusions(context),
+        disclosures=_disclosures(context, fallback, campus_g, parts_g),
+        inputs={
+            "intervals_file_sha256": hourly.file_sha256,
+            "source_sha256": list(hourly.source_sha256),
+            "ignored_meter_ids": list(hourly.ignored_meter_ids),
+            "meters": [[m.meter_id, m.role, m.tenant_id or ""] for m in meters],
+            "overrides": [o.override_id for o in context.options.overrides],
+        },
+    )
+
+
+def _party_figures(party: str, parts_g: dict[str, dict[str, int]]) -> dict[str, int]:
+    part = {component: parts_g[component].get(party, 0) for component in COMPONENTS}
+    return {
+        "scope2_onsite_generation": part["scope1"],
+        "scope2_grid_location": part["scope2_location"],
+        "scope2_grid_market": part["scope2_market"],
+        "scope2_grid_market_hourly": part["scope2_market_hourly"],
+        "scope2_location": part["scope1"] + part["scope2_location"],
+        "scope2_market": part["scope1"] + part["scope2_market"],
+        "scope2_market_hourly": part["scope1"] + part["scope2_market_hourly"],
+        "scope3_cat3": sum(part[c] for c in SCOPE3_NAMES),
+    }
+
+
+def _energy(campus_hours: list[CampusHour], totals: Accumulator) -> dict[str, int]:
+    return {
+        "fuel_heat_input_wh_hhv": grams_half_even(totals.fuel_heat_input_wh),
+        "generation_wh": sum(h.generation_wh for h in campus_hours),
+        "carbon_free_generation_wh": sum(h.carbon_free_generation_wh for h in campus_hours),
+        "grid_import_wh": sum(h.grid_import_wh for h in campus_hours),
+        "export_wh": sum(h.export_wh for h in campus_hours),
+        "tenant_consumption_wh": sum(wh for h in campus_hours for p, wh in h.consumer_wh.items() if p.startswith("tenant:")),
+        "shared_consumption_wh": sum(h.consumer_wh.get("retained:shared", 0) for h in campus_hours),
+    }
+
+
+def _tenant_energy(
+    campus_hours: list[CampusHour], totals: Accumulator, market: MarketOutcome, context: CycleContext, tenant_ids: list[str]
+) -> dict[str, dict[str, int]]:
+    grid_parts = allocate_grams(
+        sum(h.grid_import_wh for h in campus_hours), {p: sum(v.values(), Decimal(0)) for p, v in totals.grid_wh.items()}
+    )
+    intensity = context.options.grid_intensity
+    grid_cfe_fraction = dict(intensity.carbon_free_fraction) if intensity is not None else {}
+    result: dict[str, dict[str, int]] = {}
+    for tenant_id in tenant_ids:
+        party = tenant_party(tenant_id)
+        load = {h.hour_start_utc: h.consumer_wh.get(party, 0) for h in campus_hours if h.consumer_wh.get(party, 0)}
+        carbon_free = cfe_wh(
+            load, totals.onsite_carbon_free_wh.get(party, {}), totals.grid_wh.get(party, {}),
+            market.covered_wh_hourly.get(party, {}), grid_cfe_fraction,
+        )
+        result[tenant_id] = {
+            "consumption_wh": sum(load.values()),
+            "grid_wh": grid_parts.get(party, 0),
+            "carbon_free_wh": grams_half_even(carbon_free),
+        }
+    return result
+
+
+def _hour_figures(campus_hours: list[CampusHour], totals: Accumulator, campus_g: dict[str, int]) -> list[HourFigure]:
+    scope1 = allocate_grams(campus_g["scope1"], totals.hourly_exact.get("scope1", {}))
+    scope2 = allocate_grams(campus_g["scope2_location"], totals.hourly_exact.get("scope2_location", {}))
+    return [
+        HourFigure(
+            hour_start_utc=h.hour_start_utc.isoformat(),
+            load_wh=h.load_wh,
+            generation_wh=h.generation_wh,
+            grid_import_wh=h.grid_import_wh,
+            export_wh=h.export_wh,
+            scope1_g_co2e=scope1.get(h.hour_start_utc.isoformat(), 0),
+            scope2_location_g_co2e=scope2.get(h.hour_start_utc.isoformat(), 0),
+        )
+        for h in campus_hours
+    ]
+
+
+def _factor_refs(context: CycleContext, fallback: FallbackRate, campus_g: dict[str, int]) -> list[str]:
+    refs = {f"edition/{context.edition.edition_id}", *(f"{ref}" for f in context.fuel_factors.values() for ref in f.refs)}
+    refs.update(context.edition.gwp_set(context.options.gwp_set).refs)
+    intensity = context.options.grid_intensity
+    refs.add(intensity.source_ref if intensity is not None else context.grid.ref)
+    refs.add(fallback.ref)
+    if campus_g["scope3_c"] and context.grid.loss_ref:
+        refs.add(context.grid.loss_ref)
+    if campus_g["scope3_a"]:
+        slugs = {context.options.fuel_type_by_meter.get(m, "natural-gas") for m in context.fuel_wtt_g_per_wh}
+        refs.update(f"{context.edition.tables['upstream']}/{_wtt_row(s)}" for s in slugs if _wtt_row(s))
+    refs.update(upstream_electricity_g_per_wh(context.edition, context.options.scope3)[1])
+    return sorted(refs)
+
+
+def _wtt_row(slug: str) -> str | None:
+    from esg.scope3 import WTT_ROW_BY_FUEL
+
+    return WTT_ROW_BY_FUEL.get(slug)
+
+
+def _data_quality(
+    hourly: HourlyEnergy, meters: Sequence[MeterRef], context: CycleContext, fallback: FallbackRate, tenant_ids: list[str]
+) -> dict[str, str]:
+    def meters_quality(roles: set[str], tenant_id: str | None = None) -> str:
+        flags = [
+            "measured" if hourly.is_measured(m.meter_id) else "estimated"
+            for m in meters
+            if m.role in roles and (tenant_id is None or m.tenant_id == tenant_id)
+        ]
+        return worst_quality(*flags)
+
+    intensity = context.options.grid_intensity
+    scope1 = worst_quality(meters_quality({"fuel"}), "estimated" if context.options.heat_rate_mmbtu_per_mwh_by_meter else "measured")
+    scope2 = worst_quality(meters_quality({"grid_import"}), "estimated" if intensity and intensity.estimated_hours else "measured")
+    market = worst_quality(scope2, fallback.quality)
+    # Upstream factors are UK proxies for a US supply chain: a default, whatever the meter data.
+    scope3 = "default"
+    quality = {
+        "campus_scope1": scope1, "campus_scope2_location": scope2, "campus_scope2_market": market,
+        "campus_scope2_market_hourly": market, "campus_scope3_cat3": scope3,
+    }
+    for tenant_id in tenant_ids:
+        own = meters_quality({"tenant_consumption", "generation", "export"}, None)
+        tenant_meters = meters_quality({"tenant_consumption"}, tenant_id)
+        quality[f"tenant:{tenant_id}:scope2_location"] = worst_quality(own, tenant_meters, scope1, scope2)
+        quality[f"tenant:{tenant_id}:scope2_market"] = worst_quality(own, tenant_meters, scope1, market)
+        quality[f"tenant:{tenant_id}:scope3_cat3"] = worst_quality(tenant_meters, scope3)
+    return quality
+
+
+def _conventions(context: CycleContext) -> dict[str, str]:
+    return {
+        "gwp_set": context.options.gwp_set,
+        "scope2_location_factor": "hourly series" if context.options.grid_intensity else "eGRID subregion total-output annual rate",
+        "scope2_market_matching": "annual (2015 Guidance) and hourly (revision draft) reported side by side",
+        "allocation": "hourly; on-site generation: exported share first, rest by metered consumption; grid by metered consumption",
+        "tenant_perspective": "operator Scope 1 and grid supply become tenant Scope 2; operator cat. 3 A becomes tenant cat. 3 B",
+        "exports": "reported, never netted from Scope 1",
+        "rounding": "exact Decimal per hour; each campus figure rounded half-even once; parts by largest remainder",
+        **context.options.scope3.as_dict(),
+    }
+
+
+def _exclusions(context: CycleContext) -> list[str]:
+    exclusions = []
+    if context.options.scope3.upstream_electricity == "exclude":
+        exclusions.append("Scope 3 cat. 3 B (upstream of purchased grid electricity): no US factor in the library; excluded")
+    if context.loss_ratio is None:
+        exclusions.append(f"Scope 3 cat. 3 C (T&D losses): no grid gross loss for {context.zone}; excluded")
+    missing_wtt = sorted(m for m in context.fuel_factors if m not in context.fuel_wtt_g_per_wh)
+    if missing_wtt:
+        exclusions.append(f"Scope 3 cat. 3 A: no well-to-tank factor for the fuel of meters {missing_wtt}; excluded")
+    return exclusions
+
+
+def _disclosures(
+    context: CycleContext, fallback: FallbackRate, campus_g: dict[str, int], parts_g: dict[str, dict[str, int]]
+) -> list[str]:
+    notes = [
+        f"Exported energy carries {parts_g['scope1'].get('retained:export', 0)} g CO2e of Scope 1; it is included in "
+        "Scope 1 and not deducted.",
+        "Scope 3 cat. 3 A uses DESNZ 2024 UK well-to-tank factors as a proxy for the US fuel supply chain.",
+    ]
+    if fallback.kind == "grid_average":
+        notes.append("No residual mix or supplier rate was available: market-based Scope 2 uses the grid average for "
+                     "uncovered consumption (Scope 2 Quality Criterion 8).")
+    if context.options.heat_rate_mmbtu_per_mwh_by_meter:
+        notes.append("Part of Scope 1 is estimated from generation and a declared heat rate: "
+                     + ", ".join(f"{m}={r} MMBtu/MWh" for m, r in sorted(context.options.heat_rate_mmbtu_per_mwh_by_meter.items())))
+    return notes

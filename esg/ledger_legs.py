@@ -1,0 +1,46 @@
+"""Carbon legs for the settlement's ledger entry: asset `TCO2E/6` (grams CO2e), signed amounts summing to zero.
+
+Credits (negative) name where the emissions arise, at the campus: `campus:<c>:emissions:scope1`, `:scope2`
+(location-based grid) and `:scope3_cat3`. Debits (positive) name who carries them: `tenant:<t>:emissions` (the
+tenant's location-based Scope 2), `tenant:<t>:emissions:scope3_cat3`, and `campus:<c>:emissions:retained:<why>`
+for what stays with the operator (exports, shared services, hours without consumption). Market-based figures are
+a reporting view over the same energy and are carried in the entry's meta, not posted twice.
+"""
+
+from __future__ import annotations
+
+from esg.result import CycleEmissions
+
+ASSET_CODE = "TCO2E/6"
+
+
+def carbon_ledger_postings(emissions: CycleEmissions, campus_id: str) -> list[tuple[str, str, int]]:
+    """(account_path, "TCO2E/6", amount_g) legs; zero legs are left out; the amounts sum to zero."""
+    campus = f"campus:{campus_id}:emissions"
+    legs: list[tuple[str, str, int]] = [
+        (f"{campus}:scope1", ASSET_CODE, -emissions.campus_scope1_g_co2e),
+        (f"{campus}:scope2", ASSET_CODE, -emissions.campus_scope2_location_g_co2e),
+        (f"{campus}:scope3_cat3", ASSET_CODE, -emissions.campus_scope3_cat3_g_co2e),
+    ]
+    for tenant_id, figures in sorted(emissions.tenant_g_co2e.items()):
+        legs.append((f"tenant:{tenant_id}:emissions", ASSET_CODE, figures["scope2_location"]))
+        legs.append((f"tenant:{tenant_id}:emissions:scope3_cat3", ASSET_CODE, figures["scope3_cat3"]))
+    for why, figures in sorted(emissions.retained_g_co2e.items()):
+        legs.append((f"{campus}:retained:{why}", ASSET_CODE, figures["scope2_location"]))
+        legs.append((f"{campus}:retained:{why}:scope3_cat3", ASSET_CODE, figures["scope3_cat3"]))
+    legs = [leg for leg in legs if leg[2] != 0]
+    assert sum(amount for _, _, amount in legs) == 0, "carbon legs must balance"
+    return legs
+
+
+def carbon_ledger_meta(emissions: CycleEmissions) -> dict[str, str]:
+    """Strings for the entry's meta: factor edition and refs, the result hash and the meter data hashes."""
+    return {
+        "esg_factor_edition": emissions.factor_edition,
+        "esg_gwp_set": emissions.gwp_set,
+        "esg_factor_refs": ",".join(emissions.factor_refs),
+        "esg_result_sha256": emissions.sha256(),
+        "esg_intervals_file_sha256": str(emissions.inputs["intervals_file_sha256"]),
+        "esg_source_sha256": ",".join(emissions.inputs["source_sha256"]),
+        "esg_campus_scope2_market_g_co2e": str(emissions.campus_scope2_market_g_co2e),
+    }

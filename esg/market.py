@@ -1,0 +1,170 @@
+"""Market-based Scope 2: certificates and PPA attributes first, then a supplier rate, then the residual mix.
+
+Hierarchy (Scope 2 Guidance Table 6.3): instruments -> supplier-specific rate -> residual mix -> grid average
+(only when no residual mix exists, disclosed as such). Two matching rules are computed side by side:
+- annual (2015 Guidance): a claim covers its beneficiary's grid Wh anywhere in the cycle;
+- hourly (revision draft): only granular certificates count, each against its beneficiary's grid Wh in its
+  own hour; surplus in an hour is not banked.
+A claim covers only its beneficiary's load (never spread); what it cannot cover is reported as unused.
+Deliverability: a lot from another grid zone than the campus is not applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from esg.allocation import SHARED, UNALLOCATED
+from esg.certificates import CertificateClaim, CertificateLot
+from esg.units import WH_PER_MWH
+
+RATE_PRECEDENCE = ("supplier", "residual_mix")
+
+
+@dataclass(frozen=True)
+class MarketRate:
+    """A contractual emission rate for the campus's grid supply in `zone` (grams CO2e per MWh)."""
+
+    kind: str
+    zone: str
+    g_co2e_per_mwh: Decimal
+    ref: str
+
+
+@dataclass(frozen=True)
+class FallbackRate:
+    g_co2e_per_mwh: Decimal
+    ref: str
+    kind: str
+    quality: str
+
+
+@dataclass
+class MarketOutcome:
+    grid_market_g: dict[str, Decimal] = field(default_factory=dict)
+    grid_market_hourly_g: dict[str, Decimal] = field(default_factory=dict)
+    covered_wh_hourly: dict[str, dict[datetime, Decimal]] = field(default_factory=dict)
+    instrument_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def choose_fallback_rate(
+    rates: Sequence[MarketRate], zone: str, grid_average_g_per_mwh: Decimal, grid_average_ref: str
+) -> FallbackRate:
+    for kind in RATE_PRECEDENCE:
+        for rate in rates:
+            if rate.kind == kind and rate.zone == zone:
+                return FallbackRate(rate.g_co2e_per_mwh, rate.ref, kind, "measured")
+    # Quality Criterion 8: no residual mix available, so the grid average is used and flagged as a default.
+    return FallbackRate(grid_average_g_per_mwh, grid_average_ref, "grid_average", "default")
+
+
+def beneficiary_parties(claim: CertificateClaim) -> tuple[str, ...]:
+    # An operator's own certificates cover the operator's own load: shared services, then unallocated.
+    return (SHARED, UNALLOCATED) if claim.beneficiary == "campus" else (claim.beneficiary,)
+
+
+def market_scope2(
+    grid_wh_by_party_hour: Mapping[str, Mapping[datetime, Decimal]],
+    claims: Sequence[tuple[CertificateLot, CertificateClaim]],
+    campus_zone: str,
+    period: tuple[datetime, datetime],
+    fallback: FallbackRate,
+) -> MarketOutcome:
+    """Grams CO2e of each party's grid supply under annual and hourly matching."""
+    outcome = MarketOutcome()
+    remaining_annual_wh = {party: sum(hours.values(), Decimal(0)) for party, hours in grid_wh_by_party_hour.items()}
+    remaining_hourly_wh = {party: dict(hours) for party, hours in grid_wh_by_party_hour.items()}
+    covered_annual_g = {party: Decimal(0) for party in grid_wh_by_party_hour}
+    covered_hourly_g = {party: Decimal(0) for party in grid_wh_by_party_hour}
+    for lot, claim in sorted(claims, key=lambda pair: pair[1].claim_id):
+        reason = _not_applicable_reason(lot, claim, campus_zone, period)
+        row: dict[str, Any] = _instrument_row(lot, claim, reason)
+        if reason is None:
+            row["applied_annual_wh"] = _apply_annual(lot, claim, remaining_annual_wh, covered_annual_g)
+            row["applied_hourly_wh"] = _apply_hourly(lot, claim, remaining_hourly_wh, covered_hourly_g, outcome)
+            row["unused_annual_wh"] = claim.energy_wh - row["applied_annual_wh"]
+        outcome.instrument_rows.append(row)
+    for party in grid_wh_by_party_hour:
+        uncovered_annual_wh = remaining_annual_wh[party]
+        uncovered_hourly_wh = sum(remaining_hourly_wh[party].values(), Decimal(0))
+        rate = fallback.g_co2e_per_mwh
+        outcome.grid_market_g[party] = covered_annual_g[party] + uncovered_annual_wh * rate / WH_PER_MWH
+        outcome.grid_market_hourly_g[party] = covered_hourly_g[party] + uncovered_hourly_wh * rate / WH_PER_MWH
+    return outcome
+
+
+def _not_applicable_reason(
+    lot: CertificateLot, claim: CertificateClaim, campus_zone: str, period: tuple[datetime, datetime]
+) -> str | None:
+    if lot.zone != campus_zone:
+        return f"zone {lot.zone} is not deliverable to {campus_zone}"
+    if claim.consumption_start_utc < period[0] or claim.consumption_end_utc > period[1]:
+        return "consumption window is not inside the reporting period"
+    return None
+
+
+def _instrument_row(lot: CertificateLot, claim: CertificateClaim, reason: str | None) -> dict[str, Any]:
+    return {
+        "lot_id": lot.lot_id,
+        "claim_id": claim.claim_id,
+        "instrument": lot.instrument,
+        "technology": lot.technology,
+        "zone": lot.zone,
+        "facility": lot.facility,
+        "commissioning_date": lot.commissioning_date.isoformat() if lot.commissioning_date else "",
+        "vintage_start_utc": lot.vintage_start_utc.isoformat(),
+        "beneficiary": claim.beneficiary,
+        "claimed_wh": claim.energy_wh,
+        "emission_rate_g_co2e_per_mwh": lot.emission_rate_g_co2e_per_mwh,
+        "applied_annual_wh": 0,
+        "applied_hourly_wh": 0,
+        "unused_annual_wh": claim.energy_wh,
+        "not_applied_reason": reason or "",
+    }
+
+
+def _apply_annual(
+    lot: CertificateLot, claim: CertificateClaim, remaining_wh: dict[str, Decimal], covered_g: dict[str, Decimal]
+) -> int:
+    left_wh = Decimal(claim.energy_wh)
+    for party in beneficiary_parties(claim):
+        used_wh = min(left_wh, remaining_wh.get(party, Decimal(0)))
+        if used_wh <= 0:
+            continue
+        remaining_wh[party] -= used_wh
+        covered_g[party] += used_wh * lot.emission_rate_g_co2e_per_mwh / WH_PER_MWH
+        left_wh -= used_wh
+    return _whole_wh(Decimal(claim.energy_wh) - left_wh)
+
+
+def _apply_hourly(
+    lot: CertificateLot,
+    claim: CertificateClaim,
+    remaining_wh: dict[str, dict[datetime, Decimal]],
+    covered_g: dict[str, Decimal],
+    outcome: MarketOutcome,
+) -> int:
+    if not lot.is_hourly():
+        return 0
+    hour = lot.vintage_start_utc.replace(minute=0, second=0, microsecond=0)
+    left_wh = Decimal(claim.energy_wh)
+    for party in beneficiary_parties(claim):
+        by_hour = remaining_wh.get(party, {})
+        used_wh = min(left_wh, by_hour.get(hour, Decimal(0)))
+        if used_wh <= 0:
+            continue
+        by_hour[hour] -= used_wh
+        covered_g[party] += used_wh * lot.emission_rate_g_co2e_per_mwh / WH_PER_MWH
+        if lot.emission_rate_g_co2e_per_mwh == 0:
+            party_cover = outcome.covered_wh_hourly.setdefault(party, {})
+            party_cover[hour] = party_cover.get(hour, Decimal(0)) + used_wh
+        left_wh -= used_wh
+    return _whole_wh(Decimal(claim.energy_wh) - left_wh)
+
+
+def _whole_wh(energy_wh: Decimal) -> int:
+    # Certificates are counted in whole Wh, rounded down (EnergyTag GC face value), for the disclosure rows.
+    return int(energy_wh.to_integral_value(rounding="ROUND_FLOOR"))

@@ -1,0 +1,98 @@
+"""`CycleEmissions`: the integer-gram result of one billing cycle, JSON-serializable and hashable.
+
+Figures are integer grams CO2e (`*_g_co2e`) or integer Wh. Every tenant and retained figure was allocated
+from its campus figure by largest remainder, so for each component the parts add up to the campus total.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+SCHEMA_VERSION = 1
+QUALITY_ORDER = ("measured", "estimated", "default")
+
+
+def worst_quality(*flags: str) -> str:
+    """`default` (a fallback assumption) is worse than `estimated` (filled data), worse than `measured`."""
+    return max(flags, key=QUALITY_ORDER.index) if flags else "measured"
+
+
+@dataclass(frozen=True)
+class HourFigure:
+    """One UTC hour of the campus: energy and location-based emissions (ints that add up to the totals)."""
+
+    hour_start_utc: str
+    load_wh: int
+    generation_wh: int
+    grid_import_wh: int
+    export_wh: int
+    scope1_g_co2e: int
+    scope2_location_g_co2e: int
+
+
+@dataclass(frozen=True)
+class CycleEmissions:
+    """Campus and per-tenant emissions for `[period_start_utc, period_end_utc)`.
+
+    `tenant_g_co2e[tenant][name]` names: `scope2_location`, `scope2_market`, `scope2_market_hourly` (tenant
+    Scope 2 = its share of the operator's Scope 1 plus its grid share), their parts `scope2_onsite_generation`,
+    `scope2_grid_location`, `scope2_grid_market`, `scope2_grid_market_hourly`, and `scope3_cat3`.
+    `retained_g_co2e[why][name]` holds what stays with the operator (`export`, `shared`, `unallocated`,
+    `resold`) under the same names; for each name, tenants + retained = campus.
+    """
+
+    period_start_utc: datetime
+    period_end_utc: datetime
+    campus_egrid_subregion: str
+    factor_edition: str
+    gwp_set: str
+    campus_scope1_g_co2e: int
+    campus_scope2_location_g_co2e: int
+    campus_scope2_market_g_co2e: int
+    campus_scope2_market_hourly_g_co2e: int
+    campus_scope3_cat3_g_co2e: int
+    campus_scope1_exported_g_co2e: int
+    campus_biogenic_co2_g: int
+    scope3_cat3_g_co2e: dict[str, int]
+    gases_g: dict[str, dict[str, int]]
+    energy_wh: dict[str, int]
+    tenant_g_co2e: dict[str, dict[str, int]]
+    tenant_energy_wh: dict[str, dict[str, int]]
+    tenant_cfe_score: dict[str, str]
+    retained_g_co2e: dict[str, dict[str, int]]
+    hourly: list[HourFigure]
+    instruments: list[dict[str, Any]]
+    factor_refs: list[str]
+    data_quality: dict[str, str]
+    conventions: dict[str, str]
+    exclusions: list[str]
+    disclosures: list[str]
+    inputs: dict[str, Any]
+    schema_version: int = field(default=SCHEMA_VERSION)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["period_start_utc"] = self.period_start_utc.isoformat()
+        data["period_end_utc"] = self.period_end_utc.isoformat()
+        return data
+
+    def to_json(self) -> str:
+        """Canonical JSON: sorted keys, no whitespace, ints and strings only (no floats)."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+    @classmethod
+    def from_json(cls, text: str) -> CycleEmissions:
+        data = json.loads(text)
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"emissions schema {data.get('schema_version')}, expected {SCHEMA_VERSION}")
+        data["period_start_utc"] = datetime.fromisoformat(data["period_start_utc"])
+        data["period_end_utc"] = datetime.fromisoformat(data["period_end_utc"])
+        data["hourly"] = [HourFigure(**hour) for hour in data["hourly"]]
+        return cls(**data)
