@@ -123,3 +123,8 @@ def mwh_number(energy_wh: int) -> float:
     """
     mwh = (Decimal(energy_wh) / WH_PER_MWH).quantize(MWH_QUANTUM, rounding=ROUND_HALF_EVEN)
     return float(mwh)
+
+
+def read_back_time_text(instant_utc: datetime, market_tz: ZoneInfo) -> str:
+    """A read-back query bound (`startTime`/`endTime`) as Eastern wall time with its offset."""
+    return require_utc(instant_utc, "instant_utc").astimezone(market_tz).isoformat()

@@ -1,0 +1,38 @@
+"""The fake ISO: one FastAPI app emulating the ISO surfaces listed in iso-formats.md §8, plus admin hooks.
+
+Admin (`/_fake/...`): inject 5xx faults or 429 throttling for the next requests, and publish statement runs.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from market_adapters.fake_iso.nyiso_api import nyiso_router
+from market_adapters.fake_iso.state import FakeIsoState
+
+
+class FaultRequest(BaseModel):
+    status_code: int = Field(ge=429, le=599)
+    count: int = Field(ge=1, le=100)
+
+
+def create_app(state: FakeIsoState) -> FastAPI:
+    app = FastAPI(title="wattledger fake ISO", openapi_url=None, docs_url=None, redoc_url=None)
+    app.include_router(nyiso_router(state))
+    _extra_routers(app, state)
+
+    @app.post("/_fake/faults")
+    async def inject_faults(fault: FaultRequest) -> dict:
+        if fault.status_code == 429:
+            state.throttle(fault.count)
+        else:
+            state.inject_faults(fault.status_code, fault.count)
+        return {"queued": fault.count}
+
+    return app
+
+
+def _extra_routers(app: FastAPI, state: FakeIsoState) -> None:
+    # Price feeds, file drops and statements are added as their modules land.
+    return None

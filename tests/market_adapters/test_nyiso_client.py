@@ -1,0 +1,137 @@
+"""NYISO client against the fake ISO over mutual TLS: dry run, commit, overwrite with versions, all-or-nothing
+422 mapped back to our meters, retries on throttling and faults, and credential failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from market_adapters.common import IsoAuthFailed, IsoCredentials, IsoMeterRef, IsoRejected, IsoUnavailable
+from market_adapters.fake_iso.runner import running_fake_iso
+from market_adapters.fake_iso.state import FakeIsoState
+from market_adapters.http_retry import RetryPolicy
+from market_adapters.nyiso.client import read_power_metering, submit_power_metering
+
+NOW = datetime(2025, 7, 20, tzinfo=UTC)
+FAST = RetryPolicy(attempts_max=3, backoff_initial_s=0.01, backoff_max_s=0.05)
+METERS = [IsoMeterRef("GT1", "323999", "generation"), IsoMeterRef("GT2", "324000", "generation")]
+
+
+def _state() -> FakeIsoState:
+    return FakeIsoState(users={"wl-operator": "s3cret", "viewer": "pw"}, metering_users={"wl-operator"},
+                        generator_ptids={323999}, tie_ptids=set(), subzone_ptids=set(),
+                        ptid_nodes={323999: "N.Y.C."}, now_utc=NOW)
+
+
+def _credentials(pki, password: str = "s3cret", user: str = "wl-operator") -> IsoCredentials:
+    return IsoCredentials(user, password, str(pki.client_cert_path), str(pki.client_key_path), str(pki.ca_cert_path))
+
+
+def _doc(value: float, ptid: int = 323999, hour: str = "2025-07-15T14:00:00-04:00") -> dict:
+    return {"submissionParameters": {"userRequestId": "wl-test"},
+            "generators": [{"genPtid": ptid, "dateHour": hour, "meterInjectionEnergyMwh": value}]}
+
+
+def _read(url, pki, version: int) -> list[dict]:
+    return read_power_metering(url, _credentials(pki), start_utc=datetime(2025, 7, 15, tzinfo=UTC),
+                               end_utc=datetime(2025, 7, 16, tzinfo=UTC), version=version, retry=FAST)["generators"]
+
+
+def test_dry_run_validates_without_storing_then_commit_stores(fake_pki):
+    """doNotCommit=true answers 200 with nothing accepted; the real run stores 41.25 MWh, read back exactly."""
+    state = _state()
+    with running_fake_iso(state, pki=fake_pki) as url:
+        dry = submit_power_metering(url, _credentials(fake_pki), _doc(41.25), dry_run=True, retry=FAST)
+        assert (dry.dry_run, dry.records_submitted, dry.records_accepted) == (True, 1, 0)
+        assert _read(url, fake_pki, 0) == []
+        real = submit_power_metering(url, _credentials(fake_pki), _doc(41.25), dry_run=False, retry=FAST)
+        assert (real.records_submitted, real.records_accepted, real.user_request_id) == (1, 1, "wl-test")
+        [record] = _read(url, fake_pki, 0)
+    assert record["dateHour"] == "2025-07-15T14:00:00-04:00"
+    assert Decimal(str(record["meterInjectionEnergyMwh"])) == Decimal("41.25") and record["version"] == 1
+
+
+def test_resubmission_overwrites_and_old_version_stays_readable(fake_pki):
+    """A second value for the same PTID and hour becomes version 2; version=1 still returns the first."""
+    state = _state()
+    with running_fake_iso(state, pki=fake_pki) as url:
+        submit_power_metering(url, _credentials(fake_pki), _doc(41.25), dry_run=False, retry=FAST)
+        submit_power_metering(url, _credentials(fake_pki), _doc(40.5), dry_run=False, retry=FAST)
+        [latest], [first] = _read(url, fake_pki, 0), _read(url, fake_pki, 1)
+    assert (latest["version"], latest["meterInjectionEnergyMwh"]) == (2, 40.5)
+    assert (first["version"], first["meterInjectionEnergyMwh"]) == (1, 41.25)
+
+
+def test_one_bad_record_rejects_all_and_errors_name_our_meter(fake_pki):
+    """An unregistered PTID (324000 = our GT2) fails the request with 422 and M00001; the good record is not stored."""
+    state = _state()
+    doc = _doc(1.0)
+    doc["generators"].append({"genPtid": 324000, "dateHour": "2025-07-15T15:00:00-04:00",
+                              "meterInjectionEnergyMwh": 2.0})
+    with running_fake_iso(state, pki=fake_pki) as url:
+        with pytest.raises(IsoRejected) as caught:
+            submit_power_metering(url, _credentials(fake_pki), doc, dry_run=False, meters=METERS, retry=FAST)
+        assert _read(url, fake_pki, 0) == []
+    [error] = caught.value.errors
+    assert (error.meter_id, error.iso_meter_id, error.code, error.date_hour) == (
+        "GT2", "324000", "M00001", "2025-07-15T15:00:00-04:00")
+    assert not caught.value.retryable and caught.value.status_code == 422
+
+
+def test_server_faults_and_throttling_are_retried_with_backoff(fake_pki):
+    """Two 500s then success: three attempts; a 429 waits the Retry-After of 1 s (capped by backoff_max_s)."""
+    state = _state()
+    waits: list[float] = []
+    with running_fake_iso(state, pki=fake_pki) as url:
+        state.inject_faults(500, 2)
+        outcome = submit_power_metering(url, _credentials(fake_pki), _doc(1.0), dry_run=True, retry=FAST,
+                                        sleep=waits.append)
+        assert outcome.records_submitted == 1 and waits == [0.01, 0.02]
+        state.throttle(1)
+        waits.clear()
+        submit_power_metering(url, _credentials(fake_pki), _doc(1.0), dry_run=True, retry=FAST, sleep=waits.append)
+        assert waits == [0.05]
+        state.inject_faults(503, 5)
+        with pytest.raises(IsoUnavailable) as caught:
+            submit_power_metering(url, _credentials(fake_pki), _doc(1.0), dry_run=True, retry=FAST,
+                                  sleep=waits.append)
+    assert caught.value.retryable and "HTTP 503 after 3 attempts" in str(caught.value)
+
+
+def test_bad_password_and_missing_privilege_are_auth_failures(fake_pki):
+    """401 and 403 are not retried: the same credentials cannot start working."""
+    state = _state()
+    with running_fake_iso(state, pki=fake_pki) as url:
+        with pytest.raises(IsoAuthFailed, match="401"):
+            submit_power_metering(url, _credentials(fake_pki, "wrong"), _doc(1.0), dry_run=True, retry=FAST)
+        with pytest.raises(IsoAuthFailed, match="403"):
+            submit_power_metering(url, _credentials(fake_pki, "pw", "viewer"), _doc(1.0), dry_run=True, retry=FAST)
+        assert len(state.requests_seen) == 2
+
+
+def test_without_client_certificate_tls_refuses(fake_pki):
+    """Mutual TLS: no client certificate, no request reaches the app."""
+    state = _state()
+    bare = IsoCredentials("wl-operator", "s3cret", None, None, str(fake_pki.ca_cert_path))
+    with running_fake_iso(state, pki=fake_pki) as url:
+        with pytest.raises(IsoUnavailable):
+            submit_power_metering(url, bare, _doc(1.0), dry_run=True,
+                                  retry=RetryPolicy(attempts_max=1, backoff_initial_s=0, backoff_max_s=0))
+    assert state.requests_seen == []
+
+
+def test_recorded_422_maps_ties_back_to_both_meters_behind_a_ptid():
+    """A recorded NYISO 422 (served by MockTransport) for tie 55001 names our import and export meters."""
+    body = {"nyisoRequestId": "5b0c", "requestSummary": {"ties": {"submitted": 1, "failedValidation": 1}},
+            "failedValidation": {"ties": [{"tiePtid": 55001, "dateHour": "2025-07-15T14:00:00-04:00",
+                                           "meterTieFlowMwh": 1.5, "errors": ["M00003: meterTieFlowMwh out of range"]}]}}
+    transport = httpx.MockTransport(lambda request: httpx.Response(422, json=body))
+    meters = [IsoMeterRef("IMP", "55001", "grid_import"), IsoMeterRef("EXP", "55001", "export"), METERS[0]]
+    with pytest.raises(IsoRejected) as caught:
+        submit_power_metering("https://api.example", IsoCredentials("u", "p"), _doc(1.0), dry_run=False,
+                              meters=meters, transport=transport, retry=FAST)
+    [error] = caught.value.errors
+    assert (error.meter_id, error.code, error.message) == ("EXP,IMP", "M00003", "meterTieFlowMwh out of range")
