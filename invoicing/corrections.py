@@ -80,8 +80,9 @@ def _locked_final_invoice(conn: Connection, invoice_id: str) -> InvoiceRow:
 
 
 def credited_usd_cents(conn: Connection, invoice_id: str) -> int:
-    return conn.execute(text("SELECT coalesce(sum(amount_usd_cents), 0) FROM credit_note WHERE invoice_id = :id"),
-                        {"id": invoice_id}).scalar_one()
+    # sum(bigint) is numeric in PostgreSQL; cast back so money stays an int (JSON canonicalisation needs it).
+    return int(conn.execute(text("SELECT coalesce(sum(amount_usd_cents), 0)::bigint FROM credit_note "
+                                 "WHERE invoice_id = :id"), {"id": invoice_id}).scalar_one())
 
 
 def issue_credit_note(conn: Connection, invoice_id: str, amount_usd_cents: int, reason: str, idempotency_key: str,

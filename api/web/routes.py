@@ -1,0 +1,129 @@
+"""Finance pages under `/finance`: cycles awaiting approval, one cycle's settlement, invoices.
+
+Server-rendered with Jinja (autoescaped). The approve and reject forms post JSON to the same cycle
+endpoints the API offers (`POST /cycles/{id}/approve|reject`, which run the workflow's Update), from a
+small script that adds the `X-WattLedger-Page` header the cookie login requires for unsafe methods.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from api.auth import SESSION_COOKIE
+from api.deps import EngineDep
+from api.principal import Principal
+from api.web import repository
+from api.web.charts import BALANCE_KEYS, energy_balance_svg, mwh_text
+from cycles import repository as cycles_repository
+from invoicing.money import format_usd_cents, usd_cents_from_micros
+from invoicing.queries import list_invoice_summaries
+
+router = APIRouter(prefix="/finance", tags=["finance pages"], include_in_schema=False)
+
+WEB_ROOT = Path(__file__).resolve().parent
+STATIC_FILES = {"finance.css": "text/css", "finance.js": "text/javascript"}
+LOGIN_PATH = "/finance/login"
+# Finance sessions end after a working day; the cookie carries a bearer credential.
+SESSION_MAX_AGE_S = 12 * 3600
+CYCLES_SHOWN_MAX = 200
+INVOICES_SHOWN_MAX = 200
+
+templates = Environment(loader=FileSystemLoader(WEB_ROOT / "templates"), autoescape=select_autoescape(["html"]))
+# Pages show cents rounded half-even from exact micro-USD, the same rule as the invoices.
+templates.filters["usd_micros"] = lambda micros: format_usd_cents(usd_cents_from_micros(micros, "ROUND_HALF_EVEN"))
+templates.filters["usd_cents"] = format_usd_cents
+templates.filters["mwh"] = mwh_text
+
+
+def page_principal(request: Request) -> Principal:
+    """The signed-in staff member; anonymous visitors are sent to the login page, tenants refused."""
+    try:
+        principal: Principal = request.app.state.authenticate(request)
+    except HTTPException as error:
+        if error.status_code == 401:
+            raise HTTPException(status_code=303, headers={"Location": LOGIN_PATH}) from error
+        raise
+    principal.require("finance", "auditor", "operator")
+    return principal
+
+
+PagePrincipalDep = Annotated[Principal, Depends(page_principal)]
+
+
+def render(name: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    return HTMLResponse(templates.get_template(name).render(**context), status_code=status_code)
+
+
+@router.get("/static/{name}")
+def static_file(name: str) -> Response:
+    if name not in STATIC_FILES:
+        raise HTTPException(status_code=404, detail="no such file")
+    return Response((WEB_ROOT / "static" / name).read_bytes(), media_type=STATIC_FILES[name])
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page() -> HTMLResponse:
+    return render("login.html", principal=None, error=None)
+
+
+@router.post("/login")
+def login(request: Request, credential: Annotated[str, Form(max_length=4096)]) -> Response:
+    """Check the pasted token or API key with the app's authenticator, then keep it in a session cookie."""
+    probe = Request({"type": "http", "method": "GET", "path": LOGIN_PATH, "app": request.app,
+                     "headers": [(b"authorization", f"Bearer {credential.strip()}".encode())]})
+    try:
+        principal: Principal = request.app.state.authenticate(probe)
+        principal.require("finance", "auditor", "operator")
+    except HTTPException as error:
+        return render("login.html", status_code=error.status_code, principal=None,
+                      error="Not accepted: " + str(error.detail))
+    response = RedirectResponse("/finance/", status_code=303)
+    response.set_cookie(SESSION_COOKIE, credential.strip(), max_age=SESSION_MAX_AGE_S, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path="/")
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse(LOGIN_PATH, status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def cycles_page(engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
+    with engine.connect() as conn:
+        awaiting = cycles_repository.list_cycles(conn, "awaiting_approval", CYCLES_SHOWN_MAX)
+        recent = cycles_repository.list_cycles(conn, None, CYCLES_SHOWN_MAX)
+    return render("cycles.html", principal=principal, awaiting=awaiting, recent=recent)
+
+
+@router.get("/cycles/{cycle_id}", response_class=HTMLResponse)
+def cycle_page(cycle_id: str, engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
+    with engine.connect() as conn:
+        cycle = cycles_repository.load_cycle(conn, cycle_id)
+        lines = repository.settlement_lines(conn, cycle_id)
+        totals = repository.tenant_totals(conn, cycle_id)
+        invoices = list_invoice_summaries(conn, None, cycle_id, INVOICES_SHOWN_MAX)
+    settle = cycle["steps"].get("settle") or {}
+    balance = settle.get("energy_balance_wh") or settle.get("energy_balance")
+    chart = None
+    if isinstance(balance, dict) and all(isinstance(balance.get(key), int) for key in BALANCE_KEYS):
+        chart = Markup(energy_balance_svg(balance))
+    return render("cycle.html", principal=principal, cycle=cycle, lines=lines, totals=totals, invoices=invoices,
+                  chart=chart, total_usd_micros=sum(total.amount_usd_micros for total in totals),
+                  settlement_sha256_hex=settle.get("settlement_sha256_hex"),
+                  can_decide="finance" in principal.roles and cycle["status"] == "awaiting_approval")
+
+
+@router.get("/invoices", response_class=HTMLResponse)
+def invoices_page(engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
+    with engine.connect() as conn:
+        invoices = list_invoice_summaries(conn, None, None, INVOICES_SHOWN_MAX)
+    return render("invoices.html", principal=principal, invoices=invoices)
