@@ -38,10 +38,12 @@ def build_worker(client: Client, settings: Settings, engine: Engine, task_queue:
 
 async def main() -> None:
     from db import make_engine, resolve_database_url, upgrade_schema
+    from runtime.keys import ensure_signing_key
     from runtime.temporal import connect, temporal_address
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
+    ensure_signing_key(settings)
     database_url = resolve_database_url(settings)
     upgrade_schema(database_url)
     engine = make_engine(database_url)

@@ -252,7 +252,8 @@ def submit_to_iso(engine: Engine, settings: Settings, step: StepInput):  # type:
                   for m in repo.load_meters(conn, step.campus_id) if m.iso_meter_id]
     key = f"{step.campus_id}:{campus.iso}:{step.period}:{step.attempt_label}"
     start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
-    document = build_power_metering_document(step.uri, meters, start_utc, end_utc, market_zone(campus.iso), key)
+    document = build_power_metering_document(step.uri, meters, start_utc, end_utc, market_zone(campus.iso),
+                                             iso_request_id(key))
     errors = validate_power_metering_document(document)
     if errors:
         from common.errors import BadInput
@@ -267,6 +268,14 @@ def submit_to_iso(engine: Engine, settings: Settings, step: StepInput):  # type:
         output = IsoOutput(key, status, str(path))
         repo.record_step(conn, step.cycle_id, "iso", asdict(output))
     return output
+
+
+def iso_request_id(submission_key: str) -> str:
+    """NYISO's userRequestId allows 1-30 of [A-Za-z0-9_-]: the key itself when it fits, else its digest."""
+    readable = submission_key.replace(":", "_")
+    if len(readable) <= 30 and all(ch.isalnum() or ch in "-_" for ch in readable):
+        return readable
+    return "wl" + hashlib.sha256(submission_key.encode()).hexdigest()[:28]
 
 
 def close_cycle_ledger(engine: Engine, settings: Settings, step: StepInput):  # type: ignore[no-untyped-def]

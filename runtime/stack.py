@@ -59,6 +59,9 @@ async def running_stack(settings: Settings, api_port: int | None = None) -> Asyn
     from runtime.temporal import connect, temporal_address
     from worker import build_worker
 
+    from runtime.keys import ensure_signing_key
+
+    ensure_signing_key(settings)
     database_url = await asyncio.to_thread(resolve_database_url, settings)
     await asyncio.to_thread(upgrade_schema, database_url)
     engine = make_engine(database_url)

@@ -25,6 +25,7 @@ from cycles.starter import inbox_folder
 from demo.campus import CAMPUS_ID, TENANTS, register_demo_campus
 from demo.site_export import corrupt_one_value, write_site_export
 from runtime.binaries import find_bin
+from runtime.keys import ensure_signing_key
 from runtime.temporal import DATA_CONVERTER
 from settings import Settings
 from worker import build_worker
@@ -42,6 +43,7 @@ def _staff(request) -> Principal:  # type: ignore[no-untyped-def]
 async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple]:
     home = tmp_path_factory.mktemp("wattledger-home")
     settings = Settings(home=home, database_url=database_url, ledger_origin="test.wattledger/cycle")
+    ensure_signing_key(settings)
     with engine.begin() as conn:
         register_demo_campus(conn)
     env = await WorkflowEnvironment.start_local(
