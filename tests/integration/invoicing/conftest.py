@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -84,3 +85,38 @@ def signing_key_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def documents_root(tmp_path: Path) -> str:
     return str(tmp_path / "documents")
+
+
+@dataclass(frozen=True)
+class AppUnderTest:
+    settings: Any
+    app: Any
+    documents_root: str
+
+
+@pytest.fixture(scope="session")
+def app_under_test(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> AppUnderTest:
+    """The real `create_app` over the test database, with no Temporal client (cycle updates are not called)."""
+    from api.app import create_app
+    from settings import Settings
+
+    home = tmp_path_factory.mktemp("home")
+    settings = Settings(home=home, data_uri=str(home / "data"))
+    generate_signing_key(settings.signing_key_path)
+    app = create_app(settings, engine, None)
+    if not any(getattr(route, "path", "").startswith("/finance") for route in app.routes):
+        from api.web import router as finance_router
+
+        app.include_router(finance_router)
+    return AppUnderTest(settings, app, f"{settings.data_root_uri}/invoices")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def asgi_client(app_under_test: AppUnderTest) -> Any:
+    """An httpx client that calls the app in-process (Starlette's TestClient warns under httpx 0.28)."""
+    import httpx
+
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app_under_test.app), base_url="http://testserver")
