@@ -15,8 +15,7 @@ from sqlalchemy import Connection, text
 from common.timeutil import format_utc_micros
 from ledger import repository as repo
 from ledger.model import VerifyReport
-from ledger.replay import ChainReplay, VerificationFailure
-from ledger.signed_note import NoteError, open_note, parse_checkpoint_body, parse_vkey
+from ledger.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 
 ENTRIES_PER_CHUNK = 5_000
 
@@ -140,19 +139,8 @@ def _checkpoints(conn: Connection, ledger_id: int) -> list[Any]:
 
 
 def _check_checkpoints(replay: ChainReplay, checkpoints: list[Any]) -> None:
-    """Each checkpoint: signed by a key the chain rotated in, body = (origin, size, replayed root)."""
-    known = []
-    for _, vkey in replay.rotated_vkeys:
-        known.append(parse_vkey(vkey))
     for row in checkpoints:
         size = int(row.tree_size)
-        root = replay.roots.get(size)
-        if root is None:
-            raise VerificationFailure(size, f"checkpoint at size {size} beyond the replayed chain")
-        try:
-            body, _ = open_note(row.signed_note, known)
-            origin, body_size, body_root = parse_checkpoint_body(body)
-        except NoteError as error:
-            raise VerificationFailure(size, f"checkpoint at size {size}: {error}") from error
-        if (origin, body_size, body_root) != (replay.origin, size, root) or bytes(row.root_hash) != root:
-            raise VerificationFailure(size, f"checkpoint at size {size} does not match the replayed root")
+        check_checkpoint_note(replay, size, row.signed_note)
+        if bytes(row.root_hash) != replay.roots[size]:
+            raise VerificationFailure(size, f"checkpoint row at size {size} stores a different root")

@@ -232,3 +232,25 @@ class ChainReplay:
         if self.accounts[pair][0] == "debit":
             return posted - pending_credits
         return -posted - pending_debits
+
+
+def check_checkpoint_note(
+    replay: ChainReplay, tree_size: int, note: str, trusted_vkeys: Sequence[str] | None = None
+) -> None:
+    """A checkpoint at `tree_size` must be signed by a key the chain rotated in at or before that
+    size (and, when given, that the auditor trusts), and name this origin, size and replayed root."""
+    from ledger.signed_note import NoteError, open_note, parse_checkpoint_body, parse_vkey
+
+    root = replay.roots.get(tree_size)
+    if root is None:
+        raise VerificationFailure(min(tree_size, replay.size + 1),
+                                  f"checkpoint at size {tree_size} but the chain has {replay.size} entries")
+    chained = [vkey for seq, vkey in replay.rotated_vkeys if seq <= tree_size]
+    allowed = chained if trusted_vkeys is None else [vkey for vkey in chained if vkey in set(trusted_vkeys)]
+    try:
+        body, _ = open_note(note, [parse_vkey(vkey) for vkey in allowed])
+        origin, body_size, body_root = parse_checkpoint_body(body)
+    except NoteError as error:
+        raise VerificationFailure(tree_size, f"checkpoint at size {tree_size}: {error}") from error
+    if (origin, body_size, body_root) != (replay.origin, tree_size, root):
+        raise VerificationFailure(tree_size, f"checkpoint at size {tree_size} does not match the replayed root")

@@ -1,0 +1,131 @@
+"""Signed checkpoints: C2SP tlog-checkpoint bodies over (origin, size, RFC 6962 root), Ed25519-signed.
+
+Signing takes the ledger's append lock, so the head cannot move while it is measured. A key the
+chain has not seen yet is first appended as a `key_rotation` entry (meta.vkey), so every key that
+ever signed is itself on the chain. A head whose first `size` leaves do not reproduce the last
+signed root is never signed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from ledger import repository as repo
+from ledger.errors import CheckpointInconsistent
+from ledger.keys import load_signing_key
+from ledger.merkle import CompactRange, root_hash
+from ledger.model import EntryRequest
+from ledger.requests import normalize_request
+from ledger.service import append_internal
+from ledger.signed_note import checkpoint_body, sign_note, verifier_key_from_private
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    tree_size: int
+    root_hex: str
+    chain_hash_hex: str
+    vkey: str
+    signed_note: str
+
+
+def sign_checkpoint(conn: Connection, origin: str, key_path: Path) -> Checkpoint:
+    """Sign the current head of `origin` (idempotent when the head is already signed)."""
+    private_key = load_signing_key(key_path)
+    vkey = verifier_key_from_private(origin, private_key).vkey
+    ledger_id = repo.ledger_id_for(conn, origin)
+    repo.lock_ledger(conn, ledger_id)
+    if vkey not in chained_vkeys(conn, ledger_id):
+        _, clock = repo.read_head(conn, ledger_id)
+        rotation = EntryRequest(
+            idempotency_key=f"key_rotation:{vkey}", kind="key_rotation", effective_at_utc=clock,
+            meta={"vkey": vkey},
+        )
+        append_internal(conn, origin, normalize_request(rotation, internal=True))
+    leaves = leaf_hashes(conn, ledger_id, None)
+    latest = latest_checkpoint(conn, ledger_id)
+    if latest is not None:
+        _check_extends(origin, leaves, latest)
+        if latest.tree_size == len(leaves) and latest.vkey == vkey:
+            return latest
+    root = root_hash(leaves)
+    note = sign_note(checkpoint_body(origin, len(leaves), root), origin, private_key)
+    chain = conn.execute(
+        text("SELECT chain_hash FROM ledger_entry WHERE ledger_id = :l AND seq = :s"),
+        {"l": ledger_id, "s": len(leaves)},
+    ).scalar_one()
+    conn.execute(
+        text(
+            "INSERT INTO ledger_checkpoint (ledger_id, tree_size, root_hash, chain_hash, key_vkey, signed_note)"
+            " VALUES (:l, :size, :root, :chain, :vkey, :note)"
+        ),
+        {"l": ledger_id, "size": len(leaves), "root": root, "chain": chain, "vkey": vkey, "note": note},
+    )
+    return Checkpoint(len(leaves), root.hex(), bytes(chain).hex(), vkey, note)
+
+
+def _check_extends(origin: str, leaves: list[bytes], latest: Checkpoint) -> None:
+    if latest.tree_size > len(leaves):
+        raise CheckpointInconsistent(origin, f"head {len(leaves)} is behind signed size {latest.tree_size}")
+    compact = CompactRange()
+    for leaf in leaves[: latest.tree_size]:
+        compact.append(leaf)
+    if compact.root().hex() != latest.root_hex:
+        raise CheckpointInconsistent(origin, f"first {latest.tree_size} entries no longer give the signed root")
+
+
+def chained_vkeys(conn: Connection, ledger_id: int) -> list[str]:
+    rows = conn.execute(
+        text("SELECT canonical FROM ledger_entry WHERE ledger_id = :l AND kind = 'key_rotation' ORDER BY seq"),
+        {"l": ledger_id},
+    ).scalars()
+    return [json.loads(bytes(raw))["meta"]["vkey"] for raw in rows]
+
+
+def leaf_hashes(conn: Connection, ledger_id: int, size: int | None) -> list[bytes]:
+    rows = conn.execute(
+        text(
+            "SELECT leaf_hash FROM ledger_entry WHERE ledger_id = :l AND (CAST(:size AS bigint) IS NULL OR seq <= :size)"
+            " ORDER BY seq"
+        ),
+        {"l": ledger_id, "size": size},
+    ).scalars()
+    return [bytes(value) for value in rows]
+
+
+def latest_checkpoint(conn: Connection, ledger_id: int) -> Checkpoint | None:
+    rows = list_checkpoints(conn, ledger_id, limit=1)
+    return rows[0] if rows else None
+
+
+def list_checkpoints(conn: Connection, ledger_id: int, limit: int = 100) -> list[Checkpoint]:
+    """Newest first."""
+    rows = conn.execute(
+        text(
+            "SELECT tree_size, root_hash, chain_hash, key_vkey, signed_note FROM ledger_checkpoint"
+            " WHERE ledger_id = :l ORDER BY tree_size DESC LIMIT :limit"
+        ),
+        {"l": ledger_id, "limit": limit},
+    ).all()
+    return [
+        Checkpoint(int(r.tree_size), bytes(r.root_hash).hex(), bytes(r.chain_hash).hex(), r.key_vkey, r.signed_note)
+        for r in rows
+    ]
+
+
+def checkpoint_at(conn: Connection, ledger_id: int, tree_size: int) -> Checkpoint | None:
+    row = conn.execute(
+        text(
+            "SELECT tree_size, root_hash, chain_hash, key_vkey, signed_note FROM ledger_checkpoint"
+            " WHERE ledger_id = :l AND tree_size = :s"
+        ),
+        {"l": ledger_id, "s": tree_size},
+    ).one_or_none()
+    if row is None:
+        return None
+    return Checkpoint(int(row.tree_size), bytes(row.root_hash).hex(), bytes(row.chain_hash).hex(),
+                      row.key_vkey, row.signed_note)

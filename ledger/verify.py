@@ -1,0 +1,108 @@
+"""Standalone verifier of a ledger export: `python -m ledger.verify DIR [--vkey VKEY ...]`.
+
+Imports only the standard library and `cryptography` (see docs/ledger-spec.md §7), so an auditor
+can run it without the rest of wattledger. Exit status 0 = every check passed; 1 = the first failing
+seq and the reason are printed; 2 = the export itself is unreadable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledger.replay import ChainReplay, VerificationFailure, check_checkpoint_note
+
+ENTRIES_PER_CHUNK = 20_000
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    ok: bool
+    origin: str
+    entries_checked: int
+    checkpoints_checked: int
+    first_bad_seq: int | None
+    reason: str | None
+
+
+def _read_chain(path: Path) -> list[tuple[bytes, bytes]]:
+    stored = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        seq_text, leaf_hex, chain_hex = line.split("\t")
+        if int(seq_text) != number:
+            raise VerificationFailure(number, f"chain.tsv line {number} names seq {seq_text}")
+        stored.append((bytes.fromhex(leaf_hex), bytes.fromhex(chain_hex)))
+    return stored
+
+
+def _read_checkpoints(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return sorted(records, key=lambda record: record["tree_size"])
+
+
+def verify_export(directory: Path, trusted_vkeys: list[str] | None = None) -> ExportReport:
+    """Replay `directory`; `trusted_vkeys` (default: keys.txt of the export) may sign checkpoints."""
+    manifest = json.loads((directory / "MANIFEST.json").read_text())
+    origin = manifest["origin"]
+    if trusted_vkeys is None:
+        trusted_vkeys = (directory / "keys.txt").read_text().split()
+    replay = ChainReplay(origin)
+    checkpoints = _read_checkpoints(directory / "checkpoints.jsonl")
+    try:
+        raws = (directory / "entries.jsonl").read_bytes().split(b"\n")
+        if raws and raws[-1] == b"":
+            raws.pop()
+        stored = _read_chain(directory / "chain.tsv")
+        if len(stored) != len(raws):
+            raise VerificationFailure(min(len(stored), len(raws)) + 1, "entries.jsonl and chain.tsv differ in length")
+        _replay_in_chunks(replay, raws, stored, [int(c["tree_size"]) for c in checkpoints])
+        for record in checkpoints:
+            check_checkpoint_note(replay, int(record["tree_size"]), record["note"], trusted_vkeys)
+        if manifest.get("entries") != replay.size:
+            raise VerificationFailure(replay.size + 1, f"manifest says {manifest.get('entries')} entries")
+    except VerificationFailure as failure:
+        return ExportReport(False, origin, failure.seq - 1, 0, failure.seq, failure.reason)
+    return ExportReport(True, origin, replay.size, len(checkpoints), None, None)
+
+
+def _replay_in_chunks(
+    replay: ChainReplay, raws: list[bytes], stored: list[tuple[bytes, bytes]], stop_sizes: list[int]
+) -> None:
+    """Feed in chunks that end at every checkpoint size, recording the root there."""
+    stops = sorted(set(size for size in stop_sizes if 0 < size <= len(raws)) | {len(raws)})
+    start = 0
+    for stop in stops:
+        while start < stop:
+            end = min(stop, start + ENTRIES_PER_CHUNK)
+            replay.feed(raws[start:end], stored[start:end])
+            start = end
+        replay.roots[stop] = replay.root()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ledger.verify", description=__doc__.splitlines()[0])
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--vkey", action="append", help="trusted verifier key (repeatable); default keys.txt")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args(argv)
+    try:
+        report = verify_export(args.directory, args.vkey)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"ERROR unreadable export: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.__dict__))
+    elif report.ok:
+        print(f"OK origin={report.origin} entries={report.entries_checked} checkpoints={report.checkpoints_checked}")
+    else:
+        print(f"FAIL origin={report.origin} seq={report.first_bad_seq} reason={report.reason}")
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
