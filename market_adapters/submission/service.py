@@ -1,0 +1,150 @@
+"""Submit one period's document to its ISO exactly once per business key, and remember what the ISO said.
+
+Business key: (campus, ISO, period, version) -> `{campus}:{iso}:{period}:v{version}`. The same key with the
+same document is idempotent: an accepted submission is not sent again, a rejected one raises its stored
+rejection again (unless the operator asks to resend it after fixing the ISO side). The same key with another
+document is a Conflict: a corrected document is a new version. Transient ISO failures are recorded and
+re-raised as retryable; rejections are recorded with the ISO's errors and re-raised as non-retryable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import rfc8785
+from sqlalchemy import Engine
+
+from common.errors import Conflict
+from common.timeutil import require_utc
+from market_adapters.common import (
+    IsoAuthFailed,
+    IsoCredentials,
+    IsoMeterRef,
+    IsoRecordError,
+    IsoRejected,
+    IsoUnavailable,
+    SubmissionOutcome,
+)
+from market_adapters.http_retry import RETRY_DEFAULT, RetryPolicy
+from market_adapters.submission import repository as repo
+
+Sender = Callable[[dict], SubmissionOutcome]
+"""Sends a document to the ISO; raises IsoRejected, IsoAuthFailed or IsoUnavailable."""
+
+
+@dataclass(frozen=True)
+class SubmissionRequest:
+    campus_id: str
+    iso: str
+    period: str
+    version: int
+    cycle_id: str | None
+    document: dict
+    document_uri: str
+    deadline_utc: datetime | None
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """Where a submission stands. `sent` is False when the answer came from an earlier attempt."""
+
+    submission_key: str
+    status: str
+    iso_request_id: str | None
+    records_accepted: int | None
+    submitted_late: bool | None
+    errors: tuple[IsoRecordError, ...]
+    sent: bool
+
+
+def submission_key(campus_id: str, iso: str, period: str, version: int) -> str:
+    return f"{campus_id}:{iso}:{period}:v{version}"
+
+
+def document_sha256_hex(document: dict) -> str:
+    """sha256 of the RFC 8785 canonical JSON, so key order and spacing never make two documents differ."""
+    return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
+
+
+def submit_cycle_to_iso(engine: Engine, request: SubmissionRequest, send: Sender, *, now_utc: datetime,
+                        resend_rejected: bool = False) -> SubmissionRecord:
+    """Send `request.document` through `send` unless this business key already has a final answer."""
+    key = submission_key(request.campus_id, request.iso, request.period, request.version)
+    sha256_hex = document_sha256_hex(request.document)
+    failure: Exception | None = None
+    with engine.begin() as conn:
+        row = repo.claim_submission(conn, key, request.campus_id, request.iso, request.period, request.version,
+                                    request.cycle_id, request.document_uri, sha256_hex, request.deadline_utc)
+        if row["document_sha256_hex"] != sha256_hex:
+            raise Conflict(f"submission {key} was made with another document; submit the correction as "
+                           f"version {request.version + 1}")
+        if row["status"] == "accepted" or (row["status"] == "rejected" and not resend_rejected):
+            return _stored_record(key, row, request.iso)
+        record, failure = _send_and_record(conn, key, request, sha256_hex, send, now_utc)
+    if failure is not None:
+        raise failure
+    return record
+
+
+def _send_and_record(conn, key: str, request: SubmissionRequest, sha256_hex: str, send: Sender,
+                     now_utc: datetime) -> tuple[SubmissionRecord, Exception | None]:
+    # The result is written in the same transaction that holds the row lock; errors are raised after commit.
+    late = None if request.deadline_utc is None else require_utc(now_utc, "now_utc") > request.deadline_utc
+    try:
+        outcome = send(request.document)
+    except IsoRejected as error:
+        response = json.dumps(error.response, default=str)
+        _finish(conn, key, request, sha256_hex, "rejected", str(error), None, None, late, error.errors, response)
+        return _record(key, "rejected", None, None, late, error.errors), error
+    except (IsoUnavailable, IsoAuthFailed) as error:
+        outcome_name = "auth_failed" if isinstance(error, IsoAuthFailed) else "unavailable"
+        repo.record_attempt(conn, key, outcome_name, str(error))
+        repo.record_result(conn, key, "unavailable", iso_request_id=None, records_accepted=None,
+                           submitted_late=None, errors=[], response_json=None)
+        return _record(key, "unavailable", None, None, None, []), error
+    response = json.dumps(outcome.response, default=str)
+    _finish(conn, key, request, sha256_hex, "accepted", f"ISO request {outcome.iso_request_id}",
+            outcome.iso_request_id, outcome.records_accepted, late, [], response)
+    return _record(key, "accepted", outcome.iso_request_id, outcome.records_accepted, late, []), None
+
+
+def _finish(conn, key, request, sha256_hex, status, detail, request_id, accepted, late, errors, response) -> None:
+    repo.record_attempt(conn, key, status, detail)
+    repo.record_result(conn, key, status, iso_request_id=request_id, records_accepted=accepted,
+                       submitted_late=late, errors=list(errors), response_json=response)
+    if request.cycle_id is not None:
+        repo.upsert_core_submission(conn, key, request.cycle_id, request.iso, request.document_uri, sha256_hex,
+                                    status, response)
+
+
+def _record(key, status, request_id, accepted, late, errors) -> SubmissionRecord:
+    return SubmissionRecord(key, status, request_id, accepted, late, tuple(errors), sent=True)
+
+
+def _stored_record(key: str, row, iso: str) -> SubmissionRecord:
+    errors = tuple(IsoRecordError(**item) for item in row["errors_json"])
+    if row["status"] == "rejected":
+        raise IsoRejected(iso, 422, list(errors), {"stored": True, "submission_key": key})
+    return SubmissionRecord(key, row["status"], row["iso_request_id"], row["records_accepted"],
+                            row["submitted_late"], errors, sent=False)
+
+
+def nyiso_sender(base_url: str, credentials: IsoCredentials, meters: Sequence[IsoMeterRef], *,
+                 dry_run_first: bool, retry: RetryPolicy = RETRY_DEFAULT,
+                 sleep: Callable[[float], None] | None = None) -> Sender:
+    """A Sender for NYISO powerMetering: optionally a dry run first, so a rejection commits nothing."""
+    from market_adapters.nyiso.client import submit_power_metering
+
+    extra = {} if sleep is None else {"sleep": sleep}
+
+    def send(document: dict) -> SubmissionOutcome:
+        if dry_run_first:
+            submit_power_metering(base_url, credentials, document, dry_run=True, meters=meters, retry=retry, **extra)
+        return submit_power_metering(base_url, credentials, document, dry_run=False, meters=meters, retry=retry,
+                                     **extra)
+
+    return send
