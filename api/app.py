@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from api import web
 from api.errors import install_error_handlers
 from api.principal import Principal
 from api.routes import contracts, cycles, esg, invoices, ledger, ledger_verify, market, meter_data
@@ -42,6 +43,7 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
     install_error_handlers(app)
     for module in (cycles, ledger_verify, ledger, meter_data, contracts, market, esg, invoices):
         app.include_router(module.router)
+    app.include_router(web.router)  # finance pages, /finance/...
     return app
 
 
