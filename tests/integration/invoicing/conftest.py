@@ -104,10 +104,6 @@ def app_under_test(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> 
     settings = Settings(home=home, data_uri=str(home / "data"))
     generate_signing_key(settings.signing_key_path)
     app = create_app(settings, engine, None)
-    if not any(getattr(route, "path", "").startswith("/finance") for route in app.routes):
-        from api.web import router as finance_router
-
-        app.include_router(finance_router)
     return AppUnderTest(settings, app, f"{settings.data_root_uri}/invoices")
 
 

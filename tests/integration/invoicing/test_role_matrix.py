@@ -1,0 +1,154 @@
+"""Every route the app exposes enforces its roles: the whole endpoint x role matrix, from one table.
+
+Routes are read from the app itself (`iter_route_contexts(app.routes)`), so a route added anywhere without
+a row in ACCESS below fails this test, and so does a row whose route is gone. For each route, an anonymous
+call gets the row's `anonymous` status, each role outside the row's roles gets 403, and each role inside
+gets past the check (no 401/403 and no server error). Tenants call with their own tenant and invoice.
+The policy in words is docs/roles.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import iter_route_contexts
+from sqlalchemy import Engine
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.auth import mint_token
+from invoicing import issue_invoices
+from tests.integration.invoicing.conftest import AppUnderTest, SeededCycle
+
+ROLES = ("operator", "finance", "auditor", "tenant", "ingest")
+PUBLIC = frozenset(ROLES)
+STAFF = frozenset({"operator", "finance", "auditor"})
+READERS = STAFF | {"tenant"}
+
+
+@dataclass(frozen=True)
+class Access:
+    roles: frozenset[str]
+    anonymous: int = 401  # status of a call without credentials
+    json: dict[str, Any] | None = None
+    form: dict[str, str] | None = None
+    location: str | None = None  # where an anonymous call is redirected, for pages
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+OPERATOR_BODY = {"operator": "matrix"}
+PAGE = {"anonymous": 303, "location": "/finance/login"}
+
+# The one table: (method, path) -> who may call it. `{subject}`, `{credit_key}`, `{credential}` are filled per call.
+ACCESS: dict[tuple[str, str], Access] = {
+    ("GET", "/openapi.json"): Access(PUBLIC, anonymous=200),
+    ("GET", "/docs"): Access(PUBLIC, anonymous=200),
+    ("GET", "/docs/oauth2-redirect"): Access(PUBLIC, anonymous=200),
+    ("GET", "/redoc"): Access(PUBLIC, anonymous=200),
+    ("POST", "/cycles"): Access(frozenset({"operator"}), json={"campus_id": "no-such-campus", "period": "2026-01"}),
+    ("GET", "/cycles"): Access(STAFF),
+    ("GET", "/cycles/{cycle_id}"): Access(STAFF),
+    ("POST", "/cycles/{cycle_id}/approve"): Access(frozenset({"finance"}), json={"approver": "{subject}", "comment": ""}),
+    ("POST", "/cycles/{cycle_id}/reject"): Access(frozenset({"finance"}), json={"approver": "{subject}", "reason": "r"}),
+    ("POST", "/cycles/{cycle_id}/resettle"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
+    ("POST", "/cycles/{cycle_id}/retry"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
+    ("POST", "/cycles/{cycle_id}/cancel"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
+    ("GET", "/ledger/verify"): Access(STAFF),
+    ("GET", "/tenants/{tenant_id}/invoices"): Access(READERS),
+    ("GET", "/invoices"): Access(STAFF),
+    ("GET", "/invoices/{invoice_id}.pdf"): Access(READERS),
+    ("GET", "/invoices/{invoice_id}"): Access(READERS),
+    ("POST", "/invoices/{invoice_id}/credit-notes"): Access(
+        frozenset({"finance"}), json={"amount_usd_cents": 1, "reason": "matrix", "idempotency_key": "{credit_key}"}),
+    ("POST", "/invoices/{invoice_id}/cancel-and-rebill"): Access(frozenset({"finance"}), json={"reason": "matrix"}),
+    ("GET", "/finance/static/{name}"): Access(PUBLIC, anonymous=200),
+    ("GET", "/finance/login"): Access(PUBLIC, anonymous=200),
+    ("POST", "/finance/login"): Access(PUBLIC, anonymous=303, form={"credential": "{credential}"}),
+    ("POST", "/finance/logout"): Access(PUBLIC, anonymous=303),
+    ("GET", "/finance/"): Access(STAFF, **PAGE),
+    ("GET", "/finance/cycles/{cycle_id}"): Access(STAFF, **PAGE),
+    ("GET", "/finance/invoices"): Access(STAFF, **PAGE),
+}
+
+
+class _MissingWorkflows:
+    """Stands in for the Temporal client: every workflow is unknown, which the API maps to 404."""
+
+    def get_workflow_handle_for(self, *args: Any, **kwargs: Any) -> _MissingWorkflows:
+        return self
+
+    async def _missing(self, *args: Any, **kwargs: Any) -> Any:
+        raise RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b"")
+
+    execute_update = query = cancel = start_workflow = _missing
+
+
+def app_routes(app: Any) -> set[tuple[str, str]]:
+    return {(method, context.path) for context in iter_route_contexts(app.routes)
+            for method in (context.methods or set()) - {"HEAD"}}
+
+
+def test_every_route_has_exactly_one_row(app_under_test: AppUnderTest) -> None:
+    """The table and the app list the same (method, path) pairs: no route is left without a policy."""
+    routes = app_routes(app_under_test.app)
+    assert sorted(routes - ACCESS.keys()) == [], "routes without a row in ACCESS (add one, see docs/roles.md)"
+    assert sorted(ACCESS.keys() - routes) == [], "rows in ACCESS for routes the app no longer has"
+
+
+@pytest.fixture
+def matrix_invoice(engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCycle, issuer: str) -> Any:
+    with engine.begin() as conn:
+        return issue_invoices(conn, seeded_cycle.cycle_id, issuer, app_under_test.settings.signing_key_path,
+                              app_under_test.documents_root)[0]
+
+
+async def test_the_endpoint_role_matrix(app_under_test: AppUnderTest, seeded_cycle: SeededCycle,
+                                        matrix_invoice: Any) -> None:
+    """Anonymous, each of the five roles, on every route: allowed roles pass, others get 403, nobody gets a 5xx."""
+    app = app_under_test.app
+    app.state.temporal_client = _MissingWorkflows()
+    settings = app_under_test.settings
+    tokens = {role: mint_token(settings, f"matrix-{role}", [role], matrix_invoice.tenant_id if role == "tenant" else None,
+                               timedelta(minutes=10)) for role in ROLES}
+    params = {"cycle_id": seeded_cycle.cycle_id, "tenant_id": matrix_invoice.tenant_id,
+              "invoice_id": matrix_invoice.invoice_id, "name": "finance.css"}
+    failures: list[str] = []
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        for (method, path), access in sorted(ACCESS.items()):
+            for caller in (None, *ROLES):
+                response = await _call(client, method, path.format(**params), access, tokens, caller)
+                problem = _judge(access, caller, response)
+                if problem:
+                    failures.append(f"{method} {path} as {caller or 'anonymous'}: {problem}")
+    app.state.temporal_client = None
+    assert failures == []
+
+
+async def _call(client: httpx.AsyncClient, method: str, url: str, access: Access, tokens: dict[str, str],
+                caller: str | None) -> httpx.Response:
+    headers = {} if caller is None else {"Authorization": f"Bearer {tokens[caller]}"}
+    fill = {"credit_key": f"matrix-{caller}", "credential": tokens["finance"], "subject": f"matrix-{caller}"}
+    json_body = None if access.json is None else {k: (v.format(**fill) if isinstance(v, str) else v)
+                                                  for k, v in access.json.items()}
+    form = None if access.form is None else {k: v.format(**fill) for k, v in access.form.items()}
+    client.cookies.clear()
+    return await client.request(method, url, headers=headers, json=json_body, data=form, follow_redirects=False)
+
+
+def _judge(access: Access, caller: str | None, response: httpx.Response) -> str | None:
+    status = response.status_code
+    if status >= 500:
+        return f"server error {status}: {response.text[:200]}"
+    if caller is None:
+        if status != access.anonymous:
+            return f"expected {access.anonymous}, got {status}"
+        if access.location and response.headers.get("location") != access.location:
+            return f"redirected to {response.headers.get('location')}, expected {access.location}"
+        return None
+    if caller in access.roles:
+        return f"refused with {status}: {response.text[:200]}" if status in (401, 403) else None
+    return None if status == 403 else f"expected 403, got {status}"
