@@ -54,7 +54,7 @@ def verifier_key_from_private(name: str, private_key: Ed25519PrivateKey) -> Veri
 
 
 def parse_vkey(vkey: str) -> VerifierKey:
-    parts = vkey.strip().split("+")
+    parts = vkey.strip().split("+", 2)  # the base64 key itself may contain '+'
     if len(parts) != 3:
         raise NoteError(f"verifier key {vkey!r} is not name+keyid+key")
     name, key_id_hex, encoded = parts

@@ -1,5 +1,120 @@
-"""`wattledger ledger ...` commands."""
+"""`wattledger ledger ...` commands: verify, export, prove, checkpoint, balances, trial-balance.
+
+Each opens the configured database (WATTLEDGER_DATABASE_URL, else the embedded server) and works on
+the ledger named by `--origin` (default: WATTLEDGER_LEDGER_ORIGIN).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
+from sqlalchemy import Engine
 
 app = typer.Typer(help="Audit the hash-chained ledger: verify, export, prove, checkpoint.", no_args_is_help=True)
+
+OriginOption = Annotated[Optional[str], typer.Option(help="ledger origin; default WATTLEDGER_LEDGER_ORIGIN")]
+
+
+@contextmanager
+def _engine_and_origin(origin: str | None) -> Iterator[tuple[Engine, str, Path]]:
+    from db import make_engine, resolve_database_url
+    from settings import Settings
+
+    settings = Settings()
+    engine = make_engine(resolve_database_url(settings))
+    try:
+        yield engine, origin or settings.ledger_origin, settings.signing_key_path
+    finally:
+        engine.dispose()
+
+
+def _print_json(value: object) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+@app.command("verify")
+def verify_command(origin: OriginOption = None) -> None:
+    """Replay the live ledger, diff posting rows against the hashed bytes, check every checkpoint."""
+    from ledger import verify_ledger
+
+    with _engine_and_origin(origin) as (engine, name, _), engine.connect() as conn:
+        report = verify_ledger(conn, name)
+    if report.ok:
+        typer.echo(f"OK origin={name} entries={report.entries_checked}")
+        return
+    typer.echo(f"FAIL origin={name} seq={report.first_bad_seq} reason={report.reason}")
+    raise typer.Exit(1)
+
+
+@app.command("export")
+def export_command(directory: Path, origin: OriginOption = None) -> None:
+    """Write entries (canonical bytes), chain, checkpoints, keys and postings.parquet into DIRECTORY."""
+    from ledger.export import export_ledger
+
+    with _engine_and_origin(origin) as (engine, name, _), engine.begin() as conn:
+        size = export_ledger(conn, name, directory)
+    typer.echo(f"exported {size} entries of {name} to {directory}; check with: python -m ledger.verify {directory}")
+
+
+@app.command("prove")
+def prove_command(seq: int, tree_size: Optional[int] = None, origin: OriginOption = None) -> None:
+    """Print an inclusion proof of entry SEQ against a signed checkpoint (JSON)."""
+    from ledger.proofs import prove_inclusion
+
+    with _engine_and_origin(origin) as (engine, name, _), engine.connect() as conn:
+        proof = prove_inclusion(conn, name, seq, tree_size)
+    _print_json(dataclasses.asdict(proof))
+
+
+@app.command("checkpoint")
+def checkpoint_command(origin: OriginOption = None, key: Optional[Path] = None) -> None:
+    """Sign the current head with the ledger key (WATTLEDGER_LEDGER_SIGNING_KEY_PATH; created 0600)."""
+    from ledger.checkpoint import sign_checkpoint
+
+    with _engine_and_origin(origin) as (engine, name, key_path), engine.begin() as conn:
+        checkpoint = sign_checkpoint(conn, name, key or key_path)
+    typer.echo(checkpoint.signed_note, nl=False)
+    typer.echo(f"vkey: {checkpoint.vkey}")
+
+
+@app.command("balances")
+def balances_command(
+    origin: OriginOption = None,
+    prefix: Annotated[str, typer.Option(help="account path prefix, e.g. tenant:acme:")] = "",
+    as_of_seq: Optional[int] = None,
+    as_of_recorded: Annotated[Optional[datetime], typer.Option(help="ISO instant with offset")] = None,
+    as_of_effective: Annotated[Optional[datetime], typer.Option(help="ISO instant with offset")] = None,
+) -> None:
+    """Account balances (minor units) as of a seq, a recorded time or an effective time."""
+    from ledger.balances import balances
+
+    for instant in (as_of_recorded, as_of_effective):
+        if instant is not None and instant.tzinfo is None:
+            raise typer.BadParameter("instants need an offset, e.g. 2026-02-01T00:00:00+00:00")
+    with _engine_and_origin(origin) as (engine, name, _), engine.connect() as conn:
+        rows = balances(conn, name, as_of_seq=as_of_seq, as_of_recorded_utc=as_of_recorded,
+                        as_of_effective_utc=as_of_effective, path_prefix=prefix)
+    for row in rows:
+        typer.echo(f"{row.path:<48} {row.asset_code:<8} {row.normal_side:<6} {row.posted_minor:>24}"
+                   f" pending +{row.pending_debits_minor} -{row.pending_credits_minor}")
+
+
+@app.command("trial-balance")
+def trial_balance_command(origin: OriginOption = None, as_of_seq: Optional[int] = None) -> None:
+    """Per asset, the debit and credit balance totals; exits 1 if any asset does not balance."""
+    from ledger.balances import trial_balance
+
+    with _engine_and_origin(origin) as (engine, name, _), engine.connect() as conn:
+        lines = trial_balance(conn, name, as_of_seq=as_of_seq)
+    for line in lines:
+        mark = "ok" if line.balanced else "UNBALANCED"
+        typer.echo(f"{line.asset_code:<8} debits {line.debit_balances_minor:>24} credits {line.credit_balances_minor:>24} {mark}")
+    if not all(line.balanced for line in lines):
+        raise typer.Exit(1)

@@ -1,5 +1,103 @@
-"""HTTP routes for ledger; thin over the service functions of its package."""
+"""Read-only ledger routes: entries, balances, checkpoints, inclusion and consistency proofs.
 
-from fastapi import APIRouter
+Thin over `ledger.*` service functions; amounts are integers in the asset's minor unit, serialized as
+strings in JSON so no client rounds them through a float. `GET /ledger/verify` lives in
+`api/routes/ledger_verify.py`.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import EngineDep, PrincipalDep, SettingsDep
+
+router = APIRouter(tags=["ledger"])
+
+READER_ROLES = ("auditor", "finance", "operator")
+
+
+def _require_aware(*instants: datetime | None) -> None:
+    if any(instant is not None and instant.tzinfo is None for instant in instants):
+        raise HTTPException(status_code=422, detail="instants need a UTC offset, e.g. 2026-02-01T00:00:00Z")
+
+
+@router.get("/ledger/entries")
+def entries(
+    engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
+    after_seq: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    principal.require(*READER_ROLES)
+    from ledger.queries import list_entries
+
+    with engine.connect() as conn:
+        page = list_entries(conn, settings.ledger_origin, after_seq, limit)
+    return {"origin": settings.ledger_origin, "entries": [dataclasses.asdict(entry) for entry in page],
+            "next_after_seq": page[-1].seq if page else None}
+
+
+@router.get("/ledger/balances")
+def balances(
+    engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
+    prefix: str = "", as_of_seq: Annotated[int | None, Query(ge=0)] = None,
+    as_of_recorded_utc: datetime | None = None, as_of_effective_utc: datetime | None = None,
+) -> dict[str, Any]:
+    principal.require(*READER_ROLES)
+    _require_aware(as_of_recorded_utc, as_of_effective_utc)
+    if sum(value is not None for value in (as_of_seq, as_of_recorded_utc, as_of_effective_utc)) > 1:
+        raise HTTPException(status_code=422, detail="give at most one of as_of_seq, as_of_recorded_utc, as_of_effective_utc")
+    from ledger.balances import balances as balances_as_of
+
+    with engine.connect() as conn:
+        rows = balances_as_of(conn, settings.ledger_origin, as_of_seq=as_of_seq, as_of_recorded_utc=as_of_recorded_utc,
+                              as_of_effective_utc=as_of_effective_utc, path_prefix=prefix)
+    return {"origin": settings.ledger_origin, "balances": [
+        {"path": row.path, "asset_code": row.asset_code, "normal_side": row.normal_side,
+         "posted_minor": str(row.posted_minor), "pending_debits_minor": str(row.pending_debits_minor),
+         "pending_credits_minor": str(row.pending_credits_minor),
+         "normal_balance_minor": str(row.normal_balance_minor)}
+        for row in rows
+    ]}
+
+
+@router.get("/ledger/checkpoints")
+def checkpoints(
+    engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    principal.require(*READER_ROLES)
+    from ledger.checkpoint import list_checkpoints
+    from ledger.repository import ledger_id_for
+
+    with engine.connect() as conn:
+        rows = list_checkpoints(conn, ledger_id_for(conn, settings.ledger_origin), limit)
+    return {"origin": settings.ledger_origin, "checkpoints": [dataclasses.asdict(row) for row in rows]}
+
+
+@router.get("/ledger/proofs/inclusion/{seq}")
+def inclusion_proof(
+    seq: int, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
+    tree_size: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    principal.require(*READER_ROLES)
+    from ledger.proofs import prove_inclusion
+
+    with engine.connect() as conn:
+        proof = prove_inclusion(conn, settings.ledger_origin, seq, tree_size)
+    return dataclasses.asdict(proof)
+
+
+@router.get("/ledger/proofs/consistency")
+def consistency_proof(
+    engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
+    from_size: Annotated[int, Query(ge=1)], to_size: Annotated[int, Query(ge=1)],
+) -> dict[str, Any]:
+    principal.require(*READER_ROLES)
+    from ledger.proofs import prove_consistency
+
+    with engine.connect() as conn:
+        proof = prove_consistency(conn, settings.ledger_origin, from_size, to_size)
+    return dataclasses.asdict(proof)
