@@ -1,0 +1,65 @@
+"""The full campus engine (pure): tenant tariffs or v0 prices, shared pools, PPAs and virtual PPAs -> lines.
+
+Order of a tenant's lines: its own consumption (tariff or v0 price), then pool shares in contract-key order, then
+its PPAs and virtual PPAs in contract-key order. Every amount is rounded once, per line (ROUND_HALF_EVEN, micro-USD).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from settlement.campus_inputs import CampusInputs, tenant_series_key
+from settlement.campus_lines import TenantCharge, from_contract, from_contract_v0, number_lines
+from settlement.campus_pools import pool_charges
+from settlement.campus_ppa import ppa_charges, vppa_charges
+from settlement.campus_tariff import bill_series, month_charges, options_for
+from settlement.charges import UNIT_MWH, Charge
+from settlement.contract_terms import tariff_terms
+from settlement.contracts import KIND_PPA, KIND_TARIFF, KIND_VPPA, ContractVersion
+from settlement.errors import ContractMissing
+from settlement.money import energy_amount_usd_micros
+from settlement.rules_v0 import energy_balance, tenant_totals
+from settlement.tariff_bill import BillOptions
+from settlement.types import SettlementResult
+
+
+def settle_campus(inputs: CampusInputs) -> SettlementResult:
+    balance = energy_balance(inputs.meters, inputs.meter_totals_wh)
+    charges: list[TenantCharge] = []
+    for tenant_id in inputs.tenant_ids:
+        charges.extend(_consumption_charges(inputs, tenant_id))
+    charges.extend(pool_charges(inputs, balance))
+    for contract in _sorted(inputs.contracts, KIND_PPA):
+        charges.extend(ppa_charges(inputs, contract))
+    for contract in _sorted(inputs.contracts, KIND_VPPA):
+        charges.extend(vppa_charges(inputs, contract))
+    lines = number_lines(charges)
+    versions = {contract.contract_key: contract.version for contract in inputs.contracts}
+    versions.update({tenant_id: contract.version for tenant_id, contract in inputs.contracts_v0.items()})
+    prices = {f"{node}|{market}": series.sha256_hex for (node, market), series in sorted(inputs.prices.items())}
+    return SettlementResult(lines, balance, tenant_totals(lines), dict(sorted(versions.items())),
+                            inputs.intervals_sha256_hex, prices)
+
+
+def _sorted(contracts: Sequence[ContractVersion], kind: str) -> list[ContractVersion]:
+    return sorted((c for c in contracts if c.kind == kind), key=lambda c: c.contract_key)
+
+
+def _consumption_charges(inputs: CampusInputs, tenant_id: str) -> list[TenantCharge]:
+    """The tenant's metered consumption under its URDB tariff contract, else at its v0 supply price."""
+    series = inputs.series[tenant_series_key(tenant_id)]
+    tariffs = [c for c in _sorted(inputs.contracts, KIND_TARIFF) if c.tenant_id == tenant_id]
+    if tariffs:
+        contract = tariffs[0]
+        terms = tariff_terms(contract)
+        bills = bill_series(terms, series, options_for(terms, BillOptions(inputs.time_zone)))
+        return [from_contract(tenant_id, charge, contract, inputs.intervals_sha256_hex)
+                for bill in bills for charge in month_charges(bill, f"Tariff {terms.tariff.name or contract.contract_key}")]
+    contract_v0 = inputs.contracts_v0.get(tenant_id)
+    if contract_v0 is None:
+        raise ContractMissing(inputs.campus_id, tenant_id, inputs.period_start_utc.isoformat())
+    energy_wh = int(series.energy_wh.sum())
+    price = contract_v0.supply_price_usd_per_mwh
+    charge = Charge("Metered consumption", "v0.supply_price", energy_wh, UNIT_MWH, price,
+                    energy_amount_usd_micros(energy_wh, price))
+    return [from_contract_v0(tenant_id, charge, contract_v0, inputs.intervals_sha256_hex)]

@@ -1,0 +1,117 @@
+"""Shared pools split across tenants: shared consumption, losses, turbine fuel, the campus utility bill, and
+PPAs bought by the campus. Energy pools are split in Wh and priced per tenant; money pools are split in micro-USD.
+Either way the split is a largest-remainder allocation, so the tenants' parts add up to the pool exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+
+from common.errors import BadInput
+from settlement.allocation_methods import allocate_by_weights, weights_for
+from settlement.campus import ROLE_FUEL
+from settlement.campus_inputs import SERIES_GRID_IMPORT, CampusInputs, tenant_series_key
+from settlement.campus_lines import TenantCharge, from_contract, from_contract_v0, usd_charge
+from settlement.campus_ppa import ppa_pool_usd_micros
+from settlement.campus_tariff import bill_series, component_total_usd_micros, options_for
+from settlement.charges import UNIT_MWH, Charge
+from settlement.contract_terms import allocation_terms, source_of, tariff_terms
+from settlement.contracts import KIND_ALLOCATION, KIND_TARIFF, AllocationTerms, ContractVersion
+from settlement.errors import ContractMissing
+from settlement.money import energy_amount_usd_micros
+from settlement.rules_v0 import shared_allocation_wh
+from settlement.tariff_bill import BillOptions
+from settlement.types import EnergyBalance
+
+WH_THERMAL_PER_MMBTU = Decimal("293071.07")
+
+
+def pool_charges(inputs: CampusInputs, balance: EnergyBalance) -> list[TenantCharge]:
+    allocations = sorted((c for c in inputs.contracts if c.kind == KIND_ALLOCATION), key=lambda c: c.contract_key)
+    parsed = [(contract, allocation_terms(contract)) for contract in allocations]
+    charges: list[TenantCharge] = []
+    if not any(terms.pool == "shared_consumption" for _, terms in parsed):
+        charges.extend(_shared_by_v0_rule(inputs, balance.shared_consumption_wh))
+    for contract, terms in parsed:
+        if terms.pool in ("shared_consumption", "losses"):
+            pool_wh = balance.shared_consumption_wh if terms.pool == "shared_consumption" else balance.losses_wh
+            charges.extend(_energy_pool(inputs, contract, terms, pool_wh))
+        else:
+            charges.extend(_money_pool(inputs, contract, terms, _money_pool_total(inputs, contract, terms)))
+    return charges
+
+
+def _tenant_energy_wh(inputs: CampusInputs) -> dict[str, int]:
+    return {t: int(inputs.series[tenant_series_key(t)].energy_wh.sum()) for t in inputs.tenant_ids}
+
+
+def _weights(inputs: CampusInputs, terms: AllocationTerms) -> dict[str, int]:
+    loads = {t: inputs.series[tenant_series_key(t)].energy_wh for t in inputs.tenant_ids}
+    if terms.method == "coincident_peak" and len({load.size for load in loads.values()}) > 1:
+        raise BadInput("allocation", None, "method", "coincident peak needs every tenant on one interval grid")
+    return weights_for(terms.method, _tenant_energy_wh(inputs), terms.capacity_kw, terms.fixed_shares, loads,
+                       terms.peak_count, inputs.tenant_ids)
+
+
+def _shared_by_v0_rule(inputs: CampusInputs, shared_wh: int) -> list[TenantCharge]:
+    """No shared-consumption contract: split by energy share, billed at each tenant's v0 supply price."""
+    if not inputs.tenant_ids:
+        return []
+    shares = shared_allocation_wh(shared_wh, _tenant_energy_wh(inputs))
+    charges = []
+    for tenant_id in inputs.tenant_ids:
+        contract = inputs.contracts_v0.get(tenant_id)
+        if contract is None:
+            raise ContractMissing(inputs.campus_id, tenant_id, inputs.period_start_utc.isoformat())
+        price = contract.supply_price_usd_per_mwh
+        charge = Charge("Shared consumption (energy share)", "v0.shared_by_energy_share", shares[tenant_id],
+                        UNIT_MWH, price, energy_amount_usd_micros(shares[tenant_id], price))
+        charges.append(from_contract_v0(tenant_id, charge, contract, inputs.intervals_sha256_hex))
+    return charges
+
+
+def _energy_pool(inputs: CampusInputs, contract: ContractVersion, terms: AllocationTerms, pool_wh: int
+                 ) -> list[TenantCharge]:
+    shares = allocate_by_weights(pool_wh, _weights(inputs, terms)) if pool_wh else dict.fromkeys(inputs.tenant_ids, 0)
+    charges = []
+    for tenant_id in inputs.tenant_ids:
+        price = terms.price_usd_per_mwh
+        if price is None:
+            contract_v0 = inputs.contracts_v0.get(tenant_id)
+            if contract_v0 is None:
+                raise ContractMissing(inputs.campus_id, tenant_id, inputs.period_start_utc.isoformat())
+            price = contract_v0.supply_price_usd_per_mwh
+        charge = Charge(f"Allocated {terms.pool.replace('_', ' ')} ({terms.method})", f"allocation.{terms.pool}",
+                        shares[tenant_id], UNIT_MWH, price, energy_amount_usd_micros(shares[tenant_id], price))
+        charges.append(from_contract(tenant_id, charge, contract, inputs.intervals_sha256_hex))
+    return charges
+
+
+def _money_pool(inputs: CampusInputs, contract: ContractVersion, terms: AllocationTerms, pool_usd_micros: int
+                ) -> list[TenantCharge]:
+    shares = allocate_by_weights(pool_usd_micros, _weights(inputs, terms)) if pool_usd_micros \
+        else dict.fromkeys(inputs.tenant_ids, 0)
+    label = f"Allocated {terms.pool.replace('_', ' ')}" + (f" ({terms.component})" if terms.pool == "grid_tariff"
+                                                            else "")
+    return [from_contract(tenant_id, usd_charge(f"{label} by {terms.method}", f"allocation.{terms.pool}",
+                                                shares[tenant_id]), contract, inputs.intervals_sha256_hex)
+            for tenant_id in inputs.tenant_ids]
+
+
+def _money_pool_total(inputs: CampusInputs, contract: ContractVersion, terms: AllocationTerms) -> int:
+    if terms.pool == "turbine_fuel":
+        heat_wh = sum(inputs.meter_totals_wh.get(m.meter_id, 0) for m in inputs.meters if m.role == ROLE_FUEL)
+        assert terms.fuel_price_usd_per_mmbtu is not None
+        with localcontext() as context:
+            context.prec = 50  # the MMBtu conversion divides; round once, below, to the micro-dollar
+            exact_usd = Decimal(heat_wh) / WH_THERMAL_PER_MMBTU * terms.fuel_price_usd_per_mmbtu
+            return int((exact_usd * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    if terms.pool == "ppa":
+        return ppa_pool_usd_micros(inputs)
+    campus_tariffs = sorted((c for c in inputs.contracts if c.kind == KIND_TARIFF and c.tenant_id is None),
+                            key=lambda c: c.contract_key)
+    if not campus_tariffs:
+        raise BadInput(source_of(contract), None, "pool", "grid_tariff needs a campus urdb_tariff contract")
+    tariff = tariff_terms(campus_tariffs[0])
+    bills = bill_series(tariff, inputs.series[SERIES_GRID_IMPORT], options_for(tariff, BillOptions(inputs.time_zone)))
+    return component_total_usd_micros(bills, terms.component)
