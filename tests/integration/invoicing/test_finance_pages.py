@@ -1,0 +1,83 @@
+"""The finance pages, in-process: login by token, cycles awaiting approval, settlement, chart, decisions, invoices."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import Engine, text
+
+from api.auth import SESSION_COOKIE, mint_token
+from invoicing import issue_invoices
+from tests.integration.invoicing.conftest import AppUnderTest, SeededCycle, asgi_client
+
+BALANCE = {"generation_wh": 900_000_000, "grid_import_wh": 100_000_000, "export_wh": 50_000_000,
+           "tenant_consumption_wh": 800_000_000, "shared_consumption_wh": 40_000_000, "losses_wh": 110_000_000}
+
+
+def _awaiting(engine: Engine, cycle: SeededCycle) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE billing_cycle SET status = 'awaiting_approval' WHERE cycle_id = :c"),
+                     {"c": cycle.cycle_id})
+        conn.execute(text("INSERT INTO cycle_step (cycle_id, step, result_json) VALUES (:c, 'settle', "
+                          "CAST(:r AS jsonb))"), {"c": cycle.cycle_id, "r": json.dumps({"energy_balance_wh": BALANCE})})
+
+
+async def test_anonymous_visitors_are_sent_to_login_and_tenants_are_refused(app_under_test: AppUnderTest) -> None:
+    """No credential: 303 to /finance/login. A tenant token cannot sign in to the finance pages."""
+    async with asgi_client(app_under_test) as client:
+        response = await client.get("/finance/")
+        assert (response.status_code, response.headers["location"]) == (303, "/finance/login")
+        tenant = mint_token(app_under_test.settings, "t", ["tenant"], "t1", timedelta(minutes=5))
+        refused = await client.post("/finance/login", data={"credential": tenant})
+        assert refused.status_code == 403
+        assert SESSION_COOKIE not in refused.cookies
+
+
+async def test_finance_sees_the_awaiting_cycle_with_lines_chart_and_decision_forms(
+    engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCycle
+) -> None:
+    """After login the cycle is listed; its page shows both tenants' totals, the SVG and the approve form."""
+    _awaiting(engine, seeded_cycle)
+    token = mint_token(app_under_test.settings, "fiona", ["finance"], None, timedelta(minutes=5))
+    async with asgi_client(app_under_test) as client:
+        login = await client.post("/finance/login", data={"credential": token})
+        assert (login.status_code, login.headers["location"]) == (303, "/finance/")
+        listing = await client.get("/finance/")
+        assert seeded_cycle.cycle_id in listing.text.split("Recent cycles")[0]
+        page = (await client.get(f"/finance/cycles/{seeded_cycle.cycle_id}")).text
+    assert "<svg" in page and 'data-key="losses_wh"' in page
+    # Totals: 152,762.50 USD and 15,000.00 USD (15,000.004985 rounded half-even to cents).
+    assert "152,762.50" in page and "15,000.00" in page and "167,762.50" in page
+    assert f'data-action="/cycles/{seeded_cycle.cycle_id.replace(":", "%3A")}/approve"' in page
+    assert 'data-approver="fiona"' in page
+
+
+async def test_an_auditor_sees_the_cycle_but_no_decision_forms(
+    engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCycle
+) -> None:
+    """Read-only roles get the same page without approve/reject."""
+    _awaiting(engine, seeded_cycle)
+    token = mint_token(app_under_test.settings, "audra", ["auditor"], None, timedelta(minutes=5))
+    async with asgi_client(app_under_test) as client:
+        client.cookies.set(SESSION_COOKIE, token)
+        page = (await client.get(f"/finance/cycles/{seeded_cycle.cycle_id}")).text
+    assert "<svg" in page and "Line items" in page
+    assert "data-action=" not in page
+
+
+async def test_the_invoice_page_links_each_pdf(
+    engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCycle, issuer: str
+) -> None:
+    """Issued invoices are listed with a PDF link that downloads with the same session."""
+    with engine.begin() as conn:
+        issued = issue_invoices(conn, seeded_cycle.cycle_id, issuer, app_under_test.settings.signing_key_path,
+                                app_under_test.documents_root)
+    token = mint_token(app_under_test.settings, "fiona", ["finance"], None, timedelta(minutes=5))
+    async with asgi_client(app_under_test) as client:
+        client.cookies.set(SESSION_COOKIE, token)
+        page = (await client.get("/finance/invoices")).text
+        for invoice in issued:
+            assert f'href="/invoices/{invoice.invoice_id}.pdf"' in page
+        pdf = await client.get(f"/invoices/{issued[0].invoice_id}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
