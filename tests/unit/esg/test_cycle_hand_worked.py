@@ -177,7 +177,6 @@ def test_unknown_subregion_and_bad_meter_lists_are_refused(intervals_file):
         compute_cycle_emissions(uri, [MeterRef("TA", "tenant_consumption")], "ERCT", H0, END)
     with pytest.raises(EmissionsInputInvalid, match="listed twice"):
         compute_cycle_emissions(uri, [MeterRef("TA", "fuel"), MeterRef("TA", "fuel")], "ERCT", H0, END)
-    _ = EmissionOptions
 
 
 def _floats_in(value: object) -> list[float]:

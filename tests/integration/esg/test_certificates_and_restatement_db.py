@@ -1,0 +1,101 @@
+"""Certificates cannot be claimed twice (service and trigger); a factor-edition change is recorded as a restatement.
+
+Expected grams are worked in the test from the eGRID rates written out as literals.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from esg import CertificateClaim, CertificateLot
+from esg.errors import CertificateIneligible, CertificateOverclaimed
+from esg.service import (
+    claim_certificate,
+    compute_campus_cycle,
+    cycle_emissions,
+    record_cycle_emissions,
+    register_certificate_lot,
+    register_factor_library,
+)
+
+START = datetime(2025, 7, 1, tzinfo=UTC)
+END = START + timedelta(hours=2)
+G_PER_LB = Decimal("453.59237")
+
+
+def half_even(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def solar_lot(lot_id: str, energy_wh: int) -> CertificateLot:
+    return CertificateLot(lot_id, "GC", "solar", "ERCT", START, START + timedelta(hours=1), energy_wh, 0, "test-registry")
+
+
+def test_a_lot_cannot_be_claimed_beyond_its_wh(engine, campus_id):
+    """600 + 400 Wh of a 1,000 Wh lot is accepted; one more Wh is refused, whoever asks."""
+    with engine.begin() as conn:
+        register_certificate_lot(conn, solar_lot(f"{campus_id}-lot", 1000))
+        first = CertificateClaim(f"{campus_id}-c1", f"{campus_id}-lot", "tenant:alpha", 600, START, START + timedelta(hours=1))
+        assert claim_certificate(conn, campus_id, first) is True
+        assert claim_certificate(conn, campus_id, first) is False  # same claim again: already recorded
+        second = CertificateClaim(f"{campus_id}-c2", f"{campus_id}-lot", "tenant:beta", 400, START, START + timedelta(hours=1))
+        assert claim_certificate(conn, campus_id, second) is True
+    third = CertificateClaim(f"{campus_id}-c3", f"{campus_id}-lot", "campus", 1, START, START + timedelta(hours=1))
+    with pytest.raises(CertificateOverclaimed, match="exceeds the 0 Wh"), engine.begin() as conn:
+        claim_certificate(conn, campus_id, third)
+
+
+def test_the_database_refuses_an_over_claim_inserted_around_the_service(engine, campus_id):
+    """The trigger is the second place the rule lives: a raw INSERT beyond the lot's Wh fails."""
+    with engine.begin() as conn:
+        register_certificate_lot(conn, solar_lot(f"{campus_id}-raw", 10))
+    with pytest.raises(DBAPIError, match="esg_certificate_overclaimed"), engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO esg_certificate_claim (claim_id, lot_id, campus_id, beneficiary, energy_wh,"
+            " consumption_start_utc, consumption_end_utc) VALUES"
+            f" ('{campus_id}-r1', '{campus_id}-raw', '{campus_id}', 'campus', 11, '2025-07-01T00:00Z', '2025-07-01T01:00Z')"
+        )
+
+
+def test_a_claim_outside_the_vintage_is_ineligible(engine, campus_id):
+    """An hourly certificate of 00:00-01:00 cannot cover consumption at 01:00-02:00 (Quality Criterion 4)."""
+    with engine.begin() as conn:
+        register_certificate_lot(conn, solar_lot(f"{campus_id}-v", 10))
+    late = CertificateClaim(f"{campus_id}-late", f"{campus_id}-v", "campus", 5, START + timedelta(hours=1), END)
+    with pytest.raises(CertificateIneligible, match="outside the vintage"), engine.begin() as conn:
+        claim_certificate(conn, campus_id, late)
+
+
+def test_factor_edition_change_produces_a_restatement_delta(engine, campus_id, intervals_file):
+    """The same 2 MWh of ERCT imports at eGRID2022 and then eGRID2023: version 2 carries the exact difference."""
+    rows = [("GRID1", START, 1_000_000), ("GRID1", START + timedelta(hours=1), 1_000_000),
+            ("TA", START, 1_000_000), ("TB", START + timedelta(hours=1), 1_000_000)]
+    uri = intervals_file(rows)
+    with engine.begin() as conn:
+        register_factor_library(conn)
+        old = compute_campus_cycle(conn, campus_id, uri, "ERCT", START, END, "wl-2024.1")
+        new = compute_campus_cycle(conn, campus_id, uri, "ERCT", START, END, "wl-2025.1")
+        first = record_cycle_emissions(conn, campus_id, f"cycle:{campus_id}:2025-07", old, "billing cycle")
+        again = record_cycle_emissions(conn, campus_id, f"cycle:{campus_id}:2025-07", old, "retry")
+        restated = record_cycle_emissions(conn, campus_id, f"cycle:{campus_id}:2025-07", new, "eGRID2023 edition")
+        stored = cycle_emissions(conn, f"cycle:{campus_id}:2025-07")
+    egrid2022_g_per_mwh = (Decimal("771.083") + 28 * Decimal("0.049") + 265 * Decimal("0.007")) * G_PER_LB
+    egrid2023_g_per_mwh = (Decimal("738.038") + 28 * Decimal("0.043") + 265 * Decimal("0.006")) * G_PER_LB
+    assert old.campus_scope2_location_g_co2e == half_even(2 * egrid2022_g_per_mwh) == 702_442  # 774.31 lb x 453.59237 g/lb x 2
+    assert new.campus_scope2_location_g_co2e == half_even(2 * egrid2023_g_per_mwh) == 672_071
+    assert (first.status, first.version, again.status, again.version) == ("recorded", 1, "unchanged", 1)
+    assert (restated.status, restated.version) == ("restated", 2)
+    delta = restated.delta
+    assert delta is not None
+    assert delta.campus_g_co2e["campus_scope2_location_g_co2e"] == 672_071 - 702_442
+    assert delta.factor_edition_change == ("wl-2024.1", "wl-2025.1")
+    assert "epa-hub-2024/table6/ERCT" in delta.factor_refs_removed
+    assert sum(amount for _, _, amount in delta.ledger_legs) == 0
+    legs = {account: amount for account, _, amount in delta.ledger_legs}
+    assert legs[f"campus:{campus_id}:emissions:scope2"] == 702_442 - 672_071
+    assert legs["tenant:alpha:emissions"] + legs["tenant:beta:emissions"] == 672_071 - 702_442
+    assert stored == new
