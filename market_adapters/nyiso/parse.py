@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from common.errors import BadInput
@@ -80,3 +82,41 @@ def _parse_stamp(text: str, source: str, line: int) -> datetime:
         except ValueError:
             continue
     raise BadInput(source, line, "Time Stamp", f"expected MM/DD/YYYY HH:MM[:SS], got {text!r}")
+
+
+@dataclass(frozen=True)
+class MeteredHour:
+    """One measure of one powerMetering record: the hour beginning `hour_start_utc`, MWh as sent."""
+
+    collection: str
+    ptid: int
+    hour_start_utc: datetime
+    measure: str
+    energy_mwh: Decimal
+
+
+def power_metering_hours(document: dict, source: str) -> list[MeteredHour]:
+    """Read a powerMetering body (ours or a read-back) back into UTC hours; the inverse of format.py.
+
+    `dateHour` is hour-beginning Eastern with its offset; an offset that is not Eastern's at that instant
+    is bad input (it would put the value in the wrong hour).
+    """
+    hours = []
+    for collection, ptid_field in (("generators", "genPtid"), ("ties", "tiePtid"), ("subzones", "subzonePtid")):
+        for index, record in enumerate(document.get(collection) or []):
+            hour_start_utc = _date_hour_utc(record.get("dateHour"), source, index, collection)
+            for measure, value in sorted(record.items()):
+                if measure.startswith("meter") and measure.endswith("Mwh"):
+                    hours.append(MeteredHour(collection, int(record[ptid_field]), hour_start_utc, measure,
+                                             Decimal(repr(value)) if isinstance(value, float) else Decimal(value)))
+    return hours
+
+
+def _date_hour_utc(text: object, source: str, index: int, collection: str) -> datetime:
+    try:
+        local = datetime.fromisoformat(str(text))
+    except ValueError as error:
+        raise BadInput(source, index + 1, f"{collection}.dateHour", f"not ISO-8601: {text!r}") from error
+    if local.tzinfo is None or local.astimezone(EASTERN).utcoffset() != local.utcoffset():
+        raise BadInput(source, index + 1, f"{collection}.dateHour", f"{text} is not Eastern prevailing time")
+    return local.astimezone(UTC)

@@ -77,7 +77,7 @@ CREATE TABLE market_dispute (
     charge_type          text NOT NULL,
     resource_id          text NOT NULL,
     interval_start_utc   timestamptz NOT NULL,
-    cause                text NOT NULL CHECK (cause IN ('price','quantity','price_and_quantity','missing_line',
+    cause                text NOT NULL CHECK (cause IN ('price','quantity','price_and_quantity','amount','missing_line',
                                                         'unexpected_line')),
     difference_usd_micros bigint NOT NULL,
     detail_json          jsonb NOT NULL,
