@@ -73,11 +73,11 @@ def _check_chunk(conn: Connection, ledger_id: int, replay: ChainReplay, rows: li
     canonicals = [bytes(row.canonical) for row in rows]
     stored = [(bytes(row.leaf_hash), bytes(row.chain_hash)) for row in rows]
     previous = replay.chain_hash
+    replay.feed(canonicals, stored)  # first: a wrong entry is named before the link that follows it
     for row in rows:
         if bytes(row.prev_hash) != previous:
             raise VerificationFailure(int(row.seq), "prev_hash is not the previous entry's chain hash")
         previous = bytes(row.chain_hash)
-    replay.feed(canonicals, stored)
     assert replay.values is not None
     for row, value in zip(rows, replay.values):
         _compare_entry_row(row, value)
