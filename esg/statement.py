@@ -1,0 +1,121 @@
+"""Per-tenant emissions statement: the figures a tenant sees on its invoice and in its own GHG inventory.
+
+From the tenant's perspective the operator's Scope 1 (on-site turbines) and the grid supply are the tenant's
+Scope 2, in both methods; the operator's upstream fuel emissions are the tenant's Scope 3 category 3.
+Display converts grams to tonnes with three decimals (kilograms), half-even; the stored figures stay grams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from jinja2 import Environment, select_autoescape
+
+from common.errors import NotFound
+from esg.result import CycleEmissions
+
+G_PER_TONNE = Decimal(1_000_000)
+LINES = (
+    ("scope2_location", "Scope 2, location-based", "scope2_location"),
+    ("scope2_onsite_generation", "  of which on-site generation (operator Scope 1)", "scope2_location"),
+    ("scope2_grid_location", "  of which grid electricity, location-based", "scope2_location"),
+    ("scope2_market", "Scope 2, market-based (annual matching)", "scope2_market"),
+    ("scope2_grid_market", "  of which grid electricity, market-based", "scope2_market"),
+    ("scope2_market_hourly", "Scope 2, market-based (hourly matching)", "scope2_market"),
+    ("scope3_cat3", "Scope 3 category 3 (fuel- and energy-related)", "scope3_cat3"),
+)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    label: str
+    g_co2e: int
+    quality: str
+
+    @property
+    def tonnes_text(self) -> str:
+        return tonnes_text(self.g_co2e)
+
+
+@dataclass(frozen=True)
+class TenantStatement:
+    tenant_id: str
+    period_start_utc: str
+    period_end_utc: str
+    factor_edition: str
+    gwp_set: str
+    consumption_wh: int
+    grid_wh: int
+    carbon_free_wh: int
+    cfe_score: str
+    lines: list[StatementLine]
+    factor_refs: list[str]
+    disclosures: list[str]
+    result_sha256: str
+
+
+def tonnes_text(g_co2e: int) -> str:
+    # Half-even to the kilogram for display only; the grams are what the ledger holds.
+    return f"{(Decimal(g_co2e) / G_PER_TONNE).quantize(Decimal('0.001'), rounding=ROUND_HALF_EVEN):,}"
+
+
+def tenant_statement(emissions: CycleEmissions, tenant_id: str) -> TenantStatement:
+    figures = emissions.tenant_g_co2e.get(tenant_id)
+    if figures is None:
+        raise NotFound(f"tenant {tenant_id} has no emissions in this result")
+    energy = emissions.tenant_energy_wh[tenant_id]
+    lines = [
+        StatementLine(label, figures[name], emissions.data_quality[f"tenant:{tenant_id}:{quality_key}"])
+        for name, label, quality_key in LINES
+    ]
+    return TenantStatement(
+        tenant_id, emissions.period_start_utc.isoformat(), emissions.period_end_utc.isoformat(),
+        emissions.factor_edition, emissions.gwp_set, energy["consumption_wh"], energy["grid_wh"],
+        energy["carbon_free_wh"], emissions.tenant_cfe_score[tenant_id], lines, emissions.factor_refs,
+        emissions.disclosures, emissions.sha256(),
+    )
+
+
+def invoice_emissions_g_co2e(emissions: CycleEmissions, tenant_id: str) -> dict[str, int]:
+    """The short form printed on an invoice: both Scope 2 methods and Scope 3 category 3, in grams."""
+    figures = emissions.tenant_g_co2e[tenant_id]
+    return {
+        "Scope 2 location-based": figures["scope2_location"],
+        "Scope 2 market-based": figures["scope2_market"],
+        "Scope 3 cat. 3": figures["scope3_cat3"],
+    }
+
+
+def render_statement_text(statement: TenantStatement) -> str:
+    width = max(len(line.label) for line in statement.lines)
+    rows = [f"{line.label:<{width}}  {line.tonnes_text:>14} t CO2e  [{line.quality}]" for line in statement.lines]
+    header = [
+        f"Emissions statement, tenant {statement.tenant_id}",
+        f"Period {statement.period_start_utc} to {statement.period_end_utc} (UTC, end exclusive)",
+        f"Factor edition {statement.factor_edition}, GWP {statement.gwp_set}",
+        f"Consumption {statement.consumption_wh:,} Wh, of which grid {statement.grid_wh:,} Wh; "
+        f"hourly CFE score {statement.cfe_score or 'n/a'}",
+        "",
+    ]
+    footer = ["", f"Result sha256 {statement.result_sha256}", *statement.disclosures]
+    return "\n".join(header + rows + footer) + "\n"
+
+
+_ENVIRONMENT = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+_STATEMENT_TEMPLATE = _ENVIRONMENT.from_string(
+    """<section class="emissions-statement">
+<h2>Emissions statement: {{ s.tenant_id }}</h2>
+<p>{{ s.period_start_utc }} to {{ s.period_end_utc }} (UTC, end exclusive). Factor edition {{ s.factor_edition }},
+GWP {{ s.gwp_set }}. Hourly CFE score {{ s.cfe_score or "n/a" }}.</p>
+<table><thead><tr><th>Figure</th><th>t CO2e</th><th>Data quality</th></tr></thead><tbody>
+{% for line in s.lines %}<tr><td>{{ line.label }}</td><td class="num">{{ line.tonnes_text }}</td><td>{{ line.quality }}</td></tr>
+{% endfor %}</tbody></table>
+<ul>{% for note in s.disclosures %}<li>{{ note }}</li>{% endfor %}</ul>
+<p class="hash">Result sha256 {{ s.result_sha256 }}</p>
+</section>"""
+)
+
+
+def render_statement_html(statement: TenantStatement) -> str:
+    return _STATEMENT_TEMPLATE.render(s=statement)

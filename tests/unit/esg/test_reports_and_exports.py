@@ -1,0 +1,90 @@
+"""Tenant statement, campus report (HTML with heatmap and scope chart, PDF) and CSV/Parquet exports.
+
+The campus: 24 hours of 1 MWh grid import each, tenant alpha takes 0.75 MWh and beta 0.25 MWh every hour.
+Expected grams come from ERCT 740.832 lb CO2e/MWh x 453.59237 g/lb worked in the test.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from common.errors import NotFound
+from esg import MeterRef, compute_cycle_emissions
+from esg.exports import PARTY_SCHEMA, export_csv, export_parquet_bytes
+from esg.report import campus_report_html, campus_report_pdf
+from esg.statement import invoice_emissions_g_co2e, render_statement_html, render_statement_text, tenant_statement
+
+START = datetime(2025, 7, 1, tzinfo=UTC)
+END = START + timedelta(days=1)
+METERS = [MeterRef("GRID1", "grid_import"), MeterRef("TA", "tenant_consumption", "alpha"),
+          MeterRef("TB", "tenant_consumption", "beta")]
+ERCT_G_PER_MWH = (Decimal("738.038") + 28 * Decimal("0.043") + 265 * Decimal("0.006")) * Decimal("453.59237")
+
+
+@pytest.fixture
+def result(intervals_file):
+    rows = []
+    for hour in range(24):
+        start = START + timedelta(hours=hour)
+        rows += [("GRID1", start, 60, 1_000_000, 0), ("TA", start, 60, 750_000, 0), ("TB", start, 60, 250_000, 0)]
+    return compute_cycle_emissions(intervals_file(rows), METERS, "ERCT", START, END)
+
+
+def test_tenant_statement_shows_both_methods_with_quality_flags(result):
+    """alpha: 24 x 0.75 x 336,035.74 g = 6,048,643.37 -> 6,048,643 g (largest remainder), 6.049 t; measured."""
+    campus_g = int((24 * ERCT_G_PER_MWH).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    assert campus_g == 8_064_858
+    statement = tenant_statement(result, "alpha")
+    lines = {line.label.strip(): line for line in statement.lines}
+    location = lines["Scope 2, location-based"]
+    assert location.g_co2e == result.tenant_g_co2e["alpha"]["scope2_location"]
+    assert abs(Decimal(location.g_co2e) - 24 * ERCT_G_PER_MWH * 3 / 4) < 1
+    assert location.tonnes_text == "6.049"
+    assert location.quality == "measured"
+    assert lines["Scope 2, market-based (annual matching)"].quality == "default"
+    text = render_statement_text(statement)
+    assert "6.049 t CO2e  [measured]" in text
+    assert "<td>Scope 2, location-based</td>" in render_statement_html(statement)
+    assert invoice_emissions_g_co2e(result, "beta")["Scope 2 location-based"] == campus_g - location.g_co2e
+    with pytest.raises(NotFound):
+        tenant_statement(result, "gamma")
+
+
+def test_campus_html_report_has_heatmap_scope_chart_and_provenance(result):
+    """24 heatmap cells (one per UTC hour), one bar per scope figure, factor refs and the result hash."""
+    html = campus_report_html(result, "c1")
+    assert html.count("<rect") == 24 + 5
+    assert "g CO2e/kWh" in html and "Emissions by scope" in html
+    assert "epa-hub-2025/table6/ERCT" in html
+    assert result.sha256() in html
+    # Constant intensity: every hour is 336.0 g/kWh (the scale low and high are equal).
+    assert "336.0 g/kWh" in html
+
+
+def test_campus_pdf_report_is_a_pdf(result):
+    """The PDF renders (fpdf2, core fonts) and is non-trivial."""
+    pdf = campus_report_pdf(result, "c1")
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 2000
+
+
+def test_csv_and_parquet_exports_conserve_the_campus_figures(result):
+    """Party rows add up to the campus location-based figure; Parquet has the declared schema and the same values."""
+    rows = list(csv.DictReader(io.StringIO(export_csv(result, "parties"))))
+    assert sum(int(row["scope2_grid_location_g_co2e"]) for row in rows) == result.campus_scope2_location_g_co2e
+    assert {row["quality_scope2_location"] for row in rows} == {"measured"}
+    table = pq.read_table(pa.BufferReader(export_parquet_bytes(result, "parties")))
+    assert table.schema.equals(PARTY_SCHEMA, check_metadata=False)
+    assert table.column("scope2_grid_location_g_co2e").to_pylist() == [int(row["scope2_grid_location_g_co2e"]) for row in rows]
+    hourly = list(csv.DictReader(io.StringIO(export_csv(result, "hourly"))))
+    assert len(hourly) == 24
+    assert sum(int(row["scope2_location_g_co2e"]) for row in hourly) == result.campus_scope2_location_g_co2e
+    campus = {row["figure"]: row for row in csv.DictReader(io.StringIO(export_csv(result, "campus")))}
+    assert int(campus["scope2_location"]["g_co2e"]) == result.campus_scope2_location_g_co2e
+    assert campus["scope3_cat3"]["quality"] == "default"
