@@ -31,6 +31,13 @@ def delivery_series(inputs: CampusInputs, contract: ContractVersion, series_keys
                   parts[0].interval_minutes)
 
 
+def _delivering(series: Series) -> Series:
+    """Only the intervals with energy: an interval that delivers nothing settles to zero whatever its price, so it
+    needs no price (and a missing price there must not block the cycle)."""
+    mask = series.energy_wh != 0
+    return Series(series.starts_utc_us[mask], series.energy_wh[mask], series.interval_minutes)
+
+
 def _meter_keys(meter_ids: tuple[str, ...]) -> list[str]:
     return [meter_series_key(meter_id) for meter_id in meter_ids]
 
@@ -46,6 +53,7 @@ def _ppa_contract_charges(inputs: CampusInputs, contract: ContractVersion) -> tu
     lmps, prices_sha = None, ""
     if terms.ppa.form == FORM_INDEX:
         assert terms.ppa.index is not None
+        series = _delivering(series)
         price_series = _prices(inputs, contract, terms.ppa.index.node, terms.ppa.index.market)
         lmps, prices_sha = prices_for_intervals(price_series, series.starts_utc_us, series.interval_minutes), \
             price_series.sha256_hex
@@ -89,6 +97,7 @@ def vppa_charges(inputs: CampusInputs, contract: ContractVersion) -> list[Tenant
         raise BadInput(source_of(contract), None, "tenant_id", "a virtual PPA needs a buyer tenant")
     series = delivery_series(inputs, contract, _meter_keys(terms.meter_ids), True)
     assert series is not None
+    series = _delivering(series)
     price_series = _prices(inputs, contract, terms.node, terms.market)
     lmps = prices_for_intervals(price_series, series.starts_utc_us, series.interval_minutes)
     charge = settle_vppa(terms.strike_usd_per_mwh, series.energy_wh.tolist(), lmps.tolist(),

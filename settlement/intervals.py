@@ -31,16 +31,20 @@ def read_uri_bytes(uri: str) -> bytes:
         raise BadInput(uri, None, None, f"cannot read file: {error}") from error
 
 
-def read_parquet_bytes(source: str, data: bytes, schema: pa.Schema) -> pa.Table:
-    """Parse Parquet bytes and check every column of `schema` is present with its exact type."""
+def read_parquet_bytes(source: str, data: bytes, schema: pa.Schema,
+                       dictionary_columns: tuple[str, ...] = ()) -> pa.Table:
+    """Parse Parquet bytes and check every column of `schema` is present with its exact type. String columns in
+    `dictionary_columns` come back dictionary-encoded (cheap: Parquet stores them that way)."""
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        table = pq.read_table(pa.BufferReader(data), read_dictionary=list(dictionary_columns) or None)
     except (OSError, pa.ArrowInvalid) as error:
         raise BadInput(source, None, None, f"not a readable Parquet file: {error}") from error
     for expected in schema:
         if expected.name not in table.column_names:
             raise BadInput(source, None, expected.name, "column missing")
         actual_type = table.schema.field(expected.name).type
+        if pa.types.is_dictionary(actual_type) and expected.name in dictionary_columns:
+            actual_type = actual_type.value_type
         if actual_type != expected.type:
             raise BadInput(source, None, expected.name, f"type {actual_type}, expected {expected.type}")
     return table.select(schema.names)

@@ -48,12 +48,13 @@ def campus_meters(conn: Connection, campus_id: str) -> list[MeterRef]:
 
 
 def contracts_v0_effective(conn: Connection, campus_id: str, as_of: date) -> dict[str, ContractV0]:
-    """Per tenant, the highest version whose effective_from <= as_of (amendments add versions, never edit)."""
+    """Per tenant, the highest version whose effective_from <= as_of (amendments add versions, never edit; a later
+    version supersedes an earlier one)."""
     rows = conn.execute(
         text(
             "SELECT DISTINCT ON (tenant_id) contract_id, tenant_id, version, effective_from, "
             "supply_price_usd_per_mwh, grid_price_usd_per_mwh FROM contract "
-            "WHERE campus_id = :c AND effective_from <= :d ORDER BY tenant_id, effective_from DESC, version DESC"
+            "WHERE campus_id = :c AND effective_from <= :d ORDER BY tenant_id, version DESC"
         ),
         {"c": campus_id, "d": as_of},
     )

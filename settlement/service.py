@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -9,40 +10,106 @@ from sqlalchemy import Connection
 
 from common.timeutil import require_utc
 from settlement import repository
-from settlement.campus import ROLE_TENANT
+from settlement.campus import ROLE_TENANT, MeterRef
+from settlement.campus_engine import settle_campus
+from settlement.campus_inputs import CampusInputs
+from settlement.campus_loader import (
+    aggregate_series,
+    deemed_plan,
+    read_intervals_for_engine,
+    series_minutes_for,
+    series_plan,
+    split_deemed,
+)
+from settlement.contract_repository import contracts_in_force
+from settlement.contract_terms import ppa_terms, vppa_terms
+from settlement.contracts import KIND_PPA, KIND_VPPA, ContractVersion
 from settlement.errors import ContractMissing, MeterUnknown
 from settlement.intervals import energy_wh_by_meter, read_interval_file, within_period
+from settlement.prices import PriceSeries, price_series, read_price_file
 from settlement.rules_v0 import settle_v0
 from settlement.types import SettlementResult
 
 
 def settle_cycle(conn: Connection, campus_id: str, cycle_id: str, period_start_utc: datetime,
-                 period_end_utc: datetime, intervals_uri: str) -> SettlementResult:
+                 period_end_utc: datetime, intervals_uri: str, prices_uris: Sequence[str] = ()) -> SettlementResult:
     """Settle one billing cycle of a campus from its validated interval Parquet (INTERVAL_SCHEMA).
 
-    Reads meters and the contract versions effective at the period start (in the campus's local calendar),
-    prices the intervals in [period_start_utc, period_end_utc), and returns the lines; nothing is written
-    (see `record_settlement`). `cycle_id` is accepted so a full-engine run can name its inputs.
+    Contracts are the versions in force at the period start (in the campus's local calendar). When the campus has
+    full contracts (table `settlement_contract`) the full engine prices the period; otherwise the v0 rule applies
+    (core table `contract`). Index-priced contracts read PRICE_SCHEMA files from `prices_uris`. Nothing is written
+    (see `record_settlement`); `cycle_id` names the run in errors.
     """
     start_utc = require_utc(period_start_utc, "period_start_utc")
     end_utc = require_utc(period_end_utc, "period_end_utc")
     time_zone = ZoneInfo(repository.campus_time_zone(conn, campus_id))
+    as_of = start_utc.astimezone(time_zone).date()
+    contracts = contracts_in_force(conn, campus_id, as_of)
+    if contracts:
+        return _settle_full(conn, campus_id, time_zone, start_utc, end_utc, intervals_uri, contracts, prices_uris)
     meters = repository.campus_meters(conn, campus_id)
     table, intervals_sha256_hex = read_interval_file(intervals_uri)
-    table = within_period(table, start_utc, end_utc)
-    energy = energy_wh_by_meter(intervals_uri, table)
+    energy = energy_wh_by_meter(intervals_uri, within_period(table, start_utc, end_utc))
     known_meter_ids = {meter.meter_id for meter in meters}
     for meter_id in sorted(energy):
         if meter_id not in known_meter_ids:
             raise MeterUnknown(intervals_uri, meter_id)
-    as_of = start_utc.astimezone(time_zone).date()
-    contracts = repository.contracts_v0_effective(conn, campus_id, as_of)
-    billed_tenants = set(repository.campus_tenant_ids(conn, campus_id))
-    billed_tenants |= {meter.tenant_id for meter in meters if meter.role == ROLE_TENANT and meter.tenant_id}
-    for tenant_id in sorted(billed_tenants):
-        if tenant_id not in contracts:
+    contracts_v0 = repository.contracts_v0_effective(conn, campus_id, as_of)
+    for tenant_id in _billed_tenants(conn, campus_id, meters):
+        if tenant_id not in contracts_v0:
             raise ContractMissing(campus_id, tenant_id, as_of.isoformat())
-    return settle_v0(meters, contracts, energy, intervals_sha256_hex)
+    return settle_v0(meters, contracts_v0, energy, intervals_sha256_hex)
+
+
+def _billed_tenants(conn: Connection, campus_id: str, meters: Sequence[MeterRef]) -> list[str]:
+    tenants = set(repository.campus_tenant_ids(conn, campus_id))
+    tenants |= {meter.tenant_id for meter in meters if meter.role == ROLE_TENANT and meter.tenant_id}
+    return sorted(tenants)
+
+
+def _settle_full(conn: Connection, campus_id: str, time_zone: ZoneInfo, start_utc: datetime, end_utc: datetime,
+                 intervals_uri: str, contracts: list[ContractVersion], prices_uris: Sequence[str]) -> SettlementResult:
+    meters = repository.campus_meters(conn, campus_id)
+    tenant_ids = _billed_tenants(conn, campus_id, meters)
+    ppa_meter_ids = sorted({m for c in contracts if c.kind in (KIND_PPA, KIND_VPPA) for m in _meter_ids(c)})
+    table, intervals_sha256_hex = read_intervals_for_engine(intervals_uri, start_utc, end_utc)
+    energy_rows, deemed_rows = split_deemed(intervals_uri, table)
+    plan = series_plan(meters, tenant_ids, ppa_meter_ids)
+    totals, series = aggregate_series(intervals_uri, energy_rows, meters, plan,
+                                      series_minutes_for(meters, plan, tenant_ids), start_utc, end_utc)
+    if deemed_rows.num_rows:
+        deemed = deemed_plan(plan, ppa_meter_ids)
+        minutes = {key: series[plan[meter_id]].interval_minutes for meter_id, key in deemed.items()}
+        series.update(aggregate_series(intervals_uri, deemed_rows, meters, deemed, minutes, start_utc, end_utc)[1])
+    inputs = CampusInputs(campus_id, time_zone, start_utc, end_utc, meters, totals, tenant_ids, series,
+                          repository.contracts_v0_effective(conn, campus_id, start_utc.astimezone(time_zone).date()),
+                          contracts, _load_prices(contracts, prices_uris), intervals_sha256_hex)
+    return settle_campus(inputs)
+
+
+def _meter_ids(contract: ContractVersion) -> tuple[str, ...]:
+    return ppa_terms(contract).meter_ids if contract.kind == KIND_PPA else vppa_terms(contract).meter_ids
+
+
+def _load_prices(contracts: list[ContractVersion], prices_uris: Sequence[str]) -> dict[tuple[str, str], PriceSeries]:
+    """Every (node, market) an index PPA or virtual PPA needs, from the first price file that has it."""
+    needed: set[tuple[str, str]] = set()
+    for contract in contracts:
+        if contract.kind == KIND_VPPA:
+            terms = vppa_terms(contract)
+            needed.add((terms.node, terms.market))
+        elif contract.kind == KIND_PPA and ppa_terms(contract).ppa.index is not None:
+            index = ppa_terms(contract).ppa.index
+            assert index is not None
+            needed.add((index.node, index.market))
+    found: dict[tuple[str, str], PriceSeries] = {}
+    for uri in prices_uris:
+        table, sha256_hex = read_price_file(uri)
+        for node, market in sorted(needed - set(found)):
+            candidate = price_series(table, node, market, sha256_hex)
+            if candidate.starts_utc_us.size:
+                found[(node, market)] = candidate
+    return found
 
 
 def record_settlement(conn: Connection, cycle_id: str, result: SettlementResult) -> None:

@@ -1,5 +1,5 @@
-"""The numba aggregation kernel matches its plain-Python reference on random valid and invalid rows (off-grid
-starts, starts outside the period, meters feeding no series)."""
+"""The numba aggregation kernel matches its plain-Python reference on random valid and invalid rows (intervals
+straddling two cells, starts outside the period, meters feeding no series, mixed interval lengths)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ def test_kernel_matches_python_reference(data: st.DataObject) -> None:
     """Property: totals, cells and statuses are identical for any mix of rows."""
     meter_count = data.draw(st.integers(1, 6))
     code_series = data.draw(st.lists(st.integers(-1, 2), min_size=meter_count, max_size=meter_count))
+    code_interval_us = [m * MINUTE_US for m in data.draw(st.lists(st.sampled_from([5, 15, 60]), min_size=meter_count,
+                                                                    max_size=meter_count))]
     series_interval_us = [5 * MINUTE_US, 15 * MINUTE_US, 60 * MINUTE_US]
     series_cells = [12, 4, 1]  # one hour of each
     series_offset = [0, 12, 16, 17]
@@ -28,11 +30,12 @@ def test_kernel_matches_python_reference(data: st.DataObject) -> None:
     starts = [period_start_us + r[1] * MINUTE_US for r in rows]
     energy = [r[2] for r in rows]
     expected_totals, expected_cells = [0] * meter_count, [0] * sum(series_cells)
-    expected_status = aggregate_rows_python(codes, starts, energy, code_series, series_interval_us, series_offset,
+    expected_status = aggregate_rows_python(codes, starts, energy, code_series, code_interval_us, series_interval_us, series_offset,
                                             period_start_us, expected_totals, expected_cells)
     totals, cells = np.zeros(meter_count, dtype=np.int64), np.zeros(sum(series_cells), dtype=np.int64)
     status = aggregate_rows(np.array(codes, dtype=np.int32), np.array(starts, dtype=np.int64),
                             np.array(energy, dtype=np.int64), np.array(code_series, dtype=np.int32),
+                            np.array(code_interval_us, dtype=np.int64),
                             np.array(series_interval_us, dtype=np.int64), np.array(series_offset, dtype=np.int64),
                             np.int64(period_start_us), totals, cells)
     assert status.tolist() == expected_status

@@ -1,0 +1,138 @@
+"""Load a campus period for the full engine: interval rows -> per-series integer arrays in one numba pass.
+
+Rows whose channel is `deemed_curtailment` carry deemed (compensable curtailed) energy for PPA meters; every other
+row must be the meter's one energy channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from common.errors import BadInput
+from common.timeutil import require_utc
+from meterdata.schema import INTERVAL_SCHEMA
+from settlement.calendar import datetime_to_utc_us
+from settlement.campus import ROLE_GRID_IMPORT, ROLE_SHARED, ROLE_TENANT, MeterRef
+from settlement.campus_inputs import SERIES_GRID_IMPORT, SERIES_SHARED, Series, meter_series_key, tenant_series_key
+from settlement.campus_ppa import DEEMED_SERIES_PREFIX
+from settlement.errors import MeterUnknown
+from settlement.intervals import read_parquet_bytes, read_uri_bytes, within_period
+from settlement.kernels import STATUS_OFF_GRID, aggregate_rows
+
+DEEMED_CHANNEL = "deemed_curtailment"
+US_PER_MINUTE = 60_000_000
+
+
+def read_intervals_for_engine(uri: str, start_utc: datetime, end_utc: datetime) -> tuple[pa.Table, str]:
+    data = read_uri_bytes(uri)
+    table = read_parquet_bytes(uri, data, INTERVAL_SCHEMA, ("meter_id", "channel"))
+    return within_period(table, start_utc, end_utc), hashlib.sha256(data).hexdigest()
+
+
+def split_deemed(uri: str, table: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """(energy rows, deemed rows); refuses a meter with two energy channels (they would be summed silently)."""
+    channel = table.column("channel")
+    deemed_mask = pc.equal(channel.cast(pa.string()), DEEMED_CHANNEL)
+    deemed = table.filter(deemed_mask)
+    energy = table.filter(pc.invert(deemed_mask)) if deemed.num_rows else table
+    channels = pc.unique(energy.column("channel").cast(pa.string()))
+    if len(channels) > 1:
+        pairs = energy.select(["meter_id", "channel"]).cast(pa.schema([("meter_id", pa.string()),
+                                                                       ("channel", pa.string())]))
+        counts = pairs.group_by("meter_id").aggregate([("channel", "count_distinct")])
+        for meter_id, count in zip(counts.column(0).to_pylist(), counts.column(1).to_pylist(), strict=True):
+            if count != 1:
+                raise BadInput(uri, None, "channel", f"meter {meter_id!r} has {count} energy channels, expected 1")
+    return energy, deemed
+
+
+def series_plan(meters: Sequence[MeterRef], tenant_ids: Sequence[str], ppa_meter_ids: Sequence[str]
+                ) -> dict[str, str]:
+    """meter_id -> series key it feeds (tenant, shared, grid import, or its own series when a PPA names it)."""
+    plan: dict[str, str] = {}
+    for meter in meters:
+        if meter.meter_id in ppa_meter_ids:
+            plan[meter.meter_id] = meter_series_key(meter.meter_id)
+        elif meter.role == ROLE_TENANT and meter.tenant_id in tenant_ids:
+            plan[meter.meter_id] = tenant_series_key(str(meter.tenant_id))
+        elif meter.role == ROLE_SHARED:
+            plan[meter.meter_id] = SERIES_SHARED
+        elif meter.role == ROLE_GRID_IMPORT:
+            plan[meter.meter_id] = SERIES_GRID_IMPORT
+    return plan
+
+
+def meter_codes(uri: str, table: pa.Table, meters: Sequence[MeterRef]) -> tuple[np.ndarray, list[MeterRef]]:
+    """Row -> index into the returned meter list (the file's dictionary order); unknown meters are refused."""
+    column = table.column("meter_id")
+    if table.num_rows == 0:
+        return np.zeros(0, dtype=np.int32), []
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    combined = pa.table({"meter_id": column}).unify_dictionaries().column(0).combine_chunks()
+    by_id = {meter.meter_id: meter for meter in meters}
+    ordered: list[MeterRef] = []
+    for meter_id in combined.dictionary.to_pylist():
+        if meter_id not in by_id:
+            raise MeterUnknown(uri, meter_id)
+        ordered.append(by_id[meter_id])
+    return combined.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False), ordered
+
+
+def aggregate_series(uri: str, table: pa.Table, meters: Sequence[MeterRef], plan: dict[str, str],
+                     series_minutes: dict[str, int], start_utc: datetime, end_utc: datetime
+                     ) -> tuple[dict[str, int], dict[str, Series]]:
+    """Meter totals (Wh) and one Series per key of `series_minutes`, in one kernel pass over the rows."""
+    codes, ordered = meter_codes(uri, table, meters)
+    keys = sorted(series_minutes)
+    key_index = {key: index for index, key in enumerate(keys)}
+    start_us = datetime_to_utc_us(require_utc(start_utc, "start_utc"))
+    period_us = datetime_to_utc_us(require_utc(end_utc, "end_utc")) - start_us
+    steps_us = np.array([series_minutes[key] * US_PER_MINUTE for key in keys], dtype=np.int64)
+    cell_counts = -(-period_us // steps_us)  # ceiling division: a partial last cell still counts
+    offsets = np.concatenate([[0], np.cumsum(cell_counts)]).astype(np.int64)
+    code_series = np.array([key_index.get(plan.get(m.meter_id, ""), -1) for m in ordered], dtype=np.int32)
+    code_interval_us = np.array([m.interval_minutes * US_PER_MINUTE for m in ordered], dtype=np.int64)
+    totals = np.zeros(len(ordered), dtype=np.int64)
+    cells = np.zeros(int(offsets[-1]), dtype=np.int64)
+    starts = table.column("interval_start_utc").cast(pa.int64()).to_numpy()
+    energy = table.column("energy_wh").to_numpy()
+    status = aggregate_rows(codes, starts, energy, code_series, code_interval_us, steps_us, offsets,
+                            np.int64(start_us), totals, cells)
+    bad = np.flatnonzero(status)
+    if bad.size:
+        row = int(bad[0])
+        reason = "straddles two cells of its series" if status[row] == STATUS_OFF_GRID else "is outside the period"
+        raise BadInput(uri, None, "interval_start_utc", f"meter {ordered[codes[row]].meter_id} interval at "
+                       f"{np.datetime64(int(starts[row]), 'us')}Z {reason}")
+    series = {key: Series(start_us + np.arange(cell_counts[i], dtype=np.int64) * steps_us[i],
+                          cells[offsets[i]:offsets[i + 1]], series_minutes[key])
+              for i, key in enumerate(keys)}
+    return {m.meter_id: int(totals[i]) for i, m in enumerate(ordered)}, series
+
+
+def series_minutes_for(meters: Sequence[MeterRef], plan: dict[str, str], tenant_ids: Sequence[str],
+                       extra_keys: Sequence[str] = ()) -> dict[str, int]:
+    """Cell length per series: the longest interval among its meters. Tenants without meters get the campus's
+    shortest tenant interval, so every tenant series shares one grid when the meters do."""
+    minutes: dict[str, int] = {}
+    for meter in meters:
+        key = plan.get(meter.meter_id)
+        if key is not None:
+            minutes[key] = max(minutes.get(key, 0), meter.interval_minutes)
+    tenant_minutes = [meter.interval_minutes for meter in meters if meter.role == ROLE_TENANT] or [60]
+    for tenant_id in tenant_ids:
+        minutes.setdefault(tenant_series_key(tenant_id), min(tenant_minutes))
+    for key in (SERIES_SHARED, SERIES_GRID_IMPORT, *extra_keys):
+        minutes.setdefault(key, min(tenant_minutes))
+    return minutes
+
+
+def deemed_plan(plan: dict[str, str], ppa_meter_ids: Sequence[str]) -> dict[str, str]:
+    return {meter_id: DEEMED_SERIES_PREFIX + meter_id for meter_id in ppa_meter_ids if meter_id in plan}
