@@ -34,5 +34,6 @@ def create_app(state: FakeIsoState) -> FastAPI:
 
 
 def _extra_routers(app: FastAPI, state: FakeIsoState) -> None:
-    # Price feeds, file drops and statements are added as their modules land.
-    return None
+    from market_adapters.fake_iso.settlement_api import settlement_router
+
+    app.include_router(settlement_router(state))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import json
+import ssl
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -23,10 +24,13 @@ from market_adapters.common import (
     IsoMeterRef,
     IsoRecordError,
     IsoRejected,
+    IsoUnavailable,
     SubmissionOutcome,
 )
 from market_adapters.http_retry import RETRY_DEFAULT, TIMEOUT_DEFAULT, RetryPolicy, send_with_retry, tls_context
 from market_adapters.nyiso.format import COLLECTION_PTID_FIELDS, read_back_time_text
+from market_adapters.nyiso.parse import parse_lbmp_csv
+from market_adapters.prices import PriceRow
 
 PATH = "/finance/metering/v1/powerMetering"
 ISO = "NYISO"
@@ -120,3 +124,35 @@ def _outcome(payload: dict, body: dict, dry_run: bool) -> SubmissionOutcome:
 def response_text(payload: dict) -> str:
     """The ISO's answer as JSON text with numbers kept exact (Decimals printed as they came)."""
     return json.dumps(payload, default=str, sort_keys=True)
+
+
+STATEMENTS_PATH = "/finance/settlements/v1/statements"
+
+
+def fetch_statement_documents(base_url: str, credentials: IsoCredentials, operating_day: date, *,
+                              retry: RetryPolicy = RETRY_DEFAULT, transport: httpx.BaseTransport | None = None,
+                              sleep: Callable[[float], None] = time.sleep) -> list[dict]:
+    """Every statement run the ISO has published for `operating_day` (wattledger statement format v1)."""
+    with _client(base_url, credentials, transport) as client:
+        request = client.build_request("GET", STATEMENTS_PATH, params={"operatingDay": operating_day.isoformat()})
+        response = send_with_retry(client, request, ISO, retry, sleep)
+    if response.status_code in (401, 403):
+        raise IsoAuthFailed(ISO, f"HTTP {response.status_code}")
+    payload = response.json()
+    if response.status_code != 200 or not isinstance(payload.get("statements"), list):
+        raise IsoRejected(ISO, response.status_code, [], payload if isinstance(payload, dict) else {})
+    return payload["statements"]
+
+
+def fetch_damlbmp_zone(base_url: str, operating_day: date, *, verify: ssl.SSLContext | bool = True,
+                       retry: RetryPolicy = RETRY_DEFAULT, transport: httpx.BaseTransport | None = None,
+                       sleep: Callable[[float], None] = time.sleep) -> list[PriceRow]:
+    """The day-ahead zonal LBMP file of `operating_day` from MIS (anonymous), as PriceRows. `verify` is the
+    TLS setting (a context carrying a client certificate when the server is the mutual-TLS fake)."""
+    path = f"/public/csv/damlbmp/{operating_day:%Y%m%d}damlbmp_zone.csv"
+    with httpx.Client(base_url=base_url, timeout=TIMEOUT_DEFAULT, transport=transport, verify=verify) as client:
+        response = send_with_retry(client, client.build_request("GET", path), ISO, retry, sleep)
+    if response.status_code != 200:
+        raise IsoUnavailable(ISO, f"MIS {path}: HTTP {response.status_code}")
+    return parse_lbmp_csv(response.text, path, market="DA", stamp_is_end=False, interval_minutes=60,
+                          publish_time_utc=None, version=1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from common.timeutil import require_utc
 from market_adapters.common import IsoMeterRef
 from market_adapters.hourly import HourlyEnergy, hourly_energy, read_interval_table
 
+EASTERN = ZoneInfo("America/New_York")
 MWH_QUANTUM = Decimal("0.0001")
 WH_PER_MWH = Decimal(1_000_000)
 CHANNEL_RECEIVED = "received"
@@ -128,3 +129,24 @@ def mwh_number(energy_wh: int) -> float:
 def read_back_time_text(instant_utc: datetime, market_tz: ZoneInfo) -> str:
     """A read-back query bound (`startTime`/`endTime`) as Eastern wall time with its offset."""
     return require_utc(instant_utc, "instant_utc").astimezone(market_tz).isoformat()
+
+
+LBMP_HEADER = ('"Time Stamp","Name","PTID","LBMP ($/MWHr)","Marginal Cost Losses ($/MWHr)",'
+               '"Marginal Cost Congestion ($/MWHr)"')
+
+
+def format_lbmp_csv(rows: Iterable, ptids: dict[str, int], *, stamp_is_end: bool) -> str:
+    """Write PriceRows as a NYISO MIS LBMP CSV (the inverse of parse.parse_lbmp_csv; used by the fake ISO).
+
+    Stamps are Eastern wall time in file order, so a repeated fall-back hour appears twice; congestion is
+    published with NYISO's reversed sign.
+    """
+    lines = [LBMP_HEADER]
+    for row in sorted(rows, key=lambda r: (r.interval_start_utc, r.node)):
+        stamp_utc = row.interval_start_utc + timedelta(minutes=row.interval_minutes) * int(stamp_is_end)
+        wall = stamp_utc.astimezone(EASTERN).replace(tzinfo=None)
+        loss = row.loss_usd_per_mwh if row.loss_usd_per_mwh is not None else Decimal(0)
+        congestion = row.congestion_usd_per_mwh if row.congestion_usd_per_mwh is not None else Decimal(0)
+        lines.append(f'"{wall:%m/%d/%Y %H:%M}","{row.node}",{ptids[row.node]},{row.lmp_usd_per_mwh},{loss},'
+                     f"{-congestion}")
+    return "\n".join(lines) + "\n"
