@@ -220,3 +220,9 @@ def insert_result(conn: Connection, row: dict[str, Any]) -> None:
 
 def rows_json(rows: list[dict[str, str]]) -> str:
     return json.dumps(rows, sort_keys=True, separators=(",", ":"))
+
+
+def result_campus_id(conn: Connection, cycle_key: str) -> str | None:
+    return conn.execute(
+        text("SELECT campus_id FROM esg_cycle_emissions WHERE cycle_key = :cycle_key LIMIT 1"), {"cycle_key": cycle_key}
+    ).scalar()

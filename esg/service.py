@@ -182,3 +182,22 @@ def compute_campus_cycle(
     return compute_cycle_emissions(
         intervals_uri, meters, campus_egrid_subregion, period_start_utc, period_end_utc, factor_edition, options=options
     )
+
+
+def stored_cycle(conn: Connection, cycle_key: str, version: int | None = None) -> tuple[str, CycleEmissions]:
+    """The campus and the stored result (latest version unless one is named)."""
+    emissions = cycle_emissions(conn, cycle_key, version)
+    campus_id = repository.result_campus_id(conn, cycle_key)
+    assert campus_id is not None, "a stored result has a campus"
+    return campus_id, emissions
+
+
+def cycle_versions(conn: Connection, cycle_key: str) -> list[dict[str, object]]:
+    versions = repository.result_versions(conn, cycle_key)
+    if not versions:
+        raise NotFound(f"no emissions recorded for cycle {cycle_key}")
+    return versions
+
+
+def list_factor_editions(conn: Connection) -> list[dict[str, object]]:
+    return repository.list_editions(conn)

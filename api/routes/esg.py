@@ -1,5 +1,183 @@
-"""HTTP routes for esg; thin over the service functions of its package."""
+"""HTTP routes for emissions: factor editions, stored cycle results, tenant statements, reports, exports,
+certificate lots and claims, factor overrides. Thin over `esg.service`; figures are integer grams and Wh.
 
-from fastapi import APIRouter
+Tenants see only their own statement; operators, finance and auditors see the campus.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Response
+from pydantic import BaseModel, Field
+
+from api.deps import EngineDep, PrincipalDep
+
+router = APIRouter(tags=["esg"])
+
+READER_ROLES = ("operator", "finance", "auditor")
+MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
+class CertificateLotCreate(BaseModel):
+    lot_id: str = Field(min_length=1, max_length=200)
+    instrument: Literal["REC", "GO", "GC", "PPA"]
+    technology: str = Field(min_length=1, max_length=100)
+    zone: str = Field(min_length=1, max_length=50)
+    vintage_start_utc: datetime
+    vintage_end_utc: datetime
+    energy_wh: int = Field(gt=0)
+    emission_rate_g_co2e_per_mwh: int = Field(ge=0)
+    registry: str = Field(min_length=1, max_length=200)
+    facility: str = Field(default="", max_length=200)
+    commissioning_date: date | None = None
+
+
+class CertificateClaimCreate(BaseModel):
+    claim_id: str = Field(min_length=1, max_length=200)
+    lot_id: str = Field(min_length=1, max_length=200)
+    campus_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    beneficiary: str = Field(pattern=r"^(campus|tenant:[a-z0-9][a-z0-9_-]{0,62})$")
+    energy_wh: int = Field(gt=0)
+    consumption_start_utc: datetime
+    consumption_end_utc: datetime
+
+
+class FactorOverrideCreate(BaseModel):
+    override_id: str = Field(min_length=1, max_length=200)
+    campus_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    meter_id: str = Field(min_length=1, max_length=63)
+    kind: Literal["stack_test", "cems", "supplier_heating_value", "engine_methane"]
+    parameter: Literal["co2_kg_per_mmbtu", "ch4_g_per_mmbtu", "n2o_g_per_mmbtu", "heat_content_mmbtu_per_scf"]
+    value: str = Field(pattern=r"^[0-9]+(\.[0-9]+)?$", description="decimal string, never a float")
+    valid_from: date
+    valid_to: date | None = None
+    approved_by: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+    evidence_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
+def _aware(*instants: datetime) -> None:
+    if any(instant.tzinfo is None for instant in instants):
+        raise HTTPException(status_code=422, detail="instants need a UTC offset, e.g. 2026-02-01T00:00:00Z")
+
+
+@router.get("/esg/factor-editions")
+def factor_editions(engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    principal.require(*READER_ROLES)
+    from esg.service import list_factor_editions
+
+    with engine.connect() as conn:
+        editions = list_factor_editions(conn)
+    return {"editions": [{k: str(v) if v is not None else None for k, v in row.items()} for row in editions]}
+
+
+@router.get("/esg/cycles/{cycle_key}/emissions")
+def cycle_emissions(cycle_key: str, engine: EngineDep, principal: PrincipalDep, version: int | None = None) -> Response:
+    principal.require(*READER_ROLES)
+    from esg.service import stored_cycle
+
+    with engine.connect() as conn:
+        _, emissions = stored_cycle(conn, cycle_key, version)
+    return Response(emissions.to_json(), media_type="application/json")
+
+
+@router.get("/esg/cycles/{cycle_key}/versions")
+def cycle_versions(cycle_key: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    principal.require(*READER_ROLES)
+    from esg.service import cycle_versions as versions_of
+
+    with engine.connect() as conn:
+        versions = versions_of(conn, cycle_key)
+    return {"cycle_key": cycle_key, "versions": [{k: str(v) if k == "recorded_at_utc" else v for k, v in row.items()} for row in versions]}
+
+
+@router.get("/esg/cycles/{cycle_key}/tenants/{tenant_id}/statement")
+def tenant_statement(cycle_key: str, tenant_id: str, engine: EngineDep, principal: PrincipalDep,
+                     format: Literal["json", "html", "text"] = "json") -> Response:
+    principal.require("tenant", *READER_ROLES)
+    if not principal.roles & set(READER_ROLES) and principal.tenant_id != tenant_id:
+        raise HTTPException(status_code=403, detail="a tenant may read only its own statement")
+    import dataclasses
+    import json
+
+    from esg.service import stored_cycle
+    from esg.statement import render_statement_html, render_statement_text
+    from esg.statement import tenant_statement as build_statement
+
+    with engine.connect() as conn:
+        _, emissions = stored_cycle(conn, cycle_key)
+    statement = build_statement(emissions, tenant_id)
+    if format == "html":
+        return Response(render_statement_html(statement), media_type="text/html")
+    if format == "text":
+        return Response(render_statement_text(statement), media_type="text/plain")
+    return Response(json.dumps(dataclasses.asdict(statement), sort_keys=True), media_type="application/json")
+
+
+@router.get("/esg/cycles/{cycle_key}/report.{extension}")
+def campus_report(cycle_key: str, extension: Literal["html", "pdf"], engine: EngineDep, principal: PrincipalDep) -> Response:
+    principal.require(*READER_ROLES)
+    from esg.report import campus_report_html, campus_report_pdf
+    from esg.service import stored_cycle
+
+    with engine.connect() as conn:
+        campus_id, emissions = stored_cycle(conn, cycle_key)
+    if extension == "html":
+        return Response(campus_report_html(emissions, campus_id), media_type="text/html")
+    return Response(campus_report_pdf(emissions, campus_id), media_type="application/pdf")
+
+
+@router.get("/esg/cycles/{cycle_key}/exports/{kind}.{extension}")
+def export(cycle_key: str, kind: Literal["parties", "hourly", "campus"], extension: Literal["csv", "parquet"],
+           engine: EngineDep, principal: PrincipalDep) -> Response:
+    principal.require(*READER_ROLES)
+    from esg.exports import export_csv, export_parquet_bytes
+    from esg.service import stored_cycle
+
+    with engine.connect() as conn:
+        _, emissions = stored_cycle(conn, cycle_key)
+    body: str | bytes = export_csv(emissions, kind) if extension == "csv" else export_parquet_bytes(emissions, kind)
+    return Response(body, media_type=MEDIA_TYPES[extension])
+
+
+@router.post("/esg/certificates/lots", status_code=201)
+def create_lot(body: CertificateLotCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    principal.require("operator")
+    _aware(body.vintage_start_utc, body.vintage_end_utc)
+    from esg.certificates import CertificateLot
+    from esg.service import register_certificate_lot
+
+    with engine.begin() as conn:
+        created = register_certificate_lot(conn, CertificateLot(**body.model_dump()))
+    return {"lot_id": body.lot_id, "created": created}
+
+
+@router.post("/esg/certificates/claims", status_code=201)
+def create_claim(body: CertificateClaimCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    principal.require("operator")
+    _aware(body.consumption_start_utc, body.consumption_end_utc)
+    from esg.certificates import CertificateClaim
+    from esg.service import claim_certificate
+
+    fields = body.model_dump(exclude={"campus_id"})
+    with engine.begin() as conn:
+        created = claim_certificate(conn, body.campus_id, CertificateClaim(**fields))
+    return {"claim_id": body.claim_id, "created": created}
+
+
+@router.post("/esg/overrides", status_code=201)
+def create_override(body: FactorOverrideCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    principal.require("operator")
+    from esg.combustion import FactorOverride
+    from esg.service import record_factor_override
+
+    override = FactorOverride(
+        body.override_id, body.meter_id, body.kind, body.parameter, Decimal(body.value), body.valid_from,
+        body.valid_to, body.approved_by, body.reason,
+    )
+    with engine.begin() as conn:
+        created = record_factor_override(conn, body.campus_id, override, body.evidence_sha256)
+    return {"override_id": body.override_id, "created": created}
