@@ -1,5 +1,165 @@
-"""`wattledger esg ...` commands."""
+"""`wattledger esg ...` commands: the factor library, a cycle's emissions, statements, reports, exports and
+certificates. Database commands use WATTLEDGER_DATABASE_URL, else the embedded server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
+from sqlalchemy import Engine
 
 app = typer.Typer(help="Emissions: factor library, Scope 1/2/3 reports.", no_args_is_help=True)
+
+
+@contextmanager
+def _engine() -> Iterator[Engine]:
+    from db import make_engine, resolve_database_url
+    from settings import Settings
+
+    engine = make_engine(resolve_database_url(Settings()))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _utc(text: str, name: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise typer.BadParameter(f"{name} needs a UTC offset, e.g. 2025-07-01T00:00:00Z")
+    return value
+
+
+@app.command("factors")
+def factors_command(register: Annotated[bool, typer.Option(help="store the library in the database")] = False) -> None:
+    """List the factor editions and tables of the library (file hashes checked); optionally register them."""
+    from esg.factors import load_factor_library
+
+    library = load_factor_library()
+    for edition in library.editions.values():
+        typer.echo(f"{edition.edition_id}  valid {edition.valid_from} to {edition.valid_to or 'open'}  {edition.description}")
+        for kind, table_id in sorted(edition.tables.items()):
+            meta = library.tables[table_id]
+            typer.echo(f"    {kind:<22} {table_id:<26} confidence {meta.confidence}  sha256 {meta.sha256[:16]}...")
+    if register:
+        from esg.service import register_factor_library
+
+        with _engine() as engine, engine.begin() as conn:
+            added = register_factor_library(conn)
+        typer.echo(f"registered: {', '.join(added) if added else 'nothing new'}")
+
+
+@app.command("compute")
+def compute_command(
+    intervals_uri: str,
+    campus: Annotated[str, typer.Option(help="campus id (meters, overrides and claims come from the database)")],
+    subregion: Annotated[str, typer.Option(help="eGRID subregion, e.g. ERCT")],
+    start: Annotated[str, typer.Option(help="period start, UTC, e.g. 2025-07-01T05:00:00Z")],
+    end: Annotated[str, typer.Option(help="period end (exclusive), UTC")],
+    edition: Annotated[Optional[str], typer.Option(help="factor edition; default: the one valid at start")] = None,
+    gwp: Annotated[str, typer.Option(help="AR4 | AR5 | AR6")] = "AR5",
+    cycle_key: Annotated[Optional[str], typer.Option(help="record the result under this key (restates on change)")] = None,
+    reason: Annotated[str, typer.Option(help="why this version is recorded")] = "computed from the CLI",
+) -> None:
+    """Compute a cycle's emissions from an interval Parquet; print the campus figures (and record them)."""
+    from esg.cycle import EmissionOptions
+    from esg.service import compute_campus_cycle, record_cycle_emissions, register_factor_library
+
+    with _engine() as engine, engine.begin() as conn:
+        emissions = compute_campus_cycle(conn, campus, intervals_uri, subregion, _utc(start, "start"), _utc(end, "end"),
+                                         edition, EmissionOptions(gwp_set=gwp))
+        outcome = None
+        if cycle_key:
+            register_factor_library(conn)
+            outcome = record_cycle_emissions(conn, campus, cycle_key, emissions, reason)
+    summary = {name: getattr(emissions, name) for name in (
+        "factor_edition", "gwp_set", "campus_scope1_g_co2e", "campus_scope2_location_g_co2e",
+        "campus_scope2_market_g_co2e", "campus_scope2_market_hourly_g_co2e", "campus_scope3_cat3_g_co2e")}
+    summary["tenant_g_co2e"] = emissions.tenant_g_co2e
+    if outcome is not None:
+        summary["recorded"] = {"status": outcome.status, "version": outcome.version}
+        if outcome.delta is not None:
+            summary["recorded"]["delta_campus_g_co2e"] = outcome.delta.campus_g_co2e
+    typer.echo(json.dumps(summary, indent=2, sort_keys=True))
+
+
+@app.command("statement")
+def statement_command(cycle_key: str, tenant: str, format: Annotated[str, typer.Option(help="text | html")] = "text") -> None:
+    """Print a tenant's emissions statement for a recorded cycle."""
+    from esg.service import stored_cycle
+    from esg.statement import render_statement_html, render_statement_text, tenant_statement
+
+    with _engine() as engine, engine.connect() as conn:
+        _, emissions = stored_cycle(conn, cycle_key)
+    statement = tenant_statement(emissions, tenant)
+    typer.echo(render_statement_html(statement) if format == "html" else render_statement_text(statement), nl=False)
+
+
+@app.command("report")
+def report_command(cycle_key: str, out: Path) -> None:
+    """Write the campus GHG report of a recorded cycle; `.pdf` gives PDF, anything else HTML."""
+    from esg.report import campus_report_html, campus_report_pdf
+    from esg.service import stored_cycle
+
+    with _engine() as engine, engine.connect() as conn:
+        campus_id, emissions = stored_cycle(conn, cycle_key)
+    if out.suffix == ".pdf":
+        out.write_bytes(campus_report_pdf(emissions, campus_id))
+    else:
+        out.write_text(campus_report_html(emissions, campus_id), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+@app.command("export")
+def export_command(cycle_key: str, kind: Annotated[str, typer.Argument(help="parties | hourly | campus")], out: Path) -> None:
+    """Export a recorded cycle as CSV or Parquet (by the suffix of OUT)."""
+    from esg.exports import SCHEMAS, export_csv, export_parquet_bytes
+    from esg.service import stored_cycle
+
+    if kind not in SCHEMAS:
+        raise typer.BadParameter(f"kind must be one of {sorted(SCHEMAS)}")
+    with _engine() as engine, engine.connect() as conn:
+        _, emissions = stored_cycle(conn, cycle_key)
+    if out.suffix == ".parquet":
+        out.write_bytes(export_parquet_bytes(emissions, kind))
+    else:
+        out.write_text(export_csv(emissions, kind), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+@app.command("certificates")
+def certificates_command(file: Path, campus: Annotated[str, typer.Option(help="campus the claims are for")]) -> None:
+    """Load certificate lots and claims from a JSON file {"lots": [...], "claims": [...]} (times with offsets)."""
+    from esg.certificates import CertificateClaim, CertificateLot
+    from esg.service import claim_certificate, register_certificate_lot
+
+    data = json.loads(file.read_text(encoding="utf-8"))
+    with _engine() as engine, engine.begin() as conn:
+        for lot in data.get("lots", []):
+            register_certificate_lot(conn, CertificateLot(**_lot_fields(lot)))
+        for claim in data.get("claims", []):
+            claim_certificate(conn, campus, CertificateClaim(**_claim_fields(claim)))
+    typer.echo(f"lots {len(data.get('lots', []))}, claims {len(data.get('claims', []))} loaded")
+
+
+def _lot_fields(lot: dict[str, object]) -> dict[str, object]:
+    from datetime import date
+
+    fields = dict(lot)
+    for name in ("vintage_start_utc", "vintage_end_utc"):
+        fields[name] = _utc(str(fields[name]), name)
+    if fields.get("commissioning_date"):
+        fields["commissioning_date"] = date.fromisoformat(str(fields["commissioning_date"]))
+    return fields
+
+
+def _claim_fields(claim: dict[str, object]) -> dict[str, object]:
+    fields = dict(claim)
+    for name in ("consumption_start_utc", "consumption_end_utc"):
+        fields[name] = _utc(str(fields[name]), name)
+    return fields
