@@ -104,3 +104,31 @@ class IsoAuthFailed(DomainError):
     def __init__(self, iso: str, reason: str) -> None:
         self.iso = iso
         super().__init__(f"{iso} refused the credentials: {reason}")
+
+
+@dataclass(frozen=True)
+class AckError:
+    line: int | None
+    field: str | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """The ISO's acknowledgement file for an uploaded file (iso-formats.md §8)."""
+
+    file_name: str
+    received_at_utc: str
+    status: str  # ACCEPTED | REJECTED
+    records_total: int
+    records_accepted: int
+    errors: tuple[AckError, ...]
+
+
+def acknowledgement_from_json(payload: dict) -> Acknowledgement:
+    errors = tuple(AckError(item.get("line"), item.get("field"), str(item.get("code", "")), str(item.get("message", "")))
+                   for item in payload.get("errors") or [])
+    return Acknowledgement(str(payload.get("file_name", "")), str(payload.get("received_at", "")),
+                           str(payload.get("status", "")), int(payload.get("records_total", 0)),
+                           int(payload.get("records_accepted", 0)), errors)

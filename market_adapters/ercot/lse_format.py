@@ -1,0 +1,97 @@
+"""ERCOT LSE-format 15-minute interval export (iso-formats.md §2.3, §8 plan item 1).
+
+Confirmed by the LSE File Definition: the file name rule `<DUNS>IntervalData<ccyymmddhhmmss><NNN>.lse`
+(must contain `.lse`, must not contain `.csv`), comma separation with every comma present, and header row 1
+`00000001,<ESI ID>,<channel>,<start>,<stop>,<DST participant Y>,<invalid-record flag N>` in local prevailing time.
+NOT confirmed (Retail Market Guide App. G not in hand), so kept here and only here:
+- header row 2 `00000002,<interval minutes>,KWH,<day count>`;
+- one detail row per operating day `00000003,<YYYYMMDD>,<interval count>,<v1>,...,<vN>` where N is 92, 96
+  or 100 (spring-forward, normal, fall-back day in Central prevailing time) and value k is the k-th quarter
+  hour after local midnight, so the repeated and skipped hours need no labels; kWh with 3 decimals (exact
+  from Wh); a missing interval is BLANK, never 0;
+- channel 1 = generation, 4 = load, as the transcriptions read (ERCOT usage elsewhere differs; verify).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pyarrow.compute as pc
+
+from common.errors import BadInput
+from common.timeutil import require_utc
+from market_adapters.common import IsoMeterRef
+from market_adapters.ercot.parse import CENTRAL
+from market_adapters.hourly import read_interval_table
+from meterdata.schema import QUALITY_MISSING
+
+QUARTER_HOUR = timedelta(minutes=15)
+LSE_CHANNEL_BY_ROLE = {"generation": 1, "export": 1, "grid_import": 4, "tenant_consumption": 4,
+                       "shared_consumption": 4}
+DUNS_LENGTHS = (9, 13)
+DAYS_MAX = 62  # two months per file keeps a file far below any EDM size limit
+WH_PER_KWH = Decimal(1000)
+KWH_QUANTUM = Decimal("0.001")  # Wh / 1000 is exact at 3 decimals
+
+
+@dataclass(frozen=True)
+class LseFile:
+    file_name: str
+    text: str
+
+
+def local_day_bounds_utc(operating_day: date) -> tuple[datetime, datetime]:
+    """[local midnight, next local midnight) of `operating_day` in Central prevailing time, as UTC."""
+    start = datetime.combine(operating_day, time(0), CENTRAL).astimezone(UTC)
+    end = datetime.combine(operating_day + timedelta(days=1), time(0), CENTRAL).astimezone(UTC)
+    return start, end
+
+
+def lse_file_name(duns: str, created_at_utc: datetime, sequence: int) -> str:
+    if not (duns.isdigit() and len(duns) in DUNS_LENGTHS):
+        raise BadInput("lse", None, "duns", f"DUNS must be 9 or 13 digits, got {duns!r}")
+    assert 1 <= sequence <= 999, "sequence is three digits"
+    wall = require_utc(created_at_utc, "created_at_utc").astimezone(CENTRAL)
+    return f"{duns}IntervalData{wall:%Y%m%d%H%M%S}{sequence:03d}.lse"
+
+
+def build_lse_file(intervals_uri: str, meter: IsoMeterRef, source_channel: str, first_day: date, last_day: date,
+                   duns: str, created_at_utc: datetime, sequence: int) -> LseFile:
+    """One meter channel's 15-minute kWh for every operating day in `[first_day, last_day]`."""
+    days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    assert 0 < len(days) <= DAYS_MAX, f"1..{DAYS_MAX} days per file"
+    start_utc, _ = local_day_bounds_utc(days[0])
+    _, end_utc = local_day_bounds_utc(days[-1])
+    table = read_interval_table(intervals_uri, [meter.meter_id], start_utc, end_utc)
+    table = table.filter(pc.equal(table["channel"], source_channel))
+    values = _values_by_start(table, intervals_uri)
+    lines = [f"00000001,{meter.iso_meter_id},{LSE_CHANNEL_BY_ROLE[meter.role]},"
+             f"{datetime.combine(days[0], time(0)):%Y%m%d%H%M%S},"
+             f"{datetime.combine(days[-1] + timedelta(days=1), time(0)):%Y%m%d%H%M%S},Y,N",
+             f"00000002,15,KWH,{len(days)}"]
+    lines += [_day_row(day, values) for day in days]
+    return LseFile(lse_file_name(duns, created_at_utc, sequence), "\r\n".join(lines) + "\r\n")
+
+
+def _values_by_start(table, source: str) -> dict[datetime, int | None]:
+    values: dict[datetime, int | None] = {}
+    for row in table.select(["interval_start_utc", "interval_minutes", "energy_wh", "quality"]).to_pylist():
+        if row["interval_minutes"] != 15:
+            raise BadInput(source, None, "interval_minutes", "LSE files carry 15-minute intervals only")
+        if row["interval_start_utc"] in values:
+            raise BadInput(source, None, "interval_start_utc", f"duplicate interval {row['interval_start_utc']}")
+        missing = row["quality"] & QUALITY_MISSING
+        values[row["interval_start_utc"]] = None if missing else row["energy_wh"]
+    return values
+
+
+def _day_row(day: date, values: dict[datetime, int | None]) -> str:
+    start_utc, end_utc = local_day_bounds_utc(day)
+    count = (end_utc - start_utc) // QUARTER_HOUR
+    cells = []
+    for index in range(count):
+        energy_wh = values.get(start_utc + index * QUARTER_HOUR)
+        cells.append("" if energy_wh is None else str((Decimal(energy_wh) / WH_PER_KWH).quantize(KWH_QUANTUM)))
+    return f"00000003,{day:%Y%m%d},{count}," + ",".join(cells)
