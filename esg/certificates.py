@@ -13,7 +13,12 @@ from datetime import date, datetime, timedelta
 
 from common.errors import Conflict
 from common.timeutil import require_utc
-from esg.errors import CertificateIneligible, CertificateLotConflict, CertificateOverclaimed, EmissionsInputInvalid
+from esg.errors import (
+    CertificateIneligible,
+    CertificateLotConflict,
+    CertificateOverclaimed,
+    EmissionsInputInvalid,
+)
 
 INSTRUMENTS = frozenset({"REC", "GO", "GC", "PPA"})
 HOURLY_VINTAGE_MAX = timedelta(hours=1)

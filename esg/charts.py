@@ -74,8 +74,11 @@ def heatmap_svg(cells: list[HeatCell]) -> str:
     low, high = intensity_range(cells)
     left, top = 80, 20
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + 24 * CELL_PX + 10}" height="{top + len(days) * CELL_PX + 30}" '
-        'role="img" aria-label="Hourly emissions intensity, g CO2e per kWh">'
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + 24 * CELL_PX + 10}" '
+            f'height="{top + len(days) * CELL_PX + 30}" role="img" '
+            'aria-label="Hourly emissions intensity, g CO2e per kWh">'
+        )
     ]
     parts += [f'<text x="{left + h * CELL_PX}" y="14" font-size="8">{h:02d}</text>' for h in range(0, 24, 3)]
     for row, day in enumerate(days):

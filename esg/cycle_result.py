@@ -199,7 +199,8 @@ def _data_quality(
         "campus_scope2_market_hourly": market, "campus_scope3_cat3": scope3,
     }
     for tenant_id in tenant_ids:
-        own = meters_quality({"tenant_consumption", "generation", "export"}, None)
+        # On-site generation and export meters shape every tenant's share of Scope 1.
+        own = meters_quality({"generation", "export"})
         tenant_meters = meters_quality({"tenant_consumption"}, tenant_id)
         quality[f"tenant:{tenant_id}:scope2_location"] = worst_quality(own, tenant_meters, scope1, scope2)
         quality[f"tenant:{tenant_id}:scope2_market"] = worst_quality(own, tenant_meters, scope1, market)
@@ -236,8 +237,10 @@ def _disclosures(
     context: CycleContext, fallback: FallbackRate, campus_g: dict[str, int], parts_g: dict[str, dict[str, int]]
 ) -> list[str]:
     notes = [
-        f"Exported energy carries {parts_g['scope1'].get('retained:export', 0)} g CO2e of Scope 1; it is included in "
-        "Scope 1 and not deducted.",
+        (
+            f"Exported energy carries {parts_g['scope1'].get('retained:export', 0)} g CO2e of Scope 1; it is "
+            "included in Scope 1 and not deducted."
+        ),
         "Scope 3 cat. 3 A uses DESNZ 2024 UK well-to-tank factors as a proxy for the US fuel supply chain.",
     ]
     if fallback.kind == "grid_average":

@@ -13,7 +13,15 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from jinja2 import Environment, select_autoescape
 
-from esg.charts import CELL_PX, heatmap_cells, heatmap_svg, intensity_range, intensity_rgb, scope_bars, scope_chart_svg
+from esg.charts import (
+    CELL_PX,
+    heatmap_cells,
+    heatmap_svg,
+    intensity_range,
+    intensity_rgb,
+    scope_bars,
+    scope_chart_svg,
+)
 from esg.result import CycleEmissions
 from esg.statement import tonnes_text
 

@@ -18,7 +18,12 @@ from esg import repository
 from esg.certificates import CertificateClaim, CertificateLot, check_claim_eligible
 from esg.combustion import FactorOverride
 from esg.cycle import EmissionOptions, compute_cycle_emissions
-from esg.errors import CertificateIneligible, CertificateLotConflict, CertificateOverclaimed, EditionAlreadyRegistered
+from esg.errors import (
+    CertificateIneligible,
+    CertificateLotConflict,
+    CertificateOverclaimed,
+    EditionAlreadyRegistered,
+)
 from esg.factors import DATA_DIR, FactorEdition, FactorLibrary, load_factor_library
 from esg.restatement import EmissionsDelta, restatement_delta
 from esg.result import CycleEmissions

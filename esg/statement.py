@@ -94,8 +94,10 @@ def render_statement_text(statement: TenantStatement) -> str:
         f"Emissions statement, tenant {statement.tenant_id}",
         f"Period {statement.period_start_utc} to {statement.period_end_utc} (UTC, end exclusive)",
         f"Factor edition {statement.factor_edition}, GWP {statement.gwp_set}",
-        f"Consumption {statement.consumption_wh:,} Wh, of which grid {statement.grid_wh:,} Wh; "
-        f"hourly CFE score {statement.cfe_score or 'n/a'}",
+        (
+            f"Consumption {statement.consumption_wh:,} Wh, of which grid {statement.grid_wh:,} Wh; "
+            f"hourly CFE score {statement.cfe_score or 'n/a'}"
+        ),
         "",
     ]
     footer = ["", f"Result sha256 {statement.result_sha256}", *statement.disclosures]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
@@ -29,7 +29,7 @@ def _engine() -> Iterator[Engine]:
 
 
 def _utc(text: str, name: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    value = datetime.fromisoformat(text)  # Python 3.11 reads a trailing "Z" as UTC
     if value.tzinfo is None:
         raise typer.BadParameter(f"{name} needs a UTC offset, e.g. 2025-07-01T00:00:00Z")
     return value
@@ -61,9 +61,9 @@ def compute_command(
     subregion: Annotated[str, typer.Option(help="eGRID subregion, e.g. ERCT")],
     start: Annotated[str, typer.Option(help="period start, UTC, e.g. 2025-07-01T05:00:00Z")],
     end: Annotated[str, typer.Option(help="period end (exclusive), UTC")],
-    edition: Annotated[Optional[str], typer.Option(help="factor edition; default: the one valid at start")] = None,
+    edition: Annotated[str | None, typer.Option(help="factor edition; default: the one valid at start")] = None,
     gwp: Annotated[str, typer.Option(help="AR4 | AR5 | AR6")] = "AR5",
-    cycle_key: Annotated[Optional[str], typer.Option(help="record the result under this key (restates on change)")] = None,
+    cycle_key: Annotated[str | None, typer.Option(help="record the result under this key (restates on change)")] = None,
     reason: Annotated[str, typer.Option(help="why this version is recorded")] = "computed from the CLI",
 ) -> None:
     """Compute a cycle's emissions from an interval Parquet; print the campus figures (and record them)."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 
 def test_esg_tables_exist_after_migration(engine):

@@ -100,7 +100,8 @@ def test_scope2_location_and_allocation_to_tenants(intervals_file):
     scope1_g = Decimal(5_311_450)
     export_g = scope1_g * 2 / 10
     alpha_onsite_g, beta_onsite_g = (scope1_g - export_g) * 6 / 9, (scope1_g - export_g) * 3 / 9
-    assert (export_g, half_even(alpha_onsite_g)) == (Decimal("1062290"), 2_832_773)
+    assert (export_g, half_even(alpha_onsite_g)) == (Decimal(1062290), 2_832_773)
+    assert int(beta_onsite_g) == 1_416_386  # 1,416,386.67: floor, then the remaining gram below
     # Floors add to 5,311,449; the last gram goes to the largest remainder (beta's .667).
     assert result.retained_g_co2e["export"]["scope2_onsite_generation"] == 1_062_290
     assert result.tenant_g_co2e["alpha"]["scope2_onsite_generation"] == 2_832_773
@@ -148,7 +149,7 @@ def test_scope3_category3_fuel_upstream_and_td_losses(intervals_file):
 def test_ledger_legs_balance_and_name_campus_and_tenants(intervals_file):
     """Credits at the campus equal debits to tenants and the operator's retained accounts, to the gram."""
     result = compute_cycle_emissions(intervals_file(campus_rows()), METERS, "ERCT", H0, END)
-    legs = dict(((account, asset), amount) for account, asset, amount in carbon_ledger_postings(result, "c1"))
+    legs = {(account, asset): amount for account, asset, amount in carbon_ledger_postings(result, "c1")}
     assert sum(legs.values()) == 0
     assert legs[("campus:c1:emissions:scope1", "TCO2E/6")] == -5_311_450
     assert legs[("campus:c1:emissions:scope2", "TCO2E/6")] == -1_344_143

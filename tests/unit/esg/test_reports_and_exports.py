@@ -19,7 +19,12 @@ from common.errors import NotFound
 from esg import MeterRef, compute_cycle_emissions
 from esg.exports import PARTY_SCHEMA, export_csv, export_parquet_bytes
 from esg.report import campus_report_html, campus_report_pdf
-from esg.statement import invoice_emissions_g_co2e, render_statement_html, render_statement_text, tenant_statement
+from esg.statement import (
+    invoice_emissions_g_co2e,
+    render_statement_html,
+    render_statement_text,
+    tenant_statement,
+)
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 END = START + timedelta(days=1)
