@@ -1,19 +1,21 @@
 """Settlement: contracts, tariffs, PPAs, allocation and price series turn interval energy into money.
 
-Public names: `allocate_largest_remainder` (exact integer split); the service entry points `settle_cycle` and
-`record_settlement` with their result types.
+Public names: `allocate_largest_remainder` (exact integer split); the service entry points `settle_cycle`,
+`record_settlement` and `record_delta` (corrections as differences only) with their result types.
 """
 
 from settlement.allocation import allocate_largest_remainder
 from settlement.errors import AllocationWeightsInvalid, ContractMissing, MeterUnknown, PriceMissing
 from settlement.repository import CampusNotFound, SettlementAlreadyRecorded
-from settlement.service import record_settlement, settle_cycle
+from settlement.service import CycleNotSettled, DeltaSettlement, record_delta, record_settlement, settle_cycle
 from settlement.types import EnergyBalance, SettlementLine, SettlementResult
 
 __all__ = [
     "AllocationWeightsInvalid",
     "CampusNotFound",
     "ContractMissing",
+    "CycleNotSettled",
+    "DeltaSettlement",
     "EnergyBalance",
     "MeterUnknown",
     "PriceMissing",
@@ -21,6 +23,7 @@ __all__ = [
     "SettlementLine",
     "SettlementResult",
     "allocate_largest_remainder",
+    "record_delta",
     "record_settlement",
     "settle_cycle",
 ]

@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from common.errors import BadInput
 from settlement.load_file import read_load_csv
 from settlement.money import micros_to_usd_text
-from settlement.tariff_bill import TIER_FILL_CHRONOLOGICAL, TIER_FILL_SHARED, BillOptions, MonthBill, bill_load
+from settlement.tariff_bill import (
+    TIER_FILL_CHRONOLOGICAL,
+    TIER_FILL_SHARED,
+    BillOptions,
+    MonthBill,
+    bill_load,
+)
 from settlement.urdb import load_urdb_text
 
 

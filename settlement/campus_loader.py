@@ -19,7 +19,13 @@ from common.timeutil import require_utc
 from meterdata.schema import INTERVAL_SCHEMA
 from settlement.calendar import datetime_to_utc_us
 from settlement.campus import ROLE_GRID_IMPORT, ROLE_SHARED, ROLE_TENANT, MeterRef
-from settlement.campus_inputs import SERIES_GRID_IMPORT, SERIES_SHARED, Series, meter_series_key, tenant_series_key
+from settlement.campus_inputs import (
+    SERIES_GRID_IMPORT,
+    SERIES_SHARED,
+    Series,
+    meter_series_key,
+    tenant_series_key,
+)
 from settlement.campus_ppa import DEEMED_SERIES_PREFIX
 from settlement.errors import MeterUnknown
 from settlement.intervals import read_parquet_bytes, read_uri_bytes, within_period

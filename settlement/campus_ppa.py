@@ -11,7 +11,14 @@ from settlement.campus_lines import TenantCharge, from_contract
 from settlement.charges import Charge
 from settlement.contract_terms import ppa_terms, source_of, vppa_terms
 from settlement.contracts import KIND_PPA, ContractVersion
-from settlement.ppa import FORM_INDEX, contract_years, escalated_price, settle_ppa_energy, settle_ppa_extras, settle_vppa
+from settlement.ppa import (
+    FORM_INDEX,
+    contract_years,
+    escalated_price,
+    settle_ppa_energy,
+    settle_ppa_extras,
+    settle_vppa,
+)
 from settlement.prices import PriceSeries, prices_for_intervals
 
 DEEMED_SERIES_PREFIX = "deemed:"

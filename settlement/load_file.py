@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -77,7 +78,7 @@ def _interval_minutes(source: str, starts: list[datetime]) -> int:
     """The largest length dividing an hour that every step between starts is a multiple of (sparse data, such
     as one hour a day, still reads as hourly)."""
     minutes = 60
-    for index, (earlier, later) in enumerate(zip(starts, starts[1:], strict=False)):
+    for index, (earlier, later) in enumerate(itertools.pairwise(starts)):
         step = later - earlier
         if step % timedelta(minutes=1):
             raise BadInput(source, index + 3, "interval_start", f"step {step} is not a whole number of minutes")

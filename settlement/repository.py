@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 
 from common.errors import Conflict, NotFound
 from settlement.campus import ContractV0, MeterRef
+from settlement.delta import AdjustmentLine, LineKey, PositionLine, keyed
 from settlement.hashing import sha256_hex_of_json
 from settlement.types import SettlementLine, SettlementResult
 
@@ -127,3 +128,65 @@ def recorded_result_sha256_hex(conn: Connection, cycle_id: str) -> str | None:
         {"c": cycle_id},
     ).first()
     return None if row is None else str(row[0])
+
+
+
+def settled_position(conn: Connection, cycle_id: str) -> tuple[int, str | None, dict[LineKey, PositionLine]]:
+    """(latest revision, its result fingerprint, what is settled per line key) for a cycle; (-1, None, {}) when the
+    cycle has not been settled. Locks the cycle's original run row so concurrent delta recorders take turns."""
+    conn.execute(text("SELECT 1 FROM settlement_run WHERE cycle_id = :c AND revision = 0 FOR UPDATE"), {"c": cycle_id})
+    latest = conn.execute(text("SELECT revision, result_sha256_hex FROM settlement_run WHERE cycle_id = :c"
+                               " ORDER BY revision DESC LIMIT 1"), {"c": cycle_id}).first()
+    if latest is None:
+        return -1, None, {}
+    originals = conn.execute(text(
+        "SELECT l.tenant_id, d.clause, l.description, d.unit, l.quantity_wh, l.rate_usd_per_mwh, l.amount_usd_micros,"
+        " l.inputs_sha256_hex FROM settlement_line l JOIN settlement_line_detail d USING (cycle_id, line_no)"
+        " WHERE l.cycle_id = :c ORDER BY l.line_no"), {"c": cycle_id}).all()
+    keys = keyed([(row[0], row[1]) for row in originals])
+    position = {key: PositionLine(*row) for key, row in zip(keys, originals, strict=True)}
+    adjustments = conn.execute(text(
+        "SELECT tenant_id, clause, clause_occurrence, description, unit, quantity_wh_delta, rate_usd_per_mwh,"
+        " amount_usd_micros_delta, inputs_sha256_hex FROM settlement_adjustment WHERE cycle_id = :c"
+        " ORDER BY revision, line_no"), {"c": cycle_id}).all()
+    for tenant_id, clause, occurrence, description, unit, quantity, rate, amount, inputs in adjustments:
+        key = (tenant_id, clause, int(occurrence))
+        before = position.get(key)
+        position[key] = PositionLine(
+            tenant_id, clause, before.description if before else description, unit,
+            (before.quantity_wh if before else 0) + int(quantity), rate,
+            (before.amount_usd_micros if before else 0) + int(amount), inputs)
+    return int(latest[0]), str(latest[1]), position
+
+
+def insert_revision(conn: Connection, cycle_id: str, revision: int, result: SettlementResult,
+                    adjustments: Sequence[AdjustmentLine]) -> bool:
+    """Insert a delta revision (run row + adjustment lines); False when that revision number already exists."""
+    balance = result.energy_balance
+    inserted = conn.execute(
+        text(
+            "INSERT INTO settlement_run (cycle_id, revision, intervals_sha256_hex, result_sha256_hex, generation_wh,"
+            " grid_import_wh, export_wh, tenant_consumption_wh, shared_consumption_wh, losses_wh,"
+            " contract_versions_json, price_sha256_json) VALUES (:cycle, :rev, :ih, :rh, :g, :i, :e, :t, :s, :l,"
+            " CAST(:cv AS jsonb), CAST(:ph AS jsonb)) ON CONFLICT DO NOTHING RETURNING cycle_id"
+        ),
+        {"cycle": cycle_id, "rev": revision, "ih": result.intervals_sha256_hex, "rh": result_sha256_hex(result),
+         "g": balance.generation_wh, "i": balance.grid_import_wh, "e": balance.export_wh,
+         "t": balance.tenant_consumption_wh, "s": balance.shared_consumption_wh, "l": balance.losses_wh,
+         "cv": json.dumps(result.contract_versions, sort_keys=True),
+         "ph": json.dumps(result.price_sha256_hex, sort_keys=True)},
+    ).first()
+    if inserted is None:
+        return False
+    if adjustments:
+        conn.execute(
+            text("INSERT INTO settlement_adjustment (cycle_id, revision, line_no, tenant_id, description, clause,"
+                 " clause_occurrence, unit, quantity_wh_delta, rate_usd_per_mwh, amount_usd_micros_delta,"
+                 " inputs_sha256_hex) VALUES (:cycle, :rev, :no, :tenant, :descr, :clause, :occ, :unit, :qty, :rate,"
+                 " :amount, :inputs)"),
+            [{"cycle": cycle_id, "rev": revision, "no": line.line_no, "tenant": line.tenant_id,
+              "descr": line.description, "clause": line.clause, "occ": line.clause_occurrence, "unit": line.unit,
+              "qty": line.quantity_wh_delta, "rate": line.rate, "amount": line.amount_usd_micros_delta,
+              "inputs": line.inputs_sha256_hex} for line in adjustments],
+        )
+    return True

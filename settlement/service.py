@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from common.errors import NotFound
 from common.timeutil import require_utc
 from settlement import repository
 from settlement.campus import ROLE_TENANT, MeterRef
@@ -24,6 +26,7 @@ from settlement.campus_loader import (
 from settlement.contract_repository import contracts_in_force
 from settlement.contract_terms import ppa_terms, vppa_terms
 from settlement.contracts import KIND_PPA, KIND_VPPA, ContractVersion
+from settlement.delta import AdjustmentLine, delta_lines, tenant_deltas
 from settlement.errors import ContractMissing, MeterUnknown
 from settlement.intervals import energy_wh_by_meter, read_interval_file, within_period
 from settlement.prices import PriceSeries, price_series, read_price_file
@@ -119,3 +122,34 @@ def record_settlement(conn: Connection, cycle_id: str, result: SettlementResult)
         return
     if repository.recorded_result_sha256_hex(conn, cycle_id) != repository.result_sha256_hex(result):
         raise repository.SettlementAlreadyRecorded(cycle_id)
+
+
+class CycleNotSettled(NotFound):
+    def __init__(self, cycle_id: str) -> None:
+        super().__init__(f"cycle {cycle_id} has no recorded settlement to correct")
+
+
+@dataclass(frozen=True)
+class DeltaSettlement:
+    """Revision `revision` of a cycle: only the differences from what was settled before (for ledger adjustments).
+    `already_recorded` is True when the same corrected result had been recorded (nothing new was written)."""
+
+    cycle_id: str
+    revision: int
+    adjustments: list[AdjustmentLine]
+    tenant_deltas_usd_micros: dict[str, int]
+    already_recorded: bool
+
+
+def record_delta(conn: Connection, cycle_id: str, corrected: SettlementResult) -> DeltaSettlement:
+    """Post a corrected settlement as a delta revision; the original lines and earlier deltas are never edited.
+    Idempotent: recording the same corrected result again returns the revision it produced."""
+    revision, latest_sha256_hex, position = repository.settled_position(conn, cycle_id)
+    if revision < 0:
+        raise CycleNotSettled(cycle_id)
+    if latest_sha256_hex == repository.result_sha256_hex(corrected):
+        return DeltaSettlement(cycle_id, revision, [], {}, already_recorded=True)
+    adjustments = delta_lines(position, corrected.lines)
+    inserted = repository.insert_revision(conn, cycle_id, revision + 1, corrected, adjustments)
+    assert inserted, "the original run row lock serializes delta recorders"
+    return DeltaSettlement(cycle_id, revision + 1, adjustments, tenant_deltas(adjustments), already_recorded=False)

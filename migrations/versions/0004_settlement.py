@@ -77,6 +77,7 @@ CREATE TABLE settlement_adjustment (
     tenant_id                text NOT NULL,
     description              text NOT NULL,
     clause                   text NOT NULL,
+    clause_occurrence        integer NOT NULL CHECK (clause_occurrence >= 0),
     unit                     text NOT NULL,
     quantity_wh_delta        bigint NOT NULL,
     rate_usd_per_mwh         numeric(18,6) NOT NULL,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine
-
 from settlement_demo import DemoCampus, make_demo_campus
+from sqlalchemy import Engine
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from settlement_demo import DemoCampus, add_contract_v0, march_2026_utc, write_intervals
 from sqlalchemy import Engine, text
 
 from common.errors import BadInput
@@ -19,7 +20,6 @@ from settlement import (
     record_settlement,
     settle_cycle,
 )
-from settlement_demo import DemoCampus, add_contract_v0, march_2026_utc, write_intervals
 
 # Hours inside March 2026 Chicago; one row on Mar 1 05:00 UTC (still February locally) must be ignored.
 ROWS = [
@@ -68,8 +68,8 @@ def test_demo_campus_month_matches_hand_worked_lines(engine: Engine, demo_campus
     assert got == [
         (1, "alpha", 1_500_000, Decimal("50.25"), 75_375_000, ids["alpha-v2"]),
         (2, "alpha", 500_000, Decimal("50.25"), 25_125_000, ids["alpha-v2"]),
-        (3, "beta", 1_000_000, Decimal("60"), 60_000_000, ids["beta"]),
-        (4, "beta", 333_333, Decimal("60"), 19_999_980, ids["beta"]),
+        (3, "beta", 1_000_000, Decimal(60), 60_000_000, ids["beta"]),
+        (4, "beta", 333_333, Decimal(60), 19_999_980, ids["beta"]),
         (5, "gamma", 500_000, Decimal("45.5"), 22_750_000, ids["gamma"]),
         (6, "gamma", 166_667, Decimal("45.5"), 7_583_348, ids["gamma"]),
     ]

@@ -9,10 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from tariff_fixtures import load_csv, rate_json, two_period_rate, utc
 
 from common.errors import BadInput
 from settlement.calculator import bill_tariff_json
-from tariff_fixtures import load_csv, rate_json, two_period_rate, utc
 
 DENVER = ZoneInfo("America/Denver")
 DATA = Path(__file__).parent / "data"
@@ -39,9 +39,9 @@ def test_march_with_dst_change_shared_tiers_demand_and_fixed() -> None:
     assert month["month"] == "2026-03"
     assert (month["energy_kwh"], month["peak_kw"], month["days_billed"]) == ("200", "70", 4)
     assert Decimal(month["energy_charge_usd"]) == Decimal("33.50")
-    assert Decimal(month["demand_tou_charge_usd"]) == Decimal("600")
-    assert Decimal(month["demand_flat_charge_usd"]) == Decimal("330")
-    assert Decimal(month["fixed_charge_usd"]) == Decimal("4")
+    assert Decimal(month["demand_tou_charge_usd"]) == Decimal(600)
+    assert Decimal(month["demand_flat_charge_usd"]) == Decimal(330)
+    assert Decimal(month["fixed_charge_usd"]) == Decimal(4)
     assert Decimal(month["minimum_charge_usd"]) == 0
     assert Decimal(month["total_usd"]) == Decimal("967.50")
 
@@ -60,14 +60,14 @@ def test_a_holiday_is_billed_as_weekend() -> None:
 
     month = _bill(two_period_rate(), MARCH_ROWS, holidays={date(2026, 3, 9)})["months"][0]
     assert Decimal(month["energy_charge_usd"]) == Decimal("26.60")
-    assert Decimal(month["demand_tou_charge_usd"]) == Decimal("400")
+    assert Decimal(month["demand_tou_charge_usd"]) == Decimal(400)
 
 
 def test_monthly_minimum_tops_the_bill_up() -> None:
     """Charges 967.50 under a 1,000 $/month minimum -> minimum line 32.50, total 1,000."""
     month = _bill(two_period_rate(mincharge=1000, minchargeunits="$/month"), MARCH_ROWS)["months"][0]
     assert Decimal(month["minimum_charge_usd"]) == Decimal("32.50")
-    assert Decimal(month["total_usd"]) == Decimal("1000")
+    assert Decimal(month["total_usd"]) == Decimal(1000)
 
 
 def test_ratchet_and_annual_minimum_across_two_months() -> None:
@@ -77,11 +77,11 @@ def test_ratchet_and_annual_minimum_across_two_months() -> None:
     rate = two_period_rate(lookbackPercent=0.8, lookbackRange=11, mincharge=2000, minchargeunits="$/year")
     result = _bill(rate, [(utc(2026, 2, 10, 8), "100"), *MARCH_ROWS])
     february, march = result["months"]
-    assert Decimal(february["total_usd"]) == Decimal("461")
+    assert Decimal(february["total_usd"]) == Decimal(461)
     assert march["billing_demand_kw"] == "80.0"
-    assert Decimal(march["demand_flat_charge_usd"]) == Decimal("370")
+    assert Decimal(march["demand_flat_charge_usd"]) == Decimal(370)
     assert Decimal(march["minimum_charge_usd"]) == Decimal("531.50")
-    assert Decimal(result["total_usd"]) == Decimal("2000")
+    assert Decimal(result["total_usd"]) == Decimal(2000)
 
 
 def test_real_xcel_re_tou_response_bills_one_summer_weekday() -> None:

@@ -7,9 +7,9 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from tariff_fixtures import load_csv, rate_json, two_period_rate, utc
 from typer.testing import CliRunner
 
-from tariff_fixtures import load_csv, rate_json, two_period_rate, utc
 from wattledger_cli.tariff import app
 
 MONTH_KEYS = {"energy_kwh", "peak_kw", "energy_charge_usd", "demand_tou_charge_usd", "demand_flat_charge_usd",
@@ -34,8 +34,8 @@ def test_bill_prints_monthly_json_with_holidays_file(tmp_path: Path) -> None:
     assert MONTH_KEYS <= set(month)
     assert (Decimal(month["energy_kwh"]), Decimal(month["peak_kw"])) == (Decimal(30), Decimal(80))
     assert Decimal(month["energy_charge_usd"]) == Decimal("3.00")
-    assert Decimal(month["demand_flat_charge_usd"]) == Decimal("370")
-    assert Decimal(result["total_usd"]) == Decimal("374")
+    assert Decimal(month["demand_flat_charge_usd"]) == Decimal(370)
+    assert Decimal(result["total_usd"]) == Decimal(374)
 
 
 def test_bad_holiday_line_exits_2_naming_file_and_line(tmp_path: Path) -> None:
