@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
-CHART_WIDTH_PX = 560
+CHART_WIDTH_PX = 680
 CHART_HEIGHT_PX = 300
 BAR_WIDTH_PX = 120
 BAR_HEIGHT_MAX_PX = 240

@@ -1,0 +1,77 @@
+"""The running app for browser tests: Temporal dev server, worker, PostgreSQL and uvicorn on 127.0.0.1.
+
+Chromium is Debian's (`/usr/bin/chromium`), driven by the `playwright` package from PyPI; no browser is
+downloaded. Without either, the browser tests are skipped with the reason (CI installs both).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+CHROMIUM_PATH = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+SERVER_START_S_MAX = 30.0
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    base_url: str
+    settings: Any
+    client: Any
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+async def running_app(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory
+                      ) -> AsyncIterator[RunningApp]:
+    if not Path(CHROMIUM_PATH).is_file():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    pytest.importorskip("playwright.async_api", reason="pip install playwright (no browser download needed)")
+    import uvicorn
+    from temporalio.testing import WorkflowEnvironment
+
+    from api.app import create_app
+    from demo.campus import register_demo_campus
+    from runtime.binaries import find_bin
+    from runtime.keys import ensure_signing_key
+    from runtime.temporal import DATA_CONVERTER
+    from settings import Settings
+    from worker import build_worker
+
+    home = tmp_path_factory.mktemp("e2e-home")
+    settings = Settings(home=home, database_url=database_url, ledger_origin="test.wattledger/e2e")
+    ensure_signing_key(settings)
+    with engine.begin() as conn:
+        register_demo_campus(conn)
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=find_bin("temporal"),
+                                                data_converter=DATA_CONVERTER)
+    port = _free_port()
+    app = create_app(settings, engine, env.client)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
+    try:
+        async with build_worker(env.client, settings, engine):
+            serving = asyncio.create_task(server.serve())
+            for _ in range(int(SERVER_START_S_MAX / 0.1)):
+                if server.started:
+                    break
+                await asyncio.sleep(0.1)
+            assert server.started, "uvicorn did not start"
+            yield RunningApp(f"http://127.0.0.1:{port}", settings, env.client)
+            server.should_exit = True
+            await serving
+    finally:
+        await env.shutdown()
