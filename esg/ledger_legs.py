@@ -9,6 +9,8 @@ a reporting view over the same energy and are carried in the entry's meta, not p
 
 from __future__ import annotations
 
+from typing import Any
+
 from esg.result import CycleEmissions
 
 ASSET_CODE = "TCO2E/6"
@@ -44,3 +46,14 @@ def carbon_ledger_meta(emissions: CycleEmissions) -> dict[str, str]:
         "esg_source_sha256": ",".join(emissions.inputs["source_sha256"]),
         "esg_campus_scope2_market_g_co2e": str(emissions.campus_scope2_market_g_co2e),
     }
+
+
+def carbon_account_specs(legs: list[tuple[str, str, int]]) -> list[Any]:
+    """Ledger `AccountSpec`s to open before posting `legs`: campus sources are credit-normal, carriers debit-normal."""
+    from ledger.model import AccountSpec
+
+    specs = []
+    for account, asset, _ in sorted(set((a, s, 0) for a, s, _ in legs)):
+        is_source = account.startswith("campus:") and ":retained:" not in account
+        specs.append(AccountSpec(account, asset, "credit" if is_source else "debit"))
+    return specs
