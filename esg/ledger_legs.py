@@ -53,7 +53,7 @@ def carbon_account_specs(legs: list[tuple[str, str, int]]) -> list[Any]:
     from ledger.model import AccountSpec
 
     specs = []
-    for account, asset, _ in sorted(set((a, s, 0) for a, s, _ in legs)):
+    for account, asset in sorted({(account, asset) for account, asset, _ in legs}):
         is_source = account.startswith("campus:") and ":retained:" not in account
         specs.append(AccountSpec(account, asset, "credit" if is_source else "debit"))
     return specs

@@ -52,6 +52,6 @@ def test_settlement_entry_with_carbon_legs_then_restatement_adjustment(engine, c
             " AND a.ledger_id = (SELECT ledger_id FROM ledger WHERE origin = :origin)"), {"origin": origin}).scalar_one()
     assert len(appended) == 2
     # eGRID2022 1 MWh: 774.31 lb x 453.59237 = 351,221.11 g -> 351,221; eGRID2023: 336,035.74 -> 336,036.
-    assert dict((a, n) for a, _, n in legs)["tenant:alpha:emissions"] == 351_221
-    assert dict((a, n) for a, _, n in delta)["tenant:alpha:emissions"] == 336_036 - 351_221
+    assert {a: n for a, _, n in legs}["tenant:alpha:emissions"] == 351_221
+    assert {a: n for a, _, n in delta}["tenant:alpha:emissions"] == 336_036 - 351_221
     assert balance == 336_036
