@@ -55,3 +55,8 @@ def error_payload_xml(code: int, description: str) -> bytes:
         f"<m:name>CAISO</m:name><m:ERROR><m:ERR_CODE>{code}</m:ERR_CODE><m:ERR_DESC>{description}</m:ERR_DESC>"
         "</m:ERROR></m:RTO></m:MessagePayload></m:OASISReport>"
     ).encode()
+
+
+def oasis_time_text(instant_utc) -> str:
+    """OASIS query bounds are GMT: `YYYYMMDDTHH:MM-0000`."""
+    return f"{instant_utc:%Y%m%dT%H:%M}-0000"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from market_adapters.prices import PriceRow
@@ -68,6 +68,7 @@ class FakeIsoState:
     requests_seen: list[str] = field(default_factory=list)
     pjm_tokens: dict[str, str] = field(default_factory=dict)
     uploads: list[dict] = field(default_factory=list)
+    ercot_documents: list[dict] = field(default_factory=list)
     oasis_last_request_monotonic_s: float | None = None
 
     def clock_utc(self) -> datetime:
@@ -90,6 +91,3 @@ class FakeIsoState:
                 return 429
             return self.faults.popleft() if self.faults else None
 
-    def operating_days(self) -> list[date]:
-        with self.lock:
-            return sorted({hour.date() for (_, _, hour) in self.metering})

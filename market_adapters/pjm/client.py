@@ -1,0 +1,93 @@
+"""PJM clients: SSO token, Power Meter upload with acknowledgement, Data Miner 2 LMP paging (iso-formats.md §3.2,
+§5.3). Custom clients present a client certificate too; `credentials` carries it.
+
+Data Miner pages are followed through `links[rel=next]` up to `pages_max`; more pages than that is an error
+rather than a silent truncation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+import httpx
+
+from common.errors import DomainError
+from market_adapters.common import IsoAuthFailed, IsoCredentials, IsoMeterRef, IsoUnavailable, SubmissionOutcome
+from market_adapters.file_upload import outcome_or_rejection, upload_file
+from market_adapters.http_retry import RETRY_DEFAULT, TIMEOUT_DEFAULT, RetryPolicy, send_with_retry, tls_context
+from market_adapters.pjm.parse import parse_lmp_items
+from market_adapters.pjm.power_meter import PowerMeterFile
+from market_adapters.pjm.query import data_miner_ept_range
+from market_adapters.prices import PriceRow
+
+ISO = "PJM"
+SSO_PATH = "/access/authenticate/"
+POWER_METER_UPLOAD_PATH = "/powermeter/upload"
+
+
+class PageLimitExceeded(DomainError):
+    def __init__(self, feed: str, pages_max: int) -> None:
+        super().__init__(f"{feed}: more than {pages_max} pages; narrow the time range")
+
+
+def sso_token(base_url: str, credentials: IsoCredentials, *, retry: RetryPolicy = RETRY_DEFAULT,
+              transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> str:
+    headers = {"X-OpenAM-Username": credentials.username, "X-OpenAM-Password": credentials.password}
+    with httpx.Client(base_url=base_url, timeout=TIMEOUT_DEFAULT, verify=tls_context(credentials),
+                      transport=transport) as client:
+        response = send_with_retry(client, client.build_request("POST", SSO_PATH, headers=headers), ISO, retry, sleep)
+    if response.status_code != 200 or "tokenId" not in response.json():
+        raise IsoAuthFailed(ISO, f"SSO answered HTTP {response.status_code}")
+    return str(response.json()["tokenId"])
+
+
+def upload_power_meter(base_url: str, credentials: IsoCredentials, token: str, upload: PowerMeterFile,
+                       meters: Sequence[IsoMeterRef], *, retry: RetryPolicy = RETRY_DEFAULT,
+                       transport: httpx.BaseTransport | None = None,
+                       sleep: Callable[[float], None] = time.sleep) -> SubmissionOutcome:
+    """Upload an hourly file with the `pjmauth` cookie; REJECTED raises IsoRejected naming our meters."""
+    with httpx.Client(base_url=base_url, timeout=TIMEOUT_DEFAULT, verify=tls_context(credentials),
+                      cookies={"pjmauth": token}, transport=transport) as client:
+        ack = upload_file(client, POWER_METER_UPLOAD_PATH, ISO, upload.file_name, upload.text, retry, sleep)
+    owners = {meter.iso_meter_id: meter.meter_id for meter in meters}
+    by_line = {}
+    for number, line in enumerate(upload.text.splitlines(), start=1):
+        account = line.split(",", 1)[0]
+        by_line[number] = (account, owners.get(account, ""))
+    return outcome_or_rejection(ISO, ack, by_line)
+
+
+def fetch_lmps(base_url: str, subscription_key: str, feed: str, start_utc: datetime, end_utc: datetime, *,
+               rows_per_page: int, pages_max: int, verify=True, retry: RetryPolicy = RETRY_DEFAULT,
+               transport: httpx.BaseTransport | None = None,
+               sleep: Callable[[float], None] = time.sleep) -> list[PriceRow]:
+    """All versions of `feed` LMPs for intervals beginning in [start_utc, end_utc)."""
+    params = {"rowCount": str(rows_per_page), "startRow": "1",
+              "datetime_beginning_ept": data_miner_ept_range(start_utc, end_utc)}
+    rows: list[PriceRow] = []
+    url: str | None = f"/api/v1/{feed}"
+    with httpx.Client(base_url=base_url, timeout=TIMEOUT_DEFAULT, verify=verify, transport=transport,
+                      headers={"Ocp-Apim-Subscription-Key": subscription_key}) as client:
+        for page in range(pages_max + 1):
+            if url is None:
+                return rows
+            if page == pages_max:
+                raise PageLimitExceeded(feed, pages_max)
+            request = client.build_request("GET", url, params=params if page == 0 else None)
+            payload = _page(client, request, retry, sleep)
+            rows += parse_lmp_items(payload["items"], feed, str(request.url), first_row=len(rows) + 1)
+            url = next((link["href"] for link in payload.get("links", []) if link.get("rel") == "next"), None)
+    return rows
+
+
+def _page(client: httpx.Client, request: httpx.Request, retry: RetryPolicy, sleep) -> dict:
+    response = send_with_retry(client, request, ISO, retry, sleep)
+    if response.status_code in (401, 403):
+        raise IsoAuthFailed(ISO, f"Data Miner answered HTTP {response.status_code}")
+    if response.status_code != 200:
+        raise IsoUnavailable(ISO, f"Data Miner answered HTTP {response.status_code}")
+    return json.loads(response.content, parse_float=Decimal)
