@@ -18,7 +18,13 @@ from invoicing.errors import (
     TenantUnknown,
 )
 from invoicing.service import IssuedInvoice, issue_invoices
-from invoicing.signing import generate_signing_key, load_public_key, load_signing_key, sign_pdf, verify_signed_pdf
+from invoicing.signing import (
+    generate_signing_key,
+    load_public_key,
+    load_signing_key,
+    sign_pdf,
+    verify_signed_pdf,
+)
 
 __all__ = [
     "CreditAmountInvalid",

@@ -29,7 +29,13 @@ from invoicing.errors import (
 )
 from invoicing.pdf import render_credit_note_pdf
 from invoicing.repository import InvoiceRow
-from invoicing.service import PAYMENT_TERMS_DAYS, IssuedInvoice, invoice_header, invoice_id_of, store_new_invoice
+from invoicing.service import (
+    PAYMENT_TERMS_DAYS,
+    IssuedInvoice,
+    invoice_header,
+    invoice_id_of,
+    store_new_invoice,
+)
 from invoicing.signing import load_signing_key, sign_pdf
 from invoicing.storage import write_document
 

@@ -32,7 +32,7 @@ def render_invoice_pdf(document: dict[str, Any], document_sha256_hex: str) -> by
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
     pdf.set_auto_page_break(auto=True, margin=MARGIN_MM)
     # A fixed creation date (the issue time) keeps the bytes, and so the signature, reproducible.
-    pdf.set_creation_date(datetime.fromisoformat(document["issued_at_utc"].replace("Z", "+00:00")))
+    pdf.set_creation_date(datetime.fromisoformat(document["issued_at_utc"]))
     pdf.set_title(f"Invoice {document['invoice_id']}")
     pdf.set_author(document["issuer"])
     pdf.add_page()
@@ -165,7 +165,7 @@ def render_credit_note_pdf(document: dict[str, Any], document_sha256_hex: str) -
     """A credit note as PDF bytes: which invoice it credits, why, and how much (cents, from the document)."""
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
-    pdf.set_creation_date(datetime.fromisoformat(document["issued_at_utc"].replace("Z", "+00:00")))
+    pdf.set_creation_date(datetime.fromisoformat(document["issued_at_utc"]))
     pdf.set_title(f"Credit note {document['credit_note_id']}")
     pdf.set_author(document["issuer"])
     pdf.add_page()

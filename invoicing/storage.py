@@ -36,3 +36,8 @@ def write_document(documents_root: str, relative_path: str, data: bytes) -> tupl
         Path(temporary).unlink(missing_ok=True)
         raise
     return str(target), hashlib.sha256(data).hexdigest()
+
+
+def documents_root_for(data_root_uri: str) -> str:
+    """Where a deployment keeps invoice documents: `<data root>/invoices` (the cycle workflow writes there)."""
+    return f"{data_root_uri}/invoices"

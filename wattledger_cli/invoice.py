@@ -1,5 +1,146 @@
-"""`wattledger invoice ...` commands."""
+"""`wattledger invoice ...`: verify signed PDFs, keys, list, credit notes, cancel-and-rebill; `access` mints credentials.
+
+Database commands open the configured database (WATTLEDGER_DATABASE_URL, else the embedded server).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
-app = typer.Typer(help="Invoices: render, verify signatures, credit notes.", no_args_is_help=True)
+from settings import Settings
+
+app = typer.Typer(help="Invoices: verify signatures, list, credit notes, cancel-and-rebill.", no_args_is_help=True)
+access_app = typer.Typer(help="Credentials: bearer tokens and API keys with roles.", no_args_is_help=True)
+app.add_typer(access_app, name="access")
+
+KeyOption = Annotated[Path | None, typer.Option(help="trusted Ed25519 key (PEM, public or private); "
+                                                        "default: the configured signing key")]
+
+
+@contextmanager
+def _engine() -> Iterator[tuple[Engine, Settings]]:
+    from db import make_engine, resolve_database_url
+
+    settings = Settings()
+    engine = make_engine(resolve_database_url(settings))
+    try:
+        yield engine, settings
+    finally:
+        engine.dispose()
+
+
+def _print_json(value: object) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+@app.command("verify")
+def verify_command(file: Path, public_key: KeyOption = None) -> None:
+    """Check the Ed25519 signature embedded in an invoice or credit-note PDF (scheme wattledger-pdf-ed25519-v1)."""
+    from invoicing import SignatureInvalid, load_public_key, verify_signed_pdf
+
+    key = load_public_key(public_key or Settings().signing_key_path)
+    try:
+        check = verify_signed_pdf(file.read_bytes(), key, str(file))
+    except SignatureInvalid as error:
+        typer.echo(f"FAIL {error}")
+        raise typer.Exit(1) from error
+    typer.echo(f"OK {file} key={check.key_id} signed_bytes={check.signed_bytes} sha256={check.signed_sha256_hex}")
+
+
+@app.command("keygen")
+def keygen_command(path: Annotated[Path | None, typer.Argument()] = None) -> None:
+    """Create the Ed25519 signing key (never overwrites); default path: the configured signing key."""
+    from invoicing import generate_signing_key
+    from invoicing.signing import key_id_of
+
+    target = path or Settings().signing_key_path
+    if target.exists():
+        typer.echo(f"{target} exists; not overwritten")
+        raise typer.Exit(1)
+    typer.echo(f"created {target} key={key_id_of(generate_signing_key(target).public_key())}")
+
+
+@app.command("public-key")
+def public_key_command(path: Annotated[Path | None, typer.Argument()] = None) -> None:
+    """Print the public key (PEM) that tenants and auditors use with `verify --public-key`."""
+    from invoicing import load_public_key
+    from invoicing.signing import public_key_pem
+
+    typer.echo(public_key_pem(load_public_key(path or Settings().signing_key_path)).decode().rstrip())
+
+
+@app.command("list")
+def list_command(tenant: str | None = None, cycle: str | None = None,
+                 limit: Annotated[int, typer.Option(min=1, max=500)] = 100) -> None:
+    """List invoices, newest first, with totals in cents and what was credited."""
+    from invoicing.queries import list_invoice_summaries
+
+    with _engine() as (engine, _), engine.connect() as conn:
+        _print_json([dataclasses.asdict(item) for item in list_invoice_summaries(conn, tenant, cycle, limit)])
+
+
+@app.command("credit-note")
+def credit_note_command(invoice_id: str, amount_usd_cents: Annotated[int, typer.Option(min=1)],
+                        reason: Annotated[str, typer.Option()], idempotency_key: Annotated[str, typer.Option()]) -> None:
+    """Issue a signed credit note against a final invoice (idempotent on --idempotency-key)."""
+    from invoicing.corrections import issue_credit_note
+    from invoicing.storage import documents_root_for
+
+    with _engine() as (engine, settings), engine.begin() as conn:
+        note = issue_credit_note(conn, invoice_id, amount_usd_cents, reason, idempotency_key,
+                                 settings.signing_key_path, documents_root_for(settings.data_root_uri))
+    _print_json(dataclasses.asdict(note))
+
+
+@app.command("cancel-rebill")
+def cancel_rebill_command(invoice_id: str, reason: Annotated[str, typer.Option()]) -> None:
+    """Cancel a final invoice (crediting what is left) and issue its replacement from current settlement lines."""
+    from invoicing.corrections import cancel_and_rebill
+    from invoicing.storage import documents_root_for
+
+    with _engine() as (engine, settings), engine.begin() as conn:
+        rebill = cancel_and_rebill(conn, invoice_id, reason, settings.signing_key_path,
+                                   documents_root_for(settings.data_root_uri))
+    _print_json(dataclasses.asdict(rebill))
+
+
+RoleOption = Annotated[list[str], typer.Option("--role", help="operator, finance, auditor, tenant, ingest (repeat)")]
+
+
+@access_app.command("token")
+def token_command(subject: str, role: RoleOption, tenant_id: str | None = None,
+                  hours: Annotated[int, typer.Option(min=1, max=720)] = 12) -> None:
+    """Print a signed bearer token (EdDSA JWT) for SUBJECT with the given roles."""
+    from api.auth import mint_token
+
+    typer.echo(mint_token(Settings(), subject, role, tenant_id, timedelta(hours=hours)))
+
+
+@access_app.command("api-key")
+def api_key_command(subject: str, role: RoleOption, tenant_id: str | None = None) -> None:
+    """Create an API key (stored hashed) and print it once."""
+    from api.auth import create_api_key
+
+    with _engine() as (engine, _), engine.begin() as conn:
+        typer.echo(create_api_key(conn, subject, role, tenant_id))
+
+
+@access_app.command("revoke")
+def revoke_command(key_id: str) -> None:
+    """Revoke an API key by its id (the 12 characters after `wlk_`)."""
+    from api.auth import revoke_api_key
+
+    with _engine() as (engine, _), engine.begin() as conn:
+        if not revoke_api_key(conn, key_id):
+            typer.echo(f"no active key {key_id}")
+            raise typer.Exit(1)
+    typer.echo(f"revoked {key_id}")

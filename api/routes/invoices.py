@@ -18,9 +18,14 @@ from api.deps import EngineDep, SettingsDep
 from api.principal import Principal
 from invoicing.corrections import cancel_and_rebill, issue_credit_note
 from invoicing.errors import InvoiceNotFound
-from invoicing.queries import INVOICES_PER_PAGE_MAX, invoice_detail, invoice_pdf_path, invoice_tenant_id
-from invoicing.queries import list_invoice_summaries
-from settings import Settings
+from invoicing.queries import (
+    INVOICES_PER_PAGE_MAX,
+    invoice_detail,
+    invoice_pdf_path,
+    invoice_tenant_id,
+    list_invoice_summaries,
+)
+from invoicing.storage import documents_root_for
 
 router = APIRouter(tags=["invoices"])
 
@@ -37,11 +42,6 @@ class CreditNoteCreate(BaseModel):
 
 class RebillCreate(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
-
-
-def documents_root(settings: Settings) -> str:
-    # The same folder the cycle workflow's invoice activity writes to (cycles.service.issue_cycle_invoices).
-    return f"{settings.data_root_uri}/invoices"
 
 
 def _check_invoice_access(engine: Any, principal: Principal, invoice_id: str) -> None:
@@ -89,7 +89,7 @@ def create_credit_note(invoice_id: str, body: CreditNoteCreate, engine: EngineDe
                        principal: FinanceDep) -> dict:
     with engine.begin() as conn:
         note = issue_credit_note(conn, invoice_id, body.amount_usd_cents, body.reason, body.idempotency_key,
-                                 settings.signing_key_path, documents_root(settings))
+                                 settings.signing_key_path, documents_root_for(settings.data_root_uri))
     return dataclasses.asdict(note)
 
 
@@ -97,5 +97,5 @@ def create_credit_note(invoice_id: str, body: CreditNoteCreate, engine: EngineDe
 def create_rebill(invoice_id: str, body: RebillCreate, engine: EngineDep, settings: SettingsDep,
                   principal: FinanceDep) -> dict:
     with engine.begin() as conn:
-        rebill = cancel_and_rebill(conn, invoice_id, body.reason, settings.signing_key_path, documents_root(settings))
+        rebill = cancel_and_rebill(conn, invoice_id, body.reason, settings.signing_key_path, documents_root_for(settings.data_root_uri))
     return dataclasses.asdict(rebill)

@@ -58,9 +58,9 @@ def energy_balance_svg(balance_wh: dict[str, int]) -> str:
     sources_wh = sum(max(balance_wh.get(key, 0), 0) for key, _, _ in SOURCES)
     uses_wh = sum(max(balance_wh.get(key, 0), 0) for key, _, _ in USES)
     scale_wh = max(sources_wh, uses_wh, 1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="energy-balance" role="img" '
-             f'viewBox="0 0 {CHART_WIDTH_PX} {CHART_HEIGHT_PX}" width="{CHART_WIDTH_PX}" height="{CHART_HEIGHT_PX}">',
-             "<title>Energy balance</title>"]
+    opening = (f'<svg xmlns="http://www.w3.org/2000/svg" class="energy-balance" role="img" '
+               f'viewBox="0 0 {CHART_WIDTH_PX} {CHART_HEIGHT_PX}" width="{CHART_WIDTH_PX}" height="{CHART_HEIGHT_PX}">')
+    parts = [opening, "<title>Energy balance</title>"]
     for x_px, title, stack in ((60, "Sources", SOURCES), (260, "Uses", USES)):
         parts.append(f'<text x="{x_px + BAR_WIDTH_PX / 2}" y="18" text-anchor="middle" class="bar-title">{title}</text>')
         for segment in stack_segments(balance_wh, stack, scale_wh):

@@ -7,7 +7,6 @@ from datetime import timedelta
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-import httpx
 from sqlalchemy import Engine
 
 from api.auth import SESSION_COOKIE, create_api_key, mint_token, revoke_api_key

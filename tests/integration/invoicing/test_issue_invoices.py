@@ -66,7 +66,7 @@ def test_rolled_back_issue_gives_its_numbers_back(
     engine: Engine, make_cycle: Callable[..., SeededCycle], issuer: str, signing_key_path: Path, documents_root: str
 ) -> None:
     """A transaction that fails after numbering (a worker dying mid-invoice) leaves no gap for the next cycle."""
-    lines = [(0, "Supply", 1_000_000, Decimal("50"), 50_000_000), (1, "Supply", 2_000_000, Decimal("50"), 100_000_000)]
+    lines = [(0, "Supply", 1_000_000, Decimal(50), 50_000_000), (1, "Supply", 2_000_000, Decimal(50), 100_000_000)]
     first, second = make_cycle(lines), make_cycle(lines)
     with pytest.raises(RuntimeError), engine.begin() as conn:
         issue_invoices(conn, first.cycle_id, issuer, signing_key_path, documents_root)
@@ -83,7 +83,7 @@ def test_concurrent_issuers_of_one_cycle_never_duplicate_a_number(
     engine: Engine, make_cycle: Callable[..., SeededCycle], issuer: str, signing_key_path: Path, documents_root: str
 ) -> None:
     """Four threads issue the same two cycles at once; the result is numbers 1..4, each used once."""
-    lines = [(0, "Supply", 1_000_000, Decimal("50"), 50_000_000), (1, "Supply", 2_000_000, Decimal("50"), 100_000_000)]
+    lines = [(0, "Supply", 1_000_000, Decimal(50), 50_000_000), (1, "Supply", 2_000_000, Decimal(50), 100_000_000)]
     cycles = [make_cycle(lines), make_cycle(lines)]
     errors: list[BaseException] = []
 
@@ -91,7 +91,7 @@ def test_concurrent_issuers_of_one_cycle_never_duplicate_a_number(
         try:
             with engine.begin() as conn:
                 issue_invoices(conn, cycle.cycle_id, issuer, signing_key_path, documents_root)
-        except BaseException as error:  # surfaced below; a thread cannot fail the test itself
+        except Exception as error:  # noqa: BLE001 - surfaced below; a thread cannot fail the test itself
             errors.append(error)
 
     threads = [threading.Thread(target=issue, args=(cycles[index % 2],)) for index in range(4)]
@@ -136,7 +136,7 @@ def test_bad_inputs_raise_domain_errors_and_store_nothing(
 ) -> None:
     """Unknown cycle, empty cycle, unknown tenant and a malformed issuer each raise their error; no row is written."""
     empty = make_cycle([])
-    stranger = make_cycle([(0, "Supply", 1, Decimal("1"), 1)], tenant_count=1)
+    stranger = make_cycle([(0, "Supply", 1, Decimal(1), 1)], tenant_count=1)
     with engine.begin() as conn:
         conn.execute(text("UPDATE settlement_line SET tenant_id = 'nobody' WHERE cycle_id = :c"),
                      {"c": stranger.cycle_id})

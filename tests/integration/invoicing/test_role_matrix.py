@@ -36,13 +36,23 @@ class Access:
     json: dict[str, Any] | None = None
     form: dict[str, str] | None = None
     location: str | None = None  # where an anonymous call is redirected, for pages
-    extra: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)  # path parameters beyond the common ones
+    query: dict[str, str] = field(default_factory=dict)
 
 
 OPERATOR_BODY = {"operator": "matrix"}
 PAGE = {"anonymous": 303, "location": "/finance/login"}
+LOT = {"lot_id": "matrix-lot-{caller}", "instrument": "REC", "technology": "solar", "zone": "NYISO",
+       "vintage_start_utc": "2026-01-01T00:00:00Z", "vintage_end_utc": "2026-02-01T00:00:00Z",
+       "energy_wh": 1_000_000, "emission_rate_g_co2e_per_mwh": 0, "registry": "M-RETS"}
+CLAIM = {"claim_id": "matrix-claim-{caller}", "lot_id": "matrix-lot-{caller}", "campus_id": "{campus_id}",
+         "beneficiary": "campus", "energy_wh": 1_000, "consumption_start_utc": "2026-01-01T00:00:00Z",
+         "consumption_end_utc": "2026-02-01T00:00:00Z"}
+OVERRIDE = {"override_id": "matrix-override-{caller}", "campus_id": "{campus_id}", "meter_id": "GT1",
+            "kind": "stack_test", "parameter": "co2_kg_per_mmbtu", "value": "53.06", "valid_from": "2026-01-01",
+            "approved_by": "matrix", "reason": "role matrix"}
 
-# The one table: (method, path) -> who may call it. `{subject}`, `{credit_key}`, `{credential}` are filled per call.
+# The one table: (method, path) -> who may call it. `{...}` in bodies is filled per call (see `_call`).
 ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/openapi.json"): Access(PUBLIC, anonymous=200),
     ("GET", "/docs"): Access(PUBLIC, anonymous=200),
@@ -57,6 +67,21 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/cycles/{cycle_id}/retry"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
     ("POST", "/cycles/{cycle_id}/cancel"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
     ("GET", "/ledger/verify"): Access(STAFF),
+    ("GET", "/ledger/entries"): Access(STAFF),
+    ("GET", "/ledger/balances"): Access(STAFF),
+    ("GET", "/ledger/checkpoints"): Access(STAFF),
+    ("GET", "/ledger/proofs/inclusion/{seq}"): Access(STAFF, params={"seq": "1"}),
+    ("GET", "/ledger/proofs/consistency"): Access(STAFF, query={"from_size": "1", "to_size": "1"}),
+    ("GET", "/esg/factor-editions"): Access(STAFF),
+    ("GET", "/esg/cycles/{cycle_key}/emissions"): Access(STAFF),
+    ("GET", "/esg/cycles/{cycle_key}/versions"): Access(STAFF),
+    ("GET", "/esg/cycles/{cycle_key}/tenants/{tenant_id}/statement"): Access(READERS),
+    ("GET", "/esg/cycles/{cycle_key}/report.{extension}"): Access(STAFF, params={"extension": "html"}),
+    ("GET", "/esg/cycles/{cycle_key}/exports/{kind}.{extension}"): Access(
+        STAFF, params={"kind": "campus", "extension": "csv"}),
+    ("POST", "/esg/certificates/lots"): Access(frozenset({"operator"}), json=LOT),
+    ("POST", "/esg/certificates/claims"): Access(frozenset({"operator"}), json=CLAIM),
+    ("POST", "/esg/overrides"): Access(frozenset({"operator"}), json=OVERRIDE),
     ("GET", "/tenants/{tenant_id}/invoices"): Access(READERS),
     ("GET", "/invoices"): Access(STAFF),
     ("GET", "/invoices/{invoice_id}.pdf"): Access(READERS),
@@ -113,14 +138,15 @@ async def test_the_endpoint_role_matrix(app_under_test: AppUnderTest, seeded_cyc
     settings = app_under_test.settings
     tokens = {role: mint_token(settings, f"matrix-{role}", [role], matrix_invoice.tenant_id if role == "tenant" else None,
                                timedelta(minutes=10)) for role in ROLES}
-    params = {"cycle_id": seeded_cycle.cycle_id, "tenant_id": matrix_invoice.tenant_id,
+    params = {"cycle_id": seeded_cycle.cycle_id, "cycle_key": seeded_cycle.cycle_id, "tenant_id": matrix_invoice.tenant_id,
               "invoice_id": matrix_invoice.invoice_id, "name": "finance.css"}
     failures: list[str] = []
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         for (method, path), access in sorted(ACCESS.items()):
             for caller in (None, *ROLES):
-                response = await _call(client, method, path.format(**params), access, tokens, caller)
+                url = path.format(**{**params, **access.params})
+                response = await _call(client, method, url, access, tokens, caller, seeded_cycle.campus_id)
                 problem = _judge(access, caller, response)
                 if problem:
                     failures.append(f"{method} {path} as {caller or 'anonymous'}: {problem}")
@@ -129,14 +155,16 @@ async def test_the_endpoint_role_matrix(app_under_test: AppUnderTest, seeded_cyc
 
 
 async def _call(client: httpx.AsyncClient, method: str, url: str, access: Access, tokens: dict[str, str],
-                caller: str | None) -> httpx.Response:
+                caller: str | None, campus_id: str) -> httpx.Response:
     headers = {} if caller is None else {"Authorization": f"Bearer {tokens[caller]}"}
-    fill = {"credit_key": f"matrix-{caller}", "credential": tokens["finance"], "subject": f"matrix-{caller}"}
+    fill = {"credit_key": f"matrix-{caller}", "credential": tokens["finance"], "subject": f"matrix-{caller}",
+            "caller": str(caller), "campus_id": campus_id}
     json_body = None if access.json is None else {k: (v.format(**fill) if isinstance(v, str) else v)
                                                   for k, v in access.json.items()}
     form = None if access.form is None else {k: v.format(**fill) for k, v in access.form.items()}
     client.cookies.clear()
-    return await client.request(method, url, headers=headers, json=json_body, data=form, follow_redirects=False)
+    return await client.request(method, url, headers=headers, json=json_body, data=form, params=access.query,
+                                follow_redirects=False)
 
 
 def _judge(access: Access, caller: str | None, response: httpx.Response) -> str | None:
