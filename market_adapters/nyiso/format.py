@@ -13,6 +13,7 @@ Conventions fixed here and nowhere else:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -150,3 +151,19 @@ def format_lbmp_csv(rows: Iterable, ptids: dict[str, int], *, stamp_is_end: bool
         lines.append(f'"{wall:%m/%d/%Y %H:%M}","{row.node}",{ptids[row.node]},{row.lmp_usd_per_mwh},{loss},'
                      f"{-congestion}")
     return "\n".join(lines) + "\n"
+
+
+USER_REQUEST_ID_LENGTH_MAX = 30
+
+
+def user_request_id_for(submission_key: str) -> str:
+    """A NYISO `userRequestId` (1-30 of [A-Za-z0-9_-]) derived from our business key, stable across retries.
+
+    Other characters become `-`; a longer key keeps its first 21 characters plus 8 hex of its sha256, so two
+    keys that share a long prefix still differ.
+    """
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in submission_key)
+    if len(cleaned) <= USER_REQUEST_ID_LENGTH_MAX:
+        return cleaned
+    digest = hashlib.sha256(submission_key.encode()).hexdigest()[:8]
+    return f"{cleaned[:USER_REQUEST_ID_LENGTH_MAX - 9]}-{digest}"

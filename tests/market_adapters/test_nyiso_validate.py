@@ -68,3 +68,16 @@ def test_empty_document_and_bad_ptid_are_reported():
     errors = validate_power_metering_document({"ties": [{"tiePtid": "55001", "dateHour": "2025-07-15T14:00:00-04:00",
                                                          "meterTieFlowMwh": 1}]})
     assert errors == ["ties[0] (tiePtid 55001, dateHour 2025-07-15T14:00:00-04:00): tiePtid: must be a positive integer"]
+
+
+def test_user_request_id_from_business_key_is_valid_and_stable():
+    """`c1:NYISO:2025-07:v1` -> `c1-NYISO-2025-07-v1`; a 60-character key shrinks to 30 characters, same each time."""
+    from market_adapters.nyiso import user_request_id_for
+
+    assert user_request_id_for("c1:NYISO:2025-07:v1") == "c1-NYISO-2025-07-v1"
+    long_key = "campus-with-a-very-long-name:NYISO:2025-07:v12" + "x" * 14
+    shortened = user_request_id_for(long_key)
+    assert len(shortened) == 30 and shortened == user_request_id_for(long_key)
+    assert shortened != user_request_id_for(long_key + "y")
+    doc = dict(VALID, submissionParameters={"doNotCommit": False, "userRequestId": shortened})
+    assert validate_power_metering_document(doc) == []
