@@ -202,7 +202,10 @@ def _add_hour(totals: Accumulator, context: CycleContext, campus_hour: CampusHou
     scope1 = _scope1_masses(context, campus_hour)
     totals.add_gases("scope1", scope1)
     scope1_g = co2e_g(scope1, context.gwp_ch4, context.gwp_n2o)
-    onsite = lambda amount: split_onsite(amount, campus_hour.generation_wh, campus_hour.export_wh, consumers)
+
+    def onsite(amount: Decimal) -> dict[str, Decimal]:
+        return split_onsite(amount, campus_hour.generation_wh, campus_hour.export_wh, consumers)
+
     totals.add("scope1", scope1_g, onsite(scope1_g))
     totals.add_hourly("scope1", hour, scope1_g)
     grid_g = _scope2_location_g(totals, context, campus_hour)

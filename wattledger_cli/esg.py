@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import Engine
@@ -147,7 +147,7 @@ def certificates_command(file: Path, campus: Annotated[str, typer.Option(help="c
     typer.echo(f"lots {len(data.get('lots', []))}, claims {len(data.get('claims', []))} loaded")
 
 
-def _lot_fields(lot: dict[str, object]) -> dict[str, object]:
+def _lot_fields(lot: dict[str, Any]) -> dict[str, Any]:
     from datetime import date
 
     fields = dict(lot)
@@ -158,7 +158,7 @@ def _lot_fields(lot: dict[str, object]) -> dict[str, object]:
     return fields
 
 
-def _claim_fields(claim: dict[str, object]) -> dict[str, object]:
+def _claim_fields(claim: dict[str, Any]) -> dict[str, Any]:
     fields = dict(claim)
     for name in ("consumption_start_utc", "consumption_end_utc"):
         fields[name] = _utc(str(fields[name]), name)
