@@ -9,6 +9,7 @@ the answers by bucket. DST is therefore handled by the rules themselves: the rep
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -42,12 +43,14 @@ def local_calendar(starts_utc_us: npt.NDArray[np.int64], time_zone: ZoneInfo,
     first_bucket = int(starts_utc_us.min()) // BUCKET_US
     bucket_index = (starts_utc_us // BUCKET_US - first_bucket).astype(np.int64)
     bucket_count = int(bucket_index.max()) + 1
-    table = _bucket_table(first_bucket, bucket_count, time_zone, holidays, holidays_as_weekend)
+    table = _bucket_table(first_bucket, bucket_count, time_zone, frozenset(holidays), holidays_as_weekend)
     return LocalCalendar(*(column[bucket_index] for column in table))
 
 
-def _bucket_table(first_bucket: int, bucket_count: int, time_zone: ZoneInfo, holidays: Collection[date],
+@functools.lru_cache(maxsize=64)
+def _bucket_table(first_bucket: int, bucket_count: int, time_zone: ZoneInfo, holidays: frozenset[date],
                   holidays_as_weekend: bool) -> tuple[np.ndarray, ...]:
+    """Cached: every tenant of a campus-month asks for the same table (the arrays are only ever read)."""
     month_key = np.empty(bucket_count, dtype=np.int32)
     month0 = np.empty(bucket_count, dtype=np.int8)
     hour = np.empty(bucket_count, dtype=np.int8)

@@ -33,22 +33,31 @@ from settlement.kernels import STATUS_OFF_GRID, aggregate_rows
 
 DEEMED_CHANNEL = "deemed_curtailment"
 US_PER_MINUTE = 60_000_000
+ENGINE_COLUMNS = ("meter_id", "channel", "interval_start_utc", "energy_wh")
 
 
 def read_intervals_for_engine(uri: str, start_utc: datetime, end_utc: datetime) -> tuple[pa.Table, str]:
     data = read_uri_bytes(uri)
-    table = read_parquet_bytes(uri, data, INTERVAL_SCHEMA, ("meter_id", "channel"))
+    table = read_parquet_bytes(uri, data, INTERVAL_SCHEMA, ("meter_id", "channel"), ENGINE_COLUMNS)
+    starts = table.column("interval_start_utc")
+    if table.num_rows and pc.min(starts).value >= datetime_to_utc_us(start_utc) and \
+            pc.max(starts).value < datetime_to_utc_us(end_utc):
+        return table, hashlib.sha256(data).hexdigest()  # every row is in the period: no copy needed
     return within_period(table, start_utc, end_utc), hashlib.sha256(data).hexdigest()
 
 
 def split_deemed(uri: str, table: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """(energy rows, deemed rows); refuses a meter with two energy channels (they would be summed silently)."""
-    channel = table.column("channel")
-    deemed_mask = pc.equal(channel.cast(pa.string()), DEEMED_CHANNEL)
+    """(energy rows, deemed rows); refuses a meter with two energy channels (they would be summed silently).
+
+    Works on the channel dictionaries where it can: with one channel value in the file there is nothing to split
+    or check, and no string is materialized for millions of rows."""
+    channel_values = _dictionary_values(table.column("channel"))
+    if channel_values is not None and DEEMED_CHANNEL not in channel_values and len(channel_values) <= 1:
+        return table, table.slice(0, 0)
+    deemed_mask = pc.equal(table.column("channel").cast(pa.string()), DEEMED_CHANNEL)
     deemed = table.filter(deemed_mask)
     energy = table.filter(pc.invert(deemed_mask)) if deemed.num_rows else table
-    channels = pc.unique(energy.column("channel").cast(pa.string()))
-    if len(channels) > 1:
+    if len(pc.unique(energy.column("channel").cast(pa.string()))) > 1:
         pairs = energy.select(["meter_id", "channel"]).cast(pa.schema([("meter_id", pa.string()),
                                                                        ("channel", pa.string())]))
         counts = pairs.group_by("meter_id").aggregate([("channel", "count_distinct")])
@@ -56,6 +65,16 @@ def split_deemed(uri: str, table: pa.Table) -> tuple[pa.Table, pa.Table]:
             if count != 1:
                 raise BadInput(uri, None, "channel", f"meter {meter_id!r} has {count} energy channels, expected 1")
     return energy, deemed
+
+
+def _dictionary_values(column: pa.ChunkedArray) -> set[str] | None:
+    """Every value in the column's chunk dictionaries (a superset of the values used); None if not dictionary."""
+    if not pa.types.is_dictionary(column.type):
+        return None
+    values: set[str] = set()
+    for chunk in column.chunks:
+        values.update(chunk.dictionary.to_pylist())
+    return values
 
 
 def series_plan(meters: Sequence[MeterRef], tenant_ids: Sequence[str], ppa_meter_ids: Sequence[str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,27 @@ def source_of(contract: ContractVersion) -> str:
 
 
 def tariff_terms(contract: ContractVersion) -> TariffTerms:
+    """Parsed terms, cached by the terms' content hash (identical terms parse to identical results)."""
+    return _tariff_terms_cached(contract.terms_sha256_hex, _FrozenContract(contract))
+
+
+class _FrozenContract:
+    """Carries a contract into the cache without hashing its dict of terms (the content hash is the key)."""
+
+    def __init__(self, contract: ContractVersion) -> None:
+        self.contract = contract
+
+    def __hash__(self) -> int:
+        return hash(self.contract.terms_sha256_hex)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _FrozenContract) and \
+            other.contract.terms_sha256_hex == self.contract.terms_sha256_hex
+
+
+@functools.lru_cache(maxsize=256)
+def _tariff_terms_cached(terms_sha256_hex: str, frozen: _FrozenContract) -> TariffTerms:
+    contract = frozen.contract
     reader = _Reader(source_of(contract), contract.terms)
     rate = contract.terms.get("urdb")
     if not isinstance(rate, dict):

@@ -31,23 +31,32 @@ def read_uri_bytes(uri: str) -> bytes:
         raise BadInput(uri, None, None, f"cannot read file: {error}") from error
 
 
-def read_parquet_bytes(source: str, data: bytes, schema: pa.Schema,
-                       dictionary_columns: tuple[str, ...] = ()) -> pa.Table:
-    """Parse Parquet bytes and check every column of `schema` is present with its exact type. String columns in
-    `dictionary_columns` come back dictionary-encoded (cheap: Parquet stores them that way)."""
+def read_parquet_bytes(source: str, data: bytes, schema: pa.Schema, dictionary_columns: tuple[str, ...] = (),
+                       columns: tuple[str, ...] | None = None) -> pa.Table:
+    """Parse Parquet bytes and check the columns of `schema` (or just `columns` of it) are present with their exact
+    types. Columns in `dictionary_columns` come back dictionary-encoded (cheap: Parquet stores strings that way);
+    a dictionary-encoded column of the expected value type is accepted as that type."""
+    names = list(columns) if columns is not None else schema.names
     try:
-        table = pq.read_table(pa.BufferReader(data), read_dictionary=list(dictionary_columns) or None)
+        present = pq.read_schema(pa.BufferReader(data)).names
+        for name in names:
+            if name not in present:
+                raise BadInput(source, None, name, "column missing")
+        table = pq.read_table(pa.BufferReader(data), columns=names,
+                              read_dictionary=list(dictionary_columns) or None)
     except (OSError, pa.ArrowInvalid) as error:
         raise BadInput(source, None, None, f"not a readable Parquet file: {error}") from error
-    for expected in schema:
-        if expected.name not in table.column_names:
-            raise BadInput(source, None, expected.name, "column missing")
-        actual_type = table.schema.field(expected.name).type
-        if pa.types.is_dictionary(actual_type) and expected.name in dictionary_columns:
+    for name in names:
+        expected = schema.field(name)
+        actual_type = table.schema.field(name).type
+        if pa.types.is_dictionary(actual_type):
+            if name not in dictionary_columns:
+                table = table.set_column(table.column_names.index(name), name,
+                                         table.column(name).cast(actual_type.value_type))
             actual_type = actual_type.value_type
         if actual_type != expected.type:
-            raise BadInput(source, None, expected.name, f"type {actual_type}, expected {expected.type}")
-    return table.select(schema.names)
+            raise BadInput(source, None, name, f"type {actual_type}, expected {expected.type}")
+    return table.select(names)
 
 
 def read_interval_file(uri: str) -> tuple[pa.Table, str]:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from common.errors import NotFound
 from common.timeutil import require_utc
 from settlement import repository
-from settlement.campus import ROLE_TENANT, MeterRef
+from settlement.campus import ROLE_TENANT, ContractV0, MeterRef
 from settlement.campus_engine import settle_campus
 from settlement.campus_inputs import CampusInputs
 from settlement.campus_loader import (
@@ -70,23 +70,45 @@ def _billed_tenants(conn: Connection, campus_id: str, meters: Sequence[MeterRef]
     return sorted(tenants)
 
 
+@dataclass(frozen=True)
+class CampusSetup:
+    """The campus facts the full engine reads from the database (kept apart so the engine can run without it)."""
+
+    campus_id: str
+    time_zone: ZoneInfo
+    meters: list[MeterRef]
+    tenant_ids: list[str]
+    contracts: list[ContractVersion]
+    contracts_v0: dict[str, ContractV0]
+
+
 def _settle_full(conn: Connection, campus_id: str, time_zone: ZoneInfo, start_utc: datetime, end_utc: datetime,
                  intervals_uri: str, contracts: list[ContractVersion], prices_uris: Sequence[str]) -> SettlementResult:
     meters = repository.campus_meters(conn, campus_id)
-    tenant_ids = _billed_tenants(conn, campus_id, meters)
+    as_of = start_utc.astimezone(time_zone).date()
+    setup = CampusSetup(campus_id, time_zone, meters, _billed_tenants(conn, campus_id, meters), contracts,
+                        repository.contracts_v0_effective(conn, campus_id, as_of))
+    return settle_campus_files(setup, start_utc, end_utc, intervals_uri, prices_uris)
+
+
+def settle_campus_files(setup: CampusSetup, start_utc: datetime, end_utc: datetime, intervals_uri: str,
+                        prices_uris: Sequence[str]) -> SettlementResult:
+    """The full engine from files: one read of the interval Parquet, one numba pass, then the pure rules."""
+    contracts = setup.contracts
     ppa_meter_ids = sorted({m for c in contracts if c.kind in (KIND_PPA, KIND_VPPA) for m in _meter_ids(c)})
     table, intervals_sha256_hex = read_intervals_for_engine(intervals_uri, start_utc, end_utc)
     energy_rows, deemed_rows = split_deemed(intervals_uri, table)
-    plan = series_plan(meters, tenant_ids, ppa_meter_ids)
-    totals, series = aggregate_series(intervals_uri, energy_rows, meters, plan,
-                                      series_minutes_for(meters, plan, tenant_ids), start_utc, end_utc)
+    plan = series_plan(setup.meters, setup.tenant_ids, ppa_meter_ids)
+    totals, series = aggregate_series(intervals_uri, energy_rows, setup.meters, plan,
+                                      series_minutes_for(setup.meters, plan, setup.tenant_ids), start_utc, end_utc)
     if deemed_rows.num_rows:
         deemed = deemed_plan(plan, ppa_meter_ids)
         minutes = {key: series[plan[meter_id]].interval_minutes for meter_id, key in deemed.items()}
-        series.update(aggregate_series(intervals_uri, deemed_rows, meters, deemed, minutes, start_utc, end_utc)[1])
-    inputs = CampusInputs(campus_id, time_zone, start_utc, end_utc, meters, totals, tenant_ids, series,
-                          repository.contracts_v0_effective(conn, campus_id, start_utc.astimezone(time_zone).date()),
-                          contracts, _load_prices(contracts, prices_uris), intervals_sha256_hex)
+        series.update(aggregate_series(intervals_uri, deemed_rows, setup.meters, deemed, minutes, start_utc,
+                                       end_utc)[1])
+    inputs = CampusInputs(setup.campus_id, setup.time_zone, start_utc, end_utc, setup.meters, totals,
+                          setup.tenant_ids, series, setup.contracts_v0, contracts,
+                          _load_prices(contracts, prices_uris), intervals_sha256_hex)
     return settle_campus(inputs)
 
 
