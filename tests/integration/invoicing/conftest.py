@@ -15,6 +15,8 @@ from sqlalchemy import Engine, text
 
 from invoicing.signing import generate_signing_key
 
+ROOT_DIR = Path(__file__).resolve().parents[3]
+
 
 @dataclass(frozen=True)
 class SeededCycle:
