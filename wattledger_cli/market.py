@@ -1,5 +1,135 @@
-"""`wattledger market ...` commands."""
+"""`wattledger market ...`: run the fake ISO, read ISO price files into Parquet, check a NYISO document,
+list submissions and disputes."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
 app = typer.Typer(help="ISO market adapters: prices, submissions, statements.", no_args_is_help=True)
+
+PRICE_FORMATS = ("nyiso-dam", "nyiso-rt", "ercot-np6-905", "ercot-np4-190", "pjm-json", "caiso-csv")
+
+
+@app.command("fake-iso")
+def fake_iso_command(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8765,
+    first_day: Annotated[str, typer.Option(help="first Eastern operating day with prices")] = "2025-07-15",
+    days: Annotated[int, typer.Option(min=1, max=92)] = 31,
+    tls_dir: Annotated[Optional[Path], typer.Option(help="write a test CA here and require client certificates")] = None,
+) -> None:
+    """Serve the fake ISO on 127.0.0.1 in the foreground (Ctrl-C stops it)."""
+    import ssl
+
+    import uvicorn
+
+    from market_adapters.fake_iso.app import create_app
+    from market_adapters.fake_iso.demo import DEMO_USER, demo_state
+
+    options: dict = {}
+    if tls_dir is not None:
+        from market_adapters.fake_iso.pki import make_test_pki
+
+        pki = make_test_pki(tls_dir, client_name=DEMO_USER)
+        options = {"ssl_certfile": str(pki.server_cert_path), "ssl_keyfile": str(pki.server_key_path),
+                   "ssl_ca_certs": str(pki.ca_cert_path), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+        typer.echo(f"client certificate {pki.client_cert_path}, key {pki.client_key_path}, CA {pki.ca_cert_path}")
+    state = demo_state(date.fromisoformat(first_day), days)
+    uvicorn.run(create_app(state), host="127.0.0.1", port=port, log_level="warning", **options)
+
+
+@app.command("prices")
+def prices_command(
+    file_format: Annotated[str, typer.Argument(help=f"one of {', '.join(PRICE_FORMATS)}")],
+    source: Path, out: Path,
+    feed: Annotated[str, typer.Option(help="PJM Data Miner feed name")] = "da_hrl_lmps",
+    interval_minutes: Annotated[int, typer.Option(help="NYISO real-time interval length")] = 5,
+) -> None:
+    """Read one ISO price file (CSV, JSON items, or a ZIP for ERCOT/CAISO) into a PRICE_SCHEMA Parquet file."""
+    from market_adapters.prices import price_table, write_prices_parquet
+
+    rows = _read_prices(file_format, source, feed, interval_minutes)
+    write_prices_parquet(price_table(rows), str(out))
+    typer.echo(f"{len(rows)} prices -> {out}")
+
+
+def _read_prices(file_format: str, source: Path, feed: str, interval_minutes: int) -> list:
+    from market_adapters.caiso.parse import parse_price_csv, read_oasis_zip
+    from market_adapters.ercot.parse import parse_np4_190_csv, parse_np6_905_csv, read_zip_csv
+    from market_adapters.nyiso.parse import parse_lbmp_csv
+    from market_adapters.pjm.parse import parse_lmp_items
+
+    name = str(source)
+    if file_format in ("nyiso-dam", "nyiso-rt"):
+        realtime = file_format == "nyiso-rt"
+        return parse_lbmp_csv(source.read_text(), name, market="RT" if realtime else "DA", stamp_is_end=realtime,
+                              interval_minutes=interval_minutes if realtime else 60, publish_time_utc=None, version=1)
+    if file_format.startswith("ercot-"):
+        text = read_zip_csv(source.read_bytes(), name) if name.endswith(".zip") else source.read_text()
+        parse = parse_np6_905_csv if file_format == "ercot-np6-905" else parse_np4_190_csv
+        return parse(text, name, publish_time_utc=None, version=1)
+    if file_format == "pjm-json":
+        from decimal import Decimal
+
+        payload = json.loads(source.read_text(), parse_float=Decimal)
+        return parse_lmp_items(payload["items"] if isinstance(payload, dict) else payload, feed, name)
+    if file_format == "caiso-csv":
+        if name.endswith(".zip"):
+            members = read_oasis_zip(source.read_bytes(), name)
+            return [row for member, data in members if member.endswith(".csv")
+                    for row in parse_price_csv(data.decode("utf-8-sig"), member)]
+        return parse_price_csv(source.read_text(), name)
+    raise typer.BadParameter(f"format must be one of {', '.join(PRICE_FORMATS)}")
+
+
+@app.command("check-nyiso")
+def check_nyiso_command(document: Path) -> None:
+    """Validate a powerMetering JSON body with NYISO's documented rules; exit 1 if anything is wrong."""
+    from market_adapters.nyiso import validate_power_metering_document
+
+    errors = validate_power_metering_document(json.loads(document.read_text()))
+    for error in errors:
+        typer.echo(error)
+    if errors:
+        raise typer.Exit(1)
+    typer.echo("OK")
+
+
+@app.command("submissions")
+def submissions_command(campus_id: str) -> None:
+    """List a campus's ISO submissions: status, ISO request id, lateness, ISO errors."""
+    from market_adapters.submission.service import list_campus_submissions
+
+    with _engine() as engine:
+        typer.echo(json.dumps(list_campus_submissions(engine, campus_id), indent=2, default=str))
+
+
+@app.command("disputes")
+def disputes_command(campus_id: str, all_statuses: Annotated[bool, typer.Option("--all")] = False) -> None:
+    """List shadow-settlement disputes (open ones unless --all)."""
+    from market_adapters.shadow.service import list_disputes
+
+    with _engine() as engine:
+        typer.echo(json.dumps(list_disputes(engine, campus_id, None if all_statuses else "open"), indent=2,
+                              default=str))
+
+
+def _engine():
+    from contextlib import contextmanager
+
+    from db import make_engine, resolve_database_url
+    from settings import Settings
+
+    @contextmanager
+    def scope():
+        engine = make_engine(resolve_database_url(Settings()))
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+    return scope()

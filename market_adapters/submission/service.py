@@ -148,3 +148,14 @@ def nyiso_sender(base_url: str, credentials: IsoCredentials, meters: Sequence[Is
                                      **extra)
 
     return send
+
+
+def list_campus_submissions(engine: Engine, campus_id: str) -> list[dict]:
+    """Every submission of a campus with its status, ISO errors and lateness, for the operator."""
+    with engine.connect() as conn:
+        return repo.list_submissions(conn, campus_id)
+
+
+def submission_attempts(engine: Engine, key: str) -> list[dict]:
+    with engine.connect() as conn:
+        return repo.list_attempts(conn, key)
