@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, localcontext
 
 from common.timeutil import require_utc
@@ -59,6 +59,9 @@ class EmissionOptions:
     fuel_type_by_meter: Mapping[str, str] = field(default_factory=dict)
     overrides: Sequence[FactorOverride] = ()
     heat_rate_mmbtu_per_mwh_by_meter: Mapping[str, Decimal] = field(default_factory=dict)
+    # Fuel meters whose Wh thermal was converted from scf at the edition's default heat content; a
+    # `supplier_heating_value` override on them rescales the heat input by supplier / default.
+    volume_metered_fuel_meter_ids: frozenset[str] = frozenset()
     carbon_free_generation_meter_ids: frozenset[str] = frozenset()
     grid_intensity: HourlyGridIntensity | None = None
     claims: Sequence[tuple[CertificateLot, CertificateClaim]] = ()
@@ -134,6 +137,15 @@ class CycleContext:
     fuel_wtt_g_per_wh: dict[str, Decimal]
     upstream_electricity_g_per_wh: Decimal
     loss_ratio: Decimal | None
+    heat_input_scale: dict[str, Decimal] = field(default_factory=dict)
+    heat_input_refs: tuple[str, ...] = ()
+
+    def fuel_mmbtu(self, campus_hour: CampusHour) -> dict[str, Decimal]:
+        """Heat input per fuel meter, with supplier heating values applied where declared."""
+        return {
+            meter_id: mmbtu * self.heat_input_scale.get(meter_id, Decimal(1))
+            for meter_id, mmbtu in campus_hour.fuel_mmbtu_by_meter.items()
+        }
 
     def grid_average_g_per_mwh(self) -> Decimal:
         lb_per_mwh = self.grid.co2_lb_per_mwh + self.gwp_ch4 * self.grid.ch4_lb_per_mwh + self.gwp_n2o * self.grid.n2o_lb_per_mwh
@@ -191,15 +203,40 @@ def _context(
     upstream_g_per_wh, _ = upstream_electricity_g_per_wh(edition, options.scope3)
     loss = grid.grid_gross_loss_fraction
     loss_ratio = td_loss_ratio(loss, options.scope3) if loss is not None else None
+    scale, scale_refs = supplier_heat_content_scale(edition, options, fuel_meter_ids, day)
     return CycleContext(
-        edition, options, zone, grid, gwp.ch4, gwp.n2o, fuel_factors, fuel_wtt, upstream_g_per_wh, loss_ratio
+        edition, options, zone, grid, gwp.ch4, gwp.n2o, fuel_factors, fuel_wtt, upstream_g_per_wh, loss_ratio,
+        scale, scale_refs,
     )
+
+
+def supplier_heat_content_scale(
+    edition: FactorEdition, options: EmissionOptions, fuel_meter_ids: list[str], day: date
+) -> tuple[dict[str, Decimal], tuple[str, ...]]:
+    """supplier heat content / default heat content per volume-metered fuel meter (40 CFR 98 Tier 2 style)."""
+    scale: dict[str, Decimal] = {}
+    refs: list[str] = []
+    for override in options.overrides:
+        if override.parameter != "heat_content_mmbtu_per_scf" or not override.covers(day):
+            continue
+        if override.meter_id not in options.volume_metered_fuel_meter_ids or override.meter_id not in fuel_meter_ids:
+            raise EmissionsInputInvalid(
+                f"override {override.override_id}", None, "meter_id",
+                f"{override.meter_id} is not a volume-metered fuel meter, so its heat input is already measured",
+            )
+        published = edition.combustion_factor(options.fuel_type_by_meter.get(override.meter_id, DEFAULT_FUEL))
+        if published.heat_content_hhv is None or published.heat_content_unit != "mmBtu per scf":
+            raise EmissionsInputInvalid(f"override {override.override_id}", None, "parameter", "fuel has no per-scf heat content")
+        scale[override.meter_id] = override.value / published.heat_content_hhv
+        refs += [f"{published.ref}/heat_content", f"override/{override.override_id}/{override.kind}/{override.parameter}"]
+    return scale, tuple(refs)
 
 
 def _add_hour(totals: Accumulator, context: CycleContext, campus_hour: CampusHour) -> None:
     hour = campus_hour.hour_start_utc
     consumers = campus_hour.consumer_wh
-    scope1 = _scope1_masses(context, campus_hour)
+    fuel_mmbtu = context.fuel_mmbtu(campus_hour)
+    scope1 = _scope1_masses(context, fuel_mmbtu)
     totals.add_gases("scope1", scope1)
     scope1_g = co2e_g(scope1, context.gwp_ch4, context.gwp_n2o)
 
@@ -213,10 +250,10 @@ def _add_hour(totals: Accumulator, context: CycleContext, campus_hour: CampusHou
     totals.add_hourly("scope2_location", hour, grid_g)
     fuel_wtt_g = sum(
         (mmbtu * WH_PER_MMBTU * context.fuel_wtt_g_per_wh[meter_id]
-         for meter_id, mmbtu in campus_hour.fuel_mmbtu_by_meter.items() if meter_id in context.fuel_wtt_g_per_wh),
+         for meter_id, mmbtu in fuel_mmbtu.items() if meter_id in context.fuel_wtt_g_per_wh),
         Decimal(0),
     )
-    totals.fuel_heat_input_wh += sum(campus_hour.fuel_mmbtu_by_meter.values(), Decimal(0)) * WH_PER_MMBTU
+    totals.fuel_heat_input_wh += sum(fuel_mmbtu.values(), Decimal(0)) * WH_PER_MMBTU
     totals.add("scope3_a", fuel_wtt_g, onsite(fuel_wtt_g))
     grid_wh = Decimal(campus_hour.grid_import_wh)
     upstream_g = grid_wh * context.upstream_electricity_g_per_wh
@@ -233,8 +270,8 @@ def _add_hour(totals: Accumulator, context: CycleContext, campus_hour: CampusHou
     _add_energy_shares(totals, campus_hour)
 
 
-def _scope1_masses(context: CycleContext, campus_hour: CampusHour) -> GasMassesG:
-    masses = [gas_masses_g(mmbtu, context.fuel_factors[meter_id]) for meter_id, mmbtu in campus_hour.fuel_mmbtu_by_meter.items()]
+def _scope1_masses(context: CycleContext, fuel_mmbtu: dict[str, Decimal]) -> GasMassesG:
+    masses = [gas_masses_g(mmbtu, context.fuel_factors[meter_id]) for meter_id, mmbtu in fuel_mmbtu.items()]
     return GasMassesG(
         sum((m.co2_g for m in masses), Decimal(0)),
         sum((m.ch4_g for m in masses), Decimal(0)),

@@ -159,6 +159,7 @@ def _hour_figures(campus_hours: list[CampusHour], totals: Accumulator, campus_g:
 def _factor_refs(context: CycleContext, fallback: FallbackRate, campus_g: dict[str, int]) -> list[str]:
     refs = {f"edition/{context.edition.edition_id}", *(f"{ref}" for f in context.fuel_factors.values() for ref in f.refs)}
     refs.update(context.edition.gwp_set(context.options.gwp_set).refs)
+    refs.update(context.heat_input_refs)
     intensity = context.options.grid_intensity
     refs.add(intensity.source_ref if intensity is not None else context.grid.ref)
     refs.add(fallback.ref)
