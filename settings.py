@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     activity_timeout_s: int = 600
     activity_attempts_max: int = 5
     env: str = Field(default="dev", description="dev | prod; prod refuses placeholder secrets.")
+    payload_keyring_path: Path | None = Field(
+        default=None, description="AES-GCM keyring for Temporal payloads; unset = <home>/keys/payload-keyring.json."
+    )
+    payload_encryption: bool = Field(default=True, description="Encrypt Temporal payloads with the keyring.")
+    codec_cors_origins: list[str] = Field(
+        default=["http://127.0.0.1:8233", "http://localhost:8233"],
+        description="Temporal Web UI origins allowed to call /codec/encode and /codec/decode.",
+    )
+    metrics_port: int | None = Field(default=None, description="Worker's own Prometheus port; unset = none.")
+    metrics_host: str = Field(default="127.0.0.1", description="Interface for the worker's Prometheus port.")
+    log_format: str = Field(default="text", description="text | json (one JSON object per line).")
+    trace_file: Path | None = Field(default=None, description="Write OpenTelemetry spans here as JSON lines.")
 
     @field_validator("database_url")
     @classmethod
@@ -62,6 +74,10 @@ class Settings(BaseSettings):
     @property
     def outbox_root_uri(self) -> str:
         return self.outbox_uri or str(self.home_abs / "outbox")
+
+    @property
+    def payload_keyring_file(self) -> Path:
+        return self.payload_keyring_path or (self.home_abs / "keys" / "payload-keyring.json")
 
     @property
     def signing_key_path(self) -> Path:

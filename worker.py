@@ -7,7 +7,6 @@ WATTLEDGER_DATABASE_URL (embedded defaults when unset) and polls the cycle task 
 from __future__ import annotations
 
 import asyncio
-import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine
@@ -16,6 +15,7 @@ from temporalio.worker import Worker
 
 from activities.cycle import CycleActivities
 from activities.schedule import ScheduleActivities
+from observability import ActivityObserver
 from settings import TASK_QUEUE, Settings
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.monthly_kickoff import MonthlyKickoffWorkflow
@@ -33,23 +33,31 @@ def build_worker(client: Client, settings: Settings, engine: Engine, task_queue:
         # Sync activities run here; numba kernels and pyarrow release the GIL, so threads really overlap.
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS_MAX),
         max_concurrent_activities=ACTIVITY_THREADS_MAX,
+        # Metrics and log context per activity attempt; tracing comes with the client (runtime.temporal.connect).
+        interceptors=[ActivityObserver()],
     )
 
 
 async def main() -> None:
     from db import make_engine, resolve_database_url, upgrade_schema
+    from observability import configure_logging, configure_tracing
     from runtime.keys import ensure_signing_key
     from runtime.temporal import connect, temporal_address
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
+    configure_logging(settings)
+    configure_tracing(settings)
+    if settings.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
     ensure_signing_key(settings)
     database_url = resolve_database_url(settings)
     upgrade_schema(database_url)
     engine = make_engine(database_url)
     address, embedded = temporal_address(settings)
     try:
-        client = await connect(address, settings.temporal_namespace)
+        client = await connect(address, settings.temporal_namespace, settings)
         await build_worker(client, settings, engine).run()
     finally:
         if embedded is not None:

@@ -12,7 +12,7 @@ from temporalio.client import Client
 from api import web
 from api.errors import install_error_handlers
 from api.principal import Principal
-from api.routes import contracts, cycles, esg, invoices, ledger, ledger_verify, market, meter_data
+from api.routes import contracts, cycles, esg, invoices, ledger, ledger_verify, market, meter_data, ops
 from settings import Settings
 
 Authenticator = Callable[[Request], Principal]
@@ -26,7 +26,7 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
         if app.state.temporal_client is None and settings.temporal_address:
             from runtime.temporal import connect
 
-            app.state.temporal_client = await connect(settings.temporal_address, settings.temporal_namespace)
+            app.state.temporal_client = await connect(settings.temporal_address, settings.temporal_namespace, settings)
         yield
 
     app = FastAPI(
@@ -44,6 +44,8 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
     for module in (cycles, ledger_verify, ledger, meter_data, contracts, market, esg, invoices):
         app.include_router(module.router)
     app.include_router(web.router)  # finance pages, /finance/...
+    app.include_router(ops.router)  # /metrics and the Temporal codec server /codec/encode|decode
+    ops.add_codec_cors(app, settings)
     return app
 
 

@@ -67,7 +67,7 @@ async def running_stack(settings: Settings, api_port: int | None = None) -> Asyn
     engine = make_engine(database_url)
     address, embedded = await asyncio.to_thread(temporal_address, settings)
     try:
-        client = await connect(address, settings.temporal_namespace)
+        client = await connect(address, settings.temporal_namespace, settings)
         app = create_app(settings, engine, client)
         port = api_port if api_port is not None else settings.api_port
         async with build_worker(client, settings, engine):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 
 from runtime.binaries import find_bin
 from settings import Settings
@@ -25,8 +26,22 @@ DATA_CONVERTER = pydantic_data_converter
 STARTUP_WAIT_S_MAX = 60.0
 
 
-async def connect(address: str, namespace: str) -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+def data_converter_for(settings: Settings) -> DataConverter:
+    """DATA_CONVERTER plus the AES-GCM payload codec when encryption is on (see runtime/codec.py)."""
+    from runtime.codec import encrypted_data_converter, ensure_payload_keyring
+
+    keyring = ensure_payload_keyring(settings)
+    return DATA_CONVERTER if keyring is None else encrypted_data_converter(DATA_CONVERTER, keyring)
+
+
+async def connect(address: str, namespace: str, settings: Settings | None = None) -> Client:
+    """A client; given the Settings it encrypts payloads and traces calls (workers inherit both)."""
+    if settings is None:
+        return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+    from observability.tracing import client_interceptors
+
+    return await Client.connect(address, namespace=namespace, data_converter=data_converter_for(settings),
+                                interceptors=client_interceptors())
 
 
 def _port_open(host: str, port: int) -> bool:

@@ -23,7 +23,7 @@ def _with_client(action: Callable[..., Awaitable[T]]) -> T:
     address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
 
     async def run() -> T:
-        client = await connect(address, settings.temporal_namespace)
+        client = await connect(address, settings.temporal_namespace, settings)
         engine = make_engine(resolve_database_url(settings))
         try:
             return await action(client, engine, settings)

@@ -1,0 +1,63 @@
+"""Worker interceptor: times every activity attempt, counts failures and VEE results, sets the log context.
+
+It wraps the real activity call, so it sees exactly what Temporal sees: each attempt, its result or its
+exception. Failures are counted per attempt (a database restart shows up as retried attempts here even when
+the cycle completes).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
+
+from observability import metrics
+from observability.logs import cycle_log_context
+
+TERMINAL_PHASES = frozenset({"completed", "failed", "cancelled"})
+
+
+class ActivityObserver(Interceptor):
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _ObservedActivity(next)
+
+
+def _cycle_id_of(args: Any) -> str | None:
+    first = args[0] if args else None
+    cycle_id = getattr(first, "cycle_id", None)
+    return cycle_id if isinstance(cycle_id, str) else None
+
+
+def _error_type(error: BaseException) -> str:
+    if isinstance(error, ApplicationError) and error.type:
+        return error.type
+    return type(error).__name__
+
+
+class _ObservedActivity(ActivityInboundInterceptor):
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        info = activity.info()
+        name = info.activity_type
+        cycle_id = _cycle_id_of(input.args) or (info.workflow_id if info.workflow_id.startswith("cycle:") else None)
+        started = time.perf_counter()
+        with cycle_log_context(cycle_id=cycle_id, workflow_id=info.workflow_id, activity=name,
+                               attempt=info.attempt):
+            try:
+                result = await super().execute_activity(input)
+            except BaseException as error:
+                metrics.ACTIVITY_DURATION.labels(activity=name, outcome="failed").observe(time.perf_counter() - started)
+                metrics.ACTIVITY_FAILURES.labels(activity=name, error_type=_error_type(error)).inc()
+                raise
+        metrics.ACTIVITY_DURATION.labels(activity=name, outcome="ok").observe(time.perf_counter() - started)
+        _count_result(name, input.args, result)
+        return result
+
+
+def _count_result(name: str, args: Any, result: Any) -> None:
+    if name == "record_status" and args:
+        metrics.CYCLE_TRANSITIONS.labels(phase=str(getattr(args[0], "status", "unknown"))).inc()
+    elif name == "validate_intervals" and result is not None:
+        metrics.count_vee_report(int(result.reading_count), int(result.estimated_count), result.report or {})
