@@ -26,8 +26,11 @@ CHART_DAYS_MAX = 62
 LINE_COLUMNS_MM = (10, 78, 30, 30, 32)
 
 
-def render_invoice_pdf(document: dict[str, Any], document_sha256_hex: str) -> bytes:
-    """The invoice as PDF bytes, ending in `%%EOF`; deterministic for a given document."""
+def render_invoice_pdf(document: dict[str, Any], document_sha256_hex: str, draft: bool = False) -> bytes:
+    """The invoice as PDF bytes, ending in `%%EOF`; deterministic for a given document.
+
+    `draft=True` marks an unnumbered preview (see `invoicing.drafts`): it says so at the top and is never signed.
+    """
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
     pdf.set_auto_page_break(auto=True, margin=MARGIN_MM)
@@ -36,6 +39,12 @@ def render_invoice_pdf(document: dict[str, Any], document_sha256_hex: str) -> by
     pdf.set_title(f"Invoice {document['invoice_id']}")
     pdf.set_author(document["issuer"])
     pdf.add_page()
+    if draft:
+        pdf.set_font("Helvetica", "B", 12)
+        pdf.set_text_color(184, 74, 74)
+        pdf.cell(CONTENT_WIDTH_MM, 8, "DRAFT - preview before approval; not numbered, not payable",
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_color(0, 0, 0)
     _header(pdf, document)
     _line_items(pdf, document)
     _tou_breakdown(pdf, document)

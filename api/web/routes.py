@@ -21,6 +21,7 @@ from api.principal import Principal
 from api.web import repository
 from api.web.charts import BALANCE_KEYS, energy_balance_svg, mwh_text
 from cycles import repository as cycles_repository
+from invoicing.drafts import render_draft_pdf
 from invoicing.money import format_usd_cents, usd_cents_from_micros
 from invoicing.queries import list_invoice_summaries
 
@@ -120,6 +121,15 @@ def cycle_page(cycle_id: str, engine: EngineDep, principal: PagePrincipalDep) ->
                   chart=chart, total_usd_micros=sum(total.amount_usd_micros for total in totals),
                   settlement_sha256_hex=settle.get("settlement_sha256_hex"),
                   can_decide="finance" in principal.roles and cycle["status"] == "awaiting_approval")
+
+
+@router.get("/cycles/{cycle_id}/drafts/{tenant_id}.pdf")
+def draft_invoice_pdf(cycle_id: str, tenant_id: str, engine: EngineDep, principal: PagePrincipalDep) -> Response:
+    """The unnumbered draft of a tenant's invoice, for review before approval."""
+    with engine.connect() as conn:
+        pdf = render_draft_pdf(conn, cycle_id, tenant_id)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="draft-{tenant_id}.pdf"'})
 
 
 @router.get("/invoices", response_class=HTMLResponse)

@@ -81,3 +81,23 @@ async def test_the_invoice_page_links_each_pdf(
             assert f'href="/invoices/{invoice.invoice_id}.pdf"' in page
         pdf = await client.get(f"/invoices/{issued[0].invoice_id}.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+
+
+async def test_a_draft_invoice_is_an_unnumbered_unsigned_preview(
+    engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCycle
+) -> None:
+    """The cycle page links each tenant's draft PDF; it says DRAFT, carries no signature and stores no invoice."""
+    _awaiting(engine, seeded_cycle)
+    token = mint_token(app_under_test.settings, "fiona", ["finance"], None, timedelta(minutes=5))
+    tenant_id = seeded_cycle.tenant_ids[0]
+    async with asgi_client(app_under_test) as client:
+        client.cookies.set(SESSION_COOKIE, token)
+        page = (await client.get(f"/finance/cycles/{seeded_cycle.cycle_id}")).text
+        assert f"/drafts/{tenant_id}.pdf" in page
+        draft = await client.get(f"/finance/cycles/{seeded_cycle.cycle_id}/drafts/{tenant_id}.pdf")
+    assert draft.status_code == 200 and draft.content.startswith(b"%PDF-")
+    assert b"%WATTLEDGER-SIG" not in draft.content
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM invoice WHERE cycle_id = :c"),
+                              {"c": seeded_cycle.cycle_id}).scalar()
+    assert stored == 0

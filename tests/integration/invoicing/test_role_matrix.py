@@ -33,7 +33,7 @@ READERS = STAFF | {"tenant"}
 class Access:
     roles: frozenset[str]
     anonymous: int = 401  # status of a call without credentials
-    json: dict[str, Any] | None = None
+    json: Any = None
     form: dict[str, str] | None = None
     location: str | None = None  # where an anonymous call is redirected, for pages
     params: dict[str, str] = field(default_factory=dict)  # path parameters beyond the common ones
@@ -58,6 +58,9 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/docs"): Access(PUBLIC, anonymous=200),
     ("GET", "/docs/oauth2-redirect"): Access(PUBLIC, anonymous=200),
     ("GET", "/redoc"): Access(PUBLIC, anonymous=200),
+    ("GET", "/metrics"): Access(PUBLIC, anonymous=200),
+    ("POST", "/codec/encode"): Access(STAFF, json={"payloads": []}),
+    ("POST", "/codec/decode"): Access(STAFF, json={"payloads": []}),
     ("POST", "/cycles"): Access(frozenset({"operator"}), json={"campus_id": "no-such-campus", "period": "2026-01"}),
     ("GET", "/cycles"): Access(STAFF),
     ("GET", "/cycles/{cycle_id}"): Access(STAFF),
@@ -82,6 +85,10 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/esg/certificates/lots"): Access(frozenset({"operator"}), json=LOT),
     ("POST", "/esg/certificates/claims"): Access(frozenset({"operator"}), json=CLAIM),
     ("POST", "/esg/overrides"): Access(frozenset({"operator"}), json=OVERRIDE),
+    ("GET", "/market/campuses/{campus_id}/submissions"): Access(STAFF),
+    ("GET", "/market/submissions/{submission_key}/attempts"): Access(STAFF, params={"submission_key": "none"}),
+    ("POST", "/market/campuses/{campus_id}/statements"): Access(frozenset({"operator", "finance"}), json=[]),
+    ("GET", "/market/campuses/{campus_id}/disputes"): Access(STAFF),
     ("GET", "/tenants/{tenant_id}/invoices"): Access(READERS),
     ("GET", "/invoices"): Access(STAFF),
     ("GET", "/invoices/{invoice_id}.pdf"): Access(READERS),
@@ -89,6 +96,15 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/invoices/{invoice_id}/credit-notes"): Access(
         frozenset({"finance"}), json={"amount_usd_cents": 1, "reason": "matrix", "idempotency_key": "{credit_key}"}),
     ("POST", "/invoices/{invoice_id}/cancel-and-rebill"): Access(frozenset({"finance"}), json={"reason": "matrix"}),
+    ("GET", "/campuses/{campus_id}/contracts"): Access(STAFF, params={"campus_id": "no-such-campus"}),
+    ("POST", "/campuses/{campus_id}/contracts"): Access(
+        frozenset({"operator", "finance"}), params={"campus_id": "no-such-campus"},
+        json={"contract_key": "matrix", "kind": "allocation", "effective_from": "2026-01-01",
+              "terms": {"pool": "shared_consumption", "method": "energy"}}),
+    ("POST", "/tariffs/bill"): Access(READERS, json={
+        "urdb": {"energyratestructure": [[{"rate": 0.1}]], "energyweekdayschedule": [[0] * 24] * 12,
+                 "energyweekendschedule": [[0] * 24] * 12},
+        "load_csv": "interval_start,energy_kwh\n2026-03-02T10:00:00-06:00,1\n", "time_zone": "America/Chicago"}),
     ("GET", "/finance/static/{name}"): Access(PUBLIC, anonymous=200),
     ("GET", "/finance/login"): Access(PUBLIC, anonymous=200),
     ("POST", "/finance/login"): Access(PUBLIC, anonymous=303, form={"credential": "{credential}"}),
@@ -96,6 +112,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/finance/"): Access(STAFF, **PAGE),
     ("GET", "/finance/cycles/{cycle_id}"): Access(STAFF, **PAGE),
     ("GET", "/finance/invoices"): Access(STAFF, **PAGE),
+    ("GET", "/finance/cycles/{cycle_id}/drafts/{tenant_id}.pdf"): Access(STAFF, **PAGE),
 }
 
 
@@ -138,7 +155,8 @@ async def test_the_endpoint_role_matrix(app_under_test: AppUnderTest, seeded_cyc
     settings = app_under_test.settings
     tokens = {role: mint_token(settings, f"matrix-{role}", [role], matrix_invoice.tenant_id if role == "tenant" else None,
                                timedelta(minutes=10)) for role in ROLES}
-    params = {"cycle_id": seeded_cycle.cycle_id, "cycle_key": seeded_cycle.cycle_id, "tenant_id": matrix_invoice.tenant_id,
+    params = {"cycle_id": seeded_cycle.cycle_id, "cycle_key": seeded_cycle.cycle_id,
+              "campus_id": seeded_cycle.campus_id, "tenant_id": matrix_invoice.tenant_id,
               "invoice_id": matrix_invoice.invoice_id, "name": "finance.css"}
     failures: list[str] = []
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -159,12 +177,21 @@ async def _call(client: httpx.AsyncClient, method: str, url: str, access: Access
     headers = {} if caller is None else {"Authorization": f"Bearer {tokens[caller]}"}
     fill = {"credit_key": f"matrix-{caller}", "credential": tokens["finance"], "subject": f"matrix-{caller}",
             "caller": str(caller), "campus_id": campus_id}
-    json_body = None if access.json is None else {k: (v.format(**fill) if isinstance(v, str) else v)
-                                                  for k, v in access.json.items()}
+    json_body = _filled(access.json, fill)
     form = None if access.form is None else {k: v.format(**fill) for k, v in access.form.items()}
     client.cookies.clear()
     return await client.request(method, url, headers=headers, json=json_body, data=form, params=access.query,
                                 follow_redirects=False)
+
+
+def _filled(value: Any, fill: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**fill)
+    if isinstance(value, dict):
+        return {key: _filled(item, fill) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_filled(item, fill) for item in value]
+    return value
 
 
 def _judge(access: Access, caller: str | None, response: httpx.Response) -> str | None:

@@ -1,0 +1,39 @@
+"""Draft invoices: unnumbered previews of what a tenant's invoice will say, for finance before approving.
+
+Invoices are draft, then final. A draft is rendered from the cycle's current settlement lines on request and
+never stored: it takes no number, has no signature and cannot be paid. `issue_invoices` makes the final,
+numbered, signed invoice after approval.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from invoicing import repository
+from invoicing.document import build_invoice_document, document_sha256_hex
+from invoicing.errors import CycleNotFound, NoSettlementLines, TenantUnknown
+from invoicing.pdf import render_invoice_pdf
+from invoicing.service import PAYMENT_TERMS_DAYS, invoice_header
+from invoicing.usage import tenant_usage
+
+DRAFT_ISSUER = "DRAFT"
+
+
+def render_draft_pdf(conn: Connection, cycle_id: str, tenant_id: str,
+                     payment_terms_days: int = PAYMENT_TERMS_DAYS) -> bytes:
+    """The tenant's invoice for the cycle as an unsigned PDF marked DRAFT, numbered `DRAFT-000000`."""
+    cycle = repository.load_cycle(conn, cycle_id)
+    if cycle is None:
+        raise CycleNotFound(cycle_id)
+    lines = repository.load_settlement_lines(conn, cycle_id).get(tenant_id)
+    if not lines:
+        raise NoSettlementLines(cycle_id)
+    tenant_name = repository.load_tenant_names(conn, cycle.campus_id).get(tenant_id)
+    if tenant_name is None:
+        raise TenantUnknown(cycle_id, lines[0].line_no, tenant_id)
+    header = invoice_header(cycle, DRAFT_ISSUER, 0, tenant_id, tenant_name, repository.transaction_now_utc(conn),
+                            payment_terms_days, None)
+    usage = tenant_usage(repository.load_step_result(conn, cycle_id, "settle"),
+                         repository.load_step_result(conn, cycle_id, "esg"), tenant_id)
+    document = build_invoice_document(header, lines, usage)
+    return render_invoice_pdf(document, document_sha256_hex(document), draft=True)
