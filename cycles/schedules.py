@@ -56,10 +56,10 @@ async def list_schedules(client: Client) -> list[dict]:
     async for entry in await client.list_schedules():
         if len(listed) >= SCHEDULES_LISTED_MAX:
             break
-        info = entry.info
+        info, schedule = entry.info, entry.schedule
         listed.append({
             "schedule_id": entry.id,
-            "paused": info.paused if info else None,
+            "paused": schedule.state.paused if schedule else None,
             "next_action_times": [t.isoformat() for t in (info.next_action_times if info else [])],
         })
     return listed

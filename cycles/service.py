@@ -280,7 +280,8 @@ def iso_request_id(submission_key: str) -> str:
 
 def close_cycle_ledger(engine: Engine, settings: Settings, step: StepInput):  # type: ignore[no-untyped-def]
     """Sign a checkpoint over the ledger head at cycle close, then verify the whole chain."""
-    from ledger import sign_checkpoint, verify_ledger
+    from ledger import verify_ledger
+    from ledger.checkpoint import sign_checkpoint
     from workflows.types import LedgerOutput
 
     with engine.begin() as conn:

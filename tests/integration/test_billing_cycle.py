@@ -160,9 +160,12 @@ async def test_monthly_schedule_starts_the_previous_month_cycle_once(api, engine
         year, month = (int(part) for part in period.split("-"))
         write_site_export(inbox_folder(settings, CAMPUS_ID, period), year, month, seed=7)
     schedule_id = await create_monthly_schedule(client, CAMPUS_ID, "America/New_York", 2, 6)
-    listed = {entry["schedule_id"]: entry for entry in await list_schedules(client)}
-    assert listed[schedule_id]["next_action_times"], "the schedule has a next start"
     handle = client.get_schedule_handle(schedule_id)
+    assert (await handle.describe()).info.next_action_times, "the schedule has a next start"
+    deadline = time.monotonic() + WAIT_S_MAX
+    while schedule_id not in {entry["schedule_id"] for entry in await list_schedules(client)}:
+        assert time.monotonic() < deadline, "the schedule never appeared in the list"  # visibility lags
+        await asyncio.sleep(0.2)
     await handle.trigger()
     deadline = time.monotonic() + WAIT_S_MAX
     while not (await handle.describe()).info.recent_actions:
