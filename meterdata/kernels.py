@@ -202,7 +202,8 @@ def _runs(value, flags, param, count):
     never_idle = param[PARAM_NEVER_IDLE] != 0
     run_start = 0
     for k in range(n + 1):
-        continues = k < n and k > run_start and _is_valid(flags[k]) and value[k] == value[run_start]
+        continues = (k < n and k > run_start and _is_valid(flags[run_start]) and _is_valid(flags[k])
+                     and value[k] == value[run_start])
         if continues:
             continue
         if k > run_start and _is_valid(flags[run_start]):
