@@ -108,9 +108,9 @@ def _compare_entry_row(row: Any, value: dict[str, Any]) -> None:
 def _compare_postings(postings: list[Any], rows: list[Any], replay: ChainReplay) -> None:
     assert replay.values is not None and replay.balances_after is not None
     expected = [
-        (int(row.seq), idx, p["account"], p["asset"], int(p["amount"]))
+        (int(row.seq), idx, account, asset, int(amount))
         for row, value in zip(rows, replay.values)
-        for idx, p in enumerate(value["postings"])
+        for idx, (account, asset, amount) in enumerate(value["postings"])
     ]
     for position, want in enumerate(expected):
         if position >= len(postings):

@@ -142,10 +142,10 @@ class ChainReplay:
         postings: list[tuple[str, str, int]] = []
         sums: dict[str, int] = {}
         for posting in raw_postings:
-            if not isinstance(posting, dict) or len(posting) != 3:
-                raise VerificationFailure(seq, "posting is not {account, asset, amount}")
-            account, asset, amount_text = posting.get("account"), posting.get("asset"), posting.get("amount")
-            if not isinstance(amount_text, str) or not AMOUNT.match(amount_text):
+            if type(posting) is not list or len(posting) != 3:
+                raise VerificationFailure(seq, "posting is not [account, asset, amount]")
+            account, asset, amount_text = posting
+            if type(amount_text) is not str or not AMOUNT.match(amount_text):
                 raise VerificationFailure(seq, f"amount {amount_text!r} is not a non-zero integer string")
             if (account, asset) not in self.accounts:
                 raise VerificationFailure(seq, f"posting to account {account} ({asset}) that was never opened")

@@ -172,6 +172,11 @@ POSTING_COLUMNS = (
     " pending_debits_after_minor, pending_credits_after_minor"
 )
 ACCOUNT_COLUMNS = "account_id, ledger_id, path, asset_code, normal_side, must_not_go_negative, opened_seq"
+# Binary COPY with declared types: no text parsing on either side.
+ENTRY_TYPES = ["int4", "int8", "uuid", "text", "bytea", "bytea", "text", "int8", "timestamptz", "timestamptz",
+               "int2", "bytea", "bytea", "bytea", "bytea"]
+POSTING_TYPES = ["int4", "int8", "int4", "uuid", "text", "numeric", "numeric", "numeric", "numeric"]
+ACCOUNT_TYPES = ["uuid", "int4", "text", "text", "text", "bool", "int8"]
 
 
 def insert_planned(conn: Connection, ledger_id: int, origin: str, planned: Sequence[PlannedEntry]) -> None:
@@ -180,7 +185,8 @@ def insert_planned(conn: Connection, ledger_id: int, origin: str, planned: Seque
 
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor:
-        with cursor.copy(f"COPY ledger_entry ({ENTRY_COLUMNS}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY ledger_entry ({ENTRY_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(ENTRY_TYPES)
             for entry in planned:
                 request = entry.request
                 copy.write_row((
@@ -191,14 +197,16 @@ def insert_planned(conn: Connection, ledger_id: int, origin: str, planned: Seque
                 ))
         accounts = [(entry.seq, spec) for entry in planned for spec in entry.request.accounts]
         if accounts:
-            with cursor.copy(f"COPY ledger_account ({ACCOUNT_COLUMNS}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY ledger_account ({ACCOUNT_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(ACCOUNT_TYPES)
                 for seq, spec in accounts:
                     copy.write_row((
                         account_id_for(origin, spec.path, spec.asset_code), ledger_id, spec.path,
                         spec.asset_code, spec.normal_side, spec.must_not_go_negative, seq,
                     ))
         if any(entry.posting_rows for entry in planned):
-            with cursor.copy(f"COPY ledger_posting ({POSTING_COLUMNS}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY ledger_posting ({POSTING_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(POSTING_TYPES)
                 for entry in planned:
                     for row in entry.posting_rows:
                         copy.write_row((

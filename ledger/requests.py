@@ -23,9 +23,10 @@ KINDS_NEEDING_REF = frozenset({"post_pending", "void_pending", "reversal", "adju
 KINDS_WITHOUT_POSTINGS = frozenset({"period_close", "account_open", "key_rotation"})
 
 Posting = tuple[str, str, int]  # (account path, asset code, amount minor)
+POSTING_FIELDS = ("account", "asset", "amount")  # the order of a leg in the canonical documents
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NormalizedRequest:
     idempotency_key: str
     kind: str
@@ -37,6 +38,7 @@ class NormalizedRequest:
     request_value: dict[str, Any]
     request_canonical: bytes
     request_hash: bytes
+    fast_domain: bool  # documents built from it may take the C encoder (ledger.canonical)
 
 
 def entry_id_for(origin: str, idempotency_key: str) -> uuid.UUID:
@@ -67,21 +69,34 @@ def _check_key(key: object) -> str:
     return key
 
 
+_valid_paths: set[str] = set()  # paths already matched against the pattern (a batch repeats a few)
+VALID_PATHS_CACHED_MAX = 100_000
+
+
+def _path_ok(path: object) -> bool:
+    if path in _valid_paths:
+        return True
+    if not isinstance(path, str) or not ACCOUNT_PATH_PATTERN.match(path):
+        return False
+    if len(_valid_paths) < VALID_PATHS_CACHED_MAX:
+        _valid_paths.add(path)
+    return True
+
+
 def _check_postings(key: str, request: EntryRequest) -> tuple[Posting, ...]:
     if len(request.postings) > POSTINGS_PER_ENTRY_MAX:
         raise InvalidEntryRequest(key, "postings", f"more than {POSTINGS_PER_ENTRY_MAX} postings")
     postings: list[Posting] = []
     for index, posting in enumerate(request.postings):
-        where = f"postings[{index}]"
         path, asset, amount = posting.account_path, posting.asset_code, posting.amount_minor
-        if not isinstance(path, str) or not ACCOUNT_PATH_PATTERN.match(path):
-            raise InvalidEntryRequest(key, f"{where}.account_path", f"bad account path {path!r}")
+        if not _path_ok(path):
+            raise InvalidEntryRequest(key, f"postings[{index}].account_path", f"bad account path {path!r}")
         if asset not in ASSET_SCALES:
-            raise InvalidEntryRequest(key, f"{where}.asset_code", f"unknown asset {asset!r}")
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            raise InvalidEntryRequest(key, f"{where}.amount_minor", "must be an int (minor units)")
-        if amount == 0 or abs(amount) > AMOUNT_MINOR_ABS_MAX:
-            raise InvalidEntryRequest(key, f"{where}.amount_minor", "must be non-zero and fit 38 digits")
+            raise InvalidEntryRequest(key, f"postings[{index}].asset_code", f"unknown asset {asset!r}")
+        if type(amount) is not int:  # bool is an int subclass and is refused here too
+            raise InvalidEntryRequest(key, f"postings[{index}].amount_minor", "must be an int (minor units)")
+        if amount == 0 or not -AMOUNT_MINOR_ABS_MAX <= amount <= AMOUNT_MINOR_ABS_MAX:
+            raise InvalidEntryRequest(key, f"postings[{index}].amount_minor", "must be non-zero and fit 38 digits")
         postings.append((path, asset, amount))
     if request.kind in KINDS_WITHOUT_POSTINGS and postings:
         raise InvalidEntryRequest(key, "postings", f"a {request.kind} entry carries no postings")
@@ -128,14 +143,20 @@ def normalize_request(
     meta = _check_meta(key, request.meta)
     ref = _check_reference(key, request, meta)
     value = request_value(key, request.kind, effective, postings, meta, ref, accounts)
-    raw, digest = sha256_canonical(value)
+    # Every string here is checked or fixed; only meta keys could upset the member order.
+    fast_domain = all(not name or max(name) < "\ue000" for name in meta)
+    try:
+        raw, digest = sha256_canonical(value, domain_checked=fast_domain)
+    except (UnicodeEncodeError, ValueError) as error:
+        raise InvalidEntryRequest(key, "request", f"not representable as I-JSON: {error}") from error
     return NormalizedRequest(
-        key, request.kind, effective, postings, meta, ref, accounts, value, raw, digest
+        key, request.kind, effective, postings, meta, ref, accounts, value, raw, digest, fast_domain
     )
 
 
-def postings_value(postings: tuple[Posting, ...]) -> list[dict[str, str]]:
-    return [{"account": path, "asset": asset, "amount": str(amount)} for path, asset, amount in postings]
+def postings_value(postings: tuple[Posting, ...]) -> list[list[str]]:
+    """Each leg as [account path, asset code, signed amount in minor units as a decimal string]."""
+    return [[path, asset, str(amount)] for path, asset, amount in postings]
 
 
 def accounts_value(accounts: tuple[AccountSpec, ...]) -> list[dict[str, Any]]:
@@ -181,6 +202,9 @@ def first_difference(stored: dict[str, Any], requested: dict[str, Any]) -> str:
                 if old_item != new_item:
                     if isinstance(old_item, dict) and isinstance(new_item, dict):
                         return f"{name}[{index}].{first_difference(old_item, new_item)}"
+                    if name == "postings" and len(old_item) == len(new_item) == len(POSTING_FIELDS):
+                        part = next(i for i, (a, b) in enumerate(zip(old_item, new_item)) if a != b)
+                        return f"postings[{index}].{POSTING_FIELDS[part]}"
                     return f"{name}[{index}]"
             return f"{name} (length {len(old)} vs {len(new)})"
         if isinstance(old, dict) and isinstance(new, dict):

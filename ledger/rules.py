@@ -10,7 +10,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from common.timeutil import format_utc_micros
 from ledger.canonical import canonical_bytes
@@ -82,8 +82,9 @@ class LedgerState:
     resolved_seqs: set[int] = field(default_factory=set)
 
 
-@dataclass(frozen=True)
-class PostingRow:
+class PostingRow(NamedTuple):
+    """One posting as stored, with the account's running balances after it (a tuple: cheap in bulk)."""
+
     idx: int
     account_id: uuid.UUID
     asset_code: str
@@ -93,7 +94,7 @@ class PostingRow:
     pending_credits_after_minor: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PlannedEntry:
     seq: int
     entry_id: uuid.UUID
@@ -170,43 +171,41 @@ def _check_period(state: LedgerState, request: NormalizedRequest) -> None:
         raise PeriodClosed(request.idempotency_key, request.effective_at_utc, closed)
 
 
+Balances = dict[tuple[str, str], tuple[AccountState, list[int]]]
+
+
 def _apply_balances(
     state: LedgerState, request: NormalizedRequest, postings: tuple[Posting, ...]
-) -> tuple[list[PostingRow], dict[tuple[str, str], AccountState]]:
-    """Rows with running balances, on copies of the touched accounts (the state is not yet changed)."""
-    touched: dict[tuple[str, str], AccountState] = {}
+) -> tuple[list[PostingRow], Balances]:
+    """Rows with running balances, worked out on copies ([posted, pending debits, pending credits]);
+    the state itself changes only in `_advance`, after every check passed."""
+    working: Balances = {}
     rows: list[PostingRow] = []
     kind = request.kind
+    posts = kind in POSTED_KINDS
+    pending_direction = 1 if kind == "pending" else -1 if kind in ("post_pending", "void_pending") else 0
     for idx, (path, asset, amount) in enumerate(postings):
-        account = touched.get((path, asset))
-        if account is None:
-            stored = state.accounts.get((path, asset))
-            if stored is None:
+        pair = (path, asset)
+        slot = working.get(pair)
+        if slot is None:
+            account = state.accounts.get(pair)
+            if account is None:
                 raise AccountNotOpen(request.idempotency_key, path, asset)
-            account = touched[(path, asset)] = AccountState(**stored.__dict__)
-        if kind in POSTED_KINDS:
-            account.posted_minor += amount
-        if kind == "pending":
-            _move_pending(account, amount, +1)
-        elif kind in ("post_pending", "void_pending"):
-            _move_pending(account, amount, -1)
-        rows.append(
-            PostingRow(
-                idx, account.account_id, asset, amount, account.posted_minor,
-                account.pending_debits_minor, account.pending_credits_minor,
+            slot = working[pair] = (
+                account, [account.posted_minor, account.pending_debits_minor, account.pending_credits_minor]
             )
-        )
-    for (path, asset), account in touched.items():
-        if account.must_not_go_negative and account.available_normal_minor() < 0:
-            raise BalanceWouldGoNegative(request.idempotency_key, path, asset, account.available_normal_minor())
-    return rows, touched
-
-
-def _move_pending(account: AccountState, amount: int, direction: int) -> None:
-    if amount > 0:
-        account.pending_debits_minor += direction * amount
-    else:
-        account.pending_credits_minor += direction * -amount
+        account, balance = slot
+        if posts:
+            balance[0] += amount
+        if pending_direction:
+            balance[1 if amount > 0 else 2] += pending_direction * abs(amount)
+        rows.append(PostingRow(idx, account.account_id, asset, amount, balance[0], balance[1], balance[2]))
+    for (path, asset), (account, balance) in working.items():
+        if account.must_not_go_negative:
+            available = balance[0] - balance[2] if account.normal_side == "debit" else -balance[0] - balance[1]
+            if available < 0:
+                raise BalanceWouldGoNegative(request.idempotency_key, path, asset, available)
+    return rows, working
 
 
 def leaf_value(
@@ -214,6 +213,7 @@ def leaf_value(
     recorded_at_utc: datetime, postings: tuple[Posting, ...],
 ) -> dict[str, Any]:
     """The hashed document of one entry, format v1 (docs/ledger-spec.md §2)."""
+    asked = request.request_value
     return {
         "v": 1,
         "origin": origin,
@@ -221,12 +221,13 @@ def leaf_value(
         "entry_id": str(entry_id),
         "kind": request.kind,
         "ref_seq": None if ref_seq is None else str(ref_seq),
-        "effective_at": format_utc_micros(request.effective_at_utc),
+        "effective_at": asked["effective_at"],
         "recorded_at": format_utc_micros(recorded_at_utc),
         "idempotency_key": request.idempotency_key,
         "request_hash": request.request_hash.hex(),
-        "postings": postings_value(postings),
-        "accounts": accounts_value(request.accounts),
+        # Entries that carry their request's own legs reuse its document; derived legs are rebuilt.
+        "postings": asked["postings"] if postings is request.postings else postings_value(postings),
+        "accounts": asked["accounts"],
         "meta": request.meta,
     }
 
@@ -245,7 +246,8 @@ def plan_entry(state: LedgerState, request: NormalizedRequest, clock_utc: dateti
     entry_id = entry_id_for(state.origin, request.idempotency_key)
     recorded_at = next_recorded_at(head, clock_utc)
     ref_seq = None if ref is None else ref.seq
-    canonical = canonical_bytes(leaf_value(state.origin, seq, entry_id, request, ref_seq, recorded_at, postings))
+    document = leaf_value(state.origin, seq, entry_id, request, ref_seq, recorded_at, postings)
+    canonical = canonical_bytes(document, domain_checked=request.fast_domain)
     leaf, chain = entry_hashes(head.chain_hash, canonical)
     planned = PlannedEntry(
         seq, entry_id, request, ref_seq, recorded_at, canonical, leaf, head.chain_hash, chain,
@@ -260,12 +262,12 @@ def _check_new_accounts(state: LedgerState, request: NormalizedRequest) -> None:
         assert (spec.path, spec.asset_code) not in state.accounts, "account_open of an open account"
 
 
-def _advance(
-    state: LedgerState, planned: PlannedEntry, touched: dict[tuple[str, str], AccountState],
-    ref: EntryRef | None,
-) -> None:
+def _advance(state: LedgerState, planned: PlannedEntry, touched: Balances, ref: EntryRef | None) -> None:
     request = planned.request
-    state.accounts.update(touched)
+    for account, (posted, pending_debits, pending_credits) in touched.values():
+        account.posted_minor, account.pending_debits_minor, account.pending_credits_minor = (
+            posted, pending_debits, pending_credits
+        )
     for spec in request.accounts:
         state.accounts[(spec.path, spec.asset_code)] = AccountState(
             account_id_for(state.origin, spec.path, spec.asset_code), spec.path, spec.asset_code,

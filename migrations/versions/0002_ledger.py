@@ -57,7 +57,8 @@ CREATE UNIQUE INDEX ledger_entry_one_reversal ON ledger_entry (ledger_id, ref_se
 CREATE UNIQUE INDEX ledger_entry_one_resolution ON ledger_entry (ledger_id, ref_seq)
     WHERE kind IN ('post_pending', 'void_pending');
 CREATE INDEX ledger_entry_period_close ON ledger_entry (ledger_id, effective_at_utc) WHERE kind = 'period_close';
-CREATE INDEX ledger_entry_recorded_at ON ledger_entry (ledger_id, recorded_at_utc);
+-- Record time rises with seq, so a BRIN index answers "last seq recorded by t" at almost no insert cost.
+CREATE INDEX ledger_entry_recorded_at ON ledger_entry USING brin (recorded_at_utc);
 
 CREATE TABLE ledger_account (
     account_id            uuid PRIMARY KEY,
@@ -84,10 +85,10 @@ CREATE TABLE ledger_posting (
     posted_after_minor           numeric(38,0) NOT NULL,
     pending_debits_after_minor   numeric(38,0) NOT NULL CHECK (pending_debits_after_minor >= 0),
     pending_credits_after_minor  numeric(38,0) NOT NULL CHECK (pending_credits_after_minor >= 0),
-    PRIMARY KEY (ledger_id, seq, idx),
-    FOREIGN KEY (ledger_id, seq) REFERENCES ledger_entry (ledger_id, seq),
-    -- One key checks both that the account exists in this ledger and that the asset is the account's.
-    FOREIGN KEY (ledger_id, account_id, asset_code) REFERENCES ledger_account (ledger_id, account_id, asset_code)
+    PRIMARY KEY (ledger_id, seq, idx)
+    -- The entry and the account (in this ledger, with this asset) must exist: checked once per
+    -- statement by ledger_posting_statement_check, set-based, instead of two foreign-key probes per
+    -- row, which halved the batched append time.
 );
 CREATE INDEX ledger_posting_account_seq ON ledger_posting (account_id, seq, idx);
 
@@ -119,15 +120,15 @@ DECLARE
     posting_count bigint;
     previous record;
 BEGIN
-    SELECT count(*) INTO posting_count FROM ledger_posting WHERE ledger_id = NEW.ledger_id AND seq = NEW.seq;
+    -- One pass over the entry's postings: how many assets it touches, and one that does not balance.
+    SELECT count(*), min(asset_code) FILTER (WHERE total <> 0) INTO posting_count, unbalanced_asset
+        FROM (SELECT asset_code, sum(amount_minor) AS total FROM ledger_posting
+              WHERE ledger_id = NEW.ledger_id AND seq = NEW.seq GROUP BY asset_code) per_asset;
     IF (posting_count = 0) <> (NEW.kind IN ('period_close', 'account_open', 'key_rotation')) THEN
         RAISE EXCEPTION 'ledger % seq %: a % entry with % postings', NEW.ledger_id, NEW.seq, NEW.kind,
-            posting_count USING ERRCODE = 'check_violation';
+            CASE WHEN posting_count = 0 THEN '0' ELSE 'some' END USING ERRCODE = 'check_violation';
     END IF;
-    SELECT asset_code INTO unbalanced_asset FROM ledger_posting
-        WHERE ledger_id = NEW.ledger_id AND seq = NEW.seq
-        GROUP BY asset_code HAVING sum(amount_minor) <> 0 LIMIT 1;
-    IF FOUND THEN
+    IF unbalanced_asset IS NOT NULL THEN
         RAISE EXCEPTION 'ledger % seq %: % postings do not sum to zero', NEW.ledger_id, NEW.seq,
             unbalanced_asset USING ERRCODE = 'check_violation';
     END IF;
@@ -154,16 +155,32 @@ BEGIN
 END
 $$;
 
--- Once per INSERT/COPY statement: the entries it touched still balance per asset, so postings
--- cannot be slipped into an entry afterwards unless they balance (the verifier then catches them
--- by comparing the rows with the hashed bytes).
+-- Once per INSERT/COPY statement, over the rows it adds (O(batch), never O(table)):
+--   * each row's entry exists, and each row's account exists in that ledger with that asset
+--     (what two foreign keys would check, without a probe and row lock per posting);
+--   * the rows balance per (entry, asset). Entries were balanced before, so they still are.
+-- Balanced rows slipped into an old entry pass here; the verifier catches them by comparing the rows
+-- with the hashed bytes.
 CREATE FUNCTION ledger_posting_statement_check() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     bad record;
 BEGIN
-    SELECT p.ledger_id, p.seq, p.asset_code INTO bad FROM ledger_posting p
-        WHERE (p.ledger_id, p.seq) IN (SELECT DISTINCT ledger_id, seq FROM new_postings)
-        GROUP BY p.ledger_id, p.seq, p.asset_code HAVING sum(p.amount_minor) <> 0 LIMIT 1;
+    SELECT n.ledger_id, n.seq INTO bad FROM (SELECT DISTINCT ledger_id, seq FROM new_postings) n
+        WHERE NOT EXISTS (SELECT 1 FROM ledger_entry e WHERE e.ledger_id = n.ledger_id AND e.seq = n.seq) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'ledger % seq %: postings for an entry that does not exist', bad.ledger_id, bad.seq
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    SELECT n.ledger_id, n.account_id, n.asset_code INTO bad
+        FROM (SELECT DISTINCT ledger_id, account_id, asset_code FROM new_postings) n
+        WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.ledger_id = n.ledger_id
+                          AND a.account_id = n.account_id AND a.asset_code = n.asset_code) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'ledger %: posting to account % in % which is not open there', bad.ledger_id,
+            bad.account_id, bad.asset_code USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    SELECT ledger_id, seq, asset_code INTO bad FROM new_postings
+        GROUP BY ledger_id, seq, asset_code HAVING sum(amount_minor) <> 0 LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'ledger % seq %: % postings do not sum to zero', bad.ledger_id, bad.seq,
             bad.asset_code USING ERRCODE = 'check_violation';

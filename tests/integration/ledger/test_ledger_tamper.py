@@ -181,7 +181,7 @@ def test_unbalanced_rows_are_refused_by_the_database(engine: Engine, origin: str
     with pytest.raises((DBAPIError, psycopg.Error), match="sum to zero"), engine.begin() as conn:
         ledger_id, planned = _planned_settlement(conn, origin, "raw")
         first = planned.posting_rows[0]
-        broken_rows = (dataclasses.replace(first, amount_minor=first.amount_minor + 1),) + planned.posting_rows[1:]
+        broken_rows = (first._replace(amount_minor=first.amount_minor + 1),) + planned.posting_rows[1:]
         repo.insert_planned(conn, ledger_id, origin, [dataclasses.replace(planned, posting_rows=broken_rows)])
 
 

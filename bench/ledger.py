@@ -1,0 +1,144 @@
+"""Ledger benchmark: batched appends vs one entry per transaction, and verification speed.
+
+Run: `.venv/bin/python bench/ledger.py` (DATABASE_URL selects a server; unset = embedded PostgreSQL).
+Creates and drops its own database. The last line is
+`BENCH ledger append_postings_per_s=... vs_naive=... verify_entries_per_s=...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
+
+from db import make_engine, upgrade_schema  # noqa: E402
+from ledger import AccountSpec, EntryRequest, PostingRequest, append_entries, ensure_ledger, open_accounts  # noqa: E402
+
+ORIGIN = "bench.wattledger/ledger"
+EFFECTIVE_UTC = datetime(2026, 1, 1, tzinfo=UTC)
+TENANTS = 20
+
+
+def chart() -> list[AccountSpec]:
+    specs = [AccountSpec("campus:a:revenue:energy", "USD/6", "credit"),
+             AccountSpec("campus:a:generation:gt1", "MWH/6", "credit"),
+             AccountSpec("campus:a:emissions:gt1", "TCO2E/6", "credit")]
+    for tenant in range(TENANTS):
+        specs += [AccountSpec(f"tenant:t{tenant}:receivable", "USD/6", "debit"),
+                  AccountSpec(f"tenant:t{tenant}:consumption", "MWH/6", "debit"),
+                  AccountSpec(f"tenant:t{tenant}:emissions", "TCO2E/6", "debit")]
+    return specs
+
+
+def settlement(key: str, index: int) -> EntryRequest:
+    """Six legs in three assets: what one tenant's settled interval posts."""
+    tenant = index % TENANTS
+    usd, wh, grams = 1_000_000 + index, 1_000 + index % 97, 400 + index % 13
+    return EntryRequest(idempotency_key=key, effective_at_utc=EFFECTIVE_UTC, meta={"cycle_id": "bench"}, postings=[
+        PostingRequest(f"tenant:t{tenant}:receivable", "USD/6", usd),
+        PostingRequest("campus:a:revenue:energy", "USD/6", -usd),
+        PostingRequest(f"tenant:t{tenant}:consumption", "MWH/6", wh),
+        PostingRequest("campus:a:generation:gt1", "MWH/6", -wh),
+        PostingRequest(f"tenant:t{tenant}:emissions", "TCO2E/6", grams),
+        PostingRequest("campus:a:emissions:gt1", "TCO2E/6", -grams),
+    ])
+
+
+def server_url() -> str:
+    url = os.environ.get("DATABASE_URL") or os.environ.get("WATTLEDGER_DATABASE_URL")
+    if url:
+        from settings import Settings
+
+        normalized = Settings(database_url=url).database_url
+        assert normalized is not None
+        return normalized
+    from db import embedded_database_url
+
+    return embedded_database_url(ROOT / ".wattledger" / "bench-pg")
+
+
+def naive_postings_per_s(engine: Engine, entries: int) -> float:
+    started = time.perf_counter()
+    for index in range(entries):
+        with engine.begin() as conn:
+            append_entries(conn, ORIGIN, [settlement(f"naive-{index}", index)])
+    return entries * 6 / (time.perf_counter() - started)
+
+
+def batched_postings_per_s(engine: Engine, entries: int, per_batch: int) -> float:
+    started = time.perf_counter()
+    for first in range(0, entries, per_batch):
+        batch = [settlement(f"batch-{index}", index) for index in range(first, min(entries, first + per_batch))]
+        with engine.begin() as conn:
+            append_entries(conn, ORIGIN, batch)
+    return entries * 6 / (time.perf_counter() - started)
+
+
+def verify_rates(engine: Engine) -> tuple[float, float, int]:
+    """(standalone verifier entries/s over an export, live-database verify entries/s, entries)."""
+    from ledger import verify_ledger
+    from ledger.checkpoint import sign_checkpoint
+    from ledger.export import export_ledger
+    from ledger.verify import verify_export
+
+    with tempfile.TemporaryDirectory() as folder:
+        with engine.begin() as conn:
+            sign_checkpoint(conn, ORIGIN, Path(folder) / "key.pem")
+            export_ledger(conn, ORIGIN, Path(folder) / "export")
+        started = time.perf_counter()
+        report = verify_export(Path(folder) / "export")
+        export_rate = report.entries_checked / (time.perf_counter() - started)
+        assert report.ok, report
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        live = verify_ledger(conn, ORIGIN)
+    assert live.ok, live
+    return export_rate, live.entries_checked / (time.perf_counter() - started), report.entries_checked
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--naive-entries", type=int, default=400)
+    parser.add_argument("--batched-entries", type=int, default=40_000)
+    parser.add_argument("--per-batch", type=int, default=2_000)
+    args = parser.parse_args()
+    server = make_url(server_url())
+    name = f"wlbench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_schema(url)
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            ensure_ledger(conn, ORIGIN)
+            open_accounts(conn, ORIGIN, chart())
+        naive = naive_postings_per_s(engine, args.naive_entries)
+        batched = batched_postings_per_s(engine, args.batched_entries, args.per_batch)
+        export_rate, live_rate, entries = verify_rates(engine)
+        engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    print(f"naive (1 entry of 6 postings per transaction): {naive:,.0f} postings/s over {args.naive_entries} entries")
+    print(f"batched ({args.per_batch} entries per transaction): {batched:,.0f} postings/s over {args.batched_entries} entries")
+    print(f"standalone verifier: {export_rate:,.0f} entries/s; live verify_ledger: {live_rate:,.0f} entries/s ({entries} entries)")
+    print(f"BENCH ledger append_postings_per_s={batched:.0f} vs_naive={batched / naive:.1f} "
+          f"verify_entries_per_s={export_rate:.0f} db_verify_entries_per_s={live_rate:.0f}")
+
+
+if __name__ == "__main__":
+    main()
