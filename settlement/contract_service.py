@@ -1,0 +1,36 @@
+"""Contract service: add a contract version (validated before it is stored), read a campus's contracts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from common.errors import NotFound
+from settlement import repository
+from settlement.contract_repository import add_contract_version, contract_history
+from settlement.contracts import ContractVersion
+
+
+class TenantNotFound(NotFound):
+    def __init__(self, campus_id: str, tenant_id: str) -> None:
+        super().__init__(f"campus {campus_id}: tenant {tenant_id!r} does not exist")
+
+
+def add_contract(conn: Connection, campus_id: str, contract_key: str, kind: str, tenant_id: str | None,
+                 effective_from: date, terms: dict[str, Any]) -> ContractVersion:
+    """Append the next version of a contract. Terms are parsed as the engine will parse them, so a contract that
+    could not be settled is refused now (BadInput naming the field), not at month end."""
+    repository.campus_time_zone(conn, campus_id)  # raises CampusNotFound
+    if tenant_id is not None and tenant_id not in repository.campus_tenant_ids(conn, campus_id):
+        raise TenantNotFound(campus_id, tenant_id)
+    # Versions of one key are numbered in turn; the advisory lock keeps two concurrent amendments apart.
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"settlement_contract:{campus_id}:"
+                                                                       f"{contract_key}"})
+    return add_contract_version(conn, campus_id, contract_key, kind, tenant_id, effective_from, terms)
+
+
+def list_contracts(conn: Connection, campus_id: str, contract_key: str | None = None) -> list[ContractVersion]:
+    repository.campus_time_zone(conn, campus_id)
+    return contract_history(conn, campus_id, contract_key)
