@@ -101,6 +101,11 @@ def _not_applicable_reason(
 ) -> str | None:
     if lot.zone != campus_zone:
         return f"zone {lot.zone} is not deliverable to {campus_zone}"
+    if claim.lot_id != lot.lot_id:
+        return f"claim names lot {claim.lot_id}, paired with lot {lot.lot_id}"
+    if claim.consumption_start_utc < lot.vintage_start_utc or claim.consumption_end_utc > lot.vintage_end_utc:
+        # Claims normally pass the registry's vintage check; pairs handed in directly are checked again here.
+        return "consumption window is outside the certificate vintage"
     if claim.consumption_start_utc < period[0] or claim.consumption_end_utc > period[1]:
         return "consumption window is not inside the reporting period"
     return None

@@ -117,3 +117,14 @@ def test_registry_refuses_a_claim_outside_the_vintage():
     registry.register_lot(CertificateLot("gc-h0-b", "GC", "wind", "ERCT", H0, H1, 10, 0, "test"))
     with pytest.raises(CertificateIneligible, match="outside the vintage"):
         registry.claim(CertificateClaim("c5", "gc-h0-b", "tenant:alpha", 10, H1, END))
+
+
+def test_a_claim_handed_in_outside_its_vintage_is_not_applied(intervals_file):
+    """Bypassing the registry does not bypass the vintage rule: an hour-0 GC paired with hour-1 use covers nothing."""
+    lot = CertificateLot("gc-h0", "GC", "solar", "ERCT", H0, H1, 500_000, 0, "test")
+    claim = CertificateClaim("late", "gc-h0", "tenant:alpha", 500_000, H1, END)
+    options = EmissionOptions(claims=[(lot, claim)])
+    result = compute_cycle_emissions(intervals_file(rows()), METERS, "ERCT", H0, END, options=options)
+    assert result.instruments[0]["not_applied_reason"] == "consumption window is outside the certificate vintage"
+    assert result.instruments[0]["applied_hourly_wh"] == 0
+    assert result.campus_scope2_market_g_co2e == result.campus_scope2_location_g_co2e
