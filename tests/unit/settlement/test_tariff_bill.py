@@ -9,6 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tariff_fixtures import load_csv, rate_json, two_period_rate, utc
 
 from common.errors import BadInput
@@ -132,3 +134,29 @@ def test_load_rows_must_carry_offsets_and_move_forward() -> None:
     with pytest.raises(BadInput) as caught:
         _bill(two_period_rate(), [MARCH_ROWS[0], MARCH_ROWS[0]])
     assert caught.value.line == 3
+
+
+def test_fall_back_hour_is_billed_twice_at_its_local_hour() -> None:
+    """Sun Nov 1 2026, Denver: 01:00-02:00 local happens twice (07:00Z MDT and 08:00Z MST). On a weekday-only
+    on-peak tariff both are weekend off-peak: 10 + 20 kWh at 0.10 (first tier) = 3.00, and the demand peak is
+    the second one, 20 kW -> flat 20 x 5 = 100. Mon Nov 2 14:00 MST (21:00Z) 5 kWh is on-peak: 5 x 0.20 = 1.00
+    (35 kWh in the month, all in the first tier)."""
+    rows = [(utc(2026, 11, 1, 7), "10"), (utc(2026, 11, 1, 8), "20"), (utc(2026, 11, 2, 21), "5")]
+    month = _bill(two_period_rate(), rows)["months"][0]
+    assert month["month"] == "2026-11"
+    assert Decimal(month["energy_charge_usd"]) == Decimal("4.00")
+    assert Decimal(month["demand_flat_charge_usd"]) == Decimal("100")
+    assert Decimal(month["demand_tou_charge_usd"]) == Decimal("50")  # on-peak 5 kW x $10
+
+
+@settings(max_examples=40, deadline=None)
+@given(energies=st.lists(st.integers(0, 500_000), min_size=4, max_size=4), bump=st.integers(1, 100_000),
+       which=st.integers(0, 3))
+def test_bill_is_monotonic_in_energy(energies: list[int], bump: int, which: int) -> None:
+    """Property: adding energy to any interval never lowers any month total (all rates are non-negative)."""
+    def total(values: list[int]) -> Decimal:
+        rows = [(start, str(Decimal(wh) / 1000)) for (start, _), wh in zip(MARCH_ROWS, values, strict=True)]
+        return Decimal(_bill(two_period_rate(), rows)["total_usd"])
+    more = list(energies)
+    more[which] += bump
+    assert total(more) >= total(energies)
