@@ -135,7 +135,13 @@ class RecordOutcome:
 
 
 def record_cycle_emissions(conn: Connection, campus_id: str, cycle_key: str, emissions: CycleEmissions, reason: str) -> RecordOutcome:
-    """Store the cycle's result as a new version when it differs from the latest; return the restatement delta."""
+    """Store the cycle's result as a new version when it differs from the latest; return the restatement delta.
+
+    The factor library is registered first (a no-op when it already is), so the stored result always points at a
+    stored edition.
+    """
+    if repository.edition_content_sha256(conn, emissions.factor_edition) is None:
+        register_factor_library(conn)
     latest = repository.latest_result(conn, cycle_key)
     if latest is not None and latest[2] == emissions.sha256():
         return RecordOutcome("unchanged", latest[0], None)
