@@ -65,8 +65,8 @@ def _credited_by_invoice(conn: Connection, invoice_ids: list[str]) -> dict[str, 
 
 
 def invoice_tenant_id(conn: Connection, invoice_id: str) -> str:
-    tenant_id = conn.execute(text("SELECT tenant_id FROM invoice WHERE invoice_id = :id"),
-                             {"id": invoice_id}).scalar_one_or_none()
+    tenant_id: str | None = conn.execute(text("SELECT tenant_id FROM invoice WHERE invoice_id = :id"),
+                                         {"id": invoice_id}).scalar_one_or_none()
     if tenant_id is None:
         raise InvoiceNotFound(invoice_id)
     return tenant_id

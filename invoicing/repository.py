@@ -46,7 +46,8 @@ INVOICE_COLUMNS = (
 
 def transaction_now_utc(conn: Connection) -> datetime:
     """The database clock at the start of this transaction: the record time of what it inserts."""
-    return conn.execute(text("SELECT now()")).scalar_one()
+    now_utc: datetime = conn.execute(text("SELECT now()")).scalar_one()
+    return now_utc
 
 
 def load_cycle(conn: Connection, cycle_id: str) -> CycleRow | None:
@@ -96,9 +97,10 @@ def lock_sequence(conn: Connection, sequence_key: str) -> int:
         text("INSERT INTO invoice_sequence (issuer, last_number) VALUES (:key, 0) ON CONFLICT (issuer) DO NOTHING"),
         {"key": sequence_key},
     )
-    return conn.execute(
+    last_number: int = conn.execute(
         text("SELECT last_number FROM invoice_sequence WHERE issuer = :key FOR UPDATE"), {"key": sequence_key}
     ).scalar_one()
+    return last_number
 
 
 def store_sequence(conn: Connection, sequence_key: str, last_number: int) -> None:

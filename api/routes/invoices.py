@@ -55,7 +55,7 @@ def _check_invoice_access(engine: Any, principal: Principal, invoice_id: str) ->
 
 @router.get("/tenants/{tenant_id}/invoices")
 def list_tenant_invoices(tenant_id: str, engine: EngineDep, principal: ReaderDep,
-                         limit: int = Query(default=100, ge=1, le=INVOICES_PER_PAGE_MAX)) -> list[dict]:
+                         limit: int = Query(default=100, ge=1, le=INVOICES_PER_PAGE_MAX)) -> list[dict[str, Any]]:
     require_tenant_access(principal, tenant_id)
     with engine.connect() as conn:
         return [dataclasses.asdict(item) for item in list_invoice_summaries(conn, tenant_id, None, limit)]
@@ -63,7 +63,7 @@ def list_tenant_invoices(tenant_id: str, engine: EngineDep, principal: ReaderDep
 
 @router.get("/invoices")
 def list_invoices(engine: EngineDep, principal: StaffReaderDep, cycle_id: str | None = None,
-                  limit: int = Query(default=100, ge=1, le=INVOICES_PER_PAGE_MAX)) -> list[dict]:
+                  limit: int = Query(default=100, ge=1, le=INVOICES_PER_PAGE_MAX)) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dataclasses.asdict(item) for item in list_invoice_summaries(conn, None, cycle_id, limit)]
 
@@ -78,7 +78,7 @@ def read_invoice_pdf(invoice_id: str, engine: EngineDep, principal: ReaderDep) -
 
 
 @router.get("/invoices/{invoice_id}")
-def read_invoice(invoice_id: str, engine: EngineDep, principal: ReaderDep) -> dict:
+def read_invoice(invoice_id: str, engine: EngineDep, principal: ReaderDep) -> dict[str, Any]:
     _check_invoice_access(engine, principal, invoice_id)
     with engine.connect() as conn:
         return invoice_detail(conn, invoice_id)
@@ -86,7 +86,7 @@ def read_invoice(invoice_id: str, engine: EngineDep, principal: ReaderDep) -> di
 
 @router.post("/invoices/{invoice_id}/credit-notes", status_code=201)
 def create_credit_note(invoice_id: str, body: CreditNoteCreate, engine: EngineDep, settings: SettingsDep,
-                       principal: FinanceDep) -> dict:
+                       principal: FinanceDep) -> dict[str, Any]:
     with engine.begin() as conn:
         note = issue_credit_note(conn, invoice_id, body.amount_usd_cents, body.reason, body.idempotency_key,
                                  settings.signing_key_path, documents_root_for(settings.data_root_uri))
@@ -95,7 +95,7 @@ def create_credit_note(invoice_id: str, body: CreditNoteCreate, engine: EngineDe
 
 @router.post("/invoices/{invoice_id}/cancel-and-rebill", status_code=201)
 def create_rebill(invoice_id: str, body: RebillCreate, engine: EngineDep, settings: SettingsDep,
-                  principal: FinanceDep) -> dict:
+                  principal: FinanceDep) -> dict[str, Any]:
     with engine.begin() as conn:
         rebill = cancel_and_rebill(conn, invoice_id, body.reason, settings.signing_key_path, documents_root_for(settings.data_root_uri))
     return dataclasses.asdict(rebill)

@@ -39,7 +39,7 @@ def test_killed_worker_leaves_numbers_gapless_and_unique(
     documents_root: str
 ) -> None:
     """The killed child had taken 1 and 2; after the kill the retry takes 1 and 2 again and the next cycle 3 and 4."""
-    lines = [(0, "Supply", 1_000_000, Decimal("50"), 50_000_000), (1, "Supply", 2_000_000, Decimal("50"), 100_000_000)]
+    lines = [(0, "Supply", 1_000_000, Decimal(50), 50_000_000), (1, "Supply", 2_000_000, Decimal(50), 100_000_000)]
     first, second = make_cycle(lines), make_cycle(lines)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, database_url, first.cycle_id, issuer, str(signing_key_path), documents_root],
