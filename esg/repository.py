@@ -177,6 +177,12 @@ def campus_meters(conn: Connection, campus_id: str) -> list[MeterRef]:
     return [MeterRef(row.meter_id, row.role, row.tenant_id) for row in rows]
 
 
+def campus_egrid_subregion(conn: Connection, campus_id: str) -> str | None:
+    return conn.execute(
+        text("SELECT egrid_subregion FROM campus WHERE campus_id = :campus_id"), {"campus_id": campus_id}
+    ).scalar()
+
+
 def latest_result(conn: Connection, cycle_key: str) -> tuple[int, str, str] | None:
     row = conn.execute(
         text(

@@ -174,14 +174,20 @@ def compute_campus_cycle(
     conn: Connection,
     campus_id: str,
     intervals_uri: str,
-    campus_egrid_subregion: str,
+    campus_egrid_subregion: str | None,
     period_start_utc: datetime,
     period_end_utc: datetime,
     factor_edition: str | None = None,
     options: EmissionOptions | None = None,
 ) -> CycleEmissions:
-    """Compute with the campus's meters, stored overrides and claimed certificates from the database."""
+    """Compute with the campus's meters, stored overrides and claimed certificates from the database.
+
+    `campus_egrid_subregion` None takes the campus's configured subregion.
+    """
     options = options or EmissionOptions()
+    subregion = campus_egrid_subregion or repository.campus_egrid_subregion(conn, campus_id)
+    if subregion is None:
+        raise NotFound(f"campus {campus_id} has no eGRID subregion configured")
     meters = repository.campus_meters(conn, campus_id)
     if not meters:
         raise NotFound(f"campus {campus_id} has no meters")
@@ -191,7 +197,7 @@ def compute_campus_cycle(
         claims=[*options.claims, *repository.claims_overlapping(conn, campus_id, period_start_utc, period_end_utc)],
     )
     return compute_cycle_emissions(
-        intervals_uri, meters, campus_egrid_subregion, period_start_utc, period_end_utc, factor_edition, options=options
+        intervals_uri, meters, subregion, period_start_utc, period_end_utc, factor_edition, options=options
     )
 
 

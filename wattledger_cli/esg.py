@@ -58,9 +58,9 @@ def factors_command(register: Annotated[bool, typer.Option(help="store the libra
 def compute_command(
     intervals_uri: str,
     campus: Annotated[str, typer.Option(help="campus id (meters, overrides and claims come from the database)")],
-    subregion: Annotated[str, typer.Option(help="eGRID subregion, e.g. ERCT")],
     start: Annotated[str, typer.Option(help="period start, UTC, e.g. 2025-07-01T05:00:00Z")],
     end: Annotated[str, typer.Option(help="period end (exclusive), UTC")],
+    subregion: Annotated[str | None, typer.Option(help="eGRID subregion, e.g. ERCT; default: the campus's")] = None,
     edition: Annotated[str | None, typer.Option(help="factor edition; default: the one valid at start")] = None,
     gwp: Annotated[str, typer.Option(help="AR4 | AR5 | AR6")] = "AR5",
     cycle_key: Annotated[str | None, typer.Option(help="record the result under this key (restates on change)")] = None,

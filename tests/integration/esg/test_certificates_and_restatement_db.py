@@ -99,3 +99,15 @@ def test_factor_edition_change_produces_a_restatement_delta(engine, campus_id, i
     assert legs[f"campus:{campus_id}:emissions:scope2"] == 702_442 - 672_071
     assert legs["tenant:alpha:emissions"] + legs["tenant:beta:emissions"] == 672_071 - 702_442
     assert stored == new
+
+
+def test_the_campus_subregion_is_read_when_none_is_given(engine, campus_id, intervals_file):
+    """With campus.egrid_subregion = ERCT, computing without a subregion gives the ERCT figure (336,036 g per MWh)."""
+    from sqlalchemy import text
+
+    uri = intervals_file([("GRID1", START, 1_000_000), ("TA", START, 1_000_000)])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE campus SET egrid_subregion = 'ERCT' WHERE campus_id = :c"), {"c": campus_id})
+        result = compute_campus_cycle(conn, campus_id, uri, None, START, START + timedelta(hours=1))
+    assert result.campus_egrid_subregion == "ERCT"
+    assert result.campus_scope2_location_g_co2e == 336_036
