@@ -144,7 +144,7 @@ def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
         )
         step_result = asdict(output)
         if emissions is not None:
-            step_result["emissions"] = emissions.to_json()
+            step_result["emissions"] = json.loads(emissions.to_json())
         repo.record_step(conn, step.cycle_id, "settle", step_result)
     return output
 

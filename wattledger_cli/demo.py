@@ -69,7 +69,8 @@ async def _run(settings, period: str, seed: int, corrupt: bool) -> bool:  # type
         token = mint_token(settings, DEMO_USER, ["operator", "finance", "auditor"], None, timedelta(hours=1))
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=stack.api_base_url, headers=headers, timeout=60) as http:
-            return await _drive_cycle(http, CAMPUS_ID, period)
+            completed = await _drive_cycle(http, CAMPUS_ID, period)
+            return completed and await _verify_ledger_live(http)
     finally:
         await stack_context.__aexit__(None, None, None)
 
@@ -110,6 +111,14 @@ async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) ->
     raise DomainError(f"{cycle_id} did not reach {sorted(states)} within {PHASE_WAIT_S_MAX:.0f} s")
 
 
+async def _verify_ledger_live(http: httpx.AsyncClient) -> bool:
+    """Walk the whole chain again now, through the API an auditor would use."""
+    report = (await http.get("/ledger/verify")).raise_for_status().json()
+    verdict = "[green]verified[/green]" if report["ok"] else f"[red]broken at seq {report['first_bad_seq']}[/red]"
+    console.print(f"ledger verification now: {report['entries_checked']} entries, {verdict}")
+    return bool(report["ok"])
+
+
 def _mwh(energy_wh: int) -> str:
     return f"{energy_wh / 1_000_000:,.3f}"  # display only
 
@@ -137,6 +146,24 @@ def _print_settlement(cycle: dict) -> None:
     for tenant_id, amount in sorted(settle.get("tenant_totals_usd_micros", {}).items()):
         tenants.add_row(tenant_id, _usd(amount))
     console.print(tenants)
+    _print_emissions(settle.get("emissions"))
+
+
+def _tonnes(grams: int) -> str:
+    return f"{grams / 1_000_000:,.1f}"  # display only
+
+
+def _print_emissions(emissions: dict | None) -> None:
+    if not emissions:
+        return
+    table = Table(title=f"Emissions (tCO2e, {emissions.get('gwp_set', '')}, eGRID {emissions.get('campus_egrid_subregion')})")
+    for column in ("tenant", "scope 2 location", "scope 2 market", "scope 3 cat. 3"):
+        table.add_column(column, justify="right" if column != "tenant" else "left")
+    for tenant_id, scopes in sorted(emissions.get("tenant_g_co2e", {}).items()):
+        table.add_row(tenant_id, _tonnes(scopes.get("scope2_location", 0)), _tonnes(scopes.get("scope2_market", 0)),
+                      _tonnes(scopes.get("scope3_cat3", 0)))
+    console.print(table)
+    console.print(f"campus scope 1 (turbine fuel): {_tonnes(emissions.get('campus_scope1_g_co2e', 0))} tCO2e")
 
 
 def _print_outcome(cycle: dict) -> bool:
