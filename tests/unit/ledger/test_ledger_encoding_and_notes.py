@@ -105,3 +105,42 @@ def test_checkpoint_body_rejects_leading_zeros_and_extensions() -> None:
         parse_checkpoint_body(f"o\n05\n{root_b64}\n")
     with pytest.raises(NoteError):
         parse_checkpoint_body(f"o\n5\n{root_b64}\nextra\n")
+
+
+ledger_text = st.text(st.characters(codec="utf-8"), max_size=16)
+order_safe_key = st.text(st.characters(codec="utf-8", max_codepoint=0xDFFF), max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(order_safe_key, ledger_text, max_size=5),
+    st.lists(st.tuples(ledger_text, ledger_text, ledger_text).map(list), max_size=6),
+    ledger_text,
+)
+def test_fast_encoder_writes_exactly_what_rfc8785_writes(meta: dict, postings: list, key: str) -> None:
+    """On the ledger's document domain (any text, order-safe keys) the C encoder equals rfc8785."""
+    from ledger.canonical import canonical_bytes, in_fast_domain
+
+    document = {"v": 1, "idempotency_key": key, "ref_seq": None, "postings": postings, "meta": meta,
+                "accounts": [{"path": key, "must_not_go_negative": True}]}
+    assert in_fast_domain(document)
+    assert canonical_bytes(document) == rfc8785.dumps(document)
+
+
+def test_keys_that_sort_differently_in_utf16_take_the_library_path() -> None:
+    """A key at or above U+E000 leaves the fast domain, and the bytes still follow UTF-16 order."""
+    from ledger.canonical import canonical_bytes, in_fast_domain
+
+    document = {"meta": {"\uff21": "2", "\U0001f600": "1"}}
+    assert not in_fast_domain(document)
+    assert canonical_bytes(document) == rfc8785.dumps(document)
+    assert canonical_bytes(document).index("\U0001f600".encode()) < canonical_bytes(document).index("\uff21".encode())
+
+
+def test_special_characters_encode_identically() -> None:
+    """Line separators, DEL, controls, quotes, backslash, slash, HTML characters and emoji: same bytes."""
+    from ledger.canonical import canonical_bytes
+
+    document = {"a": "\u2028\u2029\x7f\x1f\x00\b\f\n\r\t\"\\/<>&\ud7ff\ue000\U0001f600 <nil> ?/\\'>"}
+    assert canonical_bytes(document) == rfc8785.dumps(document)
+    assert canonical_value(canonical_bytes(document)) == document

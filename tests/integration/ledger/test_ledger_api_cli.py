@@ -1,0 +1,87 @@
+"""The read-only ledger API routes and the `wattledger ledger` commands, over a real database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.principal import Principal
+from settings import Settings
+
+
+def _client(engine: Engine, database_url: str, origin: str, principal: Principal) -> httpx.AsyncClient:
+    settings = Settings(database_url=database_url, ledger_origin=origin)
+    app = create_app(settings, engine, None, authenticate=lambda request: principal)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+@pytest.fixture
+def client(engine: Engine, database_url: str, signed_ledger) -> httpx.AsyncClient:
+    origin, _ = signed_ledger
+    return _client(engine, database_url, origin, Principal("auditor-1", frozenset({"auditor"})))
+
+
+async def test_entries_page_and_balances(client: httpx.AsyncClient) -> None:
+    """Entries page by seq with their hashed bytes; balances are strings of minor units that net to zero."""
+    page = (await client.get("/ledger/entries", params={"after_seq": 2, "limit": 3})).json()
+    assert [entry["seq"] for entry in page["entries"]] == [3, 4, 5] and page["next_after_seq"] == 5
+    assert page["entries"][0]["document"]["seq"] == "3"
+    balances = (await client.get("/ledger/balances", params={"prefix": "tenant:acme:"})).json()["balances"]
+    receivable = next(row for row in balances if row["path"] == "tenant:acme:receivable")
+    assert receivable["posted_minor"] == str(sum(1_000_000 + n for n in (2, 3, 4, 5, 6, 7, 9, 10)))
+    early = (await client.get("/ledger/balances", params={"as_of_seq": 2, "prefix": "tenant:acme:receivable"})).json()
+    assert early["balances"][0]["posted_minor"] == "1000002"
+
+
+async def test_checkpoints_and_proofs(client: httpx.AsyncClient) -> None:
+    """Checkpoints list newest first; inclusion and consistency proofs come back for signed sizes."""
+    checkpoints = (await client.get("/ledger/checkpoints")).json()["checkpoints"]
+    assert [c["tree_size"] for c in checkpoints] == [8]
+    proof = (await client.get("/ledger/proofs/inclusion/4")).json()
+    assert proof["tree_size"] == 8 and proof["leaf_index"] == 3 and len(proof["proof_hex"]) == 3
+    missing = await client.get("/ledger/proofs/consistency", params={"from_size": 8, "to_size": 10})
+    assert missing.status_code == 404
+
+
+async def test_bad_queries_are_refused(client: httpx.AsyncClient) -> None:
+    """Naive instants, two as-of bases at once and an unknown seq are client errors."""
+    assert (await client.get("/ledger/balances", params={"as_of_effective_utc": "2026-01-01T00:00:00"})).status_code == 422
+    assert (await client.get("/ledger/balances", params={"as_of_seq": 1, "as_of_effective_utc": "2026-01-01T00:00:00Z"})).status_code == 422
+    assert (await client.get("/ledger/proofs/inclusion/999")).status_code == 404
+
+
+async def test_tenants_may_not_read_the_ledger(engine: Engine, database_url: str, signed_ledger) -> None:
+    """The ledger routes are for auditor, finance and operator roles only."""
+    origin, _ = signed_ledger
+    async with _client(engine, database_url, origin, Principal("t", frozenset({"tenant"}), "acme")) as tenant:
+        assert (await tenant.get("/ledger/entries")).status_code == 403
+
+
+def test_cli_checkpoint_verify_prove_export_balances(
+    database_url: str, signed_ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`wattledger ledger checkpoint|verify|prove|export|trial-balance|balances` against the ledger."""
+    from wattledger_cli.ledger import app
+
+    origin, key_path = signed_ledger
+    monkeypatch.setenv("WATTLEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("WATTLEDGER_LEDGER_ORIGIN", origin)
+    monkeypatch.setenv("WATTLEDGER_LEDGER_SIGNING_KEY_PATH", str(key_path))
+    runner = CliRunner()
+    checkpoint = runner.invoke(app, ["checkpoint"])
+    assert checkpoint.exit_code == 0 and checkpoint.output.startswith(f"{origin}\n10\n")
+    verify = runner.invoke(app, ["verify"])
+    assert verify.exit_code == 0 and "OK" in verify.output and "entries=10" in verify.output
+    prove = runner.invoke(app, ["prove", "9"])
+    assert prove.exit_code == 0 and '"tree_size": 10' in prove.output
+    export = runner.invoke(app, ["export", str(tmp_path / "out")])
+    assert export.exit_code == 0 and (tmp_path / "out" / "entries.jsonl").exists()
+    trial = runner.invoke(app, ["trial-balance"])
+    assert trial.exit_code == 0 and trial.output.count(" ok") == 3
+    balances = runner.invoke(app, ["balances", "--prefix", "campus:a:generation"])
+    assert balances.exit_code == 0 and "-8" in balances.output
