@@ -7,7 +7,6 @@ last failure becomes `IsoUnavailable` (retryable at the workflow level, where Te
 from __future__ import annotations
 
 import ssl
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,7 +20,7 @@ def fake_iso_command(
     port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8765,
     first_day: Annotated[str, typer.Option(help="first Eastern operating day with prices")] = "2025-07-15",
     days: Annotated[int, typer.Option(min=1, max=92)] = 31,
-    tls_dir: Annotated[Optional[Path], typer.Option(help="write a test CA here and require client certificates")] = None,
+    tls_dir: Annotated[Path | None, typer.Option(help="write a test CA here and require client certificates")] = None,
 ) -> None:
     """Serve the fake ISO on 127.0.0.1 in the foreground (Ctrl-C stops it)."""
     import ssl

@@ -12,11 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ClassVar
+from xml.etree import ElementTree
 
 from common.errors import BadInput, DomainError
 from market_adapters.prices import PriceRow, parse_price

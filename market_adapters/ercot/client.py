@@ -14,9 +14,20 @@ import httpx
 from common.errors import BadInput
 from market_adapters.common import IsoCredentials, IsoMeterRef, IsoUnavailable, SubmissionOutcome
 from market_adapters.ercot.lse_format import LseFile
-from market_adapters.ercot.parse import document_versions, parse_document_name, parse_np6_905_csv, read_zip_csv
+from market_adapters.ercot.parse import (
+    document_versions,
+    parse_document_name,
+    parse_np6_905_csv,
+    read_zip_csv,
+)
 from market_adapters.file_upload import outcome_or_rejection, upload_file
-from market_adapters.http_retry import RETRY_DEFAULT, TIMEOUT_DEFAULT, RetryPolicy, send_with_retry, tls_context
+from market_adapters.http_retry import (
+    RETRY_DEFAULT,
+    TIMEOUT_DEFAULT,
+    RetryPolicy,
+    send_with_retry,
+    tls_context,
+)
 from market_adapters.prices import PriceRow
 
 ISO = "ERCOT"

@@ -67,10 +67,10 @@ def build_lse_file(intervals_uri: str, meter: IsoMeterRef, source_channel: str, 
     table = read_interval_table(intervals_uri, [meter.meter_id], start_utc, end_utc)
     table = table.filter(pc.equal(table["channel"], source_channel))
     values = _values_by_start(table, intervals_uri)
-    lines = [f"00000001,{meter.iso_meter_id},{LSE_CHANNEL_BY_ROLE[meter.role]},"
-             f"{datetime.combine(days[0], time(0)):%Y%m%d%H%M%S},"
-             f"{datetime.combine(days[-1] + timedelta(days=1), time(0)):%Y%m%d%H%M%S},Y,N",
-             f"00000002,15,KWH,{len(days)}"]
+    header = (f"00000001,{meter.iso_meter_id},{LSE_CHANNEL_BY_ROLE[meter.role]},"
+              f"{datetime.combine(days[0], time(0)):%Y%m%d%H%M%S},"
+              f"{datetime.combine(days[-1] + timedelta(days=1), time(0)):%Y%m%d%H%M%S},Y,N")
+    lines = [header, f"00000002,15,KWH,{len(days)}"]
     lines += [_day_row(day, values) for day in days]
     return LseFile(lse_file_name(duns, created_at_utc, sequence), "\r\n".join(lines) + "\r\n")
 

@@ -32,6 +32,9 @@ def file_drop_router(state: FakeIsoState) -> APIRouter:
 
     @router.post("/edm/upload")
     async def ercot_upload(request: Request, file: UploadFile) -> JSONResponse:
+        fault = state.take_fault()
+        if fault is not None:
+            return JSONResponse({"detail": "injected fault"}, status_code=fault, headers={"Retry-After": "1"})
         user = _basic_user(request.headers.get("authorization", ""))
         if user is None or state.users.get(user[0]) != user[1]:
             return JSONResponse({"detail": "unauthorized"}, status_code=401)
@@ -120,7 +123,8 @@ def _check_power_meter(state: FakeIsoState, data: bytes) -> tuple[list[dict], in
     lines = data.decode("utf-8", errors="replace").splitlines()
     if not lines or lines[0] != PM_COLUMNS:
         return [_error(1, None, "P001", f"header must be {PM_COLUMNS}")], 0
-    errors, seen = [], set()
+    errors: list[dict] = []
+    seen: set[tuple[str, ...]] = set()
     for number, line in enumerate(lines[1:], start=2):
         errors += _check_power_meter_row(state, number, line.split(","), seen)
     return errors, len(lines) - 1

@@ -19,7 +19,13 @@ from decimal import Decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from market_adapters.fake_iso.nyiso_rules import COLLECTIONS, EASTERN, CheckedRecord, check_collection
+from market_adapters.fake_iso.nyiso_rules import (
+    COLLECTIONS,
+    EASTERN,
+    RECORDS_MAX,
+    CheckedRecord,
+    check_collection,
+)
 from market_adapters.fake_iso.state import FakeIsoState, StoredMeterValue
 
 PATH = "/finance/metering/v1/powerMetering"
@@ -40,6 +46,8 @@ def nyiso_router(state: FakeIsoState) -> APIRouter:
             return _problem(400, "request body is not JSON")
         if not isinstance(body, dict):
             return _problem(400, "request body must be a JSON object")
+        if sum(len(body.get(name) or []) for name in COLLECTIONS) > RECORDS_MAX:
+            return _problem(400, f"more than {RECORDS_MAX} records in one request")
         parameters = body.get("submissionParameters") or {}
         request_id = parameters.get("userRequestId")
         if request_id is not None and not (isinstance(request_id, str) and USER_REQUEST_ID.match(request_id)):

@@ -40,8 +40,10 @@ def check_collection(state: FakeIsoState, collection: str, records: list, now_ut
                      ) -> tuple[list[CheckedRecord], list[dict]]:
     """(records that passed, failed records each with an `errors` list)."""
     ptid_field, measures = COLLECTIONS[collection]
-    passed, failed, seen = [], [], set()
-    for record in records[:RECORDS_MAX]:
+    passed: list[CheckedRecord] = []
+    failed: list[dict] = []
+    seen: set[tuple[object, datetime | None]] = set()
+    for record in records:
         errors, checked = _check_record(state, collection, ptid_field, measures, record, now_utc, seen)
         if errors:
             failed.append({**(record if isinstance(record, dict) else {"record": record}), "errors": errors})
@@ -50,7 +52,8 @@ def check_collection(state: FakeIsoState, collection: str, records: list, now_ut
     return passed, failed
 
 
-def _check_record(state, collection, ptid_field, measures, record, now_utc, seen):
+def _check_record(state: FakeIsoState, collection: str, ptid_field: str, measures: dict, record: object,
+                  now_utc: datetime, seen: set) -> tuple[list[str], CheckedRecord | None]:
     if not isinstance(record, dict):
         return ["M00009: record is not an object"], None
     errors: list[str] = []
@@ -77,7 +80,10 @@ def _check_record(state, collection, ptid_field, measures, record, now_utc, seen
             values[name] = exact
     if not values and not errors:
         errors.append("M00008: record has no meter value")
-    return errors, (None if errors else CheckedRecord(collection, ptid, hour_utc, values))
+    if errors:
+        return errors, None
+    assert isinstance(ptid, int) and hour_utc is not None  # no errors means both were checked
+    return errors, CheckedRecord(collection, ptid, hour_utc, values)
 
 
 def _hour(text: object, now_utc: datetime) -> tuple[datetime | None, str | None]:

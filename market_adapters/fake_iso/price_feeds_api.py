@@ -39,14 +39,14 @@ def price_feeds_router(state: FakeIsoState) -> APIRouter:
         return _data_miner_page(state, feed, request)
 
     @router.get("/misapp/servlets/IceDocListJsonWS")
-    async def ercot_list(reportTypeId: int) -> JSONResponse:  # noqa: N803 (ERCOT's name)
+    async def ercot_list(reportTypeId: int) -> JSONResponse:
         with state.lock:
             documents = [{"Document": {key: value for key, value in doc.items() if key != "blob"}}
                          for doc in state.ercot_documents if doc["ReportTypeID"] == reportTypeId]
         return JSONResponse({"ListDocsByRptTypeRes": {"DocumentList": documents}})
 
     @router.get("/misdownload/servlets/mirDownload")
-    async def ercot_download(doclookupId: int) -> Response:  # noqa: N803
+    async def ercot_download(doclookupId: int) -> Response:
         with state.lock:
             blob = next((doc["blob"] for doc in state.ercot_documents if doc["DocID"] == doclookupId), None)
         if blob is None:

@@ -23,7 +23,7 @@ def settlement_router(state: FakeIsoState) -> APIRouter:
     router = APIRouter()
 
     @router.get("/finance/settlements/v1/statements")
-    async def statements(request: Request, operatingDay: str) -> JSONResponse:  # noqa: N803 (NYISO name)
+    async def statements(request: Request, operatingDay: str) -> JSONResponse:
         refusal = _refusal(state, request)
         if refusal is not None:
             return refusal

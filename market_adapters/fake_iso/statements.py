@@ -59,7 +59,7 @@ def _lines(state: FakeIsoState, operating_day: date, run_type: str) -> list[dict
     with state.lock:
         stored = sorted((key, versions[-1]) for key, versions in state.metering.items())
         prices = list(state.prices)
-    lines = []
+    lines: list[dict] = []
     for (collection, ptid, hour_utc), value in stored:
         if hour_utc.astimezone(EASTERN).date() != operating_day:
             continue

@@ -27,7 +27,13 @@ from market_adapters.common import (
     IsoUnavailable,
     SubmissionOutcome,
 )
-from market_adapters.http_retry import RETRY_DEFAULT, TIMEOUT_DEFAULT, RetryPolicy, send_with_retry, tls_context
+from market_adapters.http_retry import (
+    RETRY_DEFAULT,
+    TIMEOUT_DEFAULT,
+    RetryPolicy,
+    send_with_retry,
+    tls_context,
+)
 from market_adapters.nyiso.format import COLLECTION_PTID_FIELDS, read_back_time_text
 from market_adapters.nyiso.parse import parse_lbmp_csv
 from market_adapters.prices import PriceRow

@@ -46,12 +46,18 @@ def _row(item: dict, market: str, minutes: int, suffix: str, source: str, row: i
     return PriceRow(
         iso="PJM", market=market, node=str(item["pnode_id"]), interval_start_utc=start_utc,
         interval_minutes=minutes,
-        lmp_usd_per_mwh=_price(item, "total_lmp" + suffix, source, row, required=True),
+        lmp_usd_per_mwh=_required_price(item, "total_lmp" + suffix, source, row),
         energy_usd_per_mwh=_price(item, "system_energy_price" + suffix, source, row, required=False),
         congestion_usd_per_mwh=_price(item, "congestion_price" + suffix, source, row, required=False),
         loss_usd_per_mwh=_price(item, "marginal_loss_price" + suffix, source, row, required=False),
         publish_time_utc=None, version=version,
     )
+
+
+def _required_price(item: dict, field: str, source: str, row: int) -> Decimal:
+    price = _price(item, field, source, row, required=True)
+    assert price is not None
+    return price
 
 
 def _price(item: dict, field: str, source: str, row: int, *, required: bool) -> Decimal | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -135,17 +136,15 @@ def _stored_record(key: str, row, iso: str) -> SubmissionRecord:
 
 def nyiso_sender(base_url: str, credentials: IsoCredentials, meters: Sequence[IsoMeterRef], *,
                  dry_run_first: bool, retry: RetryPolicy = RETRY_DEFAULT,
-                 sleep: Callable[[float], None] | None = None) -> Sender:
+                 sleep: Callable[[float], None] = time.sleep) -> Sender:
     """A Sender for NYISO powerMetering: optionally a dry run first, so a rejection commits nothing."""
     from market_adapters.nyiso.client import submit_power_metering
 
-    extra = {} if sleep is None else {"sleep": sleep}
-
     def send(document: dict) -> SubmissionOutcome:
         if dry_run_first:
-            submit_power_metering(base_url, credentials, document, dry_run=True, meters=meters, retry=retry, **extra)
+            submit_power_metering(base_url, credentials, document, dry_run=True, meters=meters, retry=retry, sleep=sleep)
         return submit_power_metering(base_url, credentials, document, dry_run=False, meters=meters, retry=retry,
-                                     **extra)
+                                     sleep=sleep)
 
     return send
 

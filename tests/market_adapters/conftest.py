@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from market_rows import IntervalRow
+
 from meterdata.schema import INTERVAL_SCHEMA
 
 WriteIntervals = Callable[[Sequence[IntervalRow], int], str]

@@ -29,7 +29,7 @@ def test_real_xml_sample_parses_every_report_data(shared_dir):
     assert len(rows) == 3
     assert (rows[0].report, rows[0].market, rows[0].data_item) == ("SLD_FCST", "RTM", "SYS_FCST_15MIN_MW")
     assert rows[0].interval_start_utc == datetime(2014, 5, 8, 19, 15, tzinfo=UTC)
-    assert rows[0].value == Decimal("26723")
+    assert rows[0].value == Decimal(26723)
     assert rows[2].resource_name == "PGE-TAC"
     with pytest.raises(BadInput, match="not an LMP component"):
         prices_from_report_rows(rows, "s")
@@ -53,7 +53,7 @@ def test_documented_csv_components_pivot_into_one_row():
               ("MCL", "LMP_LOSS_PRC", "0.37"))]
     [row] = parse_price_csv("\n".join([header, *lines]) + "\n", "prc.csv")
     assert row == PriceRow("CAISO", "DA", "TH_SP15_GEN-APND", datetime(2025, 1, 15, 8, tzinfo=UTC), 60,
-                           Decimal("41.27"), Decimal("40"), Decimal("0.9"), Decimal("0.37"), None, 1)
+                           Decimal("41.27"), Decimal(40), Decimal("0.9"), Decimal("0.37"), None, 1)
 
 
 def test_component_without_lmp_and_unknown_market_are_bad_input():
@@ -74,3 +74,20 @@ def test_dst_days_round_trip_through_csv_zip():
         blob = zip_members({"prc.csv": format_price_csv(rows).encode()})
         [(name, data)] = read_oasis_zip(blob, "z")
         assert sorted(parse_price_csv(data.decode(), name), key=lambda r: r.interval_start_utc) == rows
+
+
+def test_xml_lmp_components_become_one_price_row():
+    """An OASIS XML LMP report (own example) with LMP/ENE/CONG/LOSS items pivots like the CSV."""
+    items = "".join(
+        f"<REPORT_DATA><DATA_ITEM>{item}</DATA_ITEM><RESOURCE_NAME>TH_NP15_GEN-APND</RESOURCE_NAME>"
+        "<OPR_DATE>2025-07-15</OPR_DATE><INTERVAL_NUM>13</INTERVAL_NUM>"
+        "<INTERVAL_START_GMT>2025-07-15T19:00:00-00:00</INTERVAL_START_GMT>"
+        f"<INTERVAL_END_GMT>2025-07-15T20:00:00-00:00</INTERVAL_END_GMT><VALUE>{value}</VALUE></REPORT_DATA>"
+        for item, value in (("LMP_PRC", "52.10"), ("LMP_ENE_PRC", "50.00"), ("LMP_CONG_PRC", "1.50"),
+                            ("LMP_LOSS_PRC", "0.60")))
+    xml = ('<OASISReport xmlns="http://www.caiso.com/soa/OASISReport_v1.xsd"><MessagePayload><RTO><REPORT_ITEM>'
+           "<REPORT_HEADER><REPORT>PRC_LMP</REPORT><MKT_TYPE>DAM</MKT_TYPE></REPORT_HEADER>"
+           f"{items}</REPORT_ITEM></RTO></MessagePayload></OASISReport>").encode()
+    [row] = prices_from_report_rows(parse_report_xml(xml, "x.xml"), "x.xml")
+    assert row == PriceRow("CAISO", "DA", "TH_NP15_GEN-APND", datetime(2025, 7, 15, 19, tzinfo=UTC), 60,
+                           Decimal("52.10"), Decimal("50.00"), Decimal("1.50"), Decimal("0.60"), None, 1)

@@ -26,7 +26,7 @@ SPRING_PACIFIC = datetime(2025, 3, 9, 8, tzinfo=UTC)  # 23 hours
 
 
 def _hourly(iso: str, market: str, node: str, start: datetime, hours: int) -> list[PriceRow]:
-    return [PriceRow(iso, market, node, start + timedelta(hours=h), 60, Decimal("40.5") + h, Decimal("40") + h,
+    return [PriceRow(iso, market, node, start + timedelta(hours=h), 60, Decimal("40.5") + h, Decimal(40) + h,
                      Decimal("0.25"), Decimal("0.25"), None, 1) for h in range(hours)]
 
 
@@ -68,7 +68,7 @@ def test_ercot_retry_document_supersedes_original():
     rows = [PriceRow("ERCOT", "RT", "HB_NORTH", FALL_BACK_CENTRAL + i * timedelta(minutes=15), 15,
                      Decimal(20) + i, None, None, None, None, 1) for i in range(100)]
     fixed = list(rows)
-    fixed[4] = PriceRow("ERCOT", "RT", "HB_NORTH", rows[4].interval_start_utc, 15, Decimal("-5"), None, None, None,
+    fixed[4] = PriceRow("ERCOT", "RT", "HB_NORTH", rows[4].interval_start_utc, 15, Decimal(-5), None, None, None,
                         None, 1)
     state = _state()
     publish_ercot_rt_document(state, rows, datetime(2025, 11, 3, 6, tzinfo=UTC), "SPPHLZNP6905_20251102", retry=False)
@@ -78,7 +78,7 @@ def test_ercot_retry_document_supersedes_original():
     assert len(fetched) == 200
     current = price_rows(latest_prices(price_table(fetched)))
     assert [row.interval_start_utc for row in current] == [row.interval_start_utc for row in rows]
-    assert current[4].lmp_usd_per_mwh == Decimal("-5") and current[4].version == 2
+    assert current[4].lmp_usd_per_mwh == Decimal(-5) and current[4].version == 2
     assert current[0].publish_time_utc == datetime(2025, 11, 3, 7, tzinfo=UTC)
     originals = [row for row in fetched if row.version == 1]
     assert {row.publish_time_utc for row in originals} == {datetime(2025, 11, 3, 6, tzinfo=UTC)}

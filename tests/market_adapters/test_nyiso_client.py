@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
@@ -116,10 +116,9 @@ def test_without_client_certificate_tls_refuses(fake_pki):
     """Mutual TLS: no client certificate, no request reaches the app."""
     state = _state()
     bare = IsoCredentials("wl-operator", "s3cret", None, None, str(fake_pki.ca_cert_path))
-    with running_fake_iso(state, pki=fake_pki) as url:
-        with pytest.raises(IsoUnavailable):
-            submit_power_metering(url, bare, _doc(1.0), dry_run=True,
-                                  retry=RetryPolicy(attempts_max=1, backoff_initial_s=0, backoff_max_s=0))
+    with running_fake_iso(state, pki=fake_pki) as url, pytest.raises(IsoUnavailable):
+        submit_power_metering(url, bare, _doc(1.0), dry_run=True,
+                              retry=RetryPolicy(attempts_max=1, backoff_initial_s=0, backoff_max_s=0))
     assert state.requests_seen == []
 
 

@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from market_rows import quarter_hour_rows
 
 from common.errors import BadInput
 from market_adapters.common import IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
 from meterdata.schema import QUALITY_MISSING
-
-from market_rows import quarter_hour_rows
 
 EASTERN = ZoneInfo("America/New_York")
 GEN = IsoMeterRef(meter_id="GT1", iso_meter_id="323999", role="generation")
@@ -130,3 +129,29 @@ def test_non_numeric_ptid_is_bad_input(write_intervals):
     with pytest.raises(BadInput, match="GT1"):
         build_power_metering_document(uri, [IsoMeterRef("GT1", "PTID-9", "generation")], start,
                                       start + timedelta(hours=1), EASTERN, "ptid")
+
+
+def test_dst_day_documents_read_back_to_the_same_utc_hours(write_intervals):
+    """Both DST days: every record of the body maps back (power_metering_hours) to the UTC hour it came from."""
+    from decimal import Decimal
+
+    from market_adapters.nyiso.parse import power_metering_hours
+
+    for day_start, day_end, count in ((datetime(2025, 11, 2, 4, tzinfo=UTC), datetime(2025, 11, 3, 5, tzinfo=UTC), 25),
+                                      (datetime(2025, 3, 9, 5, tzinfo=UTC), datetime(2025, 3, 10, 4, tzinfo=UTC), 23)):
+        rows = [("GT1", "delivered", day_start + i * timedelta(minutes=15), 250_000 + 1_000 * (i // 4), 0)
+                for i in range(count * 4)]
+        doc = build_power_metering_document(write_intervals(rows, 15), [GEN], day_start, day_end, EASTERN, "rt")
+        hours = power_metering_hours(doc, "doc")
+        assert [h.hour_start_utc for h in hours] == [day_start + timedelta(hours=h) for h in range(count)]
+        assert [h.energy_mwh for h in hours] == [Decimal(1_000_000 + 4_000 * h) / 1_000_000 for h in range(count)]
+
+
+def test_read_back_rejects_an_offset_that_is_not_eastern():
+    """`2025-07-15T14:00:00-05:00` is not New York's offset in July: BadInput naming the field."""
+    from market_adapters.nyiso.parse import power_metering_hours
+
+    doc = {"generators": [{"genPtid": 1, "dateHour": "2025-07-15T14:00:00-05:00", "meterInjectionEnergyMwh": 1}]}
+    with pytest.raises(BadInput) as caught:
+        power_metering_hours(doc, "doc")
+    assert caught.value.field == "generators.dateHour"

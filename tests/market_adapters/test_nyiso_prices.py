@@ -21,7 +21,7 @@ def test_real_sample_parses_with_end_stamps(shared_dir):
     rows = parse_lbmp_csv(text, "sample.csv", market="RT", stamp_is_end=True, interval_minutes=15,
                           publish_time_utc=None, version=1)
     assert len(rows) == 45
-    nyc = [row for row in rows if row.node == "N.Y.C."][0]
+    nyc = next(row for row in rows if row.node == "N.Y.C.")
     assert nyc.interval_start_utc == datetime(2016, 2, 18, 5, 0, tzinfo=UTC)
     assert nyc.lmp_usd_per_mwh == Decimal("21.85")
     assert nyc.loss_usd_per_mwh == Decimal("2.00")
@@ -63,3 +63,22 @@ def test_bad_cells_name_file_line_and_field():
         parse_lbmp_csv(HEADER + '\n"03/09/2025 02:00","WEST",1,20,1,0\n', "gap.csv", market="DA",
                        stamp_is_end=False, interval_minutes=60, publish_time_utc=None, version=1)
     assert caught.value.field == "Time Stamp"
+
+
+def test_dst_days_round_trip_through_the_mis_csv_writer():
+    """Day-ahead (start stamps) and real-time (end stamps) rows of both DST days come back unchanged."""
+    from datetime import timedelta
+
+    from market_adapters.nyiso.format import format_lbmp_csv
+    from market_adapters.prices import PriceRow
+
+    for day_start, hours in ((datetime(2025, 11, 2, 4, tzinfo=UTC), 25), (datetime(2025, 3, 9, 5, tzinfo=UTC), 23)):
+        for market, stamp_is_end, minutes in (("DA", False, 60), ("RT", True, 5)):
+            count = hours * 60 // minutes
+            rows = [PriceRow("NYISO", market, "WEST", day_start + i * timedelta(minutes=minutes), minutes,
+                             Decimal("30.5") + i, Decimal("29") + i, Decimal("0.75"), Decimal("0.75"), None, 1)
+                    for i in range(count)]
+            text = format_lbmp_csv(rows, {"WEST": 61752}, stamp_is_end=stamp_is_end)
+            back = parse_lbmp_csv(text, "x.csv", market=market, stamp_is_end=stamp_is_end, interval_minutes=minutes,
+                                  publish_time_utc=None, version=1)
+            assert back == rows

@@ -23,8 +23,8 @@ def test_documented_example_is_valid():
 def test_five_decimals_is_rejected_with_record_and_field():
     """MWh carries at most 4 decimals."""
     errors = validate_power_metering_document(_with_generator(meterInjectionEnergyMwh=1.00001))
-    assert errors == ["generators[0] (genPtid 323999, dateHour 2025-07-15T14:00:00-04:00): "
-                      "meterInjectionEnergyMwh: more than 4 decimals"]
+    assert errors == [("generators[0] (genPtid 323999, dateHour 2025-07-15T14:00:00-04:00): "
+                       "meterInjectionEnergyMwh: more than 4 decimals")]
 
 
 def test_ranges_follow_the_sign_of_each_measure():

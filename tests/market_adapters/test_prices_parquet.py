@@ -10,7 +10,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from common.errors import BadInput
-from market_adapters.prices import PriceRow, price_rows, price_table, read_prices_parquet, write_prices_parquet
+from market_adapters.prices import (
+    PriceRow,
+    price_rows,
+    price_table,
+    read_prices_parquet,
+    write_prices_parquet,
+)
 
 
 def test_write_then_read_returns_the_same_rows(tmp_path):

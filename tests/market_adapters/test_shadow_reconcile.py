@@ -14,8 +14,8 @@ from market_adapters.shadow.statement import FORMAT, parse_statement
 
 H1 = datetime(2025, 7, 15, 4, tzinfo=UTC)
 H2 = datetime(2025, 7, 15, 5, tzinfo=UTC)
-OURS = {("RT_ENERGY_GEN", "323999", H1): Decimal("10"), ("RT_ENERGY_GEN", "323999", H2): Decimal("10")}
-PRICES = {("N.Y.C.", H1): Decimal("30"), ("N.Y.C.", H2): Decimal("40")}
+OURS = {("RT_ENERGY_GEN", "323999", H1): Decimal(10), ("RT_ENERGY_GEN", "323999", H2): Decimal(10)}
+PRICES = {("N.Y.C.", H1): Decimal(30), ("N.Y.C.", H2): Decimal(40)}
 
 
 def _line(no: int, hour: datetime, quantity: str, price: str, amount: str, dq: str, da: str) -> dict:
@@ -60,7 +60,7 @@ def test_causes_and_dispute_status():
     result = reconcile_runs(_runs(), OURS, PRICES)
     [initial_diff] = result.runs[0].discrepancies
     assert (initial_diff.cause, initial_diff.iso_price_usd_per_mwh, initial_diff.shadow_price_usd_per_mwh) == (
-        "price", Decimal("35"), Decimal("40"))
+        "price", Decimal(35), Decimal(40))
     assert result.runs[1].discrepancies == ()
     statuses = [(d.status, d.discrepancy.cause, d.discrepancy.interval_start_utc, d.discrepancy.difference_usd_micros)
                 for d in result.disputes]
@@ -71,7 +71,7 @@ def test_lines_missing_on_either_side_are_listed():
     """An hour we metered but the ISO omitted is `missing_line`; an ISO line we have no data for is
     `unexpected_line` with its full amount as the difference."""
     only_h2 = _run("INITIAL", 1, [_line(1, H2, "10", "40", "400.00", "10", "400.00")])
-    ours = {("RT_ENERGY_GEN", "323999", H1): Decimal("10")}
+    ours = {("RT_ENERGY_GEN", "323999", H1): Decimal(10)}
     [run] = reconcile_runs([only_h2], ours, PRICES).runs
     assert [(d.cause, d.interval_start_utc, d.difference_usd_micros) for d in run.discrepancies] == [
         ("unexpected_line", H2, 400_000_000), ("missing_line", H1, 0)]

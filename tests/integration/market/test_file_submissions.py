@@ -54,14 +54,15 @@ def _request(campus, iso: str, document: dict, deadline=None, version: int = 1) 
 
 
 def test_ercot_lse_accepted_then_rejected_for_unknown_esi(engine, nyiso_campus, fake_pki, tmp_path):
-    """The 100-interval fall-back day is ACCEPTED; the same export for an unregistered ESI ID is REJECTED with
-    E005 on line 1, mapped to our meter GT1."""
+    """The 100-interval fall-back day is ACCEPTED (after one 503 the client retries); the same export for an
+    unregistered ESI ID is REJECTED with E005 on line 1, mapped to our meter GT1."""
     uri = _intervals(tmp_path, datetime(2025, 11, 2, 5, tzinfo=UTC), 100)
     good = IsoMeterRef("GT1", "10443720001234567", "generation")
     bad = IsoMeterRef("GT1", "10443720009999999", "generation")
     state = _state(CREATED)
     with running_fake_iso(state, pki=fake_pki) as url:
         lse = build_lse_file(uri, good, "delivered", DAY, DAY, "999999999", CREATED, 1)
+        state.inject_faults(503, 1)
         record = submit_cycle_to_iso(engine, _request(nyiso_campus, "ERCOT", file_document(lse.file_name, lse.text)),
                                      ercot_lse_sender(url, _credentials(fake_pki), good, retry=FAST), now_utc=CREATED)
         wrong = build_lse_file(uri, bad, "delivered", DAY, DAY, "999999999", CREATED, 2)

@@ -116,10 +116,9 @@ async def test_rejection_is_not_retried(env, engine, nyiso_campus, fake_pki, tmp
     """An unregistered PTID fails the workflow after one activity attempt with IsoRejected naming GT1."""
     state = FakeIsoState(users={"wl-operator": "s3cret"}, metering_users={"wl-operator"}, generator_ptids=set(),
                          tie_ptids=set(), subzone_ptids=set(), ptid_nodes={}, now_utc=NOW)
-    with running_fake_iso(state, pki=fake_pki) as url:
-        with pytest.raises(WorkflowFailureError) as caught:
-            await _run(env, engine, SubmitInput(nyiso_campus.campus_id, nyiso_campus.cycle_id,
-                                                _document(tmp_path, 323999), url, str(fake_pki.ca_cert_path.parent)))
+    with running_fake_iso(state, pki=fake_pki) as url, pytest.raises(WorkflowFailureError) as caught:
+        await _run(env, engine, SubmitInput(nyiso_campus.campus_id, nyiso_campus.cycle_id,
+                                            _document(tmp_path, 323999), url, str(fake_pki.ca_cert_path.parent)))
     cause = caught.value.cause
     assert isinstance(cause, ActivityError) and isinstance(cause.cause, ApplicationError)
     assert cause.cause.type == "IsoRejected" and cause.cause.non_retryable and "GT1" in cause.cause.message
