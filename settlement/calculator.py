@@ -51,7 +51,7 @@ def bill_tariff_json(urdb_source: str, urdb_text: str, load_source: str, load_te
     }
 
 
-def _month_json(bill: MonthBill) -> dict[str, str | int]:
+def _month_json(bill: MonthBill) -> dict[str, Any]:
     return {
         "month": bill.month,
         "days_billed": bill.days_billed,
@@ -65,4 +65,7 @@ def _month_json(bill: MonthBill) -> dict[str, str | int]:
         "fixed_charge_usd": micros_to_usd_text(bill.fixed_charge_usd_micros),
         "minimum_charge_usd": micros_to_usd_text(bill.minimum_charge_usd_micros),
         "total_usd": micros_to_usd_text(bill.total_usd_micros),
+        "determinants": [{"component": line.component, "period": line.period, "quantity": str(line.quantity),
+                          "unit": line.unit, "amount_usd": micros_to_usd_text(line.amount_usd_micros)}
+                         for line in bill.determinants],
     }

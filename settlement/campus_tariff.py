@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_EVEN, Decimal
+
 import numpy as np
 
 from settlement.allocation_methods import apply_loss_factor
 from settlement.campus_inputs import Series
-from settlement.campus_lines import usd_charge
-from settlement.charges import UNIT_MWH, Charge, display_rate
+from settlement.charges import RATE_QUANTUM, UNIT_KW_MONTH, UNIT_MWH, Charge, display_rate
 from settlement.contracts import TariffTerms
-from settlement.tariff_bill import BillOptions, LoadSeries, MonthBill, bill_load
+from settlement.tariff_bill import BillOptions, Determinant, LoadSeries, MonthBill, bill_load
 
 WH_PER_KWH = 1000
 
@@ -26,22 +27,28 @@ def options_for(terms: TariffTerms, base: BillOptions) -> BillOptions:
 
 
 def month_charges(bill: MonthBill, label: str) -> list[Charge]:
-    """Energy line (MWh) always; demand, fixed and minimum lines when they are not zero (money-only lines)."""
-    energy_wh = int(bill.energy_kwh * WH_PER_KWH)
-    charges = [Charge(f"{label} energy {bill.month}", "tariff.energy", energy_wh, UNIT_MWH,
-                      display_rate(bill.energy_charge_usd_micros, energy_wh), bill.energy_charge_usd_micros)]
-    peaks = ", ".join(f"period {p} {kw} kW" for p, kw in sorted(bill.demand_kw_by_period.items()))
-    optional = [
-        (f"{label} TOU demand {bill.month} ({peaks})", "tariff.demand_tou", bill.demand_tou_charge_usd_micros),
-        (f"{label} flat demand {bill.month} (billing demand {bill.billing_demand_kw} kW)", "tariff.demand_flat",
-         bill.demand_flat_charge_usd_micros),
-        (f"{label} coincident demand {bill.month}", "tariff.demand_coincident",
-         bill.demand_coincident_charge_usd_micros),
-        (f"{label} fixed charge {bill.month} ({bill.days_billed} days)", "tariff.fixed", bill.fixed_charge_usd_micros),
-        (f"{label} minimum charge top-up {bill.month}", "tariff.minimum", bill.minimum_charge_usd_micros),
-    ]
-    charges.extend(usd_charge(description, clause, amount) for description, clause, amount in optional if amount)
-    return charges
+    """One line per bill determinant: energy per TOU period (MWh), demand per period (kW, quantity in W), fixed
+    charge, minimum top-up. Zero-amount demand lines are kept: the peak is a determinant worth seeing."""
+    return [_charge(line, bill.month, label) for line in bill.determinants]
+
+
+def _charge(line: Determinant, month: str, label: str) -> Charge:
+    period = f" period {line.period}" if line.period >= 0 else ""
+    description = f"{label} {line.component.replace('_', ' ')}{period} {month}"
+    clause = f"tariff.{line.component}" + (f".p{line.period}" if line.period >= 0 else "")
+    if line.component == "energy":
+        energy_wh = int(line.quantity * WH_PER_KWH)
+        return Charge(description, clause, energy_wh, UNIT_MWH, display_rate(line.amount_usd_micros, energy_wh),
+                      line.amount_usd_micros)
+    if line.unit == "kW":
+        demand_w = int(line.quantity * 1000)
+        rate = Decimal(0) if demand_w == 0 else (Decimal(line.amount_usd_micros) / (demand_w * 1000)).quantize(
+            RATE_QUANTUM, rounding=ROUND_HALF_EVEN)
+        return Charge(f"{description} ({line.quantity} kW)", clause, demand_w, UNIT_KW_MONTH, rate,
+                      line.amount_usd_micros)
+    quantity = int(line.quantity)
+    rate = (Decimal(line.amount_usd_micros).scaleb(-6) / quantity).quantize(RATE_QUANTUM, rounding=ROUND_HALF_EVEN)
+    return Charge(description, clause, quantity, line.unit, rate, line.amount_usd_micros)
 
 
 def component_total_usd_micros(bills: list[MonthBill], component: str) -> int:

@@ -12,7 +12,8 @@ Conventions, written down:
 - Ratchet: flat billing demand = max(month peak, lookbackPercent x highest peak of the look-back months).
 - Minimum charge: a monthly minimum tops the month's energy + demand + fixed charges up to it; an annual
   minimum tops up the last billed month of each calendar year.
-- Rounding: each charge is computed exactly, then rounded once to micro-USD with ROUND_HALF_EVEN.
+- Rounding: each determinant line (energy per TOU period, demand per period, fixed, minimum) is computed exactly,
+  then rounded once to micro-USD with ROUND_HALF_EVEN; component and month totals are sums of those lines.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy.typing as npt
 from settlement.calendar import LocalCalendar, local_calendar, month_key_label
 from settlement.money import usd_to_micros
 from settlement.tiers import overlap_in_tiers, tier_segments, tiered_amount_usd
-from settlement.urdb import UrdbTariff
+from settlement.urdb import Tier, UrdbTariff
 
 TIER_FILL_SHARED = "shared"
 TIER_FILL_CHRONOLOGICAL = "chronological"
@@ -56,6 +57,21 @@ class BillOptions:
 
 
 @dataclass(frozen=True)
+class Determinant:
+    """One billed determinant of a month, rounded once (ROUND_HALF_EVEN) to micro-USD.
+
+    component: energy | demand_tou | demand_flat | demand_coincident | fixed | minimum. `period` is the TOU period
+    (-1 when none); `quantity` is kWh (energy), kW (demand), days or 1 (fixed, unit "day"/"month"/"year"), or 1
+    (minimum, unit "USD")."""
+
+    component: str
+    period: int
+    quantity: Decimal
+    unit: str
+    amount_usd_micros: int
+
+
+@dataclass(frozen=True)
 class MonthBill:
     month: str
     month_key: int
@@ -65,18 +81,38 @@ class MonthBill:
     billing_demand_kw: Decimal
     energy_kwh_by_period: dict[int, Decimal]
     demand_kw_by_period: dict[int, Decimal]
-    energy_charge_usd_micros: int
-    demand_tou_charge_usd_micros: int
-    demand_flat_charge_usd_micros: int
-    demand_coincident_charge_usd_micros: int
-    fixed_charge_usd_micros: int
-    minimum_charge_usd_micros: int
+    determinants: tuple[Determinant, ...]
+
+    def component_usd_micros(self, component: str) -> int:
+        return sum(line.amount_usd_micros for line in self.determinants if line.component == component)
+
+    @property
+    def energy_charge_usd_micros(self) -> int:
+        return self.component_usd_micros("energy")
+
+    @property
+    def demand_tou_charge_usd_micros(self) -> int:
+        return self.component_usd_micros("demand_tou")
+
+    @property
+    def demand_flat_charge_usd_micros(self) -> int:
+        return self.component_usd_micros("demand_flat")
+
+    @property
+    def demand_coincident_charge_usd_micros(self) -> int:
+        return self.component_usd_micros("demand_coincident")
+
+    @property
+    def fixed_charge_usd_micros(self) -> int:
+        return self.component_usd_micros("fixed")
+
+    @property
+    def minimum_charge_usd_micros(self) -> int:
+        return self.component_usd_micros("minimum")
 
     @property
     def total_usd_micros(self) -> int:
-        return (self.energy_charge_usd_micros + self.demand_tou_charge_usd_micros
-                + self.demand_flat_charge_usd_micros + self.demand_coincident_charge_usd_micros
-                + self.fixed_charge_usd_micros + self.minimum_charge_usd_micros)
+        return sum(line.amount_usd_micros for line in self.determinants)
 
 
 def bill_load(tariff: UrdbTariff, load: LoadSeries, options: BillOptions) -> list[MonthBill]:
@@ -106,26 +142,37 @@ def _bill_month(tariff: UrdbTariff, load: LoadSeries, calendar: LocalCalendar, m
     peak_kw = Decimal(int(demand_units_per_hour.max())) / scale if energy.size else Decimal(0)
     energy_period = _periods(tariff.energy_weekday, tariff.energy_weekend, month0, hours, weekend)
     energy_by_period = _group_sums(energy_period, energy, scale)
-    energy_usd = _energy_charge(tariff, energy_period, energy, scale, energy_by_period, days, peak_kw, tier_fill)
-    demand_period = _periods(tariff.demand_weekday, tariff.demand_weekend, month0, hours, weekend)
-    demand_by_period = _group_max(demand_period, demand_units_per_hour, scale)
-    tou_usd = sum((tiered_amount_usd(kw, tariff.demand_periods[p], Decimal(1)) for p, kw in demand_by_period.items()),
-                  Decimal(0))
+    energy_usd = _energy_charges(tariff, energy_period, energy, scale, energy_by_period, days, peak_kw, tier_fill)
+    lines = [Determinant("energy", p, energy_by_period[p], "kWh", usd_to_micros(usd)) for p, usd in energy_usd.items()]
+    demand_by_period = _group_max(_periods(tariff.demand_weekday, tariff.demand_weekend, month0, hours, weekend),
+                                  demand_units_per_hour, scale)
+    lines += _demand_lines("demand_tou", demand_by_period, tariff.demand_periods)
     coincident_period = _periods(tariff.coincident_schedule, tariff.coincident_schedule, month0, hours, weekend)
-    coincident_usd = sum((tiered_amount_usd(kw, tariff.coincident_periods[p], Decimal(1))
-                          for p, kw in _group_max(coincident_period, demand_units_per_hour, scale).items()), Decimal(0))
+    lines += _demand_lines("demand_coincident", _group_max(coincident_period, demand_units_per_hour, scale),
+                           tariff.coincident_periods)
     billing_kw = max(peak_kw, _ratchet_kw(tariff, month_key, peaks))
     flat_period = tariff.flat_demand_months[month0]
-    flat_usd = tiered_amount_usd(billing_kw, tariff.flat_demand_periods[flat_period], Decimal(1)) \
-        if flat_period >= 0 else Decimal(0)
-    fixed_usd = _per_unit(tariff.fixed_charge_usd, tariff.fixed_charge_unit, days)
-    charges = [usd_to_micros(amount) for amount in (energy_usd, tou_usd, flat_usd, coincident_usd, fixed_usd)]
-    minimum = 0
-    if tariff.min_charge_unit != "$/year":
-        minimum = max(0, usd_to_micros(_per_unit(tariff.min_charge_usd, tariff.min_charge_unit, days)) - sum(charges))
+    if flat_period >= 0:
+        lines += _demand_lines("demand_flat", {flat_period: billing_kw}, tariff.flat_demand_periods)
+    if tariff.fixed_charge_usd:
+        quantity, unit = (Decimal(days), "day") if tariff.fixed_charge_unit == "$/day" else \
+            (Decimal(1), tariff.fixed_charge_unit.removeprefix("$/"))
+        lines.append(Determinant("fixed", -1, quantity, unit,
+                                 usd_to_micros(_per_unit(tariff.fixed_charge_usd, tariff.fixed_charge_unit, days))))
+    if tariff.min_charge_unit != "$/year" and tariff.min_charge_usd:
+        minimum_micros = usd_to_micros(_per_unit(tariff.min_charge_usd, tariff.min_charge_unit, days))
+        top_up = max(0, minimum_micros - sum(line.amount_usd_micros for line in lines))
+        if top_up:
+            lines.append(Determinant("minimum", -1, Decimal(1), "USD", top_up))
     return MonthBill(month_key_label(month_key), month_key, days, sum(energy_by_period.values(), Decimal(0)),
-                     peak_kw, billing_kw, energy_by_period, demand_by_period, charges[0], charges[1], charges[2],
-                     charges[3], charges[4], minimum)
+                     peak_kw, billing_kw, energy_by_period, demand_by_period, tuple(lines))
+
+
+def _demand_lines(component: str, kw_by_period: Mapping[int, Decimal],
+                  structure: tuple[tuple[Tier, ...], ...]) -> list[Determinant]:
+    return [Determinant(component, period, kw, "kW", usd_to_micros(tiered_amount_usd(kw, structure[period],
+                                                                                     Decimal(1))))
+            for period, kw in sorted(kw_by_period.items())]
 
 
 def _periods(weekday: tuple[tuple[int, ...], ...], weekend: tuple[tuple[int, ...], ...], month0: int,
@@ -152,28 +199,30 @@ def _group_max(period: npt.NDArray[np.int64], values: npt.NDArray[np.int64], sca
     return maxima
 
 
-def _energy_charge(tariff: UrdbTariff, period: npt.NDArray[np.int64], energy: npt.NDArray[np.int64], scale: Decimal,
-                   energy_by_period: Mapping[int, Decimal], days: int, peak_kw: Decimal, tier_fill: str) -> Decimal:
+def _energy_charges(tariff: UrdbTariff, period: npt.NDArray[np.int64], energy: npt.NDArray[np.int64],
+                    scale: Decimal, energy_by_period: Mapping[int, Decimal], days: int, peak_kw: Decimal,
+                    tier_fill: str) -> dict[int, Decimal]:
+    """Exact energy charge per TOU period (USD)."""
     if not tariff.energy_periods:
-        return Decimal(0)
+        return {}
+    charges = {index: Decimal(0) for index in energy_by_period}
     if tier_fill == TIER_FILL_CHRONOLOGICAL:
-        total_usd, cumulative_kwh = Decimal(0), Decimal(0)
+        cumulative_kwh = Decimal(0)
         for index, units in zip(period.tolist(), energy.tolist(), strict=True):
             tiers = tariff.energy_periods[index]
             kwh = Decimal(units) / scale
-            total_usd += overlap_in_tiers(cumulative_kwh, kwh, tiers, _bound_scale(tiers[0].unit, days, peak_kw))
+            charges[index] += overlap_in_tiers(cumulative_kwh, kwh, tiers, _bound_scale(tiers[0].unit, days, peak_kw))
             cumulative_kwh += kwh
-        return total_usd
+        return charges
     month_kwh = sum(energy_by_period.values(), Decimal(0))
     if month_kwh == 0:
-        return Decimal(0)
-    total_usd = Decimal(0)
+        return charges
     for index, period_kwh in energy_by_period.items():
         tiers = tariff.energy_periods[index]
         segments = tier_segments(month_kwh, tiers, _bound_scale(tiers[0].unit, days, peak_kw))
-        total_usd += sum((period_kwh * segment / month_kwh * tier.rate_usd
-                          for segment, tier in zip(segments, tiers, strict=True)), Decimal(0))
-    return total_usd
+        charges[index] = sum((period_kwh * segment / month_kwh * tier.rate_usd
+                              for segment, tier in zip(segments, tiers, strict=True)), Decimal(0))
+    return charges
 
 
 def _bound_scale(unit: str, days: int, peak_kw: Decimal) -> Decimal:
@@ -215,4 +264,7 @@ def _apply_annual_minimum(tariff: UrdbTariff, bills: list[MonthBill]) -> list[Mo
 
 
 def _with_minimum(bill: MonthBill, minimum_micros: int) -> MonthBill:
-    return replace(bill, minimum_charge_usd_micros=minimum_micros)
+    if not minimum_micros:
+        return bill
+    return replace(bill, determinants=(*bill.determinants, Determinant("minimum", -1, Decimal(1), "USD",
+                                                                        minimum_micros)))

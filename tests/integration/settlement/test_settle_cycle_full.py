@@ -84,8 +84,8 @@ def _contracts(engine: Engine, campus_id: str) -> None:
 
 def test_full_engine_month_matches_hand_worked_lines(engine: Engine, demo_campus: DemoCampus,
                                                      tmp_path: Path) -> None:
-    """alpha (tariff v1; v2 starts in April): on-peak 150 kWh x 0.20 = 30, off-peak 200 x 0.10 = 20 -> $50 on
-    350,000 Wh; peak 200 kW x $5 = $1,000; fixed $100.
+    """alpha (tariff v1; v2 starts in April): off-peak 200 kWh x 0.10 = $20, on-peak 150 kWh x 0.20 = $30 (one
+    line per TOU period); peak 200 kW x $5 = $1,000; fixed $100.
     Fuel: 29,307,107 Wh / 293,071.07 = 100 MMBtu x $3 = $300,000,000 micro, by energy 350k : 1,000k : 500k
     = 7 : 20 : 10 of 37 -> 56,756,756 r28/37, 162,162,162 r6/37, 81,081,081 r3/37; one micro left goes to alpha.
     Cooling 1,000,000 Wh by capacity 5 : 3 : 2 (shared v2; v1 gave all to alpha) at $50 -> $25 / $15 / $10.
@@ -99,8 +99,9 @@ def test_full_engine_month_matches_hand_worked_lines(engine: Engine, demo_campus
                               prices_uris=[str(_price_file(tmp_path / "p.parquet"))])
     got = [(line.tenant_id, line.clause, line.quantity_wh, line.amount_usd_micros) for line in result.lines]
     assert got == [
-        ("alpha", "tariff.energy", 350_000, 50_000_000),
-        ("alpha", "tariff.demand_flat", 1, 1_000_000_000),
+        ("alpha", "tariff.energy.p0", 200_000, 20_000_000),
+        ("alpha", "tariff.energy.p1", 150_000, 30_000_000),
+        ("alpha", "tariff.demand_flat.p0", 200_000, 1_000_000_000),  # quantity in W
         ("alpha", "tariff.fixed", 1, 100_000_000),
         ("alpha", "allocation.turbine_fuel", 1, 56_756_757),
         ("alpha", "allocation.shared_consumption", 500_000, 25_000_000),
@@ -115,7 +116,7 @@ def test_full_engine_month_matches_hand_worked_lines(engine: Engine, demo_campus
         ("gamma", "ppa.fixed.year3", 2_000_000, 62_424_000),
         ("gamma", "ppa.recs_bundled", 3_000_000, 0),
     ]
-    assert [line.line_no for line in result.lines] == list(range(1, 16))
+    assert [line.line_no for line in result.lines] == list(range(1, 17))
     assert result.contract_versions["alpha-tariff"] == 1 and result.contract_versions["alloc-shared"] == 2
     balance = result.energy_balance
     assert (balance.generation_wh, balance.tenant_consumption_wh, balance.losses_wh) == (7_000_000, 1_850_000,
@@ -125,7 +126,7 @@ def test_full_engine_month_matches_hand_worked_lines(engine: Engine, demo_campus
         record_settlement(conn, demo_campus.cycle_id, result)
         stored = conn.execute(text("SELECT count(*), sum(amount_usd_micros) FROM settlement_line WHERE cycle_id = :c"),
                               {"c": demo_campus.cycle_id}).one()
-    assert tuple(stored) == (15, sum(amount for *_, amount in got))
+    assert tuple(stored) == (16, sum(amount for *_, amount in got))
 
 
 def test_contract_versions_are_append_only(engine: Engine, demo_campus: DemoCampus) -> None:

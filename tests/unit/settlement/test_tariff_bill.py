@@ -46,6 +46,11 @@ def test_march_with_dst_change_shared_tiers_demand_and_fixed() -> None:
     assert Decimal(month["fixed_charge_usd"]) == Decimal(4)
     assert Decimal(month["minimum_charge_usd"]) == 0
     assert Decimal(month["total_usd"]) == Decimal("967.50")
+    determinants = [(d["component"], d["period"], Decimal(d["quantity"]), Decimal(d["amount_usd"]))
+                    for d in month["determinants"]]
+    assert determinants == [("energy", 0, 100, Decimal(11)), ("energy", 1, 100, Decimal("22.5")),
+                            ("demand_tou", 0, 70, 0), ("demand_tou", 1, 60, 600),
+                            ("demand_flat", 0, 70, 330), ("fixed", -1, 4, 4)]
 
 
 def test_chronological_fill_prices_each_interval_at_the_tier_reached() -> None:
@@ -145,8 +150,8 @@ def test_fall_back_hour_is_billed_twice_at_its_local_hour() -> None:
     month = _bill(two_period_rate(), rows)["months"][0]
     assert month["month"] == "2026-11"
     assert Decimal(month["energy_charge_usd"]) == Decimal("4.00")
-    assert Decimal(month["demand_flat_charge_usd"]) == Decimal("100")
-    assert Decimal(month["demand_tou_charge_usd"]) == Decimal("50")  # on-peak 5 kW x $10
+    assert Decimal(month["demand_flat_charge_usd"]) == Decimal(100)
+    assert Decimal(month["demand_tou_charge_usd"]) == Decimal(50)  # on-peak 5 kW x $10
 
 
 @settings(max_examples=40, deadline=None)
