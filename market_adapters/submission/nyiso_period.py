@@ -9,7 +9,6 @@ can always be shown; an existing file with other content under the same key is a
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,11 @@ from sqlalchemy import Engine
 from common.errors import BadInput, Conflict
 from market_adapters.common import IsoCredentials, IsoMeterRef
 from market_adapters.http_retry import RETRY_DEFAULT, RetryPolicy
-from market_adapters.nyiso import build_power_metering_document, user_request_id_for, validate_power_metering_document
+from market_adapters.nyiso import (
+    build_power_metering_document,
+    user_request_id_for,
+    validate_power_metering_document,
+)
 from market_adapters.submission.service import (
     SubmissionRecord,
     SubmissionRequest,
