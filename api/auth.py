@@ -65,7 +65,8 @@ def checked_principal(subject: str, roles: Iterable[str], tenant_id: str | None)
     if not subject or len(subject) > 200:
         raise BadInput("credentials", None, "subject", "must be 1 to 200 characters")
     if not role_set or not role_set <= ROLES:
-        raise BadInput("credentials", None, "roles", f"{sorted(role_set)} must be a non-empty subset of {sorted(ROLES)}")
+        reason = f"{sorted(role_set)} must be a non-empty subset of {sorted(ROLES)}"
+        raise BadInput("credentials", None, "roles", reason)
     if ("tenant" in role_set) != (tenant_id is not None):
         raise BadInput("credentials", None, "tenant_id", "is required with the tenant role and only with it")
     if tenant_id is not None and not TENANT_ID_PATTERN.match(tenant_id):

@@ -27,6 +27,7 @@ from invoicing.errors import (
     InvoiceNotFound,
     NoSettlementLines,
 )
+from invoicing.ledger_postings import credit_note_entry, post_entries, replacement_invoice_entry
 from invoicing.pdf import render_credit_note_pdf
 from invoicing.repository import InvoiceRow
 from invoicing.service import (
@@ -38,6 +39,7 @@ from invoicing.service import (
 )
 from invoicing.signing import load_signing_key, sign_pdf
 from invoicing.storage import write_document
+from ledger.model import EntryRequest
 
 REASON_CHARS_MAX = 2000
 
@@ -103,7 +105,8 @@ def issue_credit_note(conn: Connection, invoice_id: str, amount_usd_cents: int, 
         raise InvoiceNotFound(invoice_id)
     earlier = _credit_note_by_key(conn, idempotency_key)
     if earlier is not None:
-        if (earlier["invoice_id"], earlier["amount_usd_cents"], earlier["reason"]) != (invoice_id, amount_usd_cents, reason):
+        same_request = (invoice_id, amount_usd_cents, reason)
+        if (earlier["invoice_id"], earlier["amount_usd_cents"], earlier["reason"]) != same_request:
             raise IdempotencyKeyReused(idempotency_key)
         return _issued_from_row(conn, earlier)
     if invoice.status != "final":
@@ -147,7 +150,8 @@ def _store_credit_note(conn: Connection, invoice: InvoiceRow, amount_usd_cents: 
     signed_pdf = sign_pdf(render_credit_note_pdf(document, sha256_hex), key)
     pdf_path, pdf_sha256_hex = write_document(documents_root, f"{folder}/{credit_note_id}.pdf", signed_pdf)
     conn.execute(
-        text("INSERT INTO credit_note (credit_note_id, issuer, number, invoice_id, tenant_id, reason, amount_usd_cents, "
+        text("INSERT INTO credit_note (credit_note_id, issuer, number, invoice_id, tenant_id, reason, "
+             "amount_usd_cents, "
              "idempotency_key, document_json, document_sha256_hex, issued_at_utc) VALUES (:id, :issuer, :number, "
              ":invoice, :tenant, :reason, :amount, :key, CAST(:doc AS jsonb), :sha, :issued)"),
         {"id": credit_note_id, "issuer": invoice.issuer, "number": number, "invoice": invoice.invoice_id,
@@ -190,3 +194,33 @@ def cancel_and_rebill(conn: Connection, invoice_id: str, reason: str, signing_ke
     new_invoice = store_new_invoice(conn, header, lines, key, documents_root)
     repository.store_sequence(conn, original.issuer, number)
     return Rebill(invoice_id, credit_note, new_invoice)
+
+
+def credit_invoice_posted(conn: Connection, ledger_origin: str, invoice_id: str, amount_usd_cents: int, reason: str,
+                          idempotency_key: str, signing_key_path: Path, documents_root: str) -> IssuedCreditNote:
+    """`issue_credit_note` and its ledger entry, in the caller's transaction (the API and CLI path)."""
+    note = issue_credit_note(conn, invoice_id, amount_usd_cents, reason, idempotency_key, signing_key_path,
+                             documents_root)
+    post_entries(conn, ledger_origin, [_credit_note_entry(conn, note)])
+    return note
+
+
+def cancel_and_rebill_posted(conn: Connection, ledger_origin: str, invoice_id: str, reason: str,
+                             signing_key_path: Path, documents_root: str) -> Rebill:
+    """`cancel_and_rebill` and its ledger entries (the closing credit note, the replacement invoice)."""
+    rebill = cancel_and_rebill(conn, invoice_id, reason, signing_key_path, documents_root)
+    new = repository.load_invoice(conn, rebill.new_invoice.invoice_id, lock=False)
+    assert new is not None, "the replacement was inserted in this transaction"
+    replacement = replacement_invoice_entry(new.invoice_id, invoice_id, new.campus_id, new.tenant_id,
+                                            new.total_usd_cents, new.document_sha256_hex, new.issued_at_utc)
+    credit = None if rebill.credit_note is None else _credit_note_entry(conn, rebill.credit_note)
+    post_entries(conn, ledger_origin, [credit, replacement])
+    return rebill
+
+
+def _credit_note_entry(conn: Connection, note: IssuedCreditNote) -> EntryRequest:
+    row = conn.execute(text("SELECT c.tenant_id, i.campus_id, c.issued_at_utc FROM credit_note c "
+                            "JOIN invoice i USING (invoice_id) WHERE c.credit_note_id = :id"),
+                       {"id": note.credit_note_id}).one()
+    return credit_note_entry(note.credit_note_id, note.invoice_id, row.campus_id, row.tenant_id,
+                             note.amount_usd_cents, note.document_sha256_hex, row.issued_at_utc)

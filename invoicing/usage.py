@@ -18,7 +18,9 @@ from common.errors import BadInput
 from invoicing.document import TenantUsage
 
 
-def tenant_usage(settle_result: dict[str, Any] | None, esg_result: dict[str, Any] | None, tenant_id: str) -> TenantUsage:
+def tenant_usage(
+    settle_result: dict[str, Any] | None, esg_result: dict[str, Any] | None, tenant_id: str
+) -> TenantUsage:
     usage = ((settle_result or {}).get("tenant_usage") or {}).get(tenant_id) or {}
     daily = _int_map(usage.get("daily_energy_wh") or {}, "daily_energy_wh")
     tou = _int_map(usage.get("tou_energy_wh") or {}, "tou_energy_wh")

@@ -1,4 +1,6 @@
-"""`wattledger invoice ...`: verify signed PDFs, keys, list, credit notes, cancel-and-rebill; `access` mints credentials.
+"""`wattledger invoice ...`: verify signed PDFs, keys, list, credit notes, cancel-and-rebill.
+
+`wattledger invoice access ...` mints credentials (bearer tokens, API keys).
 
 Database commands open the configured database (WATTLEDGER_DATABASE_URL, else the embedded server).
 """
@@ -90,26 +92,28 @@ def list_command(tenant: str | None = None, cycle: str | None = None,
 
 @app.command("credit-note")
 def credit_note_command(invoice_id: str, amount_usd_cents: Annotated[int, typer.Option(min=1)],
-                        reason: Annotated[str, typer.Option()], idempotency_key: Annotated[str, typer.Option()]) -> None:
+                        reason: Annotated[str, typer.Option()],
+                        idempotency_key: Annotated[str, typer.Option()]) -> None:
     """Issue a signed credit note against a final invoice (idempotent on --idempotency-key)."""
-    from invoicing.corrections import issue_credit_note
+    from invoicing.corrections import credit_invoice_posted
     from invoicing.storage import documents_root_for
 
     with _engine() as (engine, settings), engine.begin() as conn:
-        note = issue_credit_note(conn, invoice_id, amount_usd_cents, reason, idempotency_key,
-                                 settings.signing_key_path, documents_root_for(settings.data_root_uri))
+        note = credit_invoice_posted(conn, settings.ledger_origin, invoice_id, amount_usd_cents, reason,
+                                     idempotency_key, settings.signing_key_path,
+                                     documents_root_for(settings.data_root_uri))
     _print_json(dataclasses.asdict(note))
 
 
 @app.command("cancel-rebill")
 def cancel_rebill_command(invoice_id: str, reason: Annotated[str, typer.Option()]) -> None:
     """Cancel a final invoice (crediting what is left) and issue its replacement from current settlement lines."""
-    from invoicing.corrections import cancel_and_rebill
+    from invoicing.corrections import cancel_and_rebill_posted
     from invoicing.storage import documents_root_for
 
     with _engine() as (engine, settings), engine.begin() as conn:
-        rebill = cancel_and_rebill(conn, invoice_id, reason, settings.signing_key_path,
-                                   documents_root_for(settings.data_root_uri))
+        rebill = cancel_and_rebill_posted(conn, settings.ledger_origin, invoice_id, reason,
+                                          settings.signing_key_path, documents_root_for(settings.data_root_uri))
     _print_json(dataclasses.asdict(rebill))
 
 

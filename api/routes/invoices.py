@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from api.auth import require_roles, require_tenant_access
 from api.deps import EngineDep, SettingsDep
 from api.principal import Principal
-from invoicing.corrections import cancel_and_rebill, issue_credit_note
+from invoicing.corrections import cancel_and_rebill_posted, credit_invoice_posted
 from invoicing.errors import InvoiceNotFound
 from invoicing.queries import (
     INVOICES_PER_PAGE_MAX,
@@ -88,8 +88,9 @@ def read_invoice(invoice_id: str, engine: EngineDep, principal: ReaderDep) -> di
 def create_credit_note(invoice_id: str, body: CreditNoteCreate, engine: EngineDep, settings: SettingsDep,
                        principal: FinanceDep) -> dict[str, Any]:
     with engine.begin() as conn:
-        note = issue_credit_note(conn, invoice_id, body.amount_usd_cents, body.reason, body.idempotency_key,
-                                 settings.signing_key_path, documents_root_for(settings.data_root_uri))
+        note = credit_invoice_posted(conn, settings.ledger_origin, invoice_id, body.amount_usd_cents, body.reason,
+                                     body.idempotency_key, settings.signing_key_path,
+                                     documents_root_for(settings.data_root_uri))
     return dataclasses.asdict(note)
 
 
@@ -97,5 +98,6 @@ def create_credit_note(invoice_id: str, body: CreditNoteCreate, engine: EngineDe
 def create_rebill(invoice_id: str, body: RebillCreate, engine: EngineDep, settings: SettingsDep,
                   principal: FinanceDep) -> dict[str, Any]:
     with engine.begin() as conn:
-        rebill = cancel_and_rebill(conn, invoice_id, body.reason, settings.signing_key_path, documents_root_for(settings.data_root_uri))
+        rebill = cancel_and_rebill_posted(conn, settings.ledger_origin, invoice_id, body.reason,
+                                          settings.signing_key_path, documents_root_for(settings.data_root_uri))
     return dataclasses.asdict(rebill)

@@ -62,7 +62,8 @@ def energy_balance_svg(balance_wh: dict[str, int]) -> str:
                f'viewBox="0 0 {CHART_WIDTH_PX} {CHART_HEIGHT_PX}" width="{CHART_WIDTH_PX}" height="{CHART_HEIGHT_PX}">')
     parts = [opening, "<title>Energy balance</title>"]
     for x_px, title, stack in ((60, "Sources", SOURCES), (260, "Uses", USES)):
-        parts.append(f'<text x="{x_px + BAR_WIDTH_PX / 2}" y="18" text-anchor="middle" class="bar-title">{title}</text>')
+        parts.append(f'<text x="{x_px + BAR_WIDTH_PX / 2}" y="18" text-anchor="middle" class="bar-title">'
+                     f"{title}</text>")
         for segment in stack_segments(balance_wh, stack, scale_wh):
             parts.append(
                 f'<rect data-key="{segment.key}" x="{x_px}" y="{segment.y_px:.2f}" width="{BAR_WIDTH_PX}" '

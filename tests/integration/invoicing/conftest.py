@@ -54,7 +54,8 @@ def seed_cycle(engine: Engine, lines: list[tuple[int, str, int, Decimal, int]], 
         for line_no, (tenant_index, description, quantity_wh, rate, amount) in enumerate(lines, start=1):
             conn.execute(
                 text("INSERT INTO settlement_line (cycle_id, line_no, tenant_id, description, quantity_wh, "
-                     "rate_usd_per_mwh, amount_usd_micros, inputs_sha256_hex) VALUES (:id, :n, :t, :d, :q, :r, :a, :h)"),
+                     "rate_usd_per_mwh, amount_usd_micros, inputs_sha256_hex) "
+                     "VALUES (:id, :n, :t, :d, :q, :r, :a, :h)"),
                 {"id": cycle_id, "n": line_no, "t": tenant_ids[tenant_index], "d": description, "q": quantity_wh,
                  "r": rate, "a": amount, "h": "ab" * 32},
             )

@@ -36,7 +36,8 @@ async def test_a_tenant_reads_only_its_own_invoices(
     listed = await client.get(f"/tenants/{own.tenant_id}/invoices", headers=headers)
     assert listed.status_code == 200
     assert [item["invoice_id"] for item in listed.json()] == [own.invoice_id]
-    assert (await client.get(f"/invoices/{own.invoice_id}", headers=headers)).json()["document"]["tenant_id"] == own.tenant_id
+    own_detail = (await client.get(f"/invoices/{own.invoice_id}", headers=headers)).json()
+    assert own_detail["document"]["tenant_id"] == own.tenant_id
     assert (await client.get(f"/tenants/{other.tenant_id}/invoices", headers=headers)).status_code == 403
     assert (await client.get(f"/invoices/{other.invoice_id}", headers=headers)).status_code == 404
     assert (await client.get(f"/invoices/{other.invoice_id}.pdf", headers=headers)).status_code == 404
@@ -45,13 +46,16 @@ async def test_a_tenant_reads_only_its_own_invoices(
 async def test_the_downloaded_pdf_is_the_signed_document(app_under_test: AppUnderTest, issued: list) -> None:
     """Finance downloads a PDF whose embedded signature verifies with the issuing key."""
     client = asgi_client(app_under_test)
-    response = await client.get(f"/invoices/{issued[1].invoice_id}.pdf", headers=bearer(_token(app_under_test, "finance")))
+    finance = bearer(_token(app_under_test, "finance"))
+    response = await client.get(f"/invoices/{issued[1].invoice_id}.pdf", headers=finance)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     verify_signed_pdf(response.content, load_public_key(app_under_test.settings.signing_key_path), "download")
 
 
-async def test_finance_issues_a_credit_note_and_the_invoice_shows_it(app_under_test: AppUnderTest, issued: list) -> None:
+async def test_finance_issues_a_credit_note_and_the_invoice_shows_it(
+    app_under_test: AppUnderTest, issued: list
+) -> None:
     """POST credit-notes returns 201; the invoice detail lists the note; an auditor may not issue one."""
     client = asgi_client(app_under_test)
     body = {"amount_usd_cents": 1_234, "reason": "metering correction", "idempotency_key": issued[0].invoice_id}
@@ -59,7 +63,8 @@ async def test_finance_issues_a_credit_note_and_the_invoice_shows_it(app_under_t
     assert (await client.post(url, json=body, headers=bearer(_token(app_under_test, "auditor")))).status_code == 403
     created = await client.post(url, json=body, headers=bearer(_token(app_under_test, "finance")))
     assert created.status_code == 201
-    detail = (await client.get(f"/invoices/{issued[0].invoice_id}", headers=bearer(_token(app_under_test, "auditor")))).json()
+    auditor = bearer(_token(app_under_test, "auditor"))
+    detail = (await client.get(f"/invoices/{issued[0].invoice_id}", headers=auditor)).json()
     assert [note["amount_usd_cents"] for note in detail["credit_notes"]] == [1_234]
     assert detail["total_usd_cents"] == issued[0].total_usd_cents
 

@@ -27,6 +27,7 @@ ROLES = ("operator", "finance", "auditor", "tenant", "ingest")
 PUBLIC = frozenset(ROLES)
 STAFF = frozenset({"operator", "finance", "auditor"})
 READERS = STAFF | {"tenant"}
+FINANCE = frozenset({"finance"})
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/cycles"): Access(frozenset({"operator"}), json={"campus_id": "no-such-campus", "period": "2026-01"}),
     ("GET", "/cycles"): Access(STAFF),
     ("GET", "/cycles/{cycle_id}"): Access(STAFF),
-    ("POST", "/cycles/{cycle_id}/approve"): Access(frozenset({"finance"}), json={"approver": "{subject}", "comment": ""}),
-    ("POST", "/cycles/{cycle_id}/reject"): Access(frozenset({"finance"}), json={"approver": "{subject}", "reason": "r"}),
+    ("POST", "/cycles/{cycle_id}/approve"): Access(FINANCE, json={"approver": "{subject}", "comment": ""}),
+    ("POST", "/cycles/{cycle_id}/reject"): Access(FINANCE, json={"approver": "{subject}", "reason": "r"}),
     ("POST", "/cycles/{cycle_id}/resettle"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
     ("POST", "/cycles/{cycle_id}/retry"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
     ("POST", "/cycles/{cycle_id}/cancel"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
@@ -153,8 +154,9 @@ async def test_the_endpoint_role_matrix(app_under_test: AppUnderTest, seeded_cyc
     app = app_under_test.app
     app.state.temporal_client = _MissingWorkflows()
     settings = app_under_test.settings
-    tokens = {role: mint_token(settings, f"matrix-{role}", [role], matrix_invoice.tenant_id if role == "tenant" else None,
-                               timedelta(minutes=10)) for role in ROLES}
+    tokens = {role: mint_token(settings, f"matrix-{role}", [role],
+                               matrix_invoice.tenant_id if role == "tenant" else None, timedelta(minutes=10))
+              for role in ROLES}
     params = {"cycle_id": seeded_cycle.cycle_id, "cycle_key": seeded_cycle.cycle_id,
               "campus_id": seeded_cycle.campus_id, "tenant_id": matrix_invoice.tenant_id,
               "invoice_id": matrix_invoice.invoice_id, "name": "finance.css"}

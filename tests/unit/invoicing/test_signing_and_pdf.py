@@ -25,7 +25,8 @@ from invoicing.signing import (
 
 def _document(emissions: dict[str, int] | None) -> dict:
     header = InvoiceHeader("WL-000001", "WL", 1, "cycle:c:2026-01", "c", "2026-01", datetime(2026, 1, 1, tzinfo=UTC),
-                           datetime(2026, 2, 1, tzinfo=UTC), "t1", "Tenant \u2014 One", datetime(2026, 2, 2, tzinfo=UTC),
+                           datetime(2026, 2, 1, tzinfo=UTC), "t1", "Tenant \u2014 One",
+                           datetime(2026, 2, 2, tzinfo=UTC),
                            30, None)
     lines = [InvoiceLine(1, "Supply, on-peak", 1_000_000_000, Decimal("61.25"), 61_250_000_000, 1, "ab" * 32)]
     daily = {date(2026, 1, day): 30_000_000 + day * 1_000_000 for day in range(1, 32)}
