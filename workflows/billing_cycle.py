@@ -43,6 +43,9 @@ ACTIVITY_RETRY = RetryPolicy(
     maximum_attempts=8,
 )
 FINANCE_ROLE = "finance"
+# The worker heartbeats every running step (observability.interceptor); a worker killed mid-step is noticed
+# after this long instead of after ACTIVITY_TIMEOUT, and the step is retried on a live worker.
+ACTIVITY_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 
 
 @workflow.defn
@@ -168,7 +171,8 @@ class BillingCycleWorkflow:
 
     async def _execute(self, method, arg):  # type: ignore[no-untyped-def]
         return await workflow.execute_activity_method(
-            method, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+            method, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            heartbeat_timeout=ACTIVITY_HEARTBEAT_TIMEOUT,
         )
 
     async def _park(self, error: ActivityError) -> None:

@@ -1,0 +1,120 @@
+"""Fault scenarios shared by the quick checks (normal suite) and the full runs (`make test-faults`).
+
+`kill_worker_scenario`: cycles for several months of the demo campus run on `python worker.py`; while they
+run, the worker is killed with SIGKILL at random moments (each a random 0-2.5 s after the cycles were last
+seen making progress, so the kill lands inside a step) and restarted at once. Finance approves through the
+workflow update as cycles reach approval. At the end every cycle must have completed exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from cycles.starter import inbox_folder
+from demo.campus import CAMPUS_ID, TENANTS, register_demo_campus
+from demo.site_export import write_site_export
+from runtime.keys import ensure_signing_key
+from runtime.temporal import connect
+from settings import Settings
+from tests.faults.driver import CycleDriver
+from tests.faults.harness import (
+    TemporalDevServer,
+    WorkerProcess,
+    cycle_statuses,
+    database_now_epoch,
+    last_progress_utc,
+    worker_env,
+)
+from tests.faults.invariants import RunTotals, assert_exactly_once
+
+LEDGER_ORIGIN = "faults.wattledger/ledger"
+PROGRESS_WAIT_S_MAX = 120.0
+KILL_DELAY_S_MAX = 2.5
+
+
+@dataclass
+class KillRecord:
+    at_s: float
+    phases: dict[str, str]
+
+
+@dataclass
+class KillReport:
+    kills: list[KillRecord] = field(default_factory=list)
+    totals: RunTotals | None = None
+    elapsed_s: float = 0.0
+    approvals_sent: int = 0
+
+    def phases_hit(self) -> set[str]:
+        return {phase for kill in self.kills for phase in kill.phases.values()}
+
+
+def prepare_home(home: Path, engine: Engine, database_url: str, periods: list[str]) -> Settings:
+    settings = Settings(home=home, database_url=database_url, ledger_origin=LEDGER_ORIGIN)
+    ensure_signing_key(settings)
+    with engine.begin() as conn:
+        register_demo_campus(conn)
+    for index, period in enumerate(periods):
+        year, month = (int(part) for part in period.split("-"))
+        write_site_export(inbox_folder(settings, CAMPUS_ID, period), year, month, seed=11 + index)
+    return settings
+
+
+async def _wait_for_progress(engine: Engine, cycle_ids: list[str], since_epoch: float,
+                             worker: WorkerProcess) -> bool:
+    """True once a cycle records progress after `since_epoch`; False if all are completed."""
+    deadline = time.monotonic() + PROGRESS_WAIT_S_MAX
+    while time.monotonic() < deadline:
+        assert worker.process is not None and worker.process.poll() is None, "worker exited on its own"
+        if await asyncio.to_thread(last_progress_utc, engine, cycle_ids) > since_epoch:
+            return True
+        statuses = await asyncio.to_thread(cycle_statuses, engine, cycle_ids)
+        if all(status == "completed" for status in statuses.values()):
+            return False
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no cycle progress within {PROGRESS_WAIT_S_MAX} s after a worker restart")
+
+
+async def _kill_loop(engine: Engine, driver: CycleDriver, worker: WorkerProcess, kills_wanted: int,
+                     rng: random.Random, report: KillReport, started: float) -> None:
+    while len(report.kills) < kills_wanted:
+        since = await asyncio.to_thread(database_now_epoch, engine)
+        if not await _wait_for_progress(engine, driver.cycle_ids, since, worker):
+            return
+        await asyncio.sleep(rng.uniform(0.0, KILL_DELAY_S_MAX))
+        phases = await asyncio.to_thread(cycle_statuses, engine, driver.cycle_ids)
+        worker.kill9()
+        report.kills.append(KillRecord(round(time.monotonic() - started, 1), phases))
+        worker.start()
+
+
+async def kill_worker_scenario(tmp_path: Path, engine: Engine, database_url: str, temporal: TemporalDevServer,
+                               periods: list[str], kills_wanted: int, seed: int, deadline_s: float) -> KillReport:
+    settings = prepare_home(tmp_path / "home", engine, database_url, periods)
+    client = await connect(temporal.address, "default", settings)
+    await temporal.wait_ready(lambda address: connect(address, "default", settings))
+    worker = WorkerProcess(worker_env(settings.home_abs, database_url, temporal.address, LEDGER_ORIGIN),
+                           tmp_path / "worker.log")
+    report = KillReport()
+    started = time.monotonic()
+    worker.start()
+    try:
+        driver = CycleDriver([client], engine, settings)
+        await driver.start(CAMPUS_ID, periods)
+        killer = asyncio.create_task(
+            _kill_loop(engine, driver, worker, kills_wanted, random.Random(seed), report, started))
+        statuses = await driver.run_until_completed(deadline_s)
+        await killer
+        report.approvals_sent = driver.approvals_sent
+        assert all(s == "completed" for s in statuses.values()), f"not completed: {statuses}"
+        report.totals = assert_exactly_once(engine, driver.cycle_ids, len(TENANTS), LEDGER_ORIGIN)
+    finally:
+        worker.stop()
+    report.elapsed_s = round(time.monotonic() - started, 1)
+    return report

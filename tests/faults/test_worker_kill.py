@@ -1,0 +1,49 @@
+"""kill -9 of the worker process mid-cycle loses and duplicates nothing.
+
+Real processes: `python worker.py`, the Temporal dev server, PostgreSQL. The quick check kills the worker
+twice across two cycles (normal suite); the full run kills it 12 times across six cycles (`make
+test-faults`). Both then check: every cycle completed, one pending and one posting ledger entry per cycle,
+one invoice per tenant with gapless numbers, one ISO submission per cycle, a verified ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from tests.faults.conftest import full_only
+from tests.faults.harness import TemporalDevServer
+from tests.faults.scenarios import KillReport, kill_worker_scenario
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _record(name: str, report: KillReport) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    body = {"elapsed_s": report.elapsed_s, "kills": [k.__dict__ for k in report.kills],
+            "phases_hit": sorted(report.phases_hit()), "totals": report.totals.__dict__ if report.totals else None}
+    (RESULTS / f"{name}.json").write_text(json.dumps(body, indent=1, sort_keys=True))
+
+
+async def test_two_worker_kills_across_two_cycles_lose_and_duplicate_nothing(
+        tmp_path: Path, fault_engine: Engine, fault_database_url: str, temporal_server: TemporalDevServer) -> None:
+    """Quick: 2 SIGKILLs during 2 cycles; both complete exactly once."""
+    report = await kill_worker_scenario(tmp_path, fault_engine, fault_database_url, temporal_server,
+                                        ["2026-01", "2026-02"], kills_wanted=2, seed=1, deadline_s=240)
+    _record("worker_kill_quick", report)
+    assert len(report.kills) == 2
+    assert report.totals is not None and report.totals.cycles == 2 and report.totals.ledger_entries == 4
+
+
+async def test_twelve_worker_kills_across_six_cycles_lose_and_duplicate_nothing(
+        tmp_path: Path, fault_engine: Engine, fault_database_url: str, temporal_server: TemporalDevServer) -> None:
+    """Full: 12 SIGKILLs at random points during 6 cycles; all complete exactly once."""
+    full_only()
+    periods = [f"2026-{month:02d}" for month in range(1, 7)]
+    report = await kill_worker_scenario(tmp_path, fault_engine, fault_database_url, temporal_server,
+                                        periods, kills_wanted=12, seed=2026, deadline_s=900)
+    _record("worker_kill_full", report)
+    assert len(report.kills) >= 10, f"only {len(report.kills)} kills landed before the cycles completed"
+    assert report.totals is not None and report.totals.cycles == 6 and report.totals.invoices == 6 * 3
