@@ -96,3 +96,10 @@ def weights_for(method: str, energy_wh_by_tenant: Mapping[str, int], capacity_kw
     if unknown:
         raise AllocationWeightsInvalid(f"weights name tenants that are not billed: {unknown}")
     return {tenant_id: raw.get(tenant_id, 0) for tenant_id in tenant_ids}
+
+
+def named_interval_weights(load_wh_by_tenant: Mapping[str, npt.NDArray[np.int64]], cell_indexes: Sequence[int]
+                           ) -> dict[str, int]:
+    """Each tenant's energy in the named intervals (system coincident peaks given by the ISO or utility)."""
+    return {tenant_id: int(sum(int(load[index]) for index in cell_indexes))
+            for tenant_id, load in sorted(load_wh_by_tenant.items())}

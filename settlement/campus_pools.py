@@ -8,7 +8,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from common.errors import BadInput
-from settlement.allocation_methods import allocate_by_weights, weights_for
+from settlement.allocation_methods import allocate_by_weights, named_interval_weights, weights_for
+from settlement.calendar import datetime_to_utc_us
 from settlement.campus import ROLE_FUEL
 from settlement.campus_inputs import SERIES_GRID_IMPORT, CampusInputs, tenant_series_key
 from settlement.campus_lines import TenantCharge, from_contract, from_contract_v0, usd_charge
@@ -49,8 +50,23 @@ def _weights(inputs: CampusInputs, terms: AllocationTerms) -> dict[str, int]:
     loads = {t: inputs.series[tenant_series_key(t)].energy_wh for t in inputs.tenant_ids}
     if terms.method == "coincident_peak" and len({load.size for load in loads.values()}) > 1:
         raise BadInput("allocation", None, "method", "coincident peak needs every tenant on one interval grid")
+    if terms.method == "coincident_peak" and terms.peak_intervals_utc and inputs.tenant_ids:
+        return named_interval_weights(loads, _cell_indexes(inputs, terms))
     return weights_for(terms.method, _tenant_energy_wh(inputs), terms.capacity_kw, terms.fixed_shares, loads,
                        terms.peak_count, inputs.tenant_ids)
+
+
+def _cell_indexes(inputs: CampusInputs, terms: AllocationTerms) -> list[int]:
+    """Grid cells holding each named peak instant; an instant outside the period is an error, not a zero."""
+    series = inputs.series[tenant_series_key(inputs.tenant_ids[0])]
+    step_us = series.interval_minutes * 60_000_000
+    indexes = []
+    for instant in terms.peak_intervals_utc:
+        index = (datetime_to_utc_us(instant) - int(series.starts_utc_us[0])) // step_us
+        if not 0 <= index < series.energy_wh.size:
+            raise BadInput("allocation", None, "peak_intervals_utc", f"{instant.isoformat()} is outside the period")
+        indexes.append(int(index))
+    return indexes
 
 
 def _shared_by_v0_rule(inputs: CampusInputs, shared_wh: int) -> list[TenantCharge]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -146,7 +147,24 @@ def allocation_terms(contract: ContractVersion) -> AllocationTerms:
         peak_count=peak_count, price_usd_per_mwh=reader.decimal("price_usd_per_mwh"),
         fuel_price_usd_per_mmbtu=reader.decimal("fuel_price_usd_per_mmbtu"),
         component=reader.choice("component", COMPONENTS, "all"),
+        peak_intervals_utc=_instants(reader, "peak_intervals_utc"),
     )
     if terms.pool == "turbine_fuel" and terms.fuel_price_usd_per_mmbtu is None:
         raise reader.fail("fuel_price_usd_per_mmbtu", "required for the turbine_fuel pool")
     return terms
+
+
+def _instants(reader: _Reader, field: str) -> tuple[datetime, ...]:
+    values = reader.terms.get(field) or []
+    if not isinstance(values, list):
+        raise reader.fail(field, "expected a list of ISO 8601 instants")
+    instants: list[datetime] = []
+    for value in values:
+        try:
+            instant = datetime.fromisoformat(str(value))
+        except ValueError as error:
+            raise reader.fail(field, f"{value!r} is not ISO 8601") from error
+        if instant.tzinfo is None:
+            raise reader.fail(field, f"{value!r} has no UTC offset")
+        instants.append(instant.astimezone(UTC))
+    return tuple(instants)

@@ -15,14 +15,15 @@ Kinds and terms (decimals may be JSON numbers or strings; strings are recommende
   "settle_negative_prices": false}
 - `allocation` (no tenant): {"pool": "shared_consumption"|"losses"|"turbine_fuel"|"grid_tariff"|"ppa",
   "method": "energy"|"capacity"|"coincident_peak"|"fixed", "capacity_kw": {tenant: kW}, "fixed_shares":
-  {tenant: share}, "peak_count": 1, "price_usd_per_mwh" (energy pools), "fuel_price_usd_per_mmbtu"
+  {tenant: share}, "peak_count": 1 (the campus's own highest intervals), or "peak_intervals_utc": [ISO 8601, ...]
+  (system peaks named by the ISO or utility, e.g. ERCOT 4CP), "price_usd_per_mwh" (energy pools), "fuel_price_usd_per_mmbtu"
   (turbine_fuel), "component": "all"|"energy"|"demand"|"fixed" (grid_tariff)}
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -87,6 +88,7 @@ class AllocationTerms:
     price_usd_per_mwh: Decimal | None
     fuel_price_usd_per_mmbtu: Decimal | None
     component: str
+    peak_intervals_utc: tuple[datetime, ...] = ()
 
 
 class _Reader:

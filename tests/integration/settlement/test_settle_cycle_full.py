@@ -140,3 +140,29 @@ def test_contract_versions_are_append_only(engine: Engine, demo_campus: DemoCamp
                                      " GROUP BY contract_key ORDER BY 1"), {"c": demo_campus.campus_id}).all()
     assert [tuple(v) for v in versions] == [("alloc-fuel", 1), ("alloc-shared", 2), ("alpha-tariff", 2),
                                             ("beta-vppa", 1), ("gamma-ppa", 1)]
+
+
+def test_campus_utility_bill_split_by_named_system_peaks(engine: Engine, demo_campus: DemoCampus,
+                                                          tmp_path: Path) -> None:
+    """Campus tariff on GRID1: 200 kWh x $0.05 = $10 + $30/month = $40. Split by the tenants' load in the two named
+    system-peak hours (Mar 2 20:00Z, Mar 10 19:00Z): alpha 50,000 + 100,000 Wh, beta 50,000 Wh, gamma 0 ->
+    3 : 1 : 0 -> $30 / $10 / $0. No shared-consumption contract, so cooling follows the v0 rule (energy share at
+    each tenant's supply price)."""
+    for tenant in ("alpha", "beta", "gamma"):
+        add_contract_v0(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", "50")
+    campus_rate = {"energyratestructure": [[{"rate": "0.05"}]], "energyweekdayschedule": OFF_PEAK,
+                   "energyweekendschedule": OFF_PEAK, "fixedchargefirstmeter": 30}
+    with engine.begin() as conn:
+        add_contract_version(conn, demo_campus.campus_id, "campus-utility", "urdb_tariff", None, date(2026, 1, 1),
+                             {"urdb": campus_rate})
+        add_contract_version(conn, demo_campus.campus_id, "alloc-grid", "allocation", None, date(2026, 1, 1),
+                             {"pool": "grid_tariff", "method": "coincident_peak",
+                              "peak_intervals_utc": ["2026-03-02T20:00:00Z", "2026-03-10T14:00:00-05:00"]})
+    rows = [*ROWS, ("BETA-2", march_2026_utc(10, 19), 50_000)]
+    with engine.begin() as conn:
+        result = settle_cycle(conn, demo_campus.campus_id, demo_campus.cycle_id, demo_campus.period_start_utc,
+                              demo_campus.period_end_utc, str(write_intervals(tmp_path / "g.parquet", rows)))
+    grid = [(line.tenant_id, line.amount_usd_micros) for line in result.lines if line.clause == "allocation.grid_tariff"]
+    assert grid == [("alpha", 30_000_000), ("beta", 10_000_000), ("gamma", 0)]
+    shared = [line.clause for line in result.lines if "shared" in line.clause]
+    assert shared == ["v0.shared_by_energy_share"] * 3
