@@ -7,6 +7,7 @@ small script that adds the `X-WattLedger-Page` header the cookie login requires 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from api.auth import SESSION_COOKIE
+from api.auth import SESSION_COOKIE, mint_token
 from api.deps import EngineDep
 from api.principal import Principal
 from api.web import repository
@@ -75,7 +76,7 @@ def login_page() -> HTMLResponse:
 
 @router.post("/login")
 def login(request: Request, credential: Annotated[str, Form(max_length=4096)]) -> Response:
-    """Check the pasted token or API key with the app's authenticator, then keep it in a session cookie."""
+    """Check the pasted token or API key with the app's authenticator, then start a cookie session."""
     probe = Request({"type": "http", "method": "GET", "path": LOGIN_PATH, "app": request.app,
                      "headers": [(b"authorization", f"Bearer {credential.strip()}".encode())]})
     try:
@@ -84,8 +85,12 @@ def login(request: Request, credential: Annotated[str, Form(max_length=4096)]) -
     except HTTPException as error:
         return render("login.html", status_code=error.status_code, principal=None,
                       error="Not accepted: " + str(error.detail))
+    # The cookie carries a short-lived session token minted here, never the pasted credential itself,
+    # so a long-lived API key does not sit in the browser.
+    session = mint_token(request.app.state.settings, principal.subject, principal.roles, principal.tenant_id,
+                         timedelta(seconds=SESSION_MAX_AGE_S))
     response = RedirectResponse("/finance/", status_code=303)
-    response.set_cookie(SESSION_COOKIE, credential.strip(), max_age=SESSION_MAX_AGE_S, httponly=True,
+    response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_MAX_AGE_S, httponly=True,
                         samesite="strict", secure=request.url.scheme == "https", path="/")
     return response
 

@@ -101,3 +101,20 @@ async def test_a_draft_invoice_is_an_unnumbered_unsigned_preview(
         stored = conn.execute(text("SELECT count(*) FROM invoice WHERE cycle_id = :c"),
                               {"c": seeded_cycle.cycle_id}).scalar()
     assert stored == 0
+
+
+async def test_login_with_an_api_key_keeps_only_a_session_token_in_the_cookie(
+    engine: Engine, app_under_test: AppUnderTest
+) -> None:
+    """The cookie set at login is a fresh signed session for the key's subject, not the API key itself."""
+    from api.auth import create_api_key
+
+    with engine.begin() as conn:
+        api_key = create_api_key(conn, "finance-desk", ["finance"], None)
+    async with asgi_client(app_under_test) as client:
+        login = await client.post("/finance/login", data={"credential": api_key})
+        assert login.status_code == 303
+        session = login.cookies[SESSION_COOKIE]
+        assert session != api_key and not session.startswith("wlk_")
+        page = await client.get("/finance/")
+    assert page.status_code == 200 and "finance-desk" in page.text
