@@ -24,7 +24,7 @@ def test_fall_back_day_gives_100_quarter_hours_with_signs(write_intervals):
                                            FALL_BACK_CENTRAL + timedelta(hours=25), settlement_minutes=15)
     generator = {k: v for k, v in quantities.items() if k[0] == "RT_ENERGY_GEN"}
     assert len(generator) == 100 and set(generator.values()) == {Decimal("0.0009")}
-    assert set(v for k, v in quantities.items() if k[0] == "RT_ENERGY_LOAD") == {Decimal("-0.0005")}
+    assert {v for k, v in quantities.items() if k[0] == "RT_ENERGY_LOAD"} == {Decimal("-0.0005")}
 
 
 def test_hourly_buckets_drop_hours_with_a_gap_or_a_missing_flag(write_intervals):
