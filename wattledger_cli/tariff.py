@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +40,31 @@ def bill(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=2) from error
     typer.echo(json.dumps(result, indent=2))
+
+
+@app.command("compare")
+def compare(
+    urdb: Annotated[list[Path], typer.Option("--urdb", help="Two or more URDB tariff JSON files.")],
+    load: Annotated[Path, typer.Option("--load", help="CSV: interval_start (ISO 8601 with offset), energy_kwh.")],
+    tz: Annotated[str, typer.Option("--tz", help="IANA zone of the tariffs' clock.")],
+    holidays: Annotated[Path | None, typer.Option("--holidays", help="File of YYYY-MM-DD dates.")] = None,
+) -> None:
+    """Bill one load under several tariffs; print each tariff's total and monthly totals, cheapest first."""
+    if len(urdb) < 2:
+        typer.echo("error: give --urdb at least twice", err=True)
+        raise typer.Exit(code=2)
+    try:
+        holiday_dates = read_holidays(str(holidays), _read(holidays)) if holidays else frozenset()
+        load_text = _read(load)
+        results = [(path, bill_tariff_json(str(path), _read(path), str(load), load_text, zone_named(tz),
+                                           holiday_dates)) for path in urdb]
+    except DomainError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    ranked = sorted(results, key=lambda pair: (Decimal(pair[1]["total_usd"]), str(pair[0])))
+    typer.echo(json.dumps([{"urdb": str(path), "tariff": result["tariff"], "total_usd": result["total_usd"],
+                            "months": {m["month"]: m["total_usd"] for m in result["months"]}}
+                           for path, result in ranked], indent=2))
 
 
 def _read(path: Path) -> str:

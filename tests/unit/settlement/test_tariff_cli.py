@@ -48,3 +48,21 @@ def test_bad_holiday_line_exits_2_naming_file_and_line(tmp_path: Path) -> None:
                                        str(tmp_path / "h.txt")])
     assert outcome.exit_code == 2
     assert "h.txt, line 2" in outcome.output
+
+
+def test_compare_ranks_tariffs_cheapest_first(tmp_path: Path) -> None:
+    """The same 30 kWh (Mar 9 2026, holiday-free, on-peak hour 14:00 MDT) under the two-period rate costs
+    30 x 0.20 = 6 energy + 30 kW x 10 TOU demand + 30 x 5 flat + 1 fixed = 457; under a flat 0.30 $/kWh rate
+    it costs 9. The flat rate is listed first."""
+    (tmp_path / "tou.json").write_text(rate_json(two_period_rate()))
+    flat = {"name": "Flat", "energyratestructure": [[{"rate": 0.30}]], "energyweekdayschedule": [[0] * 24] * 12,
+            "energyweekendschedule": [[0] * 24] * 12}
+    (tmp_path / "flat.json").write_text(rate_json(flat))
+    (tmp_path / "load.csv").write_text(load_csv([(utc(2026, 3, 9, 20), "30")]))
+    outcome = CliRunner().invoke(app, ["compare", "--urdb", str(tmp_path / "tou.json"), "--urdb",
+                                       str(tmp_path / "flat.json"), "--load", str(tmp_path / "load.csv"),
+                                       "--tz", "America/Denver"])
+    assert outcome.exit_code == 0, outcome.output
+    ranked = json.loads(outcome.stdout)
+    assert [(Path(r["urdb"]).name, Decimal(r["total_usd"])) for r in ranked] == [
+        ("flat.json", Decimal(9)), ("tou.json", Decimal(457))]
