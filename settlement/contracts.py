@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from common.errors import BadInput
@@ -114,6 +114,9 @@ class _Reader:
             raise self.fail(field, f"{value!r} is not a number") from error
         if not number.is_finite():
             raise self.fail(field, "not finite")
+        if field.endswith("_usd_per_mwh") and number != number.quantize(Decimal("0.000001"), rounding=ROUND_DOWN):
+            # Rates are stored as numeric(18,6); a finer price would print a rate that does not give the amount.
+            raise self.fail(field, f"{value!r} has more than 6 decimal places")
         return number
 
     def required_decimal(self, field: str, within: dict[str, Any] | None = None) -> Decimal:

@@ -9,10 +9,14 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common.errors import BadInput
 from settlement.calendar import datetime_to_utc_us
+from settlement.contract_terms import ppa_terms
+from settlement.contracts import ContractVersion
 from settlement.ppa import (
     FORM_FIXED,
     FORM_INDEX,
@@ -110,3 +114,12 @@ def test_index_amount_is_monotonic_in_price_and_energy(energy: list[int], bump: 
     more[0] += bump
     assert settle_ppa_energy(terms, starts, more, DENVER, prices)[0].amount_usd_micros >= amount
     assert settle_ppa_energy(terms, starts, base, DENVER, prices + raise_by)[0].amount_usd_micros >= amount
+
+
+def test_contract_prices_finer_than_a_micro_dollar_are_refused() -> None:
+    """A PPA price of $30.0000001/MWh cannot be shown as a numeric(18,6) rate, so the terms are refused."""
+    contract = ContractVersion(1, "p", 1, "ppa", "t", date(2026, 1, 1),
+                               {"meter_ids": ["PV1"], "form": "fixed", "price_usd_per_mwh": "30.0000001"}, "0" * 64)
+    with pytest.raises(BadInput) as caught:
+        ppa_terms(contract)
+    assert caught.value.field == "price_usd_per_mwh"
