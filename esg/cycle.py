@@ -34,6 +34,12 @@ from esg.intervals import HourlyEnergy, MeterRef, read_hourly_energy
 from esg.market import MarketRate, choose_fallback_rate, market_scope2
 from esg.result import CycleEmissions
 from esg.scope3 import Scope3Conventions, td_loss_ratio, upstream_electricity_g_per_wh, wtt_factor
+from esg.shared_services import (
+    CATEGORIES,
+    SharedServiceSource,
+    SharedServicesOutcome,
+    shared_services_emissions,
+)
 from esg.units import G_PER_LB, WH_PER_MMBTU, WH_PER_MWH
 
 DEFAULT_FUEL = "natural-gas"
@@ -67,6 +73,7 @@ class EmissionOptions:
     claims: Sequence[tuple[CertificateLot, CertificateClaim]] = ()
     market_rates: Sequence[MarketRate] = ()
     scope3: Scope3Conventions = field(default_factory=Scope3Conventions)
+    shared_services: Sequence[SharedServiceSource] = ()
 
 
 def compute_cycle_emissions(
@@ -93,7 +100,8 @@ def compute_cycle_emissions(
     meter_ids = frozenset(meter.meter_id for meter in meters)
     hourly = read_hourly_energy(intervals_uri, meter_ids, period_start_utc, period_end_utc)
     return emissions_from_hourly(
-        hourly, meters, campus_egrid_subregion, (period_start_utc, period_end_utc), edition, options or EmissionOptions()
+        hourly, meters, campus_egrid_subregion, (period_start_utc, period_end_utc), edition, options or EmissionOptions(),
+        library,
     )
 
 
@@ -159,6 +167,7 @@ def emissions_from_hourly(
     period: tuple[datetime, datetime],
     edition: FactorEdition,
     options: EmissionOptions,
+    library: FactorLibrary | None = None,
 ) -> CycleEmissions:
     """The pure calculation over hourly meter energy; see the module docstring for the rules."""
     validate_meters(meters, options.heat_rate_mmbtu_per_mwh_by_meter, options.carbon_free_generation_meter_ids)
@@ -177,8 +186,17 @@ def emissions_from_hourly(
         market = market_scope2(totals.grid_wh, options.claims, campus_egrid_subregion, period, fallback)
         totals.add("scope2_market", sum(market.grid_market_g.values(), Decimal(0)), market.grid_market_g)
         totals.add("scope2_market_hourly", sum(market.grid_market_hourly_g.values(), Decimal(0)), market.grid_market_hourly_g)
+        shared = shared_services_emissions(options.shared_services, library or load_factor_library(), edition, options.gwp_set)
+        _add_shared_services(totals, shared)
         tenant_ids = sorted({str(meter.tenant_id) for meter in meters if meter.tenant_id is not None})
-        return assemble_result(hourly, meters, campus_hours, context, totals, market, fallback, tenant_ids, period)
+        return assemble_result(hourly, meters, campus_hours, context, totals, market, fallback, shared, tenant_ids, period)
+
+
+def _add_shared_services(totals: Accumulator, shared: SharedServicesOutcome) -> None:
+    for category in CATEGORIES:
+        totals.add(f"shared_{category}", shared.total_by_category.get(category, Decimal(0)), shared.shares_by_category.get(category, {}))
+    if shared.gases_g:
+        totals.gases["scope1_shared_services"] = dict(shared.gases_g)
 
 
 def _context(

@@ -14,11 +14,16 @@ from esg.intervals import HourlyEnergy, MeterRef
 from esg.market import FallbackRate, MarketOutcome
 from esg.result import CycleEmissions, HourFigure, worst_quality
 from esg.scope3 import upstream_electricity_g_per_wh
+from esg.shared_services import SharedServicesOutcome
 
 if TYPE_CHECKING:
     from esg.cycle import Accumulator, CycleContext
 
-COMPONENTS = ("scope1", "scope2_location", "scope2_market", "scope2_market_hourly", "scope3_a", "scope3_b", "scope3_c", "scope3_d")
+SHARED_COMPONENTS = ("shared_cat1_purchased_services", "shared_cat8_upstream_leased_assets")
+COMPONENTS = (
+    "scope1", "scope2_location", "scope2_market", "scope2_market_hourly", "scope3_a", "scope3_b", "scope3_c", "scope3_d",
+    *SHARED_COMPONENTS,
+)
 SCOPE3_NAMES = {
     "scope3_a": "a_upstream_fuels",
     "scope3_b": "b_upstream_electricity",
@@ -35,6 +40,7 @@ def assemble_result(
     totals: Accumulator,
     market: MarketOutcome,
     fallback: FallbackRate,
+    shared: SharedServicesOutcome,
     tenant_ids: list[str],
     period: tuple[datetime, datetime],
 ) -> CycleEmissions:
@@ -46,6 +52,7 @@ def assemble_result(
     parties = sorted({tenant_party(t) for t in tenant_ids} | {p for parts in parts_g.values() for p in parts})
     by_party = {party: _party_figures(party, parts_g) for party in parties}
     quality = _data_quality(hourly, meters, context, fallback, tenant_ids)
+    quality["campus_scope1_shared_services"] = worst_quality(*shared.qualities)
     tenant_energy = _tenant_energy(campus_hours, totals, market, context, tenant_ids)
     return CycleEmissions(
         period_start_utc=period[0],
@@ -74,7 +81,7 @@ def assemble_result(
         retained_g_co2e={p.removeprefix("retained:"): f for p, f in by_party.items() if p.startswith("retained:")},
         hourly=_hour_figures(campus_hours, totals, campus_g),
         instruments=market.instrument_rows,
-        factor_refs=_factor_refs(context, fallback, campus_g),
+        factor_refs=sorted({*_factor_refs(context, fallback, campus_g), *shared.refs}),
         data_quality=quality,
         conventions=_conventions(context),
         exclusions=_exclusions(context),
@@ -85,7 +92,12 @@ def assemble_result(
             "ignored_meter_ids": list(hourly.ignored_meter_ids),
             "meters": [[m.meter_id, m.role, m.tenant_id or ""] for m in meters],
             "overrides": [o.override_id for o in context.options.overrides],
+            "shared_services": [
+                [s.source_id, s.kind, s.substance, str(s.quantity), s.unit, s.key_name, s.tenant_scope3_category]
+                for s in context.options.shared_services
+            ],
         },
+        campus_scope1_shared_services_g_co2e=sum(campus_g[c] for c in SHARED_COMPONENTS),
     )
 
 
@@ -100,6 +112,8 @@ def _party_figures(party: str, parts_g: dict[str, dict[str, int]]) -> dict[str, 
         "scope2_market": part["scope1"] + part["scope2_market"],
         "scope2_market_hourly": part["scope1"] + part["scope2_market_hourly"],
         "scope3_cat3": sum(part[c] for c in SCOPE3_NAMES),
+        "scope3_cat1_shared_services": part["shared_cat1_purchased_services"],
+        "scope3_cat8_shared_services": part["shared_cat8_upstream_leased_assets"],
     }
 
 

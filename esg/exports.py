@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 from esg.result import CycleEmissions
 
 PARTY_FIGURES = ("scope2_location", "scope2_market", "scope2_market_hourly", "scope2_onsite_generation",
-                 "scope2_grid_location", "scope2_grid_market", "scope2_grid_market_hourly", "scope3_cat3")
+                 "scope2_grid_location", "scope2_grid_market", "scope2_grid_market_hourly", "scope3_cat3",
+                 "scope3_cat1_shared_services", "scope3_cat8_shared_services")
 PARTY_SCHEMA = pa.schema(
     [pa.field("party", pa.string(), nullable=False), pa.field("kind", pa.string(), nullable=False),
      pa.field("consumption_wh", pa.int64(), nullable=True), pa.field("cfe_score", pa.string(), nullable=False)]
@@ -61,7 +62,7 @@ def party_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
 def _party_row(party: str, kind: str, consumption_wh: int | None, cfe: str, figures: dict[str, int], quality: dict[str, str]) -> dict[str, Any]:
     return {
         "party": party, "kind": kind, "consumption_wh": consumption_wh, "cfe_score": cfe,
-        **{f"{name}_g_co2e": figures[name] for name in PARTY_FIGURES},
+        **{f"{name}_g_co2e": figures.get(name, 0) for name in PARTY_FIGURES},
         **{f"quality_{name}": flag for name, flag in quality.items()},
     }
 
@@ -81,10 +82,11 @@ def campus_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
         ("scope3_cat3", emissions.campus_scope3_cat3_g_co2e, "campus_scope3_cat3"),
         *((f"scope3_cat3_{name}", grams, "campus_scope3_cat3") for name, grams in emissions.scope3_cat3_g_co2e.items()),
         ("scope1_exported_disclosed", emissions.campus_scope1_exported_g_co2e, "campus_scope1"),
+        ("scope1_shared_services", emissions.campus_scope1_shared_services_g_co2e, "campus_scope1_shared_services"),
         ("biogenic_co2_outside_scopes", emissions.campus_biogenic_co2_g, "campus_scope1"),
     ]
     return [
-        {"figure": name, "g_co2e": grams, "quality": emissions.data_quality[key],
+        {"figure": name, "g_co2e": grams, "quality": emissions.data_quality.get(key, "measured"),
          "factor_edition": emissions.factor_edition, "gwp_set": emissions.gwp_set}
         for name, grams, key in figures
     ]

@@ -123,10 +123,21 @@ class FactorEdition:
 
 
 @dataclass(frozen=True)
+class GasGwp:
+    """A gas's AR5 GWP100 from the all-gas table (refrigerants, SF6, NF3, PFCs)."""
+
+    ref: str
+    name: str
+    formula: str
+    gwp100_ar5: Decimal
+
+
+@dataclass(frozen=True)
 class FactorLibrary:
     manifest_sha256: str
     tables: dict[str, TableMeta]
     editions: dict[str, FactorEdition]
+    gas_gwps_ar5: dict[str, GasGwp] = field(default_factory=dict, repr=False)
 
     def edition(self, edition_id: str) -> FactorEdition:
         if edition_id not in self.editions:
@@ -157,7 +168,17 @@ def load_factor_library(data_dir: Path = DATA_DIR) -> FactorLibrary:
     editions = {
         edition_id: _build_edition(edition_id, spec, rows) for edition_id, spec in manifest["editions"].items()
     }
-    return FactorLibrary(hashlib.sha256(manifest_bytes).hexdigest(), tables, editions)
+    gases = {
+        key: gas
+        for table_id, meta in tables.items() if meta.kind == "gwp_ar5_full"
+        for gas in _gas_gwps(table_id, rows[table_id])
+        for key in (gas.name, gas.formula)
+    }
+    return FactorLibrary(hashlib.sha256(manifest_bytes).hexdigest(), tables, editions, gases)
+
+
+def _gas_gwps(table_id: str, rows: list[dict[str, str]]) -> list[GasGwp]:
+    return [GasGwp(f"{table_id}/{row['formula']}", row["name"], row["formula"], Decimal(row["gwp100_ar5"])) for row in rows]
 
 
 def _table_meta(data_dir: Path, table_id: str, spec: dict[str, Any], manifest: dict[str, Any]) -> TableMeta:

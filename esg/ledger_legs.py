@@ -23,16 +23,24 @@ def carbon_ledger_postings(emissions: CycleEmissions, campus_id: str) -> list[tu
         (f"{campus}:scope1", ASSET_CODE, -emissions.campus_scope1_g_co2e),
         (f"{campus}:scope2", ASSET_CODE, -emissions.campus_scope2_location_g_co2e),
         (f"{campus}:scope3_cat3", ASSET_CODE, -emissions.campus_scope3_cat3_g_co2e),
+        (f"{campus}:scope1_shared_services", ASSET_CODE, -emissions.campus_scope1_shared_services_g_co2e),
     ]
     for tenant_id, figures in sorted(emissions.tenant_g_co2e.items()):
         legs.append((f"tenant:{tenant_id}:emissions", ASSET_CODE, figures["scope2_location"]))
         legs.append((f"tenant:{tenant_id}:emissions:scope3_cat3", ASSET_CODE, figures["scope3_cat3"]))
+        legs.append((f"tenant:{tenant_id}:emissions:scope3_shared_services", ASSET_CODE, _shared(figures)))
     for why, figures in sorted(emissions.retained_g_co2e.items()):
         legs.append((f"{campus}:retained:{why}", ASSET_CODE, figures["scope2_location"]))
         legs.append((f"{campus}:retained:{why}:scope3_cat3", ASSET_CODE, figures["scope3_cat3"]))
+        legs.append((f"{campus}:retained:{why}:shared_services", ASSET_CODE, _shared(figures)))
     legs = [leg for leg in legs if leg[2] != 0]
     assert sum(amount for _, _, amount in legs) == 0, "carbon legs must balance"
     return legs
+
+
+def _shared(figures: dict[str, int]) -> int:
+    # Results recorded before shared services existed have no such keys: they had none.
+    return figures.get("scope3_cat1_shared_services", 0) + figures.get("scope3_cat8_shared_services", 0)
 
 
 def carbon_ledger_meta(emissions: CycleEmissions) -> dict[str, str]:

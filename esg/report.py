@@ -38,6 +38,7 @@ td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>
 <table><thead><tr><th>Figure</th><th>t CO2e</th><th>Data quality</th></tr></thead><tbody>
 {% for bar in bars %}<tr><td>{{ bar.label }}</td><td class="num">{{ bar.g_co2e | t }}</td><td>{{ bar.quality }}</td></tr>{% endfor %}
 {% for name, grams in e.scope3_cat3_g_co2e.items() %}<tr><td>&nbsp;&nbsp;cat. 3 {{ name }}</td><td class="num">{{ grams | t }}</td><td>{{ e.data_quality["campus_scope3_cat3"] }}</td></tr>{% endfor %}
+<tr><td>Scope 1 without delivered energy (refrigerants, backup tests), passed to tenants as Scope 3</td><td class="num">{{ e.campus_scope1_shared_services_g_co2e | t }}</td><td>{{ e.data_quality.get("campus_scope1_shared_services", "measured") }}</td></tr>
 <tr><td>Biogenic CO2 (outside the scopes)</td><td class="num">{{ e.campus_biogenic_co2_g | t }}</td><td>{{ e.data_quality["campus_scope1"] }}</td></tr>
 <tr><td>Scope 1 share of exported energy (included above, not netted)</td><td class="num">{{ e.campus_scope1_exported_g_co2e | t }}</td><td>{{ e.data_quality["campus_scope1"] }}</td></tr>
 </tbody></table>
@@ -50,13 +51,13 @@ td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>
 <h2>Hourly emissions intensity</h2>{{ heatmap | safe }}
 <h2>Energy (Wh)</h2><table><tbody>{% for name, wh in e.energy_wh.items() %}<tr><td>{{ name }}</td><td class="num">{{ "{:,}".format(wh) }}</td></tr>{% endfor %}</tbody></table>
 <h2>Tenants</h2>
-<table><thead><tr><th>Tenant</th><th>Consumption Wh</th><th>Scope 2 location t</th><th>Scope 2 market t</th><th>Scope 2 market hourly t</th><th>Scope 3 cat. 3 t</th><th>CFE score</th><th>Data quality (location / market)</th></tr></thead><tbody>
+<table><thead><tr><th>Tenant</th><th>Consumption Wh</th><th>Scope 2 location t</th><th>Scope 2 market t</th><th>Scope 2 market hourly t</th><th>Scope 3 cat. 3 t</th><th>Scope 3 shared services t</th><th>CFE score</th><th>Data quality (location / market)</th></tr></thead><tbody>
 {% for tenant, f in e.tenant_g_co2e.items() %}<tr><td>{{ tenant }}</td><td class="num">{{ "{:,}".format(e.tenant_energy_wh[tenant]["consumption_wh"]) }}</td>
 <td class="num">{{ f["scope2_location"] | t }}</td><td class="num">{{ f["scope2_market"] | t }}</td><td class="num">{{ f["scope2_market_hourly"] | t }}</td>
-<td class="num">{{ f["scope3_cat3"] | t }}</td><td>{{ e.tenant_cfe_score[tenant] or "n/a" }}</td>
+<td class="num">{{ f["scope3_cat3"] | t }}</td><td class="num">{{ (f.get("scope3_cat1_shared_services", 0) + f.get("scope3_cat8_shared_services", 0)) | t }}</td><td>{{ e.tenant_cfe_score[tenant] or "n/a" }}</td>
 <td>{{ e.data_quality["tenant:" ~ tenant ~ ":scope2_location"] }} / {{ e.data_quality["tenant:" ~ tenant ~ ":scope2_market"] }}</td></tr>{% endfor %}
 {% for why, f in e.retained_g_co2e.items() %}<tr><td>operator: {{ why }}</td><td></td><td class="num">{{ f["scope2_location"] | t }}</td>
-<td class="num">{{ f["scope2_market"] | t }}</td><td class="num">{{ f["scope2_market_hourly"] | t }}</td><td class="num">{{ f["scope3_cat3"] | t }}</td><td></td><td></td></tr>{% endfor %}
+<td class="num">{{ f["scope2_market"] | t }}</td><td class="num">{{ f["scope2_market_hourly"] | t }}</td><td class="num">{{ f["scope3_cat3"] | t }}</td><td class="num">{{ (f.get("scope3_cat1_shared_services", 0) + f.get("scope3_cat8_shared_services", 0)) | t }}</td><td></td><td></td></tr>{% endfor %}
 </tbody></table>
 <h2>Contractual instruments</h2>
 {% if e.instruments %}<table><thead><tr><th>Claim</th><th>Lot</th><th>Type</th><th>Technology</th><th>Zone</th><th>Beneficiary</th><th>Claimed Wh</th><th>Applied annual Wh</th><th>Applied hourly Wh</th><th>Not applied</th></tr></thead><tbody>
@@ -117,6 +118,8 @@ def _scope_section(pdf: FPDF, emissions: CycleEmissions) -> None:
         pdf.cell(0, 6, f"{tonnes_text(bar.g_co2e)} ({bar.quality})", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for name, grams in emissions.scope3_cat3_g_co2e.items():
         _line(pdf, f"  cat. 3 {name}: {tonnes_text(grams)} t")
+    _line(pdf, f"Scope 1 without delivered energy (passed to tenants as Scope 3): "
+               f"{tonnes_text(emissions.campus_scope1_shared_services_g_co2e)} t")
     _line(pdf, f"Biogenic CO2 outside the scopes: {tonnes_text(emissions.campus_biogenic_co2_g)} t; Scope 1 share of "
                f"exports (included, not netted): {tonnes_text(emissions.campus_scope1_exported_g_co2e)} t")
     for figure, gases in emissions.gases_g.items():

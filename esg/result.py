@@ -73,6 +73,8 @@ class CycleEmissions:
     disclosures: list[str]
     inputs: dict[str, Any]
     schema_version: int = field(default=SCHEMA_VERSION)
+    # Operator Scope 1 without delivered energy (refrigerants, backup-generator tests), passed to tenants as Scope 3.
+    campus_scope1_shared_services_g_co2e: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -24,6 +24,8 @@ LINES = (
     ("scope2_grid_market", "  of which grid electricity, market-based", "scope2_market"),
     ("scope2_market_hourly", "Scope 2, market-based (hourly matching)", "scope2_market"),
     ("scope3_cat3", "Scope 3 category 3 (fuel- and energy-related)", "scope3_cat3"),
+    ("scope3_cat1_shared_services", "Scope 3 category 1 (operator services: refrigerants, backup tests)", "scope3_shared_services"),
+    ("scope3_cat8_shared_services", "Scope 3 category 8 (upstream leased assets)", "scope3_shared_services"),
 )
 
 
@@ -66,7 +68,7 @@ def tenant_statement(emissions: CycleEmissions, tenant_id: str) -> TenantStateme
         raise NotFound(f"tenant {tenant_id} has no emissions in this result")
     energy = emissions.tenant_energy_wh[tenant_id]
     lines = [
-        StatementLine(label, figures[name], emissions.data_quality[f"tenant:{tenant_id}:{quality_key}"])
+        StatementLine(label, figures.get(name, 0), _quality(emissions, tenant_id, quality_key))
         for name, label, quality_key in LINES
     ]
     return TenantStatement(
@@ -75,6 +77,12 @@ def tenant_statement(emissions: CycleEmissions, tenant_id: str) -> TenantStateme
         energy["carbon_free_wh"], emissions.tenant_cfe_score[tenant_id], lines, emissions.factor_refs,
         emissions.disclosures, emissions.sha256(),
     )
+
+
+def _quality(emissions: CycleEmissions, tenant_id: str, key: str) -> str:
+    if key == "scope3_shared_services":
+        return emissions.data_quality.get("campus_scope1_shared_services", "measured")
+    return emissions.data_quality[f"tenant:{tenant_id}:{key}"]
 
 
 def invoice_emissions_g_co2e(emissions: CycleEmissions, tenant_id: str) -> dict[str, int]:
