@@ -8,12 +8,15 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from common.errors import BadInput
+
 
 def documents_root_path(documents_root: str) -> Path:
     """`/srv/docs` or `file:///srv/docs` -> an absolute Path; other schemes are not supported yet."""
     if documents_root.startswith("file://"):
         return Path(unquote(urlparse(documents_root).path)).resolve()
-    assert "://" not in documents_root, f"unsupported documents root {documents_root!r}"
+    if "://" in documents_root:
+        raise BadInput("documents root", None, None, f"{documents_root!r}: only local folders and file:// URIs")
     return Path(documents_root).resolve()
 
 

@@ -1,13 +1,15 @@
-"""Invoice context from cycle steps: daily and TOU energy, and tenant emissions from the settle step's ESG result."""
+"""Invoice inputs outside the lines: usage context from cycle steps, and where documents may be written."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from common.errors import BadInput
+from invoicing.storage import documents_root_path
 from invoicing.usage import tenant_usage
 
 
@@ -36,3 +38,10 @@ def test_malformed_context_is_bad_input() -> None:
         tenant_usage({"tenant_usage": {"t1": {"daily_energy_wh": {"2026-01-02": 1.5}}}}, None, "t1")
     with pytest.raises(BadInput):
         tenant_usage({"tenant_usage": {"t1": {"daily_energy_wh": {"Jan 2": 1}}}}, None, "t1")
+
+
+def test_documents_root_accepts_folders_and_file_uris_only(tmp_path: Path) -> None:
+    """A plain folder and a file:// URI name the same place; another scheme is BadInput, not a crash."""
+    assert documents_root_path(str(tmp_path)) == documents_root_path(f"file://{tmp_path}")
+    with pytest.raises(BadInput):
+        documents_root_path("s3://bucket/invoices")
