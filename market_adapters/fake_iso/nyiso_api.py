@@ -93,8 +93,9 @@ def _submit(state: FakeIsoState, body: dict, parameters: dict) -> JSONResponse:
     now_utc = state.clock_utc()
     summary, failed, passed = {}, {}, []
     for collection in COLLECTIONS:
-        records = body.get(collection) or []
-        good, bad = check_collection(state, collection, records if isinstance(records, list) else [records], now_utc)
+        given = body.get(collection) or []
+        records = given if isinstance(given, list) else [given]
+        good, bad = check_collection(state, collection, records, now_utc)
         passed += good
         if bad:
             failed[collection] = bad

@@ -49,6 +49,8 @@ def record_run(conn: Connection, run: RunReconciliation, entry_key: str | None) 
 
 
 def record_disputes(conn: Connection, disputes: tuple[Dispute, ...]) -> None:
+    # A `missing_line` has no statement line (line_no 0); it is stored under -n, its place in the list, so
+    # that the (statement, line) key stays unique and recognisable.
     for number, dispute in enumerate(disputes, start=1):
         item = dispute.discrepancy
         detail = {"iso_quantity_mwh": item.iso_quantity_mwh, "shadow_quantity_mwh": item.shadow_quantity_mwh,

@@ -1,0 +1,1 @@
+"""ISO-NE: web-services five-minute LMP reader."""

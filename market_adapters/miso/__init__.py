@@ -1,0 +1,1 @@
+"""MISO: Data Exchange LMP reader."""
