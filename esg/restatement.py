@@ -18,6 +18,7 @@ CAMPUS_FIGURES = (
     "campus_scope2_market_g_co2e",
     "campus_scope2_market_hourly_g_co2e",
     "campus_scope3_cat3_g_co2e",
+    "campus_scope1_shared_services_g_co2e",
 )
 
 

@@ -40,7 +40,8 @@ class CycleEmissions:
 
     `tenant_g_co2e[tenant][name]` names: `scope2_location`, `scope2_market`, `scope2_market_hourly` (tenant
     Scope 2 = its share of the operator's Scope 1 plus its grid share), their parts `scope2_onsite_generation`,
-    `scope2_grid_location`, `scope2_grid_market`, `scope2_grid_market_hourly`, and `scope3_cat3`.
+    `scope2_grid_location`, `scope2_grid_market`, `scope2_grid_market_hourly`, `scope3_cat3`, and the operator's
+    Scope 1 without delivered energy passed on as `scope3_cat1_shared_services` / `scope3_cat8_shared_services`.
     `retained_g_co2e[why][name]` holds what stays with the operator (`export`, `shared`, `unallocated`,
     `resold`) under the same names; for each name, tenants + retained = campus.
     """
