@@ -14,8 +14,8 @@ from market_adapters.shadow.statement import FORMAT, parse_statement
 
 START = datetime(2025, 7, 15, 4, tzinfo=UTC)
 HOURS = 4
-money = st.decimals(min_value=Decimal("-50"), max_value=Decimal("200"), places=2)
-quantity = st.decimals(min_value=Decimal("-5"), max_value=Decimal("20"), places=4)
+money = st.decimals(min_value=Decimal(-50), max_value=Decimal(200), places=2)
+quantity = st.decimals(min_value=Decimal(-5), max_value=Decimal(20), places=4)
 
 
 def _cents(value: Decimal) -> Decimal:
