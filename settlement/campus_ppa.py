@@ -69,7 +69,8 @@ def _ppa_contract_charges(inputs: CampusInputs, contract: ContractVersion) -> tu
     deemed_wh = int(deemed.energy_wh.sum()) if deemed is not None else 0
     first_day = local_calendar(series.starts_utc_us[:1], inputs.time_zone, (), False).day_ordinal
     year = int(contract_years(first_day, terms.ppa.first_delivery)[0]) if first_day.size else 1
-    charges += settle_ppa_extras(terms.ppa, int(series.energy_wh.sum()), deemed_wh, escalated_price(terms.ppa, year))
+    base_price = None if terms.ppa.form == FORM_INDEX else escalated_price(terms.ppa, year)
+    charges += settle_ppa_extras(terms.ppa, int(series.energy_wh.sum()), deemed_wh, base_price)
     return charges, prices_sha
 
 

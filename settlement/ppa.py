@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from common.errors import BadInput
 from settlement.calendar import local_calendar
 from settlement.charges import RATE_QUANTUM, UNIT_MWH, UNIT_REC_MWH, Charge, display_rate
 from settlement.money import energy_amount_usd_micros
@@ -128,28 +129,35 @@ def _index_charge(index: IndexTerms, energy_wh: npt.NDArray[np.int64],
                   display_rate(amount, quantity_wh), amount)
 
 
-def settle_ppa_extras(terms: PpaTerms, delivered_wh: int, deemed_wh: int, base_price_usd_per_mwh: Decimal
+def settle_ppa_extras(terms: PpaTerms, delivered_wh: int, deemed_wh: int, base_price_usd_per_mwh: Decimal | None
                       ) -> list[Charge]:
-    """Deemed energy, take-or-pay shortfall and bundled RECs for one month (`base_price` = the price that applies,
-    e.g. this month's escalated price)."""
+    """Deemed energy, take-or-pay shortfall and bundled RECs for one month. `base_price` is the price that applies
+    (this month's escalated price) or None for an index PPA, which must then name its deemed and shortfall prices."""
     charges: list[Charge] = []
     if deemed_wh:
-        price = terms.deemed_price_usd_per_mwh if terms.deemed_price_usd_per_mwh is not None \
-            else base_price_usd_per_mwh
+        price = _named_or_base(terms.deemed_price_usd_per_mwh, base_price_usd_per_mwh, "deemed_price_usd_per_mwh")
         charges.append(Charge("Deemed energy (compensable curtailment)", "ppa.deemed_energy", deemed_wh, UNIT_MWH,
                               price, energy_amount_usd_micros(deemed_wh, price)))
     if terms.take_or_pay_mwh_per_month is not None:
         minimum_wh = int(terms.take_or_pay_mwh_per_month * 1_000_000)
         shortfall_wh = max(0, minimum_wh - delivered_wh - deemed_wh)
         if shortfall_wh:
-            price = terms.shortfall_price_usd_per_mwh if terms.shortfall_price_usd_per_mwh is not None \
-                else base_price_usd_per_mwh
+            price = _named_or_base(terms.shortfall_price_usd_per_mwh, base_price_usd_per_mwh,
+                                   "shortfall_price_usd_per_mwh")
             charges.append(Charge("Take-or-pay shortfall", "ppa.take_or_pay", shortfall_wh, UNIT_MWH, price,
                                   energy_amount_usd_micros(shortfall_wh, price)))
     if terms.recs_bundled:
         charges.append(Charge("Bundled RECs (included in the energy price)", "ppa.recs_bundled", delivered_wh,
                               UNIT_REC_MWH, Decimal(0), 0))
     return charges
+
+
+def _named_or_base(named: Decimal | None, base: Decimal | None, field: str) -> Decimal:
+    if named is not None:
+        return named
+    if base is None:
+        raise BadInput("ppa terms", None, field, "an index-priced PPA must name this price")
+    return base
 
 
 def settle_vppa(strike_usd_per_mwh: Decimal, energy_wh: Sequence[int], hub_lmp_usd_micros_per_mwh: Sequence[int],

@@ -165,3 +165,19 @@ def test_bill_is_monotonic_in_energy(energies: list[int], bump: int, which: int)
     more = list(energies)
     more[which] += bump
     assert total(more) >= total(energies)
+
+
+def test_coincident_demand_tiered_tou_demand_and_yearly_fixed_charge() -> None:
+    """Coincident schedule: period 1 (7 $/kW) at 16:00-18:00 local every day, period 0 (0 $/kW) otherwise. Adding
+    Wed Mar 11 16:00 MDT (22:00Z) 25 kWh: coincident peak 25 kW -> 175. TOU demand tiers on-peak 10 $/kW to 50 kW
+    then 6: on-peak peak 60 kW -> 500 + 60 = 560. Fixed 120 $/year -> 10 a month."""
+    coincident_row = [1 if 16 <= hour < 18 else 0 for hour in range(24)]
+    rate = two_period_rate(
+        demandratestructure=[[{"rate": 0}], [{"max": 50, "rate": 10}, {"rate": 6}]],
+        coincidentratestructure=[[{"rate": 0}], [{"rate": 7}]],
+        coincidentrateschedule=[coincident_row for _ in range(12)],
+        fixedchargefirstmeter=120, fixedchargeunits="$/year")
+    month = _bill(rate, [*MARCH_ROWS, (utc(2026, 3, 11, 22), "25")])["months"][0]
+    assert Decimal(month["demand_coincident_charge_usd"]) == Decimal(175)
+    assert Decimal(month["demand_tou_charge_usd"]) == Decimal(560)
+    assert Decimal(month["fixed_charge_usd"]) == Decimal(10)
