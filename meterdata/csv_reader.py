@@ -72,6 +72,9 @@ def _read_header(rows: Iterator[list[str]], source: str, mapping: CsvMapping) ->
     return header
 
 
+ENERGY_WH_ABS_MAX = 2**63 - 1
+
+
 def parse_decimal(text: str, mapping: CsvMapping) -> Decimal:
     """Parse a number written with the mapping's decimal mark and thousands separator."""
     cleaned = text.strip()
@@ -129,7 +132,12 @@ class _RowParser:
         start_utc = self.interval_start(self.field(fields, mapping.time_column, line), meter_id, spec, line)
         self.window.check(start_utc, spec.interval_minutes, self.source, line, mapping.time_column)
         channel = self.field(fields, mapping.channel_column, line) if mapping.channel_column else None
-        energy_wh = energy_wh_from_value(value, unit, spec.interval_minutes)
+        try:
+            energy_wh = energy_wh_from_value(value, unit, spec.interval_minutes)
+        except InvalidOperation as error:  # more digits than the Decimal context holds
+            raise BadInput(self.source, line, mapping.value_column, f"out of range: {value_text[:40]!r}") from error
+        if not -ENERGY_WH_ABS_MAX <= energy_wh <= ENERGY_WH_ABS_MAX:  # the Parquet column is int64
+            raise BadInput(self.source, line, mapping.value_column, f"out of range: {value_text[:40]!r}")
         out.append(
             meter_id, channel or mapping.channel_default, start_utc, spec.interval_minutes, energy_wh,
             QUALITY_MEASURED, self.sha256_hex, line,

@@ -13,7 +13,7 @@ import xml.parsers.expat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from xml.etree import ElementTree
 
 from common.errors import BadInput
@@ -130,13 +130,32 @@ def _read_block(
                 reason = f"duration {duration_s} s, meter {spec.meter_id} is {interval_s} s"
                 raise BadInput(source, line, "timePeriod/duration", reason)
         raw_value = _int_child(reading, "value", feed, source)
-        start_utc = datetime.fromtimestamp(start_s, UTC)
+        start_utc = _utc_from_epoch_s(start_s, source, line)
         window.check(start_utc, spec.interval_minutes, source, line, "timePeriod/start")
-        energy_wh = _energy_wh(raw_value, reading_type, spec.interval_minutes)
+        energy_wh = _checked_energy_wh(raw_value, reading_type, spec.interval_minutes, source, line)
         quality = _quality(reading, feed, source)
         out.append(spec.meter_id, channel, start_utc, spec.interval_minutes, energy_wh, quality, sha256_hex, line)
         count += 1
     return count
+
+
+def _utc_from_epoch_s(start_s: int, source: str, line: int) -> datetime:
+    try:
+        return datetime.fromtimestamp(start_s, UTC)
+    except (OverflowError, OSError, ValueError) as error:
+        raise BadInput(source, line, "timePeriod/start", f"{start_s} is not a representable time") from error
+
+
+def _checked_energy_wh(raw_value: int, reading_type: ReadingType, interval_minutes: int, source: str,
+                       line: int) -> int:
+    # Absurd multipliers or digit counts must be refused as input, not crash the Decimal context or int64.
+    try:
+        energy_wh = _energy_wh(raw_value, reading_type, interval_minutes)
+    except InvalidOperation as error:
+        raise BadInput(source, line, "value", f"{raw_value} x 10^{reading_type.multiplier_power_of_ten} is out of range") from error
+    if not -(2**63 - 1) <= energy_wh <= 2**63 - 1:
+        raise BadInput(source, line, "value", f"{raw_value} x 10^{reading_type.multiplier_power_of_ten} is out of range")
+    return energy_wh
 
 
 def _channel(reading_type: ReadingType) -> str:
