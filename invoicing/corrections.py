@@ -39,6 +39,7 @@ from invoicing.service import (
 )
 from invoicing.signing import load_signing_key, sign_pdf
 from invoicing.storage import write_document
+from invoicing.usage_context import load_usage_context
 from ledger.model import EntryRequest
 
 REASON_CHARS_MAX = 2000
@@ -191,7 +192,8 @@ def cancel_and_rebill(conn: Connection, invoice_id: str, reason: str, signing_ke
                      original.document_json.get("tenant_name", original.tenant_id),
                      repository.transaction_now_utc(conn), payment_terms_days, invoice_id)
     assert header.invoice_id == invoice_id_of(original.issuer, number)
-    new_invoice = store_new_invoice(conn, header, lines, key, documents_root)
+    usage = load_usage_context(conn, cycle).for_tenant(original.tenant_id)
+    new_invoice = store_new_invoice(conn, header, lines, usage, key, documents_root)
     repository.store_sequence(conn, original.issuer, number)
     return Rebill(invoice_id, credit_note, new_invoice)
 

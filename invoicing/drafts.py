@@ -14,7 +14,7 @@ from invoicing.document import build_invoice_document, document_sha256_hex
 from invoicing.errors import CycleNotFound, NoSettlementLines, TenantUnknown
 from invoicing.pdf import render_invoice_pdf
 from invoicing.service import PAYMENT_TERMS_DAYS, invoice_header
-from invoicing.usage import tenant_usage
+from invoicing.usage_context import load_usage_context
 
 DRAFT_ISSUER = "DRAFT"
 
@@ -33,7 +33,6 @@ def render_draft_pdf(conn: Connection, cycle_id: str, tenant_id: str,
         raise TenantUnknown(cycle_id, lines[0].line_no, tenant_id)
     header = invoice_header(cycle, DRAFT_ISSUER, 0, tenant_id, tenant_name, repository.transaction_now_utc(conn),
                             payment_terms_days, None)
-    usage = tenant_usage(repository.load_step_result(conn, cycle_id, "settle"),
-                         repository.load_step_result(conn, cycle_id, "esg"), tenant_id)
+    usage = load_usage_context(conn, cycle).for_tenant(tenant_id)
     document = build_invoice_document(header, lines, usage)
     return render_invoice_pdf(document, document_sha256_hex(document), draft=True)

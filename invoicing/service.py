@@ -19,6 +19,7 @@ from invoicing import repository
 from invoicing.document import (
     InvoiceHeader,
     InvoiceLine,
+    TenantUsage,
     build_invoice_document,
     canonical_document_bytes,
     document_sha256_hex,
@@ -28,7 +29,7 @@ from invoicing.pdf import render_invoice_pdf
 from invoicing.repository import CycleRow, InvoiceRow
 from invoicing.signing import load_signing_key, sign_pdf
 from invoicing.storage import write_document
-from invoicing.usage import tenant_usage
+from invoicing.usage_context import load_usage_context
 
 ISSUER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 PAYMENT_TERMS_DAYS = 30
@@ -85,6 +86,7 @@ def issue_invoices(
     # (and we see its rows) or not yet started numbering.
     last_number = repository.lock_sequence(conn, issuer)
     existing = repository.live_invoices_of_cycle(conn, cycle_id)
+    context = load_usage_context(conn, cycle)
     issued: list[IssuedInvoice] = []
     for tenant_id in sorted(lines_by_tenant):
         if tenant_id in existing:
@@ -93,7 +95,8 @@ def issue_invoices(
         last_number += 1
         header = invoice_header(cycle, issuer, last_number, tenant_id, tenant_names[tenant_id],
                          repository.transaction_now_utc(conn), payment_terms_days, None)
-        issued.append(store_new_invoice(conn, header, lines_by_tenant[tenant_id], key, documents_root))
+        usage = context.for_tenant(tenant_id)
+        issued.append(store_new_invoice(conn, header, lines_by_tenant[tenant_id], usage, key, documents_root))
     repository.store_sequence(conn, issuer, last_number)
     return issued
 
@@ -117,12 +120,10 @@ def _already_issued(conn: Connection, row: InvoiceRow) -> IssuedInvoice:
     )
 
 
-def store_new_invoice(conn: Connection, header: InvoiceHeader, lines: list[InvoiceLine], key: Ed25519PrivateKey,
-                      documents_root: str) -> IssuedInvoice:
+def store_new_invoice(conn: Connection, header: InvoiceHeader, lines: list[InvoiceLine], usage: TenantUsage,
+                      key: Ed25519PrivateKey, documents_root: str) -> IssuedInvoice:
     """Build, render, sign, write and insert one invoice with an already reserved number."""
-    settle_result = repository.load_step_result(conn, header.cycle_id, "settle")
-    esg_result = repository.load_step_result(conn, header.cycle_id, "esg")
-    document = build_invoice_document(header, lines, tenant_usage(settle_result, esg_result, header.tenant_id))
+    document = build_invoice_document(header, lines, usage)
     sha256_hex = document_sha256_hex(document)
     folder = f"invoices/{header.issuer}"
     json_path, _ = write_document(documents_root, f"{folder}/{header.invoice_id}.json",

@@ -160,3 +160,34 @@ def test_an_issued_invoice_cannot_be_edited_or_deleted(
                       "DELETE FROM invoice WHERE invoice_id = :i"):
         with pytest.raises(Exception, match="cannot be"), engine.begin() as conn:
             conn.execute(text(statement), {"i": invoice.invoice_id})
+
+
+def test_daily_load_comes_from_the_validated_intervals_when_settlement_did_not_record_it(
+    engine: Engine, seeded_cycle: SeededCycle, issuer: str, signing_key_path: Path, documents_root: str,
+    tmp_path: Path
+) -> None:
+    """The validate step's Parquet file gives tenant 0's meter 30 Wh on 1 Jan and 12 Wh on 2 Jan (UTC campus)."""
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    intervals_path = tmp_path / "validated.parquet"
+    starts = [datetime(2026, 1, 1, 0, tzinfo=UTC), datetime(2026, 1, 1, 23, 45, tzinfo=UTC),
+              datetime(2026, 1, 2, 0, tzinfo=UTC)]
+    pq.write_table(pa.table({"meter_id": ["T0", "T0", "T0"],
+                             "interval_start_utc": pa.array(starts, pa.timestamp("us", tz="UTC")),
+                             "energy_wh": pa.array([10, 20, 12], pa.int64())}), intervals_path)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO meter (campus_id, meter_id, role, unit, interval_minutes, tenant_id) "
+                          "VALUES (:c, 'T0', 'tenant_consumption', 'Wh', 15, :t)"),
+                     {"c": seeded_cycle.campus_id, "t": seeded_cycle.tenant_ids[0]})
+        conn.execute(text("INSERT INTO cycle_step (cycle_id, step, result_json) VALUES (:c, 'validate', "
+                          "CAST(:r AS jsonb))"), {"c": seeded_cycle.cycle_id,
+                                                 "r": json.dumps({"validated_uri": str(intervals_path)})})
+    with engine.begin() as conn:
+        issued = issue_invoices(conn, seeded_cycle.cycle_id, issuer, signing_key_path, documents_root)
+    documents = [json.loads((Path(documents_root) / "invoices" / issuer / f"{i.invoice_id}.json").read_bytes())
+                 for i in issued]
+    assert documents[0]["daily_energy_wh"] == {"2026-01-01": 30, "2026-01-02": 12}
+    assert documents[1]["daily_energy_wh"] == {}

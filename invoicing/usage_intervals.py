@@ -1,0 +1,43 @@
+"""Per-tenant daily energy from the validated interval file, for the invoices' daily load chart.
+
+The settle step can store the result as `result_json["tenant_usage"]` (shape in `invoicing.usage`). An
+interval counts toward the local calendar day (campus time zone) in which it begins, so a day has 23 or
+25 hours of intervals across daylight-saving changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+USAGE_COLUMNS = ["meter_id", "interval_start_utc", "energy_wh"]
+
+
+def tenant_daily_usage(intervals: pa.Table, tenant_of_meter: Mapping[str, str], time_zone: str
+                       ) -> dict[str, dict[str, Any]]:
+    """`{tenant_id: {"daily_energy_wh": {"YYYY-MM-DD": Wh}}}` summed over each tenant's meters."""
+    starts_utc = intervals["interval_start_utc"]
+    local_days = pc.cast(pc.local_timestamp(pc.cast(starts_utc, pa.timestamp("us", tz=time_zone))), pa.date32())
+    table = pa.table({"meter_id": intervals["meter_id"], "day": local_days, "energy_wh": intervals["energy_wh"]})
+    summed = table.group_by(["meter_id", "day"]).aggregate([("energy_wh", "sum")])
+    usage: dict[str, dict[str, Any]] = {}
+    for meter_id, day, energy_wh in zip(summed["meter_id"].to_pylist(), summed["day"].to_pylist(),
+                                        summed["energy_wh_sum"].to_pylist(), strict=True):
+        tenant_id = tenant_of_meter.get(meter_id)
+        if tenant_id is None:
+            continue
+        daily = usage.setdefault(tenant_id, {"daily_energy_wh": {}})["daily_energy_wh"]
+        daily[day.isoformat()] = daily.get(day.isoformat(), 0) + int(energy_wh)
+    for tenant in usage.values():
+        tenant["daily_energy_wh"] = dict(sorted(tenant["daily_energy_wh"].items()))
+    return usage
+
+
+def tenant_daily_usage_from_file(intervals_uri: str, tenant_of_meter: Mapping[str, str], time_zone: str
+                                 ) -> dict[str, dict[str, Any]]:
+    """Read only the three needed columns of the interval Parquet file and summarise them."""
+    return tenant_daily_usage(pq.read_table(intervals_uri, columns=USAGE_COLUMNS), tenant_of_meter, time_zone)
