@@ -68,6 +68,13 @@ CREATE TABLE settlement_line_detail (
     FOREIGN KEY (cycle_id, line_no) REFERENCES settlement_line
 );
 
+-- Settlement lines with their unit and clause: `quantity_wh` is energy only where unit = 'MWh' (W for 'kW-month',
+-- a count for 'month', 'day', 'USD' lines), so readers that sum quantities should filter on unit.
+CREATE VIEW settlement_line_full AS
+    SELECT l.cycle_id, l.line_no, l.tenant_id, l.description, d.clause, d.unit, l.quantity_wh, l.rate_usd_per_mwh,
+           l.amount_usd_micros, l.contract_id, d.contract_version_id, l.inputs_sha256_hex
+    FROM settlement_line l LEFT JOIN settlement_line_detail d USING (cycle_id, line_no);
+
 -- Delta settlement: a corrected input produces revision n >= 1 holding only the differences from what was
 -- settled before (the ledger posts these as adjustments). Original lines are never edited.
 CREATE TABLE settlement_adjustment (
@@ -89,6 +96,7 @@ CREATE TABLE settlement_adjustment (
 """
 
 DOWNGRADE_SQL = """
+DROP VIEW settlement_line_full;
 DROP TABLE settlement_adjustment, settlement_line_detail, settlement_run, settlement_contract;
 DROP FUNCTION settlement_contract_append_only();
 """

@@ -127,6 +127,10 @@ def test_full_engine_month_matches_hand_worked_lines(engine: Engine, demo_campus
         stored = conn.execute(text("SELECT count(*), sum(amount_usd_micros) FROM settlement_line WHERE cycle_id = :c"),
                               {"c": demo_campus.cycle_id}).one()
     assert tuple(stored) == (16, sum(amount for *_, amount in got))
+    with engine.connect() as conn:
+        units = conn.execute(text("SELECT unit, count(*) FROM settlement_line_full WHERE cycle_id = :c GROUP BY unit"
+                                  " ORDER BY unit"), {"c": demo_campus.cycle_id}).all()
+    assert [tuple(row) for row in units] == [("MWh", 10), ("REC-MWh", 1), ("USD", 3), ("kW-month", 1), ("month", 1)]
 
 
 def test_contract_versions_are_append_only(engine: Engine, demo_campus: DemoCampus) -> None:
