@@ -51,6 +51,8 @@ class GridFactor:
     n2o_lb_per_mwh: Decimal
     loss_ref: str | None
     grid_gross_loss_fraction: Decimal | None
+    # Non-baseload rates: for avoided-emission estimates only, never for the inventory (EPA Hub Table 6 note).
+    nonbaseload_lb_per_mwh: tuple[Decimal, Decimal, Decimal] | None = None
 
 
 @dataclass(frozen=True)
@@ -250,8 +252,17 @@ def _grid(
             n2o_lb_per_mwh=Decimal(row["total_output_n2o_lb_per_mwh"]),
             loss_ref=f"{loss_table_id}/{subregion}/grid_gross_loss" if loss is not None else None,
             grid_gross_loss_fraction=loss,
+            nonbaseload_lb_per_mwh=_nonbaseload(row),
         )
     return result
+
+
+def _nonbaseload(row: dict[str, str]) -> tuple[Decimal, Decimal, Decimal] | None:
+    columns = ("nonbaseload_co2_lb_per_mwh", "nonbaseload_ch4_lb_per_mwh", "nonbaseload_n2o_lb_per_mwh")
+    if not all(row.get(column, "").strip() for column in columns):
+        return None
+    co2, ch4, n2o = (Decimal(row[column]) for column in columns)
+    return co2, ch4, n2o
 
 
 def _upstream(table_id: str, rows: list[dict[str, str]]) -> dict[str, UpstreamFactor]:

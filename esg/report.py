@@ -13,6 +13,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from jinja2 import Environment, select_autoescape
 
+from esg.avoided import avoided_emissions_of_exports
 from esg.charts import (
     CELL_PX,
     heatmap_cells,
@@ -42,6 +43,9 @@ td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>
 <tr><td>Biogenic CO2 (outside the scopes)</td><td class="num">{{ e.campus_biogenic_co2_g | t }}</td><td>{{ e.data_quality["campus_scope1"] }}</td></tr>
 <tr><td>Scope 1 share of exported energy (included above, not netted)</td><td class="num">{{ e.campus_scope1_exported_g_co2e | t }}</td><td>{{ e.data_quality["campus_scope1"] }}</td></tr>
 </tbody></table>
+{% if avoided %}<h3>Avoided emissions of exports (optional information, not part of the inventory, never subtracted)</h3>
+<p>{{ "{:,}".format(avoided.export_wh) }} Wh exported x non-baseload rate (<code>{{ avoided.rate_ref }}</code>, GWP {{ avoided.gwp_set }})
+= {{ avoided.g_co2e | t }} t CO2e.</p>{% endif %}
 <h3>Per gas (grams)</h3>
 <table><thead><tr><th>Figure</th><th>CO2</th><th>CH4</th><th>N2O</th></tr></thead><tbody>
 {% for figure, gases in e.gases_g.items() %}<tr><td>{{ figure }}</td><td class="num">{{ "{:,}".format(gases.get("CO2", 0)) }}</td>
@@ -79,6 +83,7 @@ def campus_report_html(emissions: CycleEmissions, campus_id: str) -> str:
     return _TEMPLATE.render(
         e=emissions, campus_id=campus_id, bars=scope_bars(emissions), scope_svg=scope_chart_svg(scope_bars(emissions)),
         heatmap=heatmap_svg(heatmap_cells(emissions)), sha=emissions.sha256(),
+        avoided=avoided_emissions_of_exports(emissions) if emissions.energy_wh["export_wh"] else None,
     )
 
 

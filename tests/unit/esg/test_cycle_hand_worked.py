@@ -188,3 +188,20 @@ def _floats_in(value: object) -> list[float]:
     if isinstance(value, list):
         return [f for item in value for f in _floats_in(item)]
     return []
+
+
+def test_avoided_emissions_of_exports_use_the_non_baseload_rate_and_stay_apart(intervals_file):
+    """2 MWh exported x ERCT non-baseload (1,264.939 + 28 x 0.076 + 265 x 0.010 lb/MWh) x 453.59237 g/lb.
+
+    = 2 x 1,269.717 x 453.59237 = 1,151,867.89 g -> 1,151,868; Scope 1 is unchanged (never netted)."""
+    from esg.avoided import avoided_emissions_of_exports
+    from esg.report import campus_report_html
+
+    result = compute_cycle_emissions(intervals_file(campus_rows()), METERS, "ERCT", H0, END)
+    avoided = avoided_emissions_of_exports(result)
+    assert avoided is not None
+    exact_g = 2 * (Decimal("1264.939") + 28 * Decimal("0.076") + 265 * Decimal("0.010")) * G_PER_LB
+    assert avoided.g_co2e == half_even(exact_g) == 1_151_868
+    assert avoided.rate_ref == "epa-hub-2025/table6/ERCT/nonbaseload"
+    assert result.campus_scope1_g_co2e == 5_311_450
+    assert "never subtracted" in campus_report_html(result, "c1")
