@@ -87,156 +87,22 @@ def vee_kernel(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interva
         value = out_value[base:base + n]
         flags = out_flags[base:base + n]
         source = out_source[base:base + n]
-        received = np.zeros(n, np.int32)
+        day_lo = _day_slot_bounds(start_us[s], interval_us[s], day_start_us, n)
+        day_received = np.zeros(day_lo.shape[0], np.int64)
         _place_readings(ts_us, energy_wh, series_offsets[s], series_offsets[s + 1], start_us[s], interval_us[s],
-                        params[s], value, flags, source, received, counts[s])
-        _grid_rules(value, flags, params[s], counts[s])
-        _day_counts(received, start_us[s], interval_us[s], day_start_us, counts[s])
+                        params[s], value, flags, source, day_lo, day_received, counts[s])
+        _day_counts(day_lo, day_received, counts[s])
+        _scan_grid(value, flags, source, params[s], counts[s])
         _estimate(value, flags, params[s], counts[s])
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, value, flags, source, received,
-                    count):
-    n = value.shape[0]
-    value[:] = 0
-    flags[:] = 0
-    source[:] = -1
-    one_way = param[PARAM_ONE_WAY] != 0
-    capacity_wh = param[PARAM_CAPACITY_WH]
-    expected_us = start_us - interval_us
-    k = -1
-    for i in range(lo, hi):
-        t = ts_us[i]
-        v = energy_wh[i]
-        # Sorted input takes the cheap branch; a division only when the series jumps.
-        if t == expected_us + interval_us:
-            k += 1
-        else:
-            offset_us = t - start_us
-            if offset_us < 0 or offset_us % interval_us != 0 or offset_us // interval_us >= n:
-                count[RULE_MISALIGNED] += 1
-                continue
-            k = offset_us // interval_us
-        expected_us = t
-        if k >= n:
-            count[RULE_MISALIGNED] += 1
-            continue
-        received[k] += 1
-        if flags[k] & FLAG_PRESENT:
-            if value[k] == v:
-                count[RULE_DUPLICATE_IDENTICAL] += 1
-                flags[k] |= FLAG_DUPLICATE
-            else:
-                count[RULE_DUPLICATE_CONFLICTING] += 1
-                flags[k] |= FLAG_CONFLICT
-        else:
-            value[k] = v
-            source[k] = i
-            flags[k] |= FLAG_PRESENT
-        if one_way and v < 0:
-            count[RULE_NEGATIVE] += 1
-            flags[k] |= FLAG_NEGATIVE
-        if capacity_wh >= 0 and v > capacity_wh:
-            count[RULE_OVER_CAPACITY] += 1
-            flags[k] |= FLAG_OVER_CAPACITY
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _is_valid(flag):
-    return (flag & FLAG_PRESENT) != 0 and (flag & FLAGS_INVALID) == 0
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _median5(a, b, c, d, e):
-    # A fixed compare-exchange network: no allocation, no data-dependent loop.
-    if a > b:
-        a, b = b, a
-    if d > e:
-        d, e = e, d
-    if c > e:
-        c, e = e, c
-    if c > d:
-        c, d = d, c
-    if a > d:
-        a, d = d, a
-    if a > c:
-        a, c = c, a
-    if b > e:
-        b, e = e, b
-    if b > d:
-        b, d = d, b
-    if b > c:
-        b, c = c, b
-    return c
-
-
 @njit(nogil=True, cache=True)
-def _grid_rules(value, flags, param, count):
-    n = value.shape[0]
-    ratio_permille = param[PARAM_SPIKE_RATIO_PERMILLE]
-    floor_milli_wh = param[PARAM_SPIKE_FLOOR_WH] * 1000
-    for k in range(n):
-        flag = flags[k]
-        if (flag & FLAG_PRESENT) == 0:
-            count[RULE_MISSING] += 1
-            continue
-        if k < 2 or k > n - 3 or not _is_valid(flag):
-            continue
-        if not (_is_valid(flags[k - 2]) and _is_valid(flags[k - 1]) and _is_valid(flags[k + 1])
-                and _is_valid(flags[k + 2])):
-            continue
-        median = _median5(value[k - 2], value[k - 1], value[k], value[k + 1], value[k + 2])
-        if abs(value[k] - median) * 1000 > ratio_permille * abs(median) + floor_milli_wh:
-            flags[k] |= FLAG_SPIKE
-            count[RULE_SPIKE] += 1
-    _runs(value, flags, param, count)
-
-
-@njit(nogil=True, cache=True)
-def _runs(value, flags, param, count):
-    """Flat-line and zero runs over consecutive valid slots."""
-    n = value.shape[0]
-    flat_min = param[PARAM_FLAT_RUN_MIN]
-    zero_min = param[PARAM_ZERO_RUN_MIN]
-    never_idle = param[PARAM_NEVER_IDLE] != 0
-    run_start = 0
-    for k in range(n + 1):
-        continues = (k < n and k > run_start and _is_valid(flags[run_start]) and _is_valid(flags[k])
-                     and value[k] == value[run_start])
-        if continues:
-            continue
-        if k > run_start and _is_valid(flags[run_start]):
-            length = k - run_start
-            run_value = value[run_start]
-            if run_value != 0 and length >= flat_min:
-                _mark(flags, run_start, k, FLAG_FLAT_LINE)
-                count[RULE_FLAT_LINE] += length
-            elif run_value == 0 and never_idle and length >= zero_min:
-                _mark(flags, run_start, k, FLAG_ZERO_RUN)
-                count[RULE_ZERO_RUN] += length
-        run_start = k
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _mark(flags, lo, hi, bit):
-    for k in range(lo, hi):
-        flags[k] |= bit
-
-
-@njit(nogil=True, cache=True)
-def _day_counts(received, start_us, interval_us, day_start_us, count):
-    n = received.shape[0]
-    for d in range(day_start_us.shape[0] - 1):
-        lo = _ceil_slot(day_start_us[d] - start_us, interval_us, n)
-        hi = _ceil_slot(day_start_us[d + 1] - start_us, interval_us, n)
-        if hi <= lo:
-            continue
-        total = 0
-        for k in range(lo, hi):
-            total += received[k]
-        if total != hi - lo:
-            count[RULE_INTERVAL_COUNT_DAY] += 1
+def _day_slot_bounds(start_us, interval_us, day_start_us, n):
+    """First slot of each local day, clipped to [0, n]."""
+    bounds = np.empty(day_start_us.shape[0], np.int64)
+    for d in range(day_start_us.shape[0]):
+        bounds[d] = _ceil_slot(day_start_us[d] - start_us, interval_us, n)
+    return bounds
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -245,6 +111,143 @@ def _ceil_slot(offset_us, interval_us, n):
         return 0
     k = (offset_us + interval_us - 1) // interval_us
     return min(k, n)
+
+
+@njit(nogil=True, cache=True)
+def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, value, flags, source, day_lo,
+                    day_received, count):
+    n = value.shape[0]
+    # Only flags need clearing: value and source of a slot no reading fills are set by _scan_grid.
+    flags[:] = 0
+    one_way = param[PARAM_ONE_WAY] != 0
+    capacity_wh = param[PARAM_CAPACITY_WH]
+    if capacity_wh < 0:
+        capacity_wh = np.iinfo(np.int64).max
+    negative_wh_max = -1 if one_way else np.iinfo(np.int64).min
+    last_day = day_lo.shape[0] - 1
+    d = 0
+    expected_us = start_us - interval_us
+    k = -1
+    for i in range(lo, hi):
+        t = ts_us[i]
+        v = energy_wh[i]
+        # Sorted input takes the cheap branch; a division only when the series jumps.
+        if t == expected_us + interval_us and k + 1 < n:
+            k += 1
+        else:
+            offset_us = t - start_us
+            if offset_us < 0 or offset_us % interval_us != 0 or offset_us // interval_us >= n:
+                count[RULE_MISALIGNED] += 1
+                continue
+            k = offset_us // interval_us
+        expected_us = t
+        # The day pointer moves with the (usually sorted) readings.
+        while d < last_day and k >= day_lo[d + 1]:
+            d += 1
+        while d > 0 and k < day_lo[d]:
+            d -= 1
+        if day_lo[d] <= k and d < last_day:
+            day_received[d] += 1
+        flag = flags[k]
+        if flag & FLAG_PRESENT:
+            if value[k] == v:
+                count[RULE_DUPLICATE_IDENTICAL] += 1
+                flag |= FLAG_DUPLICATE
+            else:
+                count[RULE_DUPLICATE_CONFLICTING] += 1
+                flag |= FLAG_CONFLICT
+        else:
+            value[k] = v
+            source[k] = i
+            flag |= FLAG_PRESENT
+        if v <= negative_wh_max:
+            count[RULE_NEGATIVE] += 1
+            flag |= FLAG_NEGATIVE
+        if v > capacity_wh:
+            count[RULE_OVER_CAPACITY] += 1
+            flag |= FLAG_OVER_CAPACITY
+        flags[k] = flag
+
+
+@njit(nogil=True, cache=True)
+def _day_counts(day_lo, day_received, count):
+    for d in range(day_lo.shape[0] - 1):
+        expected = day_lo[d + 1] - day_lo[d]
+        if expected > 0 and day_received[d] != expected:
+            count[RULE_INTERVAL_COUNT_DAY] += 1
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _is_valid(flag):
+    return (flag & (FLAG_PRESENT | FLAGS_INVALID)) == FLAG_PRESENT
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _median5(a, b, c, d, e):
+    # Branch-free: min/max compile to conditional moves, so noisy data costs no mispredictions.
+    f = max(min(a, b), min(c, d))
+    g = min(max(a, b), max(c, d))
+    return _median3(e, f, g)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _median3(a, b, c):
+    return max(min(a, b), min(max(a, b), c))
+
+
+@njit(nogil=True, cache=True)
+def _scan_grid(value, flags, source, param, count):
+    """One walk over the grid: missing, spikes (window ends at j, centre j - 2), flat-line and zero runs."""
+    n = value.shape[0]
+    ratio_permille = param[PARAM_SPIKE_RATIO_PERMILLE]
+    floor_milli_wh = param[PARAM_SPIKE_FLOOR_WH] * 1000
+    flat_min = param[PARAM_FLAT_RUN_MIN]
+    zero_min = param[PARAM_ZERO_RUN_MIN]
+    never_idle = param[PARAM_NEVER_IDLE] != 0
+    valid_streak = 0
+    run_start = 0
+    missing = 0
+    for j in range(n):
+        flag = flags[j]
+        valid = _is_valid(flag)
+        if (flag & FLAG_PRESENT) == 0:
+            missing += 1
+            value[j] = 0
+            source[j] = -1
+        valid_streak = valid_streak + 1 if valid else 0
+        if valid_streak >= 5:
+            c = j - 2
+            median = _median5(value[j - 4], value[j - 3], value[c], value[j - 1], value[j])
+            if abs(value[c] - median) * 1000 > ratio_permille * abs(median) + floor_milli_wh:
+                flags[c] |= FLAG_SPIKE
+                count[RULE_SPIKE] += 1
+        # A run continues while slots stay valid and equal; otherwise close it and start at j.
+        if valid and valid_streak > 1 and value[j] == value[run_start]:
+            continue
+        _close_run(value, flags, run_start, j, flat_min, zero_min, never_idle, count)
+        run_start = j
+    _close_run(value, flags, run_start, n, flat_min, zero_min, never_idle, count)
+    count[RULE_MISSING] += missing
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _close_run(value, flags, run_start, run_end, flat_min, zero_min, never_idle, count):
+    length = run_end - run_start
+    if length <= 1 or not _is_valid(flags[run_start]):
+        return
+    run_value = value[run_start]
+    if run_value != 0 and length >= flat_min:
+        _mark(flags, run_start, run_end, FLAG_FLAT_LINE)
+        count[RULE_FLAT_LINE] += length
+    elif run_value == 0 and never_idle and length >= zero_min:
+        _mark(flags, run_start, run_end, FLAG_ZERO_RUN)
+        count[RULE_ZERO_RUN] += length
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _mark(flags, lo, hi, bit):
+    for k in range(lo, hi):
+        flags[k] |= bit
 
 
 @njit(nogil=True, cache=True)

@@ -1,0 +1,182 @@
+"""VEE benchmark: numba kernel vs the numpy implementation of the same rules vs a memory-read roofline.
+
+Generated data: `--meters` meters x `--days` days of `--interval-minutes` data (default 2,000 x 92 x 5-min
+= 52.99M readings) with faults injected (duplicates that leave gaps, negatives, spikes). All three run on
+the same arrays in the same process:
+- roofline: a parallel numba sum over the arrays the kernel reads (timestamps and values);
+- numba: `kernels.vee_kernel` (rules + estimation, parallel over meters);
+- numpy: `vee_numpy.vee_numpy`, run in blocks of `--numpy-block-meters` meters to bound its temporaries.
+Then, unless `--stream-readings 0`, a child process generates a Parquet file of that many readings and
+runs `run_vee` over it (the cycle's validate path, streaming); its peak RSS is read from the OS.
+
+Rerun: `.venv/bin/python bench/vee.py` (full) or `.venv/bin/python bench/vee.py --meters 100 --days 7
+--stream-readings 2000000` (quick). The last line is `BENCH vee key=value ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from numba import njit, prange
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from meterdata import kernels as k  # noqa: E402
+from meterdata.vee_numpy import vee_numpy  # noqa: E402
+
+MINUTE_US = 60_000_000
+START_US = 1_790_812_800_000_000  # 2026-10-01T00:00:00Z
+FAULT_SHARE_PER_MILLE = 1
+
+
+@njit(nogil=True, parallel=True, cache=True)
+def roofline_sum(ts_us, energy_wh):
+    """Read every byte the kernel reads, as fast as the memory system allows."""
+    total = 0
+    for i in prange(ts_us.shape[0]):
+        total += ts_us[i] + energy_wh[i]
+    return total
+
+
+def generate(meters: int, days: int, interval_minutes: int, seed: int) -> dict[str, np.ndarray]:
+    slots = days * 1440 // interval_minutes
+    rng = np.random.default_rng(seed)
+    interval_us = interval_minutes * MINUTE_US
+    slot = np.arange(slots, dtype=np.int64)
+    daily = (1000 + 300 * np.sin(2 * np.pi * (slot % (1440 // interval_minutes)) / (1440 // interval_minutes))).astype(np.int64)
+    ts = np.empty(meters * slots, np.int64)
+    energy = np.empty(meters * slots, np.int64)
+    for m in range(meters):
+        lo = m * slots
+        ts[lo:lo + slots] = START_US + slot * interval_us
+        energy[lo:lo + slots] = daily * (10 + m % 50) + rng.integers(0, 200, slots)
+    _inject_faults(ts, energy, rng)
+    offsets = np.arange(meters + 1, dtype=np.int64) * slots
+    return {"ts": ts, "energy": energy, "series_offsets": offsets, "slots": np.int64(slots),
+            "interval_us": np.int64(interval_us), "days": np.int64(days)}
+
+
+def _inject_faults(ts: np.ndarray, energy: np.ndarray, rng: np.random.Generator) -> None:
+    count = ts.shape[0] * FAULT_SHARE_PER_MILLE // 1000
+    where = rng.integers(1, ts.shape[0], count)
+    kind = rng.integers(0, 3, count)
+    ts[where[kind == 0]] = ts[where[kind == 0] - 1]  # a repeated stamp: a duplicate plus a gap
+    energy[where[kind == 1]] = -energy[where[kind == 1]]
+    energy[where[kind == 2]] *= 40
+
+
+def kernel_inputs(data: dict[str, np.ndarray], meters: int, interval_minutes: int):
+    slots = int(data["slots"])
+    slot_offsets = np.arange(meters + 1, dtype=np.int64) * slots
+    start = np.full(meters, START_US, np.int64)
+    interval = np.full(meters, int(data["interval_us"]), np.int64)
+    params = np.zeros((meters, k.PARAM_COLUMNS), np.int64)
+    params[:, k.PARAM_ONE_WAY] = 1
+    params[:, k.PARAM_CAPACITY_WH] = 10**9
+    params[:, k.PARAM_SPIKE_RATIO_PERMILLE] = 3000
+    params[:, k.PARAM_SPIKE_FLOOR_WH] = 1000
+    params[:, k.PARAM_FLAT_RUN_MIN] = 360 // interval_minutes
+    params[:, k.PARAM_NEVER_IDLE] = 1
+    params[:, k.PARAM_ZERO_RUN_MIN] = 60 // interval_minutes
+    params[:, k.PARAM_INTERP_GAP_MAX] = 60 // interval_minutes
+    params[:, k.PARAM_LIKE_DAY_DAYS_MAX] = 7
+    params[:, k.PARAM_SLOTS_PER_DAY] = 1440 // interval_minutes
+    days = np.array([START_US + d * 1440 * MINUTE_US for d in range(int(data["days"]) + 1)], np.int64)
+    return slot_offsets, start, interval, params, days
+
+
+_BUFFERS: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _buffers(total: int, series: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Output arrays allocated and touched once, so no run pays the kernel's first-touch page faults."""
+    if total not in _BUFFERS:
+        _BUFFERS[total] = (np.zeros(total, np.int64), np.zeros(total, np.uint16), np.zeros(total, np.int64),
+                           np.zeros((series, k.COUNT_COLUMNS), np.int64))
+    return _BUFFERS[total]
+
+
+def run_vee_arrays(function, data, inputs, lo: int, hi: int):
+    slot_offsets, start, interval, params, days = inputs
+    slots = int(data["slots"])
+    rows = slice(int(data["series_offsets"][lo]), int(data["series_offsets"][hi]))
+    series_offsets = data["series_offsets"][lo:hi + 1] - data["series_offsets"][lo]
+    value, flags, source, counts = _buffers((hi - lo) * slots, hi - lo)
+    counts[:] = 0
+    function(data["ts"][rows], data["energy"][rows], series_offsets, slot_offsets[: hi - lo + 1], start[lo:hi],
+             interval[lo:hi], params[lo:hi], days, value, flags, source, counts)
+    return value, flags, counts
+
+
+def best_of(repeats: int, function) -> float:
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - began)
+    return min(times)
+
+
+def in_memory(args: argparse.Namespace) -> dict[str, float]:
+    data = generate(args.meters, args.days, args.interval_minutes, seed=7)
+    readings = data["ts"].shape[0]
+    inputs = kernel_inputs(data, args.meters, args.interval_minutes)
+    small = min(args.meters, 4)
+    run_vee_arrays(k.vee_kernel, data, inputs, 0, small)  # compile or load the cache outside the timing
+    roofline_sum(data["ts"][:10], data["energy"][:10])
+    roofline_s = best_of(5, lambda: roofline_sum(data["ts"], data["energy"]))
+    numba_s = best_of(3, lambda: run_vee_arrays(k.vee_kernel, data, inputs, 0, args.meters))
+    block = args.numpy_block_meters
+    numpy_s = best_of(1, lambda: [run_vee_arrays(vee_numpy, data, inputs, lo, min(lo + block, args.meters))
+                                  for lo in range(0, args.meters, block)])
+    check_meters = min(args.meters, block)
+    numba_result = [a.copy() for a in run_vee_arrays(k.vee_kernel, data, inputs, 0, check_meters)]
+    numpy_result = run_vee_arrays(vee_numpy, data, inputs, 0, check_meters)
+    same = all(np.array_equal(a, b) for a, b in zip(numba_result, numpy_result))
+    bytes_read = data["ts"].nbytes + data["energy"].nbytes
+    print(f"readings={readings:,} bytes_read={bytes_read / 1e9:.2f} GB")
+    print(f"roofline {roofline_s:.3f} s ({bytes_read / roofline_s / 1e9:.1f} GB/s)")
+    print(f"numba    {numba_s:.3f} s ({readings / numba_s / 1e6:.0f} M readings/s)")
+    print(f"numpy    {numpy_s:.3f} s ({readings / numpy_s / 1e6:.1f} M readings/s)  same_result={same}")
+    return {"readings": readings, "roofline_s": roofline_s, "numba_s": numba_s, "numpy_s": numpy_s, "same": same}
+
+
+def stream(readings: int, folder: Path) -> float:
+    """Peak RSS (GB) of a child process that writes then validates a `readings`-row Parquet file."""
+    command = [sys.executable, str(ROOT / "bench" / "vee_stream.py"), "--readings", str(readings), "--folder", str(folder)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(command, check=True)
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert peak_kib >= before
+    return peak_kib * 1024 / 1e9
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--meters", type=int, default=2000)
+    parser.add_argument("--days", type=int, default=92)
+    parser.add_argument("--interval-minutes", type=int, default=5)
+    parser.add_argument("--numpy-block-meters", type=int, default=100)
+    parser.add_argument("--stream-readings", type=int, default=500_000_000)
+    parser.add_argument("--folder", type=Path, default=Path("/tmp/wattledger-bench-vee"))
+    args = parser.parse_args()
+    result = in_memory(args)
+    peak_gb = stream(args.stream_readings, args.folder) if args.stream_readings > 0 else float("nan")
+    print(
+        f"BENCH vee readings={result['readings']} vs_numpy={result['numpy_s'] / result['numba_s']:.1f} "
+        f"roofline_fraction={result['roofline_s'] / result['numba_s']:.2f} "
+        f"readings_per_s={result['readings'] / result['numba_s']:.3g} stream_readings={args.stream_readings} "
+        f"stream_peak_rss_gb={peak_gb:.2f} same_result={result['same']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
