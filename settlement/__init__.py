@@ -7,7 +7,14 @@ Public names: `allocate_largest_remainder` (exact integer split); the service en
 from settlement.allocation import allocate_largest_remainder
 from settlement.errors import AllocationWeightsInvalid, ContractMissing, MeterUnknown, PriceMissing
 from settlement.repository import CampusNotFound, SettlementAlreadyRecorded
-from settlement.service import CycleNotSettled, DeltaSettlement, record_delta, record_settlement, settle_cycle
+from settlement.service import (
+    CycleNotSettled,
+    DeltaSettlement,
+    record_delta,
+    record_settlement,
+    record_settlement_or_delta,
+    settle_cycle,
+)
 from settlement.types import EnergyBalance, SettlementLine, SettlementResult
 
 __all__ = [
@@ -25,5 +32,6 @@ __all__ = [
     "allocate_largest_remainder",
     "record_delta",
     "record_settlement",
+    "record_settlement_or_delta",
     "settle_cycle",
 ]

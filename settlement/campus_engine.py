@@ -35,7 +35,8 @@ def settle_campus(inputs: CampusInputs) -> SettlementResult:
         charges.extend(vppa_charges(inputs, contract))
     lines = number_lines(charges)
     versions = {contract.contract_key: contract.version for contract in inputs.contracts}
-    versions.update({tenant_id: contract.version for tenant_id, contract in inputs.contracts_v0.items()})
+    # v0 versions are keyed "v0:<tenant>" so they can never collide with a contract key.
+    versions.update({f"v0:{tenant_id}": contract.version for tenant_id, contract in inputs.contracts_v0.items()})
     prices = {f"{node}|{market}": series.sha256_hex for (node, market), series in sorted(inputs.prices.items())}
     return SettlementResult(lines, balance, tenant_totals(lines), dict(sorted(versions.items())),
                             inputs.intervals_sha256_hex, prices)

@@ -175,3 +175,11 @@ def record_delta(conn: Connection, cycle_id: str, corrected: SettlementResult) -
     inserted = repository.insert_revision(conn, cycle_id, revision + 1, corrected, adjustments)
     assert inserted, "the original run row lock serializes delta recorders"
     return DeltaSettlement(cycle_id, revision + 1, adjustments, tenant_deltas(adjustments), already_recorded=False)
+
+
+def record_settlement_or_delta(conn: Connection, cycle_id: str, result: SettlementResult) -> DeltaSettlement:
+    """What a re-settle step calls: the first settlement of a cycle is stored as revision 0; a later, different
+    result is stored as a delta revision; the same result again changes nothing. Returns the revision in force."""
+    if repository.insert_settlement(conn, cycle_id, result):
+        return DeltaSettlement(cycle_id, 0, [], {}, already_recorded=False)
+    return record_delta(conn, cycle_id, result)

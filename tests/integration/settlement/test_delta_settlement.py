@@ -10,7 +10,14 @@ from settlement_demo import DemoCampus, add_contract_v0, write_intervals
 from sqlalchemy import Engine, text
 from test_settle_cycle_v0 import ROWS
 
-from settlement import CycleNotSettled, SettlementResult, record_delta, record_settlement, settle_cycle
+from settlement import (
+    CycleNotSettled,
+    SettlementResult,
+    record_delta,
+    record_settlement,
+    record_settlement_or_delta,
+    settle_cycle,
+)
 
 
 def _settle(engine: Engine, campus: DemoCampus, path: Path) -> SettlementResult:
@@ -60,3 +67,18 @@ def test_corrected_meter_posts_only_the_differences(engine: Engine, demo_campus:
         net = conn.execute(text("SELECT sum(amount_usd_micros_delta) FROM settlement_adjustment WHERE cycle_id = :c"),
                            {"c": demo_campus.cycle_id}).scalar_one()
     assert (stored, net) == (sum(original.tenant_totals_usd_micros.values()), 0)
+
+
+def test_record_settlement_or_delta_picks_the_right_path(engine: Engine, demo_campus: DemoCampus,
+                                                         tmp_path: Path) -> None:
+    """First call stores revision 0; the same result again stays at 0; a corrected result becomes revision 1."""
+    for tenant, price in (("alpha", "50.25"), ("beta", "60"), ("gamma", "45.5")):
+        add_contract_v0(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", price)
+    original = _settle(engine, demo_campus, write_intervals(tmp_path / "a.parquet", ROWS))
+    corrected_rows = [row if row[0] != "GAMMA-1" else ("GAMMA-1", row[1], 400_000) for row in ROWS]
+    corrected = _settle(engine, demo_campus, write_intervals(tmp_path / "b.parquet", corrected_rows))
+    revisions = []
+    for result in (original, original, corrected, corrected):
+        with engine.begin() as conn:
+            revisions.append(record_settlement_or_delta(conn, demo_campus.cycle_id, result).revision)
+    assert revisions == [0, 0, 1, 1]
