@@ -1,5 +1,6 @@
-"""A ready-made fake ISO for the demo and the CLI: one NYISO campus's resources, PJM/ERCOT accounts and a
-month of made-up hourly prices with the two planted corrections. The password is a dev placeholder."""
+"""A ready-made fake ISO for the demo and the CLI: the demo campus's NYISO PTIDs (demo/campus.py: generators
+323701-323702, ties 323703-323704) plus the ones the tests use, PJM/ERCOT accounts, and made-up hourly prices
+with the two planted corrections. The password is a dev placeholder."""
 
 from __future__ import annotations
 
@@ -18,18 +19,19 @@ DEMO_PASSWORD = "dev-only-password"
 
 def demo_state(first_day: date, days: int) -> FakeIsoState:
     """Prices for `days` Eastern days from `first_day`: hour h of a day costs 20.25 + h USD/MWh at N.Y.C.;
-    the first day's hour 10 is corrected later and its hour 14 of PTID 323999 is re-metered (+0.5 MWh)."""
+    the first day's hour 10 is corrected later and its hour 14 of PTID 323701 is re-metered (+0.5 MWh)."""
     start_utc = datetime.combine(first_day, datetime.min.time(), EASTERN).astimezone(UTC)
     end_utc = datetime.combine(first_day + timedelta(days=days), datetime.min.time(), EASTERN).astimezone(UTC)
     hours = int((end_utc - start_utc).total_seconds() // 3600)
     prices = [PriceRow("NYISO", "DA", "N.Y.C.", start_utc + timedelta(hours=h), 60,
                        Decimal("20.25") + (start_utc + timedelta(hours=h)).astimezone(EASTERN).hour,
                        None, None, None, None, 1) for h in range(hours)]
-    planted = PlantedCorrections(start_utc + timedelta(hours=10), Decimal("99.50"), 323999,
+    planted = PlantedCorrections(start_utc + timedelta(hours=10), Decimal("99.50"), 323701,
                                  start_utc + timedelta(hours=14), Decimal("0.5"))
-    state = FakeIsoState(users={DEMO_USER: DEMO_PASSWORD}, metering_users={DEMO_USER}, generator_ptids={323999},
-                         tie_ptids={55001}, subzone_ptids={61761}, ptid_nodes={323999: "N.Y.C.", 55001: "N.Y.C.",
-                                                                              61761: "N.Y.C."},
+    generators, ties, subzones = {323701, 323702, 323999}, {323703, 323704, 55001}, {61761}
+    state = FakeIsoState(users={DEMO_USER: DEMO_PASSWORD}, metering_users={DEMO_USER}, generator_ptids=generators,
+                         tie_ptids=ties, subzone_ptids=subzones,
+                         ptid_nodes={ptid: "N.Y.C." for ptid in generators | ties | subzones},
                          pjm_subscription_keys={"demo-key"}, pjm_meter_accounts={"PM-778812"},
                          ercot_esi_ids={"10443720001234567"}, prices=prices, planted=planted)
     plant_price_correction(state)
