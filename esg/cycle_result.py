@@ -135,6 +135,8 @@ def _tenant_energy(
     grid_parts = allocate_grams(
         sum(h.grid_import_wh for h in campus_hours), {p: sum(v.values(), Decimal(0)) for p, v in totals.grid_wh.items()}
     )
+    onsite_exact = {p: sum(v.values(), Decimal(0)) for p, v in totals.onsite_wh.items()}
+    onsite_parts = allocate_grams(grams_half_even(sum(onsite_exact.values(), Decimal(0))), onsite_exact)
     intensity = context.options.grid_intensity
     grid_cfe_fraction = dict(intensity.carbon_free_fraction) if intensity is not None else {}
     result: dict[str, dict[str, int]] = {}
@@ -148,6 +150,7 @@ def _tenant_energy(
         result[tenant_id] = {
             "consumption_wh": sum(load.values()),
             "grid_wh": grid_parts.get(party, 0),
+            "onsite_generation_wh": onsite_parts.get(party, 0),
             "carbon_free_wh": grams_half_even(carbon_free),
         }
     return result

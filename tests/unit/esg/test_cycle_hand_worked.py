@@ -115,6 +115,9 @@ def test_scope2_location_and_allocation_to_tenants(intervals_file):
     assert result.tenant_g_co2e["alpha"]["scope2_grid_location"] == 560_059
     assert result.tenant_g_co2e["beta"]["scope2_grid_location"] == 448_048
     assert result.retained_g_co2e["shared"]["scope2_grid_location"] == 336_036
+    # Energy shares: 8 MWh of generation reached loads in hour 0 (6:3): 5,333,333.33 and 2,666,666.67 Wh.
+    assert result.tenant_energy_wh["alpha"]["onsite_generation_wh"] == 5_333_333
+    assert result.tenant_energy_wh["beta"]["onsite_generation_wh"] == 2_666_667
     assert result.tenant_g_co2e["alpha"]["scope2_location"] == 2_832_773 + 560_059
     assert result.tenant_g_co2e["beta"]["scope2_location"] == 1_416_387 + 448_048
 

@@ -93,7 +93,8 @@ def test_a_certificate_from_another_grid_zone_is_not_applied(intervals_file):
 def test_cfe_score_counts_hourly_matched_clean_energy_without_banking(intervals_file):
     """alpha: 0.3 MWh matched in hour 0 of 1.5 MWh load = 0.2000; beta: no hourly certificate, grid CFE unknown = 0."""
     result = compute(intervals_file, registry_with_claims())
-    assert result.tenant_energy_wh["alpha"] == {"consumption_wh": 1_500_000, "grid_wh": 1_500_000, "carbon_free_wh": 300_000}
+    assert result.tenant_energy_wh["alpha"] == {"consumption_wh": 1_500_000, "grid_wh": 1_500_000,
+                                             "onsite_generation_wh": 0, "carbon_free_wh": 300_000}
     assert result.tenant_cfe_score == {"alpha": "0.2000", "beta": "0.0000"}
 
 
