@@ -45,8 +45,9 @@ def send_with_retry(client: httpx.Client, request: httpx.Request, iso: str, retr
                     sleep: Callable[[float], None]) -> httpx.Response:
     """Send `request`, retrying throttling, server faults and transport errors up to `retry.attempts_max`."""
     last_reason = "no attempt made"
+    retry_after_s: float | None = None
     for attempt in range(retry.attempts_max):
-        retry_after_s: float | None = None
+        retry_after_s = None
         try:
             response = client.send(request)
         except httpx.TransportError as error:
@@ -59,7 +60,8 @@ def send_with_retry(client: httpx.Client, request: httpx.Request, iso: str, retr
         if attempt + 1 < retry.attempts_max:
             backoff_s = min(retry.backoff_max_s, retry.backoff_initial_s * 2**attempt)
             sleep(min(retry.backoff_max_s, retry_after_s) if retry_after_s is not None else backoff_s)
-    raise IsoUnavailable(iso, f"{last_reason} after {retry.attempts_max} attempts")
+    # The ISO's last Retry-After travels with the error so the workflow's retry can wait that long.
+    raise IsoUnavailable(iso, f"{last_reason} after {retry.attempts_max} attempts", retry_after_s)
 
 
 def _retry_after_s(response: httpx.Response) -> float | None:
