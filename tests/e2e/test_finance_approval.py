@@ -92,5 +92,7 @@ async def test_finance_approves_on_the_page_and_downloads_the_signed_invoice(run
             assert first_pdf is not None
             pdf = await page.request.get(f"{running_app.base_url}{first_pdf}")
             assert pdf.status == 200
-            verify_signed_pdf(await pdf.body(), load_public_key(settings.signing_key_path), first_pdf)
+            pdf_bytes = await pdf.body()
+            verify_signed_pdf(pdf_bytes, load_public_key(settings.signing_key_path), first_pdf)
+            (ARTIFACTS / "invoice.pdf").write_bytes(pdf_bytes)
             await browser.close()
