@@ -99,6 +99,18 @@ def test_server_faults_and_throttling_are_retried_with_backoff(fake_pki):
             submit_power_metering(url, _credentials(fake_pki), _doc(1.0), dry_run=True, retry=FAST,
                                   sleep=waits.append)
     assert caught.value.retryable and "HTTP 503 after 3 attempts" in str(caught.value)
+    assert caught.value.retry_after_s is None
+
+
+def test_persistent_throttling_reports_the_iso_retry_after(fake_pki):
+    """Three 429s with Retry-After: 1 exhaust the client; the error carries 1.0 s for the workflow's retry."""
+    state = _state()
+    with running_fake_iso(state, pki=fake_pki) as url:
+        state.throttle(3)
+        with pytest.raises(IsoUnavailable) as caught:
+            submit_power_metering(url, _credentials(fake_pki), _doc(1.0), dry_run=True, retry=FAST,
+                                  sleep=lambda seconds: None)
+    assert caught.value.retry_after_s == 1.0 and "HTTP 429" in str(caught.value)
 
 
 def test_bad_password_and_missing_privilege_are_auth_failures(fake_pki):
