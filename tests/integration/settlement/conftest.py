@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from settlement_demo import DemoCampus, make_demo_campus
 from sqlalchemy import Engine
+
+from tests.integration.settlement.settlement_demo import DemoCampus, make_demo_campus
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from settlement_demo import DemoCampus
 from sqlalchemy import Engine
+
+from tests.integration.settlement.settlement_demo import DemoCampus
 
 RATE = {"name": "Flat", "energyratestructure": [[{"rate": "0.1"}]],
         "energyweekdayschedule": [[0] * 24] * 12, "energyweekendschedule": [[0] * 24] * 12,

@@ -6,9 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from settlement_demo import DemoCampus, add_contract_v0, write_intervals
 from sqlalchemy import Engine, text
-from test_settle_cycle_v0 import ROWS
 
 from settlement import (
     CycleNotSettled,
@@ -18,6 +16,8 @@ from settlement import (
     record_settlement_or_delta,
     settle_cycle,
 )
+from tests.integration.settlement.settlement_demo import DemoCampus, add_contract_v0, write_intervals
+from tests.integration.settlement.test_settle_cycle_v0 import ROWS
 
 
 def _settle(engine: Engine, campus: DemoCampus, path: Path) -> SettlementResult:

@@ -13,13 +13,18 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from settlement_demo import DemoCampus, add_contract_v0, march_2026_utc, write_intervals
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from market_adapters.prices_schema import PRICE_SCHEMA
 from settlement import record_settlement, settle_cycle
 from settlement.contract_repository import add_contract_version
+from tests.integration.settlement.settlement_demo import (
+    DemoCampus,
+    add_contract_v0,
+    march_2026_utc,
+    write_intervals,
+)
 
 ON_PEAK = [[1 if 14 <= hour < 18 else 0 for hour in range(24)] for _ in range(12)]
 OFF_PEAK = [[0] * 24 for _ in range(12)]

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from settlement_demo import DemoCampus, add_contract_v0, march_2026_utc
 from sqlalchemy import Engine
-from test_settle_cycle_full import OFF_PEAK, ROWS, _price_file
 
 from meterdata.schema import INTERVAL_SCHEMA
 from settlement import settle_cycle
 from settlement.contract_repository import add_contract_version
+from tests.integration.settlement.settlement_demo import DemoCampus, add_contract_v0, march_2026_utc
+from tests.integration.settlement.test_settle_cycle_full import OFF_PEAK, ROWS, _price_file
 
 
 def _intervals(path: Path) -> Path:

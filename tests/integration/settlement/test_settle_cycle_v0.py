@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from settlement_demo import DemoCampus, add_contract_v0, march_2026_utc, write_intervals
 from sqlalchemy import Engine, text
 
 from common.errors import BadInput
@@ -19,6 +18,12 @@ from settlement import (
     SettlementResult,
     record_settlement,
     settle_cycle,
+)
+from tests.integration.settlement.settlement_demo import (
+    DemoCampus,
+    add_contract_v0,
+    march_2026_utc,
+    write_intervals,
 )
 
 # Hours inside March 2026 Chicago; one row on Mar 1 05:00 UTC (still February locally) must be ignored.

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tariff_fixtures import load_csv, rate_json, two_period_rate, utc
 
 from common.errors import BadInput
 from settlement.calculator import bill_tariff_json
+from tests.unit.settlement.tariff_fixtures import load_csv, rate_json, two_period_rate, utc
 
 DENVER = ZoneInfo("America/Denver")
 DATA = Path(__file__).parent / "data"

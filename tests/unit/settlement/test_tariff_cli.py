@@ -7,9 +7,9 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from tariff_fixtures import load_csv, rate_json, two_period_rate, utc
 from typer.testing import CliRunner
 
+from tests.unit.settlement.tariff_fixtures import load_csv, rate_json, two_period_rate, utc
 from wattledger_cli.tariff import app
 
 MONTH_KEYS = {"energy_kwh", "peak_kw", "energy_charge_usd", "demand_tou_charge_usd", "demand_flat_charge_usd",
