@@ -7,6 +7,7 @@ transaction), the signing helpers of the PDF signature scheme, and the errors.
 from invoicing.errors import (
     CreditAmountInvalid,
     CreditExceedsInvoice,
+    CreditNoteNotFound,
     CycleNotFound,
     IdempotencyKeyReused,
     InvoiceNotFinal,
@@ -29,6 +30,7 @@ from invoicing.signing import (
 __all__ = [
     "CreditAmountInvalid",
     "CreditExceedsInvoice",
+    "CreditNoteNotFound",
     "CycleNotFound",
     "IdempotencyKeyReused",
     "InvoiceNotFinal",

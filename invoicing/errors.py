@@ -37,6 +37,12 @@ class InvoiceNotFound(NotFound):
         super().__init__(f"invoice {invoice_id!r} does not exist")
 
 
+class CreditNoteNotFound(NotFound):
+    def __init__(self, credit_note_id: str) -> None:
+        self.credit_note_id = credit_note_id
+        super().__init__(f"credit note {credit_note_id!r} does not exist")
+
+
 class InvoiceNotFinal(Conflict):
     """Only a final invoice can be credited or cancelled; a cancelled one stays as it is."""
 

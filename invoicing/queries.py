@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from invoicing import repository
-from invoicing.errors import InvoiceNotFound
+from invoicing.errors import CreditNoteNotFound, InvoiceNotFound
 
 # A tenant has one invoice per cycle; 500 covers forty years of monthly cycles per page.
 INVOICES_PER_PAGE_MAX = 500
@@ -93,4 +93,20 @@ def invoice_pdf_path(conn: Connection, invoice_id: str) -> Path:
     uri = repository.document_file_uri(conn, invoice_id, "pdf")
     if uri is None or not Path(uri).is_file():
         raise InvoiceNotFound(invoice_id)
+    return Path(uri)
+
+
+def credit_note_tenant_id(conn: Connection, credit_note_id: str) -> str:
+    tenant_id: str | None = conn.execute(
+        text("SELECT tenant_id FROM credit_note WHERE credit_note_id = :id"), {"id": credit_note_id}
+    ).scalar_one_or_none()
+    if tenant_id is None:
+        raise CreditNoteNotFound(credit_note_id)
+    return tenant_id
+
+
+def credit_note_pdf_path(conn: Connection, credit_note_id: str) -> Path:
+    uri = repository.document_file_uri(conn, credit_note_id, "pdf")
+    if uri is None or not Path(uri).is_file():
+        raise CreditNoteNotFound(credit_note_id)
     return Path(uri)

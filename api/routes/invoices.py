@@ -1,4 +1,4 @@
-"""Invoices over HTTP: tenant lists, one invoice as JSON or signed PDF, credit notes, cancel-and-rebill.
+"""Invoices over HTTP: tenant lists, invoices as JSON or signed PDF, credit notes and their PDFs, rebills.
 
 Tenants read only their own invoices; for a tenant, another tenant's invoice does not exist (404), so ids
 cannot be probed. Thin over `invoicing`: parse, call one service function, map to a response.
@@ -17,9 +17,11 @@ from api.auth import require_roles, require_tenant_access
 from api.deps import EngineDep, SettingsDep
 from api.principal import Principal
 from invoicing.corrections import cancel_and_rebill_posted, credit_invoice_posted
-from invoicing.errors import InvoiceNotFound
+from invoicing.errors import CreditNoteNotFound, InvoiceNotFound
 from invoicing.queries import (
     INVOICES_PER_PAGE_MAX,
+    credit_note_pdf_path,
+    credit_note_tenant_id,
     invoice_detail,
     invoice_pdf_path,
     invoice_tenant_id,
@@ -51,6 +53,18 @@ def _check_invoice_access(engine: Any, principal: Principal, invoice_id: str) ->
         require_tenant_access(principal, tenant_id)
     except HTTPException as error:
         raise InvoiceNotFound(invoice_id) from error
+
+
+@router.get("/credit-notes/{credit_note_id}.pdf", response_class=FileResponse)
+def read_credit_note_pdf(credit_note_id: str, engine: EngineDep, principal: ReaderDep) -> FileResponse:
+    with engine.connect() as conn:
+        tenant_id = credit_note_tenant_id(conn, credit_note_id)
+        try:
+            require_tenant_access(principal, tenant_id)
+        except HTTPException as error:
+            raise CreditNoteNotFound(credit_note_id) from error
+        path = credit_note_pdf_path(conn, credit_note_id)
+    return FileResponse(path, media_type="application/pdf", filename=f"{credit_note_id}.pdf")
 
 
 @router.get("/tenants/{tenant_id}/invoices")

@@ -109,3 +109,23 @@ async def test_a_cookie_session_needs_the_page_header_for_posts(app_under_test: 
     url = f"/invoices/{issued[0].invoice_id}/credit-notes"
     assert (await client.post(url, json=body)).status_code == 403
     assert (await client.post(url, json=body, headers={"X-WattLedger-Page": "1"})).status_code == 201
+
+
+async def test_credit_note_pdfs_follow_the_same_tenant_isolation(
+    engine: Engine, app_under_test: AppUnderTest, issued: list
+) -> None:
+    """Tenant 0 downloads its signed credit note; tenant 1 gets 404 for it."""
+    from invoicing.corrections import issue_credit_note
+
+    own, other = issued
+    with engine.begin() as conn:
+        note = issue_credit_note(conn, own.invoice_id, 100, "goodwill", f"cn-pdf-{own.invoice_id}",
+                                 app_under_test.settings.signing_key_path, app_under_test.documents_root)
+    client = asgi_client(app_under_test)
+    mine = await client.get(f"/credit-notes/{note.credit_note_id}.pdf",
+                            headers=bearer(_token(app_under_test, "tenant", own.tenant_id)))
+    assert mine.status_code == 200
+    verify_signed_pdf(mine.content, load_public_key(app_under_test.settings.signing_key_path), "credit note")
+    theirs = await client.get(f"/credit-notes/{note.credit_note_id}.pdf",
+                              headers=bearer(_token(app_under_test, "tenant", other.tenant_id)))
+    assert theirs.status_code == 404

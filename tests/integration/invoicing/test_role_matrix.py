@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import mint_token
 from invoicing import issue_invoices
+from invoicing.corrections import credit_note_id_of, issue_credit_note
 from tests.integration.invoicing.conftest import AppUnderTest, SeededCycle
 
 ROLES = ("operator", "finance", "auditor", "tenant", "ingest")
@@ -94,6 +95,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/invoices"): Access(STAFF),
     ("GET", "/invoices/{invoice_id}.pdf"): Access(READERS),
     ("GET", "/invoices/{invoice_id}"): Access(READERS),
+    ("GET", "/credit-notes/{credit_note_id}.pdf"): Access(READERS),
     ("POST", "/invoices/{invoice_id}/credit-notes"): Access(
         frozenset({"finance"}), json={"amount_usd_cents": 1, "reason": "matrix", "idempotency_key": "{credit_key}"}),
     ("POST", "/invoices/{invoice_id}/cancel-and-rebill"): Access(frozenset({"finance"}), json={"reason": "matrix"}),
@@ -143,9 +145,14 @@ def test_every_route_has_exactly_one_row(app_under_test: AppUnderTest) -> None:
 
 @pytest.fixture
 def matrix_invoice(engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCycle, issuer: str) -> Any:
+    """Tenant 0's invoice, with one credit note, so tenant-scoped routes have real documents to serve."""
+    settings = app_under_test.settings
     with engine.begin() as conn:
-        return issue_invoices(conn, seeded_cycle.cycle_id, issuer, app_under_test.settings.signing_key_path,
-                              app_under_test.documents_root)[0]
+        invoice = issue_invoices(conn, seeded_cycle.cycle_id, issuer, settings.signing_key_path,
+                                 app_under_test.documents_root)[0]
+        issue_credit_note(conn, invoice.invoice_id, 1, "matrix", f"matrix-fixture-{issuer}",
+                          settings.signing_key_path, app_under_test.documents_root)
+    return invoice
 
 
 async def test_the_endpoint_role_matrix(app_under_test: AppUnderTest, seeded_cycle: SeededCycle,
@@ -159,7 +166,8 @@ async def test_the_endpoint_role_matrix(app_under_test: AppUnderTest, seeded_cyc
               for role in ROLES}
     params = {"cycle_id": seeded_cycle.cycle_id, "cycle_key": seeded_cycle.cycle_id,
               "campus_id": seeded_cycle.campus_id, "tenant_id": matrix_invoice.tenant_id,
-              "invoice_id": matrix_invoice.invoice_id, "name": "finance.css"}
+              "invoice_id": matrix_invoice.invoice_id, "name": "finance.css",
+              "credit_note_id": credit_note_id_of(matrix_invoice.invoice_id.rsplit("-", 1)[0], 1)}
     failures: list[str] = []
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
