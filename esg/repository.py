@@ -232,3 +232,18 @@ def result_campus_id(conn: Connection, cycle_key: str) -> str | None:
     return conn.execute(
         text("SELECT campus_id FROM esg_cycle_emissions WHERE cycle_key = :cycle_key LIMIT 1"), {"cycle_key": cycle_key}
     ).scalar()
+
+
+def billing_cycle(conn: Connection, cycle_id: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        text("SELECT campus_id, period_start_utc, period_end_utc FROM billing_cycle WHERE cycle_id = :cycle_id"),
+        {"cycle_id": cycle_id},
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def cycle_step_result(conn: Connection, cycle_id: str, step: str) -> dict[str, Any] | None:
+    return conn.execute(
+        text("SELECT result_json FROM cycle_step WHERE cycle_id = :cycle_id AND step = :step"),
+        {"cycle_id": cycle_id, "step": step},
+    ).scalar()

@@ -218,3 +218,36 @@ def cycle_versions(conn: Connection, cycle_key: str) -> list[dict[str, object]]:
 
 def list_factor_editions(conn: Connection) -> list[dict[str, object]]:
     return repository.list_editions(conn)
+
+
+def restate_billing_cycle(
+    conn: Connection, cycle_id: str, factor_edition: str | None, reason: str, options: EmissionOptions | None = None
+) -> RecordOutcome:
+    """Recompute a settled billing cycle's emissions (new edition, new claims, corrected meters) and record it.
+
+    Reads the cycle's period and validated intervals from the core `billing_cycle` / `cycle_step` rows. If the
+    cycle's emissions were only kept in its `settle` step, that result is recorded first as version 1, so the
+    delta returned is against what was settled and posted. Post `outcome.delta.ledger_legs` as a ledger
+    adjustment of the settlement entry.
+    """
+    cycle = repository.billing_cycle(conn, cycle_id)
+    validated = repository.cycle_step_result(conn, cycle_id, "validate")
+    if cycle is None or not validated or "validated_uri" not in validated:
+        raise NotFound(f"billing cycle {cycle_id} has no validated intervals")
+    settled = _settled_emissions(conn, cycle_id)
+    if repository.latest_result(conn, cycle_id) is None and settled is not None:
+        record_cycle_emissions(conn, cycle["campus_id"], cycle_id, settled, "as settled")
+    subregion = settled.campus_egrid_subregion if settled is not None else None
+    emissions = compute_campus_cycle(
+        conn, cycle["campus_id"], validated["validated_uri"], subregion, cycle["period_start_utc"],
+        cycle["period_end_utc"], factor_edition, options,
+    )
+    return record_cycle_emissions(conn, cycle["campus_id"], cycle_id, emissions, reason)
+
+
+def _settled_emissions(conn: Connection, cycle_id: str) -> CycleEmissions | None:
+    settle = repository.cycle_step_result(conn, cycle_id, "settle") or {}
+    stored = settle.get("emissions")
+    if stored is None:
+        return None
+    return CycleEmissions.from_json(stored if isinstance(stored, str) else json.dumps(stored))

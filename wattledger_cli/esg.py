@@ -88,6 +88,23 @@ def compute_command(
     typer.echo(json.dumps(summary, indent=2, sort_keys=True))
 
 
+@app.command("restate")
+def restate_command(
+    cycle_id: str,
+    reason: Annotated[str, typer.Option(help="why the cycle is restated")],
+    edition: Annotated[str | None, typer.Option(help="factor edition; default: the one valid at the period start")] = None,
+) -> None:
+    """Recompute a settled billing cycle's emissions; print the new version and its delta (legs to post)."""
+    import dataclasses
+
+    from esg.service import restate_billing_cycle
+
+    with _engine() as engine, engine.begin() as conn:
+        outcome = restate_billing_cycle(conn, cycle_id, edition, reason)
+    delta = dataclasses.asdict(outcome.delta) if outcome.delta is not None else None
+    typer.echo(json.dumps({"status": outcome.status, "version": outcome.version, "delta": delta}, indent=2, sort_keys=True))
+
+
 @app.command("statement")
 def statement_command(cycle_key: str, tenant: str, format: Annotated[str, typer.Option(help="text | html")] = "text") -> None:
     """Print a tenant's emissions statement for a recorded cycle."""

@@ -181,3 +181,22 @@ def create_override(body: FactorOverrideCreate, engine: EngineDep, principal: Pr
     with engine.begin() as conn:
         created = record_factor_override(conn, body.campus_id, override, body.evidence_sha256)
     return {"override_id": body.override_id, "created": created}
+
+
+class RestateBody(BaseModel):
+    factor_edition: str | None = Field(default=None, max_length=50)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/esg/cycles/{cycle_id}/restate")
+def restate(cycle_id: str, body: RestateBody, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Recompute a settled cycle's emissions; a changed result becomes a new version with its delta legs."""
+    principal.require("operator")
+    import dataclasses
+
+    from esg.service import restate_billing_cycle
+
+    with engine.begin() as conn:
+        outcome = restate_billing_cycle(conn, cycle_id, body.factor_edition, body.reason)
+    delta = dataclasses.asdict(outcome.delta) if outcome.delta is not None else None
+    return {"cycle_id": cycle_id, "status": outcome.status, "version": outcome.version, "delta": delta}
