@@ -110,3 +110,12 @@ def credit_note_pdf_path(conn: Connection, credit_note_id: str) -> Path:
     if uri is None or not Path(uri).is_file():
         raise CreditNoteNotFound(credit_note_id)
     return Path(uri)
+
+
+def stored_document_sha256_hex(conn: Connection, document_id: str) -> str | None:
+    """The sha256 recorded when an invoice or credit note was issued, or None for an unknown id."""
+    sha256_hex: str | None = conn.execute(
+        text("SELECT document_sha256_hex FROM invoice WHERE invoice_id = :id UNION ALL "
+             "SELECT document_sha256_hex FROM credit_note WHERE credit_note_id = :id"), {"id": document_id},
+    ).scalar()
+    return sha256_hex

@@ -46,7 +46,14 @@ def _print_json(value: object) -> None:
 
 @app.command("verify")
 def verify_command(file: Path, public_key: KeyOption = None) -> None:
-    """Check the Ed25519 signature embedded in an invoice or credit-note PDF (scheme wattledger-pdf-ed25519-v1)."""
+    """Check a PDF's embedded Ed25519 signature, or a JSON document's sha256 against the stored invoice.
+
+    PDF: scheme wattledger-pdf-ed25519-v1 against the trusted key. JSON: the file must be the RFC 8785
+    canonical form of itself and hash to the `document_sha256_hex` recorded for its invoice id.
+    """
+    if file.suffix.lower() == ".json":
+        _verify_json_document(file)
+        return
     from invoicing import SignatureInvalid, load_public_key, verify_signed_pdf
 
     key = load_public_key(public_key or Settings().signing_key_path)
@@ -56,6 +63,27 @@ def verify_command(file: Path, public_key: KeyOption = None) -> None:
         typer.echo(f"FAIL {error}")
         raise typer.Exit(1) from error
     typer.echo(f"OK {file} key={check.key_id} signed_bytes={check.signed_bytes} sha256={check.signed_sha256_hex}")
+
+
+def _verify_json_document(file: Path) -> None:
+    import hashlib
+
+    from invoicing.document import canonical_document_bytes
+    from invoicing.queries import stored_document_sha256_hex
+
+    data = file.read_bytes()
+    document = json.loads(data)
+    sha256_hex = hashlib.sha256(data).hexdigest()
+    if canonical_document_bytes(document) != data:
+        typer.echo(f"FAIL {file}: not in RFC 8785 canonical form, so it is not the document as issued")
+        raise typer.Exit(1)
+    document_id = document.get("invoice_id") if document.get("kind") == "invoice" else document.get("credit_note_id")
+    with _engine() as (engine, _), engine.connect() as conn:
+        stored = stored_document_sha256_hex(conn, str(document_id))
+    if stored != sha256_hex:
+        typer.echo(f"FAIL {file}: sha256 {sha256_hex}, recorded for {document_id}: {stored}")
+        raise typer.Exit(1)
+    typer.echo(f"OK {file} {document_id} sha256={sha256_hex}")
 
 
 @app.command("keygen")

@@ -57,3 +57,27 @@ def test_access_token_and_api_key_authenticate(engine: Engine, cli_env: Path) ->
     with engine.connect() as conn:
         key_principal = principal_from_api_key(conn, created.output.strip())
     assert key_principal is not None and (key_principal.subject, key_principal.tenant_id) == ("tenant-bot", "t1")
+
+
+def test_verify_checks_a_json_document_against_the_recorded_hash(
+    engine: Engine, seeded_cycle: SeededCycle, issuer: str, signing_key_path: Path, documents_root: str,
+    cli_env: Path, tmp_path: Path
+) -> None:
+    """The issued JSON verifies; the same document with a changed total (re-canonicalised) fails on the hash."""
+    import json
+
+    from invoicing.document import canonical_document_bytes
+
+    with engine.begin() as conn:
+        invoice = issue_invoices(conn, seeded_cycle.cycle_id, issuer, signing_key_path, documents_root)[0]
+    issued_json = Path(documents_root) / "invoices" / issuer / f"{invoice.invoice_id}.json"
+    runner = CliRunner()
+    good = runner.invoke(app, ["verify", str(issued_json)])
+    assert good.exit_code == 0, good.output
+    assert invoice.document_sha256_hex in good.output
+    document = json.loads(issued_json.read_bytes())
+    document["total_usd_cents"] -= 1
+    forged = tmp_path / "forged.json"
+    forged.write_bytes(canonical_document_bytes(document))
+    bad = runner.invoke(app, ["verify", str(forged)])
+    assert bad.exit_code == 1 and "recorded for" in bad.output
