@@ -1,4 +1,4 @@
-"""Standalone verifier of a ledger export: `python -m ledger.verify DIR [--vkey VKEY ...]`.
+"""Standalone verifier of a ledger export: `python -m ledger.verify DIR [--vkey VKEY ...] [--fast]`.
 
 Imports only the standard library and `cryptography` (see docs/ledger-spec.md §7), so an auditor
 can run it without the rest of wattledger. Exit status 0 = every check passed; 1 = the first failing
@@ -89,9 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("directory", type=Path)
     parser.add_argument("--vkey", action="append", help="trusted verifier key (repeatable); default keys.txt")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--fast", action="store_true",
+                        help="use the compiled pre-check when numpy and numba are installed (same verdict)")
     args = parser.parse_args(argv)
+    verifier = verify_export
+    if args.fast:
+        try:
+            from ledger.fastverify import fast_verify_export as verifier
+        except ImportError:
+            print("numpy/numba not installed: using the standard-library verifier", file=sys.stderr)
     try:
-        report = verify_export(args.directory, args.vkey)
+        report = verifier(args.directory, args.vkey)
     except (OSError, ValueError, KeyError) as error:
         print(f"ERROR unreadable export: {error}", file=sys.stderr)
         return 2
