@@ -1,11 +1,10 @@
-"""Read the validated interval Parquet (INTERVAL_SCHEMA) once: its bytes are hashed, then parsed.
+"""Parquet reading for settlement: bytes from any pyarrow.fs URI, schema-checked parsing, the period filter.
 
-The hash is over the exact bytes read, so the `intervals_sha256_hex` on every line names the file that was priced.
+Callers hash the exact bytes read, so the `intervals_sha256_hex` on every line names the file that was priced.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 import pyarrow as pa
@@ -15,7 +14,6 @@ import pyarrow.parquet as pq
 
 from common.errors import BadInput
 from common.timeutil import require_utc
-from meterdata.schema import INTERVAL_SCHEMA
 
 
 def read_uri_bytes(uri: str) -> bytes:
@@ -59,12 +57,6 @@ def read_parquet_bytes(source: str, data: bytes, schema: pa.Schema, dictionary_c
     return table.select(names)
 
 
-def read_interval_file(uri: str) -> tuple[pa.Table, str]:
-    """The interval table (INTERVAL_SCHEMA columns) and the sha256 hex of the file's bytes."""
-    data = read_uri_bytes(uri)
-    return read_parquet_bytes(uri, data, INTERVAL_SCHEMA), hashlib.sha256(data).hexdigest()
-
-
 def within_period(table: pa.Table, period_start_utc: datetime, period_end_utc: datetime) -> pa.Table:
     """Rows whose interval starts in the half-open period [start, end)."""
     start = pa.scalar(require_utc(period_start_utc, "period_start_utc"), pa.timestamp("us", tz="UTC"))
@@ -72,20 +64,3 @@ def within_period(table: pa.Table, period_start_utc: datetime, period_end_utc: d
     column = table.column("interval_start_utc")
     mask = pc.and_(pc.greater_equal(column, start), pc.less(column, end))
     return table.filter(mask)
-
-
-def energy_wh_by_meter(source: str, table: pa.Table) -> dict[str, int]:
-    """Total energy_wh per meter. A meter must carry one channel: summing two channels (delivered and
-    received, say) would silently net or double its energy, so more than one is refused."""
-    if table.num_rows == 0:
-        return {}
-    channels = table.group_by("meter_id").aggregate([("channel", "count_distinct")])
-    for meter_id, channel_count in zip(
-        channels.column("meter_id").to_pylist(), channels.column("channel_count_distinct").to_pylist(), strict=True
-    ):
-        if channel_count != 1:
-            raise BadInput(source, None, "channel", f"meter {meter_id!r} has {channel_count} channels, expected 1")
-    sums = table.group_by("meter_id").aggregate([("energy_wh", "sum")])
-    return dict(
-        zip(sums.column("meter_id").to_pylist(), sums.column("energy_wh_sum").to_pylist(), strict=True)
-    )

@@ -27,8 +27,7 @@ from settlement.contract_repository import contracts_in_force
 from settlement.contract_terms import ppa_terms, vppa_terms
 from settlement.contracts import KIND_PPA, KIND_VPPA, ContractVersion
 from settlement.delta import AdjustmentLine, delta_lines, tenant_deltas
-from settlement.errors import ContractMissing, MeterUnknown
-from settlement.intervals import energy_wh_by_meter, read_interval_file, within_period
+from settlement.errors import ContractMissing
 from settlement.prices import PriceSeries, price_series, read_price_file
 from settlement.rules_v0 import settle_v0
 from settlement.types import SettlementResult
@@ -51,12 +50,9 @@ def settle_cycle(conn: Connection, campus_id: str, cycle_id: str, period_start_u
     if contracts:
         return _settle_full(conn, campus_id, time_zone, start_utc, end_utc, intervals_uri, contracts, prices_uris)
     meters = repository.campus_meters(conn, campus_id)
-    table, intervals_sha256_hex = read_interval_file(intervals_uri)
-    energy = energy_wh_by_meter(intervals_uri, within_period(table, start_utc, end_utc))
-    known_meter_ids = {meter.meter_id for meter in meters}
-    for meter_id in sorted(energy):
-        if meter_id not in known_meter_ids:
-            raise MeterUnknown(intervals_uri, meter_id)
+    table, intervals_sha256_hex = read_intervals_for_engine(intervals_uri, start_utc, end_utc)
+    energy_rows, _ = split_deemed(intervals_uri, table)  # deemed energy has no price under v0 contracts
+    energy, _ = aggregate_series(intervals_uri, energy_rows, meters, {}, {}, start_utc, end_utc)
     contracts_v0 = repository.contracts_v0_effective(conn, campus_id, as_of)
     for tenant_id in _billed_tenants(conn, campus_id, meters):
         if tenant_id not in contracts_v0:
