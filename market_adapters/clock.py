@@ -8,7 +8,7 @@ a label that STARTS an interval there is an error, while a label that ENDS one t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -38,3 +38,10 @@ def utc_to_wall(instant: datetime, market_tz: ZoneInfo) -> tuple[datetime, int]:
 def is_repeated_wall_time(instant: datetime, market_tz: ZoneInfo) -> bool:
     """True when `instant` is the second pass through a repeated wall time (fall-back hour, standard time)."""
     return instant.astimezone(market_tz).fold == 1
+
+
+def operating_day_bounds_utc(operating_day: date, market_tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """[local midnight, next local midnight) of `operating_day` in `market_tz`, as UTC (23, 24 or 25 hours)."""
+    start = datetime.combine(operating_day, time(0), market_tz).astimezone(UTC)
+    end = datetime.combine(operating_day + timedelta(days=1), time(0), market_tz).astimezone(UTC)
+    return start, end

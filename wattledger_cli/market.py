@@ -133,3 +133,30 @@ def _engine():
             engine.dispose()
 
     return scope()
+
+
+@app.command("shadow")
+def shadow_command(
+    campus_id: str, iso: str, operating_day: str,
+    statements: Annotated[Path, typer.Option(help="JSON list of statement runs (format wattledger-statement/1)")],
+    document: Annotated[Path, typer.Option(help="the powerMetering body we submitted for that day")],
+    prices: Annotated[Path, typer.Option(help="PRICE_SCHEMA Parquet with the ISO's prices")],
+) -> None:
+    """Reconcile one operating day's statement runs, post the differences to the ledger, print the result."""
+    from market_adapters.shadow.service import shadow_settle_day
+    from settings import Settings
+
+    with _engine() as engine:
+        result = shadow_settle_day(engine, campus_id=campus_id, iso=iso.upper(),
+                                   operating_day=date.fromisoformat(operating_day),
+                                   statements=json.loads(statements.read_text()),
+                                   submitted_document=json.loads(document.read_text()), prices_uri=str(prices),
+                                   ledger_origin=Settings().ledger_origin)
+    for run in result.runs:
+        for charge in run.charges:
+            typer.echo(f"{run.run_type:<8} {charge.charge_type:<16} difference_usd_micros="
+                       f"{charge.difference_usd_micros} posted_delta_usd_micros={charge.posted_delta_usd_micros}")
+    for dispute in result.disputes:
+        item = dispute.discrepancy
+        typer.echo(f"dispute {dispute.status:<22} {item.cause:<18} {item.resource_id} "
+                   f"{item.interval_start_utc.isoformat()} {item.difference_usd_micros}")

@@ -67,3 +67,29 @@ def list_disputes(engine: Engine, campus_id: str, status: str | None = "open") -
     """Disputes for the operator, oldest operating day first; `status=None` lists all."""
     with engine.connect() as conn:
         return repo.list_disputes(conn, campus_id, status)
+
+
+MARKET_ZONES = {"NYISO": "America/New_York", "PJM": "America/New_York", "ISONE": "America/New_York",
+                "ERCOT": "America/Chicago", "SPP": "America/Chicago", "CAISO": "America/Los_Angeles"}
+
+
+def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day: date, statements: Sequence[dict],
+                      submitted_document: dict, prices_uri: str, ledger_origin: str) -> ReconciliationResult:
+    """Import `statements`, take our quantities from the powerMetering body we submitted and the ISO's
+    latest prices from a PRICE_SCHEMA Parquet file, then reconcile and post (see run_shadow_settlement)."""
+    from zoneinfo import ZoneInfo
+
+    from market_adapters.clock import operating_day_bounds_utc
+    from market_adapters.nyiso.parse import power_metering_hours
+    from market_adapters.prices import latest_prices, price_rows, read_prices_parquet
+    from market_adapters.shadow.charges import quantities_from_metered_hours
+
+    import_statement_runs(engine, campus_id, statements)
+    start_utc, end_utc = operating_day_bounds_utc(operating_day, ZoneInfo(MARKET_ZONES[iso]))
+    quantities = {key: value for key, value in
+                  quantities_from_metered_hours(power_metering_hours(submitted_document, "submitted")).items()
+                  if start_utc <= key[2] < end_utc}
+    prices = {(row.node, row.interval_start_utc): row.lmp_usd_per_mwh
+              for row in price_rows(latest_prices(read_prices_parquet(prices_uri))) if row.iso == iso}
+    return run_shadow_settlement(engine, campus_id=campus_id, iso=iso, operating_day=operating_day,
+                                 quantities_mwh=quantities, prices_usd_per_mwh=prices, ledger_origin=ledger_origin)
