@@ -24,7 +24,9 @@ class AvoidedEmissions:
     gwp_set: str
 
 
-def avoided_emissions_of_exports(emissions: CycleEmissions, library: FactorLibrary | None = None) -> AvoidedEmissions | None:
+def avoided_emissions_of_exports(
+    emissions: CycleEmissions, library: FactorLibrary | None = None
+) -> AvoidedEmissions | None:
     """None when the edition has no non-baseload rate for the subregion (nothing is guessed)."""
     edition = (library or load_factor_library()).edition(emissions.factor_edition)
     grid = edition.grid_factor(emissions.campus_egrid_subregion)

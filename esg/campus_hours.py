@@ -46,19 +46,29 @@ def validate_meters(
         if meter.role not in ROLES:
             raise EmissionsInputInvalid(where, None, "role", f"{meter.role!r} not in {sorted(ROLES)}")
         if (meter.role == "tenant_consumption") != (meter.tenant_id is not None):
-            raise EmissionsInputInvalid(where, None, "tenant_id", "a tenant_consumption meter, and only it, names a tenant")
+            raise EmissionsInputInvalid(
+                where, None, "tenant_id", "a tenant_consumption meter, and only it, names a tenant"
+            )
     generation_ids = {meter.meter_id for meter in meters if meter.role == "generation"}
     for meter_id, heat_rate in heat_rate_mmbtu_per_mwh_by_meter.items():
         if meter_id not in generation_ids:
-            raise EmissionsInputInvalid(f"meter {meter_id}", None, "heat_rate", "not a generation meter of the list")
+            raise EmissionsInputInvalid(
+                f"meter {meter_id}", None, "heat_rate", "not a generation meter of the list"
+            )
         if heat_rate <= 0:
-            raise EmissionsInputInvalid(f"meter {meter_id}", None, "heat_rate", f"{heat_rate} is not positive")
+            raise EmissionsInputInvalid(
+                f"meter {meter_id}", None, "heat_rate", f"{heat_rate} is not positive"
+            )
     unknown = carbon_free_generation_meter_ids - generation_ids
     if unknown:
-        raise EmissionsInputInvalid("carbon_free_generation_meter_ids", None, None, f"not generation meters: {sorted(unknown)}")
+        raise EmissionsInputInvalid(
+            "carbon_free_generation_meter_ids", None, None, f"not generation meters: {sorted(unknown)}"
+        )
     overlap = carbon_free_generation_meter_ids & set(heat_rate_mmbtu_per_mwh_by_meter)
     if overlap:
-        raise EmissionsInputInvalid("carbon_free_generation_meter_ids", None, None, f"burn fuel: {sorted(overlap)}")
+        raise EmissionsInputInvalid(
+            "carbon_free_generation_meter_ids", None, None, f"burn fuel: {sorted(overlap)}"
+        )
 
 
 def build_campus_hours(
@@ -103,5 +113,11 @@ def _campus_hour(
             party = SHARED if meter.role == "shared_consumption" else tenant_party(str(meter.tenant_id))
             consumer_wh[party] = consumer_wh.get(party, 0) + energy_wh
     return CampusHour(
-        hour, fuel_mmbtu, flows["generation"], flows["carbon_free"], flows["grid_import"], flows["export"], consumer_wh
+        hour,
+        fuel_mmbtu,
+        flows["generation"],
+        flows["carbon_free"],
+        flows["grid_import"],
+        flows["export"],
+        consumer_wh,
     )

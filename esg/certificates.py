@@ -47,7 +47,9 @@ class CertificateLot:
     def __post_init__(self) -> None:
         where = f"certificate lot {self.lot_id}"
         if self.instrument not in INSTRUMENTS:
-            raise EmissionsInputInvalid(where, None, "instrument", f"{self.instrument!r} not in {sorted(INSTRUMENTS)}")
+            raise EmissionsInputInvalid(
+                where, None, "instrument", f"{self.instrument!r} not in {sorted(INSTRUMENTS)}"
+            )
         if self.energy_wh <= 0:
             raise EmissionsInputInvalid(where, None, "energy_wh", f"{self.energy_wh} is not positive")
         if self.emission_rate_g_co2e_per_mwh < 0:
@@ -125,7 +127,9 @@ class CertificateRegistry:
             raise CertificateOverclaimed(lot.lot_id, claim.energy_wh, remaining_wh)
         self._claims[claim.claim_id] = claim
 
-    def claims_between(self, start_utc: datetime, end_utc: datetime) -> list[tuple[CertificateLot, CertificateClaim]]:
+    def claims_between(
+        self, start_utc: datetime, end_utc: datetime
+    ) -> list[tuple[CertificateLot, CertificateClaim]]:
         """Claims whose consumption window overlaps `[start_utc, end_utc)`, with their lots."""
         return [
             (self._lots[claim.lot_id], claim)

@@ -38,7 +38,11 @@ def heatmap_cells(emissions: CycleEmissions) -> list[HeatCell]:
     for figure in emissions.hourly:
         start = datetime.fromisoformat(figure.hour_start_utc)
         grams = figure.scope1_g_co2e + figure.scope2_location_g_co2e
-        intensity = (Decimal(grams) * WH_PER_KWH / figure.load_wh).quantize(Decimal("0.1"), ROUND_HALF_EVEN) if figure.load_wh else None
+        intensity = (
+            (Decimal(grams) * WH_PER_KWH / figure.load_wh).quantize(Decimal("0.1"), ROUND_HALF_EVEN)
+            if figure.load_wh
+            else None
+        )
         cells.append(HeatCell(start.date(), start.hour, intensity))
     return cells
 
@@ -47,9 +51,15 @@ def scope_bars(emissions: CycleEmissions) -> list[ScopeBar]:
     quality = emissions.data_quality
     return [
         ScopeBar("Scope 1", emissions.campus_scope1_g_co2e, quality["campus_scope1"]),
-        ScopeBar("Scope 2 location", emissions.campus_scope2_location_g_co2e, quality["campus_scope2_location"]),
+        ScopeBar(
+            "Scope 2 location", emissions.campus_scope2_location_g_co2e, quality["campus_scope2_location"]
+        ),
         ScopeBar("Scope 2 market", emissions.campus_scope2_market_g_co2e, quality["campus_scope2_market"]),
-        ScopeBar("Scope 2 market hourly", emissions.campus_scope2_market_hourly_g_co2e, quality["campus_scope2_market_hourly"]),
+        ScopeBar(
+            "Scope 2 market hourly",
+            emissions.campus_scope2_market_hourly_g_co2e,
+            quality["campus_scope2_market_hourly"],
+        ),
         ScopeBar("Scope 3 cat. 3", emissions.campus_scope3_cat3_g_co2e, quality["campus_scope3_cat3"]),
     ]
 
@@ -90,7 +100,9 @@ def heatmap_svg(cells: list[HeatCell]) -> str:
             f'<rect x="{left + cell.hour * CELL_PX}" y="{top + days.index(cell.day) * CELL_PX}" width="{CELL_PX - 1}" '
             f'height="{CELL_PX - 1}" fill="rgb({red},{green},{blue})"><title>{cell.day} {cell.hour:02d}:00 UTC: {label}</title></rect>'
         )
-    parts.append(f'<text x="{left}" y="{top + len(days) * CELL_PX + 20}" font-size="9">UTC hour of day; colour from {low} to {high} g CO2e/kWh</text>')
+    parts.append(
+        f'<text x="{left}" y="{top + len(days) * CELL_PX + 20}" font-size="9">UTC hour of day; colour from {low} to {high} g CO2e/kWh</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -98,13 +110,17 @@ def heatmap_svg(cells: list[HeatCell]) -> str:
 def scope_chart_svg(bars: list[ScopeBar]) -> str:
     largest = max((bar.g_co2e for bar in bars), default=0) or 1
     width_px, left = 360, 150
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width_px + 120}" height="{len(bars) * 24 + 10}" role="img" aria-label="Emissions by scope">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width_px + 120}" height="{len(bars) * 24 + 10}" role="img" aria-label="Emissions by scope">'
+    ]
     for row, bar in enumerate(bars):
         length = int((Decimal(bar.g_co2e) * width_px / largest).quantize(Decimal(1), ROUND_HALF_EVEN))
         tonnes = (Decimal(bar.g_co2e) / 1_000_000).quantize(Decimal("0.001"), ROUND_HALF_EVEN)
         y = 5 + row * 24
         parts.append(f'<text x="0" y="{y + 13}" font-size="11">{bar.label}</text>')
         parts.append(f'<rect x="{left}" y="{y}" width="{length}" height="16" fill="#4a6fa5"/>')
-        parts.append(f'<text x="{left + length + 6}" y="{y + 13}" font-size="11">{tonnes} t ({bar.quality})</text>')
+        parts.append(
+            f'<text x="{left + length + 6}" y="{y + 13}" font-size="11">{tonnes} t ({bar.quality})</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)

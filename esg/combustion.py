@@ -41,13 +41,19 @@ class FactorOverride:
 
     def __post_init__(self) -> None:
         if self.kind not in OVERRIDE_KINDS:
-            raise EmissionsInputInvalid("override", None, "kind", f"{self.kind!r} not in {sorted(OVERRIDE_KINDS)}")
+            raise EmissionsInputInvalid(
+                "override", None, "kind", f"{self.kind!r} not in {sorted(OVERRIDE_KINDS)}"
+            )
         if self.parameter not in OVERRIDE_PARAMETERS:
-            raise EmissionsInputInvalid("override", None, "parameter", f"{self.parameter!r} is not overridable")
+            raise EmissionsInputInvalid(
+                "override", None, "parameter", f"{self.parameter!r} is not overridable"
+            )
         if self.value < 0:
             raise EmissionsInputInvalid("override", None, "value", f"negative value {self.value}")
         if not self.approved_by.strip() or not self.reason.strip():
-            raise EmissionsInputInvalid("override", None, "approved_by", "an override needs who approved it and why")
+            raise EmissionsInputInvalid(
+                "override", None, "approved_by", "an override needs who approved it and why"
+            )
 
     def covers(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
@@ -87,8 +93,11 @@ def effective_factor(published: CombustionFactor, overrides: list[FactorOverride
             values[override.parameter] = override.value
             refs.append(f"override/{override.override_id}/{override.kind}/{override.parameter}")
     return EffectiveFactor(
-        values["co2_kg_per_mmbtu"], values["ch4_g_per_mmbtu"], values["n2o_g_per_mmbtu"],
-        published.biogenic_co2, tuple(refs),
+        values["co2_kg_per_mmbtu"],
+        values["ch4_g_per_mmbtu"],
+        values["n2o_g_per_mmbtu"],
+        published.biogenic_co2,
+        tuple(refs),
     )
 
 
@@ -135,7 +144,9 @@ def mmbtu_hhv_from_quantity(
     if heating_value_basis == "HHV":
         return mmbtu
     if hhv_per_lhv is None:
-        raise EmissionsInputInvalid("fuel quantity", None, "hhv_per_lhv", "an LHV quantity needs the HHV/LHV ratio")
+        raise EmissionsInputInvalid(
+            "fuel quantity", None, "hhv_per_lhv", "an LHV quantity needs the HHV/LHV ratio"
+        )
     return mmbtu * hhv_per_lhv
 
 

@@ -100,7 +100,12 @@ def compute_cycle_emissions(
     meter_ids = frozenset(meter.meter_id for meter in meters)
     hourly = read_hourly_energy(intervals_uri, meter_ids, period_start_utc, period_end_utc)
     return emissions_from_hourly(
-        hourly, meters, campus_egrid_subregion, (period_start_utc, period_end_utc), edition, options or EmissionOptions(),
+        hourly,
+        meters,
+        campus_egrid_subregion,
+        (period_start_utc, period_end_utc),
+        edition,
+        options or EmissionOptions(),
         library,
     )
 
@@ -124,7 +129,12 @@ class Accumulator:
 
     def add_gases(self, figure: str, masses: GasMassesG) -> None:
         gases = self.gases.setdefault(figure, {})
-        for gas, mass in (("CO2", masses.co2_g), ("CH4", masses.ch4_g), ("N2O", masses.n2o_g), ("biogenic_CO2", masses.biogenic_co2_g)):
+        for gas, mass in (
+            ("CO2", masses.co2_g),
+            ("CH4", masses.ch4_g),
+            ("N2O", masses.n2o_g),
+            ("biogenic_CO2", masses.biogenic_co2_g),
+        ):
             gases[gas] = gases.get(gas, Decimal(0)) + mass
 
     def add_hourly(self, figure: str, hour: datetime, amount: Decimal) -> None:
@@ -156,7 +166,11 @@ class CycleContext:
         }
 
     def grid_average_g_per_mwh(self) -> Decimal:
-        lb_per_mwh = self.grid.co2_lb_per_mwh + self.gwp_ch4 * self.grid.ch4_lb_per_mwh + self.gwp_n2o * self.grid.n2o_lb_per_mwh
+        lb_per_mwh = (
+            self.grid.co2_lb_per_mwh
+            + self.gwp_ch4 * self.grid.ch4_lb_per_mwh
+            + self.gwp_n2o * self.grid.n2o_lb_per_mwh
+        )
         return lb_per_mwh * G_PER_LB
 
 
@@ -170,7 +184,9 @@ def emissions_from_hourly(
     library: FactorLibrary | None = None,
 ) -> CycleEmissions:
     """The pure calculation over hourly meter energy; see the module docstring for the rules."""
-    validate_meters(meters, options.heat_rate_mmbtu_per_mwh_by_meter, options.carbon_free_generation_meter_ids)
+    validate_meters(
+        meters, options.heat_rate_mmbtu_per_mwh_by_meter, options.carbon_free_generation_meter_ids
+    )
     with localcontext() as decimal_context:
         decimal_context.prec = DECIMAL_PRECISION
         context = _context(edition, options, meters, campus_egrid_subregion, period[0])
@@ -185,22 +201,38 @@ def emissions_from_hourly(
         )
         market = market_scope2(totals.grid_wh, options.claims, campus_egrid_subregion, period, fallback)
         totals.add("scope2_market", sum(market.grid_market_g.values(), Decimal(0)), market.grid_market_g)
-        totals.add("scope2_market_hourly", sum(market.grid_market_hourly_g.values(), Decimal(0)), market.grid_market_hourly_g)
-        shared = shared_services_emissions(options.shared_services, library or load_factor_library(), edition, options.gwp_set)
+        totals.add(
+            "scope2_market_hourly",
+            sum(market.grid_market_hourly_g.values(), Decimal(0)),
+            market.grid_market_hourly_g,
+        )
+        shared = shared_services_emissions(
+            options.shared_services, library or load_factor_library(), edition, options.gwp_set
+        )
         _add_shared_services(totals, shared)
         tenant_ids = sorted({str(meter.tenant_id) for meter in meters if meter.tenant_id is not None})
-        return assemble_result(hourly, meters, campus_hours, context, totals, market, fallback, shared, tenant_ids, period)
+        return assemble_result(
+            hourly, meters, campus_hours, context, totals, market, fallback, shared, tenant_ids, period
+        )
 
 
 def _add_shared_services(totals: Accumulator, shared: SharedServicesOutcome) -> None:
     for category in CATEGORIES:
-        totals.add(f"shared_{category}", shared.total_by_category.get(category, Decimal(0)), shared.shares_by_category.get(category, {}))
+        totals.add(
+            f"shared_{category}",
+            shared.total_by_category.get(category, Decimal(0)),
+            shared.shares_by_category.get(category, {}),
+        )
     if shared.gases_g:
         totals.gases["scope1_shared_services"] = dict(shared.gases_g)
 
 
 def _context(
-    edition: FactorEdition, options: EmissionOptions, meters: Sequence[MeterRef], zone: str, period_start_utc: datetime
+    edition: FactorEdition,
+    options: EmissionOptions,
+    meters: Sequence[MeterRef],
+    zone: str,
+    period_start_utc: datetime,
 ) -> CycleContext:
     gwp = edition.gwp_set(options.gwp_set)
     grid = edition.grid_factor(zone)
@@ -217,14 +249,26 @@ def _context(
         if wtt is not None:
             fuel_wtt[meter_id] = wtt.kg_co2e_per_unit  # kg CO2e per kWh gross CV = g per Wh HHV
     if options.grid_intensity is not None and options.grid_intensity.zone != zone:
-        raise EmissionsInputInvalid("grid intensity", None, "zone", f"{options.grid_intensity.zone} is not {zone}")
+        raise EmissionsInputInvalid(
+            "grid intensity", None, "zone", f"{options.grid_intensity.zone} is not {zone}"
+        )
     upstream_g_per_wh, _ = upstream_electricity_g_per_wh(edition, options.scope3)
     loss = grid.grid_gross_loss_fraction
     loss_ratio = td_loss_ratio(loss, options.scope3) if loss is not None else None
     scale, scale_refs = supplier_heat_content_scale(edition, options, fuel_meter_ids, day)
     return CycleContext(
-        edition, options, zone, grid, gwp.ch4, gwp.n2o, fuel_factors, fuel_wtt, upstream_g_per_wh, loss_ratio,
-        scale, scale_refs,
+        edition,
+        options,
+        zone,
+        grid,
+        gwp.ch4,
+        gwp.n2o,
+        fuel_factors,
+        fuel_wtt,
+        upstream_g_per_wh,
+        loss_ratio,
+        scale,
+        scale_refs,
     )
 
 
@@ -237,16 +281,26 @@ def supplier_heat_content_scale(
     for override in options.overrides:
         if override.parameter != "heat_content_mmbtu_per_scf" or not override.covers(day):
             continue
-        if override.meter_id not in options.volume_metered_fuel_meter_ids or override.meter_id not in fuel_meter_ids:
+        if (
+            override.meter_id not in options.volume_metered_fuel_meter_ids
+            or override.meter_id not in fuel_meter_ids
+        ):
             raise EmissionsInputInvalid(
-                f"override {override.override_id}", None, "meter_id",
+                f"override {override.override_id}",
+                None,
+                "meter_id",
                 f"{override.meter_id} is not a volume-metered fuel meter, so its heat input is already measured",
             )
         published = edition.combustion_factor(options.fuel_type_by_meter.get(override.meter_id, DEFAULT_FUEL))
         if published.heat_content_hhv is None or published.heat_content_unit != "mmBtu per scf":
-            raise EmissionsInputInvalid(f"override {override.override_id}", None, "parameter", "fuel has no per-scf heat content")
+            raise EmissionsInputInvalid(
+                f"override {override.override_id}", None, "parameter", "fuel has no per-scf heat content"
+            )
         scale[override.meter_id] = override.value / published.heat_content_hhv
-        refs += [f"{published.ref}/heat_content", f"override/{override.override_id}/{override.kind}/{override.parameter}"]
+        refs += [
+            f"{published.ref}/heat_content",
+            f"override/{override.override_id}/{override.kind}/{override.parameter}",
+        ]
     return scale, tuple(refs)
 
 
@@ -267,8 +321,11 @@ def _add_hour(totals: Accumulator, context: CycleContext, campus_hour: CampusHou
     totals.add("scope2_location", grid_g, split_by_consumption(grid_g, consumers))
     totals.add_hourly("scope2_location", hour, grid_g)
     fuel_wtt_g = sum(
-        (mmbtu * WH_PER_MMBTU * context.fuel_wtt_g_per_wh[meter_id]
-         for meter_id, mmbtu in fuel_mmbtu.items() if meter_id in context.fuel_wtt_g_per_wh),
+        (
+            mmbtu * WH_PER_MMBTU * context.fuel_wtt_g_per_wh[meter_id]
+            for meter_id, mmbtu in fuel_mmbtu.items()
+            if meter_id in context.fuel_wtt_g_per_wh
+        ),
         Decimal(0),
     )
     totals.fuel_heat_input_wh += sum(fuel_mmbtu.values(), Decimal(0)) * WH_PER_MMBTU
@@ -281,7 +338,11 @@ def _add_hour(totals: Accumulator, context: CycleContext, campus_hour: CampusHou
     if context.options.scope3.operator_resells_grid_power:
         # Activity D: grid power resold to tenants, at its generation rate; the operator's figure alone.
         resold_g = sum(
-            (amount for party, amount in split_by_consumption(grid_g, consumers).items() if party.startswith("tenant:")),
+            (
+                amount
+                for party, amount in split_by_consumption(grid_g, consumers).items()
+                if party.startswith("tenant:")
+            ),
             Decimal(0),
         )
         totals.add("scope3_d", resold_g, {RESOLD: resold_g} if resold_g else {})
@@ -310,7 +371,9 @@ def _scope2_location_g(totals: Accumulator, context: CycleContext, campus_hour: 
         return grid_mwh * rate
     grid = context.grid
     masses = GasMassesG(
-        grid_mwh * grid.co2_lb_per_mwh * G_PER_LB, grid_mwh * grid.ch4_lb_per_mwh * G_PER_LB, grid_mwh * grid.n2o_lb_per_mwh * G_PER_LB
+        grid_mwh * grid.co2_lb_per_mwh * G_PER_LB,
+        grid_mwh * grid.ch4_lb_per_mwh * G_PER_LB,
+        grid_mwh * grid.n2o_lb_per_mwh * G_PER_LB,
     )
     totals.add_gases("scope2_location", masses)
     return co2e_g(masses, context.gwp_ch4, context.gwp_n2o)
@@ -321,7 +384,9 @@ def _td_losses_g(context: CycleContext, campus_hour: CampusHour, grid_location_g
         return Decimal(0)
     if context.options.scope3.td_loss_factor_basis == "location":
         return grid_location_g * context.loss_ratio
-    fallback = choose_fallback_rate(context.options.market_rates, context.zone, context.grid_average_g_per_mwh(), context.grid.ref)
+    fallback = choose_fallback_rate(
+        context.options.market_rates, context.zone, context.grid_average_g_per_mwh(), context.grid.ref
+    )
     return Decimal(campus_hour.grid_import_wh) / WH_PER_MWH * fallback.g_co2e_per_mwh * context.loss_ratio
 
 
@@ -331,10 +396,21 @@ def _add_energy_shares(totals: Accumulator, campus_hour: CampusHour) -> None:
     generation = campus_hour.generation_wh
     for party, wh in split_by_consumption(Decimal(campus_hour.grid_import_wh), consumers).items():
         totals.grid_wh.setdefault(party, {})[hour] = wh
-    for target, source_wh in ((totals.onsite_wh, generation), (totals.onsite_carbon_free_wh, campus_hour.carbon_free_generation_wh)):
-        for party, wh in split_onsite(Decimal(source_wh), generation, campus_hour.export_wh, consumers).items():
+    for target, source_wh in (
+        (totals.onsite_wh, generation),
+        (totals.onsite_carbon_free_wh, campus_hour.carbon_free_generation_wh),
+    ):
+        for party, wh in split_onsite(
+            Decimal(source_wh), generation, campus_hour.export_wh, consumers
+        ).items():
             if party != EXPORT:
                 target.setdefault(party, {})[hour] = wh
 
 
-__all__ = ["EmissionOptions", "HourlyGridIntensity", "compute_cycle_emissions", "emissions_from_hourly", "tenant_party"]
+__all__ = [
+    "EmissionOptions",
+    "HourlyGridIntensity",
+    "compute_cycle_emissions",
+    "emissions_from_hourly",
+    "tenant_party",
+]

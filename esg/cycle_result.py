@@ -21,7 +21,14 @@ if TYPE_CHECKING:
 
 SHARED_COMPONENTS = ("shared_cat1_purchased_services", "shared_cat8_upstream_leased_assets")
 COMPONENTS = (
-    "scope1", "scope2_location", "scope2_market", "scope2_market_hourly", "scope3_a", "scope3_b", "scope3_c", "scope3_d",
+    "scope1",
+    "scope2_location",
+    "scope2_market",
+    "scope2_market_hourly",
+    "scope3_a",
+    "scope3_b",
+    "scope3_c",
+    "scope3_d",
     *SHARED_COMPONENTS,
 )
 SCOPE3_NAMES = {
@@ -76,9 +83,12 @@ def assemble_result(
         tenant_g_co2e={t: by_party[tenant_party(t)] for t in tenant_ids},
         tenant_energy_wh=tenant_energy,
         tenant_cfe_score={
-            t: cfe_score_text(Decimal(e["carbon_free_wh"]), e["consumption_wh"]) for t, e in tenant_energy.items()
+            t: cfe_score_text(Decimal(e["carbon_free_wh"]), e["consumption_wh"])
+            for t, e in tenant_energy.items()
         },
-        retained_g_co2e={p.removeprefix("retained:"): f for p, f in by_party.items() if p.startswith("retained:")},
+        retained_g_co2e={
+            p.removeprefix("retained:"): f for p, f in by_party.items() if p.startswith("retained:")
+        },
         hourly=_hour_figures(campus_hours, totals, campus_g),
         instruments=market.instrument_rows,
         factor_refs=sorted({*_factor_refs(context, fallback, campus_g), *shared.refs}),
@@ -93,7 +103,15 @@ def assemble_result(
             "meters": [[m.meter_id, m.role, m.tenant_id or ""] for m in meters],
             "overrides": [o.override_id for o in context.options.overrides],
             "shared_services": [
-                [s.source_id, s.kind, s.substance, str(s.quantity), s.unit, s.key_name, s.tenant_scope3_category]
+                [
+                    s.source_id,
+                    s.kind,
+                    s.substance,
+                    str(s.quantity),
+                    s.unit,
+                    s.key_name,
+                    s.tenant_scope3_category,
+                ]
                 for s in context.options.shared_services
             ],
         },
@@ -124,16 +142,23 @@ def _energy(campus_hours: list[CampusHour], totals: Accumulator) -> dict[str, in
         "carbon_free_generation_wh": sum(h.carbon_free_generation_wh for h in campus_hours),
         "grid_import_wh": sum(h.grid_import_wh for h in campus_hours),
         "export_wh": sum(h.export_wh for h in campus_hours),
-        "tenant_consumption_wh": sum(wh for h in campus_hours for p, wh in h.consumer_wh.items() if p.startswith("tenant:")),
+        "tenant_consumption_wh": sum(
+            wh for h in campus_hours for p, wh in h.consumer_wh.items() if p.startswith("tenant:")
+        ),
         "shared_consumption_wh": sum(h.consumer_wh.get("retained:shared", 0) for h in campus_hours),
     }
 
 
 def _tenant_energy(
-    campus_hours: list[CampusHour], totals: Accumulator, market: MarketOutcome, context: CycleContext, tenant_ids: list[str]
+    campus_hours: list[CampusHour],
+    totals: Accumulator,
+    market: MarketOutcome,
+    context: CycleContext,
+    tenant_ids: list[str],
 ) -> dict[str, dict[str, int]]:
     grid_parts = allocate_grams(
-        sum(h.grid_import_wh for h in campus_hours), {p: sum(v.values(), Decimal(0)) for p, v in totals.grid_wh.items()}
+        sum(h.grid_import_wh for h in campus_hours),
+        {p: sum(v.values(), Decimal(0)) for p, v in totals.grid_wh.items()},
     )
     onsite_exact = {p: sum(v.values(), Decimal(0)) for p, v in totals.onsite_wh.items()}
     onsite_parts = allocate_grams(grams_half_even(sum(onsite_exact.values(), Decimal(0))), onsite_exact)
@@ -142,10 +167,15 @@ def _tenant_energy(
     result: dict[str, dict[str, int]] = {}
     for tenant_id in tenant_ids:
         party = tenant_party(tenant_id)
-        load = {h.hour_start_utc: h.consumer_wh.get(party, 0) for h in campus_hours if h.consumer_wh.get(party, 0)}
+        load = {
+            h.hour_start_utc: h.consumer_wh.get(party, 0) for h in campus_hours if h.consumer_wh.get(party, 0)
+        }
         carbon_free = cfe_wh(
-            load, totals.onsite_carbon_free_wh.get(party, {}), totals.grid_wh.get(party, {}),
-            market.covered_wh_hourly.get(party, {}), grid_cfe_fraction,
+            load,
+            totals.onsite_carbon_free_wh.get(party, {}),
+            totals.grid_wh.get(party, {}),
+            market.covered_wh_hourly.get(party, {}),
+            grid_cfe_fraction,
         )
         result[tenant_id] = {
             "consumption_wh": sum(load.values()),
@@ -156,7 +186,9 @@ def _tenant_energy(
     return result
 
 
-def _hour_figures(campus_hours: list[CampusHour], totals: Accumulator, campus_g: dict[str, int]) -> list[HourFigure]:
+def _hour_figures(
+    campus_hours: list[CampusHour], totals: Accumulator, campus_g: dict[str, int]
+) -> list[HourFigure]:
     scope1 = allocate_grams(campus_g["scope1"], totals.hourly_exact.get("scope1", {}))
     scope2 = allocate_grams(campus_g["scope2_location"], totals.hourly_exact.get("scope2_location", {}))
     return [
@@ -174,7 +206,10 @@ def _hour_figures(campus_hours: list[CampusHour], totals: Accumulator, campus_g:
 
 
 def _factor_refs(context: CycleContext, fallback: FallbackRate, campus_g: dict[str, int]) -> list[str]:
-    refs = {f"edition/{context.edition.edition_id}", *(f"{ref}" for f in context.fuel_factors.values() for ref in f.refs)}
+    refs = {
+        f"edition/{context.edition.edition_id}",
+        *(f"{ref}" for f in context.fuel_factors.values() for ref in f.refs),
+    }
     refs.update(context.edition.gwp_set(context.options.gwp_set).refs)
     refs.update(context.heat_input_refs)
     intensity = context.options.grid_intensity
@@ -196,7 +231,11 @@ def _wtt_row(slug: str) -> str | None:
 
 
 def _data_quality(
-    hourly: HourlyEnergy, meters: Sequence[MeterRef], context: CycleContext, fallback: FallbackRate, tenant_ids: list[str]
+    hourly: HourlyEnergy,
+    meters: Sequence[MeterRef],
+    context: CycleContext,
+    fallback: FallbackRate,
+    tenant_ids: list[str],
 ) -> dict[str, str]:
     def meters_quality(roles: set[str], tenant_id: str | None = None) -> str:
         flags = [
@@ -207,14 +246,23 @@ def _data_quality(
         return worst_quality(*flags)
 
     intensity = context.options.grid_intensity
-    scope1 = worst_quality(meters_quality({"fuel"}), "estimated" if context.options.heat_rate_mmbtu_per_mwh_by_meter else "measured")
-    scope2 = worst_quality(meters_quality({"grid_import"}), "estimated" if intensity and intensity.estimated_hours else "measured")
+    scope1 = worst_quality(
+        meters_quality({"fuel"}),
+        "estimated" if context.options.heat_rate_mmbtu_per_mwh_by_meter else "measured",
+    )
+    scope2 = worst_quality(
+        meters_quality({"grid_import"}),
+        "estimated" if intensity and intensity.estimated_hours else "measured",
+    )
     market = worst_quality(scope2, fallback.quality)
     # Upstream factors are UK proxies for a US supply chain: a default, whatever the meter data.
     scope3 = "default"
     quality = {
-        "campus_scope1": scope1, "campus_scope2_location": scope2, "campus_scope2_market": market,
-        "campus_scope2_market_hourly": market, "campus_scope3_cat3": scope3,
+        "campus_scope1": scope1,
+        "campus_scope2_location": scope2,
+        "campus_scope2_market": market,
+        "campus_scope2_market_hourly": market,
+        "campus_scope3_cat3": scope3,
     }
     for tenant_id in tenant_ids:
         # On-site generation and export meters shape every tenant's share of Scope 1.
@@ -229,7 +277,9 @@ def _data_quality(
 def _conventions(context: CycleContext) -> dict[str, str]:
     return {
         "gwp_set": context.options.gwp_set,
-        "scope2_location_factor": "hourly series" if context.options.grid_intensity else "eGRID subregion total-output annual rate",
+        "scope2_location_factor": "hourly series"
+        if context.options.grid_intensity
+        else "eGRID subregion total-output annual rate",
         "scope2_market_matching": "annual (2015 Guidance) and hourly (revision draft) reported side by side",
         "allocation": "hourly; on-site generation: exported share first, rest by metered consumption; grid by metered consumption",
         "tenant_perspective": "operator Scope 1 and grid supply become tenant Scope 2; operator cat. 3 A becomes tenant cat. 3 B",
@@ -242,17 +292,24 @@ def _conventions(context: CycleContext) -> dict[str, str]:
 def _exclusions(context: CycleContext) -> list[str]:
     exclusions = []
     if context.options.scope3.upstream_electricity == "exclude":
-        exclusions.append("Scope 3 cat. 3 B (upstream of purchased grid electricity): no US factor in the library; excluded")
+        exclusions.append(
+            "Scope 3 cat. 3 B (upstream of purchased grid electricity): no US factor in the library; excluded"
+        )
     if context.loss_ratio is None:
         exclusions.append(f"Scope 3 cat. 3 C (T&D losses): no grid gross loss for {context.zone}; excluded")
     missing_wtt = sorted(m for m in context.fuel_factors if m not in context.fuel_wtt_g_per_wh)
     if missing_wtt:
-        exclusions.append(f"Scope 3 cat. 3 A: no well-to-tank factor for the fuel of meters {missing_wtt}; excluded")
+        exclusions.append(
+            f"Scope 3 cat. 3 A: no well-to-tank factor for the fuel of meters {missing_wtt}; excluded"
+        )
     return exclusions
 
 
 def _disclosures(
-    context: CycleContext, fallback: FallbackRate, campus_g: dict[str, int], parts_g: dict[str, dict[str, int]]
+    context: CycleContext,
+    fallback: FallbackRate,
+    campus_g: dict[str, int],
+    parts_g: dict[str, dict[str, int]],
 ) -> list[str]:
     notes = [
         (
@@ -262,9 +319,16 @@ def _disclosures(
         "Scope 3 cat. 3 A uses DESNZ 2024 UK well-to-tank factors as a proxy for the US fuel supply chain.",
     ]
     if fallback.kind == "grid_average":
-        notes.append("No residual mix or supplier rate was available: market-based Scope 2 uses the grid average for "
-                     "uncovered consumption (Scope 2 Quality Criterion 8).")
+        notes.append(
+            "No residual mix or supplier rate was available: market-based Scope 2 uses the grid average for "
+            "uncovered consumption (Scope 2 Quality Criterion 8)."
+        )
     if context.options.heat_rate_mmbtu_per_mwh_by_meter:
-        notes.append("Part of Scope 1 is estimated from generation and a declared heat rate: "
-                     + ", ".join(f"{m}={r} MMBtu/MWh" for m, r in sorted(context.options.heat_rate_mmbtu_per_mwh_by_meter.items())))
+        notes.append(
+            "Part of Scope 1 is estimated from generation and a declared heat rate: "
+            + ", ".join(
+                f"{m}={r} MMBtu/MWh"
+                for m, r in sorted(context.options.heat_rate_mmbtu_per_mwh_by_meter.items())
+            )
+        )
     return notes

@@ -15,61 +15,105 @@ import pyarrow.parquet as pq
 
 from esg.result import CycleEmissions
 
-PARTY_FIGURES = ("scope2_location", "scope2_market", "scope2_market_hourly", "scope2_onsite_generation",
-                 "scope2_grid_location", "scope2_grid_market", "scope2_grid_market_hourly", "scope3_cat3",
-                 "scope3_cat1_shared_services", "scope3_cat8_shared_services")
-PARTY_SCHEMA = pa.schema(
-    [pa.field("party", pa.string(), nullable=False), pa.field("kind", pa.string(), nullable=False),
-     pa.field("consumption_wh", pa.int64(), nullable=True), pa.field("cfe_score", pa.string(), nullable=False)]
-    + [pa.field(f"{name}_g_co2e", pa.int64(), nullable=False) for name in PARTY_FIGURES]
-    + [pa.field("quality_scope2_location", pa.string(), nullable=False),
-       pa.field("quality_scope2_market", pa.string(), nullable=False),
-       pa.field("quality_scope3_cat3", pa.string(), nullable=False)]
+PARTY_FIGURES = (
+    "scope2_location",
+    "scope2_market",
+    "scope2_market_hourly",
+    "scope2_onsite_generation",
+    "scope2_grid_location",
+    "scope2_grid_market",
+    "scope2_grid_market_hourly",
+    "scope3_cat3",
+    "scope3_cat1_shared_services",
+    "scope3_cat8_shared_services",
 )
-HOURLY_SCHEMA = pa.schema([
-    pa.field("hour_start_utc", pa.string(), nullable=False),
-    pa.field("load_wh", pa.int64(), nullable=False),
-    pa.field("generation_wh", pa.int64(), nullable=False),
-    pa.field("grid_import_wh", pa.int64(), nullable=False),
-    pa.field("export_wh", pa.int64(), nullable=False),
-    pa.field("scope1_g_co2e", pa.int64(), nullable=False),
-    pa.field("scope2_location_g_co2e", pa.int64(), nullable=False),
-    pa.field("quality_scope1", pa.string(), nullable=False),
-    pa.field("quality_scope2_location", pa.string(), nullable=False),
-])
-CAMPUS_SCHEMA = pa.schema([
-    pa.field("figure", pa.string(), nullable=False),
-    pa.field("g_co2e", pa.int64(), nullable=False),
-    pa.field("quality", pa.string(), nullable=False),
-    pa.field("factor_edition", pa.string(), nullable=False),
-    pa.field("gwp_set", pa.string(), nullable=False),
-])
+PARTY_SCHEMA = pa.schema(
+    [
+        pa.field("party", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("consumption_wh", pa.int64(), nullable=True),
+        pa.field("cfe_score", pa.string(), nullable=False),
+    ]
+    + [pa.field(f"{name}_g_co2e", pa.int64(), nullable=False) for name in PARTY_FIGURES]
+    + [
+        pa.field("quality_scope2_location", pa.string(), nullable=False),
+        pa.field("quality_scope2_market", pa.string(), nullable=False),
+        pa.field("quality_scope3_cat3", pa.string(), nullable=False),
+    ]
+)
+HOURLY_SCHEMA = pa.schema(
+    [
+        pa.field("hour_start_utc", pa.string(), nullable=False),
+        pa.field("load_wh", pa.int64(), nullable=False),
+        pa.field("generation_wh", pa.int64(), nullable=False),
+        pa.field("grid_import_wh", pa.int64(), nullable=False),
+        pa.field("export_wh", pa.int64(), nullable=False),
+        pa.field("scope1_g_co2e", pa.int64(), nullable=False),
+        pa.field("scope2_location_g_co2e", pa.int64(), nullable=False),
+        pa.field("quality_scope1", pa.string(), nullable=False),
+        pa.field("quality_scope2_location", pa.string(), nullable=False),
+    ]
+)
+CAMPUS_SCHEMA = pa.schema(
+    [
+        pa.field("figure", pa.string(), nullable=False),
+        pa.field("g_co2e", pa.int64(), nullable=False),
+        pa.field("quality", pa.string(), nullable=False),
+        pa.field("factor_edition", pa.string(), nullable=False),
+        pa.field("gwp_set", pa.string(), nullable=False),
+    ]
+)
 SCHEMAS = {"parties": PARTY_SCHEMA, "hourly": HOURLY_SCHEMA, "campus": CAMPUS_SCHEMA}
 
 
 def party_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
     rows = []
     for tenant, figures in sorted(emissions.tenant_g_co2e.items()):
-        quality = {m: emissions.data_quality[f"tenant:{tenant}:{m}"] for m in ("scope2_location", "scope2_market", "scope3_cat3")}
-        rows.append(_party_row(tenant, "tenant", emissions.tenant_energy_wh[tenant]["consumption_wh"],
-                               emissions.tenant_cfe_score[tenant], figures, quality))
-    campus_quality = {m: emissions.data_quality[f"campus_{m}"] for m in ("scope2_location", "scope2_market", "scope3_cat3")}
+        quality = {
+            m: emissions.data_quality[f"tenant:{tenant}:{m}"]
+            for m in ("scope2_location", "scope2_market", "scope3_cat3")
+        }
+        rows.append(
+            _party_row(
+                tenant,
+                "tenant",
+                emissions.tenant_energy_wh[tenant]["consumption_wh"],
+                emissions.tenant_cfe_score[tenant],
+                figures,
+                quality,
+            )
+        )
+    campus_quality = {
+        m: emissions.data_quality[f"campus_{m}"] for m in ("scope2_location", "scope2_market", "scope3_cat3")
+    }
     for why, figures in sorted(emissions.retained_g_co2e.items()):
         rows.append(_party_row(why, "operator_retained", None, "", figures, campus_quality))
     return rows
 
 
-def _party_row(party: str, kind: str, consumption_wh: int | None, cfe: str, figures: dict[str, int], quality: dict[str, str]) -> dict[str, Any]:
+def _party_row(
+    party: str,
+    kind: str,
+    consumption_wh: int | None,
+    cfe: str,
+    figures: dict[str, int],
+    quality: dict[str, str],
+) -> dict[str, Any]:
     return {
-        "party": party, "kind": kind, "consumption_wh": consumption_wh, "cfe_score": cfe,
+        "party": party,
+        "kind": kind,
+        "consumption_wh": consumption_wh,
+        "cfe_score": cfe,
         **{f"{name}_g_co2e": figures.get(name, 0) for name in PARTY_FIGURES},
         **{f"quality_{name}": flag for name, flag in quality.items()},
     }
 
 
 def hourly_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
-    quality = {"quality_scope1": emissions.data_quality["campus_scope1"],
-               "quality_scope2_location": emissions.data_quality["campus_scope2_location"]}
+    quality = {
+        "quality_scope1": emissions.data_quality["campus_scope1"],
+        "quality_scope2_location": emissions.data_quality["campus_scope2_location"],
+    }
     return [{**hour.__dict__, **quality} for hour in emissions.hourly]
 
 
@@ -80,14 +124,26 @@ def campus_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
         ("scope2_market", emissions.campus_scope2_market_g_co2e, "campus_scope2_market"),
         ("scope2_market_hourly", emissions.campus_scope2_market_hourly_g_co2e, "campus_scope2_market_hourly"),
         ("scope3_cat3", emissions.campus_scope3_cat3_g_co2e, "campus_scope3_cat3"),
-        *((f"scope3_cat3_{name}", grams, "campus_scope3_cat3") for name, grams in emissions.scope3_cat3_g_co2e.items()),
+        *(
+            (f"scope3_cat3_{name}", grams, "campus_scope3_cat3")
+            for name, grams in emissions.scope3_cat3_g_co2e.items()
+        ),
         ("scope1_exported_disclosed", emissions.campus_scope1_exported_g_co2e, "campus_scope1"),
-        ("scope1_shared_services", emissions.campus_scope1_shared_services_g_co2e, "campus_scope1_shared_services"),
+        (
+            "scope1_shared_services",
+            emissions.campus_scope1_shared_services_g_co2e,
+            "campus_scope1_shared_services",
+        ),
         ("biogenic_co2_outside_scopes", emissions.campus_biogenic_co2_g, "campus_scope1"),
     ]
     return [
-        {"figure": name, "g_co2e": grams, "quality": emissions.data_quality.get(key, "measured"),
-         "factor_edition": emissions.factor_edition, "gwp_set": emissions.gwp_set}
+        {
+            "figure": name,
+            "g_co2e": grams,
+            "quality": emissions.data_quality.get(key, "measured"),
+            "factor_edition": emissions.factor_edition,
+            "gwp_set": emissions.gwp_set,
+        }
         for name, grams, key in figures
     ]
 

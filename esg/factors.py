@@ -165,14 +165,19 @@ def load_factor_library(data_dir: Path = DATA_DIR) -> FactorLibrary:
     """Read and verify the manifest and every table it lists; cached because the files never change."""
     manifest_bytes = (data_dir / MANIFEST_NAME).read_bytes()
     manifest = json.loads(manifest_bytes)
-    tables = {table_id: _table_meta(data_dir, table_id, spec, manifest) for table_id, spec in manifest["tables"].items()}
+    tables = {
+        table_id: _table_meta(data_dir, table_id, spec, manifest)
+        for table_id, spec in manifest["tables"].items()
+    }
     rows = {table_id: _read_rows(data_dir, meta) for table_id, meta in tables.items()}
     editions = {
-        edition_id: _build_edition(edition_id, spec, rows) for edition_id, spec in manifest["editions"].items()
+        edition_id: _build_edition(edition_id, spec, rows)
+        for edition_id, spec in manifest["editions"].items()
     }
     gases = {
         key: gas
-        for table_id, meta in tables.items() if meta.kind == "gwp_ar5_full"
+        for table_id, meta in tables.items()
+        if meta.kind == "gwp_ar5_full"
         for gas in _gas_gwps(table_id, rows[table_id])
         for key in (gas.name, gas.formula)
     }
@@ -180,7 +185,10 @@ def load_factor_library(data_dir: Path = DATA_DIR) -> FactorLibrary:
 
 
 def _gas_gwps(table_id: str, rows: list[dict[str, str]]) -> list[GasGwp]:
-    return [GasGwp(f"{table_id}/{row['formula']}", row["name"], row["formula"], Decimal(row["gwp100_ar5"])) for row in rows]
+    return [
+        GasGwp(f"{table_id}/{row['formula']}", row["name"], row["formula"], Decimal(row["gwp100_ar5"]))
+        for row in rows
+    ]
 
 
 def _table_meta(data_dir: Path, table_id: str, spec: dict[str, Any], manifest: dict[str, Any]) -> TableMeta:
@@ -198,7 +206,9 @@ def _read_rows(data_dir: Path, meta: TableMeta) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def _build_edition(edition_id: str, spec: dict[str, Any], rows: dict[str, list[dict[str, str]]]) -> FactorEdition:
+def _build_edition(
+    edition_id: str, spec: dict[str, Any], rows: dict[str, list[dict[str, str]]]
+) -> FactorEdition:
     tables: dict[str, str] = spec["tables"]
     valid_to = spec["valid_to"]
     return FactorEdition(
@@ -208,7 +218,12 @@ def _build_edition(edition_id: str, spec: dict[str, Any], rows: dict[str, list[d
         description=spec["description"],
         tables=tables,
         combustion=_combustion(tables["stationary_combustion"], rows[tables["stationary_combustion"]]),
-        grid=_grid(tables["grid_subregion"], rows[tables["grid_subregion"]], tables["grid_loss"], rows[tables["grid_loss"]]),
+        grid=_grid(
+            tables["grid_subregion"],
+            rows[tables["grid_subregion"]],
+            tables["grid_loss"],
+            rows[tables["grid_loss"]],
+        ),
         upstream=_upstream(tables["upstream"], rows[tables["upstream"]]),
         gwp=_gwp(tables["gwp"], rows[tables["gwp"]]),
     )
@@ -239,7 +254,9 @@ def _combustion(table_id: str, rows: list[dict[str, str]]) -> dict[str, Combusti
 def _grid(
     table_id: str, rows: list[dict[str, str]], loss_table_id: str, loss_rows: list[dict[str, str]]
 ) -> dict[str, GridFactor]:
-    losses = {row["egrid_subregion"]: _decimal_or_none(row.get("grid_gross_loss_fraction", "")) for row in loss_rows}
+    losses = {
+        row["egrid_subregion"]: _decimal_or_none(row.get("grid_gross_loss_fraction", "")) for row in loss_rows
+    }
     result: dict[str, GridFactor] = {}
     for row in rows:
         subregion = row["egrid_subregion"]

@@ -24,7 +24,11 @@ from esg.combustion import (
 from esg.errors import EmissionsInputInvalid
 from esg.factors import FactorEdition
 
-UNIT_OF_HEAT_CONTENT = {"mmBtu per scf": "scf", "mmBtu per gallon": "gallon", "mmBtu per short ton": "short ton"}
+UNIT_OF_HEAT_CONTENT = {
+    "mmBtu per scf": "scf",
+    "mmBtu per gallon": "gallon",
+    "mmBtu per short ton": "short ton",
+}
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,9 @@ def scope1_from_fuel_quantity(
     heat_content = None
     if unit in UNIT_OF_HEAT_CONTENT.values():
         if UNIT_OF_HEAT_CONTENT.get(published.heat_content_unit) != unit:
-            raise EmissionsInputInvalid("fuel quantity", None, "unit", f"{published.fuel_type} is not tabled per {unit}")
+            raise EmissionsInputInvalid(
+                "fuel quantity", None, "unit", f"{published.fuel_type} is not tabled per {unit}"
+            )
         heat_content = published.heat_content_hhv
         for override in active:
             if override.parameter == "heat_content_mmbtu_per_scf" and unit == "scf":
@@ -66,4 +72,6 @@ def scope1_from_fuel_quantity(
     masses = gas_masses_g(mmbtu, factor)
     gwp = edition.gwp_set(gwp_set)
     exact = co2e_g(masses, gwp.ch4, gwp.n2o)
-    return FuelQuantityEmissions(mmbtu, masses, exact, grams_half_even(exact), (*refs, *factor.refs[1:], *gwp.refs))
+    return FuelQuantityEmissions(
+        mmbtu, masses, exact, grams_half_even(exact), (*refs, *factor.refs[1:], *gwp.refs)
+    )

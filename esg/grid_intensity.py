@@ -34,7 +34,9 @@ def parse_electricitymaps_csv(text: str, source_name: str, egrid_subregion: str)
     fields = reader.fieldnames or []
     direct = next((f for f in fields if f.startswith(EMAPS_DIRECT_PREFIX) and f.endswith("(direct)")), None)
     if direct is None or EMAPS_TIME not in fields:
-        raise BadInput(source_name, 1, direct or EMAPS_TIME, "needs the UTC time and the direct intensity columns")
+        raise BadInput(
+            source_name, 1, direct or EMAPS_TIME, "needs the UTC time and the direct intensity columns"
+        )
     values: dict[datetime, Decimal] = {}
     carbon_free: dict[datetime, Decimal] = {}
     estimated: set[datetime] = set()
@@ -50,8 +52,13 @@ def parse_electricitymaps_csv(text: str, source_name: str, egrid_subregion: str)
             estimated.add(hour)
         zones.add(row.get("Zone id", "").strip())
     zone_text = ",".join(sorted(z for z in zones if z)) or "unknown-zone"
-    return HourlyGridIntensity(egrid_subregion, f"electricitymaps/{zone_text}/direct/{source_name}", values,
-                               frozenset(estimated), carbon_free)
+    return HourlyGridIntensity(
+        egrid_subregion,
+        f"electricitymaps/{zone_text}/direct/{source_name}",
+        values,
+        frozenset(estimated),
+        carbon_free,
+    )
 
 
 def parse_watttime_aoer_json(text: str, source_name: str, egrid_subregion: str) -> HourlyGridIntensity:
@@ -62,7 +69,12 @@ def parse_watttime_aoer_json(text: str, source_name: str, egrid_subregion: str) 
     except (ValueError, KeyError, TypeError) as error:
         raise BadInput(source_name, None, "data", "not a WattTime v3 historical response") from error
     if meta.get("signal_type") not in (None, "co2_aoer"):
-        raise BadInput(source_name, None, "meta.signal_type", "inventories need the average rate co2_aoer, not a marginal one")
+        raise BadInput(
+            source_name,
+            None,
+            "meta.signal_type",
+            "inventories need the average rate co2_aoer, not a marginal one",
+        )
     if len(points) > ROWS_MAX:
         raise BadInput(source_name, None, "data", f"more than {ROWS_MAX} points")
     sums: dict[datetime, Decimal] = defaultdict(Decimal)
@@ -76,7 +88,9 @@ def parse_watttime_aoer_json(text: str, source_name: str, egrid_subregion: str) 
             estimated.add(hour)
     values = {hour: sums[hour] / counts[hour] * G_PER_LB for hour in sums}
     region = meta.get("region", "unknown-region")
-    return HourlyGridIntensity(egrid_subregion, f"watttime/{region}/co2_aoer/CO2-only/{source_name}", values, frozenset(estimated))
+    return HourlyGridIntensity(
+        egrid_subregion, f"watttime/{region}/co2_aoer/CO2-only/{source_name}", values, frozenset(estimated)
+    )
 
 
 def _hour_utc(source: str, line: int, field: str, text: str) -> datetime:

@@ -21,9 +21,7 @@ from common.errors import BadInput
 from common.timeutil import require_utc
 from meterdata.schema import INTERVAL_SCHEMA, QUALITY_MEASURED
 
-ROLES = frozenset(
-    {"generation", "fuel", "grid_import", "export", "tenant_consumption", "shared_consumption"}
-)
+ROLES = frozenset({"generation", "fuel", "grid_import", "export", "tenant_consumption", "shared_consumption"})
 HOUR = timedelta(hours=1)
 
 
@@ -68,7 +66,9 @@ def read_hourly_energy(
     _check_non_negative(intervals_uri, table)
     energy_wh: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
     quality_bits: dict[str, int] = defaultdict(int)
-    columns = [table.column(name).to_pylist() for name in ("meter_id", "interval_start_utc", "energy_wh", "quality")]
+    columns = [
+        table.column(name).to_pylist() for name in ("meter_id", "interval_start_utc", "energy_wh", "quality")
+    ]
     for meter_id, interval_start, value_wh, quality in zip(*columns, strict=True):
         hour = interval_start.replace(minute=0, second=0, microsecond=0)
         energy_wh[meter_id][hour] += value_wh
@@ -115,5 +115,8 @@ def _check_non_negative(uri: str, table: pa.Table) -> None:
     if negative.num_rows:
         row = negative.slice(0, 1).to_pylist()[0]
         raise BadInput(
-            uri, row["source_row"], "energy_wh", f"meter {row['meter_id']}: negative energy {row['energy_wh']} Wh"
+            uri,
+            row["source_row"],
+            "energy_wh",
+            f"meter {row['meter_id']}: negative energy {row['energy_wh']} Wh",
         )

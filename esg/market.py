@@ -75,7 +75,9 @@ def market_scope2(
 ) -> MarketOutcome:
     """Grams CO2e of each party's grid supply under annual and hourly matching."""
     outcome = MarketOutcome()
-    remaining_annual_wh = {party: sum(hours.values(), Decimal(0)) for party, hours in grid_wh_by_party_hour.items()}
+    remaining_annual_wh = {
+        party: sum(hours.values(), Decimal(0)) for party, hours in grid_wh_by_party_hour.items()
+    }
     remaining_hourly_wh = {party: dict(hours) for party, hours in grid_wh_by_party_hour.items()}
     covered_annual_g = {party: Decimal(0) for party in grid_wh_by_party_hour}
     covered_hourly_g = {party: Decimal(0) for party in grid_wh_by_party_hour}
@@ -84,7 +86,9 @@ def market_scope2(
         row: dict[str, Any] = _instrument_row(lot, claim, reason)
         if reason is None:
             row["applied_annual_wh"] = _apply_annual(lot, claim, remaining_annual_wh, covered_annual_g)
-            row["applied_hourly_wh"] = _apply_hourly(lot, claim, remaining_hourly_wh, covered_hourly_g, outcome)
+            row["applied_hourly_wh"] = _apply_hourly(
+                lot, claim, remaining_hourly_wh, covered_hourly_g, outcome
+            )
             row["unused_annual_wh"] = claim.energy_wh - row["applied_annual_wh"]
         outcome.instrument_rows.append(row)
     for party in grid_wh_by_party_hour:
@@ -92,7 +96,9 @@ def market_scope2(
         uncovered_hourly_wh = sum(remaining_hourly_wh[party].values(), Decimal(0))
         rate = fallback.g_co2e_per_mwh
         outcome.grid_market_g[party] = covered_annual_g[party] + uncovered_annual_wh * rate / WH_PER_MWH
-        outcome.grid_market_hourly_g[party] = covered_hourly_g[party] + uncovered_hourly_wh * rate / WH_PER_MWH
+        outcome.grid_market_hourly_g[party] = (
+            covered_hourly_g[party] + uncovered_hourly_wh * rate / WH_PER_MWH
+        )
     return outcome
 
 
@@ -132,7 +138,10 @@ def _instrument_row(lot: CertificateLot, claim: CertificateClaim, reason: str | 
 
 
 def _apply_annual(
-    lot: CertificateLot, claim: CertificateClaim, remaining_wh: dict[str, Decimal], covered_g: dict[str, Decimal]
+    lot: CertificateLot,
+    claim: CertificateClaim,
+    remaining_wh: dict[str, Decimal],
+    covered_g: dict[str, Decimal],
 ) -> int:
     left_wh = Decimal(claim.energy_wh)
     for party in beneficiary_parties(claim):

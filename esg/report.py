@@ -81,8 +81,12 @@ td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>
 
 def campus_report_html(emissions: CycleEmissions, campus_id: str) -> str:
     return _TEMPLATE.render(
-        e=emissions, campus_id=campus_id, bars=scope_bars(emissions), scope_svg=scope_chart_svg(scope_bars(emissions)),
-        heatmap=heatmap_svg(heatmap_cells(emissions)), sha=emissions.sha256(),
+        e=emissions,
+        campus_id=campus_id,
+        bars=scope_bars(emissions),
+        scope_svg=scope_chart_svg(scope_bars(emissions)),
+        heatmap=heatmap_svg(heatmap_cells(emissions)),
+        sha=emissions.sha256(),
         avoided=avoided_emissions_of_exports(emissions) if emissions.energy_wh["export_wh"] else None,
     )
 
@@ -95,8 +99,11 @@ def campus_report_pdf(emissions: CycleEmissions, campus_id: str) -> bytes:
     pdf.set_font("Helvetica", "B", 14)
     _line(pdf, f"Greenhouse gas report: campus {campus_id}", 8)
     pdf.set_font("Helvetica", "", 9)
-    _line(pdf, f"{emissions.period_start_utc.isoformat()} to {emissions.period_end_utc.isoformat()} (UTC); "
-               f"eGRID {emissions.campus_egrid_subregion}; edition {emissions.factor_edition}; GWP {emissions.gwp_set}")
+    _line(
+        pdf,
+        f"{emissions.period_start_utc.isoformat()} to {emissions.period_end_utc.isoformat()} (UTC); "
+        f"eGRID {emissions.campus_egrid_subregion}; edition {emissions.factor_edition}; GWP {emissions.gwp_set}",
+    )
     _scope_section(pdf, emissions)
     _heatmap_section(pdf, emissions)
     _tenant_section(pdf, emissions)
@@ -105,7 +112,9 @@ def campus_report_pdf(emissions: CycleEmissions, campus_id: str) -> bytes:
 
 
 def _line(pdf: FPDF, text: str, height: float = 5) -> None:
-    pdf.multi_cell(0, height, text.encode("latin-1", "replace").decode("latin-1"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(
+        0, height, text.encode("latin-1", "replace").decode("latin-1"), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
 
 
 def _scope_section(pdf: FPDF, emissions: CycleEmissions) -> None:
@@ -123,10 +132,16 @@ def _scope_section(pdf: FPDF, emissions: CycleEmissions) -> None:
         pdf.cell(0, 6, f"{tonnes_text(bar.g_co2e)} ({bar.quality})", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for name, grams in emissions.scope3_cat3_g_co2e.items():
         _line(pdf, f"  cat. 3 {name}: {tonnes_text(grams)} t")
-    _line(pdf, f"Scope 1 without delivered energy (passed to tenants as Scope 3): "
-               f"{tonnes_text(emissions.campus_scope1_shared_services_g_co2e)} t")
-    _line(pdf, f"Biogenic CO2 outside the scopes: {tonnes_text(emissions.campus_biogenic_co2_g)} t; Scope 1 share of "
-               f"exports (included, not netted): {tonnes_text(emissions.campus_scope1_exported_g_co2e)} t")
+    _line(
+        pdf,
+        f"Scope 1 without delivered energy (passed to tenants as Scope 3): "
+        f"{tonnes_text(emissions.campus_scope1_shared_services_g_co2e)} t",
+    )
+    _line(
+        pdf,
+        f"Biogenic CO2 outside the scopes: {tonnes_text(emissions.campus_biogenic_co2_g)} t; Scope 1 share of "
+        f"exports (included, not netted): {tonnes_text(emissions.campus_scope1_exported_g_co2e)} t",
+    )
     for figure, gases in emissions.gases_g.items():
         _line(pdf, f"{figure} per gas (g): " + ", ".join(f"{gas} {grams:,}" for gas, grams in gases.items()))
 
@@ -146,7 +161,13 @@ def _heatmap_section(pdf: FPDF, emissions: CycleEmissions) -> None:
         pdf.text(10, top + row * size_mm + size_mm * 0.8, day.isoformat())
     for cell in cells:
         pdf.set_fill_color(*intensity_rgb(cell.intensity_g_per_kwh, low, high))
-        pdf.rect(30 + cell.hour * size_mm, top + days.index(cell.day) * size_mm, size_mm * 0.9, size_mm * 0.9, style="F")
+        pdf.rect(
+            30 + cell.hour * size_mm,
+            top + days.index(cell.day) * size_mm,
+            size_mm * 0.9,
+            size_mm * 0.9,
+            style="F",
+        )
     pdf.set_y(top + len(days) * size_mm + 2)
     pdf.set_font("Helvetica", "", 8)
     _line(pdf, f"Colour scale {low} (light) to {high} (dark red) g CO2e/kWh; grey = no load.")
@@ -158,12 +179,18 @@ def _tenant_section(pdf: FPDF, emissions: CycleEmissions) -> None:
     pdf.set_font("Helvetica", "", 8)
     for tenant, f in emissions.tenant_g_co2e.items():
         quality = emissions.data_quality[f"tenant:{tenant}:scope2_location"]
-        _line(pdf, f"{tenant}: {tonnes_text(f['scope2_location'])} / {tonnes_text(f['scope2_market'])} / "
-                   f"{tonnes_text(f['scope2_market_hourly'])} / {tonnes_text(f['scope3_cat3'])}; "
-                   f"CFE {emissions.tenant_cfe_score[tenant] or 'n/a'}; quality {quality}")
+        _line(
+            pdf,
+            f"{tenant}: {tonnes_text(f['scope2_location'])} / {tonnes_text(f['scope2_market'])} / "
+            f"{tonnes_text(f['scope2_market_hourly'])} / {tonnes_text(f['scope3_cat3'])}; "
+            f"CFE {emissions.tenant_cfe_score[tenant] or 'n/a'}; quality {quality}",
+        )
     for why, f in emissions.retained_g_co2e.items():
-        _line(pdf, f"operator ({why}): {tonnes_text(f['scope2_location'])} / {tonnes_text(f['scope2_market'])} / "
-                   f"{tonnes_text(f['scope2_market_hourly'])} / {tonnes_text(f['scope3_cat3'])}")
+        _line(
+            pdf,
+            f"operator ({why}): {tonnes_text(f['scope2_location'])} / {tonnes_text(f['scope2_market'])} / "
+            f"{tonnes_text(f['scope2_market_hourly'])} / {tonnes_text(f['scope3_cat3'])}",
+        )
 
 
 def _provenance_section(pdf: FPDF, emissions: CycleEmissions) -> None:
@@ -173,6 +200,8 @@ def _provenance_section(pdf: FPDF, emissions: CycleEmissions) -> None:
     notes: list[Any] = [f"{k}: {v}" for k, v in emissions.conventions.items()]
     notes += emissions.disclosures + [f"Excluded: {n}" for n in emissions.exclusions]
     notes += [f"Factor {ref}" for ref in emissions.factor_refs]
-    notes.append(f"Interval file sha256 {emissions.inputs['intervals_file_sha256']}; result sha256 {emissions.sha256()}")
+    notes.append(
+        f"Interval file sha256 {emissions.inputs['intervals_file_sha256']}; result sha256 {emissions.sha256()}"
+    )
     for note in notes:
         _line(pdf, str(note), 4)

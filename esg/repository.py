@@ -34,7 +34,8 @@ def insert_factor_table(conn: Connection, row: dict[str, Any]) -> None:
 
 def edition_content_sha256(conn: Connection, edition_id: str) -> str | None:
     return conn.execute(
-        text("SELECT content_sha256 FROM esg_factor_edition WHERE edition_id = :edition_id"), {"edition_id": edition_id}
+        text("SELECT content_sha256 FROM esg_factor_edition WHERE edition_id = :edition_id"),
+        {"edition_id": edition_id},
     ).scalar()
 
 
@@ -59,13 +60,20 @@ def list_editions(conn: Connection) -> list[dict[str, Any]]:
 
 
 def override_row(conn: Connection, override_id: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        text("SELECT * FROM esg_factor_override WHERE override_id = :override_id"), {"override_id": override_id}
-    ).mappings().first()
+    row = (
+        conn.execute(
+            text("SELECT * FROM esg_factor_override WHERE override_id = :override_id"),
+            {"override_id": override_id},
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
-def insert_override(conn: Connection, campus_id: str, override: FactorOverride, evidence_sha256: str | None) -> None:
+def insert_override(
+    conn: Connection, campus_id: str, override: FactorOverride, evidence_sha256: str | None
+) -> None:
     conn.execute(
         text(
             "INSERT INTO esg_factor_override (override_id, campus_id, meter_id, kind, parameter, value, valid_from,"
@@ -78,21 +86,36 @@ def insert_override(conn: Connection, campus_id: str, override: FactorOverride, 
 
 def _override_params(override: FactorOverride) -> dict[str, Any]:
     return {
-        "override_id": override.override_id, "meter_id": override.meter_id, "kind": override.kind,
-        "parameter": override.parameter, "value": override.value, "valid_from": override.valid_from,
-        "valid_to": override.valid_to, "approved_by": override.approved_by, "reason": override.reason,
+        "override_id": override.override_id,
+        "meter_id": override.meter_id,
+        "kind": override.kind,
+        "parameter": override.parameter,
+        "value": override.value,
+        "valid_from": override.valid_from,
+        "valid_to": override.valid_to,
+        "approved_by": override.approved_by,
+        "reason": override.reason,
     }
 
 
 def overrides_for_campus(conn: Connection, campus_id: str) -> list[FactorOverride]:
     rows = conn.execute(
-        text("SELECT * FROM esg_factor_override WHERE campus_id = :campus_id ORDER BY recorded_at_utc, override_id"),
+        text(
+            "SELECT * FROM esg_factor_override WHERE campus_id = :campus_id ORDER BY recorded_at_utc, override_id"
+        ),
         {"campus_id": campus_id},
     ).mappings()
     return [
         FactorOverride(
-            row["override_id"], row["meter_id"], row["kind"], row["parameter"], Decimal(row["value"]).normalize(),
-            row["valid_from"], row["valid_to"], row["approved_by"], row["reason"],
+            row["override_id"],
+            row["meter_id"],
+            row["kind"],
+            row["parameter"],
+            Decimal(row["value"]).normalize(),
+            row["valid_from"],
+            row["valid_to"],
+            row["approved_by"],
+            row["reason"],
         )
         for row in rows
     ]
@@ -100,15 +123,29 @@ def overrides_for_campus(conn: Connection, campus_id: str) -> list[FactorOverrid
 
 def lot(conn: Connection, lot_id: str, for_update: bool) -> CertificateLot | None:
     lock = " FOR UPDATE" if for_update else ""
-    row = conn.execute(text(f"SELECT * FROM esg_certificate_lot WHERE lot_id = :lot_id{lock}"), {"lot_id": lot_id}).mappings().first()
+    row = (
+        conn.execute(
+            text(f"SELECT * FROM esg_certificate_lot WHERE lot_id = :lot_id{lock}"), {"lot_id": lot_id}
+        )
+        .mappings()
+        .first()
+    )
     return _lot(dict(row)) if row else None
 
 
 def _lot(row: dict[str, Any]) -> CertificateLot:
     return CertificateLot(
-        row["lot_id"], row["instrument"], row["technology"], row["zone"], row["vintage_start_utc"],
-        row["vintage_end_utc"], row["energy_wh"], row["emission_rate_g_co2e_per_mwh"], row["registry"],
-        row["facility"], row["commissioning_date"],
+        row["lot_id"],
+        row["instrument"],
+        row["technology"],
+        row["zone"],
+        row["vintage_start_utc"],
+        row["vintage_end_utc"],
+        row["energy_wh"],
+        row["emission_rate_g_co2e_per_mwh"],
+        row["registry"],
+        row["facility"],
+        row["commissioning_date"],
     )
 
 
@@ -125,21 +162,32 @@ def insert_lot(conn: Connection, lot: CertificateLot) -> None:
 
 
 def claimed_wh(conn: Connection, lot_id: str) -> int:
-    return int(conn.execute(
-        text("SELECT coalesce(sum(energy_wh), 0) FROM esg_certificate_claim WHERE lot_id = :lot_id"), {"lot_id": lot_id}
-    ).scalar_one())
+    return int(
+        conn.execute(
+            text("SELECT coalesce(sum(energy_wh), 0) FROM esg_certificate_claim WHERE lot_id = :lot_id"),
+            {"lot_id": lot_id},
+        ).scalar_one()
+    )
 
 
 def claim(conn: Connection, claim_id: str) -> tuple[str, CertificateClaim] | None:
-    row = conn.execute(
-        text("SELECT * FROM esg_certificate_claim WHERE claim_id = :claim_id"), {"claim_id": claim_id}
-    ).mappings().first()
+    row = (
+        conn.execute(
+            text("SELECT * FROM esg_certificate_claim WHERE claim_id = :claim_id"), {"claim_id": claim_id}
+        )
+        .mappings()
+        .first()
+    )
     return (row["campus_id"], _claim(dict(row))) if row else None
 
 
 def _claim(row: dict[str, Any]) -> CertificateClaim:
     return CertificateClaim(
-        row["claim_id"], row["lot_id"], row["beneficiary"], row["energy_wh"], row["consumption_start_utc"],
+        row["claim_id"],
+        row["lot_id"],
+        row["beneficiary"],
+        row["energy_wh"],
+        row["consumption_start_utc"],
         row["consumption_end_utc"],
     )
 
@@ -155,7 +203,9 @@ def insert_claim(conn: Connection, campus_id: str, claim: CertificateClaim) -> N
     )
 
 
-def claims_overlapping(conn: Connection, campus_id: str, start_utc: datetime, end_utc: datetime) -> list[tuple[CertificateLot, CertificateClaim]]:
+def claims_overlapping(
+    conn: Connection, campus_id: str, start_utc: datetime, end_utc: datetime
+) -> list[tuple[CertificateLot, CertificateClaim]]:
     rows = conn.execute(
         text(
             "SELECT c.*, l.instrument, l.technology, l.zone, l.vintage_start_utc, l.vintage_end_utc,"
@@ -207,7 +257,9 @@ def result_versions(conn: Connection, cycle_key: str) -> list[dict[str, Any]]:
 
 def result_json(conn: Connection, cycle_key: str, version: int) -> str | None:
     return conn.execute(
-        text("SELECT result_json FROM esg_cycle_emissions WHERE cycle_key = :cycle_key AND version = :version"),
+        text(
+            "SELECT result_json FROM esg_cycle_emissions WHERE cycle_key = :cycle_key AND version = :version"
+        ),
         {"cycle_key": cycle_key, "version": version},
     ).scalar()
 
@@ -230,15 +282,22 @@ def rows_json(rows: list[dict[str, str]]) -> str:
 
 def result_campus_id(conn: Connection, cycle_key: str) -> str | None:
     return conn.execute(
-        text("SELECT campus_id FROM esg_cycle_emissions WHERE cycle_key = :cycle_key LIMIT 1"), {"cycle_key": cycle_key}
+        text("SELECT campus_id FROM esg_cycle_emissions WHERE cycle_key = :cycle_key LIMIT 1"),
+        {"cycle_key": cycle_key},
     ).scalar()
 
 
 def billing_cycle(conn: Connection, cycle_id: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        text("SELECT campus_id, period_start_utc, period_end_utc FROM billing_cycle WHERE cycle_id = :cycle_id"),
-        {"cycle_id": cycle_id},
-    ).mappings().first()
+    row = (
+        conn.execute(
+            text(
+                "SELECT campus_id, period_start_utc, period_end_utc FROM billing_cycle WHERE cycle_id = :cycle_id"
+            ),
+            {"cycle_id": cycle_id},
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 

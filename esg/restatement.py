@@ -53,7 +53,9 @@ def restatement_delta(previous: CycleEmissions, current: CycleEmissions, campus_
         if changes:
             tenants[tenant_id] = changes
     edition_change = (
-        (previous.factor_edition, current.factor_edition) if previous.factor_edition != current.factor_edition else None
+        (previous.factor_edition, current.factor_edition)
+        if previous.factor_edition != current.factor_edition
+        else None
     )
     return EmissionsDelta(
         campus_g_co2e=campus,
@@ -66,7 +68,9 @@ def restatement_delta(previous: CycleEmissions, current: CycleEmissions, campus_
     )
 
 
-def delta_ledger_postings(previous: CycleEmissions, current: CycleEmissions, campus_id: str) -> list[tuple[str, str, int]]:
+def delta_ledger_postings(
+    previous: CycleEmissions, current: CycleEmissions, campus_id: str
+) -> list[tuple[str, str, int]]:
     """Legs of `current` minus legs of `previous`, per (account, asset); they sum to zero."""
     net: dict[tuple[str, str], int] = {}
     for account, asset, amount in carbon_ledger_postings(current, campus_id):

@@ -1,11 +1,11 @@
 """Scope 3 category 3 (fuel- and energy-related activities), with the convention switches made explicit.
 
-    A upstream of purchased fuels       = fuel heat input (kWh, gross CV = HHV) x well-to-tank factor
-    B upstream of purchased electricity = grid kWh x upstream factor                  (switch: exclude | proxy)
-    C T&D losses                        = grid MWh x loss ratio x grid generation rate
-          loss ratio = GGL / (1 - GGL)  (eGRID: consumption is downstream of losses)  | GGL  (switch)
-          rate       = location-based grid average                                   | market-based (switch)
-    D generation of grid power resold to tenants (only if the operator reports as an energy retailer)
+A upstream of purchased fuels       = fuel heat input (kWh, gross CV = HHV) x well-to-tank factor
+B upstream of purchased electricity = grid kWh x upstream factor                  (switch: exclude | proxy)
+C T&D losses                        = grid MWh x loss ratio x grid generation rate
+      loss ratio = GGL / (1 - GGL)  (eGRID: consumption is downstream of losses)  | GGL  (switch)
+      rate       = location-based grid average                                   | market-based (switch)
+D generation of grid power resold to tenants (only if the operator reports as an energy retailer)
 """
 
 from __future__ import annotations
@@ -60,12 +60,16 @@ def wtt_factor(edition: FactorEdition, fuel_slug: str) -> UpstreamFactor | None:
     return edition.upstream_factor(row_id) if row_id else None
 
 
-def upstream_electricity_g_per_wh(edition: FactorEdition, conventions: Scope3Conventions) -> tuple[Decimal, list[str]]:
+def upstream_electricity_g_per_wh(
+    edition: FactorEdition, conventions: Scope3Conventions
+) -> tuple[Decimal, list[str]]:
     """kg CO2e per kWh equals g per Wh; zero (and no refs) when activity B is excluded."""
     if conventions.upstream_electricity == "exclude":
         return Decimal(0), []
     factors = [edition.upstream_factor(row_id) for row_id in UPSTREAM_ELECTRICITY_ROWS]
-    return sum((factor.kg_co2e_per_unit for factor in factors), Decimal(0)), [factor.ref for factor in factors]
+    return sum((factor.kg_co2e_per_unit for factor in factors), Decimal(0)), [
+        factor.ref for factor in factors
+    ]
 
 
 def td_loss_ratio(grid_gross_loss_fraction: Decimal, conventions: Scope3Conventions) -> Decimal:

@@ -29,7 +29,9 @@ from esg.restatement import EmissionsDelta, restatement_delta
 from esg.result import CycleEmissions
 
 
-def register_factor_library(conn: Connection, library: FactorLibrary | None = None, data_dir: Path = DATA_DIR) -> list[str]:
+def register_factor_library(
+    conn: Connection, library: FactorLibrary | None = None, data_dir: Path = DATA_DIR
+) -> list[str]:
     """Store every table and edition of the library; returns the editions newly stored.
 
     Already stored with the same bytes: nothing happens. Same id, different content: EditionAlreadyRegistered,
@@ -40,23 +42,41 @@ def register_factor_library(conn: Connection, library: FactorLibrary | None = No
         stored = repository.factor_table_sha256(conn, meta.table_id)
         if stored is None:
             rows = list(csv.DictReader(io.StringIO((data_dir / meta.file).read_text(encoding="utf-8"))))
-            repository.insert_factor_table(conn, {
-                "table_id": meta.table_id, "publication_id": meta.table_id.split("/")[0],
-                "publisher": meta.publication["publisher"], "publication_edition": meta.publication["edition"],
-                "kind": meta.kind, "file_name": meta.file, "file_sha256": meta.sha256,
-                "workbook_sha256": meta.publication.get("source_workbook_sha256"), "confidence": meta.confidence,
-                "licence": meta.publication["licence"], "note": meta.note, "rows_json": repository.rows_json(rows),
-            })
+            repository.insert_factor_table(
+                conn,
+                {
+                    "table_id": meta.table_id,
+                    "publication_id": meta.table_id.split("/")[0],
+                    "publisher": meta.publication["publisher"],
+                    "publication_edition": meta.publication["edition"],
+                    "kind": meta.kind,
+                    "file_name": meta.file,
+                    "file_sha256": meta.sha256,
+                    "workbook_sha256": meta.publication.get("source_workbook_sha256"),
+                    "confidence": meta.confidence,
+                    "licence": meta.publication["licence"],
+                    "note": meta.note,
+                    "rows_json": repository.rows_json(rows),
+                },
+            )
         elif stored != meta.sha256:
             raise EditionAlreadyRegistered(meta.table_id)
-    return [edition.edition_id for edition in library.editions.values() if _register_edition(conn, library, edition)]
+    return [
+        edition.edition_id
+        for edition in library.editions.values()
+        if _register_edition(conn, library, edition)
+    ]
 
 
 def edition_content_sha256(library: FactorLibrary, edition: FactorEdition) -> str:
     content = {
-        "edition_id": edition.edition_id, "valid_from": edition.valid_from.isoformat(),
-        "valid_to": edition.valid_to.isoformat() if edition.valid_to else None, "description": edition.description,
-        "tables": {kind: [table_id, library.tables[table_id].sha256] for kind, table_id in edition.tables.items()},
+        "edition_id": edition.edition_id,
+        "valid_from": edition.valid_from.isoformat(),
+        "valid_to": edition.valid_to.isoformat() if edition.valid_to else None,
+        "description": edition.description,
+        "tables": {
+            kind: [table_id, library.tables[table_id].sha256] for kind, table_id in edition.tables.items()
+        },
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
@@ -68,22 +88,34 @@ def _register_edition(conn: Connection, library: FactorLibrary, edition: FactorE
         return False
     if stored is not None:
         raise EditionAlreadyRegistered(edition.edition_id)
-    repository.insert_edition(conn, {
-        "edition_id": edition.edition_id, "valid_from": edition.valid_from, "valid_to": edition.valid_to,
-        "description": edition.description, "tables_json": json.dumps(edition.tables, sort_keys=True),
-        "content_sha256": content_sha256,
-    })
+    repository.insert_edition(
+        conn,
+        {
+            "edition_id": edition.edition_id,
+            "valid_from": edition.valid_from,
+            "valid_to": edition.valid_to,
+            "description": edition.description,
+            "tables_json": json.dumps(edition.tables, sort_keys=True),
+            "content_sha256": content_sha256,
+        },
+    )
     return True
 
 
-def record_factor_override(conn: Connection, campus_id: str, override: FactorOverride, evidence_sha256: str | None = None) -> bool:
+def record_factor_override(
+    conn: Connection, campus_id: str, override: FactorOverride, evidence_sha256: str | None = None
+) -> bool:
     """Store an override (who, why, evidence); the same again is a no-op, a different one with its id a Conflict."""
     stored = repository.override_row(conn, override.override_id)
     if stored is None:
         repository.insert_override(conn, campus_id, override, evidence_sha256)
         return True
-    same = [o for o in repository.overrides_for_campus(conn, campus_id) if o.override_id == override.override_id]
-    if not same or replace(same[0], value=same[0].value.normalize()) != replace(override, value=override.value.normalize()):
+    same = [
+        o for o in repository.overrides_for_campus(conn, campus_id) if o.override_id == override.override_id
+    ]
+    if not same or replace(same[0], value=same[0].value.normalize()) != replace(
+        override, value=override.value.normalize()
+    ):
         raise Conflict(f"override {override.override_id} is already recorded with different content")
     return False
 
@@ -134,7 +166,9 @@ class RecordOutcome:
     delta: EmissionsDelta | None
 
 
-def record_cycle_emissions(conn: Connection, campus_id: str, cycle_key: str, emissions: CycleEmissions, reason: str) -> RecordOutcome:
+def record_cycle_emissions(
+    conn: Connection, campus_id: str, cycle_key: str, emissions: CycleEmissions, reason: str
+) -> RecordOutcome:
     """Store the cycle's result as a new version when it differs from the latest; return the restatement delta.
 
     The factor library is registered first (a no-op when it already is), so the stored result always points at a
@@ -146,16 +180,27 @@ def record_cycle_emissions(conn: Connection, campus_id: str, cycle_key: str, emi
     if latest is not None and latest[2] == emissions.sha256():
         return RecordOutcome("unchanged", latest[0], None)
     version = 1 if latest is None else latest[0] + 1
-    repository.insert_result(conn, {
-        "cycle_key": cycle_key, "version": version, "campus_id": campus_id,
-        "factor_edition": emissions.factor_edition, "gwp_set": emissions.gwp_set,
-        "period_start_utc": emissions.period_start_utc, "period_end_utc": emissions.period_end_utc,
-        "result_json": emissions.to_json(), "result_sha256": emissions.sha256(),
-        "intervals_file_sha256": emissions.inputs["intervals_file_sha256"], "reason": reason,
-    })
+    repository.insert_result(
+        conn,
+        {
+            "cycle_key": cycle_key,
+            "version": version,
+            "campus_id": campus_id,
+            "factor_edition": emissions.factor_edition,
+            "gwp_set": emissions.gwp_set,
+            "period_start_utc": emissions.period_start_utc,
+            "period_end_utc": emissions.period_end_utc,
+            "result_json": emissions.to_json(),
+            "result_sha256": emissions.sha256(),
+            "intervals_file_sha256": emissions.inputs["intervals_file_sha256"],
+            "reason": reason,
+        },
+    )
     if latest is None:
         return RecordOutcome("recorded", version, None)
-    return RecordOutcome("restated", version, restatement_delta(CycleEmissions.from_json(latest[1]), emissions, campus_id))
+    return RecordOutcome(
+        "restated", version, restatement_delta(CycleEmissions.from_json(latest[1]), emissions, campus_id)
+    )
 
 
 def cycle_emissions(conn: Connection, cycle_key: str, version: int | None = None) -> CycleEmissions:
@@ -166,7 +211,9 @@ def cycle_emissions(conn: Connection, cycle_key: str, version: int | None = None
     else:
         text_json = repository.result_json(conn, cycle_key, version)
     if text_json is None:
-        raise NotFound(f"no emissions recorded for cycle {cycle_key}" + (f" version {version}" if version else ""))
+        raise NotFound(
+            f"no emissions recorded for cycle {cycle_key}" + (f" version {version}" if version else "")
+        )
     return CycleEmissions.from_json(text_json)
 
 
@@ -194,7 +241,10 @@ def compute_campus_cycle(
     options = replace(
         options,
         overrides=[*options.overrides, *repository.overrides_for_campus(conn, campus_id)],
-        claims=[*options.claims, *repository.claims_overlapping(conn, campus_id, period_start_utc, period_end_utc)],
+        claims=[
+            *options.claims,
+            *repository.claims_overlapping(conn, campus_id, period_start_utc, period_end_utc),
+        ],
     )
     return compute_cycle_emissions(
         intervals_uri, meters, subregion, period_start_utc, period_end_utc, factor_edition, options=options
@@ -221,7 +271,11 @@ def list_factor_editions(conn: Connection) -> list[dict[str, object]]:
 
 
 def restate_billing_cycle(
-    conn: Connection, cycle_id: str, factor_edition: str | None, reason: str, options: EmissionOptions | None = None
+    conn: Connection,
+    cycle_id: str,
+    factor_edition: str | None,
+    reason: str,
+    options: EmissionOptions | None = None,
 ) -> RecordOutcome:
     """Recompute a settled billing cycle's emissions (new edition, new claims, corrected meters) and record it.
 
@@ -239,8 +293,14 @@ def restate_billing_cycle(
         record_cycle_emissions(conn, cycle["campus_id"], cycle_id, settled, "as settled")
     subregion = settled.campus_egrid_subregion if settled is not None else None
     emissions = compute_campus_cycle(
-        conn, cycle["campus_id"], validated["validated_uri"], subregion, cycle["period_start_utc"],
-        cycle["period_end_utc"], factor_edition, options,
+        conn,
+        cycle["campus_id"],
+        validated["validated_uri"],
+        subregion,
+        cycle["period_start_utc"],
+        cycle["period_end_utc"],
+        factor_edition,
+        options,
     )
     return record_cycle_emissions(conn, cycle["campus_id"], cycle_id, emissions, reason)
 

@@ -48,12 +48,17 @@ class SharedServiceSource:
 
     def __post_init__(self) -> None:
         where = f"shared service {self.source_id}"
-        for name, value, allowed in (("kind", self.kind, KINDS), ("tenant_scope3_category", self.tenant_scope3_category, CATEGORIES),
-                                     ("quality", self.quality, QUALITIES)):
+        for name, value, allowed in (
+            ("kind", self.kind, KINDS),
+            ("tenant_scope3_category", self.tenant_scope3_category, CATEGORIES),
+            ("quality", self.quality, QUALITIES),
+        ):
             if value not in allowed:
                 raise EmissionsInputInvalid(where, None, name, f"{value!r} not in {allowed}")
         if self.quantity < 0 or any(weight < 0 for weight in self.allocation_key_by_tenant.values()):
-            raise EmissionsInputInvalid(where, None, "quantity", "quantities and key weights must not be negative")
+            raise EmissionsInputInvalid(
+                where, None, "quantity", "quantities and key weights must not be negative"
+            )
         if self.kind == "refrigerant" and self.unit != "kg":
             raise EmissionsInputInvalid(where, None, "unit", "a refrigerant is given in kg")
 
@@ -84,11 +89,22 @@ def shared_services_emissions(
 
 
 def _source_g_co2e(
-    source: SharedServiceSource, library: FactorLibrary, edition: FactorEdition, gwp_set: str, outcome: SharedServicesOutcome
+    source: SharedServiceSource,
+    library: FactorLibrary,
+    edition: FactorEdition,
+    gwp_set: str,
+    outcome: SharedServicesOutcome,
 ) -> Decimal:
     if source.kind == "fuel":
-        fuel = scope1_from_fuel_quantity(source.quantity, source.unit, source.heating_value_basis, source.substance,
-                                         edition, source.occurred_on, gwp_set=gwp_set)
+        fuel = scope1_from_fuel_quantity(
+            source.quantity,
+            source.unit,
+            source.heating_value_basis,
+            source.substance,
+            edition,
+            source.occurred_on,
+            gwp_set=gwp_set,
+        )
         for gas, mass in (("CO2", fuel.masses.co2_g), ("CH4", fuel.masses.ch4_g), ("N2O", fuel.masses.n2o_g)):
             outcome.gases_g[gas] = outcome.gases_g.get(gas, Decimal(0)) + mass
         outcome.refs.extend(fuel.refs)
@@ -103,7 +119,9 @@ def _source_g_co2e(
 def refrigerant_gwp(library: FactorLibrary, substance: str, gwp_set: str) -> tuple[Decimal, str, str]:
     """(GWP100, ref, name) of a gas from EPA Hub 2025 Table 11, matched by name or formula; AR5 only."""
     if gwp_set != "AR5":
-        raise FactorMissing(REFRIGERANT_GWP_TABLE, f"{substance} at {gwp_set} (the library holds AR5 for these gases)")
+        raise FactorMissing(
+            REFRIGERANT_GWP_TABLE, f"{substance} at {gwp_set} (the library holds AR5 for these gases)"
+        )
     gas = library.gas_gwps_ar5.get(substance)
     if gas is None:
         raise FactorMissing(REFRIGERANT_GWP_TABLE, substance)

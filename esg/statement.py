@@ -24,7 +24,11 @@ LINES = (
     ("scope2_grid_market", "  of which grid electricity, market-based", "scope2_market"),
     ("scope2_market_hourly", "Scope 2, market-based (hourly matching)", "scope2_market"),
     ("scope3_cat3", "Scope 3 category 3 (fuel- and energy-related)", "scope3_cat3"),
-    ("scope3_cat1_shared_services", "Scope 3 category 1 (operator services: refrigerants, backup tests)", "scope3_shared_services"),
+    (
+        "scope3_cat1_shared_services",
+        "Scope 3 category 1 (operator services: refrigerants, backup tests)",
+        "scope3_shared_services",
+    ),
     ("scope3_cat8_shared_services", "Scope 3 category 8 (upstream leased assets)", "scope3_shared_services"),
 )
 
@@ -72,10 +76,19 @@ def tenant_statement(emissions: CycleEmissions, tenant_id: str) -> TenantStateme
         for name, label, quality_key in LINES
     ]
     return TenantStatement(
-        tenant_id, emissions.period_start_utc.isoformat(), emissions.period_end_utc.isoformat(),
-        emissions.factor_edition, emissions.gwp_set, energy["consumption_wh"], energy["grid_wh"],
-        energy["carbon_free_wh"], emissions.tenant_cfe_score[tenant_id], lines, emissions.factor_refs,
-        emissions.disclosures, emissions.sha256(),
+        tenant_id,
+        emissions.period_start_utc.isoformat(),
+        emissions.period_end_utc.isoformat(),
+        emissions.factor_edition,
+        emissions.gwp_set,
+        energy["consumption_wh"],
+        energy["grid_wh"],
+        energy["carbon_free_wh"],
+        emissions.tenant_cfe_score[tenant_id],
+        lines,
+        emissions.factor_refs,
+        emissions.disclosures,
+        emissions.sha256(),
     )
 
 
@@ -97,7 +110,9 @@ def invoice_emissions_g_co2e(emissions: CycleEmissions, tenant_id: str) -> dict[
 
 def render_statement_text(statement: TenantStatement) -> str:
     width = max(len(line.label) for line in statement.lines)
-    rows = [f"{line.label:<{width}}  {line.tonnes_text:>14} t CO2e  [{line.quality}]" for line in statement.lines]
+    rows = [
+        f"{line.label:<{width}}  {line.tonnes_text:>14} t CO2e  [{line.quality}]" for line in statement.lines
+    ]
     header = [
         f"Emissions statement, tenant {statement.tenant_id}",
         f"Period {statement.period_start_utc} to {statement.period_end_utc} (UTC, end exclusive)",

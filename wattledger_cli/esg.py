@@ -36,16 +36,22 @@ def _utc(text: str, name: str) -> datetime:
 
 
 @app.command("factors")
-def factors_command(register: Annotated[bool, typer.Option(help="store the library in the database")] = False) -> None:
+def factors_command(
+    register: Annotated[bool, typer.Option(help="store the library in the database")] = False,
+) -> None:
     """List the factor editions and tables of the library (file hashes checked); optionally register them."""
     from esg.factors import load_factor_library
 
     library = load_factor_library()
     for edition in library.editions.values():
-        typer.echo(f"{edition.edition_id}  valid {edition.valid_from} to {edition.valid_to or 'open'}  {edition.description}")
+        typer.echo(
+            f"{edition.edition_id}  valid {edition.valid_from} to {edition.valid_to or 'open'}  {edition.description}"
+        )
         for kind, table_id in sorted(edition.tables.items()):
             meta = library.tables[table_id]
-            typer.echo(f"    {kind:<22} {table_id:<26} confidence {meta.confidence}  sha256 {meta.sha256[:16]}...")
+            typer.echo(
+                f"    {kind:<22} {table_id:<26} confidence {meta.confidence}  sha256 {meta.sha256[:16]}..."
+            )
     if register:
         from esg.service import register_factor_library
 
@@ -57,13 +63,21 @@ def factors_command(register: Annotated[bool, typer.Option(help="store the libra
 @app.command("compute")
 def compute_command(
     intervals_uri: str,
-    campus: Annotated[str, typer.Option(help="campus id (meters, overrides and claims come from the database)")],
+    campus: Annotated[
+        str, typer.Option(help="campus id (meters, overrides and claims come from the database)")
+    ],
     start: Annotated[str, typer.Option(help="period start, UTC, e.g. 2025-07-01T05:00:00Z")],
     end: Annotated[str, typer.Option(help="period end (exclusive), UTC")],
-    subregion: Annotated[str | None, typer.Option(help="eGRID subregion, e.g. ERCT; default: the campus's")] = None,
-    edition: Annotated[str | None, typer.Option(help="factor edition; default: the one valid at start")] = None,
+    subregion: Annotated[
+        str | None, typer.Option(help="eGRID subregion, e.g. ERCT; default: the campus's")
+    ] = None,
+    edition: Annotated[
+        str | None, typer.Option(help="factor edition; default: the one valid at start")
+    ] = None,
     gwp: Annotated[str, typer.Option(help="AR4 | AR5 | AR6")] = "AR5",
-    cycle_key: Annotated[str | None, typer.Option(help="record the result under this key (restates on change)")] = None,
+    cycle_key: Annotated[
+        str | None, typer.Option(help="record the result under this key (restates on change)")
+    ] = None,
     reason: Annotated[str, typer.Option(help="why this version is recorded")] = "computed from the CLI",
 ) -> None:
     """Compute a cycle's emissions from an interval Parquet; print the campus figures (and record them)."""
@@ -71,15 +85,32 @@ def compute_command(
     from esg.service import compute_campus_cycle, record_cycle_emissions, register_factor_library
 
     with _engine() as engine, engine.begin() as conn:
-        emissions = compute_campus_cycle(conn, campus, intervals_uri, subregion, _utc(start, "start"), _utc(end, "end"),
-                                         edition, EmissionOptions(gwp_set=gwp))
+        emissions = compute_campus_cycle(
+            conn,
+            campus,
+            intervals_uri,
+            subregion,
+            _utc(start, "start"),
+            _utc(end, "end"),
+            edition,
+            EmissionOptions(gwp_set=gwp),
+        )
         outcome = None
         if cycle_key:
             register_factor_library(conn)
             outcome = record_cycle_emissions(conn, campus, cycle_key, emissions, reason)
-    summary = {name: getattr(emissions, name) for name in (
-        "factor_edition", "gwp_set", "campus_scope1_g_co2e", "campus_scope2_location_g_co2e",
-        "campus_scope2_market_g_co2e", "campus_scope2_market_hourly_g_co2e", "campus_scope3_cat3_g_co2e")}
+    summary = {
+        name: getattr(emissions, name)
+        for name in (
+            "factor_edition",
+            "gwp_set",
+            "campus_scope1_g_co2e",
+            "campus_scope2_location_g_co2e",
+            "campus_scope2_market_g_co2e",
+            "campus_scope2_market_hourly_g_co2e",
+            "campus_scope3_cat3_g_co2e",
+        )
+    }
     summary["tenant_g_co2e"] = emissions.tenant_g_co2e
     if outcome is not None:
         summary["recorded"] = {"status": outcome.status, "version": outcome.version}
@@ -92,7 +123,9 @@ def compute_command(
 def restate_command(
     cycle_id: str,
     reason: Annotated[str, typer.Option(help="why the cycle is restated")],
-    edition: Annotated[str | None, typer.Option(help="factor edition; default: the one valid at the period start")] = None,
+    edition: Annotated[
+        str | None, typer.Option(help="factor edition; default: the one valid at the period start")
+    ] = None,
 ) -> None:
     """Recompute a settled billing cycle's emissions; print the new version and its delta (legs to post)."""
     import dataclasses
@@ -102,11 +135,17 @@ def restate_command(
     with _engine() as engine, engine.begin() as conn:
         outcome = restate_billing_cycle(conn, cycle_id, edition, reason)
     delta = dataclasses.asdict(outcome.delta) if outcome.delta is not None else None
-    typer.echo(json.dumps({"status": outcome.status, "version": outcome.version, "delta": delta}, indent=2, sort_keys=True))
+    typer.echo(
+        json.dumps(
+            {"status": outcome.status, "version": outcome.version, "delta": delta}, indent=2, sort_keys=True
+        )
+    )
 
 
 @app.command("statement")
-def statement_command(cycle_key: str, tenant: str, format: Annotated[str, typer.Option(help="text | html")] = "text") -> None:
+def statement_command(
+    cycle_key: str, tenant: str, format: Annotated[str, typer.Option(help="text | html")] = "text"
+) -> None:
     """Print a tenant's emissions statement for a recorded cycle."""
     from esg.service import stored_cycle
     from esg.statement import render_statement_html, render_statement_text, tenant_statement
@@ -114,7 +153,9 @@ def statement_command(cycle_key: str, tenant: str, format: Annotated[str, typer.
     with _engine() as engine, engine.connect() as conn:
         _, emissions = stored_cycle(conn, cycle_key)
     statement = tenant_statement(emissions, tenant)
-    typer.echo(render_statement_html(statement) if format == "html" else render_statement_text(statement), nl=False)
+    typer.echo(
+        render_statement_html(statement) if format == "html" else render_statement_text(statement), nl=False
+    )
 
 
 @app.command("report")
@@ -133,7 +174,9 @@ def report_command(cycle_key: str, out: Path) -> None:
 
 
 @app.command("export")
-def export_command(cycle_key: str, kind: Annotated[str, typer.Argument(help="parties | hourly | campus")], out: Path) -> None:
+def export_command(
+    cycle_key: str, kind: Annotated[str, typer.Argument(help="parties | hourly | campus")], out: Path
+) -> None:
     """Export a recorded cycle as CSV or Parquet (by the suffix of OUT)."""
     from esg.exports import SCHEMAS, export_csv, export_parquet_bytes
     from esg.service import stored_cycle
@@ -150,7 +193,9 @@ def export_command(cycle_key: str, kind: Annotated[str, typer.Argument(help="par
 
 
 @app.command("certificates")
-def certificates_command(file: Path, campus: Annotated[str, typer.Option(help="campus the claims are for")]) -> None:
+def certificates_command(
+    file: Path, campus: Annotated[str, typer.Option(help="campus the claims are for")]
+) -> None:
     """Load certificate lots and claims from a JSON file {"lots": [...], "claims": [...]} (times with offsets)."""
     from esg.certificates import CertificateClaim, CertificateLot
     from esg.service import claim_certificate, register_certificate_lot

@@ -75,7 +75,9 @@ def factor_editions(engine: EngineDep, principal: PrincipalDep) -> dict[str, Any
 
 
 @router.get("/esg/cycles/{cycle_key}/emissions")
-def cycle_emissions(cycle_key: str, engine: EngineDep, principal: PrincipalDep, version: int | None = None) -> Response:
+def cycle_emissions(
+    cycle_key: str, engine: EngineDep, principal: PrincipalDep, version: int | None = None
+) -> Response:
     principal.require(*READER_ROLES)
     from esg.service import stored_cycle
 
@@ -91,12 +93,22 @@ def cycle_versions(cycle_key: str, engine: EngineDep, principal: PrincipalDep) -
 
     with engine.connect() as conn:
         versions = versions_of(conn, cycle_key)
-    return {"cycle_key": cycle_key, "versions": [{k: str(v) if k == "recorded_at_utc" else v for k, v in row.items()} for row in versions]}
+    return {
+        "cycle_key": cycle_key,
+        "versions": [
+            {k: str(v) if k == "recorded_at_utc" else v for k, v in row.items()} for row in versions
+        ],
+    }
 
 
 @router.get("/esg/cycles/{cycle_key}/tenants/{tenant_id}/statement")
-def tenant_statement(cycle_key: str, tenant_id: str, engine: EngineDep, principal: PrincipalDep,
-                     format: Literal["json", "html", "text"] = "json") -> Response:
+def tenant_statement(
+    cycle_key: str,
+    tenant_id: str,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    format: Literal["json", "html", "text"] = "json",
+) -> Response:
     principal.require("tenant", *READER_ROLES)
     if not principal.roles & set(READER_ROLES) and principal.tenant_id != tenant_id:
         raise HTTPException(status_code=403, detail="a tenant may read only its own statement")
@@ -118,7 +130,9 @@ def tenant_statement(cycle_key: str, tenant_id: str, engine: EngineDep, principa
 
 
 @router.get("/esg/cycles/{cycle_key}/report.{extension}")
-def campus_report(cycle_key: str, extension: Literal["html", "pdf"], engine: EngineDep, principal: PrincipalDep) -> Response:
+def campus_report(
+    cycle_key: str, extension: Literal["html", "pdf"], engine: EngineDep, principal: PrincipalDep
+) -> Response:
     principal.require(*READER_ROLES)
     from esg.report import campus_report_html, campus_report_pdf
     from esg.service import stored_cycle
@@ -131,15 +145,22 @@ def campus_report(cycle_key: str, extension: Literal["html", "pdf"], engine: Eng
 
 
 @router.get("/esg/cycles/{cycle_key}/exports/{kind}.{extension}")
-def export(cycle_key: str, kind: Literal["parties", "hourly", "campus"], extension: Literal["csv", "parquet"],
-           engine: EngineDep, principal: PrincipalDep) -> Response:
+def export(
+    cycle_key: str,
+    kind: Literal["parties", "hourly", "campus"],
+    extension: Literal["csv", "parquet"],
+    engine: EngineDep,
+    principal: PrincipalDep,
+) -> Response:
     principal.require(*READER_ROLES)
     from esg.exports import export_csv, export_parquet_bytes
     from esg.service import stored_cycle
 
     with engine.connect() as conn:
         _, emissions = stored_cycle(conn, cycle_key)
-    body: str | bytes = export_csv(emissions, kind) if extension == "csv" else export_parquet_bytes(emissions, kind)
+    body: str | bytes = (
+        export_csv(emissions, kind) if extension == "csv" else export_parquet_bytes(emissions, kind)
+    )
     return Response(body, media_type=MEDIA_TYPES[extension])
 
 
@@ -175,8 +196,15 @@ def create_override(body: FactorOverrideCreate, engine: EngineDep, principal: Pr
     from esg.service import record_factor_override
 
     override = FactorOverride(
-        body.override_id, body.meter_id, body.kind, body.parameter, Decimal(body.value), body.valid_from,
-        body.valid_to, body.approved_by, body.reason,
+        body.override_id,
+        body.meter_id,
+        body.kind,
+        body.parameter,
+        Decimal(body.value),
+        body.valid_from,
+        body.valid_to,
+        body.approved_by,
+        body.reason,
     )
     with engine.begin() as conn:
         created = record_factor_override(conn, body.campus_id, override, body.evidence_sha256)

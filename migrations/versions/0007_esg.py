@@ -128,8 +128,12 @@ CREATE TABLE esg_cycle_emissions (
 """
 
 APPEND_ONLY_TABLES = (
-    "esg_factor_table", "esg_factor_edition", "esg_factor_override", "esg_certificate_lot",
-    "esg_certificate_claim", "esg_cycle_emissions",
+    "esg_factor_table",
+    "esg_factor_edition",
+    "esg_factor_override",
+    "esg_certificate_lot",
+    "esg_certificate_claim",
+    "esg_cycle_emissions",
 )
 
 DOWNGRADE_SQL = """

@@ -28,13 +28,23 @@ def campus_id(engine: Engine) -> str:
     """A fresh campus (ERCOT) with tenants alpha and beta and the meters of CAMPUS_METERS."""
     campus = f"esg-{uuid.uuid4().hex[:10]}"
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO campus (campus_id, name, time_zone, iso) VALUES (:c, 'ESG test', 'America/Chicago', 'ERCOT')"), {"c": campus})
+        conn.execute(
+            text(
+                "INSERT INTO campus (campus_id, name, time_zone, iso) VALUES (:c, 'ESG test', 'America/Chicago', 'ERCOT')"
+            ),
+            {"c": campus},
+        )
         for tenant_id in ("alpha", "beta"):
-            conn.execute(text("INSERT INTO tenant (campus_id, tenant_id, name) VALUES (:c, :t, :t)"), {"c": campus, "t": tenant_id})
+            conn.execute(
+                text("INSERT INTO tenant (campus_id, tenant_id, name) VALUES (:c, :t, :t)"),
+                {"c": campus, "t": tenant_id},
+            )
         for meter_id, role, unit, tenant_id in CAMPUS_METERS:
             conn.execute(
-                text("INSERT INTO meter (campus_id, meter_id, role, unit, interval_minutes, tenant_id)"
-                     " VALUES (:c, :m, :r, :u, 60, :t)"),
+                text(
+                    "INSERT INTO meter (campus_id, meter_id, role, unit, interval_minutes, tenant_id)"
+                    " VALUES (:c, :m, :r, :u, 60, :t)"
+                ),
                 {"c": campus, "m": meter_id, "r": role, "u": unit, "t": tenant_id},
             )
     return campus
@@ -48,8 +58,16 @@ def intervals_file(tmp_path: Path) -> Callable[[Sequence[tuple[str, datetime, in
     def write(rows: Sequence[tuple[str, datetime, int]]) -> str:
         table = pa.Table.from_pylist(
             [
-                {"meter_id": m, "channel": "main", "interval_start_utc": start, "interval_minutes": 60,
-                 "energy_wh": wh, "quality": 0, "source_sha256": "cd" * 32, "source_row": i + 2}
+                {
+                    "meter_id": m,
+                    "channel": "main",
+                    "interval_start_utc": start,
+                    "interval_minutes": 60,
+                    "energy_wh": wh,
+                    "quality": 0,
+                    "source_sha256": "cd" * 32,
+                    "source_row": i + 2,
+                }
                 for i, (m, start, wh) in enumerate(rows)
             ],
             schema=INTERVAL_SCHEMA,

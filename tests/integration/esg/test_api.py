@@ -28,14 +28,22 @@ def client(engine, tmp_path):
     from api.app import create_app
     from settings import Settings
 
-    app = create_app(Settings(home=tmp_path, data_uri=str(tmp_path / "data")), engine, None, authenticate=header_principal)
+    app = create_app(
+        Settings(home=tmp_path, data_uri=str(tmp_path / "data")), engine, None, authenticate=header_principal
+    )
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
 
 @pytest.fixture
 def stored_cycle_key(engine, campus_id, intervals_file) -> str:
-    rows = [("FUEL1", START, 29_307_107), ("GEN1", START, 10_000_000), ("GRID1", START + timedelta(hours=1), 2_000_000),
-            ("TA", START, 6_000_000), ("TB", START, 4_000_000), ("TA", START + timedelta(hours=1), 2_000_000)]
+    rows = [
+        ("FUEL1", START, 29_307_107),
+        ("GEN1", START, 10_000_000),
+        ("GRID1", START + timedelta(hours=1), 2_000_000),
+        ("TA", START, 6_000_000),
+        ("TB", START, 4_000_000),
+        ("TA", START + timedelta(hours=1), 2_000_000),
+    ]
     cycle_key = f"cycle:{campus_id}:2025-07"
     with engine.begin() as conn:
         register_factor_library(conn)
@@ -79,16 +87,36 @@ async def test_a_tenant_sees_only_its_own_statement(client, stored_cycle_key):
 async def test_double_claim_is_a_409(client, campus_id):
     """A second claim on Wh already claimed is refused with the conflict status and the lot named."""
     operator = {"x-role": "operator"}
-    lot = {"lot_id": f"{campus_id}-api-lot", "instrument": "GC", "technology": "wind", "zone": "ERCT",
-           "vintage_start_utc": "2025-07-01T00:00:00Z", "vintage_end_utc": "2025-07-01T01:00:00Z",
-           "energy_wh": 1000, "emission_rate_g_co2e_per_mwh": 0, "registry": "test"}
-    claim = {"lot_id": lot["lot_id"], "campus_id": campus_id, "beneficiary": "tenant:alpha", "energy_wh": 1000,
-             "consumption_start_utc": "2025-07-01T00:00:00Z", "consumption_end_utc": "2025-07-01T01:00:00Z"}
+    lot = {
+        "lot_id": f"{campus_id}-api-lot",
+        "instrument": "GC",
+        "technology": "wind",
+        "zone": "ERCT",
+        "vintage_start_utc": "2025-07-01T00:00:00Z",
+        "vintage_end_utc": "2025-07-01T01:00:00Z",
+        "energy_wh": 1000,
+        "emission_rate_g_co2e_per_mwh": 0,
+        "registry": "test",
+    }
+    claim = {
+        "lot_id": lot["lot_id"],
+        "campus_id": campus_id,
+        "beneficiary": "tenant:alpha",
+        "energy_wh": 1000,
+        "consumption_start_utc": "2025-07-01T00:00:00Z",
+        "consumption_end_utc": "2025-07-01T01:00:00Z",
+    }
     async with client:
         assert (await client.post("/esg/certificates/lots", json=lot, headers=operator)).status_code == 201
-        first = await client.post("/esg/certificates/claims", json={**claim, "claim_id": f"{campus_id}-a"}, headers=operator)
-        second = await client.post("/esg/certificates/claims", json={**claim, "claim_id": f"{campus_id}-b"}, headers=operator)
-        as_tenant = await client.post("/esg/certificates/lots", json=lot, headers={"x-role": "tenant", "x-tenant": "alpha"})
+        first = await client.post(
+            "/esg/certificates/claims", json={**claim, "claim_id": f"{campus_id}-a"}, headers=operator
+        )
+        second = await client.post(
+            "/esg/certificates/claims", json={**claim, "claim_id": f"{campus_id}-b"}, headers=operator
+        )
+        as_tenant = await client.post(
+            "/esg/certificates/lots", json=lot, headers={"x-role": "tenant", "x-tenant": "alpha"}
+        )
     assert first.status_code == 201
     assert second.status_code == 409 and second.json()["type"] == "CertificateOverclaimed"
     assert as_tenant.status_code == 403

@@ -32,19 +32,27 @@ def half_even(value: Decimal) -> int:
 
 
 def solar_lot(lot_id: str, energy_wh: int) -> CertificateLot:
-    return CertificateLot(lot_id, "GC", "solar", "ERCT", START, START + timedelta(hours=1), energy_wh, 0, "test-registry")
+    return CertificateLot(
+        lot_id, "GC", "solar", "ERCT", START, START + timedelta(hours=1), energy_wh, 0, "test-registry"
+    )
 
 
 def test_a_lot_cannot_be_claimed_beyond_its_wh(engine, campus_id):
     """600 + 400 Wh of a 1,000 Wh lot is accepted; one more Wh is refused, whoever asks."""
     with engine.begin() as conn:
         register_certificate_lot(conn, solar_lot(f"{campus_id}-lot", 1000))
-        first = CertificateClaim(f"{campus_id}-c1", f"{campus_id}-lot", "tenant:alpha", 600, START, START + timedelta(hours=1))
+        first = CertificateClaim(
+            f"{campus_id}-c1", f"{campus_id}-lot", "tenant:alpha", 600, START, START + timedelta(hours=1)
+        )
         assert claim_certificate(conn, campus_id, first) is True
         assert claim_certificate(conn, campus_id, first) is False  # same claim again: already recorded
-        second = CertificateClaim(f"{campus_id}-c2", f"{campus_id}-lot", "tenant:beta", 400, START, START + timedelta(hours=1))
+        second = CertificateClaim(
+            f"{campus_id}-c2", f"{campus_id}-lot", "tenant:beta", 400, START, START + timedelta(hours=1)
+        )
         assert claim_certificate(conn, campus_id, second) is True
-    third = CertificateClaim(f"{campus_id}-c3", f"{campus_id}-lot", "campus", 1, START, START + timedelta(hours=1))
+    third = CertificateClaim(
+        f"{campus_id}-c3", f"{campus_id}-lot", "campus", 1, START, START + timedelta(hours=1)
+    )
     with pytest.raises(CertificateOverclaimed, match="exceeds the 0 Wh"), engine.begin() as conn:
         claim_certificate(conn, campus_id, third)
 
@@ -65,15 +73,21 @@ def test_a_claim_outside_the_vintage_is_ineligible(engine, campus_id):
     """An hourly certificate of 00:00-01:00 cannot cover consumption at 01:00-02:00 (Quality Criterion 4)."""
     with engine.begin() as conn:
         register_certificate_lot(conn, solar_lot(f"{campus_id}-v", 10))
-    late = CertificateClaim(f"{campus_id}-late", f"{campus_id}-v", "campus", 5, START + timedelta(hours=1), END)
+    late = CertificateClaim(
+        f"{campus_id}-late", f"{campus_id}-v", "campus", 5, START + timedelta(hours=1), END
+    )
     with pytest.raises(CertificateIneligible, match="outside the vintage"), engine.begin() as conn:
         claim_certificate(conn, campus_id, late)
 
 
 def test_factor_edition_change_produces_a_restatement_delta(engine, campus_id, intervals_file):
     """The same 2 MWh of ERCT imports at eGRID2022 and then eGRID2023: version 2 carries the exact difference."""
-    rows = [("GRID1", START, 1_000_000), ("GRID1", START + timedelta(hours=1), 1_000_000),
-            ("TA", START, 1_000_000), ("TB", START + timedelta(hours=1), 1_000_000)]
+    rows = [
+        ("GRID1", START, 1_000_000),
+        ("GRID1", START + timedelta(hours=1), 1_000_000),
+        ("TA", START, 1_000_000),
+        ("TB", START + timedelta(hours=1), 1_000_000),
+    ]
     uri = intervals_file(rows)
     with engine.begin() as conn:
         register_factor_library(conn)
@@ -81,11 +95,15 @@ def test_factor_edition_change_produces_a_restatement_delta(engine, campus_id, i
         new = compute_campus_cycle(conn, campus_id, uri, "ERCT", START, END, "wl-2025.1")
         first = record_cycle_emissions(conn, campus_id, f"cycle:{campus_id}:2025-07", old, "billing cycle")
         again = record_cycle_emissions(conn, campus_id, f"cycle:{campus_id}:2025-07", old, "retry")
-        restated = record_cycle_emissions(conn, campus_id, f"cycle:{campus_id}:2025-07", new, "eGRID2023 edition")
+        restated = record_cycle_emissions(
+            conn, campus_id, f"cycle:{campus_id}:2025-07", new, "eGRID2023 edition"
+        )
         stored = cycle_emissions(conn, f"cycle:{campus_id}:2025-07")
     egrid2022_g_per_mwh = (Decimal("771.083") + 28 * Decimal("0.049") + 265 * Decimal("0.007")) * G_PER_LB
     egrid2023_g_per_mwh = (Decimal("738.038") + 28 * Decimal("0.043") + 265 * Decimal("0.006")) * G_PER_LB
-    assert old.campus_scope2_location_g_co2e == half_even(2 * egrid2022_g_per_mwh) == 702_442  # 774.31 lb x 453.59237 g/lb x 2
+    assert (
+        old.campus_scope2_location_g_co2e == half_even(2 * egrid2022_g_per_mwh) == 702_442
+    )  # 774.31 lb x 453.59237 g/lb x 2
     assert new.campus_scope2_location_g_co2e == half_even(2 * egrid2023_g_per_mwh) == 672_071
     assert (first.status, first.version, again.status, again.version) == ("recorded", 1, "unchanged", 1)
     assert (restated.status, restated.version) == ("restated", 2)
@@ -107,7 +125,9 @@ def test_the_campus_subregion_is_read_when_none_is_given(engine, campus_id, inte
 
     uri = intervals_file([("GRID1", START, 1_000_000), ("TA", START, 1_000_000)])
     with engine.begin() as conn:
-        conn.execute(text("UPDATE campus SET egrid_subregion = 'ERCT' WHERE campus_id = :c"), {"c": campus_id})
+        conn.execute(
+            text("UPDATE campus SET egrid_subregion = 'ERCT' WHERE campus_id = :c"), {"c": campus_id}
+        )
         result = compute_campus_cycle(conn, campus_id, uri, None, START, START + timedelta(hours=1))
     assert result.campus_egrid_subregion == "ERCT"
     assert result.campus_scope2_location_g_co2e == 336_036

@@ -16,12 +16,17 @@ def test_concurrent_claims_on_one_lot_cannot_both_succeed(engine, campus_id):
     """Lot of 1,000 Wh; two threads each claim 600 Wh, both waiting on a barrier first; one gets CertificateOverclaimed."""
     lot_id = f"{campus_id}-race"
     with engine.begin() as conn:
-        register_certificate_lot(conn, CertificateLot(lot_id, "GC", "wind", "ERCT", START, START + timedelta(hours=1), 1000, 0, "test"))
+        register_certificate_lot(
+            conn,
+            CertificateLot(lot_id, "GC", "wind", "ERCT", START, START + timedelta(hours=1), 1000, 0, "test"),
+        )
     barrier = threading.Barrier(2, timeout=30)
     outcomes: list[str] = []
 
     def claim(name: str) -> None:
-        request = CertificateClaim(f"{lot_id}-{name}", lot_id, f"tenant:{name}", 600, START, START + timedelta(hours=1))
+        request = CertificateClaim(
+            f"{lot_id}-{name}", lot_id, f"tenant:{name}", 600, START, START + timedelta(hours=1)
+        )
         try:
             with engine.begin() as conn:
                 barrier.wait()

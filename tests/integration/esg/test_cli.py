@@ -22,12 +22,26 @@ def test_factors_lists_editions_with_hashes():
     assert "wl-2025.1" in result.output and "epa-hub-2024/table6" in result.output
 
 
-def test_compute_record_restate_statement_report_export(database_url, campus_id, intervals_file, tmp_path, monkeypatch):
+def test_compute_record_restate_statement_report_export(
+    database_url, campus_id, intervals_file, tmp_path, monkeypatch
+):
     """Version 1 at eGRID2022, version 2 at eGRID2023 with its delta; then the read commands on version 2."""
     monkeypatch.setenv("WATTLEDGER_DATABASE_URL", database_url)
     uri = intervals_file([("GRID1", START, 1_000_000), ("TA", START, 1_000_000)])
-    base = ["compute", uri, "--campus", campus_id, "--subregion", "ERCT", "--start", "2025-07-01T00:00:00Z",
-            "--end", "2025-07-01T01:00:00Z", "--cycle-key", f"k:{campus_id}"]
+    base = [
+        "compute",
+        uri,
+        "--campus",
+        campus_id,
+        "--subregion",
+        "ERCT",
+        "--start",
+        "2025-07-01T00:00:00Z",
+        "--end",
+        "2025-07-01T01:00:00Z",
+        "--cycle-key",
+        f"k:{campus_id}",
+    ]
     first = runner.invoke(app, [*base, "--edition", "wl-2024.1"])
     second = runner.invoke(app, [*base, "--edition", "wl-2025.1", "--reason", "eGRID2023"])
     assert first.exit_code == 0, first.output
@@ -37,19 +51,31 @@ def test_compute_record_restate_statement_report_export(database_url, campus_id,
     # 1 MWh ERCT: eGRID2023 740.832 lb x 453.59237 g/lb = 336,035.74 g -> 336,036; eGRID2022 774.31 lb -> 351,221.11 -> 351,221.
     # T&D losses (cat. 3 C) use the 4.2 % grid gross loss in both editions: rate x 0.042 / 0.958.
     loss_ratio = Decimal("0.042") / Decimal("0.958")
-    losses_2023_g = int((Decimal("336035.74265184") * loss_ratio).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-    losses_2022_g = int((Decimal("774.31") * Decimal("453.59237") * loss_ratio).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    losses_2023_g = int(
+        (Decimal("336035.74265184") * loss_ratio).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    )
+    losses_2022_g = int(
+        (Decimal("774.31") * Decimal("453.59237") * loss_ratio).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    )
     assert (losses_2023_g, losses_2022_g) == (14_732, 15_398)
-    assert restated == {"status": "restated", "version": 2,
-                        "delta_campus_g_co2e": {"campus_scope2_location_g_co2e": 336_036 - 351_221,
-                                                "campus_scope2_market_g_co2e": 336_036 - 351_221,
-                                                "campus_scope2_market_hourly_g_co2e": 336_036 - 351_221,
-                                                "campus_scope3_cat3_g_co2e": losses_2023_g - losses_2022_g}}
+    assert restated == {
+        "status": "restated",
+        "version": 2,
+        "delta_campus_g_co2e": {
+            "campus_scope2_location_g_co2e": 336_036 - 351_221,
+            "campus_scope2_market_g_co2e": 336_036 - 351_221,
+            "campus_scope2_market_hourly_g_co2e": 336_036 - 351_221,
+            "campus_scope3_cat3_g_co2e": losses_2023_g - losses_2022_g,
+        },
+    }
     statement = runner.invoke(app, ["statement", f"k:{campus_id}", "alpha"])
     assert "0.336 t CO2e  [measured]" in statement.output
     for name in ("report.html", "report.pdf", "parties.csv", "hourly.parquet"):
-        command = ["report", f"k:{campus_id}", str(tmp_path / name)] if name.startswith("report") else \
-            ["export", f"k:{campus_id}", name.split(".")[0], str(tmp_path / name)]
+        command = (
+            ["report", f"k:{campus_id}", str(tmp_path / name)]
+            if name.startswith("report")
+            else ["export", f"k:{campus_id}", name.split(".")[0], str(tmp_path / name)]
+        )
         outcome = runner.invoke(app, command)
         assert outcome.exit_code == 0, outcome.output
         assert (tmp_path / name).stat().st_size > 100
@@ -59,11 +85,28 @@ def test_certificates_load_refuses_a_double_claim(database_url, campus_id, tmp_p
     """The file's second claim on the same Wh fails the command with CertificateOverclaimed."""
     monkeypatch.setenv("WATTLEDGER_DATABASE_URL", database_url)
     window = {"start": START.isoformat(), "end": (START + timedelta(hours=1)).isoformat()}
-    lot = {"lot_id": f"{campus_id}-cli", "instrument": "GC", "technology": "solar", "zone": "ERCT",
-           "vintage_start_utc": window["start"], "vintage_end_utc": window["end"], "energy_wh": 500,
-           "emission_rate_g_co2e_per_mwh": 0, "registry": "test"}
-    claims = [{"claim_id": f"{campus_id}-cli-{i}", "lot_id": lot["lot_id"], "beneficiary": "tenant:alpha", "energy_wh": 300,
-               "consumption_start_utc": window["start"], "consumption_end_utc": window["end"]} for i in range(2)]
+    lot = {
+        "lot_id": f"{campus_id}-cli",
+        "instrument": "GC",
+        "technology": "solar",
+        "zone": "ERCT",
+        "vintage_start_utc": window["start"],
+        "vintage_end_utc": window["end"],
+        "energy_wh": 500,
+        "emission_rate_g_co2e_per_mwh": 0,
+        "registry": "test",
+    }
+    claims = [
+        {
+            "claim_id": f"{campus_id}-cli-{i}",
+            "lot_id": lot["lot_id"],
+            "beneficiary": "tenant:alpha",
+            "energy_wh": 300,
+            "consumption_start_utc": window["start"],
+            "consumption_end_utc": window["end"],
+        }
+        for i in range(2)
+    ]
     path = tmp_path / "certificates.json"
     path.write_text(json.dumps({"lots": [lot], "claims": claims}))
     outcome = runner.invoke(app, ["certificates", str(path), "--campus", campus_id])

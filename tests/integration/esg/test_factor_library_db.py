@@ -19,13 +19,19 @@ def test_registering_twice_stores_each_edition_once(engine):
         register_factor_library(conn)
     with engine.begin() as conn:
         assert register_factor_library(conn) == []
-        editions = conn.execute(text("SELECT edition_id FROM esg_factor_edition ORDER BY edition_id")).scalars().all()
+        editions = (
+            conn.execute(text("SELECT edition_id FROM esg_factor_edition ORDER BY edition_id"))
+            .scalars()
+            .all()
+        )
         stored_sha = conn.execute(
             text("SELECT file_sha256 FROM esg_factor_table WHERE table_id = 'epa-hub-2025/table6'")
         ).scalar_one()
         erct = conn.execute(
-            text("SELECT r FROM esg_factor_table, jsonb_array_elements(rows_json) r"
-                 " WHERE table_id = 'epa-hub-2025/table6' AND r->>'egrid_subregion' = 'ERCT'")
+            text(
+                "SELECT r FROM esg_factor_table, jsonb_array_elements(rows_json) r"
+                " WHERE table_id = 'epa-hub-2025/table6' AND r->>'egrid_subregion' = 'ERCT'"
+            )
         ).scalar_one()
     assert editions == ["wl-2024.1", "wl-2025.1"]
     assert stored_sha == "800546c0788ed0a4967123013942586d25f14e10215bd8dc0525484acd6f10e5"
@@ -38,7 +44,9 @@ def test_same_edition_id_with_other_content_is_refused(engine):
         register_factor_library(conn)
     library = load_factor_library()
     edition = library.editions["wl-2025.1"]
-    altered = dataclasses.replace(library, editions={"wl-2025.1": dataclasses.replace(edition, description="edited")})
+    altered = dataclasses.replace(
+        library, editions={"wl-2025.1": dataclasses.replace(edition, description="edited")}
+    )
     with pytest.raises(EditionAlreadyRegistered), engine.begin() as conn:
         register_factor_library(conn, altered)
 

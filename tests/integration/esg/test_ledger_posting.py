@@ -29,27 +29,41 @@ def test_settlement_entry_with_carbon_legs_then_restatement_adjustment(engine, c
         new = compute_campus_cycle(conn, campus_id, uri, "ERCT", START, END, "wl-2025.1")
         legs = carbon_ledger_postings(old, campus_id)
         ensure_ledger(conn, origin)
-        money = [AccountSpec("tenant:alpha:receivable", "USD/6", "debit"), AccountSpec(f"campus:{campus_id}:revenue", "USD/6", "credit")]
-        open_accounts(conn, origin, money + carbon_account_specs(legs + carbon_ledger_postings(new, campus_id)))
+        money = [
+            AccountSpec("tenant:alpha:receivable", "USD/6", "debit"),
+            AccountSpec(f"campus:{campus_id}:revenue", "USD/6", "credit"),
+        ]
+        open_accounts(
+            conn, origin, money + carbon_account_specs(legs + carbon_ledger_postings(new, campus_id))
+        )
         settlement = EntryRequest(
-            idempotency_key=f"settle:{campus_id}:2025-07", effective_at_utc=START,
-            postings=[PostingRequest("tenant:alpha:receivable", "USD/6", 50_000_000),
-                      PostingRequest(f"campus:{campus_id}:revenue", "USD/6", -50_000_000)]
-                     + [PostingRequest(account, asset, amount) for account, asset, amount in legs],
+            idempotency_key=f"settle:{campus_id}:2025-07",
+            effective_at_utc=START,
+            postings=[
+                PostingRequest("tenant:alpha:receivable", "USD/6", 50_000_000),
+                PostingRequest(f"campus:{campus_id}:revenue", "USD/6", -50_000_000),
+            ]
+            + [PostingRequest(account, asset, amount) for account, asset, amount in legs],
             meta={"cycle_id": f"cycle:{campus_id}:2025-07", **carbon_ledger_meta(old)},
         )
         delta = delta_ledger_postings(old, new, campus_id)
         adjustment = EntryRequest(
-            idempotency_key=f"restate:{campus_id}:2025-07:v2", kind="adjustment", effective_at_utc=START,
+            idempotency_key=f"restate:{campus_id}:2025-07:v2",
+            kind="adjustment",
+            effective_at_utc=START,
             ref_idempotency_key=settlement.idempotency_key,
             postings=[PostingRequest(account, asset, amount) for account, asset, amount in delta],
             meta={"reason_code": "esg_restatement", **carbon_ledger_meta(new)},
         )
         appended = append_entries(conn, origin, [settlement, adjustment])
-        balance = conn.execute(text(
-            "SELECT sum(p.amount_minor) FROM ledger_posting p JOIN ledger_account a USING (account_id)"
-            " WHERE a.path = 'tenant:alpha:emissions' AND a.asset_code = 'TCO2E/6'"
-            " AND a.ledger_id = (SELECT ledger_id FROM ledger WHERE origin = :origin)"), {"origin": origin}).scalar_one()
+        balance = conn.execute(
+            text(
+                "SELECT sum(p.amount_minor) FROM ledger_posting p JOIN ledger_account a USING (account_id)"
+                " WHERE a.path = 'tenant:alpha:emissions' AND a.asset_code = 'TCO2E/6'"
+                " AND a.ledger_id = (SELECT ledger_id FROM ledger WHERE origin = :origin)"
+            ),
+            {"origin": origin},
+        ).scalar_one()
     assert len(appended) == 2
     # eGRID2022 1 MWh: 774.31 lb x 453.59237 = 351,221.11 g -> 351,221; eGRID2023: 336,035.74 -> 336,036.
     assert {a: n for a, _, n in legs}["tenant:alpha:emissions"] == 351_221

@@ -17,20 +17,32 @@ START = datetime(2025, 7, 1, tzinfo=UTC)
 END = START + timedelta(hours=1)
 
 
-def test_restating_a_settled_cycle_records_the_settled_result_then_the_new_one(engine, campus_id, intervals_file):
+def test_restating_a_settled_cycle_records_the_settled_result_then_the_new_one(
+    engine, campus_id, intervals_file
+):
     """Settled at eGRID2022 (351,221 g), restated at eGRID2023 (336,036 g): delta -15,185 g on scope 2."""
     uri = intervals_file([("GRID1", START, 1_000_000), ("TA", START, 1_000_000)])
     meters = [MeterRef("GRID1", "grid_import"), MeterRef("TA", "tenant_consumption", "alpha")]
     settled = compute_cycle_emissions(uri, meters, "ERCT", START, END, "wl-2024.1")
     cycle_id = f"cycle:{campus_id}:2025-07"
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO billing_cycle (cycle_id, campus_id, period, period_start_utc, period_end_utc, status,"
-            " workflow_id, input_uri) VALUES (:id, :c, '2025-07', :s, :e, 'settled', 'wf', 'inbox')"),
-            {"id": cycle_id, "c": campus_id, "s": START, "e": END})
-        for step, result in (("validate", {"validated_uri": uri}), ("settle", {"emissions": settled.to_json()})):
-            conn.execute(text("INSERT INTO cycle_step (cycle_id, step, result_json) VALUES (:id, :step, CAST(:r AS jsonb))"),
-                         {"id": cycle_id, "step": step, "r": json.dumps(result)})
+        conn.execute(
+            text(
+                "INSERT INTO billing_cycle (cycle_id, campus_id, period, period_start_utc, period_end_utc, status,"
+                " workflow_id, input_uri) VALUES (:id, :c, '2025-07', :s, :e, 'settled', 'wf', 'inbox')"
+            ),
+            {"id": cycle_id, "c": campus_id, "s": START, "e": END},
+        )
+        for step, result in (
+            ("validate", {"validated_uri": uri}),
+            ("settle", {"emissions": settled.to_json()}),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO cycle_step (cycle_id, step, result_json) VALUES (:id, :step, CAST(:r AS jsonb))"
+                ),
+                {"id": cycle_id, "step": step, "r": json.dumps(result)},
+            )
         outcome = restate_billing_cycle(conn, cycle_id, "wl-2025.1", "eGRID2023 published")
         versions = cycle_versions(conn, cycle_id)
     assert settled.campus_scope2_location_g_co2e == 351_221
@@ -38,7 +50,9 @@ def test_restating_a_settled_cycle_records_the_settled_result_then_the_new_one(e
     assert outcome.delta is not None
     assert outcome.delta.campus_g_co2e["campus_scope2_location_g_co2e"] == 336_036 - 351_221
     assert [(v["version"], v["factor_edition"], v["reason"]) for v in versions] == [
-        (1, "wl-2024.1", "as settled"), (2, "wl-2025.1", "eGRID2023 published")]
+        (1, "wl-2024.1", "as settled"),
+        (2, "wl-2025.1", "eGRID2023 published"),
+    ]
 
 
 def test_an_unknown_cycle_is_not_found(engine):
@@ -61,11 +75,17 @@ def test_restate_over_http_needs_the_operator_role(engine, tmp_path):
     def principal(request: Request) -> Principal:
         return Principal("t", frozenset({request.headers["x-role"]}))
 
-    app = create_app(Settings(home=tmp_path, data_uri=str(tmp_path / "data")), engine, None, authenticate=principal)
+    app = create_app(
+        Settings(home=tmp_path, data_uri=str(tmp_path / "data")), engine, None, authenticate=principal
+    )
 
     async def call(role: str) -> int:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
-            response = await client.post("/esg/cycles/cycle:none:2025-07/restate", json={"reason": "x"}, headers={"x-role": role})
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client:
+            response = await client.post(
+                "/esg/cycles/cycle:none:2025-07/restate", json={"reason": "x"}, headers={"x-role": role}
+            )
             return response.status_code
 
     assert asyncio.run(call("finance")) == 403

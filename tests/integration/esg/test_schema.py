@@ -8,8 +8,14 @@ from sqlalchemy import text
 def test_esg_tables_exist_after_migration(engine):
     """Migration 0007 creates the six ESG tables."""
     with engine.connect() as conn:
-        names = set(conn.execute(text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'esg_%'")).scalars())
+        names = set(
+            conn.execute(text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'esg_%'")).scalars()
+        )
     assert names == {
-        "esg_factor_table", "esg_factor_edition", "esg_factor_override",
-        "esg_certificate_lot", "esg_certificate_claim", "esg_cycle_emissions",
+        "esg_factor_table",
+        "esg_factor_edition",
+        "esg_factor_override",
+        "esg_certificate_lot",
+        "esg_certificate_claim",
+        "esg_cycle_emissions",
     }

@@ -34,8 +34,13 @@ energy = st.integers(min_value=0, max_value=50_000_000)
 def campuses(draw):
     tenant_count = draw(st.integers(min_value=1, max_value=4))
     hour_count = draw(st.integers(min_value=1, max_value=6))
-    meters = [MeterRef("FUEL", "fuel"), MeterRef("GEN", "generation"), MeterRef("GRID", "grid_import"),
-              MeterRef("EXP", "export"), MeterRef("SH", "shared_consumption")]
+    meters = [
+        MeterRef("FUEL", "fuel"),
+        MeterRef("GEN", "generation"),
+        MeterRef("GRID", "grid_import"),
+        MeterRef("EXP", "export"),
+        MeterRef("SH", "shared_consumption"),
+    ]
     meters += [MeterRef(f"T{i}", "tenant_consumption", f"t{i}") for i in range(tenant_count)]
     hours = [START + timedelta(hours=h) for h in range(hour_count)]
     by_meter = {m.meter_id: {hour: draw(energy) for hour in hours} for m in meters}
@@ -51,7 +56,11 @@ def shared_sources(draw, tenant_count: int):
     kilograms = draw(st.decimals(min_value=0, max_value=500, places=3, allow_nan=False, allow_infinity=False))
     key = {f"t{i}": draw(st.integers(min_value=0, max_value=1000)) for i in range(tenant_count)}
     category = draw(st.sampled_from(["cat1_purchased_services", "cat8_upstream_leased_assets"]))
-    return [SharedServiceSource("leak", "refrigerant", "HFC-32", kilograms, "kg", START.date(), "kw", key, category)]
+    return [
+        SharedServiceSource(
+            "leak", "refrigerant", "HFC-32", kilograms, "kg", START.date(), "kw", key, category
+        )
+    ]
 
 
 @settings(max_examples=60, deadline=None)
@@ -70,7 +79,11 @@ def test_tenants_plus_retained_equal_the_campus_for_every_component(campus, gwp_
         parts += [figures[part_name] for figures in result.retained_g_co2e.values()]
         assert sum(parts) == getattr(result, campus_name), part_name
         assert all(part >= 0 for part in parts)
-    shared_parts = [f[name] for f in (*result.tenant_g_co2e.values(), *result.retained_g_co2e.values()) for name in SHARED_PARTS]
+    shared_parts = [
+        f[name]
+        for f in (*result.tenant_g_co2e.values(), *result.retained_g_co2e.values())
+        for name in SHARED_PARTS
+    ]
     assert sum(shared_parts) == result.campus_scope1_shared_services_g_co2e
     assert sum(h.scope1_g_co2e for h in result.hourly) == result.campus_scope1_g_co2e
     assert sum(h.scope2_location_g_co2e for h in result.hourly) == result.campus_scope2_location_g_co2e
@@ -81,10 +94,21 @@ def test_tenants_plus_retained_equal_the_campus_for_every_component(campus, gwp_
 @given(st.lists(energy, min_size=1, max_size=5), st.integers(min_value=1, max_value=50_000_000))
 def test_each_tenant_gets_its_exact_grid_share_within_one_gram(tenant_wh, import_wh):
     """One hour, grid only: tenant i gets grams within 1 of campus_g x wh_i / Σ wh (exact Fraction arithmetic)."""
-    meters = [MeterRef("GRID", "grid_import")] + [MeterRef(f"T{i}", "tenant_consumption", f"t{i}") for i in range(len(tenant_wh))]
+    meters = [MeterRef("GRID", "grid_import")] + [
+        MeterRef(f"T{i}", "tenant_consumption", f"t{i}") for i in range(len(tenant_wh))
+    ]
     by_meter = {"GRID": {START: import_wh}} | {f"T{i}": {START: wh} for i, wh in enumerate(tenant_wh)}
-    result = emissions_from_hourly(build(meters, by_meter), meters, "ERCT", (START, START + timedelta(hours=1)), EDITION, EmissionOptions())
-    rate_g_per_mwh = (Fraction("738.038") + 28 * Fraction("0.043") + 265 * Fraction("0.006")) * Fraction("453.59237")
+    result = emissions_from_hourly(
+        build(meters, by_meter),
+        meters,
+        "ERCT",
+        (START, START + timedelta(hours=1)),
+        EDITION,
+        EmissionOptions(),
+    )
+    rate_g_per_mwh = (Fraction("738.038") + 28 * Fraction("0.043") + 265 * Fraction("0.006")) * Fraction(
+        "453.59237"
+    )
     campus_exact_g = Fraction(import_wh, 1_000_000) * rate_g_per_mwh
     assert abs(result.campus_scope2_location_g_co2e - campus_exact_g) <= Fraction(1, 2)
     total_wh = sum(tenant_wh)

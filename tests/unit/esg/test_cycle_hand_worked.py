@@ -25,7 +25,11 @@ QUARTER = timedelta(minutes=15)
 WH_PER_MMBTU = Decimal("293071.07")
 G_PER_LB = Decimal("453.59237")
 FUEL_WH_THERMAL = 29_307_107  # = 100 MMBtu x 293,071.07 Wh/MMBtu
-ERCT_CO2_LB_PER_MWH, ERCT_CH4_LB_PER_MWH, ERCT_N2O_LB_PER_MWH = Decimal("738.038"), Decimal("0.043"), Decimal("0.006")
+ERCT_CO2_LB_PER_MWH, ERCT_CH4_LB_PER_MWH, ERCT_N2O_LB_PER_MWH = (
+    Decimal("738.038"),
+    Decimal("0.043"),
+    Decimal("0.006"),
+)
 ERCT_GGL = Decimal("0.042")
 WTT_NATURAL_GAS_KG_PER_KWH_GROSS = Decimal("0.03021")
 
@@ -44,7 +48,9 @@ def half_even(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
-def quarters(meter_id: str, hour: datetime, energy_wh_per_hour: int) -> list[tuple[str, datetime, int, int, int]]:
+def quarters(
+    meter_id: str, hour: datetime, energy_wh_per_hour: int
+) -> list[tuple[str, datetime, int, int, int]]:
     """Four 15-minute intervals that add up to the hour's energy (the hourly bucketing is part of the test)."""
     each = energy_wh_per_hour // 4
     return [(meter_id, hour + i * QUARTER, 15, each, 0) for i in range(4)]
@@ -53,12 +59,24 @@ def quarters(meter_id: str, hour: datetime, energy_wh_per_hour: int) -> list[tup
 def campus_rows() -> list[tuple[str, datetime, int, int, int]]:
     rows = [("FUEL1", H0, 60, FUEL_WH_THERMAL, 0), ("FUEL1", H1, 60, 0, 0)]
     # Hour 0: 10 MWh generated, 2 MWh exported, 1 MWh imported; alpha 6 MWh, beta 3 MWh, shared 0.
-    for meter_id, energy_wh in (("GEN1", 10_000_000), ("EXP1", 2_000_000), ("GRID1", 1_000_000),
-                                ("TA", 6_000_000), ("TB", 3_000_000), ("SH1", 0)):
+    for meter_id, energy_wh in (
+        ("GEN1", 10_000_000),
+        ("EXP1", 2_000_000),
+        ("GRID1", 1_000_000),
+        ("TA", 6_000_000),
+        ("TB", 3_000_000),
+        ("SH1", 0),
+    ):
         rows += quarters(meter_id, H0, energy_wh)
     # Hour 1: turbine off; 3 MWh imported; alpha, beta and shared 1 MWh each.
-    for meter_id, energy_wh in (("GEN1", 0), ("EXP1", 0), ("GRID1", 3_000_000),
-                                ("TA", 1_000_000), ("TB", 1_000_000), ("SH1", 1_000_000)):
+    for meter_id, energy_wh in (
+        ("GEN1", 0),
+        ("EXP1", 0),
+        ("GRID1", 3_000_000),
+        ("TA", 1_000_000),
+        ("TB", 1_000_000),
+        ("SH1", 1_000_000),
+    ):
         rows += quarters(meter_id, H1, energy_wh)
     # A meter that is not in the list is ignored (and reported as such).
     rows.append(("OTHER", H0, 60, 5, 0))
@@ -84,7 +102,11 @@ def test_scope1_at_ar6_uses_29_8_and_273(intervals_file):
     """Same fuel at AR6: 5,306,000 + 29.8 x 100 + 273 x 10 = 5,311,710 g CO2e; per-gas masses unchanged."""
     options = EmissionOptions(gwp_set="AR6")
     result = compute_cycle_emissions(intervals_file(campus_rows()), METERS, "ERCT", H0, END, options=options)
-    assert result.campus_scope1_g_co2e == half_even(Decimal(5_306_000) + Decimal("29.8") * 100 + 273 * 10) == 5_311_710
+    assert (
+        result.campus_scope1_g_co2e
+        == half_even(Decimal(5_306_000) + Decimal("29.8") * 100 + 273 * 10)
+        == 5_311_710
+    )
     assert result.gases_g["scope1"] == {"CO2": 5_306_000, "CH4": 100, "N2O": 10}
     assert result.gwp_set == "AR6"
     assert "ipcc-gwp100/ar4-ar5-ar6/AR6/CH4" in result.factor_refs

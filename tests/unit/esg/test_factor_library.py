@@ -18,9 +18,17 @@ def test_published_cells_are_read_as_exact_decimals():
     edition = load_factor_library().edition("wl-2025.1")
     gas = edition.combustion_factor("natural-gas")
     assert (gas.heat_content_hhv, gas.co2_kg_per_mmbtu, gas.ch4_g_per_mmbtu, gas.n2o_g_per_mmbtu) == (
-        Decimal("0.001026"), Decimal("53.06"), Decimal(1), Decimal("0.1"))
+        Decimal("0.001026"),
+        Decimal("53.06"),
+        Decimal(1),
+        Decimal("0.1"),
+    )
     rfcw = edition.grid_factor("RFCW")
-    assert (rfcw.co2_lb_per_mwh, rfcw.ch4_lb_per_mwh, rfcw.n2o_lb_per_mwh) == (Decimal("911.321"), Decimal("0.071"), Decimal("0.01"))
+    assert (rfcw.co2_lb_per_mwh, rfcw.ch4_lb_per_mwh, rfcw.n2o_lb_per_mwh) == (
+        Decimal("911.321"),
+        Decimal("0.071"),
+        Decimal("0.01"),
+    )
     assert edition.grid_factor("ERCT").grid_gross_loss_fraction == Decimal("0.042")
     assert edition.upstream_factor("11_100_1004_6_1").kg_co2e_per_unit == Decimal("0.03021")
     ar6 = edition.gwp_set("AR6")

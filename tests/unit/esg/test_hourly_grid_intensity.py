@@ -30,15 +30,21 @@ EMAPS_CSV = (
 
 
 def rows():
-    return [("GRID1", H0, 60, 1_000_000, 0), ("GRID1", H0 + timedelta(hours=1), 60, 1_000_000, 0),
-            ("TA", H0, 60, 1_000_000, 0), ("TA", H0 + timedelta(hours=1), 60, 1_000_000, 0)]
+    return [
+        ("GRID1", H0, 60, 1_000_000, 0),
+        ("GRID1", H0 + timedelta(hours=1), 60, 1_000_000, 0),
+        ("TA", H0, 60, 1_000_000, 0),
+        ("TA", H0 + timedelta(hours=1), 60, 1_000_000, 0),
+    ]
 
 
 def test_electricitymaps_direct_series_gives_hourly_scope2_and_cfe(intervals_file):
     """400,000 + 200,000 g; CFE = 0.2 x 1 MWh + 0.5 x 1 MWh = 0.7 MWh of 2 MWh = 0.3500; estimated hour flagged."""
     series = parse_electricitymaps_csv(EMAPS_CSV, "ercot-2025-07.csv", "ERCT")
     assert series.g_co2e_per_mwh[H0] == Decimal(400_000)
-    result = compute_cycle_emissions(intervals_file(rows()), METERS, "ERCT", H0, END, options=EmissionOptions(grid_intensity=series))
+    result = compute_cycle_emissions(
+        intervals_file(rows()), METERS, "ERCT", H0, END, options=EmissionOptions(grid_intensity=series)
+    )
     assert result.campus_scope2_location_g_co2e == 600_000
     assert [h.scope2_location_g_co2e for h in result.hourly] == [400_000, 200_000]
     assert result.tenant_energy_wh["alpha"]["carbon_free_wh"] == 700_000
@@ -52,14 +58,20 @@ def test_a_missing_hour_with_imports_is_refused(intervals_file):
     """The series lacks hour 1 while the campus imported then: FactorMissing names the series and the hour."""
     series = parse_electricitymaps_csv(EMAPS_CSV.rsplit("\n", 2)[0] + "\n", "short.csv", "ERCT")
     with pytest.raises(FactorMissing, match="01:00"):
-        compute_cycle_emissions(intervals_file(rows()), METERS, "ERCT", H0, END, options=EmissionOptions(grid_intensity=series))
+        compute_cycle_emissions(
+            intervals_file(rows()), METERS, "ERCT", H0, END, options=EmissionOptions(grid_intensity=series)
+        )
 
 
 def test_watttime_aoer_hour_is_the_mean_of_its_points_in_grams():
     """Points 700 and 800 lb CO2/MWh in one hour: 750 lb x 453.59237 g/lb = 340,194.2775 g/MWh."""
-    document = {"data": [{"point_time": "2025-07-01T00:00:00+00:00", "value": 700},
-                         {"point_time": "2025-07-01T00:05:00+00:00", "value": 800, "imputed_data_used": True}],
-                "meta": {"region": "ERCOT_EASTTX", "signal_type": "co2_aoer", "units": "lbs_co2_per_mwh"}}
+    document = {
+        "data": [
+            {"point_time": "2025-07-01T00:00:00+00:00", "value": 700},
+            {"point_time": "2025-07-01T00:05:00+00:00", "value": 800, "imputed_data_used": True},
+        ],
+        "meta": {"region": "ERCOT_EASTTX", "signal_type": "co2_aoer", "units": "lbs_co2_per_mwh"},
+    }
     series = parse_watttime_aoer_json(json.dumps(document), "wt.json", "ERCT")
     assert series.g_co2e_per_mwh[H0] == Decimal(750) * Decimal("453.59237") == Decimal("340194.27750")
     assert series.estimated_hours == frozenset({H0})

@@ -26,23 +26,39 @@ H0 = datetime(2025, 7, 1, tzinfo=UTC)
 H1 = H0 + timedelta(hours=1)
 END = H0 + timedelta(hours=2)
 RESIDUAL_G_PER_MWH = Decimal(400_000)
-METERS = [MeterRef("GRID1", "grid_import"), MeterRef("TA", "tenant_consumption", "alpha"),
-          MeterRef("TB", "tenant_consumption", "beta")]
+METERS = [
+    MeterRef("GRID1", "grid_import"),
+    MeterRef("TA", "tenant_consumption", "alpha"),
+    MeterRef("TB", "tenant_consumption", "beta"),
+]
 
 
 def rows() -> list[tuple[str, datetime, int, int, int]]:
     return [
-        ("GRID1", H0, 60, 1_000_000, 0), ("GRID1", H1, 60, 1_000_000, 0),
-        ("TA", H0, 60, 500_000, 0), ("TA", H1, 60, 1_000_000, 0),
-        ("TB", H0, 60, 500_000, 0), ("TB", H1, 60, 0, 0),
+        ("GRID1", H0, 60, 1_000_000, 0),
+        ("GRID1", H1, 60, 1_000_000, 0),
+        ("TA", H0, 60, 500_000, 0),
+        ("TA", H1, 60, 1_000_000, 0),
+        ("TB", H0, 60, 500_000, 0),
+        ("TB", H1, 60, 0, 0),
     ]
 
 
 def registry_with_claims() -> CertificateRegistry:
     registry = CertificateRegistry()
     solar_hour0 = CertificateLot("gc-solar-h0", "GC", "solar", "ERCT", H0, H1, 300_000, 0, "test", "Solar A")
-    wind_2025 = CertificateLot("rec-wind-2025", "REC", "wind", "ERCT", datetime(2025, 1, 1, tzinfo=UTC),
-                               datetime(2026, 1, 1, tzinfo=UTC), 800_000, 0, "test", "Wind B")
+    wind_2025 = CertificateLot(
+        "rec-wind-2025",
+        "REC",
+        "wind",
+        "ERCT",
+        datetime(2025, 1, 1, tzinfo=UTC),
+        datetime(2026, 1, 1, tzinfo=UTC),
+        800_000,
+        0,
+        "test",
+        "Wind B",
+    )
     california = CertificateLot("gc-camx-h0", "GC", "solar", "CAMX", H0, H1, 100_000, 0, "test", "Solar C")
     for lot in (solar_hour0, wind_2025, california):
         registry.register_lot(lot)
@@ -93,16 +109,26 @@ def test_a_certificate_from_another_grid_zone_is_not_applied(intervals_file):
 def test_cfe_score_counts_hourly_matched_clean_energy_without_banking(intervals_file):
     """alpha: 0.3 MWh matched in hour 0 of 1.5 MWh load = 0.2000; beta: no hourly certificate, grid CFE unknown = 0."""
     result = compute(intervals_file, registry_with_claims())
-    assert result.tenant_energy_wh["alpha"] == {"consumption_wh": 1_500_000, "grid_wh": 1_500_000,
-                                             "onsite_generation_wh": 0, "carbon_free_wh": 300_000}
+    assert result.tenant_energy_wh["alpha"] == {
+        "consumption_wh": 1_500_000,
+        "grid_wh": 1_500_000,
+        "onsite_generation_wh": 0,
+        "carbon_free_wh": 300_000,
+    }
     assert result.tenant_cfe_score == {"alpha": "0.2000", "beta": "0.0000"}
 
 
 def test_location_based_figures_ignore_instruments(intervals_file):
     """Certificates change the market-based figure only: location-based is 2 MWh x ERCT 740.832 lb/MWh."""
     result = compute(intervals_file, registry_with_claims())
-    expected_g = 2 * (Decimal("738.038") + 28 * Decimal("0.043") + 265 * Decimal("0.006")) * Decimal("453.59237")
-    assert result.campus_scope2_location_g_co2e == int(expected_g.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)) == 672_071
+    expected_g = (
+        2 * (Decimal("738.038") + 28 * Decimal("0.043") + 265 * Decimal("0.006")) * Decimal("453.59237")
+    )
+    assert (
+        result.campus_scope2_location_g_co2e
+        == int(expected_g.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        == 672_071
+    )
 
 
 def test_registry_refuses_a_second_claim_on_the_same_wh():
@@ -126,6 +152,8 @@ def test_a_claim_handed_in_outside_its_vintage_is_not_applied(intervals_file):
     claim = CertificateClaim("late", "gc-h0", "tenant:alpha", 500_000, H1, END)
     options = EmissionOptions(claims=[(lot, claim)])
     result = compute_cycle_emissions(intervals_file(rows()), METERS, "ERCT", H0, END, options=options)
-    assert result.instruments[0]["not_applied_reason"] == "consumption window is outside the certificate vintage"
+    assert (
+        result.instruments[0]["not_applied_reason"] == "consumption window is outside the certificate vintage"
+    )
     assert result.instruments[0]["applied_hourly_wh"] == 0
     assert result.campus_scope2_market_g_co2e == result.campus_scope2_location_g_co2e

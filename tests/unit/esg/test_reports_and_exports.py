@@ -28,8 +28,11 @@ from esg.statement import (
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 END = START + timedelta(days=1)
-METERS = [MeterRef("GRID1", "grid_import"), MeterRef("TA", "tenant_consumption", "alpha"),
-          MeterRef("TB", "tenant_consumption", "beta")]
+METERS = [
+    MeterRef("GRID1", "grid_import"),
+    MeterRef("TA", "tenant_consumption", "alpha"),
+    MeterRef("TB", "tenant_consumption", "beta"),
+]
 ERCT_G_PER_MWH = (Decimal("738.038") + 28 * Decimal("0.043") + 265 * Decimal("0.006")) * Decimal("453.59237")
 
 
@@ -38,7 +41,11 @@ def result(intervals_file):
     rows = []
     for hour in range(24):
         start = START + timedelta(hours=hour)
-        rows += [("GRID1", start, 60, 1_000_000, 0), ("TA", start, 60, 750_000, 0), ("TB", start, 60, 250_000, 0)]
+        rows += [
+            ("GRID1", start, 60, 1_000_000, 0),
+            ("TA", start, 60, 750_000, 0),
+            ("TB", start, 60, 250_000, 0),
+        ]
     return compute_cycle_emissions(intervals_file(rows), METERS, "ERCT", START, END)
 
 
@@ -82,11 +89,15 @@ def test_campus_pdf_report_is_a_pdf(result):
 def test_csv_and_parquet_exports_conserve_the_campus_figures(result):
     """Party rows add up to the campus location-based figure; Parquet has the declared schema and the same values."""
     rows = list(csv.DictReader(io.StringIO(export_csv(result, "parties"))))
-    assert sum(int(row["scope2_grid_location_g_co2e"]) for row in rows) == result.campus_scope2_location_g_co2e
+    assert (
+        sum(int(row["scope2_grid_location_g_co2e"]) for row in rows) == result.campus_scope2_location_g_co2e
+    )
     assert {row["quality_scope2_location"] for row in rows} == {"measured"}
     table = pq.read_table(pa.BufferReader(export_parquet_bytes(result, "parties")))
     assert table.schema.equals(PARTY_SCHEMA, check_metadata=False)
-    assert table.column("scope2_grid_location_g_co2e").to_pylist() == [int(row["scope2_grid_location_g_co2e"]) for row in rows]
+    assert table.column("scope2_grid_location_g_co2e").to_pylist() == [
+        int(row["scope2_grid_location_g_co2e"]) for row in rows
+    ]
     hourly = list(csv.DictReader(io.StringIO(export_csv(result, "hourly"))))
     assert len(hourly) == 24
     assert sum(int(row["scope2_location_g_co2e"]) for row in hourly) == result.campus_scope2_location_g_co2e

@@ -10,8 +10,11 @@ from esg import MeterRef, compute_cycle_emissions, restatement_delta
 
 H0 = datetime(2025, 7, 1, tzinfo=UTC)
 END = H0 + timedelta(hours=1)
-METERS = [MeterRef("GRID1", "grid_import"), MeterRef("TA", "tenant_consumption", "alpha"),
-          MeterRef("TB", "tenant_consumption", "beta")]
+METERS = [
+    MeterRef("GRID1", "grid_import"),
+    MeterRef("TA", "tenant_consumption", "alpha"),
+    MeterRef("TB", "tenant_consumption", "beta"),
+]
 
 
 def test_meter_correction_moves_grams_between_tenants_and_posts_only_the_difference(intervals_file):
@@ -22,10 +25,24 @@ def test_meter_correction_moves_grams_between_tenants_and_posts_only_the_differe
     T&D losses (cat. 3 C): 336,035.74 x 0.042/0.958 = 14,732.30 -> 14,732; before 7,366 each; after
     9,821.53 and 4,910.77 -> floors leave 1 g, to beta's larger remainder -> 9,821 and 4,911.
     """
-    before = compute_cycle_emissions(intervals_file([("GRID1", H0, 60, 1_000_000, 0), ("TA", H0, 60, 500_000, 0),
-                                                     ("TB", H0, 60, 500_000, 0)]), METERS, "ERCT", H0, END)
-    after = compute_cycle_emissions(intervals_file([("GRID1", H0, 60, 1_000_000, 0), ("TA", H0, 60, 500_000, 0),
-                                                    ("TB", H0, 60, 250_000, 1)]), METERS, "ERCT", H0, END)
+    before = compute_cycle_emissions(
+        intervals_file(
+            [("GRID1", H0, 60, 1_000_000, 0), ("TA", H0, 60, 500_000, 0), ("TB", H0, 60, 500_000, 0)]
+        ),
+        METERS,
+        "ERCT",
+        H0,
+        END,
+    )
+    after = compute_cycle_emissions(
+        intervals_file(
+            [("GRID1", H0, 60, 1_000_000, 0), ("TA", H0, 60, 500_000, 0), ("TB", H0, 60, 250_000, 1)]
+        ),
+        METERS,
+        "ERCT",
+        H0,
+        END,
+    )
     assert [before.tenant_g_co2e[t]["scope2_location"] for t in ("alpha", "beta")] == [168_018, 168_018]
     assert [after.tenant_g_co2e[t]["scope2_location"] for t in ("alpha", "beta")] == [224_024, 112_012]
     delta = restatement_delta(before, after, "c1")
@@ -34,9 +51,12 @@ def test_meter_correction_moves_grams_between_tenants_and_posts_only_the_differe
     assert delta.tenant_g_co2e["alpha"]["scope2_location"] == 224_024 - 168_018
     assert delta.tenant_g_co2e["beta"]["scope2_location"] == 112_012 - 168_018
     legs = {account: amount for account, _, amount in delta.ledger_legs}
-    assert legs == {"tenant:alpha:emissions": 56_006, "tenant:beta:emissions": -56_006,
-                    "tenant:alpha:emissions:scope3_cat3": 9_821 - 7_366,
-                    "tenant:beta:emissions:scope3_cat3": 4_911 - 7_366}
+    assert legs == {
+        "tenant:alpha:emissions": 56_006,
+        "tenant:beta:emissions": -56_006,
+        "tenant:alpha:emissions:scope3_cat3": 9_821 - 7_366,
+        "tenant:beta:emissions:scope3_cat3": 4_911 - 7_366,
+    }
     # The corrected read is flagged estimated (quality bit 1) on beta's figures.
     assert after.data_quality["tenant:beta:scope2_location"] == "estimated"
     assert restatement_delta(after, after, "c1").is_empty()

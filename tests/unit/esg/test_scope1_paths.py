@@ -37,8 +37,15 @@ def test_engine_methane_override_replaces_the_generic_ch4_factor_and_is_referenc
     """100 MMBtu with a 567 g CH4/MMBtu slip test: 5,306,000 + 28 x 56,700 + 265 x 10 = 6,896,250 g CO2e."""
     uri = intervals_file([("FUEL1", H0, 60, 29_307_107, 0)])
     override = FactorOverride(
-        "ov-1", "FUEL1", "engine_methane", "ch4_g_per_mmbtu", Decimal(567), date(2025, 1, 1), None,
-        "J. Rivera (environmental lead)", "manufacturer methane-slip test 2025-03, 4-stroke lean-burn",
+        "ov-1",
+        "FUEL1",
+        "engine_methane",
+        "ch4_g_per_mmbtu",
+        Decimal(567),
+        date(2025, 1, 1),
+        None,
+        "J. Rivera (environmental lead)",
+        "manufacturer methane-slip test 2025-03, 4-stroke lean-burn",
     )
     result = compute_cycle_emissions(
         uri, [MeterRef("FUEL1", "fuel")], "ERCT", H0, END, options=EmissionOptions(overrides=[override])
@@ -52,18 +59,28 @@ def test_engine_methane_override_replaces_the_generic_ch4_factor_and_is_referenc
 def test_an_override_without_who_and_why_is_refused():
     """Overrides must name who approved them and why."""
     with pytest.raises(EmissionsInputInvalid, match="who approved"):
-        FactorOverride("ov-2", "FUEL1", "stack_test", "co2_kg_per_mmbtu", Decimal(53), date(2025, 1, 1), None, "", "x")
+        FactorOverride(
+            "ov-2", "FUEL1", "stack_test", "co2_kg_per_mmbtu", Decimal(53), date(2025, 1, 1), None, "", "x"
+        )
 
 
 def test_biodiesel_co2_is_reported_outside_the_scopes(intervals_file):
     """10 MMBtu biodiesel: CO2 738,400 g is biogenic; Scope 1 keeps only 28 x 11 g CH4 + 265 x 1.1 g N2O, on 10.000001 MMBtu = 599.50006 -> 600."""
-    uri = intervals_file([("FUEL1", H0, 60, 2_930_711, 0)])  # 10.0000 MMBtu: 2,930,710.7 Wh rounded to 2,930,711
+    uri = intervals_file(
+        [("FUEL1", H0, 60, 2_930_711, 0)]
+    )  # 10.0000 MMBtu: 2,930,710.7 Wh rounded to 2,930,711
     result = compute_cycle_emissions(
-        uri, [MeterRef("FUEL1", "fuel")], "ERCT", H0, END,
+        uri,
+        [MeterRef("FUEL1", "fuel")],
+        "ERCT",
+        H0,
+        END,
         options=EmissionOptions(fuel_type_by_meter={"FUEL1": "biodiesel-100"}),
     )
     mmbtu = Decimal(2_930_711) / Decimal("293071.07")
-    assert result.campus_biogenic_co2_g == int((mmbtu * Decimal("73.84") * 1000).to_integral_value()) == 738_400
+    assert (
+        result.campus_biogenic_co2_g == int((mmbtu * Decimal("73.84") * 1000).to_integral_value()) == 738_400
+    )
     assert result.campus_scope1_g_co2e == 600
     assert result.gases_g["scope1"]["CO2"] == 0
 

@@ -46,15 +46,22 @@ def test_td_losses_with_ggl_over_one_minus_ggl_by_default_and_ggl_on_request(int
 
 def test_td_losses_on_the_market_basis_use_the_market_rate(intervals_file):
     """With a residual mix of 400 kg/MWh: 400,000 x 0.042/0.958 = 17,536.53 -> 17,537."""
-    result = run(intervals_file, market_rates=[MarketRate("residual_mix", "ERCT", Decimal(400_000), "test/rm")],
-                 scope3=Scope3Conventions(td_loss_factor_basis="market"))
+    result = run(
+        intervals_file,
+        market_rates=[MarketRate("residual_mix", "ERCT", Decimal(400_000), "test/rm")],
+        scope3=Scope3Conventions(td_loss_factor_basis="market"),
+    )
     assert result.scope3_cat3_g_co2e["c_td_losses"] == half_even(Decimal(400_000) * GGL / (1 - GGL)) == 17_537
 
 
 def test_upstream_electricity_proxy_adds_activity_b_and_lifts_the_exclusion(intervals_file):
     """DESNZ 2024 WTT UK electricity 0.0459 + 0.00397 kg/kWh = g/Wh: 1,000,000 Wh x 0.04987 = 49,870 g."""
     result = run(intervals_file, scope3=Scope3Conventions(upstream_electricity="desnz_uk_proxy"))
-    assert result.scope3_cat3_g_co2e["b_upstream_electricity"] == 1_000_000 * (Decimal("0.0459") + Decimal("0.00397")) == 49_870
+    assert (
+        result.scope3_cat3_g_co2e["b_upstream_electricity"]
+        == 1_000_000 * (Decimal("0.0459") + Decimal("0.00397"))
+        == 49_870
+    )
     assert not any("cat. 3 B" in exclusion for exclusion in result.exclusions)
     assert "desnz-2024-v1.1/flat/15_917_4000_5_1" in result.factor_refs
     assert result.tenant_g_co2e["alpha"]["scope3_cat3"] == 49_870 + 14_732
@@ -72,10 +79,15 @@ def test_ppa_attribute_then_supplier_rate_ahead_of_residual_mix(intervals_file):
     """0.5 MWh PPA at 100 kg/MWh + 0.5 MWh at the supplier's 300 kg/MWh (residual 400 ignored) = 200,000 g."""
     lot = CertificateLot("ppa-1", "PPA", "gas-ccgt", "ERCT", H0, END, 500_000, 100_000, "contract", "CCGT X")
     claim = CertificateClaim("p1", "ppa-1", "tenant:alpha", 500_000, H0, END)
-    rates = [MarketRate("residual_mix", "ERCT", Decimal(400_000), "test/rm"),
-             MarketRate("supplier", "ERCT", Decimal(300_000), "test/supplier")]
+    rates = [
+        MarketRate("residual_mix", "ERCT", Decimal(400_000), "test/rm"),
+        MarketRate("supplier", "ERCT", Decimal(300_000), "test/supplier"),
+    ]
     result = run(intervals_file, claims=[(lot, claim)], market_rates=rates)
-    assert result.tenant_g_co2e["alpha"]["scope2_grid_market"] == 500_000 * 100_000 // 1_000_000 + 500_000 * 300_000 // 1_000_000
+    assert (
+        result.tenant_g_co2e["alpha"]["scope2_grid_market"]
+        == 500_000 * 100_000 // 1_000_000 + 500_000 * 300_000 // 1_000_000
+    )
     assert result.campus_scope2_market_g_co2e == 200_000
     assert "test/supplier" in result.factor_refs and "test/rm" not in result.factor_refs
     # A PPA from a fossil plant conveys no carbon-free energy: the CFE score stays 0.

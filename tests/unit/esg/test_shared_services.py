@@ -19,23 +19,48 @@ from esg.statement import tenant_statement
 
 H0 = datetime(2025, 7, 1, tzinfo=UTC)
 END = H0 + timedelta(hours=1)
-METERS = [MeterRef("GRID1", "grid_import")] + [MeterRef(f"T{t}", "tenant_consumption", t) for t in ("a", "b", "c")]
-LEAK = SharedServiceSource("chiller-2-2025-07", "refrigerant", "HFC-134a", Decimal(10), "kg", date(2025, 7, 1),
-                           "contracted_kw", {"a": 600, "b": 400, "c": 0})
-DIESEL = SharedServiceSource("genset-test-2025-07", "fuel", "distillate-fuel-oil-no-2", Decimal(100), "gallon",
-                             date(2025, 7, 1), "equal", {"a": 1, "b": 1, "c": 1}, "cat8_upstream_leased_assets")
+METERS = [MeterRef("GRID1", "grid_import")] + [
+    MeterRef(f"T{t}", "tenant_consumption", t) for t in ("a", "b", "c")
+]
+LEAK = SharedServiceSource(
+    "chiller-2-2025-07",
+    "refrigerant",
+    "HFC-134a",
+    Decimal(10),
+    "kg",
+    date(2025, 7, 1),
+    "contracted_kw",
+    {"a": 600, "b": 400, "c": 0},
+)
+DIESEL = SharedServiceSource(
+    "genset-test-2025-07",
+    "fuel",
+    "distillate-fuel-oil-no-2",
+    Decimal(100),
+    "gallon",
+    date(2025, 7, 1),
+    "equal",
+    {"a": 1, "b": 1, "c": 1},
+    "cat8_upstream_leased_assets",
+)
 
 
 def run(intervals_file, sources, gwp_set="AR5"):
     uri = intervals_file([("GRID1", H0, 60, 1_000, 0), ("Ta", H0, 60, 1_000, 0)])
-    return compute_cycle_emissions(uri, METERS, "ERCT", H0, END, options=EmissionOptions(shared_services=sources, gwp_set=gwp_set))
+    return compute_cycle_emissions(
+        uri, METERS, "ERCT", H0, END, options=EmissionOptions(shared_services=sources, gwp_set=gwp_set)
+    )
 
 
 def test_refrigerant_leak_split_by_contracted_kw(intervals_file):
     """10 kg x 1,000 g/kg x 1,300 = 13,000,000 g: a 7,800,000, b 5,200,000, c (no kW) 0; per-gas mass kept."""
     result = run(intervals_file, [LEAK])
     assert result.campus_scope1_shared_services_g_co2e == 10 * 1000 * 1300 == 13_000_000
-    assert [result.tenant_g_co2e[t]["scope3_cat1_shared_services"] for t in ("a", "b", "c")] == [7_800_000, 5_200_000, 0]
+    assert [result.tenant_g_co2e[t]["scope3_cat1_shared_services"] for t in ("a", "b", "c")] == [
+        7_800_000,
+        5_200_000,
+        0,
+    ]
     assert result.gases_g["scope1_shared_services"] == {"HFC-134a": 10_000}
     assert "epa-hub-2025/table11/CH2FCF3" in result.factor_refs
     # The energy-based figures are untouched: Scope 1 of generation stays zero.
@@ -50,7 +75,11 @@ def test_backup_diesel_test_split_equally_as_category_8(intervals_file):
     exact = mmbtu * Decimal("73.96") * 1000 + 28 * mmbtu * Decimal("3.0") + 265 * mmbtu * Decimal("0.60")
     assert exact == Decimal("1024001.400")
     assert result.campus_scope1_shared_services_g_co2e == 1_024_001
-    assert [result.tenant_g_co2e[t]["scope3_cat8_shared_services"] for t in ("a", "b", "c")] == [341_334, 341_334, 341_333]
+    assert [result.tenant_g_co2e[t]["scope3_cat8_shared_services"] for t in ("a", "b", "c")] == [
+        341_334,
+        341_334,
+        341_333,
+    ]
 
 
 def test_shared_services_legs_balance_and_appear_on_the_statement(intervals_file):
