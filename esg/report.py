@@ -11,7 +11,7 @@ from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from jinja2 import Environment, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 
 from esg.avoided import avoided_emissions_of_exports
 from esg.charts import (
@@ -26,57 +26,13 @@ from esg.charts import (
 from esg.result import CycleEmissions
 from esg.statement import tonnes_text
 
-_ENVIRONMENT = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-_ENVIRONMENT.filters["t"] = tonnes_text
-_TEMPLATE = _ENVIRONMENT.from_string(
-    """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>GHG report {{ campus_id }}</title>
-<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td.num{text-align:right}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>
-<h1>Greenhouse gas report: campus {{ campus_id }}</h1>
-<p>{{ e.period_start_utc.isoformat() }} to {{ e.period_end_utc.isoformat() }} (UTC, end exclusive). eGRID subregion
-{{ e.campus_egrid_subregion }}. Factor edition {{ e.factor_edition }}. GWP {{ e.gwp_set }} (100-year).</p>
-<h2>Scopes</h2>
-<table><thead><tr><th>Figure</th><th>t CO2e</th><th>Data quality</th></tr></thead><tbody>
-{% for bar in bars %}<tr><td>{{ bar.label }}</td><td class="num">{{ bar.g_co2e | t }}</td><td>{{ bar.quality }}</td></tr>{% endfor %}
-{% for name, grams in e.scope3_cat3_g_co2e.items() %}<tr><td>&nbsp;&nbsp;cat. 3 {{ name }}</td><td class="num">{{ grams | t }}</td><td>{{ e.data_quality["campus_scope3_cat3"] }}</td></tr>{% endfor %}
-<tr><td>Scope 1 without delivered energy (refrigerants, backup tests), passed to tenants as Scope 3</td><td class="num">{{ e.campus_scope1_shared_services_g_co2e | t }}</td><td>{{ e.data_quality.get("campus_scope1_shared_services", "measured") }}</td></tr>
-<tr><td>Biogenic CO2 (outside the scopes)</td><td class="num">{{ e.campus_biogenic_co2_g | t }}</td><td>{{ e.data_quality["campus_scope1"] }}</td></tr>
-<tr><td>Scope 1 share of exported energy (included above, not netted)</td><td class="num">{{ e.campus_scope1_exported_g_co2e | t }}</td><td>{{ e.data_quality["campus_scope1"] }}</td></tr>
-</tbody></table>
-{% if avoided %}<h3>Avoided emissions of exports (optional information, not part of the inventory, never subtracted)</h3>
-<p>{{ "{:,}".format(avoided.export_wh) }} Wh exported x non-baseload rate (<code>{{ avoided.rate_ref }}</code>, GWP {{ avoided.gwp_set }})
-= {{ avoided.g_co2e | t }} t CO2e.</p>{% endif %}
-<h3>Per gas (grams)</h3>
-<table><thead><tr><th>Figure</th><th>CO2</th><th>CH4</th><th>N2O</th></tr></thead><tbody>
-{% for figure, gases in e.gases_g.items() %}<tr><td>{{ figure }}</td><td class="num">{{ "{:,}".format(gases.get("CO2", 0)) }}</td>
-<td class="num">{{ "{:,}".format(gases.get("CH4", 0)) }}</td><td class="num">{{ "{:,}".format(gases.get("N2O", 0)) }}</td></tr>{% endfor %}
-</tbody></table>
-<h2>Scope breakdown</h2>{{ scope_svg | safe }}
-<h2>Hourly emissions intensity</h2>{{ heatmap | safe }}
-<h2>Energy (Wh)</h2><table><tbody>{% for name, wh in e.energy_wh.items() %}<tr><td>{{ name }}</td><td class="num">{{ "{:,}".format(wh) }}</td></tr>{% endfor %}</tbody></table>
-<h2>Tenants</h2>
-<table><thead><tr><th>Tenant</th><th>Consumption Wh</th><th>Scope 2 location t</th><th>Scope 2 market t</th><th>Scope 2 market hourly t</th><th>Scope 3 cat. 3 t</th><th>Scope 3 shared services t</th><th>CFE score</th><th>Data quality (location / market)</th></tr></thead><tbody>
-{% for tenant, f in e.tenant_g_co2e.items() %}<tr><td>{{ tenant }}</td><td class="num">{{ "{:,}".format(e.tenant_energy_wh[tenant]["consumption_wh"]) }}</td>
-<td class="num">{{ f["scope2_location"] | t }}</td><td class="num">{{ f["scope2_market"] | t }}</td><td class="num">{{ f["scope2_market_hourly"] | t }}</td>
-<td class="num">{{ f["scope3_cat3"] | t }}</td><td class="num">{{ (f.get("scope3_cat1_shared_services", 0) + f.get("scope3_cat8_shared_services", 0)) | t }}</td><td>{{ e.tenant_cfe_score[tenant] or "n/a" }}</td>
-<td>{{ e.data_quality["tenant:" ~ tenant ~ ":scope2_location"] }} / {{ e.data_quality["tenant:" ~ tenant ~ ":scope2_market"] }}</td></tr>{% endfor %}
-{% for why, f in e.retained_g_co2e.items() %}<tr><td>operator: {{ why }}</td><td></td><td class="num">{{ f["scope2_location"] | t }}</td>
-<td class="num">{{ f["scope2_market"] | t }}</td><td class="num">{{ f["scope2_market_hourly"] | t }}</td><td class="num">{{ f["scope3_cat3"] | t }}</td><td class="num">{{ (f.get("scope3_cat1_shared_services", 0) + f.get("scope3_cat8_shared_services", 0)) | t }}</td><td></td><td></td></tr>{% endfor %}
-</tbody></table>
-<h2>Contractual instruments</h2>
-{% if e.instruments %}<table><thead><tr><th>Claim</th><th>Lot</th><th>Type</th><th>Technology</th><th>Zone</th><th>Beneficiary</th><th>Claimed Wh</th><th>Applied annual Wh</th><th>Applied hourly Wh</th><th>Not applied</th></tr></thead><tbody>
-{% for i in e.instruments %}<tr><td>{{ i.claim_id }}</td><td>{{ i.lot_id }}</td><td>{{ i.instrument }}</td><td>{{ i.technology }}</td><td>{{ i.zone }}</td><td>{{ i.beneficiary }}</td>
-<td class="num">{{ "{:,}".format(i.claimed_wh) }}</td><td class="num">{{ "{:,}".format(i.applied_annual_wh) }}</td><td class="num">{{ "{:,}".format(i.applied_hourly_wh) }}</td><td>{{ i.not_applied_reason }}</td></tr>{% endfor %}
-</tbody></table>{% else %}<p>No contractual instruments claimed for this period.</p>{% endif %}
-<h2>Methods, conventions and provenance</h2>
-<ul>{% for k, v in e.conventions.items() %}<li>{{ k }}: {{ v }}</li>{% endfor %}</ul>
-<h3>Disclosures</h3><ul>{% for n in e.disclosures %}<li>{{ n }}</li>{% endfor %}</ul>
-<h3>Exclusions</h3><ul>{% for n in e.exclusions %}<li>{{ n }}</li>{% endfor %}{% if not e.exclusions %}<li>none</li>{% endif %}</ul>
-<h3>Emission factors used</h3><ul>{% for r in e.factor_refs %}<li><code>{{ r }}</code></li>{% endfor %}</ul>
-<p>Meter data: interval file sha256 <code>{{ e.inputs["intervals_file_sha256"] }}</code>; raw files
-{% for s in e.inputs["source_sha256"] %}<code>{{ s }}</code> {% endfor %}. Result sha256 <code>{{ sha }}</code>.</p>
-</body></html>"""
+# Autoescape everything: tenant names and factor refs are data, never markup.
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("esg", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
 )
+_ENVIRONMENT.filters["t"] = tonnes_text
+_TEMPLATE = _ENVIRONMENT.get_template("campus_report.html.j2")
 
 
 def campus_report_html(emissions: CycleEmissions, campus_id: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from jinja2 import Environment, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 
 from common.errors import NotFound
 from esg.result import CycleEmissions
@@ -127,19 +127,11 @@ def render_statement_text(statement: TenantStatement) -> str:
     return "\n".join(header + rows + footer) + "\n"
 
 
-_ENVIRONMENT = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-_STATEMENT_TEMPLATE = _ENVIRONMENT.from_string(
-    """<section class="emissions-statement">
-<h2>Emissions statement: {{ s.tenant_id }}</h2>
-<p>{{ s.period_start_utc }} to {{ s.period_end_utc }} (UTC, end exclusive). Factor edition {{ s.factor_edition }},
-GWP {{ s.gwp_set }}. Hourly CFE score {{ s.cfe_score or "n/a" }}.</p>
-<table><thead><tr><th>Figure</th><th>t CO2e</th><th>Data quality</th></tr></thead><tbody>
-{% for line in s.lines %}<tr><td>{{ line.label }}</td><td class="num">{{ line.tonnes_text }}</td><td>{{ line.quality }}</td></tr>
-{% endfor %}</tbody></table>
-<ul>{% for note in s.disclosures %}<li>{{ note }}</li>{% endfor %}</ul>
-<p class="hash">Result sha256 {{ s.result_sha256 }}</p>
-</section>"""
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("esg", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
 )
+_STATEMENT_TEMPLATE = _ENVIRONMENT.get_template("tenant_statement.html.j2")
 
 
 def render_statement_html(statement: TenantStatement) -> str:
