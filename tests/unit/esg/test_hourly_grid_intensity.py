@@ -85,3 +85,35 @@ def test_bad_cells_name_file_line_and_column():
     bad = EMAPS_CSV.replace(",400,", ",n/a,")
     with pytest.raises(BadInput, match=r"x.csv, line 2, field 'Carbon intensity"):
         parse_electricitymaps_csv(bad, "x.csv", "ERCT")
+
+
+def test_a_battery_behind_the_import_meter_shows_time_shifting_with_hourly_factors(intervals_file):
+    """Note's example: charge 5 MWh at 400 kg/MWh, discharge 4.5 MWh at 300 kg/MWh -> +650 kg versus no battery.
+
+    The tenant uses 10 MWh in each hour; the import meter sees 15 MWh (charging) then 5.5 MWh (discharging).
+    Location-based: 15 x 400,000 + 5.5 x 300,000 = 7,650,000 g; without the battery 7,000,000 g.
+    """
+    csv_text = (
+        "Datetime (UTC),Zone id,Carbon intensity gCO₂eq/kWh (direct)\n"
+        "2025-07-01 00:00:00,US-TEX-ERCO,400\n2025-07-01 01:00:00,US-TEX-ERCO,300\n"
+    )
+    series = parse_electricitymaps_csv(csv_text, "battery.csv", "ERCT")
+    h1 = H0 + timedelta(hours=1)
+    with_battery = [
+        ("GRID1", H0, 60, 15_000_000, 0),
+        ("GRID1", h1, 60, 5_500_000, 0),
+        ("TA", H0, 60, 10_000_000, 0),
+        ("TA", h1, 60, 10_000_000, 0),
+    ]
+    without = [
+        ("GRID1", H0, 60, 10_000_000, 0),
+        ("GRID1", h1, 60, 10_000_000, 0),
+        ("TA", H0, 60, 10_000_000, 0),
+        ("TA", h1, 60, 10_000_000, 0),
+    ]
+    options = EmissionOptions(grid_intensity=series)
+    shifted = compute_cycle_emissions(intervals_file(with_battery), METERS, "ERCT", H0, END, options=options)
+    plain = compute_cycle_emissions(intervals_file(without), METERS, "ERCT", H0, END, options=options)
+    assert shifted.campus_scope2_location_g_co2e == 15 * 400_000 + 5 * 300_000 + 300_000 // 2 == 7_650_000
+    assert plain.campus_scope2_location_g_co2e == 7_000_000
+    assert shifted.campus_scope2_location_g_co2e - plain.campus_scope2_location_g_co2e == 650_000
