@@ -181,3 +181,19 @@ def test_coincident_demand_tiered_tou_demand_and_yearly_fixed_charge() -> None:
     assert Decimal(month["demand_coincident_charge_usd"]) == Decimal(175)
     assert Decimal(month["demand_tou_charge_usd"]) == Decimal(560)
     assert Decimal(month["fixed_charge_usd"]) == Decimal(10)
+
+
+@pytest.mark.parametrize(("unit", "bound", "energy_usd"), [
+    # 10 kWh a day x 4 days billed = 40 kWh of 200 in tier 1 (20 %): on 100 x (0.2 x 0.20 + 0.8 x 0.25) = 24.00,
+    # off 100 x (0.2 x 0.10 + 0.8 x 0.12) = 11.60.
+    ("kWh daily", 10, "35.60"),
+    # 1 kWh per kW of the 70 kW peak = 70 kWh (35 %): on 100 x (0.35 x 0.20 + 0.65 x 0.25) = 23.25,
+    # off 100 x (0.35 x 0.10 + 0.65 x 0.12) = 11.30.
+    ("kWh/kW", 1, "34.55"),
+])
+def test_daily_and_per_kw_tier_bounds_scale(unit: str, bound: int, energy_usd: str) -> None:
+    """Tier bounds in `kWh daily` scale by the days billed, in `kWh/kW` by the month's peak demand."""
+    structure = [[{"max": bound, "rate": 0.10, "unit": unit}, {"rate": 0.12, "unit": unit}],
+                 [{"max": bound, "rate": 0.20, "unit": unit}, {"rate": 0.25, "unit": unit}]]
+    month = _bill(two_period_rate(energyratestructure=structure), MARCH_ROWS)["months"][0]
+    assert Decimal(month["energy_charge_usd"]) == Decimal(energy_usd)
