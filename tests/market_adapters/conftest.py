@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from market_rows import IntervalRow
+from tests.market_adapters.market_rows import IntervalRow
 
 from meterdata.schema import INTERVAL_SCHEMA
 

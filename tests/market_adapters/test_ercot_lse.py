@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from market_rows import quarter_hour_rows
+from tests.market_adapters.market_rows import quarter_hour_rows
 
 from common.errors import BadInput
 from market_adapters.common import IsoMeterRef

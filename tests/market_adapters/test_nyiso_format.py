@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from market_rows import quarter_hour_rows
+from tests.market_adapters.market_rows import quarter_hour_rows
 
 from common.errors import BadInput
 from market_adapters.common import IsoMeterRef

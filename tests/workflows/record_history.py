@@ -15,11 +15,11 @@ from datetime import timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent.parent), str(HERE)]
+sys.path[:0] = [str(HERE.parent.parent)]
 
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
-from test_approval_escalation import FakeActivities, _input  # noqa: E402
+from tests.workflows.test_approval_escalation import FakeActivities, _input  # noqa: E402
 
 from runtime.binaries import find_bin  # noqa: E402
 from runtime.temporal import DATA_CONVERTER  # noqa: E402

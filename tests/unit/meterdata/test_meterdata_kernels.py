@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from vee_reference_impl import SeriesParams, reference_vee
+from tests.unit.meterdata.vee_reference_impl import SeriesParams, reference_vee
 
 from meterdata import kernels as k
 from meterdata.vee_numpy import vee_numpy
