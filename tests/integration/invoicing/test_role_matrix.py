@@ -87,6 +87,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/esg/certificates/lots"): Access(frozenset({"operator"}), json=LOT),
     ("POST", "/esg/certificates/claims"): Access(frozenset({"operator"}), json=CLAIM),
     ("POST", "/esg/overrides"): Access(frozenset({"operator"}), json=OVERRIDE),
+    ("POST", "/esg/cycles/{cycle_id}/restate"): Access(frozenset({"operator"}), json={"reason": "role matrix"}),
     ("GET", "/market/campuses/{campus_id}/submissions"): Access(STAFF),
     ("GET", "/market/submissions/{submission_key}/attempts"): Access(STAFF, params={"submission_key": "none"}),
     ("POST", "/market/campuses/{campus_id}/statements"): Access(frozenset({"operator", "finance"}), json=[]),
