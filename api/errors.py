@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -33,7 +38,37 @@ async def _rpc_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"detail": error.message, "type": "TemporalUnavailable"})
 
 
+def _json_safe(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
+    # FastAPI's default 422 echoes the input, and JSON has no NaN or Infinity and no raw bytes: a body such as
+    # {"a": Infinity} (which Python's json accepts) or non-UTF-8 bytes would turn the 422 into a 500.
+    assert isinstance(error, RequestValidationError)
+    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(_json_safe(list(error.errors())))})
+
+
+async def _unstorable_value(request: Request, error: Exception) -> JSONResponse:
+    # PostgreSQL refused a value the caller sent (a NUL character in text, a number beyond bigint, a malformed
+    # date): the request is at fault, nothing was written (the transaction rolled back). The driver's one-line
+    # reason is shown; the SQL and its parameters are not.
+    assert isinstance(error, DataError)
+    reason = str(error.orig).splitlines()[0] if error.orig is not None else "value out of range"
+    return JSONResponse(status_code=400, content={"detail": f"value not accepted: {reason}", "type": "BadInput"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(WorkflowUpdateFailedError, _update_refused)
     app.add_exception_handler(RPCError, _rpc_error)

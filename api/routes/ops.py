@@ -14,6 +14,8 @@ request is authenticated as if it carried the page header.
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from google.protobuf import json_format
@@ -88,8 +90,11 @@ async def _payloads(request: Request) -> Payloads:
     if len(body) > CODEC_BODY_BYTES_MAX:
         raise HTTPException(status_code=413, detail=f"body over {CODEC_BODY_BYTES_MAX} bytes")
     try:
-        return json_format.Parse(body, Payloads())
-    except (json_format.ParseError, UnicodeDecodeError, ValueError) as error:
+        document = json.loads(body)
+        if not isinstance(document, dict) or not isinstance(document.get("payloads"), list):
+            raise ValueError('expected {"payloads": [...]}')
+        return json_format.ParseDict(document, Payloads())
+    except (json_format.ParseError, UnicodeDecodeError, ValueError, RecursionError) as error:
         raise HTTPException(status_code=400, detail=f"not a Payloads JSON document: {error}") from error
 
 

@@ -11,6 +11,7 @@ import json
 import random
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 # JSON values of each type that no schema of another type accepts, Pydantic's lax mode included
 # (no numeric strings for numbers, no "true"/"yes"/0/1 for booleans).
@@ -27,6 +28,14 @@ BROKEN_JSON: list[bytes] = [
     b'{"a":"\xc3\x28"}', b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
     b'{"a": NaN}', b'{"a": Infinity}', b"\x00\x00\x00", b'"unterminated', b"1" * 5000, b'{"a":1,}',
 ]
+
+
+def json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "null")
 
 
 def resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +78,7 @@ def malformed_bodies(schema: dict[str, Any], components: dict[str, Any], rng: ra
         if choice == 0:
             yield "broken-json", rng.choice(BROKEN_JSON)
         elif choice == 1 or not required:
-            wrong = [v for t, values in WRONG_FOR_TYPE.items() if t != kind for v in values]
+            wrong = [v for values in WRONG_FOR_TYPE.values() for v in values if json_type(v) != kind]
             yield "wrong-top-level", json.dumps(rng.choice(wrong)).encode()
         elif choice == 2:
             body = dict(base)
@@ -96,7 +105,7 @@ def garbage_value(rng: random.Random) -> str:
     if rng.random() < 0.6:
         return rng.choice(GARBAGE_SEGMENTS)
     alphabet = "abc:;/\\%'\"<>{}[]|`~^$#@!-_.\t\u00e9\u4e2d\U0001f600"
-    return "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))).replace("/", "%2F").replace("#", "%23")
+    return quote("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))), safe="")
 
 
 CSV_HEADER = "meter_id,interval_start,value,unit"
