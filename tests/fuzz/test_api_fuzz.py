@@ -120,8 +120,8 @@ CODEC_BAD_BODIES = [
     b"{", b"[]", b'{"payloads": 5}', b'{"unknown": 1}', b"\xff\xfe", b'{"payloads": [{"metadata": 7}]}',
     # encrypted-looking payloads: too short for a nonce, and a key id the keyring does not hold
     b'{"payloads": [{"metadata": {"encoding": "YmluYXJ5L2VuY3J5cHRlZA=="}, "data": "AAAA"}]}',
-    b'{"payloads": [{"metadata": {"encoding": "YmluYXJ5L2VuY3J5cHRlZA==", "encryption-key-id": "bm9wZQ=="},'
-    b' "data": "AAAAAAAAAAAAAAAAAAAAAAAA"}]}',
+    (b'{"payloads": [{"metadata": {"encoding": "YmluYXJ5L2VuY3J5cHRlZA==", "encryption-key-id": "bm9wZQ=="},'
+     b' "data": "AAAAAAAAAAAAAAAAAAAAAAAA"}]}'),
 ]
 
 
