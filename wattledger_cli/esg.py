@@ -192,6 +192,20 @@ def export_command(
     typer.echo(f"wrote {out}")
 
 
+@app.command("evidence")
+def evidence_command(cycle_key: str, directory: Path) -> None:
+    """Write an evidence package (result, reports, exports, factor files, SHA256SUMS) into an empty DIRECTORY."""
+    from esg.evidence import write_evidence_package
+    from esg.service import stored_cycle
+
+    with _engine() as engine, engine.connect() as conn:
+        campus_id, emissions = stored_cycle(conn, cycle_key)
+    names = write_evidence_package(emissions, campus_id, directory)
+    typer.echo(
+        f"wrote {len(names)} files to {directory}; check with: cd {directory} && sha256sum -c SHA256SUMS"
+    )
+
+
 @app.command("certificates")
 def certificates_command(
     file: Path, campus: Annotated[str, typer.Option(help="campus the claims are for")]

@@ -79,6 +79,9 @@ def test_compute_record_restate_statement_report_export(
         outcome = runner.invoke(app, command)
         assert outcome.exit_code == 0, outcome.output
         assert (tmp_path / name).stat().st_size > 100
+    evidence = runner.invoke(app, ["evidence", f"k:{campus_id}", str(tmp_path / "evidence")])
+    assert evidence.exit_code == 0, evidence.output
+    assert (tmp_path / "evidence" / "SHA256SUMS").exists()
 
 
 def test_certificates_load_refuses_a_double_claim(database_url, campus_id, tmp_path, monkeypatch):

@@ -104,3 +104,24 @@ def test_csv_and_parquet_exports_conserve_the_campus_figures(result):
     campus = {row["figure"]: row for row in csv.DictReader(io.StringIO(export_csv(result, "campus")))}
     assert int(campus["scope2_location"]["g_co2e"]) == result.campus_scope2_location_g_co2e
     assert campus["scope3_cat3"]["quality"] == "default"
+
+
+def test_evidence_package_holds_result_reports_exports_factor_files_and_checksums(result, tmp_path):
+    """Every file is listed in SHA256SUMS with its real hash; the factor files are the edition's, byte for byte."""
+    import hashlib
+
+    from esg.evidence import write_evidence_package
+    from esg.factors import DATA_DIR
+
+    folder = tmp_path / "evidence"
+    names = write_evidence_package(result, "c1", folder)
+    assert {"result.json", "report.html", "report.pdf", "parties.csv", "SHA256SUMS"} <= set(names)
+    assert "factors/epa_ghg_hub_2025_table6_egrid2023_subregions.csv" in names
+    for line in (folder / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+    table = "epa_ghg_hub_2025_table1_stationary_combustion.csv"
+    assert (folder / "factors" / table).read_bytes() == (DATA_DIR / table).read_bytes()
+    assert (folder / "result.json").read_text() == result.to_json()
+    with pytest.raises(FileExistsError):
+        write_evidence_package(result, "c1", folder)
