@@ -89,14 +89,17 @@ def compute_cycle_emissions(
 ) -> CycleEmissions:
     """Read the interval Parquet and compute the cycle's emissions (pure apart from reading that file).
 
-    `factor_edition` None picks the library edition valid on the period's first day.
+    `factor_edition` None picks the library edition valid at the period's midpoint (its reporting year).
     """
     period_start_utc = require_utc(period_start_utc, "period_start_utc")
     period_end_utc = require_utc(period_end_utc, "period_end_utc")
     if period_end_utc <= period_start_utc:
         raise EmissionsInputInvalid("period", None, "period_end_utc", "the period is empty")
     library = library or load_factor_library()
-    edition = library.edition(factor_edition) if factor_edition else library.edition_for(period_start_utc)
+    # The period's midpoint names its reporting year whatever the campus's time zone: a local January that
+    # starts on 31 December UTC still belongs to the new year's edition.
+    midpoint_utc = period_start_utc + (period_end_utc - period_start_utc) / 2
+    edition = library.edition(factor_edition) if factor_edition else library.edition_for(midpoint_utc)
     meter_ids = frozenset(meter.meter_id for meter in meters)
     hourly = read_hourly_energy(intervals_uri, meter_ids, period_start_utc, period_end_utc)
     return emissions_from_hourly(

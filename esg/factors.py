@@ -146,9 +146,9 @@ class FactorLibrary:
             raise FactorEditionUnknown(f"no edition {edition_id!r}; known: {sorted(self.editions)}")
         return self.editions[edition_id]
 
-    def edition_for(self, period_start_utc: datetime) -> FactorEdition:
-        """The edition valid on the period's first day (the reporting year's edition)."""
-        day = period_start_utc.date()
+    def edition_for(self, moment_utc: datetime) -> FactorEdition:
+        """The edition valid on the UTC date of `moment_utc` (callers pass a period's midpoint)."""
+        day = moment_utc.date()
         matching = [edition for edition in self.editions.values() if edition.covers(day)]
         if len(matching) != 1:
             raise FactorEditionUnknown(f"{len(matching)} editions are valid on {day}; name one explicitly")

@@ -72,7 +72,7 @@ def compute_command(
         str | None, typer.Option(help="eGRID subregion, e.g. ERCT; default: the campus's")
     ] = None,
     edition: Annotated[
-        str | None, typer.Option(help="factor edition; default: the one valid at start")
+        str | None, typer.Option(help="factor edition; default: the one valid at the period midpoint")
     ] = None,
     gwp: Annotated[str, typer.Option(help="AR4 | AR5 | AR6")] = "AR5",
     cycle_key: Annotated[
@@ -124,7 +124,7 @@ def restate_command(
     cycle_id: str,
     reason: Annotated[str, typer.Option(help="why the cycle is restated")],
     edition: Annotated[
-        str | None, typer.Option(help="factor edition; default: the one valid at the period start")
+        str | None, typer.Option(help="factor edition; default: the one valid at the period midpoint")
     ] = None,
 ) -> None:
     """Recompute a settled billing cycle's emissions; print the new version and its delta (legs to post)."""

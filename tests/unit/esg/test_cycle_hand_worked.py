@@ -230,3 +230,13 @@ def test_avoided_emissions_of_exports_use_the_non_baseload_rate_and_stay_apart(i
     assert avoided.rate_ref == "epa-hub-2025/table6/ERCT/nonbaseload"
     assert result.campus_scope1_g_co2e == 5_311_450
     assert "never subtracted" in campus_report_html(result, "c1")
+
+
+def test_a_local_january_starting_on_31_december_utc_gets_the_new_years_edition(intervals_file):
+    """Tokyo's January 2025 starts 2024-12-31T15:00Z; its midpoint is in 2025, so wl-2025.1 applies."""
+    start = datetime(2024, 12, 31, 15, tzinfo=UTC)
+    end = datetime(2025, 1, 31, 15, tzinfo=UTC)
+    result = compute_cycle_emissions(
+        intervals_file([("GRID1", start, 60, 1_000_000, 0)]), METERS, "ERCT", start, end
+    )
+    assert result.factor_edition == "wl-2025.1"
