@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from meterdata import MeterSpec, run_vee  # noqa: E402
-from meterdata.schema import INTERVAL_SCHEMA  # noqa: E402
+from meterdata.grid import VALIDATED_WRITE_SCHEMA  # noqa: E402
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = 92
@@ -37,23 +37,25 @@ def write_input(path: Path, meters: int) -> None:
     slot = np.arange(slots, dtype=np.int64)
     ts_one = start_us + slot * INTERVAL_MINUTES * 60_000_000
     rng = np.random.default_rng(11)
-    with pq.ParquetWriter(path, INTERVAL_SCHEMA, compression="zstd") as writer:
+    # Dictionary strings written without the Arrow schema read back as INTERVAL_SCHEMA (see meterdata.grid).
+    with pq.ParquetWriter(path, VALIDATED_WRITE_SCHEMA, compression="zstd", store_schema=False) as writer:
         for lo in range(0, meters, METERS_PER_ROW_GROUP):
             count = min(METERS_PER_ROW_GROUP, meters - lo)
             rows = count * slots
             names = pa.array([f"M{m:06d}" for m in range(lo, lo + count)], pa.string())
+            zeros = pa.array(np.zeros(rows, np.int32))
             energy = 20_000 + rng.integers(0, 2_000, rows)
             energy[rng.integers(0, rows, rows // 1000)] = -5  # a few negatives to estimate
             table = pa.Table.from_arrays([
-                names.take(pa.array(np.repeat(np.arange(count), slots))),
-                pa.array(np.full(rows, "main", object), pa.string()),
+                pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(count, dtype=np.int32), slots)), names),
+                pa.DictionaryArray.from_arrays(zeros, pa.array(["main"])),
                 pa.array(np.tile(ts_one, count), pa.int64()).cast(pa.timestamp("us", tz="UTC")),
                 pa.array(np.full(rows, INTERVAL_MINUTES, np.int16)),
                 pa.array(energy, pa.int64()),
                 pa.array(np.zeros(rows, np.uint8)),
-                pa.array(np.full(rows, SHA, object), pa.string()),
+                pa.DictionaryArray.from_arrays(zeros, pa.array([SHA])),
                 pa.array(np.tile(slot.astype(np.int32) + 2, count)),
-            ], schema=INTERVAL_SCHEMA)
+            ], schema=VALIDATED_WRITE_SCHEMA)
             writer.write_table(table)
 
 

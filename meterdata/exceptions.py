@@ -76,7 +76,7 @@ def exceptions_table(
         pc.if_else(mask, pa.scalar(None, pa.int64()), source_table["energy_wh"].take(take)),
         pa.array(value[slots], pa.int64()),
         pa.array([distinct[int(f)][1] for f in slot_flags], pa.string()),
-        pc.if_else(mask, pa.scalar(None, pa.string()), source_table["source_sha256"].take(take)),
+        pc.if_else(mask, pa.scalar(None, pa.string()), source_table["source_sha256"].take(take).cast(pa.string())),
         pc.if_else(mask, pa.scalar(None, pa.int32()), source_table["source_row"].take(take)),
     ]
     return pa.Table.from_arrays(arrays, schema=EXCEPTION_SCHEMA)

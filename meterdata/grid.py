@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from meterdata import kernels as k
 from meterdata.readings import micros_from_datetime
@@ -19,6 +18,15 @@ from meterdata.schema import (
 from meterdata.specs import MeterSpec
 
 MICROS_PER_MINUTE = 60_000_000
+
+VALIDATED_WRITE_SCHEMA = pa.schema(
+    [
+        pa.field(f.name, pa.dictionary(pa.int32(), pa.string()), nullable=False) if f.type == pa.string() else f
+        for f in INTERVAL_SCHEMA
+    ]
+)
+"""INTERVAL_SCHEMA with its strings as dictionaries. Written with `store_schema=False`, the Parquet file
+reads back as exactly INTERVAL_SCHEMA (plain strings), while writing skips hashing every string again."""
 DAYS_MAX = 400
 
 
@@ -93,21 +101,33 @@ def validated_table(
     start_us = plan.start_us[series_of_slot] + slot_in_series * plan.interval_us[series_of_slot]
     estimated = (flags & (k.FLAG_ESTIMATED_LINEAR | k.FLAG_ESTIMATED_LIKE_DAY | k.FLAG_UNESTIMATED)) != 0
     has_source = (source_index >= 0) & ~estimated
-    take_index = pa.array(np.where(has_source, source_index, 0))
-    source_quality = source_table["quality"].take(take_index).to_numpy()
-    sha = source_table["source_sha256"].take(take_index)
-    row = source_table["source_row"].take(take_index).to_numpy()
-    meter_ids = pa.array([key[0] for key in keys], pa.string())
-    channels = pa.array([key[1] for key in keys], pa.string())
+    take_index = np.where(has_source, source_index, 0)
+    source_quality = source_table["quality"].combine_chunks().to_numpy()[take_index]
+    row = source_table["source_row"].combine_chunks().to_numpy()[take_index]
     minutes = np.array([specs[key[0]].interval_minutes for key in keys], np.int16)
     arrays = [
-        meter_ids.take(pa.array(series_of_slot)),
-        channels.take(pa.array(series_of_slot)),
+        _strings(series_of_slot, [key[0] for key in keys]),
+        _strings(series_of_slot, [key[1] for key in keys]),
         pa.array(start_us, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
         pa.array(minutes[series_of_slot], pa.int16()),
         pa.array(value, pa.int64()),
         pa.array(quality_from_flags(flags, np.where(has_source, source_quality, 0)), pa.uint8()),
-        pc.if_else(pa.array(has_source), sha, pa.scalar("", pa.string())),
+        _source_hashes(source_table["source_sha256"], take_index, has_source),
         pa.array(np.where(has_source, row, 0), pa.int32()),
     ]
-    return pa.Table.from_arrays(arrays, schema=INTERVAL_SCHEMA)
+    return pa.Table.from_arrays(arrays, schema=VALIDATED_WRITE_SCHEMA)
+
+
+def _strings(indices: np.ndarray, names: list[str]) -> pa.Array:
+    """A string column as codes into `names`: written as Parquet dictionary pages without re-hashing."""
+    return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(names, pa.string()))
+
+
+def _source_hashes(column: pa.ChunkedArray, take_index: np.ndarray, has_source: np.ndarray) -> pa.Array:
+    """The source file hash of each kept value; "" where the value was estimated."""
+    array = column.combine_chunks()
+    if not pa.types.is_dictionary(array.type):
+        array = array.dictionary_encode()
+    names = array.dictionary.to_pylist() + [""]
+    codes = array.indices.to_numpy()[take_index] if take_index.size else np.zeros(0, np.int64)
+    return _strings(np.where(has_source, codes, len(names) - 1), names)

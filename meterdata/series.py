@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from meterdata.fsutil import resolve
 
 COLUMNS = ["meter_id", "channel", "interval_start_utc", "energy_wh", "quality", "source_sha256", "source_row"]
+DICTIONARY_COLUMNS = ["meter_id", "channel", "source_sha256"]
 BATCH_ROWS = 1 << 20
 
 
@@ -38,7 +38,8 @@ class SeriesChunk:
 
 def open_parquet(uri: str) -> pq.ParquetFile:
     filesystem, path = resolve(uri)
-    return pq.ParquetFile(filesystem.open_input_file(path))
+    # Strings repeat (meter, channel, file hash): read them as dictionaries, decoded once per row group.
+    return pq.ParquetFile(filesystem.open_input_file(path), read_dictionary=DICTIONARY_COLUMNS)
 
 
 def iter_series_chunks(uri: str, rows_per_chunk_max: int) -> Iterator[SeriesChunk]:
@@ -64,24 +65,34 @@ def iter_series_chunks(uri: str, rows_per_chunk_max: int) -> Iterator[SeriesChun
 
 
 def _last_series_start(table: pa.Table) -> int:
-    last = table.num_rows - 1
-    same = pc.and_(
-        pc.equal(table["meter_id"], table["meter_id"][last]), pc.equal(table["channel"], table["channel"][last])
-    )
-    differs = np.flatnonzero(~same.to_numpy(zero_copy_only=False))
+    code, _, _ = _series_codes(table)
+    differs = np.flatnonzero(code != code[-1])
     return int(differs[-1]) + 1 if differs.size else 0
 
 
-def _chunk(table: pa.Table, seen: set[tuple[str, str]]) -> SeriesChunk:
-    table = table.combine_chunks()
-    meter = table["meter_id"].combine_chunks().dictionary_encode()
-    channel = table["channel"].combine_chunks().dictionary_encode()
+def _dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
+    array = column.combine_chunks()
+    if not pa.types.is_dictionary(array.type):
+        array = array.dictionary_encode()
+    return array
+
+
+def _series_codes(table: pa.Table) -> tuple[np.ndarray, list[str], list[str]]:
+    """One int64 code per row for its (meter, channel), plus the names behind the codes."""
+    table = table.unify_dictionaries()
+    meter = _dictionary(table["meter_id"])
+    channel = _dictionary(table["channel"])
     channel_count = len(channel.dictionary)
     code = meter.indices.to_numpy().astype(np.int64) * channel_count + channel.indices.to_numpy()
+    return code, meter.dictionary.to_pylist(), channel.dictionary.to_pylist()
+
+
+def _chunk(table: pa.Table, seen: set[tuple[str, str]]) -> SeriesChunk:
+    table = table.unify_dictionaries().combine_chunks()
+    code, meter_names, channel_names = _series_codes(table)
+    channel_count = len(channel_names)
     starts = np.concatenate(([0], np.flatnonzero(np.diff(code)) + 1)).astype(np.int64)
     offsets = np.append(starts, table.num_rows).astype(np.int64)
-    meter_names = meter.dictionary.to_pylist()
-    channel_names = channel.dictionary.to_pylist()
     keys = [(meter_names[code[i] // channel_count], channel_names[code[i] % channel_count]) for i in starts]
     for key in keys:
         if key in seen:

@@ -20,13 +20,12 @@ from meterdata import kernels as k
 from meterdata.cross_checks import CrossCheckLimits, cross_check_counts
 from meterdata.exceptions import EXCEPTION_SCHEMA, exceptions_table
 from meterdata.fsutil import ensure_parent, resolve
-from meterdata.grid import local_day_starts_us, plan_grid, validated_table
+from meterdata.grid import VALIDATED_WRITE_SCHEMA, local_day_starts_us, plan_grid, validated_table
 from meterdata.report import VeeTally, build_report
-from meterdata.schema import INTERVAL_SCHEMA
 from meterdata.series import SeriesChunk, SeriesNotGrouped, iter_series_chunks, sort_intervals
 from meterdata.specs import MeterSpec
 
-ROWS_PER_CHUNK_MAX = 8_000_000
+ROWS_PER_CHUNK_MAX = 2_000_000
 REGISTER_CHANNEL = "register"
 
 
@@ -76,7 +75,8 @@ def _validate_stream(
     out_fs, out_path = resolve(out_uri)
     ex_fs, ex_path = resolve(exceptions_uri_for(out_uri))
     ensure_parent(out_fs, out_path)
-    with pq.ParquetWriter(out_path, INTERVAL_SCHEMA, filesystem=out_fs, compression="zstd") as writer, \
+    with pq.ParquetWriter(out_path, VALIDATED_WRITE_SCHEMA, filesystem=out_fs, compression="zstd",
+                          store_schema=False) as writer, \
             pq.ParquetWriter(ex_path, EXCEPTION_SCHEMA, filesystem=ex_fs, compression="zstd") as ex_writer:
         for chunk in iter_series_chunks(intervals_uri, rows_per_chunk_max):
             _validate_chunk(chunk, meters, start_utc, end_utc, day_start_us, intervals_uri, tally, writer, ex_writer)
