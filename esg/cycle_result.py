@@ -116,7 +116,21 @@ def assemble_result(
             ],
         },
         campus_scope1_shared_services_g_co2e=sum(campus_g[c] for c in SHARED_COMPONENTS),
+        co2e_by_gwp_set_g=_co2e_by_gwp_set(context, totals),
     )
+
+
+def _co2e_by_gwp_set(context: CycleContext, totals: Accumulator) -> dict[str, dict[str, int]]:
+    """Each CO2/CH4/N2O figure under every GWP set, from the exact masses (rounded half-even once each)."""
+    result: dict[str, dict[str, int]] = {}
+    for figure, gases in sorted(totals.gases.items()):
+        if not {"CO2", "CH4", "N2O"} <= set(gases):
+            continue
+        result[figure] = {
+            name: grams_half_even(gases["CO2"] + gwp.ch4 * gases["CH4"] + gwp.n2o * gases["N2O"])
+            for name, gwp in sorted(context.edition.gwp.items())
+        }
+    return result
 
 
 def _party_figures(party: str, parts_g: dict[str, dict[str, int]]) -> dict[str, int]:

@@ -76,6 +76,8 @@ class CycleEmissions:
     schema_version: int = field(default=SCHEMA_VERSION)
     # Operator Scope 1 without delivered energy (refrigerants, backup-generator tests), passed to tenants as Scope 3.
     campus_scope1_shared_services_g_co2e: int = 0
+    # The same per-gas masses in CO2e under each GWP set of the library (figure -> set -> grams), for disclosure.
+    co2e_by_gwp_set_g: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

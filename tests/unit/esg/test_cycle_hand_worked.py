@@ -109,6 +109,8 @@ def test_scope1_at_ar6_uses_29_8_and_273(intervals_file):
     )
     assert result.gases_g["scope1"] == {"CO2": 5_306_000, "CH4": 100, "N2O": 10}
     assert result.gwp_set == "AR6"
+    # Every set is disclosed beside the chosen one: AR4 = 5,306,000 + 25 x 100 + 298 x 10 = 5,311,480.
+    assert result.co2e_by_gwp_set_g["scope1"] == {"AR4": 5_311_480, "AR5": 5_311_450, "AR6": 5_311_710}
     assert "ipcc-gwp100/ar4-ar5-ar6/AR6/CH4" in result.factor_refs
 
 

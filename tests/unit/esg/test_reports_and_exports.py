@@ -125,3 +125,11 @@ def test_evidence_package_holds_result_reports_exports_factor_files_and_checksum
     assert (folder / "result.json").read_text() == result.to_json()
     with pytest.raises(FileExistsError):
         write_evidence_package(result, "c1", folder)
+
+
+def test_the_report_discloses_co2e_under_every_gwp_set(result):
+    """The grid figure under AR4/AR5/AR6 appears in the HTML (AR5 = the campus location-based figure)."""
+    html = campus_report_html(result, "c1")
+    sets = result.co2e_by_gwp_set_g["scope2_location"]
+    assert sets["AR5"] == result.campus_scope2_location_g_co2e
+    assert f'<td class="num">{sets["AR6"]:,}</td>' in html
