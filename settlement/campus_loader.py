@@ -93,28 +93,27 @@ def series_plan(meters: Sequence[MeterRef], tenant_ids: Sequence[str], ppa_meter
     return plan
 
 
-def meter_codes(uri: str, table: pa.Table, meters: Sequence[MeterRef]) -> tuple[np.ndarray, list[MeterRef]]:
-    """Row -> index into the returned meter list (the file's dictionary order); unknown meters are refused."""
-    column = table.column("meter_id")
-    if table.num_rows == 0:
-        return np.zeros(0, dtype=np.int32), []
+def batch_meter_codes(uri: str, column: pa.Array, code_of: dict[str, int]) -> np.ndarray:
+    """Row -> index into the campus meter list, for one record batch; unknown meters are refused. Works on the
+    batch's dictionary (a few thousand strings), never on millions of row strings."""
     if not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(column)
-    combined = pa.table({"meter_id": column}).unify_dictionaries().column(0).combine_chunks()
-    by_id = {meter.meter_id: meter for meter in meters}
-    ordered: list[MeterRef] = []
-    for meter_id in combined.dictionary.to_pylist():
-        if meter_id not in by_id:
+    meter_ids = column.dictionary.to_pylist()
+    mapping = np.empty(len(meter_ids), dtype=np.int32)
+    for position, meter_id in enumerate(meter_ids):
+        if meter_id not in code_of:
             raise MeterUnknown(uri, meter_id)
-        ordered.append(by_id[meter_id])
-    return combined.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False), ordered
+        mapping[position] = code_of[meter_id]
+    codes: np.ndarray = mapping[column.indices.to_numpy(zero_copy_only=False)]
+    return codes
 
 
 def aggregate_series(uri: str, table: pa.Table, meters: Sequence[MeterRef], plan: dict[str, str],
                      series_minutes: dict[str, int], start_utc: datetime, end_utc: datetime
                      ) -> tuple[dict[str, int], dict[str, Series]]:
-    """Meter totals (Wh) and one Series per key of `series_minutes`, in one kernel pass over the rows."""
-    codes, ordered = meter_codes(uri, table, meters)
+    """Meter totals (Wh, every campus meter) and one Series per key of `series_minutes`, in one kernel pass per
+    record batch (columns are read in place: no concatenated copies of 18M-row columns)."""
+    code_of = {meter.meter_id: index for index, meter in enumerate(meters)}
     keys = sorted(series_minutes)
     key_index = {key: index for index, key in enumerate(keys)}
     start_us = datetime_to_utc_us(require_utc(start_utc, "start_utc"))
@@ -122,24 +121,31 @@ def aggregate_series(uri: str, table: pa.Table, meters: Sequence[MeterRef], plan
     steps_us = np.array([series_minutes[key] * US_PER_MINUTE for key in keys], dtype=np.int64)
     cell_counts = -(-period_us // steps_us)  # ceiling division: a partial last cell still counts
     offsets = np.concatenate([[0], np.cumsum(cell_counts)]).astype(np.int64)
-    code_series = np.array([key_index.get(plan.get(m.meter_id, ""), -1) for m in ordered], dtype=np.int32)
-    code_interval_us = np.array([m.interval_minutes * US_PER_MINUTE for m in ordered], dtype=np.int64)
-    totals = np.zeros(len(ordered), dtype=np.int64)
+    code_series = np.array([key_index.get(plan.get(m.meter_id, ""), -1) for m in meters], dtype=np.int32)
+    code_interval_us = np.array([m.interval_minutes * US_PER_MINUTE for m in meters], dtype=np.int64)
+    totals = np.zeros(len(meters), dtype=np.int64)
     cells = np.zeros(int(offsets[-1]), dtype=np.int64)
-    starts = table.column("interval_start_utc").cast(pa.int64()).to_numpy()
-    energy = table.column("energy_wh").to_numpy()
-    status = aggregate_rows(codes, starts, energy, code_series, code_interval_us, steps_us, offsets,
-                            np.int64(start_us), totals, cells)
+    for batch in table.to_batches():
+        codes = batch_meter_codes(uri, batch.column("meter_id"), code_of)
+        starts = batch.column("interval_start_utc").view(pa.int64()).to_numpy()
+        energy = batch.column("energy_wh").to_numpy()
+        status = aggregate_rows(codes, starts, energy, code_series, code_interval_us, steps_us, offsets,
+                                np.int64(start_us), totals, cells)
+        _check_status(uri, status, codes, starts, meters)
+    series = {key: Series(start_us + np.arange(cell_counts[i], dtype=np.int64) * steps_us[i],
+                          cells[offsets[i]:offsets[i + 1]], series_minutes[key])
+              for i, key in enumerate(keys)}
+    return {m.meter_id: int(totals[i]) for i, m in enumerate(meters)}, series
+
+
+def _check_status(uri: str, status: np.ndarray, codes: np.ndarray, starts: np.ndarray,
+                  meters: Sequence[MeterRef]) -> None:
     bad = np.flatnonzero(status)
     if bad.size:
         row = int(bad[0])
         reason = "straddles two cells of its series" if status[row] == STATUS_OFF_GRID else "is outside the period"
-        raise BadInput(uri, None, "interval_start_utc", f"meter {ordered[codes[row]].meter_id} interval at "
+        raise BadInput(uri, None, "interval_start_utc", f"meter {meters[codes[row]].meter_id} interval at "
                        f"{np.datetime64(int(starts[row]), 'us')}Z {reason}")
-    series = {key: Series(start_us + np.arange(cell_counts[i], dtype=np.int64) * steps_us[i],
-                          cells[offsets[i]:offsets[i + 1]], series_minutes[key])
-              for i, key in enumerate(keys)}
-    return {m.meter_id: int(totals[i]) for i, m in enumerate(ordered)}, series
 
 
 def series_minutes_for(meters: Sequence[MeterRef], plan: dict[str, str], tenant_ids: Sequence[str],
