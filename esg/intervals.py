@@ -64,18 +64,29 @@ def read_hourly_energy(
     all_meters = set(pc.unique(table.column("meter_id")).to_pylist())
     table = table.filter(pc.is_in(table.column("meter_id"), pa.array(sorted(meter_ids), pa.string())))
     _check_non_negative(intervals_uri, table)
-    energy_wh: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
+    # Vectorised: sum by (meter, UTC hour) and collect each meter's distinct quality codes, then OR them.
+    hours = pc.floor_temporal(table.column("interval_start_utc"), unit="hour")
+    keyed = pa.table(
+        {"meter_id": table.column("meter_id"), "hour": hours, "energy_wh": table.column("energy_wh")}
+    )
+    sums = keyed.group_by(["meter_id", "hour"]).aggregate([("energy_wh", "sum")])
+    energy_wh: dict[str, dict[datetime, int]] = defaultdict(dict)
+    for meter_id, hour, total_wh in zip(
+        sums.column("meter_id").to_pylist(),
+        sums.column("hour").to_pylist(),
+        sums.column("energy_wh_sum").to_pylist(),
+        strict=True,
+    ):
+        energy_wh[meter_id][hour] = int(total_wh)
+    codes = table.select(["meter_id", "quality"]).group_by(["meter_id", "quality"]).aggregate([])
     quality_bits: dict[str, int] = defaultdict(int)
-    columns = [
-        table.column(name).to_pylist() for name in ("meter_id", "interval_start_utc", "energy_wh", "quality")
-    ]
-    for meter_id, interval_start, value_wh, quality in zip(*columns, strict=True):
-        hour = interval_start.replace(minute=0, second=0, microsecond=0)
-        energy_wh[meter_id][hour] += value_wh
+    for meter_id, quality in zip(
+        codes.column("meter_id").to_pylist(), codes.column("quality").to_pylist(), strict=True
+    ):
         quality_bits[meter_id] |= quality
     sources = tuple(sorted(set(table.column("source_sha256").to_pylist())))
     return HourlyEnergy(
-        energy_wh={meter: dict(by_hour) for meter, by_hour in energy_wh.items()},
+        energy_wh=dict(energy_wh),
         quality_bits=dict(quality_bits),
         file_sha256=hashlib.sha256(data).hexdigest(),
         source_sha256=sources,
