@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Mapping
+from typing import BinaryIO
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -25,15 +26,16 @@ ROWS_PER_FILE_MAX = 50_000_000
 
 
 def read_csv(
-    data: bytes, source: str, sha256_hex: str, mapping: CsvMapping, meters: Mapping[str, MeterSpec],
+    data: bytes | BinaryIO, source: str, sha256_hex: str, mapping: CsvMapping, meters: Mapping[str, MeterSpec],
     window: ReadingWindow, out: ReadingColumns,
 ) -> int:
-    """Append the file's readings to `out`; returns how many data lines were read."""
-    try:
-        text = data.decode(mapping.encoding)
-    except UnicodeDecodeError as error:
-        raise BadInput(source, None, None, f"not {mapping.encoding}: {error.reason}") from error
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter, strict=True)
+    """Append the file's readings to `out`; returns how many data lines were read.
+
+    `data` may be the bytes or a binary stream; a stream is decoded and parsed as it is read.
+    """
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    text = io.TextIOWrapper(stream, encoding=mapping.encoding, newline="")
+    rows = csv.reader(text, delimiter=mapping.delimiter, strict=True)
     header = _read_header(rows, source, mapping)
     parser = _RowParser(source, sha256_hex, mapping, meters, window, header)
     count = 0
@@ -54,6 +56,8 @@ def _records(rows: Iterator[list[str]], source: str) -> Iterator[list[str]]:
             return
         except csv.Error as error:
             raise BadInput(source, getattr(rows, "line_num", None), None, f"malformed CSV: {error}") from error
+        except UnicodeDecodeError as error:
+            raise BadInput(source, getattr(rows, "line_num", 0) + 1, None, f"not valid text: {error.reason}") from error
 
 
 def _read_header(rows: Iterator[list[str]], source: str, mapping: CsvMapping) -> dict[str, int]:
@@ -63,6 +67,8 @@ def _read_header(rows: Iterator[list[str]], source: str, mapping: CsvMapping) ->
         raise BadInput(source, 1, None, "empty file, no header line") from None
     except csv.Error as error:
         raise BadInput(source, 1, None, f"malformed CSV header: {error}") from error
+    except UnicodeDecodeError as error:
+        raise BadInput(source, 1, None, f"not valid text: {error.reason}") from error
     header = {name: index for index, name in enumerate(names)}
     wanted = [mapping.meter_column, mapping.time_column, mapping.value_column]
     wanted += [c for c in (mapping.unit_column, mapping.channel_column) if c is not None]

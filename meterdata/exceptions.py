@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from meterdata import kernels as k
-from meterdata.grid import GridPlan
+from meterdata.grid import FLAG_EDITED, GridPlan
 
 EXCEPTION_SCHEMA = pa.schema(
     [
@@ -24,6 +24,7 @@ EXCEPTION_SCHEMA = pa.schema(
         pa.field("method", pa.string(), nullable=False),
         pa.field("source_sha256", pa.string(), nullable=True),
         pa.field("source_row", pa.int32(), nullable=True),
+        pa.field("note", pa.string(), nullable=True),
     ]
 )
 
@@ -41,10 +42,14 @@ REASON_BY_FLAG = (
 def reasons(flag: int) -> str:
     names = [] if flag & k.FLAG_PRESENT else ["missing"]
     names += [name for bit, name in REASON_BY_FLAG if flag & bit]
+    if flag & FLAG_EDITED:
+        names.append("manual_edit")
     return ",".join(names)
 
 
 def method(flag: int) -> str:
+    if flag & FLAG_EDITED:
+        return "manual"
     if flag & k.FLAG_ESTIMATED_LINEAR:
         return "linear"
     if flag & k.FLAG_ESTIMATED_LIKE_DAY:
@@ -56,7 +61,7 @@ def method(flag: int) -> str:
 
 def exceptions_table(
     keys: list[tuple[str, str]], plan: GridPlan, source_table: pa.Table, value: np.ndarray, flags: np.ndarray,
-    source_rows: np.ndarray,
+    source_rows: np.ndarray, notes: dict[int, str] | None = None,
 ) -> pa.Table:
     slots = np.flatnonzero(flags != k.FLAG_PRESENT)
     series = np.searchsorted(plan.slot_offsets, slots, side="right") - 1
@@ -78,5 +83,6 @@ def exceptions_table(
         pa.array([distinct[int(f)][1] for f in slot_flags], pa.string()),
         pc.if_else(mask, pa.scalar(None, pa.string()), source_table["source_sha256"].take(take).cast(pa.string())),
         pc.if_else(mask, pa.scalar(None, pa.int32()), source_table["source_row"].take(take)),
+        pa.array([(notes or {}).get(int(slot)) for slot in slots], pa.string()),
     ]
     return pa.Table.from_arrays(arrays, schema=EXCEPTION_SCHEMA)

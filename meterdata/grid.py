@@ -13,8 +13,11 @@ import pyarrow as pa
 from meterdata import kernels as k
 from meterdata.readings import micros_from_datetime
 from meterdata.schema import (
-    INTERVAL_SCHEMA, QUALITY_ESTIMATED, QUALITY_MISSING, QUALITY_SUSPECT,
+    INTERVAL_SCHEMA, QUALITY_EDITED, QUALITY_ESTIMATED, QUALITY_MISSING, QUALITY_SUSPECT,
 )
+
+FLAG_EDITED = 2048
+"""Set by meterdata.edits on manually edited slots (above every kernel flag)."""
 from meterdata.specs import MeterSpec
 
 MICROS_PER_MINUTE = 60_000_000
@@ -81,12 +84,15 @@ def local_day_starts_us(period_start_utc: datetime, period_end_utc: datetime, ti
 
 
 def quality_from_flags(flags: np.ndarray, source_quality: np.ndarray) -> np.ndarray:
+    edited = (flags & FLAG_EDITED) != 0
     quality = np.where(flags & (k.FLAG_ESTIMATED_LINEAR | k.FLAG_ESTIMATED_LIKE_DAY), QUALITY_ESTIMATED, 0)
     quality |= np.where(flags & k.FLAG_UNESTIMATED, QUALITY_MISSING, 0)
     quality |= np.where(flags & k.FLAGS_SUSPECT, QUALITY_SUSPECT, 0)
     # A value the source already marked (edited, estimated) keeps that mark when we keep the value.
     kept = (flags & (k.FLAGS_INVALID)) == 0
     quality |= np.where(kept & ((flags & k.FLAG_PRESENT) != 0), source_quality, 0)
+    # A person's edit replaces whatever was there: it is only "edited".
+    quality = np.where(edited, QUALITY_EDITED, quality)
     return quality.astype(np.uint8)
 
 
@@ -99,7 +105,7 @@ def validated_table(
     series_of_slot = np.repeat(np.arange(len(keys)), counts)
     slot_in_series = np.arange(value.shape[0], dtype=np.int64) - plan.slot_offsets[series_of_slot]
     start_us = plan.start_us[series_of_slot] + slot_in_series * plan.interval_us[series_of_slot]
-    estimated = (flags & (k.FLAG_ESTIMATED_LINEAR | k.FLAG_ESTIMATED_LIKE_DAY | k.FLAG_UNESTIMATED)) != 0
+    estimated = (flags & (k.FLAG_ESTIMATED_LINEAR | k.FLAG_ESTIMATED_LIKE_DAY | k.FLAG_UNESTIMATED | FLAG_EDITED)) != 0
     has_source = (source_index >= 0) & ~estimated
     take_index = np.where(has_source, source_index, 0)
     source_quality = source_table["quality"].combine_chunks().to_numpy()[take_index]

@@ -81,3 +81,16 @@ class ReadingColumns:
             pa.array(self.source_row, pa.int32()),
         ]
         return pa.Table.from_arrays(arrays, schema=INTERVAL_SCHEMA)
+
+
+class ReadingCounter:
+    """A sink with ReadingColumns' `append` that only counts: checking a file keeps no readings."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def append(self, *reading: object) -> None:
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import numpy as np
 
 from meterdata import kernels as k
-from meterdata.grid import MICROS_PER_MINUTE, GridPlan
+from meterdata.grid import FLAG_EDITED, MICROS_PER_MINUTE, GridPlan
 from meterdata.specs import MeterSpec
 
 MICROS_PER_HOUR = 60 * MICROS_PER_MINUTE
@@ -25,6 +25,7 @@ class VeeTally:
     hour_aligned: bool
     reading_count: int = 0
     estimated_count: int = 0
+    edited: dict[str, int] = field(default_factory=dict)
     counts: dict[str, np.ndarray] = field(default_factory=dict)
     slots_expected: dict[str, int] = field(default_factory=dict)
     slots_good: dict[str, int] = field(default_factory=dict)
@@ -46,7 +47,10 @@ class VeeTally:
             good = np.count_nonzero(series_flags == k.FLAG_PRESENT) + np.count_nonzero(
                 series_flags == (k.FLAG_PRESENT | k.FLAG_DUPLICATE))
             self.slots_good[meter_id] = self.slots_good.get(meter_id, 0) + int(good)
-            self.estimated_count += int(np.count_nonzero(series_flags & estimated))
+            edited = int(np.count_nonzero(series_flags & FLAG_EDITED))
+            self.estimated_count += int(np.count_nonzero((series_flags & estimated) != 0) - np.count_nonzero(
+                ((series_flags & estimated) != 0) & ((series_flags & FLAG_EDITED) != 0)))
+            self.edited[meter_id] = self.edited.get(meter_id, 0) + edited
             if self.hour_aligned:
                 self._add_hourly(meter_id, specs[s], value[lo:hi])
 
@@ -106,6 +110,7 @@ def build_report(tally: VeeTally, cross: dict[str, dict[str, int]]) -> dict[str,
         "linear": {m: int(tally.counts[m][k.COUNT_ESTIMATED_LINEAR]) for m in meters},
         "like_day": {m: int(tally.counts[m][k.COUNT_ESTIMATED_LIKE_DAY]) for m in meters},
         "unestimated": {m: int(tally.counts[m][k.COUNT_UNESTIMATED]) for m in meters},
+        "manual": {m: tally.edited.get(m, 0) for m in meters},
     }
     per_meter = {
         m: {

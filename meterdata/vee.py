@@ -7,7 +7,7 @@ exceptions (every flagged interval with its raw value, method and reason) beside
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,6 +18,7 @@ from common.errors import BadInput
 from common.timeutil import require_utc
 from meterdata import kernels as k
 from meterdata.cross_checks import CrossCheckLimits, cross_check_counts
+from meterdata.edits import ManualEdit, apply_edits
 from meterdata.exceptions import EXCEPTION_SCHEMA, exceptions_table
 from meterdata.fsutil import ensure_parent, resolve
 from meterdata.grid import VALIDATED_WRITE_SCHEMA, local_day_starts_us, plan_grid, validated_table
@@ -46,20 +47,21 @@ def exceptions_uri_for(out_uri: str) -> str:
 def run_vee(
     intervals_uri: str, meters: Mapping[str, MeterSpec], period_start_utc: datetime, period_end_utc: datetime,
     out_uri: str, local_time_zone: str = "UTC", limits: CrossCheckLimits | None = None,
-    rows_per_chunk_max: int = ROWS_PER_CHUNK_MAX,
+    rows_per_chunk_max: int = ROWS_PER_CHUNK_MAX, edits: Sequence[ManualEdit] = (),
 ) -> VeeResult:
     """Validate and estimate `intervals_uri` for [period_start_utc, period_end_utc); see module doc.
 
     `local_time_zone` fixes the day boundaries of the interval-count-per-day rule (92/100 on DST days).
+    `edits` (manual edits with user and reason) are applied after estimation and win over it.
     """
     start_utc = require_utc(period_start_utc, "period_start_utc")
     end_utc = require_utc(period_end_utc, "period_end_utc")
     try:
-        tally = _validate_stream(intervals_uri, meters, start_utc, end_utc, out_uri, local_time_zone, rows_per_chunk_max)
+        tally = _validate_stream(intervals_uri, meters, start_utc, end_utc, out_uri, local_time_zone, rows_per_chunk_max, edits)
     except SeriesNotGrouped:
         sorted_uri = exceptions_uri_for(out_uri).replace(".exceptions.", ".sorted-input.")
         sort_intervals(intervals_uri, sorted_uri)
-        tally = _validate_stream(sorted_uri, meters, start_utc, end_utc, out_uri, local_time_zone, rows_per_chunk_max)
+        tally = _validate_stream(sorted_uri, meters, start_utc, end_utc, out_uri, local_time_zone, rows_per_chunk_max, edits)
     hours = int((end_utc - start_utc).total_seconds()) // 3600
     cross = cross_check_counts(tally.hourly_complete(hours), meters, limits or CrossCheckLimits())
     report = build_report(tally, cross)
@@ -68,7 +70,7 @@ def run_vee(
 
 def _validate_stream(
     intervals_uri: str, meters: Mapping[str, MeterSpec], start_utc: datetime, end_utc: datetime, out_uri: str,
-    local_time_zone: str, rows_per_chunk_max: int,
+    local_time_zone: str, rows_per_chunk_max: int, edits: Sequence[ManualEdit],
 ) -> VeeTally:
     day_start_us = local_day_starts_us(start_utc, end_utc, local_time_zone)
     tally = VeeTally(hour_aligned=start_utc.minute == 0 and start_utc.second == 0 and start_utc.microsecond == 0)
@@ -79,13 +81,15 @@ def _validate_stream(
                           store_schema=False) as writer, \
             pq.ParquetWriter(ex_path, EXCEPTION_SCHEMA, filesystem=ex_fs, compression="zstd") as ex_writer:
         for chunk in iter_series_chunks(intervals_uri, rows_per_chunk_max):
-            _validate_chunk(chunk, meters, start_utc, end_utc, day_start_us, intervals_uri, tally, writer, ex_writer)
+            _validate_chunk(chunk, meters, start_utc, end_utc, day_start_us, intervals_uri, tally, writer, ex_writer,
+                            edits)
     return tally
 
 
 def _validate_chunk(
     chunk: SeriesChunk, meters: Mapping[str, MeterSpec], start_utc: datetime, end_utc: datetime,
     day_start_us: np.ndarray, source: str, tally: VeeTally, writer: pq.ParquetWriter, ex_writer: pq.ParquetWriter,
+    edits: Sequence[ManualEdit],
 ) -> None:
     tally.reading_count += chunk.table.num_rows
     for index, (meter_id, _channel) in enumerate(chunk.keys):
@@ -104,9 +108,10 @@ def _validate_chunk(
     counts = np.zeros((len(keys), k.COUNT_COLUMNS), np.int64)
     k.vee_kernel(ts_us, energy_wh, series_offsets, plan.slot_offsets, plan.start_us, plan.interval_us, plan.params,
                  day_start_us, value, flags, source_index, counts)
+    notes = apply_edits(edits, keys, plan, value, flags) if edits else {}
     source_rows = _source_rows(chunk, keep, series_offsets, source_index)
     writer.write_table(validated_table(keys, meters, plan, chunk.table, value, flags, source_rows))
-    ex_writer.write_table(exceptions_table(keys, plan, chunk.table, value, flags, source_rows))
+    ex_writer.write_table(exceptions_table(keys, plan, chunk.table, value, flags, source_rows, notes))
     tally.add_series(keys, specs, plan, value, flags, counts)
 
 

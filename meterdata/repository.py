@@ -1,0 +1,130 @@
+"""SQL for meter data: the registry, received files, quarantine, acceptance, manual edits, VEE runs.
+
+Functions take a SQLAlchemy Connection inside the caller's transaction; they never commit.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from common.errors import BadInput
+from meterdata.edits import ManualEdit
+from meterdata.specs import MeterSpec
+
+
+def load_meter_specs(conn: Connection, campus_id: str) -> dict[str, MeterSpec]:
+    rows = conn.execute(
+        text("SELECT meter_id, role, unit, interval_minutes, tenant_id, rated_kw FROM meter WHERE campus_id = :c"),
+        {"c": campus_id},
+    ).all()
+    return {r.meter_id: MeterSpec(r.meter_id, r.role, r.unit, r.interval_minutes, r.tenant_id, r.rated_kw) for r in rows}
+
+
+def campus_exists(conn: Connection, campus_id: str) -> bool:
+    return conn.execute(text("SELECT 1 FROM campus WHERE campus_id = :c"), {"c": campus_id}).first() is not None
+
+
+def insert_raw_file(conn: Connection, sha256_hex: str, campus_id: str, name: str, size_bytes: int, uri: str) -> bool:
+    """True when this content is new; False when the same bytes were received before (a no-op)."""
+    inserted = conn.execute(
+        text(
+            "INSERT INTO raw_file (sha256_hex, campus_id, original_name, size_bytes, stored_uri)"
+            " VALUES (:sha, :campus, :name, :size, :uri) ON CONFLICT (sha256_hex) DO NOTHING RETURNING 1"
+        ),
+        {"sha": sha256_hex, "campus": campus_id, "name": name, "size": size_bytes, "uri": uri},
+    ).first()
+    return inserted is not None
+
+
+def insert_quarantine(conn: Connection, sha256_hex: str, campus_id: str, error: BadInput) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO meter_data_quarantine (sha256_hex, campus_id, source, line, field, reason)"
+            " VALUES (:sha, :campus, :source, :line, :field, :reason) ON CONFLICT (sha256_hex) DO NOTHING"
+        ),
+        {"sha": sha256_hex, "campus": campus_id, "source": error.source, "line": error.line, "field": error.field,
+         "reason": error.reason},
+    )
+
+
+def insert_accepted(conn: Connection, sha256_hex: str, campus_id: str, reading_count: int) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO meter_data_accepted (sha256_hex, campus_id, reading_count) VALUES (:sha, :campus, :n)"
+            " ON CONFLICT (sha256_hex) DO NOTHING"
+        ),
+        {"sha": sha256_hex, "campus": campus_id, "n": reading_count},
+    )
+
+
+def file_status(conn: Connection, sha256_hex: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        text(
+            "SELECT f.sha256_hex, f.campus_id, f.original_name, f.size_bytes, f.stored_uri, f.received_at_utc,"
+            " a.reading_count, q.source, q.line, q.field, q.reason"
+            " FROM raw_file f LEFT JOIN meter_data_accepted a USING (sha256_hex)"
+            " LEFT JOIN meter_data_quarantine q USING (sha256_hex) WHERE f.sha256_hex = :sha"
+        ),
+        {"sha": sha256_hex},
+    ).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def list_quarantine(conn: Connection, campus_id: str, rows_max: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        text(
+            "SELECT q.sha256_hex, f.original_name, q.source, q.line, q.field, q.reason, q.quarantined_at_utc"
+            " FROM meter_data_quarantine q JOIN raw_file f USING (sha256_hex)"
+            " WHERE q.campus_id = :campus ORDER BY q.quarantine_id DESC LIMIT :n"
+        ),
+        {"campus": campus_id, "n": rows_max},
+    ).mappings().all()
+    return [dict(row) for row in rows]
+
+
+def insert_edit(conn: Connection, campus_id: str, edit: ManualEdit) -> int:
+    return int(conn.execute(
+        text(
+            "INSERT INTO meter_data_edit (campus_id, meter_id, channel, interval_start_utc, energy_wh, edited_by, reason)"
+            " VALUES (:campus, :meter, :channel, :start, :wh, :by, :reason) RETURNING edit_id"
+        ),
+        {"campus": campus_id, "meter": edit.meter_id, "channel": edit.channel, "start": edit.interval_start_utc,
+         "wh": edit.energy_wh, "by": edit.edited_by, "reason": edit.reason},
+    ).scalar_one())
+
+
+def edits_for_period(conn: Connection, campus_id: str, start_utc: datetime, end_utc: datetime) -> list[ManualEdit]:
+    rows = conn.execute(
+        text(
+            "SELECT edit_id, meter_id, channel, interval_start_utc, energy_wh, edited_by, reason FROM meter_data_edit"
+            " WHERE campus_id = :campus AND interval_start_utc >= :start AND interval_start_utc < :end"
+            " ORDER BY edit_id"
+        ),
+        {"campus": campus_id, "start": start_utc, "end": end_utc},
+    ).all()
+    return [ManualEdit(r.meter_id, r.channel, r.interval_start_utc, r.energy_wh, r.edited_by, r.reason, r.edit_id)
+            for r in rows]
+
+
+def insert_vee_run(conn: Connection, campus_id: str, start_utc: datetime, end_utc: datetime, intervals_uri: str,
+                   result: Any) -> int:
+    return int(conn.execute(
+        text(
+            "INSERT INTO vee_run (campus_id, period_start_utc, period_end_utc, intervals_uri, validated_uri,"
+            " exceptions_uri, reading_count, estimated_count, score, report_json)"
+            " VALUES (:campus, :start, :end, :intervals, :validated, :exceptions, :n, :est, :score, CAST(:report AS jsonb))"
+            " RETURNING vee_run_id"
+        ),
+        {"campus": campus_id, "start": start_utc, "end": end_utc, "intervals": intervals_uri,
+         "validated": result.validated_uri, "exceptions": result.exceptions_uri, "n": result.reading_count,
+         "est": result.estimated_count, "score": str(result.report["score"]), "report": json.dumps(result.report)},
+    ).scalar_one())
+
+
+def load_vee_run(conn: Connection, vee_run_id: int) -> dict[str, Any] | None:
+    row = conn.execute(text("SELECT * FROM vee_run WHERE vee_run_id = :id"), {"id": vee_run_id}).mappings().first()
+    return dict(row) if row is not None else None
