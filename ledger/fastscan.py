@@ -427,6 +427,7 @@ def _scan(data, starts, origin_json, state, account_index, key_index):
                 for column in range(6):
                     state.acc_spans[accounts, column] = spans[a, column]
                 accounts += 1
+                state.accounts_opened[0] = accounts
         if not _apply(i, kind, first, count, state, touched, asset_spans, asset_sums, data):
             return i
     return -1
@@ -511,6 +512,9 @@ def _apply(i, kind, first, count, state, touched, asset_spans, asset_sums, data)
                 balances[index, 1] += direction * amount
             else:
                 balances[index, 2] -= direction * amount
+        state.p_balances[k, 0], state.p_balances[k, 1], state.p_balances[k, 2] = (
+            balances[index, 0], balances[index, 1], balances[index, 2]
+        )
         seen = False
         for t in range(touched_count):
             if touched[t] == index:
@@ -533,27 +537,35 @@ def _apply(i, kind, first, count, state, touched, asset_spans, asset_sums, data)
     return True
 
 
-ScanState = namedtuple("ScanState", "kinds done p_start p_account p_amount acc_spans balances")
+# Per entry: kinds, done (1 = reversed, 2 = resolved), p_start (first leg). Per leg: account index,
+# amount, and the account's running balances after it. Per account: spans (asset start/stop, path
+# start/stop, side 0 debit / 1 credit, must-not-go-negative) and balances (posted, pending
+# debits, pending credits).
+ScanState = namedtuple(
+    "ScanState",
+    "kinds done p_start p_account p_amount p_balances acc_spans balances accounts_opened",
+)
 
 
-def scan_entries(data: np.ndarray, starts: np.ndarray, origin_json: bytes) -> tuple[int, np.ndarray]:
-    """(first entry index, 0-based, that the replay must judge, or -1 when all pass; kind codes).
+def scan_entries(data: np.ndarray, starts: np.ndarray, origin_json: bytes) -> tuple[int, ScanState]:
+    """(first entry index, 0-based, that the replay must judge, or -1 when all pass; the scan state).
 
     `data` holds every entry's canonical bytes, each followed by a newline; entry i spans
     data[starts[i] : starts[i+1] - 1]. `origin_json` is the origin as a JSON string (with quotes).
     """
     entries = starts.size - 1
     if entries <= 0:
-        return -1, np.zeros(0, dtype=np.int8)
+        entries = 0
     legs_max = data.size // 12 + 1  # a leg is at least 12 bytes: ["a","B","1"]
     accounts_max = data.size // 64 + 64  # an account object is longer than 64 bytes
     state = ScanState(
         np.zeros(entries, dtype=np.int8), np.zeros(entries, dtype=np.uint8),
         np.zeros(entries + 1, dtype=np.int64), np.zeros(legs_max, dtype=np.int64),
-        np.zeros(legs_max, dtype=np.int64), np.zeros((accounts_max, 6), dtype=np.int64),
-        np.zeros((accounts_max, 3), dtype=np.int64),
+        np.zeros(legs_max, dtype=np.int64), np.zeros((legs_max, 3), dtype=np.int64),
+        np.zeros((accounts_max, 6), dtype=np.int64), np.zeros((accounts_max, 3), dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
     )
     account_index = Dict.empty(key_type=types.uint64, value_type=types.int64)
     key_index = Dict.empty(key_type=types.uint64, value_type=types.int64)
     origin = np.frombuffer(origin_json, dtype=np.uint8).copy()
-    return int(_scan(data, starts, origin, state, account_index, key_index)), state.kinds
+    return int(_scan(data, starts, origin, state, account_index, key_index)), state

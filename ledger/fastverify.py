@@ -42,7 +42,7 @@ def _fast(directory: Path, trusted_vkeys: list[str] | None) -> ExportReport:
     starts = np.concatenate(([0], np.flatnonzero(data == 10) + 1)).astype(np.int64)
     if raw and not raw.endswith(b"\n"):
         raise _NeedsReplay
-    bad, kinds = scan_entries(data, starts, json.dumps(origin, ensure_ascii=False).encode())
+    bad, scan = scan_entries(data, starts, json.dumps(origin, ensure_ascii=False).encode())
     if bad >= 0 or manifest.get("entries") != starts.size - 1:
         raise _NeedsReplay
     leaves, chains = _hashes(raw, starts)
@@ -51,7 +51,7 @@ def _fast(directory: Path, trusted_vkeys: list[str] | None) -> ExportReport:
     replay.size = len(leaves)
     replay.rotated_vkeys = [
         (int(index) + 1, json.loads(raw[starts[index]: starts[index + 1] - 1])["meta"]["vkey"])
-        for index in np.flatnonzero(kinds == KEY_ROTATION)
+        for index in np.flatnonzero(scan.kinds == KEY_ROTATION)
     ]
     checkpoints = _read_checkpoints(directory / "checkpoints.jsonl")
     replay.roots = _roots_at(leaves, [int(record["tree_size"]) for record in checkpoints])

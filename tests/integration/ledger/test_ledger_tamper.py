@@ -26,8 +26,15 @@ def tamper(engine: Engine, sql: str, params: dict) -> None:
 
 
 def report(engine: Engine, origin: str):
+    """verify_ledger's verdict; the compiled fast path must vouch exactly when the replay passes."""
+    from ledger.audit_db import replay_verify_ledger
+    from ledger.audit_fast import fast_verify_ledger
+
     with engine.connect() as conn:
-        return verify_ledger(conn, origin)
+        result = verify_ledger(conn, origin)
+        assert result == replay_verify_ledger(conn, origin)
+        assert fast_verify_ledger(conn, origin) == result.ok
+    return result
 
 
 LEDGER = "(SELECT ledger_id FROM ledger WHERE origin = :o)"

@@ -1,0 +1,190 @@
+"""Fast path of `verify_ledger`: the compiled scan over the stored bytes plus set-based comparisons.
+
+It either vouches for the whole ledger or defers to the replay (`ledger.audit_db`), which is the
+authority and names the first failing seq and why. Everything the replay compares is compared here:
+the bytes (canonical form and every rule, `ledger.fastscan`), leaf / chain / prev hashes, each entry
+row's columns against its bytes (in SQL, as the exact JCS fragments they must appear as), request
+hashes, every posting row (order, account, asset, amount, running balances; fetched with a binary
+COPY into numpy), and every checkpoint. It runs inside a savepoint, so a failed cast or query leaves
+the caller's transaction usable for the replay.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from ledger import repository as repo
+from ledger.fastscan import KEY_ROTATION, ScanState, scan_entries
+from ledger.fastverify import _NeedsReplay, _roots_at
+from ledger.replay import ChainReplay, VerificationFailure, check_checkpoint_note
+
+CANONICAL_BYTES_MAX = 1 << 30  # beyond 1 GiB of entries the streaming replay is used instead
+UTC_TEXT = """to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+# The three places where an entry's columns must appear in its canonical bytes. Each fragment starts
+# with structural punctuation and quotes, which cannot occur inside a JSON string (quotes are
+# escaped there), so a match can only be the member itself.
+# (In the suffix, a backslash before the colon of "v" keeps SQLAlchemy from reading a bind name.)
+ENTRY_MISMATCH_SQL = f"""
+SELECT min(e.seq) FROM ledger_entry e JOIN ledger l ON l.ledger_id = e.ledger_id
+CROSS JOIN LATERAL (SELECT
+    convert_to('],"effective_at":"' || {UTC_TEXT.format(column="e.effective_at_utc")}
+        || '","entry_id":"' || e.entry_id::text || '","idempotency_key":' || to_json(e.idempotency_key)::text
+        || ',"kind":"' || e.kind || '","meta":{{', 'UTF8') AS head,
+    convert_to('}},"origin":' || to_json(l.origin)::text || ',"postings":[', 'UTF8') AS middle,
+    convert_to('],"recorded_at":"' || {UTC_TEXT.format(column="e.recorded_at_utc")} || '","ref_seq":'
+        || coalesce('"' || e.ref_seq::text || '"', 'null') || ',"request_hash":"' || encode(e.request_hash, 'hex')
+        || '","seq":"' || e.seq::text || '","v"\\:1}}', 'UTF8') AS suffix
+) fragment
+WHERE e.ledger_id = :l AND NOT (
+    position(fragment.head in e.canonical) > 0 AND position(fragment.middle in e.canonical) > 0
+    AND substring(e.canonical from length(e.canonical) - length(fragment.suffix) + 1) = fragment.suffix
+    AND e.hash_version = 1 AND sha256(e.request_canonical) = e.request_hash
+)
+"""
+POSTING_ACCOUNT_MISMATCH_SQL = """
+SELECT min(p.seq) FROM ledger_posting p
+LEFT JOIN ledger_account a ON a.account_id = p.account_id AND a.ledger_id = p.ledger_id
+WHERE p.ledger_id = :l AND (a.account_id IS NULL OR a.asset_code <> p.asset_code)
+"""
+POSTINGS_COPY_SQL = (
+    "COPY (SELECT seq, idx, account_id, amount_minor::int8, posted_after_minor::int8,"
+    " pending_debits_after_minor::int8, pending_credits_after_minor::int8 FROM ledger_posting"
+    " WHERE ledger_id = {ledger_id} ORDER BY seq, idx) TO STDOUT (FORMAT BINARY)"
+)
+# One binary COPY tuple: field count, then (length, value) for int8, int4, uuid and four int8.
+POSTING_TUPLE = np.dtype([
+    ("fields", ">i2"), ("seq_len", ">i4"), ("seq", ">i8"), ("idx_len", ">i4"), ("idx", ">i4"),
+    ("account_len", ">i4"), ("account", "V16"), ("amount_len", ">i4"), ("amount", ">i8"),
+    ("posted_len", ">i4"), ("posted", ">i8"), ("debits_len", ">i4"), ("debits", ">i8"),
+    ("credits_len", ">i4"), ("credits", ">i8"),
+])
+POSTING_LENGTHS = {"seq_len": 8, "idx_len": 4, "account_len": 16, "amount_len": 8, "posted_len": 8,
+                   "debits_len": 8, "credits_len": 8}
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+
+
+def fast_verify_ledger(conn: Connection, origin: str) -> bool:
+    """True when the whole ledger verifies; False means "ask the replay" (it may still pass)."""
+    ledger_id = repo.ledger_id_for(conn, origin)
+    savepoint = conn.begin_nested()
+    try:
+        _verify(conn, ledger_id, origin)
+        return True
+    except (_NeedsReplay, VerificationFailure, DBAPIError, ValueError, KeyError, IndexError):
+        return False
+    finally:
+        savepoint.rollback()  # read-only work: nothing to keep, and a failed statement is undone
+
+
+def _verify(conn: Connection, ledger_id: int, origin: str) -> None:
+    count, max_seq, size_bytes = conn.execute(
+        text("SELECT count(*), coalesce(max(seq), 0), coalesce(sum(length(canonical) + 1), 0)"
+             " FROM ledger_entry WHERE ledger_id = :l"), {"l": ledger_id}).one()
+    if count != max_seq or size_bytes > CANONICAL_BYTES_MAX:
+        raise _NeedsReplay
+    raw, stored_hashes = conn.execute(
+        text("SELECT coalesce(string_agg(canonical || '\\x0a'::bytea, ''::bytea ORDER BY seq), ''::bytea),"
+             " coalesce(string_agg(leaf_hash || chain_hash || prev_hash, ''::bytea ORDER BY seq), ''::bytea)"
+             " FROM ledger_entry WHERE ledger_id = :l"), {"l": ledger_id}).one()
+    raw, stored_hashes = bytes(raw), bytes(stored_hashes)
+    data = np.frombuffer(raw, dtype=np.uint8)
+    starts = np.concatenate(([0], np.flatnonzero(data == 10) + 1)).astype(np.int64)
+    if starts.size - 1 != count:
+        raise _NeedsReplay
+    bad, scan = scan_entries(data, starts, json.dumps(origin, ensure_ascii=False).encode())
+    if bad >= 0:
+        raise _NeedsReplay
+    from ledger.fastverify import _hashes
+
+    leaves, chains = _hashes(raw, starts)
+    previous = [bytes(32)] + chains[:-1]
+    if b"".join(map(b"".join, zip(leaves, chains, previous))) != stored_hashes:
+        raise _NeedsReplay
+    for query in (ENTRY_MISMATCH_SQL, POSTING_ACCOUNT_MISMATCH_SQL):
+        if conn.execute(text(query), {"l": ledger_id}).scalar() is not None:
+            raise _NeedsReplay
+    _compare_postings(conn, ledger_id, raw, scan, count)
+    _check_checkpoints(conn, ledger_id, origin, raw, starts, scan, leaves)
+
+
+def _posting_rows(conn: Connection, ledger_id: int) -> np.ndarray:
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(POSTINGS_COPY_SQL.format(ledger_id=int(ledger_id))) as copy:
+        blob = b"".join(bytes(block) for block in copy)
+    header = len(COPY_SIGNATURE) + 8
+    if not blob.startswith(COPY_SIGNATURE) or blob[len(COPY_SIGNATURE):header] != bytes(8) or blob[-2:] != b"\xff\xff":
+        raise _NeedsReplay
+    body = blob[header:-2]
+    if len(body) % POSTING_TUPLE.itemsize:
+        raise _NeedsReplay
+    rows = np.frombuffer(body, dtype=POSTING_TUPLE)
+    if rows.size and (np.any(rows["fields"] != 7) or any(np.any(rows[name] != size) for name, size in POSTING_LENGTHS.items())):
+        raise _NeedsReplay
+    return rows
+
+
+def _account_indexes(conn: Connection, ledger_id: int, raw: bytes, scan: ScanState, rows: np.ndarray) -> np.ndarray:
+    """Scan account index of every posting row, through the account's path and asset."""
+    by_pair: dict[tuple[str, str], int] = {}
+    for index in range(int(scan.accounts_opened[0])):
+        asset_start, asset_stop, path_start, path_stop = (int(v) for v in scan.acc_spans[index, :4])
+        by_pair[(json.loads(raw[path_start:path_stop]), json.loads(raw[asset_start:asset_stop]))] = index
+    accounts = conn.execute(
+        text("SELECT account_id, path, asset_code FROM ledger_account WHERE ledger_id = :l"), {"l": ledger_id}
+    ).all()
+    by_id = {row.account_id.bytes: by_pair.get((row.path, row.asset_code), -1) for row in accounts}
+    unique_ids, inverse = np.unique(rows["account"], return_inverse=True)
+    mapped = np.array([by_id.get(bytes(value), -1) for value in unique_ids], dtype=np.int64)
+    indexes = mapped[inverse] if rows.size else np.zeros(0, dtype=np.int64)
+    if np.any(indexes < 0):
+        raise _NeedsReplay
+    return indexes
+
+
+def _compare_postings(conn: Connection, ledger_id: int, raw: bytes, scan: ScanState, count: int) -> None:
+    rows = _posting_rows(conn, ledger_id)
+    legs = int(scan.p_start[count])
+    if rows.size != legs:
+        raise _NeedsReplay
+    per_entry = np.diff(scan.p_start[: count + 1])
+    expected_seq = np.repeat(np.arange(1, count + 1, dtype=np.int64), per_entry)
+    expected_idx = np.arange(legs, dtype=np.int64) - np.repeat(scan.p_start[:count], per_entry)
+    same = (
+        np.array_equal(rows["seq"], expected_seq) and np.array_equal(rows["idx"], expected_idx)
+        and np.array_equal(_account_indexes(conn, ledger_id, raw, scan, rows), scan.p_account[:legs])
+        and np.array_equal(rows["amount"], scan.p_amount[:legs])
+        and np.array_equal(rows["posted"], scan.p_balances[:legs, 0])
+        and np.array_equal(rows["debits"], scan.p_balances[:legs, 1])
+        and np.array_equal(rows["credits"], scan.p_balances[:legs, 2])
+    )
+    if not same:
+        raise _NeedsReplay
+
+
+def _check_checkpoints(
+    conn: Connection, ledger_id: int, origin: str, raw: bytes, starts: np.ndarray, scan: ScanState,
+    leaves: list[bytes],
+) -> None:
+    checkpoints = conn.execute(
+        text("SELECT tree_size, root_hash, signed_note FROM ledger_checkpoint WHERE ledger_id = :l ORDER BY tree_size"),
+        {"l": ledger_id},
+    ).all()
+    if not checkpoints:
+        return
+    replay = ChainReplay(origin)
+    replay.size = len(leaves)
+    replay.rotated_vkeys = [
+        (int(index) + 1, json.loads(raw[starts[index]: starts[index + 1] - 1])["meta"]["vkey"])
+        for index in np.flatnonzero(scan.kinds == KEY_ROTATION)
+    ]
+    replay.roots = _roots_at(leaves, [int(row.tree_size) for row in checkpoints])
+    for row in checkpoints:
+        check_checkpoint_note(replay, int(row.tree_size), row.signed_note)
+        if bytes(row.root_hash) != replay.roots[int(row.tree_size)]:
+            raise _NeedsReplay
