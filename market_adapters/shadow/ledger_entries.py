@@ -3,7 +3,8 @@
 Accounts (USD/6 = micro-USD): `campus:<id>:iso:<iso>:receivable` (debit-normal: what the ISO owes us beyond
 what our own settlement booked) against `campus:<id>:iso:<iso>:variance:<charge type>` (credit-normal).
 A run posts the change of its difference, so after any run the receivable equals the ISO's latest
-difference (delta semantics). Idempotency key: `market-recon:<statement id>`.
+difference (delta semantics). Idempotency key: `market-recon:<campus>:<statement id>` (statement ids are
+unique per ISO participant only, ledger keys are global).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def reconciliation_accounts(campus_id: str, iso: str, runs: Sequence[RunReconcil
     ]
 
 
-def reconciliation_entry_key(statement_id: str) -> str:
-    return f"market-recon:{statement_id}"
+def reconciliation_entry_key(campus_id: str, statement_id: str) -> str:
+    return f"market-recon:{campus_id}:{statement_id}"
 
 
 def reconciliation_entries(campus_id: str, iso: str, runs: Sequence[RunReconciliation]) -> list[EntryRequest]:
@@ -48,7 +49,7 @@ def reconciliation_entries(campus_id: str, iso: str, runs: Sequence[RunReconcili
                                            -charge.posted_delta_usd_micros))
         if postings:
             entries.append(EntryRequest(
-                idempotency_key=reconciliation_entry_key(run.statement_id), effective_at_utc=run.published_at_utc,
+                idempotency_key=reconciliation_entry_key(campus_id, run.statement_id), effective_at_utc=run.published_at_utc,
                 postings=tuple(postings),
                 meta={"statement_id": run.statement_id, "run_type": run.run_type, "source": "shadow_settlement"},
             ))

@@ -3,7 +3,7 @@
 `import_statement_runs` stores each run as an immutable version (a re-publication with other content under
 the same statement id is a Conflict). `run_shadow_settlement` reconciles every stored run of one operating
 day and, in the same transaction, records the result and appends the reconciliation entries to the ledger
-(idempotent on `market-recon:<statement id>`, so running it again changes nothing).
+(idempotent on `market-recon:<campus>:<statement id>`, so running it again changes nothing).
 """
 
 from __future__ import annotations
@@ -57,9 +57,9 @@ def run_shadow_settlement(engine: Engine, *, campus_id: str, iso: str, operating
             append_entries(conn, ledger_origin, entries)
         posted = {entry.idempotency_key for entry in entries}
         for run in result.runs:
-            key = reconciliation_entry_key(run.statement_id)
-            repo.record_run(conn, run, key if key in posted else None)
-        repo.record_disputes(conn, result.disputes)
+            key = reconciliation_entry_key(campus_id, run.statement_id)
+            repo.record_run(conn, campus_id, run, key if key in posted else None)
+        repo.record_disputes(conn, campus_id, result.disputes)
     return result
 
 

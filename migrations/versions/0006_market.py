@@ -43,10 +43,11 @@ CREATE TABLE market_submission_attempt (
     PRIMARY KEY (submission_key, attempt_no)
 );
 
+-- Statement ids are unique per ISO participant, not across campuses: keys carry the campus.
 CREATE TABLE market_statement_run (
-    statement_id         text PRIMARY KEY,
-    iso                  text NOT NULL,
     campus_id            text NOT NULL REFERENCES campus,
+    statement_id         text NOT NULL,
+    iso                  text NOT NULL,
     operating_day        date NOT NULL,
     run_type             text NOT NULL,
     run_sequence         integer NOT NULL CHECK (run_sequence >= 1),
@@ -54,12 +55,14 @@ CREATE TABLE market_statement_run (
     document_sha256_hex  text NOT NULL CHECK (document_sha256_hex ~ '^[0-9a-f]{64}$'),
     document_json        jsonb NOT NULL,
     imported_at_utc      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (campus_id, statement_id),
     UNIQUE (iso, campus_id, operating_day, run_type, published_at_utc),
     UNIQUE (iso, campus_id, operating_day, run_sequence)
 );
 
 CREATE TABLE market_reconciliation (
-    statement_id              text NOT NULL REFERENCES market_statement_run,
+    campus_id                 text NOT NULL,
+    statement_id              text NOT NULL,
     charge_type               text NOT NULL,
     iso_amount_usd_micros     bigint NOT NULL,
     shadow_amount_usd_micros  bigint NOT NULL,
@@ -67,12 +70,14 @@ CREATE TABLE market_reconciliation (
     posted_delta_usd_micros   bigint NOT NULL,
     ledger_entry_key          text,
     recorded_at_utc           timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (statement_id, charge_type),
+    PRIMARY KEY (campus_id, statement_id, charge_type),
+    FOREIGN KEY (campus_id, statement_id) REFERENCES market_statement_run,
     CHECK (difference_usd_micros = iso_amount_usd_micros - shadow_amount_usd_micros)
 );
 
 CREATE TABLE market_dispute (
-    statement_id         text NOT NULL REFERENCES market_statement_run,
+    campus_id            text NOT NULL,
+    statement_id         text NOT NULL,
     line_no              integer NOT NULL,
     charge_type          text NOT NULL,
     resource_id          text NOT NULL,
@@ -82,7 +87,8 @@ CREATE TABLE market_dispute (
     difference_usd_micros bigint NOT NULL,
     detail_json          jsonb NOT NULL,
     status               text NOT NULL DEFAULT 'open' CHECK (status IN ('open','resolved_by_later_run','filed')),
-    PRIMARY KEY (statement_id, line_no)
+    PRIMARY KEY (campus_id, statement_id, line_no),
+    FOREIGN KEY (campus_id, statement_id) REFERENCES market_statement_run
 );
 """
 

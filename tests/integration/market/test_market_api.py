@@ -41,3 +41,20 @@ async def test_statement_import_and_listings(engine, nyiso_campus):
     tenant = httpx.ASGITransport(app=_app(engine, {"tenant"}))
     async with httpx.AsyncClient(transport=tenant, base_url="http://test") as http:
         assert (await http.get(f"{path}/disputes")).status_code == 403
+
+
+async def test_two_campuses_may_import_the_same_statement_id(engine, nyiso_campus):
+    """Statement ids are unique per ISO participant only: a second campus imports the same id with other content."""
+    from sqlalchemy import text
+
+    other = f"{nyiso_campus.campus_id}-b"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO campus (campus_id, name, time_zone, iso) VALUES (:c, 'B', 'America/New_York', "
+                          "'NYISO')"), {"c": other})
+    transport = httpx.ASGITransport(app=_app(engine, {"operator"}))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        run = dict(RUN, statement_id="SHARED-ID")
+        first = await http.post(f"/market/campuses/{nyiso_campus.campus_id}/statements", json=[run])
+        second = await http.post(f"/market/campuses/{other}/statements",
+                                 json=[dict(run, published_at_utc="2025-07-22T00:00:00+00:00")])
+    assert (first.status_code, second.status_code) == (200, 200)

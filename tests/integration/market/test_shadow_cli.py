@@ -48,7 +48,7 @@ def test_shadow_command_reports_runs_and_disputes(engine, database_url, nyiso_ca
     env = {"WATTLEDGER_DATABASE_URL": database_url, "WATTLEDGER_LEDGER_ORIGIN": "wattledger.test/shadow-cli"}
     result = CliRunner().invoke(app, ["shadow", nyiso_campus.campus_id, "nyiso", "2025-07-15", "--statements",
                                       str(statements), "--document", str(document), "--prices", str(prices)], env=env)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, (result.output, repr(result.exception))
     lines = result.output.splitlines()
     assert lines[:3] == [
         "INITIAL  RT_ENERGY_GEN    difference_usd_micros=-692500000 posted_delta_usd_micros=-692500000",
