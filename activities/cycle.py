@@ -76,6 +76,13 @@ class CycleActivities:
         with self.engine.begin() as conn:
             repo.record_step(conn, update.cycle_id, f"approval-{update.detail}", {"escalated": True})
 
+    @activity.defn(name="remind_approvers")
+    @translate_domain_errors
+    def remind_approvers(self, update: StatusUpdate) -> None:
+        log.info("cycle %s: approval pending, %s", update.cycle_id, update.detail)
+        with self.engine.begin() as conn:
+            repo.record_step(conn, update.cycle_id, f"approval-{update.detail}", {"reminded": True})
+
     @activity.defn(name="issue_invoices")
     @translate_domain_errors
     def issue_invoices(self, step: StepInput) -> list[InvoiceRef]:
@@ -95,5 +102,6 @@ class CycleActivities:
         return [
             self.record_status, self.ingest_meter_files, self.validate_intervals, self.settle_cycle,
             self.post_approved_settlement, self.void_rejected_settlement, self.escalate_approval,
+            self.remind_approvers,
             self.issue_invoices, self.submit_to_iso, self.close_cycle_ledger,
         ]

@@ -128,19 +128,39 @@ class BillingCycleWorkflow:
         return StepInput(step.cycle_id, step.campus_id, step.period, uri=detail, attempt_label=label)
 
     async def _await_decision(self, inp: CycleInput) -> None:
+        """Wait for finance. Each round: a reminder halfway, an escalation at the timeout; after
+        `escalations_max` rounds keep waiting without a timer (a person now owns the follow-up)."""
         assert self._status is not None
+        reminders = workflow.patched("approval-reminders")
         while not self._decided():
-            timeout = None
-            if self._status.escalations < inp.escalations_max:
-                timeout = timedelta(hours=inp.approval_timeout_hours)
+            if self._status.escalations >= inp.escalations_max:
+                await workflow.wait_condition(self._decided)
+                return
+            timeout = timedelta(hours=inp.approval_timeout_hours)
+            if reminders and await self._remind_halfway(inp, timeout / 2):
+                return
+            waited = timeout / 2 if reminders else timeout
             try:
-                await workflow.wait_condition(self._decided, timeout=timeout, timeout_summary="finance-approval")
+                await workflow.wait_condition(self._decided, timeout=waited, timeout_summary="finance-approval")
             except asyncio.TimeoutError:
                 self._status.escalations += 1
                 await self._act(
                     CycleActivities.escalate_approval,
                     StatusUpdate(inp.cycle_id, Phase.AWAITING_APPROVAL, f"escalation {self._status.escalations}"),
                 )
+
+    async def _remind_halfway(self, inp: CycleInput, half: timedelta) -> bool:
+        """True when finance decided within the first half; else send a reminder and return False."""
+        assert self._status is not None
+        try:
+            await workflow.wait_condition(self._decided, timeout=half, timeout_summary="approval-reminder")
+            return True
+        except asyncio.TimeoutError:
+            await self._act(
+                CycleActivities.remind_approvers,
+                StatusUpdate(inp.cycle_id, Phase.AWAITING_APPROVAL, f"reminder {self._status.escalations + 1}"),
+            )
+            return False
 
     def _decided(self) -> bool:
         if self._rejection is not None:

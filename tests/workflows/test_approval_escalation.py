@@ -80,6 +80,10 @@ class FakeActivities:
         def escalate(update: StatusUpdate) -> None:
             calls.append(f"escalate:{update.detail}")
 
+        @activity.defn(name="remind_approvers")
+        def remind(update: StatusUpdate) -> None:
+            calls.append(f"remind:{update.detail}")
+
         @activity.defn(name="issue_invoices")
         def invoices(step: StepInput) -> list[InvoiceRef]:
             return [InvoiceRef("demo-000001", "t1", 100, "ef" * 32)]
@@ -92,7 +96,7 @@ class FakeActivities:
         def close(step: StepInput) -> LedgerOutput:
             return LedgerOutput(3, True, 3)
 
-        return [record_status, ingest, validate, settle, post, void, escalate, invoices, submit, close]
+        return [record_status, ingest, validate, settle, post, void, escalate, remind, invoices, submit, close]
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +122,8 @@ async def _run_worker(env: WorkflowEnvironment, fakes: FakeActivities, body) -> 
 
 
 async def test_unanswered_approval_escalates_after_each_timeout_then_waits(env: WorkflowEnvironment) -> None:
-    """Two 72-hour timeouts pass unanswered: two escalations, then the cycle still waits and can be approved."""
+    """Two 72-hour rounds pass unanswered: a reminder at 36 h and an escalation at 72 h each, then the
+    cycle still waits (no more timers) and can be approved."""
     fakes = FakeActivities()
 
     async def body(queue: str) -> None:
@@ -133,8 +138,8 @@ async def test_unanswered_approval_escalates_after_each_timeout_then_waits(env: 
         assert result.total_usd_micros == 1_000_000
 
     await _run_worker(env, fakes, body)
-    assert [call for call in fakes.calls if call.startswith("escalate")] == ["escalate:escalation 1",
-                                                                             "escalate:escalation 2"]
+    assert [call for call in fakes.calls if call.startswith(("remind", "escalate"))] == [
+        "remind:reminder 1", "escalate:escalation 1", "remind:reminder 2", "escalate:escalation 2"]
 
 
 async def test_validator_refuses_non_finance_and_keeps_waiting(env: WorkflowEnvironment) -> None:
