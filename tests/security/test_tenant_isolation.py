@@ -1,0 +1,80 @@
+"""Tenant isolation beyond the invoice routes: a tenant token reaches only its own tenant's documents on every
+route that names a tenant, none of the staff surfaces (cycles, ledger, codec, contracts, market), and a token
+whose tenant claim was forged or that has expired is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.routing import iter_route_contexts
+from sqlalchemy import Engine, text
+
+from api.auth import TOKEN_AUDIENCE, TOKEN_ISSUER
+from tests.security.conftest import SecuredApp
+
+STAFF_ONLY_GETS = ["/cycles", "/ledger/verify", "/ledger/entries", "/invoices", "/esg/factor-editions"]
+
+
+def _seed_two_tenants(engine: Engine) -> tuple[str, str, str]:
+    suffix = datetime.now(UTC).strftime("%H%M%S%f")
+    campus = f"iso-{suffix}"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO campus (campus_id, name, time_zone, iso) VALUES (:c, 'C', 'UTC', 'ERCOT')"),
+                     {"c": campus})
+        for tenant in ("ta", "tb"):
+            conn.execute(text("INSERT INTO tenant (campus_id, tenant_id, name) VALUES (:c, :t, :t)"),
+                         {"c": campus, "t": f"{tenant}-{suffix}"})
+    return campus, f"ta-{suffix}", f"tb-{suffix}"
+
+
+async def test_every_route_naming_a_tenant_refuses_another_tenant(secured: SecuredApp, engine: Engine) -> None:
+    """For each GET route with {tenant_id}, tenant A asking for tenant B gets 403 or 404, never data."""
+    campus, tenant_a, tenant_b = _seed_two_tenants(engine)
+    paths = sorted({context.path for context in iter_route_contexts(secured.app.routes)
+                    if "{tenant_id}" in context.path and "GET" in (context.methods or set())})
+    assert paths, "no tenant routes found"
+    headers = secured.bearer("tenant", tenant_a)
+    for path in paths:
+        url = path.format(tenant_id=tenant_b, cycle_key=f"cycle:{campus}:2026-01", cycle_id=f"cycle:{campus}:2026-01")
+        response = await secured.http.get(url, headers=headers)
+        assert response.status_code in (403, 404), f"{path}: {response.status_code} {response.text[:200]}"
+
+
+async def test_tenant_tokens_reach_no_staff_surface(secured: SecuredApp, engine: Engine) -> None:
+    """Cycles, ledger, invoice lists, ESG editions and the codec all answer a tenant with 403."""
+    _, tenant_a, _ = _seed_two_tenants(engine)
+    headers = secured.bearer("tenant", tenant_a)
+    for path in STAFF_ONLY_GETS:
+        assert (await secured.http.get(path, headers=headers)).status_code == 403, path
+    codec = await secured.http.post("/codec/decode", json={"payloads": []}, headers=headers)
+    assert codec.status_code == 403
+
+
+async def test_forged_and_expired_tenant_tokens_are_refused(secured: SecuredApp, engine: Engine) -> None:
+    """A token naming tenant B signed with another key, or our own token past its expiry: 401."""
+    _, tenant_a, tenant_b = _seed_two_tenants(engine)
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "sub": "mallory", "roles": ["tenant"],
+              "tenant_id": tenant_b, "iat": now, "exp": now + 600}
+    forged = jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA")
+    response = await secured.http.get(f"/tenants/{tenant_b}/invoices", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+    from api.auth import _token_signing_key
+
+    expired = jwt.encode({**claims, "tenant_id": tenant_a, "iat": now - 7200, "exp": now - 3600},
+                         _token_signing_key(secured.settings), algorithm="EdDSA")
+    response = await secured.http.get(f"/tenants/{tenant_a}/invoices", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+    unsigned = jwt.encode(claims, key="", algorithm="none")
+    response = await secured.http.get(f"/tenants/{tenant_b}/invoices", headers={"Authorization": f"Bearer {unsigned}"})
+    assert response.status_code == 401
+
+
+async def test_metrics_expose_no_tenant_or_invoice_data(secured: SecuredApp, engine: Engine) -> None:
+    """/metrics is unauthenticated for Prometheus, so it carries counts only: no tenant ids, no amounts."""
+    _, tenant_a, tenant_b = _seed_two_tenants(engine)
+    body = (await secured.http.get("/metrics")).text
+    assert "wattledger_cycles" in body and tenant_a not in body and tenant_b not in body
