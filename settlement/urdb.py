@@ -57,6 +57,11 @@ class UrdbTariff:
 
 def load_urdb_text(source: str, text: str) -> UrdbTariff:
     """Parse URDB JSON: a bare rate object, an API response `{"items": [rate]}`, or either encoded as a JSON string."""
+    return parse_urdb_rate(source, unwrap_urdb_text(source, text))
+
+
+def unwrap_urdb_text(source: str, text: str) -> dict[str, Any]:
+    """The one rate object inside URDB JSON text (numbers as exact Decimal), unwrapped from an API response."""
     try:
         document: Any = json.loads(text, parse_float=Decimal)
         if isinstance(document, str):
@@ -70,7 +75,7 @@ def load_urdb_text(source: str, text: str) -> UrdbTariff:
         document = items[0]
     if not isinstance(document, dict):
         raise BadInput(source, None, None, "expected a JSON object describing one rate")
-    return parse_urdb_rate(source, document)
+    return document
 
 
 def parse_urdb_rate(source: str, rate: dict[str, Any]) -> UrdbTariff:

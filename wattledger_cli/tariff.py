@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -65,6 +66,41 @@ def compare(
     typer.echo(json.dumps([{"urdb": str(path), "tariff": result["tariff"], "total_usd": result["total_usd"],
                             "months": {m["month"]: m["total_usd"] for m in result["months"]}}
                            for path, result in ranked], indent=2))
+
+
+@app.command("import")
+def import_tariff(
+    urdb: Annotated[Path, typer.Option("--urdb", help="URDB tariff JSON (a rate or an API response).")],
+    campus: Annotated[str, typer.Option("--campus", help="Campus id.")],
+    key: Annotated[str, typer.Option("--key", help="Contract key; an existing key gets its next version.")],
+    effective_from: Annotated[str, typer.Option("--effective-from", help="YYYY-MM-DD, campus local date.")],
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Tenant billed; omit for the campus bill.")] = None,
+    holidays: Annotated[Path | None, typer.Option("--holidays", help="File of YYYY-MM-DD dates.")] = None,
+    tier_fill: Annotated[str, typer.Option("--tier-fill", help="shared (default) or chronological.")] = "shared",
+) -> None:
+    """Store a URDB tariff as a versioned `urdb_tariff` contract of a campus (an amendment adds a version)."""
+    from db import make_engine, resolve_database_url
+    from settings import Settings
+    from settlement.contract_service import add_contract
+    from settlement.urdb import unwrap_urdb_text
+
+    try:
+        rate = unwrap_urdb_text(str(urdb), _read(urdb))
+        holiday_dates = sorted(read_holidays(str(holidays), _read(holidays))) if holidays else []
+        terms = {"urdb": rate, "holidays": [day.isoformat() for day in holiday_dates], "tier_fill": tier_fill}
+        engine = make_engine(resolve_database_url(Settings()))
+        try:
+            with engine.begin() as conn:
+                contract = add_contract(conn, campus, key, "urdb_tariff", tenant, date.fromisoformat(effective_from),
+                                        terms)
+        finally:
+            engine.dispose()
+    except (DomainError, ValueError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    typer.echo(json.dumps({"contract_key": contract.contract_key, "version": contract.version,
+                           "contract_version_id": contract.contract_version_id,
+                           "terms_sha256_hex": contract.terms_sha256_hex}))
 
 
 def _read(path: Path) -> str:
