@@ -10,7 +10,7 @@ import pytest
 
 from common.errors import BadInput
 from settlement.campus import MeterRef
-from settlement.campus_loader import aggregate_series
+from settlement.campus_loader import aggregate_series, split_deemed
 from settlement.errors import MeterUnknown
 
 START = datetime(2026, 3, 1, 6, tzinfo=UTC)
@@ -49,3 +49,16 @@ def test_straddling_interval_and_unknown_meter_are_refused() -> None:
     assert "straddles" in str(caught.value)
     with pytest.raises(MeterUnknown):
         aggregate_series("f", pa.Table.from_batches([_batch(["Z"], [0], [1])]), METERS, PLAN, {}, START, END)
+
+
+def test_two_energy_channels_on_one_meter_are_refused_but_deemed_rows_split_off() -> None:
+    """`deemed_curtailment` rows are set apart; a meter with two other channels would be summed silently, so the
+    file is refused naming the channel field."""
+    table = pa.table({"meter_id": ["PV1", "PV1", "A-5", "A-5"],
+                      "channel": ["kwh_delivered", "deemed_curtailment", "kwh_delivered", "kwh_delivered"]})
+    energy, deemed = split_deemed("f", table)
+    assert (energy.num_rows, deemed.num_rows) == (3, 1)
+    doubled = pa.table({"meter_id": ["A-5", "A-5"], "channel": ["kwh_delivered", "kwh_received"]})
+    with pytest.raises(BadInput) as caught:
+        split_deemed("f", doubled)
+    assert caught.value.field == "channel"
