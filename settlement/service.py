@@ -40,7 +40,7 @@ def settle_cycle(conn: Connection, campus_id: str, cycle_id: str, period_start_u
     Contracts are the versions in force at the period start (in the campus's local calendar). When the campus has
     full contracts (table `settlement_contract`) the full engine prices the period; otherwise the v0 rule applies
     (core table `contract`). Index-priced contracts read PRICE_SCHEMA files from `prices_uris`. Nothing is written
-    (see `record_settlement`); `cycle_id` names the run in errors.
+    (see `record_settlement`). The result does not depend on `cycle_id`, so a retry prices exactly the same.
     """
     start_utc = require_utc(period_start_utc, "period_start_utc")
     end_utc = require_utc(period_end_utc, "period_end_utc")
