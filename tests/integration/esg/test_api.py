@@ -120,3 +120,45 @@ async def test_double_claim_is_a_409(client, campus_id):
     assert first.status_code == 201
     assert second.status_code == 409 and second.json()["type"] == "CertificateOverclaimed"
     assert as_tenant.status_code == 403
+
+
+async def test_overrides_are_recorded_once_and_never_changed(client, campus_id, engine):
+    """The same override twice is one row; the same id with another value is a 409; editions are listed."""
+    from esg.service import register_factor_library
+
+    with engine.begin() as conn:
+        register_factor_library(conn)
+    operator = {"x-role": "operator"}
+    body = {
+        "override_id": f"{campus_id}-ov",
+        "campus_id": campus_id,
+        "meter_id": "FUEL1",
+        "kind": "stack_test",
+        "parameter": "co2_kg_per_mmbtu",
+        "value": "52.91",
+        "valid_from": "2025-01-01",
+        "approved_by": "environmental lead",
+        "reason": "stack test 2025-02, report 17",
+    }
+    async with client:
+        first = await client.post("/esg/overrides", json=body, headers=operator)
+        again = await client.post("/esg/overrides", json=body, headers=operator)
+        changed = await client.post("/esg/overrides", json={**body, "value": "50.00"}, headers=operator)
+        float_value = await client.post("/esg/overrides", json={**body, "value": 52.91}, headers=operator)
+        editions = (await client.get("/esg/factor-editions", headers={"x-role": "auditor"})).json()
+    assert (first.json()["created"], again.json()["created"]) == (True, False)
+    assert changed.status_code == 409
+    assert float_value.status_code == 422  # a decimal string, never a float
+    assert {e["edition_id"] for e in editions["editions"]} >= {"wl-2024.1", "wl-2025.1"}
+
+
+async def test_restate_over_http_needs_the_operator_role(client):
+    """A finance caller is refused (403); an operator asking for an unknown cycle gets 404."""
+    async with client:
+        finance = await client.post(
+            "/esg/cycles/cycle:none:2025-07/restate", json={"reason": "x"}, headers={"x-role": "finance"}
+        )
+        operator = await client.post(
+            "/esg/cycles/cycle:none:2025-07/restate", json={"reason": "x"}, headers={"x-role": "operator"}
+        )
+    assert (finance.status_code, operator.status_code) == (403, 404)

@@ -59,34 +59,3 @@ def test_an_unknown_cycle_is_not_found(engine):
     """No billing cycle, no restatement."""
     with pytest.raises(NotFound), engine.begin() as conn:
         restate_billing_cycle(conn, "cycle:nowhere:2025-07", None, "x")
-
-
-def test_restate_over_http_needs_the_operator_role(engine, tmp_path):
-    """A finance caller is refused (403); an operator asking for an unknown cycle gets 404."""
-    import asyncio
-
-    import httpx
-    from fastapi import Request
-
-    from api.app import create_app
-    from api.principal import Principal
-    from settings import Settings
-
-    def principal(request: Request) -> Principal:
-        return Principal("t", frozenset({request.headers["x-role"]}))
-
-    app = create_app(
-        Settings(home=tmp_path, data_uri=str(tmp_path / "data")), engine, None, authenticate=principal
-    )
-
-    async def call(role: str) -> int:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client:
-            response = await client.post(
-                "/esg/cycles/cycle:none:2025-07/restate", json={"reason": "x"}, headers={"x-role": role}
-            )
-            return response.status_code
-
-    assert asyncio.run(call("finance")) == 403
-    assert asyncio.run(call("operator")) == 404
