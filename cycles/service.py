@@ -222,7 +222,7 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, step: StepInput) ->
 
     with engine.begin() as conn:
         issued = issue_invoices(conn, step.cycle_id, step.campus_id, settings.signing_key_path,
-                                f"{settings.data_root_uri}/invoices")
+                                settings.data_root_uri)
         meta = {"cycle_id": step.cycle_id, "approved_by": step.uri}
         for invoice in issued:
             meta[f"invoice:{invoice.invoice_id}:sha256"] = invoice.document_sha256_hex
@@ -235,7 +235,8 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, step: StepInput) ->
             ref_idempotency_key=pending_key(step.cycle_id, step.attempt_label),
         )
         append_entries(conn, settings.ledger_origin, [entry])
-        refs = [InvoiceRef(i.invoice_id, i.tenant_id, i.total_usd_cents, i.document_sha256_hex) for i in issued]
+        refs = [InvoiceRef(i.invoice_id, i.tenant_id, i.total_usd_cents, i.document_sha256_hex, i.pdf_uri)
+                for i in issued]
         repo.record_step(conn, step.cycle_id, "invoice", {"invoices": [asdict(ref) for ref in refs]})
     return refs
 

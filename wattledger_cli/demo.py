@@ -181,6 +181,9 @@ def _print_outcome(cycle: dict) -> bool:
         invoices.add_row(invoice["invoice_id"], invoice["tenant_id"], f"${cents // 100:,}.{cents % 100:02d}",
                          invoice["document_sha256_hex"][:16] + "…")
     console.print(invoices)
+    pdfs = [invoice["pdf_uri"] for invoice in steps.get("invoice", {}).get("invoices", []) if invoice.get("pdf_uri")]
+    if pdfs:
+        console.print(f"signed PDF invoices in {Path(pdfs[0]).parent} (check one: wattledger invoice verify FILE)")
     ledger = steps.get("ledger", {})
     console.print(f"ISO submission: {steps.get('iso', {}).get('submission_key', 'recorded')}")
     verdict = "[green]verified[/green]" if ledger.get("verified") else "[red]NOT verified[/red]"

@@ -66,6 +66,7 @@ class InvoiceRef:
     tenant_id: str
     total_usd_cents: int
     document_sha256_hex: str
+    pdf_uri: str | None = None
 
 
 @dataclass(frozen=True)
