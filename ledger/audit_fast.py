@@ -53,8 +53,8 @@ LEFT JOIN ledger_account a ON a.account_id = p.account_id AND a.ledger_id = p.le
 WHERE p.ledger_id = :l AND (a.account_id IS NULL OR a.asset_code <> p.asset_code)
 """
 POSTINGS_COPY_SQL = (
-    "COPY (SELECT seq, idx, account_id, amount_minor::int8, posted_after_minor::int8,"
-    " pending_debits_after_minor::int8, pending_credits_after_minor::int8 FROM ledger_posting"
+    "COPY (SELECT seq, idx, account_id, amount_minor, posted_after_minor,"
+    " pending_debits_after_minor, pending_credits_after_minor FROM ledger_posting"
     " WHERE ledger_id = {ledger_id} ORDER BY seq, idx) TO STDOUT (FORMAT BINARY)"
 )
 # One binary COPY tuple: field count, then (length, value) for int8, int4, uuid and four int8.

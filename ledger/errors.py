@@ -111,6 +111,13 @@ class BalanceWouldGoNegative(DomainError):
         )
 
 
+class BalanceOutOfRange(DomainError):
+    def __init__(self, idempotency_key: str, path: str, asset_code: str) -> None:
+        super().__init__(
+            f"entry {idempotency_key!r}: account {path} ({asset_code}) would leave the signed 64-bit range"
+        )
+
+
 class CheckpointInconsistent(DomainError):
     """The head is not an extension of the last signed checkpoint: refuse to sign it."""
 

@@ -33,8 +33,8 @@ POSTINGS_SCHEMA = pa.schema([
     ("recorded_at_utc", pa.timestamp("us", tz="UTC")),
     ("account_path", pa.string()),
     ("asset_code", pa.string()),
-    ("amount_minor", pa.decimal128(38, 0)),
-    ("posted_after_minor", pa.decimal128(38, 0)),
+    ("amount_minor", pa.int64()),
+    ("posted_after_minor", pa.int64()),
 ])
 
 

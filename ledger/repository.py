@@ -175,7 +175,7 @@ ACCOUNT_COLUMNS = "account_id, ledger_id, path, asset_code, normal_side, must_no
 # Binary COPY with declared types: no text parsing on either side.
 ENTRY_TYPES = ["int4", "int8", "uuid", "text", "bytea", "bytea", "text", "int8", "timestamptz", "timestamptz",
                "int2", "bytea", "bytea", "bytea", "bytea"]
-POSTING_TYPES = ["int4", "int8", "int4", "uuid", "text", "numeric", "numeric", "numeric", "numeric"]
+POSTING_TYPES = ["int4", "int8", "int4", "uuid", "text", "int8", "int8", "int8", "int8"]
 ACCOUNT_TYPES = ["uuid", "int4", "text", "text", "text", "bool", "int8"]
 
 

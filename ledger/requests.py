@@ -17,7 +17,7 @@ ACCOUNT_PATH_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$")
 IDEMPOTENCY_KEY_LENGTH_MAX = 200
 META_ENTRIES_MAX = 64
 POSTINGS_PER_ENTRY_MAX = 10_000
-AMOUNT_MINOR_ABS_MAX = 10**38 - 1  # numeric(38,0) in PostgreSQL
+AMOUNT_MINOR_ABS_MAX = 2**63 - 1  # bigint in PostgreSQL; running balances must fit it too
 ENTRY_ID_NAMESPACE = uuid.UUID("6f9a1d52-3c0e-5b8e-9d41-7a2f0c1e5b30")
 KINDS_NEEDING_REF = frozenset({"post_pending", "void_pending", "reversal", "adjustment"})
 KINDS_WITHOUT_POSTINGS = frozenset({"period_close", "account_open", "key_rotation"})
@@ -96,7 +96,7 @@ def _check_postings(key: str, request: EntryRequest) -> tuple[Posting, ...]:
         if type(amount) is not int:  # bool is an int subclass and is refused here too
             raise InvalidEntryRequest(key, f"postings[{index}].amount_minor", "must be an int (minor units)")
         if amount == 0 or not -AMOUNT_MINOR_ABS_MAX <= amount <= AMOUNT_MINOR_ABS_MAX:
-            raise InvalidEntryRequest(key, f"postings[{index}].amount_minor", "must be non-zero and fit 38 digits")
+            raise InvalidEntryRequest(key, f"postings[{index}].amount_minor", "must be non-zero and fit a signed 64-bit integer")
         postings.append((path, asset, amount))
     if request.kind in KINDS_WITHOUT_POSTINGS and postings:
         raise InvalidEntryRequest(key, "postings", f"a {request.kind} entry carries no postings")

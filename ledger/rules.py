@@ -19,6 +19,7 @@ from ledger.errors import (
     AccountNotOpen,
     AlreadyResolved,
     AlreadyReversed,
+    BalanceOutOfRange,
     BalanceWouldGoNegative,
     EntryDoesNotBalance,
     PeriodClosed,
@@ -28,6 +29,7 @@ from ledger.errors import (
 )
 from ledger.model import ADJUSTABLE_KINDS, INTERNAL_KINDS, POSTED_KINDS, REVERSIBLE_KINDS
 from ledger.requests import (
+    AMOUNT_MINOR_ABS_MAX,
     NormalizedRequest,
     Posting,
     account_id_for,
@@ -201,6 +203,8 @@ def _apply_balances(
             balance[1 if amount > 0 else 2] += pending_direction * abs(amount)
         rows.append(PostingRow(idx, account.account_id, asset, amount, balance[0], balance[1], balance[2]))
     for (path, asset), (account, balance) in working.items():
+        if max(abs(balance[0]), balance[1], balance[2]) > AMOUNT_MINOR_ABS_MAX:
+            raise BalanceOutOfRange(request.idempotency_key, path, asset)
         if account.must_not_go_negative:
             available = balance[0] - balance[2] if account.normal_side == "debit" else -balance[0] - balance[1]
             if available < 0:

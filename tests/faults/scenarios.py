@@ -50,6 +50,7 @@ class KillReport:
     totals: RunTotals | None = None
     elapsed_s: float = 0.0
     approvals_sent: int = 0
+    history: dict[str, int] = field(default_factory=dict)
 
     def phases_hit(self) -> set[str]:
         return {phase for kill in self.kills for phase in kill.phases.values()}
@@ -114,7 +115,28 @@ async def kill_worker_scenario(tmp_path: Path, engine: Engine, database_url: str
         report.approvals_sent = driver.approvals_sent
         assert all(s == "completed" for s in statuses.values()), f"not completed: {statuses}"
         report.totals = assert_exactly_once(engine, driver.cycle_ids, len(TENANTS), LEDGER_ORIGIN)
+        report.history = await _history_encrypted(temporal.address, engine, driver.cycle_ids)
     finally:
         worker.stop()
     report.elapsed_s = round(time.monotonic() - started, 1)
     return report
+
+
+async def _history_encrypted(address: str, engine: Engine, cycle_ids: list[str]) -> dict[str, int]:
+    """Every payload of every cycle's stored history is ciphertext; no tenant id or invoice id shows through."""
+    from sqlalchemy import text
+
+    from tests.security.history import stored_history_report
+
+    with engine.connect() as conn:
+        invoice_ids = conn.execute(text("SELECT invoice_id FROM invoice WHERE cycle_id = ANY(:ids)"),
+                                   {"ids": cycle_ids}).scalars().all()
+    markers = [tenant.tenant_id.encode() for tenant in TENANTS] + [i.encode() for i in invoice_ids]
+    totals = {"payloads": 0, "encrypted": 0}
+    for cycle_id in cycle_ids:
+        count, encrypted, found = await stored_history_report(address, cycle_id, markers)
+        assert count > 0 and encrypted == count, f"{cycle_id}: {encrypted} of {count} payloads encrypted"
+        assert not found, f"{cycle_id}: plaintext {found[:3]} in the stored history"
+        totals["payloads"] += count
+        totals["encrypted"] += encrypted
+    return totals

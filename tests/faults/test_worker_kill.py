@@ -23,7 +23,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def _record(name: str, report: KillReport) -> None:
     RESULTS.mkdir(exist_ok=True)
     body = {"elapsed_s": report.elapsed_s, "kills": [k.__dict__ for k in report.kills],
-            "phases_hit": sorted(report.phases_hit()), "totals": report.totals.__dict__ if report.totals else None}
+            "phases_hit": sorted(report.phases_hit()), "history": report.history, "totals": report.totals.__dict__ if report.totals else None}
     (RESULTS / f"{name}.json").write_text(json.dumps(body, indent=1, sort_keys=True))
 
 
