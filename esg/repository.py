@@ -80,11 +80,11 @@ def insert_override(
             " valid_to, approved_by, reason, evidence_sha256) VALUES (:override_id, :campus_id, :meter_id, :kind,"
             " :parameter, :value, :valid_from, :valid_to, :approved_by, :reason, :evidence_sha256)"
         ),
-        {**_override_params(override), "campus_id": campus_id, "evidence_sha256": evidence_sha256},
+        {**override_params(override), "campus_id": campus_id, "evidence_sha256": evidence_sha256},
     )
 
 
-def _override_params(override: FactorOverride) -> dict[str, Any]:
+def override_params(override: FactorOverride) -> dict[str, Any]:
     return {
         "override_id": override.override_id,
         "meter_id": override.meter_id,

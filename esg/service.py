@@ -110,13 +110,19 @@ def record_factor_override(
     if stored is None:
         repository.insert_override(conn, campus_id, override, evidence_sha256)
         return True
-    same = [
-        o for o in repository.overrides_for_campus(conn, campus_id) if o.override_id == override.override_id
+    requested = {
+        "campus_id": campus_id,
+        "evidence_sha256": evidence_sha256,
+        **repository.override_params(override),
+    }
+    # numeric(30,12) gives back trailing zeros: compare values as numbers, everything else as stored.
+    differs = [
+        name
+        for name, value in requested.items()
+        if (stored[name].compare(value) != 0 if name == "value" else stored[name] != value)
     ]
-    if not same or replace(same[0], value=same[0].value.normalize()) != replace(
-        override, value=override.value.normalize()
-    ):
-        raise Conflict(f"override {override.override_id} is already recorded with different content")
+    if differs:
+        raise Conflict(f"override {override.override_id} is already recorded with other {', '.join(differs)}")
     return False
 
 
