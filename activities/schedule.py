@@ -10,8 +10,8 @@ from temporalio import activity
 from temporalio.client import Client
 
 from activities.errors import translate_domain_errors
-from cycles import repository as repo
 from common.errors import Conflict
+from cycles import repository as repo
 from cycles.periods import cycle_id_for
 from cycles.starter import start_cycle
 from settings import Settings

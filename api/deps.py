@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from api.principal import Principal
 from settings import Settings
 
 
@@ -32,11 +33,9 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 TemporalDep = Annotated[Client, Depends(get_temporal_client)]
 
 
-def get_principal(request: Request) -> "Principal":
+def get_principal(request: Request) -> Principal:
     """Authenticate the request with the app's authenticator; it raises 401 when it cannot."""
     return request.app.state.authenticate(request)
 
-
-from api.principal import Principal  # noqa: E402 - after the functions that name it in strings
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

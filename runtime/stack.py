@@ -56,10 +56,9 @@ async def _serve_api(app: FastAPI, host: str, port: int) -> tuple[uvicorn.Server
 async def running_stack(settings: Settings, api_port: int | None = None) -> AsyncIterator[Stack]:
     from api.app import create_app
     from db import make_engine, resolve_database_url, upgrade_schema
+    from runtime.keys import ensure_signing_key
     from runtime.temporal import connect, temporal_address
     from worker import build_worker
-
-    from runtime.keys import ensure_signing_key
 
     ensure_signing_key(settings)
     database_url = await asyncio.to_thread(resolve_database_url, settings)

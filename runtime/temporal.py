@@ -84,9 +84,8 @@ class EmbeddedTemporal:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise RuntimeError(f"Temporal dev server exited; see {log_path}")
-            if _port_open("127.0.0.1", self.settings.temporal_port):
-                if asyncio.run(self._namespace_ready()):
-                    return
+            if _port_open("127.0.0.1", self.settings.temporal_port) and asyncio.run(self._namespace_ready()):
+                return
             time.sleep(0.3)
         raise RuntimeError(f"Temporal dev server not ready after {STARTUP_WAIT_S_MAX:.0f} s; see {log_path}")
 

@@ -142,7 +142,7 @@ class BillingCycleWorkflow:
             waited = timeout / 2 if reminders else timeout
             try:
                 await workflow.wait_condition(self._decided, timeout=waited, timeout_summary="finance-approval")
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._status.escalations += 1
                 await self._act(
                     CycleActivities.escalate_approval,
@@ -155,7 +155,7 @@ class BillingCycleWorkflow:
         try:
             await workflow.wait_condition(self._decided, timeout=half, timeout_summary="approval-reminder")
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._act(
                 CycleActivities.remind_approvers,
                 StatusUpdate(inp.cycle_id, Phase.AWAITING_APPROVAL, f"reminder {self._status.escalations + 1}"),
