@@ -29,7 +29,7 @@ from temporalio.worker import (
 )
 
 from observability import metrics
-from observability.logs import cycle_log_context
+from observability.logs import cycle_log_context, install_log_context
 
 # Well under the workflow's heartbeat timeout (workflows/billing_cycle.py), so a busy event loop on a
 # loaded machine still gets one through in time.
@@ -37,6 +37,9 @@ HEARTBEAT_INTERVAL_S = 3.0
 
 
 class ActivityObserver(Interceptor):
+    def __init__(self) -> None:
+        install_log_context()
+
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
         return _ObservedActivity(next)
 

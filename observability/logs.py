@@ -55,6 +55,27 @@ class AddLogContext(logging.Filter):
         return True
 
 
+_context_factory_installed = False
+
+
+def install_log_context() -> None:
+    """Stamp the context on every LogRecord as it is created, so every handler (ours, pytest's, a library's)
+    sees `cycle_id` and `campus_id`. Idempotent; the worker interceptor calls it."""
+    global _context_factory_installed
+    if _context_factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)  # type: ignore[arg-type]
+        for key, value in LOG_CONTEXT.get().items():
+            setattr(record, key, value)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _context_factory_installed = True
+
+
 class JsonFormatter(logging.Formatter):
     """`{"ts", "level", "logger", "msg", ...context, "exc"}`; keys sorted so lines diff and grep well."""
 
@@ -113,6 +134,7 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
     """Root logging for the worker and API processes: one handler, context added, secrets masked."""
     if settings.log_format not in ("text", "json"):
         raise ValueError(f"log_format must be 'text' or 'json', not {settings.log_format!r}")
+    install_log_context()
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
