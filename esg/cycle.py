@@ -72,6 +72,8 @@ class EmissionOptions:
     grid_intensity: HourlyGridIntensity | None = None
     claims: Sequence[tuple[CertificateLot, CertificateClaim]] = ()
     market_rates: Sequence[MarketRate] = ()
+    # Registry zone names that deliver to the campus's market (e.g. "ERCOT" for ERCT), declared, never guessed.
+    deliverable_zones: frozenset[str] = frozenset()
     scope3: Scope3Conventions = field(default_factory=Scope3Conventions)
     shared_services: Sequence[SharedServiceSource] = ()
 
@@ -202,7 +204,14 @@ def emissions_from_hourly(
         fallback = choose_fallback_rate(
             options.market_rates, campus_egrid_subregion, context.grid_average_g_per_mwh(), context.grid.ref
         )
-        market = market_scope2(totals.grid_wh, options.claims, campus_egrid_subregion, period, fallback)
+        market = market_scope2(
+            totals.grid_wh,
+            options.claims,
+            campus_egrid_subregion,
+            period,
+            fallback,
+            options.deliverable_zones,
+        )
         totals.add("scope2_market", sum(market.grid_market_g.values(), Decimal(0)), market.grid_market_g)
         totals.add(
             "scope2_market_hourly",

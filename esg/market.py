@@ -72,8 +72,13 @@ def market_scope2(
     campus_zone: str,
     period: tuple[datetime, datetime],
     fallback: FallbackRate,
+    deliverable_zones: frozenset[str] = frozenset(),
 ) -> MarketOutcome:
-    """Grams CO2e of each party's grid supply under annual and hourly matching."""
+    """Grams CO2e of each party's grid supply under annual and hourly matching.
+
+    A lot applies when its zone is the campus zone or one of `deliverable_zones` (other names of the same
+    market boundary, e.g. a registry's `ERCOT` for eGRID `ERCT`), declared by the reporting entity.
+    """
     outcome = MarketOutcome()
     remaining_annual_wh = {
         party: sum(hours.values(), Decimal(0)) for party, hours in grid_wh_by_party_hour.items()
@@ -82,7 +87,7 @@ def market_scope2(
     covered_annual_g = {party: Decimal(0) for party in grid_wh_by_party_hour}
     covered_hourly_g = {party: Decimal(0) for party in grid_wh_by_party_hour}
     for lot, claim in sorted(claims, key=lambda pair: pair[1].claim_id):
-        reason = _not_applicable_reason(lot, claim, campus_zone, period)
+        reason = _not_applicable_reason(lot, claim, campus_zone, deliverable_zones, period)
         row: dict[str, Any] = _instrument_row(lot, claim, reason)
         if reason is None:
             row["applied_annual_wh"] = _apply_annual(lot, claim, remaining_annual_wh, covered_annual_g)
@@ -103,9 +108,13 @@ def market_scope2(
 
 
 def _not_applicable_reason(
-    lot: CertificateLot, claim: CertificateClaim, campus_zone: str, period: tuple[datetime, datetime]
+    lot: CertificateLot,
+    claim: CertificateClaim,
+    campus_zone: str,
+    deliverable_zones: frozenset[str],
+    period: tuple[datetime, datetime],
 ) -> str | None:
-    if lot.zone != campus_zone:
+    if lot.zone != campus_zone and lot.zone not in deliverable_zones:
         return f"zone {lot.zone} is not deliverable to {campus_zone}"
     if claim.lot_id != lot.lot_id:
         return f"claim names lot {claim.lot_id}, paired with lot {lot.lot_id}"

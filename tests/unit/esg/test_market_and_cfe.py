@@ -157,3 +157,17 @@ def test_a_claim_handed_in_outside_its_vintage_is_not_applied(intervals_file):
     )
     assert result.instruments[0]["applied_hourly_wh"] == 0
     assert result.campus_scope2_market_g_co2e == result.campus_scope2_location_g_co2e
+
+
+def test_a_declared_deliverable_zone_name_is_accepted(intervals_file):
+    """A registry naming the market 'ERCOT' covers ERCT load once that name is declared deliverable."""
+    lot = CertificateLot("gc-ercot", "GC", "wind", "ERCOT", H0, H1, 500_000, 0, "registry")
+    claim = CertificateClaim("z1", "gc-ercot", "tenant:alpha", 500_000, H0, H1)
+    undeclared = EmissionOptions(claims=[(lot, claim)])
+    declared = EmissionOptions(claims=[(lot, claim)], deliverable_zones=frozenset({"ERCOT"}))
+    uri = intervals_file(rows())
+    refused = compute_cycle_emissions(uri, METERS, "ERCT", H0, END, options=undeclared)
+    accepted = compute_cycle_emissions(uri, METERS, "ERCT", H0, END, options=declared)
+    assert refused.instruments[0]["applied_annual_wh"] == 0
+    assert accepted.instruments[0]["applied_hourly_wh"] == 500_000
+    assert accepted.tenant_cfe_score["alpha"] == "0.3333"  # 0.5 MWh matched of 1.5 MWh load
