@@ -48,3 +48,6 @@ SITE_EXPORT_V1 = CsvMapping(
     time_label="beginning",
 )
 """The campus site export: `meter_id,interval_start,value,unit`, ISO 8601 with offset, interval beginning."""
+
+MAPPINGS: dict[str, CsvMapping] = {SITE_EXPORT_V1.name: SITE_EXPORT_V1}
+"""Declared mappings by name, as the API and CLI accept them."""

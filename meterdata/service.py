@@ -44,10 +44,7 @@ def receive_file(
     mapping: CsvMapping = SITE_EXPORT_V1,
 ) -> ReceiveOutcome:
     """Store `chunks` as received, check the file, and record it as accepted or quarantined (with reason)."""
-    with engine.begin() as conn:
-        if not repo.campus_exists(conn, campus_id):
-            raise NotFound(f"campus {campus_id!r} not found")
-        meters = repo.load_meter_specs(conn, campus_id)
+    meters = campus_meters(engine, campus_id)
     writer = RawFileWriter(data_root_uri, original_name)
     try:
         for chunk in chunks:
@@ -121,3 +118,51 @@ def record_edit(
 def edits_for_period(engine: Engine, campus_id: str, start_utc: datetime, end_utc: datetime) -> Sequence[ManualEdit]:
     with engine.begin() as conn:
         return repo.edits_for_period(conn, campus_id, start_utc, end_utc)
+
+
+def campus_meters(engine: Engine, campus_id: str) -> dict[str, MeterSpec]:
+    with engine.begin() as conn:
+        if not repo.campus_exists(conn, campus_id):
+            raise NotFound(f"campus {campus_id!r} not found")
+        return repo.load_meter_specs(conn, campus_id)
+
+
+def file_status(engine: Engine, sha256_hex: str) -> dict[str, Any]:
+    with engine.begin() as conn:
+        status = repo.file_status(conn, sha256_hex.lower())
+    if status is None:
+        raise NotFound(f"no received file with sha256 {sha256_hex}")
+    status["status"] = "quarantined" if status["reason"] is not None else (
+        "accepted" if status["reading_count"] is not None else "stored")
+    return status
+
+
+def quarantined_files(engine: Engine, campus_id: str, rows_max: int) -> list[dict[str, Any]]:
+    with engine.begin() as conn:
+        return repo.list_quarantine(conn, campus_id, rows_max)
+
+
+def record_vee_run(engine: Engine, campus_id: str, start_utc: datetime, end_utc: datetime, intervals_uri: str,
+                   result: Any) -> int:
+    """Keep a VEE run's report and file locations, for the API, the plot and audits."""
+    with engine.begin() as conn:
+        return repo.insert_vee_run(conn, campus_id, start_utc, end_utc, intervals_uri, result)
+
+
+def vee_run(engine: Engine, vee_run_id: int) -> dict[str, Any]:
+    with engine.begin() as conn:
+        run = repo.load_vee_run(conn, vee_run_id)
+    if run is None:
+        raise NotFound(f"VEE run {vee_run_id} not found")
+    return run
+
+
+def quality_plot(engine: Engine, vee_run_id: int, meter_id: str) -> str:
+    from meterdata.plot import load_meter_series, quality_svg
+
+    run = vee_run(engine, vee_run_id)
+    _, energy_wh, quality = load_meter_series(run["validated_uri"], meter_id)
+    if energy_wh.size == 0:
+        raise NotFound(f"meter {meter_id!r} has no intervals in VEE run {vee_run_id}")
+    score = run["report_json"].get("meters", {}).get(meter_id, {}).get("score")
+    return quality_svg(meter_id, energy_wh, quality, score)

@@ -1,5 +1,101 @@
-"""HTTP routes for meter_data; thin over the service functions of its package."""
+"""HTTP routes for meter data: streamed upload, file status, quarantine, manual edits, VEE reports and plots.
 
-from fastapi import APIRouter
+Thin over `meterdata.service`; the upload body is streamed to the raw store chunk by chunk, never held
+whole in memory.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from api.deps import EngineDep, PrincipalDep, SettingsDep
+from common.errors import NotFound
+from meterdata import service
+from meterdata.csv_mapping import MAPPINGS
+from meterdata.raw_store import RawFileWriter
+
+router = APIRouter(prefix="/meter-data", tags=["meter-data"])
+
+FILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$"
+CAMPUS_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+
+class EditCreate(BaseModel):
+    campus_id: str = Field(pattern=CAMPUS_PATTERN)
+    meter_id: str = Field(min_length=1, max_length=63)
+    channel: str = Field(default="main", min_length=1, max_length=63)
+    interval_start_utc: datetime
+    energy_wh: int = Field(ge=-(10**15), le=10**15)
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+@router.post("", status_code=201)
+async def upload_meter_file(
+    request: Request, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
+    campus_id: str = Query(pattern=CAMPUS_PATTERN), name: str = Query(pattern=FILE_NAME_PATTERN),
+    mapping: str = Query(default="SITE_EXPORT_V1"),
+) -> JSONResponse:
+    """Body = the file's bytes. 201 accepted, 200 the same bytes were received before, 422 quarantined."""
+    principal.require("ingest", "operator")
+    if mapping not in MAPPINGS:
+        raise NotFound(f"mapping {mapping!r} not found; known: {sorted(MAPPINGS)}")
+    meters = await run_in_threadpool(service.campus_meters, engine, campus_id)
+    writer = RawFileWriter(settings.data_root_uri, name)
+    try:
+        async for chunk in request.stream():
+            writer.write(chunk)
+    except BaseException:
+        writer.abort()
+        raise
+    stored = writer.finish()
+    outcome = await run_in_threadpool(service.record_received, engine, campus_id, name, stored, meters, MAPPINGS[mapping])
+    status = {"accepted": 201, "duplicate": 200, "quarantined": 422}[outcome.status]
+    return JSONResponse(status_code=status, content=outcome.__dict__)
+
+
+@router.get("/files/{sha256_hex}")
+def read_file_status(sha256_hex: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    principal.require("operator", "auditor", "ingest")
+    return service.file_status(engine, sha256_hex)
+
+
+@router.get("/quarantine")
+def list_quarantine(engine: EngineDep, principal: PrincipalDep, campus_id: str = Query(pattern=CAMPUS_PATTERN),
+                    limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
+    principal.require("operator", "auditor", "ingest")
+    return service.quarantined_files(engine, campus_id, limit)
+
+
+@router.post("/edits", status_code=201)
+def create_edit(body: EditCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    """A manual edit of one interval; the editor is the authenticated user, the reason is required."""
+    principal.require("operator")
+    edit_id = service.record_edit(engine, body.campus_id, body.meter_id, body.channel, body.interval_start_utc,
+                                  body.energy_wh, principal.subject, body.reason)
+    return {"edit_id": edit_id, "edited_by": principal.subject}
+
+
+@router.get("/edits")
+def list_edits(engine: EngineDep, principal: PrincipalDep, campus_id: str = Query(pattern=CAMPUS_PATTERN),
+               start_utc: datetime = Query(), end_utc: datetime = Query()) -> list[dict[str, Any]]:
+    principal.require("operator", "auditor")
+    return [edit.__dict__ for edit in service.edits_for_period(engine, campus_id, start_utc, end_utc)]
+
+
+@router.get("/vee-runs/{vee_run_id}")
+def read_vee_run(vee_run_id: int, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    principal.require("operator", "auditor", "finance")
+    return service.vee_run(engine, vee_run_id)
+
+
+@router.get("/vee-runs/{vee_run_id}/quality/{meter_id}.svg")
+def read_quality_plot(vee_run_id: int, meter_id: str, engine: EngineDep, principal: PrincipalDep) -> Response:
+    """The data-quality plot of one meter for one VEE run (SVG, opens in any browser)."""
+    principal.require("operator", "auditor", "finance")
+    return Response(content=service.quality_plot(engine, vee_run_id, meter_id), media_type="image/svg+xml")

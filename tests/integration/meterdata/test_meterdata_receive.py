@@ -19,6 +19,11 @@ GOOD = (
 BAD = b"meter_id,interval_start,value,unit\nGT1-GEN,2026-10-01T00:00:00-04:00,4512.250,kWh\nNOPE,2026-10-01T00:00:00-04:00,1,kWh\n"
 
 
+def _good(value_kwh: str) -> bytes:
+    """Distinct content per test: raw files are addressed by content across the whole database."""
+    return GOOD.replace(b"4512.250", value_kwh.encode())
+
+
 def _count(engine, table: str, campus_id: str) -> int:
     with engine.begin() as conn:
         return conn.execute(text(f"SELECT count(*) FROM {table} WHERE campus_id = :c"), {"c": campus_id}).scalar_one()
@@ -42,7 +47,8 @@ async def test_upload_stores_bytes_as_received_and_twice_is_a_no_op(client, engi
 async def test_bad_file_is_quarantined_with_its_reason_and_nothing_else_changes(client, engine, campus_id, data_root) -> None:
     """The bad row (line 3, unknown meter) is named; the file is kept and listed in quarantine; the good file
     received before keeps its bytes and status."""
-    good = (await client.post("/meter-data", params={"campus_id": campus_id, "name": "good.csv"}, content=GOOD)).json()
+    good_bytes = _good("4512.251")
+    good = (await client.post("/meter-data", params={"campus_id": campus_id, "name": "good.csv"}, content=good_bytes)).json()
     response = await client.post("/meter-data", params={"campus_id": campus_id, "name": "bad.csv"}, content=BAD)
     assert response.status_code == 422
     outcome = response.json()
@@ -51,7 +57,7 @@ async def test_bad_file_is_quarantined_with_its_reason_and_nothing_else_changes(
     assert (Path(data_root) / "raw" / outcome["sha256_hex"]).read_bytes() == BAD
     listed = (await client.get("/meter-data/quarantine", params={"campus_id": campus_id})).json()
     assert [(q["original_name"], q["line"], q["field"]) for q in listed] == [("bad.csv", 3, "meter_id")]
-    assert (Path(data_root) / "raw" / good["sha256_hex"]).read_bytes() == GOOD
+    assert (Path(data_root) / "raw" / good["sha256_hex"]).read_bytes() == good_bytes
     assert (await client.get(f"/meter-data/files/{good['sha256_hex']}")).json()["status"] == "accepted"
     assert _count(engine, "meter_data_accepted", campus_id) == 1
 
@@ -90,12 +96,12 @@ def test_watched_folder_takes_settled_files_and_moves_them_aside(engine, campus_
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "good.csv").write_bytes(GOOD)
-    (inbox / "bad.csv").write_bytes(BAD)
+    (inbox / "good.csv").write_bytes(_good("4512.252"))
+    (inbox / "bad.csv").write_bytes(BAD + b"\n")
     state = WatchState({})
     assert watch_pass(engine, data_root, campus_id, inbox, state) == []
     taken = dict(watch_pass(engine, data_root, campus_id, inbox, state))
     assert {name: outcome.status for name, outcome in taken.items()} == {"bad.csv": "quarantined", "good.csv": "accepted"}
-    assert (inbox / "processed" / "good.csv").read_bytes() == GOOD
+    assert (inbox / "processed" / "good.csv").read_bytes() == _good("4512.252")
     assert "unknown meter 'NOPE'" in (inbox / "quarantine" / "bad.csv.reason.txt").read_text()
     assert not (inbox / "good.csv").exists()
