@@ -17,7 +17,8 @@ from esg.scope3 import upstream_electricity_g_per_wh
 from esg.shared_services import SharedServicesOutcome
 
 if TYPE_CHECKING:
-    from esg.cycle import Accumulator, CycleContext
+    from esg.cycle_context import CycleContext
+    from esg.hour_rules import Accumulator
 
 SHARED_COMPONENTS = ("shared_cat1_purchased_services", "shared_cat8_upstream_leased_assets")
 COMPONENTS = (

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from common.errors import BadInput
-from esg.cycle import HourlyGridIntensity
+from esg.options import HourlyGridIntensity
 from esg.units import G_PER_LB
 
 EMAPS_TIME = "Datetime (UTC)"

@@ -1,0 +1,48 @@
+"""Options of the cycle calculation beyond the first-deliverable arguments, and the hourly grid-intensity input."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from esg.certificates import CertificateClaim, CertificateLot
+from esg.combustion import FactorOverride
+from esg.market import MarketRate
+from esg.scope3 import Scope3Conventions
+from esg.shared_services import SharedServiceSource
+
+DEFAULT_FUEL = "natural-gas"
+
+
+@dataclass(frozen=True)
+class HourlyGridIntensity:
+    """An hourly location-based grid rate (direct/combustion basis, average not marginal), g CO2e per MWh."""
+
+    zone: str
+    source_ref: str
+    g_co2e_per_mwh: Mapping[datetime, Decimal]
+    estimated_hours: frozenset[datetime] = frozenset()
+    carbon_free_fraction: Mapping[datetime, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EmissionOptions:
+    """Everything beyond the first-deliverable arguments; the defaults give the plain metered calculation."""
+
+    gwp_set: str = "AR5"
+    fuel_type_by_meter: Mapping[str, str] = field(default_factory=dict)
+    overrides: Sequence[FactorOverride] = ()
+    heat_rate_mmbtu_per_mwh_by_meter: Mapping[str, Decimal] = field(default_factory=dict)
+    # Fuel meters whose Wh thermal was converted from scf at the edition's default heat content; a
+    # `supplier_heating_value` override on them rescales the heat input by supplier / default.
+    volume_metered_fuel_meter_ids: frozenset[str] = frozenset()
+    carbon_free_generation_meter_ids: frozenset[str] = frozenset()
+    grid_intensity: HourlyGridIntensity | None = None
+    claims: Sequence[tuple[CertificateLot, CertificateClaim]] = ()
+    market_rates: Sequence[MarketRate] = ()
+    # Registry zone names that deliver to the campus's market (e.g. "ERCOT" for ERCT), declared, never guessed.
+    deliverable_zones: frozenset[str] = frozenset()
+    scope3: Scope3Conventions = field(default_factory=Scope3Conventions)
+    shared_services: Sequence[SharedServiceSource] = ()
