@@ -28,6 +28,7 @@ from ledger import AccountSpec, EntryRequest, PostingRequest, append_entries, en
 ORIGIN = "bench.wattledger/ledger"
 EFFECTIVE_UTC = datetime(2026, 1, 1, tzinfo=UTC)
 TENANTS = 20
+RUNS = 3  # best of 3: the machine is shared, so the best run is the one least disturbed
 
 
 def chart() -> list[AccountSpec]:
@@ -68,18 +69,18 @@ def server_url() -> str:
     return embedded_database_url(ROOT / ".wattledger" / "bench-pg")
 
 
-def naive_postings_per_s(engine: Engine, entries: int) -> float:
+def naive_postings_per_s(engine: Engine, entries: int, run: int) -> float:
     started = time.perf_counter()
     for index in range(entries):
         with engine.begin() as conn:
-            append_entries(conn, ORIGIN, [settlement(f"naive-{index}", index)])
+            append_entries(conn, ORIGIN, [settlement(f"naive-{run}-{index}", index)])
     return entries * 6 / (time.perf_counter() - started)
 
 
-def batched_postings_per_s(engine: Engine, entries: int, per_batch: int) -> float:
+def batched_postings_per_s(engine: Engine, entries: int, per_batch: int, run: int) -> float:
     started = time.perf_counter()
     for first in range(0, entries, per_batch):
-        batch = [settlement(f"batch-{index}", index) for index in range(first, min(entries, first + per_batch))]
+        batch = [settlement(f"batch-{run}-{index}", index) for index in range(first, min(entries, first + per_batch))]
         with engine.begin() as conn:
             append_entries(conn, ORIGIN, batch)
     return entries * 6 / (time.perf_counter() - started)
@@ -101,23 +102,26 @@ def verify_rates(engine: Engine) -> dict[str, float]:
             export_ledger(conn, ORIGIN, export)
         fast_verify_export(export)  # compile (numba caches to disk) before timing
         for name, verifier in (("fast", fast_verify_export), ("stdlib", verify_export)):
-            started = time.perf_counter()
-            report = verifier(export)
-            rates[name] = report.entries_checked / (time.perf_counter() - started)
-            assert report.ok and report.checkpoints_checked == 1, report
-    started = time.perf_counter()
-    with engine.connect() as conn:
-        live = verify_ledger(conn, ORIGIN)
-    assert live.ok, live
-    rates["live"] = live.entries_checked / (time.perf_counter() - started)
+            for _ in range(RUNS):
+                started = time.perf_counter()
+                report = verifier(export)
+                rate = report.entries_checked / (time.perf_counter() - started)
+                rates[name] = max(rates.get(name, 0.0), rate)
+                assert report.ok and report.checkpoints_checked == 1, report
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        with engine.connect() as conn:
+            live = verify_ledger(conn, ORIGIN)
+        assert live.ok, live
+        rates["live"] = max(rates.get("live", 0.0), live.entries_checked / (time.perf_counter() - started))
     rates["entries"] = live.entries_checked
     return rates
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--naive-entries", type=int, default=400)
-    parser.add_argument("--batched-entries", type=int, default=40_000)
+    parser.add_argument("--naive-entries", type=int, default=300)
+    parser.add_argument("--batched-entries", type=int, default=20_000)
     parser.add_argument("--per-batch", type=int, default=2_000)
     args = parser.parse_args()
     server = make_url(server_url())
@@ -132,17 +136,17 @@ def main() -> None:
         with engine.begin() as conn:
             ensure_ledger(conn, ORIGIN)
             open_accounts(conn, ORIGIN, chart())
-        naive = naive_postings_per_s(engine, args.naive_entries)
-        batched = batched_postings_per_s(engine, args.batched_entries, args.per_batch)
+        naive = max(naive_postings_per_s(engine, args.naive_entries, run) for run in range(RUNS))
+        batched = max(batched_postings_per_s(engine, args.batched_entries, args.per_batch, run) for run in range(RUNS))
         rates = verify_rates(engine)
         engine.dispose()
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-    print(f"naive (1 entry of 6 postings per transaction): {naive:,.0f} postings/s over {args.naive_entries} entries")
-    print(f"batched ({args.per_batch} entries per transaction): {batched:,.0f} postings/s over {args.batched_entries} entries")
-    print(f"verify {rates['entries']:.0f} entries: fast export verifier {rates['fast']:,.0f}/s, stdlib-only"
+    print(f"naive (1 entry of 6 postings per transaction): {naive:,.0f} postings/s, best of {RUNS} x {args.naive_entries} entries")
+    print(f"batched ({args.per_batch} entries per transaction): {batched:,.0f} postings/s, best of {RUNS} x {args.batched_entries} entries")
+    print(f"verify {rates['entries']:.0f} entries (best of {RUNS}): fast export verifier {rates['fast']:,.0f}/s, stdlib-only"
           f" {rates['stdlib']:,.0f}/s, live verify_ledger {rates['live']:,.0f}/s")
     print(f"BENCH ledger append_postings_per_s={batched:.0f} vs_naive={batched / naive:.1f} "
           f"verify_entries_per_s={rates['fast']:.0f} verify_stdlib_entries_per_s={rates['stdlib']:.0f} "
