@@ -22,6 +22,7 @@ from tests.e2e.conftest import ARTIFACTS, CHROMIUM_PATH, RunningApp
 
 PERIOD = "2026-08"  # a month no other test bills, so this cycle is this test's own
 WAIT_S_MAX = 240.0
+STATUS_RELOADS_MAX = 60  # half a second apart: the workflow records its new phase within seconds
 
 
 async def _wait_for_status(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict:
@@ -76,8 +77,17 @@ async def test_finance_approves_on_the_page_and_downloads_the_signed_invoice(run
             await page.screenshot(path=str(ARTIFACTS / "finance-cycle-awaiting-approval.png"), full_page=True)
 
             await page.fill("#comment", "Checked against the site export.")
-            await page.click("button.approve")
-            await expect(page.get_by_test_id("decision-result")).to_contain_text("Recorded", timeout=30_000)
+            # The page reloads itself once the Update has answered; wait for that reload so the next
+            # navigation does not race it.
+            async with page.expect_navigation(timeout=30_000):
+                await page.click("button.approve")
+                await expect(page.get_by_test_id("decision-result")).to_contain_text("Recorded", timeout=30_000)
+            for _ in range(STATUS_RELOADS_MAX):
+                if await page.get_by_test_id("status").text_content() != "awaiting_approval":
+                    break
+                await asyncio.sleep(0.5)
+                await page.reload()
+            await expect(page.get_by_test_id("status")).not_to_have_text("awaiting_approval")
 
             # Steps after invoicing (ISO submission, ledger close) belong to other areas; this test needs the
             # invoices, which the workflow issues only after the approval the page sent.
