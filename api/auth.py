@@ -56,7 +56,12 @@ def token_key_path(settings: Settings) -> Path:
 
 def _token_signing_key(settings: Settings) -> Ed25519PrivateKey:
     path = token_key_path(settings)
-    return load_signing_key(path) if path.is_file() else generate_signing_key(path)
+    if not path.is_file():
+        try:
+            return generate_signing_key(path)
+        except FileExistsError:
+            pass  # another process created it between the check and the create: use theirs
+    return load_signing_key(path)
 
 
 def checked_principal(subject: str, roles: Iterable[str], tenant_id: str | None) -> Principal:
