@@ -133,3 +133,21 @@ def test_the_report_discloses_co2e_under_every_gwp_set(result):
     sets = result.co2e_by_gwp_set_g["scope2_location"]
     assert sets["AR5"] == result.campus_scope2_location_g_co2e
     assert f'<td class="num">{sets["AR6"]:,}</td>' in html
+
+
+def test_a_period_without_data_gives_zeros_no_legs_and_still_renders(intervals_file):
+    """No intervals in the period: every figure is 0, no ledger legs, CFE undefined, reports render."""
+    from esg import carbon_ledger_postings
+
+    uri = intervals_file([("GRID1", END, 60, 1_000_000, 0)])  # the first hour after the period
+    empty = compute_cycle_emissions(uri, METERS, "ERCT", START, END)
+    assert (
+        empty.campus_scope1_g_co2e,
+        empty.campus_scope2_location_g_co2e,
+        empty.campus_scope3_cat3_g_co2e,
+    ) == (0, 0, 0)
+    assert empty.tenant_g_co2e["alpha"]["scope2_location"] == 0
+    assert empty.tenant_cfe_score["alpha"] == ""
+    assert carbon_ledger_postings(empty, "c1") == []
+    assert "<svg" in campus_report_html(empty, "c1")
+    assert campus_report_pdf(empty, "c1").startswith(b"%PDF-")
