@@ -42,6 +42,7 @@ async def main() -> None:
     from db import make_engine, resolve_database_url, upgrade_schema
     from observability import configure_logging, configure_tracing
     from runtime.keys import ensure_signing_key
+    from runtime.signals import wait_for_stop_signal
     from runtime.temporal import connect, temporal_address
 
     settings = Settings()
@@ -58,7 +59,9 @@ async def main() -> None:
     address, embedded = temporal_address(settings)
     try:
         client = await connect(address, settings.temporal_namespace, settings)
-        await build_worker(client, settings, engine).run()
+        # Leave the worker's context on SIGTERM/Ctrl-C: it stops polling and drains running activities.
+        async with build_worker(client, settings, engine):
+            await wait_for_stop_signal()
     finally:
         if embedded is not None:
             embedded.stop()

@@ -46,6 +46,7 @@ def worker_command() -> None:
     import worker
 
     asyncio.run(worker.main())
+    typer.echo("worker stopped")
 
 
 @app.command("dev")
@@ -54,17 +55,17 @@ def dev_command() -> None:
     from runtime.stack import running_stack
     from settings import Settings
 
+    from runtime.signals import wait_for_stop_signal
+
     async def run() -> None:
         settings = Settings()
         async with running_stack(settings) as stack:
             typer.echo(f"API {stack.api_base_url}/docs · Temporal UI http://127.0.0.1:{settings.temporal_ui_port}")
-            await asyncio.Event().wait()
+            await wait_for_stop_signal()
 
     logging.basicConfig(level=logging.INFO)
-    try:
-        asyncio.run(run())
-    except KeyboardInterrupt:
-        typer.echo("stopped")
+    asyncio.run(run())
+    typer.echo("stopped")
 
 
 if __name__ == "__main__":
