@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -66,7 +66,24 @@ async def _unstorable_value(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=400, content={"detail": f"value not accepted: {reason}", "type": "BadInput"})
 
 
+# SQLSTATE class 23 (integrity constraint violation) -> what the caller did wrong.
+INTEGRITY_STATUS = {"23503": (422, "refers to a record that does not exist"), "23505": (409, "already exists"),
+                    "23514": (422, "breaks a rule on stored values"), "23502": (422, "lacks a required value")}
+
+
+async def _constraint_refused(request: Request, error: Exception) -> JSONResponse:
+    # A constraint refused the write, so nothing was stored (the transaction rolled back). A route that did
+    # not check first (an unknown campus id, a duplicate key) answers 4xx naming the constraint, not a 500.
+    assert isinstance(error, IntegrityError)
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    status, meaning = INTEGRITY_STATUS.get(sqlstate, (409, "conflicts with stored data"))
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None) or "a constraint"
+    return JSONResponse(status_code=status, content={"detail": f"the request {meaning} ({constraint})",
+                                                     "type": "ConstraintRefused"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(IntegrityError, _constraint_refused)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(DomainError, _domain_error)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -79,6 +80,18 @@ class TemporalDevServer:
             except Exception:  # noqa: BLE001 - any failure here means "not ready yet"
                 await asyncio.sleep(0.3)
         raise AssertionError(f"Temporal dev server not ready in {SERVER_READY_S_MAX} s; see {self.log_file}")
+
+    def wait_listening(self) -> None:
+        """Block until the frontend port accepts connections (for callers without an event loop)."""
+        deadline = time.monotonic() + SERVER_READY_S_MAX
+        while time.monotonic() < deadline:
+            assert self.process is not None and self.process.poll() is None, f"dev server died; see {self.log_file}"
+            with socket.socket() as sock:
+                sock.settimeout(0.5)
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.2)
+        raise AssertionError(f"Temporal dev server not listening in {SERVER_READY_S_MAX} s; see {self.log_file}")
 
     def stop(self, hard: bool = False) -> None:
         if self.process is None or self.process.poll() is not None:
