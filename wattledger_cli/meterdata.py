@@ -1,5 +1,143 @@
-"""`wattledger meterdata ...` commands."""
+"""`wattledger meterdata ...` commands: receive files, watch an inbox, run VEE, show quarantine, plot.
+
+Each opens the configured database (WATTLEDGER_DATABASE_URL, else the embedded server); files are stored
+under WATTLEDGER_DATA_URI (default `<home>/data`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 app = typer.Typer(help="Meter data: ingest files, VEE reports, manual edits.", no_args_is_help=True)
+
+CampusOption = Annotated[str, typer.Option("--campus", help="campus id")]
+MappingOption = Annotated[str, typer.Option(help="declared CSV mapping name")]
+READ_CHUNK_BYTES = 1 << 20
+
+
+@contextmanager
+def _engine_and_root() -> Iterator[tuple[Engine, str]]:
+    from db import make_engine, resolve_database_url
+    from settings import Settings
+
+    settings = Settings()
+    engine = make_engine(resolve_database_url(settings))
+    try:
+        yield engine, settings.data_root_uri
+    finally:
+        engine.dispose()
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(READ_CHUNK_BYTES):
+            yield chunk
+
+
+def _mapping(name: str):  # type: ignore[no-untyped-def]
+    from meterdata.csv_mapping import MAPPINGS
+
+    if name not in MAPPINGS:
+        raise typer.BadParameter(f"unknown mapping {name!r}; known: {sorted(MAPPINGS)}")
+    return MAPPINGS[name]
+
+
+@app.command("receive")
+def receive_command(files: list[Path], campus: CampusOption, mapping: MappingOption = "SITE_EXPORT_V1") -> None:
+    """Store FILES as received and check them; bad files are quarantined with file, line, field and reason."""
+    from meterdata.service import receive_file
+
+    quarantined = 0
+    with _engine_and_root() as (engine, data_root):
+        for path in files:
+            outcome = receive_file(engine, data_root, campus, path.name, _chunks(path), _mapping(mapping))
+            detail = f" {outcome.error}" if outcome.error else f" readings={outcome.reading_count}"
+            typer.echo(f"{outcome.status:<11} {outcome.sha256_hex[:16]} {path.name}{detail}")
+            quarantined += outcome.status == "quarantined"
+    if quarantined:
+        raise typer.Exit(2)
+
+
+@app.command("watch")
+def watch_command(
+    inbox: Path, campus: CampusOption, interval_s: float = 5.0, passes_max: int = 1_000_000,
+    mapping: MappingOption = "SITE_EXPORT_V1",
+) -> None:
+    """Receive every file that settles in INBOX; move it to processed/ or quarantine/ (with a reason file)."""
+    from meterdata.watch import watch
+
+    def report(name: str, outcome) -> None:  # type: ignore[no-untyped-def]
+        typer.echo(f"{outcome.status:<11} {outcome.sha256_hex[:16]} {name}")
+
+    with _engine_and_root() as (engine, data_root):
+        watch(engine, data_root, campus, inbox, interval_s, passes_max, report, _mapping(mapping))
+
+
+@app.command("quarantine")
+def quarantine_command(campus: CampusOption, limit: int = 50) -> None:
+    """List quarantined files, newest first."""
+    from meterdata.service import quarantined_files
+
+    with _engine_and_root() as (engine, _):
+        for row in quarantined_files(engine, campus, limit):
+            typer.echo(f"{row['sha256_hex'][:16]} {row['original_name']} line {row['line']} "
+                       f"field {row['field']}: {row['reason']}")
+
+
+@app.command("vee")
+def vee_command(
+    intervals: str, campus: CampusOption, start_utc: datetime, end_utc: datetime, out: str,
+    time_zone: str = "UTC", as_json: bool = False,
+) -> None:
+    """Validate and estimate INTERVALS (Parquet) with the campus registry and its manual edits; record the run."""
+    from common.timeutil import require_utc
+    from meterdata import run_vee, service
+
+    # typer parses ISO 8601; a time without offset on this command means UTC, as the option names say.
+    start, end = (value if value.tzinfo else value.replace(tzinfo=UTC) for value in (start_utc, end_utc))
+    with _engine_and_root() as (engine, _):
+        meters = service.campus_meters(engine, campus)
+        edits = service.edits_for_period(engine, campus, require_utc(start, "start"), require_utc(end, "end"))
+        result = run_vee(intervals, meters, start, end, out, local_time_zone=time_zone, edits=edits)
+        run_id = service.record_vee_run(engine, campus, start, end, intervals, result)
+    if as_json:
+        typer.echo(json.dumps({"vee_run_id": run_id, **result.report}, indent=2))
+        return
+    _print_report(run_id, result.report)
+
+
+def _print_report(run_id: int, report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    rules = report["rules"]
+    meters = sorted(report["meters"])
+    table = Table(title=f"VEE run {run_id}: score {report['score']}, {report['reading_count']} readings")
+    table.add_column("meter")
+    table.add_column("score")
+    names = [name for name, counts in rules.items() if any(counts.values())]
+    for name in names:
+        table.add_column(name, justify="right")
+    for meter_id in meters:
+        table.add_row(meter_id, report["meters"][meter_id]["score"], *[str(rules[n].get(meter_id, "")) for n in names])
+    if "campus" in rules.get("campus_balance", {}):
+        typer.echo(f"campus balance: {rules['campus_balance']['campus']} hours outside tolerance")
+    Console().print(table)
+
+
+@app.command("plot")
+def plot_command(vee_run_id: int, meter: str, out: Path) -> None:
+    """Write the data-quality plot (SVG) of METER in VEE run VEE_RUN_ID to OUT."""
+    from meterdata.service import quality_plot
+
+    with _engine_and_root() as (engine, _):
+        out.write_text(quality_plot(engine, vee_run_id, meter))
+    typer.echo(f"wrote {out}")

@@ -1,0 +1,43 @@
+"""`wattledger meterdata` commands end to end on a real PostgreSQL: receive (accepted and quarantined,
+exit code 2), vee (report recorded), plot (SVG written)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from typer.testing import CliRunner
+
+from meterdata.ingest import write_intervals
+from meterdata.readings import ReadingColumns
+from meterdata.schema import QUALITY_MEASURED
+from wattledger_cli.meterdata import app
+
+
+def test_receive_vee_and_plot_commands(database_url, campus_id, tmp_path, monkeypatch) -> None:
+    """A good and a bad file: exit code 2 and both listed; vee prints JSON with the run id; plot writes SVG."""
+    monkeypatch.setenv("WATTLEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("WATTLEDGER_DATA_URI", str(tmp_path / "data"))
+    good = tmp_path / "cli-good.csv"
+    good.write_text("meter_id,interval_start,value,unit\nSHARED,2026-10-01T00:00:00-04:00,1.5,kWh\n")
+    bad = tmp_path / "cli-bad.csv"
+    bad.write_text("meter_id,interval_start,value,unit\nSHARED,2026-10-01T00:00:00,1.5,kWh\n")
+    runner = CliRunner()
+    received = runner.invoke(app, ["receive", str(good), str(bad), "--campus", campus_id])
+    assert received.exit_code == 2, received.output
+    assert "accepted" in received.output and "quarantined" in received.output and "no offset" in received.output
+    start = datetime(2026, 10, 1, 4, tzinfo=UTC)
+    columns = ReadingColumns()
+    for i in range(4):
+        columns.append("SHARED", "main", start + timedelta(minutes=15 * i), 15, 1500, QUALITY_MEASURED, "ab" * 32, i + 2)
+    intervals = str(tmp_path / "intervals.parquet")
+    write_intervals(columns, intervals)
+    vee = runner.invoke(app, ["vee", intervals, "--campus", campus_id, "2026-10-01T04:00:00+00:00",
+                              "2026-10-01T05:00:00+00:00", str(tmp_path / "validated.parquet"), "--as-json"])
+    assert vee.exit_code == 0, vee.output
+    report = json.loads(vee.output)
+    assert report["rules"]["missing"]["SHARED"] == 0 and report["meters"]["SHARED"]["score"] == "100.00"
+    svg = tmp_path / "shared.svg"
+    plotted = runner.invoke(app, ["plot", str(report["vee_run_id"]), "SHARED", str(svg)])
+    assert plotted.exit_code == 0, plotted.output
+    assert svg.read_text().startswith("<svg")
