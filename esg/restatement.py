@@ -33,9 +33,20 @@ class EmissionsDelta:
     factor_refs_added: list[str] = field(default_factory=list)
     factor_refs_removed: list[str] = field(default_factory=list)
     intervals_changed: bool = False
+    # |change| / previous figure in parts per million, per campus figure that changed (previous 0: omitted).
+    campus_change_ppm: dict[str, int] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
         return not self.campus_g_co2e and not self.tenant_g_co2e and not self.ledger_legs
+
+    def is_significant(self, threshold_ppm: int) -> bool:
+        """Whether any campus figure moved by at least the entity's significance threshold (e.g. 50,000 = 5 %).
+
+        The Corporate Standard leaves the threshold to the reporting entity's recalculation policy, so it is a
+        parameter; a figure that was zero and is not now is always significant.
+        """
+        grew_from_zero = any(name not in self.campus_change_ppm for name in self.campus_g_co2e)
+        return grew_from_zero or any(ppm >= threshold_ppm for ppm in self.campus_change_ppm.values())
 
 
 def restatement_delta(previous: CycleEmissions, current: CycleEmissions, campus_id: str) -> EmissionsDelta:
@@ -65,7 +76,17 @@ def restatement_delta(previous: CycleEmissions, current: CycleEmissions, campus_
         factor_refs_added=sorted(set(current.factor_refs) - set(previous.factor_refs)),
         factor_refs_removed=sorted(set(previous.factor_refs) - set(current.factor_refs)),
         intervals_changed=previous.inputs["intervals_file_sha256"] != current.inputs["intervals_file_sha256"],
+        campus_change_ppm={
+            name: _ppm(abs(change), getattr(previous, name))
+            for name, change in campus.items()
+            if getattr(previous, name)
+        },
     )
+
+
+def _ppm(change_g: int, previous_g: int) -> int:
+    # Floor: a change counts as reaching a threshold only when it truly does.
+    return change_g * 1_000_000 // previous_g
 
 
 def delta_ledger_postings(

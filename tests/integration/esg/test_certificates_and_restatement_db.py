@@ -111,6 +111,9 @@ def test_factor_edition_change_produces_a_restatement_delta(engine, campus_id, i
     assert delta is not None
     assert delta.campus_g_co2e["campus_scope2_location_g_co2e"] == 672_071 - 702_442
     assert delta.factor_edition_change == ("wl-2024.1", "wl-2025.1")
+    # 30,371 g of 702,442 g = 43,236 ppm (4.3 %): significant at a 4 % policy threshold, not at 5 %.
+    assert delta.campus_change_ppm["campus_scope2_location_g_co2e"] == 30_371 * 1_000_000 // 702_442 == 43_236
+    assert delta.is_significant(40_000) and not delta.is_significant(50_000)
     assert "epa-hub-2024/table6/ERCT" in delta.factor_refs_removed
     assert sum(amount for _, _, amount in delta.ledger_legs) == 0
     legs = {account: amount for account, _, amount in delta.ledger_legs}

@@ -48,6 +48,7 @@ def test_meter_correction_moves_grams_between_tenants_and_posts_only_the_differe
     delta = restatement_delta(before, after, "c1")
     assert delta.intervals_changed and delta.factor_edition_change is None
     assert "campus_scope2_location_g_co2e" not in delta.campus_g_co2e  # the campus total did not change
+    assert not delta.is_significant(1)  # a reallocation between tenants does not move any campus figure
     assert delta.tenant_g_co2e["alpha"]["scope2_location"] == 224_024 - 168_018
     assert delta.tenant_g_co2e["beta"]["scope2_location"] == 112_012 - 168_018
     legs = {account: amount for account, _, amount in delta.ledger_legs}
