@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, make_url, text
 
-from db import make_engine, upgrade_schema  # noqa: E402
-from ledger import AccountSpec, EntryRequest, PostingRequest, append_entries, ensure_ledger, open_accounts  # noqa: E402
+from db import make_engine, upgrade_schema
+from ledger import AccountSpec, EntryRequest, PostingRequest, append_entries, ensure_ledger, open_accounts
 
 ORIGIN = "bench.wattledger/ledger"
 EFFECTIVE_UTC = datetime(2026, 1, 1, tzinfo=UTC)

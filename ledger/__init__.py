@@ -21,7 +21,18 @@ _EXPORTS = {
     "verify_ledger": "ledger.audit_db",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AccountSpec",
+    "AppendedEntry",
+    "EntryRequest",
+    "PostingRequest",
+    "VerifyReport",
+    "append_entries",
+    "ensure_ledger",
+    "open_accounts",
+    "verify_ledger",
+]
+assert sorted(__all__) == sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,6 @@ the caller's transaction usable for the replay.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, text

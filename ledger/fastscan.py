@@ -308,11 +308,47 @@ def _amount(data, pos, end):
 
 
 @numba.njit(cache=True)
+def _parse_postings(data, pos, end, first, state, account_index):
+    """(position of the closing ']', legs) with legs stored from `first`; (-1, 0) if any is wrong."""
+    count = 0
+    if data[pos] == 93:
+        return pos, 0
+    while True:
+        pos = _expect(data, pos, LIT_OPEN_BRACKET)
+        path_start = pos
+        path_stop = _string(data, pos, end)
+        if path_stop < 0 or data[path_stop] != 44:
+            return -1, 0
+        asset_start = path_stop + 1
+        asset_stop = _string(data, asset_start, end)
+        if asset_stop < 0 or data[asset_stop] != 44 or data[asset_stop + 1] != 34:
+            return -1, 0
+        amount, pos = _amount(data, asset_stop + 2, end)
+        if pos < 0 or data[pos] != 93 or first + count >= state.p_account.size:
+            return -1, 0
+        pair = _pair_hash(data, path_start, path_stop, asset_start, asset_stop)
+        if pair not in account_index:
+            return -1, 0
+        index = account_index[pair]
+        spans = state.acc_spans
+        if not (_same_bytes(data, path_start, path_stop, spans[index, 2], spans[index, 3])
+                and _same_bytes(data, asset_start, asset_stop, spans[index, 0], spans[index, 1])):
+            return -1, 0
+        state.p_account[first + count] = index
+        state.p_amount[first + count] = amount
+        count += 1
+        pos += 1
+        if data[pos] != 44:
+            return pos, count
+        pos += 1
+
+
+@numba.njit(cache=True)
 def _scan(data, starts, origin_json, state, account_index, key_index):
     """Index of the first entry needing the replay's verdict, or -1 when every entry passes."""
     n = starts.size - 1
-    kinds, done = state.kinds, state.done
-    p_start, p_account, p_amount = state.p_start, state.p_account, state.p_amount
+    kinds = state.kinds
+    p_start = state.p_start
     spans = np.empty((64, 6), dtype=np.int64)
     touched = np.empty(4096, dtype=np.int64)
     asset_spans = np.empty((64, 2), dtype=np.int64)
@@ -351,36 +387,9 @@ def _scan(data, starts, origin_json, state, account_index, key_index):
         if pos < 0:
             return i
         first = p_start[i]
-        count = 0
-        if data[pos] != 93:
-            while True:
-                pos = _expect(data, pos, LIT_OPEN_BRACKET)
-                path_start = pos
-                path_stop = _string(data, pos, end)
-                if path_stop < 0 or data[path_stop] != 44:
-                    return i
-                asset_start = path_stop + 1
-                asset_stop = _string(data, asset_start, end)
-                if asset_stop < 0 or data[asset_stop] != 44 or data[asset_stop + 1] != 34:
-                    return i
-                amount, pos = _amount(data, asset_stop + 2, end)
-                if pos < 0 or data[pos] != 93 or first + count >= p_account.size:
-                    return i
-                pair = _pair_hash(data, path_start, path_stop, asset_start, asset_stop)
-                if pair not in account_index:
-                    return i
-                index = account_index[pair]
-                spans_of = state.acc_spans
-                if not (_same_bytes(data, path_start, path_stop, spans_of[index, 2], spans_of[index, 3])
-                        and _same_bytes(data, asset_start, asset_stop, spans_of[index, 0], spans_of[index, 1])):
-                    return i
-                p_account[first + count] = index
-                p_amount[first + count] = amount
-                count += 1
-                pos += 1
-                if data[pos] != 44:
-                    break
-                pos += 1
+        pos, count = _parse_postings(data, pos, end, first, state, account_index)
+        if pos < 0:
+            return i
         pos = _expect(data, pos, LIT_RECORDED)
         recorded = pos
         pos = _time(data, pos)
@@ -444,9 +453,9 @@ def _rules(data, i, kind, ref, count, account_count, has_reason, has_vkey, effec
     internal = kind == PERIOD_CLOSE or kind == ACCOUNT_OPEN or kind == KEY_ROTATION
     if (count == 0) != internal or (account_count > 0) != (kind == ACCOUNT_OPEN):
         return False
-    if (not internal or kind == PERIOD_CLOSE) and closed_until >= 0:
-        if _compare_times(data, effective, closed_until) < 0:
-            return False
+    if (not internal or kind == PERIOD_CLOSE) and closed_until >= 0 \
+            and _compare_times(data, effective, closed_until) < 0:
+        return False
     if kind == KEY_ROTATION and not has_vkey:
         return False
     needs_ref = kind == POST_PENDING or kind == VOID_PENDING or kind == REVERSAL or kind == ADJUSTMENT
@@ -554,8 +563,7 @@ def scan_entries(data: np.ndarray, starts: np.ndarray, origin_json: bytes) -> tu
     data[starts[i] : starts[i+1] - 1]. `origin_json` is the origin as a JSON string (with quotes).
     """
     entries = starts.size - 1
-    if entries <= 0:
-        entries = 0
+    entries = max(0, entries)
     legs_max = data.size // 12 + 1  # a leg is at least 12 bytes: ["a","B","1"]
     accounts_max = data.size // 64 + 64  # an account object is longer than 64 bytes
     state = ScanState(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,7 @@ def _hashes(raw: bytes, starts: np.ndarray) -> tuple[list[bytes], list[bytes]]:
     buffer = memoryview(b"\x00" + raw.replace(b"\n", b"\x00"))
     bounds = starts.tolist()
     sha256 = hashlib.sha256
-    leaves = [sha256(buffer[start:stop]).digest() for start, stop in zip(bounds, bounds[1:])]
+    leaves = [sha256(buffer[start:stop]).digest() for start, stop in pairwise(bounds)]
     chains = []
     chain = CHAIN_GENESIS
     for leaf in leaves:

@@ -11,7 +11,14 @@ from common.errors import NotFound
 from ledger import repository as repo
 from ledger.checkpoint import Checkpoint, checkpoint_at, leaf_hashes
 from ledger.errors import CheckpointInconsistent, EntryNotFound
-from ledger.merkle import ProofError, consistency_proof, inclusion_proof, root_hash, verify_consistency, verify_inclusion
+from ledger.merkle import (
+    ProofError,
+    consistency_proof,
+    inclusion_proof,
+    root_hash,
+    verify_consistency,
+    verify_inclusion,
+)
 
 
 class CheckpointNotFound(NotFound):

@@ -223,7 +223,7 @@ class ChainReplay:
             if self.balances_after is not None:
                 self.balances_after.append((balance[0], balance[1], balance[2]))
         for pair in touched:
-            side, must_not_go_negative = self.accounts[pair]
+            _, must_not_go_negative = self.accounts[pair]
             if must_not_go_negative and self.available(pair) < 0:
                 raise VerificationFailure(seq, f"account {pair[0]} ({pair[1]}) went negative")
 

@@ -5,7 +5,6 @@ Every function takes the caller's connection; the caller owns the transaction (R
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any

@@ -33,7 +33,6 @@ from ledger.requests import (
     NormalizedRequest,
     Posting,
     account_id_for,
-    accounts_value,
     entry_id_for,
     postings_value,
 )

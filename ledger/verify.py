@@ -74,7 +74,7 @@ def _replay_in_chunks(
     replay: ChainReplay, raws: list[bytes], stored: list[tuple[bytes, bytes]], stop_sizes: list[int]
 ) -> None:
     """Feed in chunks that end at every checkpoint size, recording the root there."""
-    stops = sorted(set(size for size in stop_sizes if 0 < size <= len(raws)) | {len(raws)})
+    stops = sorted({size for size in stop_sizes if 0 < size <= len(raws)} | {len(raws)})
     start = 0
     for stop in stops:
         while start < stop:

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
 
 app = typer.Typer(help="Audit the hash-chained ledger: verify, export, prove, checkpoint.", no_args_is_help=True)
 
-OriginOption = Annotated[Optional[str], typer.Option(help="ledger origin; default WATTLEDGER_LEDGER_ORIGIN")]
+OriginOption = Annotated[str | None, typer.Option(help="ledger origin; default WATTLEDGER_LEDGER_ORIGIN")]
 
 
 @contextmanager
@@ -64,7 +64,7 @@ def export_command(directory: Path, origin: OriginOption = None) -> None:
 
 
 @app.command("prove")
-def prove_command(seq: int, tree_size: Optional[int] = None, origin: OriginOption = None) -> None:
+def prove_command(seq: int, tree_size: int | None = None, origin: OriginOption = None) -> None:
     """Print an inclusion proof of entry SEQ against a signed checkpoint (JSON)."""
     from ledger.proofs import prove_inclusion
 
@@ -74,7 +74,7 @@ def prove_command(seq: int, tree_size: Optional[int] = None, origin: OriginOptio
 
 
 @app.command("checkpoint")
-def checkpoint_command(origin: OriginOption = None, key: Optional[Path] = None) -> None:
+def checkpoint_command(origin: OriginOption = None, key: Path | None = None) -> None:
     """Sign the current head with the ledger key (WATTLEDGER_LEDGER_SIGNING_KEY_PATH; created 0600)."""
     from ledger.checkpoint import sign_checkpoint
 
@@ -88,9 +88,9 @@ def checkpoint_command(origin: OriginOption = None, key: Optional[Path] = None) 
 def balances_command(
     origin: OriginOption = None,
     prefix: Annotated[str, typer.Option(help="account path prefix, e.g. tenant:acme:")] = "",
-    as_of_seq: Optional[int] = None,
-    as_of_recorded: Annotated[Optional[datetime], typer.Option(help="ISO instant with offset")] = None,
-    as_of_effective: Annotated[Optional[datetime], typer.Option(help="ISO instant with offset")] = None,
+    as_of_seq: int | None = None,
+    as_of_recorded: Annotated[datetime | None, typer.Option(help="ISO instant with offset")] = None,
+    as_of_effective: Annotated[datetime | None, typer.Option(help="ISO instant with offset")] = None,
 ) -> None:
     """Account balances (minor units) as of a seq, a recorded time or an effective time."""
     from ledger.balances import balances
@@ -107,7 +107,7 @@ def balances_command(
 
 
 @app.command("trial-balance")
-def trial_balance_command(origin: OriginOption = None, as_of_seq: Optional[int] = None) -> None:
+def trial_balance_command(origin: OriginOption = None, as_of_seq: int | None = None) -> None:
     """Per asset, the debit and credit balance totals; exits 1 if any asset does not balance."""
     from ledger.balances import trial_balance
 

@@ -19,7 +19,13 @@ from ledger.fastverify import fast_verify_export
 from ledger.requests import normalize_request
 from ledger.rules import plan_entry
 from ledger.verify import verify_export
-from tests.unit.ledger.test_ledger_rules_properties import ORIGIN, START_UTC, build_request, fresh_state, operation
+from tests.unit.ledger.test_ledger_rules_properties import (
+    ORIGIN,
+    START_UTC,
+    build_request,
+    fresh_state,
+    operation,
+)
 
 
 def history(operations: list) -> list[bytes]:
@@ -97,7 +103,7 @@ def test_fast_path_agrees_with_the_replay(operations: list, mutation: str, targe
 
 def test_clean_history_passes_the_fast_path_without_the_replay(monkeypatch) -> None:
     """On a valid export the fast path answers by itself (the replay is never called)."""
-    import ledger.fastverify as fastverify
+    from ledger import fastverify
 
     operations = [("posting", 5, 0, False), ("pending", 3, 0, True), ("post_pending", 1, 1, False),
                   ("reversal", 1, 0, False), ("adjustment", 2, 0, False)]

@@ -107,6 +107,6 @@ def test_generated_proofs_verify_for_every_pair_up_to_33_leaves() -> None:
         root = root_hash(leaves[:size])
         for index in range(size):
             verify_inclusion(index, size, leaves[index], inclusion_proof(leaves[:size], index), root)
-        for size_old in range(0, size + 1):
+        for size_old in range(size + 1):
             proof = consistency_proof(leaves[:size], size_old)
             verify_consistency(size_old, size, proof, root_hash(leaves[:size_old]), root)

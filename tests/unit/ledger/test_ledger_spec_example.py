@@ -19,8 +19,8 @@ SPEC = Path(__file__).resolve().parents[3] / "docs" / "ledger-spec.md"
 
 def _example() -> tuple[bytes, bytes, str, str, str, str]:
     text = SPEC.read_text()
-    entry = re.search(r"```\n(\{\"accounts\".*?)\n```", text, re.S).group(1).encode()
-    request = re.search(r"The request document of the example in §2 is\n`(.*?)`\.", text, re.S).group(1).encode()
+    entry = re.search(r"```\n(\{\"accounts\".*?)\n```", text, re.DOTALL).group(1).encode()
+    request = re.search(r"The request document of the example in §2 is\n`(.*?)`\.", text, re.DOTALL).group(1).encode()
     leaf = re.search(r"Its leaf hash is `([0-9a-f]{64})`", text).group(1)
     previous = re.search(r"After chain hash 1,\n`([0-9a-f]{64})`", text).group(1)
     chain = re.search(r"its chain hash is\n`([0-9a-f]{64})`", text).group(1)
@@ -32,7 +32,7 @@ def test_example_hashes_follow_the_written_recipe() -> None:
     """leaf = SHA-256(00 || bytes); chain = SHA-256("ledger-chain-v1" 00 || prev || leaf), by hashlib."""
     entry, _, leaf, previous, chain, _ = _example()
     assert hashlib.sha256(b"\x00" + entry).hexdigest() == leaf
-    tag = "ledger-chain-v1".encode() + b"\x00"
+    tag = b"ledger-chain-v1" + b"\x00"
     assert hashlib.sha256(tag + bytes.fromhex(previous) + bytes.fromhex(leaf)).hexdigest() == chain
     assert entry_hashes(bytes.fromhex(previous), entry) == (bytes.fromhex(leaf), bytes.fromhex(chain))
 
