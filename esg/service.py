@@ -1,166 +1,29 @@
-"""ESG service functions: what activities, the API and the CLI call. Each takes its connection (unit of work)."""
+"""ESG service functions: what activities, the API and the CLI call. Each takes its connection (unit of work).
+
+Cycle results live here; the factor library and the certificate registry have their own modules, re-exported
+below so callers import from one place.
+"""
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 
-from common.errors import Conflict, NotFound
+from common.errors import NotFound
 from esg import repository
-from esg.certificates import CertificateClaim, CertificateLot, check_claim_eligible
-from esg.combustion import FactorOverride
+from esg.certificate_service import claim_certificate, register_certificate_lot
 from esg.cycle import EmissionOptions, compute_cycle_emissions
-from esg.errors import (
-    CertificateIneligible,
-    CertificateLotConflict,
-    CertificateOverclaimed,
-    EditionAlreadyRegistered,
+from esg.library_service import (
+    edition_content_sha256,
+    list_factor_editions,
+    record_factor_override,
+    register_factor_library,
 )
-from esg.factors import DATA_DIR, FactorEdition, FactorLibrary, load_factor_library
 from esg.restatement import EmissionsDelta, restatement_delta
 from esg.result import CycleEmissions
-
-
-def register_factor_library(
-    conn: Connection, library: FactorLibrary | None = None, data_dir: Path = DATA_DIR
-) -> list[str]:
-    """Store every table and edition of the library; returns the editions newly stored.
-
-    Already stored with the same bytes: nothing happens. Same id, different content: EditionAlreadyRegistered,
-    because a published edition is never overwritten (a revision is a new edition id).
-    """
-    library = library or load_factor_library(data_dir)
-    for meta in library.tables.values():
-        stored = repository.factor_table_sha256(conn, meta.table_id)
-        if stored is None:
-            rows = list(csv.DictReader(io.StringIO((data_dir / meta.file).read_text(encoding="utf-8"))))
-            repository.insert_factor_table(
-                conn,
-                {
-                    "table_id": meta.table_id,
-                    "publication_id": meta.table_id.split("/")[0],
-                    "publisher": meta.publication["publisher"],
-                    "publication_edition": meta.publication["edition"],
-                    "kind": meta.kind,
-                    "file_name": meta.file,
-                    "file_sha256": meta.sha256,
-                    "workbook_sha256": meta.publication.get("source_workbook_sha256"),
-                    "confidence": meta.confidence,
-                    "licence": meta.publication["licence"],
-                    "note": meta.note,
-                    "rows_json": repository.rows_json(rows),
-                },
-            )
-        elif stored != meta.sha256:
-            raise EditionAlreadyRegistered(meta.table_id)
-    return [
-        edition.edition_id
-        for edition in library.editions.values()
-        if _register_edition(conn, library, edition)
-    ]
-
-
-def edition_content_sha256(library: FactorLibrary, edition: FactorEdition) -> str:
-    content = {
-        "edition_id": edition.edition_id,
-        "valid_from": edition.valid_from.isoformat(),
-        "valid_to": edition.valid_to.isoformat() if edition.valid_to else None,
-        "description": edition.description,
-        "tables": {
-            kind: [table_id, library.tables[table_id].sha256] for kind, table_id in edition.tables.items()
-        },
-    }
-    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def _register_edition(conn: Connection, library: FactorLibrary, edition: FactorEdition) -> bool:
-    content_sha256 = edition_content_sha256(library, edition)
-    stored = repository.edition_content_sha256(conn, edition.edition_id)
-    if stored == content_sha256:
-        return False
-    if stored is not None:
-        raise EditionAlreadyRegistered(edition.edition_id)
-    repository.insert_edition(
-        conn,
-        {
-            "edition_id": edition.edition_id,
-            "valid_from": edition.valid_from,
-            "valid_to": edition.valid_to,
-            "description": edition.description,
-            "tables_json": json.dumps(edition.tables, sort_keys=True),
-            "content_sha256": content_sha256,
-        },
-    )
-    return True
-
-
-def record_factor_override(
-    conn: Connection, campus_id: str, override: FactorOverride, evidence_sha256: str | None = None
-) -> bool:
-    """Store an override (who, why, evidence); the same again is a no-op, a different one with its id a Conflict."""
-    stored = repository.override_row(conn, override.override_id)
-    if stored is None:
-        repository.insert_override(conn, campus_id, override, evidence_sha256)
-        return True
-    requested = {
-        "campus_id": campus_id,
-        "evidence_sha256": evidence_sha256,
-        **repository.override_params(override),
-    }
-    # numeric(30,12) gives back trailing zeros: compare values as numbers, everything else as stored.
-    differs = [
-        name
-        for name, value in requested.items()
-        if (stored[name].compare(value) != 0 if name == "value" else stored[name] != value)
-    ]
-    if differs:
-        raise Conflict(f"override {override.override_id} is already recorded with other {', '.join(differs)}")
-    return False
-
-
-def register_certificate_lot(conn: Connection, lot: CertificateLot) -> bool:
-    stored = repository.lot(conn, lot.lot_id, for_update=False)
-    if stored is None:
-        repository.insert_lot(conn, lot)
-        return True
-    if stored != lot:
-        raise CertificateLotConflict(lot.lot_id)
-    return False
-
-
-def claim_certificate(conn: Connection, campus_id: str, claim: CertificateClaim) -> bool:
-    """Retire Wh of a lot for a beneficiary; refuses any Wh beyond what the lot still holds (no double claim).
-
-    The lot row is locked first, so two concurrent claims on one lot are serialized; the table trigger checks
-    the same rule again.
-    """
-    existing = repository.claim(conn, claim.claim_id)
-    if existing is not None:
-        if existing != (campus_id, claim):
-            raise Conflict(f"claim {claim.claim_id} is already recorded with different content")
-        return False
-    lot = repository.lot(conn, claim.lot_id, for_update=True)
-    if lot is None:
-        raise CertificateIneligible(claim.lot_id, "no such lot in the registry")
-    check_claim_eligible(lot, claim)
-    remaining_wh = lot.energy_wh - repository.claimed_wh(conn, lot.lot_id)
-    if claim.energy_wh > remaining_wh:
-        raise CertificateOverclaimed(lot.lot_id, claim.energy_wh, remaining_wh)
-    try:
-        repository.insert_claim(conn, campus_id, claim)
-    except DBAPIError as error:
-        if "esg_certificate_overclaimed" in str(error.orig):
-            raise CertificateOverclaimed(lot.lot_id, claim.energy_wh, remaining_wh) from error
-        raise
-    return True
 
 
 @dataclass(frozen=True)
@@ -272,10 +135,6 @@ def cycle_versions(conn: Connection, cycle_key: str) -> list[dict[str, object]]:
     return versions
 
 
-def list_factor_editions(conn: Connection) -> list[dict[str, object]]:
-    return repository.list_editions(conn)
-
-
 def restate_billing_cycle(
     conn: Connection,
     cycle_id: str,
@@ -317,3 +176,20 @@ def _settled_emissions(conn: Connection, cycle_id: str) -> CycleEmissions | None
     if stored is None:
         return None
     return CycleEmissions.from_json(stored if isinstance(stored, str) else json.dumps(stored))
+
+
+__all__ = [
+    "RecordOutcome",
+    "claim_certificate",
+    "compute_campus_cycle",
+    "cycle_emissions",
+    "cycle_versions",
+    "edition_content_sha256",
+    "list_factor_editions",
+    "record_cycle_emissions",
+    "record_factor_override",
+    "register_certificate_lot",
+    "register_factor_library",
+    "restate_billing_cycle",
+    "stored_cycle",
+]
