@@ -20,17 +20,26 @@ from invoicing.money import ROUNDING_MODE_NAME, invoice_rounding
 DOCUMENT_VERSION = 1
 
 
+UNITS_IN_WH = frozenset({"MWh", "REC-MWh"})
+
+
 @dataclass(frozen=True)
 class InvoiceLine:
-    """One settlement line as invoiced: energy in Wh, rate in USD/MWh, amount exact in micro-USD."""
+    """One settlement line as invoiced; amount exact in micro-USD.
+
+    `quantity` and `rate_usd_per_unit` follow the settlement line's `unit` (table `settlement_line_full`):
+    Wh and USD/MWh for `MWh` (and `REC-MWh`) lines, W and USD/kW-month for `kW-month` lines, a count and USD
+    per item for `month`, `day` and `USD` lines. Lines settled before units were recorded are `MWh`.
+    """
 
     line_no: int
     description: str
-    quantity_wh: int
-    rate_usd_per_mwh: Decimal
+    quantity: int
+    rate_usd_per_unit: Decimal
     amount_usd_micros: int
     contract_id: int | None
     inputs_sha256_hex: str
+    unit: str = "MWh"
 
 
 @dataclass(frozen=True)
@@ -111,9 +120,10 @@ def _line_json(line: InvoiceLine, amount_usd_cents: int) -> dict[str, Any]:
     return {
         "line_no": line.line_no,
         "description": line.description,
-        "quantity_wh": line.quantity_wh,
+        "quantity": line.quantity,
+        "unit": line.unit,
         # A decimal string, not a float: the rate must survive JSON exactly.
-        "rate_usd_per_mwh": format(line.rate_usd_per_mwh, "f"),
+        "rate_usd_per_unit": format(line.rate_usd_per_unit, "f"),
         "amount_usd_micros": line.amount_usd_micros,
         "amount_usd_cents": amount_usd_cents,
         "contract_id": line.contract_id,

@@ -14,6 +14,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from invoicing.document import UNITS_IN_WH
 from invoicing.money import format_usd_cents
 
 PAGE_WIDTH_MM = 210
@@ -23,7 +24,7 @@ ROW_HEIGHT_MM = 6
 CHART_HEIGHT_MM = 45
 # Bars beyond this many days would be thinner than a hairline on A4; a billing month has at most 31.
 CHART_DAYS_MAX = 62
-LINE_COLUMNS_MM = (10, 78, 30, 30, 32)
+LINE_COLUMNS_MM = (8, 70, 36, 36, 30)
 
 
 def render_invoice_pdf(document: dict[str, Any], document_sha256_hex: str, draft: bool = False) -> bytes:
@@ -94,14 +95,28 @@ def _mwh_text(energy_wh: int) -> str:
     return f"{Decimal(energy_wh) / Decimal(1_000_000):,.3f}"
 
 
+def quantity_text(quantity: int, unit: str) -> str:
+    """A line's quantity in its own unit: Wh shown as MWh, W as kW, counts as they are."""
+    if unit in UNITS_IN_WH:
+        return f"{_mwh_text(quantity)} {unit}"
+    if unit == "kW-month":
+        return f"{Decimal(quantity) / Decimal(1_000):,.3f} kW"
+    return f"{quantity:,} {unit}"
+
+
+def _rate_unit(unit: str) -> str:
+    return "kW-mo" if unit == "kW-month" else unit
+
+
 def _line_items(pdf: FPDF, document: dict[str, Any]) -> None:
     _section(pdf, "Line items")
     widths = LINE_COLUMNS_MM
-    _row(pdf, [(widths[0], "#", "L"), (widths[1], "Description", "L"), (widths[2], "MWh", "R"),
-               (widths[3], "USD/MWh", "R"), (widths[4], "Amount USD", "R")], bold=True)
+    _row(pdf, [(widths[0], "#", "L"), (widths[1], "Description", "L"), (widths[2], "Quantity", "R"),
+               (widths[3], "Rate USD", "R"), (widths[4], "Amount USD", "R")], bold=True)
     for line in document["lines"]:
-        _row(pdf, [(widths[0], str(line["line_no"]), "L"), (widths[1], line["description"][:48], "L"),
-                   (widths[2], _mwh_text(line["quantity_wh"]), "R"), (widths[3], line["rate_usd_per_mwh"], "R"),
+        _row(pdf, [(widths[0], str(line["line_no"]), "L"), (widths[1], line["description"][:44], "L"),
+                   (widths[2], quantity_text(line["quantity"], line["unit"]), "R"),
+                   (widths[3], f"{line['rate_usd_per_unit']}/{_rate_unit(line['unit'])}", "R"),
                    (widths[4], format_usd_cents(line["amount_usd_cents"]), "R")])
     label_width = sum(widths[:4])
     rounding = document["rounding"]

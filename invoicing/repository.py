@@ -62,9 +62,10 @@ def load_cycle(conn: Connection, cycle_id: str) -> CycleRow | None:
 def load_settlement_lines(conn: Connection, cycle_id: str) -> dict[str, list[InvoiceLine]]:
     """Settlement lines of the cycle grouped by tenant, in line order."""
     rows = conn.execute(
+        # settlement_line_full adds each line's unit; lines settled without one are energy (MWh).
         text("SELECT tenant_id, line_no, description, quantity_wh, rate_usd_per_mwh, amount_usd_micros, "
-             "contract_id, inputs_sha256_hex FROM settlement_line WHERE cycle_id = :cycle_id "
-             "ORDER BY tenant_id, line_no"),
+             "contract_id, inputs_sha256_hex, coalesce(unit, 'MWh') FROM settlement_line_full "
+             "WHERE cycle_id = :cycle_id ORDER BY tenant_id, line_no"),
         {"cycle_id": cycle_id},
     ).all()
     by_tenant: dict[str, list[InvoiceLine]] = {}

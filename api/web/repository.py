@@ -13,26 +13,29 @@ SETTLEMENT_LINES_MAX = 2000
 
 @dataclass(frozen=True)
 class SettlementLineView:
+    """`quantity` is in the line's `unit` (Wh for MWh lines, W for kW-month, a count otherwise)."""
+
     line_no: int
     tenant_id: str
     description: str
-    quantity_wh: int
-    rate_usd_per_mwh: Decimal
+    quantity: int
+    unit: str
+    rate_usd_per_unit: Decimal
     amount_usd_micros: int
 
 
 @dataclass(frozen=True)
 class TenantTotal:
     tenant_id: str
-    quantity_wh: int
+    energy_wh: int  # MWh-unit lines only: demand and fixed charges are not energy
     amount_usd_micros: int
     line_count: int
 
 
 def settlement_lines(conn: Connection, cycle_id: str) -> list[SettlementLineView]:
     rows = conn.execute(
-        text("SELECT line_no, tenant_id, description, quantity_wh, rate_usd_per_mwh, amount_usd_micros "
-             "FROM settlement_line WHERE cycle_id = :id ORDER BY line_no LIMIT :rows_max"),
+        text("SELECT line_no, tenant_id, description, quantity_wh, coalesce(unit, 'MWh'), rate_usd_per_mwh, "
+             "amount_usd_micros FROM settlement_line_full WHERE cycle_id = :id ORDER BY line_no LIMIT :rows_max"),
         {"id": cycle_id, "rows_max": SETTLEMENT_LINES_MAX},
     ).all()
     return [SettlementLineView(*row) for row in rows]
@@ -40,7 +43,8 @@ def settlement_lines(conn: Connection, cycle_id: str) -> list[SettlementLineView
 
 def tenant_totals(conn: Connection, cycle_id: str) -> list[TenantTotal]:
     rows = conn.execute(
-        text("SELECT tenant_id, sum(quantity_wh), sum(amount_usd_micros), count(*) FROM settlement_line "
+        text("SELECT tenant_id, coalesce(sum(quantity_wh) FILTER (WHERE coalesce(unit, 'MWh') = 'MWh'), 0), "
+             "sum(amount_usd_micros), count(*) FROM settlement_line_full "
              "WHERE cycle_id = :id GROUP BY tenant_id ORDER BY tenant_id"), {"id": cycle_id},
     ).all()
     return [TenantTotal(row[0], int(row[1]), int(row[2]), int(row[3])) for row in rows]

@@ -24,6 +24,7 @@ from api.web.charts import BALANCE_KEYS, energy_balance_svg, mwh_text
 from cycles import repository as cycles_repository
 from invoicing.drafts import render_draft_pdf
 from invoicing.money import format_usd_cents, usd_cents_from_micros
+from invoicing.pdf import quantity_text
 from invoicing.queries import list_invoice_summaries
 
 router = APIRouter(prefix="/finance", tags=["finance pages"], include_in_schema=False)
@@ -41,6 +42,7 @@ templates = Environment(loader=FileSystemLoader(WEB_ROOT / "templates"), autoesc
 templates.filters["usd_micros"] = lambda micros: format_usd_cents(usd_cents_from_micros(micros, "ROUND_HALF_EVEN"))
 templates.filters["usd_cents"] = format_usd_cents
 templates.filters["mwh"] = mwh_text
+templates.filters["quantity"] = quantity_text
 
 
 def page_principal(request: Request) -> Principal:

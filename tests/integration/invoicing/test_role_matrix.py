@@ -88,6 +88,20 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/esg/certificates/claims"): Access(frozenset({"operator"}), json=CLAIM),
     ("POST", "/esg/overrides"): Access(frozenset({"operator"}), json=OVERRIDE),
     ("POST", "/esg/cycles/{cycle_id}/restate"): Access(frozenset({"operator"}), json={"reason": "role matrix"}),
+    ("POST", "/meter-data"): Access(frozenset({"ingest", "operator"}),
+                                    query={"campus_id": "{campus_id}", "name": "matrix.csv"}),
+    ("GET", "/meter-data/files/{sha256_hex}"): Access(frozenset({"operator", "auditor", "ingest"}),
+                                                      params={"sha256_hex": "0" * 64}),
+    ("GET", "/meter-data/quarantine"): Access(frozenset({"operator", "auditor", "ingest"}),
+                                              query={"campus_id": "{campus_id}"}),
+    ("POST", "/meter-data/edits"): Access(frozenset({"operator"}), json={
+        "campus_id": "{campus_id}", "meter_id": "M1", "interval_start_utc": "2026-01-01T00:00:00Z",
+        "energy_wh": 1, "reason": "role matrix"}),
+    ("GET", "/meter-data/edits"): Access(frozenset({"operator", "auditor"}), query={
+        "campus_id": "{campus_id}", "start_utc": "2026-01-01T00:00:00Z", "end_utc": "2026-02-01T00:00:00Z"}),
+    ("GET", "/meter-data/vee-runs/{vee_run_id}"): Access(STAFF, params={"vee_run_id": "1"}),
+    ("GET", "/meter-data/vee-runs/{vee_run_id}/quality/{meter_id}.svg"): Access(
+        STAFF, params={"vee_run_id": "1", "meter_id": "M1"}),
     ("GET", "/market/campuses/{campus_id}/submissions"): Access(STAFF),
     ("GET", "/market/submissions/{submission_key}/attempts"): Access(STAFF, params={"submission_key": "none"}),
     ("POST", "/market/campuses/{campus_id}/statements"): Access(frozenset({"operator", "finance"}), json=[]),
@@ -191,7 +205,8 @@ async def _call(client: httpx.AsyncClient, method: str, url: str, access: Access
     json_body = _filled(access.json, fill)
     form = None if access.form is None else {k: v.format(**fill) for k, v in access.form.items()}
     client.cookies.clear()
-    return await client.request(method, url, headers=headers, json=json_body, data=form, params=access.query,
+    query = _filled(access.query, fill)
+    return await client.request(method, url, headers=headers, json=json_body, data=form, params=query,
                                 follow_redirects=False)
 
 

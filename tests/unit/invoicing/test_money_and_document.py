@@ -60,7 +60,8 @@ def test_document_orders_lines_states_rounding_and_due_date() -> None:
     document = build_invoice_document(_header(datetime(2026, 2, 3, 12, tzinfo=UTC)), LINES,
                                       TenantUsage({date(2026, 1, 2): 7, date(2026, 1, 1): 5}, {"peak": 3}, None))
     assert [line["line_no"] for line in document["lines"]] == [1, 2]
-    assert [line["rate_usd_per_mwh"] for line in document["lines"]] == ["61.250000", "40.5"]
+    assert [line["rate_usd_per_unit"] for line in document["lines"]] == ["61.250000", "40.5"]
+    assert [line["unit"] for line in document["lines"]] == ["MWh", "MWh"]
     assert document["total_usd_cents"] == 8_150  # 81.50 USD from 81,500,000 micro-USD
     assert document["rounding"]["mode"] == "ROUND_HALF_EVEN"
     assert document["due_date"] == "2026-03-05"

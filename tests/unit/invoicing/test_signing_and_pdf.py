@@ -89,3 +89,12 @@ def test_keys_round_trip_through_pem_files(tmp_path: Path) -> None:
         generate_signing_key(path)
     with pytest.raises(SigningKeyMissing):
         load_signing_key(tmp_path / "absent.pem")
+
+
+def test_quantities_print_in_their_own_unit() -> None:
+    """Energy in Wh prints as MWh, demand in W as kW, counts as counts (the settlement line's unit decides)."""
+    from invoicing.pdf import quantity_text
+
+    assert quantity_text(1_234_567_000, "MWh") == "1,234.567 MWh"
+    assert quantity_text(2_500_000, "kW-month") == "2,500.000 kW"
+    assert quantity_text(1, "month") == "1 month"
