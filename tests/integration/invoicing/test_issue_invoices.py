@@ -191,3 +191,20 @@ def test_daily_load_comes_from_the_validated_intervals_when_settlement_did_not_r
                  for i in issued]
     assert documents[0]["daily_energy_wh"] == {"2026-01-01": 30, "2026-01-02": 12}
     assert documents[1]["daily_energy_wh"] == {}
+
+
+def test_each_line_keeps_the_unit_settlement_gave_it(
+    engine: Engine, make_cycle: Callable[..., SeededCycle], issuer: str, signing_key_path: Path, documents_root: str
+) -> None:
+    """A demand line (2,500 kW at 12.50 USD/kW-month) is invoiced as kW-month beside an MWh energy line."""
+    cycle = make_cycle([(0, "Energy", 1_000_000, Decimal(50), 50_000_000),
+                        (0, "Demand charge", 2_500_000, Decimal("12.5"), 31_250_000_000)], tenant_count=1)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO settlement_line_detail (cycle_id, line_no, clause, unit) "
+                          "VALUES (:c, 2, 'tariff.demand', 'kW-month')"), {"c": cycle.cycle_id})
+    with engine.begin() as conn:
+        invoice = issue_invoices(conn, cycle.cycle_id, issuer, signing_key_path, documents_root)[0]
+    document = json.loads((Path(documents_root) / "invoices" / issuer / f"{invoice.invoice_id}.json").read_bytes())
+    assert [(line["unit"], line["quantity"]) for line in document["lines"]] == [("MWh", 1_000_000),
+                                                                              ("kW-month", 2_500_000)]
+    assert invoice.total_usd_cents == 3_130_000  # 50.00 + 31,250.00 USD
