@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from cycles.starter import start_cycle
@@ -47,7 +48,12 @@ class CycleDriver:
         """Approve every cycle that waits for finance; return when all are completed or the deadline passes."""
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline:
-            statuses = await asyncio.to_thread(cycle_statuses, self.engine, self.cycle_ids)
+            try:
+                statuses = await asyncio.to_thread(cycle_statuses, self.engine, self.cycle_ids)
+            except OperationalError:  # PostgreSQL is restarting (a fault under test); look again shortly
+                self.call_failures += 1
+                await asyncio.sleep(POLL_INTERVAL_S)
+                continue
             if all(status == "completed" for status in statuses.values()) and len(statuses) == len(self.cycle_ids):
                 return statuses
             for cycle_id, status in statuses.items():

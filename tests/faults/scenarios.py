@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from cycles.starter import inbox_folder
 from demo.campus import CAMPUS_ID, TENANTS, register_demo_campus
@@ -34,6 +36,7 @@ from tests.faults.harness import (
 from tests.faults.invariants import RunTotals, assert_exactly_once
 
 LEDGER_ORIGIN = "faults.wattledger/ledger"
+Fault = Callable[[], Awaitable[None]]
 PROGRESS_WAIT_S_MAX = 120.0
 KILL_DELAY_S_MAX = 2.5
 
@@ -73,33 +76,46 @@ async def _wait_for_progress(engine: Engine, cycle_ids: list[str], since_epoch: 
     deadline = time.monotonic() + PROGRESS_WAIT_S_MAX
     while time.monotonic() < deadline:
         assert worker.process is not None and worker.process.poll() is None, "worker exited on its own"
-        if await asyncio.to_thread(last_progress_utc, engine, cycle_ids) > since_epoch:
+        if await _db_retry(last_progress_utc, engine, cycle_ids) > since_epoch:
             return True
-        statuses = await asyncio.to_thread(cycle_statuses, engine, cycle_ids)
+        statuses = await _db_retry(cycle_statuses, engine, cycle_ids)
         if all(status == "completed" for status in statuses.values()):
             return False
         await asyncio.sleep(0.2)
     raise AssertionError(f"no cycle progress within {PROGRESS_WAIT_S_MAX} s after a worker restart")
 
 
-async def _kill_loop(engine: Engine, driver: CycleDriver, worker: WorkerProcess, kills_wanted: int,
-                     rng: random.Random, report: KillReport, started: float) -> None:
-    while len(report.kills) < kills_wanted:
-        since = await asyncio.to_thread(database_now_epoch, engine)
+async def _db_retry(function, *args):  # type: ignore[no-untyped-def]
+    """Run a database read, waiting out a PostgreSQL restart (the fault under test, not a test failure)."""
+    deadline = time.monotonic() + PROGRESS_WAIT_S_MAX
+    while True:
+        try:
+            return await asyncio.to_thread(function, *args)
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def _fault_loop(engine: Engine, driver: CycleDriver, worker: WorkerProcess, faults_wanted: int,
+                      rng: random.Random, report: KillReport, started: float, inject: Fault) -> None:
+    while len(report.kills) < faults_wanted:
+        since = await _db_retry(database_now_epoch, engine)
         if not await _wait_for_progress(engine, driver.cycle_ids, since, worker):
             return
         await asyncio.sleep(rng.uniform(0.0, KILL_DELAY_S_MAX))
-        phases = await asyncio.to_thread(cycle_statuses, engine, driver.cycle_ids)
-        worker.kill9()
+        phases = await _db_retry(cycle_statuses, engine, driver.cycle_ids)
+        await inject()
         report.kills.append(KillRecord(round(time.monotonic() - started, 1), phases))
-        worker.start()
 
 
-async def kill_worker_scenario(tmp_path: Path, engine: Engine, database_url: str, temporal: TemporalDevServer,
-                               periods: list[str], kills_wanted: int, seed: int, deadline_s: float) -> KillReport:
+async def run_fault_scenario(tmp_path: Path, engine: Engine, database_url: str, temporal: TemporalDevServer,
+                             periods: list[str], faults_wanted: int, seed: int, deadline_s: float,
+                             make_fault: Callable[[WorkerProcess], Fault]) -> KillReport:
+    """Cycles on `python worker.py` while `make_fault(worker)` is injected `faults_wanted` times mid-step."""
     settings = prepare_home(tmp_path / "home", engine, database_url, periods)
-    client = await connect(temporal.address, "default", settings)
     await temporal.wait_ready(lambda address: connect(address, "default", settings))
+    client = await connect(temporal.address, "default", settings)
     worker = WorkerProcess(worker_env(settings.home_abs, database_url, temporal.address, LEDGER_ORIGIN),
                            tmp_path / "worker.log")
     report = KillReport()
@@ -108,10 +124,10 @@ async def kill_worker_scenario(tmp_path: Path, engine: Engine, database_url: str
     try:
         driver = CycleDriver([client], engine, settings)
         await driver.start(CAMPUS_ID, periods)
-        killer = asyncio.create_task(
-            _kill_loop(engine, driver, worker, kills_wanted, random.Random(seed), report, started))
+        injector = asyncio.create_task(_fault_loop(engine, driver, worker, faults_wanted, random.Random(seed),
+                                                   report, started, make_fault(worker)))
         statuses = await driver.run_until_completed(deadline_s)
-        await killer
+        await injector
         report.approvals_sent = driver.approvals_sent
         assert all(s == "completed" for s in statuses.values()), f"not completed: {statuses}"
         report.totals = assert_exactly_once(engine, driver.cycle_ids, len(TENANTS), LEDGER_ORIGIN)
@@ -120,6 +136,20 @@ async def kill_worker_scenario(tmp_path: Path, engine: Engine, database_url: str
         worker.stop()
     report.elapsed_s = round(time.monotonic() - started, 1)
     return report
+
+
+def kill_worker(worker: WorkerProcess) -> Fault:
+    async def inject() -> None:
+        worker.kill9()
+        worker.start()
+
+    return inject
+
+
+async def kill_worker_scenario(tmp_path: Path, engine: Engine, database_url: str, temporal: TemporalDevServer,
+                               periods: list[str], kills_wanted: int, seed: int, deadline_s: float) -> KillReport:
+    return await run_fault_scenario(tmp_path, engine, database_url, temporal, periods, kills_wanted, seed,
+                                    deadline_s, kill_worker)
 
 
 async def _history_encrypted(address: str, engine: Engine, cycle_ids: list[str]) -> dict[str, int]:
