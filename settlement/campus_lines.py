@@ -24,9 +24,13 @@ class TenantCharge:
 
 
 def from_contract(tenant_id: str, charge: Charge, contract: ContractVersion, intervals_sha256_hex: str,
-                  prices_sha256_hex: str = "") -> TenantCharge:
-    ref = f"settlement_contract:{contract.contract_version_id}:{contract.contract_key}:v{contract.version}"
-    inputs = line_inputs_sha256_hex(intervals_sha256_hex, ref, contract.terms_sha256_hex, prices_sha256_hex)
+                  prices_sha256_hex: str = "", also: tuple[ContractVersion, ...] = ()) -> TenantCharge:
+    """A line of `contract`; `also` names further contracts its amount depends on (e.g. the campus tariff behind
+    a grid-bill allocation), so they are part of the line's input hash too."""
+    involved = (contract, *also)
+    ref = "|".join(f"settlement_contract:{c.contract_version_id}:{c.contract_key}:v{c.version}" for c in involved)
+    terms_sha256_hex = "|".join(c.terms_sha256_hex for c in involved)
+    inputs = line_inputs_sha256_hex(intervals_sha256_hex, ref, terms_sha256_hex, prices_sha256_hex)
     return TenantCharge(tenant_id, charge, None, contract.contract_version_id, inputs)
 
 

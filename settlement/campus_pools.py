@@ -17,7 +17,7 @@ from settlement.campus_ppa import ppa_pool_usd_micros
 from settlement.campus_tariff import bill_series, component_total_usd_micros, options_for
 from settlement.charges import UNIT_MWH, Charge
 from settlement.contract_terms import allocation_terms, source_of, tariff_terms
-from settlement.contracts import KIND_ALLOCATION, KIND_TARIFF, AllocationTerms, ContractVersion
+from settlement.contracts import KIND_ALLOCATION, KIND_PPA, KIND_TARIFF, AllocationTerms, ContractVersion
 from settlement.errors import ContractMissing
 from settlement.money import energy_amount_usd_micros
 from settlement.rules_v0 import shared_allocation_wh
@@ -38,7 +38,8 @@ def pool_charges(inputs: CampusInputs, balance: EnergyBalance) -> list[TenantCha
             pool_wh = balance.shared_consumption_wh if terms.pool == "shared_consumption" else balance.losses_wh
             charges.extend(_energy_pool(inputs, contract, terms, pool_wh))
         else:
-            charges.extend(_money_pool(inputs, contract, terms, _money_pool_total(inputs, contract, terms)))
+            charges.extend(_money_pool(inputs, contract, terms, _money_pool_total(inputs, contract, terms),
+                                       _pool_sources(inputs, terms)))
     return charges
 
 
@@ -103,15 +104,35 @@ def _energy_pool(inputs: CampusInputs, contract: ContractVersion, terms: Allocat
     return charges
 
 
-def _money_pool(inputs: CampusInputs, contract: ContractVersion, terms: AllocationTerms, pool_usd_micros: int
-                ) -> list[TenantCharge]:
+def _pool_sources(inputs: CampusInputs, terms: AllocationTerms) -> tuple[ContractVersion, ...]:
+    """The contracts a money pool's total comes from (they belong in each allocated line's input hash)."""
+    if terms.pool == "grid_tariff":
+        return tuple(_campus_tariffs(inputs)[:1])
+    if terms.pool == "ppa":
+        return tuple(sorted((c for c in inputs.contracts if c.kind == KIND_PPA and c.tenant_id is None),
+                            key=lambda c: c.contract_key))
+    return ()
+
+
+def _campus_tariffs(inputs: CampusInputs) -> list[ContractVersion]:
+    return sorted((c for c in inputs.contracts if c.kind == KIND_TARIFF and c.tenant_id is None),
+                  key=lambda c: c.contract_key)
+
+
+def _money_pool(inputs: CampusInputs, contract: ContractVersion, terms: AllocationTerms, pool_usd_micros: int,
+                sources: tuple[ContractVersion, ...]) -> list[TenantCharge]:
     shares = allocate_by_weights(pool_usd_micros, _weights(inputs, terms)) if pool_usd_micros \
         else dict.fromkeys(inputs.tenant_ids, 0)
     label = f"Allocated {terms.pool.replace('_', ' ')}" + (f" ({terms.component})" if terms.pool == "grid_tariff"
                                                             else "")
     return [from_contract(tenant_id, usd_charge(f"{label} by {terms.method}", f"allocation.{terms.pool}",
-                                                shares[tenant_id]), contract, inputs.intervals_sha256_hex)
+                                                shares[tenant_id]), contract, inputs.intervals_sha256_hex,
+                          _prices_sha(inputs) if terms.pool == "ppa" else "", sources)
             for tenant_id in inputs.tenant_ids]
+
+
+def _prices_sha(inputs: CampusInputs) -> str:
+    return "|".join(series.sha256_hex for _, series in sorted(inputs.prices.items()))
 
 
 def _money_pool_total(inputs: CampusInputs, contract: ContractVersion, terms: AllocationTerms) -> int:
@@ -124,8 +145,7 @@ def _money_pool_total(inputs: CampusInputs, contract: ContractVersion, terms: Al
             return int((exact_usd * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
     if terms.pool == "ppa":
         return ppa_pool_usd_micros(inputs)
-    campus_tariffs = sorted((c for c in inputs.contracts if c.kind == KIND_TARIFF and c.tenant_id is None),
-                            key=lambda c: c.contract_key)
+    campus_tariffs = _campus_tariffs(inputs)
     if not campus_tariffs:
         raise BadInput(source_of(contract), None, "pool", "grid_tariff needs a campus urdb_tariff contract")
     tariff = tariff_terms(campus_tariffs[0])

@@ -5,6 +5,7 @@ energy balance. Every expected figure is worked out in the comments, not taken f
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,12 +14,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import rfc8785
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from market_adapters.prices_schema import PRICE_SCHEMA
 from settlement import record_settlement, settle_cycle
-from settlement.contract_repository import add_contract_version
+from settlement.contract_repository import add_contract_version, contract_history
 from tests.integration.settlement.settlement_demo import (
     DemoCampus,
     add_contract_v0,
@@ -171,7 +173,17 @@ def test_campus_utility_bill_split_by_named_system_peaks(engine: Engine, demo_ca
     with engine.begin() as conn:
         result = settle_cycle(conn, demo_campus.campus_id, demo_campus.cycle_id, demo_campus.period_start_utc,
                               demo_campus.period_end_utc, str(write_intervals(tmp_path / "g.parquet", rows)))
-    grid = [(line.tenant_id, line.amount_usd_micros) for line in result.lines if line.clause == "allocation.grid_tariff"]
-    assert grid == [("alpha", 30_000_000), ("beta", 10_000_000), ("gamma", 0)]
+    grid_lines = [line for line in result.lines if line.clause == "allocation.grid_tariff"]
+    assert [(line.tenant_id, line.amount_usd_micros) for line in grid_lines] == [
+        ("alpha", 30_000_000), ("beta", 10_000_000), ("gamma", 0)]
+    # The input hash follows the written recipe v1 and names both the allocation and the campus tariff behind it.
+    with engine.connect() as conn:
+        contracts = {c.contract_key: c for c in contract_history(conn, demo_campus.campus_id)}
+    involved = [contracts["alloc-grid"], contracts["campus-utility"]]
+    recipe = {"v": "1", "intervals": result.intervals_sha256_hex, "prices": "",
+              "contract": "|".join(f"settlement_contract:{c.contract_version_id}:{c.contract_key}:v{c.version}"
+                                   for c in involved),
+              "contract_sha256": "|".join(c.terms_sha256_hex for c in involved)}
+    assert grid_lines[0].inputs_sha256_hex == hashlib.sha256(rfc8785.dumps(recipe)).hexdigest()
     shared = [line.clause for line in result.lines if "shared" in line.clause]
     assert shared == ["v0.shared_by_energy_share"] * 3
