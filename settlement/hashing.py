@@ -2,7 +2,9 @@
 
 Recipe v1: sha256(JCS({"v": 1, "intervals": <sha256 hex of the interval file>, "contract": "<kind>:<id>:v<version>",
 "contract_sha256": <sha256 hex of the contract's terms or "">, "prices": <sha256 hex of the price file or "">})).
-Everything is a string, so the bytes are the same in any language that implements JCS.
+Everything is a string, so the bytes are the same in any language that implements JCS. A line whose amount
+depends on several contracts (a pool allocation and the campus tariff or PPAs behind it) joins their references,
+and their terms hashes, with "|" in that order; several price files likewise.
 """
 
 from __future__ import annotations
