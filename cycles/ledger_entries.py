@@ -42,6 +42,17 @@ def money_legs(campus_id: str, tenant_totals_usd_micros: Mapping[str, int]) -> l
     return legs
 
 
+CREDIT_NORMAL_SUFFIXES = (":energy:generation", ":energy:grid_import", ":revenue:energy")
+
+
+def normal_side(account_path: str) -> str:
+    """Supply and revenue accounts are credit-normal; receivables and every use of energy debit-normal.
+
+    Fixed per account, never read from a leg's sign: a later correction may post the other way.
+    """
+    return "credit" if account_path.endswith(CREDIT_NORMAL_SUFFIXES) else "debit"
+
+
 def assert_balanced(legs: Sequence[Leg]) -> None:
     """Paired assertion: the ledger checks the same invariant again before and after storage."""
     sums: dict[str, int] = {}

@@ -85,19 +85,12 @@ def tenant_consumption_wh(intervals_uri: str, meters: Sequence[repo.MeterRow]) -
     return totals
 
 
-def settlement_legs(
-    conn: Connection, campus_id: str, step: StepInput, result, emissions  # type: ignore[no-untyped-def]
-) -> list[legs.Leg]:
+def settlement_legs(conn: Connection, campus_id: str, step: StepInput, result) -> list[legs.Leg]:  # type: ignore[no-untyped-def]
+    """Energy and money legs of the settlement entry (carbon legs come from `esg`)."""
     meters = repo.load_meters(conn, campus_id)
     balance = asdict(result.energy_balance)
     entry_legs = legs.energy_legs(campus_id, balance, tenant_consumption_wh(step.uri, meters))
-    entry_legs += legs.money_legs(campus_id, result.tenant_totals_usd_micros)
-    if emissions is not None:
-        from esg import carbon_ledger_postings
-
-        entry_legs += carbon_ledger_postings(emissions, campus_id)
-    legs.assert_balanced(entry_legs)
-    return entry_legs
+    return entry_legs + legs.money_legs(campus_id, result.tenant_totals_usd_micros)
 
 
 def settlement_digest(result) -> str:  # type: ignore[no-untyped-def]
@@ -122,15 +115,18 @@ def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
         emissions = compute_emissions(conn, campus, step.uri, start_utc, end_utc)
         record_settlement(conn, step.cycle_id, result)
         digest = settlement_digest(result)
-        entry_legs = settlement_legs(conn, step.campus_id, step, result, emissions)
-        open_cycle_accounts(conn, settings, entry_legs)
+        entry_legs = settlement_legs(conn, step.campus_id, step, result)
+        carbon_legs, carbon_meta = _carbon(emissions, step.campus_id)
+        legs.assert_balanced(entry_legs + carbon_legs)
+        open_cycle_accounts(conn, settings, entry_legs, carbon_legs)
+        entry_legs += carbon_legs
         entry = EntryRequest(
             idempotency_key=pending_key(step.cycle_id, step.attempt_label),
             kind="pending",
             effective_at_utc=end_utc,
             postings=[PostingRequest(path, asset, amount) for path, asset, amount in entry_legs],
             meta={"cycle_id": step.cycle_id, "settlement_sha256": digest,
-                  "intervals_sha256": result.intervals_sha256_hex, "version": step.attempt_label},
+                  "intervals_sha256": result.intervals_sha256_hex, "version": step.attempt_label, **carbon_meta},
         )
         append_entries(conn, settings.ledger_origin, [entry])
         output = SettleOutput(
@@ -162,15 +158,24 @@ def compute_emissions(conn: Connection, campus: repo.Campus, intervals_uri: str,
     return compute_cycle_emissions(intervals_uri, meters, subregion, start_utc, end_utc)
 
 
-def open_cycle_accounts(conn: Connection, settings: Settings, entry_legs: Sequence[legs.Leg]) -> None:
+def _carbon(emissions, campus_id: str) -> tuple[list[legs.Leg], dict[str, str]]:  # type: ignore[no-untyped-def]
+    """tCO2e legs and their provenance (factor edition, refs, result and meter-data hashes), or none."""
+    if emissions is None:
+        return [], {}
+    from esg import carbon_ledger_postings
+    from esg.ledger_legs import carbon_ledger_meta
+
+    return list(carbon_ledger_postings(emissions, campus_id)), carbon_ledger_meta(emissions)
+
+
+def open_cycle_accounts(conn: Connection, settings: Settings, entry_legs: Sequence[legs.Leg],
+                        carbon_legs: Sequence[legs.Leg]) -> None:
+    from esg.ledger_legs import carbon_account_specs
     from ledger import AccountSpec, ensure_ledger, open_accounts
 
     ensure_ledger(conn, settings.ledger_origin)
-    specs = {
-        (path, asset): AccountSpec(path, asset, "debit" if amount > 0 else "credit")
-        for path, asset, amount in entry_legs
-    }
-    open_accounts(conn, settings.ledger_origin, list(specs.values()))
+    specs = {(path, asset): AccountSpec(path, asset, legs.normal_side(path)) for path, asset, _ in entry_legs}
+    open_accounts(conn, settings.ledger_origin, list(specs.values()) + carbon_account_specs(list(carbon_legs)))
 
 
 def resolve_pending(engine: Engine, settings: Settings, step: StepInput, kind: str) -> None:
