@@ -130,15 +130,15 @@ def in_memory(args: argparse.Namespace) -> dict[str, float]:
     readings = data["ts"].shape[0]
     inputs = kernel_inputs(data, args.meters, args.interval_minutes)
     small = min(args.meters, 4)
-    run_vee_arrays(k.vee_kernel, data, inputs, 0, small)  # compile or load the cache outside the timing
+    run_vee_arrays(k.validate_series, data, inputs, 0, small)  # compile or load the cache outside the timing
     roofline_sum(data["ts"][:10], data["energy"][:10])
     roofline_s = best_of(5, lambda: roofline_sum(data["ts"], data["energy"]))
-    numba_s = best_of(3, lambda: run_vee_arrays(k.vee_kernel, data, inputs, 0, args.meters))
+    numba_s = best_of(3, lambda: run_vee_arrays(k.validate_series, data, inputs, 0, args.meters))
     block = args.numpy_block_meters
     numpy_s = best_of(1, lambda: [run_vee_arrays(vee_numpy, data, inputs, lo, min(lo + block, args.meters))
                                   for lo in range(0, args.meters, block)])
     check_meters = min(args.meters, block)
-    numba_result = [a.copy() for a in run_vee_arrays(k.vee_kernel, data, inputs, 0, check_meters)]
+    numba_result = [a.copy() for a in run_vee_arrays(k.validate_series, data, inputs, 0, check_meters)]
     numpy_result = run_vee_arrays(vee_numpy, data, inputs, 0, check_meters)
     same = all(np.array_equal(a, b) for a, b in zip(numba_result, numpy_result))
     bytes_read = data["ts"].nbytes + data["energy"].nbytes

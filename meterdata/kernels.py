@@ -28,7 +28,7 @@ Estimation of invalid and missing slots, per run of such slots [a, b):
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, set_parallel_chunksize
 
 RULE_MISSING = 0
 RULE_DUPLICATE_IDENTICAL = 1
@@ -75,6 +75,7 @@ PARAM_INTERP_GAP_MAX = 7
 PARAM_LIKE_DAY_DAYS_MAX = 8
 PARAM_SLOTS_PER_DAY = 9
 PARAM_COLUMNS = 10
+SERIES_PER_CHUNK = 8
 
 
 @njit(nogil=True, parallel=True, cache=True)
@@ -94,6 +95,18 @@ def vee_kernel(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interva
         _day_counts(day_lo, day_received, counts[s])
         _scan_grid(value, flags, source, params[s], counts[s])
         _estimate(value, flags, params[s], counts[s])
+
+
+def validate_series(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval_us, params, day_start_us,
+                    out_value, out_flags, out_source, counts) -> None:
+    """`vee_kernel` with series handed to threads in small chunks: when one thread is descheduled on a
+    shared machine, the others take its remaining series instead of waiting for it."""
+    previous_chunk_size = set_parallel_chunksize(SERIES_PER_CHUNK)
+    try:
+        vee_kernel(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval_us, params, day_start_us,
+                   out_value, out_flags, out_source, counts)
+    finally:
+        set_parallel_chunksize(previous_chunk_size)
 
 
 @njit(nogil=True, cache=True)

@@ -106,8 +106,8 @@ def _validate_chunk(
     flags = np.empty(total_slots, np.uint16)
     source_index = np.empty(total_slots, np.int64)
     counts = np.zeros((len(keys), k.COUNT_COLUMNS), np.int64)
-    k.vee_kernel(ts_us, energy_wh, series_offsets, plan.slot_offsets, plan.start_us, plan.interval_us, plan.params,
-                 day_start_us, value, flags, source_index, counts)
+    k.validate_series(ts_us, energy_wh, series_offsets, plan.slot_offsets, plan.start_us, plan.interval_us, plan.params,
+                      day_start_us, value, flags, source_index, counts)
     notes = apply_edits(edits, keys, plan, value, flags) if edits else {}
     source_rows = _source_rows(chunk, keep, series_offsets, source_index)
     writer.write_table(validated_table(keys, meters, plan, chunk.table, value, flags, source_rows))
