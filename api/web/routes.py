@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from temporalio.service import RPCError
 
 from api.auth import SESSION_COOKIE, mint_token
 from api.deps import EngineDep
@@ -26,6 +28,7 @@ from invoicing.drafts import render_draft_pdf
 from invoicing.money import format_usd_cents, usd_cents_from_micros
 from invoicing.pdf import quantity_text
 from invoicing.queries import list_invoice_summaries
+from workflows.billing_cycle import BillingCycleWorkflow
 
 router = APIRouter(prefix="/finance", tags=["finance pages"], include_in_schema=False)
 
@@ -113,21 +116,44 @@ def cycles_page(engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
 
 
 @router.get("/cycles/{cycle_id}", response_class=HTMLResponse)
-def cycle_page(cycle_id: str, engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
-    with engine.connect() as conn:
-        cycle = cycles_repository.load_cycle(conn, cycle_id)
-        lines = repository.settlement_lines(conn, cycle_id)
-        totals = repository.tenant_totals(conn, cycle_id)
-        invoices = list_invoice_summaries(conn, None, cycle_id, INVOICES_SHOWN_MAX)
-    settle = cycle["steps"].get("settle") or {}
+async def cycle_page(cycle_id: str, request: Request, engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
+    view = await run_in_threadpool(_cycle_view, engine, cycle_id)
+    approvals = await _live_approvals(request, cycle_id)
+    settle = view["cycle"]["steps"].get("settle") or {}
     balance = settle.get("energy_balance_wh") or settle.get("energy_balance")
     chart = None
     if isinstance(balance, dict) and all(isinstance(balance.get(key), int) for key in BALANCE_KEYS):
         chart = Markup(energy_balance_svg(balance))
-    return render("cycle.html", principal=principal, cycle=cycle, lines=lines, totals=totals, invoices=invoices,
-                  chart=chart, total_usd_micros=sum(total.amount_usd_micros for total in totals),
-                  settlement_sha256_hex=settle.get("settlement_sha256_hex"),
-                  can_decide="finance" in principal.roles and cycle["status"] == "awaiting_approval")
+    total_usd_micros = sum(total.amount_usd_micros for total in view["totals"])
+    threshold_usd_micros = request.app.state.settings.four_eyes_threshold_usd_micros
+    return render("cycle.html", principal=principal, chart=chart, total_usd_micros=total_usd_micros,
+                  settlement_sha256_hex=settle.get("settlement_sha256_hex"), approvals=approvals,
+                  four_eyes=0 < threshold_usd_micros < total_usd_micros,
+                  can_decide="finance" in principal.roles and view["cycle"]["status"] == "awaiting_approval"
+                  and principal.subject not in (approvals or []), **view)
+
+
+def _cycle_view(engine: Any, cycle_id: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return {
+            "cycle": cycles_repository.load_cycle(conn, cycle_id),
+            "lines": repository.settlement_lines(conn, cycle_id),
+            "totals": repository.tenant_totals(conn, cycle_id),
+            "invoices": list_invoice_summaries(conn, None, cycle_id, INVOICES_SHOWN_MAX),
+        }
+
+
+async def _live_approvals(request: Request, cycle_id: str) -> list[str] | None:
+    """Who has approved so far (four eyes needs two), from the running workflow; None when it cannot say."""
+    client = request.app.state.temporal_client
+    if client is None:
+        return None
+    try:
+        status = await client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id).query(
+            BillingCycleWorkflow.status)
+    except RPCError:
+        return None  # closed or unknown workflow: the page shows the stored status only
+    return list(status.approvals) if status is not None else None
 
 
 @router.get("/cycles/{cycle_id}/drafts/{tenant_id}.pdf")

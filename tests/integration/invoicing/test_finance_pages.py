@@ -118,3 +118,39 @@ async def test_login_with_an_api_key_keeps_only_a_session_token_in_the_cookie(
         assert session != api_key and not session.startswith("wlk_")
         page = await client.get("/finance/")
     assert page.status_code == 200 and "finance-desk" in page.text
+
+
+class _OneApproval:
+    """A Temporal client whose workflow reports one approval by 'fiona' (the status query's answer)."""
+
+    def get_workflow_handle_for(self, *args: object, **kwargs: object) -> _OneApproval:
+        return self
+
+    async def query(self, *args: object, **kwargs: object) -> object:
+        from workflows.types import CycleStatus
+
+        return CycleStatus(cycle_id="x", phase="awaiting_approval", approvals=["fiona"])
+
+
+async def test_four_eyes_shows_the_first_approval_and_asks_someone_else(
+    engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCycle
+) -> None:
+    """Above the threshold the page says two approvers are needed; the first approver gets no second vote."""
+    _awaiting(engine, seeded_cycle)
+    app = app_under_test.app
+    settings = app.state.settings
+    app.state.temporal_client, app.state.settings = _OneApproval(), settings.model_copy(
+        update={"four_eyes_threshold_usd_micros": 1_000_000})
+    try:
+        pages = {}
+        for subject in ("fiona", "frank"):
+            token = mint_token(settings, subject, ["finance"], None, timedelta(minutes=5))
+            async with asgi_client(app_under_test) as client:
+                client.cookies.set(SESSION_COOKIE, token)
+                pages[subject] = (await client.get(f"/finance/cycles/{seeded_cycle.cycle_id}")).text
+    finally:
+        app.state.temporal_client, app.state.settings = None, settings
+    assert "two different finance users must approve" in pages["fiona"]
+    assert "Approved so far by: fiona" in pages["frank"]
+    assert "data-action=" not in pages["fiona"]
+    assert 'data-approver="frank"' in pages["frank"]
