@@ -1,5 +1,6 @@
 """End to end in headless Chromium: finance signs in, approves a real cycle through the workflow's Update from
-the page, and downloads a signed PDF invoice; screenshots are kept under tests/e2e/artifacts/.
+the page and downloads a signed PDF invoice, or rejects one with a reason; screenshots are kept under
+tests/e2e/artifacts/.
 
 Path: browser → uvicorn (the app from `create_app`) → Temporal dev server → worker → PostgreSQL.
 """
@@ -20,7 +21,8 @@ from demo.site_export import write_site_export
 from invoicing import load_public_key, verify_signed_pdf
 from tests.e2e.conftest import ARTIFACTS, CHROMIUM_PATH, RunningApp
 
-PERIOD = "2026-08"  # a month no other test bills, so this cycle is this test's own
+PERIOD = "2026-08"  # months no other test bills, so these cycles are these tests' own
+REJECT_PERIOD = "2026-07"
 WAIT_S_MAX = 240.0
 STATUS_RELOADS_MAX = 60  # half a second apart: the workflow records its new phase within seconds
 
@@ -106,3 +108,33 @@ async def test_finance_approves_on_the_page_and_downloads_the_signed_invoice(run
             verify_signed_pdf(pdf_bytes, load_public_key(settings.signing_key_path), first_pdf)
             (ARTIFACTS / "invoice.pdf").write_bytes(pdf_bytes)
             await browser.close()
+
+
+async def test_finance_rejects_on_the_page_and_the_cycle_goes_to_rework(running_app: RunningApp) -> None:
+    """Reject with a reason from the page: the workflow's reject Update sends the cycle to rework with that reason."""
+    settings = running_app.settings
+    operator = mint_token(settings, "ops.e2e", ["operator"], None, timedelta(minutes=30))
+    finance = mint_token(settings, "rita.e2e", ["finance"], None, timedelta(minutes=30))
+    write_site_export(inbox_folder(settings, CAMPUS_ID, REJECT_PERIOD), 2026, 7, seed=5)
+    async with httpx.AsyncClient(base_url=running_app.base_url, timeout=60,
+                                 headers={"Authorization": f"Bearer {operator}"}) as http:
+        started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": REJECT_PERIOD})
+        assert started.status_code == 202, started.text
+        cycle_id = started.json()["cycle_id"]
+        cycle = await _wait_for_status(http, cycle_id, {"awaiting_approval", "failed"})
+        assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM_PATH, headless=True,
+                                                       args=["--no-sandbox", "--disable-gpu"])
+            page = await browser.new_page()
+            await page.goto(f"{running_app.base_url}/finance/login")
+            await page.fill("#credential", finance)
+            await page.click("button[type=submit]")
+            await page.goto(f"{running_app.base_url}/finance/cycles/{cycle_id}")
+            await page.fill("#reason", "Shared-load split looks wrong for borealis-labs.")
+            async with page.expect_navigation(timeout=30_000):
+                await page.click("button.reject")
+            await browser.close()
+        reworked = await _wait_for_status(http, cycle_id, {"rework", "failed"})
+    assert reworked["status"] == "rework"
+    assert "Shared-load split looks wrong" in (reworked["status_detail"] or "")
