@@ -87,16 +87,16 @@ def test_ercot_retry_document_supersedes_original():
 def test_caiso_pacing_throttling_and_error_payloads():
     """Spring-forward day (23 hours) round-trips; a second call waits for the pace; calling too fast gets 429s;
     >31 days is error 1004 (not retryable), an empty selection 1000 (retry later)."""
-    state = _state(prices=_hourly("CAISO", "DA", "TH_SP15_GEN-APND", SPRING_PACIFIC, 23), oasis_min_interval_s=0.3)
+    state = _state(prices=_hourly("CAISO", "DA", "TH_SP15_GEN-APND", SPRING_PACIFIC, 23), oasis_min_interval_s=0.0)
     waits: list[float] = []
     ticks = iter([0.0, 0.1, 0.3])  # first request at 0.0; the second asks at 0.1 and goes at 0.3
     pacer = OasisPacer(min_interval_s=0.3, clock=lambda: next(ticks), sleep=waits.append)
     end = SPRING_PACIFIC + timedelta(hours=23)
     with running_fake_iso(state, pki=None) as url:
         rows = fetch_prc_lmp(url, "DAM", "TH_SP15_GEN-APND", SPRING_PACIFIC, end, pacer=pacer, retry=FAST)
-        state.oasis_last_request_monotonic_s = None
         fetch_prc_lmp(url, "DAM", "TH_SP15_GEN-APND", SPRING_PACIFIC, end, pacer=pacer, retry=FAST)
         assert waits == [pytest.approx(0.2)]
+        state.oasis_min_interval_s = 30.0  # every call of the next request is "too fast", however slow the machine
         with pytest.raises(IsoUnavailable, match="HTTP 429"):
             fetch_prc_lmp(url, "DAM", "TH_SP15_GEN-APND", SPRING_PACIFIC, end, pacer=OasisPacer(0.0), retry=FAST)
         state.oasis_min_interval_s = 0.0
