@@ -5,7 +5,9 @@ Everything another package may import is named here.
 """
 
 from meterdata.csv_mapping import SITE_EXPORT_V1, CsvMapping
+from meterdata.edits import ManualEdit
 from meterdata.ingest import IngestedFile, IngestResult, ingest_files
+from meterdata.report_text import report_lines
 from meterdata.specs import ROLE_THRESHOLDS, ROLES, MeterSpec, VeeThresholds
 from meterdata.vee import VeeResult, run_vee
 
@@ -13,6 +15,7 @@ __all__ = [
     "CsvMapping",
     "IngestResult",
     "IngestedFile",
+    "ManualEdit",
     "MeterSpec",
     "ROLES",
     "ROLE_THRESHOLDS",
@@ -20,5 +23,6 @@ __all__ = [
     "VeeResult",
     "VeeThresholds",
     "ingest_files",
+    "report_lines",
     "run_vee",
 ]

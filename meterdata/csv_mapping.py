@@ -22,6 +22,8 @@ class CsvMapping:
     """Unit for every value when the file has no unit column (Wh, kWh, MWh, W, kW, MW, MMBtu, therm)."""
     channel_column: str | None = None
     channel_default: str = "main"
+    interval_minutes_column: str | None = None
+    """When the file states each row's interval length, it must equal the meter registry's."""
     time_label: Literal["beginning", "ending"] = "beginning"
     time_zone: str | None = None
     """IANA zone for timestamps without an offset; None refuses such timestamps."""

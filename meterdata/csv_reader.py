@@ -71,7 +71,7 @@ def _read_header(rows: Iterator[list[str]], source: str, mapping: CsvMapping) ->
         raise BadInput(source, 1, None, f"not valid text: {error.reason}") from error
     header = {name: index for index, name in enumerate(names)}
     wanted = [mapping.meter_column, mapping.time_column, mapping.value_column]
-    wanted += [c for c in (mapping.unit_column, mapping.channel_column) if c is not None]
+    wanted += [c for c in (mapping.unit_column, mapping.channel_column, mapping.interval_minutes_column) if c is not None]
     for column in wanted:
         if column not in header:
             raise BadInput(source, 1, column, f"column missing from header {names}")
@@ -135,6 +135,8 @@ class _RowParser:
             value = parse_decimal(value_text, mapping)
         except (InvalidOperation, ValueError) as error:
             raise BadInput(self.source, line, mapping.value_column, f"not a number: {value_text!r}") from error
+        if mapping.interval_minutes_column is not None:
+            self.check_interval(self.field(fields, mapping.interval_minutes_column, line), spec, line)
         start_utc = self.interval_start(self.field(fields, mapping.time_column, line), meter_id, spec, line)
         self.window.check(start_utc, spec.interval_minutes, self.source, line, mapping.time_column)
         channel = self.field(fields, mapping.channel_column, line) if mapping.channel_column else None
@@ -148,6 +150,12 @@ class _RowParser:
             meter_id, channel or mapping.channel_default, start_utc, spec.interval_minutes, energy_wh,
             QUALITY_MEASURED, self.sha256_hex, line,
         )
+
+    def check_interval(self, text: str, spec: MeterSpec, line: int) -> None:
+        column = self.mapping.interval_minutes_column
+        if text != str(spec.interval_minutes):
+            reason = f"interval {text!r} min, meter {spec.meter_id} is registered at {spec.interval_minutes}"
+            raise BadInput(self.source, line, column, reason)
 
     def interval_start(self, text: str, meter_id: str, spec: MeterSpec, line: int) -> datetime:
         column = self.mapping.time_column

@@ -166,3 +166,13 @@ def test_parquet_input_is_normalized_with_its_own_hash_and_rows(demo_meters, tmp
         "interval_minutes": 15, "energy_wh": 123, "quality": 0, "source_sha256": result.files[0].sha256_hex,
         "source_row": 1,
     }]
+
+
+def test_declared_interval_column_must_match_the_registry(demo_meters, write_file, tmp_path) -> None:
+    """A row saying 5 minutes for a meter registered at 15 is an interval mismatch on that row and column."""
+    mapping = CsvMapping(name="iv", meter_column="m", time_column="t", value_column="v", unit="kWh",
+                         interval_minutes_column="minutes")
+    path = write_file("iv.csv", "m,t,v,minutes\nSHARED,2026-10-01T04:00:00Z,1,15\nSHARED,2026-10-01T04:15:00Z,1,5\n")
+    with pytest.raises(BadInput) as caught:
+        _ingest([path], demo_meters, mapping, tmp_path)
+    assert (caught.value.line, caught.value.field) == (3, "minutes")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
 
-from meterdata import MeterSpec, run_vee
+from meterdata import MeterSpec, report_lines, run_vee
 from meterdata.ingest import write_intervals
 from meterdata.readings import ReadingColumns
 from meterdata.schema import QUALITY_ESTIMATED, QUALITY_MEASURED, QUALITY_SUSPECT
@@ -117,6 +117,9 @@ def test_stuck_tenant_meter_is_suspect_and_score_drops(tmp_path) -> None:
     assert [row["quality"] for row in rows[20:28]] == [QUALITY_SUSPECT] * 8
     assert [row["energy_wh"] for row in rows[20:28]] == [0] * 8
     json.dumps(result.report)
+    lines = report_lines(result.report)
+    assert lines[0].startswith("VEE: data-quality score 91.67 over 96 intervals")
+    assert lines[1].split() == ["T1-LOAD", "score", "91.67", "zero_run=8"]
 
 
 def test_unsorted_input_gives_the_same_result_as_sorted(tmp_path) -> None:
