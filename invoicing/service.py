@@ -82,11 +82,12 @@ def issue_invoices(
     for tenant_id, lines in lines_by_tenant.items():
         if tenant_id not in tenant_names:
             raise TenantUnknown(cycle_id, lines[0].line_no, tenant_id)
+    # Read the interval file (daily load) before taking the lock, so the lock is held only while numbering.
+    context = load_usage_context(conn, cycle)
     # Lock first, then look for earlier invoices: a concurrent issuer of this cycle has either committed
     # (and we see its rows) or not yet started numbering.
     last_number = repository.lock_sequence(conn, issuer)
     existing = repository.live_invoices_of_cycle(conn, cycle_id)
-    context = load_usage_context(conn, cycle)
     issued: list[IssuedInvoice] = []
     for tenant_id in sorted(lines_by_tenant):
         if tenant_id in existing:
@@ -94,15 +95,17 @@ def issue_invoices(
             continue
         last_number += 1
         header = invoice_header(cycle, issuer, last_number, tenant_id, tenant_names[tenant_id],
-                         repository.transaction_now_utc(conn), payment_terms_days, None)
+                                repository.transaction_now_utc(conn), payment_terms_days, None)
         usage = context.for_tenant(tenant_id)
         issued.append(store_new_invoice(conn, header, lines_by_tenant[tenant_id], usage, key, documents_root))
     repository.store_sequence(conn, issuer, last_number)
     return issued
 
 
-def invoice_header(cycle: CycleRow, issuer: str, number: int, tenant_id: str, tenant_name: str, issued_at_utc: datetime,
-            payment_terms_days: int, replaces_invoice_id: str | None) -> InvoiceHeader:
+def invoice_header(
+    cycle: CycleRow, issuer: str, number: int, tenant_id: str, tenant_name: str, issued_at_utc: datetime,
+    payment_terms_days: int, replaces_invoice_id: str | None,
+) -> InvoiceHeader:
     return InvoiceHeader(
         invoice_id=invoice_id_of(issuer, number), issuer=issuer, number=number, cycle_id=cycle.cycle_id,
         campus_id=cycle.campus_id, period=cycle.period, period_start_utc=cycle.period_start_utc,
