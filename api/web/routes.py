@@ -35,7 +35,7 @@ router = APIRouter(prefix="/finance", tags=["finance pages"], include_in_schema=
 WEB_ROOT = Path(__file__).resolve().parent
 STATIC_FILES = {"finance.css": "text/css", "finance.js": "text/javascript"}
 LOGIN_PATH = "/finance/login"
-# Finance sessions end after a working day; the cookie carries a bearer credential.
+# Finance sessions end after a working day; the cookie carries a session token minted at login.
 SESSION_MAX_AGE_S = 12 * 3600
 CYCLES_SHOWN_MAX = 200
 INVOICES_SHOWN_MAX = 200
