@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from meterdata import kernels as k  # noqa: E402
-from meterdata.vee_numpy import vee_numpy  # noqa: E402
+from meterdata import kernels as k
+from meterdata.vee_numpy import vee_numpy
 
 MINUTE_US = 60_000_000
 START_US = 1_790_812_800_000_000  # 2026-10-01T00:00:00Z

@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from meterdata import MeterSpec, run_vee  # noqa: E402
-from meterdata.grid import VALIDATED_WRITE_SCHEMA  # noqa: E402
+from meterdata import MeterSpec, run_vee
+from meterdata.grid import VALIDATED_WRITE_SCHEMA
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = 92

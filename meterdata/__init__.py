@@ -12,14 +12,14 @@ from meterdata.specs import ROLE_THRESHOLDS, ROLES, MeterSpec, VeeThresholds
 from meterdata.vee import VeeResult, run_vee
 
 __all__ = [
+    "ROLES",
+    "ROLE_THRESHOLDS",
+    "SITE_EXPORT_V1",
     "CsvMapping",
     "IngestResult",
     "IngestedFile",
     "ManualEdit",
     "MeterSpec",
-    "ROLES",
-    "ROLE_THRESHOLDS",
-    "SITE_EXPORT_V1",
     "VeeResult",
     "VeeThresholds",
     "ingest_files",

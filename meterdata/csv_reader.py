@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Mapping
-from typing import BinaryIO
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from common.errors import BadInput

@@ -16,6 +16,7 @@ from meterdata import kernels as k
 from meterdata.grid import FLAG_EDITED, GridPlan
 from meterdata.readings import micros_from_datetime
 
+
 @dataclass(frozen=True)
 class ManualEdit:
     meter_id: str

@@ -13,7 +13,11 @@ import pyarrow as pa
 from meterdata import kernels as k
 from meterdata.readings import micros_from_datetime
 from meterdata.schema import (
-    INTERVAL_SCHEMA, QUALITY_EDITED, QUALITY_ESTIMATED, QUALITY_MISSING, QUALITY_SUSPECT,
+    INTERVAL_SCHEMA,
+    QUALITY_EDITED,
+    QUALITY_ESTIMATED,
+    QUALITY_MISSING,
+    QUALITY_SUSPECT,
 )
 
 FLAG_EDITED = 2048

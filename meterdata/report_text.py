@@ -12,8 +12,8 @@ def report_lines(report: dict[str, Any], meters_shown_max: int = METERS_SHOWN_MA
     rules: dict[str, dict[str, int]] = report["rules"]
     estimation: dict[str, dict[str, int]] = report.get("estimation", {})
     lines = [
-        f"VEE: data-quality score {report['score']} over {report['intervals_expected']} intervals, "
-        f"{report['reading_count']} readings, {report['intervals_estimated']} estimated"
+        (f"VEE: data-quality score {report['score']} over {report['intervals_expected']} intervals, "
+         f"{report['reading_count']} readings, {report['intervals_estimated']} estimated")
     ]
     meters = sorted(report["meters"])
     for meter_id in meters[:meters_shown_max]:

@@ -40,7 +40,7 @@ class VeeResult:
 
 
 def exceptions_uri_for(out_uri: str) -> str:
-    stem = out_uri[: -len(".parquet")] if out_uri.endswith(".parquet") else out_uri
+    stem = out_uri.removesuffix(".parquet")
     return stem + ".exceptions.parquet"
 
 

@@ -22,7 +22,7 @@ def vee_numpy(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval
     total = int(slot_offsets[-1])
     slot_series = np.repeat(np.arange(series_count), np.diff(slot_offsets))
     slot_index = np.arange(total, dtype=np.int64) - slot_offsets[slot_series]
-    gslot, present, received = _place(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval_us, params,
+    _gslot, present, received = _place(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval_us, params,
                                       out_value, out_flags, out_source, counts)
     valid = present & ((out_flags & k.FLAGS_INVALID) == 0)
     counts[:, k.RULE_MISSING] += _per_series(~present, slot_series, series_count)

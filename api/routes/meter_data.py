@@ -7,7 +7,7 @@ whole in memory.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -38,8 +38,8 @@ class EditCreate(BaseModel):
 @router.post("", status_code=201)
 async def upload_meter_file(
     request: Request, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
-    campus_id: str = Query(pattern=CAMPUS_PATTERN), name: str = Query(pattern=FILE_NAME_PATTERN),
-    mapping: str = Query(default="SITE_EXPORT_V1"),
+    campus_id: Annotated[str, Query(pattern=CAMPUS_PATTERN)], name: Annotated[str, Query(pattern=FILE_NAME_PATTERN)],
+    mapping: str = "SITE_EXPORT_V1",
 ) -> JSONResponse:
     """Body = the file's bytes. 201 accepted, 200 the same bytes were received before, 422 quarantined."""
     principal.require("ingest", "operator")
@@ -66,8 +66,8 @@ def read_file_status(sha256_hex: str, engine: EngineDep, principal: PrincipalDep
 
 
 @router.get("/quarantine")
-def list_quarantine(engine: EngineDep, principal: PrincipalDep, campus_id: str = Query(pattern=CAMPUS_PATTERN),
-                    limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
+def list_quarantine(engine: EngineDep, principal: PrincipalDep, campus_id: Annotated[str, Query(pattern=CAMPUS_PATTERN)],
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
     principal.require("operator", "auditor", "ingest")
     return service.quarantined_files(engine, campus_id, limit)
 
@@ -82,8 +82,8 @@ def create_edit(body: EditCreate, engine: EngineDep, principal: PrincipalDep) ->
 
 
 @router.get("/edits")
-def list_edits(engine: EngineDep, principal: PrincipalDep, campus_id: str = Query(pattern=CAMPUS_PATTERN),
-               start_utc: datetime = Query(), end_utc: datetime = Query()) -> list[dict[str, Any]]:
+def list_edits(engine: EngineDep, principal: PrincipalDep, campus_id: Annotated[str, Query(pattern=CAMPUS_PATTERN)],
+               start_utc: datetime, end_utc: datetime) -> list[dict[str, Any]]:
     principal.require("operator", "auditor")
     return [edit.__dict__ for edit in service.edits_for_period(engine, campus_id, start_utc, end_utc)]
 

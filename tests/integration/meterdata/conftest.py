@@ -7,8 +7,8 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 import httpx
+import pytest
 from sqlalchemy import Engine, text
 
 METERS = [

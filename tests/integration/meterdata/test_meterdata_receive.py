@@ -12,10 +12,10 @@ from pathlib import Path
 from sqlalchemy import text
 
 GOOD = (
-    "meter_id,interval_start,value,unit\n"
-    "GT1-GEN,2026-10-01T00:00:00-04:00,4512.250,kWh\n"
-    "GT1-FUEL,2026-10-01T00:00:00-04:00,48.211,MMBtu\n"
-).encode()
+    b"meter_id,interval_start,value,unit\n"
+    b"GT1-GEN,2026-10-01T00:00:00-04:00,4512.250,kWh\n"
+    b"GT1-FUEL,2026-10-01T00:00:00-04:00,48.211,MMBtu\n"
+)
 BAD = b"meter_id,interval_start,value,unit\nGT1-GEN,2026-10-01T00:00:00-04:00,4512.250,kWh\nNOPE,2026-10-01T00:00:00-04:00,1,kWh\n"
 
 

@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from meterdata import MeterSpec, run_vee
-from meterdata.cross_checks import CrossCheckLimits, campus_balance_counts, heat_rate_counts, submeter_sum_counts
+from meterdata.cross_checks import (
+    CrossCheckLimits,
+    campus_balance_counts,
+    heat_rate_counts,
+    submeter_sum_counts,
+)
 from meterdata.ingest import write_intervals
 from meterdata.readings import ReadingColumns
 from meterdata.schema import QUALITY_MEASURED

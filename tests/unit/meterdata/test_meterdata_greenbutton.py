@@ -31,9 +31,9 @@ def _read(path: str, tmp_path, meters=METERS):
 def _expected_readings(text: str) -> list[tuple[int, int, int]]:
     """(start epoch s, value Wh, line of <IntervalReading>) for every reading, by regex over the text."""
     found = []
-    for match in re.finditer(r"<IntervalReading>(.*?)</IntervalReading>", text, re.S):
+    for match in re.finditer(r"<IntervalReading>(.*?)</IntervalReading>", text, re.DOTALL):
         body = match.group(1)
-        start = int(re.search(r"<timePeriod>.*?<start>(\d+)</start>", body, re.S).group(1))
+        start = int(re.search(r"<timePeriod>.*?<start>(\d+)</start>", body, re.DOTALL).group(1))
         value = int(re.search(r"<value>(-?\d+)</value>", body).group(1))
         line = text.count("\n", 0, match.start()) + 1
         found.append((start, value, line))

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.meterdata.vee_reference_impl import SeriesParams, reference_vee
 
 from meterdata import kernels as k
 from meterdata.vee_numpy import vee_numpy
+from tests.unit.meterdata.vee_reference_impl import SeriesParams, reference_vee
 
 MINUTE_US = 60_000_000
 DAY_US = 1440 * MINUTE_US
