@@ -49,7 +49,7 @@ def ingest(engine: Engine, settings: Settings, inp: CycleInput) -> IngestOutput:
         stored = [store_raw_file(conn, inp.campus_id, uri, settings.data_root_uri) for uri in inp.input_uris]
         repo.link_input_files(conn, inp.cycle_id, [file.sha256_hex for file in stored])
     start_utc, end_utc = period_bounds_utc(inp.period, campus.time_zone)
-    out_uri = cycle_folder_uri(settings, inp.campus_id, inp.period) + "/intervals.parquet"
+    out_uri = cycle_folder_uri(settings, inp.campus_id, inp.period, inp.attempt_label) + "/intervals.parquet"
     result = ingest_files(inp.input_uris, _meter_specs(meters), SITE_EXPORT_V1, out_uri, start_utc, end_utc)
     output = IngestOutput(result.intervals_uri, result.reading_count, [f.sha256_hex for f in stored])
     with engine.begin() as conn:
@@ -64,7 +64,7 @@ def validate(engine: Engine, settings: Settings, step: StepInput) -> VeeOutput:
         campus = repo.load_campus(conn, step.campus_id)
         meters = repo.load_meters(conn, step.campus_id)
     start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
-    out_uri = cycle_folder_uri(settings, step.campus_id, step.period) + "/validated.parquet"
+    out_uri = cycle_folder_uri(settings, step.campus_id, step.period, step.attempt_label) + "/validated.parquet"
     result = run_vee(step.uri, _meter_specs(meters), start_utc, end_utc, out_uri, local_time_zone=campus.time_zone)
     output = VeeOutput(result.validated_uri, result.reading_count, result.estimated_count, result.report)
     with engine.begin() as conn:
@@ -106,14 +106,14 @@ def pending_key(cycle_id: str, label: str) -> str:
 def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
     """Price the validated intervals, store the lines and post them to the ledger as *pending*."""
     from ledger import EntryRequest, PostingRequest, append_entries
-    from settlement import record_settlement, settle_cycle
+    from settlement import record_settlement_or_delta, settle_cycle
 
     with engine.begin() as conn:
         campus = repo.load_campus(conn, step.campus_id)
         start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
         result = settle_cycle(conn, step.campus_id, step.cycle_id, start_utc, end_utc, step.uri)
         emissions = compute_emissions(conn, campus, step.uri, start_utc, end_utc)
-        record_settlement(conn, step.cycle_id, result)
+        revision = record_settlement_or_delta(conn, step.cycle_id, result).revision
         digest = settlement_digest(result)
         entry_legs = settlement_legs(conn, step.campus_id, step, result)
         carbon_legs, carbon_meta = _carbon(emissions, step.campus_id)
@@ -137,7 +137,7 @@ def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
             line_count=len(result.lines),
             pending_ledger_key=entry.idempotency_key,
         )
-        step_result = asdict(output)
+        step_result = {**asdict(output), "settlement_revision": revision, "version": step.attempt_label}
         if emissions is not None:
             step_result["emissions"] = json.loads(emissions.to_json())
         repo.record_step(conn, step.cycle_id, "settle", step_result)

@@ -8,6 +8,7 @@ second invoice number, ledger entry or ISO submission.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 
 from temporalio import workflow
@@ -72,15 +73,9 @@ class BillingCycleWorkflow:
 
     async def _run_steps(self, inp: CycleInput) -> CycleResult:
         step = StepInput(inp.cycle_id, inp.campus_id, inp.period)
-        await self._set_phase(inp, Phase.INGESTING)
-        ingested: IngestOutput = await self._act(CycleActivities.ingest_meter_files, inp)
-        await self._set_phase(inp, Phase.VALIDATING)
-        vee: VeeOutput = await self._act(
-            CycleActivities.validate_intervals, StepInput(**{**step.__dict__, "uri": ingested.intervals_uri})
-        )
+        validated_uri = await self._ingest_and_validate(inp)
+        settled, validated_uri = await self._settle_until_approved(inp, step, validated_uri)
         assert self._status is not None
-        self._status.vee_report = vee.report
-        settled = await self._settle_until_approved(inp, StepInput(**{**step.__dict__, "uri": vee.validated_uri}))
         label = f"v{self._status.settlement_version}"
         await self._set_phase(inp, Phase.INVOICING)
         invoices: list[InvoiceRef] = await self._act(
@@ -90,7 +85,7 @@ class BillingCycleWorkflow:
         await self._set_phase(inp, Phase.SUBMITTING)
         iso: IsoOutput = await self._act(
             CycleActivities.submit_to_iso,
-            StepInput(**{**step.__dict__, "uri": vee.validated_uri, "attempt_label": label}),
+            StepInput(**{**step.__dict__, "uri": validated_uri, "attempt_label": label}),
         )
         self._status.iso_submission = iso
         await self._set_phase(inp, Phase.POSTING)
@@ -100,13 +95,33 @@ class BillingCycleWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CycleResult(inp.cycle_id, settled.total_usd_micros, invoices, iso, ledger)
 
-    async def _settle_until_approved(self, inp: CycleInput, step: StepInput) -> SettleOutput:
+    async def _ingest_and_validate(self, inp: CycleInput) -> str:
+        """Read the raw files again and validate them; returns the validated intervals' URI."""
+        assert self._status is not None
+        label = f"v{self._status.settlement_version}"
+        await self._set_phase(inp, Phase.INGESTING)
+        ingested: IngestOutput = await self._act(
+            CycleActivities.ingest_meter_files, dataclasses.replace(inp, attempt_label=label)
+        )
+        await self._set_phase(inp, Phase.VALIDATING)
+        vee: VeeOutput = await self._act(
+            CycleActivities.validate_intervals,
+            StepInput(inp.cycle_id, inp.campus_id, inp.period, uri=ingested.intervals_uri, attempt_label=label),
+        )
+        self._status.vee_report = vee.report
+        return vee.validated_uri
+
+    async def _settle_until_approved(self, inp: CycleInput, step: StepInput,
+                                     validated_uri: str) -> tuple[SettleOutput, str]:
+        """Settle, wait for finance; on rejection void, wait in rework, then (corrected meter data or
+        contracts) ingest, validate and settle again as the next settlement version."""
         assert self._status is not None
         while True:
             await self._set_phase(inp, Phase.SETTLING)
             label = f"v{self._status.settlement_version}"
             settled: SettleOutput = await self._act(
-                CycleActivities.settle_cycle, StepInput(**{**step.__dict__, "attempt_label": label})
+                CycleActivities.settle_cycle, StepInput(**{**step.__dict__, "uri": validated_uri,
+                                                           "attempt_label": label})
             )
             self._status.total_usd_micros = settled.total_usd_micros
             self._status.energy_balance_wh = settled.energy_balance_wh
@@ -115,12 +130,15 @@ class BillingCycleWorkflow:
             await self._await_decision(inp)
             if self._rejection is None:
                 await self._act(CycleActivities.post_approved_settlement, self._decision_step(step, label))
-                return settled
+                return settled, validated_uri
             await self._act(CycleActivities.void_rejected_settlement, self._decision_step(step, label))
             await self._set_phase(inp, Phase.REWORK, self._rejection.reason)
             self._resettle_requested = False
             await workflow.wait_condition(lambda: self._resettle_requested)
             self._status.settlement_version += 1
+            # Cycles recorded before this change settled the same validated data again.
+            if workflow.patched("rework-reingests"):
+                validated_uri = await self._ingest_and_validate(inp)
 
     def _decision_step(self, step: StepInput, label: str) -> StepInput:
         approvers = ",".join(decision.approver for decision in self._approvals)

@@ -33,6 +33,7 @@ class CycleInput:
     approval_timeout_hours: int = 72
     escalations_max: int = 3
     approval_threshold_usd_micros: int = 0  # above it, two distinct finance users must approve; 0 = never
+    attempt_label: str = "v1"  # the settlement version an ingest belongs to (its claim-check folder)
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,8 @@ async def test_four_eyes_needs_two_distinct_finance_approvers(env: WorkflowEnvir
 
 
 async def test_rejection_voids_then_resettles_as_a_new_version(env: WorkflowEnvironment) -> None:
-    """Reject → the pending settlement is voided, the cycle waits in rework; resettle → v2 is approved."""
+    """Reject → the pending settlement is voided, the cycle waits in rework; resettle → the inputs are
+    ingested and validated again and settled as v2, which is approved."""
     fakes = FakeActivities()
 
     async def body(queue: str) -> None:
@@ -198,7 +199,8 @@ async def test_rejection_voids_then_resettles_as_a_new_version(env: WorkflowEnvi
         await handle.result()
 
     await _run_worker(env, fakes, body)
-    assert [c for c in fakes.calls if c.startswith(("settle", "void"))] == ["settle:v1", "void:v1", "settle:v2"]
+    assert [c for c in fakes.calls if c.startswith(("ingest", "settle", "void"))] == [
+        "ingest", "settle:v1", "void:v1", "ingest", "settle:v2"], "rework reads the corrected inputs again"
 
 
 async def test_rejection_without_reason_is_refused(env: WorkflowEnvironment) -> None:
