@@ -165,8 +165,8 @@ async def _history_encrypted(address: str, engine: Engine, cycle_ids: list[str])
     totals = {"payloads": 0, "encrypted": 0}
     for cycle_id in cycle_ids:
         count, encrypted, found = await stored_history_report(address, cycle_id, markers)
-        assert count > 0 and encrypted == count, f"{cycle_id}: {encrypted} of {count} payloads encrypted"
-        assert not found, f"{cycle_id}: plaintext {found[:3]} in the stored history"
+        assert count > 0 and encrypted == count and not found, (
+            f"{cycle_id}: {encrypted} of {count} payloads encrypted; plaintext: {found[:5]}")
         totals["payloads"] += count
         totals["encrypted"] += encrypted
     return totals
