@@ -198,3 +198,16 @@ def test_entry_without_its_postings_fails_at_commit(engine: Engine, origin: str)
         ledger_id, planned = _planned_settlement(conn, origin, "bare")
         repo.insert_planned(conn, ledger_id, origin, [dataclasses.replace(planned, posting_rows=())])
     assert report(engine, origin).ok
+
+
+def test_forked_or_rehashed_entry_is_refused_by_the_database(engine: Engine, origin: str) -> None:
+    """Bypassing the application: an entry whose prev_hash is not the head's chain hash is refused."""
+    from ledger.chain import entry_hashes
+
+    with pytest.raises((DBAPIError, psycopg.Error), match="link to the previous entry"), engine.begin() as conn:
+        ledger_id, planned = _planned_settlement(conn, origin, "fork")
+        fork_parent = bytes(32)
+        leaf, chain = entry_hashes(fork_parent, planned.canonical)
+        forked = dataclasses.replace(planned, prev_hash=fork_parent, leaf_hash=leaf, chain_hash=chain)
+        repo.insert_planned(conn, ledger_id, origin, [forked])
+    assert report(engine, origin).ok
