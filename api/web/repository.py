@@ -7,8 +7,22 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
+from invoicing.repository import ADJUSTMENT_LINE_BASE
+
 # A campus has tens of tenants with a handful of lines each; the page shows at most this many lines.
 SETTLEMENT_LINES_MAX = 2000
+
+# The settled lines and every delta-settlement revision's adjustments: what the invoices will bill.
+LINES_SQL = """
+SELECT line_no, tenant_id, description, quantity_wh AS quantity, coalesce(unit, 'MWh') AS unit,
+       rate_usd_per_mwh AS rate, amount_usd_micros
+FROM settlement_line_full WHERE cycle_id = :id
+UNION ALL
+SELECT revision * :base + line_no, tenant_id, description || ' (revision ' || revision || ' adjustment)',
+       quantity_wh_delta, unit, rate_usd_per_mwh, amount_usd_micros_delta
+FROM settlement_adjustment
+WHERE cycle_id = :id AND (quantity_wh_delta <> 0 OR amount_usd_micros_delta <> 0)
+"""
 
 
 @dataclass(frozen=True)
@@ -34,17 +48,17 @@ class TenantTotal:
 
 def settlement_lines(conn: Connection, cycle_id: str) -> list[SettlementLineView]:
     rows = conn.execute(
-        text("SELECT line_no, tenant_id, description, quantity_wh, coalesce(unit, 'MWh'), rate_usd_per_mwh, "
-             "amount_usd_micros FROM settlement_line_full WHERE cycle_id = :id ORDER BY line_no LIMIT :rows_max"),
-        {"id": cycle_id, "rows_max": SETTLEMENT_LINES_MAX},
+        text(f"SELECT line_no, tenant_id, description, quantity, unit, rate, amount_usd_micros FROM ({LINES_SQL}) "
+             "AS lines ORDER BY line_no LIMIT :rows_max"),
+        {"id": cycle_id, "rows_max": SETTLEMENT_LINES_MAX, "base": ADJUSTMENT_LINE_BASE},
     ).all()
     return [SettlementLineView(*row) for row in rows]
 
 
 def tenant_totals(conn: Connection, cycle_id: str) -> list[TenantTotal]:
     rows = conn.execute(
-        text("SELECT tenant_id, coalesce(sum(quantity_wh) FILTER (WHERE coalesce(unit, 'MWh') = 'MWh'), 0), "
-             "sum(amount_usd_micros), count(*) FROM settlement_line_full "
-             "WHERE cycle_id = :id GROUP BY tenant_id ORDER BY tenant_id"), {"id": cycle_id},
+        text("SELECT tenant_id, coalesce(sum(quantity) FILTER (WHERE unit = 'MWh'), 0), sum(amount_usd_micros), "
+             f"count(*) FROM ({LINES_SQL}) AS lines GROUP BY tenant_id ORDER BY tenant_id"),
+        {"id": cycle_id, "base": ADJUSTMENT_LINE_BASE},
     ).all()
     return [TenantTotal(row[0], int(row[1]), int(row[2]), int(row[3])) for row in rows]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from invoicing.signing import generate_signing_key
 
@@ -60,6 +60,18 @@ def seed_cycle(engine: Engine, lines: list[tuple[int, str, int, Decimal, int]], 
                  "r": rate, "a": amount, "h": "ab" * 32},
             )
     return SeededCycle(campus_id, cycle_id, tenant_ids)
+
+
+def record_delta_settlement(conn: Connection, cycle_id: str, tenant_id: str, amount_usd_micros_delta: int) -> None:
+    """Revision 1 of the cycle's settlement, as the settlement area records a corrected input: a run and a delta."""
+    conn.execute(text("INSERT INTO settlement_run (cycle_id, revision, intervals_sha256_hex, result_sha256_hex, "
+                      "generation_wh, grid_import_wh, export_wh, tenant_consumption_wh, shared_consumption_wh, "
+                      "losses_wh, contract_versions_json, price_sha256_json) VALUES (:c, 1, :h, :h, 10, 0, 0, 10, 0, 0, "
+                      "'{}', '{}')"), {"c": cycle_id, "h": "cd" * 32})
+    conn.execute(text("INSERT INTO settlement_adjustment (cycle_id, revision, line_no, tenant_id, description, clause, "
+                      "clause_occurrence, unit, quantity_wh_delta, rate_usd_per_mwh, amount_usd_micros_delta, "
+                      "inputs_sha256_hex) VALUES (:c, 1, 1, :t, 'Supply energy', 'v0.supply_price', 0, 'MWh', 0, "
+                      "45, :a, :h)"), {"c": cycle_id, "t": tenant_id, "a": amount_usd_micros_delta, "h": "cd" * 32})
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from invoicing import (
     verify_signed_pdf,
 )
 from invoicing.corrections import cancel_and_rebill, issue_credit_note
-from tests.integration.invoicing.conftest import SeededCycle
+from tests.integration.invoicing.conftest import SeededCycle, record_delta_settlement
 
 
 def _issue(engine: Engine, cycle: SeededCycle, issuer: str, key: Path, root: str) -> list:
@@ -87,18 +88,21 @@ def test_bad_credit_requests_raise_domain_errors(
 def test_cancel_and_rebill_credits_the_rest_cancels_and_issues_the_next_number(
     engine: Engine, seeded_cycle: SeededCycle, issuer: str, signing_key_path: Path, documents_root: str
 ) -> None:
-    """After a re-settlement, the rebill carries the new amount, number 3 and a reference to the original."""
+    """After a delta settlement of -3,000 USD, the rebill bills 12,000.00 USD as number 3, naming the original."""
     original = _issue(engine, seeded_cycle, issuer, signing_key_path, documents_root)[1]
     with engine.begin() as conn:
         issue_credit_note(conn, original.invoice_id, 200_000, "partial", "p1", signing_key_path, documents_root)
-        # Re-settlement corrected tenant 1's line; settlement lines belong to the settlement area, not invoices.
-        conn.execute(text("UPDATE settlement_line SET amount_usd_micros = 12000000000 WHERE cycle_id = :c "
-                          "AND tenant_id = :t"), {"c": seeded_cycle.cycle_id, "t": original.tenant_id})
+        record_delta_settlement(conn, seeded_cycle.cycle_id, original.tenant_id, -3_000_000_000)
     with engine.begin() as conn:
         rebill = cancel_and_rebill(conn, original.invoice_id, "wrong meter multiplier", signing_key_path,
                                    documents_root)
     assert rebill.credit_note is not None and rebill.credit_note.amount_usd_cents == 1_300_000
     assert (rebill.new_invoice.number, rebill.new_invoice.total_usd_cents) == (3, 1_200_000)
+    assert rebill.new_invoice.pdf_uri is not None
+    replacement = json.loads(Path(rebill.new_invoice.pdf_uri).with_suffix(".json").read_bytes())
+    assert [(line["line_no"], line["amount_usd_micros"]) for line in replacement["lines"]] == [
+        (3, 15_000_004_985), (100_001, -3_000_000_000)]
+    assert replacement["replaces_invoice_id"] == original.invoice_id
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT invoice_id, status, replaces_invoice_id FROM invoice WHERE cycle_id = :c "
                                  "AND tenant_id = :t ORDER BY number"),

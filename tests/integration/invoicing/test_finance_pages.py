@@ -9,7 +9,12 @@ from sqlalchemy import Engine, text
 
 from api.auth import SESSION_COOKIE, mint_token
 from invoicing import issue_invoices
-from tests.integration.invoicing.conftest import AppUnderTest, SeededCycle, asgi_client
+from tests.integration.invoicing.conftest import (
+    AppUnderTest,
+    SeededCycle,
+    asgi_client,
+    record_delta_settlement,
+)
 
 BALANCE = {"generation_wh": 900_000_000, "grid_import_wh": 100_000_000, "export_wh": 50_000_000,
            "tenant_consumption_wh": 800_000_000, "shared_consumption_wh": 40_000_000, "losses_wh": 110_000_000}
@@ -154,3 +159,18 @@ async def test_four_eyes_shows_the_first_approval_and_asks_someone_else(
     assert "Approved so far by: fiona" in pages["frank"]
     assert "data-action=" not in pages["fiona"]
     assert 'data-approver="frank"' in pages["frank"]
+
+
+async def test_the_page_bills_what_the_invoices_will_bill_including_delta_revisions(
+    engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCycle
+) -> None:
+    """A revision-1 delta of -3,000 USD for tenant 1 shows as its own line and lowers the total to 164,762.50."""
+    _awaiting(engine, seeded_cycle)
+    with engine.begin() as conn:
+        record_delta_settlement(conn, seeded_cycle.cycle_id, seeded_cycle.tenant_ids[1], -3_000_000_000)
+    token = mint_token(app_under_test.settings, "fiona", ["finance"], None, timedelta(minutes=5))
+    async with asgi_client(app_under_test) as client:
+        client.cookies.set(SESSION_COOKIE, token)
+        page = (await client.get(f"/finance/cycles/{seeded_cycle.cycle_id}")).text
+    assert "(revision 1 adjustment)" in page and "-3,000.00" in page
+    assert "164,762.50" in page
