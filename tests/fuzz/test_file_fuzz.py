@@ -49,7 +49,7 @@ def test_malformed_csv_files_are_refused_with_bad_input_only(seed: int) -> None:
     """Thousands of broken site-export CSVs: each is read or refused with BadInput; no other exception."""
     rng = random.Random(seed)
     outcomes = {"read": 0, "refused": 0}
-    for index in range(cases(quick=1500, full=5000)):
+    for index in range(cases(quick=600, full=5000)):
         data = malformed_csv(rng)
         started = time.perf_counter()
         try:
@@ -67,7 +67,7 @@ def test_malformed_espi_files_are_refused_with_bad_input_only(seed: int, shared_
     sample = (shared_dir / "iso_samples" / "greenbutton_espi_15min_sample.xml").read_text()
     rng = random.Random(seed)
     outcomes = {"read": 0, "refused": 0}
-    for index in range(cases(quick=600, full=5000)):
+    for index in range(cases(quick=300, full=5000)):
         data = malformed_espi(sample, rng)
         started = time.perf_counter()
         try:
