@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     activity_timeout_s: int = 600
     activity_attempts_max: int = 5
     env: str = Field(default="dev", description="dev | prod; prod refuses placeholder secrets.")
+    iso_base_url: str | None = Field(default=None, description="ISO metering API; unset = outbox only.")
+    iso_username: str | None = None
+    iso_password: str | None = Field(default=None, repr=False)
+    iso_client_cert_path: str | None = None
+    iso_client_key_path: str | None = None
+    iso_ca_bundle_path: str | None = None
     payload_keyring_path: Path | None = Field(
         default=None, description="AES-GCM keyring for Temporal payloads; unset = <home>/keys/payload-keyring.json."
     )

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -246,33 +246,61 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, step: StepInput) ->
 
 
 def submit_to_iso(engine: Engine, settings: Settings, step: StepInput):  # type: ignore[no-untyped-def]
-    """Write the period's NYISO powerMetering document to the outbox and record the submission once."""
+    """The period's NYISO powerMetering document: submitted once per business key when an ISO endpoint is
+    configured (acknowledgement recorded), else written to the outbox for a person or a later run."""
     from market_adapters.common import IsoMeterRef
-    from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
     from workflows.types import IsoOutput
 
     with engine.begin() as conn:
         campus = repo.load_campus(conn, step.campus_id)
-        meters = [IsoMeterRef(m.meter_id, m.iso_meter_id, m.role)
-                  for m in repo.load_meters(conn, step.campus_id) if m.iso_meter_id]
-    key = f"{step.campus_id}:{campus.iso}:{step.period}:{step.attempt_label}"
+        meters = tuple(IsoMeterRef(m.meter_id, m.iso_meter_id, m.role)
+                       for m in repo.load_meters(conn, step.campus_id) if m.iso_meter_id)
     start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
-    document = build_power_metering_document(step.uri, meters, start_utc, end_utc, market_zone(campus.iso),
-                                             iso_request_id(key))
+    path = outbox_path(settings, step.campus_id, step.period, f"nyiso-powerMetering-{step.attempt_label}.json")
+    if settings.iso_base_url and campus.iso == "NYISO":
+        output = _submit_nyiso(engine, settings, step, meters, (start_utc, end_utc), path)
+    else:
+        output = _write_outbox_only(engine, settings, step, campus, meters, (start_utc, end_utc), path)
+    with engine.begin() as conn:
+        repo.record_step(conn, step.cycle_id, "iso", asdict(output))
+    return output
+
+
+def _submit_nyiso(engine: Engine, settings: Settings, step: StepInput, meters: tuple,  # type: ignore[type-arg]
+                  bounds_utc: tuple[datetime, datetime], path: Path):  # type: ignore[no-untyped-def]
+    from market_adapters.common import IsoCredentials
+    from market_adapters.submission.nyiso_period import NyisoPeriod, submit_nyiso_period
+    from workflows.types import IsoOutput
+
+    assert settings.iso_base_url is not None
+    credentials = IsoCredentials(settings.iso_username or "", settings.iso_password or "",
+                                 settings.iso_client_cert_path, settings.iso_client_key_path,
+                                 settings.iso_ca_bundle_path)
+    version = int(step.attempt_label.removeprefix("v"))
+    period = NyisoPeriod(step.campus_id, step.cycle_id, step.period, version, step.uri, meters, bounds_utc[0],
+                         bounds_utc[1], deadline_utc=None)
+    record = submit_nyiso_period(engine, period, path, settings.iso_base_url, credentials, now_utc=datetime.now(UTC))
+    return IsoOutput(record.submission_key, record.status, str(path))
+
+
+def _write_outbox_only(engine: Engine, settings: Settings, step: StepInput, campus: repo.Campus,  # type: ignore[no-untyped-def]
+                       meters: tuple, bounds_utc: tuple[datetime, datetime], path: Path):  # type: ignore[type-arg]
+    from common.errors import BadInput
+    from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
+    from workflows.types import IsoOutput
+
+    key = f"{step.campus_id}:{campus.iso}:{step.period}:{step.attempt_label}"
+    document = build_power_metering_document(step.uri, meters, bounds_utc[0], bounds_utc[1],
+                                             market_zone(campus.iso), iso_request_id(key))
     errors = validate_power_metering_document(document)
     if errors:
-        from common.errors import BadInput
-
         raise BadInput(f"powerMetering document {key}", None, None, "; ".join(errors[:5]))
     body = json.dumps(document, sort_keys=True, indent=1).encode()
-    path = outbox_path(settings, step.campus_id, step.period, f"nyiso-powerMetering-{step.attempt_label}.json")
     path.write_bytes(body)
     with engine.begin() as conn:
         status = repo.record_iso_submission(conn, key, step.cycle_id, campus.iso, str(path),
                                             hashlib.sha256(body).hexdigest())
-        output = IsoOutput(key, status, str(path))
-        repo.record_step(conn, step.cycle_id, "iso", asdict(output))
-    return output
+    return IsoOutput(key, status, str(path))
 
 
 def iso_request_id(submission_key: str) -> str:

