@@ -27,6 +27,8 @@ from runtime.binaries import find_bin
 from runtime.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+# Each fault run writes its figures (JSON) here, outside version control; docs/reliability.md quotes them.
+RESULTS = Path(os.environ.get("WATTLEDGER_FAULT_RESULTS", str(ROOT / ".wattledger" / "fault-results")))
 SERVER_READY_S_MAX = 60.0
 WORKER_STOP_S_MAX = 15.0
 

@@ -14,8 +14,7 @@ from sqlalchemy import Engine
 
 from bench.ingest_load import QUARTER_HOURS_PER_DAY, run_load
 from tests.faults.conftest import FULL
-
-RESULTS = Path(__file__).resolve().parent / "results"
+from tests.faults.harness import RESULTS
 
 
 def test_fifty_concurrent_uploaders_store_every_accepted_value_exactly_once(
@@ -23,7 +22,7 @@ def test_fifty_concurrent_uploaders_store_every_accepted_value_exactly_once(
     """All first uploads 201, all repeats 200 (duplicate), values read back == values sent, all distinct."""
     files_per_client = 10 if FULL else 1
     result = run_load(fault_engine, fault_database_url, tmp_path / "home", 50, files_per_client)
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / ("ingest_load_full.json" if FULL else "ingest_load_quick.json")).write_text(
         json.dumps(result.__dict__, indent=1, sort_keys=True))
     assert result.other_statuses == {}, result.other_statuses

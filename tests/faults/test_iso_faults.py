@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -29,8 +28,8 @@ from market_adapters.http_retry import RetryPolicy, tls_context
 from market_adapters.nyiso.client import submit_power_metering
 from market_adapters.submission.service import SubmissionRequest, submit_cycle_to_iso
 from tests.faults.conftest import FULL
+from tests.faults.harness import RESULTS
 
-RESULTS = Path(__file__).resolve().parent / "results"
 NOW = datetime(2025, 7, 20, tzinfo=UTC)
 PTID = 323999
 EASTERN = ZoneInfo("America/New_York")  # NYISO's dateHour carries the Eastern offset
@@ -150,7 +149,7 @@ def test_lost_responses_are_resent_with_identical_values_only(engine: Engine, pk
 
 
 def _record(name: str, run: dict) -> None:
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     versions = [len(v) for v in run["versions"].values()]
     body = {"submissions": run["submissions"], "accepted": sum(1 for s in run["statuses"].values() if s == "accepted"),
             "iso_values_with_one_version": versions.count(1), "iso_values_with_more_versions": len(versions) - versions.count(1),

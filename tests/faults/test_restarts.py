@@ -16,18 +16,22 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.faults.conftest import full_only
-from tests.faults.harness import TemporalDevServer, WorkerProcess, fresh_database
+from tests.faults.harness import (
+    RESULTS,
+    TemporalDevServer,
+    WorkerProcess,
+    fresh_database,
+)
 from tests.faults.postgres_servers import EmbeddedPostgres, MachinePostgres, machine_bin_dir
 from tests.faults.scenarios import Fault, KillReport, run_fault_scenario
 
-RESULTS = Path(__file__).resolve().parent / "results"
 DOWNTIME_S = 3.0
 PERIODS = ["2026-04", "2026-05"]
 RESTARTS = 3
 
 
 def _record(name: str, report: KillReport) -> None:
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     body = {"elapsed_s": report.elapsed_s, "restarts": [k.__dict__ for k in report.kills],
             "phases_hit": sorted(report.phases_hit()), "history": report.history,
             "totals": report.totals.__dict__ if report.totals else None, "downtime_s": DOWNTIME_S}

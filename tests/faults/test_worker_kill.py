@@ -14,14 +14,15 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tests.faults.conftest import full_only
-from tests.faults.harness import TemporalDevServer
+from tests.faults.harness import (
+    RESULTS,
+    TemporalDevServer,
+)
 from tests.faults.scenarios import KillReport, kill_worker_scenario
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _record(name: str, report: KillReport) -> None:
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     body = {"elapsed_s": report.elapsed_s, "kills": [k.__dict__ for k in report.kills],
             "phases_hit": sorted(report.phases_hit()), "history": report.history, "totals": report.totals.__dict__ if report.totals else None}
     (RESULTS / f"{name}.json").write_text(json.dumps(body, indent=1, sort_keys=True))

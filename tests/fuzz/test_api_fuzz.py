@@ -178,8 +178,8 @@ async def test_malformed_requests_get_4xx_and_change_nothing_stored(fuzz_app: An
 
 
 def _record(tally: Tally, upload_routes: list[str]) -> None:
-    results = Path(__file__).resolve().parents[1] / "faults" / "results"
-    results.mkdir(exist_ok=True)
+    from tests.faults.harness import RESULTS as results
+    results.mkdir(parents=True, exist_ok=True)
     name = "api_fuzz_full.json" if FULL else "api_fuzz_quick.json"
     (results / name).write_text(json.dumps({
         "seed": SEED, "requests": tally.requests, "by_family": dict(tally.by_family),
