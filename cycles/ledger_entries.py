@@ -42,7 +42,8 @@ def money_legs(campus_id: str, tenant_totals_usd_micros: Mapping[str, int]) -> l
     return legs
 
 
-CREDIT_NORMAL_SUFFIXES = (":energy:generation", ":energy:grid_import", ":revenue:energy")
+CREDIT_NORMAL_SUFFIXES = (":energy:generation", ":energy:grid_import", ":revenue:energy", ":revenue:rounding")
+USD_MICROS_PER_CENT = 10_000
 
 
 def normal_side(account_path: str) -> str:
@@ -51,6 +52,21 @@ def normal_side(account_path: str) -> str:
     Fixed per account, never read from a leg's sign: a later correction may post the other way.
     """
     return "credit" if account_path.endswith(CREDIT_NORMAL_SUFFIXES) else "debit"
+
+
+def invoice_rounding_legs(campus_id: str, settled_usd_micros: Mapping[str, int],
+                          invoiced_usd_cents: Mapping[str, int]) -> list[Leg]:
+    """Legs that bring each receivable from the exact settled micro-USD to the invoiced cents."""
+    legs: list[Leg] = []
+    for tenant_id, cents in sorted(invoiced_usd_cents.items()):
+        difference = cents * USD_MICROS_PER_CENT - settled_usd_micros[tenant_id]
+        assert abs(difference) <= USD_MICROS_PER_CENT // 2, f"{tenant_id}: invoice differs by more than half a cent"
+        if difference != 0:
+            legs.append((f"tenant:{tenant_id}:receivable", ASSET_USD, difference))
+    total = sum(amount for _, _, amount in legs)
+    if total != 0:
+        legs.append((f"campus:{campus_id}:revenue:rounding", ASSET_USD, -total))
+    return legs
 
 
 def assert_balanced(legs: Sequence[Leg]) -> None:

@@ -152,3 +152,13 @@ def record_iso_submission(
     return conn.execute(
         text("SELECT status FROM iso_submission WHERE submission_key = :key"), {"key": key}
     ).scalar_one()
+
+
+def load_step(conn: Connection, cycle_id: str, step: str) -> dict:
+    result = conn.execute(
+        text("SELECT result_json FROM cycle_step WHERE cycle_id = :id AND step = :step"),
+        {"id": cycle_id, "step": step},
+    ).scalar_one_or_none()
+    if result is None:
+        raise NotFound(f"cycle {cycle_id!r} has no recorded {step!r} step")
+    return result

@@ -217,11 +217,14 @@ def outbox_path(settings: Settings, campus_id: str, period: str, name: str) -> P
 def issue_cycle_invoices(engine: Engine, settings: Settings, step: StepInput) -> list:
     """Number and write the invoices and post the approved settlement in ONE transaction.
 
+    Invoices round each tenant's exact micro-USD total to cents; an adjustment entry moves the sub-cent
+    difference between the receivable and a rounding account, so the ledger owes exactly what was invoiced.
+
     A crash before commit leaves neither numbers nor the ledger entry; a retry after commit finds both
     (invoices are unique per cycle and tenant, the ledger entry by its idempotency key).
     """
     from invoicing import issue_invoices
-    from ledger import EntryRequest, append_entries
+    from ledger import EntryRequest, PostingRequest, append_entries
     from workflows.types import InvoiceRef
 
     with engine.begin() as conn:
@@ -238,7 +241,21 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, step: StepInput) ->
             meta=meta,
             ref_idempotency_key=pending_key(step.cycle_id, step.attempt_label),
         )
-        append_entries(conn, settings.ledger_origin, [entry])
+        settled_usd_micros = repo.load_step(conn, step.cycle_id, "settle")["tenant_totals_usd_micros"]
+        rounding = legs.invoice_rounding_legs(step.campus_id, settled_usd_micros,
+                                              {i.tenant_id: i.total_usd_cents for i in issued})
+        entries = [entry]
+        if rounding:
+            entries.append(EntryRequest(
+                idempotency_key=f"{entry.idempotency_key}:invoice_rounding",
+                kind="adjustment",
+                effective_at_utc=entry.effective_at_utc,
+                postings=[PostingRequest(path, asset, amount) for path, asset, amount in rounding],
+                meta={"cycle_id": step.cycle_id, "reason_code": "invoice_rounding_to_cents"},
+                ref_idempotency_key=entry.idempotency_key,
+            ))
+            open_cycle_accounts(conn, settings, rounding, [])
+        append_entries(conn, settings.ledger_origin, entries)
         refs = [InvoiceRef(i.invoice_id, i.tenant_id, i.total_usd_cents, i.document_sha256_hex, i.pdf_uri)
                 for i in issued]
         repo.record_step(conn, step.cycle_id, "invoice", {"invoices": [asdict(ref) for ref in refs]})

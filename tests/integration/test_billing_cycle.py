@@ -130,6 +130,14 @@ async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledge
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT status FROM iso_submission WHERE cycle_id = :c"), {"c": cycle_id}).all()
     assert [row.status for row in rows] == ["accepted"], "one submission, acknowledged once"
+    from ledger.balances import balances
+
+    with engine.connect() as conn:
+        receivables = {b.path: b.posted_minor for b in balances(conn, settings.ledger_origin, path_prefix="tenant:")
+                       if b.path.endswith(":receivable")}
+    for invoice in invoices:
+        owed_usd_micros = receivables[f"tenant:{invoice['tenant_id']}:receivable"]
+        assert owed_usd_micros == invoice["total_usd_cents"] * 10_000, "the ledger owes exactly what was invoiced"
     assert cycle["steps"]["ledger"]["verified"] is True
     verify = (await http.get("/ledger/verify")).json()
     assert verify["ok"] is True and verify["entries_checked"] >= 2

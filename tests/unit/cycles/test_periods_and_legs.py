@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.errors import BadInput
-from cycles.ledger_entries import ASSET_ENERGY, ASSET_USD, assert_balanced, energy_legs, money_legs, normal_side
+from cycles.ledger_entries import (
+    ASSET_ENERGY,
+    ASSET_USD,
+    assert_balanced,
+    energy_legs,
+    invoice_rounding_legs,
+    money_legs,
+    normal_side,
+)
 from cycles.periods import cycle_id_for, period_bounds_utc
 
 
@@ -78,3 +86,17 @@ def test_energy_legs_that_do_not_close_are_refused() -> None:
                "losses_wh": 0}
     with pytest.raises(AssertionError):
         assert_balanced(energy_legs("c", balance, {"a": 99}))
+
+
+def test_rounding_legs_move_receivables_to_the_invoiced_cents() -> None:
+    """$1.234567 invoiced as $1.23 and $2.005 as $2.00 (half-even): -4,567 and -5,000 micro-USD leave the
+    receivables and the rounding account takes +9,567, so the entry balances."""
+    legs = invoice_rounding_legs("c", {"a": 1_234_567, "b": 2_005_000}, {"a": 123, "b": 200})
+    assert legs == [("tenant:a:receivable", ASSET_USD, -4_567), ("tenant:b:receivable", ASSET_USD, -5_000),
+                    ("campus:c:revenue:rounding", ASSET_USD, 9_567)]
+    assert_balanced(legs)
+
+
+def test_exact_cents_need_no_rounding_entry() -> None:
+    """When every total is already whole cents there is nothing to post."""
+    assert invoice_rounding_legs("c", {"a": 1_230_000}, {"a": 123}) == []
