@@ -27,6 +27,7 @@ app.add_typer(tariff.app, name="tariff")
 app.add_typer(market.app, name="market")
 app.add_typer(esg.app, name="esg")
 app.add_typer(invoice.app, name="invoice")
+app.add_typer(invoice.access_app, name="access")
 app.command("demo")(demo_command)
 
 
