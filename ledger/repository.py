@@ -178,40 +178,48 @@ POSTING_TYPES = ["int4", "int8", "int4", "uuid", "text", "int8", "int8", "int8",
 ACCOUNT_TYPES = ["uuid", "int4", "text", "text", "text", "bool", "int8"]
 
 
-def insert_planned(conn: Connection, ledger_id: int, origin: str, planned: Sequence[PlannedEntry]) -> None:
-    """Write entries, then opened accounts, then postings, each with one COPY (foreign-key order)."""
+def _entry_row(ledger_id: int, entry: PlannedEntry) -> tuple[object, ...]:
+    request = entry.request
+    return (
+        ledger_id, entry.seq, entry.entry_id, request.idempotency_key, request.request_hash,
+        request.request_canonical, request.kind, entry.ref_seq, request.effective_at_utc,
+        entry.recorded_at_utc, entry.hash_version, entry.canonical, entry.leaf_hash,
+        entry.prev_hash, entry.chain_hash,
+    )
+
+
+def _write_accounts_and_postings(cursor: Any, ledger_id: int, origin: str, planned: Sequence[PlannedEntry]) -> None:
     from ledger.requests import account_id_for
 
+    accounts = [(entry.seq, spec) for entry in planned for spec in entry.request.accounts]
+    if accounts:
+        with cursor.copy(f"COPY ledger_account ({ACCOUNT_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(ACCOUNT_TYPES)
+            for seq, spec in accounts:
+                copy.write_row((
+                    account_id_for(origin, spec.path, spec.asset_code), ledger_id, spec.path,
+                    spec.asset_code, spec.normal_side, spec.must_not_go_negative, seq,
+                ))
+    if any(entry.posting_rows for entry in planned):
+        with cursor.copy(f"COPY ledger_posting ({POSTING_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(POSTING_TYPES)
+            for entry in planned:
+                for row in entry.posting_rows:
+                    copy.write_row((
+                        ledger_id, entry.seq, row.idx, row.account_id, row.asset_code, row.amount_minor,
+                        row.posted_after_minor, row.pending_debits_after_minor, row.pending_credits_after_minor,
+                    ))
+
+
+def insert_planned(conn: Connection, ledger_id: int, origin: str, planned: Sequence[PlannedEntry]) -> list[PlannedEntry]:
+    """Write entries, then opened accounts, then postings, each with one binary COPY (key order)."""
+    written: list[PlannedEntry] = []
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor:
         with cursor.copy(f"COPY ledger_entry ({ENTRY_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(ENTRY_TYPES)
             for entry in planned:
-                request = entry.request
-                copy.write_row((
-                    ledger_id, entry.seq, entry.entry_id, request.idempotency_key, request.request_hash,
-                    request.request_canonical, request.kind, entry.ref_seq, request.effective_at_utc,
-                    entry.recorded_at_utc, entry.hash_version, entry.canonical, entry.leaf_hash,
-                    entry.prev_hash, entry.chain_hash,
-                ))
-        accounts = [(entry.seq, spec) for entry in planned for spec in entry.request.accounts]
-        if accounts:
-            with cursor.copy(f"COPY ledger_account ({ACCOUNT_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(ACCOUNT_TYPES)
-                for seq, spec in accounts:
-                    copy.write_row((
-                        account_id_for(origin, spec.path, spec.asset_code), ledger_id, spec.path,
-                        spec.asset_code, spec.normal_side, spec.must_not_go_negative, seq,
-                    ))
-        if any(entry.posting_rows for entry in planned):
-            with cursor.copy(f"COPY ledger_posting ({POSTING_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(POSTING_TYPES)
-                for entry in planned:
-                    for row in entry.posting_rows:
-                        copy.write_row((
-                            ledger_id, entry.seq, row.idx, row.account_id, row.asset_code, row.amount_minor,
-                            row.posted_after_minor, row.pending_debits_after_minor,
-                            row.pending_credits_after_minor,
-                        ))
-
-
+                copy.write_row(_entry_row(ledger_id, entry))
+                written.append(entry)
+        _write_accounts_and_postings(cursor, ledger_id, origin, written)
+    return written

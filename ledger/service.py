@@ -9,7 +9,7 @@ sees the head committed by the previous holder (under REPEATABLE READ it would f
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, text
@@ -91,8 +91,21 @@ def _append_normalized(
     existing = repo.entries_by_key(conn, ledger_id, [request.idempotency_key for request in requests])
     candidates = [request for request in requests if request.idempotency_key not in existing]
     state = _load_state(conn, ledger_id, origin, head, candidates)
-    planned_by_key: dict[str, PlannedEntry] = {}
     results: list[AppendedEntry] = []
+    # Every rule is checked for the whole batch before anything is written, so a refusal leaves the
+    # caller's transaction untouched and usable. (Streaming rows while planning was measured: no gain.)
+    planned = list(_plan_all(state, requests, existing, clock, results))
+    if planned:
+        repo.insert_planned(conn, ledger_id, origin, planned)
+    return results
+
+
+def _plan_all(
+    state: LedgerState, requests: Sequence[NormalizedRequest], existing: dict, clock: datetime,
+    results: list[AppendedEntry],
+) -> Iterator[PlannedEntry]:
+    """Yield each new entry's rows in request order; record every request's result in `results`."""
+    planned_by_key: dict[str, PlannedEntry] = {}
     for request in requests:
         key = request.idempotency_key
         stored = existing.get(key)
@@ -107,9 +120,7 @@ def _append_normalized(
         else:
             planned = planned_by_key[key] = plan_entry(state, request, clock)
             results.append(AppendedEntry(planned.seq, planned.entry_id, key, planned.chain_hash.hex(), False))
-    if planned_by_key:
-        repo.insert_planned(conn, ledger_id, origin, list(planned_by_key.values()))
-    return results
+            yield planned
 
 
 def _hit_or_conflict(
