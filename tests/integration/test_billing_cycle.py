@@ -179,6 +179,37 @@ def _snapshot(engine: Engine) -> dict[str, list]:
         }
 
 
+async def test_rejected_settlement_is_reworked_with_corrected_data_and_invoiced_at_v2(api, engine: Engine) -> None:
+    """Finance rejects v1; the operator replaces the site export and asks to settle again; the cycle
+    re-ingests, settles v2 (different totals), is approved, and the invoices bill v2, not v1."""
+    http, settings, _ = api
+    period = "2026-08"
+    folder = inbox_folder(settings, CAMPUS_ID, period)
+    write_site_export(folder, 2026, 8, seed=7)
+    cycle_id = (await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": period})).json()["cycle_id"]
+    cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed"})
+    v1_totals = cycle["steps"]["settle"]["tenant_totals_usd_micros"]
+    rejected = await http.post(f"/cycles/{cycle_id}/reject", json={"reason": "meter ACME-A was mis-scaled"})
+    assert rejected.status_code == 200, rejected.text
+    await _wait_for(http, cycle_id, {"rework"})
+
+    write_site_export(folder, 2026, 8, seed=8)  # the corrected export replaces the files in the inbox
+    resettled = await http.post(f"/cycles/{cycle_id}/resettle", json={"operator": "ops.a"})
+    assert resettled.status_code == 200, resettled.text
+    cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed"})
+    settle = cycle["steps"]["settle"]
+    assert settle["version"] == "v2" and settle["settlement_revision"] >= 1
+    v2_totals = settle["tenant_totals_usd_micros"]
+    assert v2_totals != v1_totals
+
+    assert (await http.post(f"/cycles/{cycle_id}/approve", json={})).status_code == 200
+    cycle = await _wait_for(http, cycle_id, {"completed", "failed"})
+    assert cycle["status"] == "completed", cycle["status_detail"]
+    for invoice in cycle["steps"]["invoice"]["invoices"]:
+        assert abs(invoice["total_usd_cents"] * 10_000 - v2_totals[invoice["tenant_id"]]) <= 5_000
+    assert cycle["steps"]["iso"]["submission_key"].endswith(":v2")
+
+
 async def test_monthly_schedule_starts_the_previous_month_cycle_once(api, engine: Engine) -> None:
     """A Temporal Schedule triggers the kickoff workflow, which finds the month's business-keyed cycle
     (already billed above) instead of starting a second one."""
