@@ -40,8 +40,9 @@ def write_partitioned(validated_uri: str, campus_id: str, dataset_root_uri: str)
     parquet = open_parquet(validated_uri)
 
     def batches() -> Iterator[pa.RecordBatch]:
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-            table = pa.Table.from_batches([batch]).cast(_plain_strings(batch.schema))
+        for index in range(parquet.num_row_groups):
+            group = parquet.read_row_group(index)
+            table = group.cast(_plain_strings(group.schema))
             month = pc.strftime(table["interval_start_utc"], format="%Y-%m")
             table = table.append_column("campus_id", pa.array([campus_id] * table.num_rows, pa.string()))
             yield from table.append_column("month", month).to_batches()
