@@ -56,20 +56,23 @@ METERS = (
 )
 
 
-def register_demo_campus(conn: Connection) -> None:
-    """Insert the campus, tenants, meters and v0 contracts once; a second call changes nothing."""
+def register_demo_campus(conn: Connection, campus_id: str = CAMPUS_ID) -> None:
+    """Insert the campus, tenants, meters and v0 contracts once; a second call changes nothing.
+
+    Tests pass their own `campus_id` so that cycles of different test modules never share a business key.
+    """
     conn.execute(
         text(
             "INSERT INTO campus (campus_id, name, time_zone, iso, egrid_subregion)"
             " VALUES (:c, :n, :tz, :iso, :egrid) ON CONFLICT DO NOTHING"
         ),
-        {"c": CAMPUS_ID, "n": CAMPUS_NAME, "tz": CAMPUS_TIME_ZONE, "iso": CAMPUS_ISO,
+        {"c": campus_id, "n": CAMPUS_NAME, "tz": CAMPUS_TIME_ZONE, "iso": CAMPUS_ISO,
          "egrid": CAMPUS_EGRID_SUBREGION},
     )
     for tenant in TENANTS:
         conn.execute(
             text("INSERT INTO tenant (campus_id, tenant_id, name) VALUES (:c, :t, :n) ON CONFLICT DO NOTHING"),
-            {"c": CAMPUS_ID, "t": tenant.tenant_id, "n": tenant.name},
+            {"c": campus_id, "t": tenant.tenant_id, "n": tenant.name},
         )
         conn.execute(
             text(
@@ -77,7 +80,7 @@ def register_demo_campus(conn: Connection) -> None:
                 " grid_price_usd_per_mwh) VALUES (:c, :t, 1, DATE '2026-01-01', :supply, :grid)"
                 " ON CONFLICT DO NOTHING"
             ),
-            {"c": CAMPUS_ID, "t": tenant.tenant_id, "supply": tenant.supply_price_usd_per_mwh,
+            {"c": campus_id, "t": tenant.tenant_id, "supply": tenant.supply_price_usd_per_mwh,
              "grid": GRID_PRICE_USD_PER_MWH},
         )
     for meter in METERS:
@@ -86,6 +89,6 @@ def register_demo_campus(conn: Connection) -> None:
                 "INSERT INTO meter (campus_id, meter_id, role, unit, interval_minutes, tenant_id, rated_kw,"
                 " iso_meter_id) VALUES (:c, :m, :role, :unit, :minutes, :t, :rated, :iso) ON CONFLICT DO NOTHING"
             ),
-            {"c": CAMPUS_ID, "m": meter.meter_id, "role": meter.role, "unit": meter.unit,
+            {"c": campus_id, "m": meter.meter_id, "role": meter.role, "unit": meter.unit,
              "minutes": INTERVAL_MINUTES, "t": meter.tenant_id, "rated": meter.rated_kw, "iso": meter.iso_meter_id},
         )

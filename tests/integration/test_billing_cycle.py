@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.principal import Principal
 from cycles.starter import inbox_folder
-from demo.campus import CAMPUS_ID, TENANTS, register_demo_campus
+from demo.campus import TENANTS, register_demo_campus
 from demo.site_export import corrupt_one_value, write_site_export
 from market_adapters.fake_iso.demo import DEMO_PASSWORD, DEMO_USER, demo_state
 from market_adapters.fake_iso.pki import TestPki as IsoPki
@@ -37,6 +37,7 @@ from settings import Settings
 from worker import build_worker
 
 WAIT_S_MAX = 240.0
+CAMPUS_ID = "it-cycle-campus"  # this module's own campus: no other test's cycle shares its business keys
 GOOD_PERIOD = "2026-10"
 BAD_PERIOD = "2026-09"
 
@@ -64,7 +65,7 @@ async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPa
                         iso_client_key_path=str(pki.client_key_path), iso_ca_bundle_path=str(pki.ca_cert_path))
     ensure_signing_key(settings)
     with engine.begin() as conn:
-        register_demo_campus(conn)
+        register_demo_campus(conn, CAMPUS_ID)
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_bin("temporal"), data_converter=DATA_CONVERTER
     )
