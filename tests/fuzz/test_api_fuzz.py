@@ -157,6 +157,51 @@ async def _uploads(fuzz: FuzzApp, tally: Tally, rng: random.Random, shared_dir: 
     return [f"{m} {p}" for m, p in routes]
 
 
+RECEIVED_TABLES = ("raw_file", "meter_data_quarantine", "meter_data_accepted")
+
+
+async def _meter_data_uploads(fuzz: FuzzApp, tally: Tally, rng: random.Random, shared_dir: Path,
+                              count: int) -> Counter[int]:
+    """Malformed CSV and ESPI files as raw-body uploads to POST /meter-data (the ingest entry point)."""
+    sample = (shared_dir / "iso_samples" / "greenbutton_espi_15min_sample.xml").read_text()
+    statuses: Counter[int] = Counter()
+    for index in range(count):
+        if index % 2:
+            name, data = f"fuzz-{index}.csv", malformed_csv(rng)
+        else:
+            name, data = f"fuzz-{index}.xml", malformed_espi(sample, rng)
+        status = await tally.send(fuzz, "upload:meter-data", "POST",
+                                  f"/meter-data?campus_id=demo-campus&name={name}", content=data,
+                                  headers={"content-type": "application/octet-stream"})
+        statuses[status] += 1
+    return statuses
+
+
+async def test_malformed_uploads_are_quarantined_and_touch_nothing_else(fuzz_app: Any, shared_dir: Path) -> None:
+    """Malformed files uploaded to POST /meter-data: no 5xx; each is kept as received and quarantined (422)
+    or accepted (201) when the mutation happened to leave it valid, counted one for one in the database (a
+    repeat of identical bytes is a 200 duplicate and stores nothing); every other table is unchanged."""
+    fuzz, engine = fuzz_app
+    rng = random.Random(SEED + 1)
+    assert (await fuzz.http.get("/ledger/verify", headers=fuzz.auth)).status_code == 200
+    before = {t: v for t, v in snapshot(engine).items() if t not in RECEIVED_TABLES}
+    tally = Tally()
+    statuses = await _meter_data_uploads(fuzz, tally, rng, shared_dir, cases(quick=60, full=1000))
+    after = snapshot(engine)
+    assert {t: v for t, v in after.items() if t not in RECEIVED_TABLES} == before
+    received = {t: int(after[t].split(":")[0]) for t in RECEIVED_TABLES}
+    assert received["meter_data_quarantine"] == statuses[422] and received["meter_data_accepted"] == statuses[201]
+    assert received["raw_file"] == statuses[422] + statuses[201], (received, statuses)
+    assert statuses[422] > 0.8 * (statuses[422] + statuses[201]), statuses  # 200 = the same bytes again
+    results_name = "upload_fuzz_full.json" if FULL else "upload_fuzz_quick.json"
+    from tests.faults.harness import RESULTS
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / results_name).write_text(json.dumps({"seed": SEED + 1, "uploads": tally.requests,
+                                                    "by_status": {str(k): v for k, v in sorted(statuses.items())}},
+                                                   indent=1, sort_keys=True))
+
+
 async def test_malformed_requests_get_4xx_and_change_nothing_stored(fuzz_app: Any, shared_dir: Path) -> None:
     """Every family above against the real app: no 5xx, no unhandled exception, every table unchanged."""
     fuzz, engine = fuzz_app
