@@ -344,13 +344,14 @@ def _parse_postings(data, pos, end, first, state, account_index):
 
 
 @numba.njit(cache=True)
-def _scan(data, starts, origin_json, state, account_index, key_index):
+def _scan(data, starts, origin_json, state, account_index, key_index, entry_bytes_max):
     """Index of the first entry needing the replay's verdict, or -1 when every entry passes."""
     n = starts.size - 1
     kinds = state.kinds
     p_start = state.p_start
-    spans = np.empty((64, 6), dtype=np.int64)
-    touched = np.empty(4096, dtype=np.int64)
+    # Sized by the longest entry: an account object takes over 64 bytes and a leg at least 12.
+    spans = np.empty((entry_bytes_max // 64 + 1, 6), dtype=np.int64)
+    touched = np.empty(entry_bytes_max // 12 + 1, dtype=np.int64)
     asset_spans = np.empty((64, 2), dtype=np.int64)
     asset_sums = np.empty(64, dtype=np.int64)
     last_recorded, closed_until = -1, -1
@@ -576,4 +577,5 @@ def scan_entries(data: np.ndarray, starts: np.ndarray, origin_json: bytes) -> tu
     account_index = Dict.empty(key_type=types.uint64, value_type=types.int64)
     key_index = Dict.empty(key_type=types.uint64, value_type=types.int64)
     origin = np.frombuffer(origin_json, dtype=np.uint8).copy()
-    return int(_scan(data, starts, origin, state, account_index, key_index)), state
+    entry_bytes_max = int(np.diff(starts).max()) if entries else 0
+    return int(_scan(data, starts, origin, state, account_index, key_index, entry_bytes_max)), state
