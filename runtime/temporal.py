@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.common import HeaderCodecBehavior
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
@@ -40,8 +41,10 @@ async def connect(address: str, namespace: str, settings: Settings | None = None
         return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
     from observability.tracing import client_interceptors
 
+    # CODEC: headers (the trace context) are encrypted like every other payload, so history holds no plain
+    # payload at all; workers built from this client decode them the same way.
     return await Client.connect(address, namespace=namespace, data_converter=data_converter_for(settings),
-                                interceptors=client_interceptors())
+                                interceptors=client_interceptors(), header_codec_behavior=HeaderCodecBehavior.CODEC)
 
 
 def _port_open(host: str, port: int) -> bool:
