@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from common.errors import BadInput
@@ -83,7 +84,27 @@ def _validate_stream(
         for chunk in iter_series_chunks(intervals_uri, rows_per_chunk_max):
             _validate_chunk(chunk, meters, start_utc, end_utc, day_start_us, intervals_uri, tally, writer, ex_writer,
                             edits)
+        silent = sorted(set(meters) - set(tally.counts))
+        if silent:
+            # A registered meter that sent nothing is wholly missing, not absent from the report.
+            _validate_chunk(_empty_chunk(silent), meters, start_utc, end_utc, day_start_us, intervals_uri, tally,
+                            writer, ex_writer, edits)
     return tally
+
+
+def _empty_chunk(meter_ids: list[str]) -> SeriesChunk:
+    """Series with no readings; one placeholder row keeps the provenance lookups uniform (never referenced)."""
+    placeholder = pa.table({
+        "meter_id": pa.array([meter_ids[0]], pa.string()),
+        "channel": pa.array(["main"], pa.string()),
+        "interval_start_utc": pa.array([0], pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+        "energy_wh": pa.array([0], pa.int64()),
+        "quality": pa.array([0], pa.uint8()),
+        "source_sha256": pa.array([""], pa.string()),
+        "source_row": pa.array([0], pa.int32()),
+    })
+    offsets = np.zeros(len(meter_ids) + 1, np.int64)
+    return SeriesChunk(placeholder, [(m, "main") for m in meter_ids], offsets, np.zeros(1, np.int64), np.zeros(1, np.int64))
 
 
 def _validate_chunk(
@@ -91,7 +112,7 @@ def _validate_chunk(
     day_start_us: np.ndarray, source: str, tally: VeeTally, writer: pq.ParquetWriter, ex_writer: pq.ParquetWriter,
     edits: Sequence[ManualEdit],
 ) -> None:
-    tally.reading_count += chunk.table.num_rows
+    tally.reading_count += int(chunk.offsets[-1])
     for index, (meter_id, _channel) in enumerate(chunk.keys):
         if meter_id not in meters:
             raise BadInput(source, int(chunk.offsets[index]) + 1, "meter_id", f"unknown meter {meter_id!r}")

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from meterdata import MeterSpec, report_lines, run_vee
 from meterdata.ingest import write_intervals
 from meterdata.readings import ReadingColumns
-from meterdata.schema import QUALITY_ESTIMATED, QUALITY_MEASURED, QUALITY_SUSPECT
+from meterdata.schema import QUALITY_ESTIMATED, QUALITY_MEASURED, QUALITY_MISSING, QUALITY_SUSPECT
 
 QUARTER = timedelta(minutes=15)
 SHA = "ab" * 32
@@ -142,3 +142,17 @@ def test_unsorted_input_gives_the_same_result_as_sorted(tmp_path) -> None:
     assert pq.read_table(one.validated_uri).sort_by("meter_id").equals(pq.read_table(two.validated_uri).sort_by("meter_id"))
     assert one.report["rules"] == two.report["rules"]
     assert one.report["rules"]["missing"] == {"A": 1, "B": 1}
+
+
+def test_registered_meter_without_any_reading_is_reported_wholly_missing(tmp_path) -> None:
+    """B sent nothing for the 4 quarter-hours: 4 missing, none estimable, score 0.00, 4 rows flagged MISSING."""
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    end = start + timedelta(hours=1)
+    meters = {"A": MeterSpec("A", "shared_consumption", "kWh", 15), "B": MeterSpec("B", "shared_consumption", "kWh", 15)}
+    readings = [("A", start + i * QUARTER, 500) for i in range(4)]
+    result = run_vee(_write(tmp_path, readings), meters, start, end, str(tmp_path / "v.parquet"))
+    assert result.report["rules"]["missing"] == {"A": 0, "B": 4}
+    assert result.report["estimation"]["unestimated"] == {"A": 0, "B": 4}
+    assert result.report["meters"]["B"]["score"] == "0.00" and result.reading_count == 4
+    rows = [r for r in pq.read_table(result.validated_uri).to_pylist() if r["meter_id"] == "B"]
+    assert [(r["energy_wh"], r["quality"], r["source_sha256"]) for r in rows] == [(0, QUALITY_MISSING, "")] * 4
