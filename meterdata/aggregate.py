@@ -100,18 +100,22 @@ def _keys(meters: Mapping[str, MeterSpec], level: str) -> dict[str, str]:
 def _partial(batch: pa.RecordBatch, key_of: dict[str, str], resolution_minutes: int) -> pa.Table:
     table = pa.Table.from_batches([batch])
     table = table.filter(pc.not_equal(table["channel"], "register"))
-    meter_ids = table["meter_id"].to_pylist()
-    keys = [key_of.get(m) for m in meter_ids]
+    # Map meter -> key once per distinct meter, not once per row.
+    encoded = table["meter_id"].combine_chunks()
+    if not pa.types.is_dictionary(encoded.type):
+        encoded = encoded.dictionary_encode()
+    key_names = pa.array([key_of.get(m) for m in encoded.dictionary.to_pylist()], pa.string())
+    keys = key_names.take(encoded.indices)
     bucket_us = resolution_minutes * MICROS_PER_MINUTE
     start_us = table["interval_start_utc"].cast(pa.int64()).to_numpy()
     quality = table["quality"].to_numpy()
     frame = pa.table({
-        "key": pa.array(keys, pa.string()),
+        "key": keys,
         "bucket_us": pa.array(start_us - start_us % bucket_us, pa.int64()),
         "energy_wh": table["energy_wh"],
         "estimated": pa.array(((quality & QUALITY_ESTIMATED) != 0).astype(np.int64)),
         "missing": pa.array(((quality & QUALITY_MISSING) != 0).astype(np.int64)),
-    }).filter(pc.is_valid(pa.array(keys, pa.string())))
+    }).filter(pc.is_valid(keys))
     return frame.group_by(["key", "bucket_us"]).aggregate(
         [("energy_wh", "sum"), ("estimated", "sum"), ("missing", "sum")]
     ).rename_columns(["key", "bucket_us", "energy_wh", "estimated", "missing"])
