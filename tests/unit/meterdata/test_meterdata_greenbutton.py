@@ -99,3 +99,12 @@ def test_truncated_xml_is_refused_with_its_line(shared_dir, tmp_path) -> None:
     with pytest.raises(BadInput) as caught:
         _read(str(path), tmp_path)
     assert caught.value.source == "cut.xml" and "well-formed" in caught.value.reason
+
+
+def test_power_unit_w_becomes_energy_over_the_interval(shared_dir, tmp_path) -> None:
+    """uom 38 (W): the first value, 282 W average over 900 s, is 70.5 Wh, rounded half-even to 70 Wh;
+    the second, 323 W, is 80.75 Wh -> 81 Wh."""
+    path = tmp_path / "watts.xml"
+    path.write_text((shared_dir / SAMPLE).read_text().replace("<uom>72</uom>", "<uom>38</uom>", 1))
+    _, rows = _read(str(path), tmp_path)
+    assert [row["energy_wh"] for row in rows[:2]] == [70, 81]
