@@ -86,6 +86,11 @@ def cycle_postings_per_s(engine: Engine, entries: int, per_batch: int, run: int)
     return entries * 14 / (time.perf_counter() - started)
 
 
+def best_of(name: str, rates: list[float]) -> float:
+    print(f"{name} runs (postings/s): {', '.join(f'{rate:,.0f}' for rate in rates)}")
+    return max(rates)
+
+
 def server_url() -> str:
     url = os.environ.get("DATABASE_URL") or os.environ.get("WATTLEDGER_DATABASE_URL")
     if url:
@@ -170,9 +175,11 @@ def main() -> None:
         with engine.begin() as conn:
             ensure_ledger(conn, ORIGIN)
             open_accounts(conn, ORIGIN, chart())
-        naive = max(naive_postings_per_s(engine, args.naive_entries, run) for run in range(RUNS))
-        batched = max(batched_postings_per_s(engine, args.batched_entries, args.per_batch, run) for run in range(RUNS))
-        cycle = max(cycle_postings_per_s(engine, args.batched_entries // 2, args.per_batch, run) for run in range(RUNS))
+        naive = best_of("naive", [naive_postings_per_s(engine, args.naive_entries, run) for run in range(RUNS)])
+        batched = best_of("batched", [batched_postings_per_s(engine, args.batched_entries, args.per_batch, run)
+                                      for run in range(RUNS)])
+        cycle = best_of("cycle", [cycle_postings_per_s(engine, args.batched_entries // 2, args.per_batch, run)
+                                  for run in range(RUNS)])
         rates = verify_rates(engine)
         engine.dispose()
     finally:

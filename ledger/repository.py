@@ -76,8 +76,11 @@ def entries_by_key(conn: Connection, ledger_id: int, keys: Sequence[str]) -> dic
         return {}
     rows = conn.execute(
         text(
-            "SELECT idempotency_key, seq, entry_id, request_hash, request_canonical, chain_hash"
-            " FROM ledger_entry WHERE ledger_id = :ledger_id AND idempotency_key = ANY(:keys)"
+            # A join on unnest, not "= ANY": it stays one index probe per key even under the generic
+            # plan a prepared statement switches to (which scanned the whole ledger per batch).
+            "SELECT e.idempotency_key, e.seq, e.entry_id, e.request_hash, e.request_canonical, e.chain_hash"
+            " FROM unnest(CAST(:keys AS text[])) AS wanted(key)"
+            " JOIN ledger_entry e ON e.idempotency_key = wanted.key AND e.ledger_id = :ledger_id"
         ),
         {"ledger_id": ledger_id, "keys": list(keys)},
     ).all()
@@ -136,10 +139,11 @@ def load_refs(conn: Connection, ledger_id: int, ref_keys: Sequence[str]) -> tupl
     rows = conn.execute(
         text(
             "SELECT e.idempotency_key, e.seq, e.kind, a.path, p.asset_code, p.amount_minor"
-            " FROM ledger_entry e"
+            " FROM unnest(CAST(:keys AS text[])) AS wanted(key)"
+            " JOIN ledger_entry e ON e.idempotency_key = wanted.key AND e.ledger_id = :ledger_id"
             " LEFT JOIN ledger_posting p ON p.ledger_id = e.ledger_id AND p.seq = e.seq"
             " LEFT JOIN ledger_account a ON a.account_id = p.account_id"
-            " WHERE e.ledger_id = :ledger_id AND e.idempotency_key = ANY(:keys) ORDER BY e.seq, p.idx"
+            " ORDER BY e.seq, p.idx"
         ),
         {"ledger_id": ledger_id, "keys": list(ref_keys)},
     ).all()
@@ -152,8 +156,9 @@ def load_refs(conn: Connection, ledger_id: int, ref_keys: Sequence[str]) -> tupl
     seqs = [ref.seq for ref in refs.values()]
     resolutions = conn.execute(
         text(
-            "SELECT ref_seq, kind FROM ledger_entry WHERE ledger_id = :ledger_id AND ref_seq = ANY(:seqs)"
-            " AND kind IN ('reversal', 'post_pending', 'void_pending')"
+            "SELECT e.ref_seq, e.kind FROM unnest(CAST(:seqs AS bigint[])) AS wanted(seq)"
+            " JOIN ledger_entry e ON e.ledger_id = :ledger_id AND e.ref_seq = wanted.seq"
+            " AND e.kind IN ('reversal', 'post_pending', 'void_pending')"
         ),
         {"ledger_id": ledger_id, "seqs": seqs},
     ).all()
