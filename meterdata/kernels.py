@@ -92,7 +92,7 @@ def vee_kernel(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interva
         day_received = np.zeros(day_lo.shape[0], np.int64)
         _place_readings(ts_us, energy_wh, series_offsets[s], series_offsets[s + 1], start_us[s], interval_us[s],
                         params[s], value, flags, source, day_lo, day_received, counts[s])
-        _day_counts(day_lo, day_received, counts[s])
+        _day_counts(day_lo, day_received, flags, counts[s])
         _scan_grid(value, flags, source, params[s], counts[s])
         _estimate(value, flags, params[s], counts[s])
 
@@ -138,7 +138,6 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
         capacity_wh = np.iinfo(np.int64).max
     negative_wh_max = -1 if one_way else np.iinfo(np.int64).min
     last_day = day_lo.shape[0] - 1
-    d = 0
     expected_us = start_us - interval_us
     k = -1
     for i in range(lo, hi):
@@ -154,15 +153,12 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
                 continue
             k = offset_us // interval_us
         expected_us = t
-        # The day pointer moves with the (usually sorted) readings.
-        while d < last_day and k >= day_lo[d + 1]:
-            d += 1
-        while d > 0 and k < day_lo[d]:
-            d -= 1
-        if day_lo[d] <= k and d < last_day:
-            day_received[d] += 1
         flag = flags[k]
         if flag & FLAG_PRESENT:
+            # Per-day reading counts are filled slots (counted in _day_counts) plus these extra readings.
+            d = np.searchsorted(day_lo, k, side="right") - 1
+            if 0 <= d < last_day:
+                day_received[d] += 1
             if value[k] == v:
                 count[RULE_DUPLICATE_IDENTICAL] += 1
                 flag |= FLAG_DUPLICATE
@@ -183,10 +179,14 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
 
 
 @njit(nogil=True, cache=True)
-def _day_counts(day_lo, day_received, count):
+def _day_counts(day_lo, day_received, flags, count):
+    """A day's aligned readings = its filled slots + the extra (duplicate) readings counted on placement."""
     for d in range(day_lo.shape[0] - 1):
+        received = day_received[d]
+        for j in range(day_lo[d], day_lo[d + 1]):
+            received += flags[j] & FLAG_PRESENT
         expected = day_lo[d + 1] - day_lo[d]
-        if expected > 0 and day_received[d] != expected:
+        if expected > 0 and received != expected:
             count[RULE_INTERVAL_COUNT_DAY] += 1
 
 
@@ -219,7 +219,10 @@ def _scan_grid(value, flags, source, param, count):
     never_idle = param[PARAM_NEVER_IDLE] != 0
     valid_streak = 0
     run_start = 0
+    run_value = 0
     missing = 0
+    # The last five values ride in registers (w0 oldest .. w4 = value[j]); no reloads per slot.
+    w0 = w1 = w2 = w3 = w4 = 0
     for j in range(n):
         flag = flags[j]
         valid = _is_valid(flag)
@@ -227,18 +230,19 @@ def _scan_grid(value, flags, source, param, count):
             missing += 1
             value[j] = 0
             source[j] = -1
+        w0, w1, w2, w3, w4 = w1, w2, w3, w4, value[j]
         valid_streak = valid_streak + 1 if valid else 0
         if valid_streak >= 5:
-            c = j - 2
-            median = _median5(value[j - 4], value[j - 3], value[c], value[j - 1], value[j])
-            if abs(value[c] - median) * 1000 > ratio_permille * abs(median) + floor_milli_wh:
-                flags[c] |= FLAG_SPIKE
+            median = _median5(w0, w1, w2, w3, w4)
+            if abs(w2 - median) * 1000 > ratio_permille * abs(median) + floor_milli_wh:
+                flags[j - 2] |= FLAG_SPIKE
                 count[RULE_SPIKE] += 1
         # A run continues while slots stay valid and equal; otherwise close it and start at j.
-        if valid and valid_streak > 1 and value[j] == value[run_start]:
+        if valid and valid_streak > 1 and w4 == run_value:
             continue
         _close_run(value, flags, run_start, j, flat_min, zero_min, never_idle, count)
         run_start = j
+        run_value = w4
     _close_run(value, flags, run_start, n, flat_min, zero_min, never_idle, count)
     count[RULE_MISSING] += missing
 
