@@ -26,6 +26,13 @@ ROWS_MAX = 2_000_000
 
 
 def read_load_csv(source: str, text: str) -> LoadSeries:
+    try:
+        return _read_load_csv(source, text)
+    except csv.Error as error:  # a bare carriage return or a stray quote: the text is not CSV
+        raise BadInput(source, None, None, f"not readable as CSV: {error}") from error
+
+
+def _read_load_csv(source: str, text: str) -> LoadSeries:
     reader = csv.DictReader(io.StringIO(text))
     for column in ("interval_start", "energy_kwh"):
         if reader.fieldnames is None or column not in reader.fieldnames:

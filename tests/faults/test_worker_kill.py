@@ -1,7 +1,7 @@
 """kill -9 of the worker process mid-cycle loses and duplicates nothing.
 
 Real processes: `python worker.py`, the Temporal dev server, PostgreSQL. The quick check kills the worker
-once inside a step of one cycle (normal suite); the full run kills it 12 times across six cycles (`make
+once inside a step of one cycle (normal suite); the full run kills it 12 times across eight cycles (`make
 test-faults`). Both then check: every cycle completed, one pending and one posting ledger entry per cycle,
 one invoice per tenant with gapless numbers, one ISO submission per cycle, a verified ledger.
 """
@@ -38,13 +38,13 @@ async def test_a_worker_kill_mid_step_loses_and_duplicates_nothing(
     assert report.totals is not None and report.totals.cycles == 1 and report.totals.ledger_entries >= 2
 
 
-async def test_twelve_worker_kills_across_six_cycles_lose_and_duplicate_nothing(
+async def test_twelve_worker_kills_across_eight_cycles_lose_and_duplicate_nothing(
         tmp_path: Path, fault_engine: Engine, fault_database_url: str, temporal_server: TemporalDevServer) -> None:
-    """Full: 12 SIGKILLs at random points during 6 cycles; all complete exactly once."""
+    """Full: 12 SIGKILLs at random points during 8 cycles; all complete exactly once."""
     full_only()
-    periods = [f"2026-{month:02d}" for month in range(1, 7)]
+    periods = [f"2026-{month:02d}" for month in range(1, 9)]
     report = await kill_worker_scenario(tmp_path, fault_engine, fault_database_url, temporal_server,
                                         periods, kills_wanted=12, seed=2026, deadline_s=900)
     _record("worker_kill_full", report)
     assert len(report.kills) >= 10, f"only {len(report.kills)} kills landed before the cycles completed"
-    assert report.totals is not None and report.totals.cycles == 6 and report.totals.invoices == 6 * 3
+    assert report.totals is not None and report.totals.cycles == 8 and report.totals.invoices == 8 * 3
