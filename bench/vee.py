@@ -99,7 +99,7 @@ _BUFFERS: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 def _buffers(total: int, series: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Output arrays allocated and touched once, so no run pays the kernel's first-touch page faults."""
     if total not in _BUFFERS:
-        _BUFFERS[total] = (np.zeros(total, np.int64), np.zeros(total, np.uint16), np.zeros(total, np.int64),
+        _BUFFERS[total] = (np.zeros(total, np.int64), np.zeros(total, np.uint16), np.zeros(total, np.int32),
                            np.zeros((series, k.COUNT_COLUMNS), np.int64))
     return _BUFFERS[total]
 

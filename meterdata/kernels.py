@@ -1,6 +1,7 @@
 """Numba VEE kernel: validation rules and estimation for many meter series at once, parallel over series.
 
-Layout. Readings of series `s` are `ts_us[series_offsets[s]:series_offsets[s+1]]` (interval starts, UTC
+Layout. `out_source` (int32) holds, per slot, the index of the reading that filled it relative to the
+series' first reading (-1 for none): four bytes instead of eight per interval written. Readings of series `s` are `ts_us[series_offsets[s]:series_offsets[s+1]]` (interval starts, UTC
 microseconds) with `energy_wh` alongside, in any order. The series' grid of expected intervals is
 `slot_offsets[s]:slot_offsets[s+1]` in the output arrays, slot k starting at
 `start_us[s] + k * interval_us[s]`. Readings are read from memory once; the later steps walk the series'
@@ -167,7 +168,7 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
                 flag |= FLAG_CONFLICT
         else:
             value[k] = v
-            source[k] = i
+            source[k] = i - lo
             flag |= FLAG_PRESENT
         if v <= negative_wh_max:
             count[RULE_NEGATIVE] += 1

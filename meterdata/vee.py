@@ -125,12 +125,12 @@ def _validate_chunk(
     total_slots = int(plan.slot_offsets[-1])
     value = np.empty(total_slots, np.int64)
     flags = np.empty(total_slots, np.uint16)
-    source_index = np.empty(total_slots, np.int64)
+    source_index = np.empty(total_slots, np.int32)
     counts = np.zeros((len(keys), k.COUNT_COLUMNS), np.int64)
     k.validate_series(ts_us, energy_wh, series_offsets, plan.slot_offsets, plan.start_us, plan.interval_us, plan.params,
                       day_start_us, value, flags, source_index, counts)
     notes = apply_edits(edits, keys, plan, value, flags) if edits else {}
-    source_rows = _source_rows(chunk, keep, series_offsets, source_index)
+    source_rows = _source_rows(chunk, keep, series_offsets, plan.slot_offsets, source_index)
     writer.write_table(validated_table(keys, meters, plan, chunk.table, value, flags, source_rows))
     ex_writer.write_table(exceptions_table(keys, plan, chunk.table, value, flags, source_rows, notes))
     tally.add_series(keys, specs, plan, value, flags, counts)
@@ -145,9 +145,12 @@ def _select_series(chunk: SeriesChunk, keep: list[int]) -> tuple[np.ndarray, np.
     return offsets, chunk.ts_us[rows], chunk.energy_wh[rows]
 
 
-def _source_rows(chunk: SeriesChunk, keep: list[int], series_offsets: np.ndarray, source_index: np.ndarray) -> np.ndarray:
-    """Map kernel reading indices (into the kept series) back to rows of the chunk table."""
-    if len(keep) == len(chunk.keys):
-        return source_index
-    rows = np.concatenate([np.arange(chunk.offsets[i], chunk.offsets[i + 1]) for i in keep]) if keep else np.zeros(0, np.int64)
-    return np.where(source_index >= 0, rows[np.maximum(source_index, 0)] if rows.size else -1, -1)
+def _source_rows(chunk: SeriesChunk, keep: list[int], series_offsets: np.ndarray, plan_slot_offsets: np.ndarray,
+                 source_index: np.ndarray) -> np.ndarray:
+    """Turn the kernel's per-series reading offsets into rows of the chunk table (-1: no reading)."""
+    series_of_slot = np.repeat(np.arange(len(keep)), np.diff(plan_slot_offsets))
+    kept_row = series_offsets[series_of_slot] + source_index
+    if len(keep) != len(chunk.keys):
+        rows = np.concatenate([np.arange(chunk.offsets[i], chunk.offsets[i + 1]) for i in keep]) if keep else np.zeros(1, np.int64)
+        kept_row = rows[np.clip(kept_row, 0, max(rows.size - 1, 0))]
+    return np.where(source_index >= 0, kept_row, -1)

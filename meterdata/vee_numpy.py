@@ -49,7 +49,7 @@ def _place(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval_us
     out_flags[:] = 0
     out_source[:] = -1
     out_value[unique_slots] = energy_wh[reading[first]]
-    out_source[unique_slots] = reading[first]
+    out_source[unique_slots] = reading[first] - series_offsets[sid[reading[first]]]
     out_flags[unique_slots] = k.FLAG_PRESENT
     is_first = np.zeros(reading.shape[0], bool)
     is_first[first] = True

@@ -84,7 +84,7 @@ def _kernel_inputs(cases: list[tuple[list[tuple[int, int]], SeriesParams]]):
 def _run(function, inputs, day_start_us, total):
     value = np.empty(total, np.int64)
     flags = np.empty(total, np.uint16)
-    source = np.empty(total, np.int64)
+    source = np.empty(total, np.int32)
     counts = np.zeros((inputs[2].shape[0] - 1, k.COUNT_COLUMNS), np.int64)
     function(*inputs, day_start_us, value, flags, source, counts)
     return value, flags, source, counts
