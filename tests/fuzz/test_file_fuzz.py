@@ -8,6 +8,7 @@ This is the parser behind every upload and every cycle's ingest step.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import time
 from datetime import UTC, datetime
@@ -58,6 +59,7 @@ def test_malformed_csv_files_are_refused_with_bad_input_only(seed: int) -> None:
             raise AssertionError(f"seed {seed} case {index}: {type(error).__name__}: {error}\n{data[:300]!r}") from error
         assert time.perf_counter() - started < CASE_SECONDS_MAX, f"seed {seed} case {index} too slow"
         outcomes[outcome] += 1
+    _record("file_fuzz_csv", seed, outcomes)
     assert outcomes["refused"] > 0.9 * sum(outcomes.values()), outcomes
 
 
@@ -76,4 +78,14 @@ def test_malformed_espi_files_are_refused_with_bad_input_only(seed: int, shared_
             raise AssertionError(f"seed {seed} case {index}: {type(error).__name__}: {error}\n{data[:300]!r}") from error
         assert time.perf_counter() - started < CASE_SECONDS_MAX, f"seed {seed} case {index} too slow"
         outcomes[outcome] += 1
+    _record("file_fuzz_espi", seed, outcomes)
     assert outcomes["refused"] > 0, outcomes
+
+
+def _record(name: str, seed: int, outcomes: dict[str, int]) -> None:
+    from tests.faults.harness import RESULTS
+    from tests.fuzz.conftest import FULL
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    body = {"seed": seed, "files": sum(outcomes.values()), **outcomes}
+    (RESULTS / f"{name}_{'full' if FULL else 'quick'}.json").write_text(json.dumps(body, sort_keys=True))
