@@ -5,7 +5,8 @@ Every function takes the caller's connection; the caller owns the transaction (R
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,23 @@ from ledger.rules import AccountState, EntryRef, Head, PlannedEntry
 # Two-int advisory locks live apart from one-bigint ones; the namespace keeps ours apart from others'.
 ADVISORY_LOCK_NAMESPACE = 0x574C4447  # "WLDG"
 CHAIN_GENESIS = bytes(32)
+
+
+@contextmanager
+def planned_per_call(conn: Connection) -> Iterator[None]:
+    """Plan the batch's queries for their actual arguments, not a cached generic plan.
+
+    psycopg prepares a statement after five runs and PostgreSQL then may keep a generic plan made
+    while the ledger was small: a hash join over every entry of the ledger, per batch. The batch's
+    few queries are cheap to plan; a bad plan is not.
+    """
+    driver = conn.connection.driver_connection
+    saved = driver.prepare_threshold  # type: ignore[union-attr]
+    driver.prepare_threshold = None  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = saved  # type: ignore[union-attr]
 
 
 def ensure_assets(conn: Connection) -> None:
@@ -76,11 +94,13 @@ def entries_by_key(conn: Connection, ledger_id: int, keys: Sequence[str]) -> dic
         return {}
     rows = conn.execute(
         text(
-            # A join on unnest, not "= ANY": it stays one index probe per key even under the generic
-            # plan a prepared statement switches to (which scanned the whole ledger per batch).
+            # One index probe per key: a lateral subquery kept apart by OFFSET 0. As "= ANY" or a plain
+            # join, the planner chose a hash join over every entry of the ledger whenever statistics
+            # still described a smaller ledger, and the append slowed down as the ledger grew.
             "SELECT e.idempotency_key, e.seq, e.entry_id, e.request_hash, e.request_canonical, e.chain_hash"
             " FROM unnest(CAST(:keys AS text[])) AS wanted(key)"
-            " JOIN ledger_entry e ON e.idempotency_key = wanted.key AND e.ledger_id = :ledger_id"
+            " CROSS JOIN LATERAL (SELECT * FROM ledger_entry x"
+            "   WHERE x.idempotency_key = wanted.key AND x.ledger_id = :ledger_id OFFSET 0) e"
         ),
         {"ledger_id": ledger_id, "keys": list(keys)},
     ).all()
@@ -140,7 +160,8 @@ def load_refs(conn: Connection, ledger_id: int, ref_keys: Sequence[str]) -> tupl
         text(
             "SELECT e.idempotency_key, e.seq, e.kind, a.path, p.asset_code, p.amount_minor"
             " FROM unnest(CAST(:keys AS text[])) AS wanted(key)"
-            " JOIN ledger_entry e ON e.idempotency_key = wanted.key AND e.ledger_id = :ledger_id"
+            " CROSS JOIN LATERAL (SELECT * FROM ledger_entry x"
+            "   WHERE x.idempotency_key = wanted.key AND x.ledger_id = :ledger_id OFFSET 0) e"
             " LEFT JOIN ledger_posting p ON p.ledger_id = e.ledger_id AND p.seq = e.seq"
             " LEFT JOIN ledger_account a ON a.account_id = p.account_id"
             " ORDER BY e.seq, p.idx"
@@ -156,9 +177,12 @@ def load_refs(conn: Connection, ledger_id: int, ref_keys: Sequence[str]) -> tupl
     seqs = [ref.seq for ref in refs.values()]
     resolutions = conn.execute(
         text(
-            "SELECT e.ref_seq, e.kind FROM unnest(CAST(:seqs AS bigint[])) AS wanted(seq)"
-            " JOIN ledger_entry e ON e.ledger_id = :ledger_id AND e.ref_seq = wanted.seq"
-            " AND e.kind IN ('reversal', 'post_pending', 'void_pending')"
+            # Each branch matches one partial unique index exactly, so only reversals (resolutions)
+            # are ever read, however the planner joins them.
+            "SELECT x.ref_seq, x.kind FROM ledger_entry x WHERE x.ledger_id = :ledger_id"
+            " AND x.kind = 'reversal' AND x.ref_seq = ANY(CAST(:seqs AS bigint[]))"
+            " UNION ALL SELECT x.ref_seq, x.kind FROM ledger_entry x WHERE x.ledger_id = :ledger_id"
+            " AND x.kind IN ('post_pending', 'void_pending') AND x.ref_seq = ANY(CAST(:seqs AS bigint[]))"
         ),
         {"ledger_id": ledger_id, "seqs": seqs},
     ).all()

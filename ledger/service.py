@@ -86,6 +86,13 @@ def append_internal(conn: Connection, origin: str, request: NormalizedRequest) -
 def _append_normalized(
     conn: Connection, origin: str, ledger_id: int, requests: Sequence[NormalizedRequest]
 ) -> list[AppendedEntry]:
+    with repo.planned_per_call(conn):
+        return _append_locked(conn, origin, ledger_id, requests)
+
+
+def _append_locked(
+    conn: Connection, origin: str, ledger_id: int, requests: Sequence[NormalizedRequest]
+) -> list[AppendedEntry]:
     repo.lock_ledger(conn, ledger_id)
     head, clock = repo.read_head(conn, ledger_id)
     existing = repo.entries_by_key(conn, ledger_id, [request.idempotency_key for request in requests])
