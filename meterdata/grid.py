@@ -62,7 +62,7 @@ def series_params(spec: MeterSpec) -> list[int]:
     row[k.PARAM_ONE_WAY] = int(limits.one_way)
     row[k.PARAM_CAPACITY_WH] = spec.capacity_wh_per_interval_max()
     row[k.PARAM_SPIKE_RATIO_PERMILLE] = limits.spike_ratio_permille
-    row[k.PARAM_SPIKE_FLOOR_WH] = limits.spike_floor_wh
+    row[k.PARAM_SPIKE_FLOOR_WH] = spec.spike_floor_wh()
     # A run needs two intervals to be a run at all.
     row[k.PARAM_FLAT_RUN_MIN] = max(2, limits.flat_run_minutes_min // minutes)
     row[k.PARAM_NEVER_IDLE] = int(limits.never_idle)

@@ -29,6 +29,8 @@ class VeeThresholds:
     spike_ratio_permille: int = 3000
     """Spike: |value - rolling median of 5| exceeds median x this/1000 plus `spike_floor_wh`."""
     spike_floor_wh: int = 1000
+    spike_floor_rated_permille: int = 0
+    """Raises the spike floor to this share of the meter's rated energy per interval, where it is rated."""
     flat_run_minutes_min: int = 360
     """A run of identical non-zero values at least this long is a stuck register."""
     never_idle: bool = False
@@ -39,11 +41,15 @@ class VeeThresholds:
     like_day_search_days_max: int = 7
 
 
+# Why the role defaults differ: a generator held at a dispatch cap reads flat for hours, so only a full day
+# flat is a stuck register; grid import and export are what is left of the campus balance and swing by a good
+# part of the interconnection rating from one interval to the next, so a spike there must be larger than half
+# of it.
 ROLE_THRESHOLDS: dict[str, VeeThresholds] = {
-    "generation": VeeThresholds(),
-    "fuel": VeeThresholds(),
-    "grid_import": VeeThresholds(flat_run_minutes_min=720),
-    "export": VeeThresholds(flat_run_minutes_min=720),
+    "generation": VeeThresholds(flat_run_minutes_min=1440),
+    "fuel": VeeThresholds(flat_run_minutes_min=1440),
+    "grid_import": VeeThresholds(flat_run_minutes_min=720, spike_floor_rated_permille=500),
+    "export": VeeThresholds(flat_run_minutes_min=720, spike_floor_rated_permille=500),
     "tenant_consumption": VeeThresholds(never_idle=True, spike_ratio_permille=1000),
     "shared_consumption": VeeThresholds(never_idle=True),
 }
@@ -74,6 +80,13 @@ class MeterSpec:
 
     def vee_thresholds(self) -> VeeThresholds:
         return self.thresholds or ROLE_THRESHOLDS[self.role]
+
+    def spike_floor_wh(self) -> int:
+        limits = self.vee_thresholds()
+        if self.rated_kw is None:
+            return limits.spike_floor_wh
+        rated_wh = self.rated_kw * self.interval_minutes * 1000 // 60
+        return max(limits.spike_floor_wh, rated_wh * limits.spike_floor_rated_permille // 1000)
 
     def capacity_wh_per_interval_max(self) -> int:
         """Highest plausible energy in one interval; -1 when the meter has no rating."""

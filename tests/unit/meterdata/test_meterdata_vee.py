@@ -156,3 +156,18 @@ def test_registered_meter_without_any_reading_is_reported_wholly_missing(tmp_pat
     assert result.report["meters"]["B"]["score"] == "0.00" and result.reading_count == 4
     rows = [r for r in pq.read_table(result.validated_uri).to_pylist() if r["meter_id"] == "B"]
     assert [(r["energy_wh"], r["quality"], r["source_sha256"]) for r in rows] == [(0, QUALITY_MISSING, "")] * 4
+
+
+def test_grid_import_swing_within_half_its_rating_is_not_a_spike(tmp_path) -> None:
+    """A 40 MW import meter (10,000,000 Wh per quarter-hour): 0, 0, 4,000,000, 0, 0 stays below the floor of
+    half the rating (5,000,000 Wh); 0, 0, 6,000,000, 0, 0 is a spike. A shared meter without rating flags both."""
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    end = start + timedelta(hours=5)
+    meters = {
+        "IMP": MeterSpec("IMP", "grid_import", "kWh", 15, rated_kw=40_000),
+        "SH": MeterSpec("SH", "shared_consumption", "kWh", 15),
+    }
+    pattern = [0, 0, 4_000_000, 0, 0, 0, 0, 6_000_000, 0, 0] * 2
+    readings = [(m, start + i * QUARTER, wh) for m in ("IMP", "SH") for i, wh in enumerate(pattern)]
+    result = run_vee(_write(tmp_path, readings), meters, start, end, str(tmp_path / "v.parquet"))
+    assert result.report["rules"]["spike"] == {"IMP": 2, "SH": 4}
