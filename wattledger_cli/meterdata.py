@@ -141,3 +141,39 @@ def plot_command(vee_run_id: int, meter: str, out: Path) -> None:
     with _engine_and_root() as (engine, _):
         out.write_text(quality_plot(engine, vee_run_id, meter))
     typer.echo(f"wrote {out}")
+
+
+@app.command("partition")
+def partition_command(validated: str, campus: CampusOption, dataset: str) -> None:
+    """Add a validated interval file to DATASET (Parquet, partitioned campus_id=/month=)."""
+    from meterdata.aggregate import write_partitioned
+
+    write_partitioned(validated, campus, dataset)
+    typer.echo(f"added {validated} to {dataset}")
+
+
+@app.command("aggregate")
+def aggregate_command(
+    dataset: str, campus: CampusOption, level: str = "campus", resolution_minutes: int = 60,
+    month: Annotated[list[str] | None, typer.Option(help="YYYY-MM, repeatable; default all")] = None,
+    iso: Annotated[str | None, typer.Option(help="use this ISO's settlement interval instead")] = None,
+    out: Path | None = None,
+) -> None:
+    """Sum a campus's validated energy per meter, tenant or role at 15, 60 min or the ISO settlement interval."""
+    from meterdata.aggregate import ISO_SETTLEMENT_MINUTES, aggregate
+    from meterdata.service import campus_meters
+
+    if iso is not None:
+        resolution_minutes = ISO_SETTLEMENT_MINUTES[iso.upper()]
+    with _engine_and_root() as (engine, _):
+        meters = campus_meters(engine, campus)
+    table = aggregate(dataset, campus, meters, level, resolution_minutes, month)
+    if out is not None:
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, out)
+        typer.echo(f"wrote {table.num_rows} rows to {out}")
+        return
+    for row in table.to_pylist():
+        typer.echo(f"{row['key']:<24} {row['interval_start_utc'].isoformat()} {row['energy_wh']:>14} Wh"
+                   f"  estimated {row['estimated_intervals']} missing {row['missing_intervals']}")

@@ -1,5 +1,5 @@
 """`wattledger meterdata` commands end to end on a real PostgreSQL: receive (accepted and quarantined,
-exit code 2), vee (report recorded), plot (SVG written)."""
+exit code 2), vee (report recorded), plot (SVG written), partition and aggregate."""
 
 from __future__ import annotations
 
@@ -41,3 +41,10 @@ def test_receive_vee_and_plot_commands(database_url, campus_id, tmp_path, monkey
     plotted = runner.invoke(app, ["plot", str(report["vee_run_id"]), "SHARED", str(svg)])
     assert plotted.exit_code == 0, plotted.output
     assert svg.read_text().startswith("<svg")
+    dataset = str(tmp_path / "dataset")
+    assert runner.invoke(app, ["partition", str(tmp_path / "validated.parquet"), "--campus", campus_id, dataset]).exit_code == 0
+    summed = runner.invoke(app, ["aggregate", dataset, "--campus", campus_id, "--level", "meter"])
+    assert summed.exit_code == 0, summed.output
+    # 4 quarter-hours of 1,500 Wh in the one hour; the other registered meters sent nothing (all missing).
+    shared = [line.split() for line in summed.output.splitlines() if line.startswith("SHARED")]
+    assert shared == [["SHARED", "2026-10-01T04:00:00+00:00", "6000", "Wh", "estimated", "0", "missing", "0"]]
