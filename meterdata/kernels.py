@@ -131,8 +131,6 @@ def _ceil_slot(offset_us, interval_us, n):
 def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, value, flags, source, day_lo,
                     day_received, count):
     n = value.shape[0]
-    # Only flags need clearing: value and source of a slot no reading fills are set by _scan_grid.
-    flags[:] = 0
     one_way = param[PARAM_ONE_WAY] != 0
     capacity_wh = param[PARAM_CAPACITY_WH]
     if capacity_wh < 0:
@@ -141,6 +139,9 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
     last_day = day_lo.shape[0] - 1
     expected_us = start_us - interval_us
     k = -1
+    # Slots above `initialized` have not been written yet: a reading there needs no look at old flags, and
+    # the slots it skips are gaps. So the grid is cleared as readings pass, not in a separate pass.
+    initialized = -1
     for i in range(lo, hi):
         t = ts_us[i]
         v = energy_wh[i]
@@ -154,22 +155,14 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
                 continue
             k = offset_us // interval_us
         expected_us = t
-        flag = flags[k]
-        if flag & FLAG_PRESENT:
-            # Per-day reading counts are filled slots (counted in _day_counts) plus these extra readings.
-            d = np.searchsorted(day_lo, k, side="right") - 1
-            if 0 <= d < last_day:
-                day_received[d] += 1
-            if value[k] == v:
-                count[RULE_DUPLICATE_IDENTICAL] += 1
-                flag |= FLAG_DUPLICATE
-            else:
-                count[RULE_DUPLICATE_CONFLICTING] += 1
-                flag |= FLAG_CONFLICT
-        else:
+        if k > initialized:
+            _clear_gap(value, flags, source, initialized + 1, k)
+            initialized = k
+            flag = FLAG_PRESENT
             value[k] = v
             source[k] = i - lo
-            flag |= FLAG_PRESENT
+        else:
+            flag = _place_again(flags[k], value, source, k, v, i - lo, day_lo, day_received, last_day, count)
         if v <= negative_wh_max:
             count[RULE_NEGATIVE] += 1
             flag |= FLAG_NEGATIVE
@@ -177,6 +170,33 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
             count[RULE_OVER_CAPACITY] += 1
             flag |= FLAG_OVER_CAPACITY
         flags[k] = flag
+    _clear_gap(value, flags, source, initialized + 1, n)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _clear_gap(value, flags, source, lo, hi):
+    for j in range(lo, hi):
+        value[j] = 0
+        flags[j] = 0
+        source[j] = -1
+
+
+@njit(nogil=True, cache=True)
+def _place_again(flag, value, source, k, v, offset, day_lo, day_received, last_day, count):
+    """A reading for a slot already written: a gap filled out of order, or a duplicate."""
+    if (flag & FLAG_PRESENT) == 0:
+        value[k] = v
+        source[k] = offset
+        return flag | FLAG_PRESENT
+    # Per-day reading counts are filled slots (counted in _day_counts) plus these extra readings.
+    d = np.searchsorted(day_lo, k, side="right") - 1
+    if 0 <= d < last_day:
+        day_received[d] += 1
+    if value[k] == v:
+        count[RULE_DUPLICATE_IDENTICAL] += 1
+        return flag | FLAG_DUPLICATE
+    count[RULE_DUPLICATE_CONFLICTING] += 1
+    return flag | FLAG_CONFLICT
 
 
 @njit(nogil=True, cache=True)
@@ -227,10 +247,7 @@ def _scan_grid(value, flags, source, param, count):
     for j in range(n):
         flag = flags[j]
         valid = _is_valid(flag)
-        if (flag & FLAG_PRESENT) == 0:
-            missing += 1
-            value[j] = 0
-            source[j] = -1
+        missing += (flag & FLAG_PRESENT) == 0
         w0, w1, w2, w3, w4 = w1, w2, w3, w4, value[j]
         valid_streak = valid_streak + 1 if valid else 0
         if valid_streak >= 5:
