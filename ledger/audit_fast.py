@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger import repository as repo
 from ledger.fastscan import KEY_ROTATION, ScanState, scan_entries
-from ledger.fastverify import _NeedsReplay, _roots_at
+from ledger.fastverify import _hashes, _NeedsReplay, _roots_at
 from ledger.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 
 CANONICAL_BYTES_MAX = 1 << 30  # beyond 1 GiB of entries the streaming replay is used instead
@@ -96,12 +96,12 @@ def _verify(conn: Connection, ledger_id: int, origin: str) -> None:
     starts = np.concatenate(([0], np.flatnonzero(data == 10) + 1)).astype(np.int64)
     if starts.size - 1 != count:
         raise _NeedsReplay
-    bad, scan = scan_entries(data, starts, json.dumps(origin, ensure_ascii=False).encode())
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the compiled scan releases the GIL
+        scanning = pool.submit(scan_entries, data, starts, json.dumps(origin, ensure_ascii=False).encode())
+        leaves, chains = _hashes(raw, starts)
+        bad, scan = scanning.result()
     if bad >= 0:
         raise _NeedsReplay
-    from ledger.fastverify import _hashes
-
-    leaves, chains = _hashes(raw, starts)
     previous = [bytes(32)] + chains[:-1]
     if b"".join(map(b"".join, zip(leaves, chains, previous))) != stored_hashes:
         raise _NeedsReplay

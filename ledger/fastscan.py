@@ -343,7 +343,7 @@ def _parse_postings(data, pos, end, first, state, account_index):
         pos += 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)  # nogil: the caller hashes on another thread meanwhile
 def _scan(data, starts, origin_json, state, account_index, key_index, entry_bytes_max):
     """Index of the first entry needing the replay's verdict, or -1 when every entry passes."""
     n = starts.size - 1
