@@ -12,6 +12,7 @@ the caller's transaction usable for the replay.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sqlalchemy import Connection, text
