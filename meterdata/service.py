@@ -166,3 +166,10 @@ def quality_plot(engine: Engine, vee_run_id: int, meter_id: str) -> str:
         raise NotFound(f"meter {meter_id!r} has no intervals in VEE run {vee_run_id}")
     score = run["report_json"].get("meters", {}).get(meter_id, {}).get("score")
     return quality_svg(meter_id, energy_wh, quality, score)
+
+
+def quarantine_file(engine: Engine, campus_id: str, sha256_hex: str, error: BadInput) -> None:
+    """Quarantine an already stored raw file (e.g. one a billing cycle's ingest refused) with the error's
+    file, line, field and reason. Stored bytes and other rows stay as they are."""
+    with engine.begin() as conn:
+        repo.insert_quarantine(conn, sha256_hex, campus_id, error)

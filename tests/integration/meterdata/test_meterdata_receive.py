@@ -105,3 +105,15 @@ def test_watched_folder_takes_settled_files_and_moves_them_aside(engine, campus_
     assert (inbox / "processed" / "good.csv").read_bytes() == _good("4512.252")
     assert "unknown meter 'NOPE'" in (inbox / "quarantine" / "bad.csv.reason.txt").read_text()
     assert not (inbox / "good.csv").exists()
+
+
+async def test_cycle_refusal_can_quarantine_a_stored_file(client, engine, campus_id) -> None:
+    """A file accepted on receipt but refused later (e.g. outside the cycle's period) is quarantined by hash."""
+    from common.errors import BadInput
+    from meterdata import service
+
+    body = (await client.post("/meter-data", params={"campus_id": campus_id, "name": "late.csv"},
+                              content=_good("4512.253"))).json()
+    service.quarantine_file(engine, campus_id, body["sha256_hex"], BadInput("late.csv", 2, "interval_start", "outside"))
+    status = (await client.get(f"/meter-data/files/{body['sha256_hex']}")).json()
+    assert (status["status"], status["line"], status["field"], status["reason"]) == ("quarantined", 2, "interval_start", "outside")
