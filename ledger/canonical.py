@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
@@ -22,6 +23,12 @@ import rfc8785
 CANONICAL_FAST_PATH = True
 _KEY_ORDER_SAFE_MAX = "\ue000"  # below this, code-point order equals UTF-16 code-unit order
 _encode_fast = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False).encode
+
+
+def utc_text(value: datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.ffffffZ` (as common.timeutil.format_utc_micros), via the faster isoformat."""
+    assert value.tzinfo is not None, "instants must be timezone-aware"
+    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def in_fast_domain(value: Any) -> bool:

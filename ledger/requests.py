@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from common.timeutil import format_utc_micros
-from ledger.canonical import sha256_canonical
+from ledger.canonical import sha256_canonical, utc_text
 from ledger.errors import InvalidAccountSpec, InvalidEntryRequest
 from ledger.model import ASSET_SCALES, INTERNAL_KINDS, PUBLIC_KINDS, AccountSpec, EntryRequest
 
@@ -183,7 +182,7 @@ def request_value(
     return {
         "idempotency_key": key,
         "kind": kind,
-        "effective_at": format_utc_micros(effective),
+        "effective_at": utc_text(effective),
         "ref_idempotency_key": ref,
         "postings": postings_value(postings),
         "accounts": accounts_value(accounts),

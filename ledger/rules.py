@@ -7,13 +7,11 @@ DomainError (and leaves the state as it was) or returns the rows to insert and a
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from common.timeutil import format_utc_micros
-from ledger.canonical import canonical_bytes
+from ledger.canonical import canonical_bytes, utc_text
 from ledger.chain import HASH_VERSION, entry_hashes
 from ledger.errors import (
     AccountNotOpen,
@@ -157,9 +155,9 @@ def _derived_postings(request: NormalizedRequest, ref: EntryRef | None) -> tuple
 
 
 def _check_balanced(key: str, postings: tuple[Posting, ...]) -> None:
-    sums: dict[str, int] = defaultdict(int)
+    sums: dict[str, int] = {}
     for _, asset, amount in postings:
-        sums[asset] += amount
+        sums[asset] = sums.get(asset, 0) + amount
     for asset, total in sums.items():
         if total != 0:
             raise EntryDoesNotBalance(key, asset, total)
@@ -202,7 +200,8 @@ def _apply_balances(
             balance[1 if amount > 0 else 2] += pending_direction * abs(amount)
         rows.append(PostingRow(idx, account.account_id, asset, amount, balance[0], balance[1], balance[2]))
     for (path, asset), (account, balance) in working.items():
-        if max(abs(balance[0]), balance[1], balance[2]) > AMOUNT_MINOR_ABS_MAX:
+        if not -AMOUNT_MINOR_ABS_MAX <= balance[0] <= AMOUNT_MINOR_ABS_MAX or balance[1] > AMOUNT_MINOR_ABS_MAX \
+                or balance[2] > AMOUNT_MINOR_ABS_MAX:
             raise BalanceOutOfRange(request.idempotency_key, path, asset)
         if account.must_not_go_negative:
             available = balance[0] - balance[2] if account.normal_side == "debit" else -balance[0] - balance[1]
@@ -225,7 +224,7 @@ def leaf_value(
         "kind": request.kind,
         "ref_seq": None if ref_seq is None else str(ref_seq),
         "effective_at": asked["effective_at"],
-        "recorded_at": format_utc_micros(recorded_at_utc),
+        "recorded_at": utc_text(recorded_at_utc),
         "idempotency_key": request.idempotency_key,
         "request_hash": request.request_hash.hex(),
         # Entries that carry their request's own legs reuse its document; derived legs are rebuilt.

@@ -4,6 +4,7 @@ canonical-form check used by the standalone verifier agrees with the rfc8785 lib
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,15 @@ def test_special_characters_encode_identically() -> None:
     document = {"a": "\u2028\u2029\x7f\x1f\x00\b\f\n\r\t\"\\/<>&\ud7ff\ue000\U0001f600 <nil> ?/\\'>"}
     assert canonical_bytes(document) == rfc8785.dumps(document)
     assert canonical_value(canonical_bytes(document)) == document
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.datetimes(min_value=datetime(1001, 1, 1), timezones=st.timezones()))
+def test_instant_text_matches_the_common_format(value: datetime) -> None:
+    """The ledger's fast instant text equals common.timeutil.format_utc_micros for aware times after
+    year 1000 (before it, strftime drops the year's leading zero; the spec requires four digits)."""
+    from common.timeutil import format_utc_micros
+    from ledger.canonical import utc_text
+
+    assert utc_text(value) == format_utc_micros(value)
+    assert utc_text(datetime(999, 1, 1, tzinfo=UTC)) == "0999-01-01T00:00:00.000000Z"

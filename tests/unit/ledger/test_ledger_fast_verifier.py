@@ -117,10 +117,10 @@ def test_clean_history_passes_the_fast_path_without_the_replay(monkeypatch) -> N
 
 def test_many_accounts_and_legs_in_one_entry_stay_on_the_fast_path(monkeypatch) -> None:
     """An entry opening 150 accounts and one with 150 legs are vouched for without the replay."""
-    import ledger.fastverify as fastverify
+    from ledger import fastverify
+    from ledger.chain import CHAIN_GENESIS
     from ledger.model import AccountSpec, EntryRequest, PostingRequest
     from ledger.rules import Head, LedgerState
-    from ledger.chain import CHAIN_GENESIS
 
     state = LedgerState(ORIGIN, Head(0, CHAIN_GENESIS, None, None))
     specs = tuple(AccountSpec(f"tenant:t{n}:receivable", "USD/6", "debit") for n in range(150))
