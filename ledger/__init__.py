@@ -19,17 +19,21 @@ _EXPORTS = {
     "open_accounts": "ledger.service",
     "append_entries": "ledger.service",
     "verify_ledger": "ledger.audit_db",
+    "sign_checkpoint": "ledger.checkpoint",
+    "Checkpoint": "ledger.checkpoint",
 }
 
 __all__ = [
     "AccountSpec",
     "AppendedEntry",
+    "Checkpoint",
     "EntryRequest",
     "PostingRequest",
     "VerifyReport",
     "append_entries",
     "ensure_ledger",
     "open_accounts",
+    "sign_checkpoint",
     "verify_ledger",
 ]
 assert sorted(__all__) == sorted(_EXPORTS)
@@ -44,5 +48,6 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from ledger.audit_db import verify_ledger
+    from ledger.checkpoint import Checkpoint, sign_checkpoint
     from ledger.model import AccountSpec, AppendedEntry, EntryRequest, PostingRequest, VerifyReport
     from ledger.service import append_entries, ensure_ledger, open_accounts
