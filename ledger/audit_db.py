@@ -8,6 +8,7 @@ derived running balances, and that every stored checkpoint matches the replayed 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -61,7 +62,7 @@ def replay_verify_ledger(conn: Connection, origin: str) -> VerifyReport:
     return VerifyReport(True, replay.size, None, None)
 
 
-def _entry_rows(conn: Connection, ledger_id: int, after_seq: int, limit: int) -> list[Any]:
+def _entry_rows(conn: Connection, ledger_id: int, after_seq: int, limit: int) -> Sequence[Any]:
     return conn.execute(
         text(
             "SELECT seq, entry_id, idempotency_key, request_hash, request_canonical, kind, ref_seq,"
@@ -72,7 +73,7 @@ def _entry_rows(conn: Connection, ledger_id: int, after_seq: int, limit: int) ->
     ).all()
 
 
-def _posting_rows(conn: Connection, ledger_id: int, first_seq: int, last_seq: int) -> list[Any]:
+def _posting_rows(conn: Connection, ledger_id: int, first_seq: int, last_seq: int) -> Sequence[Any]:
     return conn.execute(
         text(
             "SELECT p.seq, p.idx, a.path, a.asset_code AS account_asset, p.asset_code, p.amount_minor,"
@@ -84,7 +85,7 @@ def _posting_rows(conn: Connection, ledger_id: int, first_seq: int, last_seq: in
     ).all()
 
 
-def _check_chunk(conn: Connection, ledger_id: int, replay: ChainReplay, rows: list[Any]) -> None:
+def _check_chunk(conn: Connection, ledger_id: int, replay: ChainReplay, rows: Sequence[Any]) -> None:
     first_seq = replay.size + 1
     for offset, row in enumerate(rows):
         if int(row.seq) != first_seq + offset:
@@ -124,7 +125,7 @@ def _compare_entry_row(row: Any, value: dict[str, Any]) -> None:
         raise VerificationFailure(seq, f"unknown hash_version {row.hash_version}")
 
 
-def _compare_postings(postings: list[Any], rows: list[Any], replay: ChainReplay) -> None:
+def _compare_postings(postings: Sequence[Any], rows: Sequence[Any], replay: ChainReplay) -> None:
     assert replay.values is not None and replay.balances_after is not None
     expected = [
         (int(row.seq), idx, account, asset, int(amount))
@@ -147,7 +148,7 @@ def _compare_postings(postings: list[Any], rows: list[Any], replay: ChainReplay)
         raise VerificationFailure(int(postings[len(expected)].seq), "extra posting row not in the hashed bytes")
 
 
-def _checkpoints(conn: Connection, ledger_id: int) -> list[Any]:
+def _checkpoints(conn: Connection, ledger_id: int) -> Sequence[Any]:
     return conn.execute(
         text(
             "SELECT tree_size, root_hash, chain_hash, key_vkey, signed_note FROM ledger_checkpoint"
@@ -157,7 +158,7 @@ def _checkpoints(conn: Connection, ledger_id: int) -> list[Any]:
     ).all()
 
 
-def _check_checkpoints(replay: ChainReplay, checkpoints: list[Any]) -> None:
+def _check_checkpoints(replay: ChainReplay, checkpoints: Sequence[Any]) -> None:
     for row in checkpoints:
         size = int(row.tree_size)
         check_checkpoint_note(replay, size, row.signed_note)
