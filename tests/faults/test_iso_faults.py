@@ -128,7 +128,7 @@ def _run(engine: Engine, pki, count: int, lost_response_share: float, seed: int,
 
 def test_faulty_iso_acknowledges_every_submission_exactly_once(engine: Engine, pki) -> None:  # type: ignore[no-untyped-def]
     """30% 5xx, 10% 429, 5% timeouts before the ISO: all accepted, one version each, nothing re-sent."""
-    count = 200 if FULL else 25
+    count = 200 if FULL else 12
     run = _run(engine, pki, count, lost_response_share=0.0, seed=7, first_period_index=0)
     assert set(run["statuses"].values()) == {"accepted"} and len(run["statuses"]) == count
     assert len(run["versions"]) == count and all(len(v) == 1 for v in run["versions"].values())
@@ -139,7 +139,7 @@ def test_faulty_iso_acknowledges_every_submission_exactly_once(engine: Engine, p
 
 def test_lost_responses_are_resent_with_identical_values_only(engine: Engine, pki) -> None:  # type: ignore[no-untyped-def]
     """When 20% of the ISO's commits lose their response, the resend adds a version with the same values."""
-    count = 100 if FULL else 20
+    count = 100 if FULL else 10
     run = _run(engine, pki, count, lost_response_share=0.2, seed=8, first_period_index=1000)
     assert set(run["statuses"].values()) == {"accepted"} and len(run["statuses"]) == count
     assert len(run["versions"]) == count and run["injected"]["lost_response"] > 0
