@@ -40,8 +40,14 @@ def _meter_specs(meters: Sequence[repo.MeterRow]) -> dict:
 
 
 def ingest(engine: Engine, settings: Settings, inp: CycleInput) -> IngestOutput:
-    """Keep every raw file as received, then normalize all of them into one interval Parquet file."""
+    """Keep every raw file as received, then normalize all of them into one interval Parquet file.
+
+    A file refused as bad input is quarantined with its file, line, field and reason; nothing stored
+    before is changed, and the error stops the cycle until an operator fixes the file and retries.
+    """
+    from common.errors import BadInput
     from meterdata import SITE_EXPORT_V1, ingest_files
+    from meterdata.service import quarantine_file
 
     with engine.begin() as conn:
         campus = repo.load_campus(conn, inp.campus_id)
@@ -50,7 +56,13 @@ def ingest(engine: Engine, settings: Settings, inp: CycleInput) -> IngestOutput:
         repo.link_input_files(conn, inp.cycle_id, [file.sha256_hex for file in stored])
     start_utc, end_utc = period_bounds_utc(inp.period, campus.time_zone)
     out_uri = cycle_folder_uri(settings, inp.campus_id, inp.period, inp.attempt_label) + "/intervals.parquet"
-    result = ingest_files(inp.input_uris, _meter_specs(meters), SITE_EXPORT_V1, out_uri, start_utc, end_utc)
+    try:
+        result = ingest_files(inp.input_uris, _meter_specs(meters), SITE_EXPORT_V1, out_uri, start_utc, end_utc)
+    except BadInput as error:
+        for file in stored:
+            if file.original_name == error.source:
+                quarantine_file(engine, inp.campus_id, file.sha256_hex, error)
+        raise
     output = IngestOutput(result.intervals_uri, result.reading_count, [f.sha256_hex for f in stored])
     with engine.begin() as conn:
         repo.record_step(conn, inp.cycle_id, "ingest", asdict(output))
@@ -58,17 +70,22 @@ def ingest(engine: Engine, settings: Settings, inp: CycleInput) -> IngestOutput:
 
 
 def validate(engine: Engine, settings: Settings, step: StepInput) -> VeeOutput:
+    """VEE with the manual edits made for this period; the run is kept for the API and the plots."""
     from meterdata import run_vee
+    from meterdata.service import edits_for_period, record_vee_run
 
     with engine.begin() as conn:
         campus = repo.load_campus(conn, step.campus_id)
         meters = repo.load_meters(conn, step.campus_id)
     start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
     out_uri = cycle_folder_uri(settings, step.campus_id, step.period, step.attempt_label) + "/validated.parquet"
-    result = run_vee(step.uri, _meter_specs(meters), start_utc, end_utc, out_uri, local_time_zone=campus.time_zone)
+    edits = edits_for_period(engine, step.campus_id, start_utc, end_utc)
+    result = run_vee(step.uri, _meter_specs(meters), start_utc, end_utc, out_uri,
+                     local_time_zone=campus.time_zone, edits=edits)
+    vee_run_id = record_vee_run(engine, step.campus_id, start_utc, end_utc, step.uri, result)
     output = VeeOutput(result.validated_uri, result.reading_count, result.estimated_count, result.report)
     with engine.begin() as conn:
-        repo.record_step(conn, step.cycle_id, "validate", asdict(output))
+        repo.record_step(conn, step.cycle_id, "validate", {**asdict(output), "vee_run_id": vee_run_id})
     return output
 
 

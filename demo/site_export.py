@@ -22,6 +22,9 @@ TURBINE_MAX_KW = 28_000
 SOLAR_PEAK_KW = 8_000
 LOSS_FRACTION = 0.015
 WH_PER_MMBTU = 293_071.07
+# Real site exports have holes: a 45-minute communications drop on a tenant meter (VEE fills it by linear
+# interpolation) and a 6-hour outage of the cooling meter's logger (filled from a like-day profile).
+DEMO_GAPS = {"ACME-B": (11 * 96 + 40, 3), "COOL-SHARED": (19 * 96 + 32, 24)}
 
 
 @dataclass(frozen=True)
@@ -84,15 +87,23 @@ def _kwh_text(energy_wh: int) -> str:
     return f"{energy_wh // 1000}.{energy_wh % 1000:03d}"
 
 
-def write_site_export(folder: Path, year: int, month: int, seed: int) -> list[Path]:
-    """Write one CSV per meter (`meter_id,interval_start,value,unit`) and return their paths."""
+def write_site_export(folder: Path, year: int, month: int, seed: int,
+                      gaps: dict[str, tuple[int, int]] | None = None) -> list[Path]:
+    """Write one CSV per meter (`meter_id,interval_start,value,unit`) and return their paths.
+
+    `gaps` maps a meter to (first interval index, interval count) left out of its file; default DEMO_GAPS.
+    """
+    gaps = DEMO_GAPS if gaps is None else gaps
     folder.mkdir(parents=True, exist_ok=True)
     intervals = month_intervals(year, month, seed)
     paths: list[Path] = []
     for meter in METERS:
         path = folder / f"{meter.meter_id}_{year:04d}-{month:02d}.csv"
         lines = ["meter_id,interval_start,value,unit"]
-        for interval in intervals:
+        gap_start, gap_count = gaps.get(meter.meter_id, (0, 0))
+        for index, interval in enumerate(intervals):
+            if gap_start <= index < gap_start + gap_count:
+                continue
             stamp = interval.start_local.isoformat()
             if meter.role == "fuel":
                 value = f"{interval.fuel_mmbtu_thousandths // 1000}.{interval.fuel_mmbtu_thousandths % 1000:03d}"

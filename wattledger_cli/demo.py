@@ -156,8 +156,10 @@ def _print_settlement(cycle: dict) -> None:
     settle = cycle["steps"].get("settle", {})
     vee = cycle["steps"].get("validate", {})
     if vee:
-        console.print(f"VEE: {vee['reading_count']:,} readings, {vee['estimated_count']} estimated, "
-                      f"quality score {vee['report'].get('score')}")
+        from meterdata import report_lines
+
+        for line in report_lines(vee["report"]):
+            console.print(line)
     balance = Table(title="Energy balance (MWh)")
     balance.add_column("flow")
     balance.add_column("MWh", justify="right")

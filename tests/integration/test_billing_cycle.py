@@ -160,6 +160,11 @@ async def test_corrupted_csv_fails_ingest_naming_file_line_and_field(api, engine
     after = _snapshot(engine)
     for table in ("settlement_line", "invoice", "iso_submission"):
         assert after[table] == before[table], f"{table} changed after a failed ingest"
+    with engine.connect() as conn:
+        quarantined = conn.execute(
+            text("SELECT source, line, field FROM meter_data_quarantine WHERE campus_id = :c"), {"c": CAMPUS_ID}
+        ).all()
+    assert [tuple(row) for row in quarantined] == [(paths[0].name, 42, "value")], "the bad file is quarantined"
 
     # The operator fixes the export and retries the parked cycle: the same step runs again and succeeds.
     write_site_export(inbox_folder(settings, CAMPUS_ID, BAD_PERIOD), 2026, 9, seed=7)
