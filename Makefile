@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # Fault, fuzz and load runs at full size (kill -9, server restarts, faulty ISO, 10,000+ malformed requests,
-# 50 concurrent uploaders): about 10-15 minutes on two cores. `make test` runs reduced versions of them.
+# 50 concurrent uploaders): about 7 minutes on two cores. `make test` runs reduced versions of them.
 .PHONY: test-faults
 test-faults: $(STAMP)
 	WATTLEDGER_FAULTS=full $(BIN)/python -m pytest -q -p no:cacheprovider tests/faults tests/fuzz tests/security
