@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     )
     metrics_port: int | None = Field(default=None, description="Worker's own Prometheus port; unset = none.")
     metrics_host: str = Field(default="127.0.0.1", description="Interface for the worker's Prometheus port.")
+    temporal_metrics_port: int | None = Field(default=None, description="Temporal SDK metrics port; unset = off.")
     log_format: str = Field(default="text", description="text | json (one JSON object per line).")
     trace_file: Path | None = Field(default=None, description="Write OpenTelemetry spans here as JSON lines.")
 

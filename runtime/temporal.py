@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.common import HeaderCodecBehavior
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from runtime.binaries import find_bin
 from settings import Settings
@@ -44,7 +45,23 @@ async def connect(address: str, namespace: str, settings: Settings | None = None
     # CODEC: headers (the trace context) are encrypted like every other payload, so history holds no plain
     # payload at all; workers built from this client decode them the same way.
     return await Client.connect(address, namespace=namespace, data_converter=data_converter_for(settings),
-                                interceptors=client_interceptors(), header_codec_behavior=HeaderCodecBehavior.CODEC)
+                                interceptors=client_interceptors(), header_codec_behavior=HeaderCodecBehavior.CODEC,
+                                runtime=sdk_metrics_runtime(settings))
+
+
+_SDK_RUNTIMES: dict[str, Runtime] = {}
+
+
+def sdk_metrics_runtime(settings: Settings) -> Runtime | None:
+    """The SDK's own Prometheus metrics (poll latencies, task slots, schedule-to-start) on
+    `temporal_metrics_port` when set; one Runtime per address per process, since it binds the port."""
+    if settings.temporal_metrics_port is None:
+        return None
+    bind_address = f"{settings.metrics_host}:{settings.temporal_metrics_port}"
+    if bind_address not in _SDK_RUNTIMES:
+        telemetry = TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address))
+        _SDK_RUNTIMES[bind_address] = Runtime(telemetry=telemetry)
+    return _SDK_RUNTIMES[bind_address]
 
 
 def _port_open(host: str, port: int) -> bool:

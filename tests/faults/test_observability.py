@@ -126,3 +126,18 @@ def test_metrics_endpoint_renders_database_metrics(engine: Engine) -> None:
     assert "# TYPE wattledger_cycles gauge" in body
     assert "wattledger_cycle_duration_seconds_bucket" in body
     assert "# TYPE wattledger_ledger_entries_total counter" in body
+
+
+async def test_sdk_metrics_runtime_serves_temporal_client_metrics(tmp_path: Path) -> None:
+    """With `temporal_metrics_port` set, clients built from the Settings export the SDK's own Prometheus metrics."""
+    import urllib.request
+
+    from runtime.stack import free_port
+
+    port = free_port()
+    settings = Settings(home=tmp_path / "home", temporal_metrics_port=port)
+    async with await WorkflowEnvironment.start_local(dev_server_existing_path=find_bin("temporal")) as env:
+        client = await connect(env.client.service_client.config.target_host, "default", settings)
+        await client.count_workflows()
+        body = await asyncio.to_thread(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read())
+    assert b'temporal_request{namespace="default",operation="CountWorkflowExecutions"' in body
