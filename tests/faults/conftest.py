@@ -19,9 +19,8 @@ from tests.faults.harness import TemporalDevServer, fresh_database
 FULL = os.environ.get("WATTLEDGER_FAULTS") == "full"
 
 
-def full_only() -> None:
-    if not FULL:
-        pytest.skip("full fault scenario: run `make test-faults` (WATTLEDGER_FAULTS=full)")
+# Skips before any fixture starts a server or creates a database.
+full_only = pytest.mark.skipif(not FULL, reason="full fault scenario: run `make test-faults` (WATTLEDGER_FAULTS=full)")
 
 
 @pytest.fixture

@@ -70,10 +70,10 @@ async def _run_postgres(tmp_path: Path, server: MachinePostgres | EmbeddedPostgr
         temporal.stop()
 
 
+@full_only
 @pytest.mark.skipif(machine_bin_dir() is None, reason="no PostgreSQL installed on this machine")
 async def test_machine_postgres_restarts_mid_cycle_and_cycles_complete_once(tmp_path: Path) -> None:
     """Three immediate-mode restarts of the machine's PostgreSQL (a private cluster) during two cycles."""
-    full_only()
     server = MachinePostgres()
     try:
         await asyncio.to_thread(server.start)
@@ -82,9 +82,9 @@ async def test_machine_postgres_restarts_mid_cycle_and_cycles_complete_once(tmp_
         server.remove()
 
 
+@full_only
 async def test_embedded_postgres_restarts_mid_cycle_and_cycles_complete_once(tmp_path: Path) -> None:
     """Three immediate-mode restarts of the embedded PostgreSQL during two cycles."""
-    full_only()
     server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="wl-embedded-pg-")) / "pg")
     try:
         await _run_postgres(tmp_path, server, "restart_embedded_postgres", seed=32)
@@ -92,10 +92,10 @@ async def test_embedded_postgres_restarts_mid_cycle_and_cycles_complete_once(tmp
         server.remove()
 
 
+@full_only
 async def test_temporal_dev_server_restarts_mid_cycle_and_cycles_complete_once(
         tmp_path: Path, fault_engine: Engine, fault_database_url: str, temporal_server: TemporalDevServer) -> None:
     """Three kills (SIGKILL) and restarts of the Temporal dev server, history kept in its database file."""
-    full_only()
 
     def make(worker: WorkerProcess) -> Fault:
         async def inject() -> None:

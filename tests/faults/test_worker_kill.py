@@ -38,10 +38,10 @@ async def test_a_worker_kill_mid_step_loses_and_duplicates_nothing(
     assert report.totals is not None and report.totals.cycles == 1 and report.totals.ledger_entries >= 2
 
 
+@full_only
 async def test_twelve_worker_kills_across_eight_cycles_lose_and_duplicate_nothing(
         tmp_path: Path, fault_engine: Engine, fault_database_url: str, temporal_server: TemporalDevServer) -> None:
     """Full: 12 SIGKILLs at random points during 8 cycles; all complete exactly once."""
-    full_only()
     periods = [f"2026-{month:02d}" for month in range(1, 9)]
     report = await kill_worker_scenario(tmp_path, fault_engine, fault_database_url, temporal_server,
                                         periods, kills_wanted=12, seed=2026, deadline_s=900)
