@@ -25,10 +25,27 @@ _KEY_ORDER_SAFE_MAX = "\ue000"  # below this, code-point order equals UTF-16 cod
 _encode_fast = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False).encode
 
 
+_second_texts: dict[datetime, str] = {}  # "YYYY-MM-DDTHH:MM:SS." by whole UTC second
+SECOND_TEXTS_CACHED_MAX = 4096
+
+
 def utc_text(value: datetime) -> str:
-    """`YYYY-MM-DDTHH:MM:SS.ffffffZ` (as common.timeutil.format_utc_micros), via the faster isoformat."""
+    """`YYYY-MM-DDTHH:MM:SS.ffffffZ` (as common.timeutil.format_utc_micros, with a four-digit year).
+
+    A batch's instants share a few seconds (record times 1 µs apart, one effective time), so the
+    text up to the second is cached: formatting was a tenth of the time spent planning an entry.
+    """
     assert value.tzinfo is not None, "instants must be timezone-aware"
-    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    utc = value.astimezone(UTC)
+    second = utc.replace(microsecond=0)
+    prefix = _second_texts.get(second)
+    if prefix is None:
+        if len(_second_texts) >= SECOND_TEXTS_CACHED_MAX:
+            _second_texts.clear()
+        prefix = _second_texts[second] = (
+            f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}."
+        )
+    return f"{prefix}{utc.microsecond:06d}Z"
 
 
 def in_fast_domain(value: Any) -> bool:
