@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ledger.chain import CHAIN_GENESIS, CHAIN_TAG_V1
-from ledger.fastscan import KEY_ROTATION, scan_entries
-from ledger.merkle import EMPTY_ROOT, node_hash
+from ledger.fastscan import KEY_ROTATION, ScanState, scan_entries
+from ledger.merkle import node_hash
 from ledger.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 from ledger.verify import ExportReport, _read_checkpoints, verify_export
 
@@ -45,15 +45,17 @@ def _fast(directory: Path, trusted_vkeys: list[str] | None) -> ExportReport:
     if raw and not raw.endswith(b"\n"):
         raise _NeedsReplay
     count = starts.size - 1
-    # The compiled scan releases the GIL: it runs on a worker while this thread hashes. (Checking
-    # chain.tsv on a second worker as well was measured: slower, the numpy work contends.)
+    checkpoints = _read_checkpoints(directory / "checkpoints.jsonl")
+    sizes = [int(record["tree_size"]) for record in checkpoints]
+    # The compiled scan releases the GIL, and so do numpy's loops: the worker scans and then reads
+    # chain.tsv while this thread computes the hashes and the checkpoint roots.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        scanning = pool.submit(scan_entries, data, starts, json.dumps(origin, ensure_ascii=False).encode())
+        worker = pool.submit(_scan_and_chain_file, data, starts, origin, directory / "chain.tsv", count)
         leaves, chains = _hashes(raw, starts)
-        bad, scan = scanning.result()
+        roots = _roots_at(leaves, sizes)
+        (bad, scan), stored_hex = worker.result()
     if bad >= 0 or manifest.get("entries") != count:
         raise _NeedsReplay
-    stored_hex = _chain_file_hex(directory / "chain.tsv", count)
     if stored_hex != b"".join(map(bytes.__add__, leaves, chains)).hex().encode():
         raise _NeedsReplay
     replay = ChainReplay(origin)
@@ -62,11 +64,17 @@ def _fast(directory: Path, trusted_vkeys: list[str] | None) -> ExportReport:
         (int(index) + 1, json.loads(raw[starts[index]: starts[index + 1] - 1])["meta"]["vkey"])
         for index in np.flatnonzero(scan.kinds == KEY_ROTATION)
     ]
-    checkpoints = _read_checkpoints(directory / "checkpoints.jsonl")
-    replay.roots = _roots_at(leaves, [int(record["tree_size"]) for record in checkpoints])
+    replay.roots = roots
     for record in checkpoints:
         check_checkpoint_note(replay, int(record["tree_size"]), record["note"], trusted_vkeys)
     return ExportReport(True, origin, len(leaves), len(checkpoints), None, None)
+
+
+def _scan_and_chain_file(
+    data: np.ndarray, starts: np.ndarray, origin: str, chain_file: Path, count: int
+) -> tuple[tuple[int, ScanState], bytes]:
+    scanned = scan_entries(data, starts, json.dumps(origin, ensure_ascii=False).encode())
+    return scanned, _chain_file_hex(chain_file, count)
 
 
 def _hashes(raw: bytes, starts: np.ndarray) -> tuple[list[bytes], list[bytes]]:
@@ -119,6 +127,8 @@ def _chain_file_hex(path: Path, count: int) -> bytes:
 
 def _roots_at(leaves: list[bytes], sizes: list[int]) -> dict[int, bytes]:
     """RFC 6962 roots of the first `size` leaves, from the levels of perfect subtrees (one pass)."""
+    if not sizes:
+        return {}
     levels = [leaves]
     while len(levels[-1]) > 1:
         below = levels[-1]
@@ -137,4 +147,4 @@ def _roots_at(leaves: list[bytes], sizes: list[int]) -> dict[int, bytes]:
         for node in reversed(nodes[:-1]):
             root = node_hash(node, root)
         roots[size] = root
-    return roots or {0: EMPTY_ROOT}
+    return roots
