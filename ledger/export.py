@@ -23,6 +23,7 @@ from ledger.checkpoint import chained_vkeys, list_checkpoints
 EXPORT_FORMAT = "wattledger-ledger-export"
 EXPORT_VERSION = 1
 ENTRIES_PER_FETCH = 10_000
+POSTINGS_PER_ROW_GROUP = 100_000
 CHECKPOINTS_MAX = 1_000_000
 
 POSTINGS_SCHEMA = pa.schema([
@@ -71,7 +72,8 @@ def _write_entries(conn: Connection, ledger_id: int, directory: Path) -> int:
 
 
 def _write_postings(conn: Connection, ledger_id: int, path: Path) -> None:
-    rows = conn.execute(
+    """Stream the postings into Parquet, one row group per fetch, so memory stays bounded."""
+    result = conn.execution_options(stream_results=True, yield_per=POSTINGS_PER_ROW_GROUP).execute(
         text(
             "SELECT p.seq, p.idx, e.kind, e.effective_at_utc, e.recorded_at_utc, a.path AS account_path,"
             " p.asset_code, p.amount_minor, p.posted_after_minor"
@@ -80,6 +82,8 @@ def _write_postings(conn: Connection, ledger_id: int, path: Path) -> None:
             " WHERE p.ledger_id = :l ORDER BY p.seq, p.idx"
         ),
         {"l": ledger_id},
-    ).mappings().all()
-    columns = {name: [row[name] for row in rows] for name in POSTINGS_SCHEMA.names}
-    pq.write_table(pa.table(columns, schema=POSTINGS_SCHEMA), path)
+    )
+    with pq.ParquetWriter(path, POSTINGS_SCHEMA) as writer:
+        for rows in result.partitions():
+            columns = {name: [row._mapping[name] for row in rows] for name in POSTINGS_SCHEMA.names}
+            writer.write_table(pa.table(columns, schema=POSTINGS_SCHEMA))
