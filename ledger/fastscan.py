@@ -53,6 +53,8 @@ LIT_CREDIT = _lit("credit")
 LIT_REASON = _lit('"reason_code"')
 LIT_VKEY = _lit('"vkey"')
 KIND_LITERALS = tuple(_lit(f'"{name}"') for name in KIND_NAMES)
+# Bytes that stand for themselves inside a canonical string: printable ASCII except '"' and '\\'.
+PLAIN_BYTE = np.array([0x20 <= b < 0x80 and b not in (0x22, 0x5C) for b in range(256)], dtype=np.bool_)
 
 
 @numba.njit(cache=True)
@@ -93,6 +95,9 @@ def _string(data, pos, end):
     pos += 1
     while pos < end:
         byte = data[pos]
+        if PLAIN_BYTE[byte]:  # the common case first: one table load per byte
+            pos += 1
+            continue
         if byte == 34:
             return pos + 1
         if byte < 0x20:
