@@ -118,3 +118,26 @@ def trial_balance_command(origin: OriginOption = None, as_of_seq: int | None = N
         typer.echo(f"{line.asset_code:<8} debits {line.debit_balances_minor:>24} credits {line.credit_balances_minor:>24} {mark}")
     if not all(line.balanced for line in lines):
         raise typer.Exit(1)
+
+
+@app.command("statement")
+def statement_command(
+    tenant_id: str,
+    from_utc: Annotated[datetime, typer.Option("--from", help="ISO instant with offset (inclusive)")],
+    to_utc: Annotated[datetime, typer.Option("--to", help="ISO instant with offset (exclusive)")],
+    origin: OriginOption = None,
+) -> None:
+    """A tenant's posted legs in [--from, --to) with opening and closing balances (minor units)."""
+    from ledger.balances import tenant_statement
+
+    if from_utc.tzinfo is None or to_utc.tzinfo is None:
+        raise typer.BadParameter("instants need an offset, e.g. 2026-02-01T00:00:00+00:00")
+    with _engine_and_origin(origin) as (engine, name, _), engine.connect() as conn:
+        result = tenant_statement(conn, name, tenant_id, from_utc, to_utc)
+    for row in result.opening:
+        typer.echo(f"opening {row.path:<40} {row.asset_code:<8} {row.posted_minor:>20}")
+    for line in result.lines:
+        typer.echo(f"seq {line.seq:<8} {line.effective_at_utc.isoformat()} {line.kind:<12} {line.account_path:<40}"
+                   f" {line.asset_code:<8} {line.amount_minor:>20}")
+    for row in result.closing:
+        typer.echo(f"closing {row.path:<40} {row.asset_code:<8} {row.posted_minor:>20}")

@@ -101,3 +101,31 @@ def consistency_proof(
     with engine.connect() as conn:
         proof = prove_consistency(conn, settings.ledger_origin, from_size, to_size)
     return dataclasses.asdict(proof)
+
+
+@router.get("/ledger/statements/{tenant_id}")
+def statement(
+    tenant_id: str, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
+    from_utc: datetime, to_utc: datetime,
+) -> dict[str, Any]:
+    """A tenant's posted movements in [from_utc, to_utc) with opening and closing balances; a tenant
+    may read only its own statement."""
+    if principal.tenant_id is not None and principal.tenant_id != tenant_id:
+        raise HTTPException(status_code=404, detail="no such statement")
+    if principal.tenant_id is None:
+        principal.require(*READER_ROLES)
+    _require_aware(from_utc, to_utc)
+    from ledger.balances import tenant_statement
+
+    with engine.connect() as conn:
+        result = tenant_statement(conn, settings.ledger_origin, tenant_id, from_utc, to_utc)
+
+    def as_text(row: Any) -> dict[str, Any]:
+        return {"path": row.path, "asset_code": row.asset_code, "posted_minor": str(row.posted_minor)}
+
+    return {
+        "tenant_id": tenant_id, "from_utc": from_utc, "to_utc": to_utc,
+        "opening": [as_text(row) for row in result.opening],
+        "lines": [{**dataclasses.asdict(line), "amount_minor": str(line.amount_minor)} for line in result.lines],
+        "closing": [as_text(row) for row in result.closing],
+    }

@@ -85,3 +85,18 @@ def test_cli_checkpoint_verify_prove_export_balances(
     assert trial.exit_code == 0 and trial.output.count(" ok") == 3
     balances = runner.invoke(app, ["balances", "--prefix", "campus:a:generation"])
     assert balances.exit_code == 0 and "-8" in balances.output
+    statement = runner.invoke(app, ["statement", "acme", "--from", "2026-01-01T00:00:00+00:00",
+                                    "--to", "2026-02-01T00:00:00+00:00"])
+    assert statement.exit_code == 0 and statement.output.count("seq ") == 8 * 3
+
+
+async def test_statement_route_lets_a_tenant_read_only_its_own(engine: Engine, database_url: str, signed_ledger) -> None:
+    """Tenant acme reads its statement; another tenant gets 404; amounts are strings."""
+    origin, _ = signed_ledger
+    period = {"from_utc": "2026-01-01T00:00:00Z", "to_utc": "2026-02-01T00:00:00Z"}
+    async with _client(engine, database_url, origin, Principal("t", frozenset({"tenant"}), "acme")) as acme:
+        own = await acme.get("/ledger/statements/acme", params=period)
+        other = await acme.get("/ledger/statements/zeta", params=period)
+    assert own.status_code == 200 and other.status_code == 404
+    receivable = [line for line in own.json()["lines"] if line["account_path"] == "tenant:acme:receivable"]
+    assert [line["amount_minor"] for line in receivable] == [str(1_000_000 + n) for n in (2, 3, 4, 5, 6, 7, 9, 10)]
