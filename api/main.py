@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from api.app import create_app
 from db import make_engine
+from observability import configure_logging, configure_tracing
 from settings import Settings
 
 settings = Settings()
+configure_logging(settings)  # JSON lines with WATTLEDGER_LOG_FORMAT=json; secrets masked either way
+configure_tracing(settings)  # spans to WATTLEDGER_TRACE_FILE when set
 if not settings.temporal_address or not settings.database_url:
     raise RuntimeError("api.main needs WATTLEDGER_DATABASE_URL and WATTLEDGER_TEMPORAL_ADDRESS; use `wattledger dev`")
 app = create_app(settings, make_engine(settings.database_url), None)
