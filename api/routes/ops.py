@@ -86,6 +86,9 @@ def _codec(request: Request) -> EncryptionCodec:
 async def _payloads(request: Request) -> Payloads:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise HTTPException(status_code=415, detail="the codec takes application/json")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > CODEC_BODY_BYTES_MAX:  # refuse before reading it into memory
+        raise HTTPException(status_code=413, detail=f"body over {CODEC_BODY_BYTES_MAX} bytes")
     body = await request.body()
     if len(body) > CODEC_BODY_BYTES_MAX:
         raise HTTPException(status_code=413, detail=f"body over {CODEC_BODY_BYTES_MAX} bytes")
