@@ -79,3 +79,14 @@ async def test_tampered_ciphertext_and_unknown_keys_are_422_not_500(secured: Sec
     sealed["payloads"][0]["metadata"]["encryption-key-id"] = base64.b64encode(b"k-unknown").decode()
     unknown = await secured.http.post("/codec/decode", json=sealed, headers=headers)
     assert unknown.status_code == 422 and "k-unknown" in unknown.json()["detail"]
+
+
+async def test_oversized_and_non_json_bodies_are_refused(secured: SecuredApp) -> None:
+    """Over 6 MB: 413 before decoding; a non-JSON content type: 415; neither reaches the codec."""
+    headers = secured.bearer("operator")
+    big = await secured.http.post("/codec/decode", content=b"{" + b" " * (6 * 1024 * 1024) + b"}",
+                                  headers={**headers, "content-type": "application/json"})
+    assert big.status_code == 413
+    form = await secured.http.post("/codec/decode", content=b"payloads=1",
+                                   headers={**headers, "content-type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 415
