@@ -72,7 +72,8 @@ def prepare_home(home: Path, engine: Engine, database_url: str, periods: list[st
 
 async def _wait_for_progress(engine: Engine, cycle_ids: list[str], since_epoch: float,
                              worker: WorkerProcess) -> bool:
-    """True once a cycle records progress after `since_epoch`; False if all are completed."""
+    """True once a cycle records progress after `since_epoch`, or when every open cycle waits for finance
+    (a fault then hits the approval path); False if all are completed."""
     deadline = time.monotonic() + PROGRESS_WAIT_S_MAX
     while time.monotonic() < deadline:
         assert worker.process is not None and worker.process.poll() is None, "worker exited on its own"
@@ -81,6 +82,8 @@ async def _wait_for_progress(engine: Engine, cycle_ids: list[str], since_epoch: 
         statuses = await _db_retry(cycle_statuses, engine, cycle_ids)
         if all(status == "completed" for status in statuses.values()):
             return False
+        if set(statuses.values()) <= {"awaiting_approval", "completed"}:
+            return True
         await asyncio.sleep(0.2)
     raise AssertionError(f"no cycle progress within {PROGRESS_WAIT_S_MAX} s after a worker restart")
 
@@ -111,8 +114,12 @@ async def _fault_loop(engine: Engine, driver: CycleDriver, worker: WorkerProcess
 
 async def run_fault_scenario(tmp_path: Path, engine: Engine, database_url: str, temporal: TemporalDevServer,
                              periods: list[str], faults_wanted: int, seed: int, deadline_s: float,
-                             make_fault: Callable[[WorkerProcess], Fault]) -> KillReport:
-    """Cycles on `python worker.py` while `make_fault(worker)` is injected `faults_wanted` times mid-step."""
+                             make_fault: Callable[[WorkerProcess], Fault], faults_before_approval: int = 0) -> KillReport:
+    """Cycles on `python worker.py` while `make_fault(worker)` is injected up to `faults_wanted` times mid-step.
+
+    Finance approves only once `faults_before_approval` faults have landed, so at least that many land
+    whatever the machine's speed; the rest land after approval (invoicing, ISO submission, ledger close) as
+    long as cycles are still running."""
     settings = prepare_home(tmp_path / "home", engine, database_url, periods)
     await temporal.wait_ready(lambda address: connect(address, "default", settings))
     client = await connect(temporal.address, "default", settings)
@@ -122,7 +129,8 @@ async def run_fault_scenario(tmp_path: Path, engine: Engine, database_url: str, 
     started = time.monotonic()
     worker.start()
     try:
-        driver = CycleDriver([client], engine, settings)
+        driver = CycleDriver([client], engine, settings,
+                             approvals_allowed=lambda: len(report.kills) >= faults_before_approval)
         await driver.start(CAMPUS_ID, periods)
         injector = asyncio.create_task(_fault_loop(engine, driver, worker, faults_wanted, random.Random(seed),
                                                    report, started, make_fault(worker)))
@@ -147,9 +155,10 @@ def kill_worker(worker: WorkerProcess) -> Fault:
 
 
 async def kill_worker_scenario(tmp_path: Path, engine: Engine, database_url: str, temporal: TemporalDevServer,
-                               periods: list[str], kills_wanted: int, seed: int, deadline_s: float) -> KillReport:
+                               periods: list[str], kills_wanted: int, seed: int, deadline_s: float,
+                               kills_before_approval: int = 0) -> KillReport:
     return await run_fault_scenario(tmp_path, engine, database_url, temporal, periods, kills_wanted, seed,
-                                    deadline_s, kill_worker)
+                                    deadline_s, kill_worker, kills_before_approval)
 
 
 async def _history_encrypted(address: str, engine: Engine, cycle_ids: list[str]) -> dict[str, int]:

@@ -27,7 +27,8 @@ from tests.faults.scenarios import Fault, KillReport, run_fault_scenario
 
 DOWNTIME_S = 3.0
 PERIODS = ["2026-04", "2026-05"]
-RESTARTS = 3
+RESTARTS = 3  # held before approval, so they always land; one more is tried after approval
+RESTARTS_TRIED = 4
 
 
 def _record(name: str, report: KillReport) -> None:
@@ -62,10 +63,10 @@ async def _run_postgres(tmp_path: Path, server: MachinePostgres | EmbeddedPostgr
     temporal.start()
     try:
         for database_url, engine in _engine_for(server.url):
-            report = await run_fault_scenario(tmp_path, engine, database_url, temporal, PERIODS, RESTARTS, seed,
-                                              600, _restart_postgres(server))  # type: ignore[arg-type]
+            report = await run_fault_scenario(tmp_path, engine, database_url, temporal, PERIODS, RESTARTS_TRIED, seed,
+                                              600, _restart_postgres(server), RESTARTS)  # type: ignore[arg-type]
             _record(name, report)
-            assert len(report.kills) == RESTARTS and report.totals is not None and report.totals.cycles == 2
+            assert len(report.kills) >= RESTARTS and report.totals is not None and report.totals.cycles == 2
     finally:
         temporal.stop()
 
@@ -108,6 +109,6 @@ async def test_temporal_dev_server_restarts_mid_cycle_and_cycles_complete_once(
     # Without database downtime the cycles run faster, so four of them leave room for three restarts.
     periods = ["2026-06", "2026-07", "2026-08", "2026-09"]
     report = await run_fault_scenario(tmp_path, fault_engine, fault_database_url, temporal_server, periods,
-                                      RESTARTS, 33, 600, make)
+                                      RESTARTS_TRIED, 33, 600, make, RESTARTS)
     _record("restart_temporal", report)
-    assert len(report.kills) == RESTARTS and report.totals is not None and report.totals.cycles == 4
+    assert len(report.kills) >= RESTARTS and report.totals is not None and report.totals.cycles == 4
