@@ -56,8 +56,9 @@ class AccountState:
         return -self.posted_minor - self.pending_debits_minor
 
 
-@dataclass(frozen=True)
-class EntryRef:
+class EntryRef(NamedTuple):
+    """An entry that later ones may refer to (a tuple: one is made for every entry planned)."""
+
     seq: int
     kind: str
     postings: tuple[Posting, ...]
@@ -280,7 +281,7 @@ def _advance(state: LedgerState, planned: PlannedEntry, touched: Balances, ref: 
         state.reversed_seqs.add(ref.seq)
     if ref is not None and request.kind in ("post_pending", "void_pending"):
         state.resolved_seqs.add(ref.seq)
-    closed = state.head.closed_until_utc
+    head = state.head
+    head.seq, head.chain_hash, head.recorded_at_utc = planned.seq, planned.chain_hash, planned.recorded_at_utc
     if request.kind == "period_close":
-        closed = request.effective_at_utc
-    state.head = Head(planned.seq, planned.chain_hash, planned.recorded_at_utc, closed)
+        head.closed_until_utc = request.effective_at_utc
