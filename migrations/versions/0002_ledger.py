@@ -34,9 +34,13 @@ CREATE TABLE ledger_asset (
 );
 
 CREATE TABLE ledger_entry (
-    ledger_id          integer NOT NULL REFERENCES ledger,
+    -- The ledger must exist: checked once per statement by ledger_entry_statement_check rather than
+    -- by a foreign-key probe per row.
+    ledger_id          integer NOT NULL,
     seq                bigint NOT NULL CHECK (seq >= 1),              -- gapless from 1, never a SEQUENCE
-    entry_id           uuid NOT NULL UNIQUE,
+    -- UUIDv5 of (origin, idempotency key): unique because the key is unique in its ledger and the
+    -- origin in its table, so no index of its own (one random b-tree insert per entry saved).
+    entry_id           uuid NOT NULL,
     idempotency_key    text NOT NULL,
     request_hash       bytea NOT NULL CHECK (length(request_hash) = 32),
     request_canonical  bytea NOT NULL,                                -- JCS of the request, hashed as is
@@ -144,7 +148,8 @@ BEGIN
 END
 $$;
 
--- Once per INSERT/COPY statement into ledger_entry, set-based over the new rows: leaf and chain hashes
+-- Once per INSERT/COPY statement into ledger_entry, set-based over the new rows: the ledger exists,
+-- leaf and chain hashes
 -- recompute from the stored bytes, each entry links to seq - 1 (in the batch or already stored) by
 -- prev_hash, and record time rises. A gap, a fork or an edited hash fails the statement.
 CREATE FUNCTION ledger_entry_statement_check() RETURNS trigger LANGUAGE plpgsql
@@ -152,6 +157,11 @@ CREATE FUNCTION ledger_entry_statement_check() RETURNS trigger LANGUAGE plpgsql
 DECLARE
     bad record;
 BEGIN
+    SELECT n.ledger_id, 0 AS seq INTO bad FROM (SELECT DISTINCT ledger_id FROM new_entries) n
+        WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.ledger_id = n.ledger_id) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'ledger % does not exist', bad.ledger_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
     SELECT o.ledger_id, o.seq INTO bad
     FROM (SELECT n.*, lag(n.seq) OVER w AS batch_prev_seq, lag(n.chain_hash) OVER w AS batch_prev_chain,
                  lag(n.recorded_at_utc) OVER w AS batch_prev_recorded
