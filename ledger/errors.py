@@ -14,12 +14,6 @@ class LedgerNotFound(NotFound):
         super().__init__(f"ledger {origin!r} does not exist (call ensure_ledger first)")
 
 
-class UnknownAsset(DomainError):
-    def __init__(self, asset_code: str) -> None:
-        self.asset_code = asset_code
-        super().__init__(f"asset {asset_code!r} is not registered")
-
-
 class InvalidEntryRequest(BadInput):
     """An entry request of the wrong shape: bad kind, naive time, zero amount, missing reference."""
 

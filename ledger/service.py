@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ledger import repository as repo
 from ledger.canonical import sha256_canonical
@@ -149,11 +149,3 @@ def _load_state(
     pairs |= {(path, asset) for ref in refs.values() for path, asset, _ in ref.postings}
     accounts = repo.load_accounts(conn, ledger_id, pairs)
     return LedgerState(origin, head, accounts, refs, reversed_seqs, resolved_seqs)  # type: ignore[arg-type]
-
-
-def isolation_level(conn: Connection) -> str:
-    return str(conn.execute(text("SELECT current_setting('transaction_isolation')")).scalar())
-
-
-def now_utc(conn: Connection) -> datetime:
-    return conn.execute(text("SELECT clock_timestamp()")).scalar_one()
