@@ -117,9 +117,10 @@ async def run_fault_scenario(tmp_path: Path, engine: Engine, database_url: str, 
                              make_fault: Callable[[WorkerProcess], Fault], faults_before_approval: int = 0) -> KillReport:
     """Cycles on `python worker.py` while `make_fault(worker)` is injected up to `faults_wanted` times mid-step.
 
-    Finance approves only once `faults_before_approval` faults have landed, so at least that many land
-    whatever the machine's speed; the rest land after approval (invoicing, ISO submission, ledger close) as
-    long as cycles are still running."""
+    Finance approves one cycle per fault landed beyond the first `faults_before_approval`, so each approved
+    cycle's invoicing, ISO submission and ledger close run while the next fault is due, and at least
+    `faults_before_approval + len(periods)` faults land whatever the machine's speed (capped by `faults_wanted`;
+    once the faults are done, approvals are free)."""
     settings = prepare_home(tmp_path / "home", engine, database_url, periods)
     await temporal.wait_ready(lambda address: connect(address, "default", settings))
     client = await connect(temporal.address, "default", settings)
@@ -129,11 +130,14 @@ async def run_fault_scenario(tmp_path: Path, engine: Engine, database_url: str, 
     started = time.monotonic()
     worker.start()
     try:
-        driver = CycleDriver([client], engine, settings,
-                             approvals_allowed=lambda: len(report.kills) >= faults_before_approval)
+        driver = CycleDriver([client], engine, settings)
+        faults_done = asyncio.Event()
+        driver.approvals_allowed = lambda: (
+            faults_done.is_set() or driver.approvals_sent + faults_before_approval < len(report.kills))
         await driver.start(CAMPUS_ID, periods)
-        injector = asyncio.create_task(_fault_loop(engine, driver, worker, faults_wanted, random.Random(seed),
-                                                   report, started, make_fault(worker)))
+        injector = asyncio.create_task(_faults_then_flag(
+            _fault_loop(engine, driver, worker, faults_wanted, random.Random(seed), report, started,
+                        make_fault(worker)), faults_done))
         statuses = await driver.run_until_completed(deadline_s)
         await injector
         report.approvals_sent = driver.approvals_sent
@@ -144,6 +148,13 @@ async def run_fault_scenario(tmp_path: Path, engine: Engine, database_url: str, 
         worker.stop()
     report.elapsed_s = round(time.monotonic() - started, 1)
     return report
+
+
+async def _faults_then_flag(faults: Awaitable[None], done: asyncio.Event) -> None:
+    try:
+        await faults
+    finally:
+        done.set()
 
 
 def kill_worker(worker: WorkerProcess) -> Fault:
