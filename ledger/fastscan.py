@@ -348,81 +348,100 @@ def _parse_postings(data, pos, end, first, state, account_index):
         pos += 1
 
 
+@numba.njit(cache=True)
+def _parse_head(data, s, end, origin_json, spans):
+    """Members up to the postings array: (position of the array's first element or -1, kind,
+    account count, has reason code, has vkey, effective-time position, key start, key stop)."""
+    pos = _expect(data, s, LIT_START)
+    if pos < 0:
+        return -1, -1, 0, False, False, -1, -1, -1
+    pos, account_count = _parse_accounts(data, pos, end, spans)
+    pos = _expect(data, pos, LIT_EFFECTIVE)
+    effective = pos
+    pos = _expect(data, _time(data, pos), LIT_ENTRY_ID)
+    pos = _expect(data, _string(data, pos, end), LIT_KEY)
+    key_start = pos
+    key_stop = _string(data, pos, end)
+    pos = _expect(data, key_stop, LIT_KIND)
+    if pos < 0:
+        return -1, -1, 0, False, False, -1, -1, -1
+    kind, pos = _kind(data, pos)
+    pos = _expect(data, pos, LIT_META)
+    if pos < 0:
+        return -1, -1, 0, False, False, -1, -1, -1
+    pos, has_reason, has_vkey, _ = _parse_meta(data, pos, end)
+    pos = _expect(data, _expect(data, _expect(data, pos, LIT_ORIGIN), origin_json), LIT_POSTINGS)
+    return pos, kind, account_count, has_reason, has_vkey, effective, key_start, key_stop
+
+
+@numba.njit(cache=True)
+def _parse_tail(data, pos, end, seq_expected):
+    """Members after the postings array: (recorded-time position, ref seq or -1 for null; or -1, -1)."""
+    pos = _expect(data, pos, LIT_RECORDED)
+    recorded = pos
+    pos = _expect(data, _time(data, pos), LIT_REF)
+    if pos < 0:
+        return -1, -1
+    ref = -1
+    if data[pos] == 34:
+        ref, pos = _digits(data, pos + 1, end, True)
+        if pos < 0 or data[pos] != 34:
+            return -1, -1
+        pos += 1
+    else:
+        pos = _expect(data, pos, LIT_NULL)
+    pos = _expect(data, _string(data, _expect(data, pos, LIT_REQUEST), end), LIT_SEQ)
+    if pos < 0:
+        return -1, -1
+    seq, pos = _digits(data, pos, end, False)
+    if seq != seq_expected or _expect(data, pos, LIT_END) != end:
+        return -1, -1
+    return recorded, ref
+
+
+@numba.njit(cache=True)
+def _open_accounts(data, spans, account_count, state, account_index):
+    """Register an account_open entry's accounts; False if one is open already (or collides)."""
+    for a in range(account_count):
+        pair = _pair_hash(data, spans[a, 2], spans[a, 3], spans[a, 0], spans[a, 1])
+        opened = state.accounts_opened[0]
+        if pair in account_index or opened >= state.acc_spans.shape[0]:
+            return False
+        account_index[pair] = opened
+        for column in range(6):
+            state.acc_spans[opened, column] = spans[a, column]
+        state.accounts_opened[0] = opened + 1
+    return True
+
+
 @numba.njit(cache=True, nogil=True)  # nogil: the caller hashes on another thread meanwhile
 def _scan(data, starts, origin_json, state, account_index, key_index, entry_bytes_max):
     """Index of the first entry needing the replay's verdict, or -1 when every entry passes."""
-    n = starts.size - 1
-    kinds = state.kinds
-    p_start = state.p_start
     # Sized by the longest entry: an account object takes over 64 bytes and a leg at least 12.
     spans = np.empty((entry_bytes_max // 64 + 1, 6), dtype=np.int64)
     touched = np.empty(entry_bytes_max // 12 + 1, dtype=np.int64)
     asset_spans = np.empty((64, 2), dtype=np.int64)
     asset_sums = np.empty(64, dtype=np.int64)
     last_recorded, closed_until = -1, -1
-    accounts = 0
-    p_start[0] = 0
-    for i in range(n):
+    state.p_start[0] = 0
+    for i in range(starts.size - 1):
         s, end = starts[i], starts[i + 1] - 1
         if end <= s or data[end] != 10:
             return i
-        pos = _expect(data, s, LIT_START)
+        pos, kind, account_count, has_reason, has_vkey, effective, key_start, key_stop = _parse_head(
+            data, s, end, origin_json, spans
+        )
         if pos < 0:
             return i
-        pos, account_count = _parse_accounts(data, pos, end, spans)
-        pos = _expect(data, pos, LIT_EFFECTIVE)
-        effective = pos
-        pos = _time(data, pos)
-        pos = _expect(data, pos, LIT_ENTRY_ID)
-        pos = _string(data, pos, end)
-        pos = _expect(data, pos, LIT_KEY)
-        key_start = pos
-        pos = _string(data, pos, end)
-        key_stop = pos
-        pos = _expect(data, pos, LIT_KIND)
-        if pos < 0:
-            return i
-        kind, pos = _kind(data, pos)
-        pos = _expect(data, pos, LIT_META)
-        if pos < 0:
-            return i
-        pos, has_reason, has_vkey, _ = _parse_meta(data, pos, end)
-        pos = _expect(data, pos, LIT_ORIGIN)
-        pos = _expect(data, pos, origin_json)
-        pos = _expect(data, pos, LIT_POSTINGS)
-        if pos < 0:
-            return i
-        first = p_start[i]
+        first = state.p_start[i]
         pos, count = _parse_postings(data, pos, end, first, state, account_index)
         if pos < 0:
             return i
-        pos = _expect(data, pos, LIT_RECORDED)
-        recorded = pos
-        pos = _time(data, pos)
-        pos = _expect(data, pos, LIT_REF)
-        if pos < 0:
+        recorded, ref = _parse_tail(data, pos, end, i + 1)
+        if recorded < 0:
             return i
-        ref = 0
-        if data[pos] == 34:
-            ref, pos = _digits(data, pos + 1, end, True)
-            if pos < 0 or data[pos] != 34:
-                return i
-            pos += 1
-        else:
-            pos = _expect(data, pos, LIT_NULL)
-            ref = -1
-        pos = _expect(data, pos, LIT_REQUEST)
-        pos = _string(data, pos, end)
-        pos = _expect(data, pos, LIT_SEQ)
-        if pos < 0:
-            return i
-        seq, pos = _digits(data, pos, end, False)
-        if seq != i + 1:
-            return i
-        if _expect(data, pos, LIT_END) != end:
-            return i
-        p_start[i + 1] = first + count
-        kinds[i] = kind
+        state.p_start[i + 1] = first + count
+        state.kinds[i] = kind
         if not _rules(data, i, kind, ref, count, account_count, has_reason, has_vkey, effective, recorded,
                       last_recorded, closed_until, state):
             return i
@@ -433,16 +452,8 @@ def _scan(data, starts, origin_json, state, account_index, key_index, entry_byte
         if key_hash in key_index:
             return i  # a repeated key, or a hash collision: the replay decides
         key_index[key_hash] = i
-        if kind == ACCOUNT_OPEN:
-            for a in range(account_count):
-                pair = _pair_hash(data, spans[a, 2], spans[a, 3], spans[a, 0], spans[a, 1])
-                if pair in account_index or accounts >= state.acc_spans.shape[0]:
-                    return i
-                account_index[pair] = accounts
-                for column in range(6):
-                    state.acc_spans[accounts, column] = spans[a, column]
-                accounts += 1
-                state.accounts_opened[0] = accounts
+        if kind == ACCOUNT_OPEN and not _open_accounts(data, spans, account_count, state, account_index):
+            return i
         if not _apply(i, kind, first, count, state, touched, asset_spans, asset_sums, data):
             return i
     return -1
