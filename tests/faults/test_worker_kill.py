@@ -1,7 +1,7 @@
 """kill -9 of the worker process mid-cycle loses and duplicates nothing.
 
 Real processes: `python worker.py`, the Temporal dev server, PostgreSQL. The quick check kills the worker
-once inside a step of one cycle (normal suite); the full run kills it 12 times across eight cycles (`make
+once inside a step of one cycle (normal suite); the full run kills it up to 14 times (at least 11) across eight cycles (`make
 test-faults`). Both then check: every cycle completed, one pending and one posting ledger entry per cycle,
 one invoice per tenant with gapless numbers, one ISO submission per cycle, a verified ledger.
 """
@@ -39,7 +39,7 @@ async def test_a_worker_kill_mid_step_loses_and_duplicates_nothing(
 
 
 @full_only
-async def test_twelve_worker_kills_across_eight_cycles_lose_and_duplicate_nothing(
+async def test_repeated_worker_kills_across_eight_cycles_lose_and_duplicate_nothing(
         tmp_path: Path, fault_engine: Engine, fault_database_url: str, temporal_server: TemporalDevServer) -> None:
     """Full: up to 14 SIGKILLs during 8 cycles, at least 11 on any machine (3 before finance approves, then
     one per approval, landing in invoicing, ISO submission and ledger close); all complete exactly once."""
