@@ -1,9 +1,10 @@
 """kill -9 of the worker process mid-cycle loses and duplicates nothing.
 
 Real processes: `python worker.py`, the Temporal dev server, PostgreSQL. The quick check kills the worker
-once inside a step of one cycle (normal suite); the full run kills it up to 14 times (at least 11) across eight cycles (`make
-test-faults`). Both then check: every cycle completed, one pending and one posting ledger entry per cycle,
-one invoice per tenant with gapless numbers, one ISO submission per cycle, a verified ledger.
+once inside a step of one cycle (normal suite); the full run kills it up to 14 times (at least 11) across
+eight cycles (`make test-faults`). Both then check: every cycle completed, one pending and one posting ledger
+entry per cycle, one invoice per tenant with gapless numbers, one ISO submission per cycle, a verified ledger,
+and a stored history that is ciphertext only.
 """
 
 from __future__ import annotations
