@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
+import numba
 import numpy as np
 
 from ledger.chain import CHAIN_GENESIS, CHAIN_TAG_V1
@@ -94,35 +95,33 @@ def _hashes(raw: bytes, starts: np.ndarray) -> tuple[list[bytes], list[bytes]]:
 
 def _chain_file_hex(path: Path, count: int) -> bytes:
     """Leaf hex then chain hex of every line of chain.tsv, after checking each line is
-    `seq TAB 64 hex TAB 64 hex` with seq = its line number. (numpy work: runs beside the hashing.)"""
-    text = path.read_bytes()
-    data = np.frombuffer(text, dtype=np.uint8)
-    tabs = np.flatnonzero(data == 9)
-    ends = np.flatnonzero(data == 10)
-    if tabs.size != 2 * count or ends.size != count:
+    `seq TAB 64 hex TAB 64 hex` with seq = its line number (compiled; runs beside the hashing)."""
+    text = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+    hexes = np.empty((count, 128), dtype=np.uint8)
+    if not _chain_lines(text, hexes):
         raise _NeedsReplay
-    first_tabs, second_tabs = tabs[0::2], tabs[1::2]
-    line_starts = np.concatenate(([0], ends[:-1] + 1))
-    if not (np.all(second_tabs - first_tabs == 65) and np.all(ends - second_tabs == 65)):
-        raise _NeedsReplay
-    # The bytes between the first tab and the newline, minus the second tab, in one masked copy;
-    # the seq column is what lies before the first tab.
-    marks = np.zeros(data.size + 1, dtype=np.int8)
-    marks[first_tabs + 1] = 1
-    marks[ends] = -1
-    hashes_mask = np.cumsum(marks[:-1], dtype=np.int8) > 0
-    hashes_mask[second_tabs] = False
-    marks[:] = 0
-    marks[line_starts] = 1
-    marks[first_tabs] = -1
-    seq_mask = np.cumsum(marks[:-1], dtype=np.int8) > 0
-    expected_seq = "".join(map(str, range(1, count + 1))).encode()
-    seqs = np.arange(1, count + 1, dtype=np.int64)
-    expected_widths = 1 + sum((seqs >= 10**power).astype(np.int64) for power in range(1, 19))
-    # Same digits and the same split into lines: each line holds exactly the seq of its position.
-    if data[seq_mask].tobytes() != expected_seq or not np.array_equal(first_tabs - line_starts, expected_widths):
-        raise _NeedsReplay
-    return data[hashes_mask].tobytes()
+    return hexes.tobytes()
+
+
+@numba.njit(cache=True, nogil=True)
+def _chain_lines(text, hexes):
+    """True when `text` is exactly len(hexes) lines `seq\tleaf\tchain\n`, seq counting from 1
+    without leading zeros; the 64 + 64 hash characters of each line are copied into `hexes`."""
+    at = 0
+    for line in range(hexes.shape[0]):
+        seq, digits = 0, 0
+        while at < text.size and 48 <= text[at] <= 57 and digits < 19:
+            seq = seq * 10 + (text[at] - 48)
+            at += 1
+            digits += 1
+        if digits == 0 or seq != line + 1 or text[at - digits] == 48:
+            return False
+        if at + 131 > text.size or text[at] != 9 or text[at + 65] != 9 or text[at + 130] != 10:
+            return False
+        hexes[line, :64] = text[at + 1:at + 65]
+        hexes[line, 64:] = text[at + 66:at + 130]
+        at += 131
+    return at == text.size
 
 
 def _roots_at(leaves: list[bytes], sizes: list[int]) -> dict[int, bytes]:
