@@ -133,3 +133,23 @@ def test_many_accounts_and_legs_in_one_entry_stay_on_the_fast_path(monkeypatch) 
         export = write_export(Path(folder), canonicals)
         monkeypatch.setattr(fastverify, "verify_export", lambda *args: (_ for _ in ()).throw(AssertionError("replayed")))
         assert fastverify.fast_verify_export(export).ok
+
+
+def test_chain_file_tampering_gets_the_replays_verdict() -> None:
+    """chain.tsv with a wrong hash, a leading zero, swapped or missing lines, or upper-case hex: the
+    fast path's report equals the replay's (which reads numbers and hex leniently, refuses the rest)."""
+    canonicals = history([("posting", 5, 0, False), ("posting", 7, 0, True), ("reversal", 1, 0, False)])
+    mutations = {
+        "wrong_hash": lambda lines: [lines[0], lines[1][:-2] + ("0" if lines[1][-2] != "0" else "1") + "\n", *lines[2:]],
+        "leading_zero": lambda lines: ["0" + lines[0], *lines[1:]],
+        "swapped": lambda lines: [lines[1], lines[0], *lines[2:]],
+        "missing": lambda lines: lines[:-1],
+        "upper_case": lambda lines: [lines[0].upper(), *lines[1:]],
+    }
+    for name, mutate in mutations.items():
+        with tempfile.TemporaryDirectory() as folder:
+            export = write_export(Path(folder), canonicals)
+            lines = (export / "chain.tsv").read_text().splitlines(keepends=True)
+            (export / "chain.tsv").write_text("".join(mutate(lines)))
+            assert fast_verify_export(export) == verify_export(export), name
+            assert verify_export(export).ok == (name in ("upper_case", "leading_zero")), name
