@@ -11,7 +11,7 @@ import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
 
@@ -103,17 +103,20 @@ def consistency_proof(
     return dataclasses.asdict(proof)
 
 
-@router.get("/ledger/statements/{tenant_id}")
-def statement(
-    tenant_id: str, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
-    from_utc: datetime, to_utc: datetime,
-) -> dict[str, Any]:
-    """A tenant's posted movements in [from_utc, to_utc) with opening and closing balances; a tenant
-    may read only its own statement."""
+def _statement_reader(tenant_id: str, principal: PrincipalDep) -> None:
+    """Checked as a dependency, before the query is validated, so another tenant learns nothing."""
     if principal.tenant_id is not None and principal.tenant_id != tenant_id:
         raise HTTPException(status_code=404, detail="no such statement")
     if principal.tenant_id is None:
         principal.require(*READER_ROLES)
+
+
+@router.get("/ledger/statements/{tenant_id}", dependencies=[Depends(_statement_reader)])
+def statement(
+    tenant_id: str, engine: EngineDep, settings: SettingsDep, from_utc: datetime, to_utc: datetime,
+) -> dict[str, Any]:
+    """A tenant's posted movements in [from_utc, to_utc) with opening and closing balances; a tenant
+    may read only its own statement."""
     _require_aware(from_utc, to_utc)
     from ledger.balances import tenant_statement
 

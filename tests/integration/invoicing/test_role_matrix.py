@@ -77,6 +77,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/ledger/checkpoints"): Access(STAFF),
     ("GET", "/ledger/proofs/inclusion/{seq}"): Access(STAFF, params={"seq": "1"}),
     ("GET", "/ledger/proofs/consistency"): Access(STAFF, query={"from_size": "1", "to_size": "1"}),
+    ("GET", "/ledger/statements/{tenant_id}"): Access(
+        READERS, query={"from_utc": "2026-01-01T00:00:00Z", "to_utc": "2026-02-01T00:00:00Z"}),
     ("GET", "/esg/factor-editions"): Access(STAFF),
     ("GET", "/esg/cycles/{cycle_key}/emissions"): Access(STAFF),
     ("GET", "/esg/cycles/{cycle_key}/versions"): Access(STAFF),
