@@ -14,7 +14,12 @@ from market_adapters.common import IsoRecordError
 def claim_submission(conn: Connection, key: str, campus_id: str, iso: str, period: str, version: int,
                      cycle_id: str | None, document_uri: str, sha256_hex: str, deadline_utc: datetime | None):
     """Insert the row once, then lock it (FOR UPDATE) so a second worker with the same key waits for us:
-    NYISO has no idempotency key, so two concurrent sends would both land as versions."""
+    NYISO has no idempotency key, so two concurrent sends would both land as versions.
+
+    The key's advisory lock comes first: two speculative inserts racing on the table's two unique indexes
+    (the key and campus/iso/period/version) can deadlock each other; serialized per key they cannot.
+    """
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
     conn.execute(
         text("INSERT INTO market_submission (submission_key, campus_id, iso, period, version, cycle_id, "
              "document_uri, document_sha256_hex, status, deadline_utc) VALUES (:key, :campus, :iso, :period, "
