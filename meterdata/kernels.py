@@ -79,6 +79,10 @@ PARAM_COLUMNS = 10
 SERIES_PER_CHUNK = 8
 
 
+READINGS_PER_BLOCK = 64
+SLOTS_PER_SKIP = 64
+
+
 @njit(nogil=True, parallel=True, cache=True)
 def vee_kernel(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval_us, params, day_start_us,
                out_value, out_flags, out_source, counts):
@@ -93,9 +97,11 @@ def vee_kernel(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interva
         day_received = np.zeros(day_lo.shape[0], np.int64)
         _place_readings(ts_us, energy_wh, series_offsets[s], series_offsets[s + 1], start_us[s], interval_us[s],
                         params[s], value, flags, source, day_lo, day_received, counts[s])
+        valid = _valid_slots(flags)
         _day_counts(day_lo, day_received, flags, counts[s])
-        _scan_grid(value, flags, source, params[s], counts[s])
-        _estimate(value, flags, params[s], counts[s])
+        _flag_spikes(value, flags, valid, params[s], counts[s])
+        _flag_runs(value, flags, valid, params[s], counts[s])
+        _estimate(value, flags, valid, params[s], counts[s])
 
 
 def validate_series(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval_us, params, day_start_us,
@@ -130,19 +136,79 @@ def _ceil_slot(offset_us, interval_us, n):
 @njit(nogil=True, cache=True)
 def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, value, flags, source, day_lo,
                     day_received, count):
+    """Readings go in blocks. A block whose stamps are consecutive slots above every slot written so far (the
+    usual case) is copied without per-reading branches, so the compiler vectorizes it; any other block goes
+    reading by reading (`_place_each`). Both leave the grid the one-by-one placement would.
+
+    Hot loops index with unsigned integers and call no function taking arrays: a signed index gets a
+    wraparound check (which turns vector loads into gathers), and passing an array costs two atomic
+    reference-count updates per call."""
     n = value.shape[0]
-    one_way = param[PARAM_ONE_WAY] != 0
     capacity_wh = param[PARAM_CAPACITY_WH]
     if capacity_wh < 0:
         capacity_wh = np.iinfo(np.int64).max
-    negative_wh_max = -1 if one_way else np.iinfo(np.int64).min
-    last_day = day_lo.shape[0] - 1
-    expected_us = start_us - interval_us
-    k = -1
+    negative_wh_max = -1 if param[PARAM_ONE_WAY] != 0 else np.iinfo(np.int64).min
     # Slots above `initialized` have not been written yet: a reading there needs no look at old flags, and
     # the slots it skips are gaps. So the grid is cleared as readings pass, not in a separate pass.
     initialized = -1
-    for i in range(lo, hi):
+    k = -1
+    expected_us = start_us - interval_us
+    negatives = 0
+    overs = 0
+    for i in range(lo, hi, READINGS_PER_BLOCK):
+        m = min(READINGS_PER_BLOCK, hi - i)
+        t_first = ts_us[i]
+        k_first = _block_first_slot(t_first - start_us, interval_us, m, n, initialized)
+        mismatch = 0 if k_first >= 0 else 1
+        for q in range(m if k_first >= 0 else 0):
+            mismatch |= ts_us[np.uint64(i + q)] ^ (t_first + q * interval_us)
+        if mismatch != 0:
+            k, expected_us, initialized = _place_each(
+                ts_us, energy_wh, i, i + m, lo, start_us, interval_us, negative_wh_max, capacity_wh, value, flags,
+                source, k, expected_us, initialized, day_lo, day_received, count)
+            continue
+        for j in range(initialized + 1, k_first):
+            value[np.uint64(j)] = 0
+            flags[np.uint64(j)] = 0
+            source[np.uint64(j)] = -1
+        for q in range(m):
+            v = energy_wh[np.uint64(i + q)]
+            negative = np.int64(v <= negative_wh_max)
+            over = np.int64(v > capacity_wh)
+            slot = np.uint64(k_first + q)
+            value[slot] = v
+            source[slot] = i - lo + q
+            flags[slot] = FLAG_PRESENT + FLAG_NEGATIVE * negative + FLAG_OVER_CAPACITY * over
+            negatives += negative
+            overs += over
+        initialized = k = k_first + m - 1
+        expected_us = ts_us[i + m - 1]
+    count[RULE_NEGATIVE] += negatives
+    count[RULE_OVER_CAPACITY] += overs
+    for j in range(initialized + 1, n):
+        value[np.uint64(j)] = 0
+        flags[np.uint64(j)] = 0
+        source[np.uint64(j)] = -1
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _block_first_slot(offset_us, interval_us, m, n, initialized):
+    """The slot of a block's first reading if the block could fill m new slots (stamps still to check), else -1."""
+    if offset_us < 0 or offset_us % interval_us != 0:
+        return -1
+    k_first = offset_us // interval_us
+    if k_first <= initialized or k_first + m > n:
+        return -1
+    return k_first
+
+
+@njit(nogil=True, cache=True)
+def _place_each(ts_us, energy_wh, i_lo, i_hi, lo, start_us, interval_us, negative_wh_max, capacity_wh, value, flags,
+                source, k, expected_us, initialized, day_lo, day_received, count):
+    """Readings i_lo..i_hi-1 one by one, in any order; returns the placement state (k, expected_us, initialized)."""
+    n = value.shape[0]
+    last_day = day_lo.shape[0] - 1
+    for i in range(i_lo, i_hi):
         t = ts_us[i]
         v = energy_wh[i]
         # Sorted input takes the cheap branch; a division only when the series jumps.
@@ -156,7 +222,10 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
             k = offset_us // interval_us
         expected_us = t
         if k > initialized:
-            _clear_gap(value, flags, source, initialized + 1, k)
+            for j in range(initialized + 1, k):
+                value[np.uint64(j)] = 0
+                flags[np.uint64(j)] = 0
+                source[np.uint64(j)] = -1
             initialized = k
             flag = FLAG_PRESENT
             value[k] = v
@@ -170,15 +239,7 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
             count[RULE_OVER_CAPACITY] += 1
             flag |= FLAG_OVER_CAPACITY
         flags[k] = flag
-    _clear_gap(value, flags, source, initialized + 1, n)
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _clear_gap(value, flags, source, lo, hi):
-    for j in range(lo, hi):
-        value[j] = 0
-        flags[j] = 0
-        source[j] = -1
+    return k, expected_us, initialized
 
 
 @njit(nogil=True, cache=True)
@@ -199,26 +260,44 @@ def _place_again(flag, value, source, k, v, offset, day_lo, day_received, last_d
     return flag | FLAG_CONFLICT
 
 
-@njit(nogil=True, cache=True)
-def _day_counts(day_lo, day_received, flags, count):
-    """A day's aligned readings = its filled slots + the extra (duplicate) readings counted on placement."""
-    for d in range(day_lo.shape[0] - 1):
-        received = day_received[d]
-        for j in range(day_lo[d], day_lo[d + 1]):
-            received += flags[j] & FLAG_PRESENT
-        expected = day_lo[d + 1] - day_lo[d]
-        if expected > 0 and received != expected:
-            count[RULE_INTERVAL_COUNT_DAY] += 1
-
-
 @njit(nogil=True, cache=True, inline="always")
 def _is_valid(flag):
     return (flag & (FLAG_PRESENT | FLAGS_INVALID)) == FLAG_PRESENT
 
 
+@njit(nogil=True, cache=True)
+def _valid_slots(flags):
+    """1 where a slot holds a reading that no rule made invalid (before estimation), else 0."""
+    valid = np.empty(flags.shape[0], np.uint8)
+    for j in range(flags.shape[0]):
+        valid[j] = _is_valid(flags[j])
+    return valid
+
+
+@njit(nogil=True, cache=True)
+def _day_counts(day_lo, day_received, flags, count):
+    """A day's aligned readings = its filled slots + the extra (duplicate) readings counted on placement.
+    Missing slots are the grid's slots minus all filled ones; segment -1 is before the first day, segment
+    day_count after the last."""
+    n = flags.shape[0]
+    day_count = day_lo.shape[0] - 1
+    present_total = 0
+    for d in range(-1, max(day_count, 0) + 1):
+        segment_lo = 0 if d < 0 else day_lo[d]
+        segment_hi = n if d >= day_count else day_lo[d + 1]
+        present = 0
+        for j in range(segment_lo, segment_hi):
+            present += np.int64(flags[np.uint64(j)] & FLAG_PRESENT)
+        present_total += present
+        expected = segment_hi - segment_lo
+        if 0 <= d < day_count and expected > 0 and present + day_received[d] != expected:
+            count[RULE_INTERVAL_COUNT_DAY] += 1
+    count[RULE_MISSING] += n - present_total
+
+
 @njit(nogil=True, cache=True, inline="always")
 def _median5(a, b, c, d, e):
-    # Branch-free: min/max compile to conditional moves, so noisy data costs no mispredictions.
+    # Branch-free: min/max compile to conditional moves (or vector min/max), so noisy data costs nothing.
     f = max(min(a, b), min(c, d))
     g = min(max(a, b), max(c, d))
     return _median3(e, f, g)
@@ -230,39 +309,61 @@ def _median3(a, b, c):
 
 
 @njit(nogil=True, cache=True)
-def _scan_grid(value, flags, source, param, count):
-    """One walk over the grid: missing, spikes (window ends at j, centre j - 2), flat-line and zero runs."""
+def _flag_spikes(value, flags, valid, param, count):
+    """Slot c is a spike when slots c-2..c+2 are valid and value[c] strays from their median (see module doc).
+    No state carries from one slot to the next, so the loop runs on vector instructions. It walks shifted
+    views from index 0 up: indexes that are provably non-negative need no wraparound check, which would
+    otherwise turn every load into a gather."""
     n = value.shape[0]
+    if n < 5:
+        return
     ratio_permille = param[PARAM_SPIKE_RATIO_PERMILLE]
     floor_milli_wh = param[PARAM_SPIKE_FLOOR_WH] * 1000
+    m = n - 4
+    v0, v1, v2, v3, v4 = value[0:m], value[1:m + 1], value[2:m + 2], value[3:m + 3], value[4:m + 4]
+    ok0, ok1, ok2, ok3, ok4 = valid[0:m], valid[1:m + 1], valid[2:m + 2], valid[3:m + 3], valid[4:m + 4]
+    centre_flags = flags[2:m + 2]
+    spikes = 0
+    for j in range(m):
+        window_valid = np.int64(ok0[j] & ok1[j] & ok2[j] & ok3[j] & ok4[j])
+        median = _median5(v0[j], v1[j], v2[j], v3[j], v4[j])
+        far = np.int64(abs(v2[j] - median) * 1000 > ratio_permille * abs(median) + floor_milli_wh)
+        hit = window_valid & far
+        centre_flags[j] |= np.uint16(FLAG_SPIKE * hit)
+        spikes += hit
+    count[RULE_SPIKE] += spikes
+
+
+@njit(nogil=True, cache=True)
+def _flag_runs(value, flags, valid, param, count):
+    """Flat-line and zero runs: maximal runs of equal values over consecutive valid slots.
+
+    Only runs of at least `length_min` slots can be flagged, and such a run joins slot j to slot j-1 for at
+    least length_min - 1 consecutive j, one of which is a multiple of `step`: so only every step-th slot is
+    looked at, and a run is walked out from there."""
+    n = value.shape[0]
     flat_min = param[PARAM_FLAT_RUN_MIN]
     zero_min = param[PARAM_ZERO_RUN_MIN]
     never_idle = param[PARAM_NEVER_IDLE] != 0
-    valid_streak = 0
-    run_start = 0
-    run_value = 0
-    missing = 0
-    # The last five values ride in registers (w0 oldest .. w4 = value[j]); no reloads per slot.
-    w0 = w1 = w2 = w3 = w4 = 0
-    for j in range(n):
-        flag = flags[j]
-        valid = _is_valid(flag)
-        missing += (flag & FLAG_PRESENT) == 0
-        w0, w1, w2, w3, w4 = w1, w2, w3, w4, value[j]
-        valid_streak = valid_streak + 1 if valid else 0
-        if valid_streak >= 5:
-            median = _median5(w0, w1, w2, w3, w4)
-            if abs(w2 - median) * 1000 > ratio_permille * abs(median) + floor_milli_wh:
-                flags[j - 2] |= FLAG_SPIKE
-                count[RULE_SPIKE] += 1
-        # A run continues while slots stay valid and equal; otherwise close it and start at j.
-        if valid and valid_streak > 1 and w4 == run_value:
+    length_min = min(flat_min, zero_min) if never_idle else flat_min
+    step = max(length_min, 2) - 1
+    covered = 0
+    for j in range(step, n, step):
+        if j < covered or not _joins(valid[j - 1], valid[j], value[j - 1], value[j]):
             continue
-        _close_run(value, flags, run_start, j, flat_min, zero_min, never_idle, count)
-        run_start = j
-        run_value = w4
-    _close_run(value, flags, run_start, n, flat_min, zero_min, never_idle, count)
-    count[RULE_MISSING] += missing
+        run_start = j - 1
+        while run_start > 0 and _joins(valid[run_start - 1], valid[run_start], value[run_start - 1], value[run_start]):
+            run_start -= 1
+        run_end = j + 1
+        while run_end < n and _joins(valid[run_end - 1], valid[run_end], value[run_end - 1], value[run_end]):
+            run_end += 1
+        _close_run(value, flags, run_start, run_end, flat_min, zero_min, never_idle, count)
+        covered = run_end
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _joins(valid_previous, valid_current, value_previous, value_current):
+    return valid_previous != 0 and valid_current != 0 and value_previous == value_current
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -286,16 +387,20 @@ def _mark(flags, lo, hi, bit):
 
 
 @njit(nogil=True, cache=True)
-def _estimate(value, flags, param, count):
+def _estimate(value, flags, valid, param, count):
     n = value.shape[0]
     gap_max = param[PARAM_INTERP_GAP_MAX]
     k = 0
     while k < n:
-        if _is_valid(flags[k]):
-            k += 1
+        if valid[k]:
+            # Invalid slots are rare: skip whole aligned blocks that hold none.
+            if k % SLOTS_PER_SKIP == 0 and k + SLOTS_PER_SKIP <= n and _all_valid(valid, k, k + SLOTS_PER_SKIP):
+                k += SLOTS_PER_SKIP
+            else:
+                k += 1
             continue
         a = k
-        while k < n and not _is_valid(flags[k]):
+        while k < n and not valid[k]:
             k += 1
         b = k
         length = b - a
@@ -308,11 +413,20 @@ def _estimate(value, flags, param, count):
             count[COUNT_ESTIMATED_LINEAR] += length
         else:
             for j in range(a, b):
-                _like_day(value, flags, j, param, count)
+                _like_day(value, flags, valid, j, param, count)
 
 
 @njit(nogil=True, cache=True)
-def _like_day(value, flags, k, param, count):
+def _all_valid(valid, lo, hi):
+    block = valid[lo:hi]
+    every = np.uint8(1)
+    for j in range(block.shape[0]):
+        every &= block[j]
+    return every != 0
+
+
+@njit(nogil=True, cache=True)
+def _like_day(value, flags, valid, k, param, count):
     n = value.shape[0]
     slots_per_day = param[PARAM_SLOTS_PER_DAY]
     total = 0
@@ -320,7 +434,7 @@ def _like_day(value, flags, k, param, count):
     for d in range(1, param[PARAM_LIKE_DAY_DAYS_MAX] + 1):
         for sign in (-1, 1):
             j = k + sign * d * slots_per_day
-            if found < 2 and 0 <= j < n and _is_valid(flags[j]):
+            if found < 2 and 0 <= j < n and valid[j] != 0:
                 total += value[j]
                 found += 1
     if found == 0:

@@ -127,3 +127,60 @@ def test_median_of_five_network_matches_sorting() -> None:
 
     for ordering in itertools.permutations([3, -7, 11, 0, 5]):
         assert _median5(*ordering) == 3
+
+
+def _long_series_with_faults(rng: np.random.Generator, slot_count: int, interval_us: int, start_us: int) -> list[tuple[int, int]]:
+    """Mostly in-order readings (so most go through the kernel's block copy) with every fault kind mixed in."""
+    values = 1000 + rng.integers(0, 50, slot_count)
+    values[100:180] = 777  # a flat line
+    values[300:320] = 0  # a zero run
+    stamps = start_us + np.arange(slot_count) * interval_us
+    keep = np.ones(slot_count, bool)
+    keep[500:540] = False  # a gap too long to interpolate: like-day estimation
+    readings = []
+    for slot in np.flatnonzero(keep):
+        ts, value = int(stamps[slot]), int(values[slot])
+        fault = rng.integers(0, 400)
+        if fault == 0:
+            continue
+        if fault == 1:
+            value = -value
+        if fault == 2:
+            value *= 40
+        if fault == 3:
+            ts += MINUTE_US
+        readings.append((ts, value))
+        if fault in (4, 5):
+            readings.append((ts, value if fault == 4 else value + 1))
+        if fault == 6 and len(readings) > 2:
+            readings[-1], readings[-2] = readings[-2], readings[-1]
+    return readings
+
+
+def test_kernel_matches_reference_on_long_series_that_are_mostly_in_order() -> None:
+    """Series of 1,440 five-minute slots, mostly in order with scattered faults, a flat line, a zero run and
+    a long gap: the kernel's block copy and its reading-by-reading path together give the reference's result."""
+    rng = np.random.default_rng(20261127)
+    interval_us = 5 * MINUTE_US
+    start_us = 1_700_000_000_000_000 - 1_700_000_000_000_000 % DAY_US
+    cases = []
+    for s in range(6):
+        slot_count = 1440 - 37 * s
+        params = SeriesParams(start_us=start_us, interval_us=interval_us, slot_count=slot_count,
+                              capacity_wh=30_000 if s % 3 == 0 else -1,
+                              spike_ratio_permille=500, spike_floor_wh=10, flat_run_min=12, never_idle=s % 2 == 0,
+                              zero_run_min=6, interp_gap_max=12, like_day_days_max=2, slots_per_day=288)
+        cases.append((_long_series_with_faults(rng, slot_count, interval_us, start_us), params))
+    inputs = _kernel_inputs(cases)
+    day_start_us = np.array([start_us + d * DAY_US for d in range(6)], np.int64)
+    total = int(inputs[3][-1])
+    kernel = _run(k.vee_kernel, inputs, day_start_us, total)
+    numpy_result = _run(vee_numpy, inputs, day_start_us, total)
+    for array_kernel, array_numpy in zip(kernel, numpy_result):
+        np.testing.assert_array_equal(array_kernel, array_numpy)
+    for s, (readings, params) in enumerate(cases):
+        expected = reference_vee(readings, params, [int(d) for d in day_start_us])
+        assert {REFERENCE_NAMES[c]: int(kernel[3][s, c]) for c in REFERENCE_NAMES} == expected.counts
+        lo, hi = inputs[3][s], inputs[3][s + 1]
+        assert kernel[0][lo:hi].tolist() == expected.values
+        assert [_status(int(f)) for f in kernel[1][lo:hi]] == expected.status
