@@ -12,9 +12,12 @@ import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.contrib.opentelemetry import TracingInterceptor
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 from settings import Settings
 
@@ -38,27 +41,24 @@ def configure_tracing(settings: Settings) -> bool:
     return True
 
 
-class JsonLinesSpanExporter:
-    """A span exporter writing one JSON object per finished span (trace id, parent, name, times, attributes)."""
+def JsonLinesSpanExporter(path: Path) -> SpanExporter:
+    """A span exporter writing one JSON object per finished span (trace id, parent, name, times, attributes).
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
+    Built inside a function so `opentelemetry-sdk` is imported only when tracing is configured."""
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-    def export(self, spans: Sequence[Any]) -> Any:
-        from opentelemetry.sdk.trace.export import SpanExportResult
+    class _JsonLines(SpanExporter):
+        def __init__(self) -> None:
+            self._lock = threading.Lock()
+            path.parent.mkdir(parents=True, exist_ok=True)
 
-        lines = [json.dumps(span_record(span), sort_keys=True, default=str) for span in spans]
-        with self._lock, self.path.open("a") as handle:
-            handle.writelines(line + "\n" for line in lines)
-        return SpanExportResult.SUCCESS
+        def export(self, spans: Sequence[Any]) -> SpanExportResult:
+            lines = [json.dumps(span_record(span), sort_keys=True, default=str) for span in spans]
+            with self._lock, path.open("a") as handle:
+                handle.writelines(line + "\n" for line in lines)
+            return SpanExportResult.SUCCESS
 
-    def shutdown(self) -> None:
-        return None
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return True
+    return _JsonLines()
 
 
 def span_record(span: Any) -> dict[str, Any]:
