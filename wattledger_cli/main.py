@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
@@ -53,18 +52,21 @@ def worker_command() -> None:
 @app.command("dev")
 def dev_command() -> None:
     """Run PostgreSQL, Temporal (Web UI on :8233), the worker and the API on 127.0.0.1:8000 until Ctrl-C."""
+    from observability import configure_logging, configure_tracing
+    from runtime.signals import wait_for_stop_signal
     from runtime.stack import running_stack
     from settings import Settings
 
-    from runtime.signals import wait_for_stop_signal
+    settings = Settings()
 
     async def run() -> None:
-        settings = Settings()
         async with running_stack(settings) as stack:
             typer.echo(f"API {stack.api_base_url}/docs · Temporal UI http://127.0.0.1:{settings.temporal_ui_port}")
             await wait_for_stop_signal()
 
-    logging.basicConfig(level=logging.INFO)
+    # The same structured, secret-masking logs and optional tracing as the worker and the API.
+    configure_logging(settings)
+    configure_tracing(settings)
     asyncio.run(run())
     typer.echo("stopped")
 
