@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from common.errors import BadInput
 from common.timeutil import require_utc
+from common.uri import read_uri_bytes
 from meterdata.schema import INTERVAL_SCHEMA, QUALITY_MEASURED
 
 ROLES = frozenset({"generation", "fuel", "grid_import", "export", "tenant_consumption", "shared_consumption"})
@@ -55,7 +55,7 @@ def read_hourly_energy(
     intervals_uri: str, meter_ids: frozenset[str], period_start_utc: datetime, period_end_utc: datetime
 ) -> HourlyEnergy:
     """Hourly Wh for `meter_ids` in `[period_start_utc, period_end_utc)`; other meters are listed as ignored."""
-    data = _read_bytes(intervals_uri)
+    data = read_uri_bytes(intervals_uri)
     table = _parse(intervals_uri, data)
     start = pa.scalar(require_utc(period_start_utc, "period_start_utc"), pa.timestamp("us", tz="UTC"))
     end = pa.scalar(require_utc(period_end_utc, "period_end_utc"), pa.timestamp("us", tz="UTC"))
@@ -92,18 +92,6 @@ def read_hourly_energy(
         source_sha256=sources,
         ignored_meter_ids=tuple(sorted(all_meters - meter_ids)),
     )
-
-
-def _read_bytes(uri: str) -> bytes:
-    try:
-        if "://" in uri:
-            filesystem, path = pafs.FileSystem.from_uri(uri)
-        else:
-            filesystem, path = pafs.LocalFileSystem(), uri
-        with filesystem.open_input_stream(path) as stream:
-            return bytes(stream.read())
-    except (OSError, pa.ArrowInvalid) as error:
-        raise BadInput(uri, None, None, f"cannot read file: {error}") from error
 
 
 def _parse(uri: str, data: bytes) -> pa.Table:

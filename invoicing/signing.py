@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,16 +43,13 @@ def key_id_of(public_key: Ed25519PublicKey) -> str:
 
 
 def generate_signing_key(path: Path) -> Ed25519PrivateKey:
-    """Create an Ed25519 key as unencrypted PKCS#8 PEM, readable by its owner only; never overwrites."""
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
-    return key
+    """Create an Ed25519 key as unencrypted PKCS#8 PEM, readable by its owner only; never overwrites.
+
+    One key-file format for the ledger's checkpoints and the invoices: the ledger's writer makes both.
+    """
+    from ledger.keys import create_signing_key
+
+    return create_signing_key(path)
 
 
 def load_signing_key(path: Path) -> Ed25519PrivateKey:

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from common.errors import BadInput
 from common.timeutil import require_utc
+from common.uri import read_uri_bytes
 from meterdata.schema import INTERVAL_SCHEMA
 from settlement.calendar import datetime_to_utc_us
 from settlement.campus import ROLE_GRID_IMPORT, ROLE_SHARED, ROLE_TENANT, MeterRef
@@ -28,7 +29,7 @@ from settlement.campus_inputs import (
 )
 from settlement.campus_ppa import DEEMED_SERIES_PREFIX
 from settlement.errors import MeterUnknown
-from settlement.intervals import read_parquet_bytes, read_uri_bytes, within_period
+from settlement.intervals import read_parquet_bytes, within_period
 from settlement.kernels import STATUS_OFF_GRID, aggregate_rows
 
 DEEMED_CHANNEL = "deemed_curtailment"

@@ -9,24 +9,10 @@ from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from common.errors import BadInput
 from common.timeutil import require_utc
-
-
-def read_uri_bytes(uri: str) -> bytes:
-    """Bytes of a local path or any pyarrow.fs URI (file://, s3://, ...)."""
-    try:
-        if "://" in uri:
-            filesystem, path = pafs.FileSystem.from_uri(uri)
-        else:
-            filesystem, path = pafs.LocalFileSystem(), uri
-        with filesystem.open_input_stream(path) as stream:
-            return bytes(stream.read())
-    except (OSError, pa.ArrowInvalid) as error:
-        raise BadInput(uri, None, None, f"cannot read file: {error}") from error
 
 
 def read_parquet_bytes(source: str, data: bytes, schema: pa.Schema, dictionary_columns: tuple[str, ...] = (),

@@ -19,9 +19,10 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from common.uri import read_uri_bytes
 from market_adapters.prices_schema import PRICE_SCHEMA
 from settlement.errors import PriceMissing
-from settlement.intervals import read_parquet_bytes, read_uri_bytes
+from settlement.intervals import read_parquet_bytes
 
 US_PER_MINUTE = 60_000_000
 

@@ -1,0 +1,21 @@
+"""Read whole files from a local path or any pyarrow.fs URI (file://, s3://, gs://, ...)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+
+from common.errors import BadInput
+
+
+def read_uri_bytes(uri: str) -> bytes:
+    """Bytes of a local path or any pyarrow.fs URI; an unreadable one is BadInput naming it."""
+    try:
+        if "://" in uri:
+            filesystem, path = pafs.FileSystem.from_uri(uri)
+        else:
+            filesystem, path = pafs.LocalFileSystem(), uri
+        with filesystem.open_input_stream(path) as stream:
+            return bytes(stream.read())
+    except (OSError, pa.ArrowInvalid) as error:
+        raise BadInput(uri, None, None, f"cannot read file: {error}") from error
