@@ -4,6 +4,9 @@ Generated data: `--meters` meters x `--days` days of `--interval-minutes` data (
 = 52.99M readings) with faults injected (duplicates that leave gaps, negatives, spikes). All three run on
 the same arrays in the same process:
 - roofline: a parallel numba sum over the arrays the kernel reads (timestamps and values);
+- copy floor: a parallel numba loop that reads the same arrays and writes the grid the kernel must write
+  (value int64, flags uint16, source offset int32 per interval) and nothing else: the least memory traffic
+  any kernel with this output needs, so `roofline_s / copy_s` bounds `roofline_fraction` from above;
 - numba: `kernels.vee_kernel` (rules + estimation, parallel over meters);
 - numpy: `vee_numpy.vee_numpy`, run in blocks of `--numpy-block-meters` meters to bound its temporaries.
 Then, unless `--stream-readings 0`, a child process generates a Parquet file of that many readings and
@@ -44,6 +47,15 @@ def roofline_sum(ts_us, energy_wh):
     for i in prange(ts_us.shape[0]):
         total += ts_us[i] + energy_wh[i]
     return total
+
+
+@njit(nogil=True, parallel=True, cache=True)
+def copy_floor(ts_us, energy_wh, out_value, out_flags, out_source):
+    """Read what the kernel reads and write what it writes, with no rules in between."""
+    for i in prange(ts_us.shape[0]):
+        out_value[i] = energy_wh[i]
+        out_flags[i] = np.uint16(ts_us[i] & 1)
+        out_source[i] = np.int32(i)
 
 
 def generate(meters: int, days: int, interval_minutes: int, seed: int) -> dict[str, np.ndarray]:
@@ -133,6 +145,9 @@ def in_memory(args: argparse.Namespace) -> dict[str, float]:
     run_vee_arrays(k.validate_series, data, inputs, 0, small)  # compile or load the cache outside the timing
     roofline_sum(data["ts"][:10], data["energy"][:10])
     roofline_s = best_of(5, lambda: roofline_sum(data["ts"], data["energy"]))
+    grid = _buffers(readings, args.meters)
+    copy_floor(data["ts"][:10], data["energy"][:10], grid[0][:10], grid[1][:10], grid[2][:10])
+    copy_s = best_of(5, lambda: copy_floor(data["ts"], data["energy"], grid[0], grid[1], grid[2]))
     numba_s = best_of(3, lambda: run_vee_arrays(k.validate_series, data, inputs, 0, args.meters))
     block = args.numpy_block_meters
     numpy_s = best_of(1, lambda: [run_vee_arrays(vee_numpy, data, inputs, lo, min(lo + block, args.meters))
@@ -144,9 +159,11 @@ def in_memory(args: argparse.Namespace) -> dict[str, float]:
     bytes_read = data["ts"].nbytes + data["energy"].nbytes
     print(f"readings={readings:,} bytes_read={bytes_read / 1e9:.2f} GB")
     print(f"roofline {roofline_s:.3f} s ({bytes_read / roofline_s / 1e9:.1f} GB/s)")
+    print(f"copy     {copy_s:.3f} s (reads the inputs, writes the grid: {roofline_s / copy_s:.2f} of the roofline)")
     print(f"numba    {numba_s:.3f} s ({readings / numba_s / 1e6:.0f} M readings/s)")
     print(f"numpy    {numpy_s:.3f} s ({readings / numpy_s / 1e6:.1f} M readings/s)  same_result={same}")
-    return {"readings": readings, "roofline_s": roofline_s, "numba_s": numba_s, "numpy_s": numpy_s, "same": same}
+    return {"readings": readings, "roofline_s": roofline_s, "copy_s": copy_s, "numba_s": numba_s, "numpy_s": numpy_s,
+            "same": same}
 
 
 def stream(readings: int, folder: Path) -> float:
@@ -173,6 +190,7 @@ def main() -> None:
     print(
         f"BENCH vee readings={result['readings']} vs_numpy={result['numpy_s'] / result['numba_s']:.1f} "
         f"roofline_fraction={result['roofline_s'] / result['numba_s']:.2f} "
+        f"copy_floor_fraction={result['roofline_s'] / result['copy_s']:.2f} "
         f"readings_per_s={result['readings'] / result['numba_s']:.3g} stream_readings={args.stream_readings} "
         f"stream_peak_rss_gb={peak_gb:.2f} same_result={result['same']}"
     )

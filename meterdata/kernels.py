@@ -80,6 +80,7 @@ SERIES_PER_CHUNK = 8
 
 
 READINGS_PER_BLOCK = 64
+READINGS_PER_STEP_IRREGULAR = 8
 SLOTS_PER_SKIP = 64
 
 
@@ -155,17 +156,24 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
     expected_us = start_us - interval_us
     negatives = 0
     overs = 0
-    for i in range(lo, hi, READINGS_PER_BLOCK):
+    i = lo
+    while i < hi:
         m = min(READINGS_PER_BLOCK, hi - i)
         t_first = ts_us[i]
-        k_first = _block_first_slot(t_first - start_us, interval_us, m, n, initialized)
+        if t_first == expected_us + interval_us and k == initialized and k + m < n:
+            k_first = k + 1  # the block continues the previous one: no division
+        else:
+            k_first = _block_first_slot(t_first - start_us, interval_us, m, n, initialized)
         mismatch = 0 if k_first >= 0 else 1
         for q in range(m if k_first >= 0 else 0):
             mismatch |= ts_us[np.uint64(i + q)] ^ (t_first + q * interval_us)
         if mismatch != 0:
+            # A few readings one by one, then try a block again: a fault costs a step, not a whole block.
+            step = min(READINGS_PER_STEP_IRREGULAR, hi - i)
             k, expected_us, initialized = _place_each(
-                ts_us, energy_wh, i, i + m, lo, start_us, interval_us, negative_wh_max, capacity_wh, value, flags,
-                source, k, expected_us, initialized, day_lo, day_received, count)
+                ts_us, energy_wh, i, i + step, lo, start_us, interval_us, negative_wh_max, capacity_wh, value,
+                flags, source, k, expected_us, initialized, day_lo, day_received, count)
+            i += step
             continue
         for j in range(initialized + 1, k_first):
             value[np.uint64(j)] = 0
@@ -183,6 +191,7 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
             overs += over
         initialized = k = k_first + m - 1
         expected_us = ts_us[i + m - 1]
+        i += m
     count[RULE_NEGATIVE] += negatives
     count[RULE_OVER_CAPACITY] += overs
     for j in range(initialized + 1, n):
