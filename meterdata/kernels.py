@@ -1,11 +1,14 @@
 """Numba VEE kernel: validation rules and estimation for many meter series at once, parallel over series.
 
 Layout. `out_source` (int32) holds, per slot, the index of the reading that filled it relative to the
-series' first reading (-1 for none): four bytes instead of eight per interval written. Readings of series `s` are `ts_us[series_offsets[s]:series_offsets[s+1]]` (interval starts, UTC
+series' first reading (-1 for none): four bytes instead of eight per interval written. Readings of series
+`s` are `ts_us[series_offsets[s]:series_offsets[s+1]]` (interval starts, UTC
 microseconds) with `energy_wh` alongside, in any order. The series' grid of expected intervals is
 `slot_offsets[s]:slot_offsets[s+1]` in the output arrays, slot k starting at
-`start_us[s] + k * interval_us[s]`. Readings are read from memory once; the later steps walk the series'
-grid, which is small enough to stay in cache, so the whole kernel is one pass over the input.
+`start_us[s] + k * interval_us[s]`. Readings are read from memory once, in blocks (an in-order block is
+copied with vector instructions); the later steps walk the series' grid, which is small enough to stay in
+cache, each as its own loop (spikes, day counts and the valid mask vectorize; runs and estimation look only
+where something can be flagged), so the whole kernel is one pass over the input.
 
 Rules (counts per series in `counts[s, RULE_*]`, per-slot bits in `out_flags`):
 - misaligned: a reading whose start is not on the grid (or outside it); it is left out.
