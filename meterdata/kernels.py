@@ -294,7 +294,7 @@ def _day_counts(day_lo, day_received, flags, count):
     n = flags.shape[0]
     day_count = day_lo.shape[0] - 1
     present_total = 0
-    for d in range(-1, max(day_count, 0) + 1):
+    for d in range(-1, day_count + 1):
         segment_lo = 0 if d < 0 else day_lo[d]
         segment_hi = n if d >= day_count else day_lo[d + 1]
         present = 0

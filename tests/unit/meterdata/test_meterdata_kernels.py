@@ -184,3 +184,19 @@ def test_kernel_matches_reference_on_long_series_that_are_mostly_in_order() -> N
         lo, hi = inputs[3][s], inputs[3][s + 1]
         assert kernel[0][lo:hi].tolist() == expected.values
         assert [_status(int(f)) for f in kernel[1][lo:hi]] == expected.status
+
+
+def test_kernel_counts_missing_slots_without_any_day_boundary() -> None:
+    """With no local-day boundaries the per-day rule has nothing to check, yet missing slots are still counted:
+    a two-slot gap in 20 quarter-hours gives the reference's counts, values and statuses."""
+    start_us = 1_700_000_000_000_000 - 1_700_000_000_000_000 % DAY_US
+    interval_us = 15 * MINUTE_US
+    readings = [(start_us + slot * interval_us, 100 + slot) for slot in range(20) if slot not in (7, 8)]
+    params = SeriesParams(start_us=start_us, interval_us=interval_us, slot_count=20)
+    inputs = _kernel_inputs([(readings, params)])
+    for day_start_us in (np.zeros(0, np.int64), np.array([start_us + DAY_US // 2], np.int64)):
+        kernel = _run(k.vee_kernel, inputs, day_start_us, 20)
+        expected = reference_vee(readings, params, [int(d) for d in day_start_us])
+        assert {REFERENCE_NAMES[c]: int(kernel[3][0, c]) for c in REFERENCE_NAMES} == expected.counts
+        assert kernel[0].tolist() == expected.values
+        assert [_status(int(f)) for f in kernel[1]] == expected.status
