@@ -20,22 +20,7 @@ from ledger.errors import (
     ReferenceKindInvalid,
 )
 from tests.integration.ledger.conftest import PERIOD_START_UTC
-
-
-def settlement(key: str, usd_micros: int = 5_000_000, energy_wh: int = 1_000, grams: int = 400) -> EntryRequest:
-    return EntryRequest(
-        idempotency_key=key,
-        effective_at_utc=PERIOD_START_UTC,
-        postings=[
-            PostingRequest("tenant:acme:receivable", "USD/6", usd_micros),
-            PostingRequest("campus:a:revenue:energy", "USD/6", -usd_micros),
-            PostingRequest("tenant:acme:consumption", "MWH/6", energy_wh),
-            PostingRequest("campus:a:generation:gt1", "MWH/6", -energy_wh),
-            PostingRequest("tenant:acme:emissions", "TCO2E/6", grams),
-            PostingRequest("campus:a:emissions:gt1", "TCO2E/6", -grams),
-        ],
-        meta={"cycle_id": "cycle:a:2026-01"},
-    )
+from tests.integration.ledger.conftest import settlement_request as settlement
 
 
 def entry_count(engine: Engine, origin: str) -> int:
