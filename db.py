@@ -50,6 +50,17 @@ def resolve_database_url(settings: Settings) -> str:
     return embedded_database_url(settings.home_abs / "pg")
 
 
+def server_url_from_environment(embedded_pg_home: Path) -> str:
+    """For tests and benchmarks: the server named by DATABASE_URL (or WATTLEDGER_DATABASE_URL) when set,
+    else the embedded PostgreSQL whose data folder is `embedded_pg_home`."""
+    url = os.environ.get("DATABASE_URL") or os.environ.get("WATTLEDGER_DATABASE_URL")
+    if url:
+        normalized = Settings(database_url=url).database_url  # the one place that adds the driver
+        assert normalized is not None
+        return normalized
+    return embedded_database_url(embedded_pg_home)
+
+
 def make_engine(database_url: str) -> Engine:
     # READ COMMITTED is the ledger's documented isolation level (see ledger/), stated here explicitly.
     return create_engine(

@@ -8,7 +8,6 @@ Creates and drops its own database. The last line is
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -92,16 +91,9 @@ def best_of(name: str, rates: list[float]) -> float:
 
 
 def server_url() -> str:
-    url = os.environ.get("DATABASE_URL") or os.environ.get("WATTLEDGER_DATABASE_URL")
-    if url:
-        from settings import Settings
+    from db import server_url_from_environment
 
-        normalized = Settings(database_url=url).database_url
-        assert normalized is not None
-        return normalized
-    from db import embedded_database_url
-
-    return embedded_database_url(ROOT / ".wattledger" / "bench-pg")
+    return server_url_from_environment(ROOT / ".wattledger" / "bench-pg")
 
 
 def naive_postings_per_s(engine: Engine, entries: int, run: int) -> float:

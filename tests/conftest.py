@@ -23,19 +23,6 @@ if str(ROOT) not in sys.path:
 SHARED = ROOT.parent / "shared"
 
 
-def _server_url() -> str:
-    url = os.environ.get("DATABASE_URL") or os.environ.get("WATTLEDGER_DATABASE_URL")
-    if url:
-        from settings import Settings
-
-        normalized = Settings(database_url=url).database_url
-        assert normalized is not None
-        return normalized
-    from db import embedded_database_url
-
-    return embedded_database_url(ROOT / ".wattledger" / "test-pg")
-
-
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     assert SHARED.is_dir(), f"reference folder {SHARED} is missing"
@@ -45,9 +32,9 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """URL of a fresh database, migrated with `alembic upgrade head`, dropped after the session."""
-    from db import upgrade_schema
+    from db import server_url_from_environment, upgrade_schema
 
-    server_url = make_url(_server_url())
+    server_url = make_url(server_url_from_environment(ROOT / ".wattledger" / "test-pg"))
     name = f"wltest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
