@@ -22,7 +22,16 @@ from cycles import repository as repo
 from cycles.periods import period_bounds_utc
 from cycles.raw_files import store_raw_file
 from settings import Settings
-from workflows.types import CycleInput, IngestOutput, SettleOutput, StepInput, VeeOutput
+from workflows.types import (
+    CycleInput,
+    IngestOutput,
+    InvoiceRef,
+    IsoOutput,
+    LedgerOutput,
+    SettleOutput,
+    StepInput,
+    VeeOutput,
+)
 
 
 def cycle_folder_uri(settings: Settings, campus_id: str, period: str, version_label: str = "") -> str:
@@ -164,10 +173,8 @@ def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
 def compute_emissions(conn: Connection, campus: repo.Campus, intervals_uri: str, start_utc: datetime,
                       end_utc: datetime):  # type: ignore[no-untyped-def]
     """Scope 1/2/3 for the same intervals; None until the campus has an eGRID subregion configured."""
-    try:
-        from esg import MeterRef, compute_cycle_emissions
-    except ImportError:
-        return None
+    from esg import MeterRef, compute_cycle_emissions
+
     subregion = repo.campus_egrid_subregion(conn, campus.campus_id)
     if subregion is None:
         return None
@@ -219,10 +226,9 @@ def _period_end(conn: Connection, step: StepInput) -> datetime:
 
 def market_zone(iso: str) -> ZoneInfo:
     """Each ISO's market clock (prevailing local time of its operating day)."""
-    zones = {"NYISO": "America/New_York", "PJM": "America/New_York", "ISONE": "America/New_York",
-             "ERCOT": "America/Chicago", "MISO": "America/Chicago", "SPP": "America/Chicago",
-             "CAISO": "America/Los_Angeles"}
-    return ZoneInfo(zones[iso])
+    from market_adapters.common import MARKET_TIME_ZONES
+
+    return ZoneInfo(MARKET_TIME_ZONES[iso])
 
 
 def outbox_path(settings: Settings, campus_id: str, period: str, name: str) -> Path:
@@ -242,7 +248,6 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, step: StepInput) ->
     """
     from invoicing import issue_invoices
     from ledger import EntryRequest, PostingRequest, append_entries
-    from workflows.types import InvoiceRef
 
     with engine.begin() as conn:
         issued = issue_invoices(conn, step.cycle_id, step.campus_id, settings.signing_key_path,
@@ -283,7 +288,6 @@ def submit_to_iso(engine: Engine, settings: Settings, step: StepInput):  # type:
     """The period's NYISO powerMetering document: submitted once per business key when an ISO endpoint is
     configured (acknowledgement recorded), else written to the outbox for a person or a later run."""
     from market_adapters.common import IsoMeterRef
-    from workflows.types import IsoOutput
 
     with engine.begin() as conn:
         campus = repo.load_campus(conn, step.campus_id)
@@ -304,7 +308,6 @@ def _submit_nyiso(engine: Engine, settings: Settings, step: StepInput, meters: t
                   bounds_utc: tuple[datetime, datetime], path: Path):  # type: ignore[no-untyped-def]
     from market_adapters.common import IsoCredentials
     from market_adapters.submission.nyiso_period import NyisoPeriod, submit_nyiso_period
-    from workflows.types import IsoOutput
 
     assert settings.iso_base_url is not None
     credentials = IsoCredentials(settings.iso_username or "", settings.iso_password or "",
@@ -321,7 +324,6 @@ def _write_outbox_only(engine: Engine, settings: Settings, step: StepInput, camp
                        meters: tuple, bounds_utc: tuple[datetime, datetime], path: Path):  # type: ignore[type-arg]
     from common.errors import BadInput
     from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
-    from workflows.types import IsoOutput
 
     key = f"{step.campus_id}:{campus.iso}:{step.period}:{step.attempt_label}"
     document = build_power_metering_document(step.uri, meters, bounds_utc[0], bounds_utc[1],
@@ -349,7 +351,6 @@ def close_cycle_ledger(engine: Engine, settings: Settings, step: StepInput):  # 
     """Sign a checkpoint over the ledger head at cycle close, then verify the whole chain."""
     from ledger import verify_ledger
     from ledger.checkpoint import sign_checkpoint
-    from workflows.types import LedgerOutput
 
     with engine.begin() as conn:
         checkpoint = sign_checkpoint(conn, settings.ledger_origin, settings.signing_key_path)

@@ -12,6 +12,13 @@ from typing import ClassVar
 
 from common.errors import DomainError
 
+MARKET_TIME_ZONES = {
+    # Each ISO's market clock: the prevailing local time its operating days and hour labels follow.
+    "NYISO": "America/New_York", "PJM": "America/New_York", "ISONE": "America/New_York",
+    "ERCOT": "America/Chicago", "MISO": "America/Chicago", "SPP": "America/Chicago",
+    "CAISO": "America/Los_Angeles",
+}
+
 ISO_METER_ROLES = frozenset(
     {"generation", "fuel", "grid_import", "export", "tenant_consumption", "shared_consumption"}
 )

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from common.errors import Conflict
 from ledger import append_entries, ensure_ledger, open_accounts
+from market_adapters.common import MARKET_TIME_ZONES
 from market_adapters.shadow import repository as repo
 from market_adapters.shadow.charges import QuantityKey
 from market_adapters.shadow.ledger_entries import (
@@ -69,10 +70,6 @@ def list_disputes(engine: Engine, campus_id: str, status: str | None = "open") -
         return repo.list_disputes(conn, campus_id, status)
 
 
-MARKET_ZONES = {"NYISO": "America/New_York", "PJM": "America/New_York", "ISONE": "America/New_York",
-                "ERCOT": "America/Chicago", "SPP": "America/Chicago", "CAISO": "America/Los_Angeles"}
-
-
 def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day: date, statements: Sequence[dict],
                       submitted_document: dict, prices_uri: str, ledger_origin: str) -> ReconciliationResult:
     """Import `statements`, take our quantities from the powerMetering body we submitted and the ISO's
@@ -85,7 +82,7 @@ def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day
     from market_adapters.shadow.charges import quantities_from_metered_hours
 
     import_statement_runs(engine, campus_id, statements)
-    start_utc, end_utc = operating_day_bounds_utc(operating_day, ZoneInfo(MARKET_ZONES[iso]))
+    start_utc, end_utc = operating_day_bounds_utc(operating_day, ZoneInfo(MARKET_TIME_ZONES[iso]))
     quantities = {key: value for key, value in
                   quantities_from_metered_hours(power_metering_hours(submitted_document, "submitted")).items()
                   if start_utc <= key[2] < end_utc}
