@@ -200,3 +200,55 @@ def test_kernel_counts_missing_slots_without_any_day_boundary() -> None:
         assert {REFERENCE_NAMES[c]: int(kernel[3][0, c]) for c in REFERENCE_NAMES} == expected.counts
         assert kernel[0].tolist() == expected.values
         assert [_status(int(f)) for f in kernel[1]] == expected.status
+
+
+def _assert_kernel_matches_reference(cases, day_start_us: np.ndarray) -> None:
+    inputs = _kernel_inputs(cases)
+    kernel = _run(k.vee_kernel, inputs, day_start_us, int(inputs[3][-1]))
+    for s, (readings, params) in enumerate(cases):
+        expected = reference_vee(readings, params, [int(d) for d in day_start_us])
+        assert {REFERENCE_NAMES[c]: int(kernel[3][s, c]) for c in REFERENCE_NAMES} == expected.counts
+        lo, hi = inputs[3][s], inputs[3][s + 1]
+        assert kernel[0][lo:hi].tolist() == expected.values
+        assert [_status(int(f)) for f in kernel[1][lo:hi]] == expected.status
+
+
+def test_late_readings_into_windows_already_checked_for_spikes_give_the_reference_result() -> None:
+    """Placement checks spikes as it goes; readings that arrive after the rest of the series and land in an
+    early window (a conflicting duplicate that makes a neighbour invalid, a gap filled late, an identical
+    duplicate) must leave exactly what checking after placement gives."""
+    rng = np.random.default_rng(20261128)
+    interval_us = 5 * MINUTE_US
+    start_us = 1_700_000_000_000_000 - 1_700_000_000_000_000 % DAY_US
+    slot_count = 2016
+    values = [int(v) for v in 1000 + rng.integers(0, 50, slot_count)]
+    values[40] = 40_000  # a spike whose window loses a neighbour to a late conflicting duplicate
+    values[300] = 40_000  # a spike whose window had a gap that a late reading fills
+    values[900] = 40_000  # a spike next to a late identical duplicate
+    late_gap = 302
+    readings = [(start_us + slot * interval_us, values[slot]) for slot in range(slot_count) if slot != late_gap]
+    readings += [
+        (start_us + 41 * interval_us, values[41] + 7),
+        (start_us + late_gap * interval_us, values[late_gap]),
+        (start_us + 899 * interval_us, values[899]),
+    ]
+    params = SeriesParams(start_us=start_us, interval_us=interval_us, slot_count=slot_count, slots_per_day=288)
+    day_start_us = np.array([start_us + d * DAY_US for d in range(8)], np.int64)
+    _assert_kernel_matches_reference([(readings, params)], day_start_us)
+
+
+def test_spikes_on_values_too_large_for_the_cheap_screen_give_the_reference_result() -> None:
+    """Values past the screen's bound (1 TWh per interval and more) skip the screen and still get the exact rule."""
+    interval_us = 15 * MINUTE_US
+    start_us = 1_700_000_000_000_000 - 1_700_000_000_000_000 % DAY_US
+    slot_count = 700
+    base = 3 << 40
+    values = [base + 1000 * (slot % 7) for slot in range(slot_count)]
+    values[100] = base * 3
+    values[650] = base // 3
+    readings = [(start_us + slot * interval_us, value) for slot, value in enumerate(values)]
+    params = SeriesParams(start_us=start_us, interval_us=interval_us, slot_count=slot_count, spike_ratio_permille=500)
+    day_start_us = np.array([start_us + d * DAY_US for d in range(9)], np.int64)
+    cases = [(readings, params)]
+    _assert_kernel_matches_reference(cases, day_start_us)
+    assert int(_run(k.vee_kernel, _kernel_inputs(cases), day_start_us, slot_count)[3][0, k.RULE_SPIKE]) == 2
