@@ -38,7 +38,7 @@ from numba import njit, prange, set_parallel_chunksize
 from meterdata.vee_codes import *  # re-exported: readers use kernels.FLAG_*, kernels.RULE_*, ...
 from meterdata.vee_codes import RULE_SPIKE
 from meterdata.vee_place import _day_counts, _day_slot_bounds, _place_readings
-from meterdata.vee_rules import _clear_spikes, _estimate, _flag_runs, _flag_spikes
+from meterdata.vee_rules import _clear_spikes, _estimate, _flag_runs, _flag_spikes, run_marks_for, valid_mask
 
 SERIES_PER_CHUNK = 8
 
@@ -55,19 +55,20 @@ def vee_kernel(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interva
         source = out_source[base:base + n]
         day_lo = _day_slot_bounds(start_us[s], interval_us[s], day_start_us, n)
         day_received = np.zeros(day_lo.shape[0], np.int64)
-        valid = np.empty(n, np.uint8)
+        valid = valid_mask(n)
+        run_marks = run_marks_for(n)
         spike_next, spikes, stale = _place_readings(
             ts_us, energy_wh, series_offsets[s], series_offsets[s + 1], start_us[s], interval_us[s], params[s],
-            value, flags, source, valid, day_lo, day_received, counts[s])
+            value, flags, source, valid, run_marks, day_lo, day_received, counts[s])
         _day_counts(day_lo, day_received, flags, counts[s])
         if stale:
             # A reading changed a window placement had already checked: check every centre again.
             _clear_spikes(flags)
-            _flag_spikes(value, flags, valid, params[s], counts[s], 0)
+            _flag_spikes(value, flags, valid, run_marks, params[s], counts[s], 0)
         else:
             counts[s, RULE_SPIKE] += spikes
-            _flag_spikes(value, flags, valid, params[s], counts[s], spike_next)
-        _flag_runs(value, flags, valid, params[s], counts[s])
+            _flag_spikes(value, flags, valid, run_marks, params[s], counts[s], spike_next)
+        _flag_runs(value, flags, valid, run_marks, params[s], counts[s])
         _estimate(value, flags, valid, params[s], counts[s])
 
 

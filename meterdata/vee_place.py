@@ -29,7 +29,7 @@ from meterdata.vee_codes import (
     RULE_NEGATIVE,
     RULE_OVER_CAPACITY,
 )
-from meterdata.vee_rules import _is_valid, _spike_range
+from meterdata.vee_rules import _check_windows, _is_valid
 
 READINGS_PER_BLOCK = 64
 READINGS_PER_STEP_IRREGULAR = 8
@@ -59,8 +59,8 @@ def _ceil_slot(offset_us, interval_us, n):
 
 
 @njit(nogil=True, cache=True)
-def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, value, flags, source, valid, day_lo,
-                    day_received, count):
+def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, value, flags, source, valid, run_marks,
+                    day_lo, day_received, count):
     """Place readings lo..hi-1 and fill `valid` (1 where a slot holds a reading no rule made invalid).
 
     Readings go in blocks. A block whose stamps are consecutive slots above every slot written so far (the
@@ -142,7 +142,8 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
                 prefetch(energy_wh, i + PREFETCH_READINGS_AHEAD + q)
         centre_hi = initialized - 1  # centres below it have their whole window placed
         if centre_hi - spike_next >= SPIKE_CENTRES_PER_BATCH:
-            spikes += _spike_range(value, flags, valid, spike_next, centre_hi, ratio_permille, floor_milli_wh)
+            spikes += _check_windows(value, flags, valid, run_marks, spike_next, centre_hi, ratio_permille,
+                                     floor_milli_wh)
             spike_next = centre_hi
     count[RULE_NEGATIVE] += negatives
     count[RULE_OVER_CAPACITY] += overs
