@@ -123,7 +123,7 @@ def test_median_of_five_network_matches_sorting() -> None:
     """The compare-exchange network returns the middle value for every ordering of five distinct values."""
     import itertools
 
-    from meterdata.vee_rules import _median5
+    from meterdata.kernels import _median5
 
     for ordering in itertools.permutations([3, -7, 11, 0, 5]):
         assert _median5(*ordering) == 3
