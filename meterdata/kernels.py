@@ -409,11 +409,11 @@ def _check_windows(value, flags, valid, run_marks, centre_lo, centre_hi, ratio_p
     """Spike rule for centres c in [centre_lo, centre_hi) (2 <= c < n - 2): c is a spike when slots c-2..c+2
     are valid and value[c] strays from their median (see kernels' module doc). Returns how many were flagged.
 
-    Both spikes and runs are rare, so centres go in blocks of SCREEN_BLOCK, aligned to multiples of it. One
-    vector pass over each block's three-slot windows screens for both: every spike passes `_may_spike`, and
-    a run the run rule can flag has a centre equal to both neighbours (then `run_marks` gets the block's
-    mark). Only blocks that pass the spike screen get the exact median test. Indexes are unsigned: a signed
-    index keeps a wraparound check, which turns every vector load into a gather."""
+    Both spikes and runs are rare, so centres go in blocks of SCREEN_BLOCK, aligned to multiples of it, and
+    one vector pass over a block screens for both. A run the run rule can flag has a centre equal to both
+    neighbours (then `run_marks` gets the block's mark). A block whose values (with one neighbour each side)
+    cannot hold a spike (`_may_spike` on their minimum and maximum) skips the exact median test. Indexes
+    are unsigned: a signed index keeps a wraparound check, which turns every vector load into a gather."""
     # The cheap test is exact arithmetic only while its products stay far inside int64.
     screen = 0 <= ratio_permille <= SPIKE_RATIO_SCREEN_MAX and 0 <= floor_milli_wh <= SPIKE_VALUE_SCREEN_MAX
     shift_up, shift_down = _screen_shifts(ratio_permille)
@@ -424,14 +424,16 @@ def _check_windows(value, flags, valid, run_marks, centre_lo, centre_hi, ratio_p
     block = centre_lo
     while block < centre_hi:
         block_end = min((block // SCREEN_BLOCK + 1) * SCREEN_BLOCK, centre_hi)
-        maybe_spike = 0
+        lo = min(value[block - 1], value[block_end])
+        hi = max(value[block - 1], value[block_end])
         maybe_run = 0
         for c in range(np.uint64(block), np.uint64(block_end)):
-            before, centre, after = value[c - one], value[c], value[c + one]
-            maybe_spike |= _may_spike(before, centre, after, shift_up, shift_down, floor_wh)
-            maybe_run |= np.int64(before == centre) & np.int64(centre == after)
+            centre = value[c]
+            lo = min(lo, centre)
+            hi = max(hi, centre)
+            maybe_run |= np.int64(value[c - one] == centre) & np.int64(centre == value[c + one])
         run_marks[block // SCREEN_BLOCK] |= np.uint8(maybe_run)
-        if maybe_spike != 0 or not screen:
+        if not screen or _may_spike(lo, hi, shift_up, shift_down, floor_wh):
             for c in range(np.uint64(block), np.uint64(block_end)):
                 window_valid = np.int64(valid[c - two] & valid[c - one] & valid[c] & valid[c + one] & valid[c + two])
                 median = _median5(value[c - two], value[c - one], value[c], value[c + one], value[c + two])
@@ -451,17 +453,16 @@ def _clear_spikes(flags):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _may_spike(before, centre, after, shift_up, shift_down, floor_wh):
-    """1 unless the centre cannot be a spike. Of any three of five values, one is at or below their median
-    and one at or above it, so the median and the centre both lie in [lo, hi] of (before, centre, after):
-    the centre is at most hi - lo from the median, and |median| >= max(lo, 0). A spike therefore has
-    hi - lo > ratio / 1000 * max(lo, 0) + floor, and ratio / 1000 is at least 2 ** (shift_up - shift_down)
-    (see `_screen_shifts`): a test with shifts, no multiplies. Values beyond +-SPIKE_VALUE_SCREEN_MAX always
-    pass, so nothing here can overflow."""
-    lo = min(min(before, centre), after)
-    hi = max(max(before, centre), after)
-    outside = np.int64(lo < -SPIKE_VALUE_SCREEN_MAX) | np.int64(hi > SPIKE_VALUE_SCREEN_MAX)
-    return outside | np.int64(hi - lo > ((max(lo, 0) << shift_up) >> shift_down) + floor_wh)
+def _may_spike(lo, hi, shift_up, shift_down, floor_wh):
+    """False only if no centre among values in [lo, hi] can be a spike. Of any three of a window's five
+    values, one is at or below their median and one at or above it; so the median and the centre both lie
+    between the lowest and highest of (before, centre, after), hence in [lo, hi]: the centre is at most
+    hi - lo from the median, and |median| >= max(lo, 0). A spike therefore has hi - lo > ratio / 1000 *
+    max(lo, 0) + floor, and ratio / 1000 is at least 2 ** (shift_up - shift_down) (see `_screen_shifts`).
+    Values beyond +-SPIKE_VALUE_SCREEN_MAX always pass, so nothing here can overflow."""
+    if lo < -SPIKE_VALUE_SCREEN_MAX or hi > SPIKE_VALUE_SCREEN_MAX:
+        return True
+    return hi - lo > ((max(lo, 0) << shift_up) >> shift_down) + floor_wh
 
 
 @njit(nogil=True, cache=True)
