@@ -87,6 +87,13 @@ PARAM_SLOTS_PER_DAY = 9
 PARAM_COLUMNS = 10
 
 SERIES_PER_CHUNK = 8
+# Typed once so the block copy's stores stay in their own widths (no widening and narrowing per reading).
+FLAG_PRESENT_U16 = np.uint16(FLAG_PRESENT)
+FLAG_NEGATIVE_U16 = np.uint16(FLAG_NEGATIVE)
+FLAG_OVER_CAPACITY_U16 = np.uint16(FLAG_OVER_CAPACITY)
+ZERO_U16 = np.uint16(0)
+ZERO_U8 = np.uint8(0)
+ONE_U8 = np.uint8(1)
 READINGS_PER_BLOCK = 64
 READINGS_PER_STEP_IRREGULAR = 8
 # Spike centres are checked in batches this large during placement: big enough that the call (two atomic
@@ -228,22 +235,29 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
             flags[np.uint64(j)] = 0
             source[np.uint64(j)] = -1
             valid[np.uint64(j)] = 0
+        any_invalid = False
         for q in range(m):
             v = energy_wh[np.uint64(i + q)]
-            negative = np.int64(v <= negative_wh_max)
-            over = np.int64(v > capacity_wh)
+            negative = v <= negative_wh_max
+            over = v > capacity_wh
             slot = np.uint64(k_first + q)
             value[slot] = v
-            source[slot] = i - lo + q
-            flags[slot] = FLAG_PRESENT + FLAG_NEGATIVE * negative + FLAG_OVER_CAPACITY * over
-            valid[slot] = np.uint8(1 - (negative | over))
-            negatives += negative
-            overs += over
+            source[slot] = np.int32(i - lo + q)
+            flags[slot] = FLAG_PRESENT_U16 | (FLAG_NEGATIVE_U16 if negative else ZERO_U16) | \
+                (FLAG_OVER_CAPACITY_U16 if over else ZERO_U16)
+            valid[slot] = ZERO_U8 if negative or over else ONE_U8
+            any_invalid |= negative | over
+        if any_invalid:
+            # Rare: count them here rather than carry two sums through every block.
+            for q in range(m):
+                v = energy_wh[np.uint64(i + q)]
+                negatives += np.int64(v <= negative_wh_max)
+                overs += np.int64(v > capacity_wh)
         initialized = k = k_first + m - 1
         expected_us = ts_us[i + m - 1]
         i += m
         # Readings past this series' end are the next series', which this thread usually places next.
-        if i + PREFETCH_READINGS_AHEAD + READINGS_PER_BLOCK <= readings_total:
+        if PREFETCH_READINGS_AHEAD > 0 and i + PREFETCH_READINGS_AHEAD + READINGS_PER_BLOCK <= readings_total:
             for q in range(0, READINGS_PER_BLOCK, READINGS_PER_LINE):
                 prefetch(ts_us, i + PREFETCH_READINGS_AHEAD + q)
                 prefetch(energy_wh, i + PREFETCH_READINGS_AHEAD + q)
@@ -574,6 +588,13 @@ def _estimate(value, flags, valid, param, count):
     while k < n:
         if (k & 7) == 0:
             w = k >> 3
+            # Eight words (64 slots) per step while they are all valid, then word by word.
+            while w + 8 <= words.shape[0]:
+                every = words[w] & words[w + 1] & words[w + 2] & words[w + 3]
+                every &= words[w + 4] & words[w + 5] & words[w + 6] & words[w + 7]
+                if every != ALL_VALID_WORD:
+                    break
+                w += 8
             while w < words.shape[0] and words[w] == ALL_VALID_WORD:
                 w += 1
             k = w << 3
