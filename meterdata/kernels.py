@@ -119,13 +119,13 @@ def vee_kernel(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interva
         flags = out_flags[base:base + n]
         source = out_source[base:base + n]
         day_lo = _day_slot_bounds(start_us[s], interval_us[s], day_start_us, n)
-        day_received = np.zeros(day_lo.shape[0], np.int64)
+        day_balance = np.zeros(day_lo.shape[0] + 1, np.int64)
         valid = valid_mask(n)
         run_marks = run_marks_for(n)
         spike_next, spikes, stale = _place_readings(
             ts_us, energy_wh, series_offsets[s], series_offsets[s + 1], start_us[s], interval_us[s], params[s],
-            value, flags, source, valid, run_marks, day_lo, day_received, counts[s])
-        _day_counts(day_lo, day_received, flags, counts[s])
+            value, flags, source, valid, run_marks, day_lo, day_balance, counts[s])
+        _day_counts(day_lo, day_balance, counts[s])
         if stale:
             # A reading changed a window placement had already checked: check every centre again.
             _clear_spikes(flags)
@@ -174,7 +174,7 @@ def _ceil_slot(offset_us, interval_us, n):
 
 @njit(nogil=True, cache=True)
 def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, value, flags, source, valid, run_marks,
-                    day_lo, day_received, count):
+                    day_lo, day_balance, count):
     """Place readings lo..hi-1 and fill `valid` (1 where a slot holds a reading no rule made invalid).
 
     Readings go in blocks. A block whose stamps are consecutive slots above every slot written so far (the
@@ -226,10 +226,12 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
             step = min(READINGS_PER_STEP_IRREGULAR, hi - i)
             k, expected_us, initialized, touched_checked = _place_each(
                 ts_us, energy_wh, i, i + step, lo, start_us, interval_us, negative_wh_max, capacity_wh, value,
-                flags, source, valid, k, expected_us, initialized, day_lo, day_received, count, spike_next + 1)
+                flags, source, valid, k, expected_us, initialized, day_lo, day_balance, count, spike_next + 1)
             stale |= touched_checked
             i += step
             continue
+        if k_first > initialized + 1:
+            _count_gap(day_lo, day_balance, n, initialized + 1, k_first, count)
         for j in range(initialized + 1, k_first):
             value[np.uint64(j)] = 0
             flags[np.uint64(j)] = 0
@@ -268,6 +270,8 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
             spike_next = centre_hi
     count[RULE_NEGATIVE] += negatives
     count[RULE_OVER_CAPACITY] += overs
+    if n > initialized + 1:
+        _count_gap(day_lo, day_balance, n, initialized + 1, n, count)
     for j in range(initialized + 1, n):
         value[np.uint64(j)] = 0
         flags[np.uint64(j)] = 0
@@ -298,11 +302,10 @@ def _block_first_slot(offset_us, interval_us, m, n, initialized):
 
 @njit(nogil=True, cache=True)
 def _place_each(ts_us, energy_wh, i_lo, i_hi, lo, start_us, interval_us, negative_wh_max, capacity_wh, value, flags,
-                source, valid, k, expected_us, initialized, day_lo, day_received, count, checked_hi):
+                source, valid, k, expected_us, initialized, day_lo, day_balance, count, checked_hi):
     """Readings i_lo..i_hi-1 one by one, in any order. Returns the placement state (k, expected_us,
     initialized) and whether a reading changed a slot at or below `checked_hi` (a window already checked)."""
     n = value.shape[0]
-    last_day = day_lo.shape[0] - 1
     touched_checked = False
     for i in range(i_lo, i_hi):
         t = ts_us[i]
@@ -318,6 +321,8 @@ def _place_each(ts_us, energy_wh, i_lo, i_hi, lo, start_us, interval_us, negativ
             k = offset_us // interval_us
         expected_us = t
         if k > initialized:
+            if k > initialized + 1:
+                _count_gap(day_lo, day_balance, n, initialized + 1, k, count)
             for j in range(initialized + 1, k):
                 value[np.uint64(j)] = 0
                 flags[np.uint64(j)] = 0
@@ -328,7 +333,7 @@ def _place_each(ts_us, energy_wh, i_lo, i_hi, lo, start_us, interval_us, negativ
             value[k] = v
             source[k] = i - lo
         else:
-            flag = _place_again(flags[k], value, source, k, v, i - lo, day_lo, day_received, last_day, count)
+            flag = _place_again(flags[k], value, source, k, v, i - lo, day_lo, day_balance, count)
             touched_checked |= k <= checked_hi
         if v <= negative_wh_max:
             count[RULE_NEGATIVE] += 1
@@ -342,16 +347,15 @@ def _place_each(ts_us, energy_wh, i_lo, i_hi, lo, start_us, interval_us, negativ
 
 
 @njit(nogil=True, cache=True)
-def _place_again(flag, value, source, k, v, offset, day_lo, day_received, last_day, count):
-    """A reading for a slot already written: a gap filled out of order, or a duplicate."""
+def _place_again(flag, value, source, k, v, offset, day_lo, day_balance, count):
+    """A reading for a slot already written: a gap filled out of order, or a duplicate. Either way the slot's
+    day gets one more reading than placement had counted for it."""
+    day_balance[np.searchsorted(day_lo, k, side="right")] += 1
     if (flag & FLAG_PRESENT) == 0:
+        count[RULE_MISSING] -= 1
         value[k] = v
         source[k] = offset
         return flag | FLAG_PRESENT
-    # Per-day reading counts are filled slots (counted in _day_counts) plus these extra readings.
-    d = np.searchsorted(day_lo, k, side="right") - 1
-    if 0 <= d < last_day:
-        day_received[d] += 1
     if value[k] == v:
         count[RULE_DUPLICATE_IDENTICAL] += 1
         return flag | FLAG_DUPLICATE
@@ -360,24 +364,32 @@ def _place_again(flag, value, source, k, v, offset, day_lo, day_received, last_d
 
 
 @njit(nogil=True, cache=True)
-def _day_counts(day_lo, day_received, flags, count):
-    """A day's aligned readings = its filled slots + the extra (duplicate) readings counted on placement.
-    Missing slots are the grid's slots minus all filled ones; segment -1 is before the first day, segment
-    day_count after the last."""
-    n = flags.shape[0]
-    day_count = day_lo.shape[0] - 1
-    present_total = 0
-    for d in range(-1, day_count + 1):
-        segment_lo = 0 if d < 0 else day_lo[d]
-        segment_hi = n if d >= day_count else day_lo[d + 1]
-        present = 0
-        for j in range(segment_lo, segment_hi):
-            present += np.int64(flags[np.uint64(j)] & FLAG_PRESENT)
-        present_total += present
-        expected = segment_hi - segment_lo
-        if 0 <= d < day_count and expected > 0 and present + day_received[d] != expected:
+def _count_gap(day_lo, day_balance, n, gap_lo, gap_hi, count):
+    """Slots gap_lo..gap_hi-1 left empty: missing, and one reading short each in their day's balance.
+
+    Segment g of the grid is [day_lo[g-1], day_lo[g]), with day_lo[-1] read as 0 and day_lo[day_count] as
+    n: segment 0 lies before the first local day, segment d + 1 is day d, the last lies after the last day."""
+    count[RULE_MISSING] += gap_hi - gap_lo
+    last = day_lo.shape[0]
+    g = np.searchsorted(day_lo, gap_lo, side="right")
+    while g <= last:
+        segment_lo = 0 if g == 0 else day_lo[g - 1]
+        segment_hi = n if g == last else day_lo[g]
+        overlap = min(gap_hi, segment_hi) - max(gap_lo, segment_lo)
+        if segment_lo >= gap_hi:
+            break
+        if overlap > 0:
+            day_balance[g] -= overlap
+        g += 1
+
+
+@njit(nogil=True, cache=True)
+def _day_counts(day_lo, day_balance, count):
+    """A local day breaks the interval-count rule when its aligned readings (filled slots plus duplicates)
+    differ from its slots: when its balance of extra readings against missing slots is not zero."""
+    for d in range(day_lo.shape[0] - 1):
+        if day_lo[d + 1] > day_lo[d] and day_balance[d + 1] != 0:
             count[RULE_INTERVAL_COUNT_DAY] += 1
-    count[RULE_MISSING] += n - present_total
 
 
 # Rules over the placed grid, and estimation.
