@@ -252,3 +252,25 @@ def test_spikes_on_values_too_large_for_the_cheap_screen_give_the_reference_resu
     cases = [(readings, params)]
     _assert_kernel_matches_reference(cases, day_start_us)
     assert int(_run(k.vee_kernel, _kernel_inputs(cases), day_start_us, slot_count)[3][0, k.RULE_SPIKE]) == 2
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), slot_count=st.integers(600, 2000), late_count=st.integers(0, 6),
+       spike_ratio_permille=st.sampled_from([400, 1500, 3000, 9000]))
+def test_kernel_matches_reference_on_long_series_with_late_readings(
+        seed: int, slot_count: int, late_count: int, spike_ratio_permille: int) -> None:
+    """Long, mostly in-order series (placement checks spikes and runs block by block as it goes) plus readings
+    that arrive after the rest for early slots: duplicates, conflicts, gap fills and misaligned stamps."""
+    rng = np.random.default_rng(seed)
+    interval_us = 5 * MINUTE_US
+    start_us = 1_700_000_000_000_000 - 1_700_000_000_000_000 % DAY_US
+    readings = _long_series_with_faults(rng, slot_count, interval_us, start_us)
+    for _ in range(late_count):
+        slot = int(rng.integers(0, slot_count))
+        stamp = start_us + slot * interval_us + (MINUTE_US if rng.integers(0, 5) == 0 else 0)
+        readings.append((stamp, int(rng.integers(0, 3000))))
+    params = SeriesParams(start_us=start_us, interval_us=interval_us, slot_count=slot_count,
+                          spike_ratio_permille=spike_ratio_permille, spike_floor_wh=10, flat_run_min=12,
+                          never_idle=True, zero_run_min=6, interp_gap_max=12, like_day_days_max=2, slots_per_day=288)
+    day_start_us = np.array([start_us + d * DAY_US for d in range(9)], np.int64)
+    _assert_kernel_matches_reference([(readings, params)], day_start_us)
