@@ -195,6 +195,9 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
     if capacity_wh < 0:
         capacity_wh = np.iinfo(np.int64).max
     negative_wh_max = -1 if param[PARAM_ONE_WAY] != 0 else np.iinfo(np.int64).min
+    # Values lowest_ok..capacity are acceptable; unsigned arithmetic wraps where int64 would overflow.
+    lowest_ok_u64 = np.uint64(negative_wh_max + 1)
+    ok_span_u64 = np.uint64(capacity_wh) - lowest_ok_u64
     ratio_permille = param[PARAM_SPIKE_RATIO_PERMILLE]
     floor_milli_wh = param[PARAM_SPIKE_FLOOR_WH] * 1000
     # Slots above `initialized` have not been written yet: a reading there needs no look at old flags, and
@@ -237,24 +240,29 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
             flags[np.uint64(j)] = 0
             source[np.uint64(j)] = -1
             valid[np.uint64(j)] = 0
-        any_invalid = False
+        # The usual block holds only acceptable values: write it as such, and fix up the rare block that
+        # does not. One unsigned compare tests both bounds (below lowest_ok wraps around to a huge number).
+        any_out_of_range = False
         for q in range(m):
             v = energy_wh[np.uint64(i + q)]
-            negative = v <= negative_wh_max
-            over = v > capacity_wh
             slot = np.uint64(k_first + q)
             value[slot] = v
             source[slot] = np.int32(i - lo + q)
-            flags[slot] = FLAG_PRESENT_U16 | (FLAG_NEGATIVE_U16 if negative else ZERO_U16) | \
-                (FLAG_OVER_CAPACITY_U16 if over else ZERO_U16)
-            valid[slot] = ZERO_U8 if negative or over else ONE_U8
-            any_invalid |= negative | over
-        if any_invalid:
-            # Rare: count them here rather than carry two sums through every block.
+            flags[slot] = FLAG_PRESENT_U16
+            valid[slot] = ONE_U8
+            any_out_of_range |= np.uint64(v) - lowest_ok_u64 > ok_span_u64
+        if any_out_of_range:
             for q in range(m):
                 v = energy_wh[np.uint64(i + q)]
-                negatives += np.int64(v <= negative_wh_max)
-                overs += np.int64(v > capacity_wh)
+                negative = v <= negative_wh_max
+                over = v > capacity_wh
+                if negative or over:
+                    slot = np.uint64(k_first + q)
+                    flags[slot] |= (FLAG_NEGATIVE_U16 if negative else ZERO_U16) | \
+                        (FLAG_OVER_CAPACITY_U16 if over else ZERO_U16)
+                    valid[slot] = ZERO_U8
+                    negatives += np.int64(negative)
+                    overs += np.int64(over)
         initialized = k = k_first + m - 1
         expected_us = ts_us[i + m - 1]
         i += m

@@ -58,7 +58,7 @@ def series_case(draw: st.DrawFn) -> tuple[list[tuple[int, int]], SeriesParams]:
     if draw(st.booleans()):
         readings = draw(st.permutations(readings))
     params = SeriesParams(
-        start_us=start_us, interval_us=interval_us, slot_count=slot_count,
+        start_us=start_us, interval_us=interval_us, slot_count=slot_count, one_way=draw(st.booleans()),
         capacity_wh=draw(st.sampled_from([-1, 20_000])), spike_ratio_permille=draw(st.sampled_from([500, 3000])),
         spike_floor_wh=draw(st.sampled_from([0, 100])), flat_run_min=draw(st.integers(2, 6)),
         never_idle=draw(st.booleans()), zero_run_min=draw(st.integers(2, 4)), interp_gap_max=draw(st.integers(0, 4)),
