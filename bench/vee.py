@@ -9,6 +9,8 @@ the same arrays in the same process:
   any kernel with this output needs, so `roofline_s / copy_s` bounds `roofline_fraction` from above;
 - numba: `kernels.vee_kernel` (rules + estimation, parallel over meters);
 - numpy: `vee_numpy.vee_numpy`, run in blocks of `--numpy-block-meters` meters to bound its temporaries.
+Roofline, copy floor and kernel are timed in `--rounds` interleaved rounds (memory bandwidth on a shared host
+drifts); `roofline_fraction` is the median of the rounds' ratios.
 Then, unless `--stream-readings 0`, a child process generates a Parquet file of that many readings and
 runs `run_vee` over it (the cycle's validate path, streaming); its peak RSS is read from the OS.
 

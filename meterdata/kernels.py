@@ -6,9 +6,10 @@ series' first reading (-1 for none): four bytes instead of eight per interval wr
 microseconds) with `energy_wh` alongside, in any order. The series' grid of expected intervals is
 `slot_offsets[s]:slot_offsets[s+1]` in the output arrays, slot k starting at
 `start_us[s] + k * interval_us[s]`. Readings are read from memory once, in blocks (an in-order block is
-copied with vector instructions); the later steps walk the series' grid, which is small enough to stay in
-cache, each as its own loop (spikes, day counts and the valid mask vectorize; runs and estimation look only
-where something can be flagged), so the whole kernel is one pass over the input.
+copied with vector instructions). While it places them, the kernel also screens the windows already placed for
+spikes and runs, so that vector work overlaps the memory stream. The later steps (the spike tail, runs,
+estimation, per-day counts) walk the series' grid, which stays in cache, and look only where a screen or a
+mask says something can be flagged. The whole kernel is one pass over the input.
 
 Rules (counts per series in `counts[s, RULE_*]`, per-slot bits in `out_flags`):
 - misaligned: a reading whose start is not on the grid (or outside it); it is left out.
