@@ -423,7 +423,7 @@ def _is_valid(flag):
 
 @njit(nogil=True, cache=True)
 def _flag_spikes(value, flags, valid, run_marks, param, count, centre_lo):
-    """The spike rule for centres centre_lo..n-3 (placement has already done those below; see vee_place)."""
+    """The spike rule for centres centre_lo..n-3 (placement has already checked those below)."""
     spikes = _check_windows(value, flags, valid, run_marks, max(centre_lo, 2), value.shape[0] - 2,
                             param[PARAM_SPIKE_RATIO_PERMILLE], param[PARAM_SPIKE_FLOOR_WH] * 1000)
     count[RULE_SPIKE] += spikes
@@ -431,18 +431,18 @@ def _flag_spikes(value, flags, valid, run_marks, param, count, centre_lo):
 
 @njit(nogil=True, cache=True)
 def run_marks_for(n):
-    """One mark per block of SCREEN_BLOCK centres: 1 where the block may hold a run. The first and last blocks
-    are always looked at, since centres 1 and n-2 are outside the spike rule's range."""
+    """One mark per block of SCREEN_BLOCK centres: 1 where the block may hold a run. The blocks of centres 1
+    and n-2 are always looked at, since the screen covers only the spike rule's centres 2..n-3."""
     marks = np.zeros(n // SCREEN_BLOCK + 1, np.uint8)
     marks[0] = 1
-    marks[-1] = 1
+    marks[max(n - 2, 0) // SCREEN_BLOCK] = 1
     return marks
 
 
 @njit(nogil=True, cache=True)
 def _check_windows(value, flags, valid, run_marks, centre_lo, centre_hi, ratio_permille, floor_milli_wh):
     """Spike rule for centres c in [centre_lo, centre_hi) (2 <= c < n - 2): c is a spike when slots c-2..c+2
-    are valid and value[c] strays from their median (see kernels' module doc). Returns how many were flagged.
+    are valid and value[c] strays from their median (see the module doc). Returns how many were flagged.
 
     Both spikes and runs are rare, so centres go in blocks of SCREEN_BLOCK, aligned to multiples of it, and
     one vector pass over a block screens for both. A run the run rule can flag has a centre equal to both
@@ -600,7 +600,7 @@ def valid_mask(n):
 
 @njit(nogil=True, cache=True)
 def _estimate(value, flags, valid, param, count):
-    """Estimate every run of slots that are not valid (see kernels' module doc). `valid` comes from
+    """Estimate every run of slots that are not valid (see the module doc). `valid` comes from
     `valid_mask`: invalid slots are rare, so it is scanned eight slots to a word until a word is not all ones."""
     n = value.shape[0]
     gap_max = param[PARAM_INTERP_GAP_MAX]

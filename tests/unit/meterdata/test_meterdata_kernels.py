@@ -274,3 +274,20 @@ def test_kernel_matches_reference_on_long_series_with_late_readings(
                           never_idle=True, zero_run_min=6, interp_gap_max=12, like_day_days_max=2, slots_per_day=288)
     day_start_us = np.array([start_us + d * DAY_US for d in range(9)], np.int64)
     _assert_kernel_matches_reference([(readings, params)], day_start_us)
+
+
+def test_a_three_slot_run_at_the_very_end_of_the_grid_is_flagged() -> None:
+    """The run screen covers centres 2..n-3, so a run whose only middle slot is n-2 must still be found, for
+    grid lengths either side of a screen block's edge."""
+    interval_us = 5 * MINUTE_US
+    start_us = 1_700_000_000_000_000 - 1_700_000_000_000_000 % DAY_US
+    for slot_count in (127, 128, 129, 130):
+        values = [1000 + 37 * (slot % 11) for slot in range(slot_count)]
+        values[-3:] = [555, 555, 555]
+        readings = [(start_us + slot * interval_us, value) for slot, value in enumerate(values)]
+        params = SeriesParams(start_us=start_us, interval_us=interval_us, slot_count=slot_count, flat_run_min=3,
+                              slots_per_day=288)
+        day_start_us = np.array([start_us, start_us + DAY_US], np.int64)
+        _assert_kernel_matches_reference([(readings, params)], day_start_us)
+        kernel = _run(k.vee_kernel, _kernel_inputs([(readings, params)]), day_start_us, slot_count)
+        assert int(kernel[3][0, k.RULE_FLAT_LINE]) == 3
