@@ -3,7 +3,11 @@
 Basic auth on every call (client certificates are enforced by the TLS layer when the runner is given a PKI).
 All-or-nothing: one failed record rejects the request with 422 and nothing is stored. `doNotCommit` validates
 only. An accepted record overwrites the same PTID and hour as a new version; GET reads back version 0 =
-latest, or a given version.
+latest, or a given version. Like NYISO's, the read API has no `userRequestId` filter: time range, PTIDs,
+`meterDataType` and `version` only.
+
+`FakeIsoState.lose_commit_answers` plays the lost answer: the commit is stored, then the connection drops
+partway through the response, which the client sees as a protocol error with the outcome unknown.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from market_adapters.fake_iso.nyiso_rules import (
     COLLECTIONS,
@@ -111,7 +116,19 @@ def _submit(state: FakeIsoState, body: dict, parameters: dict) -> JSONResponse:
                 "requestTimestamp": now_utc.isoformat(), "requestSummary": summary}
     if failed:
         response["failedValidation"] = failed
+    if commit and state.take_lost_commit_answer():
+        return _AnswerLost(_jsonable(response))
     return JSONResponse(_jsonable(response), status_code=422 if failed else 200)
+
+
+class _AnswerLost(JSONResponse):
+    """Starts a 200 answer, sends one byte of it and drops the connection: the server announced a length
+    it never delivers, so the client cannot tell whether the request was processed."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body[:1], "more_body": True})
+        raise ConnectionAbortedError("fake ISO: answer lost after the commit")
 
 
 def _store(state: FakeIsoState, records: list[CheckedRecord], request_id: str, now_utc: datetime) -> None:

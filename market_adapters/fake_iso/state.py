@@ -64,6 +64,7 @@ class FakeIsoState:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     faults: deque[int] = field(default_factory=deque)
     throttled_requests: int = 0
+    commits_answer_lost: int = 0
     metering: dict[tuple[str, int, datetime], list[StoredMeterValue]] = field(default_factory=dict)
     requests_seen: list[str] = field(default_factory=list)
     pjm_tokens: dict[str, str] = field(default_factory=dict)
@@ -83,6 +84,18 @@ class FakeIsoState:
         """The next `count` requests answer 429 with a Retry-After header."""
         with self.lock:
             self.throttled_requests += count
+
+    def lose_commit_answers(self, count: int) -> None:
+        """The next `count` powerMetering commits are stored, then the connection drops before the answer."""
+        with self.lock:
+            self.commits_answer_lost += count
+
+    def take_lost_commit_answer(self) -> bool:
+        with self.lock:
+            if self.commits_answer_lost:
+                self.commits_answer_lost -= 1
+                return True
+            return False
 
     def take_fault(self) -> int | None:
         with self.lock:

@@ -3,6 +3,11 @@
 Basic auth plus our client certificate on every call. 200 is success; 422 and 400 are rejections of our
 content (non-retryable, errors mapped back to our meters); 401/403 are credential problems; 429, 5xx and
 network failures retry with backoff and end as IsoUnavailable.
+
+A commit is never sent blindly (NYISO keeps every resend as a new version, and has no idempotency key): our
+records are read back first, and again after any attempt whose answer was lost (read_back.py says how the
+reads are judged). Held already: the read is the acceptance and nothing is sent. Unchanged: send (again).
+Changed to other values: IsoHoldsOtherValues.
 """
 
 from __future__ import annotations
@@ -31,11 +36,23 @@ from market_adapters.http_retry import (
     RETRY_DEFAULT,
     TIMEOUT_DEFAULT,
     RetryPolicy,
+    send_with_read_back,
     send_with_retry,
     tls_context,
 )
 from market_adapters.nyiso.format import COLLECTION_PTID_FIELDS, read_back_time_text
 from market_adapters.nyiso.parse import parse_lbmp_csv
+from market_adapters.nyiso.read_back import (
+    HeldRecord,
+    RecordKey,
+    Stored,
+    body_values,
+    changed_not_ours,
+    held_records,
+    holds_ours,
+    read_back_scope,
+    stored_after_unknown_outcome,
+)
 from market_adapters.prices import PriceRow
 
 PATH = "/finance/metering/v1/powerMetering"
@@ -46,6 +63,22 @@ COLLECTION_ROLES = {"generators": {"generation"}, "ties": {"grid_import", "expor
                     "subzones": {"tenant_consumption", "shared_consumption"}}
 
 
+class IsoHoldsOtherValues(IsoRejected):
+    """After a send whose answer was lost, NYISO holds values for our records that are neither ours nor what
+    it held before: someone else wrote them. Not retryable: whether to overwrite is the operator's call."""
+
+    http_status = 409
+
+    def __init__(self, keys: list[RecordKey], held: dict[RecordKey, HeldRecord]) -> None:
+        errors = []
+        for collection, ptid, hour_utc in keys:
+            record = held.get((collection, ptid, hour_utc))
+            found = "nothing" if record is None else f"{record.measures} (version {record.version})"
+            errors.append(IsoRecordError(collection, None, str(ptid), None, hour_utc.astimezone(EASTERN).isoformat(),
+                                         "HELD_OTHER", f"NYISO holds {found}, written by another request"))
+        super().__init__(ISO, 409, errors, {"heldOther": len(keys)})
+
+
 def submit_power_metering(base_url: str, credentials: IsoCredentials, doc: dict, *, dry_run: bool,
                           meters: Sequence[IsoMeterRef] = (), retry: RetryPolicy = RETRY_DEFAULT,
                           transport: httpx.BaseTransport | None = None,
@@ -53,9 +86,16 @@ def submit_power_metering(base_url: str, credentials: IsoCredentials, doc: dict,
     """POST `doc` with `doNotCommit = dry_run`. Raises IsoRejected, IsoAuthFailed or IsoUnavailable."""
     body = copy.deepcopy(doc)
     body.setdefault("submissionParameters", {})["doNotCommit"] = dry_run
+    ours = body_values(body)
     with _client(base_url, credentials, transport) as client:
-        request = client.build_request("POST", PATH, content=json.dumps(body).encode())
-        response = send_with_retry(client, request, ISO, retry, sleep)
+        if dry_run or not ours:
+            request = client.build_request("POST", PATH, content=json.dumps(body).encode())
+            response = send_with_retry(client, request, ISO, retry, sleep)
+        else:
+            result = _commit(client, body, ours, retry, sleep)
+            if isinstance(result, SubmissionOutcome):
+                return result
+            response = result
     payload = _json(response)
     if response.status_code == 200:
         return _outcome(payload, body, dry_run)
@@ -66,6 +106,62 @@ def submit_power_metering(base_url: str, credentials: IsoCredentials, doc: dict,
     raise IsoRejected(ISO, response.status_code, [IsoRecordError("request", None, None, None, None,
                                                                  f"HTTP{response.status_code}",
                                                                  str(payload.get("detail", payload)))], payload)
+
+
+def _commit(client: httpx.Client, body: dict, ours: dict, retry: RetryPolicy,
+            sleep: Callable[[float], None]) -> httpx.Response | SubmissionOutcome:
+    """Read, then send unless NYISO holds our values already; after a lost answer, read again before resending."""
+    before = _read_held(client, ours, retry, sleep)
+    if holds_ours(ours, before):
+        return _held_outcome(body, ours, before)
+
+    def read_back() -> SubmissionOutcome | None:
+        return _settle_unknown_outcome(client, body, ours, before, retry, sleep)
+
+    request = client.build_request("POST", PATH, content=json.dumps(body).encode())
+    return send_with_read_back(client, request, ISO, retry, sleep, read_back)
+
+
+def _settle_unknown_outcome(client: httpx.Client, body: dict, ours: dict, before: dict[RecordKey, HeldRecord],
+                            retry: RetryPolicy, sleep: Callable[[float], None]) -> SubmissionOutcome | None:
+    """After a lost answer: our acceptance if NYISO holds our values, None if nothing changed (send again)."""
+    after = _read_held(client, ours, retry, sleep)
+    stored = stored_after_unknown_outcome(ours, before, after)
+    if stored is Stored.OURS:
+        return _held_outcome(body, ours, after)
+    if stored is Stored.OTHER:
+        raise IsoHoldsOtherValues(changed_not_ours(ours, before, after), after)
+    return None
+
+
+def _read_held(client: httpx.Client, ours: dict, retry: RetryPolicy,
+               sleep: Callable[[float], None]) -> dict[RecordKey, HeldRecord]:
+    """The latest version NYISO holds of each of our records (read errors raise: no read, no send)."""
+    scope = read_back_scope(ours)
+    params: dict[str, str | list[str]] = {
+        "startTime": read_back_time_text(scope.first_hour_start_utc, EASTERN),
+        "endTime": read_back_time_text(scope.last_hour_start_utc, EASTERN), "version": "0"}
+    for collection, ptids in scope.ptids.items():
+        params[COLLECTION_PTID_FIELDS[collection]] = [str(ptid) for ptid in ptids]
+    response = send_with_retry(client, client.build_request("GET", PATH, params=params), ISO, retry, sleep)
+    if response.status_code in (401, 403):
+        raise IsoAuthFailed(ISO, f"HTTP {response.status_code}")
+    payload = _json(response)
+    if response.status_code != 200:
+        raise IsoRejected(ISO, response.status_code, [], payload)
+    return held_records(payload)
+
+
+def _held_outcome(body: dict, ours: dict, held: dict[RecordKey, HeldRecord]) -> SubmissionOutcome:
+    # NYISO's read API returns no nyisoRequestId, so the acceptance is the read itself: each record's
+    # version and maUpdateTime as NYISO reported them.
+    records = [{"collection": collection, "ptid": ptid, "hourStartUtc": hour_utc.isoformat(),
+                "version": held[(collection, ptid, hour_utc)].version,
+                "maUpdateTime": held[(collection, ptid, hour_utc)].updated_at_text}
+               for collection, ptid, hour_utc in sorted(ours)]
+    return SubmissionOutcome(iso_request_id="", user_request_id=str(body["submissionParameters"].get("userRequestId", "")),
+                             dry_run=False, records_submitted=len(ours), records_accepted=len(ours),
+                             response={"heldAtIso": records})
 
 
 def read_power_metering(base_url: str, credentials: IsoCredentials, *, start_utc: datetime, end_utc: datetime,

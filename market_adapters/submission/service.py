@@ -108,9 +108,13 @@ def _send_and_record(conn, key: str, request: SubmissionRequest, sha256_hex: str
                            submitted_late=None, errors=[], response_json=None)
         return _record(key, "unavailable", None, None, None, []), error
     response = json.dumps(outcome.response, default=str)
-    _finish(conn, key, request, sha256_hex, "accepted", f"ISO request {outcome.iso_request_id}",
-            outcome.iso_request_id, outcome.records_accepted, late, [], response)
-    return _record(key, "accepted", outcome.iso_request_id, outcome.records_accepted, late, []), None
+    # An empty ISO request id: the ISO already held these values (its read-back is the acceptance), so
+    # nothing was sent this time and there is no request id to keep.
+    request_id = outcome.iso_request_id or None
+    detail = f"ISO request {request_id}" if request_id else "already held at the ISO (read back), not resent"
+    _finish(conn, key, request, sha256_hex, "accepted", detail, request_id, outcome.records_accepted, late, [],
+            response)
+    return _record(key, "accepted", request_id, outcome.records_accepted, late, []), None
 
 
 def _finish(conn, key, request, sha256_hex, status, detail, request_id, accepted, late, errors, response) -> None:

@@ -13,7 +13,7 @@ from market_adapters.common import IsoAuthFailed, IsoCredentials, IsoMeterRef, I
 from market_adapters.fake_iso.runner import running_fake_iso
 from market_adapters.fake_iso.state import FakeIsoState
 from market_adapters.http_retry import RetryPolicy
-from market_adapters.nyiso.client import read_power_metering, submit_power_metering
+from market_adapters.nyiso.client import IsoHoldsOtherValues, read_power_metering, submit_power_metering
 
 NOW = datetime(2025, 7, 20, tzinfo=UTC)
 FAST = RetryPolicy(attempts_max=3, backoff_initial_s=0.01, backoff_max_s=0.05)
@@ -139,10 +139,76 @@ def test_recorded_422_maps_ties_back_to_both_meters_behind_a_ptid():
     body = {"nyisoRequestId": "5b0c", "requestSummary": {"ties": {"submitted": 1, "failedValidation": 1}},
             "failedValidation": {"ties": [{"tiePtid": 55001, "dateHour": "2025-07-15T14:00:00-04:00",
                                            "meterTieFlowMwh": 1.5, "errors": ["M00003: meterTieFlowMwh out of range"]}]}}
-    transport = httpx.MockTransport(lambda request: httpx.Response(422, json=body))
+    # The read before a commit finds nothing held; the commit gets the recorded 422.
+    transport = httpx.MockTransport(lambda request: httpx.Response(422, json=body) if request.method == "POST"
+                                    else httpx.Response(200, json={"generators": [], "ties": [], "subzones": []}))
     meters = [IsoMeterRef("IMP", "55001", "grid_import"), IsoMeterRef("EXP", "55001", "export"), METERS[0]]
     with pytest.raises(IsoRejected) as caught:
         submit_power_metering("https://api.example", IsoCredentials("u", "p"), _doc(1.0), dry_run=False,
                               meters=meters, transport=transport, retry=FAST)
     [error] = caught.value.errors
     assert (error.meter_id, error.code, error.message) == ("EXP,IMP", "M00003", "meterTieFlowMwh out of range")
+
+
+def test_commit_whose_answer_is_lost_is_read_back_not_resent(fake_pki):
+    """The fake stores the commit and drops the connection mid-answer; the client reads back, finds our value
+    and returns that as the acceptance: one POST, one stored version."""
+    state = _state()
+    with running_fake_iso(state, pki=fake_pki) as url:
+        state.lose_commit_answers(1)
+        outcome = submit_power_metering(url, _credentials(fake_pki), _doc(41.25), dry_run=False, retry=FAST,
+                                        sleep=lambda seconds: None)
+        [record] = _read(url, fake_pki, 0)
+    assert [request.split()[0] for request in state.requests_seen] == ["GET", "POST", "GET", "GET"]
+    assert (outcome.iso_request_id, outcome.records_accepted, outcome.user_request_id) == ("", 1, "wl-test")
+    assert outcome.response["heldAtIso"][0]["version"] == "1" and record["version"] == 1
+    assert [len(versions) for versions in state.metering.values()] == [1]
+
+
+def test_commit_already_held_is_not_sent(fake_pki):
+    """A retried activity whose earlier commit landed: the read before sending finds our value, no POST."""
+    state = _state()
+    with running_fake_iso(state, pki=fake_pki) as url:
+        first = submit_power_metering(url, _credentials(fake_pki), _doc(41.25), dry_run=False, retry=FAST)
+        again = submit_power_metering(url, _credentials(fake_pki), _doc(41.2500), dry_run=False, retry=FAST)
+    assert first.iso_request_id != "" and again.iso_request_id == ""
+    assert state.requests_seen.count("POST /finance/metering/v1/powerMetering") == 1
+    assert [len(versions) for versions in state.metering.values()] == [1]
+
+
+def test_correction_after_a_lost_timeout_is_resent_when_nothing_changed():
+    """The ISO holds 40.5 (an earlier version); our 41.25 times out before any commit; the read after it
+    shows 40.5 unchanged, so the body is sent again and accepted."""
+    answers = iter([_held(40.5, "2025-07-19T10:00:00-04:00"), "timeout", _held(40.5, "2025-07-19T10:00:00-04:00"),
+                    httpx.Response(200, json={"nyisoRequestId": "n-2", "requestSummary": {}})])
+    transport = httpx.MockTransport(lambda request: _answer(request, next(answers)))
+    outcome = submit_power_metering("https://api.example", IsoCredentials("u", "p"), _doc(41.25), dry_run=False,
+                                    transport=transport, retry=FAST, sleep=lambda seconds: None)
+    assert outcome.iso_request_id == "n-2"
+
+
+def test_values_written_by_someone_else_after_a_lost_answer_are_an_error():
+    """Before: 40.5; after our lost send: 39.0, neither ours (41.25) nor unchanged. Not resent, not
+    retryable, the record named."""
+    answers = iter([_held(40.5, "2025-07-19T10:00:00-04:00"), "timeout", _held(39.0, "2025-07-20T09:00:00-04:00")])
+    transport = httpx.MockTransport(lambda request: _answer(request, next(answers)))
+    with pytest.raises(IsoHoldsOtherValues) as caught:
+        submit_power_metering("https://api.example", IsoCredentials("u", "p"), _doc(41.25), dry_run=False,
+                              transport=transport, retry=FAST, sleep=lambda seconds: None)
+    [error] = caught.value.errors
+    assert not caught.value.retryable and (error.iso_meter_id, error.code) == ("323999", "HELD_OTHER")
+    assert error.date_hour == "2025-07-15T14:00:00-04:00" and "39.0" in error.message
+
+
+def _held(value: float, updated: str) -> httpx.Response:
+    record = {"genPtid": 323999, "dateHour": "2025-07-15T14:00:00-04:00", "meterInjectionEnergyMwh": value,
+              "version": 1, "maUpdateTime": updated}
+    return httpx.Response(200, json={"generators": [record], "ties": [], "subzones": []})
+
+
+def _answer(request: httpx.Request, answer: httpx.Response | str) -> httpx.Response:
+    if answer == "timeout":
+        assert request.method == "POST"
+        raise httpx.ReadTimeout("no answer after the request was sent", request=request)
+    assert isinstance(answer, httpx.Response)
+    return answer
