@@ -53,7 +53,7 @@ def test_period_is_built_kept_and_submitted_once(engine, nyiso_campus, fake_pki,
     assert (first.status, first.records_accepted, again.sent) == ("accepted", 24, False)
     kept = json.loads(path.read_text())
     assert kept["submissionParameters"]["userRequestId"] == f"{nyiso_campus.campus_id}-NYISO-2025-07-v1"
-    assert len(state.requests_seen) == 2  # dry run + commit, once
+    assert [r.split()[0] for r in state.requests_seen] == ["POST", "GET", "POST"]  # dry run, read, commit, once
 
 
 def test_data_that_breaks_nyiso_rules_is_refused_before_sending(engine, nyiso_campus, tmp_path):

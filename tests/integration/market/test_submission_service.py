@@ -116,7 +116,9 @@ def test_same_key_with_another_document_is_a_conflict(engine, nyiso_campus, fake
     """A corrected document under the same version is refused; as version 2 it goes through, flagged late."""
     state = _state({323999, 324000})
     document = _document(tmp_path)
-    changed = dict(document, generators=document["generators"][:-1])
+    # The correction changes one value: a body whose values NYISO already holds would not be sent at all.
+    first_record = dict(document["generators"][0], meterInjectionEnergyMwh=1.5)
+    changed = dict(document, generators=[first_record, *document["generators"][1:-1]])
     deadline = NOW - timedelta(hours=1)
     with running_fake_iso(state, pki=fake_pki) as url:
         submit_cycle_to_iso(engine, _request(nyiso_campus, document), _send(url, fake_pki), now_utc=NOW)

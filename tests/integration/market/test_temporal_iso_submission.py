@@ -122,4 +122,5 @@ async def test_rejection_is_not_retried(env, engine, nyiso_campus, fake_pki, tmp
     cause = caught.value.cause
     assert isinstance(cause, ActivityError) and isinstance(cause.cause, ApplicationError)
     assert cause.cause.type == "IsoRejected" and cause.cause.non_retryable and "GT1" in cause.cause.message
-    assert state.requests_seen == ["POST /finance/metering/v1/powerMetering"]
+    # One read of what NYISO holds, then the one commit it rejects; neither is repeated.
+    assert state.requests_seen == ["GET /finance/metering/v1/powerMetering", "POST /finance/metering/v1/powerMetering"]
