@@ -129,3 +129,22 @@ def test_same_key_with_another_document_is_a_conflict(engine, nyiso_campus, fake
     assert (second.submission_key.endswith(":2025-07-15:v2"), second.submitted_late) == (True, True)
     versions = {v.version for values in state.metering.values() for v in values}
     assert versions == {1, 2}
+
+
+def test_commit_whose_answer_is_lost_is_accepted_once_and_stored_once(engine, nyiso_campus, fake_pki, tmp_path):
+    """The fake ISO stores the commit, then drops the connection before its answer; the client reads NYISO
+    back, finds our 48 values and records that as the acceptance: one version each, one accepted attempt,
+    and a repeat call does not reach the ISO."""
+    state = _state({323999, 324000})
+    document = _document(tmp_path)
+    with running_fake_iso(state, pki=fake_pki) as url:
+        state.lose_commit_answers(1)
+        first = submit_cycle_to_iso(engine, _request(nyiso_campus, document), _send(url, fake_pki), now_utc=NOW)
+        again = submit_cycle_to_iso(engine, _request(nyiso_campus, document), _send(url, fake_pki), now_utc=NOW)
+    assert (first.status, first.records_accepted, first.iso_request_id, again.sent) == ("accepted", 48, None, False)
+    assert len(state.metering) == 48 and all(len(versions) == 1 for versions in state.metering.values())
+    assert state.requests_seen.count("POST /finance/metering/v1/powerMetering") == 2  # dry run + one commit
+    with engine.begin() as conn:
+        attempts = list_attempts(conn, first.submission_key)
+    assert [(a["outcome"], a["detail"]) for a in attempts] == [
+        ("accepted", "already held at the ISO (read back), not resent")]
