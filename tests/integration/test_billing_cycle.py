@@ -224,7 +224,7 @@ async def test_monthly_schedule_starts_the_previous_month_cycle_once(api, engine
     from activities.schedule import previous_local_month
     from cycles.schedules import create_monthly_schedule, list_schedules
 
-    http, settings, client = api
+    _http, settings, client = api
     period = previous_local_month(datetime.now(UTC), "America/New_York")
     if period != GOOD_PERIOD:  # the suite runs in a later month: give that month its site export
         year, month = (int(part) for part in period.split("-"))

@@ -8,9 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from tests.market_adapters.market_rows import IntervalRow
 
 from meterdata.schema import INTERVAL_SCHEMA
+from tests.market_adapters.market_rows import IntervalRow
 
 WriteIntervals = Callable[[Sequence[IntervalRow], int], str]
 

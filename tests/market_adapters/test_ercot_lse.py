@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from tests.market_adapters.market_rows import quarter_hour_rows
 
 from common.errors import BadInput
 from market_adapters.common import IsoMeterRef
 from market_adapters.ercot.lse_format import build_lse_file, lse_file_name
 from market_adapters.ercot.lse_parse import parse_lse
 from meterdata.schema import QUALITY_MISSING
+from tests.market_adapters.market_rows import quarter_hour_rows
 
 METER = IsoMeterRef("GT1", "10443720001234567", "generation")
 CREATED = datetime(2025, 11, 4, 17, 30, 1, tzinfo=UTC)

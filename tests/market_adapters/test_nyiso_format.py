@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from tests.market_adapters.market_rows import quarter_hour_rows
 
 from common.errors import BadInput
 from market_adapters.common import IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
 from meterdata.schema import QUALITY_MISSING
+from tests.market_adapters.market_rows import quarter_hour_rows
 
 EASTERN = ZoneInfo("America/New_York")
 GEN = IsoMeterRef(meter_id="GT1", iso_meter_id="323999", role="generation")

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from tests.market_adapters.market_rows import quarter_hour_rows
 
 from common.errors import BadInput
 from market_adapters.common import IsoMeterRef
 from market_adapters.pjm.power_meter import build_power_meter_file, parse_power_meter_csv
+from tests.market_adapters.market_rows import quarter_hour_rows
 
 GEN = IsoMeterRef("GT1", "PM-778812", "generation")
 CREATED = datetime(2025, 11, 3, 15, tzinfo=UTC)

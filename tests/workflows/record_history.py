@@ -17,14 +17,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent.parent)]
 
-from temporalio.testing import WorkflowEnvironment  # noqa: E402
-from temporalio.worker import Worker  # noqa: E402
-from tests.workflows.test_approval_escalation import FakeActivities, _input  # noqa: E402
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
-from runtime.binaries import find_bin  # noqa: E402
-from runtime.temporal import DATA_CONVERTER  # noqa: E402
-from workflows.billing_cycle import BillingCycleWorkflow  # noqa: E402
-from workflows.types import Decision, Rejection  # noqa: E402
+from runtime.binaries import find_bin
+from runtime.temporal import DATA_CONVERTER
+from tests.workflows.test_approval_escalation import FakeActivities, _input
+from workflows.billing_cycle import BillingCycleWorkflow
+from workflows.types import Decision, Rejection
 
 
 async def record(name: str) -> Path:

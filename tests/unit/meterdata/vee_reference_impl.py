@@ -6,6 +6,7 @@ Deliberately naive (dicts and lists, one rule at a time) so that it is easy to c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 
 @dataclass
@@ -103,7 +104,7 @@ def _runs(values: list[int], valid: list[bool], status: list[set[str]], p: Serie
 
 
 def _days(received: dict[int, int], p: SeriesParams, day_start_us: list[int], counts: dict[str, int]) -> None:
-    for day_start, day_end in zip(day_start_us, day_start_us[1:]):
+    for day_start, day_end in pairwise(day_start_us):
         slots = [s for s in range(p.slot_count) if day_start <= p.start_us + s * p.interval_us < day_end]
         if slots and sum(received.get(s, 0) for s in slots) != len(slots):
             counts["interval_count_day"] += 1
