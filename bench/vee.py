@@ -148,11 +148,11 @@ def in_memory(args: argparse.Namespace) -> dict[str, float]:
     roofline = lambda: roofline_sum(data["ts"], data["energy"])
     copy = lambda: copy_floor(data["ts"], data["energy"], grid[0], grid[1], grid[2])
     kernel = lambda: run_vee_arrays(k.validate_series, data, inputs, 0, args.meters)
+    for warm_up in (roofline, copy, kernel):  # first touch of the output pages is not what is measured
+        warm_up()
     # Memory bandwidth on a shared host drifts by up to 2x within minutes, so each round times the roofline
     # right before and after the kernel and takes the faster of the two: a round's ratio compares runs made
     # under the same conditions (and the faster roofline only makes the ratio stricter).
-    for warm_up in (roofline, copy, kernel):  # first touch of the output pages is not what is measured
-        warm_up()
     rounds = []
     for _ in range(args.rounds):
         roof_before = timed(roofline)
@@ -169,7 +169,7 @@ def in_memory(args: argparse.Namespace) -> dict[str, float]:
     same = all(np.array_equal(a, b) for a, b in zip(numba_result, numpy_result))
     bytes_read = data["ts"].nbytes + data["energy"].nbytes
     fractions = [roof / numba for roof, _, numba in rounds]
-    copy_fractions = [roof / copy for roof, copy, _ in rounds]
+    copy_fractions = [roof / copy_s for roof, copy_s, _ in rounds]
     numba_median_s = float(np.median([numba for _, _, numba in rounds]))
     print(f"readings={readings:,} bytes_read={bytes_read / 1e9:.2f} GB rounds={args.rounds}")
     print("round  roofline_ms  copy_ms  numba_ms  roofline_fraction")
