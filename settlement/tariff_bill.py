@@ -12,6 +12,10 @@ Conventions, written down:
 - Ratchet: flat billing demand = max(month peak, lookbackPercent x highest peak of the look-back months).
 - Minimum charge: a monthly minimum tops the month's energy + demand + fixed charges up to it; an annual
   minimum tops up the last billed month of each calendar year.
+- Export (`LoadSeries.export_units`) is billed by the tariff's metering option (`settlement.export_credit`): net
+  metering nets it per period and month, net billing and buy-all-sell-all credit it at `sell`; credits are
+  `export_credit` lines with negative amounts. A month without export is billed exactly as without the option.
+  A monthly or annual minimum tops up the net of charges and credits.
 - Rounding: each determinant line (energy per TOU period, demand per period, fixed, minimum) is computed exactly,
   then rounded once to micro-USD with ROUND_HALF_EVEN; component and month totals are sums of those lines.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, localcontext
 from zoneinfo import ZoneInfo
 
@@ -28,23 +32,33 @@ import numpy as np
 import numpy.typing as npt
 
 from settlement.calendar import LocalCalendar, local_calendar, month_key_label
+from settlement.export_credit import (
+    METERING_NET_METERING,
+    METERING_NONE,
+    hour_keys,
+    interval_flows,
+    net_by_period,
+)
 from settlement.money import usd_to_micros
 from settlement.tiers import overlap_in_tiers, tier_segments, tiered_amount_usd
 from settlement.urdb import Tier, UrdbTariff
 
 TIER_FILL_SHARED = "shared"
 TIER_FILL_CHRONOLOGICAL = "chronological"
+_ONE_US = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
 class LoadSeries:
     """Sorted, unique interval starts (µs since epoch, UTC), integer energy in 1/`units_per_kwh` kWh, and each
-    interval's length in minutes (a divisor of 60)."""
+    interval's length in minutes (a divisor of 60). `energy_units` is imported from the grid; `export_units`
+    (same unit, same intervals) is exported to it, or None when nothing is exported."""
 
     starts_utc_us: npt.NDArray[np.int64]
     energy_units: npt.NDArray[np.int64]
     interval_minutes: npt.NDArray[np.int64]
     units_per_kwh: int
+    export_units: npt.NDArray[np.int64] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,9 +74,9 @@ class BillOptions:
 class Determinant:
     """One billed determinant of a month, rounded once (ROUND_HALF_EVEN) to micro-USD.
 
-    component: energy | demand_tou | demand_flat | demand_coincident | fixed | minimum. `period` is the TOU period
-    (-1 when none); `quantity` is kWh (energy), kW (demand), days or 1 (fixed, unit "day"/"month"/"year"), or 1
-    (minimum, unit "USD")."""
+    component: energy | export_credit | demand_tou | demand_flat | demand_coincident | fixed | minimum. `period` is
+    the TOU period (-1 when none); `quantity` is kWh (energy billed, export credited), kW (demand), days or 1
+    (fixed, unit "day"/"month"/"year"), or 1 (minimum, unit "USD"). An export credit's amount is negative."""
 
     component: str
     period: int
@@ -82,6 +96,7 @@ class MonthBill:
     energy_kwh_by_period: dict[int, Decimal]
     demand_kw_by_period: dict[int, Decimal]
     determinants: tuple[Determinant, ...]
+    export_kwh: Decimal = Decimal(0)
 
     def component_usd_micros(self, component: str) -> int:
         return sum(line.amount_usd_micros for line in self.determinants if line.component == component)
@@ -89,6 +104,11 @@ class MonthBill:
     @property
     def energy_charge_usd_micros(self) -> int:
         return self.component_usd_micros("energy")
+
+    @property
+    def export_credit_usd_micros(self) -> int:
+        """Zero or negative."""
+        return self.component_usd_micros("export_credit")
 
     @property
     def demand_tou_charge_usd_micros(self) -> int:
@@ -120,19 +140,41 @@ def bill_load(tariff: UrdbTariff, load: LoadSeries, options: BillOptions) -> lis
     calendar = local_calendar(load.starts_utc_us, options.time_zone, options.holidays, options.holidays_as_weekend)
     month_keys = sorted(set(calendar.month_key.tolist()))
     peaks: dict[int, Decimal] = dict(options.history_peaks_kw)
+    export = load.export_units if load.export_units is not None else np.zeros_like(load.energy_units)
+    assert export.shape == load.energy_units.shape, "export must be on the import's intervals"
+    hour_key = hour_keys(load.starts_utc_us, _offset_us(load.starts_utc_us, options.time_zone))
     bills: list[MonthBill] = []
     with localcontext() as context:
         context.prec = 50  # tier shares divide; 50 digits keep the error far below the micro-USD rounding
         for month_key in month_keys:
             mask = calendar.month_key == month_key
-            bill = _bill_month(tariff, load, calendar, mask, month_key, peaks, options.tier_fill)
+            bill = _bill_month(tariff, load, _MonthFlows(export[mask], hour_key[mask]), calendar, mask, month_key,
+                               peaks, options.tier_fill)
             peaks[month_key] = bill.peak_kw
             bills.append(bill)
     return _apply_annual_minimum(tariff, bills)
 
 
-def _bill_month(tariff: UrdbTariff, load: LoadSeries, calendar: LocalCalendar, mask: npt.NDArray[np.bool_],
-                month_key: int, peaks: Mapping[int, Decimal], tier_fill: str) -> MonthBill:
+def _offset_us(starts_utc_us: npt.NDArray[np.int64], time_zone: ZoneInfo) -> int:
+    if starts_utc_us.size == 0:
+        return 0
+    # Only the sub-hour part of the offset is used (see `hour_keys`), and no zone has changed that part in decades.
+    first = datetime(1970, 1, 1, tzinfo=UTC) + int(starts_utc_us[0]) * _ONE_US
+    offset = time_zone.utcoffset(first)
+    return 0 if offset is None else offset // _ONE_US
+
+
+@dataclass(frozen=True)
+class _MonthFlows:
+    """The month's export (load units) and local-hour keys, aligned with its import intervals."""
+
+    export_units: npt.NDArray[np.int64]
+    hour_key: npt.NDArray[np.int64]
+
+
+def _bill_month(tariff: UrdbTariff, load: LoadSeries, flows: _MonthFlows, calendar: LocalCalendar,
+                mask: npt.NDArray[np.bool_], month_key: int, peaks: Mapping[int, Decimal], tier_fill: str
+                ) -> MonthBill:
     energy = load.energy_units[mask]
     month0 = int(calendar.month0[mask][0])
     hours, weekend = calendar.hour[mask].astype(np.int64), calendar.is_weekend[mask]
@@ -142,8 +184,7 @@ def _bill_month(tariff: UrdbTariff, load: LoadSeries, calendar: LocalCalendar, m
     peak_kw = Decimal(int(demand_units_per_hour.max())) / scale if energy.size else Decimal(0)
     energy_period = _periods(tariff.energy_weekday, tariff.energy_weekend, month0, hours, weekend)
     energy_by_period = _group_sums(energy_period, energy, scale)
-    energy_usd = _energy_charges(tariff, energy_period, energy, scale, energy_by_period, days, peak_kw, tier_fill)
-    lines = [Determinant("energy", p, energy_by_period[p], "kWh", usd_to_micros(usd)) for p, usd in energy_usd.items()]
+    lines = _energy_lines(tariff, energy_period, energy, flows, scale, energy_by_period, days, peak_kw, tier_fill)
     demand_by_period = _group_max(_periods(tariff.demand_weekday, tariff.demand_weekend, month0, hours, weekend),
                                   demand_units_per_hour, scale)
     lines += _demand_lines("demand_tou", demand_by_period, tariff.demand_periods)
@@ -165,7 +206,45 @@ def _bill_month(tariff: UrdbTariff, load: LoadSeries, calendar: LocalCalendar, m
         if top_up:
             lines.append(Determinant("minimum", -1, Decimal(1), "USD", top_up))
     return MonthBill(month_key_label(month_key), month_key, days, sum(energy_by_period.values(), Decimal(0)),
-                     peak_kw, billing_kw, energy_by_period, demand_by_period, tuple(lines))
+                     peak_kw, billing_kw, energy_by_period, demand_by_period, tuple(lines),
+                     Decimal(int(flows.export_units.sum(dtype=np.int64))) / scale)
+
+
+def _energy_lines(tariff: UrdbTariff, period: npt.NDArray[np.int64], energy: npt.NDArray[np.int64],
+                  flows: _MonthFlows, scale: Decimal, energy_by_period: Mapping[int, Decimal], days: int,
+                  peak_kw: Decimal, tier_fill: str) -> list[Determinant]:
+    """Energy charge lines per TOU period, then export credit lines per period (metering option decides)."""
+    if tariff.metering == METERING_NONE or not flows.export_units.any():
+        billed, billed_by_period, credited_by_period = energy, dict(energy_by_period), {}
+    elif tariff.metering == METERING_NET_METERING:
+        # Netting is over the month, so there is no time order left to fill tiers by: shared fill, on net kWh.
+        billed_by_period, credited_by_period = net_by_period(dict(energy_by_period),
+                                                             _group_sums(period, flows.export_units, scale))
+        billed, tier_fill = energy, TIER_FILL_SHARED
+    else:
+        billed, credited = interval_flows(tariff.metering, energy, flows.export_units, flows.hour_key)
+        billed_by_period = _group_sums(period, billed, scale)
+        credited_by_period = _group_sums(period, credited, scale)
+    usd = _energy_charges(tariff, period, billed, scale, billed_by_period, days, peak_kw, tier_fill)
+    lines = [Determinant("energy", p, billed_by_period[p], "kWh", usd_to_micros(amount)) for p, amount in usd.items()]
+    for p, kwh in sorted(credited_by_period.items()):
+        if kwh:
+            credit_usd = _export_credit_usd(tariff, p, kwh, credited_by_period, days, peak_kw)
+            lines.append(Determinant("export_credit", p, kwh, "kWh", -usd_to_micros(credit_usd)))
+    return lines
+
+
+def _export_credit_usd(tariff: UrdbTariff, period: int, period_kwh: Decimal,
+                       credited_by_period: Mapping[int, Decimal], days: int, peak_kw: Decimal) -> Decimal:
+    """Exact credit of one period's exported kWh at `sell`. Tiers work as on the buy side (shared fill): the
+    month's credited total fills the tiers and each period takes the tier mix in proportion to its kWh. Most
+    tariffs give one sell rate per period, so this is usually kWh x sell."""
+    tiers = tariff.energy_periods[period]
+    sell_tiers = tuple(replace(tier, rate_usd=tier.sell_usd) for tier in tiers)
+    month_kwh = sum(credited_by_period.values(), Decimal(0))
+    segments = tier_segments(month_kwh, sell_tiers, _bound_scale(tiers[0].unit, days, peak_kw))
+    return sum((period_kwh * segment / month_kwh * tier.rate_usd for segment, tier in zip(segments, sell_tiers,
+                                                                                       strict=True)), Decimal(0))
 
 
 def _demand_lines(component: str, kw_by_period: Mapping[int, Decimal],

@@ -5,6 +5,10 @@ Numbers are read as Decimal from the JSON text, so a rate is exactly what the fi
 files write them as floats like 1.0; a non-integral value is refused). Tier `max` is cumulative; a missing `max`
 or one at or above 1e30 (URDB writes ~1e38) is the open last tier. Anything we cannot bill faithfully (demand in
 hp or kVA, an unknown tier unit) is refused with the field named, never dropped silently.
+
+Export: each energy tier's `sell` ($/kWh, 0 when absent) is read exactly like `rate`; `sell` gets no `adj` (URDB's
+adjustment is a charge rider). `dgrules` (or the older boolean `usenetmetering`) names how export is billed; see
+`settlement.export_credit` for the metering options and what each one does.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from common.errors import BadInput
+from settlement.export_credit import METERING_NONE, metering_option
 
 UNBOUNDED_AT = Decimal("1e30")
 ENERGY_TIER_UNITS = ("kWh", "kWh daily", "kWh/kW", "kWh/kW daily")
@@ -24,11 +29,13 @@ Schedule = tuple[tuple[int, ...], ...]
 
 @dataclass(frozen=True)
 class Tier:
-    """One tier: cumulative upper bound (None = open) in the tier's unit, and rate + adj (USD per kWh or kW)."""
+    """One tier: cumulative upper bound (None = open) in the tier's unit, rate + adj (USD per kWh or kW), and the
+    export credit `sell_usd` (USD per kWh exported; 0 for demand tiers and when the tariff gives none)."""
 
     max_quantity: Decimal | None
     rate_usd: Decimal
     unit: str = "kWh"
+    sell_usd: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class UrdbTariff:
     ratchet_percent: Decimal
     ratchet_range_months: int
     ratchet_months: tuple[bool, ...]
+    metering: str = METERING_NONE  # one of settlement.export_credit.METERING_OPTIONS
 
 
 def load_urdb_text(source: str, text: str) -> UrdbTariff:
@@ -104,6 +112,7 @@ def parse_urdb_rate(source: str, rate: dict[str, Any]) -> UrdbTariff:
         ratchet_percent=_ratchet_percent(source, rate),
         ratchet_range_months=_integer(source, "lookbackRange", rate.get("lookbackRange", 0)),
         ratchet_months=tuple(bool(flag) for flag in rate.get("lookbackMonths") or [False] * 12),
+        metering=metering_option(source, rate),
     )
 
 
@@ -141,7 +150,10 @@ def _tier(source: str, where: str, tier: Any, energy: bool) -> Tier:
     unit = str(tier.get("unit") or "kWh") if energy else "kW"
     if energy and unit not in ENERGY_TIER_UNITS:
         raise BadInput(source, None, f"{where}.unit", f"tier unit {unit!r} is not one of {ENERGY_TIER_UNITS}")
-    return Tier(max_quantity, rate_usd, unit)
+    sell_usd = _decimal(source, f"{where}.sell", tier.get("sell") or 0) if energy else Decimal(0)
+    if sell_usd < 0:
+        raise BadInput(source, None, f"{where}.sell", f"{sell_usd} is negative (a credit rate is positive)")
+    return Tier(max_quantity, rate_usd, unit, sell_usd)
 
 
 def _schedule(source: str, rate: dict[str, Any], field: str, period_count: int) -> Schedule:
