@@ -105,3 +105,21 @@ def read_holidays(source: str, text: str) -> frozenset[date]:
         except ValueError as error:
             raise BadInput(source, line_no, "date", f"{content!r} is not YYYY-MM-DD") from error
     return frozenset(holidays)
+
+
+def with_export(source: str, load: LoadSeries, export: LoadSeries) -> LoadSeries:
+    """The load (grid import) with an export file's energy on the same intervals. Intervals present in only one
+    file get zero in the other; both files must use one interval length, so each row is one interval of both."""
+    if load.starts_utc_us.size and export.starts_utc_us.size and \
+            int(load.interval_minutes[0]) != int(export.interval_minutes[0]):
+        raise BadInput(source, None, "interval_start", f"{int(export.interval_minutes[0])}-minute intervals, the "
+                       f"load file has {int(load.interval_minutes[0])}-minute ones")
+    units_per_kwh = max(load.units_per_kwh, export.units_per_kwh)  # both powers of ten: the scaling is exact
+    starts = np.union1d(load.starts_utc_us, export.starts_utc_us)
+    imported = np.zeros(starts.size, dtype=np.int64)
+    exported = np.zeros(starts.size, dtype=np.int64)
+    imported[np.searchsorted(starts, load.starts_utc_us)] = load.energy_units * (units_per_kwh // load.units_per_kwh)
+    exported[np.searchsorted(starts, export.starts_utc_us)] = \
+        export.energy_units * (units_per_kwh // export.units_per_kwh)
+    minutes = int(load.interval_minutes[0]) if load.starts_utc_us.size else int(export.interval_minutes[0])
+    return LoadSeries(starts, imported, np.full(starts.size, minutes, dtype=np.int64), units_per_kwh, exported)

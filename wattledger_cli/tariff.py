@@ -31,12 +31,17 @@ def bill(
     tier_fill: Annotated[str, typer.Option("--tier-fill", help="shared (default) or chronological.")] = "shared",
     holidays_are_weekdays: Annotated[bool, typer.Option("--holidays-are-weekdays",
                                                         help="Bill holidays on the weekday schedule.")] = False,
+    export: Annotated[Path | None, typer.Option("--export", help="CSV like --load: energy exported to the grid, "
+                                                "billed by the tariff's dgrules.")] = None,
 ) -> None:
-    """Print monthly and yearly charges as JSON (money in USD, six decimals, exact per line)."""
+    """Print monthly and yearly charges as JSON (money in USD, six decimals, exact per line; export credits are
+    negative)."""
     try:
         holiday_dates = read_holidays(str(holidays), _read(holidays)) if holidays else frozenset()
         result = bill_tariff_json(str(urdb), _read(urdb), str(load), _read(load), zone_named(tz), holiday_dates,
-                                  tier_fill, holidays_as_weekend=not holidays_are_weekdays)
+                                  tier_fill, holidays_as_weekend=not holidays_are_weekdays,
+                                  export_source=str(export) if export else None,
+                                  export_text=_read(export) if export else None)
     except DomainError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=2) from error

@@ -66,3 +66,24 @@ def test_compare_ranks_tariffs_cheapest_first(tmp_path: Path) -> None:
     ranked = json.loads(outcome.stdout)
     assert [(Path(r["urdb"]).name, Decimal(r["total_usd"])) for r in ranked] == [
         ("flat.json", Decimal(9)), ("tou.json", Decimal(457))]
+
+
+def test_bill_takes_an_export_file_and_credits_it_under_the_tariffs_dgrules(tmp_path: Path) -> None:
+    """Net billing, instantaneous: Tue Mar 10 2026 02:00 MDT (off-peak) imports 30 kWh at 0.10 = 3.00; 03:00 MDT
+    exports 20 kWh, an hour missing from the load file, credited at off-peak sell 0.03 = 0.60. Peak 30 kW -> flat
+    demand 150, fixed 1: total 3.00 + 150 + 1 - 0.60 = 153.40."""
+    rate = two_period_rate(dgrules="Net Billing Instantaneous")
+    rate["energyratestructure"][0] = [{"rate": "0.10", "sell": "0.03"}]
+    (tmp_path / "rate.json").write_text(rate_json(rate))
+    (tmp_path / "load.csv").write_text(load_csv([(utc(2026, 3, 10, 8), "30")]))
+    (tmp_path / "export.csv").write_text(load_csv([(utc(2026, 3, 10, 9), "20")]))
+    outcome = CliRunner().invoke(app, ["bill", "--urdb", str(tmp_path / "rate.json"), "--load",
+                                       str(tmp_path / "load.csv"), "--export", str(tmp_path / "export.csv"),
+                                       "--tz", "America/Denver"])
+    assert outcome.exit_code == 0, outcome.output
+    result = json.loads(outcome.stdout)
+    month = result["months"][0]
+    assert result["metering"] == "net_billing_instantaneous"
+    assert (Decimal(month["energy_kwh"]), Decimal(month["export_kwh"])) == (Decimal(30), Decimal(20))
+    assert Decimal(month["export_credit_usd"]) == Decimal("-0.60")
+    assert Decimal(result["total_usd"]) == Decimal("153.40")
