@@ -15,6 +15,7 @@ from settlement.prices import PriceSeries
 
 SERIES_SHARED = "shared"
 SERIES_GRID_IMPORT = "grid_import"
+SERIES_EXPORT = "export"
 
 
 def tenant_series_key(tenant_id: str) -> str:

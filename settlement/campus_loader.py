@@ -19,8 +19,9 @@ from common.timeutil import require_utc
 from common.uri import read_uri_bytes
 from meterdata.schema import INTERVAL_SCHEMA
 from settlement.calendar import datetime_to_utc_us
-from settlement.campus import ROLE_GRID_IMPORT, ROLE_SHARED, ROLE_TENANT, MeterRef
+from settlement.campus import ROLE_EXPORT, ROLE_GRID_IMPORT, ROLE_SHARED, ROLE_TENANT, MeterRef
 from settlement.campus_inputs import (
+    SERIES_EXPORT,
     SERIES_GRID_IMPORT,
     SERIES_SHARED,
     Series,
@@ -91,6 +92,8 @@ def series_plan(meters: Sequence[MeterRef], tenant_ids: Sequence[str], ppa_meter
             plan[meter.meter_id] = SERIES_SHARED
         elif meter.role == ROLE_GRID_IMPORT:
             plan[meter.meter_id] = SERIES_GRID_IMPORT
+        elif meter.role == ROLE_EXPORT:
+            plan[meter.meter_id] = SERIES_EXPORT  # the campus utility bill credits it per the tariff's dgrules
     return plan
 
 
@@ -161,7 +164,7 @@ def series_minutes_for(meters: Sequence[MeterRef], plan: dict[str, str], tenant_
     tenant_minutes = [meter.interval_minutes for meter in meters if meter.role == ROLE_TENANT] or [60]
     for tenant_id in tenant_ids:
         minutes.setdefault(tenant_series_key(tenant_id), min(tenant_minutes))
-    for key in (SERIES_SHARED, SERIES_GRID_IMPORT, *extra_keys):
+    for key in (SERIES_SHARED, SERIES_GRID_IMPORT, SERIES_EXPORT, *extra_keys):
         minutes.setdefault(key, min(tenant_minutes))
     return minutes
 

@@ -11,17 +11,22 @@ from common.errors import BadInput
 from settlement.allocation_methods import allocate_by_weights, named_interval_weights, weights_for
 from settlement.calendar import datetime_to_utc_us
 from settlement.campus import ROLE_FUEL
-from settlement.campus_inputs import SERIES_GRID_IMPORT, CampusInputs, tenant_series_key
+from settlement.campus_inputs import SERIES_EXPORT, SERIES_GRID_IMPORT, CampusInputs, tenant_series_key
 from settlement.campus_lines import TenantCharge, from_contract, from_contract_v0, usd_charge
 from settlement.campus_ppa import ppa_pool_usd_micros
-from settlement.campus_tariff import bill_series, component_total_usd_micros, options_for
-from settlement.charges import UNIT_MWH, Charge
+from settlement.campus_tariff import (
+    bill_series,
+    component_total_usd_micros,
+    export_credit_totals,
+    options_for,
+)
+from settlement.charges import UNIT_MWH, Charge, display_rate
 from settlement.contract_terms import allocation_terms, source_of, tariff_terms
 from settlement.contracts import KIND_ALLOCATION, KIND_PPA, KIND_TARIFF, AllocationTerms, ContractVersion
 from settlement.errors import ContractMissing
 from settlement.money import energy_amount_usd_micros
 from settlement.rules_v0 import shared_allocation_wh
-from settlement.tariff_bill import BillOptions
+from settlement.tariff_bill import BillOptions, MonthBill
 from settlement.types import EnergyBalance
 
 WH_THERMAL_PER_MMBTU = Decimal("293071.07")
@@ -37,6 +42,8 @@ def pool_charges(inputs: CampusInputs, balance: EnergyBalance) -> list[TenantCha
         if terms.pool in ("shared_consumption", "losses"):
             pool_wh = balance.shared_consumption_wh if terms.pool == "shared_consumption" else balance.losses_wh
             charges.extend(_energy_pool(inputs, contract, terms, pool_wh))
+        elif terms.pool == "grid_tariff":
+            charges.extend(_grid_tariff_pool(inputs, contract, terms))
         else:
             charges.extend(_money_pool(inputs, contract, terms, _money_pool_total(inputs, contract, terms),
                                        _pool_sources(inputs, terms)))
@@ -143,11 +150,41 @@ def _money_pool_total(inputs: CampusInputs, contract: ContractVersion, terms: Al
             context.prec = 50  # the MMBtu conversion divides; round once, below, to the micro-dollar
             exact_usd = Decimal(heat_wh) / WH_THERMAL_PER_MMBTU * terms.fuel_price_usd_per_mmbtu
             return int((exact_usd * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-    if terms.pool == "ppa":
-        return ppa_pool_usd_micros(inputs)
+    assert terms.pool == "ppa", terms.pool
+    return ppa_pool_usd_micros(inputs)
+
+
+def _grid_bills(inputs: CampusInputs, contract: ContractVersion) -> list[MonthBill]:
+    """The campus utility bill: grid import billed, export meters credited per the tariff's metering option."""
     campus_tariffs = _campus_tariffs(inputs)
     if not campus_tariffs:
         raise BadInput(source_of(contract), None, "pool", "grid_tariff needs a campus urdb_tariff contract")
     tariff = tariff_terms(campus_tariffs[0])
-    bills = bill_series(tariff, inputs.series[SERIES_GRID_IMPORT], options_for(tariff, BillOptions(inputs.time_zone)))
-    return component_total_usd_micros(bills, terms.component)
+    return bill_series(tariff, inputs.series[SERIES_GRID_IMPORT], options_for(tariff, BillOptions(inputs.time_zone)),
+                       inputs.series.get(SERIES_EXPORT))
+
+
+def _grid_tariff_pool(inputs: CampusInputs, contract: ContractVersion, terms: AllocationTerms
+                      ) -> list[TenantCharge]:
+    """The chosen charges as one USD line per tenant (as before), then, for "all" and "export", the export credit
+    as a line of its own: the credited MWh and the (negative) credit are each split by the same weights with
+    largest remainder, so tenant parts add up to the bill's own figures; the rate is their ratio, for reading."""
+    bills = _grid_bills(inputs, contract)
+    sources = _pool_sources(inputs, terms)
+    charges = [] if terms.component == "export" else \
+        _money_pool(inputs, contract, terms, component_total_usd_micros(bills, terms.component), sources)
+    credited_wh, credit_usd_micros = export_credit_totals(bills)
+    if terms.component == "all" and credited_wh == 0 and credit_usd_micros == 0:
+        return charges  # nothing exported or credited: the bill reads as it always did
+    if terms.component not in ("all", "export") or not inputs.tenant_ids:
+        return charges
+    weights = _weights(inputs, terms)
+    zero = dict.fromkeys(inputs.tenant_ids, 0)
+    wh_parts = allocate_by_weights(credited_wh, weights) if credited_wh else zero
+    usd_parts = allocate_by_weights(credit_usd_micros, weights) if credit_usd_micros else zero
+    for tenant_id in inputs.tenant_ids:
+        charge = Charge(f"Allocated grid tariff export credit by {terms.method}", "allocation.grid_tariff.export",
+                        wh_parts[tenant_id], UNIT_MWH, display_rate(usd_parts[tenant_id], wh_parts[tenant_id]),
+                        usd_parts[tenant_id])
+        charges.append(from_contract(tenant_id, charge, contract, inputs.intervals_sha256_hex, "", sources))
+    return charges

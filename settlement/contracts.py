@@ -4,7 +4,8 @@ Kinds and terms (decimals may be JSON numbers or strings; strings are recommende
 - `urdb_tariff` (tenant set): the tenant's metered load billed under a URDB rate.
   {"urdb": {...rate...}, "holidays": ["YYYY-MM-DD", ...], "holidays_as_weekend": true,
    "tier_fill": "shared"|"chronological", "loss_factor": "1.0"}
-  With no tenant it is the campus's own utility bill on its grid import meters; its cost reaches tenants only
+  With no tenant it is the campus's own utility bill on its grid import meters (export meters credited per the
+  rate's `dgrules`); its cost reaches tenants only
   through an `allocation` contract with pool "grid_tariff".
 - `ppa` (tenant = buyer; none = a campus cost shared through pool "ppa"): {"meter_ids": [...], "form": "fixed"|
   "tod"|"index", "price_usd_per_mwh", "first_delivery": "YYYY-MM-DD", "escalator_fraction_per_year",
@@ -17,7 +18,8 @@ Kinds and terms (decimals may be JSON numbers or strings; strings are recommende
   "method": "energy"|"capacity"|"coincident_peak"|"fixed", "capacity_kw": {tenant: kW}, "fixed_shares":
   {tenant: share}, "peak_count": 1 (the campus's own highest intervals), or "peak_intervals_utc": [ISO 8601, ...]
   (system peaks named by the ISO or utility, e.g. ERCOT 4CP), "price_usd_per_mwh" (energy pools), "fuel_price_usd_per_mmbtu"
-  (turbine_fuel), "component": "all"|"energy"|"demand"|"fixed" (grid_tariff)}
+  (turbine_fuel), "component": "all"|"energy"|"demand"|"fixed"|"export" (grid_tariff; "all" and "export" add
+  an export credit line in MWh when the campus tariff credits export from the `export` meters)}
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ KIND_VPPA = "vppa"
 KIND_ALLOCATION = "allocation"
 KINDS = (KIND_TARIFF, KIND_PPA, KIND_VPPA, KIND_ALLOCATION)
 POOLS = ("shared_consumption", "losses", "turbine_fuel", "grid_tariff", "ppa")
-COMPONENTS = ("all", "energy", "demand", "fixed")
+COMPONENTS = ("all", "energy", "demand", "fixed", "export")
 
 
 @dataclass(frozen=True)

@@ -187,3 +187,37 @@ def test_campus_utility_bill_split_by_named_system_peaks(engine: Engine, demo_ca
     assert grid_lines[0].inputs_sha256_hex == hashlib.sha256(rfc8785.dumps(recipe)).hexdigest()
     shared = [line.clause for line in result.lines if "shared" in line.clause]
     assert shared == ["v0.shared_by_energy_share"] * 3
+
+
+def test_campus_utility_bill_credits_the_export_meter_as_its_own_line(engine: Engine, demo_campus: DemoCampus,
+                                                                       tmp_path: Path) -> None:
+    """Campus tariff with instantaneous net billing: GRID1 imports 200 kWh x $0.05 = $10, + $30/month = $40;
+    EXP1 exports 100 kWh, credited at sell $0.03 = -$3, on a line of its own. Both split by the named system peaks
+    3 : 1 : 0 (as above): charges $30 / $10 / $0; export 75 / 25 / 0 kWh and -$2.25 / -$0.75 / $0 at -$30/MWh."""
+    for tenant in ("alpha", "beta", "gamma"):
+        add_contract_v0(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", "50")
+    campus_rate = {"energyratestructure": [[{"rate": "0.05", "sell": "0.03"}]], "energyweekdayschedule": OFF_PEAK,
+                   "energyweekendschedule": OFF_PEAK, "fixedchargefirstmeter": 30,
+                   "dgrules": "Net Billing Instantaneous"}
+    with engine.begin() as conn:
+        add_contract_version(conn, demo_campus.campus_id, "campus-utility", "urdb_tariff", None, date(2026, 1, 1),
+                             {"urdb": campus_rate})
+        add_contract_version(conn, demo_campus.campus_id, "alloc-grid", "allocation", None, date(2026, 1, 1),
+                             {"pool": "grid_tariff", "method": "coincident_peak",
+                              "peak_intervals_utc": ["2026-03-02T20:00:00Z", "2026-03-10T14:00:00-05:00"]})
+    rows = [*ROWS, ("BETA-2", march_2026_utc(10, 19), 50_000)]
+    with engine.begin() as conn:
+        result = settle_cycle(conn, demo_campus.campus_id, demo_campus.cycle_id, demo_campus.period_start_utc,
+                              demo_campus.period_end_utc, str(write_intervals(tmp_path / "g.parquet", rows)))
+    grid = [(line.tenant_id, line.amount_usd_micros) for line in result.lines if line.clause == "allocation.grid_tariff"]
+    assert grid == [("alpha", 30_000_000), ("beta", 10_000_000), ("gamma", 0)]
+    export = [(line.tenant_id, line.quantity_wh, line.unit, line.rate_usd_per_mwh, line.amount_usd_micros)
+              for line in result.lines if line.clause == "allocation.grid_tariff.export"]
+    assert export == [("alpha", 75_000, "MWh", Decimal(-30), -2_250_000), ("beta", 25_000, "MWh", Decimal(-30),
+                                                                           -750_000), ("gamma", 0, "MWh", 0, 0)]
+    with engine.begin() as conn:  # negative rates and amounts are stored as they are
+        record_settlement(conn, demo_campus.cycle_id, result)
+        stored = conn.execute(text("SELECT sum(amount_usd_micros) FROM settlement_line_full WHERE cycle_id = :c"
+                                   " AND clause = 'allocation.grid_tariff.export'"),
+                              {"c": demo_campus.cycle_id}).scalar_one()
+    assert stored == -3_000_000
