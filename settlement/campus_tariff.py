@@ -49,7 +49,8 @@ def options_for(terms: TariffTerms, base: BillOptions) -> BillOptions:
 
 def month_charges(bill: MonthBill, label: str) -> list[Charge]:
     """One line per bill determinant: energy per TOU period (MWh), export credit per period (MWh, negative
-    amount), demand per period (kW, quantity in W), fixed charge, minimum top-up. Zero-amount demand lines are kept: the peak is a determinant worth seeing."""
+    amount), demand per period (kW, quantity in W), fixed charge, minimum top-up. Zero-amount demand lines are
+    kept: the peak is a determinant worth seeing."""
     return [_charge(line, bill.month, label) for line in bill.determinants]
 
 

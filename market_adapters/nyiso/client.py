@@ -159,7 +159,8 @@ def _held_outcome(body: dict, ours: dict, held: dict[RecordKey, HeldRecord]) -> 
                 "version": held[(collection, ptid, hour_utc)].version,
                 "maUpdateTime": held[(collection, ptid, hour_utc)].updated_at_text}
                for collection, ptid, hour_utc in sorted(ours)]
-    return SubmissionOutcome(iso_request_id="", user_request_id=str(body["submissionParameters"].get("userRequestId", "")),
+    user_request_id = str(body["submissionParameters"].get("userRequestId", ""))
+    return SubmissionOutcome(iso_request_id="", user_request_id=user_request_id,
                              dry_run=False, records_submitted=len(ours), records_accepted=len(ours),
                              response={"heldAtIso": records})
 
