@@ -49,6 +49,8 @@ class ContractPublic(BaseModel):
 class TariffBillRequest(BaseModel):
     urdb: dict[str, Any] = Field(description="a URDB rate object or an API response with one item")
     load_csv: str = Field(description="CSV text: interval_start (ISO 8601 with offset), energy_kwh")
+    export_csv: str | None = Field(default=None, description="CSV text like load_csv: energy exported to the grid, "
+                                   "billed by the tariff's dgrules (not netted or credited when it has none)")
     time_zone: str
     holidays: list[date] = Field(default_factory=list)
     tier_fill: str = "shared"
@@ -86,4 +88,5 @@ def list_contract_versions(campus_id: str, engine: EngineDep, principal: StaffDe
 def bill_tariff(body: TariffBillRequest, principal: CalculatorDep) -> dict[str, Any]:
     """The `wattledger tariff bill` calculator over HTTP: monthly charges of a load under a URDB tariff."""
     return bill_tariff_json("urdb", json.dumps(body.urdb), "load_csv", body.load_csv, zone_named(body.time_zone),
-                            frozenset(body.holidays), body.tier_fill, body.holidays_as_weekend)
+                            frozenset(body.holidays), body.tier_fill, body.holidays_as_weekend,
+                            export_source="export_csv", export_text=body.export_csv)

@@ -87,3 +87,30 @@ async def test_tariff_calculator_over_http(app_and_settings: tuple[Any, Any]) ->
                                                             "time_zone": "America/Chicago"})
     assert response.status_code == 200, response.text
     assert Decimal(response.json()["total_usd"]) == Decimal("27.50")
+
+
+async def test_tariff_calculator_over_http_credits_export_by_the_tariffs_dgrules(
+        app_and_settings: tuple[Any, Any]) -> None:
+    """Net billing (instantaneous) at 0.10 $/kWh buy, 0.04 $/kWh sell: 100 kWh bought and 30 kWh exported in one
+    hour -> 10.00 - 1.20 + 12.50 fixed = 21.30; without `dgrules` the export is reported but not credited."""
+    app, settings = app_and_settings
+    load = "interval_start,energy_kwh\n2026-03-02T10:00:00-06:00,100\n"
+    export = "interval_start,energy_kwh\n2026-03-02T10:00:00-06:00,30\n"
+    net_billing = {**RATE, "energyratestructure": [[{"rate": "0.1", "sell": "0.04"}]],
+                   "dgrules": "Net Billing Instantaneous"}
+    async with _client(app, settings, "tenant", "alpha") as tenant:
+        credited = await tenant.post("/tariffs/bill", json={"urdb": net_billing, "load_csv": load, "export_csv": export,
+                                                            "time_zone": "America/Chicago"})
+        uncredited = await tenant.post("/tariffs/bill", json={"urdb": RATE, "load_csv": load, "export_csv": export,
+                                                              "time_zone": "America/Chicago"})
+        bad = await tenant.post("/tariffs/bill", json={"urdb": net_billing, "load_csv": load,
+                                                       "export_csv": "interval_start,energy_kwh\nyesterday,3\n",
+                                                       "time_zone": "America/Chicago"})
+    assert credited.status_code == 200, credited.text
+    body = credited.json()
+    assert (body["metering"], Decimal(body["export_kwh"])) == ("net_billing_instantaneous", Decimal(30))
+    assert Decimal(body["total_usd"]) == Decimal("21.30")
+    assert Decimal(uncredited.json()["total_usd"]) == Decimal("22.50")
+    assert Decimal(uncredited.json()["export_kwh"]) == Decimal(30)
+    assert bad.status_code == 422, bad.text
+    assert (bad.json()["source"], bad.json()["line"], bad.json()["field"]) == ("export_csv", 2, "interval_start")
