@@ -235,12 +235,7 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
             i += step
             continue
         if k_first > initialized + 1:
-            _count_gap(day_lo, day_balance, n, initialized + 1, k_first, count)
-        for j in range(initialized + 1, k_first):
-            value[np.uint64(j)] = 0
-            flags[np.uint64(j)] = 0
-            source[np.uint64(j)] = -1
-            valid[np.uint64(j)] = 0
+            _leave_gap(value, flags, source, valid, day_lo, day_balance, initialized + 1, k_first, count)
         # The usual block holds only acceptable values: write it as such, and fix up the rare block that
         # does not. One unsigned compare tests both bounds (below lowest_ok wraps around to a huge number).
         any_out_of_range = False
@@ -280,12 +275,7 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
     count[RULE_NEGATIVE] += negatives
     count[RULE_OVER_CAPACITY] += overs
     if n > initialized + 1:
-        _count_gap(day_lo, day_balance, n, initialized + 1, n, count)
-    for j in range(initialized + 1, n):
-        value[np.uint64(j)] = 0
-        flags[np.uint64(j)] = 0
-        source[np.uint64(j)] = -1
-        valid[np.uint64(j)] = 0
+        _leave_gap(value, flags, source, valid, day_lo, day_balance, initialized + 1, n, count)
     return spike_next, spikes, stale
 
 
@@ -331,12 +321,7 @@ def _place_each(ts_us, energy_wh, i_lo, i_hi, lo, start_us, interval_us, negativ
         expected_us = t
         if k > initialized:
             if k > initialized + 1:
-                _count_gap(day_lo, day_balance, n, initialized + 1, k, count)
-            for j in range(initialized + 1, k):
-                value[np.uint64(j)] = 0
-                flags[np.uint64(j)] = 0
-                source[np.uint64(j)] = -1
-                valid[np.uint64(j)] = 0
+                _leave_gap(value, flags, source, valid, day_lo, day_balance, initialized + 1, k, count)
             initialized = k
             flag = FLAG_PRESENT
             value[k] = v
@@ -373,11 +358,18 @@ def _place_again(flag, value, source, k, v, offset, day_lo, day_balance, count):
 
 
 @njit(nogil=True, cache=True)
-def _count_gap(day_lo, day_balance, n, gap_lo, gap_hi, count):
-    """Slots gap_lo..gap_hi-1 left empty: missing, and one reading short each in their day's balance.
+def _leave_gap(value, flags, source, valid, day_lo, day_balance, gap_lo, gap_hi, count):
+    """Slots gap_lo..gap_hi-1 (above every slot written so far) get no reading: clear them, count them missing,
+    and one reading short each in their day's balance. Gaps are rare, so this is a call of its own.
 
     Segment g of the grid is [day_lo[g-1], day_lo[g]), with day_lo[-1] read as 0 and day_lo[day_count] as
     n: segment 0 lies before the first local day, segment d + 1 is day d, the last lies after the last day."""
+    n = value.shape[0]
+    for j in range(gap_lo, gap_hi):
+        value[np.uint64(j)] = 0
+        flags[np.uint64(j)] = 0
+        source[np.uint64(j)] = -1
+        valid[np.uint64(j)] = 0
     count[RULE_MISSING] += gap_hi - gap_lo
     last = day_lo.shape[0]
     g = np.searchsorted(day_lo, gap_lo, side="right")
