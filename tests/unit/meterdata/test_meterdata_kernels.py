@@ -178,12 +178,7 @@ def test_kernel_matches_reference_on_long_series_that_are_mostly_in_order() -> N
     numpy_result = _run(vee_numpy, inputs, day_start_us, total)
     for array_kernel, array_numpy in zip(kernel, numpy_result):
         np.testing.assert_array_equal(array_kernel, array_numpy)
-    for s, (readings, params) in enumerate(cases):
-        expected = reference_vee(readings, params, [int(d) for d in day_start_us])
-        assert {REFERENCE_NAMES[c]: int(kernel[3][s, c]) for c in REFERENCE_NAMES} == expected.counts
-        lo, hi = inputs[3][s], inputs[3][s + 1]
-        assert kernel[0][lo:hi].tolist() == expected.values
-        assert [_status(int(f)) for f in kernel[1][lo:hi]] == expected.status
+    _assert_each_series_matches_reference(cases, inputs[3], kernel, day_start_us)
 
 
 def test_kernel_counts_missing_slots_without_any_day_boundary() -> None:
@@ -193,22 +188,23 @@ def test_kernel_counts_missing_slots_without_any_day_boundary() -> None:
     interval_us = 15 * MINUTE_US
     readings = [(start_us + slot * interval_us, 100 + slot) for slot in range(20) if slot not in (7, 8)]
     params = SeriesParams(start_us=start_us, interval_us=interval_us, slot_count=20)
-    inputs = _kernel_inputs([(readings, params)])
     for day_start_us in (np.zeros(0, np.int64), np.array([start_us + DAY_US // 2], np.int64)):
-        kernel = _run(k.vee_kernel, inputs, day_start_us, 20)
-        expected = reference_vee(readings, params, [int(d) for d in day_start_us])
-        assert {REFERENCE_NAMES[c]: int(kernel[3][0, c]) for c in REFERENCE_NAMES} == expected.counts
-        assert kernel[0].tolist() == expected.values
-        assert [_status(int(f)) for f in kernel[1]] == expected.status
+        _assert_kernel_matches_reference([(readings, params)], day_start_us)
 
 
-def _assert_kernel_matches_reference(cases, day_start_us: np.ndarray) -> None:
+def _assert_kernel_matches_reference(cases, day_start_us: np.ndarray):
+    """Run the kernel on `cases` and check every series against the reference; returns the kernel's arrays."""
     inputs = _kernel_inputs(cases)
     kernel = _run(k.vee_kernel, inputs, day_start_us, int(inputs[3][-1]))
+    _assert_each_series_matches_reference(cases, inputs[3], kernel, day_start_us)
+    return kernel
+
+
+def _assert_each_series_matches_reference(cases, slot_offsets: np.ndarray, kernel, day_start_us: np.ndarray) -> None:
     for s, (readings, params) in enumerate(cases):
         expected = reference_vee(readings, params, [int(d) for d in day_start_us])
         assert {REFERENCE_NAMES[c]: int(kernel[3][s, c]) for c in REFERENCE_NAMES} == expected.counts
-        lo, hi = inputs[3][s], inputs[3][s + 1]
+        lo, hi = slot_offsets[s], slot_offsets[s + 1]
         assert kernel[0][lo:hi].tolist() == expected.values
         assert [_status(int(f)) for f in kernel[1][lo:hi]] == expected.status
 
@@ -249,9 +245,8 @@ def test_spikes_on_values_too_large_for_the_cheap_screen_give_the_reference_resu
     readings = [(start_us + slot * interval_us, value) for slot, value in enumerate(values)]
     params = SeriesParams(start_us=start_us, interval_us=interval_us, slot_count=slot_count, spike_ratio_permille=500)
     day_start_us = np.array([start_us + d * DAY_US for d in range(9)], np.int64)
-    cases = [(readings, params)]
-    _assert_kernel_matches_reference(cases, day_start_us)
-    assert int(_run(k.vee_kernel, _kernel_inputs(cases), day_start_us, slot_count)[3][0, k.RULE_SPIKE]) == 2
+    kernel = _assert_kernel_matches_reference([(readings, params)], day_start_us)
+    assert int(kernel[3][0, k.RULE_SPIKE]) == 2
 
 
 @settings(max_examples=25, deadline=None)
@@ -288,6 +283,5 @@ def test_a_three_slot_run_at_the_very_end_of_the_grid_is_flagged() -> None:
         params = SeriesParams(start_us=start_us, interval_us=interval_us, slot_count=slot_count, flat_run_min=3,
                               slots_per_day=288)
         day_start_us = np.array([start_us, start_us + DAY_US], np.int64)
-        _assert_kernel_matches_reference([(readings, params)], day_start_us)
-        kernel = _run(k.vee_kernel, _kernel_inputs([(readings, params)]), day_start_us, slot_count)
+        kernel = _assert_kernel_matches_reference([(readings, params)], day_start_us)
         assert int(kernel[3][0, k.RULE_FLAT_LINE]) == 3
