@@ -153,16 +153,11 @@ def test_contract_versions_are_append_only(engine: Engine, demo_campus: DemoCamp
                                             ("beta-vppa", 1), ("gamma-ppa", 1)]
 
 
-def test_campus_utility_bill_split_by_named_system_peaks(engine: Engine, demo_campus: DemoCampus,
-                                                          tmp_path: Path) -> None:
-    """Campus tariff on GRID1: 200 kWh x $0.05 = $10 + $30/month = $40. Split by the tenants' load in the two named
-    system-peak hours (Mar 2 20:00Z, Mar 10 19:00Z): alpha 50,000 + 100,000 Wh, beta 50,000 Wh, gamma 0 ->
-    3 : 1 : 0 -> $30 / $10 / $0. No shared-consumption contract, so cooling follows the v0 rule (energy share at
-    each tenant's supply price)."""
+def _settle_under_campus_tariff(engine: Engine, demo_campus: DemoCampus, tmp_path: Path, campus_rate: dict):
+    """v0 supply contracts for the three tenants, `campus_rate` as the campus utility tariff split by the two
+    named system peaks, and beta's extra 50 kWh in the second peak hour: the settled result."""
     for tenant in ("alpha", "beta", "gamma"):
         add_contract_v0(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", "50")
-    campus_rate = {"energyratestructure": [[{"rate": "0.05"}]], "energyweekdayschedule": OFF_PEAK,
-                   "energyweekendschedule": OFF_PEAK, "fixedchargefirstmeter": 30}
     with engine.begin() as conn:
         add_contract_version(conn, demo_campus.campus_id, "campus-utility", "urdb_tariff", None, date(2026, 1, 1),
                              {"urdb": campus_rate})
@@ -171,8 +166,19 @@ def test_campus_utility_bill_split_by_named_system_peaks(engine: Engine, demo_ca
                               "peak_intervals_utc": ["2026-03-02T20:00:00Z", "2026-03-10T14:00:00-05:00"]})
     rows = [*ROWS, ("BETA-2", march_2026_utc(10, 19), 50_000)]
     with engine.begin() as conn:
-        result = settle_cycle(conn, demo_campus.campus_id, demo_campus.cycle_id, demo_campus.period_start_utc,
-                              demo_campus.period_end_utc, str(write_intervals(tmp_path / "g.parquet", rows)))
+        return settle_cycle(conn, demo_campus.campus_id, demo_campus.cycle_id, demo_campus.period_start_utc,
+                            demo_campus.period_end_utc, str(write_intervals(tmp_path / "g.parquet", rows)))
+
+
+def test_campus_utility_bill_split_by_named_system_peaks(engine: Engine, demo_campus: DemoCampus,
+                                                          tmp_path: Path) -> None:
+    """Campus tariff on GRID1: 200 kWh x $0.05 = $10 + $30/month = $40. Split by the tenants' load in the two named
+    system-peak hours (Mar 2 20:00Z, Mar 10 19:00Z): alpha 50,000 + 100,000 Wh, beta 50,000 Wh, gamma 0 ->
+    3 : 1 : 0 -> $30 / $10 / $0. No shared-consumption contract, so cooling follows the v0 rule (energy share at
+    each tenant's supply price)."""
+    campus_rate = {"energyratestructure": [[{"rate": "0.05"}]], "energyweekdayschedule": OFF_PEAK,
+                   "energyweekendschedule": OFF_PEAK, "fixedchargefirstmeter": 30}
+    result = _settle_under_campus_tariff(engine, demo_campus, tmp_path, campus_rate)
     grid_lines = [line for line in result.lines if line.clause == "allocation.grid_tariff"]
     assert [(line.tenant_id, line.amount_usd_micros) for line in grid_lines] == [
         ("alpha", 30_000_000), ("beta", 10_000_000), ("gamma", 0)]
@@ -194,21 +200,10 @@ def test_campus_utility_bill_credits_the_export_meter_as_its_own_line(engine: En
     """Campus tariff with instantaneous net billing: GRID1 imports 200 kWh x $0.05 = $10, + $30/month = $40;
     EXP1 exports 100 kWh, credited at sell $0.03 = -$3, on a line of its own. Both split by the named system peaks
     3 : 1 : 0 (as above): charges $30 / $10 / $0; export 75 / 25 / 0 kWh and -$2.25 / -$0.75 / $0 at -$30/MWh."""
-    for tenant in ("alpha", "beta", "gamma"):
-        add_contract_v0(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", "50")
     campus_rate = {"energyratestructure": [[{"rate": "0.05", "sell": "0.03"}]], "energyweekdayschedule": OFF_PEAK,
                    "energyweekendschedule": OFF_PEAK, "fixedchargefirstmeter": 30,
                    "dgrules": "Net Billing Instantaneous"}
-    with engine.begin() as conn:
-        add_contract_version(conn, demo_campus.campus_id, "campus-utility", "urdb_tariff", None, date(2026, 1, 1),
-                             {"urdb": campus_rate})
-        add_contract_version(conn, demo_campus.campus_id, "alloc-grid", "allocation", None, date(2026, 1, 1),
-                             {"pool": "grid_tariff", "method": "coincident_peak",
-                              "peak_intervals_utc": ["2026-03-02T20:00:00Z", "2026-03-10T14:00:00-05:00"]})
-    rows = [*ROWS, ("BETA-2", march_2026_utc(10, 19), 50_000)]
-    with engine.begin() as conn:
-        result = settle_cycle(conn, demo_campus.campus_id, demo_campus.cycle_id, demo_campus.period_start_utc,
-                              demo_campus.period_end_utc, str(write_intervals(tmp_path / "g.parquet", rows)))
+    result = _settle_under_campus_tariff(engine, demo_campus, tmp_path, campus_rate)
     grid = [(line.tenant_id, line.amount_usd_micros) for line in result.lines if line.clause == "allocation.grid_tariff"]
     assert grid == [("alpha", 30_000_000), ("beta", 10_000_000), ("gamma", 0)]
     export = [(line.tenant_id, line.quantity_wh, line.unit, line.rate_usd_per_mwh, line.amount_usd_micros)
