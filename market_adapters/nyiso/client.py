@@ -143,13 +143,7 @@ def _read_held(client: httpx.Client, ours: dict, retry: RetryPolicy,
         "endTime": read_back_time_text(scope.last_hour_start_utc, EASTERN), "version": "0"}
     for collection, ptids in scope.ptids.items():
         params[COLLECTION_PTID_FIELDS[collection]] = [str(ptid) for ptid in ptids]
-    response = send_with_retry(client, client.build_request("GET", PATH, params=params), ISO, retry, sleep)
-    if response.status_code in (401, 403):
-        raise IsoAuthFailed(ISO, f"HTTP {response.status_code}")
-    payload = _json(response)
-    if response.status_code != 200:
-        raise IsoRejected(ISO, response.status_code, [], payload)
-    return held_records(payload)
+    return held_records(_get_power_metering(client, params, retry, sleep))
 
 
 def _held_outcome(body: dict, ours: dict, held: dict[RecordKey, HeldRecord]) -> SubmissionOutcome:
@@ -170,10 +164,16 @@ def read_power_metering(base_url: str, credentials: IsoCredentials, *, start_utc
                         transport: httpx.BaseTransport | None = None,
                         sleep: Callable[[float], None] = time.sleep) -> dict:
     """Read back what NYISO holds for hours in `[start_utc, end_utc]`; `version` 0 is the latest."""
-    params = {"startTime": read_back_time_text(start_utc, EASTERN),
-              "endTime": read_back_time_text(end_utc, EASTERN), "version": str(version)}
+    params: dict[str, str | list[str]] = {"startTime": read_back_time_text(start_utc, EASTERN),
+                                          "endTime": read_back_time_text(end_utc, EASTERN), "version": str(version)}
     with _client(base_url, credentials, transport) as client:
-        response = send_with_retry(client, client.build_request("GET", PATH, params=params), ISO, retry, sleep)
+        return _get_power_metering(client, params, retry, sleep)
+
+
+def _get_power_metering(client: httpx.Client, params: dict[str, str | list[str]], retry: RetryPolicy,
+                        sleep: Callable[[float], None]) -> dict:
+    """One read-back GET: the JSON answer, or IsoAuthFailed (401/403) / IsoRejected (any other non-200)."""
+    response = send_with_retry(client, client.build_request("GET", PATH, params=params), ISO, retry, sleep)
     if response.status_code in (401, 403):
         raise IsoAuthFailed(ISO, f"HTTP {response.status_code}")
     payload = _json(response)
