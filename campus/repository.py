@@ -1,0 +1,109 @@
+"""SQL for the campus model: the one reader of `campus`, `tenant` and `meter`, and the versioned documents.
+
+Callers own the transaction. Every other package reads campus facts through these functions.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from campus.errors import CampusNotFound
+from campus.model import Campus, Device, Meter, MeterRole, Tenant
+
+
+def load_campus(conn: Connection, campus_id: str) -> Campus:
+    row = conn.execute(
+        text("SELECT campus_id, name, time_zone, iso, egrid_subregion, legal_entity, settlement_point FROM campus"
+             " WHERE campus_id = :c"), {"c": campus_id},
+    ).one_or_none()
+    if row is None:
+        raise CampusNotFound(campus_id)
+    return Campus(*row)
+
+
+def campus_exists(conn: Connection, campus_id: str) -> bool:
+    return conn.execute(text("SELECT 1 FROM campus WHERE campus_id = :c"), {"c": campus_id}).first() is not None
+
+
+def list_campuses(conn: Connection) -> list[Campus]:
+    rows = conn.execute(text("SELECT campus_id, name, time_zone, iso, egrid_subregion, legal_entity,"
+                             " settlement_point FROM campus ORDER BY campus_id")).all()
+    return [Campus(*row) for row in rows]
+
+
+def load_meters(conn: Connection, campus_id: str) -> list[Meter]:
+    """Every meter of the campus (in service or not), ordered by id."""
+    rows = conn.execute(
+        text("SELECT meter_id, role, unit, interval_minutes, tenant_id, rated_kw, iso_meter_id, multiplier,"
+             " active_from_utc, active_to_utc, devices_json FROM meter WHERE campus_id = :c ORDER BY meter_id"),
+        {"c": campus_id},
+    ).all()
+    return [_meter(row) for row in rows]
+
+
+def _meter(row: Any) -> Meter:
+    devices = tuple(
+        Device(d["serial"], Decimal(str(d["multiplier"])), _instant(d.get("installed_utc")),
+               _instant(d.get("removed_utc")))
+        for d in row.devices_json
+    )
+    return Meter(row.meter_id, MeterRole(row.role), row.unit, int(row.interval_minutes), row.tenant_id,
+                 row.rated_kw, row.iso_meter_id, Decimal(row.multiplier), row.active_from_utc, row.active_to_utc,
+                 devices)
+
+
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def load_tenants(conn: Connection, campus_id: str) -> list[Tenant]:
+    rows = conn.execute(
+        text("SELECT tenant_id, name, legal_name, move_in, move_out, invoice_prefix FROM tenant"
+             " WHERE campus_id = :c ORDER BY tenant_id"), {"c": campus_id},
+    ).all()
+    return [Tenant(*row) for row in rows]
+
+
+def latest_version(conn: Connection, campus_id: str) -> tuple[int, str, dict[str, Any]] | None:
+    """(version, document sha256, document) of the campus's latest applied file, or None."""
+    row = conn.execute(
+        text("SELECT version, document_sha256_hex, document_json FROM campus_version WHERE campus_id = :c"
+             " ORDER BY version DESC LIMIT 1"), {"c": campus_id},
+    ).first()
+    return None if row is None else (int(row[0]), str(row[1]), dict(row[2]))
+
+
+def load_version(conn: Connection, campus_id: str, version: int) -> dict[str, Any] | None:
+    row = conn.execute(
+        text("SELECT document_json FROM campus_version WHERE campus_id = :c AND version = :v"),
+        {"c": campus_id, "v": version},
+    ).first()
+    return None if row is None else dict(row[0])
+
+
+def version_history(conn: Connection, campus_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        text("SELECT version, document_sha256_hex, source_name, applied_by, applied_at_utc FROM campus_version"
+             " WHERE campus_id = :c ORDER BY version"), {"c": campus_id},
+    ).mappings().all()
+    return [dict(row) for row in rows]
+
+
+def insert_version(conn: Connection, campus_id: str, version: int, document: dict[str, Any], sha256_hex: str,
+                   source_name: str, applied_by: str) -> None:
+    conn.execute(
+        text("INSERT INTO campus_version (campus_id, version, document_json, document_sha256_hex, source_name,"
+             " applied_by) VALUES (:c, :v, CAST(:doc AS jsonb), :sha, :src, :by)"),
+        {"c": campus_id, "v": version, "doc": json.dumps(document, sort_keys=True), "sha": sha256_hex,
+         "src": source_name, "by": applied_by},
+    )
+
+
+def lock_campus(conn: Connection, campus_id: str) -> None:
+    """Two applies of one campus take turns (the version number and the projection are read-modify-write)."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"campus:{campus_id}"})
