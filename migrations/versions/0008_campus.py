@@ -31,7 +31,7 @@ CREATE TABLE campus_version (
 
 CREATE FUNCTION campus_version_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'campus_version is append-only: % is not allowed', TG_OP
+    RAISE EXCEPTION 'campus_version is append-only: UPDATE and DELETE are refused'
         USING ERRCODE = 'integrity_constraint_violation';
 END $$;
 CREATE TRIGGER campus_version_no_change BEFORE UPDATE OR DELETE ON campus_version
