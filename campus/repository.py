@@ -107,3 +107,53 @@ def insert_version(conn: Connection, campus_id: str, version: int, document: dic
 def lock_campus(conn: Connection, campus_id: str) -> None:
     """Two applies of one campus take turns (the version number and the projection are read-modify-write)."""
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"campus:{campus_id}"})
+
+
+def upsert_campus(conn: Connection, campus: dict[str, Any]) -> None:
+    conn.execute(
+        text("INSERT INTO campus (campus_id, name, time_zone, iso, egrid_subregion, legal_entity, settlement_point)"
+             " VALUES (:id, :name, :tz, :iso, :egrid, :legal, :point) ON CONFLICT (campus_id) DO UPDATE SET"
+             " name = EXCLUDED.name, time_zone = EXCLUDED.time_zone, iso = EXCLUDED.iso,"
+             " egrid_subregion = EXCLUDED.egrid_subregion, legal_entity = EXCLUDED.legal_entity,"
+             " settlement_point = EXCLUDED.settlement_point"),
+        {"id": campus["id"], "name": campus["name"], "tz": campus["time_zone"], "iso": campus["iso"],
+         "egrid": campus.get("egrid_subregion"), "legal": campus.get("legal_entity"),
+         "point": campus.get("settlement_point")},
+    )
+
+
+def upsert_tenants(conn: Connection, campus_id: str, tenants: list[dict[str, Any]]) -> None:
+    if not tenants:
+        return
+    conn.execute(
+        text("INSERT INTO tenant (campus_id, tenant_id, name, legal_name, move_in, move_out, invoice_prefix)"
+             " VALUES (:c, :id, :name, :legal, CAST(:move_in AS date), CAST(:move_out AS date), :prefix)"
+             " ON CONFLICT (campus_id, tenant_id) DO UPDATE SET name = EXCLUDED.name,"
+             " legal_name = EXCLUDED.legal_name, move_in = EXCLUDED.move_in, move_out = EXCLUDED.move_out,"
+             " invoice_prefix = EXCLUDED.invoice_prefix"),
+        [{"c": campus_id, "id": t["id"], "name": t["name"], "legal": t.get("legal_name"),
+          "move_in": t.get("move_in"), "move_out": t.get("move_out"), "prefix": t.get("invoice_prefix")}
+         for t in tenants],
+    )
+
+
+def upsert_meters(conn: Connection, campus_id: str, meters: list[dict[str, Any]]) -> None:
+    """One statement for all meters: a campus of tens of thousands of meters applies in one round trip."""
+    conn.execute(
+        text("INSERT INTO meter (campus_id, meter_id, role, unit, interval_minutes, tenant_id, rated_kw,"
+             " iso_meter_id, multiplier, active_from_utc, active_to_utc, devices_json) VALUES (:c, :id, :role,"
+             " :unit, :minutes, :tenant, :rated, :iso, CAST(:multiplier AS numeric), CAST(:start AS timestamptz),"
+             " CAST(:end AS timestamptz), CAST(:devices AS jsonb)) ON CONFLICT (campus_id, meter_id) DO UPDATE SET"
+             " rated_kw = EXCLUDED.rated_kw, iso_meter_id = EXCLUDED.iso_meter_id,"
+             " multiplier = EXCLUDED.multiplier, active_from_utc = EXCLUDED.active_from_utc,"
+             " active_to_utc = EXCLUDED.active_to_utc, devices_json = EXCLUDED.devices_json"),
+        [{"c": campus_id, "id": m["id"], "role": m["role"], "unit": m["unit"], "minutes": m["interval_minutes"],
+          "tenant": m.get("tenant"), "rated": m.get("rated_kw"), "iso": m.get("iso_meter_id"),
+          "multiplier": m["multiplier"], "start": m.get("active_from"), "end": m.get("active_to"),
+          "devices": json.dumps([_device_json(d) for d in m.get("devices", [])])} for m in meters],
+    )
+
+
+def _device_json(device: dict[str, Any]) -> dict[str, Any]:
+    return {"serial": device["serial"], "multiplier": device["multiplier"],
+            "installed_utc": device.get("installed"), "removed_utc": device.get("removed")}

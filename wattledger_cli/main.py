@@ -12,12 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from wattledger_cli import cycle, esg, invoice, ledger, market, meterdata, schedule, tariff
+from wattledger_cli import campus, cycle, esg, invoice, ledger, market, meterdata, schedule, tariff
 from wattledger_cli.demo import demo_command
 
 app = typer.Typer(help="wattledger: meter-to-cash for behind-the-meter campuses.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(campus.app, name="campus")
 app.add_typer(cycle.app, name="cycle")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(ledger.app, name="ledger")

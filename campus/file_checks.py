@@ -1,0 +1,194 @@
+"""Checks across a campus file's sections (what a field-by-field schema cannot see): ids unique, references
+resolve, windows ordered, instants with offsets, contract terms parse as the engine will parse them.
+
+Works on the dumped document (plain JSON values) and returns (field path, reason) pairs; it also embeds each
+`urdb_file` into its version's terms, so the stored document is complete on its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from campus.model import MeterRole
+from common.errors import BadInput
+from settlement.contract_repository import validate_terms
+from settlement.contracts import ContractVersion
+from settlement.hashing import sha256_hex_of_json
+from settlement.urdb import unwrap_urdb_text
+
+Path = tuple[Any, ...]
+Problems = list[tuple[Path, str]]
+PRICED_KINDS = ("fixed_price", "urdb_tariff")
+
+
+def check_document(document: dict[str, Any], read_urdb: Callable[[str], str] | None) -> Problems:
+    problems: Problems = []
+    _check_campus(document["campus"], problems)
+    tenants = _unique(document.get("tenants", []), "tenants", "id", problems)
+    meters = _unique(document["meters"], "meters", "id", problems)
+    _check_tenants(document.get("tenants", []), problems)
+    _check_meters(document["meters"], tenants, meters, problems)
+    _unique(document.get("contracts", []), "contracts", "key", problems)
+    for index, contract in enumerate(document.get("contracts", [])):
+        _check_contract(index, contract, tenants, meters, read_urdb, problems)
+    _check_priced(document, problems)
+    return problems
+
+
+def _check_campus(campus: dict[str, Any], problems: Problems) -> None:
+    try:
+        ZoneInfo(campus["time_zone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append((("campus", "time_zone"), f"{campus['time_zone']!r} is not an IANA time zone"))
+
+
+def _unique(items: list[dict[str, Any]], section: str, key: str, problems: Problems) -> set[str]:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item[key] in seen:
+            problems.append(((section, index, key), f"{item[key]!r} appears twice"))
+        seen.add(item[key])
+    return seen
+
+
+def _check_tenants(tenants: list[dict[str, Any]], problems: Problems) -> None:
+    for index, tenant in enumerate(tenants):
+        move_in, move_out = tenant.get("move_in"), tenant.get("move_out")
+        if move_in and move_out and date.fromisoformat(move_out) <= date.fromisoformat(move_in):
+            problems.append((("tenants", index, "move_out"), f"{move_out} is not after move_in {move_in}"))
+
+
+def _check_meters(meters: list[dict[str, Any]], tenants: set[str], meter_ids: set[str], problems: Problems) -> None:
+    serials: set[str] = set()
+    for index, meter in enumerate(meters):
+        where: Path = ("meters", index)
+        tenant = meter.get("tenant")
+        if (meter["role"] == MeterRole.TENANT) != (tenant is not None):
+            problems.append(((*where, "tenant"), "a tenant_consumption meter names its tenant; no other role does"))
+        elif tenant is not None and tenant not in tenants:
+            problems.append(((*where, "tenant"), f"unknown tenant {tenant!r}"))
+        for field in ("parent", "generator"):
+            if meter.get(field) is not None and meter[field] not in meter_ids:
+                problems.append(((*where, field), f"unknown meter {meter[field]!r}"))
+        fuel_unit = meter["unit"] in ("MMBtu", "therm", "scf")
+        if fuel_unit != (meter["role"] == MeterRole.FUEL):
+            problems.append(((*where, "unit"), f"unit {meter['unit']} does not fit role {meter['role']}"))
+        _window(meter, where, "active_from", "active_to", problems)
+        for number, device in enumerate(meter.get("devices", [])):
+            device_where = (*where, "devices", number)
+            if device["serial"] in serials or (device["serial"] in meter_ids and device["serial"] != meter["id"]):
+                problems.append(((*device_where, "serial"), f"{device['serial']!r} is already a meter or device"))
+            serials.add(device["serial"])
+            _window(device, device_where, "installed", "removed", problems)
+        _check_device_order(meter.get("devices", []), where, problems)
+
+
+def _window(item: dict[str, Any], where: Path, start: str, end: str, problems: Problems) -> None:
+    """Instants need an offset (the file is read on machines in any zone); stored in UTC."""
+    for field in (start, end):
+        if item.get(field) is not None:
+            instant = datetime.fromisoformat(item[field])
+            if instant.tzinfo is None:
+                problems.append(((*where, field), f"{item[field]} has no UTC offset"))
+                return
+            item[field] = instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if item.get(start) and item.get(end) and item[end] <= item[start]:
+        problems.append(((*where, end), f"{item[end]} is not after {start} {item[start]}"))
+
+
+def _check_device_order(devices: list[dict[str, Any]], where: Path, problems: Problems) -> None:
+    for number in range(1, len(devices)):
+        before, after = devices[number - 1], devices[number]
+        if before.get("removed") is None or after.get("installed") is None or after["installed"] < before["removed"]:
+            problems.append(((*where, "devices", number, "installed"),
+                             "an exchange needs the old device's `removed` and this one's `installed`, not overlapping"))
+
+
+def _check_contract(index: int, contract: dict[str, Any], tenants: set[str], meters: set[str],
+                    read_urdb: Callable[[str], str] | None, problems: Problems) -> None:
+    where: Path = ("contracts", index)
+    tenant = contract.get("tenant")
+    if tenant is not None and tenant not in tenants:
+        problems.append(((*where, "tenant"), f"unknown tenant {tenant!r}"))
+    if contract["kind"] == "fixed_price" and tenant is None:
+        problems.append(((*where, "tenant"), "a fixed_price contract names the tenant it prices"))
+    previous: str | None = None
+    for number, version in enumerate(contract["versions"]):
+        version_where = (*where, "versions", number)
+        if previous is not None and version["effective_from"] <= previous:
+            problems.append(((*version_where, "effective_from"), "versions must be in effective_from order"))
+        previous = version["effective_from"]
+        _embed_urdb(contract, version, version_where, read_urdb, problems)
+        for meter_id in version["terms"].get("meter_ids") or []:
+            if meter_id not in meters:
+                problems.append(((*version_where, "terms", "meter_ids"), f"unknown meter {meter_id!r}"))
+        _check_terms(contract, version, version_where, problems)
+
+
+def _embed_urdb(contract: dict[str, Any], version: dict[str, Any], where: Path,
+                read_urdb: Callable[[str], str] | None, problems: Problems) -> None:
+    name = version.pop("urdb_file", None)
+    if contract["kind"] != "urdb_tariff":
+        if name is not None:
+            problems.append(((*where, "urdb_file"), "only urdb_tariff contracts name a URDB file"))
+        return
+    if (name is None) == ("urdb" not in version["terms"]):
+        problems.append(((*where, "urdb_file"), "give the rate once: urdb_file, or terms.urdb inline"))
+        return
+    if name is None:
+        return
+    if read_urdb is None:
+        problems.append(((*where, "urdb_file"), "files cannot be named here: put the rate inline as terms.urdb"))
+        return
+    try:
+        version["terms"]["urdb"] = unwrap_urdb_text(name, read_urdb(name))
+    except OSError as error:
+        problems.append(((*where, "urdb_file"), f"cannot read {name}: {error.strerror or error}"))
+    except BadInput as error:
+        problems.append(((*where, "urdb_file"), str(error)))
+
+
+def _check_terms(contract: dict[str, Any], version: dict[str, Any], where: Path, problems: Problems) -> None:
+    """Parse the terms exactly as the engine will, so a contract that cannot be settled is refused now."""
+    if contract["kind"] == "fixed_price":
+        price = version["terms"].get("price_usd_per_mwh")
+        extra = sorted(set(version["terms"]) - {"price_usd_per_mwh"})
+        if price is None or extra:
+            problems.append(((*where, "terms"), "fixed_price terms are {price_usd_per_mwh} only"))
+        elif not _non_negative_decimal(price):
+            problems.append(((*where, "terms", "price_usd_per_mwh"), f"{price!r} is not a price >= 0"))
+        return
+    terms = json.loads(json.dumps(version["terms"], default=str), parse_float=Decimal)
+    candidate = ContractVersion(0, contract["key"], 0, contract["kind"], contract.get("tenant"),
+                                date.fromisoformat(version["effective_from"]), terms, sha256_hex_of_json("x"))
+    try:
+        validate_terms(candidate)
+    except BadInput as error:
+        problems.append(((*where, "terms", *(error.field or "").split(".")), error.reason))
+
+
+def _non_negative_decimal(value: Any) -> bool:
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return False
+    return number.is_finite() and number >= 0 and number == number.quantize(Decimal("0.000001"))
+
+
+def _check_priced(document: dict[str, Any], problems: Problems) -> None:
+    """Every tenant needs a price for its own consumption (the engine refuses a cycle otherwise)."""
+    priced = {c.get("tenant") for c in document.get("contracts", []) if c["kind"] in PRICED_KINDS}
+    for index, tenant in enumerate(document.get("tenants", [])):
+        if tenant["id"] not in priced:
+            problems.append((("tenants", index, "id"),
+                             f"tenant {tenant['id']!r} has no fixed_price or urdb_tariff contract"))
+    fixed_price_tenants = [c.get("tenant") for c in document.get("contracts", []) if c["kind"] == "fixed_price"]
+    for index, contract in enumerate(document.get("contracts", [])):
+        if contract["kind"] == "fixed_price" and fixed_price_tenants.count(contract.get("tenant")) > 1:
+            reason = "one fixed_price contract per tenant (amend it with a new version instead)"
+            problems.append((("contracts", index, "tenant"), reason))

@@ -1,0 +1,118 @@
+"""The campus file's shape: one pydantic model per section. The published JSON Schema is generated from it.
+
+Field docs here are the reference for `docs/campus-file.md`. Decimals are read exactly (TOML numbers are parsed
+as Decimal; strings are accepted too); dates are local calendar dates in the campus's time zone; instants carry
+an offset.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from campus.model import INTERVAL_MINUTES, ISOS, METER_UNITS, MeterRole
+
+SCHEMA_VERSION = 1
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+METER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+CONTRACT_KEY_PATTERN = r"^[a-z0-9][a-z0-9_.:-]{0,126}$"
+
+Positive = Annotated[Decimal, Field(gt=0)]
+
+
+class _Section(BaseModel):
+    # Unknown keys are refused: a misspelt field must not be silently dropped.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CampusSection(_Section):
+    id: str = Field(pattern=ID_PATTERN, description="Campus id, used in URLs, cycle ids and file paths.")
+    name: str = Field(min_length=1, max_length=200)
+    legal_entity: str | None = Field(None, description="The legal entity that issues the invoices.")
+    address: str | None = None
+    time_zone: str = Field(description="IANA zone of the campus; billing months are local calendar months.")
+    iso: Literal[ISOS] = Field(description="The ISO/RTO the campus sits in.")  # type: ignore[valid-type]
+    settlement_point: str | None = Field(None, description="ISO zone, hub or node the campus settles at.")
+    egrid_subregion: str | None = Field(None, description="EPA eGRID subregion; emissions need it.")
+
+
+class Contact(_Section):
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    role: str | None = Field(None, description="e.g. billing, technical, legal")
+
+
+class TenantSection(_Section):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1, max_length=200, description="Display name on pages and reports.")
+    legal_name: str | None = Field(None, description="Name on the invoice; defaults to `name`.")
+    billing_address: str | None = None
+    remit_to: str | None = Field(None, description="Where payments go, printed on the invoice.")
+    invoice_prefix: str | None = Field(None, pattern=r"^[A-Z0-9][A-Z0-9-]{0,15}$")
+    contacts: list[Contact] = Field(default_factory=list)
+    move_in: date | None = Field(None, description="First local day billed; absent: occupied before any cycle.")
+    move_out: date | None = Field(None, description="First local day NOT billed; absent: still occupied.")
+
+
+class DeviceSection(_Section):
+    serial: str = Field(pattern=METER_ID_PATTERN, description="The physical meter's serial; files may name it.")
+    multiplier: Positive = Field(Decimal(1), description="CT ratio x PT ratio of this device.")
+    installed: datetime | None = Field(None, description="Instant (with offset) of the first reading.")
+    removed: datetime | None = Field(None, description="Instant (with offset) after the final reading.")
+
+
+class MeterSection(_Section):
+    id: str = Field(pattern=METER_ID_PATTERN, description="The metering point; data files name it or a device.")
+    role: MeterRole
+    unit: Literal[METER_UNITS] = Field(  # type: ignore[valid-type]
+        description="Unit of the meter's register (files may report power or energy units of the same kind).")
+    interval_minutes: Literal[INTERVAL_MINUTES] = 15  # type: ignore[valid-type]
+    tenant: str | None = Field(None, description="Required for tenant_consumption meters, refused for others.")
+    multiplier: Positive = Field(Decimal(1), description="CT ratio x PT ratio when no devices are listed.")
+    rated_kw: int | None = Field(None, gt=0, description="Nameplate rating; VEE refuses readings above it.")
+    channel: str = Field("main", description="The energy channel the meter's files carry.")
+    carbon_free: bool = Field(False, description="For generation: a carbon-free source (solar, wind, ...).")
+    fuel_type: str | None = Field(None, description="For generation and fuel meters: e.g. natural_gas.")
+    iso_meter_id: str | None = Field(None, description="The ISO's id of this meter, for submissions.")
+    parent: str | None = Field(None, description="The main meter this one is a sub-meter of.")
+    generator: str | None = Field(None, description="For a fuel meter: the generation meter it feeds.")
+    active_from: datetime | None = Field(None, description="Instant the point entered service.")
+    active_to: datetime | None = Field(None, description="Instant the point left service.")
+    devices: list[DeviceSection] = Field(default_factory=list,
+                                         description="Devices over time, oldest first; an exchange adds one.")
+
+
+class ContractVersionSection(_Section):
+    effective_from: date = Field(description="First local day this version prices (amendments add versions).")
+    terms: dict[str, Any] = Field(default_factory=dict, description="The kind's terms (docs/campus-file.md).")
+    urdb_file: str | None = Field(None, description="urdb_tariff: path of a URDB JSON file, relative to the "
+                                                    "campus file; its rate is stored in the terms.")
+
+
+class ContractSection(_Section):
+    key: str = Field(pattern=CONTRACT_KEY_PATTERN)
+    kind: Literal["fixed_price", "urdb_tariff", "ppa", "vppa", "allocation"]
+    tenant: str | None = Field(None, description="The tenant billed; absent for campus-level contracts.")
+    versions: list[ContractVersionSection] = Field(min_length=1)
+
+
+class EsgSection(_Section):
+    enabled: bool = Field(True, description="Compute emissions in each cycle (needs campus.egrid_subregion).")
+
+
+class IsoSubmissionSection(_Section):
+    enabled: bool = Field(True, description="Submit metering data to the campus's ISO in each cycle.")
+
+
+class CampusFile(_Section):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    campus: CampusSection
+    tenants: list[TenantSection] = Field(default_factory=list)
+    meters: list[MeterSection] = Field(min_length=1)
+    contracts: list[ContractSection] = Field(default_factory=list)
+    esg: EsgSection = EsgSection()
+    iso_submission: IsoSubmissionSection = IsoSubmissionSection()

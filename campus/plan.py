@@ -1,0 +1,128 @@
+"""What applying a campus document would change, like a diff, and what it may not change (pure).
+
+History is append-only: a tenant moves out (`move_out`), a meter leaves service (`active_to`) or is exchanged (a new
+device), a contract is amended (a new version). Removing any of them, or editing what a settled month was billed on
+(a meter's role, tenant, unit or interval; an applied contract version; the campus's zone or ISO), is refused with
+what to do instead, because re-settling an old month must find that month's facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+FIXED_METER_FIELDS = ("role", "tenant", "unit", "interval_minutes")
+FIXED_CAMPUS_FIELDS = ("time_zone", "iso")
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str
+    """"+" added, "~" changed."""
+    subject: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject}" + (f": {self.detail}" if self.detail else "")
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+
+
+def plan_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> Plan:
+    plan = Plan()
+    if old is None:
+        plan.changes.append(Change("+", f"campus {new['campus']['id']}", new["campus"]["name"]))
+        old = {"campus": new["campus"], "tenants": [], "meters": [], "contracts": []}
+    else:
+        _campus(old["campus"], new["campus"], plan)
+    _section(old, new, "tenants", "id", "tenant", plan, _tenant)
+    _section(old, new, "meters", "id", "meter", plan, _meter)
+    _section(old, new, "contracts", "key", "contract", plan, _contract)
+    for name in ("esg", "iso_submission"):
+        if old.get(name) is not None and old.get(name) != new.get(name):
+            plan.changes.append(Change("~", name, _fields_changed(old.get(name) or {}, new.get(name) or {})))
+    return plan
+
+
+def _campus(old: dict[str, Any], new: dict[str, Any], plan: Plan) -> None:
+    for name in FIXED_CAMPUS_FIELDS:
+        if old.get(name) != new.get(name):
+            plan.refusals.append(f"campus.{name} cannot change ({old.get(name)} -> {new.get(name)}): months already "
+                                 "billed depend on it; register a new campus id instead")
+    if old != new:
+        plan.changes.append(Change("~", f"campus {new['id']}", _fields_changed(old, new)))
+
+
+def _section(old: dict[str, Any], new: dict[str, Any], section: str, key: str, noun: str, plan: Plan,
+             compare) -> None:  # type: ignore[no-untyped-def]
+    before = {item[key]: item for item in old.get(section, [])}
+    after = {item[key]: item for item in new.get(section, [])}
+    for item_id in sorted(set(before) - set(after)):
+        plan.refusals.append(f"{noun} {item_id} cannot be removed: history is kept ("
+                             + {"tenant": "set move_out", "meter": "set active_to",
+                                "contract": "add a version"}[noun] + " instead)")
+    for item_id, item in after.items():
+        if item_id not in before:
+            plan.changes.append(Change("+", f"{noun} {item_id}", _summary(noun, item)))
+        elif before[item_id] != item:
+            compare(before[item_id], item, plan)
+
+
+def _summary(noun: str, item: dict[str, Any]) -> str:
+    if noun == "tenant":
+        return item["name"] + (f", moves in {item['move_in']}" if item.get("move_in") else "")
+    if noun == "meter":
+        return f"{item['role']}" + (f", tenant {item['tenant']}" if item.get("tenant") else "")
+    return f"{item['kind']}" + (f" for {item['tenant']}" if item.get("tenant") else "") + \
+        f", {len(item['versions'])} version(s) from {item['versions'][0]['effective_from']}"
+
+
+def _tenant(old: dict[str, Any], new: dict[str, Any], plan: Plan) -> None:
+    plan.changes.append(Change("~", f"tenant {new['id']}", _fields_changed(old, new)))
+
+
+def _meter(old: dict[str, Any], new: dict[str, Any], plan: Plan) -> None:
+    for name in FIXED_METER_FIELDS:
+        if old.get(name) != new.get(name):
+            plan.refusals.append(f"meter {new['id']}: {name} cannot change ({old.get(name)} -> {new.get(name)}); "
+                                 "set active_to on it and add a new meter")
+    if not old.get("devices") and old.get("multiplier") != new.get("multiplier") and not new.get("devices"):
+        plan.refusals.append(f"meter {new['id']}: the multiplier cannot change in place; record the exchange as "
+                             "devices (the old one removed, the new one installed)")
+    old_devices, new_devices = old.get("devices", []), new.get("devices", [])
+    kept = [_without(d, "removed") for d in old_devices] == [_without(d, "removed") for d in
+                                                            new_devices[:len(old_devices)]]
+    removals_kept = all(d.get("removed") in (None, n.get("removed")) for d, n in zip(old_devices, new_devices))
+    if not kept or not removals_kept:
+        plan.refusals.append(f"meter {new['id']}: devices already applied cannot change; add the next device")
+    plan.changes.append(Change("~", f"meter {new['id']}", _fields_changed(old, new)))
+
+
+def _contract(old: dict[str, Any], new: dict[str, Any], plan: Plan) -> None:
+    if old["kind"] != new["kind"] or old.get("tenant") != new.get("tenant"):
+        plan.refusals.append(f"contract {new['key']}: kind and tenant cannot change; start a new contract key")
+    if new["versions"][:len(old["versions"])] != old["versions"]:
+        plan.refusals.append(f"contract {new['key']}: applied versions cannot change; amend with a new version")
+    for number, version in enumerate(new["versions"][len(old["versions"]):], start=len(old["versions"]) + 1):
+        plan.changes.append(Change("+", f"contract {new['key']} v{number}", f"from {version['effective_from']}"))
+
+
+def _without(item: dict[str, Any], name: str) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if key != name}
+
+
+def _fields_changed(old: dict[str, Any], new: dict[str, Any]) -> str:
+    names = sorted(set(old) | set(new))
+    parts = []
+    for name in names:
+        if old.get(name) != new.get(name):
+            before, after = old.get(name), new.get(name)
+            if isinstance(before, (list, dict)) or isinstance(after, (list, dict)):
+                parts.append(f"{name} changed")
+            else:
+                parts.append(f"{name} {before} -> {after}")
+    return ", ".join(parts)

@@ -1,0 +1,61 @@
+"""Write a checked campus document into the tables the engines read, inside the caller's transaction.
+
+Campus, tenants and meters are upserted (what may change was decided by `campus.plan`); contract versions are
+appended after the ones already stored, so an amendment never edits what an old month was priced with.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection
+
+from campus import repository as repo
+from campus.errors import CampusChangeRefused
+from settlement.contract_repository import contract_history
+from settlement.contract_service import add_contract
+from settlement.fixed_prices import add_fixed_price_version, fixed_price_history
+from settlement.hashing import sha256_hex_of_json
+
+
+def project(conn: Connection, document: dict[str, Any]) -> None:
+    campus_id = document["campus"]["id"]
+    repo.upsert_campus(conn, document["campus"])
+    repo.upsert_tenants(conn, campus_id, document.get("tenants", []))
+    repo.upsert_meters(conn, campus_id, document["meters"])
+    for contract in document.get("contracts", []):
+        if contract["kind"] == "fixed_price":
+            _project_fixed_price(conn, campus_id, contract)
+        else:
+            _project_contract(conn, campus_id, contract)
+
+
+def _project_contract(conn: Connection, campus_id: str, contract: dict[str, Any]) -> None:
+    stored = contract_history(conn, campus_id, contract["key"])
+    wanted = [(date.fromisoformat(v["effective_from"]), sha256_hex_of_json(v["terms"])) for v in contract["versions"]]
+    have = [(c.effective_from, c.terms_sha256_hex) for c in stored]
+    _check_prefix(contract["key"], have, wanted)
+    for version in contract["versions"][len(have):]:
+        add_contract(conn, campus_id, contract["key"], contract["kind"], contract.get("tenant"),
+                     date.fromisoformat(version["effective_from"]), version["terms"])
+
+
+def _project_fixed_price(conn: Connection, campus_id: str, contract: dict[str, Any]) -> None:
+    tenant_id = contract["tenant"]
+    have = fixed_price_history(conn, campus_id, tenant_id)
+    wanted = [(date.fromisoformat(v["effective_from"]), Decimal(v["terms"]["price_usd_per_mwh"]))
+              for v in contract["versions"]]
+    _check_prefix(contract["key"], have, wanted)
+    for effective_from, price in wanted[len(have):]:
+        add_fixed_price_version(conn, campus_id, tenant_id, effective_from, price)
+
+
+def _check_prefix(key: str, have: list, wanted: list) -> None:  # type: ignore[type-arg]
+    """Stored versions must be the file's first versions: anything else means the file rewrites history or
+    versions were added another way (the contracts API) that the file does not list yet."""
+    if have != wanted[:len(have)]:
+        raise CampusChangeRefused(
+            f"contract {key}: the stored versions ({len(have)}) are not the first versions of the file; "
+            "export the campus (wattledger campus export) and add amendments after them")
