@@ -12,7 +12,7 @@ from temporalio.client import Client
 from api import web
 from api.errors import install_error_handlers
 from api.principal import Principal
-from api.routes import contracts, cycles, esg, invoices, ledger, ledger_verify, market, meter_data, ops
+from api.routes import campuses, contracts, cycles, esg, invoices, ledger, ledger_verify, market, meter_data, ops
 from settings import Settings
 
 Authenticator = Callable[[Request], Principal]
@@ -41,7 +41,7 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
     app.state.temporal_client = temporal_client
     app.state.authenticate = authenticate or default_authenticator(settings, engine)
     install_error_handlers(app)
-    for module in (cycles, ledger_verify, ledger, meter_data, contracts, market, esg, invoices):
+    for module in (cycles, ledger_verify, ledger, meter_data, campuses, contracts, market, esg, invoices):
         app.include_router(module.router)
     app.include_router(web.router)  # finance pages, /finance/...
     app.include_router(ops.router)  # /metrics and the Temporal codec server /codec/encode|decode

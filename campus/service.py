@@ -42,15 +42,20 @@ def plan(conn: Connection, document: CampusDocument) -> list[Change]:
 
 def apply(engine: Engine, document: CampusDocument, applied_by: str) -> ApplyResult:
     with engine.begin() as conn:
-        repo.lock_campus(conn, document.campus_id)
-        latest = repo.latest_version(conn, document.campus_id)
-        if latest is not None and latest[1] == document.sha256_hex:
-            return ApplyResult(document.campus_id, latest[0], document.sha256_hex, applied=False)
-        changes = plan(conn, document)
-        project(conn, document.document)
-        version = 1 if latest is None else latest[0] + 1
-        repo.insert_version(conn, document.campus_id, version, document.document, document.sha256_hex,
-                            document.source_name, applied_by)
+        return apply_in(conn, document, applied_by)
+
+
+def apply_in(conn: Connection, document: CampusDocument, applied_by: str) -> ApplyResult:
+    """`apply` inside the caller's transaction (the version row and the projection commit with it)."""
+    repo.lock_campus(conn, document.campus_id)
+    latest = repo.latest_version(conn, document.campus_id)
+    if latest is not None and latest[1] == document.sha256_hex:
+        return ApplyResult(document.campus_id, latest[0], document.sha256_hex, applied=False)
+    changes = plan(conn, document)
+    project(conn, document.document)
+    version = 1 if latest is None else latest[0] + 1
+    repo.insert_version(conn, document.campus_id, version, document.document, document.sha256_hex,
+                        document.source_name, applied_by)
     return ApplyResult(document.campus_id, version, document.sha256_hex, True, [str(c) for c in changes])
 
 

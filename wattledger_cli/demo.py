@@ -60,43 +60,70 @@ def _iso_endpoint(settings, period: str) -> Iterator:  # type: ignore[no-untyped
             "iso_ca_bundle_path": str(pki.ca_cert_path)})
 
 
-def _prepare_inbox(settings, period: str, seed: int, corrupt: bool) -> Path:  # type: ignore[no-untyped-def]
-    from cycles.starter import inbox_folder
-    from demo.campus import CAMPUS_ID
+def _generate_site_export(settings, period: str, seed: int, corrupt: bool) -> list[Path]:  # type: ignore[no-untyped-def]
+    """The month's site export, as the campus's SCADA would write it: one CSV per meter."""
     from demo.site_export import corrupt_one_value, write_site_export
 
     year, month = (int(part) for part in period.split("-"))
     if date(year, month, 1) >= date.today().replace(day=1):
         raise typer.BadParameter(f"{period} is not a complete past month")
-    folder = inbox_folder(settings, CAMPUS_ID, period)
-    paths = write_site_export(folder, year, month, seed)
+    paths = write_site_export(settings.home_abs / "demo-export" / period, year, month, seed)
     if corrupt:
         corrupt_one_value(paths[-1], 42, "12x.5")
         console.print(f"[yellow]corrupted {paths[-1].name} line 42 field 'value'[/yellow]")
-    return folder
+    return paths
 
 
 async def _run(settings, period: str, seed: int, corrupt: bool) -> bool:  # type: ignore[no-untyped-def]
     from api.auth import mint_token
-    from demo.campus import CAMPUS_ID, register_demo_campus
+    from demo.campus import CAMPUS_FILE, CAMPUS_ID
     from runtime.stack import free_port, running_stack
 
     with console.status("starting PostgreSQL, Temporal, worker and API…"):
         stack_context = running_stack(settings, api_port=free_port())
         stack = await stack_context.__aenter__()
     try:
-        with stack.engine.begin() as conn:
-            register_demo_campus(conn)
-        folder = _prepare_inbox(settings, period, seed, corrupt)
-        console.print(f"site export: {len(list(folder.glob('*.csv')))} CSV files in {folder}")
+        paths = _generate_site_export(settings, period, seed, corrupt)
         # The demo acts as an operator who also holds the finance role, with a short-lived signed token.
         token = mint_token(settings, DEMO_USER, ["operator", "finance", "auditor"], None, timedelta(hours=1))
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=stack.api_base_url, headers=headers, timeout=60) as http:
+            await _apply_campus(http, CAMPUS_ID, CAMPUS_FILE)
+            if not await _upload_meter_data(http, CAMPUS_ID, paths):
+                return False
             completed = await _drive_cycle(http, CAMPUS_ID, period)
             return completed and await _verify_ledger_live(http)
     finally:
         await stack_context.__aexit__(None, None, None)
+
+
+async def _apply_campus(http: httpx.AsyncClient, campus_id: str, path: Path) -> None:
+    """`wattledger campus apply` over HTTP: the campus file is the one source of the campus's facts."""
+    response = await http.put(f"/campuses/{campus_id}", content=path.read_bytes(),
+                              headers={"Content-Type": "application/toml"})
+    response.raise_for_status()
+    result = response.json()
+    verb = "applied as" if result["applied"] else "unchanged at"
+    console.print(f"campus file {path.name}: {verb} version {result['version']}")
+
+
+async def _upload_meter_data(http: httpx.AsyncClient, campus_id: str, paths: list[Path]) -> bool:
+    """Every file goes into the campus's meter-data store, as a meter-data feed would send it."""
+    counts: dict[str, int] = {}
+    for path in paths:
+        response = await http.post("/meter-data", params={"campus_id": campus_id, "name": path.name},
+                                   content=path.read_bytes())
+        outcome = response.json()
+        counts[outcome.get("status", "error")] = counts.get(outcome.get("status", "error"), 0) + 1
+        if response.status_code == 422:
+            error = outcome.get("error") or {}
+            console.print(f"[red]{path.name} quarantined: line {error.get('line')}, field {error.get('field')!r}: "
+                          f"{error.get('reason') or outcome.get('detail')}[/red]")
+            return False
+        response.raise_for_status()
+    console.print("meter data: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+                  + f" of {len(paths)} site-export files")
+    return True
 
 
 async def _drive_cycle(http: httpx.AsyncClient, campus_id: str, period: str) -> bool:

@@ -116,6 +116,13 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/invoices/{invoice_id}/credit-notes"): Access(
         frozenset({"finance"}), json={"amount_usd_cents": 1, "reason": "matrix", "idempotency_key": "{credit_key}"}),
     ("POST", "/invoices/{invoice_id}/cancel-and-rebill"): Access(frozenset({"finance"}), json={"reason": "matrix"}),
+    ("PUT", "/campuses/{campus_id}"): Access(frozenset({"operator"}), params={"campus_id": "no-such-campus"},
+                                             json={"campus": {}}),
+    ("GET", "/campuses/{campus_id}"): Access(STAFF, params={"campus_id": "no-such-campus"}),
+    ("GET", "/campuses/{campus_id}/history"): Access(STAFF, params={"campus_id": "no-such-campus"}),
+    ("GET", "/campuses/{campus_id}/export"): Access(STAFF, params={"campus_id": "no-such-campus"}),
+    ("GET", "/campuses/{campus_id}/tenants"): Access(STAFF, params={"campus_id": "no-such-campus"}),
+    ("GET", "/campuses/{campus_id}/meters"): Access(STAFF, params={"campus_id": "no-such-campus"}),
     ("GET", "/campuses/{campus_id}/contracts"): Access(STAFF, params={"campus_id": "no-such-campus"}),
     ("POST", "/campuses/{campus_id}/contracts"): Access(
         frozenset({"operator", "finance"}), params={"campus_id": "no-such-campus"},

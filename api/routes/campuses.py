@@ -1,0 +1,109 @@
+"""Campuses over HTTP: apply a campus file (TOML or the same document as JSON), read what is applied.
+
+Thin over `campus.service`. `PUT /campuses/{id}` takes the campus file as the body (`Content-Type:
+application/toml`, or `application/json` for the same document); URDB rates go inline as `terms.urdb` (the server
+cannot read files named on the caller's disk). `?dry_run=true` returns the plan and stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
+
+from api.auth import require_roles
+from api.deps import EngineDep
+from api.principal import Principal
+from campus import CampusNotFound, campus_exists, load_meters, load_tenants
+from campus.errors import CampusFileInvalid, Problem
+from campus.file import FILE_BYTES_MAX, campus_document, parse_campus_text
+from campus.service import apply, export_toml, history, plan, show
+from common.errors import BadInput
+
+router = APIRouter(tags=["campuses"])
+
+StaffDep = Annotated[Principal, Depends(require_roles("operator", "finance", "auditor"))]
+OperatorDep = Annotated[Principal, Depends(require_roles("operator"))]
+CAMPUS_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+
+async def _body(request: Request, source: str) -> bytes:
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > FILE_BYTES_MAX:
+            raise CampusFileInvalid(source, [Problem(None, None, f"larger than {FILE_BYTES_MAX} bytes")])
+    return bytes(data)
+
+
+def _document(source: str, data: bytes, content_type: str):  # type: ignore[no-untyped-def]
+    if "json" not in content_type:
+        return parse_campus_text(source, data, read_urdb=None)
+    try:
+        raw = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BadInput(source, getattr(error, "lineno", None), None, f"not JSON: {error}") from error
+    if not isinstance(raw, dict):
+        raise BadInput(source, None, None, "expected a JSON object (the campus document)")
+    return campus_document(source, raw, "", read_urdb=None)
+
+
+@router.put("/campuses/{campus_id}")
+async def put_campus(campus_id: Annotated[str, Path(pattern=CAMPUS_PATTERN)], request: Request,
+                     engine: EngineDep, principal: OperatorDep, dry_run: bool = False) -> dict[str, Any]:
+    """Apply a campus file: a new version when it changes anything, atomically; the same file again is a no-op."""
+    source = f"PUT /campuses/{campus_id}"
+    document = _document(source, await _body(request, source), request.headers.get("content-type", ""))
+    if document.campus_id != campus_id:
+        raise BadInput(source, None, "campus.id", f"{document.campus_id!r} is not the campus in the URL")
+    if dry_run:
+        def preview() -> list[str]:
+            with engine.connect() as conn:
+                return [str(change) for change in plan(conn, document)]
+        return {"campus_id": campus_id, "dry_run": True, "changes": await run_in_threadpool(preview)}
+    result = await run_in_threadpool(apply, engine, document, principal.subject)
+    return asdict(result)
+
+
+@router.get("/campuses/{campus_id}")
+def get_campus(campus_id: str, engine: EngineDep, principal: StaffDep,
+               version: int | None = None) -> dict[str, Any]:
+    """The applied campus document (latest, or `version`) with its version, sha256 and who applied it."""
+    with engine.connect() as conn:
+        return show(conn, campus_id, version)
+
+
+@router.get("/campuses/{campus_id}/history")
+def get_campus_history(campus_id: str, engine: EngineDep, principal: StaffDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return history(conn, campus_id)
+
+
+@router.get("/campuses/{campus_id}/export", response_class=PlainTextResponse)
+def export_campus(campus_id: str, engine: EngineDep, principal: StaffDep, version: int | None = None) -> str:
+    """The applied campus as a campus file (TOML); applying it again changes nothing."""
+    with engine.connect() as conn:
+        return export_toml(conn, campus_id, version)
+
+
+@router.get("/campuses/{campus_id}/tenants")
+def list_tenants(campus_id: str, engine: EngineDep, principal: StaffDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        _require_campus(conn, campus_id)
+        return [asdict(tenant) for tenant in load_tenants(conn, campus_id)]
+
+
+@router.get("/campuses/{campus_id}/meters")
+def list_meters(campus_id: str, engine: EngineDep, principal: StaffDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        _require_campus(conn, campus_id)
+        return [json.loads(json.dumps(asdict(meter), default=str)) for meter in load_meters(conn, campus_id)]
+
+
+def _require_campus(conn, campus_id: str) -> None:  # type: ignore[no-untyped-def]
+    if not campus_exists(conn, campus_id):
+        raise CampusNotFound(campus_id)

@@ -1,0 +1,123 @@
+"""The campus file: parsed exactly, every problem named by line and field, history rewrites refused (pure)."""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from campus.errors import CampusFileInvalid
+from campus.file import parse_campus_text, read_campus_file
+from campus.plan import plan_changes
+
+ROOT = Path(__file__).resolve().parents[3]
+DEMO = ROOT / "demo" / "campus.toml"
+
+
+def _demo_text() -> str:
+    return DEMO.read_text()
+
+
+def test_the_demo_campus_file_is_valid_and_keeps_prices_exact() -> None:
+    """The shipped demo file parses; a price written with trailing zeros keeps them (no float on the way)."""
+    document = read_campus_file(DEMO)
+    assert document.campus_id == "demo-campus"
+    assert len(document.document["meters"]) == 12
+    prices = {c["tenant"]: c["versions"][0]["terms"]["price_usd_per_mwh"] for c in document.document["contracts"]}
+    assert prices == {"acme-ai": "62.50", "borealis-labs": "58.75", "cirrus-cloud": "65.00"}
+
+
+def test_the_same_facts_give_the_same_sha256_whatever_the_layout() -> None:
+    """Reordered keys and a number written as a string normalize to the same document and hash."""
+    text = _demo_text()
+    shuffled = text.replace('name = "Hudson Valley AI Campus"\n', "").replace(
+        'id = "demo-campus"\n', 'id = "demo-campus"\nname = "Hudson Valley AI Campus"\n')
+    as_string = shuffled.replace("rated_kw = 32000", "rated_kw = 32000")
+    assert parse_campus_text("a.toml", text.encode(), None).sha256_hex == \
+        parse_campus_text("b.toml", as_string.encode(), None).sha256_hex
+
+
+def test_an_exported_document_parses_back_to_the_same_hash() -> None:
+    """export writes the stored document as TOML; reading that file gives the same document, so re-applying it is
+    a no-op."""
+    document = read_campus_file(DEMO)
+    exported = tomli_w.dumps(document.document)
+    again = parse_campus_text("exported.toml", exported.encode(), None)
+    assert again.document == document.document
+    assert again.sha256_hex == document.sha256_hex
+
+
+def test_every_problem_is_reported_with_its_line_and_field() -> None:
+    """Two bad values in two meters: both reported, each with the line it is on and its field path."""
+    text = _demo_text().replace('role = "fuel"', 'role = "fule"').replace("rated_kw = 8000", "rated_kw = -8", 1)
+    with pytest.raises(CampusFileInvalid) as caught:
+        parse_campus_text("campus.toml", text.encode(), None)
+    problems = caught.value.problems
+    lines = text.splitlines()
+    assert [p.field for p in problems] == ["meters[1].role", "meters[2].rated_kw"]
+    assert lines[problems[0].line - 1].strip() == 'role = "fule"'
+    assert lines[problems[1].line - 1].strip() == "rated_kw = -8"
+    assert caught.value.source == "campus.toml" and caught.value.line == problems[0].line
+
+
+def test_cross_references_are_checked() -> None:
+    """A meter naming an unknown tenant, an unknown zone and a misspelt key are refused; nothing is guessed."""
+    text = _demo_text().replace('tenant = "cirrus-cloud"\nunit', 'tenant = "cirrus"\nunit', 1)
+    text = text.replace('time_zone = "America/New_York"', 'time_zone = "America/Gotham"')
+    with pytest.raises(CampusFileInvalid) as caught:
+        parse_campus_text("campus.toml", text.encode(), None)
+    reasons = {p.field: p.reason for p in caught.value.problems}
+    assert reasons["campus.time_zone"] == "'America/Gotham' is not an IANA time zone"
+    assert "unknown tenant 'cirrus'" in reasons["meters[10].tenant"]
+    misspelt = _demo_text().replace("rated_kw = 32000", "rated_kwh = 32000")
+    with pytest.raises(CampusFileInvalid) as caught:
+        parse_campus_text("campus.toml", misspelt.encode(), None)
+    assert caught.value.problems[0].field == "meters[0].rated_kwh"
+
+
+def test_a_tenant_without_a_price_and_a_bad_contract_are_refused_before_storage() -> None:
+    """Contract terms are parsed as the engine parses them: a negative PPA price is refused at apply time."""
+    raw = tomllib.loads(_demo_text(), parse_float=Decimal)
+    raw["contracts"] = raw["contracts"][:2]
+    raw["contracts"].append({"key": "solar", "kind": "ppa", "tenant": "cirrus-cloud", "versions": [
+        {"effective_from": "2026-01-01", "terms": {"meter_ids": ["PV1-GEN"], "form": "sideways"}}]})
+    with pytest.raises(CampusFileInvalid) as caught:
+        parse_campus_text("campus.toml", tomli_w.dumps(raw).encode(), None)
+    fields = [p.field for p in caught.value.problems]
+    assert "contracts[2].versions[0].terms.form" in fields
+    assert "tenants[2].id" in fields  # cirrus-cloud has no fixed price any more
+
+
+def test_instants_need_an_offset_and_are_stored_in_utc() -> None:
+    text = _demo_text().replace('id = "COOL-SHARED"\n', 'id = "COOL-SHARED"\nactive_from = 2026-09-01T00:00:00\n')
+    with pytest.raises(CampusFileInvalid) as caught:
+        parse_campus_text("campus.toml", text.encode(), None)
+    assert caught.value.problems[0].reason.endswith("has no UTC offset")
+    text = _demo_text().replace('id = "COOL-SHARED"\n', 'id = "COOL-SHARED"\nactive_from = 2026-09-01T00:00:00-04:00\n')
+    meter = next(m for m in parse_campus_text("c.toml", text.encode(), None).document["meters"]
+                 if m["id"] == "COOL-SHARED")
+    assert meter["active_from"] == "2026-09-01T04:00:00Z"
+
+
+def test_plan_lists_changes_and_refuses_history_rewrites() -> None:
+    """Adding a version and a move-out are changes; removing a meter or editing an applied version is refused."""
+    old = read_campus_file(DEMO).document
+    amended = tomllib.loads(_demo_text(), parse_float=Decimal)
+    amended["contracts"][0]["versions"].append({"effective_from": "2026-11-15",
+                                                "terms": {"price_usd_per_mwh": "64.00"}})
+    amended["tenants"][2]["move_out"] = "2026-12-01"
+    new = parse_campus_text("v2.toml", tomli_w.dumps(amended).encode(), None).document
+    plan = plan_changes(old, new)
+    assert plan.refusals == []
+    assert [str(change) for change in plan.changes] == [
+        "~ tenant cirrus-cloud: move_out None -> 2026-12-01", "+ contract acme-ai-supply v2: from 2026-11-15"]
+    rewritten = tomllib.loads(_demo_text(), parse_float=Decimal)
+    rewritten["meters"] = [m for m in rewritten["meters"] if m["id"] != "COOL-SHARED"]
+    rewritten["contracts"][1]["versions"][0]["terms"]["price_usd_per_mwh"] = "59.00"
+    refused = plan_changes(old, parse_campus_text("v3.toml", tomli_w.dumps(rewritten).encode(), None).document)
+    assert refused.refusals == [
+        "meter COOL-SHARED cannot be removed: history is kept (set active_to instead)",
+        "contract borealis-labs-supply: applied versions cannot change; amend with a new version"]
