@@ -1,0 +1,199 @@
+"""A newcomer's onboarding, with the CLI only: the ERCOT sample campus from its file and CSVs to approved invoices.
+
+`wattledger campus apply`, `meterdata receive`, `market prices --campus`, `cycle start`, `cycle approve` and
+`cycle status` run as separate processes against this session's PostgreSQL and a Temporal dev server with a
+worker (the server side). The invoice totals are then checked against figures this test computes on its own from
+the CSV files it wrote and the published tariff numbers: Austin Energy's TOU energy and demand rates, the $2,000
+monthly charge prorated for the tenant that moved in on the 16th, the solar PPA, the virtual PPA against the hub
+prices, the shared-cooling allocation by energy (largest remainder) and the fixed price.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+from temporalio.testing import WorkflowEnvironment
+
+from demo.ercot.site_export import write_meter_files, write_price_file
+from runtime.binaries import find_bin
+from runtime.keys import ensure_signing_key
+from runtime.temporal import DATA_CONVERTER
+from settings import Settings
+from worker import build_worker
+
+ROOT = Path(__file__).resolve().parents[2]
+CAMPUS_FILE = ROOT / "demo" / "ercot" / "campus.toml"
+CAMPUS_ID = "lonestar-campus"
+PERIOD = "2026-09"
+CYCLE_ID = f"cycle:{CAMPUS_ID}:{PERIOD}"
+CENTRAL = ZoneInfo("America/Chicago")
+WAIT_S_MAX = 300.0
+HALL2_MULTIPLIERS = {"SEL735-1001": Decimal(80), "SEL735-2002": Decimal(120)}
+# Austin Energy, Commercial - Primary Voltage 3 MW to 20 MW (TOU), URDB 577ebfe65457a32f453068f0: rate + adj.
+ENERGY_USD_PER_KWH = {0: Decimal("0.01677"), 1: Decimal("0.04151"), 2: Decimal("0.05787")}
+DEMAND_USD_PER_KW = {0: Decimal("4.19"), 1: Decimal("15.69"), 2: Decimal("17.09")}
+FIXED_USD_PER_MONTH = Decimal(2000)
+
+
+@pytest.fixture(scope="module")
+async def server(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory
+                 ) -> AsyncIterator[dict[str, str]]:
+    """Temporal dev server and a worker; returns the environment the CLI processes run with."""
+    home = tmp_path_factory.mktemp("onboarding-home")
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=find_bin("temporal"),
+                                                data_converter=DATA_CONVERTER)
+    address = env.client.service_client.config.target_host
+    settings = Settings(home=home, database_url=database_url, temporal_address=address,
+                        ledger_origin="test.wattledger/onboarding")
+    ensure_signing_key(settings)
+    cli_env = {**os.environ, "WATTLEDGER_HOME": str(home), "WATTLEDGER_DATABASE_URL": database_url,
+               "WATTLEDGER_TEMPORAL_ADDRESS": address, "WATTLEDGER_LEDGER_ORIGIN": settings.ledger_origin}
+    cli_env.pop("WATTLEDGER_ISO_BASE_URL", None)
+    try:
+        async with build_worker(env.client, settings, engine):
+            yield cli_env
+    finally:
+        await env.shutdown()
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "wattledger_cli.main", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"wattledger {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+async def _status(env: dict[str, str], wanted: set[str]) -> dict:
+    deadline = time.monotonic() + WAIT_S_MAX
+    while time.monotonic() < deadline:
+        cycle = json.loads(_cli(env, "cycle", "status", CYCLE_ID))
+        if cycle["status"] in wanted:
+            return cycle
+        assert cycle["status"] != "failed", cycle.get("status_detail")
+        time.sleep(1.0)
+    raise AssertionError(f"{CYCLE_ID} did not reach {wanted}")
+
+
+async def test_the_ercot_sample_campus_onboards_and_bills_with_the_cli_only(
+        server: dict[str, str], tmp_path: Path) -> None:
+    """Apply, load data and prices, run the cycle, approve: invoice totals equal the independent figures."""
+    files = write_meter_files(tmp_path / "export", 2026, 9)
+    prices = write_price_file(tmp_path / "prices", 2026, 9)
+    assert "applied as version 1" in _cli(server, "campus", "apply", str(CAMPUS_FILE), "--by", "newcomer")
+    _cli(server, "meterdata", "receive", *map(str, files), "--campus", CAMPUS_ID)
+    _cli(server, "market", "prices", "ercot-np6-905", str(prices), "--campus", CAMPUS_ID)
+    _cli(server, "cycle", "start", CAMPUS_ID, PERIOD)
+    cycle = await _status(server, {"awaiting_approval"})
+    assert cycle["steps"]["validate"]["estimated_count"] == 0
+    _cli(server, "cycle", "approve", CYCLE_ID, "--approver", "finance@lonestar.example")
+    cycle = await _status(server, {"completed"})
+    invoiced = {i["tenant_id"]: i["total_usd_cents"] for i in cycle["steps"]["invoice"]["invoices"]}
+    assert invoiced == expected_invoice_cents(files, prices)
+    assert "ercot" in cycle["steps"]["iso"]["document_uri"].lower()
+
+
+# ---- the independent figures -------------------------------------------------------------------------------
+
+def expected_invoice_cents(files: list[Path], price_file: Path) -> dict[str, int]:
+    energy = _energy_wh_by_meter(files)
+    lh = _sum(energy["LH-HALL1"], energy["LH-HALL2"])
+    micros = {"longhorn-ai": _tariff_micros(lh, Decimal(1)), "bluebonnet-compute":
+              _tariff_micros(energy["BB-HALL3"], Decimal(15) / Decimal(30)),
+              "mesquite-cloud": _micros(sum(energy["MQ-HALL4"].values()) * Decimal("71.25"))}
+    micros["longhorn-ai"] += _micros(sum(energy["PV1-GEN"].values()) * Decimal("42.50"))
+    micros["bluebonnet-compute"] += _vppa_micros(energy["PV2-GEN"], _hub_prices(price_file), Decimal("38.00"))
+    tenant_wh = {"bluebonnet-compute": sum(energy["BB-HALL3"].values()), "longhorn-ai": sum(lh.values()),
+                 "mesquite-cloud": sum(energy["MQ-HALL4"].values())}
+    for tenant_id, share_wh in _largest_remainder(sum(energy["COOL-SHARED"].values()), tenant_wh).items():
+        micros[tenant_id] += _micros(share_wh * Decimal("55.00"))
+    return {tenant: int((Decimal(amount) / 10_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+            for tenant, amount in micros.items()}
+
+
+def _energy_wh_by_meter(files: list[Path]) -> dict[str, dict[datetime, int]]:
+    """Raw file value x the device's CT multiplier, kWh -> Wh rounded half-even once."""
+    energy: dict[str, dict[datetime, int]] = {}
+    for path in files:
+        with path.open() as handle:
+            for row in csv.DictReader(handle):
+                multiplier = HALL2_MULTIPLIERS.get(row["meter_id"], Decimal(1))
+                point = "LH-HALL2" if row["meter_id"] in HALL2_MULTIPLIERS else row["meter_id"]
+                start = datetime.fromisoformat(row["interval_start"]).astimezone(UTC)
+                wh = (Decimal(row["value"]) * multiplier * 1000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+                energy.setdefault(point, {})[start] = int(wh)
+    return energy
+
+
+def _sum(*series: dict[datetime, int]) -> dict[datetime, int]:
+    total: dict[datetime, int] = {}
+    for one in series:
+        for start, wh in one.items():
+            total[start] = total.get(start, 0) + wh
+    return total
+
+
+def _energy_period(local: datetime) -> int:
+    """Summer schedule (June-September) of the tariff: off-peak 22-06 daily, on-peak 14-20 on weekdays."""
+    if local.hour < 6 or local.hour >= 22:
+        return 0
+    return 2 if local.weekday() < 5 and 14 <= local.hour < 20 else 1
+
+
+def _demand_period(local: datetime) -> int:
+    return 2 if local.weekday() < 5 and 14 <= local.hour < 20 else 0
+
+
+def _tariff_micros(load: dict[datetime, int], month_fraction: Decimal) -> int:
+    """Energy lines at the period rates; each TOU demand period's highest 15-minute kW at its rate and the
+    monthly charge, both prorated by the occupied share of the month; each line rounded once."""
+    energy_wh = dict.fromkeys(ENERGY_USD_PER_KWH, 0)
+    peak_w = dict.fromkeys(DEMAND_USD_PER_KW, 0)
+    for start, wh in load.items():
+        local = start.astimezone(CENTRAL)
+        energy_wh[_energy_period(local)] += wh
+        peak_w[_demand_period(local)] = max(peak_w[_demand_period(local)], wh * 4)
+    total = sum(_micros(wh * rate * 1000) for rate, wh in ((ENERGY_USD_PER_KWH[p], energy_wh[p]) for p in energy_wh))
+    total += sum(_micros(peak_w[p] * DEMAND_USD_PER_KW[p] * 1000 * month_fraction) for p in peak_w if peak_w[p])
+    return total + _micros(FIXED_USD_PER_MONTH * 1_000_000 * month_fraction)
+
+
+def _hub_prices(path: Path) -> dict[datetime, Decimal]:
+    prices = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            day = datetime.strptime(row["DeliveryDate"], "%m/%d/%Y")
+            local = day.replace(hour=int(row["DeliveryHour"]) - 1, minute=15 * (int(row["DeliveryInterval"]) - 1),
+                                tzinfo=CENTRAL)
+            prices[local.astimezone(UTC)] = Decimal(row["SettlementPointPrice"])
+    return prices
+
+
+def _vppa_micros(output: dict[datetime, int], prices: dict[datetime, Decimal], strike: Decimal) -> int:
+    """(strike - hub) x MWh each interval, intervals with a negative hub price skipped; rounded once."""
+    return _micros(sum(Decimal(wh) * (strike - prices[start]) for start, wh in output.items() if prices[start] >= 0))
+
+
+def _largest_remainder(total_wh: int, weights: dict[str, int]) -> dict[str, int]:
+    names = sorted(weights)
+    weight_sum = sum(weights.values())
+    floors = {name: total_wh * weights[name] // weight_sum for name in names}
+    remainders = sorted(names, key=lambda name: (-(total_wh * weights[name] % weight_sum), name))
+    for name in remainders[:total_wh - sum(floors.values())]:
+        floors[name] += 1
+    return floors
+
+
+def _micros(exact_usd_micros: Decimal | int) -> int:
+    return int(Decimal(exact_usd_micros).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
