@@ -157,3 +157,20 @@ def upsert_meters(conn: Connection, campus_id: str, meters: list[dict[str, Any]]
 def _device_json(device: dict[str, Any]) -> dict[str, Any]:
     return {"serial": device["serial"], "multiplier": device["multiplier"],
             "installed_utc": device.get("installed"), "removed_utc": device.get("removed")}
+
+
+def cycle_switches(conn: Connection, campus_id: str) -> tuple[bool, bool]:
+    """(emissions on, ISO submission on) from the latest applied campus file; both on for a campus registered
+    without one."""
+    latest = latest_version(conn, campus_id)
+    if latest is None:
+        return True, True
+    document = latest[2]
+    return bool(document.get("esg", {}).get("enabled", True)), \
+        bool(document.get("iso_submission", {}).get("enabled", True))
+
+
+def latest_version_number(conn: Connection, campus_id: str) -> int | None:
+    return conn.execute(
+        text("SELECT max(version) FROM campus_version WHERE campus_id = :c"), {"c": campus_id},
+    ).scalar_one_or_none()
