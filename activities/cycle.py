@@ -1,4 +1,5 @@
-"""Billing-cycle activities: thin adapters from Temporal to the service functions in `cycles.service`.
+"""Billing-cycle activities: thin adapters from Temporal to the service functions in `cycles.service`
+and `cycles.iso_step`.
 
 They are synchronous (numba and pyarrow release the GIL) and run on the worker's thread pool. Settings
 and the engine arrive through the constructor, never as globals.
@@ -12,8 +13,8 @@ from sqlalchemy import Engine
 from temporalio import activity
 
 from activities.errors import translate_domain_errors
+from cycles import iso_step, service
 from cycles import repository as repo
-from cycles import service
 from settings import Settings
 from workflows.types import (
     CycleInput,
@@ -91,7 +92,7 @@ class CycleActivities:
     @activity.defn(name="submit_to_iso")
     @translate_domain_errors
     def submit_to_iso(self, step: StepInput) -> IsoOutput:
-        return service.submit_to_iso(self.engine, self.settings, step)
+        return iso_step.submit_to_iso(self.engine, self.settings, step)
 
     @activity.defn(name="close_cycle_ledger")
     @translate_domain_errors

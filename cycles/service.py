@@ -1,7 +1,7 @@
 """Service functions behind the billing-cycle activities. Each takes its unit of work as arguments.
 
 They are idempotent on business keys: the ledger keys carry the cycle id, the step and the settlement
-version; invoices are unique per (cycle, tenant); ISO submissions per (campus, ISO, period, version).
+version; invoices are unique per (cycle, tenant). The ISO step lives in `cycles.iso_step`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine
@@ -26,7 +24,6 @@ from workflows.types import (
     CycleInput,
     IngestOutput,
     InvoiceRef,
-    IsoOutput,
     LedgerOutput,
     SettleOutput,
     StepInput,
@@ -224,19 +221,6 @@ def _period_end(conn: Connection, step: StepInput) -> datetime:
     return period_bounds_utc(step.period, campus.time_zone)[1]
 
 
-def market_zone(iso: str) -> ZoneInfo:
-    """Each ISO's market clock (prevailing local time of its operating day)."""
-    from market_adapters.common import MARKET_TIME_ZONES
-
-    return ZoneInfo(MARKET_TIME_ZONES[iso])
-
-
-def outbox_path(settings: Settings, campus_id: str, period: str, name: str) -> Path:
-    folder = Path(settings.outbox_root_uri) / campus_id / period
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / name
-
-
 def issue_cycle_invoices(engine: Engine, settings: Settings, step: StepInput) -> list:
     """Number and write the invoices and post the approved settlement in ONE transaction.
 
@@ -282,69 +266,6 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, step: StepInput) ->
                 for i in issued]
         repo.record_step(conn, step.cycle_id, "invoice", {"invoices": [asdict(ref) for ref in refs]})
     return refs
-
-
-def submit_to_iso(engine: Engine, settings: Settings, step: StepInput):  # type: ignore[no-untyped-def]
-    """The period's NYISO powerMetering document: submitted once per business key when an ISO endpoint is
-    configured (acknowledgement recorded), else written to the outbox for a person or a later run."""
-    from market_adapters.common import IsoMeterRef
-
-    with engine.begin() as conn:
-        campus = repo.load_campus(conn, step.campus_id)
-        meters = tuple(IsoMeterRef(m.meter_id, m.iso_meter_id, m.role)
-                       for m in repo.load_meters(conn, step.campus_id) if m.iso_meter_id)
-    start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
-    path = outbox_path(settings, step.campus_id, step.period, f"nyiso-powerMetering-{step.attempt_label}.json")
-    if settings.iso_base_url and campus.iso == "NYISO":
-        output = _submit_nyiso(engine, settings, step, meters, (start_utc, end_utc), path)
-    else:
-        output = _write_outbox_only(engine, settings, step, campus, meters, (start_utc, end_utc), path)
-    with engine.begin() as conn:
-        repo.record_step(conn, step.cycle_id, "iso", asdict(output))
-    return output
-
-
-def _submit_nyiso(engine: Engine, settings: Settings, step: StepInput, meters: tuple,  # type: ignore[type-arg]
-                  bounds_utc: tuple[datetime, datetime], path: Path):  # type: ignore[no-untyped-def]
-    from market_adapters.common import IsoCredentials
-    from market_adapters.submission.nyiso_period import NyisoPeriod, submit_nyiso_period
-
-    assert settings.iso_base_url is not None
-    credentials = IsoCredentials(settings.iso_username or "", settings.iso_password or "",
-                                 settings.iso_client_cert_path, settings.iso_client_key_path,
-                                 settings.iso_ca_bundle_path)
-    version = int(step.attempt_label.removeprefix("v"))
-    period = NyisoPeriod(step.campus_id, step.cycle_id, step.period, version, step.uri, meters, bounds_utc[0],
-                         bounds_utc[1], deadline_utc=None)
-    record = submit_nyiso_period(engine, period, path, settings.iso_base_url, credentials, now_utc=datetime.now(UTC))
-    return IsoOutput(record.submission_key, record.status, str(path))
-
-
-def _write_outbox_only(engine: Engine, settings: Settings, step: StepInput, campus: repo.Campus,  # type: ignore[no-untyped-def]
-                       meters: tuple, bounds_utc: tuple[datetime, datetime], path: Path):  # type: ignore[type-arg]
-    from common.errors import BadInput
-    from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
-
-    key = f"{step.campus_id}:{campus.iso}:{step.period}:{step.attempt_label}"
-    document = build_power_metering_document(step.uri, meters, bounds_utc[0], bounds_utc[1],
-                                             market_zone(campus.iso), iso_request_id(key))
-    errors = validate_power_metering_document(document)
-    if errors:
-        raise BadInput(f"powerMetering document {key}", None, None, "; ".join(errors[:5]))
-    body = json.dumps(document, sort_keys=True, indent=1).encode()
-    path.write_bytes(body)
-    with engine.begin() as conn:
-        status = repo.record_iso_submission(conn, key, step.cycle_id, campus.iso, str(path),
-                                            hashlib.sha256(body).hexdigest())
-    return IsoOutput(key, status, str(path))
-
-
-def iso_request_id(submission_key: str) -> str:
-    """NYISO's userRequestId allows 1-30 of [A-Za-z0-9_-]: the key itself when it fits, else its digest."""
-    readable = submission_key.replace(":", "_")
-    if len(readable) <= 30 and all(ch.isalnum() or ch in "-_" for ch in readable):
-        return readable
-    return "wl" + hashlib.sha256(submission_key.encode()).hexdigest()[:28]
 
 
 def close_cycle_ledger(engine: Engine, settings: Settings, step: StepInput):  # type: ignore[no-untyped-def]

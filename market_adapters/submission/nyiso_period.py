@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from common.errors import BadInput, Conflict
+from common.errors import BadInput
 from market_adapters.common import IsoCredentials, IsoMeterRef
 from market_adapters.http_retry import RETRY_DEFAULT, RetryPolicy
 from market_adapters.nyiso import (
@@ -24,6 +24,7 @@ from market_adapters.nyiso import (
     user_request_id_for,
     validate_power_metering_document,
 )
+from market_adapters.submission.file_outbox import write_bytes_once
 from market_adapters.submission.service import (
     SubmissionRecord,
     SubmissionRequest,
@@ -69,12 +70,4 @@ def submit_nyiso_period(engine: Engine, period: NyisoPeriod, document_path: Path
 
 
 def _write_once(path: Path, document: dict, key: str) -> None:
-    body = json.dumps(document, sort_keys=True, indent=1).encode()
-    if path.exists():
-        if path.read_bytes() != body:
-            raise Conflict(f"{path} already holds another document for {key}")
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_bytes(body)
-    temporary.replace(path)  # a reader never sees half a document
+    write_bytes_once(path, json.dumps(document, sort_keys=True, indent=1).encode(), key)

@@ -1,0 +1,220 @@
+"""The billing cycle's ISO step: the period's meter data in the submission format of the campus's ISO.
+
+- NYISO: the powerMetering JSON body, submitted once per business key when `settings.iso_base_url` is set
+  (the acknowledgement is recorded), else kept in the outbox for a person or a later run.
+- ERCOT: one LSE interval file per ISO meter; PJM: one Power Meter file per operating day. Both are kept
+  in the outbox only: Settings names no ERCOT or PJM endpoint, and an LSE file is normally sent by the TDSP.
+- CAISO, MISO, ISONE and SPP have no submission format yet, and a campus may turn submission off: the step
+  records `skipped` with its reason and returns normally, so the cycle goes on to close its ledger.
+
+The business key is `{campus}:{iso}:{period}:v{n}`; a retried step writes the same bytes and finds its record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from campus import Campus, Meter, load_campus, load_meters
+from common.errors import BadInput
+from cycles import repository as repo
+from cycles.periods import period_bounds_utc
+from market_adapters.common import MARKET_TIME_ZONES, IsoCredentials, IsoMeterRef
+from market_adapters.submission import submission_key
+from market_adapters.submission.file_outbox import IsoFile, recorded_created_at_utc, write_files_once
+from settings import Settings
+from workflows.types import IsoOutput, StepInput
+
+IsoSubmission = Literal["on", "off"]
+STATUS_SKIPPED = "skipped"
+SUBMISSION_ISOS = ("NYISO", "ERCOT", "PJM")
+
+
+def submit_to_iso(engine: Engine, settings: Settings, step: StepInput, *,
+                  iso_submission: IsoSubmission = "on", lse_duns: str | None = None,
+                  now_utc: datetime | None = None) -> IsoOutput:
+    """Submit or keep the period's document for the campus's ISO, or record why nothing was submitted.
+
+    `iso_submission` is the campus file's switch ("off" skips the step). `lse_duns` is the 9- or 13-digit
+    DUNS number ERCOT LSE file names start with; an ERCOT campus needs it. `now_utc` stamps new files.
+    """
+    if iso_submission not in ("on", "off"):
+        raise BadInput(f"campus {step.campus_id}", None, "iso_submission",
+                       f"must be on or off, not {iso_submission!r}")
+    with engine.begin() as conn:
+        campus = load_campus(conn, step.campus_id)
+        meters = load_meters(conn, step.campus_id)
+    version = int(step.attempt_label.removeprefix("v"))
+    key = submission_key(step.campus_id, campus.iso, step.period, version)
+    bounds_utc = period_bounds_utc(step.period, campus.time_zone)
+    iso_meters = _format_meters(campus.iso, _iso_meters(meters, bounds_utc))
+    skip_reason = _skip_reason(iso_submission, campus.iso, iso_meters)
+    if skip_reason is None:
+        document = _PeriodDocument(step, key, iso_meters, bounds_utc, now_utc or datetime.now(UTC))
+        output = _produce(engine, settings, campus, document, lse_duns)
+    else:
+        output = IsoOutput(key, STATUS_SKIPPED, "")
+    with engine.begin() as conn:
+        reason = {} if skip_reason is None else {"detail": skip_reason}
+        repo.record_step(conn, step.cycle_id, "iso", {**asdict(output), **reason})
+    return output
+
+
+@dataclass(frozen=True)
+class _PeriodDocument:
+    """What every ISO's document of the period is built from."""
+
+    step: StepInput
+    key: str
+    meters: tuple[IsoMeterRef, ...]
+    bounds_utc: tuple[datetime, datetime]
+    now_utc: datetime
+
+
+def _skip_reason(iso_submission: IsoSubmission, iso: str, meters: tuple[IsoMeterRef, ...]) -> str | None:
+    if iso_submission == "off":
+        return "ISO submission is off for this campus; nothing submitted"
+    if iso not in SUBMISSION_ISOS:
+        return f"no submission format for {iso}; nothing submitted"
+    # NYISO keeps its earlier behaviour: its validation refuses a body without records.
+    if iso != "NYISO" and not meters:
+        return f"no meter of the campus has a {iso} meter id that its format carries; nothing submitted"
+    return None
+
+
+def _produce(engine: Engine, settings: Settings, campus: Campus, document: _PeriodDocument,
+             lse_duns: str | None) -> IsoOutput:
+    if campus.iso == "NYISO" and settings.iso_base_url:
+        return _submit_nyiso(engine, settings, document)
+    if campus.iso == "NYISO":
+        return _write_nyiso_outbox(engine, settings, document)
+    if campus.iso == "ERCOT":
+        return _write_ercot_lse(engine, settings, document, lse_duns)
+    assert campus.iso == "PJM", f"{campus.iso} has no submission format"
+    return _write_pjm_power_meter(engine, settings, document)
+
+
+def _iso_meters(meters: list[Meter], bounds_utc: tuple[datetime, datetime]) -> list[IsoMeterRef]:
+    """Meters registered with the ISO and in service at some point of the period, ordered by meter id."""
+    start_utc, end_utc = bounds_utc
+    return [IsoMeterRef(meter.meter_id, meter.iso_meter_id, meter.role.value) for meter in meters
+            if meter.iso_meter_id
+            and (meter.active_from_utc is None or meter.active_from_utc < end_utc)
+            and (meter.active_to_utc is None or start_utc < meter.active_to_utc)]
+
+
+def _format_meters(iso: str, meters: list[IsoMeterRef]) -> tuple[IsoMeterRef, ...]:
+    """The meters the ISO's file format carries: electricity meters for LSE, generator and tie accounts for
+    Power Meter. NYISO's body builder decides for itself (it refuses a fuel meter)."""
+    from market_adapters.submission.period_files import lse_meters, power_meter_accounts
+
+    if iso == "ERCOT":
+        return tuple(lse_meters(meters))
+    if iso == "PJM":
+        return tuple(power_meter_accounts(meters))
+    return tuple(meters)
+
+
+def market_zone(iso: str) -> ZoneInfo:
+    """Each ISO's market clock (prevailing local time of its operating day)."""
+    return ZoneInfo(MARKET_TIME_ZONES[iso])
+
+
+def outbox_path(settings: Settings, campus_id: str, period: str, name: str) -> Path:
+    folder = Path(settings.outbox_root_uri) / campus_id / period
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def _submit_nyiso(engine: Engine, settings: Settings, document: _PeriodDocument) -> IsoOutput:
+    from market_adapters.submission.nyiso_period import NyisoPeriod, submit_nyiso_period
+
+    assert settings.iso_base_url is not None
+    step = document.step
+    name = f"nyiso-powerMetering-{step.attempt_label}.json"
+    path = outbox_path(settings, step.campus_id, step.period, name)
+    credentials = IsoCredentials(settings.iso_username or "", settings.iso_password or "",
+                                 settings.iso_client_cert_path, settings.iso_client_key_path,
+                                 settings.iso_ca_bundle_path)
+    version = int(step.attempt_label.removeprefix("v"))
+    period = NyisoPeriod(step.campus_id, step.cycle_id, step.period, version, step.uri, document.meters,
+                         document.bounds_utc[0], document.bounds_utc[1], deadline_utc=None)
+    record = submit_nyiso_period(engine, period, path, settings.iso_base_url, credentials,
+                                 now_utc=document.now_utc)
+    return IsoOutput(record.submission_key, record.status, str(path))
+
+
+def _write_nyiso_outbox(engine: Engine, settings: Settings, document: _PeriodDocument) -> IsoOutput:
+    from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
+
+    step, key = document.step, document.key
+    name = f"nyiso-powerMetering-{step.attempt_label}.json"
+    path = outbox_path(settings, step.campus_id, step.period, name)
+    start_utc, end_utc = document.bounds_utc
+    body_json = build_power_metering_document(step.uri, document.meters, start_utc, end_utc,
+                                              market_zone("NYISO"), iso_request_id(key))
+    errors = validate_power_metering_document(body_json)
+    if errors:
+        raise BadInput(f"powerMetering document {key}", None, None, "; ".join(errors[:5]))
+    body = json.dumps(body_json, sort_keys=True, indent=1).encode()
+    path.write_bytes(body)
+    with engine.begin() as conn:
+        status = repo.record_iso_submission(conn, key, step.cycle_id, "NYISO", str(path),
+                                            hashlib.sha256(body).hexdigest())
+    return IsoOutput(key, status, str(path))
+
+
+def iso_request_id(submission_key: str) -> str:
+    """NYISO's userRequestId allows 1-30 of [A-Za-z0-9_-]: the key itself when it fits, else its digest."""
+    readable = submission_key.replace(":", "_")
+    if len(readable) <= 30 and all(ch.isalnum() or ch in "-_" for ch in readable):
+        return readable
+    return "wl" + hashlib.sha256(submission_key.encode()).hexdigest()[:28]
+
+
+def _write_ercot_lse(engine: Engine, settings: Settings, document: _PeriodDocument,
+                     lse_duns: str | None) -> IsoOutput:
+    from market_adapters.submission.period_files import ercot_lse_files, operating_days
+
+    if lse_duns is None:
+        raise BadInput(f"campus {document.step.campus_id}", None, "lse_duns",
+                       "ERCOT LSE file names start with the sender's 9- or 13-digit DUNS number; none is set")
+    days = operating_days(*document.bounds_utc, market_zone("ERCOT"))
+
+    def build(created_at_utc: datetime) -> Sequence[IsoFile]:
+        return ercot_lse_files(document.step.uri, document.meters, days, lse_duns, created_at_utc)
+
+    return _write_file_set(engine, settings, document, "ERCOT", "ercot-lse", build)
+
+
+def _write_pjm_power_meter(engine: Engine, settings: Settings, document: _PeriodDocument) -> IsoOutput:
+    from market_adapters.submission.period_files import operating_days, pjm_power_meter_files
+
+    days = operating_days(*document.bounds_utc, market_zone("PJM"))
+
+    def build(created_at_utc: datetime) -> Sequence[IsoFile]:
+        return pjm_power_meter_files(document.step.uri, document.meters, days, created_at_utc)
+
+    return _write_file_set(engine, settings, document, "PJM", "pjm-power-meter", build)
+
+
+def _write_file_set(engine: Engine, settings: Settings, document: _PeriodDocument, iso: str, name: str,
+                    build: Callable[[datetime], Sequence[IsoFile]]) -> IsoOutput:
+    """Build the files with the set's creation stamp, keep them in the outbox once, record the key once."""
+    step = document.step
+    manifest_path = outbox_path(settings, step.campus_id, step.period, f"{name}-{step.attempt_label}.json")
+    # A retry reuses the first attempt's stamp, so the file names (which carry it) come out the same.
+    created_at_utc = recorded_created_at_utc(manifest_path) or document.now_utc
+    written = write_files_once(manifest_path, document.key, iso, created_at_utc, build(created_at_utc))
+    with engine.begin() as conn:
+        status = repo.record_iso_submission(conn, document.key, step.cycle_id, iso, str(manifest_path),
+                                            written.manifest_sha256_hex)
+    return IsoOutput(document.key, status, str(manifest_path))
