@@ -129,12 +129,14 @@ def pending_key(cycle_id: str, label: str) -> str:
 def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
     """Price the validated intervals, store the lines and post them to the ledger as *pending*."""
     from ledger import EntryRequest, PostingRequest, append_entries
+    from market_adapters.price_store import campus_price_uris
     from settlement import record_settlement_or_delta, settle_cycle
 
     with engine.begin() as conn:
         campus = repo.load_campus(conn, step.campus_id)
         start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
-        result = settle_cycle(conn, step.campus_id, step.cycle_id, start_utc, end_utc, step.uri)
+        result = settle_cycle(conn, step.campus_id, step.cycle_id, start_utc, end_utc, step.uri,
+                              campus_price_uris(settings, step.campus_id))
         emissions = compute_emissions(conn, campus, step.uri, start_utc, end_utc)
         revision = record_settlement_or_delta(conn, step.cycle_id, result).revision
         digest = settlement_digest(result)

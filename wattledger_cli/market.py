@@ -10,9 +10,12 @@ from typing import Annotated
 
 import typer
 
+from market_adapters.price_formats import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
+
 app = typer.Typer(help="ISO market adapters: prices, submissions, statements.", no_args_is_help=True)
 
-PRICE_FORMATS = ("nyiso-dam", "nyiso-rt", "ercot-np6-905", "ercot-np4-190", "pjm-json", "caiso-csv")
+PricesOut = Annotated[Path | None, typer.Argument(help="Parquet file to write; optional with --campus")]
+PricesCampus = Annotated[str | None, typer.Option("--campus", help="keep the prices for the campus's cycles")]
 
 
 @app.command("fake-iso")
@@ -45,45 +48,45 @@ def fake_iso_command(
 @app.command("prices")
 def prices_command(
     file_format: Annotated[str, typer.Argument(help=f"one of {', '.join(PRICE_FORMATS)}")],
-    source: Path, out: Path,
-    feed: Annotated[str, typer.Option(help="PJM Data Miner feed name")] = "da_hrl_lmps",
-    interval_minutes: Annotated[int, typer.Option(help="NYISO real-time interval length")] = 5,
+    source: Path,
+    out: PricesOut = None,
+    campus_id: PricesCampus = None,
+    feed: Annotated[str, typer.Option(help="PJM Data Miner feed name")] = FEED_DEFAULT,
+    interval_minutes: Annotated[int, typer.Option(help="NYISO real-time interval length")] = (
+        NYISO_RT_INTERVAL_MINUTES_DEFAULT),
 ) -> None:
-    """Read one ISO price file (CSV, JSON items, or a ZIP for ERCOT/CAISO) into a PRICE_SCHEMA Parquet file."""
+    """Read one ISO price file (CSV, JSON items, or a ZIP for ERCOT/CAISO) into a PRICE_SCHEMA Parquet file,
+    and/or into a campus's price store, where each billing cycle's settlement finds it."""
+    from common.errors import DomainError
+    from market_adapters.price_formats import parse_price_file
     from market_adapters.prices import price_table, write_prices_parquet
 
-    rows = _read_prices(file_format, source, feed, interval_minutes)
-    write_prices_parquet(price_table(rows), str(out))
-    typer.echo(f"{len(rows)} prices -> {out}")
+    if file_format not in PRICE_FORMATS:
+        raise typer.BadParameter(f"format must be one of {', '.join(PRICE_FORMATS)}")
+    if out is None and campus_id is None:
+        raise typer.BadParameter("give OUT, --campus, or both")
+    try:
+        if out is not None:
+            rows = parse_price_file(file_format, str(source), source.read_bytes(), feed=feed,
+                                    interval_minutes=interval_minutes)
+            write_prices_parquet(price_table(rows), str(out))
+            typer.echo(f"{len(rows)} prices -> {out}")
+        if campus_id is not None:
+            _store_prices(campus_id, file_format, source, feed, interval_minutes)
+    except DomainError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
 
 
-def _read_prices(file_format: str, source: Path, feed: str, interval_minutes: int) -> list:
-    from market_adapters.caiso.parse import parse_price_csv, read_oasis_zip
-    from market_adapters.ercot.parse import parse_np4_190_csv, parse_np6_905_csv, read_zip_csv
-    from market_adapters.nyiso.parse import parse_lbmp_csv
-    from market_adapters.pjm.parse import parse_lmp_items
+def _store_prices(campus_id: str, file_format: str, source: Path, feed: str, interval_minutes: int) -> None:
+    from market_adapters.price_store import store_campus_prices
+    from settings import Settings
 
-    name = str(source)
-    if file_format in ("nyiso-dam", "nyiso-rt"):
-        realtime = file_format == "nyiso-rt"
-        return parse_lbmp_csv(source.read_text(), name, market="RT" if realtime else "DA", stamp_is_end=realtime,
-                              interval_minutes=interval_minutes if realtime else 60, publish_time_utc=None, version=1)
-    if file_format.startswith("ercot-"):
-        text = read_zip_csv(source.read_bytes(), name) if name.endswith(".zip") else source.read_text()
-        parse = parse_np6_905_csv if file_format == "ercot-np6-905" else parse_np4_190_csv
-        return parse(text, name, publish_time_utc=None, version=1)
-    if file_format == "pjm-json":
-        from decimal import Decimal
-
-        payload = json.loads(source.read_text(), parse_float=Decimal)
-        return parse_lmp_items(payload["items"] if isinstance(payload, dict) else payload, feed, name)
-    if file_format == "caiso-csv":
-        if name.endswith(".zip"):
-            members = read_oasis_zip(source.read_bytes(), name)
-            return [row for member, data in members if member.endswith(".csv")
-                    for row in parse_price_csv(data.decode("utf-8-sig"), member)]
-        return parse_price_csv(source.read_text(), name)
-    raise typer.BadParameter(f"format must be one of {', '.join(PRICE_FORMATS)}")
+    with _engine() as engine:
+        stored = store_campus_prices(engine, Settings(), campus_id, file_format, str(source),
+                                     source.read_bytes(), feed=feed, interval_minutes=interval_minutes)
+    note = " (already stored)" if stored.already_stored else ""
+    typer.echo(f"{stored.price_count} prices -> {stored.price_uri}{note}")
 
 
 @app.command("check-nyiso")

@@ -1,20 +1,34 @@
-"""Market routes: submissions and their attempts, statement import, shadow-settlement disputes.
+"""Market routes: submissions and their attempts, statement import, shadow-settlement disputes, and a
+campus's price store.
 
-Thin over `market_adapters.submission` and `market_adapters.shadow` service functions. Money stays integer
-micro-USD (as strings in JSON, so no client rounds it through a float).
+Thin over `market_adapters.submission`, `market_adapters.shadow` and `market_adapters.price_store` service
+functions. Money stays integer micro-USD (as strings in JSON, so no client rounds it through a float).
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends, File, Form, Path, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
-from api.deps import EngineDep, PrincipalDep
+from api.auth import require_roles
+from api.deps import EngineDep, PrincipalDep, SettingsDep
+from api.principal import Principal
+from common.errors import BadInput
+from market_adapters.price_formats import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
 
 router = APIRouter(tags=["market"])
 
 READER_ROLES = ("operator", "finance", "auditor")
+# A dependency, not a call in the body: the role is checked before the upload is parsed, so a caller without
+# it gets 403 rather than a validation error.
+OperatorDep = Annotated[Principal, Depends(require_roles("operator"))]
+CAMPUS_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+PRICE_FILE_BYTES_MAX = 64 << 20  # the readers hold the whole text; a month of hub prices is far smaller
+UPLOAD_CHUNK_BYTES = 1 << 20
 
 
 @router.get("/market/campuses/{campus_id}/submissions")
@@ -54,3 +68,33 @@ def disputes(campus_id: str, engine: EngineDep, principal: PrincipalDep, status:
     for row in rows:
         row["difference_usd_micros"] = str(row["difference_usd_micros"])
     return {"campus_id": campus_id, "disputes": rows}
+
+
+@router.post("/campuses/{campus_id}/prices")
+async def store_prices(
+    engine: EngineDep, settings: SettingsDep, principal: OperatorDep,
+    campus_id: Annotated[str, Path(pattern=CAMPUS_PATTERN)],
+    file: Annotated[UploadFile, File(description="an ISO price file: CSV, JSON, or ZIP (ERCOT, CAISO)")],
+    file_format: Annotated[str, Form(alias="format", description=f"one of {', '.join(PRICE_FORMATS)}")],
+    feed: Annotated[str, Form(description="PJM Data Miner feed")] = FEED_DEFAULT,
+    interval_minutes: Annotated[int, Form(ge=1, le=60, description="NYISO real-time interval length")] = (
+        NYISO_RT_INTERVAL_MINUTES_DEFAULT),
+) -> JSONResponse:
+    """Convert an ISO price file to PRICE_SCHEMA and keep it in the campus's price store, where each billing
+    cycle's settlement finds it. 201 stored, 200 the same prices were stored before."""
+    from market_adapters.price_store import store_campus_prices
+
+    source_name = file.filename or "upload"
+    content = await _read_upload(file, source_name)
+    stored = await run_in_threadpool(store_campus_prices, engine, settings, campus_id, file_format,
+                                     source_name, content, feed=feed, interval_minutes=interval_minutes)
+    return JSONResponse(status_code=200 if stored.already_stored else 201, content=asdict(stored))
+
+
+async def _read_upload(file: UploadFile, source_name: str) -> bytes:
+    data = bytearray()
+    while chunk := await file.read(UPLOAD_CHUNK_BYTES):
+        data += chunk
+        if len(data) > PRICE_FILE_BYTES_MAX:
+            raise BadInput(source_name, None, None, f"larger than {PRICE_FILE_BYTES_MAX} bytes")
+    return bytes(data)
