@@ -3,6 +3,10 @@
 Quoted fields, a byte-order mark, thousands separators and a comma decimal mark are handled by the
 mapping; anything else that does not fit is refused with file, line and field. A blank value is a
 missing interval (the ERCOT convention: missing is blank, never 0) and is left for VEE to estimate.
+
+The meter column names a metering point or the serial of one of its devices (see meterdata.specs); either
+way the reading is written under the point's id, times the multiplier in force for it, and refused when the
+point or the named device was not in service for its interval.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException, InvalidOperation
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -19,7 +23,7 @@ from common.errors import BadInput
 from meterdata.csv_mapping import CsvMapping
 from meterdata.readings import ReadingColumns, ReadingWindow
 from meterdata.schema import QUALITY_MEASURED
-from meterdata.specs import MeterSpec
+from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
 from meterdata.units import energy_wh_from_value, is_known_unit, unit_fits_role
 
 ROWS_PER_FILE_MAX = 50_000_000
@@ -104,7 +108,7 @@ class _RowParser:
         self.source = source
         self.sha256_hex = sha256_hex
         self.mapping = mapping
-        self.meters = meters
+        self.names = ReadingNames(meters)
         self.window = window
         self.header = header
         self.zone = ZoneInfo(mapping.time_zone) if mapping.time_zone else None
@@ -119,10 +123,12 @@ class _RowParser:
 
     def parse(self, fields: list[str], line: int, out: ReadingColumns) -> None:
         mapping = self.mapping
-        meter_id = self.field(fields, mapping.meter_column, line)
-        spec = self.meters.get(meter_id)
-        if spec is None:
-            raise BadInput(self.source, line, mapping.meter_column, f"unknown meter {meter_id!r}")
+        name = self.field(fields, mapping.meter_column, line)
+        named = self.names.by_name.get(name)
+        if named is None:
+            raise BadInput(self.source, line, mapping.meter_column, self.names.unknown_reason(name))
+        spec, serial = named
+        meter_id = spec.meter_id
         unit = mapping.unit or self.field(fields, mapping.unit_column or "", line)
         unit_column = mapping.unit_column or mapping.value_column
         if not is_known_unit(unit) or not unit_fits_role(unit, spec.role):
@@ -139,10 +145,14 @@ class _RowParser:
             self.check_interval(self.field(fields, mapping.interval_minutes_column, line), spec, line)
         start_utc = self.interval_start(self.field(fields, mapping.time_column, line), meter_id, spec, line)
         self.window.check(start_utc, spec.interval_minutes, self.source, line, mapping.time_column)
+        try:
+            multiplier = spec.reading_multiplier(serial, start_utc)
+        except ReadingOutsideService as error:
+            raise BadInput(self.source, line, mapping.time_column, error.reason) from error
         channel = self.field(fields, mapping.channel_column, line) if mapping.channel_column else None
         try:
-            energy_wh = energy_wh_from_value(value, unit, spec.interval_minutes)
-        except InvalidOperation as error:  # more digits than the Decimal context holds
+            energy_wh = energy_wh_from_value(value, unit, spec.interval_minutes, multiplier)
+        except DecimalException as error:  # more digits than an exact product holds
             raise BadInput(self.source, line, mapping.value_column, f"out of range: {value_text[:40]!r}") from error
         if not -ENERGY_WH_ABS_MAX <= energy_wh <= ENERGY_WH_ABS_MAX:  # the Parquet column is int64
             raise BadInput(self.source, line, mapping.value_column, f"out of range: {value_text[:40]!r}")

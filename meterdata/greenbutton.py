@@ -3,7 +3,9 @@
 Resources are tied by links, not nesting: MeterReading -(related)-> ReadingType and its IntervalBlock
 feed. Values are `value x 10^powerOfTenMultiplier` in `uom` (72 = Wh; 38 = W, average power over the
 interval). Times are UTC epoch seconds, interval start. A usage point maps to the meter whose id equals
-the usage point's id (last path segment) or its title, unless `usage_point_meter_ids` says otherwise.
+the usage point's id (last path segment) or its title, unless `usage_point_meter_ids` says otherwise; that
+name may also be the serial of one of a point's devices (see meterdata.specs). Readings are written under the
+point's id, scaled by the multiplier in force for them, and refused outside the point's or device's service.
 Tolerant on input: a ReadingType nested inside its MeterReading (seen in published fixtures) is accepted.
 """
 
@@ -13,14 +15,15 @@ import xml.parsers.expat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from xml.etree import ElementTree
 
 from common.errors import BadInput
 from meterdata.greenbutton_xml import Feed, MeterReadingLinks, parse_feed
 from meterdata.readings import ReadingColumns, ReadingWindow
 from meterdata.schema import QUALITY_EDITED, QUALITY_ESTIMATED, QUALITY_MEASURED, QUALITY_SUSPECT
-from meterdata.specs import MeterSpec
+from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
+from meterdata.units import energy_wh_from_value
 
 ESPI = "{http://naesb.org/espi}"
 UOM_WH = 72
@@ -53,28 +56,31 @@ def read_greenbutton(
         feed = parse_feed(data)
     except (xml.parsers.expat.ExpatError, ValueError) as error:
         raise BadInput(source, getattr(error, "lineno", None), None, f"not well-formed XML: {error}") from error
+    names = ReadingNames(meters)
     count = 0
     for reading_links in feed.meter_readings.values():
-        spec = _meter_for(feed, reading_links, meters, usage_point_meter_ids or {}, source)
+        spec, serial = _meter_for(feed, reading_links, names, usage_point_meter_ids or {}, source)
         reading_type = _reading_type(feed, reading_links, source)
         for block in feed.interval_blocks.get(reading_links.self_href, []):
-            count += _read_block(block, feed, reading_type, spec, source, sha256_hex, window, out)
+            count += _read_block(block, feed, reading_type, (spec, serial), source, sha256_hex, window, out)
             assert count <= READINGS_PER_FILE_MAX
     return count
 
 
 def _meter_for(
-    feed: Feed, links: MeterReadingLinks, meters: Mapping[str, MeterSpec], explicit: Mapping[str, str],
-    source: str,
-) -> MeterSpec:
+    feed: Feed, links: MeterReadingLinks, names: ReadingNames, explicit: Mapping[str, str], source: str,
+) -> tuple[MeterSpec, str | None]:
+    """The point a usage point's readings belong to, and the device serial naming it (None: its own id)."""
     usage_point = links.usage_point_href
     title = feed.titles.get(usage_point, "")
     candidates = [explicit.get(usage_point), explicit.get(title), usage_point.rsplit("/", 1)[-1], title]
     for candidate in candidates:
-        if candidate is not None and candidate in meters:
-            return meters[candidate]
+        if candidate is not None and candidate in names.by_name:
+            return names.by_name[candidate]
     line = feed.lines.get(usage_point)
-    raise BadInput(source, line, "UsagePoint", f"no meter registered for usage point {usage_point!r} ({title!r})")
+    ambiguous = [names.unknown_reason(c) for c in candidates if c is not None and c in names.ambiguous]
+    reason = ambiguous[0] if ambiguous else f"no meter registered for usage point {usage_point!r} ({title!r})"
+    raise BadInput(source, line, "UsagePoint", reason)
 
 
 def _reading_type(feed: Feed, links: MeterReadingLinks, source: str) -> ReadingType:
@@ -109,9 +115,10 @@ def _reading_type(feed: Feed, links: MeterReadingLinks, source: str) -> ReadingT
 
 
 def _read_block(
-    block: ElementTree.Element, feed: Feed, reading_type: ReadingType, spec: MeterSpec, source: str,
-    sha256_hex: str, window: ReadingWindow, out: ReadingColumns,
+    block: ElementTree.Element, feed: Feed, reading_type: ReadingType, named: tuple[MeterSpec, str | None],
+    source: str, sha256_hex: str, window: ReadingWindow, out: ReadingColumns,
 ) -> int:
+    spec, serial = named
     interval_s = spec.interval_minutes * 60
     if reading_type.interval_length_s is not None and reading_type.interval_length_s != interval_s:
         reason = f"intervalLength {reading_type.interval_length_s} s, meter {spec.meter_id} is {interval_s} s"
@@ -132,7 +139,12 @@ def _read_block(
         raw_value = _int_child(reading, "value", feed, source)
         start_utc = _utc_from_epoch_s(start_s, source, line)
         window.check(start_utc, spec.interval_minutes, source, line, "timePeriod/start")
-        energy_wh = _checked_energy_wh(raw_value, reading_type, spec.interval_minutes, source, line)
+        try:
+            multiplier = spec.reading_multiplier(serial, start_utc)
+        except ReadingOutsideService as error:
+            raise BadInput(source, line, "timePeriod/start", error.reason) from error
+        minutes = spec.interval_minutes
+        energy_wh = _checked_energy_wh(raw_value, reading_type, minutes, multiplier, source, line)
         quality = _quality(reading, feed, source)
         out.append(spec.meter_id, channel, start_utc, spec.interval_minutes, energy_wh, quality, sha256_hex, line)
         count += 1
@@ -146,12 +158,12 @@ def _utc_from_epoch_s(start_s: int, source: str, line: int) -> datetime:
         raise BadInput(source, line, "timePeriod/start", f"{start_s} is not a representable time") from error
 
 
-def _checked_energy_wh(raw_value: int, reading_type: ReadingType, interval_minutes: int, source: str,
-                       line: int) -> int:
+def _checked_energy_wh(raw_value: int, reading_type: ReadingType, interval_minutes: int, multiplier: Decimal,
+                       source: str, line: int) -> int:
     # Absurd multipliers or digit counts must be refused as input, not crash the Decimal context or int64.
     try:
-        energy_wh = _energy_wh(raw_value, reading_type, interval_minutes)
-    except InvalidOperation as error:
+        energy_wh = _energy_wh(raw_value, reading_type, interval_minutes, multiplier)
+    except DecimalException as error:
         raise BadInput(source, line, "value", f"{raw_value} x 10^{reading_type.multiplier_power_of_ten} is out of range") from error
     if not -(2**63 - 1) <= energy_wh <= 2**63 - 1:
         raise BadInput(source, line, "value", f"{raw_value} x 10^{reading_type.multiplier_power_of_ten} is out of range")
@@ -164,11 +176,11 @@ def _channel(reading_type: ReadingType) -> str:
     return CHANNEL_BY_FLOW_DIRECTION.get(reading_type.flow_direction, f"flow{reading_type.flow_direction}")
 
 
-def _energy_wh(raw_value: int, reading_type: ReadingType, interval_minutes: int) -> int:
-    exact = Decimal(raw_value).scaleb(reading_type.multiplier_power_of_ten)
-    if reading_type.uom == UOM_W:
-        exact = exact * interval_minutes / 60
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+def _energy_wh(raw_value: int, reading_type: ReadingType, interval_minutes: int, multiplier: Decimal) -> int:
+    # Built from text: a Decimal's constructor is exact, where scaleb would round to the context's 28 digits.
+    value = Decimal(f"{raw_value}E{reading_type.multiplier_power_of_ten}")
+    unit = "W" if reading_type.uom == UOM_W else "Wh"
+    return energy_wh_from_value(value, unit, interval_minutes, multiplier)
 
 
 def _quality(reading: ElementTree.Element, feed: Feed, source: str) -> int:

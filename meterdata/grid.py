@@ -46,13 +46,34 @@ class GridPlan:
 
 
 def plan_grid(specs: list[MeterSpec], period_start_utc: datetime, period_end_utc: datetime) -> GridPlan:
-    period_us = micros_from_datetime(period_end_utc) - micros_from_datetime(period_start_utc)
+    """Each series' expected intervals: its meter's service window intersected with the period (see
+    `service_slots`), so a meter is neither flagged nor estimated for time it was not in service."""
+    period_start_us = micros_from_datetime(period_start_utc)
+    period_end_us = micros_from_datetime(period_end_utc)
     interval_us = np.array([spec.interval_minutes * MICROS_PER_MINUTE for spec in specs], np.int64)
-    slot_counts = period_us // interval_us
+    slots = [service_slots(spec, period_start_us, period_end_us) for spec in specs]
+    start_us = np.array([first_us for first_us, _ in slots], np.int64)
+    slot_counts = np.array([count for _, count in slots], np.int64)
     slot_offsets = np.concatenate(([0], np.cumsum(slot_counts))).astype(np.int64)
-    start_us = np.full(len(specs), micros_from_datetime(period_start_utc), np.int64)
     params = np.array([series_params(spec) for spec in specs], np.int64).reshape(len(specs), k.PARAM_COLUMNS)
     return GridPlan(slot_offsets, start_us, interval_us, params)
+
+
+def service_slots(spec: MeterSpec, period_start_us: int, period_end_us: int) -> tuple[int, int]:
+    """(first slot start in UTC microseconds, slot count) of a meter's grid in the period.
+
+    Slots stay on the period's grid of whole intervals. The service window's start is rounded up to it and
+    its end down: an interval only partly in service is not expected (ingest refuses its reading). A window
+    that misses the period gives no slots."""
+    interval_us = spec.interval_minutes * MICROS_PER_MINUTE
+    from_us = period_start_us
+    if spec.active_from_utc is not None:
+        from_us = max(from_us, micros_from_datetime(spec.active_from_utc))
+    to_us = period_end_us
+    if spec.active_to_utc is not None:
+        to_us = min(to_us, micros_from_datetime(spec.active_to_utc))
+    first_us = period_start_us - (period_start_us - from_us) // interval_us * interval_us
+    return first_us, max(0, (to_us - first_us) // interval_us)
 
 
 def series_params(spec: MeterSpec) -> list[int]:

@@ -2,6 +2,10 @@
 
 Required columns: meter_id, interval_start_utc (timestamp with zone), energy_wh (integer). Optional:
 channel, interval_minutes (must equal the registry's), quality. Row numbers are 1-based.
+
+The values are already energy in Wh (INTERVAL_SCHEMA), so no CT/PT multiplier is applied to them, and
+`meter_id` must name the metering point, not a device serial. A reading the point was not in service for
+(its service window, or a time no device served it) is refused as in the other formats.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import pyarrow.parquet as pq
 from common.errors import BadInput
 from meterdata.readings import ReadingColumns, ReadingWindow
 from meterdata.schema import QUALITY_MEASURED
-from meterdata.specs import MeterSpec
+from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
 
 REQUIRED_COLUMNS = ("meter_id", "interval_start_utc", "energy_wh")
 
@@ -54,7 +58,7 @@ def _append_row(
     meter_id = row["meter_id"]
     spec = meters.get(meter_id) if isinstance(meter_id, str) else None
     if spec is None:
-        raise BadInput(source, line, "meter_id", f"unknown meter {meter_id!r}")
+        raise BadInput(source, line, "meter_id", _unknown_reason(meter_id, meters))
     start = row["interval_start_utc"]
     energy_wh = row["energy_wh"]
     if not isinstance(start, datetime):
@@ -67,6 +71,17 @@ def _append_row(
         raise BadInput(source, line, "interval_minutes", reason)
     start_utc = start.astimezone(UTC)
     window.check(start_utc, spec.interval_minutes, source, line, "interval_start_utc")
+    try:
+        spec.reading_multiplier(None, start_utc)  # only its service checks: the energy is already in Wh
+    except ReadingOutsideService as error:
+        raise BadInput(source, line, "interval_start_utc", error.reason) from error
     channel = row.get("channel") or "main"
     assert isinstance(channel, str)
     out.append(spec.meter_id, channel, start_utc, spec.interval_minutes, energy_wh, QUALITY_MEASURED, sha256_hex, line)
+
+
+def _unknown_reason(meter_id: object, meters: Mapping[str, MeterSpec]) -> str:
+    named = ReadingNames(meters).by_name.get(meter_id) if isinstance(meter_id, str) else None
+    if named is not None and named[1] is not None:
+        return f"{meter_id!r} is a device of meter {named[0].meter_id}: Parquet readings name the point"
+    return f"unknown meter {meter_id!r}"

@@ -1,7 +1,9 @@
 """Accumulate VEE results over chunks and build the JSON-serializable VEE report.
 
 The data-quality score is the share of expected intervals that arrived valid and unsuspected, in
-percent with two decimals (ROUND_HALF_EVEN), per meter and for the whole cycle.
+percent with two decimals (ROUND_HALF_EVEN), per meter and for the whole cycle. A meter's expected
+intervals are those of its service window inside the period; its hourly sums (for the cross-meter rules)
+still span the whole period, zero where it was not in service.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ REGISTER_FLOOR_WH = 1000
 @dataclass
 class VeeTally:
     hour_aligned: bool
+    period_start_us: int
+    period_end_us: int
     reading_count: int = 0
     estimated_count: int = 0
     edited: dict[str, int] = field(default_factory=dict)
@@ -31,7 +35,6 @@ class VeeTally:
     slots_good: dict[str, int] = field(default_factory=dict)
     hourly_wh: dict[str, np.ndarray] = field(default_factory=dict)
     registers: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    period_start_us: int = 0
 
     def add_series(
         self, keys: list[tuple[str, str]], specs: list[MeterSpec], plan: GridPlan, value: np.ndarray,
@@ -41,7 +44,6 @@ class VeeTally:
         for s, (meter_id, _channel) in enumerate(keys):
             lo, hi = int(plan.slot_offsets[s]), int(plan.slot_offsets[s + 1])
             series_flags = flags[lo:hi]
-            self.period_start_us = int(plan.start_us[s])
             self.counts[meter_id] = self.counts.get(meter_id, np.zeros(k.COUNT_COLUMNS, np.int64)) + counts[s]
             self.slots_expected[meter_id] = self.slots_expected.get(meter_id, 0) + (hi - lo)
             good = np.count_nonzero(series_flags == k.FLAG_PRESENT) + np.count_nonzero(
@@ -52,10 +54,18 @@ class VeeTally:
                 ((series_flags & estimated) != 0) & ((series_flags & FLAG_EDITED) != 0)))
             self.edited[meter_id] = self.edited.get(meter_id, 0) + edited
             if self.hour_aligned:
-                self._add_hourly(meter_id, specs[s], value[lo:hi])
+                self._add_hourly(meter_id, specs[s], int(plan.start_us[s]), value[lo:hi])
 
-    def _add_hourly(self, meter_id: str, spec: MeterSpec, series_wh: np.ndarray) -> None:
+    def _add_hourly(self, meter_id: str, spec: MeterSpec, start_us: int, series_wh: np.ndarray) -> None:
         per_hour = 60 // spec.interval_minutes
+        interval_us = spec.interval_minutes * MICROS_PER_MINUTE
+        period_slots = (self.period_end_us - self.period_start_us) // interval_us
+        if series_wh.shape[0] != period_slots:
+            # A meter in service for part of the period: place its slots on the period's grid, zero elsewhere.
+            lead = (start_us - self.period_start_us) // interval_us
+            padded = np.zeros(period_slots, np.int64)
+            padded[lead:lead + series_wh.shape[0]] = series_wh
+            series_wh = padded
         whole = series_wh.shape[0] // per_hour * per_hour
         hourly = series_wh[:whole].reshape(-1, per_hour).sum(axis=1)
         previous = self.hourly_wh.get(meter_id)

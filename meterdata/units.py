@@ -2,12 +2,13 @@
 
 Energy units convert by a factor; power units (kW, MW, W) are average power over the interval, so
 energy = power x interval length. Fuel units convert to watt-hours thermal on the higher heating value:
-1 MMBtu = 293,071.07 Wh (1 Btu = 0.29307107 Wh), 1 therm = 100,000 Btu.
+1 MMBtu = 293,071.07 Wh (1 Btu = 0.29307107 Wh), 1 therm = 100,000 Btu. The meter's CT/PT multiplier
+scales the raw value before that one rounding step.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
 
 WH_PER_UNIT: dict[str, Decimal] = {
     "Wh": Decimal(1),
@@ -27,13 +28,29 @@ def unit_fits_role(unit: str, role: str) -> bool:
     return unit in (HEAT_UNITS if role == "fuel" else ELECTRIC_UNITS)
 
 
-def energy_wh_from_value(value: Decimal, unit: str, interval_minutes: int) -> int:
-    """Convert one reading to integer Wh; rounds half-even once, here, so totals do not drift."""
+# The products below must be exact, and the default context keeps only 28 digits: this one holds a reading of
+# 30 significant digits times a unit factor, a numeric(18,6) multiplier and the interval minutes, and traps
+# Inexact, so a longer reading is refused instead of being rounded twice.
+_EXACT = Context(prec=64, traps=[InvalidOperation, Inexact, Overflow, DivisionByZero])
+# The one rounding step (and the division by 60 of energy from average power, whose repeating decimal that
+# step rounds). A context method is used rather than quantize(context=...): keyword arguments cost per row.
+_ROUND_HALF_EVEN = Context(prec=64, rounding=ROUND_HALF_EVEN,
+                           traps=[InvalidOperation, Overflow, DivisionByZero])
+ONE_WH = Decimal(1)
+
+
+def energy_wh_from_value(value: Decimal, unit: str, interval_minutes: int, multiplier: Decimal) -> int:
+    """Convert one raw reading to integer Wh: value x multiplier (CT x PT ratio) in `unit`, exactly, then
+    rounded half-even once, here, so totals do not drift.
+
+    Raises a `decimal.DecimalException` (InvalidOperation, Inexact, Overflow) when the value has more digits
+    than an exact product holds; callers report it as out of range."""
     if unit in WH_PER_UNIT:
-        exact = value * WH_PER_UNIT[unit]
+        exact = _EXACT.multiply(_EXACT.multiply(value, WH_PER_UNIT[unit]), multiplier)
     else:
-        exact = value * W_PER_POWER_UNIT[unit] * interval_minutes / 60
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        watts = _EXACT.multiply(_EXACT.multiply(value, W_PER_POWER_UNIT[unit]), multiplier)
+        exact = _ROUND_HALF_EVEN.divide(_EXACT.multiply(watts, interval_minutes), 60)
+    return int(_ROUND_HALF_EVEN.quantize(exact, ONE_WH))
 
 
 def is_known_unit(unit: str) -> bool:

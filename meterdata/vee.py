@@ -2,7 +2,11 @@
 
 Streams the input in chunks of whole series, so memory is bounded by `rows_per_chunk_max` readings.
 Writes the validated grid (INTERVAL_SCHEMA, one row per expected interval) to `out_uri` and the
-exceptions (every flagged interval with its raw value, method and reason) beside it.
+exceptions (every flagged interval with its raw value, method and reason) beside it. A meter's expected
+intervals are its service window inside the period (meterdata.grid.service_slots): nothing is flagged or
+estimated before it entered service or after it left, and a meter out of service all period is not missing.
+A reading outside the window lies off the meter's grid, so it counts as misaligned and is left out (ingest
+refuses such readings; they can only come from data ingested before the window was set).
 """
 
 from __future__ import annotations
@@ -22,7 +26,14 @@ from meterdata.cross_checks import CrossCheckLimits, cross_check_counts
 from meterdata.edits import ManualEdit, apply_edits
 from meterdata.exceptions import EXCEPTION_SCHEMA, exceptions_table
 from meterdata.fsutil import ensure_parent, resolve
-from meterdata.grid import VALIDATED_WRITE_SCHEMA, local_day_starts_us, plan_grid, validated_table
+from meterdata.grid import (
+    VALIDATED_WRITE_SCHEMA,
+    local_day_starts_us,
+    plan_grid,
+    service_slots,
+    validated_table,
+)
+from meterdata.readings import micros_from_datetime
 from meterdata.report import VeeTally, build_report
 from meterdata.series import SeriesChunk, SeriesNotGrouped, iter_series_chunks, sort_intervals
 from meterdata.specs import MeterSpec
@@ -74,7 +85,9 @@ def _validate_stream(
     local_time_zone: str, rows_per_chunk_max: int, edits: Sequence[ManualEdit],
 ) -> VeeTally:
     day_start_us = local_day_starts_us(start_utc, end_utc, local_time_zone)
-    tally = VeeTally(hour_aligned=start_utc.minute == 0 and start_utc.second == 0 and start_utc.microsecond == 0)
+    start_us, end_us = micros_from_datetime(start_utc), micros_from_datetime(end_utc)
+    hour_aligned = start_utc.minute == 0 and start_utc.second == 0 and start_utc.microsecond == 0
+    tally = VeeTally(hour_aligned=hour_aligned, period_start_us=start_us, period_end_us=end_us)
     out_fs, out_path = resolve(out_uri)
     ex_fs, ex_path = resolve(exceptions_uri_for(out_uri))
     ensure_parent(out_fs, out_path)
@@ -84,9 +97,11 @@ def _validate_stream(
         for chunk in iter_series_chunks(intervals_uri, rows_per_chunk_max):
             _validate_chunk(chunk, meters, start_utc, end_utc, day_start_us, intervals_uri, tally, writer, ex_writer,
                             edits)
-        silent = sorted(set(meters) - set(tally.counts))
+        # A registered meter that sent nothing is wholly missing, not absent from the report; unless it was
+        # out of service all period: then nothing was expected of it.
+        silent = sorted(
+            m for m in set(meters) - set(tally.counts) if service_slots(meters[m], start_us, end_us)[1] > 0)
         if silent:
-            # A registered meter that sent nothing is wholly missing, not absent from the report.
             _validate_chunk(_empty_chunk(silent), meters, start_utc, end_utc, day_start_us, intervals_uri, tally,
                             writer, ex_writer, edits)
     return tally

@@ -30,15 +30,18 @@ STATUS_BY_FLAG = {
 
 
 @st.composite
-def series_case(draw: st.DrawFn) -> tuple[list[tuple[int, int]], SeriesParams]:
+def series_case(draw: st.DrawFn, partial: bool = False) -> tuple[list[tuple[int, int]], SeriesParams]:
+    """A random series; `partial` gives it a meter's service window instead of the whole period: the grid
+    starts some slots into a local day (maybe a later day), may be empty, and readings may lie before it."""
     interval_minutes = draw(st.sampled_from([15, 60]))
     interval_us = interval_minutes * MINUTE_US
     slots_per_day = 1440 // interval_minutes
-    slot_count = draw(st.integers(min_value=1, max_value=3 * slots_per_day))
-    start_us = 1_700_000_000_000_000 - 1_700_000_000_000_000 % DAY_US
+    slot_count = draw(st.integers(min_value=0 if partial else 1, max_value=3 * slots_per_day))
+    lead_slots = draw(st.integers(min_value=0, max_value=slots_per_day + 7)) if partial else 0
+    start_us = 1_700_000_000_000_000 - 1_700_000_000_000_000 % DAY_US + lead_slots * interval_us
     base = draw(st.integers(min_value=0, max_value=5000))
     readings: list[tuple[int, int]] = []
-    for slot in range(slot_count):
+    for slot in range(-2 if partial else 0, slot_count):
         kind = draw(st.sampled_from(["ok"] * 8 + ["same"] * 4 + ["skip", "dup", "conflict", "neg", "big", "zero", "odd"]))
         value = base if kind == "same" else draw(st.integers(min_value=0, max_value=10_000))
         ts = start_us + slot * interval_us
@@ -117,6 +120,40 @@ def test_kernel_and_numpy_match_reference_on_random_series(cases) -> None:
         lo, hi = slot_offsets[s], slot_offsets[s + 1]
         assert kernel[0][lo:hi].tolist() == expected.values
         assert [_status(int(f)) for f in kernel[1][lo:hi]] == expected.status
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(series_case(partial=True), min_size=1, max_size=4))
+def test_kernel_and_numpy_match_reference_on_partial_service_windows(cases) -> None:
+    """Series whose grid is a meter's service window: it starts and ends inside local days (the per-day count
+    rule checks only the slots a day has in the grid), may hold no slot at all, and readings before it are
+    misaligned. Kernel, numpy and reference agree on every count, value and status."""
+    inputs = _kernel_inputs(cases)
+    day_zero_us = 1_700_000_000_000_000 - 1_700_000_000_000_000 % DAY_US
+    day_start_us = np.array([day_zero_us + d * DAY_US for d in range(6)], np.int64)
+    total = int(inputs[3][-1])
+    kernel = _run(k.vee_kernel, inputs, day_start_us, total)
+    numpy_result = _run(vee_numpy, inputs, day_start_us, total)
+    for array_kernel, array_numpy in zip(kernel, numpy_result):
+        np.testing.assert_array_equal(array_kernel, array_numpy)
+    _assert_each_series_matches_reference(cases, inputs[3], kernel, day_start_us)
+
+
+def test_a_complete_partial_first_and_last_day_are_not_count_anomalies() -> None:
+    """A meter in service from 10:15 on day one to 06:00 on day three with every reading present: its first
+    and last days hold fewer slots than a whole day, and each gets exactly its slots, so no day is flagged."""
+    interval_us = 15 * MINUTE_US
+    day_zero_us = 1_700_000_000_000_000 - 1_700_000_000_000_000 % DAY_US
+    start_us = day_zero_us + 41 * interval_us  # 10:15
+    slot_count = (96 - 41) + 96 + 24  # to 06:00 on day three
+    readings = [(start_us + slot * interval_us, 500 + slot % 9) for slot in range(slot_count)]
+    params = SeriesParams(start_us=start_us, interval_us=interval_us, slot_count=slot_count)
+    day_start_us = np.array([day_zero_us + d * DAY_US for d in range(4)], np.int64)
+    kernel = _assert_kernel_matches_reference([(readings, params)], day_start_us)
+    assert int(kernel[3][0, k.RULE_INTERVAL_COUNT_DAY]) == 0 and int(kernel[3][0, k.RULE_MISSING]) == 0
+    del readings[3]  # one missing slot in the partial first day: that day, and only it, is flagged
+    kernel = _assert_kernel_matches_reference([(readings, params)], day_start_us)
+    assert int(kernel[3][0, k.RULE_INTERVAL_COUNT_DAY]) == 1
 
 
 def test_median_of_five_network_matches_sorting() -> None:
