@@ -106,6 +106,8 @@ class EsgSection(_Section):
 
 class IsoSubmissionSection(_Section):
     enabled: bool = Field(True, description="Submit metering data to the campus's ISO in each cycle.")
+    duns: str | None = Field(None, pattern=r"^([0-9]{9}|[0-9]{13})$",
+                             description="ERCOT: the sender's DUNS number, which LSE file names start with.")
 
 
 class CampusFile(_Section):

@@ -159,15 +159,20 @@ def _device_json(device: dict[str, Any]) -> dict[str, Any]:
             "installed_utc": device.get("installed"), "removed_utc": device.get("removed")}
 
 
-def cycle_switches(conn: Connection, campus_id: str) -> tuple[bool, bool]:
-    """(emissions on, ISO submission on) from the latest applied campus file; both on for a campus registered
-    without one."""
+def _latest_section(conn: Connection, campus_id: str, name: str) -> dict[str, Any]:
+    """A section of the latest applied campus file; empty for a campus registered without one."""
     latest = latest_version(conn, campus_id)
-    if latest is None:
-        return True, True
-    document = latest[2]
-    return bool(document.get("esg", {}).get("enabled", True)), \
-        bool(document.get("iso_submission", {}).get("enabled", True))
+    return {} if latest is None else dict(latest[2].get(name) or {})
+
+
+def emissions_enabled(conn: Connection, campus_id: str) -> bool:
+    return bool(_latest_section(conn, campus_id, "esg").get("enabled", True))
+
+
+def iso_submission_settings(conn: Connection, campus_id: str) -> tuple[bool, str | None]:
+    """(submission on, the sender's DUNS number for ERCOT file names) from the latest campus file."""
+    section = _latest_section(conn, campus_id, "iso_submission")
+    return bool(section.get("enabled", True)), section.get("duns")
 
 
 def latest_version_number(conn: Connection, campus_id: str) -> int | None:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from campus import Campus, Meter, load_campus, load_meters
+from campus.repository import iso_submission_settings
 from common.errors import BadInput
 from cycles import repository as repo
 from cycles.periods import period_bounds_utc
@@ -39,19 +40,23 @@ SUBMISSION_ISOS = ("NYISO", "ERCOT", "PJM")
 
 
 def submit_to_iso(engine: Engine, settings: Settings, step: StepInput, *,
-                  iso_submission: IsoSubmission = "on", lse_duns: str | None = None,
+                  iso_submission: IsoSubmission | None = None, lse_duns: str | None = None,
                   now_utc: datetime | None = None) -> IsoOutput:
     """Submit or keep the period's document for the campus's ISO, or record why nothing was submitted.
 
-    `iso_submission` is the campus file's switch ("off" skips the step). `lse_duns` is the 9- or 13-digit
-    DUNS number ERCOT LSE file names start with; an ERCOT campus needs it. `now_utc` stamps new files.
+    `iso_submission` ("off" skips the step) and `lse_duns` (the 9- or 13-digit DUNS number ERCOT LSE file
+    names start with; an ERCOT campus needs it) default to the campus file's `[iso_submission]` section.
+    `now_utc` stamps new files.
     """
-    if iso_submission not in ("on", "off"):
+    if iso_submission not in (None, "on", "off"):
         raise BadInput(f"campus {step.campus_id}", None, "iso_submission",
                        f"must be on or off, not {iso_submission!r}")
     with engine.begin() as conn:
         campus = load_campus(conn, step.campus_id)
         meters = load_meters(conn, step.campus_id)
+        enabled, duns = iso_submission_settings(conn, step.campus_id)
+    iso_submission = iso_submission or ("on" if enabled else "off")
+    lse_duns = lse_duns or duns
     version = int(step.attempt_label.removeprefix("v"))
     key = submission_key(step.campus_id, campus.iso, step.period, version)
     bounds_utc = period_bounds_utc(step.period, campus.time_zone)

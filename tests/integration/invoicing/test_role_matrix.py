@@ -96,6 +96,7 @@ ACCESS: dict[tuple[str, str], Access] = {
                                                       params={"sha256_hex": "0" * 64}),
     ("GET", "/meter-data/quarantine"): Access(frozenset({"operator", "auditor", "ingest"}),
                                               query={"campus_id": "{campus_id}"}),
+    ("GET", "/meter-data/pending-corrections"): Access(STAFF, query={"campus_id": "{campus_id}"}),
     ("POST", "/meter-data/edits"): Access(frozenset({"operator"}), json={
         "campus_id": "{campus_id}", "meter_id": "M1", "interval_start_utc": "2026-01-01T00:00:00Z",
         "energy_wh": 1, "reason": "role matrix"}),
@@ -123,6 +124,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/campuses/{campus_id}/export"): Access(STAFF, params={"campus_id": "no-such-campus"}),
     ("GET", "/campuses/{campus_id}/tenants"): Access(STAFF, params={"campus_id": "no-such-campus"}),
     ("GET", "/campuses/{campus_id}/meters"): Access(STAFF, params={"campus_id": "no-such-campus"}),
+    ("POST", "/campuses/{campus_id}/prices"): Access(frozenset({"operator"}), form={"format": "nyiso-rt"}),
     ("GET", "/campuses/{campus_id}/contracts"): Access(STAFF, params={"campus_id": "no-such-campus"}),
     ("POST", "/campuses/{campus_id}/contracts"): Access(
         frozenset({"operator", "finance"}), params={"campus_id": "no-such-campus"},
