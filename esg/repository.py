@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from campus import campus_exists, load_campus, load_meters
 from esg.certificates import CertificateClaim, CertificateLot
 from esg.combustion import FactorOverride
 from esg.intervals import MeterRef
@@ -220,17 +221,12 @@ def claims_overlapping(
 
 
 def campus_meters(conn: Connection, campus_id: str) -> list[MeterRef]:
-    rows = conn.execute(
-        text("SELECT meter_id, role, tenant_id FROM meter WHERE campus_id = :campus_id ORDER BY meter_id"),
-        {"campus_id": campus_id},
-    )
-    return [MeterRef(row.meter_id, row.role, row.tenant_id) for row in rows]
+    """The campus's meters as emissions see them (read through the campus package, the one reader)."""
+    return [MeterRef(meter.meter_id, str(meter.role), meter.tenant_id) for meter in load_meters(conn, campus_id)]
 
 
 def campus_egrid_subregion(conn: Connection, campus_id: str) -> str | None:
-    return conn.execute(
-        text("SELECT egrid_subregion FROM campus WHERE campus_id = :campus_id"), {"campus_id": campus_id}
-    ).scalar()
+    return load_campus(conn, campus_id).egrid_subregion if campus_exists(conn, campus_id) else None
 
 
 def latest_result(conn: Connection, cycle_key: str) -> tuple[int, str, str] | None:

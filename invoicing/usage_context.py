@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from campus import MeterRole, load_campus, load_meters
 from invoicing import repository
 from invoicing.document import TenantUsage
 from invoicing.repository import CycleRow
@@ -43,11 +44,6 @@ def _usage_from_validated_intervals(conn: Connection, cycle: CycleRow) -> dict[s
     validated_uri = validate_result.get("validated_uri")
     if not isinstance(validated_uri, str) or not Path(validated_uri).is_file():
         return {}
-    rows = conn.execute(
-        text("SELECT meter_id, tenant_id FROM meter WHERE campus_id = :c AND role = 'tenant_consumption'"),
-        {"c": cycle.campus_id},
-    ).all()
-    time_zone = conn.execute(text("SELECT time_zone FROM campus WHERE campus_id = :c"),
-                             {"c": cycle.campus_id}).scalar_one()
-    return tenant_daily_usage_from_file(validated_uri, {meter_id: tenant_id for meter_id, tenant_id in rows},
-                                        time_zone)
+    tenant_of = {meter.meter_id: meter.tenant_id for meter in load_meters(conn, cycle.campus_id)
+                 if meter.role == MeterRole.TENANT}
+    return tenant_daily_usage_from_file(validated_uri, tenant_of, load_campus(conn, cycle.campus_id).time_zone)
