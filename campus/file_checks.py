@@ -75,7 +75,7 @@ def _check_meters(meters: list[dict[str, Any]], tenants: set[str], meter_ids: se
         for field in ("parent", "generator"):
             if meter.get(field) is not None and meter[field] not in meter_ids:
                 problems.append(((*where, field), f"unknown meter {meter[field]!r}"))
-        fuel_unit = meter["unit"] in ("MMBtu", "therm", "scf")
+        fuel_unit = meter["unit"] in ("MMBtu", "therm")
         if fuel_unit != (meter["role"] == MeterRole.FUEL):
             problems.append(((*where, "unit"), f"unit {meter['unit']} does not fit role {meter['role']}"))
         _window(meter, where, "active_from", "active_to", problems)

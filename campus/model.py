@@ -23,7 +23,7 @@ class MeterRole(StrEnum):
 
 
 ISOS = ("NYISO", "ERCOT", "PJM", "CAISO", "MISO", "ISONE", "SPP")
-METER_UNITS = ("Wh", "kWh", "MWh", "MMBtu", "therm", "scf")
+METER_UNITS = ("Wh", "kWh", "MWh", "MMBtu", "therm")
 INTERVAL_MINUTES = (5, 15, 30, 60)
 
 
@@ -66,6 +66,13 @@ class Meter:
     active_from_utc: datetime | None = None
     active_to_utc: datetime | None = None
     devices: tuple[Device, ...] = ()
+    channel: str = "main"
+    carbon_free: bool = False
+    fuel_type: str | None = None
+    parent_meter_id: str | None = None
+    """The main meter this one is a sub-meter of (VEE checks that sub-meters add up to it)."""
+    generator_meter_id: str | None = None
+    """For a fuel meter: the generation meter it feeds (VEE checks the heat rate)."""
 
     def multiplier_at(self, instant_utc: datetime) -> Decimal | None:
         """The multiplier in force at an interval start; None when no device served the point then."""

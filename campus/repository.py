@@ -40,7 +40,8 @@ def load_meters(conn: Connection, campus_id: str) -> list[Meter]:
     """Every meter of the campus (in service or not), ordered by id."""
     rows = conn.execute(
         text("SELECT meter_id, role, unit, interval_minutes, tenant_id, rated_kw, iso_meter_id, multiplier,"
-             " active_from_utc, active_to_utc, devices_json FROM meter WHERE campus_id = :c ORDER BY meter_id"),
+             " active_from_utc, active_to_utc, devices_json, channel, carbon_free, fuel_type, parent_meter_id,"
+             " generator_meter_id FROM meter WHERE campus_id = :c ORDER BY meter_id"),
         {"c": campus_id},
     ).all()
     return [_meter(row) for row in rows]
@@ -54,7 +55,7 @@ def _meter(row: Any) -> Meter:
     )
     return Meter(row.meter_id, MeterRole(row.role), row.unit, int(row.interval_minutes), row.tenant_id,
                  row.rated_kw, row.iso_meter_id, Decimal(row.multiplier), row.active_from_utc, row.active_to_utc,
-                 devices)
+                 devices, row.channel, row.carbon_free, row.fuel_type, row.parent_meter_id, row.generator_meter_id)
 
 
 def _instant(value: str | None) -> datetime | None:
@@ -141,16 +142,22 @@ def upsert_meters(conn: Connection, campus_id: str, meters: list[dict[str, Any]]
     """One statement for all meters: a campus of tens of thousands of meters applies in one round trip."""
     conn.execute(
         text("INSERT INTO meter (campus_id, meter_id, role, unit, interval_minutes, tenant_id, rated_kw,"
-             " iso_meter_id, multiplier, active_from_utc, active_to_utc, devices_json) VALUES (:c, :id, :role,"
-             " :unit, :minutes, :tenant, :rated, :iso, CAST(:multiplier AS numeric), CAST(:start AS timestamptz),"
-             " CAST(:end AS timestamptz), CAST(:devices AS jsonb)) ON CONFLICT (campus_id, meter_id) DO UPDATE SET"
-             " rated_kw = EXCLUDED.rated_kw, iso_meter_id = EXCLUDED.iso_meter_id,"
-             " multiplier = EXCLUDED.multiplier, active_from_utc = EXCLUDED.active_from_utc,"
-             " active_to_utc = EXCLUDED.active_to_utc, devices_json = EXCLUDED.devices_json"),
+             " iso_meter_id, multiplier, active_from_utc, active_to_utc, devices_json, channel, carbon_free,"
+             " fuel_type, parent_meter_id, generator_meter_id) VALUES (:c, :id, :role, :unit, :minutes, :tenant,"
+             " :rated, :iso, CAST(:multiplier AS numeric), CAST(:start AS timestamptz), CAST(:end AS timestamptz),"
+             " CAST(:devices AS jsonb), :channel, :carbon_free, :fuel, :parent, :generator)"
+             " ON CONFLICT (campus_id, meter_id) DO UPDATE SET rated_kw = EXCLUDED.rated_kw,"
+             " iso_meter_id = EXCLUDED.iso_meter_id, multiplier = EXCLUDED.multiplier,"
+             " active_from_utc = EXCLUDED.active_from_utc, active_to_utc = EXCLUDED.active_to_utc,"
+             " devices_json = EXCLUDED.devices_json, channel = EXCLUDED.channel,"
+             " carbon_free = EXCLUDED.carbon_free, fuel_type = EXCLUDED.fuel_type,"
+             " parent_meter_id = EXCLUDED.parent_meter_id, generator_meter_id = EXCLUDED.generator_meter_id"),
         [{"c": campus_id, "id": m["id"], "role": m["role"], "unit": m["unit"], "minutes": m["interval_minutes"],
           "tenant": m.get("tenant"), "rated": m.get("rated_kw"), "iso": m.get("iso_meter_id"),
           "multiplier": m["multiplier"], "start": m.get("active_from"), "end": m.get("active_to"),
-          "devices": json.dumps([_device_json(d) for d in m.get("devices", [])])} for m in meters],
+          "devices": json.dumps([_device_json(d) for d in m.get("devices", [])]), "channel": m["channel"],
+          "carbon_free": m["carbon_free"], "fuel": m.get("fuel_type"), "parent": m.get("parent"),
+          "generator": m.get("generator")} for m in meters],
     )
 
 

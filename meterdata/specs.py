@@ -165,7 +165,8 @@ class ReadingOutsideService(DomainError):
 
 
 def meter_spec_from_campus(meter: Meter) -> MeterSpec:
-    """The spec ingest and VEE use for one campus metering point (role thresholds, no sub-meter relations)."""
+    """The spec ingest and VEE use for one campus metering point (role thresholds, its sub-meter and generator
+    relations)."""
     return MeterSpec(
         meter_id=meter.meter_id,
         role=MeterRole(meter.role).value,
@@ -177,6 +178,8 @@ def meter_spec_from_campus(meter: Meter) -> MeterSpec:
         active_from_utc=meter.active_from_utc,
         active_to_utc=meter.active_to_utc,
         devices=meter.devices,
+        parent_meter_id=meter.parent_meter_id,
+        generator_meter_id=meter.generator_meter_id,
     )
 
 

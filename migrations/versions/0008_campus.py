@@ -56,6 +56,11 @@ ALTER TABLE meter
     ADD COLUMN active_from_utc timestamptz,
     ADD COLUMN active_to_utc   timestamptz,
     ADD COLUMN devices_json    jsonb NOT NULL DEFAULT '[]',
+    ADD COLUMN channel         text NOT NULL DEFAULT 'main',
+    ADD COLUMN carbon_free     boolean NOT NULL DEFAULT false,
+    ADD COLUMN fuel_type       text,
+    ADD COLUMN parent_meter_id    text,
+    ADD COLUMN generator_meter_id text,
     ADD CONSTRAINT meter_service_order CHECK (active_to_utc IS NULL OR active_from_utc IS NULL
                                              OR active_to_utc > active_from_utc);
 
@@ -72,7 +77,8 @@ DROP INDEX meter_data_accepted_span;
 ALTER TABLE meter_data_accepted DROP COLUMN first_interval_start_utc, DROP COLUMN last_interval_start_utc;
 ALTER TABLE billing_cycle DROP COLUMN campus_version;
 ALTER TABLE meter DROP CONSTRAINT meter_service_order, DROP COLUMN multiplier, DROP COLUMN active_from_utc,
-    DROP COLUMN active_to_utc, DROP COLUMN devices_json;
+    DROP COLUMN active_to_utc, DROP COLUMN devices_json, DROP COLUMN channel, DROP COLUMN carbon_free,
+    DROP COLUMN fuel_type, DROP COLUMN parent_meter_id, DROP COLUMN generator_meter_id;
 ALTER TABLE tenant DROP CONSTRAINT tenant_occupancy_order, DROP COLUMN legal_name, DROP COLUMN move_in,
     DROP COLUMN move_out, DROP COLUMN invoice_prefix;
 ALTER TABLE campus DROP COLUMN legal_entity, DROP COLUMN settlement_point;
