@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine
@@ -18,7 +19,6 @@ from sqlalchemy import Connection, Engine
 from cycles import ledger_entries as legs
 from cycles import repository as repo
 from cycles.periods import period_bounds_utc
-from cycles.raw_files import store_raw_file
 from settings import Settings
 from workflows.types import (
     CycleInput,
@@ -46,31 +46,34 @@ def _meter_specs(meters: Sequence[repo.MeterRow]) -> dict:
 
 
 def ingest(engine: Engine, settings: Settings, inp: CycleInput) -> IngestOutput:
-    """Keep every raw file as received, then normalize all of them into one interval Parquet file.
+    """Normalize the campus's period from the meter-data store into one interval Parquet file.
 
-    A file refused as bad input is quarantined with its file, line, field and reason; nothing stored
-    before is changed, and the error stops the cycle until an operator fixes the file and retries.
+    The store is read again on every run (after receiving what lies in the period's inbox), so a retry or a
+    re-settlement sees files received since the start. Readings outside the period are left out; where files
+    overlap, the later-received one wins. A stored file refused as bad input is quarantined with its file,
+    line, field and reason; the error stops the cycle until an operator sends a fixed file and retries.
     """
     from common.errors import BadInput
     from meterdata import SITE_EXPORT_V1, ingest_files
-    from meterdata.service import quarantine_file
+    from meterdata.ingest import InputFile, InputFileRefused
+    from meterdata.service import campus_meters, collect_period_files, quarantine_file
 
     with engine.begin() as conn:
         campus = repo.load_campus(conn, inp.campus_id)
-        meters = repo.load_meters(conn, inp.campus_id)
-        stored = [store_raw_file(conn, inp.campus_id, uri, settings.data_root_uri) for uri in inp.input_uris]
-        repo.link_input_files(conn, inp.cycle_id, [file.sha256_hex for file in stored])
-    start_utc, end_utc = period_bounds_utc(inp.period, campus.time_zone)
+        inbox = Path(repo.load_cycle(conn, inp.cycle_id)["input_uri"])
+    bounds_utc = period_bounds_utc(inp.period, campus.time_zone)
+    files = collect_period_files(engine, settings.data_root_uri, inp.campus_id, inp.period, bounds_utc, inbox)
+    inputs = [InputFile(file.stored_uri, file.original_name, file.sha256_hex) for file in files]
     out_uri = cycle_folder_uri(settings, inp.campus_id, inp.period, inp.attempt_label) + "/intervals.parquet"
     try:
-        result = ingest_files(inp.input_uris, _meter_specs(meters), SITE_EXPORT_V1, out_uri, start_utc, end_utc)
-    except BadInput as error:
-        for file in stored:
-            if file.original_name == error.source:
-                quarantine_file(engine, inp.campus_id, file.sha256_hex, error)
-        raise
-    output = IngestOutput(result.intervals_uri, result.reading_count, [f.sha256_hex for f in stored])
+        result = ingest_files(inputs, campus_meters(engine, inp.campus_id), SITE_EXPORT_V1, out_uri, *bounds_utc,
+                              outside_period="skip")
+    except InputFileRefused as error:
+        quarantine_file(engine, inp.campus_id, error.sha256_hex, error)
+        raise BadInput(error.source, error.line, error.field, error.reason) from error
+    output = IngestOutput(result.intervals_uri, result.reading_count, [file.sha256_hex for file in files])
     with engine.begin() as conn:
+        repo.link_input_files(conn, inp.cycle_id, output.file_sha256_hex)
         repo.record_step(conn, inp.cycle_id, "ingest", asdict(output))
     return output
 

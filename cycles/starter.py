@@ -1,4 +1,9 @@
-"""Start a billing cycle: the one path the API, the CLI and the demo all take."""
+"""Start a billing cycle: the one path the API, the CLI and the demo all take.
+
+A cycle reads its campus's period from the meter-data store. Starting one first receives into the store any
+files still lying in the period's inbox (and any server-side files named by the caller), exactly as an upload
+would be; a refused file stops the start with its file, line, field and reason.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,13 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from common.errors import BadInput, Conflict
+from common.errors import Conflict
 from cycles import repository as repo
 from cycles.periods import cycle_id_for, period_bounds_utc
+from meterdata.service import collect_period_files
 from settings import TASK_QUEUE, Settings
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.types import CycleInput
-
-INBOX_FILES_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -29,33 +33,32 @@ class StartedCycle:
 
 
 def inbox_folder(settings: Settings, campus_id: str, period: str) -> Path:
-    """Where site exports for a campus and month are dropped (by hand, sftp or the watched folder)."""
+    """Where site exports for a campus and month may be dropped (by hand or sftp); received at cycle start."""
     return settings.home_abs / "inbox" / campus_id / period
-
-
-def _inbox_files(settings: Settings, campus_id: str, period: str) -> list[str]:
-    folder = inbox_folder(settings, campus_id, period)
-    files = sorted(str(path) for path in folder.glob("*.csv"))[:INBOX_FILES_MAX]
-    if not files:
-        raise BadInput(str(folder), None, None, "no meter files (*.csv) to ingest for this campus and period")
-    return files
 
 
 def _register(engine: Engine, settings: Settings, campus_id: str, period: str,
               input_uris: list[str] | None) -> tuple[str, list[str]]:
     with engine.begin() as conn:
         campus = repo.load_campus(conn, campus_id)
-        bounds = period_bounds_utc(period, campus.time_zone)
-        uris = input_uris or _inbox_files(settings, campus_id, period)
-        cycle_id = cycle_id_for(campus_id, period)
-        repo.insert_cycle(conn, cycle_id, campus_id, period, bounds, str(inbox_folder(settings, campus_id, period)))
-    return cycle_id, uris
+    bounds = period_bounds_utc(period, campus.time_zone)
+    folder = inbox_folder(settings, campus_id, period)
+    files = collect_period_files(engine, settings.data_root_uri, campus_id, period, bounds, folder, input_uris or [])
+    cycle_id = cycle_id_for(campus_id, period)
+    with engine.begin() as conn:
+        # The cycle row keeps the inbox folder: ingest receives what lies there again before each run.
+        repo.insert_cycle(conn, cycle_id, campus_id, period, bounds, str(folder))
+    return cycle_id, [file.stored_uri for file in files]
 
 
 async def start_cycle(client: Client, engine: Engine, settings: Settings, campus_id: str, period: str,
                       input_uris: list[str] | None = None) -> StartedCycle:
     """Start the cycle's workflow, idempotently: a running cycle is returned as it is (USE_EXISTING), a
-    failed one may start again (ALLOW_DUPLICATE_FAILED_ONLY), a completed one is a Conflict."""
+    failed one may start again (ALLOW_DUPLICATE_FAILED_ONLY), a completed one is a Conflict.
+
+    `input_uris` are server-side files to receive into the store first, beside the period's inbox. The
+    workflow's input lists the store's files for the period at start (`input_count`); its ingest reads the
+    store again, so a retry or a re-settlement also sees what was received since."""
     cycle_id, uris = await asyncio.to_thread(_register, engine, settings, campus_id, period, input_uris)
     inp = CycleInput(
         cycle_id=cycle_id, campus_id=campus_id, period=period, input_uris=uris,

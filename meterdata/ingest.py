@@ -1,15 +1,35 @@
 """Ingest: received files in, one normalized Parquet file (INTERVAL_SCHEMA) out. Pure: no database.
 
-The format is chosen by file name: `.csv`/`.txt` with the declared `CsvMapping`, `.parquet`, and `.xml`
-(Green Button ESPI). The first bad value stops the run with `BadInput(file, line, field, reason)`.
+The format is chosen by the name a file was received under: `.csv`/`.txt` with the declared `CsvMapping`,
+`.parquet`, and `.xml` (Green Button ESPI). The first bad value stops the run with `BadInput(file, line, field,
+reason)` (an `InputFileRefused`, which also carries the file's sha256).
+
+Inputs come in order of precedence: when several files carry readings for one (meter, channel, interval start),
+only those of the last such file are kept, because a file received later is a correction. Two readings for one
+interval inside one file are both kept, for VEE to flag as a duplicate.
+
+Memory stays bounded for months of 5-minute data from tens of thousands of meters. CSV is parsed as it streams;
+readings are Python values only `ROWS_PER_BATCH_MAX` at a time, then spilled to local Arrow files, one per bucket
+of meters (contiguous meter ids, about `rows_per_bucket_max` expected readings each). Each bucket in turn is
+sorted, thinned to its latest readings and appended to the output, so the output is sorted by meter, channel and
+interval start and only one bucket is ever in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+import io
+import math
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from common.errors import BadInput
@@ -19,10 +39,24 @@ from meterdata.csv_reader import read_csv
 from meterdata.fsutil import base_name, ensure_parent, read_bytes, resolve, sha256_hex_of_bytes
 from meterdata.greenbutton import read_greenbutton
 from meterdata.parquet_reader import read_parquet
-from meterdata.readings import ReadingColumns, ReadingWindow
+from meterdata.readings import OutsidePeriod, ReadingColumns, ReadingWindow
+from meterdata.schema import INTERVAL_SCHEMA
 from meterdata.specs import MeterSpec
 
 PARQUET_ROW_GROUP_ROWS = 1 << 20
+ROWS_PER_BATCH_MAX = 1 << 18
+"""Readings held as Python values before they become an Arrow batch (about 100 MB of lists)."""
+ROWS_PER_BUCKET_MAX = 1 << 21
+"""Expected readings per bucket, the most sorted in memory at once (about 100 MB as Arrow, twice that while
+its latest readings are taken)."""
+BUCKETS_MAX = 256
+"""Open spill files at most; beyond it (30,000 5-minute meters over a month) buckets grow instead."""
+READ_CHUNK_BYTES = 1 << 20
+INPUT_ORDER = "input_order"
+# The spill keeps the input's position instead of its sha256 (one per input): 4 bytes a reading, not 68.
+SPILL_SCHEMA = INTERVAL_SCHEMA.remove(INTERVAL_SCHEMA.get_field_index("source_sha256")).append(
+    pa.field(INPUT_ORDER, pa.int32(), nullable=False))
+SORT_KEYS = [("meter_id", "ascending"), ("channel", "ascending"), ("interval_start_utc", "ascending")]
 
 
 @dataclass(frozen=True)
@@ -38,6 +72,29 @@ class IngestResult:
     intervals_uri: str
     files: list[IngestedFile] = field(default_factory=list)
     reading_count: int = 0
+    """Readings written: inside the period, latest of their interval."""
+    reading_count_skipped: int = 0
+    """Readings outside the period, left out (`outside_period="skip"`)."""
+    reading_count_superseded: int = 0
+    """Readings replaced by a later input's reading for the same meter, channel and interval."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file to ingest: where its bytes are, the name it was received under (its suffix picks the format,
+    and BadInput names it) and, for a raw-store file, its sha256 (the bytes read are checked against it)."""
+
+    uri: str
+    name: str
+    sha256_hex: str | None = None
+
+
+class InputFileRefused(BadInput):
+    """BadInput from one input file, with that file's sha256, so the caller can quarantine exactly that file."""
+
+    def __init__(self, error: BadInput, sha256_hex: str) -> None:
+        super().__init__(error.source, error.line, error.field, error.reason)
+        self.sha256_hex = sha256_hex
 
 
 def read_file_bytes(
@@ -45,7 +102,7 @@ def read_file_bytes(
     window: ReadingWindow, out: ReadingColumns,
 ) -> int:
     """Append one received file's readings to `out`; returns its data row count."""
-    suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
+    suffix = _suffix(name)
     if suffix in ("csv", "txt"):
         return read_csv(data, name, sha256_hex, mapping, meters, window, out)
     if suffix == "parquet":
@@ -56,34 +113,239 @@ def read_file_bytes(
 
 
 def ingest_files(
-    paths: Sequence[str], meters: Mapping[str, MeterSpec], mapping: CsvMapping, out_uri: str,
+    inputs: Sequence[str | InputFile], meters: Mapping[str, MeterSpec], mapping: CsvMapping, out_uri: str,
     period_start_utc: datetime, period_end_utc: datetime, now_utc: datetime | None = None,
+    outside_period: OutsidePeriod = "refuse", rows_per_bucket_max: int = ROWS_PER_BUCKET_MAX,
 ) -> IngestResult:
-    """Read `paths`, write their readings sorted by meter, channel and interval start to `out_uri`.
+    """Read `inputs` (paths, or InputFiles) in order of precedence and write the latest reading of each meter,
+    channel and interval, sorted by meter, channel and interval start, to `out_uri`.
 
-    Readings must start in [period_start_utc, period_end_utc) and have ended by `now_utc` (default: now).
+    Readings must have ended by `now_utc` (default: now). One starting outside [period_start_utc,
+    period_end_utc) is refused, or left out when `outside_period="skip"` (files from the meter-data store).
     """
     window = ReadingWindow(
         require_utc(period_start_utc, "period_start_utc"),
         require_utc(period_end_utc, "period_end_utc"),
         require_utc(now_utc or datetime.now(UTC), "now_utc"),
+        outside_period,
     )
-    columns = ReadingColumns()
-    files: list[IngestedFile] = []
-    for path in paths:
-        data = read_bytes(path)
-        name = base_name(path)
-        sha256_hex = sha256_hex_of_bytes(data)
-        row_count = read_file_bytes(data, name, sha256_hex, meters, mapping, window, columns)
-        files.append(IngestedFile(name, sha256_hex, row_count, len(data)))
-    write_intervals(columns, out_uri)
-    return IngestResult(intervals_uri=out_uri, files=files, reading_count=len(columns))
+    files = [item if isinstance(item, InputFile) else InputFile(item, base_name(item)) for item in inputs]
+    bucket_of = meter_buckets(meters, window.period_start_utc, window.period_end_utc, rows_per_bucket_max)
+    with tempfile.TemporaryDirectory(prefix="wattledger-ingest-") as spill_dir:
+        spill = BucketSpill(Path(spill_dir), bucket_of)
+        try:
+            ingested = [_read_input(file, order, meters, mapping, window, spill) for order, file in enumerate(files)]
+        finally:
+            spill.close()
+        sha256_hex_by_input = [file.sha256_hex for file in ingested]
+        reading_count, superseded_count = _write_latest(spill, sha256_hex_by_input, out_uri)
+    return IngestResult(out_uri, ingested, reading_count, spill.skipped_count, superseded_count)
+
+
+def meter_buckets(meters: Mapping[str, MeterSpec], period_start_utc: datetime, period_end_utc: datetime,
+                  rows_per_bucket_max: int) -> dict[str, int]:
+    """Meter id -> bucket: contiguous runs of meter ids, sized by the readings each meter should send over the
+    period (one channel each), about `rows_per_bucket_max` per bucket and at most BUCKETS_MAX buckets."""
+    assert rows_per_bucket_max > 0
+    period_minutes = max(1, (period_end_utc - period_start_utc) // timedelta(minutes=1))
+    meter_ids = sorted(meters)
+    expected = [period_minutes // meters[meter_id].interval_minutes + 1 for meter_id in meter_ids]
+    total = sum(expected)
+    bucket_count = min(BUCKETS_MAX, max(1, math.ceil(total / rows_per_bucket_max)))
+    buckets: dict[str, int] = {}
+    before = 0
+    for meter_id, count in zip(meter_ids, expected, strict=True):
+        buckets[meter_id] = before * bucket_count // max(1, total)
+        before += count
+    return buckets
+
+
+class BucketSpill:
+    """Readings of every input, appended to one Arrow IPC file per bucket of meters, in `SPILL_SCHEMA`."""
+
+    def __init__(self, folder: Path, bucket_of: Mapping[str, int]) -> None:
+        self.folder = folder
+        self.bucket_of = bucket_of
+        self.bucket_count = max(bucket_of.values(), default=0) + 1
+        self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+        self.skipped_count = 0
+
+    def path(self, bucket: int) -> Path:
+        return self.folder / f"bucket-{bucket:04d}.arrow"
+
+    def write(self, table: pa.Table) -> None:
+        meter = pc.dictionary_encode(table["meter_id"]).combine_chunks()
+        names = meter.dictionary.to_pylist()
+        unknown = [name for name in names if name not in self.bucket_of]
+        assert not unknown, f"readers append only registered meters, got {unknown[:3]}"
+        bucket_codes = np.array([self.bucket_of[name] for name in names], dtype=np.int32)
+        row_bucket = bucket_codes[meter.indices.to_numpy()]
+        for bucket in np.unique(row_bucket).tolist():
+            self._writer(bucket).write_table(table.filter(pa.array(row_bucket == bucket)))
+
+    def _writer(self, bucket: int) -> pa.ipc.RecordBatchFileWriter:
+        if bucket not in self.writers:
+            # zstd: months of readings spill to a fraction of their Arrow size on the worker's disk.
+            options = pa.ipc.IpcWriteOptions(compression="zstd")
+            self.writers[bucket] = pa.ipc.new_file(str(self.path(bucket)), SPILL_SCHEMA, options=options)
+        return self.writers[bucket]
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+
+    def bucket_tables(self) -> Iterator[pa.Table]:
+        for bucket in range(self.bucket_count):
+            if bucket in self.writers:
+                with pa.memory_map(str(self.path(bucket))) as source:
+                    yield pa.ipc.open_file(source).read_all()
+
+
+class SpillSink:
+    """What the readers append to: leaves out readings the window does not hold, batches the rest for the
+    spill, each batch tagged with the input's position (its precedence)."""
+
+    def __init__(self, spill: BucketSpill, window: ReadingWindow, input_order: int) -> None:
+        self.spill = spill
+        self.window = window
+        self.input_order = input_order
+        self.columns = ReadingColumns()
+
+    def append(self, meter_id: str, channel: str, start_utc: datetime, interval_minutes: int, energy_wh: int,
+               quality: int, source_sha256: str, source_row: int) -> None:
+        if not self.window.holds(start_utc):
+            self.spill.skipped_count += 1
+            return
+        self.columns.append(meter_id, channel, start_utc, interval_minutes, energy_wh, quality, source_sha256,
+                            source_row)
+        if len(self.columns) >= ROWS_PER_BATCH_MAX:
+            self.flush()
+
+    def flush(self) -> None:
+        if len(self.columns) == 0:
+            return
+        self.spill.write(spill_table(self.columns, self.input_order))
+        self.columns = ReadingColumns()
+
+
+def spill_table(columns: ReadingColumns, input_order: int) -> pa.Table:
+    """One input's readings in SPILL_SCHEMA (their source_sha256 is the input's, kept once by the caller)."""
+    table = columns.to_table().drop_columns(["source_sha256"])
+    order = pa.array(np.full(table.num_rows, input_order, dtype=np.int32))
+    return table.append_column(SPILL_SCHEMA.field(INPUT_ORDER), order)
+
+
+def _read_input(file: InputFile, input_order: int, meters: Mapping[str, MeterSpec], mapping: CsvMapping,
+                window: ReadingWindow, spill: BucketSpill) -> IngestedFile:
+    sink = SpillSink(spill, window, input_order)
+    sha256_hex = file.sha256_hex or _sha256_hex_of_uri(file.uri)
+    try:
+        if _suffix(file.name) in ("csv", "txt"):
+            row_count, size_bytes = _read_csv_streaming(file, sha256_hex, meters, mapping, window, sink)
+        else:
+            data = read_bytes(file.uri)
+            _check_sha256(file.name, sha256_hex, sha256_hex_of_bytes(data))
+            size_bytes = len(data)
+            row_count = read_file_bytes(data, file.name, sha256_hex, meters, mapping, window, sink)  # type: ignore[arg-type]
+    except BadInput as error:
+        raise InputFileRefused(error, sha256_hex) from error
+    sink.flush()
+    return IngestedFile(file.name, sha256_hex, row_count, size_bytes)
+
+
+def _read_csv_streaming(file: InputFile, sha256_hex: str, meters: Mapping[str, MeterSpec], mapping: CsvMapping,
+                        window: ReadingWindow, sink: SpillSink) -> tuple[int, int]:
+    """Parse as the bytes stream in, hashing them on the way; the csv reader reads to the end of the file."""
+    filesystem, path = resolve(file.uri)
+    with filesystem.open_input_stream(path) as stream:
+        hashing = HashingReader(stream)
+        buffered = io.BufferedReader(hashing, READ_CHUNK_BYTES)
+        row_count = read_csv(buffered, file.name, sha256_hex, mapping, meters, window, sink)  # type: ignore[arg-type]
+    _check_sha256(file.name, sha256_hex, hashing.digest.hexdigest())
+    return row_count, hashing.size_bytes
+
+
+class HashingReader(io.RawIOBase):
+    """A readable stream that hashes what passes through it."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.digest = hashlib.sha256()
+        self.size_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        chunk = self.stream.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        self.digest.update(chunk)
+        self.size_bytes += len(chunk)
+        return len(chunk)
+
+
+def _sha256_hex_of_uri(uri: str) -> str:
+    filesystem, path = resolve(uri)
+    digest = hashlib.sha256()
+    with filesystem.open_input_stream(path) as stream:
+        while chunk := stream.read(READ_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_sha256(name: str, expected_hex: str, read_hex: str) -> None:
+    # Every reading names its file's hash; bytes that no longer match it must not be billed under that name.
+    if read_hex != expected_hex:
+        raise BadInput(name, None, None, f"bytes read have sha256 {read_hex}, the file was stored as {expected_hex}")
+
+
+def _suffix(name: str) -> str:
+    return name.lower().rsplit(".", 1)[-1] if "." in name else ""
+
+
+def latest_readings(table: pa.Table, sha256_hex_by_input: Sequence[str]) -> pa.Table:
+    """`table` (SPILL_SCHEMA) sorted by meter, channel and interval start, keeping for each interval only the
+    readings of the last input that has one (highest `input_order`); returned in INTERVAL_SCHEMA, each reading
+    with the sha256 of its input."""
+    if table.num_rows == 0:
+        return INTERVAL_SCHEMA.empty_table()
+    sort_keys = [*SORT_KEYS, (INPUT_ORDER, "ascending"), ("source_row", "ascending")]
+    order_index = pc.sort_indices(table, sort_keys=sort_keys).to_numpy()
+    # Keys as small integer codes, taken in sorted order: equal codes are equal strings (one dictionary each).
+    meter = pc.dictionary_encode(table["meter_id"].combine_chunks()).indices.to_numpy()[order_index]
+    channel = pc.dictionary_encode(table["channel"].combine_chunks()).indices.to_numpy()[order_index]
+    start_us = table["interval_start_utc"].combine_chunks().cast(pa.int64()).to_numpy()[order_index]
+    order = table[INPUT_ORDER].combine_chunks().to_numpy()[order_index]
+    new_key = np.ones(order_index.size, dtype=bool)
+    new_key[1:] = (meter[1:] != meter[:-1]) | (channel[1:] != channel[:-1]) | (start_us[1:] != start_us[:-1])
+    key_index = np.cumsum(new_key) - 1
+    key_last_row = np.append(np.flatnonzero(new_key)[1:] - 1, order_index.size - 1)
+    # Sorted by input order within a key, so a key's last row holds the latest input that carries it.
+    keep = order == order[key_last_row][key_index]
+    rows = table.take(pa.array(order_index[keep]))
+    source_sha256 = pc.take(pa.array(sha256_hex_by_input, pa.string()), rows[INPUT_ORDER])
+    columns = [source_sha256 if name == "source_sha256" else rows[name] for name in INTERVAL_SCHEMA.names]
+    return pa.Table.from_arrays(columns, schema=INTERVAL_SCHEMA)
+
+
+def _write_latest(spill: BucketSpill, sha256_hex_by_input: Sequence[str], out_uri: str) -> tuple[int, int]:
+    """Append each bucket's latest readings to `out_uri`; returns (readings written, readings superseded)."""
+    filesystem, path = resolve(out_uri)
+    ensure_parent(filesystem, path)
+    written = superseded = 0
+    with pq.ParquetWriter(path, INTERVAL_SCHEMA, filesystem=filesystem, compression="zstd") as writer:
+        for table in spill.bucket_tables():
+            latest = latest_readings(table, sha256_hex_by_input)
+            writer.write_table(latest, row_group_size=PARQUET_ROW_GROUP_ROWS)
+            written += latest.num_rows
+            superseded += table.num_rows - latest.num_rows
+    return written, superseded
 
 
 def write_intervals(columns: ReadingColumns, out_uri: str) -> None:
     table = columns.to_table()
     # Sorted by series so VEE can stream it one meter group at a time.
-    table = table.sort_by([("meter_id", "ascending"), ("channel", "ascending"), ("interval_start_utc", "ascending")])
+    table = table.sort_by(SORT_KEYS)
     filesystem, path = resolve(out_uri)
     ensure_parent(filesystem, path)
     pq.write_table(table, path, filesystem=filesystem, row_group_size=PARQUET_ROW_GROUP_ROWS, compression="zstd")

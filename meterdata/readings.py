@@ -2,12 +2,16 @@
 
 Each reader appends one reading at a time with the file name and line that produced it, so the window,
 future and unit checks below can name file, line and field when they refuse a value.
+
+A reader calls `window.check` and then appends; it never leaves a reading out on its own. When the window
+skips readings outside its period (`outside_period="skip"`), the sink drops them: see `ReadingWindow.holds`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pyarrow as pa
 
@@ -21,21 +25,31 @@ def micros_from_datetime(value: datetime) -> int:
     return (value - EPOCH_UTC) // timedelta(microseconds=1)
 
 
+OutsidePeriod = Literal["refuse", "skip"]
+
+
 @dataclass(frozen=True)
 class ReadingWindow:
-    """Readings must start inside [period_start_utc, period_end_utc) and end before `now_utc`."""
+    """Readings must end before `now_utc`; a reading starting outside [period_start_utc, period_end_utc) is
+    refused (`outside_period="refuse"`: a file sent for one period) or passed on for the sink to leave out
+    (`"skip"`: the meter-data store keeps files as sent, and one file may span several periods)."""
 
     period_start_utc: datetime
     period_end_utc: datetime
     now_utc: datetime
+    outside_period: OutsidePeriod = "refuse"
+
+    def holds(self, start_utc: datetime) -> bool:
+        return self.period_start_utc <= start_utc < self.period_end_utc
 
     def check(self, start_utc: datetime, interval_minutes: int, source: str, line: int, column: str) -> None:
-        if not self.period_start_utc <= start_utc < self.period_end_utc:
+        if self.outside_period == "refuse" and not self.holds(start_utc):
             reason = (
                 f"interval {start_utc.isoformat()} is outside the period "
                 f"[{self.period_start_utc.isoformat()}, {self.period_end_utc.isoformat()})"
             )
             raise BadInput(source, line, column, reason)
+        # Even a skipped reading must have ended: a value for an interval still running is not a reading.
         if start_utc + timedelta(minutes=interval_minutes) > self.now_utc:
             raise BadInput(source, line, column, f"interval {start_utc.isoformat()} has not ended yet")
 
@@ -84,13 +98,20 @@ class ReadingColumns:
 
 
 class ReadingCounter:
-    """A sink with ReadingColumns' `append` that only counts: checking a file keeps no readings."""
+    """A sink with ReadingColumns' `append` that keeps no readings: it counts them and notes the first and
+    last interval start (UTC), the span the meter-data store files the file under."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.first_interval_start_utc: datetime | None = None
+        self.last_interval_start_utc: datetime | None = None
 
-    def append(self, *reading: object) -> None:
+    def append(self, meter_id: str, channel: str, start_utc: datetime, *rest: object) -> None:
         self.count += 1
+        if self.first_interval_start_utc is None or start_utc < self.first_interval_start_utc:
+            self.first_interval_start_utc = start_utc
+        if self.last_interval_start_utc is None or start_utc > self.last_interval_start_utc:
+            self.last_interval_start_utc = start_utc
 
     def __len__(self) -> int:
         return self.count

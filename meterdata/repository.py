@@ -1,31 +1,61 @@
-"""SQL for meter data: the registry, received files, quarantine, acceptance, manual edits, VEE runs.
+"""SQL for meter data: received files, quarantine, acceptance (with each file's span of readings), the
+per-campus store a cycle reads, pending corrections, manual edits, VEE runs.
 
-Functions take a SQLAlchemy Connection inside the caller's transaction; they never commit.
+Functions take a SQLAlchemy Connection inside the caller's transaction; they never commit. Campus facts
+(meters) come from `campus`, the one reader of the meter table.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+import campus
 from common.errors import BadInput
 from meterdata.edits import ManualEdit
-from meterdata.specs import MeterSpec
+from meterdata.specs import MeterSpec, meter_spec_from_campus
+
+
+@dataclass(frozen=True)
+class StoreFile:
+    """An accepted file of a campus's meter-data store; its readings' interval starts span
+    [first_interval_start_utc, last_interval_start_utc]."""
+
+    sha256_hex: str
+    original_name: str
+    stored_uri: str
+    size_bytes: int
+    reading_count: int
+    first_interval_start_utc: datetime
+    last_interval_start_utc: datetime
+    received_at_utc: datetime
+
+
+@dataclass(frozen=True)
+class PendingCorrection:
+    """An accepted file whose readings overlap the period of a completed cycle that did not read it."""
+
+    cycle_id: str
+    period: str
+    cycle_completed_at_utc: datetime
+    sha256_hex: str
+    original_name: str
+    reading_count: int
+    first_interval_start_utc: datetime
+    last_interval_start_utc: datetime
+    received_at_utc: datetime
 
 
 def load_meter_specs(conn: Connection, campus_id: str) -> dict[str, MeterSpec]:
-    rows = conn.execute(
-        text("SELECT meter_id, role, unit, interval_minutes, tenant_id, rated_kw FROM meter WHERE campus_id = :c"),
-        {"c": campus_id},
-    ).all()
-    return {r.meter_id: MeterSpec(r.meter_id, r.role, r.unit, r.interval_minutes, r.tenant_id, r.rated_kw) for r in rows}
+    return {meter.meter_id: meter_spec_from_campus(meter) for meter in campus.load_meters(conn, campus_id)}
 
 
 def campus_exists(conn: Connection, campus_id: str) -> bool:
-    return conn.execute(text("SELECT 1 FROM campus WHERE campus_id = :c"), {"c": campus_id}).first() is not None
+    return campus.campus_exists(conn, campus_id)
 
 
 def insert_raw_file(conn: Connection, sha256_hex: str, campus_id: str, name: str, size_bytes: int, uri: str) -> bool:
@@ -51,13 +81,16 @@ def insert_quarantine(conn: Connection, sha256_hex: str, campus_id: str, error: 
     )
 
 
-def insert_accepted(conn: Connection, sha256_hex: str, campus_id: str, reading_count: int) -> None:
+def insert_accepted(conn: Connection, sha256_hex: str, campus_id: str, reading_count: int,
+                    first_interval_start_utc: datetime | None, last_interval_start_utc: datetime | None) -> None:
+    """Accept a checked file with the span of its readings (None, None when it holds no reading)."""
     conn.execute(
         text(
-            "INSERT INTO meter_data_accepted (sha256_hex, campus_id, reading_count) VALUES (:sha, :campus, :n)"
-            " ON CONFLICT (sha256_hex) DO NOTHING"
+            "INSERT INTO meter_data_accepted (sha256_hex, campus_id, reading_count, first_interval_start_utc,"
+            " last_interval_start_utc) VALUES (:sha, :campus, :n, :first, :last) ON CONFLICT (sha256_hex) DO NOTHING"
         ),
-        {"sha": sha256_hex, "campus": campus_id, "n": reading_count},
+        {"sha": sha256_hex, "campus": campus_id, "n": reading_count, "first": first_interval_start_utc,
+         "last": last_interval_start_utc},
     )
 
 
@@ -65,7 +98,8 @@ def file_status(conn: Connection, sha256_hex: str) -> dict[str, Any] | None:
     row = conn.execute(
         text(
             "SELECT f.sha256_hex, f.campus_id, f.original_name, f.size_bytes, f.stored_uri, f.received_at_utc,"
-            " a.reading_count, q.source, q.line, q.field, q.reason"
+            " a.reading_count, a.first_interval_start_utc, a.last_interval_start_utc,"
+            " q.source, q.line, q.field, q.reason"
             " FROM raw_file f LEFT JOIN meter_data_accepted a USING (sha256_hex)"
             " LEFT JOIN meter_data_quarantine q USING (sha256_hex) WHERE f.sha256_hex = :sha"
         ),
@@ -84,6 +118,46 @@ def list_quarantine(conn: Connection, campus_id: str, rows_max: int) -> list[dic
         {"campus": campus_id, "n": rows_max},
     ).mappings().all()
     return [dict(row) for row in rows]
+
+
+def accepted_files_overlapping(conn: Connection, campus_id: str, start_utc: datetime, end_utc: datetime,
+                               rows_max: int) -> list[StoreFile]:
+    """The campus's accepted, not quarantined files holding a reading that starts in [start_utc, end_utc),
+    in received order (a later file corrects an earlier one)."""
+    rows = conn.execute(
+        text(
+            "SELECT a.sha256_hex, f.original_name, f.stored_uri, f.size_bytes, a.reading_count,"
+            " a.first_interval_start_utc, a.last_interval_start_utc, f.received_at_utc"
+            " FROM meter_data_accepted a JOIN raw_file f USING (sha256_hex)"
+            " WHERE a.campus_id = :campus AND a.first_interval_start_utc < :end"
+            " AND a.last_interval_start_utc >= :start"
+            " AND NOT EXISTS (SELECT 1 FROM meter_data_quarantine q WHERE q.sha256_hex = a.sha256_hex)"
+            " ORDER BY f.received_at_utc, a.accepted_at_utc, a.sha256_hex LIMIT :n"
+        ),
+        {"campus": campus_id, "start": start_utc, "end": end_utc, "n": rows_max},
+    ).all()
+    return [StoreFile(*row) for row in rows]
+
+
+def pending_corrections(conn: Connection, campus_id: str, rows_max: int) -> list[PendingCorrection]:
+    """Accepted, not quarantined files overlapping a completed cycle's period that the cycle did not read."""
+    rows = conn.execute(
+        text(
+            "SELECT c.cycle_id, c.period, c.updated_at_utc, a.sha256_hex, f.original_name, a.reading_count,"
+            " a.first_interval_start_utc, a.last_interval_start_utc, f.received_at_utc"
+            " FROM billing_cycle c"
+            " JOIN meter_data_accepted a ON a.campus_id = c.campus_id"
+            " AND a.first_interval_start_utc < c.period_end_utc AND a.last_interval_start_utc >= c.period_start_utc"
+            " JOIN raw_file f USING (sha256_hex)"
+            " WHERE c.campus_id = :campus AND c.status = 'completed'"
+            " AND NOT EXISTS (SELECT 1 FROM cycle_input_file l WHERE l.cycle_id = c.cycle_id"
+            " AND l.sha256_hex = a.sha256_hex)"
+            " AND NOT EXISTS (SELECT 1 FROM meter_data_quarantine q WHERE q.sha256_hex = a.sha256_hex)"
+            " ORDER BY c.period, f.received_at_utc, a.sha256_hex LIMIT :n"
+        ),
+        {"campus": campus_id, "n": rows_max},
+    ).all()
+    return [PendingCorrection(*row) for row in rows]
 
 
 def insert_edit(conn: Connection, campus_id: str, edit: ManualEdit) -> int:

@@ -1,13 +1,17 @@
-"""Meter-data service functions over the database: receive files, quarantine, manual edits, VEE runs.
+"""Meter-data service functions over the database: receive files into the campus's meter-data store, the
+files a period reads from it, pending corrections, quarantine, manual edits, VEE runs.
 
-The API and the CLI call these; each opens its own transaction(s) with `engine.begin()`.
+Every channel (upload, CLI receive, watched folder, the inbox at cycle start) lands in one store per campus:
+raw bytes under their sha256, each file accepted (with the span of its readings) or quarantined (with file,
+line, field and reason). The API and the CLI call these; each opens its own transaction(s) with `engine.begin()`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -18,14 +22,20 @@ from meterdata import repository as repo
 from meterdata.csv_mapping import SITE_EXPORT_V1, CsvMapping
 from meterdata.csv_reader import read_csv
 from meterdata.edits import ManualEdit
-from meterdata.fsutil import read_bytes, resolve
+from meterdata.fsutil import base_name, read_bytes, resolve
 from meterdata.ingest import read_file_bytes
 from meterdata.raw_store import RawFileWriter, StoredBytes
 from meterdata.readings import ReadingCounter, ReadingWindow
+from meterdata.repository import PendingCorrection, StoreFile
 from meterdata.specs import MeterSpec
 
 EARLIEST_READING_UTC = datetime(2000, 1, 1, tzinfo=UTC)
 """On receipt no billing period is known yet: readings only have to be real (after 2000, not future)."""
+READ_CHUNK_BYTES = 1 << 20
+INBOX_SUFFIXES = (".csv", ".txt", ".parquet", ".xml")
+STORE_FILES_PER_PERIOD_MAX = 10_000
+CHANNELS = ("upload (POST /meter-data)", "CLI receive (wattledger meterdata receive)",
+            "the watched folder (wattledger meterdata watch)")
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,9 @@ class ReceiveOutcome:
     """accepted | quarantined | duplicate"""
     reading_count: int = 0
     error: dict[str, Any] | None = field(default=None)
+    """Why the file was refused: now (quarantined) or when the same bytes came before (duplicate)."""
+    first_interval_start_utc: datetime | None = None
+    last_interval_start_utc: datetime | None = None
 
 
 def receive_file(
@@ -62,25 +75,54 @@ def record_received(
     with engine.begin() as conn:
         is_new = repo.insert_raw_file(conn, stored.sha256_hex, campus_id, original_name, stored.size_bytes,
                                       stored.stored_uri)
-    if not is_new:
-        return ReceiveOutcome(stored.sha256_hex, stored.size_bytes, stored.stored_uri, "duplicate")
+        earlier = None if is_new else repo.file_status(conn, stored.sha256_hex)
+    if earlier is not None and (earlier["campus_id"] != campus_id or _checked(earlier)):
+        return _duplicate(stored, campus_id, earlier)
+    if earlier is not None:
+        # Stored before but never checked (a receipt cut short, or kept by an older cycle ingest): check it now.
+        original_name = earlier["original_name"]
     try:
-        count = check_stored_file(stored.stored_uri, original_name, stored.sha256_hex, meters, mapping)
+        counter = check_stored_file(stored.stored_uri, original_name, stored.sha256_hex, meters, mapping)
     except BadInput as error:
         with engine.begin() as conn:
             repo.insert_quarantine(conn, stored.sha256_hex, campus_id, error)
-        detail = {"source": error.source, "line": error.line, "field": error.field, "reason": error.reason}
-        return ReceiveOutcome(stored.sha256_hex, stored.size_bytes, stored.stored_uri, "quarantined", 0, detail)
+        return ReceiveOutcome(stored.sha256_hex, stored.size_bytes, stored.stored_uri, "quarantined", 0,
+                              _error_detail(error.source, error.line, error.field, error.reason))
+    first_utc, last_utc = counter.first_interval_start_utc, counter.last_interval_start_utc
     with engine.begin() as conn:
-        repo.insert_accepted(conn, stored.sha256_hex, campus_id, count)
-    return ReceiveOutcome(stored.sha256_hex, stored.size_bytes, stored.stored_uri, "accepted", count)
+        repo.insert_accepted(conn, stored.sha256_hex, campus_id, counter.count, first_utc, last_utc)
+    return ReceiveOutcome(stored.sha256_hex, stored.size_bytes, stored.stored_uri, "accepted", counter.count,
+                          None, first_utc, last_utc)
+
+
+def _checked(status: dict[str, Any]) -> bool:
+    return status["reason"] is not None or status["reading_count"] is not None
+
+
+def _duplicate(stored: StoredBytes, campus_id: str, earlier: dict[str, Any]) -> ReceiveOutcome:
+    """The same bytes again: a no-op that still tells what became of them, so a file refused before is not
+    taken for accepted."""
+    error = None
+    if earlier["campus_id"] != campus_id:
+        # Raw files are addressed by content alone: these bytes already belong to another campus's store.
+        error = _error_detail(earlier["original_name"], None, None,
+                              f"the same bytes were received for campus {earlier['campus_id']!r}")
+    elif earlier["reason"] is not None:
+        error = _error_detail(earlier["source"], earlier["line"], earlier["field"], earlier["reason"])
+    return ReceiveOutcome(stored.sha256_hex, stored.size_bytes, stored.stored_uri, "duplicate",
+                          earlier["reading_count"] or 0, error, earlier["first_interval_start_utc"],
+                          earlier["last_interval_start_utc"])
+
+
+def _error_detail(source: str, line: int | None, field_name: str | None, reason: str) -> dict[str, Any]:
+    return {"source": source, "line": line, "field": field_name, "reason": reason}
 
 
 def check_stored_file(
     stored_uri: str, original_name: str, sha256_hex: str, meters: dict[str, MeterSpec], mapping: CsvMapping,
     now_utc: datetime | None = None,
-) -> int:
-    """Parse the stored file (CSV streamed, others read whole) and count its readings; raises BadInput."""
+) -> ReadingCounter:
+    """Parse the stored file (CSV streamed, others read whole): its reading count and span; raises BadInput."""
     window = ReadingWindow(EARLIEST_READING_UTC, datetime.max.replace(tzinfo=UTC),
                            require_utc(now_utc or datetime.now(UTC), "now_utc"))
     counter = ReadingCounter()
@@ -90,7 +132,114 @@ def check_stored_file(
             read_csv(stream, original_name, sha256_hex, mapping, meters, window, counter)  # type: ignore[arg-type]
     else:
         read_file_bytes(read_bytes(stored_uri), original_name, sha256_hex, meters, mapping, window, counter)  # type: ignore[arg-type]
-    return counter.count
+    return counter
+
+
+def receive_path(engine: Engine, data_root_uri: str, campus_id: str, path_or_uri: str,
+                 mapping: CsvMapping = SITE_EXPORT_V1) -> ReceiveOutcome:
+    """Receive a file the server can read (a path or a pyarrow.fs URI) exactly as an upload of its bytes."""
+    return receive_file(engine, data_root_uri, campus_id, base_name(path_or_uri), _uri_chunks(path_or_uri),
+                        mapping)
+
+
+def _uri_chunks(path_or_uri: str) -> Iterator[bytes]:
+    filesystem, path = resolve(path_or_uri)
+    with filesystem.open_input_stream(path) as stream:
+        while chunk := stream.read(READ_CHUNK_BYTES):
+            yield chunk
+
+
+def receive_folder(engine: Engine, data_root_uri: str, campus_id: str, folder: Path, files_max: int,
+                   mapping: CsvMapping = SITE_EXPORT_V1) -> list[tuple[str, ReceiveOutcome]]:
+    """Receive the meter files (INBOX_SUFFIXES) lying in `folder`, in name order, each as an upload would be,
+    and move each one aside once processed: to `processed/`, or to `quarantine/` with a reason file.
+
+    The first refused file raises BadInput naming its file, line, field and reason; the files after it stay
+    in `folder`, untouched, for the next attempt."""
+    paths = inbox_files(folder)
+    if len(paths) > files_max:
+        raise BadInput(str(folder), None, None, f"{len(paths)} meter files, more than {files_max} in one pass")
+    taken: list[tuple[str, ReceiveOutcome]] = []
+    for path in paths:
+        outcome = receive_file(engine, data_root_uri, campus_id, path.name, file_chunks(path), mapping)
+        moved = move_aside(path, folder, outcome)
+        taken.append((path.name, outcome))
+        if outcome.error is not None:
+            error = outcome.error
+            reason = f"{error['reason']} (sha256 {outcome.sha256_hex[:16]}; moved to {moved})"
+            raise BadInput(error["source"], error["line"], error["field"], reason)
+    return taken
+
+
+def inbox_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir()
+                  if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in INBOX_SUFFIXES)
+
+
+def file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(READ_CHUNK_BYTES):
+            yield chunk
+
+
+def move_aside(path: Path, folder: Path, outcome: ReceiveOutcome) -> Path:
+    """Move a processed file to `folder/processed/`, or, refused, to `folder/quarantine/` beside a
+    `<name>.reason.txt`. A name already taken there gets the file's sha256 prefix, so nothing is overwritten."""
+    target_dir = folder / ("quarantine" if outcome.error is not None else "processed")
+    target_dir.mkdir(exist_ok=True)
+    target = target_dir / path.name
+    if target.exists():
+        target = target_dir / f"{path.stem}.{outcome.sha256_hex[:12]}{path.suffix}"
+    path.rename(target)
+    if outcome.error is not None:
+        error = outcome.error
+        (target_dir / f"{target.name}.reason.txt").write_text(
+            f"line {error['line']}, field {error['field']}: {error['reason']}\nsha256 {outcome.sha256_hex}\n"
+        )
+    return target
+
+
+def collect_period_files(
+    engine: Engine, data_root_uri: str, campus_id: str, period: str, bounds_utc: tuple[datetime, datetime],
+    inbox: Path, input_uris: Sequence[str] = (),
+) -> list[StoreFile]:
+    """What a billing cycle reads: first `input_uris` and the files lying in the period's `inbox` are received
+    into the store (a refused one stops here with its BadInput), then every accepted file of the campus whose
+    readings overlap `bounds_utc`, in received order. No such file: BadInput naming the channels."""
+    for uri in input_uris:
+        outcome = receive_path(engine, data_root_uri, campus_id, uri)
+        if outcome.error is not None:
+            error = outcome.error
+            raise BadInput(error["source"], error["line"], error["field"], error["reason"])
+    receive_folder(engine, data_root_uri, campus_id, inbox, STORE_FILES_PER_PERIOD_MAX)
+    files = period_files(engine, campus_id, bounds_utc)
+    if not files:
+        channels = ", ".join((*CHANNELS, f"the inbox {inbox} (read when a cycle starts)"))
+        raise BadInput(f"meter-data store of campus {campus_id}", None, None,
+                       f"no meter data for campus {campus_id} period {period}; send files by {channels}")
+    return files
+
+
+def period_files(engine: Engine, campus_id: str, bounds_utc: tuple[datetime, datetime]) -> list[StoreFile]:
+    """Accepted files of the campus with a reading starting in [bounds_utc), in received order."""
+    start_utc, end_utc = (require_utc(bound, "bounds_utc") for bound in bounds_utc)
+    with engine.begin() as conn:
+        files = repo.accepted_files_overlapping(conn, campus_id, start_utc, end_utc, STORE_FILES_PER_PERIOD_MAX + 1)
+    if len(files) > STORE_FILES_PER_PERIOD_MAX:
+        # Leaving some out would drop the latest corrections without a word: refuse instead.
+        raise BadInput(f"meter-data store of campus {campus_id}", None, None,
+                       f"more than {STORE_FILES_PER_PERIOD_MAX} files overlap [{start_utc}, {end_utc})")
+    return files
+
+
+def pending_corrections(engine: Engine, campus_id: str, rows_max: int) -> list[PendingCorrection]:
+    """Files accepted for a period whose cycle completed without them (received late, or corrections)."""
+    with engine.begin() as conn:
+        if not repo.campus_exists(conn, campus_id):
+            raise NotFound(f"campus {campus_id!r} not found")
+        return repo.pending_corrections(conn, campus_id, rows_max)
 
 
 def record_edit(

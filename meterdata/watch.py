@@ -1,8 +1,9 @@
 """Watched folder: every file dropped into the inbox is received like an upload, then moved aside.
 
-Accepted and duplicate files go to `<inbox>/processed/`, quarantined ones to `<inbox>/quarantine/` with a
-`<name>.reason.txt` beside them. A file is taken only once its size has stopped changing between two
-looks, so a copy still in progress is left for the next pass.
+Accepted and duplicate files go to `<inbox>/processed/`; quarantined ones, and duplicates of bytes refused
+before, to `<inbox>/quarantine/` with a `<name>.reason.txt` beside them (`meterdata.service.move_aside`).
+A file is taken only once its size has stopped changing between two looks, so a copy still in progress is
+left for the next pass.
 """
 
 from __future__ import annotations
@@ -15,21 +16,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from meterdata.csv_mapping import SITE_EXPORT_V1, CsvMapping
-from meterdata.service import ReceiveOutcome, receive_file
+from meterdata.service import ReceiveOutcome, file_chunks, move_aside, receive_file
 
-READ_CHUNK_BYTES = 1 << 20
 FILES_PER_PASS_MAX = 10_000
 
 
 @dataclass
 class WatchState:
     sizes_seen: dict[str, int]
-
-
-def _chunks(path: Path):
-    with path.open("rb") as handle:
-        while chunk := handle.read(READ_CHUNK_BYTES):
-            yield chunk
 
 
 def watch_pass(
@@ -44,22 +38,11 @@ def watch_pass(
         if state.sizes_seen.get(path.name) != size:
             state.sizes_seen[path.name] = size
             continue
-        outcome = receive_file(engine, data_root_uri, campus_id, path.name, _chunks(path), mapping)
-        _move_aside(path, inbox, outcome)
+        outcome = receive_file(engine, data_root_uri, campus_id, path.name, file_chunks(path), mapping)
+        move_aside(path, inbox, outcome)
         state.sizes_seen.pop(path.name, None)
         taken.append((path.name, outcome))
     return taken
-
-
-def _move_aside(path: Path, inbox: Path, outcome: ReceiveOutcome) -> None:
-    target_dir = inbox / ("quarantine" if outcome.status == "quarantined" else "processed")
-    target_dir.mkdir(exist_ok=True)
-    path.rename(target_dir / path.name)
-    if outcome.error is not None:
-        error = outcome.error
-        (target_dir / f"{path.name}.reason.txt").write_text(
-            f"line {error['line']}, field {error['field']}: {error['reason']}\nsha256 {outcome.sha256_hex}\n"
-        )
 
 
 def watch(

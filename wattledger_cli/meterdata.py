@@ -1,4 +1,5 @@
-"""`wattledger meterdata ...` commands: receive files, watch an inbox, run VEE, show quarantine, plot.
+"""`wattledger meterdata ...` commands: receive files, watch an inbox, run VEE, show quarantine and pending
+corrections, plot.
 
 Each opens the configured database (WATTLEDGER_DATABASE_URL, else the embedded server); files are stored
 under WATTLEDGER_DATA_URI (default `<home>/data`).
@@ -20,7 +21,6 @@ app = typer.Typer(help="Meter data: ingest files, VEE reports, manual edits.", n
 
 CampusOption = Annotated[str, typer.Option("--campus", help="campus id")]
 MappingOption = Annotated[str, typer.Option(help="declared CSV mapping name")]
-READ_CHUNK_BYTES = 1 << 20
 
 
 @contextmanager
@@ -36,12 +36,6 @@ def _engine_and_root() -> Iterator[tuple[Engine, str]]:
         engine.dispose()
 
 
-def _chunks(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := handle.read(READ_CHUNK_BYTES):
-            yield chunk
-
-
 def _mapping(name: str):  # type: ignore[no-untyped-def]
     from meterdata.csv_mapping import MAPPINGS
 
@@ -52,18 +46,24 @@ def _mapping(name: str):  # type: ignore[no-untyped-def]
 
 @app.command("receive")
 def receive_command(files: list[Path], campus: CampusOption, mapping: MappingOption = "SITE_EXPORT_V1") -> None:
-    """Store FILES as received and check them; bad files are quarantined with file, line, field and reason."""
-    from meterdata.service import receive_file
+    """Store FILES as received and check them; bad files are quarantined with file, line, field and reason.
+    Accepted files join the campus's meter-data store, which billing cycles read."""
+    from meterdata.service import file_chunks, receive_file
 
-    quarantined = 0
+    refused = 0
     with _engine_and_root() as (engine, data_root):
         for path in files:
-            outcome = receive_file(engine, data_root, campus, path.name, _chunks(path), _mapping(mapping))
-            detail = f" {outcome.error}" if outcome.error else f" readings={outcome.reading_count}"
+            outcome = receive_file(engine, data_root, campus, path.name, file_chunks(path), _mapping(mapping))
+            detail = f" {outcome.error}" if outcome.error else f" readings={outcome.reading_count}{_span(outcome)}"
             typer.echo(f"{outcome.status:<11} {outcome.sha256_hex[:16]} {path.name}{detail}")
-            quarantined += outcome.status == "quarantined"
-    if quarantined:
+            refused += outcome.error is not None
+    if refused:
         raise typer.Exit(2)
+
+
+def _span(outcome) -> str:  # type: ignore[no-untyped-def]
+    first, last = outcome.first_interval_start_utc, outcome.last_interval_start_utc
+    return "" if first is None else f" span={first.isoformat()}..{last.isoformat()}"
 
 
 @app.command("watch")
@@ -90,6 +90,22 @@ def quarantine_command(campus: CampusOption, limit: int = 50) -> None:
         for row in quarantined_files(engine, campus, limit):
             typer.echo(f"{row['sha256_hex'][:16]} {row['original_name']} line {row['line']} "
                        f"field {row['field']}: {row['reason']}")
+
+
+@app.command("pending")
+def pending_command(campus: Annotated[str, typer.Argument(help="campus id")], limit: int = 100) -> None:
+    """List pending corrections: files accepted for a period whose billing cycle completed without them."""
+    from meterdata.service import pending_corrections
+
+    with _engine_and_root() as (engine, _):
+        rows = pending_corrections(engine, campus, limit)
+    if not rows:
+        typer.echo(f"no pending corrections for campus {campus}")
+        return
+    for row in rows:
+        typer.echo(f"{row.cycle_id} (completed {row.cycle_completed_at_utc.isoformat()}): {row.sha256_hex[:16]} "
+                   f"{row.original_name} readings={row.reading_count} span={row.first_interval_start_utc.isoformat()}"
+                   f"..{row.last_interval_start_utc.isoformat()} received {row.received_at_utc.isoformat()}")
 
 
 @app.command("vee")

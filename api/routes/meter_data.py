@@ -1,4 +1,5 @@
-"""HTTP routes for meter data: streamed upload, file status, quarantine, manual edits, VEE reports and plots.
+"""HTTP routes for meter data: streamed upload, file status, quarantine, pending corrections, manual edits,
+VEE reports and plots.
 
 Thin over `meterdata.service`; the upload body is streamed to the raw store chunk by chunk, never held
 whole in memory.
@@ -6,11 +7,13 @@ whole in memory.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -56,7 +59,7 @@ async def upload_meter_file(
     stored = writer.finish()
     outcome = await run_in_threadpool(service.record_received, engine, campus_id, name, stored, meters, MAPPINGS[mapping])
     status = {"accepted": 201, "duplicate": 200, "quarantined": 422}[outcome.status]
-    return JSONResponse(status_code=status, content=outcome.__dict__)
+    return JSONResponse(status_code=status, content=jsonable_encoder(dataclasses.asdict(outcome)))
 
 
 @router.get("/files/{sha256_hex}")
@@ -70,6 +73,16 @@ def list_quarantine(engine: EngineDep, principal: PrincipalDep, campus_id: Annot
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
     principal.require("operator", "auditor", "ingest")
     return service.quarantined_files(engine, campus_id, limit)
+
+
+@router.get("/pending-corrections")
+def list_pending_corrections(
+    engine: EngineDep, principal: PrincipalDep, campus_id: Annotated[str, Query(pattern=CAMPUS_PATTERN)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Files accepted for a period whose billing cycle completed without them, oldest period first."""
+    principal.require("operator", "finance", "auditor")
+    return [dataclasses.asdict(row) for row in service.pending_corrections(engine, campus_id, limit)]
 
 
 @router.post("/edits", status_code=201)

