@@ -10,8 +10,8 @@ from temporalio import activity
 from temporalio.client import Client
 
 from activities.errors import translate_domain_errors
+from campus import load_campus
 from common.errors import Conflict
-from cycles import repository as repo
 from cycles.periods import cycle_id_for
 from cycles.starter import start_cycle
 from settings import Settings
@@ -34,7 +34,7 @@ class ScheduleActivities:
     @translate_domain_errors
     async def start_previous_month_cycle(self, request: KickoffRequest) -> str:
         with self.engine.connect() as conn:
-            campus = repo.load_campus(conn, request.campus_id)
+            campus = load_campus(conn, request.campus_id)
         period = previous_local_month(datetime.fromisoformat(request.scheduled_at_utc), campus.time_zone)
         try:
             started = await start_cycle(self.client, self.engine, self.settings, request.campus_id, period)

@@ -1,54 +1,14 @@
-"""SQL for campuses, meters, cycles and their recorded steps. Callers own the transaction."""
+"""SQL for cycles and their recorded steps (campus facts are read through `campus`). Callers own the transaction."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, text
 
 from common.errors import NotFound
-
-
-@dataclass(frozen=True)
-class Campus:
-    campus_id: str
-    name: str
-    time_zone: str
-    iso: str
-
-
-@dataclass(frozen=True)
-class MeterRow:
-    meter_id: str
-    role: str
-    unit: str
-    interval_minutes: int
-    tenant_id: str | None
-    rated_kw: int | None
-    iso_meter_id: str | None
-
-
-def load_campus(conn: Connection, campus_id: str) -> Campus:
-    row = conn.execute(
-        text("SELECT campus_id, name, time_zone, iso FROM campus WHERE campus_id = :c"), {"c": campus_id}
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"campus {campus_id!r} is not registered")
-    return Campus(*row)
-
-
-def load_meters(conn: Connection, campus_id: str) -> list[MeterRow]:
-    rows = conn.execute(
-        text(
-            "SELECT meter_id, role, unit, interval_minutes, tenant_id, rated_kw, iso_meter_id"
-            " FROM meter WHERE campus_id = :c ORDER BY meter_id"
-        ),
-        {"c": campus_id},
-    ).all()
-    return [MeterRow(*row) for row in rows]
 
 
 def insert_cycle(
@@ -58,16 +18,18 @@ def insert_cycle(
     period: str,
     bounds_utc: tuple[datetime, datetime],
     input_uri: str,
+    campus_version: int | None,
 ) -> bool:
-    """Record a new cycle; returns False when it already exists (a repeated start is not an error)."""
+    """Record a new cycle with the campus version it settles against; False when it already exists (a
+    repeated start is not an error)."""
     result = conn.execute(
         text(
             "INSERT INTO billing_cycle (cycle_id, campus_id, period, period_start_utc, period_end_utc,"
-            " status, workflow_id, input_uri) VALUES (:id, :campus, :period, :start, :end, 'started', :id,"
-            " :input) ON CONFLICT (cycle_id) DO NOTHING"
+            " status, workflow_id, input_uri, campus_version) VALUES (:id, :campus, :period, :start, :end,"
+            " 'started', :id, :input, :version) ON CONFLICT (cycle_id) DO NOTHING"
         ),
         {"id": cycle_id, "campus": campus_id, "period": period, "start": bounds_utc[0],
-         "end": bounds_utc[1], "input": input_uri},
+         "end": bounds_utc[1], "input": input_uri, "version": campus_version},
     )
     return result.rowcount == 1
 
@@ -98,7 +60,8 @@ def load_cycle(conn: Connection, cycle_id: str) -> dict:
     row = conn.execute(
         text(
             "SELECT cycle_id, campus_id, period, period_start_utc, period_end_utc, status, status_detail,"
-            " workflow_id, input_uri, created_at_utc, updated_at_utc FROM billing_cycle WHERE cycle_id = :id"
+            " workflow_id, input_uri, campus_version, created_at_utc, updated_at_utc FROM billing_cycle"
+            " WHERE cycle_id = :id"
         ),
         {"id": cycle_id},
     ).mappings().one_or_none()
@@ -130,12 +93,6 @@ def link_input_files(conn: Connection, cycle_id: str, sha256_hex: Sequence[str])
             ),
             {"id": cycle_id, "sha": digest},
         )
-
-
-def campus_egrid_subregion(conn: Connection, campus_id: str) -> str | None:
-    return conn.execute(
-        text("SELECT egrid_subregion FROM campus WHERE campus_id = :c"), {"c": campus_id}
-    ).scalar_one_or_none()
 
 
 def record_iso_submission(

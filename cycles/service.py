@@ -16,6 +16,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine
 
+from campus import Campus, Meter, MeterRole, load_campus, load_meters
+from campus.repository import emissions_enabled
 from cycles import ledger_entries as legs
 from cycles import repository as repo
 from cycles.periods import period_bounds_utc
@@ -36,13 +38,10 @@ def cycle_folder_uri(settings: Settings, campus_id: str, period: str, version_la
     return f"{settings.data_root_uri}/cycles/{campus_id}/{period}{suffix}"
 
 
-def _meter_specs(meters: Sequence[repo.MeterRow]) -> dict:
-    from meterdata import MeterSpec
+def _meter_specs(meters: Sequence[Meter]) -> dict:
+    from meterdata.specs import meter_spec_from_campus
 
-    return {
-        m.meter_id: MeterSpec(m.meter_id, m.role, m.unit, m.interval_minutes, m.tenant_id, m.rated_kw)
-        for m in meters
-    }
+    return {meter.meter_id: meter_spec_from_campus(meter) for meter in meters}
 
 
 def ingest(engine: Engine, settings: Settings, inp: CycleInput) -> IngestOutput:
@@ -59,7 +58,7 @@ def ingest(engine: Engine, settings: Settings, inp: CycleInput) -> IngestOutput:
     from meterdata.service import campus_meters, collect_period_files, quarantine_file
 
     with engine.begin() as conn:
-        campus = repo.load_campus(conn, inp.campus_id)
+        campus = load_campus(conn, inp.campus_id)
         inbox = Path(repo.load_cycle(conn, inp.cycle_id)["input_uri"])
     bounds_utc = period_bounds_utc(inp.period, campus.time_zone)
     files = collect_period_files(engine, settings.data_root_uri, inp.campus_id, inp.period, bounds_utc, inbox)
@@ -84,8 +83,8 @@ def validate(engine: Engine, settings: Settings, step: StepInput) -> VeeOutput:
     from meterdata.service import edits_for_period, record_vee_run
 
     with engine.begin() as conn:
-        campus = repo.load_campus(conn, step.campus_id)
-        meters = repo.load_meters(conn, step.campus_id)
+        campus = load_campus(conn, step.campus_id)
+        meters = load_meters(conn, step.campus_id)
     start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
     out_uri = cycle_folder_uri(settings, step.campus_id, step.period, step.attempt_label) + "/validated.parquet"
     edits = edits_for_period(engine, step.campus_id, start_utc, end_utc)
@@ -98,12 +97,12 @@ def validate(engine: Engine, settings: Settings, step: StepInput) -> VeeOutput:
     return output
 
 
-def tenant_consumption_wh(intervals_uri: str, meters: Sequence[repo.MeterRow]) -> dict[str, int]:
+def tenant_consumption_wh(intervals_uri: str, meters: Sequence[Meter]) -> dict[str, int]:
     """Metered consumption per tenant, from the same validated intervals settlement used."""
     table = pq.read_table(intervals_uri, columns=["meter_id", "energy_wh"])
     per_meter = table.group_by("meter_id").aggregate([("energy_wh", "sum")])
     totals: dict[str, int] = {}
-    tenant_of = {m.meter_id: m.tenant_id for m in meters if m.role == "tenant_consumption"}
+    tenant_of = {m.meter_id: m.tenant_id for m in meters if m.role == MeterRole.TENANT}
     for meter_id, energy_wh in zip(per_meter["meter_id"].to_pylist(), per_meter["energy_wh_sum"].to_pylist()):
         tenant_id = tenant_of.get(meter_id)
         if tenant_id is not None:
@@ -113,7 +112,7 @@ def tenant_consumption_wh(intervals_uri: str, meters: Sequence[repo.MeterRow]) -
 
 def settlement_legs(conn: Connection, campus_id: str, step: StepInput, result) -> list[legs.Leg]:  # type: ignore[no-untyped-def]
     """Energy and money legs of the settlement entry (carbon legs come from `esg`)."""
-    meters = repo.load_meters(conn, campus_id)
+    meters = load_meters(conn, campus_id)
     balance = asdict(result.energy_balance)
     entry_legs = legs.energy_legs(campus_id, balance, tenant_consumption_wh(step.uri, meters))
     return entry_legs + legs.money_legs(campus_id, result.tenant_totals_usd_micros)
@@ -136,7 +135,7 @@ def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
     from settlement import record_settlement_or_delta, settle_cycle
 
     with engine.begin() as conn:
-        campus = repo.load_campus(conn, step.campus_id)
+        campus = load_campus(conn, step.campus_id)
         start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
         result = settle_cycle(conn, step.campus_id, step.cycle_id, start_utc, end_utc, step.uri,
                               campus_price_uris(settings, step.campus_id))
@@ -172,15 +171,16 @@ def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
     return output
 
 
-def compute_emissions(conn: Connection, campus: repo.Campus, intervals_uri: str, start_utc: datetime,
+def compute_emissions(conn: Connection, campus: Campus, intervals_uri: str, start_utc: datetime,
                       end_utc: datetime):  # type: ignore[no-untyped-def]
-    """Scope 1/2/3 for the same intervals; None until the campus has an eGRID subregion configured."""
+    """Scope 1/2/3 for the same intervals; None when the campus file turns emissions off or names no eGRID
+    subregion."""
     from esg import MeterRef, compute_cycle_emissions
 
-    subregion = repo.campus_egrid_subregion(conn, campus.campus_id)
-    if subregion is None:
+    subregion = campus.egrid_subregion
+    if subregion is None or not emissions_enabled(conn, campus.campus_id):
         return None
-    meters = [MeterRef(m.meter_id, m.role, m.tenant_id) for m in repo.load_meters(conn, campus.campus_id)]
+    meters = [MeterRef(m.meter_id, str(m.role), m.tenant_id) for m in load_meters(conn, campus.campus_id)]
     return compute_cycle_emissions(intervals_uri, meters, subregion, start_utc, end_utc)
 
 
@@ -222,7 +222,7 @@ def resolve_pending(engine: Engine, settings: Settings, step: StepInput, kind: s
 
 
 def _period_end(conn: Connection, step: StepInput) -> datetime:
-    campus = repo.load_campus(conn, step.campus_id)
+    campus = load_campus(conn, step.campus_id)
     return period_bounds_utc(step.period, campus.time_zone)[1]
 
 

@@ -16,6 +16,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from campus import load_campus
+from campus.repository import latest_version_number
 from common.errors import Conflict
 from cycles import repository as repo
 from cycles.periods import cycle_id_for, period_bounds_utc
@@ -40,14 +42,15 @@ def inbox_folder(settings: Settings, campus_id: str, period: str) -> Path:
 def _register(engine: Engine, settings: Settings, campus_id: str, period: str,
               input_uris: list[str] | None) -> tuple[str, list[str]]:
     with engine.begin() as conn:
-        campus = repo.load_campus(conn, campus_id)
+        campus = load_campus(conn, campus_id)
+        campus_version = latest_version_number(conn, campus_id)
     bounds = period_bounds_utc(period, campus.time_zone)
     folder = inbox_folder(settings, campus_id, period)
     files = collect_period_files(engine, settings.data_root_uri, campus_id, period, bounds, folder, input_uris or [])
     cycle_id = cycle_id_for(campus_id, period)
     with engine.begin() as conn:
         # The cycle row keeps the inbox folder: ingest receives what lies there again before each run.
-        repo.insert_cycle(conn, cycle_id, campus_id, period, bounds, str(folder))
+        repo.insert_cycle(conn, cycle_id, campus_id, period, bounds, str(folder), campus_version)
     return cycle_id, [file.stored_uri for file in files]
 
 

@@ -15,12 +15,12 @@ app = typer.Typer(help="Monthly cycle schedules per campus (Temporal Schedules).
 def create(campus_id: str, day_of_month: int = typer.Option(2, min=1, max=28),
            hour: int = typer.Option(6, min=0, max=23)) -> None:
     """Bill the previous month on DAY_OF_MONTH at HOUR, campus-local time."""
-    from cycles import repository as repo
+    from campus import load_campus
     from cycles.schedules import create_monthly_schedule
 
     async def action(client, engine, settings):  # type: ignore[no-untyped-def]
         with engine.connect() as conn:
-            campus = repo.load_campus(conn, campus_id)
+            campus = load_campus(conn, campus_id)
         return await create_monthly_schedule(client, campus_id, campus.time_zone, day_of_month, hour)
 
     typer.echo(_with_client(action))
