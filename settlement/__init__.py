@@ -4,9 +4,10 @@ Public names: `allocate_largest_remainder` (exact integer split); the service en
 `record_settlement` and `record_delta` (corrections as differences only) with their result types.
 """
 
+from campus import CampusNotFound  # the campus package's error, still importable from settlement
 from settlement.allocation import allocate_largest_remainder
 from settlement.errors import AllocationWeightsInvalid, ContractMissing, MeterUnknown, PriceMissing
-from settlement.repository import CampusNotFound, SettlementAlreadyRecorded
+from settlement.repository import SettlementAlreadyRecorded
 from settlement.service import (
     CycleNotSettled,
     DeltaSettlement,

@@ -1,4 +1,8 @@
-"""Campus facts the engine needs, as plain values: meters with their roles, and contract v0 versions."""
+"""Campus facts as the engine holds them: meters (roles are `campus.MeterRole` values) and v0 contracts.
+
+Campus facts are read through the `campus` package only; the service turns each `campus.Meter` into the few
+fields the engine uses.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,22 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-ROLE_GENERATION = "generation"
-ROLE_FUEL = "fuel"
-ROLE_GRID_IMPORT = "grid_import"
-ROLE_EXPORT = "export"
-ROLE_TENANT = "tenant_consumption"
-ROLE_SHARED = "shared_consumption"
+from campus import Meter
 
 
 @dataclass(frozen=True)
 class MeterRef:
+    """`role` is a `campus.MeterRole` (a StrEnum, so its plain string value compares equal)."""
+
     meter_id: str
     role: str
     tenant_id: str | None
     interval_minutes: int
     rated_kw: int | None = None
+
+    @classmethod
+    def of(cls, meter: Meter) -> MeterRef:
+        return cls(meter.meter_id, meter.role, meter.tenant_id, meter.interval_minutes, meter.rated_kw)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 Order of a tenant's lines: its own consumption (tariff or v0 price), then pool shares in contract-key order, then
 its PPAs and virtual PPAs in contract-key order. Every amount is rounded once, per line (ROUND_HALF_EVEN, micro-USD).
+The inputs are one segment of the period (`settlement.segments`); only the tenants occupying it are billed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from settlement.contract_terms import tariff_terms
 from settlement.contracts import KIND_PPA, KIND_TARIFF, KIND_VPPA, ContractVersion
 from settlement.errors import ContractMissing
 from settlement.money import energy_amount_usd_micros
+from settlement.occupancy import occupied_part
 from settlement.rules_v0 import energy_balance, tenant_totals
 from settlement.tariff_bill import BillOptions
 from settlement.types import SettlementResult
@@ -30,9 +32,11 @@ def settle_campus(inputs: CampusInputs) -> SettlementResult:
         charges.extend(_consumption_charges(inputs, tenant_id))
     charges.extend(pool_charges(inputs, balance))
     for contract in _sorted(inputs.contracts, KIND_PPA):
-        charges.extend(ppa_charges(inputs, contract))
+        if _buyer_billed(inputs, contract):
+            charges.extend(ppa_charges(inputs, contract))
     for contract in _sorted(inputs.contracts, KIND_VPPA):
-        charges.extend(vppa_charges(inputs, contract))
+        if _buyer_billed(inputs, contract):
+            charges.extend(vppa_charges(inputs, contract))
     lines = number_lines(charges)
     versions = {contract.contract_key: contract.version for contract in inputs.contracts}
     # v0 versions are keyed "v0:<tenant>" so they can never collide with a contract key.
@@ -42,18 +46,26 @@ def settle_campus(inputs: CampusInputs) -> SettlementResult:
                             inputs.intervals_sha256_hex, prices)
 
 
+def _buyer_billed(inputs: CampusInputs, contract: ContractVersion) -> bool:
+    """A tenant's own contract is settled only while the tenant occupies the campus (campus ones always)."""
+    return contract.tenant_id is None or contract.tenant_id not in inputs.absent_tenant_ids
+
+
 def _sorted(contracts: Sequence[ContractVersion], kind: str) -> list[ContractVersion]:
     return sorted((c for c in contracts if c.kind == kind), key=lambda c: c.contract_key)
 
 
 def _consumption_charges(inputs: CampusInputs, tenant_id: str) -> list[TenantCharge]:
-    """The tenant's metered consumption under its URDB tariff contract, else at its v0 supply price."""
-    series = inputs.series[tenant_series_key(tenant_id)]
+    """The tenant's metered consumption under its URDB tariff contract, else at its v0 supply price. A tariff
+    bills only the days the tenant occupies (its monthly charges prorated by them); its energy is what its
+    meters read."""
+    series = occupied_part(inputs.series[tenant_series_key(tenant_id)], inputs.windows.get(tenant_id))
     tariffs = [c for c in _sorted(inputs.contracts, KIND_TARIFF) if c.tenant_id == tenant_id]
     if tariffs:
         contract = tariffs[0]
         terms = tariff_terms(contract)
-        bills = bill_series(terms, series, options_for(terms, BillOptions(inputs.time_zone)))
+        base = BillOptions(inputs.time_zone, month_days=inputs.month_days)
+        bills = bill_series(terms, series, options_for(terms, base))
         return [from_contract(tenant_id, charge, contract, inputs.intervals_sha256_hex)
                 for bill in bills for charge in month_charges(bill, f"Tariff {terms.tariff.name or contract.contract_key}")]
     contract_v0 = inputs.contracts_v0.get(tenant_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,7 +37,26 @@ class Series:
 
 
 @dataclass(frozen=True)
+class TenantWindow:
+    """The part [start_utc, end_utc) of a segment that a tenant occupies: `days` local days."""
+
+    start_utc: datetime
+    end_utc: datetime
+    days: int
+
+
+@dataclass(frozen=True)
 class CampusInputs:
+    """One segment of a billing period (the whole period when no contract changes inside it).
+
+    `tenant_ids` are the tenants billed (occupying at least one day of the segment); `windows` the part of
+    the segment each of them occupies when that is not all of it; `absent_tenant_ids` the campus tenants
+    occupying no day of it (their names in allocation terms are skipped, not refused). `month_days` counts the
+    local days of the whole billing period per month key: the denominator of every proration (empty: nothing
+    is prorated). `period_series` is each tenant's load over the whole period when it is settled in segments
+    (named system peaks are instants of the period, wherever the segment lies); empty: `series` is the whole
+    period."""
+
     campus_id: str
     time_zone: ZoneInfo
     period_start_utc: datetime
@@ -50,3 +69,7 @@ class CampusInputs:
     contracts: list[ContractVersion]
     prices: dict[tuple[str, str], PriceSeries]
     intervals_sha256_hex: str
+    windows: dict[str, TenantWindow] = field(default_factory=dict)
+    absent_tenant_ids: tuple[str, ...] = ()
+    month_days: dict[int, int] = field(default_factory=dict)
+    period_series: dict[str, Series] = field(default_factory=dict)

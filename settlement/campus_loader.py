@@ -14,12 +14,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from campus import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
 from common.uri import read_uri_bytes
 from meterdata.schema import INTERVAL_SCHEMA
 from settlement.calendar import datetime_to_utc_us
-from settlement.campus import ROLE_EXPORT, ROLE_GRID_IMPORT, ROLE_SHARED, ROLE_TENANT, MeterRef
+from settlement.campus import MeterRef
 from settlement.campus_inputs import (
     SERIES_EXPORT,
     SERIES_GRID_IMPORT,
@@ -86,13 +87,13 @@ def series_plan(meters: Sequence[MeterRef], tenant_ids: Sequence[str], ppa_meter
     for meter in meters:
         if meter.meter_id in ppa_meter_ids:
             plan[meter.meter_id] = meter_series_key(meter.meter_id)
-        elif meter.role == ROLE_TENANT and meter.tenant_id in tenant_ids:
+        elif meter.role == MeterRole.TENANT and meter.tenant_id in tenant_ids:
             plan[meter.meter_id] = tenant_series_key(str(meter.tenant_id))
-        elif meter.role == ROLE_SHARED:
+        elif meter.role == MeterRole.SHARED:
             plan[meter.meter_id] = SERIES_SHARED
-        elif meter.role == ROLE_GRID_IMPORT:
+        elif meter.role == MeterRole.GRID_IMPORT:
             plan[meter.meter_id] = SERIES_GRID_IMPORT
-        elif meter.role == ROLE_EXPORT:
+        elif meter.role == MeterRole.EXPORT:
             plan[meter.meter_id] = SERIES_EXPORT  # the campus utility bill credits it per the tariff's dgrules
     return plan
 
@@ -161,7 +162,7 @@ def series_minutes_for(meters: Sequence[MeterRef], plan: dict[str, str], tenant_
         key = plan.get(meter.meter_id)
         if key is not None:
             minutes[key] = max(minutes.get(key, 0), meter.interval_minutes)
-    tenant_minutes = [meter.interval_minutes for meter in meters if meter.role == ROLE_TENANT] or [60]
+    tenant_minutes = [meter.interval_minutes for meter in meters if meter.role == MeterRole.TENANT] or [60]
     for tenant_id in tenant_ids:
         minutes.setdefault(tenant_series_key(tenant_id), min(tenant_minutes))
     for key in (SERIES_SHARED, SERIES_GRID_IMPORT, SERIES_EXPORT, *extra_keys):

@@ -1,17 +1,36 @@
 """Shared pools split across tenants: shared consumption, losses, turbine fuel, the campus utility bill, and
 PPAs bought by the campus. Energy pools are split in Wh and priced per tenant; money pools are split in micro-USD.
 Either way the split is a largest-remainder allocation, so the tenants' parts add up to the pool exactly.
+
+Only the tenants occupying the segment share its pools. Capacity and fixed shares weigh each tenant's share by
+the days it occupies the segment (a tenant there for half of it bears half its share's weight); energy and
+coincident peak shares need no such factor, since a tenant's load is zero on the days it is not there.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
+import numpy as np
+
+from campus import MeterRole
 from common.errors import BadInput
-from settlement.allocation_methods import allocate_by_weights, named_interval_weights, weights_for
+from settlement.allocation_methods import (
+    METHOD_CAPACITY,
+    METHOD_COINCIDENT_PEAK,
+    METHOD_FIXED,
+    allocate_by_weights,
+    named_interval_weights,
+    weights_for,
+)
 from settlement.calendar import datetime_to_utc_us
-from settlement.campus import ROLE_FUEL
-from settlement.campus_inputs import SERIES_EXPORT, SERIES_GRID_IMPORT, CampusInputs, tenant_series_key
+from settlement.campus_inputs import (
+    SERIES_EXPORT,
+    SERIES_GRID_IMPORT,
+    CampusInputs,
+    Series,
+    tenant_series_key,
+)
 from settlement.campus_lines import TenantCharge, from_contract, from_contract_v0, usd_charge
 from settlement.campus_ppa import ppa_pool_usd_micros
 from settlement.campus_tariff import (
@@ -26,6 +45,7 @@ from settlement.contracts import KIND_ALLOCATION, KIND_PPA, KIND_TARIFF, Allocat
 from settlement.errors import ContractMissing
 from settlement.money import energy_amount_usd_micros
 from settlement.rules_v0 import shared_allocation_wh
+from settlement.segments import local_days
 from settlement.tariff_bill import BillOptions, MonthBill
 from settlement.types import EnergyBalance
 
@@ -56,24 +76,40 @@ def _tenant_energy_wh(inputs: CampusInputs) -> dict[str, int]:
 
 def _weights(inputs: CampusInputs, terms: AllocationTerms) -> dict[str, int]:
     loads = {t: inputs.series[tenant_series_key(t)].energy_wh for t in inputs.tenant_ids}
-    if terms.method == "coincident_peak" and len({load.size for load in loads.values()}) > 1:
+    if terms.method == METHOD_COINCIDENT_PEAK and len({load.size for load in loads.values()}) > 1:
         raise BadInput("allocation", None, "method", "coincident peak needs every tenant on one interval grid")
-    if terms.method == "coincident_peak" and terms.peak_intervals_utc and inputs.tenant_ids:
-        return named_interval_weights(loads, _cell_indexes(inputs, terms))
-    return weights_for(terms.method, _tenant_energy_wh(inputs), terms.capacity_kw, terms.fixed_shares, loads,
-                       terms.peak_count, inputs.tenant_ids)
+    if terms.method == METHOD_COINCIDENT_PEAK and terms.peak_intervals_utc and inputs.tenant_ids:
+        period_series = inputs.period_series or inputs.series
+        period_loads = {t: period_series[tenant_series_key(t)].energy_wh for t in inputs.tenant_ids}
+        return named_interval_weights(period_loads, _cell_indexes(period_series, inputs.tenant_ids[0], terms))
+    weights = weights_for(terms.method, _tenant_energy_wh(inputs), _of_billed(inputs, terms.capacity_kw),
+                          _of_billed(inputs, terms.fixed_shares), loads, terms.peak_count, inputs.tenant_ids)
+    if terms.method in (METHOD_CAPACITY, METHOD_FIXED) and inputs.windows:
+        segment_days = len(local_days(inputs.period_start_utc, inputs.period_end_utc, inputs.time_zone))
+        return {t: weight * (inputs.windows[t].days if t in inputs.windows else segment_days)
+                for t, weight in weights.items()}
+    return weights
 
 
-def _cell_indexes(inputs: CampusInputs, terms: AllocationTerms) -> list[int]:
-    """Grid cells holding each named peak instant; an instant outside the period is an error, not a zero."""
-    series = inputs.series[tenant_series_key(inputs.tenant_ids[0])]
+def _of_billed(inputs: CampusInputs, shares: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Shares without the campus tenants absent from the segment (a name the campus does not know stays, so
+    `weights_for` still refuses it)."""
+    absent = inputs.absent_tenant_ids
+    return {tenant_id: share for tenant_id, share in shares.items() if tenant_id not in absent}
+
+
+def _cell_indexes(period_series: dict[str, Series], tenant_id: str, terms: AllocationTerms) -> list[int]:
+    """Grid cells holding each named peak instant (searched: a period settled in segments joins their
+    grids); an instant outside the period is an error, not a zero."""
+    series = period_series[tenant_series_key(tenant_id)]
     step_us = series.interval_minutes * 60_000_000
     indexes = []
     for instant in terms.peak_intervals_utc:
-        index = (datetime_to_utc_us(instant) - int(series.starts_utc_us[0])) // step_us
-        if not 0 <= index < series.energy_wh.size:
+        instant_us = datetime_to_utc_us(instant)
+        index = int(np.searchsorted(series.starts_utc_us, instant_us, side="right")) - 1
+        if index < 0 or instant_us >= int(series.starts_utc_us[index]) + step_us:
             raise BadInput("allocation", None, "peak_intervals_utc", f"{instant.isoformat()} is outside the period")
-        indexes.append(int(index))
+        indexes.append(index)
     return indexes
 
 
@@ -144,7 +180,8 @@ def _prices_sha(inputs: CampusInputs) -> str:
 
 def _money_pool_total(inputs: CampusInputs, contract: ContractVersion, terms: AllocationTerms) -> int:
     if terms.pool == "turbine_fuel":
-        heat_wh = sum(inputs.meter_totals_wh.get(m.meter_id, 0) for m in inputs.meters if m.role == ROLE_FUEL)
+        heat_wh = sum(inputs.meter_totals_wh.get(m.meter_id, 0) for m in inputs.meters
+                      if m.role == MeterRole.FUEL)
         assert terms.fuel_price_usd_per_mmbtu is not None
         with localcontext() as context:
             context.prec = 50  # the MMBtu conversion divides; round once, below, to the micro-dollar
@@ -160,7 +197,8 @@ def _grid_bills(inputs: CampusInputs, contract: ContractVersion) -> list[MonthBi
     if not campus_tariffs:
         raise BadInput(source_of(contract), None, "pool", "grid_tariff needs a campus urdb_tariff contract")
     tariff = tariff_terms(campus_tariffs[0])
-    return bill_series(tariff, inputs.series[SERIES_GRID_IMPORT], options_for(tariff, BillOptions(inputs.time_zone)),
+    base = BillOptions(inputs.time_zone, month_days=inputs.month_days)
+    return bill_series(tariff, inputs.series[SERIES_GRID_IMPORT], options_for(tariff, base),
                        inputs.series.get(SERIES_EXPORT))
 
 

@@ -20,6 +20,7 @@ from settlement.ppa import (
     settle_vppa,
 )
 from settlement.prices import PriceSeries, prices_for_intervals
+from settlement.segments import segment_proration
 
 DEEMED_SERIES_PREFIX = "deemed:"
 
@@ -70,7 +71,9 @@ def _ppa_contract_charges(inputs: CampusInputs, contract: ContractVersion) -> tu
     first_day = local_calendar(series.starts_utc_us[:1], inputs.time_zone, (), False).day_ordinal
     year = int(contract_years(first_day, terms.ppa.first_delivery)[0]) if first_day.size else 1
     base_price = None if terms.ppa.form == FORM_INDEX else escalated_price(terms.ppa, year)
-    charges += settle_ppa_extras(terms.ppa, int(series.energy_wh.sum()), deemed_wh, base_price)
+    proration = segment_proration(inputs.period_start_utc, inputs.period_end_utc, inputs.time_zone,
+                                  inputs.month_days)
+    charges += settle_ppa_extras(terms.ppa, int(series.energy_wh.sum()), deemed_wh, base_price, proration)
     return charges, prices_sha
 
 

@@ -44,7 +44,9 @@ def _on_grid_of(series: Series, export: Series) -> npt.NDArray[np.int64]:
 
 
 def options_for(terms: TariffTerms, base: BillOptions) -> BillOptions:
-    return BillOptions(base.time_zone, terms.holidays, terms.holidays_as_weekend, terms.tier_fill)
+    """The contract's calendar options on `base`'s zone and billing-month days (proration)."""
+    return BillOptions(base.time_zone, terms.holidays, terms.holidays_as_weekend, terms.tier_fill,
+                       month_days=base.month_days)
 
 
 def month_charges(bill: MonthBill, label: str) -> list[Charge]:
@@ -57,6 +59,8 @@ def month_charges(bill: MonthBill, label: str) -> list[Charge]:
 def _charge(line: Determinant, month: str, label: str) -> Charge:
     period = f" period {line.period}" if line.period >= 0 else ""
     description = f"{label} {line.component.replace('_', ' ')}{period} {month}"
+    if line.proration is not None:
+        description += f" prorated {line.proration.days}/{line.proration.month_days} days"
     clause = f"tariff.{line.component}" + (f".p{line.period}" if line.period >= 0 else "")
     if line.component in ("energy", "export_credit"):
         energy_wh = int(line.quantity * WH_PER_KWH)

@@ -31,3 +31,16 @@ def display_rate(amount_usd_micros: int, quantity_wh: int) -> Decimal:
     if quantity_wh == 0:
         return Decimal(0)
     return (Decimal(amount_usd_micros) / Decimal(quantity_wh)).quantize(RATE_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+@dataclass(frozen=True)
+class Proration:
+    """A monthly charge or quantity billed for `days` of the `month_days` of its billing month (a tenant
+    moving in or out, a contract segment): it is multiplied by days / month_days before its one rounding."""
+
+    days: int
+    month_days: int
+
+    def of(self, amount: Decimal) -> Decimal:
+        """The exact prorated amount (multiplied before dividing, so a whole result stays whole)."""
+        return amount * self.days / self.month_days

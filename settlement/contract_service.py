@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from campus import CampusNotFound, campus_exists, load_tenants
 from common.errors import NotFound
-from settlement import repository
 from settlement.contract_repository import add_contract_version, contract_history
 from settlement.contracts import ContractVersion
 
@@ -22,8 +22,8 @@ def add_contract(conn: Connection, campus_id: str, contract_key: str, kind: str,
                  effective_from: date, terms: dict[str, Any]) -> ContractVersion:
     """Append the next version of a contract. Terms are parsed as the engine will parse them, so a contract that
     could not be settled is refused now (BadInput naming the field), not at month end."""
-    repository.campus_time_zone(conn, campus_id)  # raises CampusNotFound
-    if tenant_id is not None and tenant_id not in repository.campus_tenant_ids(conn, campus_id):
+    _require_campus(conn, campus_id)
+    if tenant_id is not None and tenant_id not in {t.tenant_id for t in load_tenants(conn, campus_id)}:
         raise TenantNotFound(campus_id, tenant_id)
     # Versions of one key are numbered in turn; the advisory lock keeps two concurrent amendments apart.
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"settlement_contract:{campus_id}:"
@@ -32,5 +32,10 @@ def add_contract(conn: Connection, campus_id: str, contract_key: str, kind: str,
 
 
 def list_contracts(conn: Connection, campus_id: str, contract_key: str | None = None) -> list[ContractVersion]:
-    repository.campus_time_zone(conn, campus_id)
+    _require_campus(conn, campus_id)
     return contract_history(conn, campus_id, contract_key)
+
+
+def _require_campus(conn: Connection, campus_id: str) -> None:
+    if not campus_exists(conn, campus_id):
+        raise CampusNotFound(campus_id)

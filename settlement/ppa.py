@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from common.errors import BadInput
 from settlement.calendar import local_calendar
-from settlement.charges import RATE_QUANTUM, UNIT_MWH, UNIT_REC_MWH, Charge, display_rate
+from settlement.charges import RATE_QUANTUM, UNIT_MWH, UNIT_REC_MWH, Charge, Proration, display_rate
 from settlement.money import energy_amount_usd_micros
 
 FORM_FIXED = "fixed"
@@ -129,10 +129,13 @@ def _index_charge(index: IndexTerms, energy_wh: npt.NDArray[np.int64],
                   display_rate(amount, quantity_wh), amount)
 
 
-def settle_ppa_extras(terms: PpaTerms, delivered_wh: int, deemed_wh: int, base_price_usd_per_mwh: Decimal | None
+def settle_ppa_extras(terms: PpaTerms, delivered_wh: int, deemed_wh: int,
+                      base_price_usd_per_mwh: Decimal | None, proration: Proration | None = None
                       ) -> list[Charge]:
     """Deemed energy, take-or-pay shortfall and bundled RECs for one month. `base_price` is the price that applies
-    (this month's escalated price) or None for an index PPA, which must then name its deemed and shortfall prices."""
+    (this month's escalated price) or None for an index PPA, which must then name its deemed and shortfall
+    prices. `proration` (a contract segment of the month) scales the monthly minimum, ROUND_HALF_EVEN to the
+    Wh."""
     charges: list[Charge] = []
     if deemed_wh:
         price = _named_or_base(terms.deemed_price_usd_per_mwh, base_price_usd_per_mwh, "deemed_price_usd_per_mwh")
@@ -140,6 +143,8 @@ def settle_ppa_extras(terms: PpaTerms, delivered_wh: int, deemed_wh: int, base_p
                               price, energy_amount_usd_micros(deemed_wh, price)))
     if terms.take_or_pay_mwh_per_month is not None:
         minimum_wh = int(terms.take_or_pay_mwh_per_month * 1_000_000)
+        if proration is not None:
+            minimum_wh = int(proration.of(Decimal(minimum_wh)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
         shortfall_wh = max(0, minimum_wh - delivered_wh - deemed_wh)
         if shortfall_wh:
             price = _named_or_base(terms.shortfall_price_usd_per_mwh, base_price_usd_per_mwh,

@@ -1,4 +1,5 @@
-"""SQL for settlement: read campus meters and contracts, write lines idempotently. No pricing here."""
+"""SQL for settlement: read v0 contracts, write lines idempotently. No pricing here. Campus facts (the campus,
+its meters and tenants) are read through the `campus` package, contracts in `contract_repository`."""
 
 from __future__ import annotations
 
@@ -8,16 +9,11 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
-from common.errors import Conflict, NotFound
-from settlement.campus import ContractV0, MeterRef
+from common.errors import Conflict
+from settlement.campus import ContractV0
 from settlement.delta import AdjustmentLine, LineKey, PositionLine, keyed
 from settlement.hashing import sha256_hex_of_json
 from settlement.types import SettlementLine, SettlementResult
-
-
-class CampusNotFound(NotFound):
-    def __init__(self, campus_id: str) -> None:
-        super().__init__(f"campus {campus_id!r} does not exist")
 
 
 class SettlementAlreadyRecorded(Conflict):
@@ -25,27 +21,6 @@ class SettlementAlreadyRecorded(Conflict):
 
     def __init__(self, cycle_id: str) -> None:
         super().__init__(f"cycle {cycle_id}: a different settlement is already recorded; post a delta instead")
-
-
-def campus_time_zone(conn: Connection, campus_id: str) -> str:
-    row = conn.execute(text("SELECT time_zone FROM campus WHERE campus_id = :c"), {"c": campus_id}).first()
-    if row is None:
-        raise CampusNotFound(campus_id)
-    return str(row[0])
-
-
-def campus_tenant_ids(conn: Connection, campus_id: str) -> list[str]:
-    rows = conn.execute(text("SELECT tenant_id FROM tenant WHERE campus_id = :c ORDER BY tenant_id"), {"c": campus_id})
-    return [str(row[0]) for row in rows]
-
-
-def campus_meters(conn: Connection, campus_id: str) -> list[MeterRef]:
-    rows = conn.execute(
-        text("SELECT meter_id, role, tenant_id, interval_minutes, rated_kw FROM meter WHERE campus_id = :c "
-             "ORDER BY meter_id"),
-        {"c": campus_id},
-    )
-    return [MeterRef(row[0], row[1], row[2], int(row[3]), row[4]) for row in rows]
 
 
 def contracts_v0_effective(conn: Connection, campus_id: str, as_of: date) -> dict[str, ContractV0]:
@@ -60,6 +35,18 @@ def contracts_v0_effective(conn: Connection, campus_id: str, as_of: date) -> dic
         {"c": campus_id, "d": as_of},
     )
     return {row[1]: ContractV0(int(row[0]), row[1], int(row[2]), row[3], row[4], row[5]) for row in rows}
+
+
+def contracts_v0_history(conn: Connection, campus_id: str, through: date) -> list[ContractV0]:
+    """Every v0 version effective on or before `through` (a local date), by tenant and version: what
+    `settlement.segments` needs to find the versions in force on each day of a period."""
+    rows = conn.execute(
+        text("SELECT contract_id, tenant_id, version, effective_from, supply_price_usd_per_mwh,"
+             " grid_price_usd_per_mwh FROM contract WHERE campus_id = :c AND effective_from <= :d"
+             " ORDER BY tenant_id, version"),
+        {"c": campus_id, "d": through},
+    )
+    return [ContractV0(int(row[0]), row[1], int(row[2]), row[3], row[4], row[5]) for row in rows]
 
 
 def result_sha256_hex(result: SettlementResult) -> str:

@@ -9,16 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
+from campus import MeterRole
 from settlement.allocation import allocate_largest_remainder
-from settlement.campus import (
-    ROLE_EXPORT,
-    ROLE_GENERATION,
-    ROLE_GRID_IMPORT,
-    ROLE_SHARED,
-    ROLE_TENANT,
-    ContractV0,
-    MeterRef,
-)
+from settlement.campus import ContractV0, MeterRef
 from settlement.errors import AllocationWeightsInvalid
 from settlement.hashing import line_inputs_sha256_hex
 from settlement.money import energy_amount_usd_micros
@@ -31,11 +24,11 @@ def energy_balance(meters: Sequence[MeterRef], energy_wh_by_meter: Mapping[str, 
     by_role: dict[str, int] = {}
     for meter in meters:
         by_role[meter.role] = by_role.get(meter.role, 0) + energy_wh_by_meter.get(meter.meter_id, 0)
-    generation_wh = by_role.get(ROLE_GENERATION, 0)
-    grid_import_wh = by_role.get(ROLE_GRID_IMPORT, 0)
-    export_wh = by_role.get(ROLE_EXPORT, 0)
-    tenant_wh = by_role.get(ROLE_TENANT, 0)
-    shared_wh = by_role.get(ROLE_SHARED, 0)
+    generation_wh = by_role.get(MeterRole.GENERATION, 0)
+    grid_import_wh = by_role.get(MeterRole.GRID_IMPORT, 0)
+    export_wh = by_role.get(MeterRole.EXPORT, 0)
+    tenant_wh = by_role.get(MeterRole.TENANT, 0)
+    shared_wh = by_role.get(MeterRole.SHARED, 0)
     losses_wh = generation_wh + grid_import_wh - export_wh - tenant_wh - shared_wh
     return EnergyBalance(generation_wh, grid_import_wh, export_wh, tenant_wh, shared_wh, losses_wh)
 
@@ -43,7 +36,7 @@ def energy_balance(meters: Sequence[MeterRef], energy_wh_by_meter: Mapping[str, 
 def tenant_consumption_wh(meters: Sequence[MeterRef], energy_wh_by_meter: Mapping[str, int]) -> dict[str, int]:
     totals: dict[str, int] = {}
     for meter in meters:
-        if meter.role == ROLE_TENANT:
+        if meter.role == MeterRole.TENANT:
             assert meter.tenant_id is not None
             totals[meter.tenant_id] = totals.get(meter.tenant_id, 0) + energy_wh_by_meter.get(meter.meter_id, 0)
     return totals
@@ -65,11 +58,19 @@ def settle_v0(
     contracts: Mapping[str, ContractV0],
     energy_wh_by_meter: Mapping[str, int],
     intervals_sha256_hex: str,
+    tenant_ids: Sequence[str] | None = None,
 ) -> SettlementResult:
-    """Lines per tenant (sorted by tenant id): metered consumption, then its shared-consumption share."""
+    """Lines per tenant (sorted by tenant id): metered consumption, then its shared-consumption share.
+
+    `tenant_ids` names the tenants billed (those occupying the period); None bills every tenant with a
+    contract or a meter. Shared consumption is split among the billed tenants only."""
     balance = energy_balance(meters, energy_wh_by_meter)
-    consumption = {tenant_id: 0 for tenant_id in contracts}
-    consumption.update(tenant_consumption_wh(meters, energy_wh_by_meter))
+    metered = tenant_consumption_wh(meters, energy_wh_by_meter)
+    if tenant_ids is None:
+        consumption = {tenant_id: 0 for tenant_id in contracts}
+        consumption.update(metered)
+    else:
+        consumption = {tenant_id: metered.get(tenant_id, 0) for tenant_id in tenant_ids}
     shared = shared_allocation_wh(balance.shared_consumption_wh, consumption) if consumption else {}
     lines: list[SettlementLine] = []
     for tenant_id in sorted(consumption):

@@ -9,6 +9,11 @@ Conventions, written down:
   proportion to its energy. "chronological": intervals fill the tiers in time order, each at its own period's
   rates. Tier bounds in `kWh daily` units scale by the days billed; `kWh/kW` by the month's peak kW.
 - Days billed = local dates with data in the month (scales $/day charges and daily tiers).
+- Proration (`BillOptions.month_days`, settlement only): a month billed for fewer days than the billing month
+  has (a tenant moving in or out, a contract segment) gets its $/month and $/year fixed charge, its monthly
+  minimum and every demand charge multiplied by days billed / days in the month, exactly, before their one
+  rounding; demand is the peak within the days billed. Without `month_days` (the calculator) nothing is
+  prorated.
 - Ratchet: flat billing demand = max(month peak, lookbackPercent x highest peak of the look-back months).
 - Minimum charge: a monthly minimum tops the month's energy + demand + fixed charges up to it; an annual
   minimum tops up the last billed month of each calendar year.
@@ -32,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from settlement.calendar import LocalCalendar, local_calendar, month_key_label
+from settlement.charges import Proration
 from settlement.export_credit import (
     METERING_NET_METERING,
     METERING_NONE,
@@ -68,6 +74,7 @@ class BillOptions:
     holidays_as_weekend: bool = True
     tier_fill: str = TIER_FILL_SHARED
     history_peaks_kw: Mapping[int, Decimal] = field(default_factory=dict)  # month_key -> peak before the data
+    month_days: Mapping[int, int] = field(default_factory=dict)  # month_key -> days of the billing month
 
 
 @dataclass(frozen=True)
@@ -76,13 +83,15 @@ class Determinant:
 
     component: energy | export_credit | demand_tou | demand_flat | demand_coincident | fixed | minimum. `period` is
     the TOU period (-1 when none); `quantity` is kWh (energy billed, export credited), kW (demand), days or 1
-    (fixed, unit "day"/"month"/"year"), or 1 (minimum, unit "USD"). An export credit's amount is negative."""
+    (fixed, unit "day"/"month"/"year"), or 1 (minimum, unit "USD"). An export credit's amount is negative.
+    `proration` is set on a monthly charge billed for part of its month (see the module docstring)."""
 
     component: str
     period: int
     quantity: Decimal
     unit: str
     amount_usd_micros: int
+    proration: Proration | None = None
 
 
 @dataclass(frozen=True)
@@ -149,7 +158,7 @@ def bill_load(tariff: UrdbTariff, load: LoadSeries, options: BillOptions) -> lis
         for month_key in month_keys:
             mask = calendar.month_key == month_key
             bill = _bill_month(tariff, load, _MonthFlows(export[mask], hour_key[mask]), calendar, mask, month_key,
-                               peaks, options.tier_fill)
+                               peaks, options.tier_fill, options.month_days.get(month_key))
             peaks[month_key] = bill.peak_kw
             bills.append(bill)
     return _apply_annual_minimum(tariff, bills)
@@ -173,13 +182,14 @@ class _MonthFlows:
 
 
 def _bill_month(tariff: UrdbTariff, load: LoadSeries, flows: _MonthFlows, calendar: LocalCalendar,
-                mask: npt.NDArray[np.bool_], month_key: int, peaks: Mapping[int, Decimal], tier_fill: str
-                ) -> MonthBill:
+                mask: npt.NDArray[np.bool_], month_key: int, peaks: Mapping[int, Decimal], tier_fill: str,
+                month_days: int | None) -> MonthBill:
     energy = load.energy_units[mask]
     month0 = int(calendar.month0[mask][0])
     hours, weekend = calendar.hour[mask].astype(np.int64), calendar.is_weekend[mask]
     demand_units_per_hour = energy * (60 // load.interval_minutes[mask])  # exact: minutes divide 60
     days = int(np.unique(calendar.day_ordinal[mask]).size)
+    proration = Proration(days, month_days) if month_days is not None and days < month_days else None
     scale = Decimal(load.units_per_kwh)
     peak_kw = Decimal(int(demand_units_per_hour.max())) / scale if energy.size else Decimal(0)
     energy_period = _periods(tariff.energy_weekday, tariff.energy_weekend, month0, hours, weekend)
@@ -187,24 +197,16 @@ def _bill_month(tariff: UrdbTariff, load: LoadSeries, flows: _MonthFlows, calend
     lines = _energy_lines(tariff, energy_period, energy, flows, scale, energy_by_period, days, peak_kw, tier_fill)
     demand_by_period = _group_max(_periods(tariff.demand_weekday, tariff.demand_weekend, month0, hours, weekend),
                                   demand_units_per_hour, scale)
-    lines += _demand_lines("demand_tou", demand_by_period, tariff.demand_periods)
+    lines += _demand_lines("demand_tou", demand_by_period, tariff.demand_periods, proration)
     coincident_period = _periods(tariff.coincident_schedule, tariff.coincident_schedule, month0, hours, weekend)
     lines += _demand_lines("demand_coincident", _group_max(coincident_period, demand_units_per_hour, scale),
-                           tariff.coincident_periods)
+                           tariff.coincident_periods, proration)
     billing_kw = max(peak_kw, _ratchet_kw(tariff, month_key, peaks))
     flat_period = tariff.flat_demand_months[month0]
     if flat_period >= 0:
-        lines += _demand_lines("demand_flat", {flat_period: billing_kw}, tariff.flat_demand_periods)
-    if tariff.fixed_charge_usd:
-        quantity, unit = (Decimal(days), "day") if tariff.fixed_charge_unit == "$/day" else \
-            (Decimal(1), tariff.fixed_charge_unit.removeprefix("$/"))
-        lines.append(Determinant("fixed", -1, quantity, unit,
-                                 usd_to_micros(_per_unit(tariff.fixed_charge_usd, tariff.fixed_charge_unit, days))))
-    if tariff.min_charge_unit != "$/year" and tariff.min_charge_usd:
-        minimum_micros = usd_to_micros(_per_unit(tariff.min_charge_usd, tariff.min_charge_unit, days))
-        top_up = max(0, minimum_micros - sum(line.amount_usd_micros for line in lines))
-        if top_up:
-            lines.append(Determinant("minimum", -1, Decimal(1), "USD", top_up))
+        lines += _demand_lines("demand_flat", {flat_period: billing_kw}, tariff.flat_demand_periods,
+                               proration)
+    lines += _fixed_and_minimum_lines(tariff, days, proration, sum(line.amount_usd_micros for line in lines))
     return MonthBill(month_key_label(month_key), month_key, days, sum(energy_by_period.values(), Decimal(0)),
                      peak_kw, billing_kw, energy_by_period, demand_by_period, tuple(lines),
                      Decimal(int(flows.export_units.sum(dtype=np.int64))) / scale)
@@ -214,6 +216,7 @@ def _energy_lines(tariff: UrdbTariff, period: npt.NDArray[np.int64], energy: npt
                   flows: _MonthFlows, scale: Decimal, energy_by_period: Mapping[int, Decimal], days: int,
                   peak_kw: Decimal, tier_fill: str) -> list[Determinant]:
     """Energy charge lines per TOU period, then export credit lines per period (metering option decides)."""
+    credited_by_period: dict[int, Decimal]
     if tariff.metering == METERING_NONE or not flows.export_units.any():
         billed, billed_by_period, credited_by_period = energy, dict(energy_by_period), {}
     elif tariff.metering == METERING_NET_METERING:
@@ -247,10 +250,39 @@ def _export_credit_usd(tariff: UrdbTariff, period: int, period_kwh: Decimal,
                                                                                        strict=True)), Decimal(0))
 
 
+def _fixed_and_minimum_lines(tariff: UrdbTariff, days: int, proration: Proration | None,
+                             charges_usd_micros: int) -> list[Determinant]:
+    """The fixed charge, then the monthly minimum's top-up of everything billed before it. $/day amounts count
+    the days billed, so only monthly amounts ($/month, $/year / 12) are prorated."""
+    lines: list[Determinant] = []
+    if tariff.fixed_charge_usd:
+        amount_usd = _per_unit(tariff.fixed_charge_usd, tariff.fixed_charge_unit, days)
+        if tariff.fixed_charge_unit == "$/day":
+            lines.append(Determinant("fixed", -1, Decimal(days), "day", usd_to_micros(amount_usd)))
+        else:
+            unit = tariff.fixed_charge_unit.removeprefix("$/")
+            amount_usd_micros = usd_to_micros(_prorated(amount_usd, proration))
+            lines.append(Determinant("fixed", -1, Decimal(1), unit, amount_usd_micros, proration))
+    if tariff.min_charge_unit != "$/year" and tariff.min_charge_usd:
+        minimum_usd = _per_unit(tariff.min_charge_usd, tariff.min_charge_unit, days)
+        monthly = tariff.min_charge_unit != "$/day"
+        minimum_micros = usd_to_micros(_prorated(minimum_usd, proration) if monthly else minimum_usd)
+        top_up = max(0, minimum_micros - charges_usd_micros - sum(line.amount_usd_micros for line in lines))
+        if top_up:
+            minimum_proration = proration if monthly else None
+            lines.append(Determinant("minimum", -1, Decimal(1), "USD", top_up, minimum_proration))
+    return lines
+
+
+def _prorated(amount_usd: Decimal, proration: Proration | None) -> Decimal:
+    return amount_usd if proration is None else proration.of(amount_usd)
+
+
 def _demand_lines(component: str, kw_by_period: Mapping[int, Decimal],
-                  structure: tuple[tuple[Tier, ...], ...]) -> list[Determinant]:
-    return [Determinant(component, period, kw, "kW", usd_to_micros(tiered_amount_usd(kw, structure[period],
-                                                                                     Decimal(1))))
+                  structure: tuple[tuple[Tier, ...], ...], proration: Proration | None) -> list[Determinant]:
+    return [Determinant(component, period, kw, "kW",
+                        usd_to_micros(_prorated(tiered_amount_usd(kw, structure[period], Decimal(1)),
+                                                proration)), proration)
             for period, kw in sorted(kw_by_period.items())]
 
 

@@ -78,6 +78,25 @@ def add_contract_v0(engine: Engine, campus_id: str, tenant_id: str, version: int
         ).scalar_one())
 
 
+def set_occupancy(engine: Engine, campus_id: str, tenant_id: str, move_in: str | None,
+                  move_out: str | None) -> None:
+    """Occupancy on the tenant's row, local dates: `move_in` is the first day billed, `move_out` the first
+    not."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE tenant SET move_in = :i, move_out = :o"
+                          " WHERE campus_id = :c AND tenant_id = :t"),
+                     {"c": campus_id, "t": tenant_id, "i": move_in, "o": move_out})
+
+
+def add_tenant(engine: Engine, campus_id: str, tenant_id: str, move_in: str | None,
+               move_out: str | None) -> None:
+    """A tenant row without meters, with its occupancy."""
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO tenant (campus_id, tenant_id, name, move_in, move_out)"
+                          " VALUES (:c, :t, :t, :i, :o)"),
+                     {"c": campus_id, "t": tenant_id, "i": move_in, "o": move_out})
+
+
 Row = tuple[str, datetime, int]  # meter_id, interval_start_utc, energy_wh
 
 
