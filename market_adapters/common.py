@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from campus.model import MeterRole
 from common.errors import DomainError
 
 MARKET_TIME_ZONES = {
@@ -19,9 +20,7 @@ MARKET_TIME_ZONES = {
     "CAISO": "America/Los_Angeles",
 }
 
-ISO_METER_ROLES = frozenset(
-    {"generation", "fuel", "grid_import", "export", "tenant_consumption", "shared_consumption"}
-)
+ISO_METER_ROLES = frozenset(MeterRole)
 
 
 @dataclass(frozen=True)

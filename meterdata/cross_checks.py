@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from campus.model import MeterRole
 from meterdata.specs import MeterSpec
 
 BTU_PER_KWH_PER_WH_RATIO_CENTI = 341_214
@@ -63,7 +64,7 @@ def generator_for_fuel_meter(spec: MeterSpec, meters: Mapping[str, MeterSpec]) -
     if spec.generator_meter_id is not None:
         return spec.generator_meter_id
     prefix = spec.meter_id.rsplit("-", 1)[0]
-    matches = [m.meter_id for m in meters.values() if m.role == "generation" and m.meter_id.rsplit("-", 1)[0] == prefix]
+    matches = [m.meter_id for m in meters.values() if m.role == MeterRole.GENERATION and m.meter_id.rsplit("-", 1)[0] == prefix]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -72,7 +73,7 @@ def heat_rate_counts(
 ) -> dict[str, int]:
     counts: dict[str, int] = {}
     for spec in sorted(meters.values(), key=lambda m: m.meter_id):
-        generator = generator_for_fuel_meter(spec, meters) if spec.role == "fuel" else None
+        generator = generator_for_fuel_meter(spec, meters) if spec.role == MeterRole.FUEL else None
         if generator is None or spec.meter_id not in hourly_wh or generator not in hourly_wh:
             continue
         fuel_wh = hourly_wh[spec.meter_id]
@@ -93,7 +94,8 @@ def campus_balance_counts(
     hourly_wh: Mapping[str, np.ndarray], meters: Mapping[str, MeterSpec], limits: CrossCheckLimits
 ) -> dict[str, int]:
     """generation + import - export - tenant - shared - losses, per hour, within a tolerance of supply."""
-    sign_by_role = {"generation": 1, "grid_import": 1, "export": -1, "tenant_consumption": -1, "shared_consumption": -1}
+    sign_by_role = {MeterRole.GENERATION: 1, MeterRole.GRID_IMPORT: 1, MeterRole.EXPORT: -1, MeterRole.TENANT: -1,
+                    MeterRole.SHARED: -1}
     lengths = {len(series) for series in hourly_wh.values()}
     if not hourly_wh or len(lengths) != 1:
         return {}
@@ -110,7 +112,8 @@ def campus_balance_counts(
         residual_wh += sign_by_role[spec.role] * series
         if sign_by_role[spec.role] > 0:
             supply_wh += series
-    if not roles_seen & {"generation", "grid_import"} or not roles_seen & {"tenant_consumption", "shared_consumption"}:
+    sources, uses = {MeterRole.GENERATION, MeterRole.GRID_IMPORT}, {MeterRole.TENANT, MeterRole.SHARED}
+    if not roles_seen & sources or not roles_seen & uses:
         return {}
     residual_wh -= supply_wh * limits.balance_loss_permille // 1000
     allowed_wh = supply_wh * limits.balance_tolerance_permille // 1000 + limits.balance_floor_wh

@@ -22,14 +22,7 @@ from decimal import Decimal
 from campus import Device, Meter, MeterRole
 from common.errors import DomainError
 
-ROLES = (
-    "generation",
-    "fuel",
-    "grid_import",
-    "export",
-    "tenant_consumption",
-    "shared_consumption",
-)
+ROLES = tuple(MeterRole)
 
 
 @dataclass(frozen=True)
@@ -60,12 +53,12 @@ class VeeThresholds:
 # part of the interconnection rating from one interval to the next, so a spike there must be larger than half
 # of it.
 ROLE_THRESHOLDS: dict[str, VeeThresholds] = {
-    "generation": VeeThresholds(flat_run_minutes_min=1440),
-    "fuel": VeeThresholds(flat_run_minutes_min=1440),
-    "grid_import": VeeThresholds(flat_run_minutes_min=720, spike_floor_rated_permille=500),
-    "export": VeeThresholds(flat_run_minutes_min=720, spike_floor_rated_permille=500),
-    "tenant_consumption": VeeThresholds(never_idle=True, spike_ratio_permille=1000),
-    "shared_consumption": VeeThresholds(never_idle=True),
+    MeterRole.GENERATION: VeeThresholds(flat_run_minutes_min=1440),
+    MeterRole.FUEL: VeeThresholds(flat_run_minutes_min=1440),
+    MeterRole.GRID_IMPORT: VeeThresholds(flat_run_minutes_min=720, spike_floor_rated_permille=500),
+    MeterRole.EXPORT: VeeThresholds(flat_run_minutes_min=720, spike_floor_rated_permille=500),
+    MeterRole.TENANT: VeeThresholds(never_idle=True, spike_ratio_permille=1000),
+    MeterRole.SHARED: VeeThresholds(never_idle=True),
 }
 
 
@@ -96,7 +89,7 @@ class MeterSpec:
     def __post_init__(self) -> None:
         assert self.role in ROLES, f"unknown role {self.role!r}"
         assert self.interval_minutes in (5, 15, 30, 60), f"interval {self.interval_minutes} min"
-        assert (self.role == "tenant_consumption") == (self.tenant_id is not None), self.meter_id
+        assert (self.role == MeterRole.TENANT) == (self.tenant_id is not None), self.meter_id
         assert self.multiplier > 0 and all(device.multiplier > 0 for device in self.devices), self.meter_id
         for instant in (self.active_from_utc, self.active_to_utc):
             assert instant is None or instant.tzinfo is not None, f"{self.meter_id}: naive service window"

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import pyarrow.compute as pc
 
+from campus.model import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
 from market_adapters.common import IsoMeterRef
@@ -28,8 +29,8 @@ from market_adapters.hourly import read_interval_table
 from meterdata.schema import QUALITY_MISSING
 
 QUARTER_HOUR = timedelta(minutes=15)
-LSE_CHANNEL_BY_ROLE = {"generation": 1, "export": 1, "grid_import": 4, "tenant_consumption": 4,
-                       "shared_consumption": 4}
+LSE_CHANNEL_BY_ROLE = {MeterRole.GENERATION: 1, MeterRole.EXPORT: 1, MeterRole.GRID_IMPORT: 4, MeterRole.TENANT: 4,
+                       MeterRole.SHARED: 4}
 DUNS_LENGTHS = (9, 13)
 DAYS_MAX = 62  # two months per file keeps a file far below any EDM size limit
 WH_PER_KWH = Decimal(1000)

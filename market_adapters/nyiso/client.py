@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from campus.model import MeterRole
 from market_adapters.common import (
     IsoAuthFailed,
     IsoCredentials,
@@ -59,8 +60,8 @@ PATH = "/finance/metering/v1/powerMetering"
 ISO = "NYISO"
 EASTERN = ZoneInfo("America/New_York")
 # Which of our roles feed each NYISO collection (see format.py), to map an ISO error back to our meters.
-COLLECTION_ROLES = {"generators": {"generation"}, "ties": {"grid_import", "export"},
-                    "subzones": {"tenant_consumption", "shared_consumption"}}
+COLLECTION_ROLES = {"generators": {MeterRole.GENERATION}, "ties": {MeterRole.GRID_IMPORT, MeterRole.EXPORT},
+                    "subzones": {MeterRole.TENANT, MeterRole.SHARED}}
 
 
 class IsoHoldsOtherValues(IsoRejected):

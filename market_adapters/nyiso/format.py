@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
+from campus.model import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
 from market_adapters.common import IsoMeterRef
@@ -32,10 +33,10 @@ CHANNEL_RECEIVED = "received"
 
 # (collection, PTID field, measure field, sign applied to the meter's energy)
 _ROLE_TARGETS: dict[str, tuple[str, str, int]] = {
-    "tenant_consumption": ("subzones", "subzonePtid", 1),
-    "shared_consumption": ("subzones", "subzonePtid", 1),
-    "grid_import": ("ties", "tiePtid", 1),
-    "export": ("ties", "tiePtid", -1),
+    MeterRole.TENANT: ("subzones", "subzonePtid", 1),
+    MeterRole.SHARED: ("subzones", "subzonePtid", 1),
+    MeterRole.GRID_IMPORT: ("ties", "tiePtid", 1),
+    MeterRole.EXPORT: ("ties", "tiePtid", -1),
 }
 COLLECTION_PTID_FIELDS = {"generators": "genPtid", "ties": "tiePtid", "subzones": "subzonePtid"}
 
@@ -82,7 +83,7 @@ def _contribution(meter: IsoMeterRef, hour: HourlyEnergy) -> _Contribution:
     except ValueError as error:
         raise BadInput("meters", None, "iso_meter_id", f"meter {meter.meter_id}: NYISO PTID must be an integer, "
                                                         f"got {meter.iso_meter_id!r}") from error
-    if meter.role == "generation":
+    if meter.role == MeterRole.GENERATION:
         received = hour.channel == CHANNEL_RECEIVED
         measure = "meterWithdrawalEnergyMwh" if received else "meterInjectionEnergyMwh"
         return _Contribution("generators", ptid, measure, hour.hour_start_utc,

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from campus.model import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
 from market_adapters.clock import NonexistentLocalTime, utc_to_wall, wall_to_utc
@@ -28,7 +29,7 @@ EASTERN = ZoneInfo("America/New_York")
 POWER_METER_COLUMNS = ("MeterAccountId", "OperatingDate", "HourEnding", "RepeatedHour", "MWh")  # UNCONFIRMED
 MWH_QUANTUM = Decimal("0.001")  # UNCONFIRMED precision
 WH_PER_MWH = Decimal(1_000_000)
-ROLES = frozenset({"generation", "grid_import", "export"})
+ROLES = frozenset({MeterRole.GENERATION, MeterRole.GRID_IMPORT, MeterRole.EXPORT})
 CHANNEL_RECEIVED = "received"
 ROWS_MAX = 100_000
 

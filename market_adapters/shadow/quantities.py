@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pyarrow.compute as pc
 
+from campus.model import MeterRole
 from market_adapters.common import IsoMeterRef
 from market_adapters.hourly import read_interval_table
 from market_adapters.shadow.charges import QuantityKey
@@ -24,8 +25,8 @@ WH_PER_MWH = Decimal(1_000_000)
 CHANNEL_RECEIVED = "received"
 # role -> (charge type, sign turning the meter's energy into "delivered to the market")
 ROLE_CHARGES: dict[str, tuple[str, int]] = {
-    "generation": ("RT_ENERGY_GEN", 1), "export": ("RT_ENERGY_TIE", 1), "grid_import": ("RT_ENERGY_TIE", -1),
-    "tenant_consumption": ("RT_ENERGY_LOAD", -1), "shared_consumption": ("RT_ENERGY_LOAD", -1),
+    MeterRole.GENERATION: ("RT_ENERGY_GEN", 1), MeterRole.EXPORT: ("RT_ENERGY_TIE", 1), MeterRole.GRID_IMPORT: ("RT_ENERGY_TIE", -1),
+    MeterRole.TENANT: ("RT_ENERGY_LOAD", -1), MeterRole.SHARED: ("RT_ENERGY_LOAD", -1),
 }
 
 
