@@ -102,6 +102,8 @@ class Tenant:
     move_in: date | None = None
     move_out: date | None = None
     invoice_prefix: str | None = None
+    billing_address: str | None = None
+    remit_to: str | None = None
 
     def occupies(self, day: date) -> bool:
         return (self.move_in is None or self.move_in <= day) and (self.move_out is None or day < self.move_out)

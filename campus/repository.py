@@ -64,8 +64,8 @@ def _instant(value: str | None) -> datetime | None:
 
 def load_tenants(conn: Connection, campus_id: str) -> list[Tenant]:
     rows = conn.execute(
-        text("SELECT tenant_id, name, legal_name, move_in, move_out, invoice_prefix FROM tenant"
-             " WHERE campus_id = :c ORDER BY tenant_id"), {"c": campus_id},
+        text("SELECT tenant_id, name, legal_name, move_in, move_out, invoice_prefix, billing_address, remit_to"
+             " FROM tenant WHERE campus_id = :c ORDER BY tenant_id"), {"c": campus_id},
     ).all()
     return [Tenant(*row) for row in rows]
 
@@ -127,14 +127,15 @@ def upsert_tenants(conn: Connection, campus_id: str, tenants: list[dict[str, Any
     if not tenants:
         return
     conn.execute(
-        text("INSERT INTO tenant (campus_id, tenant_id, name, legal_name, move_in, move_out, invoice_prefix)"
-             " VALUES (:c, :id, :name, :legal, CAST(:move_in AS date), CAST(:move_out AS date), :prefix)"
-             " ON CONFLICT (campus_id, tenant_id) DO UPDATE SET name = EXCLUDED.name,"
-             " legal_name = EXCLUDED.legal_name, move_in = EXCLUDED.move_in, move_out = EXCLUDED.move_out,"
-             " invoice_prefix = EXCLUDED.invoice_prefix"),
+        text("INSERT INTO tenant (campus_id, tenant_id, name, legal_name, move_in, move_out, invoice_prefix,"
+             " billing_address, remit_to) VALUES (:c, :id, :name, :legal, CAST(:move_in AS date),"
+             " CAST(:move_out AS date), :prefix, :address, :remit) ON CONFLICT (campus_id, tenant_id) DO UPDATE"
+             " SET name = EXCLUDED.name, legal_name = EXCLUDED.legal_name, move_in = EXCLUDED.move_in,"
+             " move_out = EXCLUDED.move_out, invoice_prefix = EXCLUDED.invoice_prefix,"
+             " billing_address = EXCLUDED.billing_address, remit_to = EXCLUDED.remit_to"),
         [{"c": campus_id, "id": t["id"], "name": t["name"], "legal": t.get("legal_name"),
-          "move_in": t.get("move_in"), "move_out": t.get("move_out"), "prefix": t.get("invoice_prefix")}
-         for t in tenants],
+          "move_in": t.get("move_in"), "move_out": t.get("move_out"), "prefix": t.get("invoice_prefix"),
+          "address": t.get("billing_address"), "remit": t.get("remit_to")} for t in tenants],
     )
 
 

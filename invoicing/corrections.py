@@ -28,6 +28,7 @@ from invoicing.errors import (
     NoSettlementLines,
 )
 from invoicing.ledger_postings import credit_note_entry, post_entries, replacement_invoice_entry
+from invoicing.parties import party_of_document
 from invoicing.pdf import render_credit_note_pdf
 from invoicing.repository import InvoiceRow
 from invoicing.service import (
@@ -189,8 +190,8 @@ def cancel_and_rebill(conn: Connection, invoice_id: str, reason: str, signing_ke
     assert cycle is not None, "an invoice references an existing cycle"
     number = repository.lock_sequence(conn, original.issuer) + 1
     header = invoice_header(cycle, original.issuer, number, original.tenant_id,
-                     original.document_json.get("tenant_name", original.tenant_id),
-                     repository.transaction_now_utc(conn), payment_terms_days, invoice_id)
+                            party_of_document(original.document_json, original.tenant_id),
+                            repository.transaction_now_utc(conn), payment_terms_days, invoice_id)
     assert header.invoice_id == invoice_id_of(original.issuer, number)
     usage = load_usage_context(conn, cycle).for_tenant(original.tenant_id)
     new_invoice = store_new_invoice(conn, header, lines, usage, key, documents_root)

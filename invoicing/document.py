@@ -59,6 +59,18 @@ class InvoiceHeader:
     issued_at_utc: datetime
     payment_terms_days: int
     replaces_invoice_id: str | None
+    parties: Parties | None = None
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Who the invoice names, from the campus file: the issuing entity, the tenant's legal name and billing
+    address, and where payment goes."""
+
+    issuer_legal_entity: str | None
+    bill_to_name: str
+    bill_to_address: str | None
+    remit_to: str | None
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,7 @@ def build_invoice_document(header: InvoiceHeader, lines: list[InvoiceLine], usag
         "period_end_utc": utc_text(header.period_end_utc),
         "tenant_id": header.tenant_id,
         "tenant_name": header.tenant_name,
+        **_parties_json(header),
         "issued_at_utc": utc_text(header.issued_at_utc),
         "due_date": due.isoformat(),
         "currency": "USD",
@@ -114,6 +127,16 @@ def build_invoice_document(header: InvoiceHeader, lines: list[InvoiceLine], usag
         },
         "total_usd_cents": total_usd_cents,
     }
+
+
+def _parties_json(header: InvoiceHeader) -> dict[str, Any]:
+    """Printed parties; absent for documents built without campus facts (older callers and tests)."""
+    if header.parties is None:
+        return {}
+    parties = header.parties
+    return {"issuer_legal_entity": parties.issuer_legal_entity,
+            "bill_to": {"name": parties.bill_to_name, "address": parties.bill_to_address},
+            "remit_to": parties.remit_to}
 
 
 def _line_json(line: InvoiceLine, amount_usd_cents: int) -> dict[str, Any]:

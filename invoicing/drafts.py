@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from invoicing import repository
 from invoicing.document import build_invoice_document, document_sha256_hex
 from invoicing.errors import CycleNotFound, NoSettlementLines, TenantUnknown
+from invoicing.parties import campus_parties
 from invoicing.pdf import render_invoice_pdf
 from invoicing.service import PAYMENT_TERMS_DAYS, invoice_header
 from invoicing.usage_context import load_usage_context
@@ -28,10 +29,10 @@ def render_draft_pdf(conn: Connection, cycle_id: str, tenant_id: str,
     lines = repository.load_settlement_lines(conn, cycle_id).get(tenant_id)
     if not lines:
         raise NoSettlementLines(cycle_id)
-    tenant_name = repository.load_tenant_names(conn, cycle.campus_id).get(tenant_id)
-    if tenant_name is None:
+    party = campus_parties(conn, cycle.campus_id).get(tenant_id)
+    if party is None:
         raise TenantUnknown(cycle_id, lines[0].line_no, tenant_id)
-    header = invoice_header(cycle, DRAFT_ISSUER, 0, tenant_id, tenant_name, repository.transaction_now_utc(conn),
+    header = invoice_header(cycle, DRAFT_ISSUER, 0, tenant_id, party, repository.transaction_now_utc(conn),
                             payment_terms_days, None)
     usage = load_usage_context(conn, cycle).for_tenant(tenant_id)
     document = build_invoice_document(header, lines, usage)

@@ -76,9 +76,13 @@ def _header(pdf: FPDF, document: dict[str, Any]) -> None:
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(CONTENT_WIDTH_MM, 10, _text(f"Invoice {document['invoice_id']}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 9)
+    bill_to = document.get("bill_to") or {"name": document["tenant_name"]}
+    issuer = document.get("issuer_legal_entity") or document["issuer"]
     facts = [
-        ("Issuer", document["issuer"]),
-        ("Bill to", f"{document['tenant_name']} ({document['tenant_id']})"),
+        ("Issuer", issuer if issuer == document["issuer"] else f"{issuer} ({document['issuer']})"),
+        ("Bill to", f"{bill_to['name']} ({document['tenant_id']})"),
+        *([("", bill_to["address"])] if bill_to.get("address") else []),
+        *([("Remit to", document["remit_to"])] if document.get("remit_to") else []),
         ("Campus", document["campus_id"]),
         ("Period", f"{document['period']}  [{document['period_start_utc']} - {document['period_end_utc']})"),
         ("Issued", document["issued_at_utc"]),

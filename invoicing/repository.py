@@ -89,12 +89,6 @@ def load_settlement_lines(conn: Connection, cycle_id: str) -> dict[str, list[Inv
     return by_tenant
 
 
-def load_tenant_names(conn: Connection, campus_id: str) -> dict[str, str]:
-    rows = conn.execute(text("SELECT tenant_id, name FROM tenant WHERE campus_id = :campus_id"),
-                        {"campus_id": campus_id}).all()
-    return {tenant_id: name for tenant_id, name in rows}
-
-
 def load_step_result(conn: Connection, cycle_id: str, step: str) -> dict[str, Any] | None:
     return conn.execute(
         text("SELECT result_json FROM cycle_step WHERE cycle_id = :cycle_id AND step = :step"),

@@ -25,6 +25,7 @@ from invoicing.document import (
     document_sha256_hex,
 )
 from invoicing.errors import CycleNotFound, IssuerInvalid, NoSettlementLines, TenantUnknown
+from invoicing.parties import TenantParty, campus_parties
 from invoicing.pdf import render_invoice_pdf
 from invoicing.repository import CycleRow, InvoiceRow
 from invoicing.signing import load_signing_key, sign_pdf
@@ -78,9 +79,9 @@ def issue_invoices(
     lines_by_tenant = repository.load_settlement_lines(conn, cycle_id)
     if not lines_by_tenant:
         raise NoSettlementLines(cycle_id)
-    tenant_names = repository.load_tenant_names(conn, cycle.campus_id)
+    parties = campus_parties(conn, cycle.campus_id)
     for tenant_id, lines in lines_by_tenant.items():
-        if tenant_id not in tenant_names:
+        if tenant_id not in parties:
             raise TenantUnknown(cycle_id, lines[0].line_no, tenant_id)
     # Read the interval file (daily load) before taking the lock, so the lock is held only while numbering.
     context = load_usage_context(conn, cycle)
@@ -94,7 +95,7 @@ def issue_invoices(
             issued.append(_already_issued(conn, existing[tenant_id]))
             continue
         last_number += 1
-        header = invoice_header(cycle, issuer, last_number, tenant_id, tenant_names[tenant_id],
+        header = invoice_header(cycle, issuer, last_number, tenant_id, parties[tenant_id],
                                 repository.transaction_now_utc(conn), payment_terms_days, None)
         usage = context.for_tenant(tenant_id)
         issued.append(store_new_invoice(conn, header, lines_by_tenant[tenant_id], usage, key, documents_root))
@@ -103,15 +104,15 @@ def issue_invoices(
 
 
 def invoice_header(
-    cycle: CycleRow, issuer: str, number: int, tenant_id: str, tenant_name: str, issued_at_utc: datetime,
+    cycle: CycleRow, issuer: str, number: int, tenant_id: str, party: TenantParty, issued_at_utc: datetime,
     payment_terms_days: int, replaces_invoice_id: str | None,
 ) -> InvoiceHeader:
     return InvoiceHeader(
         invoice_id=invoice_id_of(issuer, number), issuer=issuer, number=number, cycle_id=cycle.cycle_id,
         campus_id=cycle.campus_id, period=cycle.period, period_start_utc=cycle.period_start_utc,
-        period_end_utc=cycle.period_end_utc, tenant_id=tenant_id, tenant_name=tenant_name,
+        period_end_utc=cycle.period_end_utc, tenant_id=tenant_id, tenant_name=party.name,
         issued_at_utc=issued_at_utc, payment_terms_days=payment_terms_days,
-        replaces_invoice_id=replaces_invoice_id,
+        replaces_invoice_id=replaces_invoice_id, parties=party.parties,
     )
 
 

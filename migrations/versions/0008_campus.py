@@ -47,6 +47,8 @@ ALTER TABLE tenant
     ADD COLUMN move_in    date,
     ADD COLUMN move_out   date,
     ADD COLUMN invoice_prefix text,
+    ADD COLUMN billing_address text,
+    ADD COLUMN remit_to text,
     ADD CONSTRAINT tenant_occupancy_order CHECK (move_out IS NULL OR move_in IS NULL OR move_out > move_in);
 
 -- A meter (the metering point the campus file names) is in service over [active_from_utc, active_to_utc);
@@ -80,7 +82,7 @@ ALTER TABLE meter DROP CONSTRAINT meter_service_order, DROP COLUMN multiplier, D
     DROP COLUMN active_to_utc, DROP COLUMN devices_json, DROP COLUMN channel, DROP COLUMN carbon_free,
     DROP COLUMN fuel_type, DROP COLUMN parent_meter_id, DROP COLUMN generator_meter_id;
 ALTER TABLE tenant DROP CONSTRAINT tenant_occupancy_order, DROP COLUMN legal_name, DROP COLUMN move_in,
-    DROP COLUMN move_out, DROP COLUMN invoice_prefix;
+    DROP COLUMN move_out, DROP COLUMN invoice_prefix, DROP COLUMN billing_address, DROP COLUMN remit_to;
 ALTER TABLE campus DROP COLUMN legal_entity, DROP COLUMN settlement_point;
 DROP TABLE campus_version;
 DROP FUNCTION campus_version_append_only();
