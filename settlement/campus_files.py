@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from campus import MeterRole, Tenant
 from settlement.campus import ContractV0, MeterRef
@@ -229,13 +230,18 @@ def _needed_prices(contracts: Iterable[ContractVersion]) -> set[tuple[str, str]]
 
 def _load_prices(contracts: list[ContractVersion], prices_uris: Sequence[str]
                  ) -> dict[tuple[str, str], PriceSeries]:
-    """Every (node, market) the contracts need, from the first price file that has it."""
-    needed = _needed_prices(contracts)
-    found: dict[tuple[str, str], PriceSeries] = {}
+    """Every (node, market) the contracts need, from every price file that has it (a campus's store keeps one
+    file per upload: July's and August's prices are two files). Where files overlap, the highest version of an
+    interval wins, as inside one file; the series' hash names each contributing file's sha256, joined by "|"."""
+    needed = sorted(_needed_prices(contracts))
+    parts: dict[tuple[str, str], list[tuple[pa.Table, str]]] = {key: [] for key in needed}
     for uri in prices_uris:
         table, sha256_hex = read_price_file(uri)
-        for node, market in sorted(needed - set(found)):
-            candidate = price_series(table, node, market, sha256_hex)
-            if candidate.starts_utc_us.size:
-                found[(node, market)] = candidate
-    return found
+        for node, market in needed:
+            mask = pc.and_(pc.equal(table.column("node"), node), pc.equal(table.column("market"), market))
+            rows = table.filter(mask)
+            if rows.num_rows:
+                parts[(node, market)].append((rows, sha256_hex))
+    return {(node, market): price_series(pa.concat_tables([rows for rows, _ in found]), node, market,
+                                         "|".join(sha256_hex for _, sha256_hex in found))
+            for (node, market), found in parts.items() if found}
