@@ -8,6 +8,7 @@ Works on the dumped document (plain JSON values) and returns (field path, reason
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -187,8 +188,8 @@ def _check_priced(document: dict[str, Any], problems: Problems) -> None:
         if tenant["id"] not in priced:
             problems.append((("tenants", index, "id"),
                              f"tenant {tenant['id']!r} has no fixed_price or urdb_tariff contract"))
-    fixed_price_tenants = [c.get("tenant") for c in document.get("contracts", []) if c["kind"] == "fixed_price"]
+    fixed_price_tenants = Counter(c.get("tenant") for c in document.get("contracts", []) if c["kind"] == "fixed_price")
     for index, contract in enumerate(document.get("contracts", [])):
-        if contract["kind"] == "fixed_price" and fixed_price_tenants.count(contract.get("tenant")) > 1:
+        if contract["kind"] == "fixed_price" and fixed_price_tenants[contract.get("tenant")] > 1:
             reason = "one fixed_price contract per tenant (amend it with a new version instead)"
             problems.append((("contracts", index, "tenant"), reason))
