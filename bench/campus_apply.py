@@ -14,11 +14,9 @@ amend_plan_s=... amend_apply_s=...`.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,11 +24,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import tomli_w
-from sqlalchemy import create_engine, make_url, text
 
 from campus.file import read_campus_file
 from campus.service import apply, plan
-from db import make_engine, server_url_from_environment, upgrade_schema
+from db import make_engine, scratch_database, server_url_from_environment
 
 
 def campus_file(tenants: int, meters_per_tenant: int, amendments: bool) -> dict:
@@ -69,14 +66,8 @@ def main() -> None:
     path, amended_path = folder / "campus.toml", folder / "campus-v2.toml"
     path.write_text(tomli_w.dumps(campus_file(args.tenants, args.meters_per_tenant, False)))
     amended_path.write_text(tomli_w.dumps(campus_file(args.tenants, args.meters_per_tenant, True)))
-    server_url = make_url(server_url_from_environment(ROOT / ".wattledger" / "bench-pg"))
-    name = f"wlbench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server_url.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_schema(url)
+    server_url = server_url_from_environment(ROOT / ".wattledger" / "bench-pg")
+    with scratch_database(server_url, "wlbench") as url:
         engine = make_engine(url)
         document, validate_s = timed(lambda: read_campus_file(path))
         with engine.connect() as conn:
@@ -88,10 +79,6 @@ def main() -> None:
             amend_changes, amend_plan_s = timed(lambda: plan(conn, amended))
         second, amend_apply_s = timed(lambda: apply(engine, amended, "bench"))
         engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     assert (first.version, again.applied, second.version) == (1, False, 2)
     assert len(amend_changes) == args.tenants and len(changes) == 1 + 2 * args.tenants + len(document.document["meters"])
     meters = len(document.document["meters"])

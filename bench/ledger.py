@@ -11,7 +11,6 @@ import argparse
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -20,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine
 
-from db import make_engine, upgrade_schema
+from db import make_engine, scratch_database
 from ledger import AccountSpec, EntryRequest, PostingRequest, append_entries, ensure_ledger, open_accounts
 
 ORIGIN = "bench.wattledger/ledger"
@@ -155,14 +154,7 @@ def main() -> None:
     parser.add_argument("--batched-entries", type=int, default=10_000)
     parser.add_argument("--per-batch", type=int, default=2_000)
     args = parser.parse_args()
-    server = make_url(server_url())
-    name = f"wlbench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_schema(url)
+    with scratch_database(server_url(), "wlbench") as url:
         engine = make_engine(url)
         with engine.begin() as conn:
             ensure_ledger(conn, ORIGIN)
@@ -174,10 +166,6 @@ def main() -> None:
                                   for run in range(RUNS)])
         rates = verify_rates(engine)
         engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     print(f"naive (1 entry of 6 postings per transaction): {naive:,.0f} postings/s, best of {RUNS} x {args.naive_entries} entries")
     print(f"batched ({args.per_batch} entries per transaction): {batched:,.0f} postings/s, best of {RUNS} x {args.batched_entries} entries")
     print(f"batched, 14-leg cycle entries: {cycle:,.0f} postings/s, best of {RUNS} x {args.batched_entries // 2} entries")

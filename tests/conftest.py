@@ -7,14 +7,12 @@ own database on that server, so parallel runs never see each other's rows.
 
 from __future__ import annotations
 
-import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -32,21 +30,10 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """URL of a fresh database, migrated with `alembic upgrade head`, dropped after the session."""
-    from db import server_url_from_environment, upgrade_schema
+    from db import scratch_database, server_url_from_environment
 
-    server_url = make_url(server_url_from_environment(ROOT / ".wattledger" / "test-pg"))
-    name = f"wltest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server_url.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_schema(url)
+    with scratch_database(server_url_from_environment(ROOT / ".wattledger" / "test-pg"), "wltest") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
