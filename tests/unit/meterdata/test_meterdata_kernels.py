@@ -128,15 +128,8 @@ def test_kernel_and_numpy_match_reference_on_partial_service_windows(cases) -> N
     """Series whose grid is a meter's service window: it starts and ends inside local days (the per-day count
     rule checks only the slots a day has in the grid), may hold no slot at all, and readings before it are
     misaligned. Kernel, numpy and reference agree on every count, value and status."""
-    inputs = _kernel_inputs(cases)
     day_zero_us = 1_700_000_000_000_000 - 1_700_000_000_000_000 % DAY_US
-    day_start_us = np.array([day_zero_us + d * DAY_US for d in range(6)], np.int64)
-    total = int(inputs[3][-1])
-    kernel = _run(k.vee_kernel, inputs, day_start_us, total)
-    numpy_result = _run(vee_numpy, inputs, day_start_us, total)
-    for array_kernel, array_numpy in zip(kernel, numpy_result):
-        np.testing.assert_array_equal(array_kernel, array_numpy)
-    _assert_each_series_matches_reference(cases, inputs[3], kernel, day_start_us)
+    _assert_kernel_numpy_and_reference_agree(cases, np.array([day_zero_us + d * DAY_US for d in range(6)], np.int64))
 
 
 def test_a_complete_partial_first_and_last_day_are_not_count_anomalies() -> None:
@@ -208,14 +201,7 @@ def test_kernel_matches_reference_on_long_series_that_are_mostly_in_order() -> N
                               spike_ratio_permille=500, spike_floor_wh=10, flat_run_min=12, never_idle=s % 2 == 0,
                               zero_run_min=6, interp_gap_max=12, like_day_days_max=2, slots_per_day=288)
         cases.append((_long_series_with_faults(rng, slot_count, interval_us, start_us), params))
-    inputs = _kernel_inputs(cases)
-    day_start_us = np.array([start_us + d * DAY_US for d in range(6)], np.int64)
-    total = int(inputs[3][-1])
-    kernel = _run(k.vee_kernel, inputs, day_start_us, total)
-    numpy_result = _run(vee_numpy, inputs, day_start_us, total)
-    for array_kernel, array_numpy in zip(kernel, numpy_result):
-        np.testing.assert_array_equal(array_kernel, array_numpy)
-    _assert_each_series_matches_reference(cases, inputs[3], kernel, day_start_us)
+    _assert_kernel_numpy_and_reference_agree(cases, np.array([start_us + d * DAY_US for d in range(6)], np.int64))
 
 
 def test_kernel_counts_missing_slots_without_any_day_boundary() -> None:
@@ -322,3 +308,14 @@ def test_a_three_slot_run_at_the_very_end_of_the_grid_is_flagged() -> None:
         day_start_us = np.array([start_us, start_us + DAY_US], np.int64)
         kernel = _assert_kernel_matches_reference([(readings, params)], day_start_us)
         assert int(kernel[3][0, k.RULE_FLAT_LINE]) == 3
+
+
+def _assert_kernel_numpy_and_reference_agree(cases, day_start_us: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    """The numba kernel and the numpy version give identical arrays, and each series matches the reference."""
+    inputs = _kernel_inputs(cases)
+    total = int(inputs[3][-1])
+    kernel = _run(k.vee_kernel, inputs, day_start_us, total)
+    numpy_result = _run(vee_numpy, inputs, day_start_us, total)
+    for array_kernel, array_numpy in zip(kernel, numpy_result):
+        np.testing.assert_array_equal(array_kernel, array_numpy)
+    _assert_each_series_matches_reference(cases, inputs[3], kernel, day_start_us)
