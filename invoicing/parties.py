@@ -17,13 +17,16 @@ class TenantParty:
     name: str
     """The tenant's display name (documents keep it as `tenant_name`)."""
     parties: Parties | None
+    invoice_prefix: str | None = None
+    """The tenant's own invoice number series, if the campus file gives one."""
 
 
 def campus_parties(conn: Connection, campus_id: str) -> dict[str, TenantParty]:
     """Per tenant of the campus, what its invoices print."""
     legal_entity = load_campus(conn, campus_id).legal_entity
     return {tenant.tenant_id: TenantParty(tenant.name, Parties(legal_entity, tenant.legal_name or tenant.name,
-                                                               tenant.billing_address, tenant.remit_to))
+                                                               tenant.billing_address, tenant.remit_to),
+                                          tenant.invoice_prefix)
             for tenant in load_tenants(conn, campus_id)}
 
 

@@ -67,8 +67,9 @@ def issue_invoices(
 ) -> list[IssuedInvoice]:
     """One final invoice per tenant of the cycle, in tenant order; idempotent on (cycle, tenant).
 
-    A retry returns the invoices already issued (`created=False`) and consumes no number. Documents are
-    written under `documents_root/invoices/<issuer>/` before the caller commits; if the transaction rolls
+    A retry returns the invoices already issued (`created=False`) and consumes no number. `issuer` numbers
+    every tenant without its own `invoice_prefix`. Documents are written under `documents_root/invoices/<issuer>/`
+    before the caller commits; if the transaction rolls
     back, the next attempt reuses the same numbers and overwrites those files.
     """
     checked_issuer(issuer)
@@ -85,21 +86,27 @@ def issue_invoices(
             raise TenantUnknown(cycle_id, lines[0].line_no, tenant_id)
     # Read the interval file (daily load) before taking the lock, so the lock is held only while numbering.
     context = load_usage_context(conn, cycle)
+    # A tenant with an invoice prefix in the campus file is numbered in its own gapless series.
+    issuer_of = {tenant_id: parties[tenant_id].invoice_prefix or issuer for tenant_id in lines_by_tenant}
     # Lock first, then look for earlier invoices: a concurrent issuer of this cycle has either committed
-    # (and we see its rows) or not yet started numbering.
-    last_number = repository.lock_sequence(conn, issuer)
+    # (and we see its rows) or not yet started numbering. Sequences are locked in one order (sorted), so two
+    # cycles sharing prefixes never wait on each other in a circle.
+    sequences = sorted(set(issuer_of.values()))
+    last_number = {sequence: repository.lock_sequence(conn, sequence) for sequence in sequences}
     existing = repository.live_invoices_of_cycle(conn, cycle_id)
     issued: list[IssuedInvoice] = []
     for tenant_id in sorted(lines_by_tenant):
         if tenant_id in existing:
             issued.append(_already_issued(conn, existing[tenant_id]))
             continue
-        last_number += 1
-        header = invoice_header(cycle, issuer, last_number, tenant_id, parties[tenant_id],
-                                repository.transaction_now_utc(conn), payment_terms_days, None)
+        tenant_issuer = issuer_of[tenant_id]
+        last_number[tenant_issuer] += 1
+        header = invoice_header(cycle, tenant_issuer, last_number[tenant_issuer], tenant_id,
+                                parties[tenant_id], repository.transaction_now_utc(conn), payment_terms_days, None)
         usage = context.for_tenant(tenant_id)
         issued.append(store_new_invoice(conn, header, lines_by_tenant[tenant_id], usage, key, documents_root))
-    repository.store_sequence(conn, issuer, last_number)
+    for sequence, number in last_number.items():
+        repository.store_sequence(conn, sequence, number)
     return issued
 
 

@@ -103,8 +103,11 @@ async def test_the_ercot_sample_campus_onboards_and_bills_with_the_cli_only(
     assert cycle["steps"]["validate"]["estimated_count"] == 0
     await _cli(server, "cycle", "approve", CYCLE_ID, "--approver", "finance@lonestar.example")
     cycle = await _status(server, {"completed"})
-    invoiced = {i["tenant_id"]: i["total_usd_cents"] for i in cycle["steps"]["invoice"]["invoices"]}
+    invoices = cycle["steps"]["invoice"]["invoices"]
+    invoiced = {i["tenant_id"]: i["total_usd_cents"] for i in invoices}
     assert invoiced == expected_invoice_cents(files, prices)
+    # Each tenant's own number series, from its invoice_prefix in the campus file.
+    assert sorted(i["invoice_id"] for i in invoices) == ["BB-000001", "LH-000001", "MQ-000001"]
     assert "ercot" in cycle["steps"]["iso"]["document_uri"].lower()
 
 
