@@ -12,7 +12,18 @@ from temporalio.client import Client
 from api import web
 from api.errors import install_error_handlers
 from api.principal import Principal
-from api.routes import campuses, contracts, cycles, esg, invoices, ledger, ledger_verify, market, meter_data, ops
+from api.routes import (
+    campuses,
+    contracts,
+    cycles,
+    esg,
+    invoices,
+    ledger,
+    ledger_verify,
+    market,
+    meter_data,
+    ops,
+)
 from settings import Settings
 
 Authenticator = Callable[[Request], Principal]

@@ -20,6 +20,9 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     body: dict = {"detail": str(error), "type": type(error).__name__}
     if isinstance(error, BadInput):
         body.update(source=error.source, line=error.line, field=error.field)
+        problems = getattr(error, "problems", None)  # a file with several problems lists them all
+        if problems:
+            body["problems"] = [{"line": p.line, "field": p.field, "reason": p.reason} for p in problems]
     return JSONResponse(status_code=error.http_status, content=body)
 
 

@@ -128,9 +128,9 @@ async def test_put_campus_over_http_plans_applies_and_names_bad_input(engine: En
         assert applied.status_code == 200 and applied.json()["version"] == 1
         wrong = await http.put("/campuses/other-id", content=inline, headers=headers)
         assert wrong.status_code == 422 and "campus.id" in wrong.text
-        broken = await http.put("/campuses/http-ercot", content=inline.replace('role = "export"', 'role = "exp"')
+        broken = await http.put("/campuses/http-ercot", content=inline.replace('role = "shared_consumption"', 'role = "shared"')
                                 .replace('rated_kw = 60000', 'rated_kw = "lots"'), headers=headers)
         assert broken.status_code == 422
-        assert "rated_kw" in broken.text
+        assert {p["field"] for p in broken.json()["problems"]} == {"meters[0].rated_kw", "meters[3].role"}
         meters = await http.get("/campuses/http-ercot/meters")
         assert {m["meter_id"] for m in meters.json()} >= {"LH-HALL2", "BB-HALL3"}
