@@ -94,6 +94,10 @@ def _meter(old: dict[str, Any], new: dict[str, Any], plan: Plan) -> None:
         plan.refusals.append(f"meter {new['id']}: the multiplier cannot change in place; record the exchange as "
                              "devices (the old one removed, the new one installed)")
     old_devices, new_devices = old.get("devices", []), new.get("devices", [])
+    if not old_devices and new_devices and (new_devices[0]["multiplier"] != old["multiplier"]
+                                            or new_devices[0].get("installed") is not None):
+        plan.refusals.append(f"meter {new['id']}: its first device is the one that read it so far: no "
+                             f"`installed`, multiplier {old['multiplier']}")
     kept = [_without(d, "removed") for d in old_devices] == [_without(d, "removed") for d in
                                                             new_devices[:len(old_devices)]]
     removals_kept = all(d.get("removed") in (None, n.get("removed")) for d, n in zip(old_devices, new_devices))

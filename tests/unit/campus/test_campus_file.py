@@ -121,3 +121,19 @@ def test_plan_lists_changes_and_refuses_history_rewrites() -> None:
     assert refused.refusals == [
         "meter COOL-SHARED cannot be removed: history is kept (set active_to instead)",
         "contract borealis-labs-supply: applied versions cannot change; amend with a new version"]
+
+
+def test_recording_a_first_exchange_must_keep_the_meter_s_past() -> None:
+    """A meter read at CT 80 so far gains devices: the first must be the one that read it (CT 80, no install
+    instant); calling it CT 100 would re-price months already billed."""
+    old = read_campus_file(DEMO).document
+    exchanged = tomllib.loads(_demo_text(), parse_float=Decimal)
+    meter = next(m for m in exchanged["meters"] if m["id"] == "ACME-A")
+    meter["devices"] = [{"serial": "OLD-1", "multiplier": 100, "removed": "2026-11-10T15:00:00Z"},
+                        {"serial": "NEW-1", "multiplier": 120, "installed": "2026-11-10T15:00:00Z"}]
+    refused = plan_changes(old, parse_campus_text("x.toml", tomli_w.dumps(exchanged).encode(), None).document)
+    reason = "meter ACME-A: its first device is the one that read it so far: no `installed`, multiplier 1"
+    assert refused.refusals == [reason]
+    meter["devices"][0]["multiplier"] = 1
+    accepted = plan_changes(old, parse_campus_text("y.toml", tomli_w.dumps(exchanged).encode(), None).document)
+    assert accepted.refusals == [] and [str(c) for c in accepted.changes] == ["~ meter ACME-A: devices changed"]
