@@ -73,6 +73,12 @@ def show(conn: Connection, campus_id: str, version: int | None = None) -> dict[s
             "applied_by": entry["applied_by"], "applied_at_utc": entry["applied_at_utc"], "document": document}
 
 
+def list_campuses(conn: Connection) -> list[dict[str, Any]]:
+    """Every registered campus with its latest applied version (None for one registered without a file)."""
+    return [{"campus_id": campus.campus_id, "name": campus.name, "iso": campus.iso, "time_zone": campus.time_zone,
+             "version": repo.latest_version_number(conn, campus.campus_id)} for campus in repo.list_campuses(conn)]
+
+
 def history(conn: Connection, campus_id: str) -> list[dict[str, Any]]:
     entries = repo.version_history(conn, campus_id)
     if not entries:

@@ -12,7 +12,7 @@ import typer
 
 from common.errors import DomainError
 
-app = typer.Typer(help="Campus model: validate, plan, apply, show, history, export.", no_args_is_help=True)
+app = typer.Typer(help="Campus model: validate, plan, apply, list, show, history, export.", no_args_is_help=True)
 T = TypeVar("T")
 FileArg = Annotated[Path, typer.Argument(help="campus file (TOML)", exists=True, dir_okay=False)]
 
@@ -102,6 +102,20 @@ def show(campus_id: str, version: Annotated[int | None, typer.Option(help="an ea
             return show_document(conn, campus_id, version)
 
     typer.echo(json.dumps(_with_db(action), indent=2, default=str))
+
+
+@app.command("list")
+def list_command() -> None:
+    """Every registered campus: id, ISO, time zone, latest version, name."""
+    from campus.service import list_campuses
+
+    def action(engine):  # type: ignore[no-untyped-def]
+        with engine.connect() as conn:
+            return list_campuses(conn)
+
+    for entry in _with_db(action):
+        version = "-" if entry["version"] is None else f"v{entry['version']}"
+        typer.echo(f"{entry['campus_id']}  {entry['iso']}  {entry['time_zone']}  {version}  {entry['name']}")
 
 
 @app.command("history")

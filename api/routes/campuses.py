@@ -21,7 +21,7 @@ from api.principal import Principal
 from campus import CampusNotFound, campus_exists, load_meters, load_tenants
 from campus.errors import CampusFileInvalid, Problem
 from campus.file import FILE_BYTES_MAX, campus_document, parse_campus_text
-from campus.service import apply, export_toml, history, plan, show
+from campus.service import apply, export_toml, history, list_campuses, plan, show
 from common.errors import BadInput
 
 router = APIRouter(tags=["campuses"])
@@ -67,6 +67,13 @@ async def put_campus(campus_id: Annotated[str, Path(pattern=CAMPUS_PATTERN)], re
         return {"campus_id": campus_id, "dry_run": True, "changes": await run_in_threadpool(preview)}
     result = await run_in_threadpool(apply, engine, document, principal.subject)
     return asdict(result)
+
+
+@router.get("/campuses")
+def get_campuses(engine: EngineDep, principal: StaffDep) -> list[dict[str, Any]]:
+    """Every registered campus with its latest applied version."""
+    with engine.connect() as conn:
+        return list_campuses(conn)
 
 
 @router.get("/campuses/{campus_id}")

@@ -132,5 +132,8 @@ async def test_put_campus_over_http_plans_applies_and_names_bad_input(engine: En
                                 .replace('rated_kw = 60000', 'rated_kw = "lots"'), headers=headers)
         assert broken.status_code == 422
         assert {p["field"] for p in broken.json()["problems"]} == {"meters[0].rated_kw", "meters[3].role"}
+        listed = await http.get("/campuses")
+        assert {"campus_id": "http-ercot", "name": "Lone Star AI Campus", "iso": "ERCOT",
+                "time_zone": "America/Chicago", "version": 1} in listed.json()
         meters = await http.get("/campuses/http-ercot/meters")
         assert {m["meter_id"] for m in meters.json()} >= {"LH-HALL2", "BB-HALL3"}

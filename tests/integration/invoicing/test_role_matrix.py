@@ -117,6 +117,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/invoices/{invoice_id}/credit-notes"): Access(
         frozenset({"finance"}), json={"amount_usd_cents": 1, "reason": "matrix", "idempotency_key": "{credit_key}"}),
     ("POST", "/invoices/{invoice_id}/cancel-and-rebill"): Access(frozenset({"finance"}), json={"reason": "matrix"}),
+    ("GET", "/campuses"): Access(STAFF),
     ("PUT", "/campuses/{campus_id}"): Access(frozenset({"operator"}), params={"campus_id": "no-such-campus"},
                                              json={"campus": {}}),
     ("GET", "/campuses/{campus_id}"): Access(STAFF, params={"campus_id": "no-such-campus"}),
