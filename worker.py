@@ -13,22 +13,25 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.correction import CorrectionActivities
 from activities.cycle import CycleActivities
 from activities.schedule import ScheduleActivities
 from observability import ActivityObserver
 from settings import TASK_QUEUE, Settings
 from workflows.billing_cycle import BillingCycleWorkflow
+from workflows.cycle_correction import CycleCorrectionWorkflow
 from workflows.monthly_kickoff import MonthlyKickoffWorkflow
 
 ACTIVITY_THREADS_MAX = 8
 
 
 def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str = TASK_QUEUE) -> Worker:
-    activities = CycleActivities(settings, engine).all() + ScheduleActivities(settings, engine, client).all()
+    activities = (CycleActivities(settings, engine).all() + CorrectionActivities(settings, engine).all()
+                  + ScheduleActivities(settings, engine, client).all())
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[BillingCycleWorkflow, MonthlyKickoffWorkflow],
+        workflows=[BillingCycleWorkflow, CycleCorrectionWorkflow, MonthlyKickoffWorkflow],
         activities=activities,
         # Sync activities run here; numba kernels and pyarrow release the GIL, so threads really overlap.
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS_MAX),

@@ -15,6 +15,7 @@ from api.principal import Principal
 from api.routes import (
     campuses,
     contracts,
+    corrections,
     cycles,
     esg,
     invoices,
@@ -52,7 +53,7 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
     app.state.temporal_client = temporal_client
     app.state.authenticate = authenticate or default_authenticator(settings, engine)
     install_error_handlers(app)
-    for module in (cycles, ledger_verify, ledger, meter_data, campuses, contracts, market, esg, invoices):
+    for module in (cycles, corrections, ledger_verify, ledger, meter_data, campuses, contracts, market, esg, invoices):
         app.include_router(module.router)
     app.include_router(web.router)  # finance pages, /finance/...
     app.include_router(ops.router)  # /metrics and the Temporal codec server /codec/encode|decode

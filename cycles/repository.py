@@ -119,3 +119,29 @@ def load_step(conn: Connection, cycle_id: str, step: str) -> dict:
     if result is None:
         raise NotFound(f"cycle {cycle_id!r} has no recorded {step!r} step")
     return result
+
+
+def lock_cycle(conn: Connection, cycle_id: str) -> str:
+    """Lock the cycle's row until the caller's transaction ends (serialises its corrections); returns its status."""
+    status = conn.execute(
+        text("SELECT status FROM billing_cycle WHERE cycle_id = :id FOR UPDATE"), {"id": cycle_id}
+    ).scalar_one_or_none()
+    if status is None:
+        raise NotFound(f"cycle {cycle_id!r} does not exist")
+    return str(status)
+
+
+def find_step(conn: Connection, cycle_id: str, step: str) -> dict | None:
+    """The recorded result of a step, or None when it has not been recorded."""
+    try:
+        return load_step(conn, cycle_id, step)
+    except NotFound:
+        return None
+
+
+def latest_settlement_revision(conn: Connection, cycle_id: str) -> int:
+    """The cycle's latest settlement revision (0 = the original settlement); -1 when it was never settled."""
+    revision = conn.execute(
+        text("SELECT max(revision) FROM settlement_run WHERE cycle_id = :id"), {"id": cycle_id}
+    ).scalar_one()
+    return -1 if revision is None else int(revision)

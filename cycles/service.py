@@ -38,6 +38,16 @@ def cycle_folder_uri(settings: Settings, campus_id: str, period: str, version_la
     return f"{settings.data_root_uri}/cycles/{campus_id}/{period}{suffix}"
 
 
+def is_correction(attempt_label: str) -> bool:
+    """A correction's runs are labelled r1, r2, ... (the revision they would record); the cycle's own v1, v2."""
+    return attempt_label.startswith("r")
+
+
+def step_name(step: str, attempt_label: str) -> str:
+    """The recorded step name: a correction's runs sit beside the cycle's own steps."""
+    return f"correction-{attempt_label}-{step}" if is_correction(attempt_label) else step
+
+
 def _meter_specs(meters: Sequence[Meter]) -> dict:
     from meterdata.specs import meter_spec_from_campus
 
@@ -72,8 +82,11 @@ def ingest(engine: Engine, settings: Settings, inp: CycleInput) -> IngestOutput:
         raise BadInput(error.source, error.line, error.field, error.reason) from error
     output = IngestOutput(result.intervals_uri, result.reading_count, [file.sha256_hex for file in files])
     with engine.begin() as conn:
-        repo.link_input_files(conn, inp.cycle_id, output.file_sha256_hex)
-        repo.record_step(conn, inp.cycle_id, "ingest", asdict(output))
+        # A correction's files join the cycle only when finance approves it (cycles.corrections), so a rejected
+        # one leaves them pending.
+        if not is_correction(inp.attempt_label):
+            repo.link_input_files(conn, inp.cycle_id, output.file_sha256_hex)
+        repo.record_step(conn, inp.cycle_id, step_name("ingest", inp.attempt_label), asdict(output))
     return output
 
 
@@ -93,7 +106,8 @@ def validate(engine: Engine, settings: Settings, step: StepInput) -> VeeOutput:
     vee_run_id = record_vee_run(engine, step.campus_id, start_utc, end_utc, step.uri, result)
     output = VeeOutput(result.validated_uri, result.reading_count, result.estimated_count, result.report)
     with engine.begin() as conn:
-        repo.record_step(conn, step.cycle_id, "validate", {**asdict(output), "vee_run_id": vee_run_id})
+        repo.record_step(conn, step.cycle_id, step_name("validate", step.attempt_label),
+                         {**asdict(output), "vee_run_id": vee_run_id})
     return output
 
 

@@ -48,6 +48,7 @@ class PendingCorrection:
     first_interval_start_utc: datetime
     last_interval_start_utc: datetime
     received_at_utc: datetime
+    resettle_command: str = ""  # what re-settles the period with this file (filled by the service)
 
 
 def load_meter_specs(conn: Connection, campus_id: str) -> dict[str, MeterSpec]:

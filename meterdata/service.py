@@ -9,7 +9,7 @@ line, field and reason). The API and the CLI call these; each opens its own tran
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -234,12 +234,19 @@ def period_files(engine: Engine, campus_id: str, bounds_utc: tuple[datetime, dat
     return files
 
 
+def resettle_command(cycle_id: str) -> str:
+    """The operator's command that re-settles a completed cycle with the files received since it closed."""
+    return f"wattledger cycle correct {cycle_id} --operator NAME"
+
+
 def pending_corrections(engine: Engine, campus_id: str, rows_max: int) -> list[PendingCorrection]:
-    """Files accepted for a period whose cycle completed without them (received late, or corrections)."""
+    """Files accepted for a period whose cycle completed without them (received late, or corrections), each with
+    the command that re-settles that cycle (a correction reads them and links them to the cycle)."""
     with engine.begin() as conn:
         if not repo.campus_exists(conn, campus_id):
             raise NotFound(f"campus {campus_id!r} not found")
-        return repo.pending_corrections(conn, campus_id, rows_max)
+        rows = repo.pending_corrections(conn, campus_id, rows_max)
+    return [replace(row, resettle_command=resettle_command(row.cycle_id)) for row in rows]
 
 
 def record_edit(

@@ -1,7 +1,8 @@
 """Settlement: contracts, tariffs, PPAs, allocation and price series turn interval energy into money.
 
 Public names: `allocate_largest_remainder` (exact integer split); the service entry points `settle_cycle`,
-`record_settlement` and `record_delta` (corrections as differences only) with their result types.
+`record_settlement` and `record_delta` (corrections as differences only; `preview_delta` computes one without
+recording it) with their result types.
 """
 
 from campus import CampusNotFound  # the campus package's error, still importable from settlement
@@ -11,6 +12,7 @@ from settlement.repository import SettlementAlreadyRecorded
 from settlement.service import (
     CycleNotSettled,
     DeltaSettlement,
+    preview_delta,
     record_delta,
     record_settlement,
     record_settlement_or_delta,
@@ -31,6 +33,7 @@ __all__ = [
     "SettlementLine",
     "SettlementResult",
     "allocate_largest_remainder",
+    "preview_delta",
     "record_delta",
     "record_settlement",
     "record_settlement_or_delta",

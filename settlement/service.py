@@ -83,18 +83,27 @@ class DeltaSettlement:
     already_recorded: bool
 
 
-def record_delta(conn: Connection, cycle_id: str, corrected: SettlementResult) -> DeltaSettlement:
-    """Post a corrected settlement as a delta revision; the original lines and earlier deltas are never edited.
-    Idempotent: recording the same corrected result again returns the revision it produced."""
+def preview_delta(conn: Connection, cycle_id: str, corrected: SettlementResult) -> DeltaSettlement:
+    """What `record_delta` would record for `corrected`, without recording it (for a correction that finance
+    has still to approve). `already_recorded` is True when `corrected` is what is in force already."""
     revision, latest_sha256_hex, position = repository.settled_position(conn, cycle_id)
     if revision < 0:
         raise CycleNotSettled(cycle_id)
     if latest_sha256_hex == repository.result_sha256_hex(corrected):
         return DeltaSettlement(cycle_id, revision, [], {}, already_recorded=True)
     adjustments = delta_lines(position, corrected.lines)
-    inserted = repository.insert_revision(conn, cycle_id, revision + 1, corrected, adjustments)
-    assert inserted, "the original run row lock serializes delta recorders"
     return DeltaSettlement(cycle_id, revision + 1, adjustments, tenant_deltas(adjustments), already_recorded=False)
+
+
+def record_delta(conn: Connection, cycle_id: str, corrected: SettlementResult) -> DeltaSettlement:
+    """Post a corrected settlement as a delta revision; the original lines and earlier deltas are never edited.
+    Idempotent: recording the same corrected result again returns the revision it produced."""
+    delta = preview_delta(conn, cycle_id, corrected)
+    if delta.already_recorded:
+        return delta
+    inserted = repository.insert_revision(conn, cycle_id, delta.revision, corrected, delta.adjustments)
+    assert inserted, "the original run row lock serializes delta recorders"
+    return delta
 
 
 def record_settlement_or_delta(conn: Connection, cycle_id: str, result: SettlementResult) -> DeltaSettlement:

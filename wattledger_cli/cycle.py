@@ -10,7 +10,8 @@ from typing import TypeVar
 
 import typer
 
-app = typer.Typer(help="Billing cycles: start, inspect, approve, reject, settle again, cancel.", no_args_is_help=True)
+app = typer.Typer(help="Billing cycles: start, inspect, approve, reject, settle again, cancel, correct.",
+                  no_args_is_help=True)
 T = TypeVar("T")
 
 
@@ -117,3 +118,41 @@ def cancel(cycle_id: str) -> None:
         return {"cycle_id": cycle_id, "cancel_requested": True}
 
     _print(_with_client(action))
+
+
+@app.command("correct")
+def correct(cycle_id: str, operator: str = typer.Option(...)) -> None:
+    """Re-settle a completed cycle from the meter-data store (late or corrected files); prints the correction id.
+
+    Finance then approves (`approve-correction`) and the changed tenants' invoices are cancelled and rebilled."""
+    from cycles.correction_starter import start_correction
+
+    started = _with_client(
+        lambda client, engine, settings: start_correction(client, engine, settings, cycle_id, operator))
+    _print(dataclasses.asdict(started))
+
+
+def _correction_update(correction_id: str, update_name: str, argument: object) -> None:
+    from workflows.cycle_correction import CycleCorrectionWorkflow
+
+    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+        handle = client.get_workflow_handle_for(CycleCorrectionWorkflow.run, correction_id)
+        return await handle.execute_update(getattr(CycleCorrectionWorkflow, update_name), argument)
+
+    _print(dataclasses.asdict(_with_client(action)))
+
+
+@app.command("approve-correction")
+def approve_correction(correction_id: str, approver: str = typer.Option(...), comment: str = "") -> None:
+    """Approve a correction as finance; the changed tenants' invoices are cancelled and rebilled."""
+    from workflows.types import Decision
+
+    _correction_update(correction_id, "approve", Decision(approver, "finance", comment))
+
+
+@app.command("reject-correction")
+def reject_correction(correction_id: str, approver: str = typer.Option(...), reason: str = typer.Option(...)) -> None:
+    """Reject a correction as finance; it changes nothing (no revision recorded, nothing rebilled)."""
+    from workflows.types import Rejection
+
+    _correction_update(correction_id, "reject", Rejection(approver, "finance", reason))

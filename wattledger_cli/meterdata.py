@@ -106,6 +106,8 @@ def pending_command(campus: Annotated[str, typer.Argument(help="campus id")], li
         typer.echo(f"{row.cycle_id} (completed {row.cycle_completed_at_utc.isoformat()}): {row.sha256_hex[:16]} "
                    f"{row.original_name} readings={row.reading_count} span={row.first_interval_start_utc.isoformat()}"
                    f"..{row.last_interval_start_utc.isoformat()} received {row.received_at_utc.isoformat()}")
+    for cycle_id, command in dict.fromkeys((row.cycle_id, row.resettle_command) for row in rows):
+        typer.echo(f"re-settle {cycle_id}: {command}")
 
 
 @app.command("vee")

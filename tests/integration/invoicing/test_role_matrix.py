@@ -71,6 +71,11 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/cycles/{cycle_id}/resettle"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
     ("POST", "/cycles/{cycle_id}/retry"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
     ("POST", "/cycles/{cycle_id}/cancel"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
+    ("POST", "/cycles/{cycle_id}/corrections"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
+    ("POST", "/corrections/{correction_id}/approve"): Access(
+        FINANCE, json={"approver": "{subject}", "comment": ""}, params={"correction_id": "correction:none:r1"}),
+    ("POST", "/corrections/{correction_id}/reject"): Access(
+        FINANCE, json={"approver": "{subject}", "reason": "r"}, params={"correction_id": "correction:none:r1"}),
     ("GET", "/ledger/verify"): Access(STAFF),
     ("GET", "/ledger/entries"): Access(STAFF),
     ("GET", "/ledger/balances"): Access(STAFF),

@@ -1,0 +1,52 @@
+"""Corrections of completed cycles: start a re-settlement, approve or reject it. Thin over `cycles` and the
+correction workflow; the decision rules are the workflow's update validators, as for a cycle."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fastapi import APIRouter
+from temporalio.client import WorkflowHandle
+
+from api.deps import EngineDep, PrincipalDep, SettingsDep, TemporalDep
+from api.routes.cycles import _approver
+from api.schemas import ApprovalBody, OperatorBody, RejectionBody
+from cycles.correction_starter import start_correction
+from workflows.cycle_correction import CycleCorrectionWorkflow
+from workflows.types import Decision, Rejection
+
+router = APIRouter(tags=["corrections"])
+
+
+def _handle(client: TemporalDep, correction_id: str) -> WorkflowHandle:
+    return client.get_workflow_handle_for(CycleCorrectionWorkflow.run, correction_id)
+
+
+@router.post("/cycles/{cycle_id}/corrections", status_code=202)
+async def create_correction(cycle_id: str, body: OperatorBody, client: TemporalDep, engine: EngineDep,
+                            settings: SettingsDep, principal: PrincipalDep) -> dict:
+    """Re-settle a completed cycle from the meter-data store as its next settlement revision."""
+    principal.require("operator")
+    started = await start_correction(client, engine, settings, cycle_id, body.operator)
+    return dataclasses.asdict(started)
+
+
+@router.post("/corrections/{correction_id}/approve")
+async def approve_correction(correction_id: str, body: ApprovalBody, client: TemporalDep,
+                             principal: PrincipalDep) -> dict:
+    principal.require("finance")
+    decision = Decision(approver=_approver(principal, body.approver), role=principal.decision_role,
+                        comment=body.comment)
+    status = await _handle(client, correction_id).execute_update(CycleCorrectionWorkflow.approve, decision)
+    return dataclasses.asdict(status)
+
+
+@router.post("/corrections/{correction_id}/reject")
+async def reject_correction(correction_id: str, body: RejectionBody, client: TemporalDep,
+                            principal: PrincipalDep) -> dict:
+    """Reject: the correction ends and changes nothing (no revision recorded, nothing rebilled)."""
+    principal.require("finance")
+    rejection = Rejection(approver=_approver(principal, body.approver), role=principal.decision_role,
+                          reason=body.reason)
+    status = await _handle(client, correction_id).execute_update(CycleCorrectionWorkflow.reject, rejection)
+    return dataclasses.asdict(status)

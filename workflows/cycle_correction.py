@@ -1,0 +1,165 @@
+"""CycleCorrectionWorkflow: re-settle a completed cycle as settlement revision n, rebill after finance approves.
+
+The workflow only orchestrates: ingest and validate the period again (the billing cycle's own activities, under
+the attempt label `r{n}` so the claim-check files get their own folder), settle and compute the differences,
+wait for finance, then cancel and rebill the invoices of the tenants whose amount changed. Without a change it
+ends as "no_change"; a rejection ends it as "rejected" and changes nothing (revision n is recorded only on
+approval).
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.correction import CorrectionActivities
+    from activities.cycle import CycleActivities
+    from workflows.billing_cycle import (
+        ACTIVITY_HEARTBEAT_TIMEOUT,
+        ACTIVITY_RETRY,
+        ACTIVITY_TIMEOUT,
+        FINANCE_ROLE,
+    )
+    from workflows.types import (
+        CorrectionDecision,
+        CorrectionInput,
+        CorrectionResult,
+        CorrectionSettled,
+        CorrectionStatus,
+        CycleInput,
+        Decision,
+        IngestOutput,
+        RebilledInvoice,
+        RebillInput,
+        Rejection,
+        StepInput,
+        VeeOutput,
+    )
+
+
+@workflow.defn
+class CycleCorrectionWorkflow:
+    def __init__(self) -> None:
+        self._status: CorrectionStatus | None = None
+        self._approvals: list[Decision] = []
+        self._rejection: Rejection | None = None
+        self._threshold_usd_micros = 0
+
+    @workflow.run
+    async def run(self, inp: CorrectionInput) -> CorrectionResult:
+        self._status = CorrectionStatus(inp.correction_id, inp.cycle_id, "ingesting", inp.revision)
+        self._threshold_usd_micros = inp.approval_threshold_usd_micros
+        label = f"r{inp.revision}"
+        validated_uri = await self._ingest_and_validate(inp, label)
+        self._status.phase = "settling"
+        settled: CorrectionSettled = await self._execute(
+            CorrectionActivities.settle_correction,
+            StepInput(inp.cycle_id, inp.campus_id, inp.period, uri=validated_uri, attempt_label=label),
+        )
+        self._status.revision = settled.revision
+        self._status.tenant_deltas_usd_micros = dict(settled.tenant_deltas_usd_micros)
+        if not settled.changed:
+            return await self._finish(inp, "no_change", [])
+        self._status.phase = "awaiting_approval"
+        await workflow.wait_condition(self._decided)
+        await self._execute(CorrectionActivities.record_correction_decision, self._decision(inp, label))
+        if self._rejection is not None:
+            self._status.rejected_by = self._rejection.approver
+            return await self._finish(inp, "rejected", [])
+        self._status.phase = "rebilling"
+        changed_tenant_ids = sorted(
+            tenant_id for tenant_id, delta in settled.tenant_deltas_usd_micros.items() if delta != 0
+        )
+        reason = f"re-settlement of {inp.cycle_id} as revision {settled.revision}, requested by {inp.requested_by}"
+        invoices: list[RebilledInvoice] = await self._execute(
+            CorrectionActivities.rebill_correction,
+            RebillInput(inp.cycle_id, label, changed_tenant_ids, reason),
+        )
+        self._status.invoices = invoices
+        return await self._finish(inp, "completed", invoices)
+
+    async def _ingest_and_validate(self, inp: CorrectionInput, label: str) -> str:
+        """Read the period from the store again (files received since the cycle closed included)."""
+        assert self._status is not None
+        ingested: IngestOutput = await self._execute(
+            CycleActivities.ingest_meter_files,
+            CycleInput(inp.cycle_id, inp.campus_id, inp.period, input_uris=[], attempt_label=label),
+        )
+        self._status.phase = "validating"
+        vee: VeeOutput = await self._execute(
+            CycleActivities.validate_intervals,
+            StepInput(inp.cycle_id, inp.campus_id, inp.period, uri=ingested.intervals_uri, attempt_label=label),
+        )
+        return vee.validated_uri
+
+    async def _finish(self, inp: CorrectionInput, status: str, invoices: list[RebilledInvoice]) -> CorrectionResult:
+        assert self._status is not None
+        self._status.phase = status
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CorrectionResult(inp.correction_id, status, self._status.revision,
+                                dict(self._status.tenant_deltas_usd_micros), invoices)
+
+    def _decision(self, inp: CorrectionInput, label: str) -> CorrectionDecision:
+        approvers = [decision.approver for decision in self._approvals]
+        if self._rejection is None:
+            return CorrectionDecision(inp.cycle_id, label, True, approvers)
+        return CorrectionDecision(inp.cycle_id, label, False, approvers, self._rejection.approver,
+                                  self._rejection.reason)
+
+    async def _execute(self, method, arg):  # type: ignore[no-untyped-def]
+        # A step that fails for good fails the correction; starting it again resumes under the same id, and every
+        # step is idempotent on (cycle, revision).
+        return await workflow.execute_activity_method(
+            method, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            heartbeat_timeout=ACTIVITY_HEARTBEAT_TIMEOUT,
+        )
+
+    def _decided(self) -> bool:
+        if self._rejection is not None:
+            return True
+        return len({decision.approver for decision in self._approvals}) >= self._approvals_needed()
+
+    def _approvals_needed(self) -> int:
+        assert self._status is not None
+        moved_usd_micros = sum(abs(delta) for delta in self._status.tenant_deltas_usd_micros.values())
+        return 2 if self._threshold_usd_micros and moved_usd_micros > self._threshold_usd_micros else 1
+
+    # --- finance: updates with validators, as on the billing cycle ---
+
+    @workflow.update
+    async def approve(self, decision: Decision) -> CorrectionStatus:
+        self._approvals.append(decision)
+        assert self._status is not None
+        self._status.approvals = [d.approver for d in self._approvals]
+        return self._status
+
+    @approve.validator
+    def _validate_approve(self, decision: Decision) -> None:
+        self._check_decision_allowed(decision.approver, decision.role)
+        if any(existing.approver == decision.approver for existing in self._approvals):
+            raise ValueError(f"{decision.approver} has already approved; a second finance user must approve")
+
+    @workflow.update
+    async def reject(self, rejection: Rejection) -> CorrectionStatus:
+        self._rejection = rejection
+        assert self._status is not None
+        return self._status
+
+    @reject.validator
+    def _validate_reject(self, rejection: Rejection) -> None:
+        self._check_decision_allowed(rejection.approver, rejection.role)
+        if not rejection.reason.strip():
+            raise ValueError("a rejection needs a reason")
+
+    def _check_decision_allowed(self, approver: str, role: str) -> None:
+        if role != FINANCE_ROLE:
+            raise ValueError(f"only the {FINANCE_ROLE} role may decide; caller has {role!r}")
+        if not approver.strip():
+            raise ValueError("approver is required")
+        if self._status is None or self._status.phase != "awaiting_approval" or self._decided():
+            phase = self._status.phase if self._status else "starting"
+            raise ValueError(f"correction is {phase}, not awaiting approval")
+
+    @workflow.query
+    def status(self) -> CorrectionStatus | None:
+        return self._status
