@@ -59,12 +59,14 @@ async def start_cycle(client: Client, engine: Engine, settings: Settings, campus
     """Start the cycle's workflow, idempotently: a running cycle is returned as it is (USE_EXISTING), a
     failed one may start again (ALLOW_DUPLICATE_FAILED_ONLY), a completed one is a Conflict.
 
-    `input_uris` are server-side files to receive into the store first, beside the period's inbox. The
-    workflow's input lists the store's files for the period at start (`input_count`); its ingest reads the
-    store again, so a retry or a re-settlement also sees what was received since."""
+    `input_uris` are server-side files to receive into the store first, beside the period's inbox.
+    `input_count` is how many of the store's files the period had at start; ingest reads the store again, so a
+    retry or a re-settlement also sees what was received since."""
     cycle_id, uris = await asyncio.to_thread(_register, engine, settings, campus_id, period, input_uris)
+    # The store is the cycle's input: ingest lists it again on every run, so the file list (tens of thousands of
+    # names on a large campus) stays out of the workflow payload.
     inp = CycleInput(
-        cycle_id=cycle_id, campus_id=campus_id, period=period, input_uris=uris,
+        cycle_id=cycle_id, campus_id=campus_id, period=period, input_uris=[],
         approval_timeout_hours=settings.approval_timeout_hours,
         escalations_max=settings.approval_escalations_max,
         approval_threshold_usd_micros=settings.four_eyes_threshold_usd_micros,

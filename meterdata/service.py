@@ -33,7 +33,7 @@ EARLIEST_READING_UTC = datetime(2000, 1, 1, tzinfo=UTC)
 """On receipt no billing period is known yet: readings only have to be real (after 2000, not future)."""
 READ_CHUNK_BYTES = 1 << 20
 INBOX_SUFFIXES = (".csv", ".txt", ".parquet", ".xml")
-STORE_FILES_PER_PERIOD_MAX = 10_000
+STORE_FILES_PER_PERIOD_MAX = 1_000_000
 CHANNELS = ("upload (POST /meter-data)", "CLI receive (wattledger meterdata receive)",
             "the watched folder (wattledger meterdata watch)")
 

@@ -81,7 +81,8 @@ async def test_file_uploaded_through_the_api_reaches_the_cycle_ingest(client, en
     assert uploaded["first_interval_start_utc"] == uploaded["last_interval_start_utc"] == "2026-10-01T04:00:00+00:00"
 
     started, inp, output, rows = await _start_and_ingest(engine, _settings(data_root), campus_id, OCTOBER)
-    assert (started.input_count, inp.input_uris) == (1, [uploaded["stored_uri"]])
+    # The store, not the workflow payload, carries the file list: the input names none, ingest finds it.
+    assert (started.input_count, inp.input_uris) == (1, [])
     assert sorted((r["meter_id"], r["energy_wh"], r["source_sha256"], r["source_row"]) for r in rows) == [
         ("SHARED", 1_500, uploaded["sha256_hex"], 2), ("T1-LOAD", 2_250, uploaded["sha256_hex"], 3)]
     assert output.file_sha256_hex == [uploaded["sha256_hex"]]
