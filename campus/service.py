@@ -31,7 +31,10 @@ class ApplyResult:
 
 def plan(conn: Connection, document: CampusDocument) -> list[Change]:
     """The changes applying `document` would make; raises CampusChangeRefused if it would rewrite history."""
-    latest = repo.latest_version(conn, document.campus_id)
+    return _changes(repo.latest_version(conn, document.campus_id), document)
+
+
+def _changes(latest: tuple[int, str, dict[str, Any]] | None, document: CampusDocument) -> list[Change]:
     if latest is not None and latest[1] == document.sha256_hex:
         return []
     result = plan_changes(None if latest is None else latest[2], document.document)
@@ -51,7 +54,7 @@ def apply_in(conn: Connection, document: CampusDocument, applied_by: str) -> App
     latest = repo.latest_version(conn, document.campus_id)
     if latest is not None and latest[1] == document.sha256_hex:
         return ApplyResult(document.campus_id, latest[0], document.sha256_hex, applied=False)
-    changes = plan(conn, document)
+    changes = _changes(latest, document)
     project(conn, document.document)
     version = 1 if latest is None else latest[0] + 1
     repo.insert_version(conn, document.campus_id, version, document.document, document.sha256_hex,
