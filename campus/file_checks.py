@@ -1,8 +1,9 @@
 """Checks across a campus file's sections (what a field-by-field schema cannot see): ids unique, references
 resolve, windows ordered, instants with offsets, contract terms parse as the engine will parse them.
 
-Works on the dumped document (plain JSON values) and returns (field path, reason) pairs; it also embeds each
-`urdb_file` into its version's terms, so the stored document is complete on its own.
+Works on the dumped document (plain JSON values) and returns (field path, reason) pairs. It also completes the
+document in place: each `urdb_file` is embedded into its version's terms (the stored document stands on its own)
+and instants are written in UTC.
 """
 
 from __future__ import annotations
