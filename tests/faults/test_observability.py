@@ -134,9 +134,10 @@ async def test_sdk_metrics_runtime_serves_temporal_client_metrics(tmp_path: Path
 
     from runtime.stack import free_port
 
-    port = free_port()
-    settings = Settings(home=tmp_path / "home", temporal_metrics_port=port)
     async with await WorkflowEnvironment.start_local(dev_server_existing_path=find_bin("temporal")) as env:
+        # Pick the port once the dev server holds its own (random) ports, so the two cannot pick the same one.
+        port = free_port()
+        settings = Settings(home=tmp_path / "home", temporal_metrics_port=port)
         client = await connect(env.client.service_client.config.target_host, "default", settings)
         await client.count_workflows()
         body = await asyncio.to_thread(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read())
