@@ -17,6 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.cycle import CycleActivities
+    from workflows.approvals import approvals_needed, check_approval, check_decider, check_rejection
     from workflows.types import (
         CycleInput,
         CycleResult,
@@ -43,7 +44,6 @@ ACTIVITY_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     maximum_attempts=8,
 )
-FINANCE_ROLE = "finance"
 # The worker heartbeats every running step (observability.interceptor); a worker killed mid-step is noticed
 # after this long instead of after ACTIVITY_TIMEOUT, and the step is retried on a live worker.
 ACTIVITY_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
@@ -188,8 +188,7 @@ class BillingCycleWorkflow:
 
     def _approvals_needed(self) -> int:
         assert self._status is not None
-        total = self._status.total_usd_micros or 0
-        return 2 if self._threshold_usd_micros and abs(total) > self._threshold_usd_micros else 1
+        return approvals_needed(self._threshold_usd_micros, self._status.total_usd_micros or 0)
 
     async def _act(self, method, arg):  # type: ignore[no-untyped-def]
         """Run one step; when it fails for good, park the cycle as FAILED until an operator retries it.
@@ -246,8 +245,7 @@ class BillingCycleWorkflow:
     @approve.validator
     def _validate_approve(self, decision: Decision) -> None:
         self._check_decision_allowed(decision.approver, decision.role)
-        if any(existing.approver == decision.approver for existing in self._approvals):
-            raise ValueError(f"{decision.approver} has already approved; a second finance user must approve")
+        check_approval(decision, self._approvals)
 
     @workflow.update
     async def reject(self, rejection: Rejection) -> CycleStatus:
@@ -258,17 +256,11 @@ class BillingCycleWorkflow:
     @reject.validator
     def _validate_reject(self, rejection: Rejection) -> None:
         self._check_decision_allowed(rejection.approver, rejection.role)
-        if not rejection.reason.strip():
-            raise ValueError("a rejection needs a reason")
+        check_rejection(rejection)
 
     def _check_decision_allowed(self, approver: str, role: str) -> None:
-        if role != FINANCE_ROLE:
-            raise ValueError(f"only the {FINANCE_ROLE} role may decide; caller has {role!r}")
-        if not approver.strip():
-            raise ValueError("approver is required")
-        if self._status is None or self._status.phase != Phase.AWAITING_APPROVAL or self._decided():
-            phase = self._status.phase if self._status else "starting"
-            raise ValueError(f"cycle is {phase}, not awaiting approval")
+        awaiting = self._status is not None and self._status.phase == Phase.AWAITING_APPROVAL and not self._decided()
+        check_decider("cycle", self._status.phase if self._status else "starting", awaiting, approver, role)
 
     @workflow.signal
     def approve_signal(self, decision: Decision) -> None:

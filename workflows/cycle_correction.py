@@ -14,11 +14,11 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.correction import CorrectionActivities
     from activities.cycle import CycleActivities
+    from workflows.approvals import approvals_needed, check_approval, check_decider, check_rejection
     from workflows.billing_cycle import (
         ACTIVITY_HEARTBEAT_TIMEOUT,
         ACTIVITY_RETRY,
         ACTIVITY_TIMEOUT,
-        FINANCE_ROLE,
     )
     from workflows.types import (
         CorrectionDecision,
@@ -122,7 +122,7 @@ class CycleCorrectionWorkflow:
     def _approvals_needed(self) -> int:
         assert self._status is not None
         moved_usd_micros = sum(abs(delta) for delta in self._status.tenant_deltas_usd_micros.values())
-        return 2 if self._threshold_usd_micros and moved_usd_micros > self._threshold_usd_micros else 1
+        return approvals_needed(self._threshold_usd_micros, moved_usd_micros)
 
     # --- finance: updates with validators, as on the billing cycle ---
 
@@ -136,8 +136,7 @@ class CycleCorrectionWorkflow:
     @approve.validator
     def _validate_approve(self, decision: Decision) -> None:
         self._check_decision_allowed(decision.approver, decision.role)
-        if any(existing.approver == decision.approver for existing in self._approvals):
-            raise ValueError(f"{decision.approver} has already approved; a second finance user must approve")
+        check_approval(decision, self._approvals)
 
     @workflow.update
     async def reject(self, rejection: Rejection) -> CorrectionStatus:
@@ -148,17 +147,11 @@ class CycleCorrectionWorkflow:
     @reject.validator
     def _validate_reject(self, rejection: Rejection) -> None:
         self._check_decision_allowed(rejection.approver, rejection.role)
-        if not rejection.reason.strip():
-            raise ValueError("a rejection needs a reason")
+        check_rejection(rejection)
 
     def _check_decision_allowed(self, approver: str, role: str) -> None:
-        if role != FINANCE_ROLE:
-            raise ValueError(f"only the {FINANCE_ROLE} role may decide; caller has {role!r}")
-        if not approver.strip():
-            raise ValueError("approver is required")
-        if self._status is None or self._status.phase != "awaiting_approval" or self._decided():
-            phase = self._status.phase if self._status else "starting"
-            raise ValueError(f"correction is {phase}, not awaiting approval")
+        awaiting = self._status is not None and self._status.phase == "awaiting_approval" and not self._decided()
+        check_decider("correction", self._status.phase if self._status else "starting", awaiting, approver, role)
 
     @workflow.query
     def status(self) -> CorrectionStatus | None:
