@@ -13,28 +13,19 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import Engine, text
-from temporalio.testing import WorkflowEnvironment
+from temporalio.client import Client
 
-from api.app import create_app
-from api.principal import Principal
 from cycles.starter import inbox_folder
-from demo.campus import TENANTS, register_demo_campus
+from demo.campus import TENANTS
 from demo.site_export import corrupt_one_value, write_site_export
-from market_adapters.fake_iso.demo import DEMO_PASSWORD, DEMO_USER, demo_state
 from market_adapters.fake_iso.pki import TestPki as IsoPki
-from market_adapters.fake_iso.pki import make_test_pki
-from market_adapters.fake_iso.runner import running_fake_iso
-from runtime.binaries import find_bin
-from runtime.keys import ensure_signing_key
-from runtime.temporal import DATA_CONVERTER
 from settings import Settings
-from worker import build_worker
+from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack
 
 WAIT_S_MAX = 240.0
 CAMPUS_ID = "it-cycle-campus"  # this module's own campus: no other test's cycle shares its business keys
@@ -42,41 +33,18 @@ GOOD_PERIOD = "2026-10"
 BAD_PERIOD = "2026-09"
 
 
-def _staff(request) -> Principal:  # type: ignore[no-untyped-def]
-    return Principal("test.staff", frozenset({"operator", "finance", "auditor"}))
-
-
 @pytest.fixture(scope="module")
 def fake_iso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IsoPki]]:
-    """The fake NYISO on loopback behind mutual TLS, knowing the demo campus's PTIDs."""
-    pki = make_test_pki(tmp_path_factory.mktemp("pki"), DEMO_USER)
-    with running_fake_iso(demo_state(date(2026, 10, 1), 31), pki=pki) as base_url:
-        yield base_url, pki
+    with fake_nyiso(tmp_path_factory.mktemp("pki")) as iso:
+        yield iso
 
 
 @pytest.fixture(scope="module")
 async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory,
-              fake_iso: tuple[str, IsoPki]) -> AsyncIterator[tuple]:
-    home = tmp_path_factory.mktemp("wattledger-home")
-    base_url, pki = fake_iso
-    settings = Settings(home=home, database_url=database_url, ledger_origin="test.wattledger/cycle",
-                        iso_base_url=base_url, iso_username=DEMO_USER, iso_password=DEMO_PASSWORD,
-                        iso_client_cert_path=str(pki.client_cert_path),
-                        iso_client_key_path=str(pki.client_key_path), iso_ca_bundle_path=str(pki.ca_cert_path))
-    ensure_signing_key(settings)
-    with engine.begin() as conn:
-        register_demo_campus(conn, CAMPUS_ID)
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=find_bin("temporal"), data_converter=DATA_CONVERTER
-    )
-    app = create_app(settings, engine, env.client, authenticate=_staff)
-    try:
-        async with build_worker(env.client, settings, engine):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as http:
-                yield http, settings, env.client
-    finally:
-        await env.shutdown()
+              fake_iso: tuple[str, IsoPki]) -> AsyncIterator[tuple[httpx.AsyncClient, Settings, Client]]:
+    async with running_cycle_stack(engine, database_url, tmp_path_factory.mktemp("wattledger-home"), fake_iso,
+                                   CAMPUS_ID, "test.wattledger/cycle") as stack:
+        yield stack
 
 
 async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict:

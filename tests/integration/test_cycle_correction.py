@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
@@ -24,27 +23,18 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
-from api.principal import Principal
 from cycles.corrections import rebill_correction, settle_correction
 from cycles.repository import latest_settlement_revision
 from cycles.starter import inbox_folder
-from demo.campus import METERS, register_demo_campus
+from demo.campus import METERS
 from demo.site_export import write_site_export
 from ledger import verify_ledger
 from ledger.balances import balances
-from market_adapters.fake_iso.demo import DEMO_PASSWORD, DEMO_USER, demo_state
 from market_adapters.fake_iso.pki import TestPki as IsoPki
-from market_adapters.fake_iso.pki import make_test_pki
-from market_adapters.fake_iso.runner import running_fake_iso
 from meterdata.service import receive_file
-from runtime.binaries import find_bin
-from runtime.keys import ensure_signing_key
-from runtime.temporal import DATA_CONVERTER
 from settings import Settings
-from worker import build_worker
+from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack
 from workflows.cycle_correction import CycleCorrectionWorkflow
 from workflows.types import CorrectionSettled, RebillInput, StepInput
 
@@ -58,40 +48,18 @@ CORRECTED_INTERVALS = 96  # the first local day of the month is re-read 2.5 kWh 
 RAISE_WH = 2_500
 
 
-def _staff(request) -> Principal:  # type: ignore[no-untyped-def]
-    return Principal("test.staff", frozenset({"operator", "finance", "auditor"}))
-
-
 @pytest.fixture(scope="module")
 def fake_iso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IsoPki]]:
-    pki = make_test_pki(tmp_path_factory.mktemp("pki"), DEMO_USER)
-    with running_fake_iso(demo_state(date(2026, 10, 1), 31), pki=pki) as base_url:
-        yield base_url, pki
+    with fake_nyiso(tmp_path_factory.mktemp("pki")) as iso:
+        yield iso
 
 
 @pytest.fixture(scope="module")
 async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory,
               fake_iso: tuple[str, IsoPki]) -> AsyncIterator[tuple[httpx.AsyncClient, Settings, Client]]:
-    home = tmp_path_factory.mktemp("wattledger-home")
-    base_url, pki = fake_iso
-    settings = Settings(home=home, database_url=database_url, ledger_origin="test.wattledger/correction",
-                        iso_base_url=base_url, iso_username=DEMO_USER, iso_password=DEMO_PASSWORD,
-                        iso_client_cert_path=str(pki.client_cert_path),
-                        iso_client_key_path=str(pki.client_key_path), iso_ca_bundle_path=str(pki.ca_cert_path))
-    ensure_signing_key(settings)
-    with engine.begin() as conn:
-        register_demo_campus(conn, CAMPUS_ID)
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=find_bin("temporal"), data_converter=DATA_CONVERTER
-    )
-    app = create_app(settings, engine, env.client, authenticate=_staff)
-    try:
-        async with build_worker(env.client, settings, engine):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as http:
-                yield http, settings, env.client
-    finally:
-        await env.shutdown()
+    async with running_cycle_stack(engine, database_url, tmp_path_factory.mktemp("wattledger-home"), fake_iso,
+                                   CAMPUS_ID, "test.wattledger/correction") as stack:
+        yield stack
 
 
 async def _wait_for_cycle(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict:

@@ -1,0 +1,64 @@
+"""The stack the cycle tests drive: the fake NYISO (mutual TLS), a Temporal dev server, a worker and the API app
+over the session's database, with the demo campus registered under the test module's own id."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.principal import Principal
+from demo.campus import register_demo_campus
+from market_adapters.fake_iso.demo import DEMO_PASSWORD, DEMO_USER, demo_state
+from market_adapters.fake_iso.pki import TestPki as IsoPki
+from market_adapters.fake_iso.pki import make_test_pki
+from market_adapters.fake_iso.runner import running_fake_iso
+from runtime.binaries import find_bin
+from runtime.keys import ensure_signing_key
+from runtime.temporal import DATA_CONVERTER
+from settings import Settings
+from worker import build_worker
+
+
+def staff(request) -> Principal:  # type: ignore[no-untyped-def]
+    return Principal("test.staff", frozenset({"operator", "finance", "auditor"}))
+
+
+@contextlib.contextmanager
+def fake_nyiso(pki_folder: Path) -> Iterator[tuple[str, IsoPki]]:
+    """The fake NYISO on loopback behind mutual TLS, knowing the demo campus's PTIDs."""
+    pki = make_test_pki(pki_folder, DEMO_USER)
+    with running_fake_iso(demo_state(date(2026, 10, 1), 31), pki=pki) as base_url:
+        yield base_url, pki
+
+
+@contextlib.asynccontextmanager
+async def running_cycle_stack(engine: Engine, database_url: str, home: Path, iso: tuple[str, IsoPki],
+                              campus_id: str, ledger_origin: str
+                              ) -> AsyncIterator[tuple[httpx.AsyncClient, Settings, Client]]:
+    base_url, pki = iso
+    settings = Settings(home=home, database_url=database_url, ledger_origin=ledger_origin,
+                        iso_base_url=base_url, iso_username=DEMO_USER, iso_password=DEMO_PASSWORD,
+                        iso_client_cert_path=str(pki.client_cert_path),
+                        iso_client_key_path=str(pki.client_key_path), iso_ca_bundle_path=str(pki.ca_cert_path))
+    ensure_signing_key(settings)
+    with engine.begin() as conn:
+        register_demo_campus(conn, campus_id)
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=find_bin("temporal"), data_converter=DATA_CONVERTER
+    )
+    app = create_app(settings, engine, env.client, authenticate=staff)
+    try:
+        async with build_worker(env.client, settings, engine):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as http:
+                yield http, settings, env.client
+    finally:
+        await env.shutdown()
