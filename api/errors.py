@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -17,7 +18,7 @@ from common.errors import BadInput, DomainError
 
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
-    body: dict = {"detail": str(error), "type": type(error).__name__}
+    body: dict[str, Any] = {"detail": str(error), "type": type(error).__name__}
     if isinstance(error, BadInput):
         body.update(source=error.source, line=error.line, field=error.field)
         problems = getattr(error, "problems", None)  # a file with several problems lists them all

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -46,8 +47,8 @@ class CyclePublic(BaseModel):
     period_end_utc: datetime
     status: str
     status_detail: str | None
-    steps: dict
-    live: dict | None = Field(default=None, description="the running workflow's own status query")
+    steps: dict[str, Any]
+    live: dict[str, Any] | None = Field(default=None, description="the running workflow's own status query")
 
 
 class VerifyPublic(BaseModel):

@@ -63,9 +63,9 @@ def campus_document(source: str, raw: dict[str, Any], text: str, read_urdb: Urdb
         problems = [_problem(text, item["loc"], item["msg"]) for item in error.errors()]
         raise CampusFileInvalid(source, problems) from None
     document = model.model_dump(mode="json", exclude_none=True)
-    problems = check_document(document, read_urdb)
-    if problems:
-        raise CampusFileInvalid(source, [_problem(text, path, reason) for path, reason in problems])
+    findings = check_document(document, read_urdb)
+    if findings:
+        raise CampusFileInvalid(source, [_problem(text, path, reason) for path, reason in findings])
     document = normalize(document)
     return CampusDocument(document["campus"]["id"], document, sha256_hex_of_json(document), Path(source).name)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from campus.model import INTERVAL_MINUTES, ISOS, METER_UNITS, MeterRole
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 METER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 CONTRACT_KEY_PATTERN = r"^[a-z0-9][a-z0-9_.:-]{0,126}$"

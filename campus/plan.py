@@ -8,6 +8,7 @@ what to do instead, because re-settling an old month must find that month's fact
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +59,7 @@ def _campus(old: dict[str, Any], new: dict[str, Any], plan: Plan) -> None:
 
 
 def _section(old: dict[str, Any], new: dict[str, Any], section: str, key: str, noun: str, plan: Plan,
-             compare) -> None:  # type: ignore[no-untyped-def]
+             compare: Callable[[dict[str, Any], dict[str, Any], Plan], None]) -> None:
     before = {item[key]: item for item in old.get(section, [])}
     after = {item[key]: item for item in new.get(section, [])}
     for item_id in sorted(set(before) - set(after)):
@@ -74,7 +75,7 @@ def _section(old: dict[str, Any], new: dict[str, Any], section: str, key: str, n
 
 def _summary(noun: str, item: dict[str, Any]) -> str:
     if noun == "tenant":
-        return item["name"] + (f", moves in {item['move_in']}" if item.get("move_in") else "")
+        return str(item["name"]) + (f", moves in {item['move_in']}" if item.get("move_in") else "")
     if noun == "meter":
         return f"{item['role']}" + (f", tenant {item['tenant']}" if item.get("tenant") else "")
     return f"{item['kind']}" + (f" for {item['tenant']}" if item.get("tenant") else "") + \

@@ -67,7 +67,7 @@ def install_log_context() -> None:
     previous = logging.getLogRecordFactory()
 
     def factory(*args: object, **kwargs: object) -> logging.LogRecord:
-        record = previous(*args, **kwargs)  # type: ignore[arg-type]
+        record = previous(*args, **kwargs)
         for key, value in LOG_CONTEXT.get().items():
             setattr(record, key, value)
         return record

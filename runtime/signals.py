@@ -11,8 +11,12 @@ async def wait_for_stop_signal() -> int:
     """Return the number of the first SIGTERM or SIGINT received."""
     loop = asyncio.get_running_loop()
     received: asyncio.Future[int] = loop.create_future()
+    def receive(signum: int) -> None:
+        if not received.done():
+            received.set_result(signum)
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda s=signum: received.done() or received.set_result(s))
+        loop.add_signal_handler(signum, receive, signum)
     try:
         return await received
     finally:

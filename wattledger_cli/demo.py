@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import typer
@@ -146,13 +147,13 @@ async def _drive_cycle(http: httpx.AsyncClient, campus_id: str, period: str) -> 
     return _print_outcome(cycle)
 
 
-async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict:
+async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict[str, Any]:
     deadline = time.monotonic() + PHASE_WAIT_S_MAX
     last_status = None
     while time.monotonic() < deadline:
         response = await http.get(f"/cycles/{cycle_id}")
         response.raise_for_status()
-        cycle = response.json()
+        cycle: dict[str, Any] = response.json()
         if cycle["status"] != last_status:
             console.print(f"  · {cycle['status']}")
             last_status = cycle["status"]
@@ -179,7 +180,7 @@ def _usd(amount_usd_micros: int) -> str:
     return f"${cents // 100:,}.{cents % 100:02d}"
 
 
-def _print_settlement(cycle: dict) -> None:
+def _print_settlement(cycle: dict[str, Any]) -> None:
     settle = cycle["steps"].get("settle", {})
     vee = cycle["steps"].get("validate", {})
     if vee:
@@ -206,7 +207,7 @@ def _tonnes(grams: int) -> str:
     return f"{grams / 1_000_000:,.1f}"  # display only
 
 
-def _print_emissions(emissions: dict | None) -> None:
+def _print_emissions(emissions: dict[str, Any] | None) -> None:
     if not emissions:
         return
     table = Table(title=f"Emissions (tCO2e, {emissions.get('gwp_set', '')}, eGRID {emissions.get('campus_egrid_subregion')})")
@@ -219,7 +220,7 @@ def _print_emissions(emissions: dict | None) -> None:
     console.print(f"campus scope 1 (turbine fuel): {_tonnes(emissions.get('campus_scope1_g_co2e', 0))} tCO2e")
 
 
-def _print_outcome(cycle: dict) -> bool:
+def _print_outcome(cycle: dict[str, Any]) -> bool:
     if cycle["status"] != "completed":
         console.print(f"[red]cycle {cycle['status']}: {cycle.get('status_detail')}[/red]")
         return False

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import Engine
@@ -132,7 +132,7 @@ def vee_command(
     _print_report(run_id, result.report)
 
 
-def _print_report(run_id: int, report: dict) -> None:
+def _print_report(run_id: int, report: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 

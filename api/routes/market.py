@@ -49,7 +49,7 @@ def attempts(submission_key: str, engine: EngineDep, principal: PrincipalDep) ->
 
 @router.post("/market/campuses/{campus_id}/statements")
 def import_statements(campus_id: str, engine: EngineDep, principal: PrincipalDep,
-                      statements: Annotated[list[dict], Body(max_length=50)]) -> dict[str, Any]:
+                      statements: Annotated[list[dict[str, Any]], Body(max_length=50)]) -> dict[str, Any]:
     """Store statement runs (wattledger statement format v1); re-importing the same run is a no-op."""
     principal.require("operator", "finance")
     from market_adapters.shadow.service import import_statement_runs

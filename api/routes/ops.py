@@ -71,7 +71,7 @@ def _codec_principal(request: Request) -> Principal:
         scope = dict(request.scope)
         scope["headers"] = [*request.scope["headers"], (PAGE_HEADER.lower().encode(), b"1")]
         request = Request(scope)
-    principal = request.app.state.authenticate(request)
+    principal: Principal = request.app.state.authenticate(request)
     principal.require(*CODEC_ROLES)
     return principal
 

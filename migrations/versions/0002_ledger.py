@@ -258,7 +258,9 @@ def upgrade() -> None:
     bind = op.get_bind()
     bind.exec_driver_sql(TABLES_SQL)
     # RAISE formats use '%'; sent through the driver without parameters, so it is never a placeholder.
-    bind.connection.driver_connection.execute(FUNCTIONS_SQL)
+    driver_connection = bind.connection.driver_connection
+    assert driver_connection is not None  # a bound connection always holds its driver's
+    driver_connection.execute(FUNCTIONS_SQL)
     bind.exec_driver_sql(ROLES_SQL)
     for table in LEDGER_TABLES:
         bind.exec_driver_sql(_immutability_sql(table))

@@ -147,7 +147,9 @@ DROP FUNCTION esg_refuse_change();
 def upgrade() -> None:
     bind = op.get_bind()
     # RAISE formats use '%'; sent through the driver without parameters, so it is never a placeholder.
-    bind.connection.driver_connection.execute(FUNCTIONS_SQL)
+    driver_connection = bind.connection.driver_connection
+    assert driver_connection is not None  # a bound connection always holds its driver's
+    driver_connection.execute(FUNCTIONS_SQL)
     bind.exec_driver_sql(TABLES_SQL)
     for table in APPEND_ONLY_TABLES:
         bind.exec_driver_sql(
