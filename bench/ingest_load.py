@@ -138,7 +138,7 @@ def run_load(engine: Engine, database_url: str, home: Path, clients: int, files_
     from api.app import create_app
     from api.auth import mint_token
     from runtime.keys import ensure_signing_key
-    from runtime.stack import free_port
+    from wattledger_cli.stack import free_port
     from settings import Settings
 
     settings = Settings(home=home, database_url=database_url)

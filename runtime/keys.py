@@ -6,12 +6,11 @@ production (`WATTLEDGER_ENV=prod`) a missing key is an error: it must be provisi
 
 from __future__ import annotations
 
+from invoicing.signing import generate_signing_key
 from settings import Settings
 
 
 def ensure_signing_key(settings: Settings) -> None:
-    from invoicing.signing import generate_signing_key
-
     path = settings.signing_key_path
     if path.is_file():
         return

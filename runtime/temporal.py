@@ -19,7 +19,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from observability.tracing import client_interceptors
 from runtime.binaries import find_bin
+from runtime.codec import encrypted_data_converter, ensure_payload_keyring
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,6 @@ STARTUP_WAIT_S_MAX = 60.0
 
 def data_converter_for(settings: Settings) -> DataConverter:
     """DATA_CONVERTER plus the AES-GCM payload codec when encryption is on (see runtime/codec.py)."""
-    from runtime.codec import encrypted_data_converter, ensure_payload_keyring
-
     keyring = ensure_payload_keyring(settings)
     return DATA_CONVERTER if keyring is None else encrypted_data_converter(DATA_CONVERTER, keyring)
 
@@ -40,8 +40,6 @@ async def connect(address: str, namespace: str, settings: Settings | None = None
     """A client; given the Settings it encrypts payloads and traces calls (workers inherit both)."""
     if settings is None:
         return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
-    from observability.tracing import client_interceptors
-
     # CODEC: headers (the trace context) are encrypted like every other payload, so history holds no plain
     # payload at all; workers built from this client decode them the same way.
     return await Client.connect(address, namespace=namespace, data_converter=data_converter_for(settings),

@@ -78,7 +78,7 @@ def _generate_site_export(settings, period: str, seed: int, corrupt: bool) -> li
 async def _run(settings, period: str, seed: int, corrupt: bool) -> bool:  # type: ignore[no-untyped-def]
     from api.auth import mint_token
     from demo.campus import CAMPUS_FILE, CAMPUS_ID
-    from runtime.stack import free_port, running_stack
+    from wattledger_cli.stack import free_port, running_stack
 
     with console.status("starting PostgreSQL, Temporal, worker and API…"):
         stack_context = running_stack(settings, api_port=free_port())

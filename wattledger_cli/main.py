@@ -55,8 +55,8 @@ def dev_command() -> None:
     """Run PostgreSQL, Temporal (Web UI on :8233), the worker and the API on 127.0.0.1:8000 until Ctrl-C."""
     from observability import configure_logging, configure_tracing
     from runtime.signals import wait_for_stop_signal
-    from runtime.stack import running_stack
     from settings import Settings
+    from wattledger_cli.stack import running_stack
 
     settings = Settings()
 

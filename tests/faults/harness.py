@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from runtime.binaries import find_bin
-from runtime.stack import free_port
+from wattledger_cli.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # Each fault run writes its figures (JSON) here, outside version control; docs/reliability.md quotes them.

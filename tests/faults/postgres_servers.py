@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from runtime.stack import free_port
+from wattledger_cli.stack import free_port
 
 COMMAND_S_MAX = 60
 

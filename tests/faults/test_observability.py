@@ -132,7 +132,7 @@ async def test_sdk_metrics_runtime_serves_temporal_client_metrics(tmp_path: Path
     """With `temporal_metrics_port` set, clients built from the Settings export the SDK's own Prometheus metrics."""
     import urllib.request
 
-    from runtime.stack import free_port
+    from wattledger_cli.stack import free_port
 
     async with await WorkflowEnvironment.start_local(dev_server_existing_path=find_bin("temporal")) as env:
         # Pick the port once the dev server holds its own (random) ports, so the two cannot pick the same one.

@@ -28,7 +28,7 @@ from api.app import create_app
 from api.auth import mint_token
 from demo.campus import register_demo_campus
 from runtime.keys import ensure_signing_key
-from runtime.stack import free_port
+from wattledger_cli.stack import free_port
 from settings import Settings
 from tests.faults.harness import TemporalDevServer, fresh_database
 from tests.fuzz.conftest import FULL, cases

@@ -18,7 +18,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from api.app import create_app
+from db import make_engine, resolve_database_url, upgrade_schema
+from runtime.keys import ensure_signing_key
+from runtime.temporal import connect, temporal_address
 from settings import Settings
+from worker import build_worker
 
 log = logging.getLogger(__name__)
 API_STARTUP_WAIT_S_MAX = 30.0
@@ -54,12 +59,6 @@ async def _serve_api(app: FastAPI, host: str, port: int) -> tuple[uvicorn.Server
 
 @contextlib.asynccontextmanager
 async def running_stack(settings: Settings, api_port: int | None = None) -> AsyncIterator[Stack]:
-    from api.app import create_app
-    from db import make_engine, resolve_database_url, upgrade_schema
-    from runtime.keys import ensure_signing_key
-    from runtime.temporal import connect, temporal_address
-    from worker import build_worker
-
     ensure_signing_key(settings)
     database_url = await asyncio.to_thread(resolve_database_url, settings)
     await asyncio.to_thread(upgrade_schema, database_url)
