@@ -29,8 +29,11 @@ test-faults: $(STAMP)
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
+# Style, strict types and the layer contracts of pyproject.toml ([tool.importlinter]); CI runs it first.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 clean-demo:
 	rm -rf .wattledger/data .wattledger/inbox .wattledger/outbox

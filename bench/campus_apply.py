@@ -17,7 +17,9 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -29,9 +31,11 @@ from campus.file import read_campus_file
 from campus.service import apply, plan
 from db import make_engine, scratch_database, server_url_from_environment
 
+T = TypeVar("T")
 
-def campus_file(tenants: int, meters_per_tenant: int, amendments: bool) -> dict:
-    document: dict = {"schema_version": 1, "campus": {
+
+def campus_file(tenants: int, meters_per_tenant: int, amendments: bool) -> dict[str, Any]:
+    document: dict[str, Any] = {"schema_version": 1, "campus": {
         "id": "bench-campus", "name": "Bench Campus", "time_zone": "America/Chicago", "iso": "ERCOT",
         "egrid_subregion": "ERCT"}, "tenants": [], "meters": [
         {"id": "GRID-IMP", "role": "grid_import", "unit": "kWh", "rated_kw": 900_000}], "contracts": []}
@@ -51,7 +55,7 @@ def campus_file(tenants: int, meters_per_tenant: int, amendments: bool) -> dict:
     return document
 
 
-def timed(action):  # type: ignore[no-untyped-def]
+def timed(action: Callable[[], T]) -> tuple[T, float]:
     started = time.perf_counter()
     result = action()
     return result, time.perf_counter() - started

@@ -138,8 +138,8 @@ def run_load(engine: Engine, database_url: str, home: Path, clients: int, files_
     from api.app import create_app
     from api.auth import mint_token
     from runtime.keys import ensure_signing_key
-    from wattledger_cli.stack import free_port
     from settings import Settings
+    from wattledger_cli.stack import free_port
 
     settings = Settings(home=home, database_url=database_url)
     ensure_signing_key(settings)

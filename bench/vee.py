@@ -25,7 +25,9 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -41,9 +43,12 @@ MINUTE_US = 60_000_000
 START_US = 1_790_812_800_000_000  # 2026-10-01T00:00:00Z
 FAULT_SHARE_PER_MILLE = 1
 
+# slot offsets, series starts (us), interval lengths (us), VEE parameters, day starts (us)
+KernelInputs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
 
 @njit(nogil=True, parallel=True, cache=True)
-def roofline_sum(ts_us, energy_wh):
+def roofline_sum(ts_us: np.ndarray, energy_wh: np.ndarray) -> int:
     """Read every byte the kernel reads, as fast as the memory system allows."""
     total = 0
     for i in prange(ts_us.shape[0]):
@@ -52,7 +57,8 @@ def roofline_sum(ts_us, energy_wh):
 
 
 @njit(nogil=True, parallel=True, cache=True)
-def copy_floor(ts_us, energy_wh, out_value, out_flags, out_source):
+def copy_floor(ts_us: np.ndarray, energy_wh: np.ndarray, out_value: np.ndarray, out_flags: np.ndarray,
+               out_source: np.ndarray) -> None:
     """Read what the kernel reads and write what it writes, with no rules in between."""
     for i in prange(ts_us.shape[0]):
         out_value[i] = energy_wh[i]
@@ -60,7 +66,7 @@ def copy_floor(ts_us, energy_wh, out_value, out_flags, out_source):
         out_source[i] = np.int32(i)
 
 
-def generate(meters: int, days: int, interval_minutes: int, seed: int) -> dict[str, np.ndarray]:
+def generate(meters: int, days: int, interval_minutes: int, seed: int) -> dict[str, Any]:
     slots = days * 1440 // interval_minutes
     rng = np.random.default_rng(seed)
     interval_us = interval_minutes * MINUTE_US
@@ -87,7 +93,7 @@ def _inject_faults(ts: np.ndarray, energy: np.ndarray, rng: np.random.Generator)
     energy[where[kind == 2]] *= 40
 
 
-def kernel_inputs(data: dict[str, np.ndarray], meters: int, interval_minutes: int):
+def kernel_inputs(data: dict[str, Any], meters: int, interval_minutes: int) -> KernelInputs:
     slots = int(data["slots"])
     slot_offsets = np.arange(meters + 1, dtype=np.int64) * slots
     start = np.full(meters, START_US, np.int64)
@@ -118,7 +124,8 @@ def _buffers(total: int, series: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return _BUFFERS[total]
 
 
-def run_vee_arrays(function, data, inputs, lo: int, hi: int):
+def run_vee_arrays(function: Callable[..., None], data: dict[str, Any], inputs: KernelInputs, lo: int,
+                   hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     slot_offsets, start, interval, params, days = inputs
     slots = int(data["slots"])
     rows = slice(int(data["series_offsets"][lo]), int(data["series_offsets"][hi]))
@@ -130,7 +137,7 @@ def run_vee_arrays(function, data, inputs, lo: int, hi: int):
     return value, flags, counts
 
 
-def timed(function) -> float:
+def timed(function: Callable[[], object]) -> float:
     began = time.perf_counter()
     function()
     return time.perf_counter() - began

@@ -28,10 +28,10 @@ from api.app import create_app
 from api.auth import mint_token
 from demo.campus import register_demo_campus
 from runtime.keys import ensure_signing_key
-from wattledger_cli.stack import free_port
 from settings import Settings
 from tests.faults.harness import TemporalDevServer, fresh_database
 from tests.fuzz.conftest import FULL, cases
+from wattledger_cli.stack import free_port
 
 SERVER_START_S_MAX = 30.0
 
