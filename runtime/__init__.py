@@ -1,1 +1,6 @@
-"""Process-level plumbing: Temporal connections and the embedded servers used by default."""
+"""Process-level plumbing: Temporal connections and the embedded servers used by default.
+
+Importers name the module they need, so each command loads only its own dependencies.
+"""
+
+__all__ = ["binaries", "codec", "keys", "signals", "temporal"]
