@@ -203,14 +203,14 @@ def _carbon(emissions, campus_id: str) -> tuple[list[legs.Leg], dict[str, str]]:
     if emissions is None:
         return [], {}
     from esg import carbon_ledger_postings
-    from esg.ledger_legs import carbon_ledger_meta
+    from esg.scopes.ledger_legs import carbon_ledger_meta
 
     return list(carbon_ledger_postings(emissions, campus_id)), carbon_ledger_meta(emissions)
 
 
 def open_cycle_accounts(conn: Connection, settings: Settings, entry_legs: Sequence[legs.Leg],
                         carbon_legs: Sequence[legs.Leg]) -> None:
-    from esg.ledger_legs import carbon_account_specs
+    from esg.scopes.ledger_legs import carbon_account_specs
     from ledger import AccountSpec, ensure_ledger, open_accounts
 
     ensure_ledger(conn, settings.ledger_origin)

@@ -3,19 +3,29 @@
 Public interface; everything else in the package is internal.
 """
 
-from esg.certificates import CertificateClaim, CertificateLot, CertificateRegistry
-from esg.combustion import FactorOverride, mmbtu_hhv_from_quantity
-from esg.cycle import EmissionOptions, HourlyGridIntensity, compute_cycle_emissions, emissions_from_hourly
-from esg.factors import FactorEdition, FactorLibrary, load_factor_library
-from esg.fuel_quantity import FuelQuantityEmissions, scope1_from_fuel_quantity
-from esg.grid_intensity import parse_electricitymaps_csv, parse_watttime_aoer_json
-from esg.intervals import MeterRef
-from esg.ledger_legs import ASSET_CODE, carbon_account_specs, carbon_ledger_meta, carbon_ledger_postings
-from esg.market import MarketRate
-from esg.restatement import EmissionsDelta, delta_ledger_postings, restatement_delta
-from esg.result import CycleEmissions, HourFigure
-from esg.scope3 import Scope3Conventions
-from esg.statement import invoice_emissions_g_co2e, tenant_statement
+from esg.certificates.model import CertificateClaim, CertificateLot, CertificateRegistry
+from esg.factors.combustion import FactorOverride, mmbtu_hhv_from_quantity
+from esg.factors.grid_intensity import parse_electricitymaps_csv, parse_watttime_aoer_json
+from esg.factors.library import FactorEdition, FactorLibrary, load_factor_library
+from esg.reporting.restatement import EmissionsDelta, delta_ledger_postings, restatement_delta
+from esg.reporting.tenant_statement import invoice_emissions_g_co2e, tenant_statement
+from esg.scopes.cycle import (
+    EmissionOptions,
+    HourlyGridIntensity,
+    compute_cycle_emissions,
+    emissions_from_hourly,
+)
+from esg.scopes.cycle_emissions import CycleEmissions, HourFigure
+from esg.scopes.fuel_quantity import FuelQuantityEmissions, scope1_from_fuel_quantity
+from esg.scopes.hourly_energy import MeterRef
+from esg.scopes.ledger_legs import (
+    ASSET_CODE,
+    carbon_account_specs,
+    carbon_ledger_meta,
+    carbon_ledger_postings,
+)
+from esg.scopes.scope2_market import MarketRate
+from esg.scopes.scope3 import Scope3Conventions
 
 __all__ = [
     "ASSET_CODE",

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from campus import campus_exists, load_campus, load_meters
-from esg.certificates import CertificateClaim, CertificateLot
-from esg.combustion import FactorOverride
-from esg.intervals import MeterRef
+from esg.certificates.model import CertificateClaim, CertificateLot
+from esg.factors.combustion import FactorOverride
+from esg.scopes.hourly_energy import MeterRef
 
 
 def factor_table_sha256(conn: Connection, table_id: str) -> str | None:

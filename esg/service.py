@@ -14,16 +14,16 @@ from sqlalchemy import Connection
 
 from common.errors import NotFound
 from esg import repository
-from esg.certificate_service import claim_certificate, register_certificate_lot
-from esg.cycle import EmissionOptions, compute_cycle_emissions
-from esg.library_service import (
+from esg.certificates.service import claim_certificate, register_certificate_lot
+from esg.factors.service import (
     edition_content_sha256,
     list_factor_editions,
     record_factor_override,
     register_factor_library,
 )
-from esg.restatement import EmissionsDelta, restatement_delta
-from esg.result import CycleEmissions
+from esg.reporting.restatement import EmissionsDelta, restatement_delta
+from esg.scopes.cycle import EmissionOptions, compute_cycle_emissions
+from esg.scopes.cycle_emissions import CycleEmissions
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def factors_command(
     register: Annotated[bool, typer.Option(help="store the library in the database")] = False,
 ) -> None:
     """List the factor editions and tables of the library (file hashes checked); optionally register them."""
-    from esg.factors import load_factor_library
+    from esg.factors.library import load_factor_library
 
     library = load_factor_library()
     for edition in library.editions.values():
@@ -81,7 +81,7 @@ def compute_command(
     reason: Annotated[str, typer.Option(help="why this version is recorded")] = "computed from the CLI",
 ) -> None:
     """Compute a cycle's emissions from an interval Parquet; print the campus figures (and record them)."""
-    from esg.cycle import EmissionOptions
+    from esg.scopes.cycle import EmissionOptions
     from esg.service import compute_campus_cycle, record_cycle_emissions, register_factor_library
 
     with _engine() as engine, engine.begin() as conn:
@@ -147,8 +147,8 @@ def statement_command(
     cycle_key: str, tenant: str, format: Annotated[str, typer.Option(help="text | html")] = "text"
 ) -> None:
     """Print a tenant's emissions statement for a recorded cycle."""
+    from esg.reporting.tenant_statement import render_statement_html, render_statement_text, tenant_statement
     from esg.service import stored_cycle
-    from esg.statement import render_statement_html, render_statement_text, tenant_statement
 
     with _engine() as engine, engine.connect() as conn:
         _, emissions = stored_cycle(conn, cycle_key)
@@ -161,7 +161,7 @@ def statement_command(
 @app.command("report")
 def report_command(cycle_key: str, out: Path) -> None:
     """Write the campus GHG report of a recorded cycle; `.pdf` gives PDF, anything else HTML."""
-    from esg.report import campus_report_html, campus_report_pdf
+    from esg.reporting.campus_report import campus_report_html, campus_report_pdf
     from esg.service import stored_cycle
 
     with _engine() as engine, engine.connect() as conn:
@@ -178,7 +178,7 @@ def export_command(
     cycle_key: str, kind: Annotated[str, typer.Argument(help="parties | hourly | campus")], out: Path
 ) -> None:
     """Export a recorded cycle as CSV or Parquet (by the suffix of OUT)."""
-    from esg.exports import SCHEMAS, export_csv, export_parquet_bytes
+    from esg.reporting.exports import SCHEMAS, export_csv, export_parquet_bytes
     from esg.service import stored_cycle
 
     if kind not in SCHEMAS:
@@ -195,7 +195,7 @@ def export_command(
 @app.command("evidence")
 def evidence_command(cycle_key: str, directory: Path) -> None:
     """Write an evidence package (result, reports, exports, factor files, SHA256SUMS) into an empty DIRECTORY."""
-    from esg.evidence import write_evidence_package
+    from esg.reporting.evidence import write_evidence_package
     from esg.service import stored_cycle
 
     with _engine() as engine, engine.connect() as conn:
@@ -211,7 +211,7 @@ def certificates_command(
     file: Path, campus: Annotated[str, typer.Option(help="campus the claims are for")]
 ) -> None:
     """Load certificate lots and claims from a JSON file {"lots": [...], "claims": [...]} (times with offsets)."""
-    from esg.certificates import CertificateClaim, CertificateLot
+    from esg.certificates.model import CertificateClaim, CertificateLot
     from esg.service import claim_certificate, register_certificate_lot
 
     data = json.loads(file.read_text(encoding="utf-8"))

@@ -115,9 +115,9 @@ def tenant_statement(
     import dataclasses
     import json
 
+    from esg.reporting.tenant_statement import render_statement_html, render_statement_text
+    from esg.reporting.tenant_statement import tenant_statement as build_statement
     from esg.service import stored_cycle
-    from esg.statement import render_statement_html, render_statement_text
-    from esg.statement import tenant_statement as build_statement
 
     with engine.connect() as conn:
         _, emissions = stored_cycle(conn, cycle_key)
@@ -134,7 +134,7 @@ def campus_report(
     cycle_key: str, extension: Literal["html", "pdf"], engine: EngineDep, principal: PrincipalDep
 ) -> Response:
     principal.require(*READER_ROLES)
-    from esg.report import campus_report_html, campus_report_pdf
+    from esg.reporting.campus_report import campus_report_html, campus_report_pdf
     from esg.service import stored_cycle
 
     with engine.connect() as conn:
@@ -153,7 +153,7 @@ def export(
     principal: PrincipalDep,
 ) -> Response:
     principal.require(*READER_ROLES)
-    from esg.exports import export_csv, export_parquet_bytes
+    from esg.reporting.exports import export_csv, export_parquet_bytes
     from esg.service import stored_cycle
 
     with engine.connect() as conn:
@@ -168,7 +168,7 @@ def export(
 def create_lot(body: CertificateLotCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
     _aware(body.vintage_start_utc, body.vintage_end_utc)
-    from esg.certificates import CertificateLot
+    from esg.certificates.model import CertificateLot
     from esg.service import register_certificate_lot
 
     with engine.begin() as conn:
@@ -180,7 +180,7 @@ def create_lot(body: CertificateLotCreate, engine: EngineDep, principal: Princip
 def create_claim(body: CertificateClaimCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
     _aware(body.consumption_start_utc, body.consumption_end_utc)
-    from esg.certificates import CertificateClaim
+    from esg.certificates.model import CertificateClaim
     from esg.service import claim_certificate
 
     fields = body.model_dump(exclude={"campus_id"})
@@ -192,7 +192,7 @@ def create_claim(body: CertificateClaimCreate, engine: EngineDep, principal: Pri
 @router.post("/esg/overrides", status_code=201)
 def create_override(body: FactorOverrideCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
-    from esg.combustion import FactorOverride
+    from esg.factors.combustion import FactorOverride
     from esg.service import record_factor_override
 
     override = FactorOverride(

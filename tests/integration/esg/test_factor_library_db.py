@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from esg.errors import EditionAlreadyRegistered
-from esg.factors import load_factor_library
+from esg.factors.library import load_factor_library
 from esg.service import register_factor_library
 
 

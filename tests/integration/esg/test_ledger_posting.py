@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from esg import carbon_ledger_meta, carbon_ledger_postings
-from esg.ledger_legs import carbon_account_specs
-from esg.restatement import delta_ledger_postings
+from esg.reporting.restatement import delta_ledger_postings
+from esg.scopes.ledger_legs import carbon_account_specs
 from esg.service import compute_campus_cycle
 
 START = datetime(2025, 7, 1, tzinfo=UTC)

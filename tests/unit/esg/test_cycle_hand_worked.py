@@ -221,8 +221,8 @@ def test_avoided_emissions_of_exports_use_the_non_baseload_rate_and_stay_apart(i
     """2 MWh exported x ERCT non-baseload (1,264.939 + 28 x 0.076 + 265 x 0.010 lb/MWh) x 453.59237 g/lb.
 
     = 2 x 1,269.717 x 453.59237 = 1,151,867.89 g -> 1,151,868; Scope 1 is unchanged (never netted)."""
-    from esg.avoided import avoided_emissions_of_exports
-    from esg.report import campus_report_html
+    from esg.reporting.campus_report import campus_report_html
+    from esg.scopes.avoided import avoided_emissions_of_exports
 
     result = compute_cycle_emissions(intervals_file(campus_rows()), METERS, "ERCT", H0, END)
     avoided = avoided_emissions_of_exports(result)

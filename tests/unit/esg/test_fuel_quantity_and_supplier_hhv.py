@@ -11,7 +11,7 @@ import pytest
 
 from esg import EmissionOptions, FactorOverride, MeterRef, compute_cycle_emissions, load_factor_library
 from esg.errors import EmissionsInputInvalid
-from esg.fuel_quantity import scope1_from_fuel_quantity
+from esg.scopes.fuel_quantity import scope1_from_fuel_quantity
 
 EDITION = load_factor_library().edition("wl-2025.1")
 DAY = date(2025, 7, 1)

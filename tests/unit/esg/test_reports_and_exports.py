@@ -17,9 +17,9 @@ import pytest
 
 from common.errors import NotFound
 from esg import MeterRef, compute_cycle_emissions
-from esg.exports import PARTY_SCHEMA, export_csv, export_parquet_bytes
-from esg.report import campus_report_html, campus_report_pdf
-from esg.statement import (
+from esg.reporting.campus_report import campus_report_html, campus_report_pdf
+from esg.reporting.exports import PARTY_SCHEMA, export_csv, export_parquet_bytes
+from esg.reporting.tenant_statement import (
     invoice_emissions_g_co2e,
     render_statement_html,
     render_statement_text,
@@ -110,8 +110,8 @@ def test_evidence_package_holds_result_reports_exports_factor_files_and_checksum
     """Every file is listed in SHA256SUMS with its real hash; the factor files are the edition's, byte for byte."""
     import hashlib
 
-    from esg.evidence import write_evidence_package
-    from esg.factors import DATA_DIR
+    from esg.factors.library import DATA_DIR
+    from esg.reporting.evidence import write_evidence_package
 
     folder = tmp_path / "evidence"
     names = write_evidence_package(result, "c1", folder)

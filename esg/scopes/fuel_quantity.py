@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from esg.allocation import grams_half_even
-from esg.combustion import (
+from esg.errors import EmissionsInputInvalid
+from esg.factors.combustion import (
     FactorOverride,
     GasMassesG,
     co2e_g,
@@ -21,8 +21,8 @@ from esg.combustion import (
     gas_masses_g,
     mmbtu_hhv_from_quantity,
 )
-from esg.errors import EmissionsInputInvalid
-from esg.factors import FactorEdition
+from esg.factors.library import FactorEdition
+from esg.scopes.allocation import grams_half_even
 
 UNIT_OF_HEAT_CONTENT = {
     "mmBtu per scf": "scf",

@@ -12,11 +12,11 @@ from sqlalchemy import Connection
 
 from common.errors import Conflict
 from esg import repository
-from esg.combustion import FactorOverride
 from esg.errors import (
     EditionAlreadyRegistered,
 )
-from esg.factors import DATA_DIR, FactorEdition, FactorLibrary, load_factor_library
+from esg.factors.combustion import FactorOverride
+from esg.factors.library import DATA_DIR, FactorEdition, FactorLibrary, load_factor_library
 
 
 def register_factor_library(

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from esg.allocation import SHARED, tenant_party
-from esg.combustion import mmbtu_from_wh_thermal
 from esg.errors import EmissionsInputInvalid
-from esg.intervals import ROLES, HourlyEnergy, MeterRef
-from esg.units import WH_PER_MWH
+from esg.factors.combustion import mmbtu_from_wh_thermal
+from esg.factors.units import WH_PER_MWH
+from esg.scopes.allocation import SHARED, tenant_party
+from esg.scopes.hourly_energy import ROLES, HourlyEnergy, MeterRef
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from esg.certificates import CertificateClaim, CertificateLot
-from esg.combustion import FactorOverride
-from esg.market import MarketRate
-from esg.scope3 import Scope3Conventions
-from esg.shared_services import SharedServiceSource
+from esg.certificates.model import CertificateClaim, CertificateLot
+from esg.factors.combustion import FactorOverride
+from esg.scopes.scope2_market import MarketRate
+from esg.scopes.scope3 import Scope3Conventions
+from esg.scopes.shared_services import SharedServiceSource
 
 DEFAULT_FUEL = "natural-gas"
 

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from common.errors import BadInput
-from esg.options import HourlyGridIntensity
-from esg.units import G_PER_LB
+from esg.factors.units import G_PER_LB
+from esg.scopes.options import HourlyGridIntensity
 
 EMAPS_TIME = "Datetime (UTC)"
 EMAPS_DIRECT_PREFIX = "Carbon intensity gCO"

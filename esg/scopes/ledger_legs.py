@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from esg.result import CycleEmissions
+from esg.scopes.cycle_emissions import CycleEmissions
 
 ASSET_CODE = "TCO2E/6"
 

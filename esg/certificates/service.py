@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from common.errors import Conflict
 from esg import repository
-from esg.certificates import CertificateClaim, CertificateLot, check_claim_eligible
+from esg.certificates.model import CertificateClaim, CertificateLot, check_claim_eligible
 from esg.errors import (
     CertificateIneligible,
     CertificateLotConflict,
