@@ -23,8 +23,7 @@ from esg.reporting.charts import (
     scope_chart_svg,
 )
 from esg.reporting.tenant_statement import tonnes_text
-from esg.scopes.avoided import avoided_emissions_of_exports
-from esg.scopes.cycle_emissions import CycleEmissions
+from esg.scopes import CycleEmissions, avoided_emissions_of_exports
 
 # Autoescape everything: tenant names and factor refs are data, never markup.
 _ENVIRONMENT = Environment(

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from esg.scopes.cycle_emissions import CycleEmissions
+from esg.scopes import CycleEmissions
 
 PARTY_FIGURES = (
     "scope2_location",

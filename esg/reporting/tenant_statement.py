@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from common.errors import NotFound
-from esg.scopes.cycle_emissions import CycleEmissions
+from esg.scopes import CycleEmissions
 
 G_PER_TONNE = Decimal(1_000_000)
 LINES = (

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from esg.factors.library import FactorLibrary, load_factor_library
-from esg.factors.units import G_PER_LB, WH_PER_MWH
+from esg.factors import G_PER_LB, WH_PER_MWH, FactorLibrary, load_factor_library
 from esg.scopes.allocation import grams_half_even
 from esg.scopes.cycle_emissions import CycleEmissions
 

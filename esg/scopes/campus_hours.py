@@ -8,8 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from esg.errors import EmissionsInputInvalid
-from esg.factors.combustion import mmbtu_from_wh_thermal
-from esg.factors.units import WH_PER_MWH
+from esg.factors import WH_PER_MWH, mmbtu_from_wh_thermal
 from esg.scopes.allocation import SHARED, tenant_party
 from esg.scopes.hourly_energy import ROLES, HourlyEnergy, MeterRef
 

@@ -8,9 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from esg.errors import EmissionsInputInvalid
-from esg.factors.combustion import EffectiveFactor, effective_factor
-from esg.factors.library import FactorEdition, GridFactor
-from esg.factors.units import G_PER_LB
+from esg.factors import G_PER_LB, EffectiveFactor, FactorEdition, GridFactor, effective_factor
 from esg.scopes.campus_hours import CampusHour
 from esg.scopes.hourly_energy import MeterRef
 from esg.scopes.options import DEFAULT_FUEL, EmissionOptions

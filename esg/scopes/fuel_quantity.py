@@ -13,7 +13,8 @@ from datetime import date
 from decimal import Decimal
 
 from esg.errors import EmissionsInputInvalid
-from esg.factors.combustion import (
+from esg.factors import (
+    FactorEdition,
     FactorOverride,
     GasMassesG,
     co2e_g,
@@ -21,7 +22,6 @@ from esg.factors.combustion import (
     gas_masses_g,
     mmbtu_hhv_from_quantity,
 )
-from esg.factors.library import FactorEdition
 from esg.scopes.allocation import grams_half_even
 
 UNIT_OF_HEAT_CONTENT = {

@@ -11,8 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from esg.errors import FactorMissing
-from esg.factors.combustion import GasMassesG, co2e_g, gas_masses_g
-from esg.factors.units import G_PER_LB, WH_PER_MMBTU, WH_PER_MWH
+from esg.factors import G_PER_LB, WH_PER_MMBTU, WH_PER_MWH, GasMassesG, co2e_g, gas_masses_g
 from esg.scopes.allocation import (
     EXPORT,
     RESOLD,

@@ -17,8 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from esg.certificates.model import CertificateClaim, CertificateLot
-from esg.factors.units import WH_PER_MWH
+from esg.certificates import CertificateClaim, CertificateLot
+from esg.factors import WH_PER_MWH
 from esg.scopes.allocation import SHARED, UNALLOCATED
 
 RATE_PRECEDENCE = ("supplier", "residual_mix")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from esg.errors import EmissionsInputInvalid
-from esg.factors.library import FactorEdition, UpstreamFactor
+from esg.factors import FactorEdition, UpstreamFactor
 
 LOSS_RATIOS = ("ggl_over_one_minus_ggl", "ggl")
 LOSS_BASES = ("location", "market")

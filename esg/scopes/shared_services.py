@@ -15,8 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from esg.errors import EmissionsInputInvalid, FactorMissing
-from esg.factors.library import FactorEdition, FactorLibrary
-from esg.factors.units import G_PER_KG
+from esg.factors import G_PER_KG, FactorEdition, FactorLibrary
 from esg.scopes.allocation import UNALLOCATED, add_into, tenant_party
 from esg.scopes.fuel_quantity import scope1_from_fuel_quantity
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from esg.errors import FactorEditionUnknown, FactorFileAltered, FactorMissing
-from esg.factors.library import DATA_DIR, load_factor_library
+from esg.factors import DATA_DIR, load_factor_library
 
 
 def test_published_cells_are_read_as_exact_decimals():
