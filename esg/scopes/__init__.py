@@ -20,7 +20,7 @@ from esg.scopes.ledger_legs import (
 from esg.scopes.options import EmissionOptions
 from esg.scopes.scope2_market import MarketRate
 from esg.scopes.scope3 import Scope3Conventions
-from esg.scopes.service import campus_meters, compute_campus_cycle
+from esg.scopes.service import compute_campus_cycle
 from esg.scopes.shared_services import SharedServiceSource
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
     "Scope3Conventions",
     "SharedServiceSource",
     "avoided_emissions_of_exports",
-    "campus_meters",
     "carbon_account_specs",
     "carbon_ledger_meta",
     "carbon_ledger_postings",
