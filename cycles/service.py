@@ -189,7 +189,7 @@ def compute_emissions(conn: Connection, campus: Campus, intervals_uri: str, star
                       end_utc: datetime):  # type: ignore[no-untyped-def]
     """Scope 1/2/3 for the same intervals; None when the campus file turns emissions off or names no eGRID
     subregion."""
-    from esg import MeterRef, compute_cycle_emissions
+    from esg.scopes import MeterRef, compute_cycle_emissions
 
     subregion = campus.egrid_subregion
     if subregion is None or not emissions_enabled(conn, campus.campus_id):
@@ -202,15 +202,14 @@ def _carbon(emissions, campus_id: str) -> tuple[list[legs.Leg], dict[str, str]]:
     """tCO2e legs and their provenance (factor edition, refs, result and meter-data hashes), or none."""
     if emissions is None:
         return [], {}
-    from esg import carbon_ledger_postings
-    from esg.ledger_legs import carbon_ledger_meta
+    from esg.scopes import carbon_ledger_meta, carbon_ledger_postings
 
     return list(carbon_ledger_postings(emissions, campus_id)), carbon_ledger_meta(emissions)
 
 
 def open_cycle_accounts(conn: Connection, settings: Settings, entry_legs: Sequence[legs.Leg],
                         carbon_legs: Sequence[legs.Leg]) -> None:
-    from esg.ledger_legs import carbon_account_specs
+    from esg.scopes import carbon_account_specs
     from ledger import AccountSpec, ensure_ledger, open_accounts
 
     ensure_ledger(conn, settings.ledger_origin)

@@ -1,51 +1,16 @@
-"""Emissions accounting: factor library, Scope 1/2/3 per tenant, certificates, restatements, reports.
+"""Emissions accounting, one subpackage per capability; each names its public names in its `__all__`.
 
-Public interface; everything else in the package is internal.
+- `esg.factors`: the versioned emission factor library, fuel combustion, hourly grid intensity, units.
+- `esg.certificates`: energy attribute certificates (lots and claims) and the registry that refuses double claims.
+- `esg.scopes`: Scope 1/2/3 per campus and tenant for a billing cycle (location- and market-based, hourly rules,
+  allocation, shared services, Scope 3 category 3, CFE, avoided emissions) and the carbon ledger legs.
+- `esg.reporting`: tenant statements, campus reports, exports, evidence packages, stored versions, restatements.
+- `esg.errors`: the errors all of them raise.
+
+Dependencies point one way: reporting -> scopes -> (factors, certificates) -> errors. Each subpackage keeps its
+SQL in its own `repository` module.
 """
 
-from esg.certificates import CertificateClaim, CertificateLot, CertificateRegistry
-from esg.combustion import FactorOverride, mmbtu_hhv_from_quantity
-from esg.cycle import EmissionOptions, HourlyGridIntensity, compute_cycle_emissions, emissions_from_hourly
-from esg.factors import FactorEdition, FactorLibrary, load_factor_library
-from esg.fuel_quantity import FuelQuantityEmissions, scope1_from_fuel_quantity
-from esg.grid_intensity import parse_electricitymaps_csv, parse_watttime_aoer_json
-from esg.intervals import MeterRef
-from esg.ledger_legs import ASSET_CODE, carbon_account_specs, carbon_ledger_meta, carbon_ledger_postings
-from esg.market import MarketRate
-from esg.restatement import EmissionsDelta, delta_ledger_postings, restatement_delta
-from esg.result import CycleEmissions, HourFigure
-from esg.scope3 import Scope3Conventions
-from esg.statement import invoice_emissions_g_co2e, tenant_statement
+from esg import certificates, errors, factors, reporting, scopes
 
-__all__ = [
-    "ASSET_CODE",
-    "CertificateClaim",
-    "CertificateLot",
-    "CertificateRegistry",
-    "CycleEmissions",
-    "EmissionOptions",
-    "EmissionsDelta",
-    "FactorEdition",
-    "FactorLibrary",
-    "FactorOverride",
-    "FuelQuantityEmissions",
-    "HourFigure",
-    "HourlyGridIntensity",
-    "MarketRate",
-    "MeterRef",
-    "Scope3Conventions",
-    "carbon_account_specs",
-    "carbon_ledger_meta",
-    "carbon_ledger_postings",
-    "compute_cycle_emissions",
-    "delta_ledger_postings",
-    "emissions_from_hourly",
-    "invoice_emissions_g_co2e",
-    "load_factor_library",
-    "mmbtu_hhv_from_quantity",
-    "parse_electricitymaps_csv",
-    "parse_watttime_aoer_json",
-    "restatement_delta",
-    "scope1_from_fuel_quantity",
-    "tenant_statement",
-]
+__all__ = ["certificates", "errors", "factors", "reporting", "scopes"]

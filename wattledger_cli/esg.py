@@ -3,15 +3,34 @@ certificates. Database commands use WATTLEDGER_DATABASE_URL, else the embedded s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy import Engine
+
+from esg.certificates import CertificateClaim, CertificateLot, claim_certificate, register_certificate_lot
+from esg.factors import load_factor_library, register_factor_library
+from esg.reporting import (
+    SCHEMAS,
+    campus_report_html,
+    campus_report_pdf,
+    export_csv,
+    export_parquet_bytes,
+    record_cycle_emissions,
+    render_statement_html,
+    render_statement_text,
+    restate_billing_cycle,
+    stored_cycle,
+    tenant_statement,
+    write_evidence_package,
+)
+from esg.scopes import EmissionOptions, compute_campus_cycle
 
 app = typer.Typer(help="Emissions: factor library, Scope 1/2/3 reports.", no_args_is_help=True)
 
@@ -40,8 +59,6 @@ def factors_command(
     register: Annotated[bool, typer.Option(help="store the library in the database")] = False,
 ) -> None:
     """List the factor editions and tables of the library (file hashes checked); optionally register them."""
-    from esg.factors import load_factor_library
-
     library = load_factor_library()
     for edition in library.editions.values():
         typer.echo(
@@ -53,8 +70,6 @@ def factors_command(
                 f"    {kind:<22} {table_id:<26} confidence {meta.confidence}  sha256 {meta.sha256[:16]}..."
             )
     if register:
-        from esg.service import register_factor_library
-
         with _engine() as engine, engine.begin() as conn:
             added = register_factor_library(conn)
         typer.echo(f"registered: {', '.join(added) if added else 'nothing new'}")
@@ -81,9 +96,6 @@ def compute_command(
     reason: Annotated[str, typer.Option(help="why this version is recorded")] = "computed from the CLI",
 ) -> None:
     """Compute a cycle's emissions from an interval Parquet; print the campus figures (and record them)."""
-    from esg.cycle import EmissionOptions
-    from esg.service import compute_campus_cycle, record_cycle_emissions, register_factor_library
-
     with _engine() as engine, engine.begin() as conn:
         emissions = compute_campus_cycle(
             conn,
@@ -128,10 +140,6 @@ def restate_command(
     ] = None,
 ) -> None:
     """Recompute a settled billing cycle's emissions; print the new version and its delta (legs to post)."""
-    import dataclasses
-
-    from esg.service import restate_billing_cycle
-
     with _engine() as engine, engine.begin() as conn:
         outcome = restate_billing_cycle(conn, cycle_id, edition, reason)
     delta = dataclasses.asdict(outcome.delta) if outcome.delta is not None else None
@@ -147,9 +155,6 @@ def statement_command(
     cycle_key: str, tenant: str, format: Annotated[str, typer.Option(help="text | html")] = "text"
 ) -> None:
     """Print a tenant's emissions statement for a recorded cycle."""
-    from esg.service import stored_cycle
-    from esg.statement import render_statement_html, render_statement_text, tenant_statement
-
     with _engine() as engine, engine.connect() as conn:
         _, emissions = stored_cycle(conn, cycle_key)
     statement = tenant_statement(emissions, tenant)
@@ -161,9 +166,6 @@ def statement_command(
 @app.command("report")
 def report_command(cycle_key: str, out: Path) -> None:
     """Write the campus GHG report of a recorded cycle; `.pdf` gives PDF, anything else HTML."""
-    from esg.report import campus_report_html, campus_report_pdf
-    from esg.service import stored_cycle
-
     with _engine() as engine, engine.connect() as conn:
         campus_id, emissions = stored_cycle(conn, cycle_key)
     if out.suffix == ".pdf":
@@ -178,9 +180,6 @@ def export_command(
     cycle_key: str, kind: Annotated[str, typer.Argument(help="parties | hourly | campus")], out: Path
 ) -> None:
     """Export a recorded cycle as CSV or Parquet (by the suffix of OUT)."""
-    from esg.exports import SCHEMAS, export_csv, export_parquet_bytes
-    from esg.service import stored_cycle
-
     if kind not in SCHEMAS:
         raise typer.BadParameter(f"kind must be one of {sorted(SCHEMAS)}")
     with _engine() as engine, engine.connect() as conn:
@@ -195,9 +194,6 @@ def export_command(
 @app.command("evidence")
 def evidence_command(cycle_key: str, directory: Path) -> None:
     """Write an evidence package (result, reports, exports, factor files, SHA256SUMS) into an empty DIRECTORY."""
-    from esg.evidence import write_evidence_package
-    from esg.service import stored_cycle
-
     with _engine() as engine, engine.connect() as conn:
         campus_id, emissions = stored_cycle(conn, cycle_key)
     names = write_evidence_package(emissions, campus_id, directory)
@@ -211,9 +207,6 @@ def certificates_command(
     file: Path, campus: Annotated[str, typer.Option(help="campus the claims are for")]
 ) -> None:
     """Load certificate lots and claims from a JSON file {"lots": [...], "claims": [...]} (times with offsets)."""
-    from esg.certificates import CertificateClaim, CertificateLot
-    from esg.service import claim_certificate, register_certificate_lot
-
     data = json.loads(file.read_text(encoding="utf-8"))
     with _engine() as engine, engine.begin() as conn:
         for lot in data.get("lots", []):
@@ -224,8 +217,6 @@ def certificates_command(
 
 
 def _lot_fields(lot: dict[str, Any]) -> dict[str, Any]:
-    from datetime import date
-
     fields = dict(lot)
     for name in ("vintage_start_utc", "vintage_end_utc"):
         fields[name] = _utc(str(fields[name]), name)

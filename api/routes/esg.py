@@ -1,11 +1,14 @@
 """HTTP routes for emissions: factor editions, stored cycle results, tenant statements, reports, exports,
-certificate lots and claims, factor overrides. Thin over `esg.service`; figures are integer grams and Wh.
+certificate lots and claims, factor overrides. Thin over the service functions of the `esg` subpackages;
+figures are integer grams and Wh.
 
 Tenants see only their own statement; operators, finance and auditors see the campus.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -14,6 +17,20 @@ from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, PrincipalDep
+from esg.certificates import CertificateClaim, CertificateLot, claim_certificate, register_certificate_lot
+from esg.factors import FactorOverride, list_factor_editions, record_factor_override
+from esg.reporting import (
+    campus_report_html,
+    campus_report_pdf,
+    export_csv,
+    export_parquet_bytes,
+    render_statement_html,
+    render_statement_text,
+    restate_billing_cycle,
+    stored_cycle,
+)
+from esg.reporting import cycle_versions as versions_of
+from esg.reporting import tenant_statement as build_statement
 
 router = APIRouter(tags=["esg"])
 
@@ -67,8 +84,6 @@ def _aware(*instants: datetime) -> None:
 @router.get("/esg/factor-editions")
 def factor_editions(engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require(*READER_ROLES)
-    from esg.service import list_factor_editions
-
     with engine.connect() as conn:
         editions = list_factor_editions(conn)
     return {"editions": [{k: str(v) if v is not None else None for k, v in row.items()} for row in editions]}
@@ -79,8 +94,6 @@ def cycle_emissions(
     cycle_key: str, engine: EngineDep, principal: PrincipalDep, version: int | None = None
 ) -> Response:
     principal.require(*READER_ROLES)
-    from esg.service import stored_cycle
-
     with engine.connect() as conn:
         _, emissions = stored_cycle(conn, cycle_key, version)
     return Response(emissions.to_json(), media_type="application/json")
@@ -89,8 +102,6 @@ def cycle_emissions(
 @router.get("/esg/cycles/{cycle_key}/versions")
 def cycle_versions(cycle_key: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require(*READER_ROLES)
-    from esg.service import cycle_versions as versions_of
-
     with engine.connect() as conn:
         versions = versions_of(conn, cycle_key)
     return {
@@ -112,13 +123,6 @@ def tenant_statement(
     principal.require("tenant", *READER_ROLES)
     if not principal.roles & set(READER_ROLES) and principal.tenant_id != tenant_id:
         raise HTTPException(status_code=403, detail="a tenant may read only its own statement")
-    import dataclasses
-    import json
-
-    from esg.service import stored_cycle
-    from esg.statement import render_statement_html, render_statement_text
-    from esg.statement import tenant_statement as build_statement
-
     with engine.connect() as conn:
         _, emissions = stored_cycle(conn, cycle_key)
     statement = build_statement(emissions, tenant_id)
@@ -134,9 +138,6 @@ def campus_report(
     cycle_key: str, extension: Literal["html", "pdf"], engine: EngineDep, principal: PrincipalDep
 ) -> Response:
     principal.require(*READER_ROLES)
-    from esg.report import campus_report_html, campus_report_pdf
-    from esg.service import stored_cycle
-
     with engine.connect() as conn:
         campus_id, emissions = stored_cycle(conn, cycle_key)
     if extension == "html":
@@ -153,9 +154,6 @@ def export(
     principal: PrincipalDep,
 ) -> Response:
     principal.require(*READER_ROLES)
-    from esg.exports import export_csv, export_parquet_bytes
-    from esg.service import stored_cycle
-
     with engine.connect() as conn:
         _, emissions = stored_cycle(conn, cycle_key)
     body: str | bytes = (
@@ -168,9 +166,6 @@ def export(
 def create_lot(body: CertificateLotCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
     _aware(body.vintage_start_utc, body.vintage_end_utc)
-    from esg.certificates import CertificateLot
-    from esg.service import register_certificate_lot
-
     with engine.begin() as conn:
         created = register_certificate_lot(conn, CertificateLot(**body.model_dump()))
     return {"lot_id": body.lot_id, "created": created}
@@ -180,9 +175,6 @@ def create_lot(body: CertificateLotCreate, engine: EngineDep, principal: Princip
 def create_claim(body: CertificateClaimCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
     _aware(body.consumption_start_utc, body.consumption_end_utc)
-    from esg.certificates import CertificateClaim
-    from esg.service import claim_certificate
-
     fields = body.model_dump(exclude={"campus_id"})
     with engine.begin() as conn:
         created = claim_certificate(conn, body.campus_id, CertificateClaim(**fields))
@@ -192,9 +184,6 @@ def create_claim(body: CertificateClaimCreate, engine: EngineDep, principal: Pri
 @router.post("/esg/overrides", status_code=201)
 def create_override(body: FactorOverrideCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
-    from esg.combustion import FactorOverride
-    from esg.service import record_factor_override
-
     override = FactorOverride(
         body.override_id,
         body.meter_id,
@@ -220,10 +209,6 @@ class RestateBody(BaseModel):
 def restate(cycle_id: str, body: RestateBody, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """Recompute a settled cycle's emissions; a changed result becomes a new version with its delta legs."""
     principal.require("operator")
-    import dataclasses
-
-    from esg.service import restate_billing_cycle
-
     with engine.begin() as conn:
         outcome = restate_billing_cycle(conn, cycle_id, body.factor_edition, body.reason)
     delta = dataclasses.asdict(outcome.delta) if outcome.delta is not None else None

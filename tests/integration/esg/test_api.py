@@ -12,7 +12,9 @@ import pytest
 from fastapi import Request
 
 from api.principal import Principal
-from esg.service import compute_campus_cycle, record_cycle_emissions, register_factor_library
+from esg.factors import register_factor_library
+from esg.reporting import record_cycle_emissions
+from esg.scopes import compute_campus_cycle
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 END = START + timedelta(hours=2)
@@ -124,8 +126,6 @@ async def test_double_claim_is_a_409(client, campus_id):
 
 async def test_overrides_are_recorded_once_and_never_changed(client, campus_id, engine):
     """The same override twice is one row; the same id with another value is a 409; editions are listed."""
-    from esg.service import register_factor_library
-
     with engine.begin() as conn:
         register_factor_library(conn)
     operator = {"x-role": "operator"}

@@ -11,16 +11,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from esg import CertificateClaim, CertificateLot
+from esg.certificates import CertificateClaim, CertificateLot, claim_certificate, register_certificate_lot
 from esg.errors import CertificateIneligible, CertificateOverclaimed
-from esg.service import (
-    claim_certificate,
-    compute_campus_cycle,
-    cycle_emissions,
-    record_cycle_emissions,
-    register_certificate_lot,
-    register_factor_library,
-)
+from esg.factors import register_factor_library
+from esg.reporting import cycle_emissions, record_cycle_emissions
+from esg.scopes import compute_campus_cycle
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 END = START + timedelta(hours=2)

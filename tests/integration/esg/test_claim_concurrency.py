@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from esg import CertificateClaim, CertificateLot
+from esg.certificates import CertificateClaim, CertificateLot, claim_certificate, register_certificate_lot
 from esg.errors import CertificateOverclaimed
-from esg.service import claim_certificate, register_certificate_lot
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 

@@ -9,8 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from esg.errors import EditionAlreadyRegistered
-from esg.factors import load_factor_library
-from esg.service import register_factor_library
+from esg.factors import load_factor_library, register_factor_library
 
 
 def test_registering_twice_stores_each_edition_once(engine):

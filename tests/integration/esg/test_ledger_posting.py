@@ -8,10 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from esg import carbon_ledger_meta, carbon_ledger_postings
-from esg.ledger_legs import carbon_account_specs
-from esg.restatement import delta_ledger_postings
-from esg.service import compute_campus_cycle
+from esg.reporting import delta_ledger_postings
+from esg.scopes import carbon_account_specs, carbon_ledger_meta, carbon_ledger_postings, compute_campus_cycle
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 END = START + timedelta(hours=1)

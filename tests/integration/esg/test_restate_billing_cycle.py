@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from common.errors import NotFound
-from esg import MeterRef, compute_cycle_emissions
-from esg.service import cycle_versions, restate_billing_cycle
+from esg.reporting import cycle_versions, restate_billing_cycle
+from esg.scopes import MeterRef, compute_cycle_emissions
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 END = START + timedelta(hours=1)

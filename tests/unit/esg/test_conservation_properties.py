@@ -13,9 +13,15 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from esg import EmissionOptions, MeterRef, carbon_ledger_postings, emissions_from_hourly, load_factor_library
-from esg.intervals import HourlyEnergy
-from esg.shared_services import SharedServiceSource
+from esg.factors import load_factor_library
+from esg.scopes import (
+    EmissionOptions,
+    HourlyEnergy,
+    MeterRef,
+    SharedServiceSource,
+    carbon_ledger_postings,
+    emissions_from_hourly,
+)
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 EDITION = load_factor_library().edition("wl-2025.1")

@@ -13,8 +13,16 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 
-from esg import EmissionOptions, MeterRef, carbon_ledger_postings, compute_cycle_emissions
 from esg.errors import EmissionsInputInvalid, FactorMissing
+from esg.reporting import campus_report_html
+from esg.scopes import (
+    CycleEmissions,
+    EmissionOptions,
+    MeterRef,
+    avoided_emissions_of_exports,
+    carbon_ledger_postings,
+    compute_cycle_emissions,
+)
 
 H0 = datetime(2025, 7, 1, 0, tzinfo=UTC)
 H1 = H0 + timedelta(hours=1)
@@ -186,8 +194,6 @@ def test_ledger_legs_balance_and_name_campus_and_tenants(intervals_file):
 
 def test_json_round_trip_is_lossless(intervals_file):
     """to_json carries only ints and strings; from_json restores an equal result with the same hash."""
-    from esg import CycleEmissions
-
     result = compute_cycle_emissions(intervals_file(campus_rows()), METERS, "ERCT", H0, END)
     text = result.to_json()
     assert not _floats_in(json.loads(text)), "emissions JSON must hold no floats"
@@ -221,9 +227,6 @@ def test_avoided_emissions_of_exports_use_the_non_baseload_rate_and_stay_apart(i
     """2 MWh exported x ERCT non-baseload (1,264.939 + 28 x 0.076 + 265 x 0.010 lb/MWh) x 453.59237 g/lb.
 
     = 2 x 1,269.717 x 453.59237 = 1,151,867.89 g -> 1,151,868; Scope 1 is unchanged (never netted)."""
-    from esg.avoided import avoided_emissions_of_exports
-    from esg.report import campus_report_html
-
     result = compute_cycle_emissions(intervals_file(campus_rows()), METERS, "ERCT", H0, END)
     avoided = avoided_emissions_of_exports(result)
     assert avoided is not None

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from esg import EmissionOptions, FactorOverride, MeterRef, compute_cycle_emissions, load_factor_library
 from esg.errors import EmissionsInputInvalid
-from esg.fuel_quantity import scope1_from_fuel_quantity
+from esg.factors import FactorOverride, load_factor_library
+from esg.scopes import EmissionOptions, MeterRef, compute_cycle_emissions, scope1_from_fuel_quantity
 
 EDITION = load_factor_library().edition("wl-2025.1")
 DAY = date(2025, 7, 1)

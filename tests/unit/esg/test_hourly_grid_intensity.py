@@ -13,9 +13,9 @@ from decimal import Decimal
 import pytest
 
 from common.errors import BadInput
-from esg import EmissionOptions, MeterRef, compute_cycle_emissions
 from esg.errors import FactorMissing
-from esg.grid_intensity import parse_electricitymaps_csv, parse_watttime_aoer_json
+from esg.factors import parse_electricitymaps_csv, parse_watttime_aoer_json
+from esg.scopes import EmissionOptions, MeterRef, compute_cycle_emissions
 
 H0 = datetime(2025, 7, 1, tzinfo=UTC)
 END = H0 + timedelta(hours=2)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from common.errors import BadInput
-from esg.intervals import read_hourly_energy
+from esg.scopes import read_hourly_energy
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 rows_strategy = st.lists(

@@ -11,16 +11,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 
-from esg import (
-    CertificateClaim,
-    CertificateLot,
-    CertificateRegistry,
-    EmissionOptions,
-    MarketRate,
-    MeterRef,
-    compute_cycle_emissions,
-)
+from esg.certificates import CertificateClaim, CertificateLot, CertificateRegistry
 from esg.errors import CertificateIneligible, CertificateOverclaimed
+from esg.scopes import EmissionOptions, MarketRate, MeterRef, compute_cycle_emissions
 
 H0 = datetime(2025, 7, 1, tzinfo=UTC)
 H1 = H0 + timedelta(hours=1)

@@ -7,6 +7,7 @@ Expected grams come from ERCT 740.832 lb CO2e/MWh x 453.59237 g/lb worked in the
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -16,15 +17,20 @@ import pyarrow.parquet as pq
 import pytest
 
 from common.errors import NotFound
-from esg import MeterRef, compute_cycle_emissions
-from esg.exports import PARTY_SCHEMA, export_csv, export_parquet_bytes
-from esg.report import campus_report_html, campus_report_pdf
-from esg.statement import (
+from esg.factors import DATA_DIR
+from esg.reporting import (
+    PARTY_SCHEMA,
+    campus_report_html,
+    campus_report_pdf,
+    export_csv,
+    export_parquet_bytes,
     invoice_emissions_g_co2e,
     render_statement_html,
     render_statement_text,
     tenant_statement,
+    write_evidence_package,
 )
+from esg.scopes import MeterRef, carbon_ledger_postings, compute_cycle_emissions
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 END = START + timedelta(days=1)
@@ -108,11 +114,6 @@ def test_csv_and_parquet_exports_conserve_the_campus_figures(result):
 
 def test_evidence_package_holds_result_reports_exports_factor_files_and_checksums(result, tmp_path):
     """Every file is listed in SHA256SUMS with its real hash; the factor files are the edition's, byte for byte."""
-    import hashlib
-
-    from esg.evidence import write_evidence_package
-    from esg.factors import DATA_DIR
-
     folder = tmp_path / "evidence"
     names = write_evidence_package(result, "c1", folder)
     assert {"result.json", "report.html", "report.pdf", "parties.csv", "SHA256SUMS"} <= set(names)
@@ -137,8 +138,6 @@ def test_the_report_discloses_co2e_under_every_gwp_set(result):
 
 def test_a_period_without_data_gives_zeros_no_legs_and_still_renders(intervals_file):
     """No intervals in the period: every figure is 0, no ledger legs, CFE undefined, reports render."""
-    from esg import carbon_ledger_postings
-
     uri = intervals_file([("GRID1", END, 60, 1_000_000, 0)])  # the first hour after the period
     empty = compute_cycle_emissions(uri, METERS, "ERCT", START, END)
     assert (

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import esg
-from esg import MeterRef, compute_cycle_emissions, restatement_delta
+from esg.reporting import restatement_delta
+from esg.scopes import MeterRef, compute_cycle_emissions
 
 H0 = datetime(2025, 7, 1, tzinfo=UTC)
 END = H0 + timedelta(hours=1)

@@ -11,8 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from esg import EmissionOptions, FactorOverride, MeterRef, compute_cycle_emissions, mmbtu_hhv_from_quantity
 from esg.errors import EmissionsInputInvalid
+from esg.factors import FactorOverride, mmbtu_hhv_from_quantity
+from esg.scopes import EmissionOptions, MeterRef, compute_cycle_emissions
 
 H0 = datetime(2025, 7, 1, tzinfo=UTC)
 END = H0 + timedelta(hours=1)

@@ -9,15 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from esg import (
-    CertificateClaim,
-    CertificateLot,
-    EmissionOptions,
-    MarketRate,
-    MeterRef,
-    Scope3Conventions,
-    compute_cycle_emissions,
-)
+from esg.certificates import CertificateClaim, CertificateLot
+from esg.scopes import EmissionOptions, MarketRate, MeterRef, Scope3Conventions, compute_cycle_emissions
 
 H0 = datetime(2025, 7, 1, tzinfo=UTC)
 END = H0 + timedelta(hours=1)

@@ -12,10 +12,15 @@ from decimal import Decimal
 
 import pytest
 
-from esg import EmissionOptions, MeterRef, carbon_ledger_postings, compute_cycle_emissions
 from esg.errors import FactorMissing
-from esg.shared_services import SharedServiceSource
-from esg.statement import tenant_statement
+from esg.reporting import tenant_statement
+from esg.scopes import (
+    EmissionOptions,
+    MeterRef,
+    SharedServiceSource,
+    carbon_ledger_postings,
+    compute_cycle_emissions,
+)
 
 H0 = datetime(2025, 7, 1, tzinfo=UTC)
 END = H0 + timedelta(hours=1)

@@ -17,9 +17,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from esg.allocation import SHARED, UNALLOCATED
 from esg.certificates import CertificateClaim, CertificateLot
-from esg.units import WH_PER_MWH
+from esg.factors import WH_PER_MWH
+from esg.scopes.allocation import SHARED, UNALLOCATED
 
 RATE_PRECEDENCE = ("supplier", "residual_mix")
 

@@ -1,30 +1,18 @@
-"""Options of the cycle calculation beyond the first-deliverable arguments, and the hourly grid-intensity input."""
+"""Options of the cycle calculation beyond the first-deliverable arguments."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
 from esg.certificates import CertificateClaim, CertificateLot
-from esg.combustion import FactorOverride
-from esg.market import MarketRate
-from esg.scope3 import Scope3Conventions
-from esg.shared_services import SharedServiceSource
+from esg.factors import FactorOverride, HourlyGridIntensity
+from esg.scopes.scope2_market import MarketRate
+from esg.scopes.scope3 import Scope3Conventions
+from esg.scopes.shared_services import SharedServiceSource
 
 DEFAULT_FUEL = "natural-gas"
-
-
-@dataclass(frozen=True)
-class HourlyGridIntensity:
-    """An hourly location-based grid rate (direct/combustion basis, average not marginal), g CO2e per MWh."""
-
-    zone: str
-    source_ref: str
-    g_co2e_per_mwh: Mapping[datetime, Decimal]
-    estimated_hours: frozenset[datetime] = frozenset()
-    carbon_free_fraction: Mapping[datetime, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

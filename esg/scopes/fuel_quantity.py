@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from esg.allocation import grams_half_even
-from esg.combustion import (
+from esg.errors import EmissionsInputInvalid
+from esg.factors import (
+    FactorEdition,
     FactorOverride,
     GasMassesG,
     co2e_g,
@@ -21,8 +22,7 @@ from esg.combustion import (
     gas_masses_g,
     mmbtu_hhv_from_quantity,
 )
-from esg.errors import EmissionsInputInvalid
-from esg.factors import FactorEdition
+from esg.scopes.allocation import grams_half_even
 
 UNIT_OF_HEAT_CONTENT = {
     "mmBtu per scf": "scf",

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from esg.ledger_legs import carbon_ledger_postings
-from esg.result import CycleEmissions
+from esg.scopes import CycleEmissions, carbon_ledger_postings
 
 CAMPUS_FIGURES = (
     "campus_scope1_g_co2e",

@@ -11,10 +11,10 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from esg.exports import export_csv
 from esg.factors import DATA_DIR, MANIFEST_NAME, load_factor_library
-from esg.report import campus_report_html, campus_report_pdf
-from esg.result import CycleEmissions
+from esg.reporting.campus_report import campus_report_html, campus_report_pdf
+from esg.reporting.exports import export_csv
+from esg.scopes import CycleEmissions
 
 EXPORT_KINDS = ("parties", "hourly", "campus")
 

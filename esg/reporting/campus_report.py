@@ -13,8 +13,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from esg.avoided import avoided_emissions_of_exports
-from esg.charts import (
+from esg.reporting.charts import (
     CELL_PX,
     heatmap_cells,
     heatmap_svg,
@@ -23,12 +22,12 @@ from esg.charts import (
     scope_bars,
     scope_chart_svg,
 )
-from esg.result import CycleEmissions
-from esg.statement import tonnes_text
+from esg.reporting.tenant_statement import tonnes_text
+from esg.scopes import CycleEmissions, avoided_emissions_of_exports
 
 # Autoescape everything: tenant names and factor refs are data, never markup.
 _ENVIRONMENT = Environment(
-    loader=PackageLoader("esg", "templates"),
+    loader=PackageLoader("esg.reporting", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
 _ENVIRONMENT.filters["t"] = tonnes_text

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from common.errors import NotFound
-from esg.result import CycleEmissions
+from esg.scopes import CycleEmissions
 
 G_PER_TONNE = Decimal(1_000_000)
 LINES = (
@@ -128,7 +128,7 @@ def render_statement_text(statement: TenantStatement) -> str:
 
 
 _ENVIRONMENT = Environment(
-    loader=PackageLoader("esg", "templates"),
+    loader=PackageLoader("esg.reporting", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
 _STATEMENT_TEMPLATE = _ENVIRONMENT.get_template("tenant_statement.html.j2")

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from esg.result import CycleEmissions
+from esg.scopes import CycleEmissions
 
 PARTY_FIGURES = (
     "scope2_location",

@@ -15,5 +15,3 @@ G_PER_KG = Decimal(1000)
 WH_PER_MWH = Decimal(1_000_000)
 WH_PER_KWH = Decimal(1000)
 MICROGRAMS_PER_G = Decimal(1_000_000)
-
-GASES = ("CO2", "CH4", "N2O")

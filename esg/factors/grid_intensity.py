@@ -14,12 +14,13 @@ import csv
 import io
 import json
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from common.errors import BadInput
-from esg.options import HourlyGridIntensity
-from esg.units import G_PER_LB
+from esg.factors.units import G_PER_LB
 
 EMAPS_TIME = "Datetime (UTC)"
 EMAPS_DIRECT_PREFIX = "Carbon intensity gCO"
@@ -27,6 +28,17 @@ EMAPS_CFE = "Carbon-free energy percentage (CFE%)"
 EMAPS_ESTIMATED = "Data estimated"
 KWH_PER_MWH = Decimal(1000)
 ROWS_MAX = 200_000  # a year of 5-minute points is 105,120; anything larger is not one campus feed
+
+
+@dataclass(frozen=True)
+class HourlyGridIntensity:
+    """An hourly location-based grid rate (direct/combustion basis, average not marginal), g CO2e per MWh."""
+
+    zone: str
+    source_ref: str
+    g_co2e_per_mwh: Mapping[datetime, Decimal]
+    estimated_hours: frozenset[datetime] = frozenset()
+    carbon_free_fraction: Mapping[datetime, Decimal] = field(default_factory=dict)
 
 
 def parse_electricitymaps_csv(text: str, source_name: str, egrid_subregion: str) -> HourlyGridIntensity:

@@ -7,14 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from esg.campus_hours import CampusHour
-from esg.combustion import EffectiveFactor, effective_factor
 from esg.errors import EmissionsInputInvalid
-from esg.factors import FactorEdition, GridFactor
-from esg.intervals import MeterRef
-from esg.options import DEFAULT_FUEL, EmissionOptions
-from esg.scope3 import td_loss_ratio, upstream_electricity_g_per_wh, wtt_factor
-from esg.units import G_PER_LB
+from esg.factors import G_PER_LB, EffectiveFactor, FactorEdition, GridFactor, effective_factor
+from esg.scopes.campus_hours import CampusHour
+from esg.scopes.hourly_energy import MeterRef
+from esg.scopes.options import DEFAULT_FUEL, EmissionOptions
+from esg.scopes.scope3 import td_loss_ratio, upstream_electricity_g_per_wh, wtt_factor
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from esg.allocation import grams_half_even
-from esg.factors import FactorLibrary, load_factor_library
-from esg.result import CycleEmissions
-from esg.units import G_PER_LB, WH_PER_MWH
+from esg.factors import G_PER_LB, WH_PER_MWH, FactorLibrary, load_factor_library
+from esg.scopes.allocation import grams_half_even
+from esg.scopes.cycle_emissions import CycleEmissions
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,19 @@
-"""ESG service functions: what activities, the API and the CLI call. Each takes its connection (unit of work).
-
-Cycle results live here; the factor library and the certificate registry have their own modules, re-exported
-below so callers import from one place.
+"""Stored cycle results and restatements: record a result as a new version when it changed, read versions back,
+restate a settled billing cycle. Each function takes its connection (unit of work).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
 from common.errors import NotFound
-from esg import repository
-from esg.certificate_service import claim_certificate, register_certificate_lot
-from esg.cycle import EmissionOptions, compute_cycle_emissions
-from esg.library_service import (
-    edition_content_sha256,
-    list_factor_editions,
-    record_factor_override,
-    register_factor_library,
-)
-from esg.restatement import EmissionsDelta, restatement_delta
-from esg.result import CycleEmissions
+from esg.factors import edition_is_registered, register_factor_library
+from esg.reporting import repository
+from esg.reporting.restatement import EmissionsDelta, restatement_delta
+from esg.scopes import CycleEmissions, EmissionOptions, compute_campus_cycle
 
 
 @dataclass(frozen=True)
@@ -43,7 +33,7 @@ def record_cycle_emissions(
     The factor library is registered first (a no-op when it already is), so the stored result always points at a
     stored edition.
     """
-    if repository.edition_content_sha256(conn, emissions.factor_edition) is None:
+    if not edition_is_registered(conn, emissions.factor_edition):
         register_factor_library(conn)
     latest = repository.latest_result(conn, cycle_key)
     if latest is not None and latest[2] == emissions.sha256():
@@ -84,40 +74,6 @@ def cycle_emissions(conn: Connection, cycle_key: str, version: int | None = None
             f"no emissions recorded for cycle {cycle_key}" + (f" version {version}" if version else "")
         )
     return CycleEmissions.from_json(text_json)
-
-
-def compute_campus_cycle(
-    conn: Connection,
-    campus_id: str,
-    intervals_uri: str,
-    campus_egrid_subregion: str | None,
-    period_start_utc: datetime,
-    period_end_utc: datetime,
-    factor_edition: str | None = None,
-    options: EmissionOptions | None = None,
-) -> CycleEmissions:
-    """Compute with the campus's meters, stored overrides and claimed certificates from the database.
-
-    `campus_egrid_subregion` None takes the campus's configured subregion.
-    """
-    options = options or EmissionOptions()
-    subregion = campus_egrid_subregion or repository.campus_egrid_subregion(conn, campus_id)
-    if subregion is None:
-        raise NotFound(f"campus {campus_id} has no eGRID subregion configured")
-    meters = repository.campus_meters(conn, campus_id)
-    if not meters:
-        raise NotFound(f"campus {campus_id} has no meters")
-    options = replace(
-        options,
-        overrides=[*options.overrides, *repository.overrides_for_campus(conn, campus_id)],
-        claims=[
-            *options.claims,
-            *repository.claims_overlapping(conn, campus_id, period_start_utc, period_end_utc),
-        ],
-    )
-    return compute_cycle_emissions(
-        intervals_uri, meters, subregion, period_start_utc, period_end_utc, factor_edition, options=options
-    )
 
 
 def stored_cycle(conn: Connection, cycle_key: str, version: int | None = None) -> tuple[str, CycleEmissions]:
@@ -177,19 +133,3 @@ def _settled_emissions(conn: Connection, cycle_id: str) -> CycleEmissions | None
         return None
     return CycleEmissions.from_json(stored if isinstance(stored, str) else json.dumps(stored))
 
-
-__all__ = [
-    "RecordOutcome",
-    "claim_certificate",
-    "compute_campus_cycle",
-    "cycle_emissions",
-    "cycle_versions",
-    "edition_content_sha256",
-    "list_factor_editions",
-    "record_cycle_emissions",
-    "record_factor_override",
-    "register_certificate_lot",
-    "register_factor_library",
-    "restate_billing_cycle",
-    "stored_cycle",
-]

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from esg.allocation import SHARED, tenant_party
-from esg.combustion import mmbtu_from_wh_thermal
 from esg.errors import EmissionsInputInvalid
-from esg.intervals import ROLES, HourlyEnergy, MeterRef
-from esg.units import WH_PER_MWH
+from esg.factors import WH_PER_MWH, mmbtu_from_wh_thermal
+from esg.scopes.allocation import SHARED, tenant_party
+from esg.scopes.hourly_energy import ROLES, HourlyEnergy, MeterRef
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from esg.units import MICROGRAMS_PER_G
+from esg.factors import MICROGRAMS_PER_G
 from settlement.allocation import allocate_largest_remainder
 
 EXPORT = "retained:export"

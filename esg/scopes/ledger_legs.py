@@ -9,9 +9,8 @@ a reporting view over the same energy and are carried in the entry's meta, not p
 
 from __future__ import annotations
 
-from typing import Any
-
-from esg.result import CycleEmissions
+from esg.scopes.cycle_emissions import CycleEmissions
+from ledger import AccountSpec
 
 ASSET_CODE = "TCO2E/6"
 
@@ -56,10 +55,8 @@ def carbon_ledger_meta(emissions: CycleEmissions) -> dict[str, str]:
     }
 
 
-def carbon_account_specs(legs: list[tuple[str, str, int]]) -> list[Any]:
+def carbon_account_specs(legs: list[tuple[str, str, int]]) -> list[AccountSpec]:
     """Ledger `AccountSpec`s to open before posting `legs`: campus sources are credit-normal, carriers debit-normal."""
-    from ledger.model import AccountSpec
-
     specs = []
     for account, asset in sorted({(account, asset) for account, asset, _ in legs}):
         is_source = account.startswith("campus:") and ":retained:" not in account

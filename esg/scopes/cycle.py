@@ -15,17 +15,17 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 
 from common.timeutil import require_utc
-from esg.campus_hours import build_campus_hours, validate_meters
-from esg.cycle_context import build_context
-from esg.cycle_result import assemble_result
 from esg.errors import EmissionsInputInvalid
 from esg.factors import FactorEdition, FactorLibrary, load_factor_library
-from esg.hour_rules import Accumulator, add_hour
-from esg.intervals import HourlyEnergy, MeterRef, read_hourly_energy
-from esg.market import choose_fallback_rate, market_scope2
-from esg.options import EmissionOptions, HourlyGridIntensity
-from esg.result import CycleEmissions
-from esg.shared_services import (
+from esg.scopes.campus_hours import build_campus_hours, validate_meters
+from esg.scopes.cycle_context import build_context
+from esg.scopes.cycle_emissions import CycleEmissions
+from esg.scopes.cycle_result import assemble_result
+from esg.scopes.hour_rules import Accumulator, add_hour
+from esg.scopes.hourly_energy import HourlyEnergy, MeterRef, read_hourly_energy
+from esg.scopes.options import EmissionOptions
+from esg.scopes.scope2_market import choose_fallback_rate, market_scope2
+from esg.scopes.shared_services import (
     CATEGORIES,
     SharedServicesOutcome,
     shared_services_emissions,
@@ -130,5 +130,3 @@ def _add_shared_services(totals: Accumulator, shared: SharedServicesOutcome) -> 
     if shared.gases_g:
         totals.gases["scope1_shared_services"] = dict(shared.gases_g)
 
-
-__all__ = ["EmissionOptions", "HourlyGridIntensity", "compute_cycle_emissions", "emissions_from_hourly"]

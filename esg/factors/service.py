@@ -11,12 +11,10 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from common.errors import Conflict
-from esg import repository
-from esg.combustion import FactorOverride
-from esg.errors import (
-    EditionAlreadyRegistered,
-)
-from esg.factors import DATA_DIR, FactorEdition, FactorLibrary, load_factor_library
+from esg.errors import EditionAlreadyRegistered
+from esg.factors import repository
+from esg.factors.combustion import FactorOverride
+from esg.factors.library import DATA_DIR, FactorEdition, FactorLibrary, load_factor_library
 
 
 def register_factor_library(
@@ -116,5 +114,14 @@ def record_factor_override(
     return False
 
 
+def edition_is_registered(conn: Connection, edition_id: str) -> bool:
+    return repository.edition_content_sha256(conn, edition_id) is not None
+
+
 def list_factor_editions(conn: Connection) -> list[dict[str, object]]:
     return repository.list_editions(conn)
+
+
+def overrides_for_campus(conn: Connection, campus_id: str) -> list[FactorOverride]:
+    """The campus's recorded overrides, oldest first (a later override of one parameter wins)."""
+    return repository.overrides_for_campus(conn, campus_id)

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from esg.allocation import UNALLOCATED, add_into, tenant_party
 from esg.errors import EmissionsInputInvalid, FactorMissing
-from esg.factors import FactorEdition, FactorLibrary
-from esg.fuel_quantity import scope1_from_fuel_quantity
-from esg.units import G_PER_KG
+from esg.factors import G_PER_KG, FactorEdition, FactorLibrary
+from esg.scopes.allocation import UNALLOCATED, add_into, tenant_party
+from esg.scopes.fuel_quantity import scope1_from_fuel_quantity
 
 REFRIGERANT_GWP_TABLE = "epa-hub-2025/table11"
 CATEGORIES = ("cat1_purchased_services", "cat8_upstream_leased_assets")

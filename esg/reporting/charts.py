@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from esg.result import CycleEmissions
-from esg.units import WH_PER_KWH
+from esg.factors import WH_PER_KWH
+from esg.scopes import CycleEmissions
 
 LOW_RGB = (255, 245, 200)
 HIGH_RGB = (180, 20, 20)

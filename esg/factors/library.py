@@ -1,4 +1,4 @@
-"""The versioned factor library: publications, tables and named editions, read from `esg/data/`.
+"""The versioned factor library: publications, tables and named editions, read from `esg/factors/data/`.
 
 Every factor carries a `ref` of the form `<table_id>/<row>` (e.g. `epa-hub-2025/table6/ERCT`) so each result
 can name the exact published cell it used. Files are checked against the sha256 in `manifest.json` before a

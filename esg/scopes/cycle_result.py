@@ -5,20 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-from esg.allocation import allocate_grams, grams_half_even, tenant_party
-from esg.campus_hours import CampusHour
-from esg.cfe import cfe_score_text, cfe_wh
-from esg.intervals import HourlyEnergy, MeterRef
-from esg.market import FallbackRate, MarketOutcome
-from esg.result import CycleEmissions, HourFigure, worst_quality
-from esg.scope3 import upstream_electricity_g_per_wh
-from esg.shared_services import SharedServicesOutcome
-
-if TYPE_CHECKING:
-    from esg.cycle_context import CycleContext
-    from esg.hour_rules import Accumulator
+from esg.scopes.allocation import allocate_grams, grams_half_even, tenant_party
+from esg.scopes.campus_hours import CampusHour
+from esg.scopes.cfe import cfe_score_text, cfe_wh
+from esg.scopes.cycle_context import CycleContext
+from esg.scopes.cycle_emissions import CycleEmissions, HourFigure, worst_quality
+from esg.scopes.hour_rules import Accumulator
+from esg.scopes.hourly_energy import HourlyEnergy, MeterRef
+from esg.scopes.scope2_market import FallbackRate, MarketOutcome
+from esg.scopes.scope3 import WTT_ROW_BY_FUEL, upstream_electricity_g_per_wh
+from esg.scopes.shared_services import SharedServicesOutcome
 
 SHARED_COMPONENTS = ("shared_cat1_purchased_services", "shared_cat8_upstream_leased_assets")
 COMPONENTS = (
@@ -240,8 +237,6 @@ def _factor_refs(context: CycleContext, fallback: FallbackRate, campus_g: dict[s
 
 
 def _wtt_row(slug: str) -> str | None:
-    from esg.scope3 import WTT_ROW_BY_FUEL
-
     return WTT_ROW_BY_FUEL.get(slug)
 
 

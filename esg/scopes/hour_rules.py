@@ -10,19 +10,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from esg.allocation import (
+from esg.errors import FactorMissing
+from esg.factors import G_PER_LB, WH_PER_MMBTU, WH_PER_MWH, GasMassesG, co2e_g, gas_masses_g
+from esg.scopes.allocation import (
     EXPORT,
     RESOLD,
     add_into,
     split_by_consumption,
     split_onsite,
 )
-from esg.campus_hours import CampusHour
-from esg.combustion import GasMassesG, co2e_g, gas_masses_g
-from esg.cycle_context import CycleContext
-from esg.errors import FactorMissing
-from esg.market import choose_fallback_rate
-from esg.units import G_PER_LB, WH_PER_MMBTU, WH_PER_MWH
+from esg.scopes.campus_hours import CampusHour
+from esg.scopes.cycle_context import CycleContext
+from esg.scopes.scope2_market import choose_fallback_rate
 
 
 @dataclass

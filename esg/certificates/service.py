@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 
 from common.errors import Conflict
-from esg import repository
-from esg.certificates import CertificateClaim, CertificateLot, check_claim_eligible
+from esg.certificates import repository
+from esg.certificates.model import CertificateClaim, CertificateLot, check_claim_eligible
 from esg.errors import (
     CertificateIneligible,
     CertificateLotConflict,
@@ -43,10 +44,12 @@ def claim_certificate(conn: Connection, campus_id: str, claim: CertificateClaim)
     remaining_wh = lot.energy_wh - repository.claimed_wh(conn, lot.lot_id)
     if claim.energy_wh > remaining_wh:
         raise CertificateOverclaimed(lot.lot_id, claim.energy_wh, remaining_wh)
-    try:
-        repository.insert_claim(conn, campus_id, claim)
-    except DBAPIError as error:
-        if "esg_certificate_overclaimed" in str(error.orig):
-            raise CertificateOverclaimed(lot.lot_id, claim.energy_wh, remaining_wh) from error
-        raise
+    repository.insert_claim(conn, campus_id, claim, remaining_wh)
     return True
+
+
+def claims_overlapping(
+    conn: Connection, campus_id: str, start_utc: datetime, end_utc: datetime
+) -> list[tuple[CertificateLot, CertificateClaim]]:
+    """The campus's claims whose consumption window overlaps `[start_utc, end_utc)`, each with its lot."""
+    return repository.claims_overlapping(conn, campus_id, start_utc, end_utc)

@@ -13,8 +13,8 @@ from datetime import date
 from decimal import Decimal
 
 from esg.errors import EmissionsInputInvalid
-from esg.factors import CombustionFactor
-from esg.units import G_PER_KG, MMBTU_PER_THERM, WH_PER_MMBTU
+from esg.factors.library import CombustionFactor
+from esg.factors.units import G_PER_KG, MMBTU_PER_THERM, WH_PER_MMBTU
 
 OVERRIDE_KINDS = frozenset({"stack_test", "cems", "supplier_heating_value", "engine_methane"})
 OVERRIDE_PARAMETERS = frozenset(

@@ -1,0 +1,46 @@
+"""What is shown and kept of a cycle's emissions: tenant statements, the campus report (HTML, PDF, charts), CSV and
+Parquet exports, evidence packages for assurance, and stored result versions with their restatements."""
+
+from esg.reporting.campus_report import campus_report_html, campus_report_pdf
+from esg.reporting.evidence import write_evidence_package
+from esg.reporting.exports import PARTY_SCHEMA, SCHEMAS, export_csv, export_parquet_bytes
+from esg.reporting.restatement import EmissionsDelta, delta_ledger_postings, restatement_delta
+from esg.reporting.service import (
+    RecordOutcome,
+    cycle_emissions,
+    cycle_versions,
+    record_cycle_emissions,
+    restate_billing_cycle,
+    stored_cycle,
+)
+from esg.reporting.tenant_statement import (
+    TenantStatement,
+    invoice_emissions_g_co2e,
+    render_statement_html,
+    render_statement_text,
+    tenant_statement,
+)
+
+__all__ = [
+    "PARTY_SCHEMA",
+    "SCHEMAS",
+    "EmissionsDelta",
+    "RecordOutcome",
+    "TenantStatement",
+    "campus_report_html",
+    "campus_report_pdf",
+    "cycle_emissions",
+    "cycle_versions",
+    "delta_ledger_postings",
+    "export_csv",
+    "export_parquet_bytes",
+    "invoice_emissions_g_co2e",
+    "record_cycle_emissions",
+    "render_statement_html",
+    "render_statement_text",
+    "restate_billing_cycle",
+    "restatement_delta",
+    "stored_cycle",
+    "tenant_statement",
+    "write_evidence_package",
+]
