@@ -35,10 +35,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from meterdata.schema import INTERVAL_SCHEMA
-from settlement.campus import MeterRef
-from settlement.contracts import ContractVersion
+from settlement.contracts.kinds import ContractVersion
+from settlement.engine.kernels import aggregate_rows
+from settlement.engine.meters import MeterRef
 from settlement.hashing import sha256_hex_of_json
-from settlement.kernels import aggregate_rows
 from settlement.service import CampusSetup, settle_campus_files
 
 TIME_ZONE = ZoneInfo("America/Chicago")

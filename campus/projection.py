@@ -14,9 +14,9 @@ from sqlalchemy import Connection
 
 from campus import repository as repo
 from campus.errors import CampusChangeRefused
-from settlement.contract_repository import contract_history
-from settlement.contract_service import add_contract
-from settlement.fixed_prices import add_fixed_price_version, fixed_price_history
+from settlement.contracts.fixed_prices import add_fixed_price_version, fixed_price_history
+from settlement.contracts.repository import contract_history
+from settlement.contracts.service import add_contract
 from settlement.hashing import sha256_hex_of_json
 
 

@@ -10,8 +10,8 @@ from datetime import date
 from sqlalchemy import Connection, text
 
 from common.errors import Conflict
-from settlement.campus import ContractV0
-from settlement.delta import AdjustmentLine, LineKey, PositionLine, keyed
+from settlement.engine.delta import AdjustmentLine, LineKey, PositionLine, keyed
+from settlement.engine.meters import ContractV0
 from settlement.hashing import sha256_hex_of_json
 from settlement.types import SettlementLine, SettlementResult
 
@@ -39,7 +39,7 @@ def contracts_v0_effective(conn: Connection, campus_id: str, as_of: date) -> dic
 
 def contracts_v0_history(conn: Connection, campus_id: str, through: date) -> list[ContractV0]:
     """Every v0 version effective on or before `through` (a local date), by tenant and version: what
-    `settlement.segments` needs to find the versions in force on each day of a period."""
+    `settlement.engine.segments` needs to find the versions in force on each day of a period."""
     rows = conn.execute(
         text("SELECT contract_id, tenant_id, version, effective_from, supply_price_usd_per_mwh,"
              " grid_price_usd_per_mwh FROM contract WHERE campus_id = :c AND effective_from <= :d"

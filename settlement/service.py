@@ -13,11 +13,11 @@ from campus import MeterRole, load_campus, load_meters, load_tenants
 from common.errors import NotFound
 from common.timeutil import require_utc
 from settlement import repository
-from settlement.campus import MeterRef
-from settlement.campus_files import CampusSetup, settle_campus_files, settle_v0_files
-from settlement.contract_repository import contract_history
-from settlement.delta import AdjustmentLine, delta_lines, tenant_deltas
-from settlement.segments import contract_segments, local_days
+from settlement.contracts.repository import contract_history
+from settlement.engine.delta import AdjustmentLine, delta_lines, tenant_deltas
+from settlement.engine.files import CampusSetup, settle_campus_files, settle_v0_files
+from settlement.engine.meters import MeterRef
+from settlement.engine.segments import contract_segments, local_days
 from settlement.types import SettlementResult
 
 
@@ -26,7 +26,7 @@ def settle_cycle(conn: Connection, campus_id: str, cycle_id: str, period_start_u
     """Settle one billing cycle of a campus from its validated interval Parquet (INTERVAL_SCHEMA).
 
     Each interval is priced by the contract versions in force on its local date (the campus's calendar): the
-    period is cut where they change and each segment is settled on its own window (`settlement.segments`).
+    period is cut where they change and each segment is settled on its own window (`settlement.engine.segments`).
     When any segment has full contracts (table `settlement_contract`) the full engine prices the period;
     otherwise the v0 rule applies (core table `contract`). Only tenants occupying a day of a segment are
     billed in it. Index-priced contracts read PRICE_SCHEMA files from `prices_uris`. Nothing is written (see

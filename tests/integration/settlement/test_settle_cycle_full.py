@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from market_adapters.prices_schema import PRICE_SCHEMA
 from settlement import record_settlement, settle_cycle
-from settlement.contract_repository import add_contract_version, contract_history
+from settlement.contracts.repository import add_contract_version, contract_history
 from tests.integration.settlement.settlement_demo import (
     DemoCampus,
     add_contract_v0,

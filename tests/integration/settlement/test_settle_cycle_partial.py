@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from settlement import record_settlement, settle_cycle
-from settlement.contract_repository import add_contract_version
+from settlement.contracts.repository import add_contract_version
 from tests.integration.settlement.settlement_demo import (
     DemoCampus,
     add_contract_v0,

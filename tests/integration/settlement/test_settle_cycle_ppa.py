@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from meterdata.schema import INTERVAL_SCHEMA
 from settlement import settle_cycle
-from settlement.contract_repository import add_contract_version
+from settlement.contracts.repository import add_contract_version
 from tests.integration.settlement.settlement_demo import DemoCampus, add_contract_v0, march_2026_utc
 from tests.integration.settlement.test_settle_cycle_full import OFF_PEAK, ROWS, _price_file
 

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from campus import Tenant
-from settlement.campus import ContractV0, MeterRef
-from settlement.campus_files import CampusSetup, IntervalRows, settle_campus_rows, settle_v0_rows
-from settlement.contracts import ContractVersion
+from settlement.contracts.kinds import ContractVersion
+from settlement.engine.files import CampusSetup, IntervalRows, settle_campus_rows, settle_v0_rows
+from settlement.engine.meters import ContractV0, MeterRef
+from settlement.engine.segments import contract_segments
 from settlement.hashing import sha256_hex_of_json
-from settlement.segments import contract_segments
 from settlement.types import SettlementResult
 
 CHICAGO = ZoneInfo("America/Chicago")

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from campus import Tenant
-from settlement.campus_files import CampusSetup
-from settlement.segments import contract_segments
+from settlement.engine.files import CampusSetup
+from settlement.engine.segments import contract_segments
 from tests.unit.settlement.partial_period_fixtures import (
     CHICAGO,
     METERS,

@@ -12,7 +12,7 @@ import pytest
 
 from campus import Tenant
 from common.errors import BadInput
-from settlement.campus_files import CampusSetup
+from settlement.engine.files import CampusSetup
 from tests.unit.settlement.partial_period_fixtures import (
     by_clause,
     contract,

@@ -14,10 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.errors import BadInput
-from settlement.calendar import datetime_to_utc_us
-from settlement.contract_terms import ppa_terms
-from settlement.contracts import ContractVersion
-from settlement.ppa import (
+from settlement.contracts.kinds import ContractVersion
+from settlement.contracts.ppa import (
     FORM_FIXED,
     FORM_INDEX,
     FORM_TOD,
@@ -27,6 +25,8 @@ from settlement.ppa import (
     settle_ppa_extras,
     settle_vppa,
 )
+from settlement.contracts.terms import ppa_terms
+from settlement.tariffs.calendar import datetime_to_utc_us
 
 DENVER = ZoneInfo("America/Denver")
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from market_adapters.prices import PriceRow, price_table, write_prices_parquet
-from settlement.campus_files import _load_prices
-from settlement.contracts import ContractVersion
+from settlement.contracts.kinds import ContractVersion
+from settlement.engine.files import _load_prices
 
 
 def _file(folder: Path, name: str, first_utc: datetime, hours: int, price: str, version: int) -> str:

@@ -9,8 +9,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from settlement.campus import ContractV0, MeterRef
-from settlement.rules_v0 import settle_v0
+from settlement.engine.balance import settle_v0
+from settlement.engine.meters import ContractV0, MeterRef
 
 METERS = [MeterRef("G", "generation", None, 15), MeterRef("I", "grid_import", None, 15),
           MeterRef("X", "export", None, 15), MeterRef("S", "shared_consumption", None, 15),

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from settlement.campus import ContractV0
-from settlement.charges import Proration
-from settlement.contracts import ContractVersion
+from settlement.contracts.kinds import ContractVersion
+from settlement.engine.meters import ContractV0
+from settlement.tariffs.charges import Proration
 
 _ONE_US = timedelta(microseconds=1)
 

@@ -13,16 +13,16 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from common.errors import BadInput
-from settlement.load_file import read_load_csv, with_export
 from settlement.money import micros_to_usd_text
-from settlement.tariff_bill import (
+from settlement.tariffs.bill import (
     TIER_FILL_CHRONOLOGICAL,
     TIER_FILL_SHARED,
     BillOptions,
     MonthBill,
     bill_load,
 )
-from settlement.urdb import load_urdb_text
+from settlement.tariffs.load_file import read_load_csv, with_export
+from settlement.tariffs.urdb import load_urdb_text
 
 
 def zone_named(name: str) -> ZoneInfo:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from settlement.rules_v0 import tenant_totals
-from settlement.segments import ContractSegment
+from settlement.engine.balance import tenant_totals
+from settlement.engine.segments import ContractSegment
 from settlement.types import EnergyBalance, SettlementLine, SettlementResult
 
 

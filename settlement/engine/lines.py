@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from settlement.campus import ContractV0
-from settlement.charges import Charge
-from settlement.contracts import ContractVersion
+from settlement.contracts.kinds import ContractVersion
+from settlement.engine.meters import ContractV0
 from settlement.hashing import line_inputs_sha256_hex
+from settlement.tariffs.charges import Charge
 from settlement.types import SettlementLine
 
 UNIT_USD = "USD"

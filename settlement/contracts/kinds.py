@@ -30,8 +30,8 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from common.errors import BadInput
-from settlement.ppa import PpaTerms
-from settlement.urdb import UrdbTariff
+from settlement.contracts.ppa import PpaTerms
+from settlement.tariffs.urdb import UrdbTariff
 
 KIND_TARIFF = "urdb_tariff"
 KIND_PPA = "ppa"

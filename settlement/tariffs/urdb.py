@@ -8,7 +8,7 @@ hp or kVA, an unknown tier unit) is refused with the field named, never dropped 
 
 Export: each energy tier's `sell` ($/kWh, 0 when absent) is read exactly like `rate`; `sell` gets no `adj` (URDB's
 adjustment is a charge rider). `dgrules` (or the older boolean `usenetmetering`) names how export is billed; see
-`settlement.export_credit` for the metering options and what each one does.
+`settlement.tariffs.export_credit` for the metering options and what each one does.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from common.errors import BadInput
-from settlement.export_credit import METERING_NONE, metering_option
+from settlement.tariffs.export_credit import METERING_NONE, metering_option
 
 UNBOUNDED_AT = Decimal("1e30")
 ENERGY_TIER_UNITS = ("kWh", "kWh daily", "kWh/kW", "kWh/kW daily")
@@ -60,7 +60,7 @@ class UrdbTariff:
     ratchet_percent: Decimal
     ratchet_range_months: int
     ratchet_months: tuple[bool, ...]
-    metering: str = METERING_NONE  # one of settlement.export_credit.METERING_OPTIONS
+    metering: str = METERING_NONE  # one of settlement.tariffs.export_credit.METERING_OPTIONS
 
 
 def load_urdb_text(source: str, text: str) -> UrdbTariff:

@@ -20,9 +20,9 @@ import numpy as np
 import numpy.typing as npt
 
 from common.errors import BadInput
-from settlement.calendar import local_calendar
-from settlement.charges import RATE_QUANTUM, UNIT_MWH, UNIT_REC_MWH, Charge, Proration, display_rate
 from settlement.money import energy_amount_usd_micros
+from settlement.tariffs.calendar import local_calendar
+from settlement.tariffs.charges import RATE_QUANTUM, UNIT_MWH, UNIT_REC_MWH, Charge, Proration, display_rate
 
 FORM_FIXED = "fixed"
 FORM_TOD = "tod"

@@ -18,10 +18,10 @@ import numpy as np
 
 from campus import MeterRole, Tenant
 from common.errors import BadInput
-from settlement.calendar import datetime_to_utc_us
-from settlement.campus import MeterRef
-from settlement.campus_inputs import Series, TenantWindow, tenant_series_key
-from settlement.segments import local_days, local_midnight_utc
+from settlement.engine.inputs import Series, TenantWindow, tenant_series_key
+from settlement.engine.meters import MeterRef
+from settlement.engine.segments import local_days, local_midnight_utc
+from settlement.tariffs.calendar import datetime_to_utc_us
 
 
 @dataclass(frozen=True)

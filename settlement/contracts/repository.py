@@ -10,8 +10,15 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from common.errors import BadInput
-from settlement.contract_terms import allocation_terms, ppa_terms, tariff_terms, vppa_terms
-from settlement.contracts import KIND_ALLOCATION, KIND_PPA, KIND_TARIFF, KIND_VPPA, KINDS, ContractVersion
+from settlement.contracts.kinds import (
+    KIND_ALLOCATION,
+    KIND_PPA,
+    KIND_TARIFF,
+    KIND_VPPA,
+    KINDS,
+    ContractVersion,
+)
+from settlement.contracts.terms import allocation_terms, ppa_terms, tariff_terms, vppa_terms
 from settlement.hashing import sha256_hex_of_json
 
 _COLUMNS = ("contract_version_id, contract_key, version, kind, tenant_id, effective_from, terms_json::text, "

@@ -9,8 +9,8 @@ from sqlalchemy import Connection, text
 
 from campus import CampusNotFound, campus_exists, load_tenants
 from common.errors import NotFound
-from settlement.contract_repository import add_contract_version, contract_history
-from settlement.contracts import ContractVersion
+from settlement.contracts.kinds import ContractVersion
+from settlement.contracts.repository import add_contract_version, contract_history
 
 
 class TenantNotFound(NotFound):

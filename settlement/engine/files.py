@@ -19,10 +19,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from campus import MeterRole, Tenant
-from settlement.campus import ContractV0, MeterRef
-from settlement.campus_engine import settle_campus
-from settlement.campus_inputs import CampusInputs, Series, tenant_series_key
-from settlement.campus_loader import (
+from settlement.contracts.kinds import KIND_PPA, KIND_VPPA, ContractVersion
+from settlement.contracts.terms import ppa_terms, vppa_terms
+from settlement.engine.balance import energy_balance, settle_v0
+from settlement.engine.inputs import CampusInputs, Series, tenant_series_key
+from settlement.engine.intervals import within_period
+from settlement.engine.loader import (
     aggregate_series,
     deemed_plan,
     read_intervals_for_engine,
@@ -30,15 +32,13 @@ from settlement.campus_loader import (
     series_plan,
     split_deemed,
 )
-from settlement.contract_terms import ppa_terms, vppa_terms
-from settlement.contracts import KIND_PPA, KIND_VPPA, ContractVersion
+from settlement.engine.meters import ContractV0, MeterRef
+from settlement.engine.occupancy import SegmentOccupancy, check_energy_within_occupancy, segment_occupancy
+from settlement.engine.prices import PriceSeries, price_series, read_price_file
+from settlement.engine.results import combine_segments
+from settlement.engine.segments import ContractSegment, local_days, month_days
+from settlement.engine.settle import settle_campus
 from settlement.errors import ContractMissing
-from settlement.intervals import within_period
-from settlement.occupancy import SegmentOccupancy, check_energy_within_occupancy, segment_occupancy
-from settlement.prices import PriceSeries, price_series, read_price_file
-from settlement.rules_v0 import energy_balance, settle_v0
-from settlement.segment_result import combine_segments
-from settlement.segments import ContractSegment, local_days, month_days
 from settlement.types import SettlementResult
 
 

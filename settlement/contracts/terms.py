@@ -1,4 +1,4 @@
-"""Parse each contract kind's JSON terms into typed terms (see `settlement.contracts` for the shapes)."""
+"""Parse each contract kind's JSON terms into typed terms (see `settlement.contracts.kinds` for the shapes)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from settlement.allocation_methods import METHODS
-from settlement.contracts import (
+from settlement.contracts.kinds import (
     COMPONENTS,
     POOLS,
     AllocationTerms,
@@ -18,9 +17,10 @@ from settlement.contracts import (
     VppaTerms,
     _Reader,
 )
-from settlement.ppa import FORM_FIXED, FORM_INDEX, FORM_TOD, IndexTerms, PpaTerms
-from settlement.tariff_bill import TIER_FILL_CHRONOLOGICAL, TIER_FILL_SHARED
-from settlement.urdb import parse_urdb_rate
+from settlement.contracts.ppa import FORM_FIXED, FORM_INDEX, FORM_TOD, IndexTerms, PpaTerms
+from settlement.engine.allocation_methods import METHODS
+from settlement.tariffs.bill import TIER_FILL_CHRONOLOGICAL, TIER_FILL_SHARED
+from settlement.tariffs.urdb import parse_urdb_rate
 
 
 def source_of(contract: ContractVersion) -> str:

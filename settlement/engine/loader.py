@@ -19,9 +19,7 @@ from common.errors import BadInput
 from common.timeutil import require_utc
 from common.uri import read_uri_bytes
 from meterdata.schema import INTERVAL_SCHEMA
-from settlement.calendar import datetime_to_utc_us
-from settlement.campus import MeterRef
-from settlement.campus_inputs import (
+from settlement.engine.inputs import (
     SERIES_EXPORT,
     SERIES_GRID_IMPORT,
     SERIES_SHARED,
@@ -29,10 +27,12 @@ from settlement.campus_inputs import (
     meter_series_key,
     tenant_series_key,
 )
-from settlement.campus_ppa import DEEMED_SERIES_PREFIX
+from settlement.engine.intervals import read_parquet_bytes, within_period
+from settlement.engine.kernels import STATUS_OFF_GRID, aggregate_rows
+from settlement.engine.meters import MeterRef
+from settlement.engine.ppa_charges import DEEMED_SERIES_PREFIX
 from settlement.errors import MeterUnknown
-from settlement.intervals import read_parquet_bytes, within_period
-from settlement.kernels import STATUS_OFF_GRID, aggregate_rows
+from settlement.tariffs.calendar import datetime_to_utc_us
 
 DEEMED_CHANNEL = "deemed_curtailment"
 US_PER_MINUTE = 60_000_000

@@ -18,8 +18,8 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 
 from common.errors import BadInput
-from settlement.calendar import datetime_to_utc_us
-from settlement.tariff_bill import LoadSeries
+from settlement.tariffs.bill import LoadSeries
+from settlement.tariffs.calendar import datetime_to_utc_us
 
 DECIMALS_MAX = 9
 ROWS_MAX = 2_000_000

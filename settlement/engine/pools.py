@@ -15,7 +15,15 @@ import numpy as np
 
 from campus import MeterRole
 from common.errors import BadInput
-from settlement.allocation_methods import (
+from settlement.contracts.kinds import (
+    KIND_ALLOCATION,
+    KIND_PPA,
+    KIND_TARIFF,
+    AllocationTerms,
+    ContractVersion,
+)
+from settlement.contracts.terms import allocation_terms, source_of, tariff_terms
+from settlement.engine.allocation_methods import (
     METHOD_CAPACITY,
     METHOD_COINCIDENT_PEAK,
     METHOD_FIXED,
@@ -23,30 +31,28 @@ from settlement.allocation_methods import (
     named_interval_weights,
     weights_for,
 )
-from settlement.calendar import datetime_to_utc_us
-from settlement.campus_inputs import (
+from settlement.engine.balance import shared_allocation_wh
+from settlement.engine.inputs import (
     SERIES_EXPORT,
     SERIES_GRID_IMPORT,
     CampusInputs,
     Series,
     tenant_series_key,
 )
-from settlement.campus_lines import TenantCharge, from_contract, from_contract_v0, usd_charge
-from settlement.campus_ppa import ppa_pool_usd_micros
-from settlement.campus_tariff import (
+from settlement.engine.lines import TenantCharge, from_contract, from_contract_v0, usd_charge
+from settlement.engine.ppa_charges import ppa_pool_usd_micros
+from settlement.engine.segments import local_days
+from settlement.engine.tariff_charges import (
     bill_series,
     component_total_usd_micros,
     export_credit_totals,
     options_for,
 )
-from settlement.charges import UNIT_MWH, Charge, display_rate
-from settlement.contract_terms import allocation_terms, source_of, tariff_terms
-from settlement.contracts import KIND_ALLOCATION, KIND_PPA, KIND_TARIFF, AllocationTerms, ContractVersion
 from settlement.errors import ContractMissing
 from settlement.money import energy_amount_usd_micros
-from settlement.rules_v0 import shared_allocation_wh
-from settlement.segments import local_days
-from settlement.tariff_bill import BillOptions, MonthBill
+from settlement.tariffs.bill import BillOptions, MonthBill
+from settlement.tariffs.calendar import datetime_to_utc_us
+from settlement.tariffs.charges import UNIT_MWH, Charge, display_rate
 from settlement.types import EnergyBalance
 
 WH_THERMAL_PER_MMBTU = Decimal("293071.07")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from settlement.urdb import Tier
+from settlement.tariffs.urdb import Tier
 
 
 def tier_segments(quantity: Decimal, tiers: Sequence[Tier], bound_scale: Decimal) -> list[Decimal]:

@@ -2,26 +2,26 @@
 
 Order of a tenant's lines: its own consumption (tariff or v0 price), then pool shares in contract-key order, then
 its PPAs and virtual PPAs in contract-key order. Every amount is rounded once, per line (ROUND_HALF_EVEN, micro-USD).
-The inputs are one segment of the period (`settlement.segments`); only the tenants occupying it are billed.
+The inputs are one segment of the period (`settlement.engine.segments`); only the tenants occupying it are billed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from settlement.campus_inputs import CampusInputs, tenant_series_key
-from settlement.campus_lines import TenantCharge, from_contract, from_contract_v0, number_lines
-from settlement.campus_pools import pool_charges
-from settlement.campus_ppa import ppa_charges, vppa_charges
-from settlement.campus_tariff import bill_series, month_charges, options_for
-from settlement.charges import UNIT_MWH, Charge
-from settlement.contract_terms import tariff_terms
-from settlement.contracts import KIND_PPA, KIND_TARIFF, KIND_VPPA, ContractVersion
+from settlement.contracts.kinds import KIND_PPA, KIND_TARIFF, KIND_VPPA, ContractVersion
+from settlement.contracts.terms import tariff_terms
+from settlement.engine.balance import energy_balance, tenant_totals
+from settlement.engine.inputs import CampusInputs, tenant_series_key
+from settlement.engine.lines import TenantCharge, from_contract, from_contract_v0, number_lines
+from settlement.engine.occupancy import occupied_part
+from settlement.engine.pools import pool_charges
+from settlement.engine.ppa_charges import ppa_charges, vppa_charges
+from settlement.engine.tariff_charges import bill_series, month_charges, options_for
 from settlement.errors import ContractMissing
 from settlement.money import energy_amount_usd_micros
-from settlement.occupancy import occupied_part
-from settlement.rules_v0 import energy_balance, tenant_totals
-from settlement.tariff_bill import BillOptions
+from settlement.tariffs.bill import BillOptions
+from settlement.tariffs.charges import UNIT_MWH, Charge
 from settlement.types import SettlementResult
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from campus import MeterRole
 from settlement.allocation import allocate_largest_remainder
-from settlement.campus import ContractV0, MeterRef
+from settlement.engine.meters import ContractV0, MeterRef
 from settlement.errors import AllocationWeightsInvalid
 from settlement.hashing import line_inputs_sha256_hex
 from settlement.money import energy_amount_usd_micros

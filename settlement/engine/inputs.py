@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from settlement.campus import ContractV0, MeterRef
-from settlement.contracts import ContractVersion
-from settlement.prices import PriceSeries
+from settlement.contracts.kinds import ContractVersion
+from settlement.engine.meters import ContractV0, MeterRef
+from settlement.engine.prices import PriceSeries
 
 SERIES_SHARED = "shared"
 SERIES_GRID_IMPORT = "grid_import"

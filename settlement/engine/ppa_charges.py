@@ -1,17 +1,12 @@
-"""PPAs and virtual PPAs on a campus: the contract's meters form one delivery series, priced by `settlement.ppa`."""
+"""PPAs and virtual PPAs on a campus: the contract's meters form one delivery series, priced by `settlement.contracts.ppa`."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from common.errors import BadInput
-from settlement.calendar import local_calendar
-from settlement.campus_inputs import CampusInputs, Series, meter_series_key
-from settlement.campus_lines import TenantCharge, from_contract
-from settlement.charges import Charge
-from settlement.contract_terms import ppa_terms, source_of, vppa_terms
-from settlement.contracts import KIND_PPA, ContractVersion
-from settlement.ppa import (
+from settlement.contracts.kinds import KIND_PPA, ContractVersion
+from settlement.contracts.ppa import (
     FORM_INDEX,
     contract_years,
     escalated_price,
@@ -19,8 +14,13 @@ from settlement.ppa import (
     settle_ppa_extras,
     settle_vppa,
 )
-from settlement.prices import PriceSeries, prices_for_intervals
-from settlement.segments import segment_proration
+from settlement.contracts.terms import ppa_terms, source_of, vppa_terms
+from settlement.engine.inputs import CampusInputs, Series, meter_series_key
+from settlement.engine.lines import TenantCharge, from_contract
+from settlement.engine.prices import PriceSeries, prices_for_intervals
+from settlement.engine.segments import segment_proration
+from settlement.tariffs.calendar import local_calendar
+from settlement.tariffs.charges import Charge
 
 DEEMED_SERIES_PREFIX = "deemed:"
 

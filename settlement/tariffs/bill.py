@@ -2,7 +2,7 @@
 
 Conventions, written down:
 - A month is a local calendar month of the tariff's zone; hours and weekends are local wall-clock time, so DST
-  needs no special case (see `settlement.calendar`). Holidays count as weekend when `holidays_as_weekend`.
+  needs no special case (see `settlement.tariffs.calendar`). Holidays count as weekend when `holidays_as_weekend`.
 - Demand is the highest interval-average kW of the supplied data (energy / interval length) in each period and
   month; no re-averaging to the tariff's demand window.
 - Energy tiers (default "shared"): the month's total fills the tiers, and each TOU period takes the tier mix in
@@ -17,7 +17,7 @@ Conventions, written down:
 - Ratchet: flat billing demand = max(month peak, lookbackPercent x highest peak of the look-back months).
 - Minimum charge: a monthly minimum tops the month's energy + demand + fixed charges up to it; an annual
   minimum tops up the last billed month of each calendar year.
-- Export (`LoadSeries.export_units`) is billed by the tariff's metering option (`settlement.export_credit`): net
+- Export (`LoadSeries.export_units`) is billed by the tariff's metering option (`settlement.tariffs.export_credit`): net
   metering nets it per period and month, net billing and buy-all-sell-all credit it at `sell`; credits are
   `export_credit` lines with negative amounts. A month without export is billed exactly as without the option.
   A monthly or annual minimum tops up the net of charges and credits.
@@ -36,18 +36,18 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from settlement.calendar import LocalCalendar, local_calendar, month_key_label
-from settlement.charges import Proration
-from settlement.export_credit import (
+from settlement.money import usd_to_micros
+from settlement.tariffs.calendar import LocalCalendar, local_calendar, month_key_label
+from settlement.tariffs.charges import Proration
+from settlement.tariffs.export_credit import (
     METERING_NET_METERING,
     METERING_NONE,
     hour_keys,
     interval_flows,
     net_by_period,
 )
-from settlement.money import usd_to_micros
-from settlement.tiers import overlap_in_tiers, tier_segments, tiered_amount_usd
-from settlement.urdb import Tier, UrdbTariff
+from settlement.tariffs.tiers import overlap_in_tiers, tier_segments, tiered_amount_usd
+from settlement.tariffs.urdb import Tier, UrdbTariff
 
 TIER_FILL_SHARED = "shared"
 TIER_FILL_CHRONOLOGICAL = "chronological"

@@ -1,0 +1,1 @@
+"""The campus engine: interval files and contract versions in, settlement lines out."""

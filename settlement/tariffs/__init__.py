@@ -1,0 +1,1 @@
+"""URDB tariffs: parsing a rate and billing a load against it (the stand-alone calculator too)."""
