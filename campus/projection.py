@@ -14,9 +14,7 @@ from sqlalchemy import Connection
 
 from campus import repository as repo
 from campus.errors import CampusChangeRefused
-from settlement.contracts.fixed_prices import add_fixed_price_version, fixed_price_history
-from settlement.contracts.repository import contract_history
-from settlement.contracts.service import add_contract
+from settlement.contracts import add_contract, add_fixed_price_version, contract_history, fixed_price_history
 from settlement.hashing import sha256_hex_of_json
 
 

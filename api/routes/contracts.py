@@ -16,9 +16,8 @@ from pydantic import BaseModel, Field
 from api.auth import require_roles
 from api.deps import EngineDep
 from api.principal import Principal
-from settlement.contracts.kinds import KINDS, ContractVersion
-from settlement.contracts.service import add_contract, list_contracts
-from settlement.tariffs.calculator import bill_tariff_json, zone_named
+from settlement.contracts import KINDS, ContractVersion, add_contract, list_contracts
+from settlement.tariffs import bill_tariff_json, zone_named
 
 router = APIRouter(tags=["contracts"])
 

@@ -1,1 +1,101 @@
-"""Contracts: their kinds and JSON terms, the PPA pricing rules, their repository and service."""
+"""Contracts: their kinds and JSON terms (`kinds`), parsing into typed terms (`terms`), the PPA pricing rules
+(`ppa`), the one SQL home (`repository`) and the service entry points (`service`).
+
+Public names: the kinds and their typed terms; `add_contract` / `list_contracts` (validated, append-only
+versions); `contract_history` and `validate_terms`; the fixed-price versions `fixed_price_history`,
+`add_fixed_price_version` and `fixed_prices_through`; the PPA pricing rules.
+"""
+
+from settlement.contracts.kinds import (
+    CLAUSE_FIXED_PRICE_SHARED,
+    CLAUSE_FIXED_PRICE_SUPPLY,
+    COMPONENTS,
+    KIND_ALLOCATION,
+    KIND_FIXED_PRICE,
+    KIND_PPA,
+    KIND_TARIFF,
+    KIND_VPPA,
+    KINDS,
+    METHOD_CAPACITY,
+    METHOD_COINCIDENT_PEAK,
+    METHOD_ENERGY,
+    METHOD_FIXED,
+    METHODS,
+    POOLS,
+    AllocationTerms,
+    ContractVersion,
+    FixedPriceContract,
+    PpaContractTerms,
+    TariffTerms,
+    VppaTerms,
+)
+from settlement.contracts.ppa import (
+    FORM_FIXED,
+    FORM_INDEX,
+    FORM_TOD,
+    IndexTerms,
+    PpaTerms,
+    contract_years,
+    escalated_price,
+    settle_ppa_energy,
+    settle_ppa_extras,
+    settle_vppa,
+)
+from settlement.contracts.repository import (
+    add_contract_version,
+    add_fixed_price_version,
+    contract_history,
+    fixed_price_history,
+    fixed_prices_through,
+    validate_terms,
+)
+from settlement.contracts.service import TenantNotFound, add_contract, list_contracts
+from settlement.contracts.terms import allocation_terms, ppa_terms, source_of, tariff_terms, vppa_terms
+
+__all__ = [
+    "CLAUSE_FIXED_PRICE_SHARED",
+    "CLAUSE_FIXED_PRICE_SUPPLY",
+    "COMPONENTS",
+    "FORM_FIXED",
+    "FORM_INDEX",
+    "FORM_TOD",
+    "KINDS",
+    "KIND_ALLOCATION",
+    "KIND_FIXED_PRICE",
+    "KIND_PPA",
+    "KIND_TARIFF",
+    "KIND_VPPA",
+    "METHODS",
+    "METHOD_CAPACITY",
+    "METHOD_COINCIDENT_PEAK",
+    "METHOD_ENERGY",
+    "METHOD_FIXED",
+    "POOLS",
+    "AllocationTerms",
+    "ContractVersion",
+    "FixedPriceContract",
+    "IndexTerms",
+    "PpaContractTerms",
+    "PpaTerms",
+    "TariffTerms",
+    "TenantNotFound",
+    "VppaTerms",
+    "add_contract",
+    "add_contract_version",
+    "add_fixed_price_version",
+    "allocation_terms",
+    "contract_history",
+    "contract_years",
+    "escalated_price",
+    "fixed_price_history",
+    "fixed_prices_through",
+    "list_contracts",
+    "ppa_terms",
+    "settle_ppa_energy",
+    "settle_ppa_extras",
+    "settle_vppa",
+    "source_of",
+    "tariff_terms",
+    "validate_terms",
+    "vppa_terms",
+]

@@ -1,6 +1,11 @@
-"""Full contracts (table `settlement_contract`): kinds, their JSON terms, and parsing into typed terms (pure).
+"""Contract kinds, their JSON terms and typed terms (pure).
 
-Kinds and terms (decimals may be JSON numbers or strings; strings are recommended, they stay exact):
+`fixed_price` (tenant set): the tenant's metered consumption, and its energy share of shared consumption when
+no allocation contract covers that pool, at one price per MWh. Its versions are rows of the core table
+`contract` (`FixedPriceContract`), written from the campus file's `fixed_price` contracts; a tenant with its own
+`urdb_tariff` contract is billed under that instead.
+
+The other kinds are rows of table `settlement_contract` (`ContractVersion`). Kinds and terms (decimals may be JSON numbers or strings; strings are recommended, they stay exact):
 - `urdb_tariff` (tenant set): the tenant's metered load billed under a URDB rate.
   {"urdb": {...rate...}, "holidays": ["YYYY-MM-DD", ...], "holidays_as_weekend": true,
    "tier_fill": "shared"|"chronological", "loss_factor": "1.0"}
@@ -31,8 +36,9 @@ from typing import Any
 
 from common.errors import BadInput
 from settlement.contracts.ppa import PpaTerms
-from settlement.tariffs.urdb import UrdbTariff
+from settlement.tariffs import UrdbTariff
 
+KIND_FIXED_PRICE = "fixed_price"
 KIND_TARIFF = "urdb_tariff"
 KIND_PPA = "ppa"
 KIND_VPPA = "vppa"
@@ -40,6 +46,26 @@ KIND_ALLOCATION = "allocation"
 KINDS = (KIND_TARIFF, KIND_PPA, KIND_VPPA, KIND_ALLOCATION)
 POOLS = ("shared_consumption", "losses", "turbine_fuel", "grid_tariff", "ppa")
 COMPONENTS = ("all", "energy", "demand", "fixed", "export")
+METHOD_ENERGY = "energy"
+METHOD_CAPACITY = "capacity"
+METHOD_COINCIDENT_PEAK = "coincident_peak"
+METHOD_FIXED = "fixed"
+METHODS = (METHOD_ENERGY, METHOD_CAPACITY, METHOD_COINCIDENT_PEAK, METHOD_FIXED)
+# Clauses of fixed-price lines. They keep the names they were first recorded under: a line's clause is part of
+# the recorded result's fingerprint and of the keys corrections are matched by.
+CLAUSE_FIXED_PRICE_SUPPLY = "v0.supply_price"
+CLAUSE_FIXED_PRICE_SHARED = "v0.shared_by_energy_share"
+
+
+@dataclass(frozen=True)
+class FixedPriceContract:
+    """One version of a tenant's fixed price (core table `contract`); `contract_id` is the table row."""
+
+    contract_id: int
+    tenant_id: str
+    version: int
+    effective_from: date
+    price_usd_per_mwh: Decimal
 
 
 @dataclass(frozen=True)
@@ -93,7 +119,7 @@ class AllocationTerms:
     peak_intervals_utc: tuple[datetime, ...] = ()
 
 
-class _Reader:
+class TermsReader:
     """Typed access to one contract's terms; every error names the contract version and the field."""
 
     def __init__(self, source: str, terms: dict[str, Any]) -> None:

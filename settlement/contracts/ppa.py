@@ -21,8 +21,15 @@ import numpy.typing as npt
 
 from common.errors import BadInput
 from settlement.money import energy_amount_usd_micros
-from settlement.tariffs.calendar import local_calendar
-from settlement.tariffs.charges import RATE_QUANTUM, UNIT_MWH, UNIT_REC_MWH, Charge, Proration, display_rate
+from settlement.tariffs import (
+    RATE_QUANTUM,
+    UNIT_MWH,
+    UNIT_REC_MWH,
+    Charge,
+    Proration,
+    display_rate,
+    local_calendar,
+)
 
 FORM_FIXED = "fixed"
 FORM_TOD = "tod"

@@ -1,4 +1,6 @@
-"""SQL for full contracts (table `settlement_contract`): append a version, read the versions in force."""
+"""SQL for contracts: versions of `settlement_contract` (append one, read the versions in force) and of the
+core table `contract` (fixed prices, one row per tenant version). Nothing else in `settlement.contracts` touches
+SQL."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from settlement.contracts.kinds import (
     KIND_VPPA,
     KINDS,
     ContractVersion,
+    FixedPriceContract,
 )
 from settlement.contracts.terms import allocation_terms, ppa_terms, tariff_terms, vppa_terms
 from settlement.hashing import sha256_hex_of_json
@@ -63,16 +66,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def contracts_in_force(conn: Connection, campus_id: str, as_of: date) -> list[ContractVersion]:
-    """Per contract key, the highest version whose effective_from <= as_of (later versions supersede)."""
-    rows = conn.execute(
-        text(f"SELECT DISTINCT ON (contract_key) {_COLUMNS} FROM settlement_contract WHERE campus_id = :c"
-             " AND effective_from <= :d ORDER BY contract_key, version DESC"),
-        {"c": campus_id, "d": as_of},
-    )
-    return [_contract(row) for row in rows]
-
-
 def contract_history(conn: Connection, campus_id: str, contract_key: str | None = None) -> list[ContractVersion]:
     rows = conn.execute(
         text(f"SELECT {_COLUMNS} FROM settlement_contract WHERE campus_id = :c"
@@ -86,3 +79,43 @@ def _contract(row: Any) -> ContractVersion:
     # terms_json::text keeps the stored numbers' exact digits; parse them as Decimal, not float.
     terms = json.loads(row[6], parse_float=Decimal)
     return ContractVersion(int(row[0]), row[1], int(row[2]), row[3], row[4], row[5], terms, row[7])
+
+
+def lock_contract_key(conn: Connection, campus_id: str, contract_key: str) -> None:
+    """Hold the key's advisory lock until the transaction ends: versions of one key are numbered in turn, so two
+    concurrent amendments must not both read the same highest version."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"settlement_contract:{campus_id}:"
+                                                                       f"{contract_key}"})
+
+
+def fixed_prices_through(conn: Connection, campus_id: str, through: date) -> list[FixedPriceContract]:
+    """Every fixed-price version effective on or before `through` (a local date), by tenant and version: what
+    `settlement.engine.segments` needs to find the versions in force on each day of a period."""
+    rows = conn.execute(
+        text("SELECT contract_id, tenant_id, version, effective_from, supply_price_usd_per_mwh FROM contract"
+             " WHERE campus_id = :c AND effective_from <= :d ORDER BY tenant_id, version"),
+        {"c": campus_id, "d": through},
+    )
+    return [FixedPriceContract(int(row[0]), row[1], int(row[2]), row[3], row[4]) for row in rows]
+
+
+def fixed_price_history(conn: Connection, campus_id: str, tenant_id: str) -> list[tuple[date, Decimal]]:
+    """(effective_from, price USD/MWh) of every stored version of the tenant's fixed price, oldest first."""
+    rows = conn.execute(
+        text("SELECT effective_from, supply_price_usd_per_mwh FROM contract WHERE campus_id = :c AND tenant_id = :t"
+             " ORDER BY version"), {"c": campus_id, "t": tenant_id},
+    ).all()
+    return [(row[0], Decimal(row[1])) for row in rows]
+
+
+def add_fixed_price_version(conn: Connection, campus_id: str, tenant_id: str, effective_from: date,
+                            price_usd_per_mwh: Decimal) -> int:
+    """Append the tenant's next fixed-price version. The table's grid price column is not read by any rule; it
+    carries the same price so the row stays complete."""
+    version = conn.execute(
+        text("INSERT INTO contract (campus_id, tenant_id, version, effective_from, supply_price_usd_per_mwh,"
+             " grid_price_usd_per_mwh) SELECT :c, :t, COALESCE(MAX(version), 0) + 1, :f, :p, :p FROM contract"
+             " WHERE campus_id = :c AND tenant_id = :t RETURNING version"),
+        {"c": campus_id, "t": tenant_id, "f": effective_from, "p": price_usd_per_mwh},
+    ).scalar_one()
+    return int(version)

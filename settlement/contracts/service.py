@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from campus import CampusNotFound, campus_exists, load_tenants
 from common.errors import NotFound
 from settlement.contracts.kinds import ContractVersion
-from settlement.contracts.repository import add_contract_version, contract_history
+from settlement.contracts.repository import add_contract_version, contract_history, lock_contract_key
 
 
 class TenantNotFound(NotFound):
@@ -25,9 +25,7 @@ def add_contract(conn: Connection, campus_id: str, contract_key: str, kind: str,
     _require_campus(conn, campus_id)
     if tenant_id is not None and tenant_id not in {t.tenant_id for t in load_tenants(conn, campus_id)}:
         raise TenantNotFound(campus_id, tenant_id)
-    # Versions of one key are numbered in turn; the advisory lock keeps two concurrent amendments apart.
-    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"settlement_contract:{campus_id}:"
-                                                                       f"{contract_key}"})
+    lock_contract_key(conn, campus_id, contract_key)
     return add_contract_version(conn, campus_id, contract_key, kind, tenant_id, effective_from, terms)
 
 

@@ -9,18 +9,17 @@ from typing import Any
 
 from settlement.contracts.kinds import (
     COMPONENTS,
+    METHODS,
     POOLS,
     AllocationTerms,
     ContractVersion,
     PpaContractTerms,
     TariffTerms,
+    TermsReader,
     VppaTerms,
-    _Reader,
 )
 from settlement.contracts.ppa import FORM_FIXED, FORM_INDEX, FORM_TOD, IndexTerms, PpaTerms
-from settlement.engine.allocation_methods import METHODS
-from settlement.tariffs.bill import TIER_FILL_CHRONOLOGICAL, TIER_FILL_SHARED
-from settlement.tariffs.urdb import parse_urdb_rate
+from settlement.tariffs import TIER_FILL_CHRONOLOGICAL, TIER_FILL_SHARED, parse_urdb_rate
 
 
 def source_of(contract: ContractVersion) -> str:
@@ -49,7 +48,7 @@ class _FrozenContract:
 @functools.lru_cache(maxsize=256)
 def _tariff_terms_cached(terms_sha256_hex: str, frozen: _FrozenContract) -> TariffTerms:
     contract = frozen.contract
-    reader = _Reader(source_of(contract), contract.terms)
+    reader = TermsReader(source_of(contract), contract.terms)
     rate = contract.terms.get("urdb")
     if not isinstance(rate, dict):
         raise reader.fail("urdb", "expected the URDB rate object")
@@ -83,7 +82,7 @@ def _exact(value: Any) -> Any:
 
 
 def ppa_terms(contract: ContractVersion) -> PpaContractTerms:
-    reader = _Reader(source_of(contract), contract.terms)
+    reader = TermsReader(source_of(contract), contract.terms)
     form = reader.choice("form", (FORM_FIXED, FORM_TOD, FORM_INDEX))
     index = None
     if form == FORM_INDEX:
@@ -116,7 +115,7 @@ def ppa_terms(contract: ContractVersion) -> PpaContractTerms:
     return PpaContractTerms(reader.meter_ids(), terms)
 
 
-def _schedule(reader: _Reader, field: str, required: bool) -> tuple[tuple[int, ...], ...]:
+def _schedule(reader: TermsReader, field: str, required: bool) -> tuple[tuple[int, ...], ...]:
     rows = reader.terms.get(field)
     if rows is None and not required:
         return ()
@@ -128,7 +127,7 @@ def _schedule(reader: _Reader, field: str, required: bool) -> tuple[tuple[int, .
 
 
 def vppa_terms(contract: ContractVersion) -> VppaTerms:
-    reader = _Reader(source_of(contract), contract.terms)
+    reader = TermsReader(source_of(contract), contract.terms)
     node, market = contract.terms.get("node"), contract.terms.get("market")
     if not isinstance(node, str) or not isinstance(market, str):
         raise reader.fail("node", "node and market are required strings")
@@ -137,7 +136,7 @@ def vppa_terms(contract: ContractVersion) -> VppaTerms:
 
 
 def allocation_terms(contract: ContractVersion) -> AllocationTerms:
-    reader = _Reader(source_of(contract), contract.terms)
+    reader = TermsReader(source_of(contract), contract.terms)
     peak_count = contract.terms.get("peak_count", 1)
     if not isinstance(peak_count, int) or isinstance(peak_count, bool) or peak_count < 1:
         raise reader.fail("peak_count", "expected a positive integer")
@@ -154,7 +153,7 @@ def allocation_terms(contract: ContractVersion) -> AllocationTerms:
     return terms
 
 
-def _instants(reader: _Reader, field: str) -> tuple[datetime, ...]:
+def _instants(reader: TermsReader, field: str) -> tuple[datetime, ...]:
     values = reader.terms.get(field) or []
     if not isinstance(values, list):
         raise reader.fail(field, "expected a list of ISO 8601 instants")

@@ -15,13 +15,15 @@ import numpy as np
 import numpy.typing as npt
 
 from settlement.allocation import allocate_largest_remainder
+from settlement.contracts import (
+    METHOD_CAPACITY,
+    METHOD_COINCIDENT_PEAK,
+    METHOD_ENERGY,
+    METHOD_FIXED,
+    METHODS,
+)
 from settlement.errors import AllocationWeightsInvalid
 
-METHOD_ENERGY = "energy"
-METHOD_CAPACITY = "capacity"
-METHOD_COINCIDENT_PEAK = "coincident_peak"
-METHOD_FIXED = "fixed"
-METHODS = (METHOD_ENERGY, METHOD_CAPACITY, METHOD_COINCIDENT_PEAK, METHOD_FIXED)
 FIXED_SHARE_SCALE = 1_000_000
 
 

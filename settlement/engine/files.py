@@ -1,10 +1,8 @@
 """Settle a campus period from its files: the interval Parquet is read once, each contract segment aggregated
-in one numba pass and priced by the pure rules, and the segments' results joined into one (`segment_result`).
+in one numba pass and priced by the pure rules, and the segments' results joined into one (`results`).
 
-Both engines live here: the full engine (`settle_campus_files`) when any segment has full contracts in force,
-else the v0 rule (`settle_v0_files`). Each reads its files, then calls its pure part on the rows in memory
-(`settle_campus_rows`, `settle_v0_rows`). A period without a contract change is one segment and settles as it
-always did.
+`settle_campus_files` reads the files, then calls its pure part on the rows in memory (`settle_campus_rows`).
+A period without a contract change is one segment and settles as it always did.
 """
 
 from __future__ import annotations
@@ -18,10 +16,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from campus import MeterRole, Tenant
-from settlement.contracts.kinds import KIND_PPA, KIND_VPPA, ContractVersion
-from settlement.contracts.terms import ppa_terms, vppa_terms
-from settlement.engine.balance import energy_balance, settle_v0
+from campus import Tenant
+from settlement.contracts import (
+    KIND_PPA,
+    KIND_VPPA,
+    ContractVersion,
+    FixedPriceContract,
+    ppa_terms,
+    vppa_terms,
+)
+from settlement.engine.balance import energy_balance
 from settlement.engine.inputs import CampusInputs, Series, tenant_series_key
 from settlement.engine.intervals import within_period
 from settlement.engine.loader import (
@@ -32,13 +36,12 @@ from settlement.engine.loader import (
     series_plan,
     split_deemed,
 )
-from settlement.engine.meters import ContractV0, MeterRef
+from settlement.engine.meters import MeterRef
 from settlement.engine.occupancy import SegmentOccupancy, check_energy_within_occupancy, segment_occupancy
 from settlement.engine.prices import PriceSeries, price_series, read_price_file
 from settlement.engine.results import combine_segments
 from settlement.engine.segments import ContractSegment, local_days, month_days
 from settlement.engine.settle import settle_campus
-from settlement.errors import ContractMissing
 from settlement.types import SettlementResult
 
 
@@ -48,14 +51,14 @@ class CampusSetup:
 
     `tenant_ids` are the campus's tenants and `tenants` their occupancy (an id without a `Tenant` occupies
     every day). `segments` is the period cut where contract versions change; empty: one segment under
-    `contracts` and `contracts_v0`."""
+    `contracts` and `fixed_prices`."""
 
     campus_id: str
     time_zone: ZoneInfo
     meters: list[MeterRef]
     tenant_ids: list[str]
     contracts: list[ContractVersion]
-    contracts_v0: dict[str, ContractV0]
+    fixed_prices: dict[str, FixedPriceContract]
     tenants: tuple[Tenant, ...] = ()
     segments: tuple[ContractSegment, ...] = ()
 
@@ -64,7 +67,7 @@ class CampusSetup:
             return self.segments
         days = local_days(start_utc, end_utc, self.time_zone)
         return (ContractSegment(start_utc, end_utc, days[0], days[-1], tuple(self.contracts),
-                                self.contracts_v0),)
+                                self.fixed_prices),)
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def settle_campus_files(setup: CampusSetup, start_utc: datetime, end_utc: dateti
     table, intervals_sha256_hex = read_intervals_for_engine(intervals_uri, start_utc, end_utc)
     contracts = _distinct(c for segment in setup.segments_of(start_utc, end_utc) for c in segment.contracts)
     rows = IntervalRows(intervals_uri, intervals_sha256_hex, table)
-    return settle_campus_rows(setup, start_utc, end_utc, rows, _load_prices(contracts, prices_uris))
+    return settle_campus_rows(setup, start_utc, end_utc, rows, load_prices(contracts, prices_uris))
 
 
 def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetime, intervals: IntervalRows,
@@ -142,49 +145,9 @@ def _segment_inputs(setup: CampusSetup, segment: ContractSegment, occupancy: Seg
     check_energy_within_occupancy(rows.uri, occupancy, series, meters, totals)
     needed = _needed_prices(segment.contracts)
     return CampusInputs(setup.campus_id, setup.time_zone, start_utc, end_utc, meters, totals,
-                        occupancy.tenant_ids, series, segment.contracts_v0, list(segment.contracts),
+                        occupancy.tenant_ids, series, segment.fixed_prices, list(segment.contracts),
                         {key: found for key, found in prices.items() if key in needed}, rows.sha256_hex,
                         occupancy.windows, occupancy.absent_tenant_ids, days)
-
-
-def settle_v0_files(setup: CampusSetup, start_utc: datetime, end_utc: datetime, intervals_uri: str
-                    ) -> SettlementResult:
-    table, intervals_sha256_hex = read_intervals_for_engine(intervals_uri, start_utc, end_utc)
-    return settle_v0_rows(setup, start_utc, end_utc, IntervalRows(intervals_uri, intervals_sha256_hex, table))
-
-
-def settle_v0_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetime, intervals: IntervalRows
-                   ) -> SettlementResult:
-    """The v0 rule per segment: each billed tenant's metered energy and its energy share of shared
-    consumption, at the supply price in force. A billed tenant without a v0 version in force raises
-    ContractMissing."""
-    intervals_uri, intervals_sha256_hex = intervals.uri, intervals.sha256_hex
-    # Deemed energy has no price under v0 contracts.
-    energy_rows, _ = split_deemed(intervals_uri, intervals.table)
-    segments = setup.segments_of(start_utc, end_utc)
-    no_rows = energy_rows.slice(0, 0)
-    rows = _PeriodRows(intervals_uri, intervals_sha256_hex, energy_rows, no_rows, len(segments) > 1)
-    parts: list[tuple[ContractSegment, SettlementResult]] = []
-    totals: list[dict[str, int]] = []
-    for segment in segments:
-        occupancy = segment_occupancy(setup.tenant_ids, setup.tenants, segment.start_utc, segment.end_utc,
-                                      setup.time_zone)
-        # Series only for tenants occupying part of the segment: enough to check their energy lies inside it.
-        plan = {m.meter_id: tenant_series_key(str(m.tenant_id)) for m in setup.meters
-                if m.role == MeterRole.TENANT and m.tenant_id in occupancy.windows}
-        minutes = {key: value for key, value in series_minutes_for(setup.meters, plan, []).items()
-                   if key in plan.values()}
-        energy, series = aggregate_series(intervals_uri, rows.within(energy_rows, segment), setup.meters,
-                                          plan, minutes, segment.start_utc, segment.end_utc)
-        check_energy_within_occupancy(intervals_uri, occupancy, series, setup.meters, energy)
-        for tenant_id in occupancy.tenant_ids:
-            if tenant_id not in segment.contracts_v0:
-                raise ContractMissing(setup.campus_id, tenant_id, segment.first_day.isoformat())
-        contracts = {tenant_id: segment.contracts_v0[tenant_id] for tenant_id in occupancy.tenant_ids}
-        parts.append((segment, settle_v0(setup.meters, contracts, energy, intervals_sha256_hex,
-                                         occupancy.tenant_ids)))
-        totals.append(energy)
-    return combine_segments(parts, energy_balance(setup.meters, _summed(totals)))
 
 
 def _joined_tenant_series(inputs: Sequence[CampusInputs], tenant_ids: Sequence[str]) -> dict[str, Series]:
@@ -228,12 +191,14 @@ def _needed_prices(contracts: Iterable[ContractVersion]) -> set[tuple[str, str]]
     return needed
 
 
-def _load_prices(contracts: list[ContractVersion], prices_uris: Sequence[str]
+def load_prices(contracts: list[ContractVersion], prices_uris: Sequence[str]
                  ) -> dict[tuple[str, str], PriceSeries]:
     """Every (node, market) the contracts need, from every price file that has it (a campus's store keeps one
     file per upload: July's and August's prices are two files). Where files overlap, the highest version of an
     interval wins, as inside one file; the series' hash names each contributing file's sha256, joined by "|"."""
     needed = sorted(_needed_prices(contracts))
+    if not needed:
+        return {}  # nothing settles against a price: no price file is read
     parts: dict[tuple[str, str], list[tuple[pa.Table, str]]] = {key: [] for key in needed}
     for uri in prices_uris:
         table, sha256_hex = read_price_file(uri)

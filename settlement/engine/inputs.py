@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from settlement.contracts.kinds import ContractVersion
-from settlement.engine.meters import ContractV0, MeterRef
+from settlement.contracts import ContractVersion, FixedPriceContract
+from settlement.engine.meters import MeterRef
 from settlement.engine.prices import PriceSeries
 
 SERIES_SHARED = "shared"
@@ -65,7 +65,7 @@ class CampusInputs:
     meter_totals_wh: dict[str, int]
     tenant_ids: list[str]
     series: dict[str, Series]
-    contracts_v0: dict[str, ContractV0]
+    fixed_prices: dict[str, FixedPriceContract]
     contracts: list[ContractVersion]
     prices: dict[tuple[str, str], PriceSeries]
     intervals_sha256_hex: str

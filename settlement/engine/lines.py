@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from settlement.contracts.kinds import ContractVersion
-from settlement.engine.meters import ContractV0
+from settlement.contracts import ContractVersion, FixedPriceContract
 from settlement.hashing import line_inputs_sha256_hex
-from settlement.tariffs.charges import Charge
+from settlement.tariffs import Charge
 from settlement.types import SettlementLine
 
 UNIT_USD = "USD"
@@ -34,7 +33,9 @@ def from_contract(tenant_id: str, charge: Charge, contract: ContractVersion, int
     return TenantCharge(tenant_id, charge, None, contract.contract_version_id, inputs)
 
 
-def from_contract_v0(tenant_id: str, charge: Charge, contract: ContractV0, intervals_sha256_hex: str) -> TenantCharge:
+def from_fixed_price(tenant_id: str, charge: Charge, contract: FixedPriceContract, intervals_sha256_hex: str
+                     ) -> TenantCharge:
+    # The reference keeps the form its lines were first recorded with, so their input hashes stay the same.
     inputs = line_inputs_sha256_hex(intervals_sha256_hex, f"contract_v0:{contract.contract_id}:v{contract.version}")
     return TenantCharge(tenant_id, charge, contract.contract_id, None, inputs)
 

@@ -32,7 +32,7 @@ from settlement.engine.kernels import STATUS_OFF_GRID, aggregate_rows
 from settlement.engine.meters import MeterRef
 from settlement.engine.ppa_charges import DEEMED_SERIES_PREFIX
 from settlement.errors import MeterUnknown
-from settlement.tariffs.calendar import datetime_to_utc_us
+from settlement.tariffs import datetime_to_utc_us
 
 DEEMED_CHANNEL = "deemed_curtailment"
 US_PER_MINUTE = 60_000_000

@@ -1,4 +1,4 @@
-"""Campus facts as the engine holds them: meters (roles are `campus.MeterRole` values) and v0 contracts.
+"""Campus meters as the engine holds them (roles are `campus.MeterRole` values).
 
 Campus facts are read through the `campus` package only; the service turns each `campus.Meter` into the few
 fields the engine uses.
@@ -7,8 +7,6 @@ fields the engine uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 
 from campus import Meter
 
@@ -27,14 +25,3 @@ class MeterRef:
     def of(cls, meter: Meter) -> MeterRef:
         return cls(meter.meter_id, meter.role, meter.tenant_id, meter.interval_minutes, meter.rated_kw)
 
-
-@dataclass(frozen=True)
-class ContractV0:
-    """Core table `contract`: a tenant's on-site supply price and the grid price, one row per version."""
-
-    contract_id: int
-    tenant_id: str
-    version: int
-    effective_from: date
-    supply_price_usd_per_mwh: Decimal
-    grid_price_usd_per_mwh: Decimal

@@ -21,7 +21,7 @@ from common.errors import BadInput
 from settlement.engine.inputs import Series, TenantWindow, tenant_series_key
 from settlement.engine.meters import MeterRef
 from settlement.engine.segments import local_days, local_midnight_utc
-from settlement.tariffs.calendar import datetime_to_utc_us
+from settlement.tariffs import datetime_to_utc_us
 
 
 @dataclass(frozen=True)

@@ -15,22 +15,21 @@ import numpy as np
 
 from campus import MeterRole
 from common.errors import BadInput
-from settlement.contracts.kinds import (
+from settlement.contracts import (
+    CLAUSE_FIXED_PRICE_SHARED,
     KIND_ALLOCATION,
     KIND_PPA,
     KIND_TARIFF,
-    AllocationTerms,
-    ContractVersion,
-)
-from settlement.contracts.terms import allocation_terms, source_of, tariff_terms
-from settlement.engine.allocation_methods import (
     METHOD_CAPACITY,
     METHOD_COINCIDENT_PEAK,
     METHOD_FIXED,
-    allocate_by_weights,
-    named_interval_weights,
-    weights_for,
+    AllocationTerms,
+    ContractVersion,
+    allocation_terms,
+    source_of,
+    tariff_terms,
 )
+from settlement.engine.allocation_methods import allocate_by_weights, named_interval_weights, weights_for
 from settlement.engine.balance import shared_allocation_wh
 from settlement.engine.inputs import (
     SERIES_EXPORT,
@@ -39,7 +38,7 @@ from settlement.engine.inputs import (
     Series,
     tenant_series_key,
 )
-from settlement.engine.lines import TenantCharge, from_contract, from_contract_v0, usd_charge
+from settlement.engine.lines import TenantCharge, from_contract, from_fixed_price, usd_charge
 from settlement.engine.ppa_charges import ppa_pool_usd_micros
 from settlement.engine.segments import local_days
 from settlement.engine.tariff_charges import (
@@ -50,9 +49,7 @@ from settlement.engine.tariff_charges import (
 )
 from settlement.errors import ContractMissing
 from settlement.money import energy_amount_usd_micros
-from settlement.tariffs.bill import BillOptions, MonthBill
-from settlement.tariffs.calendar import datetime_to_utc_us
-from settlement.tariffs.charges import UNIT_MWH, Charge, display_rate
+from settlement.tariffs import UNIT_MWH, BillOptions, Charge, MonthBill, datetime_to_utc_us, display_rate
 from settlement.types import EnergyBalance
 
 WH_THERMAL_PER_MMBTU = Decimal("293071.07")
@@ -63,7 +60,7 @@ def pool_charges(inputs: CampusInputs, balance: EnergyBalance) -> list[TenantCha
     parsed = [(contract, allocation_terms(contract)) for contract in allocations]
     charges: list[TenantCharge] = []
     if not any(terms.pool == "shared_consumption" for _, terms in parsed):
-        charges.extend(_shared_by_v0_rule(inputs, balance.shared_consumption_wh))
+        charges.extend(_shared_at_fixed_prices(inputs, balance.shared_consumption_wh))
     for contract, terms in parsed:
         if terms.pool in ("shared_consumption", "losses"):
             pool_wh = balance.shared_consumption_wh if terms.pool == "shared_consumption" else balance.losses_wh
@@ -119,20 +116,20 @@ def _cell_indexes(period_series: dict[str, Series], tenant_id: str, terms: Alloc
     return indexes
 
 
-def _shared_by_v0_rule(inputs: CampusInputs, shared_wh: int) -> list[TenantCharge]:
-    """No shared-consumption contract: split by energy share, billed at each tenant's v0 supply price."""
+def _shared_at_fixed_prices(inputs: CampusInputs, shared_wh: int) -> list[TenantCharge]:
+    """No shared-consumption contract: split by energy share, billed at each tenant's fixed price."""
     if not inputs.tenant_ids:
         return []
     shares = shared_allocation_wh(shared_wh, _tenant_energy_wh(inputs))
     charges = []
     for tenant_id in inputs.tenant_ids:
-        contract = inputs.contracts_v0.get(tenant_id)
+        contract = inputs.fixed_prices.get(tenant_id)
         if contract is None:
             raise ContractMissing(inputs.campus_id, tenant_id, inputs.period_start_utc.isoformat())
-        price = contract.supply_price_usd_per_mwh
-        charge = Charge("Shared consumption (energy share)", "v0.shared_by_energy_share", shares[tenant_id],
+        price = contract.price_usd_per_mwh
+        charge = Charge("Shared consumption (energy share)", CLAUSE_FIXED_PRICE_SHARED, shares[tenant_id],
                         UNIT_MWH, price, energy_amount_usd_micros(shares[tenant_id], price))
-        charges.append(from_contract_v0(tenant_id, charge, contract, inputs.intervals_sha256_hex))
+        charges.append(from_fixed_price(tenant_id, charge, contract, inputs.intervals_sha256_hex))
     return charges
 
 
@@ -143,10 +140,10 @@ def _energy_pool(inputs: CampusInputs, contract: ContractVersion, terms: Allocat
     for tenant_id in inputs.tenant_ids:
         price = terms.price_usd_per_mwh
         if price is None:
-            contract_v0 = inputs.contracts_v0.get(tenant_id)
-            if contract_v0 is None:
+            fixed_price = inputs.fixed_prices.get(tenant_id)
+            if fixed_price is None:
                 raise ContractMissing(inputs.campus_id, tenant_id, inputs.period_start_utc.isoformat())
-            price = contract_v0.supply_price_usd_per_mwh
+            price = fixed_price.price_usd_per_mwh
         charge = Charge(f"Allocated {terms.pool.replace('_', ' ')} ({terms.method})", f"allocation.{terms.pool}",
                         shares[tenant_id], UNIT_MWH, price, energy_amount_usd_micros(shares[tenant_id], price))
         charges.append(from_contract(tenant_id, charge, contract, inputs.intervals_sha256_hex))

@@ -5,22 +5,24 @@ from __future__ import annotations
 import numpy as np
 
 from common.errors import BadInput
-from settlement.contracts.kinds import KIND_PPA, ContractVersion
-from settlement.contracts.ppa import (
+from settlement.contracts import (
     FORM_INDEX,
+    KIND_PPA,
+    ContractVersion,
     contract_years,
     escalated_price,
+    ppa_terms,
     settle_ppa_energy,
     settle_ppa_extras,
     settle_vppa,
+    source_of,
+    vppa_terms,
 )
-from settlement.contracts.terms import ppa_terms, source_of, vppa_terms
 from settlement.engine.inputs import CampusInputs, Series, meter_series_key
 from settlement.engine.lines import TenantCharge, from_contract
 from settlement.engine.prices import PriceSeries, prices_for_intervals
 from settlement.engine.segments import segment_proration
-from settlement.tariffs.calendar import local_calendar
-from settlement.tariffs.charges import Charge
+from settlement.tariffs import Charge, local_calendar
 
 DEEMED_SERIES_PREFIX = "deemed:"
 

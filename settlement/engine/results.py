@@ -43,12 +43,12 @@ def combine_segments(parts: Sequence[tuple[ContractSegment, SettlementResult]], 
 def _ref(line: SettlementLine) -> tuple[str, int | None]:
     if line.contract_version_id is not None:
         return ("full", line.contract_version_id)
-    return ("v0", line.contract_id)
+    return ("fixed", line.contract_id)
 
 
 def _version_names(segment: ContractSegment) -> dict[tuple[str, int | None], str]:
     names: dict[tuple[str, int | None], str] = {
         ("full", c.contract_version_id): f"{c.contract_key} v{c.version}" for c in segment.contracts}
-    names.update({("v0", c.contract_id): f"supply contract v{c.version}"
-                  for c in segment.contracts_v0.values()})
+    names.update({("fixed", c.contract_id): f"supply contract v{c.version}"
+                  for c in segment.fixed_prices.values()})
     return names

@@ -1,9 +1,8 @@
 """Contract segments of a billing period (pure): cut where the contract versions in force change.
 
 A version is in force on a local date (the campus's calendar) when its `effective_from` is on or before that
-date; per contract key (per tenant for v0 prices) the highest such version wins. That is the rule of
-`contract_repository.contracts_in_force`, applied to every local date of the period instead of only its first.
-The period is cut at each local midnight where the set of versions in force changes, and each segment is
+date; per contract key (per tenant for fixed prices) the highest such version wins, on every local date of
+the period. The period is cut at each local midnight where the set of versions in force changes, and each segment is
 settled on its own window; a period without a change is one segment, settled exactly as it always was.
 """
 
@@ -14,9 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from settlement.contracts.kinds import ContractVersion
-from settlement.engine.meters import ContractV0
-from settlement.tariffs.charges import Proration
+from settlement.contracts import ContractVersion, FixedPriceContract
+from settlement.tariffs import Proration
 
 _ONE_US = timedelta(microseconds=1)
 
@@ -30,7 +28,7 @@ class ContractSegment:
     first_day: date
     last_day: date
     contracts: tuple[ContractVersion, ...]
-    contracts_v0: dict[str, ContractV0]
+    fixed_prices: dict[str, FixedPriceContract]
 
     @property
     def label(self) -> str:
@@ -76,9 +74,9 @@ def contracts_in_force_on(history: Iterable[ContractVersion], day: date) -> tupl
     return tuple(best[key] for key in sorted(best))
 
 
-def contracts_v0_in_force_on(history: Iterable[ContractV0], day: date) -> dict[str, ContractV0]:
-    """Per tenant, the highest v0 version whose effective_from <= day; sorted by tenant."""
-    best: dict[str, ContractV0] = {}
+def fixed_prices_in_force_on(history: Iterable[FixedPriceContract], day: date) -> dict[str, FixedPriceContract]:
+    """Per tenant, the highest fixed-price version whose effective_from <= day; sorted by tenant."""
+    best: dict[str, FixedPriceContract] = {}
     for contract in history:
         held = best.get(contract.tenant_id)
         if contract.effective_from <= day and (held is None or contract.version > held.version):
@@ -87,17 +85,17 @@ def contracts_v0_in_force_on(history: Iterable[ContractV0], day: date) -> dict[s
 
 
 def contract_segments(start_utc: datetime, end_utc: datetime, time_zone: ZoneInfo,
-                      history: Sequence[ContractVersion], history_v0: Sequence[ContractV0]
+                      history: Sequence[ContractVersion], history_fixed: Sequence[FixedPriceContract]
                       ) -> list[ContractSegment]:
     """The period cut at every local midnight where the versions in force change (only an effective_from date
     can change them). The first segment starts at the period start and the last ends at its end."""
     days = local_days(start_utc, end_utc, time_zone)
-    effective_days = {c.effective_from for c in history} | {c.effective_from for c in history_v0}
+    effective_days = {c.effective_from for c in history} | {c.effective_from for c in history_fixed}
     candidates = sorted(day for day in effective_days if days[0] < day <= days[-1])
     starts = [days[0]]
-    in_force = _in_force(history, history_v0, days[0])
+    in_force = _in_force(history, history_fixed, days[0])
     for day in candidates:
-        next_in_force = _in_force(history, history_v0, day)
+        next_in_force = _in_force(history, history_fixed, day)
         if _identity(next_in_force) != _identity(in_force):
             starts.append(day)
             in_force = next_in_force
@@ -107,19 +105,19 @@ def contract_segments(start_utc: datetime, end_utc: datetime, time_zone: ZoneInf
         segment_start_utc = start_utc if index == 0 else local_midnight_utc(first_day, time_zone)
         segment_end_utc = end_utc if is_last else local_midnight_utc(starts[index + 1], time_zone)
         last_day = days[-1] if is_last else starts[index + 1] - timedelta(days=1)
-        contracts, contracts_v0 = _in_force(history, history_v0, first_day)
+        contracts, fixed_prices = _in_force(history, history_fixed, first_day)
         segments.append(ContractSegment(segment_start_utc, segment_end_utc, first_day, last_day, contracts,
-                                        contracts_v0))
+                                        fixed_prices))
     return segments
 
 
-def _in_force(history: Sequence[ContractVersion], history_v0: Sequence[ContractV0], day: date
-              ) -> tuple[tuple[ContractVersion, ...], dict[str, ContractV0]]:
-    return contracts_in_force_on(history, day), contracts_v0_in_force_on(history_v0, day)
+def _in_force(history: Sequence[ContractVersion], history_fixed: Sequence[FixedPriceContract], day: date
+              ) -> tuple[tuple[ContractVersion, ...], dict[str, FixedPriceContract]]:
+    return contracts_in_force_on(history, day), fixed_prices_in_force_on(history_fixed, day)
 
 
-def _identity(in_force: tuple[tuple[ContractVersion, ...], dict[str, ContractV0]]
+def _identity(in_force: tuple[tuple[ContractVersion, ...], dict[str, FixedPriceContract]]
               ) -> frozenset[tuple[str, str, int]]:
-    contracts, contracts_v0 = in_force
+    contracts, fixed_prices = in_force
     return frozenset({("full", c.contract_key, c.version) for c in contracts} |
-                     {("v0", tenant_id, c.version) for tenant_id, c in contracts_v0.items()})
+                     {("fixed", tenant_id, c.version) for tenant_id, c in fixed_prices.items()})

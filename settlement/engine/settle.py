@@ -1,6 +1,6 @@
-"""The full campus engine (pure): tenant tariffs or v0 prices, shared pools, PPAs and virtual PPAs -> lines.
+"""The campus engine (pure): tenant tariffs or fixed prices, shared pools, PPAs and virtual PPAs -> lines.
 
-Order of a tenant's lines: its own consumption (tariff or v0 price), then pool shares in contract-key order, then
+Order of a tenant's lines: its own consumption (tariff or fixed price), then pool shares in contract-key order, then
 its PPAs and virtual PPAs in contract-key order. Every amount is rounded once, per line (ROUND_HALF_EVEN, micro-USD).
 The inputs are one segment of the period (`settlement.engine.segments`); only the tenants occupying it are billed.
 """
@@ -9,19 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from settlement.contracts.kinds import KIND_PPA, KIND_TARIFF, KIND_VPPA, ContractVersion
-from settlement.contracts.terms import tariff_terms
+from settlement.contracts import (
+    CLAUSE_FIXED_PRICE_SUPPLY,
+    KIND_PPA,
+    KIND_TARIFF,
+    KIND_VPPA,
+    ContractVersion,
+    tariff_terms,
+)
 from settlement.engine.balance import energy_balance, tenant_totals
 from settlement.engine.inputs import CampusInputs, tenant_series_key
-from settlement.engine.lines import TenantCharge, from_contract, from_contract_v0, number_lines
+from settlement.engine.lines import TenantCharge, from_contract, from_fixed_price, number_lines
 from settlement.engine.occupancy import occupied_part
 from settlement.engine.pools import pool_charges
 from settlement.engine.ppa_charges import ppa_charges, vppa_charges
 from settlement.engine.tariff_charges import bill_series, month_charges, options_for
 from settlement.errors import ContractMissing
 from settlement.money import energy_amount_usd_micros
-from settlement.tariffs.bill import BillOptions
-from settlement.tariffs.charges import UNIT_MWH, Charge
+from settlement.tariffs import UNIT_MWH, BillOptions, Charge
 from settlement.types import SettlementResult
 
 
@@ -39,8 +44,9 @@ def settle_campus(inputs: CampusInputs) -> SettlementResult:
             charges.extend(vppa_charges(inputs, contract))
     lines = number_lines(charges)
     versions = {contract.contract_key: contract.version for contract in inputs.contracts}
-    # v0 versions are keyed "v0:<tenant>" so they can never collide with a contract key.
-    versions.update({f"v0:{tenant_id}": contract.version for tenant_id, contract in inputs.contracts_v0.items()})
+    # Fixed-price versions are keyed "v0:<tenant>" (as first recorded) so they can never collide with a
+    # contract key.
+    versions.update({f"v0:{tenant_id}": contract.version for tenant_id, contract in inputs.fixed_prices.items()})
     prices = {f"{node}|{market}": series.sha256_hex for (node, market), series in sorted(inputs.prices.items())}
     return SettlementResult(lines, balance, tenant_totals(lines), dict(sorted(versions.items())),
                             inputs.intervals_sha256_hex, prices)
@@ -56,7 +62,7 @@ def _sorted(contracts: Sequence[ContractVersion], kind: str) -> list[ContractVer
 
 
 def _consumption_charges(inputs: CampusInputs, tenant_id: str) -> list[TenantCharge]:
-    """The tenant's metered consumption under its URDB tariff contract, else at its v0 supply price. A tariff
+    """The tenant's metered consumption under its URDB tariff contract, else at its fixed price. A tariff
     bills only the days the tenant occupies (its monthly charges prorated by them); its energy is what its
     meters read."""
     series = occupied_part(inputs.series[tenant_series_key(tenant_id)], inputs.windows.get(tenant_id))
@@ -68,11 +74,11 @@ def _consumption_charges(inputs: CampusInputs, tenant_id: str) -> list[TenantCha
         bills = bill_series(terms, series, options_for(terms, base))
         return [from_contract(tenant_id, charge, contract, inputs.intervals_sha256_hex)
                 for bill in bills for charge in month_charges(bill, f"Tariff {terms.tariff.name or contract.contract_key}")]
-    contract_v0 = inputs.contracts_v0.get(tenant_id)
-    if contract_v0 is None:
+    fixed_price = inputs.fixed_prices.get(tenant_id)
+    if fixed_price is None:
         raise ContractMissing(inputs.campus_id, tenant_id, inputs.period_start_utc.isoformat())
     energy_wh = int(series.energy_wh.sum())
-    price = contract_v0.supply_price_usd_per_mwh
-    charge = Charge("Metered consumption", "v0.supply_price", energy_wh, UNIT_MWH, price,
+    price = fixed_price.price_usd_per_mwh
+    charge = Charge("Metered consumption", CLAUSE_FIXED_PRICE_SUPPLY, energy_wh, UNIT_MWH, price,
                     energy_amount_usd_micros(energy_wh, price))
-    return [from_contract_v0(tenant_id, charge, contract_v0, inputs.intervals_sha256_hex)]
+    return [from_fixed_price(tenant_id, charge, fixed_price, inputs.intervals_sha256_hex)]

@@ -8,11 +8,21 @@ import numpy as np
 import numpy.typing as npt
 
 from common.errors import BadInput
-from settlement.contracts.kinds import TariffTerms
+from settlement.contracts import TariffTerms
 from settlement.engine.allocation_methods import apply_loss_factor
 from settlement.engine.inputs import Series
-from settlement.tariffs.bill import BillOptions, Determinant, LoadSeries, MonthBill, bill_load
-from settlement.tariffs.charges import RATE_QUANTUM, UNIT_KW_MONTH, UNIT_MWH, Charge, display_rate
+from settlement.tariffs import (
+    RATE_QUANTUM,
+    UNIT_KW_MONTH,
+    UNIT_MWH,
+    BillOptions,
+    Charge,
+    Determinant,
+    LoadSeries,
+    MonthBill,
+    bill_load,
+    display_rate,
+)
 
 WH_PER_KWH = 1000
 

@@ -20,10 +20,10 @@ from sqlalchemy.exc import DBAPIError
 
 from market_adapters.prices_schema import PRICE_SCHEMA
 from settlement import record_settlement, settle_cycle
-from settlement.contracts.repository import add_contract_version, contract_history
+from settlement.contracts import add_contract_version, contract_history
 from tests.integration.settlement.settlement_demo import (
     DemoCampus,
-    add_contract_v0,
+    add_fixed_price,
     march_2026_utc,
     write_intervals,
 )
@@ -65,9 +65,9 @@ def _price_file(path: Path) -> Path:
 
 
 def _contracts(engine: Engine, campus_id: str) -> None:
-    add_contract_v0(engine, campus_id, "alpha", 1, "2026-01-01", "70")
-    add_contract_v0(engine, campus_id, "beta", 1, "2026-01-01", "60")
-    add_contract_v0(engine, campus_id, "gamma", 1, "2026-01-01", "45.5")
+    add_fixed_price(engine, campus_id, "alpha", 1, "2026-01-01", "70")
+    add_fixed_price(engine, campus_id, "beta", 1, "2026-01-01", "60")
+    add_fixed_price(engine, campus_id, "gamma", 1, "2026-01-01", "45.5")
     with engine.begin() as conn:
         def add(key: str, kind: str, tenant: str | None, effective: date, terms: dict[str, Any]) -> None:
             add_contract_version(conn, campus_id, key, kind, tenant, effective, terms)
@@ -157,7 +157,7 @@ def _settle_under_campus_tariff(engine: Engine, demo_campus: DemoCampus, tmp_pat
     """v0 supply contracts for the three tenants, `campus_rate` as the campus utility tariff split by the two
     named system peaks, and beta's extra 50 kWh in the second peak hour: the settled result."""
     for tenant in ("alpha", "beta", "gamma"):
-        add_contract_v0(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", "50")
+        add_fixed_price(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", "50")
     with engine.begin() as conn:
         add_contract_version(conn, demo_campus.campus_id, "campus-utility", "urdb_tariff", None, date(2026, 1, 1),
                              {"urdb": campus_rate})

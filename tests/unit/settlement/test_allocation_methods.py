@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from settlement.engine.allocation_methods import (
+from settlement.engine import (
     allocate_by_weights,
     apply_loss_factor,
     loss_factor_from_percent,

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from settlement.engine.kernels import aggregate_rows, aggregate_rows_python
+from settlement.engine import aggregate_rows, aggregate_rows_python
 
 MINUTE_US = 60_000_000
 

@@ -1,4 +1,4 @@
-"""settle_cycle / record_settlement with v0 contracts on the demo campus: hand-worked money, balance, versions,
+"""settle_cycle / record_settlement with fixed-price contracts on the demo campus: hand-worked money, balance, versions,
 idempotent recording, and bad input refused with nothing stored."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from settlement import (
 )
 from tests.integration.settlement.settlement_demo import (
     DemoCampus,
-    add_contract_v0,
+    add_fixed_price,
     march_2026_utc,
     write_intervals,
 )
@@ -40,11 +40,11 @@ ROWS = [
 
 
 def _contracts(engine: Engine, campus: DemoCampus) -> dict[str, int]:
-    ids = {"alpha-v1": add_contract_v0(engine, campus.campus_id, "alpha", 1, "2026-01-01", "40")}
-    ids["alpha-v2"] = add_contract_v0(engine, campus.campus_id, "alpha", 2, "2026-03-01", "50.25")
-    ids["alpha-v3"] = add_contract_v0(engine, campus.campus_id, "alpha", 3, "2026-04-01", "99")
-    ids["beta"] = add_contract_v0(engine, campus.campus_id, "beta", 1, "2025-06-01", "60")
-    ids["gamma"] = add_contract_v0(engine, campus.campus_id, "gamma", 1, "2026-02-15", "45.5")
+    ids = {"alpha-v1": add_fixed_price(engine, campus.campus_id, "alpha", 1, "2026-01-01", "40")}
+    ids["alpha-v2"] = add_fixed_price(engine, campus.campus_id, "alpha", 2, "2026-03-01", "50.25")
+    ids["alpha-v3"] = add_fixed_price(engine, campus.campus_id, "alpha", 3, "2026-04-01", "99")
+    ids["beta"] = add_fixed_price(engine, campus.campus_id, "beta", 1, "2025-06-01", "60")
+    ids["gamma"] = add_fixed_price(engine, campus.campus_id, "gamma", 1, "2026-02-15", "45.5")
     return ids
 
 
@@ -79,7 +79,7 @@ def test_demo_campus_month_matches_hand_worked_lines(engine: Engine, demo_campus
         (6, "gamma", 166_667, Decimal("45.5"), 7_583_348, ids["gamma"]),
     ]
     assert result.tenant_totals_usd_micros == {"alpha": 100_500_000, "beta": 79_999_980, "gamma": 30_333_348}
-    assert result.contract_versions == {"alpha": 2, "beta": 1, "gamma": 1}
+    assert result.contract_versions == {"v0:alpha": 2, "v0:beta": 1, "v0:gamma": 1}
     balance = result.energy_balance
     assert (balance.generation_wh, balance.grid_import_wh, balance.export_wh) == (4_400_000, 200_000, 100_000)
     assert (balance.tenant_consumption_wh, balance.shared_consumption_wh, balance.losses_wh) == (
