@@ -10,7 +10,6 @@ reading files: no SQL.
 from settlement.engine.allocation_methods import (
     allocate_by_weights,
     apply_loss_factor,
-    loss_factor_from_percent,
     weights_for,
 )
 from settlement.engine.balance import energy_balance, shared_allocation_wh, tenant_totals
@@ -23,7 +22,7 @@ from settlement.engine.files import (
     settle_campus_rows,
 )
 from settlement.engine.inputs import CampusInputs, Series
-from settlement.engine.kernels import aggregate_rows, aggregate_rows_python
+from settlement.engine.kernels import STATUS_OFF_GRID, STATUS_OK, STATUS_OUTSIDE_PERIOD, aggregate_rows
 from settlement.engine.loader import aggregate_series, split_deemed
 from settlement.engine.meters import MeterRef
 from settlement.engine.prices import PriceSeries, price_series, prices_for_intervals, read_price_file
@@ -31,6 +30,9 @@ from settlement.engine.segments import ContractSegment, contract_segments, local
 from settlement.engine.settle import settle_campus
 
 __all__ = [
+    "STATUS_OFF_GRID",
+    "STATUS_OK",
+    "STATUS_OUTSIDE_PERIOD",
     "AdjustmentLine",
     "CampusInputs",
     "CampusSetup",
@@ -42,7 +44,6 @@ __all__ = [
     "PriceSeries",
     "Series",
     "aggregate_rows",
-    "aggregate_rows_python",
     "aggregate_series",
     "allocate_by_weights",
     "apply_loss_factor",
@@ -52,7 +53,6 @@ __all__ = [
     "keyed",
     "load_prices",
     "local_days",
-    "loss_factor_from_percent",
     "price_series",
     "prices_for_intervals",
     "read_price_file",

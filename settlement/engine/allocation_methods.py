@@ -75,11 +75,6 @@ def apply_loss_factor(energy_wh: npt.NDArray[np.int64], loss_factor: Decimal) ->
                      for wh in energy_wh.tolist()], dtype=np.int64)
 
 
-def loss_factor_from_percent(loss_percent: Decimal) -> Decimal:
-    """A loss given as a percentage of supplied energy -> the factor 1 / (1 - loss), to 10 decimals half-even."""
-    return (Decimal(1) / (Decimal(1) - loss_percent / 100)).quantize(Decimal("1e-10"), rounding=ROUND_HALF_EVEN)
-
-
 def weights_for(method: str, energy_wh_by_tenant: Mapping[str, int], capacity_kw: Mapping[str, Decimal],
                 fixed_shares: Mapping[str, Decimal], load_wh_by_tenant: Mapping[str, npt.NDArray[np.int64]],
                 peak_count: int, tenant_ids: Sequence[str]) -> dict[str, int]:

@@ -7,7 +7,6 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 UNIT_MWH = "MWh"
 UNIT_KW_MONTH = "kW-month"
-UNIT_MONTH = "month"
 UNIT_REC_MWH = "REC-MWh"
 RATE_QUANTUM = Decimal("0.000001")
 

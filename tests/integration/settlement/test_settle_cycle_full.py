@@ -51,7 +51,7 @@ ROWS = [
 ]
 
 
-def _price_file(path: Path) -> Path:
+def price_file(path: Path) -> Path:
     """HB_NORTH real-time hourly: $25 at Mar 14 12:00Z; Mar 16 12:00Z published at $55, corrected to $50 (v2)."""
     def row(start: datetime, lmp: str, version: int) -> dict[str, Any]:
         return {"iso": "ERCOT", "market": "RT", "node": "HB_NORTH", "interval_start_utc": start,
@@ -103,7 +103,7 @@ def test_full_engine_month_matches_hand_worked_lines(engine: Engine, demo_campus
     with engine.begin() as conn:
         result = settle_cycle(conn, demo_campus.campus_id, demo_campus.cycle_id, demo_campus.period_start_utc,
                               demo_campus.period_end_utc, str(write_intervals(tmp_path / "m.parquet", ROWS)),
-                              prices_uris=[str(_price_file(tmp_path / "p.parquet"))])
+                              prices_uris=[str(price_file(tmp_path / "p.parquet"))])
     got = [(line.tenant_id, line.clause, line.quantity_wh, line.amount_usd_micros) for line in result.lines]
     assert got == [
         ("alpha", "tariff.energy.p0", 200_000, 20_000_000),
