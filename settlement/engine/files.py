@@ -47,7 +47,7 @@ from settlement.types import SettlementResult
 
 @dataclass(frozen=True)
 class CampusSetup:
-    """The campus facts the engines read from the database (kept apart so the engines can run without it).
+    """The campus facts the engine reads from the database (kept apart so the engine can run without it).
 
     `tenant_ids` are the campus's tenants and `tenants` their occupancy (an id without a `Tenant` occupies
     every day). `segments` is the period cut where contract versions change; empty: one segment under
