@@ -97,7 +97,7 @@ class _PeriodRows:
 
 def settle_campus_files(setup: CampusSetup, start_utc: datetime, end_utc: datetime, intervals_uri: str,
                         prices_uris: Sequence[str]) -> SettlementResult:
-    """The full engine from files: one read of the interval Parquet and of each price file needed, then
+    """The campus engine from files: one read of the interval Parquet and of each price file needed, then
     `settle_campus_rows`."""
     table, intervals_sha256_hex = read_intervals_for_engine(intervals_uri, start_utc, end_utc)
     contracts = _distinct(c for segment in setup.segments_of(start_utc, end_utc) for c in segment.contracts)
@@ -107,7 +107,7 @@ def settle_campus_files(setup: CampusSetup, start_utc: datetime, end_utc: dateti
 
 def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetime, intervals: IntervalRows,
                        prices: dict[tuple[str, str], PriceSeries]) -> SettlementResult:
-    """The full engine on rows in memory: one numba pass per segment, the pure rules, the segments joined."""
+    """The campus engine on rows in memory: one numba pass per segment, the pure rules, the segments joined."""
     energy_rows, deemed_rows = split_deemed(intervals.uri, intervals.table)
     segments = setup.segments_of(start_utc, end_utc)
     rows = _PeriodRows(intervals.uri, intervals.sha256_hex, energy_rows, deemed_rows, len(segments) > 1)

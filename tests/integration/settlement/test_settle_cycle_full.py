@@ -1,4 +1,4 @@
-"""The full engine on the demo campus, hand-worked: a tenant URDB tariff across the DST change, a v0 tenant, a PPA
+"""The full engine on the demo campus, hand-worked: a tenant URDB tariff across the DST change, a fixed-price tenant, a PPA
 whose escalator steps mid-month, a virtual PPA against corrected hub prices, shared cooling split by contracted
 capacity and turbine fuel split by energy share (both conserving their totals), versioned contracts, and the
 energy balance. Every expected figure is worked out in the comments, not taken from the engine."""
