@@ -35,11 +35,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from meterdata.schema import INTERVAL_SCHEMA
-from settlement.campus import MeterRef
 from settlement.contracts import ContractVersion
+from settlement.engine import CampusSetup, MeterRef, aggregate_rows, settle_campus_files
 from settlement.hashing import sha256_hex_of_json
-from settlement.kernels import aggregate_rows
-from settlement.service import CampusSetup, settle_campus_files
 
 TIME_ZONE = ZoneInfo("America/Chicago")
 PERIOD_START_UTC = datetime(2026, 3, 1, 6, tzinfo=UTC)  # March 2026 in Chicago (DST starts on the 8th)

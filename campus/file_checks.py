@@ -18,10 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campus.model import MeterRole
 from common.errors import BadInput
-from settlement.contract_repository import validate_terms
-from settlement.contracts import ContractVersion
+from settlement.contracts import ContractVersion, validate_terms
 from settlement.hashing import sha256_hex_of_json
-from settlement.urdb import unwrap_urdb_text
+from settlement.tariffs import unwrap_urdb_text
 
 Path = tuple[Any, ...]
 Problems = list[tuple[Path, str]]

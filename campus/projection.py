@@ -14,9 +14,13 @@ from sqlalchemy import Connection
 
 from campus import repository as repo
 from campus.errors import CampusChangeRefused
-from settlement.contract_repository import contract_history
-from settlement.contract_service import add_contract
-from settlement.fixed_prices import add_fixed_price_version, fixed_price_history
+from settlement.contracts import (
+    KIND_FIXED_PRICE,
+    add_contract,
+    add_fixed_price_version,
+    contract_history,
+    fixed_price_history,
+)
 from settlement.hashing import sha256_hex_of_json
 
 
@@ -26,7 +30,7 @@ def project(conn: Connection, document: dict[str, Any]) -> None:
     repo.upsert_tenants(conn, campus_id, document.get("tenants", []))
     repo.upsert_meters(conn, campus_id, document["meters"])
     for contract in document.get("contracts", []):
-        if contract["kind"] == "fixed_price":
+        if contract["kind"] == KIND_FIXED_PRICE:
             _project_fixed_price(conn, campus_id, contract)
         else:
             _project_contract(conn, campus_id, contract)

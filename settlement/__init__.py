@@ -1,14 +1,17 @@
 """Settlement: contracts, tariffs, PPAs, allocation and price series turn interval energy into money.
 
+Subpackages by capability: `settlement.tariffs` (URDB rates and the bill calculator), `settlement.contracts`
+(contract kinds, terms, their repository and service) and `settlement.engine` (the campus engine). This package
+holds what they share (`types`, `errors`, `money`, `allocation`, `hashing`) and the service over them.
+
 Public names: `allocate_largest_remainder` (exact integer split); the service entry points `settle_cycle`,
 `record_settlement` and `record_delta` (corrections as differences only; `preview_delta` computes one without
-recording it) with their result types.
+recording it) with their result types; `result_sha256_hex`, the fingerprint a recorded result is compared by.
 """
 
-from campus import CampusNotFound  # the campus package's error, still importable from settlement
 from settlement.allocation import allocate_largest_remainder
 from settlement.errors import AllocationWeightsInvalid, ContractMissing, MeterUnknown, PriceMissing
-from settlement.repository import SettlementAlreadyRecorded
+from settlement.repository import SettlementAlreadyRecorded, result_sha256_hex
 from settlement.service import (
     CycleNotSettled,
     DeltaSettlement,
@@ -22,7 +25,6 @@ from settlement.types import EnergyBalance, SettlementLine, SettlementResult
 
 __all__ = [
     "AllocationWeightsInvalid",
-    "CampusNotFound",
     "ContractMissing",
     "CycleNotSettled",
     "DeltaSettlement",
@@ -37,5 +39,6 @@ __all__ = [
     "record_delta",
     "record_settlement",
     "record_settlement_or_delta",
+    "result_sha256_hex",
     "settle_cycle",
 ]

@@ -1,17 +1,15 @@
-"""SQL for settlement: read v0 contracts, write lines idempotently. No pricing here. Campus facts (the campus,
-its meters and tenants) are read through the `campus` package, contracts in `contract_repository`."""
+"""SQL for settlement runs: write lines idempotently, read what is settled. No pricing here. Campus facts (the
+campus, its meters and tenants) are read through the `campus` package, contracts in `settlement.contracts`."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
 
 from sqlalchemy import Connection, text
 
 from common.errors import Conflict
-from settlement.campus import ContractV0
-from settlement.delta import AdjustmentLine, LineKey, PositionLine, keyed
+from settlement.engine import AdjustmentLine, LineKey, PositionLine, keyed
 from settlement.hashing import sha256_hex_of_json
 from settlement.types import SettlementLine, SettlementResult
 
@@ -21,32 +19,6 @@ class SettlementAlreadyRecorded(Conflict):
 
     def __init__(self, cycle_id: str) -> None:
         super().__init__(f"cycle {cycle_id}: a different settlement is already recorded; post a delta instead")
-
-
-def contracts_v0_effective(conn: Connection, campus_id: str, as_of: date) -> dict[str, ContractV0]:
-    """Per tenant, the highest version whose effective_from <= as_of (amendments add versions, never edit; a later
-    version supersedes an earlier one)."""
-    rows = conn.execute(
-        text(
-            "SELECT DISTINCT ON (tenant_id) contract_id, tenant_id, version, effective_from, "
-            "supply_price_usd_per_mwh, grid_price_usd_per_mwh FROM contract "
-            "WHERE campus_id = :c AND effective_from <= :d ORDER BY tenant_id, version DESC"
-        ),
-        {"c": campus_id, "d": as_of},
-    )
-    return {row[1]: ContractV0(int(row[0]), row[1], int(row[2]), row[3], row[4], row[5]) for row in rows}
-
-
-def contracts_v0_history(conn: Connection, campus_id: str, through: date) -> list[ContractV0]:
-    """Every v0 version effective on or before `through` (a local date), by tenant and version: what
-    `settlement.segments` needs to find the versions in force on each day of a period."""
-    rows = conn.execute(
-        text("SELECT contract_id, tenant_id, version, effective_from, supply_price_usd_per_mwh,"
-             " grid_price_usd_per_mwh FROM contract WHERE campus_id = :c AND effective_from <= :d"
-             " ORDER BY tenant_id, version"),
-        {"c": campus_id, "d": through},
-    )
-    return [ContractV0(int(row[0]), row[1], int(row[2]), row[3], row[4], row[5]) for row in rows]
 
 
 def result_sha256_hex(result: SettlementResult) -> str:

@@ -13,11 +13,17 @@ from campus import MeterRole, load_campus, load_meters, load_tenants
 from common.errors import NotFound
 from common.timeutil import require_utc
 from settlement import repository
-from settlement.campus import MeterRef
-from settlement.campus_files import CampusSetup, settle_campus_files, settle_v0_files
-from settlement.contract_repository import contract_history
-from settlement.delta import AdjustmentLine, delta_lines, tenant_deltas
-from settlement.segments import contract_segments, local_days
+from settlement.contracts import contract_history, fixed_prices_through
+from settlement.engine import (
+    AdjustmentLine,
+    CampusSetup,
+    MeterRef,
+    contract_segments,
+    delta_lines,
+    local_days,
+    settle_campus_files,
+    tenant_deltas,
+)
 from settlement.types import SettlementResult
 
 
@@ -26,19 +32,15 @@ def settle_cycle(conn: Connection, campus_id: str, cycle_id: str, period_start_u
     """Settle one billing cycle of a campus from its validated interval Parquet (INTERVAL_SCHEMA).
 
     Each interval is priced by the contract versions in force on its local date (the campus's calendar): the
-    period is cut where they change and each segment is settled on its own window (`settlement.segments`).
-    When any segment has full contracts (table `settlement_contract`) the full engine prices the period;
-    otherwise the v0 rule applies (core table `contract`). Only tenants occupying a day of a segment are
-    billed in it. Index-priced contracts read PRICE_SCHEMA files from `prices_uris`. Nothing is written (see
-    `record_settlement`).
+    period is cut where they change and each segment is settled on its own window (`settlement.engine.segments`).
+    Only tenants occupying a day of a segment are billed in it. Index-priced contracts read PRICE_SCHEMA files
+    from `prices_uris`. Nothing is written (see `record_settlement`).
     The result does not depend on `cycle_id`, so a retry prices exactly the same.
     """
     start_utc = require_utc(period_start_utc, "period_start_utc")
     end_utc = require_utc(period_end_utc, "period_end_utc")
     setup = load_setup(conn, campus_id, start_utc, end_utc)
-    if any(segment.contracts for segment in setup.segments):
-        return settle_campus_files(setup, start_utc, end_utc, intervals_uri, prices_uris)
-    return settle_v0_files(setup, start_utc, end_utc, intervals_uri)
+    return settle_campus_files(setup, start_utc, end_utc, intervals_uri, prices_uris)
 
 
 def load_setup(conn: Connection, campus_id: str, start_utc: datetime, end_utc: datetime) -> CampusSetup:
@@ -50,11 +52,11 @@ def load_setup(conn: Connection, campus_id: str, start_utc: datetime, end_utc: d
     last_day = local_days(start_utc, end_utc, time_zone)[-1]
     history = [c for c in contract_history(conn, campus_id) if c.effective_from <= last_day]
     segments = contract_segments(start_utc, end_utc, time_zone, history,
-                                 repository.contracts_v0_history(conn, campus_id, last_day))
+                                 fixed_prices_through(conn, campus_id, last_day))
     tenant_ids = {tenant.tenant_id for tenant in tenants}
     tenant_ids |= {meter.tenant_id for meter in meters if meter.role == MeterRole.TENANT and meter.tenant_id}
     return CampusSetup(campus_id, time_zone, meters, sorted(tenant_ids), list(segments[0].contracts),
-                       segments[0].contracts_v0, tenants, tuple(segments))
+                       segments[0].fixed_prices, tenants, tuple(segments))
 
 
 def record_settlement(conn: Connection, cycle_id: str, result: SettlementResult) -> None:

@@ -16,9 +16,10 @@ class SettlementLine:
 
     `unit` is "MWh" for energy lines (quantity in Wh, rate in USD/MWh); "kW-month" for demand lines
     (quantity in W, rate in USD/kW); "month" for fixed charges (quantity = 1, rate in USD). `clause` names
-    the contract term that produced the line; `contract_id` points at a v0 contract (core table `contract`),
-    `contract_version_id` at a full-engine contract version (table `settlement_contract`); `inputs_sha256_hex` hashes the inputs it came from (interval file,
-    price file, contract version) so it can be recomputed later.
+    the contract term that produced the line; `contract_id` points at a fixed-price version (core table
+    `contract`), `contract_version_id` at any other contract version (table `settlement_contract`);
+    `inputs_sha256_hex` hashes the inputs it came from (interval file, price file, contract version) so it can be
+    recomputed later.
     """
 
     line_no: int
@@ -31,7 +32,7 @@ class SettlementLine:
     amount_usd_micros: int
     contract_id: int | None
     inputs_sha256_hex: str
-    contract_version_id: int | None = None  # full-engine contract row (settlement_contract); v0 lines use contract_id
+    contract_version_id: int | None = None  # settlement_contract row; fixed-price lines use contract_id
 
 
 @dataclass(frozen=True)

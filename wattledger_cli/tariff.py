@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from common.errors import BadInput, DomainError
-from settlement.calculator import bill_tariff_json, zone_named
-from settlement.load_file import read_holidays
+from settlement.contracts import add_contract
+from settlement.tariffs import bill_tariff_json, read_holidays, unwrap_urdb_text, zone_named
 
 app = typer.Typer(help="Bill a load file against a utility tariff (OpenEI URDB JSON).", no_args_is_help=True)
 
@@ -86,8 +86,6 @@ def import_tariff(
     """Store a URDB tariff as a versioned `urdb_tariff` contract of a campus (an amendment adds a version)."""
     from db import make_engine, resolve_database_url
     from settings import Settings
-    from settlement.contract_service import add_contract
-    from settlement.urdb import unwrap_urdb_text
 
     try:
         rate = unwrap_urdb_text(str(urdb), _read(urdb))

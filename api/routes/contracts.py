@@ -1,7 +1,7 @@
 """Contracts over HTTP: append a contract version, list a campus's contract history, and the tariff calculator.
 
-Thin over `settlement.contract_service` and `settlement.calculator`. Contract terms are JSON (shapes in
-`settlement/contracts.py`); decimals are best sent as strings, which stay exact.
+Thin over `settlement.contracts.service` and `settlement.tariffs.calculator`. Contract terms are JSON (shapes in
+`settlement/contracts/kinds.py`); decimals are best sent as strings, which stay exact.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from pydantic import BaseModel, Field
 from api.auth import require_roles
 from api.deps import EngineDep
 from api.principal import Principal
-from settlement.calculator import bill_tariff_json, zone_named
-from settlement.contract_service import add_contract, list_contracts
-from settlement.contracts import KINDS, ContractVersion
+from settlement.contracts import KINDS, ContractVersion, add_contract, list_contracts
+from settlement.tariffs import bill_tariff_json, zone_named
 
 router = APIRouter(tags=["contracts"])
 

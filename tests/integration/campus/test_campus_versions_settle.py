@@ -24,8 +24,7 @@ from market_adapters.ercot.parse import parse_np6_905_csv
 from market_adapters.prices import price_table, write_prices_parquet
 from meterdata import SITE_EXPORT_V1, ingest_files
 from meterdata.specs import meter_spec_from_campus
-from settlement import settle_cycle
-from settlement.repository import result_sha256_hex
+from settlement import result_sha256_hex, settle_cycle
 
 ROOT = Path(__file__).resolve().parents[3]
 ERCOT_FILE = ROOT / "demo" / "ercot" / "campus.toml"

@@ -67,7 +67,7 @@ def make_demo_campus(engine: Engine) -> DemoCampus:
     return DemoCampus(campus_id, cycle_id, start_utc, end_utc)
 
 
-def add_contract_v0(engine: Engine, campus_id: str, tenant_id: str, version: int, effective_from: str,
+def add_fixed_price(engine: Engine, campus_id: str, tenant_id: str, version: int, effective_from: str,
                     supply_price_usd_per_mwh: str, grid_price_usd_per_mwh: str = "30") -> int:
     with engine.begin() as conn:
         return int(conn.execute(

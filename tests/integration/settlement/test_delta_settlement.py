@@ -16,8 +16,8 @@ from settlement import (
     record_settlement_or_delta,
     settle_cycle,
 )
-from tests.integration.settlement.settlement_demo import DemoCampus, add_contract_v0, write_intervals
-from tests.integration.settlement.test_settle_cycle_v0 import ROWS
+from tests.integration.settlement.settlement_demo import DemoCampus, add_fixed_price, write_intervals
+from tests.integration.settlement.test_settle_cycle_fixed_price import ROWS
 
 
 def _settle(engine: Engine, campus: DemoCampus, path: Path) -> SettlementResult:
@@ -34,7 +34,7 @@ def test_corrected_meter_posts_only_the_differences(engine: Engine, demo_campus:
     beta 354,839 x 60 = 21,290,340 - 19,999,980 = +1,290,360; gamma 161,290 x 45.5 = 7,338,695 - 7,583,348 =
     -244,653. Alpha's and gamma's own consumption did not change, so they get no line."""
     for tenant, price in (("alpha", "50.25"), ("beta", "60"), ("gamma", "45.5")):
-        add_contract_v0(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", price)
+        add_fixed_price(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", price)
     original = _settle(engine, demo_campus, write_intervals(tmp_path / "a.parquet", ROWS))
     with pytest.raises(CycleNotSettled), engine.begin() as conn:
         record_delta(conn, demo_campus.cycle_id, original)
@@ -73,7 +73,7 @@ def test_record_settlement_or_delta_picks_the_right_path(engine: Engine, demo_ca
                                                          tmp_path: Path) -> None:
     """First call stores revision 0; the same result again stays at 0; a corrected result becomes revision 1."""
     for tenant, price in (("alpha", "50.25"), ("beta", "60"), ("gamma", "45.5")):
-        add_contract_v0(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", price)
+        add_fixed_price(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", price)
     original = _settle(engine, demo_campus, write_intervals(tmp_path / "a.parquet", ROWS))
     corrected_rows = [row if row[0] != "GAMMA-1" else ("GAMMA-1", row[1], 400_000) for row in ROWS]
     corrected = _settle(engine, demo_campus, write_intervals(tmp_path / "b.parquet", corrected_rows))

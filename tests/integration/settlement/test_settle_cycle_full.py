@@ -1,4 +1,4 @@
-"""The full engine on the demo campus, hand-worked: a tenant URDB tariff across the DST change, a v0 tenant, a PPA
+"""The full engine on the demo campus, hand-worked: a tenant URDB tariff across the DST change, a fixed-price tenant, a PPA
 whose escalator steps mid-month, a virtual PPA against corrected hub prices, shared cooling split by contracted
 capacity and turbine fuel split by energy share (both conserving their totals), versioned contracts, and the
 energy balance. Every expected figure is worked out in the comments, not taken from the engine."""
@@ -20,10 +20,10 @@ from sqlalchemy.exc import DBAPIError
 
 from market_adapters.prices_schema import PRICE_SCHEMA
 from settlement import record_settlement, settle_cycle
-from settlement.contract_repository import add_contract_version, contract_history
+from settlement.contracts import add_contract_version, contract_history
 from tests.integration.settlement.settlement_demo import (
     DemoCampus,
-    add_contract_v0,
+    add_fixed_price,
     march_2026_utc,
     write_intervals,
 )
@@ -51,7 +51,7 @@ ROWS = [
 ]
 
 
-def _price_file(path: Path) -> Path:
+def price_file(path: Path) -> Path:
     """HB_NORTH real-time hourly: $25 at Mar 14 12:00Z; Mar 16 12:00Z published at $55, corrected to $50 (v2)."""
     def row(start: datetime, lmp: str, version: int) -> dict[str, Any]:
         return {"iso": "ERCOT", "market": "RT", "node": "HB_NORTH", "interval_start_utc": start,
@@ -65,9 +65,9 @@ def _price_file(path: Path) -> Path:
 
 
 def _contracts(engine: Engine, campus_id: str) -> None:
-    add_contract_v0(engine, campus_id, "alpha", 1, "2026-01-01", "70")
-    add_contract_v0(engine, campus_id, "beta", 1, "2026-01-01", "60")
-    add_contract_v0(engine, campus_id, "gamma", 1, "2026-01-01", "45.5")
+    add_fixed_price(engine, campus_id, "alpha", 1, "2026-01-01", "70")
+    add_fixed_price(engine, campus_id, "beta", 1, "2026-01-01", "60")
+    add_fixed_price(engine, campus_id, "gamma", 1, "2026-01-01", "45.5")
     with engine.begin() as conn:
         def add(key: str, kind: str, tenant: str | None, effective: date, terms: dict[str, Any]) -> None:
             add_contract_version(conn, campus_id, key, kind, tenant, effective, terms)
@@ -103,7 +103,7 @@ def test_full_engine_month_matches_hand_worked_lines(engine: Engine, demo_campus
     with engine.begin() as conn:
         result = settle_cycle(conn, demo_campus.campus_id, demo_campus.cycle_id, demo_campus.period_start_utc,
                               demo_campus.period_end_utc, str(write_intervals(tmp_path / "m.parquet", ROWS)),
-                              prices_uris=[str(_price_file(tmp_path / "p.parquet"))])
+                              prices_uris=[str(price_file(tmp_path / "p.parquet"))])
     got = [(line.tenant_id, line.clause, line.quantity_wh, line.amount_usd_micros) for line in result.lines]
     assert got == [
         ("alpha", "tariff.energy.p0", 200_000, 20_000_000),
@@ -157,7 +157,7 @@ def _settle_under_campus_tariff(engine: Engine, demo_campus: DemoCampus, tmp_pat
     """v0 supply contracts for the three tenants, `campus_rate` as the campus utility tariff split by the two
     named system peaks, and beta's extra 50 kWh in the second peak hour: the settled result."""
     for tenant in ("alpha", "beta", "gamma"):
-        add_contract_v0(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", "50")
+        add_fixed_price(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", "50")
     with engine.begin() as conn:
         add_contract_version(conn, demo_campus.campus_id, "campus-utility", "urdb_tariff", None, date(2026, 1, 1),
                              {"urdb": campus_rate})

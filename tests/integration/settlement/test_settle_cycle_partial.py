@@ -12,10 +12,10 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from settlement import record_settlement, settle_cycle
-from settlement.contract_repository import add_contract_version
+from settlement.contracts import add_contract_version
 from tests.integration.settlement.settlement_demo import (
     DemoCampus,
-    add_contract_v0,
+    add_fixed_price,
     add_tenant,
     march_2026_utc,
     set_occupancy,
@@ -55,9 +55,9 @@ def _campus(engine: Engine, campus: DemoCampus) -> None:
     """alpha's supply price $40, amended to $52 from Mar 16; beta $60, moving out on Mar 11; gamma under a
     URDB rate from its move-in on Mar 16; delta left in February and has no contract at all. Cooling by
     capacity 5 : 3 : 2."""
-    add_contract_v0(engine, campus.campus_id, "alpha", 1, "2026-01-01", "40")
-    add_contract_v0(engine, campus.campus_id, "alpha", 2, "2026-03-16", "52")
-    add_contract_v0(engine, campus.campus_id, "beta", 1, "2026-01-01", "60")
+    add_fixed_price(engine, campus.campus_id, "alpha", 1, "2026-01-01", "40")
+    add_fixed_price(engine, campus.campus_id, "alpha", 2, "2026-03-16", "52")
+    add_fixed_price(engine, campus.campus_id, "beta", 1, "2026-01-01", "60")
     set_occupancy(engine, campus.campus_id, "beta", None, "2026-03-11")
     set_occupancy(engine, campus.campus_id, "gamma", "2026-03-16", None)
     add_tenant(engine, campus.campus_id, "delta", "2025-06-01", "2026-02-20")

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 
 from meterdata.schema import INTERVAL_SCHEMA
 from settlement import settle_cycle
-from settlement.contract_repository import add_contract_version
-from tests.integration.settlement.settlement_demo import DemoCampus, add_contract_v0, march_2026_utc
-from tests.integration.settlement.test_settle_cycle_full import OFF_PEAK, ROWS, _price_file
+from settlement.contracts import add_contract_version
+from tests.integration.settlement.settlement_demo import DemoCampus, add_fixed_price, march_2026_utc
+from tests.integration.settlement.test_settle_cycle_full import OFF_PEAK, ROWS, price_file
 
 
 def _intervals(path: Path) -> Path:
@@ -35,7 +35,7 @@ def test_index_ppa_with_deemed_energy_take_or_pay_and_loss_factor(engine: Engine
     Take-or-pay 5 MWh: 3 + 0.5 delivered or deemed -> 1.5 MWh short x $25 = $37.50.
     alpha's flat 0.10 $/kWh tariff with loss factor 1.02: 102,000 + 51,000 + 204,000 Wh = 357 kWh -> $35.70."""
     for tenant in ("alpha", "beta", "gamma"):
-        add_contract_v0(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", "50")
+        add_fixed_price(engine, demo_campus.campus_id, tenant, 1, "2026-01-01", "50")
     flat = {"energyratestructure": [[{"rate": "0.10"}]], "energyweekdayschedule": OFF_PEAK,
             "energyweekendschedule": OFF_PEAK}
     with engine.begin() as conn:
@@ -49,7 +49,7 @@ def test_index_ppa_with_deemed_energy_take_or_pay_and_loss_factor(engine: Engine
                               "shortfall_price_usd_per_mwh": "25"})
         result = settle_cycle(conn, demo_campus.campus_id, demo_campus.cycle_id, demo_campus.period_start_utc,
                               demo_campus.period_end_utc, str(_intervals(tmp_path / "i.parquet")),
-                              prices_uris=[str(_price_file(tmp_path / "p.parquet"))])
+                              prices_uris=[str(price_file(tmp_path / "p.parquet"))])
     ppa = [(line.clause, line.quantity_wh, line.amount_usd_micros) for line in result.lines
            if line.clause.startswith("ppa.")]
     assert ppa == [("ppa.index", 3_000_000, 140_000_000), ("ppa.deemed_energy", 500_000, 14_000_000),

@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from settlement.contract_repository import contract_history
-from settlement.contract_terms import tariff_terms
+from settlement.contracts import contract_history, tariff_terms
 from tests.integration.settlement.settlement_demo import DemoCampus
 from wattledger_cli.tariff import app
 

@@ -13,11 +13,9 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from campus import Tenant
-from settlement.campus import ContractV0, MeterRef
-from settlement.campus_files import CampusSetup, IntervalRows, settle_campus_rows, settle_v0_rows
-from settlement.contracts import ContractVersion
+from settlement.contracts import ContractVersion, FixedPriceContract
+from settlement.engine import CampusSetup, IntervalRows, MeterRef, contract_segments, settle_campus_rows
 from settlement.hashing import sha256_hex_of_json
-from settlement.segments import contract_segments
 from settlement.types import SettlementResult
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -47,8 +45,8 @@ def contract(key: str, kind: str, tenant_id: str | None, effective_from: date, t
                            sha256_hex_of_json(terms))
 
 
-def contract_v0(tenant_id: str, version: int, effective_from: date, price_usd_per_mwh: str) -> ContractV0:
-    return ContractV0(next(_ids), tenant_id, version, effective_from, Decimal(price_usd_per_mwh), Decimal(30))
+def fixed_price(tenant_id: str, version: int, effective_from: date, price_usd_per_mwh: str) -> FixedPriceContract:
+    return FixedPriceContract(next(_ids), tenant_id, version, effective_from, Decimal(price_usd_per_mwh))
 
 
 def rows(energy: Sequence[tuple[str, datetime, int]]) -> IntervalRows:
@@ -61,21 +59,18 @@ def rows(energy: Sequence[tuple[str, datetime, int]]) -> IntervalRows:
     return IntervalRows("september.parquet", "0" * 64, table)
 
 
-def setup_for(history: Sequence[ContractVersion], history_v0: Sequence[ContractV0],
+def setup_for(history: Sequence[ContractVersion], history_fixed: Sequence[FixedPriceContract],
               tenants: Sequence[Tenant] = ()) -> CampusSetup:
     """What `settlement.service.load_setup` builds from the database, from the given facts."""
-    segments = contract_segments(SEPTEMBER_START_UTC, SEPTEMBER_END_UTC, CHICAGO, history, history_v0)
+    segments = contract_segments(SEPTEMBER_START_UTC, SEPTEMBER_END_UTC, CHICAGO, history, history_fixed)
     tenant_ids = sorted({t.tenant_id for t in tenants} | {str(m.tenant_id) for m in METERS if m.tenant_id})
     return CampusSetup("sept", CHICAGO, METERS, tenant_ids, list(segments[0].contracts),
-                       segments[0].contracts_v0, tuple(tenants), tuple(segments))
+                       segments[0].fixed_prices, tuple(tenants), tuple(segments))
 
 
 def settle_full(setup: CampusSetup, energy: Sequence[tuple[str, datetime, int]]) -> SettlementResult:
     return settle_campus_rows(setup, SEPTEMBER_START_UTC, SEPTEMBER_END_UTC, rows(energy), {})
 
-
-def settle_v0(setup: CampusSetup, energy: Sequence[tuple[str, datetime, int]]) -> SettlementResult:
-    return settle_v0_rows(setup, SEPTEMBER_START_UTC, SEPTEMBER_END_UTC, rows(energy))
 
 
 def micros(amount_usd: Decimal) -> int:

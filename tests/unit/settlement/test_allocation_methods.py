@@ -10,10 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from settlement.allocation_methods import (
+from settlement.engine import (
     allocate_by_weights,
     apply_loss_factor,
-    loss_factor_from_percent,
     weights_for,
 )
 from settlement.errors import AllocationWeightsInvalid
@@ -58,11 +57,9 @@ def test_unknown_method_or_foreign_tenant_is_refused() -> None:
 
 
 def test_loss_factor_grosses_up_each_interval_half_even() -> None:
-    """SDG&E-style factor 1.0444: 100,000 Wh -> 104,440; 1,000 Wh x 1.0445 = 1,044.5 -> 1,044 (half-even).
-    A 4 % loss -> factor 1 / 0.96 = 1.0416666667 (10 decimals)."""
+    """SDG&E-style factor 1.0444: 100,000 Wh -> 104,440; 1,000 Wh x 1.0445 = 1,044.5 -> 1,044 (half-even)."""
     assert apply_loss_factor(np.array([100_000], dtype=np.int64), Decimal("1.0444")).tolist() == [104_440]
     assert apply_loss_factor(np.array([1_000], dtype=np.int64), Decimal("1.0445")).tolist() == [1_044]
-    assert loss_factor_from_percent(Decimal(4)) == Decimal("1.0416666667")
 
 
 @settings(max_examples=80, deadline=None)

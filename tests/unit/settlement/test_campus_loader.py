@@ -9,8 +9,7 @@ import pyarrow as pa
 import pytest
 
 from common.errors import BadInput
-from settlement.campus import MeterRef
-from settlement.campus_loader import aggregate_series, split_deemed
+from settlement.engine import MeterRef, aggregate_series, split_deemed
 from settlement.errors import MeterUnknown
 
 START = datetime(2026, 3, 1, 6, tzinfo=UTC)

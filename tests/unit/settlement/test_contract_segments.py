@@ -9,8 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from campus import Tenant
-from settlement.campus_files import CampusSetup
-from settlement.segments import contract_segments
+from settlement.engine import CampusSetup, contract_segments
 from tests.unit.settlement.partial_period_fixtures import (
     CHICAGO,
     METERS,
@@ -18,12 +17,11 @@ from tests.unit.settlement.partial_period_fixtures import (
     SEPTEMBER_START_UTC,
     by_clause,
     contract,
-    contract_v0,
     energy_micros,
+    fixed_price,
     micros,
     september,
     settle_full,
-    settle_v0,
     setup_for,
     urdb,
 )
@@ -54,18 +52,18 @@ def test_versions_in_force_follow_the_repository_rule_and_cut_at_local_midnight(
 
 
 def test_flat_price_amended_on_the_15th_prices_each_half_at_its_version() -> None:
-    """alpha's v0 price goes from $40 to $52.5/MWh on Sep 15; beta stays at $60. First half: alpha 1 MWh, beta
+    """alpha's fixed price goes from $40 to $52.5/MWh on Sep 15; beta stays at $60. First half: alpha 1 MWh, beta
     1 MWh, cooling 300 kWh split 1 : 1 by energy. Second half: alpha 2 MWh, beta 0.5 MWh, cooling 625 kWh
     split 4 : 1 = 500 / 125 kWh. Each line names its half and the supply contract version it used. gamma moves
     in next month: no lines."""
-    alpha_v1, alpha_v2 = contract_v0("alpha", 1, JAN_1, "40"), contract_v0("alpha", 2, SEP_15, "52.5")
-    beta = contract_v0("beta", 1, JAN_1, "60")
+    alpha_v1, alpha_v2 = fixed_price("alpha", 1, JAN_1, "40"), fixed_price("alpha", 2, SEP_15, "52.5")
+    beta = fixed_price("beta", 1, JAN_1, "60")
     energy = [("A1", september(3, 12), 1_000_000), ("A1", september(20, 12), 2_000_000),
               ("B1", september(5, 12), 1_000_000), ("B1", september(22, 12), 500_000),
               ("COOL", september(10, 12), 300_000), ("COOL", september(25, 12), 625_000),
               ("GRID1", september(2, 1), 5_000_000)]
     not_yet = Tenant("gamma", "G", move_in=date(2026, 10, 1))
-    result = settle_v0(setup_for([], [alpha_v1, alpha_v2, beta], [not_yet]), energy)
+    result = settle_full(setup_for([], [alpha_v1, alpha_v2, beta], [not_yet]), energy)
     shared_first = Decimal(300_000) / 2
     shared_alpha_second = Decimal(625_000) * 2_000_000 / 2_500_000
     assert [(line.tenant_id, line.quantity_wh, line.amount_usd_micros) for line in result.lines] == [
@@ -86,7 +84,8 @@ def test_flat_price_amended_on_the_15th_prices_each_half_at_its_version() -> Non
     assert result.tenant_totals_usd_micros == {
         tenant: sum(line.amount_usd_micros for line in result.lines if line.tenant_id == tenant)
         for tenant in ("alpha", "beta")}
-    assert result.contract_versions == {"alpha": 1, "alpha@2026-09-15": 2, "beta": 1, "beta@2026-09-15": 1}
+    assert result.contract_versions == {"v0:alpha": 1, "v0:alpha@2026-09-15": 2, "v0:beta": 1,
+                                       "v0:beta@2026-09-15": 1}
     balance = result.energy_balance  # the whole month, counted once
     assert (balance.grid_import_wh, balance.tenant_consumption_wh, balance.shared_consumption_wh) == (
         5_000_000, 4_500_000, 925_000)
@@ -101,10 +100,10 @@ def test_tariff_amended_on_the_15th_bills_each_segment_and_prorates_its_monthly_
                "fixedchargefirstmeter": "300", "fixedchargeunits": "$/month"}
     history = [contract("gamma-tariff", "urdb_tariff", "gamma", JAN_1, {"urdb": urdb("0.10", **monthly)}, 1),
                contract("gamma-tariff", "urdb_tariff", "gamma", SEP_15, {"urdb": urdb("0.12", **monthly)}, 2)]
-    v0 = [contract_v0(tenant, 1, JAN_1, "50") for tenant in ("alpha", "beta", "gamma")]
+    fixed_prices = [fixed_price(tenant, 1, JAN_1, "50") for tenant in ("alpha", "beta", "gamma")]
     energy = [("G1", september(4, 10), 100_000), ("G1", september(16, 10), 90_000),
               ("G1", september(17, 10), 60_000)]
-    result = settle_full(setup_for(history, v0), energy)
+    result = settle_full(setup_for(history, fixed_prices), energy)
     assert [line for line in by_clause(result, "gamma") if line[0].startswith("tariff.")] == [
         ("tariff.energy.p0", 100_000, micros(Decimal(100) * Decimal("0.10"))),
         ("tariff.demand_flat.p0", 100_000, micros(Decimal(100) * 10 * 14 / 30)),
@@ -136,14 +135,14 @@ def test_no_change_inside_the_period_settles_exactly_as_before() -> None:
     shared = contract("alloc-cool", "allocation", None, JAN_1,
                       {"pool": "shared_consumption", "method": "capacity", "price_usd_per_mwh": "50",
                        "capacity_kw": {"alpha": "1000", "beta": "2000"}})
-    v0 = [contract_v0(tenant, 1, JAN_1, "50") for tenant in ("alpha", "beta", "gamma")]
+    fixed_prices = [fixed_price(tenant, 1, JAN_1, "50") for tenant in ("alpha", "beta", "gamma")]
     energy = [("G1", september(4, 10), 100_000), ("G1", september(16, 10), 50_000),
               ("A1", september(2, 10), 300_000), ("COOL", september(9, 3), 600_000)]
     before = CampusSetup("sept", CHICAGO, METERS, ["alpha", "beta", "gamma"], [current, shared],
-                         {c.tenant_id: c for c in v0})
+                         {c.tenant_id: c for c in fixed_prices})
     tenants = [Tenant("alpha", "A"), Tenant("beta", "B", move_in=date(2026, 9, 1)),
                Tenant("gamma", "G", move_in=date(2025, 1, 1), move_out=date(2026, 10, 1))]
-    dated = setup_for([early, current, later, shared], v0, tenants)
+    dated = setup_for([early, current, later, shared], fixed_prices, tenants)
     assert len(dated.segments) == 1
     result = settle_full(dated, energy)
     assert result == settle_full(before, energy)

@@ -7,9 +7,30 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from settlement.kernels import aggregate_rows, aggregate_rows_python
+from settlement.engine import STATUS_OFF_GRID, STATUS_OK, STATUS_OUTSIDE_PERIOD, aggregate_rows
 
 MINUTE_US = 60_000_000
+
+
+def aggregate_rows_python(meter_codes: list[int], starts_us: list[int], energy_wh: list[int], code_series: list[int],
+                          code_interval_us: list[int], series_interval_us: list[int], series_offset: list[int],
+                          period_start_us: int, meter_totals_wh: list[int], cells_wh: list[int]) -> list[int]:
+    """The same rules in plain Python: the reference the kernel is tested against."""
+    status = [STATUS_OK] * len(meter_codes)
+    for row, code in enumerate(meter_codes):
+        meter_totals_wh[code] += energy_wh[row]
+        series = code_series[code]
+        if series < 0:
+            continue
+        elapsed = starts_us[row] - period_start_us
+        cell, into_cell = divmod(elapsed, series_interval_us[series])
+        if elapsed < 0 or series_offset[series] + cell >= series_offset[series + 1]:
+            status[row] = STATUS_OUTSIDE_PERIOD
+        elif into_cell + code_interval_us[code] > series_interval_us[series]:
+            status[row] = STATUS_OFF_GRID
+        else:
+            cells_wh[series_offset[series] + cell] += energy_wh[row]
+    return status
 
 
 @settings(max_examples=60, deadline=None)

@@ -12,16 +12,15 @@ import pytest
 
 from campus import Tenant
 from common.errors import BadInput
-from settlement.campus_files import CampusSetup
+from settlement.engine import CampusSetup
 from tests.unit.settlement.partial_period_fixtures import (
     by_clause,
     contract,
-    contract_v0,
     energy_micros,
+    fixed_price,
     micros,
     september,
     settle_full,
-    settle_v0,
     setup_for,
     urdb,
 )
@@ -39,8 +38,8 @@ def _moving_in_setup() -> CampusSetup:
                contract("alloc-cool", "allocation", None, JAN_1,
                         {"pool": "shared_consumption", "method": "capacity", "price_usd_per_mwh": "50",
                          "capacity_kw": {"alpha": "5000", "gamma": "5000"}})]
-    v0 = [contract_v0("alpha", 1, JAN_1, "50"), contract_v0("beta", 1, JAN_1, "50")]
-    return setup_for(history, v0, [Tenant("gamma", "G", move_in=date(2026, 9, 16))])
+    fixed_prices = [fixed_price("alpha", 1, JAN_1, "50"), fixed_price("beta", 1, JAN_1, "50")]
+    return setup_for(history, fixed_prices, [Tenant("gamma", "G", move_in=date(2026, 9, 16))])
 
 
 def test_tenant_moving_in_on_the_16th_pays_15_of_30_days_of_its_monthly_charges() -> None:
@@ -89,8 +88,8 @@ def test_tenant_moving_out_mid_month_pays_its_days_and_a_moved_out_tenant_nothin
     tenants = [Tenant("beta", "B", move_out=date(2026, 9, 11)),
                Tenant("delta", "D", move_out=date(2026, 8, 20)),
                Tenant("gamma", "G", move_in=date(2026, 10, 1))]
-    v0 = [contract_v0("alpha", 1, JAN_1, "50"), contract_v0("beta", 1, JAN_1, "50")]
-    setup = setup_for(history, v0, tenants)
+    fixed_prices = [fixed_price("alpha", 1, JAN_1, "50"), fixed_price("beta", 1, JAN_1, "50")]
+    setup = setup_for(history, fixed_prices, tenants)
     energy = [("B1", september(2, 10), 50_000), ("B1", september(9, 10), 30_000),
               ("FUEL", september(5, 0), 29_307_107)]
     result = settle_full(setup, energy)
@@ -108,18 +107,18 @@ def test_tenant_moving_out_mid_month_pays_its_days_and_a_moved_out_tenant_nothin
     assert {line.tenant_id for line in result.lines} == {"alpha", "beta"}
 
 
-def test_v0_rule_bills_only_the_tenants_occupying_the_period() -> None:
-    """Under the v0 rule beta (moved out on Sep 11) is billed its metered 400 kWh at $60 and its energy share
+def test_fixed_prices_bill_only_the_tenants_occupying_the_period() -> None:
+    """Under fixed prices beta (moved out on Sep 11) is billed its metered 400 kWh at $60 and its energy share
     of cooling (400 : 600 of 500 kWh = 200 kWh); gamma, gone since August, gets no line and needs no
     contract."""
     tenants = [Tenant("beta", "B", move_out=date(2026, 9, 11)),
                Tenant("gamma", "G", move_out=date(2026, 8, 1))]
-    v0 = [contract_v0("alpha", 1, JAN_1, "50"), contract_v0("beta", 1, JAN_1, "60")]
-    setup = setup_for([], v0, tenants)
+    fixed_prices = [fixed_price("alpha", 1, JAN_1, "50"), fixed_price("beta", 1, JAN_1, "60")]
+    setup = setup_for([], fixed_prices, tenants)
     energy = [("B1", september(4, 1), 400_000), ("A1", september(20, 1), 600_000),
               ("COOL", september(12, 1), 500_000)]
-    result = settle_v0(setup, energy)
+    result = settle_full(setup, energy)
     assert by_clause(result, "beta") == [("v0.supply_price", 400_000, energy_micros(400_000, "60")),
                                          ("v0.shared_by_energy_share", 200_000, energy_micros(200_000, "60"))]
     assert {line.tenant_id for line in result.lines} == {"alpha", "beta"}
-    assert result.contract_versions == {"alpha": 1, "beta": 1}
+    assert result.contract_versions == {"v0:alpha": 1, "v0:beta": 1}

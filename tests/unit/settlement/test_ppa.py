@@ -14,19 +14,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.errors import BadInput
-from settlement.calendar import datetime_to_utc_us
-from settlement.contract_terms import ppa_terms
-from settlement.contracts import ContractVersion
-from settlement.ppa import (
+from settlement.contracts import (
     FORM_FIXED,
     FORM_INDEX,
     FORM_TOD,
+    ContractVersion,
     IndexTerms,
     PpaTerms,
+    ppa_terms,
     settle_ppa_energy,
     settle_ppa_extras,
     settle_vppa,
 )
+from settlement.tariffs import datetime_to_utc_us
 
 DENVER = ZoneInfo("America/Denver")
 

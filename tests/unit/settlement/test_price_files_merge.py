@@ -7,8 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from market_adapters.prices import PriceRow, price_table, write_prices_parquet
-from settlement.campus_files import _load_prices
 from settlement.contracts import ContractVersion
+from settlement.engine import load_prices
 
 
 def _file(folder: Path, name: str, first_utc: datetime, hours: int, price: str, version: int) -> str:
@@ -26,7 +26,7 @@ def test_every_file_of_a_node_is_read_and_the_highest_version_wins(tmp_path: Pat
     july = _file(tmp_path, "a.parquet", datetime(2026, 7, 31, 22, tzinfo=UTC), 2, "20.50", 1)
     august = _file(tmp_path, "b.parquet", datetime(2026, 8, 1, tzinfo=UTC), 2, "31.00", 1)
     repost = _file(tmp_path, "c.parquet", datetime(2026, 8, 1, 1, tzinfo=UTC), 1, "35.25", 2)
-    series = _load_prices([vppa], [july, august, repost])[("HB_SOUTH", "RT")]
+    series = load_prices([vppa], [july, august, repost])[("HB_SOUTH", "RT")]
     assert [datetime.fromtimestamp(us / 1e6, UTC).hour for us in series.starts_utc_us] == [22, 23, 0, 1]
     assert list(series.lmp_usd_micros_per_mwh) == [20_500_000, 20_500_000, 31_000_000, 35_250_000]
     assert series.sha256_hex.count("|") == 2

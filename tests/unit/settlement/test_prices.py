@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from market_adapters.prices_schema import PRICE_SCHEMA
-from settlement.calendar import datetime_to_utc_us
+from settlement.engine import PriceSeries, price_series, prices_for_intervals, read_price_file
 from settlement.errors import PriceMissing
-from settlement.prices import PriceSeries, price_series, prices_for_intervals, read_price_file
+from settlement.tariffs import datetime_to_utc_us
 
 T0 = datetime(2026, 3, 10, 6, tzinfo=UTC)
 

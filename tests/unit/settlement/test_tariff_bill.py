@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.errors import BadInput
-from settlement.calculator import bill_tariff_json
+from settlement.tariffs import bill_tariff_json
 from tests.unit.settlement.tariff_fixtures import load_csv, rate_json, two_period_rate, utc
 
 DENVER = ZoneInfo("America/Denver")

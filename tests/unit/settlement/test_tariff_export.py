@@ -18,16 +18,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.errors import BadInput
-from settlement.calendar import datetime_to_utc_us
-from settlement.export_credit import (
+from settlement.tariffs import (
     METERING_BUY_ALL_SELL_ALL,
     METERING_NET_BILLING_HOURLY,
     METERING_NET_BILLING_INSTANTANEOUS,
     METERING_NET_METERING,
     METERING_NONE,
+    BillOptions,
+    LoadSeries,
+    MonthBill,
+    bill_load,
+    datetime_to_utc_us,
+    load_urdb_text,
+    parse_urdb_rate,
 )
-from settlement.tariff_bill import BillOptions, LoadSeries, MonthBill, bill_load
-from settlement.urdb import load_urdb_text, parse_urdb_rate
 from tests.unit.settlement.tariff_fixtures import rate_json, two_period_rate, utc
 
 UTC_ZONE = ZoneInfo("UTC")

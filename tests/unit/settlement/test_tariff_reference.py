@@ -12,9 +12,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from settlement.calendar import datetime_to_utc_us
-from settlement.tariff_bill import BillOptions, LoadSeries, bill_load
-from settlement.urdb import parse_urdb_rate
+from settlement.tariffs import BillOptions, LoadSeries, bill_load, datetime_to_utc_us, parse_urdb_rate
 
 DENVER = ZoneInfo("America/Denver")
 FIRST = datetime(2026, 3, 7, 7, tzinfo=UTC)  # Sat Mar 7 00:00 MST; DST starts Sun Mar 8 02:00

@@ -1,0 +1,118 @@
+"""PPAs and virtual PPAs on a campus: the contract's meters form one delivery series, priced by `settlement.contracts.ppa`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from common.errors import BadInput
+from settlement.contracts import (
+    FORM_INDEX,
+    KIND_PPA,
+    ContractVersion,
+    contract_years,
+    escalated_price,
+    ppa_terms,
+    settle_ppa_energy,
+    settle_ppa_extras,
+    settle_vppa,
+    source_of,
+    vppa_terms,
+)
+from settlement.engine.inputs import CampusInputs, Series, meter_series_key
+from settlement.engine.lines import TenantCharge, from_contract
+from settlement.engine.prices import PriceSeries, prices_for_intervals
+from settlement.engine.segments import segment_proration
+from settlement.tariffs import Charge, local_calendar
+
+DEEMED_SERIES_PREFIX = "deemed:"
+
+
+def delivery_series(inputs: CampusInputs, contract: ContractVersion, series_keys: list[str], required: bool
+                    ) -> Series | None:
+    """Sum of the named series (one grid required); None when none exists and it is not required (deemed data)."""
+    parts = [inputs.series[key] for key in series_keys if key in inputs.series]
+    if not parts:
+        if required:
+            raise BadInput(source_of(contract), None, "meter_ids", f"no interval data for {series_keys}")
+        return None
+    if len({(p.interval_minutes, p.energy_wh.size) for p in parts}) > 1:
+        raise BadInput(source_of(contract), None, "meter_ids", "the meters are on different interval grids")
+    return Series(parts[0].starts_utc_us, np.sum([p.energy_wh for p in parts], axis=0, dtype=np.int64),
+                  parts[0].interval_minutes)
+
+
+def _delivering(series: Series) -> Series:
+    """Only the intervals with energy: an interval that delivers nothing settles to zero whatever its price, so it
+    needs no price (and a missing price there must not block the cycle)."""
+    mask = series.energy_wh != 0
+    return Series(series.starts_utc_us[mask], series.energy_wh[mask], series.interval_minutes)
+
+
+def _meter_keys(meter_ids: tuple[str, ...]) -> list[str]:
+    return [meter_series_key(meter_id) for meter_id in meter_ids]
+
+
+def _deemed_keys(meter_ids: tuple[str, ...]) -> list[str]:
+    return [DEEMED_SERIES_PREFIX + meter_id for meter_id in meter_ids]
+
+
+def _ppa_contract_charges(inputs: CampusInputs, contract: ContractVersion) -> tuple[list[Charge], str]:
+    terms = ppa_terms(contract)
+    series = delivery_series(inputs, contract, _meter_keys(terms.meter_ids), True)
+    assert series is not None
+    lmps, prices_sha = None, ""
+    if terms.ppa.form == FORM_INDEX:
+        assert terms.ppa.index is not None
+        series = _delivering(series)
+        price_series = _prices(inputs, contract, terms.ppa.index.node, terms.ppa.index.market)
+        lmps, prices_sha = prices_for_intervals(price_series, series.starts_utc_us, series.interval_minutes), \
+            price_series.sha256_hex
+    charges = settle_ppa_energy(terms.ppa, series.starts_utc_us, series.energy_wh, inputs.time_zone, lmps)
+    deemed = delivery_series(inputs, contract, _deemed_keys(terms.meter_ids), False)
+    deemed_wh = int(deemed.energy_wh.sum()) if deemed is not None else 0
+    first_day = local_calendar(series.starts_utc_us[:1], inputs.time_zone, (), False).day_ordinal
+    year = int(contract_years(first_day, terms.ppa.first_delivery)[0]) if first_day.size else 1
+    base_price = None if terms.ppa.form == FORM_INDEX else escalated_price(terms.ppa, year)
+    proration = segment_proration(inputs.period_start_utc, inputs.period_end_utc, inputs.time_zone,
+                                  inputs.month_days)
+    charges += settle_ppa_extras(terms.ppa, int(series.energy_wh.sum()), deemed_wh, base_price, proration)
+    return charges, prices_sha
+
+
+def _prices(inputs: CampusInputs, contract: ContractVersion, node: str, market: str) -> PriceSeries:
+    price_series = inputs.prices.get((node, market))
+    if price_series is None:
+        raise BadInput(source_of(contract), None, "node", f"no price file supplied for {market} {node}")
+    return price_series
+
+
+def ppa_charges(inputs: CampusInputs, contract: ContractVersion) -> list[TenantCharge]:
+    """Lines for a PPA bought by a tenant; a campus-bought PPA (no tenant) reaches tenants via pool "ppa"."""
+    if contract.tenant_id is None:
+        return []
+    charges, prices_sha = _ppa_contract_charges(inputs, contract)
+    return [from_contract(contract.tenant_id, charge, contract, inputs.intervals_sha256_hex, prices_sha)
+            for charge in charges]
+
+
+def ppa_pool_usd_micros(inputs: CampusInputs) -> int:
+    """Total cost of the PPAs bought by the campus itself (to be allocated to tenants)."""
+    total = 0
+    for contract in inputs.contracts:
+        if contract.kind == KIND_PPA and contract.tenant_id is None:
+            total += sum(charge.amount_usd_micros for charge in _ppa_contract_charges(inputs, contract)[0])
+    return total
+
+
+def vppa_charges(inputs: CampusInputs, contract: ContractVersion) -> list[TenantCharge]:
+    terms = vppa_terms(contract)
+    if contract.tenant_id is None:
+        raise BadInput(source_of(contract), None, "tenant_id", "a virtual PPA needs a buyer tenant")
+    series = delivery_series(inputs, contract, _meter_keys(terms.meter_ids), True)
+    assert series is not None
+    series = _delivering(series)
+    price_series = _prices(inputs, contract, terms.node, terms.market)
+    lmps = prices_for_intervals(price_series, series.starts_utc_us, series.interval_minutes)
+    charge = settle_vppa(terms.strike_usd_per_mwh, series.energy_wh.tolist(), lmps.tolist(),
+                         terms.settle_negative_prices, terms.node)
+    return [from_contract(contract.tenant_id, charge, contract, inputs.intervals_sha256_hex, price_series.sha256_hex)]

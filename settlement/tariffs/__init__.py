@@ -1,0 +1,69 @@
+"""URDB tariffs: parsing a rate (`urdb`), billing a load against it month by month (`bill`, with `tiers`,
+`export_credit`, the local `calendar` and the `charges` a bill is made of), and the stand-alone calculator
+over load files (`calculator`, `load_file`). Pure: no SQL, no campus."""
+
+from settlement.tariffs.bill import (
+    TIER_FILL_CHRONOLOGICAL,
+    TIER_FILL_SHARED,
+    BillOptions,
+    Determinant,
+    LoadSeries,
+    MonthBill,
+    bill_load,
+)
+from settlement.tariffs.calculator import bill_tariff_json, zone_named
+from settlement.tariffs.calendar import LocalCalendar, datetime_to_utc_us, local_calendar, month_key_label
+from settlement.tariffs.charges import (
+    RATE_QUANTUM,
+    UNIT_KW_MONTH,
+    UNIT_MWH,
+    UNIT_REC_MWH,
+    Charge,
+    Proration,
+    display_rate,
+)
+from settlement.tariffs.export_credit import (
+    METERING_BUY_ALL_SELL_ALL,
+    METERING_NET_BILLING_HOURLY,
+    METERING_NET_BILLING_INSTANTANEOUS,
+    METERING_NET_METERING,
+    METERING_NONE,
+)
+from settlement.tariffs.load_file import read_holidays, read_load_csv, with_export
+from settlement.tariffs.urdb import Tier, UrdbTariff, load_urdb_text, parse_urdb_rate, unwrap_urdb_text
+
+__all__ = [
+    "METERING_BUY_ALL_SELL_ALL",
+    "METERING_NET_BILLING_HOURLY",
+    "METERING_NET_BILLING_INSTANTANEOUS",
+    "METERING_NET_METERING",
+    "METERING_NONE",
+    "RATE_QUANTUM",
+    "TIER_FILL_CHRONOLOGICAL",
+    "TIER_FILL_SHARED",
+    "UNIT_KW_MONTH",
+    "UNIT_MWH",
+    "UNIT_REC_MWH",
+    "BillOptions",
+    "Charge",
+    "Determinant",
+    "LoadSeries",
+    "LocalCalendar",
+    "MonthBill",
+    "Proration",
+    "Tier",
+    "UrdbTariff",
+    "bill_load",
+    "bill_tariff_json",
+    "datetime_to_utc_us",
+    "display_rate",
+    "load_urdb_text",
+    "local_calendar",
+    "month_key_label",
+    "parse_urdb_rate",
+    "read_holidays",
+    "read_load_csv",
+    "unwrap_urdb_text",
+    "with_export",
+    "zone_named",
+]
