@@ -3,7 +3,7 @@
 Shared names: `IsoMeterRef`, `IsoCredentials`, `SubmissionOutcome`, `IsoRejected`, `IsoUnavailable`.
 """
 
-from market_adapters.common import (
+from market_adapters.model import (
     IsoAuthFailed,
     IsoCredentials,
     IsoMeterRef,

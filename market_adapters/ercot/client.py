@@ -12,7 +12,6 @@ from collections.abc import Callable
 import httpx
 
 from common.errors import BadInput
-from market_adapters.common import IsoCredentials, IsoMeterRef, IsoUnavailable, SubmissionOutcome
 from market_adapters.ercot.lse_format import LseFile
 from market_adapters.ercot.parse import (
     document_versions,
@@ -20,15 +19,16 @@ from market_adapters.ercot.parse import (
     parse_np6_905_csv,
     read_zip_csv,
 )
-from market_adapters.file_upload import outcome_or_rejection, upload_file
-from market_adapters.http_retry import (
+from market_adapters.http.file_upload import outcome_or_rejection, upload_file
+from market_adapters.http.retry import (
     RETRY_DEFAULT,
     TIMEOUT_DEFAULT,
     RetryPolicy,
     send_with_retry,
     tls_context,
 )
-from market_adapters.prices import PriceRow
+from market_adapters.model import IsoCredentials, IsoMeterRef, IsoUnavailable, SubmissionOutcome
+from market_adapters.prices.table import PriceRow
 
 ISO = "ERCOT"
 EDM_UPLOAD_PATH = "/edm/upload"

@@ -23,9 +23,9 @@ import pyarrow.compute as pc
 from campus.model import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
-from market_adapters.common import IsoMeterRef
 from market_adapters.ercot.parse import CENTRAL
 from market_adapters.hourly import read_interval_table
+from market_adapters.model import IsoMeterRef
 from meterdata.schema import QUALITY_MISSING
 
 QUARTER_HOUR = timedelta(minutes=15)

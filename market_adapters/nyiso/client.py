@@ -24,7 +24,15 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from campus.model import MeterRole
-from market_adapters.common import (
+from market_adapters.http.retry import (
+    RETRY_DEFAULT,
+    TIMEOUT_DEFAULT,
+    RetryPolicy,
+    send_with_read_back,
+    send_with_retry,
+    tls_context,
+)
+from market_adapters.model import (
     IsoAuthFailed,
     IsoCredentials,
     IsoMeterRef,
@@ -32,14 +40,6 @@ from market_adapters.common import (
     IsoRejected,
     IsoUnavailable,
     SubmissionOutcome,
-)
-from market_adapters.http_retry import (
-    RETRY_DEFAULT,
-    TIMEOUT_DEFAULT,
-    RetryPolicy,
-    send_with_read_back,
-    send_with_retry,
-    tls_context,
 )
 from market_adapters.nyiso.format import COLLECTION_PTID_FIELDS, read_back_time_text
 from market_adapters.nyiso.parse import parse_lbmp_csv
@@ -54,7 +54,7 @@ from market_adapters.nyiso.read_back import (
     read_back_scope,
     stored_after_unknown_outcome,
 )
-from market_adapters.prices import PriceRow
+from market_adapters.prices.table import PriceRow
 
 PATH = "/finance/metering/v1/powerMetering"
 ISO = "NYISO"

@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 from campus.model import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
-from market_adapters.common import IsoMeterRef
 from market_adapters.hourly import HourlyEnergy, hourly_energy, read_interval_table
+from market_adapters.model import IsoMeterRef
 
 EASTERN = ZoneInfo("America/New_York")
 MWH_QUANTUM = Decimal("0.0001")

@@ -22,8 +22,8 @@ from campus.model import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
 from market_adapters.clock import NonexistentLocalTime, utc_to_wall, wall_to_utc
-from market_adapters.common import IsoMeterRef
 from market_adapters.hourly import hourly_energy, read_interval_table
+from market_adapters.model import IsoMeterRef
 
 EASTERN = ZoneInfo("America/New_York")
 POWER_METER_COLUMNS = ("MeterAccountId", "OperatingDate", "HourEnding", "RepeatedHour", "MWh")  # UNCONFIRMED

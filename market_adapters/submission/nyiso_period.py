@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from common.errors import BadInput
-from market_adapters.common import IsoCredentials, IsoMeterRef
-from market_adapters.http_retry import RETRY_DEFAULT, RetryPolicy
+from market_adapters.http.retry import RETRY_DEFAULT, RetryPolicy
+from market_adapters.model import IsoCredentials, IsoMeterRef
 from market_adapters.nyiso import (
     build_power_metering_document,
     user_request_id_for,

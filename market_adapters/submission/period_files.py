@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from common.errors import BadInput
 from common.timeutil import require_utc
-from market_adapters.common import IsoMeterRef
 from market_adapters.ercot.lse_format import (
     DAYS_MAX,
     LSE_CHANNEL_BY_ROLE,
@@ -24,6 +23,7 @@ from market_adapters.ercot.lse_format import (
     local_day_bounds_utc,
 )
 from market_adapters.hourly import read_interval_table
+from market_adapters.model import IsoMeterRef
 from market_adapters.pjm.power_meter import ROLES as POWER_METER_ROLES
 from market_adapters.pjm.power_meter import PowerMeterFile, build_power_meter_file
 

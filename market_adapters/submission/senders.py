@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from market_adapters.common import IsoCredentials, IsoMeterRef, SubmissionOutcome
 from market_adapters.ercot.lse_format import LseFile
-from market_adapters.http_retry import RETRY_DEFAULT, RetryPolicy
+from market_adapters.http.retry import RETRY_DEFAULT, RetryPolicy
+from market_adapters.model import IsoCredentials, IsoMeterRef, SubmissionOutcome
 from market_adapters.pjm.power_meter import PowerMeterFile
 from market_adapters.submission.service import Sender
 

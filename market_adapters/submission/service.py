@@ -21,7 +21,8 @@ from sqlalchemy import Engine
 
 from common.errors import Conflict
 from common.timeutil import require_utc
-from market_adapters.common import (
+from market_adapters.http.retry import RETRY_DEFAULT, RetryPolicy
+from market_adapters.model import (
     IsoAuthFailed,
     IsoCredentials,
     IsoMeterRef,
@@ -30,7 +31,6 @@ from market_adapters.common import (
     IsoUnavailable,
     SubmissionOutcome,
 )
-from market_adapters.http_retry import RETRY_DEFAULT, RetryPolicy
 from market_adapters.submission import repository as repo
 
 Sender = Callable[[dict], SubmissionOutcome]

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from typer.testing import CliRunner
 
-from market_adapters.prices import price_rows, read_prices_parquet
+from market_adapters.prices.table import price_rows, read_prices_parquet
 from wattledger_cli.market import app
 
 
@@ -40,7 +40,7 @@ def test_demo_state_prices_follow_the_documented_rule():
     """The demo fake prices hour h at 20.25 + h and carries the corrected 99.50 as version 2."""
     from datetime import date
 
-    from market_adapters.fake_iso.demo import demo_state
+    from devtools.fake_iso.demo import demo_state
 
     state = demo_state(date(2025, 7, 15), 1)
     first = sorted(state.prices, key=lambda row: (row.interval_start_utc, row.version))

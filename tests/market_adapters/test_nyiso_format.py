@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from common.errors import BadInput
-from market_adapters.common import IsoMeterRef
+from market_adapters.model import IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
 from meterdata.schema import QUALITY_MISSING
 from tests.market_adapters.market_rows import quarter_hour_rows

@@ -70,7 +70,7 @@ def test_dst_days_round_trip_through_the_mis_csv_writer():
     from datetime import timedelta
 
     from market_adapters.nyiso.format import format_lbmp_csv
-    from market_adapters.prices import PriceRow
+    from market_adapters.prices.table import PriceRow
 
     for day_start, hours in ((datetime(2025, 11, 2, 4, tzinfo=UTC), 25), (datetime(2025, 3, 9, 5, tzinfo=UTC), 23)):
         for market, stamp_is_end, minutes in (("DA", False, 60), ("RT", True, 5)):

@@ -10,13 +10,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from market_adapters.common import IsoAuthFailed, IsoCredentials, IsoMeterRef, IsoRejected
-from market_adapters.deadlines import pjm_power_meter_deadline_utc
+from devtools.fake_iso.runner import running_fake_iso
+from devtools.fake_iso.state import FakeIsoState
 from market_adapters.ercot.lse_format import build_lse_file
-from market_adapters.fake_iso.runner import running_fake_iso
-from market_adapters.fake_iso.state import FakeIsoState
-from market_adapters.http_retry import RetryPolicy
+from market_adapters.http.retry import RetryPolicy
+from market_adapters.model import IsoAuthFailed, IsoCredentials, IsoMeterRef, IsoRejected
 from market_adapters.pjm.client import sso_token
+from market_adapters.pjm.deadlines import pjm_power_meter_deadline_utc
 from market_adapters.pjm.power_meter import build_power_meter_file
 from market_adapters.submission import SubmissionRequest, submit_cycle_to_iso
 from market_adapters.submission.senders import ercot_lse_sender, file_document, pjm_power_meter_sender

@@ -9,7 +9,7 @@ import httpx
 
 from api.app import create_app
 from api.principal import Principal
-from market_adapters.shadow.statement import FORMAT
+from market_adapters.reconciliation.statement import FORMAT
 from settings import Settings
 
 RUN = {"format": FORMAT, "statement_id": "API-INITIAL", "iso": "NYISO", "operating_day": "2025-07-15",

@@ -16,16 +16,16 @@ from sqlalchemy import Engine
 
 from common.errors import Conflict
 from ledger import append_entries, ensure_ledger, open_accounts
-from market_adapters.common import MARKET_TIME_ZONES
-from market_adapters.shadow import repository as repo
-from market_adapters.shadow.charges import QuantityKey
-from market_adapters.shadow.ledger_entries import (
+from market_adapters.model import MARKET_TIME_ZONES
+from market_adapters.reconciliation import repository as repo
+from market_adapters.reconciliation.charges import QuantityKey
+from market_adapters.reconciliation.ledger_entries import (
     reconciliation_accounts,
     reconciliation_entries,
     reconciliation_entry_key,
 )
-from market_adapters.shadow.reconcile import PriceKey, ReconciliationResult, reconcile_runs
-from market_adapters.shadow.statement import StatementRun, parse_statement
+from market_adapters.reconciliation.reconcile import PriceKey, ReconciliationResult, reconcile_runs
+from market_adapters.reconciliation.statement import StatementRun, parse_statement
 from market_adapters.submission.service import document_sha256_hex
 
 RUNS_PER_DAY_MAX = 20  # ERCOT's initial/final/true-up plus resettlements stays far below this
@@ -78,8 +78,8 @@ def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day
 
     from market_adapters.clock import operating_day_bounds_utc
     from market_adapters.nyiso.parse import power_metering_hours
-    from market_adapters.prices import latest_prices, price_rows, read_prices_parquet
-    from market_adapters.shadow.charges import quantities_from_metered_hours
+    from market_adapters.prices.table import latest_prices, price_rows, read_prices_parquet
+    from market_adapters.reconciliation.charges import quantities_from_metered_hours
 
     import_statement_runs(engine, campus_id, statements)
     start_utc, end_utc = operating_day_bounds_utc(operating_day, ZoneInfo(MARKET_TIME_ZONES[iso]))

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from market_adapters.fake_iso.state import FakeIsoState, PlantedCorrections
-from market_adapters.fake_iso.statements import plant_price_correction
-from market_adapters.prices import PriceRow
+from devtools.fake_iso.state import FakeIsoState, PlantedCorrections
+from devtools.fake_iso.statements import plant_price_correction
+from market_adapters.prices.table import PriceRow
 
 EASTERN = ZoneInfo("America/New_York")
 DEMO_USER = "wl-operator"

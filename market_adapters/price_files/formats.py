@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from common.errors import BadInput
 
 if TYPE_CHECKING:
-    from market_adapters.prices import PriceRow
+    from market_adapters.prices.table import PriceRow
 
 PRICE_FORMATS = ("nyiso-dam", "nyiso-rt", "ercot-np6-905", "ercot-np4-190", "pjm-json", "caiso-csv")
 FEED_DEFAULT = "da_hrl_lmps"

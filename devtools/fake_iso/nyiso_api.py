@@ -24,14 +24,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from market_adapters.fake_iso.nyiso_rules import (
+from devtools.fake_iso.nyiso_rules import (
     COLLECTIONS,
     EASTERN,
     RECORDS_MAX,
     CheckedRecord,
     check_collection,
 )
-from market_adapters.fake_iso.state import FakeIsoState, StoredMeterValue
+from devtools.fake_iso.state import FakeIsoState, StoredMeterValue
 
 PATH = "/finance/metering/v1/powerMetering"
 USER_REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,30}$")

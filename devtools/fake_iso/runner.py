@@ -15,9 +15,9 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from market_adapters.fake_iso.app import create_app
-from market_adapters.fake_iso.pki import TestPki
-from market_adapters.fake_iso.state import FakeIsoState
+from devtools.fake_iso.app import create_app
+from devtools.fake_iso.pki import TestPki
+from devtools.fake_iso.state import FakeIsoState
 
 STARTUP_WAIT_S = 10.0
 SHUTDOWN_WAIT_S = 10.0

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import JSONResponse
 
-from market_adapters.deadlines import pjm_power_meter_deadline_utc
-from market_adapters.fake_iso.nyiso_api import _basic_user
-from market_adapters.fake_iso.state import FakeIsoState
+from devtools.fake_iso.nyiso_api import _basic_user
+from devtools.fake_iso.state import FakeIsoState
+from market_adapters.pjm.deadlines import pjm_power_meter_deadline_utc
 
 CENTRAL = ZoneInfo("America/Chicago")
 EASTERN = ZoneInfo("America/New_York")

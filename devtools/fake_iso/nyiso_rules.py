@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from market_adapters.fake_iso.state import FakeIsoState
+from devtools.fake_iso.state import FakeIsoState
 
 EASTERN = ZoneInfo("America/New_York")
 COLLECTIONS = {

@@ -20,8 +20,12 @@ from sqlalchemy import Engine
 
 from campus import CampusNotFound, campus_exists
 from common.errors import BadInput
-from market_adapters.price_formats import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, parse_price_file
-from market_adapters.prices import price_table
+from market_adapters.price_files.formats import (
+    FEED_DEFAULT,
+    NYISO_RT_INTERVAL_MINUTES_DEFAULT,
+    parse_price_file,
+)
+from market_adapters.prices.table import price_table
 from meterdata.fsutil import resolve
 from settings import Settings
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ledger import AccountSpec, EntryRequest, PostingRequest
-from market_adapters.shadow.reconcile import RunReconciliation
+from market_adapters.reconciliation.reconcile import RunReconciliation
 
 ASSET_USD = "USD/6"
 

@@ -1,4 +1,4 @@
-"""`python -m market_adapters.fake_iso --port 8765 [--tls-dir DIR]`: the same as `wattledger market fake-iso`."""
+"""`python -m devtools.fake_iso --port 8765 [--tls-dir DIR]`: the same as `wattledger market fake-iso`."""
 
 from wattledger_cli.market import app
 

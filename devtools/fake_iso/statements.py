@@ -2,7 +2,7 @@
 
 Two corrections are planted (see PlantedCorrections): the INITIAL run uses the first published price for one
 hour and later runs the corrected one; the TRUEUP run settles one hour of one PTID on a corrected meter value.
-Format: wattledger statement format v1 (market_adapters/shadow/statement.py).
+Format: wattledger statement format v1 (market_adapters/reconciliation/statement.py).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
-from market_adapters.fake_iso.state import FakeIsoState
-from market_adapters.prices import PriceRow
-from market_adapters.shadow.charges import CHARGE_TYPES, MEASURE_SIGNS
-from market_adapters.shadow.statement import FORMAT
+from devtools.fake_iso.state import FakeIsoState
+from market_adapters.prices.table import PriceRow
+from market_adapters.reconciliation.charges import CHARGE_TYPES, MEASURE_SIGNS
+from market_adapters.reconciliation.statement import FORMAT
 
 EASTERN = ZoneInfo("America/New_York")
 RUNS = (("INITIAL", timedelta(days=5)), ("FINAL", timedelta(days=55)), ("TRUEUP", timedelta(days=180)))

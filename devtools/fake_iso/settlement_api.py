@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from market_adapters.fake_iso.nyiso_api import _refusal
-from market_adapters.fake_iso.nyiso_rules import EASTERN
-from market_adapters.fake_iso.state import FakeIsoState
-from market_adapters.fake_iso.statements import statement_runs
+from devtools.fake_iso.nyiso_api import _refusal
+from devtools.fake_iso.nyiso_rules import EASTERN
+from devtools.fake_iso.state import FakeIsoState
+from devtools.fake_iso.statements import statement_runs
 from market_adapters.nyiso.format import format_lbmp_csv
 
 

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from common.errors import BadInput
 from market_adapters.hourly import open_input_file
-from market_adapters.prices_schema import PRICE_SCHEMA
+from market_adapters.prices.schema import PRICE_SCHEMA
 
 
 @dataclass(frozen=True)

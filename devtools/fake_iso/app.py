@@ -8,8 +8,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
-from market_adapters.fake_iso.nyiso_api import nyiso_router
-from market_adapters.fake_iso.state import FakeIsoState
+from devtools.fake_iso.nyiso_api import nyiso_router
+from devtools.fake_iso.state import FakeIsoState
 
 
 class FaultRequest(BaseModel):
@@ -34,9 +34,9 @@ def create_app(state: FakeIsoState) -> FastAPI:
 
 
 def _extra_routers(app: FastAPI, state: FakeIsoState) -> None:
-    from market_adapters.fake_iso.file_drop_api import file_drop_router
-    from market_adapters.fake_iso.price_feeds_api import price_feeds_router
-    from market_adapters.fake_iso.settlement_api import settlement_router
+    from devtools.fake_iso.file_drop_api import file_drop_router
+    from devtools.fake_iso.price_feeds_api import price_feeds_router
+    from devtools.fake_iso.settlement_api import settlement_router
 
     app.include_router(settlement_router(state))
     app.include_router(file_drop_router(state))

@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
-from market_adapters.common import (
+from market_adapters.http.retry import RetryPolicy, send_with_retry
+from market_adapters.model import (
     Acknowledgement,
     IsoAuthFailed,
     IsoRecordError,
@@ -14,7 +15,6 @@ from market_adapters.common import (
     SubmissionOutcome,
     acknowledgement_from_json,
 )
-from market_adapters.http_retry import RetryPolicy, send_with_retry
 
 
 def upload_file(client: httpx.Client, path: str, iso: str, file_name: str, text: str, retry: RetryPolicy,

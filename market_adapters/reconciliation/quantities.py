@@ -16,9 +16,9 @@ from decimal import Decimal
 import pyarrow.compute as pc
 
 from campus.model import MeterRole
-from market_adapters.common import IsoMeterRef
 from market_adapters.hourly import read_interval_table
-from market_adapters.shadow.charges import QuantityKey
+from market_adapters.model import IsoMeterRef
+from market_adapters.reconciliation.charges import QuantityKey
 from meterdata.schema import QUALITY_MISSING
 
 WH_PER_MWH = Decimal(1_000_000)

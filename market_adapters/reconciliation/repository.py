@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
-from market_adapters.shadow.reconcile import Dispute, RunReconciliation
+from market_adapters.reconciliation.reconcile import Dispute, RunReconciliation
 
 
 def insert_statement_run(conn: Connection, campus_id: str, run, sha256_hex: str, document: dict) -> str | None:

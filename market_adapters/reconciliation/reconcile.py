@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import ClassVar
 
 from common.errors import BadInput, DomainError
-from market_adapters.shadow.charges import QuantityKey, line_amount_usd_micros
-from market_adapters.shadow.statement import StatementLine, StatementRun
+from market_adapters.reconciliation.charges import QuantityKey, line_amount_usd_micros
+from market_adapters.reconciliation.statement import StatementLine, StatementRun
 
 PriceKey = tuple[str, datetime]  # (node, interval start UTC)
 

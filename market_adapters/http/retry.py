@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import httpx
 
-from market_adapters.common import IsoCredentials, IsoUnavailable
+from market_adapters.model import IsoCredentials, IsoUnavailable
 
 RETRY_STATUS_CODES = frozenset({429, 500, 502, 503, 504})
 # A gateway that answers 502 or 504 may have passed the request on before losing the ISO's answer.
