@@ -8,7 +8,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
+from devtools.fake_iso.file_drop_api import file_drop_router
 from devtools.fake_iso.nyiso_api import nyiso_router
+from devtools.fake_iso.price_feeds_api import price_feeds_router
+from devtools.fake_iso.settlement_api import settlement_router
 from devtools.fake_iso.state import FakeIsoState
 
 
@@ -20,7 +23,9 @@ class FaultRequest(BaseModel):
 def create_app(state: FakeIsoState) -> FastAPI:
     app = FastAPI(title="wattledger fake ISO", openapi_url=None, docs_url=None, redoc_url=None)
     app.include_router(nyiso_router(state))
-    _extra_routers(app, state)
+    app.include_router(settlement_router(state))
+    app.include_router(file_drop_router(state))
+    app.include_router(price_feeds_router(state))
 
     @app.post("/_fake/faults")
     async def inject_faults(fault: FaultRequest) -> dict:
@@ -32,12 +37,3 @@ def create_app(state: FakeIsoState) -> FastAPI:
 
     return app
 
-
-def _extra_routers(app: FastAPI, state: FakeIsoState) -> None:
-    from devtools.fake_iso.file_drop_api import file_drop_router
-    from devtools.fake_iso.price_feeds_api import price_feeds_router
-    from devtools.fake_iso.settlement_api import settlement_router
-
-    app.include_router(settlement_router(state))
-    app.include_router(file_drop_router(state))
-    app.include_router(price_feeds_router(state))

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from devtools.fake_iso.state import FakeIsoState, PlantedCorrections
 from devtools.fake_iso.statements import plant_price_correction
-from market_adapters.prices.table import PriceRow
+from market_adapters.prices import PriceRow
 
 EASTERN = ZoneInfo("America/New_York")
 DEMO_USER = "wl-operator"

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import JSONResponse
 
-from devtools.fake_iso.nyiso_api import _basic_user
+from devtools.fake_iso.access import basic_user
 from devtools.fake_iso.state import FakeIsoState
 from market_adapters.pjm.deadlines import pjm_power_meter_deadline_utc
 
@@ -35,7 +35,7 @@ def file_drop_router(state: FakeIsoState) -> APIRouter:
         fault = state.take_fault()
         if fault is not None:
             return JSONResponse({"detail": "injected fault"}, status_code=fault, headers={"Retry-After": "1"})
-        user = _basic_user(request.headers.get("authorization", ""))
+        user = basic_user(request.headers.get("authorization", ""))
         if user is None or state.users.get(user[0]) != user[1]:
             return JSONResponse({"detail": "unauthorized"}, status_code=401)
         data = await file.read(UPLOAD_BYTES_MAX + 1)

@@ -12,8 +12,6 @@ partway through the response, which the client sees as a protocol error with the
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import uuid
@@ -24,6 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from devtools.fake_iso.access import problem, refusal_for
 from devtools.fake_iso.nyiso_rules import (
     COLLECTIONS,
     EASTERN,
@@ -42,56 +41,31 @@ def nyiso_router(state: FakeIsoState) -> APIRouter:
 
     @router.post(PATH)
     async def submit(request: Request) -> JSONResponse:
-        refusal = _refusal(state, request)
+        refusal = refusal_for(state, request)
         if refusal is not None:
             return refusal
         try:
             body = json.loads(await request.body(), parse_float=Decimal)
         except ValueError:
-            return _problem(400, "request body is not JSON")
+            return problem(400, "request body is not JSON")
         if not isinstance(body, dict):
-            return _problem(400, "request body must be a JSON object")
+            return problem(400, "request body must be a JSON object")
         if sum(len(body.get(name) or []) for name in COLLECTIONS) > RECORDS_MAX:
-            return _problem(400, f"more than {RECORDS_MAX} records in one request")
+            return problem(400, f"more than {RECORDS_MAX} records in one request")
         parameters = body.get("submissionParameters") or {}
         request_id = parameters.get("userRequestId")
         if request_id is not None and not (isinstance(request_id, str) and USER_REQUEST_ID.match(request_id)):
-            return _problem(400, "userRequestId must be 1-30 letters, digits, '-' or '_'")
+            return problem(400, "userRequestId must be 1-30 letters, digits, '-' or '_'")
         return _submit(state, body, parameters)
 
     @router.get(PATH)
     async def read_back(request: Request) -> JSONResponse:
-        refusal = _refusal(state, request)
+        refusal = refusal_for(state, request)
         if refusal is not None:
             return refusal
         return _read_back(state, request)
 
     return router
-
-
-def _refusal(state: FakeIsoState, request: Request) -> JSONResponse | None:
-    state.requests_seen.append(f"{request.method} {request.url.path}")
-    fault = state.take_fault()
-    if fault == 429:
-        return JSONResponse({"detail": "too many requests"}, status_code=429, headers={"Retry-After": "1"})
-    if fault is not None:
-        return _problem(fault, "injected fault")
-    user = _basic_user(request.headers.get("authorization", ""))
-    if user is None or state.users.get(user[0]) != user[1]:
-        return JSONResponse({"detail": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Basic"})
-    if user[0] not in state.metering_users:
-        return _problem(403, f"user {user[0]} has no metering privilege")
-    return None
-
-
-def _basic_user(header: str) -> tuple[str, str] | None:
-    if not header.lower().startswith("basic "):
-        return None
-    try:
-        username, _, password = base64.b64decode(header[6:]).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return username, password
 
 
 def _submit(state: FakeIsoState, body: dict, parameters: dict) -> JSONResponse:
@@ -145,7 +119,7 @@ def _read_back(state: FakeIsoState, request: Request) -> JSONResponse:
         end = datetime.fromisoformat(query["endTime"])
         version = int(query.get("version", "0"))
     except (KeyError, ValueError):
-        return _problem(400, "startTime and endTime (ISO-8601 with offset) are required; version is an integer")
+        return problem(400, "startTime and endTime (ISO-8601 with offset) are required; version is an integer")
     wanted = {name: {int(v) for v in query.getlist(field)} for name, (field, _) in COLLECTIONS.items()}
     kind = query.get("meterDataType", "ALL").upper()
     result: dict[str, list] = {name: [] for name in COLLECTIONS}
@@ -164,10 +138,6 @@ def _read_back(state: FakeIsoState, request: Request) -> JSONResponse:
                                    **chosen.measures, "version": chosen.version,
                                    "maUpdateTime": chosen.accepted_at_utc.isoformat()})
     return JSONResponse(_jsonable(result))
-
-
-def _problem(status_code: int, detail: str) -> JSONResponse:
-    return JSONResponse({"status": status_code, "detail": detail}, status_code=status_code)
 
 
 def _jsonable(value: object) -> object:

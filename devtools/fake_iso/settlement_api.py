@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from devtools.fake_iso.nyiso_api import _refusal
+from devtools.fake_iso.access import refusal_for
 from devtools.fake_iso.nyiso_rules import EASTERN
 from devtools.fake_iso.state import FakeIsoState
 from devtools.fake_iso.statements import statement_runs
@@ -24,7 +24,7 @@ def settlement_router(state: FakeIsoState) -> APIRouter:
 
     @router.get("/finance/settlements/v1/statements")
     async def statements(request: Request, operatingDay: str) -> JSONResponse:
-        refusal = _refusal(state, request)
+        refusal = refusal_for(state, request)
         if refusal is not None:
             return refusal
         try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from market_adapters.prices.table import PriceRow
+from market_adapters.prices import PriceRow
 
 
 @dataclass(frozen=True)

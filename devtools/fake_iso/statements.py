@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
 from devtools.fake_iso.state import FakeIsoState
-from market_adapters.prices.table import PriceRow
+from market_adapters.prices import PriceRow
 from market_adapters.reconciliation.charges import CHARGE_TYPES, MEASURE_SIGNS
 from market_adapters.reconciliation.statement import FORMAT
 

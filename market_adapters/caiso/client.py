@@ -15,9 +15,9 @@ import httpx
 
 from market_adapters.caiso.format import oasis_time_text
 from market_adapters.caiso.parse import parse_price_csv, read_oasis_zip
+from market_adapters.errors import IsoUnavailable
 from market_adapters.http.retry import RETRY_DEFAULT, TIMEOUT_DEFAULT, RetryPolicy, send_with_retry
-from market_adapters.model import IsoUnavailable
-from market_adapters.prices.table import PriceRow
+from market_adapters.prices import PriceRow
 
 ISO = "CAISO"
 PATH = "/oasisapi/SingleZip"

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from market_adapters.prices.table import PriceRow
+from market_adapters.prices import PriceRow
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 PRC_LMP_HEADER = ("INTERVALSTARTTIME_GMT,INTERVALENDTIME_GMT,OPR_DT,OPR_HR,OPR_INTERVAL,NODE_ID_XML,NODE_ID,NODE,"

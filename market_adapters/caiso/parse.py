@@ -19,7 +19,7 @@ from typing import ClassVar
 from xml.etree import ElementTree
 
 from common.errors import BadInput, DomainError
-from market_adapters.prices.table import PriceRow, parse_price
+from market_adapters.prices import PriceRow, parse_price
 
 MARKETS = {"DAM": "DA", "RTM": "RT5", "RTPD": "RT15", "HASP": "HASP"}
 PRICE_COLUMNS = ("MW", "VALUE", "PRC")

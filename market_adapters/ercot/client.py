@@ -19,6 +19,7 @@ from market_adapters.ercot.parse import (
     parse_np6_905_csv,
     read_zip_csv,
 )
+from market_adapters.errors import IsoUnavailable
 from market_adapters.http.file_upload import outcome_or_rejection, upload_file
 from market_adapters.http.retry import (
     RETRY_DEFAULT,
@@ -27,8 +28,8 @@ from market_adapters.http.retry import (
     send_with_retry,
     tls_context,
 )
-from market_adapters.model import IsoCredentials, IsoMeterRef, IsoUnavailable, SubmissionOutcome
-from market_adapters.prices.table import PriceRow
+from market_adapters.model import IsoCredentials, IsoMeterRef, SubmissionOutcome
+from market_adapters.prices import PriceRow
 
 ISO = "ERCOT"
 EDM_UPLOAD_PATH = "/edm/upload"

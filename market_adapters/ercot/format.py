@@ -13,7 +13,7 @@ from datetime import datetime
 
 from market_adapters.clock import utc_to_wall
 from market_adapters.ercot.parse import CENTRAL, NP4_190_HEADER, NP6_905_HEADER
-from market_adapters.prices.table import PriceRow
+from market_adapters.prices import PriceRow
 
 
 def format_np6_905_csv(rows: Iterable[PriceRow], settlement_point_type: str) -> str:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from common.errors import BadInput
 from market_adapters.clock import NonexistentLocalTime, wall_to_utc
-from market_adapters.prices.table import PriceRow, parse_price
+from market_adapters.prices import PriceRow, parse_price
 
 CENTRAL = ZoneInfo("America/Chicago")
 ROWS_MAX = 5_000_000  # a day of RT SPPs for every node is ~1.5 M rows

@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
+from market_adapters.errors import IsoAuthFailed, IsoRecordError, IsoRejected
 from market_adapters.http.retry import RetryPolicy, send_with_retry
-from market_adapters.model import (
-    Acknowledgement,
-    IsoAuthFailed,
-    IsoRecordError,
-    IsoRejected,
-    SubmissionOutcome,
-    acknowledgement_from_json,
-)
+from market_adapters.model import SubmissionOutcome
+
+
+@dataclass(frozen=True)
+class AckError:
+    line: int | None
+    field: str | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """The ISO's acknowledgement file for an uploaded file (iso-formats.md §8)."""
+
+    file_name: str
+    received_at_utc: str
+    status: str  # ACCEPTED | REJECTED
+    records_total: int
+    records_accepted: int
+    errors: tuple[AckError, ...]
+
+
+def acknowledgement_from_json(payload: dict[str, Any]) -> Acknowledgement:
+    errors = tuple(AckError(item.get("line"), item.get("field"), str(item.get("code", "")), str(item.get("message", "")))
+                   for item in payload.get("errors") or [])
+    return Acknowledgement(str(payload.get("file_name", "")), str(payload.get("received_at", "")),
+                           str(payload.get("status", "")), int(payload.get("records_total", 0)),
+                           int(payload.get("records_accepted", 0)), errors)
 
 
 def upload_file(client: httpx.Client, path: str, iso: str, file_name: str, text: str, retry: RetryPolicy,

@@ -17,7 +17,8 @@ from typing import TypeVar
 
 import httpx
 
-from market_adapters.model import IsoCredentials, IsoUnavailable
+from market_adapters.errors import IsoUnavailable
+from market_adapters.model import IsoCredentials
 
 RETRY_STATUS_CODES = frozenset({429, 500, 502, 503, 504})
 # A gateway that answers 502 or 504 may have passed the request on before losing the ISO's answer.

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from common.errors import BadInput
-from market_adapters.prices.table import PriceRow, parse_price
+from market_adapters.prices import PriceRow, parse_price
 
 ITEMS_MAX = 100_000
 FIVE_MINUTES = 5

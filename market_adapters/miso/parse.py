@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 from common.errors import BadInput
-from market_adapters.prices.table import PriceRow, parse_price
+from market_adapters.prices import PriceRow, parse_price
 
 MISO_CLOCK = timezone(timedelta(hours=-5), "EST")
 ITEMS_MAX = 200_000

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from campus.model import MeterRole
+from market_adapters.errors import IsoAuthFailed, IsoRecordError, IsoRejected, IsoUnavailable
 from market_adapters.http.retry import (
     RETRY_DEFAULT,
     TIMEOUT_DEFAULT,
@@ -32,15 +33,7 @@ from market_adapters.http.retry import (
     send_with_retry,
     tls_context,
 )
-from market_adapters.model import (
-    IsoAuthFailed,
-    IsoCredentials,
-    IsoMeterRef,
-    IsoRecordError,
-    IsoRejected,
-    IsoUnavailable,
-    SubmissionOutcome,
-)
+from market_adapters.model import IsoCredentials, IsoMeterRef, SubmissionOutcome
 from market_adapters.nyiso.format import COLLECTION_PTID_FIELDS, read_back_time_text
 from market_adapters.nyiso.parse import parse_lbmp_csv
 from market_adapters.nyiso.read_back import (
@@ -54,7 +47,7 @@ from market_adapters.nyiso.read_back import (
     read_back_scope,
     stored_after_unknown_outcome,
 )
-from market_adapters.prices.table import PriceRow
+from market_adapters.prices import PriceRow
 
 PATH = "/finance/metering/v1/powerMetering"
 ISO = "NYISO"

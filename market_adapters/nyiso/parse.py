@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from common.errors import BadInput
 from market_adapters.clock import NonexistentLocalTime, wall_to_utc
-from market_adapters.prices.table import PriceRow, parse_price
+from market_adapters.prices import PriceRow, parse_price
 
 EASTERN = ZoneInfo("America/New_York")
 HEADER_REQUIRED = ("Time Stamp", "Name", "PTID", "LBMP ($/MWHr)", "Marginal Cost Losses ($/MWHr)",

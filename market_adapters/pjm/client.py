@@ -16,6 +16,7 @@ from decimal import Decimal
 import httpx
 
 from common.errors import DomainError
+from market_adapters.errors import IsoAuthFailed, IsoUnavailable
 from market_adapters.http.file_upload import outcome_or_rejection, upload_file
 from market_adapters.http.retry import (
     RETRY_DEFAULT,
@@ -24,17 +25,11 @@ from market_adapters.http.retry import (
     send_with_retry,
     tls_context,
 )
-from market_adapters.model import (
-    IsoAuthFailed,
-    IsoCredentials,
-    IsoMeterRef,
-    IsoUnavailable,
-    SubmissionOutcome,
-)
+from market_adapters.model import IsoCredentials, IsoMeterRef, SubmissionOutcome
 from market_adapters.pjm.parse import parse_lmp_items
 from market_adapters.pjm.power_meter import PowerMeterFile
 from market_adapters.pjm.query import data_miner_ept_range
-from market_adapters.prices.table import PriceRow
+from market_adapters.prices import PriceRow
 
 ISO = "PJM"
 SSO_PATH = "/access/authenticate/"

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from common.errors import BadInput
-from market_adapters.prices.table import PriceRow, parse_price
+from market_adapters.prices import PriceRow, parse_price
 
 # feed -> (market, interval minutes, field suffix)
 FEEDS: dict[str, tuple[str, int, str]] = {

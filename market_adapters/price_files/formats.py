@@ -1,19 +1,20 @@
 """The ISO price files we read, by format name, and the one dispatch from a file's bytes to PriceRows.
 
 The CLI (`wattledger market prices`), the API (`POST /campuses/{id}/prices`) and the price store share it.
-Each reader is imported when its format is asked for, so naming the formats costs no pyarrow import.
 """
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any
 
 from common.errors import BadInput
-
-if TYPE_CHECKING:
-    from market_adapters.prices.table import PriceRow
+from market_adapters.caiso.parse import parse_price_csv, read_oasis_zip
+from market_adapters.ercot.parse import parse_np4_190_csv, parse_np6_905_csv, read_zip_csv
+from market_adapters.nyiso.parse import parse_lbmp_csv
+from market_adapters.pjm.parse import parse_lmp_items
+from market_adapters.prices import PriceRow
 
 PRICE_FORMATS = ("nyiso-dam", "nyiso-rt", "ercot-np6-905", "ercot-np4-190", "pjm-json", "caiso-csv")
 FEED_DEFAULT = "da_hrl_lmps"
@@ -23,11 +24,6 @@ NYISO_RT_INTERVAL_MINUTES_DEFAULT = 5
 def parse_price_file(file_format: str, source_name: str, content: bytes, *, feed: str,
                      interval_minutes: int) -> list[PriceRow]:
     """One ISO price file (CSV, JSON items, or a ZIP for ERCOT/CAISO) as PriceRows."""
-    from market_adapters.caiso.parse import parse_price_csv, read_oasis_zip
-    from market_adapters.ercot.parse import parse_np4_190_csv, parse_np6_905_csv, read_zip_csv
-    from market_adapters.nyiso.parse import parse_lbmp_csv
-    from market_adapters.pjm.parse import parse_lmp_items
-
     zipped = source_name.lower().endswith(".zip")
     if file_format in ("nyiso-dam", "nyiso-rt"):
         realtime = file_format == "nyiso-rt"
@@ -57,7 +53,8 @@ def _text(content: bytes, source_name: str) -> str:
         raise BadInput(source_name, None, None, f"not UTF-8 text: {error}") from error
 
 
-def _json(content: bytes, source_name: str):  # type: ignore[no-untyped-def]
+def _json(content: bytes, source_name: str) -> Any:
+    # Any: a JSON document is a dict or a list here (Data Miner items alone or wrapped); the caller checks.
     try:
         return json.loads(_text(content, source_name), parse_float=Decimal)  # prices stay exact
     except json.JSONDecodeError as error:

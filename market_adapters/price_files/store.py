@@ -25,7 +25,7 @@ from market_adapters.price_files.formats import (
     NYISO_RT_INTERVAL_MINUTES_DEFAULT,
     parse_price_file,
 )
-from market_adapters.prices.table import price_table
+from market_adapters.prices import price_table
 from meterdata.fsutil import resolve
 from settings import Settings
 

@@ -12,12 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from common.errors import BadInput
-from market_adapters.hourly import open_input_file
 from market_adapters.prices.schema import PRICE_SCHEMA
+from meterdata.fsutil import resolve
 
 
 @dataclass(frozen=True)
@@ -61,13 +60,13 @@ def latest_prices(table: pa.Table) -> pa.Table:
 def write_prices_parquet(table: pa.Table, uri: str) -> None:
     """Write a PRICE_SCHEMA table to `uri` (path or pyarrow.fs URI); other schemas are a programming error."""
     assert table.schema.equals(PRICE_SCHEMA), "price tables must use PRICE_SCHEMA"
-    filesystem, path = open_input_file(uri)
+    filesystem, path = resolve(uri)
     pq.write_table(table, path, filesystem=filesystem)
 
 
 def read_prices_parquet(uri: str) -> pa.Table:
     """Read a price Parquet file as PRICE_SCHEMA; a file with other columns or types is BadInput."""
-    filesystem, path = open_input_file(uri)
+    filesystem, path = resolve(uri)
     table = pq.read_table(path, filesystem=filesystem)
     try:
         return table.select(PRICE_SCHEMA.names).cast(PRICE_SCHEMA)
@@ -85,6 +84,3 @@ def parse_price(text: str, source: str, line: int, field: str) -> Decimal:
         raise BadInput(source, line, field, f"not a finite number: {text!r}")
     return value
 
-
-def node_filter(table: pa.Table, nodes: Iterable[str]) -> pa.Table:
-    return table.filter(pc.is_in(table["node"], value_set=pa.array(sorted(nodes), pa.string())))

@@ -11,14 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
 from common.errors import Conflict
 from ledger import append_entries, ensure_ledger, open_accounts
+from market_adapters.clock import operating_day_bounds_utc
 from market_adapters.model import MARKET_TIME_ZONES
+from market_adapters.nyiso.parse import power_metering_hours
+from market_adapters.prices import latest_prices, price_rows, read_prices_parquet
 from market_adapters.reconciliation import repository as repo
-from market_adapters.reconciliation.charges import QuantityKey
+from market_adapters.reconciliation.charges import QuantityKey, quantities_from_metered_hours
 from market_adapters.reconciliation.ledger_entries import (
     reconciliation_accounts,
     reconciliation_entries,
@@ -26,12 +31,13 @@ from market_adapters.reconciliation.ledger_entries import (
 )
 from market_adapters.reconciliation.reconcile import PriceKey, ReconciliationResult, reconcile_runs
 from market_adapters.reconciliation.statement import StatementRun, parse_statement
-from market_adapters.submission.service import document_sha256_hex
+from market_adapters.submission import document_sha256_hex
 
 RUNS_PER_DAY_MAX = 20  # ERCOT's initial/final/true-up plus resettlements stays far below this
 
 
-def import_statement_runs(engine: Engine, campus_id: str, documents: Sequence[dict]) -> list[StatementRun]:
+def import_statement_runs(engine: Engine, campus_id: str,
+                          documents: Sequence[dict[str, Any]]) -> list[StatementRun]:
     """Check and store every run; one already stored with the same content is a no-op."""
     runs = [parse_statement(document) for document in documents]
     with engine.begin() as conn:
@@ -64,23 +70,17 @@ def run_shadow_settlement(engine: Engine, *, campus_id: str, iso: str, operating
     return result
 
 
-def list_disputes(engine: Engine, campus_id: str, status: str | None = "open") -> list[dict]:
+def list_disputes(engine: Engine, campus_id: str, status: str | None = "open") -> list[dict[str, Any]]:
     """Disputes for the operator, oldest operating day first; `status=None` lists all."""
     with engine.connect() as conn:
         return repo.list_disputes(conn, campus_id, status)
 
 
-def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day: date, statements: Sequence[dict],
-                      submitted_document: dict, prices_uri: str, ledger_origin: str) -> ReconciliationResult:
+def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day: date,
+                      statements: Sequence[dict[str, Any]], submitted_document: dict[str, Any], prices_uri: str,
+                      ledger_origin: str) -> ReconciliationResult:
     """Import `statements`, take our quantities from the powerMetering body we submitted and the ISO's
     latest prices from a PRICE_SCHEMA Parquet file, then reconcile and post (see run_shadow_settlement)."""
-    from zoneinfo import ZoneInfo
-
-    from market_adapters.clock import operating_day_bounds_utc
-    from market_adapters.nyiso.parse import power_metering_hours
-    from market_adapters.prices.table import latest_prices, price_rows, read_prices_parquet
-    from market_adapters.reconciliation.charges import quantities_from_metered_hours
-
     import_statement_runs(engine, campus_id, statements)
     start_utc, end_utc = operating_day_bounds_utc(operating_day, ZoneInfo(MARKET_TIME_ZONES[iso]))
     quantities = {key: value for key, value in

@@ -25,10 +25,10 @@ from market_adapters.nyiso import (
     validate_power_metering_document,
 )
 from market_adapters.submission.file_outbox import write_bytes_once
+from market_adapters.submission.senders import nyiso_sender
 from market_adapters.submission.service import (
     SubmissionRecord,
     SubmissionRequest,
-    nyiso_sender,
     submission_key,
     submit_cycle_to_iso,
 )

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
-from market_adapters.model import IsoRecordError
+from market_adapters.errors import IsoRecordError
 
 
 def claim_submission(conn: Connection, key: str, campus_id: str, iso: str, period: str, version: int,

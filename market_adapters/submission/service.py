@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,16 +20,8 @@ from sqlalchemy import Engine
 
 from common.errors import Conflict
 from common.timeutil import require_utc
-from market_adapters.http.retry import RETRY_DEFAULT, RetryPolicy
-from market_adapters.model import (
-    IsoAuthFailed,
-    IsoCredentials,
-    IsoMeterRef,
-    IsoRecordError,
-    IsoRejected,
-    IsoUnavailable,
-    SubmissionOutcome,
-)
+from market_adapters.errors import IsoAuthFailed, IsoRecordError, IsoRejected, IsoUnavailable
+from market_adapters.model import SubmissionOutcome
 from market_adapters.submission import repository as repo
 
 Sender = Callable[[dict], SubmissionOutcome]
@@ -136,21 +127,6 @@ def _stored_record(key: str, row, iso: str) -> SubmissionRecord:
         raise IsoRejected(iso, 422, list(errors), {"stored": True, "submission_key": key})
     return SubmissionRecord(key, row["status"], row["iso_request_id"], row["records_accepted"],
                             row["submitted_late"], errors, sent=False)
-
-
-def nyiso_sender(base_url: str, credentials: IsoCredentials, meters: Sequence[IsoMeterRef], *,
-                 dry_run_first: bool, retry: RetryPolicy = RETRY_DEFAULT,
-                 sleep: Callable[[float], None] = time.sleep) -> Sender:
-    """A Sender for NYISO powerMetering: optionally a dry run first, so a rejection commits nothing."""
-    from market_adapters.nyiso.client import submit_power_metering
-
-    def send(document: dict) -> SubmissionOutcome:
-        if dry_run_first:
-            submit_power_metering(base_url, credentials, document, dry_run=True, meters=meters, retry=retry, sleep=sleep)
-        return submit_power_metering(base_url, credentials, document, dry_run=False, meters=meters, retry=retry,
-                                     sleep=sleep)
-
-    return send
 
 
 def list_campus_submissions(engine: Engine, campus_id: str) -> list[dict]:

@@ -24,8 +24,9 @@ from sqlalchemy import Engine, text
 from demo.campus import register_demo_campus
 from devtools.fake_iso.runner import running_fake_iso
 from devtools.fake_iso.state import FakeIsoState
+from market_adapters.errors import IsoUnavailable
 from market_adapters.http.retry import RetryPolicy, tls_context
-from market_adapters.model import IsoCredentials, IsoUnavailable
+from market_adapters.model import IsoCredentials
 from market_adapters.nyiso.client import submit_power_metering
 from market_adapters.submission.service import SubmissionRequest, submit_cycle_to_iso
 from tests.faults.conftest import FULL

@@ -17,7 +17,7 @@ from market_adapters.caiso.parse import (
     prices_from_report_rows,
     read_oasis_zip,
 )
-from market_adapters.prices.table import PriceRow
+from market_adapters.prices import PriceRow
 
 DOC_ROW = ("2025-01-15T08:00:00-00:00,2025-01-15T09:00:00-00:00,2025-01-15,1,0,TH_SP15_GEN-APND,TH_SP15_GEN-APND,"
            "TH_SP15_GEN-APND,DAM,{kind},{item},TH_SP15_GEN-APND,ALL,1,{value},1")

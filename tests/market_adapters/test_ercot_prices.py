@@ -17,7 +17,7 @@ from market_adapters.ercot.parse import (
     parse_np6_905_csv,
     read_zip_csv,
 )
-from market_adapters.prices.table import PriceRow
+from market_adapters.prices import PriceRow
 
 NP6 = "DeliveryDate,DeliveryHour,DeliveryInterval,SettlementPointName,SettlementPointType,SettlementPointPrice,DSTFlag\n"
 

@@ -14,10 +14,10 @@ from devtools.fake_iso.state import FakeIsoState
 from market_adapters.caiso.client import OasisPacer, fetch_prc_lmp
 from market_adapters.caiso.parse import OasisRequestFailed, OasisRetryLater
 from market_adapters.ercot.client import fetch_rt_settlement_point_prices
+from market_adapters.errors import IsoAuthFailed, IsoUnavailable
 from market_adapters.http.retry import RetryPolicy
-from market_adapters.model import IsoAuthFailed, IsoUnavailable
 from market_adapters.pjm.client import PageLimitExceeded, fetch_lmps
-from market_adapters.prices.table import PriceRow, latest_prices, price_rows, price_table
+from market_adapters.prices import PriceRow, latest_prices, price_rows, price_table
 
 FAST = RetryPolicy(attempts_max=3, backoff_initial_s=0.0, backoff_max_s=0.0)
 FALL_BACK_EASTERN = datetime(2025, 11, 2, 4, tzinfo=UTC)  # 25 hours

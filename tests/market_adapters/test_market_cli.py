@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from typer.testing import CliRunner
 
-from market_adapters.prices.table import price_rows, read_prices_parquet
+from market_adapters.prices import price_rows, read_prices_parquet
 from wattledger_cli.market import app
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from common.errors import BadInput
 from market_adapters.pjm.parse import parse_lmp_items
-from market_adapters.prices.table import latest_prices, price_rows, price_table
+from market_adapters.prices import latest_prices, price_rows, price_table
 
 DOC_ITEM = ('{"datetime_beginning_utc":"2025-07-15T19:00:00","datetime_beginning_ept":"2025-07-15T15:00:00",'
             '"pnode_id":51288,"pnode_name":"WESTERN HUB","type":"HUB","system_energy_price_da":45.10,'

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from common.errors import BadInput
-from market_adapters.prices.table import (
+from market_adapters.prices import (
     PriceRow,
     price_rows,
     price_table,

@@ -21,7 +21,7 @@ from campus.file import parse_campus_text
 from campus.service import apply
 from demo.ercot.site_export import write_meter_files, write_price_file
 from market_adapters.ercot.parse import parse_np6_905_csv
-from market_adapters.prices.table import price_table, write_prices_parquet
+from market_adapters.prices import price_table, write_prices_parquet
 from meterdata import SITE_EXPORT_V1, ingest_files
 from meterdata.specs import meter_spec_from_campus
 from settlement import settle_cycle

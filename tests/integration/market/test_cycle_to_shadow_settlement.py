@@ -20,7 +20,7 @@ from market_adapters.model import IsoCredentials, IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document
 from market_adapters.nyiso.client import fetch_damlbmp_zone, fetch_statement_documents
 from market_adapters.nyiso.parse import power_metering_hours
-from market_adapters.prices.table import PriceRow
+from market_adapters.prices import PriceRow
 from market_adapters.reconciliation import quantities_from_metered_hours
 from market_adapters.reconciliation.service import import_statement_runs, list_disputes, run_shadow_settlement
 from market_adapters.submission import SubmissionRequest, nyiso_sender, submit_cycle_to_iso

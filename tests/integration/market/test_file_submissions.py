@@ -13,8 +13,9 @@ import pytest
 from devtools.fake_iso.runner import running_fake_iso
 from devtools.fake_iso.state import FakeIsoState
 from market_adapters.ercot.lse_format import build_lse_file
+from market_adapters.errors import IsoAuthFailed, IsoRejected
 from market_adapters.http.retry import RetryPolicy
-from market_adapters.model import IsoAuthFailed, IsoCredentials, IsoMeterRef, IsoRejected
+from market_adapters.model import IsoCredentials, IsoMeterRef
 from market_adapters.pjm.client import sso_token
 from market_adapters.pjm.deadlines import pjm_power_meter_deadline_utc
 from market_adapters.pjm.power_meter import build_power_meter_file

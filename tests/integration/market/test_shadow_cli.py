@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from devtools.fake_iso.state import FakeIsoState, PlantedCorrections, StoredMeterValue
 from devtools.fake_iso.statements import plant_price_correction, statement_runs
-from market_adapters.prices.table import PriceRow, price_table, write_prices_parquet
+from market_adapters.prices import PriceRow, price_table, write_prices_parquet
 from wattledger_cli.market import app
 
 DAY = date(2025, 7, 15)

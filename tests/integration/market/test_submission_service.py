@@ -15,8 +15,9 @@ from sqlalchemy import text
 from common.errors import Conflict
 from devtools.fake_iso.runner import running_fake_iso
 from devtools.fake_iso.state import FakeIsoState
+from market_adapters.errors import IsoRejected, IsoUnavailable
 from market_adapters.http.retry import RetryPolicy
-from market_adapters.model import IsoCredentials, IsoMeterRef, IsoRejected, IsoUnavailable
+from market_adapters.model import IsoCredentials, IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document
 from market_adapters.submission import SubmissionRequest, nyiso_sender, submit_cycle_to_iso
 from market_adapters.submission.repository import list_attempts

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from market_adapters.prices.table import PriceRow, price_table, write_prices_parquet
+from market_adapters.prices import PriceRow, price_table, write_prices_parquet
 from settlement.campus_files import _load_prices
 from settlement.contracts import ContractVersion
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from market_adapters.prices.schema import PRICE_SCHEMA
+from market_adapters.prices import PRICE_SCHEMA
 from settlement.calendar import datetime_to_utc_us
 from settlement.errors import PriceMissing
 from settlement.prices import PriceSeries, price_series, prices_for_intervals, read_price_file
