@@ -5,6 +5,8 @@ Admin (`/_fake/...`): inject 5xx faults or 429 throttling for the next requests,
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
@@ -28,7 +30,7 @@ def create_app(state: FakeIsoState) -> FastAPI:
     app.include_router(price_feeds_router(state))
 
     @app.post("/_fake/faults")
-    async def inject_faults(fault: FaultRequest) -> dict:
+    async def inject_faults(fault: FaultRequest) -> dict[str, Any]:
         if fault.status_code == 429:
             state.throttle(fault.count)
         else:

@@ -11,6 +11,7 @@ import re
 import secrets
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, UploadFile
@@ -63,7 +64,7 @@ def file_drop_router(state: FakeIsoState) -> APIRouter:
     return router
 
 
-def _ack(state: FakeIsoState, file_name: str, records: int, errors: list[dict]) -> dict:
+def _ack(state: FakeIsoState, file_name: str, records: int, errors: list[dict[str, Any]]) -> dict[str, Any]:
     ack = {"file_name": file_name, "received_at": state.clock_utc().isoformat(),
            "status": "REJECTED" if errors else "ACCEPTED", "records_total": records,
            "records_accepted": 0 if errors else records, "errors": errors}
@@ -72,17 +73,17 @@ def _ack(state: FakeIsoState, file_name: str, records: int, errors: list[dict]) 
     return ack
 
 
-def _error(line: int | None, field: str | None, code: str, message: str) -> dict:
+def _error(line: int | None, field: str | None, code: str, message: str) -> dict[str, Any]:
     return {"line": line, "field": field, "code": code, "message": message}
 
 
-def _check_lse(state: FakeIsoState, file_name: str, data: bytes) -> tuple[list[dict], int]:
+def _check_lse(state: FakeIsoState, file_name: str, data: bytes) -> tuple[list[dict[str, Any]], int]:
     if ".lse" not in file_name or ".csv" in file_name.lower() or not LSE_NAME.match(file_name):
         return [_error(None, "file_name", "E001", "name must be <DUNS 9|13>IntervalData<stamp><NNN>.lse")], 0
     if len(data) > UPLOAD_BYTES_MAX:
         return [_error(None, None, "E009", "file larger than 15 MB")], 0
     lines = data.decode("utf-8", errors="replace").splitlines()
-    errors: list[dict] = []
+    errors: list[dict[str, Any]] = []
     header = lines[0].split(",") if lines else []
     if len(header) != 7 or header[0] != "00000001":
         errors.append(_error(1, "sort code", "E003", "header 1 needs 7 fields starting 00000001"))
@@ -95,7 +96,7 @@ def _check_lse(state: FakeIsoState, file_name: str, data: bytes) -> tuple[list[d
     return errors, max(len(lines) - 2, 0)
 
 
-def _check_lse_day(number: int, cells: list[str]) -> list[dict]:
+def _check_lse_day(number: int, cells: list[str]) -> list[dict[str, Any]]:
     if cells[0] != "00000003" or len(cells) < 3:
         return [_error(number, "sort code", "E004", "detail rows start 00000003")]
     try:
@@ -119,18 +120,19 @@ def _check_lse_day(number: int, cells: list[str]) -> list[dict]:
     return errors
 
 
-def _check_power_meter(state: FakeIsoState, data: bytes) -> tuple[list[dict], int]:
+def _check_power_meter(state: FakeIsoState, data: bytes) -> tuple[list[dict[str, Any]], int]:
     lines = data.decode("utf-8", errors="replace").splitlines()
     if not lines or lines[0] != PM_COLUMNS:
         return [_error(1, None, "P001", f"header must be {PM_COLUMNS}")], 0
-    errors: list[dict] = []
+    errors: list[dict[str, Any]] = []
     seen: set[tuple[str, ...]] = set()
     for number, line in enumerate(lines[1:], start=2):
         errors += _check_power_meter_row(state, number, line.split(","), seen)
     return errors, len(lines) - 1
 
 
-def _check_power_meter_row(state: FakeIsoState, number: int, cells: list[str], seen: set) -> list[dict]:
+def _check_power_meter_row(state: FakeIsoState, number: int, cells: list[str],
+                           seen: set[tuple[str, ...]]) -> list[dict[str, Any]]:
     if len(cells) != 5:
         return [_error(number, None, "P001", "5 fields per row")]
     account, day_text, hour_ending, repeated, mwh = cells

@@ -17,6 +17,7 @@ import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -68,7 +69,7 @@ def nyiso_router(state: FakeIsoState) -> APIRouter:
     return router
 
 
-def _submit(state: FakeIsoState, body: dict, parameters: dict) -> JSONResponse:
+def _submit(state: FakeIsoState, body: dict[str, Any], parameters: dict[str, Any]) -> JSONResponse:
     now_utc = state.clock_utc()
     summary, failed, passed = {}, {}, []
     for collection in COLLECTIONS:
@@ -122,7 +123,7 @@ def _read_back(state: FakeIsoState, request: Request) -> JSONResponse:
         return problem(400, "startTime and endTime (ISO-8601 with offset) are required; version is an integer")
     wanted = {name: {int(v) for v in query.getlist(field)} for name, (field, _) in COLLECTIONS.items()}
     kind = query.get("meterDataType", "ALL").upper()
-    result: dict[str, list] = {name: [] for name in COLLECTIONS}
+    result: dict[str, list[dict[str, Any]]] = {name: [] for name in COLLECTIONS}
     with state.lock:
         items = sorted(state.metering.items(), key=lambda item: (item[0][0], item[0][1], item[0][2]))
     for (collection, ptid, hour_utc), versions in items:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from devtools.fake_iso.state import FakeIsoState
@@ -36,12 +37,12 @@ def registered_ptids(state: FakeIsoState, collection: str) -> set[int]:
     return {"generators": state.generator_ptids, "ties": state.tie_ptids, "subzones": state.subzone_ptids}[collection]
 
 
-def check_collection(state: FakeIsoState, collection: str, records: list, now_utc: datetime
-                     ) -> tuple[list[CheckedRecord], list[dict]]:
+def check_collection(state: FakeIsoState, collection: str, records: list[Any], now_utc: datetime
+                     ) -> tuple[list[CheckedRecord], list[dict[str, Any]]]:
     """(records that passed, failed records each with an `errors` list)."""
     ptid_field, measures = COLLECTIONS[collection]
     passed: list[CheckedRecord] = []
-    failed: list[dict] = []
+    failed: list[dict[str, Any]] = []
     seen: set[tuple[object, datetime | None]] = set()
     for record in records:
         errors, checked = _check_record(state, collection, ptid_field, measures, record, now_utc, seen)
@@ -52,8 +53,9 @@ def check_collection(state: FakeIsoState, collection: str, records: list, now_ut
     return passed, failed
 
 
-def _check_record(state: FakeIsoState, collection: str, ptid_field: str, measures: dict, record: object,
-                  now_utc: datetime, seen: set) -> tuple[list[str], CheckedRecord | None]:
+def _check_record(state: FakeIsoState, collection: str, ptid_field: str, measures: dict[str, Any],
+                  record: object, now_utc: datetime, seen: set[tuple[object, datetime | None]]
+                  ) -> tuple[list[str], CheckedRecord | None]:
     if not isinstance(record, dict):
         return ["M00009: record is not an object"], None
     errors: list[str] = []

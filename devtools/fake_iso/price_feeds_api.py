@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -91,8 +93,8 @@ def _data_miner_page(state: FakeIsoState, feed: str, request: Request) -> JSONRe
     return JSONResponse({"items": items, "totalRows": len(rows), "links": links})
 
 
-def _pjm_item(row: PriceRow, suffix: str, current: bool) -> dict:
-    def number(value):
+def _pjm_item(row: PriceRow, suffix: str, current: bool) -> dict[str, Any]:
+    def number(value: Decimal | None) -> float | None:
         return None if value is None else float(value)
 
     return {"datetime_beginning_utc": row.interval_start_utc.replace(tzinfo=None).isoformat(),

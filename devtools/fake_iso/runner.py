@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
@@ -45,7 +46,7 @@ def running_fake_iso(state: FakeIsoState, *, pki: TestPki | None) -> Iterator[st
         sock.close()
 
 
-def _tls_options(pki: TestPki | None) -> dict:
+def _tls_options(pki: TestPki | None) -> dict[str, Any]:
     if pki is None:
         return {}
     return {"ssl_certfile": str(pki.server_cert_path), "ssl_keyfile": str(pki.server_key_path),

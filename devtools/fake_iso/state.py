@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from market_adapters.prices import PriceRow
 
@@ -68,8 +69,8 @@ class FakeIsoState:
     metering: dict[tuple[str, int, datetime], list[StoredMeterValue]] = field(default_factory=dict)
     requests_seen: list[str] = field(default_factory=list)
     pjm_tokens: dict[str, str] = field(default_factory=dict)
-    uploads: list[dict] = field(default_factory=list)
-    ercot_documents: list[dict] = field(default_factory=list)
+    uploads: list[dict[str, Any]] = field(default_factory=list)
+    ercot_documents: list[dict[str, Any]] = field(default_factory=list)
     oasis_last_request_monotonic_s: float | None = None
 
     def clock_utc(self) -> datetime:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from devtools.fake_iso.state import FakeIsoState
@@ -33,9 +34,9 @@ def plant_price_correction(state: FakeIsoState) -> None:
                                             loss_usd_per_mwh=None, version=2))
 
 
-def statement_runs(state: FakeIsoState, operating_day: date) -> list[dict]:
+def statement_runs(state: FakeIsoState, operating_day: date) -> list[dict[str, Any]]:
     """All runs for `operating_day` (Eastern), each line with its delta against the previous run."""
-    previous: dict[tuple, tuple[Decimal, Decimal]] = {}
+    previous: dict[tuple[str, str, str], tuple[Decimal, Decimal]] = {}
     runs = []
     for sequence, (run_type, lag) in enumerate(RUNS, start=1):
         lines = _lines(state, operating_day, run_type)
@@ -55,11 +56,11 @@ def statement_runs(state: FakeIsoState, operating_day: date) -> list[dict]:
 
 
 
-def _lines(state: FakeIsoState, operating_day: date, run_type: str) -> list[dict]:
+def _lines(state: FakeIsoState, operating_day: date, run_type: str) -> list[dict[str, Any]]:
     with state.lock:
         stored = sorted((key, versions[-1]) for key, versions in state.metering.items())
         prices = list(state.prices)
-    lines: list[dict] = []
+    lines: list[dict[str, Any]] = []
     for (collection, ptid, hour_utc), value in stored:
         if hour_utc.astimezone(EASTERN).date() != operating_day:
             continue

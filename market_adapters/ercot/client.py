@@ -6,6 +6,7 @@ a `_retry_` document supersedes its original. Document walks are bounded by `doc
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 
@@ -49,7 +50,8 @@ def upload_lse(base_url: str, credentials: IsoCredentials, lse: LseFile, meter: 
     return outcome_or_rejection(ISO, ack, {line: (meter.iso_meter_id, meter.meter_id) for line in range(1, lines + 1)})
 
 
-def fetch_rt_settlement_point_prices(base_url: str, *, documents_max: int, verify=True,
+def fetch_rt_settlement_point_prices(base_url: str, *, documents_max: int,
+                                     verify: ssl.SSLContext | bool = True,
                                      retry: RetryPolicy = RETRY_DEFAULT, transport: httpx.BaseTransport | None = None,
                                      sleep: Callable[[float], None] = time.sleep) -> list[PriceRow]:
     """Every NP6-905-CD document listed (at most `documents_max`), re-posts as higher versions."""
@@ -70,7 +72,8 @@ def fetch_rt_settlement_point_prices(base_url: str, *, documents_max: int, verif
     return rows
 
 
-def _get(client: httpx.Client, path: str, params: dict, retry: RetryPolicy, sleep) -> httpx.Response:
+def _get(client: httpx.Client, path: str, params: dict[str, str], retry: RetryPolicy,
+         sleep: Callable[[float], None]) -> httpx.Response:
     response = send_with_retry(client, client.build_request("GET", path, params=params), ISO, retry, sleep)
     if response.status_code != 200:
         raise IsoUnavailable(ISO, f"{path}: HTTP {response.status_code}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from campus.model import MeterRole
@@ -30,8 +31,8 @@ from market_adapters.model import IsoMeterRef
 from meterdata.schema import QUALITY_MISSING
 
 QUARTER_HOUR = timedelta(minutes=15)
-LSE_CHANNEL_BY_ROLE = {MeterRole.GENERATION: 1, MeterRole.EXPORT: 1, MeterRole.GRID_IMPORT: 4, MeterRole.TENANT: 4,
-                       MeterRole.SHARED: 4}
+LSE_CHANNEL_BY_ROLE: dict[str, int] = {MeterRole.GENERATION: 1, MeterRole.EXPORT: 1, MeterRole.GRID_IMPORT: 4,
+                                       MeterRole.TENANT: 4, MeterRole.SHARED: 4}
 DUNS_LENGTHS = (9, 13)
 DAYS_MAX = 62  # two months per file keeps a file far below any EDM size limit
 WH_PER_KWH = Decimal(1000)
@@ -70,7 +71,7 @@ def build_lse_file(intervals_uri: str, meter: IsoMeterRef, source_channel: str, 
     return LseFile(lse_file_name(duns, created_at_utc, sequence), "\r\n".join(lines) + "\r\n")
 
 
-def _values_by_start(table, source: str) -> dict[datetime, int | None]:
+def _values_by_start(table: pa.Table, source: str) -> dict[datetime, int | None]:
     values: dict[datetime, int | None] = {}
     for row in table.select(["interval_start_utc", "interval_minutes", "energy_wh", "quality"]).to_pylist():
         if row["interval_minutes"] != 15:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from campus.model import MeterRole
@@ -88,7 +89,7 @@ def parse_power_meter_csv(text: str, source: str) -> list[PowerMeterHour]:
     return hours
 
 
-def _parse_row(record: dict, source: str, line: int) -> PowerMeterHour:
+def _parse_row(record: dict[str, Any], source: str, line: int) -> PowerMeterHour:
     try:
         day = datetime.strptime(record["OperatingDate"], "%m/%d/%Y")
         hour_ending = int(record["HourEnding"])

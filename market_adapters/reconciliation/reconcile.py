@@ -159,7 +159,7 @@ def _price(prices: Mapping[PriceKey, Decimal], node: str, interval_start_utc: da
 
 
 def _check_deltas(runs: Sequence[StatementRun]) -> None:
-    cumulative: dict[tuple, tuple[Decimal, int]] = {}
+    cumulative: dict[QuantityKey, tuple[Decimal, int]] = {}
     for run in runs:
         for line in run.lines:
             key = (line.charge_type, line.resource_id, line.interval_start_utc)

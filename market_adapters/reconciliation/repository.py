@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, text
 
 from market_adapters.reconciliation.reconcile import Dispute, RunReconciliation
+from market_adapters.reconciliation.statement import StatementRun
 
 
-def insert_statement_run(conn: Connection, campus_id: str, run, sha256_hex: str, document: dict) -> str | None:
+def insert_statement_run(conn: Connection, campus_id: str, run: StatementRun, sha256_hex: str,
+                         document: dict[str, Any]) -> str | None:
     """Store the run once; returns the stored sha256 so the caller can spot a changed re-publication."""
     conn.execute(
         text("INSERT INTO market_statement_run (statement_id, iso, campus_id, operating_day, run_type, run_sequence,"
@@ -25,7 +28,8 @@ def insert_statement_run(conn: Connection, campus_id: str, run, sha256_hex: str,
                         {"campus": campus_id, "id": run.statement_id}).scalar_one_or_none()
 
 
-def load_statement_documents(conn: Connection, campus_id: str, iso: str, operating_day: date) -> list[dict]:
+def load_statement_documents(conn: Connection, campus_id: str, iso: str,
+                             operating_day: date) -> list[dict[str, Any]]:
     rows = conn.execute(
         text("SELECT document_json FROM market_statement_run WHERE campus_id = :campus AND iso = :iso "
              "AND operating_day = :day ORDER BY run_sequence"), {"campus": campus_id, "iso": iso, "day": operating_day},
@@ -69,7 +73,7 @@ def record_disputes(conn: Connection, campus_id: str, disputes: tuple[Dispute, .
         )
 
 
-def list_disputes(conn: Connection, campus_id: str, status: str | None) -> list[dict]:
+def list_disputes(conn: Connection, campus_id: str, status: str | None) -> list[dict[str, Any]]:
     rows = conn.execute(
         text("SELECT d.statement_id, d.line_no, d.charge_type, d.resource_id, d.interval_start_utc, d.cause, "
              "d.difference_usd_micros, d.detail_json, d.status, r.run_type, r.operating_day, r.iso "

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from common.errors import BadInput
 
@@ -47,7 +48,7 @@ class StatementRun:
     lines: tuple[StatementLine, ...]
 
 
-def parse_statement(document: dict) -> StatementRun:
+def parse_statement(document: dict[str, Any]) -> StatementRun:
     """Check and read one statement run; a bad field is BadInput naming the statement, line and field."""
     source = str(document.get("statement_id") or "statement")
     if document.get("format") != FORMAT:
@@ -66,7 +67,7 @@ def parse_statement(document: dict) -> StatementRun:
     )
 
 
-def _line(item: dict, source: str) -> StatementLine:
+def _line(item: dict[str, Any], source: str) -> StatementLine:
     line_no = _int(item, "line_no", source, None)
     return StatementLine(
         line_no=line_no, charge_type=_text(item, "charge_type", source, line_no),
@@ -81,21 +82,21 @@ def _line(item: dict, source: str) -> StatementLine:
     )
 
 
-def _text(item: dict, field: str, source: str, line: int | None) -> str:
+def _text(item: dict[str, Any], field: str, source: str, line: int | None) -> str:
     value = item.get(field)
     if not isinstance(value, str) or not value:
         raise BadInput(source, line, field, "must be a non-empty string")
     return value
 
 
-def _int(item: dict, field: str, source: str, line: int | None) -> int:
+def _int(item: dict[str, Any], field: str, source: str, line: int | None) -> int:
     value = item.get(field)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise BadInput(source, line, field, "must be a positive integer")
     return value
 
 
-def _decimal(item: dict, field: str, source: str, line: int | None) -> Decimal:
+def _decimal(item: dict[str, Any], field: str, source: str, line: int | None) -> Decimal:
     # Decimal fields travel as JSON strings so no float ever touches them.
     value = item.get(field)
     try:
@@ -107,14 +108,14 @@ def _decimal(item: dict, field: str, source: str, line: int | None) -> Decimal:
     return exact
 
 
-def _micros(item: dict, field: str, source: str, line: int | None) -> int:
+def _micros(item: dict[str, Any], field: str, source: str, line: int | None) -> int:
     usd = _decimal(item, field, source, line)
     if usd != usd.quantize(Decimal("0.01")):
         raise BadInput(source, line, field, "amounts are whole cents")
     return int(usd * MICROS_PER_USD)
 
 
-def _instant(item: dict, field: str, source: str, line: int | None) -> datetime:
+def _instant(item: dict[str, Any], field: str, source: str, line: int | None) -> datetime:
     try:
         value = datetime.fromisoformat(str(item.get(field)))
     except ValueError as error:
@@ -124,7 +125,7 @@ def _instant(item: dict, field: str, source: str, line: int | None) -> datetime:
     return value.astimezone(UTC)
 
 
-def _day(document: dict, source: str) -> date:
+def _day(document: dict[str, Any], source: str) -> date:
     try:
         return date.fromisoformat(str(document.get("operating_day")))
     except ValueError as error:

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -69,5 +70,5 @@ def submit_nyiso_period(engine: Engine, period: NyisoPeriod, document_path: Path
     return submit_cycle_to_iso(engine, request, sender, now_utc=now_utc)
 
 
-def _write_once(path: Path, document: dict, key: str) -> None:
+def _write_once(path: Path, document: dict[str, Any], key: str) -> None:
     write_bytes_once(path, json.dumps(document, sort_keys=True, indent=1).encode(), key)
