@@ -51,7 +51,7 @@ def settle_correction(engine: Engine, settings: Settings, step: StepInput) -> Co
 
 def _settle(conn: Connection, settings: Settings, cycle_id: str, campus_id: str, period: str,
             intervals_uri: str) -> SettlementResult:
-    from market_adapters.price_store import campus_price_uris
+    from market_adapters.price_files.store import campus_price_uris
     from settlement import settle_cycle
 
     campus = load_campus(conn, campus_id)

@@ -145,7 +145,7 @@ def pending_key(cycle_id: str, label: str) -> str:
 def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
     """Price the validated intervals, store the lines and post them to the ledger as *pending*."""
     from ledger import EntryRequest, PostingRequest, append_entries
-    from market_adapters.price_store import campus_price_uris
+    from market_adapters.price_files.store import campus_price_uris
     from settlement import record_settlement_or_delta, settle_cycle
 
     with engine.begin() as conn:

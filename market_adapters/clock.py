@@ -35,11 +35,6 @@ def utc_to_wall(instant: datetime, market_tz: ZoneInfo) -> tuple[datetime, int]:
     return local.replace(tzinfo=None, fold=0), local.fold
 
 
-def is_repeated_wall_time(instant: datetime, market_tz: ZoneInfo) -> bool:
-    """True when `instant` is the second pass through a repeated wall time (fall-back hour, standard time)."""
-    return instant.astimezone(market_tz).fold == 1
-
-
 def operating_day_bounds_utc(operating_day: date, market_tz: ZoneInfo) -> tuple[datetime, datetime]:
     """[local midnight, next local midnight) of `operating_day` in `market_tz`, as UTC (23, 24 or 25 hours)."""
     start = datetime.combine(operating_day, time(0), market_tz).astimezone(UTC)

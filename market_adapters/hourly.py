@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,7 +39,8 @@ class HourlyEnergy:
 def open_input_file(uri: str) -> tuple[pafs.FileSystem, str]:
     """A pyarrow filesystem and path for `uri`: a plain absolute path or any pyarrow.fs URI."""
     if "://" in uri:
-        return pafs.FileSystem.from_uri(uri)
+        filesystem, path = pafs.FileSystem.from_uri(uri)
+        return filesystem, path
     return pafs.LocalFileSystem(), uri
 
 
@@ -95,7 +97,7 @@ def hourly_energy(table: pa.Table, source: str) -> list[HourlyEnergy]:
     return [_hour_from_group(row, source) for row in grouped.to_pylist()]
 
 
-def _hour_from_group(row: dict, source: str) -> HourlyEnergy:
+def _hour_from_group(row: dict[str, Any], source: str) -> HourlyEnergy:
     if row["start_us_count"] != row["start_us_count_distinct"]:
         raise BadInput(source, None, "interval_start_utc",
                        f"meter {row['meter_id']} channel {row['channel']}: duplicate intervals in one hour")

@@ -47,9 +47,9 @@ def _iso_endpoint(settings, period: str) -> Iterator:  # type: ignore[no-untyped
     if settings.iso_base_url:
         yield settings
         return
-    from market_adapters.fake_iso.demo import DEMO_PASSWORD, DEMO_USER, demo_state
-    from market_adapters.fake_iso.pki import make_test_pki
-    from market_adapters.fake_iso.runner import running_fake_iso
+    from devtools.fake_iso.demo import DEMO_PASSWORD, DEMO_USER, demo_state
+    from devtools.fake_iso.pki import make_test_pki
+    from devtools.fake_iso.runner import running_fake_iso
 
     year, month = (int(part) for part in period.split("-"))
     pki = make_test_pki(settings.home_abs / "fake-iso-pki", DEMO_USER)

@@ -1,7 +1,7 @@
 """Market routes: submissions and their attempts, statement import, shadow-settlement disputes, and a
 campus's price store.
 
-Thin over `market_adapters.submission`, `market_adapters.shadow` and `market_adapters.price_store` service
+Thin over `market_adapters.submission`, `market_adapters.reconciliation` and `market_adapters.price_files.store` service
 functions. Money stays integer micro-USD (as strings in JSON, so no client rounds it through a float).
 """
 
@@ -18,7 +18,7 @@ from api.auth import require_roles
 from api.deps import EngineDep, PrincipalDep, SettingsDep
 from api.principal import Principal
 from common.errors import BadInput
-from market_adapters.price_formats import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
+from market_adapters.price_files.formats import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
 
 router = APIRouter(tags=["market"])
 
@@ -52,7 +52,7 @@ def import_statements(campus_id: str, engine: EngineDep, principal: PrincipalDep
                       statements: Annotated[list[dict[str, Any]], Body(max_length=50)]) -> dict[str, Any]:
     """Store statement runs (wattledger statement format v1); re-importing the same run is a no-op."""
     principal.require("operator", "finance")
-    from market_adapters.shadow.service import import_statement_runs
+    from market_adapters.reconciliation.service import import_statement_runs
 
     runs = import_statement_runs(engine, campus_id, statements)
     return {"imported": [run.statement_id for run in runs]}
@@ -62,7 +62,7 @@ def import_statements(campus_id: str, engine: EngineDep, principal: PrincipalDep
 def disputes(campus_id: str, engine: EngineDep, principal: PrincipalDep, status: str | None = "open") -> dict[str, Any]:
     """Shadow-settlement discrepancies for the operator; `status=` empty lists every status."""
     principal.require(*READER_ROLES)
-    from market_adapters.shadow.service import list_disputes
+    from market_adapters.reconciliation.service import list_disputes
 
     rows = list_disputes(engine, campus_id, status or None)
     for row in rows:
@@ -82,7 +82,7 @@ async def store_prices(
 ) -> JSONResponse:
     """Convert an ISO price file to PRICE_SCHEMA and keep it in the campus's price store, where each billing
     cycle's settlement finds it. 201 stored, 200 the same prices were stored before."""
-    from market_adapters.price_store import store_campus_prices
+    from market_adapters.price_files.store import store_campus_prices
 
     source_name = file.filename or "upload"
     content = await _read_upload(file, source_name)

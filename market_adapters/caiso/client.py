@@ -6,6 +6,7 @@ the shared retry loop backs off when it does. Error payloads arrive as HTTP 200 
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,8 +16,8 @@ import httpx
 
 from market_adapters.caiso.format import oasis_time_text
 from market_adapters.caiso.parse import parse_price_csv, read_oasis_zip
-from market_adapters.common import IsoUnavailable
-from market_adapters.http_retry import RETRY_DEFAULT, TIMEOUT_DEFAULT, RetryPolicy, send_with_retry
+from market_adapters.errors import IsoUnavailable
+from market_adapters.http.retry import RETRY_DEFAULT, TIMEOUT_DEFAULT, RetryPolicy, send_with_retry
 from market_adapters.prices import PriceRow
 
 ISO = "CAISO"
@@ -42,7 +43,7 @@ class OasisPacer:
 
 
 def fetch_prc_lmp(base_url: str, market_run_id: str, node: str, start_utc: datetime, end_utc: datetime, *,
-                  pacer: OasisPacer, verify=True, retry: RetryPolicy = RETRY_DEFAULT,
+                  pacer: OasisPacer, verify: ssl.SSLContext | bool = True, retry: RetryPolicy = RETRY_DEFAULT,
                   transport: httpx.BaseTransport | None = None,
                   sleep: Callable[[float], None] = time.sleep) -> list[PriceRow]:
     """PRC_LMP for one node over [start_utc, end_utc) (at most 31 days, OASIS's limit)."""

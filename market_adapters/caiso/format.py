@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from market_adapters.prices import PriceRow
@@ -57,6 +57,6 @@ def error_payload_xml(code: int, description: str) -> bytes:
     ).encode()
 
 
-def oasis_time_text(instant_utc) -> str:
+def oasis_time_text(instant_utc: datetime) -> str:
     """OASIS query bounds are GMT: `YYYYMMDDTHH:MM-0000`."""
     return f"{instant_utc:%Y%m%dT%H:%M}-0000"

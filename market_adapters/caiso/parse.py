@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 from xml.etree import ElementTree
 
 from common.errors import BadInput, DomainError
@@ -29,6 +29,10 @@ XML_COMPONENTS = {"LMP_PRC": "LMP", "LMP_ENE_PRC": "MCE", "LMP_CONG_PRC": "MCC",
 RETRY_LATER_CODES = frozenset({1000, 1015})
 ZIP_MEMBERS_MAX = 64
 ROWS_MAX = 5_000_000
+# One price component of one CSV row or XML element:
+# (node, OASIS market run, interval start UTC, interval end UTC, component, USD/MWh, line or element number).
+Component = tuple[str, str, datetime, datetime, str, Decimal, int]
+IntervalKey = tuple[str, str, datetime, datetime]  # (node, market, interval start UTC, interval end UTC)
 
 
 class OasisRequestFailed(DomainError):
@@ -97,7 +101,7 @@ def parse_report_xml(xml_bytes: bytes, source: str) -> list[OasisReportRow]:
     return rows
 
 
-def _report_row(header: dict, fields: dict, source: str, number: int) -> OasisReportRow:
+def _report_row(header: dict[str, Any], fields: dict[str, Any], source: str, number: int) -> OasisReportRow:
     try:
         return OasisReportRow(
             report=header.get("REPORT", ""), market=header.get("MKT_TYPE", ""), data_item=fields["DATA_ITEM"],
@@ -142,9 +146,9 @@ def parse_price_csv(text: str, source: str) -> list[PriceRow]:
     return _pivot(components, source)
 
 
-def _pivot(components: list[tuple], source: str) -> list[PriceRow]:
-    grouped: dict[tuple, dict[str, Decimal]] = {}
-    first_line: dict[tuple, int] = {}
+def _pivot(components: list[Component], source: str) -> list[PriceRow]:
+    grouped: dict[IntervalKey, dict[str, Decimal]] = {}
+    first_line: dict[IntervalKey, int] = {}
     for node, market_run, start, end, component, value, line in components:
         if market_run not in MARKETS:
             raise BadInput(source, line, "MARKET_RUN_ID", f"unknown market {market_run!r}")
@@ -167,7 +171,7 @@ def _pivot(components: list[tuple], source: str) -> list[PriceRow]:
     return rows
 
 
-def _gmt(record: dict, field: str, source: str, line: int) -> datetime:
+def _gmt(record: dict[str, Any], field: str, source: str, line: int) -> datetime:
     try:
         value = datetime.fromisoformat(record[field])
     except ValueError as error:

@@ -6,13 +6,13 @@ a `_retry_` document supersedes its original. Document walks are bounded by `doc
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 
 import httpx
 
 from common.errors import BadInput
-from market_adapters.common import IsoCredentials, IsoMeterRef, IsoUnavailable, SubmissionOutcome
 from market_adapters.ercot.lse_format import LseFile
 from market_adapters.ercot.parse import (
     document_versions,
@@ -20,14 +20,16 @@ from market_adapters.ercot.parse import (
     parse_np6_905_csv,
     read_zip_csv,
 )
-from market_adapters.file_upload import outcome_or_rejection, upload_file
-from market_adapters.http_retry import (
+from market_adapters.errors import IsoUnavailable
+from market_adapters.http.file_upload import outcome_or_rejection, upload_file
+from market_adapters.http.retry import (
     RETRY_DEFAULT,
     TIMEOUT_DEFAULT,
     RetryPolicy,
     send_with_retry,
     tls_context,
 )
+from market_adapters.model import IsoCredentials, IsoMeterRef, SubmissionOutcome
 from market_adapters.prices import PriceRow
 
 ISO = "ERCOT"
@@ -48,7 +50,8 @@ def upload_lse(base_url: str, credentials: IsoCredentials, lse: LseFile, meter: 
     return outcome_or_rejection(ISO, ack, {line: (meter.iso_meter_id, meter.meter_id) for line in range(1, lines + 1)})
 
 
-def fetch_rt_settlement_point_prices(base_url: str, *, documents_max: int, verify=True,
+def fetch_rt_settlement_point_prices(base_url: str, *, documents_max: int,
+                                     verify: ssl.SSLContext | bool = True,
                                      retry: RetryPolicy = RETRY_DEFAULT, transport: httpx.BaseTransport | None = None,
                                      sleep: Callable[[float], None] = time.sleep) -> list[PriceRow]:
     """Every NP6-905-CD document listed (at most `documents_max`), re-posts as higher versions."""
@@ -69,7 +72,8 @@ def fetch_rt_settlement_point_prices(base_url: str, *, documents_max: int, verif
     return rows
 
 
-def _get(client: httpx.Client, path: str, params: dict, retry: RetryPolicy, sleep) -> httpx.Response:
+def _get(client: httpx.Client, path: str, params: dict[str, str], retry: RetryPolicy,
+         sleep: Callable[[float], None]) -> httpx.Response:
     response = send_with_retry(client, client.build_request("GET", path, params=params), ISO, retry, sleep)
     if response.status_code != 200:
         raise IsoUnavailable(ISO, f"{path}: HTTP {response.status_code}")

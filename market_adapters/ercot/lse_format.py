@@ -15,22 +15,24 @@ NOT confirmed (Retail Market Guide App. G not in hand), so kept here and only he
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from campus.model import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
-from market_adapters.common import IsoMeterRef
+from market_adapters.clock import operating_day_bounds_utc
 from market_adapters.ercot.parse import CENTRAL
 from market_adapters.hourly import read_interval_table
+from market_adapters.model import IsoMeterRef
 from meterdata.schema import QUALITY_MISSING
 
 QUARTER_HOUR = timedelta(minutes=15)
-LSE_CHANNEL_BY_ROLE = {MeterRole.GENERATION: 1, MeterRole.EXPORT: 1, MeterRole.GRID_IMPORT: 4, MeterRole.TENANT: 4,
-                       MeterRole.SHARED: 4}
+LSE_CHANNEL_BY_ROLE: dict[str, int] = {MeterRole.GENERATION: 1, MeterRole.EXPORT: 1, MeterRole.GRID_IMPORT: 4,
+                                       MeterRole.TENANT: 4, MeterRole.SHARED: 4}
 DUNS_LENGTHS = (9, 13)
 DAYS_MAX = 62  # two months per file keeps a file far below any EDM size limit
 WH_PER_KWH = Decimal(1000)
@@ -41,13 +43,6 @@ KWH_QUANTUM = Decimal("0.001")  # Wh / 1000 is exact at 3 decimals
 class LseFile:
     file_name: str
     text: str
-
-
-def local_day_bounds_utc(operating_day: date) -> tuple[datetime, datetime]:
-    """[local midnight, next local midnight) of `operating_day` in Central prevailing time, as UTC."""
-    start = datetime.combine(operating_day, time(0), CENTRAL).astimezone(UTC)
-    end = datetime.combine(operating_day + timedelta(days=1), time(0), CENTRAL).astimezone(UTC)
-    return start, end
 
 
 def lse_file_name(duns: str, created_at_utc: datetime, sequence: int) -> str:
@@ -63,8 +58,8 @@ def build_lse_file(intervals_uri: str, meter: IsoMeterRef, source_channel: str, 
     """One meter channel's 15-minute kWh for every operating day in `[first_day, last_day]`."""
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
     assert 0 < len(days) <= DAYS_MAX, f"1..{DAYS_MAX} days per file"
-    start_utc, _ = local_day_bounds_utc(days[0])
-    _, end_utc = local_day_bounds_utc(days[-1])
+    start_utc, _ = operating_day_bounds_utc(days[0], CENTRAL)
+    _, end_utc = operating_day_bounds_utc(days[-1], CENTRAL)
     table = read_interval_table(intervals_uri, [meter.meter_id], start_utc, end_utc)
     table = table.filter(pc.equal(table["channel"], source_channel))
     values = _values_by_start(table, intervals_uri)
@@ -76,7 +71,7 @@ def build_lse_file(intervals_uri: str, meter: IsoMeterRef, source_channel: str, 
     return LseFile(lse_file_name(duns, created_at_utc, sequence), "\r\n".join(lines) + "\r\n")
 
 
-def _values_by_start(table, source: str) -> dict[datetime, int | None]:
+def _values_by_start(table: pa.Table, source: str) -> dict[datetime, int | None]:
     values: dict[datetime, int | None] = {}
     for row in table.select(["interval_start_utc", "interval_minutes", "energy_wh", "quality"]).to_pylist():
         if row["interval_minutes"] != 15:
@@ -89,7 +84,7 @@ def _values_by_start(table, source: str) -> dict[datetime, int | None]:
 
 
 def _day_row(day: date, values: dict[datetime, int | None]) -> str:
-    start_utc, end_utc = local_day_bounds_utc(day)
+    start_utc, end_utc = operating_day_bounds_utc(day, CENTRAL)
     count = (end_utc - start_utc) // QUARTER_HOUR
     cells = []
     for index in range(count):

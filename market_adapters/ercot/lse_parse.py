@@ -12,7 +12,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from common.errors import BadInput
-from market_adapters.ercot.lse_format import KWH_QUANTUM, QUARTER_HOUR, WH_PER_KWH, local_day_bounds_utc
+from market_adapters.clock import operating_day_bounds_utc
+from market_adapters.ercot.lse_format import KWH_QUANTUM, QUARTER_HOUR, WH_PER_KWH
+from market_adapters.ercot.parse import CENTRAL
 
 FILE_NAME = re.compile(r"^(?P<duns>\d{9}|\d{13})IntervalData(?P<stamp>\d{14})(?P<seq>\d{3})\.lse(\.[A-Za-z0-9]+)?$")
 LINES_MAX = 2 + 62
@@ -58,7 +60,7 @@ def _day(file_name: str, number: int, line: str) -> list[LseInterval]:
         day = datetime.strptime(cells[1], "%Y%m%d").date()
     except ValueError as error:
         raise BadInput(file_name, number, "date", f"not YYYYMMDD: {cells[1]!r}") from error
-    start_utc, end_utc = local_day_bounds_utc(day)
+    start_utc, end_utc = operating_day_bounds_utc(day, CENTRAL)
     count = (end_utc - start_utc) // QUARTER_HOUR
     if cells[2] != str(count) or len(cells) != 3 + count:
         raise BadInput(file_name, number, "interval count", f"{day} has {count} intervals; row has {len(cells) - 3}")

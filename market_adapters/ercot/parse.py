@@ -14,8 +14,10 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from common.errors import BadInput
@@ -102,7 +104,7 @@ def parse_np4_190_csv(text: str, source: str, *, publish_time_utc: datetime | No
     return rows
 
 
-def _records(text: str, source: str, header: tuple[str, ...]):
+def _records(text: str, source: str, header: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [name for name in header if name not in (reader.fieldnames or [])]
     if missing:
@@ -112,7 +114,7 @@ def _records(text: str, source: str, header: tuple[str, ...]):
         yield offset + 2, record
 
 
-def _start_utc(record: dict, offset: timedelta, source: str, line: int) -> datetime:
+def _start_utc(record: dict[str, Any], offset: timedelta, source: str, line: int) -> datetime:
     try:
         day = datetime.strptime(record["DeliveryDate"].strip(), "%m/%d/%Y")
     except ValueError as error:
@@ -126,8 +128,8 @@ def _start_utc(record: dict, offset: timedelta, source: str, line: int) -> datet
         raise BadInput(source, line, "DeliveryHour", str(error)) from error
 
 
-def _price_row(market: str, node: str, start_utc: datetime, minutes: int, record: dict, source: str, line: int,
-               publish_time_utc: datetime | None, version: int) -> PriceRow:
+def _price_row(market: str, node: str, start_utc: datetime, minutes: int, record: dict[str, Any], source: str,
+               line: int, publish_time_utc: datetime | None, version: int) -> PriceRow:
     price = parse_price(record["SettlementPointPrice"], source, line, "SettlementPointPrice")
     return PriceRow(iso="ERCOT", market=market, node=node.strip(), interval_start_utc=start_utc,
                     interval_minutes=minutes, lmp_usd_per_mwh=price, energy_usd_per_mwh=None,

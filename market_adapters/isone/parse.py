@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from common.errors import BadInput
 from market_adapters.prices import PriceRow, parse_price
@@ -16,7 +17,7 @@ ITEMS_MAX = 100_000
 FIVE_MINUTES = 5
 
 
-def parse_five_minute_lmps(payload: dict, source: str, *, publish_time_utc: datetime | None,
+def parse_five_minute_lmps(payload: dict[str, Any], source: str, *, publish_time_utc: datetime | None,
                            version: int) -> list[PriceRow]:
     try:
         items = payload["FiveMinLmps"]["FiveMinLmp"]
@@ -29,7 +30,8 @@ def parse_five_minute_lmps(payload: dict, source: str, *, publish_time_utc: date
     return [_row(item, source, number, publish_time_utc, version) for number, item in enumerate(items, start=1)]
 
 
-def _row(item: dict, source: str, number: int, publish_time_utc: datetime | None, version: int) -> PriceRow:
+def _row(item: dict[str, Any], source: str, number: int, publish_time_utc: datetime | None,
+         version: int) -> PriceRow:
     try:
         begin = datetime.fromisoformat(item["BeginDate"])
         node = item["Location"]["$"]
@@ -47,7 +49,7 @@ def _row(item: dict, source: str, number: int, publish_time_utc: datetime | None
     )
 
 
-def _decimal(item: dict, field: str, source: str, number: int) -> Decimal:
+def _decimal(item: dict[str, Any], field: str, source: str, number: int) -> Decimal:
     value = item.get(field)
     if value is None or isinstance(value, bool):
         raise BadInput(source, number, field, "missing")

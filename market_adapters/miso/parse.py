@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from common.errors import BadInput
 from market_adapters.prices import PriceRow, parse_price
@@ -20,7 +21,8 @@ ITEMS_MAX = 200_000
 MARKETS = {"da_expost": "DA", "da_exante": "DA_EXANTE", "rt_final": "RT", "rt_prelim": "RT_PRELIM"}
 
 
-def parse_data_exchange_lmps(payload: dict, source: str, *, market: str, version: int) -> list[PriceRow]:
+def parse_data_exchange_lmps(payload: dict[str, Any], source: str, *, market: str,
+                             version: int) -> list[PriceRow]:
     """Rows of a Data Exchange pricing response; `market` is one of MARKETS' keys."""
     if market not in MARKETS:
         raise BadInput(source, None, "market", f"expected one of {sorted(MARKETS)}, got {market!r}")
@@ -30,7 +32,7 @@ def parse_data_exchange_lmps(payload: dict, source: str, *, market: str, version
     return [_row(item, source, number, MARKETS[market], version) for number, item in enumerate(items, start=1)]
 
 
-def _row(item: dict, source: str, number: int, market: str, version: int) -> PriceRow:
+def _row(item: dict[str, Any], source: str, number: int, market: str, version: int) -> PriceRow:
     try:
         hour_ending = int(item["interval"])
         day_start = datetime.strptime(item["timeInterval"]["start"][:19], "%Y-%m-%d %H:%M:%S")
@@ -47,7 +49,7 @@ def _row(item: dict, source: str, number: int, market: str, version: int) -> Pri
                     loss_usd_per_mwh=_decimal(item, "mlc", source, number), publish_time_utc=None, version=version)
 
 
-def _decimal(item: dict, field: str, source: str, number: int) -> Decimal:
+def _decimal(item: dict[str, Any], field: str, source: str, number: int) -> Decimal:
     value = item.get(field)
     if value is None or isinstance(value, bool):
         raise BadInput(source, number, field, "missing")

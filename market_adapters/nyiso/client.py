@@ -19,21 +19,14 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from campus.model import MeterRole
-from market_adapters.common import (
-    IsoAuthFailed,
-    IsoCredentials,
-    IsoMeterRef,
-    IsoRecordError,
-    IsoRejected,
-    IsoUnavailable,
-    SubmissionOutcome,
-)
-from market_adapters.http_retry import (
+from market_adapters.errors import IsoAuthFailed, IsoRecordError, IsoRejected, IsoUnavailable
+from market_adapters.http.retry import (
     RETRY_DEFAULT,
     TIMEOUT_DEFAULT,
     RetryPolicy,
@@ -41,6 +34,7 @@ from market_adapters.http_retry import (
     send_with_retry,
     tls_context,
 )
+from market_adapters.model import IsoCredentials, IsoMeterRef, SubmissionOutcome
 from market_adapters.nyiso.format import COLLECTION_PTID_FIELDS, read_back_time_text
 from market_adapters.nyiso.parse import parse_lbmp_csv
 from market_adapters.nyiso.read_back import (
@@ -59,6 +53,7 @@ from market_adapters.prices import PriceRow
 PATH = "/finance/metering/v1/powerMetering"
 ISO = "NYISO"
 EASTERN = ZoneInfo("America/New_York")
+OurValues = dict[RecordKey, dict[str, Decimal]]  # our body's records, as `read_back.body_values` keys them
 # Which of our roles feed each NYISO collection (see format.py), to map an ISO error back to our meters.
 COLLECTION_ROLES = {"generators": {MeterRole.GENERATION}, "ties": {MeterRole.GRID_IMPORT, MeterRole.EXPORT},
                     "subzones": {MeterRole.TENANT, MeterRole.SHARED}}
@@ -80,7 +75,7 @@ class IsoHoldsOtherValues(IsoRejected):
         super().__init__(ISO, 409, errors, {"heldOther": len(keys)})
 
 
-def submit_power_metering(base_url: str, credentials: IsoCredentials, doc: dict, *, dry_run: bool,
+def submit_power_metering(base_url: str, credentials: IsoCredentials, doc: dict[str, Any], *, dry_run: bool,
                           meters: Sequence[IsoMeterRef] = (), retry: RetryPolicy = RETRY_DEFAULT,
                           transport: httpx.BaseTransport | None = None,
                           sleep: Callable[[float], None] = time.sleep) -> SubmissionOutcome:
@@ -109,7 +104,7 @@ def submit_power_metering(base_url: str, credentials: IsoCredentials, doc: dict,
                                                                  str(payload.get("detail", payload)))], payload)
 
 
-def _commit(client: httpx.Client, body: dict, ours: dict, retry: RetryPolicy,
+def _commit(client: httpx.Client, body: dict[str, Any], ours: OurValues, retry: RetryPolicy,
             sleep: Callable[[float], None]) -> httpx.Response | SubmissionOutcome:
     """Read, then send unless NYISO holds our values already; after a lost answer, read again before resending."""
     before = _read_held(client, ours, retry, sleep)
@@ -123,7 +118,8 @@ def _commit(client: httpx.Client, body: dict, ours: dict, retry: RetryPolicy,
     return send_with_read_back(client, request, ISO, retry, sleep, read_back)
 
 
-def _settle_unknown_outcome(client: httpx.Client, body: dict, ours: dict, before: dict[RecordKey, HeldRecord],
+def _settle_unknown_outcome(client: httpx.Client, body: dict[str, Any], ours: OurValues,
+                            before: dict[RecordKey, HeldRecord],
                             retry: RetryPolicy, sleep: Callable[[float], None]) -> SubmissionOutcome | None:
     """After a lost answer: our acceptance if NYISO holds our values, None if nothing changed (send again)."""
     after = _read_held(client, ours, retry, sleep)
@@ -135,7 +131,7 @@ def _settle_unknown_outcome(client: httpx.Client, body: dict, ours: dict, before
     return None
 
 
-def _read_held(client: httpx.Client, ours: dict, retry: RetryPolicy,
+def _read_held(client: httpx.Client, ours: OurValues, retry: RetryPolicy,
                sleep: Callable[[float], None]) -> dict[RecordKey, HeldRecord]:
     """The latest version NYISO holds of each of our records (read errors raise: no read, no send)."""
     scope = read_back_scope(ours)
@@ -147,7 +143,8 @@ def _read_held(client: httpx.Client, ours: dict, retry: RetryPolicy,
     return held_records(_get_power_metering(client, params, retry, sleep))
 
 
-def _held_outcome(body: dict, ours: dict, held: dict[RecordKey, HeldRecord]) -> SubmissionOutcome:
+def _held_outcome(body: dict[str, Any], ours: OurValues,
+                  held: dict[RecordKey, HeldRecord]) -> SubmissionOutcome:
     # NYISO's read API returns no nyisoRequestId, so the acceptance is the read itself: each record's
     # version and maUpdateTime as NYISO reported them.
     records = [{"collection": collection, "ptid": ptid, "hourStartUtc": hour_utc.isoformat(),
@@ -163,7 +160,7 @@ def _held_outcome(body: dict, ours: dict, held: dict[RecordKey, HeldRecord]) -> 
 def read_power_metering(base_url: str, credentials: IsoCredentials, *, start_utc: datetime, end_utc: datetime,
                         version: int, retry: RetryPolicy = RETRY_DEFAULT,
                         transport: httpx.BaseTransport | None = None,
-                        sleep: Callable[[float], None] = time.sleep) -> dict:
+                        sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
     """Read back what NYISO holds for hours in `[start_utc, end_utc]`; `version` 0 is the latest."""
     params: dict[str, str | list[str]] = {"startTime": read_back_time_text(start_utc, EASTERN),
                                           "endTime": read_back_time_text(end_utc, EASTERN), "version": str(version)}
@@ -172,7 +169,7 @@ def read_power_metering(base_url: str, credentials: IsoCredentials, *, start_utc
 
 
 def _get_power_metering(client: httpx.Client, params: dict[str, str | list[str]], retry: RetryPolicy,
-                        sleep: Callable[[float], None]) -> dict:
+                        sleep: Callable[[float], None]) -> dict[str, Any]:
     """One read-back GET: the JSON answer, or IsoAuthFailed (401/403) / IsoRejected (any other non-200)."""
     response = send_with_retry(client, client.build_request("GET", PATH, params=params), ISO, retry, sleep)
     if response.status_code in (401, 403):
@@ -183,7 +180,7 @@ def _get_power_metering(client: httpx.Client, params: dict[str, str | list[str]]
     return payload
 
 
-def rejected_records(payload: dict, meters: Sequence[IsoMeterRef]) -> list[IsoRecordError]:
+def rejected_records(payload: dict[str, Any], meters: Sequence[IsoMeterRef]) -> list[IsoRecordError]:
     """Every error of a 422 `failedValidation`, with the meter ids behind each PTID."""
     errors = []
     for collection, records in (payload.get("failedValidation") or {}).items():
@@ -205,7 +202,7 @@ def _client(base_url: str, credentials: IsoCredentials, transport: httpx.BaseTra
                         timeout=TIMEOUT_DEFAULT, verify=tls_context(credentials), transport=transport)
 
 
-def _json(response: httpx.Response) -> dict:
+def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         payload = json.loads(response.content, parse_float=Decimal)
     except ValueError:
@@ -213,7 +210,7 @@ def _json(response: httpx.Response) -> dict:
     return payload if isinstance(payload, dict) else {"detail": payload}
 
 
-def _outcome(payload: dict, body: dict, dry_run: bool) -> SubmissionOutcome:
+def _outcome(payload: dict[str, Any], body: dict[str, Any], dry_run: bool) -> SubmissionOutcome:
     summary = payload.get("requestSummary") or {}
     return SubmissionOutcome(
         iso_request_id=str(payload.get("nyisoRequestId", "")),
@@ -225,7 +222,7 @@ def _outcome(payload: dict, body: dict, dry_run: bool) -> SubmissionOutcome:
     )
 
 
-def response_text(payload: dict) -> str:
+def response_text(payload: dict[str, Any]) -> str:
     """The ISO's answer as JSON text with numbers kept exact (Decimals printed as they came)."""
     return json.dumps(payload, default=str, sort_keys=True)
 
@@ -235,7 +232,7 @@ STATEMENTS_PATH = "/finance/settlements/v1/statements"
 
 def fetch_statement_documents(base_url: str, credentials: IsoCredentials, operating_day: date, *,
                               retry: RetryPolicy = RETRY_DEFAULT, transport: httpx.BaseTransport | None = None,
-                              sleep: Callable[[float], None] = time.sleep) -> list[dict]:
+                              sleep: Callable[[float], None] = time.sleep) -> list[dict[str, Any]]:
     """Every statement run the ISO has published for `operating_day` (wattledger statement format v1)."""
     with _client(base_url, credentials, transport) as client:
         request = client.build_request("GET", STATEMENTS_PATH, params={"operatingDay": operating_day.isoformat()})
@@ -245,7 +242,8 @@ def fetch_statement_documents(base_url: str, credentials: IsoCredentials, operat
     payload = response.json()
     if response.status_code != 200 or not isinstance(payload.get("statements"), list):
         raise IsoRejected(ISO, response.status_code, [], payload if isinstance(payload, dict) else {})
-    return payload["statements"]
+    statements: list[dict[str, Any]] = payload["statements"]
+    return statements
 
 
 def fetch_damlbmp_zone(base_url: str, operating_day: date, *, verify: ssl.SSLContext | bool = True,

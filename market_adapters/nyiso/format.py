@@ -18,13 +18,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from campus.model import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
-from market_adapters.common import IsoMeterRef
 from market_adapters.hourly import HourlyEnergy, hourly_energy, read_interval_table
+from market_adapters.model import IsoMeterRef
+from market_adapters.prices import PriceRow
 
 EASTERN = ZoneInfo("America/New_York")
 MWH_QUANTUM = Decimal("0.0001")
@@ -58,7 +60,7 @@ def build_power_metering_document(
     period_end_utc: datetime,
     market_tz: ZoneInfo,
     user_request_id: str,
-) -> dict:
+) -> dict[str, Any]:
     """The JSON-able `powerMetering` body for `meters` over `[period_start_utc, period_end_utc)`.
 
     Reads INTERVAL_SCHEMA Parquet at `intervals_uri`. `doNotCommit` is False here; the client sets the dry run.
@@ -70,7 +72,8 @@ def build_power_metering_document(
     table = read_interval_table(intervals_uri, by_meter.keys(), start_utc, end_utc)
     hours = hourly_energy(table, intervals_uri)
     contributions = [_contribution(by_meter[hour.meter_id], hour) for hour in hours]
-    document: dict = {"submissionParameters": {"doNotCommit": False, "userRequestId": user_request_id}}
+    document: dict[str, Any] = {
+        "submissionParameters": {"doNotCommit": False, "userRequestId": user_request_id}}
     for collection, records in _records_by_collection(contributions, market_tz).items():
         if records:
             document[collection] = records
@@ -95,7 +98,8 @@ def _contribution(meter: IsoMeterRef, hour: HourlyEnergy) -> _Contribution:
     return _Contribution(collection, ptid, measure, hour.hour_start_utc, sign * hour.energy_wh, hour.complete)
 
 
-def _records_by_collection(contributions: Iterable[_Contribution], market_tz: ZoneInfo) -> dict[str, list[dict]]:
+def _records_by_collection(contributions: Iterable[_Contribution],
+                           market_tz: ZoneInfo) -> dict[str, list[dict[str, Any]]]:
     # Sum every contribution to its (collection, PTID, hour, measure); one incomplete part spoils the record.
     sums: dict[tuple[str, int, datetime], dict[str, int]] = {}
     spoiled: set[tuple[str, int, datetime]] = set()
@@ -105,12 +109,12 @@ def _records_by_collection(contributions: Iterable[_Contribution], market_tz: Zo
         measures[part.measure] = measures.get(part.measure, 0) + part.energy_wh
         if not part.complete:
             spoiled.add(key)
-    records: dict[str, list[dict]] = {name: [] for name in COLLECTION_PTID_FIELDS}
+    records: dict[str, list[dict[str, Any]]] = {name: [] for name in COLLECTION_PTID_FIELDS}
     for key in sorted(sums):
         if key in spoiled:
             continue
         collection, ptid, hour_start_utc = key
-        record: dict = {COLLECTION_PTID_FIELDS[collection]: ptid,
+        record: dict[str, Any] = {COLLECTION_PTID_FIELDS[collection]: ptid,
                         "dateHour": hour_start_utc.astimezone(market_tz).isoformat()}
         for measure, energy_wh in sorted(sums[key].items()):
             record[measure] = mwh_number(energy_wh)
@@ -137,7 +141,7 @@ LBMP_HEADER = ('"Time Stamp","Name","PTID","LBMP ($/MWHr)","Marginal Cost Losses
                '"Marginal Cost Congestion ($/MWHr)"')
 
 
-def format_lbmp_csv(rows: Iterable, ptids: dict[str, int], *, stamp_is_end: bool) -> str:
+def format_lbmp_csv(rows: Iterable[PriceRow], ptids: dict[str, int], *, stamp_is_end: bool) -> str:
     """Write PriceRows as a NYISO MIS LBMP CSV (the inverse of parse.parse_lbmp_csv; used by the fake ISO).
 
     Stamps are Eastern wall time in file order, so a repeated fall-back hour appears twice; congestion is

@@ -15,6 +15,7 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from common.errors import BadInput
@@ -47,8 +48,9 @@ def parse_lbmp_csv(text: str, source: str, *, market: str, stamp_is_end: bool, i
     return rows
 
 
-def _row(record: dict, source: str, line: int, market: str, stamp_is_end: bool, interval_minutes: int,
-         seen: set[tuple[str, datetime]], publish_time_utc: datetime | None, version: int) -> PriceRow:
+def _row(record: dict[str, Any], source: str, line: int, market: str, stamp_is_end: bool,
+         interval_minutes: int, seen: set[tuple[str, datetime]], publish_time_utc: datetime | None,
+         version: int) -> PriceRow:
     wall = _parse_stamp(record["Time Stamp"], source, line)
     name = record["Name"].strip()
     zone = (record.get("Time Zone") or "").strip()
@@ -95,7 +97,7 @@ class MeteredHour:
     energy_mwh: Decimal
 
 
-def power_metering_hours(document: dict, source: str) -> list[MeteredHour]:
+def power_metering_hours(document: dict[str, Any], source: str) -> list[MeteredHour]:
     """Read a powerMetering body (ours or a read-back) back into UTC hours; the inverse of format.py.
 
     `dateHour` is hour-beginning Eastern with its offset; an offset that is not Eastern's at that instant

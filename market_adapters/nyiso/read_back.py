@@ -14,6 +14,7 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from market_adapters.nyiso.format import COLLECTION_PTID_FIELDS
 
@@ -48,12 +49,12 @@ class Stored(enum.Enum):
     OTHER = "a record changed to values that are not ours"
 
 
-def body_values(body: dict) -> dict[RecordKey, dict[str, Decimal]]:
+def body_values(body: dict[str, Any]) -> dict[RecordKey, dict[str, Decimal]]:
     """Our records keyed as NYISO stores them, measures as exact Decimals."""
     return {key: measures for key, measures, _ in _records(body)}
 
 
-def held_records(payload: dict) -> dict[RecordKey, HeldRecord]:
+def held_records(payload: dict[str, Any]) -> dict[RecordKey, HeldRecord]:
     """A read-back answer keyed like `body_values`."""
     return {key: HeldRecord(measures, str(record.get("version", "")), str(record.get("maUpdateTime", "")))
             for key, measures, record in _records(payload)}
@@ -90,7 +91,7 @@ def changed_not_ours(ours: dict[RecordKey, dict[str, Decimal]], before: dict[Rec
                   if before.get(key) != after.get(key) and (key not in after or after[key].measures != measures))
 
 
-def _records(document: dict) -> list[tuple[RecordKey, dict[str, Decimal], dict]]:
+def _records(document: dict[str, Any]) -> list[tuple[RecordKey, dict[str, Decimal], dict[str, Any]]]:
     found = []
     for collection, ptid_field in COLLECTION_PTID_FIELDS.items():
         for record in document.get(collection) or []:

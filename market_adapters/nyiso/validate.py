@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 USER_REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
 MWH_DECIMALS_MAX = 4
@@ -33,7 +34,7 @@ COLLECTION_FIELDS: dict[str, tuple[str, frozenset[str]]] = {
 }
 
 
-def validate_power_metering_document(doc: dict) -> list[str]:
+def validate_power_metering_document(doc: dict[str, Any]) -> list[str]:
     """Every rule the body breaks, one message each; an empty list means NYISO's checks should pass."""
     errors = [f"document: unknown key {key!r}" for key in sorted(set(doc) - DOCUMENT_KEYS)]
     errors += _parameter_errors(doc.get("submissionParameters"))

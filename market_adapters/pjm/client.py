@@ -8,29 +8,26 @@ rather than a silent truncation.
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import httpx
 
 from common.errors import DomainError
-from market_adapters.common import (
-    IsoAuthFailed,
-    IsoCredentials,
-    IsoMeterRef,
-    IsoUnavailable,
-    SubmissionOutcome,
-)
-from market_adapters.file_upload import outcome_or_rejection, upload_file
-from market_adapters.http_retry import (
+from market_adapters.errors import IsoAuthFailed, IsoUnavailable
+from market_adapters.http.file_upload import outcome_or_rejection, upload_file
+from market_adapters.http.retry import (
     RETRY_DEFAULT,
     TIMEOUT_DEFAULT,
     RetryPolicy,
     send_with_retry,
     tls_context,
 )
+from market_adapters.model import IsoCredentials, IsoMeterRef, SubmissionOutcome
 from market_adapters.pjm.parse import parse_lmp_items
 from market_adapters.pjm.power_meter import PowerMeterFile
 from market_adapters.pjm.query import data_miner_ept_range
@@ -74,7 +71,8 @@ def upload_power_meter(base_url: str, credentials: IsoCredentials, token: str, u
 
 
 def fetch_lmps(base_url: str, subscription_key: str, feed: str, start_utc: datetime, end_utc: datetime, *,
-               rows_per_page: int, pages_max: int, verify=True, retry: RetryPolicy = RETRY_DEFAULT,
+               rows_per_page: int, pages_max: int, verify: ssl.SSLContext | bool = True,
+               retry: RetryPolicy = RETRY_DEFAULT,
                transport: httpx.BaseTransport | None = None,
                sleep: Callable[[float], None] = time.sleep) -> list[PriceRow]:
     """All versions of `feed` LMPs for intervals beginning in [start_utc, end_utc)."""
@@ -96,10 +94,12 @@ def fetch_lmps(base_url: str, subscription_key: str, feed: str, start_utc: datet
     return rows
 
 
-def _page(client: httpx.Client, request: httpx.Request, retry: RetryPolicy, sleep) -> dict:
+def _page(client: httpx.Client, request: httpx.Request, retry: RetryPolicy,
+          sleep: Callable[[float], None]) -> dict[str, Any]:
     response = send_with_retry(client, request, ISO, retry, sleep)
     if response.status_code in (401, 403):
         raise IsoAuthFailed(ISO, f"Data Miner answered HTTP {response.status_code}")
     if response.status_code != 200:
         raise IsoUnavailable(ISO, f"Data Miner answered HTTP {response.status_code}")
-    return json.loads(response.content, parse_float=Decimal)
+    payload: dict[str, Any] = json.loads(response.content, parse_float=Decimal)
+    return payload

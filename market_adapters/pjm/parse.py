@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from common.errors import BadInput
 from market_adapters.prices import PriceRow, parse_price
@@ -24,7 +25,8 @@ FEEDS: dict[str, tuple[str, int, str]] = {
 }
 
 
-def parse_lmp_items(items: Iterable[dict], feed: str, source: str, *, first_row: int = 1) -> list[PriceRow]:
+def parse_lmp_items(items: Iterable[dict[str, Any]], feed: str, source: str, *,
+                    first_row: int = 1) -> list[PriceRow]:
     """PriceRows of Data Miner items; `first_row` numbers items in errors (1-based across pages)."""
     if feed not in FEEDS:
         raise BadInput(source, None, "feed", f"unsupported Data Miner feed {feed!r}; known: {sorted(FEEDS)}")
@@ -32,7 +34,7 @@ def parse_lmp_items(items: Iterable[dict], feed: str, source: str, *, first_row:
     return [_row(item, market, minutes, suffix, source, first_row + index) for index, item in enumerate(items)]
 
 
-def _row(item: dict, market: str, minutes: int, suffix: str, source: str, row: int) -> PriceRow:
+def _row(item: dict[str, Any], market: str, minutes: int, suffix: str, source: str, row: int) -> PriceRow:
     start_text = item.get("datetime_beginning_utc")
     try:
         start_utc = datetime.fromisoformat(str(start_text)).replace(tzinfo=UTC)
@@ -54,13 +56,13 @@ def _row(item: dict, market: str, minutes: int, suffix: str, source: str, row: i
     )
 
 
-def _required_price(item: dict, field: str, source: str, row: int) -> Decimal:
+def _required_price(item: dict[str, Any], field: str, source: str, row: int) -> Decimal:
     price = _price(item, field, source, row, required=True)
     assert price is not None
     return price
 
 
-def _price(item: dict, field: str, source: str, row: int, *, required: bool) -> Decimal | None:
+def _price(item: dict[str, Any], field: str, source: str, row: int, *, required: bool) -> Decimal | None:
     value = item.get(field)
     if value is None:
         if required:

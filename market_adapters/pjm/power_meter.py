@@ -14,16 +14,17 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from campus.model import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
-from market_adapters.clock import NonexistentLocalTime, utc_to_wall, wall_to_utc
-from market_adapters.common import IsoMeterRef
+from market_adapters.clock import NonexistentLocalTime, operating_day_bounds_utc, utc_to_wall, wall_to_utc
 from market_adapters.hourly import hourly_energy, read_interval_table
+from market_adapters.model import IsoMeterRef
 
 EASTERN = ZoneInfo("America/New_York")
 POWER_METER_COLUMNS = ("MeterAccountId", "OperatingDate", "HourEnding", "RepeatedHour", "MWh")  # UNCONFIRMED
@@ -47,12 +48,6 @@ class PowerMeterHour:
     energy_mwh: Decimal
 
 
-def operating_day_bounds_utc(operating_day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(operating_day, time(0), EASTERN).astimezone(UTC)
-    end = datetime.combine(operating_day + timedelta(days=1), time(0), EASTERN).astimezone(UTC)
-    return start, end
-
-
 def build_power_meter_file(intervals_uri: str, meters: Sequence[IsoMeterRef], operating_day: date,
                            created_at_utc: datetime) -> PowerMeterFile:
     """Net hourly MWh per meter account (a generator's `received` channel counts negative)."""
@@ -60,7 +55,7 @@ def build_power_meter_file(intervals_uri: str, meters: Sequence[IsoMeterRef], op
         if meter.role not in ROLES:
             raise BadInput("meters", None, "role", f"meter {meter.meter_id}: Power Meter takes generator and tie meters")
     by_id = {meter.meter_id: meter for meter in meters}
-    start_utc, end_utc = operating_day_bounds_utc(operating_day)
+    start_utc, end_utc = operating_day_bounds_utc(operating_day, EASTERN)
     sums: dict[tuple[str, datetime], int] = {}
     incomplete: set[tuple[str, datetime]] = set()
     for hour in hourly_energy(read_interval_table(intervals_uri, by_id.keys(), start_utc, end_utc), intervals_uri):
@@ -94,7 +89,7 @@ def parse_power_meter_csv(text: str, source: str) -> list[PowerMeterHour]:
     return hours
 
 
-def _parse_row(record: dict, source: str, line: int) -> PowerMeterHour:
+def _parse_row(record: dict[str, Any], source: str, line: int) -> PowerMeterHour:
     try:
         day = datetime.strptime(record["OperatingDate"], "%m/%d/%Y")
         hour_ending = int(record["HourEnding"])

@@ -12,23 +12,24 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
 from common.errors import BadInput
-from market_adapters.common import IsoCredentials, IsoMeterRef
-from market_adapters.http_retry import RETRY_DEFAULT, RetryPolicy
+from market_adapters.http.retry import RETRY_DEFAULT, RetryPolicy
+from market_adapters.model import IsoCredentials, IsoMeterRef
 from market_adapters.nyiso import (
     build_power_metering_document,
     user_request_id_for,
     validate_power_metering_document,
 )
 from market_adapters.submission.file_outbox import write_bytes_once
+from market_adapters.submission.senders import nyiso_sender
 from market_adapters.submission.service import (
     SubmissionRecord,
     SubmissionRequest,
-    nyiso_sender,
     submission_key,
     submit_cycle_to_iso,
 )
@@ -69,5 +70,5 @@ def submit_nyiso_period(engine: Engine, period: NyisoPeriod, document_path: Path
     return submit_cycle_to_iso(engine, request, sender, now_utc=now_utc)
 
 
-def _write_once(path: Path, document: dict, key: str) -> None:
+def _write_once(path: Path, document: dict[str, Any], key: str) -> None:
     write_bytes_once(path, json.dumps(document, sort_keys=True, indent=1).encode(), key)

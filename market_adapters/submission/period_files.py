@@ -15,15 +15,16 @@ from zoneinfo import ZoneInfo
 
 from common.errors import BadInput
 from common.timeutil import require_utc
-from market_adapters.common import IsoMeterRef
+from market_adapters.clock import operating_day_bounds_utc
 from market_adapters.ercot.lse_format import (
     DAYS_MAX,
     LSE_CHANNEL_BY_ROLE,
     LseFile,
     build_lse_file,
-    local_day_bounds_utc,
 )
+from market_adapters.ercot.parse import CENTRAL
 from market_adapters.hourly import read_interval_table
+from market_adapters.model import IsoMeterRef
 from market_adapters.pjm.power_meter import ROLES as POWER_METER_ROLES
 from market_adapters.pjm.power_meter import PowerMeterFile, build_power_meter_file
 
@@ -75,8 +76,8 @@ def _source_channels(intervals_uri: str, meters: Sequence[IsoMeterRef],
                      days: Sequence[date]) -> dict[str, str]:
     """The one channel each meter's data carries. An LSE file holds one channel per ESI ID, so a meter with
     two is refused rather than one of them left out; a meter without data gets a file of blanks."""
-    start_utc, _ = local_day_bounds_utc(days[0])
-    _, end_utc = local_day_bounds_utc(days[-1])
+    start_utc, _ = operating_day_bounds_utc(days[0], CENTRAL)
+    _, end_utc = operating_day_bounds_utc(days[-1], CENTRAL)
     table = read_interval_table(intervals_uri, [meter.meter_id for meter in meters], start_utc, end_utc)
     found: dict[str, set[str]] = {}
     for pair in table.group_by(["meter_id", "channel"]).aggregate([]).to_pylist():

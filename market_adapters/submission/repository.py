@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
-from market_adapters.common import IsoRecordError
+from market_adapters.errors import IsoRecordError
 
 
 def claim_submission(conn: Connection, key: str, campus_id: str, iso: str, period: str, version: int,
-                     cycle_id: str | None, document_uri: str, sha256_hex: str, deadline_utc: datetime | None):
+                     cycle_id: str | None, document_uri: str, sha256_hex: str,
+                     deadline_utc: datetime | None) -> RowMapping:
     """Insert the row once, then lock it (FOR UPDATE) so a second worker with the same key waits for us:
     NYISO has no idempotency key, so two concurrent sends would both land as versions.
 
@@ -35,10 +37,10 @@ def claim_submission(conn: Connection, key: str, campus_id: str, iso: str, perio
 
 
 def next_attempt_no(conn: Connection, key: str) -> int:
-    return conn.execute(
+    return int(conn.execute(
         text("SELECT coalesce(max(attempt_no), 0) + 1 FROM market_submission_attempt WHERE submission_key = :key"),
         {"key": key},
-    ).scalar_one()
+    ).scalar_one())
 
 
 def record_attempt(conn: Connection, key: str, outcome: str, detail: str) -> None:
@@ -74,7 +76,7 @@ def upsert_core_submission(conn: Connection, key: str, cycle_id: str, iso: str, 
     )
 
 
-def list_submissions(conn: Connection, campus_id: str) -> list[dict]:
+def list_submissions(conn: Connection, campus_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         text("SELECT submission_key, iso, period, version, status, iso_request_id, records_accepted, deadline_utc,"
              " submitted_late, errors_json, updated_at_utc FROM market_submission WHERE campus_id = :campus "
@@ -83,7 +85,7 @@ def list_submissions(conn: Connection, campus_id: str) -> list[dict]:
     return [dict(row) for row in rows]
 
 
-def list_attempts(conn: Connection, key: str) -> list[dict]:
+def list_attempts(conn: Connection, key: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         text("SELECT attempt_no, outcome, detail, recorded_at_utc FROM market_submission_attempt "
              "WHERE submission_key = :key ORDER BY attempt_no"), {"key": key},

@@ -11,29 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import rfc8785
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, RowMapping
 
 from common.errors import Conflict
 from common.timeutil import require_utc
-from market_adapters.common import (
-    IsoAuthFailed,
-    IsoCredentials,
-    IsoMeterRef,
-    IsoRecordError,
-    IsoRejected,
-    IsoUnavailable,
-    SubmissionOutcome,
-)
-from market_adapters.http_retry import RETRY_DEFAULT, RetryPolicy
+from market_adapters.errors import IsoAuthFailed, IsoRecordError, IsoRejected, IsoUnavailable
+from market_adapters.model import SubmissionOutcome
 from market_adapters.submission import repository as repo
 
-Sender = Callable[[dict], SubmissionOutcome]
+Sender = Callable[[dict[str, Any]], SubmissionOutcome]
 """Sends a document to the ISO; raises IsoRejected, IsoAuthFailed or IsoUnavailable."""
 
 
@@ -44,7 +36,7 @@ class SubmissionRequest:
     period: str
     version: int
     cycle_id: str | None
-    document: dict
+    document: dict[str, Any]
     document_uri: str
     deadline_utc: datetime | None
 
@@ -66,7 +58,7 @@ def submission_key(campus_id: str, iso: str, period: str, version: int) -> str:
     return f"{campus_id}:{iso}:{period}:v{version}"
 
 
-def document_sha256_hex(document: dict) -> str:
+def document_sha256_hex(document: dict[str, Any]) -> str:
     """sha256 of the RFC 8785 canonical JSON, so key order and spacing never make two documents differ."""
     return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
 
@@ -91,7 +83,7 @@ def submit_cycle_to_iso(engine: Engine, request: SubmissionRequest, send: Sender
     return record
 
 
-def _send_and_record(conn, key: str, request: SubmissionRequest, sha256_hex: str, send: Sender,
+def _send_and_record(conn: Connection, key: str, request: SubmissionRequest, sha256_hex: str, send: Sender,
                      now_utc: datetime) -> tuple[SubmissionRecord, Exception | None]:
     # The result is written in the same transaction that holds the row lock; errors are raised after commit.
     late = None if request.deadline_utc is None else require_utc(now_utc, "now_utc") > request.deadline_utc
@@ -117,7 +109,9 @@ def _send_and_record(conn, key: str, request: SubmissionRequest, sha256_hex: str
     return _record(key, "accepted", request_id, outcome.records_accepted, late, []), None
 
 
-def _finish(conn, key, request, sha256_hex, status, detail, request_id, accepted, late, errors, response) -> None:
+def _finish(conn: Connection, key: str, request: SubmissionRequest, sha256_hex: str, status: str, detail: str,
+            request_id: str | None, accepted: int | None, late: bool | None, errors: Sequence[IsoRecordError],
+            response: str) -> None:
     repo.record_attempt(conn, key, status, detail)
     repo.record_result(conn, key, status, iso_request_id=request_id, records_accepted=accepted,
                        submitted_late=late, errors=list(errors), response_json=response)
@@ -126,11 +120,12 @@ def _finish(conn, key, request, sha256_hex, status, detail, request_id, accepted
                                     status, response)
 
 
-def _record(key, status, request_id, accepted, late, errors) -> SubmissionRecord:
+def _record(key: str, status: str, request_id: str | None, accepted: int | None, late: bool | None,
+            errors: Sequence[IsoRecordError]) -> SubmissionRecord:
     return SubmissionRecord(key, status, request_id, accepted, late, tuple(errors), sent=True)
 
 
-def _stored_record(key: str, row, iso: str) -> SubmissionRecord:
+def _stored_record(key: str, row: RowMapping, iso: str) -> SubmissionRecord:
     errors = tuple(IsoRecordError(**item) for item in row["errors_json"])
     if row["status"] == "rejected":
         raise IsoRejected(iso, 422, list(errors), {"stored": True, "submission_key": key})
@@ -138,27 +133,12 @@ def _stored_record(key: str, row, iso: str) -> SubmissionRecord:
                             row["submitted_late"], errors, sent=False)
 
 
-def nyiso_sender(base_url: str, credentials: IsoCredentials, meters: Sequence[IsoMeterRef], *,
-                 dry_run_first: bool, retry: RetryPolicy = RETRY_DEFAULT,
-                 sleep: Callable[[float], None] = time.sleep) -> Sender:
-    """A Sender for NYISO powerMetering: optionally a dry run first, so a rejection commits nothing."""
-    from market_adapters.nyiso.client import submit_power_metering
-
-    def send(document: dict) -> SubmissionOutcome:
-        if dry_run_first:
-            submit_power_metering(base_url, credentials, document, dry_run=True, meters=meters, retry=retry, sleep=sleep)
-        return submit_power_metering(base_url, credentials, document, dry_run=False, meters=meters, retry=retry,
-                                     sleep=sleep)
-
-    return send
-
-
-def list_campus_submissions(engine: Engine, campus_id: str) -> list[dict]:
+def list_campus_submissions(engine: Engine, campus_id: str) -> list[dict[str, Any]]:
     """Every submission of a campus with its status, ISO errors and lateness, for the operator."""
     with engine.connect() as conn:
         return repo.list_submissions(conn, campus_id)
 
 
-def submission_attempts(engine: Engine, key: str) -> list[dict]:
+def submission_attempts(engine: Engine, key: str) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return repo.list_attempts(conn, key)

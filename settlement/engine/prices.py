@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from common.uri import read_uri_bytes
-from market_adapters.prices_schema import PRICE_SCHEMA
+from market_adapters.prices import PRICE_SCHEMA
 from settlement.engine.intervals import read_parquet_bytes
 from settlement.errors import PriceMissing
 

@@ -22,10 +22,11 @@ import pytest
 from sqlalchemy import Engine, text
 
 from demo.campus import register_demo_campus
-from market_adapters.common import IsoCredentials, IsoUnavailable
-from market_adapters.fake_iso.runner import running_fake_iso
-from market_adapters.fake_iso.state import FakeIsoState
-from market_adapters.http_retry import RetryPolicy, tls_context
+from devtools.fake_iso.runner import running_fake_iso
+from devtools.fake_iso.state import FakeIsoState
+from market_adapters.errors import IsoUnavailable
+from market_adapters.http.retry import RetryPolicy, tls_context
+from market_adapters.model import IsoCredentials
 from market_adapters.nyiso.client import submit_power_metering
 from market_adapters.submission.service import SubmissionRequest, submit_cycle_to_iso
 from tests.faults.conftest import FULL
@@ -71,7 +72,7 @@ class FaultyTransport(httpx.BaseTransport):
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from market_adapters.fake_iso.pki import make_test_pki
+    from devtools.fake_iso.pki import make_test_pki
 
     return make_test_pki(tmp_path_factory.mktemp("pki"), client_name="wl-operator")
 

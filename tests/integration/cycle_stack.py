@@ -16,10 +16,10 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.principal import Principal
 from demo.campus import register_demo_campus
-from market_adapters.fake_iso.demo import DEMO_PASSWORD, DEMO_USER, demo_state
-from market_adapters.fake_iso.pki import TestPki as IsoPki
-from market_adapters.fake_iso.pki import make_test_pki
-from market_adapters.fake_iso.runner import running_fake_iso
+from devtools.fake_iso.demo import DEMO_PASSWORD, DEMO_USER, demo_state
+from devtools.fake_iso.pki import TestPki as IsoPki
+from devtools.fake_iso.pki import make_test_pki
+from devtools.fake_iso.runner import running_fake_iso
 from runtime.binaries import find_bin
 from runtime.keys import ensure_signing_key
 from runtime.temporal import DATA_CONVERTER

@@ -23,7 +23,7 @@ from temporalio.client import Client
 from cycles.starter import inbox_folder
 from demo.campus import TENANTS
 from demo.site_export import corrupt_one_value, write_site_export
-from market_adapters.fake_iso.pki import TestPki as IsoPki
+from devtools.fake_iso.pki import TestPki as IsoPki
 from settings import Settings
 from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack
 

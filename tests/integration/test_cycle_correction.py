@@ -29,9 +29,9 @@ from cycles.repository import latest_settlement_revision
 from cycles.starter import inbox_folder
 from demo.campus import METERS
 from demo.site_export import write_site_export
+from devtools.fake_iso.pki import TestPki as IsoPki
 from ledger import verify_ledger
 from ledger.balances import balances
-from market_adapters.fake_iso.pki import TestPki as IsoPki
 from meterdata.service import receive_file
 from settings import Settings
 from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack

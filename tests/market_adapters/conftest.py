@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from devtools.fake_iso.pki import make_test_pki
 from meterdata.schema import INTERVAL_SCHEMA
 from tests.market_adapters.market_rows import IntervalRow
 
@@ -44,6 +45,4 @@ def write_intervals(tmp_path: Path) -> WriteIntervals:
 @pytest.fixture(scope="session")
 def fake_pki(tmp_path_factory: pytest.TempPathFactory):
     """A test CA with server and client certificates for mutual TLS against the fake ISO."""
-    from market_adapters.fake_iso.pki import make_test_pki
-
     return make_test_pki(tmp_path_factory.mktemp("pki"), client_name="wl-operator")

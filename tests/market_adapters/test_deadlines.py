@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from market_adapters.deadlines import nerc_holidays, pjm_power_meter_deadline_utc
+from market_adapters.pjm.deadlines import nerc_holidays, pjm_power_meter_deadline_utc
 
 
 def test_weekday_deadline_is_next_day_1600_edt():

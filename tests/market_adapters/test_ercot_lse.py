@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from common.errors import BadInput
-from market_adapters.common import IsoMeterRef
 from market_adapters.ercot.lse_format import build_lse_file, lse_file_name
 from market_adapters.ercot.lse_parse import parse_lse
+from market_adapters.model import IsoMeterRef
 from meterdata.schema import QUALITY_MISSING
 from tests.market_adapters.market_rows import quarter_hour_rows
 

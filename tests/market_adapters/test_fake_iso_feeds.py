@@ -8,14 +8,14 @@ from decimal import Decimal
 
 import pytest
 
+from devtools.fake_iso.price_feeds_api import publish_ercot_rt_document
+from devtools.fake_iso.runner import running_fake_iso
+from devtools.fake_iso.state import FakeIsoState
 from market_adapters.caiso.client import OasisPacer, fetch_prc_lmp
 from market_adapters.caiso.parse import OasisRequestFailed, OasisRetryLater
-from market_adapters.common import IsoAuthFailed, IsoUnavailable
 from market_adapters.ercot.client import fetch_rt_settlement_point_prices
-from market_adapters.fake_iso.price_feeds_api import publish_ercot_rt_document
-from market_adapters.fake_iso.runner import running_fake_iso
-from market_adapters.fake_iso.state import FakeIsoState
-from market_adapters.http_retry import RetryPolicy
+from market_adapters.errors import IsoAuthFailed, IsoUnavailable
+from market_adapters.http.retry import RetryPolicy
 from market_adapters.pjm.client import PageLimitExceeded, fetch_lmps
 from market_adapters.prices import PriceRow, latest_prices, price_rows, price_table
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 
 from typer.testing import CliRunner
 
+from devtools.fake_iso.demo import demo_state
 from market_adapters.prices import price_rows, read_prices_parquet
 from wattledger_cli.market import app
 
@@ -38,10 +40,6 @@ def test_check_nyiso_reports_errors_and_exit_code(tmp_path):
 
 def test_demo_state_prices_follow_the_documented_rule():
     """The demo fake prices hour h at 20.25 + h and carries the corrected 99.50 as version 2."""
-    from datetime import date
-
-    from market_adapters.fake_iso.demo import demo_state
-
     state = demo_state(date(2025, 7, 15), 1)
     first = sorted(state.prices, key=lambda row: (row.interval_start_utc, row.version))
     assert first[0].lmp_usd_per_mwh == Decimal("20.25") and len(state.prices) == 25

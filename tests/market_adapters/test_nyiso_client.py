@@ -9,10 +9,11 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from market_adapters.common import IsoAuthFailed, IsoCredentials, IsoMeterRef, IsoRejected, IsoUnavailable
-from market_adapters.fake_iso.runner import running_fake_iso
-from market_adapters.fake_iso.state import FakeIsoState
-from market_adapters.http_retry import RetryPolicy
+from devtools.fake_iso.runner import running_fake_iso
+from devtools.fake_iso.state import FakeIsoState
+from market_adapters.errors import IsoAuthFailed, IsoRejected, IsoUnavailable
+from market_adapters.http.retry import RetryPolicy
+from market_adapters.model import IsoCredentials, IsoMeterRef
 from market_adapters.nyiso.client import IsoHoldsOtherValues, read_power_metering, submit_power_metering
 
 NOW = datetime(2025, 7, 20, tzinfo=UTC)

@@ -6,13 +6,15 @@ Expected documents are written out by hand from the NYISO format in iso-formats.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from common.errors import BadInput
-from market_adapters.common import IsoMeterRef
+from market_adapters.model import IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
+from market_adapters.nyiso.parse import power_metering_hours
 from meterdata.schema import QUALITY_MISSING
 from tests.market_adapters.market_rows import quarter_hour_rows
 
@@ -133,10 +135,6 @@ def test_non_numeric_ptid_is_bad_input(write_intervals):
 
 def test_dst_day_documents_read_back_to_the_same_utc_hours(write_intervals):
     """Both DST days: every record of the body maps back (power_metering_hours) to the UTC hour it came from."""
-    from decimal import Decimal
-
-    from market_adapters.nyiso.parse import power_metering_hours
-
     for day_start, day_end, count in ((datetime(2025, 11, 2, 4, tzinfo=UTC), datetime(2025, 11, 3, 5, tzinfo=UTC), 25),
                                       (datetime(2025, 3, 9, 5, tzinfo=UTC), datetime(2025, 3, 10, 4, tzinfo=UTC), 23)):
         rows = [("GT1", "delivered", day_start + i * timedelta(minutes=15), 250_000 + 1_000 * (i // 4), 0)
@@ -149,8 +147,6 @@ def test_dst_day_documents_read_back_to_the_same_utc_hours(write_intervals):
 
 def test_read_back_rejects_an_offset_that_is_not_eastern():
     """`2025-07-15T14:00:00-05:00` is not New York's offset in July: BadInput naming the field."""
-    from market_adapters.nyiso.parse import power_metering_hours
-
     doc = {"generators": [{"genPtid": 1, "dateHour": "2025-07-15T14:00:00-05:00", "meterInjectionEnergyMwh": 1}]}
     with pytest.raises(BadInput) as caught:
         power_metering_hours(doc, "doc")

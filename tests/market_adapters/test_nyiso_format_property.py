@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market_adapters.common import IsoMeterRef
+from market_adapters.model import IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document
 from meterdata.schema import INTERVAL_SCHEMA, QUALITY_MISSING
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from common.errors import BadInput
+from market_adapters.nyiso.format import format_lbmp_csv
 from market_adapters.nyiso.parse import parse_lbmp_csv
+from market_adapters.prices import PriceRow
 
 HEADER = ('"Time Stamp","Name","PTID","LBMP ($/MWHr)","Marginal Cost Losses ($/MWHr)",'
           '"Marginal Cost Congestion ($/MWHr)"')
@@ -67,11 +69,6 @@ def test_bad_cells_name_file_line_and_field():
 
 def test_dst_days_round_trip_through_the_mis_csv_writer():
     """Day-ahead (start stamps) and real-time (end stamps) rows of both DST days come back unchanged."""
-    from datetime import timedelta
-
-    from market_adapters.nyiso.format import format_lbmp_csv
-    from market_adapters.prices import PriceRow
-
     for day_start, hours in ((datetime(2025, 11, 2, 4, tzinfo=UTC), 25), (datetime(2025, 3, 9, 5, tzinfo=UTC), 23)):
         for market, stamp_is_end, minutes in (("DA", False, 60), ("RT", True, 5)):
             count = hours * 60 // minutes

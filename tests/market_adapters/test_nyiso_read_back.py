@@ -8,8 +8,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from market_adapters.common import IsoUnavailable
-from market_adapters.http_retry import RetryPolicy, send_with_read_back
+from market_adapters.errors import IsoUnavailable
+from market_adapters.http.retry import RetryPolicy, send_with_read_back
 from market_adapters.nyiso.read_back import (
     Stored,
     body_values,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from market_adapters.nyiso import validate_power_metering_document
+from market_adapters.nyiso import user_request_id_for, validate_power_metering_document
 
 VALID = {
     "submissionParameters": {"doNotCommit": True, "userRequestId": "wl-2025-07-15-g1"},
@@ -72,8 +72,6 @@ def test_empty_document_and_bad_ptid_are_reported():
 
 def test_user_request_id_from_business_key_is_valid_and_stable():
     """`c1:NYISO:2025-07:v1` -> `c1-NYISO-2025-07-v1`; a 60-character key shrinks to 30 characters, same each time."""
-    from market_adapters.nyiso import user_request_id_for
-
     assert user_request_id_for("c1:NYISO:2025-07:v1") == "c1-NYISO-2025-07-v1"
     long_key = "campus-with-a-very-long-name:NYISO:2025-07:v12" + "x" * 14
     shortened = user_request_id_for(long_key)

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from common.errors import BadInput, Conflict
-from market_adapters.common import IsoMeterRef
 from market_adapters.ercot.lse_format import LseFile
+from market_adapters.model import IsoMeterRef
 from market_adapters.submission.file_outbox import recorded_created_at_utc, write_files_once
 from market_adapters.submission.period_files import (
     ercot_lse_files,

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from common.errors import BadInput
-from market_adapters.common import IsoMeterRef
+from market_adapters.model import IsoMeterRef
 from market_adapters.pjm.power_meter import build_power_meter_file, parse_power_meter_csv
 from tests.market_adapters.market_rows import quarter_hour_rows
 

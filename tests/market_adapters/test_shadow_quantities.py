@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from market_adapters.common import IsoMeterRef
-from market_adapters.shadow.quantities import quantities_from_intervals
+from market_adapters.model import IsoMeterRef
+from market_adapters.reconciliation.quantities import quantities_from_intervals
 from meterdata.schema import QUALITY_MISSING
 
 FALL_BACK_CENTRAL = datetime(2025, 11, 2, 5, tzinfo=UTC)

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from common.errors import BadInput
-from market_adapters.shadow.reconcile import ShadowPriceMissing, reconcile_runs
-from market_adapters.shadow.statement import FORMAT, parse_statement
+from market_adapters.reconciliation.reconcile import ShadowPriceMissing, reconcile_runs
+from market_adapters.reconciliation.statement import FORMAT, parse_statement
 
 H1 = datetime(2025, 7, 15, 4, tzinfo=UTC)
 H2 = datetime(2025, 7, 15, 5, tzinfo=UTC)

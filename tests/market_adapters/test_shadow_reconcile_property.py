@@ -9,8 +9,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market_adapters.shadow.reconcile import reconcile_runs
-from market_adapters.shadow.statement import FORMAT, parse_statement
+from market_adapters.reconciliation.reconcile import reconcile_runs
+from market_adapters.reconciliation.statement import FORMAT, parse_statement
 
 START = datetime(2025, 7, 15, 4, tzinfo=UTC)
 HOURS = 4

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, text
 
+from devtools.fake_iso.pki import make_test_pki
+
 
 @dataclass(frozen=True)
 class CampusRefs:
@@ -35,6 +37,4 @@ def nyiso_campus(engine: Engine) -> CampusRefs:
 @pytest.fixture(scope="session")
 def fake_pki(tmp_path_factory: pytest.TempPathFactory):
     """A test CA with server and client certificates for mutual TLS against the fake ISO."""
-    from market_adapters.fake_iso.pki import make_test_pki
-
     return make_test_pki(tmp_path_factory.mktemp("pki"), client_name="wl-operator")

@@ -12,17 +12,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import text
 
-from market_adapters.common import IsoCredentials, IsoMeterRef
-from market_adapters.fake_iso.runner import running_fake_iso
-from market_adapters.fake_iso.state import FakeIsoState, PlantedCorrections
-from market_adapters.fake_iso.statements import plant_price_correction
-from market_adapters.http_retry import RetryPolicy, tls_context
+from devtools.fake_iso.runner import running_fake_iso
+from devtools.fake_iso.state import FakeIsoState, PlantedCorrections
+from devtools.fake_iso.statements import plant_price_correction
+from market_adapters.http.retry import RetryPolicy, tls_context
+from market_adapters.model import IsoCredentials, IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document
 from market_adapters.nyiso.client import fetch_damlbmp_zone, fetch_statement_documents
 from market_adapters.nyiso.parse import power_metering_hours
 from market_adapters.prices import PriceRow
-from market_adapters.shadow import quantities_from_metered_hours
-from market_adapters.shadow.service import import_statement_runs, list_disputes, run_shadow_settlement
+from market_adapters.reconciliation import quantities_from_metered_hours
+from market_adapters.reconciliation.service import import_statement_runs, list_disputes, run_shadow_settlement
 from market_adapters.submission import SubmissionRequest, nyiso_sender, submit_cycle_to_iso
 from meterdata.schema import INTERVAL_SCHEMA
 

@@ -10,15 +10,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from market_adapters.common import IsoAuthFailed, IsoCredentials, IsoMeterRef, IsoRejected
-from market_adapters.deadlines import pjm_power_meter_deadline_utc
+from devtools.fake_iso.runner import running_fake_iso
+from devtools.fake_iso.state import FakeIsoState
 from market_adapters.ercot.lse_format import build_lse_file
-from market_adapters.fake_iso.runner import running_fake_iso
-from market_adapters.fake_iso.state import FakeIsoState
-from market_adapters.http_retry import RetryPolicy
+from market_adapters.errors import IsoAuthFailed, IsoRejected
+from market_adapters.http.retry import RetryPolicy
+from market_adapters.model import IsoCredentials, IsoMeterRef
 from market_adapters.pjm.client import sso_token
+from market_adapters.pjm.deadlines import pjm_power_meter_deadline_utc
 from market_adapters.pjm.power_meter import build_power_meter_file
 from market_adapters.submission import SubmissionRequest, submit_cycle_to_iso
+from market_adapters.submission.repository import list_submissions
 from market_adapters.submission.senders import ercot_lse_sender, file_document, pjm_power_meter_sender
 from meterdata.schema import INTERVAL_SCHEMA
 
@@ -101,7 +103,6 @@ def test_pjm_power_meter_on_time_accepted_and_late_flagged_and_refused(engine, n
     assert (record.status, record.records_accepted, record.submitted_late) == ("accepted", 25, False)
     assert {error.code for error in caught.value.errors} == {"P005"} and len(caught.value.errors) == 25
     assert caught.value.errors[0].meter_id == "GT1"
-    from market_adapters.submission.repository import list_submissions
 
     with engine.connect() as conn:
         rows = {row["version"]: row for row in list_submissions(conn, nyiso_campus.campus_id) if row["iso"] == "PJM"}

@@ -6,10 +6,11 @@ from __future__ import annotations
 import copy
 
 import httpx
+from sqlalchemy import text
 
 from api.app import create_app
 from api.principal import Principal
-from market_adapters.shadow.statement import FORMAT
+from market_adapters.reconciliation.statement import FORMAT
 from settings import Settings
 
 RUN = {"format": FORMAT, "statement_id": "API-INITIAL", "iso": "NYISO", "operating_day": "2025-07-15",
@@ -45,8 +46,6 @@ async def test_statement_import_and_listings(engine, nyiso_campus):
 
 async def test_two_campuses_may_import_the_same_statement_id(engine, nyiso_campus):
     """Statement ids are unique per ISO participant only: a second campus imports the same id with other content."""
-    from sqlalchemy import text
-
     other = f"{nyiso_campus.campus_id}-b"
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO campus (campus_id, name, time_zone, iso) VALUES (:c, 'B', 'America/New_York', "

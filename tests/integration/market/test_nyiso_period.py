@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from common.errors import BadInput
-from market_adapters.common import IsoCredentials, IsoMeterRef
-from market_adapters.fake_iso.runner import running_fake_iso
-from market_adapters.fake_iso.state import FakeIsoState
-from market_adapters.http_retry import RetryPolicy
+from devtools.fake_iso.runner import running_fake_iso
+from devtools.fake_iso.state import FakeIsoState
+from market_adapters.http.retry import RetryPolicy
+from market_adapters.model import IsoCredentials, IsoMeterRef
 from market_adapters.submission.nyiso_period import NyisoPeriod, submit_nyiso_period
 from meterdata.schema import INTERVAL_SCHEMA
 

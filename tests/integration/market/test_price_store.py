@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.principal import Principal
-from market_adapters.price_store import campus_price_uris
+from market_adapters.price_files.store import campus_price_uris
 from market_adapters.prices import read_prices_parquet
 from settings import Settings
 from wattledger_cli.market import app

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from typer.testing import CliRunner
 
-from market_adapters.fake_iso.state import FakeIsoState, PlantedCorrections, StoredMeterValue
-from market_adapters.fake_iso.statements import plant_price_correction, statement_runs
+from devtools.fake_iso.state import FakeIsoState, PlantedCorrections, StoredMeterValue
+from devtools.fake_iso.statements import plant_price_correction, statement_runs
 from market_adapters.prices import PriceRow, price_table, write_prices_parquet
 from wattledger_cli.market import app
 

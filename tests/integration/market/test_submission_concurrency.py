@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from market_adapters.common import SubmissionOutcome
+from market_adapters.model import SubmissionOutcome
 from market_adapters.submission import SubmissionRequest, submit_cycle_to_iso
 
 NOW = datetime(2025, 7, 16, 12, tzinfo=UTC)

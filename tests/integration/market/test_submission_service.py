@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import text
 
 from common.errors import Conflict
-from market_adapters.common import IsoCredentials, IsoMeterRef, IsoRejected, IsoUnavailable
-from market_adapters.fake_iso.runner import running_fake_iso
-from market_adapters.fake_iso.state import FakeIsoState
-from market_adapters.http_retry import RetryPolicy
+from devtools.fake_iso.runner import running_fake_iso
+from devtools.fake_iso.state import FakeIsoState
+from market_adapters.errors import IsoRejected, IsoUnavailable
+from market_adapters.http.retry import RetryPolicy
+from market_adapters.model import IsoCredentials, IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document
 from market_adapters.submission import SubmissionRequest, nyiso_sender, submit_cycle_to_iso
 from market_adapters.submission.repository import list_attempts

@@ -21,10 +21,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.errors import translate_domain_errors
-from market_adapters.common import IsoCredentials, IsoMeterRef
-from market_adapters.fake_iso.runner import running_fake_iso
-from market_adapters.fake_iso.state import FakeIsoState
-from market_adapters.http_retry import RetryPolicy
+from devtools.fake_iso.runner import running_fake_iso
+from devtools.fake_iso.state import FakeIsoState
+from market_adapters.http.retry import RetryPolicy
+from market_adapters.model import IsoCredentials, IsoMeterRef
 from market_adapters.submission import SubmissionRequest, nyiso_sender, submit_cycle_to_iso
 from runtime.binaries import find_bin
 

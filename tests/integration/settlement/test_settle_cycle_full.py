@@ -18,7 +18,7 @@ import rfc8785
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from market_adapters.prices_schema import PRICE_SCHEMA
+from market_adapters.prices import PRICE_SCHEMA
 from settlement import record_settlement, settle_cycle
 from settlement.contracts import add_contract_version, contract_history
 from tests.integration.settlement.settlement_demo import (

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from market_adapters.prices_schema import PRICE_SCHEMA
+from market_adapters.prices import PRICE_SCHEMA
 from settlement.engine import PriceSeries, price_series, prices_for_intervals, read_price_file
 from settlement.errors import PriceMissing
 from settlement.tariffs import datetime_to_utc_us

@@ -1,6 +1,0 @@
-"""`python -m market_adapters.fake_iso --port 8765 [--tls-dir DIR]`: the same as `wattledger market fake-iso`."""
-
-from wattledger_cli.market import app
-
-if __name__ == "__main__":
-    app(["fake-iso", *__import__("sys").argv[1:]])

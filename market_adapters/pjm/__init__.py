@@ -1,0 +1,33 @@
+"""PJM: Power Meter hourly uploads (file, deadline, SSO and upload client) and Data Miner 2 LMPs."""
+
+from market_adapters.pjm.client import PageLimitExceeded, fetch_lmps, sso_token, upload_power_meter
+from market_adapters.pjm.deadlines import is_business_day, nerc_holidays, pjm_power_meter_deadline_utc
+from market_adapters.pjm.parse import FEEDS, parse_lmp_items
+from market_adapters.pjm.power_meter import (
+    POWER_METER_COLUMNS,
+    ROLES,
+    PowerMeterFile,
+    PowerMeterHour,
+    build_power_meter_file,
+    parse_power_meter_csv,
+)
+from market_adapters.pjm.query import data_miner_ept_range
+
+__all__ = [
+    "FEEDS",
+    "POWER_METER_COLUMNS",
+    "ROLES",
+    "PageLimitExceeded",
+    "PowerMeterFile",
+    "PowerMeterHour",
+    "build_power_meter_file",
+    "data_miner_ept_range",
+    "fetch_lmps",
+    "is_business_day",
+    "nerc_holidays",
+    "parse_lmp_items",
+    "parse_power_meter_csv",
+    "pjm_power_meter_deadline_utc",
+    "sso_token",
+    "upload_power_meter",
+]

@@ -1,0 +1,61 @@
+"""The ISO price files we read, by format name, and the one dispatch from a file's bytes to PriceRows.
+
+The CLI (`wattledger market prices`), the API (`POST /campuses/{id}/prices`) and the price store share it.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from common.errors import BadInput
+from market_adapters.caiso.parse import parse_price_csv, read_oasis_zip
+from market_adapters.ercot.parse import parse_np4_190_csv, parse_np6_905_csv, read_zip_csv
+from market_adapters.nyiso.parse import parse_lbmp_csv
+from market_adapters.pjm.parse import parse_lmp_items
+from market_adapters.prices import PriceRow
+
+PRICE_FORMATS = ("nyiso-dam", "nyiso-rt", "ercot-np6-905", "ercot-np4-190", "pjm-json", "caiso-csv")
+FEED_DEFAULT = "da_hrl_lmps"
+NYISO_RT_INTERVAL_MINUTES_DEFAULT = 5
+
+
+def parse_price_file(file_format: str, source_name: str, content: bytes, *, feed: str,
+                     interval_minutes: int) -> list[PriceRow]:
+    """One ISO price file (CSV, JSON items, or a ZIP for ERCOT/CAISO) as PriceRows."""
+    zipped = source_name.lower().endswith(".zip")
+    if file_format in ("nyiso-dam", "nyiso-rt"):
+        realtime = file_format == "nyiso-rt"
+        return parse_lbmp_csv(_text(content, source_name), source_name, market="RT" if realtime else "DA",
+                              stamp_is_end=realtime, interval_minutes=interval_minutes if realtime else 60,
+                              publish_time_utc=None, version=1)
+    if file_format in ("ercot-np6-905", "ercot-np4-190"):
+        text = read_zip_csv(content, source_name) if zipped else _text(content, source_name)
+        parse = parse_np6_905_csv if file_format == "ercot-np6-905" else parse_np4_190_csv
+        return parse(text, source_name, publish_time_utc=None, version=1)
+    if file_format == "pjm-json":
+        payload = _json(content, source_name)
+        return parse_lmp_items(payload["items"] if isinstance(payload, dict) else payload, feed, source_name)
+    if file_format == "caiso-csv":
+        if zipped:
+            return [row for member, data in read_oasis_zip(content, source_name) if member.endswith(".csv")
+                    for row in parse_price_csv(_text(data, member), member)]
+        return parse_price_csv(_text(content, source_name), source_name)
+    raise BadInput(source_name, None, "format",
+                   f"must be one of {', '.join(PRICE_FORMATS)}, not {file_format!r}")
+
+
+def _text(content: bytes, source_name: str) -> str:
+    try:
+        return content.decode("utf-8-sig")  # a byte-order mark from a spreadsheet export is not data
+    except UnicodeDecodeError as error:
+        raise BadInput(source_name, None, None, f"not UTF-8 text: {error}") from error
+
+
+def _json(content: bytes, source_name: str) -> Any:
+    # Any: a JSON document is a dict or a list here (Data Miner items alone or wrapped); the caller checks.
+    try:
+        return json.loads(_text(content, source_name), parse_float=Decimal)  # prices stay exact
+    except json.JSONDecodeError as error:
+        raise BadInput(source_name, error.lineno, None, f"not JSON: {error.msg}") from error

@@ -1,0 +1,27 @@
+"""ISO prices in one shape, whatever feed they came from: `PriceRow`, the Arrow `PRICE_SCHEMA`, and Parquet.
+
+Every ISO's parse module produces PriceRows; settlement and reconciliation read PRICE_SCHEMA Parquet.
+"""
+
+from market_adapters.prices.schema import PRICE_DECIMAL, PRICE_SCHEMA
+from market_adapters.prices.table import (
+    PriceRow,
+    latest_prices,
+    parse_price,
+    price_rows,
+    price_table,
+    read_prices_parquet,
+    write_prices_parquet,
+)
+
+__all__ = [
+    "PRICE_DECIMAL",
+    "PRICE_SCHEMA",
+    "PriceRow",
+    "latest_prices",
+    "parse_price",
+    "price_rows",
+    "price_table",
+    "read_prices_parquet",
+    "write_prices_parquet",
+]

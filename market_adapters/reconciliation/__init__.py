@@ -1,0 +1,60 @@
+"""Shadow settlement of ISO statements: statement runs in, each line recomputed from our meter data and the
+ISO's prices, differences posted to the ledger per run, disputes out.
+
+Pure: `statement` (format v1), `charges` and `quantities` (our side), `reconcile`, `ledger_entries`.
+SQL: `repository`. Unit of work: `service`.
+"""
+
+from market_adapters.reconciliation.charges import (
+    CHARGE_TYPES,
+    MEASURE_SIGNS,
+    QuantityKey,
+    line_amount_usd_micros,
+    quantities_from_metered_hours,
+)
+from market_adapters.reconciliation.ledger_entries import reconciliation_entries, reconciliation_entry_key
+from market_adapters.reconciliation.quantities import quantities_from_intervals
+from market_adapters.reconciliation.reconcile import (
+    ChargeReconciliation,
+    Dispute,
+    LineDiscrepancy,
+    PriceKey,
+    ReconciliationResult,
+    RunReconciliation,
+    ShadowPriceMissing,
+    reconcile_runs,
+)
+from market_adapters.reconciliation.service import (
+    import_statement_runs,
+    list_disputes,
+    run_shadow_settlement,
+    shadow_settle_day,
+)
+from market_adapters.reconciliation.statement import FORMAT, StatementLine, StatementRun, parse_statement
+
+__all__ = [
+    "CHARGE_TYPES",
+    "FORMAT",
+    "MEASURE_SIGNS",
+    "ChargeReconciliation",
+    "Dispute",
+    "LineDiscrepancy",
+    "PriceKey",
+    "QuantityKey",
+    "ReconciliationResult",
+    "RunReconciliation",
+    "ShadowPriceMissing",
+    "StatementLine",
+    "StatementRun",
+    "import_statement_runs",
+    "line_amount_usd_micros",
+    "list_disputes",
+    "parse_statement",
+    "quantities_from_intervals",
+    "quantities_from_metered_hours",
+    "reconcile_runs",
+    "reconciliation_entries",
+    "reconciliation_entry_key",
+    "run_shadow_settlement",
+    "shadow_settle_day",
+]

@@ -1,0 +1,92 @@
+"""Shadow settlement service: import statement runs, reconcile them, record disputes, post differences.
+
+`import_statement_runs` stores each run as an immutable version (a re-publication with other content under
+the same statement id is a Conflict). `run_shadow_settlement` reconciles every stored run of one operating
+day and, in the same transaction, records the result and appends the reconciliation entries to the ledger
+(idempotent on `market-recon:<campus>:<statement id>`, so running it again changes nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from common.errors import Conflict
+from ledger import append_entries, ensure_ledger, open_accounts
+from market_adapters.clock import operating_day_bounds_utc
+from market_adapters.model import MARKET_TIME_ZONES
+from market_adapters.nyiso.parse import power_metering_hours
+from market_adapters.prices import latest_prices, price_rows, read_prices_parquet
+from market_adapters.reconciliation import repository as repo
+from market_adapters.reconciliation.charges import QuantityKey, quantities_from_metered_hours
+from market_adapters.reconciliation.ledger_entries import (
+    reconciliation_accounts,
+    reconciliation_entries,
+    reconciliation_entry_key,
+)
+from market_adapters.reconciliation.reconcile import PriceKey, ReconciliationResult, reconcile_runs
+from market_adapters.reconciliation.statement import StatementRun, parse_statement
+from market_adapters.submission import document_sha256_hex
+
+RUNS_PER_DAY_MAX = 20  # ERCOT's initial/final/true-up plus resettlements stays far below this
+
+
+def import_statement_runs(engine: Engine, campus_id: str,
+                          documents: Sequence[dict[str, Any]]) -> list[StatementRun]:
+    """Check and store every run; one already stored with the same content is a no-op."""
+    runs = [parse_statement(document) for document in documents]
+    with engine.begin() as conn:
+        for run, document in zip(runs, documents, strict=True):
+            sha256_hex = document_sha256_hex(document)
+            stored = repo.insert_statement_run(conn, campus_id, run, sha256_hex, document)
+            if stored != sha256_hex:
+                raise Conflict(f"statement {run.statement_id} was imported before with other content")
+    return runs
+
+
+def run_shadow_settlement(engine: Engine, *, campus_id: str, iso: str, operating_day: date,
+                          quantities_mwh: Mapping[QuantityKey, Decimal], prices_usd_per_mwh: Mapping[PriceKey, Decimal],
+                          ledger_origin: str) -> ReconciliationResult:
+    """Reconcile the stored runs of `operating_day` against our quantities and the ISO's prices."""
+    with engine.begin() as conn:
+        documents = repo.load_statement_documents(conn, campus_id, iso, operating_day)
+        assert len(documents) <= RUNS_PER_DAY_MAX, f"{len(documents)} runs for one day"
+        result = reconcile_runs([parse_statement(d) for d in documents], quantities_mwh, prices_usd_per_mwh)
+        entries = reconciliation_entries(campus_id, iso, result.runs)
+        if entries:
+            ensure_ledger(conn, ledger_origin)
+            open_accounts(conn, ledger_origin, reconciliation_accounts(campus_id, iso, result.runs))
+            append_entries(conn, ledger_origin, entries)
+        posted = {entry.idempotency_key for entry in entries}
+        for run in result.runs:
+            key = reconciliation_entry_key(campus_id, run.statement_id)
+            repo.record_run(conn, campus_id, run, key if key in posted else None)
+        repo.record_disputes(conn, campus_id, result.disputes)
+    return result
+
+
+def list_disputes(engine: Engine, campus_id: str, status: str | None = "open") -> list[dict[str, Any]]:
+    """Disputes for the operator, oldest operating day first; `status=None` lists all."""
+    with engine.connect() as conn:
+        return repo.list_disputes(conn, campus_id, status)
+
+
+def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day: date,
+                      statements: Sequence[dict[str, Any]], submitted_document: dict[str, Any], prices_uri: str,
+                      ledger_origin: str) -> ReconciliationResult:
+    """Import `statements`, take our quantities from the powerMetering body we submitted and the ISO's
+    latest prices from a PRICE_SCHEMA Parquet file, then reconcile and post (see run_shadow_settlement)."""
+    import_statement_runs(engine, campus_id, statements)
+    start_utc, end_utc = operating_day_bounds_utc(operating_day, ZoneInfo(MARKET_TIME_ZONES[iso]))
+    quantities = {key: value for key, value in
+                  quantities_from_metered_hours(power_metering_hours(submitted_document, "submitted")).items()
+                  if start_utc <= key[2] < end_utc}
+    prices = {(row.node, row.interval_start_utc): row.lmp_usd_per_mwh
+              for row in price_rows(latest_prices(read_prices_parquet(prices_uri))) if row.iso == iso}
+    return run_shadow_settlement(engine, campus_id=campus_id, iso=iso, operating_day=operating_day,
+                                 quantities_mwh=quantities, prices_usd_per_mwh=prices, ledger_origin=ledger_origin)
