@@ -114,11 +114,12 @@ def batched_postings_per_s(engine: Engine, entries: int, per_batch: int, run: in
 
 def verify_rates(engine: Engine) -> dict[str, float]:
     """Entries/s of: the fast export verifier, the stdlib-only verifier, and verify_ledger (live)."""
-    from ledger import fastverify, verify_ledger
-    from ledger.audit_fast import fast_verify_ledger
+    from ledger import verify_ledger
+    from ledger.audit.compiled_check import fast_verify_ledger
     from ledger.checkpoint import sign_checkpoint
     from ledger.export import export_ledger
-    from ledger.verify import verify_export
+    from ledger.verifier import compiled_check as fastverify
+    from ledger.verifier.export_check import verify_export
 
     rates: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:

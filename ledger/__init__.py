@@ -1,6 +1,6 @@
 """The hash-chained, double-entry ledger (docs/ledger-spec.md).
 
-Public names are loaded lazily (PEP 562), so `python -m ledger.verify` imports only the standard
+Public names are loaded lazily (PEP 562), so `python -m ledger.verifier.export_check` imports only the standard
 library and `cryptography`, never SQLAlchemy: the verifier must run on an auditor's machine.
 """
 
@@ -18,7 +18,7 @@ _EXPORTS = {
     "ensure_ledger": "ledger.service",
     "open_accounts": "ledger.service",
     "append_entries": "ledger.service",
-    "verify_ledger": "ledger.audit_db",
+    "verify_ledger": "ledger.audit.row_check",
     "sign_checkpoint": "ledger.checkpoint",
     "Checkpoint": "ledger.checkpoint",
 }
@@ -47,7 +47,7 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from ledger.audit_db import verify_ledger
+    from ledger.audit.row_check import verify_ledger
     from ledger.checkpoint import Checkpoint, sign_checkpoint
     from ledger.model import AccountSpec, AppendedEntry, EntryRequest, PostingRequest, VerifyReport
     from ledger.service import append_entries, ensure_ledger, open_accounts

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from ledger.errors import LedgerNotFound
 from ledger.model import ASSET_SCALES, AccountSpec
-from ledger.rules import AccountState, EntryRef, Head, PlannedEntry
+from ledger.planning import AccountState, EntryRef, Head, PlannedEntry
 
 # Two-int advisory locks live apart from one-bigint ones; the namespace keeps ours apart from others'.
 ADVISORY_LOCK_NAMESPACE = 0x574C4447  # "WLDG"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ledger.canonical import sha256_canonical, utc_text
+from common.canonical_json import sha256_canonical, utc_text
 from ledger.errors import InvalidAccountSpec, InvalidEntryRequest
 from ledger.model import ASSET_SCALES, INTERNAL_KINDS, PUBLIC_KINDS, AccountSpec, EntryRequest
 
@@ -37,7 +37,7 @@ class NormalizedRequest:
     request_value: dict[str, Any]
     request_canonical: bytes
     request_hash: bytes
-    fast_domain: bool  # documents built from it may take the C encoder (ledger.canonical)
+    fast_domain: bool  # documents built from it may take the C encoder (common.canonical_json)
 
 
 def entry_id_for(origin: str, idempotency_key: str) -> uuid.UUID:

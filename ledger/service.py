@@ -14,10 +14,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from common.canonical_json import sha256_canonical
 from ledger import repository as repo
-from ledger.canonical import sha256_canonical
 from ledger.errors import AccountSpecConflict, IdempotencyConflict
 from ledger.model import AccountSpec, AppendedEntry, EntryRequest
+from ledger.planning import LedgerState, PlannedEntry, plan_entry
 from ledger.requests import (
     NormalizedRequest,
     accounts_value,
@@ -25,7 +26,6 @@ from ledger.requests import (
     first_difference,
     normalize_request,
 )
-from ledger.rules import LedgerState, PlannedEntry, plan_entry
 
 
 def ensure_ledger(conn: Connection, origin: str) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from ledger.canonical import canonical_bytes, utc_text
+from common.canonical_json import canonical_bytes, utc_text
 from ledger.chain import HASH_VERSION, entry_hashes
 from ledger.errors import (
     AccountNotOpen,

@@ -1,8 +1,8 @@
-"""Fast verification of an export: the compiled pre-check (ledger.fastscan) plus bulk hashing.
+"""Fast verification of an export: the compiled pre-check (ledger.verifier.compiled_scan) plus bulk hashing.
 
-Same verdict as `ledger.verify.verify_export`, which stays the authority: whenever anything here does
+Same verdict as `ledger.verifier.export_check.verify_export`, which stays the authority: whenever anything here does
 not pass, the export is handed to it and its report (seq and reason) is returned. Needs numpy and
-numba, so it is not part of the standard-library-only verifier; `python -m ledger.verify --fast`
+numba, so it is not part of the standard-library-only verifier; `python -m ledger.verifier.export_check --fast`
 uses it when they are installed.
 """
 
@@ -18,10 +18,10 @@ import numba
 import numpy as np
 
 from ledger.chain import CHAIN_GENESIS, CHAIN_TAG_V1
-from ledger.fastscan import KEY_ROTATION, ScanState, scan_entries
 from ledger.merkle import node_hash
-from ledger.replay import ChainReplay, VerificationFailure, check_checkpoint_note
-from ledger.verify import ExportReport, _read_checkpoints, verify_export
+from ledger.verifier.compiled_scan import KEY_ROTATION, ScanState, scan_entries
+from ledger.verifier.export_check import ExportReport, _read_checkpoints, verify_export
+from ledger.verifier.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 
 
 class _NeedsReplay(Exception):

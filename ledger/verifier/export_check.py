@@ -1,4 +1,4 @@
-"""Standalone verifier of a ledger export: `python -m ledger.verify DIR [--vkey VKEY ...] [--fast]`.
+"""Standalone verifier of a ledger export: `python -m ledger.verifier.export_check DIR [--vkey VKEY ...] [--fast]`.
 
 Imports only the standard library and `cryptography` (see docs/ledger-spec.md §7), so an auditor
 can run it without the rest of wattledger. Exit status 0 = every check passed; 1 = the first failing
@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.replay import ChainReplay, VerificationFailure, check_checkpoint_note
+from ledger.verifier.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 
 ENTRIES_PER_CHUNK = 20_000
 
@@ -85,7 +85,7 @@ def _replay_in_chunks(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ledger.verify", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ledger.verifier.export_check", description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--vkey", action="append", help="trusted verifier key (repeatable); default keys.txt")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     verifier = verify_export
     if args.fast:
         try:
-            from ledger.fastverify import fast_verify_export as verifier
+            from ledger.verifier.compiled_check import fast_verify_export as verifier
         except ImportError:
             print("numpy/numba not installed: using the standard-library verifier", file=sys.stderr)
     try:

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ledger.chain import CHAIN_GENESIS, chain_hash
-from ledger.jcs_check import NotCanonical, canonical_value, canonical_values_bulk
 from ledger.merkle import CompactRange, leaf_hash
+from ledger.verifier.canonical_form import NotCanonical, canonical_value, canonical_values_bulk
 
 V1_KEYS = frozenset({
     "v", "origin", "seq", "entry_id", "kind", "ref_seq", "effective_at", "recorded_at",

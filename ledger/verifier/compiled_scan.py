@@ -3,8 +3,8 @@
 It is an accelerator, not a second authority. `scan_entries` answers either "every entry passes" or
 "look at entry i". It is strict: anything it does not fully understand (a key that sorts differently
 in UTF-16, an amount over 15 digits, a hash collision) also counts as "look here". When it does not
-answer "pass", `ledger.replay` is run and gives the authoritative seq and reason. Its checks mirror
-ledger.replay.ChainReplay one for one; the hashes are computed by the caller (hashlib).
+answer "pass", `ledger.verifier.replay` is run and gives the authoritative seq and reason. Its checks mirror
+ledger.verifier.replay.ChainReplay one for one; the hashes are computed by the caller (hashlib).
 """
 
 from __future__ import annotations
@@ -459,7 +459,7 @@ def _scan(data, starts, origin_json, state, account_index, key_hashes, entry_byt
 @numba.njit(cache=True)
 def _rules(data, i, kind, ref, count, account_count, has_reason, has_vkey, effective, recorded,
            last_recorded, closed_until, state):
-    """The replay's per-entry rules (ledger.replay), minus balances; True when the entry passes."""
+    """The replay's per-entry rules (ledger.verifier.replay), minus balances; True when the entry passes."""
     if kind < 0 or effective < 0 or recorded < 0:
         return False
     if last_recorded >= 0 and _compare_times(data, recorded, last_recorded) <= 0:

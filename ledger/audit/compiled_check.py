@@ -1,8 +1,8 @@
 """Fast path of `verify_ledger`: the compiled scan over the stored bytes plus set-based comparisons.
 
-It either vouches for the whole ledger or defers to the replay (`ledger.audit_db`), which is the
+It either vouches for the whole ledger or defers to the replay (`ledger.audit.row_check`), which is the
 authority and names the first failing seq and why. Everything the replay compares is compared here:
-the bytes (canonical form and every rule, `ledger.fastscan`), leaf / chain / prev hashes, each entry
+the bytes (canonical form and every rule, `ledger.verifier.compiled_scan`), leaf / chain / prev hashes, each entry
 row's columns against its bytes (in SQL, as the exact JCS fragments they must appear as), request
 hashes, every posting row (order, account, asset, amount, running balances; fetched with a binary
 COPY into numpy), and every checkpoint. It runs inside a savepoint, so a failed cast or query leaves
@@ -20,9 +20,9 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from ledger import repository as repo
-from ledger.fastscan import KEY_ROTATION, ScanState, scan_entries
-from ledger.fastverify import _hashes, _NeedsReplay, _roots_at
-from ledger.replay import ChainReplay, VerificationFailure, check_checkpoint_note
+from ledger.verifier.compiled_check import _hashes, _NeedsReplay, _roots_at
+from ledger.verifier.compiled_scan import KEY_ROTATION, ScanState, scan_entries
+from ledger.verifier.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 
 CANONICAL_BYTES_MAX = 1 << 30  # beyond 1 GiB of entries the streaming replay is used instead
 UTC_TEXT = """to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
