@@ -115,10 +115,10 @@ def batched_postings_per_s(engine: Engine, entries: int, per_batch: int, run: in
 def verify_rates(engine: Engine) -> dict[str, float]:
     """Entries/s of: the fast export verifier, the stdlib-only verifier, and verify_ledger (live)."""
     from ledger import verify_ledger
-    from ledger.audit.compiled_check import fast_verify_ledger
+    from ledger.audit.compiled_check import passes_compiled_check
     from ledger.checkpoint import sign_checkpoint
     from ledger.export import export_ledger
-    from ledger.verifier import compiled_check as fastverify
+    from ledger.verifier import compiled_check
     from ledger.verifier.export_check import verify_export
 
     rates: dict[str, float] = {}
@@ -128,7 +128,7 @@ def verify_rates(engine: Engine) -> dict[str, float]:
             sign_checkpoint(conn, ORIGIN, Path(folder) / "key.pem")
             export_ledger(conn, ORIGIN, export)
         # Timed through the fast path alone: had it deferred to the replay, this would raise.
-        fast_only = partial(fastverify._fast, trusted_vkeys=None)
+        fast_only = partial(compiled_check.compiled_verdict, trusted_vkeys=None)
         fast_only(export)  # compile (numba caches to disk) before timing
         for name, verifier in (("fast", fast_only), ("stdlib", verify_export)):
             for _ in range(RUNS):
@@ -138,7 +138,7 @@ def verify_rates(engine: Engine) -> dict[str, float]:
                 rates[name] = max(rates.get(name, 0.0), rate)
                 assert report.ok and report.checkpoints_checked == 1, report
     with engine.connect() as conn:
-        assert fast_verify_ledger(conn, ORIGIN), "the live fast path deferred to the replay"
+        assert passes_compiled_check(conn, ORIGIN), "the live fast path deferred to the replay"
     for _ in range(RUNS):
         started = time.perf_counter()
         with engine.connect() as conn:

@@ -27,13 +27,13 @@ def tamper(engine: Engine, sql: str, params: dict) -> None:
 
 def report(engine: Engine, origin: str):
     """verify_ledger's verdict; the compiled fast path must vouch exactly when the replay passes."""
-    from ledger.audit.compiled_check import fast_verify_ledger
-    from ledger.audit.row_check import replay_verify_ledger
+    from ledger.audit import replay_verify_ledger
+    from ledger.audit.compiled_check import passes_compiled_check
 
     with engine.connect() as conn:
         result = verify_ledger(conn, origin)
         assert result == replay_verify_ledger(conn, origin)
-        assert fast_verify_ledger(conn, origin) == result.ok
+        assert passes_compiled_check(conn, origin) == result.ok
     return result
 
 
