@@ -34,10 +34,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from common.canonical_json import sha256_hex
 from meterdata.schema import INTERVAL_SCHEMA
 from settlement.campus import MeterRef
 from settlement.contracts import ContractVersion
-from settlement.hashing import sha256_hex_of_json
 from settlement.kernels import aggregate_rows
 from settlement.service import CampusSetup, settle_campus_files
 
@@ -123,7 +123,7 @@ def _table(dictionary: pa.Array, codes: np.ndarray, starts: np.ndarray, energy: 
 
 def contracts(tenant_ids: list[str]) -> list[ContractVersion]:
     def version(key: str, kind: str, tenant: str | None, terms: dict[str, Any]) -> ContractVersion:
-        return ContractVersion(next(ids), key, 1, kind, tenant, date(2026, 1, 1), terms, sha256_hex_of_json(terms))
+        return ContractVersion(next(ids), key, 1, kind, tenant, date(2026, 1, 1), terms, sha256_hex(terms))
     ids = itertools.count(1)
     found = [version(f"tariff-{t}", "urdb_tariff", t, {"urdb": URDB}) for t in tenant_ids]
     found += [version("campus-tariff", "urdb_tariff", None, {"urdb": URDB}),

@@ -10,7 +10,7 @@ from esg.factors import FactorEdition, FactorLibrary, load_factor_library
 from esg.fuel_quantity import FuelQuantityEmissions, scope1_from_fuel_quantity
 from esg.grid_intensity import parse_electricitymaps_csv, parse_watttime_aoer_json
 from esg.intervals import MeterRef
-from esg.ledger_legs import ASSET_CODE, carbon_account_specs, carbon_ledger_meta, carbon_ledger_postings
+from esg.ledger_legs import carbon_account_specs, carbon_ledger_meta, carbon_ledger_postings
 from esg.market import MarketRate
 from esg.restatement import EmissionsDelta, delta_ledger_postings, restatement_delta
 from esg.result import CycleEmissions, HourFigure
@@ -18,7 +18,6 @@ from esg.scope3 import Scope3Conventions
 from esg.statement import invoice_emissions_g_co2e, tenant_statement
 
 __all__ = [
-    "ASSET_CODE",
     "CertificateClaim",
     "CertificateLot",
     "CertificateRegistry",

@@ -9,10 +9,10 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
+from common.canonical_json import sha256_hex
 from common.errors import Conflict
 from settlement.campus import ContractV0
 from settlement.delta import AdjustmentLine, LineKey, PositionLine, keyed
-from settlement.hashing import sha256_hex_of_json
 from settlement.types import SettlementLine, SettlementResult
 
 
@@ -51,7 +51,7 @@ def contracts_v0_history(conn: Connection, campus_id: str, through: date) -> lis
 
 def result_sha256_hex(result: SettlementResult) -> str:
     """Fingerprint of a result's lines and balance: used to tell "already recorded" from "different"."""
-    return sha256_hex_of_json({
+    return sha256_hex({
         "lines": [_line_json(line) for line in result.lines],
         "balance": [str(value) for value in vars(result.energy_balance).values()],
         "intervals": result.intervals_sha256_hex,

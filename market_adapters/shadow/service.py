@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
+from common import canonical_json
 from common.errors import Conflict
 from ledger import append_entries, ensure_ledger, open_accounts
 from market_adapters.common import MARKET_TIME_ZONES
@@ -26,7 +27,6 @@ from market_adapters.shadow.ledger_entries import (
 )
 from market_adapters.shadow.reconcile import PriceKey, ReconciliationResult, reconcile_runs
 from market_adapters.shadow.statement import StatementRun, parse_statement
-from market_adapters.submission.service import document_sha256_hex
 
 RUNS_PER_DAY_MAX = 20  # ERCOT's initial/final/true-up plus resettlements stays far below this
 
@@ -36,7 +36,7 @@ def import_statement_runs(engine: Engine, campus_id: str, documents: Sequence[di
     runs = [parse_statement(document) for document in documents]
     with engine.begin() as conn:
         for run, document in zip(runs, documents, strict=True):
-            sha256_hex = document_sha256_hex(document)
+            sha256_hex = canonical_json.sha256_hex(document)
             stored = repo.insert_statement_run(conn, campus_id, run, sha256_hex, document)
             if stored != sha256_hex:
                 raise Conflict(f"statement {run.statement_id} was imported before with other content")

@@ -7,7 +7,6 @@ there, because they pull in the NYISO adapter).
 from market_adapters.submission.service import (
     SubmissionRecord,
     SubmissionRequest,
-    document_sha256_hex,
     list_campus_submissions,
     nyiso_sender,
     submission_attempts,
@@ -15,5 +14,5 @@ from market_adapters.submission.service import (
     submit_cycle_to_iso,
 )
 
-__all__ = ["SubmissionRecord", "SubmissionRequest", "document_sha256_hex", "list_campus_submissions",
+__all__ = ["SubmissionRecord", "SubmissionRequest", "list_campus_submissions",
            "nyiso_sender", "submission_attempts", "submission_key", "submit_cycle_to_iso"]

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from campus import Tenant
+from common.canonical_json import sha256_hex
 from settlement.campus import ContractV0, MeterRef
 from settlement.campus_files import CampusSetup, IntervalRows, settle_campus_rows, settle_v0_rows
 from settlement.contracts import ContractVersion
-from settlement.hashing import sha256_hex_of_json
 from settlement.segments import contract_segments
 from settlement.types import SettlementResult
 
@@ -44,7 +44,7 @@ def urdb(energy_rate: str, **extra: Any) -> dict[str, Any]:
 def contract(key: str, kind: str, tenant_id: str | None, effective_from: date, terms: dict[str, Any],
              version: int = 1) -> ContractVersion:
     return ContractVersion(next(_ids), key, version, kind, tenant_id, effective_from, terms,
-                           sha256_hex_of_json(terms))
+                           sha256_hex(terms))
 
 
 def contract_v0(tenant_id: str, version: int, effective_from: date, price_usd_per_mwh: str) -> ContractV0:
