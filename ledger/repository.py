@@ -17,6 +17,7 @@ from ledger.accounts import ASSET_SCALES
 from ledger.errors import LedgerNotFound
 from ledger.model import AccountSpec
 from ledger.planning import AccountState, EntryRef, Head, PlannedEntry
+from ledger.requests import account_id_for
 
 # Two-int advisory locks live apart from one-bigint ones; the namespace keeps ours apart from others'.
 ADVISORY_LOCK_NAMESPACE = 0x574C4447  # "WLDG"
@@ -227,8 +228,6 @@ def _entry_row(ledger_id: int, entry: PlannedEntry) -> tuple[object, ...]:
 
 
 def _write_accounts_and_postings(cursor: Any, ledger_id: int, origin: str, planned: Sequence[PlannedEntry]) -> None:
-    from ledger.requests import account_id_for
-
     accounts = [(entry.seq, spec) for entry in planned for spec in entry.request.accounts]
     if accounts:
         with cursor.copy(f"COPY ledger_account ({ACCOUNT_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
