@@ -33,6 +33,7 @@ KINDS_NEEDING_REF = frozenset(REFERABLE_KINDS)
 assert frozenset(KIND_NAMES) == PUBLIC_KINDS | INTERNAL_KINDS
 
 NormalSide = Literal["debit", "credit"]
+NORMAL_SIDES: tuple[NormalSide, ...] = ("debit", "credit")
 Leg = tuple[str, str, int]  # (account path, asset code, amount minor: + debit, - credit)
 
 

@@ -18,6 +18,7 @@ from ledger.posting_rules import (
     KINDS_NEEDING_POSTINGS,
     KINDS_NEEDING_REF,
     KINDS_WITHOUT_POSTINGS,
+    NORMAL_SIDES,
     PUBLIC_KINDS,
     Leg,
 )
@@ -62,7 +63,7 @@ def check_account_spec(spec: AccountSpec) -> None:
         raise InvalidAccountSpec(str(spec.path), "path", "must be segments of [A-Za-z0-9_.-] joined by ':'")
     if spec.asset_code not in ASSET_SCALES:
         raise InvalidAccountSpec(spec.path, "asset_code", f"unknown asset {spec.asset_code!r}")
-    if spec.normal_side not in ("debit", "credit"):
+    if spec.normal_side not in NORMAL_SIDES:
         raise InvalidAccountSpec(spec.path, "normal_side", "must be 'debit' or 'credit'")
     if not isinstance(spec.must_not_go_negative, bool):
         raise InvalidAccountSpec(spec.path, "must_not_go_negative", "must be a bool")

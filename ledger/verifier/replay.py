@@ -18,6 +18,7 @@ from ledger.merkle import CompactRange, leaf_hash
 from ledger.posting_rules import (
     KIND_NAMES,
     KINDS_WITHOUT_POSTINGS,
+    NORMAL_SIDES,
     POSTED_KINDS,
     REFERABLE_KINDS,
     RESOLVING_KINDS,
@@ -199,7 +200,7 @@ class ChainReplay:
         for spec in accounts:
             pair = (spec.get("path"), spec.get("asset")) if isinstance(spec, dict) else (None, None)
             side, flag = (spec.get("normal_side"), spec.get("must_not_go_negative")) if isinstance(spec, dict) else (None, None)
-            if pair in self.accounts or side not in ("debit", "credit") or not isinstance(flag, bool):
+            if pair in self.accounts or side not in NORMAL_SIDES or not isinstance(flag, bool):
                 raise VerificationFailure(seq, f"account {pair} opened twice or malformed")
             self.accounts[pair] = (side, flag)
         if kind == "key_rotation":
