@@ -20,7 +20,7 @@ JCS: the same string escapes, no number formatting in play, and the same member 
 key holds a character at or above U+E000 (where UTF-16 and code-point order part ways). Values
 inside that domain take the C encoder (about 6x faster, which the batched ledger append needs);
 anything else is normalised and goes to `rfc8785`. tests/unit/ledger proves byte equality of the two
-on the domain, and `CANONICAL_FAST_PATH = False` turns the fast path off.
+on the domain.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ import rfc8785
 
 HASH_RECIPE = "rfc8785-sha256/1"
 
-CANONICAL_FAST_PATH = True
 _KEY_ORDER_SAFE_MAX = "\ue000"  # below this, code-point order equals UTF-16 code-unit order
 _encode_fast = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False).encode
 
@@ -108,7 +107,7 @@ def json_value(value: Any) -> Any:
 def canonical_bytes(value: Any, domain_checked: bool = False) -> bytes:
     """JCS bytes of `json_value(value)`; `domain_checked=True` means the caller built it inside the fast
     domain (JSON types only), so neither the domain check nor the normalisation is needed."""
-    if CANONICAL_FAST_PATH and (domain_checked or in_fast_domain(value)):
+    if domain_checked or in_fast_domain(value):
         # encode("utf-8") refuses lone surrogates, as JCS (I-JSON) does.
         return _encode_fast(value).encode("utf-8")
     return rfc8785.dumps(json_value(value))
