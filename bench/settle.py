@@ -34,10 +34,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from common.canonical_json import sha256_hex
 from meterdata.schema import INTERVAL_SCHEMA
 from settlement.contracts import ContractVersion
 from settlement.engine import CampusSetup, MeterRef, aggregate_rows, settle_campus_files
-from settlement.hashing import sha256_hex_of_json
 
 TIME_ZONE = ZoneInfo("America/Chicago")
 PERIOD_START_UTC = datetime(2026, 3, 1, 6, tzinfo=UTC)  # March 2026 in Chicago (DST starts on the 8th)
@@ -121,7 +121,7 @@ def _table(dictionary: pa.Array, codes: np.ndarray, starts: np.ndarray, energy: 
 
 def contracts(tenant_ids: list[str]) -> list[ContractVersion]:
     def version(key: str, kind: str, tenant: str | None, terms: dict[str, Any]) -> ContractVersion:
-        return ContractVersion(next(ids), key, 1, kind, tenant, date(2026, 1, 1), terms, sha256_hex_of_json(terms))
+        return ContractVersion(next(ids), key, 1, kind, tenant, date(2026, 1, 1), terms, sha256_hex(terms))
     ids = itertools.count(1)
     found = [version(f"tariff-{t}", "urdb_tariff", t, {"urdb": URDB}) for t in tenant_ids]
     found += [version("campus-tariff", "urdb_tariff", None, {"urdb": URDB}),

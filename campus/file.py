@@ -20,7 +20,7 @@ from campus.errors import CampusFileInvalid, Problem
 from campus.file_checks import check_document
 from campus.file_lines import line_of
 from campus.file_model import CampusFile
-from settlement.hashing import sha256_hex_of_json
+from common import canonical_json
 
 FILE_BYTES_MAX = 64 * 1024 * 1024
 """A campus of thousands of tenants and tens of thousands of meters fits in a few MB; 64 MiB is a typo guard."""
@@ -67,7 +67,7 @@ def campus_document(source: str, raw: dict[str, Any], text: str, read_urdb: Urdb
     if findings:
         raise CampusFileInvalid(source, [_problem(text, path, reason) for path, reason in findings])
     document = normalize(document)
-    return CampusDocument(document["campus"]["id"], document, sha256_hex_of_json(document), Path(source).name)
+    return CampusDocument(document["campus"]["id"], document, canonical_json.sha256_hex(document), Path(source).name)
 
 
 def _decode(source: str, data: bytes) -> str:

@@ -17,9 +17,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campus.model import MeterRole
+from common.canonical_json import sha256_hex
 from common.errors import BadInput
 from settlement.contracts import ContractVersion, validate_terms
-from settlement.hashing import sha256_hex_of_json
 from settlement.tariffs import unwrap_urdb_text
 
 Path = tuple[Any, ...]
@@ -166,7 +166,7 @@ def _check_terms(contract: dict[str, Any], version: dict[str, Any], where: Path,
         return
     terms = json.loads(json.dumps(version["terms"], default=str), parse_float=Decimal)
     candidate = ContractVersion(0, contract["key"], 0, contract["kind"], contract.get("tenant"),
-                                date.fromisoformat(version["effective_from"]), terms, sha256_hex_of_json("x"))
+                                date.fromisoformat(version["effective_from"]), terms, sha256_hex("x"))
     try:
         validate_terms(candidate)
     except BadInput as error:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from campus import repository as repo
 from campus.errors import CampusChangeRefused
+from common.canonical_json import sha256_hex
 from settlement.contracts import (
     KIND_FIXED_PRICE,
     add_contract,
@@ -21,7 +22,6 @@ from settlement.contracts import (
     contract_history,
     fixed_price_history,
 )
-from settlement.hashing import sha256_hex_of_json
 
 
 def project(conn: Connection, document: dict[str, Any]) -> None:
@@ -38,7 +38,7 @@ def project(conn: Connection, document: dict[str, Any]) -> None:
 
 def _project_contract(conn: Connection, campus_id: str, contract: dict[str, Any]) -> None:
     stored = contract_history(conn, campus_id, contract["key"])
-    wanted = [(date.fromisoformat(v["effective_from"]), sha256_hex_of_json(v["terms"])) for v in contract["versions"]]
+    wanted = [(date.fromisoformat(v["effective_from"]), sha256_hex(v["terms"])) for v in contract["versions"]]
     have = [(c.effective_from, c.terms_sha256_hex) for c in stored]
     _check_prefix(contract["key"], have, wanted)
     for version in contract["versions"][len(have):]:

@@ -1,4 +1,4 @@
-"""Small pieces every package shares: the error base class and time helpers."""
+"""Small pieces every package shares: the error base class, time helpers and (in `common.canonical_json`) the one hash recipe."""
 
 from common.errors import BadInput, DomainError
 

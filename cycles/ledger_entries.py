@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-ASSET_USD = "USD/6"
-ASSET_ENERGY = "MWH/6"
-ASSET_CARBON = "TCO2E/6"
-
-Leg = tuple[str, str, int]  # (account path, asset code, amount in minor units; + debit, - credit)
+from ledger.accounts import (
+    ASSET_ENERGY,
+    ASSET_USD,
+    campus_energy,
+    campus_revenue,
+    tenant_energy_consumption,
+    tenant_receivable,
+)
+from ledger.posting_rules import Leg, unbalanced_asset
 
 ENERGY_SUPPLY_ROLES = ("generation_wh", "grid_import_wh")
 ENERGY_USE_ROLES = ("export_wh", "shared_consumption_wh", "losses_wh")
@@ -22,36 +26,27 @@ ENERGY_USE_ROLES = ("export_wh", "shared_consumption_wh", "losses_wh")
 def energy_legs(campus_id: str, balance_wh: Mapping[str, int], tenant_consumption_wh: Mapping[str, int]) -> list[Leg]:
     legs: list[Leg] = []
     for name in ENERGY_SUPPLY_ROLES:
-        legs.append((f"campus:{campus_id}:energy:{name.removesuffix('_wh')}", ASSET_ENERGY, -balance_wh[name]))
+        legs.append((campus_energy(campus_id, name.removesuffix("_wh")), ASSET_ENERGY, -balance_wh[name]))
     for name in ENERGY_USE_ROLES:
-        legs.append((f"campus:{campus_id}:energy:{name.removesuffix('_wh')}", ASSET_ENERGY, balance_wh[name]))
+        legs.append((campus_energy(campus_id, name.removesuffix("_wh")), ASSET_ENERGY, balance_wh[name]))
     for tenant_id, energy_wh in sorted(tenant_consumption_wh.items()):
-        legs.append((f"tenant:{tenant_id}:energy:consumption", ASSET_ENERGY, energy_wh))
+        legs.append((tenant_energy_consumption(tenant_id), ASSET_ENERGY, energy_wh))
     return [leg for leg in legs if leg[2] != 0]
 
 
 def money_legs(campus_id: str, tenant_totals_usd_micros: Mapping[str, int]) -> list[Leg]:
     legs: list[Leg] = [
-        (f"tenant:{tenant_id}:receivable", ASSET_USD, amount)
+        (tenant_receivable(tenant_id), ASSET_USD, amount)
         for tenant_id, amount in sorted(tenant_totals_usd_micros.items())
         if amount != 0
     ]
     total = sum(tenant_totals_usd_micros.values())
     if total != 0:
-        legs.append((f"campus:{campus_id}:revenue:energy", ASSET_USD, -total))
+        legs.append((campus_revenue(campus_id, "energy"), ASSET_USD, -total))
     return legs
 
 
-CREDIT_NORMAL_SUFFIXES = (":energy:generation", ":energy:grid_import", ":revenue:energy", ":revenue:rounding")
 USD_MICROS_PER_CENT = 10_000
-
-
-def normal_side(account_path: str) -> str:
-    """Supply and revenue accounts are credit-normal; receivables and every use of energy debit-normal.
-
-    Fixed per account, never read from a leg's sign: a later correction may post the other way.
-    """
-    return "credit" if account_path.endswith(CREDIT_NORMAL_SUFFIXES) else "debit"
 
 
 def invoice_rounding_legs(campus_id: str, settled_usd_micros: Mapping[str, int],
@@ -62,17 +57,14 @@ def invoice_rounding_legs(campus_id: str, settled_usd_micros: Mapping[str, int],
         difference = cents * USD_MICROS_PER_CENT - settled_usd_micros[tenant_id]
         assert abs(difference) <= USD_MICROS_PER_CENT // 2, f"{tenant_id}: invoice differs by more than half a cent"
         if difference != 0:
-            legs.append((f"tenant:{tenant_id}:receivable", ASSET_USD, difference))
+            legs.append((tenant_receivable(tenant_id), ASSET_USD, difference))
     total = sum(amount for _, _, amount in legs)
     if total != 0:
-        legs.append((f"campus:{campus_id}:revenue:rounding", ASSET_USD, -total))
+        legs.append((campus_revenue(campus_id, "rounding"), ASSET_USD, -total))
     return legs
 
 
 def assert_balanced(legs: Sequence[Leg]) -> None:
     """Paired assertion: the ledger checks the same invariant again before and after storage."""
-    sums: dict[str, int] = {}
-    for _, asset, amount in legs:
-        sums[asset] = sums.get(asset, 0) + amount
-    unbalanced = {asset: total for asset, total in sums.items() if total != 0}
-    assert not unbalanced, f"entry legs do not balance per asset: {unbalanced}"
+    unbalanced = unbalanced_asset(legs)
+    assert unbalanced is None, f"entry legs do not balance per asset: {unbalanced}"

@@ -6,7 +6,6 @@ version; invoices are unique per (cycle, tenant). The ISO step lives in `cycles.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -21,7 +20,10 @@ from campus.repository import emissions_enabled
 from cycles import ledger_entries as legs
 from cycles import repository as repo
 from cycles.periods import period_bounds_utc
+from ledger.accounts import account_spec
+from ledger.posting_rules import Leg
 from settings import Settings
+from settlement.repository import result_sha256_hex
 from workflows.types import (
     CycleInput,
     IngestOutput,
@@ -124,18 +126,12 @@ def tenant_consumption_wh(intervals_uri: str, meters: Sequence[Meter]) -> dict[s
     return totals
 
 
-def settlement_legs(conn: Connection, campus_id: str, step: StepInput, result) -> list[legs.Leg]:  # type: ignore[no-untyped-def]
+def settlement_legs(conn: Connection, campus_id: str, step: StepInput, result) -> list[Leg]:  # type: ignore[no-untyped-def]
     """Energy and money legs of the settlement entry (carbon legs come from `esg`)."""
     meters = load_meters(conn, campus_id)
     balance = asdict(result.energy_balance)
     entry_legs = legs.energy_legs(campus_id, balance, tenant_consumption_wh(step.uri, meters))
     return entry_legs + legs.money_legs(campus_id, result.tenant_totals_usd_micros)
-
-
-def settlement_digest(result) -> str:  # type: ignore[no-untyped-def]
-    """sha256 over the settlement's lines and totals, so finance approves exactly what it saw."""
-    payload = json.dumps(asdict(result), sort_keys=True, default=str).encode()
-    return hashlib.sha256(payload).hexdigest()
 
 
 def pending_key(cycle_id: str, label: str) -> str:
@@ -155,7 +151,8 @@ def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
                               campus_price_uris(settings, step.campus_id))
         emissions = compute_emissions(conn, campus, step.uri, start_utc, end_utc)
         revision = record_settlement_or_delta(conn, step.cycle_id, result).revision
-        digest = settlement_digest(result)
+        # The hash settlement_run records: finance approves, and the ledger names, exactly what was stored.
+        digest = result_sha256_hex(result)
         entry_legs = settlement_legs(conn, step.campus_id, step, result)
         carbon_legs, carbon_meta = _carbon(emissions, step.campus_id)
         legs.assert_balanced(entry_legs + carbon_legs)
@@ -198,7 +195,7 @@ def compute_emissions(conn: Connection, campus: Campus, intervals_uri: str, star
     return compute_cycle_emissions(intervals_uri, meters, subregion, start_utc, end_utc)
 
 
-def _carbon(emissions, campus_id: str) -> tuple[list[legs.Leg], dict[str, str]]:  # type: ignore[no-untyped-def]
+def _carbon(emissions, campus_id: str) -> tuple[list[Leg], dict[str, str]]:  # type: ignore[no-untyped-def]
     """tCO2e legs and their provenance (factor edition, refs, result and meter-data hashes), or none."""
     if emissions is None:
         return [], {}
@@ -207,13 +204,13 @@ def _carbon(emissions, campus_id: str) -> tuple[list[legs.Leg], dict[str, str]]:
     return list(carbon_ledger_postings(emissions, campus_id)), carbon_ledger_meta(emissions)
 
 
-def open_cycle_accounts(conn: Connection, settings: Settings, entry_legs: Sequence[legs.Leg],
-                        carbon_legs: Sequence[legs.Leg]) -> None:
+def open_cycle_accounts(conn: Connection, settings: Settings, entry_legs: Sequence[Leg],
+                        carbon_legs: Sequence[Leg]) -> None:
     from esg.scopes import carbon_account_specs
-    from ledger import AccountSpec, ensure_ledger, open_accounts
+    from ledger import ensure_ledger, open_accounts
 
     ensure_ledger(conn, settings.ledger_origin)
-    specs = {(path, asset): AccountSpec(path, asset, legs.normal_side(path)) for path, asset, _ in entry_legs}
+    specs = {(path, asset): account_spec(path, asset) for path, asset, _ in entry_legs}
     open_accounts(conn, settings.ledger_origin, list(specs.values()) + carbon_account_specs(list(carbon_legs)))
 
 

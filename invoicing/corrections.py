@@ -16,9 +16,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, text
 
+from common import canonical_json
 from common.errors import BadInput
 from invoicing import repository
-from invoicing.document import canonical_document_bytes, document_sha256_hex, utc_text
+from invoicing.document import utc_text
 from invoicing.errors import (
     CreditAmountInvalid,
     CreditExceedsInvoice,
@@ -146,9 +147,9 @@ def _store_credit_note(conn: Connection, invoice: InvoiceRow, amount_usd_cents: 
         "tenant_name": invoice.document_json.get("tenant_name", invoice.tenant_id), "currency": "USD",
         "reason": reason, "amount_usd_cents": amount_usd_cents, "issued_at_utc": utc_text(issued_at_utc),
     }
-    sha256_hex = document_sha256_hex(document)
+    sha256_hex = canonical_json.sha256_hex(document)
     folder = f"credit_notes/{invoice.issuer}"
-    json_path, _ = write_document(documents_root, f"{folder}/{credit_note_id}.json", canonical_document_bytes(document))
+    json_path, _ = write_document(documents_root, f"{folder}/{credit_note_id}.json", canonical_json.canonical_bytes(document))
     signed_pdf = sign_pdf(render_credit_note_pdf(document, sha256_hex), key)
     pdf_path, pdf_sha256_hex = write_document(documents_root, f"{folder}/{credit_note_id}.pdf", signed_pdf)
     conn.execute(

@@ -1,19 +1,16 @@
 """The invoice document: a plain JSON value built from settlement lines, hashed in canonical form.
 
-Pure: no I/O. The canonical bytes are RFC 8785 (JSON Canonicalization Scheme): sorted keys, no
-whitespace, ints and strings only (money in integer micro-USD or cents, rates as decimal strings), so the
-same invoice always hashes to the same sha256 on any machine.
+Pure: no I/O. Ints and strings only (money in integer micro-USD or cents, rates as decimal strings); the
+document's bytes and sha256 are the recipe of common.canonical_json (RFC 8785: sorted keys, no
+whitespace), so the same invoice always hashes to the same sha256 on any machine.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-
-import rfc8785
 
 from invoicing.money import ROUNDING_MODE_NAME, invoice_rounding
 
@@ -154,10 +151,3 @@ def _line_json(line: InvoiceLine, amount_usd_cents: int) -> dict[str, Any]:
     }
 
 
-def canonical_document_bytes(document: dict[str, Any]) -> bytes:
-    """RFC 8785 bytes of the document: the exact input of its sha256."""
-    return rfc8785.dumps(document)
-
-
-def document_sha256_hex(document: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_document_bytes(document)).hexdigest()

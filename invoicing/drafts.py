@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from common.canonical_json import sha256_hex
 from invoicing import repository
-from invoicing.document import build_invoice_document, document_sha256_hex
+from invoicing.document import build_invoice_document
 from invoicing.errors import CycleNotFound, NoSettlementLines, TenantUnknown
 from invoicing.parties import campus_parties
 from invoicing.pdf import render_invoice_pdf
@@ -36,4 +37,4 @@ def render_draft_pdf(conn: Connection, cycle_id: str, tenant_id: str,
                             payment_terms_days, None)
     usage = load_usage_context(conn, cycle).for_tenant(tenant_id)
     document = build_invoice_document(header, lines, usage)
-    return render_invoice_pdf(document, document_sha256_hex(document), draft=True)
+    return render_invoice_pdf(document, sha256_hex(document), draft=True)

@@ -10,19 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import Connection
 
 from invoicing.money import USD_MICROS_PER_CENT
-from ledger.model import AccountSpec, EntryRequest, PostingRequest
+from ledger.accounts import ASSET_USD, account_spec, campus_revenue, tenant_receivable
+from ledger.model import EntryRequest, PostingRequest
 from ledger.service import append_entries, ensure_ledger, open_accounts
-
-ASSET_USD = "USD/6"  # micro-USD, the asset the settlement postings use (cycles.ledger_entries)
-
-
-def receivable_path(tenant_id: str) -> str:
-    return f"tenant:{tenant_id}:receivable"
 
 
 def credit_note_entry(credit_note_id: str, invoice_id: str, campus_id: str, tenant_id: str, amount_usd_cents: int,
@@ -31,8 +25,8 @@ def credit_note_entry(credit_note_id: str, invoice_id: str, campus_id: str, tena
     amount_usd_micros = amount_usd_cents * USD_MICROS_PER_CENT
     return EntryRequest(
         idempotency_key=f"credit-note:{credit_note_id}", kind="posting", effective_at_utc=effective_at_utc,
-        postings=[PostingRequest(receivable_path(tenant_id), ASSET_USD, -amount_usd_micros),
-                  PostingRequest(f"campus:{campus_id}:revenue:credit_notes", ASSET_USD, amount_usd_micros)],
+        postings=[PostingRequest(tenant_receivable(tenant_id), ASSET_USD, -amount_usd_micros),
+                  PostingRequest(campus_revenue(campus_id, "credit_notes"), ASSET_USD, amount_usd_micros)],
         meta={"credit_note_id": credit_note_id, "invoice_id": invoice_id, "document_sha256": document_sha256_hex},
     )
 
@@ -45,8 +39,8 @@ def replacement_invoice_entry(
     amount_usd_micros = total_usd_cents * USD_MICROS_PER_CENT
     return EntryRequest(
         idempotency_key=f"invoice:{invoice_id}", kind="posting", effective_at_utc=effective_at_utc,
-        postings=[PostingRequest(receivable_path(tenant_id), ASSET_USD, amount_usd_micros),
-                  PostingRequest(f"campus:{campus_id}:revenue:energy", ASSET_USD, -amount_usd_micros)],
+        postings=[PostingRequest(tenant_receivable(tenant_id), ASSET_USD, amount_usd_micros),
+                  PostingRequest(campus_revenue(campus_id, "energy"), ASSET_USD, -amount_usd_micros)],
         meta={"invoice_id": invoice_id, "replaces_invoice_id": replaces_invoice_id,
               "document_sha256": document_sha256_hex},
     )
@@ -62,14 +56,8 @@ def post_entries(conn: Connection, ledger_origin: str, entries: Sequence[EntryRe
         return
     ensure_ledger(conn, ledger_origin)
     specs = {
-        (posting.account_path, posting.asset_code): AccountSpec(
-            posting.account_path, posting.asset_code, _normal_side(posting.account_path))
+        (posting.account_path, posting.asset_code): account_spec(posting.account_path, posting.asset_code)
         for entry in entry_list for posting in entry.postings
     }
     open_accounts(conn, ledger_origin, list(specs.values()))
     append_entries(conn, ledger_origin, entry_list)
-
-
-def _normal_side(account_path: str) -> Literal["debit", "credit"]:
-    # Revenue is credit-normal; receivables and the contra-revenue of credit notes are debit-normal.
-    return "credit" if ":revenue:energy" in account_path else "debit"

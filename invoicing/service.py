@@ -15,14 +15,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection
 
+from common import canonical_json
 from invoicing import repository
 from invoicing.document import (
     InvoiceHeader,
     InvoiceLine,
     TenantUsage,
     build_invoice_document,
-    canonical_document_bytes,
-    document_sha256_hex,
 )
 from invoicing.errors import CycleNotFound, IssuerInvalid, NoSettlementLines, TenantUnknown
 from invoicing.parties import TenantParty, campus_parties
@@ -135,10 +134,10 @@ def store_new_invoice(conn: Connection, header: InvoiceHeader, lines: list[Invoi
                       key: Ed25519PrivateKey, documents_root: str) -> IssuedInvoice:
     """Build, render, sign, write and insert one invoice with an already reserved number."""
     document = build_invoice_document(header, lines, usage)
-    sha256_hex = document_sha256_hex(document)
+    sha256_hex = canonical_json.sha256_hex(document)
     folder = f"invoices/{header.issuer}"
     json_path, _ = write_document(documents_root, f"{folder}/{header.invoice_id}.json",
-                                  canonical_document_bytes(document))
+                                  canonical_json.canonical_bytes(document))
     signed_pdf = sign_pdf(render_invoice_pdf(document, sha256_hex), key)
     pdf_path, pdf_sha256_hex = write_document(documents_root, f"{folder}/{header.invoice_id}.pdf", signed_pdf)
     repository.insert_invoice(conn, InvoiceRow(

@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from ledger import repository as repo
+from ledger.accounts import tenant_prefix
+from ledger.posting_rules import POSTED_KINDS
 
-POSTED_KINDS_SQL = "('posting','post_pending','reversal','adjustment')"
+POSTED_KINDS_SQL = "(" + ",".join(f"'{kind}'" for kind in sorted(POSTED_KINDS)) + ")"
 STATEMENT_LINES_MAX = 100_000
 
 
@@ -146,7 +148,7 @@ class TenantStatement:
 def tenant_statement(conn: Connection, origin: str, tenant_id: str, from_utc: datetime, to_utc: datetime) -> TenantStatement:
     """Posted movements of the accounts under `tenant:<id>:` effective in [from_utc, to_utc)."""
     ledger_id = repo.ledger_id_for(conn, origin)
-    prefix = f"tenant:{tenant_id}:"
+    prefix = tenant_prefix(tenant_id)
     rows = conn.execute(
         text(
             "SELECT e.seq, e.kind, e.effective_at_utc, a.path, p.asset_code, p.amount_minor, e.canonical"

@@ -1,6 +1,6 @@
 """`wattledger ledger export DIR`: everything an auditor needs to verify the ledger offline.
 
-    MANIFEST.json      format, version, origin, entry count
+    MANIFEST.json      format, version, origin, entry count, hash version, document hash recipe
     entries.jsonl      line n = the exact canonical bytes of entry seq n (JCS text holds no newline)
     chain.tsv          seq, leaf hash, chain hash as the database stores them (hex)
     checkpoints.jsonl  one signed checkpoint per line: {"tree_size", "root", "note"}
@@ -17,7 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, text
 
+from common.canonical_json import HASH_RECIPE
 from ledger import repository as repo
+from ledger.chain import HASH_VERSION
 from ledger.checkpoint import chained_vkeys, list_checkpoints
 
 EXPORT_FORMAT = "wattledger-ledger-export"
@@ -51,8 +53,9 @@ def export_ledger(conn: Connection, origin: str, directory: Path) -> int:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     (directory / "keys.txt").write_text("".join(vkey + "\n" for vkey in chained_vkeys(conn, ledger_id)))
     _write_postings(conn, ledger_id, directory / "postings.parquet")
+    # The recipe names how the document hashes in entries' meta (settlement, invoices, emissions) were made.
     manifest = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "origin": origin, "entries": size,
-                "hash_version": 1}
+                "hash_version": HASH_VERSION, "document_hash_recipe": HASH_RECIPE}
     (directory / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return size
 

@@ -1,6 +1,6 @@
 """RFC 6962 / RFC 9162 Merkle tree over SHA-256: hashes, roots, inclusion and consistency proofs.
 
-Standard library only, so the standalone verifier (`python -m ledger.verify`) can use it. Leaves are
+Standard library only, so the standalone verifier (`python -m ledger.verifier`) can use it. Leaves are
 the entries' canonical bytes; a tree of size n holds entries seq 1..n at leaf indexes 0..n-1.
 """
 

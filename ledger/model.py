@@ -6,31 +6,17 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 
-ASSET_SCALES: dict[str, tuple[int, str]] = {
-    # Scales are fixed forever: USD/6 = micro-dollars, MWH/6 = Wh, TCO2E/6 = grams CO2e.
-    "USD/6": (6, "money"),
-    "MWH/6": (6, "energy"),
-    "TCO2E/6": (6, "carbon"),
-}
-
-PUBLIC_KINDS = frozenset(
-    {"posting", "pending", "post_pending", "void_pending", "reversal", "adjustment", "period_close"}
-)
-INTERNAL_KINDS = frozenset({"account_open", "key_rotation"})
-POSTED_KINDS = frozenset({"posting", "post_pending", "reversal", "adjustment"})
-REVERSIBLE_KINDS = frozenset({"posting", "post_pending", "adjustment"})
-ADJUSTABLE_KINDS = frozenset({"posting", "post_pending", "adjustment", "reversal"})
+from ledger.posting_rules import NormalSide
 
 
 @dataclass(frozen=True)
 class AccountSpec:
-    """An account: `path` like `tenant:acme:receivable`, one asset, its normal side."""
+    """An account: `path` like `tenant:acme:receivable`, one asset, its normal side (ledger.accounts)."""
 
     path: str
     asset_code: str
-    normal_side: Literal["debit", "credit"]
+    normal_side: NormalSide
     must_not_go_negative: bool = False
 
 

@@ -10,11 +10,14 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, text
 
+from ledger.accounts import ASSET_SCALES
 from ledger.errors import LedgerNotFound
-from ledger.model import ASSET_SCALES, AccountSpec
-from ledger.rules import AccountState, EntryRef, Head, PlannedEntry
+from ledger.model import AccountSpec
+from ledger.planning import AccountState, EntryRef, Head, PlannedEntry
+from ledger.requests import account_id_for
 
 # Two-int advisory locks live apart from one-bigint ones; the namespace keeps ours apart from others'.
 ADVISORY_LOCK_NAMESPACE = 0x574C4447  # "WLDG"
@@ -29,13 +32,20 @@ def planned_per_call(conn: Connection) -> Iterator[None]:
     while the ledger was small: a hash join over every entry of the ledger, per batch. The batch's
     few queries are cheap to plan; a bad plan is not.
     """
-    driver = conn.connection.driver_connection
-    saved = driver.prepare_threshold  # type: ignore[union-attr]
-    driver.prepare_threshold = None  # type: ignore[union-attr]
+    driver = driver_connection(conn)
+    saved = driver.prepare_threshold
+    driver.prepare_threshold = None
     try:
         yield
     finally:
-        driver.prepare_threshold = saved  # type: ignore[union-attr]
+        driver.prepare_threshold = saved
+
+
+def driver_connection(conn: Connection) -> psycopg.Connection[Any]:
+    """The psycopg connection under SQLAlchemy's: binary COPY and prepare_threshold are psycopg's own."""
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection), f"the ledger needs the psycopg driver, not {type(driver)}"
+    return driver
 
 
 def ensure_assets(conn: Connection) -> None:
@@ -218,8 +228,6 @@ def _entry_row(ledger_id: int, entry: PlannedEntry) -> tuple[object, ...]:
 
 
 def _write_accounts_and_postings(cursor: Any, ledger_id: int, origin: str, planned: Sequence[PlannedEntry]) -> None:
-    from ledger.requests import account_id_for
-
     accounts = [(entry.seq, spec) for entry in planned for spec in entry.request.accounts]
     if accounts:
         with cursor.copy(f"COPY ledger_account ({ACCOUNT_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
@@ -243,7 +251,7 @@ def _write_accounts_and_postings(cursor: Any, ledger_id: int, origin: str, plann
 def insert_planned(conn: Connection, ledger_id: int, origin: str, planned: Sequence[PlannedEntry]) -> list[PlannedEntry]:
     """Write entries, then opened accounts, then postings, each with one binary COPY (key order)."""
     written: list[PlannedEntry] = []
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = driver_connection(conn).cursor()
     with cursor:
         with cursor.copy(f"COPY ledger_entry ({ENTRY_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(ENTRY_TYPES)

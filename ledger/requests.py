@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ledger.canonical import sha256_canonical, utc_text
+from common.canonical_json import sha256_canonical, utc_text
+from ledger.accounts import ASSET_SCALES
 from ledger.errors import InvalidAccountSpec, InvalidEntryRequest
-from ledger.model import ASSET_SCALES, INTERNAL_KINDS, PUBLIC_KINDS, AccountSpec, EntryRequest
+from ledger.model import AccountSpec, EntryRequest
+from ledger.posting_rules import (
+    INTERNAL_KINDS,
+    KINDS_NEEDING_POSTINGS,
+    KINDS_NEEDING_REF,
+    KINDS_WITHOUT_POSTINGS,
+    NORMAL_SIDES,
+    PUBLIC_KINDS,
+    Leg,
+)
 
 ACCOUNT_PATH_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$")
 IDEMPOTENCY_KEY_LENGTH_MAX = 200
@@ -18,10 +29,8 @@ META_ENTRIES_MAX = 64
 POSTINGS_PER_ENTRY_MAX = 10_000
 AMOUNT_MINOR_ABS_MAX = 2**63 - 1  # bigint in PostgreSQL; running balances must fit it too
 ENTRY_ID_NAMESPACE = uuid.UUID("6f9a1d52-3c0e-5b8e-9d41-7a2f0c1e5b30")
-KINDS_NEEDING_REF = frozenset({"post_pending", "void_pending", "reversal", "adjustment"})
-KINDS_WITHOUT_POSTINGS = frozenset({"period_close", "account_open", "key_rotation"})
 
-Posting = tuple[str, str, int]  # (account path, asset code, amount minor)
+Posting = Leg  # (account path, asset code, amount minor)
 POSTING_FIELDS = ("account", "asset", "amount")  # the order of a leg in the canonical documents
 
 
@@ -37,7 +46,7 @@ class NormalizedRequest:
     request_value: dict[str, Any]
     request_canonical: bytes
     request_hash: bytes
-    fast_domain: bool  # documents built from it may take the C encoder (ledger.canonical)
+    fast_domain: bool  # documents built from it may take the C encoder (common.canonical_json)
 
 
 def entry_id_for(origin: str, idempotency_key: str) -> uuid.UUID:
@@ -54,7 +63,7 @@ def check_account_spec(spec: AccountSpec) -> None:
         raise InvalidAccountSpec(str(spec.path), "path", "must be segments of [A-Za-z0-9_.-] joined by ':'")
     if spec.asset_code not in ASSET_SCALES:
         raise InvalidAccountSpec(spec.path, "asset_code", f"unknown asset {spec.asset_code!r}")
-    if spec.normal_side not in ("debit", "credit"):
+    if spec.normal_side not in NORMAL_SIDES:
         raise InvalidAccountSpec(spec.path, "normal_side", "must be 'debit' or 'credit'")
     if not isinstance(spec.must_not_go_negative, bool):
         raise InvalidAccountSpec(spec.path, "must_not_go_negative", "must be a bool")
@@ -99,16 +108,16 @@ def _check_postings(key: str, request: EntryRequest) -> tuple[Posting, ...]:
         postings.append((path, asset, amount))
     if request.kind in KINDS_WITHOUT_POSTINGS and postings:
         raise InvalidEntryRequest(key, "postings", f"a {request.kind} entry carries no postings")
-    if request.kind in ("posting", "pending", "adjustment") and not postings:
+    if request.kind in KINDS_NEEDING_POSTINGS and not postings:
         raise InvalidEntryRequest(key, "postings", f"a {request.kind} entry needs postings")
     return tuple(postings)
 
 
 def _check_meta(key: str, meta: object) -> dict[str, str]:
-    if not hasattr(meta, "items") or len(meta) > META_ENTRIES_MAX:  # type: ignore[arg-type]
+    if not isinstance(meta, Mapping) or len(meta) > META_ENTRIES_MAX:
         raise InvalidEntryRequest(key, "meta", f"must be a mapping of at most {META_ENTRIES_MAX} items")
     checked: dict[str, str] = {}
-    for name, value in meta.items():  # type: ignore[attr-defined]
+    for name, value in meta.items():
         if not isinstance(name, str) or not isinstance(value, str):
             raise InvalidEntryRequest(key, f"meta[{name!r}]", "keys and values must be strings")
         checked[name] = value

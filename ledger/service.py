@@ -9,15 +9,18 @@ sees the head committed by the previous holder (under REPEATABLE READ it would f
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
+from common.canonical_json import sha256_canonical
 from ledger import repository as repo
-from ledger.canonical import sha256_canonical
 from ledger.errors import AccountSpecConflict, IdempotencyConflict
 from ledger.model import AccountSpec, AppendedEntry, EntryRequest
+from ledger.planning import Head, LedgerState, PlannedEntry, plan_entry
 from ledger.requests import (
     NormalizedRequest,
     accounts_value,
@@ -25,7 +28,6 @@ from ledger.requests import (
     first_difference,
     normalize_request,
 )
-from ledger.rules import LedgerState, PlannedEntry, plan_entry
 
 
 def ensure_ledger(conn: Connection, origin: str) -> int:
@@ -108,7 +110,7 @@ def _append_locked(
 
 
 def _plan_all(
-    state: LedgerState, requests: Sequence[NormalizedRequest], existing: dict, clock: datetime,
+    state: LedgerState, requests: Sequence[NormalizedRequest], existing: dict[str, Any], clock: datetime,
     results: list[AppendedEntry],
 ) -> Iterator[PlannedEntry]:
     """Yield each new entry's rows in request order; record every request's result in `results`."""
@@ -131,16 +133,16 @@ def _plan_all(
 
 
 def _hit_or_conflict(
-    request: NormalizedRequest, seq: int, stored_hash: bytes, stored_value: dict, entry_id: object,
+    request: NormalizedRequest, seq: int, stored_hash: bytes, stored_value: dict[str, Any], entry_id: uuid.UUID,
     chain_hash: bytes,
 ) -> AppendedEntry:
     if stored_hash != request.request_hash:
         raise IdempotencyConflict(request.idempotency_key, first_difference(stored_value, request.request_value), seq)
-    return AppendedEntry(seq, entry_id, request.idempotency_key, chain_hash.hex(), True)  # type: ignore[arg-type]
+    return AppendedEntry(seq, entry_id, request.idempotency_key, chain_hash.hex(), True)
 
 
 def _load_state(
-    conn: Connection, ledger_id: int, origin: str, head: object, requests: Sequence[NormalizedRequest]
+    conn: Connection, ledger_id: int, origin: str, head: Head, requests: Sequence[NormalizedRequest]
 ) -> LedgerState:
     batch_keys = {request.idempotency_key for request in requests}
     ref_keys = sorted({r.ref_idempotency_key for r in requests if r.ref_idempotency_key} - batch_keys)
@@ -148,4 +150,4 @@ def _load_state(
     pairs = {(path, asset) for r in requests for path, asset, _ in r.postings}
     pairs |= {(path, asset) for ref in refs.values() for path, asset, _ in ref.postings}
     accounts = repo.load_accounts(conn, ledger_id, pairs)
-    return LedgerState(origin, head, accounts, refs, reversed_seqs, resolved_seqs)  # type: ignore[arg-type]
+    return LedgerState(origin, head, accounts, refs, reversed_seqs, resolved_seqs)

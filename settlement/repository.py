@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, text
 
+from common.canonical_json import sha256_hex
 from common.errors import Conflict
 from settlement.engine import AdjustmentLine, LineKey, PositionLine, keyed
-from settlement.hashing import sha256_hex_of_json
 from settlement.types import SettlementLine, SettlementResult
 
 
@@ -23,7 +23,7 @@ class SettlementAlreadyRecorded(Conflict):
 
 def result_sha256_hex(result: SettlementResult) -> str:
     """Fingerprint of a result's lines and balance: used to tell "already recorded" from "different"."""
-    return sha256_hex_of_json({
+    return sha256_hex({
         "lines": [_line_json(line) for line in result.lines],
         "balance": [str(value) for value in vars(result.energy_balance).values()],
         "intervals": result.intervals_sha256_hex,

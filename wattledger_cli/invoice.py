@@ -68,13 +68,13 @@ def verify_command(file: Path, public_key: KeyOption = None) -> None:
 def _verify_json_document(file: Path) -> None:
     import hashlib
 
-    from invoicing.document import canonical_document_bytes
+    from common.canonical_json import canonical_bytes
     from invoicing.queries import stored_document_sha256_hex
 
     data = file.read_bytes()
     document = json.loads(data)
     sha256_hex = hashlib.sha256(data).hexdigest()
-    if canonical_document_bytes(document) != data:
+    if canonical_bytes(document) != data:
         typer.echo(f"FAIL {file}: not in RFC 8785 canonical form, so it is not the document as issued")
         raise typer.Exit(1)
     document_id = document.get("invoice_id") if document.get("kind") == "invoice" else document.get("credit_note_id")

@@ -60,7 +60,7 @@ def export_command(directory: Path, origin: OriginOption = None) -> None:
 
     with _engine_and_origin(origin) as (engine, name, _), engine.begin() as conn:
         size = export_ledger(conn, name, directory)
-    typer.echo(f"exported {size} entries of {name} to {directory}; check with: python -m ledger.verify {directory}")
+    typer.echo(f"exported {size} entries of {name} to {directory}; check with: python -m ledger.verifier {directory}")
 
 
 @app.command("prove")

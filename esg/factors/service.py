@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from pathlib import Path
 
 from sqlalchemy import Connection
 
+from common import canonical_json
 from common.errors import Conflict
 from esg.errors import EditionAlreadyRegistered
 from esg.factors import repository
@@ -66,7 +66,7 @@ def edition_content_sha256(library: FactorLibrary, edition: FactorEdition) -> st
             kind: [table_id, library.tables[table_id].sha256] for kind, table_id in edition.tables.items()
         },
     }
-    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return canonical_json.sha256_hex(content)
 
 
 def _register_edition(conn: Connection, library: FactorLibrary, edition: FactorEdition) -> bool:

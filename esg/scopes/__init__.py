@@ -12,7 +12,6 @@ from esg.scopes.cycle_emissions import CycleEmissions, HourFigure
 from esg.scopes.fuel_quantity import FuelQuantityEmissions, scope1_from_fuel_quantity
 from esg.scopes.hourly_energy import HourlyEnergy, MeterRef, read_hourly_energy
 from esg.scopes.ledger_legs import (
-    ASSET_CODE,
     carbon_account_specs,
     carbon_ledger_meta,
     carbon_ledger_postings,
@@ -24,7 +23,6 @@ from esg.scopes.service import compute_campus_cycle
 from esg.scopes.shared_services import SharedServiceSource
 
 __all__ = [
-    "ASSET_CODE",
     "AvoidedEmissions",
     "CycleEmissions",
     "EmissionOptions",

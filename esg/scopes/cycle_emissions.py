@@ -6,11 +6,12 @@ from its campus figure by largest remainder, so for each component the parts add
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+
+from common import canonical_json
 
 SCHEMA_VERSION = 1
 QUALITY_ORDER = ("measured", "estimated", "default")
@@ -90,7 +91,8 @@ class CycleEmissions:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
     def sha256(self) -> str:
-        return hashlib.sha256(self.to_json().encode()).hexdigest()
+        # The recipe of common.canonical_json: for this ints-and-ASCII-strings value its bytes equal to_json's.
+        return canonical_json.sha256_hex(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str) -> CycleEmissions:

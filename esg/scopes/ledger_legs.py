@@ -10,30 +10,36 @@ a reporting view over the same energy and are carried in the entry's meta, not p
 from __future__ import annotations
 
 from esg.scopes.cycle_emissions import CycleEmissions
-from ledger import AccountSpec
+from ledger.accounts import (
+    ASSET_CARBON,
+    account_spec,
+    campus_emissions,
+    campus_emissions_retained,
+    tenant_emissions,
+)
+from ledger.model import AccountSpec
+from ledger.posting_rules import Leg, unbalanced_asset
 
-ASSET_CODE = "TCO2E/6"
 
-
-def carbon_ledger_postings(emissions: CycleEmissions, campus_id: str) -> list[tuple[str, str, int]]:
+def carbon_ledger_postings(emissions: CycleEmissions, campus_id: str) -> list[Leg]:
     """(account_path, "TCO2E/6", amount_g) legs; zero legs are left out; the amounts sum to zero."""
-    campus = f"campus:{campus_id}:emissions"
-    legs: list[tuple[str, str, int]] = [
-        (f"{campus}:scope1", ASSET_CODE, -emissions.campus_scope1_g_co2e),
-        (f"{campus}:scope2", ASSET_CODE, -emissions.campus_scope2_location_g_co2e),
-        (f"{campus}:scope3_cat3", ASSET_CODE, -emissions.campus_scope3_cat3_g_co2e),
-        (f"{campus}:scope1_shared_services", ASSET_CODE, -emissions.campus_scope1_shared_services_g_co2e),
+    legs: list[Leg] = [
+        (campus_emissions(campus_id, "scope1"), ASSET_CARBON, -emissions.campus_scope1_g_co2e),
+        (campus_emissions(campus_id, "scope2"), ASSET_CARBON, -emissions.campus_scope2_location_g_co2e),
+        (campus_emissions(campus_id, "scope3_cat3"), ASSET_CARBON, -emissions.campus_scope3_cat3_g_co2e),
+        (campus_emissions(campus_id, "scope1_shared_services"), ASSET_CARBON,
+         -emissions.campus_scope1_shared_services_g_co2e),
     ]
     for tenant_id, figures in sorted(emissions.tenant_g_co2e.items()):
-        legs.append((f"tenant:{tenant_id}:emissions", ASSET_CODE, figures["scope2_location"]))
-        legs.append((f"tenant:{tenant_id}:emissions:scope3_cat3", ASSET_CODE, figures["scope3_cat3"]))
-        legs.append((f"tenant:{tenant_id}:emissions:scope3_shared_services", ASSET_CODE, _shared(figures)))
+        legs.append((tenant_emissions(tenant_id), ASSET_CARBON, figures["scope2_location"]))
+        legs.append((tenant_emissions(tenant_id, "scope3_cat3"), ASSET_CARBON, figures["scope3_cat3"]))
+        legs.append((tenant_emissions(tenant_id, "scope3_shared_services"), ASSET_CARBON, _shared(figures)))
     for why, figures in sorted(emissions.retained_g_co2e.items()):
-        legs.append((f"{campus}:retained:{why}", ASSET_CODE, figures["scope2_location"]))
-        legs.append((f"{campus}:retained:{why}:scope3_cat3", ASSET_CODE, figures["scope3_cat3"]))
-        legs.append((f"{campus}:retained:{why}:shared_services", ASSET_CODE, _shared(figures)))
+        legs.append((campus_emissions_retained(campus_id, why), ASSET_CARBON, figures["scope2_location"]))
+        legs.append((campus_emissions_retained(campus_id, why, "scope3_cat3"), ASSET_CARBON, figures["scope3_cat3"]))
+        legs.append((campus_emissions_retained(campus_id, why, "shared_services"), ASSET_CARBON, _shared(figures)))
     legs = [leg for leg in legs if leg[2] != 0]
-    assert sum(amount for _, _, amount in legs) == 0, "carbon legs must balance"
+    assert unbalanced_asset(legs) is None, "carbon legs must balance"
     return legs
 
 
@@ -55,10 +61,7 @@ def carbon_ledger_meta(emissions: CycleEmissions) -> dict[str, str]:
     }
 
 
-def carbon_account_specs(legs: list[tuple[str, str, int]]) -> list[AccountSpec]:
-    """Ledger `AccountSpec`s to open before posting `legs`: campus sources are credit-normal, carriers debit-normal."""
-    specs = []
-    for account, asset in sorted({(account, asset) for account, asset, _ in legs}):
-        is_source = account.startswith("campus:") and ":retained:" not in account
-        specs.append(AccountSpec(account, asset, "credit" if is_source else "debit"))
-    return specs
+def carbon_account_specs(legs: list[Leg]) -> list[AccountSpec]:
+    """Ledger `AccountSpec`s to open before posting `legs`: campus sources are credit-normal, carriers
+    debit-normal (ledger.accounts)."""
+    return [account_spec(account, asset) for account, asset in sorted({(account, asset) for account, asset, _ in legs})]

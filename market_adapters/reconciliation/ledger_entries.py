@@ -12,23 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ledger import AccountSpec, EntryRequest, PostingRequest
+from ledger.accounts import ASSET_USD, account_spec, iso_receivable, iso_variance
 from market_adapters.reconciliation.reconcile import RunReconciliation
-
-ASSET_USD = "USD/6"
-
-
-def receivable_path(campus_id: str, iso: str) -> str:
-    return f"campus:{campus_id}:iso:{iso.lower()}:receivable"
-
-
-def variance_path(campus_id: str, iso: str, charge_type: str) -> str:
-    return f"campus:{campus_id}:iso:{iso.lower()}:variance:{charge_type.lower()}"
 
 
 def reconciliation_accounts(campus_id: str, iso: str, runs: Sequence[RunReconciliation]) -> list[AccountSpec]:
     charge_types = sorted({charge.charge_type for run in runs for charge in run.charges})
-    return [AccountSpec(receivable_path(campus_id, iso), ASSET_USD, "debit")] + [
-        AccountSpec(variance_path(campus_id, iso, charge_type), ASSET_USD, "credit") for charge_type in charge_types
+    return [account_spec(iso_receivable(campus_id, iso), ASSET_USD)] + [
+        account_spec(iso_variance(campus_id, iso, charge_type), ASSET_USD) for charge_type in charge_types
     ]
 
 
@@ -44,8 +35,8 @@ def reconciliation_entries(campus_id: str, iso: str, runs: Sequence[RunReconcili
         for charge in run.charges:
             if charge.posted_delta_usd_micros == 0:
                 continue
-            postings.append(PostingRequest(receivable_path(campus_id, iso), ASSET_USD, charge.posted_delta_usd_micros))
-            postings.append(PostingRequest(variance_path(campus_id, iso, charge.charge_type), ASSET_USD,
+            postings.append(PostingRequest(iso_receivable(campus_id, iso), ASSET_USD, charge.posted_delta_usd_micros))
+            postings.append(PostingRequest(iso_variance(campus_id, iso, charge.charge_type), ASSET_USD,
                                            -charge.posted_delta_usd_micros))
         if postings:
             entries.append(EntryRequest(

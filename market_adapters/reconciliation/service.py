@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from common import canonical_json
 from common.errors import Conflict
 from ledger import append_entries, ensure_ledger, open_accounts
 from market_adapters.clock import operating_day_bounds_utc
@@ -31,7 +32,6 @@ from market_adapters.reconciliation.ledger_entries import (
 )
 from market_adapters.reconciliation.reconcile import PriceKey, ReconciliationResult, reconcile_runs
 from market_adapters.reconciliation.statement import StatementRun, parse_statement
-from market_adapters.submission import document_sha256_hex
 
 RUNS_PER_DAY_MAX = 20  # ERCOT's initial/final/true-up plus resettlements stays far below this
 
@@ -42,7 +42,7 @@ def import_statement_runs(engine: Engine, campus_id: str,
     runs = [parse_statement(document) for document in documents]
     with engine.begin() as conn:
         for run, document in zip(runs, documents, strict=True):
-            sha256_hex = document_sha256_hex(document)
+            sha256_hex = canonical_json.sha256_hex(document)
             stored = repo.insert_statement_run(conn, campus_id, run, sha256_hex, document)
             if stored != sha256_hex:
                 raise Conflict(f"statement {run.statement_id} was imported before with other content")

@@ -9,16 +9,15 @@ re-raised as retryable; rejections are recorded with the ISO's errors and re-rai
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import rfc8785
 from sqlalchemy import Connection, Engine, RowMapping
 
+from common import canonical_json
 from common.errors import Conflict
 from common.timeutil import require_utc
 from market_adapters.errors import IsoAuthFailed, IsoRecordError, IsoRejected, IsoUnavailable
@@ -58,16 +57,12 @@ def submission_key(campus_id: str, iso: str, period: str, version: int) -> str:
     return f"{campus_id}:{iso}:{period}:v{version}"
 
 
-def document_sha256_hex(document: dict[str, Any]) -> str:
-    """sha256 of the RFC 8785 canonical JSON, so key order and spacing never make two documents differ."""
-    return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
-
-
 def submit_cycle_to_iso(engine: Engine, request: SubmissionRequest, send: Sender, *, now_utc: datetime,
                         resend_rejected: bool = False) -> SubmissionRecord:
     """Send `request.document` through `send` unless this business key already has a final answer."""
     key = submission_key(request.campus_id, request.iso, request.period, request.version)
-    sha256_hex = document_sha256_hex(request.document)
+    # The recipe's hash (RFC 8785), so key order and spacing never make two documents differ.
+    sha256_hex = canonical_json.sha256_hex(request.document)
     failure: Exception | None = None
     with engine.begin() as conn:
         row = repo.claim_submission(conn, key, request.campus_id, request.iso, request.period, request.version,

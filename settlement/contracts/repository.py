@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from common.canonical_json import sha256_hex
 from common.errors import BadInput
 from settlement.contracts.kinds import (
     KIND_ALLOCATION,
@@ -22,7 +23,6 @@ from settlement.contracts.kinds import (
     FixedPriceContract,
 )
 from settlement.contracts.terms import allocation_terms, ppa_terms, tariff_terms, vppa_terms
-from settlement.hashing import sha256_hex_of_json
 
 _COLUMNS = ("contract_version_id, contract_key, version, kind, tenant_id, effective_from, terms_json::text, "
             "terms_sha256_hex")
@@ -40,7 +40,7 @@ def validate_terms(contract: ContractVersion) -> None:
 def add_contract_version(conn: Connection, campus_id: str, contract_key: str, kind: str, tenant_id: str | None,
                          effective_from: date, terms: dict[str, Any]) -> ContractVersion:
     """Append the next version of `contract_key` (1 for a new key). Earlier versions are never changed."""
-    terms_sha256_hex = sha256_hex_of_json(_jsonable(terms))
+    terms_sha256_hex = sha256_hex(_jsonable(terms))
     provisional = ContractVersion(0, contract_key, 0, kind, tenant_id, effective_from, terms, terms_sha256_hex)
     validate_terms(provisional)
     row = conn.execute(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from settlement.contracts import ContractVersion, FixedPriceContract
-from settlement.hashing import line_inputs_sha256_hex
+from settlement.engine.line_inputs import line_inputs_sha256_hex
 from settlement.tariffs import Charge
 from settlement.types import SettlementLine
 

@@ -66,7 +66,7 @@ def test_verify_checks_a_json_document_against_the_recorded_hash(
     """The issued JSON verifies; the same document with a changed total (re-canonicalised) fails on the hash."""
     import json
 
-    from invoicing.document import canonical_document_bytes
+    from common.canonical_json import canonical_bytes as canonical_document_bytes
 
     with engine.begin() as conn:
         invoice = issue_invoices(conn, seeded_cycle.cycle_id, issuer, signing_key_path, documents_root)[0]

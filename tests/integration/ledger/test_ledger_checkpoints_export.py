@@ -12,15 +12,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from ledger import append_entries, fastverify, verify_ledger
+from ledger import append_entries, verify_ledger
 from ledger.checkpoint import sign_checkpoint
 from ledger.errors import CheckpointInconsistent
 from ledger.export import export_ledger
-from ledger.fastverify import fast_verify_export
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.proofs import prove_consistency, prove_inclusion
 from ledger.signed_note import open_note, parse_checkpoint_body, parse_vkey
-from ledger.verify import verify_export
+from ledger.verifier import compiled_check
+from ledger.verifier.compiled_check import verify_export_compiled
+from ledger.verifier.export_check import verify_export
 from tests.integration.ledger.conftest import settlement_request
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -83,12 +84,12 @@ def test_never_signs_a_head_inconsistent_with_the_last_checkpoint(engine: Engine
 
 
 def test_export_verifies_standalone_without_sqlalchemy(engine: Engine, signed_ledger, tmp_path: Path) -> None:
-    """`python -m ledger.verify DIR` passes on a fresh export and imports neither SQLAlchemy nor rfc8785."""
+    """`python -m ledger.verifier DIR` passes on a fresh export and imports neither SQLAlchemy nor rfc8785."""
     origin, _ = signed_ledger
     with engine.begin() as conn:
         assert export_ledger(conn, origin, tmp_path / "export") == 10
     probe = ("import runpy, sys; sys.argv = ['verify', sys.argv[1]];"
-             "code = 0\ntry:\n    runpy.run_module('ledger.verify', run_name='__main__')\n"
+             "code = 0\ntry:\n    runpy.run_module('ledger.verifier', run_name='__main__')\n"
              "except SystemExit as done:\n    code = done.code\n"
              "print('LOADED', sorted(m for m in ('sqlalchemy', 'rfc8785', 'pyarrow', 'numpy') if m in sys.modules))\n"
              "sys.exit(code)")
@@ -138,9 +139,9 @@ def test_export_tampering_is_named(engine: Engine, signed_ledger, tmp_path: Path
     assert not untrusted.ok and untrusted.first_bad_seq == 8
     # The compiled fast path gives the same report in every case, checkpoint included.
     for directory in (clean, edited, swapped, dropped):
-        assert fast_verify_export(directory) == verify_export(directory)
-    assert fast_verify_export(clean, [stranger]) == untrusted
-    assert fastverify._fast(clean, None).checkpoints_checked == 1  # vouched without the replay
+        assert verify_export_compiled(directory) == verify_export(directory)
+    assert verify_export_compiled(clean, [stranger]) == untrusted
+    assert compiled_check.compiled_verdict(clean, None).checkpoints_checked == 1  # vouched without the replay
 
 
 def test_settlement_entry_appended_after_checkpoint_gets_its_own(engine: Engine, signed_ledger) -> None:

@@ -13,8 +13,8 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger import append_entries, ensure_ledger, open_accounts, verify_ledger
 from ledger import repository as repo
+from ledger.planning import LedgerState, plan_entry
 from ledger.requests import normalize_request
-from ledger.rules import LedgerState, plan_entry
 from ledger.signed_note import checkpoint_body, sign_note
 from tests.integration.ledger.conftest import CHART, settlement_request
 
@@ -27,13 +27,13 @@ def tamper(engine: Engine, sql: str, params: dict) -> None:
 
 def report(engine: Engine, origin: str):
     """verify_ledger's verdict; the compiled fast path must vouch exactly when the replay passes."""
-    from ledger.audit_db import replay_verify_ledger
-    from ledger.audit_fast import fast_verify_ledger
+    from ledger.audit import replay_verify_ledger
+    from ledger.audit.compiled_check import passes_compiled_check
 
     with engine.connect() as conn:
         result = verify_ledger(conn, origin)
         assert result == replay_verify_ledger(conn, origin)
-        assert fast_verify_ledger(conn, origin) == result.ok
+        assert passes_compiled_check(conn, origin) == result.ok
     return result
 
 

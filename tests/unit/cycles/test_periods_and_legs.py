@@ -11,15 +11,13 @@ from hypothesis import strategies as st
 
 from common.errors import BadInput
 from cycles.ledger_entries import (
-    ASSET_ENERGY,
-    ASSET_USD,
     assert_balanced,
     energy_legs,
     invoice_rounding_legs,
     money_legs,
-    normal_side,
 )
 from cycles.periods import cycle_id_for, period_bounds_utc
+from ledger.accounts import ASSET_ENERGY, ASSET_USD, normal_side
 
 
 def test_march_in_new_york_is_one_hour_short() -> None:

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from common.canonical_json import canonical_bytes as canonical_document_bytes
+from common.canonical_json import sha256_hex as document_sha256_hex
 from invoicing.document import (
     InvoiceHeader,
     InvoiceLine,
     TenantUsage,
     build_invoice_document,
-    canonical_document_bytes,
-    document_sha256_hex,
     utc_text,
 )
 from invoicing.money import format_usd_cents, invoice_rounding, usd_cents_from_micros

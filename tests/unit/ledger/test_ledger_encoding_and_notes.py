@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.jcs_check import NotCanonical, canonical_value, canonical_values_bulk, jcs_encode
 from ledger.signed_note import (
     NoteError,
     checkpoint_body,
@@ -23,6 +22,7 @@ from ledger.signed_note import (
     sign_note,
     verifier_key_from_private,
 )
+from ledger.verifier.canonical_form import NotCanonical, canonical_value, canonical_values_bulk, jcs_encode
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ order_safe_key = st.text(st.characters(codec="utf-8", max_codepoint=0xDFFF), max
 )
 def test_fast_encoder_writes_exactly_what_rfc8785_writes(meta: dict, postings: list, key: str) -> None:
     """On the ledger's document domain (any text, order-safe keys) the C encoder equals rfc8785."""
-    from ledger.canonical import canonical_bytes, in_fast_domain
+    from common.canonical_json import canonical_bytes, in_fast_domain
 
     document = {"v": 1, "idempotency_key": key, "ref_seq": None, "postings": postings, "meta": meta,
                 "accounts": [{"path": key, "must_not_go_negative": True}]}
@@ -130,7 +130,7 @@ def test_fast_encoder_writes_exactly_what_rfc8785_writes(meta: dict, postings: l
 
 def test_keys_that_sort_differently_in_utf16_take_the_library_path() -> None:
     """A key at or above U+E000 leaves the fast domain, and the bytes still follow UTF-16 order."""
-    from ledger.canonical import canonical_bytes, in_fast_domain
+    from common.canonical_json import canonical_bytes, in_fast_domain
 
     document = {"meta": {"\uff21": "2", "\U0001f600": "1"}}
     assert not in_fast_domain(document)
@@ -140,7 +140,7 @@ def test_keys_that_sort_differently_in_utf16_take_the_library_path() -> None:
 
 def test_special_characters_encode_identically() -> None:
     """Line separators, DEL, controls, quotes, backslash, slash, HTML characters and emoji: same bytes."""
-    from ledger.canonical import canonical_bytes
+    from common.canonical_json import canonical_bytes
 
     document = {"a": "\u2028\u2029\x7f\x1f\x00\b\f\n\r\t\"\\/<>&\ud7ff\ue000\U0001f600 <nil> ?/\\'>"}
     assert canonical_bytes(document) == rfc8785.dumps(document)
@@ -152,8 +152,8 @@ def test_special_characters_encode_identically() -> None:
 def test_instant_text_matches_the_common_format(value: datetime) -> None:
     """The ledger's fast instant text equals common.timeutil.format_utc_micros for aware times after
     year 1000 (before it, strftime drops the year's leading zero; the spec requires four digits)."""
+    from common.canonical_json import utc_text
     from common.timeutil import format_utc_micros
-    from ledger.canonical import utc_text
 
     assert utc_text(value) == format_utc_micros(value)
     assert utc_text(datetime(999, 1, 1, tzinfo=UTC)) == "0999-01-01T00:00:00.000000Z"

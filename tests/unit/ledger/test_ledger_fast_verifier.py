@@ -1,5 +1,5 @@
-"""The compiled fast path (ledger.fastverify) gives exactly the verdict of the standard-library replay
-(ledger.verify) on valid ledgers and on ledgers broken in many ways, bytes or rules, with consistent
+"""The compiled fast path (ledger.verifier.compiled_check) gives exactly the verdict of the standard-library replay
+(ledger.verifier.export_check) on valid ledgers and on ledgers broken in many ways, bytes or rules, with consistent
 hashes so that only the rules can catch them."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common.canonical_json import canonical_bytes
 from common.errors import DomainError
-from ledger.canonical import canonical_bytes
 from ledger.chain import CHAIN_GENESIS, entry_hashes
-from ledger.fastverify import fast_verify_export
+from ledger.planning import plan_entry
 from ledger.requests import normalize_request
-from ledger.rules import plan_entry
-from ledger.verify import verify_export
+from ledger.verifier.compiled_check import verify_export_compiled
+from ledger.verifier.export_check import verify_export
 from tests.unit.ledger.test_ledger_rules_properties import (
     ORIGIN,
     START_UTC,
@@ -98,29 +98,29 @@ def test_fast_path_agrees_with_the_replay(operations: list, mutation: str, targe
         canonicals[index] = RAW_MUTATIONS[mutation](canonicals[index])
     with tempfile.TemporaryDirectory() as folder:
         export = write_export(Path(folder), canonicals)
-        assert fast_verify_export(export) == verify_export(export)
+        assert verify_export_compiled(export) == verify_export(export)
 
 
 def test_clean_history_passes_the_fast_path_without_the_replay(monkeypatch) -> None:
     """On a valid export the fast path answers by itself (the replay is never called)."""
-    from ledger import fastverify
+    from ledger.verifier import compiled_check
 
     operations = [("posting", 5, 0, False), ("pending", 3, 0, True), ("post_pending", 1, 1, False),
                   ("reversal", 1, 0, False), ("adjustment", 2, 0, False)]
     canonicals = history(operations)
     with tempfile.TemporaryDirectory() as folder:
         export = write_export(Path(folder), canonicals)
-        monkeypatch.setattr(fastverify, "verify_export", lambda *args: (_ for _ in ()).throw(AssertionError("replayed")))
-        report = fastverify.fast_verify_export(export)
+        monkeypatch.setattr(compiled_check, "verify_export", lambda *args: (_ for _ in ()).throw(AssertionError("replayed")))
+        report = compiled_check.verify_export_compiled(export)
     assert report.ok and report.entries_checked == len(canonicals) >= 5
 
 
 def test_many_accounts_and_legs_in_one_entry_stay_on_the_fast_path(monkeypatch) -> None:
     """An entry opening 150 accounts and one with 150 legs are vouched for without the replay."""
-    from ledger import fastverify
     from ledger.chain import CHAIN_GENESIS
     from ledger.model import AccountSpec, EntryRequest, PostingRequest
-    from ledger.rules import Head, LedgerState
+    from ledger.planning import Head, LedgerState
+    from ledger.verifier import compiled_check
 
     state = LedgerState(ORIGIN, Head(0, CHAIN_GENESIS, None, None))
     specs = tuple(AccountSpec(f"tenant:t{n}:receivable", "USD/6", "debit") for n in range(150))
@@ -131,8 +131,8 @@ def test_many_accounts_and_legs_in_one_entry_stay_on_the_fast_path(monkeypatch) 
     canonicals.append(plan_entry(state, normalize_request(wide), START_UTC).canonical)
     with tempfile.TemporaryDirectory() as folder:
         export = write_export(Path(folder), canonicals)
-        monkeypatch.setattr(fastverify, "verify_export", lambda *args: (_ for _ in ()).throw(AssertionError("replayed")))
-        assert fastverify.fast_verify_export(export).ok
+        monkeypatch.setattr(compiled_check, "verify_export", lambda *args: (_ for _ in ()).throw(AssertionError("replayed")))
+        assert compiled_check.verify_export_compiled(export).ok
 
 
 def test_chain_file_tampering_gets_the_replays_verdict() -> None:
@@ -151,5 +151,5 @@ def test_chain_file_tampering_gets_the_replays_verdict() -> None:
             export = write_export(Path(folder), canonicals)
             lines = (export / "chain.tsv").read_text().splitlines(keepends=True)
             (export / "chain.tsv").write_text("".join(mutate(lines)))
-            assert fast_verify_export(export) == verify_export(export), name
+            assert verify_export_compiled(export) == verify_export(export), name
             assert verify_export(export).ok == (name in ("upper_case", "leading_zero")), name

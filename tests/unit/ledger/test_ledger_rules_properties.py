@@ -1,6 +1,6 @@
 """Property tests of the pure ledger rules: every accepted entry balances per asset, refused entries
 leave the state untouched, a reversal of a reversal is refused, and the balances the writer keeps
-equal an independent replay of the canonical bytes (ledger.replay) and a plain sum model."""
+equal an independent replay of the canonical bytes (ledger.verifier.replay) and a plain sum model."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from common.errors import DomainError
 from ledger.chain import CHAIN_GENESIS
 from ledger.errors import ReferenceKindInvalid
 from ledger.model import AccountSpec, EntryRequest, PostingRequest
-from ledger.replay import ChainReplay
+from ledger.planning import Head, LedgerState, plan_entry
 from ledger.requests import normalize_request
-from ledger.rules import Head, LedgerState, plan_entry
+from ledger.verifier.replay import ChainReplay
 
 ORIGIN = "unit.wattledger/rules"
 START_UTC = datetime(2026, 1, 1, tzinfo=UTC)

@@ -12,7 +12,7 @@ from pathlib import Path
 import rfc8785
 
 from ledger.chain import entry_hashes
-from ledger.jcs_check import canonical_value
+from ledger.verifier.canonical_form import canonical_value
 
 SPEC = Path(__file__).resolve().parents[3] / "docs" / "ledger-spec.md"
 

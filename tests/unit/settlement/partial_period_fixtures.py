@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from campus import Tenant
+from common.canonical_json import sha256_hex
 from settlement.contracts import ContractVersion, FixedPriceContract
 from settlement.engine import CampusSetup, IntervalRows, MeterRef, contract_segments, settle_campus_rows
-from settlement.hashing import sha256_hex_of_json
 from settlement.types import SettlementResult
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -42,7 +42,7 @@ def urdb(energy_rate: str, **extra: Any) -> dict[str, Any]:
 def contract(key: str, kind: str, tenant_id: str | None, effective_from: date, terms: dict[str, Any],
              version: int = 1) -> ContractVersion:
     return ContractVersion(next(_ids), key, version, kind, tenant_id, effective_from, terms,
-                           sha256_hex_of_json(terms))
+                           sha256_hex(terms))
 
 
 def fixed_price(tenant_id: str, version: int, effective_from: date, price_usd_per_mwh: str) -> FixedPriceContract:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from ledger.canonical import canonical_bytes, utc_text
+from common.canonical_json import canonical_bytes, utc_text
 from ledger.chain import HASH_VERSION, entry_hashes
 from ledger.errors import (
     AccountNotOpen,
@@ -25,7 +25,15 @@ from ledger.errors import (
     ReferenceKindInvalid,
     ReferenceNotFound,
 )
-from ledger.model import ADJUSTABLE_KINDS, INTERNAL_KINDS, POSTED_KINDS, REVERSIBLE_KINDS
+from ledger.posting_rules import (
+    INTERNAL_KINDS,
+    REFERABLE_KINDS,
+    RESOLVING_KINDS,
+    available_minor,
+    expected_legs,
+    move_balance,
+    unbalanced_asset,
+)
 from ledger.requests import (
     AMOUNT_MINOR_ABS_MAX,
     NormalizedRequest,
@@ -50,10 +58,9 @@ class AccountState:
     pending_credits_minor: int = 0  # unresolved pending credits, >= 0
 
     def available_normal_minor(self) -> int:
-        """Balance on the normal side, counting pending movements against it (TigerBeetle rule)."""
-        if self.normal_side == "debit":
-            return self.posted_minor - self.pending_credits_minor
-        return -self.posted_minor - self.pending_debits_minor
+        """Balance on the normal side, counting pending movements against it."""
+        return available_minor(self.normal_side, self.posted_minor, self.pending_debits_minor,
+                               self.pending_credits_minor)
 
 
 class EntryRef(NamedTuple):
@@ -124,31 +131,21 @@ def _resolve_reference(state: LedgerState, request: NormalizedRequest) -> EntryR
     if ref is None:
         raise ReferenceNotFound(key, ref_key)
     kind = request.kind
-    allowed = {
-        "reversal": REVERSIBLE_KINDS,
-        "adjustment": ADJUSTABLE_KINDS,
-        "post_pending": frozenset({"pending"}),
-        "void_pending": frozenset({"pending"}),
-    }[kind]
-    if ref.kind not in allowed:
+    if ref.kind not in REFERABLE_KINDS[kind]:
         raise ReferenceKindInvalid(key, kind, ref.kind)
     if kind == "reversal" and ref.seq in state.reversed_seqs:
         raise AlreadyReversed(key, ref.seq)
-    if kind in ("post_pending", "void_pending") and ref.seq in state.resolved_seqs:
+    if kind in RESOLVING_KINDS and ref.seq in state.resolved_seqs:
         raise AlreadyResolved(key, ref.seq)
     return ref
 
 
 def _derived_postings(request: NormalizedRequest, ref: EntryRef | None) -> tuple[Posting, ...]:
     """Reversals negate their reference exactly; resolutions copy the pending entry's legs."""
-    if request.kind == "reversal":
-        assert ref is not None
-        expected = tuple((path, asset, -amount) for path, asset, amount in ref.postings)
-    elif request.kind in ("post_pending", "void_pending"):
-        assert ref is not None
-        expected = ref.postings
-    else:
+    if request.kind != "reversal" and request.kind not in RESOLVING_KINDS:
         return request.postings
+    assert ref is not None
+    expected = expected_legs(request.kind, ref.postings)
     if request.postings and request.postings != expected:
         what = "negate" if request.kind == "reversal" else "copy"
         raise PostingsMismatch(request.idempotency_key, f"postings must exactly {what} entry seq {ref.seq}")
@@ -156,12 +153,9 @@ def _derived_postings(request: NormalizedRequest, ref: EntryRef | None) -> tuple
 
 
 def _check_balanced(key: str, postings: tuple[Posting, ...]) -> None:
-    sums: dict[str, int] = {}
-    for _, asset, amount in postings:
-        sums[asset] = sums.get(asset, 0) + amount
-    for asset, total in sums.items():
-        if total != 0:
-            raise EntryDoesNotBalance(key, asset, total)
+    unbalanced = unbalanced_asset(postings)
+    if unbalanced is not None:
+        raise EntryDoesNotBalance(key, *unbalanced)
 
 
 def _check_period(state: LedgerState, request: NormalizedRequest) -> None:
@@ -181,9 +175,6 @@ def _apply_balances(
     the state itself changes only in `_advance`, after every check passed."""
     working: Balances = {}
     rows: list[PostingRow] = []
-    kind = request.kind
-    posts = kind in POSTED_KINDS
-    pending_direction = 1 if kind == "pending" else -1 if kind in ("post_pending", "void_pending") else 0
     for idx, (path, asset, amount) in enumerate(postings):
         pair = (path, asset)
         slot = working.get(pair)
@@ -195,17 +186,14 @@ def _apply_balances(
                 account, [account.posted_minor, account.pending_debits_minor, account.pending_credits_minor]
             )
         account, balance = slot
-        if posts:
-            balance[0] += amount
-        if pending_direction:
-            balance[1 if amount > 0 else 2] += pending_direction * abs(amount)
+        move_balance(balance, request.kind, amount)
         rows.append(PostingRow(idx, account.account_id, asset, amount, balance[0], balance[1], balance[2]))
     for (path, asset), (account, balance) in working.items():
         if not -AMOUNT_MINOR_ABS_MAX <= balance[0] <= AMOUNT_MINOR_ABS_MAX or balance[1] > AMOUNT_MINOR_ABS_MAX \
                 or balance[2] > AMOUNT_MINOR_ABS_MAX:
             raise BalanceOutOfRange(request.idempotency_key, path, asset)
         if account.must_not_go_negative:
-            available = balance[0] - balance[2] if account.normal_side == "debit" else -balance[0] - balance[1]
+            available = available_minor(account.normal_side, *balance)
             if available < 0:
                 raise BalanceWouldGoNegative(request.idempotency_key, path, asset, available)
     return rows, working
@@ -279,7 +267,7 @@ def _advance(state: LedgerState, planned: PlannedEntry, touched: Balances, ref: 
     state.refs[request.idempotency_key] = EntryRef(planned.seq, request.kind, planned.postings)
     if ref is not None and request.kind == "reversal":
         state.reversed_seqs.add(ref.seq)
-    if ref is not None and request.kind in ("post_pending", "void_pending"):
+    if ref is not None and request.kind in RESOLVING_KINDS:
         state.resolved_seqs.add(ref.seq)
     head = state.head
     head.seq, head.chain_hash, head.recorded_at_utc = planned.seq, planned.chain_hash, planned.recorded_at_utc

@@ -3,27 +3,52 @@
 It is an accelerator, not a second authority. `scan_entries` answers either "every entry passes" or
 "look at entry i". It is strict: anything it does not fully understand (a key that sorts differently
 in UTF-16, an amount over 15 digits, a hash collision) also counts as "look here". When it does not
-answer "pass", `ledger.replay` is run and gives the authoritative seq and reason. Its checks mirror
-ledger.replay.ChainReplay one for one; the hashes are computed by the caller (hashlib).
+answer "pass", `ledger.verifier.replay` is run and gives the authoritative seq and reason. Its checks mirror
+ledger.verifier.replay.ChainReplay one for one; the hashes are computed by the caller (hashlib).
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
+from typing import Any
 
 import numba
 import numpy as np
 from numba import types
 from numba.typed import Dict
+from numpy.typing import NDArray
 
-KIND_NAMES = ("posting", "pending", "post_pending", "void_pending", "reversal", "adjustment",
-              "period_close", "account_open", "key_rotation")
-POSTING, PENDING, POST_PENDING, VOID_PENDING, REVERSAL, ADJUSTMENT, PERIOD_CLOSE, ACCOUNT_OPEN, KEY_ROTATION = range(9)
+from ledger.posting_rules import (
+    KIND_NAMES,
+    KINDS_NEEDING_REF,
+    KINDS_WITHOUT_POSTINGS,
+    POSTED_KINDS,
+    REFERABLE_KINDS,
+    pending_direction,
+)
+
+# Kind codes: positions in KIND_NAMES (the scan stores one int8 per entry).
+REVERSAL, ADJUSTMENT, PERIOD_CLOSE, ACCOUNT_OPEN, KEY_ROTATION = (
+    KIND_NAMES.index(name) for name in ("reversal", "adjustment", "period_close", "account_open", "key_rotation")
+)
+# The posting rules of ledger.posting_rules as tables indexed by kind code (numba reads them as constants).
+MOVES_POSTED = np.array([name in POSTED_KINDS for name in KIND_NAMES], dtype=np.bool_)
+WITHOUT_POSTINGS = np.array([name in KINDS_WITHOUT_POSTINGS for name in KIND_NAMES], dtype=np.bool_)
+NEEDS_REF = np.array([name in KINDS_NEEDING_REF for name in KIND_NAMES], dtype=np.bool_)
+REFERABLE = np.array(
+    [[ref in REFERABLE_KINDS.get(name, ()) for ref in KIND_NAMES] for name in KIND_NAMES], dtype=np.bool_
+)
+PENDING_DIRECTION = np.array([pending_direction(name) for name in KIND_NAMES], dtype=np.int64)
 AMOUNT_DIGITS_MAX = 15  # keeps every running balance far inside int64; longer amounts take the slow path
 TIME_LENGTH = 27  # YYYY-MM-DDTHH:MM:SS.ffffffZ
 
 
-def _lit(text: str) -> np.ndarray:
+Bytes = NDArray[np.uint8]
+Int64s = NDArray[np.int64]
+AccountIndex = Any  # numba.typed.Dict[uint64, int64]: account (path, asset) hash -> account index
+
+
+def _lit(text: str) -> Bytes:
     return np.frombuffer(text.encode(), dtype=np.uint8).copy()
 
 
@@ -58,7 +83,7 @@ PLAIN_BYTE = np.array([0x20 <= b < 0x80 and b not in (0x22, 0x5C) for b in range
 
 
 @numba.njit(cache=True)
-def _expect(data, pos, lit):
+def _expect(data: Bytes, pos: int, lit: Bytes) -> int:
     if pos < 0 or pos + lit.size > data.size:
         return -1
     for k in range(lit.size):
@@ -68,7 +93,7 @@ def _expect(data, pos, lit):
 
 
 @numba.njit(cache=True)
-def _utf8_length(data, pos, end):
+def _utf8_length(data: Bytes, pos: int, end: int) -> int:
     """Length of the valid, shortest-form UTF-8 sequence at pos, or -1 (surrogates refused)."""
     lead = data[pos]
     if lead < 0xC2:
@@ -88,7 +113,7 @@ def _utf8_length(data, pos, end):
 
 
 @numba.njit(cache=True)
-def _string(data, pos, end):
+def _string(data: Bytes, pos: int, end: int) -> int:
     """End of the canonical JSON string starting at pos (after the closing quote), or -1."""
     if pos < 0 or pos >= end or data[pos] != 34:
         return -1
@@ -133,7 +158,7 @@ def _string(data, pos, end):
 
 
 @numba.njit(cache=True)
-def _hash(data, start, stop, seed):
+def _hash(data: Bytes, start: int, stop: int, seed: int | np.uint64) -> np.uint64:
     value = np.uint64(seed)
     for k in range(start, stop):
         value = (value ^ np.uint64(data[k])) * np.uint64(1099511628211)
@@ -141,7 +166,7 @@ def _hash(data, start, stop, seed):
 
 
 @numba.njit(cache=True)
-def _same_bytes(data, a_start, a_stop, b_start, b_stop):
+def _same_bytes(data: Bytes, a_start: int, a_stop: int, b_start: int, b_stop: int) -> bool:
     if a_stop - a_start != b_stop - b_start:
         return False
     for k in range(a_stop - a_start):
@@ -151,7 +176,7 @@ def _same_bytes(data, a_start, a_stop, b_start, b_stop):
 
 
 @numba.njit(cache=True)
-def _time(data, pos):
+def _time(data: Bytes, pos: int) -> int:
     """Position after a YYYY-MM-DDTHH:MM:SS.ffffffZ instant (without quotes), or -1."""
     if pos < 0 or pos + 27 > data.size:
         return -1
@@ -175,7 +200,7 @@ def _time(data, pos):
 
 
 @numba.njit(cache=True)
-def _compare_times(data, a, b):
+def _compare_times(data: Bytes, a: int, b: int) -> int:
     """-1, 0 or 1 for the instants at a and b (fixed-width text orders like time)."""
     for k in range(27):
         if data[a + k] != data[b + k]:
@@ -184,7 +209,7 @@ def _compare_times(data, a, b):
 
 
 @numba.njit(cache=True)
-def _digits(data, pos, end, leading_zero_ok):
+def _digits(data: Bytes, pos: int, end: int, leading_zero_ok: bool) -> tuple[int, int]:
     """(value, position after) of a run of 1..18 ASCII digits, or (-1, -1)."""
     start = pos
     value = 0
@@ -199,7 +224,7 @@ def _digits(data, pos, end, leading_zero_ok):
 
 
 @numba.njit(cache=True)
-def _kind(data, pos):
+def _kind(data: Bytes, pos: int) -> tuple[int, int]:
     for code in range(len(KIND_LITERALS)):
         after = _expect(data, pos, KIND_LITERALS[code])
         if after >= 0:
@@ -208,12 +233,12 @@ def _kind(data, pos):
 
 
 @numba.njit(cache=True)
-def _pair_hash(data, path_start, path_stop, asset_start, asset_stop):
+def _pair_hash(data: Bytes, path_start: int, path_stop: int, asset_start: int, asset_stop: int) -> np.uint64:
     return _hash(data, asset_start, asset_stop, _hash(data, path_start, path_stop, 14695981039346656037) ^ np.uint64(0x9E3779B97F4A7C15))
 
 
 @numba.njit(cache=True)
-def _parse_accounts(data, pos, end, spans):
+def _parse_accounts(data: Bytes, pos: int, end: int, spans: Int64s) -> tuple[int, int]:
     """Account objects up to (not including) the closing ']'; spans rows: asset, path, side, flag."""
     count = 0
     if data[pos] == 93:
@@ -252,7 +277,7 @@ def _parse_accounts(data, pos, end, spans):
 
 
 @numba.njit(cache=True)
-def _parse_meta(data, pos, end):
+def _parse_meta(data: Bytes, pos: int, end: int) -> tuple[int, bool, bool, bool]:
     """(position of the closing '}', has non-empty reason_code, has vkey, needs slow path)."""
     has_reason, has_vkey = False, False
     if data[pos] == 125:
@@ -286,16 +311,16 @@ def _parse_meta(data, pos, end):
 
 
 @numba.njit(cache=True)
-def _bytes_greater(data, a_start, a_stop, b_start, b_stop):
+def _bytes_greater(data: Bytes, a_start: int, a_stop: int, b_start: int, b_stop: int) -> bool:
     length = min(a_stop - a_start, b_stop - b_start)
     for k in range(length):
         if data[a_start + k] != data[b_start + k]:
-            return data[a_start + k] > data[b_start + k]
+            return bool(data[a_start + k] > data[b_start + k])
     return a_stop - a_start > b_stop - b_start
 
 
 @numba.njit(cache=True)
-def _amount(data, pos, end):
+def _amount(data: Bytes, pos: int, end: int) -> tuple[int, int]:
     """(amount, position after the closing quote) of a leg amount, or (0, -1); long ones -> (0, -2)."""
     negative = pos < end and data[pos] == 45
     if negative:
@@ -313,7 +338,9 @@ def _amount(data, pos, end):
 
 
 @numba.njit(cache=True)
-def _parse_postings(data, pos, end, first, state, account_index):
+def _parse_postings(
+    data: Bytes, pos: int, end: int, first: int, state: ScanState, account_index: AccountIndex
+) -> tuple[int, int]:
     """(position of the closing ']', legs) with legs stored from `first`; (-1, 0) if any is wrong."""
     count = 0
     if data[pos] == 93:
@@ -349,7 +376,9 @@ def _parse_postings(data, pos, end, first, state, account_index):
 
 
 @numba.njit(cache=True)
-def _parse_head(data, s, end, origin_json, spans):
+def _parse_head(
+    data: Bytes, s: int, end: int, origin_json: Bytes, spans: Int64s
+) -> tuple[int, int, int, bool, bool, int, int, int]:
     """Members up to the postings array: (position of the array's first element or -1, kind,
     account count, has reason code, has vkey, effective-time position, key start, key stop)."""
     pos = _expect(data, s, LIT_START)
@@ -375,7 +404,7 @@ def _parse_head(data, s, end, origin_json, spans):
 
 
 @numba.njit(cache=True)
-def _parse_tail(data, pos, end, seq_expected):
+def _parse_tail(data: Bytes, pos: int, end: int, seq_expected: int) -> tuple[int, int]:
     """Members after the postings array: (recorded-time position, ref seq or -1 for null; or -1, -1)."""
     pos = _expect(data, pos, LIT_RECORDED)
     recorded = pos
@@ -400,7 +429,9 @@ def _parse_tail(data, pos, end, seq_expected):
 
 
 @numba.njit(cache=True)
-def _open_accounts(data, spans, account_count, state, account_index):
+def _open_accounts(
+    data: Bytes, spans: Int64s, account_count: int, state: ScanState, account_index: AccountIndex
+) -> bool:
     """Register an account_open entry's accounts; False if one is open already (or collides)."""
     for a in range(account_count):
         pair = _pair_hash(data, spans[a, 2], spans[a, 3], spans[a, 0], spans[a, 1])
@@ -415,7 +446,10 @@ def _open_accounts(data, spans, account_count, state, account_index):
 
 
 @numba.njit(cache=True, nogil=True)  # nogil: the caller hashes on another thread meanwhile
-def _scan(data, starts, origin_json, state, account_index, key_hashes, entry_bytes_max):
+def _scan(
+    data: Bytes, starts: Int64s, origin_json: Bytes, state: ScanState, account_index: AccountIndex,
+    key_hashes: NDArray[np.uint64], entry_bytes_max: int,
+) -> int:
     """Index of the first entry needing the replay's verdict, or -1 when every entry passes."""
     # Sized by the longest entry: an account object takes over 64 bytes and a leg at least 12.
     spans = np.empty((entry_bytes_max // 64 + 1, 6), dtype=np.int64)
@@ -457,14 +491,16 @@ def _scan(data, starts, origin_json, state, account_index, key_hashes, entry_byt
 
 
 @numba.njit(cache=True)
-def _rules(data, i, kind, ref, count, account_count, has_reason, has_vkey, effective, recorded,
-           last_recorded, closed_until, state):
-    """The replay's per-entry rules (ledger.replay), minus balances; True when the entry passes."""
+def _rules(
+    data: Bytes, i: int, kind: int, ref: int, count: int, account_count: int, has_reason: bool, has_vkey: bool,
+    effective: int, recorded: int, last_recorded: int, closed_until: int, state: ScanState,
+) -> bool:
+    """The replay's per-entry rules (ledger.verifier.replay), minus balances; True when the entry passes."""
     if kind < 0 or effective < 0 or recorded < 0:
         return False
     if last_recorded >= 0 and _compare_times(data, recorded, last_recorded) <= 0:
         return False
-    internal = kind == PERIOD_CLOSE or kind == ACCOUNT_OPEN or kind == KEY_ROTATION
+    internal = WITHOUT_POSTINGS[kind]
     if (count == 0) != internal or (account_count > 0) != (kind == ACCOUNT_OPEN):
         return False
     if (not internal or kind == PERIOD_CLOSE) and closed_until >= 0 \
@@ -472,23 +508,16 @@ def _rules(data, i, kind, ref, count, account_count, has_reason, has_vkey, effec
         return False
     if kind == KEY_ROTATION and not has_vkey:
         return False
-    needs_ref = kind == POST_PENDING or kind == VOID_PENDING or kind == REVERSAL or kind == ADJUSTMENT
-    if not needs_ref:
+    if not NEEDS_REF[kind]:
         return ref == -1
     if ref < 1 or ref > i:
         return False
-    ref_kind = state.kinds[ref - 1]
+    if not REFERABLE[kind, state.kinds[ref - 1]]:
+        return False
     if kind == ADJUSTMENT:
-        return has_reason and (ref_kind == POSTING or ref_kind == POST_PENDING or ref_kind == ADJUSTMENT
-                               or ref_kind == REVERSAL)
-    if kind == REVERSAL:
-        if not (ref_kind == POSTING or ref_kind == POST_PENDING or ref_kind == ADJUSTMENT):
-            return False
-        flag, sign = 1, -1
-    else:
-        if ref_kind != PENDING:
-            return False
-        flag, sign = 2, 1
+        return has_reason
+    # A reversal negates its reference (flag 1 = reversed); a resolution copies it (flag 2 = resolved).
+    flag, sign = (1, -1) if kind == REVERSAL else (2, 1)
     if state.done[ref - 1] & flag:
         return False
     state.done[ref - 1] |= flag
@@ -504,14 +533,17 @@ def _rules(data, i, kind, ref, count, account_count, has_reason, has_vkey, effec
 
 
 @numba.njit(cache=True)
-def _apply(i, kind, first, count, state, touched, asset_spans, asset_sums, data):
+def _apply(
+    i: int, kind: int, first: int, count: int, state: ScanState, touched: Int64s, asset_spans: Int64s,
+    asset_sums: Int64s, data: Bytes,
+) -> bool:
     """Per-asset zero sum, running balances, non-negative accounts; True when the entry passes."""
     if count > touched.size:
         return False
     assets = 0
     touched_count = 0
-    posts = kind == POSTING or kind == POST_PENDING or kind == REVERSAL or kind == ADJUSTMENT
-    direction = 1 if kind == PENDING else -1 if (kind == POST_PENDING or kind == VOID_PENDING) else 0
+    posts = MOVES_POSTED[kind]
+    direction = PENDING_DIRECTION[kind]
     for k in range(first, first + count):
         index, amount = state.p_account[k], state.p_amount[k]
         spans = state.acc_spans
@@ -570,7 +602,7 @@ ScanState = namedtuple(
 )
 
 
-def scan_entries(data: np.ndarray, starts: np.ndarray, origin_json: bytes) -> tuple[int, ScanState]:
+def scan_entries(data: Bytes, starts: Int64s, origin_json: bytes) -> tuple[int, ScanState]:
     """(first entry index, 0-based, that the replay must judge, or -1 when all pass; the scan state).
 
     `data` holds every entry's canonical bytes, each followed by a newline; entry i spans

@@ -1,9 +1,10 @@
-"""Fast verification of an export: the compiled pre-check (ledger.fastscan) plus bulk hashing.
+"""Compiled verification of an export: the numba pre-check (ledger.verifier.compiled_scan) plus bulk hashing.
 
-Same verdict as `ledger.verify.verify_export`, which stays the authority: whenever anything here does
-not pass, the export is handed to it and its report (seq and reason) is returned. Needs numpy and
-numba, so it is not part of the standard-library-only verifier; `python -m ledger.verify --fast`
-uses it when they are installed.
+Same verdict as `ledger.verifier.export_check.verify_export`, which stays the authority: whenever
+anything here does not pass, the export is handed to it and its report (seq and reason) is returned.
+Needs numpy and numba, so it is not part of the standard-library-only verifier; `python -m
+ledger.verifier --fast` uses it when they are installed. The live audit (ledger.audit.compiled_check)
+reuses the bulk hashes, the roots and the checkpoint replay below.
 """
 
 from __future__ import annotations
@@ -16,26 +17,27 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from numpy.typing import NDArray
 
 from ledger.chain import CHAIN_GENESIS, CHAIN_TAG_V1
-from ledger.fastscan import KEY_ROTATION, ScanState, scan_entries
 from ledger.merkle import node_hash
-from ledger.replay import ChainReplay, VerificationFailure, check_checkpoint_note
-from ledger.verify import ExportReport, _read_checkpoints, verify_export
+from ledger.verifier.compiled_scan import KEY_ROTATION, ScanState, scan_entries
+from ledger.verifier.export_check import ExportReport, read_checkpoints, verify_export
+from ledger.verifier.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 
 
-class _NeedsReplay(Exception):
+class NeedsReplay(Exception):
     """The fast path cannot vouch for the export; the replay will say where and why."""
 
 
-def fast_verify_export(directory: Path, trusted_vkeys: list[str] | None = None) -> ExportReport:
+def verify_export_compiled(directory: Path, trusted_vkeys: list[str] | None = None) -> ExportReport:
     try:
-        return _fast(directory, trusted_vkeys)
-    except (_NeedsReplay, VerificationFailure, ValueError, KeyError, IndexError):
+        return compiled_verdict(directory, trusted_vkeys)
+    except (NeedsReplay, VerificationFailure, ValueError, KeyError, IndexError):
         return verify_export(directory, trusted_vkeys)
 
 
-def _fast(directory: Path, trusted_vkeys: list[str] | None) -> ExportReport:
+def compiled_verdict(directory: Path, trusted_vkeys: list[str] | None) -> ExportReport:
     manifest = json.loads((directory / "MANIFEST.json").read_text())
     origin = manifest["origin"]
     if trusted_vkeys is None:
@@ -44,41 +46,51 @@ def _fast(directory: Path, trusted_vkeys: list[str] | None) -> ExportReport:
     data = np.frombuffer(raw, dtype=np.uint8)
     starts = np.concatenate(([0], np.flatnonzero(data == 10) + 1)).astype(np.int64)
     if raw and not raw.endswith(b"\n"):
-        raise _NeedsReplay
+        raise NeedsReplay
     count = starts.size - 1
-    checkpoints = _read_checkpoints(directory / "checkpoints.jsonl")
+    checkpoints = read_checkpoints(directory / "checkpoints.jsonl")
     sizes = [int(record["tree_size"]) for record in checkpoints]
     # The compiled scan releases the GIL, and so do numpy's loops: the worker scans and then reads
     # chain.tsv while this thread computes the hashes and the checkpoint roots.
     with ThreadPoolExecutor(max_workers=1) as pool:
         worker = pool.submit(_scan_and_chain_file, data, starts, origin, directory / "chain.tsv", count)
-        leaves, chains = _hashes(raw, starts)
-        roots = _roots_at(leaves, sizes)
+        leaves, chains = leaf_and_chain_hashes(raw, starts)
+        roots = roots_at(leaves, sizes)
         (bad, scan), stored_hex = worker.result()
     if bad >= 0 or manifest.get("entries") != count:
-        raise _NeedsReplay
+        raise NeedsReplay
     if stored_hex != b"".join(map(bytes.__add__, leaves, chains)).hex().encode():
-        raise _NeedsReplay
-    replay = ChainReplay(origin)
-    replay.size = len(leaves)
-    replay.rotated_vkeys = [
-        (int(index) + 1, json.loads(raw[starts[index]: starts[index + 1] - 1])["meta"]["vkey"])
-        for index in np.flatnonzero(scan.kinds == KEY_ROTATION)
-    ]
-    replay.roots = roots
+        raise NeedsReplay
+    replay = checkpoint_replay(origin, raw, starts, scan, len(leaves), roots)
     for record in checkpoints:
         check_checkpoint_note(replay, int(record["tree_size"]), record["note"], trusted_vkeys)
     return ExportReport(True, origin, len(leaves), len(checkpoints), None, None)
 
 
+def checkpoint_replay(
+    origin: str, raw: bytes, starts: NDArray[np.int64], scan: ScanState, size: int, roots: dict[int, bytes]
+) -> ChainReplay:
+    """A replay state holding what `check_checkpoint_note` reads, taken from a passing scan: the size,
+    the keys rotated in (with their seq) and the roots at the checkpoint sizes."""
+    replay = ChainReplay(origin)
+    replay.size = size
+    replay.rotated_vkeys = [
+        (int(index) + 1, json.loads(raw[starts[index]: starts[index + 1] - 1])["meta"]["vkey"])
+        for index in np.flatnonzero(scan.kinds == KEY_ROTATION)
+    ]
+    replay.roots = roots
+    return replay
+
+
 def _scan_and_chain_file(
-    data: np.ndarray, starts: np.ndarray, origin: str, chain_file: Path, count: int
+    data: NDArray[np.uint8], starts: NDArray[np.int64], origin: str, chain_file: Path, count: int
 ) -> tuple[tuple[int, ScanState], bytes]:
     scanned = scan_entries(data, starts, json.dumps(origin, ensure_ascii=False).encode())
     return scanned, _chain_file_hex(chain_file, count)
 
 
-def _hashes(raw: bytes, starts: np.ndarray) -> tuple[list[bytes], list[bytes]]:
+def leaf_and_chain_hashes(raw: bytes, starts: NDArray[np.int64]) -> tuple[list[bytes], list[bytes]]:
+    """Leaf and chain hash of every entry of `raw` (entries each followed by a newline)."""
     # Canonical bytes never hold a raw newline or NUL, so turning each newline into the 0x00 leaf
     # prefix lets every leaf hash read one slice of a single buffer, with no copying per entry.
     buffer = memoryview(b"\x00" + raw.replace(b"\n", b"\x00"))
@@ -99,12 +111,12 @@ def _chain_file_hex(path: Path, count: int) -> bytes:
     text = np.frombuffer(path.read_bytes(), dtype=np.uint8)
     hexes = np.empty((count, 128), dtype=np.uint8)
     if not _chain_lines(text, hexes):
-        raise _NeedsReplay
+        raise NeedsReplay
     return hexes.tobytes()
 
 
 @numba.njit(cache=True, nogil=True)
-def _chain_lines(text, hexes):
+def _chain_lines(text: NDArray[np.uint8], hexes: NDArray[np.uint8]) -> bool:
     """True when `text` is exactly len(hexes) lines `seq\tleaf\tchain\n`, seq counting from 1
     without leading zeros; the 64 + 64 hash characters of each line are copied into `hexes`."""
     at = 0
@@ -124,7 +136,7 @@ def _chain_lines(text, hexes):
     return at == text.size
 
 
-def _roots_at(leaves: list[bytes], sizes: list[int]) -> dict[int, bytes]:
+def roots_at(leaves: list[bytes], sizes: list[int]) -> dict[int, bytes]:
     """RFC 6962 roots of the first `size` leaves, from the levels of perfect subtrees (one pass)."""
     if not sizes:
         return {}
@@ -135,7 +147,7 @@ def _roots_at(leaves: list[bytes], sizes: list[int]) -> dict[int, bytes]:
     roots: dict[int, bytes] = {}
     for size in sizes:
         if not 0 < size <= len(leaves):
-            raise _NeedsReplay
+            raise NeedsReplay
         # size = 2^a + 2^b + ... : the perfect subtrees, left to right, folded from the right.
         nodes, offset = [], 0
         for height in range(size.bit_length() - 1, -1, -1):

@@ -14,8 +14,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from ledger.chain import CHAIN_GENESIS, chain_hash
-from ledger.jcs_check import NotCanonical, canonical_value, canonical_values_bulk
 from ledger.merkle import CompactRange, leaf_hash
+from ledger.posting_rules import (
+    KIND_NAMES,
+    KINDS_WITHOUT_POSTINGS,
+    NORMAL_SIDES,
+    POSTED_KINDS,
+    REFERABLE_KINDS,
+    RESOLVING_KINDS,
+    Leg,
+    available_minor,
+    expected_legs,
+    move_balance,
+    unbalanced_asset,
+)
+from ledger.signed_note import NoteError, open_note, parse_checkpoint_body, parse_vkey
+from ledger.verifier.canonical_form import NotCanonical, canonical_value, canonical_values_bulk
 
 V1_KEYS = frozenset({
     "v", "origin", "seq", "entry_id", "kind", "ref_seq", "effective_at", "recorded_at",
@@ -23,15 +37,7 @@ V1_KEYS = frozenset({
 })
 INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 AMOUNT = re.compile(r"^-?[1-9][0-9]{0,37}$")
-NO_POSTING_KINDS = frozenset({"period_close", "account_open", "key_rotation"})
-POSTED_KINDS = frozenset({"posting", "post_pending", "reversal", "adjustment"})
-REF_KINDS = {
-    "reversal": frozenset({"posting", "post_pending", "adjustment"}),
-    "adjustment": frozenset({"posting", "post_pending", "adjustment", "reversal"}),
-    "post_pending": frozenset({"pending"}),
-    "void_pending": frozenset({"pending"}),
-}
-KNOWN_KINDS = frozenset(REF_KINDS) | frozenset({"posting", "pending"}) | NO_POSTING_KINDS
+KNOWN_KINDS = frozenset(KIND_NAMES)
 
 
 class VerificationFailure(Exception):
@@ -52,9 +58,10 @@ class ChainReplay:
         self.last_recorded_at = ""
         self.closed_until = ""
         self.keys: set[str] = set()
-        self.accounts: dict[tuple[str, str], tuple[str, bool]] = {}
+        # Keyed by whatever the bytes name (checked to be strings only where a rule needs it).
+        self.accounts: dict[tuple[object, object], tuple[str, bool]] = {}
         self.balances: dict[tuple[str, str], list[int]] = {}
-        self.postings_by_seq: dict[int, tuple[str, list[tuple[str, str, int]]]] = {}
+        self.postings_by_seq: dict[int, tuple[str, tuple[Leg, ...]]] = {}
         self.reversed: set[int] = set()
         self.resolved: set[int] = set()
         self.rotated_vkeys: list[tuple[int, str]] = []
@@ -108,9 +115,9 @@ class ChainReplay:
         if kind not in KNOWN_KINDS:
             raise VerificationFailure(seq, f"unknown kind {kind!r}")
         postings = self._postings(seq, value["postings"], kind)
-        ref = self._check_reference(seq, value, kind, postings)
+        self._check_reference(seq, value, kind, postings)
         self._check_accounts_and_meta(seq, value, kind)
-        self._apply(seq, kind, postings, ref)
+        self._apply(seq, kind, postings)
         if kind in POSTED_KINDS or kind == "pending":
             self.postings_by_seq[seq] = (kind, postings)
 
@@ -128,7 +135,7 @@ class ChainReplay:
         if not isinstance(key, str) or key in self.keys:
             raise VerificationFailure(seq, f"idempotency key {key!r} repeated or not a string")
         self.keys.add(key)
-        if value["kind"] != "period_close" and value["kind"] not in ("account_open", "key_rotation"):
+        if value["kind"] not in KINDS_WITHOUT_POSTINGS:  # period closes and the ledger's own entries
             if self.closed_until and effective < self.closed_until:
                 raise VerificationFailure(seq, f"effective {effective} inside a period closed until {self.closed_until}")
         elif value["kind"] == "period_close":
@@ -136,11 +143,10 @@ class ChainReplay:
                 raise VerificationFailure(seq, "period close moves backwards")
             self.closed_until = effective
 
-    def _postings(self, seq: int, raw_postings: Any, kind: str) -> list[tuple[str, str, int]]:
-        if not isinstance(raw_postings, list) or (not raw_postings) != (kind in NO_POSTING_KINDS):
+    def _postings(self, seq: int, raw_postings: Any, kind: str) -> tuple[Leg, ...]:
+        if not isinstance(raw_postings, list) or (not raw_postings) != (kind in KINDS_WITHOUT_POSTINGS):
             raise VerificationFailure(seq, f"a {kind} entry with a wrong postings list")
-        postings: list[tuple[str, str, int]] = []
-        sums: dict[str, int] = {}
+        postings: list[Leg] = []
         for posting in raw_postings:
             if type(posting) is not list or len(posting) != 3:
                 raise VerificationFailure(seq, "posting is not [account, asset, amount]")
@@ -149,44 +155,41 @@ class ChainReplay:
                 raise VerificationFailure(seq, f"amount {amount_text!r} is not a non-zero integer string")
             if (account, asset) not in self.accounts:
                 raise VerificationFailure(seq, f"posting to account {account} ({asset}) that was never opened")
-            amount = int(amount_text)
-            sums[asset] = sums.get(asset, 0) + amount
-            postings.append((account, asset, amount))
-        for asset, total in sums.items():
-            if total:
-                raise VerificationFailure(seq, f"{asset} postings sum to {total}, not 0")
-        return postings
+            postings.append((account, asset, int(amount_text)))
+        unbalanced = unbalanced_asset(postings)
+        if unbalanced is not None:
+            raise VerificationFailure(seq, f"{unbalanced[0]} postings sum to {unbalanced[1]}, not 0")
+        return tuple(postings)
 
     def _check_reference(
-        self, seq: int, value: dict[str, Any], kind: str, postings: list[tuple[str, str, int]]
-    ) -> int | None:
+        self, seq: int, value: dict[str, Any], kind: str, postings: tuple[Leg, ...]
+    ) -> None:
         ref_text = value["ref_seq"]
-        allowed = REF_KINDS.get(kind)
+        allowed = REFERABLE_KINDS.get(kind)
         if allowed is None:
             if ref_text is not None:
                 raise VerificationFailure(seq, f"a {kind} entry with a reference")
-            return None
+            return
         if not isinstance(ref_text, str) or not ref_text.isdigit() or not 0 < int(ref_text) < seq:
             raise VerificationFailure(seq, f"a {kind} entry needs an earlier ref_seq")
         ref = int(ref_text)
-        ref_kind, ref_postings = self.postings_by_seq.get(ref, ("none", []))
+        ref_kind, ref_postings = self.postings_by_seq.get(ref, ("none", ()))
         if ref_kind not in allowed:
             raise VerificationFailure(seq, f"a {kind} cannot refer to seq {ref} ({ref_kind})")
         if kind == "reversal":
             if ref in self.reversed:
                 raise VerificationFailure(seq, f"seq {ref} reversed a second time")
-            if postings != [(a, s, -amount) for a, s, amount in ref_postings]:
+            if postings != expected_legs(kind, ref_postings):
                 raise VerificationFailure(seq, f"reversal does not exactly negate seq {ref}")
             self.reversed.add(ref)
-        elif kind in ("post_pending", "void_pending"):
+        elif kind in RESOLVING_KINDS:
             if ref in self.resolved:
                 raise VerificationFailure(seq, f"pending seq {ref} resolved a second time")
-            if postings != ref_postings:
+            if postings != expected_legs(kind, ref_postings):
                 raise VerificationFailure(seq, f"{kind} does not copy the postings of seq {ref}")
             self.resolved.add(ref)
         elif not value["meta"].get("reason_code"):
             raise VerificationFailure(seq, "adjustment without meta.reason_code")
-        return ref
 
     def _check_accounts_and_meta(self, seq: int, value: dict[str, Any], kind: str) -> None:
         meta, accounts = value["meta"], value["accounts"]
@@ -197,28 +200,23 @@ class ChainReplay:
         for spec in accounts:
             pair = (spec.get("path"), spec.get("asset")) if isinstance(spec, dict) else (None, None)
             side, flag = (spec.get("normal_side"), spec.get("must_not_go_negative")) if isinstance(spec, dict) else (None, None)
-            if pair in self.accounts or side not in ("debit", "credit") or not isinstance(flag, bool):
+            if pair in self.accounts or side not in NORMAL_SIDES or not isinstance(flag, bool):
                 raise VerificationFailure(seq, f"account {pair} opened twice or malformed")
-            self.accounts[pair] = (side, flag)  # type: ignore[index]
+            self.accounts[pair] = (side, flag)
         if kind == "key_rotation":
             vkey = meta.get("vkey")
             if not isinstance(vkey, str):
                 raise VerificationFailure(seq, "key rotation without meta.vkey")
             self.rotated_vkeys.append((seq, vkey))
 
-    def _apply(self, seq: int, kind: str, postings: list[tuple[str, str, int]], ref: int | None) -> None:
+    def _apply(self, seq: int, kind: str, postings: tuple[Leg, ...]) -> None:
         touched = set()
         for account, asset, amount in postings:
             pair = (account, asset)
             balance = self.balances.get(pair)
             if balance is None:
                 balance = self.balances[pair] = [0, 0, 0]
-            if kind in POSTED_KINDS:
-                balance[0] += amount
-            if kind == "pending":
-                balance[1 if amount > 0 else 2] += abs(amount)
-            elif kind in ("post_pending", "void_pending"):
-                balance[1 if amount > 0 else 2] -= abs(amount)
+            move_balance(balance, kind, amount)
             touched.add(pair)
             if self.balances_after is not None:
                 self.balances_after.append((balance[0], balance[1], balance[2]))
@@ -229,9 +227,7 @@ class ChainReplay:
 
     def available(self, pair: tuple[str, str]) -> int:
         posted, pending_debits, pending_credits = self.balances.get(pair, (0, 0, 0))
-        if self.accounts[pair][0] == "debit":
-            return posted - pending_credits
-        return -posted - pending_debits
+        return available_minor(self.accounts[pair][0], posted, pending_debits, pending_credits)
 
 
 def check_checkpoint_note(
@@ -239,8 +235,6 @@ def check_checkpoint_note(
 ) -> None:
     """A checkpoint at `tree_size` must be signed by a key the chain rotated in at or before that
     size (and, when given, that the auditor trusts), and name this origin, size and replayed root."""
-    from ledger.signed_note import NoteError, open_note, parse_checkpoint_body, parse_vkey
-
     root = replay.roots.get(tree_size)
     if root is None:
         raise VerificationFailure(min(tree_size, replay.size + 1),

@@ -1,6 +1,6 @@
 """`verify_ledger`: replay the live ledger and diff the relational rows against the hashed bytes.
 
-The replay (ledger.replay) checks the chain and every rule on the canonical bytes; this module also
+The replay (ledger.verifier.replay) checks the chain and every rule on the canonical bytes; this module also
 checks that each entry row and posting row says exactly what its canonical bytes say, including the
 derived running balances, and that every stored checkpoint matches the replayed root.
 """
@@ -15,8 +15,9 @@ from sqlalchemy import Connection, text
 
 from common.timeutil import format_utc_micros
 from ledger import repository as repo
+from ledger.audit.compiled_check import passes_compiled_check
 from ledger.model import VerifyReport
-from ledger.replay import ChainReplay, VerificationFailure, check_checkpoint_note
+from ledger.verifier.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 
 ENTRIES_PER_CHUNK = 5_000
 
@@ -24,14 +25,10 @@ ENTRIES_PER_CHUNK = 5_000
 def verify_ledger(conn: Connection, origin: str) -> VerifyReport:
     """Recheck every entry of ledger `origin`; names the first failing seq and why.
 
-    The compiled fast path (ledger.audit_fast) answers when everything holds; otherwise, or when it
+    The compiled check (ledger.audit.compiled_check) answers when everything holds; otherwise, or when it
     cannot vouch, the replay below decides and names the first failing seq.
     """
-    try:
-        from ledger.audit_fast import fast_verify_ledger
-    except ImportError:  # numpy / numba missing: the replay alone still gives the full verdict
-        return replay_verify_ledger(conn, origin)
-    if fast_verify_ledger(conn, origin):
+    if passes_compiled_check(conn, origin):
         size = conn.execute(
             text("SELECT coalesce(max(seq), 0) FROM ledger_entry WHERE ledger_id = :l"),
             {"l": repo.ledger_id_for(conn, origin)},

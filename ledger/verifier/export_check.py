@@ -1,19 +1,17 @@
-"""Standalone verifier of a ledger export: `python -m ledger.verify DIR [--vkey VKEY ...] [--fast]`.
+"""Verify a ledger export directory (`wattledger ledger export DIR`) by replaying it.
 
 Imports only the standard library and `cryptography` (see docs/ledger-spec.md §7), so an auditor
-can run it without the rest of wattledger. Exit status 0 = every check passed; 1 = the first failing
-seq and the reason are printed; 2 = the export itself is unreadable.
+can run it without the rest of wattledger; the command line is `python -m ledger.verifier`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ledger.replay import ChainReplay, VerificationFailure, check_checkpoint_note
+from ledger.verifier.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 
 ENTRIES_PER_CHUNK = 20_000
 
@@ -38,7 +36,8 @@ def _read_chain(path: Path) -> list[tuple[bytes, bytes]]:
     return stored
 
 
-def _read_checkpoints(path: Path) -> list[dict]:
+def read_checkpoints(path: Path) -> list[dict[str, Any]]:
+    """The records of checkpoints.jsonl, by tree size (none when the file is absent)."""
     if not path.exists():
         return []
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
@@ -52,7 +51,7 @@ def verify_export(directory: Path, trusted_vkeys: list[str] | None = None) -> Ex
     if trusted_vkeys is None:
         trusted_vkeys = (directory / "keys.txt").read_text().split()
     replay = ChainReplay(origin)
-    checkpoints = _read_checkpoints(directory / "checkpoints.jsonl")
+    checkpoints = read_checkpoints(directory / "checkpoints.jsonl")
     try:
         raws = (directory / "entries.jsonl").read_bytes().split(b"\n")
         if raws and raws[-1] == b"":
@@ -82,35 +81,3 @@ def _replay_in_chunks(
             replay.feed(raws[start:end], stored[start:end])
             start = end
         replay.roots[stop] = replay.root()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ledger.verify", description=__doc__.splitlines()[0])
-    parser.add_argument("directory", type=Path)
-    parser.add_argument("--vkey", action="append", help="trusted verifier key (repeatable); default keys.txt")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--fast", action="store_true",
-                        help="use the compiled pre-check when numpy and numba are installed (same verdict)")
-    args = parser.parse_args(argv)
-    verifier = verify_export
-    if args.fast:
-        try:
-            from ledger.fastverify import fast_verify_export as verifier
-        except ImportError:
-            print("numpy/numba not installed: using the standard-library verifier", file=sys.stderr)
-    try:
-        report = verifier(args.directory, args.vkey)
-    except (OSError, ValueError, KeyError) as error:
-        print(f"ERROR unreadable export: {error}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(report.__dict__))
-    elif report.ok:
-        print(f"OK origin={report.origin} entries={report.entries_checked} checkpoints={report.checkpoints_checked}")
-    else:
-        print(f"FAIL origin={report.origin} seq={report.first_bad_seq} reason={report.reason}")
-    return 0 if report.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

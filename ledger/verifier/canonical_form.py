@@ -7,6 +7,10 @@ exactly as JCS does (same escapes: \\b \\t \\n \\f \\r, other controls as lowerc
 else escaped). Key order is the one difference: JCS sorts by UTF-16 code units, `sort_keys` by code
 points. They agree unless a key holds a character at or above U+E000, so bytes that contain such a
 character (UTF-8 lead byte 0xEE or higher) go through `jcs_encode`, which sorts by UTF-16 units.
+
+This is deliberately not the writer's recipe (common.canonical_json, which produces the bytes with the
+same C encoder and `rfc8785`): the verifier checks the writer's output, so it must not run the writer's
+code, and it must run where `rfc8785` is not installed (docs/hashing.md).
 """
 
 from __future__ import annotations

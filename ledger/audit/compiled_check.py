@@ -1,8 +1,8 @@
-"""Fast path of `verify_ledger`: the compiled scan over the stored bytes plus set-based comparisons.
+"""Compiled check of the live ledger: the numba scan over the stored bytes plus set-based comparisons.
 
-It either vouches for the whole ledger or defers to the replay (`ledger.audit_db`), which is the
+It either vouches for the whole ledger or defers to the replay (`ledger.audit.row_check`), which is the
 authority and names the first failing seq and why. Everything the replay compares is compared here:
-the bytes (canonical form and every rule, `ledger.fastscan`), leaf / chain / prev hashes, each entry
+the bytes (canonical form and every rule, `ledger.verifier.compiled_scan`), leaf / chain / prev hashes, each entry
 row's columns against its bytes (in SQL, as the exact JCS fragments they must appear as), request
 hashes, every posting row (order, account, asset, amount, running balances; fetched with a binary
 COPY into numpy), and every checkpoint. It runs inside a savepoint, so a failed cast or query leaves
@@ -16,14 +16,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from ledger import repository as repo
-from ledger.fastscan import KEY_ROTATION, ScanState, scan_entries
-from ledger.fastverify import _hashes, _NeedsReplay, _roots_at
-from ledger.replay import ChainReplay, VerificationFailure, check_checkpoint_note
+from ledger.verifier.compiled_check import NeedsReplay, checkpoint_replay, leaf_and_chain_hashes, roots_at
+from ledger.verifier.compiled_scan import ScanState, scan_entries
+from ledger.verifier.replay import VerificationFailure, check_checkpoint_note
 
+Bytes = NDArray[np.uint8]
 CANONICAL_BYTES_MAX = 1 << 30  # beyond 1 GiB of entries the streaming replay is used instead
 UTC_TEXT = """to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
@@ -70,14 +72,14 @@ POSTING_LENGTHS = {"seq_len": 8, "idx_len": 4, "account_len": 16, "amount_len": 
 COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 
 
-def fast_verify_ledger(conn: Connection, origin: str) -> bool:
+def passes_compiled_check(conn: Connection, origin: str) -> bool:
     """True when the whole ledger verifies; False means "ask the replay" (it may still pass)."""
     ledger_id = repo.ledger_id_for(conn, origin)
     savepoint = conn.begin_nested()
     try:
         _verify(conn, ledger_id, origin)
         return True
-    except (_NeedsReplay, VerificationFailure, DBAPIError, ValueError, KeyError, IndexError):
+    except (NeedsReplay, VerificationFailure, DBAPIError, ValueError, KeyError, IndexError):
         return False
     finally:
         savepoint.rollback()  # read-only work: nothing to keep, and a failed statement is undone
@@ -88,21 +90,21 @@ def _verify(conn: Connection, ledger_id: int, origin: str) -> None:
         text("SELECT count(*), coalesce(max(seq), 0), coalesce(sum(length(canonical) + 1), 0)"
              " FROM ledger_entry WHERE ledger_id = :l"), {"l": ledger_id}).one()
     if count != max_seq or size_bytes > CANONICAL_BYTES_MAX:
-        raise _NeedsReplay
+        raise NeedsReplay
     raw, starts, stored_hashes = _entry_bytes(conn, ledger_id, int(count), int(size_bytes))
     data = np.frombuffer(raw, dtype=np.uint8)
     with ThreadPoolExecutor(max_workers=1) as pool:  # the compiled scan releases the GIL
         scanning = pool.submit(scan_entries, data, starts, json.dumps(origin, ensure_ascii=False).encode())
-        leaves, chains = _hashes(raw, starts)
+        leaves, chains = leaf_and_chain_hashes(raw, starts)
         bad, scan = scanning.result()
     if bad >= 0:
-        raise _NeedsReplay
+        raise NeedsReplay
     previous = [bytes(32)] + chains[:-1]
     if b"".join(map(b"".join, zip(leaves, chains, previous))) != stored_hashes:
-        raise _NeedsReplay
+        raise NeedsReplay
     for query in (ENTRY_MISMATCH_SQL, POSTING_ACCOUNT_MISMATCH_SQL):
         if conn.execute(text(query), {"l": ledger_id}).scalar() is not None:
-            raise _NeedsReplay
+            raise NeedsReplay
     _compare_postings(conn, ledger_id, raw, scan, count)
     _check_checkpoints(conn, ledger_id, origin, raw, starts, scan, leaves)
 
@@ -114,12 +116,12 @@ ENTRIES_COPY_SQL = (
 
 
 def _copy_out(conn: Connection, statement: str) -> bytes:
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = repo.driver_connection(conn).cursor()
     with cursor, cursor.copy(statement) as copy:
         blob = b"".join(bytes(block) for block in copy)
     header = len(COPY_SIGNATURE) + 8
     if not blob.startswith(COPY_SIGNATURE) or blob[len(COPY_SIGNATURE):header] != bytes(8) or blob[-2:] != b"\xff\xff":
-        raise _NeedsReplay
+        raise NeedsReplay
     return blob[header:-2]
 
 
@@ -131,12 +133,12 @@ def _entry_bytes(conn: Connection, ledger_id: int, count: int, size_bytes: int) 
     starts = np.empty(count + 1, dtype=np.int64)
     hashes = np.empty((count, 96), dtype=np.uint8)
     if _unpack_entries(body, data, starts, hashes) != count:
-        raise _NeedsReplay
+        raise NeedsReplay
     return data.tobytes(), starts, hashes.tobytes()
 
 
 @numba.njit(cache=True)
-def _read_be(body, at, width):
+def _read_be(body: Bytes, at: int, width: int) -> int:
     value = 0
     for k in range(width):
         value = (value << 8) | body[at + k]
@@ -144,7 +146,7 @@ def _read_be(body, at, width):
 
 
 @numba.njit(cache=True)
-def _unpack_entries(body, data, starts, hashes):
+def _unpack_entries(body: Bytes, data: Bytes, starts: NDArray[np.int64], hashes: Bytes) -> int:
     """Walk binary COPY tuples (seq, canonical, leaf, chain, prev); seqs must run 1, 2, 3, ...
     Returns how many tuples were read, or -1 if any is not what the query selects."""
     at, out, count = 0, 0, 0
@@ -175,10 +177,10 @@ def _unpack_entries(body, data, starts, hashes):
 def _posting_rows(conn: Connection, ledger_id: int) -> np.ndarray:
     body = _copy_out(conn, POSTINGS_COPY_SQL.format(ledger_id=int(ledger_id)))
     if len(body) % POSTING_TUPLE.itemsize:
-        raise _NeedsReplay
+        raise NeedsReplay
     rows = np.frombuffer(body, dtype=POSTING_TUPLE)
     if rows.size and (np.any(rows["fields"] != 7) or any(np.any(rows[name] != size) for name, size in POSTING_LENGTHS.items())):
-        raise _NeedsReplay
+        raise NeedsReplay
     return rows
 
 
@@ -204,7 +206,7 @@ def _compare_postings(conn: Connection, ledger_id: int, raw: bytes, scan: ScanSt
     rows = _posting_rows(conn, ledger_id)
     legs = int(scan.p_start[count])
     if rows.size != legs:
-        raise _NeedsReplay
+        raise NeedsReplay
     per_entry = np.diff(scan.p_start[: count + 1])
     expected_seq = np.repeat(np.arange(1, count + 1, dtype=np.int64), per_entry)
     expected_idx = np.arange(legs, dtype=np.int64) - np.repeat(scan.p_start[:count], per_entry)
@@ -219,7 +221,7 @@ def _compare_postings(conn: Connection, ledger_id: int, raw: bytes, scan: ScanSt
         and np.array_equal(rows["credits"], scan.p_balances[:legs, 2])
     )
     if not same:
-        raise _NeedsReplay
+        raise NeedsReplay
 
 
 def _check_checkpoints(
@@ -232,14 +234,9 @@ def _check_checkpoints(
     ).all()
     if not checkpoints:
         return
-    replay = ChainReplay(origin)
-    replay.size = len(leaves)
-    replay.rotated_vkeys = [
-        (int(index) + 1, json.loads(raw[starts[index]: starts[index + 1] - 1])["meta"]["vkey"])
-        for index in np.flatnonzero(scan.kinds == KEY_ROTATION)
-    ]
-    replay.roots = _roots_at(leaves, [int(row.tree_size) for row in checkpoints])
+    roots = roots_at(leaves, [int(row.tree_size) for row in checkpoints])
+    replay = checkpoint_replay(origin, raw, starts, scan, len(leaves), roots)
     for row in checkpoints:
         check_checkpoint_note(replay, int(row.tree_size), row.signed_note)
         if bytes(row.root_hash) != replay.roots[int(row.tree_size)]:
-            raise _NeedsReplay
+            raise NeedsReplay
