@@ -17,8 +17,8 @@ from campus.errors import CampusChangeRefused
 from common.canonical_json import sha256_hex
 from settlement.contracts import (
     KIND_FIXED_PRICE,
-    add_contract,
     add_fixed_price_version,
+    append_contract,
     contract_history,
     fixed_price_history,
 )
@@ -42,8 +42,8 @@ def _project_contract(conn: Connection, campus_id: str, contract: dict[str, Any]
     have = [(c.effective_from, c.terms_sha256_hex) for c in stored]
     _check_prefix(contract["key"], have, wanted)
     for version in contract["versions"][len(have):]:
-        add_contract(conn, campus_id, contract["key"], contract["kind"], contract.get("tenant"),
-                     date.fromisoformat(version["effective_from"]), version["terms"])
+        append_contract(conn, campus_id, contract["key"], contract["kind"], contract.get("tenant"),
+                        date.fromisoformat(version["effective_from"]), version["terms"])
 
 
 def _project_fixed_price(conn: Connection, campus_id: str, contract: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """Contracts over HTTP: append a contract version, list a campus's contract history, and the tariff calculator.
 
-Thin over `settlement.contracts.service` and `settlement.tariffs.calculator`. Contract terms are JSON (shapes in
+Thin over `settlement.campus_contracts` and `settlement.tariffs.calculator`. Contract terms are JSON (shapes in
 `settlement/contracts/kinds.py`); decimals are best sent as strings, which stay exact.
 """
 
@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 from api.auth import require_roles
 from api.deps import EngineDep
 from api.principal import Principal
-from settlement.contracts import KINDS, ContractVersion, add_contract, list_contracts
+from settlement.campus_contracts import add_contract, list_contracts
+from settlement.contracts import KINDS, ContractVersion
 from settlement.tariffs import bill_tariff_json, zone_named
 
 router = APIRouter(tags=["contracts"])

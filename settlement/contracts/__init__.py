@@ -1,7 +1,8 @@
 """Contracts: their kinds and JSON terms (`kinds`), parsing into typed terms (`terms`), the PPA pricing rules
-(`ppa`), the one SQL home (`repository`) and the service entry points (`service`).
+(`ppa`) and the one SQL home (`repository`). No campus: `settlement.campus_contracts` checks campuses and
+tenants above it.
 
-Public names: the kinds and their typed terms; `add_contract` / `list_contracts` (validated, append-only
+Public names: the kinds and their typed terms; `append_contract` (validated, append-only
 versions); `contract_history` and `validate_terms`; the fixed-price versions `fixed_price_history`,
 `add_fixed_price_version` and `fixed_prices_through`; the PPA pricing rules.
 """
@@ -44,12 +45,12 @@ from settlement.contracts.ppa import (
 from settlement.contracts.repository import (
     add_contract_version,
     add_fixed_price_version,
+    append_contract,
     contract_history,
     fixed_price_history,
     fixed_prices_through,
     validate_terms,
 )
-from settlement.contracts.service import TenantNotFound, add_contract, list_contracts
 from settlement.contracts.terms import allocation_terms, ppa_terms, source_of, tariff_terms, vppa_terms
 
 __all__ = [
@@ -78,18 +79,16 @@ __all__ = [
     "PpaContractTerms",
     "PpaTerms",
     "TariffTerms",
-    "TenantNotFound",
     "VppaTerms",
-    "add_contract",
     "add_contract_version",
     "add_fixed_price_version",
     "allocation_terms",
+    "append_contract",
     "contract_history",
     "contract_years",
     "escalated_price",
     "fixed_price_history",
     "fixed_prices_through",
-    "list_contracts",
     "ppa_terms",
     "settle_ppa_energy",
     "settle_ppa_extras",

@@ -88,6 +88,15 @@ def lock_contract_key(conn: Connection, campus_id: str, contract_key: str) -> No
                                                                        f"{contract_key}"})
 
 
+def append_contract(conn: Connection, campus_id: str, contract_key: str, kind: str, tenant_id: str | None,
+                    effective_from: date, terms: dict[str, Any]) -> ContractVersion:
+    """Append the next version of a contract under its key's lock. Terms are parsed as the engine will parse them,
+    so a contract that could not be settled is refused now (BadInput naming the field), not at month end. The
+    caller has checked that the campus and tenant exist."""
+    lock_contract_key(conn, campus_id, contract_key)
+    return add_contract_version(conn, campus_id, contract_key, kind, tenant_id, effective_from, terms)
+
+
 def fixed_prices_through(conn: Connection, campus_id: str, through: date) -> list[FixedPriceContract]:
     """Every fixed-price version effective on or before `through` (a local date), by tenant and version: what
     `settlement.engine.segments` needs to find the versions in force on each day of a period."""

@@ -19,7 +19,7 @@ from campus.errors import CampusChangeRefused
 from campus.file import parse_campus_text, read_campus_file
 from campus.service import apply, export_toml, history, show
 from settings import Settings
-from settlement.contracts import list_contracts
+from settlement.campus_contracts import list_contracts
 
 ROOT = Path(__file__).resolve().parents[3]
 ERCOT_FILE = ROOT / "demo" / "ercot" / "campus.toml"

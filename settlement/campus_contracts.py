@@ -1,4 +1,8 @@
-"""Contract service: add a contract version (validated before it is stored), read a campus's contracts."""
+"""A campus's contracts: add a version for a campus and tenant that exist, list them.
+
+Above `campus` (it checks the campus and its tenants); `settlement.contracts` below it knows no campus, so the
+campus file's apply can append versions through `append_contract` without a circle.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,7 @@ from sqlalchemy import Connection
 
 from campus import CampusNotFound, campus_exists, load_tenants
 from common.errors import NotFound
-from settlement.contracts.kinds import ContractVersion
-from settlement.contracts.repository import add_contract_version, contract_history, lock_contract_key
+from settlement.contracts import ContractVersion, append_contract, contract_history
 
 
 class TenantNotFound(NotFound):
@@ -25,8 +28,7 @@ def add_contract(conn: Connection, campus_id: str, contract_key: str, kind: str,
     _require_campus(conn, campus_id)
     if tenant_id is not None and tenant_id not in {t.tenant_id for t in load_tenants(conn, campus_id)}:
         raise TenantNotFound(campus_id, tenant_id)
-    lock_contract_key(conn, campus_id, contract_key)
-    return add_contract_version(conn, campus_id, contract_key, kind, tenant_id, effective_from, terms)
+    return append_contract(conn, campus_id, contract_key, kind, tenant_id, effective_from, terms)
 
 
 def list_contracts(conn: Connection, campus_id: str, contract_key: str | None = None) -> list[ContractVersion]:
