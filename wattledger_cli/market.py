@@ -26,23 +26,9 @@ def fake_iso_command(
     tls_dir: Annotated[Path | None, typer.Option(help="write a test CA here and require client certificates")] = None,
 ) -> None:
     """Serve the fake ISO on 127.0.0.1 in the foreground (Ctrl-C stops it)."""
-    import ssl
+    from devtools.fake_iso.runner import serve_foreground
 
-    import uvicorn
-
-    from devtools.fake_iso.app import create_app
-    from devtools.fake_iso.demo import DEMO_USER, demo_state
-
-    options: dict = {}
-    if tls_dir is not None:
-        from devtools.fake_iso.pki import make_test_pki
-
-        pki = make_test_pki(tls_dir, client_name=DEMO_USER)
-        options = {"ssl_certfile": str(pki.server_cert_path), "ssl_keyfile": str(pki.server_key_path),
-                   "ssl_ca_certs": str(pki.ca_cert_path), "ssl_cert_reqs": ssl.CERT_REQUIRED}
-        typer.echo(f"client certificate {pki.client_cert_path}, key {pki.client_key_path}, CA {pki.ca_cert_path}")
-    state = demo_state(date.fromisoformat(first_day), days)
-    uvicorn.run(create_app(state), host="127.0.0.1", port=port, log_level="warning", **options)
+    serve_foreground(port, date.fromisoformat(first_day), days, tls_dir)
 
 
 @app.command("prices")

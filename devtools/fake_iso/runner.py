@@ -12,17 +12,33 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from devtools.fake_iso.app import create_app
-from devtools.fake_iso.pki import TestPki
+from devtools.fake_iso.demo import DEMO_USER, demo_state
+from devtools.fake_iso.pki import TestPki, make_test_pki
 from devtools.fake_iso.state import FakeIsoState
 
 STARTUP_WAIT_S = 10.0
 SHUTDOWN_WAIT_S = 10.0
 POLL_S = 0.02
+
+
+def serve_foreground(port: int, first_day: date, days: int, tls_dir: Path | None) -> None:
+    """Serve the demo state on 127.0.0.1:`port` until Ctrl-C; with `tls_dir`, write a test CA there and require
+    client certificates (`wattledger market fake-iso`, `python -m devtools.fake_iso`)."""
+    options: dict[str, Any] = {}
+    if tls_dir is not None:
+        pki = make_test_pki(tls_dir, client_name=DEMO_USER)
+        options = {"ssl_certfile": str(pki.server_cert_path), "ssl_keyfile": str(pki.server_key_path),
+                   "ssl_ca_certs": str(pki.ca_cert_path), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+        print(f"client certificate {pki.client_cert_path}, key {pki.client_key_path}, CA {pki.ca_cert_path}")
+    uvicorn.run(create_app(demo_state(first_day, days)), host="127.0.0.1", port=port, log_level="warning",
+                **options)
 
 
 @contextmanager
