@@ -1,4 +1,4 @@
-"""Correction activities: thin adapters from Temporal to `cycles.corrections` (re-settling a completed cycle).
+"""Correction activities: thin adapters from Temporal to `billing.corrections` (re-settling a completed cycle).
 
 Ingest and validation reuse `CycleActivities` with the correction's attempt label; these are the two steps only
 a correction has. Settings and the engine arrive through the constructor.
@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 
 from activities.errors import translate_domain_errors
-from cycles import corrections
+from billing import corrections
 from settings import Settings
 from workflows.types import CorrectionDecision, CorrectionSettled, RebilledInvoice, RebillInput, StepInput
 

@@ -1,5 +1,5 @@
-"""Billing-cycle activities: thin adapters from Temporal to the service functions in `cycles.service`
-and `cycles.iso_step`.
+"""Billing-cycle activities: thin adapters from Temporal to the service functions in `billing.service`
+and `billing.iso_step`.
 
 They are synchronous (numba and pyarrow release the GIL) and run on the worker's thread pool. Settings
 and the engine arrive through the constructor, never as globals.
@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from temporalio import activity
 
 from activities.errors import translate_domain_errors
-from cycles import iso_step, service
-from cycles import repository as repo
+from billing import iso_step, service
+from billing import repository as repo
 from settings import Settings
 from workflows.types import (
     CycleInput,

@@ -10,10 +10,10 @@ from temporalio import activity
 from temporalio.client import Client
 
 from activities.errors import translate_domain_errors
+from billing.periods import cycle_id_for
+from billing.starter import start_cycle
 from campus import load_campus
 from common.errors import Conflict
-from cycles.periods import cycle_id_for
-from cycles.starter import start_cycle
 from settings import Settings
 from workflows.types import KickoffRequest
 

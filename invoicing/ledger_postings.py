@@ -18,7 +18,7 @@ from invoicing.money import USD_MICROS_PER_CENT
 from ledger.model import AccountSpec, EntryRequest, PostingRequest
 from ledger.service import append_entries, ensure_ledger, open_accounts
 
-ASSET_USD = "USD/6"  # micro-USD, the asset the settlement postings use (cycles.ledger_entries)
+ASSET_USD = "USD/6"  # micro-USD, the asset the settlement postings use (billing.ledger_entries)
 
 
 def receivable_path(tenant_id: str) -> str:

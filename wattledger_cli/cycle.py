@@ -41,7 +41,7 @@ def _print(value: object) -> None:
 @app.command("start")
 def start(campus_id: str, period: str) -> None:
     """Start (or find) the cycle of CAMPUS_ID for PERIOD (YYYY-MM) from the campus inbox."""
-    from cycles.starter import start_cycle
+    from billing.starter import start_cycle
 
     started = _with_client(lambda client, engine, settings: start_cycle(client, engine, settings, campus_id, period))
     _print(dataclasses.asdict(started))
@@ -50,7 +50,7 @@ def start(campus_id: str, period: str) -> None:
 @app.command("status")
 def status(cycle_id: str) -> None:
     """Print the cycle's recorded status and steps."""
-    from cycles import repository as repo
+    from billing import repository as repo
 
     async def action(client, engine, settings):  # type: ignore[no-untyped-def]
         with engine.connect() as conn:
@@ -62,7 +62,7 @@ def status(cycle_id: str) -> None:
 @app.command("list")
 def list_cycles(state: str = typer.Option(None, help="only cycles in this status")) -> None:
     """List cycles, newest first, optionally by status (e.g. awaiting_approval, failed)."""
-    from cycles import repository as repo
+    from billing import repository as repo
 
     async def action(client, engine, settings):  # type: ignore[no-untyped-def]
         with engine.connect() as conn:
@@ -125,7 +125,7 @@ def correct(cycle_id: str, operator: str = typer.Option(...)) -> None:
     """Re-settle a completed cycle from the meter-data store (late or corrected files); prints the correction id.
 
     Finance then approves (`approve-correction`) and the changed tenants' invoices are cancelled and rebilled."""
-    from cycles.correction_starter import start_correction
+    from billing.correction_starter import start_correction
 
     started = _with_client(
         lambda client, engine, settings: start_correction(client, engine, settings, cycle_id, operator))

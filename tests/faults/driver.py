@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from cycles.starter import start_cycle
+from billing.starter import start_cycle
 from settings import Settings
 from tests.faults.harness import cycle_statuses
 from workflows.billing_cycle import BillingCycleWorkflow

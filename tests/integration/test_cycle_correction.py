@@ -24,9 +24,9 @@ import pytest
 from sqlalchemy import Engine, text
 from temporalio.client import Client
 
-from cycles.corrections import rebill_correction, settle_correction
-from cycles.repository import latest_settlement_revision
-from cycles.starter import inbox_folder
+from billing.corrections import rebill_correction, settle_correction
+from billing.repository import latest_settlement_revision
+from billing.starter import inbox_folder
 from demo.campus import METERS
 from demo.site_export import write_site_export
 from ledger import verify_ledger

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, text
 
-from cycles.periods import period_bounds_utc
+from billing.periods import period_bounds_utc
 from meterdata.schema import INTERVAL_SCHEMA
 from settings import Settings
 from workflows.types import StepInput

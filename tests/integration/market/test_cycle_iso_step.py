@@ -1,5 +1,5 @@
 """The billing cycle's ISO step dispatches on the campus's ISO. Proved by calling
-`cycles.iso_step.submit_to_iso` on campuses inserted with SQL and a hand-made month of validated intervals: an
+`billing.iso_step.submit_to_iso` on campuses inserted with SQL and a hand-made month of validated intervals: an
 ERCOT campus gets one LSE file per ISO meter that parses back to the same Wh per quarter hour (fall-back day
 included) and a retry rewrites nothing; a PJM campus gets one Power Meter file per Eastern day; a CAISO campus
 and a campus with submission off are skipped with their reason; a NYISO campus without an endpoint still gets
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from billing.iso_step import submit_to_iso
 from common.errors import BadInput
-from cycles.iso_step import submit_to_iso
 from market_adapters.ercot.lse_parse import parse_lse
 from market_adapters.pjm.power_meter import parse_power_meter_csv
 from meterdata.schema import QUALITY_MISSING

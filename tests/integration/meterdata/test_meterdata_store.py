@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
+from billing import repository as cycles_repo
+from billing import service as cycles_service
+from billing.starter import inbox_folder, start_cycle
 from common.errors import BadInput
-from cycles import repository as cycles_repo
-from cycles import service as cycles_service
-from cycles.starter import inbox_folder, start_cycle
 from settings import Settings
 from workflows.types import CycleInput
 

@@ -23,11 +23,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from billing import repository as repo
+from billing.periods import period_bounds_utc
 from campus import Campus, Meter, load_campus, load_meters
 from campus.repository import iso_submission_settings
 from common.errors import BadInput
-from cycles import repository as repo
-from cycles.periods import period_bounds_utc
 from market_adapters.common import MARKET_TIME_ZONES, IsoCredentials, IsoMeterRef
 from market_adapters.submission import submission_key
 from market_adapters.submission.file_outbox import IsoFile, recorded_created_at_utc, write_files_once

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from billing import repository as repo
 from common.errors import BadInput, Conflict
-from cycles import repository as repo
 from settings import TASK_QUEUE, Settings
 from workflows.cycle_correction import CycleCorrectionWorkflow
 from workflows.types import CorrectionInput

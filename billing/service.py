@@ -1,7 +1,7 @@
 """Service functions behind the billing-cycle activities. Each takes its unit of work as arguments.
 
 They are idempotent on business keys: the ledger keys carry the cycle id, the step and the settlement
-version; invoices are unique per (cycle, tenant). The ISO step lives in `cycles.iso_step`.
+version; invoices are unique per (cycle, tenant). The ISO step lives in `billing.iso_step`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine
 
+from billing import ledger_entries as legs
+from billing import repository as repo
+from billing.periods import period_bounds_utc
 from campus import Campus, Meter, MeterRole, load_campus, load_meters
 from campus.repository import emissions_enabled
-from cycles import ledger_entries as legs
-from cycles import repository as repo
-from cycles.periods import period_bounds_utc
 from settings import Settings
 from workflows.types import (
     CycleInput,
@@ -82,7 +82,7 @@ def ingest(engine: Engine, settings: Settings, inp: CycleInput) -> IngestOutput:
         raise BadInput(error.source, error.line, error.field, error.reason) from error
     output = IngestOutput(result.intervals_uri, result.reading_count, [file.sha256_hex for file in files])
     with engine.begin() as conn:
-        # A correction's files join the cycle only when finance approves it (cycles.corrections), so a rejected
+        # A correction's files join the cycle only when finance approves it (billing.corrections), so a rejected
         # one leaves them pending.
         if not is_correction(inp.attempt_label):
             repo.link_input_files(conn, inp.cycle_id, output.file_sha256_hex)

@@ -5,7 +5,7 @@ data store again, computes the new settlement's differences as revision n, and, 
 them (`settlement.record_delta`: only the differences are stored) and cancels and rebills the live invoice of
 every tenant whose amount changed (`invoicing.corrections.cancel_and_rebill_posted`: a credit note for what is left, a replacement
 from the cycle's current lines, their ledger entries). Every step is idempotent on (cycle, revision).
-`cycles.correction_starter` starts one.
+`billing.correction_starter` starts one.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from dataclasses import asdict
 
 from sqlalchemy import Connection, Engine
 
+from billing import repository as repo
+from billing.periods import period_bounds_utc
+from billing.service import step_name
 from campus import load_campus
 from common.errors import Conflict, NotFound
-from cycles import repository as repo
-from cycles.periods import period_bounds_utc
-from cycles.service import step_name
 from settings import Settings
 from settlement.types import SettlementResult
 from workflows.types import CorrectionDecision, CorrectionSettled, RebilledInvoice, RebillInput, StepInput

@@ -16,11 +16,11 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from billing import repository as repo
+from billing.periods import cycle_id_for, period_bounds_utc
 from campus import load_campus
 from campus.repository import latest_version_number
 from common.errors import Conflict
-from cycles import repository as repo
-from cycles.periods import cycle_id_for, period_bounds_utc
 from meterdata.service import collect_period_files
 from settings import TASK_QUEUE, Settings
 from workflows.billing_cycle import BillingCycleWorkflow

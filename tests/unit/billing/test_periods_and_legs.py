@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common.errors import BadInput
-from cycles.ledger_entries import (
+from billing.ledger_entries import (
     ASSET_ENERGY,
     ASSET_USD,
     assert_balanced,
@@ -19,7 +18,8 @@ from cycles.ledger_entries import (
     money_legs,
     normal_side,
 )
-from cycles.periods import cycle_id_for, period_bounds_utc
+from billing.periods import cycle_id_for, period_bounds_utc
+from common.errors import BadInput
 
 
 def test_march_in_new_york_is_one_hour_short() -> None:
