@@ -8,6 +8,7 @@ debited, and the entry sums to zero only if the balance closes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 ASSET_USD = "USD/6"
 ASSET_ENERGY = "MWH/6"
@@ -46,7 +47,7 @@ CREDIT_NORMAL_SUFFIXES = (":energy:generation", ":energy:grid_import", ":revenue
 USD_MICROS_PER_CENT = 10_000
 
 
-def normal_side(account_path: str) -> str:
+def normal_side(account_path: str) -> Literal["debit", "credit"]:
     """Supply and revenue accounts are credit-normal; receivables and every use of energy debit-normal.
 
     Fixed per account, never read from a leg's sign: a later correction may post the other way.

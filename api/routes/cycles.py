@@ -13,9 +13,9 @@ from api.deps import EngineDep, PrincipalDep, SettingsDep, TemporalDep
 from api.principal import Principal
 from api.schemas import ApprovalBody, CycleCreate, CyclePublic, CycleStarted, OperatorBody, RejectionBody
 from billing import repository as repo
-from billing.starter import start_cycle
+from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle import BillingCycleWorkflow
-from workflows.types import Decision, Rejection
+from workflows.billing_cycle_start import start_cycle
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])
 LIST_LIMIT_MAX = 500
