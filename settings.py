@@ -36,8 +36,6 @@ class Settings(BaseSettings):
     four_eyes_threshold_usd_micros: int = Field(
         default=0, description="Settlements above this need two distinct finance approvers; 0 = never."
     )
-    activity_timeout_s: int = 600
-    activity_attempts_max: int = 5
     env: str = Field(default="dev", description="dev | prod; prod refuses placeholder secrets.")
     iso_base_url: str | None = Field(default=None, description="ISO metering API; unset = outbox only.")
     iso_username: str | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
+from prometheus_client import start_http_server
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -16,7 +17,11 @@ from temporalio.worker import Worker
 from activities.correction import CorrectionActivities
 from activities.cycle import CycleActivities
 from activities.schedule import ScheduleActivities
-from observability import ActivityObserver
+from db import make_engine, resolve_database_url, upgrade_schema
+from observability import ActivityObserver, configure_logging, configure_tracing
+from runtime.keys import ensure_signing_key
+from runtime.signals import wait_for_stop_signal
+from runtime.temporal import connect, temporal_address
 from settings import TASK_QUEUE, Settings
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.cycle_correction import CycleCorrectionWorkflow
@@ -42,18 +47,10 @@ def build_worker(client: Client, settings: Settings, engine: Engine, task_queue:
 
 
 async def main() -> None:
-    from db import make_engine, resolve_database_url, upgrade_schema
-    from observability import configure_logging, configure_tracing
-    from runtime.keys import ensure_signing_key
-    from runtime.signals import wait_for_stop_signal
-    from runtime.temporal import connect, temporal_address
-
     settings = Settings()
     configure_logging(settings)
     configure_tracing(settings)
     if settings.metrics_port is not None:
-        from prometheus_client import start_http_server
-
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
     ensure_signing_key(settings)
     database_url = resolve_database_url(settings)

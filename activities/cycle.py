@@ -1,34 +1,41 @@
-"""Billing-cycle activities: thin adapters from Temporal to the service functions in `cycles.service`
-and `cycles.iso_step`.
+"""Billing-cycle activities: thin adapters from Temporal to the service functions in `billing.service`
+and `billing.iso_step`.
 
-They are synchronous (numba and pyarrow release the GIL) and run on the worker's thread pool. Settings
-and the engine arrive through the constructor, never as globals.
+Each unpacks its Input into plain arguments, calls one service function and builds its Result. They are
+synchronous (numba and pyarrow release the GIL) and run on the worker's thread pool. Settings and the engine
+arrive through the constructor, never as globals.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 from temporalio import activity
 
 from activities.errors import translate_domain_errors
-from cycles import iso_step, service
-from cycles import repository as repo
+from billing import iso_step, service
 from settings import Settings
-from workflows.types import (
-    CycleInput,
-    IngestOutput,
+from workflows.billing_cycle_types import (
+    CloseCycleLedgerInput,
+    CloseCycleLedgerResult,
+    EscalateApprovalInput,
+    IngestMeterFilesInput,
+    IngestMeterFilesResult,
     InvoiceRef,
-    IsoOutput,
-    LedgerOutput,
-    SettleOutput,
-    StatusUpdate,
-    StepInput,
-    VeeOutput,
+    IssueInvoicesInput,
+    IssueInvoicesResult,
+    RecordSettlementApprovalInput,
+    RecordStatusInput,
+    RemindApproversInput,
+    SettleCycleInput,
+    SettleCycleResult,
+    SubmitToIsoInput,
+    SubmitToIsoResult,
+    ValidateIntervalsInput,
+    ValidateIntervalsResult,
+    VoidRejectedSettlementInput,
 )
-
-log = logging.getLogger(__name__)
 
 
 class CycleActivities:
@@ -38,71 +45,79 @@ class CycleActivities:
 
     @activity.defn(name="record_status")
     @translate_domain_errors
-    def record_status(self, update: StatusUpdate) -> None:
-        with self.engine.begin() as conn:
-            repo.set_cycle_status(conn, update.cycle_id, update.status, update.detail)
+    def record_status(self, inp: RecordStatusInput) -> None:
+        service.record_status(self.engine, inp.cycle_id, inp.status, inp.detail)
 
     @activity.defn(name="ingest_meter_files")
     @translate_domain_errors
-    def ingest_meter_files(self, inp: CycleInput) -> IngestOutput:
-        return service.ingest(self.engine, self.settings, inp)
+    def ingest_meter_files(self, inp: IngestMeterFilesInput) -> IngestMeterFilesResult:
+        ingested = service.ingest(self.engine, self.settings, inp.cycle_id, inp.campus_id, inp.period,
+                                  inp.run_label)
+        return IngestMeterFilesResult(ingested.intervals_uri, ingested.reading_count, ingested.file_sha256_hex)
 
     @activity.defn(name="validate_intervals")
     @translate_domain_errors
-    def validate_intervals(self, step: StepInput) -> VeeOutput:
-        return service.validate(self.engine, self.settings, step)
+    def validate_intervals(self, inp: ValidateIntervalsInput) -> ValidateIntervalsResult:
+        validated = service.validate(self.engine, self.settings, inp.cycle_id, inp.campus_id, inp.period,
+                                     inp.run_label, inp.intervals_uri)
+        return ValidateIntervalsResult(validated.validated_uri, validated.reading_count, validated.estimated_count,
+                                       validated.report)
 
     @activity.defn(name="settle_cycle")
     @translate_domain_errors
-    def settle_cycle(self, step: StepInput) -> SettleOutput:
-        return service.settle(self.engine, self.settings, step)
+    def settle_cycle(self, inp: SettleCycleInput) -> SettleCycleResult:
+        settled = service.settle(self.engine, self.settings, inp.cycle_id, inp.campus_id, inp.period,
+                                 inp.settlement_version, inp.validated_uri)
+        return SettleCycleResult(settled.settlement_sha256_hex, settled.total_usd_micros,
+                                 settled.tenant_totals_usd_micros, settled.energy_balance_wh, settled.line_count,
+                                 settled.pending_ledger_key)
 
-    @activity.defn(name="post_approved_settlement")
+    @activity.defn(name="record_settlement_approval")
     @translate_domain_errors
-    def post_approved_settlement(self, step: StepInput) -> None:
-        # The ledger posting of an approval happens with the invoice numbers (issue_invoices), in one
-        # transaction; here we only record who approved which settlement version.
-        with self.engine.begin() as conn:
-            repo.record_step(conn, step.cycle_id, f"approval-{step.attempt_label}", {"approved_by": step.uri})
+    def record_settlement_approval(self, inp: RecordSettlementApprovalInput) -> None:
+        service.record_approval(self.engine, inp.cycle_id, inp.settlement_version, inp.approvers)
 
     @activity.defn(name="void_rejected_settlement")
     @translate_domain_errors
-    def void_rejected_settlement(self, step: StepInput) -> None:
-        service.resolve_pending(self.engine, self.settings, step, "void_pending")
+    def void_rejected_settlement(self, inp: VoidRejectedSettlementInput) -> None:
+        service.void_rejected_settlement(self.engine, self.settings, inp.cycle_id, inp.campus_id, inp.period,
+                                         inp.settlement_version, inp.rejected_by, inp.reason)
 
     @activity.defn(name="escalate_approval")
     @translate_domain_errors
-    def escalate_approval(self, update: StatusUpdate) -> None:
-        log.warning("cycle %s: approval overdue, %s", update.cycle_id, update.detail)
-        with self.engine.begin() as conn:
-            repo.record_step(conn, update.cycle_id, f"approval-{update.detail}", {"escalated": True})
+    def escalate_approval(self, inp: EscalateApprovalInput) -> None:
+        service.record_escalation(self.engine, inp.cycle_id, inp.escalation_number)
 
     @activity.defn(name="remind_approvers")
     @translate_domain_errors
-    def remind_approvers(self, update: StatusUpdate) -> None:
-        log.info("cycle %s: approval pending, %s", update.cycle_id, update.detail)
-        with self.engine.begin() as conn:
-            repo.record_step(conn, update.cycle_id, f"approval-{update.detail}", {"reminded": True})
+    def remind_approvers(self, inp: RemindApproversInput) -> None:
+        service.record_reminder(self.engine, inp.cycle_id, inp.reminder_number)
 
     @activity.defn(name="issue_invoices")
     @translate_domain_errors
-    def issue_invoices(self, step: StepInput) -> list[InvoiceRef]:
-        return service.issue_cycle_invoices(self.engine, self.settings, step)
+    def issue_invoices(self, inp: IssueInvoicesInput) -> IssueInvoicesResult:
+        issued = service.issue_cycle_invoices(self.engine, self.settings, inp.cycle_id, inp.campus_id, inp.period,
+                                              inp.settlement_version)
+        return IssueInvoicesResult([InvoiceRef(i.invoice_id, i.tenant_id, i.total_usd_cents, i.document_sha256_hex,
+                                               i.pdf_uri) for i in issued])
 
     @activity.defn(name="submit_to_iso")
     @translate_domain_errors
-    def submit_to_iso(self, step: StepInput) -> IsoOutput:
-        return iso_step.submit_to_iso(self.engine, self.settings, step)
+    def submit_to_iso(self, inp: SubmitToIsoInput) -> SubmitToIsoResult:
+        outcome = iso_step.submit_to_iso(self.engine, self.settings, inp.cycle_id, inp.campus_id, inp.period,
+                                         inp.settlement_version, inp.validated_uri)
+        return SubmitToIsoResult(outcome.submission_key, outcome.status, outcome.document_uri)
 
     @activity.defn(name="close_cycle_ledger")
     @translate_domain_errors
-    def close_cycle_ledger(self, step: StepInput) -> LedgerOutput:
-        return service.close_cycle_ledger(self.engine, self.settings, step)
+    def close_cycle_ledger(self, inp: CloseCycleLedgerInput) -> CloseCycleLedgerResult:
+        closed = service.close_cycle_ledger(self.engine, self.settings, inp.cycle_id)
+        return CloseCycleLedgerResult(closed.entry_count, closed.verified, closed.checkpoint_size,
+                                      closed.first_bad_seq)
 
-    def all(self) -> list:
+    def all(self) -> list[Callable[..., object]]:
         return [
             self.record_status, self.ingest_meter_files, self.validate_intervals, self.settle_cycle,
-            self.post_approved_settlement, self.void_rejected_settlement, self.escalate_approval,
-            self.remind_approvers,
-            self.issue_invoices, self.submit_to_iso, self.close_cycle_ledger,
+            self.record_settlement_approval, self.void_rejected_settlement, self.escalate_approval,
+            self.remind_approvers, self.issue_invoices, self.submit_to_iso, self.close_cycle_ledger,
         ]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar, cast
 
 from temporalio.exceptions import ApplicationError
 
@@ -21,28 +21,29 @@ R = TypeVar("R")
 
 def translate_domain_errors(function: Callable[P, R]) -> Callable[P, R]:
     if inspect.iscoroutinefunction(function):
-        return _translate_async(function)  # type: ignore[return-value]
+        # The coroutine wrapper returns what `function` returns (an awaitable of its result).
+        return cast("Callable[P, R]", _translate_async(function))
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return function(*args, **kwargs)
         except DomainError as error:
-            raise ApplicationError(
-                str(error), type=type(error).__name__, non_retryable=not error.retryable
-            ) from error
+            raise _application_error(error) from error
 
     return wrapper
 
 
-def _translate_async(function):  # type: ignore[no-untyped-def]
+def _translate_async(function: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
     @functools.wraps(function)
-    async def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await function(*args, **kwargs)
         except DomainError as error:
-            raise ApplicationError(
-                str(error), type=type(error).__name__, non_retryable=not error.retryable
-            ) from error
+            raise _application_error(error) from error
 
     return wrapper
+
+
+def _application_error(error: DomainError) -> ApplicationError:
+    return ApplicationError(str(error), type=type(error).__name__, non_retryable=not error.retryable)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -10,12 +11,12 @@ from temporalio import activity
 from temporalio.client import Client
 
 from activities.errors import translate_domain_errors
+from billing.periods import cycle_id_for
 from campus import load_campus
 from common.errors import Conflict
-from cycles.periods import cycle_id_for
-from cycles.starter import start_cycle
 from settings import Settings
-from workflows.types import KickoffRequest
+from workflows.billing_cycle_start import start_cycle
+from workflows.monthly_kickoff_types import StartPreviousMonthCycleInput, StartPreviousMonthCycleResult
 
 
 def previous_local_month(instant_utc: datetime, time_zone: str) -> str:
@@ -32,16 +33,16 @@ class ScheduleActivities:
 
     @activity.defn(name="start_previous_month_cycle")
     @translate_domain_errors
-    async def start_previous_month_cycle(self, request: KickoffRequest) -> str:
+    async def start_previous_month_cycle(self, inp: StartPreviousMonthCycleInput) -> StartPreviousMonthCycleResult:
         with self.engine.connect() as conn:
-            campus = load_campus(conn, request.campus_id)
-        period = previous_local_month(datetime.fromisoformat(request.scheduled_at_utc), campus.time_zone)
+            campus = load_campus(conn, inp.campus_id)
+        period = previous_local_month(datetime.fromisoformat(inp.scheduled_at_utc), campus.time_zone)
         try:
-            started = await start_cycle(self.client, self.engine, self.settings, request.campus_id, period)
+            started = await start_cycle(self.client, self.engine, self.settings, inp.campus_id, period)
         except Conflict:
             # The month was already billed (a manual start got there first): nothing left to do.
-            return cycle_id_for(request.campus_id, period)
-        return started.cycle_id
+            return StartPreviousMonthCycleResult(cycle_id_for(inp.campus_id, period))
+        return StartPreviousMonthCycleResult(started.cycle_id)
 
-    def all(self) -> list:
+    def all(self) -> list[Callable[..., object]]:
         return [self.start_previous_month_cycle]

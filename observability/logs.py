@@ -98,7 +98,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def campus_of_cycle(cycle_id: str) -> str | None:
-    """Cycle ids are business keys `cycle:{campus}:{period}` (cycles.periods.cycle_id_for)."""
+    """Cycle ids are business keys `cycle:{campus}:{period}` (billing.periods.cycle_id_for)."""
     parts = cycle_id.split(":")
     return parts[1] if len(parts) == 3 and parts[0] == "cycle" else None
 

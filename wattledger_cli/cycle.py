@@ -41,7 +41,7 @@ def _print(value: object) -> None:
 @app.command("start")
 def start(campus_id: str, period: str) -> None:
     """Start (or find) the cycle of CAMPUS_ID for PERIOD (YYYY-MM) from the campus inbox."""
-    from cycles.starter import start_cycle
+    from workflows.billing_cycle_start import start_cycle
 
     started = _with_client(lambda client, engine, settings: start_cycle(client, engine, settings, campus_id, period))
     _print(dataclasses.asdict(started))
@@ -50,7 +50,7 @@ def start(campus_id: str, period: str) -> None:
 @app.command("status")
 def status(cycle_id: str) -> None:
     """Print the cycle's recorded status and steps."""
-    from cycles import repository as repo
+    from billing import repository as repo
 
     async def action(client, engine, settings):  # type: ignore[no-untyped-def]
         with engine.connect() as conn:
@@ -62,7 +62,7 @@ def status(cycle_id: str) -> None:
 @app.command("list")
 def list_cycles(state: str = typer.Option(None, help="only cycles in this status")) -> None:
     """List cycles, newest first, optionally by status (e.g. awaiting_approval, failed)."""
-    from cycles import repository as repo
+    from billing import repository as repo
 
     async def action(client, engine, settings):  # type: ignore[no-untyped-def]
         with engine.connect() as conn:
@@ -84,7 +84,7 @@ def _update(cycle_id: str, update_name: str, argument: object) -> None:
 @app.command("approve")
 def approve(cycle_id: str, approver: str = typer.Option(...), comment: str = "") -> None:
     """Approve as finance (the same workflow update the API and the finance page use)."""
-    from workflows.types import Decision
+    from workflows.approvals import Decision
 
     _update(cycle_id, "approve", Decision(approver, "finance", comment))
 
@@ -92,7 +92,7 @@ def approve(cycle_id: str, approver: str = typer.Option(...), comment: str = "")
 @app.command("reject")
 def reject(cycle_id: str, approver: str = typer.Option(...), reason: str = typer.Option(...)) -> None:
     """Reject as finance; the cycle goes to rework."""
-    from workflows.types import Rejection
+    from workflows.approvals import Rejection
 
     _update(cycle_id, "reject", Rejection(approver, "finance", reason))
 
@@ -125,7 +125,7 @@ def correct(cycle_id: str, operator: str = typer.Option(...)) -> None:
     """Re-settle a completed cycle from the meter-data store (late or corrected files); prints the correction id.
 
     Finance then approves (`approve-correction`) and the changed tenants' invoices are cancelled and rebilled."""
-    from cycles.correction_starter import start_correction
+    from workflows.cycle_correction_start import start_correction
 
     started = _with_client(
         lambda client, engine, settings: start_correction(client, engine, settings, cycle_id, operator))
@@ -145,7 +145,7 @@ def _correction_update(correction_id: str, update_name: str, argument: object) -
 @app.command("approve-correction")
 def approve_correction(correction_id: str, approver: str = typer.Option(...), comment: str = "") -> None:
     """Approve a correction as finance; the changed tenants' invoices are cancelled and rebilled."""
-    from workflows.types import Decision
+    from workflows.approvals import Decision
 
     _correction_update(correction_id, "approve", Decision(approver, "finance", comment))
 
@@ -153,6 +153,6 @@ def approve_correction(correction_id: str, approver: str = typer.Option(...), co
 @app.command("reject-correction")
 def reject_correction(correction_id: str, approver: str = typer.Option(...), reason: str = typer.Option(...)) -> None:
     """Reject a correction as finance; it changes nothing (no revision recorded, nothing rebilled)."""
-    from workflows.types import Rejection
+    from workflows.approvals import Rejection
 
     _correction_update(correction_id, "reject", Rejection(approver, "finance", reason))

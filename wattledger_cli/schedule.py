@@ -16,7 +16,7 @@ def create(campus_id: str, day_of_month: int = typer.Option(2, min=1, max=28),
            hour: int = typer.Option(6, min=0, max=23)) -> None:
     """Bill the previous month on DAY_OF_MONTH at HOUR, campus-local time."""
     from campus import load_campus
-    from cycles.schedules import create_monthly_schedule
+    from workflows.monthly_schedule import create_monthly_schedule
 
     async def action(client, engine, settings):  # type: ignore[no-untyped-def]
         with engine.connect() as conn:
@@ -29,7 +29,7 @@ def create(campus_id: str, day_of_month: int = typer.Option(2, min=1, max=28),
 @app.command("list")
 def list_command() -> None:
     """List schedules with their next start times."""
-    from cycles.schedules import list_schedules
+    from workflows.monthly_schedule import list_schedules
 
     async def action(client, engine, settings):  # type: ignore[no-untyped-def]
         return await list_schedules(client)
@@ -38,7 +38,7 @@ def list_command() -> None:
 
 
 def _handle_action(campus_id: str, verb: str) -> None:
-    from cycles.schedules import schedule_id_for
+    from workflows.monthly_schedule import schedule_id_for
 
     async def action(client, engine, settings):  # type: ignore[no-untyped-def]
         handle = client.get_schedule_handle(schedule_id_for(campus_id))

@@ -1,4 +1,4 @@
-"""Finance's decision rules, shared by every workflow that waits for one (a billing cycle, a correction).
+"""Finance's decisions and their rules, shared by every workflow that waits for one (a billing cycle, a correction).
 
 Pure functions the workflows' update validators call, so both refuse the same callers with the same words: only
 the finance role decides, a named approver, only while the workflow awaits approval, a second approval from a
@@ -8,10 +8,23 @@ different person (four eyes above the threshold), a rejection with its reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from workflows.types import Decision, Rejection
+from dataclasses import dataclass
 
 FINANCE_ROLE = "finance"
+
+
+@dataclass(frozen=True)
+class Decision:
+    approver: str
+    role: str  # the caller's role as authenticated by the API; the workflow's validator checks it
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    approver: str
+    role: str
+    reason: str
 
 
 def approvals_needed(threshold_usd_micros: int, amount_usd_micros: int) -> int:

@@ -8,8 +8,9 @@ second invoice number, ledger entry or ISO submission.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar, cast
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -17,22 +18,35 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.cycle import CycleActivities
-    from workflows.approvals import approvals_needed, check_approval, check_decider, check_rejection
-    from workflows.types import (
+    from billing.runs import version_label
+    from workflows.approvals import (
+        Decision,
+        Rejection,
+        approvals_needed,
+        check_approval,
+        check_decider,
+        check_rejection,
+    )
+    from workflows.billing_cycle_types import (
+        CloseCycleLedgerInput,
+        CloseCycleLedgerResult,
         CycleInput,
         CycleResult,
         CycleStatus,
-        Decision,
-        IngestOutput,
+        EscalateApprovalInput,
+        IngestMeterFilesInput,
         InvoiceRef,
-        IsoOutput,
-        LedgerOutput,
+        IssueInvoicesInput,
         Phase,
-        Rejection,
-        SettleOutput,
-        StatusUpdate,
-        StepInput,
-        VeeOutput,
+        RecordSettlementApprovalInput,
+        RecordStatusInput,
+        RemindApproversInput,
+        SettleCycleInput,
+        SettleCycleResult,
+        SubmitToIsoInput,
+        SubmitToIsoResult,
+        ValidateIntervalsInput,
+        VoidRejectedSettlementInput,
     )
 
 ACTIVITY_TIMEOUT = timedelta(minutes=10)
@@ -47,6 +61,14 @@ ACTIVITY_RETRY = RetryPolicy(
 # The worker heartbeats every running step (observability.interceptor); a worker killed mid-step is noticed
 # after this long instead of after ACTIVITY_TIMEOUT, and the step is retried on a live worker.
 ACTIVITY_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+
+# Cycles that recorded an approval before these patches scheduled it as `post_approved_settlement`, and received
+# `issue_invoices`' result as a bare list; replaying them takes those paths again.
+APPROVAL_RECORDED_PATCH = "record-settlement-approval"
+INVOICES_RESULT_PATCH = "issue-invoices-result"
+
+ActivityIn = TypeVar("ActivityIn")
+ActivityOut = TypeVar("ActivityOut")
 
 
 @workflow.defn
@@ -72,24 +94,23 @@ class BillingCycleWorkflow:
             raise
 
     async def _run_steps(self, inp: CycleInput) -> CycleResult:
-        step = StepInput(inp.cycle_id, inp.campus_id, inp.period)
         validated_uri = await self._ingest_and_validate(inp)
-        settled, validated_uri = await self._settle_until_approved(inp, step, validated_uri)
+        settled, validated_uri = await self._settle_until_approved(inp, validated_uri)
         assert self._status is not None
-        label = f"v{self._status.settlement_version}"
+        version = self._status.settlement_version
         await self._set_phase(inp, Phase.INVOICING)
-        invoices: list[InvoiceRef] = await self._act(
-            CycleActivities.issue_invoices, StepInput(**{**step.__dict__, "attempt_label": label})
-        )
+        invoices = await self._issue_invoices(IssueInvoicesInput(inp.cycle_id, inp.campus_id, inp.period, version))
         self._status.invoices = invoices
         await self._set_phase(inp, Phase.SUBMITTING)
-        iso: IsoOutput = await self._act(
+        iso: SubmitToIsoResult = await self._act(
             CycleActivities.submit_to_iso,
-            StepInput(**{**step.__dict__, "uri": validated_uri, "attempt_label": label}),
+            SubmitToIsoInput(inp.cycle_id, inp.campus_id, inp.period, version, validated_uri),
         )
         self._status.iso_submission = iso
         await self._set_phase(inp, Phase.POSTING)
-        ledger: LedgerOutput = await self._act(CycleActivities.close_cycle_ledger, step)
+        ledger: CloseCycleLedgerResult = await self._act(
+            CycleActivities.close_cycle_ledger, CloseCycleLedgerInput(inp.cycle_id)
+        )
         self._status.ledger = ledger
         await self._set_phase(inp, Phase.COMPLETED)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -98,30 +119,30 @@ class BillingCycleWorkflow:
     async def _ingest_and_validate(self, inp: CycleInput) -> str:
         """Read the raw files again and validate them; returns the validated intervals' URI."""
         assert self._status is not None
-        label = f"v{self._status.settlement_version}"
+        run_label = version_label(self._status.settlement_version)
         await self._set_phase(inp, Phase.INGESTING)
-        ingested: IngestOutput = await self._act(
-            CycleActivities.ingest_meter_files, dataclasses.replace(inp, attempt_label=label)
+        ingested = await self._act(
+            CycleActivities.ingest_meter_files,
+            IngestMeterFilesInput(inp.cycle_id, inp.campus_id, inp.period, run_label),
         )
         await self._set_phase(inp, Phase.VALIDATING)
-        vee: VeeOutput = await self._act(
+        vee = await self._act(
             CycleActivities.validate_intervals,
-            StepInput(inp.cycle_id, inp.campus_id, inp.period, uri=ingested.intervals_uri, attempt_label=label),
+            ValidateIntervalsInput(inp.cycle_id, inp.campus_id, inp.period, run_label, ingested.intervals_uri),
         )
         self._status.vee_report = vee.report
         return vee.validated_uri
 
-    async def _settle_until_approved(self, inp: CycleInput, step: StepInput,
-                                     validated_uri: str) -> tuple[SettleOutput, str]:
+    async def _settle_until_approved(self, inp: CycleInput, validated_uri: str) -> tuple[SettleCycleResult, str]:
         """Settle, wait for finance; on rejection void, wait in rework, then (corrected meter data or
         contracts) ingest, validate and settle again as the next settlement version."""
         assert self._status is not None
         while True:
             await self._set_phase(inp, Phase.SETTLING)
-            label = f"v{self._status.settlement_version}"
-            settled: SettleOutput = await self._act(
-                CycleActivities.settle_cycle, StepInput(**{**step.__dict__, "uri": validated_uri,
-                                                           "attempt_label": label})
+            version = self._status.settlement_version
+            settled = await self._act(
+                CycleActivities.settle_cycle,
+                SettleCycleInput(inp.cycle_id, inp.campus_id, inp.period, version, validated_uri),
             )
             self._status.total_usd_micros = settled.total_usd_micros
             self._status.energy_balance_wh = settled.energy_balance_wh
@@ -129,9 +150,15 @@ class BillingCycleWorkflow:
             await self._set_phase(inp, Phase.AWAITING_APPROVAL)
             await self._await_decision(inp)
             if self._rejection is None:
-                await self._act(CycleActivities.post_approved_settlement, self._decision_step(step, label))
+                await self._record_approval(
+                    RecordSettlementApprovalInput(inp.cycle_id, version, [d.approver for d in self._approvals])
+                )
                 return settled, validated_uri
-            await self._act(CycleActivities.void_rejected_settlement, self._decision_step(step, label))
+            await self._act(
+                CycleActivities.void_rejected_settlement,
+                VoidRejectedSettlementInput(inp.cycle_id, inp.campus_id, inp.period, version,
+                                            self._rejection.approver, self._rejection.reason),
+            )
             await self._set_phase(inp, Phase.REWORK, self._rejection.reason)
             self._resettle_requested = False
             await workflow.wait_condition(lambda: self._resettle_requested)
@@ -140,10 +167,16 @@ class BillingCycleWorkflow:
             if workflow.patched("rework-reingests"):
                 validated_uri = await self._ingest_and_validate(inp)
 
-    def _decision_step(self, step: StepInput, label: str) -> StepInput:
-        approvers = ",".join(decision.approver for decision in self._approvals)
-        detail = f"rejected by {self._rejection.approver}: {self._rejection.reason}" if self._rejection else approvers
-        return StepInput(step.cycle_id, step.campus_id, step.period, uri=detail, attempt_label=label)
+    async def _record_approval(self, approval: RecordSettlementApprovalInput) -> None:
+        if workflow.patched(APPROVAL_RECORDED_PATCH):
+            await self._act(CycleActivities.record_settlement_approval, approval)
+        else:
+            await self._parked(lambda: self._execute_named("post_approved_settlement", approval, type(None)))
+
+    async def _issue_invoices(self, issue: IssueInvoicesInput) -> list[InvoiceRef]:
+        if workflow.patched(INVOICES_RESULT_PATCH):
+            return (await self._act(CycleActivities.issue_invoices, issue)).invoices
+        return await self._parked(lambda: self._execute_named("issue_invoices", issue, list[InvoiceRef]))
 
     async def _await_decision(self, inp: CycleInput) -> None:
         """Wait for finance. Each round: a reminder halfway, an escalation at the timeout; after
@@ -163,8 +196,7 @@ class BillingCycleWorkflow:
             except TimeoutError:
                 self._status.escalations += 1
                 await self._act(
-                    CycleActivities.escalate_approval,
-                    StatusUpdate(inp.cycle_id, Phase.AWAITING_APPROVAL, f"escalation {self._status.escalations}"),
+                    CycleActivities.escalate_approval, EscalateApprovalInput(inp.cycle_id, self._status.escalations)
                 )
 
     async def _remind_halfway(self, inp: CycleInput, half: timedelta) -> bool:
@@ -175,8 +207,7 @@ class BillingCycleWorkflow:
             return True
         except TimeoutError:
             await self._act(
-                CycleActivities.remind_approvers,
-                StatusUpdate(inp.cycle_id, Phase.AWAITING_APPROVAL, f"reminder {self._status.escalations + 1}"),
+                CycleActivities.remind_approvers, RemindApproversInput(inp.cycle_id, self._status.escalations + 1)
             )
             return False
 
@@ -190,27 +221,39 @@ class BillingCycleWorkflow:
         assert self._status is not None
         return approvals_needed(self._threshold_usd_micros, self._status.total_usd_micros or 0)
 
-    async def _act(self, method, arg):  # type: ignore[no-untyped-def]
-        """Run one step; when it fails for good, park the cycle as FAILED until an operator retries it.
+    async def _act(self, activity: Callable[[CycleActivities, ActivityIn], ActivityOut],
+                   arg: ActivityIn) -> ActivityOut:
+        """Run one step; when it fails for good, park the cycle as FAILED until an operator retries it."""
+        return await self._parked(lambda: self._execute(activity, arg))
 
-        Parking instead of failing keeps the cycle's history and position: after the operator fixes the
+    async def _parked(self, run_step: Callable[[], Awaitable[ActivityOut]]) -> ActivityOut:
+        """Parking instead of failing keeps the cycle's history and position: after the operator fixes the
         input (or the outage ends) `retry` runs the same step again, which is safe because every step is
         idempotent on business keys.
         """
         assert self._status is not None and self._input is not None
         while True:
             try:
-                return await self._execute(method, arg)
+                return await run_step()
             except ActivityError as error:
-                phase_before = self._status.phase
+                phase_before = Phase(self._status.phase)
                 await self._park(error)
                 await self._set_phase(self._input, phase_before)
 
-    async def _execute(self, method, arg):  # type: ignore[no-untyped-def]
+    async def _execute(self, activity: Callable[[CycleActivities, ActivityIn], ActivityOut],
+                       arg: ActivityIn) -> ActivityOut:
         return await workflow.execute_activity_method(
-            method, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
             heartbeat_timeout=ACTIVITY_HEARTBEAT_TIMEOUT,
         )
+
+    async def _execute_named(self, name: str, arg: object, result_type: type[ActivityOut]) -> ActivityOut:
+        """A step under the name (and result shape) cycles recorded before a patch; see APPROVAL_RECORDED_PATCH."""
+        result = await workflow.execute_activity(
+            name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY, heartbeat_timeout=ACTIVITY_HEARTBEAT_TIMEOUT,
+        )
+        return cast(ActivityOut, result)
 
     async def _park(self, error: ActivityError) -> None:
         assert self._status is not None and self._input is not None
@@ -220,7 +263,7 @@ class BillingCycleWorkflow:
         self._retry_requested_by = None
         self._status.phase = Phase.FAILED
         self._status.detail = detail
-        await self._execute(CycleActivities.record_status, StatusUpdate(self._input.cycle_id, Phase.FAILED, detail))
+        await self._execute(CycleActivities.record_status, RecordStatusInput(self._input.cycle_id, Phase.FAILED, detail))
         await workflow.wait_condition(lambda: self._retry_requested_by is not None)
         workflow.logger.info("cycle %s retried by %s", self._input.cycle_id, self._retry_requested_by)
 
@@ -228,7 +271,7 @@ class BillingCycleWorkflow:
         assert self._status is not None
         self._status.phase = phase
         self._status.detail = detail
-        await self._execute(CycleActivities.record_status, StatusUpdate(inp.cycle_id, phase.value, detail))
+        await self._execute(CycleActivities.record_status, RecordStatusInput(inp.cycle_id, phase.value, detail))
 
     async def _on_cancel(self, inp: CycleInput) -> None:
         await self._set_phase(inp, Phase.CANCELLED, "cancelled by operator")

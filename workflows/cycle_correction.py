@@ -1,7 +1,7 @@
 """CycleCorrectionWorkflow: re-settle a completed cycle as settlement revision n, rebill after finance approves.
 
 The workflow only orchestrates: ingest and validate the period again (the billing cycle's own activities, under
-the attempt label `r{n}` so the claim-check files get their own folder), settle and compute the differences,
+the run label `r{n}` so the claim-check files get their own folder), settle and compute the differences,
 wait for finance, then cancel and rebill the invoices of the tenants whose amount changed. Without a change it
 ends as "no_change"; a rejection ends it as "rejected" and changes nothing (revision n is recorded only on
 approval).
@@ -9,32 +9,41 @@ approval).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.correction import CorrectionActivities
     from activities.cycle import CycleActivities
-    from workflows.approvals import approvals_needed, check_approval, check_decider, check_rejection
+    from billing.runs import revision_label
+    from workflows.approvals import (
+        Decision,
+        Rejection,
+        approvals_needed,
+        check_approval,
+        check_decider,
+        check_rejection,
+    )
     from workflows.billing_cycle import (
         ACTIVITY_HEARTBEAT_TIMEOUT,
         ACTIVITY_RETRY,
         ACTIVITY_TIMEOUT,
     )
-    from workflows.types import (
-        CorrectionDecision,
+    from workflows.billing_cycle_types import IngestMeterFilesInput, ValidateIntervalsInput
+    from workflows.cycle_correction_types import (
         CorrectionInput,
         CorrectionResult,
-        CorrectionSettled,
         CorrectionStatus,
-        CycleInput,
-        Decision,
-        IngestOutput,
+        RebillCorrectionInput,
         RebilledInvoice,
-        RebillInput,
-        Rejection,
-        StepInput,
-        VeeOutput,
+        RecordCorrectionDecisionInput,
+        SettleCorrectionInput,
     )
+
+ActivityIn = TypeVar("ActivityIn")
+ActivityOut = TypeVar("ActivityOut")
 
 
 @workflow.defn
@@ -49,12 +58,11 @@ class CycleCorrectionWorkflow:
     async def run(self, inp: CorrectionInput) -> CorrectionResult:
         self._status = CorrectionStatus(inp.correction_id, inp.cycle_id, "ingesting", inp.revision)
         self._threshold_usd_micros = inp.approval_threshold_usd_micros
-        label = f"r{inp.revision}"
-        validated_uri = await self._ingest_and_validate(inp, label)
+        validated_uri = await self._ingest_and_validate(inp)
         self._status.phase = "settling"
-        settled: CorrectionSettled = await self._execute(
+        settled = await self._execute(
             CorrectionActivities.settle_correction,
-            StepInput(inp.cycle_id, inp.campus_id, inp.period, uri=validated_uri, attempt_label=label),
+            SettleCorrectionInput(inp.cycle_id, inp.campus_id, inp.period, inp.revision, validated_uri),
         )
         self._status.revision = settled.revision
         self._status.tenant_deltas_usd_micros = dict(settled.tenant_deltas_usd_micros)
@@ -62,7 +70,7 @@ class CycleCorrectionWorkflow:
             return await self._finish(inp, "no_change", [])
         self._status.phase = "awaiting_approval"
         await workflow.wait_condition(self._decided)
-        await self._execute(CorrectionActivities.record_correction_decision, self._decision(inp, label))
+        await self._execute(CorrectionActivities.record_correction_decision, self._decision(inp))
         if self._rejection is not None:
             self._status.rejected_by = self._rejection.approver
             return await self._finish(inp, "rejected", [])
@@ -71,24 +79,26 @@ class CycleCorrectionWorkflow:
             tenant_id for tenant_id, delta in settled.tenant_deltas_usd_micros.items() if delta != 0
         )
         reason = f"re-settlement of {inp.cycle_id} as revision {settled.revision}, requested by {inp.requested_by}"
-        invoices: list[RebilledInvoice] = await self._execute(
+        rebilled = await self._execute(
             CorrectionActivities.rebill_correction,
-            RebillInput(inp.cycle_id, label, changed_tenant_ids, reason),
+            RebillCorrectionInput(inp.cycle_id, inp.revision, changed_tenant_ids, reason),
         )
+        invoices = rebilled.invoices
         self._status.invoices = invoices
         return await self._finish(inp, "completed", invoices)
 
-    async def _ingest_and_validate(self, inp: CorrectionInput, label: str) -> str:
+    async def _ingest_and_validate(self, inp: CorrectionInput) -> str:
         """Read the period from the store again (files received since the cycle closed included)."""
         assert self._status is not None
-        ingested: IngestOutput = await self._execute(
+        run_label = revision_label(inp.revision)
+        ingested = await self._execute(
             CycleActivities.ingest_meter_files,
-            CycleInput(inp.cycle_id, inp.campus_id, inp.period, input_uris=[], attempt_label=label),
+            IngestMeterFilesInput(inp.cycle_id, inp.campus_id, inp.period, run_label),
         )
         self._status.phase = "validating"
-        vee: VeeOutput = await self._execute(
+        vee = await self._execute(
             CycleActivities.validate_intervals,
-            StepInput(inp.cycle_id, inp.campus_id, inp.period, uri=ingested.intervals_uri, attempt_label=label),
+            ValidateIntervalsInput(inp.cycle_id, inp.campus_id, inp.period, run_label, ingested.intervals_uri),
         )
         return vee.validated_uri
 
@@ -99,18 +109,18 @@ class CycleCorrectionWorkflow:
         return CorrectionResult(inp.correction_id, status, self._status.revision,
                                 dict(self._status.tenant_deltas_usd_micros), invoices)
 
-    def _decision(self, inp: CorrectionInput, label: str) -> CorrectionDecision:
+    def _decision(self, inp: CorrectionInput) -> RecordCorrectionDecisionInput:
         approvers = [decision.approver for decision in self._approvals]
         if self._rejection is None:
-            return CorrectionDecision(inp.cycle_id, label, True, approvers)
-        return CorrectionDecision(inp.cycle_id, label, False, approvers, self._rejection.approver,
-                                  self._rejection.reason)
+            return RecordCorrectionDecisionInput(inp.cycle_id, inp.revision, True, approvers)
+        return RecordCorrectionDecisionInput(inp.cycle_id, inp.revision, False, approvers, self._rejection.approver,
+                                             self._rejection.reason)
 
-    async def _execute(self, method, arg):  # type: ignore[no-untyped-def]
+    async def _execute(self, activity: Callable[[Any, ActivityIn], ActivityOut], arg: ActivityIn) -> ActivityOut:
         # A step that fails for good fails the correction; starting it again resumes under the same id, and every
         # step is idempotent on (cycle, revision).
         return await workflow.execute_activity_method(
-            method, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
             heartbeat_timeout=ACTIVITY_HEARTBEAT_TIMEOUT,
         )
 

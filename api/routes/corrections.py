@@ -1,4 +1,4 @@
-"""Corrections of completed cycles: start a re-settlement, approve or reject it. Thin over `cycles` and the
+"""Corrections of completed cycles: start a re-settlement, approve or reject it. Thin over `billing` and the
 correction workflow; the decision rules are the workflow's update validators, as for a cycle."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from temporalio.client import WorkflowHandle
 from api.deps import EngineDep, PrincipalDep, SettingsDep, TemporalDep
 from api.routes.cycles import _approver
 from api.schemas import ApprovalBody, OperatorBody, RejectionBody
-from cycles.correction_starter import start_correction
+from workflows.approvals import Decision, Rejection
 from workflows.cycle_correction import CycleCorrectionWorkflow
-from workflows.types import Decision, Rejection
+from workflows.cycle_correction_start import start_correction
 
 router = APIRouter(tags=["corrections"])
 

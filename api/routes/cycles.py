@@ -1,4 +1,4 @@
-"""Billing cycles: start, read, approve, reject, settle again, cancel. Thin over `cycles` and the workflow."""
+"""Billing cycles: start, read, approve, reject, settle again, cancel. Thin over `billing` and the workflow."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from temporalio.service import RPCError
 from api.deps import EngineDep, PrincipalDep, SettingsDep, TemporalDep
 from api.principal import Principal
 from api.schemas import ApprovalBody, CycleCreate, CyclePublic, CycleStarted, OperatorBody, RejectionBody
-from cycles import repository as repo
-from cycles.starter import start_cycle
+from billing import repository as repo
+from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle import BillingCycleWorkflow
-from workflows.types import Decision, Rejection
+from workflows.billing_cycle_start import start_cycle
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])
 LIST_LIMIT_MAX = 500

@@ -23,7 +23,7 @@ from api.deps import EngineDep
 from api.principal import Principal
 from api.web import repository
 from api.web.charts import BALANCE_KEYS, energy_balance_svg, mwh_text
-from cycles import repository as cycles_repository
+from billing import repository as cycles_repository
 from invoicing.drafts import render_draft_pdf
 from invoicing.money import format_usd_cents, usd_cents_from_micros
 from invoicing.pdf import quantity_text

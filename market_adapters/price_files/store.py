@@ -94,5 +94,5 @@ def _put(settings: Settings, campus_id: str, data: bytes) -> tuple[str, str, boo
 
 
 def _folder_uri(settings: Settings, campus_id: str) -> str:
-    # Built like the claim-check URIs of `cycles.service.cycle_folder_uri`: settlement opens both alike.
+    # Built like the claim-check URIs of `billing.service.cycle_folder_uri`: settlement opens both alike.
     return f"{settings.data_root_uri.rstrip('/')}/prices/{campus_id}"

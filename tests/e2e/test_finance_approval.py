@@ -15,7 +15,7 @@ import httpx
 from playwright.async_api import async_playwright, expect
 
 from api.auth import mint_token
-from cycles.starter import inbox_folder
+from billing.registration import inbox_folder
 from demo.campus import CAMPUS_ID, TENANTS
 from demo.site_export import write_site_export
 from invoicing import load_public_key, verify_signed_pdf

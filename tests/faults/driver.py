@@ -15,11 +15,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from cycles.starter import start_cycle
 from settings import Settings
 from tests.faults.harness import cycle_statuses
+from workflows.approvals import Decision
 from workflows.billing_cycle import BillingCycleWorkflow
-from workflows.types import Decision
+from workflows.billing_cycle_start import start_cycle
 
 CALL_TIMEOUT_S = 20.0
 POLL_INTERVAL_S = 0.5

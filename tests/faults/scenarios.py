@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from cycles.starter import inbox_folder
+from billing.registration import inbox_folder
 from demo.campus import CAMPUS_ID, TENANTS, register_demo_campus
 from demo.site_export import write_site_export
 from runtime.keys import ensure_signing_key

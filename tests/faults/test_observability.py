@@ -29,7 +29,12 @@ from observability.interceptor import HEARTBEAT_INTERVAL_S
 from runtime.binaries import find_bin
 from runtime.temporal import connect
 from settings import Settings
-from workflows.types import StatusUpdate, StepInput, VeeOutput
+from workflows.billing_cycle_types import (
+    RecordStatusInput,
+    SubmitToIsoInput,
+    ValidateIntervalsInput,
+    ValidateIntervalsResult,
+)
 
 CYCLE_ID = "cycle:obs-campus:2026-03"
 SLOW_STEP_S = 2.5 * HEARTBEAT_INTERVAL_S
@@ -37,18 +42,18 @@ log = logging.getLogger("wattledger.test.observability")
 
 
 @activity.defn(name="record_status")
-def record_status(update: StatusUpdate) -> None:
+def record_status(update: RecordStatusInput) -> None:
     log.info("phase %s", update.status)
 
 
 @activity.defn(name="validate_intervals")
-def validate_intervals(step: StepInput) -> VeeOutput:
+def validate_intervals(step: ValidateIntervalsInput) -> ValidateIntervalsResult:
     time.sleep(SLOW_STEP_S)  # longer than the heartbeat timeout below: only the worker's heartbeats save it
-    return VeeOutput("file:///v.parquet", 960, 12, {"rules": {"spike": {"M1": 3, "M2": 1}, "gap": {"M1": 0}}})
+    return ValidateIntervalsResult("file:///v.parquet", 960, 12, {"rules": {"spike": {"M1": 3, "M2": 1}, "gap": {"M1": 0}}})
 
 
 @activity.defn(name="submit_to_iso")
-def submit_to_iso(step: StepInput) -> None:
+def submit_to_iso(step: SubmitToIsoInput) -> None:
     raise ApplicationError("ISO said 503", type="IsoUnavailable")
 
 
@@ -56,14 +61,15 @@ def submit_to_iso(step: StepInput) -> None:
 class ObservedWorkflow:
     @workflow.run
     async def run(self, cycle_id: str) -> str:
-        step = StepInput(cycle_id, "obs-campus", "2026-03")
-        await workflow.execute_activity(record_status, StatusUpdate(cycle_id, "validating"),
+        validate = ValidateIntervalsInput(cycle_id, "obs-campus", "2026-03", "v1", "file:///i.parquet")
+        submit = SubmitToIsoInput(cycle_id, "obs-campus", "2026-03", 1, "file:///v.parquet")
+        await workflow.execute_activity(record_status, RecordStatusInput(cycle_id, "validating"),
                                         start_to_close_timeout=timedelta(seconds=30))
-        await workflow.execute_activity(validate_intervals, step, start_to_close_timeout=timedelta(seconds=60),
+        await workflow.execute_activity(validate_intervals, validate, start_to_close_timeout=timedelta(seconds=60),
                                         heartbeat_timeout=timedelta(seconds=HEARTBEAT_INTERVAL_S * 2),
                                         retry_policy=RetryPolicy(maximum_attempts=1))
         try:
-            await workflow.execute_activity(submit_to_iso, step, start_to_close_timeout=timedelta(seconds=30),
+            await workflow.execute_activity(submit_to_iso, submit, start_to_close_timeout=timedelta(seconds=30),
                                             retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=50),
                                                                      maximum_attempts=3))
         except ActivityError:

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine, text
 from temporalio.client import Client
 
-from cycles.starter import inbox_folder
+from billing.registration import inbox_folder
 from demo.campus import TENANTS
 from demo.site_export import corrupt_one_value, write_site_export
 from devtools.fake_iso.pki import TestPki as IsoPki
@@ -194,7 +194,7 @@ async def test_monthly_schedule_starts_the_previous_month_cycle_once(api, engine
     from datetime import UTC, datetime
 
     from activities.schedule import previous_local_month
-    from cycles.schedules import create_monthly_schedule, list_schedules
+    from workflows.monthly_schedule import create_monthly_schedule, list_schedules
 
     _http, settings, client = api
     period = previous_local_month(datetime.now(UTC), "America/New_York")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
@@ -24,9 +25,9 @@ import pytest
 from sqlalchemy import Engine, text
 from temporalio.client import Client
 
-from cycles.corrections import rebill_correction, settle_correction
-from cycles.repository import latest_settlement_revision
-from cycles.starter import inbox_folder
+from billing.corrections import CorrectionDelta, rebill_correction, settle_correction
+from billing.registration import inbox_folder
+from billing.repository import latest_settlement_revision
 from demo.campus import METERS
 from demo.site_export import write_site_export
 from devtools.fake_iso.pki import TestPki as IsoPki
@@ -36,7 +37,6 @@ from meterdata.service import receive_file
 from settings import Settings
 from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack
 from workflows.cycle_correction import CycleCorrectionWorkflow
-from workflows.types import CorrectionSettled, RebillInput, StepInput
 
 WAIT_S_MAX = 240.0
 CAMPUS_ID = "it-correction-campus"  # this module's own campus: no other test's cycle shares its business keys
@@ -178,11 +178,11 @@ async def test_corrected_meter_file_is_resettled_approved_and_rebilled(api, engi
     assert {"correction-r1-settle", "correction-r1-decision", "correction-r1-rebill"} <= set(cycle["steps"])
 
     # A retry of either step after its commit returns what the first attempt did and changes nothing.
-    validated = StepInput(cycle_id, CAMPUS_ID, PERIOD, uri=cycle["steps"]["correction-r1-validate"]["validated_uri"],
-                          attempt_label="r1")
-    assert settle_correction(engine, settings, validated) == CorrectionSettled(1, deltas, True)
-    retried = rebill_correction(engine, settings, RebillInput(cycle_id, "r1", sorted(changed), "retry"))
-    assert retried == result.invoices
+    validated_uri = cycle["steps"]["correction-r1-validate"]["validated_uri"]
+    assert settle_correction(engine, settings, cycle_id, CAMPUS_ID, PERIOD, 1, validated_uri) == CorrectionDelta(
+        1, deltas, True)
+    retried = rebill_correction(engine, settings, cycle_id, 1, sorted(changed), "retry")
+    assert [asdict(row) for row in retried] == [asdict(row) for row in result.invoices]
     assert _invoices(engine, cycle_id) == after
 
     # Nothing new since: a second correction settles the same data and ends without a decision or a rebill.

@@ -23,8 +23,8 @@ from temporalio.worker import Worker
 from runtime.binaries import find_bin
 from runtime.temporal import DATA_CONVERTER
 from tests.workflows.test_approval_escalation import FakeActivities, _input
+from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle import BillingCycleWorkflow
-from workflows.types import Decision, Rejection
 
 
 async def record(name: str) -> Path:

@@ -19,19 +19,28 @@ from temporalio.worker import Worker
 
 from runtime.binaries import find_bin
 from runtime.temporal import DATA_CONVERTER
+from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle import BillingCycleWorkflow
-from workflows.types import (
+from workflows.billing_cycle_types import (
+    CloseCycleLedgerInput,
+    CloseCycleLedgerResult,
     CycleInput,
-    Decision,
-    IngestOutput,
+    EscalateApprovalInput,
+    IngestMeterFilesInput,
+    IngestMeterFilesResult,
     InvoiceRef,
-    IsoOutput,
-    LedgerOutput,
-    Rejection,
-    SettleOutput,
-    StatusUpdate,
-    StepInput,
-    VeeOutput,
+    IssueInvoicesInput,
+    IssueInvoicesResult,
+    RecordSettlementApprovalInput,
+    RecordStatusInput,
+    RemindApproversInput,
+    SettleCycleInput,
+    SettleCycleResult,
+    SubmitToIsoInput,
+    SubmitToIsoResult,
+    ValidateIntervalsInput,
+    ValidateIntervalsResult,
+    VoidRejectedSettlementInput,
 )
 
 
@@ -48,53 +57,53 @@ class FakeActivities:
         total = self.total_usd_micros
 
         @activity.defn(name="record_status")
-        def record_status(update: StatusUpdate) -> None:
+        def record_status(update: RecordStatusInput) -> None:
             calls.append(f"status:{update.status}")
 
         @activity.defn(name="ingest_meter_files")
-        def ingest(inp: CycleInput) -> IngestOutput:
+        def ingest(inp: IngestMeterFilesInput) -> IngestMeterFilesResult:
             calls.append("ingest")
             if calls.count("ingest") <= self.ingest_failures:
                 raise ApplicationError("a.csv, line 3, field 'value': not a number", type="BadInput",
                                        non_retryable=True)
-            return IngestOutput("mem://intervals", 10, ["ab" * 32])
+            return IngestMeterFilesResult("mem://intervals", 10, ["ab" * 32])
 
         @activity.defn(name="validate_intervals")
-        def validate(step: StepInput) -> VeeOutput:
-            return VeeOutput("mem://validated", 10, 0, {"score": 100})
+        def validate(inp: ValidateIntervalsInput) -> ValidateIntervalsResult:
+            return ValidateIntervalsResult("mem://validated", 10, 0, {"score": 100})
 
         @activity.defn(name="settle_cycle")
-        def settle(step: StepInput) -> SettleOutput:
-            calls.append(f"settle:{step.attempt_label}")
-            return SettleOutput("cd" * 32, total, {"t1": total}, {"generation_wh": 5}, 1, "k")
+        def settle(inp: SettleCycleInput) -> SettleCycleResult:
+            calls.append(f"settle:v{inp.settlement_version}")
+            return SettleCycleResult("cd" * 32, total, {"t1": total}, {"generation_wh": 5}, 1, "k")
 
-        @activity.defn(name="post_approved_settlement")
-        def post(step: StepInput) -> None:
-            calls.append(f"approved:{step.uri}")
+        @activity.defn(name="record_settlement_approval")
+        def post(inp: RecordSettlementApprovalInput) -> None:
+            calls.append(f"approved:{','.join(inp.approvers)}")
 
         @activity.defn(name="void_rejected_settlement")
-        def void(step: StepInput) -> None:
-            calls.append(f"void:{step.attempt_label}")
+        def void(inp: VoidRejectedSettlementInput) -> None:
+            calls.append(f"void:v{inp.settlement_version}")
 
         @activity.defn(name="escalate_approval")
-        def escalate(update: StatusUpdate) -> None:
-            calls.append(f"escalate:{update.detail}")
+        def escalate(inp: EscalateApprovalInput) -> None:
+            calls.append(f"escalate:escalation {inp.escalation_number}")
 
         @activity.defn(name="remind_approvers")
-        def remind(update: StatusUpdate) -> None:
-            calls.append(f"remind:{update.detail}")
+        def remind(inp: RemindApproversInput) -> None:
+            calls.append(f"remind:reminder {inp.reminder_number}")
 
         @activity.defn(name="issue_invoices")
-        def invoices(step: StepInput) -> list[InvoiceRef]:
-            return [InvoiceRef("demo-000001", "t1", 100, "ef" * 32)]
+        def invoices(inp: IssueInvoicesInput) -> IssueInvoicesResult:
+            return IssueInvoicesResult([InvoiceRef("demo-000001", "t1", 100, "ef" * 32)])
 
         @activity.defn(name="submit_to_iso")
-        def submit(step: StepInput) -> IsoOutput:
-            return IsoOutput("key", "written", "/outbox/doc.json")
+        def submit(inp: SubmitToIsoInput) -> SubmitToIsoResult:
+            return SubmitToIsoResult("key", "written", "/outbox/doc.json")
 
         @activity.defn(name="close_cycle_ledger")
-        def close(step: StepInput) -> LedgerOutput:
-            return LedgerOutput(3, True, 3)
+        def close(inp: CloseCycleLedgerInput) -> CloseCycleLedgerResult:
+            return CloseCycleLedgerResult(3, True, 3)
 
         return [record_status, ingest, validate, settle, post, void, escalate, remind, invoices, submit, close]
 

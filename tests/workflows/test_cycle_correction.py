@@ -19,19 +19,22 @@ from temporalio.worker import Worker
 
 from runtime.binaries import find_bin
 from runtime.temporal import DATA_CONVERTER
+from workflows.approvals import Decision, Rejection
+from workflows.billing_cycle_types import (
+    IngestMeterFilesInput,
+    IngestMeterFilesResult,
+    ValidateIntervalsInput,
+    ValidateIntervalsResult,
+)
 from workflows.cycle_correction import CycleCorrectionWorkflow
-from workflows.types import (
-    CorrectionDecision,
+from workflows.cycle_correction_types import (
     CorrectionInput,
-    CorrectionSettled,
-    CycleInput,
-    Decision,
-    IngestOutput,
+    RebillCorrectionInput,
+    RebillCorrectionResult,
     RebilledInvoice,
-    RebillInput,
-    Rejection,
-    StepInput,
-    VeeOutput,
+    RecordCorrectionDecisionInput,
+    SettleCorrectionInput,
+    SettleCorrectionResult,
 )
 
 
@@ -47,29 +50,29 @@ class FakeActivities:
         deltas = self.deltas_usd_micros
 
         @activity.defn(name="ingest_meter_files")
-        def ingest(inp: CycleInput) -> IngestOutput:
-            calls.append(f"ingest:{inp.attempt_label}")
-            return IngestOutput("mem://intervals", 10, ["ab" * 32])
+        def ingest(inp: IngestMeterFilesInput) -> IngestMeterFilesResult:
+            calls.append(f"ingest:{inp.run_label}")
+            return IngestMeterFilesResult("mem://intervals", 10, ["ab" * 32])
 
         @activity.defn(name="validate_intervals")
-        def validate(step: StepInput) -> VeeOutput:
-            calls.append(f"validate:{step.attempt_label}")
-            return VeeOutput("mem://validated", 10, 0, {"score": 100})
+        def validate(inp: ValidateIntervalsInput) -> ValidateIntervalsResult:
+            calls.append(f"validate:{inp.run_label}")
+            return ValidateIntervalsResult("mem://validated", 10, 0, {"score": 100})
 
         @activity.defn(name="settle_correction")
-        def settle(step: StepInput) -> CorrectionSettled:
-            calls.append(f"settle:{step.attempt_label}:{step.uri}")
-            return CorrectionSettled(2, deltas, any(delta != 0 for delta in deltas.values()))
+        def settle(inp: SettleCorrectionInput) -> SettleCorrectionResult:
+            calls.append(f"settle:r{inp.revision}:{inp.validated_uri}")
+            return SettleCorrectionResult(2, deltas, any(delta != 0 for delta in deltas.values()))
 
         @activity.defn(name="record_correction_decision")
-        def decide(decision: CorrectionDecision) -> None:
-            calls.append(f"decision:{decision.attempt_label}:{decision.approved}")
+        def decide(decision: RecordCorrectionDecisionInput) -> None:
+            calls.append(f"decision:r{decision.revision}:{decision.approved}")
 
         @activity.defn(name="rebill_correction")
-        def rebill(inp: RebillInput) -> list[RebilledInvoice]:
-            calls.append(f"rebill:{inp.attempt_label}:{','.join(inp.tenant_ids)}")
-            return [RebilledInvoice(tenant_id, f"old-{tenant_id}", 100, f"new-{tenant_id}", 101, None)
-                    for tenant_id in inp.tenant_ids]
+        def rebill(inp: RebillCorrectionInput) -> RebillCorrectionResult:
+            calls.append(f"rebill:r{inp.revision}:{','.join(inp.tenant_ids)}")
+            return RebillCorrectionResult([RebilledInvoice(tenant_id, f"old-{tenant_id}", 100, f"new-{tenant_id}",
+                                                           101, None) for tenant_id in inp.tenant_ids])
 
         return [ingest, validate, settle, decide, rebill]
 

@@ -132,7 +132,7 @@ class _OneApproval:
         return self
 
     async def query(self, *args: object, **kwargs: object) -> object:
-        from workflows.types import CycleStatus
+        from workflows.billing_cycle_types import CycleStatus
 
         return CycleStatus(cycle_id="x", phase="awaiting_approval", approvals=["fiona"])
 

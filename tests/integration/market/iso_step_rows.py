@@ -13,10 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, text
 
-from cycles.periods import period_bounds_utc
+from billing.periods import period_bounds_utc
 from meterdata.schema import INTERVAL_SCHEMA
 from settings import Settings
-from workflows.types import StepInput
 
 QUARTER_HOUR = timedelta(minutes=15)
 
@@ -82,9 +81,10 @@ def write_month(path: Path, bounds_utc: tuple[datetime, datetime],
     return str(path)
 
 
-def step_for(refs: CycleRefs, intervals_uri: str, attempt_label: str = "v1") -> StepInput:
-    return StepInput(refs.cycle_id, refs.campus_id, refs.period, uri=intervals_uri,
-                     attempt_label=attempt_label)
+def step_for(refs: CycleRefs, intervals_uri: str, settlement_version: int = 1) -> dict[str, object]:
+    """The ISO step's arguments for the cycle's validated intervals (`submit_to_iso(engine, settings, **step)`)."""
+    return {"cycle_id": refs.cycle_id, "campus_id": refs.campus_id, "period": refs.period,
+            "settlement_version": settlement_version, "validated_uri": intervals_uri}
 
 
 def settings_for(home: Path) -> Settings:

@@ -1,5 +1,5 @@
 """The billing cycle's ISO step dispatches on the campus's ISO. Proved by calling
-`cycles.iso_step.submit_to_iso` on campuses inserted with SQL and a hand-made month of validated intervals: an
+`billing.iso_step.submit_to_iso` on campuses inserted with SQL and a hand-made month of validated intervals: an
 ERCOT campus gets one LSE file per ISO meter that parses back to the same Wh per quarter hour (fall-back day
 included) and a retry rewrites nothing; a PJM campus gets one Power Meter file per Eastern day; a CAISO campus
 and a campus with submission off are skipped with their reason; a NYISO campus without an endpoint still gets
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from billing.iso_step import submit_to_iso
 from common.errors import BadInput
-from cycles.iso_step import submit_to_iso
 from market_adapters.ercot.lse_parse import parse_lse
 from market_adapters.pjm.power_meter import parse_power_meter_csv
 from meterdata.schema import QUALITY_MISSING
@@ -66,7 +66,7 @@ def test_ercot_campus_writes_one_lse_file_per_meter_that_parses_back(engine, tmp
                                 {"GT1": _generation_wh, "GI1": _import_wh, "FU1": lambda index: 5},
                                 {("GT1", 3): QUALITY_MISSING})
     settings = settings_for(tmp_path / "home")
-    output = submit_to_iso(engine, settings, step_for(refs, intervals_uri), lse_duns=DUNS,
+    output = submit_to_iso(engine, settings, **step_for(refs, intervals_uri), lse_duns=DUNS,
                            now_utc=CREATED_UTC)
 
     assert (output.submission_key, output.status) == (f"{refs.campus_id}:ERCOT:2025-11:v1", "written")
@@ -89,7 +89,7 @@ def test_ercot_campus_writes_one_lse_file_per_meter_that_parses_back(engine, tmp
         (output.submission_key, "written")]
     assert _iso_step(engine, refs.cycle_id)["status"] == "written"
 
-    again = submit_to_iso(engine, settings, step_for(refs, intervals_uri), lse_duns=DUNS,
+    again = submit_to_iso(engine, settings, **step_for(refs, intervals_uri), lse_duns=DUNS,
                           now_utc=datetime(2025, 12, 2, 16, tzinfo=UTC))
     assert again == output
     assert sorted(path.name for path in folder.iterdir()) == names
@@ -101,7 +101,7 @@ def test_ercot_campus_without_duns_is_refused_before_writing(engine, tmp_path):
     refs = insert_campus_cycle(engine, "ERCOT", "America/Chicago", "2025-11", ERCOT_METERS[:1])
     intervals_uri = write_month(tmp_path / "validated.parquet", refs.bounds_utc, {"GT1": _generation_wh}, {})
     with pytest.raises(BadInput) as caught:
-        submit_to_iso(engine, settings_for(tmp_path / "home"), step_for(refs, intervals_uri),
+        submit_to_iso(engine, settings_for(tmp_path / "home"), **step_for(refs, intervals_uri),
                       now_utc=CREATED_UTC)
     assert caught.value.field == "lse_duns"
     assert _iso_rows(engine, refs.cycle_id) == []
@@ -114,7 +114,7 @@ def test_pjm_campus_writes_one_power_meter_file_per_eastern_day(engine, tmp_path
     refs = insert_campus_cycle(engine, "PJM", "America/New_York", "2025-11", meters)
     intervals_uri = write_month(tmp_path / "validated.parquet", refs.bounds_utc,
                                 {"GT1": lambda index: 250_000, "SH1": lambda index: 1_000}, {})
-    output = submit_to_iso(engine, settings_for(tmp_path / "home"), step_for(refs, intervals_uri),
+    output = submit_to_iso(engine, settings_for(tmp_path / "home"), **step_for(refs, intervals_uri),
                            now_utc=CREATED_UTC)
 
     assert (output.submission_key, output.status) == (f"{refs.campus_id}:PJM:2025-11:v1", "written")
@@ -132,7 +132,7 @@ def test_caiso_campus_is_skipped_and_recorded(engine, tmp_path):
     refs = insert_campus_cycle(engine, "CAISO", "America/Los_Angeles", "2025-11",
                                [IsoMeterRow("GT1", "generation", "CAMPUS_1_GN001")])
     settings = settings_for(tmp_path / "home")
-    output = submit_to_iso(engine, settings, step_for(refs, str(tmp_path / "absent.parquet")))
+    output = submit_to_iso(engine, settings, **step_for(refs, str(tmp_path / "absent.parquet")))
 
     assert (output.submission_key, output.status, output.document_uri) == (
         f"{refs.campus_id}:CAISO:2025-11:v1", "skipped", "")
@@ -144,7 +144,7 @@ def test_caiso_campus_is_skipped_and_recorded(engine, tmp_path):
 def test_submission_off_skips_an_ercot_campus(engine, tmp_path):
     """The campus's switch set to off: skipped before any meter data is read (the URI does not exist)."""
     refs = insert_campus_cycle(engine, "ERCOT", "America/Chicago", "2025-11", ERCOT_METERS[:1])
-    output = submit_to_iso(engine, settings_for(tmp_path / "home"), step_for(refs, str(tmp_path / "absent")),
+    output = submit_to_iso(engine, settings_for(tmp_path / "home"), **step_for(refs, str(tmp_path / "absent")),
                            iso_submission="off")
     assert output.status == "skipped"
     detail = _iso_step(engine, refs.cycle_id)["detail"]
@@ -157,7 +157,7 @@ def test_nyiso_campus_without_endpoint_keeps_its_body_in_the_outbox(engine, tmp_
                                [IsoMeterRow("GT1", "generation", "323999")])
     intervals_uri = write_month(tmp_path / "validated.parquet", refs.bounds_utc,
                                 {"GT1": lambda index: 2_500}, {})
-    output = submit_to_iso(engine, settings_for(tmp_path / "home"), step_for(refs, intervals_uri))
+    output = submit_to_iso(engine, settings_for(tmp_path / "home"), **step_for(refs, intervals_uri))
 
     assert (output.submission_key, output.status) == (f"{refs.campus_id}:NYISO:2025-11:v1", "written")
     body = json.loads(Path(output.document_uri).read_text())

@@ -20,12 +20,13 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
+from billing import repository as cycles_repo
+from billing import service as cycles_service
+from billing.registration import inbox_folder
 from common.errors import BadInput
-from cycles import repository as cycles_repo
-from cycles import service as cycles_service
-from cycles.starter import inbox_folder, start_cycle
 from settings import Settings
-from workflows.types import CycleInput
+from workflows.billing_cycle_start import start_cycle
+from workflows.billing_cycle_types import CycleInput
 
 OCTOBER = "2026-10"
 SEPTEMBER = "2026-09"
@@ -62,8 +63,13 @@ def _csv(*rows: tuple[str, str, str]) -> bytes:
 async def _start_and_ingest(engine: Engine, settings: Settings, campus_id: str, period: str) -> tuple:
     temporal = _TemporalRecorder()
     started = await start_cycle(temporal, engine, settings, campus_id, period)  # type: ignore[arg-type]
-    output = cycles_service.ingest(engine, settings, temporal.inputs[0])
+    output = _ingest(engine, settings, temporal.inputs[0])
     return started, temporal.inputs[0], output, pq.read_table(output.intervals_uri).to_pylist()
+
+
+def _ingest(engine: Engine, settings: Settings, inp: CycleInput) -> cycles_service.IngestedPeriod:
+    """What the cycle's first ingest does (settlement version 1)."""
+    return cycles_service.ingest(engine, settings, inp.cycle_id, inp.campus_id, inp.period, "v1")
 
 
 def _linked(engine: Engine, cycle_id: str) -> set[str]:
@@ -218,10 +224,10 @@ async def test_stored_file_refused_at_ingest_is_quarantined_and_no_data_names_th
         conn.execute(text("UPDATE meter SET role = 'fuel' WHERE campus_id = :c AND meter_id = 'SHARED'"),
                      {"c": campus_id})
     with pytest.raises(BadInput) as refused:
-        cycles_service.ingest(engine, settings, temporal.inputs[0])
+        _ingest(engine, settings, temporal.inputs[0])
     assert (refused.value.source, refused.value.line, refused.value.field) == ("shared.csv", 2, "unit")
     status = (await client.get(f"/meter-data/files/{body['sha256_hex']}")).json()
     assert (status["status"], status["line"], status["field"]) == ("quarantined", 2, "unit")
     with pytest.raises(BadInput) as retried:
-        cycles_service.ingest(engine, settings, temporal.inputs[0])
+        _ingest(engine, settings, temporal.inputs[0])
     assert "no meter data" in retried.value.reason

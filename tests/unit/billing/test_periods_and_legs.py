@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common.errors import BadInput
-from cycles.ledger_entries import (
+from billing.ledger_entries import (
     assert_balanced,
     energy_legs,
     invoice_rounding_legs,
     money_legs,
 )
-from cycles.periods import cycle_id_for, period_bounds_utc
+from billing.periods import cycle_id_for, period_bounds_utc
+from common.errors import BadInput
 from ledger.accounts import ASSET_ENERGY, ASSET_USD, normal_side
 
 

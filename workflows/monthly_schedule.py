@@ -17,7 +17,7 @@ from temporalio.client import (
 
 from settings import TASK_QUEUE
 from workflows.monthly_kickoff import MonthlyKickoffWorkflow
-from workflows.types import KickoffInput
+from workflows.monthly_kickoff_types import KickoffInput
 
 SCHEDULES_LISTED_MAX = 1000
 
@@ -51,8 +51,8 @@ async def create_monthly_schedule(client: Client, campus_id: str, time_zone: str
     return schedule_id
 
 
-async def list_schedules(client: Client) -> list[dict]:
-    listed: list[dict] = []
+async def list_schedules(client: Client) -> list[dict[str, object]]:
+    listed: list[dict[str, object]] = []
     async for entry in await client.list_schedules():
         if len(listed) >= SCHEDULES_LISTED_MAX:
             break

@@ -23,25 +23,41 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from campus import Campus, Meter, load_campus, load_meters
+from billing import repository as repo
+from billing.campus_period import CampusPeriod, load_campus_period
+from billing.runs import version_label
+from campus import Meter
 from campus.repository import iso_submission_settings
 from common.errors import BadInput
-from cycles import repository as repo
-from cycles.periods import period_bounds_utc
 from market_adapters.model import MARKET_TIME_ZONES, IsoCredentials, IsoMeterRef
+from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
 from market_adapters.submission import submission_key
 from market_adapters.submission.file_outbox import IsoFile, recorded_created_at_utc, write_files_once
+from market_adapters.submission.nyiso_period import NyisoPeriod, submit_nyiso_period
+from market_adapters.submission.period_files import (
+    ercot_lse_files,
+    lse_meters,
+    operating_days,
+    pjm_power_meter_files,
+    power_meter_accounts,
+)
 from settings import Settings
-from workflows.types import IsoOutput, StepInput
 
 IsoSubmission = Literal["on", "off"]
 STATUS_SKIPPED = "skipped"
 SUBMISSION_ISOS = ("NYISO", "ERCOT", "PJM")
 
 
-def submit_to_iso(engine: Engine, settings: Settings, step: StepInput, *,
-                  iso_submission: IsoSubmission | None = None, lse_duns: str | None = None,
-                  now_utc: datetime | None = None) -> IsoOutput:
+@dataclass(frozen=True)
+class IsoSubmissionOutcome:
+    submission_key: str
+    status: str  # the submission's recorded status, or "skipped"
+    document_uri: str  # "" when skipped
+
+
+def submit_to_iso(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, period: str,
+                  settlement_version: int, validated_uri: str, *, iso_submission: IsoSubmission | None = None,
+                  lse_duns: str | None = None, now_utc: datetime | None = None) -> IsoSubmissionOutcome:
     """Submit or keep the period's document for the campus's ISO, or record why nothing was submitted.
 
     `iso_submission` ("off" skips the step) and `lse_duns` (the 9- or 13-digit DUNS number ERCOT LSE file
@@ -49,27 +65,26 @@ def submit_to_iso(engine: Engine, settings: Settings, step: StepInput, *,
     `now_utc` stamps new files.
     """
     if iso_submission not in (None, "on", "off"):
-        raise BadInput(f"campus {step.campus_id}", None, "iso_submission",
+        raise BadInput(f"campus {campus_id}", None, "iso_submission",
                        f"must be on or off, not {iso_submission!r}")
     with engine.begin() as conn:
-        campus = load_campus(conn, step.campus_id)
-        meters = load_meters(conn, step.campus_id)
-        enabled, duns = iso_submission_settings(conn, step.campus_id)
+        scope = load_campus_period(conn, campus_id, period)
+        enabled, duns = iso_submission_settings(conn, campus_id)
     iso_submission = iso_submission or ("on" if enabled else "off")
     lse_duns = lse_duns or duns
-    version = int(step.attempt_label.removeprefix("v"))
-    key = submission_key(step.campus_id, campus.iso, step.period, version)
-    bounds_utc = period_bounds_utc(step.period, campus.time_zone)
-    iso_meters = _format_meters(campus.iso, _iso_meters(meters, bounds_utc))
-    skip_reason = _skip_reason(iso_submission, campus.iso, iso_meters)
+    iso = scope.campus.iso
+    key = submission_key(campus_id, iso, period, settlement_version)
+    iso_meters = _format_meters(iso, _iso_meters(scope.meters, scope.bounds_utc))
+    skip_reason = _skip_reason(iso_submission, iso, iso_meters)
     if skip_reason is None:
-        document = _PeriodDocument(step, key, iso_meters, bounds_utc, now_utc or datetime.now(UTC))
-        output = _produce(engine, settings, campus, document, lse_duns)
+        document = _PeriodDocument(cycle_id, scope, settlement_version, validated_uri, key, iso_meters,
+                                   now_utc or datetime.now(UTC))
+        output = _produce(engine, settings, document, lse_duns)
     else:
-        output = IsoOutput(key, STATUS_SKIPPED, "")
+        output = IsoSubmissionOutcome(key, STATUS_SKIPPED, "")
     with engine.begin() as conn:
         reason = {} if skip_reason is None else {"detail": skip_reason}
-        repo.record_step(conn, step.cycle_id, "iso", {**asdict(output), **reason})
+        repo.record_step(conn, cycle_id, "iso", {**asdict(output), **reason})
     return output
 
 
@@ -77,11 +92,20 @@ def submit_to_iso(engine: Engine, settings: Settings, step: StepInput, *,
 class _PeriodDocument:
     """What every ISO's document of the period is built from."""
 
-    step: StepInput
+    cycle_id: str
+    scope: CampusPeriod
+    settlement_version: int
+    validated_uri: str
     key: str
     meters: tuple[IsoMeterRef, ...]
-    bounds_utc: tuple[datetime, datetime]
     now_utc: datetime
+
+    @property
+    def label(self) -> str:
+        return version_label(self.settlement_version)
+
+    def outbox_path(self, settings: Settings, name: str) -> Path:
+        return outbox_path(settings, self.scope.campus_id, self.scope.period, name)
 
 
 def _skip_reason(iso_submission: IsoSubmission, iso: str, meters: tuple[IsoMeterRef, ...]) -> str | None:
@@ -95,15 +119,16 @@ def _skip_reason(iso_submission: IsoSubmission, iso: str, meters: tuple[IsoMeter
     return None
 
 
-def _produce(engine: Engine, settings: Settings, campus: Campus, document: _PeriodDocument,
-             lse_duns: str | None) -> IsoOutput:
-    if campus.iso == "NYISO" and settings.iso_base_url:
+def _produce(engine: Engine, settings: Settings, document: _PeriodDocument,
+             lse_duns: str | None) -> IsoSubmissionOutcome:
+    iso = document.scope.campus.iso
+    if iso == "NYISO" and settings.iso_base_url:
         return _submit_nyiso(engine, settings, document)
-    if campus.iso == "NYISO":
+    if iso == "NYISO":
         return _write_nyiso_outbox(engine, settings, document)
-    if campus.iso == "ERCOT":
+    if iso == "ERCOT":
         return _write_ercot_lse(engine, settings, document, lse_duns)
-    assert campus.iso == "PJM", f"{campus.iso} has no submission format"
+    assert iso == "PJM", f"{iso} has no submission format"
     return _write_pjm_power_meter(engine, settings, document)
 
 
@@ -119,8 +144,6 @@ def _iso_meters(meters: list[Meter], bounds_utc: tuple[datetime, datetime]) -> l
 def _format_meters(iso: str, meters: list[IsoMeterRef]) -> tuple[IsoMeterRef, ...]:
     """The meters the ISO's file format carries: electricity meters for LSE, generator and tie accounts for
     Power Meter. NYISO's body builder decides for itself (it refuses a fuel meter)."""
-    from market_adapters.submission.period_files import lse_meters, power_meter_accounts
-
     if iso == "ERCOT":
         return tuple(lse_meters(meters))
     if iso == "PJM":
@@ -139,42 +162,34 @@ def outbox_path(settings: Settings, campus_id: str, period: str, name: str) -> P
     return folder / name
 
 
-def _submit_nyiso(engine: Engine, settings: Settings, document: _PeriodDocument) -> IsoOutput:
-    from market_adapters.submission.nyiso_period import NyisoPeriod, submit_nyiso_period
-
+def _submit_nyiso(engine: Engine, settings: Settings, document: _PeriodDocument) -> IsoSubmissionOutcome:
     assert settings.iso_base_url is not None
-    step = document.step
-    name = f"nyiso-powerMetering-{step.attempt_label}.json"
-    path = outbox_path(settings, step.campus_id, step.period, name)
+    scope = document.scope
+    path = document.outbox_path(settings, f"nyiso-powerMetering-{document.label}.json")
     credentials = IsoCredentials(settings.iso_username or "", settings.iso_password or "",
                                  settings.iso_client_cert_path, settings.iso_client_key_path,
                                  settings.iso_ca_bundle_path)
-    version = int(step.attempt_label.removeprefix("v"))
-    period = NyisoPeriod(step.campus_id, step.cycle_id, step.period, version, step.uri, document.meters,
-                         document.bounds_utc[0], document.bounds_utc[1], deadline_utc=None)
+    period = NyisoPeriod(scope.campus_id, document.cycle_id, scope.period, document.settlement_version,
+                         document.validated_uri, document.meters, scope.start_utc, scope.end_utc, deadline_utc=None)
     record = submit_nyiso_period(engine, period, path, settings.iso_base_url, credentials,
                                  now_utc=document.now_utc)
-    return IsoOutput(record.submission_key, record.status, str(path))
+    return IsoSubmissionOutcome(record.submission_key, record.status, str(path))
 
 
-def _write_nyiso_outbox(engine: Engine, settings: Settings, document: _PeriodDocument) -> IsoOutput:
-    from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
-
-    step, key = document.step, document.key
-    name = f"nyiso-powerMetering-{step.attempt_label}.json"
-    path = outbox_path(settings, step.campus_id, step.period, name)
-    start_utc, end_utc = document.bounds_utc
-    body_json = build_power_metering_document(step.uri, document.meters, start_utc, end_utc,
-                                              market_zone("NYISO"), iso_request_id(key))
+def _write_nyiso_outbox(engine: Engine, settings: Settings, document: _PeriodDocument) -> IsoSubmissionOutcome:
+    key = document.key
+    path = document.outbox_path(settings, f"nyiso-powerMetering-{document.label}.json")
+    body_json = build_power_metering_document(document.validated_uri, document.meters, document.scope.start_utc,
+                                              document.scope.end_utc, market_zone("NYISO"), iso_request_id(key))
     errors = validate_power_metering_document(body_json)
     if errors:
         raise BadInput(f"powerMetering document {key}", None, None, "; ".join(errors[:5]))
     body = json.dumps(body_json, sort_keys=True, indent=1).encode()
     path.write_bytes(body)
     with engine.begin() as conn:
-        status = repo.record_iso_submission(conn, key, step.cycle_id, "NYISO", str(path),
+        status = repo.record_iso_submission(conn, key, document.cycle_id, "NYISO", str(path),
                                             hashlib.sha256(body).hexdigest())
-    return IsoOutput(key, status, str(path))
+    return IsoSubmissionOutcome(key, status, str(path))
 
 
 def iso_request_id(submission_key: str) -> str:
@@ -186,40 +201,35 @@ def iso_request_id(submission_key: str) -> str:
 
 
 def _write_ercot_lse(engine: Engine, settings: Settings, document: _PeriodDocument,
-                     lse_duns: str | None) -> IsoOutput:
-    from market_adapters.submission.period_files import ercot_lse_files, operating_days
-
+                     lse_duns: str | None) -> IsoSubmissionOutcome:
     if lse_duns is None:
-        raise BadInput(f"campus {document.step.campus_id}", None, "lse_duns",
+        raise BadInput(f"campus {document.scope.campus_id}", None, "lse_duns",
                        "ERCOT LSE file names start with the sender's 9- or 13-digit DUNS number; none is set")
-    days = operating_days(*document.bounds_utc, market_zone("ERCOT"))
+    days = operating_days(*document.scope.bounds_utc, market_zone("ERCOT"))
 
     def build(created_at_utc: datetime) -> Sequence[IsoFile]:
-        return ercot_lse_files(document.step.uri, document.meters, days, lse_duns, created_at_utc)
+        return ercot_lse_files(document.validated_uri, document.meters, days, lse_duns, created_at_utc)
 
     return _write_file_set(engine, settings, document, "ERCOT", "ercot-lse", build)
 
 
-def _write_pjm_power_meter(engine: Engine, settings: Settings, document: _PeriodDocument) -> IsoOutput:
-    from market_adapters.submission.period_files import operating_days, pjm_power_meter_files
-
-    days = operating_days(*document.bounds_utc, market_zone("PJM"))
+def _write_pjm_power_meter(engine: Engine, settings: Settings, document: _PeriodDocument) -> IsoSubmissionOutcome:
+    days = operating_days(*document.scope.bounds_utc, market_zone("PJM"))
 
     def build(created_at_utc: datetime) -> Sequence[IsoFile]:
-        return pjm_power_meter_files(document.step.uri, document.meters, days, created_at_utc)
+        return pjm_power_meter_files(document.validated_uri, document.meters, days, created_at_utc)
 
     return _write_file_set(engine, settings, document, "PJM", "pjm-power-meter", build)
 
 
 def _write_file_set(engine: Engine, settings: Settings, document: _PeriodDocument, iso: str, name: str,
-                    build: Callable[[datetime], Sequence[IsoFile]]) -> IsoOutput:
+                    build: Callable[[datetime], Sequence[IsoFile]]) -> IsoSubmissionOutcome:
     """Build the files with the set's creation stamp, keep them in the outbox once, record the key once."""
-    step = document.step
-    manifest_path = outbox_path(settings, step.campus_id, step.period, f"{name}-{step.attempt_label}.json")
+    manifest_path = document.outbox_path(settings, f"{name}-{document.label}.json")
     # A retry reuses the first attempt's stamp, so the file names (which carry it) come out the same.
     created_at_utc = recorded_created_at_utc(manifest_path) or document.now_utc
     written = write_files_once(manifest_path, document.key, iso, created_at_utc, build(created_at_utc))
     with engine.begin() as conn:
-        status = repo.record_iso_submission(conn, document.key, step.cycle_id, iso, str(manifest_path),
+        status = repo.record_iso_submission(conn, document.key, document.cycle_id, iso, str(manifest_path),
                                             written.manifest_sha256_hex)
-    return IsoOutput(document.key, status, str(manifest_path))
+    return IsoSubmissionOutcome(document.key, status, str(manifest_path))

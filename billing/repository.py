@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -44,7 +45,7 @@ def set_cycle_status(conn: Connection, cycle_id: str, status: str, detail: str |
     )
 
 
-def record_step(conn: Connection, cycle_id: str, step: str, result: dict) -> None:
+def record_step(conn: Connection, cycle_id: str, step: str, result: dict[str, Any]) -> None:
     """Keep the latest result of a step (its report, hashes and totals) for the status page and audits."""
     conn.execute(
         text(
@@ -56,7 +57,7 @@ def record_step(conn: Connection, cycle_id: str, step: str, result: dict) -> Non
     )
 
 
-def load_cycle(conn: Connection, cycle_id: str) -> dict:
+def load_cycle(conn: Connection, cycle_id: str) -> dict[str, Any]:
     row = conn.execute(
         text(
             "SELECT cycle_id, campus_id, period, period_start_utc, period_end_utc, status, status_detail,"
@@ -74,7 +75,7 @@ def load_cycle(conn: Connection, cycle_id: str) -> dict:
     return {**dict(row), "steps": {step: result for step, result in steps}}
 
 
-def list_cycles(conn: Connection, status: str | None, limit_max: int) -> list[dict]:
+def list_cycles(conn: Connection, status: str | None, limit_max: int) -> list[dict[str, Any]]:
     query = (
         "SELECT cycle_id, campus_id, period, status, status_detail, updated_at_utc FROM billing_cycle"
         + (" WHERE status = :status" if status else "")
@@ -106,19 +107,19 @@ def record_iso_submission(
         ),
         {"key": key, "cycle": cycle_id, "iso": iso, "uri": document_uri, "sha": sha256_hex},
     )
-    return conn.execute(
+    return str(conn.execute(
         text("SELECT status FROM iso_submission WHERE submission_key = :key"), {"key": key}
-    ).scalar_one()
+    ).scalar_one())
 
 
-def load_step(conn: Connection, cycle_id: str, step: str) -> dict:
+def load_step(conn: Connection, cycle_id: str, step: str) -> dict[str, Any]:
     result = conn.execute(
         text("SELECT result_json FROM cycle_step WHERE cycle_id = :id AND step = :step"),
         {"id": cycle_id, "step": step},
     ).scalar_one_or_none()
     if result is None:
         raise NotFound(f"cycle {cycle_id!r} has no recorded {step!r} step")
-    return result
+    return dict(result)
 
 
 def lock_cycle(conn: Connection, cycle_id: str) -> str:
@@ -131,7 +132,7 @@ def lock_cycle(conn: Connection, cycle_id: str) -> str:
     return str(status)
 
 
-def find_step(conn: Connection, cycle_id: str, step: str) -> dict | None:
+def find_step(conn: Connection, cycle_id: str, step: str) -> dict[str, Any] | None:
     """The recorded result of a step, or None when it has not been recorded."""
     try:
         return load_step(conn, cycle_id, step)

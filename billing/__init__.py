@@ -1,0 +1,22 @@
+"""The billing cycle's and the correction's application services: the glue between the domain packages that
+the activities and the API call. No Temporal here: `workflows/` orchestrates, `activities/` adapts.
+
+- `registration`: receive a period's inbox and record a new cycle (`workflows.billing_cycle_start` then starts it);
+- `service`: one function per step of the cycle (ingest, validate, settle, approve or void, invoice, close);
+- `iso_step`: the period's document for the campus's ISO;
+- `corrections`: re-settle a completed cycle as a delta revision and rebill after approval;
+- `campus_period`, `periods`, `runs`: what a step works on, the period's bounds, run labels;
+- `ledger_entries`: settlement -> ledger legs (pure); `repository`: SQL for cycles and their steps.
+"""
+
+__all__ = [
+    "campus_period",
+    "corrections",
+    "iso_step",
+    "ledger_entries",
+    "periods",
+    "registration",
+    "repository",
+    "runs",
+    "service",
+]

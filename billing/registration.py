@@ -1,0 +1,48 @@
+"""Register a billing cycle: receive its period's files into the store and record the cycle row.
+
+A cycle reads its campus's period from the meter-data store. Registering one first receives into the store any
+files still lying in the period's inbox (and any server-side files named by the caller), exactly as an upload
+would be; a refused file stops the start with its file, line, field and reason. `workflows.billing_cycle_start`
+registers the cycle, then starts its workflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from billing import repository as repo
+from billing.periods import cycle_id_for, period_bounds_utc
+from campus import load_campus
+from campus.repository import latest_version_number
+from meterdata.service import collect_period_files
+from settings import Settings
+
+
+@dataclass(frozen=True)
+class RegisteredCycle:
+    cycle_id: str
+    stored_uris: list[str]  # the store's files of the period at registration
+
+
+def inbox_folder(settings: Settings, campus_id: str, period: str) -> Path:
+    """Where site exports for a campus and month may be dropped (by hand or sftp); received at cycle start."""
+    return settings.home_abs / "inbox" / campus_id / period
+
+
+def register_cycle(engine: Engine, settings: Settings, campus_id: str, period: str,
+                   input_uris: list[str] | None) -> RegisteredCycle:
+    """Receive the period's inbox (and `input_uris`, server-side files) into the store, record the cycle row."""
+    with engine.begin() as conn:
+        campus = load_campus(conn, campus_id)
+        campus_version = latest_version_number(conn, campus_id)
+    bounds = period_bounds_utc(period, campus.time_zone)
+    folder = inbox_folder(settings, campus_id, period)
+    files = collect_period_files(engine, settings.data_root_uri, campus_id, period, bounds, folder, input_uris or [])
+    cycle_id = cycle_id_for(campus_id, period)
+    with engine.begin() as conn:
+        # The cycle row keeps the inbox folder: ingest receives what lies there again before each run.
+        repo.insert_cycle(conn, cycle_id, campus_id, period, bounds, str(folder), campus_version)
+    return RegisteredCycle(cycle_id, [file.stored_uri for file in files])

@@ -1,0 +1,336 @@
+"""The billing cycle's application services: one function per step of the cycle, called by its activity.
+
+Each takes plain arguments (cycle, campus, period, settlement version, URIs) and its unit of work (the engine);
+it reads the campus, its meters and the period's bounds once (`load_campus_period`) and passes them down. They
+are idempotent on business keys: the ledger keys carry the cycle id, the step and the settlement version;
+invoices are unique per (cycle, tenant). The ISO step lives in `billing.iso_step`, corrections in
+`billing.corrections`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from sqlalchemy import Connection, Engine
+
+from billing import ledger_entries as legs
+from billing import repository as repo
+from billing.campus_period import CampusPeriod, load_campus_period
+from billing.runs import is_correction, step_name, version_label
+from campus import Meter, MeterRole
+from campus.repository import emissions_enabled
+from common.errors import BadInput
+from esg.scopes import (
+    CycleEmissions,
+    MeterRef,
+    carbon_account_specs,
+    carbon_ledger_meta,
+    carbon_ledger_postings,
+    compute_cycle_emissions,
+)
+from invoicing import IssuedInvoice, issue_invoices
+from ledger import (
+    EntryRequest,
+    PostingRequest,
+    append_entries,
+    ensure_ledger,
+    open_accounts,
+    sign_checkpoint,
+    verify_ledger,
+)
+from ledger.accounts import account_spec
+from ledger.posting_rules import Leg
+from market_adapters.price_files.store import campus_price_uris
+from meterdata import SITE_EXPORT_V1, VeeResult, ingest_files, run_vee
+from meterdata.ingest import InputFile, InputFileRefused
+from meterdata.service import collect_period_files, edits_for_period, quarantine_file, record_vee_run
+from meterdata.specs import MeterSpec, meter_spec_from_campus
+from settings import Settings
+from settlement import SettlementResult, record_settlement_or_delta, settle_cycle
+from settlement.repository import result_sha256_hex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestedPeriod:
+    intervals_uri: str
+    reading_count: int
+    file_sha256_hex: list[str]
+
+
+@dataclass(frozen=True)
+class SettledCycle:
+    settlement_sha256_hex: str
+    total_usd_micros: int
+    tenant_totals_usd_micros: dict[str, int]
+    energy_balance_wh: dict[str, int]
+    line_count: int
+    pending_ledger_key: str
+
+
+@dataclass(frozen=True)
+class LedgerClose:
+    entry_count: int
+    verified: bool
+    checkpoint_size: int | None
+    first_bad_seq: int | None = None
+
+
+def cycle_folder_uri(settings: Settings, campus_id: str, period: str, run_label: str = "") -> str:
+    suffix = f"/{run_label}" if run_label else ""
+    return f"{settings.data_root_uri}/cycles/{campus_id}/{period}{suffix}"
+
+
+def meter_specs(meters: Sequence[Meter]) -> dict[str, MeterSpec]:
+    return {meter.meter_id: meter_spec_from_campus(meter) for meter in meters}
+
+
+def record_status(engine: Engine, cycle_id: str, status: str, detail: str | None) -> None:
+    with engine.begin() as conn:
+        repo.set_cycle_status(conn, cycle_id, status, detail)
+
+
+def record_reminder(engine: Engine, cycle_id: str, reminder_number: int) -> None:
+    detail = f"reminder {reminder_number}"
+    log.info("cycle %s: approval pending, %s", cycle_id, detail)
+    with engine.begin() as conn:
+        repo.record_step(conn, cycle_id, f"approval-{detail}", {"reminded": True})
+
+
+def record_escalation(engine: Engine, cycle_id: str, escalation_number: int) -> None:
+    detail = f"escalation {escalation_number}"
+    log.warning("cycle %s: approval overdue, %s", cycle_id, detail)
+    with engine.begin() as conn:
+        repo.record_step(conn, cycle_id, f"approval-{detail}", {"escalated": True})
+
+
+def ingest(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, period: str,
+           run_label: str) -> IngestedPeriod:
+    """Normalize the campus's period from the meter-data store into one interval Parquet file.
+
+    The store is read again on every run (after receiving what lies in the period's inbox), so a retry or a
+    re-settlement sees files received since the start. Readings outside the period are left out; where files
+    overlap, the later-received one wins. A stored file refused as bad input is quarantined with its file,
+    line, field and reason; the error stops the cycle until an operator sends a fixed file and retries.
+    """
+    with engine.begin() as conn:
+        scope = load_campus_period(conn, campus_id, period)
+        inbox = Path(repo.load_cycle(conn, cycle_id)["input_uri"])
+    files = collect_period_files(engine, settings.data_root_uri, campus_id, period, scope.bounds_utc, inbox)
+    inputs = [InputFile(file.stored_uri, file.original_name, file.sha256_hex) for file in files]
+    out_uri = cycle_folder_uri(settings, campus_id, period, run_label) + "/intervals.parquet"
+    try:
+        result = ingest_files(inputs, meter_specs(scope.meters), SITE_EXPORT_V1, out_uri, *scope.bounds_utc,
+                              outside_period="skip")
+    except InputFileRefused as error:
+        quarantine_file(engine, campus_id, error.sha256_hex, error)
+        raise BadInput(error.source, error.line, error.field, error.reason) from error
+    output = IngestedPeriod(result.intervals_uri, result.reading_count, [file.sha256_hex for file in files])
+    with engine.begin() as conn:
+        # A correction's files join the cycle only when finance approves it (billing.corrections), so a rejected
+        # one leaves them pending.
+        if not is_correction(run_label):
+            repo.link_input_files(conn, cycle_id, output.file_sha256_hex)
+        repo.record_step(conn, cycle_id, step_name("ingest", run_label), asdict(output))
+    return output
+
+
+def validate(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, period: str, run_label: str,
+             intervals_uri: str) -> VeeResult:
+    """VEE with the manual edits made for this period; the run is kept for the API and the plots."""
+    with engine.begin() as conn:
+        scope = load_campus_period(conn, campus_id, period)
+    start_utc, end_utc = scope.bounds_utc
+    out_uri = cycle_folder_uri(settings, campus_id, period, run_label) + "/validated.parquet"
+    edits = edits_for_period(engine, campus_id, start_utc, end_utc)
+    result = run_vee(intervals_uri, meter_specs(scope.meters), start_utc, end_utc, out_uri,
+                     local_time_zone=scope.campus.time_zone, edits=edits)
+    vee_run_id = record_vee_run(engine, campus_id, start_utc, end_utc, intervals_uri, result)
+    recorded = {"validated_uri": result.validated_uri, "reading_count": result.reading_count,
+                "estimated_count": result.estimated_count, "report": result.report}
+    with engine.begin() as conn:
+        repo.record_step(conn, cycle_id, step_name("validate", run_label), {**recorded, "vee_run_id": vee_run_id})
+    return result
+
+
+def tenant_consumption_wh(intervals_uri: str, meters: Sequence[Meter]) -> dict[str, int]:
+    """Metered consumption per tenant, from the same validated intervals settlement used."""
+    table = pq.read_table(intervals_uri, columns=["meter_id", "energy_wh"])
+    per_meter = table.group_by("meter_id").aggregate([("energy_wh", "sum")])
+    totals: dict[str, int] = {}
+    tenant_of = {m.meter_id: m.tenant_id for m in meters if m.role == MeterRole.TENANT}
+    for meter_id, energy_wh in zip(per_meter["meter_id"].to_pylist(), per_meter["energy_wh_sum"].to_pylist()):
+        tenant_id = tenant_of.get(meter_id)
+        if tenant_id is not None:
+            totals[tenant_id] = totals.get(tenant_id, 0) + int(energy_wh)
+    return totals
+
+
+def settlement_legs(scope: CampusPeriod, intervals_uri: str, result: SettlementResult) -> list[Leg]:
+    """Energy and money legs of the settlement entry (carbon legs come from `esg`)."""
+    balance = asdict(result.energy_balance)
+    entry_legs = legs.energy_legs(scope.campus_id, balance, tenant_consumption_wh(intervals_uri, scope.meters))
+    return entry_legs + legs.money_legs(scope.campus_id, result.tenant_totals_usd_micros)
+
+
+def pending_key(cycle_id: str, run_label: str) -> str:
+    return f"{cycle_id}:settlement:{run_label}"
+
+
+def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, period: str,
+           settlement_version: int, validated_uri: str) -> SettledCycle:
+    """Price the validated intervals, store the lines and post them to the ledger as *pending*."""
+    label = version_label(settlement_version)
+    with engine.begin() as conn:
+        scope = load_campus_period(conn, campus_id, period)
+        result = settle_cycle(conn, campus_id, cycle_id, scope.start_utc, scope.end_utc, validated_uri,
+                              campus_price_uris(settings, campus_id))
+        emissions = compute_emissions(conn, scope, validated_uri)
+        revision = record_settlement_or_delta(conn, cycle_id, result).revision
+        # The hash settlement_run records: finance approves, and the ledger names, exactly what was stored.
+        digest = result_sha256_hex(result)
+        entry_legs = settlement_legs(scope, validated_uri, result)
+        carbon_legs, carbon_meta = carbon(emissions, campus_id)
+        legs.assert_balanced(entry_legs + carbon_legs)
+        open_cycle_accounts(conn, settings, entry_legs, carbon_legs)
+        entry_legs += carbon_legs
+        entry = EntryRequest(
+            idempotency_key=pending_key(cycle_id, label),
+            kind="pending",
+            effective_at_utc=scope.end_utc,
+            postings=[PostingRequest(path, asset, amount) for path, asset, amount in entry_legs],
+            meta={"cycle_id": cycle_id, "settlement_sha256": digest,
+                  "intervals_sha256": result.intervals_sha256_hex, "version": label, **carbon_meta},
+        )
+        append_entries(conn, settings.ledger_origin, [entry])
+        output = SettledCycle(
+            settlement_sha256_hex=digest,
+            total_usd_micros=sum(result.tenant_totals_usd_micros.values()),
+            tenant_totals_usd_micros=dict(result.tenant_totals_usd_micros),
+            energy_balance_wh=asdict(result.energy_balance),
+            line_count=len(result.lines),
+            pending_ledger_key=entry.idempotency_key,
+        )
+        step_result: dict[str, object] = {**asdict(output), "settlement_revision": revision, "version": label}
+        if emissions is not None:
+            step_result["emissions"] = json.loads(emissions.to_json())
+        repo.record_step(conn, cycle_id, "settle", step_result)
+    return output
+
+
+def compute_emissions(conn: Connection, scope: CampusPeriod, intervals_uri: str) -> CycleEmissions | None:
+    """Scope 1/2/3 for the same intervals; None when the campus file turns emissions off or names no eGRID
+    subregion."""
+    subregion = scope.campus.egrid_subregion
+    if subregion is None or not emissions_enabled(conn, scope.campus_id):
+        return None
+    meters = [MeterRef(m.meter_id, str(m.role), m.tenant_id) for m in scope.meters]
+    return compute_cycle_emissions(intervals_uri, meters, subregion, scope.start_utc, scope.end_utc)
+
+
+def carbon(emissions: CycleEmissions | None, campus_id: str) -> tuple[list[Leg], dict[str, str]]:
+    """tCO2e legs and their provenance (factor edition, refs, result and meter-data hashes), or none."""
+    if emissions is None:
+        return [], {}
+    return list(carbon_ledger_postings(emissions, campus_id)), carbon_ledger_meta(emissions)
+
+
+def open_cycle_accounts(conn: Connection, settings: Settings, entry_legs: Sequence[Leg],
+                        carbon_legs: Sequence[Leg]) -> None:
+    ensure_ledger(conn, settings.ledger_origin)
+    specs = {(path, asset): account_spec(path, asset) for path, asset, _ in entry_legs}
+    open_accounts(conn, settings.ledger_origin, list(specs.values()) + carbon_account_specs(list(carbon_legs)))
+
+
+def record_approval(engine: Engine, cycle_id: str, settlement_version: int, approvers: Sequence[str]) -> None:
+    """Record who approved which settlement version. The approval's ledger posting happens with the invoice
+    numbers (`issue_cycle_invoices`), in one transaction."""
+    with engine.begin() as conn:
+        repo.record_step(conn, cycle_id, f"approval-{version_label(settlement_version)}",
+                         {"approved_by": ",".join(approvers)})
+
+
+def void_rejected_settlement(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, period: str,
+                             settlement_version: int, rejected_by: str, reason: str) -> None:
+    """Void a rejected settlement's pending entry (approval posts it together with the invoices)."""
+    label = version_label(settlement_version)
+    decision = f"rejected by {rejected_by}: {reason}"
+    kind = "void_pending"
+    with engine.begin() as conn:
+        scope = load_campus_period(conn, campus_id, period)
+        entry = EntryRequest(
+            idempotency_key=f"{pending_key(cycle_id, label)}:{kind}",
+            kind=kind,
+            effective_at_utc=scope.end_utc,
+            postings=[],
+            meta={"cycle_id": cycle_id, "decision": decision},
+            ref_idempotency_key=pending_key(cycle_id, label),
+        )
+        append_entries(conn, settings.ledger_origin, [entry])
+        repo.record_step(conn, cycle_id, f"decision-{label}", {"kind": kind, "by": decision})
+
+
+def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, period: str,
+                         settlement_version: int) -> list[IssuedInvoice]:
+    """Number and write the invoices and post the approved settlement in ONE transaction.
+
+    Invoices round each tenant's exact micro-USD total to cents; an adjustment entry moves the sub-cent
+    difference between the receivable and a rounding account, so the ledger owes exactly what was invoiced.
+
+    A crash before commit leaves neither numbers nor the ledger entry; a retry after commit finds both
+    (invoices are unique per cycle and tenant, the ledger entry by its idempotency key).
+    """
+    label = version_label(settlement_version)
+    with engine.begin() as conn:
+        scope = load_campus_period(conn, campus_id, period)
+        issued = issue_invoices(conn, cycle_id, campus_id, settings.signing_key_path, settings.data_root_uri)
+        # This entry's meta has never named the approvers (they are in the step `approval-v{n}`); naming them
+        # now would make new entries differ from those already in ledgers.
+        meta = {"cycle_id": cycle_id, "approved_by": ""}
+        for invoice in issued:
+            meta[f"invoice:{invoice.invoice_id}:sha256"] = invoice.document_sha256_hex
+        entry = EntryRequest(
+            idempotency_key=f"{pending_key(cycle_id, label)}:post_pending",
+            kind="post_pending",
+            effective_at_utc=scope.end_utc,
+            postings=[],
+            meta=meta,
+            ref_idempotency_key=pending_key(cycle_id, label),
+        )
+        settled_usd_micros = repo.load_step(conn, cycle_id, "settle")["tenant_totals_usd_micros"]
+        rounding = legs.invoice_rounding_legs(campus_id, settled_usd_micros,
+                                              {i.tenant_id: i.total_usd_cents for i in issued})
+        entries = [entry]
+        if rounding:
+            entries.append(EntryRequest(
+                idempotency_key=f"{entry.idempotency_key}:invoice_rounding",
+                kind="adjustment",
+                effective_at_utc=entry.effective_at_utc,
+                postings=[PostingRequest(path, asset, amount) for path, asset, amount in rounding],
+                meta={"cycle_id": cycle_id, "reason_code": "invoice_rounding_to_cents"},
+                ref_idempotency_key=entry.idempotency_key,
+            ))
+            open_cycle_accounts(conn, settings, rounding, [])
+        append_entries(conn, settings.ledger_origin, entries)
+        refs = [{"invoice_id": i.invoice_id, "tenant_id": i.tenant_id, "total_usd_cents": i.total_usd_cents,
+                 "document_sha256_hex": i.document_sha256_hex, "pdf_uri": i.pdf_uri} for i in issued]
+        repo.record_step(conn, cycle_id, "invoice", {"invoices": refs})
+    return issued
+
+
+def close_cycle_ledger(engine: Engine, settings: Settings, cycle_id: str) -> LedgerClose:
+    """Sign a checkpoint over the ledger head at cycle close, then verify the whole chain."""
+    with engine.begin() as conn:
+        checkpoint = sign_checkpoint(conn, settings.ledger_origin, settings.signing_key_path)
+    with engine.connect() as conn:
+        report = verify_ledger(conn, settings.ledger_origin)
+    output = LedgerClose(report.entries_checked, report.ok, checkpoint.tree_size, report.first_bad_seq)
+    with engine.begin() as conn:
+        repo.record_step(conn, cycle_id, "ledger", asdict(output))
+    return output

@@ -1,0 +1,57 @@
+"""Start a billing cycle: the one path the API, the CLI, the demo and the monthly kickoff all take.
+
+The Temporal client's side of `BillingCycleWorkflow`: register the cycle (`billing.registration`: the period's
+inbox is received into the meter-data store first), then start its workflow under the cycle's business key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from billing.registration import register_cycle
+from common.errors import Conflict
+from settings import TASK_QUEUE, Settings
+from workflows.billing_cycle import BillingCycleWorkflow
+from workflows.billing_cycle_types import CycleInput, CycleResult
+
+
+@dataclass(frozen=True)
+class StartedCycle:
+    cycle_id: str
+    run_id: str | None
+    input_count: int
+
+
+async def start_cycle(client: Client, engine: Engine, settings: Settings, campus_id: str, period: str,
+                      input_uris: list[str] | None = None) -> StartedCycle:
+    """Start the cycle's workflow, idempotently: a running cycle is returned as it is (USE_EXISTING), a
+    failed one may start again (ALLOW_DUPLICATE_FAILED_ONLY), a completed one is a Conflict.
+
+    `input_uris` are server-side files to receive into the store first, beside the period's inbox.
+    `input_count` is how many of the store's files the period had at start; ingest reads the store again, so a
+    retry or a re-settlement also sees what was received since."""
+    registered = await asyncio.to_thread(register_cycle, engine, settings, campus_id, period, input_uris)
+    # The store is the cycle's input: ingest lists it again on every run, so the file list (tens of thousands of
+    # names on a large campus) stays out of the workflow payload.
+    inp = CycleInput(
+        cycle_id=registered.cycle_id, campus_id=campus_id, period=period, input_uris=[],
+        approval_timeout_hours=settings.approval_timeout_hours,
+        escalations_max=settings.approval_escalations_max,
+        approval_threshold_usd_micros=settings.four_eyes_threshold_usd_micros,
+    )
+    try:
+        handle: WorkflowHandle[BillingCycleWorkflow, CycleResult] = await client.start_workflow(
+            BillingCycleWorkflow.run, inp, id=registered.cycle_id, task_queue=TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        )
+    except WorkflowAlreadyStartedError as error:
+        message = f"{registered.cycle_id} has already completed; corrections go through a new settlement"
+        raise Conflict(message) from error
+    return StartedCycle(registered.cycle_id, handle.result_run_id, len(registered.stored_uris))

@@ -1,0 +1,205 @@
+"""The billing cycle's input, status and result, and one Input and one Result per activity it calls.
+
+Plain dataclasses, safe to import in the workflow sandbox. Payloads stay small: meter data travels as Parquet
+URIs (claim checks) plus counts and hashes; money as integer micro-USD; energy as integer Wh. Activities that
+only record something return nothing, so they have no Result.
+
+A run label names the claim-check folder and the recorded steps of one pass over the period: `v{n}` is the
+cycle's settlement version n, `r{n}` a correction's revision n (`billing.run_label`).
+
+The Results keep the field names of the payloads that cycles recorded before these types had their names, so
+those histories still replay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    INGESTING = "ingesting"
+    VALIDATING = "validating"
+    SETTLING = "settling"
+    AWAITING_APPROVAL = "awaiting_approval"
+    REWORK = "rework"
+    INVOICING = "invoicing"
+    SUBMITTING = "submitting"
+    POSTING = "posting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class CycleInput:
+    cycle_id: str
+    campus_id: str
+    period: str  # "YYYY-MM", the campus's local calendar month
+    input_uris: list[str]
+    approval_timeout_hours: int = 72
+    escalations_max: int = 3
+    approval_threshold_usd_micros: int = 0  # above it, two distinct finance users must approve; 0 = never
+
+
+@dataclass(frozen=True)
+class RecordStatusInput:
+    cycle_id: str
+    status: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestMeterFilesInput:
+    cycle_id: str
+    campus_id: str
+    period: str
+    run_label: str  # v{n} or r{n}, see the module docstring
+
+
+@dataclass(frozen=True)
+class IngestMeterFilesResult:
+    intervals_uri: str
+    reading_count: int
+    file_sha256_hex: list[str]
+
+
+@dataclass(frozen=True)
+class ValidateIntervalsInput:
+    cycle_id: str
+    campus_id: str
+    period: str
+    run_label: str
+    intervals_uri: str
+
+
+@dataclass(frozen=True)
+class ValidateIntervalsResult:
+    validated_uri: str
+    reading_count: int
+    estimated_count: int
+    report: dict[str, object]
+
+
+@dataclass(frozen=True)
+class SettleCycleInput:
+    cycle_id: str
+    campus_id: str
+    period: str
+    settlement_version: int
+    validated_uri: str
+
+
+@dataclass(frozen=True)
+class SettleCycleResult:
+    settlement_sha256_hex: str
+    total_usd_micros: int
+    tenant_totals_usd_micros: dict[str, int]
+    energy_balance_wh: dict[str, int]
+    line_count: int
+    pending_ledger_key: str
+
+
+@dataclass(frozen=True)
+class RecordSettlementApprovalInput:
+    cycle_id: str
+    settlement_version: int
+    approvers: list[str]
+
+
+@dataclass(frozen=True)
+class VoidRejectedSettlementInput:
+    cycle_id: str
+    campus_id: str
+    period: str
+    settlement_version: int
+    rejected_by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RemindApproversInput:
+    cycle_id: str
+    reminder_number: int
+
+
+@dataclass(frozen=True)
+class EscalateApprovalInput:
+    cycle_id: str
+    escalation_number: int
+
+
+@dataclass(frozen=True)
+class InvoiceRef:
+    invoice_id: str
+    tenant_id: str
+    total_usd_cents: int
+    document_sha256_hex: str
+    pdf_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueInvoicesInput:
+    cycle_id: str
+    campus_id: str
+    period: str
+    settlement_version: int
+
+
+@dataclass(frozen=True)
+class IssueInvoicesResult:
+    invoices: list[InvoiceRef]
+
+
+@dataclass(frozen=True)
+class SubmitToIsoInput:
+    cycle_id: str
+    campus_id: str
+    period: str
+    settlement_version: int
+    validated_uri: str
+
+
+@dataclass(frozen=True)
+class SubmitToIsoResult:
+    submission_key: str
+    status: str
+    document_uri: str
+
+
+@dataclass(frozen=True)
+class CloseCycleLedgerInput:
+    cycle_id: str
+
+
+@dataclass(frozen=True)
+class CloseCycleLedgerResult:
+    entry_count: int
+    verified: bool
+    checkpoint_size: int | None
+    first_bad_seq: int | None = None
+
+
+@dataclass
+class CycleStatus:
+    cycle_id: str
+    phase: str
+    detail: str | None = None
+    total_usd_micros: int | None = None
+    approvals: list[str] = field(default_factory=list)
+    escalations: int = 0
+    settlement_version: int = 1
+    vee_report: dict[str, object] | None = None
+    energy_balance_wh: dict[str, int] | None = None
+    invoices: list[InvoiceRef] = field(default_factory=list)
+    iso_submission: SubmitToIsoResult | None = None
+    ledger: CloseCycleLedgerResult | None = None
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    cycle_id: str
+    total_usd_micros: int
+    invoices: list[InvoiceRef]
+    iso_submission: SubmitToIsoResult
+    ledger: CloseCycleLedgerResult
