@@ -7,7 +7,7 @@ pyarrow: no database, no workflow code.
 
 from intervals.parquet import read_parquet_bytes
 from intervals.period import table_within_period
-from intervals.read import ALL_COLUMNS, ENERGY_COLUMNS, MeterIntervals, read_intervals
+from intervals.read import ALL_COLUMNS, ENERGY_COLUMNS, MeterIntervals, intervals_of, read_intervals
 from intervals.views import (
     energy_wh_by_key,
     energy_wh_by_meter,
@@ -27,6 +27,7 @@ __all__ = [
     "energy_wh_by_meter_hour",
     "energy_wh_by_meter_local_day",
     "energy_wh_total",
+    "intervals_of",
     "plain_strings",
     "quality_bits_by_meter",
     "read_intervals",

@@ -59,3 +59,9 @@ def read_intervals(uri: str, columns: Sequence[str] = ALL_COLUMNS) -> MeterInter
     data = read_uri_bytes(uri)
     table = read_parquet_bytes(uri, data, INTERVAL_SCHEMA, [c for c in DICTIONARY_COLUMNS if c in columns], columns)
     return MeterIntervals(uri, hashlib.sha256(data).hexdigest(), table)
+
+
+def intervals_of(source: str | MeterIntervals, columns: Sequence[str] = ALL_COLUMNS) -> MeterIntervals:
+    """The intervals `source` names: read from its URI, or `source` itself when the caller has read it already
+    (a step passes its one read down to every function that needs the intervals)."""
+    return source if isinstance(source, MeterIntervals) else read_intervals(source, columns)

@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from common.uri import read_uri_bytes
+from intervals import read_parquet_bytes
 from market_adapters.prices_schema import PRICE_SCHEMA
 from settlement.errors import PriceMissing
-from settlement.intervals import read_parquet_bytes
 
 US_PER_MINUTE = 60_000_000
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from common.errors import BadInput
-from intervals import ALL_COLUMNS, ENERGY_COLUMNS, read_intervals
+from intervals import ALL_COLUMNS, ENERGY_COLUMNS, intervals_of, read_intervals
 from meterdata.schema import INTERVAL_SCHEMA
 
 START = datetime(2026, 3, 1, 6, tzinfo=UTC)
@@ -70,3 +70,8 @@ def test_a_missing_column_or_a_wrong_type_is_bad_input(tmp_path: Path) -> None:
     pq.write_table(table.set_column(3, "energy_wh", pa.array([], pa.float64())), tmp_path / "float.parquet")
     with pytest.raises(BadInput, match="field 'energy_wh': type double, expected int64"):
         read_intervals(str(tmp_path / "float.parquet"), ENERGY_COLUMNS)
+
+
+def test_intervals_of_reads_a_uri_and_passes_a_read_value_through(validated_file) -> None:
+    intervals = intervals_of(validated_file([("M1", "main", START, 15, 5, 0)]))
+    assert intervals_of(intervals) is intervals

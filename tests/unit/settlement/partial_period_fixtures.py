@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from campus import Tenant
+from intervals import MeterIntervals
 from settlement.campus import ContractV0, MeterRef
-from settlement.campus_files import CampusSetup, IntervalRows, settle_campus_rows, settle_v0_rows
+from settlement.campus_files import CampusSetup, settle_campus_rows, settle_v0_rows
 from settlement.contracts import ContractVersion
 from settlement.hashing import sha256_hex_of_json
 from settlement.segments import contract_segments
@@ -51,14 +52,14 @@ def contract_v0(tenant_id: str, version: int, effective_from: date, price_usd_pe
     return ContractV0(next(_ids), tenant_id, version, effective_from, Decimal(price_usd_per_mwh), Decimal(30))
 
 
-def rows(energy: Sequence[tuple[str, datetime, int]]) -> IntervalRows:
+def rows(energy: Sequence[tuple[str, datetime, int]]) -> MeterIntervals:
     table = pa.table({
         "meter_id": [meter_id for meter_id, _, _ in energy],
         "channel": ["kwh_delivered"] * len(energy),
         "interval_start_utc": pa.array([start for _, start, _ in energy], pa.timestamp("us", tz="UTC")),
         "energy_wh": pa.array([wh for _, _, wh in energy], pa.int64()),
     })
-    return IntervalRows("september.parquet", "0" * 64, table)
+    return MeterIntervals("september.parquet", "0" * 64, table)
 
 
 def setup_for(history: Sequence[ContractVersion], history_v0: Sequence[ContractV0],
