@@ -13,7 +13,6 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine
 
 from campus import Campus, Meter, MeterRole, load_campus, load_meters
@@ -21,6 +20,7 @@ from campus.repository import emissions_enabled
 from cycles import ledger_entries as legs
 from cycles import repository as repo
 from cycles.periods import period_bounds_utc
+from intervals import MeterIntervals, energy_wh_by_key, energy_wh_by_meter, read_intervals
 from settings import Settings
 from workflows.types import (
     CycleInput,
@@ -111,24 +111,18 @@ def validate(engine: Engine, settings: Settings, step: StepInput) -> VeeOutput:
     return output
 
 
-def tenant_consumption_wh(intervals_uri: str, meters: Sequence[Meter]) -> dict[str, int]:
-    """Metered consumption per tenant, from the same validated intervals settlement used."""
-    table = pq.read_table(intervals_uri, columns=["meter_id", "energy_wh"])
-    per_meter = table.group_by("meter_id").aggregate([("energy_wh", "sum")])
-    totals: dict[str, int] = {}
+def tenant_consumption_wh(intervals: MeterIntervals, meters: Sequence[Meter]) -> dict[str, int]:
+    """Metered consumption per tenant (every row of the file), from the same validated intervals settlement
+    used."""
     tenant_of = {m.meter_id: m.tenant_id for m in meters if m.role == MeterRole.TENANT}
-    for meter_id, energy_wh in zip(per_meter["meter_id"].to_pylist(), per_meter["energy_wh_sum"].to_pylist()):
-        tenant_id = tenant_of.get(meter_id)
-        if tenant_id is not None:
-            totals[tenant_id] = totals.get(tenant_id, 0) + int(energy_wh)
-    return totals
+    return energy_wh_by_key(energy_wh_by_meter(intervals.table), tenant_of)
 
 
-def settlement_legs(conn: Connection, campus_id: str, step: StepInput, result) -> list[legs.Leg]:  # type: ignore[no-untyped-def]
+def settlement_legs(conn: Connection, campus_id: str, intervals: MeterIntervals, result) -> list[legs.Leg]:  # type: ignore[no-untyped-def]
     """Energy and money legs of the settlement entry (carbon legs come from `esg`)."""
     meters = load_meters(conn, campus_id)
     balance = asdict(result.energy_balance)
-    entry_legs = legs.energy_legs(campus_id, balance, tenant_consumption_wh(step.uri, meters))
+    entry_legs = legs.energy_legs(campus_id, balance, tenant_consumption_wh(intervals, meters))
     return entry_legs + legs.money_legs(campus_id, result.tenant_totals_usd_micros)
 
 
@@ -143,20 +137,23 @@ def pending_key(cycle_id: str, label: str) -> str:
 
 
 def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
-    """Price the validated intervals, store the lines and post them to the ledger as *pending*."""
+    """Price the validated intervals, store the lines and post them to the ledger as *pending*.
+
+    The interval file is read once; settlement, emissions and the energy legs all sum that one read."""
     from ledger import EntryRequest, PostingRequest, append_entries
     from market_adapters.price_store import campus_price_uris
     from settlement import record_settlement_or_delta, settle_cycle
 
+    intervals = read_intervals(step.uri)
     with engine.begin() as conn:
         campus = load_campus(conn, step.campus_id)
         start_utc, end_utc = period_bounds_utc(step.period, campus.time_zone)
-        result = settle_cycle(conn, step.campus_id, step.cycle_id, start_utc, end_utc, step.uri,
+        result = settle_cycle(conn, step.campus_id, step.cycle_id, start_utc, end_utc, intervals,
                               campus_price_uris(settings, step.campus_id))
-        emissions = compute_emissions(conn, campus, step.uri, start_utc, end_utc)
+        emissions = compute_emissions(conn, campus, intervals, start_utc, end_utc)
         revision = record_settlement_or_delta(conn, step.cycle_id, result).revision
         digest = settlement_digest(result)
-        entry_legs = settlement_legs(conn, step.campus_id, step, result)
+        entry_legs = settlement_legs(conn, step.campus_id, intervals, result)
         carbon_legs, carbon_meta = _carbon(emissions, step.campus_id)
         legs.assert_balanced(entry_legs + carbon_legs)
         open_cycle_accounts(conn, settings, entry_legs, carbon_legs)
@@ -185,7 +182,7 @@ def settle(engine: Engine, settings: Settings, step: StepInput) -> SettleOutput:
     return output
 
 
-def compute_emissions(conn: Connection, campus: Campus, intervals_uri: str, start_utc: datetime,
+def compute_emissions(conn: Connection, campus: Campus, intervals: MeterIntervals, start_utc: datetime,
                       end_utc: datetime):  # type: ignore[no-untyped-def]
     """Scope 1/2/3 for the same intervals; None when the campus file turns emissions off or names no eGRID
     subregion."""
@@ -195,7 +192,7 @@ def compute_emissions(conn: Connection, campus: Campus, intervals_uri: str, star
     if subregion is None or not emissions_enabled(conn, campus.campus_id):
         return None
     meters = [MeterRef(m.meter_id, str(m.role), m.tenant_id) for m in load_meters(conn, campus.campus_id)]
-    return compute_cycle_emissions(intervals_uri, meters, subregion, start_utc, end_utc)
+    return compute_cycle_emissions(intervals, meters, subregion, start_utc, end_utc)
 
 
 def _carbon(emissions, campus_id: str) -> tuple[list[legs.Leg], dict[str, str]]:  # type: ignore[no-untyped-def]
