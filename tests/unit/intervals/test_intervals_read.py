@@ -75,3 +75,8 @@ def test_a_missing_column_or_a_wrong_type_is_bad_input(tmp_path: Path) -> None:
 def test_intervals_of_reads_a_uri_and_passes_a_read_value_through(validated_file) -> None:
     intervals = intervals_of(validated_file([("M1", "main", START, 15, 5, 0)]))
     assert intervals_of(intervals) is intervals
+
+
+def test_select_keeps_the_columns_named(validated_file) -> None:
+    intervals = read_intervals(validated_file([("M1", "main", START, 15, 5, 0)]))
+    assert tuple(intervals.select(ENERGY_COLUMNS).table.column_names) == ENERGY_COLUMNS
