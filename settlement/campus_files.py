@@ -94,7 +94,7 @@ def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetim
                        prices: dict[tuple[str, str], PriceSeries]) -> SettlementResult:
     """The full engine on rows in memory (rows outside the period are left out): one numba pass per segment,
     the pure rules, the segments joined."""
-    intervals = intervals.within(start_utc, end_utc)
+    intervals = intervals.within(start_utc, end_utc).select(ENERGY_COLUMNS)
     energy_rows, deemed_rows = split_deemed(intervals.uri, intervals.table)
     segments = setup.segments_of(start_utc, end_utc)
     rows = _PeriodRows(intervals.uri, intervals.sha256_hex, energy_rows, deemed_rows, len(segments) > 1)
@@ -147,7 +147,7 @@ def settle_v0_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetime, i
     """The v0 rule per segment: each billed tenant's metered energy and its energy share of shared
     consumption, at the supply price in force (rows outside the period are left out). A billed tenant without
     a v0 version in force raises ContractMissing."""
-    intervals = intervals.within(start_utc, end_utc)
+    intervals = intervals.within(start_utc, end_utc).select(ENERGY_COLUMNS)
     intervals_uri, intervals_sha256_hex = intervals.uri, intervals.sha256_hex
     # Deemed energy has no price under v0 contracts.
     energy_rows, _ = split_deemed(intervals_uri, intervals.table)
