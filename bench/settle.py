@@ -34,7 +34,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from intervals import read_intervals
 from meterdata.schema import INTERVAL_SCHEMA
 from settlement.campus import MeterRef
 from settlement.contracts import ContractVersion
@@ -154,7 +153,7 @@ def python_totals(path: Path, meters: list[MeterRef]) -> tuple[dict[str, int], f
     tenant_load: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
     grid_load: dict[datetime, int] = defaultdict(int)
     shared_wh = heat_wh = 0
-    for batch in read_intervals(str(path), ("meter_id", "interval_start_utc", "energy_wh")).table.to_batches():
+    for batch in pq.ParquetFile(path).iter_batches(columns=["meter_id", "interval_start_utc", "energy_wh"]):
         for meter_id, start, energy_wh in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(),
                                               batch.column(2).to_pylist(), strict=True):
             if not PERIOD_START_UTC <= start < PERIOD_END_UTC:
