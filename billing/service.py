@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine
 
 from billing import ledger_entries as legs
@@ -33,6 +32,7 @@ from esg.scopes import (
     carbon_ledger_postings,
     compute_cycle_emissions,
 )
+from intervals import MeterIntervals, energy_wh_by_key, energy_wh_by_meter, read_intervals
 from invoicing import IssuedInvoice, issue_invoices
 from ledger import (
     EntryRequest,
@@ -159,23 +159,17 @@ def validate(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, 
     return result
 
 
-def tenant_consumption_wh(intervals_uri: str, meters: Sequence[Meter]) -> dict[str, int]:
-    """Metered consumption per tenant, from the same validated intervals settlement used."""
-    table = pq.read_table(intervals_uri, columns=["meter_id", "energy_wh"])
-    per_meter = table.group_by("meter_id").aggregate([("energy_wh", "sum")])
-    totals: dict[str, int] = {}
+def tenant_consumption_wh(intervals: MeterIntervals, meters: Sequence[Meter]) -> dict[str, int]:
+    """Metered consumption per tenant (every row of the file), from the same validated intervals settlement
+    used."""
     tenant_of = {m.meter_id: m.tenant_id for m in meters if m.role == MeterRole.TENANT}
-    for meter_id, energy_wh in zip(per_meter["meter_id"].to_pylist(), per_meter["energy_wh_sum"].to_pylist()):
-        tenant_id = tenant_of.get(meter_id)
-        if tenant_id is not None:
-            totals[tenant_id] = totals.get(tenant_id, 0) + int(energy_wh)
-    return totals
+    return energy_wh_by_key(energy_wh_by_meter(intervals.table), tenant_of)
 
 
-def settlement_legs(scope: CampusPeriod, intervals_uri: str, result: SettlementResult) -> list[Leg]:
+def settlement_legs(scope: CampusPeriod, intervals: MeterIntervals, result: SettlementResult) -> list[Leg]:
     """Energy and money legs of the settlement entry (carbon legs come from `esg`)."""
     balance = asdict(result.energy_balance)
-    entry_legs = legs.energy_legs(scope.campus_id, balance, tenant_consumption_wh(intervals_uri, scope.meters))
+    entry_legs = legs.energy_legs(scope.campus_id, balance, tenant_consumption_wh(intervals, scope.meters))
     return entry_legs + legs.money_legs(scope.campus_id, result.tenant_totals_usd_micros)
 
 
@@ -185,17 +179,20 @@ def pending_key(cycle_id: str, run_label: str) -> str:
 
 def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, period: str,
            settlement_version: int, validated_uri: str) -> SettledCycle:
-    """Price the validated intervals, store the lines and post them to the ledger as *pending*."""
+    """Price the validated intervals, store the lines and post them to the ledger as *pending*.
+
+    The interval file is read once; settlement, emissions and the energy legs all sum that one read."""
     label = version_label(settlement_version)
+    intervals = read_intervals(validated_uri)
     with engine.begin() as conn:
         scope = load_campus_period(conn, campus_id, period)
-        result = settle_cycle(conn, campus_id, cycle_id, scope.start_utc, scope.end_utc, validated_uri,
+        result = settle_cycle(conn, campus_id, cycle_id, scope.start_utc, scope.end_utc, intervals,
                               campus_price_uris(settings, campus_id))
-        emissions = compute_emissions(conn, scope, validated_uri)
+        emissions = compute_emissions(conn, scope, intervals)
         revision = record_settlement_or_delta(conn, cycle_id, result).revision
         # The hash settlement_run records: finance approves, and the ledger names, exactly what was stored.
         digest = result_sha256_hex(result)
-        entry_legs = settlement_legs(scope, validated_uri, result)
+        entry_legs = settlement_legs(scope, intervals, result)
         carbon_legs, carbon_meta = carbon(emissions, campus_id)
         legs.assert_balanced(entry_legs + carbon_legs)
         open_cycle_accounts(conn, settings, entry_legs, carbon_legs)
@@ -224,14 +221,14 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
     return output
 
 
-def compute_emissions(conn: Connection, scope: CampusPeriod, intervals_uri: str) -> CycleEmissions | None:
+def compute_emissions(conn: Connection, scope: CampusPeriod, intervals: MeterIntervals) -> CycleEmissions | None:
     """Scope 1/2/3 for the same intervals; None when the campus file turns emissions off or names no eGRID
     subregion."""
     subregion = scope.campus.egrid_subregion
     if subregion is None or not emissions_enabled(conn, scope.campus_id):
         return None
     meters = [MeterRef(m.meter_id, str(m.role), m.tenant_id) for m in scope.meters]
-    return compute_cycle_emissions(intervals_uri, meters, subregion, scope.start_utc, scope.end_utc)
+    return compute_cycle_emissions(intervals, meters, subregion, scope.start_utc, scope.end_utc)
 
 
 def carbon(emissions: CycleEmissions | None, campus_id: str) -> tuple[list[Leg], dict[str, str]]:

@@ -11,27 +11,23 @@ from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-USAGE_COLUMNS = ["meter_id", "interval_start_utc", "energy_wh"]
+from intervals import energy_wh_by_meter_local_day, read_intervals
+
+USAGE_COLUMNS = ("meter_id", "interval_start_utc", "energy_wh")
 
 
 def tenant_daily_usage(intervals: pa.Table, tenant_of_meter: Mapping[str, str], time_zone: str
                        ) -> dict[str, dict[str, Any]]:
     """`{tenant_id: {"daily_energy_wh": {"YYYY-MM-DD": Wh}}}` summed over each tenant's meters."""
-    starts_utc = intervals["interval_start_utc"]
-    local_days = pc.cast(pc.local_timestamp(pc.cast(starts_utc, pa.timestamp("us", tz=time_zone))), pa.date32())
-    table = pa.table({"meter_id": intervals["meter_id"], "day": local_days, "energy_wh": intervals["energy_wh"]})
-    summed = table.group_by(["meter_id", "day"]).aggregate([("energy_wh", "sum")])
     usage: dict[str, dict[str, Any]] = {}
-    for meter_id, day, energy_wh in zip(summed["meter_id"].to_pylist(), summed["day"].to_pylist(),
-                                        summed["energy_wh_sum"].to_pylist(), strict=True):
+    for meter_id, by_day in energy_wh_by_meter_local_day(intervals, time_zone).items():
         tenant_id = tenant_of_meter.get(meter_id)
         if tenant_id is None:
             continue
         daily = usage.setdefault(tenant_id, {"daily_energy_wh": {}})["daily_energy_wh"]
-        daily[day.isoformat()] = daily.get(day.isoformat(), 0) + int(energy_wh)
+        for day, energy_wh in by_day.items():
+            daily[day.isoformat()] = daily.get(day.isoformat(), 0) + energy_wh
     for tenant in usage.values():
         tenant["daily_energy_wh"] = dict(sorted(tenant["daily_energy_wh"].items()))
     return usage
@@ -40,4 +36,4 @@ def tenant_daily_usage(intervals: pa.Table, tenant_of_meter: Mapping[str, str], 
 def tenant_daily_usage_from_file(intervals_uri: str, tenant_of_meter: Mapping[str, str], time_zone: str
                                  ) -> dict[str, dict[str, Any]]:
     """Read only the three needed columns of the interval Parquet file and summarise them."""
-    return tenant_daily_usage(pq.read_table(intervals_uri, columns=USAGE_COLUMNS), tenant_of_meter, time_zone)
+    return tenant_daily_usage(read_intervals(intervals_uri, USAGE_COLUMNS).table, tenant_of_meter, time_zone)

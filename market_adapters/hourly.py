@@ -1,4 +1,4 @@
-"""Read interval Parquet and sum each meter channel into UTC hours, flagging hours that are not complete.
+"""Sum interval rows (read by `intervals`) per meter channel into UTC hours, flagging hours that are not complete.
 
 Hourly ISO submissions (NYISO powerMetering, PJM Power Meter) both start here. An hour is complete when every
 interval of it is present exactly once and none is marked missing; an incomplete hour is never sent as a
@@ -15,10 +15,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 
 from common.errors import BadInput
-from common.timeutil import require_utc
+from intervals import MeterIntervals, intervals_of, plain_strings
 from meterdata.schema import INTERVAL_SCHEMA, QUALITY_MISSING
 
 MICROS_PER_HOUR = 3_600_000_000
@@ -45,25 +44,13 @@ def open_input_file(uri: str) -> tuple[pafs.FileSystem, str]:
 
 
 def read_interval_table(
-    intervals_uri: str, meter_ids: Collection[str], period_start_utc: datetime, period_end_utc: datetime
+    intervals: str | MeterIntervals, meter_ids: Collection[str], period_start_utc: datetime,
+    period_end_utc: datetime,
 ) -> pa.Table:
-    """Rows of `meter_ids` whose interval starts in `[period_start_utc, period_end_utc)`, as INTERVAL_SCHEMA."""
-    filesystem, path = open_input_file(intervals_uri)
-    table = pq.read_table(path, filesystem=filesystem)
-    missing = [name for name in INTERVAL_SCHEMA.names if name not in table.column_names]
-    if missing:
-        raise BadInput(intervals_uri, None, missing[0], "column required by INTERVAL_SCHEMA is absent")
-    try:
-        table = table.select(INTERVAL_SCHEMA.names).cast(INTERVAL_SCHEMA)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise BadInput(intervals_uri, None, None, f"does not match INTERVAL_SCHEMA: {error}") from error
-    start = pa.scalar(require_utc(period_start_utc, "period_start_utc"), pa.timestamp("us", tz="UTC"))
-    end = pa.scalar(require_utc(period_end_utc, "period_end_utc"), pa.timestamp("us", tz="UTC"))
-    keep = pc.and_(
-        pc.is_in(table["meter_id"], value_set=pa.array(sorted(meter_ids), pa.string())),
-        pc.and_(pc.greater_equal(table["interval_start_utc"], start), pc.less(table["interval_start_utc"], end)),
-    )
-    return table.filter(keep)
+    """Rows of `meter_ids` whose interval starts in `[period_start_utc, period_end_utc)`, as INTERVAL_SCHEMA.
+    `intervals` is the file's URI, or the file as the caller has read it already (every column)."""
+    rows = intervals_of(intervals).within(period_start_utc, period_end_utc).of_meters(meter_ids)
+    return plain_strings(rows.table).cast(INTERVAL_SCHEMA)
 
 
 def hourly_energy(table: pa.Table, source: str) -> list[HourlyEnergy]:

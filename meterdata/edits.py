@@ -51,7 +51,8 @@ def apply_edits(
 
 
 def edited_mask(flags: np.ndarray) -> np.ndarray:
-    return (flags & FLAG_EDITED) != 0
+    mask: np.ndarray = (flags & FLAG_EDITED) != 0
+    return mask
 
 
 assert FLAG_EDITED > k.FLAG_UNESTIMATED, "edit flag must not collide with kernel flags"

@@ -13,14 +13,16 @@ READ_CHUNK_BYTES = 1 << 20
 def resolve(path_or_uri: str) -> tuple[pafs.FileSystem, str]:
     """A local path becomes an absolute path on the local filesystem; a URI goes through pyarrow.fs."""
     if "://" in path_or_uri:
-        return pafs.FileSystem.from_uri(path_or_uri)
+        resolved: tuple[pafs.FileSystem, str] = pafs.FileSystem.from_uri(path_or_uri)
+        return resolved
     return pafs.LocalFileSystem(), os.path.abspath(path_or_uri)
 
 
 def read_bytes(path_or_uri: str) -> bytes:
     filesystem, path = resolve(path_or_uri)
     with filesystem.open_input_stream(path) as stream:
-        return stream.read()
+        data: bytes = stream.read()
+    return data
 
 
 def sha256_hex_of_bytes(data: bytes) -> str:

@@ -35,11 +35,19 @@ checked against this file only, so a helper kept in another module could change 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeAlias, cast
+
 import numpy as np
+import numpy.typing as npt
 from llvmlite import ir
 from numba import njit, prange, set_parallel_chunksize, types
-from numba.core import cgutils
 from numba.extending import intrinsic
+
+Array: TypeAlias = npt.NDArray[Any]
+"""The kernels' arrays; their element types are as the module doc says (numba checks them when it compiles)."""
+Int: TypeAlias = int | np.integer[Any]
+"""A count built from numpy scalars: numba compiles both kinds to int64."""
 
 RULE_MISSING = 0
 RULE_DUPLICATE_IDENTICAL = 1
@@ -110,8 +118,9 @@ SPIKE_RATIO_SCREEN_MAX = 1 << 20
 
 
 @njit(nogil=True, parallel=True, cache=True)
-def vee_kernel(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval_us, params, day_start_us,
-               out_value, out_flags, out_source, counts):
+def vee_kernel(ts_us: Array, energy_wh: Array, series_offsets: Array, slot_offsets: Array, start_us: Array,
+               interval_us: Array, params: Array, day_start_us: Array, out_value: Array, out_flags: Array,
+               out_source: Array, counts: Array) -> None:
     """Validate and estimate every series; fills the out_* grids and `counts` (int64[S, COUNT_COLUMNS])."""
     for s in prange(series_offsets.shape[0] - 1):
         base = slot_offsets[s]
@@ -138,8 +147,9 @@ def vee_kernel(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interva
         _estimate(value, flags, valid, params[s], counts[s])
 
 
-def validate_series(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval_us, params, day_start_us,
-                    out_value, out_flags, out_source, counts) -> None:
+def validate_series(ts_us: Array, energy_wh: Array, series_offsets: Array, slot_offsets: Array, start_us: Array,
+                    interval_us: Array, params: Array, day_start_us: Array, out_value: Array, out_flags: Array,
+                    out_source: Array, counts: Array) -> None:
     """`vee_kernel` with series handed to threads in small chunks: when one thread is descheduled on a
     shared machine, the others take its remaining series instead of waiting for it."""
     previous_chunk_size = set_parallel_chunksize(SERIES_PER_CHUNK)
@@ -157,7 +167,7 @@ def validate_series(ts_us, energy_wh, series_offsets, slot_offsets, start_us, in
 
 
 @njit(nogil=True, cache=True)
-def _day_slot_bounds(start_us, interval_us, day_start_us, n):
+def _day_slot_bounds(start_us: int, interval_us: int, day_start_us: Array, n: int) -> Array:
     """First slot of each local day, clipped to [0, n]."""
     bounds = np.empty(day_start_us.shape[0], np.int64)
     for d in range(day_start_us.shape[0]):
@@ -166,7 +176,7 @@ def _day_slot_bounds(start_us, interval_us, day_start_us, n):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _ceil_slot(offset_us, interval_us, n):
+def _ceil_slot(offset_us: int, interval_us: int, n: int) -> int:
     if offset_us <= 0:
         return 0
     k = (offset_us + interval_us - 1) // interval_us
@@ -174,8 +184,9 @@ def _ceil_slot(offset_us, interval_us, n):
 
 
 @njit(nogil=True, cache=True)
-def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, value, flags, source, valid, run_marks,
-                    day_lo, day_balance, count):
+def _place_readings(ts_us: Array, energy_wh: Array, lo: int, hi: int, start_us: int, interval_us: int, param: Array,
+                    value: Array, flags: Array, source: Array, valid: Array, run_marks: Array, day_lo: Array,
+                    day_balance: Array, count: Array) -> tuple[int, Int, bool]:
     """Place readings lo..hi-1 and fill `valid` (1 where a slot holds a reading no rule made invalid).
 
     Readings go in blocks. A block whose stamps are consecutive slots above every slot written so far (the
@@ -206,10 +217,10 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
     initialized = -1
     k = -1
     expected_us = start_us - interval_us
-    negatives = 0
-    overs = 0
+    negatives: Int = 0
+    overs: Int = 0
     spike_next = 2
-    spikes = 0
+    spikes: Int = 0
     stale = False
     i = lo
     while i < hi:
@@ -238,7 +249,7 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
             _leave_gap(value, flags, source, valid, day_lo, day_balance, initialized + 1, k_first, count)
         # The usual block holds only acceptable values: write it as such, and fix up the rare block that
         # does not. One unsigned compare tests both bounds (below lowest_ok wraps around to a huge number).
-        any_out_of_range = False
+        any_out_of_range: bool | np.bool_ = False
         for q in range(m):
             v = energy_wh[np.uint64(i + q)]
             slot = np.uint64(k_first + q)
@@ -280,7 +291,7 @@ def _place_readings(ts_us, energy_wh, lo, hi, start_us, interval_us, param, valu
 
 
 @njit(nogil=True, cache=True)
-def _regular_prefix(ts_us, i, m, t_first, interval_us):
+def _regular_prefix(ts_us: Array, i: int, m: int, t_first: int, interval_us: int) -> int:
     """How many of readings i..i+m-1 carry consecutive stamps from t_first on (a scalar scan: faults only)."""
     for q in range(m):
         if ts_us[i + q] != t_first + q * interval_us:
@@ -289,7 +300,7 @@ def _regular_prefix(ts_us, i, m, t_first, interval_us):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _block_first_slot(offset_us, interval_us, m, n, initialized):
+def _block_first_slot(offset_us: int, interval_us: int, m: int, n: int, initialized: int) -> int:
     """The slot of a block's first reading if the block could fill m new slots (stamps still to check), else -1."""
     if offset_us < 0 or offset_us % interval_us != 0:
         return -1
@@ -300,8 +311,10 @@ def _block_first_slot(offset_us, interval_us, m, n, initialized):
 
 
 @njit(nogil=True, cache=True)
-def _place_each(ts_us, energy_wh, i_lo, i_hi, lo, start_us, interval_us, negative_wh_max, capacity_wh, value, flags,
-                source, valid, k, expected_us, initialized, day_lo, day_balance, count, checked_hi):
+def _place_each(ts_us: Array, energy_wh: Array, i_lo: int, i_hi: int, lo: int, start_us: int, interval_us: int,
+                negative_wh_max: int, capacity_wh: int, value: Array, flags: Array, source: Array, valid: Array,
+                k: int, expected_us: int, initialized: int, day_lo: Array, day_balance: Array, count: Array,
+                checked_hi: int) -> tuple[int, int, int, bool]:
     """Readings i_lo..i_hi-1 one by one, in any order. Returns the placement state (k, expected_us,
     initialized) and whether a reading changed a slot at or below `checked_hi` (a window already checked)."""
     n = value.shape[0]
@@ -341,7 +354,8 @@ def _place_each(ts_us, energy_wh, i_lo, i_hi, lo, start_us, interval_us, negativ
 
 
 @njit(nogil=True, cache=True)
-def _place_again(flag, value, source, k, v, offset, day_lo, day_balance, count):
+def _place_again(flag: int, value: Array, source: Array, k: int, v: int, offset: int, day_lo: Array,
+                 day_balance: Array, count: Array) -> int:
     """A reading for a slot already written: a gap filled out of order, or a duplicate. Either way the slot's
     day gets one more reading than placement had counted for it."""
     day_balance[np.searchsorted(day_lo, k, side="right")] += 1
@@ -358,7 +372,8 @@ def _place_again(flag, value, source, k, v, offset, day_lo, day_balance, count):
 
 
 @njit(nogil=True, cache=True)
-def _leave_gap(value, flags, source, valid, day_lo, day_balance, gap_lo, gap_hi, count):
+def _leave_gap(value: Array, flags: Array, source: Array, valid: Array, day_lo: Array, day_balance: Array,
+               gap_lo: int, gap_hi: int, count: Array) -> None:
     """Slots gap_lo..gap_hi-1 (above every slot written so far) get no reading: clear them, count them missing,
     and one reading short each in their day's balance. Gaps are rare, so this is a call of its own.
 
@@ -385,7 +400,7 @@ def _leave_gap(value, flags, source, valid, day_lo, day_balance, gap_lo, gap_hi,
 
 
 @njit(nogil=True, cache=True)
-def _day_counts(day_lo, day_balance, count):
+def _day_counts(day_lo: Array, day_balance: Array, count: Array) -> None:
     """A local day breaks the interval-count rule when its aligned readings (filled slots plus duplicates)
     differ from its slots: when its balance of extra readings against missing slots is not zero."""
     for d in range(day_lo.shape[0] - 1):
@@ -396,7 +411,7 @@ def _day_counts(day_lo, day_balance, count):
 # Rules over the placed grid, and estimation.
 
 @njit(nogil=True, cache=True, inline="always")
-def _median5(a, b, c, d, e):
+def _median5(a: int, b: int, c: int, d: int, e: int) -> int:
     # Branch-free: min/max compile to conditional moves (or vector min/max), so noisy data costs nothing.
     f = max(min(a, b), min(c, d))
     g = min(max(a, b), max(c, d))
@@ -404,17 +419,18 @@ def _median5(a, b, c, d, e):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _median3(a, b, c):
+def _median3(a: int, b: int, c: int) -> int:
     return max(min(a, b), min(max(a, b), c))
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _is_valid(flag):
+def _is_valid(flag: int) -> bool:
     return (flag & (FLAG_PRESENT | FLAGS_INVALID)) == FLAG_PRESENT
 
 
 @njit(nogil=True, cache=True)
-def _flag_spikes(value, flags, valid, run_marks, param, count, centre_lo):
+def _flag_spikes(value: Array, flags: Array, valid: Array, run_marks: Array, param: Array, count: Array,
+                 centre_lo: int) -> None:
     """The spike rule for centres centre_lo..n-3 (placement has already checked those below)."""
     spikes = _check_windows(value, flags, valid, run_marks, max(centre_lo, 2), value.shape[0] - 2,
                             param[PARAM_SPIKE_RATIO_PERMILLE], param[PARAM_SPIKE_FLOOR_WH] * 1000)
@@ -422,7 +438,7 @@ def _flag_spikes(value, flags, valid, run_marks, param, count, centre_lo):
 
 
 @njit(nogil=True, cache=True)
-def run_marks_for(n):
+def run_marks_for(n: int) -> Array:
     """One mark per block of SCREEN_BLOCK centres: 1 where the block may hold a run. The blocks of centres 1
     and n-2 are always looked at, since the screen covers only the spike rule's centres 2..n-3."""
     marks = np.zeros(n // SCREEN_BLOCK + 1, np.uint8)
@@ -432,7 +448,8 @@ def run_marks_for(n):
 
 
 @njit(nogil=True, cache=True)
-def _check_windows(value, flags, valid, run_marks, centre_lo, centre_hi, ratio_permille, floor_milli_wh):
+def _check_windows(value: Array, flags: Array, valid: Array, run_marks: Array, centre_lo: int, centre_hi: int,
+                   ratio_permille: int, floor_milli_wh: int) -> Int:
     """Spike rule for centres c in [centre_lo, centre_hi) (2 <= c < n - 2): c is a spike when slots c-2..c+2
     are valid and value[c] strays from their median (see the module doc). Returns how many were flagged.
 
@@ -447,13 +464,13 @@ def _check_windows(value, flags, valid, run_marks, centre_lo, centre_hi, ratio_p
     floor_wh = floor_milli_wh // 1000
     one = np.uint64(1)
     two = np.uint64(2)
-    spikes = 0
+    spikes: Int = 0
     block = centre_lo
     while block < centre_hi:
         block_end = min((block // SCREEN_BLOCK + 1) * SCREEN_BLOCK, centre_hi)
         lo = min(value[block - 1], value[block_end])
         hi = max(value[block - 1], value[block_end])
-        maybe_run = 0
+        maybe_run: Int = 0
         for c in range(np.uint64(block), np.uint64(block_end)):
             centre = value[c]
             lo = min(lo, centre)
@@ -473,14 +490,14 @@ def _check_windows(value, flags, valid, run_marks, centre_lo, centre_hi, ratio_p
 
 
 @njit(nogil=True, cache=True)
-def _clear_spikes(flags):
+def _clear_spikes(flags: Array) -> None:
     keep = np.uint16(0xFFFF ^ FLAG_SPIKE)
     for j in range(flags.shape[0]):
         flags[j] &= keep
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _may_spike(lo, hi, shift_up, shift_down, floor_wh):
+def _may_spike(lo: int, hi: int, shift_up: int, shift_down: int, floor_wh: int) -> bool:
     """False only if no centre among values in [lo, hi] can be a spike. Of any three of a window's five
     values, one is at or below their median and one at or above it; so the median and the centre both lie
     between the lowest and highest of (before, centre, after), hence in [lo, hi]: the centre is at most
@@ -493,7 +510,7 @@ def _may_spike(lo, hi, shift_up, shift_down, floor_wh):
 
 
 @njit(nogil=True, cache=True)
-def _screen_shifts(ratio_permille):
+def _screen_shifts(ratio_permille: int) -> tuple[int, int]:
     """(up, down) with 2 ** (up - down) <= ratio_permille / 1000, as close to it as a power of two gets."""
     if ratio_permille <= 0:
         return 0, 63
@@ -507,7 +524,7 @@ def _screen_shifts(ratio_permille):
 
 
 @njit(nogil=True, cache=True)
-def _flag_runs(value, flags, valid, run_marks, param, count):
+def _flag_runs(value: Array, flags: Array, valid: Array, run_marks: Array, param: Array, count: Array) -> None:
     """Flat-line and zero runs: maximal runs of equal values over consecutive valid slots.
 
     A run that can be flagged (at least `length_min` >= 3 slots) has a middle slot c with value[c-1] ==
@@ -535,7 +552,8 @@ def _flag_runs(value, flags, valid, run_marks, param, count):
 
 
 @njit(nogil=True, cache=True)
-def _flag_runs_every_slot(value, flags, valid, flat_min, zero_min, never_idle, count):
+def _flag_runs_every_slot(value: Array, flags: Array, valid: Array, flat_min: int, zero_min: int, never_idle: bool,
+                          count: Array) -> None:
     """The run rule when a run of two slots can be flagged: every join of neighbours starts a walk."""
     covered = 0
     for j in range(1, value.shape[0]):
@@ -544,7 +562,8 @@ def _flag_runs_every_slot(value, flags, valid, flat_min, zero_min, never_idle, c
 
 
 @njit(nogil=True, cache=True)
-def _walk_run(value, flags, valid, j, flat_min, zero_min, never_idle, count):
+def _walk_run(value: Array, flags: Array, valid: Array, j: int, flat_min: int, zero_min: int, never_idle: bool,
+              count: Array) -> int:
     """Walk out the run through slots j-1 and j (joined), flag it if long enough; returns its end."""
     n = value.shape[0]
     run_start = j - 1
@@ -558,12 +577,13 @@ def _walk_run(value, flags, valid, j, flat_min, zero_min, never_idle, count):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _joins(valid_previous, valid_current, value_previous, value_current):
+def _joins(valid_previous: int, valid_current: int, value_previous: int, value_current: int) -> bool:
     return valid_previous != 0 and valid_current != 0 and value_previous == value_current
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _close_run(value, flags, run_start, run_end, flat_min, zero_min, never_idle, count):
+def _close_run(value: Array, flags: Array, run_start: int, run_end: int, flat_min: int, zero_min: int,
+               never_idle: bool, count: Array) -> None:
     length = run_end - run_start
     if length <= 1 or not _is_valid(flags[run_start]):
         return
@@ -577,13 +597,13 @@ def _close_run(value, flags, run_start, run_end, flat_min, zero_min, never_idle,
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _mark(flags, lo, hi, bit):
+def _mark(flags: Array, lo: int, hi: int, bit: int) -> None:
     for k in range(lo, hi):
         flags[k] |= bit
 
 
 @njit(nogil=True, cache=True)
-def valid_mask(n):
+def valid_mask(n: int) -> Array:
     """An uninitialized mask for n slots, padded with valid bytes to whole 8-byte words (see `_estimate`)."""
     mask = np.empty((n + 7) // 8 * 8, np.uint8)
     mask[n:] = 1
@@ -591,7 +611,7 @@ def valid_mask(n):
 
 
 @njit(nogil=True, cache=True)
-def _estimate(value, flags, valid, param, count):
+def _estimate(value: Array, flags: Array, valid: Array, param: Array, count: Array) -> None:
     """Estimate every run of slots that are not valid (see the module doc). `valid` comes from
     `valid_mask`: invalid slots are rare, so it is scanned eight slots to a word until a word is not all ones."""
     n = value.shape[0]
@@ -634,7 +654,7 @@ def _estimate(value, flags, valid, param, count):
 
 
 @njit(nogil=True, cache=True)
-def _like_day(value, flags, valid, k, param, count):
+def _like_day(value: Array, flags: Array, valid: Array, k: int, param: Array, count: Array) -> None:
     n = value.shape[0]
     slots_per_day = param[PARAM_SLOTS_PER_DAY]
     total = 0
@@ -662,20 +682,28 @@ _KEEP_IN_ALL_CACHES = 3
 _DATA = 1
 
 
-@intrinsic
-def prefetch(typingctx, array, index):
+_PREFETCH_FUNCTION = "llvm.prefetch.p0"
+
+
+def _prefetch_typing(typingctx: Any, array: Any, index: Any) -> tuple[Any, Callable[..., Any]]:
     """Ask for the cache line holding array[index] ahead of its use (LLVM's `llvm.prefetch`: a hint that never
     faults, so an index past the end is harmless). Written as an intrinsic because it has no Python form."""
     signature = types.void(array, index)
 
-    def codegen(context, builder, sig, args):
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
         data = context.make_array(sig.args[0])(context, builder, args[0]).data
         address = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(8).as_pointer())
         i32 = ir.IntType(32)
-        function = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [address.type, i32, i32, i32]), "llvm.prefetch.p0")
+        function = builder.module.globals.get(_PREFETCH_FUNCTION)
+        if function is None:  # declared once per LLVM module
+            function = ir.Function(builder.module, ir.FunctionType(ir.VoidType(), [address.type, i32, i32, i32]),
+                                   _PREFETCH_FUNCTION)
         builder.call(function, [address, ir.Constant(i32, _READ), ir.Constant(i32, _KEEP_IN_ALL_CACHES),
                                 ir.Constant(i32, _DATA)])
         return context.get_dummy_value()
 
     return signature, codegen
+
+
+# Called from compiled code only, as prefetch(array, index); the cast says so to the type checker.
+prefetch = cast(Callable[[Array, int], None], intrinsic(_prefetch_typing))

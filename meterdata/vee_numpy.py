@@ -10,14 +10,16 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from meterdata import kernels as k
+from meterdata.kernels import Array
 
 
 def _per_series(mask: np.ndarray, series: np.ndarray, series_count: int) -> np.ndarray:
     return np.bincount(series[mask], minlength=series_count).astype(np.int64)
 
 
-def vee_numpy(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval_us, params, day_start_us,
-              out_value, out_flags, out_source, counts) -> None:
+def vee_numpy(ts_us: Array, energy_wh: Array, series_offsets: Array, slot_offsets: Array, start_us: Array,
+              interval_us: Array, params: Array, day_start_us: Array, out_value: Array, out_flags: Array,
+              out_source: Array, counts: Array) -> None:
     series_count = series_offsets.shape[0] - 1
     total = int(slot_offsets[-1])
     slot_series = np.repeat(np.arange(series_count), np.diff(slot_offsets))
@@ -32,8 +34,9 @@ def vee_numpy(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval
     _estimate(out_value, out_flags, valid, slot_series, slot_index, slot_offsets, params, counts)
 
 
-def _place(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval_us, params, out_value, out_flags,
-           out_source, counts):
+def _place(ts_us: Array, energy_wh: Array, series_offsets: Array, slot_offsets: Array, start_us: Array,
+           interval_us: Array, params: Array, out_value: Array, out_flags: Array, out_source: Array, counts: Array,
+           ) -> tuple[Array, Array, Array]:
     series_count = series_offsets.shape[0] - 1
     total = int(slot_offsets[-1])
     sid = np.repeat(np.arange(series_count), np.diff(series_offsets))
@@ -72,7 +75,8 @@ def _place(ts_us, energy_wh, series_offsets, slot_offsets, start_us, interval_us
     return gslot, out_flags != 0, received
 
 
-def _spikes(value, flags, valid, slot_series, slot_index, slot_offsets, params, counts) -> None:
+def _spikes(value: Array, flags: Array, valid: Array, slot_series: Array, slot_index: Array, slot_offsets: Array,
+            params: Array, counts: Array) -> None:
     total = value.shape[0]
     if total < 5:
         return
@@ -94,7 +98,8 @@ def _run_ids(breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return run_id, np.bincount(run_id)
 
 
-def _runs(value, flags, valid, slot_series, slot_index, params, counts) -> None:
+def _runs(value: Array, flags: Array, valid: Array, slot_series: Array, slot_index: Array, params: Array,
+          counts: Array) -> None:
     series_count = counts.shape[0]
     breaks = np.ones(value.shape[0], bool)
     breaks[1:] = (slot_index[1:] == 0) | ~valid[1:] | ~valid[:-1] | (value[1:] != value[:-1])
@@ -109,7 +114,8 @@ def _runs(value, flags, valid, slot_series, slot_index, params, counts) -> None:
     counts[:, k.RULE_ZERO_RUN] += _per_series(zero, slot_series, series_count)
 
 
-def _days(received, slot_series, slot_index, start_us, interval_us, day_start_us, counts) -> None:
+def _days(received: Array, slot_series: Array, slot_index: Array, start_us: Array, interval_us: Array,
+          day_start_us: Array, counts: Array) -> None:
     series_count = counts.shape[0]
     day_count = day_start_us.shape[0] - 1
     if day_count <= 0:
@@ -124,7 +130,8 @@ def _days(received, slot_series, slot_index, start_us, interval_us, day_start_us
     counts[:, k.RULE_INTERVAL_COUNT_DAY] += wrong.reshape(series_count, day_count).sum(axis=1)
 
 
-def _estimate(value, flags, valid, slot_series, slot_index, slot_offsets, params, counts) -> None:
+def _estimate(value: Array, flags: Array, valid: Array, slot_series: Array, slot_index: Array, slot_offsets: Array,
+              params: Array, counts: Array) -> None:
     total = value.shape[0]
     if total == 0 or valid.all():
         return
@@ -149,7 +156,8 @@ def _estimate(value, flags, valid, slot_series, slot_index, slot_offsets, params
     _like_day(value, flags, valid, np.flatnonzero(bad & ~linear), slot_series, slot_index, slot_offsets, params, counts)
 
 
-def _like_day(value, flags, valid, at, slot_series, slot_index, slot_offsets, params, counts) -> None:
+def _like_day(value: Array, flags: Array, valid: Array, at: Array, slot_series: Array, slot_index: Array,
+              slot_offsets: Array, params: Array, counts: Array) -> None:
     series_count = counts.shape[0]
     sid = slot_series[at]
     per_day = params[sid, k.PARAM_SLOTS_PER_DAY]

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from campus import MeterRole, load_campus, load_meters, load_tenants
 from common.errors import NotFound
 from common.timeutil import require_utc
+from intervals import MeterIntervals
 from settlement import repository
 from settlement.contracts import contract_history, fixed_prices_through
 from settlement.engine import (
@@ -28,8 +29,10 @@ from settlement.types import SettlementResult
 
 
 def settle_cycle(conn: Connection, campus_id: str, cycle_id: str, period_start_utc: datetime,
-                 period_end_utc: datetime, intervals_uri: str, prices_uris: Sequence[str] = ()) -> SettlementResult:
-    """Settle one billing cycle of a campus from its validated interval Parquet (INTERVAL_SCHEMA).
+                 period_end_utc: datetime, intervals: str | MeterIntervals, prices_uris: Sequence[str] = ()
+                 ) -> SettlementResult:
+    """Settle one billing cycle of a campus from its validated interval Parquet (INTERVAL_SCHEMA): its URI, or
+    the file as the caller has read it already (`intervals.read_intervals`).
 
     Each interval is priced by the contract versions in force on its local date (the campus's calendar): the
     period is cut where they change and each segment is settled on its own window (`settlement.engine.segments`).
@@ -40,7 +43,7 @@ def settle_cycle(conn: Connection, campus_id: str, cycle_id: str, period_start_u
     start_utc = require_utc(period_start_utc, "period_start_utc")
     end_utc = require_utc(period_end_utc, "period_end_utc")
     setup = load_setup(conn, campus_id, start_utc, end_utc)
-    return settle_campus_files(setup, start_utc, end_utc, intervals_uri, prices_uris)
+    return settle_campus_files(setup, start_utc, end_utc, intervals, prices_uris)
 
 
 def load_setup(conn: Connection, campus_id: str, start_utc: datetime, end_utc: datetime) -> CampusSetup:

@@ -30,12 +30,13 @@ from esg.scopes.shared_services import (
     SharedServicesOutcome,
     shared_services_emissions,
 )
+from intervals import MeterIntervals
 
 DECIMAL_PRECISION = 60  # far beyond the microgram weights; only the final half-even rounding loses digits
 
 
 def compute_cycle_emissions(
-    intervals_uri: str,
+    intervals: str | MeterIntervals,
     meters: Sequence[MeterRef],
     campus_egrid_subregion: str,
     period_start_utc: datetime,
@@ -45,7 +46,8 @@ def compute_cycle_emissions(
     options: EmissionOptions | None = None,
     library: FactorLibrary | None = None,
 ) -> CycleEmissions:
-    """Read the interval Parquet and compute the cycle's emissions (pure apart from reading that file).
+    """Read the interval Parquet (unless `intervals` was read already) and compute the cycle's emissions (pure
+    apart from reading that file).
 
     `factor_edition` None picks the library edition valid at the period's midpoint (its reporting year).
     """
@@ -59,7 +61,7 @@ def compute_cycle_emissions(
     midpoint_utc = period_start_utc + (period_end_utc - period_start_utc) / 2
     edition = library.edition(factor_edition) if factor_edition else library.edition_for(midpoint_utc)
     meter_ids = frozenset(meter.meter_id for meter in meters)
-    hourly = read_hourly_energy(intervals_uri, meter_ids, period_start_utc, period_end_utc)
+    hourly = read_hourly_energy(intervals, meter_ids, period_start_utc, period_end_utc)
     return emissions_from_hourly(
         hourly,
         meters,

@@ -7,19 +7,21 @@ its energy is, and directional meters have their own role (`grid_import`, `expor
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from common.errors import BadInput
-from common.timeutil import require_utc
-from common.uri import read_uri_bytes
-from meterdata.schema import INTERVAL_SCHEMA, QUALITY_MEASURED
+from intervals import (
+    MeterIntervals,
+    energy_wh_by_meter_hour,
+    intervals_of,
+    plain_strings,
+    quality_bits_by_meter,
+)
+from meterdata.schema import QUALITY_MEASURED
 
 ROLES = frozenset({"generation", "fuel", "grid_import", "export", "tenant_consumption", "shared_consumption"})
 HOUR = timedelta(hours=1)
@@ -52,60 +54,23 @@ class HourlyEnergy:
 
 
 def read_hourly_energy(
-    intervals_uri: str, meter_ids: frozenset[str], period_start_utc: datetime, period_end_utc: datetime
+    intervals: str | MeterIntervals, meter_ids: frozenset[str], period_start_utc: datetime, period_end_utc: datetime
 ) -> HourlyEnergy:
-    """Hourly Wh for `meter_ids` in `[period_start_utc, period_end_utc)`; other meters are listed as ignored."""
-    data = read_uri_bytes(intervals_uri)
-    table = _parse(intervals_uri, data)
-    start = pa.scalar(require_utc(period_start_utc, "period_start_utc"), pa.timestamp("us", tz="UTC"))
-    end = pa.scalar(require_utc(period_end_utc, "period_end_utc"), pa.timestamp("us", tz="UTC"))
-    starts = table.column("interval_start_utc")
-    table = table.filter(pc.and_(pc.greater_equal(starts, start), pc.less(starts, end)))
+    """Hourly Wh for `meter_ids` in `[period_start_utc, period_end_utc)`; other meters are listed as ignored.
+
+    `intervals` is the file's URI, or the file as the caller has read it already (every column)."""
+    read = intervals_of(intervals).within(period_start_utc, period_end_utc)
+    table = plain_strings(read.table)
     all_meters = set(pc.unique(table.column("meter_id")).to_pylist())
     table = table.filter(pc.is_in(table.column("meter_id"), pa.array(sorted(meter_ids), pa.string())))
-    _check_non_negative(intervals_uri, table)
-    # Vectorised: sum by (meter, UTC hour) and collect each meter's distinct quality codes, then OR them.
-    hours = pc.floor_temporal(table.column("interval_start_utc"), unit="hour")
-    keyed = pa.table(
-        {"meter_id": table.column("meter_id"), "hour": hours, "energy_wh": table.column("energy_wh")}
-    )
-    sums = keyed.group_by(["meter_id", "hour"]).aggregate([("energy_wh", "sum")])
-    energy_wh: dict[str, dict[datetime, int]] = defaultdict(dict)
-    for meter_id, hour, total_wh in zip(
-        sums.column("meter_id").to_pylist(),
-        sums.column("hour").to_pylist(),
-        sums.column("energy_wh_sum").to_pylist(),
-        strict=True,
-    ):
-        energy_wh[meter_id][hour] = int(total_wh)
-    codes = table.select(["meter_id", "quality"]).group_by(["meter_id", "quality"]).aggregate([])
-    quality_bits: dict[str, int] = defaultdict(int)
-    for meter_id, quality in zip(
-        codes.column("meter_id").to_pylist(), codes.column("quality").to_pylist(), strict=True
-    ):
-        quality_bits[meter_id] |= quality
-    sources = tuple(sorted(set(table.column("source_sha256").to_pylist())))
+    _check_non_negative(read.uri, table)
     return HourlyEnergy(
-        energy_wh=dict(energy_wh),
-        quality_bits=dict(quality_bits),
-        file_sha256=hashlib.sha256(data).hexdigest(),
-        source_sha256=sources,
+        energy_wh=energy_wh_by_meter_hour(table),
+        quality_bits=quality_bits_by_meter(table),
+        file_sha256=read.sha256_hex,
+        source_sha256=tuple(sorted(set(table.column("source_sha256").to_pylist()))),
         ignored_meter_ids=tuple(sorted(all_meters - meter_ids)),
     )
-
-
-def _parse(uri: str, data: bytes) -> pa.Table:
-    try:
-        table = pq.read_table(pa.BufferReader(data))
-    except (OSError, pa.ArrowInvalid) as error:
-        raise BadInput(uri, None, None, f"not a readable Parquet file: {error}") from error
-    for expected in INTERVAL_SCHEMA:
-        if expected.name not in table.column_names:
-            raise BadInput(uri, None, expected.name, "column missing")
-        actual_type = table.schema.field(expected.name).type
-        if actual_type != expected.type:
-            raise BadInput(uri, None, expected.name, f"type {actual_type}, expected {expected.type}")
-    return table.select(INTERVAL_SCHEMA.names)
 
 
 def _check_non_negative(uri: str, table: pa.Table) -> None:

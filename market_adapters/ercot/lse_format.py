@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from campus.model import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
+from intervals import MeterIntervals, intervals_of
 from market_adapters.clock import operating_day_bounds_utc
 from market_adapters.ercot.parse import CENTRAL
 from market_adapters.hourly import read_interval_table
@@ -53,16 +54,18 @@ def lse_file_name(duns: str, created_at_utc: datetime, sequence: int) -> str:
     return f"{duns}IntervalData{wall:%Y%m%d%H%M%S}{sequence:03d}.lse"
 
 
-def build_lse_file(intervals_uri: str, meter: IsoMeterRef, source_channel: str, first_day: date, last_day: date,
-                   duns: str, created_at_utc: datetime, sequence: int) -> LseFile:
-    """One meter channel's 15-minute kWh for every operating day in `[first_day, last_day]`."""
+def build_lse_file(intervals: str | MeterIntervals, meter: IsoMeterRef, source_channel: str, first_day: date,
+                   last_day: date, duns: str, created_at_utc: datetime, sequence: int) -> LseFile:
+    """One meter channel's 15-minute kWh for every operating day in `[first_day, last_day]`; `intervals` is
+    the file's URI or the file already read."""
+    read = intervals_of(intervals)
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
     assert 0 < len(days) <= DAYS_MAX, f"1..{DAYS_MAX} days per file"
     start_utc, _ = operating_day_bounds_utc(days[0], CENTRAL)
     _, end_utc = operating_day_bounds_utc(days[-1], CENTRAL)
-    table = read_interval_table(intervals_uri, [meter.meter_id], start_utc, end_utc)
+    table = read_interval_table(read, [meter.meter_id], start_utc, end_utc)
     table = table.filter(pc.equal(table["channel"], source_channel))
-    values = _values_by_start(table, intervals_uri)
+    values = _values_by_start(table, read.uri)
     header = (f"00000001,{meter.iso_meter_id},{LSE_CHANNEL_BY_ROLE[meter.role]},"
               f"{datetime.combine(days[0], time(0)):%Y%m%d%H%M%S},"
               f"{datetime.combine(days[-1] + timedelta(days=1), time(0)):%Y%m%d%H%M%S},Y,N")

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from campus.model import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
+from intervals import MeterIntervals, intervals_of
 from market_adapters.clock import NonexistentLocalTime, operating_day_bounds_utc, utc_to_wall, wall_to_utc
 from market_adapters.hourly import hourly_energy, read_interval_table
 from market_adapters.model import IsoMeterRef
@@ -48,9 +49,11 @@ class PowerMeterHour:
     energy_mwh: Decimal
 
 
-def build_power_meter_file(intervals_uri: str, meters: Sequence[IsoMeterRef], operating_day: date,
+def build_power_meter_file(intervals: str | MeterIntervals, meters: Sequence[IsoMeterRef], operating_day: date,
                            created_at_utc: datetime) -> PowerMeterFile:
-    """Net hourly MWh per meter account (a generator's `received` channel counts negative)."""
+    """Net hourly MWh per meter account (a generator's `received` channel counts negative); `intervals` is the
+    file's URI or the file already read."""
+    read = intervals_of(intervals)
     for meter in meters:
         if meter.role not in ROLES:
             raise BadInput("meters", None, "role", f"meter {meter.meter_id}: Power Meter takes generator and tie meters")
@@ -58,7 +61,7 @@ def build_power_meter_file(intervals_uri: str, meters: Sequence[IsoMeterRef], op
     start_utc, end_utc = operating_day_bounds_utc(operating_day, EASTERN)
     sums: dict[tuple[str, datetime], int] = {}
     incomplete: set[tuple[str, datetime]] = set()
-    for hour in hourly_energy(read_interval_table(intervals_uri, by_id.keys(), start_utc, end_utc), intervals_uri):
+    for hour in hourly_energy(read_interval_table(read, by_id.keys(), start_utc, end_utc), read.uri):
         key = (by_id[hour.meter_id].iso_meter_id, hour.hour_start_utc)
         sign = -1 if hour.channel == CHANNEL_RECEIVED else 1
         sums[key] = sums.get(key, 0) + sign * hour.energy_wh

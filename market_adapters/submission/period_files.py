@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from common.errors import BadInput
 from common.timeutil import require_utc
+from intervals import MeterIntervals, read_intervals
 from market_adapters.clock import operating_day_bounds_utc
 from market_adapters.ercot.lse_format import (
     DAYS_MAX,
@@ -53,32 +54,35 @@ def power_meter_accounts(meters: Sequence[IsoMeterRef]) -> list[IsoMeterRef]:
 
 def ercot_lse_files(intervals_uri: str, meters: Sequence[IsoMeterRef], days: Sequence[date], duns: str,
                     created_at_utc: datetime) -> list[LseFile]:
-    """One LSE file per meter over `days` (sequence 1, 2, ... in the order given), all with one stamp."""
+    """One LSE file per meter over `days` (sequence 1, 2, ... in the order given), all with one stamp; the
+    interval file is read once for all of them."""
     if len(meters) > LSE_SEQUENCE_MAX:
         raise BadInput(intervals_uri, None, "meter_id",
                        f"{len(meters)} ISO meters; one creation stamp names at most {LSE_SEQUENCE_MAX} files")
     if len(days) > DAYS_MAX:
         raise BadInput(intervals_uri, None, "interval_start_utc",
                        f"{len(days)} days; an LSE file holds at most {DAYS_MAX}")
-    channels = _source_channels(intervals_uri, meters, days)
-    return [build_lse_file(intervals_uri, meter, channels[meter.meter_id], days[0], days[-1], duns,
+    intervals = read_intervals(intervals_uri)
+    channels = _source_channels(intervals, meters, days)
+    return [build_lse_file(intervals, meter, channels[meter.meter_id], days[0], days[-1], duns,
                            created_at_utc, sequence)
             for sequence, meter in enumerate(meters, start=1)]
 
 
 def pjm_power_meter_files(intervals_uri: str, meters: Sequence[IsoMeterRef], days: Sequence[date],
                           created_at_utc: datetime) -> list[PowerMeterFile]:
-    """One Power Meter file per operating day, every account in each."""
-    return [build_power_meter_file(intervals_uri, meters, day, created_at_utc) for day in days]
+    """One Power Meter file per operating day, every account in each; the interval file is read once."""
+    intervals = read_intervals(intervals_uri)
+    return [build_power_meter_file(intervals, meters, day, created_at_utc) for day in days]
 
 
-def _source_channels(intervals_uri: str, meters: Sequence[IsoMeterRef],
+def _source_channels(intervals: MeterIntervals, meters: Sequence[IsoMeterRef],
                      days: Sequence[date]) -> dict[str, str]:
     """The one channel each meter's data carries. An LSE file holds one channel per ESI ID, so a meter with
     two is refused rather than one of them left out; a meter without data gets a file of blanks."""
     start_utc, _ = operating_day_bounds_utc(days[0], CENTRAL)
     _, end_utc = operating_day_bounds_utc(days[-1], CENTRAL)
-    table = read_interval_table(intervals_uri, [meter.meter_id for meter in meters], start_utc, end_utc)
+    table = read_interval_table(intervals, [meter.meter_id for meter in meters], start_utc, end_utc)
     found: dict[str, set[str]] = {}
     for pair in table.group_by(["meter_id", "channel"]).aggregate([]).to_pylist():
         found.setdefault(pair["meter_id"], set()).add(pair["channel"])
@@ -86,7 +90,7 @@ def _source_channels(intervals_uri: str, meters: Sequence[IsoMeterRef],
     for meter in meters:
         names = sorted(found.get(meter.meter_id, {CHANNEL_DEFAULT}))
         if len(names) != 1:
-            raise BadInput(intervals_uri, None, "channel",
+            raise BadInput(intervals.uri, None, "channel",
                            f"meter {meter.meter_id}: an LSE file carries one channel; the data has {names}")
         channels[meter.meter_id] = names[0]
     return channels

@@ -16,7 +16,6 @@ from settlement.engine.balance import energy_balance, shared_allocation_wh, tena
 from settlement.engine.delta import AdjustmentLine, LineKey, PositionLine, delta_lines, keyed, tenant_deltas
 from settlement.engine.files import (
     CampusSetup,
-    IntervalRows,
     load_prices,
     settle_campus_files,
     settle_campus_rows,
@@ -37,7 +36,6 @@ __all__ = [
     "CampusInputs",
     "CampusSetup",
     "ContractSegment",
-    "IntervalRows",
     "LineKey",
     "MeterRef",
     "PositionLine",

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from campus import Tenant
+from intervals import ENERGY_COLUMNS, MeterIntervals, intervals_of, table_within_period
 from settlement.contracts import (
     KIND_PPA,
     KIND_VPPA,
@@ -27,11 +28,9 @@ from settlement.contracts import (
 )
 from settlement.engine.balance import energy_balance
 from settlement.engine.inputs import CampusInputs, Series, tenant_series_key
-from settlement.engine.intervals import within_period
 from settlement.engine.loader import (
     aggregate_series,
     deemed_plan,
-    read_intervals_for_engine,
     series_minutes_for,
     series_plan,
     split_deemed,
@@ -71,16 +70,6 @@ class CampusSetup:
 
 
 @dataclass(frozen=True)
-class IntervalRows:
-    """A period's interval rows (ENGINE_COLUMNS of INTERVAL_SCHEMA, every row inside the period), with the
-    file they came from (`uri` names it in errors) and its sha256."""
-
-    uri: str
-    sha256_hex: str
-    table: pa.Table
-
-
-@dataclass(frozen=True)
 class _PeriodRows:
     """The period's rows split into energy and deemed rows; a segment takes its own window of them unless it
     is the whole period."""
@@ -92,22 +81,23 @@ class _PeriodRows:
     segmented: bool
 
     def within(self, table: pa.Table, segment: ContractSegment) -> pa.Table:
-        return within_period(table, segment.start_utc, segment.end_utc) if self.segmented else table
+        return table_within_period(table, segment.start_utc, segment.end_utc) if self.segmented else table
 
 
-def settle_campus_files(setup: CampusSetup, start_utc: datetime, end_utc: datetime, intervals_uri: str,
-                        prices_uris: Sequence[str]) -> SettlementResult:
-    """The campus engine from files: one read of the interval Parquet and of each price file needed, then
-    `settle_campus_rows`."""
-    table, intervals_sha256_hex = read_intervals_for_engine(intervals_uri, start_utc, end_utc)
+def settle_campus_files(setup: CampusSetup, start_utc: datetime, end_utc: datetime,
+                        intervals: str | MeterIntervals, prices_uris: Sequence[str]) -> SettlementResult:
+    """The campus engine from files: the interval Parquet (unless `intervals` was read already; only its energy
+    columns otherwise) and each price file needed are read once, then `settle_campus_rows`."""
     contracts = _distinct(c for segment in setup.segments_of(start_utc, end_utc) for c in segment.contracts)
-    rows = IntervalRows(intervals_uri, intervals_sha256_hex, table)
-    return settle_campus_rows(setup, start_utc, end_utc, rows, load_prices(contracts, prices_uris))
+    return settle_campus_rows(setup, start_utc, end_utc, intervals_of(intervals, ENERGY_COLUMNS),
+                              load_prices(contracts, prices_uris))
 
 
-def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetime, intervals: IntervalRows,
+def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetime, intervals: MeterIntervals,
                        prices: dict[tuple[str, str], PriceSeries]) -> SettlementResult:
-    """The campus engine on rows in memory: one numba pass per segment, the pure rules, the segments joined."""
+    """The full engine on rows in memory (rows outside the period are left out): one numba pass per segment,
+    the pure rules, the segments joined."""
+    intervals = intervals.within(start_utc, end_utc).select(ENERGY_COLUMNS)
     energy_rows, deemed_rows = split_deemed(intervals.uri, intervals.table)
     segments = setup.segments_of(start_utc, end_utc)
     rows = _PeriodRows(intervals.uri, intervals.sha256_hex, energy_rows, deemed_rows, len(segments) > 1)

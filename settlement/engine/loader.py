@@ -6,7 +6,6 @@ row must be the meter's one energy channel.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -17,8 +16,6 @@ import pyarrow.compute as pc
 from campus import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
-from common.uri import read_uri_bytes
-from meterdata.schema import INTERVAL_SCHEMA
 from settlement.engine.inputs import (
     SERIES_EXPORT,
     SERIES_GRID_IMPORT,
@@ -27,7 +24,6 @@ from settlement.engine.inputs import (
     meter_series_key,
     tenant_series_key,
 )
-from settlement.engine.intervals import read_parquet_bytes, within_period
 from settlement.engine.kernels import STATUS_OFF_GRID, aggregate_rows
 from settlement.engine.meters import MeterRef
 from settlement.engine.ppa_charges import DEEMED_SERIES_PREFIX
@@ -36,17 +32,6 @@ from settlement.tariffs import datetime_to_utc_us
 
 DEEMED_CHANNEL = "deemed_curtailment"
 US_PER_MINUTE = 60_000_000
-ENGINE_COLUMNS = ("meter_id", "channel", "interval_start_utc", "energy_wh")
-
-
-def read_intervals_for_engine(uri: str, start_utc: datetime, end_utc: datetime) -> tuple[pa.Table, str]:
-    data = read_uri_bytes(uri)
-    table = read_parquet_bytes(uri, data, INTERVAL_SCHEMA, ("meter_id", "channel"), ENGINE_COLUMNS)
-    starts = table.column("interval_start_utc")
-    if table.num_rows and pc.min(starts).value >= datetime_to_utc_us(start_utc) and \
-            pc.max(starts).value < datetime_to_utc_us(end_utc):
-        return table, hashlib.sha256(data).hexdigest()  # every row is in the period: no copy needed
-    return within_period(table, start_utc, end_utc), hashlib.sha256(data).hexdigest()
 
 
 def split_deemed(uri: str, table: pa.Table) -> tuple[pa.Table, pa.Table]:

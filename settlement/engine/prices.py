@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from common.uri import read_uri_bytes
+from intervals import read_parquet_bytes
 from market_adapters.prices import PRICE_SCHEMA
-from settlement.engine.intervals import read_parquet_bytes
 from settlement.errors import PriceMissing
 
 US_PER_MINUTE = 60_000_000

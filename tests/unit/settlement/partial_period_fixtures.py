@@ -14,8 +14,9 @@ import pyarrow as pa
 
 from campus import Tenant
 from common.canonical_json import sha256_hex
+from intervals import MeterIntervals
 from settlement.contracts import ContractVersion, FixedPriceContract
-from settlement.engine import CampusSetup, IntervalRows, MeterRef, contract_segments, settle_campus_rows
+from settlement.engine import CampusSetup, MeterRef, contract_segments, settle_campus_rows
 from settlement.types import SettlementResult
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -49,14 +50,14 @@ def fixed_price(tenant_id: str, version: int, effective_from: date, price_usd_pe
     return FixedPriceContract(next(_ids), tenant_id, version, effective_from, Decimal(price_usd_per_mwh))
 
 
-def rows(energy: Sequence[tuple[str, datetime, int]]) -> IntervalRows:
+def rows(energy: Sequence[tuple[str, datetime, int]]) -> MeterIntervals:
     table = pa.table({
         "meter_id": [meter_id for meter_id, _, _ in energy],
         "channel": ["kwh_delivered"] * len(energy),
         "interval_start_utc": pa.array([start for _, start, _ in energy], pa.timestamp("us", tz="UTC")),
         "energy_wh": pa.array([wh for _, _, wh in energy], pa.int64()),
     })
-    return IntervalRows("september.parquet", "0" * 64, table)
+    return MeterIntervals("september.parquet", "0" * 64, table)
 
 
 def setup_for(history: Sequence[ContractVersion], history_fixed: Sequence[FixedPriceContract],

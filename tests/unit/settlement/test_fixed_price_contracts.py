@@ -11,9 +11,10 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from intervals import MeterIntervals
 from settlement import SettlementResult
 from settlement.contracts import CLAUSE_FIXED_PRICE_SHARED, FixedPriceContract
-from settlement.engine import CampusSetup, IntervalRows, MeterRef, settle_campus_rows
+from settlement.engine import CampusSetup, MeterRef, settle_campus_rows
 
 METERS = [MeterRef("G", "generation", None, 15), MeterRef("I", "grid_import", None, 15),
           MeterRef("X", "export", None, 15), MeterRef("S", "shared_consumption", None, 15),
@@ -33,7 +34,7 @@ def _settle(price_a: Decimal, price_b: Decimal, energy_wh_by_meter: dict[str, in
         "interval_start_utc": pa.array([START_UTC] * len(energy_wh_by_meter), pa.timestamp("us", tz="UTC")),
         "energy_wh": pa.array(list(energy_wh_by_meter.values()), pa.int64()),
     })
-    return settle_campus_rows(setup, START_UTC, END_UTC, IntervalRows("q.parquet", "0" * 64, table), {})
+    return settle_campus_rows(setup, START_UTC, END_UTC, MeterIntervals("q.parquet", "0" * 64, table), {})
 
 
 energy = st.integers(min_value=0, max_value=10**10)

@@ -1,25 +1,24 @@
-"""Parquet reading for settlement: bytes from any pyarrow.fs URI, schema-checked parsing, the period filter.
+"""Schema-checked parsing of Parquet bytes: the columns asked for must be present with their exact types.
 
-Callers hash the exact bytes read, so the `intervals_sha256_hex` on every line names the file that was priced.
+Callers read the bytes themselves and hash them, so the hash they record names exactly the file that was parsed.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from common.errors import BadInput
-from common.timeutil import require_utc
 
 
-def read_parquet_bytes(source: str, data: bytes, schema: pa.Schema, dictionary_columns: tuple[str, ...] = (),
-                       columns: tuple[str, ...] | None = None) -> pa.Table:
+def read_parquet_bytes(source: str, data: bytes, schema: pa.Schema, dictionary_columns: Sequence[str] = (),
+                       columns: Sequence[str] | None = None) -> pa.Table:
     """Parse Parquet bytes and check the columns of `schema` (or just `columns` of it) are present with their exact
     types. Columns in `dictionary_columns` come back dictionary-encoded (cheap: Parquet stores strings that way);
-    a dictionary-encoded column of the expected value type is accepted as that type."""
+    a dictionary-encoded column of the expected value type is accepted as that type. `source` names the file in
+    errors."""
     names = list(columns) if columns is not None else schema.names
     try:
         present = pq.read_schema(pa.BufferReader(data)).names
@@ -41,12 +40,3 @@ def read_parquet_bytes(source: str, data: bytes, schema: pa.Schema, dictionary_c
         if actual_type != expected.type:
             raise BadInput(source, None, name, f"type {actual_type}, expected {expected.type}")
     return table.select(names)
-
-
-def within_period(table: pa.Table, period_start_utc: datetime, period_end_utc: datetime) -> pa.Table:
-    """Rows whose interval starts in the half-open period [start, end)."""
-    start = pa.scalar(require_utc(period_start_utc, "period_start_utc"), pa.timestamp("us", tz="UTC"))
-    end = pa.scalar(require_utc(period_end_utc, "period_end_utc"), pa.timestamp("us", tz="UTC"))
-    column = table.column("interval_start_utc")
-    mask = pc.and_(pc.greater_equal(column, start), pc.less(column, end))
-    return table.filter(mask)

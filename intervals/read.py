@@ -1,0 +1,71 @@
+"""Read a validated interval file (INTERVAL_SCHEMA Parquet, as meterdata's VEE writes it) once, into memory.
+
+The bytes are read once from a local path or any pyarrow.fs URI (the claim-check URI a workflow passes), hashed,
+and parsed with their schema checked. Every consumer (settlement, emissions, the ledger's energy legs, invoices'
+daily usage, ISO submissions) starts from the `MeterIntervals` this returns, so a step that needs the intervals
+several times reads the file once and passes the value down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from common.uri import read_uri_bytes
+from intervals.parquet import read_parquet_bytes
+from intervals.period import table_within_period
+from meterdata.schema import INTERVAL_SCHEMA
+
+ALL_COLUMNS: tuple[str, ...] = tuple(INTERVAL_SCHEMA.names)
+ENERGY_COLUMNS: tuple[str, ...] = ("meter_id", "channel", "interval_start_utc", "energy_wh")
+"""What an engine that only sums energy needs; a file read for it alone skips the other columns."""
+DICTIONARY_COLUMNS: tuple[str, ...] = ("meter_id", "channel")
+"""Read as dictionaries: a few thousand distinct strings repeated over millions of rows."""
+
+
+@dataclass(frozen=True)
+class MeterIntervals:
+    """Interval rows of INTERVAL_SCHEMA (the columns read; meter_id and channel dictionary-encoded), the file
+    they came from (`uri` names it in errors) and the sha256 of its bytes."""
+
+    uri: str
+    sha256_hex: str
+    table: pa.Table
+
+    @property
+    def row_count(self) -> int:
+        return int(self.table.num_rows)
+
+    def within(self, period_start_utc: datetime, period_end_utc: datetime) -> MeterIntervals:
+        """The rows whose interval starts in `[period_start_utc, period_end_utc)`; the same value when every
+        row already does (no copy of a large file)."""
+        table = table_within_period(self.table, period_start_utc, period_end_utc)
+        return self if table is self.table else replace(self, table=table)
+
+    def select(self, columns: Sequence[str]) -> MeterIntervals:
+        """Only `columns` (no copy): an engine that filters rows then moves no column it does not use."""
+        return replace(self, table=self.table.select(list(columns)))
+
+    def of_meters(self, meter_ids: Collection[str]) -> MeterIntervals:
+        """The rows of `meter_ids` only."""
+        value_set = pa.array(sorted(meter_ids), pa.string())
+        return replace(self, table=self.table.filter(pc.is_in(self.table.column("meter_id"), value_set=value_set)))
+
+
+def read_intervals(uri: str, columns: Sequence[str] = ALL_COLUMNS) -> MeterIntervals:
+    """Read the interval file at `uri` once: `columns` of INTERVAL_SCHEMA, each required with its exact type.
+    Raises BadInput naming the file when it cannot be read, is not Parquet or lacks a column."""
+    data = read_uri_bytes(uri)
+    table = read_parquet_bytes(uri, data, INTERVAL_SCHEMA, [c for c in DICTIONARY_COLUMNS if c in columns], columns)
+    return MeterIntervals(uri, hashlib.sha256(data).hexdigest(), table)
+
+
+def intervals_of(source: str | MeterIntervals, columns: Sequence[str] = ALL_COLUMNS) -> MeterIntervals:
+    """The intervals `source` names: read from its URI, or `source` itself when the caller has read it already
+    (a step passes its one read down to every function that needs the intervals)."""
+    return source if isinstance(source, MeterIntervals) else read_intervals(source, columns)
