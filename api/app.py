@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api import web
+from api.auth import authenticator
 from api.errors import install_error_handlers
 from api.principal import Principal
 from api.routes import (
@@ -25,6 +26,7 @@ from api.routes import (
     meter_data,
     ops,
 )
+from runtime.temporal import connect
 from settings import Settings
 
 Authenticator = Callable[[Request], Principal]
@@ -36,8 +38,6 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Production (`uvicorn api.main:app`) connects inside the server's own event loop.
         if app.state.temporal_client is None and settings.temporal_address:
-            from runtime.temporal import connect
-
             app.state.temporal_client = await connect(settings.temporal_address, settings.temporal_namespace, settings)
         yield
 
@@ -62,6 +62,4 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
 
 
 def default_authenticator(settings: Settings, engine: Engine) -> Authenticator:
-    from api.auth import authenticator
-
     return authenticator(settings, engine)

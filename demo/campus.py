@@ -4,10 +4,15 @@ only what the generated site export needs beyond them (each tenant's base load).
 from __future__ import annotations
 
 import functools
+import tomllib
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Connection
+
+from campus.file import campus_document
+from campus.service import apply_in
 
 CAMPUS_FILE = Path(__file__).with_name("campus.toml")
 CAMPUS_ID = "demo-campus"
@@ -35,10 +40,6 @@ TENANTS = (DemoTenant("acme-ai", 6_000), DemoTenant("borealis-labs", 4_000), Dem
 @functools.cache
 def _document_for(campus_id: str):  # type: ignore[no-untyped-def]
     """The demo campus file with its id replaced (tests register their own copies under their own ids)."""
-    import tomllib
-    from decimal import Decimal
-
-    from campus.file import campus_document
 
     text = CAMPUS_FILE.read_text()
     raw = tomllib.loads(text, parse_float=Decimal)
@@ -55,6 +56,5 @@ def register_demo_campus(conn: Connection, campus_id: str = CAMPUS_ID) -> None:
 
     Tests pass their own `campus_id` so that cycles of different test modules never share a business key.
     """
-    from campus.service import apply_in
 
     apply_in(conn, _document_for(campus_id), "demo")

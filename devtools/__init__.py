@@ -1,6 +1,3 @@
-"""Development and test tooling that production code never imports: the demo and tests use it.
+"""Development tools shipped beside the product and never imported by it: the fake ISO (`fake_iso`)."""
 
-`devtools.fake_iso` is a fake ISO (NYISO metering, file drops, price feeds, statements) served on loopback.
-"""
-
-__all__: list[str] = []
+__all__ = ["fake_iso"]

@@ -24,6 +24,7 @@ from meterdata.csv_reader import read_csv
 from meterdata.edits import ManualEdit
 from meterdata.fsutil import base_name, read_bytes, resolve
 from meterdata.ingest import read_file_bytes
+from meterdata.plot import load_meter_series, quality_svg
 from meterdata.raw_store import RawFileWriter, StoredBytes
 from meterdata.readings import ReadingCounter, ReadingWindow
 from meterdata.repository import PendingCorrection, StoreFile
@@ -314,8 +315,6 @@ def vee_run(engine: Engine, vee_run_id: int) -> dict[str, Any]:
 
 
 def quality_plot(engine: Engine, vee_run_id: int, meter_id: str) -> str:
-    from meterdata.plot import load_meter_series, quality_svg
-
     run = vee_run(engine, vee_run_id)
     _, energy_wh, quality = load_meter_series(run["validated_uri"], meter_id)
     if energy_wh.size == 0:

@@ -15,7 +15,7 @@ app = typer.Typer(help="Billing cycles: start, inspect, approve, reject, settle 
 T = TypeVar("T")
 
 
-def _with_client(action: Callable[..., Awaitable[T]]) -> T:
+def with_client(action: Callable[..., Awaitable[T]]) -> T:
     from db import make_engine, resolve_database_url
     from runtime.temporal import connect
     from settings import Settings
@@ -43,7 +43,7 @@ def start(campus_id: str, period: str) -> None:
     """Start (or find) the cycle of CAMPUS_ID for PERIOD (YYYY-MM) from the campus inbox."""
     from workflows.billing_cycle_start import start_cycle
 
-    started = _with_client(lambda client, engine, settings: start_cycle(client, engine, settings, campus_id, period))
+    started = with_client(lambda client, engine, settings: start_cycle(client, engine, settings, campus_id, period))
     _print(dataclasses.asdict(started))
 
 
@@ -56,7 +56,7 @@ def status(cycle_id: str) -> None:
         with engine.connect() as conn:
             return repo.load_cycle(conn, cycle_id)
 
-    _print(_with_client(action))
+    _print(with_client(action))
 
 
 @app.command("list")
@@ -68,7 +68,7 @@ def list_cycles(state: str = typer.Option(None, help="only cycles in this status
         with engine.connect() as conn:
             return repo.list_cycles(conn, state, 500)
 
-    _print(_with_client(action))
+    _print(with_client(action))
 
 
 def _update(cycle_id: str, update_name: str, argument: object) -> None:
@@ -78,7 +78,7 @@ def _update(cycle_id: str, update_name: str, argument: object) -> None:
         handle = client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id)
         return await handle.execute_update(getattr(BillingCycleWorkflow, update_name), argument)
 
-    _print(dataclasses.asdict(_with_client(action)))
+    _print(dataclasses.asdict(with_client(action)))
 
 
 @app.command("approve")
@@ -117,7 +117,7 @@ def cancel(cycle_id: str) -> None:
         await client.get_workflow_handle(cycle_id).cancel()
         return {"cycle_id": cycle_id, "cancel_requested": True}
 
-    _print(_with_client(action))
+    _print(with_client(action))
 
 
 @app.command("correct")
@@ -127,7 +127,7 @@ def correct(cycle_id: str, operator: str = typer.Option(...)) -> None:
     Finance then approves (`approve-correction`) and the changed tenants' invoices are cancelled and rebilled."""
     from workflows.cycle_correction_start import start_correction
 
-    started = _with_client(
+    started = with_client(
         lambda client, engine, settings: start_correction(client, engine, settings, cycle_id, operator))
     _print(dataclasses.asdict(started))
 
@@ -139,7 +139,7 @@ def _correction_update(correction_id: str, update_name: str, argument: object) -
         handle = client.get_workflow_handle_for(CycleCorrectionWorkflow.run, correction_id)
         return await handle.execute_update(getattr(CycleCorrectionWorkflow, update_name), argument)
 
-    _print(dataclasses.asdict(_with_client(action)))
+    _print(dataclasses.asdict(with_client(action)))
 
 
 @app.command("approve-correction")

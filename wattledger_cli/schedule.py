@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from wattledger_cli.cycle import _with_client
+from wattledger_cli.cycle import with_client
 
 app = typer.Typer(help="Monthly cycle schedules per campus (Temporal Schedules).", no_args_is_help=True)
 
@@ -23,7 +23,7 @@ def create(campus_id: str, day_of_month: int = typer.Option(2, min=1, max=28),
             campus = load_campus(conn, campus_id)
         return await create_monthly_schedule(client, campus_id, campus.time_zone, day_of_month, hour)
 
-    typer.echo(_with_client(action))
+    typer.echo(with_client(action))
 
 
 @app.command("list")
@@ -34,7 +34,7 @@ def list_command() -> None:
     async def action(client, engine, settings):  # type: ignore[no-untyped-def]
         return await list_schedules(client)
 
-    typer.echo(json.dumps(_with_client(action), indent=2))
+    typer.echo(json.dumps(with_client(action), indent=2))
 
 
 def _handle_action(campus_id: str, verb: str) -> None:
@@ -45,7 +45,7 @@ def _handle_action(campus_id: str, verb: str) -> None:
         await getattr(handle, verb)()
         return f"{verb}: {schedule_id_for(campus_id)}"
 
-    typer.echo(_with_client(action))
+    typer.echo(with_client(action))
 
 
 @app.command("pause")

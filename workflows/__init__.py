@@ -5,13 +5,15 @@ starts them.
 - `cycle_correction` (`CycleCorrectionWorkflow`), `cycle_correction_types`, `cycle_correction_start`;
 - `monthly_kickoff` (`MonthlyKickoffWorkflow`), `monthly_kickoff_types`, its Temporal Schedules in
   `monthly_schedule`;
-- `approvals`: finance's decisions and the rules both waiting workflows apply.
+- `approvals`: finance's decisions and the rules both waiting workflows apply;
+- `activity_options`: the timeout, retries and heartbeat every workflow gives its activities.
 
 Import a module by its full path (`from workflows.billing_cycle import BillingCycleWorkflow`): loading a workflow
 into the sandbox then never loads the client side.
 """
 
 __all__ = [
+    "activity_options",
     "approvals",
     "billing_cycle",
     "billing_cycle_start",

@@ -13,12 +13,12 @@ from datetime import timedelta
 from typing import TypeVar, cast
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.cycle import CycleActivities
     from billing.runs import version_label
+    from workflows.activity_options import ACTIVITY_HEARTBEAT_TIMEOUT, ACTIVITY_RETRY, ACTIVITY_TIMEOUT
     from workflows.approvals import (
         Decision,
         Rejection,
@@ -48,19 +48,6 @@ with workflow.unsafe.imports_passed_through():
         ValidateIntervalsInput,
         VoidRejectedSettlementInput,
     )
-
-ACTIVITY_TIMEOUT = timedelta(minutes=10)
-# Transient faults (database restarts, network) retry with capped backoff; domain errors arrive as
-# non-retryable ApplicationErrors and stop at once.
-ACTIVITY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-    maximum_attempts=8,
-)
-# The worker heartbeats every running step (observability.interceptor); a worker killed mid-step is noticed
-# after this long instead of after ACTIVITY_TIMEOUT, and the step is retried on a live worker.
-ACTIVITY_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 
 # Cycles that recorded an approval before these patches scheduled it as `post_approved_settlement`, and received
 # `issue_invoices`' result as a bare list; replaying them takes those paths again.

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.correction import CorrectionActivities
     from activities.cycle import CycleActivities
     from billing.runs import revision_label
+    from workflows.activity_options import ACTIVITY_HEARTBEAT_TIMEOUT, ACTIVITY_RETRY, ACTIVITY_TIMEOUT
     from workflows.approvals import (
         Decision,
         Rejection,
@@ -25,11 +26,6 @@ with workflow.unsafe.imports_passed_through():
         check_approval,
         check_decider,
         check_rejection,
-    )
-    from workflows.billing_cycle import (
-        ACTIVITY_HEARTBEAT_TIMEOUT,
-        ACTIVITY_RETRY,
-        ACTIVITY_TIMEOUT,
     )
     from workflows.billing_cycle_types import IngestMeterFilesInput, ValidateIntervalsInput
     from workflows.cycle_correction_types import (

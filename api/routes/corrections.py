@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from temporalio.client import WorkflowHandle
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep, TemporalDep
-from api.routes.cycles import _approver
+from api.routes.cycles import approver_name
 from api.schemas import ApprovalBody, OperatorBody, RejectionBody
 from workflows.approvals import Decision, Rejection
 from workflows.cycle_correction import CycleCorrectionWorkflow
@@ -35,7 +35,7 @@ async def create_correction(cycle_id: str, body: OperatorBody, client: TemporalD
 async def approve_correction(correction_id: str, body: ApprovalBody, client: TemporalDep,
                              principal: PrincipalDep) -> dict:
     principal.require("finance")
-    decision = Decision(approver=_approver(principal, body.approver), role=principal.decision_role,
+    decision = Decision(approver=approver_name(principal, body.approver), role=principal.decision_role,
                         comment=body.comment)
     status = await _handle(client, correction_id).execute_update(CycleCorrectionWorkflow.approve, decision)
     return dataclasses.asdict(status)
@@ -46,7 +46,7 @@ async def reject_correction(correction_id: str, body: RejectionBody, client: Tem
                             principal: PrincipalDep) -> dict:
     """Reject: the correction ends and changes nothing (no revision recorded, nothing rebilled)."""
     principal.require("finance")
-    rejection = Rejection(approver=_approver(principal, body.approver), role=principal.decision_role,
+    rejection = Rejection(approver=approver_name(principal, body.approver), role=principal.decision_role,
                           reason=body.reason)
     status = await _handle(client, correction_id).execute_update(CycleCorrectionWorkflow.reject, rejection)
     return dataclasses.asdict(status)

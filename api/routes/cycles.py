@@ -59,7 +59,7 @@ def _load(engine: EngineDep, cycle_id: str) -> dict:
         return repo.load_cycle(conn, cycle_id)
 
 
-def _approver(principal: Principal, named: str | None) -> str:
+def approver_name(principal: Principal, named: str | None) -> str:
     """The decision is the authenticated user's own: four eyes means two distinct subjects."""
     if named is not None and named != principal.subject:
         raise HTTPException(status_code=403, detail=f"{principal.subject} cannot decide on behalf of {named}")
@@ -69,7 +69,7 @@ def _approver(principal: Principal, named: str | None) -> str:
 @router.post("/{cycle_id}/approve")
 async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, principal: PrincipalDep) -> dict:
     principal.require("finance")
-    decision = Decision(approver=_approver(principal, body.approver), role=principal.decision_role,
+    decision = Decision(approver=approver_name(principal, body.approver), role=principal.decision_role,
                         comment=body.comment)
     status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.approve, decision)
     return dataclasses.asdict(status)
@@ -78,7 +78,7 @@ async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, 
 @router.post("/{cycle_id}/reject")
 async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, principal: PrincipalDep) -> dict:
     principal.require("finance")
-    rejection = Rejection(approver=_approver(principal, body.approver), role=principal.decision_role,
+    rejection = Rejection(approver=approver_name(principal, body.approver), role=principal.decision_role,
                           reason=body.reason)
     status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.reject, rejection)
     return dataclasses.asdict(status)

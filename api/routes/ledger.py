@@ -14,6 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
+from ledger.balances import balances as balances_as_of
+from ledger.balances import tenant_statement
+from ledger.checkpoint import list_checkpoints
+from ledger.proofs import prove_consistency, prove_inclusion
+from ledger.queries import list_entries
+from ledger.repository import ledger_id_for
 
 router = APIRouter(tags=["ledger"])
 
@@ -31,7 +37,6 @@ def entries(
     after_seq: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     principal.require(*READER_ROLES)
-    from ledger.queries import list_entries
 
     with engine.connect() as conn:
         page = list_entries(conn, settings.ledger_origin, after_seq, limit)
@@ -49,7 +54,6 @@ def balances(
     _require_aware(as_of_recorded_utc, as_of_effective_utc)
     if sum(value is not None for value in (as_of_seq, as_of_recorded_utc, as_of_effective_utc)) > 1:
         raise HTTPException(status_code=422, detail="give at most one of as_of_seq, as_of_recorded_utc, as_of_effective_utc")
-    from ledger.balances import balances as balances_as_of
 
     with engine.connect() as conn:
         rows = balances_as_of(conn, settings.ledger_origin, as_of_seq=as_of_seq, as_of_recorded_utc=as_of_recorded_utc,
@@ -69,8 +73,6 @@ def checkpoints(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     principal.require(*READER_ROLES)
-    from ledger.checkpoint import list_checkpoints
-    from ledger.repository import ledger_id_for
 
     with engine.connect() as conn:
         rows = list_checkpoints(conn, ledger_id_for(conn, settings.ledger_origin), limit)
@@ -83,7 +85,6 @@ def inclusion_proof(
     tree_size: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
     principal.require(*READER_ROLES)
-    from ledger.proofs import prove_inclusion
 
     with engine.connect() as conn:
         proof = prove_inclusion(conn, settings.ledger_origin, seq, tree_size)
@@ -96,7 +97,6 @@ def consistency_proof(
     from_size: Annotated[int, Query(ge=1)], to_size: Annotated[int, Query(ge=1)],
 ) -> dict[str, Any]:
     principal.require(*READER_ROLES)
-    from ledger.proofs import prove_consistency
 
     with engine.connect() as conn:
         proof = prove_consistency(conn, settings.ledger_origin, from_size, to_size)
@@ -118,7 +118,6 @@ def statement(
     """A tenant's posted movements in [from_utc, to_utc) with opening and closing balances; a tenant
     may read only its own statement."""
     _require_aware(from_utc, to_utc)
-    from ledger.balances import tenant_statement
 
     with engine.connect() as conn:
         result = tenant_statement(conn, settings.ledger_origin, tenant_id, from_utc, to_utc)

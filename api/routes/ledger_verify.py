@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
 from api.schemas import VerifyPublic
+from ledger import ensure_ledger, verify_ledger
 
 router = APIRouter(tags=["ledger"])
 
@@ -15,7 +16,6 @@ router = APIRouter(tags=["ledger"])
 @router.get("/ledger/verify", response_model=VerifyPublic)
 def verify(engine: EngineDep, settings: SettingsDep, principal: PrincipalDep) -> VerifyPublic:
     principal.require("auditor", "finance", "operator")
-    from ledger import ensure_ledger, verify_ledger
 
     with engine.begin() as conn:
         ensure_ledger(conn, settings.ledger_origin)

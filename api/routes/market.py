@@ -19,6 +19,9 @@ from api.deps import EngineDep, PrincipalDep, SettingsDep
 from api.principal import Principal
 from common.errors import BadInput
 from market_adapters.price_files.formats import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
+from market_adapters.price_files.store import store_campus_prices
+from market_adapters.reconciliation.service import import_statement_runs, list_disputes
+from market_adapters.submission.service import list_campus_submissions, submission_attempts
 
 router = APIRouter(tags=["market"])
 
@@ -34,7 +37,6 @@ UPLOAD_CHUNK_BYTES = 1 << 20
 @router.get("/market/campuses/{campus_id}/submissions")
 def submissions(campus_id: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require(*READER_ROLES)
-    from market_adapters.submission.service import list_campus_submissions
 
     return {"campus_id": campus_id, "submissions": list_campus_submissions(engine, campus_id)}
 
@@ -42,7 +44,6 @@ def submissions(campus_id: str, engine: EngineDep, principal: PrincipalDep) -> d
 @router.get("/market/submissions/{submission_key}/attempts")
 def attempts(submission_key: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require(*READER_ROLES)
-    from market_adapters.submission.service import submission_attempts
 
     return {"submission_key": submission_key, "attempts": submission_attempts(engine, submission_key)}
 
@@ -52,7 +53,6 @@ def import_statements(campus_id: str, engine: EngineDep, principal: PrincipalDep
                       statements: Annotated[list[dict[str, Any]], Body(max_length=50)]) -> dict[str, Any]:
     """Store statement runs (wattledger statement format v1); re-importing the same run is a no-op."""
     principal.require("operator", "finance")
-    from market_adapters.reconciliation.service import import_statement_runs
 
     runs = import_statement_runs(engine, campus_id, statements)
     return {"imported": [run.statement_id for run in runs]}
@@ -62,7 +62,6 @@ def import_statements(campus_id: str, engine: EngineDep, principal: PrincipalDep
 def disputes(campus_id: str, engine: EngineDep, principal: PrincipalDep, status: str | None = "open") -> dict[str, Any]:
     """Shadow-settlement discrepancies for the operator; `status=` empty lists every status."""
     principal.require(*READER_ROLES)
-    from market_adapters.reconciliation.service import list_disputes
 
     rows = list_disputes(engine, campus_id, status or None)
     for row in rows:
@@ -82,7 +81,6 @@ async def store_prices(
 ) -> JSONResponse:
     """Convert an ISO price file to PRICE_SCHEMA and keep it in the campus's price store, where each billing
     cycle's settlement finds it. 201 stored, 200 the same prices were stored before."""
-    from market_adapters.price_files.store import store_campus_prices
 
     source_name = file.filename or "upload"
     content = await _read_upload(file, source_name)

