@@ -199,7 +199,7 @@ def _python_charges(tenant_period_kwh: dict[tuple[str, int], Decimal], tenant_lo
     grid_micros = _python_tariff_usd_micros(
         {p: sum((Decimal(wh) / 1000 for s, wh in grid_load.items() if _tou_period(s) == p), Decimal(0))
          for p in (0, 1)}, grid_load)
-    campus = defaultdict(int)
+    campus: defaultdict[datetime, int] = defaultdict(int)
     for t in tenants:
         for start, wh in tenant_load[t].items():
             campus[start] += wh

@@ -17,7 +17,7 @@ from intervals import energy_wh_by_meter_local_day, read_intervals
 USAGE_COLUMNS = ("meter_id", "interval_start_utc", "energy_wh")
 
 
-def tenant_daily_usage(intervals: pa.Table, tenant_of_meter: Mapping[str, str], time_zone: str
+def tenant_daily_usage(intervals: pa.Table, tenant_of_meter: Mapping[str, str | None], time_zone: str
                        ) -> dict[str, dict[str, Any]]:
     """`{tenant_id: {"daily_energy_wh": {"YYYY-MM-DD": Wh}}}` summed over each tenant's meters."""
     usage: dict[str, dict[str, Any]] = {}
@@ -33,7 +33,7 @@ def tenant_daily_usage(intervals: pa.Table, tenant_of_meter: Mapping[str, str], 
     return usage
 
 
-def tenant_daily_usage_from_file(intervals_uri: str, tenant_of_meter: Mapping[str, str], time_zone: str
+def tenant_daily_usage_from_file(intervals_uri: str, tenant_of_meter: Mapping[str, str | None], time_zone: str
                                  ) -> dict[str, dict[str, Any]]:
     """Read only the three needed columns of the interval Parquet file and summarise them."""
     return tenant_daily_usage(read_intervals(intervals_uri, USAGE_COLUMNS).table, tenant_of_meter, time_zone)

@@ -4,11 +4,16 @@ list submissions and disputes."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 from market_adapters.price_files.formats import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
 
@@ -107,21 +112,16 @@ def disputes_command(campus_id: str, all_statuses: Annotated[bool, typer.Option(
                               default=str))
 
 
-def _engine():
-    from contextlib import contextmanager
-
+@contextmanager
+def _engine() -> Iterator[Engine]:
     from db import make_engine, resolve_database_url
     from settings import Settings
 
-    @contextmanager
-    def scope():
-        engine = make_engine(resolve_database_url(Settings()))
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-
-    return scope()
+    engine = make_engine(resolve_database_url(Settings()))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @app.command("shadow")

@@ -4,6 +4,7 @@ correction workflow; the decision rules are the workflow's update validators, as
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from fastapi import APIRouter
 from temporalio.client import WorkflowHandle
@@ -14,17 +15,18 @@ from api.schemas import ApprovalBody, OperatorBody, RejectionBody
 from workflows.approvals import Decision, Rejection
 from workflows.cycle_correction import CycleCorrectionWorkflow
 from workflows.cycle_correction_start import start_correction
+from workflows.cycle_correction_types import CorrectionResult
 
 router = APIRouter(tags=["corrections"])
 
 
-def _handle(client: TemporalDep, correction_id: str) -> WorkflowHandle:
+def _handle(client: TemporalDep, correction_id: str) -> WorkflowHandle[CycleCorrectionWorkflow, CorrectionResult]:
     return client.get_workflow_handle_for(CycleCorrectionWorkflow.run, correction_id)
 
 
 @router.post("/cycles/{cycle_id}/corrections", status_code=202)
 async def create_correction(cycle_id: str, body: OperatorBody, client: TemporalDep, engine: EngineDep,
-                            settings: SettingsDep, principal: PrincipalDep) -> dict:
+                            settings: SettingsDep, principal: PrincipalDep) -> dict[str, Any]:
     """Re-settle a completed cycle from the meter-data store as its next settlement revision."""
     principal.require("operator")
     started = await start_correction(client, engine, settings, cycle_id, body.operator)
@@ -33,7 +35,7 @@ async def create_correction(cycle_id: str, body: OperatorBody, client: TemporalD
 
 @router.post("/corrections/{correction_id}/approve")
 async def approve_correction(correction_id: str, body: ApprovalBody, client: TemporalDep,
-                             principal: PrincipalDep) -> dict:
+                             principal: PrincipalDep) -> dict[str, Any]:
     principal.require("finance")
     decision = Decision(approver=approver_name(principal, body.approver), role=principal.decision_role,
                         comment=body.comment)
@@ -43,7 +45,7 @@ async def approve_correction(correction_id: str, body: ApprovalBody, client: Tem
 
 @router.post("/corrections/{correction_id}/reject")
 async def reject_correction(correction_id: str, body: RejectionBody, client: TemporalDep,
-                            principal: PrincipalDep) -> dict:
+                            principal: PrincipalDep) -> dict[str, Any]:
     """Reject: the correction ends and changes nothing (no revision recorded, nothing rebilled)."""
     principal.require("finance")
     rejection = Rejection(approver=approver_name(principal, body.approver), role=principal.decision_role,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 from temporalio.client import WorkflowHandle
@@ -16,12 +17,13 @@ from billing import repository as repo
 from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.billing_cycle_start import start_cycle
+from workflows.billing_cycle_types import CycleResult
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])
 LIST_LIMIT_MAX = 500
 
 
-def _handle(client: TemporalDep, cycle_id: str) -> WorkflowHandle:
+def _handle(client: TemporalDep, cycle_id: str) -> WorkflowHandle[BillingCycleWorkflow, CycleResult]:
     return client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id)
 
 
@@ -35,7 +37,7 @@ async def create_cycle(body: CycleCreate, client: TemporalDep, engine: EngineDep
 
 @router.get("")
 def list_cycles(engine: EngineDep, principal: PrincipalDep, status: str | None = None,
-                limit: int = Query(default=100, ge=1, le=LIST_LIMIT_MAX)) -> list[dict]:
+                limit: int = Query(default=100, ge=1, le=LIST_LIMIT_MAX)) -> list[dict[str, Any]]:
     principal.require("operator", "finance", "auditor")
     with engine.connect() as conn:
         return repo.list_cycles(conn, status, limit)
@@ -54,7 +56,7 @@ async def read_cycle(cycle_id: str, engine: EngineDep, client: TemporalDep, prin
     return CyclePublic(**row, live=live)
 
 
-def _load(engine: EngineDep, cycle_id: str) -> dict:
+def _load(engine: EngineDep, cycle_id: str) -> dict[str, Any]:
     with engine.connect() as conn:
         return repo.load_cycle(conn, cycle_id)
 
@@ -67,7 +69,7 @@ def approver_name(principal: Principal, named: str | None) -> str:
 
 
 @router.post("/{cycle_id}/approve")
-async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, principal: PrincipalDep) -> dict:
+async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("finance")
     decision = Decision(approver=approver_name(principal, body.approver), role=principal.decision_role,
                         comment=body.comment)
@@ -76,7 +78,7 @@ async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, 
 
 
 @router.post("/{cycle_id}/reject")
-async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, principal: PrincipalDep) -> dict:
+async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("finance")
     rejection = Rejection(approver=approver_name(principal, body.approver), role=principal.decision_role,
                           reason=body.reason)
@@ -85,14 +87,14 @@ async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, 
 
 
 @router.post("/{cycle_id}/resettle")
-async def resettle_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict:
+async def resettle_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
     status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.resettle, body.operator)
     return dataclasses.asdict(status)
 
 
 @router.post("/{cycle_id}/retry")
-async def retry_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict:
+async def retry_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
     """Run a failed (parked) cycle's failed step again, after the input was fixed or the outage ended."""
     principal.require("operator")
     status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.retry, body.operator)
@@ -100,7 +102,7 @@ async def retry_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, pr
 
 
 @router.post("/{cycle_id}/cancel", status_code=202)
-async def cancel_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict:
+async def cancel_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
     await _handle(client, cycle_id).cancel()
     return {"cycle_id": cycle_id, "cancel_requested_by": body.operator}
