@@ -25,10 +25,14 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import uvicorn
 from sqlalchemy import Engine, text
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -121,7 +125,7 @@ def stored_readings(engine: Engine, sent: dict[str, bytes]) -> tuple[int, int, i
     return sum(row[3] for row in rows), len(out.meter_id), distinct
 
 
-def serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:  # type: ignore[no-untyped-def]
+def serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, threading.Thread]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off", limit_concurrency=None))
     thread = threading.Thread(target=server.run, daemon=True)

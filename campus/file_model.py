@@ -13,7 +13,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from campus.model import INTERVAL_MINUTES, ISOS, METER_UNITS, MeterRole
+from campus.model import IntervalMinutes, IsoName, MeterRole, MeterUnit
 
 SCHEMA_VERSION: Final = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -34,7 +34,7 @@ class CampusSection(_Section):
     legal_entity: str | None = Field(None, description="The legal entity that issues the invoices.")
     address: str | None = None
     time_zone: str = Field(description="IANA zone of the campus; billing months are local calendar months.")
-    iso: Literal[ISOS] = Field(description="The ISO/RTO the campus sits in.")  # type: ignore[valid-type]
+    iso: IsoName = Field(description="The ISO/RTO the campus sits in.")
     settlement_point: str | None = Field(None, description="ISO zone, hub or node the campus settles at.")
     egrid_subregion: str | None = Field(None, description="EPA eGRID subregion; emissions need it.")
 
@@ -68,9 +68,9 @@ class DeviceSection(_Section):
 class MeterSection(_Section):
     id: str = Field(pattern=METER_ID_PATTERN, description="The metering point; data files name it or a device.")
     role: MeterRole
-    unit: Literal[METER_UNITS] = Field(  # type: ignore[valid-type]
+    unit: MeterUnit = Field(
         description="Unit of the meter's register (files may report power or energy units of the same kind).")
-    interval_minutes: Literal[INTERVAL_MINUTES] = 15  # type: ignore[valid-type]
+    interval_minutes: IntervalMinutes = 15
     tenant: str | None = Field(None, description="Required for tenant_consumption meters, refused for others.")
     multiplier: Positive = Field(Decimal(1), description="CT ratio x PT ratio when no devices are listed.")
     rated_kw: int | None = Field(None, gt=0, description="Nameplate rating; VEE refuses readings above it.")

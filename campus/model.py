@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal, get_args
 
 
 class MeterRole(StrEnum):
@@ -22,9 +23,13 @@ class MeterRole(StrEnum):
     SHARED = "shared_consumption"
 
 
-ISOS = ("NYISO", "ERCOT", "PJM", "CAISO", "MISO", "ISONE", "SPP")
-METER_UNITS = ("Wh", "kWh", "MWh", "MMBtu", "therm")
-INTERVAL_MINUTES = (5, 15, 30, 60)
+IsoName = Literal["NYISO", "ERCOT", "PJM", "CAISO", "MISO", "ISONE", "SPP"]
+MeterUnit = Literal["Wh", "kWh", "MWh", "MMBtu", "therm"]
+IntervalMinutes = Literal[5, 15, 30, 60]
+
+ISOS: tuple[IsoName, ...] = get_args(IsoName)
+METER_UNITS: tuple[MeterUnit, ...] = get_args(MeterUnit)
+INTERVAL_MINUTES: tuple[IntervalMinutes, ...] = get_args(IntervalMinutes)
 
 
 @dataclass(frozen=True)

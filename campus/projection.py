@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
@@ -22,6 +22,8 @@ from settlement.contracts import (
     contract_history,
     fixed_price_history,
 )
+
+V = TypeVar("V")
 
 
 def project(conn: Connection, document: dict[str, Any]) -> None:
@@ -56,7 +58,7 @@ def _project_fixed_price(conn: Connection, campus_id: str, contract: dict[str, A
         add_fixed_price_version(conn, campus_id, tenant_id, effective_from, price)
 
 
-def _check_prefix(key: str, have: list, wanted: list) -> None:  # type: ignore[type-arg]
+def _check_prefix(key: str, have: list[V], wanted: list[V]) -> None:
     """Stored versions must be the file's first versions: anything else means the file rewrites history or
     versions were added another way (the contracts API) that the file does not list yet."""
     if have != wanted[:len(have)]:

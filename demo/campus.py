@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from campus.file import campus_document
+from campus.file import CampusDocument, campus_document
 from campus.service import apply_in
 
 CAMPUS_FILE = Path(__file__).with_name("campus.toml")
@@ -38,7 +38,7 @@ TENANTS = (DemoTenant("acme-ai", 6_000), DemoTenant("borealis-labs", 4_000), Dem
 
 
 @functools.cache
-def _document_for(campus_id: str):  # type: ignore[no-untyped-def]
+def _document_for(campus_id: str) -> CampusDocument:
     """The demo campus file with its id replaced (tests register their own copies under their own ids)."""
 
     text = CAMPUS_FILE.read_text()

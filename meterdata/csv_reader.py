@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from common.errors import BadInput
 from meterdata.csv_mapping import CsvMapping
-from meterdata.readings import ReadingColumns, ReadingWindow
+from meterdata.readings import ReadingSink, ReadingWindow
 from meterdata.schema import QUALITY_MEASURED
 from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
 from meterdata.units import energy_wh_from_value, is_known_unit, unit_fits_role
@@ -31,7 +31,7 @@ ROWS_PER_FILE_MAX = 50_000_000
 
 def read_csv(
     data: bytes | BinaryIO, source: str, sha256_hex: str, mapping: CsvMapping, meters: Mapping[str, MeterSpec],
-    window: ReadingWindow, out: ReadingColumns,
+    window: ReadingWindow, out: ReadingSink,
 ) -> int:
     """Append the file's readings to `out`; returns how many data lines were read.
 
@@ -121,7 +121,7 @@ class _RowParser:
             raise BadInput(self.source, line, column, f"row has {len(fields)} fields, no {column!r}")
         return fields[index].strip()
 
-    def parse(self, fields: list[str], line: int, out: ReadingColumns) -> None:
+    def parse(self, fields: list[str], line: int, out: ReadingSink) -> None:
         mapping = self.mapping
         name = self.field(fields, mapping.meter_column, line)
         named = self.names.by_name.get(name)

@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 
 from common.errors import BadInput
 from meterdata.greenbutton_xml import Feed, MeterReadingLinks, parse_feed
-from meterdata.readings import ReadingColumns, ReadingWindow
+from meterdata.readings import ReadingSink, ReadingWindow
 from meterdata.schema import QUALITY_EDITED, QUALITY_ESTIMATED, QUALITY_MEASURED, QUALITY_SUSPECT
 from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
 from meterdata.units import energy_wh_from_value
@@ -50,7 +50,7 @@ class ReadingType:
 
 def read_greenbutton(
     data: bytes, source: str, sha256_hex: str, meters: Mapping[str, MeterSpec], window: ReadingWindow,
-    out: ReadingColumns, usage_point_meter_ids: Mapping[str, str] | None = None,
+    out: ReadingSink, usage_point_meter_ids: Mapping[str, str] | None = None,
 ) -> int:
     try:
         feed = parse_feed(data)
@@ -116,7 +116,7 @@ def _reading_type(feed: Feed, links: MeterReadingLinks, source: str) -> ReadingT
 
 def _read_block(
     block: ElementTree.Element, feed: Feed, reading_type: ReadingType, named: tuple[MeterSpec, str | None],
-    source: str, sha256_hex: str, window: ReadingWindow, out: ReadingColumns,
+    source: str, sha256_hex: str, window: ReadingWindow, out: ReadingSink,
 ) -> int:
     spec, serial = named
     interval_s = spec.interval_minutes * 60

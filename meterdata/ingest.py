@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -39,9 +39,12 @@ from meterdata.csv_reader import read_csv
 from meterdata.fsutil import base_name, ensure_parent, read_bytes, resolve, sha256_hex_of_bytes
 from meterdata.greenbutton import read_greenbutton
 from meterdata.parquet_reader import read_parquet
-from meterdata.readings import OutsidePeriod, ReadingColumns, ReadingWindow
+from meterdata.readings import OutsidePeriod, ReadingColumns, ReadingSink, ReadingWindow
 from meterdata.schema import INTERVAL_SCHEMA
 from meterdata.specs import MeterSpec
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 PARQUET_ROW_GROUP_ROWS = 1 << 20
 ROWS_PER_BATCH_MAX = 1 << 18
@@ -99,7 +102,7 @@ class InputFileRefused(BadInput):
 
 def read_file_bytes(
     data: bytes, name: str, sha256_hex: str, meters: Mapping[str, MeterSpec], mapping: CsvMapping,
-    window: ReadingWindow, out: ReadingColumns,
+    window: ReadingWindow, out: ReadingSink,
 ) -> int:
     """Append one received file's readings to `out`; returns its data row count."""
     suffix = _suffix(name)
@@ -246,7 +249,7 @@ def _read_input(file: InputFile, input_order: int, meters: Mapping[str, MeterSpe
             data = read_bytes(file.uri)
             _check_sha256(file.name, sha256_hex, sha256_hex_of_bytes(data))
             size_bytes = len(data)
-            row_count = read_file_bytes(data, file.name, sha256_hex, meters, mapping, window, sink)  # type: ignore[arg-type]
+            row_count = read_file_bytes(data, file.name, sha256_hex, meters, mapping, window, sink)
     except BadInput as error:
         raise InputFileRefused(error, sha256_hex) from error
     sink.flush()
@@ -260,7 +263,7 @@ def _read_csv_streaming(file: InputFile, sha256_hex: str, meters: Mapping[str, M
     with filesystem.open_input_stream(path) as stream:
         hashing = HashingReader(stream)
         buffered = io.BufferedReader(hashing, READ_CHUNK_BYTES)
-        row_count = read_csv(buffered, file.name, sha256_hex, mapping, meters, window, sink)  # type: ignore[arg-type]
+        row_count = read_csv(buffered, file.name, sha256_hex, mapping, meters, window, sink)
     _check_sha256(file.name, sha256_hex, hashing.digest.hexdigest())
     return row_count, hashing.size_bytes
 
@@ -276,9 +279,10 @@ class HashingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        chunk = self.stream.read(len(buffer))
-        buffer[: len(chunk)] = chunk
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer)
+        chunk = self.stream.read(len(view))
+        view[: len(chunk)] = chunk
         self.digest.update(chunk)
         self.size_bytes += len(chunk)
         return len(chunk)

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from common.errors import BadInput
-from meterdata.readings import ReadingColumns, ReadingWindow
+from meterdata.readings import ReadingSink, ReadingWindow
 from meterdata.schema import QUALITY_MEASURED
 from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
 
@@ -27,7 +27,7 @@ REQUIRED_COLUMNS = ("meter_id", "interval_start_utc", "energy_wh")
 
 def read_parquet(
     data: bytes, source: str, sha256_hex: str, meters: Mapping[str, MeterSpec], window: ReadingWindow,
-    out: ReadingColumns,
+    out: ReadingSink,
 ) -> int:
     try:
         table = pq.read_table(io.BytesIO(data))
@@ -53,7 +53,7 @@ def _check_types(table: pa.Table, source: str) -> None:
 
 def _append_row(
     row: dict[str, object], line: int, source: str, sha256_hex: str, meters: Mapping[str, MeterSpec],
-    window: ReadingWindow, out: ReadingColumns,
+    window: ReadingWindow, out: ReadingSink,
 ) -> None:
     meter_id = row["meter_id"]
     spec = meters.get(meter_id) if isinstance(meter_id, str) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 import pyarrow as pa
 
@@ -52,6 +52,16 @@ class ReadingWindow:
         # Even a skipped reading must have ended: a value for an interval still running is not a reading.
         if start_utc + timedelta(minutes=interval_minutes) > self.now_utc:
             raise BadInput(source, line, column, f"interval {start_utc.isoformat()} has not ended yet")
+
+
+class ReadingSink(Protocol):
+    """What a reader appends its readings to, one at a time: ReadingColumns, or a sink that filters and batches
+    them (the ingest spill) or only counts them (ReadingCounter)."""
+
+    def append(
+        self, meter_id: str, channel: str, start_utc: datetime, interval_minutes: int, energy_wh: int,
+        quality: int, source_sha256: str, source_row: int, /,
+    ) -> None: ...
 
 
 @dataclass

@@ -15,6 +15,7 @@ import numpy as np
 
 from meterdata import kernels as k
 from meterdata.grid import FLAG_EDITED, MICROS_PER_MINUTE, GridPlan
+from meterdata.series import SeriesChunk
 from meterdata.specs import MeterSpec
 
 MICROS_PER_HOUR = 60 * MICROS_PER_MINUTE
@@ -71,11 +72,11 @@ class VeeTally:
         previous = self.hourly_wh.get(meter_id)
         self.hourly_wh[meter_id] = hourly if previous is None else previous + hourly
 
-    def add_registers(self, chunk: object, indices: list[int]) -> None:
+    def add_registers(self, chunk: SeriesChunk, indices: list[int]) -> None:
         for i in indices:
-            lo, hi = int(chunk.offsets[i]), int(chunk.offsets[i + 1])  # type: ignore[attr-defined]
-            meter_id = chunk.keys[i][0]  # type: ignore[attr-defined]
-            self.registers[meter_id] = (chunk.ts_us[lo:hi].copy(), chunk.energy_wh[lo:hi].copy())  # type: ignore[attr-defined]
+            lo, hi = int(chunk.offsets[i]), int(chunk.offsets[i + 1])
+            meter_id = chunk.keys[i][0]
+            self.registers[meter_id] = (chunk.ts_us[lo:hi].copy(), chunk.energy_wh[lo:hi].copy())
 
     def hourly_complete(self, hours: int) -> dict[str, np.ndarray]:
         return {m: h for m, h in self.hourly_wh.items() if h.shape[0] == hours}

@@ -130,9 +130,9 @@ def check_stored_file(
     if original_name.lower().endswith((".csv", ".txt")):
         filesystem, path = resolve(stored_uri)
         with filesystem.open_input_stream(path) as stream:
-            read_csv(stream, original_name, sha256_hex, mapping, meters, window, counter)  # type: ignore[arg-type]
+            read_csv(stream, original_name, sha256_hex, mapping, meters, window, counter)
     else:
-        read_file_bytes(read_bytes(stored_uri), original_name, sha256_hex, meters, mapping, window, counter)  # type: ignore[arg-type]
+        read_file_bytes(read_bytes(stored_uri), original_name, sha256_hex, meters, mapping, window, counter)
     return counter
 
 

@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TextIO
 
 from settings import Settings
 
@@ -118,8 +119,8 @@ def cycle_log_context(**fields: str | int | None) -> Iterator[None]:
         LOG_CONTEXT.reset(token)
 
 
-def log_handler(settings: Settings, stream: object | None = None) -> logging.Handler:
-    handler = logging.StreamHandler(stream)  # type: ignore[arg-type]
+def log_handler(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
+    handler = logging.StreamHandler(stream)
     handler.addFilter(AddLogContext())
     handler.addFilter(RedactSecrets())
     if settings.log_format == "json":

@@ -6,18 +6,24 @@ import getpass
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from common.errors import DomainError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from campus.file import CampusDocument
+    from campus.plan import Change
 
 app = typer.Typer(help="Campus model: validate, plan, apply, list, show, history, export.", no_args_is_help=True)
 T = TypeVar("T")
 FileArg = Annotated[Path, typer.Argument(help="campus file (TOML)", exists=True, dir_okay=False)]
 
 
-def _fail(error: DomainError) -> None:
+def _fail(error: DomainError) -> NoReturn:
     problems = getattr(error, "problems", None)
     if problems:
         typer.echo(f"error: {getattr(error, 'source', '')}: {len(problems)} problem(s)", err=True)
@@ -28,7 +34,7 @@ def _fail(error: DomainError) -> None:
     raise typer.Exit(code=1)
 
 
-def _read(path: Path):  # type: ignore[no-untyped-def]
+def _read(path: Path) -> CampusDocument:
     from campus.file import read_campus_file
 
     try:
@@ -37,7 +43,7 @@ def _read(path: Path):  # type: ignore[no-untyped-def]
         _fail(error)
 
 
-def _with_db(action: Callable[[Any], T]) -> T:
+def _with_db(action: Callable[[Engine], T]) -> T:
     from db import make_engine, resolve_database_url, upgrade_schema
     from settings import Settings
 
@@ -69,7 +75,7 @@ def plan(path: FileArg) -> None:
 
     document = _read(path)
 
-    def action(engine):  # type: ignore[no-untyped-def]
+    def action(engine: Engine) -> list[Change]:
         with engine.connect() as conn:
             return plan_changes(conn, document)
 
@@ -97,7 +103,7 @@ def show(campus_id: str, version: Annotated[int | None, typer.Option(help="an ea
     """Print the applied campus document (JSON) with its version."""
     from campus.service import show as show_document
 
-    def action(engine):  # type: ignore[no-untyped-def]
+    def action(engine: Engine) -> dict[str, Any]:
         with engine.connect() as conn:
             return show_document(conn, campus_id, version)
 
@@ -109,7 +115,7 @@ def list_command() -> None:
     """Every registered campus: id, ISO, time zone, latest version, name."""
     from campus.service import list_campuses
 
-    def action(engine):  # type: ignore[no-untyped-def]
+    def action(engine: Engine) -> list[dict[str, Any]]:
         with engine.connect() as conn:
             return list_campuses(conn)
 
@@ -123,7 +129,7 @@ def history(campus_id: str) -> None:
     """Every applied version: number, sha256, file name, who applied it and when."""
     from campus.service import history as version_history
 
-    def action(engine):  # type: ignore[no-untyped-def]
+    def action(engine: Engine) -> list[dict[str, Any]]:
         with engine.connect() as conn:
             return version_history(conn, campus_id)
 
@@ -138,7 +144,7 @@ def export(campus_id: str, out: Annotated[Path | None, typer.Option("--out", "-o
     """Write the applied campus as a campus file (URDB rates inline); applying it again changes nothing."""
     from campus.service import export_toml
 
-    def action(engine):  # type: ignore[no-untyped-def]
+    def action(engine: Engine) -> str:
         with engine.connect() as conn:
             return export_toml(conn, campus_id, version)
 

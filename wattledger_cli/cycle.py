@@ -6,16 +6,28 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from temporalio.client import Client
+    from temporalio.workflow import UpdateMethodMultiParam
+
+    from settings import Settings
+    from workflows.billing_cycle import BillingCycleWorkflow
+    from workflows.billing_cycle_types import CycleStatus
+    from workflows.cycle_correction import CycleCorrectionWorkflow
+    from workflows.cycle_correction_types import CorrectionStatus
 
 app = typer.Typer(help="Billing cycles: start, inspect, approve, reject, settle again, cancel, correct.",
                   no_args_is_help=True)
 T = TypeVar("T")
+A = TypeVar("A")
 
 
-def with_client(action: Callable[..., Awaitable[T]]) -> T:
+def with_client(action: Callable[[Client, Engine, Settings], Awaitable[T]]) -> T:
     from db import make_engine, resolve_database_url
     from runtime.temporal import connect
     from settings import Settings
@@ -52,7 +64,7 @@ def status(cycle_id: str) -> None:
     """Print the cycle's recorded status and steps."""
     from billing import repository as repo
 
-    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+    async def action(client: Client, engine: Engine, settings: Settings) -> dict[str, Any]:
         with engine.connect() as conn:
             return repo.load_cycle(conn, cycle_id)
 
@@ -64,19 +76,20 @@ def list_cycles(state: str = typer.Option(None, help="only cycles in this status
     """List cycles, newest first, optionally by status (e.g. awaiting_approval, failed)."""
     from billing import repository as repo
 
-    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+    async def action(client: Client, engine: Engine, settings: Settings) -> list[dict[str, Any]]:
         with engine.connect() as conn:
             return repo.list_cycles(conn, state, 500)
 
     _print(with_client(action))
 
 
-def _update(cycle_id: str, update_name: str, argument: object) -> None:
+def _update(cycle_id: str, update: UpdateMethodMultiParam[[BillingCycleWorkflow, A], CycleStatus],
+            argument: A) -> None:
     from workflows.billing_cycle import BillingCycleWorkflow
 
-    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+    async def action(client: Client, engine: Engine, settings: Settings) -> CycleStatus:
         handle = client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id)
-        return await handle.execute_update(getattr(BillingCycleWorkflow, update_name), argument)
+        return await handle.execute_update(update, argument)
 
     _print(dataclasses.asdict(with_client(action)))
 
@@ -85,35 +98,41 @@ def _update(cycle_id: str, update_name: str, argument: object) -> None:
 def approve(cycle_id: str, approver: str = typer.Option(...), comment: str = "") -> None:
     """Approve as finance (the same workflow update the API and the finance page use)."""
     from workflows.approvals import Decision
+    from workflows.billing_cycle import BillingCycleWorkflow
 
-    _update(cycle_id, "approve", Decision(approver, "finance", comment))
+    _update(cycle_id, BillingCycleWorkflow.approve, Decision(approver, "finance", comment))
 
 
 @app.command("reject")
 def reject(cycle_id: str, approver: str = typer.Option(...), reason: str = typer.Option(...)) -> None:
     """Reject as finance; the cycle goes to rework."""
     from workflows.approvals import Rejection
+    from workflows.billing_cycle import BillingCycleWorkflow
 
-    _update(cycle_id, "reject", Rejection(approver, "finance", reason))
+    _update(cycle_id, BillingCycleWorkflow.reject, Rejection(approver, "finance", reason))
 
 
 @app.command("resettle")
 def resettle(cycle_id: str, operator: str = typer.Option(...)) -> None:
     """After corrections, settle a reworked cycle again; approval starts over."""
-    _update(cycle_id, "resettle", operator)
+    from workflows.billing_cycle import BillingCycleWorkflow
+
+    _update(cycle_id, BillingCycleWorkflow.resettle, operator)
 
 
 @app.command("retry")
 def retry(cycle_id: str, operator: str = typer.Option(...)) -> None:
     """Run a failed cycle's failed step again (after fixing its input); idempotent on business keys."""
-    _update(cycle_id, "retry", operator)
+    from workflows.billing_cycle import BillingCycleWorkflow
+
+    _update(cycle_id, BillingCycleWorkflow.retry, operator)
 
 
 @app.command("cancel")
 def cancel(cycle_id: str) -> None:
     """Cancel a cycle that has not completed."""
 
-    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+    async def action(client: Client, engine: Engine, settings: Settings) -> dict[str, object]:
         await client.get_workflow_handle(cycle_id).cancel()
         return {"cycle_id": cycle_id, "cancel_requested": True}
 
@@ -132,12 +151,14 @@ def correct(cycle_id: str, operator: str = typer.Option(...)) -> None:
     _print(dataclasses.asdict(started))
 
 
-def _correction_update(correction_id: str, update_name: str, argument: object) -> None:
+def _correction_update(correction_id: str,
+                       update: UpdateMethodMultiParam[[CycleCorrectionWorkflow, A], CorrectionStatus],
+                       argument: A) -> None:
     from workflows.cycle_correction import CycleCorrectionWorkflow
 
-    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+    async def action(client: Client, engine: Engine, settings: Settings) -> CorrectionStatus:
         handle = client.get_workflow_handle_for(CycleCorrectionWorkflow.run, correction_id)
-        return await handle.execute_update(getattr(CycleCorrectionWorkflow, update_name), argument)
+        return await handle.execute_update(update, argument)
 
     _print(dataclasses.asdict(with_client(action)))
 
@@ -146,13 +167,15 @@ def _correction_update(correction_id: str, update_name: str, argument: object) -
 def approve_correction(correction_id: str, approver: str = typer.Option(...), comment: str = "") -> None:
     """Approve a correction as finance; the changed tenants' invoices are cancelled and rebilled."""
     from workflows.approvals import Decision
+    from workflows.cycle_correction import CycleCorrectionWorkflow
 
-    _correction_update(correction_id, "approve", Decision(approver, "finance", comment))
+    _correction_update(correction_id, CycleCorrectionWorkflow.approve, Decision(approver, "finance", comment))
 
 
 @app.command("reject-correction")
 def reject_correction(correction_id: str, approver: str = typer.Option(...), reason: str = typer.Option(...)) -> None:
     """Reject a correction as finance; it changes nothing (no revision recorded, nothing rebilled)."""
     from workflows.approvals import Rejection
+    from workflows.cycle_correction import CycleCorrectionWorkflow
 
-    _correction_update(correction_id, "reject", Rejection(approver, "finance", reason))
+    _correction_update(correction_id, CycleCorrectionWorkflow.reject, Rejection(approver, "finance", reason))

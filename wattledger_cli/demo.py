@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import typer
@@ -17,6 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from common.errors import DomainError
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 console = Console()
 POLL_INTERVAL_S = 0.5
@@ -42,7 +45,7 @@ def demo_command(
 
 
 @contextlib.contextmanager
-def _iso_endpoint(settings, period: str) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+def _iso_endpoint(settings: Settings, period: str) -> Iterator[Settings]:
     """The configured ISO, or a fake NYISO on loopback (mutual TLS) so the demo's submission is acknowledged."""
     if settings.iso_base_url:
         yield settings
@@ -61,7 +64,7 @@ def _iso_endpoint(settings, period: str) -> Iterator:  # type: ignore[no-untyped
             "iso_ca_bundle_path": str(pki.ca_cert_path)})
 
 
-def _generate_site_export(settings, period: str, seed: int, corrupt: bool) -> list[Path]:  # type: ignore[no-untyped-def]
+def _generate_site_export(settings: Settings, period: str, seed: int, corrupt: bool) -> list[Path]:
     """The month's site export, as the campus's SCADA would write it: one CSV per meter."""
     from demo.site_export import corrupt_one_value, write_site_export
 
@@ -75,7 +78,7 @@ def _generate_site_export(settings, period: str, seed: int, corrupt: bool) -> li
     return paths
 
 
-async def _run(settings, period: str, seed: int, corrupt: bool) -> bool:  # type: ignore[no-untyped-def]
+async def _run(settings: Settings, period: str, seed: int, corrupt: bool) -> bool:
     from api.auth import mint_token
     from demo.campus import CAMPUS_FILE, CAMPUS_ID
     from wattledger_cli.stack import free_port, running_stack

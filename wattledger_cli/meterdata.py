@@ -12,10 +12,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from meterdata.csv_mapping import CsvMapping
+    from meterdata.service import ReceiveOutcome
 
 app = typer.Typer(help="Meter data: ingest files, VEE reports, manual edits.", no_args_is_help=True)
 
@@ -36,7 +40,7 @@ def _engine_and_root() -> Iterator[tuple[Engine, str]]:
         engine.dispose()
 
 
-def _mapping(name: str):  # type: ignore[no-untyped-def]
+def _mapping(name: str) -> CsvMapping:
     from meterdata.csv_mapping import MAPPINGS
 
     if name not in MAPPINGS:
@@ -61,9 +65,9 @@ def receive_command(files: list[Path], campus: CampusOption, mapping: MappingOpt
         raise typer.Exit(2)
 
 
-def _span(outcome) -> str:  # type: ignore[no-untyped-def]
+def _span(outcome: ReceiveOutcome) -> str:
     first, last = outcome.first_interval_start_utc, outcome.last_interval_start_utc
-    return "" if first is None else f" span={first.isoformat()}..{last.isoformat()}"
+    return "" if first is None or last is None else f" span={first.isoformat()}..{last.isoformat()}"
 
 
 @app.command("watch")
@@ -74,7 +78,7 @@ def watch_command(
     """Receive every file that settles in INBOX; move it to processed/ or quarantine/ (with a reason file)."""
     from meterdata.watch import watch
 
-    def report(name: str, outcome) -> None:  # type: ignore[no-untyped-def]
+    def report(name: str, outcome: ReceiveOutcome) -> None:
         typer.echo(f"{outcome.status:<11} {outcome.sha256_hex[:16]} {name}")
 
     with _engine_and_root() as (engine, data_root):

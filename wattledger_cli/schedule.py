@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
 from wattledger_cli.cycle import with_client
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from temporalio.client import Client
+
+    from settings import Settings
 
 app = typer.Typer(help="Monthly cycle schedules per campus (Temporal Schedules).", no_args_is_help=True)
 
@@ -18,7 +25,7 @@ def create(campus_id: str, day_of_month: int = typer.Option(2, min=1, max=28),
     from campus import load_campus
     from workflows.monthly_schedule import create_monthly_schedule
 
-    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+    async def action(client: Client, engine: Engine, settings: Settings) -> str:
         with engine.connect() as conn:
             campus = load_campus(conn, campus_id)
         return await create_monthly_schedule(client, campus_id, campus.time_zone, day_of_month, hour)
@@ -31,7 +38,7 @@ def list_command() -> None:
     """List schedules with their next start times."""
     from workflows.monthly_schedule import list_schedules
 
-    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+    async def action(client: Client, engine: Engine, settings: Settings) -> list[dict[str, object]]:
         return await list_schedules(client)
 
     typer.echo(json.dumps(with_client(action), indent=2))
@@ -40,7 +47,7 @@ def list_command() -> None:
 def _handle_action(campus_id: str, verb: str) -> None:
     from workflows.monthly_schedule import schedule_id_for
 
-    async def action(client, engine, settings):  # type: ignore[no-untyped-def]
+    async def action(client: Client, engine: Engine, settings: Settings) -> str:
         handle = client.get_schedule_handle(schedule_id_for(campus_id))
         await getattr(handle, verb)()
         return f"{verb}: {schedule_id_for(campus_id)}"

@@ -14,13 +14,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
+from sqlalchemy import Connection
 
 from api.auth import require_roles
 from api.deps import EngineDep
 from api.principal import Principal
 from campus import CampusNotFound, campus_exists, load_meters, load_tenants
 from campus.errors import CampusFileInvalid, Problem
-from campus.file import FILE_BYTES_MAX, campus_document, parse_campus_text
+from campus.file import FILE_BYTES_MAX, CampusDocument, campus_document, parse_campus_text
 from campus.service import apply, export_toml, history, list_campuses, plan, show
 from common.errors import BadInput
 
@@ -40,7 +41,7 @@ async def _body(request: Request, source: str) -> bytes:
     return bytes(data)
 
 
-def _document(source: str, data: bytes, content_type: str):  # type: ignore[no-untyped-def]
+def _document(source: str, data: bytes, content_type: str) -> CampusDocument:
     if "json" not in content_type:
         return parse_campus_text(source, data, read_urdb=None)
     try:
@@ -111,6 +112,6 @@ def list_meters(campus_id: str, engine: EngineDep, principal: StaffDep) -> list[
         return [json.loads(json.dumps(asdict(meter), default=str)) for meter in load_meters(conn, campus_id)]
 
 
-def _require_campus(conn, campus_id: str) -> None:  # type: ignore[no-untyped-def]
+def _require_campus(conn: Connection, campus_id: str) -> None:
     if not campus_exists(conn, campus_id):
         raise CampusNotFound(campus_id)

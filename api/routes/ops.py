@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from google.protobuf import json_format
 from starlette.types import ASGIApp, Receive, Scope, Send
-from temporalio.api.common.v1 import Payloads
+from temporalio.api.common.v1 import Payload, Payloads
 
 from api.auth import PAGE_HEADER
 from api.principal import Principal
@@ -100,7 +100,7 @@ async def _payloads(request: Request) -> Payloads:
         raise HTTPException(status_code=400, detail=f"not a Payloads JSON document: {error}") from error
 
 
-def _json(payloads: list) -> Response:  # type: ignore[type-arg]
+def _json(payloads: list[Payload]) -> Response:
     body = json_format.MessageToJson(Payloads(payloads=payloads), indent=None)
     return Response(body, media_type="application/json")
 

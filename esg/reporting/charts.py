@@ -68,10 +68,12 @@ def intensity_rgb(value: Decimal | None, low: Decimal, high: Decimal) -> tuple[i
     if value is None:
         return EMPTY_RGB
     fraction = Decimal(0) if high == low else (value - low) / (high - low)
-    return tuple(  # type: ignore[return-value]
-        int((Decimal(a) + (Decimal(b) - Decimal(a)) * fraction).quantize(Decimal(1), ROUND_HALF_EVEN))
-        for a, b in zip(LOW_RGB, HIGH_RGB, strict=True)
-    )
+
+    def channel(a: int, b: int) -> int:
+        return int((Decimal(a) + (Decimal(b) - Decimal(a)) * fraction).quantize(Decimal(1), ROUND_HALF_EVEN))
+
+    (low_r, low_g, low_b), (high_r, high_g, high_b) = LOW_RGB, HIGH_RGB
+    return channel(low_r, high_r), channel(low_g, high_g), channel(low_b, high_b)
 
 
 def intensity_range(cells: list[HeatCell]) -> tuple[Decimal, Decimal]:

@@ -49,7 +49,7 @@ def _read_load_csv(source: str, text: str) -> LoadSeries:
     if not starts:
         raise BadInput(source, None, None, "no data rows")
     minutes = _interval_minutes(source, starts)
-    decimals = max(3, max(-energy.as_tuple().exponent for energy in energies))  # type: ignore[operator]
+    decimals = max(3, max(_decimal_places(energy) for energy in energies))
     units_per_kwh = 10**decimals
     return LoadSeries(
         starts_utc_us=np.array([datetime_to_utc_us(start) for start in starts], dtype=np.int64),
@@ -76,9 +76,17 @@ def _energy(source: str, line_no: int, text: str | None) -> Decimal:
         raise BadInput(source, line_no, "energy_kwh", f"{text!r} is not a decimal number") from error
     if not value.is_finite() or value < 0:
         raise BadInput(source, line_no, "energy_kwh", f"{text!r} is not a finite, non-negative energy")
-    if -value.as_tuple().exponent > DECIMALS_MAX:  # type: ignore[operator]
+    if _decimal_places(value) > DECIMALS_MAX:
         raise BadInput(source, line_no, "energy_kwh", f"more than {DECIMALS_MAX} decimal places")
     return value
+
+
+def _decimal_places(value: Decimal) -> int:
+    """Digits after the point of a finite value; NaN and infinities (exponent "n", "N" or "F") have none."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int):
+        return -exponent
+    raise ValueError(f"{value} is not a finite decimal")
 
 
 def _interval_minutes(source: str, starts: list[datetime]) -> int:
