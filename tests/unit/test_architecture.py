@@ -19,6 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIRS = ("activities", "api", "billing", "campus", "common", "devtools", "esg", "intervals", "invoicing",
                "ledger", "market_adapters", "meterdata", "observability", "runtime", "settlement", "workflows",
                "wattledger_cli", "demo")
+# Packages whose modules are imported by name from above: the shells, where an importer names the one module it
+# needs so that a command, the worker or the workflow sandbox loads nothing more. Every other package is reached
+# through its public names: those its `__init__` lists in `__all__`, or a module listed there.
+MODULES_IMPORTED_BY_NAME = {"activities", "api", "demo", "devtools", "observability", "runtime", "wattledger_cli",
+                            "workflows"}
 # Imports inside functions are allowed here only, each for a reason that is not layering:
 FUNCTION_IMPORTS_ALLOWED = {
     "wattledger_cli": "each command imports what it needs, so `wattledger --help` starts fast",
@@ -85,3 +90,27 @@ def test_imports_sit_at_module_top() -> None:
             hidden += [f"{relative}:{node.lineno}" for node in ast.walk(function)
                        if isinstance(node, ast.Import | ast.ImportFrom)]
     assert hidden == [], f"imports inside functions hide the layering: {hidden}"
+
+
+def _is_public(module_name: str, names: list[str]) -> bool:
+    """Whether `from module_name import names` goes through a public surface."""
+    module = importlib.import_module(module_name)
+    if hasattr(module, "__path__") and all(name in getattr(module, "__all__", ()) for name in names):
+        return True
+    parent_name, _, leaf = module_name.rpartition(".")
+    return bool(parent_name) and leaf in getattr(importlib.import_module(parent_name), "__all__", ())
+
+
+def test_other_packages_are_reached_through_their_public_names() -> None:
+    reaching_in = []
+    for path in _source_files():
+        importer = path.relative_to(ROOT).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or not node.module or node.level:
+                continue
+            package = node.module.split(".")[0]
+            if package == importer or package in MODULES_IMPORTED_BY_NAME or package not in SOURCE_DIRS:
+                continue
+            if not _is_public(node.module, [alias.name for alias in node.names]):
+                reaching_in.append(f"{path.relative_to(ROOT)}:{node.lineno} from {node.module}")
+    assert reaching_in == [], f"imports past a package's public names: {reaching_in}"
