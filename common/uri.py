@@ -1,11 +1,22 @@
-"""Read whole files from a local path or any pyarrow.fs URI (file://, s3://, gs://, ...)."""
+"""Read whole files from a local path or any pyarrow.fs URI (file://, s3://, gs://, ...), and resolve one to its
+filesystem and path."""
 
 from __future__ import annotations
+
+import os
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 
 from common.errors import BadInput
+
+
+def resolve(path_or_uri: str) -> tuple[pafs.FileSystem, str]:
+    """A local path becomes an absolute path on the local filesystem; a URI goes through pyarrow.fs."""
+    if "://" in path_or_uri:
+        resolved: tuple[pafs.FileSystem, str] = pafs.FileSystem.from_uri(path_or_uri)
+        return resolved
+    return pafs.LocalFileSystem(), os.path.abspath(path_or_uri)
 
 
 def read_uri_bytes(uri: str) -> bytes:

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from common.errors import BadInput
-from meterdata.fsutil import resolve
+from common.uri import resolve
 from meterdata.schema import QUALITY_ESTIMATED, QUALITY_MISSING
 from meterdata.series import open_parquet
 from meterdata.specs import MeterSpec

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 
 import pyarrow.fs as pafs
 
+from common.uri import resolve
+
 READ_CHUNK_BYTES = 1 << 20
-
-
-def resolve(path_or_uri: str) -> tuple[pafs.FileSystem, str]:
-    """A local path becomes an absolute path on the local filesystem; a URI goes through pyarrow.fs."""
-    if "://" in path_or_uri:
-        resolved: tuple[pafs.FileSystem, str] = pafs.FileSystem.from_uri(path_or_uri)
-        return resolved
-    return pafs.LocalFileSystem(), os.path.abspath(path_or_uri)
 
 
 def read_bytes(path_or_uri: str) -> bytes:

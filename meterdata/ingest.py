@@ -34,9 +34,10 @@ import pyarrow.parquet as pq
 
 from common.errors import BadInput
 from common.timeutil import require_utc
+from common.uri import resolve
 from meterdata.csv_mapping import CsvMapping
 from meterdata.csv_reader import read_csv
-from meterdata.fsutil import base_name, ensure_parent, read_bytes, resolve, sha256_hex_of_bytes
+from meterdata.fsutil import base_name, ensure_parent, read_bytes, sha256_hex_of_bytes
 from meterdata.greenbutton import read_greenbutton
 from meterdata.parquet_reader import read_parquet
 from meterdata.readings import OutsidePeriod, ReadingColumns, ReadingSink, ReadingWindow

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from meterdata.fsutil import resolve
+from common.uri import resolve
 from meterdata.schema import QUALITY_EDITED, QUALITY_ESTIMATED, QUALITY_MISSING, QUALITY_SUSPECT
 
 POINTS_MAX = 1200

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pyarrow.fs as pafs
 
 from common.errors import BadInput
-from meterdata.fsutil import resolve
+from common.uri import resolve
 
 UPLOAD_BYTES_MAX = 8 << 30
 """Refuse uploads beyond 8 GiB: a month of 5-minute CSV for a large campus is well under 1 GiB."""

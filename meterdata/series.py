@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from meterdata.fsutil import resolve
+from common.uri import resolve
 
 COLUMNS = ["meter_id", "channel", "interval_start_utc", "energy_wh", "quality", "source_sha256", "source_row"]
 DICTIONARY_COLUMNS = ["meter_id", "channel", "source_sha256"]

@@ -18,11 +18,12 @@ from sqlalchemy import Engine
 
 from common.errors import BadInput, NotFound
 from common.timeutil import require_utc
+from common.uri import resolve
 from meterdata import repository as repo
 from meterdata.csv_mapping import SITE_EXPORT_V1, CsvMapping
 from meterdata.csv_reader import read_csv
 from meterdata.edits import ManualEdit
-from meterdata.fsutil import base_name, read_bytes, resolve
+from meterdata.fsutil import base_name, read_bytes
 from meterdata.ingest import read_file_bytes
 from meterdata.plot import load_meter_series, quality_svg
 from meterdata.raw_store import RawFileWriter, StoredBytes

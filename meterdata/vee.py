@@ -21,11 +21,12 @@ import pyarrow.parquet as pq
 
 from common.errors import BadInput
 from common.timeutil import require_utc
+from common.uri import resolve
 from meterdata import kernels as k
 from meterdata.cross_checks import CrossCheckLimits, cross_check_counts
 from meterdata.edits import ManualEdit, apply_edits
 from meterdata.exceptions import EXCEPTION_SCHEMA, exceptions_table
-from meterdata.fsutil import ensure_parent, resolve
+from meterdata.fsutil import ensure_parent
 from meterdata.grid import (
     VALIDATED_WRITE_SCHEMA,
     local_day_starts_us,

@@ -20,13 +20,13 @@ from sqlalchemy import Engine
 
 from campus import CampusNotFound, campus_exists
 from common.errors import BadInput
+from common.uri import resolve
 from market_adapters.price_files.formats import (
     FEED_DEFAULT,
     NYISO_RT_INTERVAL_MINUTES_DEFAULT,
     parse_price_file,
 )
 from market_adapters.prices import price_table
-from meterdata.fsutil import resolve
 from settings import Settings
 
 FILES_PER_CAMPUS_MAX = 10_000  # a settle step reads every file; far more means the store needs pruning

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from common.errors import BadInput
+from common.uri import resolve
 from market_adapters.prices.schema import PRICE_SCHEMA
-from meterdata.fsutil import resolve
 
 
 @dataclass(frozen=True)
