@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, make_url, text
-from sqlalchemy.orm import Session, sessionmaker
 
 from settings import Settings
 
@@ -89,10 +88,6 @@ def make_engine(database_url: str) -> Engine:
     return create_engine(
         database_url, isolation_level="READ COMMITTED", pool_pre_ping=True, pool_size=10, max_overflow=10
     )
-
-
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 def upgrade_schema(database_url: str) -> None:

@@ -50,9 +50,4 @@ def apply_edits(
     return notes
 
 
-def edited_mask(flags: np.ndarray) -> np.ndarray:
-    mask: np.ndarray = (flags & FLAG_EDITED) != 0
-    return mask
-
-
 assert FLAG_EDITED > k.FLAG_UNESTIMATED, "edit flag must not collide with kernel flags"

@@ -73,9 +73,3 @@ def allocate_grams(total_g: int, exact_shares_g: Mapping[str, Decimal]) -> dict[
         assert total_g == 0, "a non-zero total needs a non-zero share to land on"
         return {party: 0 for party in parties}
     return dict(zip(parties, allocate_largest_remainder(total_g, weights_ug), strict=True))
-
-
-def round_total_and_allocate(exact_shares_g: Mapping[str, Decimal]) -> tuple[int, dict[str, int]]:
-    """Round the sum of the exact shares once, then allocate it back to the parties exactly."""
-    total_g = grams_half_even(sum(exact_shares_g.values(), Decimal(0)))
-    return total_g, allocate_grams(total_g, exact_shares_g)
