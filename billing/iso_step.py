@@ -26,8 +26,7 @@ from sqlalchemy import Engine
 from billing import repository as repo
 from billing.campus_period import CampusPeriod, load_campus_period
 from billing.runs import version_label
-from campus import Meter
-from campus.repository import iso_submission_settings
+from campus import Meter, iso_submission_settings
 from common.errors import BadInput
 from market_adapters.model import MARKET_TIME_ZONES, IsoCredentials, IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document

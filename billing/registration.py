@@ -15,8 +15,7 @@ from sqlalchemy import Engine
 
 from billing import repository as repo
 from billing.periods import cycle_id_for, period_bounds_utc
-from campus import load_campus
-from campus.repository import latest_version_number
+from campus import latest_version_number, load_campus
 from meterdata.service import collect_period_files
 from settings import Settings
 

@@ -21,8 +21,7 @@ from billing import ledger_entries as legs
 from billing import repository as repo
 from billing.campus_period import CampusPeriod, load_campus_period
 from billing.runs import is_correction, step_name, version_label
-from campus import Meter, MeterRole
-from campus.repository import emissions_enabled
+from campus import Meter, MeterRole, emissions_enabled
 from common.errors import BadInput
 from esg.scopes import (
     CycleEmissions,

@@ -1,22 +1,45 @@
 """The campus model: one vocabulary (campus, meter and its role, tenant), one repository, the campus file.
 
-Every other package reads campus facts through the names exported here.
+Every other package reads campus facts through the names exported here. The campus file is reached through three
+public modules, imported by name rather than re-exported: `file` (read and check a campus file into a
+CampusDocument), `schema` (its JSON Schema) and `service` (plan, apply, show, list, history and export). The file
+checks and the service stand on settlement's contract and tariff vocabulary, and settlement's engine stands on this
+package, so `import campus` loads neither; `schema` builds the pydantic model of the file, which the readers of
+campus facts do not need.
 """
 
-from campus.errors import CampusNotFound
+from campus.errors import CampusFileInvalid, CampusNotFound, Problem
 from campus.model import ISOS, Campus, Device, Meter, MeterRole, Tenant
-from campus.repository import campus_exists, load_campus, load_meters, load_tenants
+from campus.plan import Change
+from campus.repository import (
+    campus_exists,
+    emissions_enabled,
+    iso_submission_settings,
+    latest_version_number,
+    load_campus,
+    load_meters,
+    load_tenants,
+)
 
 __all__ = [
     "ISOS",
     "Campus",
+    "CampusFileInvalid",
     "CampusNotFound",
+    "Change",
     "Device",
     "Meter",
     "MeterRole",
+    "Problem",
     "Tenant",
     "campus_exists",
+    "emissions_enabled",
+    "file",
+    "iso_submission_settings",
+    "latest_version_number",
     "load_campus",
     "load_meters",
     "load_tenants",
+    "schema",
+    "service",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from campus.model import MeterRole
+from campus import MeterRole
 
 MARKET_TIME_ZONES = {
     # Each ISO's market clock: the prevailing local time its operating days and hour labels follow.

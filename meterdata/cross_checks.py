@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from campus.model import MeterRole
+from campus import MeterRole
 from meterdata.specs import MeterSpec
 
 BTU_PER_KWH_PER_WH_RATIO_CENTI = 341_214

@@ -15,8 +15,8 @@ from common.errors import DomainError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from campus import Change
     from campus.file import CampusDocument
-    from campus.plan import Change
 
 app = typer.Typer(help="Campus model: validate, plan, apply, list, show, history, export.", no_args_is_help=True)
 T = TypeVar("T")

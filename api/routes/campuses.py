@@ -19,8 +19,7 @@ from sqlalchemy import Connection
 from api.auth import require_roles
 from api.deps import EngineDep
 from api.principal import Principal
-from campus import CampusNotFound, campus_exists, load_meters, load_tenants
-from campus.errors import CampusFileInvalid, Problem
+from campus import CampusFileInvalid, CampusNotFound, Problem, campus_exists, load_meters, load_tenants
 from campus.file import FILE_BYTES_MAX, CampusDocument, campus_document, parse_campus_text
 from campus.service import apply, export_toml, history, list_campuses, plan, show
 from common.errors import BadInput

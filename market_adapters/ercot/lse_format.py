@@ -21,7 +21,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from campus.model import MeterRole
+from campus import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
 from intervals import MeterIntervals, intervals_of

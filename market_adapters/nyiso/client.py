@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from campus.model import MeterRole
+from campus import MeterRole
 from market_adapters.errors import IsoAuthFailed, IsoRecordError, IsoRejected, IsoUnavailable
 from market_adapters.http.retry import (
     RETRY_DEFAULT,

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from campus.model import MeterRole
+from campus import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
 from market_adapters.hourly import HourlyEnergy, hourly_energy, read_interval_table

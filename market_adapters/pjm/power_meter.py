@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from campus.model import MeterRole
+from campus import MeterRole
 from common.errors import BadInput
 from common.timeutil import require_utc
 from intervals import MeterIntervals, intervals_of

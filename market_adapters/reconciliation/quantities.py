@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pyarrow.compute as pc
 
-from campus.model import MeterRole
+from campus import MeterRole
 from market_adapters.hourly import read_interval_table
 from market_adapters.model import IsoMeterRef
 from market_adapters.reconciliation.charges import QuantityKey
