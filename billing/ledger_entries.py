@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ledger import Leg, unbalanced_asset
 from ledger.accounts import (
     ASSET_ENERGY,
     ASSET_USD,
@@ -17,7 +18,6 @@ from ledger.accounts import (
     tenant_energy_consumption,
     tenant_receivable,
 )
-from ledger.posting_rules import Leg, unbalanced_asset
 
 ENERGY_SUPPLY_ROLES = ("generation_wh", "grid_import_wh")
 ENERGY_USE_ROLES = ("export_wh", "shared_consumption_wh", "losses_wh")

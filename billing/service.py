@@ -35,6 +35,7 @@ from intervals import MeterIntervals, energy_wh_by_key, energy_wh_by_meter, read
 from invoicing import IssuedInvoice, issue_invoices
 from ledger import (
     EntryRequest,
+    Leg,
     PostingRequest,
     append_entries,
     ensure_ledger,
@@ -43,7 +44,6 @@ from ledger import (
     verify_ledger,
 )
 from ledger.accounts import account_spec
-from ledger.posting_rules import Leg
 from market_adapters.price_files.store import campus_price_uris
 from meterdata import SITE_EXPORT_V1, VeeResult, ingest_files, run_vee
 from meterdata.ingest import InputFile, InputFileRefused

@@ -42,7 +42,7 @@ from invoicing.service import (
 from invoicing.signing import load_signing_key, sign_pdf
 from invoicing.storage import write_document
 from invoicing.usage_context import load_usage_context
-from ledger.model import EntryRequest
+from ledger import EntryRequest
 
 REASON_CHARS_MAX = 2000
 

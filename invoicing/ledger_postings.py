@@ -14,9 +14,8 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from invoicing.money import USD_MICROS_PER_CENT
+from ledger import EntryRequest, PostingRequest, append_entries, ensure_ledger, open_accounts
 from ledger.accounts import ASSET_USD, account_spec, campus_revenue, tenant_receivable
-from ledger.model import EntryRequest, PostingRequest
-from ledger.service import append_entries, ensure_ledger, open_accounts
 
 
 def credit_note_entry(credit_note_id: str, invoice_id: str, campus_id: str, tenant_id: str, amount_usd_cents: int,

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from invoicing.errors import SignatureInvalid, SigningKeyMissing
-from ledger.keys import create_signing_key
+from ledger import create_signing_key
 
 SIGNATURE_MARKER = b"%WATTLEDGER-SIG v1 ed25519 "
 # The signature line is short; looking at the last 512 bytes bounds the search on large files.

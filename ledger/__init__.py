@@ -2,15 +2,15 @@
 
 - writing: `service` (append, open accounts) over `requests` (shape checks, request bytes), `planning`
   (the state machine), `chain` and `merkle` (hashes), `checkpoint`, `repository`; reads in `balances`,
-  `queries`, `proofs`, `export`. `accounts` is the chart of accounts every posting package uses.
+  `queries`, `proofs`, `export`.
 - the live audit the API and CLI run: `ledger.audit` (`verify_ledger`).
 - the standalone verifier an auditor runs on an export: `python -m ledger.verifier EXPORT_DIR`.
 
 `posting_rules` holds the rules all three apply. Public names are loaded lazily (PEP 562), so
 `python -m ledger.verifier` imports only the standard library and `cryptography`, never SQLAlchemy:
-the verifier must run on an auditor's machine.
+the verifier must run on an auditor's machine. Two modules are public as a whole: `accounts`, the chart of
+accounts every posting package uses, and `balances` (balances, the trial balance, a tenant's statement).
 """
-
 from __future__ import annotations
 
 from importlib import import_module
@@ -27,23 +27,44 @@ _EXPORTS = {
     "append_entries": "ledger.service",
     "verify_ledger": "ledger.audit",
     "sign_checkpoint": "ledger.checkpoint",
+    "list_checkpoints": "ledger.checkpoint",
     "Checkpoint": "ledger.checkpoint",
+    "Leg": "ledger.posting_rules",
+    "unbalanced_asset": "ledger.posting_rules",
+    "list_entries": "ledger.queries",
+    "prove_consistency": "ledger.proofs",
+    "prove_inclusion": "ledger.proofs",
+    "export_ledger": "ledger.export",
+    "ledger_id_for": "ledger.repository",
+    "create_signing_key": "ledger.keys",
 }
+_MODULES = ("accounts", "balances")
 
 __all__ = [
     "AccountSpec",
     "AppendedEntry",
     "Checkpoint",
     "EntryRequest",
+    "Leg",
     "PostingRequest",
     "VerifyReport",
+    "accounts",
     "append_entries",
+    "balances",
+    "create_signing_key",
     "ensure_ledger",
+    "export_ledger",
+    "ledger_id_for",
+    "list_checkpoints",
+    "list_entries",
     "open_accounts",
+    "prove_consistency",
+    "prove_inclusion",
     "sign_checkpoint",
+    "unbalanced_asset",
     "verify_ledger",
 ]
-assert sorted(__all__) == sorted(_EXPORTS)
+assert sorted(__all__) == sorted([*_EXPORTS, *_MODULES])
 
 
 def __getattr__(name: str) -> Any:
@@ -55,6 +76,12 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from ledger.audit import verify_ledger
-    from ledger.checkpoint import Checkpoint, sign_checkpoint
+    from ledger.checkpoint import Checkpoint, list_checkpoints, sign_checkpoint
+    from ledger.export import export_ledger
+    from ledger.keys import create_signing_key
     from ledger.model import AccountSpec, AppendedEntry, EntryRequest, PostingRequest, VerifyReport
+    from ledger.posting_rules import Leg, unbalanced_asset
+    from ledger.proofs import prove_consistency, prove_inclusion
+    from ledger.queries import list_entries
+    from ledger.repository import ledger_id_for
     from ledger.service import append_entries, ensure_ledger, open_accounts

@@ -56,7 +56,7 @@ def verify_command(origin: OriginOption = None) -> None:
 @app.command("export")
 def export_command(directory: Path, origin: OriginOption = None) -> None:
     """Write entries (canonical bytes), chain, checkpoints, keys and postings.parquet into DIRECTORY."""
-    from ledger.export import export_ledger
+    from ledger import export_ledger
 
     with _engine_and_origin(origin) as (engine, name, _), engine.begin() as conn:
         size = export_ledger(conn, name, directory)
@@ -66,7 +66,7 @@ def export_command(directory: Path, origin: OriginOption = None) -> None:
 @app.command("prove")
 def prove_command(seq: int, tree_size: int | None = None, origin: OriginOption = None) -> None:
     """Print an inclusion proof of entry SEQ against a signed checkpoint (JSON)."""
-    from ledger.proofs import prove_inclusion
+    from ledger import prove_inclusion
 
     with _engine_and_origin(origin) as (engine, name, _), engine.connect() as conn:
         proof = prove_inclusion(conn, name, seq, tree_size)
@@ -76,7 +76,7 @@ def prove_command(seq: int, tree_size: int | None = None, origin: OriginOption =
 @app.command("checkpoint")
 def checkpoint_command(origin: OriginOption = None, key: Path | None = None) -> None:
     """Sign the current head with the ledger key (WATTLEDGER_LEDGER_SIGNING_KEY_PATH; created 0600)."""
-    from ledger.checkpoint import sign_checkpoint
+    from ledger import sign_checkpoint
 
     with _engine_and_origin(origin) as (engine, name, key_path), engine.begin() as conn:
         checkpoint = sign_checkpoint(conn, name, key or key_path)

@@ -14,12 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
+from ledger import ledger_id_for, list_checkpoints, list_entries, prove_consistency, prove_inclusion
 from ledger.balances import balances as balances_as_of
 from ledger.balances import tenant_statement
-from ledger.checkpoint import list_checkpoints
-from ledger.proofs import prove_consistency, prove_inclusion
-from ledger.queries import list_entries
-from ledger.repository import ledger_id_for
 
 router = APIRouter(tags=["ledger"])
 

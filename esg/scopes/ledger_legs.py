@@ -10,6 +10,7 @@ a reporting view over the same energy and are carried in the entry's meta, not p
 from __future__ import annotations
 
 from esg.scopes.cycle_emissions import CycleEmissions
+from ledger import AccountSpec, Leg, unbalanced_asset
 from ledger.accounts import (
     ASSET_CARBON,
     account_spec,
@@ -17,8 +18,6 @@ from ledger.accounts import (
     campus_emissions_retained,
     tenant_emissions,
 )
-from ledger.model import AccountSpec
-from ledger.posting_rules import Leg, unbalanced_asset
 
 
 def carbon_ledger_postings(emissions: CycleEmissions, campus_id: str) -> list[Leg]:
