@@ -45,10 +45,17 @@ from ledger import (
 )
 from ledger.accounts import account_spec
 from market_adapters.price_files.store import campus_price_uris
-from meterdata import SITE_EXPORT_V1, VeeResult, ingest_files, run_vee
-from meterdata.ingest import InputFile, InputFileRefused
+from meterdata import (
+    SITE_EXPORT_V1,
+    InputFile,
+    InputFileRefused,
+    MeterSpec,
+    VeeResult,
+    ingest_files,
+    meter_spec_from_campus,
+    run_vee,
+)
 from meterdata.service import collect_period_files, edits_for_period, quarantine_file, record_vee_run
-from meterdata.specs import MeterSpec, meter_spec_from_campus
 from settings import Settings
 from settlement import SettlementResult, record_settlement_or_delta, settle_cycle
 from settlement.repository import result_sha256_hex

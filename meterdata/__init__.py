@@ -1,28 +1,40 @@
 """Meter data management: ingest (CSV with declared mappings, Parquet, Green Button), numba VEE with
 estimation, streaming aggregation, and the stored-file / quarantine / manual-edit services.
 
-Everything another package may import is named here.
+Everything another package may import is named here, or is one of four public modules: `schema` (the interval
+Parquet schema and quality codes), `service` (receive, store, quarantine and correct files; what a period
+collects), `aggregate` (streaming aggregation to ISO settlement intervals) and `watch` (an inbox watched for files).
 """
 
-from meterdata.csv_mapping import SITE_EXPORT_V1, CsvMapping
+from meterdata.csv_mapping import MAPPINGS, SITE_EXPORT_V1, CsvMapping
 from meterdata.edits import ManualEdit
-from meterdata.ingest import IngestedFile, IngestResult, ingest_files
+from meterdata.ingest import IngestedFile, IngestResult, InputFile, InputFileRefused, ingest_files
+from meterdata.raw_store import RawFileWriter
 from meterdata.report_text import report_lines
-from meterdata.specs import ROLE_THRESHOLDS, ROLES, MeterSpec, VeeThresholds
+from meterdata.specs import ROLE_THRESHOLDS, ROLES, MeterSpec, VeeThresholds, meter_spec_from_campus
 from meterdata.vee import VeeResult, run_vee
 
 __all__ = [
+    "MAPPINGS",
     "ROLES",
     "ROLE_THRESHOLDS",
     "SITE_EXPORT_V1",
     "CsvMapping",
     "IngestResult",
     "IngestedFile",
+    "InputFile",
+    "InputFileRefused",
     "ManualEdit",
     "MeterSpec",
+    "RawFileWriter",
     "VeeResult",
     "VeeThresholds",
+    "aggregate",
     "ingest_files",
+    "meter_spec_from_campus",
     "report_lines",
     "run_vee",
+    "schema",
+    "service",
+    "watch",
 ]

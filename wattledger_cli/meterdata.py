@@ -18,7 +18,7 @@ import typer
 from sqlalchemy import Engine
 
 if TYPE_CHECKING:
-    from meterdata.csv_mapping import CsvMapping
+    from meterdata import CsvMapping
     from meterdata.service import ReceiveOutcome
 
 app = typer.Typer(help="Meter data: ingest files, VEE reports, manual edits.", no_args_is_help=True)
@@ -41,7 +41,7 @@ def _engine_and_root() -> Iterator[tuple[Engine, str]]:
 
 
 def _mapping(name: str) -> CsvMapping:
-    from meterdata.csv_mapping import MAPPINGS
+    from meterdata import MAPPINGS
 
     if name not in MAPPINGS:
         raise typer.BadParameter(f"unknown mapping {name!r}; known: {sorted(MAPPINGS)}")

@@ -19,9 +19,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
 from common.errors import NotFound
-from meterdata import service
-from meterdata.csv_mapping import MAPPINGS
-from meterdata.raw_store import RawFileWriter
+from meterdata import MAPPINGS, RawFileWriter, service
 
 router = APIRouter(prefix="/meter-data", tags=["meter-data"])
 
