@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, text
 from api.deps import get_principal
 from api.principal import ROLES, Principal
 from common.errors import BadInput
-from invoicing.signing import generate_signing_key, load_signing_key
+from invoicing import generate_signing_key, load_signing_key
 from settings import Settings
 
 TOKEN_ISSUER = "wattledger"

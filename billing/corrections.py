@@ -20,9 +20,7 @@ from billing.periods import period_bounds_utc
 from billing.runs import revision_label, step_name
 from campus import load_campus
 from common.errors import BadInput, Conflict, NotFound
-from invoicing.corrections import cancel_and_rebill_posted
-from invoicing.repository import live_invoices_of_cycle
-from invoicing.storage import documents_root_for
+from invoicing import cancel_and_rebill_posted, documents_root_for, live_invoices_of_cycle
 from market_adapters.price_files.store import campus_price_uris
 from settings import Settings
 from settlement import SettlementResult, preview_delta, record_delta, settle_cycle

@@ -1,9 +1,14 @@
 """Invoicing: numbered invoices per tenant and cycle, signed PDF and JSON documents, corrections.
 
 Public names: `issue_invoices` / `IssuedInvoice` (one invoice per tenant of a cycle, in the caller's
-transaction), the signing helpers of the PDF signature scheme, and the errors.
+transaction); the posted corrections (`credit_invoice_posted`, `cancel_and_rebill_posted`) and the cycle's live
+invoices they start from; the reads the API and CLI serve (invoice summaries and detail, document paths and
+hashes, `documents_root_for`); the draft PDF and the money and quantity text of the documents; the signing
+helpers of the PDF signature scheme; and the errors.
 """
 
+from invoicing.corrections import cancel_and_rebill_posted, credit_invoice_posted
+from invoicing.drafts import render_draft_pdf
 from invoicing.errors import (
     CreditAmountInvalid,
     CreditExceedsInvoice,
@@ -18,16 +23,34 @@ from invoicing.errors import (
     SigningKeyMissing,
     TenantUnknown,
 )
+from invoicing.money import format_usd_cents, usd_cents_from_micros
+from invoicing.pdf import quantity_text
+from invoicing.queries import (
+    INVOICES_PER_PAGE_MAX,
+    credit_note_pdf_path,
+    credit_note_tenant_id,
+    invoice_detail,
+    invoice_pdf_path,
+    invoice_tenant_id,
+    list_invoice_summaries,
+    stored_document_sha256_hex,
+)
+from invoicing.repository import ADJUSTMENT_LINE_BASE, live_invoices_of_cycle
 from invoicing.service import IssuedInvoice, issue_invoices
 from invoicing.signing import (
     generate_signing_key,
+    key_id_of,
     load_public_key,
     load_signing_key,
+    public_key_pem,
     sign_pdf,
     verify_signed_pdf,
 )
+from invoicing.storage import documents_root_for
 
 __all__ = [
+    "ADJUSTMENT_LINE_BASE",
+    "INVOICES_PER_PAGE_MAX",
     "CreditAmountInvalid",
     "CreditExceedsInvoice",
     "CreditNoteNotFound",
@@ -41,10 +64,27 @@ __all__ = [
     "SignatureInvalid",
     "SigningKeyMissing",
     "TenantUnknown",
+    "cancel_and_rebill_posted",
+    "credit_invoice_posted",
+    "credit_note_pdf_path",
+    "credit_note_tenant_id",
+    "documents_root_for",
+    "format_usd_cents",
     "generate_signing_key",
+    "invoice_detail",
+    "invoice_pdf_path",
+    "invoice_tenant_id",
     "issue_invoices",
+    "key_id_of",
+    "list_invoice_summaries",
+    "live_invoices_of_cycle",
     "load_public_key",
     "load_signing_key",
+    "public_key_pem",
+    "quantity_text",
+    "render_draft_pdf",
     "sign_pdf",
+    "stored_document_sha256_hex",
+    "usd_cents_from_micros",
     "verify_signed_pdf",
 ]

@@ -6,7 +6,7 @@ production (`WATTLEDGER_ENV=prod`) a missing key is an error: it must be provisi
 
 from __future__ import annotations
 
-from invoicing.signing import generate_signing_key
+from invoicing import generate_signing_key
 from settings import Settings
 
 

@@ -69,7 +69,7 @@ def _verify_json_document(file: Path) -> None:
     import hashlib
 
     from common.canonical_json import canonical_bytes
-    from invoicing.queries import stored_document_sha256_hex
+    from invoicing import stored_document_sha256_hex
 
     data = file.read_bytes()
     document = json.loads(data)
@@ -89,8 +89,7 @@ def _verify_json_document(file: Path) -> None:
 @app.command("keygen")
 def keygen_command(path: Annotated[Path | None, typer.Argument()] = None) -> None:
     """Create the Ed25519 signing key (never overwrites); default path: the configured signing key."""
-    from invoicing import generate_signing_key
-    from invoicing.signing import key_id_of
+    from invoicing import generate_signing_key, key_id_of
 
     target = path or Settings().signing_key_path
     if target.exists():
@@ -102,8 +101,7 @@ def keygen_command(path: Annotated[Path | None, typer.Argument()] = None) -> Non
 @app.command("public-key")
 def public_key_command(path: Annotated[Path | None, typer.Argument()] = None) -> None:
     """Print the public key (PEM) that tenants and auditors use with `verify --public-key`."""
-    from invoicing import load_public_key
-    from invoicing.signing import public_key_pem
+    from invoicing import load_public_key, public_key_pem
 
     typer.echo(public_key_pem(load_public_key(path or Settings().signing_key_path)).decode().rstrip())
 
@@ -112,7 +110,7 @@ def public_key_command(path: Annotated[Path | None, typer.Argument()] = None) ->
 def list_command(tenant: str | None = None, cycle: str | None = None,
                  limit: Annotated[int, typer.Option(min=1, max=500)] = 100) -> None:
     """List invoices, newest first, with totals in cents and what was credited."""
-    from invoicing.queries import list_invoice_summaries
+    from invoicing import list_invoice_summaries
 
     with _engine() as (engine, _), engine.connect() as conn:
         _print_json([dataclasses.asdict(item) for item in list_invoice_summaries(conn, tenant, cycle, limit)])
@@ -123,8 +121,7 @@ def credit_note_command(invoice_id: str, amount_usd_cents: Annotated[int, typer.
                         reason: Annotated[str, typer.Option()],
                         idempotency_key: Annotated[str, typer.Option()]) -> None:
     """Issue a signed credit note against a final invoice (idempotent on --idempotency-key)."""
-    from invoicing.corrections import credit_invoice_posted
-    from invoicing.storage import documents_root_for
+    from invoicing import credit_invoice_posted, documents_root_for
 
     with _engine() as (engine, settings), engine.begin() as conn:
         note = credit_invoice_posted(conn, settings.ledger_origin, invoice_id, amount_usd_cents, reason,
@@ -136,8 +133,7 @@ def credit_note_command(invoice_id: str, amount_usd_cents: Annotated[int, typer.
 @app.command("cancel-rebill")
 def cancel_rebill_command(invoice_id: str, reason: Annotated[str, typer.Option()]) -> None:
     """Cancel a final invoice (crediting what is left) and issue its replacement from current settlement lines."""
-    from invoicing.corrections import cancel_and_rebill_posted
-    from invoicing.storage import documents_root_for
+    from invoicing import cancel_and_rebill_posted, documents_root_for
 
     with _engine() as (engine, settings), engine.begin() as conn:
         rebill = cancel_and_rebill_posted(conn, settings.ledger_origin, invoice_id, reason,

@@ -16,18 +16,20 @@ from pydantic import BaseModel, Field
 from api.auth import require_roles, require_tenant_access
 from api.deps import EngineDep, SettingsDep
 from api.principal import Principal
-from invoicing.corrections import cancel_and_rebill_posted, credit_invoice_posted
-from invoicing.errors import CreditNoteNotFound, InvoiceNotFound
-from invoicing.queries import (
+from invoicing import (
     INVOICES_PER_PAGE_MAX,
+    CreditNoteNotFound,
+    InvoiceNotFound,
+    cancel_and_rebill_posted,
+    credit_invoice_posted,
     credit_note_pdf_path,
     credit_note_tenant_id,
+    documents_root_for,
     invoice_detail,
     invoice_pdf_path,
     invoice_tenant_id,
     list_invoice_summaries,
 )
-from invoicing.storage import documents_root_for
 
 router = APIRouter(tags=["invoices"])
 

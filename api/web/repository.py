@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
-from invoicing.repository import ADJUSTMENT_LINE_BASE
+from invoicing import ADJUSTMENT_LINE_BASE
 
 # A campus has tens of tenants with a handful of lines each; the page shows at most this many lines.
 SETTLEMENT_LINES_MAX = 2000

@@ -24,10 +24,13 @@ from api.principal import Principal
 from api.web import repository
 from api.web.charts import BALANCE_KEYS, energy_balance_svg, mwh_text
 from billing import repository as cycles_repository
-from invoicing.drafts import render_draft_pdf
-from invoicing.money import format_usd_cents, usd_cents_from_micros
-from invoicing.pdf import quantity_text
-from invoicing.queries import list_invoice_summaries
+from invoicing import (
+    format_usd_cents,
+    list_invoice_summaries,
+    quantity_text,
+    render_draft_pdf,
+    usd_cents_from_micros,
+)
 from workflows.billing_cycle import BillingCycleWorkflow
 
 router = APIRouter(prefix="/finance", tags=["finance pages"], include_in_schema=False)
