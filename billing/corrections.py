@@ -23,8 +23,7 @@ from common.errors import BadInput, Conflict, NotFound
 from invoicing import cancel_and_rebill_posted, documents_root_for, live_invoices_of_cycle
 from market_adapters.price_files.store import campus_price_uris
 from settings import Settings
-from settlement import SettlementResult, preview_delta, record_delta, settle_cycle
-from settlement.repository import result_sha256_hex
+from settlement import SettlementResult, preview_delta, record_delta, result_sha256_hex, settle_cycle
 
 
 @dataclass(frozen=True)

@@ -57,8 +57,7 @@ from meterdata import (
 )
 from meterdata.service import collect_period_files, edits_for_period, quarantine_file, record_vee_run
 from settings import Settings
-from settlement import SettlementResult, record_settlement_or_delta, settle_cycle
-from settlement.repository import result_sha256_hex
+from settlement import SettlementResult, record_settlement_or_delta, result_sha256_hex, settle_cycle
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,12 @@ holds what they share (`types`, `errors`, `money`, `allocation`, `hashing`) and 
 
 Public names: `allocate_largest_remainder` (exact integer split); the service entry points `settle_cycle`,
 `record_settlement` and `record_delta` (corrections as differences only; `preview_delta` computes one without
-recording it) with their result types; `result_sha256_hex`, the fingerprint a recorded result is compared by.
+recording it) with their result types; `result_sha256_hex`, the fingerprint a recorded result is compared by;
+`add_contract` and `list_contracts`, a campus's contract versions.
 """
 
 from settlement.allocation import allocate_largest_remainder
+from settlement.campus_contracts import add_contract, list_contracts
 from settlement.errors import AllocationWeightsInvalid, ContractMissing, MeterUnknown, PriceMissing
 from settlement.repository import SettlementAlreadyRecorded, result_sha256_hex
 from settlement.service import (
@@ -34,7 +36,9 @@ __all__ = [
     "SettlementAlreadyRecorded",
     "SettlementLine",
     "SettlementResult",
+    "add_contract",
     "allocate_largest_remainder",
+    "list_contracts",
     "preview_delta",
     "record_delta",
     "record_settlement",

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from common.errors import BadInput, DomainError
-from settlement.campus_contracts import add_contract
+from settlement import add_contract
 from settlement.tariffs import bill_tariff_json, read_holidays, unwrap_urdb_text, zone_named
 
 app = typer.Typer(help="Bill a load file against a utility tariff (OpenEI URDB JSON).", no_args_is_help=True)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from api.auth import require_roles
 from api.deps import EngineDep
 from api.principal import Principal
-from settlement.campus_contracts import add_contract, list_contracts
+from settlement import add_contract, list_contracts
 from settlement.contracts import KINDS, ContractVersion
 from settlement.tariffs import bill_tariff_json, zone_named
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from esg.factors import MICROGRAMS_PER_G
-from settlement.allocation import allocate_largest_remainder
+from settlement import allocate_largest_remainder
 
 EXPORT = "retained:export"
 SHARED = "retained:shared"
