@@ -21,7 +21,7 @@ from billing.runs import revision_label, step_name
 from campus import load_campus
 from common.errors import BadInput, Conflict, NotFound
 from invoicing import cancel_and_rebill_posted, documents_root_for, live_invoices_of_cycle
-from market_adapters.price_files.store import campus_price_uris
+from market_adapters.price_files import campus_price_uris
 from settings import Settings
 from settlement import SettlementResult, preview_delta, record_delta, result_sha256_hex, settle_cycle
 

@@ -28,17 +28,20 @@ from billing.campus_period import CampusPeriod, load_campus_period
 from billing.runs import version_label
 from campus import Meter, iso_submission_settings
 from common.errors import BadInput
-from market_adapters.model import MARKET_TIME_ZONES, IsoCredentials, IsoMeterRef
+from market_adapters import MARKET_TIME_ZONES, IsoCredentials, IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
-from market_adapters.submission import submission_key
-from market_adapters.submission.file_outbox import IsoFile, recorded_created_at_utc, write_files_once
-from market_adapters.submission.nyiso_period import NyisoPeriod, submit_nyiso_period
-from market_adapters.submission.period_files import (
+from market_adapters.submission import (
+    IsoFile,
+    NyisoPeriod,
     ercot_lse_files,
     lse_meters,
     operating_days,
     pjm_power_meter_files,
     power_meter_accounts,
+    recorded_created_at_utc,
+    submission_key,
+    submit_nyiso_period,
+    write_files_once,
 )
 from settings import Settings
 

@@ -44,7 +44,7 @@ from ledger import (
     verify_ledger,
 )
 from ledger.accounts import account_spec
-from market_adapters.price_files.store import campus_price_uris
+from market_adapters.price_files import campus_price_uris
 from meterdata import (
     SITE_EXPORT_V1,
     InputFile,

@@ -15,7 +15,7 @@ import typer
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-from market_adapters.price_files.formats import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
+from market_adapters.price_files import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
 
 app = typer.Typer(help="ISO market adapters: prices, submissions, statements.", no_args_is_help=True)
 
@@ -49,8 +49,8 @@ def prices_command(
     """Read one ISO price file (CSV, JSON items, or a ZIP for ERCOT/CAISO) into a PRICE_SCHEMA Parquet file,
     and/or into a campus's price store, where each billing cycle's settlement finds it."""
     from common.errors import DomainError
-    from market_adapters.price_files.formats import parse_price_file
-    from market_adapters.prices.table import price_table, write_prices_parquet
+    from market_adapters.price_files import parse_price_file
+    from market_adapters.prices import price_table, write_prices_parquet
 
     if file_format not in PRICE_FORMATS:
         raise typer.BadParameter(f"format must be one of {', '.join(PRICE_FORMATS)}")
@@ -70,7 +70,7 @@ def prices_command(
 
 
 def _store_prices(campus_id: str, file_format: str, source: Path, feed: str, interval_minutes: int) -> None:
-    from market_adapters.price_files.store import store_campus_prices
+    from market_adapters.price_files import store_campus_prices
     from settings import Settings
 
     with _engine() as engine:
@@ -96,7 +96,7 @@ def check_nyiso_command(document: Path) -> None:
 @app.command("submissions")
 def submissions_command(campus_id: str) -> None:
     """List a campus's ISO submissions: status, ISO request id, lateness, ISO errors."""
-    from market_adapters.submission.service import list_campus_submissions
+    from market_adapters.submission import list_campus_submissions
 
     with _engine() as engine:
         typer.echo(json.dumps(list_campus_submissions(engine, campus_id), indent=2, default=str))
@@ -105,7 +105,7 @@ def submissions_command(campus_id: str) -> None:
 @app.command("disputes")
 def disputes_command(campus_id: str, all_statuses: Annotated[bool, typer.Option("--all")] = False) -> None:
     """List shadow-settlement disputes (open ones unless --all)."""
-    from market_adapters.reconciliation.service import list_disputes
+    from market_adapters.reconciliation import list_disputes
 
     with _engine() as engine:
         typer.echo(json.dumps(list_disputes(engine, campus_id, None if all_statuses else "open"), indent=2,
@@ -132,7 +132,7 @@ def shadow_command(
     prices: Annotated[Path, typer.Option(help="PRICE_SCHEMA Parquet with the ISO's prices")],
 ) -> None:
     """Reconcile one operating day's statement runs, post the differences to the ledger, print the result."""
-    from market_adapters.reconciliation.service import shadow_settle_day
+    from market_adapters.reconciliation import shadow_settle_day
     from settings import Settings
 
     with _engine() as engine:

@@ -18,10 +18,14 @@ from api.auth import require_roles
 from api.deps import EngineDep, PrincipalDep, SettingsDep
 from api.principal import Principal
 from common.errors import BadInput
-from market_adapters.price_files.formats import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
-from market_adapters.price_files.store import store_campus_prices
-from market_adapters.reconciliation.service import import_statement_runs, list_disputes
-from market_adapters.submission.service import list_campus_submissions, submission_attempts
+from market_adapters.price_files import (
+    FEED_DEFAULT,
+    NYISO_RT_INTERVAL_MINUTES_DEFAULT,
+    PRICE_FORMATS,
+    store_campus_prices,
+)
+from market_adapters.reconciliation import import_statement_runs, list_disputes
+from market_adapters.submission import list_campus_submissions, submission_attempts
 
 router = APIRouter(tags=["market"])
 

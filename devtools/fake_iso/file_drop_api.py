@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 
 from devtools.fake_iso.access import basic_user
 from devtools.fake_iso.state import FakeIsoState
-from market_adapters.pjm.deadlines import pjm_power_meter_deadline_utc
+from market_adapters.pjm import pjm_power_meter_deadline_utc
 
 CENTRAL = ZoneInfo("America/Chicago")
 EASTERN = ZoneInfo("America/New_York")

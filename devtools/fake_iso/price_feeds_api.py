@@ -16,8 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from devtools.fake_iso.state import FakeIsoState
-from market_adapters.caiso.format import error_payload_xml, format_price_csv, zip_members
-from market_adapters.ercot.format import document_file_name, format_np6_905_csv, zip_csv
+from market_adapters.caiso import error_payload_xml, format_price_csv, zip_members
+from market_adapters.ercot import document_file_name, format_np6_905_csv, zip_csv
 from market_adapters.prices import PriceRow
 
 EASTERN = ZoneInfo("America/New_York")

@@ -16,7 +16,7 @@ from devtools.fake_iso.access import refusal_for
 from devtools.fake_iso.nyiso_rules import EASTERN
 from devtools.fake_iso.state import FakeIsoState
 from devtools.fake_iso.statements import statement_runs
-from market_adapters.nyiso.format import format_lbmp_csv
+from market_adapters.nyiso import format_lbmp_csv
 
 
 def settlement_router(state: FakeIsoState) -> APIRouter:

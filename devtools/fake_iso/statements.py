@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 
 from devtools.fake_iso.state import FakeIsoState
 from market_adapters.prices import PriceRow
-from market_adapters.reconciliation.charges import CHARGE_TYPES, MEASURE_SIGNS
-from market_adapters.reconciliation.statement import FORMAT
+from market_adapters.reconciliation import CHARGE_TYPES, FORMAT, MEASURE_SIGNS
 
 EASTERN = ZoneInfo("America/New_York")
 RUNS = (("INITIAL", timedelta(days=5)), ("FINAL", timedelta(days=55)), ("TRUEUP", timedelta(days=180)))
