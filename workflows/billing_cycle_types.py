@@ -5,7 +5,7 @@ URIs (claim checks) plus counts and hashes; money as integer micro-USD; energy a
 only record something return nothing, so they have no Result.
 
 A run label names the claim-check folder and the recorded steps of one pass over the period: `v{n}` is the
-cycle's settlement version n, `r{n}` a correction's revision n (`billing.run_label`).
+cycle's settlement version n, `r{n}` a correction's revision n (`billing.runs`).
 
 The Results keep the field names of the payloads that cycles recorded before these types had their names, so
 those histories still replay.
