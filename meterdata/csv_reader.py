@@ -7,19 +7,33 @@ missing interval (the ERCOT convention: missing is blank, never 0) and is left f
 The meter column names a metering point or the serial of one of its devices (see meterdata.specs); either
 way the reading is written under the point's id, times the multiplier in force for it, and refused when the
 point or the named device was not in service for its interval.
+
+The file streams in blocks of whole lines (BLOCK_BYTES). Each block is first read column by column
+(meterdata.csv_columnar), BLOCK_WORKERS blocks at a time; a block holding anything but plain rows is read row
+by row here instead, which names the first bad row's line and field. From the first quote on, the rest of the
+file is read row by row (a quoted field may hold a line break, so lines are no longer records). A line that is
+not valid text is refused at that line.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from collections.abc import Iterator, Mapping
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, DecimalException, InvalidOperation
+from itertools import chain
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
+
 from common.errors import BadInput
+from meterdata.csv_columnar import ColumnarPlan, mapping_is_columnar
 from meterdata.csv_mapping import CsvMapping
 from meterdata.readings import ReadingSink, ReadingWindow
 from meterdata.schema import QUALITY_MEASURED
@@ -27,41 +41,171 @@ from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
 from meterdata.units import energy_wh_from_value, is_known_unit, unit_fits_role
 
 ROWS_PER_FILE_MAX = 50_000_000
+BLOCK_BYTES = 1 << 22
+"""About 90,000 site-export lines: large enough that per-block Python work is noise, small enough that a few
+blocks in flight stay a few tens of MB whatever the file's size."""
+BLOCK_WORKERS = 2
+# One line the way io.TextIOWrapper(newline="") splits text: at \r\n, \r or \n, the ending kept.
+LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 def read_csv(
     data: bytes | BinaryIO, source: str, sha256_hex: str, mapping: CsvMapping, meters: Mapping[str, MeterSpec],
     window: ReadingWindow, out: ReadingSink,
 ) -> int:
-    """Append the file's readings to `out`; returns how many data lines were read.
+    """Give the file's readings to `out`; returns how many data lines (records) were read.
 
-    `data` may be the bytes or a binary stream; a stream is decoded and parsed as it is read.
-    """
+    `data` may be the bytes or a binary stream; a stream is parsed as it is read."""
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
-    text = io.TextIOWrapper(stream, encoding=mapping.encoding, newline="")
-    rows = csv.reader(text, delimiter=mapping.delimiter, strict=True)
-    header = _read_header(rows, source, mapping)
-    parser = _RowParser(source, sha256_hex, mapping, meters, window, header)
-    count = 0
-    for fields in _records(rows, source):
-        count += 1
-        assert count <= ROWS_PER_FILE_MAX, "file exceeds ROWS_PER_FILE_MAX"
-        if fields == [] or fields == [""]:
+    reader = _FileReader(source, sha256_hex, mapping, meters, window, out)
+    if not _is_utf8(mapping.encoding):
+        text = io.TextIOWrapper(stream, encoding=mapping.encoding, newline="")
+        return reader.rows(iter(text), 1, header=True)
+    blocks = line_blocks(stream)
+    first = next(blocks, b"")
+    header_end = first.find(b"\n") + 1 or len(first)
+    header_line = first[:header_end]
+    if (not mapping_is_columnar(mapping) or not header_line or b'"' in header_line
+            or header_line.rstrip(b"\n").rstrip(b"\r").count(b"\r")):
+        return reader.rows(reader.text_lines(chain([first], blocks), 1), 1, header=True)
+    header = _read_header_line(header_line, source, mapping)
+    # The last of the header's fields is always kept (a repeated name keeps its last position): one more is
+    # the number of fields a plain line has.
+    plan = ColumnarPlan(mapping, meters, window, header, max(header.values()) + 1)
+    reader.parser = _RowParser(source, sha256_hex, mapping, meters, window, header)
+    return reader.blocks(plan, chain([first[header_end:]], blocks))
+
+
+def read_csv_rows(
+    data: bytes, source: str, sha256_hex: str, mapping: CsvMapping, meters: Mapping[str, MeterSpec],
+    window: ReadingWindow, out: ReadingSink,
+) -> int:
+    """The row-by-row reading of a whole file: what `read_csv` does for a block it cannot read by columns."""
+    reader = _FileReader(source, sha256_hex, mapping, meters, window, out)
+    if not _is_utf8(mapping.encoding):
+        return reader.rows(iter(io.TextIOWrapper(io.BytesIO(data), encoding=mapping.encoding, newline="")), 1,
+                           header=True)
+    return reader.rows(reader.text_lines([data], 1), 1, header=True)
+
+
+def line_blocks(stream: BinaryIO, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """The stream in blocks that end at a line feed (the last one may not)."""
+    carry = b""
+    while chunk := stream.read(block_bytes):
+        buffer = carry + chunk
+        cut = buffer.rfind(b"\n") + 1
+        if cut == 0:
+            carry = buffer
             continue
-        parser.parse(fields, rows.line_num, out)
-    return count
+        carry = buffer[cut:]
+        yield buffer[:cut]
+    if carry:
+        yield carry
 
 
-def _records(rows: Iterator[list[str]], source: str) -> Iterator[list[str]]:
+def line_count(block: bytes) -> int:
+    """Lines in a block as the row reader counts them (\r\n, \r and \n each end one)."""
+    ends = block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+    return ends + (1 if block and not block.endswith((b"\n", b"\r")) else 0)
+
+
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+def _read_header_line(line: bytes, source: str, mapping: CsvMapping) -> dict[str, int]:
+    try:
+        text = line.decode(mapping.encoding)
+    except UnicodeDecodeError as error:
+        raise BadInput(source, 1, None, f"not valid text: {error.reason}") from error
+    rows = csv.reader([text], delimiter=mapping.delimiter, strict=True)
+    return _read_header(rows, source, mapping)
+
+
+class _FileReader:
+    """One file: its blocks read by columns where they are plain, row by row where they are not."""
+
+    def __init__(self, source: str, sha256_hex: str, mapping: CsvMapping, meters: Mapping[str, MeterSpec],
+                 window: ReadingWindow, out: ReadingSink) -> None:
+        self.source = source
+        self.sha256_hex = sha256_hex
+        self.mapping = mapping
+        self.meters = meters
+        self.window = window
+        self.out = out
+        self.parser: _RowParser | None = None
+        self.count = 0
+
+    def blocks(self, plan: ColumnarPlan, blocks: Iterator[bytes]) -> int:
+        line = 2
+        pending: deque[tuple[bytes, int, Future[pa.Table | None]]] = deque()
+        with ThreadPoolExecutor(BLOCK_WORKERS, thread_name_prefix="csv-block") as pool:
+            for block in blocks:
+                if not block:
+                    continue
+                if b'"' in block:
+                    while pending:
+                        self._emit(*pending.popleft())
+                    return self.rows(self.text_lines(chain([block], blocks), line), line, header=False)
+                pending.append((block, line, pool.submit(plan.read_block, block, line)))
+                line += line_count(block)
+                if len(pending) > BLOCK_WORKERS:
+                    self._emit(*pending.popleft())
+            while pending:
+                self._emit(*pending.popleft())
+        return self.count
+
+    def _emit(self, block: bytes, line: int, result: Future[pa.Table | None]) -> None:
+        table = result.result()
+        if table is None:
+            self.rows(self.text_lines([block], line), line, header=False)
+            return
+        self.count += line_count(block)
+        assert self.count <= ROWS_PER_FILE_MAX, "file exceeds ROWS_PER_FILE_MAX"
+        self.out.extend(table, self.sha256_hex)
+
+    def text_lines(self, blocks: Iterable[bytes], first_line: int) -> Iterator[str]:
+        """Decoded lines; a line that is not valid text is refused at its own line number."""
+        line = first_line
+        for block in blocks:
+            for match in LINE.finditer(block):
+                # Only the file's first line may begin with the byte-order mark utf-8-sig removes.
+                encoding = self.mapping.encoding if line == 1 else "utf-8"
+                try:
+                    yield match.group().decode(encoding)
+                except UnicodeDecodeError as error:
+                    raise BadInput(self.source, line, None, f"not valid text: {error.reason}") from error
+                line += 1
+
+    def rows(self, lines: Iterator[str], first_line: int, header: bool) -> int:
+        """Read records from `lines` (the first at `first_line`) row by row; with the header when `header`."""
+        rows = csv.reader(lines, delimiter=self.mapping.delimiter, strict=True)
+        offset = first_line - 1
+        if header:
+            columns = _read_header(rows, self.source, self.mapping)
+            self.parser = _RowParser(self.source, self.sha256_hex, self.mapping, self.meters, self.window, columns)
+        assert self.parser is not None
+        for fields in _records(rows, self.source, offset):
+            self.count += 1
+            assert self.count <= ROWS_PER_FILE_MAX, "file exceeds ROWS_PER_FILE_MAX"
+            if fields == [] or fields == [""]:
+                continue
+            self.parser.parse(fields, rows.line_num + offset, self.out)
+        return self.count
+
+
+def _records(rows: Iterator[list[str]], source: str, offset: int) -> Iterator[list[str]]:
     while True:
         try:
             yield next(rows)
         except StopIteration:
             return
         except csv.Error as error:
-            raise BadInput(source, getattr(rows, "line_num", None), None, f"malformed CSV: {error}") from error
+            line = getattr(rows, "line_num", None)
+            raise BadInput(source, None if line is None else line + offset, None, f"malformed CSV: {error}") from error
         except UnicodeDecodeError as error:
-            raise BadInput(source, getattr(rows, "line_num", 0) + 1, None, f"not valid text: {error.reason}") from error
+            line = getattr(rows, "line_num", 0) + 1 + offset
+            raise BadInput(source, line, None, f"not valid text: {error.reason}") from error
 
 
 def _read_header(rows: Iterator[list[str]], source: str, mapping: CsvMapping) -> dict[str, int]:

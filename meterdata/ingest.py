@@ -8,11 +8,16 @@ Inputs come in order of precedence: when several files carry readings for one (m
 only those of the last such file are kept, because a file received later is a correction. Two readings for one
 interval inside one file are both kept, for VEE to flag as a duplicate.
 
-Memory stays bounded for months of 5-minute data from tens of thousands of meters. CSV is parsed as it streams;
-readings are Python values only `ROWS_PER_BATCH_MAX` at a time, then spilled to local Arrow files, one per bucket
-of meters (contiguous meter ids, about `rows_per_bucket_max` expected readings each). Each bucket in turn is
-sorted, thinned to its latest readings and appended to the output, so the output is sorted by meter, channel and
+Memory stays bounded for months of 5-minute data from tens of thousands of meters. CSV is parsed as it streams,
+a block of lines at a time, into Arrow columns (meterdata.csv_reader); the other formats' readings are Python
+values only `ROWS_PER_BATCH_MAX` at a time. Both are spilled to local Arrow files, one per bucket of meters
+(contiguous meter ids, about `rows_per_bucket_max` expected readings each). Each bucket in turn is sorted,
+thinned to its latest readings and appended to the output, so the output is sorted by meter, channel and
 interval start and only one bucket is ever in memory.
+
+The inputs are read FILE_WORKERS at a time (pyarrow and the numba kernel release the GIL); each input's readings
+carry its position, so precedence does not depend on which finishes first, and a refusal is that of the first
+refused input in order, as if they had been read one after another.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ import hashlib
 import io
 import math
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,7 +47,7 @@ from meterdata.csv_reader import read_csv
 from meterdata.fsutil import base_name, ensure_parent, read_bytes, sha256_hex_of_bytes
 from meterdata.greenbutton import read_greenbutton
 from meterdata.parquet_reader import read_parquet
-from meterdata.readings import OutsidePeriod, ReadingColumns, ReadingSink, ReadingWindow
+from meterdata.readings import OutsidePeriod, ReadingColumns, ReadingSink, ReadingWindow, micros_from_datetime
 from meterdata.schema import INTERVAL_SCHEMA
 from meterdata.specs import MeterSpec
 
@@ -56,6 +63,7 @@ its latest readings are taken)."""
 BUCKETS_MAX = 256
 """Open spill files at most; beyond it (30,000 5-minute meters over a month) buckets grow instead."""
 READ_CHUNK_BYTES = 1 << 20
+FILE_WORKERS = 2
 INPUT_ORDER = "input_order"
 # The spill keeps the input's position instead of its sha256 (one per input): 4 bytes a reading, not 68.
 SPILL_SCHEMA = INTERVAL_SCHEMA.remove(INTERVAL_SCHEMA.get_field_index("source_sha256")).append(
@@ -138,7 +146,11 @@ def ingest_files(
     with tempfile.TemporaryDirectory(prefix="wattledger-ingest-") as spill_dir:
         spill = BucketSpill(Path(spill_dir), bucket_of)
         try:
-            ingested = [_read_input(file, order, meters, mapping, window, spill) for order, file in enumerate(files)]
+            with ThreadPoolExecutor(min(FILE_WORKERS, max(1, len(files))), thread_name_prefix="ingest") as pool:
+                reads = [pool.submit(_read_input, file, order, meters, mapping, window, spill)
+                         for order, file in enumerate(files)]
+                # In input order: the first refused input is the one reported, as in a sequential read.
+                ingested = [read.result() for read in reads]
         finally:
             spill.close()
         sha256_hex_by_input = [file.sha256_hex for file in ingested]
@@ -173,6 +185,8 @@ class BucketSpill:
         self.bucket_count = max(bucket_of.values(), default=0) + 1
         self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
         self.skipped_count = 0
+        # Inputs are read on several threads; one spill file takes one writer at a time.
+        self.lock = threading.Lock()
 
     def path(self, bucket: int) -> Path:
         return self.folder / f"bucket-{bucket:04d}.arrow"
@@ -184,8 +198,14 @@ class BucketSpill:
         assert not unknown, f"readers append only registered meters, got {unknown[:3]}"
         bucket_codes = np.array([self.bucket_of[name] for name in names], dtype=np.int32)
         row_bucket = bucket_codes[meter.indices.to_numpy()]
-        for bucket in np.unique(row_bucket).tolist():
-            self._writer(bucket).write_table(table.filter(pa.array(row_bucket == bucket)))
+        parts = [(bucket, table.filter(pa.array(row_bucket == bucket))) for bucket in np.unique(row_bucket).tolist()]
+        with self.lock:
+            for bucket, part in parts:
+                self._writer(bucket).write_table(part)
+
+    def skip(self, count: int) -> None:
+        with self.lock:
+            self.skipped_count += count
 
     def _writer(self, bucket: int) -> pa.ipc.RecordBatchFileWriter:
         if bucket not in self.writers:
@@ -214,16 +234,27 @@ class SpillSink:
         self.window = window
         self.input_order = input_order
         self.columns = ReadingColumns()
+        self.period_us = (micros_from_datetime(window.period_start_utc), micros_from_datetime(window.period_end_utc))
 
     def append(self, meter_id: str, channel: str, start_utc: datetime, interval_minutes: int, energy_wh: int,
                quality: int, source_sha256: str, source_row: int) -> None:
         if not self.window.holds(start_utc):
-            self.spill.skipped_count += 1
+            self.spill.skip(1)
             return
         self.columns.append(meter_id, channel, start_utc, interval_minutes, energy_wh, quality, source_sha256,
                             source_row)
         if len(self.columns) >= ROWS_PER_BATCH_MAX:
             self.flush()
+
+    def extend(self, batch: pa.Table, source_sha256: str) -> None:
+        """A block of readings (READING_BATCH_SCHEMA) straight to the spill, without the window's outsiders."""
+        start_us = batch["interval_start_utc"].cast(pa.int64()).to_numpy()
+        holds = (start_us >= self.period_us[0]) & (start_us < self.period_us[1])
+        if not holds.all():
+            self.spill.skip(int(holds.size - np.count_nonzero(holds)))
+            batch = batch.filter(pa.array(holds))
+        order = pa.array(np.full(batch.num_rows, self.input_order, dtype=np.int32))
+        self.spill.write(batch.append_column(SPILL_SCHEMA.field(INPUT_ORDER), order))
 
     def flush(self) -> None:
         if len(self.columns) == 0:

@@ -1,7 +1,9 @@
 """Column builder for normalized readings and the checks every format shares.
 
-Each reader appends one reading at a time with the file name and line that produced it, so the window,
-future and unit checks below can name file, line and field when they refuse a value.
+The Parquet and Green Button readers append one reading at a time with the file name and line that produced
+it, so the window, future and unit checks below can name file, line and field when they refuse a value. The
+CSV reader hands over a block of readings at once as an Arrow table (`extend`, READING_BATCH_SCHEMA), checked
+the same way column by column (meterdata.csv_columnar).
 
 A reader calls `window.check` and then appends; it never leaves a reading out on its own. When the window
 skips readings outside its period (`outside_period="skip"`), the sink drops them: see `ReadingWindow.holds`.
@@ -13,12 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
+import numpy as np
 import pyarrow as pa
 
 from common.errors import BadInput
 from meterdata.schema import INTERVAL_SCHEMA
 
 EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+READING_BATCH_SCHEMA = INTERVAL_SCHEMA.remove(INTERVAL_SCHEMA.get_field_index("source_sha256"))
+"""A block of one file's readings: INTERVAL_SCHEMA without the file's sha256, which the sink is given once."""
 
 
 def micros_from_datetime(value: datetime) -> int:
@@ -55,13 +60,17 @@ class ReadingWindow:
 
 
 class ReadingSink(Protocol):
-    """What a reader appends its readings to, one at a time: ReadingColumns, or a sink that filters and batches
-    them (the ingest spill) or only counts them (ReadingCounter)."""
+    """What a reader gives its readings to, one at a time (`append`) or a block at a time (`extend`):
+    ReadingColumns, or a sink that filters and batches them (the ingest spill) or only counts them
+    (ReadingCounter)."""
 
     def append(
         self, meter_id: str, channel: str, start_utc: datetime, interval_minutes: int, energy_wh: int,
         quality: int, source_sha256: str, source_row: int, /,
     ) -> None: ...
+
+    def extend(self, batch: pa.Table, source_sha256: str, /) -> None:
+        """`batch` in READING_BATCH_SCHEMA, every reading from the file with this sha256."""
 
 
 @dataclass
@@ -89,6 +98,16 @@ class ReadingColumns:
         self.quality.append(quality)
         self.source_sha256.append(source_sha256)
         self.source_row.append(source_row)
+
+    def extend(self, batch: pa.Table, source_sha256: str) -> None:
+        self.meter_id += batch["meter_id"].to_pylist()
+        self.channel += batch["channel"].to_pylist()
+        self.interval_start_us += batch["interval_start_utc"].cast(pa.int64()).to_pylist()
+        self.interval_minutes += batch["interval_minutes"].to_pylist()
+        self.energy_wh += batch["energy_wh"].to_pylist()
+        self.quality += batch["quality"].to_pylist()
+        self.source_sha256 += [source_sha256] * batch.num_rows
+        self.source_row += batch["source_row"].to_pylist()
 
     def __len__(self) -> int:
         return len(self.energy_wh)
@@ -118,6 +137,18 @@ class ReadingCounter:
 
     def append(self, meter_id: str, channel: str, start_utc: datetime, *rest: object) -> None:
         self.count += 1
+        self._note(start_utc)
+
+    def extend(self, batch: pa.Table, source_sha256: str) -> None:
+        if batch.num_rows == 0:
+            return
+        self.count += batch.num_rows
+        start_us = batch["interval_start_utc"].cast(pa.int64()).to_numpy()
+        for start_utc in (EPOCH_UTC + timedelta(microseconds=int(np.min(start_us))),
+                          EPOCH_UTC + timedelta(microseconds=int(np.max(start_us)))):
+            self._note(start_utc)
+
+    def _note(self, start_utc: datetime) -> None:
         if self.first_interval_start_utc is None or start_utc < self.first_interval_start_utc:
             self.first_interval_start_utc = start_utc
         if self.last_interval_start_utc is None or start_utc > self.last_interval_start_utc:
