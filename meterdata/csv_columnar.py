@@ -286,7 +286,7 @@ class ColumnarPlan:
 def _plain_line_count(block: bytes) -> int | None:
     """Lines in a block whose records are its lines, or None: quotes, NUL, lone CR, a line over the csv field
     limit, or not UTF-8."""
-    if b'"' in block or b"\0" in block or block.count(b"\r") != block.count(b"\r\n"):
+    if b'"' in block or b"\0" in block or (b"\r" in block and block.count(b"\r") != block.count(b"\r\n")):
         return None
     try:
         block.decode("utf-8")
