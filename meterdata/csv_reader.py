@@ -61,7 +61,7 @@ def read_csv(
     if not _is_utf8(mapping.encoding):
         text = io.TextIOWrapper(stream, encoding=mapping.encoding, newline="")
         return reader.rows(iter(text), 1, header=True)
-    blocks = line_blocks(stream)
+    blocks = line_blocks(stream, BLOCK_BYTES)
     first = next(blocks, b"")
     header_end = first.find(b"\n") + 1 or len(first)
     header_line = first[:header_end]
