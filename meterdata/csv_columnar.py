@@ -169,7 +169,8 @@ class ColumnarPlan:
         """Each row's position in `index_of` (-1 when absent), through the column's dictionary."""
         encoded = pc.dictionary_encode(self._column(table, role))
         lookup = np.array([index_of.get(text, -1) for text in encoded.dictionary.to_pylist()] + [-1], np.int64)
-        return lookup[encoded.indices.to_numpy(zero_copy_only=False)]
+        codes: Array = lookup[encoded.indices.to_numpy(zero_copy_only=False)]
+        return codes
 
     def _readings(self, table: pa.Table, first_line: int) -> pa.Table | None:
         row_count = table.num_rows
@@ -231,9 +232,9 @@ class ColumnarPlan:
 
     def _in_window(self, start_us: Array, interval_us: Array) -> bool:
         # Both checks of ReadingWindow.check: inside the period (when it refuses), and ended by now.
-        if self.window.outside_period == "refuse":
-            if ((start_us < self.period_us[0]) | (start_us >= self.period_us[1])).any():
-                return False
+        outside = (start_us < self.period_us[0]) | (start_us >= self.period_us[1])
+        if self.window.outside_period == "refuse" and outside.any():
+            return False
         return bool((start_us + interval_us <= self.now_us).all())
 
     def _multipliers(self, name: Array, start_us: Array, interval_us: Array) -> Array | None:

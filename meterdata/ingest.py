@@ -393,7 +393,8 @@ def _latest(table: pa.Table, sha256_hex_by_input: Sequence[str]) -> pa.Table:
 def _text_ranks(column: pa.ChunkedArray) -> npt.NDArray[np.int64]:
     encoded = pc.dictionary_encode(column.combine_chunks())
     rank = np.argsort(np.argsort(np.array(encoded.dictionary.to_pylist(), dtype=object)))
-    return np.asarray(rank, np.int64)[encoded.indices.to_numpy()]
+    ranks: npt.NDArray[np.int64] = np.asarray(rank, np.int64)[encoded.indices.to_numpy()]
+    return ranks
 
 
 def _is_sorted(keys: tuple[npt.NDArray[Any], ...]) -> bool:

@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from campus import Device
 from common.errors import BadInput
-from meterdata import SITE_EXPORT_V1, CsvMapping, MeterSpec
-from meterdata import csv_reader
+from meterdata import SITE_EXPORT_V1, CsvMapping, MeterSpec, csv_reader
 from meterdata.csv_reader import read_csv, read_csv_rows
 from meterdata.readings import ReadingColumns, ReadingWindow
 
