@@ -56,17 +56,15 @@ def read_csv(
     """Give the file's readings to `out`; returns how many data lines (records) were read.
 
     `data` may be the bytes or a binary stream; a stream is parsed as it is read."""
+    if not mapping_is_columnar(mapping):
+        return read_csv_rows(data, source, sha256_hex, mapping, meters, window, out)
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
     reader = _FileReader(source, sha256_hex, mapping, meters, window, out)
-    if not _is_utf8(mapping.encoding):
-        text = io.TextIOWrapper(stream, encoding=mapping.encoding, newline="")
-        return reader.rows(iter(text), 1, header=True)
     blocks = line_blocks(stream, BLOCK_BYTES)
     first = next(blocks, b"")
     header_end = first.find(b"\n") + 1 or len(first)
     header_line = first[:header_end]
-    if (not mapping_is_columnar(mapping) or not header_line or b'"' in header_line
-            or header_line.rstrip(b"\n").rstrip(b"\r").count(b"\r")):
+    if not header_line or b'"' in header_line or header_line.rstrip(b"\n").rstrip(b"\r").count(b"\r"):
         return reader.rows(reader.text_lines(chain([first], blocks), 1), 1, header=True)
     header = _read_header_line(header_line, source, mapping)
     # The last of the header's fields is always kept (a repeated name keeps its last position): one more is
@@ -77,15 +75,16 @@ def read_csv(
 
 
 def read_csv_rows(
-    data: bytes, source: str, sha256_hex: str, mapping: CsvMapping, meters: Mapping[str, MeterSpec],
+    data: bytes | BinaryIO, source: str, sha256_hex: str, mapping: CsvMapping, meters: Mapping[str, MeterSpec],
     window: ReadingWindow, out: ReadingSink,
 ) -> int:
-    """The row-by-row reading of a whole file: what `read_csv` does for a block it cannot read by columns."""
+    """The whole file row by row: for mappings the columnar path does not read (another encoding, a strptime
+    format), and the reference the columnar path is tested against."""
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
     reader = _FileReader(source, sha256_hex, mapping, meters, window, out)
     if not _is_utf8(mapping.encoding):
-        return reader.rows(iter(io.TextIOWrapper(io.BytesIO(data), encoding=mapping.encoding, newline="")), 1,
-                           header=True)
-    return reader.rows(reader.text_lines([data], 1), 1, header=True)
+        return reader.rows(iter(io.TextIOWrapper(stream, encoding=mapping.encoding, newline="")), 1, header=True)
+    return reader.rows(reader.text_lines(line_blocks(stream, BLOCK_BYTES), 1), 1, header=True)
 
 
 def line_blocks(stream: BinaryIO, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
