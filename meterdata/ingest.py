@@ -204,10 +204,10 @@ class BucketSpill:
         assert not unknown, f"readers append only registered meters, got {unknown[:3]}"
         bucket_codes = np.array([self.bucket_of[name] for name in names], dtype=np.int32)
         row_bucket = bucket_codes[meter.indices.to_numpy()]
-        buckets = np.unique(row_bucket).tolist()
-        if len(buckets) == 1:
-            parts = [(buckets[0], table)]
+        if row_bucket.size and row_bucket.min() == row_bucket.max():
+            parts = [(int(row_bucket[0]), table)]  # a block of a sorted export: mostly one bucket, no sort
         else:
+            buckets = np.unique(row_bucket).tolist()
             parts = [(bucket, table.filter(pa.array(row_bucket == bucket))) for bucket in buckets]
         with self.lock:
             for bucket, part in parts:
