@@ -33,7 +33,7 @@ from esg.scopes import (
     compute_cycle_emissions,
 )
 from intervals import MeterIntervals, energy_wh_by_key, energy_wh_by_meter, read_intervals
-from invoicing import IssuedInvoice, invoices_ledger_meta, issue_invoices, removed_unless_committed
+from invoicing import IssuedInvoice, issue_invoices, removed_unless_committed
 from ledger import (
     EntryRequest,
     Leg,
@@ -300,32 +300,10 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, camp
         check_tenant_count(campus_id, len(settled_usd_micros))
         issued = issue_invoices(conn, cycle_id, campus_id, settings.signing_key_path, settings.data_root_uri,
                                 written=written)
-        # This entry's meta has never named the approvers (they are in the step `approval-v{n}`); naming them
-        # now would make new entries differ from those already in ledgers. The invoices are named by their count
-        # and one digest over their document hashes (docs/hashing.md); entries posted before the digest carry
-        # one `invoice:<id>:sha256` item per invoice instead.
-        meta = {"cycle_id": cycle_id, "approved_by": "",
-                **invoices_ledger_meta((i.invoice_id, i.document_sha256_hex) for i in issued)}
-        entry = EntryRequest(
-            idempotency_key=f"{pending_key(cycle_id, label)}:post_pending",
-            kind="post_pending",
-            effective_at_utc=scope.end_utc,
-            postings=[],
-            meta=meta,
-            ref_idempotency_key=pending_key(cycle_id, label),
-        )
-        rounding = legs.invoice_rounding_legs(campus_id, settled_usd_micros,
-                                              {i.tenant_id: i.total_usd_cents for i in issued})
-        entries = [entry]
+        entries = legs.invoicing_entries(cycle_id, campus_id, pending_key(cycle_id, label), scope.end_utc, issued,
+                                         settled_usd_micros)
+        rounding = [(leg.account_path, leg.asset_code, leg.amount_minor) for e in entries[1:] for leg in e.postings]
         if rounding:
-            entries.append(EntryRequest(
-                idempotency_key=f"{entry.idempotency_key}:invoice_rounding",
-                kind="adjustment",
-                effective_at_utc=entry.effective_at_utc,
-                postings=[PostingRequest(path, asset, amount) for path, asset, amount in rounding],
-                meta={"cycle_id": cycle_id, "reason_code": "invoice_rounding_to_cents"},
-                ref_idempotency_key=entry.idempotency_key,
-            ))
             open_cycle_accounts(conn, settings, rounding, [])
         append_entries(conn, settings.ledger_origin, entries)
         refs = [{"invoice_id": i.invoice_id, "tenant_id": i.tenant_id, "total_usd_cents": i.total_usd_cents,
