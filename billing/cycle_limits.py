@@ -3,7 +3,7 @@
 The bound comes from the ledger: a cycle's settlement is one `pending` entry whose legs grow with the tenants
 (ledger.POSTINGS_PER_ENTRY_MAX), and approval posts it whole. Nothing else in the settle and invoice steps grows
 with the campus inside a bounded structure: the entries' meta is a fixed set of names (the invoices are named
-by one digest, `invoicing.invoices_ledger_meta`), and meters only add rows, never legs. docs/reliability.md
+by one digest, `invoicing.invoices_ledger_meta`), and meters only add rows, never legs. docs/ledger-spec.md §10
 lists the limits.
 """
 
@@ -26,7 +26,7 @@ class CycleTooLarge(BadInput):
     def __init__(self, campus_id: str, tenant_count: int) -> None:
         super().__init__(f"campus {campus_id}", None, "tenants",
                          f"{tenant_count} tenants; one billing cycle settles and invoices at most "
-                         f"{TENANTS_PER_CYCLE_MAX} (docs/reliability.md, limits)")
+                         f"{TENANTS_PER_CYCLE_MAX} (docs/ledger-spec.md §10)")
 
 
 def check_tenant_count(campus_id: str, tenant_count: int) -> None:
