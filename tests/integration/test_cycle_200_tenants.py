@@ -6,7 +6,7 @@ tenant, a fixed-price contract each, a grid import meter, emissions on) with a m
 every tenant is invoiced under gapless numbers; the invoices sum to the settlement within each invoice's
 rounding, the ledger owes each tenant exactly its invoice and names the invoices by a count and a digest an
 auditor recomputes from the documents; the settlement balances; the ledger and its export verify. Before
-approval, an invoicing attempt that fails after writing its documents leaves no document, row or entry.
+approval, an invoicing attempt that fails after writing documents leaves no document, row or entry.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import tomli_w
 from sqlalchemy import Engine, text
 from temporalio.client import Client
 
-import billing.service
+import invoicing.service
 from billing.registration import inbox_folder
 from billing.service import issue_cycle_invoices
 from campus.file import campus_document
@@ -151,13 +151,19 @@ async def test_a_200_tenant_cycle_completes_with_every_invoice_and_a_verified_le
     assert len(settle["tenant_totals_usd_micros"]) == TENANT_COUNT
     assert sum(settle["tenant_totals_usd_micros"].values()) == settle["total_usd_micros"]
 
-    # A failure after the documents are written (here: the ledger refusing) leaves nothing behind.
-    def refuse(*_: object) -> None:
-        raise RuntimeError("ledger unavailable")
+    # A failure after documents were written (here: the signing key store failing at the third invoice) leaves
+    # nothing behind; a ledger refusal after all of them takes the same path (tests/unit/invoicing).
+    signed: list[bytes] = []
+
+    def sign_twice(pdf: bytes, key: object) -> bytes:
+        if len(signed) == 2:
+            raise RuntimeError("signing unavailable")
+        signed.append(pdf)
+        return pdf
 
     with monkeypatch.context() as patch:
-        patch.setattr(billing.service, "append_entries", refuse)
-        with pytest.raises(RuntimeError, match="ledger unavailable"):
+        patch.setattr(invoicing.service, "sign_pdf", sign_twice)
+        with pytest.raises(RuntimeError, match="signing unavailable"):
             issue_cycle_invoices(engine, settings, cycle_id, CAMPUS_ID, PERIOD, 1)
     assert _documents(settings) == [], "no signed document without its invoice row"
     assert _invoice_count(engine) == 0
@@ -205,6 +211,13 @@ async def test_a_200_tenant_cycle_completes_with_every_invoice_and_a_verified_le
         assert sha256_by_invoice[invoice["invoice_id"]] == invoice["document_sha256_hex"]
     digest_bytes = json.dumps(sha256_by_invoice, sort_keys=True, separators=(",", ":")).encode()
     assert post_pending["invoices_sha256"] == hashlib.sha256(digest_bytes).hexdigest()
+
+    # A retry of the step after its commit changes nothing: same invoices, the entries are idempotency hits.
+    retried = issue_cycle_invoices(engine, settings, cycle_id, CAMPUS_ID, PERIOD, 1)
+    assert sorted((i.invoice_id, i.document_sha256_hex) for i in retried if not i.created) == sorted(
+        (i["invoice_id"], i["document_sha256_hex"]) for i in invoices)
+    with engine.connect() as conn:
+        assert len(list_entries(conn, settings.ledger_origin, 0, 1_000)) == len(entries)
 
     assert cycle["steps"]["ledger"]["verified"] is True
     with engine.connect() as conn:
