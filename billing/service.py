@@ -290,7 +290,7 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, camp
     account, so the ledger owes exactly what was invoiced.
 
     A crash before commit leaves neither numbers nor the ledger entry; a retry after commit finds both
-    (invoices are unique per cycle and tenant, the ledger entry by its idempotency key).
+    (invoices are unique per cycle and tenant, the entries and the step `invoice` recorded with them).
     """
     label = version_label(settlement_version)
     with removed_unless_committed() as written, engine.begin() as conn:
@@ -300,6 +300,10 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, camp
         check_tenant_count(campus_id, len(settled_usd_micros))
         issued = issue_invoices(conn, cycle_id, campus_id, settings.signing_key_path, settings.data_root_uri,
                                 written=written)
+        if repo.find_step(conn, cycle_id, "invoice") is not None:
+            # Committed before, with the entries (same transaction). Their meta may name each invoice, as entries
+            # did before the digest, so posting the new form again would conflict: nothing more to do.
+            return issued
         entries = legs.invoicing_entries(cycle_id, campus_id, pending_key(cycle_id, label), scope.end_utc, issued,
                                          settled_usd_micros)
         rounding = [(leg.account_path, leg.asset_code, leg.amount_minor) for e in entries[1:] for leg in e.postings]
