@@ -15,6 +15,7 @@ from temporalio import activity
 
 from activities.errors import translate_domain_errors
 from billing import iso_step, service
+from invoicing import invoices_sha256_hex
 from settings import Settings
 from workflows.billing_cycle_types import (
     CloseCycleLedgerInput,
@@ -22,7 +23,6 @@ from workflows.billing_cycle_types import (
     EscalateApprovalInput,
     IngestMeterFilesInput,
     IngestMeterFilesResult,
-    InvoiceRef,
     IssueInvoicesInput,
     IssueInvoicesResult,
     RecordSettlementApprovalInput,
@@ -98,8 +98,9 @@ class CycleActivities:
     def issue_invoices(self, inp: IssueInvoicesInput) -> IssueInvoicesResult:
         issued = service.issue_cycle_invoices(self.engine, self.settings, inp.cycle_id, inp.campus_id, inp.period,
                                               inp.settlement_version)
-        return IssueInvoicesResult([InvoiceRef(i.invoice_id, i.tenant_id, i.total_usd_cents, i.document_sha256_hex,
-                                               i.pdf_uri) for i in issued])
+        return IssueInvoicesResult(
+            invoice_count=len(issued), total_usd_cents=sum(i.total_usd_cents for i in issued),
+            invoices_sha256_hex=invoices_sha256_hex((i.invoice_id, i.document_sha256_hex) for i in issued))
 
     @activity.defn(name="submit_to_iso")
     @translate_domain_errors

@@ -20,7 +20,12 @@ from billing.periods import period_bounds_utc
 from billing.runs import revision_label, step_name
 from campus import load_campus
 from common.errors import BadInput, Conflict, NotFound
-from invoicing import cancel_and_rebill_posted, documents_root_for, live_invoices_of_cycle
+from invoicing import (
+    cancel_and_rebill_posted,
+    documents_root_for,
+    live_invoices_of_cycle,
+    removed_unless_committed,
+)
 from market_adapters.price_files import campus_price_uris
 from settings import Settings
 from settlement import SettlementResult, preview_delta, record_delta, result_sha256_hex, settle_cycle
@@ -117,7 +122,7 @@ def rebill_correction(engine: Engine, settings: Settings, cycle_id: str, revisio
     """
     label = revision_label(revision)
     name = step_name("rebill", label)
-    with engine.begin() as conn:
+    with removed_unless_committed() as written, engine.begin() as conn:
         repo.lock_cycle(conn, cycle_id)
         earlier = repo.find_step(conn, cycle_id, name)
         if earlier is not None:
@@ -139,7 +144,8 @@ def rebill_correction(engine: Engine, settings: Settings, cycle_id: str, revisio
             if original is None:
                 raise NotFound(f"cycle {cycle_id!r} has no live invoice for tenant {tenant_id!r}")
             rebill = cancel_and_rebill_posted(conn, settings.ledger_origin, original.invoice_id, reason,
-                                              settings.signing_key_path, documents_root_for(settings.data_root_uri))
+                                              settings.signing_key_path, documents_root_for(settings.data_root_uri),
+                                              written)
             credit_note_id = None if rebill.credit_note is None else rebill.credit_note.credit_note_id
             rebilled.append(RebilledInvoice(tenant_id, original.invoice_id, original.total_usd_cents,
                                             rebill.new_invoice.invoice_id, rebill.new_invoice.total_usd_cents,

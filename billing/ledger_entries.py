@@ -1,4 +1,5 @@
-"""Turn a settlement into ledger entry legs: energy (MWH/6 = Wh), money (USD/6) and carbon (TCO2E/6).
+"""Turn a settlement into ledger entry legs: energy (MWH/6 = Wh), money (USD/6) and carbon (TCO2E/6); and the
+entries that post the approved settlement with its invoices.
 
 Pure functions. The energy legs make the period's energy balance a double-entry fact: supply
 (generation, grid import) is credited, its uses (export, tenant and shared consumption, losses) are
@@ -8,8 +9,10 @@ debited, and the entry sums to zero only if the balance closes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
-from ledger import Leg, unbalanced_asset
+from invoicing import IssuedInvoice, invoices_ledger_meta
+from ledger import EntryRequest, Leg, PostingRequest, unbalanced_asset
 from ledger.accounts import (
     ASSET_ENERGY,
     ASSET_USD,
@@ -62,6 +65,39 @@ def invoice_rounding_legs(campus_id: str, settled_usd_micros: Mapping[str, int],
     if total != 0:
         legs.append((campus_revenue(campus_id, "rounding"), ASSET_USD, -total))
     return legs
+
+
+def invoicing_entries(cycle_id: str, campus_id: str, pending_ledger_key: str, effective_at_utc: datetime,
+                      issued: Sequence[IssuedInvoice], settled_usd_micros: Mapping[str, int]) -> list[EntryRequest]:
+    """The approved settlement's `post_pending` entry, then the rounding adjustment when any invoice rounded.
+
+    The `post_pending` meta is the same few items for any number of tenants: the invoices are named by their
+    count and one digest over their document hashes (docs/hashing.md). Its meta has never named the approvers
+    (they are in the step `approval-v{n}`); naming them now would make new entries differ from those already in
+    ledgers. Entries posted before the digest carry one `invoice:<id>:sha256` item per invoice instead.
+    """
+    meta = {"cycle_id": cycle_id, "approved_by": "",
+            **invoices_ledger_meta((invoice.invoice_id, invoice.document_sha256_hex) for invoice in issued)}
+    entry = EntryRequest(
+        idempotency_key=f"{pending_ledger_key}:post_pending",
+        kind="post_pending",
+        effective_at_utc=effective_at_utc,
+        postings=[],
+        meta=meta,
+        ref_idempotency_key=pending_ledger_key,
+    )
+    rounding = invoice_rounding_legs(campus_id, settled_usd_micros,
+                                     {invoice.tenant_id: invoice.total_usd_cents for invoice in issued})
+    if not rounding:
+        return [entry]
+    return [entry, EntryRequest(
+        idempotency_key=f"{entry.idempotency_key}:invoice_rounding",
+        kind="adjustment",
+        effective_at_utc=effective_at_utc,
+        postings=[PostingRequest(path, asset, amount) for path, asset, amount in rounding],
+        meta={"cycle_id": cycle_id, "reason_code": "invoice_rounding_to_cents"},
+        ref_idempotency_key=entry.idempotency_key,
+    )]
 
 
 def assert_balanced(legs: Sequence[Leg]) -> None:

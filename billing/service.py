@@ -20,8 +20,9 @@ from sqlalchemy import Connection, Engine
 from billing import ledger_entries as legs
 from billing import repository as repo
 from billing.campus_period import CampusPeriod, load_campus_period
+from billing.cycle_limits import check_tenant_count
 from billing.runs import is_correction, step_name, version_label
-from campus import Meter, MeterRole, emissions_enabled
+from campus import Meter, MeterRole, emissions_enabled, load_tenants
 from common.errors import BadInput
 from esg.scopes import (
     CycleEmissions,
@@ -32,7 +33,7 @@ from esg.scopes import (
     compute_cycle_emissions,
 )
 from intervals import MeterIntervals, energy_wh_by_key, energy_wh_by_meter, read_intervals
-from invoicing import IssuedInvoice, issue_invoices
+from invoicing import IssuedInvoice, issue_invoices, removed_unless_committed
 from ledger import (
     EntryRequest,
     Leg,
@@ -191,6 +192,7 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
     intervals = read_intervals(validated_uri)
     with engine.begin() as conn:
         scope = load_campus_period(conn, campus_id, period)
+        check_tenant_count(campus_id, len(load_tenants(conn, campus_id)))
         result = settle_cycle(conn, campus_id, cycle_id, scope.start_utc, scope.end_utc, intervals,
                               campus_price_uris(settings, campus_id))
         emissions = compute_emissions(conn, scope, intervals)
@@ -282,42 +284,30 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, camp
                          settlement_version: int) -> list[IssuedInvoice]:
     """Number and write the invoices and post the approved settlement in ONE transaction.
 
-    Invoices round each tenant's exact micro-USD total to cents; an adjustment entry moves the sub-cent
-    difference between the receivable and a rounding account, so the ledger owes exactly what was invoiced.
+    The campus's size is checked first; a failure after documents were written removes them again, so a
+    failed step leaves neither rows, ledger entries nor documents. Invoices round each tenant's exact micro-USD
+    total to cents; an adjustment entry moves the sub-cent difference between the receivable and a rounding
+    account, so the ledger owes exactly what was invoiced.
 
     A crash before commit leaves neither numbers nor the ledger entry; a retry after commit finds both
-    (invoices are unique per cycle and tenant, the ledger entry by its idempotency key).
+    (invoices are unique per cycle and tenant, the entries and the step `invoice` recorded with them).
     """
     label = version_label(settlement_version)
-    with engine.begin() as conn:
+    with removed_unless_committed() as written, engine.begin() as conn:
         scope = load_campus_period(conn, campus_id, period)
-        issued = issue_invoices(conn, cycle_id, campus_id, settings.signing_key_path, settings.data_root_uri)
-        # This entry's meta has never named the approvers (they are in the step `approval-v{n}`); naming them
-        # now would make new entries differ from those already in ledgers.
-        meta = {"cycle_id": cycle_id, "approved_by": ""}
-        for invoice in issued:
-            meta[f"invoice:{invoice.invoice_id}:sha256"] = invoice.document_sha256_hex
-        entry = EntryRequest(
-            idempotency_key=f"{pending_key(cycle_id, label)}:post_pending",
-            kind="post_pending",
-            effective_at_utc=scope.end_utc,
-            postings=[],
-            meta=meta,
-            ref_idempotency_key=pending_key(cycle_id, label),
-        )
         settled_usd_micros = repo.load_step(conn, cycle_id, "settle")["tenant_totals_usd_micros"]
-        rounding = legs.invoice_rounding_legs(campus_id, settled_usd_micros,
-                                              {i.tenant_id: i.total_usd_cents for i in issued})
-        entries = [entry]
+        # Checked before a number is taken or a document written: beyond it the ledger would refuse the entries.
+        check_tenant_count(campus_id, len(settled_usd_micros))
+        issued = issue_invoices(conn, cycle_id, campus_id, settings.signing_key_path, settings.data_root_uri,
+                                written=written)
+        if repo.find_step(conn, cycle_id, "invoice") is not None:
+            # Committed before, with the entries (same transaction). Their meta may name each invoice, as entries
+            # did before the digest, so posting the new form again would conflict: nothing more to do.
+            return issued
+        entries = legs.invoicing_entries(cycle_id, campus_id, pending_key(cycle_id, label), scope.end_utc, issued,
+                                         settled_usd_micros)
+        rounding = [(leg.account_path, leg.asset_code, leg.amount_minor) for e in entries[1:] for leg in e.postings]
         if rounding:
-            entries.append(EntryRequest(
-                idempotency_key=f"{entry.idempotency_key}:invoice_rounding",
-                kind="adjustment",
-                effective_at_utc=entry.effective_at_utc,
-                postings=[PostingRequest(path, asset, amount) for path, asset, amount in rounding],
-                meta={"cycle_id": cycle_id, "reason_code": "invoice_rounding_to_cents"},
-                ref_idempotency_key=entry.idempotency_key,
-            ))
             open_cycle_accounts(conn, settings, rounding, [])
         append_entries(conn, settings.ledger_origin, entries)
         refs = [{"invoice_id": i.invoice_id, "tenant_id": i.tenant_id, "total_usd_cents": i.total_usd_cents,

@@ -3,11 +3,13 @@
 Public names: `issue_invoices` / `IssuedInvoice` (one invoice per tenant of a cycle, in the caller's
 transaction); the posted corrections (`credit_invoice_posted`, `cancel_and_rebill_posted`) and the cycle's live
 invoices they start from; the reads the API and CLI serve (invoice summaries and detail, document paths and
-hashes, `documents_root_for`); the draft PDF and the money and quantity text of the documents; the signing
+hashes, `documents_root_for`); the cycle's invoice digest for its ledger entry (`invoices_ledger_meta`) and
+`removed_unless_committed` (no document left without its row); the draft PDF and the money and quantity text of the documents; the signing
 helpers of the PDF signature scheme; and the errors.
 """
 
 from invoicing.corrections import cancel_and_rebill_posted, credit_invoice_posted
+from invoicing.cycle_digest import invoices_ledger_meta, invoices_sha256_hex
 from invoicing.drafts import render_draft_pdf
 from invoicing.errors import (
     CreditAmountInvalid,
@@ -46,7 +48,7 @@ from invoicing.signing import (
     sign_pdf,
     verify_signed_pdf,
 )
-from invoicing.storage import documents_root_for
+from invoicing.storage import documents_root_for, removed_unless_committed
 
 __all__ = [
     "ADJUSTMENT_LINE_BASE",
@@ -74,6 +76,8 @@ __all__ = [
     "invoice_detail",
     "invoice_pdf_path",
     "invoice_tenant_id",
+    "invoices_ledger_meta",
+    "invoices_sha256_hex",
     "issue_invoices",
     "key_id_of",
     "list_invoice_summaries",
@@ -82,6 +86,7 @@ __all__ = [
     "load_signing_key",
     "public_key_pem",
     "quantity_text",
+    "removed_unless_committed",
     "render_draft_pdf",
     "sign_pdf",
     "stored_document_sha256_hex",

@@ -136,7 +136,8 @@ def _issued_from_row(conn: Connection, row: dict[str, Any]) -> IssuedCreditNote:
 
 
 def _store_credit_note(conn: Connection, invoice: InvoiceRow, amount_usd_cents: int, reason: str,
-                       idempotency_key: str, key: Ed25519PrivateKey, documents_root: str) -> IssuedCreditNote:
+                       idempotency_key: str, key: Ed25519PrivateKey, documents_root: str,
+                       written: list[str] | None = None) -> IssuedCreditNote:
     number = repository.lock_sequence(conn, credit_sequence_key(invoice.issuer)) + 1
     credit_note_id = credit_note_id_of(invoice.issuer, number)
     issued_at_utc = repository.transaction_now_utc(conn)
@@ -149,9 +150,10 @@ def _store_credit_note(conn: Connection, invoice: InvoiceRow, amount_usd_cents: 
     }
     sha256_hex = canonical_json.sha256_hex(document)
     folder = f"credit_notes/{invoice.issuer}"
-    json_path, _ = write_document(documents_root, f"{folder}/{credit_note_id}.json", canonical_json.canonical_bytes(document))
+    json_path, _ = write_document(documents_root, f"{folder}/{credit_note_id}.json", canonical_json.canonical_bytes(document),
+                                  written)
     signed_pdf = sign_pdf(render_credit_note_pdf(document, sha256_hex), key)
-    pdf_path, pdf_sha256_hex = write_document(documents_root, f"{folder}/{credit_note_id}.pdf", signed_pdf)
+    pdf_path, pdf_sha256_hex = write_document(documents_root, f"{folder}/{credit_note_id}.pdf", signed_pdf, written)
     conn.execute(
         text("INSERT INTO credit_note (credit_note_id, issuer, number, invoice_id, tenant_id, reason, "
              "amount_usd_cents, "
@@ -168,12 +170,13 @@ def _store_credit_note(conn: Connection, invoice: InvoiceRow, amount_usd_cents: 
 
 
 def cancel_and_rebill(conn: Connection, invoice_id: str, reason: str, signing_key_path: Path, documents_root: str,
-                      payment_terms_days: int = PAYMENT_TERMS_DAYS) -> Rebill:
+                      payment_terms_days: int = PAYMENT_TERMS_DAYS, written: list[str] | None = None) -> Rebill:
     """Credit what is left of a final invoice, cancel it, and issue its replacement under a new number.
 
     The replacement is built from the cycle's settlement lines for that tenant as they are now (after a
     re-settlement they differ from the original's). Calling it again on the cancelled original raises
-    `InvoiceNotFinal`, so a retry never issues a second replacement.
+    `InvoiceNotFinal`, so a retry never issues a second replacement. The documents' paths are appended to
+    `written` (`invoicing.removed_unless_committed`).
     """
     _checked_reason(reason)
     key = load_signing_key(signing_key_path)
@@ -185,7 +188,7 @@ def cancel_and_rebill(conn: Connection, invoice_id: str, reason: str, signing_ke
     credit_note = None
     if remaining > 0:
         credit_note = _store_credit_note(conn, original, remaining, f"cancelled: {reason}",
-                                         f"cancel:{invoice_id}", key, documents_root)
+                                         f"cancel:{invoice_id}", key, documents_root, written)
     repository.cancel_invoice(conn, invoice_id, reason)
     cycle = repository.load_cycle(conn, original.cycle_id)
     assert cycle is not None, "an invoice references an existing cycle"
@@ -195,7 +198,7 @@ def cancel_and_rebill(conn: Connection, invoice_id: str, reason: str, signing_ke
                             repository.transaction_now_utc(conn), payment_terms_days, invoice_id)
     assert header.invoice_id == invoice_id_of(original.issuer, number)
     usage = load_usage_context(conn, cycle).for_tenant(original.tenant_id)
-    new_invoice = store_new_invoice(conn, header, lines, usage, key, documents_root)
+    new_invoice = store_new_invoice(conn, header, lines, usage, key, documents_root, written)
     repository.store_sequence(conn, original.issuer, number)
     return Rebill(invoice_id, credit_note, new_invoice)
 
@@ -210,9 +213,9 @@ def credit_invoice_posted(conn: Connection, ledger_origin: str, invoice_id: str,
 
 
 def cancel_and_rebill_posted(conn: Connection, ledger_origin: str, invoice_id: str, reason: str,
-                             signing_key_path: Path, documents_root: str) -> Rebill:
+                             signing_key_path: Path, documents_root: str, written: list[str] | None = None) -> Rebill:
     """`cancel_and_rebill` and its ledger entries (the closing credit note, the replacement invoice)."""
-    rebill = cancel_and_rebill(conn, invoice_id, reason, signing_key_path, documents_root)
+    rebill = cancel_and_rebill(conn, invoice_id, reason, signing_key_path, documents_root, written=written)
     new = repository.load_invoice(conn, rebill.new_invoice.invoice_id, lock=False)
     assert new is not None, "the replacement was inserted in this transaction"
     replacement = replacement_invoice_entry(new.invoice_id, invoice_id, new.campus_id, new.tenant_id,

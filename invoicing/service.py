@@ -63,13 +63,15 @@ def issue_invoices(
     signing_key_path: Path,
     documents_root: str,
     payment_terms_days: int = PAYMENT_TERMS_DAYS,
+    written: list[str] | None = None,
 ) -> list[IssuedInvoice]:
     """One final invoice per tenant of the cycle, in tenant order; idempotent on (cycle, tenant).
 
     A retry returns the invoices already issued (`created=False`) and consumes no number. `issuer` numbers
     every tenant without its own `invoice_prefix`. Documents are written under `documents_root/invoices/<issuer>/`
-    before the caller commits; if the transaction rolls
-    back, the next attempt reuses the same numbers and overwrites those files.
+    before the caller commits, and their paths appended to `written`: a caller that wraps its transaction in
+    `removed_unless_committed` leaves no document behind when the transaction fails. If a killed process
+    leaves some, the next attempt reuses the same numbers and overwrites those files.
     """
     checked_issuer(issuer)
     key = load_signing_key(signing_key_path)
@@ -103,7 +105,8 @@ def issue_invoices(
         header = invoice_header(cycle, tenant_issuer, last_number[tenant_issuer], tenant_id,
                                 parties[tenant_id], repository.transaction_now_utc(conn), payment_terms_days, None)
         usage = context.for_tenant(tenant_id)
-        issued.append(store_new_invoice(conn, header, lines_by_tenant[tenant_id], usage, key, documents_root))
+        issued.append(store_new_invoice(conn, header, lines_by_tenant[tenant_id], usage, key, documents_root,
+                                        written))
     for sequence, number in last_number.items():
         repository.store_sequence(conn, sequence, number)
     return issued
@@ -131,15 +134,16 @@ def _already_issued(conn: Connection, row: InvoiceRow) -> IssuedInvoice:
 
 
 def store_new_invoice(conn: Connection, header: InvoiceHeader, lines: list[InvoiceLine], usage: TenantUsage,
-                      key: Ed25519PrivateKey, documents_root: str) -> IssuedInvoice:
+                      key: Ed25519PrivateKey, documents_root: str, written: list[str] | None = None) -> IssuedInvoice:
     """Build, render, sign, write and insert one invoice with an already reserved number."""
     document = build_invoice_document(header, lines, usage)
     sha256_hex = canonical_json.sha256_hex(document)
     folder = f"invoices/{header.issuer}"
     json_path, _ = write_document(documents_root, f"{folder}/{header.invoice_id}.json",
-                                  canonical_json.canonical_bytes(document))
+                                  canonical_json.canonical_bytes(document), written)
     signed_pdf = sign_pdf(render_invoice_pdf(document, sha256_hex), key)
-    pdf_path, pdf_sha256_hex = write_document(documents_root, f"{folder}/{header.invoice_id}.pdf", signed_pdf)
+    pdf_path, pdf_sha256_hex = write_document(documents_root, f"{folder}/{header.invoice_id}.pdf", signed_pdf,
+                                              written)
     repository.insert_invoice(conn, InvoiceRow(
         invoice_id=header.invoice_id, issuer=header.issuer, number=header.number, cycle_id=header.cycle_id,
         campus_id=header.campus_id, tenant_id=header.tenant_id, status="final",

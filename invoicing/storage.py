@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -20,11 +22,13 @@ def documents_root_path(documents_root: str) -> Path:
     return Path(documents_root).resolve()
 
 
-def write_document(documents_root: str, relative_path: str, data: bytes) -> tuple[str, str]:
+def write_document(documents_root: str, relative_path: str, data: bytes,
+                   written: list[str] | None = None) -> tuple[str, str]:
     """Write `data` at `relative_path` under the root; return (absolute path, sha256 hex).
 
     Written to a temporary file in the same folder and renamed, so a crash never leaves half a document
-    under the final name. A retry after a rolled-back transaction rewrites the same name.
+    under the final name. A retry after a rolled-back transaction rewrites the same name. The path is
+    appended to `written` (see `removed_unless_committed`).
     """
     target = documents_root_path(documents_root) / relative_path
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -38,7 +42,27 @@ def write_document(documents_root: str, relative_path: str, data: bytes) -> tupl
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    if written is not None:
+        written.append(str(target))
     return str(target), hashlib.sha256(data).hexdigest()
+
+
+@contextlib.contextmanager
+def removed_unless_committed() -> Iterator[list[str]]:
+    """Collect the documents written inside the block; if the block raises, remove them and re-raise.
+
+    Wrap the whole transaction that records the documents (`with removed_unless_committed() as written:
+    with engine.begin() as conn: ...`): a failure anywhere before the commit, the commit included, leaves no
+    document on disk without its row. (A killed process cannot clean up; its retry reuses the rolled-back
+    numbers and rewrites the same names.)
+    """
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        for path in written:
+            Path(path).unlink(missing_ok=True)
+        raise
 
 
 def documents_root_for(data_root_uri: str) -> str:

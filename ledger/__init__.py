@@ -1,6 +1,7 @@
 """The hash-chained, double-entry ledger (docs/ledger-spec.md), by audience:
 
-- writing: `service` (append, open accounts) over `requests` (shape checks, request bytes), `planning`
+- writing: `service` (append, open accounts) over `requests` (shape checks and the limits of one request,
+  request bytes), `planning`
   (the state machine), `chain` and `merkle` (hashes), `checkpoint`, `repository`; reads in `balances`,
   `queries`, `proofs`, `export`.
 - the live audit the API and CLI run: `ledger.audit` (`verify_ledger`).
@@ -22,6 +23,9 @@ _EXPORTS = {
     "EntryRequest": "ledger.model",
     "AppendedEntry": "ledger.model",
     "VerifyReport": "ledger.model",
+    "META_ENTRIES_MAX": "ledger.requests",
+    "POSTINGS_PER_ENTRY_MAX": "ledger.requests",
+    "check_entry_request": "ledger.requests",
     "ensure_ledger": "ledger.service",
     "open_accounts": "ledger.service",
     "append_entries": "ledger.service",
@@ -41,6 +45,8 @@ _EXPORTS = {
 _MODULES = ("accounts", "balances")
 
 __all__ = [
+    "META_ENTRIES_MAX",
+    "POSTINGS_PER_ENTRY_MAX",
     "AccountSpec",
     "AppendedEntry",
     "Checkpoint",
@@ -51,6 +57,7 @@ __all__ = [
     "accounts",
     "append_entries",
     "balances",
+    "check_entry_request",
     "create_signing_key",
     "ensure_ledger",
     "export_ledger",
@@ -84,4 +91,5 @@ if TYPE_CHECKING:
     from ledger.proofs import prove_consistency, prove_inclusion
     from ledger.queries import list_entries
     from ledger.repository import ledger_id_for
+    from ledger.requests import META_ENTRIES_MAX, POSTINGS_PER_ENTRY_MAX, check_entry_request
     from ledger.service import append_entries, ensure_ledger, open_accounts

@@ -24,9 +24,13 @@ from ledger.posting_rules import (
 )
 
 ACCOUNT_PATH_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$")
+# The limits of one request (docs/ledger-spec.md, "Limits"). Meta is provenance (a few named strings), never a
+# list that grows with a campus: a per-tenant fact goes into a leg or into a digest over documents. Legs do
+# grow with a campus (a cycle's settlement entry has up to 5 per tenant), so their bound leaves room for 10,000
+# tenants and more (billing.cycle_limits) while keeping one entry's planning in memory.
 IDEMPOTENCY_KEY_LENGTH_MAX = 200
 META_ENTRIES_MAX = 64
-POSTINGS_PER_ENTRY_MAX = 10_000
+POSTINGS_PER_ENTRY_MAX = 100_000
 AMOUNT_MINOR_ABS_MAX = 2**63 - 1  # bigint in PostgreSQL; running balances must fit it too
 ENTRY_ID_NAMESPACE = uuid.UUID("6f9a1d52-3c0e-5b8e-9d41-7a2f0c1e5b30")
 
@@ -160,6 +164,13 @@ def normalize_request(
     return NormalizedRequest(
         key, request.kind, effective, postings, meta, ref, accounts, value, raw, digest, fast_domain
     )
+
+
+def check_entry_request(request: EntryRequest) -> None:
+    """Refuse, as `append_entries` would, a request whose shape is invalid (InvalidEntryRequest); no state read.
+
+    Lets a caller check what it is about to post before it writes anything else (documents, other rows)."""
+    normalize_request(request)
 
 
 def postings_value(postings: tuple[Posting, ...]) -> list[list[str]]:

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         IngestMeterFilesInput,
         InvoiceRef,
         IssueInvoicesInput,
+        IssueInvoicesResult,
         Phase,
         RecordSettlementApprovalInput,
         RecordStatusInput,
@@ -86,8 +87,11 @@ class BillingCycleWorkflow:
         assert self._status is not None
         version = self._status.settlement_version
         await self._set_phase(inp, Phase.INVOICING)
-        invoices = await self._issue_invoices(IssueInvoicesInput(inp.cycle_id, inp.campus_id, inp.period, version))
+        issued = await self._issue_invoices(IssueInvoicesInput(inp.cycle_id, inp.campus_id, inp.period, version))
+        invoices = issued.invoices
         self._status.invoices = invoices
+        self._status.invoice_count = issued.invoice_count or len(invoices)
+        self._status.invoiced_usd_cents = issued.total_usd_cents or sum(i.total_usd_cents for i in invoices)
         await self._set_phase(inp, Phase.SUBMITTING)
         iso: SubmitToIsoResult = await self._act(
             CycleActivities.submit_to_iso,
@@ -160,10 +164,11 @@ class BillingCycleWorkflow:
         else:
             await self._parked(lambda: self._execute_named("post_approved_settlement", approval, type(None)))
 
-    async def _issue_invoices(self, issue: IssueInvoicesInput) -> list[InvoiceRef]:
+    async def _issue_invoices(self, issue: IssueInvoicesInput) -> IssueInvoicesResult:
         if workflow.patched(INVOICES_RESULT_PATCH):
-            return (await self._act(CycleActivities.issue_invoices, issue)).invoices
-        return await self._parked(lambda: self._execute_named("issue_invoices", issue, list[InvoiceRef]))
+            return await self._act(CycleActivities.issue_invoices, issue)
+        invoices = await self._parked(lambda: self._execute_named("issue_invoices", issue, list[InvoiceRef]))
+        return IssueInvoicesResult(invoices)
 
     async def _await_decision(self, inp: CycleInput) -> None:
         """Wait for finance. Each round: a reminder halfway, an escalation at the timeout; after

@@ -148,7 +148,15 @@ class IssueInvoicesInput:
 
 @dataclass(frozen=True)
 class IssueInvoicesResult:
-    invoices: list[InvoiceRef]
+    """How many invoices, their total and the digest the ledger names them by: a claim check, the same size for
+    any campus (Temporal refuses a payload over 2 MB by default; a list would reach it near 10,000 tenants). The
+    invoices themselves are in the database (the step `invoice`, `GET /invoices?cycle=`). Cycles issued before
+    the summary received the list in `invoices`, which is empty since."""
+
+    invoices: list[InvoiceRef] = field(default_factory=list)
+    invoice_count: int = 0
+    total_usd_cents: int = 0
+    invoices_sha256_hex: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,9 +199,11 @@ class CycleStatus:
     settlement_version: int = 1
     vee_report: dict[str, object] | None = None
     energy_balance_wh: dict[str, int] | None = None
-    invoices: list[InvoiceRef] = field(default_factory=list)
+    invoices: list[InvoiceRef] = field(default_factory=list)  # cycles issued before the summary below
     iso_submission: SubmitToIsoResult | None = None
     ledger: CloseCycleLedgerResult | None = None
+    invoice_count: int | None = None
+    invoiced_usd_cents: int | None = None
 
 
 @dataclass(frozen=True)
