@@ -8,11 +8,12 @@ pyarrow: no database, no workflow code.
 
 from intervals.columnar import (
     MeterPeriodSums,
+    MeterRows,
     meter_hour_sums,
     meter_hour_sums_from_mapping,
     meter_local_day_sums,
     meter_quality_bits,
-    selected_meter_rows,
+    meter_rows,
 )
 from intervals.parquet import read_parquet_bytes
 from intervals.period import table_within_period
@@ -32,6 +33,7 @@ __all__ = [
     "ENERGY_COLUMNS",
     "MeterIntervals",
     "MeterPeriodSums",
+    "MeterRows",
     "energy_wh_by_key",
     "energy_wh_by_meter",
     "energy_wh_by_meter_hour",
@@ -42,10 +44,10 @@ __all__ = [
     "meter_hour_sums_from_mapping",
     "meter_local_day_sums",
     "meter_quality_bits",
+    "meter_rows",
     "plain_strings",
     "quality_bits_by_meter",
     "read_intervals",
     "read_parquet_bytes",
-    "selected_meter_rows",
     "table_within_period",
 ]

@@ -21,6 +21,8 @@ MICROS_PER_HOUR = 3_600_000_000
 EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_DATE = date(1970, 1, 1)
 NOT_SELECTED = -1
+DENSE_KEYS_PER_ROW_MAX = 4
+DENSE_KEYS_MIN = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -85,81 +87,101 @@ def meter_codes(table: pa.Table) -> tuple[np.ndarray, list[str]]:
     combined = column.unify_dictionaries().combine_chunks() if column.num_chunks else None
     if combined is None or len(combined) == 0:
         return np.zeros(0, dtype=np.int64), []
-    return (combined.indices.to_numpy(zero_copy_only=False).astype(np.int64),
-            combined.dictionary.to_pylist())
+    indices = np.asarray(combined.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return indices, combined.dictionary.to_pylist()
 
 
-def selected_meter_rows(table: pa.Table, meter_ids: Sequence[str] | None
-                        ) -> tuple[np.ndarray, tuple[str, ...], list[str]]:
-    """Per row, the index of its meter in `meter_ids` (NOT_SELECTED for other meters; every meter, sorted,
-    when `meter_ids` is None), the meters numbered, and every distinct meter id of the table."""
+@dataclass(frozen=True)
+class MeterRows:
+    """Per row of a table, the index of its meter in `meter_ids` (NOT_SELECTED for a meter not asked for), and
+    every distinct meter id that has rows (`seen_meter_ids`). Computed once, shared by every sum of a read."""
+
+    meter_of_row: np.ndarray
+    meter_ids: tuple[str, ...]
+    seen_meter_ids: tuple[str, ...]
+
+    def selected(self) -> np.ndarray:
+        """bool per row: its meter was asked for."""
+        return np.asarray(self.meter_of_row != NOT_SELECTED)
+
+
+def meter_rows(table: pa.Table, meter_ids: Sequence[str] | None = None) -> MeterRows:
+    """Number the rows' meters as `meter_ids` (every meter of the table, sorted, when None)."""
     codes, dictionary = meter_codes(table)
-    present = np.bincount(codes, minlength=len(dictionary)) > 0 if codes.size else np.zeros(0, dtype=bool)
-    seen = [meter_id for meter_id, is_present in zip(dictionary, present.tolist(), strict=True) if is_present]
+    present = np.bincount(codes, minlength=len(dictionary)) > 0
+    seen = tuple(meter_id for meter_id, is_present in zip(dictionary, present.tolist(), strict=True) if is_present)
     numbered = tuple(sorted(seen)) if meter_ids is None else tuple(meter_ids)
     position = {meter_id: index for index, meter_id in enumerate(numbered)}
     lookup = np.array([position.get(meter_id, NOT_SELECTED) for meter_id in dictionary], dtype=np.int64)
-    return (lookup[codes] if codes.size else codes), numbered, seen
+    return MeterRows(lookup[codes] if codes.size else codes, numbered, seen)
 
 
-def meter_hour_sums(table: pa.Table, meter_ids: Sequence[str] | None = None) -> MeterPeriodSums:
-    """Wh per meter and UTC hour (the hour each interval starts in); only `meter_ids` when given."""
+def meter_hour_sums(table: pa.Table, meter_ids: Sequence[str] | None = None, rows: MeterRows | None = None
+                    ) -> MeterPeriodSums:
+    """Wh per meter and UTC hour (the hour each interval starts in); only `meter_ids` when given (or the
+    meters `rows`, numbered already, asked for)."""
     starts_us = _int64(table.column("interval_start_utc"))
-    return _sums(table, meter_ids, np.floor_divide(starts_us, MICROS_PER_HOUR))
+    return _sums(table, rows or meter_rows(table, meter_ids), np.floor_divide(starts_us, MICROS_PER_HOUR))
 
 
-def meter_local_day_sums(table: pa.Table, time_zone: str, meter_ids: Sequence[str] | None = None
-                         ) -> MeterPeriodSums:
+def meter_local_day_sums(table: pa.Table, time_zone: str, meter_ids: Sequence[str] | None = None,
+                         rows: MeterRows | None = None) -> MeterPeriodSums:
     """Wh per meter and local calendar day of `time_zone` in which each interval begins (a day across a
-    daylight-saving change has 23 or 25 hours of intervals); only `meter_ids` when given."""
+    daylight-saving change has 23 or 25 hours of intervals); only `meter_ids` (or `rows`) as for hours."""
     starts_utc = table.column("interval_start_utc")
     local_days = pc.cast(pc.local_timestamp(pc.cast(starts_utc, pa.timestamp("us", tz=time_zone))), pa.date32())
-    return _sums(table, meter_ids, _int64(local_days))
+    return _sums(table, rows or meter_rows(table, meter_ids), _int64(local_days))
 
 
 def _int64(column: pa.ChunkedArray) -> np.ndarray:
     if column.num_chunks == 0:
         return np.zeros(0, dtype=np.int64)
-    return column.combine_chunks().to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.asarray(column.combine_chunks().to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _sums(table: pa.Table, meter_ids: Sequence[str] | None, period_of_row: np.ndarray) -> MeterPeriodSums:
-    meter_of_row, numbered, _ = selected_meter_rows(table, meter_ids)
+def _sums(table: pa.Table, rows: MeterRows, period_of_row: np.ndarray) -> MeterPeriodSums:
+    meter_of_row = rows.meter_of_row
     energy_wh = _int64(table.column("energy_wh"))
-    if meter_ids is not None:
-        keep = meter_of_row != NOT_SELECTED
-        if not keep.all():
-            meter_of_row, period_of_row, energy_wh = meter_of_row[keep], period_of_row[keep], energy_wh[keep]
+    keep = rows.selected()
+    if not keep.all():
+        meter_of_row, period_of_row, energy_wh = meter_of_row[keep], period_of_row[keep], energy_wh[keep]
     if meter_of_row.size == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return MeterPeriodSums(numbered, empty, empty, empty, empty)
+        return MeterPeriodSums(rows.meter_ids, empty, empty, empty, empty)
     first = int(period_of_row.min())
     span = int(period_of_row.max()) - first + 1
     key = meter_of_row * span + (period_of_row - first)
-    # pyarrow's hash aggregation sums int64 exactly; np.bincount would sum in float64.
-    sums = pa.table({"key": key, "energy_wh": energy_wh}).group_by("key").aggregate([("energy_wh", "sum")])
-    keys = sums.column("key").to_numpy()
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
+    keys, sums = _sum_by_key(key, energy_wh, len(rows.meter_ids) * span)
     offsets = keys % span
     period_numbers = np.unique(offsets)
-    return MeterPeriodSums(
-        numbered,
-        period_numbers + first,
-        keys // span,
-        np.searchsorted(period_numbers, offsets),
-        sums.column("energy_wh_sum").to_numpy()[order].astype(np.int64),
-    )
+    return MeterPeriodSums(rows.meter_ids, period_numbers + first, keys // span,
+                           np.searchsorted(period_numbers, offsets), sums)
 
 
-def meter_quality_bits(table: pa.Table, meter_ids: Sequence[str] | None = None) -> tuple[tuple[str, ...], np.ndarray]:
+def _sum_by_key(key: np.ndarray, energy_wh: np.ndarray, key_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The keys that occur, ascending, and the int64 sum of each (np.bincount would sum in float64)."""
+    if key_count <= DENSE_KEYS_PER_ROW_MAX * key.size + DENSE_KEYS_MIN:
+        # A campus file holds most meter-hours: sum into every cell, then keep the cells that have rows.
+        sums = np.zeros(key_count, dtype=np.int64)
+        np.add.at(sums, key, energy_wh)
+        occurring = np.flatnonzero(np.bincount(key, minlength=key_count))
+        return occurring.astype(np.int64), sums[occurring]
+    order = np.argsort(key, kind="stable")
+    key, energy_wh = key[order], energy_wh[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    return key[starts], np.add.reduceat(energy_wh, starts).astype(np.int64)
+
+
+def meter_quality_bits(table: pa.Table, meter_ids: Sequence[str] | None = None, rows: MeterRows | None = None
+                       ) -> tuple[tuple[str, ...], np.ndarray]:
     """The OR of every row's quality bits per meter (uint8; 0 for a meter whose every row is measured, or that
-    has no rows), meters numbered as `meter_ids` (or sorted)."""
-    meter_of_row, numbered, _ = selected_meter_rows(table, meter_ids)
-    bits = np.zeros(len(numbered), dtype=np.uint8)
+    has no rows), meters numbered as `meter_ids` (or sorted, or as `rows` numbered them)."""
+    rows = rows or meter_rows(table, meter_ids)
+    meter_of_row = rows.meter_of_row
+    bits = np.zeros(len(rows.meter_ids), dtype=np.uint8)
     quality = _int64(table.column("quality"))
-    selected = meter_of_row != NOT_SELECTED
+    selected = rows.selected()
     # A handful of distinct codes: one vectorised pass per code, not one Python step per row.
     for code in np.unique(quality[selected & (quality != 0)]).tolist():
         bits[np.unique(meter_of_row[selected & (quality == code)])] |= np.uint8(code)
-    return numbered, bits
+    return rows.meter_ids, bits

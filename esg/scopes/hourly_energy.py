@@ -21,7 +21,7 @@ from intervals import (
     intervals_of,
     meter_hour_sums,
     meter_quality_bits,
-    selected_meter_rows,
+    meter_rows,
 )
 from meterdata.schema import QUALITY_MEASURED
 
@@ -63,29 +63,32 @@ def read_hourly_energy(
 
     `intervals` is the file's URI, or the file as the caller has read it already (every column)."""
     read = intervals_of(intervals).within(period_start_utc, period_end_utc)
-    meter_order = tuple(sorted(meter_ids))
-    meter_of_row, _, seen = selected_meter_rows(read.table, meter_order)
-    selected = meter_of_row >= 0
-    table = read.table if selected.all() else read.table.filter(pa.array(selected))
-    _check_non_negative(read.uri, table)
-    sums = meter_hour_sums(table, meter_order)
-    with_rows = set(np.unique(sums.meter_index).tolist())
-    _, bits = meter_quality_bits(table, meter_order)
+    table = read.table
+    rows = meter_rows(table, tuple(sorted(meter_ids)))
+    selected = rows.selected()
+    _check_non_negative(read.uri, table, selected)
+    sums = meter_hour_sums(table, rows=rows)
+    _, bits = meter_quality_bits(table, rows=rows)
+    sources = table.column("source_sha256")
+    if not selected.all():
+        sources = sources.filter(pa.array(selected))
     return HourlyEnergy(
         sums=sums,
-        quality_bits={meter_order[m]: int(bits[m]) for m in sorted(with_rows)},
+        quality_bits={rows.meter_ids[m]: int(bits[m]) for m in np.unique(sums.meter_index).tolist()},
         file_sha256=read.sha256_hex,
-        source_sha256=tuple(sorted(pc.unique(table.column("source_sha256")).to_pylist())),
-        ignored_meter_ids=tuple(sorted(set(seen) - meter_ids)),
+        source_sha256=tuple(sorted(pc.unique(sources).to_pylist())),
+        ignored_meter_ids=tuple(sorted(set(rows.seen_meter_ids) - meter_ids)),
     )
 
 
-def _check_non_negative(uri: str, table: pa.Table) -> None:
+def _check_non_negative(uri: str, table: pa.Table, selected: np.ndarray) -> None:
     # Every role is one direction of flow, so a negative reading is a data error, not a credit.
     if not table.num_rows or pc.min(table.column("energy_wh")).as_py() >= 0:
         return
-    negative = table.filter(pc.less(table.column("energy_wh"), 0))
-    row = negative.slice(0, 1).to_pylist()[0]
+    negative = np.flatnonzero(selected & (table.column("energy_wh").to_numpy() < 0))
+    if not negative.size:
+        return
+    row = table.slice(int(negative[0]), 1).to_pylist()[0]
     raise BadInput(
         uri,
         row["source_row"],
