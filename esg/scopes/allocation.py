@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 
+import numpy as np
+
 from esg.factors import MICROGRAMS_PER_G
+from esg.scopes.party_amounts import PartySplit, decimal_zeros
 from settlement import allocate_largest_remainder
 
 EXPORT = "retained:export"
@@ -25,17 +28,18 @@ def tenant_party(tenant_id: str) -> str:
     return f"tenant:{tenant_id}"
 
 
-def split_by_consumption(amount: Decimal, consumer_wh: Mapping[str, int]) -> dict[str, Decimal]:
-    """Split in proportion to consumed Wh; with no consumption the amount stays with the operator."""
-    total_wh = sum(consumer_wh.values())
+def split_by_consumption(amount: Decimal, consumer_wh: np.ndarray) -> PartySplit:
+    """Split in proportion to consumed Wh (`consumer_wh`: Python ints per consuming party, an object array);
+    with no consumption the amount stays with the operator."""
+    total_wh = int(consumer_wh.sum())
+    has_part = consumer_wh != 0
     if total_wh == 0:
-        return {UNALLOCATED: amount} if amount else {}
-    return {party: amount * energy_wh / total_wh for party, energy_wh in consumer_wh.items() if energy_wh}
+        return PartySplit(decimal_zeros(len(consumer_wh)), has_part, {UNALLOCATED: amount} if amount else {})
+    # Element by element `amount * energy_wh / total_wh`, the same two Decimal operations per party.
+    return PartySplit(amount * consumer_wh / total_wh, has_part, {})
 
 
-def split_onsite(
-    amount: Decimal, generation_wh: int, export_wh: int, consumer_wh: Mapping[str, int]
-) -> dict[str, Decimal]:
+def split_onsite(amount: Decimal, generation_wh: int, export_wh: int, consumer_wh: np.ndarray) -> PartySplit:
     """Split emissions of on-site generation: the exported share first, the rest by consumption.
 
     Export leaves from on-site generation (the campus does not re-export imports), so the exported share is
@@ -46,10 +50,10 @@ def split_onsite(
         return split_by_consumption(amount, consumer_wh)
     exported_wh = min(export_wh, generation_wh)
     exported = amount * exported_wh / generation_wh
-    parts = split_by_consumption(amount - exported, consumer_wh)
+    split = split_by_consumption(amount - exported, consumer_wh)
     if exported:
-        parts[EXPORT] = parts.get(EXPORT, Decimal(0)) + exported
-    return parts
+        split.others[EXPORT] = split.others.get(EXPORT, Decimal(0)) + exported
+    return split
 
 
 def add_into(target: dict[str, Decimal], parts: Mapping[str, Decimal]) -> None:

@@ -17,7 +17,10 @@ from esg.scopes.hourly_energy import ROLES, HourlyEnergy, MeterRef
 
 @dataclass(frozen=True)
 class CampusHour:
-    """One UTC hour: fuel burnt per meter (MMBtu HHV), electric flows (Wh) and consumption per party (Wh)."""
+    """One UTC hour: fuel burnt per meter (MMBtu HHV), electric flows (Wh) and consumption per party (Wh).
+
+    `consumer_wh[i]` is the Wh of consuming party `parties[i]` (a Python int in an object array, so that Decimal
+    rules apply to it element by element); every hour of a cycle lists the same parties."""
 
     hour_start_utc: datetime
     fuel_mmbtu_by_meter: dict[str, Decimal]
@@ -25,11 +28,12 @@ class CampusHour:
     carbon_free_generation_wh: int
     grid_import_wh: int
     export_wh: int
-    consumer_wh: dict[str, int]
+    parties: tuple[str, ...]
+    consumer_wh: np.ndarray
 
     @property
     def load_wh(self) -> int:
-        return sum(self.consumer_wh.values())
+        return int(self.consumer_wh.sum())
 
 
 def validate_meters(
@@ -94,7 +98,7 @@ def build_campus_hours(
     parties, consumption = _consumption_by_party(matrix, row_of, meters)
     return [
         CampusHour(hour, {meter_id: by_hour[index] for meter_id, by_hour in fuel_mmbtu.items()},
-                   generation_wh, carbon_free_wh, grid_import_wh, export_wh, dict(zip(parties, by_party, strict=True)))
+                   generation_wh, carbon_free_wh, grid_import_wh, export_wh, parties, by_party)
         for index, (hour, generation_wh, carbon_free_wh, grid_import_wh, export_wh, by_party) in enumerate(zip(
             hourly.hours(),
             flow(generation),
@@ -131,22 +135,31 @@ def _fuel_mmbtu_by_meter(
 
 def _consumption_by_party(
     matrix: np.ndarray, row_of: Mapping[str, int], meters: Sequence[MeterRef]
-) -> tuple[list[str], list[list[int]]]:
-    """Consuming parties in the order their first meter is listed, and per hour each party's Wh."""
-    parties: list[str] = []
-    party_of: dict[str, int] = {}
+) -> tuple[tuple[str, ...], list[np.ndarray]]:
+    """Consuming parties in the order their first meter is listed, and per hour each party's Wh (Python ints in
+    an object array)."""
+    parties = consuming_parties(meters)
+    party_of = {party: index for index, party in enumerate(parties)}
     meter_rows: list[int] = []
     party_rows: list[int] = []
     for meter in meters:
-        if meter.role not in ("tenant_consumption", "shared_consumption"):
-            continue
-        party = SHARED if meter.role == "shared_consumption" else tenant_party(str(meter.tenant_id))
-        if party not in party_of:
-            party_of[party] = len(parties)
-            parties.append(party)
-        if meter.meter_id in row_of:
+        party = _party_of_meter(meter)
+        if party is not None and meter.meter_id in row_of:
             meter_rows.append(row_of[meter.meter_id])
             party_rows.append(party_of[party])
     by_party = np.zeros((len(parties), matrix.shape[1]), dtype=np.int64)
     np.add.at(by_party, np.array(party_rows, dtype=np.int64), matrix[np.array(meter_rows, dtype=np.int64)])
-    return parties, by_party.T.tolist()
+    by_hour = by_party.T.astype(object)
+    return parties, list(by_hour)
+
+
+def consuming_parties(meters: Sequence[MeterRef]) -> tuple[str, ...]:
+    """`tenant:<id>` and `retained:shared`, in the order their first meter is listed."""
+    parties = (_party_of_meter(meter) for meter in meters)
+    return tuple(dict.fromkeys(party for party in parties if party is not None))
+
+
+def _party_of_meter(meter: MeterRef) -> str | None:
+    if meter.role == "shared_consumption":
+        return SHARED
+    return tenant_party(str(meter.tenant_id)) if meter.role == "tenant_consumption" else None

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from esg.scopes.allocation import allocate_grams, grams_half_even, tenant_party
+import numpy as np
+
+from esg.scopes.allocation import SHARED, allocate_grams, grams_half_even, tenant_party
 from esg.scopes.campus_hours import CampusHour
-from esg.scopes.cfe import cfe_score_text, cfe_wh
+from esg.scopes.cfe import cfe_score_text, cfe_wh_by_party
 from esg.scopes.cycle_context import CycleContext
 from esg.scopes.cycle_emissions import CycleEmissions, HourFigure, worst_quality
 from esg.scopes.hour_rules import Accumulator
@@ -53,7 +55,7 @@ def assemble_result(
     parts_g: dict[str, dict[str, int]] = {}
     for component in COMPONENTS:
         campus_g[component] = grams_half_even(totals.campus_exact.get(component, Decimal(0)))
-        parts_g[component] = allocate_grams(campus_g[component], totals.shares.get(component, {}))
+        parts_g[component] = allocate_grams(campus_g[component], totals.share_dict(component))
     parties = sorted({tenant_party(t) for t in tenant_ids} | {p for parts in parts_g.values() for p in parts})
     by_party = {party: _party_figures(party, parts_g) for party in parties}
     quality = _data_quality(hourly, meters, context, fallback, tenant_ids)
@@ -148,16 +150,15 @@ def _party_figures(party: str, parts_g: dict[str, dict[str, int]]) -> dict[str, 
 
 
 def _energy(campus_hours: list[CampusHour], totals: Accumulator) -> dict[str, int]:
+    shared = [index for index, party in enumerate(totals.parties) if party == SHARED]
     return {
         "fuel_heat_input_wh_hhv": grams_half_even(totals.fuel_heat_input_wh),
         "generation_wh": sum(h.generation_wh for h in campus_hours),
         "carbon_free_generation_wh": sum(h.carbon_free_generation_wh for h in campus_hours),
         "grid_import_wh": sum(h.grid_import_wh for h in campus_hours),
         "export_wh": sum(h.export_wh for h in campus_hours),
-        "tenant_consumption_wh": sum(
-            wh for h in campus_hours for p, wh in h.consumer_wh.items() if p.startswith("tenant:")
-        ),
-        "shared_consumption_wh": sum(h.consumer_wh.get("retained:shared", 0) for h in campus_hours),
+        "tenant_consumption_wh": sum(int(h.consumer_wh[totals.tenant_mask].sum()) for h in campus_hours),
+        "shared_consumption_wh": sum(int(h.consumer_wh[shared].sum()) for h in campus_hours),
     }
 
 
@@ -168,32 +169,26 @@ def _tenant_energy(
     context: CycleContext,
     tenant_ids: list[str],
 ) -> dict[str, dict[str, int]]:
-    grid_parts = allocate_grams(
-        sum(h.grid_import_wh for h in campus_hours),
-        {p: sum(v.values(), Decimal(0)) for p, v in totals.grid_wh.items()},
-    )
-    onsite_exact = {p: sum(v.values(), Decimal(0)) for p, v in totals.onsite_wh.items()}
+    grid_parts = allocate_grams(sum(h.grid_import_wh for h in campus_hours), totals.grid_wh.totals())
+    onsite_exact = totals.onsite_wh.totals()
     onsite_parts = allocate_grams(grams_half_even(sum(onsite_exact.values(), Decimal(0))), onsite_exact)
     intensity = context.options.grid_intensity
     grid_cfe_fraction = dict(intensity.carbon_free_fraction) if intensity is not None else {}
+    load_wh = [h.consumer_wh for h in campus_hours]
+    carbon_free = cfe_wh_by_party(
+        load_wh, totals.onsite_carbon_free_wh, totals.grid_wh, market.covered_wh_hourly, grid_cfe_fraction
+    )
+    consumption_wh = np.sum(np.array(load_wh, dtype=np.int64).reshape(len(load_wh), len(totals.parties)), axis=0)
+    party_index = {party: index for index, party in enumerate(totals.parties)}
     result: dict[str, dict[str, int]] = {}
     for tenant_id in tenant_ids:
         party = tenant_party(tenant_id)
-        load = {
-            h.hour_start_utc: h.consumer_wh.get(party, 0) for h in campus_hours if h.consumer_wh.get(party, 0)
-        }
-        carbon_free = cfe_wh(
-            load,
-            totals.onsite_carbon_free_wh.get(party, {}),
-            totals.grid_wh.get(party, {}),
-            market.covered_wh_hourly.get(party, {}),
-            grid_cfe_fraction,
-        )
+        index = party_index[party]
         result[tenant_id] = {
-            "consumption_wh": sum(load.values()),
+            "consumption_wh": int(consumption_wh[index]),
             "grid_wh": grid_parts.get(party, 0),
             "onsite_generation_wh": onsite_parts.get(party, 0),
-            "carbon_free_wh": grams_half_even(carbon_free),
+            "carbon_free_wh": grams_half_even(carbon_free[index]),
         }
     return result
 
