@@ -35,6 +35,9 @@ def split_by_consumption(amount: Decimal, consumer_wh: np.ndarray) -> PartySplit
     has_part = consumer_wh != 0
     if total_wh == 0:
         return PartySplit(decimal_zeros(len(consumer_wh)), has_part, {UNALLOCATED: amount} if amount else {})
+    if not amount:
+        # Every part is zero (a switched-off rule, an hour without fuel): the parties still take their part.
+        return PartySplit(decimal_zeros(len(consumer_wh)), has_part, {})
     # Element by element `amount * energy_wh / total_wh`, the same two Decimal operations per party.
     return PartySplit(amount * consumer_wh / total_wh, has_part, {})
 

@@ -242,12 +242,8 @@ def _data_quality(
     fallback: FallbackRate,
     tenant_ids: list[str],
 ) -> dict[str, str]:
-    def meters_quality(roles: set[str], tenant_id: str | None = None) -> str:
-        flags = [
-            "measured" if hourly.is_measured(m.meter_id) else "estimated"
-            for m in meters
-            if m.role in roles and (tenant_id is None or m.tenant_id == tenant_id)
-        ]
+    def meters_quality(roles: set[str]) -> str:
+        flags = ["measured" if hourly.is_measured(m.meter_id) else "estimated" for m in meters if m.role in roles]
         return worst_quality(*flags)
 
     intensity = context.options.grid_intensity
@@ -269,10 +265,15 @@ def _data_quality(
         "campus_scope2_market_hourly": market,
         "campus_scope3_cat3": scope3,
     }
+    # On-site generation and export meters shape every tenant's share of Scope 1.
+    own = meters_quality({"generation", "export"})
+    flags_by_tenant: dict[str, list[str]] = {}
+    for meter in meters:
+        if meter.role == "tenant_consumption" and meter.tenant_id is not None:
+            flag = "measured" if hourly.is_measured(meter.meter_id) else "estimated"
+            flags_by_tenant.setdefault(meter.tenant_id, []).append(flag)
     for tenant_id in tenant_ids:
-        # On-site generation and export meters shape every tenant's share of Scope 1.
-        own = meters_quality({"generation", "export"})
-        tenant_meters = meters_quality({"tenant_consumption"}, tenant_id)
+        tenant_meters = worst_quality(*flags_by_tenant.get(tenant_id, []))
         quality[f"tenant:{tenant_id}:scope2_location"] = worst_quality(own, tenant_meters, scope1, scope2)
         quality[f"tenant:{tenant_id}:scope2_market"] = worst_quality(own, tenant_meters, scope1, market)
         quality[f"tenant:{tenant_id}:scope3_cat3"] = worst_quality(tenant_meters, scope3)

@@ -94,11 +94,15 @@ class PartyHours:
             sums.add_split(split)
             for party in split.others:
                 first_hour.setdefault(party, index)
+        if self.splits:
+            present = np.array([split.has_part for split in self.splits], dtype=bool).reshape(
+                len(self.splits), len(self.parties))
+            first_present = np.argmax(present, axis=0).tolist()
+            for party_index in np.flatnonzero(present.any(axis=0)).tolist():
+                party = self.parties[party_index]
+                first_hour[party] = min(first_hour.get(party, first_present[party_index]),
+                                        first_present[party_index])
         ordered = sums.as_dict(self.parties)
-        seen = [np.flatnonzero(s.has_part) for s in self.splits]
-        for index, present in enumerate(seen):
-            for party_index in present.tolist():
-                first_hour.setdefault(self.parties[party_index], index)
         return {party: ordered[party] for party in sorted(ordered, key=lambda p: first_hour[p])}
 
     def hour_column(self, index: int) -> np.ndarray:
