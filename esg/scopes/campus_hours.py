@@ -13,14 +13,15 @@ from esg.errors import EmissionsInputInvalid
 from esg.factors import WH_PER_MWH, mmbtu_from_wh_thermal
 from esg.scopes.allocation import SHARED, tenant_party
 from esg.scopes.hourly_energy import ROLES, HourlyEnergy, MeterRef
+from esg.scopes.party_amounts import Consumption
 
 
 @dataclass(frozen=True)
 class CampusHour:
     """One UTC hour: fuel burnt per meter (MMBtu HHV), electric flows (Wh) and consumption per party (Wh).
 
-    `consumer_wh[i]` is the Wh of consuming party `parties[i]` (a Python int in an object array, so that Decimal
-    rules apply to it element by element); every hour of a cycle lists the same parties."""
+    `consumer_wh` holds the Wh of each consuming party of `parties`; every hour of a cycle lists the same
+    parties."""
 
     hour_start_utc: datetime
     fuel_mmbtu_by_meter: dict[str, Decimal]
@@ -29,11 +30,11 @@ class CampusHour:
     grid_import_wh: int
     export_wh: int
     parties: tuple[str, ...]
-    consumer_wh: np.ndarray
+    consumer_wh: Consumption
 
     @property
     def load_wh(self) -> int:
-        return int(self.consumer_wh.sum())
+        return self.consumer_wh.total_wh
 
 
 def validate_meters(
@@ -98,7 +99,7 @@ def build_campus_hours(
     parties, consumption = _consumption_by_party(matrix, row_of, meters)
     return [
         CampusHour(hour, {meter_id: by_hour[index] for meter_id, by_hour in fuel_mmbtu.items()},
-                   generation_wh, carbon_free_wh, grid_import_wh, export_wh, parties, by_party)
+                   generation_wh, carbon_free_wh, grid_import_wh, export_wh, parties, Consumption.of(by_party))
         for index, (hour, generation_wh, carbon_free_wh, grid_import_wh, export_wh, by_party) in enumerate(zip(
             hourly.hours(),
             flow(generation),
@@ -136,8 +137,7 @@ def _fuel_mmbtu_by_meter(
 def _consumption_by_party(
     matrix: np.ndarray, row_of: Mapping[str, int], meters: Sequence[MeterRef]
 ) -> tuple[tuple[str, ...], list[np.ndarray]]:
-    """Consuming parties in the order their first meter is listed, and per hour each party's Wh (Python ints in
-    an object array)."""
+    """Consuming parties in the order their first meter is listed, and per hour each party's Wh (int64)."""
     parties = consuming_parties(meters)
     party_of = {party: index for index, party in enumerate(parties)}
     meter_rows: list[int] = []
@@ -149,8 +149,7 @@ def _consumption_by_party(
             party_rows.append(party_of[party])
     by_party = np.zeros((len(parties), matrix.shape[1]), dtype=np.int64)
     np.add.at(by_party, np.array(party_rows, dtype=np.int64), matrix[np.array(meter_rows, dtype=np.int64)])
-    by_hour = by_party.T.astype(object)
-    return parties, list(by_hour)
+    return parties, list(np.ascontiguousarray(by_party.T))
 
 
 def consuming_parties(meters: Sequence[MeterRef]) -> tuple[str, ...]:

@@ -157,8 +157,8 @@ def _energy(campus_hours: list[CampusHour], totals: Accumulator) -> dict[str, in
         "carbon_free_generation_wh": sum(h.carbon_free_generation_wh for h in campus_hours),
         "grid_import_wh": sum(h.grid_import_wh for h in campus_hours),
         "export_wh": sum(h.export_wh for h in campus_hours),
-        "tenant_consumption_wh": sum(int(h.consumer_wh[totals.tenant_mask].sum()) for h in campus_hours),
-        "shared_consumption_wh": sum(int(h.consumer_wh[shared].sum()) for h in campus_hours),
+        "tenant_consumption_wh": sum(int(h.consumer_wh.energy_wh[totals.tenant_mask].sum()) for h in campus_hours),
+        "shared_consumption_wh": sum(int(h.consumer_wh.energy_wh[shared].sum()) for h in campus_hours),
     }
 
 
@@ -174,11 +174,13 @@ def _tenant_energy(
     onsite_parts = allocate_grams(grams_half_even(sum(onsite_exact.values(), Decimal(0))), onsite_exact)
     intensity = context.options.grid_intensity
     grid_cfe_fraction = dict(intensity.carbon_free_fraction) if intensity is not None else {}
-    load_wh = [h.consumer_wh for h in campus_hours]
+    load_wh = [h.consumer_wh.energy_wh_exact for h in campus_hours]
     carbon_free = cfe_wh_by_party(
         load_wh, totals.onsite_carbon_free_wh, totals.grid_wh, market.covered_wh_hourly, grid_cfe_fraction
     )
-    consumption_wh = np.sum(np.array(load_wh, dtype=np.int64).reshape(len(load_wh), len(totals.parties)), axis=0)
+    consumption_wh = np.zeros(len(totals.parties), dtype=np.int64)
+    for campus_hour in campus_hours:
+        consumption_wh += campus_hour.consumer_wh.energy_wh
     party_index = {party: index for index, party in enumerate(totals.parties)}
     result: dict[str, dict[str, int]] = {}
     for tenant_id in tenant_ids:

@@ -28,6 +28,21 @@ def decimal_zeros(count: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Consumption:
+    """Each consuming party's Wh in one hour: as int64 (`energy_wh`) and as Python ints in an object array
+    (`energy_wh_exact`, so that Decimal rules apply element by element), their total and who consumed."""
+
+    energy_wh: np.ndarray
+    energy_wh_exact: np.ndarray
+    total_wh: int
+    has_part: np.ndarray
+
+    @classmethod
+    def of(cls, energy_wh: np.ndarray) -> Consumption:
+        return cls(energy_wh, energy_wh.astype(object), int(energy_wh.sum()), energy_wh != 0)
+
+
+@dataclass(frozen=True)
 class PartySplit:
     """An amount split among parties: `parts[i]` for consuming party `i` where `has_part[i]` (a Decimal zero
     elsewhere: a party that consumed nothing in the hour), and `others`."""
