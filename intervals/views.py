@@ -1,4 +1,6 @@
-"""Sums over interval rows: per meter, per meter and UTC hour, per meter and local day, and quality bits.
+"""Sums over interval rows as dictionaries: per meter, per meter and UTC hour, per meter and local day, and
+quality bits. The hour and day sums are the arrays of `intervals.columnar` turned into dictionaries, for small
+tables and tests; engines over a whole campus use the arrays.
 
 Each takes a table of INTERVAL_SCHEMA columns (`MeterIntervals.table`, or any table with the columns named) and
 sums integer Wh exactly (int64, never float). All rows are summed, whatever their channel: filter first (by
@@ -10,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from intervals.columnar import meter_hour_sums, meter_local_day_sums, meter_quality_bits
 
 
 def plain_strings(table: pa.Table) -> pa.Table:
@@ -50,41 +54,19 @@ def energy_wh_by_key(energy_wh_of_meter: Mapping[str, int], key_of_meter: Mappin
 
 
 def energy_wh_by_meter_hour(table: pa.Table) -> dict[str, dict[datetime, int]]:
-    """Wh per meter and UTC hour start (aware datetimes in UTC)."""
-    keyed = pa.table({
-        "meter_id": plain_strings(table.select(["meter_id"])).column(0),
-        "hour": pc.floor_temporal(table.column("interval_start_utc"), unit="hour"),
-        "energy_wh": table.column("energy_wh"),
-    })
-    return _nested(keyed.group_by(["meter_id", "hour"]).aggregate([("energy_wh", "sum")]), "hour")
+    """Wh per meter and UTC hour start (aware datetimes in UTC); `meter_hour_sums` gives the same as arrays."""
+    sums = meter_hour_sums(table)
+    return cast(dict[str, dict[datetime, int]], sums.nested(sums.hour_starts_utc()))
 
 
 def energy_wh_by_meter_local_day(table: pa.Table, time_zone: str) -> dict[str, dict[date, int]]:
     """Wh per meter and local calendar day of `time_zone` in which each interval begins (a day across a
-    daylight-saving change has 23 or 25 hours of intervals)."""
-    starts_utc = table.column("interval_start_utc")
-    local_days = pc.cast(pc.local_timestamp(pc.cast(starts_utc, pa.timestamp("us", tz=time_zone))), pa.date32())
-    keyed = pa.table({
-        "meter_id": plain_strings(table.select(["meter_id"])).column(0),
-        "day": local_days,
-        "energy_wh": table.column("energy_wh"),
-    })
-    return _nested(keyed.group_by(["meter_id", "day"]).aggregate([("energy_wh", "sum")]), "day")
+    daylight-saving change has 23 or 25 hours of intervals); `meter_local_day_sums` gives it as arrays."""
+    sums = meter_local_day_sums(table, time_zone)
+    return cast(dict[str, dict[date, int]], sums.nested(sums.days()))
 
 
 def quality_bits_by_meter(table: pa.Table) -> dict[str, int]:
     """The OR of every row's quality bits, per meter (0 for a meter whose every row is measured)."""
-    codes = plain_strings(table.select(["meter_id", "quality"])).group_by(["meter_id", "quality"]).aggregate([])
-    bits: dict[str, int] = {}
-    for meter_id, quality in zip(codes.column("meter_id").to_pylist(), codes.column("quality").to_pylist(),
-                                 strict=True):
-        bits[meter_id] = bits.get(meter_id, 0) | quality
-    return bits
-
-
-def _nested(sums: pa.Table, when: str) -> dict[str, dict[Any, int]]:
-    nested: dict[str, dict[Any, int]] = {}
-    for meter_id, moment, energy_wh in zip(sums.column("meter_id").to_pylist(), sums.column(when).to_pylist(),
-                                           sums.column("energy_wh_sum").to_pylist(), strict=True):
-        nested.setdefault(meter_id, {})[moment] = int(energy_wh)
-    return nested
+    meter_ids, bits = meter_quality_bits(table)
+    return dict(zip(meter_ids, bits.tolist(), strict=True))

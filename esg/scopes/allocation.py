@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from esg.factors import MICROGRAMS_PER_G
+from esg.scopes.party_amounts import Consumption, PartySplit, decimal_zeros
 from settlement import allocate_largest_remainder
 
 EXPORT = "retained:export"
@@ -25,17 +26,19 @@ def tenant_party(tenant_id: str) -> str:
     return f"tenant:{tenant_id}"
 
 
-def split_by_consumption(amount: Decimal, consumer_wh: Mapping[str, int]) -> dict[str, Decimal]:
+def split_by_consumption(amount: Decimal, consumers: Consumption) -> PartySplit:
     """Split in proportion to consumed Wh; with no consumption the amount stays with the operator."""
-    total_wh = sum(consumer_wh.values())
-    if total_wh == 0:
-        return {UNALLOCATED: amount} if amount else {}
-    return {party: amount * energy_wh / total_wh for party, energy_wh in consumer_wh.items() if energy_wh}
+    party_count = len(consumers.has_part)
+    if consumers.total_wh == 0:
+        return PartySplit(decimal_zeros(party_count), consumers.has_part, {UNALLOCATED: amount} if amount else {})
+    if not amount:
+        # Every part is zero (a switched-off rule, an hour without fuel): the parties still take their part.
+        return PartySplit(decimal_zeros(party_count), consumers.has_part, {})
+    # Element by element `amount * energy_wh / total_wh`, the same two Decimal operations per party.
+    return PartySplit(amount * consumers.energy_wh_exact / consumers.total_wh, consumers.has_part, {})
 
 
-def split_onsite(
-    amount: Decimal, generation_wh: int, export_wh: int, consumer_wh: Mapping[str, int]
-) -> dict[str, Decimal]:
+def split_onsite(amount: Decimal, generation_wh: int, export_wh: int, consumers: Consumption) -> PartySplit:
     """Split emissions of on-site generation: the exported share first, the rest by consumption.
 
     Export leaves from on-site generation (the campus does not re-export imports), so the exported share is
@@ -43,13 +46,13 @@ def split_onsite(
     labelled `retained:export`, so tenants do not carry emissions of energy they did not use.
     """
     if generation_wh == 0:
-        return split_by_consumption(amount, consumer_wh)
+        return split_by_consumption(amount, consumers)
     exported_wh = min(export_wh, generation_wh)
     exported = amount * exported_wh / generation_wh
-    parts = split_by_consumption(amount - exported, consumer_wh)
+    split = split_by_consumption(amount - exported, consumers)
     if exported:
-        parts[EXPORT] = parts.get(EXPORT, Decimal(0)) + exported
-    return parts
+        split.others[EXPORT] = split.others.get(EXPORT, Decimal(0)) + exported
+    return split
 
 
 def add_into(target: dict[str, Decimal], parts: Mapping[str, Decimal]) -> None:

@@ -7,15 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+import numpy as np
+
 from esg.errors import EmissionsInputInvalid
 from esg.factors import WH_PER_MWH, mmbtu_from_wh_thermal
 from esg.scopes.allocation import SHARED, tenant_party
 from esg.scopes.hourly_energy import ROLES, HourlyEnergy, MeterRef
+from esg.scopes.party_amounts import Consumption
 
 
 @dataclass(frozen=True)
 class CampusHour:
-    """One UTC hour: fuel burnt per meter (MMBtu HHV), electric flows (Wh) and consumption per party (Wh)."""
+    """One UTC hour: fuel burnt per meter (MMBtu HHV), electric flows (Wh) and consumption per party (Wh).
+
+    `consumer_wh` holds the Wh of each consuming party of `parties`; every hour of a cycle lists the same
+    parties."""
 
     hour_start_utc: datetime
     fuel_mmbtu_by_meter: dict[str, Decimal]
@@ -23,11 +29,12 @@ class CampusHour:
     carbon_free_generation_wh: int
     grid_import_wh: int
     export_wh: int
-    consumer_wh: dict[str, int]
+    parties: tuple[str, ...]
+    consumer_wh: Consumption
 
     @property
     def load_wh(self) -> int:
-        return sum(self.consumer_wh.values())
+        return self.consumer_wh.total_wh
 
 
 def validate_meters(
@@ -76,47 +83,82 @@ def build_campus_hours(
     heat_rate_mmbtu_per_mwh_by_meter: Mapping[str, Decimal],
     carbon_free_generation_meter_ids: frozenset[str],
 ) -> list[CampusHour]:
+    """One `CampusHour` per hour with rows. Flows and each party's consumption are summed over meters as int64
+    arrays (one numpy call per role, not one Python step per meter and hour); only fuel heat input, per fuel
+    meter, becomes Decimal."""
+    matrix = hourly.sums.dense()
+    row_of = {meter_id: index for index, meter_id in enumerate(hourly.sums.meter_ids)}
+
+    def flow(selected: Sequence[MeterRef]) -> list[int]:
+        # Listed meters without rows in the file add nothing.
+        rows = np.array([row_of[m.meter_id] for m in selected if m.meter_id in row_of], dtype=np.int64)
+        return list(matrix[rows].sum(axis=0, dtype=np.int64).tolist())
+
+    generation = [m for m in meters if m.role == "generation"]
+    fuel_mmbtu = _fuel_mmbtu_by_meter(matrix, row_of, meters, heat_rate_mmbtu_per_mwh_by_meter)
+    parties, consumption = _consumption_by_party(matrix, row_of, meters)
     return [
-        _campus_hour(hour, hourly, meters, heat_rate_mmbtu_per_mwh_by_meter, carbon_free_generation_meter_ids)
-        for hour in hourly.hours()
+        CampusHour(hour, {meter_id: by_hour[index] for meter_id, by_hour in fuel_mmbtu.items()},
+                   generation_wh, carbon_free_wh, grid_import_wh, export_wh, parties, Consumption.of(by_party))
+        for index, (hour, generation_wh, carbon_free_wh, grid_import_wh, export_wh, by_party) in enumerate(zip(
+            hourly.hours(),
+            flow(generation),
+            flow([m for m in generation if m.meter_id in carbon_free_generation_meter_ids]),
+            flow([m for m in meters if m.role == "grid_import"]),
+            flow([m for m in meters if m.role == "export"]),
+            consumption,
+            strict=True,
+        ))
     ]
 
 
-def _campus_hour(
-    hour: datetime,
-    hourly: HourlyEnergy,
+def _fuel_mmbtu_by_meter(
+    matrix: np.ndarray,
+    row_of: Mapping[str, int],
     meters: Sequence[MeterRef],
     heat_rates: Mapping[str, Decimal],
-    carbon_free_ids: frozenset[str],
-) -> CampusHour:
-    def energy(meter_id: str) -> int:
-        return hourly.energy_wh.get(meter_id, {}).get(hour, 0)
-
-    fuel_mmbtu: dict[str, Decimal] = {}
-    flows = {"generation": 0, "carbon_free": 0, "grid_import": 0, "export": 0}
-    consumer_wh: dict[str, int] = {}
+) -> dict[str, list[Decimal]]:
+    """Heat input per fuel meter and hour, MMBtu HHV: metered fuel, or generation x a declared heat rate."""
+    fuel_mmbtu: dict[str, list[Decimal]] = {}
     for meter in meters:
-        energy_wh = energy(meter.meter_id)
+        if meter.role != "fuel" and not (meter.role == "generation" and meter.meter_id in heat_rates):
+            continue
+        row: list[int] = (matrix[row_of[meter.meter_id]] if meter.meter_id in row_of
+                          else np.zeros(matrix.shape[1], dtype=np.int64)).tolist()
         if meter.role == "fuel":
-            fuel_mmbtu[meter.meter_id] = mmbtu_from_wh_thermal(energy_wh)
-        elif meter.role == "generation":
-            flows["generation"] += energy_wh
-            if meter.meter_id in carbon_free_ids:
-                flows["carbon_free"] += energy_wh
-            if meter.meter_id in heat_rates:
-                # No fuel meter on this unit: heat input = MWh generated x heat rate (MMBtu HHV per MWh).
-                fuel_mmbtu[meter.meter_id] = Decimal(energy_wh) / WH_PER_MWH * heat_rates[meter.meter_id]
-        elif meter.role in ("grid_import", "export"):
-            flows[meter.role] += energy_wh
+            fuel_mmbtu[meter.meter_id] = [mmbtu_from_wh_thermal(energy_wh) for energy_wh in row]
         else:
-            party = SHARED if meter.role == "shared_consumption" else tenant_party(str(meter.tenant_id))
-            consumer_wh[party] = consumer_wh.get(party, 0) + energy_wh
-    return CampusHour(
-        hour,
-        fuel_mmbtu,
-        flows["generation"],
-        flows["carbon_free"],
-        flows["grid_import"],
-        flows["export"],
-        consumer_wh,
-    )
+            # No fuel meter on this unit: heat input = MWh generated x heat rate (MMBtu HHV per MWh).
+            rate = heat_rates[meter.meter_id]
+            fuel_mmbtu[meter.meter_id] = [Decimal(energy_wh) / WH_PER_MWH * rate for energy_wh in row]
+    return fuel_mmbtu
+
+
+def _consumption_by_party(
+    matrix: np.ndarray, row_of: Mapping[str, int], meters: Sequence[MeterRef]
+) -> tuple[tuple[str, ...], list[np.ndarray]]:
+    """Consuming parties in the order their first meter is listed, and per hour each party's Wh (int64)."""
+    parties = consuming_parties(meters)
+    party_of = {party: index for index, party in enumerate(parties)}
+    meter_rows: list[int] = []
+    party_rows: list[int] = []
+    for meter in meters:
+        party = _party_of_meter(meter)
+        if party is not None and meter.meter_id in row_of:
+            meter_rows.append(row_of[meter.meter_id])
+            party_rows.append(party_of[party])
+    by_party = np.zeros((len(parties), matrix.shape[1]), dtype=np.int64)
+    np.add.at(by_party, np.array(party_rows, dtype=np.int64), matrix[np.array(meter_rows, dtype=np.int64)])
+    return parties, list(np.ascontiguousarray(by_party.T))
+
+
+def consuming_parties(meters: Sequence[MeterRef]) -> tuple[str, ...]:
+    """`tenant:<id>` and `retained:shared`, in the order their first meter is listed."""
+    parties = (_party_of_meter(meter) for meter in meters)
+    return tuple(dict.fromkeys(party for party in parties if party is not None))
+
+
+def _party_of_meter(meter: MeterRef) -> str | None:
+    if meter.role == "shared_consumption":
+        return SHARED
+    return tenant_party(str(meter.tenant_id)) if meter.role == "tenant_consumption" else None

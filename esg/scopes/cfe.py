@@ -4,33 +4,50 @@
     score = sum_h CFE_h / sum_h L_h
 S = the tenant's share of on-site carbon-free generation it consumed; G = its grid supply; C = zero-carbon
 granular certificates matched to it in that hour; g = carbon-free share of the grid mix (0 when unknown).
+Computed hour by hour for every party at once (Decimal arrays), in the order of the hours.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
+import numpy as np
 
-def cfe_wh(
-    load_wh: Mapping[datetime, int],
-    onsite_carbon_free_wh: Mapping[datetime, Decimal],
-    grid_wh: Mapping[datetime, Decimal],
-    certificate_wh: Mapping[datetime, Decimal],
+from esg.scopes.party_amounts import ZERO, PartyHours, decimal_zeros
+
+
+def cfe_wh_by_party(
+    load_wh: Sequence[np.ndarray],
+    onsite_carbon_free_wh: PartyHours,
+    grid_wh: PartyHours,
+    certificate_wh: Mapping[str, Mapping[datetime, Decimal]],
     grid_carbon_free_fraction: Mapping[datetime, Decimal],
-) -> Decimal:
-    """Carbon-free Wh of one tenant over the hours of `load_wh`."""
-    total = Decimal(0)
-    for hour, tenant_load_wh in load_wh.items():
-        grid_h = grid_wh.get(hour, Decimal(0))
-        certificates_h = certificate_wh.get(hour, Decimal(0))
+) -> np.ndarray:
+    """Carbon-free Wh of each consuming party over the hours of `grid_wh` (`load_wh[h]`: each party's Wh in
+    hour `h`), summed hour by hour over the hours with load; a Decimal per party."""
+    parties = grid_wh.parties
+    party_index = {party: index for index, party in enumerate(parties)}
+    certificates_by_hour: dict[datetime, list[tuple[int, Decimal]]] = {}
+    for party, by_hour in certificate_wh.items():
+        if party in party_index:
+            for hour, energy_wh in by_hour.items():
+                certificates_by_hour.setdefault(hour, []).append((party_index[party], energy_wh))
+    zeros = decimal_zeros(len(parties))
+    total = decimal_zeros(len(parties))
+    for index, hour in enumerate(grid_wh.hours):
+        grid_h = grid_wh.hour_column(index)
+        certificates_h = zeros.copy()
+        for position, energy_wh in certificates_by_hour.get(hour, []):
+            certificates_h[position] = energy_wh
         carbon_free_h = (
-            onsite_carbon_free_wh.get(hour, Decimal(0))
-            + min(grid_h, certificates_h)
-            + grid_carbon_free_fraction.get(hour, Decimal(0)) * max(Decimal(0), grid_h - certificates_h)
+            onsite_carbon_free_wh.hour_column(index)
+            + np.minimum(grid_h, certificates_h)
+            + grid_carbon_free_fraction.get(hour, ZERO) * np.maximum(zeros, grid_h - certificates_h)
         )
-        total += min(carbon_free_h, Decimal(tenant_load_wh))
+        # Capped at the load: an hour without load adds a zero.
+        total = total + np.minimum(carbon_free_h, load_wh[index])
     return total
 
 

@@ -17,7 +17,7 @@ from decimal import Decimal, localcontext
 from common.timeutil import require_utc
 from esg.errors import EmissionsInputInvalid
 from esg.factors import FactorEdition, FactorLibrary, load_factor_library
-from esg.scopes.campus_hours import build_campus_hours, validate_meters
+from esg.scopes.campus_hours import build_campus_hours, consuming_parties, validate_meters
 from esg.scopes.cycle_context import build_context
 from esg.scopes.cycle_emissions import CycleEmissions
 from esg.scopes.cycle_result import assemble_result
@@ -92,7 +92,7 @@ def emissions_from_hourly(
         campus_hours = build_campus_hours(
             hourly, meters, options.heat_rate_mmbtu_per_mwh_by_meter, options.carbon_free_generation_meter_ids
         )
-        totals = Accumulator()
+        totals = Accumulator(consuming_parties(meters))
         for campus_hour in campus_hours:
             add_hour(totals, context, campus_hour)
         fallback = choose_fallback_rate(

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from esg.scopes.allocation import allocate_grams, grams_half_even, tenant_party
+import numpy as np
+
+from esg.scopes.allocation import SHARED, allocate_grams, grams_half_even, tenant_party
 from esg.scopes.campus_hours import CampusHour
-from esg.scopes.cfe import cfe_score_text, cfe_wh
+from esg.scopes.cfe import cfe_score_text, cfe_wh_by_party
 from esg.scopes.cycle_context import CycleContext
 from esg.scopes.cycle_emissions import CycleEmissions, HourFigure, worst_quality
 from esg.scopes.hour_rules import Accumulator
@@ -53,7 +55,7 @@ def assemble_result(
     parts_g: dict[str, dict[str, int]] = {}
     for component in COMPONENTS:
         campus_g[component] = grams_half_even(totals.campus_exact.get(component, Decimal(0)))
-        parts_g[component] = allocate_grams(campus_g[component], totals.shares.get(component, {}))
+        parts_g[component] = allocate_grams(campus_g[component], totals.share_dict(component))
     parties = sorted({tenant_party(t) for t in tenant_ids} | {p for parts in parts_g.values() for p in parts})
     by_party = {party: _party_figures(party, parts_g) for party in parties}
     quality = _data_quality(hourly, meters, context, fallback, tenant_ids)
@@ -148,16 +150,15 @@ def _party_figures(party: str, parts_g: dict[str, dict[str, int]]) -> dict[str, 
 
 
 def _energy(campus_hours: list[CampusHour], totals: Accumulator) -> dict[str, int]:
+    shared = [index for index, party in enumerate(totals.parties) if party == SHARED]
     return {
         "fuel_heat_input_wh_hhv": grams_half_even(totals.fuel_heat_input_wh),
         "generation_wh": sum(h.generation_wh for h in campus_hours),
         "carbon_free_generation_wh": sum(h.carbon_free_generation_wh for h in campus_hours),
         "grid_import_wh": sum(h.grid_import_wh for h in campus_hours),
         "export_wh": sum(h.export_wh for h in campus_hours),
-        "tenant_consumption_wh": sum(
-            wh for h in campus_hours for p, wh in h.consumer_wh.items() if p.startswith("tenant:")
-        ),
-        "shared_consumption_wh": sum(h.consumer_wh.get("retained:shared", 0) for h in campus_hours),
+        "tenant_consumption_wh": sum(int(h.consumer_wh.energy_wh[totals.tenant_mask].sum()) for h in campus_hours),
+        "shared_consumption_wh": sum(int(h.consumer_wh.energy_wh[shared].sum()) for h in campus_hours),
     }
 
 
@@ -168,32 +169,28 @@ def _tenant_energy(
     context: CycleContext,
     tenant_ids: list[str],
 ) -> dict[str, dict[str, int]]:
-    grid_parts = allocate_grams(
-        sum(h.grid_import_wh for h in campus_hours),
-        {p: sum(v.values(), Decimal(0)) for p, v in totals.grid_wh.items()},
-    )
-    onsite_exact = {p: sum(v.values(), Decimal(0)) for p, v in totals.onsite_wh.items()}
+    grid_parts = allocate_grams(sum(h.grid_import_wh for h in campus_hours), totals.grid_wh.totals())
+    onsite_exact = totals.onsite_wh.totals()
     onsite_parts = allocate_grams(grams_half_even(sum(onsite_exact.values(), Decimal(0))), onsite_exact)
     intensity = context.options.grid_intensity
     grid_cfe_fraction = dict(intensity.carbon_free_fraction) if intensity is not None else {}
+    load_wh = [h.consumer_wh.energy_wh_exact for h in campus_hours]
+    carbon_free = cfe_wh_by_party(
+        load_wh, totals.onsite_carbon_free_wh, totals.grid_wh, market.covered_wh_hourly, grid_cfe_fraction
+    )
+    consumption_wh = np.zeros(len(totals.parties), dtype=np.int64)
+    for campus_hour in campus_hours:
+        consumption_wh += campus_hour.consumer_wh.energy_wh
+    party_index = {party: index for index, party in enumerate(totals.parties)}
     result: dict[str, dict[str, int]] = {}
     for tenant_id in tenant_ids:
         party = tenant_party(tenant_id)
-        load = {
-            h.hour_start_utc: h.consumer_wh.get(party, 0) for h in campus_hours if h.consumer_wh.get(party, 0)
-        }
-        carbon_free = cfe_wh(
-            load,
-            totals.onsite_carbon_free_wh.get(party, {}),
-            totals.grid_wh.get(party, {}),
-            market.covered_wh_hourly.get(party, {}),
-            grid_cfe_fraction,
-        )
+        index = party_index[party]
         result[tenant_id] = {
-            "consumption_wh": sum(load.values()),
+            "consumption_wh": int(consumption_wh[index]),
             "grid_wh": grid_parts.get(party, 0),
             "onsite_generation_wh": onsite_parts.get(party, 0),
-            "carbon_free_wh": grams_half_even(carbon_free),
+            "carbon_free_wh": grams_half_even(carbon_free[index]),
         }
     return result
 
@@ -247,12 +244,8 @@ def _data_quality(
     fallback: FallbackRate,
     tenant_ids: list[str],
 ) -> dict[str, str]:
-    def meters_quality(roles: set[str], tenant_id: str | None = None) -> str:
-        flags = [
-            "measured" if hourly.is_measured(m.meter_id) else "estimated"
-            for m in meters
-            if m.role in roles and (tenant_id is None or m.tenant_id == tenant_id)
-        ]
+    def meters_quality(roles: set[str]) -> str:
+        flags = ["measured" if hourly.is_measured(m.meter_id) else "estimated" for m in meters if m.role in roles]
         return worst_quality(*flags)
 
     intensity = context.options.grid_intensity
@@ -274,10 +267,15 @@ def _data_quality(
         "campus_scope2_market_hourly": market,
         "campus_scope3_cat3": scope3,
     }
+    # On-site generation and export meters shape every tenant's share of Scope 1.
+    own = meters_quality({"generation", "export"})
+    flags_by_tenant: dict[str, list[str]] = {}
+    for meter in meters:
+        if meter.role == "tenant_consumption" and meter.tenant_id is not None:
+            flag = "measured" if hourly.is_measured(meter.meter_id) else "estimated"
+            flags_by_tenant.setdefault(meter.tenant_id, []).append(flag)
     for tenant_id in tenant_ids:
-        # On-site generation and export meters shape every tenant's share of Scope 1.
-        own = meters_quality({"generation", "export"})
-        tenant_meters = meters_quality({"tenant_consumption"}, tenant_id)
+        tenant_meters = worst_quality(*flags_by_tenant.get(tenant_id, []))
         quality[f"tenant:{tenant_id}:scope2_location"] = worst_quality(own, tenant_meters, scope1, scope2)
         quality[f"tenant:{tenant_id}:scope2_market"] = worst_quality(own, tenant_meters, scope1, market)
         quality[f"tenant:{tenant_id}:scope3_cat3"] = worst_quality(tenant_meters, scope3)

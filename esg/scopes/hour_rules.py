@@ -10,36 +10,61 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+import numpy as np
+
 from esg.errors import FactorMissing
 from esg.factors import G_PER_LB, WH_PER_MMBTU, WH_PER_MWH, GasMassesG, co2e_g, gas_masses_g
 from esg.scopes.allocation import (
     EXPORT,
     RESOLD,
-    add_into,
     split_by_consumption,
     split_onsite,
 )
 from esg.scopes.campus_hours import CampusHour
 from esg.scopes.cycle_context import CycleContext
+from esg.scopes.party_amounts import PartyHours, PartySplit, PartySums
 from esg.scopes.scope2_market import choose_fallback_rate
 
 
 @dataclass
 class Accumulator:
-    """Exact Decimal sums gathered hour by hour; rounded once in `assemble_result`."""
+    """Exact Decimal sums gathered hour by hour; rounded once in `assemble_result`. `parties` are the campus's
+    consuming parties, in the order of every hour's `consumer_wh`."""
 
-    shares: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    parties: tuple[str, ...]
+    shares: dict[str, PartySums] = field(default_factory=dict)
     campus_exact: dict[str, Decimal] = field(default_factory=dict)
     gases: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     hourly_exact: dict[str, dict[str, Decimal]] = field(default_factory=dict)
-    grid_wh: dict[str, dict[datetime, Decimal]] = field(default_factory=dict)
-    onsite_wh: dict[str, dict[datetime, Decimal]] = field(default_factory=dict)
-    onsite_carbon_free_wh: dict[str, dict[datetime, Decimal]] = field(default_factory=dict)
+    grid_wh: PartyHours = field(init=False)
+    onsite_wh: PartyHours = field(init=False)
+    onsite_carbon_free_wh: PartyHours = field(init=False)
     fuel_heat_input_wh: Decimal = Decimal(0)
+    tenant_mask: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.grid_wh = PartyHours(self.parties)
+        self.onsite_wh = PartyHours(self.parties)
+        self.onsite_carbon_free_wh = PartyHours(self.parties)
+        self.tenant_mask = np.array([party.startswith("tenant:") for party in self.parties], dtype=bool)
 
     def add(self, component: str, total: Decimal, parts: Mapping[str, Decimal]) -> None:
         self.campus_exact[component] = self.campus_exact.get(component, Decimal(0)) + total
-        add_into(self.shares.setdefault(component, {}), parts)
+        self._sums(component).add_mapping(parts)
+
+    def add_split(self, component: str, total: Decimal, split: PartySplit) -> None:
+        self.campus_exact[component] = self.campus_exact.get(component, Decimal(0)) + total
+        self._sums(component).add_split(split)
+
+    def share_dict(self, component: str) -> dict[str, Decimal]:
+        """Exact share per party of `component` (parties that took a part in some hour)."""
+        sums = self.shares.get(component)
+        return sums.as_dict(self.parties) if sums is not None else {}
+
+    def _sums(self, component: str) -> PartySums:
+        if component not in self.shares:
+            self.shares[component] = PartySums.empty(len(self.parties))
+        return self.shares[component]
 
     def add_gases(self, figure: str, masses: GasMassesG) -> None:
         gases = self.gases.setdefault(figure, {})
@@ -63,13 +88,14 @@ def add_hour(totals: Accumulator, context: CycleContext, campus_hour: CampusHour
     totals.add_gases("scope1", scope1)
     scope1_g = co2e_g(scope1, context.gwp_ch4, context.gwp_n2o)
 
-    def onsite(amount: Decimal) -> dict[str, Decimal]:
+    def onsite(amount: Decimal) -> PartySplit:
         return split_onsite(amount, campus_hour.generation_wh, campus_hour.export_wh, consumers)
 
-    totals.add("scope1", scope1_g, onsite(scope1_g))
+    totals.add_split("scope1", scope1_g, onsite(scope1_g))
     totals.add_hourly("scope1", hour, scope1_g)
     grid_g = _scope2_location_g(totals, context, campus_hour)
-    totals.add("scope2_location", grid_g, split_by_consumption(grid_g, consumers))
+    grid_split = split_by_consumption(grid_g, consumers)
+    totals.add_split("scope2_location", grid_g, grid_split)
     totals.add_hourly("scope2_location", hour, grid_g)
     fuel_wtt_g = sum(
         (
@@ -80,22 +106,16 @@ def add_hour(totals: Accumulator, context: CycleContext, campus_hour: CampusHour
         Decimal(0),
     )
     totals.fuel_heat_input_wh += sum(fuel_mmbtu.values(), Decimal(0)) * WH_PER_MMBTU
-    totals.add("scope3_a", fuel_wtt_g, onsite(fuel_wtt_g))
+    totals.add_split("scope3_a", fuel_wtt_g, onsite(fuel_wtt_g))
     grid_wh = Decimal(campus_hour.grid_import_wh)
     upstream_g = grid_wh * context.upstream_electricity_g_per_wh
-    totals.add("scope3_b", upstream_g, split_by_consumption(upstream_g, consumers))
+    totals.add_split("scope3_b", upstream_g, split_by_consumption(upstream_g, consumers))
     losses_g = _td_losses_g(context, campus_hour, grid_g)
-    totals.add("scope3_c", losses_g, split_by_consumption(losses_g, consumers))
+    totals.add_split("scope3_c", losses_g, split_by_consumption(losses_g, consumers))
     if context.options.scope3.operator_resells_grid_power:
         # Activity D: grid power resold to tenants, at its generation rate; the operator's figure alone.
-        resold_g = sum(
-            (
-                amount
-                for party, amount in split_by_consumption(grid_g, consumers).items()
-                if party.startswith("tenant:")
-            ),
-            Decimal(0),
-        )
+        resold_parts = grid_split.parts[totals.tenant_mask & grid_split.has_part]
+        resold_g = sum(resold_parts.tolist(), Decimal(0))
         totals.add("scope3_d", resold_g, {RESOLD: resold_g} if resold_g else {})
     _add_energy_shares(totals, campus_hour)
 
@@ -145,14 +165,11 @@ def _add_energy_shares(totals: Accumulator, campus_hour: CampusHour) -> None:
     hour = campus_hour.hour_start_utc
     consumers = campus_hour.consumer_wh
     generation = campus_hour.generation_wh
-    for party, wh in split_by_consumption(Decimal(campus_hour.grid_import_wh), consumers).items():
-        totals.grid_wh.setdefault(party, {})[hour] = wh
+    totals.grid_wh.append(hour, split_by_consumption(Decimal(campus_hour.grid_import_wh), consumers))
     for target, source_wh in (
         (totals.onsite_wh, generation),
         (totals.onsite_carbon_free_wh, campus_hour.carbon_free_generation_wh),
     ):
-        for party, wh in split_onsite(
-            Decimal(source_wh), generation, campus_hour.export_wh, consumers
-        ).items():
-            if party != EXPORT:
-                target.setdefault(party, {})[hour] = wh
+        split = split_onsite(Decimal(source_wh), generation, campus_hour.export_wh, consumers)
+        split.others.pop(EXPORT, None)
+        target.append(hour, split)

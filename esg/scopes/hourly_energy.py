@@ -1,4 +1,4 @@
-"""Read the interval Parquet (INTERVAL_SCHEMA) into hourly Wh per meter, with quality and provenance.
+"""Read the interval Parquet (INTERVAL_SCHEMA) into hourly Wh per meter as arrays, with quality and provenance.
 
 Hours are UTC hours `[h, h+1h)`; every interval (5, 15, 30 or 60 minutes) lies inside one hour, so summing
 by the hour the interval starts in is exact. All channels of a meter are summed: a meter's role says what
@@ -10,16 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from common.errors import BadInput
 from intervals import (
     MeterIntervals,
-    energy_wh_by_meter_hour,
+    MeterPeriodSums,
     intervals_of,
-    plain_strings,
-    quality_bits_by_meter,
+    meter_hour_sums,
+    meter_quality_bits,
+    meter_rows,
 )
 from meterdata.schema import QUALITY_MEASURED
 
@@ -38,16 +40,17 @@ class MeterRef:
 
 @dataclass(frozen=True)
 class HourlyEnergy:
-    """Hourly Wh per meter (hour start -> Wh), the OR of quality bits per meter, and input hashes."""
+    """Hourly Wh per meter as arrays (`sums`: meter index, hour index, int64 Wh, over the UTC hours that have
+    rows), the OR of quality bits per meter that has rows, and input hashes."""
 
-    energy_wh: dict[str, dict[datetime, int]]
+    sums: MeterPeriodSums
     quality_bits: dict[str, int]
     file_sha256: str
     source_sha256: tuple[str, ...]
     ignored_meter_ids: tuple[str, ...]
 
     def hours(self) -> list[datetime]:
-        return sorted({hour for by_hour in self.energy_wh.values() for hour in by_hour})
+        return self.sums.hour_starts_utc()
 
     def is_measured(self, meter_id: str) -> bool:
         return self.quality_bits.get(meter_id, QUALITY_MEASURED) == QUALITY_MEASURED
@@ -60,27 +63,35 @@ def read_hourly_energy(
 
     `intervals` is the file's URI, or the file as the caller has read it already (every column)."""
     read = intervals_of(intervals).within(period_start_utc, period_end_utc)
-    table = plain_strings(read.table)
-    all_meters = set(pc.unique(table.column("meter_id")).to_pylist())
-    table = table.filter(pc.is_in(table.column("meter_id"), pa.array(sorted(meter_ids), pa.string())))
-    _check_non_negative(read.uri, table)
+    table = read.table
+    rows = meter_rows(table, tuple(sorted(meter_ids)))
+    selected = rows.selected()
+    _check_non_negative(read.uri, table, selected)
+    sums = meter_hour_sums(table, rows=rows)
+    _, bits = meter_quality_bits(table, rows=rows)
+    sources = table.column("source_sha256")
+    if not selected.all():
+        sources = sources.filter(pa.array(selected))
     return HourlyEnergy(
-        energy_wh=energy_wh_by_meter_hour(table),
-        quality_bits=quality_bits_by_meter(table),
+        sums=sums,
+        quality_bits={rows.meter_ids[m]: int(bits[m]) for m in np.unique(sums.meter_index).tolist()},
         file_sha256=read.sha256_hex,
-        source_sha256=tuple(sorted(set(table.column("source_sha256").to_pylist()))),
-        ignored_meter_ids=tuple(sorted(all_meters - meter_ids)),
+        source_sha256=tuple(sorted(pc.unique(sources).to_pylist())),
+        ignored_meter_ids=tuple(sorted(set(rows.seen_meter_ids) - meter_ids)),
     )
 
 
-def _check_non_negative(uri: str, table: pa.Table) -> None:
+def _check_non_negative(uri: str, table: pa.Table, selected: np.ndarray) -> None:
     # Every role is one direction of flow, so a negative reading is a data error, not a credit.
-    negative = table.filter(pc.less(table.column("energy_wh"), 0))
-    if negative.num_rows:
-        row = negative.slice(0, 1).to_pylist()[0]
-        raise BadInput(
-            uri,
-            row["source_row"],
-            "energy_wh",
-            f"meter {row['meter_id']}: negative energy {row['energy_wh']} Wh",
-        )
+    if not table.num_rows or pc.min(table.column("energy_wh")).as_py() >= 0:
+        return
+    negative = np.flatnonzero(selected & (table.column("energy_wh").to_numpy() < 0))
+    if not negative.size:
+        return
+    row = table.slice(int(negative[0]), 1).to_pylist()[0]
+    raise BadInput(
+        uri,
+        row["source_row"],
+        "energy_wh",
+        f"meter {row['meter_id']}: negative energy {row['energy_wh']} Wh",
+    )

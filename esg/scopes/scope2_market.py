@@ -11,7 +11,7 @@ Deliverability: a lot from another grid zone than the campus is not applied.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +20,7 @@ from typing import Any
 from esg.certificates import CertificateClaim, CertificateLot
 from esg.factors import WH_PER_MWH
 from esg.scopes.allocation import SHARED, UNALLOCATED
+from esg.scopes.party_amounts import PartyHours
 
 RATE_PRECEDENCE = ("supplier", "residual_mix")
 
@@ -67,7 +68,7 @@ def beneficiary_parties(claim: CertificateClaim) -> tuple[str, ...]:
 
 
 def market_scope2(
-    grid_wh_by_party_hour: Mapping[str, Mapping[datetime, Decimal]],
+    grid_wh_by_party_hour: PartyHours,
     claims: Sequence[tuple[CertificateLot, CertificateClaim]],
     campus_zone: str,
     period: tuple[datetime, datetime],
@@ -80,12 +81,11 @@ def market_scope2(
     market boundary, e.g. a registry's `ERCOT` for eGRID `ERCT`), declared by the reporting entity.
     """
     outcome = MarketOutcome()
-    remaining_annual_wh = {
-        party: sum(hours.values(), Decimal(0)) for party, hours in grid_wh_by_party_hour.items()
-    }
-    remaining_hourly_wh = {party: dict(hours) for party, hours in grid_wh_by_party_hour.items()}
-    covered_annual_g = {party: Decimal(0) for party in grid_wh_by_party_hour}
-    covered_hourly_g = {party: Decimal(0) for party in grid_wh_by_party_hour}
+    remaining_annual_wh = grid_wh_by_party_hour.totals()
+    grid_parties = list(remaining_annual_wh)
+    remaining_hourly_wh = grid_wh_by_party_hour.copy()
+    covered_annual_g = {party: Decimal(0) for party in grid_parties}
+    covered_hourly_g = {party: Decimal(0) for party in grid_parties}
     for lot, claim in sorted(claims, key=lambda pair: pair[1].claim_id):
         reason = _not_applicable_reason(lot, claim, campus_zone, deliverable_zones, period)
         row: dict[str, Any] = _instrument_row(lot, claim, reason)
@@ -96,9 +96,10 @@ def market_scope2(
             )
             row["unused_annual_wh"] = claim.energy_wh - row["applied_annual_wh"]
         outcome.instrument_rows.append(row)
-    for party in grid_wh_by_party_hour:
+    uncovered_hourly_by_party = remaining_hourly_wh.totals()
+    for party in grid_parties:
         uncovered_annual_wh = remaining_annual_wh[party]
-        uncovered_hourly_wh = sum(remaining_hourly_wh[party].values(), Decimal(0))
+        uncovered_hourly_wh = uncovered_hourly_by_party[party]
         rate = fallback.g_co2e_per_mwh
         outcome.grid_market_g[party] = covered_annual_g[party] + uncovered_annual_wh * rate / WH_PER_MWH
         outcome.grid_market_hourly_g[party] = (
@@ -166,7 +167,7 @@ def _apply_annual(
 def _apply_hourly(
     lot: CertificateLot,
     claim: CertificateClaim,
-    remaining_wh: dict[str, dict[datetime, Decimal]],
+    remaining_wh: PartyHours,
     covered_g: dict[str, Decimal],
     outcome: MarketOutcome,
 ) -> int:
@@ -175,11 +176,11 @@ def _apply_hourly(
     hour = lot.vintage_start_utc.replace(minute=0, second=0, microsecond=0)
     left_wh = Decimal(claim.energy_wh)
     for party in beneficiary_parties(claim):
-        by_hour = remaining_wh.get(party, {})
-        used_wh = min(left_wh, by_hour.get(hour, Decimal(0)))
+        remaining_in_hour_wh = remaining_wh.get(party, hour)
+        used_wh = min(left_wh, remaining_in_hour_wh)
         if used_wh <= 0:
             continue
-        by_hour[hour] -= used_wh
+        remaining_wh.set(party, hour, remaining_in_hour_wh - used_wh)
         covered_g[party] += used_wh * lot.emission_rate_g_co2e_per_mwh / WH_PER_MWH
         if lot.emission_rate_g_co2e_per_mwh == 0:
             party_cover = outcome.covered_wh_hourly.setdefault(party, {})

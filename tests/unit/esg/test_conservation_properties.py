@@ -22,6 +22,7 @@ from esg.scopes import (
     carbon_ledger_postings,
     emissions_from_hourly,
 )
+from intervals import meter_hour_sums_from_mapping
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 EDITION = load_factor_library().edition("wl-2025.1")
@@ -54,7 +55,7 @@ def campuses(draw):
 
 
 def build(meters, by_meter) -> HourlyEnergy:
-    return HourlyEnergy(by_meter, {m.meter_id: 0 for m in meters}, "00" * 32, (), ())
+    return HourlyEnergy(meter_hour_sums_from_mapping(by_meter), {m.meter_id: 0 for m in meters}, "00" * 32, (), ())
 
 
 @st.composite

@@ -41,7 +41,7 @@ def test_hourly_sums_and_quality_bits_match_a_plain_python_reference(intervals_f
         expected_wh.setdefault(meter_id, {})
         expected_wh[meter_id][hour] = expected_wh[meter_id].get(hour, 0) + energy_wh
         expected_bits[meter_id] = expected_bits.get(meter_id, 0) | bits
-    assert result.energy_wh == expected_wh
+    assert result.sums.nested(result.hours()) == expected_wh
     assert result.quality_bits == expected_bits
 
 

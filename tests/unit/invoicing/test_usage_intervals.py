@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from invoicing.usage_intervals import tenant_daily_usage
 
@@ -34,3 +37,23 @@ def test_the_spring_forward_day_has_23_hours_of_intervals() -> None:
     daily = tenant_daily_usage(_intervals(rows), {"M1": "acme"}, "America/New_York")["acme"]["daily_energy_wh"]
     assert daily["2026-03-08"] == 23
     assert daily["2026-03-09"] == 7
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["M1", "M2", "M3", "GEN", "OTHER"]),
+                          st.integers(min_value=0, max_value=24 * 4 * 3),
+                          st.integers(min_value=0, max_value=10**9)), max_size=60))
+def test_daily_usage_equals_a_row_by_row_reference(rows: list[tuple[str, int, int]]) -> None:
+    """Tenants, days and Wh equal a dictionary summed row by row (meters without a tenant or unlisted left out)."""
+    tenant_of = {"M1": "acme", "M2": "acme", "M3": "borealis", "GEN": None}
+    start_utc = datetime(2026, 3, 7, tzinfo=UTC)
+    table = _intervals([(meter_id, start_utc + step * timedelta(minutes=15), wh) for meter_id, step, wh in rows])
+    expected: dict[str, dict[str, int]] = {}
+    for meter_id, step, energy_wh in rows:
+        tenant_id = tenant_of.get(meter_id)
+        if tenant_id is not None:
+            day = (start_utc + step * timedelta(minutes=15)).astimezone(ZoneInfo("America/New_York")).date()
+            daily = expected.setdefault(tenant_id, {})
+            daily[day.isoformat()] = daily.get(day.isoformat(), 0) + energy_wh
+    usage = tenant_daily_usage(table, tenant_of, "America/New_York")
+    assert usage == {tenant_id: {"daily_energy_wh": daily} for tenant_id, daily in expected.items()}
