@@ -64,7 +64,8 @@ def read_csv(
     first = next(blocks, b"")
     header_end = first.find(b"\n") + 1 or len(first)
     header_line = first[:header_end]
-    if not header_line or b'"' in header_line or header_line.rstrip(b"\n").rstrip(b"\r").count(b"\r"):
+    # A carriage return inside the header line (one ending taken off) means lines end at \r alone: row by row.
+    if not header_line or b'"' in header_line or b"\r" in _without_line_ending(header_line):
         return reader.rows(reader.text_lines(chain([first], blocks), 1), 1, header=True)
     header = _read_header_line(header_line, source, mapping)
     # The last of the header's fields is always kept (a repeated name keeps its last position): one more is
@@ -100,6 +101,13 @@ def line_blocks(stream: BinaryIO, block_bytes: int = BLOCK_BYTES) -> Iterator[by
         yield buffer[:cut]
     if carry:
         yield carry
+
+
+def _without_line_ending(line: bytes) -> bytes:
+    for ending in (b"\r\n", b"\n", b"\r"):
+        if line.endswith(ending):
+            return line[: -len(ending)]
+    return line
 
 
 def line_count(block: bytes) -> int:
