@@ -79,26 +79,39 @@ def _generate_site_export(settings: Settings, period: str, seed: int, corrupt: b
 
 
 async def _run(settings: Settings, period: str, seed: int, corrupt: bool) -> bool:
-    from api.auth import mint_token
-    from demo.campus import CAMPUS_FILE, CAMPUS_ID
-    from wattledger_cli.stack import free_port, running_stack
+    from wattledger_cli.stack import StackStopped, free_port, running_stack
 
-    with console.status("starting PostgreSQL, Temporal, worker and API…"):
-        stack_context = running_stack(settings, api_port=free_port())
-        stack = await stack_context.__aenter__()
+    # The worker and the API run as child processes; their logs go to files so the demo prints only its story.
+    stack_context = running_stack(settings, api_port=free_port(), log_dir=settings.home_abs / "logs")
     try:
-        paths = _generate_site_export(settings, period, seed, corrupt)
-        # The demo acts as an operator who also holds the finance role, with a short-lived signed token.
-        token = mint_token(settings, DEMO_USER, ["operator", "finance", "auditor"], None, timedelta(hours=1))
-        headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=stack.api_base_url, headers=headers, timeout=60) as http:
-            await _apply_campus(http, CAMPUS_ID, CAMPUS_FILE)
-            if not await _upload_meter_data(http, CAMPUS_ID, paths):
-                return False
-            completed = await _drive_cycle(http, CAMPUS_ID, period)
-            return completed and await _verify_ledger_live(http)
+        with console.status("starting PostgreSQL, Temporal, worker and API…"):
+            stack = await stack_context.__aenter__()
+    except StackStopped as stopped:
+        console.print(f"[red]{stopped}: demo stopped[/red]")
+        return False
+    try:
+        return await stack.run(_bill_one_month(settings, stack.api_base_url, period, seed, corrupt))
+    except StackStopped as stopped:
+        console.print(f"[red]{stopped}: demo stopped[/red]")
+        return False
     finally:
         await stack_context.__aexit__(None, None, None)
+
+
+async def _bill_one_month(settings: Settings, api_base_url: str, period: str, seed: int, corrupt: bool) -> bool:
+    from api.auth import mint_token
+    from demo.campus import CAMPUS_FILE, CAMPUS_ID
+
+    paths = _generate_site_export(settings, period, seed, corrupt)
+    # The demo acts as an operator who also holds the finance role, with a short-lived signed token.
+    token = mint_token(settings, DEMO_USER, ["operator", "finance", "auditor"], None, timedelta(hours=1))
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=api_base_url, headers=headers, timeout=60) as http:
+        await _apply_campus(http, CAMPUS_ID, CAMPUS_FILE)
+        if not await _upload_meter_data(http, CAMPUS_ID, paths):
+            return False
+        completed = await _drive_cycle(http, CAMPUS_ID, period)
+        return completed and await _verify_ledger_live(http)
 
 
 async def _apply_campus(http: httpx.AsyncClient, campus_id: str, path: Path) -> None:
