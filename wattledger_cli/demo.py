@@ -154,13 +154,13 @@ async def _drive_cycle(http: httpx.AsyncClient, campus_id: str, period: str) -> 
         console.print(f"started {cycle_id}")
     cycle = await _wait_for(http, cycle_id, {"awaiting_approval", *TERMINAL})
     if cycle["status"] == "awaiting_approval":
-        _print_settlement(cycle)
+        await _print_settlement(http, cycle)
         approval = await http.post(f"/cycles/{cycle_id}/approve",
                                    json={"comment": "demo run"})
         approval.raise_for_status()
         console.print("approved by finance through the workflow's approve update")
         cycle = await _wait_for(http, cycle_id, TERMINAL)
-    return _print_outcome(cycle)
+    return await _print_outcome(http, cycle)
 
 
 async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict[str, Any]:
@@ -196,9 +196,18 @@ def _usd(amount_usd_micros: int) -> str:
     return f"${cents // 100:,}.{cents % 100:02d}"
 
 
-def _print_settlement(cycle: dict[str, Any]) -> None:
-    settle = cycle["steps"].get("settle", {})
-    vee = cycle["steps"].get("validate", {})
+async def _full_step(http: httpx.AsyncClient, cycle: dict[str, Any], step: str) -> dict[str, Any]:
+    """A step's full result, from the link in the cycle's summary (`{}` when the step is not recorded)."""
+    summary = cycle["steps"].get(step)
+    if not summary:
+        return {}
+    result: dict[str, Any] = (await http.get(summary["url"])).raise_for_status().json()
+    return result
+
+
+async def _print_settlement(http: httpx.AsyncClient, cycle: dict[str, Any]) -> None:
+    settle = await _full_step(http, cycle, "settle")
+    vee = await _full_step(http, cycle, "validate")
     if vee:
         from meterdata import report_lines
 
@@ -236,22 +245,23 @@ def _print_emissions(emissions: dict[str, Any] | None) -> None:
     console.print(f"campus scope 1 (turbine fuel): {_tonnes(emissions.get('campus_scope1_g_co2e', 0))} tCO2e")
 
 
-def _print_outcome(cycle: dict[str, Any]) -> bool:
+async def _print_outcome(http: httpx.AsyncClient, cycle: dict[str, Any]) -> bool:
     if cycle["status"] != "completed":
         console.print(f"[red]cycle {cycle['status']}: {cycle.get('status_detail')}[/red]")
         return False
     steps = cycle["steps"]
     if "settle" in steps and not cycle.get("live"):
-        _print_settlement(cycle)
+        await _print_settlement(http, cycle)
+    issued = (await _full_step(http, cycle, "invoice")).get("invoices", [])
     invoices = Table(title="Invoices")
     for column in ("invoice", "tenant", "total", "sha256"):
         invoices.add_column(column)
-    for invoice in steps.get("invoice", {}).get("invoices", []):
+    for invoice in issued:
         cents = invoice["total_usd_cents"]
         invoices.add_row(invoice["invoice_id"], invoice["tenant_id"], f"${cents // 100:,}.{cents % 100:02d}",
                          invoice["document_sha256_hex"][:16] + "…")
     console.print(invoices)
-    pdfs = [invoice["pdf_uri"] for invoice in steps.get("invoice", {}).get("invoices", []) if invoice.get("pdf_uri")]
+    pdfs = [invoice["pdf_uri"] for invoice in issued if invoice.get("pdf_uri")]
     if pdfs:
         console.print(f"signed PDF invoices in {Path(pdfs[0]).parent} (check one: wattledger invoice verify FILE)")
     ledger = steps.get("ledger", {})
