@@ -1,11 +1,13 @@
 """The whole application for `dev` and `demo`: database and Temporal here, the worker and the API as child processes.
 
-The parent starts (or connects to) PostgreSQL and Temporal, migrates the schema and creates the keys, then runs the
-production entry points as children — `python worker.py` and `uvicorn api.main:app` — with the environment pointing
-at those servers, as docker-compose.yml runs them. The API keeps answering while the worker is busy with a heavy
+The parent starts (or connects to) PostgreSQL and Temporal, migrates the schema and creates the keys; the children
+run the production entry points — the worker's `main()` (as `python worker.py`) and the app of `api.main` under
+uvicorn — with the settings pointing at those servers, as docker-compose.yml runs them. They are started first
+(`wattledger_cli/child.py`) so that their imports overlap the servers' start-up, and get the settings on stdin
+once the servers are up. The API keeps answering while the worker is busy with a heavy
 step. The parent supervises: a stop signal stops every child, then Temporal and PostgreSQL; a child that exits on its
 own stops the rest with a message naming it. Children run in their own session (a Ctrl-C reaches only the parent,
-which stops them in order) and, on Linux, receive SIGTERM should the parent itself die.
+which stops them) and, on Linux, receive SIGTERM should the parent itself die.
 """
 
 from __future__ import annotations
@@ -65,6 +67,17 @@ class Child:
     def __post_init__(self) -> None:
         self.exited = asyncio.create_task(self.process.wait())
 
+    async def send_settings(self, environment: dict[str, str]) -> None:
+        """The `WATTLEDGER_*` settings, as one line on the child's stdin (wattledger_cli/child.py)."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write((json.dumps(environment) + "\n").encode())
+            await self.process.stdin.drain()
+            self.process.stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            await self.exited
+            raise StackStopped(self.exit_message()) from None
+
     def exit_message(self) -> str:
         code = self.process.returncode
         how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
@@ -113,10 +126,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def child_environment(settings: Settings, database_url: str, address: str, unset: tuple[str, ...] = ()) -> dict[str, str]:
-    """This process's environment with every `WATTLEDGER_*` setting replaced by `settings` (including what the
-    caller changed in code, such as the demo's fake ISO), pointing at the servers the parent started."""
+def base_environment() -> dict[str, str]:
+    """This process's environment without its `WATTLEDGER_*` settings (the children get them from `settings`)."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("WATTLEDGER_")}
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environment.get("PYTHONPATH")]))
+    return environment
+
+
+def settings_environment(settings: Settings, database_url: str, address: str,
+                         unset: tuple[str, ...] = ()) -> dict[str, str]:
+    """Every `WATTLEDGER_*` setting of `settings` (including what the caller changed in code, such as the demo's
+    fake ISO), pointing at the servers the parent started."""
+    environment: dict[str, str] = {}
     values = settings.model_dump(mode="json")
     values.update(home=str(settings.home_abs), database_url=database_url, temporal_address=address)
     for name, value in values.items():
@@ -140,7 +161,7 @@ def _die_with_parent() -> None:
         _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-async def _start_child(name: str, argv: list[str], environment: dict[str, str], log_dir: Path | None) -> Child:
+async def _start_child(name: str, argv: list[str], log_dir: Path | None) -> Child:
     log_path = None if log_dir is None else log_dir / f"{name}.log"
     output: IO[bytes] | None = None
     if log_path is not None:
@@ -149,7 +170,8 @@ async def _start_child(name: str, argv: list[str], environment: dict[str, str], 
     try:
         # Started from the event loop's thread: the parent-death signal follows the thread that forked.
         process = await asyncio.create_subprocess_exec(
-            *argv, env=environment, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT if output else None,
+            *argv, env=base_environment(), stdin=subprocess.PIPE, stdout=output,
+            stderr=subprocess.STDOUT if output else None,
             start_new_session=True, preexec_fn=_die_with_parent)
     finally:
         if output is not None:
@@ -196,7 +218,14 @@ async def running_stack(settings: Settings, api_port: int | None = None,
     await asyncio.sleep(0)  # let the task install its handlers
     embedded: EmbeddedTemporal | None = None
     children: list[Child] = []
+    port = api_port if api_port is not None else settings.api_port
     try:
+        # First, so that their imports overlap the servers' start-up; they wait for their settings on stdin.
+        worker = await _start_child("worker", [sys.executable, "-m", "wattledger_cli.child", "worker"], log_dir)
+        children.append(worker)
+        api = await _start_child(
+            "api", [sys.executable, "-m", "wattledger_cli.child", "api", settings.api_host, str(port)], log_dir)
+        children.append(api)
         ensure_signing_key(settings)
         ensure_payload_keyring(settings)  # created once here, not raced by two children
         database_url = await asyncio.to_thread(resolve_database_url, settings)
@@ -204,21 +233,14 @@ async def running_stack(settings: Settings, api_port: int | None = None,
         _raise_if_stopped(stop)
         address, embedded = await asyncio.to_thread(temporal_address, settings)
         _raise_if_stopped(stop)
-        port = api_port if api_port is not None else settings.api_port
-        children.append(await _start_child(
-            "worker", [sys.executable, str(ROOT / "worker.py")],
-            child_environment(settings, database_url, address), log_dir))
-        api = await _start_child(
-            "api", [sys.executable, "-m", "uvicorn", "api.main:app", "--app-dir", str(ROOT), "--host",
-                    settings.api_host, "--port", str(port), "--log-level", "warning"],
-            child_environment(settings, database_url, address, API_ONLY_UNSET), log_dir)
-        children.append(api)
+        await worker.send_settings(settings_environment(settings, database_url, address))
+        await api.send_settings(settings_environment(settings, database_url, address, API_ONLY_UNSET))
         base_url = f"http://{settings.api_host}:{port}"
         await _wait_for_api(base_url, api, stop)
         yield Stack(settings, base_url, children, stop)
     finally:
-        for child in reversed(children):  # the API first: no new workflow starts while the worker drains
-            await _stop_child(child)
+        # Both at once (each drains on SIGTERM): stopping one after the other only adds their shutdown times.
+        await asyncio.gather(*(_stop_child(child) for child in children))
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
         stop.cancel()

@@ -62,7 +62,8 @@ def _started_processes(pid: int) -> dict[str, psutil.Process]:
     roles: dict[str, psutil.Process] = {}
     for child in children:
         command = " ".join(child.cmdline())
-        for role, marker in (("worker", "worker.py"), ("api", "api.main:app"), ("temporal", "start-dev")):
+        for role, marker in (("worker", "wattledger_cli.child worker"), ("api", "wattledger_cli.child api"),
+                             ("temporal", "start-dev")):
             if marker in command:
                 roles[role] = child
     return roles
