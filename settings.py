@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     ledger_signing_key_path: Path | None = None
     approval_timeout_hours: int = 72
     approval_escalations_max: int = 3
+    activity_timeout_s_min: int = Field(
+        default=600, ge=60, description="Start-to-close timeout of every cycle step, at least (10 minutes)."
+    )
+    activity_timeout_ms_per_meter: int = Field(
+        default=500, ge=0, description="Each step's timeout grows by this per campus meter when that is longer."
+    )
+    activity_heartbeat_timeout_s: int = Field(
+        default=20, ge=10, description="A step whose worker stops heartbeating (every 3 s) this long is retried."
+    )
     four_eyes_threshold_usd_micros: int = Field(
         default=0, description="Settlements above this need two distinct finance approvers; 0 = never."
     )

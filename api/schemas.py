@@ -47,8 +47,10 @@ class CyclePublic(BaseModel):
     period_end_utc: datetime
     status: str
     status_detail: str | None
-    steps: dict[str, Any]
+    steps: dict[str, Any] = Field(description="each recorded step's summary (counts, totals, data-quality score); "
+                                  "its `url` serves the full result, `vee_report_url` the full VEE report")
     live: dict[str, Any] | None = Field(default=None, description="the running workflow's own status query")
+    links: dict[str, str] = Field(description="root-relative paths: `self`, and `vee_report` once validated")
 
 
 class VerifyPublic(BaseModel):

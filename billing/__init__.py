@@ -6,12 +6,14 @@ the activities and the API call. No Temporal here: `workflows/` orchestrates, `a
 - `iso_step`: the period's document for the campus's ISO;
 - `corrections`: re-settle a completed cycle as a delta revision and rebill after approval;
 - `campus_period`, `periods`, `runs`: what a step works on, the period's bounds, run labels;
-- `ledger_entries`: settlement -> ledger legs (pure); `repository`: SQL for cycles and their steps.
+- `ledger_entries`: settlement -> ledger legs (pure); `repository`: SQL for cycles and their steps;
+- `cycle_summary`: a cycle's status as a bounded summary with links to each step's full result (pure).
 """
 
 __all__ = [
     "campus_period",
     "corrections",
+    "cycle_summary",
     "iso_step",
     "ledger_entries",
     "periods",

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine
 from billing import repository as repo
 from billing.periods import period_bounds_utc
 from billing.runs import revision_label, step_name
-from campus import load_campus
+from campus import load_campus, load_meters
 from common.errors import BadInput, Conflict, NotFound
 from invoicing import (
     cancel_and_rebill_posted,
@@ -39,6 +39,7 @@ class CompletedCycle:
     campus_id: str
     period: str
     revision_next: int
+    meter_count: int  # the campus's meters: the starter scales the steps' timeouts with it
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,13 @@ def completed_cycle(engine: Engine, cycle_id: str, requested_by: str) -> Complet
     with engine.begin() as conn:
         cycle = repo.load_cycle(conn, cycle_id)
         revision = repo.latest_settlement_revision(conn, cycle_id)
+        meter_count = len(load_meters(conn, cycle["campus_id"]))
     if cycle["status"] != "completed" or revision < 0:
         raise Conflict(f"{cycle_id} is {cycle['status']}; only a completed cycle is corrected by re-settlement")
     # A correction records its revision only when finance approves it, so until then every start names the
     # same next revision: a running correction is returned, one that ended unapproved (rejected, no change,
     # failed) runs again under the same id.
-    return CompletedCycle(cycle_id, cycle["campus_id"], cycle["period"], revision + 1)
+    return CompletedCycle(cycle_id, cycle["campus_id"], cycle["period"], revision + 1, meter_count)
 
 
 def settle_correction(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, period: str,

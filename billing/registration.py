@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from billing import repository as repo
 from billing.periods import cycle_id_for, period_bounds_utc
-from campus import latest_version_number, load_campus
+from campus import latest_version_number, load_campus, load_meters
 from meterdata.service import collect_period_files
 from settings import Settings
 
@@ -24,6 +24,7 @@ from settings import Settings
 class RegisteredCycle:
     cycle_id: str
     stored_uris: list[str]  # the store's files of the period at registration
+    meter_count: int  # the campus's meters: the starter scales the steps' timeouts with it
 
 
 def inbox_folder(settings: Settings, campus_id: str, period: str) -> Path:
@@ -37,6 +38,7 @@ def register_cycle(engine: Engine, settings: Settings, campus_id: str, period: s
     with engine.begin() as conn:
         campus = load_campus(conn, campus_id)
         campus_version = latest_version_number(conn, campus_id)
+        meter_count = len(load_meters(conn, campus_id))
     bounds = period_bounds_utc(period, campus.time_zone)
     folder = inbox_folder(settings, campus_id, period)
     files = collect_period_files(engine, settings.data_root_uri, campus_id, period, bounds, folder, input_uris or [])
@@ -44,4 +46,4 @@ def register_cycle(engine: Engine, settings: Settings, campus_id: str, period: s
     with engine.begin() as conn:
         # The cycle row keeps the inbox folder: ingest receives what lies there again before each run.
         repo.insert_cycle(conn, cycle_id, campus_id, period, bounds, str(folder), campus_version)
-    return RegisteredCycle(cycle_id, [file.stored_uri for file in files])
+    return RegisteredCycle(cycle_id, [file.stored_uri for file in files], meter_count)

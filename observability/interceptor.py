@@ -6,7 +6,7 @@ exception. Failures are counted per attempt (a database restart shows up as retr
 the cycle completes).
 
 Why heartbeat here: a worker killed with SIGKILL tells nobody. Without heartbeats the server notices only
-when the activity's start-to-close timeout (10 minutes) runs out; with the workflow's heartbeat timeout and
+when the activity's start-to-close timeout (10 minutes or more, scaled with the campus) runs out; with the workflow's heartbeat timeout and
 these heartbeats it notices within that timeout and retries the step on a live worker. The heartbeats come
 from the worker's event loop, not from inside the step, so a step stuck in a deadlock is still bounded by
 its start-to-close timeout.
@@ -31,7 +31,7 @@ from temporalio.worker import (
 from observability import metrics
 from observability.logs import cycle_log_context, install_log_context
 
-# Well under the workflow's heartbeat timeout (workflows/billing_cycle.py), so a busy event loop on a
+# Well under the workflow's heartbeat timeout (20 s, at least 10: workflows/activity_options.py), so a busy event loop on a
 # loaded machine still gets one through in time.
 HEARTBEAT_INTERVAL_S = 3.0
 

@@ -60,13 +60,17 @@ def start(campus_id: str, period: str) -> None:
 
 
 @app.command("status")
-def status(cycle_id: str) -> None:
-    """Print the cycle's recorded status and steps."""
+def status(cycle_id: str, step: str = typer.Option(None, help="print this step's full result instead, e.g. "
+                                                               "validate (the VEE report), settle, invoice")) -> None:
+    """Print the cycle's recorded status and a summary of each step (as `GET /cycles/{id}`), or one step in full."""
     from billing import repository as repo
+    from billing.cycle_summary import cycle_summary
 
     async def action(client: Client, engine: Engine, settings: Settings) -> dict[str, Any]:
         with engine.connect() as conn:
-            return repo.load_cycle(conn, cycle_id)
+            if step is not None:
+                return repo.load_step(conn, cycle_id, step)
+            return cycle_summary(repo.load_cycle(conn, cycle_id), None)
 
     _print(with_client(action))
 

@@ -79,26 +79,39 @@ def _generate_site_export(settings: Settings, period: str, seed: int, corrupt: b
 
 
 async def _run(settings: Settings, period: str, seed: int, corrupt: bool) -> bool:
-    from api.auth import mint_token
-    from demo.campus import CAMPUS_FILE, CAMPUS_ID
-    from wattledger_cli.stack import free_port, running_stack
+    from wattledger_cli.stack import StackStopped, free_port, running_stack
 
-    with console.status("starting PostgreSQL, Temporal, worker and API…"):
-        stack_context = running_stack(settings, api_port=free_port())
-        stack = await stack_context.__aenter__()
+    # The worker and the API run as child processes; their logs go to files so the demo prints only its story.
+    stack_context = running_stack(settings, api_port=free_port(), log_dir=settings.home_abs / "logs")
     try:
-        paths = _generate_site_export(settings, period, seed, corrupt)
-        # The demo acts as an operator who also holds the finance role, with a short-lived signed token.
-        token = mint_token(settings, DEMO_USER, ["operator", "finance", "auditor"], None, timedelta(hours=1))
-        headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=stack.api_base_url, headers=headers, timeout=60) as http:
-            await _apply_campus(http, CAMPUS_ID, CAMPUS_FILE)
-            if not await _upload_meter_data(http, CAMPUS_ID, paths):
-                return False
-            completed = await _drive_cycle(http, CAMPUS_ID, period)
-            return completed and await _verify_ledger_live(http)
+        with console.status("starting PostgreSQL, Temporal, worker and API…"):
+            stack = await stack_context.__aenter__()
+    except StackStopped as stopped:
+        console.print(f"[red]{stopped}: demo stopped[/red]")
+        return False
+    try:
+        return await stack.run(_bill_one_month(settings, stack.api_base_url, period, seed, corrupt))
+    except StackStopped as stopped:
+        console.print(f"[red]{stopped}: demo stopped[/red]")
+        return False
     finally:
         await stack_context.__aexit__(None, None, None)
+
+
+async def _bill_one_month(settings: Settings, api_base_url: str, period: str, seed: int, corrupt: bool) -> bool:
+    from api.auth import mint_token
+    from demo.campus import CAMPUS_FILE, CAMPUS_ID
+
+    paths = _generate_site_export(settings, period, seed, corrupt)
+    # The demo acts as an operator who also holds the finance role, with a short-lived signed token.
+    token = mint_token(settings, DEMO_USER, ["operator", "finance", "auditor"], None, timedelta(hours=1))
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=api_base_url, headers=headers, timeout=60) as http:
+        await _apply_campus(http, CAMPUS_ID, CAMPUS_FILE)
+        if not await _upload_meter_data(http, CAMPUS_ID, paths):
+            return False
+        completed = await _drive_cycle(http, CAMPUS_ID, period)
+        return completed and await _verify_ledger_live(http)
 
 
 async def _apply_campus(http: httpx.AsyncClient, campus_id: str, path: Path) -> None:
@@ -141,13 +154,13 @@ async def _drive_cycle(http: httpx.AsyncClient, campus_id: str, period: str) -> 
         console.print(f"started {cycle_id}")
     cycle = await _wait_for(http, cycle_id, {"awaiting_approval", *TERMINAL})
     if cycle["status"] == "awaiting_approval":
-        _print_settlement(cycle)
+        await _print_settlement(http, cycle)
         approval = await http.post(f"/cycles/{cycle_id}/approve",
                                    json={"comment": "demo run"})
         approval.raise_for_status()
         console.print("approved by finance through the workflow's approve update")
         cycle = await _wait_for(http, cycle_id, TERMINAL)
-    return _print_outcome(cycle)
+    return await _print_outcome(http, cycle)
 
 
 async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict[str, Any]:
@@ -183,9 +196,18 @@ def _usd(amount_usd_micros: int) -> str:
     return f"${cents // 100:,}.{cents % 100:02d}"
 
 
-def _print_settlement(cycle: dict[str, Any]) -> None:
-    settle = cycle["steps"].get("settle", {})
-    vee = cycle["steps"].get("validate", {})
+async def _full_step(http: httpx.AsyncClient, cycle: dict[str, Any], step: str) -> dict[str, Any]:
+    """A step's full result, from the link in the cycle's summary (`{}` when the step is not recorded)."""
+    summary = cycle["steps"].get(step)
+    if not summary:
+        return {}
+    result: dict[str, Any] = (await http.get(summary["url"])).raise_for_status().json()
+    return result
+
+
+async def _print_settlement(http: httpx.AsyncClient, cycle: dict[str, Any]) -> None:
+    settle = await _full_step(http, cycle, "settle")
+    vee = await _full_step(http, cycle, "validate")
     if vee:
         from meterdata import report_lines
 
@@ -223,22 +245,23 @@ def _print_emissions(emissions: dict[str, Any] | None) -> None:
     console.print(f"campus scope 1 (turbine fuel): {_tonnes(emissions.get('campus_scope1_g_co2e', 0))} tCO2e")
 
 
-def _print_outcome(cycle: dict[str, Any]) -> bool:
+async def _print_outcome(http: httpx.AsyncClient, cycle: dict[str, Any]) -> bool:
     if cycle["status"] != "completed":
         console.print(f"[red]cycle {cycle['status']}: {cycle.get('status_detail')}[/red]")
         return False
     steps = cycle["steps"]
     if "settle" in steps and not cycle.get("live"):
-        _print_settlement(cycle)
+        await _print_settlement(http, cycle)
+    issued = (await _full_step(http, cycle, "invoice")).get("invoices", [])
     invoices = Table(title="Invoices")
     for column in ("invoice", "tenant", "total", "sha256"):
         invoices.add_column(column)
-    for invoice in steps.get("invoice", {}).get("invoices", []):
+    for invoice in issued:
         cents = invoice["total_usd_cents"]
         invoices.add_row(invoice["invoice_id"], invoice["tenant_id"], f"${cents // 100:,}.{cents % 100:02d}",
                          invoice["document_sha256_hex"][:16] + "…")
     console.print(invoices)
-    pdfs = [invoice["pdf_uri"] for invoice in steps.get("invoice", {}).get("invoices", []) if invoice.get("pdf_uri")]
+    pdfs = [invoice["pdf_uri"] for invoice in issued if invoice.get("pdf_uri")]
     if pdfs:
         console.print(f"signed PDF invoices in {Path(pdfs[0]).parent} (check one: wattledger invoice verify FILE)")
     ledger = steps.get("ledger", {})

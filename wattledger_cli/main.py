@@ -54,21 +54,25 @@ def worker_command() -> None:
 def dev_command() -> None:
     """Run PostgreSQL, Temporal (Web UI on :8233), the worker and the API on 127.0.0.1:8000 until Ctrl-C."""
     from observability import configure_logging, configure_tracing
-    from runtime.signals import wait_for_stop_signal
     from settings import Settings
-    from wattledger_cli.stack import running_stack
+    from wattledger_cli.stack import Stack, StackStopped, run_stack
 
     settings = Settings()
 
-    async def run() -> None:
-        async with running_stack(settings) as stack:
-            typer.echo(f"API {stack.api_base_url}/docs · Temporal UI http://127.0.0.1:{settings.temporal_ui_port}")
-            await wait_for_stop_signal()
+    async def serve(stack: Stack) -> None:
+        typer.echo(f"API {stack.api_base_url}/docs · Temporal UI http://127.0.0.1:{settings.temporal_ui_port} · "
+                   f"worker and API in their own processes; Ctrl-C stops all")
+        await asyncio.Future()  # until a stop signal or a child's exit ends the stack
 
     # The same structured, secret-masking logs and optional tracing as the worker and the API.
     configure_logging(settings)
     configure_tracing(settings)
-    asyncio.run(run())
+    try:
+        run_stack(settings, serve)
+    except StackStopped as stopped:
+        if not stopped.by_signal:
+            typer.echo(f"{stopped}: stopped the stack", err=True)
+            raise typer.Exit(code=1) from None
     typer.echo("stopped")
 
 

@@ -1,41 +1,123 @@
-"""The whole application in one process: database, Temporal, worker and API — for `dev` and `demo`.
+"""The whole application for `dev` and `demo`: database and Temporal here, the worker and the API as child processes.
 
-Production runs these as separate processes (see docker-compose.yml); here they share one event loop so a
-newcomer needs one command. Every piece is the real one: PostgreSQL, the Temporal server, the HTTP API.
+The parent starts (or connects to) PostgreSQL and Temporal, migrates the schema and creates the keys; the children
+run the production entry points — the worker's `main()` (as `python worker.py`) and the app of `api.main` under
+uvicorn — with the settings pointing at those servers, as docker-compose.yml runs them. They are started first
+(`wattledger_cli/child.py`) so that their imports overlap the servers' start-up, and get the settings on stdin
+once the servers are up. The API keeps answering while the worker is busy with a heavy
+step. The parent supervises: a stop signal stops every child, then Temporal and PostgreSQL; a child that exits on its
+own stops the rest with a message naming it. Children run in their own session (a Ctrl-C reaches only the parent,
+which stops them) and, on Linux, receive SIGTERM should the parent itself die.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import json
 import logging
+import os
+import signal
 import socket
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TypeVar
 
-import uvicorn
-from fastapi import FastAPI
-from sqlalchemy import Engine
-from temporalio.client import Client
+import httpx
 
-from api.app import create_app
-from db import make_engine, resolve_database_url, upgrade_schema
+from db import resolve_database_url, upgrade_schema
+from runtime.codec import ensure_payload_keyring
 from runtime.keys import ensure_signing_key
-from runtime.temporal import connect, temporal_address
+from runtime.signals import wait_for_stop_signal
+from runtime.temporal import EmbeddedTemporal, temporal_address
 from settings import Settings
-from worker import build_worker
 
 log = logging.getLogger(__name__)
-API_STARTUP_WAIT_S_MAX = 30.0
+ROOT = Path(__file__).resolve().parent.parent
+API_STARTUP_WAIT_S_MAX = 60.0
+CHILD_STOP_WAIT_S_MAX = 20.0
+PR_SET_PDEATHSIG = 1
+# Settings each child must not take over: only the worker serves the SDK's and its own metrics ports.
+API_ONLY_UNSET = ("temporal_metrics_port", "metrics_port")
+T = TypeVar("T")
+# Loaded here, not in the forked child, where loading a library could wait on a lock another thread held.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+class StackStopped(Exception):
+    """The stack stopped before the work was done: a stop signal, or a child that exited on its own."""
+
+    def __init__(self, reason: str, by_signal: bool = False) -> None:
+        super().__init__(reason)
+        self.by_signal = by_signal
+
+
+@dataclass
+class Child:
+    name: str
+    process: asyncio.subprocess.Process
+    log_path: Path | None
+    exited: asyncio.Task[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.exited = asyncio.create_task(self.process.wait())
+
+    async def send_settings(self, environment: dict[str, str]) -> None:
+        """The `WATTLEDGER_*` settings, as one line on the child's stdin (wattledger_cli/child.py)."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write((json.dumps(environment) + "\n").encode())
+            await self.process.stdin.drain()
+            self.process.stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            await self.exited
+            raise StackStopped(self.exit_message()) from None
+
+    def exit_message(self) -> str:
+        code = self.process.returncode
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+        where = f"; see {self.log_path}" if self.log_path is not None else ""
+        return f"the {self.name} process {how}{where}"
 
 
 @dataclass
 class Stack:
     settings: Settings
-    engine: Engine
-    client: Client
-    app: FastAPI
     api_base_url: str
+    children: list[Child]
+    stop: asyncio.Task[int]
+
+    async def child_exit(self) -> str:
+        """Wait until any child exits and say which one and how."""
+        done, _ = await asyncio.wait([child.exited for child in self.children], return_when=asyncio.FIRST_COMPLETED)
+        return next(child for child in self.children if child.exited in done).exit_message()
+
+    async def run(self, work: Awaitable[T]) -> T:
+        """`work`'s result, or `StackStopped` when a stop signal arrives or a child exits first."""
+        work_task = asyncio.ensure_future(work)
+        exit_task = asyncio.create_task(self.child_exit())
+        try:
+            await asyncio.wait([work_task, self.stop, exit_task], return_when=asyncio.FIRST_COMPLETED)
+            if work_task.done():
+                return work_task.result()
+            if exit_task.done():
+                raise StackStopped(exit_task.result())
+            _raise_if_stopped(self.stop)
+            raise AssertionError("unreachable: one of the three tasks is done")
+        finally:
+            for task in (work_task, exit_task):
+                task.cancel()
+            await asyncio.gather(work_task, exit_task, return_exceptions=True)
+
+
+def _raise_if_stopped(stop: asyncio.Task[int]) -> None:
+    if stop.done():
+        raise StackStopped(f"stopped by {signal.Signals(stop.result()).name}", by_signal=True)
 
 
 def free_port() -> int:
@@ -44,38 +126,132 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _serve_api(app: FastAPI, host: str, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    deadline = asyncio.get_running_loop().time() + API_STARTUP_WAIT_S_MAX
-    while not server.started:
-        if task.done():
-            task.result()
-        if asyncio.get_running_loop().time() > deadline:
-            raise RuntimeError(f"API did not start on {host}:{port}")
-        await asyncio.sleep(0.05)
-    return server, task
+def base_environment() -> dict[str, str]:
+    """This process's environment without its `WATTLEDGER_*` settings (the children get them from `settings`)."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("WATTLEDGER_")}
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environment.get("PYTHONPATH")]))
+    return environment
+
+
+def settings_environment(settings: Settings, database_url: str, address: str,
+                         unset: tuple[str, ...] = ()) -> dict[str, str]:
+    """Every `WATTLEDGER_*` setting of `settings` (including what the caller changed in code, such as the demo's
+    fake ISO), pointing at the servers the parent started."""
+    environment: dict[str, str] = {}
+    values = settings.model_dump(mode="json")
+    values.update(home=str(settings.home_abs), database_url=database_url, temporal_address=address)
+    for name, value in values.items():
+        if value is None or name in unset:
+            continue
+        environment[f"WATTLEDGER_{name.upper()}"] = _environment_text(value)
+    return environment
+
+
+def _environment_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value)  # how pydantic-settings reads complex values
+    return str(value)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the parent dies, so a killed `wattledger dev` leaves no worker."""
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+async def _start_child(name: str, argv: list[str], log_dir: Path | None) -> Child:
+    log_path = None if log_dir is None else log_dir / f"{name}.log"
+    output: IO[bytes] | None = None
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        output = log_path.open("ab")
+    try:
+        # Started from the event loop's thread: the parent-death signal follows the thread that forked.
+        process = await asyncio.create_subprocess_exec(
+            *argv, env=base_environment(), stdin=subprocess.PIPE, stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            start_new_session=True, preexec_fn=_die_with_parent)
+    finally:
+        if output is not None:
+            output.close()
+    return Child(name, process, log_path)
+
+
+async def _stop_child(child: Child) -> None:
+    if child.process.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        child.process.send_signal(signal.SIGTERM)  # the worker drains, uvicorn closes its connections
+    try:
+        await asyncio.wait_for(asyncio.shield(child.exited), CHILD_STOP_WAIT_S_MAX)
+    except TimeoutError:
+        log.warning("the %s process did not stop within %.0f s; killing it", child.name, CHILD_STOP_WAIT_S_MAX)
+        with contextlib.suppress(ProcessLookupError):
+            child.process.kill()
+        await child.exited
+
+
+async def _wait_for_api(base_url: str, api: Child, stop: asyncio.Task[int]) -> None:
+    deadline = time.monotonic() + API_STARTUP_WAIT_S_MAX
+    async with httpx.AsyncClient(base_url=base_url, timeout=2.0) as http:
+        while time.monotonic() < deadline:
+            _raise_if_stopped(stop)
+            if api.exited.done():
+                raise StackStopped(api.exit_message())
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get("/openapi.json")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise StackStopped(f"the API did not answer on {base_url} within {API_STARTUP_WAIT_S_MAX:.0f} s")
 
 
 @contextlib.asynccontextmanager
-async def running_stack(settings: Settings, api_port: int | None = None) -> AsyncIterator[Stack]:
-    ensure_signing_key(settings)
-    database_url = await asyncio.to_thread(resolve_database_url, settings)
-    await asyncio.to_thread(upgrade_schema, database_url)
-    engine = make_engine(database_url)
-    address, embedded = await asyncio.to_thread(temporal_address, settings)
+async def running_stack(settings: Settings, api_port: int | None = None,
+                        log_dir: Path | None = None) -> AsyncIterator[Stack]:
+    """The stack until the block ends; children write to `log_dir`/{worker,api}.log when given, else inherit
+    this terminal."""
+    # Caught from the first moment to the last: a stop during startup stops what has started so far, and a
+    # second Ctrl-C does not interrupt the shutdown.
+    stop = asyncio.create_task(wait_for_stop_signal())
+    await asyncio.sleep(0)  # let the task install its handlers
+    embedded: EmbeddedTemporal | None = None
+    children: list[Child] = []
+    port = api_port if api_port is not None else settings.api_port
     try:
-        client = await connect(address, settings.temporal_namespace, settings)
-        app = create_app(settings, engine, client)
-        port = api_port if api_port is not None else settings.api_port
-        async with build_worker(client, settings, engine):
-            server, task = await _serve_api(app, settings.api_host, port)
-            try:
-                yield Stack(settings, engine, client, app, f"http://{settings.api_host}:{port}")
-            finally:
-                server.should_exit = True
-                await task
+        # First, so that their imports overlap the servers' start-up; they wait for their settings on stdin.
+        worker = await _start_child("worker", [sys.executable, "-m", "wattledger_cli.child", "worker"], log_dir)
+        children.append(worker)
+        api = await _start_child(
+            "api", [sys.executable, "-m", "wattledger_cli.child", "api", settings.api_host, str(port)], log_dir)
+        children.append(api)
+        ensure_signing_key(settings)
+        ensure_payload_keyring(settings)  # created once here, not raced by two children
+        database_url = await asyncio.to_thread(resolve_database_url, settings)
+        await asyncio.to_thread(upgrade_schema, database_url)
+        _raise_if_stopped(stop)
+        address, embedded = await asyncio.to_thread(temporal_address, settings)
+        _raise_if_stopped(stop)
+        await worker.send_settings(settings_environment(settings, database_url, address))
+        await api.send_settings(settings_environment(settings, database_url, address, API_ONLY_UNSET))
+        base_url = f"http://{settings.api_host}:{port}"
+        await _wait_for_api(base_url, api, stop)
+        yield Stack(settings, base_url, children, stop)
     finally:
-        engine.dispose()
+        # Both at once (each drains on SIGTERM): stopping one after the other only adds their shutdown times.
+        await asyncio.gather(*(_stop_child(child) for child in children))
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
+        stop.cancel()
+        await asyncio.gather(stop, return_exceptions=True)
+
+
+def run_stack(settings: Settings, work: Callable[[Stack], Awaitable[T]], api_port: int | None = None,
+              log_dir: Path | None = None) -> T:
+    """Start the stack, run `work(stack)` under its supervision, stop everything; `StackStopped` when cut short."""
+    async def run() -> T:
+        async with running_stack(settings, api_port, log_dir) as stack:
+            return await stack.run(work(stack))
+
+    return asyncio.run(run())

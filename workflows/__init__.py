@@ -6,7 +6,8 @@ starts them.
 - `monthly_kickoff` (`MonthlyKickoffWorkflow`), `monthly_kickoff_types`, its Temporal Schedules in
   `monthly_schedule`;
 - `approvals`: finance's decisions and the rules both waiting workflows apply;
-- `activity_options`: the timeout, retries and heartbeat every workflow gives its activities.
+- `activity_options`: the retries every workflow gives its activities, and the timeouts the starters scale with
+  the campus's meters and put into the workflow's input.
 
 Import a module by its full path (`from workflows.billing_cycle import BillingCycleWorkflow`): loading a workflow
 into the sandbox then never loads the client side.

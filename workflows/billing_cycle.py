@@ -17,8 +17,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.cycle import CycleActivities
+    from billing.cycle_summary import vee_report_summary
     from billing.runs import version_label
-    from workflows.activity_options import ACTIVITY_HEARTBEAT_TIMEOUT, ACTIVITY_RETRY, ACTIVITY_TIMEOUT
+    from workflows.activity_options import ACTIVITY_RETRY
     from workflows.approvals import (
         Decision,
         Rejection,
@@ -121,7 +122,7 @@ class BillingCycleWorkflow:
             CycleActivities.validate_intervals,
             ValidateIntervalsInput(inp.cycle_id, inp.campus_id, inp.period, run_label, ingested.intervals_uri),
         )
-        self._status.vee_report = vee.report
+        self._status.vee_summary = vee_report_summary(vee.report)
         return vee.validated_uri
 
     async def _settle_until_approved(self, inp: CycleInput, validated_uri: str) -> tuple[SettleCycleResult, str]:
@@ -234,16 +235,19 @@ class BillingCycleWorkflow:
 
     async def _execute(self, activity: Callable[[CycleActivities, ActivityIn], ActivityOut],
                        arg: ActivityIn) -> ActivityOut:
+        assert self._input is not None
         return await workflow.execute_activity_method(
-            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
-            heartbeat_timeout=ACTIVITY_HEARTBEAT_TIMEOUT,
+            activity, arg, start_to_close_timeout=timedelta(seconds=self._input.activity_timeout_s),
+            retry_policy=ACTIVITY_RETRY, heartbeat_timeout=timedelta(seconds=self._input.activity_heartbeat_timeout_s),
         )
 
     async def _execute_named(self, name: str, arg: object, result_type: type[ActivityOut]) -> ActivityOut:
         """A step under the name (and result shape) cycles recorded before a patch; see APPROVAL_RECORDED_PATCH."""
+        assert self._input is not None
         result = await workflow.execute_activity(
-            name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY, heartbeat_timeout=ACTIVITY_HEARTBEAT_TIMEOUT,
+            name, arg, result_type=result_type,
+            start_to_close_timeout=timedelta(seconds=self._input.activity_timeout_s), retry_policy=ACTIVITY_RETRY,
+            heartbeat_timeout=timedelta(seconds=self._input.activity_heartbeat_timeout_s),
         )
         return cast(ActivityOut, result)
 

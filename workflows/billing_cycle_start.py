@@ -17,6 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from billing.registration import register_cycle
 from common.errors import Conflict
 from settings import TASK_QUEUE, Settings
+from workflows.activity_options import activity_timeout_s_for
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.billing_cycle_types import CycleInput, CycleResult
 
@@ -44,6 +45,9 @@ async def start_cycle(client: Client, engine: Engine, settings: Settings, campus
         approval_timeout_hours=settings.approval_timeout_hours,
         escalations_max=settings.approval_escalations_max,
         approval_threshold_usd_micros=settings.four_eyes_threshold_usd_micros,
+        activity_timeout_s=activity_timeout_s_for(registered.meter_count, settings.activity_timeout_s_min,
+                                                  settings.activity_timeout_ms_per_meter),
+        activity_heartbeat_timeout_s=settings.activity_heartbeat_timeout_s,
     )
     try:
         handle: WorkflowHandle[BillingCycleWorkflow, CycleResult] = await client.start_workflow(

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from workflows.activity_options import ACTIVITY_HEARTBEAT_TIMEOUT_S_DEFAULT, ACTIVITY_TIMEOUT_S_DEFAULT
+
 
 class Phase(StrEnum):
     INGESTING = "ingesting"
@@ -40,6 +42,9 @@ class CycleInput:
     approval_timeout_hours: int = 72
     escalations_max: int = 3
     approval_threshold_usd_micros: int = 0  # above it, two distinct finance users must approve; 0 = never
+    # Chosen by the starter from Settings and the campus's meter count (workflows.activity_options).
+    activity_timeout_s: int = ACTIVITY_TIMEOUT_S_DEFAULT
+    activity_heartbeat_timeout_s: int = ACTIVITY_HEARTBEAT_TIMEOUT_S_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -197,7 +202,9 @@ class CycleStatus:
     approvals: list[str] = field(default_factory=list)
     escalations: int = 0
     settlement_version: int = 1
-    vee_report: dict[str, object] | None = None
+    # The data-quality figures only (billing.cycle_summary): the full report grows with the meters and is read
+    # from the validate step (`GET /cycles/{id}/steps/validate`) or the VEE run.
+    vee_summary: dict[str, object] | None = None
     energy_balance_wh: dict[str, int] | None = None
     invoices: list[InvoiceRef] = field(default_factory=list)  # cycles issued before the summary below
     iso_submission: SubmitToIsoResult | None = None

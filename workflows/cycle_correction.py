@@ -10,6 +10,7 @@ approval).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -18,7 +19,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.correction import CorrectionActivities
     from activities.cycle import CycleActivities
     from billing.runs import revision_label
-    from workflows.activity_options import ACTIVITY_HEARTBEAT_TIMEOUT, ACTIVITY_RETRY, ACTIVITY_TIMEOUT
+    from workflows.activity_options import (
+        ACTIVITY_HEARTBEAT_TIMEOUT_S_DEFAULT,
+        ACTIVITY_RETRY,
+        ACTIVITY_TIMEOUT_S_DEFAULT,
+    )
     from workflows.approvals import (
         Decision,
         Rejection,
@@ -49,11 +54,15 @@ class CycleCorrectionWorkflow:
         self._approvals: list[Decision] = []
         self._rejection: Rejection | None = None
         self._threshold_usd_micros = 0
+        self._activity_timeout = timedelta(seconds=ACTIVITY_TIMEOUT_S_DEFAULT)
+        self._heartbeat_timeout = timedelta(seconds=ACTIVITY_HEARTBEAT_TIMEOUT_S_DEFAULT)
 
     @workflow.run
     async def run(self, inp: CorrectionInput) -> CorrectionResult:
         self._status = CorrectionStatus(inp.correction_id, inp.cycle_id, "ingesting", inp.revision)
         self._threshold_usd_micros = inp.approval_threshold_usd_micros
+        self._activity_timeout = timedelta(seconds=inp.activity_timeout_s)
+        self._heartbeat_timeout = timedelta(seconds=inp.activity_heartbeat_timeout_s)
         validated_uri = await self._ingest_and_validate(inp)
         self._status.phase = "settling"
         settled = await self._execute(
@@ -116,8 +125,8 @@ class CycleCorrectionWorkflow:
         # A step that fails for good fails the correction; starting it again resumes under the same id, and every
         # step is idempotent on (cycle, revision).
         return await workflow.execute_activity_method(
-            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
-            heartbeat_timeout=ACTIVITY_HEARTBEAT_TIMEOUT,
+            activity, arg, start_to_close_timeout=self._activity_timeout, retry_policy=ACTIVITY_RETRY,
+            heartbeat_timeout=self._heartbeat_timeout,
         )
 
     def _decided(self) -> bool:

@@ -16,6 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from billing.corrections import completed_cycle, correction_id_for
 from settings import TASK_QUEUE, Settings
+from workflows.activity_options import activity_timeout_s_for
 from workflows.cycle_correction import CycleCorrectionWorkflow
 from workflows.cycle_correction_types import CorrectionInput
 
@@ -33,8 +34,10 @@ async def start_correction(client: Client, engine: Engine, settings: Settings, c
     """Start (or find) the re-settlement of a completed cycle as its next settlement revision."""
     cycle = await asyncio.to_thread(completed_cycle, engine, cycle_id, requested_by)
     correction_id = correction_id_for(cycle_id, cycle.revision_next)
+    timeout_s = activity_timeout_s_for(cycle.meter_count, settings.activity_timeout_s_min,
+                                       settings.activity_timeout_ms_per_meter)
     inp = CorrectionInput(correction_id, cycle_id, cycle.campus_id, cycle.period, cycle.revision_next, requested_by,
-                          settings.four_eyes_threshold_usd_micros)
+                          settings.four_eyes_threshold_usd_micros, timeout_s, settings.activity_heartbeat_timeout_s)
     handle = await client.start_workflow(
         CycleCorrectionWorkflow.run, inp, id=correction_id, task_queue=TASK_QUEUE,
         # A running correction is returned as it is; one that ended (e.g. no change) may run again.

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from workflows.activity_options import ACTIVITY_HEARTBEAT_TIMEOUT_S_DEFAULT, ACTIVITY_TIMEOUT_S_DEFAULT
+
 
 @dataclass(frozen=True)
 class CorrectionInput:
@@ -20,6 +22,9 @@ class CorrectionInput:
     revision: int
     requested_by: str
     approval_threshold_usd_micros: int = 0  # above it (sum of |deltas|), two distinct finance users must approve
+    # Chosen by the starter from Settings and the campus's meter count (workflows.activity_options).
+    activity_timeout_s: int = ACTIVITY_TIMEOUT_S_DEFAULT
+    activity_heartbeat_timeout_s: int = ACTIVITY_HEARTBEAT_TIMEOUT_S_DEFAULT
 
 
 @dataclass(frozen=True)

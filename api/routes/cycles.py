@@ -14,6 +14,7 @@ from api.deps import EngineDep, PrincipalDep, SettingsDep, TemporalDep
 from api.principal import Principal
 from api.schemas import ApprovalBody, CycleCreate, CyclePublic, CycleStarted, OperatorBody, RejectionBody
 from billing import repository as repo
+from billing.cycle_summary import cycle_summary
 from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.billing_cycle_start import start_cycle
@@ -45,6 +46,7 @@ def list_cycles(engine: EngineDep, principal: PrincipalDep, status: str | None =
 
 @router.get("/{cycle_id}", response_model=CyclePublic)
 async def read_cycle(cycle_id: str, engine: EngineDep, client: TemporalDep, principal: PrincipalDep) -> CyclePublic:
+    """The cycle's summary: size independent of meters and tenants; each step's `url` has its full result."""
     principal.require("operator", "finance", "auditor")
     row = await asyncio.to_thread(_load, engine, cycle_id)
     live = None
@@ -53,7 +55,15 @@ async def read_cycle(cycle_id: str, engine: EngineDep, client: TemporalDep, prin
         live = dataclasses.asdict(status) if status is not None else None
     except RPCError:
         live = None  # closed or unknown workflow: the database row is the record
-    return CyclePublic(**row, live=live)
+    return CyclePublic(**cycle_summary(row, live))
+
+
+@router.get("/{cycle_id}/steps/{step}")
+def read_cycle_step(cycle_id: str, step: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    """One recorded step's full result (the VEE report, tenant totals and emissions, invoices, ...)."""
+    principal.require("operator", "finance", "auditor")
+    with engine.connect() as conn:
+        return repo.load_step(conn, cycle_id, step)
 
 
 def _load(engine: EngineDep, cycle_id: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from temporalio.client import Client
 
 from billing.registration import inbox_folder
-from demo.campus import TENANTS
+from demo.campus import METERS, TENANTS
 from demo.site_export import corrupt_one_value, write_site_export
 from devtools.fake_iso.pki import TestPki as IsoPki
 from settings import Settings
@@ -59,6 +59,13 @@ async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) ->
     raise AssertionError(f"{cycle_id} never reached {states}; last {cycle['status']}: {cycle['status_detail']}")
 
 
+async def _step(http: httpx.AsyncClient, cycle: dict, name: str) -> dict:
+    """A step's full result, from the link in the cycle's summary."""
+    response = await http.get(cycle["steps"][name]["url"])
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledger(api, engine: Engine) -> None:
     """Start → awaiting approval → approve via update → invoices, ISO document, verified ledger."""
     http, settings, _ = api
@@ -77,17 +84,31 @@ async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledge
     uses_wh = (balance["export_wh"] + balance["tenant_consumption_wh"] + balance["shared_consumption_wh"]
                + balance["losses_wh"])
     assert supply_wh == uses_wh and balance["losses_wh"] > 0
+    # A summary: counts, the data-quality score and links, not the per-meter VEE report or per-tenant totals.
+    validate = cycle["steps"]["validate"]
+    assert "report" not in validate and validate["vee"]["meter_count"] == len(METERS)
+    assert validate["vee"]["score"] == cycle["live"]["vee_summary"]["score"]
+    assert cycle["links"]["vee_report"] == validate["vee_report_url"]
+    vee_run = (await http.get(cycle["links"]["vee_report"])).json()
+    assert vee_run["report_json"]["score"] == validate["vee"]["score"]
+    assert (await _step(http, cycle, "validate"))["report"] == vee_run["report_json"]
+    assert cycle["steps"]["settle"]["tenant_count"] == len(TENANTS)
+    assert "tenant_totals_usd_micros" not in cycle["steps"]["settle"]
+    missing = await http.get(f"/cycles/{cycle_id}/steps/no-such-step")
+    assert missing.status_code == 404, missing.text
 
     approved = await http.post(f"/cycles/{cycle_id}/approve", json={"approver": "test.staff", "comment": "ok"})
     assert approved.status_code == 200, approved.text
     cycle = await _wait_for(http, cycle_id, {"completed", "failed"})
     assert cycle["status"] == "completed", cycle["status_detail"]
 
-    invoices = cycle["steps"]["invoice"]["invoices"]
+    assert cycle["steps"]["invoice"]["invoice_count"] == len(TENANTS)
+    invoices = (await _step(http, cycle, "invoice"))["invoices"]
+    assert cycle["steps"]["invoice"]["invoices_total_usd_cents"] == sum(i["total_usd_cents"] for i in invoices)
     assert sorted(i["tenant_id"] for i in invoices) == sorted(t.tenant_id for t in TENANTS)
     numbers = sorted(int(i["invoice_id"].rsplit("-", 1)[1]) for i in invoices)
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
-    settle_totals = cycle["steps"]["settle"]["tenant_totals_usd_micros"]
+    settle_totals = (await _step(http, cycle, "settle"))["tenant_totals_usd_micros"]
     for invoice in invoices:
         assert abs(invoice["total_usd_cents"] * 10_000 - settle_totals[invoice["tenant_id"]]) <= 5_000
 
@@ -166,7 +187,7 @@ async def test_rejected_settlement_is_reworked_with_corrected_data_and_invoiced_
     write_site_export(folder, 2026, 8, seed=7)
     cycle_id = (await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": period})).json()["cycle_id"]
     cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed"})
-    v1_totals = cycle["steps"]["settle"]["tenant_totals_usd_micros"]
+    v1_totals = (await _step(http, cycle, "settle"))["tenant_totals_usd_micros"]
     rejected = await http.post(f"/cycles/{cycle_id}/reject", json={"reason": "meter ACME-A was mis-scaled"})
     assert rejected.status_code == 200, rejected.text
     await _wait_for(http, cycle_id, {"rework"})
@@ -177,13 +198,13 @@ async def test_rejected_settlement_is_reworked_with_corrected_data_and_invoiced_
     cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed"})
     settle = cycle["steps"]["settle"]
     assert settle["version"] == "v2" and settle["settlement_revision"] >= 1
-    v2_totals = settle["tenant_totals_usd_micros"]
+    v2_totals = (await _step(http, cycle, "settle"))["tenant_totals_usd_micros"]
     assert v2_totals != v1_totals
 
     assert (await http.post(f"/cycles/{cycle_id}/approve", json={})).status_code == 200
     cycle = await _wait_for(http, cycle_id, {"completed", "failed"})
     assert cycle["status"] == "completed", cycle["status_detail"]
-    for invoice in cycle["steps"]["invoice"]["invoices"]:
+    for invoice in (await _step(http, cycle, "invoice"))["invoices"]:
         assert abs(invoice["total_usd_cents"] * 10_000 - v2_totals[invoice["tenant_id"]]) <= 5_000
     assert cycle["steps"]["iso"]["submission_key"].endswith(":v2")
 

@@ -51,6 +51,7 @@ class FakeActivities:
         self.calls: list[str] = []
         self.total_usd_micros = total_usd_micros
         self.ingest_failures = ingest_failures
+        self.timeouts: list[tuple[timedelta | None, timedelta | None]] = []
 
     def all(self) -> list:
         calls = self.calls
@@ -75,6 +76,7 @@ class FakeActivities:
         @activity.defn(name="settle_cycle")
         def settle(inp: SettleCycleInput) -> SettleCycleResult:
             calls.append(f"settle:v{inp.settlement_version}")
+            self.timeouts.append((activity.info().start_to_close_timeout, activity.info().heartbeat_timeout))
             return SettleCycleResult("cd" * 32, total, {"t1": total}, {"generation_wh": 5}, 1, "k")
 
         @activity.defn(name="record_settlement_approval")
@@ -117,10 +119,10 @@ async def env():
     await environment.shutdown()
 
 
-def _input(threshold_usd_micros: int = 0) -> CycleInput:
+def _input(threshold_usd_micros: int = 0, **timeouts: int) -> CycleInput:
     return CycleInput(cycle_id=f"cycle:test:{uuid.uuid4().hex[:8]}", campus_id="test", period="2026-10",
                       input_uris=["a.csv"], approval_timeout_hours=72, escalations_max=2,
-                      approval_threshold_usd_micros=threshold_usd_micros)
+                      approval_threshold_usd_micros=threshold_usd_micros, **timeouts)
 
 
 async def _run_worker(env: WorkflowEnvironment, fakes: FakeActivities, body) -> None:  # type: ignore[no-untyped-def]
@@ -149,6 +151,25 @@ async def test_unanswered_approval_escalates_after_each_timeout_then_waits(env: 
     await _run_worker(env, fakes, body)
     assert [call for call in fakes.calls if call.startswith(("remind", "escalate"))] == [
         "remind:reminder 1", "escalate:escalation 1", "remind:reminder 2", "escalate:escalation 2"]
+
+
+async def test_steps_run_with_the_timeouts_of_the_input(env: WorkflowEnvironment) -> None:
+    """The starter's timeouts (Settings scaled by meters) reach every activity; the status carries the VEE
+    summary, not the report."""
+    fakes = FakeActivities()
+
+    async def body(queue: str) -> None:
+        inp = _input(activity_timeout_s=1_234, activity_heartbeat_timeout_s=45)
+        handle = await env.client.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
+        await env.sleep(timedelta(minutes=1))
+        status = await handle.query(BillingCycleWorkflow.status)
+        assert status is not None and status.vee_summary == {"score": 100, "meter_count": 0,
+                                                              "meters_below_full_score_count": 0}
+        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        await handle.result()
+
+    await _run_worker(env, fakes, body)
+    assert fakes.timeouts == [(timedelta(seconds=1_234), timedelta(seconds=45))]
 
 
 async def test_validator_refuses_non_finance_and_keeps_waiting(env: WorkflowEnvironment) -> None:

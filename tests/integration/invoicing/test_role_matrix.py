@@ -66,6 +66,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/cycles"): Access(frozenset({"operator"}), json={"campus_id": "no-such-campus", "period": "2026-01"}),
     ("GET", "/cycles"): Access(STAFF),
     ("GET", "/cycles/{cycle_id}"): Access(STAFF),
+    ("GET", "/cycles/{cycle_id}/steps/{step}"): Access(STAFF, params={"step": "settle"}),
     ("POST", "/cycles/{cycle_id}/approve"): Access(FINANCE, json={"approver": "{subject}", "comment": ""}),
     ("POST", "/cycles/{cycle_id}/reject"): Access(FINANCE, json={"approver": "{subject}", "reason": "r"}),
     ("POST", "/cycles/{cycle_id}/resettle"): Access(frozenset({"operator"}), json=OPERATOR_BODY),

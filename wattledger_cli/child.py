@@ -1,0 +1,54 @@
+"""A child process of `wattledger dev` and the demo: `python -m wattledger_cli.child worker|api HOST PORT`.
+
+It imports the application (a few seconds of CPU) while the parent is still starting PostgreSQL and Temporal,
+then reads one line from stdin: the `WATTLEDGER_*` settings naming the servers the parent started (end of input
+means the parent gave up: exit quietly). Then it runs the production entry point: the worker's `main()` (as
+`python worker.py`) or the API app of `api.main` under uvicorn (as `uvicorn api.main:app`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def _settings_from_parent() -> bool:
+    line = sys.stdin.readline()
+    if not line:
+        return False
+    environment: dict[str, str] = json.loads(line)
+    os.environ.update(environment)
+    return True
+
+
+def run_worker() -> None:
+    import worker
+
+    if _settings_from_parent():
+        asyncio.run(worker.main())
+
+
+def run_api(host: str, port: int) -> None:
+    import uvicorn
+
+    import api.app  # noqa: F401 - the routes and their domain packages, imported before the settings arrive
+
+    if _settings_from_parent():
+        uvicorn.run("api.main:app", host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    role, *arguments = sys.argv[1:]
+    if role == "worker":
+        run_worker()
+    elif role == "api":
+        run_api(arguments[0], int(arguments[1]))
+    else:
+        raise SystemExit(f"unknown role {role!r}: worker or api")
