@@ -69,11 +69,17 @@ def step_summary(cycle_id: str, step: str, result: Mapping[str, Any]) -> dict[st
 
 
 def live_summary(status: Mapping[str, Any]) -> dict[str, Any]:
-    """The running workflow's status query without its invoice list (a count and total instead)."""
+    """The running workflow's status query without its invoice list (a count and total instead).
+
+    The workflow reports the count and total itself (`invoice_count`, `invoiced_usd_cents`); cycles that
+    invoiced before it did carry the list, which is counted here."""
     summary = {key: value for key, value in status.items() if key != "invoices"}
     invoices = status.get("invoices") or []
-    summary["invoice_count"] = len(invoices)
-    summary["invoices_total_usd_cents"] = sum(int(invoice.get("total_usd_cents", 0)) for invoice in invoices)
+    if status.get("invoice_count") is None:
+        summary["invoice_count"] = len(invoices)
+    reported_usd_cents = status.get("invoiced_usd_cents")
+    summary["invoices_total_usd_cents"] = reported_usd_cents if reported_usd_cents is not None else sum(
+        int(invoice.get("total_usd_cents", 0)) for invoice in invoices)
     return summary
 
 

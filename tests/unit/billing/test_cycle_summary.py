@@ -78,3 +78,10 @@ def test_step_names_are_quoted_in_links() -> None:
 
 def test_vee_summary_of_an_empty_report() -> None:
     assert vee_report_summary({}) == {"meter_count": 0, "meters_below_full_score_count": 0}
+
+
+def test_live_summary_keeps_the_count_and_total_the_workflow_reports() -> None:
+    live = {"phase": "completed", "invoices": [], "invoice_count": 200, "invoiced_usd_cents": 123_456}
+    summary = cycle_summary(_cycle(12, 3), live)["live"]
+    assert (summary["invoice_count"], summary["invoices_total_usd_cents"]) == (200, 123_456)
+    assert "invoices" not in summary
