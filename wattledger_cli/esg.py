@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import Engine
 
 from esg.certificates import CertificateClaim, CertificateLot, claim_certificate, register_certificate_lot
 from esg.factors import load_factor_library, register_factor_library
@@ -31,20 +28,9 @@ from esg.reporting import (
     write_evidence_package,
 )
 from esg.scopes import EmissionOptions, compute_campus_cycle
+from wattledger_cli.database import database_engine
 
 app = typer.Typer(help="Emissions: factor library, Scope 1/2/3 reports.", no_args_is_help=True)
-
-
-@contextmanager
-def _engine() -> Iterator[Engine]:
-    from db import make_engine, resolve_database_url
-    from settings import Settings
-
-    engine = make_engine(resolve_database_url(Settings()))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _utc(text: str, name: str) -> datetime:
@@ -70,7 +56,7 @@ def factors_command(
                 f"    {kind:<22} {table_id:<26} confidence {meta.confidence}  sha256 {meta.sha256[:16]}..."
             )
     if register:
-        with _engine() as engine, engine.begin() as conn:
+        with database_engine() as engine, engine.begin() as conn:
             added = register_factor_library(conn)
         typer.echo(f"registered: {', '.join(added) if added else 'nothing new'}")
 
@@ -96,7 +82,7 @@ def compute_command(
     reason: Annotated[str, typer.Option(help="why this version is recorded")] = "computed from the CLI",
 ) -> None:
     """Compute a cycle's emissions from an interval Parquet; print the campus figures (and record them)."""
-    with _engine() as engine, engine.begin() as conn:
+    with database_engine() as engine, engine.begin() as conn:
         emissions = compute_campus_cycle(
             conn,
             campus,
@@ -140,7 +126,7 @@ def restate_command(
     ] = None,
 ) -> None:
     """Recompute a settled billing cycle's emissions; print the new version and its delta (legs to post)."""
-    with _engine() as engine, engine.begin() as conn:
+    with database_engine() as engine, engine.begin() as conn:
         outcome = restate_billing_cycle(conn, cycle_id, edition, reason)
     delta = dataclasses.asdict(outcome.delta) if outcome.delta is not None else None
     typer.echo(
@@ -155,7 +141,7 @@ def statement_command(
     cycle_key: str, tenant: str, format: Annotated[str, typer.Option(help="text | html")] = "text"
 ) -> None:
     """Print a tenant's emissions statement for a recorded cycle."""
-    with _engine() as engine, engine.connect() as conn:
+    with database_engine() as engine, engine.connect() as conn:
         _, emissions = stored_cycle(conn, cycle_key)
     statement = tenant_statement(emissions, tenant)
     typer.echo(
@@ -166,7 +152,7 @@ def statement_command(
 @app.command("report")
 def report_command(cycle_key: str, out: Path) -> None:
     """Write the campus GHG report of a recorded cycle; `.pdf` gives PDF, anything else HTML."""
-    with _engine() as engine, engine.connect() as conn:
+    with database_engine() as engine, engine.connect() as conn:
         campus_id, emissions = stored_cycle(conn, cycle_key)
     if out.suffix == ".pdf":
         out.write_bytes(campus_report_pdf(emissions, campus_id))
@@ -182,7 +168,7 @@ def export_command(
     """Export a recorded cycle as CSV or Parquet (by the suffix of OUT)."""
     if kind not in SCHEMAS:
         raise typer.BadParameter(f"kind must be one of {sorted(SCHEMAS)}")
-    with _engine() as engine, engine.connect() as conn:
+    with database_engine() as engine, engine.connect() as conn:
         _, emissions = stored_cycle(conn, cycle_key)
     if out.suffix == ".parquet":
         out.write_bytes(export_parquet_bytes(emissions, kind))
@@ -194,7 +180,7 @@ def export_command(
 @app.command("evidence")
 def evidence_command(cycle_key: str, directory: Path) -> None:
     """Write an evidence package (result, reports, exports, factor files, SHA256SUMS) into an empty DIRECTORY."""
-    with _engine() as engine, engine.connect() as conn:
+    with database_engine() as engine, engine.connect() as conn:
         campus_id, emissions = stored_cycle(conn, cycle_key)
     names = write_evidence_package(emissions, campus_id, directory)
     typer.echo(
@@ -208,7 +194,7 @@ def certificates_command(
 ) -> None:
     """Load certificate lots and claims from a JSON file {"lots": [...], "claims": [...]} (times with offsets)."""
     data = json.loads(file.read_text(encoding="utf-8"))
-    with _engine() as engine, engine.begin() as conn:
+    with database_engine() as engine, engine.begin() as conn:
         for lot in data.get("lots", []):
             register_certificate_lot(conn, CertificateLot(**_lot_fields(lot)))
         for claim in data.get("claims", []):

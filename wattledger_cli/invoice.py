@@ -19,6 +19,7 @@ import typer
 from sqlalchemy import Engine
 
 from settings import Settings
+from wattledger_cli.database import database_engine
 
 app = typer.Typer(help="Invoices: verify signatures, list, credit notes, cancel-and-rebill.", no_args_is_help=True)
 access_app = typer.Typer(help="Credentials: bearer tokens and API keys with roles.", no_args_is_help=True)
@@ -30,14 +31,9 @@ KeyOption = Annotated[Path | None, typer.Option(help="trusted Ed25519 key (PEM, 
 
 @contextmanager
 def _engine() -> Iterator[tuple[Engine, Settings]]:
-    from db import make_engine, resolve_database_url
-
     settings = Settings()
-    engine = make_engine(resolve_database_url(settings))
-    try:
+    with database_engine(settings) as engine:
         yield engine, settings
-    finally:
-        engine.dispose()
 
 
 def _print_json(value: object) -> None:

@@ -17,6 +17,8 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
+from wattledger_cli.database import database_engine
+
 app = typer.Typer(help="Audit the hash-chained ledger: verify, export, prove, checkpoint.", no_args_is_help=True)
 
 OriginOption = Annotated[str | None, typer.Option(help="ledger origin; default WATTLEDGER_LEDGER_ORIGIN")]
@@ -24,15 +26,11 @@ OriginOption = Annotated[str | None, typer.Option(help="ledger origin; default W
 
 @contextmanager
 def _engine_and_origin(origin: str | None) -> Iterator[tuple[Engine, str, Path]]:
-    from db import make_engine, resolve_database_url
     from settings import Settings
 
     settings = Settings()
-    engine = make_engine(resolve_database_url(settings))
-    try:
+    with database_engine(settings) as engine:
         yield engine, origin or settings.ledger_origin, settings.signing_key_path
-    finally:
-        engine.dispose()
 
 
 def _print_json(value: object) -> None:

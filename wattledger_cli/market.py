@@ -4,18 +4,14 @@ list submissions and disputes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
 from market_adapters.price_files import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
+from wattledger_cli.database import database_engine
 
 app = typer.Typer(help="ISO market adapters: prices, submissions, statements.", no_args_is_help=True)
 
@@ -73,7 +69,7 @@ def _store_prices(campus_id: str, file_format: str, source: Path, feed: str, int
     from market_adapters.price_files import store_campus_prices
     from settings import Settings
 
-    with _engine() as engine:
+    with database_engine() as engine:
         stored = store_campus_prices(engine, Settings(), campus_id, file_format, str(source),
                                      source.read_bytes(), feed=feed, interval_minutes=interval_minutes)
     note = " (already stored)" if stored.already_stored else ""
@@ -98,7 +94,7 @@ def submissions_command(campus_id: str) -> None:
     """List a campus's ISO submissions: status, ISO request id, lateness, ISO errors."""
     from market_adapters.submission import list_campus_submissions
 
-    with _engine() as engine:
+    with database_engine() as engine:
         typer.echo(json.dumps(list_campus_submissions(engine, campus_id), indent=2, default=str))
 
 
@@ -107,21 +103,9 @@ def disputes_command(campus_id: str, all_statuses: Annotated[bool, typer.Option(
     """List shadow-settlement disputes (open ones unless --all)."""
     from market_adapters.reconciliation import list_disputes
 
-    with _engine() as engine:
+    with database_engine() as engine:
         typer.echo(json.dumps(list_disputes(engine, campus_id, None if all_statuses else "open"), indent=2,
                               default=str))
-
-
-@contextmanager
-def _engine() -> Iterator[Engine]:
-    from db import make_engine, resolve_database_url
-    from settings import Settings
-
-    engine = make_engine(resolve_database_url(Settings()))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 @app.command("shadow")
@@ -135,7 +119,7 @@ def shadow_command(
     from market_adapters.reconciliation import shadow_settle_day
     from settings import Settings
 
-    with _engine() as engine:
+    with database_engine() as engine:
         result = shadow_settle_day(engine, campus_id=campus_id, iso=iso.upper(),
                                    operating_day=date.fromisoformat(operating_day),
                                    statements=json.loads(statements.read_text()),
