@@ -51,8 +51,11 @@ def worker_command() -> None:
 
 
 @app.command("dev")
-def dev_command() -> None:
-    """Run PostgreSQL, Temporal (Web UI on :8233), the worker and the API on 127.0.0.1:8000 until Ctrl-C."""
+def dev_command(
+    workers: int = typer.Option(1, min=1, help="worker processes sharing the task queue (a large campus's "
+                                "chunks run on all of them)"),
+) -> None:
+    """Run PostgreSQL, Temporal (Web UI on :8233), the worker(s) and the API on 127.0.0.1:8000 until Ctrl-C."""
     from observability import configure_logging, configure_tracing
     from settings import Settings
     from wattledger_cli.stack import Stack, StackStopped, run_stack
@@ -61,14 +64,14 @@ def dev_command() -> None:
 
     async def serve(stack: Stack) -> None:
         typer.echo(f"API {stack.api_base_url}/docs · Temporal UI http://127.0.0.1:{settings.temporal_ui_port} · "
-                   f"worker and API in their own processes; Ctrl-C stops all")
+                   f"{workers} worker process(es) and the API in their own processes; Ctrl-C stops all")
         await asyncio.Future()  # until a stop signal or a child's exit ends the stack
 
     # The same structured, secret-masking logs and optional tracing as the worker and the API.
     configure_logging(settings)
     configure_tracing(settings)
     try:
-        run_stack(settings, serve)
+        run_stack(settings, serve, workers=workers)
     except StackStopped as stopped:
         if not stopped.by_signal:
             typer.echo(f"{stopped}: stopped the stack", err=True)

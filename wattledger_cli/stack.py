@@ -42,8 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 API_STARTUP_WAIT_S_MAX = 60.0
 CHILD_STOP_WAIT_S_MAX = 20.0
 PR_SET_PDEATHSIG = 1
-# Settings each child must not take over: only the worker serves the SDK's and its own metrics ports.
-API_ONLY_UNSET = ("temporal_metrics_port", "metrics_port")
+# Only the first worker serves the SDK's and its own metrics ports: the API and further workers would find them taken.
+METRICS_PORTS = ("temporal_metrics_port", "metrics_port")
 T = TypeVar("T")
 # Loaded here, not in the forked child, where loading a library could wait on a lock another thread held.
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
@@ -89,6 +89,7 @@ class Child:
 class Stack:
     settings: Settings
     api_base_url: str
+    temporal_address: str
     children: list[Child]
     stop: asyncio.Task[int]
 
@@ -208,10 +209,12 @@ async def _wait_for_api(base_url: str, api: Child, stop: asyncio.Task[int]) -> N
 
 
 @contextlib.asynccontextmanager
-async def running_stack(settings: Settings, api_port: int | None = None,
-                        log_dir: Path | None = None) -> AsyncIterator[Stack]:
-    """The stack until the block ends; children write to `log_dir`/{worker,api}.log when given, else inherit
-    this terminal."""
+async def running_stack(settings: Settings, api_port: int | None = None, log_dir: Path | None = None,
+                        workers: int = 1) -> AsyncIterator[Stack]:
+    """The stack until the block ends, with `workers` worker processes polling one task queue; children write to
+    `log_dir`/{worker,api}.log (worker-2.log, … for further workers) when given, else inherit this terminal."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
     # Caught from the first moment to the last: a stop during startup stops what has started so far, and a
     # second Ctrl-C does not interrupt the shutdown.
     stop = asyncio.create_task(wait_for_stop_signal())
@@ -221,8 +224,12 @@ async def running_stack(settings: Settings, api_port: int | None = None,
     port = api_port if api_port is not None else settings.api_port
     try:
         # First, so that their imports overlap the servers' start-up; they wait for their settings on stdin.
-        worker = await _start_child("worker", [sys.executable, "-m", "wattledger_cli.child", "worker"], log_dir)
-        children.append(worker)
+        worker_children = []
+        for number in range(1, workers + 1):
+            name = "worker" if number == 1 else f"worker-{number}"
+            worker_children.append(
+                await _start_child(name, [sys.executable, "-m", "wattledger_cli.child", "worker"], log_dir))
+        children.extend(worker_children)
         api = await _start_child(
             "api", [sys.executable, "-m", "wattledger_cli.child", "api", settings.api_host, str(port)], log_dir)
         children.append(api)
@@ -233,11 +240,14 @@ async def running_stack(settings: Settings, api_port: int | None = None,
         _raise_if_stopped(stop)
         address, embedded = await asyncio.to_thread(temporal_address, settings)
         _raise_if_stopped(stop)
-        await worker.send_settings(settings_environment(settings, database_url, address))
-        await api.send_settings(settings_environment(settings, database_url, address, API_ONLY_UNSET))
+        for number, worker in enumerate(worker_children):
+            # One worker serves the metrics ports; the others would find them taken.
+            unset = () if number == 0 else METRICS_PORTS
+            await worker.send_settings(settings_environment(settings, database_url, address, unset))
+        await api.send_settings(settings_environment(settings, database_url, address, METRICS_PORTS))
         base_url = f"http://{settings.api_host}:{port}"
         await _wait_for_api(base_url, api, stop)
-        yield Stack(settings, base_url, children, stop)
+        yield Stack(settings, base_url, address, children, stop)
     finally:
         # Both at once (each drains on SIGTERM): stopping one after the other only adds their shutdown times.
         await asyncio.gather(*(_stop_child(child) for child in children))
@@ -248,10 +258,10 @@ async def running_stack(settings: Settings, api_port: int | None = None,
 
 
 def run_stack(settings: Settings, work: Callable[[Stack], Awaitable[T]], api_port: int | None = None,
-              log_dir: Path | None = None) -> T:
+              log_dir: Path | None = None, workers: int = 1) -> T:
     """Start the stack, run `work(stack)` under its supervision, stop everything; `StackStopped` when cut short."""
     async def run() -> T:
-        async with running_stack(settings, api_port, log_dir) as stack:
+        async with running_stack(settings, api_port, log_dir, workers) as stack:
             return await stack.run(work(stack))
 
     return asyncio.run(run())

@@ -1,4 +1,5 @@
-"""ERCOT LSE-format 15-minute interval export (iso-formats.md §2.3, §8 plan item 1).
+"""ERCOT LSE-format 15-minute interval export (iso-formats.md §2.3, §8 plan item 1); 5-minute meters are summed
+into quarter hours.
 
 Confirmed by the LSE File Definition: the file name rule `<DUNS>IntervalData<ccyymmddhhmmss><NNN>.lse`
 (must contain `.lse`, must not contain `.csv`), comma separation with every comma present, and header row 1
@@ -15,9 +16,10 @@ NOT confirmed (Retail Market Guide App. G not in hand), so kept here and only he
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -32,6 +34,8 @@ from market_adapters.model import IsoMeterRef
 from meterdata.schema import QUALITY_MISSING
 
 QUARTER_HOUR = timedelta(minutes=15)
+QUARTER_HOUR_US = 15 * 60 * 1_000_000
+EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 LSE_CHANNEL_BY_ROLE: dict[str, int] = {MeterRole.GENERATION: 1, MeterRole.EXPORT: 1, MeterRole.GRID_IMPORT: 4,
                                        MeterRole.TENANT: 4, MeterRole.SHARED: 4}
 DUNS_LENGTHS = (9, 13)
@@ -75,15 +79,35 @@ def build_lse_file(intervals: str | MeterIntervals, meter: IsoMeterRef, source_c
 
 
 def _values_by_start(table: pa.Table, source: str) -> dict[datetime, int | None]:
-    values: dict[datetime, int | None] = {}
-    for row in table.select(["interval_start_utc", "interval_minutes", "energy_wh", "quality"]).to_pylist():
-        if row["interval_minutes"] != 15:
-            raise BadInput(source, None, "interval_minutes", "LSE files carry 15-minute intervals only")
-        if row["interval_start_utc"] in values:
-            raise BadInput(source, None, "interval_start_utc", f"duplicate interval {row['interval_start_utc']}")
-        missing = row["quality"] & QUALITY_MISSING
-        values[row["interval_start_utc"]] = None if missing else row["energy_wh"]
-    return values
+    """Energy per quarter hour, Wh (None = missing). Finer intervals (5 or 7.5 minutes: any divisor of 15) are
+    summed into their quarter hour, which is missing unless every interval of it is present and none is flagged
+    missing; coarser intervals cannot be split without a load profile and are refused."""
+    minutes = table["interval_minutes"].to_numpy()
+    if len(minutes) and (bool((minutes > 15).any()) or bool((15 % minutes != 0).any())):
+        raise BadInput(source, None, "interval_minutes",
+                       "LSE files carry 15-minute intervals: meters of 5, 15 or another divisor of 15 minutes only")
+    start_us = table["interval_start_utc"].cast(pa.int64()).to_numpy()
+    if len(np.unique(start_us)) != len(start_us):
+        duplicate = start_us[np.argsort(start_us, kind="stable")]
+        first = duplicate[:-1][duplicate[1:] == duplicate[:-1]][0]
+        raise BadInput(source, None, "interval_start_utc",
+                       f"duplicate interval {_utc(int(first))}")
+    quarter_us = start_us - start_us % QUARTER_HOUR_US
+    quarters, index = np.unique(quarter_us, return_inverse=True)
+    energy_wh = np.zeros(len(quarters), dtype=np.int64)
+    np.add.at(energy_wh, index, table["energy_wh"].to_numpy())
+    covered_minutes = np.zeros(len(quarters), dtype=np.int64)
+    np.add.at(covered_minutes, index, minutes.astype(np.int64))
+    missing = (table["quality"].to_numpy() & QUALITY_MISSING) != 0
+    any_missing = np.zeros(len(quarters), dtype=bool)
+    np.logical_or.at(any_missing, index, missing)
+    complete = (covered_minutes == 15) & ~any_missing
+    return {_utc(start): int(wh) if ok else None
+            for start, wh, ok in zip(quarters.tolist(), energy_wh.tolist(), complete.tolist(), strict=True)}
+
+
+def _utc(micros: int) -> datetime:
+    return EPOCH_UTC + timedelta(microseconds=micros)
 
 
 def _day_row(day: date, values: dict[datetime, int | None]) -> str:

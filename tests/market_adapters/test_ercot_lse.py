@@ -72,3 +72,22 @@ def test_name_rules_and_row_shape_are_enforced():
     with pytest.raises(BadInput) as caught:
         parse_lse("999999999IntervalData20251104113001001.lse", text)
     assert (caught.value.line, caught.value.field) == (3, "interval count")
+
+
+def test_five_minute_meters_are_summed_into_quarter_hours(write_intervals):
+    """Three 5-minute readings make one quarter hour; a quarter with a missing or absent 5 minutes is blank;
+    hourly meters cannot be split and are refused with the field named."""
+    start = datetime(2025, 7, 15, 5, tzinfo=UTC)
+    rows = [("GT1", "delivered", start + i * timedelta(minutes=5), 100 + i, 0) for i in range(3 * 96)]
+    rows[4] = (*rows[4][:4], QUALITY_MISSING)  # second quarter hour
+    del rows[7]  # third quarter hour
+    lse = build_lse_file(write_intervals(rows, 5), METER, "delivered", date(2025, 7, 15), date(2025, 7, 15),
+                         "999999999", CREATED, 1)
+    cells = lse.text.split("\r\n")[2].split(",")[3:]
+    assert len(cells) == 96
+    assert cells[:4] == ["0.303", "", "", "0.330"]  # 100+101+102 Wh; 109+110+111 Wh
+    assert cells[95] == f"{(3 * 100 + 3 * 285 + 3) / 1000:.3f}"
+    hourly = write_intervals([("GT1", "delivered", start, 4_000, 0)], 60)
+    with pytest.raises(BadInput) as caught:
+        build_lse_file(hourly, METER, "delivered", date(2025, 7, 15), date(2025, 7, 15), "999999999", CREATED, 1)
+    assert caught.value.field == "interval_minutes"
