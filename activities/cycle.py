@@ -25,9 +25,13 @@ from workflows.billing_cycle_types import (
     IngestMeterFilesResult,
     IssueInvoicesInput,
     IssueInvoicesResult,
+    PlanInvoicesInput,
+    PlanInvoicesResult,
     RecordSettlementApprovalInput,
     RecordStatusInput,
     RemindApproversInput,
+    RenderInvoicesInput,
+    RenderInvoicesResult,
     SettleCycleInput,
     SettleCycleResult,
     SubmitToIsoInput,
@@ -93,11 +97,24 @@ class CycleActivities:
     def remind_approvers(self, inp: RemindApproversInput) -> None:
         service.record_reminder(self.engine, inp.cycle_id, inp.reminder_number)
 
+    @activity.defn(name="plan_invoices")
+    @translate_domain_errors
+    def plan_invoices(self, inp: PlanInvoicesInput) -> PlanInvoicesResult:
+        planned = service.plan_cycle_invoices(self.engine, self.settings, inp.cycle_id, inp.campus_id, inp.period,
+                                              inp.settlement_version)
+        return PlanInvoicesResult(planned.plan_uri, planned.batch_count, planned.invoice_count)
+
+    @activity.defn(name="render_invoices")
+    @translate_domain_errors
+    def render_invoices(self, inp: RenderInvoicesInput) -> RenderInvoicesResult:
+        return RenderInvoicesResult(
+            service.render_cycle_invoices(self.engine, self.settings, inp.plan_uri, inp.batch_index))
+
     @activity.defn(name="issue_invoices")
     @translate_domain_errors
     def issue_invoices(self, inp: IssueInvoicesInput) -> IssueInvoicesResult:
         issued = service.issue_cycle_invoices(self.engine, self.settings, inp.cycle_id, inp.campus_id, inp.period,
-                                              inp.settlement_version)
+                                              inp.settlement_version, inp.plan_uri)
         return IssueInvoicesResult(
             invoice_count=len(issued), total_usd_cents=sum(i.total_usd_cents for i in issued),
             invoices_sha256_hex=invoices_sha256_hex((i.invoice_id, i.document_sha256_hex) for i in issued))
@@ -120,5 +137,5 @@ class CycleActivities:
         return [
             self.record_status, self.ingest_meter_files, self.validate_intervals, self.settle_cycle,
             self.record_settlement_approval, self.void_rejected_settlement, self.escalate_approval,
-            self.remind_approvers, self.issue_invoices, self.submit_to_iso, self.close_cycle_ledger,
+            self.remind_approvers, self.plan_invoices, self.render_invoices, self.issue_invoices, self.submit_to_iso, self.close_cycle_ledger,
         ]

@@ -58,13 +58,16 @@ class CycleRun:
     approval_wait_s: float = 0.0
     upload_s: float = 0.0
     peak_rss_gb: dict[str, float] = field(default_factory=dict)
+    phase_rss_gb: dict[str, float] = field(default_factory=dict)
+    """The largest resident set of any worker seen while the cycle was in each phase (sampled each poll)."""
     invoice_count: int = 0
     ledger_entries: int = 0
 
 
-def _peak_rss_gb(pid: int) -> float:
+def _status_gb(pid: int, key: str) -> float:
+    """A size from /proc/PID/status: VmHWM (peak resident set) or VmRSS (resident set now)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{key}:"):
             return int(line.split()[1]) * 1024 / 2**30
     return 0.0
 
@@ -97,12 +100,16 @@ async def _step_seconds(address: str, workflow_id: str) -> tuple[dict[str, float
             ended_s - started_s - approval_wait_s, approval_wait_s)
 
 
-async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict[str, Any]:
+async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str], stack: Stack,
+                    run: CycleRun) -> dict[str, Any]:
     deadline = time.monotonic() + WAIT_S_MAX
+    workers = [child.process.pid for child in stack.children if child.name.startswith("worker")]
     while time.monotonic() < deadline:
         cycle: dict[str, Any] = (await http.get(f"/cycles/{cycle_id}")).raise_for_status().json()
         if cycle["status"] in states:
             return cycle
+        rss_gb = max(_status_gb(pid, "VmRSS") for pid in workers)
+        run.phase_rss_gb[cycle["status"]] = max(rss_gb, run.phase_rss_gb.get(cycle["status"], 0.0))
         await asyncio.sleep(POLL_S)
     raise TimeoutError(f"{cycle_id} did not reach {sorted(states)} within {WAIT_S_MAX:.0f} s")
 
@@ -124,17 +131,18 @@ async def _bill(stack: Stack, paths: list[Path], tenants: int, meters: int, run:
         run.upload_s = time.perf_counter() - started
         created = (await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": PERIOD})).raise_for_status()
         cycle_id = created.json()["cycle_id"]
-        cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed", "completed", "cancelled"})
+        cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed", "completed", "cancelled"}, stack,
+                              run)
         if cycle["status"] != "awaiting_approval":
             raise RuntimeError(f"{cycle_id} {cycle['status']}: {cycle['status_detail']}")
         (await http.post(f"/cycles/{cycle_id}/approve", json={"comment": "bench"})).raise_for_status()
-        cycle = await _wait_for(http, cycle_id, {"failed", "completed", "cancelled"})
+        cycle = await _wait_for(http, cycle_id, {"failed", "completed", "cancelled"}, stack, run)
         if cycle["status"] != "completed":
             raise RuntimeError(f"{cycle_id} {cycle['status']}: {cycle['status_detail']}")
         await _check_outcome(http, cycle, tenants, run)
         # The workflow's id is the cycle's id (workflows/billing_cycle_start.py).
         run.step_s, run.total_s, run.approval_wait_s = await _step_seconds(stack.temporal_address, cycle_id)
-        run.peak_rss_gb = {child.name: _peak_rss_gb(child.process.pid) for child in stack.children}
+        run.peak_rss_gb = {child.name: _status_gb(child.process.pid, "VmHWM") for child in stack.children}
 
 
 async def _check_outcome(http: httpx.AsyncClient, cycle: dict[str, Any], tenants: int, run: CycleRun) -> None:
@@ -167,8 +175,10 @@ async def _run_once(paths: list[Path], tenants: int, meters: int, workers: int) 
 def _print_run(run: CycleRun, readings: int) -> None:
     steps = ", ".join(f"{name} {seconds:.2f}" for name, seconds in run.step_s.items())
     rss = ", ".join(f"{name} {gb:.2f}" for name, gb in run.peak_rss_gb.items())
+    phases = ", ".join(f"{name} {gb:.2f}" for name, gb in run.phase_rss_gb.items())
     print(f"{run.workers} worker(s): total {run.total_s:.1f} s (approval wait {run.approval_wait_s:.1f} s left out; "
           f"upload {run.upload_s:.1f} s before the cycle); steps s: {steps}; peak RSS GB: {rss}; "
+          f"largest worker RSS GB seen per phase: {phases}; "
           f"{run.invoice_count} invoices, ledger {run.ledger_entries} entries verified; "
           f"ingest {readings / run.step_s['ingest_meter_files']:,.0f} readings/s", flush=True)
 

@@ -9,6 +9,7 @@ invoices are unique per (cycle, tenant). The ISO step lives in `billing.iso_step
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from billing.cycle_limits import check_tenant_count
 from billing.runs import is_correction, step_name, version_label
 from campus import Meter, MeterRole, emissions_enabled, load_tenants
 from common.errors import BadInput
+from common.uri import read_uri_bytes, write_uri_bytes
 from esg.scopes import (
     CycleEmissions,
     MeterRef,
@@ -34,6 +36,18 @@ from esg.scopes import (
 )
 from intervals import MeterIntervals, energy_wh_by_key, energy_wh_by_meter, read_intervals
 from invoicing import IssuedInvoice, issue_invoices, removed_unless_committed
+from invoicing.batches import (
+    InvoicePlan,
+    RenderedInvoice,
+    issue_planned,
+    plan_from_json,
+    plan_invoices,
+    plan_slices,
+    plan_to_json,
+    render_planned,
+    rendered_from_json,
+    rendered_to_json,
+)
 from ledger import (
     EntryRequest,
     Leg,
@@ -61,6 +75,9 @@ from settings import Settings
 from settlement import SettlementResult, record_settlement_or_delta, result_sha256_hex, settle_cycle
 
 log = logging.getLogger(__name__)
+INVOICES_PER_BATCH = 100
+"""Invoices one render activity writes: about a second and a half of one core, so a 1,000-tenant cycle's ten
+batches spread over the workers there are."""
 
 
 @dataclass(frozen=True)
@@ -281,7 +298,7 @@ def void_rejected_settlement(engine: Engine, settings: Settings, cycle_id: str, 
 
 
 def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, period: str,
-                         settlement_version: int) -> list[IssuedInvoice]:
+                         settlement_version: int, plan_uri: str | None = None) -> list[IssuedInvoice]:
     """Number and write the invoices and post the approved settlement in ONE transaction.
 
     The campus's size is checked first; a failure after documents were written removes them again, so a
@@ -291,6 +308,9 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, camp
 
     A crash before commit leaves neither numbers nor the ledger entry; a retry after commit finds both
     (invoices are unique per cycle and tenant, the entries and the step `invoice` recorded with them).
+
+    With `plan_uri` (`plan_cycle_invoices`), the documents its batches rendered are checked and recorded
+    instead of rendered here (invoicing.batches: rendered again here if the plan no longer holds).
     """
     label = version_label(settlement_version)
     with removed_unless_committed() as written, engine.begin() as conn:
@@ -298,8 +318,13 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, camp
         settled_usd_micros = repo.load_step(conn, cycle_id, "settle")["tenant_totals_usd_micros"]
         # Checked before a number is taken or a document written: beyond it the ledger would refuse the entries.
         check_tenant_count(campus_id, len(settled_usd_micros))
-        issued = issue_invoices(conn, cycle_id, campus_id, settings.signing_key_path, settings.data_root_uri,
-                                written=written)
+        if plan_uri is None:
+            issued = issue_invoices(conn, cycle_id, campus_id, settings.signing_key_path, settings.data_root_uri,
+                                    written=written)
+        else:
+            plan = plan_from_json(read_uri_bytes(plan_uri))
+            issued = issue_planned(conn, plan, _rendered_batches(plan_uri, plan), campus_id,
+                                   settings.signing_key_path, settings.data_root_uri, written)
         if repo.find_step(conn, cycle_id, "invoice") is not None:
             # Committed before, with the entries (same transaction). Their meta may name each invoice, as entries
             # did before the digest, so posting the new form again would conflict: nothing more to do.
@@ -314,6 +339,52 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, camp
                  "document_sha256_hex": i.document_sha256_hex, "pdf_uri": i.pdf_uri} for i in issued]
         repo.record_step(conn, cycle_id, "invoice", {"invoices": refs})
     return issued
+
+
+@dataclass(frozen=True)
+class InvoicesPlanned:
+    plan_uri: str
+    batch_count: int
+    invoice_count: int
+
+
+def plan_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, period: str,
+                        settlement_version: int) -> InvoicesPlanned:
+    """Plan the approved cycle's invoices (invoicing.batches) and leave the plan beside the cycle's files; the
+    batches `render_cycle_invoices` renders, on any worker, are `INVOICES_PER_BATCH` invoices each."""
+    with engine.begin() as conn:
+        settled_usd_micros = repo.load_step(conn, cycle_id, "settle")["tenant_totals_usd_micros"]
+        check_tenant_count(campus_id, len(settled_usd_micros))
+        plan = plan_invoices(conn, cycle_id, campus_id)
+    plan_uri = cycle_folder_uri(settings, campus_id, period, version_label(settlement_version)) + "/invoice-plan.json"
+    write_uri_bytes(plan_uri, plan_to_json(plan))
+    return InvoicesPlanned(plan_uri, len(plan_slices(plan, INVOICES_PER_BATCH)), len(plan.invoices))
+
+
+def render_cycle_invoices(engine: Engine, settings: Settings, plan_uri: str, batch_index: int) -> int:
+    """Render batch `batch_index` of the plan and leave what was written beside the plan; returns its size."""
+    plan = plan_from_json(read_uri_bytes(plan_uri))
+    batches = plan_slices(plan, INVOICES_PER_BATCH)
+    if not 0 <= batch_index < len(batches):
+        raise BadInput(plan_uri, None, "batch_index", f"{batch_index} is not one of the plan's {len(batches)} batches")
+    with engine.connect() as conn:
+        rendered = render_planned(conn, plan, batches[batch_index], settings.signing_key_path, settings.data_root_uri)
+    write_uri_bytes(_rendered_uri(plan_uri, batch_index), rendered_to_json(rendered))
+    return len(rendered)
+
+
+def _rendered_uri(plan_uri: str, batch_index: int) -> str:
+    return plan_uri.removesuffix(".json") + f"-{batch_index:05d}.rendered.json"
+
+
+def _rendered_batches(plan_uri: str, plan: InvoicePlan) -> list[RenderedInvoice]:
+    """What the batches rendered; a batch whose record is missing contributes nothing (the commit then renders
+    the plan again rather than record part of it)."""
+    rendered: list[RenderedInvoice] = []
+    for batch_index in range(len(plan_slices(plan, INVOICES_PER_BATCH))):
+        with contextlib.suppress(BadInput):
+            rendered += rendered_from_json(read_uri_bytes(_rendered_uri(plan_uri, batch_index)))
+    return rendered
 
 
 def close_cycle_ledger(engine: Engine, settings: Settings, cycle_id: str) -> LedgerClose:

@@ -1,5 +1,5 @@
-"""Read whole files from a local path or any pyarrow.fs URI (file://, s3://, gs://, ...), and resolve one to its
-filesystem and path."""
+"""Read and write whole files at a local path or any pyarrow.fs URI (file://, s3://, gs://, ...), and resolve one
+to its filesystem and path."""
 
 from __future__ import annotations
 
@@ -30,3 +30,15 @@ def read_uri_bytes(uri: str) -> bytes:
             return bytes(stream.read())
     except (OSError, pa.ArrowInvalid) as error:
         raise BadInput(uri, None, None, f"cannot read file: {error}") from error
+
+
+def write_uri_bytes(uri: str, data: bytes) -> None:
+    """Write `data` as the whole file at a local path or pyarrow.fs URI, creating its folder (a claim check a
+    step leaves for the next). Written under a temporary name and moved, so a reader never sees half a file."""
+    filesystem, path = resolve(uri)
+    parent, _, name = path.rpartition("/")
+    filesystem.create_dir(parent, recursive=True)
+    staging_path = f"{parent}/.{name}.partial"
+    with filesystem.open_output_stream(staging_path) as stream:
+        stream.write(data)
+    filesystem.move(staging_path, path)

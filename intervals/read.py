@@ -24,13 +24,14 @@ from meterdata.schema import INTERVAL_SCHEMA
 ALL_COLUMNS: tuple[str, ...] = tuple(INTERVAL_SCHEMA.names)
 ENERGY_COLUMNS: tuple[str, ...] = ("meter_id", "channel", "interval_start_utc", "energy_wh")
 """What an engine that only sums energy needs; a file read for it alone skips the other columns."""
-DICTIONARY_COLUMNS: tuple[str, ...] = ("meter_id", "channel")
-"""Read as dictionaries: a few thousand distinct strings repeated over millions of rows."""
+DICTIONARY_COLUMNS: tuple[str, ...] = ("meter_id", "channel", "source_sha256")
+"""Read as dictionaries: a few thousand distinct strings repeated over millions of rows (one sha256 per input
+file: as plain strings they would take 64 bytes a reading, 1.1 GB at 17.9 M readings)."""
 
 
 @dataclass(frozen=True)
 class MeterIntervals:
-    """Interval rows of INTERVAL_SCHEMA (the columns read; meter_id and channel dictionary-encoded), the file
+    """Interval rows of INTERVAL_SCHEMA (the columns read; meter_id, channel and source_sha256 dictionary-encoded), the file
     they came from (`uri` names it in errors) and the sha256 of its bytes."""
 
     uri: str

@@ -4,7 +4,8 @@ Public names: `issue_invoices` / `IssuedInvoice` (one invoice per tenant of a cy
 transaction); the posted corrections (`credit_invoice_posted`, `cancel_and_rebill_posted`) and the cycle's live
 invoices they start from; the reads the API and CLI serve (invoice summaries and detail, document paths and
 hashes, `documents_root_for`); the cycle's invoice digest for its ledger entry (`invoices_ledger_meta`) and
-`removed_unless_committed` (no document left without its row); the draft PDF and the money and quantity text of the documents; the signing
+`removed_unless_committed` (no document left without its row); the public module `batches` (a cycle's invoices
+planned, rendered in parallel batches and issued in one transaction); the draft PDF and the money and quantity text of the documents; the signing
 helpers of the PDF signature scheme; and the errors.
 """
 
@@ -66,6 +67,7 @@ __all__ = [
     "SignatureInvalid",
     "SigningKeyMissing",
     "TenantUnknown",
+    "batches",
     "cancel_and_rebill_posted",
     "credit_invoice_posted",
     "credit_note_pdf_path",

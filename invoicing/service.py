@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection
@@ -98,7 +99,7 @@ def issue_invoices(
     issued: list[IssuedInvoice] = []
     for tenant_id in sorted(lines_by_tenant):
         if tenant_id in existing:
-            issued.append(_already_issued(conn, existing[tenant_id]))
+            issued.append(already_issued(conn, existing[tenant_id]))
             continue
         tenant_issuer = issuer_of[tenant_id]
         last_number[tenant_issuer] += 1
@@ -125,7 +126,7 @@ def invoice_header(
     )
 
 
-def _already_issued(conn: Connection, row: InvoiceRow) -> IssuedInvoice:
+def already_issued(conn: Connection, row: InvoiceRow) -> IssuedInvoice:
     return IssuedInvoice(
         invoice_id=row.invoice_id, number=row.number, tenant_id=row.tenant_id,
         total_usd_cents=row.total_usd_cents, document_sha256_hex=row.document_sha256_hex,
@@ -138,12 +139,22 @@ def store_new_invoice(conn: Connection, header: InvoiceHeader, lines: list[Invoi
     """Build, render, sign, write and insert one invoice with an already reserved number."""
     document = build_invoice_document(header, lines, usage)
     sha256_hex = canonical_json.sha256_hex(document)
-    folder = f"invoices/{header.issuer}"
-    json_path, _ = write_document(documents_root, f"{folder}/{header.invoice_id}.json",
+    json_path, _ = write_document(documents_root, document_path(header, "json"),
                                   canonical_json.canonical_bytes(document), written)
     signed_pdf = sign_pdf(render_invoice_pdf(document, sha256_hex), key)
-    pdf_path, pdf_sha256_hex = write_document(documents_root, f"{folder}/{header.invoice_id}.pdf", signed_pdf,
-                                              written)
+    pdf_path, pdf_sha256_hex = write_document(documents_root, document_path(header, "pdf"), signed_pdf, written)
+    return record_invoice(conn, header, document, sha256_hex, (json_path, pdf_path, pdf_sha256_hex))
+
+
+def document_path(header: InvoiceHeader, kind: str) -> str:
+    """Where an invoice's document lives under the documents root: `invoices/<issuer>/<invoice id>.<kind>`."""
+    return f"invoices/{header.issuer}/{header.invoice_id}.{kind}"
+
+
+def record_invoice(conn: Connection, header: InvoiceHeader, document: dict[str, Any], sha256_hex: str,
+                   files: tuple[str, str, str]) -> IssuedInvoice:
+    """Insert the invoice row and its two document files (`files`: JSON path, PDF path, PDF sha256)."""
+    json_path, pdf_path, pdf_sha256_hex = files
     repository.insert_invoice(conn, InvoiceRow(
         invoice_id=header.invoice_id, issuer=header.issuer, number=header.number, cycle_id=header.cycle_id,
         campus_id=header.campus_id, tenant_id=header.tenant_id, status="final",

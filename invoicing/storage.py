@@ -47,6 +47,19 @@ def write_document(documents_root: str, relative_path: str, data: bytes,
     return str(target), hashlib.sha256(data).hexdigest()
 
 
+def move_document(documents_root: str, from_relative_path: str, to_relative_path: str,
+                  written: list[str] | None = None) -> str:
+    """Move a document written under the root to its final name (atomically, on one file system); return the
+    final absolute path, also appended to `written`."""
+    root = documents_root_path(documents_root)
+    target = root / to_relative_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(root / from_relative_path, target)
+    if written is not None:
+        written.append(str(target))
+    return str(target)
+
+
 @contextlib.contextmanager
 def removed_unless_committed() -> Iterator[list[str]]:
     """Collect the documents written inside the block; if the block raises, remove them and re-raise.

@@ -40,9 +40,12 @@ with workflow.unsafe.imports_passed_through():
         IssueInvoicesInput,
         IssueInvoicesResult,
         Phase,
+        PlanInvoicesInput,
+        PlanInvoicesResult,
         RecordSettlementApprovalInput,
         RecordStatusInput,
         RemindApproversInput,
+        RenderInvoicesInput,
         SettleCycleInput,
         SettleCycleResult,
         SubmitToIsoInput,
@@ -55,6 +58,8 @@ with workflow.unsafe.imports_passed_through():
 # `issue_invoices`' result as a bare list; replaying them takes those paths again.
 APPROVAL_RECORDED_PATCH = "record-settlement-approval"
 INVOICES_RESULT_PATCH = "issue-invoices-result"
+# Cycles that issued before invoices were rendered in batches rendered them inside `issue_invoices`.
+INVOICE_BATCHES_PATCH = "invoice-batches"
 
 ActivityIn = TypeVar("ActivityIn")
 ActivityOut = TypeVar("ActivityOut")
@@ -88,7 +93,8 @@ class BillingCycleWorkflow:
         assert self._status is not None
         version = self._status.settlement_version
         await self._set_phase(inp, Phase.INVOICING)
-        issued = await self._issue_invoices(IssueInvoicesInput(inp.cycle_id, inp.campus_id, inp.period, version))
+        issued = await self._issue_invoices(
+            IssueInvoicesInput(inp.cycle_id, inp.campus_id, inp.period, version, await self._render_invoices(inp)))
         invoices = issued.invoices
         self._status.invoices = invoices
         self._status.invoice_count = issued.invoice_count or len(invoices)
@@ -164,6 +170,20 @@ class BillingCycleWorkflow:
             await self._act(CycleActivities.record_settlement_approval, approval)
         else:
             await self._parked(lambda: self._execute_named("post_approved_settlement", approval, type(None)))
+
+    async def _render_invoices(self, inp: CycleInput) -> str | None:
+        """Plan the invoices and render them in batches, all at once, on whichever workers poll (the plan's URI);
+        cycles recorded before batches render every invoice inside the issue step (None)."""
+        if not workflow.patched(INVOICE_BATCHES_PATCH):
+            return None
+        assert self._status is not None
+        planned: PlanInvoicesResult = await self._act(
+            CycleActivities.plan_invoices,
+            PlanInvoicesInput(inp.cycle_id, inp.campus_id, inp.period, self._status.settlement_version))
+        await asyncio.gather(*(
+            self._act(CycleActivities.render_invoices, RenderInvoicesInput(planned.plan_uri, batch_index))
+            for batch_index in range(planned.batch_count)))
+        return planned.plan_uri
 
     async def _issue_invoices(self, issue: IssueInvoicesInput) -> IssueInvoicesResult:
         if workflow.patched(INVOICES_RESULT_PATCH):

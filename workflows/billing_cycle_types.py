@@ -144,11 +144,41 @@ class InvoiceRef:
 
 
 @dataclass(frozen=True)
+class PlanInvoicesInput:
+    cycle_id: str
+    campus_id: str
+    period: str
+    settlement_version: int
+
+
+@dataclass(frozen=True)
+class PlanInvoicesResult:
+    """Where the plan is (a claim check) and how many batches render it."""
+
+    plan_uri: str
+    batch_count: int
+    invoice_count: int
+
+
+@dataclass(frozen=True)
+class RenderInvoicesInput:
+    plan_uri: str
+    batch_index: int
+
+
+@dataclass(frozen=True)
+class RenderInvoicesResult:
+    rendered_count: int
+
+
+@dataclass(frozen=True)
 class IssueInvoicesInput:
     cycle_id: str
     campus_id: str
     period: str
     settlement_version: int
+    plan_uri: str | None = None
+    """The rendered plan to record; None (cycles before batches) renders every invoice in the step itself."""
 
 
 @dataclass(frozen=True)

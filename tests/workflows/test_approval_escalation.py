@@ -31,9 +31,13 @@ from workflows.billing_cycle_types import (
     InvoiceRef,
     IssueInvoicesInput,
     IssueInvoicesResult,
+    PlanInvoicesInput,
+    PlanInvoicesResult,
     RecordSettlementApprovalInput,
     RecordStatusInput,
     RemindApproversInput,
+    RenderInvoicesInput,
+    RenderInvoicesResult,
     SettleCycleInput,
     SettleCycleResult,
     SubmitToIsoInput,
@@ -95,8 +99,19 @@ class FakeActivities:
         def remind(inp: RemindApproversInput) -> None:
             calls.append(f"remind:reminder {inp.reminder_number}")
 
+        @activity.defn(name="plan_invoices")
+        def plan(inp: PlanInvoicesInput) -> PlanInvoicesResult:
+            calls.append("plan")
+            return PlanInvoicesResult("mem://plan.json", 3, 250)
+
+        @activity.defn(name="render_invoices")
+        def render(inp: RenderInvoicesInput) -> RenderInvoicesResult:
+            calls.append(f"render:{inp.batch_index}")
+            return RenderInvoicesResult(100)
+
         @activity.defn(name="issue_invoices")
         def invoices(inp: IssueInvoicesInput) -> IssueInvoicesResult:
+            calls.append(f"issue:{inp.plan_uri}")
             return IssueInvoicesResult([InvoiceRef("demo-000001", "t1", 100, "ef" * 32)])
 
         @activity.defn(name="submit_to_iso")
@@ -107,7 +122,8 @@ class FakeActivities:
         def close(inp: CloseCycleLedgerInput) -> CloseCycleLedgerResult:
             return CloseCycleLedgerResult(3, True, 3)
 
-        return [record_status, ingest, validate, settle, post, void, escalate, remind, invoices, submit, close]
+        return [record_status, ingest, validate, settle, post, void, escalate, remind, plan, render, invoices, submit,
+                close]
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +224,10 @@ async def test_four_eyes_needs_two_distinct_finance_approvers(env: WorkflowEnvir
 
     await _run_worker(env, fakes, body)
     assert "approved:fin.a,fin.b" in fakes.calls
+    # After approval: the invoices are planned, every batch rendered, then the plan issued.
+    invoicing = fakes.calls[fakes.calls.index("plan"):fakes.calls.index("issue:mem://plan.json") + 1]
+    assert invoicing[0] == "plan" and invoicing[-1] == "issue:mem://plan.json"
+    assert sorted(call for call in invoicing if call.startswith("render")) == ["render:0", "render:1", "render:2"]
 
 
 async def test_rejection_voids_then_resettles_as_a_new_version(env: WorkflowEnvironment) -> None:
