@@ -15,6 +15,7 @@ from temporalio import activity
 
 from activities.errors import translate_domain_errors
 from billing import iso_step, service
+from billing.cycle_summary import vee_report_summary
 from invoicing import invoices_sha256_hex
 from settings import Settings
 from workflows.billing_cycle_types import (
@@ -57,7 +58,8 @@ class CycleActivities:
     def ingest_meter_files(self, inp: IngestMeterFilesInput) -> IngestMeterFilesResult:
         ingested = service.ingest(self.engine, self.settings, inp.cycle_id, inp.campus_id, inp.period,
                                   inp.run_label)
-        return IngestMeterFilesResult(ingested.intervals_uri, ingested.reading_count, ingested.file_sha256_hex)
+        return IngestMeterFilesResult(ingested.intervals_uri, ingested.reading_count,
+                                      file_count=len(ingested.file_sha256_hex))
 
     @activity.defn(name="validate_intervals")
     @translate_domain_errors
@@ -65,7 +67,7 @@ class CycleActivities:
         validated = service.validate(self.engine, self.settings, inp.cycle_id, inp.campus_id, inp.period,
                                      inp.run_label, inp.intervals_uri)
         return ValidateIntervalsResult(validated.validated_uri, validated.reading_count, validated.estimated_count,
-                                       validated.report)
+                                       summary=vee_report_summary(validated.report))
 
     @activity.defn(name="settle_cycle")
     @translate_domain_errors

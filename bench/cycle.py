@@ -24,10 +24,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -162,14 +164,25 @@ async def _check_outcome(http: httpx.AsyncClient, cycle: dict[str, Any], tenants
     run.ledger_entries = report["entries_checked"]
 
 
-async def _run_once(paths: list[Path], tenants: int, meters: int, workers: int) -> CycleRun:
+async def _run_once(home: Path, paths: list[Path], tenants: int, meters: int, workers: int) -> CycleRun:
     run = CycleRun(workers)
-    with tempfile.TemporaryDirectory(prefix="bench-cycle-home-") as home:
-        settings = Settings(home=Path(home), temporal_port=free_port(), temporal_ui_port=free_port())
-        async with running_stack(settings, api_port=free_port(), log_dir=Path(home) / "logs",
-                                 workers=workers) as stack:
-            await stack.run(_bill(stack, paths, tenants, meters, run))
+    settings = Settings(home=home, temporal_port=free_port(), temporal_ui_port=free_port())
+    async with running_stack(settings, api_port=free_port(), log_dir=home / "logs", workers=workers) as stack:
+        await stack.run(_bill(stack, paths, tenants, meters, run))
     return run
+
+
+def _run_in_child(folder: Path, paths: list[Path], args: argparse.Namespace, workers: int) -> CycleRun:
+    """One run in a process of its own, whose exit stops the embedded PostgreSQL it started; its home is removed
+    only then."""
+    home = Path(tempfile.mkdtemp(prefix=f"home-{workers}-", dir=folder))
+    command = [sys.executable, __file__, "--tenants", str(args.tenants), "--meters", str(args.meters),
+               "--child", str(home), json.dumps([str(path) for path in paths]), str(workers)]
+    try:
+        child = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return CycleRun(**json.loads(child.stdout.strip().splitlines()[-1]))
 
 
 def _print_run(run: CycleRun, readings: int) -> None:
@@ -191,7 +204,14 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=8, help="site-export files the meters are split over")
     parser.add_argument("--workers", default="1,2", help="worker counts to run, comma-separated")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--child", nargs=3, metavar=("HOME", "PATHS_JSON", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        home, paths_json, workers = args.child
+        run = asyncio.run(_run_once(Path(home), [Path(path) for path in json.loads(paths_json)], args.tenants,
+                                    args.meters, int(workers)))
+        print(json.dumps(asdict(run)))
+        return
     worker_counts = [int(count) for count in args.workers.split(",")]
     with tempfile.TemporaryDirectory(prefix="bench-cycle-") as folder:
         started = time.perf_counter()
@@ -201,7 +221,7 @@ def main() -> None:
               f"{len(paths)} files, {size_gb:.2f} GB, in {time.perf_counter() - started:.1f} s", flush=True)
         runs = []
         for workers in worker_counts:
-            runs.append(asyncio.run(_run_once(paths, args.tenants, args.meters, workers)))
+            runs.append(_run_in_child(Path(folder), paths, args, workers))
             _print_run(runs[-1], readings)
     first = runs[0]
     worker_rss_gb = max(gb for name, gb in first.peak_rss_gb.items() if name.startswith("worker"))

@@ -128,7 +128,7 @@ class BillingCycleWorkflow:
             CycleActivities.validate_intervals,
             ValidateIntervalsInput(inp.cycle_id, inp.campus_id, inp.period, run_label, ingested.intervals_uri),
         )
-        self._status.vee_summary = vee_report_summary(vee.report)
+        self._status.vee_summary = vee.summary or vee_report_summary(vee.report)
         return vee.validated_uri
 
     async def _settle_until_approved(self, inp: CycleInput, validated_uri: str) -> tuple[SettleCycleResult, str]:

@@ -64,9 +64,14 @@ class IngestMeterFilesInput:
 
 @dataclass(frozen=True)
 class IngestMeterFilesResult:
+    """The ingested intervals (a claim check) and how many files went in. Which files is recorded with the step
+    (the step `ingest`): a list here would grow with the files and reach Temporal's payload limit on a campus
+    that sends a file per meter per day. Cycles ingested before the count received the list instead."""
+
     intervals_uri: str
     reading_count: int
-    file_sha256_hex: list[str]
+    file_sha256_hex: list[str] = field(default_factory=list)
+    file_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -80,10 +85,15 @@ class ValidateIntervalsInput:
 
 @dataclass(frozen=True)
 class ValidateIntervalsResult:
+    """The validated intervals (a claim check) and the campus-level data-quality summary. The full report, one
+    entry per meter, is kept with the VEE run (`GET /meter-data/vee-runs/{id}`): here it would reach Temporal's
+    payload limit near 20,000 meters. Cycles validated before the summary received the report instead."""
+
     validated_uri: str
     reading_count: int
     estimated_count: int
-    report: dict[str, object]
+    report: dict[str, object] = field(default_factory=dict)
+    summary: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
