@@ -35,7 +35,7 @@ from esg.scopes import (
     compute_cycle_emissions,
 )
 from intervals import MeterIntervals, energy_wh_by_key, energy_wh_by_meter, read_intervals
-from invoicing import IssuedInvoice, issue_invoices, removed_unless_committed
+from invoicing import IssuedInvoice, issue_invoices, removed_unless_committed, tenant_daily_usage
 from invoicing.batches import (
     InvoicePlan,
     RenderedInvoice,
@@ -189,6 +189,13 @@ def tenant_consumption_wh(intervals: MeterIntervals, meters: Sequence[Meter]) ->
     return energy_wh_by_key(energy_wh_by_meter(intervals.table), tenant_of)
 
 
+def tenant_usage_of(scope: CampusPeriod, intervals: MeterIntervals) -> dict[str, dict[str, object]]:
+    """Each tenant's daily energy for its invoice, from the read settlement priced: recorded with the step, so
+    invoicing need not read the interval file again."""
+    tenant_of = {m.meter_id: m.tenant_id for m in scope.meters if m.role == MeterRole.TENANT}
+    return tenant_daily_usage(intervals.table, tenant_of, scope.campus.time_zone)
+
+
 def settlement_legs(scope: CampusPeriod, intervals: MeterIntervals, result: SettlementResult) -> list[Leg]:
     """Energy and money legs of the settlement entry (carbon legs come from `esg`)."""
     balance = asdict(result.energy_balance)
@@ -238,7 +245,8 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
             line_count=len(result.lines),
             pending_ledger_key=entry.idempotency_key,
         )
-        step_result: dict[str, object] = {**asdict(output), "settlement_revision": revision, "version": label}
+        step_result: dict[str, object] = {**asdict(output), "settlement_revision": revision, "version": label,
+                                          "tenant_usage": tenant_usage_of(scope, intervals)}
         if emissions is not None:
             step_result["emissions"] = json.loads(emissions.to_json())
         repo.record_step(conn, cycle_id, "settle", step_result)

@@ -4,7 +4,8 @@ A `MeterPeriodSums` holds one entry per meter and period (hour or day) that has 
 index and the exact int64 Wh sum. Meters are numbered by the order the caller asks for (or sorted), periods
 ascend, so `dense()` gives a meters x periods matrix that numpy can sum per role, tenant or hour in one call.
 Rows are keyed by integers (the meter's position in the column's dictionary and the hour number since 1970),
-never by strings or datetimes, and summed by pyarrow's hash aggregation in int64, so the sums are exact.
+never by strings or datetimes, and summed in int64 by one compiled pass (`intervals.kernels`), so the sums are
+exact.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from intervals.kernels import dense_sums, period_bounds
 
 MICROS_PER_HOUR = 3_600_000_000
 EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
@@ -121,7 +124,7 @@ def meter_hour_sums(table: pa.Table, meter_ids: Sequence[str] | None = None, row
     """Wh per meter and UTC hour (the hour each interval starts in); only `meter_ids` when given (or the
     meters `rows`, numbered already, asked for)."""
     starts_us = _int64(table.column("interval_start_utc"))
-    return _sums(table, rows or meter_rows(table, meter_ids), np.floor_divide(starts_us, MICROS_PER_HOUR))
+    return _sums(table, rows or meter_rows(table, meter_ids), starts_us, MICROS_PER_HOUR)
 
 
 def meter_local_day_sums(table: pa.Table, time_zone: str, meter_ids: Sequence[str] | None = None,
@@ -130,46 +133,51 @@ def meter_local_day_sums(table: pa.Table, time_zone: str, meter_ids: Sequence[st
     daylight-saving change has 23 or 25 hours of intervals); only `meter_ids` (or `rows`) as for hours."""
     starts_utc = table.column("interval_start_utc")
     local_days = pc.cast(pc.local_timestamp(pc.cast(starts_utc, pa.timestamp("us", tz=time_zone))), pa.date32())
-    return _sums(table, rows or meter_rows(table, meter_ids), _int64(local_days))
+    return _sums(table, rows or meter_rows(table, meter_ids), _int64(local_days), 1)
 
 
 def _int64(column: pa.ChunkedArray) -> np.ndarray:
     if column.num_chunks == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.asarray(column.combine_chunks().to_numpy(zero_copy_only=False), dtype=np.int64)
+    values = column.combine_chunks().to_numpy(zero_copy_only=False)
+    # Timestamps and dates as their integer counts: a view where the width is already 8 bytes, not a copy.
+    if values.dtype.kind in "Mm":
+        return np.asarray(values.view(np.int64))
+    return np.asarray(values, dtype=np.int64)
 
 
-def _sums(table: pa.Table, rows: MeterRows, period_of_row: np.ndarray) -> MeterPeriodSums:
-    meter_of_row = rows.meter_of_row
-    energy_wh = _int64(table.column("energy_wh"))
-    keep = rows.selected()
-    if not keep.all():
-        meter_of_row, period_of_row, energy_wh = meter_of_row[keep], period_of_row[keep], energy_wh[keep]
-    if meter_of_row.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
+def _sums(table: pa.Table, rows: MeterRows, period_key: np.ndarray, divisor: int) -> MeterPeriodSums:
+    """Sum each selected row's Wh into its (meter, period) cell; a row's period is `period_key // divisor`."""
+    empty = np.zeros(0, dtype=np.int64)
+    first, last, selected = period_bounds(rows.meter_of_row, period_key, divisor)
+    if selected == 0:
         return MeterPeriodSums(rows.meter_ids, empty, empty, empty, empty)
-    first = int(period_of_row.min())
-    span = int(period_of_row.max()) - first + 1
-    key = meter_of_row * span + (period_of_row - first)
-    keys, sums = _sum_by_key(key, energy_wh, len(rows.meter_ids) * span)
-    offsets = keys % span
-    period_numbers = np.unique(offsets)
-    return MeterPeriodSums(rows.meter_ids, period_numbers + first, keys // span,
-                           np.searchsorted(period_numbers, offsets), sums)
+    span = last - first + 1
+    energy_wh = _int64(table.column("energy_wh"))
+    if len(rows.meter_ids) * span > DENSE_KEYS_PER_ROW_MAX * selected + DENSE_KEYS_MIN:
+        return _sparse_sums(rows, period_key // divisor, energy_wh, first, span)
+    sums, counts = dense_sums(rows.meter_of_row, period_key, divisor, energy_wh, first, span, len(rows.meter_ids))
+    occurring = np.flatnonzero(counts)
+    return _entries(rows.meter_ids, occurring.astype(np.int64), sums[occurring], first, span)
 
 
-def _sum_by_key(key: np.ndarray, energy_wh: np.ndarray, key_count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The keys that occur, ascending, and the int64 sum of each (np.bincount would sum in float64)."""
-    if key_count <= DENSE_KEYS_PER_ROW_MAX * key.size + DENSE_KEYS_MIN:
-        # A campus file holds most meter-hours: sum into every cell, then keep the cells that have rows.
-        sums = np.zeros(key_count, dtype=np.int64)
-        np.add.at(sums, key, energy_wh)
-        occurring = np.flatnonzero(np.bincount(key, minlength=key_count))
-        return occurring.astype(np.int64), sums[occurring]
+def _sparse_sums(rows: MeterRows, period_of_row: np.ndarray, energy_wh: np.ndarray, first: int, span: int
+                 ) -> MeterPeriodSums:
+    """Few rows over a wide grid (a few meters over years): sort the occurring cells instead of a dense grid."""
+    keep = rows.selected()
+    key = rows.meter_of_row[keep] * span + (period_of_row[keep] - first)
     order = np.argsort(key, kind="stable")
-    key, energy_wh = key[order], energy_wh[order]
+    key, energy_wh = key[order], energy_wh[keep][order]
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-    return key[starts], np.add.reduceat(energy_wh, starts).astype(np.int64)
+    return _entries(rows.meter_ids, key[starts], np.add.reduceat(energy_wh, starts).astype(np.int64), first, span)
+
+
+def _entries(meter_ids: tuple[str, ...], cells: np.ndarray, energy_wh: np.ndarray, first: int, span: int
+             ) -> MeterPeriodSums:
+    offsets = cells % span
+    period_numbers = np.unique(offsets)
+    return MeterPeriodSums(meter_ids, period_numbers + first, cells // span, np.searchsorted(period_numbers, offsets),
+                           energy_wh)
 
 
 def meter_quality_bits(table: pa.Table, meter_ids: Sequence[str] | None = None, rows: MeterRows | None = None

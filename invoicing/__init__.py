@@ -5,7 +5,8 @@ transaction); the posted corrections (`credit_invoice_posted`, `cancel_and_rebil
 invoices they start from; the reads the API and CLI serve (invoice summaries and detail, document paths and
 hashes, `documents_root_for`); the cycle's invoice digest for its ledger entry (`invoices_ledger_meta`) and
 `removed_unless_committed` (no document left without its row); the public module `batches` (a cycle's invoices
-planned, rendered in parallel batches and issued in one transaction); the draft PDF and the money and quantity text of the documents; the signing
+planned, rendered in parallel batches and issued in one transaction); `tenant_daily_usage` (the daily energy an
+invoice charts, which the settle step records); the draft PDF and the money and quantity text of the documents; the signing
 helpers of the PDF signature scheme; and the errors.
 """
 
@@ -50,6 +51,7 @@ from invoicing.signing import (
     verify_signed_pdf,
 )
 from invoicing.storage import documents_root_for, removed_unless_committed
+from invoicing.usage_intervals import tenant_daily_usage
 
 __all__ = [
     "ADJUSTMENT_LINE_BASE",
@@ -92,6 +94,7 @@ __all__ = [
     "render_draft_pdf",
     "sign_pdf",
     "stored_document_sha256_hex",
+    "tenant_daily_usage",
     "usd_cents_from_micros",
     "verify_signed_pdf",
 ]
