@@ -175,13 +175,16 @@ async def _run_once(home: Path, paths: list[Path], tenants: int, meters: int, wo
 def _run_in_child(folder: Path, paths: list[Path], args: argparse.Namespace, workers: int) -> CycleRun:
     """One run in a process of its own, whose exit stops the embedded PostgreSQL it started; its home is removed
     only then."""
-    home = Path(tempfile.mkdtemp(prefix=f"home-{workers}-", dir=folder))
+    home = Path(tempfile.mkdtemp(prefix=f"bench-cycle-{workers}-worker-", dir=args.keep_homes or folder))
     command = [sys.executable, __file__, "--tenants", str(args.tenants), "--meters", str(args.meters),
                "--child", str(home), json.dumps([str(path) for path in paths]), str(workers)]
     try:
         child = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
     finally:
-        shutil.rmtree(home, ignore_errors=True)
+        if args.keep_homes:
+            print(f"kept {home} (its logs/, data/ and pg/)", flush=True)
+        else:
+            shutil.rmtree(home, ignore_errors=True)
     return CycleRun(**json.loads(child.stdout.strip().splitlines()[-1]))
 
 
@@ -204,6 +207,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=8, help="site-export files the meters are split over")
     parser.add_argument("--workers", default="1,2", help="worker counts to run, comma-separated")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--keep-homes", type=Path, help="keep each run's home (logs, data, database) in this folder")
     parser.add_argument("--child", nargs=3, metavar=("HOME", "PATHS_JSON", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

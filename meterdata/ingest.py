@@ -28,7 +28,7 @@ import math
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -414,14 +414,25 @@ def _write_latest(spill: BucketSpill, sha256_hex_by_input: Sequence[str], out_ur
     filesystem, path = resolve(out_uri)
     ensure_parent(filesystem, path)
     written = superseded = 0
+    # The next bucket's latest readings are taken while this one is compressed and written (both mostly outside
+    # the GIL): two buckets in memory at most.
     with pq.ParquetWriter(path, LATEST_SCHEMA, filesystem=filesystem, compression="zstd",
-                          store_schema=False) as writer:
+                          store_schema=False) as writer, ThreadPoolExecutor(1, thread_name_prefix="latest") as pool:
+        pending: Future[tuple[pa.Table, int]] | None = None
         for table in spill.bucket_tables():
-            latest = _latest(table, sha256_hex_by_input)
-            writer.write_table(latest, row_group_size=PARQUET_ROW_GROUP_ROWS)
-            written += latest.num_rows
-            superseded += table.num_rows - latest.num_rows
+            taking = pool.submit(lambda spilled: (_latest(spilled, sha256_hex_by_input), spilled.num_rows), table)
+            if pending is not None:
+                written, superseded = _write_bucket(writer, *pending.result(), written, superseded)
+            pending = taking
+        if pending is not None:
+            written, superseded = _write_bucket(writer, *pending.result(), written, superseded)
     return written, superseded
+
+
+def _write_bucket(writer: pq.ParquetWriter, latest: pa.Table, spilled_count: int, written: int,
+                  superseded: int) -> tuple[int, int]:
+    writer.write_table(latest, row_group_size=PARQUET_ROW_GROUP_ROWS)
+    return written + latest.num_rows, superseded + spilled_count - latest.num_rows
 
 
 def write_intervals(columns: ReadingColumns, out_uri: str) -> None:
