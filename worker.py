@@ -20,6 +20,7 @@ from activities.schedule import ScheduleActivities
 from db import make_engine, resolve_database_url, upgrade_schema
 from observability import ActivityObserver, configure_logging, configure_tracing
 from runtime.keys import ensure_signing_key
+from runtime.memory import MemoryReleaser
 from runtime.signals import wait_for_stop_signal
 from runtime.temporal import connect, temporal_address
 from settings import TASK_QUEUE, Settings
@@ -41,8 +42,9 @@ def build_worker(client: Client, settings: Settings, engine: Engine, task_queue:
         # Sync activities run here; numba kernels and pyarrow release the GIL, so threads really overlap.
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS_MAX),
         max_concurrent_activities=ACTIVITY_THREADS_MAX,
-        # Metrics and log context per activity attempt; tracing comes with the client (runtime.temporal.connect).
-        interceptors=[ActivityObserver()],
+        # Metrics and log context per activity attempt; tracing comes with the client (runtime.temporal.connect);
+        # each activity's freed memory goes back to the OS when it ends (runtime.memory).
+        interceptors=[ActivityObserver(), MemoryReleaser()],
     )
 
 

@@ -90,13 +90,14 @@ def meter_codes(table: pa.Table) -> tuple[np.ndarray, list[str]]:
     combined = column.unify_dictionaries().combine_chunks() if column.num_chunks else None
     if combined is None or len(combined) == 0:
         return np.zeros(0, dtype=np.int64), []
-    indices = np.asarray(combined.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    # The dictionary's own indices (int32, a view): an int64 copy would be 8 bytes a row.
+    indices = np.asarray(combined.indices.to_numpy(zero_copy_only=False))
     return indices, combined.dictionary.to_pylist()
 
 
 @dataclass(frozen=True)
 class MeterRows:
-    """Per row of a table, the index of its meter in `meter_ids` (NOT_SELECTED for a meter not asked for), and
+    """Per row of a table, the index of its meter in `meter_ids` (int32; NOT_SELECTED for a meter not asked for), and
     every distinct meter id that has rows (`seen_meter_ids`). Computed once, shared by every sum of a read."""
 
     meter_of_row: np.ndarray
@@ -115,8 +116,8 @@ def meter_rows(table: pa.Table, meter_ids: Sequence[str] | None = None) -> Meter
     seen = tuple(meter_id for meter_id, is_present in zip(dictionary, present.tolist(), strict=True) if is_present)
     numbered = tuple(sorted(seen)) if meter_ids is None else tuple(meter_ids)
     position = {meter_id: index for index, meter_id in enumerate(numbered)}
-    lookup = np.array([position.get(meter_id, NOT_SELECTED) for meter_id in dictionary], dtype=np.int64)
-    return MeterRows(lookup[codes] if codes.size else codes, numbered, seen)
+    lookup = np.array([position.get(meter_id, NOT_SELECTED) for meter_id in dictionary], dtype=np.int32)
+    return MeterRows(lookup[codes] if codes.size else codes.astype(np.int32), numbered, seen)
 
 
 def meter_hour_sums(table: pa.Table, meter_ids: Sequence[str] | None = None, rows: MeterRows | None = None
@@ -165,7 +166,7 @@ def _sparse_sums(rows: MeterRows, period_of_row: np.ndarray, energy_wh: np.ndarr
                  ) -> MeterPeriodSums:
     """Few rows over a wide grid (a few meters over years): sort the occurring cells instead of a dense grid."""
     keep = rows.selected()
-    key = rows.meter_of_row[keep] * span + (period_of_row[keep] - first)
+    key = rows.meter_of_row[keep].astype(np.int64) * span + (period_of_row[keep] - first)
     order = np.argsort(key, kind="stable")
     key, energy_wh = key[order], energy_wh[keep][order]
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
@@ -187,7 +188,9 @@ def meter_quality_bits(table: pa.Table, meter_ids: Sequence[str] | None = None, 
     rows = rows or meter_rows(table, meter_ids)
     meter_of_row = rows.meter_of_row
     bits = np.zeros(len(rows.meter_ids), dtype=np.uint8)
-    quality = _int64(table.column("quality"))
+    # uint8 as stored (a view): an int64 copy would be 8 bytes a row.
+    quality = table.column("quality").combine_chunks().to_numpy(zero_copy_only=False) if table.num_rows else \
+        np.zeros(0, dtype=np.uint8)
     selected = rows.selected()
     # A handful of distinct codes: one vectorised pass per code, not one Python step per row.
     for code in np.unique(quality[selected & (quality != 0)]).tolist():
