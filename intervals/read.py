@@ -13,6 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -55,7 +56,8 @@ class MeterIntervals:
     def of_meters(self, meter_ids: Collection[str]) -> MeterIntervals:
         """The rows of `meter_ids` only."""
         value_set = pa.array(sorted(meter_ids), pa.string())
-        return replace(self, table=self.table.filter(pc.is_in(self.table.column("meter_id"), value_set=value_set)))
+        masks = [_member_rows(chunk, value_set) for chunk in self.table.column("meter_id").chunks]
+        return replace(self, table=self.table.filter(pa.array(np.concatenate(masks) if masks else [], pa.bool_())))
 
 
 def read_intervals(uri: str, columns: Sequence[str] = ALL_COLUMNS) -> MeterIntervals:
@@ -70,3 +72,12 @@ def intervals_of(source: str | MeterIntervals, columns: Sequence[str] = ALL_COLU
     """The intervals `source` names: read from its URI, or `source` itself when the caller has read it already
     (a step passes its one read down to every function that needs the intervals)."""
     return source if isinstance(source, MeterIntervals) else read_intervals(source, columns)
+
+
+def _member_rows(chunk: pa.Array, value_set: pa.Array) -> np.ndarray:
+    """bool per row: its meter id is in `value_set`. A dictionary column is tested once per distinct id and the
+    answer looked up by each row's index (matching 17.9 M strings took seconds)."""
+    if pa.types.is_dictionary(chunk.type):
+        member = np.asarray(pc.is_in(chunk.dictionary, value_set=value_set).to_numpy(zero_copy_only=False), bool)
+        return np.asarray(member[chunk.indices.to_numpy(zero_copy_only=False)], bool)
+    return np.asarray(pc.is_in(chunk, value_set=value_set).to_numpy(zero_copy_only=False), bool)
