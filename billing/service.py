@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -211,15 +212,19 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
            settlement_version: int, validated_uri: str) -> SettledCycle:
     """Price the validated intervals, store the lines and post them to the ledger as *pending*.
 
-    The interval file is read once; settlement, emissions and the energy legs all sum that one read."""
+    The interval file is read once; settlement, emissions and the energy legs all sum that one read. Emissions
+    (Decimal arithmetic in Python) are computed on a second thread while the pricing engine and the usage sums
+    (numba and pyarrow, outside the GIL) run on this one."""
     label = version_label(settlement_version)
     intervals = read_intervals(validated_uri)
-    with engine.begin() as conn:
+    with engine.begin() as conn, ThreadPoolExecutor(1, thread_name_prefix="emissions") as pool:
         scope = load_campus_period(conn, campus_id, period)
         check_tenant_count(campus_id, len(load_tenants(conn, campus_id)))
+        emitting = pool.submit(compute_emissions, emissions_enabled(conn, campus_id), scope, intervals)
         result = settle_cycle(conn, campus_id, cycle_id, scope.start_utc, scope.end_utc, intervals,
                               campus_price_uris(settings, campus_id))
-        emissions = compute_emissions(conn, scope, intervals)
+        usage = tenant_usage_of(scope, intervals)
+        emissions = emitting.result()
         revision = record_settlement_or_delta(conn, cycle_id, result).revision
         # The hash settlement_run records: finance approves, and the ledger names, exactly what was stored.
         digest = result_sha256_hex(result)
@@ -246,18 +251,18 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
             pending_ledger_key=entry.idempotency_key,
         )
         step_result: dict[str, object] = {**asdict(output), "settlement_revision": revision, "version": label,
-                                          "tenant_usage": tenant_usage_of(scope, intervals)}
+                                          "tenant_usage": usage}
         if emissions is not None:
             step_result["emissions"] = json.loads(emissions.to_json())
         repo.record_step(conn, cycle_id, "settle", step_result)
     return output
 
 
-def compute_emissions(conn: Connection, scope: CampusPeriod, intervals: MeterIntervals) -> CycleEmissions | None:
-    """Scope 1/2/3 for the same intervals; None when the campus file turns emissions off or names no eGRID
-    subregion."""
+def compute_emissions(enabled: bool, scope: CampusPeriod, intervals: MeterIntervals) -> CycleEmissions | None:
+    """Scope 1/2/3 for the same intervals; None when the campus file turns emissions off (`enabled`, from
+    `campus.emissions_enabled`) or names no eGRID subregion."""
     subregion = scope.campus.egrid_subregion
-    if subregion is None or not emissions_enabled(conn, scope.campus_id):
+    if subregion is None or not enabled:
         return None
     meters = [MeterRef(m.meter_id, str(m.role), m.tenant_id) for m in scope.meters]
     return compute_cycle_emissions(intervals, meters, subregion, scope.start_utc, scope.end_utc)
