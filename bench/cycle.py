@@ -11,7 +11,8 @@ Per-step seconds come from the workflow's history (first activity scheduled to l
 type); `total_s` is the workflow's start to its end less the wait for finance (from settle's completion to the
 approval). Peak RSS of each process is the kernel's high-water mark (VmHWM), read before the stack stops.
 `ingest_readings_per_s` is readings over the ingest step's seconds. `two_worker_speedup` is the total with one
-worker over the total with two.
+worker over the total with two. With `--repeat N` the worker counts alternate N times and the figures are medians
+(peak RSS the largest seen) of the first count's runs.
 
 Rerun: `.venv/bin/python bench/cycle.py` (full: 17.9 M readings) or
 `.venv/bin/python bench/cycle.py --tenants 100 --meters 200 --workers 1` (quick). Last line:
@@ -25,6 +26,7 @@ import argparse
 import asyncio
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -207,6 +209,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=8, help="site-export files the meters are split over")
     parser.add_argument("--workers", default="1,2", help="worker counts to run, comma-separated")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each worker count (figures are medians)")
     parser.add_argument("--keep-homes", type=Path, help="keep each run's home (logs, data, database) in this folder")
     parser.add_argument("--child", nargs=3, metavar=("HOME", "PATHS_JSON", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -224,18 +227,19 @@ def main() -> None:
         print(f"wrote {readings:,} readings for {args.meters:,} meters and {args.tenants:,} tenants in "
               f"{len(paths)} files, {size_gb:.2f} GB, in {time.perf_counter() - started:.1f} s", flush=True)
         runs = []
-        for workers in worker_counts:
-            runs.append(_run_in_child(Path(folder), paths, args, workers))
-            _print_run(runs[-1], readings)
-    first = runs[0]
-    worker_rss_gb = max(gb for name, gb in first.peak_rss_gb.items() if name.startswith("worker"))
-    totals = {run.workers: run.total_s for run in runs}
+        for _ in range(args.repeat):  # alternating, so a busy spell of the machine does not favour one count
+            for workers in worker_counts:
+                runs.append(_run_in_child(Path(folder), paths, args, workers))
+                _print_run(runs[-1], readings)
+    first = [run for run in runs if run.workers == worker_counts[0]]
+    total_s = statistics.median(run.total_s for run in first)
+    ingest_s = statistics.median(run.step_s["ingest_meter_files"] for run in first)
+    worker_rss_gb = max(gb for run in first for name, gb in run.peak_rss_gb.items() if name.startswith("worker"))
+    totals = {count: statistics.median(run.total_s for run in runs if run.workers == count) for count in worker_counts}
     speedup = f"{totals[1] / totals[2]:.2f}" if 1 in totals and 2 in totals else "n/a"
-    print(f"BENCH cycle total_s={first.total_s:.1f} "
-          f"ingest_readings_per_s={readings / first.step_s['ingest_meter_files']:.0f} "
+    print(f"BENCH cycle total_s={total_s:.1f} ingest_readings_per_s={readings / ingest_s:.0f} "
           f"peak_rss_gb={worker_rss_gb:.2f} tenants={args.tenants} meters={args.meters} readings={readings} "
           f"two_worker_speedup={speedup}")
-
 
 if __name__ == "__main__":
     main()
