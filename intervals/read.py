@@ -65,7 +65,9 @@ def read_intervals(uri: str, columns: Sequence[str] = ALL_COLUMNS) -> MeterInter
     Raises BadInput naming the file when it cannot be read, is not Parquet or lacks a column."""
     data = read_uri_bytes(uri)
     table = read_parquet_bytes(uri, data, INTERVAL_SCHEMA, [c for c in DICTIONARY_COLUMNS if c in columns], columns)
-    return MeterIntervals(uri, hashlib.sha256(data).hexdigest(), table)
+    sha256_hex = hashlib.sha256(data).hexdigest()
+    del data
+    return MeterIntervals(uri, sha256_hex, _one_chunk_per_column(table))
 
 
 def intervals_of(source: str | MeterIntervals, columns: Sequence[str] = ALL_COLUMNS) -> MeterIntervals:
@@ -81,3 +83,19 @@ def _member_rows(chunk: pa.Array, value_set: pa.Array) -> np.ndarray:
         member = np.asarray(pc.is_in(chunk.dictionary, value_set=value_set).to_numpy(zero_copy_only=False), bool)
         return np.asarray(member[chunk.indices.to_numpy(zero_copy_only=False)], bool)
     return np.asarray(pc.is_in(chunk, value_set=value_set).to_numpy(zero_copy_only=False), bool)
+
+
+def _one_chunk_per_column(table: pa.Table) -> pa.Table:
+    """Each column as one contiguous array (Parquet gives one chunk per row group), so every consumer's numpy
+    view of a column is free: otherwise each concatenates its own copy (8 bytes a row for each int64 column, and
+    several consumers per step). Column by column, each row group's chunks freed as the next is joined, so the
+    read peaks at one column more than the table."""
+    schema = table.schema
+    columns = []
+    for name in schema.names:
+        column = table.column(name)
+        if column.num_chunks > 1 and pa.types.is_dictionary(column.type):
+            column = column.unify_dictionaries()
+        columns.append(column.combine_chunks() if column.num_chunks != 1 else column.chunk(0))
+        table = table.drop_columns([name])
+    return pa.Table.from_arrays(columns, schema=schema)
