@@ -64,10 +64,10 @@ def read_intervals(uri: str, columns: Sequence[str] = ALL_COLUMNS) -> MeterInter
     """Read the interval file at `uri` once: `columns` of INTERVAL_SCHEMA, each required with its exact type.
     Raises BadInput naming the file when it cannot be read, is not Parquet or lacks a column."""
     data = read_uri_bytes(uri)
-    table = read_parquet_bytes(uri, data, INTERVAL_SCHEMA, [c for c in DICTIONARY_COLUMNS if c in columns], columns)
     sha256_hex = hashlib.sha256(data).hexdigest()
-    del data
-    return MeterIntervals(uri, sha256_hex, _one_chunk_per_column(table))
+    # No name holds the parsed table: joining its columns frees each column's row-group chunks as it goes.
+    return MeterIntervals(uri, sha256_hex, _one_chunk_per_column(read_parquet_bytes(
+        uri, data, INTERVAL_SCHEMA, [c for c in DICTIONARY_COLUMNS if c in columns], columns)))
 
 
 def intervals_of(source: str | MeterIntervals, columns: Sequence[str] = ALL_COLUMNS) -> MeterIntervals:
@@ -88,8 +88,8 @@ def _member_rows(chunk: pa.Array, value_set: pa.Array) -> np.ndarray:
 def _one_chunk_per_column(table: pa.Table) -> pa.Table:
     """Each column as one contiguous array (Parquet gives one chunk per row group), so every consumer's numpy
     view of a column is free: otherwise each concatenates its own copy (8 bytes a row for each int64 column, and
-    several consumers per step). Column by column, each row group's chunks freed as the next is joined, so the
-    read peaks at one column more than the table."""
+    several consumers per step). Column by column, each one's row-group chunks freed as the next is joined, so
+    the read peaks at one column more than the table."""
     schema = table.schema
     columns = []
     for name in schema.names:
