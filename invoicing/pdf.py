@@ -185,8 +185,8 @@ def _footer(pdf: FPDF, document_sha256_hex: str) -> None:
     pdf.set_font("Helvetica", "", 7)
     # Two lines that fit the width at 7 pt, as cells: fpdf's line breaking (multi_cell) took a fifth of a render.
     for line in (f"Invoice document sha256 (RFC 8785 JSON): {document_sha256_hex}.",
-                 "This PDF carries an Ed25519 signature (scheme wattledger-pdf-ed25519-v1); check it with "
-                 "`wattledger invoice verify`."):
+                 ("This PDF carries an Ed25519 signature (scheme wattledger-pdf-ed25519-v1); check it with "
+                  "`wattledger invoice verify`.")):
         pdf.cell(CONTENT_WIDTH_MM, 4, _text(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
