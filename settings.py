@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     api_port: int = 8000
     ledger_origin: str = "wattledger.local/ledger"
     ledger_signing_key_path: Path | None = None
+    approval_signing_key_path: Path | None = Field(
+        default=None, description="Ed25519 key the API signs finance decisions with; unset = <home>/keys/.")
+    approval_public_key_path: Path | None = Field(
+        default=None, description="Public key the worker believes decisions from; unset = the signing key's half.")
     approval_timeout_hours: int = 72
     approval_escalations_max: int = 3
     activity_timeout_s_min: int = Field(
@@ -96,3 +100,7 @@ class Settings(BaseSettings):
     @property
     def signing_key_path(self) -> Path:
         return self.ledger_signing_key_path or (self.home_abs / "keys" / "ledger-ed25519.pem")
+
+    @property
+    def approval_key_path(self) -> Path:
+        return self.approval_signing_key_path or (self.home_abs / "keys" / "approval-ed25519.pem")

@@ -19,11 +19,12 @@ from activities.cycle import CycleActivities
 from activities.schedule import ScheduleActivities
 from db import make_engine, resolve_database_url, upgrade_schema
 from observability import ActivityObserver, configure_logging, configure_tracing
-from runtime.keys import ensure_signing_key
+from runtime.keys import ensure_signing_key, trusted_approval_key
 from runtime.memory import MemoryReleaser
 from runtime.signals import wait_for_stop_signal
 from runtime.temporal import connect, temporal_address
 from settings import TASK_QUEUE, Settings
+from workflows.approvals import trust_decision_keys
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.cycle_correction import CycleCorrectionWorkflow
 from workflows.monthly_kickoff import MonthlyKickoffWorkflow
@@ -32,6 +33,8 @@ ACTIVITY_THREADS_MAX = 8
 
 
 def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str = TASK_QUEUE) -> Worker:
+    # The workflows believe finance decisions signed by this key only (workflows/approvals.py).
+    trust_decision_keys([trusted_approval_key(settings)])
     activities = (CycleActivities(settings, engine).all() + CorrectionActivities(settings, engine).all()
                   + ScheduleActivities(settings, engine, client).all())
     return Worker(

@@ -35,7 +35,8 @@ class RejectionBody(BaseModel):
 
 
 class OperatorBody(BaseModel):
-    operator: str = Field(min_length=1, max_length=200)
+    # Who acts is the authenticated caller; a name given here must be theirs (api.routes.cycles.acting_subject).
+    operator: str | None = Field(default=None, min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
 
 

@@ -68,15 +68,17 @@ def invoice_rounding_legs(campus_id: str, settled_usd_micros: Mapping[str, int],
 
 
 def invoicing_entries(cycle_id: str, campus_id: str, pending_ledger_key: str, effective_at_utc: datetime,
-                      issued: Sequence[IssuedInvoice], settled_usd_micros: Mapping[str, int]) -> list[EntryRequest]:
+                      issued: Sequence[IssuedInvoice], settled_usd_micros: Mapping[str, int],
+                      approved_by: str = "") -> list[EntryRequest]:
     """The approved settlement's `post_pending` entry, then the rounding adjustment when any invoice rounded.
 
-    The `post_pending` meta is the same few items for any number of tenants: the invoices are named by their
-    count and one digest over their document hashes (docs/hashing.md). Its meta has never named the approvers
-    (they are in the step `approval-v{n}`); naming them now would make new entries differ from those already in
-    ledgers. Entries posted before the digest carry one `invoice:<id>:sha256` item per invoice instead.
+    The `post_pending` meta is the same few items for any number of tenants: who approved (the finance users whose
+    signed decisions the workflow accepted, comma-separated, as the step `approval-v{n}` records them), and the
+    invoices named by their count and one digest over their document hashes (docs/hashing.md). Entries posted
+    before approvers were named carry `approved_by` empty; entries posted before the digest carry one
+    `invoice:<id>:sha256` item per invoice instead.
     """
-    meta = {"cycle_id": cycle_id, "approved_by": "",
+    meta = {"cycle_id": cycle_id, "approved_by": approved_by,
             **invoices_ledger_meta((invoice.invoice_id, invoice.document_sha256_hex) for invoice in issued)}
     entry = EntryRequest(
         idempotency_key=f"{pending_ledger_key}:post_pending",

@@ -342,8 +342,9 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, camp
             # Committed before, with the entries (same transaction). Their meta may name each invoice, as entries
             # did before the digest, so posting the new form again would conflict: nothing more to do.
             return issued
+        approval = repo.find_step(conn, cycle_id, f"approval-{label}") or {}
         entries = legs.invoicing_entries(cycle_id, campus_id, pending_key(cycle_id, label), scope.end_utc, issued,
-                                         settled_usd_micros)
+                                         settled_usd_micros, str(approval.get("approved_by", "")))
         rounding = [(leg.account_path, leg.asset_code, leg.amount_minor) for e in entries[1:] for leg in e.postings]
         if rounding:
             open_cycle_accounts(conn, settings, rounding, [])

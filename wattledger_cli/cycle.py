@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from temporalio.workflow import UpdateMethodMultiParam
 
     from settings import Settings
+    from workflows.approvals import Decision, Rejection
     from workflows.billing_cycle import BillingCycleWorkflow
     from workflows.billing_cycle_types import CycleStatus
     from workflows.cycle_correction import CycleCorrectionWorkflow
@@ -25,6 +26,7 @@ app = typer.Typer(help="Billing cycles: start, inspect, approve, reject, settle 
                   no_args_is_help=True)
 T = TypeVar("T")
 A = TypeVar("A")
+S = TypeVar("S", "Decision", "Rejection")
 
 
 def with_client(action: Callable[[Client, Engine, Settings], Awaitable[T]]) -> T:
@@ -98,22 +100,38 @@ def _update(cycle_id: str, update: UpdateMethodMultiParam[[BillingCycleWorkflow,
     _print(dataclasses.asdict(with_client(action)))
 
 
+def _decide(cycle_id: str, update: UpdateMethodMultiParam[[BillingCycleWorkflow, S], CycleStatus],
+            decision: S) -> None:
+    """Sign `decision` with the approval key for the cycle's current settlement version and send it: only a
+    machine holding that key decides from the command line (workflows/approvals.py)."""
+    from runtime.keys import signed_decision
+    from workflows.billing_cycle import BillingCycleWorkflow
+
+    async def action(client: Client, engine: Engine, settings: Settings) -> CycleStatus:
+        handle = client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id)
+        status = await handle.query(BillingCycleWorkflow.status)
+        version = status.settlement_version if status is not None else 0
+        return await handle.execute_update(update, signed_decision(settings, decision, cycle_id, version))
+
+    _print(dataclasses.asdict(with_client(action)))
+
+
 @app.command("approve")
 def approve(cycle_id: str, approver: str = typer.Option(...), comment: str = "") -> None:
-    """Approve as finance (the same workflow update the API and the finance page use)."""
+    """Approve as finance (the same workflow update the API and the finance page use), signed with the approval key."""
     from workflows.approvals import Decision
     from workflows.billing_cycle import BillingCycleWorkflow
 
-    _update(cycle_id, BillingCycleWorkflow.approve, Decision(approver, "finance", comment))
+    _decide(cycle_id, BillingCycleWorkflow.approve, Decision(approver, "finance", comment))
 
 
 @app.command("reject")
 def reject(cycle_id: str, approver: str = typer.Option(...), reason: str = typer.Option(...)) -> None:
-    """Reject as finance; the cycle goes to rework."""
+    """Reject as finance, signed with the approval key; the cycle goes to rework."""
     from workflows.approvals import Rejection
     from workflows.billing_cycle import BillingCycleWorkflow
 
-    _update(cycle_id, BillingCycleWorkflow.reject, Rejection(approver, "finance", reason))
+    _decide(cycle_id, BillingCycleWorkflow.reject, Rejection(approver, "finance", reason))
 
 
 @app.command("resettle")
@@ -156,13 +174,17 @@ def correct(cycle_id: str, operator: str = typer.Option(...)) -> None:
 
 
 def _correction_update(correction_id: str,
-                       update: UpdateMethodMultiParam[[CycleCorrectionWorkflow, A], CorrectionStatus],
-                       argument: A) -> None:
+                       update: UpdateMethodMultiParam[[CycleCorrectionWorkflow, S], CorrectionStatus],
+                       argument: S) -> None:
+    """A finance decision on a correction, signed with the approval key for its revision (as `_decide`)."""
+    from runtime.keys import signed_decision
     from workflows.cycle_correction import CycleCorrectionWorkflow
 
     async def action(client: Client, engine: Engine, settings: Settings) -> CorrectionStatus:
         handle = client.get_workflow_handle_for(CycleCorrectionWorkflow.run, correction_id)
-        return await handle.execute_update(update, argument)
+        status = await handle.query(CycleCorrectionWorkflow.status)
+        revision = status.revision if status is not None else 0
+        return await handle.execute_update(update, signed_decision(settings, argument, correction_id, revision))
 
     _print(dataclasses.asdict(with_client(action)))
 

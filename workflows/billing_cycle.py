@@ -16,6 +16,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    # A signature that fails to verify raises cryptography's exception from its Rust core; imported afresh
+    # inside the sandbox, that core would be initialised a second time, which aborts the process.
+    import cryptography.exceptions  # noqa: F401
+
     from activities.cycle import CycleActivities
     from billing.cycle_summary import vee_report_summary
     from billing.runs import version_label
@@ -27,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         check_approval,
         check_decider,
         check_rejection,
+        check_signature,
     )
     from workflows.billing_cycle_types import (
         CloseCycleLedgerInput,
@@ -303,7 +308,7 @@ class BillingCycleWorkflow:
 
     @approve.validator
     def _validate_approve(self, decision: Decision) -> None:
-        self._check_decision_allowed(decision.approver, decision.role)
+        self._check_decision_allowed(decision)
         check_approval(decision, self._approvals)
 
     @workflow.update
@@ -314,12 +319,16 @@ class BillingCycleWorkflow:
 
     @reject.validator
     def _validate_reject(self, rejection: Rejection) -> None:
-        self._check_decision_allowed(rejection.approver, rejection.role)
+        self._check_decision_allowed(rejection)
         check_rejection(rejection)
 
-    def _check_decision_allowed(self, approver: str, role: str) -> None:
+    def _check_decision_allowed(self, decision: Decision | Rejection) -> None:
+        """Finance, awaiting approval, and signed by a trusted approval key for this cycle's settlement version."""
         awaiting = self._status is not None and self._status.phase == Phase.AWAITING_APPROVAL and not self._decided()
-        check_decider("cycle", self._status.phase if self._status else "starting", awaiting, approver, role)
+        check_decider("cycle", self._status.phase if self._status else "starting", awaiting, decision.approver,
+                      decision.role)
+        assert self._status is not None
+        check_signature(decision, workflow.info().workflow_id, self._status.settlement_version, workflow.now())
 
     @workflow.signal
     def approve_signal(self, decision: Decision) -> None:

@@ -16,6 +16,10 @@ from typing import Any, TypeVar
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    # A signature that fails to verify raises cryptography's exception from its Rust core; imported afresh
+    # inside the sandbox, that core would be initialised a second time, which aborts the process.
+    import cryptography.exceptions  # noqa: F401
+
     from activities.correction import CorrectionActivities
     from activities.cycle import CycleActivities
     from billing.runs import revision_label
@@ -31,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         check_approval,
         check_decider,
         check_rejection,
+        check_signature,
     )
     from workflows.billing_cycle_types import IngestMeterFilesInput, ValidateIntervalsInput
     from workflows.cycle_correction_types import (
@@ -150,7 +155,7 @@ class CycleCorrectionWorkflow:
 
     @approve.validator
     def _validate_approve(self, decision: Decision) -> None:
-        self._check_decision_allowed(decision.approver, decision.role)
+        self._check_decision_allowed(decision)
         check_approval(decision, self._approvals)
 
     @workflow.update
@@ -161,12 +166,16 @@ class CycleCorrectionWorkflow:
 
     @reject.validator
     def _validate_reject(self, rejection: Rejection) -> None:
-        self._check_decision_allowed(rejection.approver, rejection.role)
+        self._check_decision_allowed(rejection)
         check_rejection(rejection)
 
-    def _check_decision_allowed(self, approver: str, role: str) -> None:
+    def _check_decision_allowed(self, decision: Decision | Rejection) -> None:
+        """Finance, awaiting approval, and signed by a trusted approval key for this correction's revision."""
         awaiting = self._status is not None and self._status.phase == "awaiting_approval" and not self._decided()
-        check_decider("correction", self._status.phase if self._status else "starting", awaiting, approver, role)
+        check_decider("correction", self._status.phase if self._status else "starting", awaiting, decision.approver,
+                      decision.role)
+        assert self._status is not None
+        check_signature(decision, workflow.info().workflow_id, self._status.revision, workflow.now())
 
     @workflow.query
     def status(self) -> CorrectionStatus | None:

@@ -15,6 +15,7 @@ from api.principal import Principal
 from api.schemas import ApprovalBody, CycleCreate, CyclePublic, CycleStarted, OperatorBody, RejectionBody
 from billing import repository as repo
 from billing.cycle_summary import cycle_summary
+from runtime.keys import signed_decision
 from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.billing_cycle_start import start_cycle
@@ -71,35 +72,50 @@ def _load(engine: EngineDep, cycle_id: str) -> dict[str, Any]:
         return repo.load_cycle(conn, cycle_id)
 
 
-def approver_name(principal: Principal, named: str | None) -> str:
-    """The decision is the authenticated user's own: four eyes means two distinct subjects."""
+def acting_subject(principal: Principal, named: str | None) -> str:
+    """A decision or an operator action is the authenticated user's own (four eyes means two distinct subjects;
+    history names who retried or cancelled): a body naming someone else is refused."""
     if named is not None and named != principal.subject:
-        raise HTTPException(status_code=403, detail=f"{principal.subject} cannot decide on behalf of {named}")
+        raise HTTPException(status_code=403, detail=f"{principal.subject} cannot act on behalf of {named}")
     return principal.subject
 
 
+async def _settlement_version(handle: WorkflowHandle[BillingCycleWorkflow, CycleResult]) -> int:
+    """The settlement version finance is deciding on: the decision is signed for it, so a cycle settled again
+    in between refuses it."""
+    status = await handle.query(BillingCycleWorkflow.status)
+    return status.settlement_version if status is not None else 0
+
+
 @router.post("/{cycle_id}/approve")
-async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
+async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, settings: SettingsDep,
+                        principal: PrincipalDep) -> dict[str, Any]:
     principal.require("finance")
-    decision = Decision(approver=approver_name(principal, body.approver), role=principal.decision_role,
-                        comment=body.comment)
-    status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.approve, decision)
+    handle = _handle(client, cycle_id)
+    decision = signed_decision(settings, Decision(approver=acting_subject(principal, body.approver),
+                                                  role=principal.decision_role, comment=body.comment),
+                               cycle_id, await _settlement_version(handle))
+    status = await handle.execute_update(BillingCycleWorkflow.approve, decision)
     return dataclasses.asdict(status)
 
 
 @router.post("/{cycle_id}/reject")
-async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
+async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, settings: SettingsDep,
+                       principal: PrincipalDep) -> dict[str, Any]:
     principal.require("finance")
-    rejection = Rejection(approver=approver_name(principal, body.approver), role=principal.decision_role,
-                          reason=body.reason)
-    status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.reject, rejection)
+    handle = _handle(client, cycle_id)
+    rejection = signed_decision(settings, Rejection(approver=acting_subject(principal, body.approver),
+                                                    role=principal.decision_role, reason=body.reason),
+                                cycle_id, await _settlement_version(handle))
+    status = await handle.execute_update(BillingCycleWorkflow.reject, rejection)
     return dataclasses.asdict(status)
 
 
 @router.post("/{cycle_id}/resettle")
 async def resettle_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
-    status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.resettle, body.operator)
+    status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.resettle,
+                                                            acting_subject(principal, body.operator))
     return dataclasses.asdict(status)
 
 
@@ -107,12 +123,14 @@ async def resettle_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep,
 async def retry_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
     """Run a failed (parked) cycle's failed step again, after the input was fixed or the outage ended."""
     principal.require("operator")
-    status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.retry, body.operator)
+    status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.retry,
+                                                            acting_subject(principal, body.operator))
     return dataclasses.asdict(status)
 
 
 @router.post("/{cycle_id}/cancel", status_code=202)
 async def cancel_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
+    operator = acting_subject(principal, body.operator)
     await _handle(client, cycle_id).cancel()
-    return {"cycle_id": cycle_id, "cancel_requested_by": body.operator}
+    return {"cycle_id": cycle_id, "cancel_requested_by": operator}

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from runtime.keys import signed_decision
 from settings import Settings
 from tests.faults.harness import cycle_statuses
 from workflows.approvals import Decision
@@ -67,7 +68,9 @@ class CycleDriver:
 
     async def _approve(self, cycle_id: str) -> None:
         handle = self.client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id)
-        decision = Decision(approver=APPROVER, role="finance", comment="fault run")
+        # Signed as the API signs it, for the settlement version the cycle reports (version 1 in these runs).
+        decision = signed_decision(self.settings, Decision(approver=APPROVER, role="finance", comment="fault run"),
+                                   cycle_id, 1)
         try:
             await asyncio.wait_for(handle.execute_update(BillingCycleWorkflow.approve, decision), CALL_TIMEOUT_S)
             self.approvals_sent += 1

@@ -165,7 +165,7 @@ async def test_corrupted_csv_stops_the_start_naming_file_line_and_field(api, eng
     assert started.status_code == 202, started.text
     cycle = await _wait_for(http, started.json()["cycle_id"], {"awaiting_approval", "failed", "completed"})
     assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
-    cancelled = await http.post(f"/cycles/{cycle['cycle_id']}/cancel", json={"operator": "ops.a"})
+    cancelled = await http.post(f"/cycles/{cycle['cycle_id']}/cancel", json={})
     assert cancelled.status_code == 202
     await _wait_for(http, cycle["cycle_id"], {"cancelled"})
 
@@ -193,7 +193,7 @@ async def test_rejected_settlement_is_reworked_with_corrected_data_and_invoiced_
     await _wait_for(http, cycle_id, {"rework"})
 
     write_site_export(folder, 2026, 8, seed=8)  # the corrected export, received by the re-ingest, wins over v1's
-    resettled = await http.post(f"/cycles/{cycle_id}/resettle", json={"operator": "ops.a"})
+    resettled = await http.post(f"/cycles/{cycle_id}/resettle", json={})
     assert resettled.status_code == 200, resettled.text
     cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed"})
     settle = cycle["steps"]["settle"]

@@ -213,6 +213,7 @@ async def test_a_200_tenant_cycle_completes_with_every_invoice_and_a_verified_le
     # The approval entry names the invoices by count and digest; an auditor recomputes it from the documents.
     post_pending = next(e.document["meta"] for e in entries if e.kind == "post_pending")
     assert post_pending["invoices_count"] == str(TENANT_COUNT)
+    assert post_pending["approved_by"] == "test.staff", "the entry names who approved (the signed decision's subject)"
     sha256_by_invoice = {}
     for invoice in invoices:
         stored = Path(invoice["pdf_uri"]).with_suffix(".json").read_bytes()

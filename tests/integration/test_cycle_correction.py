@@ -131,11 +131,11 @@ async def test_corrected_meter_file_is_resettled_approved_and_rebilled(api, engi
     assert [(row["cycle_id"], row["sha256_hex"]) for row in pending] == [(cycle_id, received.sha256_hex)]
     assert pending[0]["resettle_command"] == f"wattledger cycle correct {cycle_id} --operator NAME"
 
-    started = await http.post(f"/cycles/{cycle_id}/corrections", json={"operator": "ops.a"})
+    started = await http.post(f"/cycles/{cycle_id}/corrections", json={})
     assert started.status_code == 202, started.text
     correction_id = started.json()["correction_id"]
     assert correction_id == f"correction:{cycle_id}:r1"
-    again = await http.post(f"/cycles/{cycle_id}/corrections", json={"operator": "ops.a"})
+    again = await http.post(f"/cycles/{cycle_id}/corrections", json={})
     assert again.json()["run_id"] == started.json()["run_id"], "a second start must find the running correction"
     status = await _wait_for_correction(client, correction_id, "awaiting_approval")
     deltas = status["tenant_deltas_usd_micros"]
@@ -186,7 +186,7 @@ async def test_corrected_meter_file_is_resettled_approved_and_rebilled(api, engi
     assert _invoices(engine, cycle_id) == after
 
     # Nothing new since: a second correction settles the same data and ends without a decision or a rebill.
-    second = (await http.post(f"/cycles/{cycle_id}/corrections", json={"operator": "ops.a"})).json()
+    second = (await http.post(f"/cycles/{cycle_id}/corrections", json={})).json()
     assert second["correction_id"] == f"correction:{cycle_id}:r2"
     no_change = await client.get_workflow_handle_for(CycleCorrectionWorkflow.run, second["correction_id"]).result()
     assert no_change.status == "no_change" and no_change.invoices == []
@@ -196,7 +196,7 @@ async def test_corrected_meter_file_is_resettled_approved_and_rebilled(api, engi
     late = receive_file(engine, settings.data_root_uri, CAMPUS_ID, f"{meter_path.stem}-corrected-again.csv",
                         [_corrected_copy(_corrected_copy(meter_text).decode())])
     assert late.status == "accepted", late.error
-    third = (await http.post(f"/cycles/{cycle_id}/corrections", json={"operator": "ops.a"})).json()
+    third = (await http.post(f"/cycles/{cycle_id}/corrections", json={})).json()
     assert third["correction_id"] == f"correction:{cycle_id}:r2"
     await _wait_for_correction(client, third["correction_id"], "awaiting_approval")
     rejected = await http.post(f"/corrections/{third['correction_id']}/reject",

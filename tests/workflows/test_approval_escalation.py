@@ -1,30 +1,36 @@
 """The billing workflow's approval logic on Temporal's time-skipping test server.
 
 Activities are replaced by fakes registered under the real activity names, so only orchestration is
-under test: escalation after each unanswered timeout, the update validator, four-eyes approval, rework.
+under test: escalation after each unanswered timeout, the update validator, four-eyes approval, rework, and that
+only decisions signed by a trusted approval key for this cycle and settlement version count.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio import activity
-from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from runtime.binaries import find_bin
 from runtime.temporal import DATA_CONVERTER
+from tests.workflows.signing import signed
 from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.billing_cycle_types import (
     CloseCycleLedgerInput,
     CloseCycleLedgerResult,
     CycleInput,
+    CycleResult,
+    CycleStatus,
     EscalateApprovalInput,
     IngestMeterFilesInput,
     IngestMeterFilesResult,
@@ -160,7 +166,8 @@ async def test_unanswered_approval_escalates_after_each_timeout_then_waits(env: 
         status = await handle.query(BillingCycleWorkflow.status)
         assert status is not None and status.phase == "awaiting_approval"
         assert status.escalations == 2
-        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        await handle.execute_update(BillingCycleWorkflow.approve,
+                                    await signed(env, Decision("fin.a", "finance"), handle.id))
         result = await handle.result()
         assert result.total_usd_micros == 1_000_000
 
@@ -181,7 +188,8 @@ async def test_steps_run_with_the_timeouts_of_the_input(env: WorkflowEnvironment
         status = await handle.query(BillingCycleWorkflow.status)
         assert status is not None and status.vee_summary == {"score": 100, "meter_count": 0,
                                                               "meters_below_full_score_count": 0}
-        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        await handle.execute_update(BillingCycleWorkflow.approve,
+                                    await signed(env, Decision("fin.a", "finance"), handle.id))
         await handle.result()
 
     await _run_worker(env, fakes, body)
@@ -197,10 +205,12 @@ async def test_validator_refuses_non_finance_and_keeps_waiting(env: WorkflowEnvi
         handle = await env.client.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
         await env.sleep(timedelta(minutes=1))
         with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(BillingCycleWorkflow.approve, Decision("ops.a", "operator"))
+            await handle.execute_update(BillingCycleWorkflow.approve,
+                                        await signed(env, Decision("ops.a", "operator"), handle.id))
         status = await handle.query(BillingCycleWorkflow.status)
         assert status is not None and status.phase == "awaiting_approval" and status.approvals == []
-        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        await handle.execute_update(BillingCycleWorkflow.approve,
+                                    await signed(env, Decision("fin.a", "finance"), handle.id))
         await handle.result()
 
     await _run_worker(env, fakes, body)
@@ -214,12 +224,15 @@ async def test_four_eyes_needs_two_distinct_finance_approvers(env: WorkflowEnvir
         inp = _input(threshold_usd_micros=1_000_000)
         handle = await env.client.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
         await env.sleep(timedelta(minutes=1))
-        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        await handle.execute_update(BillingCycleWorkflow.approve,
+                                    await signed(env, Decision("fin.a", "finance"), handle.id))
         with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+            await handle.execute_update(BillingCycleWorkflow.approve,
+                                        await signed(env, Decision("fin.a", "finance"), handle.id))
         status = await handle.query(BillingCycleWorkflow.status)
         assert status is not None and status.phase == "awaiting_approval"
-        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.b", "finance"))
+        await handle.execute_update(BillingCycleWorkflow.approve,
+                                    await signed(env, Decision("fin.b", "finance"), handle.id))
         await handle.result()
 
     await _run_worker(env, fakes, body)
@@ -239,13 +252,18 @@ async def test_rejection_voids_then_resettles_as_a_new_version(env: WorkflowEnvi
         inp = _input()
         handle = await env.client.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
         await env.sleep(timedelta(minutes=1))
-        await handle.execute_update(BillingCycleWorkflow.reject, Rejection("fin.a", "finance", "wrong tariff"))
+        await handle.execute_update(BillingCycleWorkflow.reject,
+                                    await signed(env, Rejection("fin.a", "finance", "wrong tariff"), handle.id))
         await env.sleep(timedelta(minutes=1))
         status = await handle.query(BillingCycleWorkflow.status)
         assert status is not None and status.phase == "rework" and status.detail == "wrong tariff"
         await handle.execute_update(BillingCycleWorkflow.resettle, "ops.a")
         await env.sleep(timedelta(minutes=1))
-        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        with pytest.raises(WorkflowUpdateFailedError):  # signed for the rejected version
+            await handle.execute_update(BillingCycleWorkflow.approve,
+                                        await signed(env, Decision("fin.a", "finance"), handle.id, version=1))
+        await handle.execute_update(BillingCycleWorkflow.approve,
+                                    await signed(env, Decision("fin.a", "finance"), handle.id, version=2))
         await handle.result()
 
     await _run_worker(env, fakes, body)
@@ -262,7 +280,8 @@ async def test_rejection_without_reason_is_refused(env: WorkflowEnvironment) -> 
         handle = await env.client.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
         await env.sleep(timedelta(minutes=1))
         with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(BillingCycleWorkflow.reject, Rejection("fin.a", "finance", "  "))
+            await handle.execute_update(BillingCycleWorkflow.reject,
+                                        await signed(env, Rejection("fin.a", "finance", "  "), handle.id))
         await handle.cancel()
         with pytest.raises(WorkflowFailureError):
             await handle.result()
@@ -289,9 +308,62 @@ async def test_bad_input_parks_the_cycle_until_an_operator_retries(env: Workflow
         assert status is not None and status.phase == "awaiting_approval"
         with pytest.raises(WorkflowUpdateFailedError):
             await handle.execute_update(BillingCycleWorkflow.retry, "ops.a")
-        await handle.execute_update(BillingCycleWorkflow.approve, Decision("fin.a", "finance"))
+        await handle.execute_update(BillingCycleWorkflow.approve,
+                                    await signed(env, Decision("fin.a", "finance"), handle.id))
         await handle.result()
 
     await _run_worker(env, fakes, body)
     assert fakes.calls.count("ingest") == 2
     assert "status:failed" in fakes.calls
+
+
+# --- forged decisions: only a decision signed by a trusted approval key for this cycle and version counts ---
+
+FORGER_KEY = Ed25519PrivateKey.generate()
+
+
+async def _refused(handle: WorkflowHandle[BillingCycleWorkflow, CycleResult], decision: Decision) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(BillingCycleWorkflow.approve, decision)
+    return str(refused.value.cause)
+
+
+async def _still_waiting(handle: WorkflowHandle[BillingCycleWorkflow, CycleResult]) -> CycleStatus:
+    status = await handle.query(BillingCycleWorkflow.status)
+    assert status is not None and status.phase == "awaiting_approval" and status.approvals == []
+    return status
+
+
+async def test_forged_decisions_are_refused_and_a_signed_one_completes_the_cycle(env: WorkflowEnvironment) -> None:
+    fakes = FakeActivities()
+
+    async def body(queue: str) -> None:
+        inp = _input()
+        handle = await env.client.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
+        await env.sleep(timedelta(minutes=1))
+        good = await signed(env, Decision("fin.a", "finance"), handle.id)
+        assert "not signed by a trusted approval key" in await _refused(handle, Decision("fin.a", "finance"))
+        assert "not signed by a trusted approval key" in await _refused(
+            handle, await signed(env, Decision("fin.a", "finance"), handle.id, key=FORGER_KEY))
+        # A trusted signature over other words: the approver, the role or the version changed after signing.
+        for tampered in (dataclasses.replace(good, approver="fin.z"), dataclasses.replace(good, comment="x"),
+                         dataclasses.replace(good, key_id=good.key_id, signature_hex="00" * 64)):
+            assert "does not verify" in await _refused(handle, tampered)
+        assert "signed for cycle:other" in await _refused(
+            handle, await signed(env, Decision("fin.a", "finance"), "cycle:other:2026-10"))
+        assert "not cycle" in await _refused(handle, await signed(env, Decision("fin.a", "finance"), handle.id,
+                                                                  version=2))
+        # The signal path believes no more than the update.
+        await handle.signal(BillingCycleWorkflow.approve_signal, Decision("fin.a", "finance"))
+        await env.sleep(timedelta(seconds=5))
+        await _still_waiting(handle)
+        # A signed decision delivered after its lifetime (15 minutes) is refused too.
+        await env.sleep(timedelta(minutes=16))
+        assert "is valid from" in await _refused(handle, good)
+        await _still_waiting(handle)
+        await handle.execute_update(BillingCycleWorkflow.approve,
+                                    await signed(env, Decision("fin.a", "finance"), handle.id))
+        assert (await handle.result()).total_usd_micros == 1_000_000
+
+    await _run_worker(env, fakes, body)
+    assert [call for call in fakes.calls if call.startswith("approved")] == ["approved:fin.a"]

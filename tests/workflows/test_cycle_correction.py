@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 
 from runtime.binaries import find_bin
 from runtime.temporal import DATA_CONVERTER
+from tests.workflows.signing import signed
 from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle_types import (
     IngestMeterFilesInput,
@@ -109,10 +110,12 @@ async def test_approved_correction_rebills_only_tenants_with_a_delta(env: Workfl
                                                  task_queue=queue)
         await env.sleep(timedelta(minutes=1))
         with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(CycleCorrectionWorkflow.approve, Decision("ops.a", "operator"))
+            await handle.execute_update(CycleCorrectionWorkflow.approve,
+                                        await signed(env, Decision("ops.a", "operator"), handle.id, version=2))
         status = await handle.query(CycleCorrectionWorkflow.status)
         assert status is not None and status.phase == "awaiting_approval" and status.approvals == []
-        await handle.execute_update(CycleCorrectionWorkflow.approve, Decision("fin.a", "finance"))
+        await handle.execute_update(CycleCorrectionWorkflow.approve,
+                                    await signed(env, Decision("fin.a", "finance"), handle.id, version=2))
         result = await handle.result()
         assert (result.status, result.revision) == ("completed", 2)
         assert [row.invoice_id for row in result.invoices] == ["new-t1", "new-t3"]
@@ -147,8 +150,10 @@ async def test_rejected_correction_records_the_decision_and_rebills_nothing(env:
                                                  task_queue=queue)
         await env.sleep(timedelta(minutes=1))
         with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(CycleCorrectionWorkflow.reject, Rejection("fin.a", "finance", " "))
-        await handle.execute_update(CycleCorrectionWorkflow.reject, Rejection("fin.a", "finance", "wrong file"))
+            await handle.execute_update(CycleCorrectionWorkflow.reject,
+                                        await signed(env, Rejection("fin.a", "finance", " "), handle.id, version=2))
+        await handle.execute_update(CycleCorrectionWorkflow.reject,
+                                    await signed(env, Rejection("fin.a", "finance", "wrong file"), handle.id, version=2))
         result = await handle.result()
         assert (result.status, result.revision, result.invoices) == ("rejected", 2, [])
 

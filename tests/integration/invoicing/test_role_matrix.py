@@ -42,7 +42,7 @@ class Access:
     query: dict[str, str] = field(default_factory=dict)
 
 
-OPERATOR_BODY = {"operator": "matrix"}
+OPERATOR_BODY: dict[str, str] = {}  # the operator is the caller
 PAGE = {"anonymous": 303, "location": "/finance/login"}
 LOT = {"lot_id": "matrix-lot-{caller}", "instrument": "REC", "technology": "solar", "zone": "NYISO",
        "vintage_start_utc": "2026-01-01T00:00:00Z", "vintage_end_utc": "2026-02-01T00:00:00Z",
