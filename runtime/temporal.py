@@ -7,7 +7,9 @@ dataclasses exactly, where the default converter refuses Decimal and date.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import socket
 import subprocess
 import time
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 
 DATA_CONVERTER = pydantic_data_converter
 STARTUP_WAIT_S_MAX = 60.0
+OWNER_FILE_NAME = "temporal-owner.json"
 
 
 def data_converter_for(settings: Settings) -> DataConverter:
@@ -71,18 +74,28 @@ def _port_open(host: str, port: int) -> bool:
 class EmbeddedTemporal:
     """`temporal server start-dev` with a persistent SQLite file under the Settings home.
 
-    History survives restarts because the database file does; the Web UI listens on `temporal_ui_port`.
-    If a dev server is already listening on the port (another `wattledger` process), it is reused.
+    History survives restarts because the database file does; the Web UI listens on `temporal_ui_port`. The
+    server belongs to its home: it writes `temporal-owner.json` (port and process id) there, and a server found on
+    the port is reused only when this home started it and it still runs (a CLI command beside `wattledger dev`).
+    Anything else on the port (another home's server, another program) is an error, never a server to run this
+    home's cycles on: its workers would run activities against another home's database.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.process: subprocess.Popen[bytes] | None = None
         self.address = f"127.0.0.1:{settings.temporal_port}"
+        self.owner_file = settings.home_abs / OWNER_FILE_NAME
 
     def start(self) -> str:
         if _port_open("127.0.0.1", self.settings.temporal_port):
-            log.info("reusing the Temporal server already on %s", self.address)
+            if not self._started_by_this_home():
+                raise RuntimeError(
+                    f"port {self.settings.temporal_port} is taken by a Temporal server (or another program) that "
+                    f"this home, {self.settings.home_abs}, did not start. Give this home ports of its own "
+                    "(WATTLEDGER_TEMPORAL_PORT, WATTLEDGER_TEMPORAL_UI_PORT), or set WATTLEDGER_TEMPORAL_ADDRESS to "
+                    "that server to share it on purpose.")
+            log.info("reusing this home's Temporal server on %s", self.address)
             return self.address
         home = self.settings.home_abs
         home.mkdir(parents=True, exist_ok=True)
@@ -93,8 +106,17 @@ class EmbeddedTemporal:
              "--db-filename", str(home / "temporal.sqlite"), "--log-level", "warn"],
             stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )
+        self.owner_file.write_text(json.dumps({"port": self.settings.temporal_port, "pid": self.process.pid}))
         self._wait_ready(home / "temporal.log")
         return self.address
+
+    def _started_by_this_home(self) -> bool:
+        try:
+            owner = json.loads(self.owner_file.read_text())
+            os.kill(int(owner["pid"]), 0)  # signal 0: is that process still alive?
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        return bool(owner["port"] == self.settings.temporal_port)
 
     def _wait_ready(self, log_path: Path) -> None:
         deadline = time.monotonic() + STARTUP_WAIT_S_MAX
@@ -124,6 +146,7 @@ class EmbeddedTemporal:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
+        self.owner_file.unlink(missing_ok=True)
 
 
 def temporal_address(settings: Settings) -> tuple[str, EmbeddedTemporal | None]:
