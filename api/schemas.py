@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CycleCreate(BaseModel):
+    # Unknown fields are refused: the API reads no file the caller names on the server (it once took
+    # `input_files`, and read whatever path or URI it was given). Meter data arrives by `POST /meter-data`.
+    model_config = ConfigDict(extra="forbid")
+
     campus_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="local calendar month, YYYY-MM")
-    input_files: list[str] | None = Field(
-        default=None, description="server-side files to ingest; default: the campus inbox for the period"
-    )
 
 
 class CycleStarted(BaseModel):

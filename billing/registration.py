@@ -32,16 +32,15 @@ def inbox_folder(settings: Settings, campus_id: str, period: str) -> Path:
     return settings.home_abs / "inbox" / campus_id / period
 
 
-def register_cycle(engine: Engine, settings: Settings, campus_id: str, period: str,
-                   input_uris: list[str] | None) -> RegisteredCycle:
-    """Receive the period's inbox (and `input_uris`, server-side files) into the store, record the cycle row."""
+def register_cycle(engine: Engine, settings: Settings, campus_id: str, period: str) -> RegisteredCycle:
+    """Receive the period's inbox into the store, record the cycle row."""
     with engine.begin() as conn:
         campus = load_campus(conn, campus_id)
         campus_version = latest_version_number(conn, campus_id)
         meter_count = len(load_meters(conn, campus_id))
     bounds = period_bounds_utc(period, campus.time_zone)
     folder = inbox_folder(settings, campus_id, period)
-    files = collect_period_files(engine, settings.data_root_uri, campus_id, period, bounds, folder, input_uris or [])
+    files = collect_period_files(engine, settings.data_root_uri, campus_id, period, bounds, folder)
     cycle_id = cycle_id_for(campus_id, period)
     with engine.begin() as conn:
         # The cycle row keeps the inbox folder: ingest receives what lies there again before each run.

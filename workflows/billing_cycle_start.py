@@ -29,15 +29,14 @@ class StartedCycle:
     input_count: int
 
 
-async def start_cycle(client: Client, engine: Engine, settings: Settings, campus_id: str, period: str,
-                      input_uris: list[str] | None = None) -> StartedCycle:
+async def start_cycle(client: Client, engine: Engine, settings: Settings, campus_id: str, period: str
+                      ) -> StartedCycle:
     """Start the cycle's workflow, idempotently: a running cycle is returned as it is (USE_EXISTING), a
     failed one may start again (ALLOW_DUPLICATE_FAILED_ONLY), a completed one is a Conflict.
 
-    `input_uris` are server-side files to receive into the store first, beside the period's inbox.
     `input_count` is how many of the store's files the period had at start; ingest reads the store again, so a
     retry or a re-settlement also sees what was received since."""
-    registered = await asyncio.to_thread(register_cycle, engine, settings, campus_id, period, input_uris)
+    registered = await asyncio.to_thread(register_cycle, engine, settings, campus_id, period)
     # The store is the cycle's input: ingest lists it again on every run, so the file list (tens of thousands of
     # names on a large campus) stays out of the workflow payload.
     inp = CycleInput(

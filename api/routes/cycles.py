@@ -33,7 +33,7 @@ def _handle(client: TemporalDep, cycle_id: str) -> WorkflowHandle[BillingCycleWo
 async def create_cycle(body: CycleCreate, client: TemporalDep, engine: EngineDep, settings: SettingsDep,
                        principal: PrincipalDep) -> CycleStarted:
     principal.require("operator")
-    started = await start_cycle(client, engine, settings, body.campus_id, body.period, body.input_files)
+    started = await start_cycle(client, engine, settings, body.campus_id, body.period)
     return CycleStarted(**dataclasses.asdict(started))
 
 

@@ -239,3 +239,15 @@ async def test_monthly_schedule_starts_the_previous_month_cycle_once(api, engine
     cycle_id = await kicked.result()
     assert cycle_id == f"cycle:{CAMPUS_ID}:{period}"
     await handle.delete()
+
+
+async def test_starting_a_cycle_reads_no_file_the_caller_names(api) -> None:  # type: ignore[no-untyped-def]
+    """`POST /cycles` once took server-side `input_files` and read any path or URI it was given (the signing key,
+    /etc/passwd); now any field beyond the campus and period is refused before anything is read or recorded."""
+    http = api[0]
+    for named in (["/etc/passwd"], ["file:///etc/passwd"], ["s3://bucket/x?endpoint_override=attacker:9000"]):
+        response = await http.post("/cycles", json={"campus_id": "it-nowhere", "period": "2026-01",
+                                                    "input_files": named})
+        assert response.status_code == 422, response.text
+        assert "input_files" in response.text
+    assert (await http.get("/cycles/cycle:it-nowhere:2026-01")).status_code == 404
