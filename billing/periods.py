@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 from common.errors import BadInput
 
 PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+YEAR_MIN, YEAR_MAX = 1900, 2999
+"""Billing years accepted: far beyond any meter data, and far inside what datetime and time zones represent
+(9999-12 once failed with a server error: its month ends in year 10000)."""
 
 
 def period_bounds_utc(period: str, time_zone: str) -> tuple[datetime, datetime]:
@@ -20,6 +23,8 @@ def period_bounds_utc(period: str, time_zone: str) -> tuple[datetime, datetime]:
     if match is None:
         raise BadInput("period", None, "period", f"{period!r} is not YYYY-MM")
     year, month = int(match.group(1)), int(match.group(2))
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise BadInput("period", None, "period", f"{period!r}: the year must be {YEAR_MIN} to {YEAR_MAX}")
     zone = ZoneInfo(time_zone)
     start_local = datetime(year, month, 1, tzinfo=zone)
     next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)

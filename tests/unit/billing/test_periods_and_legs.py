@@ -98,3 +98,11 @@ def test_rounding_legs_move_receivables_to_the_invoiced_cents() -> None:
 def test_exact_cents_need_no_rounding_entry() -> None:
     """When every total is already whole cents there is nothing to post."""
     assert invoice_rounding_legs("c", {"a": 1_230_000}, {"a": 123}) == []
+
+
+@pytest.mark.parametrize("period", ["9999-12", "0001-01", "1899-12", "3000-01"])
+def test_periods_outside_the_billing_years_are_bad_input(period: str) -> None:
+    """9999-12 once answered 500: its month ends in year 10000, which datetime cannot hold."""
+    with pytest.raises(BadInput) as refused:
+        period_bounds_utc(period, "America/New_York")
+    assert refused.value.field == "period" and "1900 to 2999" in refused.value.reason
