@@ -65,6 +65,8 @@ APPROVAL_RECORDED_PATCH = "record-settlement-approval"
 INVOICES_RESULT_PATCH = "issue-invoices-result"
 # Cycles that issued before invoices were rendered in batches rendered them inside `issue_invoices`.
 INVOICE_BATCHES_PATCH = "invoice-batches"
+# Approval signals accepted before decisions were signed carried no signature.
+SIGNED_DECISIONS_PATCH = "signed-decisions"
 
 ActivityIn = TypeVar("ActivityIn")
 ActivityOut = TypeVar("ActivityOut")
@@ -322,18 +324,23 @@ class BillingCycleWorkflow:
         self._check_decision_allowed(rejection)
         check_rejection(rejection)
 
-    def _check_decision_allowed(self, decision: Decision | Rejection) -> None:
+    def _check_decision_allowed(self, decision: Decision | Rejection, signed: bool = True) -> None:
         """Finance, awaiting approval, and signed by a trusted approval key for this cycle's settlement version."""
         awaiting = self._status is not None and self._status.phase == Phase.AWAITING_APPROVAL and not self._decided()
         check_decider("cycle", self._status.phase if self._status else "starting", awaiting, decision.approver,
                       decision.role)
         assert self._status is not None
-        check_signature(decision, workflow.info().workflow_id, self._status.settlement_version, workflow.now())
+        if signed:
+            check_signature(decision, workflow.info().workflow_id, self._status.settlement_version, workflow.now())
 
     @workflow.signal
     def approve_signal(self, decision: Decision) -> None:
+        # Signals, unlike update validators, run again on replay: a cycle that accepted an unsigned signal
+        # before decisions were signed must accept it again when its history replays.
+        signed = workflow.patched(SIGNED_DECISIONS_PATCH)
         try:
-            self._validate_approve(decision)
+            self._check_decision_allowed(decision, signed)
+            check_approval(decision, self._approvals)
         except ValueError as error:
             workflow.logger.warning("approval signal ignored: %s", error)
             return
