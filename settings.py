@@ -60,9 +60,10 @@ class Settings(BaseSettings):
         default=None, description="AES-GCM keyring for Temporal payloads; unset = <home>/keys/payload-keyring.json."
     )
     payload_encryption: bool = Field(default=True, description="Encrypt Temporal payloads with the keyring.")
-    codec_cors_origins: list[str] = Field(
-        default=["http://127.0.0.1:8233", "http://localhost:8233"],
-        description="Temporal Web UI origins allowed to call /codec/encode and /codec/decode.",
+    codec_cors_origins: list[str] | None = Field(
+        default=None,
+        description="Temporal Web UI origins allowed to call /codec/encode and /codec/decode; unset = the local UI "
+                    "on temporal_ui_port.",
     )
     metrics_port: int | None = Field(default=None, description="Worker's own Prometheus port; unset = none.")
     metrics_host: str = Field(default="127.0.0.1", description="Interface for the worker's Prometheus port.")
@@ -100,6 +101,13 @@ class Settings(BaseSettings):
     @property
     def signing_key_path(self) -> Path:
         return self.ledger_signing_key_path or (self.home_abs / "keys" / "ledger-ed25519.pem")
+
+    @property
+    def codec_origins(self) -> list[str]:
+        """The origins the codec endpoint answers: as configured, else the local Web UI on its configured port."""
+        if self.codec_cors_origins is not None:
+            return list(self.codec_cors_origins)
+        return [f"http://127.0.0.1:{self.temporal_ui_port}", f"http://localhost:{self.temporal_ui_port}"]
 
     @property
     def approval_key_path(self) -> Path:

@@ -59,14 +59,14 @@ class CodecCors:
 
 
 def add_codec_cors(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(CodecCors, origins=list(settings.codec_cors_origins))
+    app.add_middleware(CodecCors, origins=settings.codec_origins)
 
 
 def _codec_principal(request: Request) -> Principal:
     settings: Settings = request.app.state.settings
     origin = request.headers.get("origin")
     has_header_credential = "authorization" in request.headers or "x-api-key" in request.headers
-    if not has_header_credential and origin in settings.codec_cors_origins:
+    if not has_header_credential and origin in settings.codec_origins:
         scope = dict(request.scope)
         scope["headers"] = [*request.scope["headers"], (PAGE_HEADER.lower().encode(), b"1")]
         request = Request(scope)
