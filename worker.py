@@ -21,6 +21,7 @@ from db import make_engine, resolve_database_url, upgrade_schema
 from observability import ActivityObserver, configure_logging, configure_tracing
 from runtime.keys import ensure_signing_key, trusted_approval_key
 from runtime.memory import MemoryReleaser
+from runtime.private_files import keep_new_files_private
 from runtime.signals import wait_for_stop_signal
 from runtime.temporal import connect, temporal_address
 from settings import TASK_QUEUE, Settings
@@ -52,6 +53,7 @@ def build_worker(client: Client, settings: Settings, engine: Engine, task_queue:
 
 
 async def main() -> None:
+    keep_new_files_private()
     settings = Settings()
     configure_logging(settings)
     configure_tracing(settings)

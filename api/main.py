@@ -9,8 +9,10 @@ from __future__ import annotations
 from api.app import create_app
 from db import make_engine
 from observability import configure_logging, configure_tracing
+from runtime.private_files import keep_new_files_private
 from settings import Settings
 
+keep_new_files_private()
 settings = Settings()
 configure_logging(settings)  # JSON lines with WATTLEDGER_LOG_FORMAT=json; secrets masked either way
 configure_tracing(settings)  # spans to WATTLEDGER_TRACE_FILE when set

@@ -31,6 +31,13 @@ app.add_typer(invoice.access_app, name="access")
 app.command("demo")(demo_command)
 
 
+@app.callback()
+def _every_command() -> None:
+    from runtime.private_files import keep_new_files_private
+
+    keep_new_files_private()  # what any command writes (data, documents, keys) is its owner's alone
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration to the configured (or embedded) database."""

@@ -69,12 +69,18 @@ def _started_processes(pid: int) -> dict[str, psutil.Process]:
     return roles
 
 
-def test_sigterm_stops_worker_api_and_temporal(dev_process: tuple[subprocess.Popen[str], str]) -> None:
+def test_sigterm_stops_worker_api_and_temporal(dev_process: tuple[subprocess.Popen[str], str],
+                                               tmp_path: Path) -> None:
     process, base_url = dev_process
     _wait_for_api(base_url, process)
     started = _started_processes(process.pid)
     assert set(started) == {"worker", "api", "temporal"}
     assert started["worker"].pid != started["api"].pid != process.pid  # the API has its own process
+    # What the stack wrote in its home (keys, the Temporal database, its owner file) is its owner's alone.
+    written = [path for path in (tmp_path / "home").rglob("*") if path.is_file()]
+    assert any(path.name == "temporal.sqlite" for path in written) and any(p.suffix == ".pem" for p in written)
+    readable = [f"{path} {path.stat().st_mode & 0o777:o}" for path in written if path.stat().st_mode & 0o077]
+    assert readable == [], f"files others may read: {readable}"
 
     process.send_signal(signal.SIGTERM)
     output = process.communicate(timeout=STOP_S_MAX)[0]
