@@ -31,7 +31,7 @@ from sqlalchemy import Connection
 from common import canonical_json
 from invoicing import repository
 from invoicing.document import TenantUsage, build_invoice_document
-from invoicing.errors import CycleNotFound, NoSettlementLines, TenantUnknown
+from invoicing.errors import CycleNotFound
 from invoicing.parties import campus_parties
 from invoicing.pdf import render_invoice_pdf
 from invoicing.repository import CycleRow
@@ -39,16 +39,16 @@ from invoicing.service import (
     PAYMENT_TERMS_DAYS,
     IssuedInvoice,
     already_issued,
-    checked_issuer,
     document_path,
     invoice_header,
     invoice_id_of,
+    invoice_inputs,
     issue_invoices,
+    lock_series,
     record_invoice,
 )
 from invoicing.signing import load_signing_key, sign_pdf
 from invoicing.storage import documents_root_path, move_document, write_document
-from invoicing.usage_context import load_usage_context
 
 
 @dataclass(frozen=True)
@@ -90,27 +90,17 @@ def plan_invoices(conn: Connection, cycle_id: str, issuer: str,
                   payment_terms_days: int = PAYMENT_TERMS_DAYS) -> InvoicePlan:
     """The plan for the cycle's tenants without a live invoice, in tenant order (as `issue_invoices` numbers
     them). Run it in a short transaction of its own: the series locks it takes end with it."""
-    checked_issuer(issuer)
-    cycle = _cycle(conn, cycle_id)
-    lines_by_tenant = repository.load_settlement_lines(conn, cycle_id)
-    if not lines_by_tenant:
-        raise NoSettlementLines(cycle_id)
-    parties = campus_parties(conn, cycle.campus_id)
-    for tenant_id, lines in lines_by_tenant.items():
-        if tenant_id not in parties:
-            raise TenantUnknown(cycle_id, lines[0].line_no, tenant_id)
-    context = load_usage_context(conn, cycle)
-    issuer_of = {tenant_id: parties[tenant_id].invoice_prefix or issuer for tenant_id in lines_by_tenant}
-    last_numbers = {sequence: repository.lock_sequence(conn, sequence) for sequence in sorted(set(issuer_of.values()))}
-    existing = repository.live_invoices_of_cycle(conn, cycle_id)
+    inputs = invoice_inputs(conn, cycle_id, issuer)
+    issuer_of = inputs.issuer_of
+    last_numbers, existing = lock_series(conn, cycle_id, issuer_of)
     next_numbers = dict(last_numbers)
     planned = []
-    for tenant_id in sorted(lines_by_tenant):
+    for tenant_id in sorted(inputs.lines_by_tenant):
         if tenant_id in existing:
             continue
         next_numbers[issuer_of[tenant_id]] += 1
         planned.append(PlannedInvoice(tenant_id, issuer_of[tenant_id], next_numbers[issuer_of[tenant_id]],
-                                      context.for_tenant(tenant_id)))
+                                      inputs.context.for_tenant(tenant_id)))
     return InvoicePlan(cycle_id, repository.transaction_now_utc(conn), payment_terms_days, last_numbers, planned)
 
 

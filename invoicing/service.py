@@ -30,7 +30,7 @@ from invoicing.pdf import render_invoice_pdf
 from invoicing.repository import CycleRow, InvoiceRow
 from invoicing.signing import load_signing_key, sign_pdf
 from invoicing.storage import write_document
-from invoicing.usage_context import load_usage_context
+from invoicing.usage_context import UsageContext, load_usage_context
 
 ISSUER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 PAYMENT_TERMS_DAYS = 30
@@ -74,28 +74,11 @@ def issue_invoices(
     `removed_unless_committed` leaves no document behind when the transaction fails. If a killed process
     leaves some, the next attempt reuses the same numbers and overwrites those files.
     """
-    checked_issuer(issuer)
     key = load_signing_key(signing_key_path)
-    cycle = repository.load_cycle(conn, cycle_id)
-    if cycle is None:
-        raise CycleNotFound(cycle_id)
-    lines_by_tenant = repository.load_settlement_lines(conn, cycle_id)
-    if not lines_by_tenant:
-        raise NoSettlementLines(cycle_id)
-    parties = campus_parties(conn, cycle.campus_id)
-    for tenant_id, lines in lines_by_tenant.items():
-        if tenant_id not in parties:
-            raise TenantUnknown(cycle_id, lines[0].line_no, tenant_id)
-    # Read the interval file (daily load) before taking the lock, so the lock is held only while numbering.
-    context = load_usage_context(conn, cycle)
-    # A tenant with an invoice prefix in the campus file is numbered in its own gapless series.
-    issuer_of = {tenant_id: parties[tenant_id].invoice_prefix or issuer for tenant_id in lines_by_tenant}
-    # Lock first, then look for earlier invoices: a concurrent issuer of this cycle has either committed
-    # (and we see its rows) or not yet started numbering. Sequences are locked in one order (sorted), so two
-    # cycles sharing prefixes never wait on each other in a circle.
-    sequences = sorted(set(issuer_of.values()))
-    last_number = {sequence: repository.lock_sequence(conn, sequence) for sequence in sequences}
-    existing = repository.live_invoices_of_cycle(conn, cycle_id)
+    inputs = invoice_inputs(conn, cycle_id, issuer)
+    cycle, lines_by_tenant, parties, context, issuer_of = (
+        inputs.cycle, inputs.lines_by_tenant, inputs.parties, inputs.context, inputs.issuer_of)
+    last_number, existing = lock_series(conn, cycle_id, issuer_of)
     issued: list[IssuedInvoice] = []
     for tenant_id in sorted(lines_by_tenant):
         if tenant_id in existing:
@@ -111,6 +94,49 @@ def issue_invoices(
     for sequence, number in last_number.items():
         repository.store_sequence(conn, sequence, number)
     return issued
+
+
+@dataclass(frozen=True)
+class InvoiceInputs:
+    """What a cycle's invoices are made from, checked: its settlement lines, each tenant's parties and series."""
+
+    cycle: CycleRow
+    lines_by_tenant: dict[str, list[InvoiceLine]]
+    parties: dict[str, TenantParty]
+    context: UsageContext
+    issuer_of: dict[str, str]
+
+
+def invoice_inputs(conn: Connection, cycle_id: str, issuer: str) -> InvoiceInputs:
+    """The cycle, its settlement lines by tenant, the campus's parties (every tenant with lines must have one),
+    the usage each invoice prints, and each tenant's number series."""
+    checked_issuer(issuer)
+    cycle = repository.load_cycle(conn, cycle_id)
+    if cycle is None:
+        raise CycleNotFound(cycle_id)
+    lines_by_tenant = repository.load_settlement_lines(conn, cycle_id)
+    if not lines_by_tenant:
+        raise NoSettlementLines(cycle_id)
+    parties = campus_parties(conn, cycle.campus_id)
+    for tenant_id, lines in lines_by_tenant.items():
+        if tenant_id not in parties:
+            raise TenantUnknown(cycle_id, lines[0].line_no, tenant_id)
+    # Read before the series are locked, so the lock is held only while numbering.
+    context = load_usage_context(conn, cycle)
+    # A tenant with an invoice prefix in the campus file is numbered in its own gapless series.
+    issuer_of = {tenant_id: parties[tenant_id].invoice_prefix or issuer for tenant_id in lines_by_tenant}
+    return InvoiceInputs(cycle, lines_by_tenant, parties, context, issuer_of)
+
+
+def lock_series(conn: Connection, cycle_id: str, issuer_of: dict[str, str]
+                ) -> tuple[dict[str, int], dict[str, InvoiceRow]]:
+    """Lock each series the tenants are numbered in and read its last number, then the cycle's live invoices.
+
+    Lock first, then look for earlier invoices: a concurrent issuer of this cycle has either committed (and we see
+    its rows) or not yet started numbering. Series are locked in one order (sorted), so two cycles sharing prefixes
+    never wait on each other in a circle."""
+    last_number = {sequence: repository.lock_sequence(conn, sequence) for sequence in sorted(set(issuer_of.values()))}
+    return last_number, repository.live_invoices_of_cycle(conn, cycle_id)
 
 
 def invoice_header(
