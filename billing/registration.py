@@ -25,6 +25,7 @@ class RegisteredCycle:
     cycle_id: str
     stored_uris: list[str]  # the store's files of the period at registration
     meter_count: int  # the campus's meters: the starter scales the steps' timeouts with it
+    created: bool = True  # False when the cycle was registered before (a repeated start)
 
 
 def inbox_folder(settings: Settings, campus_id: str, period: str) -> Path:
@@ -44,5 +45,12 @@ def register_cycle(engine: Engine, settings: Settings, campus_id: str, period: s
     cycle_id = cycle_id_for(campus_id, period)
     with engine.begin() as conn:
         # The cycle row keeps the inbox folder: ingest receives what lies there again before each run.
-        repo.insert_cycle(conn, cycle_id, campus_id, period, bounds, str(folder), campus_version)
-    return RegisteredCycle(cycle_id, [file.stored_uri for file in files], meter_count)
+        created = repo.insert_cycle(conn, cycle_id, campus_id, period, bounds, str(folder), campus_version)
+    return RegisteredCycle(cycle_id, [file.stored_uri for file in files], meter_count, created)
+
+
+def forget_unstarted_cycle(engine: Engine, cycle_id: str) -> None:
+    """A start that registered the cycle but could not start its workflow leaves no `started` row behind (the
+    files it received stay in the store, as after any receipt)."""
+    with engine.begin() as conn:
+        repo.delete_unstarted_cycle(conn, cycle_id)

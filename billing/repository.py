@@ -35,6 +35,16 @@ def insert_cycle(
     return result.rowcount == 1
 
 
+def delete_unstarted_cycle(conn: Connection, cycle_id: str) -> bool:
+    """Remove a cycle row whose workflow never started (still `started`, no step recorded); True when removed."""
+    result = conn.execute(
+        text("DELETE FROM billing_cycle WHERE cycle_id = :id AND status = 'started'"
+             " AND NOT EXISTS (SELECT 1 FROM cycle_step WHERE cycle_id = :id)"),
+        {"id": cycle_id},
+    )
+    return result.rowcount == 1
+
+
 def set_cycle_status(conn: Connection, cycle_id: str, status: str, detail: str | None) -> None:
     conn.execute(
         text(

@@ -13,8 +13,9 @@ from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
-from billing.registration import register_cycle
+from billing.registration import forget_unstarted_cycle, register_cycle
 from common.errors import Conflict
 from settings import TASK_QUEUE, Settings
 from workflows.activity_options import activity_timeout_s_for
@@ -57,4 +58,18 @@ async def start_cycle(client: Client, engine: Engine, settings: Settings, campus
     except WorkflowAlreadyStartedError as error:
         message = f"{registered.cycle_id} has already completed; corrections go through a new settlement"
         raise Conflict(message) from error
+    except RPCError:
+        if registered.created and not await _workflow_exists(client, registered.cycle_id):
+            await asyncio.to_thread(forget_unstarted_cycle, engine, registered.cycle_id)
+        raise
     return StartedCycle(registered.cycle_id, handle.result_run_id, len(registered.stored_uris))
+
+
+async def _workflow_exists(client: Client, workflow_id: str) -> bool:
+    """Whether the server knows the workflow: a start whose answer was lost may still have started it. Unsure
+    (the server cannot say) counts as yes, so a running cycle never loses its row."""
+    try:
+        await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as error:
+        return error.status != RPCStatusCode.NOT_FOUND
+    return True

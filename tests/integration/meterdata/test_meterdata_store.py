@@ -18,12 +18,17 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, text
+from temporalio.client import Client
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from billing import repository as cycles_repo
 from billing import service as cycles_service
 from billing.registration import inbox_folder
 from common.errors import BadInput
+from runtime.binaries import find_bin
+from runtime.temporal import DATA_CONVERTER
 from settings import Settings
 from workflows.billing_cycle_start import start_cycle
 from workflows.billing_cycle_types import CycleInput
@@ -231,3 +236,31 @@ async def test_stored_file_refused_at_ingest_is_quarantined_and_no_data_names_th
     with pytest.raises(BadInput) as retried:
         _ingest(engine, settings, temporal.inputs[0])
     assert "no meter data" in retried.value.reason
+
+
+async def test_a_start_temporal_refuses_leaves_no_started_cycle(client, engine, campus_id, data_root) -> None:
+    """The cycle is registered, then the Temporal server refuses the start (here: a namespace it does not have):
+    the error reaches the caller and no `started` row is left for a workflow that never ran; a start that works
+    registers the cycle again."""
+    body = _csv(("SHARED", "2026-10-01T00:00:00-04:00", "1.500"))
+    assert (await client.post("/meter-data", params={"campus_id": campus_id, "name": "a.csv"},
+                              content=body)).status_code == 201
+    settings = _settings(data_root)
+    cycle_id = f"cycle:{campus_id}:{OCTOBER}"
+    environment = await WorkflowEnvironment.start_local(dev_server_existing_path=find_bin("temporal"),
+                                                        data_converter=DATA_CONVERTER)
+    try:
+        elsewhere = Client(environment.client.service_client, namespace="no-such-namespace",
+                           data_converter=DATA_CONVERTER)
+        with pytest.raises(RPCError):
+            await start_cycle(elsewhere, engine, settings, campus_id, OCTOBER)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM billing_cycle WHERE cycle_id = :c"),
+                                {"c": cycle_id}).scalar_one() == 0
+        started = await start_cycle(environment.client, engine, settings, campus_id, OCTOBER)
+        assert started.cycle_id == cycle_id
+        with engine.connect() as conn:
+            assert cycles_repo.load_cycle(conn, cycle_id)["status"] in {"started", "ingesting", "validating"}
+        await environment.client.get_workflow_handle(cycle_id).terminate("test over")
+    finally:
+        await environment.shutdown()
