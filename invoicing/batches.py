@@ -110,7 +110,7 @@ def render_planned(conn: Connection, plan: InvoicePlan, invoices: Sequence[Plann
     belong to an invoice another issuer recorded meanwhile."""
     key = load_signing_key(signing_key_path)
     cycle = existing_cycle(conn, plan.cycle_id)
-    lines_by_tenant = repository.load_settlement_lines(conn, plan.cycle_id, [i.tenant_id for i in invoices])
+    lines_by_tenant = repository.load_settlement_lines(conn, plan.cycle_id)
     parties = campus_parties(conn, cycle.campus_id)
     rendered = []
     for invoice in invoices:
