@@ -77,8 +77,8 @@ from settlement import SettlementResult, record_settlement_or_delta, result_sha2
 
 log = logging.getLogger(__name__)
 INVOICES_PER_BATCH = 100
-"""Invoices one render activity writes: about a second and a half of one core, so a 1,000-tenant cycle's ten
-batches spread over the workers there are."""
+"""Invoices one render activity writes: about a second of one core (bench/cycle.py), so a 1,000-tenant cycle's
+ten batches spread over the workers there are."""
 
 
 @dataclass(frozen=True)

@@ -31,15 +31,14 @@ from sqlalchemy import Connection
 from common import canonical_json
 from invoicing import repository
 from invoicing.document import TenantUsage, build_invoice_document
-from invoicing.errors import CycleNotFound
 from invoicing.parties import campus_parties
 from invoicing.pdf import render_invoice_pdf
-from invoicing.repository import CycleRow
 from invoicing.service import (
     PAYMENT_TERMS_DAYS,
     IssuedInvoice,
     already_issued,
     document_path,
+    existing_cycle,
     invoice_header,
     invoice_id_of,
     invoice_inputs,
@@ -110,8 +109,8 @@ def render_planned(conn: Connection, plan: InvoicePlan, invoices: Sequence[Plann
     folder; records nothing. Never the final names: until the commit checks the numbers, one of them may
     belong to an invoice another issuer recorded meanwhile."""
     key = load_signing_key(signing_key_path)
-    cycle = _cycle(conn, plan.cycle_id)
-    lines_by_tenant = repository.load_settlement_lines(conn, plan.cycle_id)
+    cycle = existing_cycle(conn, plan.cycle_id)
+    lines_by_tenant = repository.load_settlement_lines(conn, plan.cycle_id, [i.tenant_id for i in invoices])
     parties = campus_parties(conn, cycle.campus_id)
     rendered = []
     for invoice in invoices:
@@ -143,7 +142,7 @@ def issue_planned(conn: Connection, plan: InvoicePlan, rendered: Sequence[Render
         _remove_staging_folder(plan, documents_root)
         return issue_invoices(conn, plan.cycle_id, issuer, signing_key_path, documents_root,
                               plan.payment_terms_days, written)
-    cycle = _cycle(conn, plan.cycle_id)
+    cycle = existing_cycle(conn, plan.cycle_id)
     parties = campus_parties(conn, cycle.campus_id)
     issued = [already_issued(conn, row) for row in existing.values()]
     for invoice in plan.invoices:
@@ -235,13 +234,6 @@ def _remove_staging_folder(plan: InvoicePlan, documents_root: str) -> None:
     """The plan's staging folder once it is empty (a batch still writing, or files of a failed attempt, keep it)."""
     with contextlib.suppress(OSError):
         (documents_root_path(documents_root) / _staging_folder(plan)).rmdir()
-
-
-def _cycle(conn: Connection, cycle_id: str) -> CycleRow:
-    cycle = repository.load_cycle(conn, cycle_id)
-    if cycle is None:
-        raise CycleNotFound(cycle_id)
-    return cycle
 
 
 def plan_still_holds(plan: InvoicePlan, last_numbers: Mapping[str, int], invoiced_tenants: Sequence[str]) -> bool:

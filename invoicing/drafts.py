@@ -12,10 +12,10 @@ from sqlalchemy import Connection
 from common.canonical_json import sha256_hex
 from invoicing import repository
 from invoicing.document import build_invoice_document
-from invoicing.errors import CycleNotFound, NoSettlementLines, TenantUnknown
+from invoicing.errors import NoSettlementLines, TenantUnknown
 from invoicing.parties import campus_parties
 from invoicing.pdf import render_invoice_pdf
-from invoicing.service import PAYMENT_TERMS_DAYS, invoice_header
+from invoicing.service import PAYMENT_TERMS_DAYS, existing_cycle, invoice_header
 from invoicing.usage_context import load_usage_context
 
 DRAFT_ISSUER = "DRAFT"
@@ -24,9 +24,7 @@ DRAFT_ISSUER = "DRAFT"
 def render_draft_pdf(conn: Connection, cycle_id: str, tenant_id: str,
                      payment_terms_days: int = PAYMENT_TERMS_DAYS) -> bytes:
     """The tenant's invoice for the cycle as an unsigned PDF marked DRAFT, numbered `DRAFT-000000`."""
-    cycle = repository.load_cycle(conn, cycle_id)
-    if cycle is None:
-        raise CycleNotFound(cycle_id)
+    cycle = existing_cycle(conn, cycle_id)
     lines = repository.load_settlement_lines(conn, cycle_id).get(tenant_id)
     if not lines:
         raise NoSettlementLines(cycle_id)

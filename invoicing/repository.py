@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,24 +66,29 @@ ADJUSTMENT_LINE_BASE = 100_000
 SETTLEMENT_LINES_SQL = """
 SELECT tenant_id, line_no, description, quantity_wh, rate_usd_per_mwh, amount_usd_micros, contract_id,
        inputs_sha256_hex, coalesce(unit, 'MWh')
-FROM settlement_line_full WHERE cycle_id = :cycle_id
+FROM settlement_line_full WHERE cycle_id = :cycle_id AND (:every_tenant OR tenant_id = ANY(CAST(:tenants AS text[])))
 UNION ALL
 SELECT tenant_id, revision * :base + line_no, description || ' (revision ' || revision || ' adjustment)',
        quantity_wh_delta, rate_usd_per_mwh, amount_usd_micros_delta, NULL, inputs_sha256_hex, unit
 FROM settlement_adjustment
 WHERE cycle_id = :cycle_id AND (quantity_wh_delta <> 0 OR amount_usd_micros_delta <> 0)
+  AND (:every_tenant OR tenant_id = ANY(CAST(:tenants AS text[])))
 ORDER BY 1, 2
 """
 
 
-def load_settlement_lines(conn: Connection, cycle_id: str) -> dict[str, list[InvoiceLine]]:
-    """The cycle's settled lines plus every delta-settlement revision's adjustments, grouped by tenant.
+def load_settlement_lines(conn: Connection, cycle_id: str, tenant_ids: Sequence[str] | None = None
+                          ) -> dict[str, list[InvoiceLine]]:
+    """The cycle's settled lines plus every delta-settlement revision's adjustments, grouped by tenant (only
+    `tenant_ids`' when given: a batch of invoices reads its own tenants, not the whole cycle each time).
 
     Settlement never edits a line: a corrected input adds revision n >= 1 with the differences
     (`settlement_adjustment`). An invoice, and a replacement after cancel-and-rebill, bills their sum.
     Units come from `settlement_line_full`; lines settled without one are energy (MWh).
     """
-    rows = conn.execute(text(SETTLEMENT_LINES_SQL), {"cycle_id": cycle_id, "base": ADJUSTMENT_LINE_BASE}).all()
+    rows = conn.execute(text(SETTLEMENT_LINES_SQL), {
+        "cycle_id": cycle_id, "base": ADJUSTMENT_LINE_BASE, "every_tenant": tenant_ids is None,
+        "tenants": list(tenant_ids or [])}).all()
     by_tenant: dict[str, list[InvoiceLine]] = {}
     for row in rows:
         by_tenant.setdefault(row[0], []).append(InvoiceLine(*row[1:]))

@@ -107,13 +107,19 @@ class InvoiceInputs:
     issuer_of: dict[str, str]
 
 
+def existing_cycle(conn: Connection, cycle_id: str) -> CycleRow:
+    """The cycle's row; CycleNotFound when there is none."""
+    cycle = repository.load_cycle(conn, cycle_id)
+    if cycle is None:
+        raise CycleNotFound(cycle_id)
+    return cycle
+
+
 def invoice_inputs(conn: Connection, cycle_id: str, issuer: str) -> InvoiceInputs:
     """The cycle, its settlement lines by tenant, the campus's parties (every tenant with lines must have one),
     the usage each invoice prints, and each tenant's number series."""
     checked_issuer(issuer)
-    cycle = repository.load_cycle(conn, cycle_id)
-    if cycle is None:
-        raise CycleNotFound(cycle_id)
+    cycle = existing_cycle(conn, cycle_id)
     lines_by_tenant = repository.load_settlement_lines(conn, cycle_id)
     if not lines_by_tenant:
         raise NoSettlementLines(cycle_id)

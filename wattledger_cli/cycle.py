@@ -104,16 +104,10 @@ def _decide(cycle_id: str, update: UpdateMethodMultiParam[[BillingCycleWorkflow,
             decision: S) -> None:
     """Sign `decision` with the approval key for the cycle's current settlement version and send it: only a
     machine holding that key decides from the command line (workflows/approvals.py)."""
-    from runtime.keys import signed_decision
-    from workflows.billing_cycle import BillingCycleWorkflow
+    from runtime.decisions import decide_cycle
 
-    async def action(client: Client, engine: Engine, settings: Settings) -> CycleStatus:
-        handle = client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id)
-        status = await handle.query(BillingCycleWorkflow.status)
-        version = status.settlement_version if status is not None else 0
-        return await handle.execute_update(update, signed_decision(settings, decision, cycle_id, version))
-
-    _print(dataclasses.asdict(with_client(action)))
+    _print(dataclasses.asdict(with_client(
+        lambda client, engine, settings: decide_cycle(client, settings, cycle_id, update, decision))))
 
 
 @app.command("approve")
@@ -177,16 +171,10 @@ def _correction_update(correction_id: str,
                        update: UpdateMethodMultiParam[[CycleCorrectionWorkflow, S], CorrectionStatus],
                        argument: S) -> None:
     """A finance decision on a correction, signed with the approval key for its revision (as `_decide`)."""
-    from runtime.keys import signed_decision
-    from workflows.cycle_correction import CycleCorrectionWorkflow
+    from runtime.decisions import decide_correction
 
-    async def action(client: Client, engine: Engine, settings: Settings) -> CorrectionStatus:
-        handle = client.get_workflow_handle_for(CycleCorrectionWorkflow.run, correction_id)
-        status = await handle.query(CycleCorrectionWorkflow.status)
-        revision = status.revision if status is not None else 0
-        return await handle.execute_update(update, signed_decision(settings, argument, correction_id, revision))
-
-    _print(dataclasses.asdict(with_client(action)))
+    _print(dataclasses.asdict(with_client(
+        lambda client, engine, settings: decide_correction(client, settings, correction_id, update, argument))))
 
 
 @app.command("approve-correction")

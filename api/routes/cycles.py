@@ -15,7 +15,7 @@ from api.principal import Principal
 from api.schemas import ApprovalBody, CycleCreate, CyclePublic, CycleStarted, OperatorBody, RejectionBody
 from billing import repository as repo
 from billing.cycle_summary import cycle_summary
-from runtime.keys import signed_decision
+from runtime.decisions import decide_cycle
 from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.billing_cycle_start import start_cycle
@@ -80,22 +80,13 @@ def acting_subject(principal: Principal, named: str | None) -> str:
     return principal.subject
 
 
-async def _settlement_version(handle: WorkflowHandle[BillingCycleWorkflow, CycleResult]) -> int:
-    """The settlement version finance is deciding on: the decision is signed for it, so a cycle settled again
-    in between refuses it."""
-    status = await handle.query(BillingCycleWorkflow.status)
-    return status.settlement_version if status is not None else 0
-
-
 @router.post("/{cycle_id}/approve")
 async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, settings: SettingsDep,
                         principal: PrincipalDep) -> dict[str, Any]:
     principal.require("finance")
-    handle = _handle(client, cycle_id)
-    decision = signed_decision(settings, Decision(approver=acting_subject(principal, body.approver),
-                                                  role=principal.decision_role, comment=body.comment),
-                               cycle_id, await _settlement_version(handle))
-    status = await handle.execute_update(BillingCycleWorkflow.approve, decision)
+    decision = Decision(approver=acting_subject(principal, body.approver), role=principal.decision_role,
+                        comment=body.comment)
+    status = await decide_cycle(client, settings, cycle_id, BillingCycleWorkflow.approve, decision)
     return dataclasses.asdict(status)
 
 
@@ -103,11 +94,9 @@ async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, 
 async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, settings: SettingsDep,
                        principal: PrincipalDep) -> dict[str, Any]:
     principal.require("finance")
-    handle = _handle(client, cycle_id)
-    rejection = signed_decision(settings, Rejection(approver=acting_subject(principal, body.approver),
-                                                    role=principal.decision_role, reason=body.reason),
-                                cycle_id, await _settlement_version(handle))
-    status = await handle.execute_update(BillingCycleWorkflow.reject, rejection)
+    rejection = Rejection(approver=acting_subject(principal, body.approver), role=principal.decision_role,
+                          reason=body.reason)
+    status = await decide_cycle(client, settings, cycle_id, BillingCycleWorkflow.reject, rejection)
     return dataclasses.asdict(status)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from runtime.keys import signed_decision
+from runtime.decisions import decide_cycle
 from settings import Settings
 from tests.faults.harness import cycle_statuses
 from workflows.approvals import Decision
@@ -67,12 +67,11 @@ class CycleDriver:
         return await asyncio.to_thread(cycle_statuses, self.engine, self.cycle_ids)
 
     async def _approve(self, cycle_id: str) -> None:
-        handle = self.client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id)
-        # Signed as the API signs it, for the settlement version the cycle reports (version 1 in these runs).
-        decision = signed_decision(self.settings, Decision(approver=APPROVER, role="finance", comment="fault run"),
-                                   cycle_id, 1)
+        # Signed and sent as the API does, for the settlement version the cycle reports.
+        decision = Decision(approver=APPROVER, role="finance", comment="fault run")
         try:
-            await asyncio.wait_for(handle.execute_update(BillingCycleWorkflow.approve, decision), CALL_TIMEOUT_S)
+            await asyncio.wait_for(decide_cycle(self.client, self.settings, cycle_id, BillingCycleWorkflow.approve,
+                                                decision), CALL_TIMEOUT_S)
             self.approvals_sent += 1
         except WorkflowUpdateFailedError:
             pass  # already approved (the first update got through before a crash): the validator says so
