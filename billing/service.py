@@ -53,7 +53,7 @@ from ledger import (
     EntryRequest,
     Leg,
     PostingRequest,
-    append_entries,
+    append_checkpointed,
     ensure_ledger,
     open_accounts,
     sign_checkpoint,
@@ -241,7 +241,7 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
             meta={"cycle_id": cycle_id, "settlement_sha256": digest,
                   "intervals_sha256": result.intervals_sha256_hex, "version": label, **carbon_meta},
         )
-        append_entries(conn, settings.ledger_origin, [entry])
+        append_checkpointed(conn, settings.ledger_origin, [entry], settings.signing_key_path)
         output = SettledCycle(
             settlement_sha256_hex=digest,
             total_usd_micros=sum(result.tenant_totals_usd_micros.values()),
@@ -306,7 +306,7 @@ def void_rejected_settlement(engine: Engine, settings: Settings, cycle_id: str, 
             meta={"cycle_id": cycle_id, "decision": decision},
             ref_idempotency_key=pending_key(cycle_id, label),
         )
-        append_entries(conn, settings.ledger_origin, [entry])
+        append_checkpointed(conn, settings.ledger_origin, [entry], settings.signing_key_path)
         repo.record_step(conn, cycle_id, f"decision-{label}", {"kind": kind, "by": decision})
 
 
@@ -348,7 +348,7 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, camp
         rounding = [(leg.account_path, leg.asset_code, leg.amount_minor) for e in entries[1:] for leg in e.postings]
         if rounding:
             open_cycle_accounts(conn, settings, rounding, [])
-        append_entries(conn, settings.ledger_origin, entries)
+        append_checkpointed(conn, settings.ledger_origin, entries, settings.signing_key_path)
         refs = [{"invoice_id": i.invoice_id, "tenant_id": i.tenant_id, "total_usd_cents": i.total_usd_cents,
                  "document_sha256_hex": i.document_sha256_hex, "pdf_uri": i.pdf_uri} for i in issued]
         repo.record_step(conn, cycle_id, "invoice", {"invoices": refs})

@@ -208,7 +208,7 @@ def credit_invoice_posted(conn: Connection, ledger_origin: str, invoice_id: str,
     """`issue_credit_note` and its ledger entry, in the caller's transaction (the API and CLI path)."""
     note = issue_credit_note(conn, invoice_id, amount_usd_cents, reason, idempotency_key, signing_key_path,
                              documents_root)
-    post_entries(conn, ledger_origin, [_credit_note_entry(conn, note)])
+    post_entries(conn, ledger_origin, [_credit_note_entry(conn, note)], signing_key_path)
     return note
 
 
@@ -221,7 +221,7 @@ def cancel_and_rebill_posted(conn: Connection, ledger_origin: str, invoice_id: s
     replacement = replacement_invoice_entry(new.invoice_id, invoice_id, new.campus_id, new.tenant_id,
                                             new.total_usd_cents, new.document_sha256_hex, new.issued_at_utc)
     credit = None if rebill.credit_note is None else _credit_note_entry(conn, rebill.credit_note)
-    post_entries(conn, ledger_origin, [credit, replacement])
+    post_entries(conn, ledger_origin, [credit, replacement], signing_key_path)
     return rebill
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Connection
 
 from invoicing.money import USD_MICROS_PER_CENT
-from ledger import EntryRequest, PostingRequest, append_entries, ensure_ledger, open_accounts
+from ledger import EntryRequest, PostingRequest, append_checkpointed, ensure_ledger, open_accounts
 from ledger.accounts import ASSET_USD, account_spec, campus_revenue, tenant_receivable
 
 
@@ -45,8 +46,10 @@ def replacement_invoice_entry(
     )
 
 
-def post_entries(conn: Connection, ledger_origin: str, entries: Sequence[EntryRequest | None]) -> None:
-    """Open the accounts the entries touch (normal side from the account's role) and append the entries.
+def post_entries(conn: Connection, ledger_origin: str, entries: Sequence[EntryRequest | None],
+                 signing_key_path: Path) -> None:
+    """Open the accounts the entries touch (normal side from the account's role), append the entries and sign the
+    new head with the ledger key in the same transaction (`ledger.append_checkpointed`).
 
     Idempotent: a repeated entry is an idempotency hit in the ledger, so a retried correction posts once.
     """
@@ -59,4 +62,4 @@ def post_entries(conn: Connection, ledger_origin: str, entries: Sequence[EntryRe
         for entry in entry_list for posting in entry.postings
     }
     open_accounts(conn, ledger_origin, list(specs.values()))
-    append_entries(conn, ledger_origin, entry_list)
+    append_checkpointed(conn, ledger_origin, entry_list, signing_key_path)

@@ -31,6 +31,7 @@ _EXPORTS = {
     "append_entries": "ledger.service",
     "verify_ledger": "ledger.audit",
     "sign_checkpoint": "ledger.checkpoint",
+    "append_checkpointed": "ledger.checkpoint",
     "list_checkpoints": "ledger.checkpoint",
     "Checkpoint": "ledger.checkpoint",
     "Leg": "ledger.posting_rules",
@@ -55,6 +56,7 @@ __all__ = [
     "PostingRequest",
     "VerifyReport",
     "accounts",
+    "append_checkpointed",
     "append_entries",
     "balances",
     "check_entry_request",
@@ -83,7 +85,7 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from ledger.audit import verify_ledger
-    from ledger.checkpoint import Checkpoint, list_checkpoints, sign_checkpoint
+    from ledger.checkpoint import Checkpoint, append_checkpointed, list_checkpoints, sign_checkpoint
     from ledger.export import export_ledger
     from ledger.keys import create_signing_key
     from ledger.model import AccountSpec, AppendedEntry, EntryRequest, PostingRequest, VerifyReport

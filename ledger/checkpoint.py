@@ -1,6 +1,7 @@
 """Signed checkpoints: C2SP tlog-checkpoint bodies over (origin, size, RFC 6962 root), Ed25519-signed.
 
-Signing takes the ledger's append lock, so the head cannot move while it is measured. A key the
+Every posting batch is signed in the transaction that appends it (`append_checkpointed`), and again
+at cycle close and on demand. Signing takes the ledger's append lock, so the head cannot move while it is measured. A key the
 chain has not seen yet is first appended as a `key_rotation` entry (meta.vkey), so every key that
 ever signed is itself on the chain. A head whose first `size` leaves do not reproduce the last
 signed root is never signed.
@@ -9,6 +10,7 @@ signed root is never signed.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +19,10 @@ from sqlalchemy import Connection, text
 from ledger import repository as repo
 from ledger.errors import CheckpointInconsistent
 from ledger.keys import load_signing_key
-from ledger.merkle import CompactRange, root_hash
-from ledger.model import EntryRequest
+from ledger.merkle import CompactRange
+from ledger.model import AppendedEntry, EntryRequest
 from ledger.requests import normalize_request
-from ledger.service import append_internal
+from ledger.service import append_entries, append_internal
 from ledger.signed_note import checkpoint_body, sign_note, verifier_key_from_private
 
 
@@ -48,11 +50,9 @@ def sign_checkpoint(conn: Connection, origin: str, key_path: Path) -> Checkpoint
         append_internal(conn, origin, normalize_request(rotation, internal=True))
     leaves = leaf_hashes(conn, ledger_id, None)
     latest = latest_checkpoint(conn, ledger_id)
-    if latest is not None:
-        _check_extends(origin, leaves, latest)
-        if latest.tree_size == len(leaves) and latest.vkey == vkey:
-            return latest
-    root = root_hash(leaves)
+    root = _root_extending(origin, leaves, latest)
+    if latest is not None and latest.tree_size == len(leaves) and latest.vkey == vkey:
+        return latest
     note = sign_note(checkpoint_body(origin, len(leaves), root), origin, private_key)
     chain = conn.execute(
         text("SELECT chain_hash FROM ledger_entry WHERE ledger_id = :l AND seq = :s"),
@@ -68,14 +68,34 @@ def sign_checkpoint(conn: Connection, origin: str, key_path: Path) -> Checkpoint
     return Checkpoint(len(leaves), root.hex(), bytes(chain).hex(), vkey, note)
 
 
-def _check_extends(origin: str, leaves: list[bytes], latest: Checkpoint) -> None:
-    if latest.tree_size > len(leaves):
-        raise CheckpointInconsistent(origin, f"head {len(leaves)} is behind signed size {latest.tree_size}")
+def append_checkpointed(
+    conn: Connection, origin: str, entries: Sequence[EntryRequest], key_path: Path
+) -> list[AppendedEntry]:
+    """`append_entries`, then sign the new head in the same transaction: what commits is covered.
+
+    A posting batch and its checkpoint commit together or not at all, so no committed entry waits for a
+    later cycle close to be signed (a cycle that fails after posting used to leave such entries). Signing
+    an unchanged head returns the existing checkpoint, so a batch of idempotency hits signs nothing new.
+    Publishing the checkpoint outside the database happens after the commit (`ledger.publication`).
+    """
+    results = append_entries(conn, origin, entries)
+    sign_checkpoint(conn, origin, key_path)
+    return results
+
+
+def _root_extending(origin: str, leaves: list[bytes], latest: Checkpoint | None) -> bytes:
+    """Root of all `leaves` in one pass, after checking that their first `latest.tree_size` give its root."""
+    signed_size = 0 if latest is None else latest.tree_size
+    if signed_size > len(leaves):
+        raise CheckpointInconsistent(origin, f"head {len(leaves)} is behind signed size {signed_size}")
     compact = CompactRange()
-    for leaf in leaves[: latest.tree_size]:
+    for leaf in leaves[:signed_size]:
         compact.append(leaf)
-    if compact.root().hex() != latest.root_hex:
-        raise CheckpointInconsistent(origin, f"first {latest.tree_size} entries no longer give the signed root")
+    if latest is not None and compact.root().hex() != latest.root_hex:
+        raise CheckpointInconsistent(origin, f"first {signed_size} entries no longer give the signed root")
+    for leaf in leaves[signed_size:]:
+        compact.append(leaf)
+    return compact.root()
 
 
 def chained_vkeys(conn: Connection, ledger_id: int) -> list[str]:
