@@ -37,11 +37,37 @@ def _reject_constant(text: str) -> Any:
     raise NotCanonical(f"{text} is not JSON")
 
 
-def parse_strict(raw: bytes) -> Any:
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        names = [name for name, _ in pairs]
+        repeated = next(name for name in names if names.count(name) > 1)
+        raise NotCanonical(f"member name {repeated!r} appears twice in one object")
+    return value
+
+
+def parse_strict(raw: bytes, members_checked: bool = True) -> Any:
+    """The one JSON document of `raw`, which must be UTF-8 (no BOM, no other encoding) with nothing after it.
+
+    `members_checked` refuses an object naming a member twice (json.loads would keep the last); the bulk
+    path skips it because re-encoding already differs from such bytes, and the per-entry path names it.
+    """
     try:
-        return json.loads(raw, parse_float=_reject_float, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise NotCanonical(f"not UTF-8 JSON: {error}") from error
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise NotCanonical(f"not UTF-8: byte {error.start} ({raw[error.start:error.start + 1]!r}) {error.reason}") from error
+    try:
+        return json.loads(text, parse_float=_reject_float, parse_constant=_reject_constant,
+                          object_pairs_hook=_unique_members if members_checked else None)
+    except json.JSONDecodeError as error:
+        raise NotCanonical(f"not one JSON document: {error}") from error
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode()
+    except UnicodeEncodeError as error:  # a \ud800-style escape decodes to a lone surrogate
+        raise NotCanonical("a string holds a lone surrogate, which is not a Unicode character") from error
 
 
 def _utf16_order(key: str) -> bytes:
@@ -67,7 +93,7 @@ def jcs_encode(value: Any) -> str:
 
 
 def _fast_encode(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    return _utf8(json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
 
 
 def _check_integers(value: Any) -> None:
@@ -89,7 +115,7 @@ def canonical_value(raw: bytes) -> Any:
     """Parse `raw` and return its value; raises NotCanonical unless `raw` is its own JCS form."""
     value = parse_strict(raw)
     if _HIGH_CODE_POINT.search(raw):
-        encoded = jcs_encode(value).encode()
+        encoded = _utf8(jcs_encode(value))
     else:
         _check_integers(value)
         encoded = _fast_encode(value)
@@ -107,9 +133,9 @@ def canonical_values_bulk(raws: list[bytes]) -> list[Any] | None:
     if _HIGH_CODE_POINT.search(joined) or _LONG_NUMBER.search(joined):
         return None
     try:
-        values = parse_strict(joined)
+        values = parse_strict(joined, members_checked=False)
+        if not isinstance(values, list) or len(values) != len(raws) or _fast_encode(values) != joined:
+            return None
     except NotCanonical:
-        return None
-    if not isinstance(values, list) or len(values) != len(raws) or _fast_encode(values) != joined:
         return None
     return values

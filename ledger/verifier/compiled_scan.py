@@ -9,6 +9,7 @@ ledger.verifier.replay.ChainReplay one for one; the hashes are computed by the c
 
 from __future__ import annotations
 
+import json
 from collections import namedtuple
 from typing import Any
 
@@ -26,6 +27,8 @@ from ledger.posting_rules import (
     REFERABLE_KINDS,
     pending_direction,
 )
+from ledger.signed_note import NoteError, parse_vkey
+from ledger.verifier.entry_format import FormatError, check_idempotency_key, entry_id_for
 
 # Kind codes: positions in KIND_NAMES (the scan stores one int8 per entry).
 REVERSAL, ADJUSTMENT, PERIOD_CLOSE, ACCOUNT_OPEN, KEY_ROTATION = (
@@ -79,6 +82,9 @@ LIT_REASON = _lit('"reason_code"')
 LIT_VKEY = _lit('"vkey"')
 KIND_LITERALS = tuple(_lit(f'"{name}"') for name in KIND_NAMES)
 # Bytes that stand for themselves inside a canonical string: printable ASCII except '"' and '\\'.
+PATH_BYTE = np.array([chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_.-") for b in range(256)],
+                     dtype=np.bool_)
+DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 PLAIN_BYTE = np.array([0x20 <= b < 0x80 and b not in (0x22, 0x5C) for b in range(256)], dtype=np.bool_)
 
 
@@ -176,8 +182,29 @@ def _same_bytes(data: Bytes, a_start: int, a_stop: int, b_start: int, b_stop: in
 
 
 @numba.njit(cache=True)
+def _number(data: Bytes, pos: int, width: int) -> int:
+    value = 0
+    for k in range(width):
+        value = value * 10 + (data[pos + k] - 48)
+    return value
+
+
+@numba.njit(cache=True)
+def _calendar_ok(data: Bytes, pos: int) -> bool:
+    """The digits at pos (already checked to be ASCII) name a real date, year 1..9999, and time of day."""
+    year, month, day = _number(data, pos, 4), _number(data, pos + 5, 2), _number(data, pos + 8, 2)
+    if year < 1 or month < 1 or month > 12 or day < 1:
+        return False
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    days = DAYS_IN_MONTH[month - 1] + (1 if month == 2 and leap else 0)
+    if day > days:
+        return False
+    return _number(data, pos + 11, 2) <= 23 and _number(data, pos + 14, 2) <= 59 and _number(data, pos + 17, 2) <= 59
+
+
+@numba.njit(cache=True)
 def _time(data: Bytes, pos: int) -> int:
-    """Position after a YYYY-MM-DDTHH:MM:SS.ffffffZ instant (without quotes), or -1."""
+    """Position after a YYYY-MM-DDTHH:MM:SS.ffffffZ instant (without quotes) of a real date, or -1."""
     if pos < 0 or pos + 27 > data.size:
         return -1
     for k in range(27):
@@ -196,7 +223,85 @@ def _time(data: Bytes, pos: int) -> int:
             ok = 48 <= byte <= 57
         if not ok:
             return -1
+    if not _calendar_ok(data, pos):
+        return -1
     return pos + 27
+
+
+@numba.njit(cache=True)
+def _hash_hex(data: Bytes, pos: int, end: int) -> int:
+    """Position after a quoted string of 64 lowercase hex digits at pos, or -1."""
+    if pos < 0 or pos + 66 > end or data[pos] != 34 or data[pos + 65] != 34:
+        return -1
+    for k in range(pos + 1, pos + 65):
+        byte = data[k]
+        if not (48 <= byte <= 57 or 97 <= byte <= 102):
+            return -1
+    return pos + 66
+
+
+@numba.njit(cache=True)
+def _uuid_text(data: Bytes, pos: int, end: int) -> int:
+    """Position after a quoted lowercase 8-4-4-4-12 hex UUID at pos, or -1 (its value is checked later)."""
+    if pos < 0 or pos + 38 > end or data[pos] != 34 or data[pos + 37] != 34:
+        return -1
+    for k in range(36):
+        byte = data[pos + 1 + k]
+        if k == 8 or k == 13 or k == 18 or k == 23:
+            if byte != 45:
+                return -1
+        elif not (48 <= byte <= 57 or 97 <= byte <= 102):
+            return -1
+    return pos + 38
+
+
+@numba.njit(cache=True)
+def _path_ok(data: Bytes, start: int, stop: int) -> bool:
+    """The quoted string data[start:stop] is segments of [A-Za-z0-9_.-] joined by ':' (none empty)."""
+    segment = 0
+    for k in range(start + 1, stop - 1):
+        byte = data[k]
+        if byte == 58:
+            if segment == 0:
+                return False
+            segment = 0
+        elif PATH_BYTE[byte]:
+            segment += 1
+        else:
+            return False
+    return segment > 0
+
+
+@numba.njit(cache=True)
+def _asset_ok(data: Bytes, start: int, stop: int) -> bool:
+    """The quoted string data[start:stop] is [A-Z][A-Z0-9]{0,16}(_[A-Z]{1,16})?(/[0-9]{1,2})?."""
+    pos, end = start + 1, stop - 1
+    if pos >= end or not 65 <= data[pos] <= 90:
+        return False
+    run = 0
+    pos += 1
+    while pos < end and (65 <= data[pos] <= 90 or 48 <= data[pos] <= 57):
+        pos += 1
+        run += 1
+    if run > 16:
+        return False
+    if pos < end and data[pos] == 95:
+        pos += 1
+        run = 0
+        while pos < end and 65 <= data[pos] <= 90:
+            pos += 1
+            run += 1
+        if run < 1 or run > 16:
+            return False
+    if pos < end and data[pos] == 47:
+        pos += 1
+        run = 0
+        while pos < end and 48 <= data[pos] <= 57:
+            pos += 1
+            run += 1
+        if run < 1 or run > 2:
+            return False
+    return pos == end
 
 
 @numba.njit(cache=True)
@@ -266,6 +371,8 @@ def _parse_accounts(data: Bytes, pos: int, end: int, spans: Int64s) -> tuple[int
         path_start = pos
         pos = _string(data, pos, end)
         if pos < 0 or flag < 0 or side < 0 or pos >= end or data[pos] != 125:
+            return -1, 0
+        if not _path_ok(data, path_start, pos) or not _asset_ok(data, asset_start, asset_stop):
             return -1, 0
         spans[count, 0], spans[count, 1], spans[count, 2], spans[count, 3] = asset_start, asset_stop, path_start, pos
         spans[count, 4], spans[count, 5] = side, flag
@@ -388,7 +495,7 @@ def _parse_head(
     pos = _expect(data, pos, LIT_EFFECTIVE)
     effective = pos
     pos = _expect(data, _time(data, pos), LIT_ENTRY_ID)
-    pos = _expect(data, _string(data, pos, end), LIT_KEY)
+    pos = _expect(data, _uuid_text(data, pos, end), LIT_KEY)
     key_start = pos
     key_stop = _string(data, pos, end)
     pos = _expect(data, key_stop, LIT_KIND)
@@ -413,13 +520,13 @@ def _parse_tail(data: Bytes, pos: int, end: int, seq_expected: int) -> tuple[int
         return -1, -1
     ref = -1
     if data[pos] == 34:
-        ref, pos = _digits(data, pos + 1, end, True)
+        ref, pos = _digits(data, pos + 1, end, False)
         if pos < 0 or data[pos] != 34:
             return -1, -1
         pos += 1
     else:
         pos = _expect(data, pos, LIT_NULL)
-    pos = _expect(data, _string(data, _expect(data, pos, LIT_REQUEST), end), LIT_SEQ)
+    pos = _expect(data, _hash_hex(data, _expect(data, pos, LIT_REQUEST), end), LIT_SEQ)
     if pos < 0:
         return -1, -1
     seq, pos = _digits(data, pos, end, False)
@@ -483,6 +590,7 @@ def _scan(
             closed_until = effective
         last_recorded = recorded
         key_hashes[i] = _hash(data, key_start, key_stop, 14695981039346656037)
+        state.key_spans[i, 0], state.key_spans[i, 1] = key_start, key_stop
         if kind == ACCOUNT_OPEN and not _open_accounts(data, spans, account_count, state, account_index):
             return i
         if not _apply(i, kind, first, count, state, touched, asset_spans, asset_sums, data):
@@ -592,13 +700,14 @@ def _apply(
     return True
 
 
-# Per entry: kinds, done (1 = reversed, 2 = resolved), p_start (first leg). Per leg: account index,
+# Per entry: kinds, done (1 = reversed, 2 = resolved), p_start (first leg), key_spans (the quoted
+# idempotency key; the entry id's 36 characters end 18 bytes before it). Per leg: account index,
 # amount, and the account's running balances after it. Per account: spans (asset start/stop, path
 # start/stop, side 0 debit / 1 credit, must-not-go-negative) and balances (posted, pending
 # debits, pending credits).
 ScanState = namedtuple(
     "ScanState",
-    "kinds done p_start p_account p_amount p_balances acc_spans balances accounts_opened",
+    "kinds done p_start p_account p_amount p_balances acc_spans balances accounts_opened key_spans",
 )
 
 
@@ -617,7 +726,7 @@ def scan_entries(data: Bytes, starts: Int64s, origin_json: bytes) -> tuple[int, 
         np.zeros(entries + 1, dtype=np.int64), np.zeros(legs_max, dtype=np.int64),
         np.zeros(legs_max, dtype=np.int64), np.zeros((legs_max, 3), dtype=np.int64),
         np.zeros((accounts_max, 6), dtype=np.int64), np.zeros((accounts_max, 3), dtype=np.int64),
-        np.zeros(1, dtype=np.int64),
+        np.zeros(1, dtype=np.int64), np.zeros((entries, 2), dtype=np.int64),
     )
     account_index = Dict.empty(key_type=types.uint64, value_type=types.int64)
     origin = np.frombuffer(origin_json, dtype=np.uint8).copy()
@@ -630,4 +739,35 @@ def scan_entries(data: Bytes, starts: Int64s, origin_json: bytes) -> tuple[int, 
         ordered = np.sort(key_hashes)
         if np.any(ordered[1:] == ordered[:-1]):
             bad = int(np.flatnonzero(np.isin(key_hashes, ordered[1:][ordered[1:] == ordered[:-1]]))[0])
+    if bad < 0:
+        bad = first_bad_key_or_id(data, starts, state, json.loads(origin_json))
     return bad, state
+
+
+ENTRY_ID_END_BEFORE_KEY = len(b'","idempotency_key":')  # the scan checked this layout byte for byte
+
+
+def first_bad_key_or_id(data: Bytes, starts: Int64s, state: ScanState, origin: str) -> int:
+    """Index of the first entry whose idempotency key breaks its grammar, whose entry id is not the
+    UUIDv5 of origin and key, or whose key rotation names no valid vkey of this origin; -1 if none.
+    The rules are ledger.verifier.entry_format's (Unicode printability and SHA-1 are not numba's)."""
+    view = data.data  # a memoryview: slices copy only the bytes they take
+    for index, (start, stop) in enumerate(state.key_spans.tolist()):
+        quoted = bytes(view[start:stop])
+        key = quoted[1:-1].decode() if b"\\" not in quoted else json.loads(quoted)
+        id_stop = start - ENTRY_ID_END_BEFORE_KEY
+        try:
+            check_idempotency_key(key)
+        except FormatError:
+            return index
+        if bytes(view[id_stop - 36:id_stop]) != entry_id_for(origin, key).encode():
+            return index
+    for index in np.flatnonzero(state.kinds == KEY_ROTATION).tolist():
+        document = json.loads(bytes(view[int(starts[index]):int(starts[index + 1]) - 1]))
+        try:
+            if parse_vkey(document["meta"]["vkey"]).name != origin:
+                return int(index)
+        except NoteError:
+            return int(index)
+    return -1
+

@@ -1,15 +1,16 @@
 """Replay of a ledger's canonical entries: every check an auditor needs, standard library only.
 
 `ChainReplay.feed` takes entries in seq order (their exact canonical bytes) and raises
-`VerificationFailure(seq, reason)` at the first entry that breaks a rule: canonical form, origin,
-gapless seq, leaf and chain hash, rising record time, per-asset zero sum, account rules,
+`VerificationFailure(seq, reason)` at the first entry that breaks a rule: canonical form (one UTF-8
+JSON document, no repeated member), the format of every member (ledger.verifier.entry_format: types,
+ASCII digits, calendar times, recomputed entry id, key, hash, path and asset grammars, 64-bit amounts),
+origin, gapless seq, leaf and chain hash, rising record time, per-asset zero sum, account rules,
 reversal / pending / period-close rules and non-negative balances. It keeps the running RFC 6962
 root so signed checkpoints can be checked at any size.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,6 @@ from ledger.merkle import CompactRange, leaf_hash
 from ledger.posting_rules import (
     KIND_NAMES,
     KINDS_WITHOUT_POSTINGS,
-    NORMAL_SIDES,
     POSTED_KINDS,
     REFERABLE_KINDS,
     RESOLVING_KINDS,
@@ -30,13 +30,23 @@ from ledger.posting_rules import (
 )
 from ledger.signed_note import NoteError, open_note, parse_checkpoint_body, parse_vkey
 from ledger.verifier.canonical_form import NotCanonical, canonical_value, canonical_values_bulk
+from ledger.verifier.entry_format import (
+    AMOUNT_MINOR_ABS_MAX,
+    FormatError,
+    account_spec,
+    check_hash_hex,
+    check_idempotency_key,
+    check_instant,
+    check_meta,
+    entry_id_for,
+    leg,
+    seq_number,
+)
 
 V1_KEYS = frozenset({
     "v", "origin", "seq", "entry_id", "kind", "ref_seq", "effective_at", "recorded_at",
     "idempotency_key", "request_hash", "postings", "accounts", "meta",
 })
-INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
-AMOUNT = re.compile(r"^-?[1-9][0-9]{0,37}$")
 KNOWN_KINDS = frozenset(KIND_NAMES)
 
 
@@ -58,8 +68,7 @@ class ChainReplay:
         self.last_recorded_at = ""
         self.closed_until = ""
         self.keys: set[str] = set()
-        # Keyed by whatever the bytes name (checked to be strings only where a rule needs it).
-        self.accounts: dict[tuple[object, object], tuple[str, bool]] = {}
+        self.accounts: dict[tuple[str, str], tuple[str, bool]] = {}
         self.balances: dict[tuple[str, str], list[int]] = {}
         self.postings_by_seq: dict[int, tuple[str, tuple[Leg, ...]]] = {}
         self.reversed: set[int] = set()
@@ -104,36 +113,59 @@ class ChainReplay:
             raise VerificationFailure(seq, f"canonical bytes: {error}") from error
 
     def _check_entry(self, seq: int, value: Any) -> None:
-        if not isinstance(value, dict) or value.keys() != V1_KEYS or value["v"] != 1:
-            raise VerificationFailure(seq, "not a v1 entry document")
-        if value["origin"] != self.origin:
-            raise VerificationFailure(seq, f"origin {value['origin']!r} is not this ledger's ({self.origin!r})")
-        if value["seq"] != str(seq):
-            raise VerificationFailure(seq, f"entry says seq {value['seq']}, position is {seq} (gap or reorder)")
+        try:
+            kind, postings, meta = self._check_members(seq, value)
+        except FormatError as error:
+            raise VerificationFailure(seq, str(error)) from error
         self._check_times_and_key(seq, value)
-        kind = value["kind"]
-        if kind not in KNOWN_KINDS:
-            raise VerificationFailure(seq, f"unknown kind {kind!r}")
-        postings = self._postings(seq, value["postings"], kind)
+        postings = self._postings(seq, postings, kind)
         self._check_reference(seq, value, kind, postings)
-        self._check_accounts_and_meta(seq, value, kind)
+        self._check_accounts_and_meta(seq, value, kind, meta)
         self._apply(seq, kind, postings)
         if kind in POSTED_KINDS or kind == "pending":
             self.postings_by_seq[seq] = (kind, postings)
 
+    def _check_members(self, seq: int, value: Any) -> tuple[str, tuple[Leg, ...], dict[str, str]]:
+        """The format of every member (§2), before any rule that compares entries."""
+        if type(value) is not dict or value.keys() != V1_KEYS:
+            names = sorted(value) if type(value) is dict else []
+            raise FormatError(f"not a v1 entry document: members {names}, expected {sorted(V1_KEYS)}")
+        if type(value["v"]) is not int or value["v"] != 1:  # `true` equals 1 in Python: compare the type too
+            raise FormatError(f"v is {value['v']!r}, not the number 1")
+        if value["origin"] != self.origin or type(value["origin"]) is not str:
+            raise FormatError(f"origin {value['origin']!r} is not this ledger's ({self.origin!r})")
+        if seq_number("seq", value["seq"]) != seq:
+            raise FormatError(f"entry says seq {value['seq']}, position is {seq} (gap or reorder)")
+        kind = value["kind"]
+        if type(kind) is not str or kind not in KNOWN_KINDS:
+            raise FormatError(f"unknown kind {kind!r}")
+        check_instant("effective_at", value["effective_at"])
+        check_instant("recorded_at", value["recorded_at"])
+        key = check_idempotency_key(value["idempotency_key"])
+        expected_id = entry_id_for(self.origin, key)
+        if value["entry_id"] != expected_id:
+            raise FormatError(f"entry_id {value['entry_id']!r} is not the UUIDv5 of origin and key ({expected_id})")
+        check_hash_hex("request_hash", value["request_hash"])
+        if value["ref_seq"] is not None:
+            seq_number("ref_seq", value["ref_seq"])
+        meta = check_meta(value["meta"])
+        raw_postings, raw_accounts = value["postings"], value["accounts"]
+        if type(raw_postings) is not list or type(raw_accounts) is not list:
+            raise FormatError("postings and accounts must be arrays")
+        legs = tuple(leg(index, item) for index, item in enumerate(raw_postings))
+        for index, item in enumerate(raw_accounts):
+            account_spec(index, item)
+        return kind, legs, meta
+
     def _check_times_and_key(self, seq: int, value: dict[str, Any]) -> None:
         recorded, effective = value["recorded_at"], value["effective_at"]
-        if not (isinstance(recorded, str) and INSTANT.match(recorded)) or not (
-            isinstance(effective, str) and INSTANT.match(effective)
-        ):
-            raise VerificationFailure(seq, "times must be YYYY-MM-DDTHH:MM:SS.ffffffZ")
         # Fixed-width UTC text sorts like the instants it names.
         if recorded <= self.last_recorded_at:
             raise VerificationFailure(seq, "recorded_at does not rise strictly")
         self.last_recorded_at = recorded
         key = value["idempotency_key"]
-        if not isinstance(key, str) or key in self.keys:
-            raise VerificationFailure(seq, f"idempotency key {key!r} repeated or not a string")
+        if key in self.keys:
+            raise VerificationFailure(seq, f"idempotency key {key!r} repeated")
         self.keys.add(key)
         if value["kind"] not in KINDS_WITHOUT_POSTINGS:  # period closes and the ledger's own entries
             if self.closed_until and effective < self.closed_until:
@@ -143,23 +175,16 @@ class ChainReplay:
                 raise VerificationFailure(seq, "period close moves backwards")
             self.closed_until = effective
 
-    def _postings(self, seq: int, raw_postings: Any, kind: str) -> tuple[Leg, ...]:
-        if not isinstance(raw_postings, list) or (not raw_postings) != (kind in KINDS_WITHOUT_POSTINGS):
+    def _postings(self, seq: int, legs: tuple[Leg, ...], kind: str) -> tuple[Leg, ...]:
+        if (not legs) != (kind in KINDS_WITHOUT_POSTINGS):
             raise VerificationFailure(seq, f"a {kind} entry with a wrong postings list")
-        postings: list[Leg] = []
-        for posting in raw_postings:
-            if type(posting) is not list or len(posting) != 3:
-                raise VerificationFailure(seq, "posting is not [account, asset, amount]")
-            account, asset, amount_text = posting
-            if type(amount_text) is not str or not AMOUNT.match(amount_text):
-                raise VerificationFailure(seq, f"amount {amount_text!r} is not a non-zero integer string")
+        for account, asset, _ in legs:
             if (account, asset) not in self.accounts:
                 raise VerificationFailure(seq, f"posting to account {account} ({asset}) that was never opened")
-            postings.append((account, asset, int(amount_text)))
-        unbalanced = unbalanced_asset(postings)
+        unbalanced = unbalanced_asset(legs)
         if unbalanced is not None:
             raise VerificationFailure(seq, f"{unbalanced[0]} postings sum to {unbalanced[1]}, not 0")
-        return tuple(postings)
+        return legs
 
     def _check_reference(
         self, seq: int, value: dict[str, Any], kind: str, postings: tuple[Leg, ...]
@@ -170,7 +195,7 @@ class ChainReplay:
             if ref_text is not None:
                 raise VerificationFailure(seq, f"a {kind} entry with a reference")
             return
-        if not isinstance(ref_text, str) or not ref_text.isdigit() or not 0 < int(ref_text) < seq:
+        if ref_text is None or not int(ref_text) < seq:  # its format was checked with the other members
             raise VerificationFailure(seq, f"a {kind} entry needs an earlier ref_seq")
         ref = int(ref_text)
         ref_kind, ref_postings = self.postings_by_seq.get(ref, ("none", ()))
@@ -191,22 +216,22 @@ class ChainReplay:
         elif not value["meta"].get("reason_code"):
             raise VerificationFailure(seq, "adjustment without meta.reason_code")
 
-    def _check_accounts_and_meta(self, seq: int, value: dict[str, Any], kind: str) -> None:
-        meta, accounts = value["meta"], value["accounts"]
-        if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
-            raise VerificationFailure(seq, "meta must map strings to strings")
-        if not isinstance(accounts, list) or (not accounts) != (kind != "account_open"):
+    def _check_accounts_and_meta(self, seq: int, value: dict[str, Any], kind: str, meta: dict[str, str]) -> None:
+        accounts = value["accounts"]
+        if (not accounts) != (kind != "account_open"):
             raise VerificationFailure(seq, f"a {kind} entry with a wrong accounts list")
         for spec in accounts:
-            pair = (spec.get("path"), spec.get("asset")) if isinstance(spec, dict) else (None, None)
-            side, flag = (spec.get("normal_side"), spec.get("must_not_go_negative")) if isinstance(spec, dict) else (None, None)
-            if pair in self.accounts or side not in NORMAL_SIDES or not isinstance(flag, bool):
-                raise VerificationFailure(seq, f"account {pair} opened twice or malformed")
-            self.accounts[pair] = (side, flag)
+            pair = (spec["path"], spec["asset"])
+            if pair in self.accounts:
+                raise VerificationFailure(seq, f"account {pair[0]} ({pair[1]}) opened twice")
+            self.accounts[pair] = (spec["normal_side"], spec["must_not_go_negative"])
         if kind == "key_rotation":
             vkey = meta.get("vkey")
-            if not isinstance(vkey, str):
-                raise VerificationFailure(seq, "key rotation without meta.vkey")
+            try:
+                if vkey is None or parse_vkey(vkey).name != self.origin:
+                    raise NoteError("it is missing or names another ledger")
+            except NoteError as error:
+                raise VerificationFailure(seq, f"key rotation without a valid meta.vkey for this origin: {error}") from error
             self.rotated_vkeys.append((seq, vkey))
 
     def _apply(self, seq: int, kind: str, postings: tuple[Leg, ...]) -> None:
@@ -224,6 +249,8 @@ class ChainReplay:
             _, must_not_go_negative = self.accounts[pair]
             if must_not_go_negative and self.available(pair) < 0:
                 raise VerificationFailure(seq, f"account {pair[0]} ({pair[1]}) went negative")
+            if any(abs(total) > AMOUNT_MINOR_ABS_MAX for total in self.balances[pair]):
+                raise VerificationFailure(seq, f"a balance of account {pair[0]} ({pair[1]}) leaves signed 64 bits")
 
     def available(self, pair: tuple[str, str]) -> int:
         posted, pending_debits, pending_credits = self.balances.get(pair, (0, 0, 0))
