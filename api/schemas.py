@@ -14,7 +14,9 @@ class CycleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     campus_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="local calendar month, YYYY-MM")
+    # [0-9], not \d: the pattern engine's \d also matches other scripts' digits (２０２６-０１ would be a second
+    # business key for January 2026).
+    period: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="local calendar month, YYYY-MM")
 
 
 class CycleStarted(BaseModel):

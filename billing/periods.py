@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from common.errors import BadInput
 
-PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD_PATTERN = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")  # ASCII digits only: int() reads others too
 YEAR_MIN, YEAR_MAX = 1900, 2999
 """Billing years accepted: far beyond any meter data, and far inside what datetime and time zones represent
 (9999-12 once failed with a server error: its month ends in year 10000)."""

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campus.model import MeterRole
+from common.bounds import checked_decimal
 from common.canonical_json import sha256_hex
 from common.errors import BadInput
 from settlement.contracts import ContractVersion, validate_terms
@@ -175,10 +176,10 @@ def _check_terms(contract: dict[str, Any], version: dict[str, Any], where: Path,
 
 def _non_negative_decimal(value: Any) -> bool:
     try:
-        number = Decimal(str(value))
-    except ArithmeticError:
+        number = checked_decimal(value)  # finite, ASCII digits, below 10**15 (common.bounds)
+    except ValueError:
         return False
-    return number.is_finite() and number >= 0 and number == number.quantize(Decimal("0.000001"))
+    return number >= 0 and number == number.quantize(Decimal("0.000001"))
 
 
 def _check_priced(document: dict[str, Any], problems: Problems) -> None:

@@ -16,8 +16,19 @@ KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
 
 
 def line_of(text: str, loc: Sequence[Any]) -> int | None:
+    """The line of `loc`, else of the nearest enclosing key that is written out: a value inside an inline table
+    or array (`versions = [{ ..., terms = { price_usd_per_mwh = nan } }]`) is found on its key's line."""
     if not text or not loc:
         return None
+    for length in range(len(loc), min(len(loc), 2) - 1, -1):  # never down to a bare top-level section name
+        if length == len(loc) or isinstance(loc[length - 1], str):
+            number = _line_of(text, loc[:length])
+            if number is not None:
+                return number
+    return None
+
+
+def _line_of(text: str, loc: Sequence[Any]) -> int | None:
     lines = text.splitlines()
     header_path: list[str] = []
     occurrences: dict[str, int] = {}

@@ -7,20 +7,24 @@ an offset.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from campus.model import IntervalMinutes, IsoName, MeterRole, MeterUnit
+from common.bounds import BoundedDecimal, Day, Instant
 
 SCHEMA_VERSION: Final = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 METER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 CONTRACT_KEY_PATTERN = r"^[a-z0-9][a-z0-9_.:-]{0,126}$"
 
-Positive = Annotated[Decimal, Field(gt=0)]
+MULTIPLIER_MAX = Decimal(1_000_000)
+"""CT ratio x PT ratio; real metering installations stay far below it."""
+RATED_KW_MAX = 10_000_000
+"""10 GW: above any single metering point."""
+Positive = Annotated[BoundedDecimal, Field(gt=0, le=MULTIPLIER_MAX)]
 
 
 class _Section(BaseModel):
@@ -54,15 +58,15 @@ class TenantSection(_Section):
     remit_to: str | None = Field(None, description="Where payments go, printed on the invoice.")
     invoice_prefix: str | None = Field(None, pattern=r"^[A-Z0-9][A-Z0-9-]{0,15}$")
     contacts: list[Contact] = Field(default_factory=list)
-    move_in: date | None = Field(None, description="First local day billed; absent: occupied before any cycle.")
-    move_out: date | None = Field(None, description="First local day NOT billed; absent: still occupied.")
+    move_in: Day | None = Field(None, description="First local day billed; absent: occupied before any cycle.")
+    move_out: Day | None = Field(None, description="First local day NOT billed; absent: still occupied.")
 
 
 class DeviceSection(_Section):
     serial: str = Field(pattern=METER_ID_PATTERN, description="The physical meter's serial; files may name it.")
     multiplier: Positive = Field(Decimal(1), description="CT ratio x PT ratio of this device.")
-    installed: datetime | None = Field(None, description="Instant (with offset) of the first reading.")
-    removed: datetime | None = Field(None, description="Instant (with offset) after the final reading.")
+    installed: Instant | None = Field(None, description="Instant (with offset) of the first reading.")
+    removed: Instant | None = Field(None, description="Instant (with offset) after the final reading.")
 
 
 class MeterSection(_Section):
@@ -73,21 +77,21 @@ class MeterSection(_Section):
     interval_minutes: IntervalMinutes = 15
     tenant: str | None = Field(None, description="Required for tenant_consumption meters, refused for others.")
     multiplier: Positive = Field(Decimal(1), description="CT ratio x PT ratio when no devices are listed.")
-    rated_kw: int | None = Field(None, gt=0, description="Nameplate rating; VEE refuses readings above it.")
+    rated_kw: int | None = Field(None, gt=0, le=RATED_KW_MAX, description="Nameplate rating; VEE refuses readings above it.")
     channel: str = Field("main", description="The energy channel the meter's files carry.")
     carbon_free: bool = Field(False, description="For generation: a carbon-free source (solar, wind, ...).")
     fuel_type: str | None = Field(None, description="For generation and fuel meters: e.g. natural_gas.")
     iso_meter_id: str | None = Field(None, description="The ISO's id of this meter, for submissions.")
     parent: str | None = Field(None, description="The main meter this one is a sub-meter of.")
     generator: str | None = Field(None, description="For a fuel meter: the generation meter it feeds.")
-    active_from: datetime | None = Field(None, description="Instant the point entered service.")
-    active_to: datetime | None = Field(None, description="Instant the point left service.")
+    active_from: Instant | None = Field(None, description="Instant the point entered service.")
+    active_to: Instant | None = Field(None, description="Instant the point left service.")
     devices: list[DeviceSection] = Field(default_factory=list,
                                          description="Devices over time, oldest first; an exchange adds one.")
 
 
 class ContractVersionSection(_Section):
-    effective_from: date = Field(description="First local day this version prices (amendments add versions).")
+    effective_from: Day = Field(description="First local day this version prices (amendments add versions).")
     terms: dict[str, Any] = Field(default_factory=dict, description="The kind's terms (docs/campus-file.md).")
     urdb_file: str | None = Field(None, description="urdb_tariff: path of a URDB JSON file, relative to the "
                                                     "campus file; its rate is stored in the terms.")

@@ -1,6 +1,7 @@
 """Small pieces every package shares, each a public module: `errors` (the error base classes), `timeutil` (UTC
-helpers), `uri` (reading and writing by URI) and `canonical_json` (the one hash recipe)."""
+helpers), `uri` (reading and writing by URI), `canonical_json` (the one hash recipe) and `bounds` (the ranges
+accepted for numbers, instants and days that arrive from outside)."""
 
 from common.errors import BadInput, DomainError
 
-__all__ = ["BadInput", "DomainError", "canonical_json", "errors", "timeutil", "uri"]
+__all__ = ["BadInput", "DomainError", "bounds", "canonical_json", "errors", "timeutil", "uri"]

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import Connection
@@ -22,6 +22,7 @@ from api.principal import Principal
 from campus import CampusFileInvalid, CampusNotFound, Problem, campus_exists, load_meters, load_tenants
 from campus.file import FILE_BYTES_MAX, CampusDocument, campus_document, parse_campus_text
 from campus.service import apply, export_toml, history, list_campuses, plan, show
+from common.bounds import INT32_MAX
 from common.errors import BadInput
 
 router = APIRouter(tags=["campuses"])
@@ -29,6 +30,7 @@ router = APIRouter(tags=["campuses"])
 StaffDep = Annotated[Principal, Depends(require_roles("operator", "finance", "auditor"))]
 OperatorDep = Annotated[Principal, Depends(require_roles("operator"))]
 CAMPUS_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+VersionQuery = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="an applied version (1, 2, ...)")]
 
 
 async def _body(request: Request, source: str) -> bytes:
@@ -78,7 +80,7 @@ def get_campuses(engine: EngineDep, principal: StaffDep) -> list[dict[str, Any]]
 
 @router.get("/campuses/{campus_id}")
 def get_campus(campus_id: str, engine: EngineDep, principal: StaffDep,
-               version: int | None = None) -> dict[str, Any]:
+               version: VersionQuery = None) -> dict[str, Any]:
     """The applied campus document (latest, or `version`) with its version, sha256 and who applied it."""
     with engine.connect() as conn:
         return show(conn, campus_id, version)
@@ -91,7 +93,7 @@ def get_campus_history(campus_id: str, engine: EngineDep, principal: StaffDep) -
 
 
 @router.get("/campuses/{campus_id}/export", response_class=PlainTextResponse)
-def export_campus(campus_id: str, engine: EngineDep, principal: StaffDep, version: int | None = None) -> str:
+def export_campus(campus_id: str, engine: EngineDep, principal: StaffDep, version: VersionQuery = None) -> str:
     """The applied campus as a campus file (TOML); applying it again changes nothing."""
     with engine.connect() as conn:
         return export_toml(conn, campus_id, version)

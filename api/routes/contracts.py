@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from api.auth import require_roles
 from api.deps import EngineDep
 from api.principal import Principal
+from common.bounds import Day
 from settlement import add_contract, list_contracts
 from settlement.contracts import KINDS, ContractVersion
 from settlement.tariffs import bill_tariff_json, zone_named
@@ -31,7 +32,7 @@ class ContractCreate(BaseModel):
     contract_key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,126}$")
     kind: str = Field(description=f"one of {', '.join(KINDS)}")
     tenant_id: str | None = None
-    effective_from: date
+    effective_from: Day
     terms: dict[str, Any]
 
 
@@ -51,8 +52,8 @@ class TariffBillRequest(BaseModel):
     load_csv: str = Field(description="CSV text: interval_start (ISO 8601 with offset), energy_kwh")
     export_csv: str | None = Field(default=None, description="CSV text like load_csv: energy exported to the grid, "
                                    "billed by the tariff's dgrules (not netted or credited when it has none)")
-    time_zone: str
-    holidays: list[date] = Field(default_factory=list)
+    time_zone: str = Field(max_length=64, description="IANA time zone, e.g. America/Chicago")
+    holidays: list[Day] = Field(default_factory=list, max_length=1000)
     tier_fill: str = "shared"
     holidays_as_weekend: bool = True
 

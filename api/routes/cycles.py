@@ -23,6 +23,7 @@ from workflows.billing_cycle_types import CycleResult
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])
 LIST_LIMIT_MAX = 500
+STATUS_PATTERN = r"^[a-z_]+$"  # a status name such as awaiting_approval
 
 
 def _handle(client: TemporalDep, cycle_id: str) -> WorkflowHandle[BillingCycleWorkflow, CycleResult]:
@@ -38,7 +39,8 @@ async def create_cycle(body: CycleCreate, client: TemporalDep, engine: EngineDep
 
 
 @router.get("")
-def list_cycles(engine: EngineDep, principal: PrincipalDep, status: str | None = None,
+def list_cycles(engine: EngineDep, principal: PrincipalDep,
+                status: str | None = Query(default=None, max_length=64, pattern=STATUS_PATTERN),
                 limit: int = Query(default=100, ge=1, le=LIST_LIMIT_MAX)) -> list[dict[str, Any]]:
     principal.require("operator", "finance", "auditor")
     with engine.connect() as conn:

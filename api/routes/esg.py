@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel, Field, model_validator
 
 from api.deps import EngineDep, PrincipalDep
+from api.routes.cycles import acting_subject
+from common.bounds import INT32_MAX, INT64_MAX, Day, Instant
 from esg.certificates import CertificateClaim, CertificateLot, claim_certificate, register_certificate_lot
 from esg.factors import FactorOverride, list_factor_editions, record_factor_override
 from esg.reporting import (
@@ -43,13 +44,13 @@ class CertificateLotCreate(BaseModel):
     instrument: Literal["REC", "GO", "GC", "PPA"]
     technology: str = Field(min_length=1, max_length=100)
     zone: str = Field(min_length=1, max_length=50)
-    vintage_start_utc: datetime
-    vintage_end_utc: datetime
-    energy_wh: int = Field(gt=0)
-    emission_rate_g_co2e_per_mwh: int = Field(ge=0)
+    vintage_start_utc: Instant
+    vintage_end_utc: Instant
+    energy_wh: int = Field(gt=0, le=INT64_MAX)
+    emission_rate_g_co2e_per_mwh: int = Field(ge=0, le=INT64_MAX)
     registry: str = Field(min_length=1, max_length=200)
     facility: str = Field(default="", max_length=200)
-    commissioning_date: date | None = None
+    commissioning_date: Day | None = None
 
 
 class CertificateClaimCreate(BaseModel):
@@ -57,9 +58,9 @@ class CertificateClaimCreate(BaseModel):
     lot_id: str = Field(min_length=1, max_length=200)
     campus_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     beneficiary: str = Field(pattern=r"^(campus|tenant:[a-z0-9][a-z0-9_-]{0,62})$")
-    energy_wh: int = Field(gt=0)
-    consumption_start_utc: datetime
-    consumption_end_utc: datetime
+    energy_wh: int = Field(gt=0, le=INT64_MAX)
+    consumption_start_utc: Instant
+    consumption_end_utc: Instant
 
 
 class FactorOverrideCreate(BaseModel):
@@ -68,17 +69,20 @@ class FactorOverrideCreate(BaseModel):
     meter_id: str = Field(min_length=1, max_length=63)
     kind: Literal["stack_test", "cems", "supplier_heating_value", "engine_methane"]
     parameter: Literal["co2_kg_per_mmbtu", "ch4_g_per_mmbtu", "n2o_g_per_mmbtu", "heat_content_mmbtu_per_scf"]
-    value: str = Field(pattern=r"^[0-9]+(\.[0-9]+)?$", description="decimal string, never a float")
-    valid_from: date
-    valid_to: date | None = None
-    approved_by: str = Field(min_length=1, max_length=200)
+    value: str = Field(pattern=r"^[0-9]{1,15}(\.[0-9]{1,12})?$", description="decimal string, never a float")
+    valid_from: Day
+    valid_to: Day | None = None
+    approved_by: str | None = Field(default=None, min_length=1, max_length=200,
+                                    description="optional; the approver is the authenticated caller, and a name "
+                                    "given here must be theirs")
     reason: str = Field(min_length=1, max_length=2000)
     evidence_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
-
-def _aware(*instants: datetime) -> None:
-    if any(instant.tzinfo is None for instant in instants):
-        raise HTTPException(status_code=422, detail="instants need a UTC offset, e.g. 2026-02-01T00:00:00Z")
+    @model_validator(mode="after")
+    def _valid_window(self) -> FactorOverrideCreate:
+        if self.valid_to is not None and self.valid_to <= self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} must be after valid_from {self.valid_from}")
+        return self
 
 
 @router.get("/esg/factor-editions")
@@ -91,7 +95,8 @@ def factor_editions(engine: EngineDep, principal: PrincipalDep) -> dict[str, Any
 
 @router.get("/esg/cycles/{cycle_key}/emissions")
 def cycle_emissions(
-    cycle_key: str, engine: EngineDep, principal: PrincipalDep, version: int | None = None
+    cycle_key: str, engine: EngineDep, principal: PrincipalDep,
+    version: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
 ) -> Response:
     principal.require(*READER_ROLES)
     with engine.connect() as conn:
@@ -165,7 +170,6 @@ def export(
 @router.post("/esg/certificates/lots", status_code=201)
 def create_lot(body: CertificateLotCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
-    _aware(body.vintage_start_utc, body.vintage_end_utc)
     with engine.begin() as conn:
         created = register_certificate_lot(conn, CertificateLot(**body.model_dump()))
     return {"lot_id": body.lot_id, "created": created}
@@ -174,7 +178,6 @@ def create_lot(body: CertificateLotCreate, engine: EngineDep, principal: Princip
 @router.post("/esg/certificates/claims", status_code=201)
 def create_claim(body: CertificateClaimCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
-    _aware(body.consumption_start_utc, body.consumption_end_utc)
     fields = body.model_dump(exclude={"campus_id"})
     with engine.begin() as conn:
         created = claim_certificate(conn, body.campus_id, CertificateClaim(**fields))
@@ -192,7 +195,7 @@ def create_override(body: FactorOverrideCreate, engine: EngineDep, principal: Pr
         Decimal(body.value),
         body.valid_from,
         body.valid_to,
-        body.approved_by,
+        acting_subject(principal, body.approved_by),
         body.reason,
     )
     with engine.begin() as conn:

@@ -36,10 +36,12 @@ router = APIRouter(tags=["invoices"])
 ReaderDep = Annotated[Principal, Depends(require_roles("tenant", "finance", "auditor", "operator"))]
 StaffReaderDep = Annotated[Principal, Depends(require_roles("finance", "auditor", "operator"))]
 FinanceDep = Annotated[Principal, Depends(require_roles("finance"))]
+# Credited micro-USD must fit the ledger's bigint: $10 billion is beyond any invoice.
+AMOUNT_USD_CENTS_MAX = 10**12
 
 
 class CreditNoteCreate(BaseModel):
-    amount_usd_cents: int = Field(gt=0, description="amount credited, in US cents")
+    amount_usd_cents: int = Field(gt=0, le=AMOUNT_USD_CENTS_MAX, description="amount credited, in US cents")
     reason: str = Field(min_length=1, max_length=2000)
     idempotency_key: str = Field(min_length=1, max_length=200)
 

@@ -8,12 +8,13 @@ strings in JSON so no client rounds them through a float. `GET /ledger/verify` l
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
+from common.bounds import INT64_MAX, Instant
+from common.errors import BadInput
 from ledger import ledger_id_for, list_checkpoints, list_entries, prove_consistency, prove_inclusion
 from ledger.balances import balances as balances_as_of
 from ledger.balances import tenant_statement
@@ -23,15 +24,16 @@ router = APIRouter(tags=["ledger"])
 READER_ROLES = ("auditor", "finance", "operator")
 
 
-def _require_aware(*instants: datetime | None) -> None:
-    if any(instant is not None and instant.tzinfo is None for instant in instants):
-        raise HTTPException(status_code=422, detail="instants need a UTC offset, e.g. 2026-02-01T00:00:00Z")
+# Sequence numbers and tree sizes are bigint; instants are aware, in years 1900 to 2999 (common.bounds), so a
+# query for year 1 or 9999 is refused naming its parameter instead of overflowing a conversion or a column.
+Seq = Annotated[int, Query(ge=0, le=INT64_MAX)]
+Size = Annotated[int, Query(ge=1, le=INT64_MAX)]
 
 
 @router.get("/ledger/entries")
 def entries(
     engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
-    after_seq: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after_seq: Seq = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     principal.require(*READER_ROLES)
 
@@ -44,11 +46,10 @@ def entries(
 @router.get("/ledger/balances")
 def balances(
     engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
-    prefix: str = "", as_of_seq: Annotated[int | None, Query(ge=0)] = None,
-    as_of_recorded_utc: datetime | None = None, as_of_effective_utc: datetime | None = None,
+    prefix: Annotated[str, Query(max_length=1000)] = "", as_of_seq: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
+    as_of_recorded_utc: Instant | None = None, as_of_effective_utc: Instant | None = None,
 ) -> dict[str, Any]:
     principal.require(*READER_ROLES)
-    _require_aware(as_of_recorded_utc, as_of_effective_utc)
     if sum(value is not None for value in (as_of_seq, as_of_recorded_utc, as_of_effective_utc)) > 1:
         raise HTTPException(status_code=422, detail="give at most one of as_of_seq, as_of_recorded_utc, as_of_effective_utc")
 
@@ -78,8 +79,8 @@ def checkpoints(
 
 @router.get("/ledger/proofs/inclusion/{seq}")
 def inclusion_proof(
-    seq: int, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
-    tree_size: Annotated[int | None, Query(ge=1)] = None,
+    seq: Annotated[int, Path(ge=1, le=INT64_MAX)], engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
+    tree_size: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
 ) -> dict[str, Any]:
     principal.require(*READER_ROLES)
 
@@ -91,9 +92,11 @@ def inclusion_proof(
 @router.get("/ledger/proofs/consistency")
 def consistency_proof(
     engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
-    from_size: Annotated[int, Query(ge=1)], to_size: Annotated[int, Query(ge=1)],
+    from_size: Size, to_size: Size,
 ) -> dict[str, Any]:
     principal.require(*READER_ROLES)
+    if from_size > to_size:
+        raise BadInput("consistency proof", None, "from_size", f"{from_size} is larger than to_size {to_size}")
 
     with engine.connect() as conn:
         proof = prove_consistency(conn, settings.ledger_origin, from_size, to_size)
@@ -110,11 +113,13 @@ def _statement_reader(tenant_id: str, principal: PrincipalDep) -> None:
 
 @router.get("/ledger/statements/{tenant_id}", dependencies=[Depends(_statement_reader)])
 def statement(
-    tenant_id: str, engine: EngineDep, settings: SettingsDep, from_utc: datetime, to_utc: datetime,
+    tenant_id: str, engine: EngineDep, settings: SettingsDep, from_utc: Instant, to_utc: Instant,
 ) -> dict[str, Any]:
     """A tenant's posted movements in [from_utc, to_utc) with opening and closing balances; a tenant
     may read only its own statement."""
-    _require_aware(from_utc, to_utc)
+    if not from_utc < to_utc:
+        raise BadInput("ledger statement", None, "to_utc", f"{to_utc.isoformat()} is not after from_utc "
+                       f"{from_utc.isoformat()}")
 
     with engine.connect() as conn:
         result = tenant_statement(conn, settings.ledger_origin, tenant_id, from_utc, to_utc)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Form, Path, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -63,7 +63,8 @@ def import_statements(campus_id: str, engine: EngineDep, principal: PrincipalDep
 
 
 @router.get("/market/campuses/{campus_id}/disputes")
-def disputes(campus_id: str, engine: EngineDep, principal: PrincipalDep, status: str | None = "open") -> dict[str, Any]:
+def disputes(campus_id: str, engine: EngineDep, principal: PrincipalDep,
+             status: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]*$")] = "open") -> dict[str, Any]:
     """Shadow-settlement discrepancies for the operator; `status=` empty lists every status."""
     principal.require(*READER_ROLES)
 

@@ -10,16 +10,18 @@ Signs: quantity is MWh delivered to the market by us (load is negative); amount 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+from common.bounds import checked_day, checked_decimal, checked_instant
 from common.errors import BadInput
 
 FORMAT = "wattledger-statement/1"
 RUN_TYPES = ("INITIAL", "FINAL", "TRUEUP", "RESETTLEMENT")
 MICROS_PER_USD = Decimal(1_000_000)
 LINES_MAX = 200_000
+INT32_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -91,21 +93,20 @@ def _text(item: dict[str, Any], field: str, source: str, line: int | None) -> st
 
 def _int(item: dict[str, Any], field: str, source: str, line: int | None) -> int:
     value = item.get(field)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise BadInput(source, line, field, "must be a positive integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT32_MAX:
+        raise BadInput(source, line, field, f"must be an integer from 1 to {INT32_MAX}")
     return value
 
 
 def _decimal(item: dict[str, Any], field: str, source: str, line: int | None) -> Decimal:
     # Decimal fields travel as JSON strings so no float ever touches them.
     value = item.get(field)
-    try:
-        exact = Decimal(value) if isinstance(value, str) else None
-    except InvalidOperation:
-        exact = None
-    if exact is None or not exact.is_finite():
+    if not isinstance(value, str):
         raise BadInput(source, line, field, f"must be a decimal string, got {value!r}")
-    return exact
+    try:
+        return checked_decimal(value)  # finite, ASCII digits, below 10**15 (common.bounds)
+    except ValueError as error:
+        raise BadInput(source, line, field, f"must be a decimal string: {error}") from error
 
 
 def _micros(item: dict[str, Any], field: str, source: str, line: int | None) -> int:
@@ -120,13 +121,18 @@ def _instant(item: dict[str, Any], field: str, source: str, line: int | None) ->
         value = datetime.fromisoformat(str(item.get(field)))
     except ValueError as error:
         raise BadInput(source, line, field, f"not an ISO-8601 instant: {item.get(field)!r}") from error
-    if value.tzinfo is None:
-        raise BadInput(source, line, field, "must carry a UTC offset")
-    return value.astimezone(UTC)
+    try:
+        return checked_instant(value)  # an offset, years 1900 to 2999 (common.bounds)
+    except ValueError as error:
+        raise BadInput(source, line, field, str(error)) from error
 
 
 def _day(document: dict[str, Any], source: str) -> date:
     try:
-        return date.fromisoformat(str(document.get("operating_day")))
+        day = date.fromisoformat(str(document.get("operating_day")))
     except ValueError as error:
         raise BadInput(source, None, "operating_day", "must be YYYY-MM-DD") from error
+    try:
+        return checked_day(day)
+    except ValueError as error:
+        raise BadInput(source, None, "operating_day", str(error)) from error

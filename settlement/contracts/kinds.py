@@ -34,6 +34,7 @@ from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from common.bounds import checked_day, checked_decimal, number_problem
 from common.errors import BadInput
 from settlement.contracts.ppa import PpaTerms
 from settlement.tariffs import UrdbTariff
@@ -134,14 +135,12 @@ class TermsReader:
         value = (self.terms if within is None else within).get(field)
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
             raise self.fail(field, f"{value!r} is not a number")
         try:
-            number = Decimal(str(value))
-        except ArithmeticError as error:
-            raise self.fail(field, f"{value!r} is not a number") from error
-        if not number.is_finite():
-            raise self.fail(field, "not finite")
+            number = checked_decimal(value)  # finite, ASCII digits, bounded (common.bounds)
+        except ValueError as error:
+            raise self.fail(field, str(error)) from error
         if field.endswith("_usd_per_mwh") and number != number.quantize(Decimal("0.000001"), rounding=ROUND_DOWN):
             # Rates are stored as numeric(18,6); a finer price would print a rate that does not give the amount.
             raise self.fail(field, f"{value!r} has more than 6 decimal places")
@@ -161,9 +160,13 @@ class TermsReader:
 
     def day(self, field: str, value: Any) -> date:
         try:
-            return date.fromisoformat(str(value))
+            day = date.fromisoformat(str(value))
         except ValueError as error:
             raise self.fail(field, f"{value!r} is not YYYY-MM-DD") from error
+        try:
+            return checked_day(day)
+        except ValueError as error:
+            raise self.fail(field, str(error)) from error
 
     def meter_ids(self) -> tuple[str, ...]:
         values = self.terms.get("meter_ids")
@@ -176,3 +179,18 @@ class TermsReader:
         if not isinstance(values, dict):
             raise self.fail(field, "expected an object of tenant -> number")
         return {str(key): self.required_decimal(str(key), values) for key in values}
+
+
+def check_term_numbers(source: str, terms: Any, path: str = "") -> None:
+    """Every number anywhere in the terms is finite and bounded (common.bounds), so the terms can be hashed and
+    stored exactly: NaN, an infinity (JSON 1e309) or a 400-digit integer is refused naming its field."""
+    if isinstance(terms, dict):
+        for key, item in terms.items():
+            check_term_numbers(source, item, f"{path}.{key}" if path else str(key))
+    elif isinstance(terms, list):
+        for index, item in enumerate(terms):
+            check_term_numbers(source, item, f"{path}[{index}]")
+    else:
+        problem = number_problem(terms)
+        if problem is not None:
+            raise BadInput(source, None, path or None, problem)

@@ -21,6 +21,7 @@ from settlement.contracts.kinds import (
     KINDS,
     ContractVersion,
     FixedPriceContract,
+    check_term_numbers,
 )
 from settlement.contracts.terms import allocation_terms, ppa_terms, tariff_terms, vppa_terms
 
@@ -30,6 +31,7 @@ _COLUMNS = ("contract_version_id, contract_key, version, kind, tenant_id, effect
 
 def validate_terms(contract: ContractVersion) -> None:
     """Parse the terms as the engine will, so a contract that cannot be settled is refused when it is entered."""
+    check_term_numbers(f"contract {contract.contract_key}", contract.terms)
     parser = {KIND_TARIFF: tariff_terms, KIND_PPA: ppa_terms, KIND_VPPA: vppa_terms,
               KIND_ALLOCATION: allocation_terms}.get(contract.kind)
     if parser is None:
@@ -40,6 +42,7 @@ def validate_terms(contract: ContractVersion) -> None:
 def add_contract_version(conn: Connection, campus_id: str, contract_key: str, kind: str, tenant_id: str | None,
                          effective_from: date, terms: dict[str, Any]) -> ContractVersion:
     """Append the next version of `contract_key` (1 for a new key). Earlier versions are never changed."""
+    check_term_numbers(f"contract {contract_key}", terms)  # before the hash, which has no NaN or huge integer
     terms_sha256_hex = sha256_hex(_jsonable(terms))
     provisional = ContractVersion(0, contract_key, 0, kind, tenant_id, effective_from, terms, terms_sha256_hex)
     validate_terms(provisional)

@@ -108,6 +108,8 @@ def ppa_terms(contract: ContractVersion) -> PpaContractTerms:
         deemed_price_usd_per_mwh=reader.decimal("deemed_price_usd_per_mwh"),
         recs_bundled=bool(contract.terms.get("recs_bundled", False)),
     )
+    if not -1 < terms.escalator_fraction_per_year < 1:
+        raise reader.fail("escalator_fraction_per_year", "must be a fraction per year between -1 and 1 (0.025 is 2.5%)")
     if form == FORM_TOD:
         used = {p for row in terms.tod_weekday + terms.tod_weekend for p in row}
         if not used or max(used) >= len(terms.tod_factors) or min(used) < 0:

@@ -12,17 +12,20 @@ import csv
 import io
 import itertools
 import math
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
 
+from common.bounds import INT64_MAX, checked_decimal, checked_instant
 from common.errors import BadInput
 from settlement.tariffs.bill import LoadSeries
 from settlement.tariffs.calendar import datetime_to_utc_us
 
 DECIMALS_MAX = 9
 ROWS_MAX = 2_000_000
+ENERGY_KWH_PER_ROW_MAX = 1_000_000
+"""1 GWh in one interval: beyond any metering point."""
 
 
 def read_load_csv(source: str, text: str) -> LoadSeries:
@@ -51,6 +54,9 @@ def _read_load_csv(source: str, text: str) -> LoadSeries:
     minutes = _interval_minutes(source, starts)
     decimals = max(3, max(_decimal_places(energy) for energy in energies))
     units_per_kwh = 10**decimals
+    if sum(energies) * units_per_kwh > INT64_MAX:  # the bill sums integer units in 64 bits
+        raise BadInput(source, None, "energy_kwh", f"the total at {decimals} decimal places overflows; "
+                       "give fewer decimal places")
     return LoadSeries(
         starts_utc_us=np.array([datetime_to_utc_us(start) for start in starts], dtype=np.int64),
         energy_units=np.array([int(energy * units_per_kwh) for energy in energies], dtype=np.int64),
@@ -64,18 +70,19 @@ def _start(source: str, line_no: int, text: str | None) -> datetime:
         value = datetime.fromisoformat((text or "").strip())
     except ValueError as error:
         raise BadInput(source, line_no, "interval_start", f"{text!r} is not ISO 8601") from error
-    if value.tzinfo is None:
-        raise BadInput(source, line_no, "interval_start", f"{text!r} has no UTC offset")
-    return value.astimezone(UTC)
+    try:
+        return checked_instant(value)  # an offset, and years 1900 to 2999 (common.bounds)
+    except ValueError as error:
+        raise BadInput(source, line_no, "interval_start", f"{text!r}: {error}") from error
 
 
 def _energy(source: str, line_no: int, text: str | None) -> Decimal:
     try:
-        value = Decimal((text or "").strip())
-    except InvalidOperation as error:
-        raise BadInput(source, line_no, "energy_kwh", f"{text!r} is not a decimal number") from error
-    if not value.is_finite() or value < 0:
-        raise BadInput(source, line_no, "energy_kwh", f"{text!r} is not a finite, non-negative energy")
+        value = checked_decimal(text or "")  # finite, ASCII digits (Decimal reads other scripts' digits too)
+    except ValueError as error:
+        raise BadInput(source, line_no, "energy_kwh", f"{text!r} is not a decimal number: {error}") from error
+    if value < 0 or value > ENERGY_KWH_PER_ROW_MAX:
+        raise BadInput(source, line_no, "energy_kwh", f"{text!r} is not an energy from 0 to {ENERGY_KWH_PER_ROW_MAX}")
     if _decimal_places(value) > DECIMALS_MAX:
         raise BadInput(source, line_no, "energy_kwh", f"more than {DECIMALS_MAX} decimal places")
     return value

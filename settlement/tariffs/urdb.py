@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from common.bounds import DECIMAL_ABS_LIMIT, checked_decimal
 from common.errors import BadInput
 from settlement.tariffs.export_credit import METERING_NONE, metering_option
 
 UNBOUNDED_AT = Decimal("1e30")
+TIER_MAX_ABS_LIMIT = Decimal("1e40")  # above URDB's 1e38 "no upper bound"; tier maxima are only compared
 ENERGY_TIER_UNITS = ("kWh", "kWh daily", "kWh/kW", "kWh/kW daily")
 CHARGE_UNITS = ("$/month", "$/day", "$/year")
 Schedule = tuple[tuple[int, ...], ...]
@@ -195,12 +197,11 @@ def _decimal(source: str, where: str, value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
         raise BadInput(source, None, where, f"{value!r} is not a number")
     try:
-        number = Decimal(value)
-    except ArithmeticError as error:
-        raise BadInput(source, None, where, f"{value!r} is not a number") from error
-    if not number.is_finite():
-        raise BadInput(source, None, where, f"{value!r} is not finite")
-    return number
+        # Finite, ASCII digits, below 10**15 (common.bounds); a tier's `max` is only compared, and URDB writes
+        # 1e38 for "no upper bound".
+        return checked_decimal(value, TIER_MAX_ABS_LIMIT if where.endswith(".max") else DECIMAL_ABS_LIMIT)
+    except ValueError as error:
+        raise BadInput(source, None, where, f"{value!r}: {error}") from error
 
 
 def _charge(source: str, rate: dict[str, Any], field: str, unit_field: str, legacy_monthly: str

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from fastapi import Request
+from sqlalchemy import text
 
 from api.principal import Principal
 from esg.factors import register_factor_library
@@ -137,16 +138,23 @@ async def test_overrides_are_recorded_once_and_never_changed(client, campus_id, 
         "parameter": "co2_kg_per_mmbtu",
         "value": "52.91",
         "valid_from": "2025-01-01",
-        "approved_by": "environmental lead",
         "reason": "stack test 2025-02, report 17",
     }
     async with client:
+        # The approver is the authenticated caller: a body naming someone else is refused and stores nothing.
+        impersonating = await client.post("/esg/overrides", json={**body, "approved_by": "environmental lead"},
+                                          headers=operator)
         first = await client.post("/esg/overrides", json=body, headers=operator)
         again = await client.post("/esg/overrides", json=body, headers=operator)
         changed = await client.post("/esg/overrides", json={**body, "value": "50.00"}, headers=operator)
         float_value = await client.post("/esg/overrides", json={**body, "value": 52.91}, headers=operator)
         editions = (await client.get("/esg/factor-editions", headers={"x-role": "auditor"})).json()
+    assert impersonating.status_code == 403, impersonating.text
     assert (first.json()["created"], again.json()["created"]) == (True, False)
+    with engine.connect() as conn:
+        recorded = conn.execute(text("SELECT approved_by FROM esg_factor_override WHERE override_id = :id"),
+                                {"id": body["override_id"]}).scalar_one()
+    assert recorded == "test"  # header_principal's subject, never a name from the body
     assert changed.status_code == 409
     assert float_value.status_code == 422  # a decimal string, never a float
     assert {e["edition_id"] for e in editions["editions"]} >= {"wl-2024.1", "wl-2025.1"}

@@ -52,7 +52,7 @@ CLAIM = {"claim_id": "matrix-claim-{caller}", "lot_id": "matrix-lot-{caller}", "
          "consumption_end_utc": "2026-02-01T00:00:00Z"}
 OVERRIDE = {"override_id": "matrix-override-{caller}", "campus_id": "{campus_id}", "meter_id": "GT1",
             "kind": "stack_test", "parameter": "co2_kg_per_mmbtu", "value": "53.06", "valid_from": "2026-01-01",
-            "approved_by": "matrix", "reason": "role matrix"}
+            "reason": "role matrix"}
 
 # The one table: (method, path) -> who may call it. `{...}` in bodies is filled per call (see `_call`).
 ACCESS: dict[tuple[str, str], Access] = {
