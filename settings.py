@@ -25,12 +25,26 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
     temporal_port: int = 7233
+    temporal_tls_ca_path: Path | None = Field(
+        default=None, description="CA that signed the Temporal server's certificate; set = TLS to Temporal.")
+    temporal_tls_cert_path: Path | None = Field(
+        default=None, description="Client certificate presented to Temporal (mutual TLS); with the key.")
+    temporal_tls_key_path: Path | None = Field(default=None, description="Private key of the client certificate.")
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="Name the Temporal server's certificate must carry; unset = the address's host.")
     data_uri: str | None = Field(default=None, description="pyarrow.fs URI for Parquet claim checks.")
     outbox_uri: str | None = Field(default=None, description="Folder for ISO submission documents.")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     ledger_origin: str = "wattledger.local/ledger"
     ledger_signing_key_path: Path | None = None
+    ledger_checkpoint_dir: Path | None = Field(
+        default=None, description="Append-only folder the signed checkpoints are published to, one note file each "
+                                  "(<dir>/<origin>/<size>.note); unset = <home>/ledger-checkpoints.")
+    ledger_witnesses: dict[str, str] = Field(
+        default_factory=dict, description="Witnesses that cosign each checkpoint: URL -> the witness's vkey (JSON); "
+                                          "`wattledger dev` adds its own witness when this is empty.")
+    witness_port: int = Field(default=0, description="Port of the witness `wattledger dev` starts; 0 = a free one.")
     approval_signing_key_path: Path | None = Field(
         default=None, description="Ed25519 key the API signs finance decisions with; unset = <home>/keys/.")
     approval_public_key_path: Path | None = Field(
@@ -60,6 +74,10 @@ class Settings(BaseSettings):
         default=None, description="AES-GCM keyring for Temporal payloads; unset = <home>/keys/payload-keyring.json."
     )
     payload_encryption: bool = Field(default=True, description="Encrypt Temporal payloads with the keyring.")
+    payload_plaintext_accepted: bool = Field(
+        default=False,
+        description="Decode unencrypted payloads: only while histories written before encryption was on are open.",
+    )
     codec_cors_origins: list[str] | None = Field(
         default=None,
         description="Temporal Web UI origins allowed to call /codec/encode and /codec/decode; unset = the local UI "
@@ -70,6 +88,18 @@ class Settings(BaseSettings):
     temporal_metrics_port: int | None = Field(default=None, description="Temporal SDK metrics port; unset = off.")
     log_format: str = Field(default="text", description="text | json (one JSON object per line).")
     trace_file: Path | None = Field(default=None, description="Write OpenTelemetry spans here as JSON lines.")
+    upload_csv_bytes_max: int = Field(
+        default=4 << 30, ge=1, description="Largest meter file received as CSV (4 GiB: a 2,000-meter campus month is 0.8 GB).")
+    upload_xml_bytes_max: int = Field(
+        default=8 << 30, ge=1, description="Largest meter file received as Green Button XML (ESPI is ~3x CSV's size).")
+    upload_parquet_bytes_max: int = Field(default=2 << 30, ge=1, description="Largest meter file received as Parquet.")
+    upload_request_bytes_max: int = Field(
+        default=8 << 30, ge=1, description="Largest body of one POST /meter-data, whatever its format.")
+    upload_line_bytes_max: int = Field(
+        default=1 << 20, ge=1024, description="Longest CSV line, or XML text between two markup delimiters (1 MiB).")
+    uploads_per_principal_max: int = Field(
+        default=4, ge=1, description="Uploads one user or key may have in progress at once; more get 429.")
+    upload_retry_after_s: int = Field(default=5, ge=1, description="Retry-After of a 429 for too many uploads.")
 
     @field_validator("database_url")
     @classmethod
@@ -101,6 +131,15 @@ class Settings(BaseSettings):
     @property
     def signing_key_path(self) -> Path:
         return self.ledger_signing_key_path or (self.home_abs / "keys" / "ledger-ed25519.pem")
+
+    @property
+    def checkpoint_publish_dir(self) -> Path:
+        return self.ledger_checkpoint_dir or (self.home_abs / "ledger-checkpoints")
+
+    @property
+    def witness_home(self) -> Path:
+        """The dev witness's own folder: its key and its state, apart from the ledger's key and database."""
+        return self.home_abs / "witness"
 
     @property
     def codec_origins(self) -> list[str]:

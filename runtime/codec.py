@@ -10,8 +10,16 @@ Encoded payload (one per original payload):
 
 The key id is bound as associated data, so a payload cannot be relabelled to another key. Rotation: the
 keyring file holds every key ever used and names the current one; new payloads use the current key, old
-histories decrypt with the key their metadata names. A payload that is not encrypted (history written before
-the codec was on) passes through unchanged; an unknown key id or a tampered payload is an error.
+histories decrypt with the key their metadata names. An unknown key id or a tampered payload is an error.
+
+A payload that is not encrypted is refused too: it can only come from a client without the keyring (the Temporal
+CLI or Web UI pointed at the port, or a forger), so a worker never hands a workflow input nobody here sealed.
+Refused means replaced by an empty payload of encoding `binary/unencrypted-refused`, which no converter reads:
+the SDK then rejects such an update and drops such a signal (logging why), where raising here would fail the
+workflow task again and again. Two exceptions, both opt-in: `accept_plaintext` for the codec server (it only displays history, and the SDK
+writes a few plain payloads by design: `workflow.patched` markers and search attributes), and the setting
+`payload_plaintext_accepted` for a deployment that turns encryption on while histories written before it are
+still open (turn it off once they have closed).
 
 Keyring file (JSON, owner-readable only):
     {"current_key_id": "k20261127a", "keys": {"k20261127a": "<base64 of 32 random bytes>"}}
@@ -38,6 +46,8 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 from settings import Settings
 
 ENCODING_ENCRYPTED = b"binary/encrypted"
+# What an unencrypted payload decodes to: no payload converter knows this encoding, so nothing reads its content.
+ENCODING_REFUSED = b"binary/unencrypted-refused"
 METADATA_KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -124,8 +134,9 @@ def rotate_keyring(path: Path) -> Keyring:
 class EncryptionCodec(PayloadCodec):
     """AES-GCM payload codec over a `Keyring` (see the module docstring for the format)."""
 
-    def __init__(self, keyring: Keyring) -> None:
+    def __init__(self, keyring: Keyring, *, accept_plaintext: bool = False) -> None:
         self._keyring = keyring
+        self._accept_plaintext = accept_plaintext
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keyring.keys.items()}
 
     @property
@@ -149,7 +160,7 @@ class EncryptionCodec(PayloadCodec):
 
     def decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING_ENCRYPTED:
-            return payload  # written before encryption was on, or by a converter we do not own
+            return payload if self._accept_plaintext else Payload(metadata={"encoding": ENCODING_REFUSED})
         key_id = payload.metadata.get(METADATA_KEY_ID, b"").decode(errors="replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
@@ -175,8 +186,9 @@ def ensure_payload_keyring(settings: Settings) -> Keyring | None:
     return generate_keyring(path)
 
 
-def encrypted_data_converter(base: DataConverter, keyring: Keyring) -> DataConverter:
+def encrypted_data_converter(base: DataConverter, keyring: Keyring, *, accept_plaintext: bool = False) -> DataConverter:
     # Failure messages and stack traces can quote input (file names, values): encrypt them as well.
+    codec = EncryptionCodec(keyring, accept_plaintext=accept_plaintext)
     return dataclasses.replace(
-        base, payload_codec=EncryptionCodec(keyring), failure_converter_class=DefaultFailureConverterWithEncodedAttributes
+        base, payload_codec=codec, failure_converter_class=DefaultFailureConverterWithEncodedAttributes
     )

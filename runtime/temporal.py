@@ -24,6 +24,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from observability.tracing import client_interceptors
 from runtime.binaries import find_bin
 from runtime.codec import encrypted_data_converter, ensure_payload_keyring
+from runtime.tls import temporal_tls
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ OWNER_FILE_NAME = "temporal-owner.json"
 def data_converter_for(settings: Settings) -> DataConverter:
     """DATA_CONVERTER plus the AES-GCM payload codec when encryption is on (see runtime/codec.py)."""
     keyring = ensure_payload_keyring(settings)
-    return DATA_CONVERTER if keyring is None else encrypted_data_converter(DATA_CONVERTER, keyring)
+    if keyring is None:
+        return DATA_CONVERTER
+    return encrypted_data_converter(DATA_CONVERTER, keyring, accept_plaintext=settings.payload_plaintext_accepted)
 
 
 async def connect(address: str, namespace: str, settings: Settings | None = None) -> Client:
@@ -47,7 +50,7 @@ async def connect(address: str, namespace: str, settings: Settings | None = None
     # payload at all; workers built from this client decode them the same way.
     return await Client.connect(address, namespace=namespace, data_converter=data_converter_for(settings),
                                 interceptors=client_interceptors(), header_codec_behavior=HeaderCodecBehavior.CODEC,
-                                runtime=sdk_metrics_runtime(settings))
+                                runtime=sdk_metrics_runtime(settings), tls=temporal_tls(settings))
 
 
 _SDK_RUNTIMES: dict[str, Runtime] = {}

@@ -79,7 +79,8 @@ def _codec(request: Request) -> EncryptionCodec:
     keyring = ensure_payload_keyring(request.app.state.settings)
     if keyring is None:
         raise HTTPException(status_code=404, detail="payload encryption is off (WATTLEDGER_PAYLOAD_ENCRYPTION)")
-    return EncryptionCodec(keyring)
+    # Display only: the Web UI also sends the few payloads the SDK writes in plain form (patch markers).
+    return EncryptionCodec(keyring, accept_plaintext=True)
 
 
 async def _payloads(request: Request) -> Payloads:

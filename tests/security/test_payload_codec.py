@@ -17,6 +17,7 @@ from temporalio.api.common.v1 import Payload
 
 from runtime.codec import (
     ENCODING_ENCRYPTED,
+    ENCODING_REFUSED,
     EncryptionCodec,
     Keyring,
     PayloadKeyError,
@@ -26,7 +27,7 @@ from runtime.codec import (
     load_keyring,
     rotate_keyring,
 )
-from runtime.temporal import DATA_CONVERTER
+from runtime.temporal import DATA_CONVERTER, data_converter_for
 from settings import Settings
 
 SECRET_TEXT = b"meter GT1 energy_wh=123456789 amount_usd_micros=987654321"
@@ -92,10 +93,22 @@ async def test_unknown_key_tampered_data_and_relabelled_key_are_refused(tmp_path
         await EncryptionCodec(both).decode([relabelled])
 
 
-async def test_unencrypted_payloads_pass_through_for_histories_written_before_encryption(tmp_path: Path) -> None:
-    """Old histories (codec off) stay readable after the codec is turned on."""
-    codec = EncryptionCodec(generate_keyring(tmp_path / "ring.json"))
-    assert await codec.decode([_plain(b'"x"')]) == [_plain(b'"x"')]
+async def test_unencrypted_payloads_are_refused_unless_accepted_for_old_histories(tmp_path: Path) -> None:
+    """A plain payload decodes to an empty one no converter reads (its content is dropped); a deployment that
+    turned encryption on while older histories are open accepts them explicitly, and converters built from
+    settings follow WATTLEDGER_PAYLOAD_PLAINTEXT_ACCEPTED."""
+    keyring = generate_keyring(tmp_path / "ring.json")
+    [refused] = await EncryptionCodec(keyring).decode([_plain(b'"x"')])
+    assert refused.metadata["encoding"] == ENCODING_REFUSED and refused.data == b""
+    with pytest.raises(KeyError, match="unencrypted-refused"):
+        await encrypted_data_converter(DATA_CONVERTER, keyring).decode([_plain(b'"x"')], [str])
+    assert await EncryptionCodec(keyring, accept_plaintext=True).decode([_plain(b'"x"')]) == [_plain(b'"x"')]
+    home = tmp_path / "home"
+    strict = data_converter_for(Settings(home=home))
+    lenient = data_converter_for(Settings(home=home, payload_plaintext_accepted=True))
+    assert await lenient.decode([_plain(b'"x"')], [str]) == ["x"]
+    with pytest.raises(KeyError, match="unencrypted-refused"):
+        await strict.decode([_plain(b'"x"')], [str])
 
 
 async def test_converter_round_trips_decimal_amounts_through_ciphertext(tmp_path: Path) -> None:

@@ -11,16 +11,18 @@ import dataclasses
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio import activity
-from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from runtime.binaries import find_bin
+from runtime.codec import encrypted_data_converter, generate_keyring
 from runtime.temporal import DATA_CONVERTER
 from tests.workflows.signing import signed
 from workflows.approvals import Decision, Rejection
@@ -366,4 +368,32 @@ async def test_forged_decisions_are_refused_and_a_signed_one_completes_the_cycle
         assert (await handle.result()).total_usd_micros == 1_000_000
 
     await _run_worker(env, fakes, body)
+    assert [call for call in fakes.calls if call.startswith("approved")] == ["approved:fin.a"]
+
+
+async def test_unencrypted_decisions_are_refused_even_when_signed(env: WorkflowEnvironment, tmp_path: Path) -> None:
+    """A client without the payload keyring (the Temporal CLI or Web UI pointed at the port) cannot deliver a
+    decision, not even a correctly signed one: its update is rejected and its signal dropped before any workflow
+    code reads them; the same decision sealed by a client holding the keyring completes the cycle."""
+    fakes = FakeActivities()
+    sealed = Client(**{**env.client.config(), "data_converter": encrypted_data_converter(
+        DATA_CONVERTER, generate_keyring(tmp_path / "ring.json"))})
+    queue = f"test-{uuid.uuid4()}"
+    async with Worker(sealed, task_queue=queue, workflows=[BillingCycleWorkflow], activities=fakes.all(),
+                      activity_executor=ThreadPoolExecutor(4)):
+        inp = _input()
+        await sealed.start_workflow(BillingCycleWorkflow.run, inp, id=inp.cycle_id, task_queue=queue)
+        await env.sleep(timedelta(minutes=1))
+        plain_handle = env.client.get_workflow_handle_for(BillingCycleWorkflow.run, inp.cycle_id)
+        decision = await signed(env, Decision("fin.a", "finance"), inp.cycle_id)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await plain_handle.execute_update(BillingCycleWorkflow.approve, decision)
+        # Rejected, and the reason is sealed as well: the sender without the keyring reads nothing of it.
+        assert "Encoded failure" in str(refused.value.cause)
+        await plain_handle.signal(BillingCycleWorkflow.approve_signal, decision)
+        await env.sleep(timedelta(seconds=5))
+        sealed_handle = sealed.get_workflow_handle_for(BillingCycleWorkflow.run, inp.cycle_id)
+        await _still_waiting(sealed_handle)
+        await sealed_handle.execute_update(BillingCycleWorkflow.approve, decision)
+        assert (await sealed_handle.result()).total_usd_micros == 1_000_000
     assert [call for call in fakes.calls if call.startswith("approved")] == ["approved:fin.a"]
