@@ -56,6 +56,7 @@ from ledger import (
     append_checkpointed,
     ensure_ledger,
     open_accounts,
+    publish_checkpoints_after_commit,
     sign_checkpoint,
     verify_ledger,
 )
@@ -204,6 +205,13 @@ def settlement_legs(scope: CampusPeriod, intervals: MeterIntervals, result: Sett
     return entry_legs + legs.money_legs(scope.campus_id, result.tenant_totals_usd_micros)
 
 
+def publish_ledger_checkpoints(engine: Engine, settings: Settings) -> None:
+    """After a step's transaction committed its entries and their checkpoint: publish it to the configured
+    witnesses and the checkpoint folder (ledger.publication; a failure is logged and caught up next time)."""
+    publish_checkpoints_after_commit(engine, settings.ledger_origin, settings.checkpoint_publish_dir,
+                                     settings.ledger_witnesses)
+
+
 def pending_key(cycle_id: str, run_label: str) -> str:
     return f"{cycle_id}:settlement:{run_label}"
 
@@ -255,6 +263,7 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
         if emissions is not None:
             step_result["emissions"] = json.loads(emissions.to_json())
         repo.record_step(conn, cycle_id, "settle", step_result)
+    publish_ledger_checkpoints(engine, settings)
     return output
 
 
@@ -308,6 +317,7 @@ def void_rejected_settlement(engine: Engine, settings: Settings, cycle_id: str, 
         )
         append_checkpointed(conn, settings.ledger_origin, [entry], settings.signing_key_path)
         repo.record_step(conn, cycle_id, f"decision-{label}", {"kind": kind, "by": decision})
+    publish_ledger_checkpoints(engine, settings)
 
 
 def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, period: str,
@@ -352,6 +362,7 @@ def issue_cycle_invoices(engine: Engine, settings: Settings, cycle_id: str, camp
         refs = [{"invoice_id": i.invoice_id, "tenant_id": i.tenant_id, "total_usd_cents": i.total_usd_cents,
                  "document_sha256_hex": i.document_sha256_hex, "pdf_uri": i.pdf_uri} for i in issued]
         repo.record_step(conn, cycle_id, "invoice", {"invoices": refs})
+    publish_ledger_checkpoints(engine, settings)
     return issued
 
 
@@ -405,6 +416,7 @@ def close_cycle_ledger(engine: Engine, settings: Settings, cycle_id: str) -> Led
     """Sign a checkpoint over the ledger head at cycle close, then verify the whole chain."""
     with engine.begin() as conn:
         checkpoint = sign_checkpoint(conn, settings.ledger_origin, settings.signing_key_path)
+    publish_ledger_checkpoints(engine, settings)
     with engine.connect() as conn:
         report = verify_ledger(conn, settings.ledger_origin)
     output = LedgerClose(report.entries_checked, report.ok, checkpoint.tree_size, report.first_bad_seq)

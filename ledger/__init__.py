@@ -32,6 +32,15 @@ _EXPORTS = {
     "verify_ledger": "ledger.audit",
     "sign_checkpoint": "ledger.checkpoint",
     "append_checkpointed": "ledger.checkpoint",
+    "publish_checkpoints_after_commit": "ledger.publication",
+    "publish_checkpoints": "ledger.publication",
+    "roots_at": "ledger.checkpoint",
+    "ledger_vkey": "ledger.keys",
+    "NoteError": "ledger.signed_note",
+    "cosigner_key_from_private": "ledger.cosignature",
+    "Witness": "ledger.witness",
+    "witness_server": "ledger.witness",
+    "load_or_create_witness_key": "ledger.witness",
     "list_checkpoints": "ledger.checkpoint",
     "Checkpoint": "ledger.checkpoint",
     "Leg": "ledger.posting_rules",
@@ -53,25 +62,34 @@ __all__ = [
     "Checkpoint",
     "EntryRequest",
     "Leg",
+    "NoteError",
     "PostingRequest",
     "VerifyReport",
+    "Witness",
     "accounts",
     "append_checkpointed",
     "append_entries",
     "balances",
     "check_entry_request",
+    "cosigner_key_from_private",
     "create_signing_key",
     "ensure_ledger",
     "export_ledger",
     "ledger_id_for",
+    "ledger_vkey",
     "list_checkpoints",
     "list_entries",
+    "load_or_create_witness_key",
     "open_accounts",
     "prove_consistency",
     "prove_inclusion",
+    "publish_checkpoints",
+    "publish_checkpoints_after_commit",
+    "roots_at",
     "sign_checkpoint",
     "unbalanced_asset",
     "verify_ledger",
+    "witness_server",
 ]
 assert sorted(__all__) == sorted([*_EXPORTS, *_MODULES])
 
@@ -85,13 +103,17 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from ledger.audit import verify_ledger
-    from ledger.checkpoint import Checkpoint, append_checkpointed, list_checkpoints, sign_checkpoint
+    from ledger.checkpoint import Checkpoint, append_checkpointed, list_checkpoints, roots_at, sign_checkpoint
+    from ledger.cosignature import cosigner_key_from_private
     from ledger.export import export_ledger
-    from ledger.keys import create_signing_key
+    from ledger.keys import create_signing_key, ledger_vkey
     from ledger.model import AccountSpec, AppendedEntry, EntryRequest, PostingRequest, VerifyReport
     from ledger.posting_rules import Leg, unbalanced_asset
     from ledger.proofs import prove_consistency, prove_inclusion
+    from ledger.publication import publish_checkpoints, publish_checkpoints_after_commit
     from ledger.queries import list_entries
     from ledger.repository import ledger_id_for
     from ledger.requests import META_ENTRIES_MAX, POSTINGS_PER_ENTRY_MAX, check_entry_request
     from ledger.service import append_entries, ensure_ledger, open_accounts
+    from ledger.signed_note import NoteError
+    from ledger.witness import Witness, load_or_create_witness_key, witness_server

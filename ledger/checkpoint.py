@@ -98,6 +98,22 @@ def _root_extending(origin: str, leaves: list[bytes], latest: Checkpoint | None)
     return compact.root()
 
 
+def roots_at(conn: Connection, origin: str, sizes: Sequence[int]) -> tuple[int, dict[int, bytes]]:
+    """(number of entries, {size: RFC 6962 root of the first `size` entries}) for the sizes the ledger has."""
+    ledger_id = repo.ledger_id_for(conn, origin)
+    wanted = set(sizes)
+    leaves = leaf_hashes(conn, ledger_id, max(wanted, default=0))
+    count = int(conn.execute(text("SELECT coalesce(max(seq), 0) FROM ledger_entry WHERE ledger_id = :l"),
+                             {"l": ledger_id}).scalar_one())
+    compact = CompactRange()
+    roots = {0: compact.root()}
+    for leaf in leaves:
+        compact.append(leaf)
+        if compact.size in wanted:
+            roots[compact.size] = compact.root()
+    return count, roots
+
+
 def chained_vkeys(conn: Connection, ledger_id: int) -> list[str]:
     rows = conn.execute(
         text("SELECT canonical FROM ledger_entry WHERE ledger_id = :l AND kind = 'key_rotation' ORDER BY seq"),

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.errors import SigningKeyError
+from ledger.signed_note import verifier_key_from_private
 
 SIGNING_KEY_ENV = "WATTLEDGER_LEDGER_SIGNING_KEY_PEM"
 
@@ -57,3 +58,9 @@ def load_signing_key(key_path: Path, create_if_missing: bool = True) -> Ed25519P
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SigningKeyError(f"{key_path} is accessible by group or others (mode {oct(mode & 0o777)}); chmod 600")
     return _from_pem(key_path.read_bytes(), str(key_path))
+
+
+def ledger_vkey(origin: str, key_path: Path) -> str:
+    """The verifier key (vkey) of the ledger `origin`'s signing key, read from the key file (or the PEM variable);
+    no database needed. An auditor passes it to the verifier as `--vkey`."""
+    return verifier_key_from_private(origin, load_signing_key(key_path, create_if_missing=False)).vkey

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from wattledger_cli import campus, cycle, esg, invoice, ledger, market, meterdata, schedule, tariff
+from wattledger_cli import campus, cycle, esg, invoice, ledger, market, meterdata, schedule, tariff, witness
 from wattledger_cli.demo import demo_command
 
 app = typer.Typer(help="wattledger: meter-to-cash for behind-the-meter campuses.", no_args_is_help=True)
@@ -22,6 +22,7 @@ app.add_typer(campus.app, name="campus")
 app.add_typer(cycle.app, name="cycle")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(witness.app, name="witness")
 app.add_typer(meterdata.app, name="meterdata")
 app.add_typer(tariff.app, name="tariff")
 app.add_typer(market.app, name="market")

@@ -31,6 +31,7 @@ from typing import IO, TypeVar
 import httpx
 
 from db import resolve_database_url, upgrade_schema
+from ledger import cosigner_key_from_private, ledger_vkey, load_or_create_witness_key
 from runtime.codec import ensure_payload_keyring
 from runtime.keys import ensure_signing_key
 from runtime.signals import wait_for_stop_signal
@@ -40,6 +41,8 @@ from settings import Settings
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 API_STARTUP_WAIT_S_MAX = 60.0
+WITNESS_STARTUP_WAIT_S_MAX = 20.0
+WITNESS_NAME = "wattledger.local/witness"
 CHILD_STOP_WAIT_S_MAX = 20.0
 PR_SET_PDEATHSIG = 1
 # Only the first worker serves the SDK's and its own metrics ports: the API and further workers would find them taken.
@@ -208,6 +211,32 @@ async def _wait_for_api(base_url: str, api: Child, stop: asyncio.Task[int]) -> N
     raise StackStopped(f"the API did not answer on {base_url} within {API_STARTUP_WAIT_S_MAX:.0f} s")
 
 
+async def _start_witness(settings: Settings, log_dir: Path | None, stop: asyncio.Task[int]) -> tuple[Child, Settings]:
+    """The project's own witness (`wattledger witness serve`) with its key and state under `<home>/witness`, trusting
+    the ledger's key; returns it and the settings that point the ledger at it (the worker and the API publish each
+    checkpoint to it)."""
+    key = cosigner_key_from_private(WITNESS_NAME, load_or_create_witness_key(settings.witness_home))
+    port = settings.witness_port or free_port()
+    witness = await _start_child("witness", [
+        sys.executable, "-m", "wattledger_cli.main", "witness", "serve", "--home", str(settings.witness_home),
+        "--name", WITNESS_NAME, "--host", "127.0.0.1", "--port", str(port),
+        "--log-vkey", ledger_vkey(settings.ledger_origin, settings.signing_key_path)], log_dir)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + WITNESS_STARTUP_WAIT_S_MAX
+    async with httpx.AsyncClient(base_url=url, timeout=2.0) as http:
+        while True:
+            _raise_if_stopped(stop)
+            if witness.exited.done():
+                raise StackStopped(witness.exit_message())
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get("/key")).text.strip() == key.vkey:
+                    break
+            if time.monotonic() > deadline:
+                raise StackStopped(f"the witness did not answer on {url} within {WITNESS_STARTUP_WAIT_S_MAX:.0f} s")
+            await asyncio.sleep(0.1)
+    return witness, settings.model_copy(update={"ledger_witnesses": {url: key.vkey}})
+
+
 @contextlib.asynccontextmanager
 async def running_stack(settings: Settings, api_port: int | None = None, log_dir: Path | None = None,
                         workers: int = 1) -> AsyncIterator[Stack]:
@@ -235,6 +264,9 @@ async def running_stack(settings: Settings, api_port: int | None = None, log_dir
         children.append(api)
         ensure_signing_key(settings)
         ensure_payload_keyring(settings)  # created once here, not raced by two children
+        if not settings.ledger_witnesses:
+            witness, settings = await _start_witness(settings, log_dir, stop)
+            children.append(witness)
         database_url = await asyncio.to_thread(resolve_database_url, settings)
         await asyncio.to_thread(upgrade_schema, database_url)
         _raise_if_stopped(stop)

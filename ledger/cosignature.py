@@ -1,0 +1,123 @@
+"""C2SP tlog-cosignature/v1 with Ed25519: what a witness signs over a checkpoint, and how it is checked.
+
+Standard library and `cryptography` only, so the standalone verifier can check witnesses' cosignatures.
+
+A cosignature is one more signature line on the checkpoint note, `— <witness name> base64(key id (4 bytes) ||
+timestamp (8 bytes, big-endian seconds since the epoch) || Ed25519 signature (64 bytes))`. The key id is the first
+four bytes of SHA-256(name || 0x0A || 0x04 || public key): type 0x04, not the 0x01 of a log's own signature, so a
+witness key can never pass for the ledger's key or the other way round. The signed message is
+`cosignature/v1\\ntime <timestamp>\\n` followed by the checkpoint body (its text before the signature lines).
+A cosignature says: at that time, this was the largest tree of the log the witness had seen consistent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger.signed_note import SIGNATURE_LINE_PREFIX, NoteError
+
+COSIGNATURE_TYPE_ED25519 = 0x04
+COSIGNATURE_HEADER = "cosignature/v1\n"
+TIMESTAMP_MAX = 2**63 - 1
+COSIGNATURE_BYTES = 4 + 8 + 64
+
+
+@dataclass(frozen=True)
+class CosignerKey:
+    """A witness's public key as a verifier knows it: its name, key id and Ed25519 key."""
+
+    name: str
+    key_id: bytes
+    public_key: Ed25519PublicKey
+
+    @property
+    def vkey(self) -> str:
+        encoded = base64.b64encode(bytes([COSIGNATURE_TYPE_ED25519]) + self.public_key.public_bytes_raw()).decode()
+        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+
+
+def cosigner_key_id(name: str, public_key_raw: bytes) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + bytes([COSIGNATURE_TYPE_ED25519]) + public_key_raw).digest()[:4]
+
+
+def _check_name(name: str) -> None:
+    if not name or any(ch in name for ch in "+ \n") or not name.isprintable():
+        raise NoteError(f"witness name {name!r} must be non-empty, printable, without '+' or spaces")
+
+
+def cosigner_key_from_private(name: str, private_key: Ed25519PrivateKey) -> CosignerKey:
+    _check_name(name)
+    public_key = private_key.public_key()
+    return CosignerKey(name, cosigner_key_id(name, public_key.public_bytes_raw()), public_key)
+
+
+def parse_cosigner_vkey(vkey: str) -> CosignerKey:
+    """`name+hex key id+base64(0x04 || 32-byte key)`; the base64 part may hold '+', so split twice only."""
+    parts = vkey.strip().split("+", 2)
+    if len(parts) != 3:
+        raise NoteError(f"witness key {vkey!r} is not name+keyid+key")
+    name, key_id_hex, encoded = parts
+    _check_name(name)
+    try:
+        key_id, blob = bytes.fromhex(key_id_hex), base64.b64decode(encoded, validate=True)
+    except (ValueError, binascii.Error) as error:
+        raise NoteError(f"witness key {vkey!r} is not valid hex/base64") from error
+    if len(blob) != 33 or blob[0] != COSIGNATURE_TYPE_ED25519:
+        raise NoteError(f"witness key {vkey!r} is not a cosignature/v1 Ed25519 key (type 0x04)")
+    if len(key_id) != 4 or cosigner_key_id(name, blob[1:]) != key_id:
+        raise NoteError(f"witness key {vkey!r} has a key id that does not match its key")
+    return CosignerKey(name, key_id, Ed25519PublicKey.from_public_bytes(blob[1:]))
+
+
+def cosigned_message(body: str, timestamp: int) -> bytes:
+    return f"{COSIGNATURE_HEADER}time {timestamp}\n{body}".encode()
+
+
+def cosign(body: str, name: str, private_key: Ed25519PrivateKey, timestamp: int) -> str:
+    """The signature line (ending in a newline) a witness adds to the checkpoint whose body is `body`."""
+    if not 0 <= timestamp <= TIMESTAMP_MAX:
+        raise NoteError(f"timestamp {timestamp} out of range")
+    key = cosigner_key_from_private(name, private_key)
+    signature = private_key.sign(cosigned_message(body, timestamp))
+    payload = base64.b64encode(key.key_id + timestamp.to_bytes(8, "big") + signature).decode()
+    return f"{SIGNATURE_LINE_PREFIX}{name} {payload}\n"
+
+
+def split_note(note: str) -> tuple[str, list[str]]:
+    """(body, signature lines) of a signed note."""
+    split_at = note.find("\n\n")
+    if split_at < 0 or not note.endswith("\n"):
+        raise NoteError("note has no blank line before its signatures")
+    return note[: split_at + 1], note[split_at + 2 :].splitlines()
+
+
+def verify_cosignature(note: str, key: CosignerKey) -> int:
+    """The timestamp of `key`'s valid cosignature on `note`; NoteError when there is none or it does not verify."""
+    body, lines = split_note(note)
+    for line in lines:
+        if not line.startswith(SIGNATURE_LINE_PREFIX) or line.count(" ") != 2:
+            raise NoteError(f"malformed signature line {line!r}")
+        name, payload = line[len(SIGNATURE_LINE_PREFIX) :].split(" ")
+        try:
+            blob = base64.b64decode(payload, validate=True)
+        except binascii.Error as error:
+            raise NoteError(f"signature line {line!r} is not base64") from error
+        if name != key.name or blob[:4] != key.key_id:
+            continue
+        if len(blob) != COSIGNATURE_BYTES:
+            raise NoteError(f"cosignature by {name} is not 76 bytes")
+        timestamp = int.from_bytes(blob[4:12], "big")
+        if timestamp > TIMESTAMP_MAX:
+            raise NoteError(f"cosignature by {name} has a timestamp beyond 2^63-1")
+        try:
+            key.public_key.verify(blob[12:], cosigned_message(body, timestamp))
+        except InvalidSignature as error:
+            raise NoteError(f"cosignature by witness {name} does not verify") from error
+        return timestamp
+    raise NoteError(f"no cosignature by witness {key.name}")
