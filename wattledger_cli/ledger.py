@@ -1,4 +1,4 @@
-"""`wattledger ledger ...` commands: verify, export, prove, checkpoint, balances, trial-balance.
+"""`wattledger ledger ...` commands: verify, export, prove, checkpoint, publish, public-key, balances, trial-balance.
 
 Each opens the configured database (WATTLEDGER_DATABASE_URL, else the embedded server) and works on
 the ledger named by `--origin` (default: WATTLEDGER_LEDGER_ORIGIN).
@@ -38,17 +38,72 @@ def _print_json(value: object) -> None:
 
 
 @app.command("verify")
-def verify_command(origin: OriginOption = None) -> None:
-    """Replay the live ledger, diff posting rows against the hashed bytes, check every checkpoint."""
-    from ledger import verify_ledger
+def verify_command(
+    origin: OriginOption = None,
+    checkpoint: Annotated[list[Path] | None, typer.Option(
+        "--checkpoint", help="a published checkpoint note the ledger must extend (repeatable)")] = None,
+    witness_key: Annotated[list[str] | None, typer.Option(
+        "--witness-key", help="a witness vkey whose cosignature every --checkpoint must carry (repeatable)")] = None,
+    vkey: Annotated[list[str] | None, typer.Option(
+        help="ledger key trusted for --checkpoint (repeatable); default: the key file's (`ledger public-key`)")] = None,
+) -> None:
+    """Replay the live ledger, diff posting rows against the hashed bytes, check every checkpoint, and check that the
+    ledger extends each published checkpoint given with --checkpoint."""
+    from ledger import ledger_vkey, roots_at, verify_ledger
+    from ledger.verifier import PublishedCheckpointError, extension_failure, read_published
 
-    with _engine_and_origin(origin) as (engine, name, _), engine.connect() as conn:
-        report = verify_ledger(conn, name)
+    if witness_key and not checkpoint:
+        raise typer.BadParameter("--witness-key checks the cosignatures of --checkpoint files; give at least one")
+    with _engine_and_origin(origin) as (engine, name, key_path):
+        published = []
+        if checkpoint:
+            trusted = list(vkey or [ledger_vkey(name, key_path)])
+            try:
+                published = [read_published(path, trusted, list(witness_key or [])) for path in checkpoint]
+            except PublishedCheckpointError as error:
+                typer.echo(f"FAIL origin={name} published checkpoint: {error}")
+                raise typer.Exit(1) from None
+        with engine.connect() as conn:
+            report = verify_ledger(conn, name)
+            count, roots = roots_at(conn, name, [item.tree_size for item in published])
     if report.ok:
-        typer.echo(f"OK origin={name} entries={report.entries_checked}")
+        for item in published:
+            failure = extension_failure(item, name, count, roots)
+            if failure is not None:
+                typer.echo(f"FAIL origin={name} seq={failure[0]} reason={failure[1]}")
+                raise typer.Exit(1)
+        typer.echo(f"OK origin={name} entries={report.entries_checked} published={len(published)}")
         return
     typer.echo(f"FAIL origin={name} seq={report.first_bad_seq} reason={report.reason}")
     raise typer.Exit(1)
+
+
+@app.command("public-key")
+def public_key_command(origin: OriginOption = None, key: Path | None = None) -> None:
+    """Print the ledger's verifier key (vkey), read from the signing key file; no database is opened. Auditors pass
+    it to `python -m ledger.verifier --vkey` and witnesses to `wattledger witness serve --log-vkey`."""
+    from ledger import ledger_vkey
+    from settings import Settings
+
+    settings = Settings()
+    typer.echo(ledger_vkey(origin or settings.ledger_origin, key or settings.signing_key_path))
+
+
+@app.command("publish")
+def publish_command(origin: OriginOption = None) -> None:
+    """Publish the signed checkpoints not yet published: witnesses' cosignatures (WATTLEDGER_LEDGER_WITNESSES) and one
+    note file each in the checkpoint folder (WATTLEDGER_LEDGER_CHECKPOINT_DIR). Each posting batch does this itself;
+    this catches up after a witness or the folder was unavailable."""
+    from ledger import publish_checkpoints
+    from settings import Settings
+
+    settings = Settings()
+    with _engine_and_origin(origin) as (engine, name, _), engine.connect() as conn:
+        published = publish_checkpoints(conn, name, settings.checkpoint_publish_dir, settings.ledger_witnesses)
+    for item in published:
+        typer.echo(f"size {item.tree_size}: {item.path or '(no new file)'} cosigned by {', '.join(item.witnesses) or 'no witness'}")
+    if not published:
+        typer.echo("nothing new to publish")
 
 
 @app.command("export")
@@ -73,11 +128,16 @@ def prove_command(seq: int, tree_size: int | None = None, origin: OriginOption =
 
 @app.command("checkpoint")
 def checkpoint_command(origin: OriginOption = None, key: Path | None = None) -> None:
-    """Sign the current head with the ledger key (WATTLEDGER_LEDGER_SIGNING_KEY_PATH; created 0600)."""
-    from ledger import sign_checkpoint
+    """Sign the current head with the ledger key (WATTLEDGER_LEDGER_SIGNING_KEY_PATH; created 0600) and publish it."""
+    from ledger import publish_checkpoints, sign_checkpoint
+    from settings import Settings
 
-    with _engine_and_origin(origin) as (engine, name, key_path), engine.begin() as conn:
-        checkpoint = sign_checkpoint(conn, name, key or key_path)
+    settings = Settings()
+    with _engine_and_origin(origin) as (engine, name, key_path):
+        with engine.begin() as conn:
+            checkpoint = sign_checkpoint(conn, name, key or key_path)
+        with engine.connect() as conn:
+            publish_checkpoints(conn, name, settings.checkpoint_publish_dir, settings.ledger_witnesses)
     typer.echo(checkpoint.signed_note, nl=False)
     typer.echo(f"vkey: {checkpoint.vkey}")
 

@@ -7,13 +7,25 @@ wattledger's dependencies and does not trust the code that wrote the ledger. The
 """
 
 from ledger.verifier.export_check import ExportReport, read_checkpoints, verify_export
+from ledger.verifier.published import (
+    PublishedCheckpoint,
+    PublishedCheckpointError,
+    check_published,
+    extension_failure,
+    read_published,
+)
 from ledger.verifier.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 
 __all__ = [
     "ChainReplay",
     "ExportReport",
+    "PublishedCheckpoint",
+    "PublishedCheckpointError",
     "VerificationFailure",
     "check_checkpoint_note",
+    "check_published",
+    "extension_failure",
     "read_checkpoints",
+    "read_published",
     "verify_export",
 ]

@@ -36,7 +36,7 @@ from campus.file import campus_document
 from campus.service import apply_in
 from common import canonical_json
 from devtools.fake_iso.pki import TestPki as IsoPki
-from ledger import export_ledger, list_entries
+from ledger import export_ledger, ledger_vkey, list_entries
 from ledger.balances import balances
 from ledger.verifier.__main__ import main as verify_export
 from settings import Settings
@@ -233,4 +233,5 @@ async def test_a_200_tenant_cycle_completes_with_every_invoice_and_a_verified_le
     assert cycle["steps"]["ledger"]["verified"] is True
     with engine.connect() as conn:
         export_ledger(conn, settings.ledger_origin, tmp_path / "export")
-    assert verify_export([str(tmp_path / "export")]) == 0, "the standalone verifier accepts the export"
+    trusted = ledger_vkey(settings.ledger_origin, settings.signing_key_path)
+    assert verify_export([str(tmp_path / "export"), "--vkey", trusted]) == 0, "the standalone verifier accepts the export"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from ledger import append_entries, verify_ledger
+from ledger import append_entries, ledger_vkey, verify_ledger
 from ledger.checkpoint import sign_checkpoint
 from ledger.errors import CheckpointInconsistent
 from ledger.export import export_ledger
@@ -85,15 +85,16 @@ def test_never_signs_a_head_inconsistent_with_the_last_checkpoint(engine: Engine
 
 def test_export_verifies_standalone_without_sqlalchemy(engine: Engine, signed_ledger, tmp_path: Path) -> None:
     """`python -m ledger.verifier DIR` passes on a fresh export and imports neither SQLAlchemy nor rfc8785."""
-    origin, _ = signed_ledger
+    origin, key_path = signed_ledger
     with engine.begin() as conn:
         assert export_ledger(conn, origin, tmp_path / "export") == 10
-    probe = ("import runpy, sys; sys.argv = ['verify', sys.argv[1]];"
+    probe = ("import runpy, sys; sys.argv = ['verify', sys.argv[1], '--vkey', sys.argv[2]];"
              "code = 0\ntry:\n    runpy.run_module('ledger.verifier', run_name='__main__')\n"
              "except SystemExit as done:\n    code = done.code\n"
              "print('LOADED', sorted(m for m in ('sqlalchemy', 'rfc8785', 'pyarrow', 'numpy') if m in sys.modules))\n"
              "sys.exit(code)")
-    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "export")], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "export"), ledger_vkey(origin, key_path)],
+                            cwd=ROOT,
                             capture_output=True, text=True, timeout=60, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"OK origin={origin} entries=10 checkpoints=1" in result.stdout
