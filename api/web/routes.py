@@ -3,13 +3,24 @@
 Server-rendered with Jinja (autoescaped). The approve and reject forms post JSON to the same cycle
 endpoints the API offers (`POST /cycles/{id}/approve|reject`, which run the workflow's Update), from a
 small script that adds the `X-WattLedger-Page` header the cookie login requires for unsafe methods.
+
+Sign-in and sign-out are plain HTML forms, so they carry their own guard against cross-site requests (a forged
+sign-out, or a "login CSRF" that signs the victim in as the attacker): every page sets a random token in the
+`wattledger_csrf` cookie (HttpOnly, SameSite=Strict, path /finance) and writes the same token into its forms;
+`POST /finance/login` and `/finance/logout` are refused (403) unless the form's token equals the cookie's, and
+unless the browser's `Sec-Fetch-Site` (when sent) is same-origin or none and its `Origin` (when sent) is this
+host. Another site can neither read the token nor make the browser send the cookie with its request.
 """
 
 from __future__ import annotations
 
+import hmac
+import re
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -42,6 +53,9 @@ LOGIN_PATH = "/finance/login"
 SESSION_MAX_AGE_S = 12 * 3600
 CYCLES_SHOWN_MAX = 200
 INVOICES_SHOWN_MAX = 200
+CSRF_COOKIE = "wattledger_csrf"
+CSRF_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
+SAME_SITE_FETCHES = frozenset({"same-origin", "none"})  # none: typed, bookmarked; same-site would admit subdomains
 
 templates = Environment(loader=FileSystemLoader(WEB_ROOT / "templates"), autoescape=select_autoescape(["html"]))
 # Pages show cents rounded half-even from exact micro-USD, the same rule as the invoices.
@@ -66,8 +80,33 @@ def page_principal(request: Request) -> Principal:
 PagePrincipalDep = Annotated[Principal, Depends(page_principal)]
 
 
-def render(name: str, status_code: int = 200, **context: object) -> HTMLResponse:
-    return HTMLResponse(templates.get_template(name).render(**context), status_code=status_code)
+def render(name: str, request: Request, status_code: int = 200, **context: object) -> HTMLResponse:
+    """The page, with this browser's sign-in/out form token in its forms and in the token cookie."""
+    token = _form_token(request)
+    response = HTMLResponse(templates.get_template(name).render(csrf_token=token, **context), status_code=status_code)
+    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
+                        path="/finance")
+    return response
+
+
+def _form_token(request: Request) -> str:
+    """The browser's current form token (kept across pages, so two open tabs both work), else a new one."""
+    current = request.cookies.get(CSRF_COOKIE, "")
+    return current if CSRF_TOKEN_PATTERN.match(current) else secrets.token_urlsafe(32)
+
+
+def require_same_site_form(request: Request, form_token: str) -> None:
+    """Refuse (403) a sign-in or sign-out that another site made the browser send (see the module docstring)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in SAME_SITE_FETCHES:
+        raise HTTPException(status_code=403, detail=f"refused: a {fetch_site} request (Sec-Fetch-Site)")
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise HTTPException(status_code=403, detail=f"refused: a request from another origin ({origin[:100]})")
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not CSRF_TOKEN_PATTERN.match(cookie) or not hmac.compare_digest(cookie.encode(), form_token.encode()):
+        raise HTTPException(status_code=403, detail="refused: the form's token does not match this browser's "
+                            "(the form expired or came from another site); reload the page and try again")
 
 
 @router.get("/static/{name}")
@@ -78,20 +117,25 @@ def static_file(name: str) -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page() -> HTMLResponse:
-    return render("login.html", principal=None, error=None)
+def login_page(request: Request) -> HTMLResponse:
+    return render("login.html", request, principal=None, error=None)
 
 
 @router.post("/login")
-def login(request: Request, credential: Annotated[str, Form(max_length=4096)]) -> Response:
+def login(request: Request, credential: Annotated[str, Form(max_length=4096)],
+          csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
     """Check the pasted token or API key with the app's authenticator, then start a cookie session."""
+    try:
+        require_same_site_form(request, csrf_token)  # before the credential: no login CSRF with a valid one
+    except HTTPException as error:
+        return render("login.html", request, status_code=error.status_code, principal=None, error=str(error.detail))
     probe = Request({"type": "http", "method": "GET", "path": LOGIN_PATH, "app": request.app,
                      "headers": [(b"authorization", f"Bearer {credential.strip()}".encode())]})
     try:
         principal: Principal = request.app.state.authenticate(probe)
         principal.require("finance", "auditor", "operator")
     except HTTPException as error:
-        return render("login.html", status_code=error.status_code, principal=None,
+        return render("login.html", request, status_code=error.status_code, principal=None,
                       error="Not accepted: " + str(error.detail))
     # The cookie carries a short-lived session token minted here, never the pasted credential itself,
     # so a long-lived API key does not sit in the browser.
@@ -104,18 +148,19 @@ def login(request: Request, credential: Annotated[str, Form(max_length=4096)]) -
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+    require_same_site_form(request, csrf_token)
     response = RedirectResponse(LOGIN_PATH, status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
 @router.get("/", response_class=HTMLResponse)
-def cycles_page(engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
+def cycles_page(request: Request, engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
     with engine.connect() as conn:
         awaiting = cycles_repository.list_cycles(conn, "awaiting_approval", CYCLES_SHOWN_MAX)
         recent = cycles_repository.list_cycles(conn, None, CYCLES_SHOWN_MAX)
-    return render("cycles.html", principal=principal, awaiting=awaiting, recent=recent)
+    return render("cycles.html", request, principal=principal, awaiting=awaiting, recent=recent)
 
 
 @router.get("/cycles/{cycle_id}", response_class=HTMLResponse)
@@ -129,7 +174,7 @@ async def cycle_page(cycle_id: str, request: Request, engine: EngineDep, princip
         chart = Markup(energy_balance_svg(balance))
     total_usd_micros = sum(total.amount_usd_micros for total in view["totals"])
     threshold_usd_micros = request.app.state.settings.four_eyes_threshold_usd_micros
-    return render("cycle.html", principal=principal, chart=chart, total_usd_micros=total_usd_micros,
+    return render("cycle.html", request, principal=principal, chart=chart, total_usd_micros=total_usd_micros,
                   settlement_sha256_hex=settle.get("settlement_sha256_hex"), approvals=approvals,
                   four_eyes=0 < threshold_usd_micros < total_usd_micros,
                   can_decide="finance" in principal.roles and view["cycle"]["status"] == "awaiting_approval"
@@ -169,7 +214,7 @@ def draft_invoice_pdf(cycle_id: str, tenant_id: str, engine: EngineDep, principa
 
 
 @router.get("/invoices", response_class=HTMLResponse)
-def invoices_page(engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
+def invoices_page(request: Request, engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
     with engine.connect() as conn:
         invoices = list_invoice_summaries(conn, None, None, INVOICES_SHOWN_MAX)
-    return render("invoices.html", principal=principal, invoices=invoices)
+    return render("invoices.html", request, principal=principal, invoices=invoices)

@@ -131,3 +131,13 @@ def asgi_client(app_under_test: AppUnderTest) -> Any:
     import httpx
 
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app_under_test.app), base_url="http://testserver")
+
+
+async def sign_in(client: Any, credential: str) -> Any:
+    """Sign in as a browser does: load the login page (its form token and token cookie), then post the form."""
+    import re
+
+    page = await client.get("/finance/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None, "the login form carries no token"
+    return await client.post("/finance/login", data={"credential": credential, "csrf_token": token.group(1)})

@@ -14,6 +14,7 @@ from tests.integration.invoicing.conftest import (
     SeededCycle,
     asgi_client,
     record_delta_settlement,
+    sign_in,
 )
 
 BALANCE = {"generation_wh": 900_000_000, "grid_import_wh": 100_000_000, "export_wh": 50_000_000,
@@ -34,7 +35,7 @@ async def test_anonymous_visitors_are_sent_to_login_and_tenants_are_refused(app_
         response = await client.get("/finance/")
         assert (response.status_code, response.headers["location"]) == (303, "/finance/login")
         tenant = mint_token(app_under_test.settings, "t", ["tenant"], "t1", timedelta(minutes=5))
-        refused = await client.post("/finance/login", data={"credential": tenant})
+        refused = await sign_in(client, tenant)
         assert refused.status_code == 403
         assert SESSION_COOKIE not in refused.cookies
 
@@ -46,7 +47,7 @@ async def test_finance_sees_the_awaiting_cycle_with_lines_chart_and_decision_for
     _awaiting(engine, seeded_cycle)
     token = mint_token(app_under_test.settings, "fiona", ["finance"], None, timedelta(minutes=5))
     async with asgi_client(app_under_test) as client:
-        login = await client.post("/finance/login", data={"credential": token})
+        login = await sign_in(client, token)
         assert (login.status_code, login.headers["location"]) == (303, "/finance/")
         listing = await client.get("/finance/")
         assert seeded_cycle.cycle_id in listing.text.split("Recent cycles")[0]
@@ -117,7 +118,7 @@ async def test_login_with_an_api_key_keeps_only_a_session_token_in_the_cookie(
     with engine.begin() as conn:
         api_key = create_api_key(conn, "finance-desk", ["finance"], None)
     async with asgi_client(app_under_test) as client:
-        login = await client.post("/finance/login", data={"credential": api_key})
+        login = await sign_in(client, api_key)
         assert login.status_code == 303
         session = login.cookies[SESSION_COOKIE]
         assert session != api_key and not session.startswith("wlk_")

@@ -9,6 +9,7 @@ The policy in words is docs/roles.md.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -40,6 +41,7 @@ class Access:
     location: str | None = None  # where an anonymous call is redirected, for pages
     params: dict[str, str] = field(default_factory=dict)  # path parameters beyond the common ones
     query: dict[str, str] = field(default_factory=dict)
+    form_token: bool = False  # a sign-in/out form: load the login page first for its token (cross-site guard)
 
 
 OPERATOR_BODY: dict[str, str] = {}  # the operator is the caller
@@ -143,8 +145,8 @@ ACCESS: dict[tuple[str, str], Access] = {
         "load_csv": "interval_start,energy_kwh\n2026-03-02T10:00:00-06:00,1\n", "time_zone": "America/Chicago"}),
     ("GET", "/finance/static/{name}"): Access(PUBLIC, anonymous=200),
     ("GET", "/finance/login"): Access(PUBLIC, anonymous=200),
-    ("POST", "/finance/login"): Access(PUBLIC, anonymous=303, form={"credential": "{credential}"}),
-    ("POST", "/finance/logout"): Access(PUBLIC, anonymous=303),
+    ("POST", "/finance/login"): Access(PUBLIC, anonymous=303, form={"credential": "{credential}"}, form_token=True),
+    ("POST", "/finance/logout"): Access(PUBLIC, anonymous=303, form={}, form_token=True),
     ("GET", "/finance/"): Access(STAFF, **PAGE),
     ("GET", "/finance/cycles/{cycle_id}"): Access(STAFF, **PAGE),
     ("GET", "/finance/invoices"): Access(STAFF, **PAGE),
@@ -223,6 +225,11 @@ async def _call(client: httpx.AsyncClient, method: str, url: str, access: Access
     json_body = _filled(access.json, fill)
     form = None if access.form is None else {k: v.format(**fill) for k, v in access.form.items()}
     client.cookies.clear()
+    if access.form_token:
+        page = await client.get("/finance/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None and form is not None
+        form["csrf_token"] = token.group(1)
     query = _filled(access.query, fill)
     return await client.request(method, url, headers=headers, json=json_body, data=form, params=query,
                                 follow_redirects=False)
