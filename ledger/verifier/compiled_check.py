@@ -23,6 +23,7 @@ from ledger.chain import CHAIN_GENESIS, CHAIN_TAG_V1
 from ledger.merkle import node_hash
 from ledger.verifier.compiled_scan import KEY_ROTATION, ScanState, scan_entries
 from ledger.verifier.export_check import ExportReport, read_checkpoints, verify_export
+from ledger.verifier.export_lines import manifest_fields
 from ledger.verifier.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 
 
@@ -38,8 +39,7 @@ def verify_export_compiled(directory: Path, trusted_vkeys: list[str] | None = No
 
 
 def compiled_verdict(directory: Path, trusted_vkeys: list[str] | None) -> ExportReport:
-    manifest = json.loads((directory / "MANIFEST.json").read_text())
-    origin = manifest["origin"]
+    origin, entries = manifest_fields((directory / "MANIFEST.json").read_bytes())
     if trusted_vkeys is None:
         trusted_vkeys = (directory / "keys.txt").read_text().split()
     raw = (directory / "entries.jsonl").read_bytes()
@@ -57,13 +57,13 @@ def compiled_verdict(directory: Path, trusted_vkeys: list[str] | None) -> Export
         leaves, chains = leaf_and_chain_hashes(raw, starts)
         roots = roots_at(leaves, sizes)
         (bad, scan), stored_hex = worker.result()
-    if bad >= 0 or manifest.get("entries") != count:
+    if bad >= 0 or entries != count:
         raise NeedsReplay
     if stored_hex != b"".join(map(bytes.__add__, leaves, chains)).hex().encode():
         raise NeedsReplay
     replay = checkpoint_replay(origin, raw, starts, scan, len(leaves), roots)
     for record in checkpoints:
-        check_checkpoint_note(replay, int(record["tree_size"]), record["note"], trusted_vkeys)
+        check_checkpoint_note(replay, record["tree_size"], record["note"], trusted_vkeys, record["root"])
     return ExportReport(True, origin, len(leaves), len(checkpoints), None, None)
 
 

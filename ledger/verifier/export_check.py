@@ -6,11 +6,11 @@ can run it without the rest of wattledger; the command line is `python -m ledger
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ledger.verifier.export_lines import chain_line, checkpoint_records, manifest_fields
 from ledger.verifier.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 
 ENTRIES_PER_CHUNK = 20_000
@@ -27,32 +27,33 @@ class ExportReport:
 
 
 def _read_chain(path: Path) -> list[tuple[bytes, bytes]]:
-    stored = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        seq_text, leaf_hex, chain_hex = line.split("\t")
-        if int(seq_text) != number:
-            raise VerificationFailure(number, f"chain.tsv line {number} names seq {seq_text}")
-        stored.append((bytes.fromhex(leaf_hex), bytes.fromhex(chain_hex)))
-    return stored
+    lines = path.read_bytes().split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    return [chain_line(number, line) for number, line in enumerate(lines, start=1)]
 
 
 def read_checkpoints(path: Path) -> list[dict[str, Any]]:
     """The records of checkpoints.jsonl, by tree size (none when the file is absent)."""
     if not path.exists():
         return []
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    records = [{"tree_size": record.tree_size, "root": record.root_hex, "note": record.note}
+               for record in checkpoint_records(path.read_bytes())]  # every field checked (export_lines)
     return sorted(records, key=lambda record: record["tree_size"])
 
 
 def verify_export(directory: Path, trusted_vkeys: list[str] | None = None) -> ExportReport:
     """Replay `directory`; `trusted_vkeys` (default: keys.txt of the export) may sign checkpoints."""
-    manifest = json.loads((directory / "MANIFEST.json").read_text())
-    origin = manifest["origin"]
+    try:
+        origin, entries = manifest_fields((directory / "MANIFEST.json").read_bytes())
+    except VerificationFailure as failure:
+        return ExportReport(False, "", 0, 0, failure.seq, failure.reason)
     if trusted_vkeys is None:
         trusted_vkeys = (directory / "keys.txt").read_text().split()
     replay = ChainReplay(origin)
-    checkpoints = read_checkpoints(directory / "checkpoints.jsonl")
+    checkpoints: list[dict[str, Any]] = []
     try:
+        checkpoints = read_checkpoints(directory / "checkpoints.jsonl")
         raws = (directory / "entries.jsonl").read_bytes().split(b"\n")
         if raws and raws[-1] == b"":
             raws.pop()
@@ -61,9 +62,9 @@ def verify_export(directory: Path, trusted_vkeys: list[str] | None = None) -> Ex
             raise VerificationFailure(min(len(stored), len(raws)) + 1, "entries.jsonl and chain.tsv differ in length")
         _replay_in_chunks(replay, raws, stored, [int(c["tree_size"]) for c in checkpoints])
         for record in checkpoints:
-            check_checkpoint_note(replay, int(record["tree_size"]), record["note"], trusted_vkeys)
-        if manifest.get("entries") != replay.size:
-            raise VerificationFailure(replay.size + 1, f"manifest says {manifest.get('entries')} entries")
+            check_checkpoint_note(replay, record["tree_size"], record["note"], trusted_vkeys, record["root"])
+        if entries != replay.size:
+            raise VerificationFailure(replay.size + 1, f"manifest says {entries} entries")
     except VerificationFailure as failure:
         return ExportReport(False, origin, failure.seq - 1, 0, failure.seq, failure.reason)
     return ExportReport(True, origin, replay.size, len(checkpoints), None, None)

@@ -258,14 +258,19 @@ class ChainReplay:
 
 
 def check_checkpoint_note(
-    replay: ChainReplay, tree_size: int, note: str, trusted_vkeys: Sequence[str] | None = None
+    replay: ChainReplay, tree_size: int, note: str, trusted_vkeys: Sequence[str] | None = None,
+    root_hex: str | None = None,
 ) -> None:
     """A checkpoint at `tree_size` must be signed by a key the chain rotated in at or before that
-    size (and, when given, that the auditor trusts), and name this origin, size and replayed root."""
+    size (and, when given, that the auditor trusts), and name this origin, size and replayed root.
+    `root_hex`, the unsigned root an export writes beside the note, must be that root too."""
     root = replay.roots.get(tree_size)
     if root is None:
         raise VerificationFailure(min(tree_size, replay.size + 1),
                                   f"checkpoint at size {tree_size} but the chain has {replay.size} entries")
+    if root_hex is not None and root_hex != root.hex():
+        raise VerificationFailure(tree_size, f"checkpoint at size {tree_size}: its root field {root_hex} is not"
+                                             f" the replayed root {root.hex()}")
     chained = [vkey for seq, vkey in replay.rotated_vkeys if seq <= tree_size]
     allowed = chained if trusted_vkeys is None else [vkey for vkey in chained if vkey in set(trusted_vkeys)]
     try:
