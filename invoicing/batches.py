@@ -32,7 +32,6 @@ from common import canonical_json
 from invoicing import repository
 from invoicing.document import TenantUsage, build_invoice_document
 from invoicing.parties import campus_parties
-from invoicing.pdf import render_invoice_pdf
 from invoicing.service import (
     PAYMENT_TERMS_DAYS,
     IssuedInvoice,
@@ -45,8 +44,9 @@ from invoicing.service import (
     issue_invoices,
     lock_series,
     record_invoice,
+    signed_invoice_pdf,
 )
-from invoicing.signing import load_signing_key, sign_pdf
+from invoicing.signing import load_signing_key
 from invoicing.storage import documents_root_path, move_document, write_document
 
 
@@ -120,7 +120,7 @@ def render_planned(conn: Connection, plan: InvoicePlan, invoices: Sequence[Plann
         sha256_hex = canonical_json.sha256_hex(document)
         json_path, _ = write_document(documents_root, _staged_path(plan, header.invoice_id, "json"),
                                       canonical_json.canonical_bytes(document))
-        signed_pdf = sign_pdf(render_invoice_pdf(document, sha256_hex), key)
+        signed_pdf = signed_invoice_pdf(document, sha256_hex, key)
         pdf_path, pdf_sha256_hex = write_document(documents_root, _staged_path(plan, header.invoice_id, "pdf"),
                                                   signed_pdf)
         rendered.append(RenderedInvoice(header.invoice_id, invoice.tenant_id, document["total_usd_cents"], sha256_hex,

@@ -39,7 +39,7 @@ from invoicing.service import (
     invoice_id_of,
     store_new_invoice,
 )
-from invoicing.signing import load_signing_key, sign_pdf
+from invoicing.signing import load_signing_key, public_key_b64, sign_pdf
 from invoicing.storage import write_document
 from invoicing.usage_context import load_usage_context
 from ledger import EntryRequest
@@ -152,7 +152,7 @@ def _store_credit_note(conn: Connection, invoice: InvoiceRow, amount_usd_cents: 
     folder = f"credit_notes/{invoice.issuer}"
     json_path, _ = write_document(documents_root, f"{folder}/{credit_note_id}.json", canonical_json.canonical_bytes(document),
                                   written)
-    signed_pdf = sign_pdf(render_credit_note_pdf(document, sha256_hex), key)
+    signed_pdf = sign_pdf(render_credit_note_pdf(document, sha256_hex, public_key_b64(key)), key)
     pdf_path, pdf_sha256_hex = write_document(documents_root, f"{folder}/{credit_note_id}.pdf", signed_pdf, written)
     conn.execute(
         text("INSERT INTO credit_note (credit_note_id, issuer, number, invoice_id, tenant_id, reason, "

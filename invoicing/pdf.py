@@ -27,10 +27,13 @@ CHART_DAYS_MAX = 62
 LINE_COLUMNS_MM = (8, 70, 36, 36, 30)
 
 
-def render_invoice_pdf(document: dict[str, Any], document_sha256_hex: str, draft: bool = False) -> bytes:
+def render_invoice_pdf(document: dict[str, Any], document_sha256_hex: str, draft: bool = False,
+                       signer_public_key_b64: str | None = None) -> bytes:
     """The invoice as PDF bytes, ending in `%%EOF`; deterministic for a given document.
 
     `draft=True` marks an unnumbered preview (see `invoicing.drafts`): it says so at the top and is never signed.
+    `signer_public_key_b64` (the raw Ed25519 key the PDF will be signed with) is printed in the footer, so a
+    tenant or auditor holding only the paper has the key that checks it and the ledger's checkpoints.
     """
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
@@ -51,7 +54,7 @@ def render_invoice_pdf(document: dict[str, Any], document_sha256_hex: str, draft
     _tou_breakdown(pdf, document)
     _daily_load_chart(pdf, document)
     _emissions(pdf, document)
-    _footer(pdf, document_sha256_hex)
+    _footer(pdf, document_sha256_hex, signer_public_key_b64)
     return bytes(pdf.output())
 
 
@@ -180,17 +183,21 @@ def _emissions(pdf: FPDF, document: dict[str, Any]) -> None:
         _row(pdf, [(90, scope, "L"), (40, f"{Decimal(grams) / Decimal(1_000_000):,.3f}", "R")])
 
 
-def _footer(pdf: FPDF, document_sha256_hex: str) -> None:
+def _footer(pdf: FPDF, document_sha256_hex: str, signer_public_key_b64: str | None) -> None:
     pdf.ln(6)
     pdf.set_font("Helvetica", "", 7)
-    # Two lines that fit the width at 7 pt, as cells: fpdf's line breaking (multi_cell) took a fifth of a render.
-    for line in (f"Invoice document sha256 (RFC 8785 JSON): {document_sha256_hex}.",
-                 ("This PDF carries an Ed25519 signature (scheme wattledger-pdf-ed25519-v1); check it with "
-                  "`wattledger invoice verify`.")):
+    # Lines that fit the width at 7 pt, as cells: fpdf's line breaking (multi_cell) took a fifth of a render.
+    lines = [f"Invoice document sha256 (RFC 8785 JSON): {document_sha256_hex}.",
+             ("This PDF carries an Ed25519 signature (scheme wattledger-pdf-ed25519-v1); check it with "
+              "`wattledger invoice verify`.")]
+    if signer_public_key_b64 is not None:
+        lines.append(f"Signing key (Ed25519, base64; also the ledger's verifier key): {signer_public_key_b64}")
+    for line in lines:
         pdf.cell(CONTENT_WIDTH_MM, 4, _text(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def render_credit_note_pdf(document: dict[str, Any], document_sha256_hex: str) -> bytes:
+def render_credit_note_pdf(document: dict[str, Any], document_sha256_hex: str,
+                           signer_public_key_b64: str | None = None) -> bytes:
     """A credit note as PDF bytes: which invoice it credits, why, and how much (cents, from the document)."""
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
@@ -215,5 +222,5 @@ def render_credit_note_pdf(document: dict[str, Any], document_sha256_hex: str) -
     pdf.ln(4)
     _row(pdf, [(CONTENT_WIDTH_MM - 40, "Amount credited USD", "R"),
                (40, format_usd_cents(document["amount_usd_cents"]), "R")], bold=True)
-    _footer(pdf, document_sha256_hex)
+    _footer(pdf, document_sha256_hex, signer_public_key_b64)
     return bytes(pdf.output())

@@ -28,7 +28,7 @@ from invoicing.errors import CycleNotFound, IssuerInvalid, NoSettlementLines, Te
 from invoicing.parties import TenantParty, campus_parties
 from invoicing.pdf import render_invoice_pdf
 from invoicing.repository import CycleRow, InvoiceRow
-from invoicing.signing import load_signing_key, sign_pdf
+from invoicing.signing import load_signing_key, public_key_b64, sign_pdf
 from invoicing.storage import write_document
 from invoicing.usage_context import UsageContext, load_usage_context
 
@@ -173,9 +173,14 @@ def store_new_invoice(conn: Connection, header: InvoiceHeader, lines: list[Invoi
     sha256_hex = canonical_json.sha256_hex(document)
     json_path, _ = write_document(documents_root, document_path(header, "json"),
                                   canonical_json.canonical_bytes(document), written)
-    signed_pdf = sign_pdf(render_invoice_pdf(document, sha256_hex), key)
+    signed_pdf = signed_invoice_pdf(document, sha256_hex, key)
     pdf_path, pdf_sha256_hex = write_document(documents_root, document_path(header, "pdf"), signed_pdf, written)
     return record_invoice(conn, header, document, sha256_hex, (json_path, pdf_path, pdf_sha256_hex))
+
+
+def signed_invoice_pdf(document: dict[str, Any], sha256_hex: str, key: Ed25519PrivateKey) -> bytes:
+    """The issued invoice's PDF: rendered with the signing key's public half in its footer, then signed."""
+    return sign_pdf(render_invoice_pdf(document, sha256_hex, signer_public_key_b64=public_key_b64(key)), key)
 
 
 def document_path(header: InvoiceHeader, kind: str) -> str:

@@ -43,6 +43,11 @@ def key_id_of(public_key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
+def public_key_b64(key: Ed25519PrivateKey) -> str:
+    """The raw public key in base64, as printed on documents and as the last part of the ledger's vkey."""
+    return base64.b64encode(key.public_key().public_bytes_raw()).decode()
+
+
 def generate_signing_key(path: Path) -> Ed25519PrivateKey:
     """Create an Ed25519 key as unencrypted PKCS#8 PEM, readable by its owner only; never overwrites.
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import re
+import zlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,11 +15,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from invoicing.document import InvoiceHeader, InvoiceLine, TenantUsage, build_invoice_document
 from invoicing.errors import SignatureInvalid, SigningKeyMissing
 from invoicing.pdf import render_invoice_pdf
+from invoicing.service import signed_invoice_pdf
 from invoicing.signing import (
     generate_signing_key,
     key_id_of,
     load_public_key,
     load_signing_key,
+    public_key_b64,
     public_key_pem,
     sign_pdf,
     verify_signed_pdf,
@@ -98,3 +103,22 @@ def test_quantities_print_in_their_own_unit() -> None:
     assert quantity_text(1_234_567_000, "MWh") == "1,234.567 MWh"
     assert quantity_text(2_500_000, "kW-month") == "2,500.000 kW"
     assert quantity_text(1, "month") == "1 month"
+
+
+def _page_text(pdf_bytes: bytes) -> bytes:
+    """The PDF's content streams, inflated (fpdf2 compresses them with zlib)."""
+    return b"".join(zlib.decompress(stream) for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf_bytes,
+                                                                      flags=re.DOTALL))
+
+
+def test_an_issued_invoice_prints_the_key_that_checks_it(tmp_path: Path) -> None:
+    """Whoever holds only the paper has the public key (the ledger's vkey ends with the same base64), and it is
+    the key the embedded signature verifies with; a draft names no key."""
+    key = Ed25519PrivateKey.generate()
+    document = _document(None)
+    pdf = signed_invoice_pdf(document, "ef" * 32, key)
+    printed = public_key_b64(key).encode()
+    assert printed in _page_text(pdf)
+    assert base64.b64decode(printed) == key.public_key().public_bytes_raw()
+    assert verify_signed_pdf(pdf, key.public_key(), "invoice.pdf").key_id == key_id_of(key.public_key())
+    assert b"Signing key" not in _page_text(render_invoice_pdf(document, "ef" * 32, draft=True))
