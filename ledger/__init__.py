@@ -37,6 +37,7 @@ _EXPORTS = {
     "roots_at": "ledger.checkpoint",
     "ledger_vkey": "ledger.keys",
     "NoteError": "ledger.signed_note",
+    "SigningKeyError": "ledger.errors",
     "cosigner_key_from_private": "ledger.cosignature",
     "Witness": "ledger.witness",
     "witness_server": "ledger.witness",
@@ -64,6 +65,7 @@ __all__ = [
     "Leg",
     "NoteError",
     "PostingRequest",
+    "SigningKeyError",
     "VerifyReport",
     "Witness",
     "accounts",
@@ -105,6 +107,7 @@ if TYPE_CHECKING:
     from ledger.audit import verify_ledger
     from ledger.checkpoint import Checkpoint, append_checkpointed, list_checkpoints, roots_at, sign_checkpoint
     from ledger.cosignature import cosigner_key_from_private
+    from ledger.errors import SigningKeyError
     from ledger.export import export_ledger
     from ledger.keys import create_signing_key, ledger_vkey
     from ledger.model import AccountSpec, AppendedEntry, EntryRequest, PostingRequest, VerifyReport

@@ -49,7 +49,7 @@ def verify_command(
 ) -> None:
     """Replay the live ledger, diff posting rows against the hashed bytes, check every checkpoint, and check that the
     ledger extends each published checkpoint given with --checkpoint."""
-    from ledger import ledger_vkey, roots_at, verify_ledger
+    from ledger import SigningKeyError, ledger_vkey, roots_at, verify_ledger
     from ledger.verifier import PublishedCheckpointError, extension_failure, read_published
 
     if witness_key and not checkpoint:
@@ -57,9 +57,12 @@ def verify_command(
     with _engine_and_origin(origin) as (engine, name, key_path):
         published = []
         if checkpoint:
-            trusted = list(vkey or [ledger_vkey(name, key_path)])
             try:
+                trusted = list(vkey or [ledger_vkey(name, key_path)])
                 published = [read_published(path, trusted, list(witness_key or [])) for path in checkpoint]
+            except SigningKeyError as error:
+                typer.echo(f"error: {error}; give the ledger's key with --vkey", err=True)
+                raise typer.Exit(2) from None
             except PublishedCheckpointError as error:
                 typer.echo(f"FAIL origin={name} published checkpoint: {error}")
                 raise typer.Exit(1) from None
@@ -82,11 +85,15 @@ def verify_command(
 def public_key_command(origin: OriginOption = None, key: Path | None = None) -> None:
     """Print the ledger's verifier key (vkey), read from the signing key file; no database is opened. Auditors pass
     it to `python -m ledger.verifier --vkey` and witnesses to `wattledger witness serve --log-vkey`."""
-    from ledger import ledger_vkey
+    from ledger import SigningKeyError, ledger_vkey
     from settings import Settings
 
     settings = Settings()
-    typer.echo(ledger_vkey(origin or settings.ledger_origin, key or settings.signing_key_path))
+    try:
+        typer.echo(ledger_vkey(origin or settings.ledger_origin, key or settings.signing_key_path))
+    except SigningKeyError as error:
+        typer.echo(f"error: {error} (WATTLEDGER_LEDGER_SIGNING_KEY_PATH names the key file)", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command("publish")

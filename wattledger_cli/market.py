@@ -116,15 +116,19 @@ def shadow_command(
     prices: Annotated[Path, typer.Option(help="PRICE_SCHEMA Parquet with the ISO's prices")],
 ) -> None:
     """Reconcile one operating day's statement runs, post the differences to the ledger, print the result."""
+    from ledger import publish_checkpoints_after_commit
     from market_adapters.reconciliation import shadow_settle_day
     from settings import Settings
 
+    settings = Settings()
     with database_engine() as engine:
         result = shadow_settle_day(engine, campus_id=campus_id, iso=iso.upper(),
                                    operating_day=date.fromisoformat(operating_day),
                                    statements=json.loads(statements.read_text()),
                                    submitted_document=json.loads(document.read_text()), prices_uri=str(prices),
-                                   ledger_origin=Settings().ledger_origin)
+                                   ledger_origin=settings.ledger_origin, signing_key_path=settings.signing_key_path)
+        publish_checkpoints_after_commit(engine, settings.ledger_origin, settings.checkpoint_publish_dir,
+                                         settings.ledger_witnesses)
     for run in result.runs:
         for charge in run.charges:
             typer.echo(f"{run.run_type:<8} {charge.charge_type:<16} difference_usd_micros="

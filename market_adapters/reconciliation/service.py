@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ from sqlalchemy import Engine
 
 from common import canonical_json
 from common.errors import Conflict
-from ledger import append_entries, ensure_ledger, open_accounts
+from ledger import append_checkpointed, ensure_ledger, open_accounts
 from market_adapters.clock import operating_day_bounds_utc
 from market_adapters.model import MARKET_TIME_ZONES
 from market_adapters.nyiso.parse import power_metering_hours
@@ -51,8 +52,9 @@ def import_statement_runs(engine: Engine, campus_id: str,
 
 def run_shadow_settlement(engine: Engine, *, campus_id: str, iso: str, operating_day: date,
                           quantities_mwh: Mapping[QuantityKey, Decimal], prices_usd_per_mwh: Mapping[PriceKey, Decimal],
-                          ledger_origin: str) -> ReconciliationResult:
-    """Reconcile the stored runs of `operating_day` against our quantities and the ISO's prices."""
+                          ledger_origin: str, signing_key_path: Path) -> ReconciliationResult:
+    """Reconcile the stored runs of `operating_day` against our quantities and the ISO's prices; the entries commit
+    with a checkpoint over them, signed with the ledger key at `signing_key_path`."""
     with engine.begin() as conn:
         documents = repo.load_statement_documents(conn, campus_id, iso, operating_day)
         assert len(documents) <= RUNS_PER_DAY_MAX, f"{len(documents)} runs for one day"
@@ -61,7 +63,7 @@ def run_shadow_settlement(engine: Engine, *, campus_id: str, iso: str, operating
         if entries:
             ensure_ledger(conn, ledger_origin)
             open_accounts(conn, ledger_origin, reconciliation_accounts(campus_id, iso, result.runs))
-            append_entries(conn, ledger_origin, entries)
+            append_checkpointed(conn, ledger_origin, entries, signing_key_path)
         posted = {entry.idempotency_key for entry in entries}
         for run in result.runs:
             key = reconciliation_entry_key(campus_id, run.statement_id)
@@ -78,7 +80,7 @@ def list_disputes(engine: Engine, campus_id: str, status: str | None = "open") -
 
 def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day: date,
                       statements: Sequence[dict[str, Any]], submitted_document: dict[str, Any], prices_uri: str,
-                      ledger_origin: str) -> ReconciliationResult:
+                      ledger_origin: str, signing_key_path: Path) -> ReconciliationResult:
     """Import `statements`, take our quantities from the powerMetering body we submitted and the ISO's
     latest prices from a PRICE_SCHEMA Parquet file, then reconcile and post (see run_shadow_settlement)."""
     import_statement_runs(engine, campus_id, statements)
@@ -89,4 +91,5 @@ def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day
     prices = {(row.node, row.interval_start_utc): row.lmp_usd_per_mwh
               for row in price_rows(latest_prices(read_prices_parquet(prices_uri))) if row.iso == iso}
     return run_shadow_settlement(engine, campus_id=campus_id, iso=iso, operating_day=operating_day,
-                                 quantities_mwh=quantities, prices_usd_per_mwh=prices, ledger_origin=ledger_origin)
+                                 quantities_mwh=quantities, prices_usd_per_mwh=prices, ledger_origin=ledger_origin,
+                                 signing_key_path=signing_key_path)

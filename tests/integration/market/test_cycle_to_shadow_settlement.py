@@ -88,7 +88,8 @@ def test_planted_corrections_are_found_and_posted_once(engine, nyiso_campus, fak
     assert price_map[("N.Y.C.", HOUR_10)] == Decimal("99.50")
     for _ in range(2):  # the second run must change nothing
         result = run_shadow_settlement(engine, campus_id=nyiso_campus.campus_id, iso="NYISO", operating_day=DAY,
-                                       quantities_mwh=quantities, prices_usd_per_mwh=price_map, ledger_origin=ORIGIN)
+                                       quantities_mwh=quantities, prices_usd_per_mwh=price_map, ledger_origin=ORIGIN,
+                                       signing_key_path=tmp_path / "ledger.pem")
     posted = [(run.run_type, charge.difference_usd_micros, charge.posted_delta_usd_micros)
               for run in result.runs for charge in run.charges]
     assert posted == [("INITIAL", -692_500_000, -692_500_000), ("FINAL", 0, 692_500_000),
