@@ -121,7 +121,10 @@ async def retry_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, pr
 
 @router.post("/{cycle_id}/cancel", status_code=202)
 async def cancel_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Cancel a cycle that has not completed. The cancel request in the workflow's history names the
+    authenticated operator (and the reason given), so the history shows who cancelled."""
     principal.require("operator")
     operator = acting_subject(principal, body.operator)
-    await _handle(client, cycle_id).cancel()
+    reason = f"cancel requested by {operator}" + (f": {body.reason}" if body.reason else "")
+    await _handle(client, cycle_id).cancel(reason=reason)
     return {"cycle_id": cycle_id, "cancel_requested_by": operator}
