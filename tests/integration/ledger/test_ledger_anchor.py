@@ -4,16 +4,10 @@ each is detected only with what was kept outside the database: the published che
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
@@ -24,15 +18,7 @@ from ledger.keys import create_signing_key
 from ledger.verifier import read_published
 from ledger.verifier.__main__ import main as verifier_main
 from tests.integration.ledger.conftest import CHART, settlement_request
-
-ROOT = Path(__file__).resolve().parents[3]
-WITNESS_NAME = "witness.test/w1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.integration.ledger.witness_process import WITNESS_NAME, witness_process
 
 
 @dataclass(frozen=True)
@@ -51,27 +37,8 @@ def anchored(engine: Engine, origin: str, tmp_path: Path) -> Iterator[Anchored]:
     key_path = tmp_path / "keys" / "ledger.pem"
     create_signing_key(key_path)
     vkey = ledger_vkey(origin, key_path)
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wattledger_cli.main", "witness", "serve", "--home", str(tmp_path / "witness"),
-         "--name", WITNESS_NAME, "--port", str(port), "--log-vkey", vkey],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                witness_vkey = httpx.get(url + "/key", timeout=1).text.strip()
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "the witness did not start"
-                time.sleep(0.1)
+    with witness_process(tmp_path / "witness", [vkey]) as (url, witness_vkey):
         yield Anchored(origin, key_path, vkey, url, witness_vkey, tmp_path / "published")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _post_and_publish(engine: Engine, anchored: Anchored, keys: list[str]) -> None:
