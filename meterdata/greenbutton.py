@@ -11,15 +11,23 @@ Tolerant on input: a ReadingType nested inside its MeterReading (seen in publish
 
 from __future__ import annotations
 
-import xml.parsers.expat
-from collections.abc import Mapping
+import contextlib
+import io
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, DecimalException
+from typing import BinaryIO
 from xml.etree import ElementTree
 
 from common.errors import BadInput
-from meterdata.greenbutton_xml import Feed, MeterReadingLinks, parse_feed
+from meterdata.greenbutton_xml import (
+    Feed,
+    IntervalReadingEvent,
+    MeterReadingLinks,
+    scan_feed,
+    stream_interval_blocks,
+)
 from meterdata.readings import ReadingSink, ReadingWindow
 from meterdata.schema import QUALITY_EDITED, QUALITY_ESTIMATED, QUALITY_MEASURED, QUALITY_SUSPECT
 from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
@@ -37,6 +45,7 @@ QUALITY_BY_ESPI_CODE = {
     12: QUALITY_ESTIMATED, 10: QUALITY_SUSPECT,
 }
 READINGS_PER_FILE_MAX = 50_000_000
+INTEGER_CHARS_MAX = 40
 
 
 @dataclass(frozen=True)
@@ -48,23 +57,31 @@ class ReadingType:
     flow_direction: int
 
 
+StreamOpener = Callable[[], contextlib.AbstractContextManager[BinaryIO]]
+"""Opens the file's bytes from the start: the feed is read twice (see meterdata.greenbutton_xml)."""
+
+
 def read_greenbutton(
-    data: bytes, source: str, sha256_hex: str, meters: Mapping[str, MeterSpec], window: ReadingWindow,
+    data: bytes | StreamOpener, source: str, sha256_hex: str, meters: Mapping[str, MeterSpec], window: ReadingWindow,
     out: ReadingSink, usage_point_meter_ids: Mapping[str, str] | None = None,
 ) -> int:
-    try:
-        feed = parse_feed(data)
-    except (xml.parsers.expat.ExpatError, ValueError) as error:
-        raise BadInput(source, getattr(error, "lineno", None), None, f"not well-formed XML: {error}") from error
+    """Give the feed's readings to `out`, streamed: memory does not grow with the file; returns their count."""
+    opener = _bytes_opener(data) if isinstance(data, bytes) else data
+    with opener() as stream:
+        feed = scan_feed(stream, source)
     names = ReadingNames(meters)
-    count = 0
+    targets: dict[str, tuple[MeterSpec, str | None, ReadingType]] = {}
     for reading_links in feed.meter_readings.values():
         spec, serial = _meter_for(feed, reading_links, names, usage_point_meter_ids or {}, source)
-        reading_type = _reading_type(feed, reading_links, source)
-        for block in feed.interval_blocks.get(reading_links.self_href, []):
-            count += _read_block(block, feed, reading_type, (spec, serial), source, sha256_hex, window, out)
-            assert count <= READINGS_PER_FILE_MAX
-    return count
+        targets[reading_links.self_href] = (spec, serial, _reading_type(feed, reading_links, source))
+    blocks = _BlockReader(targets, source, sha256_hex, window, out)
+    with opener() as stream:
+        stream_interval_blocks(stream, source, feed, blocks.reading, blocks.block_end)
+    return blocks.count
+
+
+def _bytes_opener(data: bytes) -> StreamOpener:
+    return lambda: contextlib.nullcontext(io.BytesIO(data))
 
 
 def _meter_for(
@@ -97,10 +114,7 @@ def _reading_type(feed: Feed, links: MeterReadingLinks, source: str) -> ReadingT
         child = element.find(ESPI + name)
         if child is None or child.text is None:
             return default
-        try:
-            return int(child.text.strip())
-        except ValueError as error:
-            raise BadInput(source, feed.lines.get(child), name, f"not an integer: {child.text!r}") from error
+        return _int_text(child.text, name, source, feed.lines.get(child))
 
     uom = number("uom", None)
     if uom not in (UOM_WH, UOM_W):
@@ -114,41 +128,72 @@ def _reading_type(feed: Feed, links: MeterReadingLinks, source: str) -> ReadingT
     )
 
 
-def _read_block(
-    block: ElementTree.Element, feed: Feed, reading_type: ReadingType, named: tuple[MeterSpec, str | None],
-    source: str, sha256_hex: str, window: ReadingWindow, out: ReadingSink,
-) -> int:
-    spec, serial = named
-    interval_s = spec.interval_minutes * 60
-    if reading_type.interval_length_s is not None and reading_type.interval_length_s != interval_s:
-        reason = f"intervalLength {reading_type.interval_length_s} s, meter {spec.meter_id} is {interval_s} s"
-        raise BadInput(source, feed.lines.get(block), "intervalLength", reason)
-    block_start_s = _int_child(block.find(ESPI + "interval"), "start", feed, source)
-    channel = _channel(reading_type)
-    count = 0
-    for index, reading in enumerate(block.findall(ESPI + "IntervalReading")):
-        line = feed.lines.get(reading, 0)
+class _BlockReader:
+    """The second pass's callbacks: each IntervalReading checked and given to `out` as it ends."""
+
+    def __init__(self, targets: Mapping[str, tuple[MeterSpec, str | None, ReadingType]], source: str,
+                 sha256_hex: str, window: ReadingWindow, out: ReadingSink) -> None:
+        self.targets = targets
+        self.source = source
+        self.sha256_hex = sha256_hex
+        self.window = window
+        self.out = out
+        self.count = 0
+        self.index_in_block = 0
+        self.block_start_s: int | None = None
+
+    def _block_start_s(self, target: tuple[MeterSpec, str | None, ReadingType], start_text: str | None,
+                       line: int) -> int:
+        """The block's checks (its interval length, its start), done once per block; its start in epoch s."""
+        spec, _, reading_type = target
+        interval_s = spec.interval_minutes * 60
+        if reading_type.interval_length_s is not None and reading_type.interval_length_s != interval_s:
+            reason = f"intervalLength {reading_type.interval_length_s} s, meter {spec.meter_id} is {interval_s} s"
+            raise BadInput(self.source, line, "intervalLength", reason)
+        if start_text is None:
+            raise BadInput(self.source, line, "start", "missing before the block's first IntervalReading")
+        return _int_text(start_text, "start", self.source, line)
+
+    def block_end(self, meter_reading_href: str, start_text: str | None, line: int) -> None:
+        target = self.targets.get(meter_reading_href)
+        if target is not None and self.index_in_block == 0:
+            self._block_start_s(target, start_text, line)  # an empty block is checked too
+        self.index_in_block = 0
+        self.block_start_s = None
+
+    def reading(self, event: IntervalReadingEvent) -> None:
+        target = self.targets.get(event.meter_reading_href)
+        if target is None:
+            return  # a block of a meter reading the feed does not describe: not ours to read
+        spec, serial, reading_type = target
+        interval_s = spec.interval_minutes * 60
+        if self.block_start_s is None:
+            self.block_start_s = self._block_start_s(target, event.block_start_s_text, event.block_line)
+        block_start_s = self.block_start_s
+        reading, line = event.reading, event.lines.get(event.reading, 0)
+        start_s = block_start_s + self.index_in_block * interval_s
+        self.index_in_block += 1
         period = reading.find(ESPI + "timePeriod")
-        start_s = block_start_s + index * interval_s
         if period is not None:
-            start_s = _int_child(period, "start", feed, source)
-            duration_s = _int_child(period, "duration", feed, source)
+            start_s = _int_child(period, "start", event.lines, self.source)
+            duration_s = _int_child(period, "duration", event.lines, self.source)
             if duration_s != interval_s:
                 reason = f"duration {duration_s} s, meter {spec.meter_id} is {interval_s} s"
-                raise BadInput(source, line, "timePeriod/duration", reason)
-        raw_value = _int_child(reading, "value", feed, source)
-        start_utc = _utc_from_epoch_s(start_s, source, line)
-        window.check(start_utc, spec.interval_minutes, source, line, "timePeriod/start")
+                raise BadInput(self.source, line, "timePeriod/duration", reason)
+        raw_value = _int_child(reading, "value", event.lines, self.source)
+        start_utc = _utc_from_epoch_s(start_s, self.source, line)
+        self.window.check(start_utc, spec.interval_minutes, self.source, line, "timePeriod/start")
         try:
             multiplier = spec.reading_multiplier(serial, start_utc)
         except ReadingOutsideService as error:
-            raise BadInput(source, line, "timePeriod/start", error.reason) from error
-        minutes = spec.interval_minutes
-        energy_wh = _checked_energy_wh(raw_value, reading_type, minutes, multiplier, source, line)
-        quality = _quality(reading, feed, source)
-        out.append(spec.meter_id, channel, start_utc, spec.interval_minutes, energy_wh, quality, sha256_hex, line)
-        count += 1
-    return count
+            raise BadInput(self.source, line, "timePeriod/start", error.reason) from error
+        energy_wh = _checked_energy_wh(raw_value, reading_type, spec.interval_minutes, multiplier, self.source, line)
+        quality = _quality(reading, event.lines, self.source)
+        self.out.append(spec.meter_id, _channel(reading_type), start_utc, spec.interval_minutes, energy_wh, quality,
+                        self.sha256_hex, line)
+        self.count += 1
+        if self.count > READINGS_PER_FILE_MAX:
+            raise BadInput(self.source, line, None, f"more than {READINGS_PER_FILE_MAX} readings in one file")
 
 
 def _utc_from_epoch_s(start_s: int, source: str, line: int) -> datetime:
@@ -183,21 +228,29 @@ def _energy_wh(raw_value: int, reading_type: ReadingType, interval_minutes: int,
     return energy_wh_from_value(value, unit, interval_minutes, multiplier)
 
 
-def _quality(reading: ElementTree.Element, feed: Feed, source: str) -> int:
+def _quality(reading: ElementTree.Element, lines: Mapping[object, int], source: str) -> int:
     quality = reading.find(ESPI + "ReadingQuality")
     if quality is None:
         return QUALITY_MEASURED
-    code = _int_child(quality, "quality", feed, source)
+    code = _int_child(quality, "quality", lines, source)
     if code not in QUALITY_BY_ESPI_CODE:
-        raise BadInput(source, feed.lines.get(quality), "ReadingQuality/quality", f"unknown quality code {code}")
+        raise BadInput(source, lines.get(quality), "ReadingQuality/quality", f"unknown quality code {code}")
     return QUALITY_BY_ESPI_CODE[code]
 
 
-def _int_child(parent: ElementTree.Element | None, name: str, feed: Feed, source: str) -> int:
-    child = parent.find(ESPI + name) if parent is not None else None
+def _int_child(parent: ElementTree.Element, name: str, lines: Mapping[object, int], source: str) -> int:
+    child = parent.find(ESPI + name)
     if child is None or child.text is None:
-        raise BadInput(source, feed.lines.get(parent) if parent is not None else None, name, "missing")
+        raise BadInput(source, lines.get(parent), name, "missing")
+    return _int_text(child.text, name, source, lines.get(child))
+
+
+def _int_text(text: str, name: str, source: str, line: int | None) -> int:
+    stripped = text.strip()
+    # An ESPI integer is at most int64; far longer digit strings are refused before int() works on them.
+    if len(stripped) > INTEGER_CHARS_MAX:
+        raise BadInput(source, line, name, f"not an integer of at most {INTEGER_CHARS_MAX} digits")
     try:
-        return int(child.text.strip())
+        return int(stripped)
     except ValueError as error:
-        raise BadInput(source, feed.lines.get(child), name, f"not an integer: {child.text!r}") from error
+        raise BadInput(source, line, name, f"not an integer: {stripped[:40]!r}") from error

@@ -45,7 +45,7 @@ from common.timeutil import require_utc
 from common.uri import resolve
 from meterdata.csv_mapping import CsvMapping
 from meterdata.csv_reader import read_csv
-from meterdata.fsutil import base_name, ensure_parent, read_bytes, sha256_hex_of_bytes
+from meterdata.fsutil import base_name, ensure_parent
 from meterdata.greenbutton import read_greenbutton
 from meterdata.parquet_reader import read_parquet
 from meterdata.readings import OutsidePeriod, ReadingColumns, ReadingSink, ReadingWindow, micros_from_datetime
@@ -127,6 +127,25 @@ def read_file_bytes(
         return read_parquet(data, name, sha256_hex, meters, window, out)
     if suffix == "xml":
         return read_greenbutton(data, name, sha256_hex, meters, window, out)
+    raise BadInput(name, None, None, f"unknown file type {suffix!r}: expected csv, txt, parquet or xml")
+
+
+def read_file_uri(
+    uri: str, name: str, sha256_hex: str, meters: Mapping[str, MeterSpec], mapping: CsvMapping,
+    window: ReadingWindow, out: ReadingSink,
+) -> int:
+    """Append the readings of the file at `uri` to `out`, streamed in every format (memory does not grow with
+    the file); returns its data row count."""
+    suffix = _suffix(name)
+    filesystem, path = resolve(uri)
+    if suffix in ("csv", "txt"):
+        with filesystem.open_input_stream(path) as stream:
+            return read_csv(stream, name, sha256_hex, mapping, meters, window, out)
+    if suffix == "parquet":
+        with filesystem.open_input_file(path) as random_access:
+            return read_parquet(random_access, name, sha256_hex, meters, window, out)
+    if suffix == "xml":
+        return read_greenbutton(lambda: filesystem.open_input_stream(path), name, sha256_hex, meters, window, out)
     raise BadInput(name, None, None, f"unknown file type {suffix!r}: expected csv, txt, parquet or xml")
 
 
@@ -288,10 +307,11 @@ def _read_input(file: InputFile, input_order: int, meters: Mapping[str, MeterSpe
         if _suffix(file.name) in ("csv", "txt"):
             row_count, size_bytes = _read_csv_streaming(file, sha256_hex, meters, mapping, window, sink)
         else:
-            data = read_bytes(file.uri)
-            _check_sha256(file.name, sha256_hex, sha256_hex_of_bytes(data))
-            size_bytes = len(data)
-            row_count = read_file_bytes(data, file.name, sha256_hex, meters, mapping, window, sink)
+            # Hashed in one streamed pass, then parsed in others: neither holds the file.
+            _check_sha256(file.name, sha256_hex, _sha256_hex_of_uri(file.uri))
+            filesystem, path = resolve(file.uri)
+            size_bytes = filesystem.get_file_info(path).size or 0
+            row_count = read_file_uri(file.uri, file.name, sha256_hex, meters, mapping, window, sink)
     except BadInput as error:
         raise InputFileRefused(error, sha256_hex) from error
     sink.flush()

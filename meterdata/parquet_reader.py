@@ -10,7 +10,6 @@ The values are already energy in Wh (INTERVAL_SCHEMA), so no CT/PT multiplier is
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -23,31 +22,38 @@ from meterdata.schema import QUALITY_MEASURED
 from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
 
 REQUIRED_COLUMNS = ("meter_id", "interval_start_utc", "energy_wh")
+ROWS_PER_BATCH = 1 << 16
+"""Rows turned into Python values at once (a few MB), whatever the file's size."""
 
 
 def read_parquet(
-    data: bytes, source: str, sha256_hex: str, meters: Mapping[str, MeterSpec], window: ReadingWindow,
-    out: ReadingSink,
+    data: bytes | pa.NativeFile, source: str, sha256_hex: str, meters: Mapping[str, MeterSpec],
+    window: ReadingWindow, out: ReadingSink,
 ) -> int:
+    """Give the file's readings to `out`, ROWS_PER_BATCH rows at a time; `data` is the bytes or a random-access
+    file (pyarrow), so a large file is never held whole."""
+    count = 0
     try:
-        table = pq.read_table(io.BytesIO(data))
-    except (pa.ArrowInvalid, OSError) as error:
-        raise BadInput(source, None, None, f"not a readable Parquet file: {error}") from error
-    for column in REQUIRED_COLUMNS:
-        if column not in table.column_names:
-            raise BadInput(source, None, column, "column missing")
-    _check_types(table, source)
-    rows = table.to_pylist()
-    for index, row in enumerate(rows):
-        _append_row(row, index + 1, source, sha256_hex, meters, window, out)
-    return len(rows)
+        parquet = pq.ParquetFile(pa.BufferReader(data) if isinstance(data, bytes) else data)
+        schema = parquet.schema_arrow
+        for column in REQUIRED_COLUMNS:
+            if column not in schema.names:
+                raise BadInput(source, None, column, "column missing")
+        _check_types(schema, source)
+        for batch in parquet.iter_batches(batch_size=ROWS_PER_BATCH):
+            for row in batch.to_pylist():
+                count += 1
+                _append_row(row, count, source, sha256_hex, meters, window, out)
+    except (pa.ArrowException, OSError) as error:
+        raise BadInput(source, None, None, f"not a readable Parquet file: {str(error)[:200]}") from error
+    return count
 
 
-def _check_types(table: pa.Table, source: str) -> None:
-    start_type = table.schema.field("interval_start_utc").type
+def _check_types(schema: pa.Schema, source: str) -> None:
+    start_type = schema.field("interval_start_utc").type
     if not pa.types.is_timestamp(start_type) or start_type.tz is None:
         raise BadInput(source, None, "interval_start_utc", f"must be a timestamp with a zone, is {start_type}")
-    if not pa.types.is_integer(table.schema.field("energy_wh").type):
+    if not pa.types.is_integer(schema.field("energy_wh").type):
         raise BadInput(source, None, "energy_wh", "must be integer Wh")
 
 
