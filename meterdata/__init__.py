@@ -9,12 +9,19 @@ collects), `aggregate` (streaming aggregation to ISO settlement intervals) and `
 from meterdata.csv_mapping import MAPPINGS, SITE_EXPORT_V1, CsvMapping
 from meterdata.edits import ManualEdit
 from meterdata.ingest import IngestedFile, IngestResult, InputFile, InputFileRefused, ingest_files
-from meterdata.raw_store import RawFileWriter
+from meterdata.raw_store import (
+    DEFAULT_UPLOAD_LIMITS,
+    RawFileWriter,
+    StoredBytes,
+    UploadLimits,
+    UploadTooLarge,
+)
 from meterdata.report_text import report_lines
 from meterdata.specs import ROLE_THRESHOLDS, ROLES, MeterSpec, VeeThresholds, meter_spec_from_campus
 from meterdata.vee import VeeResult, run_vee
 
 __all__ = [
+    "DEFAULT_UPLOAD_LIMITS",
     "MAPPINGS",
     "ROLES",
     "ROLE_THRESHOLDS",
@@ -27,6 +34,9 @@ __all__ = [
     "ManualEdit",
     "MeterSpec",
     "RawFileWriter",
+    "StoredBytes",
+    "UploadLimits",
+    "UploadTooLarge",
     "VeeResult",
     "VeeThresholds",
     "aggregate",

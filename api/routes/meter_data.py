@@ -18,8 +18,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
-from common.errors import NotFound
-from meterdata import MAPPINGS, RawFileWriter, service
+from api.upload_slots import UploadSlots
+from common.errors import BadInput, NotFound
+from meterdata import MAPPINGS, RawFileWriter, StoredBytes, UploadLimits, UploadTooLarge, service
+from settings import Settings
 
 router = APIRouter(prefix="/meter-data", tags=["meter-data"])
 
@@ -42,22 +44,66 @@ async def upload_meter_file(
     campus_id: Annotated[str, Query(pattern=CAMPUS_PATTERN)], name: Annotated[str, Query(pattern=FILE_NAME_PATTERN)],
     mapping: str = "SITE_EXPORT_V1",
 ) -> JSONResponse:
-    """Body = the file's bytes. 201 accepted, 200 the same bytes were received before, 422 quarantined."""
+    """Body = the file's bytes. 201 accepted, 200 the same bytes were accepted before, 422 quarantined (also
+    when the same bytes were refused before and still are) or empty, 409 the same bytes are another campus's,
+    413 beyond a size limit (nothing stored), 429 too many uploads of this principal at once."""
     principal.require("ingest", "operator")
     if mapping not in MAPPINGS:
         raise NotFound(f"mapping {mapping!r} not found; known: {sorted(MAPPINGS)}")
-    meters = await run_in_threadpool(service.campus_meters, engine, campus_id)
-    writer = RawFileWriter(settings.data_root_uri, name)
+    limits = upload_limits(settings)
+    _refuse_declared_size(request, name, min(limits.bytes_max(name), settings.upload_request_bytes_max))
+    with _upload_slots(request, settings).hold(principal.subject):
+        meters = await run_in_threadpool(service.campus_meters, engine, campus_id)
+        stored = await _store_body(request, settings, name, limits)
+        outcome = await run_in_threadpool(service.record_received, engine, campus_id, name, stored, meters,
+                                          MAPPINGS[mapping])
+    status = {"accepted": 201, "duplicate": 200, "quarantined": 422}[outcome.status]
+    if outcome.status == "duplicate" and outcome.error is not None:
+        status = 409  # the same bytes belong to another campus's store: not received here, not a success
+    return JSONResponse(status_code=status, content=jsonable_encoder(dataclasses.asdict(outcome)))
+
+
+def upload_limits(settings: Settings) -> UploadLimits:
+    return UploadLimits(settings.upload_csv_bytes_max, settings.upload_xml_bytes_max,
+                        settings.upload_parquet_bytes_max, settings.upload_line_bytes_max)
+
+
+def _refuse_declared_size(request: Request, name: str, bytes_max: int) -> None:
+    """A body whose declared length is beyond the limit is refused before a byte of it is read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > bytes_max:
+        raise UploadTooLarge(name, None, None, f"body of {declared} bytes exceeds the limit of {bytes_max} bytes "
+                                               "for this format and request: nothing stored")
+
+
+def _upload_slots(request: Request, settings: Settings) -> UploadSlots:
+    # Made on the first upload (no await between the look-up and the store, so one app gets one).
+    slots: UploadSlots | None = getattr(request.app.state, "upload_slots", None)
+    if slots is None:
+        slots = UploadSlots(settings.uploads_per_principal_max, settings.upload_retry_after_s)
+        request.app.state.upload_slots = slots
+    return slots
+
+
+async def _store_body(request: Request, settings: Settings, name: str, limits: UploadLimits) -> StoredBytes:
+    """Stream the body to the raw store chunk by chunk; the writer refuses a file, line or request beyond its
+    limit as the bytes arrive and then keeps nothing of it."""
+    writer = RawFileWriter(settings.data_root_uri, name, limits)
+    request_bytes = 0
     try:
         async for chunk in request.stream():
+            request_bytes += len(chunk)
+            if request_bytes > settings.upload_request_bytes_max:
+                raise UploadTooLarge(name, None, None, f"request body exceeds {settings.upload_request_bytes_max} "
+                                                       "bytes: nothing stored")
             writer.write(chunk)
+        if writer.size_bytes == 0:
+            # Every empty body has the same sha256: stored, it would be "a duplicate" of any campus's empty file.
+            raise BadInput(name, 1, None, "empty file: no header line, no reading; nothing stored")
     except BaseException:
         writer.abort()
         raise
-    stored = writer.finish()
-    outcome = await run_in_threadpool(service.record_received, engine, campus_id, name, stored, meters, MAPPINGS[mapping])
-    status = {"accepted": 201, "duplicate": 200, "quarantined": 422}[outcome.status]
-    return JSONResponse(status_code=status, content=jsonable_encoder(dataclasses.asdict(outcome)))
+    return writer.finish()
 
 
 @router.get("/files/{sha256_hex}")
