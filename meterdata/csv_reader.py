@@ -35,7 +35,7 @@ import pyarrow as pa
 from common.errors import BadInput
 from meterdata.csv_columnar import ColumnarPlan, mapping_is_columnar
 from meterdata.csv_mapping import CsvMapping
-from meterdata.readings import ReadingSink, ReadingWindow
+from meterdata.readings import ReadingSink, ReadingWindow, shown, shown_names
 from meterdata.schema import QUALITY_MEASURED
 from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
 from meterdata.units import energy_wh_from_value, is_known_unit, unit_fits_role
@@ -232,7 +232,7 @@ def _read_header(rows: Iterator[list[str]], source: str, mapping: CsvMapping) ->
     wanted += [c for c in (mapping.unit_column, mapping.channel_column, mapping.interval_minutes_column) if c is not None]
     for column in wanted:
         if column not in header:
-            raise BadInput(source, 1, column, f"column missing from header {names}")
+            raise BadInput(source, 1, column, f"column missing from header {shown_names(names)}")
     return header
 
 
@@ -286,7 +286,7 @@ class _RowParser:
         unit = mapping.unit or self.field(fields, mapping.unit_column or "", line)
         unit_column = mapping.unit_column or mapping.value_column
         if not is_known_unit(unit) or not unit_fits_role(unit, spec.role):
-            reason = f"unit {unit!r} does not fit meter {meter_id} (role {spec.role}, unit {spec.unit})"
+            reason = f"unit {shown(unit)} does not fit meter {meter_id} (role {spec.role}, unit {spec.unit})"
             raise BadInput(self.source, line, unit_column, reason)
         value_text = self.field(fields, mapping.value_column, line)
         if value_text == "":
@@ -294,7 +294,7 @@ class _RowParser:
         try:
             value = parse_decimal(value_text, mapping)
         except (InvalidOperation, ValueError) as error:
-            raise BadInput(self.source, line, mapping.value_column, f"not a number: {value_text!r}") from error
+            raise BadInput(self.source, line, mapping.value_column, f"not a number: {shown(value_text)}") from error
         if mapping.interval_minutes_column is not None:
             self.check_interval(self.field(fields, mapping.interval_minutes_column, line), spec, line)
         start_utc = self.interval_start(self.field(fields, mapping.time_column, line), meter_id, spec, line)
@@ -318,7 +318,7 @@ class _RowParser:
     def check_interval(self, text: str, spec: MeterSpec, line: int) -> None:
         column = self.mapping.interval_minutes_column
         if text != str(spec.interval_minutes):
-            reason = f"interval {text!r} min, meter {spec.meter_id} is registered at {spec.interval_minutes}"
+            reason = f"interval {shown(text)} min, meter {spec.meter_id} is registered at {spec.interval_minutes}"
             raise BadInput(self.source, line, column, reason)
 
     def interval_start(self, text: str, meter_id: str, spec: MeterSpec, line: int) -> datetime:
@@ -329,12 +329,15 @@ class _RowParser:
             else:
                 stamp = datetime.fromisoformat(text)
         except ValueError as error:
-            raise BadInput(self.source, line, column, f"not a timestamp: {text!r}") from error
-        if stamp.tzinfo is None:
-            stamp = self.localize(stamp, meter_id, line)
-        stamp_utc = stamp.astimezone(UTC)
-        if self.mapping.time_label == "ending":
-            stamp_utc -= timedelta(minutes=spec.interval_minutes)
+            raise BadInput(self.source, line, column, f"not a timestamp: {shown(text)}") from error
+        try:
+            if stamp.tzinfo is None:
+                stamp = self.localize(stamp, meter_id, line)
+            stamp_utc = stamp.astimezone(UTC)
+            if self.mapping.time_label == "ending":
+                stamp_utc -= timedelta(minutes=spec.interval_minutes)
+        except OverflowError as error:  # the year 1 or 9999 moved by an offset leaves the representable range
+            raise BadInput(self.source, line, column, f"{shown(text)} is outside the representable time range") from error
         return stamp_utc
 
     def localize(self, naive: datetime, meter_id: str, line: int) -> datetime:

@@ -30,6 +30,25 @@ def micros_from_datetime(value: datetime) -> int:
     return (value - EPOCH_UTC) // timedelta(microseconds=1)
 
 
+SHOWN_CHARS_MAX = 40
+SHOWN_NAMES_MAX = 12
+
+
+def shown(text: str) -> str:
+    """`text` quoted for an error message, cut to SHOWN_CHARS_MAX characters: a refusal names the value, it never
+    echoes megabytes of it back."""
+    if len(text) <= SHOWN_CHARS_MAX:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS_MAX]!r}... ({len(text)} characters)"
+
+
+def shown_names(names: list[str]) -> str:
+    """A header's column names for an error message: the first SHOWN_NAMES_MAX, each cut as by `shown`."""
+    listed = ", ".join(shown(name) for name in names[:SHOWN_NAMES_MAX])
+    more = f", ... ({len(names)} columns)" if len(names) > SHOWN_NAMES_MAX else ""
+    return f"[{listed}{more}]"
+
+
 OutsidePeriod = Literal["refuse", "skip"]
 
 
@@ -55,7 +74,8 @@ class ReadingWindow:
             )
             raise BadInput(source, line, column, reason)
         # Even a skipped reading must have ended: a value for an interval still running is not a reading.
-        if start_utc + timedelta(minutes=interval_minutes) > self.now_utc:
+        # Compared as start > now - length: start + length would overflow for a start near the year 9999.
+        if start_utc > self.now_utc - timedelta(minutes=interval_minutes):
             raise BadInput(source, line, column, f"interval {start_utc.isoformat()} has not ended yet")
 
 

@@ -82,6 +82,25 @@ def insert_quarantine(conn: Connection, sha256_hex: str, campus_id: str, error: 
     )
 
 
+def replace_quarantine(conn: Connection, sha256_hex: str, campus_id: str, error: BadInput) -> None:
+    """Quarantine a file with this refusal: a file refused again keeps one row, with the latest reason."""
+    conn.execute(
+        text(
+            "INSERT INTO meter_data_quarantine (sha256_hex, campus_id, source, line, field, reason)"
+            " VALUES (:sha, :campus, :source, :line, :field, :reason) ON CONFLICT (sha256_hex) DO UPDATE"
+            " SET source = EXCLUDED.source, line = EXCLUDED.line, field = EXCLUDED.field, reason = EXCLUDED.reason,"
+            " quarantined_at_utc = now()"
+        ),
+        {"sha": sha256_hex, "campus": campus_id, "source": error.source, "line": error.line, "field": error.field,
+         "reason": error.reason},
+    )
+
+
+def release_quarantine(conn: Connection, sha256_hex: str) -> None:
+    """A quarantined file received again that now passes its check leaves the quarantine."""
+    conn.execute(text("DELETE FROM meter_data_quarantine WHERE sha256_hex = :sha"), {"sha": sha256_hex})
+
+
 def insert_accepted(conn: Connection, sha256_hex: str, campus_id: str, reading_count: int,
                     first_interval_start_utc: datetime | None, last_interval_start_utc: datetime | None) -> None:
     """Accept a checked file with the span of its readings (None, None when it holds no reading)."""

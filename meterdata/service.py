@@ -21,10 +21,9 @@ from common.timeutil import require_utc
 from common.uri import resolve
 from meterdata import repository as repo
 from meterdata.csv_mapping import SITE_EXPORT_V1, CsvMapping
-from meterdata.csv_reader import read_csv
 from meterdata.edits import ManualEdit
-from meterdata.fsutil import base_name, read_bytes
-from meterdata.ingest import read_file_bytes
+from meterdata.fsutil import base_name
+from meterdata.ingest import read_file_uri
 from meterdata.plot import load_meter_series, quality_svg
 from meterdata.raw_store import RawFileWriter, StoredBytes
 from meterdata.readings import ReadingCounter, ReadingWindow
@@ -78,27 +77,31 @@ def record_received(
         is_new = repo.insert_raw_file(conn, stored.sha256_hex, campus_id, original_name, stored.size_bytes,
                                       stored.stored_uri)
         earlier = None if is_new else repo.file_status(conn, stored.sha256_hex)
-    if earlier is not None and (earlier["campus_id"] != campus_id or _checked(earlier)):
+    if earlier is not None and (earlier["campus_id"] != campus_id or _accepted(earlier)):
         return _duplicate(stored, campus_id, earlier)
     if earlier is not None:
-        # Stored before but never checked (a receipt cut short, or kept by an older cycle ingest): check it now.
+        # Stored before but never checked (a receipt cut short, or kept by an older cycle ingest), or refused
+        # before: check it now. A refusal may have been the registry's (a meter not yet registered), so the
+        # same bytes get a fresh check rather than the old answer.
         original_name = earlier["original_name"]
     try:
         counter = check_stored_file(stored.stored_uri, original_name, stored.sha256_hex, meters, mapping)
     except BadInput as error:
         with engine.begin() as conn:
-            repo.insert_quarantine(conn, stored.sha256_hex, campus_id, error)
+            repo.replace_quarantine(conn, stored.sha256_hex, campus_id, error)
         return ReceiveOutcome(stored.sha256_hex, stored.size_bytes, stored.stored_uri, "quarantined", 0,
                               _error_detail(error.source, error.line, error.field, error.reason))
     first_utc, last_utc = counter.first_interval_start_utc, counter.last_interval_start_utc
     with engine.begin() as conn:
+        repo.release_quarantine(conn, stored.sha256_hex)
         repo.insert_accepted(conn, stored.sha256_hex, campus_id, counter.count, first_utc, last_utc)
     return ReceiveOutcome(stored.sha256_hex, stored.size_bytes, stored.stored_uri, "accepted", counter.count,
                           None, first_utc, last_utc)
 
 
-def _checked(status: dict[str, Any]) -> bool:
-    return status["reason"] is not None or status["reading_count"] is not None
+def _accepted(status: dict[str, Any]) -> bool:
+    """Accepted and not quarantined since: the same bytes again are a duplicate of a stored, good file."""
+    return status["reason"] is None and status["reading_count"] is not None
 
 
 def _duplicate(stored: StoredBytes, campus_id: str, earlier: dict[str, Any]) -> ReceiveOutcome:
@@ -124,16 +127,14 @@ def check_stored_file(
     stored_uri: str, original_name: str, sha256_hex: str, meters: dict[str, MeterSpec], mapping: CsvMapping,
     now_utc: datetime | None = None,
 ) -> ReadingCounter:
-    """Parse the stored file (CSV streamed, others read whole): its reading count and span; raises BadInput."""
+    """Parse the stored file, streamed in every format: its reading count and span; raises BadInput."""
     window = ReadingWindow(EARLIEST_READING_UTC, datetime.max.replace(tzinfo=UTC),
                            require_utc(now_utc or datetime.now(UTC), "now_utc"))
     counter = ReadingCounter()
-    if original_name.lower().endswith((".csv", ".txt")):
-        filesystem, path = resolve(stored_uri)
-        with filesystem.open_input_stream(path) as stream:
-            read_csv(stream, original_name, sha256_hex, mapping, meters, window, counter)
-    else:
-        read_file_bytes(read_bytes(stored_uri), original_name, sha256_hex, meters, mapping, window, counter)
+    read_file_uri(stored_uri, original_name, sha256_hex, meters, mapping, window, counter)
+    if counter.count == 0:
+        # Nothing to store or bill: an empty file, a header over blank lines, or values all blank.
+        raise BadInput(original_name, None, None, "the file holds no reading")
     return counter
 
 
@@ -260,7 +261,7 @@ def record_edit(
         raise BadInput("edit", None, "interval_start_utc", "timestamp has no offset")
     if len(reason.strip()) < 3 or not edited_by.strip():
         raise BadInput("edit", None, "reason", "an edit needs the editor's name and a reason")
-    start_utc = interval_start_utc.astimezone(UTC)
+    start_utc = _edit_start_utc(interval_start_utc)
     with engine.begin() as conn:
         meters = repo.load_meter_specs(conn, campus_id)
         spec = meters.get(meter_id)
@@ -271,6 +272,20 @@ def record_edit(
                            f"{start_utc.isoformat()} is not the start of a {spec.interval_minutes}-minute interval")
         edit = ManualEdit(meter_id, channel, start_utc, energy_wh, edited_by.strip(), reason.strip())
         return repo.insert_edit(conn, campus_id, edit)
+
+
+def _edit_start_utc(interval_start_utc: datetime, now_utc: datetime | None = None) -> datetime:
+    """An edit replaces a reading, so its interval is one a reading could have: after EARLIEST_READING_UTC and
+    ended by now. The year 1 or 9999 moved by an offset is refused too, not turned into an overflow."""
+    try:
+        start_utc = interval_start_utc.astimezone(UTC)
+    except OverflowError as error:
+        raise BadInput("edit", None, "interval_start_utc", "outside the representable time range") from error
+    now = require_utc(now_utc or datetime.now(UTC), "now_utc")
+    if not EARLIEST_READING_UTC <= start_utc <= now:
+        raise BadInput("edit", None, "interval_start_utc",
+                       f"{start_utc.isoformat()} is not between {EARLIEST_READING_UTC.date()} and now")
+    return start_utc
 
 
 def edits_for_period(engine: Engine, campus_id: str, start_utc: datetime, end_utc: datetime) -> Sequence[ManualEdit]:

@@ -24,6 +24,9 @@ from common.errors import DomainError
 
 ROLES = tuple(MeterRole)
 
+NAME_SHOWN_CHARS_MAX = 60
+"""A refused meter name is shown cut to this: the error names the value, it never echoes a long field."""
+
 
 @dataclass(frozen=True)
 class VeeThresholds:
@@ -204,7 +207,8 @@ class ReadingNames:
     def unknown_reason(self, name: str) -> str:
         if name in self.ambiguous:
             return f"{name!r} names more than one meter ({', '.join(self.ambiguous[name])}): ambiguous serial"
-        return f"unknown meter {name!r}"
+        cut = f"... ({len(name)} characters)" if len(name) > NAME_SHOWN_CHARS_MAX else ""
+        return f"unknown meter {name[:NAME_SHOWN_CHARS_MAX]!r}{cut}"
 
 
 def _window_text(start_utc: datetime | None, end_utc: datetime | None) -> str:
