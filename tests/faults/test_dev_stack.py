@@ -1,4 +1,4 @@
-"""`wattledger dev` runs the worker and the API as child processes and leaves nothing running.
+"""`wattledger dev` runs the worker, the API and the checkpoint witness as child processes and leaves nothing running.
 
 Real processes: the `wattledger dev` command on a temporary home, its embedded Temporal dev server on free ports,
 PostgreSQL on a fresh database. SIGTERM to the parent stops every process it started; a child killed with -9
@@ -57,13 +57,13 @@ def _wait_for_api(base_url: str, process: subprocess.Popen[str]) -> None:
 
 
 def _started_processes(pid: int) -> dict[str, psutil.Process]:
-    """The worker, the API and the Temporal dev server, by role, from the parent's children."""
+    """The worker, the API, the witness and the Temporal dev server, by role, from the parent's children."""
     children = psutil.Process(pid).children(recursive=True)
     roles: dict[str, psutil.Process] = {}
     for child in children:
         command = " ".join(child.cmdline())
         for role, marker in (("worker", "wattledger_cli.child worker"), ("api", "wattledger_cli.child api"),
-                             ("temporal", "start-dev")):
+                             ("witness", "witness serve"), ("temporal", "start-dev")):
             if marker in command:
                 roles[role] = child
     return roles
@@ -74,7 +74,7 @@ def test_sigterm_stops_worker_api_and_temporal(dev_process: tuple[subprocess.Pop
     process, base_url = dev_process
     _wait_for_api(base_url, process)
     started = _started_processes(process.pid)
-    assert set(started) == {"worker", "api", "temporal"}
+    assert set(started) == {"worker", "api", "witness", "temporal"}
     assert started["worker"].pid != started["api"].pid != process.pid  # the API has its own process
     # What the stack wrote in its home (keys, the Temporal database, its owner file) is its owner's alone.
     written = [path for path in (tmp_path / "home").rglob("*") if path.is_file()]
