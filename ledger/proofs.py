@@ -9,7 +9,7 @@ from sqlalchemy import Connection, text
 
 from common.errors import NotFound
 from ledger import repository as repo
-from ledger.checkpoint import Checkpoint, checkpoint_at, leaf_hashes
+from ledger.checkpoint import Checkpoint, checkpoint_at, latest_checkpoint, leaf_hashes
 from ledger.errors import CheckpointInconsistent, EntryNotFound
 from ledger.merkle import (
     ProofError,
@@ -87,9 +87,14 @@ def prove_inclusion(conn: Connection, origin: str, seq: int, tree_size: int | No
     )
 
 
-def prove_consistency(conn: Connection, origin: str, size_old: int, size_new: int) -> ConsistencyProof:
-    """Proof that checkpoint `size_old` is a prefix of checkpoint `size_new`."""
+def prove_consistency(conn: Connection, origin: str, size_old: int, size_new: int | None = None) -> ConsistencyProof:
+    """Proof that checkpoint `size_old` is a prefix of checkpoint `size_new` (default: the latest checkpoint)."""
     ledger_id = repo.ledger_id_for(conn, origin)
+    if size_new is None:
+        latest = latest_checkpoint(conn, ledger_id)
+        if latest is None:
+            raise CheckpointNotFound(origin, "at all")
+        size_new = latest.tree_size
     old, new = checkpoint_at(conn, ledger_id, size_old), checkpoint_at(conn, ledger_id, size_new)
     if old is None or new is None:
         raise CheckpointNotFound(origin, f"at size {size_old if old is None else size_new}")

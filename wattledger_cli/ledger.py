@@ -133,6 +133,28 @@ def prove_command(seq: int, tree_size: int | None = None, origin: OriginOption =
     _print_json(dataclasses.asdict(proof))
 
 
+@app.command("consistency-proof")
+def consistency_proof_command(
+    old: Annotated[int, typer.Option("--old", min=1, help="size of the older signed checkpoint")],
+    new: Annotated[int | None, typer.Option("--new", min=1, help="size of the newer one; default the latest")] = None,
+    origin: OriginOption = None,
+) -> None:
+    """Print the RFC 9162 consistency proof between two signed checkpoints (JSON, with both notes).
+
+    Check it without the database: python -m ledger.verifier.consistency PROOF.json --vkey VKEY.
+    """
+    from common.errors import DomainError
+    from ledger import prove_consistency
+
+    with _engine_and_origin(origin) as (engine, name, _), engine.connect() as conn:
+        try:
+            proof = prove_consistency(conn, name, old, new)
+        except DomainError as error:  # no such checkpoint, sizes that shrink, entries no longer matching
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(1) from error
+    _print_json(dataclasses.asdict(proof))
+
+
 @app.command("checkpoint")
 def checkpoint_command(origin: OriginOption = None, key: Path | None = None) -> None:
     """Sign the current head with the ledger key (WATTLEDGER_LEDGER_SIGNING_KEY_PATH; created 0600) and publish it."""
