@@ -162,3 +162,31 @@ def test_the_verifier_needs_a_trusted_key_and_valid_witness_cosignatures(
     status, out, _ = _verify(export, "--vkey", anchored.vkey, "--checkpoint", str(tmp_path / "missing.note"),
                              capsys=capsys)
     assert status == 1 and "cannot read" in out
+
+
+def test_the_cli_prints_the_public_key_without_a_database_and_catches_up_publishing(
+    engine: Engine, anchored: Anchored, database_url: str, tmp_path: Path
+) -> None:
+    from wattledger_cli.main import app
+
+    runner = CliRunner()
+    offline = {"WATTLEDGER_LEDGER_SIGNING_KEY_PATH": str(anchored.key_path),
+               "WATTLEDGER_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}  # never opened
+    printed = runner.invoke(app, ["ledger", "public-key", "--origin", anchored.origin], env=offline)
+    assert printed.exit_code == 0 and printed.output.strip() == anchored.vkey
+    missing = runner.invoke(app, ["ledger", "public-key"], env={"WATTLEDGER_HOME": str(tmp_path / "empty-home")})
+    assert missing.exit_code == 1 and "does not exist" in missing.output
+
+    with engine.begin() as conn:  # committed and signed, but its publishing never happened (a crash, say)
+        append_checkpointed(conn, anchored.origin, [settlement_request("c1")], anchored.key_path)
+    environment = {**offline, "WATTLEDGER_DATABASE_URL": database_url,
+                   "WATTLEDGER_LEDGER_CHECKPOINT_DIR": str(anchored.folder),
+                   "WATTLEDGER_LEDGER_WITNESSES": f'{{"{anchored.witness_url}": "{anchored.witness_vkey}"}}'}
+    caught_up = runner.invoke(app, ["ledger", "publish", "--origin", anchored.origin], env=environment)
+    assert caught_up.exit_code == 0, caught_up.output
+    assert f"size 3: {_note(anchored, 3)} cosigned by {WITNESS_NAME}" in caught_up.output
+    again = runner.invoke(app, ["ledger", "publish", "--origin", anchored.origin], env=environment)
+    assert "nothing new to publish" in again.output
+    witness_key = runner.invoke(app, ["witness", "public-key", "--home", str(tmp_path / "witness"),
+                                      "--name", WITNESS_NAME])
+    assert witness_key.output.strip() == anchored.witness_vkey
