@@ -149,14 +149,16 @@ def run_load(engine: Engine, database_url: str, home: Path, clients: int, files_
     ensure_signing_key(settings)
     with engine.begin() as conn:
         register_demo_campus(conn)
-    token = mint_token(settings, "load.ingest", ["ingest"], None, timedelta(hours=1))
+    # One key per client, as 50 site gateways would have: one principal may have only a few uploads at once.
+    tokens = [mint_token(settings, f"load.ingest.{client:03d}", ["ingest"], None, timedelta(hours=1))
+              for client in range(clients)]
     port = free_port()
     server, thread = serve(create_app(settings, engine, None), port)
     latencies_ms: list[float] = []
     statuses: list[int] = []
     try:
         started = time.perf_counter()
-        asyncio.run(_all_clients(f"http://127.0.0.1:{port}", token, clients, files_per_client, latencies_ms, statuses))
+        asyncio.run(_all_clients(f"http://127.0.0.1:{port}", tokens, files_per_client, latencies_ms, statuses))
         elapsed_s = time.perf_counter() - started
     finally:
         server.should_exit = True
@@ -178,10 +180,10 @@ def _mismatch(accepted_rows: int, values_stored: int) -> LoadResult:
     raise AssertionError(f"accepted reading counts {accepted_rows} differ from values read back {values_stored}")
 
 
-async def _all_clients(base_url: str, token: str, clients: int, files_per_client: int,
+async def _all_clients(base_url: str, tokens: list[str], files_per_client: int,
                        latencies_ms: list[float], statuses: list[int]) -> None:
     await asyncio.gather(*(_client(base_url, token, c, files_per_client, latencies_ms, statuses)
-                           for c in range(clients)))
+                           for c, token in enumerate(tokens)))
 
 
 def main() -> None:
