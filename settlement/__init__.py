@@ -4,13 +4,14 @@ Subpackages by capability: `settlement.tariffs` (URDB rates and the bill calcula
 (contract kinds, terms, their repository and service) and `settlement.engine` (the campus engine). This package
 holds what they share (`types`, `errors`, `money`, `allocation`, `hashing`) and the service over them.
 
-Public names: `allocate_largest_remainder` (exact integer split); the service entry points `settle_cycle`,
+Public names: `allocate_largest_remainder` (exact integer split by weights) and `apportion_exact` (exact
+amounts rounded to integers that add up to their total rounded once); the service entry points `settle_cycle`,
 `record_settlement` and `record_delta` (corrections as differences only; `preview_delta` computes one without
 recording it) with their result types; `result_sha256_hex`, the fingerprint a recorded result is compared by;
 `add_contract` and `list_contracts`, a campus's contract versions.
 """
 
-from settlement.allocation import allocate_largest_remainder
+from settlement.allocation import allocate_largest_remainder, apportion_exact
 from settlement.campus_contracts import add_contract, list_contracts
 from settlement.errors import AllocationWeightsInvalid, ContractMissing, MeterUnknown, PriceMissing
 from settlement.repository import SettlementAlreadyRecorded, result_sha256_hex
@@ -38,6 +39,7 @@ __all__ = [
     "SettlementResult",
     "add_contract",
     "allocate_largest_remainder",
+    "apportion_exact",
     "list_contracts",
     "preview_delta",
     "record_delta",

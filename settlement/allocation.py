@@ -1,12 +1,22 @@
-"""Exact allocation of an integer total (minor units or Wh) across shares: largest remainder.
+"""Exact splits of a total into parts (energy in Wh, money in micro-USD, emissions in grams): largest remainder.
 
-Why largest remainder: the parts must add up to the total to the last unit (a master bill split across tenants,
-a shared meter split across tenants), and each part must be within one unit of its exact proportional share.
+Why largest remainder (Hamilton's method): the parts must add up to the total to the last unit (a master bill
+split across tenants, a shared meter split across tenants, a pool's cost priced per tenant), and each part must be
+within one unit of its exact share. Every split in settlement goes through `_largest_remainder` below, whether the
+exact shares come from integer weights (`allocate_largest_remainder`) or from exact per-part amounts
+(`apportion_exact`, e.g. each tenant's Wh share times its own price).
+
+Tie-breaking, the one rule: after flooring every exact share, the units left go to the largest fractional
+remainders; equal remainders go to the lowest index. Callers order parts by tenant id (sorted), so a tie goes to
+the lowest tenant id, the same way every run. A negative total is split as the mirror image of its absolute
+value, so a credit splits exactly like the charge it reverses (the same tenants carry the extra unit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from fractions import Fraction
 
 from settlement.errors import AllocationWeightsInvalid
 
@@ -14,12 +24,9 @@ from settlement.errors import AllocationWeightsInvalid
 def allocate_largest_remainder(total_minor: int, weights: Sequence[int]) -> list[int]:
     """Split `total_minor` in proportion to non-negative integer `weights`; the parts sum to `total_minor`.
 
-    Each part is the floor of its exact share `total * w_i / sum(w)` plus at most one unit. The units left
-    after flooring go to the largest fractional remainders; equal remainders favour the lowest index, so the
-    result is deterministic. A negative total is split as the mirror image of its absolute value, so that
-    `allocate(-t, w) == [-p for p in allocate(t, w)]` (a credit splits exactly like the charge it reverses).
-    A zero weight always receives zero. Like every largest-remainder method it is not monotone in the total
-    (the "Alabama paradox": raising the total by one unit can lower one part by one unit); callers needing
+    Each part is the floor of its exact share `total * w_i / sum(w)` plus at most one unit (ties: see the module
+    docstring). A zero weight always receives zero. Like every largest-remainder method it is not monotone in the
+    total (the "Alabama paradox": raising the total by one unit can lower one part by one unit); callers needing
     monotonicity in a price or energy compute that quantity per tenant instead of re-splitting a total.
     """
     weight_list = [_checked_weight(index, weight) for index, weight in enumerate(weights)]
@@ -28,22 +35,47 @@ def allocate_largest_remainder(total_minor: int, weights: Sequence[int]) -> list
     weight_total = sum(weight_list)
     if weight_total == 0:
         raise AllocationWeightsInvalid("all weights are zero, so no share is defined")
-    if total_minor < 0:
-        return [-part for part in allocate_largest_remainder(-total_minor, weight_list)]
-    parts: list[int] = []
-    remainders: list[int] = []
-    for weight in weight_list:
-        part, remainder = divmod(total_minor * weight, weight_total)
-        parts.append(part)
-        remainders.append(remainder)
-    units_left = total_minor - sum(parts)
-    assert 0 <= units_left < len(parts), "flooring leaves fewer units than there are parts"
-    # Sort by remainder descending, then index ascending: ties go to the lowest index.
-    order = sorted(range(len(parts)), key=lambda index: (-remainders[index], index))
+    return _largest_remainder(total_minor, [Fraction(total_minor * weight, weight_total) for weight in weight_list])
+
+
+def apportion_exact(exact_parts: Sequence[Decimal]) -> list[int]:
+    """Round exact amounts (e.g. micro-USD: each tenant's Wh share x its price) to integers that add up to the
+    total rounded ONCE (ROUND_HALF_EVEN), instead of rounding each part on its own (which can lose or gain a unit
+    against the pool). Each part is within one unit of its exact amount; parts may have either sign."""
+    exact = [Fraction(part) for part in exact_parts]
+    total = _round_half_even(sum(exact, Fraction(0)))
+    return _largest_remainder(total, exact)
+
+
+def assert_conserved(what: str, total: int, parts: Iterable[int]) -> None:
+    """The invariant of every split, checked where the engine makes it: the parts add up to the total. A failure
+    is a bug in the engine (never bad input), so it is an assertion naming the pool."""
+    parts_total = sum(parts)
+    assert parts_total == total, f"{what}: parts add up to {parts_total}, not to the total {total}"
+
+
+def _largest_remainder(total: int, exact: list[Fraction]) -> list[int]:
+    """Integers summing to `total`, each the floor of its exact share or one more: the spare units go to the
+    largest remainders, ties to the lowest index. `exact` must sum to `total` within less than one unit per
+    part (true of proportional shares, and of exact amounts whose sum was rounded to `total`)."""
+    if total < 0:
+        return [-part for part in _largest_remainder(-total, [-share for share in exact])]
+    floors = [share.numerator // share.denominator for share in exact]
+    remainders = [share - floor for share, floor in zip(exact, floors, strict=True)]
+    units_left = total - sum(floors)
+    with_remainder = sum(1 for remainder in remainders if remainder)
+    assert 0 <= units_left <= with_remainder, "the exact shares do not round to the total"
+    order = sorted(range(len(exact)), key=lambda index: (-remainders[index], index))
+    parts = list(floors)
     for index in order[:units_left]:
         parts[index] += 1
-    assert sum(parts) == total_minor
+    assert sum(parts) == total
     return parts
+
+
+def _round_half_even(value: Fraction) -> int:
+    # Python's round() on a Fraction rounds half to even, exactly.
+    return round(value)
 
 
 def _checked_weight(index: int, weight: int) -> int:

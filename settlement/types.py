@@ -12,7 +12,9 @@ from decimal import Decimal
 
 @dataclass(frozen=True)
 class SettlementLine:
-    """One billed line: `amount_usd_micros` = quantity x rate, rounded once (ROUND_HALF_EVEN) to micro-USD.
+    """One billed line: `amount_usd_micros` = quantity x rate, rounded once (ROUND_HALF_EVEN) to micro-USD; the
+    lines of one split energy pool are rounded together instead (the pool's amount rounded once, apportioned by
+    largest remainder), so each is within one micro-USD of quantity x rate and together they make the pool.
 
     `unit` is "MWh" for energy lines (quantity in Wh, rate in USD/MWh); "kW-month" for demand lines
     (quantity in W, rate in USD/kW); "month" for fixed charges (quantity = 1, rate in USD). `clause` names

@@ -15,6 +15,7 @@ import numpy as np
 
 from campus import MeterRole
 from common.errors import BadInput
+from settlement.allocation import assert_conserved
 from settlement.contracts import (
     CLAUSE_FIXED_PRICE_SHARED,
     KIND_ALLOCATION,
@@ -48,7 +49,7 @@ from settlement.engine.tariff_charges import (
     options_for,
 )
 from settlement.errors import ContractMissing
-from settlement.money import energy_amount_usd_micros
+from settlement.money import pool_energy_amounts_usd_micros
 from settlement.tariffs import UNIT_MWH, BillOptions, Charge, MonthBill, datetime_to_utc_us, display_rate
 from settlement.types import EnergyBalance
 
@@ -121,22 +122,41 @@ def _shared_at_fixed_prices(inputs: CampusInputs, shared_wh: int) -> list[Tenant
     if not inputs.tenant_ids:
         return []
     shares = shared_allocation_wh(shared_wh, _tenant_energy_wh(inputs))
-    charges = []
+    contracts = []
     for tenant_id in inputs.tenant_ids:
         contract = inputs.fixed_prices.get(tenant_id)
         if contract is None:
             raise ContractMissing(inputs.campus_id, tenant_id, inputs.period_start_utc.isoformat())
-        price = contract.price_usd_per_mwh
-        charge = Charge("Shared consumption (energy share)", CLAUSE_FIXED_PRICE_SHARED, shares[tenant_id],
-                        UNIT_MWH, price, energy_amount_usd_micros(shares[tenant_id], price))
-        charges.append(from_fixed_price(tenant_id, charge, contract, inputs.intervals_sha256_hex))
-    return charges
+        contracts.append(contract)
+    prices = [contract.price_usd_per_mwh for contract in contracts]
+    amounts = _priced_split("shared consumption at fixed prices", shared_wh, inputs.tenant_ids, shares, prices)
+    return [from_fixed_price(tenant_id, Charge("Shared consumption (energy share)", CLAUSE_FIXED_PRICE_SHARED,
+                                               shares[tenant_id], UNIT_MWH, price, amount),
+                             contract, inputs.intervals_sha256_hex)
+            for tenant_id, contract, price, amount in zip(inputs.tenant_ids, contracts, prices, amounts, strict=True)]
+
+
+def _priced_split(pool: str, pool_wh: int, tenant_ids: list[str], shares_wh: dict[str, int],
+                  prices_usd_per_mwh: list[Decimal]) -> list[int]:
+    """The micro-USD of an energy pool split into tenant Wh shares, each at its price: the pool's exact amount
+    rounded once and apportioned (`pool_energy_amounts_usd_micros`), so the tenant lines add up to the pool's
+    money as their Wh add up to its energy. Checks both."""
+    energy_wh = [shares_wh[tenant_id] for tenant_id in tenant_ids]
+    assert_conserved(f"pool {pool} (Wh)", pool_wh, energy_wh)
+    amounts = pool_energy_amounts_usd_micros(energy_wh, prices_usd_per_mwh)
+    with localcontext() as context:
+        context.prec = 60
+        exact_usd_micros = sum((Decimal(wh) * price for wh, price in zip(energy_wh, prices_usd_per_mwh,
+                                                                          strict=True)), Decimal(0))
+    pool_usd_micros = int(exact_usd_micros.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    assert_conserved(f"pool {pool} (micro-USD)", pool_usd_micros, amounts)
+    return amounts
 
 
 def _energy_pool(inputs: CampusInputs, contract: ContractVersion, terms: AllocationTerms, pool_wh: int
                  ) -> list[TenantCharge]:
     shares = allocate_by_weights(pool_wh, _weights(inputs, terms)) if pool_wh else dict.fromkeys(inputs.tenant_ids, 0)
-    charges = []
+    prices = []
     for tenant_id in inputs.tenant_ids:
         price = terms.price_usd_per_mwh
         if price is None:
@@ -144,10 +164,12 @@ def _energy_pool(inputs: CampusInputs, contract: ContractVersion, terms: Allocat
             if fixed_price is None:
                 raise ContractMissing(inputs.campus_id, tenant_id, inputs.period_start_utc.isoformat())
             price = fixed_price.price_usd_per_mwh
-        charge = Charge(f"Allocated {terms.pool.replace('_', ' ')} ({terms.method})", f"allocation.{terms.pool}",
-                        shares[tenant_id], UNIT_MWH, price, energy_amount_usd_micros(shares[tenant_id], price))
-        charges.append(from_contract(tenant_id, charge, contract, inputs.intervals_sha256_hex))
-    return charges
+        prices.append(price)
+    amounts = _priced_split(f"{contract.contract_key} ({terms.pool})", pool_wh, inputs.tenant_ids, shares, prices)
+    description = f"Allocated {terms.pool.replace('_', ' ')} ({terms.method})"
+    return [from_contract(tenant_id, Charge(description, f"allocation.{terms.pool}", shares[tenant_id], UNIT_MWH,
+                                            price, amount), contract, inputs.intervals_sha256_hex)
+            for tenant_id, price, amount in zip(inputs.tenant_ids, prices, amounts, strict=True)]
 
 
 def _pool_sources(inputs: CampusInputs, terms: AllocationTerms) -> tuple[ContractVersion, ...]:
@@ -169,6 +191,9 @@ def _money_pool(inputs: CampusInputs, contract: ContractVersion, terms: Allocati
                 sources: tuple[ContractVersion, ...]) -> list[TenantCharge]:
     shares = allocate_by_weights(pool_usd_micros, _weights(inputs, terms)) if pool_usd_micros \
         else dict.fromkeys(inputs.tenant_ids, 0)
+    if inputs.tenant_ids:
+        assert_conserved(f"pool {contract.contract_key} ({terms.pool}, micro-USD)", pool_usd_micros,
+                         [shares[tenant_id] for tenant_id in inputs.tenant_ids])
     label = f"Allocated {terms.pool.replace('_', ' ')}" + (f" ({terms.component})" if terms.pool == "grid_tariff"
                                                             else "")
     return [from_contract(tenant_id, usd_charge(f"{label} by {terms.method}", f"allocation.{terms.pool}",
@@ -223,6 +248,9 @@ def _grid_tariff_pool(inputs: CampusInputs, contract: ContractVersion, terms: Al
     zero = dict.fromkeys(inputs.tenant_ids, 0)
     wh_parts = allocate_by_weights(credited_wh, weights) if credited_wh else zero
     usd_parts = allocate_by_weights(credit_usd_micros, weights) if credit_usd_micros else zero
+    pool = f"pool {contract.contract_key} (grid_tariff export credit"
+    assert_conserved(f"{pool}, Wh)", credited_wh, [wh_parts[tenant_id] for tenant_id in inputs.tenant_ids])
+    assert_conserved(f"{pool}, micro-USD)", credit_usd_micros, [usd_parts[t] for t in inputs.tenant_ids])
     for tenant_id in inputs.tenant_ids:
         charge = Charge(f"Allocated grid tariff export credit by {terms.method}", "allocation.grid_tariff.export",
                         wh_parts[tenant_id], UNIT_MWH, display_rate(usd_parts[tenant_id], wh_parts[tenant_id]),
