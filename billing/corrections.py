@@ -26,6 +26,7 @@ from invoicing import (
     live_invoices_of_cycle,
     removed_unless_committed,
 )
+from ledger import publish_checkpoints_after_commit
 from market_adapters.price_files import campus_price_uris
 from settings import Settings
 from settlement import SettlementResult, preview_delta, record_delta, result_sha256_hex, settle_cycle
@@ -154,6 +155,8 @@ def rebill_correction(engine: Engine, settings: Settings, cycle_id: str, revisio
                                             credit_note_id))
         repo.record_step(conn, cycle_id, name, {"invoices": [asdict(row) for row in rebilled],
                                                 "reason": reason, "revision": recorded.revision})
+    publish_checkpoints_after_commit(engine, settings.ledger_origin, settings.checkpoint_publish_dir,
+                                     settings.ledger_witnesses)
     return rebilled
 
 

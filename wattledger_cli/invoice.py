@@ -118,11 +118,15 @@ def credit_note_command(invoice_id: str, amount_usd_cents: Annotated[int, typer.
                         idempotency_key: Annotated[str, typer.Option()]) -> None:
     """Issue a signed credit note against a final invoice (idempotent on --idempotency-key)."""
     from invoicing import credit_invoice_posted, documents_root_for
+    from ledger import publish_checkpoints_after_commit
 
-    with _engine() as (engine, settings), engine.begin() as conn:
-        note = credit_invoice_posted(conn, settings.ledger_origin, invoice_id, amount_usd_cents, reason,
-                                     idempotency_key, settings.signing_key_path,
-                                     documents_root_for(settings.data_root_uri))
+    with _engine() as (engine, settings):
+        with engine.begin() as conn:
+            note = credit_invoice_posted(conn, settings.ledger_origin, invoice_id, amount_usd_cents, reason,
+                                         idempotency_key, settings.signing_key_path,
+                                         documents_root_for(settings.data_root_uri))
+        publish_checkpoints_after_commit(engine, settings.ledger_origin, settings.checkpoint_publish_dir,
+                                         settings.ledger_witnesses)
     _print_json(dataclasses.asdict(note))
 
 
@@ -130,10 +134,14 @@ def credit_note_command(invoice_id: str, amount_usd_cents: Annotated[int, typer.
 def cancel_rebill_command(invoice_id: str, reason: Annotated[str, typer.Option()]) -> None:
     """Cancel a final invoice (crediting what is left) and issue its replacement from current settlement lines."""
     from invoicing import cancel_and_rebill_posted, documents_root_for
+    from ledger import publish_checkpoints_after_commit
 
-    with _engine() as (engine, settings), engine.begin() as conn:
-        rebill = cancel_and_rebill_posted(conn, settings.ledger_origin, invoice_id, reason,
-                                          settings.signing_key_path, documents_root_for(settings.data_root_uri))
+    with _engine() as (engine, settings):
+        with engine.begin() as conn:
+            rebill = cancel_and_rebill_posted(conn, settings.ledger_origin, invoice_id, reason,
+                                              settings.signing_key_path, documents_root_for(settings.data_root_uri))
+        publish_checkpoints_after_commit(engine, settings.ledger_origin, settings.checkpoint_publish_dir,
+                                         settings.ledger_witnesses)
     _print_json(dataclasses.asdict(rebill))
 
 

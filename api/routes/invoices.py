@@ -30,6 +30,7 @@ from invoicing import (
     invoice_tenant_id,
     list_invoice_summaries,
 )
+from ledger import publish_checkpoints_after_commit
 
 router = APIRouter(tags=["invoices"])
 
@@ -109,6 +110,8 @@ def create_credit_note(invoice_id: str, body: CreditNoteCreate, engine: EngineDe
         note = credit_invoice_posted(conn, settings.ledger_origin, invoice_id, body.amount_usd_cents, body.reason,
                                      body.idempotency_key, settings.signing_key_path,
                                      documents_root_for(settings.data_root_uri))
+    publish_checkpoints_after_commit(engine, settings.ledger_origin, settings.checkpoint_publish_dir,
+                                     settings.ledger_witnesses)
     return dataclasses.asdict(note)
 
 
@@ -118,4 +121,6 @@ def create_rebill(invoice_id: str, body: RebillCreate, engine: EngineDep, settin
     with engine.begin() as conn:
         rebill = cancel_and_rebill_posted(conn, settings.ledger_origin, invoice_id, body.reason,
                                           settings.signing_key_path, documents_root_for(settings.data_root_uri))
+    publish_checkpoints_after_commit(engine, settings.ledger_origin, settings.checkpoint_publish_dir,
+                                     settings.ledger_witnesses)
     return dataclasses.asdict(rebill)
