@@ -108,10 +108,11 @@ def test_real_xcel_re_tou_response_bills_one_summer_weekday() -> None:
 def test_v7_float_schedules_and_1e38_tier_bounds_are_read() -> None:
     """v7 files write schedule entries as 1.0 and open tiers as 9.9999996802856925e+37. 150 kWh at one
     weekday hour in period 1 (tiers 0.05 to 100 kWh, then 0.07): 100 x 0.05 + 50 x 0.07 = 8.50."""
-    schedule = [[1.0] * 24 for _ in range(12)]
+    weekday = [[1.0] * 24 for _ in range(12)]
+    weekend = [[0.0] * 24 for _ in range(12)]  # period 0 on weekends: every period is used by the schedule
     rate = {"energyratestructure": [[{"max": 100.0, "rate": 0.04}],
                                     [{"max": 100.0, "rate": 0.05}, {"max": 9.9999996802856925e+37, "rate": 0.07}]],
-            "energyweekdayschedule": schedule, "energyweekendschedule": schedule}
+            "energyweekdayschedule": weekday, "energyweekendschedule": weekend}
     month = _bill(rate, [(utc(2026, 3, 10, 18), "150")])["months"][0]
     assert Decimal(month["energy_charge_usd"]) == Decimal("8.50")
 
