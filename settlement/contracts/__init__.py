@@ -37,10 +37,12 @@ from settlement.contracts.ppa import (
     IndexTerms,
     PpaTerms,
     contract_years,
+    days_by_contract_year,
     escalated_price,
     settle_ppa_energy,
     settle_ppa_extras,
     settle_vppa,
+    wh_by_contract_year,
 )
 from settlement.contracts.repository import (
     add_contract_version,
@@ -86,6 +88,7 @@ __all__ = [
     "append_contract",
     "contract_history",
     "contract_years",
+    "days_by_contract_year",
     "escalated_price",
     "fixed_price_history",
     "fixed_prices_through",
@@ -97,4 +100,5 @@ __all__ = [
     "tariff_terms",
     "validate_terms",
     "vppa_terms",
+    "wh_by_contract_year",
 ]

@@ -5,7 +5,9 @@ adder, with optional floor and cap, i.e. a collar, applied per interval). Any fi
 contract anniversaries: contract year y (1 from the first delivery date) has price P1 x (1 + g)^(y-1), rounded
 ROUND_HALF_EVEN to $0.000001/MWh before use, and a month that crosses an anniversary gets one line per price.
 Deemed energy (compensable curtailment) is paid at the contract price; a take-or-pay minimum adds a shortfall
-line when delivered + deemed energy is below the monthly minimum; bundled RECs add a zero-dollar REC line.
+line when delivered + deemed energy is below the monthly minimum; bundled RECs add a zero-dollar REC line. Each
+quantity is priced at the contract year of its own interval (deemed energy) or days (the shortfall), never at the
+year of the month's first day.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from common.errors import BadInput
+from settlement.allocation import allocate_largest_remainder
 from settlement.money import energy_amount_usd_micros
 from settlement.tariffs import (
     RATE_QUANTUM,
@@ -136,31 +139,76 @@ def _index_charge(index: IndexTerms, energy_wh: npt.NDArray[np.int64],
                   display_rate(amount, quantity_wh), amount)
 
 
-def settle_ppa_extras(terms: PpaTerms, delivered_wh: int, deemed_wh: int,
-                      base_price_usd_per_mwh: Decimal | None, proration: Proration | None = None
-                      ) -> list[Charge]:
-    """Deemed energy, take-or-pay shortfall and bundled RECs for one month. `base_price` is the price that applies
-    (this month's escalated price) or None for an index PPA, which must then name its deemed and shortfall
-    prices. `proration` (a contract segment of the month) scales the monthly minimum, ROUND_HALF_EVEN to the
-    Wh."""
-    charges: list[Charge] = []
-    if deemed_wh:
-        price = _named_or_base(terms.deemed_price_usd_per_mwh, base_price_usd_per_mwh, "deemed_price_usd_per_mwh")
-        charges.append(Charge("Deemed energy (compensable curtailment)", "ppa.deemed_energy", deemed_wh, UNIT_MWH,
-                              price, energy_amount_usd_micros(deemed_wh, price)))
+def wh_by_contract_year(starts_utc_us: npt.NDArray[np.int64], energy_wh: npt.NDArray[np.int64], time_zone: ZoneInfo,
+                        first_delivery: date) -> dict[int, int]:
+    """Energy per contract year of each interval's local date (years in order; a year with no interval is absent)."""
+    if not starts_utc_us.size:
+        return {}
+    years = contract_years(local_calendar(starts_utc_us, time_zone, (), False).day_ordinal, first_delivery)
+    return {int(year): int(energy_wh[years == year].sum(dtype=np.int64)) for year in np.unique(years)}
+
+
+def days_by_contract_year(days: Sequence[date], first_delivery: date) -> dict[int, int]:
+    """Local days per contract year (years in order)."""
+    counts: dict[int, int] = {}
+    for day in days:
+        year = _contract_year(day, first_delivery)
+        counts[year] = counts.get(year, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def settle_ppa_extras(terms: PpaTerms, delivered_wh: int, deemed_wh_by_year: dict[int, int],
+                      days_by_year: dict[int, int], proration: Proration | None = None) -> list[Charge]:
+    """Deemed energy, take-or-pay shortfall and bundled RECs for one month (or one contract segment of it).
+
+    Every quantity is priced at the contract year in force at its own interval, like delivered energy: deemed
+    energy by the contract year of each deemed interval's local date (`deemed_wh_by_year`), the shortfall by the
+    days of the settled window in each contract year (`days_by_year`: the monthly obligation accrues day by day,
+    so a month crossing an anniversary owes its shortfall at the old price for the days before it and at the new
+    price after it; the shortfall Wh are split by those days with largest remainder, ties to the earlier year).
+    A month inside one contract year gives one line each, as before. The base price of year y is the escalated
+    price P1 x (1 + g)^(y-1); an index PPA has none and must name its deemed and shortfall prices, which then
+    apply whatever the year (one line each). `proration` (a contract segment of the month) scales the monthly
+    minimum, ROUND_HALF_EVEN to the Wh."""
+    deemed_wh = sum(deemed_wh_by_year.values())
+    charges = _priced_by_year(terms, "Deemed energy (compensable curtailment)", "ppa.deemed_energy",
+                              terms.deemed_price_usd_per_mwh, "deemed_price_usd_per_mwh", deemed_wh_by_year)
     if terms.take_or_pay_mwh_per_month is not None:
         minimum_wh = int(terms.take_or_pay_mwh_per_month * 1_000_000)
         if proration is not None:
             minimum_wh = int(proration.of(Decimal(minimum_wh)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
         shortfall_wh = max(0, minimum_wh - delivered_wh - deemed_wh)
         if shortfall_wh:
-            price = _named_or_base(terms.shortfall_price_usd_per_mwh, base_price_usd_per_mwh,
-                                   "shortfall_price_usd_per_mwh")
-            charges.append(Charge("Take-or-pay shortfall", "ppa.take_or_pay", shortfall_wh, UNIT_MWH, price,
-                                  energy_amount_usd_micros(shortfall_wh, price)))
+            years = sorted(days_by_year) or [1]
+            parts = allocate_largest_remainder(shortfall_wh, [days_by_year.get(year, 1) for year in years])
+            charges += _priced_by_year(terms, "Take-or-pay shortfall", "ppa.take_or_pay",
+                                       terms.shortfall_price_usd_per_mwh, "shortfall_price_usd_per_mwh",
+                                       dict(zip(years, parts, strict=True)))
     if terms.recs_bundled:
         charges.append(Charge("Bundled RECs (included in the energy price)", "ppa.recs_bundled", delivered_wh,
                               UNIT_REC_MWH, Decimal(0), 0))
+    return charges
+
+
+def _priced_by_year(terms: PpaTerms, description: str, clause: str, named_price: Decimal | None, field: str,
+                    wh_by_year: dict[int, int]) -> list[Charge]:
+    """One line at the named price, else one line per contract year at its escalated price (the year named in the
+    description only when the quantity spans more than one year). No energy: no line."""
+    total_wh = sum(wh_by_year.values())
+    if not total_wh:
+        return []
+    if named_price is not None or terms.form == FORM_INDEX:
+        price = _named_or_base(named_price, None, field)
+        return [Charge(description, clause, total_wh, UNIT_MWH, price, energy_amount_usd_micros(total_wh, price))]
+    spans_years = sum(1 for wh in wh_by_year.values() if wh) > 1
+    charges = []
+    for year, quantity_wh in sorted(wh_by_year.items()):
+        if not quantity_wh:
+            continue
+        price = escalated_price(terms, year)
+        label = f"{description}, contract year {year}" if spans_years else description
+        charges.append(Charge(label, clause, quantity_wh, UNIT_MWH, price,
+                              energy_amount_usd_micros(quantity_wh, price)))
     return charges
 
 

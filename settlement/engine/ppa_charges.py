@@ -9,20 +9,20 @@ from settlement.contracts import (
     FORM_INDEX,
     KIND_PPA,
     ContractVersion,
-    contract_years,
-    escalated_price,
+    days_by_contract_year,
     ppa_terms,
     settle_ppa_energy,
     settle_ppa_extras,
     settle_vppa,
     source_of,
     vppa_terms,
+    wh_by_contract_year,
 )
 from settlement.engine.inputs import CampusInputs, Series, meter_series_key
 from settlement.engine.lines import TenantCharge, from_contract
 from settlement.engine.prices import PriceSeries, prices_for_intervals
-from settlement.engine.segments import segment_proration
-from settlement.tariffs import Charge, local_calendar
+from settlement.engine.segments import local_days, segment_proration
+from settlement.tariffs import Charge
 
 DEEMED_SERIES_PREFIX = "deemed:"
 
@@ -68,14 +68,16 @@ def _ppa_contract_charges(inputs: CampusInputs, contract: ContractVersion) -> tu
         lmps, prices_sha = prices_for_intervals(price_series, series.starts_utc_us, series.interval_minutes), \
             price_series.sha256_hex
     charges = settle_ppa_energy(terms.ppa, series.starts_utc_us, series.energy_wh, inputs.time_zone, lmps)
+    # Deemed energy and the shortfall are priced at the contract year of their own intervals and days (a month
+    # crossing an anniversary pays each part at its year's price), like the delivered energy above.
     deemed = delivery_series(inputs, contract, _deemed_keys(terms.meter_ids), False)
-    deemed_wh = int(deemed.energy_wh.sum()) if deemed is not None else 0
-    first_day = local_calendar(series.starts_utc_us[:1], inputs.time_zone, (), False).day_ordinal
-    year = int(contract_years(first_day, terms.ppa.first_delivery)[0]) if first_day.size else 1
-    base_price = None if terms.ppa.form == FORM_INDEX else escalated_price(terms.ppa, year)
+    deemed_wh_by_year = {} if deemed is None else \
+        wh_by_contract_year(deemed.starts_utc_us, deemed.energy_wh, inputs.time_zone, terms.ppa.first_delivery)
+    days = local_days(inputs.period_start_utc, inputs.period_end_utc, inputs.time_zone)
     proration = segment_proration(inputs.period_start_utc, inputs.period_end_utc, inputs.time_zone,
                                   inputs.month_days)
-    charges += settle_ppa_extras(terms.ppa, int(series.energy_wh.sum()), deemed_wh, base_price, proration)
+    charges += settle_ppa_extras(terms.ppa, int(series.energy_wh.sum()), deemed_wh_by_year,
+                                 days_by_contract_year(days, terms.ppa.first_delivery), proration)
     return charges, prices_sha
 
 

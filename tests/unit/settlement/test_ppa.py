@@ -32,7 +32,7 @@ DENVER = ZoneInfo("America/Denver")
 
 
 def _us(*parts: int) -> int:
-    return datetime_to_utc_us(datetime(*parts, tzinfo=UTC))  # type: ignore[misc]
+    return datetime_to_utc_us(datetime(*parts, tzinfo=UTC))  # type: ignore[arg-type,misc]
 
 
 def _arrays(rows: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +92,7 @@ def test_deemed_energy_take_or_pay_and_bundled_recs() -> None:
     $30 = $90; RECs: 6 MWh, $0."""
     terms = PpaTerms(FORM_FIXED, Decimal(50), take_or_pay_mwh_per_month=Decimal(10),
                      shortfall_price_usd_per_mwh=Decimal(30), recs_bundled=True)
-    charges = settle_ppa_extras(terms, 6_000_000, 1_000_000, Decimal(50))
+    charges = settle_ppa_extras(terms, 6_000_000, {1: 1_000_000}, {1: 30})
     assert [(c.clause, c.quantity_wh, c.amount_usd_micros) for c in charges] == [
         ("ppa.deemed_energy", 1_000_000, 50_000_000), ("ppa.take_or_pay", 3_000_000, 90_000_000),
         ("ppa.recs_bundled", 6_000_000, 0)]
