@@ -3,7 +3,7 @@
 After a transaction that signed a checkpoint commits, `publish_checkpoints` takes every checkpoint newer than
 the last one published and, oldest first:
 
-1. asks each configured witness to cosign it (C2SP tlog-witness `add-checkpoint`, ledger/witness.py), sending
+1. for the newest of them (a cosignature on it vouches for every prefix), asks each configured witness to cosign it (C2SP tlog-witness `add-checkpoint`, ledger/witness.py), sending
    the RFC 6962 consistency proof from the size the witness last cosigned (learnt from its 409 answer when it
    differs from ours), and keeps each cosignature line that verifies with that witness's configured key;
 2. writes `<folder>/<quoted origin>/<tree size>.note`: the checkpoint note with the ledger's signature and the
@@ -90,7 +90,9 @@ def publish_checkpoints(conn: Connection, origin: str, directory: Path | None,
     with httpx.Client(timeout=WITNESS_TIMEOUT_S) as http:
         for checkpoint in pending:
             lines, names = [], []
-            for url, vkey in witnesses.items():
+            # Only the newest goes to the witnesses: its cosignature vouches for every prefix, so a transaction
+            # that signed many checkpoints (a correction's rebills) costs each witness one request.
+            for url, vkey in witnesses.items() if checkpoint is pending[-1] else ():
                 line = request_cosignature(http, url, vkey, checkpoint, leaves, last_published)
                 if line is not None:
                     lines.append(line)

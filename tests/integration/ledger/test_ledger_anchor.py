@@ -81,6 +81,18 @@ def test_each_batch_is_published_to_the_folder_and_cosigned_by_the_witness(engin
                                    {anchored.witness_url: anchored.witness_vkey}) == []
 
 
+def test_checkpoints_signed_in_a_row_are_all_filed_and_the_newest_is_cosigned(engine: Engine, anchored: Anchored) -> None:
+    with engine.begin() as conn:  # one transaction that signs three times (a correction rebilling three tenants)
+        for key in ("r1", "r2", "r3"):
+            append_checkpointed(conn, anchored.origin, [settlement_request(key)], anchored.key_path)
+    with engine.connect() as conn:
+        published = publish_checkpoints(conn, anchored.origin, anchored.folder,
+                                        {anchored.witness_url: anchored.witness_vkey})
+    assert [(item.tree_size, item.witnesses) for item in published] == [(3, ()), (4, ()), (5, (WITNESS_NAME,))]
+    assert read_published(_note(anchored, 4), [anchored.vkey], []).tree_size == 4
+    assert read_published(_note(anchored, 5), [anchored.vkey], [anchored.witness_vkey]).tree_size == 5
+
+
 def test_tail_truncation_is_detected_with_the_published_checkpoint(
     engine: Engine, anchored: Anchored, tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
