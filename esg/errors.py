@@ -64,5 +64,17 @@ class CertificateLotConflict(Conflict):
         super().__init__(f"certificate lot {lot_id} is already registered with different attributes")
 
 
+class CertificateSerialsOverlap(Conflict):
+    """A lot's serial range overlaps a registered lot's range of the same registry: the same MWh twice."""
+
+    def __init__(self, lot_id: str, serials: str, registered_lot_id: str, registered_serials: str) -> None:
+        self.lot_id = lot_id
+        self.registered_lot_id = registered_lot_id
+        super().__init__(
+            f"certificate lot {lot_id} (serials {serials}) overlaps lot {registered_lot_id} "
+            f"(serials {registered_serials}), already registered"
+        )
+
+
 class EmissionsInputInvalid(BadInput):
     """Meter list, period or options that cannot define an emissions calculation."""

@@ -65,6 +65,12 @@ CHART: tuple[ChartAccount, ...] = (
                  "Scope 3 cat. 3 that stays with the operator"),
     ChartAccount("campus:{campus}:emissions:retained:{reason}:shared_services", ASSET_CARBON, "debit",
                  "shared services' emissions that stay with the operator"),
+    ChartAccount("tenant:{tenant}:certificates:retired", ASSET_ENERGY, "debit",
+                 "certificate Wh retired for the tenant (market-based Scope 2 claims)"),
+    ChartAccount("campus:{campus}:certificates:retired", ASSET_ENERGY, "debit",
+                 "certificate Wh retired for the operator's own load"),
+    ChartAccount("campus:{campus}:certificates:claimed", ASSET_ENERGY, "credit",
+                 "certificate Wh the campus drew from registry lots"),
     ChartAccount("campus:{campus}:iso:{iso}:receivable", ASSET_USD, "debit",
                  "what the ISO owes beyond what our own settlement booked"),
     ChartAccount("campus:{campus}:iso:{iso}:variance:{charge_type}", ASSET_USD, "credit",
@@ -137,6 +143,18 @@ def campus_emissions(campus_id: str, source: str) -> str:
 def campus_emissions_retained(campus_id: str, reason: str, part: str = "") -> str:
     """`part` "" (Scope 2), "scope3_cat3" or "shared_services"."""
     return f"campus:{campus_id}:emissions:retained:{reason}" + (f":{part}" if part else "")
+
+
+# Energy attribute certificates: Wh drawn from registry lots and whom they were retired for.
+def certificates_retired(campus_id: str, beneficiary: str) -> str:
+    """`beneficiary` "campus" or "tenant:<id>", as a certificate claim names it."""
+    if beneficiary == "campus":
+        return f"campus:{campus_id}:certificates:retired"
+    return f"tenant:{beneficiary.removeprefix('tenant:')}:certificates:retired"
+
+
+def certificates_claimed(campus_id: str) -> str:
+    return f"campus:{campus_id}:certificates:claimed"
 
 
 # The campus's position with its ISO (shadow settlement).

@@ -7,10 +7,11 @@ import dataclasses
 import json
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
+from common.errors import BadInput, DomainError
 from esg.certificates import CertificateClaim, CertificateLot, claim_certificate, register_certificate_lot
 from esg.factors import load_factor_library, register_factor_library
 from esg.reporting import (
@@ -28,6 +29,8 @@ from esg.reporting import (
     write_evidence_package,
 )
 from esg.scopes import EmissionOptions, compute_campus_cycle
+from ledger import publish_checkpoints_after_commit
+from settings import Settings
 from wattledger_cli.database import database_engine
 
 app = typer.Typer(help="Emissions: factor library, Scope 1/2/3 reports.", no_args_is_help=True)
@@ -192,27 +195,84 @@ def evidence_command(cycle_key: str, directory: Path) -> None:
 def certificates_command(
     file: Path, campus: Annotated[str, typer.Option(help="campus the claims are for")]
 ) -> None:
-    """Load certificate lots and claims from a JSON file {"lots": [...], "claims": [...]} (times with offsets)."""
-    data = json.loads(file.read_text(encoding="utf-8"))
-    with database_engine() as engine, engine.begin() as conn:
-        for lot in data.get("lots", []):
-            register_certificate_lot(conn, CertificateLot(**_lot_fields(lot)))
-        for claim in data.get("claims", []):
-            claim_certificate(conn, campus, CertificateClaim(**_claim_fields(claim)))
-    typer.echo(f"lots {len(data.get('lots', []))}, claims {len(data.get('claims', []))} loaded")
+    """Load certificate lots and claims from a JSON file {"lots": [...], "claims": [...]} (times with offsets).
+
+    Each lot names its registry, serial range (serial_start, serial_end), vintage, location and technology;
+    each claim retires Wh of a lot for a tenant and period and is recorded in the ledger. All or nothing.
+    """
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise BadInput(str(file), None, None, 'must be a JSON object {"lots": [...], "claims": [...]}')
+        lots = [CertificateLot(**_lot_fields(file, index, lot)) for index, lot in enumerate(data.get("lots", []))]
+        claims = [CertificateClaim(**_claim_fields(file, index, claim))
+                  for index, claim in enumerate(data.get("claims", []))]
+        settings = Settings()
+        with database_engine(settings) as engine:
+            with engine.begin() as conn:
+                for lot in lots:
+                    register_certificate_lot(conn, lot)
+                for claim in claims:
+                    claim_certificate(conn, campus, claim, settings.ledger_origin, settings.signing_key_path)
+            publish_checkpoints_after_commit(engine, settings.ledger_origin, settings.checkpoint_publish_dir,
+                                             settings.ledger_witnesses)
+    except json.JSONDecodeError as error:
+        _fail(f"{file}, line {error.lineno}: not JSON ({error.msg}); nothing was stored")
+    except DomainError as error:
+        _fail(f"{error}; nothing was stored")
+    typer.echo(f"lots {len(lots)}, claims {len(claims)} loaded")
 
 
-def _lot_fields(lot: dict[str, Any]) -> dict[str, Any]:
-    fields = dict(lot)
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+LOT_FIELDS = {field.name for field in dataclasses.fields(CertificateLot)}
+CLAIM_FIELDS = {field.name for field in dataclasses.fields(CertificateClaim)}
+
+
+def _fields(file: Path, where: str, item: object, known: set[str], required: set[str]) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise BadInput(str(file), None, where, "must be a JSON object")
+    for name in sorted(set(item) - known):
+        raise BadInput(str(file), None, f"{where}.{name}", "unknown field")
+    for name in sorted(required - set(item)):
+        raise BadInput(str(file), None, f"{where}.{name}", "missing")
+    return dict(item)
+
+
+def _instant(file: Path, where: str, value: object) -> datetime:
+    try:
+        instant = datetime.fromisoformat(str(value))
+    except ValueError as error:
+        raise BadInput(str(file), None, where, f"{value!r} is not an ISO 8601 instant") from error
+    if instant.tzinfo is None:
+        raise BadInput(str(file), None, where, "needs a UTC offset, e.g. 2025-07-01T00:00:00Z")
+    return instant
+
+
+def _lot_fields(file: Path, index: int, lot: object) -> dict[str, Any]:
+    required = {"lot_id", "instrument", "technology", "zone", "vintage_start_utc", "vintage_end_utc", "energy_wh",
+                "emission_rate_g_co2e_per_mwh", "registry", "serial_start", "serial_end", "location"}
+    fields = _fields(file, f"lots[{index}]", lot, LOT_FIELDS, required)
     for name in ("vintage_start_utc", "vintage_end_utc"):
-        fields[name] = _utc(str(fields[name]), name)
+        fields[name] = _instant(file, f"lots[{index}].{name}", fields[name])
+    for name in ("energy_wh", "emission_rate_g_co2e_per_mwh", "serial_start", "serial_end", "certificate_wh"):
+        if name in fields and type(fields[name]) is not int:
+            raise BadInput(str(file), None, f"lots[{index}].{name}", "must be an integer")
     if fields.get("commissioning_date"):
-        fields["commissioning_date"] = date.fromisoformat(str(fields["commissioning_date"]))
+        try:
+            fields["commissioning_date"] = date.fromisoformat(str(fields["commissioning_date"]))
+        except ValueError as error:
+            raise BadInput(str(file), None, f"lots[{index}].commissioning_date", "not a date") from error
     return fields
 
 
-def _claim_fields(claim: dict[str, Any]) -> dict[str, Any]:
-    fields = dict(claim)
+def _claim_fields(file: Path, index: int, claim: object) -> dict[str, Any]:
+    fields = _fields(file, f"claims[{index}]", claim, CLAIM_FIELDS, CLAIM_FIELDS)
     for name in ("consumption_start_utc", "consumption_end_utc"):
-        fields[name] = _utc(str(fields[name]), name)
+        fields[name] = _instant(file, f"claims[{index}].{name}", fields[name])
+    if type(fields["energy_wh"]) is not int:
+        raise BadInput(str(file), None, f"claims[{index}].energy_wh", "must be an integer")
     return fields

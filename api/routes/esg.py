@@ -15,10 +15,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
-from api.deps import EngineDep, PrincipalDep
+from api.deps import EngineDep, PrincipalDep, SettingsDep
 from api.routes.cycles import acting_subject
 from common.bounds import INT32_MAX, INT64_MAX, Day, Instant
-from esg.certificates import CertificateClaim, CertificateLot, claim_certificate, register_certificate_lot
+from esg.certificates import (
+    CertificateClaim,
+    CertificateLot,
+    claim_certificate,
+    register_certificate_lot,
+    retirement_key,
+)
 from esg.factors import FactorOverride, list_factor_editions, record_factor_override
 from esg.reporting import (
     campus_report_html,
@@ -32,6 +38,7 @@ from esg.reporting import (
 )
 from esg.reporting import cycle_versions as versions_of
 from esg.reporting import tenant_statement as build_statement
+from ledger import publish_checkpoints_after_commit
 
 router = APIRouter(tags=["esg"])
 
@@ -48,9 +55,14 @@ class CertificateLotCreate(BaseModel):
     vintage_end_utc: Instant
     energy_wh: int = Field(gt=0, le=INT64_MAX)
     emission_rate_g_co2e_per_mwh: int = Field(ge=0, le=INT64_MAX)
-    registry: str = Field(min_length=1, max_length=200)
+    registry: str = Field(min_length=1, max_length=200, description="issuing registry, e.g. ERCOT REC Program")
     facility: str = Field(default="", max_length=200)
     commissioning_date: Day | None = None
+    serial_prefix: str = Field(default="", max_length=200, description="the registry's block prefix, if any")
+    serial_start: int = Field(ge=0, le=INT64_MAX, description="first serial of the lot (inclusive)")
+    serial_end: int = Field(ge=0, le=INT64_MAX, description="last serial of the lot (inclusive)")
+    certificate_wh: int = Field(default=1_000_000, gt=0, le=INT64_MAX, description="Wh each serial certifies")
+    location: str = Field(min_length=1, max_length=200, description="where the generator is, e.g. US-TX")
 
 
 class CertificateClaimCreate(BaseModel):
@@ -176,12 +188,21 @@ def create_lot(body: CertificateLotCreate, engine: EngineDep, principal: Princip
 
 
 @router.post("/esg/certificates/claims", status_code=201)
-def create_claim(body: CertificateClaimCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+def create_claim(
+    body: CertificateClaimCreate, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Retire Wh of a lot for a tenant (or the campus) and period; the retirement is a ledger entry."""
     principal.require("operator")
     fields = body.model_dump(exclude={"campus_id"})
     with engine.begin() as conn:
-        created = claim_certificate(conn, body.campus_id, CertificateClaim(**fields))
-    return {"claim_id": body.claim_id, "created": created}
+        created = claim_certificate(
+            conn, body.campus_id, CertificateClaim(**fields), settings.ledger_origin, settings.signing_key_path
+        )
+    publish_checkpoints_after_commit(
+        engine, settings.ledger_origin, settings.checkpoint_publish_dir, settings.ledger_witnesses
+    )
+    return {"claim_id": body.claim_id, "created": created,
+            "retirement_ledger_key": retirement_key(body.campus_id, body.claim_id)}
 
 
 @router.post("/esg/overrides", status_code=201)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from esg.certificates import CertificateClaim, CertificateLot
+from esg.certificates import CertificateClaim, CertificateLot, check_claims_within_lots
 from esg.factors import FactorOverride, HourlyGridIntensity
 from esg.scopes.scope2_market import MarketRate
 from esg.scopes.scope3 import Scope3Conventions
@@ -34,3 +34,7 @@ class EmissionOptions:
     deliverable_zones: frozenset[str] = frozenset()
     scope3: Scope3Conventions = field(default_factory=Scope3Conventions)
     shared_services: Sequence[SharedServiceSource] = ()
+
+    def __post_init__(self) -> None:
+        # Every path into the calculation, the registry's and a direct list alike: no lot gives more than it holds.
+        check_claims_within_lots(self.claims)

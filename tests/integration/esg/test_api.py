@@ -29,11 +29,12 @@ def header_principal(request: Request) -> Principal:
 @pytest.fixture
 def client(engine, tmp_path):
     from api.app import create_app
+    from runtime.keys import ensure_signing_key
     from settings import Settings
 
-    app = create_app(
-        Settings(home=tmp_path, data_uri=str(tmp_path / "data")), engine, None, authenticate=header_principal
-    )
+    settings = Settings(home=tmp_path, data_uri=str(tmp_path / "data"), ledger_origin=f"test.esg/{tmp_path.name}")
+    ensure_signing_key(settings)
+    app = create_app(settings, engine, None, authenticate=header_principal)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
 
@@ -99,7 +100,11 @@ async def test_double_claim_is_a_409(client, campus_id):
         "vintage_end_utc": "2025-07-01T01:00:00Z",
         "energy_wh": 1000,
         "emission_rate_g_co2e_per_mwh": 0,
-        "registry": "test",
+        "registry": f"test-{campus_id}",
+        "serial_start": 1,
+        "serial_end": 1,
+        "certificate_wh": 1000,
+        "location": "US-TX",
     }
     claim = {
         "lot_id": lot["lot_id"],

@@ -27,29 +27,41 @@ def half_even(value: Decimal) -> int:
 
 
 def solar_lot(lot_id: str, energy_wh: int) -> CertificateLot:
+    """A granular certificate lot of `energy_wh` one-Wh serials, numbered under its own registry prefix."""
     return CertificateLot(
-        lot_id, "GC", "solar", "ERCT", START, START + timedelta(hours=1), energy_wh, 0, "test-registry"
+        lot_id, "GC", "solar", "ERCT", START, START + timedelta(hours=1), energy_wh, 0, "test-registry",
+        serial_start=1, serial_end=energy_wh, serial_prefix=lot_id, certificate_wh=1, location="US-TX",
     )
 
 
-def test_a_lot_cannot_be_claimed_beyond_its_wh(engine, campus_id):
+@pytest.fixture
+def ledger(tmp_path, campus_id):
+    """(origin, signing key path) of a ledger of this test's own."""
+    from ledger import create_signing_key
+
+    key_path = tmp_path / "ledger-ed25519.pem"
+    create_signing_key(key_path)
+    return f"test.esg/{campus_id}", key_path
+
+
+def test_a_lot_cannot_be_claimed_beyond_its_wh(engine, campus_id, ledger):
     """600 + 400 Wh of a 1,000 Wh lot is accepted; one more Wh is refused, whoever asks."""
     with engine.begin() as conn:
         register_certificate_lot(conn, solar_lot(f"{campus_id}-lot", 1000))
         first = CertificateClaim(
             f"{campus_id}-c1", f"{campus_id}-lot", "tenant:alpha", 600, START, START + timedelta(hours=1)
         )
-        assert claim_certificate(conn, campus_id, first) is True
-        assert claim_certificate(conn, campus_id, first) is False  # same claim again: already recorded
+        assert claim_certificate(conn, campus_id, first, *ledger) is True
+        assert claim_certificate(conn, campus_id, first, *ledger) is False  # same claim again: already recorded
         second = CertificateClaim(
             f"{campus_id}-c2", f"{campus_id}-lot", "tenant:beta", 400, START, START + timedelta(hours=1)
         )
-        assert claim_certificate(conn, campus_id, second) is True
+        assert claim_certificate(conn, campus_id, second, *ledger) is True
     third = CertificateClaim(
         f"{campus_id}-c3", f"{campus_id}-lot", "campus", 1, START, START + timedelta(hours=1)
     )
     with pytest.raises(CertificateOverclaimed, match="exceeds the 0 Wh"), engine.begin() as conn:
-        claim_certificate(conn, campus_id, third)
+        claim_certificate(conn, campus_id, third, *ledger)
 
 
 def test_the_database_refuses_an_over_claim_inserted_around_the_service(engine, campus_id):
@@ -64,7 +76,7 @@ def test_the_database_refuses_an_over_claim_inserted_around_the_service(engine, 
         )
 
 
-def test_a_claim_outside_the_vintage_is_ineligible(engine, campus_id):
+def test_a_claim_outside_the_vintage_is_ineligible(engine, campus_id, ledger):
     """An hourly certificate of 00:00-01:00 cannot cover consumption at 01:00-02:00 (Quality Criterion 4)."""
     with engine.begin() as conn:
         register_certificate_lot(conn, solar_lot(f"{campus_id}-v", 10))
@@ -72,7 +84,7 @@ def test_a_claim_outside_the_vintage_is_ineligible(engine, campus_id):
         f"{campus_id}-late", f"{campus_id}-v", "campus", 5, START + timedelta(hours=1), END
     )
     with pytest.raises(CertificateIneligible, match="outside the vintage"), engine.begin() as conn:
-        claim_certificate(conn, campus_id, late)
+        claim_certificate(conn, campus_id, late, *ledger)
 
 
 def test_factor_edition_change_produces_a_restatement_delta(engine, campus_id, intervals_file):

@@ -97,7 +97,11 @@ def test_certificates_load_refuses_a_double_claim(database_url, campus_id, tmp_p
         "vintage_end_utc": window["end"],
         "energy_wh": 500,
         "emission_rate_g_co2e_per_mwh": 0,
-        "registry": "test",
+        "registry": f"test-{campus_id}",
+        "serial_start": 1,
+        "serial_end": 500,
+        "certificate_wh": 1,
+        "location": "US-TX",
     }
     claims = [
         {
@@ -112,6 +116,9 @@ def test_certificates_load_refuses_a_double_claim(database_url, campus_id, tmp_p
     ]
     path = tmp_path / "certificates.json"
     path.write_text(json.dumps({"lots": [lot], "claims": claims}))
+    monkeypatch.setenv("WATTLEDGER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("WATTLEDGER_LEDGER_ORIGIN", f"test.esg/{campus_id}")
     outcome = runner.invoke(app, ["certificates", str(path), "--campus", campus_id])
-    assert outcome.exit_code != 0
-    assert "CertificateOverclaimed" in repr(outcome.exception)
+    assert outcome.exit_code == 1
+    assert f"certificate lot {lot['lot_id']}: claim of 300 Wh exceeds the 200 Wh still unclaimed" in outcome.output
+    assert "nothing was stored" in outcome.output

@@ -48,7 +48,8 @@ OPERATOR_BODY: dict[str, str] = {}  # the operator is the caller
 PAGE = {"anonymous": 303, "location": "/finance/login"}
 LOT = {"lot_id": "matrix-lot-{caller}", "instrument": "REC", "technology": "solar", "zone": "NYISO",
        "vintage_start_utc": "2026-01-01T00:00:00Z", "vintage_end_utc": "2026-02-01T00:00:00Z",
-       "energy_wh": 1_000_000, "emission_rate_g_co2e_per_mwh": 0, "registry": "M-RETS"}
+       "energy_wh": 1_000_000, "emission_rate_g_co2e_per_mwh": 0, "registry": "M-RETS {caller}",
+       "serial_start": 1, "serial_end": 1, "location": "US-NY"}
 CLAIM = {"claim_id": "matrix-claim-{caller}", "lot_id": "matrix-lot-{caller}", "campus_id": "{campus_id}",
          "beneficiary": "campus", "energy_wh": 1_000, "consumption_start_utc": "2026-01-01T00:00:00Z",
          "consumption_end_utc": "2026-02-01T00:00:00Z"}
