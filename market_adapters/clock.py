@@ -11,14 +11,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from common.bounds import YEAR_MAX, YEAR_MIN
+
 
 class NonexistentLocalTime(ValueError):
-    """The wall time falls in the spring-forward gap of the zone."""
+    """The wall time falls in the spring-forward gap of the zone, or outside the years any ISO file can mean."""
 
 
 def wall_to_utc(wall: datetime, market_tz: ZoneInfo, *, fold: int, label_is_end: bool) -> datetime:
     """The UTC instant of wall time `wall` in `market_tz`; see the module docstring for gap and fold rules."""
     assert wall.tzinfo is None, "wall times are naive local labels"
+    if not YEAR_MIN <= wall.year <= YEAR_MAX:  # 9999-12-31 23:55 in New York has no UTC instant (year 10000)
+        raise NonexistentLocalTime(f"{wall:%Y-%m-%d %H:%M}: the year must be {YEAR_MIN} to {YEAR_MAX}")
     local = wall.replace(tzinfo=market_tz, fold=fold)
     instant = local.astimezone(UTC)
     if instant.astimezone(market_tz).replace(tzinfo=None) != wall and not label_is_end:

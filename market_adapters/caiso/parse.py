@@ -13,11 +13,12 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 from xml.etree import ElementTree
 
+from common.bounds import checked_instant
 from common.errors import BadInput, DomainError
 from market_adapters.prices import PriceRow, parse_price
 
@@ -107,8 +108,8 @@ def _report_row(header: dict[str, Any], fields: dict[str, Any], source: str, num
             report=header.get("REPORT", ""), market=header.get("MKT_TYPE", ""), data_item=fields["DATA_ITEM"],
             resource_name=fields["RESOURCE_NAME"], operating_date=fields["OPR_DATE"],
             interval_number=int(fields["INTERVAL_NUM"]),
-            interval_start_utc=datetime.fromisoformat(fields["INTERVAL_START_GMT"]).astimezone(UTC),
-            interval_end_utc=datetime.fromisoformat(fields["INTERVAL_END_GMT"]).astimezone(UTC),
+            interval_start_utc=checked_instant(datetime.fromisoformat(fields["INTERVAL_START_GMT"])),
+            interval_end_utc=checked_instant(datetime.fromisoformat(fields["INTERVAL_END_GMT"])),
             value=parse_price(fields["VALUE"], source, number, "VALUE"),
         )
     except (KeyError, ValueError) as error:
@@ -178,7 +179,10 @@ def _gmt(record: dict[str, Any], field: str, source: str, line: int) -> datetime
         raise BadInput(source, line, field, f"not an ISO-8601 time: {record[field]!r}") from error
     if value.tzinfo is None:
         raise BadInput(source, line, field, "GMT times carry an offset")
-    return value.astimezone(UTC)
+    try:
+        return checked_instant(value)  # years 1900 to 2999 (common.bounds)
+    except ValueError as error:
+        raise BadInput(source, line, field, str(error)) from error
 
 
 def _local(tag: str) -> str:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from common.bounds import checked_instant
 from common.errors import BadInput
 from market_adapters.prices import PriceRow, parse_price
 
@@ -37,9 +38,9 @@ def parse_lmp_items(items: Iterable[dict[str, Any]], feed: str, source: str, *,
 def _row(item: dict[str, Any], market: str, minutes: int, suffix: str, source: str, row: int) -> PriceRow:
     start_text = item.get("datetime_beginning_utc")
     try:
-        start_utc = datetime.fromisoformat(str(start_text)).replace(tzinfo=UTC)
+        start_utc = checked_instant(datetime.fromisoformat(str(start_text)).replace(tzinfo=UTC))
     except ValueError as error:
-        raise BadInput(source, row, "datetime_beginning_utc", f"not a date-time: {start_text!r}") from error
+        raise BadInput(source, row, "datetime_beginning_utc", f"not a date-time: {start_text!r} ({error})") from error
     version = item.get("version_nbr")
     if not isinstance(version, int) or version < 1:
         raise BadInput(source, row, "version_nbr", f"expected a positive integer, got {version!r}")

@@ -14,9 +14,15 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from common.bounds import checked_decimal
 from common.errors import BadInput
 from common.uri import resolve
 from market_adapters.prices.schema import PRICE_SCHEMA
+
+PRICE_ABS_LIMIT = Decimal(10) ** 11
+"""A price cell's bound: a price row adds up to three components (energy, congestion, loss) into the decimal(18, 6)
+column, whose bound is 10**12."""
+PRICE_QUANTUM = Decimal("0.000001")
 
 
 @dataclass(frozen=True)
@@ -75,12 +81,14 @@ def read_prices_parquet(uri: str) -> pa.Table:
 
 
 def parse_price(text: str, source: str, line: int, field: str) -> Decimal:
-    """A price cell as an exact Decimal; blank or non-numeric is BadInput naming the cell."""
+    """A price cell as an exact Decimal; blank, non-numeric, non-finite or beyond the price column
+    (decimal(18, 6): below 10**12, at most 6 places) is BadInput naming the cell."""
     try:
-        value = Decimal(text.strip())
-    except ArithmeticError as error:
-        raise BadInput(source, line, field, f"not a number: {text!r}") from error
-    if not value.is_finite():
-        raise BadInput(source, line, field, f"not a finite number: {text!r}")
+        value = checked_decimal(text)  # finite, ASCII digits (common.bounds)
+    except ValueError as error:
+        raise BadInput(source, line, field, f"not a number: {text[:64]!r} ({error})") from error
+    if abs(value) >= PRICE_ABS_LIMIT or value != value.quantize(PRICE_QUANTUM):
+        raise BadInput(source, line, field, f"{text.strip()!r} does not fit a price column: below {PRICE_ABS_LIMIT:,} "
+                       "with at most 6 decimal places")
     return value
 

@@ -54,6 +54,8 @@ class Case:
     content: bytes | None = None
     headers: dict[str, str] = default(default_factory=dict)
     params: dict[str, str] = default(default_factory=dict)
+    form: dict[str, str] | None = None  # a multipart form, with `upload` as its file
+    upload: bytes | None = None
 
 
 @dataclass
@@ -361,9 +363,43 @@ def _campus_file_cases() -> list[tuple[str, bytes, str]]:
     return cases
 
 
+NYISO_HEADER = ('"Time Stamp","Name","PTID","LBMP ($/MWHr)","Marginal Cost Losses ($/MWHr)",'
+                '"Marginal Cost Congestion ($/MWHr)"\n')
+
+
+def _page_and_price_cases() -> list[Case]:
+    """The finance pages (a bearer header stands in for the session), path values, and the price-file form."""
+    cases = [Case("login credential long", "POST", "/finance/login", "credential",
+                  content=f"credential={LONG}".encode(), headers={"content-type": "application/x-www-form-urlencoded"}),
+             Case("cycle page unknown", "GET", f"/finance/cycles/{LONG_QUERY[:1000]}", "cycle"),
+             Case("draft unknown tenant", "GET", f"/finance/cycles/{CYCLE}/drafts/{'y' * 300}.pdf", "cycle"),
+             Case("cycle step long", "GET", f"/cycles/{CYCLE}/steps/{'s' * 1000}", "cycle"),
+             Case("statement format", "GET", f"/esg/cycles/{CYCLE}/tenants/{TENANT}/statement", "format",
+                  params={"format": "xml"}),
+             Case("invoice pdf odd id", "GET", "/invoices/..%2F..%2Fetc%2Fpasswd.pdf", "body")]  # no route: 404
+    prices = f"/campuses/{CAMPUS}/prices"
+    for value in ["NaN", "1e309", HUGE, "١٠", "-0", "0"]:
+        cases.append(Case(f"prices interval_minutes {value[:12]}", "POST", prices, "interval_minutes",
+                          form={"format": "nyiso-rt", "interval_minutes": value}))
+    for value in ["NaN", "1e309", "-1e309", HUGE, "١٠", "inf"]:
+        row = f'"02/18/2016 00:15:00","CAPITL",61757,{value},1.69,0.00\n'
+        cases.append(Case(f"prices LBMP {value[:12]}", "POST", prices, "LBMP",
+                          form={"format": "nyiso-rt"}, upload=(NYISO_HEADER + row).encode()))
+    for stamp in ["12/31/9999 23:55:00", "01/01/0001 00:00:00", "13/01/2026 00:00:00"]:
+        row = f'"{stamp}","CAPITL",61757,21.53,1.69,0.00\n'
+        cases.append(Case(f"prices stamp {stamp}", "POST", prices, "Time Stamp",
+                          form={"format": "nyiso-rt"}, upload=(NYISO_HEADER + row).encode()))
+    cases.append(Case("prices format unknown", "POST", prices, "format", form={"format": "x" * 5000},
+                      upload=b"a,b\n"))
+    return cases
+
+
 async def _send(fuzz: FuzzApp, case: Case) -> Any:
     kwargs: dict[str, Any] = {"params": case.params, "headers": {**fuzz.auth, **case.headers}}
-    if case.json_body is not None:
+    if case.form is not None:
+        kwargs["data"] = case.form
+        kwargs["files"] = {"file": ("prices.csv", case.upload or NYISO_HEADER.encode(), "text/csv")}
+    elif case.json_body is not None:
         kwargs["json"] = case.json_body
     elif case.content is not None:
         kwargs["content"] = case.content
@@ -385,7 +421,7 @@ def _problem(case: Case, response: Any) -> str | None:
 async def test_hostile_values_answer_4xx_naming_the_field_and_store_nothing(hostile: Hostile) -> None:
     fuzz, engine = hostile.fuzz, hostile.engine
     cases = _query_cases() + _cycle_cases() + _contract_cases() + _tariff_cases() + _esg_cases() + \
-        _invoice_and_market_cases()
+        _invoice_and_market_cases() + _page_and_price_cases()
     before = snapshot(engine)
     problems = []
     for case in cases:
