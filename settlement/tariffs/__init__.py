@@ -3,6 +3,9 @@
 over load files (`calculator`, `load_file`). Pure: no SQL, no campus."""
 
 from settlement.tariffs.bill import (
+    DEMAND_WINDOW_BLOCK,
+    DEMAND_WINDOW_KINDS,
+    DEMAND_WINDOW_ROLLING,
     TIER_FILL_CHRONOLOGICAL,
     TIER_FILL_SHARED,
     BillOptions,
@@ -33,6 +36,9 @@ from settlement.tariffs.load_file import read_holidays, read_load_csv, with_expo
 from settlement.tariffs.urdb import Tier, UrdbTariff, load_urdb_text, parse_urdb_rate, unwrap_urdb_text
 
 __all__ = [
+    "DEMAND_WINDOW_BLOCK",
+    "DEMAND_WINDOW_KINDS",
+    "DEMAND_WINDOW_ROLLING",
     "METERING_BUY_ALL_SELL_ALL",
     "METERING_NET_BILLING_HOURLY",
     "METERING_NET_BILLING_INSTANTANEOUS",

@@ -3,8 +3,16 @@
 Conventions, written down:
 - A month is a local calendar month of the tariff's zone; hours and weekends are local wall-clock time, so DST
   needs no special case (see `settlement.tariffs.calendar`). Holidays count as weekend when `holidays_as_weekend`.
-- Demand is the highest interval-average kW of the supplied data (energy / interval length) in each period and
-  month; no re-averaging to the tariff's demand window.
+- Demand is the highest average kW over the tariff's demand window (`demandwindow`, minutes) in each period and
+  month; without a window, over the data's own intervals (energy / interval length). The window must be a
+  multiple of the data's interval (30 or 60 minutes on 15- or 5-minute data; 15 minutes on hourly data is
+  refused: the data cannot show a 15-minute peak). Two ways to measure it (`BillOptions.demand_window_kind`):
+  "block" (the default): fixed blocks aligned to the local clock (a 30-minute window is :00-:30 and :30-:00),
+  demand = the block's energy / the window's length, a missing interval counting as no energy; the block's TOU
+  period is that of its clock hour (a window divides the hour, so it lies in one). "rolling": a window ending at
+  every interval of the month (the interval and the ones before it within the window), its period that of the
+  interval it ends with; energy before the month's first interval does not count. Integer arithmetic throughout:
+  demand in load units per hour = the window's energy x (60 / window minutes), exact.
 - Energy tiers (default "shared"): the month's total fills the tiers, and each TOU period takes the tier mix in
   proportion to its energy. "chronological": intervals fill the tiers in time order, each at its own period's
   rates. Tier bounds in `kWh daily` units scale by the days billed; `kWh/kW` by the month's peak kW.
@@ -36,12 +44,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from common.errors import BadInput
 from settlement.money import usd_to_micros
 from settlement.tariffs.calendar import LocalCalendar, local_calendar, month_key_label
 from settlement.tariffs.charges import Proration
 from settlement.tariffs.export_credit import (
     METERING_NET_METERING,
     METERING_NONE,
+    US_PER_HOUR,
     hour_keys,
     interval_flows,
     net_by_period,
@@ -51,6 +61,10 @@ from settlement.tariffs.urdb import Tier, UrdbTariff
 
 TIER_FILL_SHARED = "shared"
 TIER_FILL_CHRONOLOGICAL = "chronological"
+DEMAND_WINDOW_BLOCK = "block"
+DEMAND_WINDOW_ROLLING = "rolling"
+DEMAND_WINDOW_KINDS = (DEMAND_WINDOW_BLOCK, DEMAND_WINDOW_ROLLING)
+_US_PER_MINUTE = 60_000_000
 _ONE_US = timedelta(microseconds=1)
 
 
@@ -75,6 +89,7 @@ class BillOptions:
     tier_fill: str = TIER_FILL_SHARED
     history_peaks_kw: Mapping[int, Decimal] = field(default_factory=dict)  # month_key -> peak before the data
     month_days: Mapping[int, int] = field(default_factory=dict)  # month_key -> days of the billing month
+    demand_window_kind: str = DEMAND_WINDOW_BLOCK  # how a tariff's demandwindow is measured (module docstring)
 
 
 @dataclass(frozen=True)
@@ -151,14 +166,18 @@ def bill_load(tariff: UrdbTariff, load: LoadSeries, options: BillOptions) -> lis
     peaks: dict[int, Decimal] = dict(options.history_peaks_kw)
     export = load.export_units if load.export_units is not None else np.zeros_like(load.energy_units)
     assert export.shape == load.energy_units.shape, "export must be on the import's intervals"
-    hour_key = hour_keys(load.starts_utc_us, _offset_us(load.starts_utc_us, options.time_zone))
+    offset_us = _offset_us(load.starts_utc_us, options.time_zone)
+    hour_key = hour_keys(load.starts_utc_us, offset_us)
+    _check_demand_window(tariff, load, options.demand_window_kind)
     bills: list[MonthBill] = []
     with localcontext() as context:
         context.prec = 50  # tier shares divide; 50 digits keep the error far below the micro-USD rounding
         for month_key in month_keys:
             mask = calendar.month_key == month_key
-            bill = _bill_month(tariff, load, _MonthFlows(export[mask], hour_key[mask]), calendar, mask, month_key,
-                               peaks, options.tier_fill, options.month_days.get(month_key))
+            demand = _month_demand(tariff.demand_window_minutes, options.demand_window_kind, load, calendar, mask,
+                                   offset_us)
+            bill = _bill_month(tariff, load, _MonthFlows(export[mask], hour_key[mask], demand), calendar, mask,
+                               month_key, peaks, options.tier_fill, options.month_days.get(month_key))
             peaks[month_key] = bill.peak_kw
             bills.append(bill)
     return _apply_annual_minimum(tariff, bills)
@@ -174,11 +193,64 @@ def _offset_us(starts_utc_us: npt.NDArray[np.int64], time_zone: ZoneInfo) -> int
 
 
 @dataclass(frozen=True)
+class _Demand:
+    """A month's demand measurements: load units per hour, and the local hour and weekend flag each is billed at."""
+
+    units_per_hour: npt.NDArray[np.int64]
+    hour: npt.NDArray[np.int64]
+    is_weekend: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
 class _MonthFlows:
-    """The month's export (load units) and local-hour keys, aligned with its import intervals."""
+    """The month's export (load units) and local-hour keys, aligned with its import intervals, and its demand."""
 
     export_units: npt.NDArray[np.int64]
     hour_key: npt.NDArray[np.int64]
+    demand: _Demand
+
+
+def _check_demand_window(tariff: UrdbTariff, load: LoadSeries, kind: str) -> None:
+    window = tariff.demand_window_minutes
+    if kind not in DEMAND_WINDOW_KINDS:
+        raise BadInput("demand_window", None, "demand_window", f"{kind!r} is not one of {DEMAND_WINDOW_KINDS}")
+    if window is None or load.interval_minutes.size == 0:
+        return
+    lengths = sorted(set(load.interval_minutes.tolist()))
+    record = f"rate {tariff.label or tariff.name or '(no label)'}"
+    for minutes in lengths:
+        if window % minutes:
+            raise BadInput(record, None, "demandwindow", f"a {window}-minute demand window is not a multiple of the "
+                           f"load's {minutes}-minute intervals: the data cannot show the tariff's demand")
+    if kind == DEMAND_WINDOW_ROLLING and len(lengths) > 1:
+        raise BadInput(record, None, "demandwindow", f"a rolling demand window needs one interval length, the load "
+                       f"has {lengths} minutes")
+
+
+def _month_demand(window_minutes: int | None, kind: str, load: LoadSeries, calendar: LocalCalendar,
+                  mask: npt.NDArray[np.bool_], offset_us: int) -> _Demand:
+    energy = load.energy_units[mask]
+    minutes = load.interval_minutes[mask]
+    hours, weekend = calendar.hour[mask].astype(np.int64), calendar.is_weekend[mask]
+    if window_minutes is None or energy.size == 0:
+        return _Demand(energy * (60 // minutes), hours, weekend)  # exact: minutes divide 60
+    per_hour = 60 // window_minutes  # exact: the window divides 60
+    starts = load.starts_utc_us[mask]
+    if kind == DEMAND_WINDOW_ROLLING:
+        step_us = int(minutes[0]) * _US_PER_MINUTE
+        position = (starts - starts[0]) // step_us  # steps are whole intervals (one length, checked)
+        dense = np.zeros(int(position[-1]) + 1, dtype=np.int64)
+        dense[position] = energy
+        cumulative = np.concatenate((np.zeros(1, dtype=np.int64), np.cumsum(dense, dtype=np.int64)))
+        span = window_minutes // int(minutes[0])
+        # A window ending at a missing interval holds a subset of the one ending at the interval before it, so the
+        # windows ending at present intervals contain every maximum.
+        window_units = cumulative[position + 1] - cumulative[np.maximum(position + 1 - span, 0)]
+        return _Demand(window_units * per_hour, hours, weekend)
+    block = (starts + offset_us % US_PER_HOUR) // (window_minutes * _US_PER_MINUTE)
+    first = np.flatnonzero(np.concatenate(([True], block[1:] != block[:-1])))
+    window_units = np.add.reduceat(energy, first)
+    return _Demand(window_units * per_hour, hours[first], weekend[first])
 
 
 def _bill_month(tariff: UrdbTariff, load: LoadSeries, flows: _MonthFlows, calendar: LocalCalendar,
@@ -187,19 +259,20 @@ def _bill_month(tariff: UrdbTariff, load: LoadSeries, flows: _MonthFlows, calend
     energy = load.energy_units[mask]
     month0 = int(calendar.month0[mask][0])
     hours, weekend = calendar.hour[mask].astype(np.int64), calendar.is_weekend[mask]
-    demand_units_per_hour = energy * (60 // load.interval_minutes[mask])  # exact: minutes divide 60
+    demand = flows.demand
     days = int(np.unique(calendar.day_ordinal[mask]).size)
     proration = Proration(days, month_days) if month_days is not None and days < month_days else None
     scale = Decimal(load.units_per_kwh)
-    peak_kw = Decimal(int(demand_units_per_hour.max())) / scale if energy.size else Decimal(0)
+    peak_kw = Decimal(int(demand.units_per_hour.max())) / scale if energy.size else Decimal(0)
     energy_period = _periods(tariff.energy_weekday, tariff.energy_weekend, month0, hours, weekend)
     energy_by_period = _group_sums(energy_period, energy, scale)
     lines = _energy_lines(tariff, energy_period, energy, flows, scale, energy_by_period, days, peak_kw, tier_fill)
-    demand_by_period = _group_max(_periods(tariff.demand_weekday, tariff.demand_weekend, month0, hours, weekend),
-                                  demand_units_per_hour, scale)
+    demand_by_period = _group_max(_periods(tariff.demand_weekday, tariff.demand_weekend, month0, demand.hour,
+                                           demand.is_weekend), demand.units_per_hour, scale)
     lines += _demand_lines("demand_tou", demand_by_period, tariff.demand_periods, proration)
-    coincident_period = _periods(tariff.coincident_schedule, tariff.coincident_schedule, month0, hours, weekend)
-    lines += _demand_lines("demand_coincident", _group_max(coincident_period, demand_units_per_hour, scale),
+    coincident_period = _periods(tariff.coincident_schedule, tariff.coincident_schedule, month0, demand.hour,
+                                 demand.is_weekend)
+    lines += _demand_lines("demand_coincident", _group_max(coincident_period, demand.units_per_hour, scale),
                            tariff.coincident_periods, proration)
     billing_kw = max(peak_kw, _ratchet_kw(tariff, month_key, peaks))
     flat_period = tariff.flat_demand_months[month0]

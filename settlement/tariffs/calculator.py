@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from common.errors import BadInput
 from settlement.money import micros_to_usd_text
 from settlement.tariffs.bill import (
+    DEMAND_WINDOW_BLOCK,
     TIER_FILL_CHRONOLOGICAL,
     TIER_FILL_SHARED,
     BillOptions,
@@ -35,9 +36,10 @@ def zone_named(name: str) -> ZoneInfo:
 def bill_tariff_json(urdb_source: str, urdb_text: str, load_source: str, load_text: str, time_zone: ZoneInfo,
                      holidays: Collection[date] = (), tier_fill: str = TIER_FILL_SHARED,
                      holidays_as_weekend: bool = True, export_source: str | None = None,
-                     export_text: str | None = None) -> dict[str, Any]:
+                     export_text: str | None = None, demand_window: str = DEMAND_WINDOW_BLOCK) -> dict[str, Any]:
     """`export_text` (same CSV shape as the load) is energy exported to the grid, billed by the tariff's
-    `dgrules`; without it nothing is exported."""
+    `dgrules`; without it nothing is exported. `demand_window` (block or rolling) is how the tariff's
+    `demandwindow` is measured (see `settlement.tariffs.bill`)."""
     if tier_fill not in (TIER_FILL_SHARED, TIER_FILL_CHRONOLOGICAL):
         raise BadInput("--tier-fill", None, "tier_fill", f"{tier_fill!r} is not shared or chronological")
     tariff = load_urdb_text(urdb_source, urdb_text)
@@ -45,10 +47,14 @@ def bill_tariff_json(urdb_source: str, urdb_text: str, load_source: str, load_te
     if export_text is not None:
         source = export_source or "export"
         load = with_export(source, load, read_load_csv(source, export_text))
-    bills = bill_load(tariff, load, BillOptions(time_zone, holidays, holidays_as_weekend, tier_fill))
+    bills = bill_load(tariff, load, BillOptions(time_zone, holidays, holidays_as_weekend, tier_fill,
+                                                demand_window_kind=demand_window))
     total_micros = sum(bill.total_usd_micros for bill in bills)
     return {
-        "tariff": {"label": tariff.label, "name": tariff.name, "utility": tariff.utility},
+        "tariff": {"label": tariff.label, "name": tariff.name, "utility": tariff.utility,
+                   "demand_window_minutes": tariff.demand_window_minutes,
+                   "descriptive_fields": list(tariff.descriptive_fields)},
+        "demand_window": demand_window,
         "time_zone": time_zone.key,
         "tier_fill": tier_fill,
         "months": [_month_json(bill) for bill in bills],
