@@ -10,10 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from campus.model import IntervalMinutes, IsoName, MeterRole, MeterUnit
-from common.bounds import BoundedDecimal, Day, Instant
+from common.bounds import Day, Instant, checked_decimal
 
 SCHEMA_VERSION: Final = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -24,7 +24,8 @@ MULTIPLIER_MAX = Decimal(1_000_000)
 """CT ratio x PT ratio; real metering installations stay far below it."""
 RATED_KW_MAX = 10_000_000
 """10 GW: above any single metering point."""
-Positive = Annotated[BoundedDecimal, Field(gt=0, le=MULTIPLIER_MAX)]
+# The bounds come before the validator so the published JSON Schema states them.
+Positive = Annotated[Decimal, Field(gt=0, le=MULTIPLIER_MAX), BeforeValidator(checked_decimal)]
 
 
 class _Section(BaseModel):

@@ -110,4 +110,6 @@ Day = Annotated[date, AfterValidator(checked_day)]
 Int64 = Annotated[int, Field(ge=-INT64_MAX - 1, le=INT64_MAX)]
 Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
 BoundedDecimal = Annotated[Decimal, BeforeValidator(checked_decimal)]
-"""A finite, bounded Decimal written with ASCII digits (a TOML or JSON number, or a text)."""
+"""A finite, bounded Decimal written with ASCII digits (a TOML or JSON number, or a text). To add bounds, write
+`Annotated[Decimal, Field(gt=..., le=...), BeforeValidator(checked_decimal)]`: in that order the JSON Schema
+states them."""
