@@ -28,12 +28,15 @@ from campus import Meter, MeterRole, emissions_enabled, load_tenants
 from common.errors import BadInput
 from common.uri import read_uri_bytes, write_uri_bytes
 from esg.scopes import (
+    CampusEmissionSettings,
     CycleEmissions,
     MeterRef,
+    allocate_shared_load,
     carbon_account_specs,
     carbon_ledger_meta,
     carbon_ledger_postings,
     compute_cycle_emissions,
+    load_campus_emission_settings,
 )
 from intervals import MeterIntervals, energy_wh_by_key, energy_wh_by_meter, read_intervals
 from invoicing import IssuedInvoice, issue_invoices, removed_unless_committed, tenant_daily_usage
@@ -75,8 +78,11 @@ from meterdata import (
 from meterdata.service import collect_period_files, edits_for_period, quarantine_file, record_vee_run
 from settings import Settings
 from settlement import SettlementResult, record_settlement_or_delta, result_sha256_hex, settle_cycle
+from settlement.contracts import CLAUSE_FIXED_PRICE_SHARED
 
 log = logging.getLogger(__name__)
+SHARED_CONSUMPTION_CLAUSE = "allocation.shared_consumption"
+"""The clause of the lines an `allocation` contract with pool `shared_consumption` bills."""
 INVOICES_PER_BATCH = 100
 """Invoices one render activity writes: about a second of one core (bench/cycle.py), so a 1,000-tenant cycle's
 ten batches spread over the workers there are."""
@@ -228,11 +234,14 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
     with engine.begin() as conn, ThreadPoolExecutor(1, thread_name_prefix="emissions") as pool:
         scope = load_campus_period(conn, campus_id, period)
         check_tenant_count(campus_id, len(load_tenants(conn, campus_id)))
-        emitting = pool.submit(compute_emissions, emissions_enabled(conn, campus_id), scope, intervals)
+        esg = emission_settings(conn, emissions_enabled(conn, campus_id), scope)
+        emitting = pool.submit(compute_emissions, esg, scope, intervals)
         result = settle_cycle(conn, campus_id, cycle_id, scope.start_utc, scope.end_utc, intervals,
                               campus_price_uris(settings, campus_id))
         usage = tenant_usage_of(scope, intervals)
         emissions = emitting.result()
+        if emissions is not None and esg is not None and esg.shared_load_follows_billing:
+            emissions = allocate_shared_load(emissions, shared_wh_billed(result))
         revision = record_settlement_or_delta(conn, cycle_id, result).revision
         # The hash settlement_run records: finance approves, and the ledger names, exactly what was stored.
         digest = result_sha256_hex(result)
@@ -267,14 +276,35 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
     return output
 
 
-def compute_emissions(enabled: bool, scope: CampusPeriod, intervals: MeterIntervals) -> CycleEmissions | None:
-    """Scope 1/2/3 for the same intervals; None when the campus file turns emissions off (`enabled`, from
-    `campus.emissions_enabled`) or names no eGRID subregion."""
+def emission_settings(conn: Connection, enabled: bool, scope: CampusPeriod) -> CampusEmissionSettings | None:
+    """The campus file's ESG settings for the period (fuel types, carbon-free generators, GWP set, supplier rates,
+    residual mix, Scope 3 switches, stored overrides and claims); None when the campus file turns emissions off
+    (`enabled`, from `campus.emissions_enabled`) or names no eGRID subregion."""
     subregion = scope.campus.egrid_subregion
     if subregion is None or not enabled:
         return None
+    return load_campus_emission_settings(conn, scope.campus_id, subregion, scope.start_utc, scope.end_utc)
+
+
+def compute_emissions(esg: CampusEmissionSettings | None, scope: CampusPeriod, intervals: MeterIntervals
+                      ) -> CycleEmissions | None:
+    """Scope 1/2/3 for the same intervals, with the campus's settings; None without settings."""
+    subregion = scope.campus.egrid_subregion
+    if subregion is None or esg is None:
+        return None
     meters = [MeterRef(m.meter_id, str(m.role), m.tenant_id) for m in scope.meters]
-    return compute_cycle_emissions(intervals, meters, subregion, scope.start_utc, scope.end_utc)
+    return compute_cycle_emissions(intervals, meters, subregion, scope.start_utc, scope.end_utc, esg.factor_edition,
+                                   options=esg.options)
+
+
+def shared_wh_billed(result: SettlementResult) -> dict[str, int]:
+    """Per tenant, the shared-consumption Wh its settlement lines bill (the shared-consumption pool, or the
+    energy-share lines without one): the key the shared loads' emissions follow."""
+    billed: dict[str, int] = {}
+    for line in result.lines:
+        if line.clause in (SHARED_CONSUMPTION_CLAUSE, CLAUSE_FIXED_PRICE_SHARED):
+            billed[line.tenant_id] = billed.get(line.tenant_id, 0) + line.quantity_wh
+    return billed
 
 
 def carbon(emissions: CycleEmissions | None, campus_id: str) -> tuple[list[Leg], dict[str, str]]:

@@ -14,6 +14,7 @@ from campus.plan import Change
 from campus.repository import (
     campus_exists,
     emissions_enabled,
+    esg_settings,
     iso_submission_settings,
     latest_version_number,
     load_campus,
@@ -34,6 +35,7 @@ __all__ = [
     "Tenant",
     "campus_exists",
     "emissions_enabled",
+    "esg_settings",
     "file",
     "iso_submission_settings",
     "latest_version_number",

@@ -39,7 +39,28 @@ def check_document(document: dict[str, Any], read_urdb: Callable[[str], str] | N
     for index, contract in enumerate(document.get("contracts", [])):
         _check_contract(index, contract, tenants, meters, read_urdb, problems)
     _check_priced(document, problems)
+    _check_esg(document, tenants, problems)
     return problems
+
+
+def _check_esg(document: dict[str, Any], tenants: set[str], problems: Problems) -> None:
+    """The `[esg]` section names meters of the right role and tenants of the file."""
+    esg = document.get("esg") or {}
+    roles = {meter["id"]: meter["role"] for meter in document["meters"]}
+    for meter_id in esg.get("heat_rate_mmbtu_per_mwh") or {}:
+        if roles.get(meter_id) != MeterRole.GENERATION:
+            problems.append((("esg", "heat_rate_mmbtu_per_mwh", meter_id), "not a generation meter of the file"))
+    for index, meter_id in enumerate(esg.get("volume_metered_fuel_meters") or []):
+        if roles.get(meter_id) != MeterRole.FUEL:
+            problems.append((("esg", "volume_metered_fuel_meters", index), f"{meter_id!r} is not a fuel meter"))
+    seen: set[str] = set()
+    for index, tenant_rate in enumerate(esg.get("tenant_supplier_rates") or []):
+        if tenant_rate["tenant"] not in tenants:
+            problems.append((("esg", "tenant_supplier_rates", index, "tenant"),
+                             f"unknown tenant {tenant_rate['tenant']!r}"))
+        elif tenant_rate["tenant"] in seen:
+            problems.append((("esg", "tenant_supplier_rates", index, "tenant"), "a tenant has one supplier rate"))
+        seen.add(tenant_rate["tenant"])
 
 
 def _check_campus(campus: dict[str, Any], problems: Problems) -> None:

@@ -177,6 +177,11 @@ def emissions_enabled(conn: Connection, campus_id: str) -> bool:
     return bool(_latest_section(conn, campus_id, "esg").get("enabled", True))
 
 
+def esg_settings(conn: Connection, campus_id: str) -> dict[str, Any]:
+    """The `[esg]` section of the latest applied campus file (plain JSON values; empty without a file)."""
+    return _latest_section(conn, campus_id, "esg")
+
+
 def iso_submission_settings(conn: Connection, campus_id: str) -> tuple[bool, str | None]:
     """(submission on, the sender's DUNS number for ERCOT file names) from the latest campus file."""
     section = _latest_section(conn, campus_id, "iso_submission")

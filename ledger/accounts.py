@@ -46,6 +46,8 @@ CHART: tuple[ChartAccount, ...] = (
     ChartAccount("tenant:{tenant}:emissions:scope3_cat3", ASSET_CARBON, "debit", "the tenant's Scope 3 cat. 3"),
     ChartAccount("tenant:{tenant}:emissions:scope3_shared_services", ASSET_CARBON, "debit",
                  "the tenant's share of shared services' emissions"),
+    ChartAccount("tenant:{tenant}:emissions:scope2_market", ASSET_CARBON, "debit",
+                 "the tenant's market-based Scope 2 (a second view of the same energy)"),
     ChartAccount("campus:{campus}:energy:generation", ASSET_ENERGY, "credit", "on-site generation (supply)"),
     ChartAccount("campus:{campus}:energy:grid_import", ASSET_ENERGY, "credit", "energy bought from the grid (supply)"),
     ChartAccount("campus:{campus}:energy:export", ASSET_ENERGY, "debit", "energy sold to the grid"),
@@ -59,6 +61,10 @@ CHART: tuple[ChartAccount, ...] = (
     ChartAccount("campus:{campus}:emissions:scope3_cat3", ASSET_CARBON, "credit", "fuel- and energy-related"),
     ChartAccount("campus:{campus}:emissions:scope1_shared_services", ASSET_CARBON, "credit",
                  "combustion serving shared services"),
+    ChartAccount("campus:{campus}:emissions:scope2_market", ASSET_CARBON, "credit",
+                 "market-based view: on-site generation plus market-based grid emissions"),
+    ChartAccount("campus:{campus}:emissions:retained:{reason}:scope2_market", ASSET_CARBON, "debit",
+                 "market-based Scope 2 that stays with the operator"),
     ChartAccount("campus:{campus}:emissions:retained:{reason}", ASSET_CARBON, "debit",
                  "Scope 2 that stays with the operator (exports, hours without consumption, ...)"),
     ChartAccount("campus:{campus}:emissions:retained:{reason}:scope3_cat3", ASSET_CARBON, "debit",
@@ -120,7 +126,7 @@ def tenant_energy_consumption(tenant_id: str) -> str:
 
 
 def tenant_emissions(tenant_id: str, part: str = "") -> str:
-    """`part` "" (location-based Scope 2), "scope3_cat3" or "scope3_shared_services"."""
+    """`part` "" (location-based Scope 2), "scope2_market", "scope3_cat3" or "scope3_shared_services"."""
     return f"tenant:{tenant_id}:emissions" + (f":{part}" if part else "")
 
 
@@ -136,12 +142,12 @@ def campus_revenue(campus_id: str, stream: str) -> str:
 
 
 def campus_emissions(campus_id: str, source: str) -> str:
-    """`source` scope1, scope2, scope3_cat3 or scope1_shared_services."""
+    """`source` scope1, scope2, scope2_market, scope3_cat3 or scope1_shared_services."""
     return f"campus:{campus_id}:emissions:{source}"
 
 
 def campus_emissions_retained(campus_id: str, reason: str, part: str = "") -> str:
-    """`part` "" (Scope 2), "scope3_cat3" or "shared_services"."""
+    """`part` "" (Scope 2), "scope2_market", "scope3_cat3" or "shared_services"."""
     return f"campus:{campus_id}:emissions:retained:{reason}" + (f":{part}" if part else "")
 
 

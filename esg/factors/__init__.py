@@ -28,13 +28,21 @@ from esg.factors.library import (
     UpstreamFactor,
     load_factor_library,
 )
+from esg.factors.market_rates import (
+    MarketRateConflict,
+    MarketRateRow,
+    market_rate_from_json,
+    select_rate,
+)
 from esg.factors.service import (
     edition_content_sha256,
     edition_is_registered,
     list_factor_editions,
+    market_rates,
     overrides_for_campus,
     record_factor_override,
     register_factor_library,
+    register_market_rate,
 )
 from esg.factors.units import G_PER_KG, G_PER_LB, MICROGRAMS_PER_G, WH_PER_KWH, WH_PER_MMBTU, WH_PER_MWH
 
@@ -55,6 +63,8 @@ __all__ = [
     "GasMassesG",
     "GridFactor",
     "HourlyGridIntensity",
+    "MarketRateConflict",
+    "MarketRateRow",
     "UpstreamFactor",
     "co2e_g",
     "edition_content_sha256",
@@ -63,6 +73,8 @@ __all__ = [
     "gas_masses_g",
     "list_factor_editions",
     "load_factor_library",
+    "market_rate_from_json",
+    "market_rates",
     "mmbtu_from_wh_thermal",
     "mmbtu_hhv_from_quantity",
     "overrides_for_campus",
@@ -70,4 +82,6 @@ __all__ = [
     "parse_watttime_aoer_json",
     "record_factor_override",
     "register_factor_library",
+    "register_market_rate",
+    "select_rate",
 ]

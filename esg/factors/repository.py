@@ -120,3 +120,32 @@ def overrides_for_campus(conn: Connection, campus_id: str) -> list[FactorOverrid
         )
         for row in rows
     ]
+
+
+def market_rate_content_sha256(conn: Connection, rate_id: str) -> str | None:
+    return conn.execute(
+        text("SELECT content_sha256 FROM esg_market_rate WHERE rate_id = :rate_id"), {"rate_id": rate_id}
+    ).scalar()
+
+
+def insert_market_rate(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO esg_market_rate (rate_id, kind, zone, g_co2e_per_mwh, source, edition, valid_from, valid_to,"
+            " supplier, note, content_sha256) VALUES (:rate_id, :kind, :zone, :g_co2e_per_mwh, :source, :edition,"
+            " :valid_from, :valid_to, :supplier, :note, :content_sha256)"
+        ),
+        row,
+    )
+
+
+def market_rate_rows(conn: Connection, kind: str | None = None, zone: str | None = None) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        text(
+            "SELECT rate_id, kind, zone, g_co2e_per_mwh, source, edition, valid_from, valid_to, supplier, note,"
+            " registered_at_utc FROM esg_market_rate WHERE (CAST(:kind AS text) IS NULL OR kind = :kind)"
+            " AND (CAST(:zone AS text) IS NULL OR zone = :zone) ORDER BY kind, zone, valid_from, rate_id"
+        ),
+        {"kind": kind, "zone": zone},
+    ).mappings()
+    return [dict(row) for row in rows]

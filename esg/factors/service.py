@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from common import canonical_json
 from common.errors import Conflict
@@ -15,6 +17,7 @@ from esg.errors import EditionAlreadyRegistered
 from esg.factors import repository
 from esg.factors.combustion import FactorOverride
 from esg.factors.library import DATA_DIR, FactorEdition, FactorLibrary, load_factor_library
+from esg.factors.market_rates import MarketRateConflict, MarketRateRow
 
 
 def register_factor_library(
@@ -125,3 +128,34 @@ def list_factor_editions(conn: Connection) -> list[dict[str, object]]:
 def overrides_for_campus(conn: Connection, campus_id: str) -> list[FactorOverride]:
     """The campus's recorded overrides, oldest first (a later override of one parameter wins)."""
     return repository.overrides_for_campus(conn, campus_id)
+
+
+def register_market_rate(conn: Connection, row: MarketRateRow) -> bool:
+    """Store a market-rate row; True when newly stored. The same id with the same content is a no-op, with other
+    content `MarketRateConflict` (a row is never changed; a revision takes a new id). Concurrent registrations
+    of one id meet at the primary key; the loser compares again."""
+    stored = repository.market_rate_content_sha256(conn, row.rate_id)
+    if stored is not None:
+        if stored != row.content_sha256():
+            raise MarketRateConflict(row.rate_id)
+        return False
+    values = {**row.content(), "g_co2e_per_mwh": row.g_co2e_per_mwh, "valid_from": row.valid_from,
+              "valid_to": row.valid_to, "supplier": row.supplier, "content_sha256": row.content_sha256()}
+    try:
+        with conn.begin_nested():
+            repository.insert_market_rate(conn, values)
+    except IntegrityError:
+        if repository.market_rate_content_sha256(conn, row.rate_id) != row.content_sha256():
+            raise MarketRateConflict(row.rate_id) from None
+        return False
+    return True
+
+
+def market_rates(conn: Connection, kind: str | None = None, zone: str | None = None) -> list[MarketRateRow]:
+    """Registered rows, by kind, zone and validity."""
+    return [
+        MarketRateRow(row["rate_id"], row["kind"], row["zone"], Decimal(row["g_co2e_per_mwh"]).normalize(),
+                      row["source"], row["edition"], row["valid_from"], row["valid_to"], row["supplier"],
+                      row["note"])
+        for row in repository.market_rate_rows(conn, kind, zone)
+    ]

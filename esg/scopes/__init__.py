@@ -7,6 +7,7 @@ among tenants to the gram; the result is a `CycleEmissions` and the carbon legs 
 """
 
 from esg.scopes.avoided import AvoidedEmissions, avoided_emissions_of_exports
+from esg.scopes.campus_settings import CampusEmissionSettings, campus_emission_settings, fuel_slug_of
 from esg.scopes.cycle import compute_cycle_emissions, emissions_from_hourly
 from esg.scopes.cycle_emissions import CycleEmissions, HourFigure
 from esg.scopes.fuel_quantity import FuelQuantityEmissions, scope1_from_fuel_quantity
@@ -19,11 +20,13 @@ from esg.scopes.ledger_legs import (
 from esg.scopes.options import EmissionOptions
 from esg.scopes.scope2_market import MarketRate
 from esg.scopes.scope3 import Scope3Conventions
-from esg.scopes.service import compute_campus_cycle
+from esg.scopes.service import compute_campus_cycle, load_campus_emission_settings
+from esg.scopes.shared_load import allocate_shared_load
 from esg.scopes.shared_services import SharedServiceSource
 
 __all__ = [
     "AvoidedEmissions",
+    "CampusEmissionSettings",
     "CycleEmissions",
     "EmissionOptions",
     "FuelQuantityEmissions",
@@ -33,13 +36,17 @@ __all__ = [
     "MeterRef",
     "Scope3Conventions",
     "SharedServiceSource",
+    "allocate_shared_load",
     "avoided_emissions_of_exports",
+    "campus_emission_settings",
     "carbon_account_specs",
     "carbon_ledger_meta",
     "carbon_ledger_postings",
     "compute_campus_cycle",
     "compute_cycle_emissions",
     "emissions_from_hourly",
+    "fuel_slug_of",
+    "load_campus_emission_settings",
     "read_hourly_energy",
     "scope1_from_fuel_quantity",
 ]

@@ -17,6 +17,7 @@ from decimal import Decimal, localcontext
 from common.timeutil import require_utc
 from esg.errors import EmissionsInputInvalid
 from esg.factors import FactorEdition, FactorLibrary, load_factor_library
+from esg.scopes.allocation import tenant_party
 from esg.scopes.campus_hours import build_campus_hours, consuming_parties, validate_meters
 from esg.scopes.cycle_context import build_context
 from esg.scopes.cycle_emissions import CycleEmissions
@@ -86,6 +87,7 @@ def emissions_from_hourly(
     validate_meters(
         meters, options.heat_rate_mmbtu_per_mwh_by_meter, options.carbon_free_generation_meter_ids
     )
+    check_edition_covers(edition, period)
     with localcontext() as decimal_context:
         decimal_context.prec = DECIMAL_PRECISION
         context = build_context(edition, options, meters, campus_egrid_subregion, period[0])
@@ -98,6 +100,14 @@ def emissions_from_hourly(
         fallback = choose_fallback_rate(
             options.market_rates, campus_egrid_subregion, context.grid_average_g_per_mwh(), context.grid.ref
         )
+        fallback_by_party = {
+            tenant_party(rate.tenant_id): choose_fallback_rate(
+                options.market_rates, campus_egrid_subregion, context.grid_average_g_per_mwh(), context.grid.ref,
+                rate.tenant_id,
+            )
+            for rate in options.market_rates
+            if rate.tenant_id is not None
+        }
         market = market_scope2(
             totals.grid_wh,
             options.claims,
@@ -105,6 +115,7 @@ def emissions_from_hourly(
             period,
             fallback,
             options.deliverable_zones,
+            fallback_by_party,
         )
         totals.add("scope2_market", sum(market.grid_market_g.values(), Decimal(0)), market.grid_market_g)
         totals.add(
@@ -119,6 +130,19 @@ def emissions_from_hourly(
         tenant_ids = sorted({str(meter.tenant_id) for meter in meters if meter.tenant_id is not None})
         return assemble_result(
             hourly, meters, campus_hours, context, totals, market, fallback, shared, tenant_ids, period
+        )
+
+
+def check_edition_covers(edition: FactorEdition, period: tuple[datetime, datetime]) -> None:
+    """An edition applies only to the reporting year it is valid for: the one holding the period's midpoint (the
+    rule that picks an edition when none is named, so a local January starting on 31 December UTC is inside)."""
+    midpoint_utc = period[0] + (period[1] - period[0]) / 2
+    if not edition.covers(midpoint_utc.date()):
+        valid_to = edition.valid_to.isoformat() if edition.valid_to else "open"
+        raise EmissionsInputInvalid(
+            f"factor edition {edition.edition_id}", None, "factor_edition",
+            f"valid {edition.valid_from.isoformat()} to {valid_to}, which does not cover the period "
+            f"{period[0].isoformat()} to {period[1].isoformat()}; name an edition valid for it",
         )
 
 

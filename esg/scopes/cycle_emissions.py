@@ -79,6 +79,10 @@ class CycleEmissions:
     campus_scope1_shared_services_g_co2e: int = 0
     # The same per-gas masses in CO2e under each GWP set of the library (figure -> set -> grams), for disclosure.
     co2e_by_gwp_set_g: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Market-based Scope 2 method per party (`tenant:<id>`, `retained:<why>`): the rate below the instruments
+    # (`supplier`, `residual_mix` or `grid_average`) and its ref, Wh by method under annual and hourly matching,
+    # and the hourly method as runs [first hour, hour count, method].
+    market_methods: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def assemble_result(
         parts_g[component] = allocate_grams(campus_g[component], totals.share_dict(component))
     parties = sorted({tenant_party(t) for t in tenant_ids} | {p for parts in parts_g.values() for p in parts})
     by_party = {party: _party_figures(party, parts_g) for party in parties}
-    quality = _data_quality(hourly, meters, context, fallback, tenant_ids)
+    quality = _data_quality(hourly, meters, context, fallback, tenant_ids, market)
     quality["campus_scope1_shared_services"] = worst_quality(*shared.qualities)
     tenant_energy = _tenant_energy(campus_hours, totals, market, context, tenant_ids)
     return CycleEmissions(
@@ -91,7 +92,7 @@ def assemble_result(
         },
         hourly=_hour_figures(campus_hours, totals, campus_g),
         instruments=market.instrument_rows,
-        factor_refs=sorted({*_factor_refs(context, fallback, campus_g), *shared.refs}),
+        factor_refs=sorted({*_factor_refs(context, fallback, campus_g, market), *shared.refs}),
         data_quality=quality,
         conventions=_conventions(context),
         exclusions=_exclusions(context),
@@ -117,7 +118,24 @@ def assemble_result(
         },
         campus_scope1_shared_services_g_co2e=sum(campus_g[c] for c in SHARED_COMPONENTS),
         co2e_by_gwp_set_g=_co2e_by_gwp_set(context, totals),
+        market_methods=_market_methods(market, fallback),
     )
+
+
+def _market_methods(market: MarketOutcome, fallback: FallbackRate) -> dict[str, dict[str, Any]]:
+    """Per party (`tenant:<id>`, `retained:<why>`): the rate below the instruments, its reference, the Wh of grid
+    supply by method under annual and hourly matching (rounded half-even each), and the hourly method as runs."""
+    result: dict[str, dict[str, Any]] = {}
+    for party, by_matching in sorted(market.method_wh.items()):
+        party_fallback = market.fallback_by_party.get(party, fallback)
+        result[party] = {
+            "fallback_method": party_fallback.kind,
+            "fallback_ref": party_fallback.ref,
+            "annual_wh": {method: grams_half_even(wh) for method, wh in sorted(by_matching["annual"].items())},
+            "hourly_wh": {method: grams_half_even(wh) for method, wh in sorted(by_matching["hourly"].items())},
+            "hours": market.method_hours.get(party, []),
+        }
+    return result
 
 
 def _co2e_by_gwp_set(context: CycleContext, totals: Accumulator) -> dict[str, dict[str, int]]:
@@ -144,6 +162,10 @@ def _party_figures(party: str, parts_g: dict[str, dict[str, int]]) -> dict[str, 
         "scope2_market": part["scope1"] + part["scope2_market"],
         "scope2_market_hourly": part["scope1"] + part["scope2_market_hourly"],
         "scope3_cat3": sum(part[c] for c in SCOPE3_NAMES),
+        "scope3_cat3_upstream_fuels": part["scope3_a"],
+        "scope3_cat3_upstream_power": part["scope3_b"],
+        "scope3_cat3_td_losses": part["scope3_c"],
+        "scope3_cat3_resold_power": part["scope3_d"],
         "scope3_cat1_shared_services": part["shared_cat1_purchased_services"],
         "scope3_cat8_shared_services": part["shared_cat8_upstream_leased_assets"],
     }
@@ -214,7 +236,9 @@ def _hour_figures(
     ]
 
 
-def _factor_refs(context: CycleContext, fallback: FallbackRate, campus_g: dict[str, int]) -> list[str]:
+def _factor_refs(
+    context: CycleContext, fallback: FallbackRate, campus_g: dict[str, int], market: MarketOutcome
+) -> list[str]:
     refs = {
         f"edition/{context.edition.edition_id}",
         *(f"{ref}" for f in context.fuel_factors.values() for ref in f.refs),
@@ -224,6 +248,7 @@ def _factor_refs(context: CycleContext, fallback: FallbackRate, campus_g: dict[s
     intensity = context.options.grid_intensity
     refs.add(intensity.source_ref if intensity is not None else context.grid.ref)
     refs.add(fallback.ref)
+    refs.update(party_fallback.ref for party_fallback in market.fallback_by_party.values())
     if campus_g["scope3_c"] and context.grid.loss_ref:
         refs.add(context.grid.loss_ref)
     if campus_g["scope3_a"]:
@@ -243,6 +268,7 @@ def _data_quality(
     context: CycleContext,
     fallback: FallbackRate,
     tenant_ids: list[str],
+    market_outcome: MarketOutcome,
 ) -> dict[str, str]:
     def meters_quality(roles: set[str]) -> str:
         flags = ["measured" if hourly.is_measured(m.meter_id) else "estimated" for m in meters if m.role in roles]
@@ -277,7 +303,9 @@ def _data_quality(
     for tenant_id in tenant_ids:
         tenant_meters = worst_quality(*flags_by_tenant.get(tenant_id, []))
         quality[f"tenant:{tenant_id}:scope2_location"] = worst_quality(own, tenant_meters, scope1, scope2)
-        quality[f"tenant:{tenant_id}:scope2_market"] = worst_quality(own, tenant_meters, scope1, market)
+        tenant_fallback = market_outcome.fallback_by_party.get(f"tenant:{tenant_id}", fallback)
+        tenant_market = worst_quality(scope2, tenant_fallback.quality)
+        quality[f"tenant:{tenant_id}:scope2_market"] = worst_quality(own, tenant_meters, scope1, tenant_market)
         quality[f"tenant:{tenant_id}:scope3_cat3"] = worst_quality(tenant_meters, scope3)
     return quality
 
@@ -326,6 +354,11 @@ def _disclosures(
         ),
         "Scope 3 cat. 3 A uses DESNZ 2024 UK well-to-tank factors as a proxy for the US fuel supply chain.",
     ]
+    if fallback.kind != "grid_average":
+        notes.append(
+            f"Market-based Scope 2 prices consumption no instrument covers at the {fallback.kind.replace('_', ' ')}"
+            f" rate {fallback.g_co2e_per_mwh.normalize()} g CO2e/MWh ({fallback.ref})."
+        )
     if fallback.kind == "grid_average":
         notes.append(
             "No residual mix or supplier rate was available: market-based Scope 2 uses the grid average for "

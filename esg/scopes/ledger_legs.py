@@ -3,8 +3,9 @@
 Credits (negative) name where the emissions arise, at the campus: `campus:<c>:emissions:scope1`, `:scope2`
 (location-based grid) and `:scope3_cat3`. Debits (positive) name who carries them: `tenant:<t>:emissions` (the
 tenant's location-based Scope 2), `tenant:<t>:emissions:scope3_cat3`, and `campus:<c>:emissions:retained:<why>`
-for what stays with the operator (exports, shared services, hours without consumption). Market-based figures are
-a reporting view over the same energy and are carried in the entry's meta, not posted twice.
+for what stays with the operator (exports, shared services, hours without consumption). Market-based Scope 2 is a
+second view of the same energy, balanced on its own: `tenant:<t>:emissions:scope2_market` and
+`campus:<c>:emissions:retained:<why>:scope2_market` against `campus:<c>:emissions:scope2_market`.
 """
 
 from __future__ import annotations
@@ -37,9 +38,25 @@ def carbon_ledger_postings(emissions: CycleEmissions, campus_id: str) -> list[Le
         legs.append((campus_emissions_retained(campus_id, why), ASSET_CARBON, figures["scope2_location"]))
         legs.append((campus_emissions_retained(campus_id, why, "scope3_cat3"), ASSET_CARBON, figures["scope3_cat3"]))
         legs.append((campus_emissions_retained(campus_id, why, "shared_services"), ASSET_CARBON, _shared(figures)))
+    legs += market_view_legs(emissions, campus_id)
     legs = [leg for leg in legs if leg[2] != 0]
     assert unbalanced_asset(legs) is None, "carbon legs must balance"
     return legs
+
+
+def market_view_legs(emissions: CycleEmissions, campus_id: str) -> list[Leg]:
+    """The market-based view, balanced on its own: each party's market-based Scope 2 (its share of on-site
+    generation plus its market-based grid figure) against one campus source holding their sum."""
+    carriers: list[Leg] = [
+        (tenant_emissions(tenant_id, "scope2_market"), ASSET_CARBON, figures.get("scope2_market", 0))
+        for tenant_id, figures in sorted(emissions.tenant_g_co2e.items())
+    ]
+    carriers += [
+        (campus_emissions_retained(campus_id, why, "scope2_market"), ASSET_CARBON, figures.get("scope2_market", 0))
+        for why, figures in sorted(emissions.retained_g_co2e.items())
+    ]
+    total_g = sum(amount for _, _, amount in carriers)
+    return [(campus_emissions(campus_id, "scope2_market"), ASSET_CARBON, -total_g), *carriers]
 
 
 def _shared(figures: dict[str, int]) -> int:

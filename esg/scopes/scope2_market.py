@@ -17,6 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+
 from esg.certificates import CertificateClaim, CertificateLot
 from esg.factors import WH_PER_MWH
 from esg.scopes.allocation import SHARED, UNALLOCATED
@@ -33,6 +35,8 @@ class MarketRate:
     zone: str
     g_co2e_per_mwh: Decimal
     ref: str
+    # A supplier rate may cover one tenant's supply only (a green tariff it buys through the operator).
+    tenant_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,17 +53,36 @@ class MarketOutcome:
     grid_market_hourly_g: dict[str, Decimal] = field(default_factory=dict)
     covered_wh_hourly: dict[str, dict[datetime, Decimal]] = field(default_factory=dict)
     instrument_rows: list[dict[str, Any]] = field(default_factory=list)
+    # Per party: Wh of grid supply by the method that priced it ("instrument" or the fallback's kind), under
+    # annual and hourly matching; and per party the hourly method as runs [first hour, hour count, method].
+    method_wh: dict[str, dict[str, dict[str, Decimal]]] = field(default_factory=dict)
+    method_hours: dict[str, list[list[Any]]] = field(default_factory=dict)
+    fallback_by_party: dict[str, FallbackRate] = field(default_factory=dict)
 
 
 def choose_fallback_rate(
-    rates: Sequence[MarketRate], zone: str, grid_average_g_per_mwh: Decimal, grid_average_ref: str
+    rates: Sequence[MarketRate],
+    zone: str,
+    grid_average_g_per_mwh: Decimal,
+    grid_average_ref: str,
+    tenant_id: str | None = None,
 ) -> FallbackRate:
+    """The rate for consumption no instrument covers (Scope 2 Guidance Table 6.3): the tenant's own supplier
+    rate, the campus's supplier rate, the residual mix, and only when none exists the grid average (flagged)."""
+    if tenant_id is not None:
+        for rate in rates:
+            if rate.kind == "supplier" and rate.tenant_id == tenant_id:
+                return FallbackRate(rate.g_co2e_per_mwh, rate.ref, "supplier", "measured")
     for kind in RATE_PRECEDENCE:
         for rate in rates:
-            if rate.kind == kind and rate.zone == zone:
+            if rate.kind == kind and rate.tenant_id is None and rate.zone == zone:
                 return FallbackRate(rate.g_co2e_per_mwh, rate.ref, kind, "measured")
     # Quality Criterion 8: no residual mix available, so the grid average is used and flagged as a default.
     return FallbackRate(grid_average_g_per_mwh, grid_average_ref, "grid_average", "default")
+
+
+def tenant_of_party(party: str) -> str | None:
+    return party.removeprefix("tenant:") if party.startswith("tenant:") else None
 
 
 def beneficiary_parties(claim: CertificateClaim) -> tuple[str, ...]:
@@ -74,13 +97,18 @@ def market_scope2(
     period: tuple[datetime, datetime],
     fallback: FallbackRate,
     deliverable_zones: frozenset[str] = frozenset(),
+    fallback_by_party: dict[str, FallbackRate] | None = None,
 ) -> MarketOutcome:
     """Grams CO2e of each party's grid supply under annual and hourly matching.
 
     A lot applies when its zone is the campus zone or one of `deliverable_zones` (other names of the same
-    market boundary, e.g. a registry's `ERCOT` for eGRID `ERCT`), declared by the reporting entity.
+    market boundary, e.g. a registry's `ERCOT` for eGRID `ERCT`), declared by the reporting entity. What no
+    instrument covers is priced at the party's entry of `fallback_by_party`, else at `fallback`, in both
+    matchings (hourly matching fills an hour's unmatched load with the same rate, never the grid average when
+    a residual mix exists).
     """
     outcome = MarketOutcome()
+    fallback_by_party = fallback_by_party or {}
     remaining_annual_wh = grid_wh_by_party_hour.totals()
     grid_parties = list(remaining_annual_wh)
     remaining_hourly_wh = grid_wh_by_party_hour.copy()
@@ -97,15 +125,67 @@ def market_scope2(
             row["unused_annual_wh"] = claim.energy_wh - row["applied_annual_wh"]
         outcome.instrument_rows.append(row)
     uncovered_hourly_by_party = remaining_hourly_wh.totals()
+    grid_total_wh = grid_wh_by_party_hour.totals()
     for party in grid_parties:
+        party_fallback = fallback_by_party.get(party, fallback)
+        outcome.fallback_by_party[party] = party_fallback
         uncovered_annual_wh = remaining_annual_wh[party]
         uncovered_hourly_wh = uncovered_hourly_by_party[party]
-        rate = fallback.g_co2e_per_mwh
+        rate = party_fallback.g_co2e_per_mwh
         outcome.grid_market_g[party] = covered_annual_g[party] + uncovered_annual_wh * rate / WH_PER_MWH
         outcome.grid_market_hourly_g[party] = (
             covered_hourly_g[party] + uncovered_hourly_wh * rate / WH_PER_MWH
         )
+        outcome.method_wh[party] = {
+            "annual": _by_method(grid_total_wh[party], uncovered_annual_wh, party_fallback.kind),
+            "hourly": _by_method(grid_total_wh[party], uncovered_hourly_wh, party_fallback.kind),
+        }
+    outcome.method_hours = hourly_method_runs(grid_wh_by_party_hour, remaining_hourly_wh, outcome.fallback_by_party,
+                                              fallback.kind)
     return outcome
+
+
+def _by_method(grid_wh: Decimal, uncovered_wh: Decimal, fallback_kind: str) -> dict[str, Decimal]:
+    methods = {"instrument": grid_wh - uncovered_wh, fallback_kind: uncovered_wh}
+    return {method: energy_wh for method, energy_wh in methods.items() if energy_wh}
+
+
+def hourly_method_runs(
+    grid_wh: PartyHours, uncovered_wh: PartyHours, fallback_by_party: dict[str, FallbackRate], default_kind: str
+) -> dict[str, list[list[Any]]]:
+    """Per party, the method of each hour's grid supply as runs [first hour (ISO), hour count, method]:
+    `instrument` (granular certificates cover the hour), the fallback's kind (none do), `instrument+<kind>`
+    (partly), `none` (no grid supply that hour). Consecutive hours of one method form one run."""
+    hours = grid_wh.hours
+    party_count = len(grid_wh.parties)
+    # 0 none, 1 fallback, 2 partly covered, 3 instrument; one row per hour over the consuming parties.
+    codes = np.zeros((len(hours), party_count), dtype=np.int8)
+    others: dict[str, list[int]] = {}
+    for index, (supplied, left) in enumerate(zip(grid_wh.splits, uncovered_wh.splits, strict=True)):
+        present = supplied.has_part & (supplied.parts != 0)
+        full = present & (left.parts == supplied.parts)
+        none_left = present & (left.parts == 0)
+        codes[index] = np.where(full, 1, np.where(none_left, 3, np.where(present, 2, 0)))
+        for party, amount in supplied.others.items():
+            left_amount = left.others.get(party, Decimal(0))
+            code = 0 if not amount else 1 if left_amount == amount else 3 if not left_amount else 2
+            others.setdefault(party, [0] * len(hours))[index] = code
+    columns = {party: codes[:, position].tolist() for position, party in enumerate(grid_wh.parties)}
+    columns.update(others)
+    runs: dict[str, list[list[Any]]] = {}
+    for party in grid_wh.totals():
+        kind = fallback_by_party[party].kind if party in fallback_by_party else default_kind
+        names = ("none", kind, f"instrument+{kind}", "instrument")
+        party_runs: list[list[Any]] = []
+        previous = -1
+        for hour, code in zip(hours, columns[party], strict=True):
+            if code == previous:
+                party_runs[-1][1] += 1
+            else:
+                party_runs.append([hour.isoformat(), 1, names[code]])
+                previous = code
+        runs[party] = party_runs
+    return runs
 
 
 def _not_applicable_reason(

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from esg.errors import EmissionsInputInvalid
-from esg.factors import FactorEdition, UpstreamFactor
+from esg.factors import WH_PER_MWH, FactorEdition, UpstreamFactor
 
 LOSS_RATIOS = ("ggl_over_one_minus_ggl", "ggl")
 LOSS_BASES = ("location", "market")
-UPSTREAM_ELECTRICITY = ("exclude", "desnz_uk_proxy")
+UPSTREAM_ELECTRICITY = ("exclude", "desnz_uk_proxy", "library")
 # DESNZ 2024 well-to-tank rows per kWh gross CV (HHV), by EPA Table 1 fuel.
 WTT_ROW_BY_FUEL = {
     "natural-gas": "11_100_1004_6_1",
@@ -36,8 +36,16 @@ class Scope3Conventions:
     td_loss_factor_basis: str = "location"
     upstream_electricity: str = "exclude"
     operator_resells_grid_power: bool = False
+    # With `library`: the grid upstream factor of the campus's zone (g CO2e per MWh consumed) and its source.
+    upstream_electricity_g_co2e_per_mwh: Decimal | None = None
+    upstream_electricity_ref: str = ""
 
     def __post_init__(self) -> None:
+        if self.upstream_electricity == "library" and (
+            self.upstream_electricity_g_co2e_per_mwh is None or not self.upstream_electricity_ref
+        ):
+            raise EmissionsInputInvalid("scope 3 conventions", None, "upstream_electricity",
+                                        "`library` needs a grid upstream rate and its reference")
         for name, value, allowed in (
             ("td_loss_ratio", self.td_loss_ratio, LOSS_RATIOS),
             ("td_loss_factor_basis", self.td_loss_factor_basis, LOSS_BASES),
@@ -52,6 +60,8 @@ class Scope3Conventions:
             "scope3_td_loss_factor_basis": self.td_loss_factor_basis,
             "scope3_upstream_electricity": self.upstream_electricity,
             "scope3_operator_resells_grid_power": str(self.operator_resells_grid_power).lower(),
+            **({"scope3_upstream_electricity_ref": self.upstream_electricity_ref}
+               if self.upstream_electricity == "library" else {}),
         }
 
 
@@ -66,6 +76,9 @@ def upstream_electricity_g_per_wh(
     """kg CO2e per kWh equals g per Wh; zero (and no refs) when activity B is excluded."""
     if conventions.upstream_electricity == "exclude":
         return Decimal(0), []
+    if conventions.upstream_electricity == "library":
+        assert conventions.upstream_electricity_g_co2e_per_mwh is not None  # checked in __post_init__
+        return conventions.upstream_electricity_g_co2e_per_mwh / WH_PER_MWH, [conventions.upstream_electricity_ref]
     factors = [edition.upstream_factor(row_id) for row_id in UPSTREAM_ELECTRICITY_ROWS]
     return sum((factor.kg_co2e_per_unit for factor in factors), Decimal(0)), [
         factor.ref for factor in factors

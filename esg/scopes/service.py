@@ -1,20 +1,41 @@
-"""Scope service function: a campus's cycle computed with its meters, stored overrides and claimed certificates."""
+"""Scope service functions: a campus's cycle computed with its campus-file settings, the market-rate library, its
+stored overrides and claimed certificates."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection
 
-from campus import campus_exists, load_campus, load_meters
+from campus import campus_exists, esg_settings, load_campus, load_meters
 from common.errors import NotFound
 from esg.certificates import claims_overlapping
-from esg.factors import overrides_for_campus
+from esg.factors import load_factor_library, market_rates, overrides_for_campus
+from esg.scopes.campus_settings import CampusEmissionSettings, campus_emission_settings
 from esg.scopes.cycle import compute_cycle_emissions
 from esg.scopes.cycle_emissions import CycleEmissions
 from esg.scopes.hourly_energy import MeterRef
 from esg.scopes.options import EmissionOptions
+from esg.scopes.shared_load import allocate_shared_load
+
+
+def load_campus_emission_settings(
+    conn: Connection, campus_id: str, zone: str, period_start_utc: datetime, period_end_utc: datetime
+) -> CampusEmissionSettings:
+    """The cycle's emission settings: the campus file's `[esg]` section and meter flags, the market-rate rows
+    they select, the campus's stored factor overrides and the claims overlapping the period."""
+    settings = campus_emission_settings(
+        load_meters(conn, campus_id), esg_settings(conn, campus_id), market_rates(conn), zone,
+        (period_start_utc, period_end_utc), load_factor_library(),
+    )
+    options = replace(
+        settings.options,
+        overrides=[*settings.options.overrides, *overrides_for_campus(conn, campus_id)],
+        claims=[*settings.options.claims, *claims_overlapping(conn, campus_id, period_start_utc, period_end_utc)],
+    )
+    return replace(settings, options=options)
 
 
 def compute_campus_cycle(
@@ -26,29 +47,42 @@ def compute_campus_cycle(
     period_end_utc: datetime,
     factor_edition: str | None = None,
     options: EmissionOptions | None = None,
+    *,
+    gwp_set: str | None = None,
+    shared_load_billed_wh: Mapping[str, int] | None = None,
 ) -> CycleEmissions:
     """Compute with the campus's meters, stored overrides and claimed certificates from the database.
 
-    `campus_egrid_subregion` None takes the campus's configured subregion.
+    `campus_egrid_subregion` None takes the campus's configured subregion. `options` None takes the campus
+    file's settings (as the cycle's settle step does; `gwp_set` then overrides the file's set), given options
+    are used as they are, with the stored overrides and claims added. `factor_edition` None takes the file's
+    pinned edition, else the one valid at the period's midpoint. `shared_load_billed_wh` (tenant -> shared Wh
+    billed, from the settlement) moves the shared loads' emissions to those tenants when the file says so.
     """
-    options = options or EmissionOptions()
     subregion = campus_egrid_subregion or _configured_egrid_subregion(conn, campus_id)
     if subregion is None:
         raise NotFound(f"campus {campus_id} has no eGRID subregion configured")
     meters = campus_meters(conn, campus_id)
     if not meters:
         raise NotFound(f"campus {campus_id} has no meters")
-    options = replace(
-        options,
-        overrides=[*options.overrides, *overrides_for_campus(conn, campus_id)],
-        claims=[
-            *options.claims,
-            *claims_overlapping(conn, campus_id, period_start_utc, period_end_utc),
-        ],
-    )
-    return compute_cycle_emissions(
+    follows_billing = False
+    if options is None:
+        settings = load_campus_emission_settings(conn, campus_id, subregion, period_start_utc, period_end_utc)
+        options = settings.options if gwp_set is None else replace(settings.options, gwp_set=gwp_set)
+        factor_edition = factor_edition or settings.factor_edition
+        follows_billing = settings.shared_load_follows_billing
+    else:
+        options = replace(
+            options,
+            overrides=[*options.overrides, *overrides_for_campus(conn, campus_id)],
+            claims=[*options.claims, *claims_overlapping(conn, campus_id, period_start_utc, period_end_utc)],
+        )
+    emissions = compute_cycle_emissions(
         intervals_uri, meters, subregion, period_start_utc, period_end_utc, factor_edition, options=options
     )
+    if follows_billing and shared_load_billed_wh:
+        emissions = allocate_shared_load(emissions, shared_load_billed_wh)
+    return emissions
 
 
 def campus_meters(conn: Connection, campus_id: str) -> list[MeterRef]:

@@ -58,6 +58,9 @@ def test_meter_correction_moves_grams_between_tenants_and_posts_only_the_differe
         "tenant:beta:emissions": -56_006,
         "tenant:alpha:emissions:scope3_cat3": 9_821 - 7_366,
         "tenant:beta:emissions:scope3_cat3": 4_911 - 7_366,
+        # The market-based view moves the same way (no rate given: market-based equals location-based).
+        "tenant:alpha:emissions:scope2_market": 56_006,
+        "tenant:beta:emissions:scope2_market": -56_006,
     }
     # The corrected read is flagged estimated (quality bit 1) on beta's figures.
     assert after.data_quality["tenant:beta:scope2_location"] == "estimated"
