@@ -128,13 +128,24 @@ def restate_command(
         str | None, typer.Option(help="factor edition; default: the one valid at the period midpoint")
     ] = None,
 ) -> None:
-    """Recompute a settled billing cycle's emissions; print the new version and its delta (legs to post)."""
-    with database_engine() as engine, engine.begin() as conn:
-        outcome = restate_billing_cycle(conn, cycle_id, edition, reason)
+    """Recompute a settled billing cycle's emissions; a changed result is a new version whose delta legs are
+    posted to the ledger as an adjustment of the settlement (one transaction); print version and delta."""
+    settings = Settings()
+    try:
+        with database_engine(settings) as engine:
+            with engine.begin() as conn:
+                outcome = restate_billing_cycle(conn, cycle_id, edition, reason, settings.ledger_origin,
+                                                settings.signing_key_path)
+            publish_checkpoints_after_commit(engine, settings.ledger_origin, settings.checkpoint_publish_dir,
+                                             settings.ledger_witnesses)
+    except DomainError as error:
+        _fail(f"{error}; nothing was stored")
     delta = dataclasses.asdict(outcome.delta) if outcome.delta is not None else None
+    posted = outcome.ledger_idempotency_key if outcome.status == "restated" else None
     typer.echo(
         json.dumps(
-            {"status": outcome.status, "version": outcome.version, "delta": delta}, indent=2, sort_keys=True
+            {"status": outcome.status, "version": outcome.version, "delta": delta, "ledger_idempotency_key": posted},
+            indent=2, sort_keys=True,
         )
     )
 

@@ -124,7 +124,8 @@ def cycle_versions(cycle_key: str, engine: EngineDep, principal: PrincipalDep) -
     return {
         "cycle_key": cycle_key,
         "versions": [
-            {k: str(v) if k == "recorded_at_utc" else v for k, v in row.items()} for row in versions
+            {k: str(v) if k == "recorded_at_utc" and v is not None else v for k, v in row.items()}
+            for row in versions
         ],
     }
 
@@ -230,10 +231,19 @@ class RestateBody(BaseModel):
 
 
 @router.post("/esg/cycles/{cycle_id}/restate")
-def restate(cycle_id: str, body: RestateBody, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
-    """Recompute a settled cycle's emissions; a changed result becomes a new version with its delta legs."""
+def restate(
+    cycle_id: str, body: RestateBody, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Recompute a settled cycle's emissions; a changed result becomes a new version and its delta legs are
+    posted to the ledger as an adjustment of the settlement, in the same transaction."""
     principal.require("operator")
     with engine.begin() as conn:
-        outcome = restate_billing_cycle(conn, cycle_id, body.factor_edition, body.reason)
+        outcome = restate_billing_cycle(
+            conn, cycle_id, body.factor_edition, body.reason, settings.ledger_origin, settings.signing_key_path
+        )
+    publish_checkpoints_after_commit(
+        engine, settings.ledger_origin, settings.checkpoint_publish_dir, settings.ledger_witnesses
+    )
     delta = dataclasses.asdict(outcome.delta) if outcome.delta is not None else None
-    return {"cycle_id": cycle_id, "status": outcome.status, "version": outcome.version, "delta": delta}
+    return {"cycle_id": cycle_id, "status": outcome.status, "version": outcome.version, "delta": delta,
+            "ledger_idempotency_key": outcome.ledger_idempotency_key if outcome.status == "restated" else None}

@@ -1,4 +1,4 @@
-"""SQL for stored cycle results and their versions (migration 0007), and the billing-cycle rows a restatement reads."""
+"""SQL for stored cycle results and their versions (migrations 0007, 0009), and the billing-cycle rows a restatement reads."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def latest_result(conn: Connection, cycle_key: str) -> tuple[int, str, str] | No
 def result_versions(conn: Connection, cycle_key: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         text(
-            "SELECT version, factor_edition, gwp_set, result_sha256, intervals_file_sha256, reason, recorded_at_utc"
-            " FROM esg_cycle_emissions WHERE cycle_key = :cycle_key ORDER BY version"
+            "SELECT version, factor_edition, gwp_set, result_sha256, intervals_file_sha256, reason, recorded_at_utc,"
+            " ledger_idempotency_key FROM esg_cycle_emissions WHERE cycle_key = :cycle_key ORDER BY version"
         ),
         {"cycle_key": cycle_key},
     ).mappings()
@@ -42,9 +42,9 @@ def insert_result(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(
         text(
             "INSERT INTO esg_cycle_emissions (cycle_key, version, campus_id, factor_edition, gwp_set, period_start_utc,"
-            " period_end_utc, result_json, result_sha256, intervals_file_sha256, reason) VALUES (:cycle_key, :version,"
-            " :campus_id, :factor_edition, :gwp_set, :period_start_utc, :period_end_utc, :result_json, :result_sha256,"
-            " :intervals_file_sha256, :reason)"
+            " period_end_utc, result_json, result_sha256, intervals_file_sha256, reason, ledger_idempotency_key)"
+            " VALUES (:cycle_key, :version, :campus_id, :factor_edition, :gwp_set, :period_start_utc, :period_end_utc,"
+            " :result_json, :result_sha256, :intervals_file_sha256, :reason, :ledger_idempotency_key)"
         ),
         row,
     )

@@ -1,37 +1,70 @@
 """Stored cycle results and restatements: record a result as a new version when it changed, read versions back,
-restate a settled billing cycle. Each function takes its connection (unit of work).
+restate a settled billing cycle and post its delta to the ledger. Each function takes its connection (unit of
+work).
+
+A billing cycle's emissions exist from the moment its settlement is posted: the settle step keeps the result it
+posted (`cycle_step` 'settle', `emissions`), and every read here falls back to it as version 1 ("as settled")
+until a restatement stores versions of its own. So tenant statements, the campus report and the exports never
+wait for a restatement, and they show exactly what the settlement entry carries.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection
 
-from common.errors import NotFound
+from common.errors import Conflict, NotFound
 from esg.factors import edition_is_registered, register_factor_library
 from esg.reporting import repository
 from esg.reporting.restatement import EmissionsDelta, restatement_delta
-from esg.scopes import CycleEmissions, EmissionOptions, compute_campus_cycle
+from esg.scopes import (
+    CycleEmissions,
+    EmissionOptions,
+    carbon_account_specs,
+    carbon_ledger_meta,
+    compute_campus_cycle,
+)
+from ledger import EntryRequest, PostingRequest, append_checkpointed, ensure_ledger, open_accounts
+
+AS_SETTLED = "as settled"
+RESTATEMENT_REASON_CODE = "esg_restatement"
 
 
 @dataclass(frozen=True)
 class RecordOutcome:
-    """`status`: `recorded` (first version), `unchanged` (same result again), `restated` (new version + delta)."""
+    """`status`: `recorded` (first version), `unchanged` (same result again), `restated` (new version + delta).
+
+    `ledger_idempotency_key`: the ledger entry carrying this version's figures, when there is one (the settlement
+    for the version as settled, the restatement adjustment for later versions of a billing cycle)."""
 
     status: str
     version: int
     delta: EmissionsDelta | None
+    ledger_idempotency_key: str | None = None
+
+
+class SettlementNotPosted(Conflict):
+    """A restatement adjusts the posted settlement entry; a settlement still pending approval has none yet."""
+
+    def __init__(self, cycle_id: str, posted_key: str) -> None:
+        super().__init__(
+            f"billing cycle {cycle_id}: its settlement is not posted yet (no ledger entry {posted_key!r}); "
+            "restate after finance approved it"
+        )
 
 
 def record_cycle_emissions(
-    conn: Connection, campus_id: str, cycle_key: str, emissions: CycleEmissions, reason: str
+    conn: Connection, campus_id: str, cycle_key: str, emissions: CycleEmissions, reason: str,
+    ledger_idempotency_key: str | None = None,
 ) -> RecordOutcome:
     """Store the cycle's result as a new version when it differs from the latest; return the restatement delta.
 
     The factor library is registered first (a no-op when it already is), so the stored result always points at a
-    stored edition.
+    stored edition. This records only; `restate_billing_cycle` also posts the delta of a billing cycle.
     """
     if not edition_is_registered(conn, emissions.factor_edition):
         register_factor_library(conn)
@@ -53,42 +86,68 @@ def record_cycle_emissions(
             "result_sha256": emissions.sha256(),
             "intervals_file_sha256": emissions.inputs["intervals_file_sha256"],
             "reason": reason,
+            "ledger_idempotency_key": ledger_idempotency_key,
         },
     )
     if latest is None:
-        return RecordOutcome("recorded", version, None)
-    return RecordOutcome(
-        "restated", version, restatement_delta(CycleEmissions.from_json(latest[1]), emissions, campus_id)
-    )
+        return RecordOutcome("recorded", version, None, ledger_idempotency_key)
+    delta = restatement_delta(CycleEmissions.from_json(latest[1]), emissions, campus_id)
+    return RecordOutcome("restated", version, delta, ledger_idempotency_key)
 
 
 def cycle_emissions(conn: Connection, cycle_key: str, version: int | None = None) -> CycleEmissions:
-    """A stored result: the latest version, or the one named."""
+    """A stored result: the latest version, or the one named (a settled cycle's own result is version 1)."""
+    return stored_cycle(conn, cycle_key, version)[1]
+
+
+def stored_cycle(conn: Connection, cycle_key: str, version: int | None = None) -> tuple[str, CycleEmissions]:
+    """The campus and the result (latest version unless one is named).
+
+    A billing cycle with no stored version yet reads the result its settlement posted, as version 1.
+    """
     if version is None:
         latest = repository.latest_result(conn, cycle_key)
         text_json = latest[1] if latest else None
     else:
         text_json = repository.result_json(conn, cycle_key, version)
-    if text_json is None:
+    if text_json is not None:
+        campus_id = repository.result_campus_id(conn, cycle_key)
+        assert campus_id is not None, "a stored result has a campus"
+        return campus_id, CycleEmissions.from_json(text_json)
+    settled = settled_cycle(conn, cycle_key) if version in (None, 1) else None
+    if settled is None:
         raise NotFound(
             f"no emissions recorded for cycle {cycle_key}" + (f" version {version}" if version else "")
         )
-    return CycleEmissions.from_json(text_json)
+    return settled[0], settled[1]
 
 
-def stored_cycle(conn: Connection, cycle_key: str, version: int | None = None) -> tuple[str, CycleEmissions]:
-    """The campus and the stored result (latest version unless one is named)."""
-    emissions = cycle_emissions(conn, cycle_key, version)
-    campus_id = repository.result_campus_id(conn, cycle_key)
-    assert campus_id is not None, "a stored result has a campus"
-    return campus_id, emissions
+def settled_cycle(conn: Connection, cycle_id: str) -> tuple[str, CycleEmissions, str | None] | None:
+    """(campus, result, settlement ledger key) a billing cycle's settle step posted, or None."""
+    cycle = repository.billing_cycle(conn, cycle_id)
+    if cycle is None:
+        return None
+    settle = repository.cycle_step_result(conn, cycle_id, "settle") or {}
+    stored = settle.get("emissions")
+    if stored is None:
+        return None
+    emissions = CycleEmissions.from_json(stored if isinstance(stored, str) else json.dumps(stored))
+    return cycle["campus_id"], emissions, settle.get("pending_ledger_key")
 
 
-def cycle_versions(conn: Connection, cycle_key: str) -> list[dict[str, object]]:
+def cycle_versions(conn: Connection, cycle_key: str) -> list[dict[str, Any]]:
     versions = repository.result_versions(conn, cycle_key)
-    if not versions:
+    if versions:
+        return versions
+    settled = settled_cycle(conn, cycle_key)
+    if settled is None:
         raise NotFound(f"no emissions recorded for cycle {cycle_key}")
-    return versions
+    _, emissions, ledger_key = settled
+    return [{
+        "version": 1, "factor_edition": emissions.factor_edition, "gwp_set": emissions.gwp_set,
+        "result_sha256": emissions.sha256(), "intervals_file_sha256": emissions.inputs["intervals_file_sha256"],
+        "reason": AS_SETTLED, "recorded_at_utc": None, "ledger_idempotency_key": ledger_key,
+    }]
 
 
 def restate_billing_cycle(
@@ -96,23 +155,28 @@ def restate_billing_cycle(
     cycle_id: str,
     factor_edition: str | None,
     reason: str,
+    ledger_origin: str,
+    signing_key_path: Path,
     options: EmissionOptions | None = None,
 ) -> RecordOutcome:
-    """Recompute a settled billing cycle's emissions (new edition, new claims, corrected meters) and record it.
+    """Recompute a settled billing cycle's emissions (new edition, new claims, corrected meters), record it, and
+    post the delta legs to the ledger, all in the caller's transaction.
 
     Reads the cycle's period and validated intervals from the core `billing_cycle` / `cycle_step` rows. If the
     cycle's emissions were only kept in its `settle` step, that result is recorded first as version 1, so the
-    delta returned is against what was settled and posted. Post `outcome.delta.ledger_legs` as a ledger
-    adjustment of the settlement entry.
+    delta is against what was settled and posted. The delta is an `adjustment` of the settlement's posted entry
+    (`<settlement key>:post_pending`), reason code `esg_restatement`, with the new result's provenance in its
+    meta; a settlement still pending approval cannot be adjusted (`SettlementNotPosted`), and nothing is stored.
     """
     cycle = repository.billing_cycle(conn, cycle_id)
     validated = repository.cycle_step_result(conn, cycle_id, "validate")
     if cycle is None or not validated or "validated_uri" not in validated:
         raise NotFound(f"billing cycle {cycle_id} has no validated intervals")
-    settled = _settled_emissions(conn, cycle_id)
+    settled = settled_cycle(conn, cycle_id)
+    settlement_key = settled[2] if settled is not None else None
     if repository.latest_result(conn, cycle_id) is None and settled is not None:
-        record_cycle_emissions(conn, cycle["campus_id"], cycle_id, settled, "as settled")
-    subregion = settled.campus_egrid_subregion if settled is not None else None
+        record_cycle_emissions(conn, cycle["campus_id"], cycle_id, settled[1], AS_SETTLED, settlement_key)
+    subregion = settled[1].campus_egrid_subregion if settled is not None else None
     emissions = compute_campus_cycle(
         conn,
         cycle["campus_id"],
@@ -123,13 +187,43 @@ def restate_billing_cycle(
         factor_edition,
         options,
     )
-    return record_cycle_emissions(conn, cycle["campus_id"], cycle_id, emissions, reason)
+    version = _next_version(conn, cycle_id)
+    adjustment_key = f"{cycle_id}:esg-restatement:v{version}"
+    outcome = record_cycle_emissions(conn, cycle["campus_id"], cycle_id, emissions, reason, adjustment_key)
+    if outcome.status != "restated" or outcome.delta is None:
+        return outcome
+    if settlement_key is None:
+        raise NotFound(f"billing cycle {cycle_id} has no settlement entry to adjust")
+    _post_restatement(conn, cycle_id, emissions, outcome, reason, f"{settlement_key}:post_pending",
+                      ledger_origin, signing_key_path)
+    return outcome
 
 
-def _settled_emissions(conn: Connection, cycle_id: str) -> CycleEmissions | None:
-    settle = repository.cycle_step_result(conn, cycle_id, "settle") or {}
-    stored = settle.get("emissions")
-    if stored is None:
-        return None
-    return CycleEmissions.from_json(stored if isinstance(stored, str) else json.dumps(stored))
+def _next_version(conn: Connection, cycle_key: str) -> int:
+    latest = repository.latest_result(conn, cycle_key)
+    return 1 if latest is None else latest[0] + 1
 
+
+def _post_restatement(
+    conn: Connection, cycle_id: str, emissions: CycleEmissions, outcome: RecordOutcome, reason: str,
+    posted_key: str, ledger_origin: str, signing_key_path: Path,
+) -> None:
+    assert outcome.delta is not None and outcome.ledger_idempotency_key is not None
+    legs = outcome.delta.ledger_legs
+    if not legs:
+        return  # a change only in figures the ledger does not carry (e.g. market-based) posts nothing
+    entry = EntryRequest(
+        idempotency_key=outcome.ledger_idempotency_key,
+        kind="adjustment",
+        effective_at_utc=emissions.period_end_utc,
+        postings=[PostingRequest(path, asset, amount) for path, asset, amount in legs],
+        meta={"cycle_id": cycle_id, "reason_code": RESTATEMENT_REASON_CODE, "reason": reason[:500],
+              "esg_version": str(outcome.version), **carbon_ledger_meta(emissions)},
+        ref_idempotency_key=posted_key,
+    )
+    ensure_ledger(conn, ledger_origin)
+    open_accounts(conn, ledger_origin, carbon_account_specs(list(legs)))
+    try:
+        append_checkpointed(conn, ledger_origin, [entry], signing_key_path)
+    except NotFound as error:
+        raise SettlementNotPosted(cycle_id, posted_key) from error

@@ -1,29 +1,36 @@
-"""Restating a settled billing cycle: the emissions kept in its settle step become version 1, the recomputation
-with another factor edition version 2, and the delta is the exact difference (worked by hand for 1 MWh ERCT)."""
+"""Restating a settled billing cycle: the emissions kept in its settle step are version 1 at once; a recomputation
+that changes the figures is refused while the settlement is not posted (nothing stored), and an unknown cycle is
+not found. The posted path (adjustment of the settlement) runs through a real cycle in test_cycle_emissions.py."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from common.errors import NotFound
-from esg.reporting import cycle_versions, restate_billing_cycle
-from esg.scopes import MeterRef, compute_cycle_emissions
+from common.errors import Conflict, NotFound
+from esg.reporting import cycle_versions, restate_billing_cycle, stored_cycle
+from esg.scopes import EmissionOptions, MeterRef, compute_cycle_emissions
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 END = START + timedelta(hours=1)
 
 
-def test_restating_a_settled_cycle_records_the_settled_result_then_the_new_one(
-    engine, campus_id, intervals_file
+def test_a_settled_cycle_reads_as_version_1_and_cannot_be_restated_before_it_is_posted(
+    engine, campus_id, intervals_file, tmp_path
 ):
-    """Settled at eGRID2022 (351,221 g), restated at eGRID2023 (336,036 g): delta -15,185 g on scope 2."""
+    """Settled under AR5 (336,036 g for 1 MWh ERCT); a restatement under AR6 changes the figures, but the
+    settlement entry is still pending: refused with 409, and no version is stored."""
+    from ledger import create_signing_key
+
+    key_path = tmp_path / "ledger.pem"
+    create_signing_key(key_path)
     uri = intervals_file([("GRID1", START, 1_000_000), ("TA", START, 1_000_000)])
     meters = [MeterRef("GRID1", "grid_import"), MeterRef("TA", "tenant_consumption", "alpha")]
-    settled = compute_cycle_emissions(uri, meters, "ERCT", START, END, "wl-2024.1")
+    settled = compute_cycle_emissions(uri, meters, "ERCT", START, END)
     cycle_id = f"cycle:{campus_id}:2025-07"
     with engine.begin() as conn:
         conn.execute(
@@ -35,7 +42,7 @@ def test_restating_a_settled_cycle_records_the_settled_result_then_the_new_one(
         )
         for step, result in (
             ("validate", {"validated_uri": uri}),
-            ("settle", {"emissions": settled.to_json()}),
+            ("settle", {"emissions": settled.to_json(), "pending_ledger_key": f"{cycle_id}:settlement:v1"}),
         ):
             conn.execute(
                 text(
@@ -43,19 +50,22 @@ def test_restating_a_settled_cycle_records_the_settled_result_then_the_new_one(
                 ),
                 {"id": cycle_id, "step": step, "r": json.dumps(result)},
             )
-        outcome = restate_billing_cycle(conn, cycle_id, "wl-2025.1", "eGRID2023 published")
         versions = cycle_versions(conn, cycle_id)
-    assert settled.campus_scope2_location_g_co2e == 351_221
-    assert (outcome.status, outcome.version) == ("restated", 2)
-    assert outcome.delta is not None
-    assert outcome.delta.campus_g_co2e["campus_scope2_location_g_co2e"] == 336_036 - 351_221
-    assert [(v["version"], v["factor_edition"], v["reason"]) for v in versions] == [
-        (1, "wl-2024.1", "as settled"),
-        (2, "wl-2025.1", "eGRID2023 published"),
+        _, as_settled = stored_cycle(conn, cycle_id)
+    assert [(v["version"], v["reason"], v["ledger_idempotency_key"]) for v in versions] == [
+        (1, "as settled", f"{cycle_id}:settlement:v1")
     ]
+    assert as_settled == settled and settled.campus_scope2_location_g_co2e == 336_036
+    with pytest.raises(Conflict, match="not posted yet"), engine.begin() as conn:
+        restate_billing_cycle(conn, cycle_id, None, "AR6", f"test.esg/{campus_id}", key_path,
+                              EmissionOptions(gwp_set="AR6"))
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM esg_cycle_emissions WHERE cycle_key = :k"),
+                              {"k": cycle_id}).scalar_one()
+    assert stored == 0
 
 
 def test_an_unknown_cycle_is_not_found(engine):
     """No billing cycle, no restatement."""
     with pytest.raises(NotFound), engine.begin() as conn:
-        restate_billing_cycle(conn, "cycle:nowhere:2025-07", None, "x")
+        restate_billing_cycle(conn, "cycle:nowhere:2025-07", None, "x", "test.esg/none", Path("unused.pem"))

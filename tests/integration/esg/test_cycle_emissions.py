@@ -1,0 +1,153 @@
+"""A real billing cycle (HTTP API → Temporal dev server → worker → PostgreSQL) and its emissions afterwards.
+
+Proves: the tenant statements, the campus report (HTML and PDF) and the exports exist the moment the settlement
+is recorded, without any restatement; a restatement (a stack-test override on the gas turbine) posts its delta
+legs to the ledger as an adjustment of the posted settlement in the same transaction as version 2, and is
+refused, storing nothing, while the settlement still waits for approval; and after it the ledger, the tenant
+statements, the parties export and the report all carry the same grams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+from temporalio.client import Client
+
+from billing.registration import inbox_folder
+from demo.campus import TENANTS
+from demo.site_export import write_site_export
+from devtools.fake_iso.pki import TestPki as IsoPki
+from settings import Settings
+from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack
+
+WAIT_S_MAX = 240.0
+CAMPUS_ID = "it-esg-campus"
+PERIOD = "2026-10"
+CYCLE_ID = f"cycle:{CAMPUS_ID}:{PERIOD}"
+
+
+@pytest.fixture(scope="module")
+def fake_iso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IsoPki]]:
+    with fake_nyiso(tmp_path_factory.mktemp("pki")) as iso:
+        yield iso
+
+
+@pytest.fixture(scope="module")
+async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory,
+              fake_iso: tuple[str, IsoPki]) -> AsyncIterator[tuple[httpx.AsyncClient, Settings, Client]]:
+    async with running_cycle_stack(engine, database_url, tmp_path_factory.mktemp("wattledger-home"), fake_iso,
+                                   CAMPUS_ID, "test.wattledger/esg-cycle") as stack:
+        yield stack
+
+
+async def _wait_for(http: httpx.AsyncClient, states: set[str]) -> dict:
+    deadline = time.monotonic() + WAIT_S_MAX
+    while time.monotonic() < deadline:
+        cycle = (await http.get(f"/cycles/{CYCLE_ID}")).json()
+        if cycle["status"] in states:
+            return cycle
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{CYCLE_ID} never reached {states}")
+
+
+def _carbon_balances(engine: Engine, settings: Settings) -> dict[str, int]:
+    from ledger.balances import balances
+
+    with engine.connect() as conn:
+        return {b.path: b.posted_minor for b in balances(conn, settings.ledger_origin)
+                if b.asset_code == "TCO2E/6" and b.posted_minor}
+
+
+async def _figures_everywhere(http: httpx.AsyncClient) -> dict[str, dict[str, int]]:
+    """Each tenant's location-based Scope 2 and Scope 3 cat. 3 grams from the statements and the parties export."""
+    export = await http.get(f"/esg/cycles/{CYCLE_ID}/exports/parties.csv")
+    assert export.status_code == 200, export.text
+    rows = {row["party"]: row for row in csv.DictReader(io.StringIO(export.text)) if row["kind"] == "tenant"}
+    figures: dict[str, dict[str, int]] = {"statement": {}, "export": {}}
+    for tenant in TENANTS:
+        statement = await http.get(f"/esg/cycles/{CYCLE_ID}/tenants/{tenant.tenant_id}/statement")
+        assert statement.status_code == 200, statement.text
+        lines = {line["label"]: line["g_co2e"] for line in statement.json()["lines"]}
+        figures["statement"][tenant.tenant_id] = lines["Scope 2, location-based"]
+        figures["statement"][f"{tenant.tenant_id}:scope3_cat3"] = lines[
+            "Scope 3 category 3 (fuel- and energy-related)"]
+        figures["export"][tenant.tenant_id] = int(rows[tenant.tenant_id]["scope2_location_g_co2e"])
+        figures["export"][f"{tenant.tenant_id}:scope3_cat3"] = int(rows[tenant.tenant_id]["scope3_cat3_g_co2e"])
+    return figures
+
+
+def _ledger_figures(balances: dict[str, int]) -> dict[str, int]:
+    out = {}
+    for tenant in TENANTS:
+        out[tenant.tenant_id] = balances.get(f"tenant:{tenant.tenant_id}:emissions", 0)
+        out[f"{tenant.tenant_id}:scope3_cat3"] = balances.get(f"tenant:{tenant.tenant_id}:emissions:scope3_cat3", 0)
+    return out
+
+
+async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_reports_equal(
+    api, engine: Engine
+) -> None:
+    http, settings, _ = api
+    write_site_export(inbox_folder(settings, CAMPUS_ID, PERIOD), 2026, 10, seed=11)
+    started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": PERIOD})
+    assert started.status_code == 202, started.text
+    cycle = await _wait_for(http, {"awaiting_approval", "failed"})
+    assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
+
+    # The moment the settlement is recorded: statements, report and exports, with no restatement run.
+    versions = (await http.get(f"/esg/cycles/{CYCLE_ID}/versions")).json()["versions"]
+    assert [(v["version"], v["reason"]) for v in versions] == [(1, "as settled")]
+    assert versions[0]["ledger_idempotency_key"] == f"{CYCLE_ID}:settlement:v1"
+    report = await http.get(f"/esg/cycles/{CYCLE_ID}/report.html")
+    assert report.status_code == 200 and "Greenhouse gas" in report.text
+    pdf = await http.get(f"/esg/cycles/{CYCLE_ID}/report.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    settled = await _figures_everywhere(http)
+    assert settled["statement"] == settled["export"]
+    assert all(settled["statement"][t.tenant_id] > 0 for t in TENANTS)
+
+    override = {"override_id": f"{CAMPUS_ID}-stack-test", "campus_id": CAMPUS_ID, "meter_id": "GT1-FUEL",
+                "kind": "stack_test", "parameter": "co2_kg_per_mmbtu", "value": "58.00",
+                "valid_from": "2026-10-01", "reason": "stack test 2026-11-03, report ST-114"}
+    assert (await http.post("/esg/overrides", json=override)).status_code == 201, "override recorded"
+    early = await http.post(f"/esg/cycles/{CYCLE_ID}/restate", json={"reason": "stack test"})
+    assert early.status_code == 409 and "not posted yet" in early.json()["detail"], early.text
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM esg_cycle_emissions WHERE cycle_key = :k"),
+                              {"k": CYCLE_ID}).scalar_one()
+    assert stored == 0, "a refused restatement stores no version"
+
+    approved = await http.post(f"/cycles/{CYCLE_ID}/approve", json={"approver": "test.staff", "comment": "ok"})
+    assert approved.status_code == 200, approved.text
+    cycle = await _wait_for(http, {"completed", "failed"})
+    assert cycle["status"] == "completed", cycle["status_detail"]
+    assert _ledger_figures(_carbon_balances(engine, settings)) == settled["statement"], "ledger = statements"
+
+    restated = await http.post(f"/esg/cycles/{CYCLE_ID}/restate", json={"reason": "stack test ST-114"})
+    assert restated.status_code == 200, restated.text
+    body = restated.json()
+    assert (body["status"], body["version"]) == ("restated", 2)
+    assert body["ledger_idempotency_key"] == f"{CYCLE_ID}:esg-restatement:v2"
+    assert body["delta"]["campus_g_co2e"]["campus_scope1_g_co2e"] > 0, "58 kg/MMBtu is above the 53.06 default"
+
+    after = await _figures_everywhere(http)
+    balances = _carbon_balances(engine, settings)
+    assert after["statement"] == after["export"] == _ledger_figures(balances)
+    assert after["statement"] != settled["statement"]
+    emissions = (await http.get(f"/esg/cycles/{CYCLE_ID}/emissions")).json()
+    assert -balances[f"campus:{CAMPUS_ID}:emissions:scope1"] == emissions["campus_scope1_g_co2e"]
+    assert sum(balances.values()) == 0
+    versions = (await http.get(f"/esg/cycles/{CYCLE_ID}/versions")).json()["versions"]
+    assert [(v["version"], v["reason"], v["ledger_idempotency_key"]) for v in versions] == [
+        (1, "as settled", f"{CYCLE_ID}:settlement:v1"),
+        (2, "stack test ST-114", f"{CYCLE_ID}:esg-restatement:v2"),
+    ]
+    verify = (await http.get("/ledger/verify")).json()
+    assert verify["ok"] is True
