@@ -3,7 +3,7 @@
 Public names: `issue_invoices` / `IssuedInvoice` (one invoice per tenant of a cycle, in the caller's
 transaction); the posted corrections (`credit_invoice_posted`, `cancel_and_rebill_posted`) and the cycle's live
 invoices they start from; the reads the API and CLI serve (invoice summaries and detail, document paths and
-hashes, `documents_root_for`); the cycle's invoice digest for its ledger entry (`invoices_ledger_meta`) and
+hashes, `documents_root_for`, the issued documents beside a ledger export, `export_documents`); the cycle's invoice digest for its ledger entry (`invoices_ledger_meta`) and
 `removed_unless_committed` (no document left without its row); the public module `batches` (a cycle's invoices
 planned, rendered in parallel batches and issued in one transaction); `tenant_daily_usage` (the daily energy an
 invoice charts, which the settle step records); the draft PDF and the money and quantity text of the documents; the signing
@@ -12,6 +12,7 @@ helpers of the PDF signature scheme; and the errors.
 
 from invoicing.corrections import cancel_and_rebill_posted, credit_invoice_posted
 from invoicing.cycle_digest import invoices_ledger_meta, invoices_sha256_hex
+from invoicing.document_export import export_documents
 from invoicing.drafts import render_draft_pdf
 from invoicing.errors import (
     CreditAmountInvalid,
@@ -75,6 +76,7 @@ __all__ = [
     "credit_note_pdf_path",
     "credit_note_tenant_id",
     "documents_root_for",
+    "export_documents",
     "format_usd_cents",
     "generate_signing_key",
     "invoice_detail",

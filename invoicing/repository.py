@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -182,3 +182,16 @@ def cancel_invoice(conn: Connection, invoice_id: str, reason: str) -> None:
     )
     conn.execute(text("INSERT INTO invoice_cancellation (invoice_id, reason) VALUES (:id, :reason)"),
                  {"id": invoice_id, "reason": reason})
+
+
+def issued_documents(conn: Connection, table: str, rows_per_fetch: int) -> Iterator[tuple[str, Any]]:
+    """(document id, JSON document) of every issued invoice (drafts excluded, cancelled kept) or credit note,
+    by id, streamed `rows_per_fetch` at a time."""
+    statement = {
+        "invoice": "SELECT invoice_id AS document_id, document_json FROM invoice WHERE status <> 'draft'"
+                   " ORDER BY invoice_id",
+        "credit_note": "SELECT credit_note_id AS document_id, document_json FROM credit_note ORDER BY credit_note_id",
+    }[table]
+    result = conn.execution_options(stream_results=True, yield_per=rows_per_fetch).execute(text(statement))
+    for row in result:
+        yield row.document_id, row.document_json

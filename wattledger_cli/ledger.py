@@ -115,12 +115,16 @@ def publish_command(origin: OriginOption = None) -> None:
 
 @app.command("export")
 def export_command(directory: Path, origin: OriginOption = None) -> None:
-    """Write entries (canonical bytes), chain, checkpoints, keys and postings.parquet into DIRECTORY."""
+    """Write entries (canonical bytes), chain, checkpoints, keys, postings.parquet and the issued invoices and
+    credit notes (documents/, checked against the ledger's document hashes) into DIRECTORY."""
+    from invoicing import export_documents
     from ledger import export_ledger
 
     with _engine_and_origin(origin) as (engine, name, _), engine.begin() as conn:
         size = export_ledger(conn, name, directory)
-    typer.echo(f"exported {size} entries of {name} to {directory}; check with: python -m ledger.verifier {directory}")
+        documents = export_documents(conn, directory / "documents")
+    typer.echo(f"exported {size} entries of {name} and {documents} documents to {directory};"
+               f" check with: python -m ledger.verifier {directory}")
 
 
 @app.command("prove")

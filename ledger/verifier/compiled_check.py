@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from ledger.chain import CHAIN_GENESIS, CHAIN_TAG_V1
 from ledger.merkle import node_hash
 from ledger.verifier.compiled_scan import KEY_ROTATION, ScanState, scan_entries
+from ledger.verifier.documents import check_documents, facts_from_lines
 from ledger.verifier.export_check import ExportReport, read_checkpoints, verify_export
 from ledger.verifier.export_lines import manifest_fields
 from ledger.verifier.replay import ChainReplay, VerificationFailure, check_checkpoint_note
@@ -64,6 +65,8 @@ def compiled_verdict(directory: Path, trusted_vkeys: list[str] | None) -> Export
     replay = checkpoint_replay(origin, raw, starts, scan, len(leaves), roots)
     for record in checkpoints:
         check_checkpoint_note(replay, record["tree_size"], record["note"], trusted_vkeys, record["root"])
+    if (directory / "documents").is_dir():
+        check_documents(directory / "documents", facts_from_lines(raw, starts.tolist()), len(leaves))
     return ExportReport(True, origin, len(leaves), len(checkpoints), None, None)
 
 

@@ -123,3 +123,17 @@ def check_meta(value: Any) -> dict[str, str]:
     if type(value) is not dict or not all(type(item) is str for item in value.values()):
         raise FormatError("meta must be an object whose values are strings")
     return value
+
+
+# Document facts (docs/ledger-spec.md §10): meta items that record the SHA-256 of an issued document.
+META_DOCUMENT = "document_sha256"
+META_INVOICES_SHA256 = "invoices_sha256"
+LEGACY_PREFIX, LEGACY_SUFFIX = "invoice:", ":sha256"
+Fact = tuple[int, dict[str, str]]  # (seq, the entry's meta)
+
+
+def names_documents(meta: dict[str, str]) -> bool:
+    """Whether an entry's meta records a document hash, so the verifier keeps it as a fact."""
+    return META_DOCUMENT in meta or META_INVOICES_SHA256 in meta or any(
+        name.startswith(LEGACY_PREFIX) and name.endswith(LEGACY_SUFFIX) for name in meta
+    )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ledger.verifier.documents import check_documents
 from ledger.verifier.export_lines import chain_line, checkpoint_records, manifest_fields
 from ledger.verifier.replay import ChainReplay, VerificationFailure, check_checkpoint_note
 
@@ -65,6 +66,8 @@ def verify_export(directory: Path, trusted_vkeys: list[str] | None = None) -> Ex
             check_checkpoint_note(replay, record["tree_size"], record["note"], trusted_vkeys, record["root"])
         if entries != replay.size:
             raise VerificationFailure(replay.size + 1, f"manifest says {entries} entries")
+        if (directory / "documents").is_dir():  # issued documents against the ledger's facts (verifier.documents)
+            check_documents(directory / "documents", replay.document_facts, replay.size)
     except VerificationFailure as failure:
         return ExportReport(False, origin, failure.seq - 1, 0, failure.seq, failure.reason)
     return ExportReport(True, origin, replay.size, len(checkpoints), None, None)

@@ -32,6 +32,7 @@ from ledger.signed_note import NoteError, open_note, parse_checkpoint_body, pars
 from ledger.verifier.canonical_form import NotCanonical, canonical_value, canonical_values_bulk
 from ledger.verifier.entry_format import (
     AMOUNT_MINOR_ABS_MAX,
+    Fact,
     FormatError,
     account_spec,
     check_hash_hex,
@@ -40,6 +41,7 @@ from ledger.verifier.entry_format import (
     check_meta,
     entry_id_for,
     leg,
+    names_documents,
     seq_number,
 )
 
@@ -74,6 +76,7 @@ class ChainReplay:
         self.reversed: set[int] = set()
         self.resolved: set[int] = set()
         self.rotated_vkeys: list[tuple[int, str]] = []
+        self.document_facts: list[Fact] = []  # (seq, meta) of entries recording a document's hash
         self.values: list[Any] | None = None  # parsed documents of the last feed, when kept
         self.balances_after: list[tuple[int, int, int]] | None = None  # per posting, when kept
 
@@ -217,6 +220,8 @@ class ChainReplay:
             raise VerificationFailure(seq, "adjustment without meta.reason_code")
 
     def _check_accounts_and_meta(self, seq: int, value: dict[str, Any], kind: str, meta: dict[str, str]) -> None:
+        if names_documents(meta):
+            self.document_facts.append((seq, meta))
         accounts = value["accounts"]
         if (not accounts) != (kind != "account_open"):
             raise VerificationFailure(seq, f"a {kind} entry with a wrong accounts list")
