@@ -149,3 +149,23 @@ def insert_revision(conn: Connection, cycle_id: str, revision: int, result: Sett
               "inputs": line.inputs_sha256_hex} for line in adjustments],
         )
     return True
+
+
+def annual_counted_wh(conn: Connection, campus_id: str, prefix: str, cycle_id_excluded: str) -> dict[str, int]:
+    """Wh recorded toward annual take-or-pay minimums by the campus's settled cycles other than
+    `cycle_id_excluded`, per counted clause (those starting with `prefix`): original lines plus every delta
+    revision's quantity changes, so a corrected month counts as corrected."""
+    params = {"campus": campus_id, "prefix": prefix, "cycle": cycle_id_excluded}
+    rows = conn.execute(text(
+        "SELECT d.clause, sum(l.quantity_wh) FROM settlement_line l"
+        " JOIN settlement_line_detail d USING (cycle_id, line_no) JOIN billing_cycle c USING (cycle_id)"
+        " WHERE c.campus_id = :campus AND starts_with(d.clause, :prefix) AND l.cycle_id <> :cycle"
+        " GROUP BY d.clause"
+        " UNION ALL"
+        " SELECT a.clause, sum(a.quantity_wh_delta) FROM settlement_adjustment a JOIN billing_cycle c USING (cycle_id)"
+        " WHERE c.campus_id = :campus AND starts_with(a.clause, :prefix) AND a.cycle_id <> :cycle"
+        " GROUP BY a.clause"), params).all()
+    counted: dict[str, int] = {}
+    for clause, energy_wh in rows:
+        counted[str(clause)] = counted.get(str(clause), 0) + int(energy_wh)
+    return dict(sorted(counted.items()))

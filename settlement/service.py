@@ -14,7 +14,14 @@ from common.errors import NotFound
 from common.timeutil import require_utc
 from intervals import MeterIntervals
 from settlement import repository
-from settlement.contracts import contract_history, fixed_prices_through
+from settlement.contracts import (
+    ANNUAL_COUNTED_CLAUSE_PREFIX,
+    KIND_PPA,
+    ContractVersion,
+    contract_history,
+    fixed_prices_through,
+    ppa_terms,
+)
 from settlement.engine import (
     AdjustmentLine,
     CampusSetup,
@@ -38,17 +45,20 @@ def settle_cycle(conn: Connection, campus_id: str, cycle_id: str, period_start_u
     period is cut where they change and each segment is settled on its own window (`settlement.engine.segments`).
     Only tenants occupying a day of a segment are billed in it. Index-priced contracts read PRICE_SCHEMA files
     from `prices_uris`. Nothing is written (see `record_settlement`).
-    The result does not depend on `cycle_id`, so a retry prices exactly the same.
+    An annual take-or-pay closing in the period counts what the campus's other recorded cycles counted toward
+    that contract year; the cycle's own recorded lines are never counted, so a retry prices exactly the same.
     """
     start_utc = require_utc(period_start_utc, "period_start_utc")
     end_utc = require_utc(period_end_utc, "period_end_utc")
-    setup = load_setup(conn, campus_id, start_utc, end_utc)
+    setup = load_setup(conn, campus_id, start_utc, end_utc, cycle_id)
     return settle_campus_files(setup, start_utc, end_utc, intervals, prices_uris)
 
 
-def load_setup(conn: Connection, campus_id: str, start_utc: datetime, end_utc: datetime) -> CampusSetup:
-    """Campus facts through the `campus` package, and every contract version effective by the period's last
-    local day, cut into segments. Raises `campus.CampusNotFound`."""
+def load_setup(conn: Connection, campus_id: str, start_utc: datetime, end_utc: datetime,
+               cycle_id: str | None = None) -> CampusSetup:
+    """Campus facts through the `campus` package, every contract version effective by the period's last local
+    day, cut into segments, and the Wh other recorded cycles (all but `cycle_id`) counted toward annual take-or-pay
+    minimums. Raises `campus.CampusNotFound`."""
     time_zone = ZoneInfo(load_campus(conn, campus_id).time_zone)
     meters = [MeterRef.of(meter) for meter in load_meters(conn, campus_id)]
     tenants = tuple(load_tenants(conn, campus_id))
@@ -58,8 +68,14 @@ def load_setup(conn: Connection, campus_id: str, start_utc: datetime, end_utc: d
                                  fixed_prices_through(conn, campus_id, last_day))
     tenant_ids = {tenant.tenant_id for tenant in tenants}
     tenant_ids |= {meter.tenant_id for meter in meters if meter.role == MeterRole.TENANT and meter.tenant_id}
+    counted = repository.annual_counted_wh(conn, campus_id, ANNUAL_COUNTED_CLAUSE_PREFIX, cycle_id or "") \
+        if any(_has_annual_minimum(c) for segment in segments for c in segment.contracts) else {}
     return CampusSetup(campus_id, time_zone, meters, sorted(tenant_ids), list(segments[0].contracts),
-                       segments[0].fixed_prices, tenants, tuple(segments))
+                       segments[0].fixed_prices, tenants, tuple(segments), counted)
+
+
+def _has_annual_minimum(contract: ContractVersion) -> bool:
+    return contract.kind == KIND_PPA and ppa_terms(contract).ppa.take_or_pay_mwh_per_contract_year is not None
 
 
 def record_settlement(conn: Connection, cycle_id: str, result: SettlementResult) -> None:

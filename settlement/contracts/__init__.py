@@ -31,14 +31,20 @@ from settlement.contracts.kinds import (
     VppaTerms,
 )
 from settlement.contracts.ppa import (
+    ANNUAL_COUNTED_CLAUSE_PREFIX,
+    CLAUSE_ANNUAL_TAKE_OR_PAY,
     FORM_FIXED,
     FORM_INDEX,
     FORM_TOD,
     IndexTerms,
     PpaTerms,
+    annual_counted_charge,
+    annual_counted_clause,
+    annual_take_or_pay_charge,
     contract_years,
     days_by_contract_year,
     escalated_price,
+    last_day_of_contract_year,
     settle_ppa_energy,
     settle_ppa_extras,
     settle_vppa,
@@ -56,6 +62,8 @@ from settlement.contracts.repository import (
 from settlement.contracts.terms import allocation_terms, ppa_terms, source_of, tariff_terms, vppa_terms
 
 __all__ = [
+    "ANNUAL_COUNTED_CLAUSE_PREFIX",
+    "CLAUSE_ANNUAL_TAKE_OR_PAY",
     "CLAUSE_FIXED_PRICE_SHARED",
     "CLAUSE_FIXED_PRICE_SUPPLY",
     "COMPONENTS",
@@ -85,6 +93,9 @@ __all__ = [
     "add_contract_version",
     "add_fixed_price_version",
     "allocation_terms",
+    "annual_counted_charge",
+    "annual_counted_clause",
+    "annual_take_or_pay_charge",
     "append_contract",
     "contract_history",
     "contract_years",
@@ -92,6 +103,7 @@ __all__ = [
     "escalated_price",
     "fixed_price_history",
     "fixed_prices_through",
+    "last_day_of_contract_year",
     "ppa_terms",
     "settle_ppa_energy",
     "settle_ppa_extras",

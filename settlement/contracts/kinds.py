@@ -15,8 +15,8 @@ The other kinds are rows of table `settlement_contract` (`ContractVersion`). Kin
 - `ppa` (tenant = buyer; none = a campus cost shared through pool "ppa"): {"meter_ids": [...], "form": "fixed"|
   "tod"|"index", "price_usd_per_mwh", "first_delivery": "YYYY-MM-DD", "escalator_fraction_per_year",
   "tod_weekday"/"tod_weekend" (12x24), "tod_factors", "index": {"node", "market", "adder_usd_per_mwh",
-  "multiplier", "floor_usd_per_mwh", "cap_usd_per_mwh"}, "take_or_pay_mwh_per_month",
-  "shortfall_price_usd_per_mwh", "deemed_price_usd_per_mwh", "recs_bundled"}
+  "multiplier", "floor_usd_per_mwh", "cap_usd_per_mwh"}, "take_or_pay_mwh_per_month"
+  or "take_or_pay_mwh_per_contract_year" (annual, buyer tenant required), "shortfall_price_usd_per_mwh", "deemed_price_usd_per_mwh", "recs_bundled"}
 - `vppa` (tenant = buyer): {"meter_ids": [...], "strike_usd_per_mwh", "node", "market",
   "settle_negative_prices": false}
 - `allocation` (no tenant): {"pool": "shared_consumption"|"losses"|"turbine_fuel"|"grid_tariff"|"ppa",

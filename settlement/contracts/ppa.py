@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
@@ -60,6 +60,7 @@ class PpaTerms:
     tod_factors: tuple[Decimal, ...] = ()
     index: IndexTerms | None = None
     take_or_pay_mwh_per_month: Decimal | None = None
+    take_or_pay_mwh_per_contract_year: Decimal | None = None
     shortfall_price_usd_per_mwh: Decimal | None = None
     deemed_price_usd_per_mwh: Decimal | None = None
     recs_bundled: bool = False
@@ -210,6 +211,48 @@ def _priced_by_year(terms: PpaTerms, description: str, clause: str, named_price:
         charges.append(Charge(label, clause, quantity_wh, UNIT_MWH, price,
                               energy_amount_usd_micros(quantity_wh, price)))
     return charges
+
+
+ANNUAL_COUNTED_CLAUSE_PREFIX = "ppa.take_or_pay_annual.counted:"
+CLAUSE_ANNUAL_TAKE_OR_PAY = "ppa.take_or_pay_annual"
+
+
+def annual_counted_clause(contract_key: str, contract_year: int) -> str:
+    """The clause of the zero-dollar line recording the Wh a period counts toward one contract year's annual
+    minimum (delivered + deemed): the recorded lines carry the year-to-date from month to month."""
+    return f"{ANNUAL_COUNTED_CLAUSE_PREFIX}{contract_key}:year{contract_year}"
+
+
+def last_day_of_contract_year(first_delivery: date, contract_year: int) -> date:
+    """The local date before the anniversary that starts year `contract_year + 1` (a Feb 29 first delivery has its
+    anniversaries on Mar 1 in common years, as in `contract_years`)."""
+    year = first_delivery.year + contract_year
+    try:
+        anniversary = first_delivery.replace(year=year)
+    except ValueError:  # Feb 29 in a common year
+        anniversary = date(year, 3, 1)
+    return anniversary - timedelta(days=1)
+
+
+def annual_counted_charge(contract_key: str, contract_year: int, counted_wh: int) -> Charge:
+    """Zero-dollar line: Wh of this period counted toward the contract year's annual minimum."""
+    return Charge(f"Annual take-or-pay: energy counted toward contract year {contract_year}",
+                  annual_counted_clause(contract_key, contract_year), counted_wh, UNIT_MWH, Decimal(0), 0)
+
+
+def annual_take_or_pay_charge(terms: PpaTerms, contract_year: int, counted_wh: int) -> Charge | None:
+    """The annual reconciliation, posted in the month holding the contract year's last day: the year's minimum
+    less the delivered and deemed energy counted in the year (every month of it), at the named shortfall price
+    or the year's escalated price (an index PPA must name one). None when the minimum was met."""
+    assert terms.take_or_pay_mwh_per_contract_year is not None
+    minimum_wh = int((terms.take_or_pay_mwh_per_contract_year * 1_000_000).to_integral_value(ROUND_HALF_EVEN))
+    shortfall_wh = max(0, minimum_wh - counted_wh)
+    if not shortfall_wh:
+        return None
+    base = None if terms.form == FORM_INDEX else escalated_price(terms, contract_year)
+    price = _named_or_base(terms.shortfall_price_usd_per_mwh, base, "shortfall_price_usd_per_mwh")
+    return Charge(f"Annual take-or-pay shortfall, contract year {contract_year}", CLAUSE_ANNUAL_TAKE_OR_PAY,
+                  shortfall_wh, UNIT_MWH, price, energy_amount_usd_micros(shortfall_wh, price))
 
 
 def _named_or_base(named: Decimal | None, base: Decimal | None, field: str) -> Decimal:

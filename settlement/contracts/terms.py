@@ -104,17 +104,35 @@ def ppa_terms(contract: ContractVersion) -> PpaContractTerms:
                           for i, v in enumerate(contract.terms.get("tod_factors") or [])),
         index=index,
         take_or_pay_mwh_per_month=reader.decimal("take_or_pay_mwh_per_month"),
+        take_or_pay_mwh_per_contract_year=reader.decimal("take_or_pay_mwh_per_contract_year"),
         shortfall_price_usd_per_mwh=reader.decimal("shortfall_price_usd_per_mwh"),
         deemed_price_usd_per_mwh=reader.decimal("deemed_price_usd_per_mwh"),
         recs_bundled=bool(contract.terms.get("recs_bundled", False)),
     )
     if not -1 < terms.escalator_fraction_per_year < 1:
         raise reader.fail("escalator_fraction_per_year", "must be a fraction per year between -1 and 1 (0.025 is 2.5%)")
+    _check_annual_minimum(reader, contract, terms)
     if form == FORM_TOD:
         used = {p for row in terms.tod_weekday + terms.tod_weekend for p in row}
         if not used or max(used) >= len(terms.tod_factors) or min(used) < 0:
             raise reader.fail("tod_factors", "every period in the TOD schedules needs a factor")
     return PpaContractTerms(reader.meter_ids(), terms)
+
+
+def _check_annual_minimum(reader: TermsReader, contract: ContractVersion, terms: PpaTerms) -> None:
+    """An annual minimum is reconciled on the buyer's own lines, in place of (not beside) a monthly one."""
+    field = "take_or_pay_mwh_per_contract_year"
+    annual = terms.take_or_pay_mwh_per_contract_year
+    if annual is None:
+        return
+    if annual < 0:
+        raise reader.fail(field, "must not be negative")
+    if terms.take_or_pay_mwh_per_month is not None:
+        raise reader.fail(field, "give a monthly or an annual take-or-pay minimum, not both")
+    if contract.tenant_id is None:
+        raise reader.fail(field, "an annual minimum needs a buyer tenant (a campus-bought PPA has none)")
+    if terms.form == FORM_INDEX and terms.shortfall_price_usd_per_mwh is None:
+        raise reader.fail("shortfall_price_usd_per_mwh", "an index-priced PPA with an annual minimum must name it")
 
 
 def _schedule(reader: TermsReader, field: str, required: bool) -> tuple[tuple[int, ...], ...]:

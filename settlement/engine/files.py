@@ -8,7 +8,7 @@ A period without a contract change is one segment and settles as it always did.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from settlement.contracts import (
     ppa_terms,
     vppa_terms,
 )
+from settlement.engine.annual import add_annual_reconciliation
 from settlement.engine.balance import energy_balance
 from settlement.engine.inputs import CampusInputs, Series, tenant_series_key
 from settlement.engine.loader import (
@@ -50,7 +51,8 @@ class CampusSetup:
 
     `tenant_ids` are the campus's tenants and `tenants` their occupancy (an id without a `Tenant` occupies
     every day). `segments` is the period cut where contract versions change; empty: one segment under
-    `contracts` and `fixed_prices`."""
+    `contracts` and `fixed_prices`. `annual_counted_before_wh`: Wh counted toward annual take-or-pay minimums by
+    earlier recorded periods, per counted clause (`settlement.engine.annual`)."""
 
     campus_id: str
     time_zone: ZoneInfo
@@ -60,6 +62,7 @@ class CampusSetup:
     fixed_prices: dict[str, FixedPriceContract]
     tenants: tuple[Tenant, ...] = ()
     segments: tuple[ContractSegment, ...] = ()
+    annual_counted_before_wh: dict[str, int] = field(default_factory=dict)
 
     def segments_of(self, start_utc: datetime, end_utc: datetime) -> tuple[ContractSegment, ...]:
         if self.segments:
@@ -96,7 +99,7 @@ def settle_campus_files(setup: CampusSetup, start_utc: datetime, end_utc: dateti
 def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetime, intervals: MeterIntervals,
                        prices: dict[tuple[str, str], PriceSeries]) -> SettlementResult:
     """The full engine on rows in memory (rows outside the period are left out): one numba pass per segment,
-    the pure rules, the segments joined."""
+    the pure rules, the segments joined, then any annual take-or-pay that closes in the period."""
     intervals = intervals.within(start_utc, end_utc).select(ENERGY_COLUMNS)
     energy_rows, deemed_rows = split_deemed(intervals.uri, intervals.table)
     segments = setup.segments_of(start_utc, end_utc)
@@ -109,11 +112,12 @@ def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetim
     inputs = [_segment_inputs(setup, segment, occupancy, planned, rows, prices, days)
               for segment, occupancy in zip(segments, occupancies, strict=True)]
     if len(inputs) == 1:
-        return settle_campus(inputs[0])
+        return add_annual_reconciliation(settle_campus(inputs[0]), segments, setup.annual_counted_before_wh)
     period_series = _joined_tenant_series(inputs, planned)
     results = [settle_campus(replace(one, period_series=period_series)) for one in inputs]
     totals = _summed([one.meter_totals_wh for one in inputs])
-    return combine_segments(list(zip(segments, results, strict=True)), energy_balance(setup.meters, totals))
+    combined = combine_segments(list(zip(segments, results, strict=True)), energy_balance(setup.meters, totals))
+    return add_annual_reconciliation(combined, segments, setup.annual_counted_before_wh)
 
 
 def _segment_inputs(setup: CampusSetup, segment: ContractSegment, occupancy: SegmentOccupancy,

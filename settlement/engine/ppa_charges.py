@@ -9,6 +9,7 @@ from settlement.contracts import (
     FORM_INDEX,
     KIND_PPA,
     ContractVersion,
+    annual_counted_charge,
     days_by_contract_year,
     ppa_terms,
     settle_ppa_energy,
@@ -78,7 +79,20 @@ def _ppa_contract_charges(inputs: CampusInputs, contract: ContractVersion) -> tu
                                   inputs.month_days)
     charges += settle_ppa_extras(terms.ppa, int(series.energy_wh.sum()), deemed_wh_by_year,
                                  days_by_contract_year(days, terms.ppa.first_delivery), proration)
+    if terms.ppa.take_or_pay_mwh_per_contract_year is not None:
+        delivered = wh_by_contract_year(series.starts_utc_us, series.energy_wh, inputs.time_zone,
+                                        terms.ppa.first_delivery)
+        charges += _annual_counted(contract.contract_key, delivered, deemed_wh_by_year)
     return charges, prices_sha
+
+
+def _annual_counted(contract_key: str, delivered_wh_by_year: dict[int, int], deemed_wh_by_year: dict[int, int]
+                    ) -> list[Charge]:
+    """Zero-dollar lines recording the Wh (delivered + deemed) counted toward each contract year's annual
+    minimum; the month holding a year's last day reconciles it (`settlement.engine.annual`)."""
+    years = sorted(set(delivered_wh_by_year) | set(deemed_wh_by_year))
+    counted = {year: delivered_wh_by_year.get(year, 0) + deemed_wh_by_year.get(year, 0) for year in years}
+    return [annual_counted_charge(contract_key, year, wh) for year, wh in counted.items() if wh]
 
 
 def _prices(inputs: CampusInputs, contract: ContractVersion, node: str, market: str) -> PriceSeries:
