@@ -33,6 +33,8 @@ def bill(
                                                         help="Bill holidays on the weekday schedule.")] = False,
     export: Annotated[Path | None, typer.Option("--export", help="CSV like --load: energy exported to the grid, "
                                                 "billed by the tariff's dgrules.")] = None,
+    demand_window: Annotated[str, typer.Option("--demand-window", help="How the tariff's demandwindow is measured: "
+                                               "block (clock-aligned, default) or rolling.")] = "block",
 ) -> None:
     """Print monthly and yearly charges as JSON (money in USD, six decimals, exact per line; export credits are
     negative)."""
@@ -41,7 +43,7 @@ def bill(
         result = bill_tariff_json(str(urdb), _read(urdb), str(load), _read(load), zone_named(tz), holiday_dates,
                                   tier_fill, holidays_as_weekend=not holidays_are_weekdays,
                                   export_source=str(export) if export else None,
-                                  export_text=_read(export) if export else None)
+                                  export_text=_read(export) if export else None, demand_window=demand_window)
     except DomainError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=2) from error

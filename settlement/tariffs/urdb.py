@@ -304,29 +304,32 @@ def _structure(source: str, record: str, fields: NormalizedFields, field: str, e
 
 
 def _period_tiers(source: str, record: str, where: str, tiers: list[Any], energy: bool) -> tuple[Tier, ...]:
-    """One period's tiers, checked as a table: rising bounds, only the last tier open, one unit."""
+    """One period's tiers (`where` = "structure[period]"), checked as a table: rising bounds, only the last tier
+    open, one unit."""
+    structure, period = where[:-1].split("[")
     parsed = tuple(_tier(source, record, f"{where}[{row}]", tier, energy) for row, tier in enumerate(tiers))
     lower: Decimal | None = None  # the previous bound; the first may be 0 (an empty tier), never negative
     for row, tier in enumerate(parsed):
         is_last = row == len(parsed) - 1
         tier_where = f"{where}[{row}].max"
+        at = f"{record}: {structure} period {period}, tier row {row}"
         raw_max = tiers[row].get("max")
         if raw_max is None and not is_last:
-            raise BadInput(source, None, tier_where, f"{record}: period {where} tier row {row} has no max but is not "
-                           f"the last of {len(parsed)} tiers (only the last tier may be open)")
+            raise BadInput(source, None, tier_where, f"{at} has no max but is not the last of the period's "
+                           f"{len(parsed)} tiers (only the last tier may be open)")
         if raw_max is not None:
             bound = _decimal(source, tier_where, raw_max)
             if bound < 0 or (lower is not None and bound <= lower):
                 what = "negative" if bound < 0 else f"not above the previous tier's max {lower}"
-                raise BadInput(source, None, tier_where, f"{record}: period {where} tier row {row} max {bound} is "
-                               f"{what} (tier bounds are cumulative and must rise)")
+                raise BadInput(source, None, tier_where, f"{at}: max {bound} is {what} (tier bounds are cumulative "
+                               "and must rise)")
             lower = bound
             if tier.max_quantity is None and not is_last:
-                raise BadInput(source, None, tier_where, f"{record}: period {where} tier row {row} max {bound} "
-                               "means no upper bound but is not the last tier")
+                raise BadInput(source, None, tier_where, f"{at}: max {bound} means no upper bound but is not the "
+                               "last tier")
         if tier.unit != parsed[0].unit:
-            raise BadInput(source, None, f"{where}[{row}].unit", f"{record}: period {where} tier row {row} unit "
-                           f"{tier.unit!r} differs from row 0's {parsed[0].unit!r} (one unit per period)")
+            raise BadInput(source, None, f"{where}[{row}].unit", f"{at}: unit {tier.unit!r} differs from row 0's "
+                           f"{parsed[0].unit!r} (one unit per period)")
     return parsed
 
 
@@ -357,8 +360,8 @@ def _tier(source: str, record: str, where: str, tier: Any, energy: bool) -> Tier
             raise BadInput(source, None, f"{where}.unit", f"{record}: demand tier unit {unit!r} is not supported "
                            "(only kW)")
         if rate_usd < 0:
-            raise BadInput(source, None, f"{where}.rate", f"{record}: rate + adj = {rate_usd} $/kW is negative; a "
-                           "demand credit cannot be billed as a demand charge")
+            raise BadInput(source, None, f"{where}.rate", f"{record}: {where}: rate + adj = {rate_usd} $/kW is "
+                           "negative; a demand credit cannot be billed as a demand charge")
     sell_usd = _decimal(source, f"{where}.sell", tier.get("sell") or 0) if energy else Decimal(0)
     if sell_usd < 0:
         raise BadInput(source, None, f"{where}.sell", f"{record}: {sell_usd} is negative (a credit rate is positive)")
@@ -399,7 +402,7 @@ def _refuse_unused_periods(source: str, record: str, field: str, period_count: i
     used = {index for schedule in schedules for row in schedule for index in row}
     for period in range(period_count):
         if period not in used:
-            raise BadInput(source, None, f"{field}[{period}]", f"{record}: period {period} is used by no hour of its "
+            raise BadInput(source, None, f"{field}[{period}]", f"{record}: {field} period {period} is used by no hour of its "
                            f"schedule (periods in use: {sorted(used)}); the rates and the schedule do not match")
 
 

@@ -87,3 +87,34 @@ def test_bill_takes_an_export_file_and_credits_it_under_the_tariffs_dgrules(tmp_
     assert (Decimal(month["energy_kwh"]), Decimal(month["export_kwh"])) == (Decimal(30), Decimal(20))
     assert Decimal(month["export_credit_usd"]) == Decimal("-0.60")
     assert Decimal(result["total_usd"]) == Decimal("153.40")
+
+
+def test_a_malformed_tier_table_exits_2_naming_file_field_and_row(tmp_path: Path) -> None:
+    """Decreasing tier bounds (100 then 50 kWh) are refused: exit code 2, the file, the field and the tier row."""
+    rate = two_period_rate()
+    rate["energyratestructure"][0] = [{"max": 100, "rate": 0.1}, {"max": 50, "rate": 0.12}, {"rate": 0.14}]
+    (tmp_path / "rate.json").write_text(rate_json(rate))
+    (tmp_path / "load.csv").write_text(load_csv([(utc(2026, 3, 9, 20), "1")]))
+    for command in (["bill"], ["compare", "--urdb", str(tmp_path / "rate.json")]):
+        outcome = CliRunner().invoke(app, [*command, "--urdb", str(tmp_path / "rate.json"), "--load",
+                                           str(tmp_path / "load.csv"), "--tz", "America/Denver"])
+        assert outcome.exit_code == 2, outcome.output
+        assert "rate.json, field 'energyratestructure[0][1].max'" in outcome.output
+        assert "tier row 1" in outcome.output and "Traceback" not in outcome.output
+
+
+def test_demand_window_option_measures_rolling_windows(tmp_path: Path) -> None:
+    """30-minute window, 15-minute rows Tue Mar 10 2026 14:00-15:00 MDT of 10, 30, 20, 4 kWh: block peak 80 kW,
+    rolling peak (14:15-14:45) 100 kW; an unknown kind exits 2."""
+    (tmp_path / "rate.json").write_text(rate_json(two_period_rate(demandwindow=30)))
+    start = utc(2026, 3, 10, 20)
+    rows = [(start.replace(minute=15 * index), kwh) for index, kwh in enumerate(["10", "30", "20", "4"])]
+    (tmp_path / "load.csv").write_text(load_csv(rows))
+    peaks = {}
+    for kind in ("block", "rolling", "sliding"):
+        outcome = CliRunner().invoke(app, ["bill", "--urdb", str(tmp_path / "rate.json"), "--load",
+                                           str(tmp_path / "load.csv"), "--tz", "America/Denver",
+                                           "--demand-window", kind])
+        peaks[kind] = Decimal(json.loads(outcome.stdout)["months"][0]["peak_kw"]) if outcome.exit_code == 0 \
+            else outcome.exit_code
+    assert peaks == {"block": Decimal(80), "rolling": Decimal(100), "sliding": 2}
