@@ -38,6 +38,7 @@ _EXPORTS = {
     "ledger_vkey": "ledger.keys",
     "NoteError": "ledger.signed_note",
     "SigningKeyError": "ledger.errors",
+    "PublishedCheckpointNotExtended": "ledger.errors",
     "cosigner_key_from_private": "ledger.cosignature",
     "Witness": "ledger.witness",
     "witness_server": "ledger.witness",
@@ -65,6 +66,7 @@ __all__ = [
     "Leg",
     "NoteError",
     "PostingRequest",
+    "PublishedCheckpointNotExtended",
     "SigningKeyError",
     "VerifyReport",
     "Witness",
@@ -107,7 +109,7 @@ if TYPE_CHECKING:
     from ledger.audit import verify_ledger
     from ledger.checkpoint import Checkpoint, append_checkpointed, list_checkpoints, roots_at, sign_checkpoint
     from ledger.cosignature import cosigner_key_from_private
-    from ledger.errors import SigningKeyError
+    from ledger.errors import PublishedCheckpointNotExtended, SigningKeyError
     from ledger.export import export_ledger
     from ledger.keys import create_signing_key, ledger_vkey
     from ledger.model import AccountSpec, AppendedEntry, EntryRequest, PostingRequest, VerifyReport

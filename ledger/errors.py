@@ -112,6 +112,17 @@ class BalanceOutOfRange(DomainError):
         )
 
 
+class PublishedCheckpointNotExtended(DomainError):
+    """The ledger in the database no longer extends a checkpoint already published outside it: tampering, or a
+    database restored from before it. Nothing more is published until someone looks."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, origin: str, where: str, reason: str) -> None:
+        super().__init__(f"ledger {origin}: does not extend the checkpoint published at {where} ({reason}); "
+                         "refusing to publish more")
+
+
 class CheckpointInconsistent(DomainError):
     """The head is not an extension of the last signed checkpoint: refuse to sign it."""
 

@@ -9,6 +9,10 @@ the last one published and, oldest first:
 2. writes `<folder>/<quoted origin>/<tree size>.note`: the checkpoint note with the ledger's signature and the
    witnesses' cosignature lines. A file is created once (O_EXCL) and never rewritten.
 
+Before filing anything, the ledger must still extend the last note filed (its first entries give the filed
+root); otherwise `PublishedCheckpointNotExtended` is raised (logged as an error after a step's commit) and
+nothing more is filed over a cut or rewritten ledger. The witnesses refuse such a ledger on their own.
+
 Only committed checkpoints are published: a witness must never hold a root the ledger then rolls back. A witness
 that is down, or refuses, costs its cosignature on this checkpoint only (logged); the next checkpoint it cosigns
 extends this one, and the publishing of the next batch catches up any checkpoint whose note is missing.
@@ -29,9 +33,10 @@ from sqlalchemy import Connection, Engine
 
 from ledger import repository as repo
 from ledger.checkpoint import Checkpoint, leaf_hashes, list_checkpoints
-from ledger.cosignature import parse_cosigner_vkey, verify_cosignature
-from ledger.merkle import consistency_proof
-from ledger.signed_note import NoteError
+from ledger.cosignature import parse_cosigner_vkey, split_note, verify_cosignature
+from ledger.errors import PublishedCheckpointNotExtended
+from ledger.merkle import consistency_proof, root_hash
+from ledger.signed_note import NoteError, parse_checkpoint_body
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +66,18 @@ def published_sizes(directory: Path, origin: str) -> list[int]:
 
 def publish_checkpoints_after_commit(engine: Engine, origin: str, directory: Path | None,
                                      witnesses: Mapping[str, str]) -> list[Published]:
-    """`publish_checkpoints` on a connection of its own; never raises for an unreachable witness or a full disk
-    (the checkpoint is committed; the next publish catches up), only logs."""
+    """`publish_checkpoints` on a connection of its own; never raises (the step's entries and checkpoint are
+    committed): an unreachable witness or a full disk is a warning (the next publish catches up), a ledger that no
+    longer extends the published notes an error in the log (and `wattledger ledger publish` exits 1 on it)."""
     try:
         with engine.connect() as conn:
             return publish_checkpoints(conn, origin, directory, witnesses)
     except (OSError, httpx.HTTPError) as error:
         log.warning("ledger %s: checkpoint publishing failed (will catch up with the next): %s", origin, error)
+        return []
+    except PublishedCheckpointNotExtended as error:
+        # The business step committed and stays committed; what it cannot do is vouch for this ledger outside.
+        log.error("%s", error)
         return []
 
 
@@ -83,9 +93,12 @@ def publish_checkpoints(conn: Connection, origin: str, directory: Path | None,
     pending = sorted((c for c in newest if c.tree_size > last_published), key=lambda c: c.tree_size)
     if directory is None:
         pending = pending[-1:]  # no folder to catch up: the witnesses get the newest
-    if not pending:
+    signed_size = newest[0].tree_size if newest else 0
+    if not pending and signed_size >= last_published:
         return []
-    leaves = leaf_hashes(conn, ledger_id, pending[-1].tree_size)
+    leaves = leaf_hashes(conn, ledger_id, max(signed_size, last_published))
+    if directory is not None and done:
+        _check_extends_published(origin, directory, last_published, leaves)
     results = []
     with httpx.Client(timeout=WITNESS_TIMEOUT_S) as http:
         for checkpoint in pending:
@@ -102,6 +115,21 @@ def publish_checkpoints(conn: Connection, origin: str, directory: Path | None,
             results.append(Published(checkpoint.tree_size, path, tuple(names)))
             last_published = checkpoint.tree_size
     return results
+
+
+def _check_extends_published(origin: str, directory: Path, size: int, leaves: list[bytes]) -> None:
+    """Refuse to file a checkpoint of a ledger that no longer extends the last note filed (our own folder: its
+    root is read, its signature was ours)."""
+    path = origin_folder(directory, origin) / f"{size}{NOTE_SUFFIX}"
+    try:
+        body, _ = split_note(path.read_text(encoding="utf-8"))
+        _, filed_size, filed_root = parse_checkpoint_body(body)
+    except (NoteError, UnicodeDecodeError) as error:
+        raise PublishedCheckpointNotExtended(origin, str(path), f"unreadable: {error}") from error
+    if filed_size > len(leaves):
+        raise PublishedCheckpointNotExtended(origin, str(path), f"the ledger has fewer than {filed_size} entries")
+    if root_hash(leaves[:filed_size]) != filed_root:
+        raise PublishedCheckpointNotExtended(origin, str(path), f"its first {filed_size} entries give another root")
 
 
 def request_cosignature(http: httpx.Client, url: str, vkey: str, checkpoint: Checkpoint, leaves: list[bytes],

@@ -101,12 +101,16 @@ def publish_command(origin: OriginOption = None) -> None:
     """Publish the signed checkpoints not yet published: witnesses' cosignatures (WATTLEDGER_LEDGER_WITNESSES) and one
     note file each in the checkpoint folder (WATTLEDGER_LEDGER_CHECKPOINT_DIR). Each posting batch does this itself;
     this catches up after a witness or the folder was unavailable."""
-    from ledger import publish_checkpoints
+    from ledger import PublishedCheckpointNotExtended, publish_checkpoints
     from settings import Settings
 
     settings = Settings()
     with _engine_and_origin(origin) as (engine, name, _), engine.connect() as conn:
-        published = publish_checkpoints(conn, name, settings.checkpoint_publish_dir, settings.ledger_witnesses)
+        try:
+            published = publish_checkpoints(conn, name, settings.checkpoint_publish_dir, settings.ledger_witnesses)
+        except PublishedCheckpointNotExtended as error:
+            typer.echo(f"FAIL {error}", err=True)
+            raise typer.Exit(1) from None
     for item in published:
         typer.echo(f"size {item.tree_size}: {item.path or '(no new file)'} cosigned by {', '.join(item.witnesses) or 'no witness'}")
     if not published:

@@ -12,7 +12,15 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from ledger import append_checkpointed, ensure_ledger, ledger_vkey, open_accounts, publish_checkpoints
+from ledger import (
+    PublishedCheckpointNotExtended,
+    append_checkpointed,
+    ensure_ledger,
+    ledger_vkey,
+    open_accounts,
+    publish_checkpoints,
+    publish_checkpoints_after_commit,
+)
 from ledger.export import export_ledger
 from ledger.keys import create_signing_key
 from ledger.verifier import read_published
@@ -118,6 +126,14 @@ def test_tail_truncation_is_detected_with_the_published_checkpoint(
                                       str(_note(anchored, 6)), "--witness-key", anchored.witness_vkey,
                                       "--vkey", anchored.vkey], env={"WATTLEDGER_DATABASE_URL": database_url})
     assert result.exit_code == 1 and "entries 5..6 were removed" in result.output
+    # The ledger carries on from the cut (a new batch signs a fork at size 5): nothing of it is published.
+    with engine.begin() as conn:
+        append_checkpointed(conn, anchored.origin, [settlement_request("t5")], anchored.key_path)
+    witnesses = {anchored.witness_url: anchored.witness_vkey}
+    with engine.connect() as conn, pytest.raises(PublishedCheckpointNotExtended, match="fewer than 6 entries"):
+        publish_checkpoints(conn, anchored.origin, anchored.folder, witnesses)
+    assert publish_checkpoints_after_commit(engine, anchored.origin, anchored.folder, witnesses) == []
+    assert sorted(path.name for path in _note(anchored, 6).parent.iterdir()) == ["4.note", "6.note"]
 
 
 def test_a_forged_chain_and_a_replaced_key_are_detected(
