@@ -29,7 +29,6 @@ from settlement.tariffs import (
     UNIT_MWH,
     UNIT_REC_MWH,
     Charge,
-    Proration,
     display_rate,
     local_calendar,
 )
@@ -159,7 +158,8 @@ def days_by_contract_year(days: Sequence[date], first_delivery: date) -> dict[in
 
 
 def settle_ppa_extras(terms: PpaTerms, delivered_wh: int, deemed_wh_by_year: dict[int, int],
-                      days_by_year: dict[int, int], proration: Proration | None = None) -> list[Charge]:
+                      days_by_year: dict[int, int], segment_days: Sequence[int] = (), segment_index: int = 0
+                      ) -> list[Charge]:
     """Deemed energy, take-or-pay shortfall and bundled RECs for one month (or one contract segment of it).
 
     Every quantity is priced at the contract year in force at its own interval, like delivered energy: deemed
@@ -169,15 +169,16 @@ def settle_ppa_extras(terms: PpaTerms, delivered_wh: int, deemed_wh_by_year: dic
     price after it; the shortfall Wh are split by those days with largest remainder, ties to the earlier year).
     A month inside one contract year gives one line each, as before. The base price of year y is the escalated
     price P1 x (1 + g)^(y-1); an index PPA has none and must name its deemed and shortfall prices, which then
-    apply whatever the year (one line each). `proration` (a contract segment of the month) scales the monthly
-    minimum, ROUND_HALF_EVEN to the Wh."""
+    apply whatever the year (one line each). A month settled in contract segments (`segment_days`, the local days
+    of each, this one at `segment_index`) gives each segment its part of the monthly minimum: the minimum split
+    by the segments' days with largest remainder, so the parts add up to the minimum to the Wh."""
     deemed_wh = sum(deemed_wh_by_year.values())
     charges = _priced_by_year(terms, "Deemed energy (compensable curtailment)", "ppa.deemed_energy",
                               terms.deemed_price_usd_per_mwh, "deemed_price_usd_per_mwh", deemed_wh_by_year)
     if terms.take_or_pay_mwh_per_month is not None:
         minimum_wh = int(terms.take_or_pay_mwh_per_month * 1_000_000)
-        if proration is not None:
-            minimum_wh = int(proration.of(Decimal(minimum_wh)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        if len(segment_days) > 1:
+            minimum_wh = allocate_largest_remainder(minimum_wh, list(segment_days))[segment_index]
         shortfall_wh = max(0, minimum_wh - delivered_wh - deemed_wh)
         if shortfall_wh:
             years = sorted(days_by_year) or [1]

@@ -111,6 +111,9 @@ def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetim
     planned = sorted({tenant_id for occupancy in occupancies for tenant_id in occupancy.tenant_ids})
     inputs = [_segment_inputs(setup, segment, occupancy, planned, rows, prices, days)
               for segment, occupancy in zip(segments, occupancies, strict=True)]
+    if len(inputs) > 1:
+        segment_days = tuple((segment.last_day - segment.first_day).days + 1 for segment in segments)
+        inputs = [replace(one, segment_days=segment_days, segment_index=index) for index, one in enumerate(inputs)]
     if len(inputs) == 1:
         return add_annual_reconciliation(settle_campus(inputs[0]), segments, setup.annual_counted_before_wh)
     period_series = _joined_tenant_series(inputs, planned)

@@ -55,7 +55,9 @@ class CampusInputs:
     local days of the whole billing period per month key: the denominator of every proration (empty: nothing
     is prorated). `period_series` is each tenant's load over the whole period when it is settled in segments
     (named system peaks are instants of the period, wherever the segment lies); empty: `series` is the whole
-    period."""
+    period. `segment_days` are the local days of each segment of the period, in order, and `segment_index` this
+    segment's place among them: a monthly quantity (a take-or-pay minimum) is split across the segments by their
+    days with largest remainder, so the parts add up to it (empty: one segment, nothing to split)."""
 
     campus_id: str
     time_zone: ZoneInfo
@@ -73,3 +75,5 @@ class CampusInputs:
     absent_tenant_ids: tuple[str, ...] = ()
     month_days: dict[int, int] = field(default_factory=dict)
     period_series: dict[str, Series] = field(default_factory=dict)
+    segment_days: tuple[int, ...] = ()
+    segment_index: int = 0

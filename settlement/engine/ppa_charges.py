@@ -22,7 +22,7 @@ from settlement.contracts import (
 from settlement.engine.inputs import CampusInputs, Series, meter_series_key
 from settlement.engine.lines import TenantCharge, from_contract
 from settlement.engine.prices import PriceSeries, prices_for_intervals
-from settlement.engine.segments import local_days, segment_proration
+from settlement.engine.segments import local_days
 from settlement.tariffs import Charge
 
 DEEMED_SERIES_PREFIX = "deemed:"
@@ -75,10 +75,9 @@ def _ppa_contract_charges(inputs: CampusInputs, contract: ContractVersion) -> tu
     deemed_wh_by_year = {} if deemed is None else \
         wh_by_contract_year(deemed.starts_utc_us, deemed.energy_wh, inputs.time_zone, terms.ppa.first_delivery)
     days = local_days(inputs.period_start_utc, inputs.period_end_utc, inputs.time_zone)
-    proration = segment_proration(inputs.period_start_utc, inputs.period_end_utc, inputs.time_zone,
-                                  inputs.month_days)
     charges += settle_ppa_extras(terms.ppa, int(series.energy_wh.sum()), deemed_wh_by_year,
-                                 days_by_contract_year(days, terms.ppa.first_delivery), proration)
+                                 days_by_contract_year(days, terms.ppa.first_delivery), inputs.segment_days,
+                                 inputs.segment_index)
     if terms.ppa.take_or_pay_mwh_per_contract_year is not None:
         delivered = wh_by_contract_year(series.starts_utc_us, series.energy_wh, inputs.time_zone,
                                         terms.ppa.first_delivery)

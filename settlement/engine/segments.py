@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from settlement.contracts import ContractVersion, FixedPriceContract
-from settlement.tariffs import Proration
 
 _ONE_US = timedelta(microseconds=1)
 
@@ -53,15 +52,6 @@ def month_days(start_utc: datetime, end_utc: datetime, time_zone: ZoneInfo) -> d
         key = day.year * 12 + day.month - 1
         counts[key] = counts.get(key, 0) + 1
     return counts
-
-
-def segment_proration(start_utc: datetime, end_utc: datetime, time_zone: ZoneInfo,
-                      period_month_days: dict[int, int]) -> Proration | None:
-    """A segment's share of its billing period in days (for monthly quantities settled once per period, such
-    as a take-or-pay minimum); None when the segment is the whole period or nothing is prorated."""
-    period_days = sum(period_month_days.values())
-    days = len(local_days(start_utc, end_utc, time_zone))
-    return Proration(days, period_days) if period_month_days and days < period_days else None
 
 
 def contracts_in_force_on(history: Iterable[ContractVersion], day: date) -> tuple[ContractVersion, ...]:

@@ -160,3 +160,24 @@ def test_engine_prices_each_segment_at_its_own_version_when_the_contract_is_amen
     shortfall = [(q, a) for _, q, _, a in _ppa_lines(result, "ppa.take_or_pay")]
     assert deemed == [(MWH, 50_000_000), (2 * MWH, 132_000_000)]
     assert shortfall == [(14_250_000, 712_500_000), (4_750_000, 261_250_000), (8 * MWH, 528_000_000)]
+
+
+def test_a_monthly_minimum_split_across_segments_adds_up_to_the_minimum() -> None:
+    """10 Wh of minimum over three 10-day segments: exact parts 3.33 Wh each; rounding each alone gives 3 + 3 + 3 =
+    9 Wh (one lost); largest remainder gives 4, 3, 3 (the tie goes to the first segment)."""
+    terms = PpaTerms(FORM_FIXED, Decimal(50), take_or_pay_mwh_per_month=Decimal("0.00001"))
+    parts = [settle_ppa_extras(terms, 0, {}, {1: 10}, (10, 10, 10), index)[0].quantity_wh for index in range(3)]
+    assert parts == [4, 3, 3]
+
+
+def test_engine_splits_the_monthly_minimum_across_three_versions_exactly() -> None:
+    """Versions in force from Sep 1, Sep 11 and Sep 21 cut September into three 10-day segments. Minimum 0.00001
+    MWh = 10 Wh, nothing delivered: the segments owe 4, 3 and 3 Wh, 10 Wh in all. The middle segment crosses the
+    contract anniversary (Sep 16: 5 days in each year), so its 3 Wh split 2 + 1 between years 1 and 2."""
+    terms = {"take_or_pay_mwh_per_month": "0.00001"}
+    history = [contract("pv", "ppa", "alpha", date(2025, 9, 16), _ppa_terms("50", **terms)),
+               contract("pv", "ppa", "alpha", date(2026, 9, 11), _ppa_terms("60", **terms), version=2),
+               contract("pv", "ppa", "alpha", date(2026, 9, 21), _ppa_terms("70", **terms), version=3)]
+    result = _settle(history, [])
+    assert sum(q for _, q, _, _ in _ppa_lines(result, "ppa.take_or_pay")) == 10
+    assert [q for _, q, _, _ in _ppa_lines(result, "ppa.take_or_pay")] == [4, 2, 1, 3]
