@@ -56,6 +56,8 @@ class TariffBillRequest(BaseModel):
     holidays: list[Day] = Field(default_factory=list, max_length=1000)
     tier_fill: str = "shared"
     holidays_as_weekend: bool = True
+    demand_window: str = Field(default="block", max_length=16, description="how the tariff's demandwindow is "
+                               "measured: block (clock-aligned) or rolling (docs/tariffs.md)")
 
 
 def _public(contract: ContractVersion) -> ContractPublic:
@@ -90,4 +92,5 @@ def bill_tariff(body: TariffBillRequest, principal: CalculatorDep) -> dict[str, 
     """The `wattledger tariff bill` calculator over HTTP: monthly charges of a load under a URDB tariff."""
     return bill_tariff_json("urdb", json.dumps(body.urdb), "load_csv", body.load_csv, zone_named(body.time_zone),
                             frozenset(body.holidays), body.tier_fill, body.holidays_as_weekend,
-                            export_source="export_csv", export_text=body.export_csv)
+                            export_source="export_csv", export_text=body.export_csv,
+                            demand_window=body.demand_window)

@@ -88,3 +88,21 @@ def test_tariff_import_exits_2_naming_file_and_field(tmp_path: Path, database_ur
     assert outcome.exit_code == 2, outcome.output
     assert f"field '{field}'" in outcome.output and "tier row 1" in outcome.output
     assert "Traceback" not in outcome.output
+
+
+async def test_calculator_measures_the_tariffs_demand_window(app_and_settings: tuple[Any, Any]) -> None:
+    """30-minute window, flat demand 5 $/kW; 15-minute rows Mon Mar 2 2026 10:00-11:00 CST of 10, 30, 20, 4 kWh:
+    block peak 80 kW (400), rolling peak 100 kW (500); an unknown kind is 422 naming `demand_window`."""
+    app, settings = app_and_settings
+    rate = {**RATE, "flatdemandstructure": [[{"rate": "5"}]], "demandwindow": 30}
+    load = "interval_start,energy_kwh\n" + "".join(f"2026-03-02T10:{15 * index:02d}:00-06:00,{kwh}\n"
+                                                   for index, kwh in enumerate(["10", "30", "20", "4"]))
+    answers = {}
+    async with _client(app, settings, "finance") as client:
+        for kind in ("block", "rolling", "sliding"):
+            response = await client.post("/tariffs/bill", json={"urdb": rate, "load_csv": load, "demand_window": kind,
+                                                                "time_zone": "America/Chicago"})
+            answers[kind] = (response.status_code, response.json()["months"][0]["demand_flat_charge_usd"]
+                             if response.status_code == 200 else response.json()["field"])
+    assert answers == {"block": (200, "400.000000"), "rolling": (200, "500.000000"),
+                       "sliding": (422, "demand_window")}
