@@ -29,8 +29,8 @@ class ExportReport:
 
 def _read_chain(path: Path) -> list[tuple[bytes, bytes]]:
     lines = path.read_bytes().split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()
+    if lines.pop() != b"":
+        raise VerificationFailure(len(lines) + 1, f"chain.tsv line {len(lines) + 1} does not end in a newline")
     return [chain_line(number, line) for number, line in enumerate(lines, start=1)]
 
 
@@ -56,8 +56,8 @@ def verify_export(directory: Path, trusted_vkeys: list[str] | None = None) -> Ex
     try:
         checkpoints = read_checkpoints(directory / "checkpoints.jsonl")
         raws = (directory / "entries.jsonl").read_bytes().split(b"\n")
-        if raws and raws[-1] == b"":
-            raws.pop()
+        if raws.pop() != b"":  # every line, the last one too, ends in a newline (spec §7)
+            raise VerificationFailure(len(raws) + 1, f"entries.jsonl line {len(raws) + 1} does not end in a newline")
         stored = _read_chain(directory / "chain.tsv")
         if len(stored) != len(raws):
             raise VerificationFailure(min(len(stored), len(raws)) + 1, "entries.jsonl and chain.tsv differ in length")

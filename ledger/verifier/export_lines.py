@@ -16,6 +16,7 @@ from ledger.verifier.canonical_form import NotCanonical, parse_strict
 from ledger.verifier.entry_format import HASH_HEX
 from ledger.verifier.replay import VerificationFailure
 
+ORIGIN_TEXT = re.compile(r"[!-*,-~]{1,200}")  # the database's check on ledger.origin
 CHAIN_LINE = re.compile(rb"([1-9][0-9]*)\t([0-9a-f]{64})\t([0-9a-f]{64})")
 CHECKPOINT_MEMBERS = frozenset({"tree_size", "root", "note"})
 MANIFEST_FORMAT = "wattledger-ledger-export"
@@ -48,8 +49,9 @@ def manifest_fields(raw: bytes) -> tuple[str, int]:
         raise VerificationFailure(1, f"MANIFEST.json: format must be {MANIFEST_FORMAT!r} and version the number 1")
     if "hash_version" in manifest and (type(manifest["hash_version"]) is not int or manifest["hash_version"] != 1):
         raise VerificationFailure(1, f"MANIFEST.json: hash_version {manifest['hash_version']!r} is not the number 1")
-    if type(origin) is not str or not origin:
-        raise VerificationFailure(1, "MANIFEST.json: origin must be a non-empty string")
+    if type(origin) is not str or not ORIGIN_TEXT.fullmatch(origin):
+        raise VerificationFailure(1, f"MANIFEST.json: origin {origin!r} is not 1 to 200 printable ASCII characters"
+                                     " without spaces or '+'")
     if type(entries) is not int or entries < 0:
         raise VerificationFailure(1, f"MANIFEST.json: entries {entries!r} is not a count")
     return origin, entries

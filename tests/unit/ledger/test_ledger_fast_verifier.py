@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +30,7 @@ from tests.unit.ledger.test_ledger_rules_properties import (
 )
 
 
-def history(operations: list) -> list[bytes]:
+def history(operations: list[tuple[str, int, int, bool]]) -> list[bytes]:
     state, _, canonicals = fresh_state()
     keys: list[str] = []
     for index, op in enumerate(operations):
@@ -95,7 +97,7 @@ RAW_MUTATIONS = {
     st.integers(0, 40),
     st.integers(1, 40),
 )
-def test_fast_path_agrees_with_the_replay(operations: list, mutation: str, target: int, ref: int) -> None:
+def test_fast_path_agrees_with_the_replay(operations: list[tuple[str, int, int, bool]], mutation: str, target: int, ref: int) -> None:
     """Valid or broken (one entry mutated, hashes recomputed), both verifiers give the same report."""
     canonicals = history(operations)
     index = target % len(canonicals)
@@ -110,7 +112,7 @@ def test_fast_path_agrees_with_the_replay(operations: list, mutation: str, targe
         assert verify_export_compiled(export) == verify_export(export)
 
 
-def test_clean_history_passes_the_fast_path_without_the_replay(monkeypatch) -> None:
+def test_clean_history_passes_the_fast_path_without_the_replay(monkeypatch: pytest.MonkeyPatch) -> None:
     """On a valid export the fast path answers by itself (the replay is never called)."""
     from ledger.verifier import compiled_check
 
@@ -124,7 +126,7 @@ def test_clean_history_passes_the_fast_path_without_the_replay(monkeypatch) -> N
     assert report.ok and report.entries_checked == len(canonicals) >= 5
 
 
-def test_many_accounts_and_legs_in_one_entry_stay_on_the_fast_path(monkeypatch) -> None:
+def test_many_accounts_and_legs_in_one_entry_stay_on_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry opening 150 accounts and one with 150 legs are vouched for without the replay."""
     from ledger.chain import CHAIN_GENESIS
     from ledger.model import AccountSpec, EntryRequest, PostingRequest
@@ -148,7 +150,7 @@ def test_chain_file_tampering_gets_the_replays_verdict() -> None:
     """chain.tsv with a wrong hash, a leading zero, swapped or missing lines, upper-case hex, a space or a
     non-ASCII digit: the fast path's report equals the replay's, and every one is refused."""
     canonicals = history([("posting", 5, 0, False), ("posting", 7, 0, True), ("reversal", 1, 0, False)])
-    mutations = {
+    mutations: dict[str, Callable[[list[str]], list[str]]] = {
         "wrong_hash": lambda lines: [lines[0], lines[1][:-2] + ("0" if lines[1][-2] != "0" else "1") + "\n", *lines[2:]],
         "leading_zero": lambda lines: ["0" + lines[0], *lines[1:]],
         "swapped": lambda lines: [lines[1], lines[0], *lines[2:]],

@@ -300,3 +300,26 @@ def test_the_writers_own_exports_always_pass(requests: list[tuple[str, int, date
         report = verify_export(export)
         assert report.ok, report
         assert verify_export_compiled(export) == report
+
+
+@pytest.mark.parametrize("file_name", ["entries.jsonl", "chain.tsv"])
+def test_a_last_line_without_its_newline_is_refused(file_name: str) -> None:
+    """Every line of entries.jsonl and chain.tsv ends in a newline, the last one too."""
+    with tempfile.TemporaryDirectory() as folder:
+        export = export_with(base_history(), folder)
+        (export / file_name).write_bytes((export / file_name).read_bytes()[:-1])
+        report = verify_export(export)
+        assert not report.ok and report.first_bad_seq == 4, report
+        assert report.reason is not None and f"{file_name} line 4 does not end in a newline" in report.reason
+        assert verify_export_compiled(export) == report
+
+
+@pytest.mark.parametrize("origin", ["", "has space", "a+b", "caf\u00e9", "x" * 201])
+def test_a_manifest_origin_outside_the_origin_grammar_is_refused(origin: str) -> None:
+    """The origin is 1 to 200 printable ASCII characters without spaces or '+', as the database requires."""
+    with tempfile.TemporaryDirectory() as folder:
+        export = export_with(base_history(), folder)
+        manifest = json.loads((export / "MANIFEST.json").read_text())
+        (export / "MANIFEST.json").write_text(json.dumps({**manifest, "origin": origin}))
+        report = verify_export(export)
+        assert not report.ok and report.reason is not None and "MANIFEST.json: origin" in report.reason, report
