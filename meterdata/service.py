@@ -8,6 +8,7 @@ line, field and reason). The API and the CLI call these; each opens its own tran
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from meterdata.edits import ManualEdit
 from meterdata.fsutil import base_name
 from meterdata.ingest import read_file_uri
 from meterdata.plot import load_meter_series, quality_svg
-from meterdata.raw_store import RawFileWriter, StoredBytes
+from meterdata.raw_store import DEFAULT_UPLOAD_LIMITS, RawFileWriter, StoredBytes, UploadLimits
 from meterdata.readings import ReadingCounter, ReadingWindow
 from meterdata.repository import PendingCorrection, StoreFile
 from meterdata.specs import MeterSpec
@@ -45,7 +46,8 @@ class ReceiveOutcome:
     size_bytes: int
     stored_uri: str
     status: str
-    """accepted | quarantined | duplicate"""
+    """accepted | quarantined | duplicate | refused (beyond a size limit or of an unknown type: not stored, so
+    without sha256 or location)"""
     reading_count: int = 0
     error: dict[str, Any] | None = field(default=None)
     """Why the file was refused: now (quarantined) or when the same bytes came before (duplicate)."""
@@ -55,17 +57,23 @@ class ReceiveOutcome:
 
 def receive_file(
     engine: Engine, data_root_uri: str, campus_id: str, original_name: str, chunks: Iterable[bytes],
-    mapping: CsvMapping = SITE_EXPORT_V1,
+    mapping: CsvMapping = SITE_EXPORT_V1, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS,
 ) -> ReceiveOutcome:
     """Store `chunks` as received, check the file, and record it as accepted or quarantined (with reason)."""
     meters = campus_meters(engine, campus_id)
-    writer = RawFileWriter(data_root_uri, original_name)
     try:
-        for chunk in chunks:
-            writer.write(chunk)
-    except BaseException:
-        writer.abort()
-        raise
+        writer = RawFileWriter(data_root_uri, original_name, limits)
+        try:
+            for chunk in chunks:
+                writer.write(chunk)
+        except BaseException:
+            writer.abort()
+            raise
+    except BadInput as error:
+        # Refused before anything was stored (a size limit, an unknown type): an outcome, so a watched folder
+        # moves the file aside with its reason instead of stopping.
+        return ReceiveOutcome("", 0, "", "refused", 0, _error_detail(error.source, error.line, error.field,
+                                                                      error.reason))
     return record_received(engine, campus_id, original_name, writer.finish(), meters, mapping)
 
 
@@ -169,7 +177,8 @@ def receive_folder(engine: Engine, data_root_uri: str, campus_id: str, folder: P
         taken.append((path.name, outcome))
         if outcome.error is not None:
             error = outcome.error
-            reason = f"{error['reason']} (sha256 {outcome.sha256_hex[:16]}; moved to {moved})"
+            kept = f"sha256 {outcome.sha256_hex[:16]}" if outcome.sha256_hex else "not stored"
+            reason = f"{error['reason']} ({kept}; moved to {moved})"
             raise BadInput(error["source"], error["line"], error["field"], reason)
     return taken
 
@@ -194,7 +203,9 @@ def move_aside(path: Path, folder: Path, outcome: ReceiveOutcome) -> Path:
     target_dir.mkdir(exist_ok=True)
     target = target_dir / path.name
     if target.exists():
-        target = target_dir / f"{path.stem}.{outcome.sha256_hex[:12]}{path.suffix}"
+        # A file refused unstored has no sha256: a random tag keeps the name apart all the same.
+        tag = outcome.sha256_hex[:12] or uuid.uuid4().hex[:12]
+        target = target_dir / f"{path.stem}.{tag}{path.suffix}"
     path.rename(target)
     if outcome.error is not None:
         error = outcome.error

@@ -227,3 +227,26 @@ async def test_listing_edits_over_extreme_ranges_is_not_a_500(client, campus_id)
         assert response.status_code in (200, 400, 422), response.text
         if response.status_code == 200:
             assert response.json() == []
+
+
+def test_watched_folder_moves_a_line_bomb_and_a_stray_file_aside_unstored(engine, campus_id, data_root,
+                                                                          tmp_path) -> None:
+    """The watched folder applies the same limits: a CSV with a 2 MB line and a file of unknown type go to
+    quarantine/ with their reason, nothing of them stored; the good file beside them is accepted."""
+    from meterdata.watch import WatchState, watch_pass
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "bomb.csv").write_bytes(HEADER + b"GT1-GEN," + b"7" * (2 << 20) + b"\n")
+    (inbox / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (inbox / "good.csv").write_bytes(HEADER + _line("33.5"))
+    state = WatchState({})
+    assert watch_pass(engine, data_root, campus_id, inbox, state) == []
+    taken = dict(watch_pass(engine, data_root, campus_id, inbox, state))
+    assert {name: outcome.status for name, outcome in taken.items()} == {
+        "bomb.csv": "refused", "notes.pdf": "refused", "good.csv": "accepted"}
+    assert taken["bomb.csv"].error["line"] == 2
+    assert "longer than" in (inbox / "quarantine" / "bomb.csv.reason.txt").read_text()
+    assert "unknown file type" in (inbox / "quarantine" / "notes.pdf.reason.txt").read_text()
+    rows, files = _stored(engine, campus_id, data_root)
+    assert (rows, files) == (1, [taken["good.csv"].sha256_hex])
