@@ -6,7 +6,8 @@ Conventions, written down:
 - Demand is the highest average kW over the tariff's demand window (`demandwindow`, minutes) in each period and
   month; without a window, over the data's own intervals (energy / interval length). The window must be a
   multiple of the data's interval (30 or 60 minutes on 15- or 5-minute data; 15 minutes on hourly data is
-  refused: the data cannot show a 15-minute peak). Two ways to measure it (`BillOptions.demand_window_kind`):
+  refused when the tariff bills demand: the data cannot show a 15-minute peak; a tariff without demand charges,
+  ratchet or kWh/kW tiers bills the same either way, and then reports demand on the data's intervals). Two ways to measure it (`BillOptions.demand_window_kind`):
   "block" (the default): fixed blocks aligned to the local clock (a 30-minute window is :00-:30 and :30-:00),
   demand = the block's energy / the window's length, a missing interval counting as no energy; the block's TOU
   period is that of its clock hour (a window divides the hour, so it lies in one). "rolling": a window ending at
@@ -168,14 +169,13 @@ def bill_load(tariff: UrdbTariff, load: LoadSeries, options: BillOptions) -> lis
     assert export.shape == load.energy_units.shape, "export must be on the import's intervals"
     offset_us = _offset_us(load.starts_utc_us, options.time_zone)
     hour_key = hour_keys(load.starts_utc_us, offset_us)
-    _check_demand_window(tariff, load, options.demand_window_kind)
+    window_minutes = _demand_window(tariff, load, options.demand_window_kind)
     bills: list[MonthBill] = []
     with localcontext() as context:
         context.prec = 50  # tier shares divide; 50 digits keep the error far below the micro-USD rounding
         for month_key in month_keys:
             mask = calendar.month_key == month_key
-            demand = _month_demand(tariff.demand_window_minutes, options.demand_window_kind, load, calendar, mask,
-                                   offset_us)
+            demand = _month_demand(window_minutes, options.demand_window_kind, load, calendar, mask, offset_us)
             bill = _bill_month(tariff, load, _MonthFlows(export[mask], hour_key[mask], demand), calendar, mask,
                                month_key, peaks, options.tier_fill, options.month_days.get(month_key))
             peaks[month_key] = bill.peak_kw
@@ -210,21 +210,29 @@ class _MonthFlows:
     demand: _Demand
 
 
-def _check_demand_window(tariff: UrdbTariff, load: LoadSeries, kind: str) -> None:
+def _demand_window(tariff: UrdbTariff, load: LoadSeries, kind: str) -> int | None:
+    """The window demand is measured over: the tariff's, when the load's intervals divide it. A window the data
+    cannot show is refused when the tariff bills demand (demand charges, a ratchet, kWh/kW tiers); otherwise it
+    changes no charge, and demand is reported on the data's own intervals."""
     window = tariff.demand_window_minutes
     if kind not in DEMAND_WINDOW_KINDS:
         raise BadInput("demand_window", None, "demand_window", f"{kind!r} is not one of {DEMAND_WINDOW_KINDS}")
     if window is None or load.interval_minutes.size == 0:
-        return
+        return window
     lengths = sorted(set(load.interval_minutes.tolist()))
     record = f"rate {tariff.label or tariff.name or '(no label)'}"
+    bills_demand = bool(tariff.demand_periods or tariff.flat_demand_periods or tariff.coincident_periods) or \
+        any(tier.unit.startswith("kWh/kW") for tiers in tariff.energy_periods for tier in tiers)
     for minutes in lengths:
         if window % minutes:
+            if not bills_demand:
+                return None
             raise BadInput(record, None, "demandwindow", f"a {window}-minute demand window is not a multiple of the "
                            f"load's {minutes}-minute intervals: the data cannot show the tariff's demand")
     if kind == DEMAND_WINDOW_ROLLING and len(lengths) > 1:
         raise BadInput(record, None, "demandwindow", f"a rolling demand window needs one interval length, the load "
                        f"has {lengths} minutes")
+    return window
 
 
 def _month_demand(window_minutes: int | None, kind: str, load: LoadSeries, calendar: LocalCalendar,

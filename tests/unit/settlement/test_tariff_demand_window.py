@@ -126,3 +126,14 @@ def test_window_demand_equals_a_plain_reference(energies: list[int], window: int
     for kind, peak_wh in (("block", block_wh), ("rolling", rolling_wh)):
         month = _month(two_period_rate(demandwindow=window), rows, kind)
         assert Decimal(month["peak_kw"]) == Decimal(peak_wh * (60 // window)) / 1000
+
+
+def test_a_window_on_a_tariff_without_demand_charges_changes_nothing() -> None:
+    """An energy-only tariff with a 15-minute window on hourly data bills as without the window: the window has
+    no charge to change. 10 + 20 kWh on-peak (14:00 and 15:00 MDT) at 0.20 -> 6.00; peak on the hourly data."""
+    rate = {"label": "energy-only", "energyratestructure": [[{"rate": "0.10"}], [{"rate": "0.20"}]],
+            "energyweekdayschedule": two_period_rate()["energyweekdayschedule"],
+            "energyweekendschedule": two_period_rate()["energyweekendschedule"], "demandwindow": 15}
+    rows = [(ON_PEAK_START, "10"), (ON_PEAK_START + timedelta(hours=1), "20")]
+    month = _month(rate, rows)
+    assert (Decimal(month["energy_charge_usd"]), Decimal(month["peak_kw"])) == (Decimal(6), Decimal(20))
