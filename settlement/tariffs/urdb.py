@@ -236,6 +236,11 @@ def parse_urdb_rate(source: str, rate: dict[str, Any]) -> UrdbTariff:
     min_usd, min_unit = _charge(source, fields, "mincharge", "minchargeunits", "minmonthlycharge")
     if min_usd == 0 and fields.get("annualmincharge") is not None:
         min_usd, min_unit = _decimal(source, fields.spelled("annualmincharge"), fields["annualmincharge"]), "$/year"
+    if min_usd < 0:
+        raise BadInput(source, None, next(fields.spelled(name) for name in ("mincharge", "minmonthlycharge",
+                                                                           "annualmincharge") if name in fields),
+                       f"{record}: a minimum charge of {min_usd} is negative; a minimum tops a bill up, it cannot "
+                       "lower it")
     percent, range_months, months = _ratchet(source, record, fields)
     return UrdbTariff(
         label=str(rate.get("label", "")), name=str(rate.get("name", "")), utility=str(rate.get("utility", "")),
@@ -245,7 +250,7 @@ def parse_urdb_rate(source: str, rate: dict[str, Any]) -> UrdbTariff:
         coincident_periods=coincident, coincident_schedule=coincident_schedule,
         fixed_charge_usd=fixed_usd, fixed_charge_unit=fixed_unit, min_charge_usd=min_usd, min_charge_unit=min_unit,
         ratchet_percent=percent, ratchet_range_months=range_months, ratchet_months=months,
-        metering=metering_option(source, fields),
+        metering=_metering(source, record, fields),
         demand_window_minutes=_demand_window(source, record, fields),
         descriptive_fields=descriptive,
     )
@@ -461,6 +466,14 @@ def _ratchet(source: str, record: str, fields: NormalizedFields) -> tuple[Decima
         raise BadInput(source, None, percent_name, f"{record}: a ratchet of {percent} with neither lookbackrange "
                        "nor any lookbackmonths would bill nothing; give one of them")
     return percent, range_months, months
+
+
+def _metering(source: str, record: str, fields: NormalizedFields) -> str:
+    try:
+        return metering_option(source, fields)
+    except BadInput as error:
+        field = fields.spelled(error.field) if error.field else None
+        raise BadInput(source, None, field, f"{record}: {error.reason}") from error
 
 
 def _demand_window(source: str, record: str, fields: NormalizedFields) -> int | None:

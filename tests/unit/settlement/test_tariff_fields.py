@@ -24,6 +24,7 @@ from tests.unit.settlement.tariff_fixtures import load_csv, rate_json, two_perio
 
 DATA = Path(__file__).parent / "data"
 NEW_YORK = ZoneInfo("America/New_York")
+CONED_LABEL = "67b78db9c1ba7352cd0c0853"
 REAL_RECORDS = ("urdb_xcel_re_tou_response.json", "urdb_coned_sc9_zone_j.json", "urdb_ladwp_a3.json",
                 "urdb_fpl_gsld1.json")
 
@@ -139,3 +140,20 @@ def test_an_unknown_tier_key_is_refused() -> None:
     with pytest.raises(BadInput) as caught:
         load_urdb_text("rate.json", rate_json(rate))
     assert caught.value.field == "demandratestructure[1][0].sell"
+
+
+def test_errors_name_the_field_as_the_record_spells_it() -> None:
+    """An unknown metering rule under the bulk-export spelling `dgRules` is reported as `dgRules`, with the record."""
+    rate = _coned()
+    rate.pop("dgrules")
+    rate["dgRules"] = "Net Metering Monthly"
+    with pytest.raises(BadInput) as caught:
+        parse_urdb_rate("coned.json", rate)
+    assert caught.value.field == "dgRules" and CONED_LABEL in caught.value.reason
+
+
+@pytest.mark.parametrize("field", ["mincharge", "minCharge", "annualmincharge"])
+def test_a_negative_minimum_charge_is_refused(field: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        parse_urdb_rate("coned.json", _coned(**{field: Decimal(-5), "minchargeunits": "$/month"}))
+    assert caught.value.field == field and "negative" in caught.value.reason
