@@ -128,7 +128,8 @@ def export_command(directory: Path, origin: OriginOption = None) -> None:
         size = export_ledger(conn, name, directory)
         documents = export_documents(conn, directory / "documents")
     typer.echo(f"exported {size} entries of {name} and {documents} documents to {directory};"
-               f" check with: python -m ledger.verifier {directory}")
+               f" check with: python -m ledger.verifier {directory} --vkey \"$(wattledger ledger public-key)\""
+               " [--checkpoint <published note>]")
 
 
 @app.command("prove")
