@@ -19,6 +19,7 @@ from api.routes import (
     corrections,
     cycles,
     esg,
+    esg_rates,
     invoices,
     ledger,
     ledger_verify,
@@ -53,7 +54,8 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
     app.state.temporal_client = temporal_client
     app.state.authenticate = authenticate or default_authenticator(settings, engine)
     install_error_handlers(app)
-    for module in (cycles, corrections, ledger_verify, ledger, meter_data, campuses, contracts, market, esg, invoices):
+    for module in (cycles, corrections, ledger_verify, ledger, meter_data, campuses, contracts, market, esg, esg_rates,
+                   invoices):
         app.include_router(module.router)
     app.include_router(web.router)  # finance pages, /finance/...
     app.include_router(ops.router)  # /metrics and the Temporal codec server /codec/encode|decode

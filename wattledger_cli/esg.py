@@ -28,12 +28,14 @@ from esg.reporting import (
     tenant_statement,
     write_evidence_package,
 )
-from esg.scopes import EmissionOptions, compute_campus_cycle
+from esg.scopes import compute_campus_cycle
 from ledger import publish_checkpoints_after_commit
 from settings import Settings
 from wattledger_cli.database import database_engine
+from wattledger_cli.esg_rates import app as rates_app
 
 app = typer.Typer(help="Emissions: factor library, Scope 1/2/3 reports.", no_args_is_help=True)
+app.add_typer(rates_app, name="rates")
 
 
 def _utc(text: str, name: str) -> datetime:
@@ -78,7 +80,7 @@ def compute_command(
     edition: Annotated[
         str | None, typer.Option(help="factor edition; default: the one valid at the period midpoint")
     ] = None,
-    gwp: Annotated[str, typer.Option(help="AR4 | AR5 | AR6")] = "AR5",
+    gwp: Annotated[str | None, typer.Option(help="AR4 | AR5 | AR6; default: the campus file's")] = None,
     cycle_key: Annotated[
         str | None, typer.Option(help="record the result under this key (restates on change)")
     ] = None,
@@ -94,7 +96,7 @@ def compute_command(
             _utc(start, "start"),
             _utc(end, "end"),
             edition,
-            EmissionOptions(gwp_set=gwp),
+            gwp_set=gwp,
         )
         outcome = None
         if cycle_key:

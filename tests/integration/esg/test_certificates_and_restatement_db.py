@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from esg.certificates import CertificateClaim, CertificateLot, claim_certificate, register_certificate_lot
-from esg.errors import CertificateIneligible, CertificateOverclaimed
+from esg.errors import CertificateIneligible, CertificateOverclaimed, EmissionsInputInvalid
 from esg.factors import register_factor_library
 from esg.reporting import cycle_emissions, record_cycle_emissions
 from esg.scopes import compute_campus_cycle
@@ -87,45 +87,48 @@ def test_a_claim_outside_the_vintage_is_ineligible(engine, campus_id, ledger):
         claim_certificate(conn, campus_id, late, *ledger)
 
 
-def test_factor_edition_change_produces_a_restatement_delta(engine, campus_id, intervals_file):
-    """The same 2 MWh of ERCT imports at eGRID2022 and then eGRID2023: version 2 carries the exact difference."""
+def test_a_meter_correction_produces_a_restatement_delta_and_an_old_edition_is_refused(
+    engine, campus_id, intervals_file
+):
+    """2 MWh of ERCT imports, then a corrected read of hour 1 (1.5 MWh): version 2 carries the exact difference.
+    eGRID2022 (wl-2024.1, valid for 2024) is refused for this July 2025 cycle, naming the edition."""
     rows = [
         ("GRID1", START, 1_000_000),
         ("GRID1", START + timedelta(hours=1), 1_000_000),
         ("TA", START, 1_000_000),
         ("TB", START + timedelta(hours=1), 1_000_000),
     ]
+    corrected = [*rows[:1], ("GRID1", START + timedelta(hours=1), 1_500_000), rows[2],
+                 ("TB", START + timedelta(hours=1), 1_500_000)]
     uri = intervals_file(rows)
     with engine.begin() as conn:
         register_factor_library(conn)
-        old = compute_campus_cycle(conn, campus_id, uri, "ERCT", START, END, "wl-2024.1")
-        new = compute_campus_cycle(conn, campus_id, uri, "ERCT", START, END, "wl-2025.1")
+        with pytest.raises(EmissionsInputInvalid, match="wl-2024.1"):
+            compute_campus_cycle(conn, campus_id, uri, "ERCT", START, END, "wl-2024.1")
+        old = compute_campus_cycle(conn, campus_id, uri, "ERCT", START, END, "wl-2025.1")
+        new = compute_campus_cycle(conn, campus_id, intervals_file(corrected), "ERCT", START, END, "wl-2025.1")
         first = record_cycle_emissions(conn, campus_id, f"cycle:{campus_id}:2025-07", old, "billing cycle")
         again = record_cycle_emissions(conn, campus_id, f"cycle:{campus_id}:2025-07", old, "retry")
         restated = record_cycle_emissions(
-            conn, campus_id, f"cycle:{campus_id}:2025-07", new, "eGRID2023 edition"
+            conn, campus_id, f"cycle:{campus_id}:2025-07", new, "meter TB corrected"
         )
         stored = cycle_emissions(conn, f"cycle:{campus_id}:2025-07")
-    egrid2022_g_per_mwh = (Decimal("771.083") + 28 * Decimal("0.049") + 265 * Decimal("0.007")) * G_PER_LB
     egrid2023_g_per_mwh = (Decimal("738.038") + 28 * Decimal("0.043") + 265 * Decimal("0.006")) * G_PER_LB
-    assert (
-        old.campus_scope2_location_g_co2e == half_even(2 * egrid2022_g_per_mwh) == 702_442
-    )  # 774.31 lb x 453.59237 g/lb x 2
-    assert new.campus_scope2_location_g_co2e == half_even(2 * egrid2023_g_per_mwh) == 672_071
+    assert old.campus_scope2_location_g_co2e == half_even(2 * egrid2023_g_per_mwh) == 672_071
+    assert new.campus_scope2_location_g_co2e == half_even(Decimal("2.5") * egrid2023_g_per_mwh) == 840_089
     assert (first.status, first.version, again.status, again.version) == ("recorded", 1, "unchanged", 1)
     assert (restated.status, restated.version) == ("restated", 2)
     delta = restated.delta
     assert delta is not None
-    assert delta.campus_g_co2e["campus_scope2_location_g_co2e"] == 672_071 - 702_442
-    assert delta.factor_edition_change == ("wl-2024.1", "wl-2025.1")
-    # 30,371 g of 702,442 g = 43,236 ppm (4.3 %): significant at a 4 % policy threshold, not at 5 %.
-    assert delta.campus_change_ppm["campus_scope2_location_g_co2e"] == 30_371 * 1_000_000 // 702_442 == 43_236
-    assert delta.is_significant(40_000) and not delta.is_significant(50_000)
-    assert "epa-hub-2024/table6/ERCT" in delta.factor_refs_removed
+    assert delta.campus_g_co2e["campus_scope2_location_g_co2e"] == 840_089 - 672_071
+    assert delta.factor_edition_change is None and delta.intervals_changed
+    # 168,018 g of 672,071 g = 250,000 ppm (25 %): significant at a 20 % policy threshold, not at 30 %.
+    assert delta.campus_change_ppm["campus_scope2_location_g_co2e"] == 168_018 * 1_000_000 // 672_071 == 250_000
+    assert delta.is_significant(200_000) and not delta.is_significant(300_000)
     assert sum(amount for _, _, amount in delta.ledger_legs) == 0
     legs = {account: amount for account, _, amount in delta.ledger_legs}
-    assert legs[f"campus:{campus_id}:emissions:scope2"] == 702_442 - 672_071
-    assert legs["tenant:alpha:emissions"] + legs["tenant:beta:emissions"] == 672_071 - 702_442
+    assert legs[f"campus:{campus_id}:emissions:scope2"] == 672_071 - 840_089
+    assert legs["tenant:beta:emissions"] == 840_089 - 672_071 and "tenant:alpha:emissions" not in legs
     assert stored == new
 
 

@@ -25,12 +25,12 @@ def test_factors_lists_editions_with_hashes():
 def test_compute_record_restate_statement_report_export(
     database_url, campus_id, intervals_file, tmp_path, monkeypatch
 ):
-    """Version 1 at eGRID2022, version 2 at eGRID2023 with its delta; then the read commands on version 2."""
+    """Version 1 from the read, version 2 from a corrected read with its delta; an edition not valid for the
+    period is refused naming it; then the read commands on version 2."""
     monkeypatch.setenv("WATTLEDGER_DATABASE_URL", database_url)
     uri = intervals_file([("GRID1", START, 1_000_000), ("TA", START, 1_000_000)])
-    base = [
-        "compute",
-        uri,
+    corrected_uri = intervals_file([("GRID1", START, 1_100_000), ("TA", START, 1_100_000)])
+    options = [
         "--campus",
         campus_id,
         "--subregion",
@@ -42,34 +42,34 @@ def test_compute_record_restate_statement_report_export(
         "--cycle-key",
         f"k:{campus_id}",
     ]
-    first = runner.invoke(app, [*base, "--edition", "wl-2024.1"])
-    second = runner.invoke(app, [*base, "--edition", "wl-2025.1", "--reason", "eGRID2023"])
+    refused = runner.invoke(app, ["compute", uri, *options, "--edition", "wl-2024.1"])
+    assert refused.exit_code != 0 and "wl-2024.1" in str(refused.exception or refused.output)
+    first = runner.invoke(app, ["compute", uri, *options, "--edition", "wl-2025.1"])
+    second = runner.invoke(app, ["compute", corrected_uri, *options, "--reason", "meter corrected"])
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
     assert json.loads(first.output)["recorded"] == {"status": "recorded", "version": 1}
     restated = json.loads(second.output)["recorded"]
-    # 1 MWh ERCT: eGRID2023 740.832 lb x 453.59237 g/lb = 336,035.74 g -> 336,036; eGRID2022 774.31 lb -> 351,221.11 -> 351,221.
-    # T&D losses (cat. 3 C) use the 4.2 % grid gross loss in both editions: rate x 0.042 / 0.958.
+    # 1 MWh ERCT: eGRID2023 740.832 lb x 453.59237 g/lb = 336,035.74 g -> 336,036; 1.1 MWh: 369,639.32 -> 369,639.
+    # T&D losses (cat. 3 C) use the 4.2 % grid gross loss: rate x 0.042 / 0.958.
     loss_ratio = Decimal("0.042") / Decimal("0.958")
-    losses_2023_g = int(
-        (Decimal("336035.74265184") * loss_ratio).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    losses_g = int((Decimal("336035.74265184") * loss_ratio).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    losses_corrected_g = int(
+        (Decimal("336035.74265184") * Decimal("1.1") * loss_ratio).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
     )
-    losses_2022_g = int(
-        (Decimal("774.31") * Decimal("453.59237") * loss_ratio).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
-    )
-    assert (losses_2023_g, losses_2022_g) == (14_732, 15_398)
+    assert (losses_g, losses_corrected_g) == (14_732, 16_205)
     assert restated == {
         "status": "restated",
         "version": 2,
         "delta_campus_g_co2e": {
-            "campus_scope2_location_g_co2e": 336_036 - 351_221,
-            "campus_scope2_market_g_co2e": 336_036 - 351_221,
-            "campus_scope2_market_hourly_g_co2e": 336_036 - 351_221,
-            "campus_scope3_cat3_g_co2e": losses_2023_g - losses_2022_g,
+            "campus_scope2_location_g_co2e": 369_639 - 336_036,
+            "campus_scope2_market_g_co2e": 369_639 - 336_036,
+            "campus_scope2_market_hourly_g_co2e": 369_639 - 336_036,
+            "campus_scope3_cat3_g_co2e": losses_corrected_g - losses_g,
         },
     }
     statement = runner.invoke(app, ["statement", f"k:{campus_id}", "alpha"])
-    assert "0.336 t CO2e  [measured]" in statement.output
+    assert "0.370 t CO2e  [measured]" in statement.output
     for name in ("report.html", "report.pdf", "parties.csv", "hourly.parquet"):
         command = (
             ["report", f"k:{campus_id}", str(tmp_path / name)]

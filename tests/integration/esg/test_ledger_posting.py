@@ -16,15 +16,18 @@ END = START + timedelta(hours=1)
 
 
 def test_settlement_entry_with_carbon_legs_then_restatement_adjustment(engine, campus_id, intervals_file):
-    """Entry 1: USD + TCO2E legs at eGRID2022; adjustment: eGRID2023 minus eGRID2022; alpha ends at 336,036 g."""
+    """Entry 1: USD + TCO2E legs as settled (1 MWh); adjustment: a corrected read (1.1 MWh) minus the settled one;
+    alpha ends at 369,639 g. (An edition applies only to the year it is valid for, so a restatement of this
+    July 2025 cycle keeps wl-2025.1.)"""
     from ledger import EntryRequest, PostingRequest, append_entries, ensure_ledger, open_accounts
     from ledger.model import AccountSpec
 
     origin = f"test.esg/{uuid.uuid4().hex[:10]}"
     uri = intervals_file([("GRID1", START, 1_000_000), ("TA", START, 1_000_000)])
+    corrected_uri = intervals_file([("GRID1", START, 1_100_000), ("TA", START, 1_100_000)])
     with engine.begin() as conn:
-        old = compute_campus_cycle(conn, campus_id, uri, "ERCT", START, END, "wl-2024.1")
-        new = compute_campus_cycle(conn, campus_id, uri, "ERCT", START, END, "wl-2025.1")
+        old = compute_campus_cycle(conn, campus_id, uri, "ERCT", START, END, "wl-2025.1")
+        new = compute_campus_cycle(conn, campus_id, corrected_uri, "ERCT", START, END, "wl-2025.1")
         legs = carbon_ledger_postings(old, campus_id)
         ensure_ledger(conn, origin)
         money = [
@@ -63,7 +66,7 @@ def test_settlement_entry_with_carbon_legs_then_restatement_adjustment(engine, c
             {"origin": origin},
         ).scalar_one()
     assert len(appended) == 2
-    # eGRID2022 1 MWh: 774.31 lb x 453.59237 = 351,221.11 g -> 351,221; eGRID2023: 336,035.74 -> 336,036.
-    assert {a: n for a, _, n in legs}["tenant:alpha:emissions"] == 351_221
-    assert {a: n for a, _, n in delta}["tenant:alpha:emissions"] == 336_036 - 351_221
-    assert balance == 336_036
+    # eGRID2023 1 MWh: 740.832 lb x 453.59237 = 336,035.74 g -> 336,036; 1.1 MWh: 369,639.32 g -> 369,639.
+    assert {a: n for a, _, n in legs}["tenant:alpha:emissions"] == 336_036
+    assert {a: n for a, _, n in delta}["tenant:alpha:emissions"] == 369_639 - 336_036
+    assert balance == 369_639

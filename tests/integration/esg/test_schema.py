@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 
 def test_esg_tables_exist_after_migration(engine):
-    """Migration 0007 creates the six ESG tables."""
+    """Migration 0007 creates the six ESG tables; 0010 the market-rate library."""
     with engine.connect() as conn:
         names = set(
             conn.execute(text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'esg_%'")).scalars()
@@ -18,4 +18,5 @@ def test_esg_tables_exist_after_migration(engine):
         "esg_certificate_lot",
         "esg_certificate_claim",
         "esg_cycle_emissions",
+        "esg_market_rate",
     }

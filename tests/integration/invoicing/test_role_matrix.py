@@ -53,6 +53,8 @@ LOT = {"lot_id": "matrix-lot-{caller}", "instrument": "REC", "technology": "sola
 CLAIM = {"claim_id": "matrix-claim-{caller}", "lot_id": "matrix-lot-{caller}", "campus_id": "{campus_id}",
          "beneficiary": "campus", "energy_wh": 1_000, "consumption_start_utc": "2026-01-01T00:00:00Z",
          "consumption_end_utc": "2026-02-01T00:00:00Z"}
+MARKET_RATE = {"rate_id": "matrix-residual-nyup", "kind": "residual_mix", "zone": "NYUP", "g_co2e_per_mwh": "250000",
+               "source": "role matrix", "edition": "2026", "valid_from": "2026-01-01"}
 OVERRIDE = {"override_id": "matrix-override-{caller}", "campus_id": "{campus_id}", "meter_id": "GT1",
             "kind": "stack_test", "parameter": "co2_kg_per_mmbtu", "value": "53.06", "valid_from": "2026-01-01",
             "reason": "role matrix"}
@@ -99,6 +101,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/esg/certificates/claims"): Access(frozenset({"operator"}), json=CLAIM),
     ("POST", "/esg/overrides"): Access(frozenset({"operator"}), json=OVERRIDE),
     ("POST", "/esg/cycles/{cycle_id}/restate"): Access(frozenset({"operator"}), json={"reason": "role matrix"}),
+    ("POST", "/esg/market-rates"): Access(frozenset({"operator"}), json=MARKET_RATE),
+    ("GET", "/esg/market-rates"): Access(STAFF),
     ("POST", "/meter-data"): Access(frozenset({"ingest", "operator"}),
                                     query={"campus_id": "{campus_id}", "name": "matrix.csv"}),
     ("GET", "/meter-data/files/{sha256_hex}"): Access(frozenset({"operator", "auditor", "ingest"}),

@@ -1,0 +1,52 @@
+"""`wattledger esg rates add|list` on the test database: rows registered with their provenance, a file with a bad
+row refused naming file, item and field with nothing stored, a changed row refused, and the same file again a
+no-op."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from wattledger_cli.esg import app
+
+runner = CliRunner()
+
+
+def test_rates_are_registered_listed_and_never_changed(database_url, engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("WATTLEDGER_DATABASE_URL", database_url)
+    suffix = uuid.uuid4().hex[:8]
+    rows = [
+        {"rate_id": f"rm-{suffix}", "kind": "residual_mix", "zone": f"Z{suffix}", "g_co2e_per_mwh": "412345.6",
+         "source": "Green-e Residual Mix Emission Rates", "edition": "2025", "valid_from": "2025-01-01",
+         "valid_to": "2026-01-01"},
+        {"rate_id": f"up-{suffix}", "kind": "grid_upstream", "zone": f"Z{suffix}", "g_co2e_per_mwh": "48000",
+         "source": "test upstream study", "edition": "v1", "valid_from": "2025-01-01"},
+    ]
+    good = tmp_path / "rates.json"
+    good.write_text(json.dumps({"rates": rows}))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"rates": [{**rows[0], "rate_id": f"other-{suffix}"}, {**rows[1], "kind": "avg"}]}))
+
+    refused = runner.invoke(app, ["rates", "add", str(bad)])
+    assert refused.exit_code == 1
+    assert "bad.json, rates[1]" in refused.output and "kind" in refused.output and "nothing was stored" in refused.output
+    added = runner.invoke(app, ["rates", "add", str(good)])
+    assert added.exit_code == 0, added.output
+    assert f"rates 2, new 2: rm-{suffix}, up-{suffix}" in added.output
+    again = runner.invoke(app, ["rates", "add", str(good)])
+    assert "rates 2, new 0" in again.output
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps({"rates": [{**rows[0], "g_co2e_per_mwh": "1"}]}))
+    conflict = runner.invoke(app, ["rates", "add", str(changed)])
+    assert conflict.exit_code == 1 and "already registered with different content" in conflict.output
+    listed = runner.invoke(app, ["rates", "list", "--zone", f"Z{suffix}"])
+    assert listed.exit_code == 0, listed.output
+    assert f"rm-{suffix}  residual_mix  Z{suffix}  412345.6 g/MWh  valid 2025-01-01 to 2026-01-01" in listed.output
+    assert "Green-e Residual Mix Emission Rates (2025)" in listed.output
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM esg_market_rate WHERE zone = :z"),
+                              {"z": f"Z{suffix}"}).scalar_one()
+    assert stored == 2, "the refused file stored nothing"

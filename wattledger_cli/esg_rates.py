@@ -1,0 +1,58 @@
+"""`wattledger esg rates ...`: the market-rate library (supplier-specific rates, residual mixes, grid upstream
+factors), each row with its source, edition and validity. Uses WATTLEDGER_DATABASE_URL, else the embedded
+server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from common.errors import DomainError
+from esg.factors import market_rate_from_json, market_rates, register_market_rate
+from wattledger_cli.database import database_engine
+
+app = typer.Typer(help="Market-rate library: supplier rates, residual mixes, grid upstream factors.",
+                  no_args_is_help=True)
+
+
+@app.command("add")
+def add_command(file: Path) -> None:
+    """Register the rows of a JSON file {"rates": [{rate_id, kind, zone, g_co2e_per_mwh, source, edition,
+    valid_from, valid_to?, supplier?, note?}, ...]}. All or nothing; a row already stored unchanged is a no-op."""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        _fail(f"{file}, line {error.lineno}: not JSON ({error.msg}); nothing was stored")
+    except OSError as error:
+        _fail(f"{file}: {error.strerror}; nothing was stored")
+    items = data.get("rates") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        _fail(f'{file}: must be a JSON object {{"rates": [...]}}; nothing was stored')
+    try:
+        rows = [market_rate_from_json(item, f"{file}, rates[{index}]") for index, item in enumerate(items)]
+        with database_engine() as engine, engine.begin() as conn:
+            created = [row.rate_id for row in rows if register_market_rate(conn, row)]
+    except DomainError as error:
+        _fail(f"{error}; nothing was stored")
+    typer.echo(f"rates {len(rows)}, new {len(created)}" + (f": {', '.join(created)}" if created else ""))
+
+
+@app.command("list")
+def list_command(
+    kind: Annotated[str | None, typer.Option(help="supplier | residual_mix | grid_upstream")] = None,
+    zone: Annotated[str | None, typer.Option(help="e.g. ERCT")] = None,
+) -> None:
+    """Print the registered rows: id, kind, zone, g CO2e/MWh, validity, source and edition."""
+    with database_engine() as engine, engine.connect() as conn:
+        rows = market_rates(conn, kind, zone)
+    for row in rows:
+        typer.echo(f"{row.rate_id}  {row.kind}  {row.zone}  {row.g_co2e_per_mwh} g/MWh  valid {row.validity_text()}"
+                   f"  {row.source} ({row.edition})" + (f"  supplier {row.supplier}" if row.supplier else ""))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
