@@ -106,7 +106,12 @@ def publish_checkpoints(conn: Connection, origin: str, directory: Path | None,
             # Only the newest goes to the witnesses: its cosignature vouches for every prefix, so a transaction
             # that signed many checkpoints (a correction's rebills) costs each witness one request.
             for url, vkey in witnesses.items() if checkpoint is pending[-1] else ():
-                line = request_cosignature(http, url, vkey, checkpoint, leaves, last_published)
+                try:
+                    line = request_cosignature(http, url, vkey, checkpoint, leaves, last_published)
+                except (httpx.HTTPError, httpx.InvalidURL, NoteError) as error:
+                    # Down, unreachable or misconfigured: this note goes without its cosignature (logged).
+                    log.warning("witness %s: no cosignature on checkpoint %d: %s", url, checkpoint.tree_size, error)
+                    continue
                 if line is not None:
                     lines.append(line)
                     names.append(parse_cosigner_vkey(vkey).name)

@@ -53,3 +53,22 @@ def test_a_repeated_batch_signs_nothing_new_and_a_rolled_back_one_leaves_no_chec
         append_checkpointed(conn, origin, [settlement_request("b2")], key_path)
         raise RuntimeError("the step fails after posting, before its commit")
     assert _head_and_checkpoint(engine, origin) == before
+
+
+def test_a_witness_that_is_down_or_misconfigured_costs_only_its_cosignature(
+    engine: Engine, origin: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ledger import cosigner_key_from_private, publish_checkpoints
+
+    key_path = tmp_path / "ledger.pem"
+    with engine.begin() as conn:
+        append_checkpointed(conn, origin, [settlement_request("w1")], key_path)
+    down = cosigner_key_from_private("witness.test/down", Ed25519PrivateKey.generate()).vkey
+    witnesses = {"http://127.0.0.1:9": down, "http://127.0.0.1:10": "not-a-witness-key"}
+    with engine.connect() as conn:
+        published = publish_checkpoints(conn, origin, tmp_path / "folder", witnesses)
+    assert [(item.tree_size, item.witnesses) for item in published] == [(3, ())]
+    assert published[0].path is not None and published[0].path.read_text().count("\u2014 ") == 1
+    assert sum("no cosignature on checkpoint 3" in record.getMessage() for record in caplog.records) == 2
