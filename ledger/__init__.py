@@ -48,6 +48,7 @@ _EXPORTS = {
     "Leg": "ledger.posting_rules",
     "unbalanced_asset": "ledger.posting_rules",
     "list_entries": "ledger.queries",
+    "entry_seqs_by_key": "ledger.queries",
     "prove_consistency": "ledger.proofs",
     "prove_inclusion": "ledger.proofs",
     "export_ledger": "ledger.export",
@@ -78,6 +79,7 @@ __all__ = [
     "cosigner_key_from_private",
     "create_signing_key",
     "ensure_ledger",
+    "entry_seqs_by_key",
     "export_ledger",
     "ledger_id_for",
     "ledger_vkey",
@@ -116,7 +118,7 @@ if TYPE_CHECKING:
     from ledger.posting_rules import Leg, unbalanced_asset
     from ledger.proofs import prove_consistency, prove_inclusion
     from ledger.publication import publish_checkpoints, publish_checkpoints_after_commit
-    from ledger.queries import list_entries
+    from ledger.queries import entry_seqs_by_key, list_entries
     from ledger.repository import ledger_id_for
     from ledger.requests import META_ENTRIES_MAX, POSTINGS_PER_ENTRY_MAX, check_entry_request
     from ledger.service import append_entries, ensure_ledger, open_accounts

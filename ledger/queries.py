@@ -50,3 +50,9 @@ def _view(row: Any) -> EntryView:
         row.idempotency_key, row.effective_at_utc, row.recorded_at_utc, json.loads(raw),
         base64.b64encode(raw).decode(), bytes(row.leaf_hash).hex(), bytes(row.chain_hash).hex(),
     )
+
+
+def entry_seqs_by_key(conn: Connection, origin: str, idempotency_keys: list[str]) -> dict[str, int]:
+    """The seq of each entry named by its idempotency key (keys not in the ledger are left out)."""
+    ledger_id = repo.ledger_id_for(conn, origin)
+    return {key: int(row.seq) for key, row in repo.entries_by_key(conn, ledger_id, sorted(set(idempotency_keys))).items()}

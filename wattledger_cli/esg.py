@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -18,15 +18,16 @@ from esg.reporting import (
     SCHEMAS,
     campus_report_html,
     campus_report_pdf,
+    evidence_for_cycle,
     export_csv,
     export_parquet_bytes,
     record_cycle_emissions,
     render_statement_html,
     render_statement_text,
+    report_for_cycle,
     restate_billing_cycle,
     stored_cycle,
     tenant_statement,
-    write_evidence_package,
 )
 from esg.scopes import compute_campus_cycle
 from ledger import publish_checkpoints_after_commit
@@ -157,23 +158,33 @@ def statement_command(
     cycle_key: str, tenant: str, format: Annotated[str, typer.Option(help="text | html")] = "text"
 ) -> None:
     """Print a tenant's emissions statement for a recorded cycle."""
-    with database_engine() as engine, engine.connect() as conn:
-        _, emissions = stored_cycle(conn, cycle_key)
-    statement = tenant_statement(emissions, tenant)
+    try:
+        with database_engine() as engine, engine.connect() as conn:
+            _, emissions = stored_cycle(conn, cycle_key)
+        statement = tenant_statement(emissions, tenant)
+    except DomainError as error:
+        _fail(str(error))
     typer.echo(
         render_statement_html(statement) if format == "html" else render_statement_text(statement), nl=False
     )
 
 
 @app.command("report")
-def report_command(cycle_key: str, out: Path) -> None:
-    """Write the campus GHG report of a recorded cycle; `.pdf` gives PDF, anything else HTML."""
-    with database_engine() as engine, engine.connect() as conn:
-        campus_id, emissions = stored_cycle(conn, cycle_key)
+def report_command(
+    cycle_key: str, out: Path,
+    preparer: Annotated[str, typer.Option(help="who prepared the report (named on it)")] = "wattledger operator",
+    base_year: Annotated[int | None, typer.Option(help="the reporting entity's base year")] = None,
+) -> None:
+    """Write the campus GHG report of a cycle (the settled result until restated); `.pdf` gives PDF, else HTML."""
+    try:
+        with database_engine() as engine, engine.connect() as conn:
+            emissions, context = report_for_cycle(conn, cycle_key, preparer, datetime.now(UTC).date(), base_year)
+    except DomainError as error:
+        _fail(str(error))
     if out.suffix == ".pdf":
-        out.write_bytes(campus_report_pdf(emissions, campus_id))
+        out.write_bytes(campus_report_pdf(emissions, context))
     else:
-        out.write_text(campus_report_html(emissions, campus_id), encoding="utf-8")
+        out.write_text(campus_report_html(emissions, context), encoding="utf-8")
     typer.echo(f"wrote {out}")
 
 
@@ -184,8 +195,11 @@ def export_command(
     """Export a recorded cycle as CSV or Parquet (by the suffix of OUT)."""
     if kind not in SCHEMAS:
         raise typer.BadParameter(f"kind must be one of {sorted(SCHEMAS)}")
-    with database_engine() as engine, engine.connect() as conn:
-        _, emissions = stored_cycle(conn, cycle_key)
+    try:
+        with database_engine() as engine, engine.connect() as conn:
+            _, emissions = stored_cycle(conn, cycle_key)
+    except DomainError as error:
+        _fail(str(error))
     if out.suffix == ".parquet":
         out.write_bytes(export_parquet_bytes(emissions, kind))
     else:
@@ -194,11 +208,20 @@ def export_command(
 
 
 @app.command("evidence")
-def evidence_command(cycle_key: str, directory: Path) -> None:
-    """Write an evidence package (result, reports, exports, factor files, SHA256SUMS) into an empty DIRECTORY."""
-    with database_engine() as engine, engine.connect() as conn:
-        campus_id, emissions = stored_cycle(conn, cycle_key)
-    names = write_evidence_package(emissions, campus_id, directory)
+def evidence_command(
+    cycle_key: str, directory: Path,
+    preparer: Annotated[str, typer.Option(help="who prepared the report (named on it)")] = "wattledger operator",
+    base_year: Annotated[int | None, typer.Option(help="the reporting entity's base year")] = None,
+) -> None:
+    """Write an evidence package into an empty DIRECTORY: result, reports, exports, interval data, factor files
+    and rows, ledger inclusion proofs, SHA256SUMS."""
+    settings = Settings()
+    try:
+        with database_engine(settings) as engine, engine.connect() as conn:
+            names = evidence_for_cycle(conn, cycle_key, settings.ledger_origin, directory, preparer,
+                                       datetime.now(UTC).date(), base_year)
+    except (DomainError, FileExistsError) as error:
+        _fail(str(error))
     typer.echo(
         f"wrote {len(names)} files to {directory}; check with: cd {directory} && sha256sum -c SHA256SUMS"
     )

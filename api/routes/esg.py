@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -33,6 +34,7 @@ from esg.reporting import (
     export_parquet_bytes,
     render_statement_html,
     render_statement_text,
+    report_for_cycle,
     restate_billing_cycle,
     stored_cycle,
 )
@@ -153,14 +155,18 @@ def tenant_statement(
 
 @router.get("/esg/cycles/{cycle_key}/report.{extension}")
 def campus_report(
-    cycle_key: str, extension: Literal["html", "pdf"], engine: EngineDep, principal: PrincipalDep
+    cycle_key: str, extension: Literal["html", "pdf"], engine: EngineDep, principal: PrincipalDep,
+    base_year: Annotated[int | None, Query(ge=1990, le=2100, description="the entity's base year")] = None,
 ) -> Response:
+    """The campus GHG report of the cycle's latest version (the settled result until a restatement): one model,
+    HTML or PDF; the caller is named as preparer and today (UTC) as the issue date."""
     principal.require(*READER_ROLES)
     with engine.connect() as conn:
-        campus_id, emissions = stored_cycle(conn, cycle_key)
+        emissions, context = report_for_cycle(conn, cycle_key, principal.subject, datetime.now(UTC).date(),
+                                              base_year)
     if extension == "html":
-        return Response(campus_report_html(emissions, campus_id), media_type="text/html")
-    return Response(campus_report_pdf(emissions, campus_id), media_type="application/pdf")
+        return Response(campus_report_html(emissions, context), media_type="text/html")
+    return Response(campus_report_pdf(emissions, context), media_type="application/pdf")
 
 
 @router.get("/esg/cycles/{cycle_key}/exports/{kind}.{extension}")

@@ -8,6 +8,7 @@ from esg.certificates.model import (
     check_claims_within_lots,
 )
 from esg.certificates.service import (
+    certificate_lots,
     claim_certificate,
     claims_overlapping,
     register_certificate_lot,
@@ -18,6 +19,7 @@ __all__ = [
     "CertificateClaim",
     "CertificateLot",
     "CertificateRegistry",
+    "certificate_lots",
     "check_claims_within_lots",
     "claim_certificate",
     "claims_overlapping",

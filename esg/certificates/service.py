@@ -131,3 +131,9 @@ def claims_overlapping(
 ) -> list[tuple[CertificateLot, CertificateClaim]]:
     """The campus's claims whose consumption window overlaps `[start_utc, end_utc)`, each with its lot."""
     return repository.claims_overlapping(conn, campus_id, start_utc, end_utc)
+
+
+def certificate_lots(conn: Connection, lot_ids: list[str]) -> dict[str, CertificateLot]:
+    """The registered lots named, by id (ids not registered are left out)."""
+    found = {lot_id: repository.lot(conn, lot_id, for_update=False) for lot_id in sorted(set(lot_ids))}
+    return {lot_id: lot for lot_id, lot in found.items() if lot is not None}

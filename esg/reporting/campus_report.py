@@ -7,7 +7,8 @@ biogenic CO2 outside the scopes, exclusions. Every figure carries its data-quali
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import date
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -22,6 +23,7 @@ from esg.reporting.charts import (
     scope_bars,
     scope_chart_svg,
 )
+from esg.reporting.report_model import ReportContext, Table, build_campus_report
 from esg.reporting.tenant_statement import tonnes_text
 from esg.scopes import CycleEmissions, avoided_emissions_of_exports
 
@@ -31,50 +33,91 @@ _ENVIRONMENT = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
 _ENVIRONMENT.filters["t"] = tonnes_text
+_NUMBER = re.compile(r"^-?[0-9][0-9,]*(\.[0-9]+)?$")
+_ENVIRONMENT.tests["number"] = lambda value: bool(_NUMBER.match(str(value)))
 _TEMPLATE = _ENVIRONMENT.get_template("campus_report.html.j2")
 
 
-def campus_report_html(emissions: CycleEmissions, campus_id: str) -> str:
+def report_context(context: ReportContext | str) -> ReportContext:
+    """A context as given, or the bare one for a campus id (names unknown: the ids stand in for them)."""
+    if isinstance(context, ReportContext):
+        return context
+    return ReportContext(context, context, context, {}, "wattledger", date.today(), 1)
+
+
+def campus_report_html(emissions: CycleEmissions, context: ReportContext | str) -> str:
+    """The report model as HTML, with the scope chart and the hourly heatmap; print CSS numbers the pages."""
+    report = build_campus_report(emissions, report_context(context))
     return _TEMPLATE.render(
-        e=emissions,
-        campus_id=campus_id,
-        bars=scope_bars(emissions),
+        r=report,
         scope_svg=scope_chart_svg(scope_bars(emissions)),
         heatmap=heatmap_svg(heatmap_cells(emissions)),
-        sha=emissions.sha256(),
         avoided=avoided_emissions_of_exports(emissions) if emissions.energy_wh["export_wh"] else None,
     )
 
 
-def campus_report_pdf(emissions: CycleEmissions, campus_id: str) -> bytes:
-    """A one-document PDF: scope table, bar chart, heatmap, tenants, provenance (Helvetica, latin-1 text)."""
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_auto_page_break(auto=True, margin=15)
+class _NumberedPdf(FPDF):
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("Helvetica", "", 7)
+        self.cell(0, 5, _latin1(f"{self.footer_text} - page {self.page_no()} of {{nb}}"), align="C")
+
+
+def campus_report_pdf(emissions: CycleEmissions, context: ReportContext | str, compress: bool = True) -> bytes:
+    """The same report model as PDF (Helvetica, latin-1 text), every page numbered 'page n of N'.
+
+    `compress=False` leaves the page streams readable (tests compare the text with the HTML's)."""
+    report = build_campus_report(emissions, report_context(context))
+    pdf = _NumberedPdf(orientation="P", unit="mm", format="A4")
+    pdf.set_compression(compress)
+    pdf.footer_text = report.footer
+    pdf.alias_nb_pages()
+    pdf.set_auto_page_break(auto=True, margin=18)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 14)
-    _line(pdf, f"Greenhouse gas report: campus {campus_id}", 8)
+    _line(pdf, report.title, 8)
     pdf.set_font("Helvetica", "", 9)
-    _line(
-        pdf,
-        f"{emissions.period_start_utc.isoformat()} to {emissions.period_end_utc.isoformat()} (UTC); "
-        f"eGRID {emissions.campus_egrid_subregion}; edition {emissions.factor_edition}; GWP {emissions.gwp_set}",
-    )
-    _scope_section(pdf, emissions)
+    _line(pdf, report.subtitle)
+    for section in report.sections:
+        pdf.set_font("Helvetica", "B", 11)
+        _line(pdf, section.title, 7)
+        pdf.set_font("Helvetica", "", 8)
+        for paragraph in section.paragraphs:
+            _line(pdf, paragraph, 4)
+        for table in section.tables:
+            _table(pdf, table)
+    _chart_section(pdf, emissions)
     _heatmap_section(pdf, emissions)
-    _tenant_section(pdf, emissions)
-    _provenance_section(pdf, emissions)
     return bytes(pdf.output())
 
 
+def _latin1(text: str) -> str:
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _table(pdf: FPDF, table: Table) -> None:
+    pdf.set_font("Helvetica", "", 6 if len(table.header) > 6 else 7)
+    with pdf.table(text_align="LEFT", line_height=3.5) as grid:
+        head = grid.row()
+        for name in table.header:
+            head.cell(_latin1(name))
+        for values in table.rows:
+            row = grid.row()
+            for value in values:
+                row.cell(_latin1(value))
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "", 8)
+
+
 def _line(pdf: FPDF, text: str, height: float = 5) -> None:
-    pdf.multi_cell(
-        0, height, text.encode("latin-1", "replace").decode("latin-1"), new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
+    pdf.multi_cell(0, height, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _scope_section(pdf: FPDF, emissions: CycleEmissions) -> None:
+def _chart_section(pdf: FPDF, emissions: CycleEmissions) -> None:
     pdf.set_font("Helvetica", "B", 11)
-    _line(pdf, "Scopes (t CO2e, data quality)", 7)
+    _line(pdf, "Scope breakdown (t CO2e, data quality)", 7)
     pdf.set_font("Helvetica", "", 9)
     bars = scope_bars(emissions)
     largest = max((bar.g_co2e for bar in bars), default=0) or 1
@@ -85,20 +128,6 @@ def _scope_section(pdf: FPDF, emissions: CycleEmissions) -> None:
         pdf.rect(62, y + 1, max(0.2, 90 * bar.g_co2e / largest), 4, style="F")
         pdf.set_x(155)
         pdf.cell(0, 6, f"{tonnes_text(bar.g_co2e)} ({bar.quality})", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    for name, grams in emissions.scope3_cat3_g_co2e.items():
-        _line(pdf, f"  cat. 3 {name}: {tonnes_text(grams)} t")
-    _line(
-        pdf,
-        f"Scope 1 without delivered energy (passed to tenants as Scope 3): "
-        f"{tonnes_text(emissions.campus_scope1_shared_services_g_co2e)} t",
-    )
-    _line(
-        pdf,
-        f"Biogenic CO2 outside the scopes: {tonnes_text(emissions.campus_biogenic_co2_g)} t; Scope 1 share of "
-        f"exports (included, not netted): {tonnes_text(emissions.campus_scope1_exported_g_co2e)} t",
-    )
-    for figure, gases in emissions.gases_g.items():
-        _line(pdf, f"{figure} per gas (g): " + ", ".join(f"{gas} {grams:,}" for gas, grams in gases.items()))
 
 
 def _heatmap_section(pdf: FPDF, emissions: CycleEmissions) -> None:
@@ -126,37 +155,3 @@ def _heatmap_section(pdf: FPDF, emissions: CycleEmissions) -> None:
     pdf.set_y(top + len(days) * size_mm + 2)
     pdf.set_font("Helvetica", "", 8)
     _line(pdf, f"Colour scale {low} (light) to {high} (dark red) g CO2e/kWh; grey = no load.")
-
-
-def _tenant_section(pdf: FPDF, emissions: CycleEmissions) -> None:
-    pdf.set_font("Helvetica", "B", 11)
-    _line(pdf, "Tenants (t CO2e): Scope 2 location / market / market hourly / Scope 3 cat. 3; CFE score", 7)
-    pdf.set_font("Helvetica", "", 8)
-    for tenant, f in emissions.tenant_g_co2e.items():
-        quality = emissions.data_quality[f"tenant:{tenant}:scope2_location"]
-        _line(
-            pdf,
-            f"{tenant}: {tonnes_text(f['scope2_location'])} / {tonnes_text(f['scope2_market'])} / "
-            f"{tonnes_text(f['scope2_market_hourly'])} / {tonnes_text(f['scope3_cat3'])}; "
-            f"CFE {emissions.tenant_cfe_score[tenant] or 'n/a'}; quality {quality}",
-        )
-    for why, f in emissions.retained_g_co2e.items():
-        _line(
-            pdf,
-            f"operator ({why}): {tonnes_text(f['scope2_location'])} / {tonnes_text(f['scope2_market'])} / "
-            f"{tonnes_text(f['scope2_market_hourly'])} / {tonnes_text(f['scope3_cat3'])}",
-        )
-
-
-def _provenance_section(pdf: FPDF, emissions: CycleEmissions) -> None:
-    pdf.set_font("Helvetica", "B", 11)
-    _line(pdf, "Methods and provenance", 7)
-    pdf.set_font("Helvetica", "", 7)
-    notes: list[Any] = [f"{k}: {v}" for k, v in emissions.conventions.items()]
-    notes += emissions.disclosures + [f"Excluded: {n}" for n in emissions.exclusions]
-    notes += [f"Factor {ref}" for ref in emissions.factor_refs]
-    notes.append(
-        f"Interval file sha256 {emissions.inputs['intervals_file_sha256']}; result sha256 {emissions.sha256()}"
-    )
-    for note in notes:
-        _line(pdf, str(note), 4)

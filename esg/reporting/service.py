@@ -11,15 +11,21 @@ wait for a restatement, and they show exactly what the settlement entry carries.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
 
+from campus import campus_exists, load_campus, load_tenants
 from common.errors import Conflict, NotFound
+from common.uri import read_uri_bytes
+from esg.certificates import certificate_lots, retirement_key
 from esg.factors import edition_is_registered, register_factor_library
 from esg.reporting import repository
+from esg.reporting.evidence import write_evidence_package
+from esg.reporting.report_model import ReportContext
 from esg.reporting.restatement import EmissionsDelta, restatement_delta
 from esg.scopes import (
     CycleEmissions,
@@ -28,7 +34,15 @@ from esg.scopes import (
     carbon_ledger_meta,
     compute_campus_cycle,
 )
-from ledger import EntryRequest, PostingRequest, append_checkpointed, ensure_ledger, open_accounts
+from ledger import (
+    EntryRequest,
+    PostingRequest,
+    append_checkpointed,
+    ensure_ledger,
+    entry_seqs_by_key,
+    open_accounts,
+    prove_inclusion,
+)
 
 AS_SETTLED = "as settled"
 RESTATEMENT_REASON_CODE = "esg_restatement"
@@ -133,6 +147,55 @@ def settled_cycle(conn: Connection, cycle_id: str) -> tuple[str, CycleEmissions,
         return None
     emissions = CycleEmissions.from_json(stored if isinstance(stored, str) else json.dumps(stored))
     return cycle["campus_id"], emissions, settle.get("pending_ledger_key")
+
+
+def report_for_cycle(
+    conn: Connection, cycle_key: str, preparer: str, issue_date: date, base_year: int | None = None
+) -> tuple[CycleEmissions, ReportContext]:
+    """The latest result of a cycle with what its report names: campus and tenant names, legal entity, versions
+    and their ledger entries, and the registered lots of the instruments claimed."""
+    campus_id, emissions = stored_cycle(conn, cycle_key)
+    versions = cycle_versions(conn, cycle_key)
+    campus = load_campus(conn, campus_id) if campus_exists(conn, campus_id) else None
+    tenants = {tenant.tenant_id: tenant.legal_name or tenant.name for tenant in load_tenants(conn, campus_id)}
+    lots = certificate_lots(conn, [str(item["lot_id"]) for item in emissions.instruments])
+    context = ReportContext(
+        campus_id=campus_id,
+        campus_name=campus.name if campus else campus_id,
+        legal_entity=(campus.legal_entity or campus.name) if campus else campus_id,
+        tenant_names=tenants,
+        preparer=preparer,
+        issue_date=issue_date,
+        version=int(versions[-1]["version"]),
+        versions=versions,
+        base_year=base_year,
+        lots=lots,
+        ledger_entries={int(v["version"]): str(v["ledger_idempotency_key"]) for v in versions
+                        if v.get("ledger_idempotency_key")},
+    )
+    return emissions, context
+
+
+def evidence_for_cycle(
+    conn: Connection, cycle_key: str, ledger_origin: str, directory: Path, preparer: str, issue_date: date,
+    base_year: int | None = None,
+) -> list[str]:
+    """Write a cycle's evidence package: the report model rendered twice, the exports, the interval data of a
+    billing cycle, the factor files and rows, and an inclusion proof for every ledger entry carrying the figures
+    (the settlement and its posting, each restatement adjustment, each certificate retirement)."""
+    emissions, context = report_for_cycle(conn, cycle_key, preparer, issue_date, base_year)
+    validated = repository.cycle_step_result(conn, cycle_key, "validate") or {}
+    intervals = read_uri_bytes(validated["validated_uri"]) if "validated_uri" in validated else None
+    keys = list(context.ledger_entries.values())
+    settled = settled_cycle(conn, cycle_key)
+    if settled is not None and settled[2]:
+        keys.append(f"{settled[2]}:post_pending")
+    keys += [retirement_key(context.campus_id, str(item["claim_id"])) for item in emissions.instruments]
+    proofs = []
+    seqs = entry_seqs_by_key(conn, ledger_origin, keys) if keys else {}  # a result recorded outside a cycle has none
+    for key, seq in sorted(seqs.items(), key=lambda pair: pair[1]):
+        proofs.append({"idempotency_key": key, **asdict(prove_inclusion(conn, ledger_origin, seq))})
+    return write_evidence_package(emissions, context, directory, intervals, proofs)
 
 
 def cycle_versions(conn: Connection, cycle_key: str) -> list[dict[str, Any]]:

@@ -92,7 +92,7 @@ def _ledger_figures(balances: dict[str, int]) -> dict[str, int]:
 
 
 async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_reports_equal(
-    api, engine: Engine
+    api, engine: Engine, database_url: str, tmp_path, monkeypatch
 ) -> None:
     http, settings, _ = api
     write_site_export(inbox_folder(settings, CAMPUS_ID, PERIOD), 2026, 10, seed=11)
@@ -151,3 +151,40 @@ async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_
     ]
     verify = (await http.get("/ledger/verify")).json()
     assert verify["ok"] is True
+
+    # The report of version 2: names, not ids; the restatement note; the same grams as the ledger.
+    report = (await http.get(f"/esg/cycles/{CYCLE_ID}/report.html", params={"base_year": 2025})).text
+    for tenant in TENANTS:
+        assert f"<td>{tenant.tenant_id}</td>" not in report, "tenants are named, not identified"
+    assert "Acme AI Inc." in report and "Hudson Valley Power LLC" in report and "Base year: 2025" in report
+    assert "version 2 restates" in report and "stack test ST-114" in report
+    scope1 = f"{emissions['campus_scope1_g_co2e']:,}"
+    assert f'<td class="num">{scope1}</td>' in report
+
+    # The evidence package through the CLI: interval data, factor rows and the ledger proofs of every entry.
+    import hashlib
+    import json
+
+    from typer.testing import CliRunner
+
+    from wattledger_cli.esg import app as esg_cli
+
+    monkeypatch.setenv("WATTLEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("WATTLEDGER_LEDGER_ORIGIN", settings.ledger_origin)
+    folder = tmp_path / "evidence"
+    written = CliRunner().invoke(esg_cli, ["evidence", CYCLE_ID, str(folder), "--preparer", "Jane Preparer"])
+    assert written.exit_code == 0, written.output
+    intervals_sha = hashlib.sha256((folder / "intervals.parquet").read_bytes()).hexdigest()
+    assert intervals_sha == emissions["inputs"]["intervals_file_sha256"]
+    proofs = {p["idempotency_key"]: p for p in json.loads((folder / "ledger/inclusion_proofs.json").read_text())}
+    assert set(proofs) == {f"{CYCLE_ID}:settlement:v1", f"{CYCLE_ID}:settlement:v1:post_pending",
+                           f"{CYCLE_ID}:esg-restatement:v2"}
+    from ledger.merkle import verify_inclusion
+
+    for proof in proofs.values():  # each proof verifies against the root its signed checkpoint commits to
+        verify_inclusion(proof["leaf_index"], proof["tree_size"], bytes.fromhex(proof["leaf_hash_hex"]),
+                         [bytes.fromhex(node) for node in proof["proof_hex"]], bytes.fromhex(proof["root_hex"]))
+        assert proof["root_hex"] and proof["checkpoint_note"].startswith(settings.ledger_origin)
+    assert "Jane Preparer" in (folder / "report.html").read_text()
+    missing = CliRunner().invoke(esg_cli, ["report", "cycle:nowhere:2026-10", str(tmp_path / "r.html")])
+    assert missing.exit_code == 1 and "no emissions recorded for cycle cycle:nowhere:2026-10" in missing.output
