@@ -208,7 +208,12 @@ class _Handler(BaseHTTPRequestHandler):
         if not length_text.isdigit() or int(length_text) > REQUEST_BYTES_MAX:
             self._answer(Answer(413 if length_text.isdigit() else 411, "request too large or without a length\n"))
             return
-        self._answer(self.witness.add_checkpoint(self.rfile.read(int(length_text))))
+        try:
+            answer = self.witness.add_checkpoint(self.rfile.read(int(length_text)))
+        except (OSError, ValueError) as error:  # an unreadable or unwritable state file: cosign nothing
+            log.error("witness: state %s: %s", self.witness.state_path, error)
+            answer = Answer(500, "witness state unavailable\n")
+        self._answer(answer)
 
     def do_GET(self) -> None:
         if self.path.rstrip("/") in ("", "/key"):

@@ -126,3 +126,10 @@ def test_the_witness_answers_over_http(served: str, witness: Witness) -> None:
         assert conflict.status_code == 409 and conflict.text == "7\n"
         assert conflict.headers["content-type"] == "text/x.tlog.size"
         assert http.post("/add-checkpoint", content=b"x" * 70_000).status_code == 413
+
+
+def test_a_witness_with_an_unreadable_state_cosigns_nothing(served: str, witness: Witness) -> None:
+    witness.state_path.write_text("{not json")
+    with httpx.Client(base_url=served) as http:
+        answer = http.post("/add-checkpoint", content=request(0, 7))
+    assert answer.status_code == 500 and answer.text == "witness state unavailable\n"
