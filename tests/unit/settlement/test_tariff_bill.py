@@ -46,7 +46,7 @@ def test_march_with_dst_change_shared_tiers_demand_and_fixed() -> None:
     assert Decimal(month["fixed_charge_usd"]) == Decimal(4)
     assert Decimal(month["minimum_charge_usd"]) == 0
     assert Decimal(month["total_usd"]) == Decimal("967.50")
-    determinants = [(d["component"], d["period"], Decimal(d["quantity"]), Decimal(d["amount_usd"]))
+    determinants: list[tuple[Any, ...]] = [(d["component"], d["period"], Decimal(d["quantity"]), Decimal(d["amount_usd"]))
                     for d in month["determinants"]]
     assert determinants == [("energy", 0, 100, Decimal(11)), ("energy", 1, 100, Decimal("22.5")),
                             ("demand_tou", 0, 70, 0), ("demand_tou", 1, 60, 600),
