@@ -113,28 +113,28 @@ class EsgTenantRate(_Section):
 class EsgSection(_Section):
     enabled: bool = Field(True, description="Compute emissions in each cycle (needs campus.egrid_subregion).")
     gwp_set: Literal["AR4", "AR5", "AR6"] = Field("AR5", description="IPCC GWP100 set for CH4 and N2O.")
-    factor_edition: str | None = Field(None, description="Factor edition to use; absent: the one valid at the "
+    factor_edition: str | None = Field(None, max_length=50, description="Factor edition to use; absent: the one valid at the "
                                                          "period's midpoint. It must be valid at that midpoint.")
-    supplier_rate: str | None = Field(None, description="Id of a `supplier` row of the market-rate library: the "
+    supplier_rate: str | None = Field(None, max_length=200, description="Id of a `supplier` row of the market-rate library: the "
                                                         "campus's supplier-specific rate.")
     tenant_supplier_rates: list[EsgTenantRate] = Field(
         default_factory=list, description="Supplier rates that cover one tenant's grid supply only.")
-    residual_mix: str | None = Field(None, description="Id of a `residual_mix` row of the market-rate library; "
+    residual_mix: str | None = Field(None, max_length=200, description="Id of a `residual_mix` row of the market-rate library; "
                                                        "absent: the library's residual mix of the subregion "
                                                        "valid over the period, if any.")
-    deliverable_zones: list[str] = Field(
-        default_factory=list, description="Registry zone names in the campus's market boundary (e.g. ERCOT).")
+    deliverable_zones: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=100, description="Registry zone names in the campus's market boundary (e.g. ERCOT).")
     heat_rate_mmbtu_per_mwh: dict[str, Positive] = Field(
         default_factory=dict, description="Generation meter id -> declared heat rate (MMBtu HHV per MWh), for a "
                                           "unit without a fuel meter (Scope 1 flagged estimated).")
-    volume_metered_fuel_meters: list[str] = Field(
+    volume_metered_fuel_meters: list[Annotated[str, Field(pattern=METER_ID_PATTERN)]] = Field(
         default_factory=list, description="Fuel meters converted from scf at the default heat content.")
     scope3_td_loss_ratio: Literal["ggl_over_one_minus_ggl", "ggl"] = "ggl_over_one_minus_ggl"
     scope3_td_loss_factor_basis: Literal["location", "market"] = "location"
     scope3_upstream_electricity: Literal["exclude", "desnz_uk_proxy", "library"] = Field(
         "exclude", description="Upstream of purchased power (cat. 3 B): excluded, the UK proxy, or the "
                                "`grid_upstream` row of the market-rate library.")
-    grid_upstream_rate: str | None = Field(None, description="Id of a `grid_upstream` row; absent with "
+    grid_upstream_rate: str | None = Field(None, max_length=200, description="Id of a `grid_upstream` row; absent with "
                                                              "`library`: the row of the subregion valid over "
                                                              "the period.")
     operator_resells_grid_power: bool = False
