@@ -130,6 +130,19 @@ async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_
     assert cycle["status"] == "completed", cycle["status_detail"]
     assert _ledger_figures(_carbon_balances(engine, settings)) == settled["statement"], "ledger = statements"
 
+    # Acme AI retires 50 MWh of New York wind RECs for October: recorded in the ledger, applied by the restatement.
+    lot = {"lot_id": f"{CAMPUS_ID}-nyrec-1", "instrument": "REC", "technology": "wind", "zone": "NYUP",
+           "vintage_start_utc": "2026-10-01T04:00:00Z", "vintage_end_utc": "2026-11-01T04:00:00Z",
+           "energy_wh": 50_000_000, "emission_rate_g_co2e_per_mwh": 0, "registry": "NYGATS",
+           "serial_prefix": "NY-WIND-2026-10", "serial_start": 1001, "serial_end": 1050, "location": "US-NY",
+           "facility": "Tug Hill Wind"}
+    assert (await http.post("/esg/certificates/lots", json=lot)).status_code == 201
+    claim = {"claim_id": f"{CAMPUS_ID}-acme-2026-10", "lot_id": lot["lot_id"], "campus_id": CAMPUS_ID,
+             "beneficiary": "tenant:acme-ai", "energy_wh": 50_000_000,
+             "consumption_start_utc": cycle["period_start_utc"], "consumption_end_utc": cycle["period_end_utc"]}
+    claimed = await http.post("/esg/certificates/claims", json=claim)
+    assert claimed.status_code == 201, claimed.text
+
     restated = await http.post(f"/esg/cycles/{CYCLE_ID}/restate", json={"reason": "stack test ST-114"})
     assert restated.status_code == 200, restated.text
     body = restated.json()
@@ -158,6 +171,10 @@ async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_
         assert f"<td>{tenant.tenant_id}</td>" not in report, "tenants are named, not identified"
     assert "Acme AI Inc." in report and "Hudson Valley Power LLC" in report and "Base year: 2025" in report
     assert "version 2 restates" in report and "stack test ST-114" in report
+    assert "NYGATS NY-WIND-2026-10-1001 to NY-WIND-2026-10-1050" in report and "Tug Hill Wind" in report
+    acme = (await http.get(f"/esg/cycles/{CYCLE_ID}/tenants/acme-ai/statement")).json()
+    acme_lines = {line["label"]: line["g_co2e"] for line in acme["lines"]}
+    assert acme_lines["Scope 2, market-based (annual matching)"] < acme_lines["Scope 2, location-based"]
     scope1 = f"{emissions['campus_scope1_g_co2e']:,}"
     assert f'<td class="num">{scope1}</td>' in report
 
@@ -178,7 +195,7 @@ async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_
     assert intervals_sha == emissions["inputs"]["intervals_file_sha256"]
     proofs = {p["idempotency_key"]: p for p in json.loads((folder / "ledger/inclusion_proofs.json").read_text())}
     assert set(proofs) == {f"{CYCLE_ID}:settlement:v1", f"{CYCLE_ID}:settlement:v1:post_pending",
-                           f"{CYCLE_ID}:esg-restatement:v2"}
+                           f"{CYCLE_ID}:esg-restatement:v2", claimed.json()["retirement_ledger_key"]}
     from ledger.merkle import verify_inclusion
 
     for proof in proofs.values():  # each proof verifies against the root its signed checkpoint commits to
