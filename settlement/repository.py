@@ -169,3 +169,26 @@ def annual_counted_wh(conn: Connection, campus_id: str, prefix: str, cycle_id_ex
     for clause, energy_wh in rows:
         counted[str(clause)] = counted.get(str(clause), 0) + int(energy_wh)
     return dict(sorted(counted.items()))
+
+
+def net_metering_year(conn: Connection, campus_id: str, first_period: str, period_excluded: str,
+                      cycle_id_excluded: str) -> tuple[int, int, int, int]:
+    """(grid import Wh, export Wh, credited Wh, credit micro-USD) the campus's settled cycles of the monthly
+    periods `first_period` <= period < `period_excluded` ('YYYY-MM') recorded, other than `cycle_id_excluded`:
+    each cycle's balance as of its latest revision, and the export credit lines (clause
+    allocation.grid_tariff.export) with every delta revision's changes."""
+    params = {"campus": campus_id, "first": first_period, "last": period_excluded, "cycle": cycle_id_excluded}
+    within = ("c.campus_id = :campus AND c.period >= :first AND c.period < :last AND c.cycle_id <> :cycle")
+    balance = conn.execute(text(
+        "SELECT coalesce(sum(r.grid_import_wh), 0), coalesce(sum(r.export_wh), 0) FROM billing_cycle c"
+        " JOIN LATERAL (SELECT grid_import_wh, export_wh FROM settlement_run s WHERE s.cycle_id = c.cycle_id"
+        " ORDER BY s.revision DESC LIMIT 1) r ON true WHERE " + within), params).one()
+    credits = conn.execute(text(
+        "SELECT coalesce(sum(q), 0), coalesce(sum(a), 0) FROM ("
+        " SELECT l.quantity_wh AS q, l.amount_usd_micros AS a FROM settlement_line l"
+        " JOIN settlement_line_detail d USING (cycle_id, line_no) JOIN billing_cycle c USING (cycle_id)"
+        " WHERE d.clause = 'allocation.grid_tariff.export' AND " + within +
+        " UNION ALL SELECT x.quantity_wh_delta, x.amount_usd_micros_delta FROM settlement_adjustment x"
+        " JOIN billing_cycle c USING (cycle_id) WHERE x.clause = 'allocation.grid_tariff.export' AND " + within +
+        ") parts"), params).one()
+    return int(balance[0]), int(balance[1]), int(credits[0]), int(credits[1])

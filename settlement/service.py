@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
@@ -17,20 +17,26 @@ from settlement import repository
 from settlement.contracts import (
     ANNUAL_COUNTED_CLAUSE_PREFIX,
     KIND_PPA,
+    KIND_TARIFF,
     ContractVersion,
     contract_history,
     fixed_prices_through,
     ppa_terms,
+    tariff_terms,
 )
 from settlement.engine import (
     AdjustmentLine,
     CampusSetup,
+    ContractSegment,
     MeterRef,
+    NetMeteringYear,
+    closing_true_up_day,
     contract_segments,
     delta_lines,
     local_days,
     settle_campus_files,
     tenant_deltas,
+    true_up_months,
 )
 from settlement.types import SettlementResult
 
@@ -71,7 +77,25 @@ def load_setup(conn: Connection, campus_id: str, start_utc: datetime, end_utc: d
     counted = repository.annual_counted_wh(conn, campus_id, ANNUAL_COUNTED_CLAUSE_PREFIX, cycle_id or "") \
         if any(_has_annual_minimum(c) for segment in segments for c in segment.contracts) else {}
     return CampusSetup(campus_id, time_zone, meters, sorted(tenant_ids), list(segments[0].contracts),
-                       segments[0].fixed_prices, tenants, tuple(segments), counted)
+                       segments[0].fixed_prices, tenants, tuple(segments), counted,
+                       _true_up_before(conn, campus_id, segments[-1], local_days(start_utc, end_utc, time_zone),
+                                       cycle_id or ""))
+
+
+def _true_up_before(conn: Connection, campus_id: str, last_segment: ContractSegment, days: list[date],
+                    cycle_id: str) -> NetMeteringYear | None:
+    """What the campus's other recorded cycles of the true-up year closing in this period hold (None when no
+    campus tariff's true-up month closes here)."""
+    for contract in last_segment.contracts:
+        if contract.kind != KIND_TARIFF or contract.tenant_id is not None:
+            continue
+        true_up = tariff_terms(contract).true_up
+        closing_day = None if true_up is None else closing_true_up_day(days, true_up)
+        if closing_day is not None:
+            first_period, closing_period = true_up_months(closing_day)
+            return NetMeteringYear(*repository.net_metering_year(conn, campus_id, first_period, closing_period,
+                                                                 cycle_id))
+    return None
 
 
 def _has_annual_minimum(contract: ContractVersion) -> bool:

@@ -28,6 +28,7 @@ from settlement.contracts.kinds import (
     FixedPriceContract,
     PpaContractTerms,
     TariffTerms,
+    TrueUp,
     VppaTerms,
 )
 from settlement.contracts.ppa import (
@@ -89,6 +90,7 @@ __all__ = [
     "PpaContractTerms",
     "PpaTerms",
     "TariffTerms",
+    "TrueUp",
     "VppaTerms",
     "add_contract_version",
     "add_fixed_price_version",

@@ -8,7 +8,8 @@ no allocation contract covers that pool, at one price per MWh. Its versions are 
 The other kinds are rows of table `settlement_contract` (`ContractVersion`). Kinds and terms (decimals may be JSON numbers or strings; strings are recommended, they stay exact):
 - `urdb_tariff` (tenant set): the tenant's metered load billed under a URDB rate.
   {"urdb": {...rate...}, "holidays": ["YYYY-MM-DD", ...], "holidays_as_weekend": true,
-   "tier_fill": "shared"|"chronological", "loss_factor": "1.0"}
+   "tier_fill": "shared"|"chronological", "loss_factor": "1.0",
+   "true_up": {"month": 1-12, "net_surplus_rate_usd_per_kwh": "0.03"} (campus bill under Net Metering only)}
   With no tenant it is the campus's own utility bill on its grid import meters (export meters credited per the
   rate's `dgrules`); its cost reaches tenants only
   through an `allocation` contract with pool "grid_tariff".
@@ -84,12 +85,22 @@ class ContractVersion:
 
 
 @dataclass(frozen=True)
+class TrueUp:
+    """Annual net-metering true-up of a campus utility bill: the local calendar `month` (1-12) that closes each
+    true-up year (the 12 months ending with it), and the rate paid for the year's net surplus kWh."""
+
+    month: int
+    net_surplus_rate_usd_per_kwh: Decimal
+
+
+@dataclass(frozen=True)
 class TariffTerms:
     tariff: UrdbTariff
     holidays: frozenset[date]
     holidays_as_weekend: bool
     tier_fill: str
     loss_factor: Decimal
+    true_up: TrueUp | None = None
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,17 @@ from settlement.contracts.kinds import (
     PpaContractTerms,
     TariffTerms,
     TermsReader,
+    TrueUp,
     VppaTerms,
 )
 from settlement.contracts.ppa import FORM_FIXED, FORM_INDEX, FORM_TOD, IndexTerms, PpaTerms
-from settlement.tariffs import TIER_FILL_CHRONOLOGICAL, TIER_FILL_SHARED, parse_urdb_rate
+from settlement.tariffs import (
+    METERING_NET_METERING,
+    TIER_FILL_CHRONOLOGICAL,
+    TIER_FILL_SHARED,
+    UrdbTariff,
+    parse_urdb_rate,
+)
 
 
 def source_of(contract: ContractVersion) -> str:
@@ -28,7 +35,12 @@ def source_of(contract: ContractVersion) -> str:
 
 def tariff_terms(contract: ContractVersion) -> TariffTerms:
     """Parsed terms, cached by the terms' content hash (identical terms parse to identical results)."""
-    return _tariff_terms_cached(contract.terms_sha256_hex, _FrozenContract(contract))
+    terms = _tariff_terms_cached(contract.terms_sha256_hex, _FrozenContract(contract))
+    if terms.true_up is not None and contract.tenant_id is not None:
+        # Checked outside the cache: the cache key is the terms alone, not who the contract is for.
+        raise TermsReader(source_of(contract), contract.terms).fail(
+            "true_up", "a true-up reconciles the campus utility bill (a contract without a tenant)")
+    return terms
 
 
 class _FrozenContract:
@@ -61,13 +73,34 @@ def _tariff_terms_cached(terms_sha256_hex: str, frozen: _FrozenContract) -> Tari
     assert loss_factor is not None
     if loss_factor <= 0:
         raise reader.fail("loss_factor", "must be positive")
+    tariff = parse_urdb_rate(reader.source, rate_exact)
     return TariffTerms(
-        tariff=parse_urdb_rate(reader.source, rate_exact),
+        tariff=tariff,
         holidays=frozenset(reader.day("holidays", value) for value in holidays),
         holidays_as_weekend=bool(contract.terms.get("holidays_as_weekend", True)),
         tier_fill=reader.choice("tier_fill", (TIER_FILL_SHARED, TIER_FILL_CHRONOLOGICAL), TIER_FILL_SHARED),
         loss_factor=loss_factor,
+        true_up=_true_up(reader, contract, tariff),
     )
+
+
+def _true_up(reader: TermsReader, contract: ContractVersion, tariff: UrdbTariff) -> TrueUp | None:
+    """The optional annual true-up: under Net Metering only, since only there is monthly excess credited that a
+    year can reconcile (and on the campus bill only: `tariff_terms` checks the tenant)."""
+    raw = contract.terms.get("true_up")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise reader.fail("true_up", "expected {month, net_surplus_rate_usd_per_kwh}")
+    month = raw.get("month")
+    if not isinstance(month, int) or isinstance(month, bool) or not 1 <= month <= 12:
+        raise reader.fail("true_up.month", f"{month!r} is not a month number 1-12")
+    rate = reader.required_decimal("net_surplus_rate_usd_per_kwh", raw)
+    if rate < 0:
+        raise reader.fail("true_up.net_surplus_rate_usd_per_kwh", "must not be negative")
+    if tariff.metering != METERING_NET_METERING:
+        raise reader.fail("true_up", "the rate's dgrules is not Net Metering: there is no net excess to true up")
+    return TrueUp(month, rate)
 
 
 def _exact(value: Any) -> Any:

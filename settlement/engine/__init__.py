@@ -3,7 +3,8 @@
 `files` reads the interval Parquet once and settles each contract segment (`segments`) on its aggregated
 series (`loader`, `kernels`, `inputs`); `settle` prices a segment: tenant consumption, shared pools
 (`pools`, `allocation_methods`), PPAs (`ppa_charges`, with `prices`) and tariffs (`tariff_charges`), each charge
-a line (`lines`); `results` joins the segments; `delta` is what a corrected result changes. Pure apart from
+a line (`lines`); `results` joins the segments; `annual` (take-or-pay) and `true_up` (net metering) add the
+reconciliations of a contract year closing in the period; `delta` is what a corrected result changes. Pure apart from
 reading files: no SQL.
 """
 
@@ -27,8 +28,10 @@ from settlement.engine.meters import MeterRef
 from settlement.engine.prices import PriceSeries, price_series, prices_for_intervals, read_price_file
 from settlement.engine.segments import ContractSegment, contract_segments, local_days
 from settlement.engine.settle import settle_campus
+from settlement.engine.true_up import CLAUSE_TRUE_UP, NetMeteringYear, closing_true_up_day, true_up_months
 
 __all__ = [
+    "CLAUSE_TRUE_UP",
     "STATUS_OFF_GRID",
     "STATUS_OK",
     "STATUS_OUTSIDE_PERIOD",
@@ -38,6 +41,7 @@ __all__ = [
     "ContractSegment",
     "LineKey",
     "MeterRef",
+    "NetMeteringYear",
     "PositionLine",
     "PriceSeries",
     "Series",
@@ -45,6 +49,7 @@ __all__ = [
     "aggregate_series",
     "allocate_by_weights",
     "apply_loss_factor",
+    "closing_true_up_day",
     "contract_segments",
     "delta_lines",
     "energy_balance",
@@ -61,5 +66,6 @@ __all__ = [
     "split_deemed",
     "tenant_deltas",
     "tenant_totals",
+    "true_up_months",
     "weights_for",
 ]

@@ -22,10 +22,9 @@ from settlement.contracts import (
     last_day_of_contract_year,
     ppa_terms,
 )
-from settlement.engine.balance import tenant_totals
-from settlement.engine.lines import TenantCharge, from_contract, number_lines
+from settlement.engine.lines import TenantCharge, from_contract, number_lines, with_lines_after_each_tenant
 from settlement.engine.segments import ContractSegment
-from settlement.types import SettlementLine, SettlementResult
+from settlement.types import SettlementResult
 
 
 def add_annual_reconciliation(result: SettlementResult, segments: Sequence[ContractSegment],
@@ -48,8 +47,7 @@ def add_annual_reconciliation(result: SettlementResult, segments: Sequence[Contr
                 charges.append(from_contract(contract.tenant_id, charge, contract, result.intervals_sha256_hex))
     if not charges:
         return result
-    lines = _after_each_tenants_lines(result.lines, number_lines(charges))
-    return replace(result, lines=lines, tenant_totals_usd_micros=tenant_totals(lines))
+    return with_lines_after_each_tenant(result, number_lines(charges))
 
 
 def _years_ending_in(segment: ContractSegment) -> list[tuple[ContractVersion, int]]:
@@ -68,12 +66,3 @@ def _years_ending_in(segment: ContractSegment) -> list[tuple[ContractVersion, in
         if last_day_of_contract_year(terms.first_delivery, year) <= segment.last_day:
             found.append((contract, year))
     return found
-
-
-def _after_each_tenants_lines(lines: Sequence[SettlementLine], extra: Sequence[SettlementLine]
-                              ) -> list[SettlementLine]:
-    """Both sets, grouped by tenant (the existing lines first, in their order), numbered from 1 again."""
-    keyed = [(line.tenant_id, 0, index, line) for index, line in enumerate(lines)]
-    keyed += [(line.tenant_id, 1, index, line) for index, line in enumerate(extra)]
-    keyed.sort(key=lambda item: item[:3])
-    return [replace(line, line_no=line_no) for line_no, (*_, line) in enumerate(keyed, start=1)]

@@ -42,6 +42,7 @@ from settlement.engine.prices import PriceSeries, price_series, read_price_file
 from settlement.engine.results import combine_segments
 from settlement.engine.segments import ContractSegment, local_days, month_days
 from settlement.engine.settle import settle_campus
+from settlement.engine.true_up import NetMeteringYear, add_true_up
 from settlement.types import SettlementResult
 
 
@@ -52,7 +53,9 @@ class CampusSetup:
     `tenant_ids` are the campus's tenants and `tenants` their occupancy (an id without a `Tenant` occupies
     every day). `segments` is the period cut where contract versions change; empty: one segment under
     `contracts` and `fixed_prices`. `annual_counted_before_wh`: Wh counted toward annual take-or-pay minimums by
-    earlier recorded periods, per counted clause (`settlement.engine.annual`)."""
+    earlier recorded periods, per counted clause (`settlement.engine.annual`); `true_up_before`: the campus's
+    net-metering figures recorded earlier in the true-up year closing in this period (`settlement.engine.true_up`).
+    """
 
     campus_id: str
     time_zone: ZoneInfo
@@ -63,6 +66,7 @@ class CampusSetup:
     tenants: tuple[Tenant, ...] = ()
     segments: tuple[ContractSegment, ...] = ()
     annual_counted_before_wh: dict[str, int] = field(default_factory=dict)
+    true_up_before: NetMeteringYear | None = None
 
     def segments_of(self, start_utc: datetime, end_utc: datetime) -> tuple[ContractSegment, ...]:
         if self.segments:
@@ -99,7 +103,8 @@ def settle_campus_files(setup: CampusSetup, start_utc: datetime, end_utc: dateti
 def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetime, intervals: MeterIntervals,
                        prices: dict[tuple[str, str], PriceSeries]) -> SettlementResult:
     """The full engine on rows in memory (rows outside the period are left out): one numba pass per segment,
-    the pure rules, the segments joined, then any annual take-or-pay that closes in the period."""
+    the pure rules, the segments joined, then the annual reconciliations that close in the period (take-or-pay,
+    net-metering true-up)."""
     intervals = intervals.within(start_utc, end_utc).select(ENERGY_COLUMNS)
     energy_rows, deemed_rows = split_deemed(intervals.uri, intervals.table)
     segments = setup.segments_of(start_utc, end_utc)
@@ -115,12 +120,15 @@ def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetim
         segment_days = tuple((segment.last_day - segment.first_day).days + 1 for segment in segments)
         inputs = [replace(one, segment_days=segment_days, segment_index=index) for index, one in enumerate(inputs)]
     if len(inputs) == 1:
-        return add_annual_reconciliation(settle_campus(inputs[0]), segments, setup.annual_counted_before_wh)
-    period_series = _joined_tenant_series(inputs, planned)
-    results = [settle_campus(replace(one, period_series=period_series)) for one in inputs]
-    totals = _summed([one.meter_totals_wh for one in inputs])
-    combined = combine_segments(list(zip(segments, results, strict=True)), energy_balance(setup.meters, totals))
-    return add_annual_reconciliation(combined, segments, setup.annual_counted_before_wh)
+        result = settle_campus(inputs[0])
+    else:
+        period_series = _joined_tenant_series(inputs, planned)
+        inputs = [replace(one, period_series=period_series) for one in inputs]
+        results = [settle_campus(one) for one in inputs]
+        totals = _summed([one.meter_totals_wh for one in inputs])
+        result = combine_segments(list(zip(segments, results, strict=True)), energy_balance(setup.meters, totals))
+    result = add_annual_reconciliation(result, segments, setup.annual_counted_before_wh)
+    return add_true_up(result, inputs[-1], setup.true_up_before)
 
 
 def _segment_inputs(setup: CampusSetup, segment: ContractSegment, occupancy: SegmentOccupancy,

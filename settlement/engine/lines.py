@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from settlement.contracts import ContractVersion, FixedPriceContract
+from settlement.engine.balance import tenant_totals
 from settlement.engine.line_inputs import line_inputs_sha256_hex
 from settlement.tariffs import Charge
-from settlement.types import SettlementLine
+from settlement.types import SettlementLine, SettlementResult
 
 UNIT_USD = "USD"
 
@@ -52,3 +54,13 @@ def number_lines(charges: list[TenantCharge]) -> list[SettlementLine]:
                            item.charge.quantity_wh, item.charge.unit, item.charge.rate, item.charge.amount_usd_micros,
                            item.contract_id, item.inputs_sha256_hex, item.contract_version_id)
             for line_no, (_, item) in enumerate(ordered, start=1)]
+
+
+def with_lines_after_each_tenant(result: SettlementResult, extra: Sequence[SettlementLine]) -> SettlementResult:
+    """`result` with `extra` lines (annual reconciliations) after each tenant's existing lines, all numbered from 1
+    again, and the tenant totals summed anew."""
+    keyed = [(line.tenant_id, 0, index, line) for index, line in enumerate(result.lines)]
+    keyed += [(line.tenant_id, 1, index, line) for index, line in enumerate(extra)]
+    keyed.sort(key=lambda item: item[:3])
+    lines = [replace(line, line_no=line_no) for line_no, (*_, line) in enumerate(keyed, start=1)]
+    return replace(result, lines=lines, tenant_totals_usd_micros=tenant_totals(lines))

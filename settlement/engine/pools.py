@@ -78,7 +78,9 @@ def _tenant_energy_wh(inputs: CampusInputs) -> dict[str, int]:
     return {t: int(inputs.series[tenant_series_key(t)].energy_wh.sum()) for t in inputs.tenant_ids}
 
 
-def _weights(inputs: CampusInputs, terms: AllocationTerms) -> dict[str, int]:
+def pool_weights(inputs: CampusInputs, terms: AllocationTerms) -> dict[str, int]:
+    """Integer weights of the billed tenants for an allocation contract's method (capacity and fixed shares by
+    days occupied in the segment)."""
     loads = {t: inputs.series[tenant_series_key(t)].energy_wh for t in inputs.tenant_ids}
     if terms.method == METHOD_COINCIDENT_PEAK and len({load.size for load in loads.values()}) > 1:
         raise BadInput("allocation", None, "method", "coincident peak needs every tenant on one interval grid")
@@ -155,7 +157,7 @@ def _priced_split(pool: str, pool_wh: int, tenant_ids: list[str], shares_wh: dic
 
 def _energy_pool(inputs: CampusInputs, contract: ContractVersion, terms: AllocationTerms, pool_wh: int
                  ) -> list[TenantCharge]:
-    shares = allocate_by_weights(pool_wh, _weights(inputs, terms)) if pool_wh else dict.fromkeys(inputs.tenant_ids, 0)
+    shares = allocate_by_weights(pool_wh, pool_weights(inputs, terms)) if pool_wh else dict.fromkeys(inputs.tenant_ids, 0)
     prices = []
     for tenant_id in inputs.tenant_ids:
         price = terms.price_usd_per_mwh
@@ -189,7 +191,7 @@ def _campus_tariffs(inputs: CampusInputs) -> list[ContractVersion]:
 
 def _money_pool(inputs: CampusInputs, contract: ContractVersion, terms: AllocationTerms, pool_usd_micros: int,
                 sources: tuple[ContractVersion, ...]) -> list[TenantCharge]:
-    shares = allocate_by_weights(pool_usd_micros, _weights(inputs, terms)) if pool_usd_micros \
+    shares = allocate_by_weights(pool_usd_micros, pool_weights(inputs, terms)) if pool_usd_micros \
         else dict.fromkeys(inputs.tenant_ids, 0)
     if inputs.tenant_ids:
         assert_conserved(f"pool {contract.contract_key} ({terms.pool}, micro-USD)", pool_usd_micros,
@@ -244,7 +246,7 @@ def _grid_tariff_pool(inputs: CampusInputs, contract: ContractVersion, terms: Al
         return charges  # nothing exported or credited: the bill reads as it always did
     if terms.component not in ("all", "export") or not inputs.tenant_ids:
         return charges
-    weights = _weights(inputs, terms)
+    weights = pool_weights(inputs, terms)
     zero = dict.fromkeys(inputs.tenant_ids, 0)
     wh_parts = allocate_by_weights(credited_wh, weights) if credited_wh else zero
     usd_parts = allocate_by_weights(credit_usd_micros, weights) if credit_usd_micros else zero
