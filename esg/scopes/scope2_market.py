@@ -110,10 +110,12 @@ def market_scope2(
     outcome = MarketOutcome()
     fallback_by_party = fallback_by_party or {}
     remaining_annual_wh = grid_wh_by_party_hour.totals()
+    grid_total_wh = dict(remaining_annual_wh)
     grid_parties = list(remaining_annual_wh)
     remaining_hourly_wh = grid_wh_by_party_hour.copy()
     covered_annual_g = {party: Decimal(0) for party in grid_parties}
     covered_hourly_g = {party: Decimal(0) for party in grid_parties}
+    touched_hours: set[datetime] = set()
     for lot, claim in sorted(claims, key=lambda pair: pair[1].claim_id):
         reason = _not_applicable_reason(lot, claim, campus_zone, deliverable_zones, period)
         row: dict[str, Any] = _instrument_row(lot, claim, reason)
@@ -122,10 +124,11 @@ def market_scope2(
             row["applied_hourly_wh"] = _apply_hourly(
                 lot, claim, remaining_hourly_wh, covered_hourly_g, outcome
             )
+            if lot.is_hourly():
+                touched_hours.add(lot.vintage_start_utc.replace(minute=0, second=0, microsecond=0))
             row["unused_annual_wh"] = claim.energy_wh - row["applied_annual_wh"]
         outcome.instrument_rows.append(row)
     uncovered_hourly_by_party = remaining_hourly_wh.totals()
-    grid_total_wh = grid_wh_by_party_hour.totals()
     for party in grid_parties:
         party_fallback = fallback_by_party.get(party, fallback)
         outcome.fallback_by_party[party] = party_fallback
@@ -141,7 +144,7 @@ def market_scope2(
             "hourly": _by_method(grid_total_wh[party], uncovered_hourly_wh, party_fallback.kind),
         }
     outcome.method_hours = hourly_method_runs(grid_wh_by_party_hour, remaining_hourly_wh, outcome.fallback_by_party,
-                                              fallback.kind)
+                                              fallback.kind, grid_parties, frozenset(touched_hours))
     return outcome
 
 
@@ -151,40 +154,49 @@ def _by_method(grid_wh: Decimal, uncovered_wh: Decimal, fallback_kind: str) -> d
 
 
 def hourly_method_runs(
-    grid_wh: PartyHours, uncovered_wh: PartyHours, fallback_by_party: dict[str, FallbackRate], default_kind: str
+    grid_wh: PartyHours,
+    uncovered_wh: PartyHours,
+    fallback_by_party: dict[str, FallbackRate],
+    default_kind: str,
+    parties: Sequence[str],
+    touched_hours: frozenset[datetime] = frozenset(),
 ) -> dict[str, list[list[Any]]]:
     """Per party, the method of each hour's grid supply as runs [first hour (ISO), hour count, method]:
     `instrument` (granular certificates cover the hour), the fallback's kind (none do), `instrument+<kind>`
-    (partly), `none` (no grid supply that hour). Consecutive hours of one method form one run."""
+    (partly), `none` (no grid supply that hour). Consecutive hours of one method form one run. Only the
+    `touched_hours` (where a certificate was applied) compare amounts party by party."""
     hours = grid_wh.hours
-    party_count = len(grid_wh.parties)
     # 0 none, 1 fallback, 2 partly covered, 3 instrument; one row per hour over the consuming parties.
-    codes = np.zeros((len(hours), party_count), dtype=np.int8)
-    others: dict[str, list[int]] = {}
-    for index, (supplied, left) in enumerate(zip(grid_wh.splits, uncovered_wh.splits, strict=True)):
-        present = supplied.has_part & (supplied.parts != 0)
-        full = present & (left.parts == supplied.parts)
-        none_left = present & (left.parts == 0)
-        codes[index] = np.where(full, 1, np.where(none_left, 3, np.where(present, 2, 0)))
+    codes = np.zeros((len(hours), len(grid_wh.parties)), dtype=np.int8)
+    others: dict[str, np.ndarray] = {}
+    for index, (hour, supplied, left) in enumerate(zip(hours, grid_wh.splits, uncovered_wh.splits, strict=True)):
+        if hour in touched_hours:
+            present = supplied.has_part & (supplied.parts != 0)
+            full = present & (left.parts == supplied.parts)
+            none_left = present & (left.parts == 0)
+            codes[index] = np.where(full, 1, np.where(none_left, 3, np.where(present, 2, 0)))
+        elif supplied.has_part.any() and supplied.parts[int(np.argmax(supplied.has_part))] != 0:
+            # A split of a non-zero amount: every consuming party has a non-zero part, all at the fallback.
+            codes[index] = supplied.has_part
         for party, amount in supplied.others.items():
             left_amount = left.others.get(party, Decimal(0))
             code = 0 if not amount else 1 if left_amount == amount else 3 if not left_amount else 2
-            others.setdefault(party, [0] * len(hours))[index] = code
-    columns = {party: codes[:, position].tolist() for position, party in enumerate(grid_wh.parties)}
+            others.setdefault(party, np.zeros(len(hours), dtype=np.int8))[index] = code
+    columns = {party: codes[:, position] for position, party in enumerate(grid_wh.parties)}
     columns.update(others)
+    hour_names = [hour.isoformat() for hour in hours]
     runs: dict[str, list[list[Any]]] = {}
-    for party in grid_wh.totals():
+    for party in parties:
+        column = columns.get(party)
+        if column is None or not len(column):
+            runs[party] = []
+            continue
         kind = fallback_by_party[party].kind if party in fallback_by_party else default_kind
         names = ("none", kind, f"instrument+{kind}", "instrument")
-        party_runs: list[list[Any]] = []
-        previous = -1
-        for hour, code in zip(hours, columns[party], strict=True):
-            if code == previous:
-                party_runs[-1][1] += 1
-            else:
-                party_runs.append([hour.isoformat(), 1, names[code]])
-                previous = code
-        runs[party] = party_runs
+        starts = [0, *(np.flatnonzero(np.diff(column)) + 1).tolist()]
+        ends = [*starts[1:], len(column)]
+        runs[party] = [[hour_names[first], last - first, names[int(column[first])]]
+                       for first, last in zip(starts, ends, strict=True)]
     return runs
 
 

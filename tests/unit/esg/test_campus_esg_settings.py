@@ -120,6 +120,20 @@ def test_hourly_matching_fills_an_unmatched_hour_with_the_residual_mix_not_the_g
     assert methods["hourly_wh"] == {"instrument": 400_000, "residual_mix": 800_000}
 
 
+def test_an_hour_partly_covered_by_a_granular_certificate_is_recorded_as_such(intervals_file) -> None:
+    """0.2 of alpha's 0.4 MWh in hour 0 covered: hour 0 is `instrument+residual_mix`; hourly market-based is
+    (0.2 + 0.8) MWh x 400,000 = 400,000 g."""
+    lot = CertificateLot("gc-half", "GC", "wind", "ERCT", H0, H1, 200_000, 0, "test")
+    claim = CertificateClaim("c-half", "gc-half", "tenant:alpha", 200_000, H0, H1)
+    emissions = compute_cycle_emissions(intervals_file(ROWS), METERS, "ERCT", H0, END,
+                                        options=EmissionOptions(claims=[(lot, claim)], market_rates=[RESIDUAL_RATE]))
+    assert emissions.tenant_g_co2e["alpha"]["scope2_market_hourly"] == 400_000
+    assert emissions.market_methods["tenant:alpha"]["hours"] == [
+        [H0.isoformat(), 1, "instrument+residual_mix"], [H1.isoformat(), 1, "residual_mix"]]
+    assert emissions.market_methods["tenant:beta"]["hours"] == [[H0.isoformat(), 1, "residual_mix"],
+                                                                 [H1.isoformat(), 1, "none"]]
+
+
 # Shared loads follow the MWh billed.
 
 
