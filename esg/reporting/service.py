@@ -71,14 +71,35 @@ class SettlementNotPosted(Conflict):
         )
 
 
+class BillingCycleNeedsRestatement(Conflict):
+    """A billing cycle's figures are in the ledger: a new version of them is a restatement, which posts its delta."""
+
+    def __init__(self, cycle_key: str) -> None:
+        super().__init__(
+            f"{cycle_key} is a settled billing cycle: record a new version with `wattledger esg restate` "
+            "(POST /esg/cycles/{cycle_id}/restate), which posts the change to the ledger"
+        )
+
+
 def record_cycle_emissions(
-    conn: Connection, campus_id: str, cycle_key: str, emissions: CycleEmissions, reason: str,
-    ledger_idempotency_key: str | None = None,
+    conn: Connection, campus_id: str, cycle_key: str, emissions: CycleEmissions, reason: str
 ) -> RecordOutcome:
-    """Store the cycle's result as a new version when it differs from the latest; return the restatement delta.
+    """Store a result computed outside a billing cycle as a new version when it differs from the latest; return
+    the restatement delta. A settled billing cycle's key is refused: its versions come from
+    `restate_billing_cycle`, which posts each change to the ledger, so ledger and versions never disagree."""
+    if settled_cycle(conn, cycle_key) is not None:
+        raise BillingCycleNeedsRestatement(cycle_key)
+    return _record(conn, campus_id, cycle_key, emissions, reason, None)
+
+
+def _record(
+    conn: Connection, campus_id: str, cycle_key: str, emissions: CycleEmissions, reason: str,
+    ledger_idempotency_key: str | None,
+) -> RecordOutcome:
+    """Store the result as a new version when it differs from the latest.
 
     The factor library is registered first (a no-op when it already is), so the stored result always points at a
-    stored edition. This records only; `restate_billing_cycle` also posts the delta of a billing cycle.
+    stored edition.
     """
     if not edition_is_registered(conn, emissions.factor_edition):
         register_factor_library(conn)
@@ -238,7 +259,7 @@ def restate_billing_cycle(
     settled = settled_cycle(conn, cycle_id)
     settlement_key = settled[2] if settled is not None else None
     if repository.latest_result(conn, cycle_id) is None and settled is not None:
-        record_cycle_emissions(conn, cycle["campus_id"], cycle_id, settled[1], AS_SETTLED, settlement_key)
+        _record(conn, cycle["campus_id"], cycle_id, settled[1], AS_SETTLED, settlement_key)
     subregion = settled[1].campus_egrid_subregion if settled is not None else None
     emissions = compute_campus_cycle(
         conn,
@@ -252,7 +273,7 @@ def restate_billing_cycle(
     )
     version = _next_version(conn, cycle_id)
     adjustment_key = f"{cycle_id}:esg-restatement:v{version}"
-    outcome = record_cycle_emissions(conn, cycle["campus_id"], cycle_id, emissions, reason, adjustment_key)
+    outcome = _record(conn, cycle["campus_id"], cycle_id, emissions, reason, adjustment_key)
     if outcome.status != "restated" or outcome.delta is None:
         return outcome
     if settlement_key is None:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from common.errors import Conflict, NotFound
-from esg.reporting import cycle_versions, restate_billing_cycle, stored_cycle
+from esg.reporting import cycle_versions, record_cycle_emissions, restate_billing_cycle, stored_cycle
 from esg.scopes import EmissionOptions, MeterRef, compute_cycle_emissions
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
@@ -59,6 +59,9 @@ def test_a_settled_cycle_reads_as_version_1_and_cannot_be_restated_before_it_is_
     with pytest.raises(Conflict, match="not posted yet"), engine.begin() as conn:
         restate_billing_cycle(conn, cycle_id, None, "AR6", f"test.esg/{campus_id}", key_path,
                               EmissionOptions(gwp_set="AR6"))
+    with pytest.raises(Conflict, match="restate"), engine.begin() as conn:
+        # A version recorded beside the ledger would leave it behind: only a restatement adds one.
+        record_cycle_emissions(conn, campus_id, cycle_id, settled, "recorded by hand")
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT count(*) FROM esg_cycle_emissions WHERE cycle_key = :k"),
                               {"k": cycle_id}).scalar_one()
