@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from common.errors import BadInput
@@ -24,6 +25,13 @@ from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
 REQUIRED_COLUMNS = ("meter_id", "interval_start_utc", "energy_wh")
 ROWS_PER_BATCH = 1 << 16
 """Rows turned into Python values at once (a few MB), whatever the file's size."""
+ROWS_PER_FILE_MAX = 50_000_000
+READ_COLUMNS = (*REQUIRED_COLUMNS, "channel", "interval_minutes")
+"""Only these are decoded: a column the reader does not use may hold anything without costing memory."""
+TEXT_COLUMNS = ("meter_id", "channel")
+TEXT_CHARS_MAX = 256
+"""Meter ids and channels are short. Read as dictionaries, a value repeated on every row (a small file that
+decodes to gigabytes) is checked once, before any row becomes a Python value."""
 
 
 def read_parquet(
@@ -34,19 +42,37 @@ def read_parquet(
     file (pyarrow), so a large file is never held whole."""
     count = 0
     try:
-        parquet = pq.ParquetFile(pa.BufferReader(data) if isinstance(data, bytes) else data)
+        source_file = pa.BufferReader(data) if isinstance(data, bytes) else data
+        names = pq.ParquetFile(source_file).schema_arrow.names
+        parquet = pq.ParquetFile(source_file, read_dictionary=[name for name in TEXT_COLUMNS if name in names])
+        if parquet.metadata.num_rows > ROWS_PER_FILE_MAX:
+            raise BadInput(source, None, None, f"{parquet.metadata.num_rows} rows, more than {ROWS_PER_FILE_MAX}")
         schema = parquet.schema_arrow
         for column in REQUIRED_COLUMNS:
             if column not in schema.names:
                 raise BadInput(source, None, column, "column missing")
         _check_types(schema, source)
-        for batch in parquet.iter_batches(batch_size=ROWS_PER_BATCH):
+        columns = [column for column in READ_COLUMNS if column in schema.names]
+        for batch in parquet.iter_batches(batch_size=ROWS_PER_BATCH, columns=columns):
+            _check_text_lengths(batch, source)
             for row in batch.to_pylist():
                 count += 1
                 _append_row(row, count, source, sha256_hex, meters, window, out)
     except (pa.ArrowException, OSError) as error:
         raise BadInput(source, None, None, f"not a readable Parquet file: {str(error)[:200]}") from error
     return count
+
+
+def _check_text_lengths(batch: pa.RecordBatch, source: str) -> None:
+    for name in TEXT_COLUMNS:
+        if name not in batch.schema.names:
+            continue
+        column = batch.column(name)
+        values = column.dictionary if pa.types.is_dictionary(column.type) else column
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            longest = pc.max(pc.utf8_length(values)).as_py()
+            if longest is not None and longest > TEXT_CHARS_MAX:
+                raise BadInput(source, None, name, f"a value of {longest} characters, more than {TEXT_CHARS_MAX}")
 
 
 def _check_types(schema: pa.Schema, source: str) -> None:

@@ -116,3 +116,27 @@ def test_espi_reader_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
     assert (small_count, large_count) == (45_000, 135_000)
     assert large_peak < small_peak + (1 << 19), (small_peak, large_peak)
     assert large_peak < len(large), (large_peak, len(large))  # the element tree of before took ~12 times the file
+
+
+def test_a_parquet_decompression_bomb_is_refused_before_decoding() -> None:
+    """A 3 KB Parquet file whose meter id, 100,000 characters long, repeats on 200,000 rows (20 GB decoded) is
+    refused naming the column, without turning one row into Python values."""
+    import io
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from meterdata.parquet_reader import read_parquet
+
+    rows = 200_000
+    meter = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, dtype=np.int32)), pa.array(["G" * 100_000]))
+    start_us = pa.array(np.full(rows, 1_735_689_600_000_000), pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+    table = pa.table({"meter_id": meter, "interval_start_utc": start_us, "energy_wh": np.ones(rows, dtype=np.int64)})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    assert len(buffer.getvalue()) < 100_000
+    counter = ReadingCounter()
+    with pytest.raises(BadInput) as refused:
+        read_parquet(buffer.getvalue(), "bomb.parquet", "0" * 64, {"GT1-GEN": GEN}, WINDOW, counter)
+    assert refused.value.field == "meter_id" and counter.count == 0
