@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -83,6 +84,28 @@ async def _figures_everywhere(http: httpx.AsyncClient) -> dict[str, dict[str, in
     return figures
 
 
+async def _sums_agree(http: httpx.AsyncClient, balances: dict[str, int]) -> None:
+    """Campus figures: the report's gram column, the campus export and the ledger's sources are equal; the parties
+    export's location-based Scope 2 and cat. 3 columns sum to what the ledger's carriers hold."""
+    report = (await http.get(f"/esg/cycles/{CYCLE_ID}/report.html")).text
+    campus = {row["figure"]: int(row["g_co2e"]) for row in csv.DictReader(io.StringIO(
+        (await http.get(f"/esg/cycles/{CYCLE_ID}/exports/campus.csv")).text))}
+    parties = list(csv.DictReader(io.StringIO((await http.get(f"/esg/cycles/{CYCLE_ID}/exports/parties.csv")).text)))
+    for label, account, figure in (("Scope 1", "scope1", "scope1"),
+                                   ("Scope 2 location", "scope2", "scope2_location"),
+                                   ("Scope 3 cat. 3", "scope3_cat3", "scope3_cat3")):
+        ledger_g = -balances.get(f"campus:{CAMPUS_ID}:emissions:{account}", 0)
+        assert campus[figure] == ledger_g, label
+        row = re.search(rf"<td>{re.escape(label)}</td><td class=\"num\">[0-9.,]+</td><td class=\"num\">([0-9,]+)</td>",
+                        report)
+        assert row is not None and int(row.group(1).replace(",", "")) == ledger_g, label
+    carriers = {path: grams for path, grams in balances.items() if grams > 0}
+    assert sum(int(p["scope2_location_g_co2e"]) for p in parties) == sum(
+        g for path, g in carriers.items() if path.endswith(":emissions") or re.search(r":retained:[a-z_]+$", path))
+    assert sum(int(p["scope3_cat3_g_co2e"]) for p in parties) == sum(
+        g for path, g in carriers.items() if path.endswith(":scope3_cat3"))
+
+
 def _ledger_figures(balances: dict[str, int]) -> dict[str, int]:
     out = {}
     for tenant in TENANTS:
@@ -128,7 +151,9 @@ async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_
     assert approved.status_code == 200, approved.text
     cycle = await _wait_for(http, {"completed", "failed"})
     assert cycle["status"] == "completed", cycle["status_detail"]
-    assert _ledger_figures(_carbon_balances(engine, settings)) == settled["statement"], "ledger = statements"
+    balances = _carbon_balances(engine, settings)
+    assert _ledger_figures(balances) == settled["statement"], "ledger = statements"
+    await _sums_agree(http, balances)
 
     # Acme AI retires 50 MWh of New York wind RECs for October: recorded in the ledger, applied by the restatement.
     lot = {"lot_id": f"{CAMPUS_ID}-nyrec-1", "instrument": "REC", "technology": "wind", "zone": "NYUP",
@@ -153,6 +178,7 @@ async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_
     after = await _figures_everywhere(http)
     balances = _carbon_balances(engine, settings)
     assert after["statement"] == after["export"] == _ledger_figures(balances)
+    await _sums_agree(http, balances)
     assert after["statement"] != settled["statement"]
     emissions = (await http.get(f"/esg/cycles/{CYCLE_ID}/emissions")).json()
     assert -balances[f"campus:{CAMPUS_ID}:emissions:scope1"] == emissions["campus_scope1_g_co2e"]
