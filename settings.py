@@ -45,13 +45,6 @@ class Settings(BaseSettings):
         default_factory=dict, description="Witnesses that cosign each checkpoint: URL -> the witness's vkey (JSON); "
                                           "`wattledger dev` adds its own witness when this is empty.")
     witness_port: int = Field(default=0, description="Port of the witness `wattledger dev` starts; 0 = a free one.")
-    ledger_checkpoint_dir: Path | None = Field(
-        default=None, description="Append-only folder the signed checkpoints are published to, one note file each "
-                                  "(<dir>/<origin>/<size>.note); unset = <home>/ledger-checkpoints.")
-    ledger_witnesses: dict[str, str] = Field(
-        default_factory=dict, description="Witnesses that cosign each checkpoint: URL -> the witness's vkey (JSON); "
-                                          "`wattledger dev` adds its own witness when this is empty.")
-    witness_port: int = Field(default=0, description="Port of the witness `wattledger dev` starts; 0 = a free one.")
     approval_signing_key_path: Path | None = Field(
         default=None, description="Ed25519 key the API signs finance decisions with; unset = <home>/keys/.")
     approval_public_key_path: Path | None = Field(
@@ -138,15 +131,6 @@ class Settings(BaseSettings):
     @property
     def signing_key_path(self) -> Path:
         return self.ledger_signing_key_path or (self.home_abs / "keys" / "ledger-ed25519.pem")
-
-    @property
-    def checkpoint_publish_dir(self) -> Path:
-        return self.ledger_checkpoint_dir or (self.home_abs / "ledger-checkpoints")
-
-    @property
-    def witness_home(self) -> Path:
-        """The dev witness's own folder: its key and its state, apart from the ledger's key and database."""
-        return self.home_abs / "witness"
 
     @property
     def checkpoint_publish_dir(self) -> Path:
