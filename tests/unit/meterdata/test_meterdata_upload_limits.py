@@ -140,3 +140,27 @@ def test_a_parquet_decompression_bomb_is_refused_before_decoding() -> None:
     with pytest.raises(BadInput) as refused:
         read_parquet(buffer.getvalue(), "bomb.parquet", "0" * 64, {"GT1-GEN": GEN}, WINDOW, counter)
     assert refused.value.field == "meter_id" and counter.count == 0
+
+
+def _read_espi(data: bytes) -> int:
+    counter = ReadingCounter()
+    read_greenbutton(data, "feed.xml", hashlib.sha256(data).hexdigest(), {"GT1-GEN": GEN}, WINDOW, counter)
+    return counter.count
+
+
+def test_streamed_espi_reads_blocks_listed_before_their_meter_reading() -> None:
+    """ESPI ties resources by links: an IntervalBlock entry before its UsagePoint and MeterReading entries is
+    read all the same (the first pass collects the links, the second the readings)."""
+    feed = _espi(3).decode()
+    head, block = feed.split("<entry><link rel=\"self\" href=\"/u/UsagePoint/GT1-GEN/MeterReading/1/IntervalBlock/1\"")
+    opening, resources = head.split("\n", 2)[:2], head.split("\n", 2)[2]
+    reordered = "\n".join(opening) + "\n" + '<entry><link rel="self" href="/u/UsagePoint/GT1-GEN/MeterReading/1/' \
+        "IntervalBlock/1\"" + block.replace("</feed>\n", "") + resources + "</feed>\n"
+    assert _read_espi(reordered.encode()) == 3 == _read_espi(feed.encode())
+
+
+def test_streamed_espi_refuses_an_overlong_text_naming_its_line() -> None:
+    data = _espi(2).replace(b"<value>0</value>", b"<value>" + b"1" * 70_000 + b"</value>")
+    with pytest.raises(BadInput) as refused:
+        _read_espi(data)
+    assert refused.value.line == 6 and "exceeds" in refused.value.reason and "1111" not in str(refused.value)
