@@ -87,22 +87,26 @@ def compute_command(
     ] = None,
     reason: Annotated[str, typer.Option(help="why this version is recorded")] = "computed from the CLI",
 ) -> None:
-    """Compute a cycle's emissions from an interval Parquet; print the campus figures (and record them)."""
-    with database_engine() as engine, engine.begin() as conn:
-        emissions = compute_campus_cycle(
-            conn,
-            campus,
-            intervals_uri,
-            subregion,
-            _utc(start, "start"),
-            _utc(end, "end"),
-            edition,
-            gwp_set=gwp,
-        )
-        outcome = None
-        if cycle_key:
-            register_factor_library(conn)
-            outcome = record_cycle_emissions(conn, campus, cycle_key, emissions, reason)
+    """Compute a cycle's emissions from an interval Parquet; print the campus figures (and record them under a key
+    of your own: a settled billing cycle changes only through `restate`)."""
+    try:
+        with database_engine() as engine, engine.begin() as conn:
+            emissions = compute_campus_cycle(
+                conn,
+                campus,
+                intervals_uri,
+                subregion,
+                _utc(start, "start"),
+                _utc(end, "end"),
+                edition,
+                gwp_set=gwp,
+            )
+            outcome = None
+            if cycle_key:
+                register_factor_library(conn)
+                outcome = record_cycle_emissions(conn, campus, cycle_key, emissions, reason)
+    except DomainError as error:
+        _fail(f"{error}; nothing was stored")
     summary = {
         name: getattr(emissions, name)
         for name in (
