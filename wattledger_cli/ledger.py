@@ -167,15 +167,14 @@ def consistency_proof_command(
 @app.command("checkpoint")
 def checkpoint_command(origin: OriginOption = None, key: Path | None = None) -> None:
     """Sign the current head with the ledger key (WATTLEDGER_LEDGER_SIGNING_KEY_PATH; created 0600) and publish it."""
-    from ledger import publish_checkpoints, sign_checkpoint
+    from ledger import publish_checkpoints_after_commit, sign_checkpoint
     from settings import Settings
 
     settings = Settings()
     with _engine_and_origin(origin) as (engine, name, key_path):
         with engine.begin() as conn:
             checkpoint = sign_checkpoint(conn, name, key or key_path)
-        with engine.connect() as conn:
-            publish_checkpoints(conn, name, settings.checkpoint_publish_dir, settings.ledger_witnesses)
+        publish_checkpoints_after_commit(engine, name, settings.checkpoint_publish_dir, settings.ledger_witnesses)
     typer.echo(checkpoint.signed_note, nl=False)
     typer.echo(f"vkey: {checkpoint.vkey}")
 
