@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from esg.certificates import CertificateLot
+from esg.certificates import CertificateLot, retirement_key
 from esg.factors import load_factor_library
 from esg.reporting.charts import scope_bars
 from esg.reporting.tenant_statement import tonnes_text
@@ -175,6 +175,7 @@ def _instruments(emissions: CycleEmissions, context: ReportContext) -> Section:
             lot.location if lot else "", str(item["technology"]), str(item.get("facility", "")), name,
             f"{int(str(item['claimed_wh'])):,}", f"{int(str(item['applied_annual_wh'])):,}",
             str(item["not_applied_reason"]) or "applied",
+            retirement_key(context.campus_id, str(item["claim_id"])) if lot else "not in the registry",
         ])
     return Section("Contractual instruments and Scope 2 quality criteria", [
         ("QC1 attribute conveyed: each instrument carries its emission rate. QC2 one claim per MWh: serial ranges "
@@ -183,7 +184,7 @@ def _instruments(emissions: CycleEmissions, context: ReportContext) -> Section:
         "instruments from another zone are not applied unless the zone is declared deliverable. QC6-7 supplier "
         "rates and residual mix as disclosed under Methods. An instrument not applied says why."),
     ], [Table(["Type", "Registry", "Serials", "Vintage", "Location", "Technology", "Facility", "Beneficiary",
-               "Claimed Wh", "Applied Wh", "Status"], rows)])
+               "Claimed Wh", "Applied Wh", "Status", "Retirement ledger entry"], rows)])
 
 
 def _methods(emissions: CycleEmissions) -> Section:

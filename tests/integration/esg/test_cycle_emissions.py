@@ -198,6 +198,7 @@ async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_
     assert "Acme AI Inc." in report and "Hudson Valley Power LLC" in report and "Base year: 2025" in report
     assert "version 2 restates" in report and "stack test ST-114" in report
     assert "NYGATS NY-WIND-2026-10-1001 to NY-WIND-2026-10-1050" in report and "Tug Hill Wind" in report
+    assert claimed.json()["retirement_ledger_key"] in report, "the report names the retirement's ledger entry"
     acme = (await http.get(f"/esg/cycles/{CYCLE_ID}/tenants/acme-ai/statement")).json()
     acme_lines = {line["label"]: line["g_co2e"] for line in acme["lines"]}
     assert acme_lines["Scope 2, market-based (annual matching)"] < acme_lines["Scope 2, location-based"]

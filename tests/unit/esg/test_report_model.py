@@ -72,7 +72,7 @@ def test_the_report_names_what_an_auditor_looks_for(emissions, context):
                      "version 2 restates", "stack test ST-114", "cycle:c1:2025-07:esg-restatement:v2",
                      "US EPA Center for Corporate Climate Leadership", "GWP set AR5", "CH4", "N2O",
                      "Alpha Compute Inc.", "Beta Labs LLC", "ERCOT REC Program", "ERCOT REC Program TX-W-41 to TX-W-42",
-                     "US-TX", "QC2 one claim per MWh"):
+                     "US-TX", "QC2 one claim per MWh", "esg:certificate-retirement:c1:"):
         assert expected in text, expected
     tenant_rows = next(s for s in report.sections if s.title == "Tenants").tables[0].rows
     assert [row[0] for row in tenant_rows[:2]] == ["Alpha Compute Inc.", "Beta Labs LLC"], "names, not ids"
