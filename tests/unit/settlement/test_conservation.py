@@ -194,3 +194,71 @@ def test_every_pool_of_a_random_campus_adds_up_to_the_pool(data: st.DataObject, 
     fuel_lines = [line.amount_usd_micros for line in result.lines if line.clause == "allocation.turbine_fuel"]
     fuel_exact = Fraction(fuel_wh) / Fraction(Decimal("293071.07")) * Fraction(fuel_price) * 1_000_000
     assert sum(fuel_lines) == round(fuel_exact)
+
+
+def _money_campus(tenant_count: int, energy_wh: dict[str, int], contracts: list[ContractVersion]
+                  ) -> SettlementResult:
+    tenants = [f"t{index:02d}" for index in range(tenant_count)]
+    meters = [MeterRef("GEN", "generation", None, 15), MeterRef("GRID", "grid_import", None, 15),
+              MeterRef("EXP", "export", None, 15)]
+    meters += [MeterRef(f"M{tenant}", "tenant_consumption", tenant, 15) for tenant in tenants]
+    fixed = {tenant: FixedPriceContract(index + 1, tenant, 1, date(2026, 1, 1), Decimal(1))
+             for index, tenant in enumerate(tenants)}
+    setup = CampusSetup("c", ZoneInfo("UTC"), meters, tenants, contracts, fixed)
+    table = pa.table({
+        "meter_id": list(energy_wh),
+        "channel": ["kwh_delivered"] * len(energy_wh),
+        "interval_start_utc": pa.array([START_UTC] * len(energy_wh), pa.timestamp("us", tz="UTC")),
+        "energy_wh": pa.array(list(energy_wh.values()), pa.int64()),
+    })
+    return settle_campus_rows(setup, START_UTC, END_UTC, MeterIntervals("q.parquet", "0" * 64, table), {})
+
+
+kwh_rates = st.decimals(min_value=0, max_value=1, places=6, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), tenant_count=st.integers(min_value=1, max_value=9), generation_wh=small_wh,
+       import_wh=small_wh, export_wh=small_wh, ppa_price=prices, buy=kwh_rates, sell=kwh_rates,
+       method=st.sampled_from(["energy", "fixed", "capacity"]))
+def test_money_pools_of_a_random_campus_add_up_to_the_ppa_cost_and_the_bill(
+        data: st.DataObject, tenant_count: int, generation_wh: int, import_wh: int, export_wh: int,
+        ppa_price: Decimal, buy: Decimal, sell: Decimal, method: str) -> None:
+    """Property through the engine: a campus-bought PPA and the campus's Net Metering utility bill, each shared
+    by an allocation: the tenants' `ppa` lines add up to the PPA's cost (generation x price, rounded once), their
+    grid-bill lines to the bill's energy charge, and their export lines to its credit (Wh and micro-USD)."""
+    tenant_wh = data.draw(st.lists(small_wh, min_size=tenant_count, max_size=tenant_count).filter(any))
+    share_of = data.draw(st.lists(st.integers(min_value=0, max_value=50), min_size=tenant_count,
+                                  max_size=tenant_count).filter(any))
+    tenants = [f"t{index:02d}" for index in range(tenant_count)]
+    shares = {tenant: str(share) for tenant, share in zip(tenants, share_of, strict=True)}
+    by_method = {"energy": {}, "fixed": {"fixed_shares": shares}, "capacity": {"capacity_kw": shares}}[method]
+    schedule = [[0] * 24 for _ in range(12)]
+    rate = {"name": "NEM", "energyratestructure": [[{"rate": str(buy), "sell": str(sell)}]],
+            "energyweekdayschedule": schedule, "energyweekendschedule": schedule, "dgrules": "Net Metering"}
+    ppa = {"meter_ids": ["GEN"], "form": "fixed", "price_usd_per_mwh": str(ppa_price)}
+    # Parsed tariff terms are cached by their hash: each example's terms need their own.
+    contracts = [
+        ContractVersion(1, "pv", 1, "ppa", None, date(2026, 1, 1), ppa, sha256_hex(ppa)),
+        ContractVersion(2, "bill", 1, "urdb_tariff", None, date(2026, 1, 1), {"urdb": rate},
+                        sha256_hex({"urdb": rate})),
+        _allocation("ppa-share", {"pool": "ppa", "method": method, **by_method}),
+        _allocation("grid-share", {"pool": "grid_tariff", "method": method, "component": "all", **by_method})]
+    energy = {"GEN": generation_wh, "GRID": import_wh, "EXP": export_wh}
+    energy.update({f"M{tenant}": wh for tenant, wh in zip(tenants, tenant_wh, strict=True)})
+    result = _money_campus(tenant_count, energy, contracts)
+
+    def total(clause: str) -> tuple[int, int]:
+        lines = [line for line in result.lines if line.clause == clause]
+        return sum(line.quantity_wh for line in lines if line.unit == "MWh"), \
+            sum(line.amount_usd_micros for line in lines)
+
+    assert total("allocation.ppa")[1] == energy_amount_usd_micros(generation_wh, ppa_price)
+    net_wh = import_wh - export_wh
+    # $/kWh on Wh: x 10^6 micro-USD / 10^3 Wh per kWh.
+    assert total("allocation.grid_tariff")[1] == (round(Fraction(net_wh) * Fraction(buy) * 1000) if net_wh > 0
+                                                  else 0)
+    credited_wh = max(0, -net_wh)
+    expected_credit = -round(Fraction(credited_wh) * Fraction(sell) * 1000)
+    if credited_wh:  # nothing exported net: no export line at all
+        assert total("allocation.grid_tariff.export") == (credited_wh, expected_credit)
