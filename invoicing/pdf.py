@@ -191,7 +191,8 @@ def _footer(pdf: FPDF, document_sha256_hex: str, signer_public_key_b64: str | No
              ("This PDF carries an Ed25519 signature (scheme wattledger-pdf-ed25519-v1); check it with "
               "`wattledger invoice verify`.")]
     if signer_public_key_b64 is not None:
-        lines.append(f"Signing key (Ed25519, base64; also the ledger's verifier key): {signer_public_key_b64}")
+        lines.append(f"Signing key (Ed25519, base64 of the raw public key; the ledger's vkey holds the same key): "
+                     f"{signer_public_key_b64}")
     for line in lines:
         pdf.cell(CONTENT_WIDTH_MM, 4, _text(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 

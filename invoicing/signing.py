@@ -44,7 +44,8 @@ def key_id_of(public_key: Ed25519PublicKey) -> str:
 
 
 def public_key_b64(key: Ed25519PrivateKey) -> str:
-    """The raw public key in base64, as printed on documents and as the last part of the ledger's vkey."""
+    """The raw 32-byte public key in base64, as printed on documents. (The ledger's vkey carries the same key as
+    base64 of 0x01 followed by these bytes: docs/ledger-spec.md, 6.3.)"""
     return base64.b64encode(key.public_key().public_bytes_raw()).decode()
 
 
