@@ -76,3 +76,11 @@ def cycle_step_result(conn: Connection, cycle_id: str, step: str) -> dict[str, A
         text("SELECT result_json FROM cycle_step WHERE cycle_id = :cycle_id AND step = :step"),
         {"cycle_id": cycle_id, "step": step},
     ).scalar()
+
+
+def lock_cycle_versions(conn: Connection, cycle_key: str) -> None:
+    """Serialize restatements of one cycle until commit: each reads the latest version, then adds the next."""
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 18))"),
+        {"key": f"esg_cycle_emissions\n{cycle_key}"},
+    )

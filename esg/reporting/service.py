@@ -256,6 +256,7 @@ def restate_billing_cycle(
     validated = repository.cycle_step_result(conn, cycle_id, "validate")
     if cycle is None or not validated or "validated_uri" not in validated:
         raise NotFound(f"billing cycle {cycle_id} has no validated intervals")
+    repository.lock_cycle_versions(conn, cycle_id)  # a concurrent restatement waits, then sees this version
     settled = settled_cycle(conn, cycle_id)
     settlement_key = settled[2] if settled is not None else None
     if repository.latest_result(conn, cycle_id) is None and settled is not None:
