@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import numpy as np
 import pyarrow.fs as pafs
@@ -34,6 +34,15 @@ class UploadTooLarge(BadInput):
     http_status: ClassVar[int] = 413
 
 
+class UploadSettings(Protocol):
+    """The part of the application's Settings that sets the limits (`settings.Settings` has these fields)."""
+
+    upload_csv_bytes_max: int
+    upload_xml_bytes_max: int
+    upload_parquet_bytes_max: int
+    upload_line_bytes_max: int
+
+
 @dataclass(frozen=True)
 class UploadLimits:
     """Size limits of a received file. The defaults take a large campus's month of site export (17.9 M
@@ -45,6 +54,11 @@ class UploadLimits:
     line_bytes_max: int = 1 << 20
     """The longest CSV line, or XML text or tag between two markup delimiters (a site-export line is under 100
     bytes; an ESPI value a few digits)."""
+
+    @classmethod
+    def of(cls, settings: UploadSettings) -> UploadLimits:
+        return cls(settings.upload_csv_bytes_max, settings.upload_xml_bytes_max, settings.upload_parquet_bytes_max,
+                   settings.upload_line_bytes_max)
 
     def file_format(self, name: str) -> str:
         suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from meterdata.csv_mapping import SITE_EXPORT_V1, CsvMapping
+from meterdata.raw_store import DEFAULT_UPLOAD_LIMITS, UploadLimits
 from meterdata.service import ReceiveOutcome, file_chunks, move_aside, receive_file
 
 FILES_PER_PASS_MAX = 10_000
@@ -28,7 +29,7 @@ class WatchState:
 
 def watch_pass(
     engine: Engine, data_root_uri: str, campus_id: str, inbox: Path, state: WatchState,
-    mapping: CsvMapping = SITE_EXPORT_V1,
+    mapping: CsvMapping = SITE_EXPORT_V1, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS,
 ) -> list[tuple[str, ReceiveOutcome]]:
     """One look at the inbox; returns (file name, outcome) for each file taken."""
     taken: list[tuple[str, ReceiveOutcome]] = []
@@ -38,7 +39,7 @@ def watch_pass(
         if state.sizes_seen.get(path.name) != size:
             state.sizes_seen[path.name] = size
             continue
-        outcome = receive_file(engine, data_root_uri, campus_id, path.name, file_chunks(path), mapping)
+        outcome = receive_file(engine, data_root_uri, campus_id, path.name, file_chunks(path), mapping, limits)
         move_aside(path, inbox, outcome)
         state.sizes_seen.pop(path.name, None)
         taken.append((path.name, outcome))
@@ -48,10 +49,11 @@ def watch_pass(
 def watch(
     engine: Engine, data_root_uri: str, campus_id: str, inbox: Path, interval_s: float, passes_max: int,
     report: Callable[[str, ReceiveOutcome], None], mapping: CsvMapping = SITE_EXPORT_V1,
+    limits: UploadLimits = DEFAULT_UPLOAD_LIMITS,
 ) -> None:
     """Look at the inbox every `interval_s` seconds, `passes_max` times (a bound, as every loop has)."""
     state = WatchState({})
     for _ in range(passes_max):
-        for name, outcome in watch_pass(engine, data_root_uri, campus_id, inbox, state, mapping):
+        for name, outcome in watch_pass(engine, data_root_uri, campus_id, inbox, state, mapping, limits):
             report(name, outcome)
         time.sleep(interval_s)

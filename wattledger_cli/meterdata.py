@@ -18,7 +18,7 @@ import typer
 from sqlalchemy import Engine
 
 if TYPE_CHECKING:
-    from meterdata import CsvMapping
+    from meterdata import CsvMapping, UploadLimits
     from meterdata.service import ReceiveOutcome
 
 app = typer.Typer(help="Meter data: ingest files, VEE reports, manual edits.", no_args_is_help=True)
@@ -40,6 +40,14 @@ def _engine_and_root() -> Iterator[tuple[Engine, str]]:
         engine.dispose()
 
 
+def _upload_limits() -> UploadLimits:
+    """The size limits of received files, from the same settings the API uses (WATTLEDGER_UPLOAD_*)."""
+    from meterdata import UploadLimits
+    from settings import Settings
+
+    return UploadLimits.of(Settings())
+
+
 def _mapping(name: str) -> CsvMapping:
     from meterdata import MAPPINGS
 
@@ -57,7 +65,8 @@ def receive_command(files: list[Path], campus: CampusOption, mapping: MappingOpt
     refused = 0
     with _engine_and_root() as (engine, data_root):
         for path in files:
-            outcome = receive_file(engine, data_root, campus, path.name, file_chunks(path), _mapping(mapping))
+            outcome = receive_file(engine, data_root, campus, path.name, file_chunks(path), _mapping(mapping),
+                                   _upload_limits())
             detail = f" {outcome.error}" if outcome.error else f" readings={outcome.reading_count}{_span(outcome)}"
             typer.echo(f"{outcome.status:<11} {outcome.sha256_hex[:16]} {path.name}{detail}")
             refused += outcome.error is not None
@@ -82,7 +91,7 @@ def watch_command(
         typer.echo(f"{outcome.status:<11} {outcome.sha256_hex[:16]} {name}")
 
     with _engine_and_root() as (engine, data_root):
-        watch(engine, data_root, campus, inbox, interval_s, passes_max, report, _mapping(mapping))
+        watch(engine, data_root, campus, inbox, interval_s, passes_max, report, _mapping(mapping), _upload_limits())
 
 
 @app.command("quarantine")

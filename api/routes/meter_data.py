@@ -50,7 +50,7 @@ async def upload_meter_file(
     principal.require("ingest", "operator")
     if mapping not in MAPPINGS:
         raise NotFound(f"mapping {mapping!r} not found; known: {sorted(MAPPINGS)}")
-    limits = upload_limits(settings)
+    limits = UploadLimits.of(settings)
     _refuse_declared_size(request, name, min(limits.bytes_max(name), settings.upload_request_bytes_max))
     with _upload_slots(request, settings).hold(principal.subject):
         meters = await run_in_threadpool(service.campus_meters, engine, campus_id)
@@ -61,11 +61,6 @@ async def upload_meter_file(
     if outcome.status == "duplicate" and outcome.error is not None:
         status = 409  # the same bytes belong to another campus's store: not received here, not a success
     return JSONResponse(status_code=status, content=jsonable_encoder(dataclasses.asdict(outcome)))
-
-
-def upload_limits(settings: Settings) -> UploadLimits:
-    return UploadLimits(settings.upload_csv_bytes_max, settings.upload_xml_bytes_max,
-                        settings.upload_parquet_bytes_max, settings.upload_line_bytes_max)
 
 
 def _refuse_declared_size(request: Request, name: str, bytes_max: int) -> None:

@@ -250,3 +250,24 @@ def test_watched_folder_moves_a_line_bomb_and_a_stray_file_aside_unstored(engine
     assert "unknown file type" in (inbox / "quarantine" / "notes.pdf.reason.txt").read_text()
     rows, files = _stored(engine, campus_id, data_root)
     assert (rows, files) == (1, [taken["good.csv"].sha256_hex])
+
+
+def test_cli_receive_applies_the_configured_limits(database_url, campus_id, tmp_path, monkeypatch) -> None:
+    """`wattledger meterdata receive` takes its limits from the same settings as the API: with a 2 KiB line
+    limit a 4 KiB line is refused unstored (exit code 2, status refused), a plain file beside it accepted."""
+    from typer.testing import CliRunner
+
+    from wattledger_cli.meterdata import app
+
+    monkeypatch.setenv("WATTLEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("WATTLEDGER_DATA_URI", str(tmp_path / "data"))
+    monkeypatch.setenv("WATTLEDGER_UPLOAD_LINE_BYTES_MAX", "2048")
+    long_line = tmp_path / "long-line.csv"
+    long_line.write_bytes(HEADER + b"SHARED," + b"5" * 4096 + b"\n")
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(HEADER + _line("44.5", meter="SHARED"))
+    received = CliRunner().invoke(app, ["receive", str(long_line), str(plain), "--campus", campus_id])
+    assert received.exit_code == 2, received.output
+    lines = received.output.splitlines()
+    assert lines[0].startswith("refused") and "longer than 2048 bytes" in lines[0] and "5555" not in lines[0]
+    assert lines[1].startswith("accepted"), received.output
