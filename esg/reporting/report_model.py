@@ -58,6 +58,17 @@ class CampusReport:
     footer: str
 
 
+def figure_label(name: str) -> str:
+    """A figure's name for readers: `scope2_location` -> `Scope 2 location`, `c_td_losses` -> `C: td losses`."""
+    words = name.split("_")
+    if len(words[0]) == 1:
+        return f"{words[0].upper()}: {' '.join(words[1:])}"
+    head = words[0]
+    if head.startswith("scope") and head[5:].isdigit():
+        head = f"Scope {head[5:]}"
+    return " ".join([head, *words[1:]])
+
+
 def _grams(value: int) -> str:
     return f"{value:,}"
 
@@ -113,7 +124,7 @@ def _version(context: ReportContext) -> Section:
 
 def _totals(emissions: CycleEmissions) -> Section:
     rows = [[bar.label, tonnes_text(bar.g_co2e), _grams(bar.g_co2e), bar.quality] for bar in scope_bars(emissions)]
-    rows += [[f"  Scope 3 cat. 3 {name}", tonnes_text(grams), _grams(grams),
+    rows += [[f"  Scope 3 cat. 3 {figure_label(name)}", tonnes_text(grams), _grams(grams),
               emissions.data_quality["campus_scope3_cat3"]] for name, grams in emissions.scope3_cat3_g_co2e.items()]
     rows.append(["Scope 1 without delivered energy (passed to tenants as Scope 3)",
                  tonnes_text(emissions.campus_scope1_shared_services_g_co2e),
@@ -130,12 +141,13 @@ def _totals(emissions: CycleEmissions) -> Section:
 
 
 def _gases(emissions: CycleEmissions) -> Section:
-    rows = [[figure, gas, _grams(grams)] for figure, gases in emissions.gases_g.items() for gas, grams in gases.items()]
+    rows = [[figure_label(figure), gas, _grams(grams)] for figure, gases in emissions.gases_g.items()
+            for gas, grams in gases.items()]
     tables = [Table(["Figure", "Gas", "grams"], rows)]
     if emissions.co2e_by_gwp_set_g:
         names = sorted({name for sets in emissions.co2e_by_gwp_set_g.values() for name in sets})
         tables.append(Table(["Figure", *[f"g CO2e {name}" for name in names]], [
-            [figure, *[_grams(sets.get(name, 0)) for name in names]]
+            [figure_label(figure), *[_grams(sets.get(name, 0)) for name in names]]
             for figure, sets in emissions.co2e_by_gwp_set_g.items()
         ]))
     return Section(f"Per gas, GWP set {emissions.gwp_set}",
