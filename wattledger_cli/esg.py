@@ -26,8 +26,8 @@ from esg.reporting import (
     render_statement_text,
     report_for_cycle,
     restate_billing_cycle,
+    statement_for_cycle,
     stored_cycle,
-    tenant_statement,
 )
 from esg.scopes import compute_campus_cycle
 from ledger import publish_checkpoints_after_commit
@@ -164,8 +164,7 @@ def statement_command(
     """Print a tenant's emissions statement for a recorded cycle."""
     try:
         with database_engine() as engine, engine.connect() as conn:
-            _, emissions = stored_cycle(conn, cycle_key)
-        statement = tenant_statement(emissions, tenant)
+            statement = statement_for_cycle(conn, cycle_key, tenant)
     except DomainError as error:
         _fail(str(error))
     typer.echo(

@@ -36,10 +36,10 @@ from esg.reporting import (
     render_statement_text,
     report_for_cycle,
     restate_billing_cycle,
+    statement_for_cycle,
     stored_cycle,
 )
 from esg.reporting import cycle_versions as versions_of
-from esg.reporting import tenant_statement as build_statement
 from ledger import publish_checkpoints_after_commit
 
 router = APIRouter(tags=["esg"])
@@ -144,8 +144,7 @@ def tenant_statement(
     if not principal.roles & set(READER_ROLES) and principal.tenant_id != tenant_id:
         raise HTTPException(status_code=403, detail="a tenant may read only its own statement")
     with engine.connect() as conn:
-        _, emissions = stored_cycle(conn, cycle_key)
-    statement = build_statement(emissions, tenant_id)
+        statement = statement_for_cycle(conn, cycle_key, tenant_id)
     if format == "html":
         return Response(render_statement_html(statement), media_type="text/html")
     if format == "text":

@@ -15,6 +15,7 @@ from esg.reporting.service import (
     report_for_cycle,
     restate_billing_cycle,
     settled_cycle,
+    statement_for_cycle,
     stored_cycle,
 )
 from esg.reporting.tenant_statement import (
@@ -50,6 +51,7 @@ __all__ = [
     "restate_billing_cycle",
     "restatement_delta",
     "settled_cycle",
+    "statement_for_cycle",
     "stored_cycle",
     "tenant_statement",
     "write_evidence_package",

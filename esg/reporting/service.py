@@ -27,6 +27,7 @@ from esg.reporting import repository
 from esg.reporting.evidence import write_evidence_package
 from esg.reporting.report_model import ReportContext
 from esg.reporting.restatement import EmissionsDelta, restatement_delta
+from esg.reporting.tenant_statement import TenantStatement, tenant_statement
 from esg.scopes import (
     CycleEmissions,
     EmissionOptions,
@@ -217,6 +218,16 @@ def evidence_for_cycle(
     for key, seq in sorted(seqs.items(), key=lambda pair: pair[1]):
         proofs.append({"idempotency_key": key, **asdict(prove_inclusion(conn, ledger_origin, seq))})
     return write_evidence_package(emissions, context, directory, intervals, proofs)
+
+
+def statement_for_cycle(conn: Connection, cycle_key: str, tenant_id: str) -> TenantStatement:
+    """A tenant's statement of the cycle's latest version (the settled result until restated), with the tenant's
+    name and the version's reason."""
+    campus_id, emissions = stored_cycle(conn, cycle_key)
+    latest = cycle_versions(conn, cycle_key)[-1]
+    names = {tenant.tenant_id: tenant.legal_name or tenant.name for tenant in load_tenants(conn, campus_id)}
+    return tenant_statement(emissions, tenant_id, names.get(tenant_id, tenant_id), int(latest["version"]),
+                            str(latest["reason"]))
 
 
 def cycle_versions(conn: Connection, cycle_key: str) -> list[dict[str, Any]]:

@@ -59,6 +59,9 @@ class TenantStatement:
     factor_refs: list[str]
     disclosures: list[str]
     result_sha256: str
+    tenant_name: str = ""
+    version: int = 1
+    version_note: str = "as settled"
 
 
 def tonnes_text(g_co2e: int) -> str:
@@ -66,7 +69,9 @@ def tonnes_text(g_co2e: int) -> str:
     return f"{(Decimal(g_co2e) / G_PER_TONNE).quantize(Decimal('0.001'), rounding=ROUND_HALF_EVEN):,}"
 
 
-def tenant_statement(emissions: CycleEmissions, tenant_id: str) -> TenantStatement:
+def tenant_statement(
+    emissions: CycleEmissions, tenant_id: str, tenant_name: str = "", version: int = 1, version_note: str = "as settled"
+) -> TenantStatement:
     figures = emissions.tenant_g_co2e.get(tenant_id)
     if figures is None:
         raise NotFound(f"tenant {tenant_id} has no emissions in this result")
@@ -89,6 +94,9 @@ def tenant_statement(emissions: CycleEmissions, tenant_id: str) -> TenantStateme
         emissions.factor_refs,
         emissions.disclosures,
         emissions.sha256(),
+        tenant_name or tenant_id,
+        version,
+        version_note,
     )
 
 
@@ -114,7 +122,8 @@ def render_statement_text(statement: TenantStatement) -> str:
         f"{line.label:<{width}}  {line.tonnes_text:>14} t CO2e  [{line.quality}]" for line in statement.lines
     ]
     header = [
-        f"Emissions statement, tenant {statement.tenant_id}",
+        f"Emissions statement, {statement.tenant_name or statement.tenant_id}",
+        f"Version {statement.version} ({statement.version_note})",
         f"Period {statement.period_start_utc} to {statement.period_end_utc} (UTC, end exclusive)",
         f"Factor edition {statement.factor_edition}, GWP {statement.gwp_set}",
         (

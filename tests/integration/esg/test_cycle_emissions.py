@@ -133,6 +133,9 @@ async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_
     pdf = await http.get(f"/esg/cycles/{CYCLE_ID}/report.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     settled = await _figures_everywhere(http)
+    text_statement = (await http.get(f"/esg/cycles/{CYCLE_ID}/tenants/acme-ai/statement",
+                                     params={"format": "text"})).text
+    assert "Emissions statement, Acme AI Inc." in text_statement and "Version 1 (as settled)" in text_statement
     assert settled["statement"] == settled["export"]
     assert all(settled["statement"][t.tenant_id] > 0 for t in TENANTS)
 
@@ -201,6 +204,7 @@ async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_
     assert claimed.json()["retirement_ledger_key"] in report, "the report names the retirement's ledger entry"
     acme = (await http.get(f"/esg/cycles/{CYCLE_ID}/tenants/acme-ai/statement")).json()
     acme_lines = {line["label"]: line["g_co2e"] for line in acme["lines"]}
+    assert (acme["tenant_name"], acme["version"], acme["version_note"]) == ("Acme AI Inc.", 2, "stack test ST-114")
     assert acme_lines["Scope 2, market-based (annual matching)"] < acme_lines["Scope 2, location-based"]
     scope1 = f"{emissions['campus_scope1_g_co2e']:,}"
     assert f'<td class="num">{scope1}</td>' in report
