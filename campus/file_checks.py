@@ -61,6 +61,11 @@ def _check_esg(document: dict[str, Any], tenants: set[str], problems: Problems) 
         elif tenant_rate["tenant"] in seen:
             problems.append((("esg", "tenant_supplier_rates", index, "tenant"), "a tenant has one supplier rate"))
         seen.add(tenant_rate["tenant"])
+    for index, service in enumerate(esg.get("shared_services") or []):
+        for tenant in service["allocation_key"]:
+            if tenant not in tenants:
+                problems.append((("esg", "shared_services", index, "allocation_key", tenant),
+                                 f"unknown tenant {tenant!r}"))
 
 
 def _check_campus(campus: dict[str, Any], problems: Problems) -> None:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from campus.model import IntervalMinutes, IsoName, MeterRole, MeterUnit
-from common.bounds import Day, Instant, checked_decimal
+from common.bounds import INT64_MAX, Day, Instant, checked_decimal
 
 SCHEMA_VERSION: Final = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -110,6 +110,25 @@ class EsgTenantRate(_Section):
     rate: str = Field(min_length=1, max_length=200, description="Id of a `supplier` row of the market-rate library.")
 
 
+class EsgSharedService(_Section):
+    id: str = Field(pattern=CONTRACT_KEY_PATTERN, description="The event's id, named in the emissions inputs.")
+    kind: Literal["refrigerant", "fuel"] = Field(description="A refrigerant leak or fuel burnt without delivering "
+                                                             "energy (a backup generator's fuel in billing units).")
+    substance: str = Field(min_length=1, max_length=100, description="EPA Table 11 gas (e.g. HFC-134a, SF6) or "
+                                                                     "Table 1 fuel slug (e.g. "
+                                                                     "distillate-fuel-oil-no-2).")
+    quantity: Annotated[Decimal, Field(ge=0, le=MULTIPLIER_MAX), BeforeValidator(checked_decimal)]
+    unit: str = Field(min_length=1, max_length=20, description="kg for a gas; gallon, scf, therm or MMBtu for fuel.")
+    occurred_on: Day = Field(description="Local day of the leak or run; the cycle holding it counts it.")
+    key_name: str = Field(min_length=1, max_length=100, description="What the key measures, e.g. contracted kW.")
+    allocation_key: dict[str, Annotated[int, Field(ge=0, le=INT64_MAX)]] = Field(
+        description="Tenant id -> weight; the tenants receive it as Scope 3 in this proportion.")
+    tenant_scope3_category: Literal["cat1_purchased_services", "cat8_upstream_leased_assets"] = \
+        "cat1_purchased_services"
+    quality: Literal["measured", "estimated", "default"] = "measured"
+    heating_value_basis: Literal["HHV", "LHV"] = "HHV"
+
+
 class EsgSection(_Section):
     enabled: bool = Field(True, description="Compute emissions in each cycle (needs campus.egrid_subregion).")
     gwp_set: Literal["AR4", "AR5", "AR6"] = Field("AR5", description="IPCC GWP100 set for CH4 and N2O.")
@@ -138,6 +157,8 @@ class EsgSection(_Section):
                                                              "`library`: the row of the subregion valid over "
                                                              "the period.")
     operator_resells_grid_power: bool = False
+    shared_services: list[EsgSharedService] = Field(
+        default_factory=list, description="Operator Scope 1 without delivered energy, passed to tenants as Scope 3.")
     shared_load: Literal["billed", "operator"] = Field(
         "billed", description="Emissions of shared consumption follow the MWh billed to tenants (`billed`) or "
                               "stay with the operator (`operator`).")

@@ -3,7 +3,8 @@
 The campus file says what only its operator knows: each meter's fuel and whether a generator is carbon-free (in
 `[[meters]]`), and in `[esg]` the GWP set, a pinned factor edition, the supplier-specific rates it buys under, a
 residual mix, the zones its certificates may come from, heat rates of units without a fuel meter, the Scope 3
-switches and where the emissions of shared loads go. Rates are rows of the market-rate library, named by id or,
+switches, where the emissions of shared loads go, and the operator's emissions without delivered energy
+(refrigerant leaks, backup-generator fuel in billing units) with the key that passes them to tenants. Rates are rows of the market-rate library, named by id or,
 for the residual mix and the grid upstream factor, found by the campus's subregion and the period.
 """
 
@@ -12,9 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from campus import Meter, MeterRole
 from esg.errors import EmissionsInputInvalid
@@ -22,6 +24,7 @@ from esg.factors import FactorLibrary, MarketRateRow, select_rate
 from esg.scopes.options import EmissionOptions
 from esg.scopes.scope2_market import MarketRate
 from esg.scopes.scope3 import Scope3Conventions
+from esg.scopes.shared_services import SharedServiceSource
 
 # Campus files name fuels in words; the library keys EPA Table 1 rows by slug (`natural-gas`).
 FUEL_ALIASES = {
@@ -54,6 +57,7 @@ def campus_emission_settings(
     zone: str,
     period: tuple[datetime, datetime],
     library: FactorLibrary,
+    time_zone: str = "UTC",
 ) -> CampusEmissionSettings:
     """Options for one cycle of the campus; a name the library does not know raises `EmissionsInputInvalid`
     naming the campus file's field."""
@@ -81,6 +85,7 @@ def campus_emission_settings(
         market_rates=_market_rates(esg, rates, zone, deliverable, period),
         deliverable_zones=deliverable,
         scope3=_scope3(esg, rates, zone, period),
+        shared_services=shared_services_in_period(esg.get("shared_services") or [], period, time_zone),
     )
     return CampusEmissionSettings(options, esg.get("factor_edition"), esg.get("shared_load", "billed") == "billed")
 
@@ -126,6 +131,29 @@ def _scope3(esg: Mapping[str, Any], rates: Sequence[MarketRateRow], zone: str,
         upstream_electricity_g_co2e_per_mwh=rate,
         upstream_electricity_ref=ref,
     )
+
+
+def shared_services_in_period(items: Sequence[Mapping[str, Any]], period: tuple[datetime, datetime],
+                              time_zone: str) -> list[SharedServiceSource]:
+    """The campus file's shared-service events whose local day starts inside the period (each counts in one
+    cycle only)."""
+    zone = ZoneInfo(time_zone)
+    sources = []
+    for item in items:
+        day = date.fromisoformat(str(item["occurred_on"]))
+        local_midnight_utc = datetime.combine(day, time(0), zone).astimezone(UTC)
+        if not period[0] <= local_midnight_utc < period[1]:
+            continue
+        sources.append(SharedServiceSource(
+            source_id=str(item["id"]), kind=str(item["kind"]), substance=str(item["substance"]),
+            quantity=Decimal(str(item["quantity"])), unit=str(item["unit"]), occurred_on=day,
+            key_name=str(item["key_name"]),
+            allocation_key_by_tenant={str(t): int(w) for t, w in dict(item["allocation_key"]).items()},
+            tenant_scope3_category=str(item.get("tenant_scope3_category") or "cat1_purchased_services"),
+            quality=str(item.get("quality") or "measured"),
+            heating_value_basis=str(item.get("heating_value_basis") or "HHV"),
+        ))
+    return sources
 
 
 def _required(row: MarketRateRow | None) -> MarketRateRow:

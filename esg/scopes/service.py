@@ -26,9 +26,10 @@ def load_campus_emission_settings(
 ) -> CampusEmissionSettings:
     """The cycle's emission settings: the campus file's `[esg]` section and meter flags, the market-rate rows
     they select, the campus's stored factor overrides and the claims overlapping the period."""
+    time_zone = load_campus(conn, campus_id).time_zone if campus_exists(conn, campus_id) else "UTC"
     settings = campus_emission_settings(
         load_meters(conn, campus_id), esg_settings(conn, campus_id), market_rates(conn), zone,
-        (period_start_utc, period_end_utc), load_factor_library(),
+        (period_start_utc, period_end_utc), load_factor_library(), time_zone,
     )
     options = replace(
         settings.options,

@@ -25,6 +25,16 @@ shared_load = "billed"
 [[esg.tenant_supplier_rates]]
 tenant = "acme-ai"
 rate = "acme-green-tariff-2026"
+
+[[esg.shared_services]]
+id = "chiller-leak-2026-03"
+kind = "refrigerant"
+substance = "HFC-134a"
+quantity = "12.5"
+unit = "kg"
+occurred_on = 2026-03-14
+key_name = "contracted kW"
+allocation_key = { "acme-ai" = 12000, "borealis-labs" = 8000 }
 """
 
 
@@ -40,6 +50,9 @@ def test_the_esg_section_is_read_exactly() -> None:
     assert esg["heat_rate_mmbtu_per_mwh"] == {"GT1-GEN": "10.5"}
     assert esg["tenant_supplier_rates"] == [{"tenant": "acme-ai", "rate": "acme-green-tariff-2026"}]
     assert esg["scope3_upstream_electricity"] == "library" and esg["shared_load"] == "billed"
+    leak = esg["shared_services"][0]
+    assert (leak["quantity"], leak["occurred_on"], leak["tenant_scope3_category"]) == (
+        "12.5", "2026-03-14", "cat1_purchased_services")
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -48,6 +61,9 @@ def test_the_esg_section_is_read_exactly() -> None:
     (('gwp_set = "AR6"', 'gwp_set = "AR7"'), "esg.gwp_set"),
     (('shared_load = "billed"', 'shared_load = "tenants"'), "esg.shared_load"),
     (('"GT1-GEN" = "10.5"', '"GT1-GEN" = "-1"'), "esg.heat_rate_mmbtu_per_mwh.GT1-GEN"),
+    (('"borealis-labs" = 8000', '"nobody" = 8000'), "esg.shared_services[0].allocation_key.nobody"),
+    (('quantity = "12.5"', 'quantity = "-1"'), "esg.shared_services[0].quantity"),
+    (('kind = "refrigerant"', 'kind = "leak"'), "esg.shared_services[0].kind"),
 ])
 def test_a_bad_esg_setting_is_refused_with_its_line_and_field(change: tuple[str, str], field: str) -> None:
     with pytest.raises(CampusFileInvalid) as caught:

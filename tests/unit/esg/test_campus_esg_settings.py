@@ -310,6 +310,27 @@ def test_a_market_rate_row_reads_exactly_and_names_its_provenance() -> None:
     assert not row.covers_period(datetime(2025, 12, 1, tzinfo=UTC), datetime(2026, 1, 1, 1, tzinfo=UTC))
 
 
+def test_shared_services_of_the_campus_file_count_in_the_cycle_holding_their_local_day(intervals_file) -> None:
+    """A 10 kg HFC-134a top-up (GWP 1,300: 13,000,000 g) on 1 July, keyed 3:1 to alpha and beta: alpha 9,750,000 g,
+    beta 3,250,000 g of Scope 3 cat. 1. In New York, 1 July starts at 04:00 UTC: inside a July cycle
+    (04:00 UTC 1 July to 04:00 UTC 1 August), outside June's; an event on 1 August belongs to August."""
+    event = {"id": "leak-2025-07", "kind": "refrigerant", "substance": "HFC-134a", "quantity": "10", "unit": "kg",
+             "occurred_on": "2025-07-01", "key_name": "contracted kW", "allocation_key": {"alpha": 3, "beta": 1}}
+    august = {**event, "id": "leak-2025-08", "occurred_on": "2025-08-01"}
+    july = (datetime(2025, 7, 1, 4, tzinfo=UTC), datetime(2025, 8, 1, 4, tzinfo=UTC))
+    june = (datetime(2025, 6, 1, 4, tzinfo=UTC), july[0])
+    library = load_factor_library()
+    settings = campus_emission_settings([], {"shared_services": [event, august]}, [], "ERCT", july, library,
+                                        "America/New_York")
+    assert [source.source_id for source in settings.options.shared_services] == ["leak-2025-07"]
+    assert campus_emission_settings([], {"shared_services": [event]}, [], "ERCT", june, library,
+                                    "America/New_York").options.shared_services == []
+    emissions = compute_cycle_emissions(intervals_file(ROWS), METERS, "ERCT", H0, END, options=settings.options)
+    assert emissions.campus_scope1_shared_services_g_co2e == 13_000_000
+    assert emissions.tenant_g_co2e["alpha"]["scope3_cat1_shared_services"] == 9_750_000
+    assert emissions.tenant_g_co2e["beta"]["scope3_cat1_shared_services"] == 3_250_000
+
+
 # The edition's validity and the settlement entry's market-based view.
 
 
