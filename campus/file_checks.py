@@ -47,9 +47,12 @@ def _check_esg(document: dict[str, Any], tenants: set[str], problems: Problems) 
     """The `[esg]` section names meters of the right role and tenants of the file."""
     esg = document.get("esg") or {}
     roles = {meter["id"]: meter["role"] for meter in document["meters"]}
+    carbon_free = {meter["id"] for meter in document["meters"] if meter.get("carbon_free")}
     for meter_id in esg.get("heat_rate_mmbtu_per_mwh") or {}:
         if roles.get(meter_id) != MeterRole.GENERATION:
             problems.append((("esg", "heat_rate_mmbtu_per_mwh", meter_id), "not a generation meter of the file"))
+        elif meter_id in carbon_free:
+            problems.append((("esg", "heat_rate_mmbtu_per_mwh", meter_id), "a carbon-free generator burns no fuel"))
     for index, meter_id in enumerate(esg.get("volume_metered_fuel_meters") or []):
         if roles.get(meter_id) != MeterRole.FUEL:
             problems.append((("esg", "volume_metered_fuel_meters", index), f"{meter_id!r} is not a fuel meter"))

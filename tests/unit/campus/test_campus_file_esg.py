@@ -61,6 +61,7 @@ def test_the_esg_section_is_read_exactly() -> None:
     (('gwp_set = "AR6"', 'gwp_set = "AR7"'), "esg.gwp_set"),
     (('shared_load = "billed"', 'shared_load = "tenants"'), "esg.shared_load"),
     (('"GT1-GEN" = "10.5"', '"GT1-GEN" = "-1"'), "esg.heat_rate_mmbtu_per_mwh.GT1-GEN"),
+    (('"GT1-GEN" = "10.5"', '"PV1-GEN" = "10.5"'), "esg.heat_rate_mmbtu_per_mwh.PV1-GEN"),
     (('"borealis-labs" = 8000', '"nobody" = 8000'), "esg.shared_services[0].allocation_key.nobody"),
     (('quantity = "12.5"', 'quantity = "-1"'), "esg.shared_services[0].quantity"),
     (('kind = "refrigerant"', 'kind = "leak"'), "esg.shared_services[0].kind"),
