@@ -13,7 +13,13 @@ import typer
 
 from common.errors import BadInput, DomainError
 from esg.certificates import CertificateClaim, CertificateLot, claim_certificate, register_certificate_lot
-from esg.factors import load_factor_library, register_factor_library
+from esg.factors import (
+    HourlyGridIntensity,
+    load_factor_library,
+    parse_electricitymaps_csv,
+    parse_watttime_aoer_json,
+    register_factor_library,
+)
 from esg.reporting import (
     SCHEMAS,
     campus_report_html,
@@ -82,6 +88,10 @@ def compute_command(
         str | None, typer.Option(help="factor edition; default: the one valid at the period midpoint")
     ] = None,
     gwp: Annotated[str | None, typer.Option(help="AR4 | AR5 | AR6; default: the campus file's")] = None,
+    grid_intensity: Annotated[
+        Path | None, typer.Option(help="hourly grid intensity: Electricity Maps CSV (.csv) or WattTime v3 co2_aoer "
+                                       "(.json); needs --subregion")
+    ] = None,
     cycle_key: Annotated[
         str | None, typer.Option(help="record the result under this key (restates on change)")
     ] = None,
@@ -90,6 +100,7 @@ def compute_command(
     """Compute a cycle's emissions from an interval Parquet; print the campus figures (and record them under a key
     of your own: a settled billing cycle changes only through `restate`)."""
     try:
+        intensity = _grid_intensity(grid_intensity, subregion) if grid_intensity is not None else None
         with database_engine() as engine, engine.begin() as conn:
             emissions = compute_campus_cycle(
                 conn,
@@ -100,6 +111,7 @@ def compute_command(
                 _utc(end, "end"),
                 edition,
                 gwp_set=gwp,
+                grid_intensity=intensity,
             )
             outcome = None
             if cycle_key:
@@ -260,6 +272,19 @@ def certificates_command(
     except DomainError as error:
         _fail(f"{error}; nothing was stored")
     typer.echo(f"lots {len(lots)}, claims {len(claims)} loaded")
+
+
+def _grid_intensity(file: Path, subregion: str | None) -> HourlyGridIntensity:
+    """An hourly series from its file: Electricity Maps CSV or WattTime v3 JSON, by extension."""
+    if subregion is None:
+        raise BadInput(str(file), None, "--subregion", "an hourly series names the subregion it is for")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(str(file), None, None, f"cannot be read: {error}") from None
+    if file.suffix.lower() == ".json":
+        return parse_watttime_aoer_json(text, str(file), subregion)
+    return parse_electricitymaps_csv(text, str(file), subregion)
 
 
 def _fail(message: str) -> NoReturn:

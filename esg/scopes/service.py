@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from campus import campus_exists, esg_settings, load_campus, load_meters
 from common.errors import NotFound
 from esg.certificates import claims_overlapping
-from esg.factors import load_factor_library, market_rates, overrides_for_campus
+from esg.factors import HourlyGridIntensity, load_factor_library, market_rates, overrides_for_campus
 from esg.scopes.campus_settings import CampusEmissionSettings, campus_emission_settings
 from esg.scopes.cycle import compute_cycle_emissions
 from esg.scopes.cycle_emissions import CycleEmissions
@@ -51,6 +51,7 @@ def compute_campus_cycle(
     *,
     gwp_set: str | None = None,
     shared_load_billed_wh: Mapping[str, int] | None = None,
+    grid_intensity: HourlyGridIntensity | None = None,
 ) -> CycleEmissions:
     """Compute with the campus's meters, stored overrides and claimed certificates from the database.
 
@@ -59,6 +60,7 @@ def compute_campus_cycle(
     are used as they are, with the stored overrides and claims added. `factor_edition` None takes the file's
     pinned edition, else the one valid at the period's midpoint. `shared_load_billed_wh` (tenant -> shared Wh
     billed, from the settlement) moves the shared loads' emissions to those tenants when the file says so.
+    `grid_intensity` (an hourly series) replaces the eGRID annual rate for location-based Scope 2.
     """
     subregion = campus_egrid_subregion or _configured_egrid_subregion(conn, campus_id)
     if subregion is None:
@@ -78,6 +80,8 @@ def compute_campus_cycle(
             overrides=[*options.overrides, *overrides_for_campus(conn, campus_id)],
             claims=[*options.claims, *claims_overlapping(conn, campus_id, period_start_utc, period_end_utc)],
         )
+    if grid_intensity is not None:
+        options = replace(options, grid_intensity=grid_intensity)
     emissions = compute_cycle_emissions(
         intervals_uri, meters, subregion, period_start_utc, period_end_utc, factor_edition, options=options
     )

@@ -1,11 +1,12 @@
 """`wattledger esg rates add|list` on the test database: rows registered with their provenance, a file with a bad
 row refused naming file, item and field with nothing stored, a changed row refused, and the same file again a
-no-op."""
+no-op. `wattledger esg compute --grid-intensity` with an hourly series file."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -50,3 +51,28 @@ def test_rates_are_registered_listed_and_never_changed(database_url, engine, tmp
         stored = conn.execute(text("SELECT count(*) FROM esg_market_rate WHERE zone = :z"),
                               {"z": f"Z{suffix}"}).scalar_one()
     assert stored == 2, "the refused file stored nothing"
+
+
+EMAPS_CSV = (
+    "Datetime (UTC),Country,Zone name,Zone id,Carbon intensity gCO₂eq/kWh (direct),"
+    "Carbon intensity gCO₂eq/kWh (Life cycle),Carbon-free energy percentage (CFE%),"
+    "Renewable energy percentage (RE%),Data source,Data estimated,Data estimation method\n"
+    "2025-07-01 00:00:00,USA,ERCOT,US-TEX-ERCO,400,450,20,18,eia.gov,false,\n"
+)
+
+
+def test_compute_takes_an_hourly_grid_intensity_file(database_url, campus_id, intervals_file, tmp_path, monkeypatch):
+    """1 MWh imported in an hour rated 400 g/kWh (Electricity Maps, direct): 400,000 g location-based; the series
+    needs the subregion it is for."""
+    monkeypatch.setenv("WATTLEDGER_DATABASE_URL", database_url)
+    series = tmp_path / "ercot-2025-07.csv"
+    series.write_text(EMAPS_CSV, encoding="utf-8")
+    uri = intervals_file([("GRID1", datetime(2025, 7, 1, tzinfo=UTC), 1_000_000),
+                          ("TA", datetime(2025, 7, 1, tzinfo=UTC), 1_000_000)])
+    base = ["compute", uri, "--campus", campus_id, "--start", "2025-07-01T00:00:00Z", "--end", "2025-07-01T01:00:00Z",
+            "--grid-intensity", str(series)]
+    refused = runner.invoke(app, base)
+    assert refused.exit_code == 1 and "--subregion" in refused.output
+    computed = runner.invoke(app, [*base, "--subregion", "ERCT"])
+    assert computed.exit_code == 0, computed.output
+    assert json.loads(computed.output)["campus_scope2_location_g_co2e"] == 400_000
