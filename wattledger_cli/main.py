@@ -12,7 +12,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from wattledger_cli import campus, cycle, esg, invoice, ledger, market, meterdata, schedule, tariff, witness
+from wattledger_cli import (
+    campus,
+    cycle,
+    esg,
+    invoice,
+    ledger,
+    market,
+    meterdata,
+    schedule,
+    tariff,
+    tls,
+    witness,
+)
 from wattledger_cli.demo import demo_command
 
 app = typer.Typer(help="wattledger: meter-to-cash for behind-the-meter campuses.", no_args_is_help=True)
@@ -29,6 +41,7 @@ app.add_typer(market.app, name="market")
 app.add_typer(esg.app, name="esg")
 app.add_typer(invoice.app, name="invoice")
 app.add_typer(invoice.access_app, name="access")
+app.add_typer(tls.app, name="tls")
 app.command("demo")(demo_command)
 
 
