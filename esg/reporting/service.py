@@ -273,6 +273,9 @@ def restate_billing_cycle(
     if repository.latest_result(conn, cycle_id) is None and settled is not None:
         _record(conn, cycle["campus_id"], cycle_id, settled[1], AS_SETTLED, settlement_key)
     subregion = settled[1].campus_egrid_subregion if settled is not None else None
+    # Shared loads keep following the MWh the settlement billed: without the settled key a restatement would
+    # hand them back to the operator and post that move as a false delta.
+    billed_shared_wh = settled[1].inputs.get("shared_load_billed_wh") if settled is not None else None
     emissions = compute_campus_cycle(
         conn,
         cycle["campus_id"],
@@ -282,6 +285,7 @@ def restate_billing_cycle(
         cycle["period_end_utc"],
         factor_edition,
         options,
+        shared_load_billed_wh=billed_shared_wh,
     )
     version = _next_version(conn, cycle_id)
     adjustment_key = f"{cycle_id}:esg-restatement:v{version}"

@@ -144,6 +144,13 @@ async def test_supplier_rate_and_residual_mix_settle_market_based_scope2_in_the_
         emissions["campus_scope2_location_g_co2e"]
     # The solar plant is carbon-free: every tenant's CFE score is above zero.
     assert all(Decimal(score) > 0 for score in emissions["tenant_cfe_score"].values())
-    cancelled = await http.post(f"/cycles/{cycle_id}/cancel", json={})
-    assert cancelled.status_code == 202
+
+    # A restatement with nothing changed keeps the shared cooling with the tenants billed for it: no delta.
+    approved = await http.post(f"/cycles/{cycle_id}/approve", json={"comment": "ok"})
+    assert approved.status_code == 200, approved.text
+    completed = await _wait_for(http, cycle_id, {"completed", "failed"})
+    assert completed["status"] == "completed", completed["status_detail"]
+    restated = await http.post(f"/esg/cycles/{cycle_id}/restate", json={"reason": "nothing changed"})
+    assert restated.status_code == 200, restated.text
+    assert restated.json()["status"] == "unchanged", restated.json()
 
