@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ledger.signed_note import SIGNATURE_LINE_PREFIX, NoteError
+from ledger.signed_note import SIGNATURE_LINE_PREFIX, NoteError, check_key_name, key_id_for, parse_typed_vkey
 
 COSIGNATURE_TYPE_ED25519 = 0x04
 COSIGNATURE_HEADER = "cosignature/v1\n"
@@ -43,36 +42,18 @@ class CosignerKey:
 
 
 def cosigner_key_id(name: str, public_key_raw: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + bytes([COSIGNATURE_TYPE_ED25519]) + public_key_raw).digest()[:4]
-
-
-def _check_name(name: str) -> None:
-    if not name or any(ch in name for ch in "+ \n") or not name.isprintable():
-        raise NoteError(f"witness name {name!r} must be non-empty, printable, without '+' or spaces")
+    return key_id_for(name, public_key_raw, COSIGNATURE_TYPE_ED25519)
 
 
 def cosigner_key_from_private(name: str, private_key: Ed25519PrivateKey) -> CosignerKey:
-    _check_name(name)
+    check_key_name(name, "witness name")
     public_key = private_key.public_key()
     return CosignerKey(name, cosigner_key_id(name, public_key.public_bytes_raw()), public_key)
 
 
 def parse_cosigner_vkey(vkey: str) -> CosignerKey:
-    """`name+hex key id+base64(0x04 || 32-byte key)`; the base64 part may hold '+', so split twice only."""
-    parts = vkey.strip().split("+", 2)
-    if len(parts) != 3:
-        raise NoteError(f"witness key {vkey!r} is not name+keyid+key")
-    name, key_id_hex, encoded = parts
-    _check_name(name)
-    try:
-        key_id, blob = bytes.fromhex(key_id_hex), base64.b64decode(encoded, validate=True)
-    except (ValueError, binascii.Error) as error:
-        raise NoteError(f"witness key {vkey!r} is not valid hex/base64") from error
-    if len(blob) != 33 or blob[0] != COSIGNATURE_TYPE_ED25519:
-        raise NoteError(f"witness key {vkey!r} is not a cosignature/v1 Ed25519 key (type 0x04)")
-    if len(key_id) != 4 or cosigner_key_id(name, blob[1:]) != key_id:
-        raise NoteError(f"witness key {vkey!r} has a key id that does not match its key")
-    return CosignerKey(name, key_id, Ed25519PublicKey.from_public_bytes(blob[1:]))
+    """`name+hex key id+base64(0x04 || 32-byte key)`."""
+    return CosignerKey(*parse_typed_vkey(vkey, COSIGNATURE_TYPE_ED25519, "witness key"))
 
 
 def cosigned_message(body: str, timestamp: int) -> bytes:

@@ -37,37 +37,43 @@ class VerifierKey:
         return f"{self.name}+{self.key_id.hex()}+{encoded}"
 
 
-def key_id_for(name: str, public_key_raw: bytes) -> bytes:
-    digest_input = name.encode() + b"\n" + bytes([SIGNATURE_TYPE_ED25519]) + public_key_raw
+def key_id_for(name: str, public_key_raw: bytes, key_type: int = SIGNATURE_TYPE_ED25519) -> bytes:
+    """First four bytes of SHA-256(name || 0x0A || type || public key): C2SP's key id for every key type."""
+    digest_input = name.encode() + b"\n" + bytes([key_type]) + public_key_raw
     return hashlib.sha256(digest_input).digest()[:4]
 
 
-def _check_key_name(name: str) -> None:
+def check_key_name(name: str, what: str = "key name") -> None:
     if not name or any(ch in name for ch in "+ \n") or not name.isprintable():
-        raise NoteError(f"key name {name!r} must be non-empty, printable, without '+' or spaces")
+        raise NoteError(f"{what} {name!r} must be non-empty, printable, without '+' or spaces")
 
 
 def verifier_key_from_private(name: str, private_key: Ed25519PrivateKey) -> VerifierKey:
-    _check_key_name(name)
+    check_key_name(name)
     public_key = private_key.public_key()
     return VerifierKey(name, key_id_for(name, public_key.public_bytes_raw()), public_key)
 
 
-def parse_vkey(vkey: str) -> VerifierKey:
+def parse_typed_vkey(vkey: str, key_type: int, what: str) -> tuple[str, bytes, Ed25519PublicKey]:
+    """(name, key id, public key) of `name+hex(key id)+base64(type || 32-byte key)`, checked for `key_type`."""
     parts = vkey.strip().split("+", 2)  # the base64 key itself may contain '+'
     if len(parts) != 3:
-        raise NoteError(f"verifier key {vkey!r} is not name+keyid+key")
+        raise NoteError(f"{what} {vkey!r} is not name+keyid+key")
     name, key_id_hex, encoded = parts
-    _check_key_name(name)
+    check_key_name(name, f"{what} name")
     try:
         key_id, blob = bytes.fromhex(key_id_hex), base64.b64decode(encoded, validate=True)
     except (ValueError, binascii.Error) as error:
-        raise NoteError(f"verifier key {vkey!r} is not valid hex/base64") from error
-    if len(blob) != 33 or blob[0] != SIGNATURE_TYPE_ED25519:
-        raise NoteError(f"verifier key {vkey!r} is not an Ed25519 key")
-    if key_id_for(name, blob[1:]) != key_id:
-        raise NoteError(f"verifier key {vkey!r} has a key id that does not match its key")
-    return VerifierKey(name, key_id, Ed25519PublicKey.from_public_bytes(blob[1:]))
+        raise NoteError(f"{what} {vkey!r} is not valid hex/base64") from error
+    if len(blob) != 33 or blob[0] != key_type:
+        raise NoteError(f"{what} {vkey!r} is not an Ed25519 key of type 0x{key_type:02x}")
+    if key_id_for(name, blob[1:], key_type) != key_id:
+        raise NoteError(f"{what} {vkey!r} has a key id that does not match its key")
+    return name, key_id, Ed25519PublicKey.from_public_bytes(blob[1:])
+
+
+def parse_vkey(vkey: str) -> VerifierKey:
+    return VerifierKey(*parse_typed_vkey(vkey, SIGNATURE_TYPE_ED25519, "verifier key"))
 
 
 def sign_note(text: str, name: str, private_key: Ed25519PrivateKey) -> str:

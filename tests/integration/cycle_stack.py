@@ -3,7 +3,9 @@ over the session's database, with the demo campus registered under the test modu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
@@ -62,3 +64,21 @@ async def running_cycle_stack(engine: Engine, database_url: str, home: Path, iso
                 yield http, settings, env.client
     finally:
         await env.shutdown()
+
+
+CYCLE_WAIT_S_MAX = 240.0  # a cycle of the demo campus takes seconds; a loaded 2-core machine, a few minutes
+
+
+async def wait_for_cycle(http: httpx.AsyncClient, cycle_id: str, states: set[str],
+                         wait_s_max: float = CYCLE_WAIT_S_MAX) -> dict:  # type: ignore[type-arg]
+    """Poll `GET /cycles/{id}` until its status is one of `states`; the cycle as the API answers it."""
+    deadline = time.monotonic() + wait_s_max
+    cycle: dict = {}  # type: ignore[type-arg]
+    while time.monotonic() < deadline:
+        response = await http.get(f"/cycles/{cycle_id}")
+        assert response.status_code == 200, response.text
+        cycle = response.json()
+        if cycle["status"] in states:
+            return cycle
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{cycle_id} never reached {states}; last {cycle.get('status')}: {cycle.get('status_detail')}")

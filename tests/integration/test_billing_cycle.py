@@ -25,9 +25,8 @@ from demo.campus import METERS, TENANTS
 from demo.site_export import corrupt_one_value, write_site_export
 from devtools.fake_iso.pki import TestPki as IsoPki
 from settings import Settings
-from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack
+from tests.integration.cycle_stack import CYCLE_WAIT_S_MAX, fake_nyiso, running_cycle_stack, wait_for_cycle
 
-WAIT_S_MAX = 240.0
 CAMPUS_ID = "it-cycle-campus"  # this module's own campus: no other test's cycle shares its business keys
 GOOD_PERIOD = "2026-10"
 BAD_PERIOD = "2026-09"
@@ -45,18 +44,6 @@ async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPa
     async with running_cycle_stack(engine, database_url, tmp_path_factory.mktemp("wattledger-home"), fake_iso,
                                    CAMPUS_ID, "test.wattledger/cycle") as stack:
         yield stack
-
-
-async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict:
-    deadline = time.monotonic() + WAIT_S_MAX
-    while time.monotonic() < deadline:
-        response = await http.get(f"/cycles/{cycle_id}")
-        assert response.status_code == 200, response.text
-        cycle = response.json()
-        if cycle["status"] in states:
-            return cycle
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{cycle_id} never reached {states}; last {cycle['status']}: {cycle['status_detail']}")
 
 
 async def _step(http: httpx.AsyncClient, cycle: dict, name: str) -> dict:
@@ -77,7 +64,7 @@ async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledge
     again = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": GOOD_PERIOD})
     assert again.json()["run_id"] == started.json()["run_id"], "a second start must find the running cycle"
 
-    cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed"})
+    cycle = await wait_for_cycle(http, cycle_id, {"awaiting_approval", "failed"})
     assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
     balance = cycle["steps"]["settle"]["energy_balance_wh"]
     supply_wh = balance["generation_wh"] + balance["grid_import_wh"]
@@ -99,7 +86,7 @@ async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledge
 
     approved = await http.post(f"/cycles/{cycle_id}/approve", json={"approver": "test.staff", "comment": "ok"})
     assert approved.status_code == 200, approved.text
-    cycle = await _wait_for(http, cycle_id, {"completed", "failed"})
+    cycle = await wait_for_cycle(http, cycle_id, {"completed", "failed"})
     assert cycle["status"] == "completed", cycle["status_detail"]
 
     assert cycle["steps"]["invoice"]["invoice_count"] == len(TENANTS)
@@ -163,11 +150,11 @@ async def test_corrupted_csv_stops_the_start_naming_file_line_and_field(api, eng
     write_site_export(folder, 2026, 9, seed=7)
     started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": BAD_PERIOD})
     assert started.status_code == 202, started.text
-    cycle = await _wait_for(http, started.json()["cycle_id"], {"awaiting_approval", "failed", "completed"})
+    cycle = await wait_for_cycle(http, started.json()["cycle_id"], {"awaiting_approval", "failed", "completed"})
     assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
     cancelled = await http.post(f"/cycles/{cycle['cycle_id']}/cancel", json={})
     assert cancelled.status_code == 202
-    await _wait_for(http, cycle["cycle_id"], {"cancelled"})
+    await wait_for_cycle(http, cycle["cycle_id"], {"cancelled"})
 
 
 def _snapshot(engine: Engine) -> dict[str, list]:
@@ -186,23 +173,23 @@ async def test_rejected_settlement_is_reworked_with_corrected_data_and_invoiced_
     folder = inbox_folder(settings, CAMPUS_ID, period)
     write_site_export(folder, 2026, 8, seed=7)
     cycle_id = (await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": period})).json()["cycle_id"]
-    cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed"})
+    cycle = await wait_for_cycle(http, cycle_id, {"awaiting_approval", "failed"})
     v1_totals = (await _step(http, cycle, "settle"))["tenant_totals_usd_micros"]
     rejected = await http.post(f"/cycles/{cycle_id}/reject", json={"reason": "meter ACME-A was mis-scaled"})
     assert rejected.status_code == 200, rejected.text
-    await _wait_for(http, cycle_id, {"rework"})
+    await wait_for_cycle(http, cycle_id, {"rework"})
 
     write_site_export(folder, 2026, 8, seed=8)  # the corrected export, received by the re-ingest, wins over v1's
     resettled = await http.post(f"/cycles/{cycle_id}/resettle", json={})
     assert resettled.status_code == 200, resettled.text
-    cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed"})
+    cycle = await wait_for_cycle(http, cycle_id, {"awaiting_approval", "failed"})
     settle = cycle["steps"]["settle"]
     assert settle["version"] == "v2" and settle["settlement_revision"] >= 1
     v2_totals = (await _step(http, cycle, "settle"))["tenant_totals_usd_micros"]
     assert v2_totals != v1_totals
 
     assert (await http.post(f"/cycles/{cycle_id}/approve", json={})).status_code == 200
-    cycle = await _wait_for(http, cycle_id, {"completed", "failed"})
+    cycle = await wait_for_cycle(http, cycle_id, {"completed", "failed"})
     assert cycle["status"] == "completed", cycle["status_detail"]
     for invoice in (await _step(http, cycle, "invoice"))["invoices"]:
         assert abs(invoice["total_usd_cents"] * 10_000 - v2_totals[invoice["tenant_id"]]) <= 5_000
@@ -225,12 +212,12 @@ async def test_monthly_schedule_starts_the_previous_month_cycle_once(api, engine
     schedule_id = await create_monthly_schedule(client, CAMPUS_ID, "America/New_York", 2, 6)
     handle = client.get_schedule_handle(schedule_id)
     assert (await handle.describe()).info.next_action_times, "the schedule has a next start"
-    deadline = time.monotonic() + WAIT_S_MAX
+    deadline = time.monotonic() + CYCLE_WAIT_S_MAX
     while schedule_id not in {entry["schedule_id"] for entry in await list_schedules(client)}:
         assert time.monotonic() < deadline, "the schedule never appeared in the list"  # visibility lags
         await asyncio.sleep(0.2)
     await handle.trigger()
-    deadline = time.monotonic() + WAIT_S_MAX
+    deadline = time.monotonic() + CYCLE_WAIT_S_MAX
     while not (await handle.describe()).info.recent_actions:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.2)

@@ -11,10 +11,8 @@ approval, an invoicing attempt that fails after writing documents leaves no docu
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import time
 import tomllib
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
@@ -40,10 +38,9 @@ from ledger import export_ledger, ledger_vkey, list_entries
 from ledger.balances import balances
 from ledger.verifier.__main__ import main as verify_export
 from settings import Settings
-from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack
+from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack, wait_for_cycle
 from workflows.billing_cycle import BillingCycleWorkflow
 
-WAIT_S_MAX = 240.0
 CAMPUS_ID = "it-200-tenants"
 PERIOD = "2026-10"
 TENANT_COUNT = 200
@@ -115,18 +112,6 @@ async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPa
         yield stack
 
 
-async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict[str, Any]:
-    deadline = time.monotonic() + WAIT_S_MAX
-    while time.monotonic() < deadline:
-        response = await http.get(f"/cycles/{cycle_id}")
-        assert response.status_code == 200, response.text
-        cycle: dict[str, Any] = response.json()
-        if cycle["status"] in states:
-            return cycle
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"{cycle_id} never reached {states}; last {cycle['status']}: {cycle['status_detail']}")
-
-
 def _documents(settings: Settings) -> list[Path]:
     return sorted(Path(settings.data_root_uri.removeprefix("file://")).rglob(f"{CAMPUS_ID}-*.*"))
 
@@ -152,7 +137,7 @@ async def test_a_200_tenant_cycle_completes_with_every_invoice_and_a_verified_le
     started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": PERIOD})
     assert started.status_code == 202, started.text
     cycle_id = started.json()["cycle_id"]
-    cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed"})
+    cycle = await wait_for_cycle(http, cycle_id, {"awaiting_approval", "failed"})
     assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
     # The cycle's status is a summary; the per-tenant figures are behind the step's link.
     assert cycle["steps"]["settle"]["tenant_count"] == TENANT_COUNT
@@ -179,7 +164,7 @@ async def test_a_200_tenant_cycle_completes_with_every_invoice_and_a_verified_le
 
     approved = await http.post(f"/cycles/{cycle_id}/approve", json={"approver": "test.staff", "comment": "ok"})
     assert approved.status_code == 200, approved.text
-    cycle = await _wait_for(http, cycle_id, {"completed", "failed"})
+    cycle = await wait_for_cycle(http, cycle_id, {"completed", "failed"})
     assert cycle["status"] == "completed", cycle["status_detail"]
 
     assert cycle["steps"]["invoice"]["invoice_count"] == TENANT_COUNT

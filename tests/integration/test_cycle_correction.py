@@ -35,10 +35,9 @@ from ledger import verify_ledger
 from ledger.balances import balances
 from meterdata.service import receive_file
 from settings import Settings
-from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack
+from tests.integration.cycle_stack import CYCLE_WAIT_S_MAX, fake_nyiso, running_cycle_stack, wait_for_cycle
 from workflows.cycle_correction import CycleCorrectionWorkflow
 
-WAIT_S_MAX = 240.0
 CAMPUS_ID = "it-correction-campus"  # this module's own campus: no other test's cycle shares its business keys
 PERIOD = "2026-10"
 SEED = 13  # not a seed other modules export: the store refuses the same bytes for a second campus
@@ -62,19 +61,9 @@ async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPa
         yield stack
 
 
-async def _wait_for_cycle(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict:
-    deadline = time.monotonic() + WAIT_S_MAX
-    while time.monotonic() < deadline:
-        cycle = (await http.get(f"/cycles/{cycle_id}")).json()
-        if cycle["status"] in states:
-            return cycle
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{cycle_id} never reached {states}; last {cycle['status']}: {cycle['status_detail']}")
-
-
 async def _wait_for_correction(client: Client, correction_id: str, phase: str) -> dict:
     handle = client.get_workflow_handle_for(CycleCorrectionWorkflow.run, correction_id)
-    deadline = time.monotonic() + WAIT_S_MAX
+    deadline = time.monotonic() + CYCLE_WAIT_S_MAX
     while time.monotonic() < deadline:
         status = await handle.query(CycleCorrectionWorkflow.status)
         if status is not None and status.phase == phase:
@@ -109,10 +98,10 @@ async def _complete_cycle(http: httpx.AsyncClient, settings: Settings) -> tuple[
     started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": PERIOD})
     assert started.status_code == 202, started.text
     cycle_id = started.json()["cycle_id"]
-    cycle = await _wait_for_cycle(http, cycle_id, {"awaiting_approval", "failed"})
+    cycle = await wait_for_cycle(http, cycle_id, {"awaiting_approval", "failed"})
     assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
     assert (await http.post(f"/cycles/{cycle_id}/approve", json={})).status_code == 200
-    cycle = await _wait_for_cycle(http, cycle_id, {"completed", "failed"})
+    cycle = await wait_for_cycle(http, cycle_id, {"completed", "failed"})
     assert cycle["status"] == "completed", cycle["status_detail"]
     return cycle_id, meter_path, meter_text
 

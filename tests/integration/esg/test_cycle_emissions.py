@@ -9,11 +9,9 @@ statements, the parties export and the report all carry the same grams.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import re
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -26,9 +24,8 @@ from demo.campus import TENANTS
 from demo.site_export import write_site_export
 from devtools.fake_iso.pki import TestPki as IsoPki
 from settings import Settings
-from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack
+from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack, wait_for_cycle
 
-WAIT_S_MAX = 240.0
 CAMPUS_ID = "it-esg-campus"
 PERIOD = "2026-10"
 CYCLE_ID = f"cycle:{CAMPUS_ID}:{PERIOD}"
@@ -46,16 +43,6 @@ async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPa
     async with running_cycle_stack(engine, database_url, tmp_path_factory.mktemp("wattledger-home"), fake_iso,
                                    CAMPUS_ID, "test.wattledger/esg-cycle") as stack:
         yield stack
-
-
-async def _wait_for(http: httpx.AsyncClient, states: set[str]) -> dict:
-    deadline = time.monotonic() + WAIT_S_MAX
-    while time.monotonic() < deadline:
-        cycle = (await http.get(f"/cycles/{CYCLE_ID}")).json()
-        if cycle["status"] in states:
-            return cycle
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{CYCLE_ID} never reached {states}")
 
 
 def _carbon_balances(engine: Engine, settings: Settings) -> dict[str, int]:
@@ -121,7 +108,7 @@ async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_
     write_site_export(inbox_folder(settings, CAMPUS_ID, PERIOD), 2026, 10, seed=11)
     started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": PERIOD})
     assert started.status_code == 202, started.text
-    cycle = await _wait_for(http, {"awaiting_approval", "failed"})
+    cycle = await wait_for_cycle(http, CYCLE_ID, {"awaiting_approval", "failed"})
     assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
 
     # The moment the settlement is recorded: statements, report and exports, with no restatement run.
@@ -152,7 +139,7 @@ async def test_emissions_exist_at_settlement_and_a_restatement_keeps_ledger_and_
 
     approved = await http.post(f"/cycles/{CYCLE_ID}/approve", json={"approver": "test.staff", "comment": "ok"})
     assert approved.status_code == 200, approved.text
-    cycle = await _wait_for(http, {"completed", "failed"})
+    cycle = await wait_for_cycle(http, CYCLE_ID, {"completed", "failed"})
     assert cycle["status"] == "completed", cycle["status_detail"]
     balances = _carbon_balances(engine, settings)
     assert _ledger_figures(balances) == settled["statement"], "ledger = statements"

@@ -9,8 +9,6 @@ above it for the tenants on the residual mix.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
@@ -24,9 +22,8 @@ from demo.campus import CAMPUS_FILE, TENANTS
 from demo.site_export import write_site_export
 from devtools.fake_iso.pki import TestPki as IsoPki
 from settings import Settings
-from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack
+from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack, wait_for_cycle
 
-WAIT_S_MAX = 240.0
 CAMPUS_ID = "it-esg-market"
 PERIOD = "2026-10"
 RESIDUAL_G_PER_MWH = 600_000  # test values, far from the NYUP grid average (about 110 kg/MWh)
@@ -64,16 +61,6 @@ async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPa
         yield stack
 
 
-async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict:
-    deadline = time.monotonic() + WAIT_S_MAX
-    while time.monotonic() < deadline:
-        cycle = (await http.get(f"/cycles/{cycle_id}")).json()
-        if cycle["status"] in states:
-            return cycle
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{cycle_id} never reached {states}; last {cycle['status']}: {cycle['status_detail']}")
-
-
 async def _entry_legs(http: httpx.AsyncClient, idempotency_key: str) -> dict[str, int]:
     after = 0
     while True:
@@ -108,7 +95,7 @@ async def test_supplier_rate_and_residual_mix_settle_market_based_scope2_in_the_
     started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": PERIOD})
     assert started.status_code == 202, started.text
     cycle_id = started.json()["cycle_id"]
-    cycle = await _wait_for(http, cycle_id, {"awaiting_approval", "failed"})
+    cycle = await wait_for_cycle(http, cycle_id, {"awaiting_approval", "failed"})
     assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
     settle = (await http.get(cycle["steps"]["settle"]["url"])).json()
     emissions = settle["emissions"]
@@ -148,7 +135,7 @@ async def test_supplier_rate_and_residual_mix_settle_market_based_scope2_in_the_
     # A restatement with nothing changed keeps the shared cooling with the tenants billed for it: no delta.
     approved = await http.post(f"/cycles/{cycle_id}/approve", json={"comment": "ok"})
     assert approved.status_code == 200, approved.text
-    completed = await _wait_for(http, cycle_id, {"completed", "failed"})
+    completed = await wait_for_cycle(http, cycle_id, {"completed", "failed"})
     assert completed["status"] == "completed", completed["status_detail"]
     restated = await http.post(f"/esg/cycles/{cycle_id}/restate", json={"reason": "nothing changed"})
     assert restated.status_code == 200, restated.text

@@ -5,9 +5,7 @@ from here on) leaves no entry that a published, witness-cosigned checkpoint does
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -23,10 +21,9 @@ from ledger.keys import create_signing_key
 from ledger.publication import origin_folder
 from ledger.verifier import read_published
 from settings import Settings
-from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack
+from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack, wait_for_cycle
 from tests.integration.ledger.witness_process import WITNESS_NAME, witness_process
 
-WAIT_S_MAX = 240.0
 CAMPUS_ID = "it-published-campus"  # this module's own campus and ledger: no other test shares their keys
 ORIGIN = "test.wattledger/published-cycle"
 PERIOD = "2026-10"
@@ -53,25 +50,15 @@ async def stack(engine: Engine, database_url: str, tmp_path_factory: pytest.Temp
             yield http, settings, vkey, folder
 
 
-async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict:
-    deadline = time.monotonic() + WAIT_S_MAX
-    while time.monotonic() < deadline:
-        cycle = (await http.get(f"/cycles/{cycle_id}")).json()
-        if cycle["status"] in states:
-            return cycle
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{cycle_id} never reached {states}")
-
-
 async def test_a_settled_cycle_waiting_for_finance_is_covered_by_a_published_cosigned_checkpoint(
     stack, engine: Engine
 ) -> None:
     http, settings, witness_vkey, folder = stack
     assert settings.ledger_witnesses and settings.checkpoint_publish_dir == folder
-    write_site_export(inbox_folder(settings, CAMPUS_ID, PERIOD), 2026, 10, seed=11)
+    write_site_export(inbox_folder(settings, CAMPUS_ID, PERIOD), 2026, 10, seed=31)  # bytes no other test sends
     started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": PERIOD})
     assert started.status_code == 202, started.text
-    cycle = await _wait_for(http, started.json()["cycle_id"], {"awaiting_approval", "failed"})
+    cycle = await wait_for_cycle(http, started.json()["cycle_id"], {"awaiting_approval", "failed"})
     assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
 
     with engine.connect() as conn:
