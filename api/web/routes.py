@@ -1,8 +1,5 @@
-"""Finance pages under `/finance`: cycles awaiting approval, one cycle's settlement, invoices.
-
-Server-rendered with Jinja (autoescaped). The approve and reject forms post JSON to the same cycle
-endpoints the API offers (`POST /cycles/{id}/approve|reject`, which run the workflow's Update), from a
-small script that adds the `X-WattLedger-Page` header the cookie login requires for unsafe methods.
+"""Finance pages under `/finance`: the shared page plumbing (templates, page sign-in check, static files) and
+sign-in/sign-out. The cycle list, the decision page and the invoice list are in `api.web.finance`.
 
 Sign-in and sign-out are plain HTML forms, so they carry their own guard against cross-site requests (a forged
 sign-out, or a "login CSRF" that signs the victim in as the attacker): every page sets a random token in the
@@ -19,30 +16,17 @@ import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
-from temporalio.service import RPCError
 
 from api.auth import SESSION_COOKIE, mint_token
-from api.deps import EngineDep
 from api.principal import Principal
-from api.web import repository
-from api.web.charts import BALANCE_KEYS, energy_balance_svg, mwh_text
-from billing import repository as cycles_repository
-from invoicing import (
-    format_usd_cents,
-    list_invoice_summaries,
-    quantity_text,
-    render_draft_pdf,
-    usd_cents_from_micros,
-)
-from workflows.billing_cycle import BillingCycleWorkflow
+from api.web.charts import mwh_text
+from invoicing import format_usd_cents, quantity_text, usd_cents_from_micros
 
 router = APIRouter(prefix="/finance", tags=["finance pages"], include_in_schema=False)
 
@@ -51,8 +35,6 @@ STATIC_FILES = {"finance.css": "text/css", "finance.js": "text/javascript"}
 LOGIN_PATH = "/finance/login"
 # Finance sessions end after a working day; the cookie carries a session token minted at login.
 SESSION_MAX_AGE_S = 12 * 3600
-CYCLES_SHOWN_MAX = 200
-INVOICES_SHOWN_MAX = 200
 CSRF_COOKIE = "wattledger_csrf"
 CSRF_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 SAME_SITE_FETCHES = frozenset({"same-origin", "none"})  # none: typed, bookmarked; same-site would admit subdomains
@@ -153,68 +135,3 @@ def logout(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = 
     response = RedirectResponse(LOGIN_PATH, status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-@router.get("/", response_class=HTMLResponse)
-def cycles_page(request: Request, engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
-    with engine.connect() as conn:
-        awaiting = cycles_repository.list_cycles(conn, "awaiting_approval", CYCLES_SHOWN_MAX)
-        recent = cycles_repository.list_cycles(conn, None, CYCLES_SHOWN_MAX)
-    return render("cycles.html", request, principal=principal, awaiting=awaiting, recent=recent)
-
-
-@router.get("/cycles/{cycle_id}", response_class=HTMLResponse)
-async def cycle_page(cycle_id: str, request: Request, engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
-    view = await run_in_threadpool(_cycle_view, engine, cycle_id)
-    approvals = await _live_approvals(request, cycle_id)
-    settle = view["cycle"]["steps"].get("settle") or {}
-    balance = settle.get("energy_balance_wh") or settle.get("energy_balance")
-    chart = None
-    if isinstance(balance, dict) and all(isinstance(balance.get(key), int) for key in BALANCE_KEYS):
-        chart = Markup(energy_balance_svg(balance))
-    total_usd_micros = sum(total.amount_usd_micros for total in view["totals"])
-    threshold_usd_micros = request.app.state.settings.four_eyes_threshold_usd_micros
-    return render("cycle.html", request, principal=principal, chart=chart, total_usd_micros=total_usd_micros,
-                  settlement_sha256_hex=settle.get("settlement_sha256_hex"), approvals=approvals,
-                  four_eyes=0 < threshold_usd_micros < total_usd_micros,
-                  can_decide="finance" in principal.roles and view["cycle"]["status"] == "awaiting_approval"
-                  and principal.subject not in (approvals or []), **view)
-
-
-def _cycle_view(engine: Any, cycle_id: str) -> dict[str, Any]:
-    with engine.connect() as conn:
-        return {
-            "cycle": cycles_repository.load_cycle(conn, cycle_id),
-            "lines": repository.settlement_lines(conn, cycle_id),
-            "totals": repository.tenant_totals(conn, cycle_id),
-            "invoices": list_invoice_summaries(conn, None, cycle_id, INVOICES_SHOWN_MAX),
-        }
-
-
-async def _live_approvals(request: Request, cycle_id: str) -> list[str] | None:
-    """Who has approved so far (four eyes needs two), from the running workflow; None when it cannot say."""
-    client = request.app.state.temporal_client
-    if client is None:
-        return None
-    try:
-        status = await client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id).query(
-            BillingCycleWorkflow.status)
-    except RPCError:
-        return None  # closed or unknown workflow: the page shows the stored status only
-    return list(status.approvals) if status is not None else None
-
-
-@router.get("/cycles/{cycle_id}/drafts/{tenant_id}.pdf")
-def draft_invoice_pdf(cycle_id: str, tenant_id: str, engine: EngineDep, principal: PagePrincipalDep) -> Response:
-    """The unnumbered draft of a tenant's invoice, for review before approval."""
-    with engine.connect() as conn:
-        pdf = render_draft_pdf(conn, cycle_id, tenant_id)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="draft-{tenant_id}.pdf"'})
-
-
-@router.get("/invoices", response_class=HTMLResponse)
-def invoices_page(request: Request, engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
-    with engine.connect() as conn:
-        invoices = list_invoice_summaries(conn, None, None, INVOICES_SHOWN_MAX)
-    return render("invoices.html", request, principal=principal, invoices=invoices)
