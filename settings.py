@@ -97,6 +97,10 @@ class Settings(BaseSettings):
         default=8 << 30, ge=1, description="Largest body of one POST /meter-data, whatever its format.")
     upload_line_bytes_max: int = Field(
         default=1 << 20, ge=1024, description="Longest CSV line, or XML text between two markup delimiters (1 MiB).")
+    request_body_bytes_max: int = Field(
+        default=32 << 20, ge=1 << 20,
+        description="Largest body of any other request (JSON, a campus file, a form); 32 MiB holds the campus file of "
+                    "20,000 meters several times over. The meter-data upload and price files have their own limits.")
     uploads_per_principal_max: int = Field(
         default=4, ge=1, description="Uploads one user or key may have in progress at once; more get 429.")
     upload_retry_after_s: int = Field(default=5, ge=1, description="Retry-After of a 429 for too many uploads.")

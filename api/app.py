@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from api import web
 from api.auth import authenticator
+from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
 from api.principal import Principal
 from api.routes import (
@@ -60,6 +61,7 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
     app.include_router(web.router)  # finance pages, /finance/...
     app.include_router(ops.router)  # /metrics and the Temporal codec server /codec/encode|decode
     ops.add_codec_cors(app, settings)
+    app.add_middleware(BodyLimit, limit_bytes=settings.request_body_bytes_max)
     return app
 
 

@@ -11,7 +11,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
+
+from settings import Settings
 
 
 class UploadSlots:
@@ -42,3 +44,13 @@ class UploadSlots:
                     self.in_progress[subject] = remaining
                 else:
                     del self.in_progress[subject]
+
+
+def upload_slots(request: Request, settings: Settings) -> UploadSlots:
+    """The app's one set of slots, shared by every upload route (meter data, price files)."""
+    # Made on the first upload (no await between the look-up and the store, so one app gets one).
+    slots: UploadSlots | None = getattr(request.app.state, "upload_slots", None)
+    if slots is None:
+        slots = UploadSlots(settings.uploads_per_principal_max, settings.upload_retry_after_s)
+        request.app.state.upload_slots = slots
+    return slots

@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.auth import require_roles
+from api.body_limit import PRICE_FILE_BYTES_MAX  # the readers hold the whole text
 from api.deps import EngineDep, PrincipalDep, SettingsDep
 from api.principal import Principal
+from api.upload_slots import upload_slots
 from common.errors import BadInput
 from market_adapters.price_files import (
     FEED_DEFAULT,
@@ -34,7 +36,6 @@ READER_ROLES = ("operator", "finance", "auditor")
 # it gets 403 rather than a validation error.
 OperatorDep = Annotated[Principal, Depends(require_roles("operator"))]
 CAMPUS_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-PRICE_FILE_BYTES_MAX = 64 << 20  # the readers hold the whole text; a month of hub prices is far smaller
 UPLOAD_CHUNK_BYTES = 1 << 20
 
 
@@ -76,7 +77,7 @@ def disputes(campus_id: str, engine: EngineDep, principal: PrincipalDep,
 
 @router.post("/campuses/{campus_id}/prices")
 async def store_prices(
-    engine: EngineDep, settings: SettingsDep, principal: OperatorDep,
+    request: Request, engine: EngineDep, settings: SettingsDep, principal: OperatorDep,
     campus_id: Annotated[str, Path(pattern=CAMPUS_PATTERN)],
     file: Annotated[UploadFile, File(description="an ISO price file: CSV, JSON, or ZIP (ERCOT, CAISO)")],
     file_format: Annotated[str, Form(alias="format", description=f"one of {', '.join(PRICE_FORMATS)}")],
@@ -88,9 +89,10 @@ async def store_prices(
     cycle's settlement finds it. 201 stored, 200 the same prices were stored before."""
 
     source_name = file.filename or "upload"
-    content = await _read_upload(file, source_name)
-    stored = await run_in_threadpool(store_campus_prices, engine, settings, campus_id, file_format,
-                                     source_name, content, feed=feed, interval_minutes=interval_minutes)
+    with upload_slots(request, settings).hold(principal.subject):  # each holds up to 64 MiB while it parses
+        content = await _read_upload(file, source_name)
+        stored = await run_in_threadpool(store_campus_prices, engine, settings, campus_id, file_format,
+                                         source_name, content, feed=feed, interval_minutes=interval_minutes)
     return JSONResponse(status_code=200 if stored.already_stored else 201, content=asdict(stored))
 
 

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
-from api.upload_slots import UploadSlots
+from api.upload_slots import upload_slots
 from common.errors import BadInput, NotFound
 from meterdata import MAPPINGS, RawFileWriter, StoredBytes, UploadLimits, UploadTooLarge, service
 from settings import Settings
@@ -52,7 +52,7 @@ async def upload_meter_file(
         raise NotFound(f"mapping {mapping!r} not found; known: {sorted(MAPPINGS)}")
     limits = UploadLimits.of(settings)
     _refuse_declared_size(request, name, min(limits.bytes_max(name), settings.upload_request_bytes_max))
-    with _upload_slots(request, settings).hold(principal.subject):
+    with upload_slots(request, settings).hold(principal.subject):
         meters = await run_in_threadpool(service.campus_meters, engine, campus_id)
         stored = await _store_body(request, settings, name, limits)
         outcome = await run_in_threadpool(service.record_received, engine, campus_id, name, stored, meters,
@@ -71,13 +71,6 @@ def _refuse_declared_size(request: Request, name: str, bytes_max: int) -> None:
                                                "for this format and request: nothing stored")
 
 
-def _upload_slots(request: Request, settings: Settings) -> UploadSlots:
-    # Made on the first upload (no await between the look-up and the store, so one app gets one).
-    slots: UploadSlots | None = getattr(request.app.state, "upload_slots", None)
-    if slots is None:
-        slots = UploadSlots(settings.uploads_per_principal_max, settings.upload_retry_after_s)
-        request.app.state.upload_slots = slots
-    return slots
 
 
 async def _store_body(request: Request, settings: Settings, name: str, limits: UploadLimits) -> StoredBytes:
