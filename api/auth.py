@@ -9,10 +9,11 @@ Credentials, in the order they are looked at:
 
 API keys: only the sha256 of the secret part is stored (table `api_key`); the secret has 256 random bits,
 so a plain hash is enough (no password stretching needed). JWTs: EdDSA (Ed25519), issuer `wattledger`,
-audience `wattledger-api`, claims `sub`, `roles`, optional `tenant_id`, `iat`, `exp`, signed with the local
+audience `wattledger-api`, claims `sub`, `roles`, optional `tenant_id` and `campus_ids`, `iat`, `exp`, signed with the local
 key `<home>/keys/api-token-ed25519.pem`, created on first mint.
 
-Roles: operator, finance, auditor, tenant (bound to one tenant id), ingest (see docs/roles.md).
+Roles: operator, finance, auditor, tenant (bound to one tenant id and the campuses billing it), ingest
+(see docs/roles.md).
 """
 
 from __future__ import annotations
@@ -64,9 +65,12 @@ def _token_signing_key(settings: Settings) -> Ed25519PrivateKey:
     return load_signing_key(path)
 
 
-def checked_principal(subject: str, roles: Iterable[str], tenant_id: str | None) -> Principal:
-    """A Principal whose roles are known and whose tenant binding is consistent, else `BadInput`."""
+def checked_principal(subject: str, roles: Iterable[str], tenant_id: str | None,
+                      campus_ids: Iterable[str] = ()) -> Principal:
+    """A Principal whose roles are known and whose tenant binding (tenant id and campuses) is consistent,
+    else `BadInput`."""
     role_set = frozenset(roles)
+    campus_set = frozenset(campus_ids)
     if not subject or len(subject) > 200:
         raise BadInput("credentials", None, "subject", "must be 1 to 200 characters")
     if not role_set or not role_set <= ROLES:
@@ -76,13 +80,19 @@ def checked_principal(subject: str, roles: Iterable[str], tenant_id: str | None)
         raise BadInput("credentials", None, "tenant_id", "is required with the tenant role and only with it")
     if tenant_id is not None and not TENANT_ID_PATTERN.match(tenant_id):
         raise BadInput("credentials", None, "tenant_id", f"{tenant_id!r} is not a tenant id")
-    return Principal(subject=subject, roles=role_set, tenant_id=tenant_id)
+    if ("tenant" in role_set) != bool(campus_set):
+        raise BadInput("credentials", None, "campus_ids", "at least one campus is required with the tenant role "
+                       "and only with it")
+    for campus_id in sorted(campus_set):
+        if not TENANT_ID_PATTERN.match(campus_id):  # campus ids follow the same pattern as tenant ids
+            raise BadInput("credentials", None, "campus_ids", f"{campus_id!r} is not a campus id")
+    return Principal(subject=subject, roles=role_set, tenant_id=tenant_id, campus_ids=campus_set)
 
 
 def mint_token(settings: Settings, subject: str, roles: Iterable[str], tenant_id: str | None,
-               lifetime: timedelta) -> str:
+               lifetime: timedelta, campus_ids: Iterable[str] = ()) -> str:
     """A signed bearer token for `subject`; creates the local token key on first use."""
-    principal = checked_principal(subject, roles, tenant_id)
+    principal = checked_principal(subject, roles, tenant_id, campus_ids)
     if not timedelta(0) < lifetime <= TOKEN_LIFETIME_MAX:
         raise BadInput("mint_token", None, "lifetime", f"must be positive and at most {TOKEN_LIFETIME_MAX}")
     now_utc = datetime.now(UTC)
@@ -92,6 +102,7 @@ def mint_token(settings: Settings, subject: str, roles: Iterable[str], tenant_id
     }
     if principal.tenant_id is not None:
         claims["tenant_id"] = principal.tenant_id
+        claims["campus_ids"] = sorted(principal.campus_ids)
     return jwt.encode(claims, _token_signing_key(settings), algorithm=TOKEN_ALGORITHM)
 
 
@@ -100,21 +111,23 @@ def principal_from_token(token: str, public_key: Ed25519PublicKey) -> Principal 
     try:
         claims = jwt.decode(token, public_key, algorithms=[TOKEN_ALGORITHM], audience=TOKEN_AUDIENCE,
                             issuer=TOKEN_ISSUER, options={"require": ["exp", "iat", "sub", "iss", "aud"]})
-        return checked_principal(claims["sub"], claims.get("roles") or [], claims.get("tenant_id"))
+        return checked_principal(claims["sub"], claims.get("roles") or [], claims.get("tenant_id"),
+                                 claims.get("campus_ids") or [])
     except (jwt.InvalidTokenError, BadInput, TypeError):
         return None
 
 
-def create_api_key(conn: Connection, subject: str, roles: Iterable[str], tenant_id: str | None) -> str:
+def create_api_key(conn: Connection, subject: str, roles: Iterable[str], tenant_id: str | None,
+                   campus_ids: Iterable[str] = ()) -> str:
     """Store a new API key (hashed) and return its plain text; it is shown once and never stored."""
-    principal = checked_principal(subject, roles, tenant_id)
+    principal = checked_principal(subject, roles, tenant_id, campus_ids)
     key_id = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(12))
     secret = secrets.token_urlsafe(32)
     conn.execute(
-        text("INSERT INTO api_key (key_id, secret_sha256_hex, subject, roles, tenant_id) "
-             "VALUES (:id, :hash, :subject, :roles, :tenant)"),
+        text("INSERT INTO api_key (key_id, secret_sha256_hex, subject, roles, tenant_id, campus_ids) "
+             "VALUES (:id, :hash, :subject, :roles, :tenant, :campuses)"),
         {"id": key_id, "hash": hashlib.sha256(secret.encode()).hexdigest(), "subject": principal.subject,
-         "roles": sorted(principal.roles), "tenant": principal.tenant_id},
+         "roles": sorted(principal.roles), "tenant": principal.tenant_id, "campuses": sorted(principal.campus_ids)},
     )
     return f"{API_KEY_PREFIX}{key_id}_{secret}"
 
@@ -130,13 +143,14 @@ def principal_from_api_key(conn: Connection, api_key: str) -> Principal | None:
     if match is None:
         return None
     row = conn.execute(
-        text("SELECT secret_sha256_hex, subject, roles, tenant_id FROM api_key "
+        text("SELECT secret_sha256_hex, subject, roles, tenant_id, campus_ids FROM api_key "
              "WHERE key_id = :id AND revoked_at_utc IS NULL"), {"id": match.group(1)},
     ).one_or_none()
     presented = hashlib.sha256(match.group(2).encode()).hexdigest()
     if row is None or not hmac.compare_digest(row[0], presented):
         return None
-    return Principal(subject=row[1], roles=frozenset(row[2]), tenant_id=row[3])
+    # A tenant key made before campus binding has no campuses and so sees no tenant documents.
+    return Principal(subject=row[1], roles=frozenset(row[2]), tenant_id=row[3], campus_ids=frozenset(row[4]))
 
 
 def _unauthenticated(reason: str) -> HTTPException:
@@ -209,10 +223,9 @@ def require_roles(*roles: str) -> Callable[..., Principal]:
     return dependency
 
 
-def require_tenant_access(principal: Principal, tenant_id: str) -> None:
-    """Tenants see only their own tenant; operator, finance and auditor see every tenant."""
-    if principal.roles & {"operator", "finance", "auditor"}:
-        return
-    if "tenant" in principal.roles and principal.tenant_id == tenant_id:
+def require_tenant_access(principal: Principal, campus_id: str, tenant_id: str) -> None:
+    """Tenants see only their own tenant on the campuses they are bound to; operator, finance and auditor see
+    every tenant."""
+    if principal.may_read_tenant(campus_id, tenant_id):
         return
     raise HTTPException(status_code=403, detail="this principal may not read that tenant's documents")

@@ -41,10 +41,11 @@ class CreditNoteSummary:
 
 
 def list_invoice_summaries(conn: Connection, tenant_id: str | None, cycle_id: str | None,
-                           rows_max: int = INVOICES_PER_PAGE_MAX) -> list[InvoiceSummary]:
-    """Newest first, optionally for one tenant and/or one cycle."""
+                           rows_max: int = INVOICES_PER_PAGE_MAX,
+                           campus_ids: frozenset[str] | None = None) -> list[InvoiceSummary]:
+    """Newest first, optionally for one tenant and/or one cycle, and only on `campus_ids` when given."""
     assert 0 < rows_max <= INVOICES_PER_PAGE_MAX
-    rows = repository.list_invoices(conn, tenant_id, cycle_id, rows_max)
+    rows = repository.list_invoices(conn, tenant_id, cycle_id, rows_max, campus_ids)
     credited = _credited_by_invoice(conn, [row.invoice_id for row in rows])
     return [
         InvoiceSummary(row.invoice_id, row.number, row.cycle_id, row.tenant_id, row.status, row.total_usd_cents,
@@ -64,12 +65,19 @@ def _credited_by_invoice(conn: Connection, invoice_ids: list[str]) -> dict[str, 
     return {invoice_id: int(total) for invoice_id, total in rows}
 
 
-def invoice_tenant_id(conn: Connection, invoice_id: str) -> str:
-    tenant_id: str | None = conn.execute(text("SELECT tenant_id FROM invoice WHERE invoice_id = :id"),
-                                         {"id": invoice_id}).scalar_one_or_none()
-    if tenant_id is None:
+def invoice_owner(conn: Connection, invoice_id: str) -> tuple[str, str]:
+    """(campus_id, tenant_id) of the invoice: a tenant id is unique only within its campus."""
+    row = conn.execute(text("SELECT campus_id, tenant_id FROM invoice WHERE invoice_id = :id"),
+                       {"id": invoice_id}).one_or_none()
+    if row is None:
         raise InvoiceNotFound(invoice_id)
-    return tenant_id
+    return str(row[0]), str(row[1])
+
+
+def campuses_billing_tenant(conn: Connection, tenant_id: str) -> frozenset[str]:
+    """Every campus with a tenant of this id (the ledger's tenant accounts span all of them)."""
+    rows = conn.execute(text("SELECT campus_id FROM tenant WHERE tenant_id = :t"), {"t": tenant_id}).scalars()
+    return frozenset(str(campus_id) for campus_id in rows)
 
 
 def invoice_detail(conn: Connection, invoice_id: str) -> dict[str, Any]:
@@ -96,13 +104,15 @@ def invoice_pdf_path(conn: Connection, invoice_id: str) -> Path:
     return Path(uri)
 
 
-def credit_note_tenant_id(conn: Connection, credit_note_id: str) -> str:
-    tenant_id: str | None = conn.execute(
-        text("SELECT tenant_id FROM credit_note WHERE credit_note_id = :id"), {"id": credit_note_id}
-    ).scalar_one_or_none()
-    if tenant_id is None:
+def credit_note_owner(conn: Connection, credit_note_id: str) -> tuple[str, str]:
+    """(campus_id, tenant_id) of the credit note, from the invoice it credits."""
+    row = conn.execute(
+        text("SELECT i.campus_id, c.tenant_id FROM credit_note c JOIN invoice i ON i.invoice_id = c.invoice_id "
+             "WHERE c.credit_note_id = :id"), {"id": credit_note_id},
+    ).one_or_none()
+    if row is None:
         raise CreditNoteNotFound(credit_note_id)
-    return tenant_id
+    return str(row[0]), str(row[1])
 
 
 def credit_note_pdf_path(conn: Connection, credit_note_id: str) -> Path:

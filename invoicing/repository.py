@@ -140,13 +140,16 @@ def load_invoice(conn: Connection, invoice_id: str, lock: bool) -> InvoiceRow | 
     return None if row is None else InvoiceRow(*row)
 
 
-def list_invoices(conn: Connection, tenant_id: str | None, cycle_id: str | None, rows_max: int) -> list[InvoiceRow]:
+def list_invoices(conn: Connection, tenant_id: str | None, cycle_id: str | None, rows_max: int,
+                  campus_ids: frozenset[str] | None = None) -> list[InvoiceRow]:
     rows = conn.execute(
         text(f"SELECT {INVOICE_COLUMNS} FROM invoice "
              "WHERE (CAST(:tenant AS text) IS NULL OR tenant_id = :tenant) "
              "AND (CAST(:cycle AS text) IS NULL OR cycle_id = :cycle) "
+             "AND (CAST(:campuses AS text[]) IS NULL OR campus_id = ANY(:campuses)) "
              "ORDER BY issued_at_utc DESC, invoice_id DESC LIMIT :rows_max"),
-        {"tenant": tenant_id, "cycle": cycle_id, "rows_max": rows_max},
+        {"tenant": tenant_id, "cycle": cycle_id, "rows_max": rows_max,
+         "campuses": None if campus_ids is None else sorted(campus_ids)},
     ).all()
     return [InvoiceRow(*row) for row in rows]
 

@@ -148,22 +148,27 @@ def cancel_rebill_command(invoice_id: str, reason: Annotated[str, typer.Option()
 RoleOption = Annotated[list[str], typer.Option("--role", help="operator, finance, auditor, tenant, ingest (repeat)")]
 
 
+CampusOption = Annotated[list[str] | None, typer.Option(
+    "--campus-id", help="with --role tenant: a campus billing the tenant that it may see (repeat for several)")]
+
+
 @access_app.command("token")
-def token_command(subject: str, role: RoleOption, tenant_id: str | None = None,
+def token_command(subject: str, role: RoleOption, tenant_id: str | None = None, campus_id: CampusOption = None,
                   hours: Annotated[int, typer.Option(min=1, max=720)] = 12) -> None:
     """Print a signed bearer token (EdDSA JWT) for SUBJECT with the given roles."""
     from api.auth import mint_token
 
-    typer.echo(mint_token(Settings(), subject, role, tenant_id, timedelta(hours=hours)))
+    typer.echo(mint_token(Settings(), subject, role, tenant_id, timedelta(hours=hours), campus_id or ()))
 
 
 @access_app.command("api-key")
-def api_key_command(subject: str, role: RoleOption, tenant_id: str | None = None) -> None:
+def api_key_command(subject: str, role: RoleOption, tenant_id: str | None = None,
+                    campus_id: CampusOption = None) -> None:
     """Create an API key (stored hashed) and print it once."""
     from api.auth import create_api_key
 
     with _engine() as (engine, _), engine.begin() as conn:
-        typer.echo(create_api_key(conn, subject, role, tenant_id))
+        typer.echo(create_api_key(conn, subject, role, tenant_id, campus_id or ()))
 
 
 @access_app.command("revoke")

@@ -132,6 +132,13 @@ def cycle_versions(cycle_key: str, engine: EngineDep, principal: PrincipalDep) -
     }
 
 
+def _campus_of_cycle_key(cycle_key: str) -> str:
+    """The campus of a cycle key `cycle:{campus}:{period}` (billing.periods.cycle_id_for); '' when malformed,
+    which no tenant is bound to."""
+    parts = cycle_key.split(":")
+    return parts[1] if len(parts) == 3 and parts[0] == "cycle" else ""
+
+
 @router.get("/esg/cycles/{cycle_key}/tenants/{tenant_id}/statement")
 def tenant_statement(
     cycle_key: str,
@@ -141,8 +148,8 @@ def tenant_statement(
     format: Literal["json", "html", "text"] = "json",
 ) -> Response:
     principal.require("tenant", *READER_ROLES)
-    if not principal.roles & set(READER_ROLES) and principal.tenant_id != tenant_id:
-        raise HTTPException(status_code=403, detail="a tenant may read only its own statement")
+    if not principal.may_read_tenant(_campus_of_cycle_key(cycle_key), tenant_id):
+        raise HTTPException(status_code=403, detail="a tenant may read only its own statement on its own campuses")
     with engine.connect() as conn:
         statement = statement_for_cycle(conn, cycle_key, tenant_id)
     if format == "html":

@@ -1,7 +1,7 @@
 """Invoices over HTTP: tenant lists, invoices as JSON or signed PDF, credit notes and their PDFs, rebills.
 
-Tenants read only their own invoices; for a tenant, another tenant's invoice does not exist (404), so ids
-cannot be probed. Thin over `invoicing`: parse, call one service function, map to a response.
+Tenants read only their own invoices on the campuses they are bound to; for a tenant, another tenant's (or
+another campus's) invoice does not exist (404), so ids cannot be probed. Thin over `invoicing`: parse, call one service function, map to a response.
 """
 
 from __future__ import annotations
@@ -15,19 +15,20 @@ from pydantic import BaseModel, Field
 
 from api.auth import require_roles, require_tenant_access
 from api.deps import EngineDep, SettingsDep
-from api.principal import Principal
+from api.principal import TENANT_READER_STAFF_ROLES, Principal
+from api.schemas import InvoiceRowPublic
 from invoicing import (
     INVOICES_PER_PAGE_MAX,
     CreditNoteNotFound,
     InvoiceNotFound,
     cancel_and_rebill_posted,
     credit_invoice_posted,
+    credit_note_owner,
     credit_note_pdf_path,
-    credit_note_tenant_id,
     documents_root_for,
     invoice_detail,
+    invoice_owner,
     invoice_pdf_path,
-    invoice_tenant_id,
     list_invoice_summaries,
 )
 from ledger import publish_checkpoints_after_commit
@@ -53,9 +54,9 @@ class RebillCreate(BaseModel):
 
 def _check_invoice_access(engine: Any, principal: Principal, invoice_id: str) -> None:
     with engine.connect() as conn:
-        tenant_id = invoice_tenant_id(conn, invoice_id)
+        campus_id, tenant_id = invoice_owner(conn, invoice_id)
     try:
-        require_tenant_access(principal, tenant_id)
+        require_tenant_access(principal, campus_id, tenant_id)
     except HTTPException as error:
         raise InvoiceNotFound(invoice_id) from error
 
@@ -63,24 +64,29 @@ def _check_invoice_access(engine: Any, principal: Principal, invoice_id: str) ->
 @router.get("/credit-notes/{credit_note_id}.pdf", response_class=FileResponse)
 def read_credit_note_pdf(credit_note_id: str, engine: EngineDep, principal: ReaderDep) -> FileResponse:
     with engine.connect() as conn:
-        tenant_id = credit_note_tenant_id(conn, credit_note_id)
+        campus_id, tenant_id = credit_note_owner(conn, credit_note_id)
         try:
-            require_tenant_access(principal, tenant_id)
+            require_tenant_access(principal, campus_id, tenant_id)
         except HTTPException as error:
             raise CreditNoteNotFound(credit_note_id) from error
         path = credit_note_pdf_path(conn, credit_note_id)
     return FileResponse(path, media_type="application/pdf", filename=f"{credit_note_id}.pdf")
 
 
-@router.get("/tenants/{tenant_id}/invoices")
+@router.get("/tenants/{tenant_id}/invoices", response_model=list[InvoiceRowPublic])
 def list_tenant_invoices(tenant_id: str, engine: EngineDep, principal: ReaderDep,
                          limit: int = Query(default=100, ge=1, le=INVOICES_PER_PAGE_MAX)) -> list[dict[str, Any]]:
-    require_tenant_access(principal, tenant_id)
+    """The tenant's invoices, newest first; a tenant sees those of the campuses it is bound to."""
+    staff = bool(principal.roles & TENANT_READER_STAFF_ROLES)
+    if not staff and principal.tenant_id != tenant_id:
+        raise HTTPException(status_code=403, detail="this principal may not read that tenant's documents")
+    campus_ids = None if staff else principal.campus_ids
     with engine.connect() as conn:
-        return [dataclasses.asdict(item) for item in list_invoice_summaries(conn, tenant_id, None, limit)]
+        summaries = list_invoice_summaries(conn, tenant_id, None, limit, campus_ids)
+    return [dataclasses.asdict(item) for item in summaries]
 
 
-@router.get("/invoices")
+@router.get("/invoices", response_model=list[InvoiceRowPublic])
 def list_invoices(engine: EngineDep, principal: StaffReaderDep, cycle_id: str | None = None,
                   limit: int = Query(default=100, ge=1, le=INVOICES_PER_PAGE_MAX)) -> list[dict[str, Any]]:
     with engine.connect() as conn:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from api.deps import EngineDep, PrincipalDep, SettingsDep
 from common.bounds import INT64_MAX, Instant
 from common.errors import BadInput
+from invoicing import campuses_billing_tenant
 from ledger import ledger_id_for, list_checkpoints, list_entries, prove_consistency, prove_inclusion
 from ledger.balances import balances as balances_as_of
 from ledger.balances import tenant_statement
@@ -103,12 +104,19 @@ def consistency_proof(
     return dataclasses.asdict(proof)
 
 
-def _statement_reader(tenant_id: str, principal: PrincipalDep) -> None:
-    """Checked as a dependency, before the query is validated, so another tenant learns nothing."""
-    if principal.tenant_id is not None and principal.tenant_id != tenant_id:
-        raise HTTPException(status_code=404, detail="no such statement")
+def _statement_reader(tenant_id: str, principal: PrincipalDep, engine: EngineDep) -> None:
+    """Checked as a dependency, before the query is validated, so another tenant learns nothing. The ledger's
+    tenant accounts (`tenant:<id>:`) span every campus with that tenant id, so a tenant reads its statement only
+    when it is bound to all of those campuses."""
     if principal.tenant_id is None:
         principal.require(*READER_ROLES)
+        return
+    if principal.tenant_id != tenant_id:
+        raise HTTPException(status_code=404, detail="no such statement")
+    with engine.connect() as conn:
+        campus_ids = campuses_billing_tenant(conn, tenant_id)
+    if not campus_ids or not all(principal.may_read_tenant(campus_id, tenant_id) for campus_id in campus_ids):
+        raise HTTPException(status_code=404, detail="no such statement")
 
 
 @router.get("/ledger/statements/{tenant_id}", dependencies=[Depends(_statement_reader)])

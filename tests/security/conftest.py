@@ -22,11 +22,16 @@ class SecuredApp:
     app: object
     http: httpx.AsyncClient
 
-    def token(self, role: str, tenant_id: str | None = None, subject: str | None = None) -> str:
-        return mint_token(self.settings, subject or f"sec-{role}", [role], tenant_id, timedelta(minutes=10))
+    def token(self, role: str, tenant_id: str | None = None, subject: str | None = None,
+              campus_ids: tuple[str, ...] = ()) -> str:
+        """A token for `role`; a tenant token is bound to `campus_ids` (a placeholder campus when none given)."""
+        if tenant_id is not None and not campus_ids:
+            campus_ids = ("sec-campus",)
+        return mint_token(self.settings, subject or f"sec-{role}", [role], tenant_id, timedelta(minutes=10),
+                          campus_ids)
 
-    def bearer(self, role: str, tenant_id: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(role, tenant_id)}"}
+    def bearer(self, role: str, tenant_id: str | None = None, campus_ids: tuple[str, ...] = ()) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, tenant_id, campus_ids=campus_ids)}"}
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ whose tenant claim was forged or that has expired is refused.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -90,3 +90,72 @@ async def test_metrics_expose_no_tenant_or_invoice_data(secured: SecuredApp, eng
     _, tenant_a, tenant_b = _seed_two_tenants(engine)
     body = (await secured.http.get("/metrics")).text
     assert "wattledger_cycles" in body and tenant_a not in body and tenant_b not in body
+
+
+def _seed_one_tenant_on_two_campuses(engine: Engine) -> tuple[str, str, str, dict[str, str]]:
+    """Tenant `acme-…` billed by campuses north and south, one final invoice on each: (north, south, tenant,
+    {campus: invoice id})."""
+    suffix = datetime.now(UTC).strftime("%H%M%S%f")
+    north, south, tenant = f"north-{suffix}", f"south-{suffix}", f"acme-{suffix}"
+    invoices: dict[str, str] = {}
+    with engine.begin() as conn:
+        for number, campus in enumerate((north, south), start=1):
+            cycle_id = f"cycle:{campus}:2026-01"
+            conn.execute(text("INSERT INTO campus (campus_id, name, time_zone, iso) VALUES (:c, 'C', 'UTC', 'ERCOT')"),
+                         {"c": campus})
+            conn.execute(text("INSERT INTO tenant (campus_id, tenant_id, name) VALUES (:c, :t, 'Acme')"),
+                         {"c": campus, "t": tenant})
+            conn.execute(text(
+                "INSERT INTO billing_cycle (cycle_id, campus_id, period, period_start_utc, period_end_utc, status, "
+                "workflow_id, input_uri) VALUES (:id, :c, '2026-01', '2026-01-01T00:00Z', '2026-02-01T00:00Z', "
+                "'invoiced', :id, 'file:///dev/null')"), {"id": cycle_id, "c": campus})
+            invoice_id = f"xc{suffix}-{number:06d}"
+            conn.execute(text(
+                "INSERT INTO invoice (invoice_id, issuer, number, cycle_id, campus_id, tenant_id, status, "
+                "total_usd_cents, document_json, document_sha256_hex) VALUES (:i, :issuer, :n, :cy, :c, :t, 'final', "
+                "100, '{}', repeat('0', 64))"),
+                {"i": invoice_id, "issuer": f"xc{suffix}", "n": number, "cy": cycle_id, "c": campus, "t": tenant})
+            invoices[campus] = invoice_id
+    return north, south, tenant, invoices
+
+
+async def test_a_tenant_bound_to_one_campus_sees_nothing_of_its_namesake_on_another(
+        secured: SecuredApp, engine: Engine) -> None:
+    """A tenant id is unique only per campus: a token bound to (acme, north) lists only north's invoice, gets 404
+    for south's invoice, 403 for south's emissions statement and 404 for the ledger statement (whose accounts
+    span both campuses); bound to both campuses it lists both invoices and passes the statement checks."""
+    north, south, tenant, invoices = _seed_one_tenant_on_two_campuses(engine)
+    only_north = secured.bearer("tenant", tenant, campus_ids=(north,))
+    listed = await secured.http.get(f"/tenants/{tenant}/invoices", headers=only_north)
+    assert listed.status_code == 200
+    assert [item["invoice_id"] for item in listed.json()] == [invoices[north]]
+    assert (await secured.http.get(f"/invoices/{invoices[north]}", headers=only_north)).status_code == 200
+    assert (await secured.http.get(f"/invoices/{invoices[south]}", headers=only_north)).status_code == 404
+    assert (await secured.http.get(f"/invoices/{invoices[south]}.pdf", headers=only_north)).status_code == 404
+    south_statement = f"/esg/cycles/cycle:{south}:2026-01/tenants/{tenant}/statement"
+    assert (await secured.http.get(south_statement, headers=only_north)).status_code == 403
+    window = {"from_utc": "2026-01-01T00:00:00Z", "to_utc": "2026-02-01T00:00:00Z"}
+    ledger_statement = f"/ledger/statements/{tenant}"
+    assert (await secured.http.get(ledger_statement, headers=only_north, params=window)).status_code == 404
+
+    both = secured.bearer("tenant", tenant, campus_ids=(north, south))
+    listed = await secured.http.get(f"/tenants/{tenant}/invoices", headers=both)
+    assert sorted(item["invoice_id"] for item in listed.json()) == sorted(invoices.values())
+    assert (await secured.http.get(f"/invoices/{invoices[south]}", headers=both)).status_code == 200
+    # Past the access check: no statement was computed for this cycle, so 404 names the cycle, not the access.
+    statement = await secured.http.get(south_statement, headers=both)
+    assert statement.status_code == 404 and "emissions" in statement.text
+    ledger_answer = await secured.http.get(ledger_statement, headers=both, params=window)
+    assert "no such statement" not in ledger_answer.text, ledger_answer.text  # (this test app has no ledger yet)
+
+
+async def test_a_tenant_token_without_a_campus_cannot_be_minted(secured: SecuredApp) -> None:
+    """The tenant role needs at least one campus; a campus binding without the tenant role is refused too."""
+    import pytest
+
+    from api.auth import mint_token
+    from common.errors import BadInput
+
+    for roles, tenant_id, campus_ids in ((["tenant"], "acme", []), (["finance"], None, ["north"])):
+        with pytest.raises(BadInput, match="campus_ids"):
+            mint_token(secured.settings, "someone", roles, tenant_id, timedelta(minutes=5), campus_ids)

@@ -22,8 +22,9 @@ def issued(engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCyc
                               app_under_test.documents_root)
 
 
-def _token(app_under_test: AppUnderTest, role: str, tenant_id: str | None = None) -> str:
-    return mint_token(app_under_test.settings, f"{role}-user", [role], tenant_id, timedelta(minutes=10))
+def _token(app_under_test: AppUnderTest, role: str, tenant_id: str | None = None, campus_id: str | None = None) -> str:
+    campus_ids = [campus_id] if campus_id is not None else []
+    return mint_token(app_under_test.settings, f"{role}-user", [role], tenant_id, timedelta(minutes=10), campus_ids)
 
 
 async def test_a_tenant_reads_only_its_own_invoices(
@@ -32,7 +33,7 @@ async def test_a_tenant_reads_only_its_own_invoices(
     """Tenant 0 lists and downloads its invoice; tenant 1's list is 403 and its invoice 404 (not even named)."""
     own, other = issued
     client = asgi_client(app_under_test)
-    headers = bearer(_token(app_under_test, "tenant", own.tenant_id))
+    headers = bearer(_token(app_under_test, "tenant", own.tenant_id, seeded_cycle.campus_id))
     listed = await client.get(f"/tenants/{own.tenant_id}/invoices", headers=headers)
     assert listed.status_code == 200
     assert [item["invoice_id"] for item in listed.json()] == [own.invoice_id]
@@ -112,7 +113,7 @@ async def test_a_cookie_session_needs_the_page_header_for_posts(app_under_test: 
 
 
 async def test_credit_note_pdfs_follow_the_same_tenant_isolation(
-    engine: Engine, app_under_test: AppUnderTest, issued: list
+    engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCycle, issued: list
 ) -> None:
     """Tenant 0 downloads its signed credit note; tenant 1 gets 404 for it."""
     from invoicing.corrections import issue_credit_note
@@ -123,9 +124,9 @@ async def test_credit_note_pdfs_follow_the_same_tenant_isolation(
                                  app_under_test.settings.signing_key_path, app_under_test.documents_root)
     client = asgi_client(app_under_test)
     mine = await client.get(f"/credit-notes/{note.credit_note_id}.pdf",
-                            headers=bearer(_token(app_under_test, "tenant", own.tenant_id)))
+                            headers=bearer(_token(app_under_test, "tenant", own.tenant_id, seeded_cycle.campus_id)))
     assert mine.status_code == 200
     verify_signed_pdf(mine.content, load_public_key(app_under_test.settings.signing_key_path), "credit note")
     theirs = await client.get(f"/credit-notes/{note.credit_note_id}.pdf",
-                              headers=bearer(_token(app_under_test, "tenant", other.tenant_id)))
+                              headers=bearer(_token(app_under_test, "tenant", other.tenant_id, seeded_cycle.campus_id)))
     assert theirs.status_code == 404

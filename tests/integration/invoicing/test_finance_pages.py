@@ -34,7 +34,7 @@ async def test_anonymous_visitors_are_sent_to_login_and_tenants_are_refused(app_
     async with asgi_client(app_under_test) as client:
         response = await client.get("/finance/")
         assert (response.status_code, response.headers["location"]) == (303, "/finance/login")
-        tenant = mint_token(app_under_test.settings, "t", ["tenant"], "t1", timedelta(minutes=5))
+        tenant = mint_token(app_under_test.settings, "t", ["tenant"], "t1", timedelta(minutes=5), ["c1"])
         refused = await sign_in(client, tenant)
         assert refused.status_code == 403
         assert SESSION_COOKIE not in refused.cookies

@@ -202,7 +202,8 @@ async def test_the_endpoint_role_matrix(app_under_test: AppUnderTest, seeded_cyc
     app.state.temporal_client = _MissingWorkflows()
     settings = app_under_test.settings
     tokens = {role: mint_token(settings, f"matrix-{role}", [role],
-                               matrix_invoice.tenant_id if role == "tenant" else None, timedelta(minutes=10))
+                               matrix_invoice.tenant_id if role == "tenant" else None, timedelta(minutes=10),
+                               [seeded_cycle.campus_id] if role == "tenant" else [])
               for role in ROLES}
     params = {"cycle_id": seeded_cycle.cycle_id, "cycle_key": seeded_cycle.cycle_id,
               "campus_id": seeded_cycle.campus_id, "tenant_id": matrix_invoice.tenant_id,

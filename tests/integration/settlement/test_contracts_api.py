@@ -32,7 +32,8 @@ def app_and_settings(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -
 def _client(app: Any, settings: Any, role: str, tenant_id: str | None = None) -> httpx.AsyncClient:
     from api.auth import mint_token
 
-    token = mint_token(settings, f"test-{role}", [role], tenant_id, timedelta(minutes=5))
+    campus_ids = ["c1"] if tenant_id is not None else []  # these routes refuse tenants whatever the campus
+    token = mint_token(settings, f"test-{role}", [role], tenant_id, timedelta(minutes=5), campus_ids)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
                              headers={"Authorization": f"Bearer {token}"})
 

@@ -24,11 +24,14 @@ def _claims(**overrides: object) -> dict[str, object]:
 def test_a_minted_tenant_token_carries_subject_roles_and_tenant(tmp_path: Path) -> None:
     """mint_token creates the key on first use; decoding gives back exactly what was minted."""
     settings = Settings(home=tmp_path)
-    token = mint_token(settings, "acme-portal", ["tenant"], "acme-ai", timedelta(minutes=5))
+    token = mint_token(settings, "acme-portal", ["tenant"], "acme-ai", timedelta(minutes=5), ["north", "south"])
     public_key = load_signing_key(token_key_path(settings)).public_key()
     principal = principal_from_token(token, public_key)
     assert principal is not None
     assert (principal.subject, principal.roles, principal.tenant_id) == ("acme-portal", {"tenant"}, "acme-ai")
+    assert principal.campus_ids == {"north", "south"}
+    assert principal.may_read_tenant("north", "acme-ai") and not principal.may_read_tenant("west", "acme-ai")
+    assert not principal.may_read_tenant("north", "other-tenant")
 
 
 def test_wrong_audience_issuer_roles_or_tenant_binding_are_refused(tmp_path: Path) -> None:
