@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from temporalio.client import Client
 
@@ -13,6 +14,7 @@ from api import web
 from api.auth import authenticator
 from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
+from api.openapi import install_openapi
 from api.principal import Principal
 from api.routes import (
     campuses,
@@ -43,8 +45,11 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
             app.state.temporal_client = await connect(settings.temporal_address, settings.temporal_namespace, settings)
         yield
 
-    app = FastAPI(
+    # /docs (Swagger UI) and /redoc load their scripts and styles from the app itself, not a CDN, so they work
+    # on a machine without internet access; Authorize is remembered across page reloads.
+    app = FastAPIOffline(
         lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True},
         title="wattledger",
         version="0.1.0",
         description="Meter-to-cash for behind-the-meter campuses: meter data, settlement, approval, "
@@ -55,6 +60,7 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
     app.state.temporal_client = temporal_client
     app.state.authenticate = authenticate or default_authenticator(settings, engine)
     install_error_handlers(app)
+    install_openapi(app)
     for module in (cycles, corrections, ledger_verify, ledger, meter_data, campuses, contracts, market, esg, esg_rates,
                    invoices):
         app.include_router(module.router)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from api.auth import require_roles
 from api.deps import EngineDep
 from api.principal import Principal
+from api.schemas import CampusRowPublic, CampusVersionPublic, MeterPublic, TenantPublic
 from campus import CampusFileInvalid, CampusNotFound, Problem, campus_exists, load_meters, load_tenants
 from campus.file import FILE_BYTES_MAX, CampusDocument, campus_document, parse_campus_text
 from campus.service import apply, export_toml, history, list_campuses, plan, show
@@ -71,7 +72,7 @@ async def put_campus(campus_id: Annotated[str, Path(pattern=CAMPUS_PATTERN)], re
     return asdict(result)
 
 
-@router.get("/campuses")
+@router.get("/campuses", response_model=list[CampusRowPublic])
 def get_campuses(engine: EngineDep, principal: StaffDep) -> list[dict[str, Any]]:
     """Every registered campus with its latest applied version."""
     with engine.connect() as conn:
@@ -86,7 +87,7 @@ def get_campus(campus_id: str, engine: EngineDep, principal: StaffDep,
         return show(conn, campus_id, version)
 
 
-@router.get("/campuses/{campus_id}/history")
+@router.get("/campuses/{campus_id}/history", response_model=list[CampusVersionPublic])
 def get_campus_history(campus_id: str, engine: EngineDep, principal: StaffDep) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return history(conn, campus_id)
@@ -99,14 +100,14 @@ def export_campus(campus_id: str, engine: EngineDep, principal: StaffDep, versio
         return export_toml(conn, campus_id, version)
 
 
-@router.get("/campuses/{campus_id}/tenants")
+@router.get("/campuses/{campus_id}/tenants", response_model=list[TenantPublic])
 def list_tenants(campus_id: str, engine: EngineDep, principal: StaffDep) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         _require_campus(conn, campus_id)
         return [asdict(tenant) for tenant in load_tenants(conn, campus_id)]
 
 
-@router.get("/campuses/{campus_id}/meters")
+@router.get("/campuses/{campus_id}/meters", response_model=list[MeterPublic])
 def list_meters(campus_id: str, engine: EngineDep, principal: StaffDep) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         _require_campus(conn, campus_id)

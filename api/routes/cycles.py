@@ -12,7 +12,15 @@ from temporalio.service import RPCError
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep, TemporalDep
 from api.principal import Principal
-from api.schemas import ApprovalBody, CycleCreate, CyclePublic, CycleStarted, OperatorBody, RejectionBody
+from api.schemas import (
+    ApprovalBody,
+    CycleCreate,
+    CyclePublic,
+    CycleRowPublic,
+    CycleStarted,
+    OperatorBody,
+    RejectionBody,
+)
 from billing import repository as repo
 from billing.cycle_summary import cycle_summary
 from runtime.decisions import decide_cycle
@@ -38,7 +46,7 @@ async def create_cycle(body: CycleCreate, client: TemporalDep, engine: EngineDep
     return CycleStarted(**dataclasses.asdict(started))
 
 
-@router.get("")
+@router.get("", response_model=list[CycleRowPublic])
 def list_cycles(engine: EngineDep, principal: PrincipalDep,
                 status: str | None = Query(default=None, max_length=64, pattern=STATUS_PATTERN),
                 limit: int = Query(default=100, ge=1, le=LIST_LIMIT_MAX)) -> list[dict[str, Any]]:

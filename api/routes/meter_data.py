@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
+from api.schemas import ManualEditPublic, PendingCorrectionPublic, QuarantinedFilePublic
 from api.upload_slots import upload_slots
 from common.errors import BadInput, NotFound
 from meterdata import MAPPINGS, RawFileWriter, StoredBytes, UploadLimits, UploadTooLarge, service
@@ -100,14 +101,14 @@ def read_file_status(sha256_hex: str, engine: EngineDep, principal: PrincipalDep
     return service.file_status(engine, sha256_hex)
 
 
-@router.get("/quarantine")
+@router.get("/quarantine", response_model=list[QuarantinedFilePublic])
 def list_quarantine(engine: EngineDep, principal: PrincipalDep, campus_id: Annotated[str, Query(pattern=CAMPUS_PATTERN)],
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
     principal.require("operator", "auditor", "ingest")
     return service.quarantined_files(engine, campus_id, limit)
 
 
-@router.get("/pending-corrections")
+@router.get("/pending-corrections", response_model=list[PendingCorrectionPublic])
 def list_pending_corrections(
     engine: EngineDep, principal: PrincipalDep, campus_id: Annotated[str, Query(pattern=CAMPUS_PATTERN)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -126,7 +127,7 @@ def create_edit(body: EditCreate, engine: EngineDep, principal: PrincipalDep) ->
     return {"edit_id": edit_id, "edited_by": principal.subject}
 
 
-@router.get("/edits")
+@router.get("/edits", response_model=list[ManualEditPublic])
 def list_edits(engine: EngineDep, principal: PrincipalDep, campus_id: Annotated[str, Query(pattern=CAMPUS_PATTERN)],
                start_utc: datetime, end_utc: datetime) -> list[dict[str, Any]]:
     principal.require("operator", "auditor")
