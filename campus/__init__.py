@@ -12,6 +12,7 @@ from campus.errors import CampusFileInvalid, CampusNotFound, Problem
 from campus.model import ISOS, Campus, Device, Meter, MeterRole, Tenant
 from campus.plan import Change
 from campus.repository import (
+    campus_address,
     campus_exists,
     emissions_enabled,
     esg_settings,
@@ -33,6 +34,7 @@ __all__ = [
     "MeterRole",
     "Problem",
     "Tenant",
+    "campus_address",
     "campus_exists",
     "emissions_enabled",
     "esg_settings",

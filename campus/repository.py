@@ -173,6 +173,12 @@ def _latest_section(conn: Connection, campus_id: str, name: str) -> dict[str, An
     return {} if latest is None else dict(latest[2].get(name) or {})
 
 
+def campus_address(conn: Connection, campus_id: str) -> str | None:
+    """The campus file's postal address of the campus (printed as the issuer's address on invoices)."""
+    address = _latest_section(conn, campus_id, "campus").get("address")
+    return None if address is None else str(address)
+
+
 def emissions_enabled(conn: Connection, campus_id: str) -> bool:
     return bool(_latest_section(conn, campus_id, "esg").get("enabled", True))
 

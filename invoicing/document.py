@@ -14,7 +14,10 @@ from typing import Any
 
 from invoicing.money import ROUNDING_MODE_NAME, invoice_rounding
 
-DOCUMENT_VERSION = 1
+# Version 2 (issue 19) adds what a payer needs: `payment_terms_days`, the campus `time_zone` the PDF prints
+# dates in, and the issuer's address in the parties. Version 1 documents stay as stored and verify as before:
+# a document's sha256 is over its own stored JSON, whatever version built it (docs/hashing.md).
+DOCUMENT_VERSION = 2
 
 
 UNITS_IN_WH = frozenset({"MWh", "REC-MWh"})
@@ -68,6 +71,9 @@ class Parties:
     bill_to_name: str
     bill_to_address: str | None
     remit_to: str | None
+    issuer_address: str | None = None
+    time_zone: str | None = None
+    """The campus's IANA zone: the PDF prints dates in it (documents keep UTC)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,7 @@ def build_invoice_document(header: InvoiceHeader, lines: list[InvoiceLine], usag
         **_parties_json(header),
         "issued_at_utc": utc_text(header.issued_at_utc),
         "due_date": due.isoformat(),
+        "payment_terms_days": header.payment_terms_days,
         "currency": "USD",
         "replaces_invoice_id": header.replaces_invoice_id,
         "lines": [_line_json(line, cents) for line, cents in zip(ordered, line_usd_cents, strict=True)],
@@ -131,9 +138,9 @@ def _parties_json(header: InvoiceHeader) -> dict[str, Any]:
     if header.parties is None:
         return {}
     parties = header.parties
-    return {"issuer_legal_entity": parties.issuer_legal_entity,
+    return {"issuer_legal_entity": parties.issuer_legal_entity, "issuer_address": parties.issuer_address,
             "bill_to": {"name": parties.bill_to_name, "address": parties.bill_to_address},
-            "remit_to": parties.remit_to}
+            "remit_to": parties.remit_to, "time_zone": parties.time_zone}
 
 
 def _line_json(line: InvoiceLine, amount_usd_cents: int) -> dict[str, Any]:

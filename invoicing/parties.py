@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from campus import load_campus, load_tenants
+from campus import campus_address, load_campus, load_tenants
 from invoicing.document import Parties
 
 
@@ -23,9 +23,11 @@ class TenantParty:
 
 def campus_parties(conn: Connection, campus_id: str) -> dict[str, TenantParty]:
     """Per tenant of the campus, what its invoices print."""
-    legal_entity = load_campus(conn, campus_id).legal_entity
-    return {tenant.tenant_id: TenantParty(tenant.name, Parties(legal_entity, tenant.legal_name or tenant.name,
-                                                               tenant.billing_address, tenant.remit_to),
+    campus = load_campus(conn, campus_id)
+    issuer_address = campus_address(conn, campus_id)
+    return {tenant.tenant_id: TenantParty(tenant.name, Parties(campus.legal_entity, tenant.legal_name or tenant.name,
+                                                               tenant.billing_address, tenant.remit_to,
+                                                               issuer_address, campus.time_zone),
                                           tenant.invoice_prefix)
             for tenant in load_tenants(conn, campus_id)}
 
@@ -35,5 +37,6 @@ def party_of_document(document: dict[str, Any], tenant_id: str) -> TenantParty:
     changed since)."""
     bill_to = document.get("bill_to")
     parties = None if bill_to is None else Parties(document.get("issuer_legal_entity"), bill_to["name"],
-                                                     bill_to.get("address"), document.get("remit_to"))
+                                                     bill_to.get("address"), document.get("remit_to"),
+                                                     document.get("issuer_address"), document.get("time_zone"))
     return TenantParty(document.get("tenant_name", tenant_id), parties)

@@ -3,13 +3,20 @@
 Display only: every number printed comes from the document, already exact (Wh, micro-USD, cents); the
 chart's bar heights are the one place floats appear, and they only place ink. The built-in Helvetica font
 keeps the output identical on every machine; characters outside Latin-1 are replaced before printing.
+
+What a payer needs comes first: issuer and bill-to with legal names and addresses, remit-to, payment terms and
+due date. Times print in the campus's local time (the document's `time_zone`, UTC for documents without one),
+to the minute. Identifiers written in snake_case (TOU periods, allocation methods, emission scopes) print as
+words. Sections with nothing to show (no TOU data, no demand charge, no daily data, no emissions) are left out.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -24,7 +31,28 @@ ROW_HEIGHT_MM = 6
 CHART_HEIGHT_MM = 45
 # Bars beyond this many days would be thinner than a hairline on A4; a billing month has at most 31.
 CHART_DAYS_MAX = 62
-LINE_COLUMNS_MM = (8, 70, 36, 36, 30)
+LINE_COLUMNS_MM = (8, 76, 34, 34, 28)
+DESCRIPTION_CHARS_MAX = 48
+LABEL_WIDTH_MM = 28
+
+# Words for identifiers that reach line descriptions and tables in snake_case; others lose their underscores.
+WORDS = {
+    "on_peak": "on-peak", "off_peak": "off-peak", "mid_peak": "mid-peak", "super_off_peak": "super off-peak",
+    "partial_peak": "partial-peak", "pro_rata": "pro rata", "coincident_peak": "coincident peak",
+    "non_coincident_peak": "non-coincident peak", "floor_area": "floor area", "demand_max": "maximum demand",
+    "grid_tariff": "grid tariff", "fixed_price": "fixed price",
+}
+EMISSION_SCOPES = {
+    "scope1": "Scope 1, direct",
+    "scope2_location": "Scope 2, location-based",
+    "scope2_market": "Scope 2, market-based",
+    "scope3_cat3": "Scope 3, category 3 (fuel- and energy-related)",
+    "scope3_shared_services": "Scope 3, shared services",
+}
+# What each settlement line unit is, in words (the rate column says per what).
+LINE_KINDS = {"MWh": "Energy", "REC-MWh": "Certificates", "kW-month": "Demand", "month": "Fixed charge",
+              "day": "Daily charge", "USD": "Amount"}
+SNAKE_CASE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 
 
 def render_invoice_pdf(document: dict[str, Any], document_sha256_hex: str, draft: bool = False,
@@ -51,7 +79,7 @@ def render_invoice_pdf(document: dict[str, Any], document_sha256_hex: str, draft
         pdf.set_text_color(0, 0, 0)
     _header(pdf, document)
     _line_items(pdf, document)
-    _tou_breakdown(pdf, document)
+    _tariff_breakdown(pdf, document)
     _daily_load_chart(pdf, document)
     _emissions(pdf, document)
     _footer(pdf, document_sha256_hex, signer_public_key_b64)
@@ -75,27 +103,74 @@ def _section(pdf: FPDF, title: str) -> None:
     pdf.cell(CONTENT_WIDTH_MM, 7, _text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
+def readable(text: str) -> str:
+    """`Allocated grid_tariff (pro_rata)` -> `Allocated grid tariff (pro rata)`: snake_case identifiers as words."""
+    return SNAKE_CASE.sub(lambda match: WORDS.get(match.group(0), match.group(0).replace("_", " ")), text)
+
+
+def emission_scope_text(scope: str) -> str:
+    return EMISSION_SCOPES.get(scope, readable(scope))
+
+
+def _zone(document: dict[str, Any]) -> tzinfo:
+    name = document.get("time_zone")
+    return ZoneInfo(name) if name else UTC
+
+
+def local_time_text(utc_value: str, zone: tzinfo) -> str:
+    """A document timestamp (`...T23:00:00.000000Z`) in the campus's local time, to the minute, with its zone
+    abbreviation: `2026-01-31 17:00 CST`."""
+    local = datetime.fromisoformat(utc_value).astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or 'UTC'}"
+
+
+def payment_terms_text(document: dict[str, Any]) -> str:
+    days = document.get("payment_terms_days")
+    return f"Net {days} days from the invoice date" if days is not None else "Due by the due date"
+
+
+def _facts(pdf: FPDF, facts: list[tuple[str, str]]) -> None:
+    for label, value in facts:
+        pdf.set_font("Helvetica", "B" if label else "", 9)
+        pdf.cell(LABEL_WIDTH_MM, 5, _text(label))
+        pdf.set_font("Helvetica", "", 9)
+        # Addresses may hold several lines (the campus file keeps them as one string with newlines or commas).
+        for part in str(value).splitlines() or [""]:
+            pdf.cell(CONTENT_WIDTH_MM - LABEL_WIDTH_MM, 5, _text(part), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.set_x(MARGIN_MM + LABEL_WIDTH_MM)
+        pdf.set_x(MARGIN_MM)
+
+
 def _header(pdf: FPDF, document: dict[str, Any]) -> None:
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(CONTENT_WIDTH_MM, 10, _text(f"Invoice {document['invoice_id']}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", "", 9)
     bill_to = document.get("bill_to") or {"name": document["tenant_name"]}
     issuer = document.get("issuer_legal_entity") or document["issuer"]
-    facts = [
-        ("Issuer", issuer if issuer == document["issuer"] else f"{issuer} ({document['issuer']})"),
-        ("Bill to", f"{bill_to['name']} ({document['tenant_id']})"),
-        *([("", bill_to["address"])] if bill_to.get("address") else []),
-        *([("Remit to", document["remit_to"])] if document.get("remit_to") else []),
-        ("Campus", document["campus_id"]),
-        ("Period", f"{document['period']}  [{document['period_start_utc']} - {document['period_end_utc']})"),
-        ("Issued", document["issued_at_utc"]),
-        ("Due", document["due_date"]),
+    zone = _zone(document)
+    facts = [("From", issuer)]
+    if document.get("issuer_address"):
+        facts.append(("", document["issuer_address"]))
+    facts.append(("Bill to", f"{bill_to['name']} (tenant {document['tenant_id']})"))
+    if bill_to.get("address"):
+        facts.append(("", bill_to["address"]))
+    _facts(pdf, facts)
+    pdf.ln(2)
+    start, end = (local_time_text(document[key], zone) for key in ("period_start_utc", "period_end_utc"))
+    terms = [
+        ("Invoice number", f"{document['invoice_id']} (series {document['issuer']}, no. {document['number']})"),
+        ("Invoice date", local_time_text(document["issued_at_utc"], zone)),
+        ("Billing period", f"{document['period']}: {start} to {end}"),
+        ("Campus", document["campus_id"] + (f" (times in {document['time_zone']})" if document.get("time_zone")
+                                            else " (times in UTC)")),
+        ("Payment terms", payment_terms_text(document)),
+        ("Due date", document["due_date"]),
+        ("Amount due", f"USD {format_usd_cents(document['total_usd_cents'])}"),
     ]
+    if document.get("remit_to"):
+        terms.append(("Remit to", document["remit_to"]))
     if document.get("replaces_invoice_id"):
-        facts.append(("Replaces", f"invoice {document['replaces_invoice_id']} (cancelled)"))
-    for label, value in facts:
-        pdf.cell(25, 5, _text(label))
-        pdf.cell(CONTENT_WIDTH_MM - 25, 5, _text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        terms.append(("Replaces", f"invoice {document['replaces_invoice_id']} (cancelled)"))
+    _facts(pdf, terms)
 
 
 def _mwh_text(energy_wh: int) -> str:
@@ -121,7 +196,7 @@ def _line_items(pdf: FPDF, document: dict[str, Any]) -> None:
     _row(pdf, [(widths[0], "#", "L"), (widths[1], "Description", "L"), (widths[2], "Quantity", "R"),
                (widths[3], "Rate USD", "R"), (widths[4], "Amount USD", "R")], bold=True)
     for line in document["lines"]:
-        _row(pdf, [(widths[0], str(line["line_no"]), "L"), (widths[1], line["description"][:44], "L"),
+        _row(pdf, [(widths[0], str(line["line_no"]), "L"), (widths[1], line_description(line), "L"),
                    (widths[2], quantity_text(line["quantity"], line["unit"]), "R"),
                    (widths[3], f"{line['rate_usd_per_unit']}/{_rate_unit(line['unit'])}", "R"),
                    (widths[4], format_usd_cents(line["amount_usd_cents"]), "R")])
@@ -134,25 +209,45 @@ def _line_items(pdf: FPDF, document: dict[str, Any]) -> None:
          bold=True)
 
 
-def _tou_breakdown(pdf: FPDF, document: dict[str, Any]) -> None:
-    _section(pdf, "Time-of-use breakdown")
+def line_description(line: dict[str, Any]) -> str:
+    """`Demand: Tariff B-19 maximum demand ...`: the line's kind in words, then its readable description."""
+    kind = LINE_KINDS.get(line["unit"])
+    text = readable(line["description"])
+    if kind is not None and not text.lower().startswith(kind.lower()):
+        text = f"{kind}: {text}"
+    return text if len(text) <= DESCRIPTION_CHARS_MAX else text[:DESCRIPTION_CHARS_MAX - 3] + "..."
+
+
+def _tariff_breakdown(pdf: FPDF, document: dict[str, Any]) -> None:
+    """Energy by time-of-use period and the demand charges, when a tariff produced them; nothing otherwise."""
     tou: dict[str, int] = document["tou_energy_wh"]
-    if not tou:
-        pdf.set_font("Helvetica", "", 9)
-        pdf.cell(CONTENT_WIDTH_MM, 5, "No time-of-use data for this period.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    demand_lines = [line for line in document["lines"] if line["unit"] == "kW-month"]
+    if not tou and not demand_lines:
         return
-    _row(pdf, [(90, "Period", "L"), (40, "MWh", "R")], bold=True)
-    for name, energy_wh in tou.items():
-        _row(pdf, [(90, name, "L"), (40, _mwh_text(energy_wh), "R")])
+    _section(pdf, "Tariff breakdown: time of use and demand")
+    if tou:
+        total_wh = sum(tou.values())
+        _row(pdf, [(90, "Time-of-use period", "L"), (40, "Energy (MWh)", "R"), (40, "Share of energy", "R")],
+             bold=True)
+        for name, energy_wh in tou.items():
+            share = "" if total_wh <= 0 else f"{Decimal(energy_wh) * 100 / Decimal(total_wh):.1f} %"
+            _row(pdf, [(90, readable(name), "L"), (40, _mwh_text(energy_wh), "R"), (40, share, "R")])
+    if demand_lines:
+        pdf.ln(2)
+        _row(pdf, [(90, "Demand charge", "L"), (30, "Demand (kW)", "R"), (30, "USD/kW-month", "R"),
+                   (30, "Amount USD", "R")], bold=True)
+        for line in demand_lines:
+            _row(pdf, [(90, readable(line["description"])[:56], "L"),
+                       (30, f"{Decimal(line['quantity']) / Decimal(1_000):,.3f}", "R"),
+                       (30, line["rate_usd_per_unit"], "R"), (30, format_usd_cents(line["amount_usd_cents"]), "R")])
 
 
 def _daily_load_chart(pdf: FPDF, document: dict[str, Any]) -> None:
-    _section(pdf, "Daily load (MWh per day)")
     daily = list(document["daily_energy_wh"].items())[:CHART_DAYS_MAX]
-    pdf.set_font("Helvetica", "", 8)
     if not daily:
-        pdf.cell(CONTENT_WIDTH_MM, 5, "No daily load data for this period.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return
+    _section(pdf, "Daily energy (MWh per local day)")
+    pdf.set_font("Helvetica", "", 8)
     if pdf.get_y() + CHART_HEIGHT_MM + 12 > pdf.h - MARGIN_MM:
         pdf.add_page()
     top_mm = pdf.get_y() + 4
@@ -172,15 +267,14 @@ def _daily_load_chart(pdf: FPDF, document: dict[str, Any]) -> None:
 
 
 def _emissions(pdf: FPDF, document: dict[str, Any]) -> None:
-    _section(pdf, "Emissions attributed to this tenant")
     emissions: dict[str, int] | None = document["emissions_g_co2e"]
     if not emissions:
-        pdf.set_font("Helvetica", "", 9)
-        pdf.cell(CONTENT_WIDTH_MM, 5, "Not yet available for this period.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return
-    _row(pdf, [(90, "Scope", "L"), (40, "t CO2e", "R")], bold=True)
+    _section(pdf, "Emissions attributed to this tenant")
+    _row(pdf, [(110, "Scope", "L"), (50, "Emissions", "R")], bold=True)
     for scope, grams in emissions.items():
-        _row(pdf, [(90, scope, "L"), (40, f"{Decimal(grams) / Decimal(1_000_000):,.3f}", "R")])
+        _row(pdf, [(110, emission_scope_text(scope), "L"),
+                   (50, f"{Decimal(grams) / Decimal(1_000_000):,.3f} t CO2e", "R")])
 
 
 def _footer(pdf: FPDF, document_sha256_hex: str, signer_public_key_b64: str | None) -> None:
@@ -214,7 +308,7 @@ def render_credit_note_pdf(document: dict[str, Any], document_sha256_hex: str,
         ("Issuer", document["issuer"]),
         ("Credit to", f"{document['tenant_name']} ({document['tenant_id']})"),
         ("Credits", f"invoice {document['invoice_id']} (sha256 {document['invoice_document_sha256_hex'][:16]}...)"),
-        ("Issued", document["issued_at_utc"]),
+        ("Issued", local_time_text(document["issued_at_utc"], _zone(document))),
         ("Reason", document["reason"]),
     ]
     for label, value in facts:
