@@ -9,6 +9,7 @@ import re
 import zlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from common.canonical_json import sha256_hex as canonical_sha256_hex
 from invoicing.document import (
@@ -31,7 +32,7 @@ PARTIES = Parties(
 
 def _document(parties: Parties | None = PARTIES, tou: dict[str, int] | None = None,
               emissions: dict[str, int] | None = None, daily: bool = True,
-              lines: list[InvoiceLine] | None = None) -> dict:
+              lines: list[InvoiceLine] | None = None) -> dict[str, Any]:
     header = InvoiceHeader(
         "LSCE-000042", "LSCE", 42, "cycle:austin:2026-01", "austin", "2026-01",
         datetime(2026, 1, 1, 6, tzinfo=UTC), datetime(2026, 2, 1, 6, tzinfo=UTC), "acme", "Acme",
