@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     four_eyes_threshold_usd_micros: int = Field(
         default=0, description="Settlements above this need two distinct finance approvers; 0 = never."
     )
+    # Finance's review of a cycle (billing.findings, docs/finance.md): ratios in per-mille, the score in hundredths.
+    finance_balance_tolerance_permille: int = Field(
+        default=30, ge=0, le=1000, description="Losses beyond this share of supply block Approve (balance open)."
+    )
+    finance_vee_score_min_hundredths: int = Field(
+        default=9500, ge=0, le=10000, description="A campus VEE score under this (9500 = 95.00 %) blocks Approve."
+    )
+    finance_change_highlight_permille: int = Field(
+        default=200, ge=0, description="A tenant's figure changing more than this against a month is highlighted."
+    )
+    finance_amount_change_limit_permille: int = Field(
+        default=500, ge=0, description="A tenant's amount changing more than this against last month blocks Approve."
+    )
     env: str = Field(default="dev", description="dev | prod; prod refuses placeholder secrets.")
     iso_base_url: str | None = Field(default=None, description="ISO metering API; unset = outbox only.")
     iso_username: str | None = None

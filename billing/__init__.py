@@ -7,18 +7,22 @@ the activities and the API call. No Temporal here: `workflows/` orchestrates, `a
 - `corrections`: re-settle a completed cycle as a delta revision and rebill after approval;
 - `campus_period`, `periods`, `runs`: what a step works on, the period's bounds, run labels;
 - `ledger_entries`: settlement -> ledger legs (pure); `repository`: SQL for cycles and their steps;
-- `cycle_summary`: a cycle's status as a bounded summary with links to each step's full result (pure).
+- `cycle_summary`: a cycle's status as a bounded summary with links to each step's full result (pure);
+- `findings` (pure), `review`, `review_repository`: what finance reviews before a decision, overrides, decisions.
 """
 
 __all__ = [
     "campus_period",
     "corrections",
     "cycle_summary",
+    "findings",
     "iso_step",
     "ledger_entries",
     "periods",
     "registration",
     "repository",
+    "review",
+    "review_repository",
     "runs",
     "service",
 ]

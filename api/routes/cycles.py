@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
@@ -22,6 +23,7 @@ from api.schemas import (
     RejectionBody,
 )
 from billing import repository as repo
+from billing import review
 from billing.cycle_summary import cycle_summary
 from runtime.decisions import decide_cycle
 from workflows.approvals import Decision, Rejection
@@ -90,23 +92,53 @@ def acting_subject(principal: Principal, named: str | None) -> str:
     return principal.subject
 
 
+class OverrideBody(BaseModel):
+    finding_code: str = Field(min_length=1, max_length=200, description="the blocking finding's code, e.g. balance")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/{cycle_id}/review")
+def read_cycle_review(cycle_id: str, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
+                      ) -> dict[str, Any]:
+    """Findings, overrides and decisions of a cycle (`billing.review`): what finance approves against."""
+    principal.require("operator", "finance", "auditor")
+    with engine.connect() as conn:
+        return dataclasses.asdict(review.load_review(conn, cycle_id, review.review_limits(settings)))
+
+
+@router.post("/{cycle_id}/overrides", status_code=201)
+def override_finding(cycle_id: str, body: OverrideBody, engine: EngineDep, settings: SettingsDep,
+                     principal: PrincipalDep) -> dict[str, Any]:
+    """Accept one blocking finding with a reason (stored with the caller and the time): Approve is then allowed."""
+    principal.require("finance")
+    review.record_override(engine, cycle_id, body.finding_code, body.reason, principal.subject,
+                           review.review_limits(settings))
+    return {"cycle_id": cycle_id, "finding_code": body.finding_code, "overridden_by": principal.subject}
+
+
 @router.post("/{cycle_id}/approve")
-async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, settings: SettingsDep,
-                        principal: PrincipalDep) -> dict[str, Any]:
+async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, engine: EngineDep,
+                        settings: SettingsDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Refused with 409 while a blocking finding has no override (`GET /cycles/{id}/review`)."""
     principal.require("finance")
     decision = Decision(approver=acting_subject(principal, body.approver), role=principal.decision_role,
                         comment=body.comment)
+    await asyncio.to_thread(review.require_no_open_findings, engine, cycle_id, review.review_limits(settings))
     status = await decide_cycle(client, settings, cycle_id, BillingCycleWorkflow.approve, decision)
+    await asyncio.to_thread(review.record_decision, engine, cycle_id, "approve", principal.subject, body.comment,
+                            status.phase)
     return dataclasses.asdict(status)
 
 
 @router.post("/{cycle_id}/reject")
-async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, settings: SettingsDep,
-                       principal: PrincipalDep) -> dict[str, Any]:
+async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, engine: EngineDep,
+                       settings: SettingsDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("finance")
     rejection = Rejection(approver=acting_subject(principal, body.approver), role=principal.decision_role,
                           reason=body.reason)
     status = await decide_cycle(client, settings, cycle_id, BillingCycleWorkflow.reject, rejection)
+    await asyncio.to_thread(review.record_decision, engine, cycle_id, "reject", principal.subject, body.reason,
+                            status.phase)
     return dataclasses.asdict(status)
 
 

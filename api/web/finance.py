@@ -18,8 +18,10 @@ from temporalio.service import RPCError
 from api.deps import EngineDep
 from api.web import repository
 from api.web.charts import BALANCE_KEYS, energy_balance_svg
-from api.web.routes import PagePrincipalDep, render
+from api.web.routes import PagePrincipalDep, render, templates
 from billing import repository as cycles_repository
+from billing import review, review_repository
+from billing.findings import ReviewLimits, change_permille, effective_rate_usd_per_mwh
 from invoicing import list_invoice_summaries, render_draft_pdf
 from workflows.billing_cycle import BillingCycleWorkflow
 
@@ -27,6 +29,11 @@ router = APIRouter(prefix="/finance", tags=["finance pages"], include_in_schema=
 
 CYCLES_SHOWN_MAX = 200
 INVOICES_SHOWN_MAX = 200
+
+templates.globals["change_permille"] = change_permille
+templates.globals["effective_rate"] = effective_rate_usd_per_mwh
+# A change in per-mille as a signed percentage with one decimal ("+12.5 %").
+templates.filters["permille_pct"] = lambda permille: f"{permille / 10:+.1f} %"
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -39,7 +46,8 @@ def cycles_page(request: Request, engine: EngineDep, principal: PagePrincipalDep
 
 @router.get("/cycles/{cycle_id}", response_class=HTMLResponse)
 async def cycle_page(cycle_id: str, request: Request, engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
-    view = await run_in_threadpool(_cycle_view, engine, cycle_id)
+    limits = review.review_limits(request.app.state.settings)
+    view = await run_in_threadpool(_cycle_view, engine, cycle_id, limits)
     approvals = await _live_approvals(request, cycle_id)
     settle = view["cycle"]["steps"].get("settle") or {}
     balance = settle.get("energy_balance_wh") or settle.get("energy_balance")
@@ -50,18 +58,33 @@ async def cycle_page(cycle_id: str, request: Request, engine: EngineDep, princip
     threshold_usd_micros = request.app.state.settings.four_eyes_threshold_usd_micros
     return render("cycle.html", request, principal=principal, chart=chart, total_usd_micros=total_usd_micros,
                   settlement_sha256_hex=settle.get("settlement_sha256_hex"), approvals=approvals,
-                  four_eyes=0 < threshold_usd_micros < total_usd_micros,
+                  four_eyes=0 < threshold_usd_micros < total_usd_micros, limits=limits,
                   can_decide="finance" in principal.roles and view["cycle"]["status"] == "awaiting_approval"
                   and principal.subject not in (approvals or []), **view)
 
 
-def _cycle_view(engine: Any, cycle_id: str) -> dict[str, Any]:
+@router.get("/cycles/{cycle_id}/state.json")
+def cycle_state(cycle_id: str, engine: EngineDep, principal: PagePrincipalDep) -> dict[str, Any]:
+    """What the decision page polls while a cycle moves: its status and how many decisions and invoices exist."""
+    with engine.connect() as conn:
+        return page_state(conn, cycle_id)
+
+
+def page_state(conn: Any, cycle_id: str) -> dict[str, Any]:
+    cycle = cycles_repository.load_cycle(conn, cycle_id)
+    return {"cycle_id": cycle_id, "status": cycle["status"], "status_detail": cycle["status_detail"],
+            "steps": sorted(cycle["steps"]), "decision_count": len(review_repository.list_decisions(conn, cycle_id)),
+            "invoice_count": len(list_invoice_summaries(conn, None, cycle_id, INVOICES_SHOWN_MAX))}
+
+
+def _cycle_view(engine: Any, cycle_id: str, limits: ReviewLimits) -> dict[str, Any]:
     with engine.connect() as conn:
         return {
             "cycle": cycles_repository.load_cycle(conn, cycle_id),
             "lines": repository.settlement_lines(conn, cycle_id),
             "totals": repository.tenant_totals(conn, cycle_id),
             "invoices": list_invoice_summaries(conn, None, cycle_id, INVOICES_SHOWN_MAX),
+            "review": review.load_review(conn, cycle_id, limits),
         }
 
 

@@ -72,6 +72,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/cycles"): Access(STAFF),
     ("GET", "/cycles/{cycle_id}"): Access(STAFF),
     ("GET", "/cycles/{cycle_id}/steps/{step}"): Access(STAFF, params={"step": "settle"}),
+    ("GET", "/cycles/{cycle_id}/review"): Access(STAFF),
+    ("POST", "/cycles/{cycle_id}/overrides"): Access(FINANCE, json={"finding_code": "balance", "reason": "r"}),
     ("POST", "/cycles/{cycle_id}/approve"): Access(FINANCE, json={"approver": "{subject}", "comment": ""}),
     ("POST", "/cycles/{cycle_id}/reject"): Access(FINANCE, json={"approver": "{subject}", "reason": "r"}),
     ("POST", "/cycles/{cycle_id}/resettle"): Access(frozenset({"operator"}), json=OPERATOR_BODY),
@@ -154,6 +156,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/finance/logout"): Access(PUBLIC, anonymous=303, form={}, form_token=True),
     ("GET", "/finance/"): Access(STAFF, **PAGE),
     ("GET", "/finance/cycles/{cycle_id}"): Access(STAFF, **PAGE),
+    ("GET", "/finance/cycles/{cycle_id}/state.json"): Access(STAFF, **PAGE),
     ("GET", "/finance/invoices"): Access(STAFF, **PAGE),
     ("GET", "/finance/cycles/{cycle_id}/drafts/{tenant_id}.pdf"): Access(STAFF, **PAGE),
 }

@@ -1,0 +1,154 @@
+"""What finance should see before approving a cycle: findings from the recorded VEE report, the energy balance and
+each tenant's amount against earlier months (pure: no I/O).
+
+A finding has a stable `code` (`balance`, `negative_losses`, `vee_score`, `amount_change:<tenant>`): an override
+names the code it accepts. Blocking findings keep Approve disabled, on the page and in `POST /cycles/{id}/approve`,
+until a finance user records an override with a reason (`billing.review`).
+
+Ratios are integer per-mille of a reference value, so the rules compare integers; VEE scores are the report's
+two-decimal percentage text ("97.25"), compared in hundredths of a percent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+__all__ = [
+    "Finding",
+    "ReviewLimits",
+    "TenantFigures",
+    "amount_change_findings",
+    "balance_findings",
+    "campus_changes",
+    "change_permille",
+    "effective_rate_usd_per_mwh",
+    "open_blocking_findings",
+    "score_hundredths",
+    "vee_findings",
+]
+
+SUPPLY_KEYS = ("generation_wh", "grid_import_wh")
+
+
+@dataclass(frozen=True)
+class ReviewLimits:
+    """The thresholds finance reviews against (Settings `WATTLEDGER_FINANCE_*`, docs/finance.md)."""
+
+    balance_tolerance_permille: int  # losses beyond this share of supply: the balance does not close
+    vee_score_min_hundredths: int  # campus VEE score below this (9500 = 95.00 %) blocks
+    change_highlight_permille: int  # a tenant's figure changing more than this is highlighted
+    amount_change_limit_permille: int  # a tenant's amount changing more than this blocks
+
+
+@dataclass(frozen=True)
+class TenantFigures:
+    """One tenant in one cycle: energy (Wh, MWh-unit lines), its largest day (Wh) and its amount (micro-USD)."""
+
+    energy_wh: int
+    peak_day_energy_wh: int
+    amount_usd_micros: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    blocking: bool
+
+
+def change_permille(current: int, previous: int | None) -> int | None:
+    """The change from `previous` to `current` in per-mille of `previous`, rounded toward zero; None without a
+    previous value or from zero (no ratio from nothing)."""
+    if previous is None or previous == 0:
+        return None
+    return int(Decimal(current - previous) * 1000 / abs(Decimal(previous)))
+
+
+def effective_rate_usd_per_mwh(amount_usd_micros: int, energy_wh: int) -> Decimal | None:
+    """Amount over energy, USD per MWh to cents; micro-USD / Wh is USD / MWh (both factors are 10**6)."""
+    if energy_wh == 0:
+        return None
+    return (Decimal(amount_usd_micros) / Decimal(energy_wh)).quantize(Decimal("0.01"))
+
+
+def score_hundredths(score_text: str) -> int:
+    """The VEE report's score text ("97.25") in hundredths of a percent (9725)."""
+    return int(Decimal(score_text) * 100)
+
+
+def balance_findings(balance_wh: Mapping[str, int], limits: ReviewLimits) -> list[Finding]:
+    """Losses are the settlement's residual: negative losses block, and so do losses beyond the tolerance."""
+    supply_wh = sum(int(balance_wh.get(key, 0)) for key in SUPPLY_KEYS)
+    losses_wh = int(balance_wh.get("losses_wh", 0))
+    allowed_wh = supply_wh * limits.balance_tolerance_permille // 1000
+    findings: list[Finding] = []
+    if losses_wh < 0:
+        findings.append(Finding("negative_losses", f"losses are negative ({_mwh(losses_wh)} MWh): metered uses "
+                                "exceed generation and grid import", blocking=True))
+    if abs(losses_wh) > allowed_wh:
+        findings.append(Finding("balance", f"the energy balance does not close: losses {_mwh(losses_wh)} MWh, "
+                                f"tolerance ±{_mwh(allowed_wh)} MWh ({limits.balance_tolerance_permille} ‰ of "
+                                f"supply {_mwh(supply_wh)} MWh)", blocking=True))
+    return findings
+
+
+def vee_findings(score_text: str | None, limits: ReviewLimits) -> list[Finding]:
+    """The campus VEE score under the minimum blocks; a cycle without a VEE report blocks too."""
+    if score_text is None:
+        return [Finding("vee_score", "no VEE report was recorded for this cycle", blocking=True)]
+    if score_hundredths(score_text) < limits.vee_score_min_hundredths:
+        minimum = Decimal(limits.vee_score_min_hundredths) / 100
+        return [Finding("vee_score", f"VEE score {score_text} is under the minimum {minimum:.2f}", blocking=True)]
+    return []
+
+
+def amount_change_findings(current_usd_micros: Mapping[str, int], previous_usd_micros: Mapping[str, int],
+                           limits: ReviewLimits) -> list[Finding]:
+    """A tenant's amount changing more than the hard limit against the previous month blocks (tenants without a
+    previous amount are new: shown, not blocking)."""
+    findings: list[Finding] = []
+    for tenant_id in sorted(current_usd_micros):
+        change = change_permille(current_usd_micros[tenant_id], previous_usd_micros.get(tenant_id))
+        if change is not None and abs(change) > limits.amount_change_limit_permille:
+            findings.append(Finding(f"amount_change:{tenant_id}", f"{tenant_id}: amount changed {change / 10:+.1f} % "
+                                    f"against last month (limit ±{limits.amount_change_limit_permille / 10:.1f} %)",
+                                    blocking=True))
+    return findings
+
+
+def open_blocking_findings(findings: list[Finding], overridden_codes: set[str]) -> list[Finding]:
+    return [finding for finding in findings if finding.blocking and finding.code not in overridden_codes]
+
+
+def _mwh(energy_wh: int) -> str:
+    return f"{Decimal(energy_wh) / 1_000_000:,.3f}"
+
+
+def campus_changes(previous: Mapping[str, object] | None, current: Mapping[str, object]) -> list[str]:
+    """New, removed, moved (another tenant) and exchanged (other attributes) meters, new and removed tenants,
+    between the campus document the previous cycle used and this cycle's; empty without a previous one."""
+    if previous is None:
+        return []
+    meters_before, meters_now = _by_id(previous.get("meters")), _by_id(current.get("meters"))
+    tenants_before, tenants_now = _by_id(previous.get("tenants")), _by_id(current.get("tenants"))
+    changes = [f"new tenant {tenant_id}" for tenant_id in sorted(tenants_now.keys() - tenants_before.keys())]
+    changes += [f"tenant {tenant_id} left" for tenant_id in sorted(tenants_before.keys() - tenants_now.keys())]
+    changes += [f"new meter {meter_id}" for meter_id in sorted(meters_now.keys() - meters_before.keys())]
+    changes += [f"meter {meter_id} removed" for meter_id in sorted(meters_before.keys() - meters_now.keys())]
+    for meter_id in sorted(meters_now.keys() & meters_before.keys()):
+        before, now = meters_before[meter_id], meters_now[meter_id]
+        if before.get("tenant") != now.get("tenant"):
+            changes.append(f"meter {meter_id} moved from {before.get('tenant') or 'no tenant'} to "
+                           f"{now.get('tenant') or 'no tenant'}")
+        elif before != now:
+            fields = sorted(key for key in before.keys() | now.keys() if before.get(key) != now.get(key))
+            changes.append(f"meter {meter_id} exchanged or changed ({', '.join(fields)})")
+    return changes
+
+
+def _by_id(items: object) -> dict[str, Mapping[str, object]]:
+    if not isinstance(items, list):
+        return {}
+    return {str(item["id"]): item for item in items if isinstance(item, Mapping) and "id" in item}
