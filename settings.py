@@ -117,6 +117,29 @@ class Settings(BaseSettings):
     uploads_per_principal_max: int = Field(
         default=4, ge=1, description="Uploads one user or key may have in progress at once; more get 429.")
     upload_retry_after_s: int = Field(default=5, ge=1, description="Retry-After of a 429 for too many uploads.")
+    session_lifetime_s: int = Field(
+        default=12 * 3600, ge=60, le=30 * 86400,
+        description="How long a web sign-in lasts (seconds); signing out ends it earlier, on the server.")
+    sign_in_failures_free: int = Field(
+        default=5, ge=1, description="Failed sign-ins per user name, and per client address, before backoff starts.")
+    sign_in_lock_s_base: int = Field(
+        default=2, ge=1, description="First lock after the free failures (seconds); each further failure doubles it.")
+    sign_in_lock_s_max: int = Field(default=900, ge=1, description="Longest sign-in lock (seconds).")
+    oidc_issuer: str | None = Field(
+        default=None, description="Single sign-on: the OpenID Connect issuer URL (its discovery document is read); "
+                                  "unset = no single sign-on.")
+    oidc_client_id: str | None = Field(default=None, description="Client id registered at the identity provider.")
+    oidc_client_secret: str | None = Field(
+        default=None, repr=False, description="Client secret (client_secret_basic); unset = a public client.")
+    oidc_scopes: str = Field(default="openid profile email", description="Scopes asked for; must include openid.")
+    oidc_user_name_claim: str = Field(
+        default="preferred_username", description="ID-token claim that names the user (falls back to sub).")
+    oidc_roles_claim: str = Field(default="groups", description="ID-token claim (string or list) mapped to roles.")
+    oidc_role_mapping: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Claim value -> roles, e.g. {"billing-finance": ["finance"]}; unmapped values grant nothing.')
+    oidc_redirect_url: str | None = Field(
+        default=None, description="Callback URL registered at the provider; unset = <this site>/finance/login/oidc/callback.")
 
     @field_validator("database_url")
     @classmethod

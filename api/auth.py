@@ -3,7 +3,8 @@
 Credentials, in the order they are looked at:
 1. `Authorization: Bearer <token>` where the token is an API key (`wlk_<key id>_<secret>`) or a JWT;
 2. `X-API-Key: <api key>`;
-3. the `wattledger_session` cookie (a JWT) set by the finance login page. A cookie is sent by the browser
+3. the `wattledger_session` cookie: a sign-in session key (`wls_...`, looked up in `web_session`, see
+   `api.web.signin`) set by the finance sign-in page, or a JWT. A cookie is sent by the browser
    on its own, so an unsafe method (POST, ...) authenticated by the cookie must also carry the header
    `X-WattLedger-Page: 1`, which a cross-site form cannot set (CSRF guard).
 
@@ -32,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Connection, Engine, text
 
+from accounts import SESSION_PREFIX, session_holder
 from api.deps import get_principal
 from api.principal import ROLES, Principal
 from common.errors import BadInput
@@ -195,10 +197,22 @@ class Authenticator:
         source, credential = presented
         if source == "cookie" and request.method not in SAFE_METHODS and request.headers.get(PAGE_HEADER) != "1":
             raise HTTPException(status_code=403, detail=f"cookie-authenticated {request.method} needs {PAGE_HEADER}: 1")
-        principal = self._principal(credential)
+        if source == "cookie" and credential.startswith(SESSION_PREFIX):
+            principal = self._session_principal(credential)
+        else:
+            principal = self._principal(credential)
         if principal is None:
             raise _unauthenticated("invalid, expired or revoked credentials")
         return principal
+
+    def _session_principal(self, session_key: str) -> Principal | None:
+        """The holder of a live sign-in session (`api.web.signin`); None once it expired or was signed out."""
+        with self.engine.connect() as conn:
+            account = session_holder(conn, session_key)
+        if account is None:
+            return None
+        return Principal(subject=account.user_name, roles=account.roles, tenant_id=account.tenant_id,
+                         campus_ids=account.campus_ids)
 
     def _principal(self, credential: str) -> Principal | None:
         if credential.startswith(API_KEY_PREFIX):

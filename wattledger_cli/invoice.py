@@ -19,11 +19,13 @@ import typer
 from sqlalchemy import Engine
 
 from settings import Settings
+from wattledger_cli import access_users
 from wattledger_cli.database import database_engine
 
 app = typer.Typer(help="Invoices: verify signatures, list, credit notes, cancel-and-rebill.", no_args_is_help=True)
 access_app = typer.Typer(help="Credentials: bearer tokens and API keys with roles.", no_args_is_help=True)
 app.add_typer(access_app, name="access")
+access_app.add_typer(access_users.app, name="user")  # user accounts: wattledger access user ...
 
 KeyOption = Annotated[Path | None, typer.Option(help="trusted Ed25519 key (PEM, public or private); "
                                                         "default: the configured signing key")]

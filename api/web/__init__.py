@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from api.web import finance, routes
+from api.web import finance, routes, signin
 
 router = APIRouter()
-router.include_router(routes.router)  # static files, sign-in and sign-out
+router.include_router(routes.router)  # static files
+router.include_router(signin.router)  # sign-in (password, single sign-on, token) and sign-out
 router.include_router(finance.router)  # cycles, the decision page, invoices
 
 __all__ = ["router"]

@@ -1,5 +1,6 @@
-"""Finance pages under `/finance`: the shared page plumbing (templates, page sign-in check, static files) and
-sign-in/sign-out. The cycle list, the decision page and the invoice list are in `api.web.finance`.
+"""Finance pages under `/finance`: the shared page plumbing (templates, page sign-in check, static files, the
+cross-site guard of sign-in and sign-out forms). Sign-in and sign-out are in `api.web.signin`; the cycle list, the
+decision page and the invoice list are in `api.web.finance`.
 
 Sign-in and sign-out are plain HTML forms, so they carry their own guard against cross-site requests (a forged
 sign-out, or a "login CSRF" that signs the victim in as the attacker): every page sets a random token in the
@@ -14,16 +15,14 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from api.auth import SESSION_COOKIE, mint_token
 from api.principal import Principal
 from api.web.charts import mwh_text
 from invoicing import format_usd_cents, quantity_text, usd_cents_from_micros
@@ -33,8 +32,6 @@ router = APIRouter(prefix="/finance", tags=["finance pages"], include_in_schema=
 WEB_ROOT = Path(__file__).resolve().parent
 STATIC_FILES = {"finance.css": "text/css", "finance.js": "text/javascript"}
 LOGIN_PATH = "/finance/login"
-# Finance sessions end after a working day; the cookie carries a session token minted at login.
-SESSION_MAX_AGE_S = 12 * 3600
 CSRF_COOKIE = "wattledger_csrf"
 CSRF_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 SAME_SITE_FETCHES = frozenset({"same-origin", "none"})  # none: typed, bookmarked; same-site would admit subdomains
@@ -96,42 +93,3 @@ def static_file(name: str) -> Response:
     if name not in STATIC_FILES:
         raise HTTPException(status_code=404, detail="no such file")
     return Response((WEB_ROOT / "static" / name).read_bytes(), media_type=STATIC_FILES[name])
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request) -> HTMLResponse:
-    return render("login.html", request, principal=None, error=None)
-
-
-@router.post("/login")
-def login(request: Request, credential: Annotated[str, Form(max_length=4096)],
-          csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
-    """Check the pasted token or API key with the app's authenticator, then start a cookie session."""
-    try:
-        require_same_site_form(request, csrf_token)  # before the credential: no login CSRF with a valid one
-    except HTTPException as error:
-        return render("login.html", request, status_code=error.status_code, principal=None, error=str(error.detail))
-    probe = Request({"type": "http", "method": "GET", "path": LOGIN_PATH, "app": request.app,
-                     "headers": [(b"authorization", f"Bearer {credential.strip()}".encode())]})
-    try:
-        principal: Principal = request.app.state.authenticate(probe)
-        principal.require("finance", "auditor", "operator")
-    except HTTPException as error:
-        return render("login.html", request, status_code=error.status_code, principal=None,
-                      error="Not accepted: " + str(error.detail))
-    # The cookie carries a short-lived session token minted here, never the pasted credential itself,
-    # so a long-lived API key does not sit in the browser.
-    session = mint_token(request.app.state.settings, principal.subject, principal.roles, principal.tenant_id,
-                         timedelta(seconds=SESSION_MAX_AGE_S))
-    response = RedirectResponse("/finance/", status_code=303)
-    response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_MAX_AGE_S, httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https", path="/")
-    return response
-
-
-@router.post("/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
-    require_same_site_form(request, csrf_token)
-    response = RedirectResponse(LOGIN_PATH, status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response

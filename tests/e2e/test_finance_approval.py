@@ -70,8 +70,9 @@ async def test_finance_approves_on_the_page_and_downloads_the_signed_invoice(run
             page = await browser.new_page(viewport={"width": 1200, "height": 1400})
             await page.goto(f"{running_app.base_url}/finance/")
             await expect(page).to_have_url(f"{running_app.base_url}/finance/login")
+            await page.click("details.login-token summary")  # the token sign-in, kept for automation
             await page.fill("#credential", finance)
-            await page.click("button[type=submit]")
+            await page.click("details.login-token button[type=submit]")
             await expect(page.get_by_test_id("who")).to_contain_text("fiona.e2e")
             await page.get_by_test_id("awaiting").get_by_role("link", name=cycle_id).click()
             await expect(page.locator("svg.energy-balance")).to_be_visible()
@@ -128,8 +129,9 @@ async def test_finance_rejects_on_the_page_and_the_cycle_goes_to_rework(running_
                                                        args=["--no-sandbox", "--disable-gpu"])
             page = await browser.new_page()
             await page.goto(f"{running_app.base_url}/finance/login")
+            await page.click("details.login-token summary")  # the token sign-in, kept for automation
             await page.fill("#credential", finance)
-            await page.click("button[type=submit]")
+            await page.click("details.login-token button[type=submit]")
             await page.goto(f"{running_app.base_url}/finance/cycles/{cycle_id}")
             await page.fill("#reason", "Shared-load split looks wrong for borealis-labs.")
             async with page.expect_navigation(timeout=30_000):
