@@ -1,0 +1,98 @@
+"""Finance's review of a cycle, in-process over the real database: the findings from recorded steps, the
+comparison with last month, overrides stored with who, when and why, and the page that shows them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from api.auth import mint_token
+from tests.integration.invoicing.conftest import AppUnderTest, SeededCycle, asgi_client, bearer, sign_in
+
+BALANCE_OPEN = {"generation_wh": 600_000_000, "grid_import_wh": 400_000_000, "export_wh": 0,
+                "tenant_consumption_wh": 1_621_000_000, "shared_consumption_wh": 100_000_000,
+                "losses_wh": -721_000_000}
+
+
+def _record(engine: Engine, cycle: SeededCycle, previous_usd_micros: dict[str, int]) -> None:
+    """This month: an open balance, a VEE score of 80.00, tenant 0 at 3x last month's amount."""
+    first, second = cycle.tenant_ids
+    settle = {"energy_balance_wh": BALANCE_OPEN,
+              "tenant_totals_usd_micros": {first: 300_000_000, second: 100_000_000},
+              "tenant_usage": {first: {"daily_energy_wh": {"2026-01-01": 1_000_000, "2026-01-02": 3_000_000}}}}
+    report = {"score": "80.00", "meters": {"M1": {"score": "60.00", "intervals_expected": 100}},
+              "rules": {"missing": {"M1": 40}}, "estimation": {"linear": {"M1": 25}}}
+    previous_id = cycle.cycle_id.replace(":2026-01", ":2025-12")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE billing_cycle SET status = 'awaiting_approval' WHERE cycle_id = :c"),
+                     {"c": cycle.cycle_id})
+        conn.execute(text("INSERT INTO billing_cycle (cycle_id, campus_id, period, period_start_utc, period_end_utc, "
+                          "status, workflow_id, input_uri) VALUES (:id, :c, '2025-12', :s, :e, 'completed', :id, "
+                          "'file:///in')"), {"id": previous_id, "c": cycle.campus_id,
+                                             "s": datetime(2025, 12, 1, tzinfo=UTC), "e": datetime(2026, 1, 1, tzinfo=UTC)})
+        for cycle_id, step, result in ((cycle.cycle_id, "settle", settle),
+                                       (cycle.cycle_id, "validate", {"report": report, "vee_run_id": 7}),
+                                       (previous_id, "settle", {"tenant_totals_usd_micros": previous_usd_micros})):
+            conn.execute(text("INSERT INTO cycle_step (cycle_id, step, result_json) VALUES (:c, :s, CAST(:r AS jsonb))"),
+                         {"c": cycle_id, "s": step, "r": json.dumps(result)})
+
+
+async def test_blocking_findings_are_listed_and_each_override_is_stored_and_shown(
+    engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCycle
+) -> None:
+    """Negative losses, an open balance, a low VEE score and a tripled amount block; an override needs finance and a
+    reason, is kept once with its author, and closes only its own finding; the page disables Approve until none
+    is open and then shows the overrides."""
+    first, second = seeded_cycle.tenant_ids
+    _record(engine, seeded_cycle, {first: 100_000_000, second: 100_000_000})
+    settings = app_under_test.settings
+    finance = bearer(mint_token(settings, "fiona", ["finance"], None, timedelta(minutes=5)))
+    auditor = bearer(mint_token(settings, "audrey", ["auditor"], None, timedelta(minutes=5)))
+    url = f"/cycles/{seeded_cycle.cycle_id}"
+    async with asgi_client(app_under_test) as client:
+        review: dict[str, Any] = (await client.get(f"{url}/review", headers=auditor)).json()
+        codes = [finding["code"] for finding in review["open_findings"]]
+        assert codes == ["vee_score", "negative_losses", "balance", f"amount_change:{first}"]
+        assert review["tenants"][0]["previous_month"]["amount_usd_micros"] == 100_000_000
+        assert review["tenants"][0]["current"]["peak_day_energy_wh"] == 3_000_000
+        assert review["meters"][0]["flags"] == {"missing": 40, "estimated_linear": 25}
+
+        refused = await client.post(f"{url}/overrides", headers=auditor, json={"finding_code": "balance", "reason": "x"})
+        assert refused.status_code == 403
+        blank = await client.post(f"{url}/overrides", headers=finance, json={"finding_code": "balance", "reason": "  "})
+        assert blank.status_code == 422
+        unknown = await client.post(f"{url}/overrides", headers=finance, json={"finding_code": "nope", "reason": "r"})
+        assert unknown.status_code == 404
+
+        await sign_in(client, mint_token(settings, "fiona", ["finance"], None, timedelta(minutes=5)))
+        page = (await client.get(f"/finance{url}")).text
+        assert 'data-testid="approve-blocked"' in page and 'class="approve" disabled' in page
+        assert "-721.000 MWh" in page and "quality/M1.svg" in page and "+200.0 %" in page
+
+        for code in codes:
+            stored = await client.post(f"{url}/overrides", headers=finance,
+                                       json={"finding_code": code, "reason": f"checked {code} with the site"})
+            assert stored.status_code == 201, stored.text
+        again = await client.post(f"{url}/overrides", headers=finance, json={"finding_code": "balance", "reason": "r"})
+        assert again.status_code == 409
+        review = (await client.get(f"{url}/review", headers=auditor)).json()
+        assert review["open_findings"] == []
+        assert {(o["finding_code"], o["overridden_by"]) for o in review["overrides"]} == {(c, "fiona") for c in codes}
+        page = (await client.get(f"/finance{url}")).text
+    assert 'data-testid="approve-blocked"' not in page and 'class="approve" disabled' not in page
+    assert "checked balance with the site" in page and page.count('data-testid="override"') == len(codes)
+
+
+async def test_the_state_document_counts_decisions_and_invoices(
+    engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCycle
+) -> None:
+    """What the page polls: the stored status, its steps, and no decisions or invoices yet."""
+    _record(engine, seeded_cycle, {})
+    async with asgi_client(app_under_test) as client:
+        await sign_in(client, mint_token(app_under_test.settings, "fiona", ["finance"], None, timedelta(minutes=5)))
+        state = (await client.get(f"/finance/cycles/{seeded_cycle.cycle_id}/state.json")).json()
+    assert state == {"cycle_id": seeded_cycle.cycle_id, "status": "awaiting_approval", "status_detail": None,
+                     "steps": ["settle", "validate"], "decision_count": 0, "invoice_count": 0}
