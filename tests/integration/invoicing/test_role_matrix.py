@@ -30,6 +30,7 @@ PUBLIC = frozenset(ROLES)
 STAFF = frozenset({"operator", "finance", "auditor"})
 READERS = STAFF | {"tenant"}
 FINANCE = frozenset({"finance"})
+TENANT = frozenset({"tenant"})  # the tenant portal, /tenant/...
 
 
 @dataclass(frozen=True)
@@ -154,11 +155,19 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/finance/login"): Access(PUBLIC, anonymous=200),
     ("POST", "/finance/login"): Access(PUBLIC, anonymous=303, form={"credential": "{credential}"}, form_token=True),
     ("POST", "/finance/logout"): Access(PUBLIC, anonymous=303, form={}, form_token=True),
+    # Single sign-on is not configured in this app, so both answer 404 to everyone (the flow itself:
+    # tests/integration/accounts/test_single_sign_on.py).
+    ("POST", "/finance/login/oidc"): Access(PUBLIC, anonymous=404, form={}, form_token=True),
+    ("GET", "/finance/login/oidc/callback"): Access(PUBLIC, anonymous=404),
     ("GET", "/finance/"): Access(STAFF, **PAGE),
     ("GET", "/finance/cycles/{cycle_id}"): Access(STAFF, **PAGE),
     ("GET", "/finance/cycles/{cycle_id}/state.json"): Access(STAFF, **PAGE),
     ("GET", "/finance/invoices"): Access(STAFF, **PAGE),
     ("GET", "/finance/cycles/{cycle_id}/drafts/{tenant_id}.pdf"): Access(STAFF, **PAGE),
+    ("GET", "/tenant/"): Access(TENANT, **PAGE),
+    ("GET", "/tenant/ledger"): Access(TENANT, **PAGE),
+    ("GET", "/tenant/usage/{cycle_id}"): Access(TENANT, **PAGE),
+    ("GET", "/tenant/usage/{cycle_id}/intervals.{extension}"): Access(TENANT, **PAGE, params={"extension": "csv"}),
 }
 
 
