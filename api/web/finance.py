@@ -7,9 +7,10 @@ small script that adds the `X-WattLedger-Page` header the cookie login requires 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
@@ -24,6 +25,7 @@ from billing import review, review_repository
 from billing.findings import ReviewLimits, change_permille, effective_rate_usd_per_mwh
 from invoicing import list_invoice_summaries, render_draft_pdf
 from workflows.billing_cycle import BillingCycleWorkflow
+from workflows.billing_cycle_types import Phase
 
 router = APIRouter(prefix="/finance", tags=["finance pages"], include_in_schema=False)
 
@@ -36,12 +38,32 @@ templates.globals["effective_rate"] = effective_rate_usd_per_mwh
 templates.filters["permille_pct"] = lambda permille: f"{permille / 10:+.1f} %"
 
 
+CYCLE_STATES = tuple(phase.value for phase in Phase)
+PAGE_SIZE = 25
+AWAITING_SHOWN_MAX = 100
+
+
 @router.get("/", response_class=HTMLResponse)
-def cycles_page(request: Request, engine: EngineDep, principal: PagePrincipalDep) -> HTMLResponse:
+def cycles_page(request: Request, engine: EngineDep, principal: PagePrincipalDep,
+                q: Annotated[str, Query(max_length=100)] = "",
+                status: Annotated[str, Query(max_length=64, pattern=r"^[a-z_]*$")] = "",
+                campus: Annotated[str, Query(max_length=200)] = "",
+                period: Annotated[str, Query(pattern=r"^([0-9]{4}-[0-9]{2})?$")] = "",
+                sort: Annotated[Literal["updated", "period", "campus", "amount", "status"], Query()] = "updated",
+                page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> HTMLResponse:
+    """Awaiting cycles with their totals, then every cycle: search, filters, sort and pages (`?q=&status=...`)."""
+    query = repository.CycleFilter(q.strip(), status, campus, period, sort, page, PAGE_SIZE)
     with engine.connect() as conn:
-        awaiting = cycles_repository.list_cycles(conn, "awaiting_approval", CYCLES_SHOWN_MAX)
-        recent = cycles_repository.list_cycles(conn, None, CYCLES_SHOWN_MAX)
-    return render("cycles.html", request, principal=principal, awaiting=awaiting, recent=recent)
+        awaiting, _ = repository.find_cycles(conn, repository.CycleFilter(
+            status="awaiting_approval", sort="updated", page_size=AWAITING_SHOWN_MAX))
+        cycles, matching = repository.find_cycles(conn, query)
+        campuses = repository.campus_names(conn)
+    pages = max(1, -(-matching // PAGE_SIZE))
+    return render("cycles.html", request, principal=principal, awaiting=awaiting, cycles=cycles, matching=matching,
+                  query=query, pages=pages, campuses=campuses, states=CYCLE_STATES,
+                  page_url=lambda number: "/finance/?" + urlencode(
+                      {"q": query.search, "status": status, "campus": campus, "period": period, "sort": sort,
+                       "page": number}))
 
 
 @router.get("/cycles/{cycle_id}", response_class=HTMLResponse)

@@ -87,7 +87,19 @@ function startPolling(afterDecision) {
   setTimeout(tick, afterDecision ? 300 : POLL_MS);
 }
 
+// Times are rendered in UTC by the server; the browser shows them in the reader's local time, UTC in the tooltip.
+function localTimes() {
+  const format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZoneName: "short" });
+  for (const element of document.querySelectorAll("time[datetime]")) {
+    const moment = new Date(element.getAttribute("datetime"));
+    if (Number.isNaN(moment.getTime())) continue;
+    element.title = element.textContent;
+    element.textContent = format.format(moment);
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  localTimes();
   setupDecisions();
   setupOverrides();
   startPolling(false);

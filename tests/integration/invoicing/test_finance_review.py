@@ -20,7 +20,7 @@ BALANCE_OPEN = {"generation_wh": 600_000_000, "grid_import_wh": 400_000_000, "ex
 def _record(engine: Engine, cycle: SeededCycle, previous_usd_micros: dict[str, int]) -> None:
     """This month: an open balance, a VEE score of 80.00, tenant 0 at 3x last month's amount."""
     first, second = cycle.tenant_ids
-    settle = {"energy_balance_wh": BALANCE_OPEN,
+    settle = {"energy_balance_wh": BALANCE_OPEN, "total_usd_micros": 400_000_000,
               "tenant_totals_usd_micros": {first: 300_000_000, second: 100_000_000},
               "tenant_usage": {first: {"daily_energy_wh": {"2026-01-01": 1_000_000, "2026-01-02": 3_000_000}}}}
     report = {"score": "80.00", "meters": {"M1": {"score": "60.00", "intervals_expected": 100}},
@@ -96,3 +96,25 @@ async def test_the_state_document_counts_decisions_and_invoices(
         state = (await client.get(f"/finance/cycles/{seeded_cycle.cycle_id}/state.json")).json()
     assert state == {"cycle_id": seeded_cycle.cycle_id, "status": "awaiting_approval", "status_detail": None,
                      "steps": ["settle", "validate"], "decision_count": 0, "invoice_count": 0}
+
+
+async def test_the_cycle_list_filters_searches_and_shows_names_and_amounts(
+    engine: Engine, app_under_test: AppUnderTest, seeded_cycle: SeededCycle
+) -> None:
+    """The awaiting list names the campus and the settled total; filters by campus, state and period narrow the
+    list to this cycle; a search for nothing finds nothing; a bad period is a 422, not a 500."""
+    _record(engine, seeded_cycle, {})
+    async with asgi_client(app_under_test) as client:
+        await sign_in(client, mint_token(app_under_test.settings, "fiona", ["finance"], None, timedelta(minutes=5)))
+        listing = (await client.get("/finance/")).text
+        awaiting = listing.split("All cycles")[0]
+        assert seeded_cycle.cycle_id in awaiting
+        assert ">400.00<" in awaiting
+        assert ">Campus</td>" in awaiting
+        only = (await client.get("/finance/", params={"campus": seeded_cycle.campus_id, "status": "awaiting_approval",
+                                                      "period": "2026-01", "sort": "amount"})).text
+        assert '<p data-testid="matching">1 cycle(s)' in only
+        assert seeded_cycle.cycle_id in only.split("All cycles")[1]
+        nothing = (await client.get("/finance/", params={"q": "no-such-campus-%_"})).text
+        assert '<p data-testid="matching">0 cycle(s)' in nothing
+        assert (await client.get("/finance/", params={"period": "2026-1"})).status_code == 422
