@@ -92,6 +92,7 @@ __all__ = [
     "live_invoices_of_cycle",
     "load_public_key",
     "load_signing_key",
+    "portal",
     "public_key_pem",
     "quantity_text",
     "removed_unless_committed",

@@ -2,11 +2,12 @@
 
 from fastapi import APIRouter
 
-from api.web import finance, routes, signin
+from api.web import finance, routes, signin, tenant
 
 router = APIRouter()
 router.include_router(routes.router)  # static files
 router.include_router(signin.router)  # sign-in (password, single sign-on, token) and sign-out
 router.include_router(finance.router)  # cycles, the decision page, invoices
+router.include_router(tenant.router)  # the tenant portal, /tenant/...
 
 __all__ = ["router"]
