@@ -156,3 +156,12 @@ def latest_settlement_revision(conn: Connection, cycle_id: str) -> int:
         text("SELECT max(revision) FROM settlement_run WHERE cycle_id = :id"), {"id": cycle_id}
     ).scalar_one()
     return -1 if revision is None else int(revision)
+
+
+def step_recorded_times(conn: Connection, cycle_id: str) -> dict[str, datetime]:
+    """When each step's result was recorded, in order (a step's duration is the gap to the one before it)."""
+    rows = conn.execute(
+        text("SELECT step, recorded_at_utc FROM cycle_step WHERE cycle_id = :id ORDER BY recorded_at_utc"),
+        {"id": cycle_id},
+    ).all()
+    return {step: recorded_at_utc for step, recorded_at_utc in rows}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 
 from common.errors import DomainError
+from wattledger_cli.output import JsonFlag, print_rows
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -26,11 +27,11 @@ FileArg = Annotated[Path, typer.Argument(help="campus file (TOML)", exists=True,
 def _fail(error: DomainError) -> NoReturn:
     problems = getattr(error, "problems", None)
     if problems:
-        typer.echo(f"error: {getattr(error, 'source', '')}: {len(problems)} problem(s)", err=True)
+        typer.echo(f"Error: {getattr(error, 'source', '')}: {len(problems)} problem(s)", err=True)
         for problem in problems:
             typer.echo(f"  {problem}", err=True)
     else:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"Error: {error}", err=True)
     raise typer.Exit(code=1)
 
 
@@ -111,7 +112,7 @@ def show(campus_id: str, version: Annotated[int | None, typer.Option(help="an ea
 
 
 @app.command("list")
-def list_command() -> None:
+def list_command(as_json: JsonFlag = False) -> None:
     """Every registered campus: id, ISO, time zone, latest version, name."""
     from campus.service import list_campuses
 
@@ -119,13 +120,11 @@ def list_command() -> None:
         with engine.connect() as conn:
             return list_campuses(conn)
 
-    for entry in _with_db(action):
-        version = "-" if entry["version"] is None else f"v{entry['version']}"
-        typer.echo(f"{entry['campus_id']}  {entry['iso']}  {entry['time_zone']}  {version}  {entry['name']}")
+    print_rows(_with_db(action), as_json, title="campuses", columns=["campus_id", "iso", "time_zone", "version", "name"])
 
 
 @app.command("history")
-def history(campus_id: str) -> None:
+def history(campus_id: str, as_json: JsonFlag = False) -> None:
     """Every applied version: number, sha256, file name, who applied it and when."""
     from campus.service import history as version_history
 
@@ -133,9 +132,8 @@ def history(campus_id: str) -> None:
         with engine.connect() as conn:
             return version_history(conn, campus_id)
 
-    for entry in _with_db(action):
-        typer.echo(f"v{entry['version']}  {entry['applied_at_utc']:%Y-%m-%d %H:%M:%SZ}  {entry['applied_by']}  "
-                   f"{entry['source_name']}  {entry['document_sha256_hex'][:16]}…")
+    print_rows(_with_db(action), as_json, title=f"versions of campus {campus_id}",
+               columns=["version", "applied_at_utc", "applied_by", "source_name", "document_sha256_hex"])
 
 
 @app.command("export")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+
+from wattledger_cli.output import JsonFlag, cell, configured_ports, console, print_json, print_rows
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -22,8 +26,35 @@ if TYPE_CHECKING:
     from workflows.cycle_correction import CycleCorrectionWorkflow
     from workflows.cycle_correction_types import CorrectionStatus
 
-app = typer.Typer(help="Billing cycles: start, inspect, approve, reject, settle again, cancel, correct.",
+app = typer.Typer(help="Billing cycles: start, inspect, approve, reject, settle again, cancel, correct.\n\n"
+                  f"Talks to Temporal and PostgreSQL directly; configured: {configured_ports()}.",
                   no_args_is_help=True)
+
+
+class CycleState(StrEnum):
+    """A cycle's recorded status (`billing_cycle.status`): `started`, then the workflow's phases."""
+
+    STARTED = "started"
+    INGESTING = "ingesting"
+    VALIDATING = "validating"
+    SETTLING = "settling"
+    AWAITING_APPROVAL = "awaiting_approval"
+    REWORK = "rework"
+    INVOICING = "invoicing"
+    SUBMITTING = "submitting"
+    POSTING = "posting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# Where `cycle start --wait` stops: a final state, or one that waits for a person (approval, rework).
+STATES_WAITING = frozenset({CycleState.AWAITING_APPROVAL, CycleState.REWORK})
+STATES_FINAL = frozenset({CycleState.COMPLETED, CycleState.FAILED, CycleState.CANCELLED})
+STATES_IN_ORDER = [CycleState.STARTED, CycleState.INGESTING, CycleState.VALIDATING, CycleState.SETTLING,
+                   CycleState.AWAITING_APPROVAL, CycleState.INVOICING, CycleState.SUBMITTING, CycleState.POSTING,
+                   CycleState.COMPLETED]
+WAIT_POLL_S = 1.0
 T = TypeVar("T")
 A = TypeVar("A")
 S = TypeVar("S", "Decision", "Rejection")
@@ -48,45 +79,230 @@ def with_client(action: Callable[[Client, Engine, Settings], Awaitable[T]]) -> T
     return asyncio.run(run())
 
 
+def with_engine(action: Callable[[Engine], T]) -> T:
+    """Run `action` on the configured database alone (listing needs no Temporal)."""
+    from db import make_engine, resolve_database_url
+    from settings import Settings
+
+    engine = make_engine(resolve_database_url(Settings()))
+    try:
+        return action(engine)
+    finally:
+        engine.dispose()
+
+
 def _print(value: object) -> None:
-    typer.echo(json.dumps(value, indent=2, default=str))
+    print_json(value)
 
 
 @app.command("start")
-def start(campus_id: str, period: str) -> None:
+def start(campus_id: str, period: str,
+          wait: Annotated[bool, typer.Option("--wait", help="follow the cycle with a live progress display until "
+                                             "it awaits approval, needs rework, completes, fails or is cancelled")]
+          = False,
+          timeout_s: Annotated[int, typer.Option("--timeout", min=1, help="with --wait: give up after this many "
+                                                 "seconds (the cycle goes on)")] = 3600) -> None:
     """Start (or find) the cycle of CAMPUS_ID for PERIOD (YYYY-MM) from the campus inbox."""
     from workflows.billing_cycle_start import start_cycle
 
-    started = with_client(lambda client, engine, settings: start_cycle(client, engine, settings, campus_id, period))
-    _print(dataclasses.asdict(started))
+    async def action(client: Client, engine: Engine, settings: Settings) -> dict[str, Any]:
+        started = await start_cycle(client, engine, settings, campus_id, period)
+        if not wait:
+            return dataclasses.asdict(started)
+        _print(dataclasses.asdict(started))
+        return await follow_cycle(engine, started.cycle_id, timeout_s)
+
+    outcome = with_client(action)
+    if not wait:
+        _print(outcome)
+        return
+    state = outcome["status"]
+    typer.echo(f"{outcome['cycle_id']}: {state}" + (f" ({outcome['status_detail']})" if outcome["status_detail"]
+                                                    else ""))
+    if state in (CycleState.FAILED, CycleState.CANCELLED):
+        raise typer.Exit(1)
+    if state not in STATES_WAITING | STATES_FINAL:
+        typer.echo(f"still {state} after {timeout_s} s; follow it with `wattledger cycle status {outcome['cycle_id']}`",
+                   err=True)
+        raise typer.Exit(2)
+
+
+def _progress_step(state: str) -> int:
+    return STATES_IN_ORDER.index(CycleState(state)) if state in STATES_IN_ORDER else 0
+
+
+async def follow_cycle(engine: Engine, cycle_id: str, timeout_s: int) -> dict[str, Any]:
+    """Poll the cycle's recorded row until it waits for a person or ends (or `timeout_s` passes), showing its
+    state on a progress bar and one line per state it passes through; returns the last row read."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from billing import repository as repo
+
+    def read() -> dict[str, Any]:
+        with engine.connect() as conn:
+            row = repo.load_cycle(conn, cycle_id)
+        return {key: row[key] for key in ("cycle_id", "status", "status_detail")} | {"steps": list(row["steps"])}
+
+    deadline = time.monotonic() + timeout_s
+    row = await asyncio.to_thread(read)
+    seen = ""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[state]}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console(), transient=False) as progress:
+        task = progress.add_task(cycle_id, total=len(STATES_IN_ORDER) - 1, state=row["status"])
+        while True:
+            state = row["status"]
+            if state != seen:
+                steps = ", ".join(row["steps"]) or "none yet"
+                progress.console.print(f"{datetime.now().astimezone():%H:%M:%S}  {state}  (steps recorded: {steps})")
+                seen = state
+            progress.update(task, completed=_progress_step(state), state=state)
+            if state in STATES_WAITING | STATES_FINAL or time.monotonic() >= deadline:
+                return row
+            await asyncio.sleep(WAIT_POLL_S)
+            row = await asyncio.to_thread(read)
 
 
 @app.command("status")
-def status(cycle_id: str, step: str = typer.Option(None, help="print this step's full result instead, e.g. "
-                                                               "validate (the VEE report), settle, invoice")) -> None:
-    """Print the cycle's recorded status and a summary of each step (as `GET /cycles/{id}`), or one step in full."""
+def status(cycle_id: str,
+           step: str = typer.Option(None, help="print this step's full result (JSON) instead, e.g. "
+                                               "validate (the VEE report), settle, invoice"),
+           as_json: JsonFlag = False) -> None:
+    """Print a summary of the cycle: state, each step with when it was recorded and how long it took, totals and
+    links (`--json`: the summary as `GET /cycles/{id}` answers it), or one step's full result."""
+    from temporalio.service import RPCError
+
     from billing import repository as repo
     from billing.cycle_summary import cycle_summary
+    from workflows.billing_cycle import BillingCycleWorkflow
 
     async def action(client: Client, engine: Engine, settings: Settings) -> dict[str, Any]:
         with engine.connect() as conn:
             if step is not None:
                 return repo.load_step(conn, cycle_id, step)
-            return cycle_summary(repo.load_cycle(conn, cycle_id), None)
+            cycle = repo.load_cycle(conn, cycle_id)
+            recorded = repo.step_recorded_times(conn, cycle_id)
+        try:
+            live_status = await client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id).query(
+                BillingCycleWorkflow.status)
+            live = dataclasses.asdict(live_status) if live_status is not None else None
+        except RPCError:
+            live = None  # closed or unknown workflow: the database row is the record
+        summary = cycle_summary(cycle, live)
+        summary["step_recorded_at_utc"] = recorded
+        summary["api_base_url"] = f"http://127.0.0.1:{settings.api_port}"
+        return summary
 
-    _print(with_client(action))
+    result = with_client(action)
+    if step is not None or as_json:
+        if step is None:
+            result.pop("api_base_url")
+        print_json(result)
+        return
+    print_cycle_summary(result)
+
+
+def step_durations(created_at_utc: datetime, recorded: Mapping[str, datetime]) -> dict[str, float]:
+    """Seconds each step took: from the step before it (the cycle's creation for the first) to its recording."""
+    durations: dict[str, float] = {}
+    previous = created_at_utc
+    for step, at in recorded.items():
+        durations[step] = max(0.0, (at - previous).total_seconds())
+        previous = at
+    return durations
+
+
+def _duration_text(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest:02d}s" if minutes else f"{seconds:.1f}s"
+
+
+FIGURE_KEYS_SKIPPED = ("url", "vee_report_url")
+
+
+def _figures(summary: Mapping[str, Any], figures_max: int = 5) -> str:
+    """A step's headline figures: its scalar values, not hashes, URIs or links."""
+    shown = []
+    for key, value in summary.items():
+        if key in FIGURE_KEYS_SKIPPED or key.endswith(("_uri", "_sha256_hex", "_hex")) or isinstance(value, dict | list):
+            continue
+        shown.append(f"{key}={cell(value)}")
+    if isinstance(summary.get("vee"), Mapping):
+        shown.insert(0, f"vee_score={summary['vee'].get('score')}")
+    return ", ".join(shown[:figures_max]) + (", ..." if len(shown) > figures_max else "")
+
+
+def print_cycle_summary(summary: Mapping[str, Any]) -> None:
+    """The cycle on one screen: state, steps (recorded, took, figures), totals, links."""
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    detail = f" ({escape(summary['status_detail'])})" if summary.get("status_detail") else ""
+    out.print(f"[bold]{escape(summary['cycle_id'])}[/bold]  campus {escape(summary['campus_id'])}  "
+              f"period {summary['period']}")
+    out.print(f"state: [bold]{summary['status']}[/bold]{detail}  (updated {cell(summary.get('updated_at_utc'))})")
+    live = summary.get("live")
+    if live:
+        approvals = escape(", ".join(live.get("approvals") or []) or "none")
+        out.print(f"workflow phase: {live.get('phase')}  approvals: {approvals}  "
+                  f"settlement version: {live.get('settlement_version')}")
+    recorded: Mapping[str, datetime] = summary.get("step_recorded_at_utc") or {}
+    durations = step_durations(summary["created_at_utc"], recorded) if summary.get("created_at_utc") else {}
+    table = Table(title="steps", title_justify="left", header_style="bold")
+    for name in ("step", "recorded (UTC)", "took", "figures"):
+        table.add_column(name, overflow="fold")
+    for step, step_summary in summary["steps"].items():
+        took = _duration_text(durations[step]) if step in durations else "-"
+        table.add_row(Text(step), cell(recorded.get(step)), took, Text(_figures(step_summary)))
+    out.print(table if summary["steps"] else "steps: none recorded yet")
+    totals = _totals(summary)
+    if totals:
+        out.print(Text("totals: " + "  ".join(f"{key} {value}" for key, value in totals.items())))
+    base = summary.get("api_base_url", "")
+    links = dict(summary.get("links") or {})
+    for step, step_summary in summary["steps"].items():
+        links[f"step {step}"] = step_summary.get("url", "")
+    out.print("links (API):")
+    for name, path in links.items():
+        out.print(Text(f"  {name}: {base}{path}"))
+    out.print("full JSON: --json; one step in full: --step NAME")
+
+
+def _totals(summary: Mapping[str, Any]) -> dict[str, str]:
+    """The money and energy figures finance looks at first, where the cycle has them."""
+    totals: dict[str, str] = {}
+    live = summary.get("live") or {}
+    if live.get("total_usd_micros") is not None:
+        totals["settled"] = f"${int(live['total_usd_micros']) / 1_000_000:,.2f}"
+    for step_summary in summary["steps"].values():
+        if step_summary.get("invoice_count") is not None and "invoices_total_usd_cents" in step_summary:
+            totals["invoices"] = (f"{step_summary['invoice_count']} for "
+                                  f"${int(step_summary['invoices_total_usd_cents']) / 100:,.2f}")
+        if isinstance(step_summary.get("vee"), Mapping):
+            totals["data quality"] = f"score {step_summary['vee'].get('score')}"
+        balance = step_summary.get("energy_balance_wh")
+        if isinstance(balance, Mapping):
+            totals["energy balance"] = ", ".join(f"{key} {int(value) / 1_000_000:,.3f} MWh"
+                                                 for key, value in balance.items() if isinstance(value, int))
+    return totals
 
 
 @app.command("list")
-def list_cycles(state: str = typer.Option(None, help="only cycles in this status")) -> None:
-    """List cycles, newest first, optionally by status (e.g. awaiting_approval, failed)."""
+def list_cycles(state: Annotated[CycleState | None, typer.Option(help="only cycles in this state",
+                                                                 case_sensitive=False)] = None,
+                limit: Annotated[int, typer.Option(min=1, max=500, help="at most this many")] = 100,
+                as_json: JsonFlag = False) -> None:
+    """List cycles, newest first, optionally in one state (e.g. awaiting_approval, failed)."""
     from billing import repository as repo
 
-    async def action(client: Client, engine: Engine, settings: Settings) -> list[dict[str, Any]]:
+    def action(engine: Engine) -> list[dict[str, Any]]:
         with engine.connect() as conn:
-            return repo.list_cycles(conn, state, 500)
+            return repo.list_cycles(conn, None if state is None else state.value, limit)
 
-    _print(with_client(action))
+    print_rows(with_engine(action), as_json, title="cycles",
+               columns=["cycle_id", "campus_id", "period", "status", "status_detail", "updated_at_utc"])
 
 
 def _update(cycle_id: str, update: UpdateMethodMultiParam[[BillingCycleWorkflow, A], CycleStatus],

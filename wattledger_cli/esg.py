@@ -288,7 +288,7 @@ def _grid_intensity(file: Path, subregion: str | None) -> HourlyGridIntensity:
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(1)
 
 

@@ -13,6 +13,7 @@ import typer
 from common.errors import DomainError
 from esg.factors import market_rate_from_json, market_rates, register_market_rate
 from wattledger_cli.database import database_engine
+from wattledger_cli.output import JsonFlag, print_rows
 
 app = typer.Typer(help="Market-rate library: supplier rates, residual mixes, grid upstream factors.",
                   no_args_is_help=True)
@@ -44,15 +45,18 @@ def add_command(file: Path) -> None:
 def list_command(
     kind: Annotated[str | None, typer.Option(help="supplier | residual_mix | grid_upstream")] = None,
     zone: Annotated[str | None, typer.Option(help="e.g. ERCT")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Print the registered rows: id, kind, zone, g CO2e/MWh, validity, source and edition."""
     with database_engine() as engine, engine.connect() as conn:
         rows = market_rates(conn, kind, zone)
-    for row in rows:
-        typer.echo(f"{row.rate_id}  {row.kind}  {row.zone}  {row.g_co2e_per_mwh} g/MWh  valid {row.validity_text()}"
-                   f"  {row.source} ({row.edition})" + (f"  supplier {row.supplier}" if row.supplier else ""))
+    listed = [{"rate_id": row.rate_id, "kind": row.kind, "zone": row.zone, "g_co2e_per_mwh": str(row.g_co2e_per_mwh),
+               "valid": row.validity_text(), "valid_from": row.valid_from, "valid_to": row.valid_to,
+               "source": row.source, "edition": row.edition, "supplier": row.supplier} for row in rows]
+    print_rows(listed, as_json, title="market rates",
+               columns=["rate_id", "kind", "zone", "g_co2e_per_mwh", "valid", "source", "edition", "supplier"])
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(1)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from settings import Settings
 from wattledger_cli import access_users
 from wattledger_cli.database import database_engine
+from wattledger_cli.output import JsonFlag, print_rows
 
 app = typer.Typer(help="Invoices: verify signatures, list, credit notes, cancel-and-rebill.", no_args_is_help=True)
 access_app = typer.Typer(help="Credentials: bearer tokens and API keys with roles.", no_args_is_help=True)
@@ -106,12 +107,15 @@ def public_key_command(path: Annotated[Path | None, typer.Argument()] = None) ->
 
 @app.command("list")
 def list_command(tenant: str | None = None, cycle: str | None = None,
-                 limit: Annotated[int, typer.Option(min=1, max=500)] = 100) -> None:
+                 limit: Annotated[int, typer.Option(min=1, max=500)] = 100, as_json: JsonFlag = False) -> None:
     """List invoices, newest first, with totals in cents and what was credited."""
     from invoicing import list_invoice_summaries
 
     with _engine() as (engine, _), engine.connect() as conn:
-        _print_json([dataclasses.asdict(item) for item in list_invoice_summaries(conn, tenant, cycle, limit)])
+        rows = [dataclasses.asdict(item) for item in list_invoice_summaries(conn, tenant, cycle, limit)]
+    print_rows(rows, as_json, title="invoices", columns=["invoice_id", "number", "tenant_id", "cycle_id", "status",
+                                                         "total_usd_cents", "credited_usd_cents", "issued_at_utc",
+                                                         "replaces_invoice_id"])
 
 
 @app.command("credit-note")

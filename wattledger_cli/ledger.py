@@ -18,6 +18,7 @@ import typer
 from sqlalchemy import Engine
 
 from wattledger_cli.database import database_engine
+from wattledger_cli.output import JsonFlag, print_rows
 
 app = typer.Typer(help="Audit the hash-chained ledger: verify, export, prove, checkpoint.", no_args_is_help=True)
 
@@ -61,7 +62,7 @@ def verify_command(
                 trusted = list(vkey or [ledger_vkey(name, key_path)])
                 published = [read_published(path, trusted, list(witness_key or [])) for path in checkpoint]
             except SigningKeyError as error:
-                typer.echo(f"error: {error}; give the ledger's key with --vkey", err=True)
+                typer.echo(f"Error: {error}; give the ledger's key with --vkey", err=True)
                 raise typer.Exit(2) from None
             except PublishedCheckpointError as error:
                 typer.echo(f"FAIL origin={name} published checkpoint: {error}")
@@ -92,7 +93,7 @@ def public_key_command(origin: OriginOption = None, key: Path | None = None) -> 
     try:
         typer.echo(ledger_vkey(origin or settings.ledger_origin, key or settings.signing_key_path))
     except SigningKeyError as error:
-        typer.echo(f"error: {error} (WATTLEDGER_LEDGER_SIGNING_KEY_PATH names the key file)", err=True)
+        typer.echo(f"Error: {error} (WATTLEDGER_LEDGER_SIGNING_KEY_PATH names the key file)", err=True)
         raise typer.Exit(1) from None
 
 
@@ -159,7 +160,7 @@ def consistency_proof_command(
         try:
             proof = prove_consistency(conn, name, old, new)
         except DomainError as error:  # no such checkpoint, sizes that shrink, entries no longer matching
-            typer.echo(f"error: {error}", err=True)
+            typer.echo(f"Error: {error}", err=True)
             raise typer.Exit(1) from error
     _print_json(dataclasses.asdict(proof))
 
@@ -186,6 +187,7 @@ def balances_command(
     as_of_seq: int | None = None,
     as_of_recorded: Annotated[datetime | None, typer.Option(help="ISO instant with offset")] = None,
     as_of_effective: Annotated[datetime | None, typer.Option(help="ISO instant with offset")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Account balances (minor units) as of a seq, a recorded time or an effective time."""
     from ledger.balances import balances
@@ -196,21 +198,21 @@ def balances_command(
     with _engine_and_origin(origin) as (engine, name, _), engine.connect() as conn:
         rows = balances(conn, name, as_of_seq=as_of_seq, as_of_recorded_utc=as_of_recorded,
                         as_of_effective_utc=as_of_effective, path_prefix=prefix)
-    for row in rows:
-        typer.echo(f"{row.path:<48} {row.asset_code:<8} {row.normal_side:<6} {row.posted_minor:>24}"
-                   f" pending +{row.pending_debits_minor} -{row.pending_credits_minor}")
+    print_rows([dataclasses.asdict(row) for row in rows], as_json, title="balances (minor units)",
+               columns=["path", "asset_code", "normal_side", "posted_minor", "pending_debits_minor",
+                        "pending_credits_minor"])
 
 
 @app.command("trial-balance")
-def trial_balance_command(origin: OriginOption = None, as_of_seq: int | None = None) -> None:
+def trial_balance_command(origin: OriginOption = None, as_of_seq: int | None = None, as_json: JsonFlag = False) -> None:
     """Per asset, the debit and credit balance totals; exits 1 if any asset does not balance."""
     from ledger.balances import trial_balance
 
     with _engine_and_origin(origin) as (engine, name, _), engine.connect() as conn:
         lines = trial_balance(conn, name, as_of_seq=as_of_seq)
-    for line in lines:
-        mark = "ok" if line.balanced else "UNBALANCED"
-        typer.echo(f"{line.asset_code:<8} debits {line.debit_balances_minor:>24} credits {line.credit_balances_minor:>24} {mark}")
+    rows = [{**dataclasses.asdict(line), "check": "ok" if line.balanced else "UNBALANCED"} for line in lines]
+    print_rows(rows, as_json, title="trial balance (minor units)",
+               columns=["asset_code", "debit_balances_minor", "credit_balances_minor", "check"])
     if not all(line.balanced for line in lines):
         raise typer.Exit(1)
 

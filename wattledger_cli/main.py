@@ -26,8 +26,12 @@ from wattledger_cli import (
     witness,
 )
 from wattledger_cli.demo import demo_command
+from wattledger_cli.output import Commands, DebugFlag, configured_ports
 
-app = typer.Typer(help="wattledger: meter-to-cash for behind-the-meter campuses.", no_args_is_help=True)
+app = typer.Typer(cls=Commands, no_args_is_help=True,
+                  help="wattledger: meter-to-cash for behind-the-meter campuses.\n\n"
+                       f"Configured: {configured_ports()}. Listings print a table, or JSON with --json; "
+                       "an error prints one line (Error: ...), --debug shows its traceback.")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(campus.app, name="campus")
@@ -46,7 +50,8 @@ app.command("demo")(demo_command)
 
 
 @app.callback()
-def _every_command() -> None:
+def _every_command(debug: DebugFlag = False) -> None:
+    # `debug` is read by output.Commands when an error escapes a command.
     from runtime.private_files import keep_new_files_private
 
     keep_new_files_private()  # what any command writes (data, documents, keys) is its owner's alone
@@ -71,12 +76,12 @@ def worker_command() -> None:
     typer.echo("worker stopped")
 
 
-@app.command("dev")
+@app.command("dev", help="Run PostgreSQL, Temporal, the worker(s) and the API until Ctrl-C.\n\n"
+             f"Configured: {configured_ports()} (WATTLEDGER_API_PORT, WATTLEDGER_TEMPORAL_UI_PORT, ...).")
 def dev_command(
     workers: int = typer.Option(1, min=1, help="worker processes sharing the task queue (a large campus's "
                                 "chunks run on all of them)"),
 ) -> None:
-    """Run PostgreSQL, Temporal (Web UI on :8233), the worker(s) and the API on 127.0.0.1:8000 until Ctrl-C."""
     from observability import configure_logging, configure_tracing
     from settings import Settings
     from wattledger_cli.stack import Stack, StackStopped, run_stack

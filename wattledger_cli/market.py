@@ -12,6 +12,7 @@ import typer
 
 from market_adapters.price_files import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
 from wattledger_cli.database import database_engine
+from wattledger_cli.output import JsonFlag, print_rows
 
 app = typer.Typer(help="ISO market adapters: prices, submissions, statements.", no_args_is_help=True)
 
@@ -61,7 +62,7 @@ def prices_command(
         if campus_id is not None:
             _store_prices(campus_id, file_format, source, feed, interval_minutes)
     except DomainError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from error
 
 
@@ -90,22 +91,24 @@ def check_nyiso_command(document: Path) -> None:
 
 
 @app.command("submissions")
-def submissions_command(campus_id: str) -> None:
+def submissions_command(campus_id: str, as_json: JsonFlag = False) -> None:
     """List a campus's ISO submissions: status, ISO request id, lateness, ISO errors."""
     from market_adapters.submission import list_campus_submissions
 
     with database_engine() as engine:
-        typer.echo(json.dumps(list_campus_submissions(engine, campus_id), indent=2, default=str))
+        rows = list_campus_submissions(engine, campus_id)
+    print_rows(rows, as_json, title=f"ISO submissions of campus {campus_id}")
 
 
 @app.command("disputes")
-def disputes_command(campus_id: str, all_statuses: Annotated[bool, typer.Option("--all")] = False) -> None:
+def disputes_command(campus_id: str, all_statuses: Annotated[bool, typer.Option("--all")] = False,
+                     as_json: JsonFlag = False) -> None:
     """List shadow-settlement disputes (open ones unless --all)."""
     from market_adapters.reconciliation import list_disputes
 
     with database_engine() as engine:
-        typer.echo(json.dumps(list_disputes(engine, campus_id, None if all_statuses else "open"), indent=2,
-                              default=str))
+        rows = list_disputes(engine, campus_id, None if all_statuses else "open")
+    print_rows(rows, as_json, title=f"disputes of campus {campus_id}")
 
 
 @app.command("shadow")

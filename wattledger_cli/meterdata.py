@@ -7,6 +7,7 @@ under WATTLEDGER_DATA_URI (default `<home>/data`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlalchemy import Engine
+
+from wattledger_cli.output import JsonFlag, print_rows
 
 if TYPE_CHECKING:
     from meterdata import CsvMapping, UploadLimits
@@ -95,30 +98,29 @@ def watch_command(
 
 
 @app.command("quarantine")
-def quarantine_command(campus: CampusOption, limit: int = 50) -> None:
+def quarantine_command(campus: CampusOption, limit: int = 50, as_json: JsonFlag = False) -> None:
     """List quarantined files, newest first."""
     from meterdata.service import quarantined_files
 
     with _engine_and_root() as (engine, _):
-        for row in quarantined_files(engine, campus, limit):
-            typer.echo(f"{row['sha256_hex'][:16]} {row['original_name']} line {row['line']} "
-                       f"field {row['field']}: {row['reason']}")
+        rows = quarantined_files(engine, campus, limit)
+    print_rows(rows, as_json, title=f"quarantined files of campus {campus}",
+               columns=["quarantined_at_utc", "original_name", "line", "field", "reason", "sha256_hex"])
 
 
 @app.command("pending")
-def pending_command(campus: Annotated[str, typer.Argument(help="campus id")], limit: int = 100) -> None:
+def pending_command(campus: Annotated[str, typer.Argument(help="campus id")], limit: int = 100,
+                    as_json: JsonFlag = False) -> None:
     """List pending corrections: files accepted for a period whose billing cycle completed without them."""
     from meterdata.service import pending_corrections
 
     with _engine_and_root() as (engine, _):
         rows = pending_corrections(engine, campus, limit)
-    if not rows:
-        typer.echo(f"no pending corrections for campus {campus}")
+    print_rows([dataclasses.asdict(row) for row in rows], as_json, title=f"pending corrections for campus {campus}",
+               columns=["cycle_id", "cycle_completed_at_utc", "original_name", "reading_count",
+                        "first_interval_start_utc", "last_interval_start_utc", "received_at_utc"])
+    if as_json or not rows:
         return
-    for row in rows:
-        typer.echo(f"{row.cycle_id} (completed {row.cycle_completed_at_utc.isoformat()}): {row.sha256_hex[:16]} "
-                   f"{row.original_name} readings={row.reading_count} span={row.first_interval_start_utc.isoformat()}"
-                   f"..{row.last_interval_start_utc.isoformat()} received {row.received_at_utc.isoformat()}")
     for cycle_id, command in dict.fromkeys((row.cycle_id, row.resettle_command) for row in rows):
         typer.echo(f"re-settle {cycle_id}: {command}")
 

@@ -45,7 +45,7 @@ def bill(
                                   export_source=str(export) if export else None,
                                   export_text=_read(export) if export else None, demand_window=demand_window)
     except DomainError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=2) from error
     typer.echo(json.dumps(result, indent=2))
 
@@ -59,7 +59,7 @@ def compare(
 ) -> None:
     """Bill one load under several tariffs; print each tariff's total and monthly totals, cheapest first."""
     if len(urdb) < 2:
-        typer.echo("error: give --urdb at least twice", err=True)
+        typer.echo("Error: give --urdb at least twice", err=True)
         raise typer.Exit(code=2)
     try:
         holiday_dates = read_holidays(str(holidays), _read(holidays)) if holidays else frozenset()
@@ -67,7 +67,7 @@ def compare(
         results = [(path, bill_tariff_json(str(path), _read(path), str(load), load_text, zone_named(tz),
                                            holiday_dates)) for path in urdb]
     except DomainError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=2) from error
     ranked = sorted(results, key=lambda pair: (Decimal(pair[1]["total_usd"]), str(pair[0])))
     typer.echo(json.dumps([{"urdb": str(path), "tariff": result["tariff"], "total_usd": result["total_usd"],
@@ -101,7 +101,7 @@ def import_tariff(
         finally:
             engine.dispose()
     except (DomainError, ValueError) as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=2) from error
     typer.echo(json.dumps({"contract_key": contract.contract_key, "version": contract.version,
                            "contract_version_id": contract.contract_version_id,

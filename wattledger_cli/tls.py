@@ -24,7 +24,7 @@ def init(
     try:
         files = issue_certificates(directory, server_names)
     except TemporalTlsError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(2) from error
     typer.echo(f"CA {files.ca_cert} (keep ca-key.pem offline); Temporal server {files.server_cert} for "
                f"{', '.join(server_names)}")

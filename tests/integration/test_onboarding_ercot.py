@@ -82,7 +82,7 @@ async def _cli(env: dict[str, str], *args: str) -> str:
 async def _status(env: dict[str, str], wanted: set[str]) -> dict:
     deadline = time.monotonic() + WAIT_S_MAX
     while time.monotonic() < deadline:
-        cycle = json.loads(await _cli(env, "cycle", "status", CYCLE_ID))
+        cycle = json.loads(await _cli(env, "cycle", "status", CYCLE_ID, "--json"))
         if cycle["status"] in wanted:
             return cycle
         assert cycle["status"] != "failed", cycle.get("status_detail")

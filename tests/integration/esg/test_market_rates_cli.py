@@ -43,10 +43,14 @@ def test_rates_are_registered_listed_and_never_changed(database_url, engine, tmp
     changed.write_text(json.dumps({"rates": [{**rows[0], "g_co2e_per_mwh": "1"}]}))
     conflict = runner.invoke(app, ["rates", "add", str(changed)])
     assert conflict.exit_code == 1 and "already registered with different content" in conflict.output
-    listed = runner.invoke(app, ["rates", "list", "--zone", f"Z{suffix}"])
+    listed = runner.invoke(app, ["rates", "list", "--zone", f"Z{suffix}", "--json"])
     assert listed.exit_code == 0, listed.output
-    assert f"rm-{suffix}  residual_mix  Z{suffix}  412345.6 g/MWh  valid 2025-01-01 to 2026-01-01" in listed.output
-    assert "Green-e Residual Mix Emission Rates (2025)" in listed.output
+    row = next(row for row in json.loads(listed.output) if row["rate_id"] == f"rm-{suffix}")
+    assert (row["kind"], row["zone"], row["g_co2e_per_mwh"], row["valid"]) == (
+        "residual_mix", f"Z{suffix}", "412345.6", "2025-01-01 to 2026-01-01")
+    assert (row["source"], row["edition"]) == ("Green-e Residual Mix Emission Rates", "2025")
+    table = runner.invoke(app, ["rates", "list", "--zone", f"Z{suffix}"])
+    assert f"rm-{suffix}" in table.output and "412345.6" in table.output and "┃ rate_id" in table.output
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT count(*) FROM esg_market_rate WHERE zone = :z"),
                               {"z": f"Z{suffix}"}).scalar_one()

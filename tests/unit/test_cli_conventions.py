@@ -1,0 +1,150 @@
+"""CLI conventions: one-line errors (tracebacks only with --debug), refused option values, tables or --json,
+the cycle summary, and help naming the configured ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.testing import CliRunner
+
+from common.errors import NotFound
+from wattledger_cli import cycle, output
+from wattledger_cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
+UNREACHABLE_DATABASE = "postgresql://nobody@127.0.0.1:9/none"  # nothing listens on port 9: refused at once
+
+
+def _wattledger(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wattledger_cli.main", *args], check=False, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, **env})
+
+
+def _tiny_app() -> typer.Typer:
+    tiny = typer.Typer(cls=output.Commands)
+
+    @tiny.callback()
+    def _root(debug: output.DebugFlag = False) -> None:
+        pass
+
+    @tiny.command("find")
+    def find() -> None:
+        raise NotFound("cycle 'cycle:nowhere:2026-01' does not exist\nsecond line never shown")
+
+    @tiny.command("ok")
+    def ok() -> None:
+        typer.echo("fine")
+
+    return tiny
+
+
+def test_a_domain_error_prints_one_line_and_exits_non_zero() -> None:
+    result = CliRunner().invoke(_tiny_app(), ["find"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: cycle 'cycle:nowhere:2026-01' does not exist"
+    assert "Traceback" not in result.output
+
+
+def test_debug_lets_the_error_through_with_its_traceback() -> None:
+    result = CliRunner().invoke(_tiny_app(), ["--debug", "find"])
+    assert isinstance(result.exception, NotFound)
+    assert "Error:" not in result.output
+
+
+def test_an_unexpected_error_names_its_type_and_points_at_debug() -> None:
+    failed = _wattledger("cycle", "list", WATTLEDGER_DATABASE_URL=UNREACHABLE_DATABASE)
+    assert failed.returncode == 1
+    lines = failed.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), failed.stderr
+    assert "OperationalError; --debug shows the traceback" in lines[0]
+    debugged = _wattledger("--debug", "cycle", "list", WATTLEDGER_DATABASE_URL=UNREACHABLE_DATABASE)
+    assert debugged.returncode == 1
+    assert "Traceback" in debugged.stderr and "OperationalError" in debugged.stderr
+
+
+def test_an_invalid_option_value_is_refused_before_anything_runs() -> None:
+    result = _wattledger("cycle", "list", "--state", "bogus", WATTLEDGER_DATABASE_URL=UNREACHABLE_DATABASE)
+    assert result.returncode == 2
+    assert "Invalid value for '--state'" in result.stderr and "awaiting_approval" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cycle_states_accept_every_recorded_status() -> None:
+    from workflows.billing_cycle_types import Phase
+
+    assert {state.value for state in cycle.CycleState} == {phase.value for phase in Phase} | {"started"}
+
+
+def test_help_names_the_configured_ports() -> None:
+    shown = _wattledger("--help", WATTLEDGER_API_PORT="8123", WATTLEDGER_TEMPORAL_UI_PORT="8299",
+                        COLUMNS="200")
+    assert shown.returncode == 0
+    assert "http://127.0.0.1:8123" in shown.stdout and "http://127.0.0.1:8299" in shown.stdout
+    dev = _wattledger("dev", "--help", WATTLEDGER_API_PORT="8123", COLUMNS="200")
+    assert "http://127.0.0.1:8123" in dev.stdout
+    cycles = _wattledger("cycle", "--help", WATTLEDGER_TEMPORAL_PORT="7299", COLUMNS="200")
+    assert "127.0.0.1:7299" in cycles.stdout
+
+
+ROWS = [{"cycle_id": "cycle:a:2026-01", "status": "completed", "updated_at_utc": datetime(2026, 2, 1, 6, tzinfo=UTC),
+         "status_detail": None}]
+
+
+def test_rows_print_as_a_table_or_as_json(capsys: Any) -> None:
+    output.print_rows(ROWS, False, title="cycles", columns=["cycle_id", "status", "status_detail", "updated_at_utc"])
+    table = capsys.readouterr().out
+    assert "cycle_id" in table and "cycle:a:2026-01" in table and "2026-02-01T06:00:00Z" in table
+    assert "│" in table or "┃" in table  # a drawn table, not JSON
+    output.print_rows(ROWS, True, title="cycles")
+    assert json.loads(capsys.readouterr().out) == [{**ROWS[0], "updated_at_utc": "2026-02-01 06:00:00+00:00"}]
+    output.print_rows([], False, title="cycles")
+    assert capsys.readouterr().out.strip() == "no cycles"
+
+
+def test_every_listing_command_takes_json() -> None:
+    listings = [("cycle", "list"), ("campus", "list"), ("campus", "history", "x"), ("invoice", "list"),
+                ("esg", "rates", "list"), ("market", "submissions", "x"), ("market", "disputes", "x"),
+                ("meterdata", "pending", "x")]
+    for command in listings:
+        shown = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+        assert shown.exit_code == 0, (command, shown.output)
+        assert "--json" in shown.output, command
+
+
+def test_step_durations_are_the_gaps_between_recordings() -> None:
+    created = datetime(2026, 2, 1, 6, 0, tzinfo=UTC)
+    recorded = {"ingest": created + timedelta(seconds=4), "validate": created + timedelta(seconds=10),
+                "settle": created + timedelta(seconds=70)}
+    assert cycle.step_durations(created, recorded) == {"ingest": 4.0, "validate": 6.0, "settle": 60.0}
+
+
+def test_cycle_summary_fits_a_screen_whatever_the_campus_size(capsys: Any) -> None:
+    created = datetime(2026, 2, 1, 6, 0, tzinfo=UTC)
+    cycle_id = "cycle:big:2026-01"
+    meters = {f"M{index}": {"score": "100.00"} for index in range(5000)}
+    from billing.cycle_summary import cycle_summary
+
+    raw = {"cycle_id": cycle_id, "campus_id": "big", "period": "2026-01", "status": "awaiting_approval",
+           "status_detail": None, "created_at_utc": created, "updated_at_utc": created + timedelta(minutes=3),
+           "steps": {"validate": {"report": {"score": "97.50", "meters": meters}, "vee_run_id": 7},
+                     "settle": {"tenant_totals_usd_micros": {f"T{index}": 1 for index in range(5000)},
+                                "energy_balance_wh": {"generation_wh": 5_000_000, "losses_wh": 12_000}}}}
+    summary = cycle_summary(raw, {"phase": "awaiting_approval", "approvals": [], "settlement_version": 1,
+                                  "total_usd_micros": 1_234_560_000})
+    summary["step_recorded_at_utc"] = {"validate": created + timedelta(seconds=20),
+                                       "settle": created + timedelta(seconds=95)}
+    summary["api_base_url"] = "http://127.0.0.1:8000"
+    cycle.print_cycle_summary(summary)
+    shown = capsys.readouterr().out
+    assert len(shown.splitlines()) < 40
+    assert "awaiting_approval" in shown and "20.0s" in shown and "1m15s" in shown
+    assert "$1,234.56" in shown and "score 97.50" in shown and "tenant_count=5000" in shown
+    assert f"http://127.0.0.1:8000/cycles/{cycle_id}" in shown
+    assert "http://127.0.0.1:8000/meter-data/vee-runs/7" in shown
