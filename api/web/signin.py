@@ -53,6 +53,8 @@ router = APIRouter(prefix="/finance", tags=["finance pages"], include_in_schema=
 log = logging.getLogger("wattledger.sign_in")
 
 STAFF_ROLES = ("finance", "auditor", "operator")
+# Tenants sign in here too and are sent to their portal (`api.web.tenant`, /tenant/); single sign-on is for staff.
+SIGN_IN_ROLES = (*STAFF_ROLES, "tenant")
 OIDC_STATE_COOKIE = "wattledger_oidc_state"
 OIDC_CALLBACK_PATH = "/finance/login/oidc/callback"
 OIDC_LOGIN_LIFETIME = timedelta(minutes=10)
@@ -100,7 +102,8 @@ def _signed_in(request: Request, account: Account, method: str) -> Response:
     with _engine(request).begin() as conn:
         session_key = start_session(conn, account, method, timedelta(seconds=lifetime_s))
     log.info("sign-in accepted: user=%r method=%s address=%s", account.user_name, method, _client_address(request))
-    response = RedirectResponse("/finance/", status_code=303)
+    landing = "/finance/" if account.roles & set(STAFF_ROLES) else "/tenant/"
+    response = RedirectResponse(landing, status_code=303)
     response.set_cookie(SESSION_COOKIE, session_key, max_age=lifetime_s, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/")
     return response
@@ -143,9 +146,9 @@ def login(request: Request, user_name: Annotated[str, Form(max_length=200)] = ""
         log.warning("sign-in failed: user=%r method=password address=%s", user_name[:120], address)
         return _login_page(request, 401, NOT_ACCEPTED, user_name=user_name[:200])
     throttle.succeeded(name_key)
-    if not account.roles & set(STAFF_ROLES):
-        log.warning("sign-in refused, no staff role: user=%r address=%s", account.user_name, address)
-        return _login_page(request, 403, "This account has none of the roles finance, auditor or operator.")
+    if not account.roles & set(SIGN_IN_ROLES):
+        log.warning("sign-in refused, no staff or tenant role: user=%r address=%s", account.user_name, address)
+        return _login_page(request, 403, "This account has none of the roles finance, auditor, operator or tenant.")
     return _signed_in(request, account, "password")
 
 
@@ -154,7 +157,7 @@ def _token_login(request: Request, credential: str, keys: list[str]) -> Response
                      "headers": [(b"authorization", f"Bearer {credential.strip()}".encode())]})
     try:
         principal: Principal = request.app.state.authenticate(probe)
-        principal.require(*STAFF_ROLES)
+        principal.require(*SIGN_IN_ROLES)
     except HTTPException as error:
         if error.status_code == 401:
             sign_in_throttle(request).failed(keys, datetime.now(UTC))

@@ -30,14 +30,16 @@ def _awaiting(engine: Engine, cycle: SeededCycle) -> None:
 
 
 async def test_anonymous_visitors_are_sent_to_login_and_tenants_are_refused(app_under_test: AppUnderTest) -> None:
-    """No credential: 303 to /finance/login. A tenant token cannot sign in to the finance pages."""
+    """No credential: 303 to /finance/login. A tenant signs in to its portal (/tenant/), and the finance pages
+    refuse its session."""
     async with asgi_client(app_under_test) as client:
         response = await client.get("/finance/")
         assert (response.status_code, response.headers["location"]) == (303, "/finance/login")
         tenant = mint_token(app_under_test.settings, "t", ["tenant"], "t1", timedelta(minutes=5), ["c1"])
-        refused = await sign_in(client, tenant)
-        assert refused.status_code == 403
-        assert SESSION_COOKIE not in refused.cookies
+        signed_in = await sign_in(client, tenant)
+        assert (signed_in.status_code, signed_in.headers["location"]) == (303, "/tenant/")
+        assert (await client.get("/finance/")).status_code == 403
+        assert (await client.get("/tenant/")).status_code == 200
 
 
 async def test_finance_sees_the_awaiting_cycle_with_lines_chart_and_decision_forms(
