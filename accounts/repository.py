@@ -63,6 +63,9 @@ def set_disabled(conn: Connection, user_name: str, disabled: bool) -> bool:
 
 def insert_session(conn: Connection, session_sha256_hex: str, account: Account, method: str,
                    expires_at_utc: datetime) -> None:
+    """Insert the session; sessions that ended or expired more than 30 days ago are removed on the way."""
+    conn.execute(text("DELETE FROM web_session WHERE coalesce(ended_at_utc, expires_at_utc) "
+                      "< now() - interval '30 days'"))
     conn.execute(
         text("INSERT INTO web_session (session_sha256_hex, subject, roles, tenant_id, campus_ids, method, "
              "expires_at_utc) VALUES (:id, :subject, :roles, :tenant, :campuses, :method, :expires)"),

@@ -126,8 +126,10 @@ def login(request: Request, user_name: Annotated[str, Form(max_length=200)] = ""
         return _login_page(request, error.status_code, str(error.detail))
     address = _client_address(request)
     throttle = sign_in_throttle(request)
-    name_key = f"user:{user_name.strip().lower()[:200]}" if not credential else "user:(token)"
-    keys = [name_key, f"address:{address}"]
+    name_key = f"user:{user_name.strip().lower()[:200]}"
+    # A pasted token names no user: its failures count against the address only (a shared key would let anyone
+    # lock the token sign-in for everyone).
+    keys = [f"address:{address}"] if credential else [name_key, f"address:{address}"]
     now_utc = datetime.now(UTC)
     retry_after_s = throttle.retry_after_s(keys, now_utc)
     if retry_after_s:

@@ -82,9 +82,15 @@ async def test_a_disabled_account_or_changed_password_ends_sessions_and_refuses_
     assert (await signin.sign_in(name, "another long pass phrase")).status_code == 303
 
 
-async def test_a_tenant_account_cannot_sign_in_to_the_finance_pages(signin: SignInApp) -> None:
+async def test_a_tenant_account_lands_on_its_portal_and_not_on_the_finance_pages(signin: SignInApp) -> None:
     name = signin.user("tenant", tenant_id="acme", campus_ids=("north",))
     response = await signin.sign_in(name, PASSWORD)
+    assert (response.status_code, response.headers["location"]) == (303, "/tenant/")
+    assert (await signin.http.get("/finance/", follow_redirects=False)).status_code == 403
+
+
+async def test_an_ingest_only_account_gets_no_session(signin: SignInApp) -> None:
+    response = await signin.sign_in(signin.user("ingest"), PASSWORD)
     assert response.status_code == 403 and SESSION_COOKIE not in response.cookies
 
 

@@ -59,3 +59,20 @@ def test_a_signature_by_another_key_or_a_shared_secret_is_refused() -> None:
     header, payload, _ = _token().split(".")
     with pytest.raises(ProviderError):
         verified_id_token_claims(f"{header}.{payload}.", JWKS, ISSUER, CLIENT_ID, NONCE)
+
+
+def test_single_sign_on_roles_come_from_the_mapping_and_the_tenant_role_needs_a_local_binding() -> None:
+    from accounts import Account
+    from api.oidc import account_from_claims
+    from settings import Settings
+
+    settings = Settings(oidc_role_mapping={"billing-finance": ["finance"], "portal": ["tenant"]})
+    finance = account_from_claims(settings, "fiona", {"groups": ["billing-finance"]}, None)
+    assert finance is not None and finance.roles == {"finance"} and finance.tenant_id is None
+    assert account_from_claims(settings, "otto", {"groups": ["staff"]}, None) is None
+    assert account_from_claims(settings, "tara", {"groups": ["portal"]}, None) is None  # no local binding
+    local = Account("tara", frozenset({"tenant"}), "acme", frozenset({"north"}), disabled=False)
+    tenant = account_from_claims(settings, "tara", {"groups": ["portal"]}, local)
+    assert tenant is not None and (tenant.tenant_id, tenant.campus_ids) == ("acme", {"north"})
+    disabled = Account("fiona", frozenset({"finance"}), None, frozenset(), disabled=True)
+    assert account_from_claims(settings, "fiona", {"groups": ["billing-finance"]}, disabled) is None
