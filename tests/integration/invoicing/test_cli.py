@@ -52,11 +52,15 @@ def test_access_token_and_api_key_authenticate(engine: Engine, cli_env: Path) ->
     public_key = load_public_key(token_key_path(Settings()))
     principal = principal_from_token(token.output.strip(), public_key)
     assert principal is not None and principal.subject == "fiona" and principal.roles == {"finance"}
-    created = runner.invoke(app, ["access", "api-key", "tenant-bot", "--role", "tenant", "--tenant-id", "t1"])
+    created = runner.invoke(app, ["access", "api-key", "tenant-bot", "--role", "tenant", "--tenant-id", "t1",
+                                  "--campus-id", "north", "--campus-id", "south"])
     assert created.exit_code == 0, created.output
     with engine.connect() as conn:
         key_principal = principal_from_api_key(conn, created.output.strip())
     assert key_principal is not None and (key_principal.subject, key_principal.tenant_id) == ("tenant-bot", "t1")
+    assert key_principal.campus_ids == {"north", "south"}
+    unbound = runner.invoke(app, ["access", "token", "tenant-bot", "--role", "tenant", "--tenant-id", "t1"])
+    assert unbound.exit_code != 0 and "campus_ids" in unbound.output + str(unbound.exception)
 
 
 def test_verify_checks_a_json_document_against_the_recorded_hash(
