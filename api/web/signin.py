@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
+from html import escape
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -245,6 +246,21 @@ def oidc_callback(request: Request, code: str = "", state: str = "", error: str 
         log.warning("single sign-on refused, no staff role or account disabled: user=%r address=%s", user_name, address)
         return _login_page(request, 403, "Signed in at the provider, but no finance, auditor or operator role is "
                            "mapped to this user (or the account is disabled).")
-    response = _signed_in(request, account, "oidc")
+    response = _continue_page(_signed_in(request, account, "oidc"))
     response.delete_cookie(OIDC_STATE_COOKIE, path=OIDC_CALLBACK_PATH)
     return response
+
+
+def _continue_page(redirect: Response) -> HTMLResponse:
+    """A page of this site that moves on to the landing page, instead of a redirect.
+
+    The provider's redirect back to the callback is a cross-site navigation, and a browser withholds SameSite=Strict
+    cookies for the whole redirect chain that follows it, so a 303 to /finance/ would arrive without the new session
+    cookie. Leaving this page (meta refresh, or the link) is a navigation started by this site, which carries it."""
+    landing = escape(redirect.headers["location"])
+    page = HTMLResponse(f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed in</title>'
+                        f'<meta http-equiv="refresh" content="0;url={landing}"></head>'
+                        f'<body><p>Signed in. <a href="{landing}">Continue</a></p></body></html>')
+    for value in redirect.headers.getlist("set-cookie"):
+        page.headers.append("set-cookie", value)
+    return page
