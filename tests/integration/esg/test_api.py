@@ -23,7 +23,8 @@ END = START + timedelta(hours=2)
 
 def header_principal(request: Request) -> Principal:
     role = request.headers.get("x-role", "")
-    return Principal("test", frozenset({role}) if role else frozenset(), request.headers.get("x-tenant"))
+    campus_ids = frozenset(filter(None, request.headers.get("x-campus", "").split(",")))
+    return Principal("test", frozenset({role}) if role else frozenset(), request.headers.get("x-tenant"), campus_ids)
 
 
 @pytest.fixture
@@ -74,10 +75,13 @@ async def test_operator_reads_result_report_and_exports(client, stored_cycle_key
 
 
 async def test_a_tenant_sees_only_its_own_statement(client, stored_cycle_key):
-    """alpha reads alpha's statement (6/10 of the turbine hour plus all of hour 1's grid) but not beta's."""
-    alpha = {"x-role": "tenant", "x-tenant": "alpha"}
+    """alpha reads alpha's statement (6/10 of the turbine hour plus all of hour 1's grid) but not beta's, and not
+    its own when bound to another campus."""
+    alpha = {"x-role": "tenant", "x-tenant": "alpha", "x-campus": stored_cycle_key.split(":")[1]}
+    elsewhere = {**alpha, "x-campus": "another-campus"}
     async with client:
         own = await client.get(f"/esg/cycles/{stored_cycle_key}/tenants/alpha/statement", headers=alpha)
+        unbound = await client.get(f"/esg/cycles/{stored_cycle_key}/tenants/alpha/statement", headers=elsewhere)
         other = await client.get(f"/esg/cycles/{stored_cycle_key}/tenants/beta/statement", headers=alpha)
         report = await client.get(f"/esg/cycles/{stored_cycle_key}/report.html", headers=alpha)
     assert own.status_code == 200
@@ -85,7 +89,7 @@ async def test_a_tenant_sees_only_its_own_statement(client, stored_cycle_key):
     # 5,311,450 x 6/10 = 3,186,870 exactly; grid 2 MWh x 336,035.74265 g = 672,071.485 -> 672,071.
     assert lines["  of which on-site generation (operator Scope 1)"] == 3_186_870
     assert lines["  of which grid electricity, location-based"] == 672_071
-    assert (other.status_code, report.status_code) == (403, 403)
+    assert (other.status_code, report.status_code, unbound.status_code) == (403, 403, 403)
 
 
 async def test_double_claim_is_a_409(client, campus_id):
