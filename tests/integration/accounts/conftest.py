@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +22,9 @@ from accounts import add_user
 from settings import Settings
 
 PASSWORD = "a long enough pass phrase"
+ROOT = Path(__file__).resolve().parents[3]
+OIDC_CLIENT_ID = "wattledger-test"
+OIDC_CLIENT_SECRET = "test-client-secret-0123456789"
 OWN_ORIGIN = "http://127.0.0.1:8000"
 SAME_ORIGIN = {"Origin": OWN_ORIGIN, "Sec-Fetch-Site": "same-origin"}
 
@@ -77,3 +85,33 @@ def sign_in_app_factory(engine: Engine, tmp_path: Path) -> Callable[..., Any]:
 async def signin(sign_in_app_factory: Callable[..., Any]) -> AsyncIterator[SignInApp]:
     async with sign_in_app_factory() as built:
         yield built
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_provider(redirect_uri: str) -> Iterator[str]:
+    """The test identity provider (`oidc_provider.py`) in its own process; yields its issuer URL."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "tests.integration.accounts.oidc_provider", str(port),
+                                OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, redirect_uri], cwd=ROOT)
+    issuer = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, "the identity provider did not start"
+            time.sleep(0.1)
+        yield issuer
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -4,12 +4,7 @@ server in its own process, `oidc_provider.py`): the full redirect flow driven wi
 from __future__ import annotations
 
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,42 +15,25 @@ from sqlalchemy import text
 from accounts import add_user, set_disabled
 from api.auth import SESSION_COOKIE
 from api.web.signin import OIDC_STATE_COOKIE
-from tests.integration.accounts.conftest import OWN_ORIGIN, SAME_ORIGIN, SignInApp
+from tests.integration.accounts.conftest import (
+    OIDC_CLIENT_ID,
+    OIDC_CLIENT_SECRET,
+    OWN_ORIGIN,
+    SAME_ORIGIN,
+    SignInApp,
+    running_provider,
+)
 
-ROOT = Path(__file__).resolve().parents[3]
-CLIENT_ID = "wattledger-test"
-CLIENT_SECRET = "test-client-secret-0123456789"
+CLIENT_ID = OIDC_CLIENT_ID
+CLIENT_SECRET = OIDC_CLIENT_SECRET
 REDIRECT_URI = f"{OWN_ORIGIN}/finance/login/oidc/callback"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
     """The identity provider's issuer URL, serving until the module's tests end."""
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "tests.integration.accounts.oidc_provider", str(port),
-                                CLIENT_ID, CLIENT_SECRET, REDIRECT_URI], cwd=ROOT)
-    issuer = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "the identity provider did not start"
-            time.sleep(0.1)
+    with running_provider(REDIRECT_URI) as issuer:
         yield issuer
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture
