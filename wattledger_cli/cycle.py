@@ -259,7 +259,9 @@ def print_cycle_summary(summary: Mapping[str, Any]) -> None:
     out.print(table if summary["steps"] else "steps: none recorded yet")
     totals = _totals(summary)
     if totals:
-        out.print(Text("totals: " + "  ".join(f"{key} {value}" for key, value in totals.items())))
+        out.print("totals:")
+        for name, value in totals.items():
+            out.print(Text(f"  {name}: {value}"))
     base = summary.get("api_base_url", "")
     links = dict(summary.get("links") or {})
     for step, step_summary in summary["steps"].items():
@@ -284,7 +286,7 @@ def _totals(summary: Mapping[str, Any]) -> dict[str, str]:
             totals["data quality"] = f"score {step_summary['vee'].get('score')}"
         balance = step_summary.get("energy_balance_wh")
         if isinstance(balance, Mapping):
-            totals["energy balance"] = ", ".join(f"{key} {int(value) / 1_000_000:,.3f} MWh"
+            totals["energy balance"] = ", ".join(f"{key.removesuffix('_wh')} {int(value) / 1_000_000:,.3f} MWh"
                                                  for key, value in balance.items() if isinstance(value, int))
     return totals
 
@@ -316,32 +318,40 @@ def _update(cycle_id: str, update: UpdateMethodMultiParam[[BillingCycleWorkflow,
     _print(dataclasses.asdict(with_client(action)))
 
 
-def _decide(cycle_id: str, update: UpdateMethodMultiParam[[BillingCycleWorkflow, S], CycleStatus],
-            decision: S) -> None:
-    """Sign `decision` with the approval key for the cycle's current settlement version and send it: only a
-    machine holding that key decides from the command line (workflows/approvals.py)."""
-    from runtime.decisions import decide_cycle
-
-    _print(dataclasses.asdict(with_client(
-        lambda client, engine, settings: decide_cycle(client, settings, cycle_id, update, decision))))
-
-
 @app.command("approve")
 def approve(cycle_id: str, approver: str = typer.Option(...), comment: str = "") -> None:
     """Approve as finance (the same workflow update the API and the finance page use), signed with the approval key."""
+    from billing import review
+    from runtime.decisions import decide_cycle
     from workflows.approvals import Decision
     from workflows.billing_cycle import BillingCycleWorkflow
 
-    _decide(cycle_id, BillingCycleWorkflow.approve, Decision(approver, "finance", comment))
+    async def checked(client: Client, engine: Engine, settings: Settings) -> CycleStatus:
+        # The same control as POST /cycles/{id}/approve: open blocking findings refuse the approval (docs/finance.md).
+        review.require_no_open_findings(engine, cycle_id, review.review_limits(settings))
+        status = await decide_cycle(client, settings, cycle_id, BillingCycleWorkflow.approve,
+                                    Decision(approver, "finance", comment))
+        review.record_decision(engine, cycle_id, "approve", approver, comment, status.phase)
+        return status
+
+    _print(dataclasses.asdict(with_client(checked)))
 
 
 @app.command("reject")
 def reject(cycle_id: str, approver: str = typer.Option(...), reason: str = typer.Option(...)) -> None:
     """Reject as finance, signed with the approval key; the cycle goes to rework."""
+    from billing import review
+    from runtime.decisions import decide_cycle
     from workflows.approvals import Rejection
     from workflows.billing_cycle import BillingCycleWorkflow
 
-    _decide(cycle_id, BillingCycleWorkflow.reject, Rejection(approver, "finance", reason))
+    async def recorded(client: Client, engine: Engine, settings: Settings) -> CycleStatus:
+        status = await decide_cycle(client, settings, cycle_id, BillingCycleWorkflow.reject,
+                                    Rejection(approver, "finance", reason))
+        review.record_decision(engine, cycle_id, "reject", approver, reason, status.phase)
+        return status
+
+    _print(dataclasses.asdict(with_client(recorded)))
 
 
 @app.command("resettle")
@@ -386,7 +396,7 @@ def correct(cycle_id: str, operator: str = typer.Option(...)) -> None:
 def _correction_update(correction_id: str,
                        update: UpdateMethodMultiParam[[CycleCorrectionWorkflow, S], CorrectionStatus],
                        argument: S) -> None:
-    """A finance decision on a correction, signed with the approval key for its revision (as `_decide`)."""
+    """A finance decision on a correction, signed with the approval key for its revision (as `cycle approve`)."""
     from runtime.decisions import decide_correction
 
     _print(dataclasses.asdict(with_client(

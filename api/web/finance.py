@@ -81,6 +81,7 @@ async def cycle_page(cycle_id: str, request: Request, engine: EngineDep, princip
     return render("cycle.html", request, principal=principal, chart=chart, total_usd_micros=total_usd_micros,
                   settlement_sha256_hex=settle.get("settlement_sha256_hex"), approvals=approvals,
                   four_eyes=0 < threshold_usd_micros < total_usd_micros, limits=limits,
+                  tenant_names={tenant.tenant_id: tenant.name for tenant in view["review"].tenants},
                   can_decide="finance" in principal.roles and view["cycle"]["status"] == "awaiting_approval"
                   and principal.subject not in (approvals or []), **view)
 
