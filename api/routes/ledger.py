@@ -115,7 +115,8 @@ def _statement_reader(tenant_id: str, principal: PrincipalDep, engine: EngineDep
         raise HTTPException(status_code=404, detail="no such statement")
     with engine.connect() as conn:
         campus_ids = campuses_billing_tenant(conn, tenant_id)
-    if not campus_ids or not all(principal.may_read_tenant(campus_id, tenant_id) for campus_id in campus_ids):
+    # A tenant credential always names a campus; one with none (a key from before campus binding) reads nothing.
+    if not principal.campus_ids or not all(principal.may_read_tenant(campus, tenant_id) for campus in campus_ids):
         raise HTTPException(status_code=404, detail="no such statement")
 
 

@@ -103,7 +103,7 @@ def ledger_page(request: Request, engine: EngineDep, settings: SettingsDep, prin
     from_utc = to_utc - timedelta(days=STATEMENT_DAYS)
     with engine.connect() as conn:
         campus_ids = campuses_billing_tenant(conn, tenant_id)
-        complete = bool(campus_ids) and campus_ids <= principal.campus_ids
+        complete = bool(principal.campus_ids) and campus_ids <= principal.campus_ids
         statement = tenant_statement(conn, settings.ledger_origin, tenant_id, from_utc, to_utc) if complete else None
     return render("tenant_ledger.html", request, principal=principal, tenant_id=tenant_id, statement=statement,
                   from_utc=from_utc, to_utc=to_utc)

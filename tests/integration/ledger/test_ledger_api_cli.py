@@ -94,7 +94,9 @@ async def test_statement_route_lets_a_tenant_read_only_its_own(engine: Engine, d
     """Tenant acme reads its statement; another tenant gets 404; amounts are strings."""
     origin, _ = signed_ledger
     period = {"from_utc": "2026-01-01T00:00:00Z", "to_utc": "2026-02-01T00:00:00Z"}
-    async with _client(engine, database_url, origin, Principal("t", frozenset({"tenant"}), "acme")) as acme:
+    # acme is a tenant of no campus in this ledger-only fixture; its credential names one campus, as all do.
+    acme_principal = Principal("t", frozenset({"tenant"}), "acme", frozenset({"a"}))
+    async with _client(engine, database_url, origin, acme_principal) as acme:
         own = await acme.get("/ledger/statements/acme", params=period)
         other = await acme.get("/ledger/statements/zeta", params=period)
     assert own.status_code == 200 and other.status_code == 404
