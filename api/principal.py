@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 
 from fastapi import HTTPException
 
-ROLES = frozenset({"operator", "finance", "auditor", "tenant", "ingest"})
+from accounts import ROLES
+
+__all__ = ["ROLES", "TENANT_READER_STAFF_ROLES", "Principal"]  # ROLES re-exported: callers name the roles here
+
+# The five roles are defined once, with the user accounts that hold them (`accounts.ROLES`).
 # Staff roles that read every tenant's documents.
 TENANT_READER_STAFF_ROLES = frozenset({"operator", "finance", "auditor"})
 
