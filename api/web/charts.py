@@ -16,6 +16,9 @@ CHART_HEIGHT_PX = 300
 BAR_WIDTH_PX = 120
 BAR_HEIGHT_MAX_PX = 240
 TOP_PX = 30
+AXIS_X_PX = 88
+BARS_X_PX = (100, 270)
+AXIS_TICK_COUNT = 4  # ticks at a quarter, half, three quarters and all of the scale, plus zero
 
 SOURCES = (("generation_wh", "Generation", "#2e6ea0"), ("grid_import_wh", "Grid import", "#8c9db5"))
 USES = (
@@ -53,6 +56,20 @@ def stack_segments(balance_wh: dict[str, int], parts: tuple[tuple[str, str, str]
     return segments
 
 
+def axis_svg(scale_wh: int) -> list[str]:
+    """The energy axis left of the bars: zero to the scale in MWh, with its unit."""
+    bottom_px = TOP_PX + BAR_HEIGHT_MAX_PX
+    parts = [f'<line class="axis" x1="{AXIS_X_PX}" y1="{TOP_PX}" x2="{AXIS_X_PX}" y2="{bottom_px}" stroke="#5b6876"/>',
+             f'<text class="axis-unit" x="{AXIS_X_PX - 6}" y="{TOP_PX - 12}" text-anchor="end">MWh</text>']
+    for tick in range(AXIS_TICK_COUNT + 1):
+        y_px = bottom_px - BAR_HEIGHT_MAX_PX * tick / AXIS_TICK_COUNT
+        tick_mwh = Decimal(scale_wh) * tick / AXIS_TICK_COUNT / Decimal(1_000_000)
+        parts.append(f'<line x1="{AXIS_X_PX - 4}" y1="{y_px:.2f}" x2="{AXIS_X_PX}" y2="{y_px:.2f}" stroke="#5b6876"/>'
+                     f'<text class="axis-tick" x="{AXIS_X_PX - 6}" y="{y_px + 4:.2f}" text-anchor="end">'
+                     f"{tick_mwh:,.0f}</text>")
+    return parts
+
+
 def energy_balance_svg(balance_wh: dict[str, int]) -> str:
     """SVG markup for the balance; every label is escaped text, every number comes from `balance_wh`."""
     sources_wh = sum(max(balance_wh.get(key, 0), 0) for key, _, _ in SOURCES)
@@ -60,8 +77,8 @@ def energy_balance_svg(balance_wh: dict[str, int]) -> str:
     scale_wh = max(sources_wh, uses_wh, 1)
     opening = (f'<svg xmlns="http://www.w3.org/2000/svg" class="energy-balance" role="img" '
                f'viewBox="0 0 {CHART_WIDTH_PX} {CHART_HEIGHT_PX}" width="{CHART_WIDTH_PX}" height="{CHART_HEIGHT_PX}">')
-    parts = [opening, "<title>Energy balance</title>"]
-    for x_px, title, stack in ((60, "Sources", SOURCES), (260, "Uses", USES)):
+    parts = [opening, "<title>Energy balance</title>", *axis_svg(scale_wh)]
+    for x_px, title, stack in ((BARS_X_PX[0], "Sources", SOURCES), (BARS_X_PX[1], "Uses", USES)):
         parts.append(f'<text x="{x_px + BAR_WIDTH_PX / 2}" y="18" text-anchor="middle" class="bar-title">'
                      f"{title}</text>")
         for segment in stack_segments(balance_wh, stack, scale_wh):

@@ -32,3 +32,13 @@ def test_an_open_balance_is_stated_not_hidden() -> None:
 def test_labels_show_mwh_from_integer_wh() -> None:
     """Legend values are exact MWh with three decimals (2,500,000 Wh -> 2.500 MWh)."""
     assert "Generation 2.500 MWh" in energy_balance_svg({**BALANCE, "generation_wh": 2_500_000})
+
+
+def test_the_chart_has_an_energy_axis_in_mwh_from_zero_to_the_scale() -> None:
+    """The axis names its unit and ticks at 0, 1/4 .. 4/4 of the larger bar: 1,000 MWh of supply gives 0..1,000."""
+    svg = energy_balance_svg({"generation_wh": 600_000_000, "grid_import_wh": 400_000_000,
+                              "tenant_consumption_wh": 900_000_000, "shared_consumption_wh": 0, "export_wh": 0,
+                              "losses_wh": 100_000_000})
+    assert 'class="axis-unit"' in svg and ">MWh</text>" in svg
+    ticks = [">0</text>", ">250</text>", ">500</text>", ">750</text>", ">1,000</text>"]
+    assert all(tick in svg for tick in ticks)
