@@ -98,7 +98,9 @@ async def test_the_ercot_sample_campus_onboards_and_bills_with_the_cli_only(
     assert "applied as version 1" in await _cli(server, "campus", "apply", str(CAMPUS_FILE), "--by", "newcomer")
     await _cli(server, "meterdata", "receive", *map(str, files), "--campus", CAMPUS_ID)
     await _cli(server, "market", "prices", "ercot-np6-905", str(prices), "--campus", CAMPUS_ID)
-    await _cli(server, "cycle", "start", CAMPUS_ID, PERIOD)
+    # --wait follows the cycle (a progress display, a line per state) and returns once it awaits approval.
+    followed = await _cli(server, "cycle", "start", CAMPUS_ID, PERIOD, "--wait")
+    assert followed.rstrip().endswith(f"{CYCLE_ID}: awaiting_approval"), followed
     cycle = await _status(server, {"awaiting_approval"})
     assert cycle["steps"]["validate"]["estimated_count"] == 0
     await _cli(server, "cycle", "approve", CYCLE_ID, "--approver", "finance@lonestar.example")
@@ -110,6 +112,12 @@ async def test_the_ercot_sample_campus_onboards_and_bills_with_the_cli_only(
     # Each tenant's own number series, from its invoice_prefix in the campus file.
     assert sorted(i["invoice_id"] for i in invoices) == ["BB-000001", "LH-000001", "MQ-000001"]
     assert "ercot" in cycle["steps"]["iso"]["document_uri"].lower()
+    # Without --json, `cycle status` is a one-screen summary: state, steps with durations, totals, links.
+    summary = await _cli(server, "cycle", "status", CYCLE_ID)
+    assert "state: completed" in summary and "took" in summary
+    assert f"invoices: 3 for ${sum(invoiced.values()) / 100:,.2f}" in summary, summary
+    assert f"/cycles/{CYCLE_ID}/steps/invoice" in summary
+    assert len(summary.splitlines()) < 60, summary
 
 
 # ---- the independent figures -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -145,6 +146,47 @@ def test_cycle_summary_fits_a_screen_whatever_the_campus_size(capsys: Any) -> No
     shown = capsys.readouterr().out
     assert len(shown.splitlines()) < 40
     assert "awaiting_approval" in shown and "20.0s" in shown and "1m15s" in shown
-    assert "$1,234.56" in shown and "score 97.50" in shown and "tenant_count=5000" in shown
+    assert "settled: $1,234.56" in shown and "data quality: score 97.50" in shown and "tenant_count=5000" in shown
+    assert "energy balance: generation 5.000 MWh, losses 0.012 MWh" in shown
     assert f"http://127.0.0.1:8000/cycles/{cycle_id}" in shown
     assert "http://127.0.0.1:8000/meter-data/vee-runs/7" in shown
+
+
+def _readme_snippets() -> list[tuple[bool, list[str]]]:
+    """Each backticked command in README's command table: (starts with `wattledger`, its lowercase words)."""
+    readme = (ROOT / "README.md").read_text()
+    snippets = []
+    for row in (line for line in readme.splitlines() if line.startswith("| `wattledger ")):
+        for snippet in re.findall(r"`([^`]+)`", row.split("|")[1]):
+            words = [word for word in snippet.split() if re.fullmatch(r"[a-z][a-z0-9-]*", word)]
+            if words and words[0] != "python":  # `python worker.py` beside `wattledger worker`
+                snippets.append((words[0] == "wattledger", words[1:] if words[0] == "wattledger" else words))
+    return snippets
+
+
+def test_readme_command_table_names_only_real_commands() -> None:
+    """`wattledger cycle start …`, `status …` in one row: cycle start and cycle status must both exist."""
+    tree = typer.main.get_command(app)
+    ctx = typer.Context(tree)
+
+    def resolve(words: list[str]) -> tuple[list[str], Any]:
+        node: Any = tree
+        path: list[str] = []
+        for word in words:
+            if not hasattr(node, "list_commands") or word not in node.list_commands(ctx):
+                break
+            node = node.get_command(ctx, word)
+            path.append(word)
+        return path, node
+
+    snippets = _readme_snippets()
+    assert len(snippets) > 30
+    group: list[str] = []
+    for full, words in snippets:
+        if full:
+            path, node = resolve(words)
+            assert path, f"README names `wattledger {' '.join(words)}`, which does not exist"
+            group = path if hasattr(node, "list_commands") else path[:-1]
+        else:
+            path, _ = resolve([*group, words[0]])
+            assert path == [*group, words[0]], f"README names `wattledger {' '.join([*group, words[0]])}`"
