@@ -69,6 +69,7 @@ class TenantReview:
 @dataclass(frozen=True)
 class CycleReview:
     cycle_id: str
+    settlement_version: str  # the settle step's label (v1, v2 after a rejection); overrides belong to one version
     vee_score: str | None
     vee_run_id: int | None
     meters: list[MeterQuality]
@@ -111,9 +112,10 @@ def load_review(conn: Connection, cycle_id: str, limits: ReviewLimits) -> CycleR
         findings += amount_change_findings({t: f.amount_usd_micros for t, f in current.items()},
                                            {t: f.amount_usd_micros for t, f in _tenant_figures(previous[0]).items()},
                                            limits)
-    overrides = repo.list_overrides(conn, cycle_id)
+    version = str(settle.get("version") or "unsettled")
+    overrides = repo.list_overrides(conn, cycle_id, version)
     return CycleReview(
-        cycle_id=cycle_id, vee_score=report.get("score"), vee_run_id=validate.get("vee_run_id"), meters=meters,
+        cycle_id=cycle_id, settlement_version=version, vee_score=report.get("score"), vee_run_id=validate.get("vee_run_id"), meters=meters,
         balance_wh=balance_wh, balance_allowed_wh=supply_wh * limits.balance_tolerance_permille // 1000,
         tenants=_tenant_reviews(current, names, previous, last_year, meters),
         campus_changes=campus_changes(previous[1] if previous else None, document) if document else [],
@@ -142,7 +144,8 @@ def record_override(engine: Engine, cycle_id: str, finding_code: str, reason: st
         finding = next((f for f in review.findings if f.code == finding_code and f.blocking), None)
         if finding is None:
             raise NotFound(f"cycle {cycle_id} has no blocking finding {finding_code!r}")
-        if not repo.insert_override(conn, cycle_id, finding.code, finding.message, reason, overridden_by):
+        if not repo.insert_override(conn, cycle_id, review.settlement_version, finding.code, finding.message, reason,
+                                    overridden_by):
             raise Conflict(f"finding {finding_code} of cycle {cycle_id} was already overridden")
 
 

@@ -1,7 +1,8 @@
 """Finance's review of a cycle: overrides of blocking findings and the decision record (issue 19).
 
-- `finding_override`: a finance user accepts one blocking finding of one cycle (its code, e.g. `balance` or
-  `amount_change:<tenant>`) with a reason; one per cycle and code, never edited or removed (a control's evidence).
+- `finding_override`: a finance user accepts one blocking finding of one settlement version of a cycle (its code,
+  e.g. `balance` or `amount_change:<tenant>`) with a reason; one per cycle, version and code, never edited or
+  removed (a control's evidence). A re-settled version (after a rejection) is reviewed afresh.
 - `cycle_decision`: who approved or rejected a cycle, with which comment, and the cycle's phase the workflow
   answered; the workflow's own step (`approval-v{n}`) names only the approvers.
 
@@ -18,12 +19,13 @@ depends_on = None
 UPGRADE_SQL = """
 CREATE TABLE finding_override (
     cycle_id text NOT NULL REFERENCES billing_cycle (cycle_id),
+    settlement_version text NOT NULL,                  -- the settle step's label, v1, v2, ...
     finding_code text NOT NULL CHECK (length(finding_code) BETWEEN 1 AND 200),
     finding_message text NOT NULL,
     reason text NOT NULL CHECK (length(btrim(reason)) BETWEEN 1 AND 2000),
     overridden_by text NOT NULL,
     recorded_at_utc timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (cycle_id, finding_code)
+    PRIMARY KEY (cycle_id, settlement_version, finding_code)
 );
 CREATE FUNCTION finding_override_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN

@@ -20,7 +20,7 @@ BALANCE_OPEN = {"generation_wh": 600_000_000, "grid_import_wh": 400_000_000, "ex
 def _record(engine: Engine, cycle: SeededCycle, previous_usd_micros: dict[str, int]) -> None:
     """This month: an open balance, a VEE score of 80.00, tenant 0 at 3x last month's amount."""
     first, second = cycle.tenant_ids
-    settle = {"energy_balance_wh": BALANCE_OPEN, "total_usd_micros": 400_000_000,
+    settle = {"energy_balance_wh": BALANCE_OPEN, "total_usd_micros": 400_000_000, "version": "v1",
               "tenant_totals_usd_micros": {first: 300_000_000, second: 100_000_000},
               "tenant_usage": {first: {"daily_energy_wh": {"2026-01-01": 1_000_000, "2026-01-02": 3_000_000}}}}
     report = {"score": "80.00", "meters": {"M1": {"score": "60.00", "intervals_expected": 100}},
@@ -45,7 +45,7 @@ async def test_blocking_findings_are_listed_and_each_override_is_stored_and_show
 ) -> None:
     """Negative losses, an open balance, a low VEE score and a tripled amount block; an override needs finance and a
     reason, is kept once with its author, and closes only its own finding; the page disables Approve until none
-    is open and then shows the overrides."""
+    is open and then shows the overrides; a re-settled version is reviewed afresh."""
     first, second = seeded_cycle.tenant_ids
     _record(engine, seeded_cycle, {first: 100_000_000, second: 100_000_000})
     settings = app_under_test.settings
@@ -84,6 +84,15 @@ async def test_blocking_findings_are_listed_and_each_override_is_stored_and_show
         page = (await client.get(f"/finance{url}")).text
     assert 'data-testid="approve-blocked"' not in page and 'class="approve" disabled' not in page
     assert "checked balance with the site" in page and page.count('data-testid="override"') == len(codes)
+
+    # Settled again (after a rejection) as v2: v1's overrides do not carry over, the findings are open again.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE cycle_step SET result_json = jsonb_set(result_json, '{version}', '\"v2\"') "
+                          "WHERE cycle_id = :c AND step = 'settle'"), {"c": seeded_cycle.cycle_id})
+    async with asgi_client(app_under_test) as client:
+        review = (await client.get(f"{url}/review", headers=auditor)).json()
+    assert review["settlement_version"] == "v2" and review["overrides"] == []
+    assert [finding["code"] for finding in review["open_findings"]] == codes
 
 
 async def test_the_state_document_counts_decisions_and_invoices(
