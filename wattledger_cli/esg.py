@@ -40,6 +40,7 @@ from ledger import publish_checkpoints_after_commit
 from settings import Settings
 from wattledger_cli.database import database_engine
 from wattledger_cli.esg_rates import app as rates_app
+from wattledger_cli.output import JsonFlag, print_rows
 
 app = typer.Typer(help="Emissions: factor library, Scope 1/2/3 reports.", no_args_is_help=True)
 app.add_typer(rates_app, name="rates")
@@ -55,18 +56,16 @@ def _utc(text: str, name: str) -> datetime:
 @app.command("factors")
 def factors_command(
     register: Annotated[bool, typer.Option(help="store the library in the database")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List the factor editions and tables of the library (file hashes checked); optionally register them."""
     library = load_factor_library()
-    for edition in library.editions.values():
-        typer.echo(
-            f"{edition.edition_id}  valid {edition.valid_from} to {edition.valid_to or 'open'}  {edition.description}"
-        )
-        for kind, table_id in sorted(edition.tables.items()):
-            meta = library.tables[table_id]
-            typer.echo(
-                f"    {kind:<22} {table_id:<26} confidence {meta.confidence}  sha256 {meta.sha256[:16]}..."
-            )
+    rows = [{"edition_id": edition.edition_id, "valid_from": edition.valid_from, "valid_to": edition.valid_to,
+             "kind": kind, "table_id": table_id, "confidence": library.tables[table_id].confidence,
+             "sha256": library.tables[table_id].sha256, "description": edition.description}
+            for edition in library.editions.values() for kind, table_id in sorted(edition.tables.items())]
+    print_rows(rows, as_json, title="emission factor editions and their tables",
+               columns=["edition_id", "valid_from", "valid_to", "kind", "table_id", "confidence", "sha256"])
     if register:
         with database_engine() as engine, engine.begin() as conn:
             added = register_factor_library(conn)

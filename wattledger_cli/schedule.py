@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import typer
 
 from wattledger_cli.cycle import with_client
+from wattledger_cli.output import JsonFlag, print_rows
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -34,14 +34,21 @@ def create(campus_id: str, day_of_month: int = typer.Option(2, min=1, max=28),
 
 
 @app.command("list")
-def list_command() -> None:
+def list_command(as_json: JsonFlag = False) -> None:
     """List schedules with their next start times."""
     from workflows.monthly_schedule import list_schedules
 
     async def action(client: Client, engine: Engine, settings: Settings) -> list[dict[str, object]]:
         return await list_schedules(client)
 
-    typer.echo(json.dumps(with_client(action), indent=2))
+    schedules = with_client(action)
+    if not as_json:  # the table shows the next start only; --json has them all
+        schedules = [{**entry, "next_action_times": _first(entry["next_action_times"])} for entry in schedules]
+    print_rows(schedules, as_json, title="schedules", columns=["schedule_id", "paused", "next_action_times"])
+
+
+def _first(times: object) -> object:
+    return times[0] if isinstance(times, list) and times else "-"
 
 
 def _handle_action(campus_id: str, verb: str) -> None:

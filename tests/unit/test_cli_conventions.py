@@ -112,7 +112,8 @@ def test_rows_print_as_a_table_or_as_json(capsys: Any) -> None:
 def test_every_listing_command_takes_json() -> None:
     listings = [("cycle", "list"), ("campus", "list"), ("campus", "history", "x"), ("invoice", "list"),
                 ("esg", "rates", "list"), ("market", "submissions", "x"), ("market", "disputes", "x"),
-                ("meterdata", "pending", "x")]
+                ("meterdata", "pending", "x"), ("meterdata", "quarantine"), ("schedule", "list"), ("esg", "factors"),
+                ("ledger", "balances"), ("ledger", "trial-balance")]
     for command in listings:
         shown = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
         assert shown.exit_code == 0, (command, shown.output)
