@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from wattledger_cli.output import JsonFlag, cell, configured_ports, console, print_json, print_rows
+from wattledger_cli.output import (
+    JsonFlag,
+    ServiceUnreachable,
+    cell,
+    configured_ports,
+    console,
+    print_json,
+    print_rows,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -69,7 +77,11 @@ def with_client(action: Callable[[Client, Engine, Settings], Awaitable[T]]) -> T
     address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
 
     async def run() -> T:
-        client = await connect(address, settings.temporal_namespace, settings)
+        try:
+            client = await connect(address, settings.temporal_namespace, settings)
+        except RuntimeError as error:  # the SDK's connect failure: refused, timed out, TLS refused
+            raise ServiceUnreachable(f"cannot reach Temporal at {address}: start the stack with `wattledger dev`, "
+                                     "or name the cluster in WATTLEDGER_TEMPORAL_ADDRESS") from error
         engine = make_engine(resolve_database_url(settings))
         try:
             return await action(client, engine, settings)

@@ -75,6 +75,12 @@ def one_line(error: BaseException) -> str:
     return first
 
 
+class ServiceUnreachable(DomainError):
+    """A server the command needs (Temporal) did not answer: says which address and how to start or name it."""
+
+    retryable = True
+
+
 class Commands(TyperGroup):
     """The top-level group: an error escaping a command prints `Error: …` (one line) and exits with 1, unless
     `--debug` was given, which lets it through with its traceback. Usage errors (a refused option value, a

@@ -70,6 +70,14 @@ def test_an_unexpected_error_names_its_type_and_points_at_debug() -> None:
     assert "Traceback" in debugged.stderr and "OperationalError" in debugged.stderr
 
 
+def test_an_unreachable_temporal_is_named_in_one_line() -> None:
+    failed = _wattledger("cycle", "status", "cycle:x:2026-01", WATTLEDGER_TEMPORAL_ADDRESS="127.0.0.1:9")
+    assert failed.returncode == 1
+    expected = ("Error: cannot reach Temporal at 127.0.0.1:9: start the stack with `wattledger dev`, or name the "
+                "cluster in WATTLEDGER_TEMPORAL_ADDRESS")
+    assert failed.stderr.strip().splitlines() == [expected]
+
+
 def test_an_invalid_option_value_is_refused_before_anything_runs() -> None:
     result = _wattledger("cycle", "list", "--state", "bogus", WATTLEDGER_DATABASE_URL=UNREACHABLE_DATABASE)
     assert result.returncode == 2
