@@ -2,12 +2,12 @@
 digest, the invoice-rounding adjustment; then the live audit and the standalone verifier on the export.
 
 The entries are the ones the billing cycle builds (`billing.ledger_entries`) for a campus 80 times larger than
-the 62 tenants the old per-invoice meta allowed: 25,000 legs in one entry, a fixed four-item meta."""
+the 62 tenants the old per-invoice meta allowed: 25,000 legs in one entry, a fixed four-item meta. How long it
+takes is measured by `bench/ledger.py`, not asserted here (a shared machine's load would make it flaky)."""
 
 from __future__ import annotations
 
 import hashlib
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,11 +24,9 @@ CAMPUS_ID = "campus-5000"
 CYCLE_ID = f"cycle:{CAMPUS_ID}:2026-10"
 PENDING_KEY = f"{CYCLE_ID}:settlement:v1"
 PERIOD_END_UTC = datetime(2026, 11, 1, 5, tzinfo=UTC)
-SECONDS_MAX = 60.0
 
 
 def test_a_5000_tenant_cycle_posts_and_verifies(engine: Engine, origin: str, tmp_path: Path) -> None:
-    started = time.monotonic()
     tenants = [f"tenant-{index:05d}" for index in range(TENANT_COUNT)]
     consumption_wh = {tenant_id: 2_000_000 + index for index, tenant_id in enumerate(tenants)}
     used_wh = sum(consumption_wh.values())
@@ -66,4 +64,3 @@ def test_a_5000_tenant_cycle_posts_and_verifies(engine: Engine, origin: str, tmp
         export_ledger(conn, origin, tmp_path / "export")
     assert report.ok, report
     assert verify_export([str(tmp_path / "export"), "--trust-export-keys"]) == 0  # no checkpoint: no key to trust
-    assert time.monotonic() - started < SECONDS_MAX
