@@ -9,14 +9,14 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 
-WIDTH_PX = 720
-HEIGHT_PX = 300
-LEFT_PX = 64
+WIDTH_PX = 480  # narrow, so labels stay legible when the chart is scaled to a 390 px phone
+HEIGHT_PX = 270
+LEFT_PX = 58
 RIGHT_PX = 12
 TOP_PX = 28
 BOTTOM_PX = 52
 TICKS_Y = 4
-TICKS_X_MAX = 6
+TICKS_X_MAX = 4
 
 
 def kwh_text(energy_wh: int) -> str:
