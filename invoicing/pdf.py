@@ -136,7 +136,11 @@ def _facts(pdf: FPDF, facts: list[tuple[str, str]]) -> None:
         pdf.set_font("Helvetica", "", 9)
         # Addresses may hold several lines (the campus file keeps them as one string with newlines or commas).
         for part in str(value).splitlines() or [""]:
-            pdf.cell(CONTENT_WIDTH_MM - LABEL_WIDTH_MM, 5, _text(part), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            width_mm = CONTENT_WIDTH_MM - LABEL_WIDTH_MM
+            if pdf.get_string_width(_text(part)) > width_mm:  # a long remit-to wraps instead of running off the page
+                pdf.multi_cell(width_mm, 5, _text(part), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            else:
+                pdf.cell(width_mm, 5, _text(part), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_x(MARGIN_MM + LABEL_WIDTH_MM)
         pdf.set_x(MARGIN_MM)
 
