@@ -89,7 +89,9 @@ function startPolling(afterDecision) {
 
 // Times are rendered in UTC by the server; the browser shows them in the reader's local time, UTC in the tooltip.
 function localTimes() {
-  const format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZoneName: "short" });
+  const format = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+  });
   for (const element of document.querySelectorAll("time[datetime]")) {
     const moment = new Date(element.getAttribute("datetime"));
     if (Number.isNaN(moment.getTime())) continue;
@@ -99,8 +101,8 @@ function localTimes() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  localTimes();
-  setupDecisions();
-  setupOverrides();
-  startPolling(false);
+  // Each part on its own: a failure in one (say an old browser's Intl) leaves the forms and the polling working.
+  for (const part of [setupDecisions, setupOverrides, () => startPolling(false), localTimes]) {
+    try { part(); } catch (error) { console.error(error); }
+  }
 });
