@@ -77,6 +77,7 @@ def with_client(action: Callable[[Client, Engine, Settings], Awaitable[T]]) -> T
     address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
 
     async def run() -> T:
+        await asyncio.to_thread(require_listening, address)
         try:
             client = await connect(address, settings.temporal_namespace, settings)
         except RuntimeError as error:  # the SDK's connect failure: refused, timed out, TLS refused
@@ -89,6 +90,23 @@ def with_client(action: Callable[[Client, Engine, Settings], Awaitable[T]]) -> T
             engine.dispose()
 
     return asyncio.run(run())
+
+
+TEMPORAL_PROBE_TIMEOUT_S = 3.0
+
+
+def require_listening(address: str) -> None:
+    """Refuse at once when nothing accepts a TCP connection at `address` (host:port), before the SDK's own
+    connect: that one retries for seconds and its runtime may abort the process on the way out."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=TEMPORAL_PROBE_TIMEOUT_S):
+            return
+    except (OSError, ValueError) as error:
+        raise ServiceUnreachable(f"cannot reach Temporal at {address}: start the stack with `wattledger dev`, "
+                                 "or name the cluster in WATTLEDGER_TEMPORAL_ADDRESS") from error
 
 
 def with_engine(action: Callable[[Engine], T]) -> T:
