@@ -5,6 +5,7 @@ The CLI (`wattledger market prices`), the API (`POST /campuses/{id}/prices`) and
 
 from __future__ import annotations
 
+import csv
 import json
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,13 @@ NYISO_RT_INTERVAL_MINUTES_DEFAULT = 5
 def parse_price_file(file_format: str, source_name: str, content: bytes, *, feed: str,
                      interval_minutes: int) -> list[PriceRow]:
     """One ISO price file (CSV, JSON items, or a ZIP for ERCOT/CAISO) as PriceRows."""
+    try:
+        return _parse(file_format, source_name, content, feed=feed, interval_minutes=interval_minutes)
+    except csv.Error as error:  # a field over the csv module's limit, a NUL byte, an unclosed quote
+        raise BadInput(source_name, None, None, f"not a readable CSV file: {error}") from error
+
+
+def _parse(file_format: str, source_name: str, content: bytes, *, feed: str, interval_minutes: int) -> list[PriceRow]:
     zipped = source_name.lower().endswith(".zip")
     if file_format in ("nyiso-dam", "nyiso-rt"):
         realtime = file_format == "nyiso-rt"

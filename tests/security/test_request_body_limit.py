@@ -15,8 +15,10 @@ from sqlalchemy import Engine
 from api.app import create_app
 from api.auth import mint_token
 from api.body_limit import PRICE_FILE_BYTES_MAX
+from demo.campus import CAMPUS_FILE
 from settings import Settings
 
+CAMPUS_ID = "body-limit-campus"
 LIMIT_BYTES = 1 << 20  # the smallest ceiling the setting allows, so the test sends little
 
 
@@ -48,15 +50,20 @@ async def test_a_body_over_the_ceiling_is_refused_declared_or_streamed(client: h
 
 
 async def test_upload_routes_keep_their_own_limits(client: httpx.AsyncClient) -> None:
-    # A price file over the general ceiling but under its own reaches the route (a bad file: 422, not 413).
-    prices = await client.post("/campuses/demo-campus/prices", data={"format": "nyiso-rt"},
+    campus_text = CAMPUS_FILE.read_text().replace('id = "demo-campus"', f'id = "{CAMPUS_ID}"', 1)
+    applied = await client.put(f"/campuses/{CAMPUS_ID}", content=campus_text.encode(),
+                               headers={"content-type": "application/toml"})
+    assert applied.status_code == 200, applied.text
+    # A price file over the general ceiling but under its own reaches its parser: one 2 MiB field is not a CSV
+    # the price readers take (422 naming the file), not a 413 and not a 500.
+    prices = await client.post(f"/campuses/{CAMPUS_ID}/prices", data={"format": "nyiso-rt"},
                                files={"file": ("p.csv", b"x" * (2 * LIMIT_BYTES), "text/csv")})
-    assert prices.status_code != 413, prices.text
-    too_big = await client.post("/campuses/demo-campus/prices", data={"format": "nyiso-rt"},
+    assert prices.status_code == 422 and "p.csv" in prices.text, prices.text
+    too_big = await client.post(f"/campuses/{CAMPUS_ID}/prices", data={"format": "nyiso-rt"},
                                 headers={"content-length": str(PRICE_FILE_BYTES_MAX + (2 << 20))},
                                 files={"file": ("p.csv", b"x", "text/csv")})
     assert too_big.status_code == 413
     # The meter-data upload streams to disk under its per-format limits, not the general ceiling.
-    meter_data = await client.post("/meter-data", params={"campus_id": "demo-campus", "name": "a.csv"},
-                                   content=b"x" * (2 * LIMIT_BYTES))
+    meter_data = await client.post("/meter-data", params={"campus_id": CAMPUS_ID, "name": "a.csv"},
+                                   content=b"meter,value\n" * (LIMIT_BYTES // 6))  # 2 MiB of short lines
     assert meter_data.status_code != 413, meter_data.text
