@@ -7,6 +7,7 @@ downloaded. Without either, the browser tests are skipped with the reason (CI in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
 from collections.abc import AsyncIterator
@@ -29,19 +30,43 @@ class RunningApp:
     client: Any
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-async def running_app(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory
-                      ) -> AsyncIterator[RunningApp]:
+def require_browser() -> None:
+    """Skip, saying why, where Debian's Chromium or the playwright package is missing (CI installs both)."""
     if not Path(CHROMIUM_PATH).is_file():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     pytest.importorskip("playwright.async_api", reason="pip install playwright (no browser download needed)")
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any, port: int | None = None) -> AsyncIterator[str]:
+    """`app` under uvicorn on 127.0.0.1 (a free port unless given) until the block ends; yields its base URL."""
     import uvicorn
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(int(SERVER_START_S_MAX / 0.1)):
+        if server.started:
+            break
+        await asyncio.sleep(0.1)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="module")
+async def running_app(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory
+                      ) -> AsyncIterator[RunningApp]:
+    require_browser()
     from temporalio.testing import WorkflowEnvironment
 
     from api.app import create_app
@@ -62,19 +87,9 @@ async def running_app(engine: Engine, database_url: str, tmp_path_factory: pytes
         register_demo_campus(conn)
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=find_bin("temporal"),
                                                 data_converter=DATA_CONVERTER)
-    port = _free_port()
-    app = create_app(settings, engine, env.client)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
     try:
-        async with build_worker(env.client, settings, engine):
-            serving = asyncio.create_task(server.serve())
-            for _ in range(int(SERVER_START_S_MAX / 0.1)):
-                if server.started:
-                    break
-                await asyncio.sleep(0.1)
-            assert server.started, "uvicorn did not start"
-            yield RunningApp(f"http://127.0.0.1:{port}", settings, env.client)
-            server.should_exit = True
-            await serving
+        app = create_app(settings, engine, env.client)
+        async with build_worker(env.client, settings, engine), serving(app) as url:
+            yield RunningApp(url, settings, env.client)
     finally:
         await env.shutdown()

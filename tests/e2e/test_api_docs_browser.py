@@ -5,16 +5,14 @@ The app runs under uvicorn over this session's PostgreSQL; no Temporal is needed
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import Engine
 
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM_PATH, SERVER_START_S_MAX, _free_port
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM_PATH, require_browser, serving
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # ReDoc's bundle hard-codes one decorative image (its sidebar's "API docs by Redocly" logo); offline it is refused
@@ -24,10 +22,7 @@ REDOC_BRAND_IMAGE = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 @pytest.fixture(scope="module")
 async def docs_app(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[str, object]]:
-    if not Path(CHROMIUM_PATH).is_file():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    pytest.importorskip("playwright.async_api", reason="pip install playwright (no browser download needed)")
-    import uvicorn
+    require_browser()
 
     from api.app import create_app
     from demo.campus import register_demo_campus
@@ -37,18 +32,8 @@ async def docs_app(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> 
     settings = Settings(home=home, data_uri=str(home / "data"))
     with engine.begin() as conn:
         register_demo_campus(conn)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine, None), host="127.0.0.1", port=port,
-                                           log_level="warning", ws="none"))
-    serving = asyncio.create_task(server.serve())
-    for _ in range(int(SERVER_START_S_MAX / 0.1)):
-        if server.started:
-            break
-        await asyncio.sleep(0.1)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}", settings
-    server.should_exit = True
-    await serving
+    async with serving(create_app(settings, engine, None)) as url:
+        yield url, settings
 
 
 async def test_docs_render_offline_and_try_it_out_uses_the_authorized_token(docs_app: tuple[str, object]) -> None:

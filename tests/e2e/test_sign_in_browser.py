@@ -6,16 +6,14 @@ The app runs under uvicorn without Temporal (sign-in needs only PostgreSQL)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
 from accounts import add_user
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM_PATH
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM_PATH, require_browser, serving
 from tests.integration.accounts.conftest import (
     OIDC_CLIENT_ID,
     OIDC_CLIENT_SECRET,
@@ -34,10 +32,7 @@ class SignInSite:
 
 @pytest.fixture(scope="module")
 async def site(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SignInSite]:
-    if not Path(CHROMIUM_PATH).is_file():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    pytest.importorskip("playwright.async_api", reason="pip install playwright (no browser download needed)")
-    import uvicorn
+    require_browser()
 
     from api.app import create_app
     from settings import Settings
@@ -51,17 +46,8 @@ async def site(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Asyn
         home = tmp_path_factory.mktemp("e2e-sign-in")
         settings = Settings(home=home, data_uri=str(home / "data"), oidc_issuer=issuer, oidc_client_id=OIDC_CLIENT_ID,
                             oidc_client_secret=OIDC_CLIENT_SECRET, oidc_role_mapping={"billing-finance": ["finance"]})
-        server = uvicorn.Server(uvicorn.Config(create_app(settings, engine, None), host="127.0.0.1", port=port,
-                                               log_level="warning", ws="none"))
-        serving = asyncio.create_task(server.serve())
-        for _ in range(300):
-            if server.started:
-                break
-            await asyncio.sleep(0.1)
-        assert server.started, "uvicorn did not start"
-        yield SignInSite(base_url)
-        server.should_exit = True
-        await serving
+        async with serving(create_app(settings, engine, None), port):
+            yield SignInSite(base_url)
 
 
 async def test_password_sign_in_wrong_password_and_sign_out_in_chromium(site: SignInSite) -> None:

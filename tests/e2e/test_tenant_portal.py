@@ -10,7 +10,6 @@ are issued by `invoicing.issue_invoices` over seeded settlement lines, as in the
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -25,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM_PATH, SERVER_START_S_MAX
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM_PATH, require_browser, serving
 
 PASSWORD = "correct horse battery staple"
 ZONE = "America/Chicago"
@@ -103,12 +102,7 @@ def _seed(engine: Engine, home: Path, signing_key_path: Path, documents_root: st
 @pytest.fixture(scope="module")
 async def portal(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory
                  ) -> AsyncIterator[Portal]:
-    if not Path(CHROMIUM_PATH).is_file():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    pytest.importorskip("playwright.async_api", reason="pip install playwright (no browser download needed)")
-    import socket
-
-    import uvicorn
+    require_browser()
 
     from api.app import create_app
     from runtime.keys import ensure_signing_key
@@ -118,21 +112,8 @@ async def portal(engine: Engine, database_url: str, tmp_path_factory: pytest.Tem
     settings = Settings(home=home, database_url=database_url, ledger_origin="test.wattledger/e2e-tenant")
     ensure_signing_key(settings)
     seeded = _seed(engine, home, settings.signing_key_path, f"{settings.data_root_uri}/invoices")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine, None), host="127.0.0.1", port=port,
-                                           log_level="warning", ws="none"))
-    serving = asyncio.create_task(server.serve())
-    for _ in range(int(SERVER_START_S_MAX / 0.1)):
-        if server.started:
-            break
-        await asyncio.sleep(0.1)
-    assert server.started, "uvicorn did not start"
-    yield Portal(f"http://127.0.0.1:{port}", seeded.acme, seeded.globex, seeded.north, seeded.south,
-                 seeded.invoices)
-    server.should_exit = True
-    await serving
+    async with serving(create_app(settings, engine, None)) as url:
+        yield Portal(url, seeded.acme, seeded.globex, seeded.north, seeded.south, seeded.invoices)
 
 
 async def _sign_in(page: Any, base_url: str, user_name: str) -> None:
