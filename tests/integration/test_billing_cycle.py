@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -25,17 +25,11 @@ from demo.campus import METERS, TENANTS
 from demo.site_export import corrupt_one_value, write_site_export
 from devtools.fake_iso.pki import TestPki as IsoPki
 from settings import Settings
-from tests.integration.cycle_stack import CYCLE_WAIT_S_MAX, fake_nyiso, running_cycle_stack, wait_for_cycle
+from tests.integration.cycle_stack import CYCLE_WAIT_S_MAX, running_cycle_stack, wait_for_cycle
 
 CAMPUS_ID = "it-cycle-campus"  # this module's own campus: no other test's cycle shares its business keys
 GOOD_PERIOD = "2026-10"
 BAD_PERIOD = "2026-09"
-
-
-@pytest.fixture(scope="module")
-def fake_iso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IsoPki]]:
-    with fake_nyiso(tmp_path_factory.mktemp("pki")) as iso:
-        yield iso
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -38,7 +38,7 @@ from ledger import export_ledger, ledger_vkey, list_entries
 from ledger.balances import balances
 from ledger.verifier.__main__ import main as verify_export
 from settings import Settings
-from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack, wait_for_cycle
+from tests.integration.cycle_stack import running_cycle_stack, wait_for_cycle
 from workflows.billing_cycle import BillingCycleWorkflow
 
 CAMPUS_ID = "it-200-tenants"
@@ -91,12 +91,6 @@ def write_meter_files(folder: Path, tenant_count: int) -> None:
         energy_wh = tenants_wh + tenants_wh * LOSS_FRACTION_PER_MILLE // 1000
         lines.append(f"GRID-IMP,{stamp},{energy_wh // 1000}.{energy_wh % 1000:03d},kWh")
     (folder / f"GRID-IMP_{PERIOD}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def fake_iso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IsoPki]]:
-    with fake_nyiso(tmp_path_factory.mktemp("pki")) as iso:
-        yield iso
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
@@ -35,7 +35,7 @@ from ledger import verify_ledger
 from ledger.balances import balances
 from meterdata.service import receive_file
 from settings import Settings
-from tests.integration.cycle_stack import CYCLE_WAIT_S_MAX, fake_nyiso, running_cycle_stack, wait_for_cycle
+from tests.integration.cycle_stack import CYCLE_WAIT_S_MAX, running_cycle_stack, wait_for_cycle
 from workflows.cycle_correction import CycleCorrectionWorkflow
 
 CAMPUS_ID = "it-correction-campus"  # this module's own campus: no other test's cycle shares its business keys
@@ -45,12 +45,6 @@ CORRECTED_TENANT_ID = "acme-ai"
 CORRECTED_METER_ID = next(m.meter_id for m in METERS if m.tenant_id == CORRECTED_TENANT_ID)
 CORRECTED_INTERVALS = 96  # the first local day of the month is re-read 2.5 kWh higher per interval
 RAISE_WH = 2_500
-
-
-@pytest.fixture(scope="module")
-def fake_iso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IsoPki]]:
-    with fake_nyiso(tmp_path_factory.mktemp("pki")) as iso:
-        yield iso
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -24,17 +24,11 @@ from demo.campus import TENANTS
 from demo.site_export import write_site_export
 from devtools.fake_iso.pki import TestPki as IsoPki
 from settings import Settings
-from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack, wait_for_cycle
+from tests.integration.cycle_stack import running_cycle_stack, wait_for_cycle
 
 CAMPUS_ID = "it-esg-campus"
 PERIOD = "2026-10"
 CYCLE_ID = f"cycle:{CAMPUS_ID}:{PERIOD}"
-
-
-@pytest.fixture(scope="module")
-def fake_iso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IsoPki]]:
-    with fake_nyiso(tmp_path_factory.mktemp("pki")) as iso:
-        yield iso
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ above it for the tenants on the residual mix.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import httpx
@@ -22,7 +22,7 @@ from demo.campus import CAMPUS_FILE, TENANTS
 from demo.site_export import write_site_export
 from devtools.fake_iso.pki import TestPki as IsoPki
 from settings import Settings
-from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack, wait_for_cycle
+from tests.integration.cycle_stack import running_cycle_stack, wait_for_cycle
 
 CAMPUS_ID = "it-esg-market"
 PERIOD = "2026-10"
@@ -45,12 +45,6 @@ shared_load = "billed"
 tenant = "acme-ai"
 rate = "it-acme-green-2026"
 """
-
-
-@pytest.fixture(scope="module")
-def fake_iso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IsoPki]]:
-    with fake_nyiso(tmp_path_factory.mktemp("pki")) as iso:
-        yield iso
 
 
 @pytest.fixture(scope="module")

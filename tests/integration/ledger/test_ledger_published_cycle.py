@@ -6,7 +6,7 @@ from here on) leaves no entry that a published, witness-cosigned checkpoint does
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -21,18 +21,12 @@ from ledger.keys import create_signing_key
 from ledger.publication import origin_folder
 from ledger.verifier import read_published
 from settings import Settings
-from tests.integration.cycle_stack import fake_nyiso, running_cycle_stack, wait_for_cycle
+from tests.integration.cycle_stack import running_cycle_stack, wait_for_cycle
 from tests.integration.ledger.witness_process import WITNESS_NAME, witness_process
 
 CAMPUS_ID = "it-published-campus"  # this module's own campus and ledger: no other test shares their keys
 ORIGIN = "test.wattledger/published-cycle"
 PERIOD = "2026-10"
-
-
-@pytest.fixture(scope="module")
-def fake_iso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IsoPki]]:
-    with fake_nyiso(tmp_path_factory.mktemp("pki")) as iso:
-        yield iso
 
 
 @pytest.fixture(scope="module")
