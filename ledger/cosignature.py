@@ -13,13 +13,19 @@ A cosignature says: at that time, this was the largest tree of the log the witne
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ledger.signed_note import SIGNATURE_LINE_PREFIX, NoteError, check_key_name, key_id_for, parse_typed_vkey
+from ledger.signed_note import (
+    SIGNATURE_LINE_PREFIX,
+    NoteError,
+    check_key_name,
+    key_id_for,
+    parse_signature_line,
+    parse_typed_vkey,
+)
 
 COSIGNATURE_TYPE_ED25519 = 0x04
 COSIGNATURE_HEADER = "cosignature/v1\n"
@@ -82,13 +88,7 @@ def verify_cosignature(note: str, key: CosignerKey) -> int:
     """The timestamp of `key`'s valid cosignature on `note`; NoteError when there is none or it does not verify."""
     body, lines = split_note(note)
     for line in lines:
-        if not line.startswith(SIGNATURE_LINE_PREFIX) or line.count(" ") != 2:
-            raise NoteError(f"malformed signature line {line!r}")
-        name, payload = line[len(SIGNATURE_LINE_PREFIX) :].split(" ")
-        try:
-            blob = base64.b64decode(payload, validate=True)
-        except binascii.Error as error:
-            raise NoteError(f"signature line {line!r} is not base64") from error
+        name, blob = parse_signature_line(line)
         if name != key.name or blob[:4] != key.key_id:
             continue
         if len(blob) != COSIGNATURE_BYTES:

@@ -101,14 +101,19 @@ def open_note(note: str, known_keys: list[VerifierKey]) -> tuple[str, list[Verif
     return text, verified
 
 
-def _check_signature_line(text: str, line: str, known_keys: list[VerifierKey]) -> VerifierKey | None:
+def parse_signature_line(line: str) -> tuple[str, bytes]:
+    """(key name, decoded signature blob) of one `— <name> <base64>` line, of either signature type."""
     if not line.startswith(SIGNATURE_LINE_PREFIX) or line.count(" ") != 2:
         raise NoteError(f"malformed signature line {line!r}")
     name, payload = line[len(SIGNATURE_LINE_PREFIX) :].split(" ")
     try:
-        blob = base64.b64decode(payload, validate=True)
+        return name, base64.b64decode(payload, validate=True)
     except binascii.Error as error:
         raise NoteError(f"signature line {line!r} is not base64") from error
+
+
+def _check_signature_line(text: str, line: str, known_keys: list[VerifierKey]) -> VerifierKey | None:
+    name, blob = parse_signature_line(line)
     if len(blob) < 5:
         raise NoteError(f"signature line {line!r} is too short")
     for key in known_keys:
