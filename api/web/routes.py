@@ -44,14 +44,20 @@ templates.filters["mwh"] = mwh_text
 templates.filters["quantity"] = quantity_text
 
 
-def page_principal(request: Request) -> Principal:
-    """The signed-in staff member; anonymous visitors are sent to the login page, tenants refused."""
+def signed_in(request: Request) -> Principal:
+    """Whoever is signed in; an anonymous visitor is sent to the login page (303) instead of a 401."""
     try:
         principal: Principal = request.app.state.authenticate(request)
     except HTTPException as error:
         if error.status_code == 401:
             raise HTTPException(status_code=303, headers={"Location": LOGIN_PATH}) from error
         raise
+    return principal
+
+
+def page_principal(request: Request) -> Principal:
+    """The signed-in staff member; anonymous visitors are sent to the login page, tenants refused."""
+    principal = signed_in(request)
     principal.require("finance", "auditor", "operator")
     return principal
 

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import EngineDep, SettingsDep
 from api.principal import Principal
-from api.web.routes import LOGIN_PATH, render
+from api.web.routes import render, signed_in
 from api.web.usage_charts import kwh_text, usage_chart_svg
 from invoicing import campuses_billing_tenant
 from invoicing.portal import tenant_cycle, tenant_documents, tenant_interval_usage
@@ -32,12 +32,7 @@ STATEMENT_DAYS = 400
 
 def tenant_page_principal(request: Request) -> Principal:
     """The signed-in tenant; anonymous visitors go to the sign-in page, other roles are refused."""
-    try:
-        principal: Principal = request.app.state.authenticate(request)
-    except HTTPException as error:
-        if error.status_code == 401:
-            raise HTTPException(status_code=303, headers={"Location": LOGIN_PATH}) from error
-        raise
+    principal = signed_in(request)
     principal.require("tenant")
     if principal.tenant_id is None:
         raise HTTPException(status_code=403, detail="this principal is not bound to a tenant")
