@@ -3,7 +3,8 @@
 `interval_start_utc` begins a half-open interval of `interval_minutes`; hour-ending local labels are
 converted by each adapter's parse module, nowhere else. Prices are exact decimals in USD/MWh.
 `version` and `publish_time_utc` keep corrections: a later version of the same (node, market, interval)
-supersedes an earlier one, and both are kept.
+supersedes an earlier one, and both are kept. `node_type` and `zone` came later: files written before them
+read with both null.
 """
 
 from __future__ import annotations
@@ -25,5 +26,9 @@ PRICE_SCHEMA = pa.schema(
         pa.field("loss_usd_per_mwh", PRICE_DECIMAL, nullable=True),
         pa.field("publish_time_utc", pa.timestamp("us", tz="UTC"), nullable=True),
         pa.field("version", pa.int32(), nullable=False),
+        # What the ISO publishes about the node: its type ("HUB", "ZONE", "LOAD_ZONE", "GEN", "RESOURCE_NODE",
+        # "INTERFACE", ... as the ISO spells it) and the zone it lies in; null where the feed does not say.
+        pa.field("node_type", pa.string(), nullable=True),
+        pa.field("zone", pa.string(), nullable=True),
     ]
 )

@@ -23,6 +23,7 @@ PRICE_ABS_LIMIT = Decimal(10) ** 11
 """A price cell's bound: a price row adds up to three components (energy, congestion, loss) into the decimal(18, 6)
 column, whose bound is 10**12."""
 PRICE_QUANTUM = Decimal("0.000001")
+_COLUMNS_ADDED_LATER = ("node_type", "zone")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class PriceRow:
     loss_usd_per_mwh: Decimal | None
     publish_time_utc: datetime | None
     version: int
+    node_type: str | None = None
+    zone: str | None = None
 
 
 def price_table(rows: Iterable[PriceRow]) -> pa.Table:
@@ -74,6 +77,9 @@ def read_prices_parquet(uri: str) -> pa.Table:
     """Read a price Parquet file as PRICE_SCHEMA; a file with other columns or types is BadInput."""
     filesystem, path = resolve(uri)
     table = pq.read_table(path, filesystem=filesystem)
+    for name in _COLUMNS_ADDED_LATER:
+        if name not in table.column_names:
+            table = table.append_column(PRICE_SCHEMA.field(name), pa.nulls(table.num_rows, pa.string()))
     try:
         return table.select(PRICE_SCHEMA.names).cast(PRICE_SCHEMA)
     except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as error:
