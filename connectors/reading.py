@@ -1,0 +1,63 @@
+"""What every live source hands the store: cumulative register readings, with the raw message they came in.
+
+A reading is a cumulative energy register at an instant, never an interval: interval energy is a difference of
+two readings, derived later, so a lost message costs timing and never energy. Sources (MQTT, Sparkplug B,
+OPC UA, Modbus) build `Delivery`s; the store writes a delivery's readings and its raw message in one
+transaction and only then calls `acknowledge` (for MQTT the PUBACK), so a crash before the commit loses nothing
+and a redelivery after it adds nothing (readings are keyed by meter, channel and source time).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class ReadingQuality(enum.StrEnum):
+    """The source's own verdict on a value. BAD readings are kept for the record but never differenced."""
+
+    GOOD = "good"
+    UNCERTAIN = "uncertain"  # OPC UA Uncertain, Sparkplug quality other than 192, Modbus value out of range
+    BAD = "bad"  # OPC UA Bad, Sparkplug is_null or quality 0
+    STALE = "stale"  # Sparkplug NDEATH: the last value is no longer current
+
+
+@dataclass(frozen=True)
+class RegisterReading:
+    """One cumulative register value of one campus meter channel, already scaled to primary watt-hours.
+
+    `source_ts_utc` is when the device measured it (it places the reading); `received_ts_utc` is when we got
+    it (latency, clock skew). `raw_value` is the value exactly as received, before scaling, for the audit trail.
+    """
+
+    meter_id: str
+    channel: str
+    source_ts_utc: datetime
+    received_ts_utc: datetime
+    register_wh: int | None  # None for BAD or null values
+    quality: ReadingQuality
+    raw_value: str
+    device_serial: str | None = None  # the physical meter, where the source says (never difference across two)
+    historical: bool = False  # Sparkplug store-and-forward replay, OPC UA republished notifications
+
+    def __post_init__(self) -> None:
+        assert self.source_ts_utc.tzinfo is not None and self.received_ts_utc.tzinfo is not None, "naive time"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message (or one poll) from one source: its readings, its raw bytes and how to acknowledge it."""
+
+    source: str  # e.g. "mqtt:plant/meters/M1", "modbus:10.0.0.5:502/1", "opcua:opc.tcp://host:4840"
+    raw_message: bytes
+    readings: tuple[RegisterReading, ...]
+    acknowledge: Callable[[], Awaitable[None]] | None = None  # called once, after the store commits
+
+
+class DeliverySink(Protocol):
+    """Where sources put deliveries. `put` waits while the store is behind: back-pressure, never unbounded memory."""
+
+    async def put(self, delivery: Delivery) -> None: ...
