@@ -13,6 +13,7 @@ import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Protocol
 
 
@@ -61,3 +62,34 @@ class DeliverySink(Protocol):
     """Where sources put deliveries. `put` waits while the store is behind: back-pressure, never unbounded memory."""
 
     async def put(self, delivery: Delivery) -> None: ...
+
+
+class EnergyUnit(enum.StrEnum):
+    """The unit a device's energy register counts in, before its power-of-ten scale and CT/VT multiplier."""
+
+    WH = "Wh"
+    KWH = "kWh"
+    MWH = "MWh"
+
+    @property
+    def wh_per_unit(self) -> int:
+        return {EnergyUnit.WH: 1, EnergyUnit.KWH: 1_000, EnergyUnit.MWH: 1_000_000}[self]
+
+
+class ChannelInvalid(ValueError):
+    """A channel declaration that can never work (names the field); the campus-file parser adds file and line."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"field {field!r}: {reason}")
+
+
+def scaled_register_wh(raw: float, unit: EnergyUnit, scale_power_of_ten: int, multiplier: Decimal) -> int:
+    """Primary watt-hours = raw × 10^scale × unit × multiplier, computed exactly and rounded once, half to even.
+
+    A float register enters through its exact binary value (Decimal(float) is exact), so a float never rounds
+    twice; `multiplier` is CT × VT ratio only when the meter reports secondary values, else 1.
+    """
+    exact_wh = Decimal(raw).scaleb(scale_power_of_ten) * unit.wh_per_unit * multiplier
+    return int(exact_wh.to_integral_value(rounding=ROUND_HALF_EVEN))

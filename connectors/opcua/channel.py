@@ -1,0 +1,74 @@
+"""An OPC UA energy register node as the campus file declares it.
+
+The node is named by its namespace URI and identifier, never by a namespace index: a server may renumber its
+namespaces across restarts, the URI is stable. The index is looked up in the server's NamespaceArray at connect.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from connectors.reading import ChannelInvalid, EnergyUnit
+
+# OPC UA identifier forms of a NodeId without its namespace: numeric, string, GUID or opaque (base64).
+NODE_IDENTIFIER = re.compile(r"^(i=\d+|s=.+|g=[0-9A-Fa-f-]{36}|b=[A-Za-z0-9+/=]+)$")
+
+
+@dataclass(frozen=True)
+class OpcUaChannel:
+    """One cumulative energy register variable of one campus meter on an OPC UA server.
+
+    Primary Wh = value × 10^`scale_power_of_ten` × `unit` × `multiplier`. `node_identifier` is the NodeId
+    without its namespace part, e.g. "s=PM8000.EnergyDelivered" or "i=1001". `register_modulus` is in raw
+    counts, None when the register never wraps. `sampling_period` is what we ask the server for (it may revise
+    it upward).
+    """
+
+    meter_id: str
+    channel: str
+    endpoint_url: str
+    namespace_uri: str
+    node_identifier: str
+    unit: EnergyUnit
+    scale_power_of_ten: int = 0
+    multiplier: Decimal = Decimal(1)
+    register_modulus: int | None = None
+    sampling_period: timedelta = timedelta(seconds=1)
+
+    def __post_init__(self) -> None:
+        check_opcua_channel(self)
+
+    @property
+    def source(self) -> str:
+        return f"opcua:{self.endpoint_url}"
+
+    @property
+    def register_modulus_wh(self) -> int | None:
+        if self.register_modulus is None:
+            return None
+        exact_wh = Decimal(self.register_modulus).scaleb(self.scale_power_of_ten) * self.unit.wh_per_unit
+        return int(exact_wh * self.multiplier)
+
+
+def check_opcua_channel(channel: OpcUaChannel) -> None:
+    """Raise ChannelInvalid naming the first field that can never work."""
+    if not channel.meter_id or not channel.channel:
+        raise ChannelInvalid("meter_id" if not channel.meter_id else "channel", "must not be empty")
+    if not channel.endpoint_url.startswith("opc.tcp://"):
+        raise ChannelInvalid("endpoint_url", f"{channel.endpoint_url!r} is not an opc.tcp:// URL")
+    if not channel.namespace_uri or channel.namespace_uri.isdigit():
+        raise ChannelInvalid("namespace_uri", "give the namespace URI, not an index (indexes change on restart)")
+    if channel.node_identifier.startswith("ns=") or not NODE_IDENTIFIER.match(channel.node_identifier):
+        raise ChannelInvalid(
+            "node_identifier", f"{channel.node_identifier!r} must be i=…, s=…, g=… or b=… without ns=")
+    if not -9 <= channel.scale_power_of_ten <= 9:
+        raise ChannelInvalid("scale_power_of_ten", f"{channel.scale_power_of_ten} is outside -9..9")
+    if not channel.multiplier.is_finite() or channel.multiplier <= 0:
+        raise ChannelInvalid("multiplier", f"{channel.multiplier} must be a positive number")
+    if channel.register_modulus is not None and channel.register_modulus <= 0:
+        raise ChannelInvalid("register_modulus", f"{channel.register_modulus} must be positive")
+    if channel.sampling_period <= timedelta(0):
+        raise ChannelInvalid("sampling_period", "must be positive")

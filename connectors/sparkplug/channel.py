@@ -1,0 +1,63 @@
+"""A Sparkplug B metric as the campus file declares it: which edge node (and device) publishes it, and its scale.
+
+Metrics are declared by name; aliases are learnt from each session's NBIRTH/DBIRTH and never configured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from connectors.reading import ChannelInvalid, EnergyUnit
+
+TOPIC_FORBIDDEN = ("/", "+", "#")
+
+
+@dataclass(frozen=True)
+class SparkplugChannel:
+    """One cumulative energy metric of one campus meter, published by a Sparkplug B edge node or its device.
+
+    Primary Wh = value × 10^`scale_power_of_ten` × `unit` × `multiplier`. `device_id` None means the metric is
+    the edge node's own (NBIRTH/NDATA), else the device's (DBIRTH/DDATA).
+    """
+
+    meter_id: str
+    channel: str
+    group_id: str
+    edge_node_id: str
+    device_id: str | None
+    metric_name: str
+    unit: EnergyUnit
+    scale_power_of_ten: int = 0
+    multiplier: Decimal = Decimal(1)
+    register_modulus: int | None = None
+
+    def __post_init__(self) -> None:
+        check_sparkplug_channel(self)
+
+    @property
+    def register_modulus_wh(self) -> int | None:
+        if self.register_modulus is None:
+            return None
+        exact_wh = Decimal(self.register_modulus).scaleb(self.scale_power_of_ten) * self.unit.wh_per_unit
+        return int(exact_wh * self.multiplier)
+
+
+def check_sparkplug_channel(channel: SparkplugChannel) -> None:
+    """Raise ChannelInvalid naming the first field that can never work."""
+    if not channel.meter_id or not channel.channel:
+        raise ChannelInvalid("meter_id" if not channel.meter_id else "channel", "must not be empty")
+    ids = {"group_id": channel.group_id, "edge_node_id": channel.edge_node_id, "device_id": channel.device_id}
+    for field, value in ids.items():
+        if value is None and field == "device_id":
+            continue
+        if not value or any(character in value for character in TOPIC_FORBIDDEN):
+            raise ChannelInvalid(field, f"{value!r} must be a non-empty topic level without '/', '+' or '#'")
+    if not channel.metric_name:
+        raise ChannelInvalid("metric_name", "must not be empty")
+    if not -9 <= channel.scale_power_of_ten <= 9:
+        raise ChannelInvalid("scale_power_of_ten", f"{channel.scale_power_of_ten} is outside -9..9")
+    if not channel.multiplier.is_finite() or channel.multiplier <= 0:
+        raise ChannelInvalid("multiplier", f"{channel.multiplier} must be a positive number")
+    if channel.register_modulus is not None and channel.register_modulus <= 0:
+        raise ChannelInvalid("register_modulus", f"{channel.register_modulus} must be positive")
