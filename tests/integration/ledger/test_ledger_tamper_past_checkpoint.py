@@ -3,10 +3,11 @@ come after it) is caught by every verifier path: live replay, live compiled, exp
 
 A checkpoint cannot help here, so each case is caught only by comparing what is stored against what the bytes hash
 to. Breaks these tests catch (each on its own turns a case green in the code and red here):
-- the live compiled check stops comparing the stored chain hash with the recomputed one
-  (ledger/audit/compiled_check.py, ledger/verifier/compiled_scan.py);
-- the replay stops comparing the stored leaf or chain hash (ledger/verifier/replay.py);
-- the export check stops reading chain.tsv's hashes (ledger/verifier/export_check.py).
+- the live compiled check stops comparing the stored hashes with the recomputed ones
+  (`ledger/audit/compiled_check.py`, the `stored_hashes` comparison);
+- the replay, live and export, stops comparing the stored leaf or chain hash (`ChainReplay.feed` in
+  `ledger/verifier/replay.py`);
+- the export compiled check stops comparing chain.tsv (`stored_hex` in `ledger/verifier/compiled_check.py`).
 """
 
 from __future__ import annotations
