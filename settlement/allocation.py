@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 
+from common.largest_remainder import round_to_total
 from settlement.errors import AllocationWeightsInvalid
 
 
@@ -55,22 +56,8 @@ def assert_conserved(what: str, total: int, parts: Iterable[int]) -> None:
 
 
 def _largest_remainder(total: int, exact: list[Fraction]) -> list[int]:
-    """Integers summing to `total`, each the floor of its exact share or one more: the spare units go to the
-    largest remainders, ties to the lowest index. `exact` must sum to `total` within less than one unit per
-    part (true of proportional shares, and of exact amounts whose sum was rounded to `total`)."""
-    if total < 0:
-        return [-part for part in _largest_remainder(-total, [-share for share in exact])]
-    floors = [share.numerator // share.denominator for share in exact]
-    remainders = [share - floor for share, floor in zip(exact, floors, strict=True)]
-    units_left = total - sum(floors)
-    with_remainder = sum(1 for remainder in remainders if remainder)
-    assert 0 <= units_left <= with_remainder, "the exact shares do not round to the total"
-    order = sorted(range(len(exact)), key=lambda index: (-remainders[index], index))
-    parts = list(floors)
-    for index in order[:units_left]:
-        parts[index] += 1
-    assert sum(parts) == total
-    return parts
+    """Integers summing to `total`, each the floor of its exact share or one more (common.largest_remainder)."""
+    return round_to_total(total, exact)
 
 
 def _round_half_even(value: Fraction) -> int:
