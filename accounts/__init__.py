@@ -1,9 +1,9 @@
 """User accounts: people who sign in with a user name and password or through single sign-on (issue 19).
 
 Public names: the account type and its rules (`Account`, `ROLES`, the password policy, the sign-in backoff
-`SignInThrottle` / `BackoffPolicy`, `roles_from_claims` for identity-provider claims); the service functions the
-CLI and the sign-in pages call (accounts, password checks, server-side web sessions, pending single sign-on
-logins); and the errors.
+`BackoffPolicy`, `roles_from_claims` for identity-provider claims); `SignInThrottle`, which counts failed
+sign-ins in PostgreSQL for every API process; the service functions the CLI and the sign-in pages call
+(accounts, password checks, server-side web sessions, pending single sign-on logins); and the errors.
 """
 
 from accounts.errors import AccountExists, AccountNotFound
@@ -13,7 +13,6 @@ from accounts.rules import (
     ROLES,
     Account,
     BackoffPolicy,
-    SignInThrottle,
     checked_password,
     checked_user_name,
     roles_from_claims,
@@ -33,6 +32,7 @@ from accounts.service import (
     start_session,
     take_oidc_login,
 )
+from accounts.throttle import SignInThrottle
 
 __all__ = [
     "PASSWORD_CHARACTERS_MAX",

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from accounts.rules import Account
+from accounts.rules import Account, FailureRecord
 
 _ACCOUNT_COLUMNS = "user_name, roles, tenant_id, campus_ids, disabled_at_utc IS NOT NULL"
 
@@ -107,3 +107,47 @@ def take_oidc_login(conn: Connection, state_sha256_hex: str) -> tuple[str, str] 
     row = conn.execute(text("DELETE FROM oidc_login WHERE state_sha256_hex = :state RETURNING nonce, code_verifier, "
                             "expires_at_utc > now()"), {"state": state_sha256_hex}).one_or_none()
     return None if row is None or not row[2] else (row[0], row[1])
+
+
+def lock_failure_records(conn: Connection, keys: Sequence[str]) -> dict[str, FailureRecord]:
+    """The failure records of `keys` (absent: no failure), each key locked until the caller's transaction ends,
+    whether it has a row yet or not (a transaction-scoped advisory lock on the key's hash), so two processes
+    counting the same key's failures at once count both. Keys are locked in sorted order: no deadlock."""
+    ordered = sorted(set(keys))
+    for key in ordered:
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 17))"), {"key": key})
+    rows = conn.execute(
+        text("SELECT throttle_key, failure_count, last_failure_utc, locked_until_utc FROM sign_in_failure"
+             " WHERE throttle_key = ANY(:keys)"), {"keys": ordered}).all()
+    return {row[0]: FailureRecord(count=row[1], last_utc=row[2], locked_until_utc=row[3]) for row in rows}
+
+
+def load_failure_records(conn: Connection, keys: Sequence[str]) -> list[FailureRecord]:
+    rows = conn.execute(
+        text("SELECT failure_count, last_failure_utc, locked_until_utc FROM sign_in_failure"
+             " WHERE throttle_key = ANY(:keys)"), {"keys": sorted(set(keys))}).all()
+    return [FailureRecord(count=row[0], last_utc=row[1], locked_until_utc=row[2]) for row in rows]
+
+
+def store_failure_record(conn: Connection, key: str, record: FailureRecord) -> None:
+    conn.execute(
+        text("INSERT INTO sign_in_failure (throttle_key, failure_count, last_failure_utc, locked_until_utc)"
+             " VALUES (:key, :count, :last, :locked) ON CONFLICT (throttle_key) DO UPDATE SET"
+             " failure_count = EXCLUDED.failure_count, last_failure_utc = EXCLUDED.last_failure_utc,"
+             " locked_until_utc = EXCLUDED.locked_until_utc"),
+        {"key": key, "count": record.count, "last": record.last_utc, "locked": record.locked_until_utc})
+
+
+def delete_failure_record(conn: Connection, key: str) -> None:
+    conn.execute(text("DELETE FROM sign_in_failure WHERE throttle_key = :key"), {"key": key})
+
+
+def delete_stale_failure_records(conn: Connection, before_utc: datetime) -> None:
+    conn.execute(text("DELETE FROM sign_in_failure WHERE last_failure_utc < :before AND"
+                      " (locked_until_utc IS NULL OR locked_until_utc < :before)"), {"before": before_utc})
+
+
+def database_now_utc(conn: Connection) -> datetime:
+    """The database's clock: every API process reads the same one, so a lock lasts as long whichever asks."""
+    now_utc: datetime = conn.execute(text("SELECT now()")).scalar_one()
+    return now_utc

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from common.errors import BadInput
@@ -110,36 +110,6 @@ def retry_after_s(record: FailureRecord | None, now_utc: datetime) -> int:
         return 0
     remaining = record.locked_until_utc - now_utc
     return max(1, int(remaining.total_seconds() + 0.999))
-
-
-@dataclass
-class SignInThrottle:
-    """Failed sign-ins per key (`user:<name>`, `address:<ip>`), with the backoff of `policy`. One per API process:
-    it is memory, so several API processes each count their own (documented in docs/roles.md)."""
-
-    policy: BackoffPolicy = field(default_factory=BackoffPolicy)
-    records: dict[str, FailureRecord] = field(default_factory=dict)
-    keys_max: int = 100_000
-
-    def retry_after_s(self, keys: Iterable[str], now_utc: datetime) -> int:
-        return max((retry_after_s(self.records.get(key), now_utc) for key in keys), default=0)
-
-    def failed(self, keys: Iterable[str], now_utc: datetime) -> None:
-        if len(self.records) >= self.keys_max:
-            self._forget_stale(now_utc)
-        for key in keys:
-            self.records[key] = record_failure(self.records.get(key, FailureRecord()), now_utc, self.policy)
-
-    def succeeded(self, key: str) -> None:
-        self.records.pop(key, None)
-
-    def _forget_stale(self, now_utc: datetime) -> None:
-        horizon = timedelta(seconds=self.policy.forget_after_s)
-        for key in [key for key, record in self.records.items()
-                    if record.last_utc is None or now_utc - record.last_utc > horizon]:
-            del self.records[key]
-        if len(self.records) >= self.keys_max:  # still full: keep counting rather than grow without bound
-            self.records.clear()
 
 
 def roles_from_claims(claims: Mapping[str, object], claim_name: str, mapping: Mapping[str, Iterable[str]]) -> frozenset[str]:

@@ -89,7 +89,7 @@ async def store_prices(
     cycle's settlement finds it. 201 stored, 200 the same prices were stored before."""
 
     source_name = file.filename or "upload"
-    with upload_slots(request, settings).hold(principal.subject):  # each holds up to 64 MiB while it parses
+    async with upload_slots(request, settings).hold(principal.subject):  # each holds up to 64 MiB while it parses
         content = await _read_upload(file, source_name)
         stored = await run_in_threadpool(store_campus_prices, engine, settings, campus_id, file_format,
                                          source_name, content, feed=feed, interval_minutes=interval_minutes)

@@ -53,7 +53,7 @@ async def upload_meter_file(
         raise NotFound(f"mapping {mapping!r} not found; known: {sorted(MAPPINGS)}")
     limits = UploadLimits.of(settings)
     _refuse_declared_size(request, name, min(limits.bytes_max(name), settings.upload_request_bytes_max))
-    with upload_slots(request, settings).hold(principal.subject):
+    async with upload_slots(request, settings).hold(principal.subject):
         meters = await run_in_threadpool(service.campus_meters, engine, campus_id)
         stored = await _store_body(request, settings, name, limits)
         outcome = await run_in_threadpool(service.record_received, engine, campus_id, name, stored, meters,

@@ -11,7 +11,8 @@ cookie is worth nothing afterwards.
    and security tests sign in that way); the session gets the credential's roles, and the credential itself never
    sits in the browser.
 
-Failed sign-ins are counted per user name and per client address (`accounts.SignInThrottle`): after
+Failed sign-ins are counted per user name and per client address (`accounts.SignInThrottle`, in PostgreSQL, so
+every API process counts against the same records): after
 `sign_in_failures_free` failures in a row each further one locks that name or address for twice as long (from
 `sign_in_lock_s_base` to `sign_in_lock_s_max` seconds), answered 429 with Retry-After. Every attempt is logged on
 the logger `wattledger.sign_in` with the user name and address, never the password. An unknown user name costs
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from html import escape
 from typing import Annotated
 
@@ -73,11 +74,12 @@ def _engine(request: Request) -> Engine:
 
 
 def sign_in_throttle(request: Request) -> SignInThrottle:
-    """The app's throttle of failed sign-ins, made on first use with the Settings' backoff."""
+    """The app's throttle of failed sign-ins (records in the database), made on first use with the Settings'
+    backoff."""
     throttle: SignInThrottle | None = getattr(request.app.state, "sign_in_throttle", None)
     if throttle is None:
         settings = _settings(request)
-        throttle = SignInThrottle(BackoffPolicy(failures_free=settings.sign_in_failures_free,
+        throttle = SignInThrottle(_engine(request), BackoffPolicy(failures_free=settings.sign_in_failures_free,
                                                 lock_s_base=settings.sign_in_lock_s_base,
                                                 lock_s_max=settings.sign_in_lock_s_max))
         request.app.state.sign_in_throttle = throttle
@@ -131,8 +133,7 @@ def login(request: Request, user_name: Annotated[str, Form(max_length=200)] = ""
     # A pasted token names no user: its failures count against the address only (a shared key would let anyone
     # lock the token sign-in for everyone).
     keys = [f"address:{address}"] if credential else [name_key, f"address:{address}"]
-    now_utc = datetime.now(UTC)
-    retry_after_s = throttle.retry_after_s(keys, now_utc)
+    retry_after_s = throttle.retry_after_s(keys)
     if retry_after_s:
         log.warning("sign-in refused, too many failures: user=%r address=%s retry_after_s=%d",
                     user_name[:120], address, retry_after_s)
@@ -145,7 +146,7 @@ def login(request: Request, user_name: Annotated[str, Form(max_length=200)] = ""
     with _engine(request).begin() as conn:  # begin: a hash with outdated parameters is replaced
         account = check_password(conn, user_name, password)
     if account is None:
-        throttle.failed(keys, now_utc)
+        throttle.failed(keys)
         log.warning("sign-in failed: user=%r method=password address=%s", user_name[:120], address)
         return _login_page(request, 401, NOT_ACCEPTED, user_name=user_name[:200])
     throttle.succeeded(name_key)
@@ -163,7 +164,7 @@ def _token_login(request: Request, credential: str, keys: list[str]) -> Response
         principal.require(*SIGN_IN_ROLES)
     except HTTPException as error:
         if error.status_code == 401:
-            sign_in_throttle(request).failed(keys, datetime.now(UTC))
+            sign_in_throttle(request).failed(keys)
         log.warning("sign-in failed: method=token address=%s status=%d", _client_address(request), error.status_code)
         return _login_page(request, error.status_code, "Not accepted: " + str(error.detail))
     account = Account(principal.subject, principal.roles, principal.tenant_id, principal.campus_ids, disabled=False)

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from accounts import add_user
 from settings import Settings
@@ -73,6 +73,8 @@ def sign_in_app_factory(engine: Engine, tmp_path: Path) -> Callable[..., Any]:
     @asynccontextmanager
     async def build(**overrides: Any) -> AsyncIterator[SignInApp]:
         settings = make_settings(tmp_path, **overrides)
+        with engine.begin() as conn:  # failures are shared by every app over the database: each test starts afresh
+            conn.execute(text("DELETE FROM sign_in_failure"))
         app = create_app(settings, engine, None)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
         async with httpx.AsyncClient(transport=transport, base_url=OWN_ORIGIN) as http:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from accounts import BackoffPolicy, SignInThrottle, checked_password, checked_user_name, roles_from_claims
+from accounts import BackoffPolicy, checked_password, checked_user_name, roles_from_claims
 from accounts.passwords import hash_password, verify_password
 from accounts.rules import FailureRecord, checked_binding, record_failure, retry_after_s
 from common.errors import BadInput
@@ -70,24 +70,6 @@ def test_a_key_with_no_failure_for_the_forget_period_starts_afresh() -> None:
     assert record.count == 2 and retry_after_s(record, T0) == 5
     later = record_failure(record, T0 + timedelta(seconds=101), policy)
     assert later.count == 1 and retry_after_s(later, T0 + timedelta(seconds=101)) == 0
-
-
-def test_the_throttle_locks_by_name_or_by_address_and_a_success_clears_the_name() -> None:
-    throttle = SignInThrottle(BackoffPolicy(failures_free=2, lock_s_base=30, lock_s_max=60))
-    for _ in range(3):
-        throttle.failed(["user:alice", "address:10.0.0.1"], T0)
-    assert throttle.retry_after_s(["user:alice", "address:10.0.0.9"], T0) == 30  # same name, other address
-    assert throttle.retry_after_s(["user:bob", "address:10.0.0.1"], T0) == 30  # other name, same address
-    assert throttle.retry_after_s(["user:bob", "address:10.0.0.9"], T0) == 0
-    throttle.succeeded("user:alice")
-    assert throttle.retry_after_s(["user:alice", "address:10.0.0.9"], T0) == 0
-
-
-def test_the_throttle_stays_bounded_in_memory() -> None:
-    throttle = SignInThrottle(BackoffPolicy(forget_after_s=10), keys_max=50)
-    for index in range(200):
-        throttle.failed([f"address:10.0.{index}.1"], T0 + timedelta(seconds=index))
-    assert len(throttle.records) <= 50
 
 
 def test_claims_map_to_roles_through_the_mapping_only() -> None:
