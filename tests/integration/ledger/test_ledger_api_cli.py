@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import httpx
@@ -83,8 +85,11 @@ def test_cli_checkpoint_verify_prove_export_balances(
     assert export.exit_code == 0 and (tmp_path / "out" / "entries.jsonl").exists()
     trial = runner.invoke(app, ["trial-balance"])
     assert trial.exit_code == 0 and trial.output.count(" ok") == 3
-    balances = runner.invoke(app, ["balances", "--prefix", "campus:a:generation"])
-    assert balances.exit_code == 0 and "-8" in balances.output
+    balances = runner.invoke(app, ["balances", "--prefix", "campus:a:generation", "--json"])
+    assert balances.exit_code == 0, balances.output
+    # Eight settlement entries each credit generation with 1,000 Wh (MWH/6 minor units are micro-MWh = Wh).
+    assert [(row["path"], row["asset_code"], int(row["posted_minor"])) for row in json.loads(balances.output)] \
+        == [("campus:a:generation:gt1", "MWH/6", -8 * 1_000)]
     statement = runner.invoke(app, ["statement", "acme", "--from", "2026-01-01T00:00:00+00:00",
                                     "--to", "2026-02-01T00:00:00+00:00"])
     assert statement.exit_code == 0 and statement.output.count("seq ") == 8 * 3
