@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from settlement.engine import (
@@ -66,12 +66,21 @@ def test_loss_factor_grosses_up_each_interval_half_even() -> None:
 @given(total=st.integers(-(10**12), 10**12),
        loads=st.lists(st.lists(st.integers(0, 10**6), min_size=4, max_size=4), min_size=3, max_size=3),
        method=st.sampled_from(["energy", "coincident_peak"]))
+@example(total=7, loads=[[0] * 4] * 3, method="energy")  # nothing used: refused
+@example(total=-10**12, loads=[[0] * 4, [0, 0, 0, 1], [0] * 4], method="coincident_peak")  # one tenant takes all
 def test_every_split_conserves_the_total(total: int, loads: list[list[int]], method: str) -> None:
-    """Property: whatever the loads, the tenants' parts add up to the total exactly (or the weights are refused)."""
+    """Property: whatever the loads, the tenants' parts add up to the total exactly; the split is refused exactly
+    when every weight is zero (no share is defined), and then nothing is returned.
+
+    Break caught: a refusal of valid weights (e.g. rejecting a zero weight among non-zero ones) fails here, as does
+    any split whose parts miss the total by a unit."""
     series = {t: np.array(load, dtype=np.int64) for t, load in zip(TENANTS, loads, strict=True)}
     energy = {t: int(sum(load)) for t, load in zip(TENANTS, loads, strict=True)}
-    try:
-        parts = allocate_by_weights(total, weights_for(method, energy, {}, {}, series, 2, TENANTS))
-    except AllocationWeightsInvalid:
+    weights = weights_for(method, energy, {}, {}, series, 2, TENANTS)
+    if not any(weights.values()):
+        with pytest.raises(AllocationWeightsInvalid, match="all weights are zero"):
+            allocate_by_weights(total, weights)
         return
+    parts = allocate_by_weights(total, weights)
     assert sum(parts.values()) == total
+    assert all(part == 0 for tenant, part in parts.items() if weights[tenant] == 0)
