@@ -19,6 +19,7 @@ from campus.repository import (
     iso_submission_settings,
     latest_version_number,
     load_campus,
+    load_channel_declarations,
     load_meters,
     load_tenants,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "iso_submission_settings",
     "latest_version_number",
     "load_campus",
+    "load_channel_declarations",
     "load_meters",
     "load_tenants",
     "schema",

@@ -40,7 +40,21 @@ def check_document(document: dict[str, Any], read_urdb: Callable[[str], str] | N
         _check_contract(index, contract, tenants, meters, read_urdb, problems)
     _check_priced(document, problems)
     _check_esg(document, tenants, problems)
+    _check_channels(document, problems)
     return problems
+
+
+def _check_channels(document: dict[str, Any], problems: Problems) -> None:
+    """Each live channel names a meter of the file, and one register feeds one (meter, channel)."""
+    meter_ids = {meter["id"] for meter in document["meters"]}
+    seen: set[tuple[str, str]] = set()
+    for index, declared in enumerate(document.get("channels") or []):
+        key = (declared["meter"], declared["channel"])
+        if declared["meter"] not in meter_ids:
+            problems.append((("channels", index, "meter"), f"unknown meter {declared['meter']!r}"))
+        elif key in seen:
+            problems.append((("channels", index, "channel"), f"meter {key[0]} channel {key[1]} is declared twice"))
+        seen.add(key)
 
 
 def _check_esg(document: dict[str, Any], tenants: set[str], problems: Problems) -> None:

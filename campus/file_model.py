@@ -12,6 +12,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from campus.file_channels import ChannelSection
 from campus.model import IntervalMinutes, IsoName, MeterRole, MeterUnit
 from common.bounds import INT64_MAX, Day, Instant, checked_decimal
 
@@ -178,3 +179,6 @@ class CampusFile(_Section):
     contracts: list[ContractSection] = Field(default_factory=list)
     esg: EsgSection = EsgSection()
     iso_submission: IsoSubmissionSection = IsoSubmissionSection()
+    # None rather than an empty list: a file without channels keeps the document (and sha256) it always had.
+    channels: list[ChannelSection] | None = Field(None, description="Live meter channels read by "
+                                                  "`wattledger connect run` (docs/connectors.md).")

@@ -46,6 +46,8 @@ def plan_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> Plan:
     for name in ("esg", "iso_submission"):
         if old.get(name) is not None and old.get(name) != new.get(name):
             plan.changes.append(Change("~", name, _fields_changed(old.get(name) or {}, new.get(name) or {})))
+    if (old.get("channels") or []) != (new.get("channels") or []):
+        plan.changes.append(Change("~", "channels", f"{len(new.get('channels') or [])} live channels declared"))
     return plan
 
 

@@ -79,6 +79,12 @@ def latest_version(conn: Connection, campus_id: str) -> tuple[int, str, dict[str
     return None if row is None else (int(row[0]), str(row[1]), dict(row[2]))
 
 
+def load_channel_declarations(conn: Connection, campus_id: str) -> list[dict[str, Any]]:
+    """The `[[channels]]` of the campus's latest applied file, as plain JSON (empty when none or no file)."""
+    latest = latest_version(conn, campus_id)
+    return [] if latest is None else list(latest[2].get("channels") or [])
+
+
 def load_version(conn: Connection, campus_id: str, version: int) -> dict[str, Any] | None:
     row = conn.execute(
         text("SELECT document_json FROM campus_version WHERE campus_id = :c AND version = :v"),
