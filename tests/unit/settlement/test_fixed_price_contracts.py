@@ -44,15 +44,23 @@ price = st.decimals(min_value=0, max_value=1000, places=6, allow_nan=False, allo
 @settings(max_examples=80, deadline=None)
 @given(g=energy, i=energy, x=energy, s=energy, a=energy, b=energy)
 def test_balance_closes_and_shared_energy_is_split_exactly(g: int, i: int, x: int, s: int, a: int, b: int) -> None:
-    """Property: generation + import - export - tenants - shared - losses = 0, and the shared lines add up to S."""
+    """Property: each balance term equals the meters of its role as given (not the engine's own residual), losses
+    are what the given meters leave over, and the shared lines add up to S split by tenant energy.
+
+    Break caught: counting a meter under the wrong role (e.g. export as import, shared as tenant) or computing losses
+    with a term missing fails here; a balance test that only checks the residual sums to zero could not."""
     if a == b == 0:
         a = 1  # with no tenant energy there is no share to split by (refused; see the allocation tests)
     result = _settle(Decimal(50), Decimal(60), {"G": g, "I": i, "X": x, "S": s, "A": a, "B": b})
     balance = result.energy_balance
-    assert (balance.generation_wh + balance.grid_import_wh - balance.export_wh - balance.tenant_consumption_wh
-            - balance.shared_consumption_wh - balance.losses_wh) == 0
-    shared = [line.quantity_wh for line in result.lines if line.clause == CLAUSE_FIXED_PRICE_SHARED]
-    assert sum(shared) == s
+    assert (balance.generation_wh, balance.grid_import_wh, balance.export_wh, balance.tenant_consumption_wh,
+            balance.shared_consumption_wh) == (g, i, x, a + b, s)
+    assert balance.losses_wh == g + i - x - (a + b) - s
+    shared = {line.tenant_id: line.quantity_wh for line in result.lines if line.clause == CLAUSE_FIXED_PRICE_SHARED}
+    assert sum(shared.values()) == s
+    # Largest remainder by tenant energy: each share is the floor or the ceiling of its exact quotient.
+    for tenant, own_wh in (("a", a), ("b", b)):
+        assert s * own_wh // (a + b) <= shared.get(tenant, 0) <= -(-s * own_wh // (a + b))
 
 
 @settings(max_examples=80, deadline=None)
