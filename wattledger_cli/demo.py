@@ -5,27 +5,42 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from common.errors import DomainError
 
 if TYPE_CHECKING:
+    import httpx
+    from rich.console import Console
+    from rich.table import Table
+
     from settings import Settings
 
-console = Console()
 POLL_INTERVAL_S = 0.5
 PHASE_WAIT_S_MAX = 600.0
 TERMINAL = {"completed", "failed", "cancelled"}
 DEMO_USER = "demo.finance@wattledger.local"
+
+
+@functools.cache
+def _console() -> Console:
+    # rich loads when the demo prints, not when `wattledger --help` lists the demo
+    from rich.console import Console
+
+    return Console()
+
+
+def _table(title: str) -> Table:
+    from rich.table import Table
+
+    return Table(title=title)
 
 
 def demo_command(
@@ -40,7 +55,7 @@ def demo_command(
     settings = Settings()
     with _iso_endpoint(settings, period) as settings_with_iso:
         ok = asyncio.run(_run(settings_with_iso, period, seed, corrupt))
-    console.print(f"demo finished in {time.monotonic() - started:.1f} s")
+    _console().print(f"demo finished in {time.monotonic() - started:.1f} s")
     raise typer.Exit(code=0 if ok else 1)
 
 
@@ -57,7 +72,7 @@ def _iso_endpoint(settings: Settings, period: str) -> Iterator[Settings]:
     year, month = (int(part) for part in period.split("-"))
     pki = make_test_pki(settings.home_abs / "fake-iso-pki", DEMO_USER)
     with running_fake_iso(demo_state(date(year, month, 1), 31), pki=pki) as base_url:
-        console.print(f"fake NYISO metering API on {base_url} (mutual TLS)")
+        _console().print(f"fake NYISO metering API on {base_url} (mutual TLS)")
         yield settings.model_copy(update={
             "iso_base_url": base_url, "iso_username": DEMO_USER, "iso_password": DEMO_PASSWORD,
             "iso_client_cert_path": str(pki.client_cert_path), "iso_client_key_path": str(pki.client_key_path),
@@ -74,7 +89,7 @@ def _generate_site_export(settings: Settings, period: str, seed: int, corrupt: b
     paths = write_site_export(settings.home_abs / "demo-export" / period, year, month, seed)
     if corrupt:
         corrupt_one_value(paths[-1], 42, "12x.5")
-        console.print(f"[yellow]corrupted {paths[-1].name} line 42 field 'value'[/yellow]")
+        _console().print(f"[yellow]corrupted {paths[-1].name} line 42 field 'value'[/yellow]")
     return paths
 
 
@@ -84,21 +99,23 @@ async def _run(settings: Settings, period: str, seed: int, corrupt: bool) -> boo
     # The worker and the API run as child processes; their logs go to files so the demo prints only its story.
     stack_context = running_stack(settings, api_port=free_port(), log_dir=settings.home_abs / "logs")
     try:
-        with console.status("starting PostgreSQL, Temporal, worker and API…"):
+        with _console().status("starting PostgreSQL, Temporal, worker and API…"):
             stack = await stack_context.__aenter__()
     except StackStopped as stopped:
-        console.print(f"[red]{stopped}: demo stopped[/red]")
+        _console().print(f"[red]{stopped}: demo stopped[/red]")
         return False
     try:
         return await stack.run(_bill_one_month(settings, stack.api_base_url, period, seed, corrupt))
     except StackStopped as stopped:
-        console.print(f"[red]{stopped}: demo stopped[/red]")
+        _console().print(f"[red]{stopped}: demo stopped[/red]")
         return False
     finally:
         await stack_context.__aexit__(None, None, None)
 
 
 async def _bill_one_month(settings: Settings, api_base_url: str, period: str, seed: int, corrupt: bool) -> bool:
+    import httpx
+
     from api.auth import mint_token
     from demo.campus import CAMPUS_FILE, CAMPUS_ID
 
@@ -121,7 +138,7 @@ async def _apply_campus(http: httpx.AsyncClient, campus_id: str, path: Path) -> 
     response.raise_for_status()
     result = response.json()
     verb = "applied as" if result["applied"] else "unchanged at"
-    console.print(f"campus file {path.name}: {verb} version {result['version']}")
+    _console().print(f"campus file {path.name}: {verb} version {result['version']}")
 
 
 async def _upload_meter_data(http: httpx.AsyncClient, campus_id: str, paths: list[Path]) -> bool:
@@ -134,11 +151,11 @@ async def _upload_meter_data(http: httpx.AsyncClient, campus_id: str, paths: lis
         counts[outcome.get("status", "error")] = counts.get(outcome.get("status", "error"), 0) + 1
         if response.status_code == 422:
             error = outcome.get("error") or {}
-            console.print(f"[red]{path.name} quarantined: line {error.get('line')}, field {error.get('field')!r}: "
+            _console().print(f"[red]{path.name} quarantined: line {error.get('line')}, field {error.get('field')!r}: "
                           f"{error.get('reason') or outcome.get('detail')}[/red]")
             return False
         response.raise_for_status()
-    console.print("meter data: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    _console().print("meter data: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
                   + f" of {len(paths)} site-export files")
     return True
 
@@ -146,19 +163,19 @@ async def _upload_meter_data(http: httpx.AsyncClient, campus_id: str, paths: lis
 async def _drive_cycle(http: httpx.AsyncClient, campus_id: str, period: str) -> bool:
     response = await http.post("/cycles", json={"campus_id": campus_id, "period": period})
     if response.status_code == 409:
-        console.print(f"[cyan]{response.json()['detail']}[/cyan] — showing the recorded result")
+        _console().print(f"[cyan]{response.json()['detail']}[/cyan] — showing the recorded result")
         cycle_id = f"cycle:{campus_id}:{period}"
     else:
         response.raise_for_status()
         cycle_id = response.json()["cycle_id"]
-        console.print(f"started {cycle_id}")
+        _console().print(f"started {cycle_id}")
     cycle = await _wait_for(http, cycle_id, {"awaiting_approval", *TERMINAL})
     if cycle["status"] == "awaiting_approval":
         await _print_settlement(http, cycle)
         approval = await http.post(f"/cycles/{cycle_id}/approve",
                                    json={"comment": "demo run"})
         approval.raise_for_status()
-        console.print("approved by finance through the workflow's approve update")
+        _console().print("approved by finance through the workflow's approve update")
         cycle = await _wait_for(http, cycle_id, TERMINAL)
     return await _print_outcome(http, cycle)
 
@@ -171,7 +188,7 @@ async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) ->
         response.raise_for_status()
         cycle: dict[str, Any] = response.json()
         if cycle["status"] != last_status:
-            console.print(f"  · {cycle['status']}")
+            _console().print(f"  · {cycle['status']}")
             last_status = cycle["status"]
         if cycle["status"] in states:
             return cycle
@@ -183,7 +200,7 @@ async def _verify_ledger_live(http: httpx.AsyncClient) -> bool:
     """Walk the whole chain again now, through the API an auditor would use."""
     report = (await http.get("/ledger/verify")).raise_for_status().json()
     verdict = "[green]verified[/green]" if report["ok"] else f"[red]broken at seq {report['first_bad_seq']}[/red]"
-    console.print(f"ledger verification now: {report['entries_checked']} entries, {verdict}")
+    _console().print(f"ledger verification now: {report['entries_checked']} entries, {verdict}")
     return bool(report["ok"])
 
 
@@ -212,19 +229,19 @@ async def _print_settlement(http: httpx.AsyncClient, cycle: dict[str, Any]) -> N
         from meterdata import report_lines
 
         for line in report_lines(vee["report"]):
-            console.print(line)
-    balance = Table(title="Energy balance (MWh)")
+            _console().print(line)
+    balance = _table(title="Energy balance (MWh)")
     balance.add_column("flow")
     balance.add_column("MWh", justify="right")
     for name, energy_wh in settle.get("energy_balance_wh", {}).items():
         balance.add_row(name.removesuffix("_wh"), _mwh(energy_wh))
-    console.print(balance)
-    tenants = Table(title="Per-tenant settlement")
+    _console().print(balance)
+    tenants = _table(title="Per-tenant settlement")
     tenants.add_column("tenant")
     tenants.add_column("amount", justify="right")
     for tenant_id, amount in sorted(settle.get("tenant_totals_usd_micros", {}).items()):
         tenants.add_row(tenant_id, _usd(amount))
-    console.print(tenants)
+    _console().print(tenants)
     _print_emissions(settle.get("emissions"))
 
 
@@ -235,39 +252,39 @@ def _tonnes(grams: int) -> str:
 def _print_emissions(emissions: dict[str, Any] | None) -> None:
     if not emissions:
         return
-    table = Table(title=f"Emissions (tCO2e, {emissions.get('gwp_set', '')}, eGRID {emissions.get('campus_egrid_subregion')})")
+    table = _table(title=f"Emissions (tCO2e, {emissions.get('gwp_set', '')}, eGRID {emissions.get('campus_egrid_subregion')})")
     for column in ("tenant", "scope 2 location", "scope 2 market", "scope 3 cat. 3"):
         table.add_column(column, justify="right" if column != "tenant" else "left")
     for tenant_id, scopes in sorted(emissions.get("tenant_g_co2e", {}).items()):
         table.add_row(tenant_id, _tonnes(scopes.get("scope2_location", 0)), _tonnes(scopes.get("scope2_market", 0)),
                       _tonnes(scopes.get("scope3_cat3", 0)))
-    console.print(table)
-    console.print(f"campus scope 1 (turbine fuel): {_tonnes(emissions.get('campus_scope1_g_co2e', 0))} tCO2e")
+    _console().print(table)
+    _console().print(f"campus scope 1 (turbine fuel): {_tonnes(emissions.get('campus_scope1_g_co2e', 0))} tCO2e")
 
 
 async def _print_outcome(http: httpx.AsyncClient, cycle: dict[str, Any]) -> bool:
     if cycle["status"] != "completed":
-        console.print(f"[red]cycle {cycle['status']}: {cycle.get('status_detail')}[/red]")
+        _console().print(f"[red]cycle {cycle['status']}: {cycle.get('status_detail')}[/red]")
         return False
     steps = cycle["steps"]
     if "settle" in steps and not cycle.get("live"):
         await _print_settlement(http, cycle)
     issued = (await _full_step(http, cycle, "invoice")).get("invoices", [])
-    invoices = Table(title="Invoices")
+    invoices = _table(title="Invoices")
     for column in ("invoice", "tenant", "total", "sha256"):
         invoices.add_column(column)
     for invoice in issued:
         cents = invoice["total_usd_cents"]
         invoices.add_row(invoice["invoice_id"], invoice["tenant_id"], f"${cents // 100:,}.{cents % 100:02d}",
                          invoice["document_sha256_hex"][:16] + "…")
-    console.print(invoices)
+    _console().print(invoices)
     pdfs = [invoice["pdf_uri"] for invoice in issued if invoice.get("pdf_uri")]
     if pdfs:
-        console.print(f"signed PDF invoices in {Path(pdfs[0]).parent} (check one: wattledger invoice verify FILE)")
+        _console().print(f"signed PDF invoices in {Path(pdfs[0]).parent} (check one: wattledger invoice verify FILE)")
     ledger = steps.get("ledger", {})
     iso = steps.get("iso", {})
-    console.print(f"ISO submission {iso.get('submission_key')}: {iso.get('status')} ({iso.get('document_uri')})")
+    _console().print(f"ISO submission {iso.get('submission_key')}: {iso.get('status')} ({iso.get('document_uri')})")
     verdict = "[green]verified[/green]" if ledger.get("verified") else "[red]NOT verified[/red]"
-    console.print(f"ledger: {ledger.get('entry_count')} entries, checkpoint size {ledger.get('checkpoint_size')}, "
+    _console().print(f"ledger: {ledger.get('entry_count')} entries, checkpoint size {ledger.get('checkpoint_size')}, "
                   f"{verdict}")
     return bool(ledger.get("verified"))

@@ -12,40 +12,35 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from wattledger_cli import (
-    campus,
-    cycle,
-    esg,
-    invoice,
-    ledger,
-    market,
-    meterdata,
-    schedule,
-    tariff,
-    tls,
-    witness,
-)
 from wattledger_cli.demo import demo_command
-from wattledger_cli.output import Commands, DebugFlag, configured_ports
+from wattledger_cli.lazy import Lazy, lazy_commands
+from wattledger_cli.output import DebugFlag, configured_ports
 
-app = typer.Typer(cls=Commands, no_args_is_help=True,
+# Every area's commands, imported only when a command names them (`wattledger --help` lists them from here).
+# Adding an area is one line: "name": Lazy("module:attribute", "its one-line help"); "area name" nests a group.
+COMMANDS = {
+    "campus": Lazy("wattledger_cli.campus:app", "Campus model: validate, plan, apply, list, show, history, export."),
+    "cycle": Lazy("wattledger_cli.cycle:app", "Billing cycles: start, inspect, approve, reject, settle again, cancel, "
+                  "correct."),
+    "schedule": Lazy("wattledger_cli.schedule:app", "Monthly cycle schedules per campus (Temporal Schedules)."),
+    "ledger": Lazy("wattledger_cli.ledger:app", "Audit the hash-chained ledger: verify, export, prove, checkpoint."),
+    "witness": Lazy("wattledger_cli.witness:app", "The checkpoint witness: cosigns the ledger's checkpoints that "
+                    "extend what it saw."),
+    "meterdata": Lazy("wattledger_cli.meterdata:app", "Meter data: ingest files, VEE reports, manual edits."),
+    "tariff": Lazy("wattledger_cli.tariff:app", "Bill a load file against a utility tariff (OpenEI URDB JSON)."),
+    "market": Lazy("wattledger_cli.market:app", "ISO market adapters: prices, submissions, statements."),
+    "esg": Lazy("wattledger_cli.esg:app", "Emissions: factor library, Scope 1/2/3 reports."),
+    "invoice": Lazy("wattledger_cli.invoice:app", "Invoices: verify signatures, list, credit notes, cancel-and-rebill."),
+    "access": Lazy("wattledger_cli.invoice:access_app", "Credentials: bearer tokens and API keys with roles."),
+    "tls": Lazy("wattledger_cli.tls:app", "Mutual TLS to Temporal: certificates for a deployment without its own PKI."),
+}
+
+app = typer.Typer(cls=lazy_commands(COMMANDS), no_args_is_help=True,
                   help="wattledger: meter-to-cash for behind-the-meter campuses.\n\n"
                        f"Configured: {configured_ports()}. Listings print a table, or JSON with --json; "
                        "an error prints one line (Error: ...), --debug shows its traceback.")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(campus.app, name="campus")
-app.add_typer(cycle.app, name="cycle")
-app.add_typer(schedule.app, name="schedule")
-app.add_typer(ledger.app, name="ledger")
-app.add_typer(witness.app, name="witness")
-app.add_typer(meterdata.app, name="meterdata")
-app.add_typer(tariff.app, name="tariff")
-app.add_typer(market.app, name="market")
-app.add_typer(esg.app, name="esg")
-app.add_typer(invoice.app, name="invoice")
-app.add_typer(invoice.access_app, name="access")
-app.add_typer(tls.app, name="tls")
 app.command("demo")(demo_command)
 
 

@@ -8,18 +8,20 @@ with 1; `--debug` (before the command: `wattledger --debug cycle list`) shows th
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 from typer._click.core import Context as ClickContext  # typer vendors click; its groups take this Context
 from typer.core import TyperGroup
 
 from common.errors import DomainError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON (every field) instead of a table")]
 WIDTH_PIPED = 200  # a table written to a file or a pipe is not cut to 80 columns
@@ -27,6 +29,8 @@ WIDTH_PIPED = 200  # a table written to a file or a pipe is not cut to 80 column
 
 def console() -> Console:
     """A console on the current stdout (made per call: test runners swap stdout)."""
+    from rich.console import Console  # rich loads when something prints a table, not at start-up
+
     # emoji=False: an id such as `cycle:a:2026-01` is not an emoji code.
     terminal = Console(emoji=False)
     if terminal.is_terminal:
@@ -50,6 +54,9 @@ def cell(value: object) -> str:
 def print_rows(rows: Sequence[Mapping[str, Any]], as_json: bool, *, title: str,
                columns: Sequence[str] | None = None) -> None:
     """`rows` as JSON (every field) or as a table of `columns` (default: every field of the first row)."""
+    from rich.table import Table
+    from rich.text import Text
+
     if as_json:
         print_json([dict(row) for row in rows])
         return
@@ -103,13 +110,32 @@ DebugFlag = Annotated[bool, typer.Option("--debug", help="show the full tracebac
 
 
 def configured_ports() -> str:
-    """`API :8000, Temporal :7233, Temporal UI :8233` from the configured settings (defaults if unreadable)."""
-    try:
-        from settings import Settings
+    """`API :8000, Temporal :7233, Temporal UI :8233` from the configured settings (defaults if unreadable).
 
-        settings = Settings()
-        api, temporal, ui = settings.api_port, settings.temporal_port, settings.temporal_ui_port
-    except Exception:  # noqa: BLE001 - help must print even when the environment holds a bad value
-        api, temporal, ui = 8000, 7233, 8233
+    Read from the environment and `.env` the way `settings.Settings` reads them (WATTLEDGER_ prefix, any case),
+    without importing pydantic: every help text shows this, and help must start at once.
+    tests/unit/test_cli_startup.py checks it against Settings."""
+    values = {name: _configured_port(name, default)
+              for name, default in (("api_port", 8000), ("temporal_port", 7233), ("temporal_ui_port", 8233))}
+    api, temporal, ui = values["api_port"], values["temporal_port"], values["temporal_ui_port"]
     return (f"API http://127.0.0.1:{api} (docs at /docs), Temporal 127.0.0.1:{temporal}, "
             f"Temporal UI http://127.0.0.1:{ui}")
+
+
+SETTINGS_ENV_PREFIX = "wattledger_"
+SETTINGS_ENV_FILE = ".env"
+
+
+def _configured_port(name: str, default: int) -> int:
+    key = SETTINGS_ENV_PREFIX + name
+    environment = {variable.lower(): value for variable, value in os.environ.items()}
+    text = environment.get(key)
+    if text is None and Path(SETTINGS_ENV_FILE).is_file():
+        from dotenv import dotenv_values
+
+        from_file = {variable.lower(): value for variable, value in dotenv_values(SETTINGS_ENV_FILE).items()}
+        text = from_file.get(key)
+    try:
+        return int(text) if text is not None else default
+    except ValueError:  # help must print even when the environment holds a bad value
+        return default

@@ -1,0 +1,60 @@
+"""The CLI starts at once: `--help` and light commands import no heavy package, and the static command table
+says what each command's own help says."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from settings import Settings
+from wattledger_cli import output
+from wattledger_cli.lazy import load
+from wattledger_cli.main import COMMANDS
+
+ROOT = Path(__file__).resolve().parents[2]
+# What a command that only parses its arguments, prints help or asks a server must not pay for at start-up.
+HEAVY = ("numba", "numpy", "pyarrow", "settlement", "meterdata", "esg", "sqlalchemy", "temporalio", "fastapi",
+         "pydantic", "psycopg", "httpx", "workflows", "ledger", "invoicing", "market_adapters", "campus")
+
+
+def _imported_modules(*args: str, **env: str) -> set[str]:
+    """The modules `wattledger <args>` imported (from -X importtime), its exit code checked by the caller."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "wattledger_cli.main", *args], check=False,
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "200", **env})
+    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    assert lines, done.stderr
+    return {line.rsplit("|", 1)[1].strip() for line in lines}
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(name for name in modules if name.split(".")[0] in HEAVY)
+
+
+@pytest.mark.parametrize("args", [("--help",)])
+def test_help_imports_no_heavy_package(args: tuple[str, ...]) -> None:
+    assert _heavy(_imported_modules(*args)) == []
+
+
+def test_the_table_says_what_each_command_says() -> None:
+    for name, entry in COMMANDS.items():
+        command = load(name, entry, COMMANDS)
+        own = (command.help or "").split("\n\n")[0].replace("\n", " ").strip()
+        assert own == entry.help, name
+
+
+def test_configured_ports_read_the_settings_without_pydantic(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("WATTLEDGER_TEMPORAL_UI_PORT=8299\nwattledger_temporal_port=7301\n")
+    monkeypatch.setenv("wattledger_api_port", "8123")
+    settings = Settings()
+    assert (settings.api_port, settings.temporal_port, settings.temporal_ui_port) == (8123, 7301, 8299)
+    assert output.configured_ports() == ("API http://127.0.0.1:8123 (docs at /docs), Temporal 127.0.0.1:7301, "
+                                         "Temporal UI http://127.0.0.1:8299")
+    monkeypatch.setenv("WATTLEDGER_API_PORT", "not a port")
+    assert output.configured_ports().startswith("API http://127.0.0.1:8000 ")
