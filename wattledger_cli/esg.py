@@ -170,14 +170,17 @@ def restate_command(
 
 @app.command("statement")
 def statement_command(
-    cycle_key: str, tenant: str, format: Annotated[str, typer.Option(help="text | html")] = "text"
+    cycle_key: str, tenant: str, format: Annotated[str, typer.Option(help="text | html | json")] = "text"
 ) -> None:
-    """Print a tenant's emissions statement for a recorded cycle."""
+    """Print a tenant's emissions statement for a recorded cycle (json: every field, as the API answers it)."""
     try:
         with database_engine() as engine, engine.connect() as conn:
             statement = statement_for_cycle(conn, cycle_key, tenant)
     except DomainError as error:
         _fail(str(error))
+    if format == "json":
+        typer.echo(json.dumps(dataclasses.asdict(statement), sort_keys=True))
+        return
     typer.echo(
         render_statement_html(statement) if format == "html" else render_statement_text(statement), nl=False
     )
@@ -204,7 +207,7 @@ def report_command(
 
 @app.command("export")
 def export_command(
-    cycle_key: str, kind: Annotated[str, typer.Argument(help="parties | hourly | campus")], out: Path
+    cycle_key: str, kind: Annotated[str, typer.Argument(help="parties | hourly | campus | methods")], out: Path
 ) -> None:
     """Export a recorded cycle as CSV or Parquet (by the suffix of OUT)."""
     if kind not in SCHEMAS:

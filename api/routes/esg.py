@@ -178,7 +178,7 @@ def campus_report(
 @router.get("/esg/cycles/{cycle_key}/exports/{kind}.{extension}")
 def export(
     cycle_key: str,
-    kind: Literal["parties", "hourly", "campus"],
+    kind: Literal["parties", "hourly", "campus", "methods"],
     extension: Literal["csv", "parquet"],
     engine: EngineDep,
     principal: PrincipalDep,

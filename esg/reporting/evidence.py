@@ -25,7 +25,7 @@ from esg.reporting.exports import export_csv
 from esg.reporting.report_model import ReportContext
 from esg.scopes import CycleEmissions
 
-EXPORT_KINDS = ("parties", "hourly", "campus")
+EXPORT_KINDS = ("parties", "hourly", "campus", "methods")
 README = """Evidence package: campus {campus}, period {start} to {end} (UTC), result version {version}
 
 Recompute every figure:

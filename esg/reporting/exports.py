@@ -1,4 +1,5 @@
-"""CSV and Parquet exports of a cycle result: one row per tenant/retained party, per hour, and per campus figure.
+"""CSV and Parquet exports of a cycle result: one row per tenant/retained party, per hour, per campus figure, and
+per party and market-based method (`methods`).
 
 Every figure row carries its data-quality flag. Parquet schemas are explicit (never inferred); values are
 integer grams and Wh, so the files hold no floating point.
@@ -13,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from esg.reporting.party_methods import fallback_ref, method_rows
 from esg.scopes import CycleEmissions
 
 PARTY_FIGURES = (
@@ -24,6 +26,10 @@ PARTY_FIGURES = (
     "scope2_grid_market",
     "scope2_grid_market_hourly",
     "scope3_cat3",
+    "scope3_cat3_upstream_fuels",
+    "scope3_cat3_upstream_power",
+    "scope3_cat3_td_losses",
+    "scope3_cat3_resold_power",
     "scope3_cat1_shared_services",
     "scope3_cat8_shared_services",
 )
@@ -63,7 +69,18 @@ CAMPUS_SCHEMA = pa.schema(
         pa.field("gwp_set", pa.string(), nullable=False),
     ]
 )
-SCHEMAS = {"parties": PARTY_SCHEMA, "hourly": HOURLY_SCHEMA, "campus": CAMPUS_SCHEMA}
+METHOD_SCHEMA = pa.schema(
+    [
+        pa.field("party", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("method", pa.string(), nullable=False),
+        pa.field("annual_wh", pa.int64(), nullable=False),
+        pa.field("hourly_wh", pa.int64(), nullable=False),
+        pa.field("hours", pa.int64(), nullable=False),
+        pa.field("fallback_ref", pa.string(), nullable=False),
+    ]
+)
+SCHEMAS = {"parties": PARTY_SCHEMA, "hourly": HOURLY_SCHEMA, "campus": CAMPUS_SCHEMA, "methods": METHOD_SCHEMA}
 
 
 def party_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
@@ -148,11 +165,24 @@ def campus_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
     ]
 
 
-ROWS = {"parties": party_rows, "hourly": hourly_rows, "campus": campus_rows}
+def method_export_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
+    """Per party and market-based method: Wh under annual and hourly matching and the hours it priced (the rows
+    the statements and the report show, in Wh)."""
+    rows = []
+    for party in sorted(emissions.market_methods):
+        kind, _, name = party.partition(":")
+        for row in method_rows(emissions, party):
+            rows.append({"party": name, "kind": "tenant" if kind == "tenant" else "operator_retained",
+                         "method": row.method, "annual_wh": row.annual_wh, "hourly_wh": row.hourly_wh,
+                         "hours": row.hours, "fallback_ref": fallback_ref(emissions, party)})
+    return rows
+
+
+ROWS = {"parties": party_rows, "hourly": hourly_rows, "campus": campus_rows, "methods": method_export_rows}
 
 
 def export_csv(emissions: CycleEmissions, kind: str) -> str:
-    """CSV text of one export kind (`parties`, `hourly`, `campus`), columns in schema order."""
+    """CSV text of one export kind (`parties`, `hourly`, `campus`, `methods`), columns in schema order."""
     schema = SCHEMAS[kind]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=schema.names, lineterminator="\n")

@@ -16,6 +16,7 @@ from typing import Any
 from esg.certificates import CertificateLot, retirement_key
 from esg.factors import load_factor_library
 from esg.reporting.charts import scope_bars
+from esg.reporting.party_methods import fallback_ref, method_rows, scope3_cat3_parts
 from esg.reporting.tenant_statement import tonnes_text
 from esg.scopes import CycleEmissions
 
@@ -81,6 +82,7 @@ def build_campus_report(emissions: CycleEmissions, context: ReportContext) -> Ca
         _totals(emissions),
         _gases(emissions),
         _tenants(emissions, context),
+        _market_methods(emissions, context),
         _instruments(emissions, context),
         _methods(emissions),
         _provenance(emissions, context),
@@ -166,9 +168,47 @@ def _tenants(emissions: CycleEmissions, context: ReportContext) -> Section:
     for why, figures in sorted(emissions.retained_g_co2e.items()):
         rows.append([f"Operator ({why})", "", tonnes_text(figures["scope2_location"]),
                      tonnes_text(figures["scope2_market"]), tonnes_text(figures["scope3_cat3"]), "", ""])
-    return Section("Tenants", ["Each tenant's share; the parts add up to the campus figures to the gram."], [Table(
-        ["Tenant", "Consumption Wh", "Scope 2 location t", "Scope 2 market t", "Scope 3 cat. 3 t", "CFE score",
-         "Data quality"], rows)])
+    return Section("Tenants", ["Each tenant's share; the parts add up to the campus figures to the gram.",
+                               "Scope 3 category 3 of each tenant in its parts (g CO2e), which add up to its total."],
+                   [Table(["Tenant", "Consumption Wh", "Scope 2 location t", "Scope 2 market t", "Scope 3 cat. 3 t",
+                           "CFE score", "Data quality"], rows), _scope3_parts_table(emissions, context)])
+
+
+def _party_names(emissions: CycleEmissions, context: ReportContext) -> list[tuple[str, str, dict[str, int]]]:
+    """(party key, name for readers, figures): tenants by name, then the operator's retained parts."""
+    parties = [(f"tenant:{tenant}", context.tenant_names.get(tenant, tenant), figures)
+               for tenant, figures in sorted(emissions.tenant_g_co2e.items())]
+    parties += [(f"retained:{why}", f"Operator ({why})", figures)
+                for why, figures in sorted(emissions.retained_g_co2e.items())]
+    return parties
+
+
+def _scope3_parts_table(emissions: CycleEmissions, context: ReportContext) -> Table:
+    parties = _party_names(emissions, context)
+    labels = {name: label for _party, _name, figures in parties for name, label, _g in scope3_cat3_parts(figures)}
+    rows = [[name, *[_grams(figures.get(part, 0)) for part in labels], _grams(figures.get("scope3_cat3", 0))]
+            for _party, name, figures in parties]
+    return Table(["Party", *[f"{label} g" for label in labels.values()], "Scope 3 cat. 3 g"], rows)
+
+
+def _market_methods(emissions: CycleEmissions, context: ReportContext) -> Section:
+    """Per tenant (and the operator's parts), the market-based method of its grid supply: MWh under annual and
+    hourly matching and the hours it priced (Scope 2 Guidance Table 6.3, Quality Criterion 8 for the grid
+    average)."""
+    rows = []
+    for party, name, _figures in _party_names(emissions, context):
+        for row in method_rows(emissions, party):
+            rows.append([name, row.label, row.annual_mwh_text, row.hourly_mwh_text, str(row.hours),
+                         fallback_ref(emissions, party) if row.method != "none" else ""])
+    paragraphs = [("The market-based method of each party's grid supply: certificates and other contractual "
+                   "instruments first, then a supplier-specific rate, then the residual mix, and the grid average "
+                   "only where neither exists (disclosed). MWh under annual matching (2015 Guidance) and hourly "
+                   "matching (draft revision), and the hours each method priced under hourly matching.")]
+    if not rows:
+        paragraphs.append("This result was computed before the method per hour was recorded.")
+        return Section("Market-based Scope 2 method per tenant and hour", paragraphs)
+    return Section("Market-based Scope 2 method per tenant and hour", paragraphs, [Table(
+        ["Party", "Method", "MWh annual", "MWh hourly", "Hours", "Rate below the instruments"], rows)])
 
 
 def _instruments(emissions: CycleEmissions, context: ReportContext) -> Section:

@@ -7,12 +7,19 @@ Display converts grams to tonnes with three decimals (kilograms), half-even; the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from common.errors import NotFound
+from esg.reporting.party_methods import (
+    SCOPE3_CAT3_PARTS,
+    MethodRow,
+    fallback_ref,
+    method_rows,
+    tenant_method_rows,
+)
 from esg.scopes import CycleEmissions
 
 G_PER_TONNE = Decimal(1_000_000)
@@ -24,6 +31,7 @@ LINES = (
     ("scope2_grid_market", "  of which grid electricity, market-based", "scope2_market"),
     ("scope2_market_hourly", "Scope 2, market-based (hourly matching)", "scope2_market"),
     ("scope3_cat3", "Scope 3 category 3 (fuel- and energy-related)", "scope3_cat3"),
+    *((name, f"  of which {label}", "scope3_cat3") for name, label in SCOPE3_CAT3_PARTS),
     (
         "scope3_cat1_shared_services",
         "Scope 3 category 1 (operator services: refrigerants, backup tests)",
@@ -62,6 +70,12 @@ class TenantStatement:
     tenant_name: str = ""
     version: int = 1
     version_note: str = "as settled"
+    market_methods: list[MethodRow] = field(default_factory=list)
+    """The tenant's own grid supply by market-based method: MWh (annual and hourly matching) and hours."""
+    market_fallback_ref: str = ""
+    shared_load_billed_wh: int = 0
+    shared_load_methods: list[MethodRow] = field(default_factory=list)
+    """How the campus's shared consumption (whose emissions follow the shared MWh billed) was priced."""
 
 
 def tonnes_text(g_co2e: int) -> str:
@@ -97,6 +111,10 @@ def tenant_statement(
         tenant_name or tenant_id,
         version,
         version_note,
+        tenant_method_rows(emissions, tenant_id),
+        fallback_ref(emissions, f"tenant:{tenant_id}"),
+        int(energy.get("shared_load_billed_wh", 0)),
+        method_rows(emissions, "retained:shared") if energy.get("shared_load_billed_wh", 0) else [],
     )
 
 
@@ -133,7 +151,24 @@ def render_statement_text(statement: TenantStatement) -> str:
         "",
     ]
     footer = ["", f"Result sha256 {statement.result_sha256}", *statement.disclosures]
-    return "\n".join(header + rows + footer) + "\n"
+    return "\n".join(header + rows + _method_text(statement) + footer) + "\n"
+
+
+def _method_text(statement: TenantStatement) -> list[str]:
+    if not statement.market_methods:
+        return []
+    lines = ["", f"Market-based method of your grid supply (below the certificates: {statement.market_fallback_ref})",
+             f"{'Method':<60}  {'MWh annual':>14}  {'MWh hourly':>14}  {'Hours':>6}"]
+    lines += [_method_line(row) for row in statement.market_methods]
+    if statement.shared_load_methods:
+        lines += ["", (f"Shared load billed to you: {statement.shared_load_billed_wh:,} Wh; the campus's shared "
+                       "consumption was priced by:")]
+        lines += [_method_line(row) for row in statement.shared_load_methods]
+    return lines
+
+
+def _method_line(row: MethodRow) -> str:
+    return f"{row.label:<60}  {row.annual_mwh_text:>14}  {row.hourly_mwh_text:>14}  {row.hours:>6}"
 
 
 _ENVIRONMENT = Environment(

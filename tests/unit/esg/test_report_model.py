@@ -114,3 +114,59 @@ def test_the_evidence_package_holds_intervals_factor_rows_and_proofs(emissions, 
     for line in (folder / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ")
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+
+
+# What each tenant's market-based Scope 2 rests on, and its Scope 3 category 3 in parts: the same figures in the
+# report model (so in HTML and PDF), the tenant statement (JSON, text, HTML) and the exports.
+# Hand-worked: alpha draws 0.75 MWh of grid power each hour (18 MWh), beta 0.25 MWh (6 MWh). alpha's 2 MWh of RECs
+# cover 2 MWh under annual matching; RECs are not granular, so hourly matching prices all 18 MWh at the fallback.
+# No supplier rate or residual mix exists: the fallback is the grid average, every hour. The T&D losses (C) are
+# grid MWh x ERCT 740.832 lb CO2e/MWh (AR5) x 453.59237 g/lb x 0.042 / 0.958: campus 353,574.14 g -> 353,574,
+# split 3:1 by largest remainder: alpha 265,180.61 -> 265,181, beta 88,393.54 -> 88,393.
+GRID_AVERAGE_LABEL = "grid average (fallback: no supplier rate or residual mix)"
+
+
+def test_the_market_method_of_each_tenant_is_in_the_report_statement_and_export(emissions, context):
+    from esg.reporting import export_csv, render_statement_html, render_statement_text, tenant_statement
+
+    fallback = emissions.market_methods["tenant:alpha"]["fallback_ref"]
+    report = build_campus_report(emissions, context)
+    section = next(s for s in report.sections if s.title == "Market-based Scope 2 method per tenant and hour")
+    assert section.tables[0].rows == [
+        ["Alpha Compute Inc.", "certificates (contractual instruments)", "2.000", "0.000", "0", fallback],
+        ["Alpha Compute Inc.", GRID_AVERAGE_LABEL, "16.000", "18.000", "24", fallback],
+        ["Beta Labs LLC", GRID_AVERAGE_LABEL, "6.000", "6.000", "24", fallback],
+    ]
+    assert fallback.startswith("epa-hub-2025/table6/ERCT")
+    statement = tenant_statement(emissions, "alpha", "Alpha Compute Inc.")
+    assert [(row.method, row.annual_wh, row.hourly_wh, row.hours) for row in statement.market_methods] == [
+        ("instrument", 2_000_000, 0, 0), ("grid_average", 16_000_000, 18_000_000, 24)]
+    assert "16.000" in render_statement_text(statement) and GRID_AVERAGE_LABEL in render_statement_html(statement)
+    exported = export_csv(emissions, "methods").splitlines()
+    assert exported == [
+        "party,kind,method,annual_wh,hourly_wh,hours,fallback_ref",
+        f"alpha,tenant,instrument,2000000,0,0,{fallback}",
+        f"alpha,tenant,grid_average,16000000,18000000,24,{fallback}",
+        f"beta,tenant,grid_average,6000000,6000000,24,{fallback}",
+    ]
+
+
+def test_each_tenants_scope3_category3_is_split_in_three_parts_everywhere(emissions, context):
+    from esg.reporting import export_csv, render_statement_html, tenant_statement
+
+    report = build_campus_report(emissions, context)
+    parts = next(s for s in report.sections if s.title == "Tenants").tables[1]
+    assert parts.header == ["Party", "upstream of fuels (A) g", "upstream of generation of purchased power (B) g",
+                            "T&D losses (C) g", "Scope 3 cat. 3 g"]
+    assert parts.rows == [["Alpha Compute Inc.", "0", "0", "265,181", "265,181"],
+                          ["Beta Labs LLC", "0", "0", "88,393", "88,393"]]
+    lines = {line.label: line.g_co2e for line in tenant_statement(emissions, "alpha").lines}
+    assert lines["  of which T&D losses (C)"] == lines["Scope 3 category 3 (fuel- and energy-related)"] == 265_181
+    assert lines["  of which upstream of fuels (A)"] == lines[
+        "  of which upstream of generation of purchased power (B)"] == 0
+    assert "of which T&amp;D losses (C)" in render_statement_html(tenant_statement(emissions, "beta"))
+    beta = next(row for row in export_csv(emissions, "parties").splitlines() if row.startswith("beta,"))
+    header = export_csv(emissions, "parties").splitlines()[0].split(",")
+    values = dict(zip(header, beta.split(","), strict=True))
+    assert (values["scope3_cat3_td_losses_g_co2e"], values["scope3_cat3_upstream_fuels_g_co2e"],
+            values["scope3_cat3_upstream_power_g_co2e"], values["scope3_cat3_g_co2e"]) == ("88393", "0", "0", "88393")
