@@ -1,10 +1,14 @@
 """Emissions settle with the energy, through the real path: HTTP API → Temporal dev server → worker → PostgreSQL.
 
-The demo campus (its own id here) with an `[esg]` section: a residual mix for NYUP and a supplier rate that covers
-one tenant, both registered as market-rate library rows through the API, the solar plant flagged carbon-free and the
+The demo campus (its own id here) with an `[esg]` section: a residual mix and a supplier rate that covers one
+tenant, both registered as market-rate library rows through the API, the solar plant flagged carbon-free and the
 shared cooling's emissions following the MWh billed. One cycle settles; its pending settlement entry's tCO2e legs
 show each tenant's market-based Scope 2 beside its location-based one: below it for the tenant on the supplier rate,
 above it for the tenants on the residual mix.
+
+The rates are rows of a zone of this test's own (`RATE_ZONE`), which the campus file names as deliverable and
+selects by id: a NYUP residual mix in the shared library would be picked up by every other NYUP campus of the
+session (the newest row of the subregion covering the period), whatever order the tests run in.
 """
 
 from __future__ import annotations
@@ -28,18 +32,21 @@ CAMPUS_ID = "it-esg-market"
 PERIOD = "2026-10"
 RESIDUAL_G_PER_MWH = 600_000  # test values, far from the NYUP grid average (about 110 kg/MWh)
 SUPPLIER_G_PER_MWH = 10_000
+RATE_ZONE = "IT-ESG-MARKET"  # no campus is in it: only a campus file that names its rows uses them
 RATES = [
-    {"rate_id": "it-residual-nyup-2026", "kind": "residual_mix", "zone": "NYUP",
+    {"rate_id": "it-esg-market-residual-2026", "kind": "residual_mix", "zone": RATE_ZONE,
      "g_co2e_per_mwh": str(RESIDUAL_G_PER_MWH), "source": "integration test residual mix", "edition": "2026",
      "valid_from": "2026-01-01", "valid_to": "2027-01-01"},
-    {"rate_id": "it-acme-green-2026", "kind": "supplier", "zone": "NYUP", "g_co2e_per_mwh": str(SUPPLIER_G_PER_MWH),
+    {"rate_id": "it-acme-green-2026", "kind": "supplier", "zone": RATE_ZONE, "g_co2e_per_mwh": str(SUPPLIER_G_PER_MWH),
      "source": "integration test supplier disclosure", "edition": "2026", "valid_from": "2026-01-01",
      "supplier": "Hudson Green Power"},
 ]
-ESG_SECTION = """
+ESG_SECTION = f"""
 [esg]
 gwp_set = "AR5"
 shared_load = "billed"
+residual_mix = "it-esg-market-residual-2026"
+deliverable_zones = ["{RATE_ZONE}"]
 
 [[esg.tenant_supplier_rates]]
 tenant = "acme-ai"
@@ -77,8 +84,8 @@ async def test_supplier_rate_and_residual_mix_settle_market_based_scope2_in_the_
     assert bad.status_code == 422 and "g_co2e_per_mwh" in bad.text
     changed = await http.post("/esg/market-rates", json={**RATES[0], "g_co2e_per_mwh": "1"})
     assert changed.status_code == 409, "a registered row is never changed"
-    listed = (await http.get("/esg/market-rates", params={"zone": "NYUP"})).json()["rates"]
-    assert {"it-residual-nyup-2026", "it-acme-green-2026"} <= {row["rate_id"] for row in listed}
+    listed = (await http.get("/esg/market-rates", params={"zone": RATE_ZONE})).json()["rates"]
+    assert {"it-esg-market-residual-2026", "it-acme-green-2026"} <= {row["rate_id"] for row in listed}
 
     campus_text = CAMPUS_FILE.read_text().replace('id = "demo-campus"', f'id = "{CAMPUS_ID}"', 1) + ESG_SECTION
     applied = await http.put(f"/campuses/{CAMPUS_ID}", content=campus_text.encode(),
@@ -116,6 +123,13 @@ async def test_supplier_rate_and_residual_mix_settle_market_based_scope2_in_the_
     assert all(run[2] in ("supplier", "none") for run in methods["tenant:acme-ai"]["hours"])
     assert abs(methods["tenant:acme-ai"]["annual_wh"]["supplier"] - emissions["tenant_energy_wh"]["acme-ai"]["grid_wh"]) <= 1
     assert methods["retained:shared"]["fallback_method"] == "residual_mix"
+    # The tenant's statement shows the same method Wh and hours as the settled result.
+    statement = (await http.get(f"/esg/cycles/{cycle_id}/tenants/acme-ai/statement")).json()
+    rows = {row["method"]: row for row in statement["market_methods"]}
+    assert rows["supplier"]["annual_wh"] == methods["tenant:acme-ai"]["annual_wh"]["supplier"]
+    assert rows["supplier"]["hours"] == sum(run[1] for run in methods["tenant:acme-ai"]["hours"]
+                                            if run[2] == "supplier") > 0
+    assert statement["market_fallback_ref"] == "market-rate/it-acme-green-2026@2026"
     # The shared cooling's emissions went to the tenants billed for its MWh; none stayed with the operator.
     assert not any(":retained:shared" in account for account in legs)
     assert emissions["inputs"]["shared_load_billed_wh"]["acme-ai"] > 0
