@@ -70,10 +70,15 @@ def test_document_orders_lines_states_rounding_and_due_date() -> None:
 
 
 def test_canonical_bytes_are_sorted_compact_json_and_hash_with_sha256() -> None:
-    """RFC 8785: keys sorted, no spaces; the hash is sha256 of exactly those bytes."""
-    assert canonical_document_bytes({"b": 1, "a": [2, "x"]}) == b'{"a":[2,"x"],"b":1}'
-    document = build_invoice_document(_header(datetime(2026, 2, 3, tzinfo=UTC)), LINES, TenantUsage({}, {}, None))
-    assert document_sha256_hex(document) == hashlib.sha256(canonical_document_bytes(document)).hexdigest()
+    """RFC 8785: keys sorted, no spaces, non-ASCII as raw UTF-8; the hash is sha256 of exactly those bytes.
+
+    The expected digest was computed outside Python (`printf '%s' '{"a":[2,"x"],"b":1,"é":"€"}' | sha256sum`), so a
+    change to the canonical form or the hash breaks this test rather than moving both sides together."""
+    document = {"é": "€", "b": 1, "a": [2, "x"]}
+    assert canonical_document_bytes(document) == '{"a":[2,"x"],"b":1,"é":"€"}'.encode()
+    assert document_sha256_hex(document) == "4e8255e41de1d698903ade4da8249e776d82a0699ec2c9fb79899b84beee5da3"
+    invoice = build_invoice_document(_header(datetime(2026, 2, 3, tzinfo=UTC)), LINES, TenantUsage({}, {}, None))
+    assert document_sha256_hex(invoice) == hashlib.sha256(canonical_document_bytes(invoice)).hexdigest()
 
 
 def test_utc_text_normalises_offsets_and_refuses_naive_times() -> None:
