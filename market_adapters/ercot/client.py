@@ -1,7 +1,7 @@
 """ERCOT clients: LSE file upload with acknowledgement, and MIS price documents (iso-formats.md §2.3, §5.2).
 
-MIS: list documents of a report type, download each (a ZIP with one CSV), parse, and version re-posts:
-a `_retry_` document supersedes its original. Document walks are bounded by `documents_max`.
+MIS: list documents of a report type (each listed twice, `_csv.zip` and `_xml.zip`; we take the CSV twin),
+download each (a ZIP with one CSV), parse, and version re-posts: a `_retry_` document supersedes its original. Document walks are bounded by `documents_max`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import httpx
 from common.errors import BadInput
 from market_adapters.ercot.lse_format import LseFile
 from market_adapters.ercot.parse import (
+    csv_documents,
     document_versions,
     parse_document_name,
     parse_np6_905_csv,
@@ -57,7 +58,10 @@ def fetch_rt_settlement_point_prices(base_url: str, *, documents_max: int,
     """Every NP6-905-CD document listed (at most `documents_max`), re-posts as higher versions."""
     with httpx.Client(base_url=base_url, timeout=TIMEOUT_DEFAULT, verify=verify, transport=transport) as client:
         listing = _get(client, DOC_LIST_PATH, {"reportTypeId": str(RT_SPP_REPORT_TYPE_ID)}, retry, sleep).json()
-        documents = [item["Document"] for item in listing["ListDocsByRptTypeRes"]["DocumentList"]]
+        listed = {item["Document"]["ConstructedName"]: item["Document"]
+                  for item in listing["ListDocsByRptTypeRes"]["DocumentList"]}
+        # MIS lists every report as a `_csv.zip` and an `_xml.zip` twin; we read the CSV one.
+        documents = [listed[name] for name in csv_documents(listed, DOC_LIST_PATH)]
         if len(documents) > documents_max:
             raise BadInput(DOC_LIST_PATH, None, "DocumentList", f"{len(documents)} documents > {documents_max}")
         names = [document["ConstructedName"] for document in documents]

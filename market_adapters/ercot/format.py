@@ -15,6 +15,8 @@ from market_adapters.clock import utc_to_wall
 from market_adapters.ercot.parse import CENTRAL, NP4_190_HEADER, NP6_905_HEADER
 from market_adapters.prices import PriceRow
 
+ZIPPED_CSV_SUFFIX = "_csv.zip"
+
 
 def format_np6_905_csv(rows: Iterable[PriceRow], settlement_point_type: str) -> str:
     lines = [",".join(NP6_905_HEADER)]
@@ -36,16 +38,21 @@ def format_np4_190_csv(rows: Iterable[PriceRow]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def document_file_name(report_type_id: int, publish_time_utc: datetime, name: str, *, retry: bool) -> str:
-    """`cdr.<type>.0000000000000000.<YYYYMMDD>.<HHMMSS>.<name>.csv`, publish time in Central; a re-post
-    turns the first `_` of `name` into `_retry_`."""
+def document_file_name(report_type_id: int, publish_time_utc: datetime, name: str, *, retry: bool,
+                       document_format: str = "csv") -> str:
+    """`cdr.<type>.0000000000000000.<YYYYMMDD>.<HHMMSSmmm>.<name>_<csv|xml>.zip` as MIS lists it, publish time in
+    Central to the millisecond; a re-post turns the first `_` of `name` into `_retry_`."""
     wall, _ = utc_to_wall(publish_time_utc, CENTRAL)
     shown = name.replace("_", "_retry_", 1) if retry else name
-    return f"cdr.{report_type_id:08d}.0000000000000000.{wall:%Y%m%d.%H%M%S}.{shown}.csv"
+    return (f"cdr.{report_type_id:08d}.0000000000000000.{wall:%Y%m%d.%H%M%S}{wall.microsecond // 1000:03d}."
+            f"{shown}_{document_format}.zip")
 
 
 def zip_csv(csv_name: str, text: str) -> bytes:
+    """A ZIP holding one CSV. Given the document's listed name (`..._csv.zip`), the member is named as ERCOT
+    names it inside (`....csv`)."""
+    member = csv_name[: -len(ZIPPED_CSV_SUFFIX)] + ".csv" if csv_name.endswith(ZIPPED_CSV_SUFFIX) else csv_name
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(csv_name, text)
+        archive.writestr(member, text)
     return buffer.getvalue()

@@ -17,7 +17,7 @@ from market_adapters.nyiso.parse import parse_lbmp_csv
 from market_adapters.pjm.parse import parse_lmp_items
 from market_adapters.prices import PriceRow
 
-PRICE_FORMATS = ("nyiso-dam", "nyiso-rt", "ercot-np6-905", "ercot-np4-190", "pjm-json", "caiso-csv")
+PRICE_FORMATS = ("nyiso-dam", "nyiso-rt", "nyiso-rt-hourly", "ercot-np6-905", "ercot-np4-190", "pjm-json", "caiso-csv")
 FEED_DEFAULT = "da_hrl_lmps"
 NYISO_RT_INTERVAL_MINUTES_DEFAULT = 5
 
@@ -33,11 +33,16 @@ def parse_price_file(file_format: str, source_name: str, content: bytes, *, feed
 
 def _parse(file_format: str, source_name: str, content: bytes, *, feed: str, interval_minutes: int) -> list[PriceRow]:
     zipped = source_name.lower().endswith(".zip")
-    if file_format in ("nyiso-dam", "nyiso-rt"):
+    if file_format in ("nyiso-dam", "nyiso-rt", "nyiso-rt-hourly"):
+        # Only the 5-minute real-time file stamps interval ends; day-ahead and hourly integrated real-time
+        # (rtlbmp) stamp hour beginnings (NYISO Technical Bulletin 064).
         realtime = file_format == "nyiso-rt"
-        return parse_lbmp_csv(_text(content, source_name), source_name, market="RT" if realtime else "DA",
-                              stamp_is_end=realtime, interval_minutes=interval_minutes if realtime else 60,
-                              publish_time_utc=None, version=1)
+        if realtime and interval_minutes >= 60:
+            raise BadInput(source_name, None, "interval_minutes", "the hourly integrated real-time file is "
+                           "hour-beginning: use format nyiso-rt-hourly")
+        return parse_lbmp_csv(_text(content, source_name), source_name,
+                              market="DA" if file_format == "nyiso-dam" else "RT", stamp_is_end=realtime,
+                              interval_minutes=interval_minutes if realtime else 60, publish_time_utc=None, version=1)
     if file_format in ("ercot-np6-905", "ercot-np4-190"):
         text = read_zip_csv(content, source_name) if zipped else _text(content, source_name)
         parse = parse_np6_905_csv if file_format == "ercot-np6-905" else parse_np4_190_csv

@@ -37,15 +37,16 @@ def test_documented_rows_map_to_utc_starts():
 
 
 def test_dam_hour_ending_and_spring_forward_gap():
-    """NP4-190-CD HE 17:00 starts 16:00 CDT; HE 03:00 on 03/09/2025 starts in the gap and is rejected."""
+    """NP4-190-CD HE 17:00 starts 16:00 CDT; on 03/09/2025 HE 02:00 and HE 03:00 both name the hour after
+    01:00 CST, so a file carrying both is refused as a duplicate."""
     header = "DeliveryDate,HourEnding,SettlementPoint,SettlementPointPrice,DSTFlag\n"
     [row] = parse_np4_190_csv(header + "07/15/2025,17:00,HB_HOUSTON,44.5,N\n", "dam.csv", publish_time_utc=None,
                               version=1)
     assert row.interval_start_utc == datetime(2025, 7, 15, 21, tzinfo=UTC) and row.market == "DA"
     with pytest.raises(BadInput) as caught:
-        parse_np4_190_csv(header + "03/09/2025,03:00,HB_HOUSTON,44.5,N\n", "dam.csv", publish_time_utc=None,
-                          version=1)
-    assert (caught.value.line, caught.value.field) == (2, "DeliveryHour")
+        parse_np4_190_csv(header + "03/09/2025,02:00,HB_HOUSTON,44.5,N\n03/09/2025,03:00,HB_HOUSTON,44.5,N\n",
+                          "dam.csv", publish_time_utc=None, version=1)
+    assert (caught.value.line, caught.value.field) == (3, "DeliveryDate")
 
 
 def test_bad_dst_flag_and_hour_are_bad_input():
@@ -61,7 +62,7 @@ def test_bad_dst_flag_and_hour_are_bad_input():
 def test_file_names_carry_publish_time_and_retry_supersedes():
     """The documented name parses (15:45:02 CDT = 20:45:02 UTC); a `_retry_` re-post gets version 2."""
     original = "cdr.00012301.0000000000000000.20250715.154502.SPPHLZNP6905_20250715_1545.csv"
-    retry = "cdr.00012301.0000000000000000.20250715.155001.SPPHLZNP6905_retry_20250715_1545.csv"
+    retry = "cdr.00012301.0000000000000000.20250715.155001000.SPPHLZNP6905_retry_20250715_1545_csv.zip"
     parsed = parse_document_name(original)
     assert parsed.report_type_id == 12301
     assert parsed.publish_time_utc == datetime(2025, 7, 15, 20, 45, 2, tzinfo=UTC)
@@ -74,7 +75,8 @@ def test_fall_back_and_spring_forward_days_round_trip_through_csv():
     """Every 15-minute interval of 2025-11-02 (100) and 2025-03-09 (92) survives format -> zip -> parse."""
     for day_start, count in ((datetime(2025, 11, 2, 5, tzinfo=UTC), 100), (datetime(2025, 3, 9, 6, tzinfo=UTC), 92)):
         rows = [PriceRow("ERCOT", "RT", "HB_WEST", day_start + index * timedelta(minutes=15), 15,
-                         Decimal(index) + Decimal("0.25"), None, None, None, None, 1) for index in range(count)]
+                         Decimal(index) + Decimal("0.25"), None, None, None, None, 1, node_type="HU")
+                for index in range(count)]
         blob = zip_csv("x.csv", format_np6_905_csv(rows, "HU"))
         assert _parse_rt(read_zip_csv(blob, "x.zip")) == rows
         hourly = [PriceRow("ERCOT", "DA", "HB_WEST", day_start + index * timedelta(hours=1), 60, Decimal(index),

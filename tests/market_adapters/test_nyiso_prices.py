@@ -73,7 +73,8 @@ def test_dst_days_round_trip_through_the_mis_csv_writer():
         for market, stamp_is_end, minutes in (("DA", False, 60), ("RT", True, 5)):
             count = hours * 60 // minutes
             rows = [PriceRow("NYISO", market, "WEST", day_start + i * timedelta(minutes=minutes), minutes,
-                             Decimal("30.5") + i, Decimal(29) + i, Decimal("0.75"), Decimal("0.75"), None, 1)
+                             Decimal("30.5") + i, Decimal(29) + i, Decimal("0.75"), Decimal("0.75"), None, 1,
+                             node_type="ZONE", zone="WEST")
                     for i in range(count)]
             text = format_lbmp_csv(rows, {"WEST": 61752}, stamp_is_end=stamp_is_end)
             back = parse_lbmp_csv(text, "x.csv", market=market, stamp_is_end=stamp_is_end, interval_minutes=minutes,
