@@ -1,4 +1,5 @@
-"""The numba aggregation kernel matches its plain-Python reference on random valid and invalid rows (intervals
+"""The numba aggregation kernel matches hand-worked rows and an independent plain-Python statement of its rules (explicit
+cells, not the kernel's arithmetic) on random valid and invalid rows (intervals
 straddling two cells, starts outside the period, meters feeding no series, mixed interval lengths)."""
 
 from __future__ import annotations
@@ -15,22 +16,52 @@ MINUTE_US = 60_000_000
 def aggregate_rows_python(meter_codes: list[int], starts_us: list[int], energy_wh: list[int], code_series: list[int],
                           code_interval_us: list[int], series_interval_us: list[int], series_offset: list[int],
                           period_start_us: int, meter_totals_wh: list[int], cells_wh: list[int]) -> list[int]:
-    """The same rules in plain Python: the reference the kernel is tested against."""
-    status = [STATUS_OK] * len(meter_codes)
+    """The rules stated over explicit cells rather than the kernel's arithmetic: each series' cells are listed as
+    [start, end) pairs; a row lands in the cell holding its start when its whole interval fits in that cell, is
+    off-grid when it spills over the cell's end, and is outside the period when no cell holds its start."""
+    cells_by_series = [
+        [(period_start_us + k * length_us, period_start_us + (k + 1) * length_us, series_offset[series] + k)
+         for k in range(series_offset[series + 1] - series_offset[series])]
+        for series, length_us in enumerate(series_interval_us)
+    ]
+    status = []
     for row, code in enumerate(meter_codes):
         meter_totals_wh[code] += energy_wh[row]
-        series = code_series[code]
-        if series < 0:
+        if code_series[code] < 0:  # a meter that feeds no series only counts towards its own total
+            status.append(STATUS_OK)
             continue
-        elapsed = starts_us[row] - period_start_us
-        cell, into_cell = divmod(elapsed, series_interval_us[series])
-        if elapsed < 0 or series_offset[series] + cell >= series_offset[series + 1]:
-            status[row] = STATUS_OUTSIDE_PERIOD
-        elif into_cell + code_interval_us[code] > series_interval_us[series]:
-            status[row] = STATUS_OFF_GRID
+        row_start, row_end = starts_us[row], starts_us[row] + code_interval_us[code]
+        holding = [(cell_end, index) for cell_start, cell_end, index in cells_by_series[code_series[code]]
+                   if cell_start <= row_start < cell_end]
+        if not holding:
+            status.append(STATUS_OUTSIDE_PERIOD)
+        elif row_end > holding[0][0]:
+            status.append(STATUS_OFF_GRID)
         else:
-            cells_wh[series_offset[series] + cell] += energy_wh[row]
+            cells_wh[holding[0][1]] += energy_wh[row]
+            status.append(STATUS_OK)
     return status
+
+
+def test_kernel_on_hand_worked_rows() -> None:
+    """Three meters (5-minute into the 15-minute series, 15-minute into the hourly series, one feeding nothing):
+    a 5-minute row at :10 fills 15-minute cell 0; one at :15 fills cell 1; a 15-minute row at :45 fits the hour;
+    one at :55 spills over it (off-grid); one at :60 and one at -:15 fall outside; every row counts in its total."""
+    codes = [0, 0, 1, 1, 1, 1, 2]
+    minutes = [10, 15, 45, 55, 60, -15, 30]
+    energy = [100, 200, 300, 400, 500, 600, 700]
+    period_start_us = 1_700_000_000_000_000
+    totals, cells = np.zeros(3, dtype=np.int64), np.zeros(5, dtype=np.int64)
+    status = aggregate_rows(np.array(codes, dtype=np.int32),
+                            np.array([period_start_us + m * MINUTE_US for m in minutes], dtype=np.int64),
+                            np.array(energy, dtype=np.int64), np.array([0, 1, -1], dtype=np.int32),
+                            np.array([5 * MINUTE_US, 15 * MINUTE_US, 5 * MINUTE_US], dtype=np.int64),
+                            np.array([15 * MINUTE_US, 60 * MINUTE_US], dtype=np.int64),
+                            np.array([0, 4, 5], dtype=np.int64), np.int64(period_start_us), totals, cells)
+    assert status.tolist() == [STATUS_OK, STATUS_OK, STATUS_OK, STATUS_OFF_GRID, STATUS_OUTSIDE_PERIOD,
+                               STATUS_OUTSIDE_PERIOD, STATUS_OK]
+    assert totals.tolist() == [300, 1_800, 700]
+    assert cells.tolist() == [100, 200, 0, 0, 300]
 
 
 @settings(max_examples=60, deadline=None)
