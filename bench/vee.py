@@ -125,7 +125,7 @@ def _buffers(total: int, series: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def run_vee_arrays(function: Callable[..., None], data: dict[str, Any], inputs: KernelInputs, lo: int,
-                   hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     slot_offsets, start, interval, params, days = inputs
     slots = int(data["slots"])
     rows = slice(int(data["series_offsets"][lo]), int(data["series_offsets"][hi]))
@@ -134,7 +134,7 @@ def run_vee_arrays(function: Callable[..., None], data: dict[str, Any], inputs: 
     counts[:] = 0
     function(data["ts"][rows], data["energy"][rows], series_offsets, slot_offsets[: hi - lo + 1], start[lo:hi],
              interval[lo:hi], params[lo:hi], days, value, flags, source, counts)
-    return value, flags, counts
+    return value, flags, source, counts
 
 
 def timed(function: Callable[[], object]) -> float:
@@ -168,12 +168,19 @@ def in_memory(args: argparse.Namespace) -> dict[str, float]:
         roof_s = min(roof_before, timed(roofline))
         rounds.append((roof_s, copy_s, numba_s))
     block = args.numpy_block_meters
-    numpy_s = timed(lambda: [run_vee_arrays(vee_numpy, data, inputs, lo, min(lo + block, args.meters))
-                             for lo in range(0, args.meters, block)])
-    check_meters = min(args.meters, block)
-    numba_result = [a.copy() for a in run_vee_arrays(k.validate_series, data, inputs, 0, check_meters)]
-    numpy_result = run_vee_arrays(vee_numpy, data, inputs, 0, check_meters)
-    same = all(np.array_equal(a, b) for a, b in zip(numba_result, numpy_result))
+    blocks = [(lo, min(lo + block, args.meters)) for lo in range(0, args.meters, block)]
+    numpy_results: list[list[np.ndarray]] = []
+    numpy_s = 0.0
+    for lo, hi in blocks:  # each block timed alone; its results copied outside the timing (buffers are reused)
+        numpy_s += timed(lambda lo=lo, hi=hi: run_vee_arrays(vee_numpy, data, inputs, lo, hi))
+        numpy_results.append([a.copy() for a in _BUFFERS[(hi - lo) * int(data["slots"])]])
+    # Every meter, every output (value, flags, source offset, counts): the kernel must equal the baseline.
+    same = all(
+        all(np.array_equal(a, b) for a, b in zip(run_vee_arrays(k.validate_series, data, inputs, lo, hi), expected,
+                                                   strict=True))
+        for (lo, hi), expected in zip(blocks, numpy_results, strict=True)
+    )
+    assert same, "the numba kernel and the numpy baseline disagree"
     bytes_read = data["ts"].nbytes + data["energy"].nbytes
     fractions = [roof / numba for roof, _, numba in rounds]
     copy_fractions = [roof / copy_s for roof, copy_s, _ in rounds]
@@ -190,14 +197,17 @@ def in_memory(args: argparse.Namespace) -> dict[str, float]:
             "same": same}
 
 
-def stream(readings: int, folder: Path) -> float:
-    """Peak RSS (GB) of a child process that writes then validates a `readings`-row Parquet file."""
+def stream(readings: int, folder: Path) -> tuple[int, float]:
+    """(readings validated, peak RSS in GB) of a child process that writes then validates a Parquet file of about
+    `readings` rows (whole meters of whole days, so the count is the child's own, not the one asked for)."""
     command = [sys.executable, str(ROOT / "bench" / "vee_stream.py"), "--readings", str(readings), "--folder", str(folder)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(command, check=True)
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    print(done.stdout, end="")
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert peak_kib >= before
-    return peak_kib * 1024 / 1e9
+    validated = int(done.stdout.rsplit("STREAM readings=", 1)[1].split()[0])
+    return validated, peak_kib * 1024 / 1e9
 
 
 def main() -> None:
@@ -211,11 +221,11 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=Path("/tmp/wattledger-bench-vee"))
     args = parser.parse_args()
     result = in_memory(args)
-    peak_gb = stream(args.stream_readings, args.folder) if args.stream_readings > 0 else float("nan")
+    stream_readings, peak_gb = stream(args.stream_readings, args.folder) if args.stream_readings > 0 else (0, float("nan"))
     print(
         f"BENCH vee readings={result['readings']} vs_numpy={result['numpy_s'] / result['numba_s']:.1f} "
         f"roofline_fraction={result['fraction']:.2f} copy_floor_fraction={result['copy_fraction']:.2f} "
-        f"readings_per_s={result['readings'] / result['numba_s']:.3g} stream_readings={args.stream_readings} "
+        f"readings_per_s={result['readings'] / result['numba_s']:.3g} stream_readings={stream_readings} "
         f"stream_peak_rss_gb={peak_gb:.2f} same_result={result['same']}"
     )
 

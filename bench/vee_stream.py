@@ -79,6 +79,8 @@ def main() -> None:
     print(f"stream: {result.reading_count:,} readings ({meters} meters) written in {written_s:.0f} s, "
           f"run_vee {vee_s:.0f} s ({result.reading_count / vee_s / 1e6:.1f} M readings/s), "
           f"estimated {result.estimated_count:,}, score {result.report['score']}")
+    assert result.reading_count == meters * slots, "every written reading is validated"
+    print(f"STREAM readings={result.reading_count} meters={meters}")
     if not args.keep:
         shutil.rmtree(args.folder)
 
