@@ -1,10 +1,14 @@
 """MISO Data Exchange LMP JSON -> PRICE_SCHEMA rows (iso-formats.md §5.5).
 
-Labels: MISO runs on Eastern STANDARD time all year (UTC-5, no DST), so every day has 24 hours. `interval`
-is the hour-ending number 1..24 of the day that `timeInterval.start` begins; interval n starts at
-start + (n - 1) h. (The sample's `timeInterval.value` names the following date; we take `start`, which the
-`end` field confirms; confidence L until MISO's API guide is checked.) Components: mec energy, mcc congestion,
-mlc loss.
+Labels: MISO runs on Eastern STANDARD time all year (UTC-5, no DST), so every day has 24 hours. Two shapes:
+- with `interval` (the day-ahead examples): the hour-ending number 1..24 of the day that `timeInterval.start`
+  begins, when `timeInterval` spans that whole day; interval n starts at start + (n - 1) h. (The sample's
+  `timeInterval.value` names the following date; we take `start`, which the `end` field confirms.)
+- without `interval` (the published real-time ex-post shape, which carries `preliminaryFinal` instead), or
+  whenever `timeInterval` is shorter than a day: `timeInterval.start` and `.end` ARE the interval, EST, as
+  gridstatus reads every Data Exchange pricing answer (hourly and 5-minute resolutions). A whole-day
+  `timeInterval` without `interval` is a daily value and is kept as one 1,440-minute row.
+Components: mec energy, mcc congestion, mlc loss. The JSON names no node type or zone (both null).
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from common.bounds import checked_instant
 from common.errors import BadInput
 from market_adapters.prices import PriceRow, parse_price
 
 MISO_CLOCK = timezone(timedelta(hours=-5), "EST")
 ITEMS_MAX = 200_000
+MINUTES_PER_DAY = 1440
 MARKETS = {"da_expost": "DA", "da_exante": "DA_EXANTE", "rt_final": "RT", "rt_prelim": "RT_PRELIM"}
 
 
@@ -33,20 +39,42 @@ def parse_data_exchange_lmps(payload: dict[str, Any], source: str, *, market: st
 
 
 def _row(item: dict[str, Any], source: str, number: int, market: str, version: int) -> PriceRow:
-    try:
-        hour_ending = int(item["interval"])
-        day_start = datetime.strptime(item["timeInterval"]["start"][:19], "%Y-%m-%d %H:%M:%S")
-        node = str(item["node"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise BadInput(source, number, "interval/timeInterval.start/node", f"missing or malformed: {error}") from error
-    if not 1 <= hour_ending <= 24:
-        raise BadInput(source, number, "interval", f"{hour_ending} outside 1..24")
-    start = (day_start.replace(tzinfo=MISO_CLOCK) + timedelta(hours=hour_ending - 1)).astimezone(UTC)
-    return PriceRow(iso="MISO", market=market, node=node, interval_start_utc=start, interval_minutes=60,
+    start, minutes = _interval(item, source, number)
+    node = item.get("node")
+    if not isinstance(node, str) or not node.strip():
+        raise BadInput(source, number, "node", f"missing or not a name: {node!r}")
+    return PriceRow(iso="MISO", market=market, node=node.strip(), interval_start_utc=start,
+                    interval_minutes=minutes,
                     lmp_usd_per_mwh=_decimal(item, "lmp", source, number),
                     energy_usd_per_mwh=_decimal(item, "mec", source, number),
                     congestion_usd_per_mwh=_decimal(item, "mcc", source, number),
                     loss_usd_per_mwh=_decimal(item, "mlc", source, number), publish_time_utc=None, version=version)
+
+
+def _interval(item: dict[str, Any], source: str, number: int) -> tuple[datetime, int]:
+    """(start in UTC, minutes) of one item; see the module docstring for the two shapes."""
+    span = item.get("timeInterval")
+    span = span if isinstance(span, dict) else {}
+    start = _est(span.get("start"), source, number, "timeInterval.start")
+    end = _est(span["end"], source, number, "timeInterval.end") if "end" in span or "interval" not in item else None
+    if end is None or ("interval" in item and end - start == timedelta(minutes=MINUTES_PER_DAY)):
+        text = str(item["interval"])
+        if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 24):
+            raise BadInput(source, number, "interval", f"{text[:10]} outside 1..24")
+        return (start + timedelta(hours=int(text) - 1)).astimezone(UTC), 60
+    minutes, remainder = divmod(end - start, timedelta(minutes=1))
+    if remainder or not 0 < minutes <= MINUTES_PER_DAY or MINUTES_PER_DAY % minutes:
+        raise BadInput(source, number, "timeInterval.end", f"{span['end']} is not a whole part of a day after start")
+    return start.astimezone(UTC), minutes
+
+
+def _est(text: object, source: str, number: int, field: str) -> datetime:
+    try:
+        local = datetime.strptime(str(text)[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=MISO_CLOCK)
+        checked_instant(local)  # years 1900..2999: every later conversion stays in range
+        return local
+    except ValueError as error:
+        raise BadInput(source, number, field, f"missing or malformed: {str(text)[:40]!r}") from error
 
 
 def _decimal(item: dict[str, Any], field: str, source: str, number: int) -> Decimal:
