@@ -31,6 +31,7 @@ from esg.reporting import (
     write_evidence_package,
 )
 from esg.scopes import MeterRef, carbon_ledger_postings, compute_cycle_emissions
+from tests.pdf_text import pdf_text
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 END = START + timedelta(days=1)
@@ -87,9 +88,15 @@ def test_campus_html_report_has_heatmap_scope_chart_and_provenance(result):
 
 
 def test_campus_pdf_report_is_a_pdf(result):
-    """The PDF renders (fpdf2, core fonts) and is non-trivial."""
+    """The PDF (fpdf2, core fonts) names the campus and prints the worked Scope 2 figure in t and g with its
+    data quality: 24 MWh x 336,035.74 g/MWh = 8,064,857.8 -> 8,064,858 g."""
     pdf = campus_report_pdf(result, "c1")
-    assert pdf.startswith(b"%PDF-") and len(pdf) > 2000
+    assert pdf.startswith(b"%PDF-")
+    lines = pdf_text(pdf).splitlines()
+    assert lines[0] == "Greenhouse gas report: c1"
+    campus_g = int((24 * ERCT_G_PER_MWH).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    row = lines.index("Scope 2 location")
+    assert lines[row + 1:row + 4] == [f"{Decimal(campus_g) / 10**6:.3f}", f"{campus_g:,}", "measured"]
 
 
 def test_csv_and_parquet_exports_conserve_the_campus_figures(result):
