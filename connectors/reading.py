@@ -56,6 +56,9 @@ class Delivery:
     raw_message: bytes
     readings: tuple[RegisterReading, ...]
     acknowledge: Callable[[], Awaitable[None]] | None = None  # called once, after the store commits
+    # Called instead of `acknowledge` when the store could not commit: the source arranges redelivery (plain MQTT
+    # drops its connection, since a broker resends un-acked messages only on reconnect); a poller need not.
+    redeliver: Callable[[], Awaitable[None]] | None = None
 
 
 class DeliverySink(Protocol):
