@@ -46,7 +46,10 @@ def aggregate_rows_python(meter_codes: list[int], starts_us: list[int], energy_w
 def test_kernel_on_hand_worked_rows() -> None:
     """Three meters (5-minute into the 15-minute series, 15-minute into the hourly series, one feeding nothing):
     a 5-minute row at :10 fills 15-minute cell 0; one at :15 fills cell 1; a 15-minute row at :45 fits the hour;
-    one at :55 spills over it (off-grid); one at :60 and one at -:15 fall outside; every row counts in its total."""
+    one at :55 spills over it (off-grid); one at :60 and one at -:15 fall outside; every row counts in its total.
+
+    Break caught: calling a row that ends exactly on its cell's end off-grid (`>=` for `>` in the kernel's
+    spill test) fails this test and the property below."""
     codes = [0, 0, 1, 1, 1, 1, 2]
     minutes = [10, 15, 45, 55, 60, -15, 30]
     energy = [100, 200, 300, 400, 500, 600, 700]
