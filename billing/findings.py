@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 __all__ = [
     "Finding",
@@ -24,6 +24,7 @@ __all__ = [
     "campus_changes",
     "change_permille",
     "effective_rate_usd_per_mwh",
+    "estimated_share_pct",
     "open_blocking_findings",
     "score_hundredths",
     "vee_findings",
@@ -44,10 +45,13 @@ class ReviewLimits:
 
 @dataclass(frozen=True)
 class TenantFigures:
-    """One tenant in one cycle: energy (Wh, MWh-unit lines), its largest day (Wh) and its amount (micro-USD)."""
+    """One tenant in one cycle: energy (Wh), peak demand (W: its largest interval's energy over the interval's
+    length, `billing.tenant_intervals`), the Wh VEE estimated, and its amount (micro-USD). Peak and estimated
+    energy are None for a cycle settled before they were recorded."""
 
     energy_wh: int
-    peak_day_energy_wh: int
+    demand_w_max: int | None
+    energy_wh_estimated: int | None
     amount_usd_micros: int
 
 
@@ -71,6 +75,14 @@ def effective_rate_usd_per_mwh(amount_usd_micros: int, energy_wh: int) -> Decima
     if energy_wh == 0:
         return None
     return (Decimal(amount_usd_micros) / Decimal(energy_wh)).quantize(Decimal("0.01"))
+
+
+def estimated_share_pct(energy_wh_estimated: int | None, energy_wh: int) -> Decimal | None:
+    """Estimated Wh over the tenant's Wh as a percentage to two decimals (half-even); None when not recorded or
+    without energy."""
+    if energy_wh_estimated is None or energy_wh == 0:
+        return None
+    return (Decimal(energy_wh_estimated) * 100 / Decimal(energy_wh)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
 
 
 def score_hundredths(score_text: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -24,10 +25,12 @@ from billing.findings import (
     amount_change_findings,
     balance_findings,
     campus_changes,
+    estimated_share_pct,
     open_blocking_findings,
     vee_findings,
 )
 from billing.periods import cycle_id_for
+from billing.tenant_intervals import INTERVAL_FIGURES_KEY
 from campus import service as campus_service
 from common.errors import BadInput, Conflict, NotFound
 from settings import Settings
@@ -62,8 +65,7 @@ class TenantReview:
     current: TenantFigures
     previous_month: TenantFigures | None
     last_year: TenantFigures | None
-    intervals_estimated: int
-    intervals_expected: int
+    energy_estimated_pct: Decimal | None  # this month's estimated Wh over its Wh (billing.findings)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def load_review(conn: Connection, cycle_id: str, limits: ReviewLimits) -> CycleR
     return CycleReview(
         cycle_id=cycle_id, settlement_version=version, vee_score=report.get("score"), vee_run_id=validate.get("vee_run_id"), meters=meters,
         balance_wh=balance_wh, balance_allowed_wh=supply_wh * limits.balance_tolerance_permille // 1000,
-        tenants=_tenant_reviews(current, names, previous, last_year, meters),
+        tenants=_tenant_reviews(settle, current, names, previous, last_year),
         campus_changes=campus_changes(previous[1] if previous else None, document) if document else [],
         findings=findings, overrides=overrides,
         open_findings=open_blocking_findings(findings, {o["finding_code"] for o in overrides}),
@@ -182,12 +184,28 @@ def _shift_period(period: str, months: int) -> str:
 
 
 def _tenant_figures(settle: Mapping[str, Any]) -> dict[str, TenantFigures]:
+    """Energy from the daily usage the settlement recorded; peak demand and estimated Wh from its interval
+    figures (`billing.tenant_intervals`; None for a cycle settled before they were recorded)."""
     usage: Mapping[str, Mapping[str, Any]] = settle.get("tenant_usage") or {}
+    recorded = INTERVAL_FIGURES_KEY in settle
+    interval_figures: Mapping[str, Mapping[str, Any]] = settle.get(INTERVAL_FIGURES_KEY) or {}
     figures: dict[str, TenantFigures] = {}
     for tenant_id, amount in (settle.get("tenant_totals_usd_micros") or {}).items():
         daily = [int(wh) for wh in ((usage.get(tenant_id) or {}).get("daily_energy_wh") or {}).values()]
-        figures[tenant_id] = TenantFigures(sum(daily), max(daily, default=0), int(amount))
+        own = interval_figures.get(tenant_id) or {}
+        figures[tenant_id] = TenantFigures(
+            energy_wh=sum(daily),
+            demand_w_max=int(own.get("demand_w_max", 0)) if recorded else None,
+            energy_wh_estimated=int(own.get("energy_wh_estimated", 0)) if recorded else None,
+            amount_usd_micros=int(amount))
     return figures
+
+
+def _estimated_pct(settle: Mapping[str, Any], tenant_id: str) -> Decimal | None:
+    if INTERVAL_FIGURES_KEY not in settle:
+        return None
+    own = (settle.get(INTERVAL_FIGURES_KEY) or {}).get(tenant_id) or {}
+    return estimated_share_pct(int(own.get("energy_wh_estimated", 0)), int(own.get("energy_wh", 0)))
 
 
 def _meter_quality(report: Mapping[str, Any], tenant_of: Mapping[str, Any]) -> list[MeterQuality]:
@@ -203,17 +221,12 @@ def _meter_quality(report: Mapping[str, Any], tenant_of: Mapping[str, Any]) -> l
     return meters
 
 
-def _tenant_reviews(current: Mapping[str, TenantFigures], names: Mapping[str, str],
+def _tenant_reviews(settle: Mapping[str, Any], current: Mapping[str, TenantFigures], names: Mapping[str, str],
                     previous: tuple[dict[str, Any], dict[str, Any]] | None,
-                    last_year: tuple[dict[str, Any], dict[str, Any]] | None,
-                    meters: list[MeterQuality]) -> list[TenantReview]:
+                    last_year: tuple[dict[str, Any], dict[str, Any]] | None) -> list[TenantReview]:
     before = _tenant_figures(previous[0]) if previous else {}
     year_ago = _tenant_figures(last_year[0]) if last_year else {}
-    reviews = []
-    for tenant_id in sorted(current):
-        own = [meter for meter in meters if meter.tenant_id == tenant_id]
-        reviews.append(TenantReview(tenant_id, names.get(tenant_id, tenant_id), current[tenant_id],
-                                    before.get(tenant_id), year_ago.get(tenant_id),
-                                    sum(m.intervals_estimated for m in own), sum(m.intervals_expected for m in own)))
-    return reviews
+    return [TenantReview(tenant_id, names.get(tenant_id, tenant_id), current[tenant_id], before.get(tenant_id),
+                         year_ago.get(tenant_id), _estimated_pct(settle, tenant_id))
+            for tenant_id in sorted(current)]
 

@@ -24,6 +24,7 @@ from billing import repository as repo
 from billing.campus_period import CampusPeriod, load_campus_period
 from billing.cycle_limits import check_tenant_count
 from billing.runs import is_correction, step_name, version_label
+from billing.tenant_intervals import INTERVAL_FIGURES_KEY, tenant_interval_figures
 from campus import Meter, MeterRole, emissions_enabled, load_tenants
 from common.errors import BadInput
 from common.uri import read_uri_bytes, write_uri_bytes
@@ -197,11 +198,14 @@ def tenant_consumption_wh(intervals: MeterIntervals, meters: Sequence[Meter]) ->
     return energy_wh_by_key(energy_wh_by_meter(intervals.table), tenant_of)
 
 
+def tenant_of_meter(meters: Sequence[Meter]) -> dict[str, str | None]:
+    return {m.meter_id: m.tenant_id for m in meters if m.role == MeterRole.TENANT}
+
+
 def tenant_usage_of(scope: CampusPeriod, intervals: MeterIntervals) -> dict[str, dict[str, object]]:
     """Each tenant's daily energy for its invoice, from the read settlement priced: recorded with the step, so
     invoicing need not read the interval file again."""
-    tenant_of = {m.meter_id: m.tenant_id for m in scope.meters if m.role == MeterRole.TENANT}
-    return tenant_daily_usage(intervals.table, tenant_of, scope.campus.time_zone)
+    return tenant_daily_usage(intervals.table, tenant_of_meter(scope.meters), scope.campus.time_zone)
 
 
 def settlement_legs(scope: CampusPeriod, intervals: MeterIntervals, result: SettlementResult) -> list[Leg]:
@@ -239,6 +243,7 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
         result = settle_cycle(conn, campus_id, cycle_id, scope.start_utc, scope.end_utc, intervals,
                               campus_price_uris(settings, campus_id))
         usage = tenant_usage_of(scope, intervals)
+        interval_figures = tenant_interval_figures(intervals.table, tenant_of_meter(scope.meters))
         emissions = emitting.result()
         if emissions is not None and esg is not None and esg.shared_load_follows_billing:
             emissions = allocate_shared_load(emissions, shared_wh_billed(result))
@@ -268,7 +273,7 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
             pending_ledger_key=entry.idempotency_key,
         )
         step_result: dict[str, object] = {**asdict(output), "settlement_revision": revision, "version": label,
-                                          "tenant_usage": usage}
+                                          "tenant_usage": usage, INTERVAL_FIGURES_KEY: interval_figures}
         if emissions is not None:
             step_result["emissions"] = json.loads(emissions.to_json())
         repo.record_step(conn, cycle_id, "settle", step_result)

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, text
 from common import canonical_json
 from common.errors import BadInput
 from invoicing import repository
-from invoicing.document import utc_text
+from invoicing.document import build_credit_note_document
 from invoicing.errors import (
     CreditAmountInvalid,
     CreditExceedsInvoice,
@@ -141,13 +141,9 @@ def _store_credit_note(conn: Connection, invoice: InvoiceRow, amount_usd_cents: 
     number = repository.lock_sequence(conn, credit_sequence_key(invoice.issuer)) + 1
     credit_note_id = credit_note_id_of(invoice.issuer, number)
     issued_at_utc = repository.transaction_now_utc(conn)
-    document = {
-        "document_version": 1, "kind": "credit_note", "credit_note_id": credit_note_id, "issuer": invoice.issuer,
-        "number": number, "invoice_id": invoice.invoice_id, "invoice_document_sha256_hex": invoice.document_sha256_hex,
-        "cycle_id": invoice.cycle_id, "campus_id": invoice.campus_id, "tenant_id": invoice.tenant_id,
-        "tenant_name": invoice.document_json.get("tenant_name", invoice.tenant_id), "currency": "USD",
-        "reason": reason, "amount_usd_cents": amount_usd_cents, "issued_at_utc": utc_text(issued_at_utc),
-    }
+    document = build_credit_note_document(
+        credit_note_id, number, invoice.invoice_id, invoice.document_sha256_hex, invoice.document_json, reason,
+        amount_usd_cents, issued_at_utc)
     sha256_hex = canonical_json.sha256_hex(document)
     folder = f"credit_notes/{invoice.issuer}"
     json_path, _ = write_document(documents_root, f"{folder}/{credit_note_id}.json", canonical_json.canonical_bytes(document),

@@ -18,6 +18,10 @@ from invoicing.money import ROUNDING_MODE_NAME, invoice_rounding
 # dates in, and the issuer's address in the parties. Version 1 documents stay as stored and verify as before:
 # a document's sha256 is over its own stored JSON, whatever version built it (docs/hashing.md).
 DOCUMENT_VERSION = 2
+# Credit notes: version 2 (issue 19) carries the parties of the invoice it credits (`parties_of_document`), so its
+# PDF prints the same parties block as the invoice; version 1 notes keep their stored JSON and hash.
+CREDIT_NOTE_DOCUMENT_VERSION = 2
+PARTY_KEYS = ("issuer_legal_entity", "issuer_address", "bill_to", "remit_to", "time_zone")
 
 
 UNITS_IN_WH = frozenset({"MWh", "REC-MWh"})
@@ -141,6 +145,28 @@ def _parties_json(header: InvoiceHeader) -> dict[str, Any]:
     return {"issuer_legal_entity": parties.issuer_legal_entity, "issuer_address": parties.issuer_address,
             "bill_to": {"name": parties.bill_to_name, "address": parties.bill_to_address},
             "remit_to": parties.remit_to, "time_zone": parties.time_zone}
+
+
+def build_credit_note_document(credit_note_id: str, number: int, invoice_id: str, invoice_sha256_hex: str,
+                               invoice_document: dict[str, Any], reason: str, amount_usd_cents: int,
+                               issued_at_utc: datetime) -> dict[str, Any]:
+    """A credit note of `amount_usd_cents` against the invoice whose stored document is `invoice_document`: it
+    names the invoice by id and sha256, and the invoice's parties (version 2)."""
+    return {
+        "document_version": CREDIT_NOTE_DOCUMENT_VERSION, "kind": "credit_note", "credit_note_id": credit_note_id,
+        "issuer": invoice_document["issuer"], **parties_of_document(invoice_document), "number": number,
+        "invoice_id": invoice_id, "invoice_document_sha256_hex": invoice_sha256_hex,
+        "cycle_id": invoice_document["cycle_id"], "campus_id": invoice_document["campus_id"],
+        "tenant_id": invoice_document["tenant_id"],
+        "tenant_name": invoice_document.get("tenant_name", invoice_document["tenant_id"]), "currency": "USD",
+        "reason": reason, "amount_usd_cents": amount_usd_cents, "issued_at_utc": utc_text(issued_at_utc),
+    }
+
+
+def parties_of_document(document: dict[str, Any]) -> dict[str, Any]:
+    """The parties an issued document names (those of the fields it has), for a document that follows it: a
+    credit note names exactly the parties of the invoice it credits, even if the campus file changed since."""
+    return {key: document[key] for key in PARTY_KEYS if key in document}
 
 
 def _line_json(line: InvoiceLine, amount_usd_cents: int) -> dict[str, Any]:

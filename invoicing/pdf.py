@@ -145,33 +145,48 @@ def _facts(pdf: FPDF, facts: list[tuple[str, str]]) -> None:
         pdf.set_x(MARGIN_MM)
 
 
-def _header(pdf: FPDF, document: dict[str, Any]) -> None:
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(CONTENT_WIDTH_MM, 10, _text(f"Invoice {document['invoice_id']}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+def _parties(pdf: FPDF, document: dict[str, Any], counterparty_label: str) -> None:
+    """The parties block every document prints (invoice document version 2, credit note version 2): the issuer's
+    legal name and address, then the tenant's (`counterparty_label`: "Bill to", "Credit to") legal name and
+    billing address. A document without parties (version 1) names the issuer series and the tenant's name."""
     bill_to = document.get("bill_to") or {"name": document["tenant_name"]}
     issuer = document.get("issuer_legal_entity") or document["issuer"]
-    zone = _zone(document)
     facts = [("From", issuer)]
     if document.get("issuer_address"):
         facts.append(("", document["issuer_address"]))
-    facts.append(("Bill to", f"{bill_to['name']} (tenant {document['tenant_id']})"))
+    facts.append((counterparty_label, f"{bill_to['name']} (tenant {document['tenant_id']})"))
     if bill_to.get("address"):
         facts.append(("", bill_to["address"]))
     _facts(pdf, facts)
     pdf.ln(2)
+
+
+def _campus_fact(document: dict[str, Any]) -> tuple[str, str]:
+    """The campus and the zone the document's times print in."""
+    return ("Campus", document["campus_id"] + (f" (times in {document['time_zone']})" if document.get("time_zone")
+                                               else " (times in UTC)"))
+
+
+def _remit_to_facts(document: dict[str, Any]) -> list[tuple[str, str]]:
+    return [("Remit to", document["remit_to"])] if document.get("remit_to") else []
+
+
+def _header(pdf: FPDF, document: dict[str, Any]) -> None:
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(CONTENT_WIDTH_MM, 10, _text(f"Invoice {document['invoice_id']}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    zone = _zone(document)
+    _parties(pdf, document, "Bill to")
     start, end = (local_time_text(document[key], zone) for key in ("period_start_utc", "period_end_utc"))
     terms = [
         ("Invoice number", f"{document['invoice_id']} (series {document['issuer']}, no. {document['number']})"),
         ("Invoice date", local_time_text(document["issued_at_utc"], zone)),
         ("Billing period", f"{document['period']}: {start} to {end}"),
-        ("Campus", document["campus_id"] + (f" (times in {document['time_zone']})" if document.get("time_zone")
-                                            else " (times in UTC)")),
+        _campus_fact(document),
         ("Payment terms", payment_terms_text(document)),
         ("Due date", document["due_date"]),
         ("Amount due", f"USD {format_usd_cents(document['total_usd_cents'])}"),
     ]
-    if document.get("remit_to"):
-        terms.append(("Remit to", document["remit_to"]))
+    terms += _remit_to_facts(document)
     if document.get("replaces_invoice_id"):
         terms.append(("Replaces", f"invoice {document['replaces_invoice_id']} (cancelled)"))
     _facts(pdf, terms)
@@ -281,11 +296,12 @@ def _emissions(pdf: FPDF, document: dict[str, Any]) -> None:
                    (50, f"{Decimal(grams) / Decimal(1_000_000):,.3f} t CO2e", "R")])
 
 
-def _footer(pdf: FPDF, document_sha256_hex: str, signer_public_key_b64: str | None) -> None:
+def _footer(pdf: FPDF, document_sha256_hex: str, signer_public_key_b64: str | None,
+            document_label: str = "Invoice") -> None:
     pdf.ln(6)
     pdf.set_font("Helvetica", "", 7)
     # Lines that fit the width at 7 pt, as cells: fpdf's line breaking (multi_cell) took a fifth of a render.
-    lines = [f"Invoice document sha256 (RFC 8785 JSON): {document_sha256_hex}.",
+    lines = [f"{document_label} document sha256 (RFC 8785 JSON): {document_sha256_hex}.",
              ("This PDF carries an Ed25519 signature (scheme wattledger-pdf-ed25519-v1); check it with "
               "`wattledger invoice verify`.")]
     if signer_public_key_b64 is not None:
@@ -297,9 +313,12 @@ def _footer(pdf: FPDF, document_sha256_hex: str, signer_public_key_b64: str | No
 
 def render_credit_note_pdf(document: dict[str, Any], document_sha256_hex: str,
                            signer_public_key_b64: str | None = None) -> bytes:
-    """A credit note as PDF bytes: which invoice it credits, why, and how much (cents, from the document)."""
+    """A credit note as PDF bytes: the parties block of the invoice it credits (document version 2; a version 1
+    note names the issuer series and the tenant only), which invoice it credits, why, when in the campus's local
+    time, and how much (cents, from the document)."""
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
+    pdf.set_auto_page_break(auto=True, margin=MARGIN_MM)
     pdf.set_creation_date(datetime.fromisoformat(document["issued_at_utc"]))
     pdf.set_title(f"Credit note {document['credit_note_id']}")
     pdf.set_author(document["issuer"])
@@ -307,19 +326,19 @@ def render_credit_note_pdf(document: dict[str, Any], document_sha256_hex: str,
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(CONTENT_WIDTH_MM, 10, _text(f"Credit note {document['credit_note_id']}"),
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", "", 9)
+    _parties(pdf, document, "Credit to")
     facts = [
-        ("Issuer", document["issuer"]),
-        ("Credit to", f"{document['tenant_name']} ({document['tenant_id']})"),
+        ("Credit note", f"{document['credit_note_id']} (series {document['issuer']}, no. {document['number']})"),
         ("Credits", f"invoice {document['invoice_id']} (sha256 {document['invoice_document_sha256_hex'][:16]}...)"),
         ("Issued", local_time_text(document["issued_at_utc"], _zone(document))),
+        _campus_fact(document),
         ("Reason", document["reason"]),
+        ("Amount", f"USD {format_usd_cents(document['amount_usd_cents'])} credited"),
+        *_remit_to_facts(document),
     ]
-    for label, value in facts:
-        pdf.cell(25, 5, _text(label))
-        pdf.multi_cell(CONTENT_WIDTH_MM - 25, 5, _text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _facts(pdf, facts)
     pdf.ln(4)
     _row(pdf, [(CONTENT_WIDTH_MM - 40, "Amount credited USD", "R"),
                (40, format_usd_cents(document["amount_usd_cents"]), "R")], bold=True)
-    _footer(pdf, document_sha256_hex, signer_public_key_b64)
+    _footer(pdf, document_sha256_hex, signer_public_key_b64, "Credit note")
     return bytes(pdf.output())

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from sqlalchemy import Engine, text
 from temporalio.client import Client
@@ -24,6 +26,7 @@ from billing.registration import inbox_folder
 from demo.campus import METERS, TENANTS
 from demo.site_export import corrupt_one_value, write_site_export
 from devtools.fake_iso.pki import TestPki as IsoPki
+from intervals import read_intervals
 from settings import Settings
 from tests.integration.cycle_stack import CYCLE_WAIT_S_MAX, running_cycle_stack, wait_for_cycle
 
@@ -45,6 +48,30 @@ async def _step(http: httpx.AsyncClient, cycle: dict, name: str) -> dict:
     response = await http.get(cycle["steps"][name]["url"])
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def _assert_peaks_and_estimates(figures: dict, validated_uri: str) -> None:
+    """The settle step's peak demand and estimated Wh per tenant, summed again here with pyarrow's group_by from
+    the validated file: the tenant's Wh per interval start, times 60 over the interval's minutes, at its largest."""
+    table = read_intervals(validated_uri).table
+    tenant_of = {meter.meter_id: meter.tenant_id for meter in METERS if meter.tenant_id}
+    table = table.filter(pc.is_in(pc.cast(table["meter_id"], pa.string()), pa.array(sorted(tenant_of))))
+    tenants = pa.array([tenant_of[m] for m in table["meter_id"].to_pylist()])
+    by_interval = pa.table({"tenant": tenants, "start": table["interval_start_utc"],
+                            "minutes": table["interval_minutes"], "wh": table["energy_wh"]}
+                           ).group_by(["tenant", "start", "minutes"]).aggregate([("wh", "sum")]).to_pylist()
+    estimated = [bool(q & 1) for q in table["quality"].to_pylist()]
+    assert sorted(figures) == sorted({tenant.tenant_id for tenant in TENANTS})
+    for tenant_id, own in figures.items():
+        rows = [row for row in by_interval if row["tenant"] == tenant_id]
+        assert {row["minutes"] for row in rows} == {15}  # the demo campus reads quarter-hours
+        peak = max(rows, key=lambda row: (row["wh_sum"], -row["start"].timestamp()))
+        assert own["demand_w_max"] == peak["wh_sum"] * 4
+        assert own["demand_w_max_interval_start_utc"] == peak["start"].isoformat()
+        mine = [tenant == tenant_id for tenant in tenants.to_pylist()]
+        wh = table["energy_wh"].to_pylist()
+        assert own["energy_wh"] == sum(w for w, m in zip(wh, mine, strict=True) if m)
+        assert own["energy_wh_estimated"] == sum(w for w, m, e in zip(wh, mine, estimated, strict=True) if m and e)
 
 
 async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledger(api, engine: Engine) -> None:
@@ -75,6 +102,8 @@ async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledge
     assert (await _step(http, cycle, "validate"))["report"] == vee_run["report_json"]
     assert cycle["steps"]["settle"]["tenant_count"] == len(TENANTS)
     assert "tenant_totals_usd_micros" not in cycle["steps"]["settle"]
+    _assert_peaks_and_estimates((await _step(http, cycle, "settle"))["tenant_interval_figures"],
+                                (await _step(http, cycle, "validate"))["validated_uri"])
     missing = await http.get(f"/cycles/{cycle_id}/steps/no-such-step")
     assert missing.status_code == 404, missing.text
 

@@ -16,13 +16,19 @@ BALANCE_OPEN = {"generation_wh": 600_000_000, "grid_import_wh": 400_000_000, "ex
                 "tenant_consumption_wh": 1_621_000_000, "shared_consumption_wh": 100_000_000,
                 "losses_wh": -721_000_000}
 
+# Last month tenant 0 peaked at 4,000 kW: this month's 5,400 kW is +35.0 %, beyond the 20 % highlight.
+PREVIOUS_FIGURES = {"demand_w_max": 4_000_000, "energy_wh": 3_000_000, "energy_wh_estimated": 0}
+
 
 def _record(engine: Engine, cycle: SeededCycle, previous_usd_micros: dict[str, int]) -> None:
     """This month: an open balance, a VEE score of 80.00, tenant 0 at 3x last month's amount."""
     first, second = cycle.tenant_ids
     settle = {"energy_balance_wh": BALANCE_OPEN, "total_usd_micros": 400_000_000, "version": "v1",
               "tenant_totals_usd_micros": {first: 300_000_000, second: 100_000_000},
-              "tenant_usage": {first: {"daily_energy_wh": {"2026-01-01": 1_000_000, "2026-01-02": 3_000_000}}}}
+              "tenant_usage": {first: {"daily_energy_wh": {"2026-01-01": 1_000_000, "2026-01-02": 3_000_000}}},
+              "tenant_interval_figures": {first: {"demand_w_max": 5_400_000, "energy_wh": 4_000_000,
+                                                  "energy_wh_estimated": 250_000,
+                                                  "demand_w_max_interval_start_utc": "2026-01-02T18:00:00+00:00"}}}
     report = {"score": "80.00", "meters": {"M1": {"score": "60.00", "intervals_expected": 100}},
               "rules": {"missing": {"M1": 40}}, "estimation": {"linear": {"M1": 25}}}
     previous_id = cycle.cycle_id.replace(":2026-01", ":2025-12")
@@ -35,7 +41,8 @@ def _record(engine: Engine, cycle: SeededCycle, previous_usd_micros: dict[str, i
                                              "s": datetime(2025, 12, 1, tzinfo=UTC), "e": datetime(2026, 1, 1, tzinfo=UTC)})
         for cycle_id, step, result in ((cycle.cycle_id, "settle", settle),
                                        (cycle.cycle_id, "validate", {"report": report, "vee_run_id": 7}),
-                                       (previous_id, "settle", {"tenant_totals_usd_micros": previous_usd_micros})):
+                                       (previous_id, "settle", {"tenant_totals_usd_micros": previous_usd_micros,
+                                                                "tenant_interval_figures": {first: PREVIOUS_FIGURES}})):
             conn.execute(text("INSERT INTO cycle_step (cycle_id, step, result_json) VALUES (:c, :s, CAST(:r AS jsonb))"),
                          {"c": cycle_id, "s": step, "r": json.dumps(result)})
 
@@ -57,7 +64,9 @@ async def test_blocking_findings_are_listed_and_each_override_is_stored_and_show
         codes = [finding["code"] for finding in review["open_findings"]]
         assert codes == ["vee_score", "negative_losses", "balance", f"amount_change:{first}"]
         assert review["tenants"][0]["previous_month"]["amount_usd_micros"] == 100_000_000
-        assert review["tenants"][0]["current"]["peak_day_energy_wh"] == 3_000_000
+        assert review["tenants"][0]["current"]["demand_w_max"] == 5_400_000
+        assert review["tenants"][0]["energy_estimated_pct"] == "6.25"  # 250,000 of 4,000,000 Wh
+        assert review["tenants"][1]["current"]["demand_w_max"] == 0
         assert review["meters"][0]["flags"] == {"missing": 40, "estimated_linear": 25}
 
         refused = await client.post(f"{url}/overrides", headers=auditor, json={"finding_code": "balance", "reason": "x"})
@@ -71,6 +80,7 @@ async def test_blocking_findings_are_listed_and_each_override_is_stored_and_show
         page = (await client.get(f"/finance{url}")).text
         assert 'data-testid="approve-blocked"' in page and 'class="approve" disabled' in page
         assert "-721.000 MWh" in page and "quality/M1.svg" in page and "+200.0 %" in page
+        assert "5,400.000" in page and "4,000.000" in page and "+35.0 %" in page and "6.25 %" in page
 
         for code in codes:
             stored = await client.post(f"{url}/overrides", headers=finance,

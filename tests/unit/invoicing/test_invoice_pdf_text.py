@@ -13,14 +13,22 @@ from typing import Any
 
 from common.canonical_json import sha256_hex as canonical_sha256_hex
 from invoicing.document import (
+    CREDIT_NOTE_DOCUMENT_VERSION,
     DOCUMENT_VERSION,
     InvoiceHeader,
     InvoiceLine,
     Parties,
     TenantUsage,
+    build_credit_note_document,
     build_invoice_document,
 )
-from invoicing.pdf import line_description, local_time_text, readable, render_invoice_pdf
+from invoicing.pdf import (
+    line_description,
+    local_time_text,
+    readable,
+    render_credit_note_pdf,
+    render_invoice_pdf,
+)
 
 PARTIES = Parties(
     issuer_legal_entity="Lone Star Campus Energy LLC", bill_to_name="Acme Robotics, Inc.",
@@ -108,6 +116,39 @@ def test_document_version_2_carries_terms_and_zone_and_version_1_still_renders()
     before = canonical_sha256_hex(old)
     text = _page_text(render_invoice_pdf(old, "ef" * 32))
     assert "2026-02-03 15:04 UTC" in text and "Due by the due date" in text
+    assert canonical_sha256_hex(old) == before
+
+
+def _credit_note(invoice: dict[str, Any]) -> dict[str, Any]:
+    return build_credit_note_document("CN.LSCE-000007", 7, invoice["invoice_id"], "ab" * 32, invoice,
+                                      "meter AC-3 read twice", 125_050, datetime(2026, 7, 1, 5, 0, 30, 5, tzinfo=UTC))
+
+
+def test_the_credit_note_pdf_prints_the_invoice_parties_block_and_local_times() -> None:
+    """Version 2 credit notes carry the parties of the invoice they credit and print the same block: legal names,
+    both addresses, remit-to; 05:00:30 UTC on 1 July is 00:00 CDT in Chicago."""
+    note = _credit_note(_document())
+    assert (note["document_version"], CREDIT_NOTE_DOCUMENT_VERSION) == (2, 2)
+    assert note["bill_to"] == {"name": "Acme Robotics, Inc.", "address": "100 Congress Ave, Suite 400\nAustin, TX 78701"}
+    text = _page_text(render_credit_note_pdf(note, "cd" * 32))
+    for expected in ("Credit note CN.LSCE-000007", "From", "Lone Star Campus Energy LLC", "2500 Energy Way",
+                     "Round Rock, TX 78664", "Credit to", "Acme Robotics, Inc. (tenant acme)",
+                     "100 Congress Ave, Suite 400", "Austin, TX 78701", "Remit to", "PO Box 1234, Dallas, TX 75201",
+                     "2026-07-01 00:00 CDT", "austin (times in America/Chicago)", "invoice LSCE-000042",
+                     "meter AC-3 read twice", "USD 1,250.50 credited",
+                     f"Credit note document sha256 (RFC 8785 JSON): {'cd' * 32}."):
+        assert expected in text, expected
+    assert ":30" not in text and "000005" not in text
+
+
+def test_a_version_1_credit_note_still_renders_and_keeps_its_hash() -> None:
+    """A credit note stored before parties were carried: no parties, UTC times; rendering never changes its hash."""
+    old = {key: value for key, value in _credit_note(_document(parties=None)).items()}
+    old["document_version"] = 1
+    before = canonical_sha256_hex(old)
+    text = _page_text(render_credit_note_pdf(old, "cd" * 32))
+    assert "From" in text and "LSCE" in text and "Acme (tenant acme)" in text
+    assert "2026-07-01 05:00 UTC" in text and "Remit to" not in text
     assert canonical_sha256_hex(old) == before
 
 
