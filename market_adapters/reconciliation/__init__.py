@@ -1,7 +1,7 @@
 """Shadow settlement of ISO statements: statement runs in, each line recomputed from our meter data and the
 ISO's prices, differences posted to the ledger per run, disputes out.
 
-Pure: `statement` (format v1), `charges` and `quantities` (our side), `reconcile`, `ledger_entries`.
+Pure: `statement` (format v1), `isone_statement` (ISO-NE SR_RTLOCSUM -> a v1 run), `charges` and `quantities` (our side), `reconcile`, `ledger_entries`.
 SQL: `repository`. Unit of work: `service`.
 """
 
@@ -12,6 +12,7 @@ from market_adapters.reconciliation.charges import (
     line_amount_usd_micros,
     quantities_from_metered_hours,
 )
+from market_adapters.reconciliation.isone_statement import LocationSummary, parse_rtlocsum
 from market_adapters.reconciliation.ledger_entries import reconciliation_entries, reconciliation_entry_key
 from market_adapters.reconciliation.quantities import quantities_from_intervals
 from market_adapters.reconciliation.reconcile import (
@@ -25,10 +26,13 @@ from market_adapters.reconciliation.reconcile import (
     reconcile_runs,
 )
 from market_adapters.reconciliation.service import (
+    STATEMENT_FORMATS,
+    import_iso_statement,
     import_statement_runs,
     list_disputes,
     run_shadow_settlement,
     shadow_settle_day,
+    shadow_settle_statement,
 )
 from market_adapters.reconciliation.statement import FORMAT, StatementLine, StatementRun, parse_statement
 
@@ -36,9 +40,11 @@ __all__ = [
     "CHARGE_TYPES",
     "FORMAT",
     "MEASURE_SIGNS",
+    "STATEMENT_FORMATS",
     "ChargeReconciliation",
     "Dispute",
     "LineDiscrepancy",
+    "LocationSummary",
     "PriceKey",
     "QuantityKey",
     "ReconciliationResult",
@@ -46,9 +52,11 @@ __all__ = [
     "ShadowPriceMissing",
     "StatementLine",
     "StatementRun",
+    "import_iso_statement",
     "import_statement_runs",
     "line_amount_usd_micros",
     "list_disputes",
+    "parse_rtlocsum",
     "parse_statement",
     "quantities_from_intervals",
     "quantities_from_metered_hours",
@@ -57,4 +65,5 @@ __all__ = [
     "reconciliation_entry_key",
     "run_shadow_settlement",
     "shadow_settle_day",
+    "shadow_settle_statement",
 ]

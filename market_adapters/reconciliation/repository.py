@@ -28,6 +28,12 @@ def insert_statement_run(conn: Connection, campus_id: str, run: StatementRun, sh
                         {"campus": campus_id, "id": run.statement_id}).scalar_one_or_none()
 
 
+def lock_statement_day(conn: Connection, campus_id: str, iso: str, operating_day: date) -> None:
+    """One import per campus, ISO and day at a time: each run's sequence and deltas follow the run stored before."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('statement:' || :campus || ':' || :iso || ':' || :day))"),
+                 {"campus": campus_id, "iso": iso, "day": operating_day.isoformat()})
+
+
 def load_statement_documents(conn: Connection, campus_id: str, iso: str,
                              operating_day: date) -> list[dict[str, Any]]:
     rows = conn.execute(

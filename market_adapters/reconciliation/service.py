@@ -4,6 +4,8 @@
 the same statement id is a Conflict). `run_shadow_settlement` reconciles every stored run of one operating
 day and, in the same transaction, records the result and appends the reconciliation entries to the ledger
 (idempotent on `market-recon:<campus>:<statement id>`, so running it again changes nothing).
+`import_iso_statement` turns an ISO's own statement file (ISO-NE SR_RTLOCSUM) into such a run, versions in
+order; `shadow_settle_statement` imports one and reconciles its day against our interval data.
 """
 
 from __future__ import annotations
@@ -17,24 +19,31 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from campus import load_meters
 from common import canonical_json
-from common.errors import Conflict
+from common.errors import BadInput, Conflict
 from ledger import append_checkpointed, ensure_ledger, open_accounts
 from market_adapters.clock import operating_day_bounds_utc
-from market_adapters.model import MARKET_TIME_ZONES
+from market_adapters.model import MARKET_TIME_ZONES, IsoMeterRef
 from market_adapters.nyiso.parse import power_metering_hours
 from market_adapters.prices import latest_prices, price_rows, read_prices_parquet
 from market_adapters.reconciliation import repository as repo
 from market_adapters.reconciliation.charges import QuantityKey, quantities_from_metered_hours
+from market_adapters.reconciliation.isone_statement import parse_rtlocsum, statement_document
 from market_adapters.reconciliation.ledger_entries import (
     reconciliation_accounts,
     reconciliation_entries,
     reconciliation_entry_key,
 )
+from market_adapters.reconciliation.quantities import quantities_from_intervals
 from market_adapters.reconciliation.reconcile import PriceKey, ReconciliationResult, reconcile_runs
 from market_adapters.reconciliation.statement import StatementRun, parse_statement
 
 RUNS_PER_DAY_MAX = 20  # ERCOT's initial/final/true-up plus resettlements stays far below this
+STATEMENT_FORMATS = {"isone-rtlocsum": "ISONE"}  # format -> ISO
+STATEMENT_BYTES_MAX = 64 * 1024 * 1024
+MICROS_PER_USD = Decimal(1_000_000)
+HOURLY_MINUTES = 60
 
 
 def import_statement_runs(engine: Engine, campus_id: str,
@@ -91,5 +100,64 @@ def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day
     prices = {(row.node, row.interval_start_utc): row.lmp_usd_per_mwh
               for row in price_rows(latest_prices(read_prices_parquet(prices_uri))) if row.iso == iso}
     return run_shadow_settlement(engine, campus_id=campus_id, iso=iso, operating_day=operating_day,
+                                 quantities_mwh=quantities, prices_usd_per_mwh=prices, ledger_origin=ledger_origin,
+                                 signing_key_path=signing_key_path)
+
+
+def import_iso_statement(engine: Engine, campus_id: str, statement_format: str, source_name: str,
+                         data: bytes) -> StatementRun:
+    """Store an ISO statement file as the next run of its operating day (INITIAL, then RESETTLEMENT), with deltas
+    against the runs before it. The same version again is a no-op; an older version than one stored is a Conflict
+    (import versions oldest first, so every run's deltas are against the run the ISO issued before it)."""
+    if statement_format not in STATEMENT_FORMATS:
+        raise BadInput(source_name, None, "format", f"must be one of {', '.join(STATEMENT_FORMATS)}")
+    if len(data) > STATEMENT_BYTES_MAX:
+        raise BadInput(source_name, None, None, f"larger than {STATEMENT_BYTES_MAX} bytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise BadInput(source_name, None, None, f"not UTF-8 text: {error.reason}") from error
+    summary = parse_rtlocsum(source_name, text)
+    iso = STATEMENT_FORMATS[statement_format]
+    with engine.begin() as conn:
+        repo.lock_statement_day(conn, campus_id, iso, summary.operating_day)
+        stored = sorted((parse_statement(d) for d in repo.load_statement_documents(conn, campus_id, iso,
+                                                                                   summary.operating_day)),
+                        key=lambda run: run.run_sequence)
+        later = [run for run in stored if run.published_at_utc >= summary.version_utc]
+        previous: dict[tuple[str, str, str], tuple[Decimal, Decimal]] = {}
+        for run in stored:
+            for line in run.lines:
+                previous[(line.charge_type, line.resource_id, line.interval_start_utc.isoformat())] = (
+                    line.quantity_mwh, Decimal(line.amount_usd_micros) / MICROS_PER_USD)
+        run_type = "INITIAL" if not stored else "RESETTLEMENT"
+        document = statement_document(summary, run_type, len(stored) + 1, previous)
+        same = [run for run in later if run.statement_id == document["statement_id"]]
+        if same:
+            return same[0]
+        if later:
+            raise Conflict(f"{source_name}: version {summary.version_utc:%Y-%m-%d %H:%M:%S} GMT is older than "
+                           f"{later[-1].statement_id}, already imported; import versions oldest first")
+        run = parse_statement(document)
+        repo.insert_statement_run(conn, campus_id, run, canonical_json.sha256_hex(document), document)
+    return run
+
+
+def shadow_settle_statement(engine: Engine, *, campus_id: str, statement_format: str, source_name: str,
+                            data: bytes, intervals_uri: str, prices_uri: str, ledger_origin: str,
+                            signing_key_path: Path) -> ReconciliationResult:
+    """Import an ISO statement file, take our hourly quantities from validated interval Parquet (the campus's
+    meters with an ISO meter id) and the ISO's latest real-time prices, then reconcile the day and post."""
+    run = import_iso_statement(engine, campus_id, statement_format, source_name, data)
+    with engine.connect() as conn:
+        meters = [IsoMeterRef(meter.meter_id, meter.iso_meter_id, meter.role.value)
+                  for meter in load_meters(conn, campus_id) if meter.iso_meter_id]
+    start_utc, end_utc = operating_day_bounds_utc(run.operating_day, ZoneInfo(MARKET_TIME_ZONES[run.iso]))
+    quantities = quantities_from_intervals(intervals_uri, meters, start_utc, end_utc,
+                                           settlement_minutes=HOURLY_MINUTES)
+    prices = {(row.node, row.interval_start_utc): row.lmp_usd_per_mwh
+              for row in price_rows(latest_prices(read_prices_parquet(prices_uri)))
+              if row.iso == run.iso and row.market == "RT"}
+    return run_shadow_settlement(engine, campus_id=campus_id, iso=run.iso, operating_day=run.operating_day,
                                  quantities_mwh=quantities, prices_usd_per_mwh=prices, ledger_origin=ledger_origin,
                                  signing_key_path=signing_key_path)
