@@ -6,15 +6,20 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from market_adapters.price_files import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
 from wattledger_cli.database import database_engine
+from wattledger_cli.market_nodes import app as nodes_app
 from wattledger_cli.output import JsonFlag, print_rows
 
+if TYPE_CHECKING:
+    from market_adapters.reconciliation import ReconciliationResult
+
 app = typer.Typer(help="ISO market adapters: prices, submissions, statements.", no_args_is_help=True)
+app.add_typer(nodes_app, name="nodes")
 
 PricesOut = Annotated[Path | None, typer.Argument(help="Parquet file to write; optional with --campus")]
 PricesCampus = Annotated[str | None, typer.Option("--campus", help="keep the prices for the campus's cycles")]
@@ -132,6 +137,10 @@ def shadow_command(
                                    ledger_origin=settings.ledger_origin, signing_key_path=settings.signing_key_path)
         publish_checkpoints_after_commit(engine, settings.ledger_origin, settings.checkpoint_publish_dir,
                                          settings.ledger_witnesses)
+    _print_reconciliation(result)
+
+
+def _print_reconciliation(result: ReconciliationResult) -> None:
     for run in result.runs:
         for charge in run.charges:
             typer.echo(f"{run.run_type:<8} {charge.charge_type:<16} difference_usd_micros="
@@ -140,3 +149,28 @@ def shadow_command(
         item = dispute.discrepancy
         typer.echo(f"dispute {dispute.status:<22} {item.cause:<18} {item.resource_id} "
                    f"{item.interval_start_utc.isoformat()} {item.difference_usd_micros}")
+
+
+@app.command("shadow-statement")
+def shadow_statement_command(
+    campus_id: str,
+    statement: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the ISO's statement file")],
+    intervals: Annotated[Path, typer.Option(help="validated interval Parquet covering the operating day")],
+    prices: Annotated[Path, typer.Option(help="PRICE_SCHEMA Parquet with the ISO's real-time prices")],
+    statement_format: Annotated[str, typer.Option("--format", help="isone-rtlocsum")] = "isone-rtlocsum",
+) -> None:
+    """Import an ISO statement file as the next run of its day, reconcile the day against our meter data and the
+    ISO's prices, post the differences to the ledger, print the result."""
+    from ledger import publish_checkpoints_after_commit
+    from market_adapters.reconciliation import shadow_settle_statement
+    from settings import Settings
+
+    settings = Settings()
+    with database_engine() as engine:
+        result = shadow_settle_statement(engine, campus_id=campus_id, statement_format=statement_format,
+                                         source_name=statement.name, data=statement.read_bytes(),
+                                         intervals_uri=str(intervals), prices_uri=str(prices),
+                                         ledger_origin=settings.ledger_origin, signing_key_path=settings.signing_key_path)
+        publish_checkpoints_after_commit(engine, settings.ledger_origin, settings.checkpoint_publish_dir,
+                                         settings.ledger_witnesses)
+    _print_reconciliation(result)
