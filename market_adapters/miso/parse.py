@@ -32,6 +32,8 @@ def parse_data_exchange_lmps(payload: dict[str, Any], source: str, *, market: st
     """Rows of a Data Exchange pricing response; `market` is one of MARKETS' keys."""
     if market not in MARKETS:
         raise BadInput(source, None, "market", f"expected one of {sorted(MARKETS)}, got {market!r}")
+    if not isinstance(payload, dict):
+        raise BadInput(source, None, "data", "expected a Data Exchange answer: a JSON object with a `data` list")
     items = payload.get("data")
     if not isinstance(items, list) or len(items) > ITEMS_MAX:
         raise BadInput(source, None, "data", f"must be a list of at most {ITEMS_MAX} items")

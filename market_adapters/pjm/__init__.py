@@ -1,6 +1,7 @@
-"""PJM: Power Meter hourly uploads (file, deadline, SSO and upload client) and Data Miner 2 LMPs."""
+"""PJM: Power Meter hourly uploads (file, deadline, SSO and upload client) and Data Miner 2 LMPs (JSON, CSV)."""
 
 from market_adapters.pjm.client import PageLimitExceeded, fetch_lmps, sso_token, upload_power_meter
+from market_adapters.pjm.data_miner_csv import parse_data_miner_csv
 from market_adapters.pjm.deadlines import is_business_day, nerc_holidays, pjm_power_meter_deadline_utc
 from market_adapters.pjm.parse import FEEDS, parse_lmp_items
 from market_adapters.pjm.power_meter import (
@@ -25,6 +26,7 @@ __all__ = [
     "fetch_lmps",
     "is_business_day",
     "nerc_holidays",
+    "parse_data_miner_csv",
     "parse_lmp_items",
     "parse_power_meter_csv",
     "pjm_power_meter_deadline_utc",

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from common.errors import DomainError
+from common.errors import BadInput, DomainError
 from market_adapters.errors import IsoAuthFailed, IsoUnavailable
 from market_adapters.http.file_upload import outcome_or_rejection, upload_file
 from market_adapters.http.retry import (
@@ -101,5 +101,13 @@ def _page(client: httpx.Client, request: httpx.Request, retry: RetryPolicy,
         raise IsoAuthFailed(ISO, f"Data Miner answered HTTP {response.status_code}")
     if response.status_code != 200:
         raise IsoUnavailable(ISO, f"Data Miner answered HTTP {response.status_code}")
-    payload: dict[str, Any] = json.loads(response.content, parse_float=Decimal)
-    return payload
+    try:
+        payload = json.loads(response.content, parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:  # e.g. a CSV export answered instead of JSON
+        raise BadInput(str(request.url), getattr(error, "lineno", None), None,
+                       f"Data Miner answered with something that is not JSON ({error}); its CSV exports are read "
+                       "by the pjm-csv price format") from error
+    if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
+        raise BadInput(str(request.url), None, "items", "Data Miner answered JSON without an `items` list")
+    checked: dict[str, Any] = payload
+    return checked

@@ -3,6 +3,7 @@
 Labels: `datetime_beginning_utc` is the interval start in UTC without an offset; we read it as UTC and never
 use the EPT column. Corrections: PJM re-posts a corrected price as a new `version_nbr` and clears
 `row_is_current` on the old one; every version is kept, `latest_prices` picks the current one.
+Node attributes: `type` and `zone` are kept as PJM spells them.
 Prices come as JSON numbers; the client decodes them straight to Decimal (`parse_float=Decimal`), and a float
 given here is read through its shortest repr, which is the text PJM sent.
 """
@@ -36,6 +37,8 @@ def parse_lmp_items(items: Iterable[dict[str, Any]], feed: str, source: str, *,
 
 
 def _row(item: dict[str, Any], market: str, minutes: int, suffix: str, source: str, row: int) -> PriceRow:
+    if not isinstance(item, dict):
+        raise BadInput(source, row, None, f"expected a Data Miner item (a JSON object), got {str(item)[:40]!r}")
     start_text = item.get("datetime_beginning_utc")
     try:
         start_utc = checked_instant(datetime.fromisoformat(str(start_text)).replace(tzinfo=UTC))
@@ -54,7 +57,14 @@ def _row(item: dict[str, Any], market: str, minutes: int, suffix: str, source: s
         congestion_usd_per_mwh=_price(item, "congestion_price" + suffix, source, row, required=False),
         loss_usd_per_mwh=_price(item, "marginal_loss_price" + suffix, source, row, required=False),
         publish_time_utc=None, version=version,
+        node_type=_text(item, "type"), zone=_text(item, "zone"),
     )
+
+
+def _text(item: dict[str, Any], field: str) -> str | None:
+    """A node attribute as PJM spells it (`type` HUB, ZONE, LOAD, GEN, ...; `zone` such as DOM); blank is null."""
+    value = item.get(field)
+    return str(value).strip() or None if value is not None else None
 
 
 def _required_price(item: dict[str, Any], field: str, source: str, row: int) -> Decimal:
