@@ -4,14 +4,24 @@ Labels: OASIS gives explicit interval start and end in GMT; `OPR_HR` (hour-endin
 row per component (`LMP_TYPE` LMP/MCE/MCC/MCL/MGHG) is pivoted into one PriceRow; the GHG component has no
 column in PRICE_SCHEMA, so for nodes with GHG cost energy + congestion + loss may fall short of the LMP.
 Errors come as HTTP 200 with `INVALID_REQUEST.xml.zip`: codes 1000 (no data yet) and 1015 (bundle still being
-built) can succeed later; the others cannot.
+built) can succeed later; the others cannot. An answer that is not a whole ZIP or whose XML is not well formed is
+`OasisMalformedResponse` naming the report and the parse position: a cut connection looks exactly like that, so the
+client retries it a bounded number of times before giving up.
+Columns: OASIS adds columns between report versions, so the CSV reader does not refuse them: it reads the columns in
+`CSV_COLUMNS_READ`, knowingly skips those in `CSV_COLUMNS_IGNORED`, and logs any other column as unread
+(`price_csv_unread_columns`), once per file.
+Node attributes: OASIS price files say nothing about a node's type or zone (gridstatus guesses from name suffixes
+such as `-APND`; we do not guess), so `node_type` and `zone` stay null.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import zipfile
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -27,7 +37,14 @@ PRICE_COLUMNS = ("MW", "VALUE", "PRC")
 COMPONENT_FIELDS = {"LMP": "lmp", "MCE": "energy", "MCC": "congestion", "MCL": "loss"}
 XML_COMPONENTS = {"LMP_PRC": "LMP", "LMP_ENE_PRC": "MCE", "LMP_CONG_PRC": "MCC", "LMP_LOSS_PRC": "MCL",
                   "LMP_GHG_PRC": "MGHG"}
+CSV_COLUMNS_READ = ("INTERVALSTARTTIME_GMT", "INTERVALENDTIME_GMT", "NODE", "MARKET_RUN_ID", "LMP_TYPE")
+# Carried by PRC_LMP / PRC_INTVL_LMP / PRC_RTPD_LMP CSVs and deliberately not read: the Pacific operating date,
+# hour and interval repeat the GMT bounds; the ids and XML item repeat NODE and LMP_TYPE; GRP_TYPE, POS and GROUP
+# describe the query and the row order.
+CSV_COLUMNS_IGNORED = ("OPR_DT", "OPR_HR", "OPR_INTERVAL", "NODE_ID_XML", "NODE_ID", "XML_DATA_ITEM",
+                       "PNODE_RESMRID", "GRP_TYPE", "POS", "GROUP")
 RETRY_LATER_CODES = frozenset({1000, 1015})
+log = logging.getLogger("wattledger.market_adapters.caiso")
 ZIP_MEMBERS_MAX = 64
 ROWS_MAX = 5_000_000
 # One price component of one CSV row or XML element:
@@ -49,6 +66,19 @@ class OasisRetryLater(OasisRequestFailed):
     retryable: ClassVar[bool] = True
 
 
+class OasisMalformedResponse(DomainError):
+    """OASIS answered with bytes that are not a whole ZIP or not well-formed XML (often a cut connection)."""
+
+    retryable: ClassVar[bool] = True  # from the client; an uploaded file that is cut short is a 422 like any other
+
+    def __init__(self, report: str, position: tuple[int, int] | None, detail: str) -> None:
+        self.report = report
+        self.position = position
+        self.detail = detail
+        where = f" at line {position[0]}, column {position[1]}" if position is not None else ""
+        super().__init__(f"{report}: OASIS answer unreadable{where}: {detail}")
+
+
 @dataclass(frozen=True)
 class OasisReportRow:
     """One REPORT_DATA element of an OASIS XML report, whatever the report."""
@@ -65,20 +95,28 @@ class OasisReportRow:
 
 
 def read_oasis_zip(zip_bytes: bytes, source: str) -> list[tuple[str, bytes]]:
-    """The (name, bytes) members of an OASIS ZIP; an error payload raises OasisRequestFailed."""
+    """The (name, bytes) members of an OASIS ZIP; an error payload raises OasisRequestFailed, a truncated or
+    corrupt ZIP or XML member OasisMalformedResponse naming `source` (and the member)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(zip_bytes))
-    except zipfile.BadZipFile as error:
-        raise BadInput(source, None, None, "OASIS responses are ZIP files; this is not one") from error
-    members = [(name, archive.read(name)) for name in archive.namelist()[:ZIP_MEMBERS_MAX]]
+        members = [(name, archive.read(name)) for name in archive.namelist()[:ZIP_MEMBERS_MAX]]
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise OasisMalformedResponse(source, None, f"not a whole ZIP file ({error})") from error
     for name, data in members:
         if name.lower().endswith(".xml"):
-            raise_if_error_payload(data)
+            raise_if_error_payload(data, f"{source}:{name}")
     return members
 
 
-def raise_if_error_payload(xml_bytes: bytes) -> None:
-    root = ElementTree.fromstring(xml_bytes)
+def _xml_root(xml_bytes: bytes, source: str) -> ElementTree.Element:
+    try:
+        return ElementTree.fromstring(xml_bytes)
+    except ElementTree.ParseError as error:
+        raise OasisMalformedResponse(source, error.position, f"not well-formed XML ({error})") from error
+
+
+def raise_if_error_payload(xml_bytes: bytes, source: str = "OASIS XML") -> None:
+    root = _xml_root(xml_bytes, source)
     for error in root.iter():
         if _local(error.tag) == "ERROR":
             fields = {_local(child.tag): (child.text or "").strip() for child in error}
@@ -89,9 +127,9 @@ def raise_if_error_payload(xml_bytes: bytes) -> None:
 
 def parse_report_xml(xml_bytes: bytes, source: str) -> list[OasisReportRow]:
     """Every REPORT_DATA element, with its REPORT_HEADER's report name and market type."""
-    raise_if_error_payload(xml_bytes)
+    raise_if_error_payload(xml_bytes, source)
     rows = []
-    for item in ElementTree.fromstring(xml_bytes).iter():
+    for item in _xml_root(xml_bytes, source).iter():
         if _local(item.tag) != "REPORT_ITEM":
             continue
         header = {_local(e.tag): (e.text or "").strip() for e in _children(item, "REPORT_HEADER")}
@@ -137,6 +175,10 @@ def parse_price_csv(text: str, source: str) -> list[PriceRow]:
             raise BadInput(source, 1, name, "column missing from header")
     if price_column is None:
         raise BadInput(source, 1, "MW", "no price column (MW, VALUE or PRC)")
+    unread = price_csv_unread_columns(header)
+    if unread:
+        log.warning("%s: columns not read (OASIS adds columns between report versions): %s", source,
+                    ", ".join(unread))
     components = []
     for offset, record in enumerate(reader):
         assert offset < ROWS_MAX, f"{source}: more than {ROWS_MAX} rows"
@@ -145,6 +187,12 @@ def parse_price_csv(text: str, source: str) -> list[PriceRow]:
         value = parse_price(record[price_column], source, line, price_column)
         components.append((record["NODE"], record["MARKET_RUN_ID"], start, end, record["LMP_TYPE"], value, line))
     return _pivot(components, source)
+
+
+def price_csv_unread_columns(header: Sequence[str]) -> list[str]:
+    """Columns of an OASIS price CSV header that we neither read nor knowingly ignore."""
+    known = set(CSV_COLUMNS_READ) | set(CSV_COLUMNS_IGNORED) | set(PRICE_COLUMNS)
+    return [name for name in header if name not in known]
 
 
 def _pivot(components: list[Component], source: str) -> list[PriceRow]:
