@@ -1,13 +1,14 @@
-"""Market routes: submissions and their attempts, statement import, shadow-settlement disputes, and a
-campus's price store.
+"""Market routes: submissions and their attempts, statement import, shadow-settlement disputes, a
+campus's price store, and the ISO node registry.
 
-Thin over `market_adapters.submission`, `market_adapters.reconciliation` and `market_adapters.price_files.store` service
-functions. Money stays integer micro-USD (as strings in JSON, so no client rounds it through a float).
+Thin over `market_adapters.submission`, `market_adapters.reconciliation`, `market_adapters.price_files.store` and
+`market_adapters.nodes` service functions. Money stays integer micro-USD (as strings in JSON, so no client rounds it through a float).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, UploadFile
@@ -20,6 +21,7 @@ from api.deps import EngineDep, PrincipalDep, SettingsDep
 from api.principal import Principal
 from api.upload_slots import upload_slots
 from common.errors import BadInput
+from market_adapters.nodes import list_nodes, load_node_list, show_node
 from market_adapters.price_files import (
     FEED_DEFAULT,
     NYISO_RT_INTERVAL_MINUTES_DEFAULT,
@@ -36,6 +38,7 @@ READER_ROLES = ("operator", "finance", "auditor")
 # it gets 403 rather than a validation error.
 OperatorDep = Annotated[Principal, Depends(require_roles("operator"))]
 CAMPUS_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+ISO_PATTERN = r"^[A-Za-z]{2,8}$"
 UPLOAD_CHUNK_BYTES = 1 << 20
 
 
@@ -103,3 +106,41 @@ async def _read_upload(file: UploadFile, source_name: str) -> bytes:
         if len(data) > PRICE_FILE_BYTES_MAX:
             raise BadInput(source_name, None, None, f"larger than {PRICE_FILE_BYTES_MAX} bytes")
     return bytes(data)
+
+
+@router.get("/market/nodes/{iso}")
+def nodes(iso: Annotated[str, Path(pattern=ISO_PATTERN)], engine: EngineDep, principal: PrincipalDep,
+          search: Annotated[str | None, Query(max_length=200)] = None,
+          node_type: Annotated[str | None, Query(alias="type", max_length=64)] = None,
+          on: Annotated[date | None, Query(description="only nodes in force on this day")] = None,
+          limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
+    """An ISO's registry: nodes by type and name; `search` matches part of an id or name."""
+    principal.require(*READER_ROLES)
+
+    rows = list_nodes(engine, iso, search=search, node_type=node_type, on_day=on, limit=limit)
+    return {"iso": iso.upper(), "nodes": rows}
+
+
+@router.get("/market/nodes/{iso}/{node_id}")
+def node(iso: Annotated[str, Path(pattern=ISO_PATTERN)], node_id: Annotated[str, Path(max_length=200)],
+         engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    principal.require(*READER_ROLES)
+
+    return show_node(engine, iso, node_id)
+
+
+@router.post("/market/node-lists")
+async def load_nodes(
+    request: Request, engine: EngineDep, settings: SettingsDep, principal: OperatorDep,
+    file: Annotated[UploadFile, File(description="an ISO's published node list")],
+    list_kind: Annotated[str, Form(max_length=64, description="e.g. ercot-settlement-points, pjm-pnodes")],
+    as_of: Annotated[date | None, Form(description="the day the list describes (ERCOT's file name says it)")] = None,
+) -> JSONResponse:
+    """Fold a published list into its ISO's registry: 201 loaded, 200 the same list was loaded before."""
+    source_name = file.filename or "upload"
+    async with upload_slots(request, settings).hold(principal.subject):
+        content = await _read_upload(file, source_name)
+        loaded = await run_in_threadpool(load_node_list, engine, list_kind, source_name, content, as_of=as_of,
+                                         loaded_by=principal.subject)
+    body = {**asdict(loaded), "as_of": loaded.as_of.isoformat()}
+    return JSONResponse(status_code=200 if loaded.already_loaded else 201, content=body)
