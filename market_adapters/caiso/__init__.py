@@ -3,6 +3,7 @@
 from market_adapters.caiso.client import OasisPacer, fetch_prc_lmp
 from market_adapters.caiso.format import error_payload_xml, format_price_csv, oasis_time_text, zip_members
 from market_adapters.caiso.parse import (
+    OasisMalformedResponse,
     OasisReportRow,
     OasisRequestFailed,
     OasisRetryLater,
@@ -13,6 +14,7 @@ from market_adapters.caiso.parse import (
 )
 
 __all__ = [
+    "OasisMalformedResponse",
     "OasisPacer",
     "OasisReportRow",
     "OasisRequestFailed",

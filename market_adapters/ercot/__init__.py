@@ -13,6 +13,7 @@ from market_adapters.ercot.lse_parse import LseDocument, LseInterval, parse_lse
 from market_adapters.ercot.parse import (
     CENTRAL,
     ErcotDocumentName,
+    csv_documents,
     document_versions,
     parse_document_name,
     parse_np4_190_csv,
@@ -29,6 +30,7 @@ __all__ = [
     "LseFile",
     "LseInterval",
     "build_lse_file",
+    "csv_documents",
     "document_file_name",
     "document_versions",
     "fetch_rt_settlement_point_prices",

@@ -3,7 +3,8 @@
 Conventions fixed here and nowhere else:
 - `dateHour` is the hour-BEGINNING in NYISO local prevailing time with its UTC offset
   (`2025-11-02T01:00:00-05:00` is the second 01:00 hour of the fall-back day); the offset is what makes the
-  repeated hour unambiguous.
+  repeated hour unambiguous. NYISO labels hours beginning throughout its systems (Technical Bulletin 064); in its
+  upload/download files the repeated hour is "HB 25" (`hour_beginning_label`, shown to operators beside dateHour).
 - Energy is MWh with 4 decimals, rounded ROUND_HALF_EVEN once from the hour's integer Wh.
 - Collections by our meter role: generation -> `generators` (channel `received` = station power, a negative
   withdrawal; any other channel = injection); grid_import / export -> `ties` (`meterTieFlowMwh`, import
@@ -130,6 +131,19 @@ def mwh_number(energy_wh: int) -> float:
     """
     mwh = (Decimal(energy_wh) / WH_PER_MWH).quantize(MWH_QUANTUM, rounding=ROUND_HALF_EVEN)
     return float(mwh)
+
+
+def hour_beginning_label(hour_start_utc: datetime) -> str:
+    """NYISO's upload/download label of the hour starting `hour_start_utc`: `MM/DD/YYYY HB hh` in Eastern
+    prevailing time, with the second 01:00 of the fall-back day as `HB 25` and no `HB 02` on the spring-forward
+    day (Technical Bulletin 064)."""
+    local = require_utc(hour_start_utc, "hour_start_utc").astimezone(EASTERN)
+    assert local.minute == 0 and local.second == 0 and local.microsecond == 0, "an hour start"
+    hour = HOUR_REPEATED_LABEL if local.fold else local.hour
+    return f"{local:%m/%d/%Y} HB {hour:02d}"
+
+
+HOUR_REPEATED_LABEL = 25
 
 
 def read_back_time_text(instant_utc: datetime, market_tz: ZoneInfo) -> str:

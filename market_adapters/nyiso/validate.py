@@ -9,9 +9,11 @@ symmetric with the generator limit.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from market_adapters.nyiso.format import EASTERN, hour_beginning_label
 
 USER_REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
 MWH_DECIMALS_MAX = 4
@@ -73,11 +75,12 @@ def _record_errors(collection: str, index: int, record: object, ptid_field: str,
     if not isinstance(record, dict):
         return [f"{collection}[{index}]: must be an object"]
     ptid = record.get(ptid_field)
-    where = f"{collection}[{index}] ({ptid_field} {ptid}, dateHour {record.get('dateHour')})"
+    hour = _parse_date_hour(record.get("dateHour"))
+    label = _label(hour)
+    where = f"{collection}[{index}] ({ptid_field} {ptid}, dateHour {record.get('dateHour')}{label})"
     errors = [f"{where}: unknown field {key!r}" for key in sorted(set(record) - measures - {ptid_field, "dateHour"})]
     if not (isinstance(ptid, int) and not isinstance(ptid, bool) and ptid > 0):
         errors.append(f"{where}: {ptid_field}: must be a positive integer")
-    hour = _parse_date_hour(record.get("dateHour"))
     if hour is None:
         errors.append(f"{where}: dateHour: must be ISO-8601 on the hour with a UTC offset")
     elif (ptid, hour) in seen:
@@ -90,6 +93,19 @@ def _record_errors(collection: str, index: int, record: object, ptid_field: str,
     for name in sorted(present):
         errors += [f"{where}: {name}: {reason}" for reason in _value_errors(name, record[name])]
     return errors
+
+
+def _label(hour: datetime | None) -> str:
+    """` = MM/DD/YYYY HB hh`, NYISO's own name for the hour, when `hour` starts an Eastern hour; else nothing."""
+    if hour is None:
+        return ""
+    try:
+        hour_utc = hour.astimezone(UTC)
+    except (OverflowError, ValueError):  # year 1 or 9999 with an offset leaves datetime's range
+        return ""
+    if hour_utc.astimezone(EASTERN).minute:
+        return ""
+    return f" = {hour_beginning_label(hour_utc)}"
 
 
 def _parse_date_hour(text: object) -> datetime | None:

@@ -14,6 +14,7 @@ import pytest
 from common.errors import BadInput
 from market_adapters.model import IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
+from market_adapters.nyiso.format import hour_beginning_label
 from market_adapters.nyiso.parse import power_metering_hours
 from meterdata.schema import QUALITY_MISSING
 from tests.market_adapters.market_rows import quarter_hour_rows
@@ -151,3 +152,12 @@ def test_read_back_rejects_an_offset_that_is_not_eastern():
     with pytest.raises(BadInput) as caught:
         power_metering_hours(doc, "doc")
     assert caught.value.field == "generators.dateHour"
+
+
+def test_hour_beginning_labels_follow_technical_bulletin_064():
+    """Fall-back day 11/02/2025: HB 00, HB 01, HB 25 (the second 01:00, 06:00 UTC), HB 02. Spring-forward day
+    03/09/2025: HB 01 (06:00 UTC) is followed by HB 03 (07:00 UTC); there is no HB 02."""
+    fall = [hour_beginning_label(datetime(2025, 11, 2, hour, tzinfo=UTC)) for hour in (4, 5, 6, 7)]
+    assert fall == ["11/02/2025 HB 00", "11/02/2025 HB 01", "11/02/2025 HB 25", "11/02/2025 HB 02"]
+    spring = [hour_beginning_label(datetime(2025, 3, 9, hour, tzinfo=UTC)) for hour in (6, 7)]
+    assert spring == ["03/09/2025 HB 01", "03/09/2025 HB 03"]

@@ -23,7 +23,7 @@ def test_documented_example_is_valid():
 def test_five_decimals_is_rejected_with_record_and_field():
     """MWh carries at most 4 decimals."""
     errors = validate_power_metering_document(_with_generator(meterInjectionEnergyMwh=1.00001))
-    assert errors == [("generators[0] (genPtid 323999, dateHour 2025-07-15T14:00:00-04:00): "
+    assert errors == [("generators[0] (genPtid 323999, dateHour 2025-07-15T14:00:00-04:00 = 07/15/2025 HB 14): "
                        "meterInjectionEnergyMwh: more than 4 decimals")]
 
 
@@ -67,7 +67,8 @@ def test_empty_document_and_bad_ptid_are_reported():
     assert validate_power_metering_document({}) == ["document: no generators, ties or subzones records"]
     errors = validate_power_metering_document({"ties": [{"tiePtid": "55001", "dateHour": "2025-07-15T14:00:00-04:00",
                                                          "meterTieFlowMwh": 1}]})
-    assert errors == ["ties[0] (tiePtid 55001, dateHour 2025-07-15T14:00:00-04:00): tiePtid: must be a positive integer"]
+    assert errors == [("ties[0] (tiePtid 55001, dateHour 2025-07-15T14:00:00-04:00 = 07/15/2025 HB 14): "
+                       "tiePtid: must be a positive integer")]
 
 
 def test_user_request_id_from_business_key_is_valid_and_stable():
@@ -79,3 +80,15 @@ def test_user_request_id_from_business_key_is_valid_and_stable():
     assert shortened != user_request_id_for(long_key + "y")
     doc = dict(VALID, submissionParameters={"doNotCommit": False, "userRequestId": shortened})
     assert validate_power_metering_document(doc) == []
+
+
+def test_errors_name_the_hour_as_nyiso_does_with_hb_25_on_the_fall_back_day():
+    """Technical Bulletin 064: upload/download files call the second 01:00 of 11/02/2025 "HB 25"; a half-hour
+    offset that starts no Eastern hour gets no label."""
+    doc = {"generators": [
+        {"genPtid": 1, "dateHour": "2025-11-02T01:00:00-05:00", "meterInjectionEnergyMwh": 1.00001},
+        {"genPtid": 1, "dateHour": "2025-11-02T01:00:00+05:30", "meterInjectionEnergyMwh": 1.00001},
+    ]}
+    errors = validate_power_metering_document(doc)
+    assert errors[0].startswith("generators[0] (genPtid 1, dateHour 2025-11-02T01:00:00-05:00 = 11/02/2025 HB 25):")
+    assert errors[1].startswith("generators[1] (genPtid 1, dateHour 2025-11-02T01:00:00+05:30):")
