@@ -54,7 +54,8 @@ LOT = {"lot_id": "matrix-lot-{caller}", "instrument": "REC", "technology": "sola
 CLAIM = {"claim_id": "matrix-claim-{caller}", "lot_id": "matrix-lot-{caller}", "campus_id": "{campus_id}",
          "beneficiary": "campus", "energy_wh": 1_000, "consumption_start_utc": "2026-01-01T00:00:00Z",
          "consumption_end_utc": "2026-02-01T00:00:00Z"}
-MARKET_RATE = {"rate_id": "matrix-residual-nyup", "kind": "residual_mix", "zone": "NYUP", "g_co2e_per_mwh": "250000",
+# A zone no campus is in: a NYUP residual mix would be picked up by every NYUP campus tested after this one.
+MARKET_RATE = {"rate_id": "matrix-residual", "kind": "residual_mix", "zone": "ROLE-MATRIX", "g_co2e_per_mwh": "250000",
                "source": "role matrix", "edition": "2026", "valid_from": "2026-01-01"}
 OVERRIDE = {"override_id": "matrix-override-{caller}", "campus_id": "{campus_id}", "meter_id": "GT1",
             "kind": "stack_test", "parameter": "co2_kg_per_mmbtu", "value": "53.06", "valid_from": "2026-01-01",
@@ -170,6 +171,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/tenant/"): Access(TENANT, **PAGE),
     ("GET", "/tenant/ledger"): Access(TENANT, **PAGE),
     ("GET", "/tenant/usage/{cycle_id}"): Access(TENANT, **PAGE),
+    ("GET", "/tenant/emissions/{cycle_id}"): Access(TENANT, **PAGE),
     ("GET", "/tenant/usage/{cycle_id}/intervals.{extension}"): Access(TENANT, **PAGE, params={"extension": "csv"}),
 }
 
