@@ -21,6 +21,7 @@ from common.bounds import INT64_MAX, checked_decimal, checked_instant
 from common.errors import BadInput
 from settlement.tariffs.bill import LoadSeries
 from settlement.tariffs.calendar import datetime_to_utc_us
+from settlement.tariffs.load_columnar import read_load_columnar
 
 DECIMALS_MAX = 9
 ROWS_MAX = 2_000_000
@@ -29,6 +30,11 @@ ENERGY_KWH_PER_ROW_MAX = 1_000_000
 
 
 def read_load_csv(source: str, text: str) -> LoadSeries:
+    """The load series of a file: columnar when the file is plain (`load_columnar`, the same result), else row by
+    row, which refuses the first bad row naming file, line and field."""
+    columnar = read_load_columnar(text, ROWS_MAX, DECIMALS_MAX, ENERGY_KWH_PER_ROW_MAX)
+    if columnar is not None:
+        return columnar
     try:
         return _read_load_csv(source, text)
     except csv.Error as error:  # a bare carriage return or a stray quote: the text is not CSV
