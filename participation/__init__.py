@@ -1,0 +1,44 @@
+"""Shadow market participation: what a campus would have earned (and cost its tenants) by exporting surplus and
+responding to its ISO, from the same metered data its invoices used, under explicit guardrails.
+
+Plain functions only: customer baselines (`baselines`), coincident-peak charges (`coincident_peak`), export value
+(`exports`) and the guardrail rules (`guardrails`).
+"""
+
+from participation.baselines import BaselineResult, PjmCblParameters, pjm_customer_baseline
+from participation.coincident_peak import (
+    CoincidentPeakCharge,
+    CoincidentPeakMethod,
+    coincident_peak_avoidance_usd_micros,
+    coincident_peak_charge,
+)
+from participation.exports import ExportInterval, ExportResult, export_value
+from participation.guardrails import (
+    Generator,
+    ResponsePlan,
+    ResponseRequest,
+    SiteLimits,
+    TenantService,
+    Verdict,
+    plan_response,
+)
+
+__all__ = [
+    "BaselineResult",
+    "CoincidentPeakCharge",
+    "CoincidentPeakMethod",
+    "ExportInterval",
+    "ExportResult",
+    "Generator",
+    "PjmCblParameters",
+    "ResponsePlan",
+    "ResponseRequest",
+    "SiteLimits",
+    "TenantService",
+    "Verdict",
+    "coincident_peak_avoidance_usd_micros",
+    "coincident_peak_charge",
+    "export_value",
+    "pjm_customer_baseline",
+    "plan_response",
+]
