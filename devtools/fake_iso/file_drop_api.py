@@ -1,5 +1,6 @@
 """The fake ISO's file drops with acknowledgement files: ERCOT LSE over a NAESB-EDM-like upload and PJM
-Power Meter behind a PJM-style SSO token (iso-formats.md §8).
+Power Meter (the daily-submission MeterValues XML; the older CSV drop stays) behind a PJM-style SSO token
+(iso-formats.md §8).
 
 Checks are the fake's own (written apart from our formatters) and each carries a stable code, line and field.
 A file with any error is REJECTED as a whole; nothing of it is kept.
@@ -19,13 +20,14 @@ from fastapi.responses import JSONResponse
 
 from devtools.fake_iso.access import basic_user
 from devtools.fake_iso.state import FakeIsoState
-from market_adapters.pjm import pjm_power_meter_deadline_utc
+from market_adapters.pjm import DAILY_SUBMISSION_PATH, pjm_power_meter_deadline_utc
 
 CENTRAL = ZoneInfo("America/Chicago")
 EASTERN = ZoneInfo("America/New_York")
 LSE_NAME = re.compile(r"^(\d{9}|\d{13})IntervalData\d{14}\d{3}\.lse")
 UPLOAD_BYTES_MAX = 15 * 1024 * 1024
 PM_COLUMNS = "MeterAccountId,OperatingDate,HourEnding,RepeatedHour,MWh"
+PM_ELEMENT = re.compile(r"<(meterAccountID|startDate|endDate|mw)>([^<]*)</")
 
 
 def file_drop_router(state: FakeIsoState) -> APIRouter:
@@ -59,6 +61,14 @@ def file_drop_router(state: FakeIsoState) -> APIRouter:
             return JSONResponse({"detail": "missing or unknown pjmauth token"}, status_code=401)
         data = await file.read(UPLOAD_BYTES_MAX + 1)
         errors, records = _check_power_meter(state, data)
+        return JSONResponse(_ack(state, file.filename or "", records, errors))
+
+    @router.post(DAILY_SUBMISSION_PATH)
+    async def power_meter_daily_submission(request: Request, file: UploadFile) -> JSONResponse:
+        if request.cookies.get("pjmauth") not in state.pjm_tokens:
+            return JSONResponse({"detail": "missing or unknown pjmauth token"}, status_code=401)
+        data = await file.read(UPLOAD_BYTES_MAX + 1)
+        errors, records = _check_meter_values(state, data)
         return JSONResponse(_ack(state, file.filename or "", records, errors))
 
     return router
@@ -118,6 +128,61 @@ def _check_lse_day(number: int, cells: list[str]) -> list[dict[str, Any]]:
         except InvalidOperation:
             errors.append(_error(number, f"value {index}", "E007", f"not a number: {cell!r}"))
     return errors
+
+
+def _check_meter_values(state: FakeIsoState, data: bytes) -> tuple[list[dict[str, Any]], int]:
+    """A daily-submission MeterValues XML, read line by line (one element per line, as PJM's samples are)."""
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    if not any("<MeterValues" in line or ":MeterValues" in line for line in lines[:3]):
+        return [_error(1, None, "P001", "the document must be MeterValues")], 0
+    errors: list[dict[str, Any]] = []
+    account, start, records = "", None, 0
+    seen: set[tuple[str, datetime]] = set()
+    for number, line in enumerate(lines, start=1):
+        tag = PM_ELEMENT.search(line)
+        if tag is None:
+            continue
+        name, text = tag.group(1), tag.group(2).strip()
+        if name == "meterAccountID":
+            account = text
+            if account not in state.pjm_meter_accounts:
+                errors.append(_error(number, "meterAccountID", "P002", f"unknown meter account {account}"))
+        elif name in ("startDate", "endDate"):
+            instant = _eastern_instant(text)
+            if instant is None:
+                errors.append(_error(number, name, "P001", f"{text!r} is not Eastern time with its offset"))
+                continue
+            if name == "startDate":
+                start = instant
+            elif start is None or instant - start != timedelta(hours=1) or (account, start) in seen:
+                errors.append(_error(number, name, "P003", "not one hour after startDate, or a duplicate hour"))
+        elif name == "mw" and start is not None:
+            records += 1
+            seen.add((account, start))
+            errors += _check_mw(state, number, text, start)
+    return errors, records
+
+
+def _eastern_instant(text: str) -> datetime | None:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if instant.tzinfo is None or instant.utcoffset() != instant.astimezone(EASTERN).utcoffset():
+        return None
+    return instant
+
+
+def _check_mw(state: FakeIsoState, number: int, text: str, start: datetime) -> list[dict[str, Any]]:
+    try:
+        if Decimal(text) != Decimal(text).quantize(Decimal("0.001")):
+            return [_error(number, "mw", "P004", "more than 3 decimals")]
+    except InvalidOperation:
+        return [_error(number, "mw", "P004", f"not a number: {text!r}")]
+    operating_day = start.astimezone(EASTERN).date()
+    if state.clock_utc() > pjm_power_meter_deadline_utc(operating_day):
+        return [_error(number, "startDate", "P005", f"{operating_day} is past its submission deadline")]
+    return []
 
 
 def _check_power_meter(state: FakeIsoState, data: bytes) -> tuple[list[dict[str, Any]], int]:

@@ -8,6 +8,7 @@ rather than a silent truncation.
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import time
 from collections.abc import Callable, Sequence
@@ -30,12 +31,13 @@ from market_adapters.http.retry import (
 from market_adapters.model import IsoCredentials, IsoMeterRef, SubmissionOutcome
 from market_adapters.pjm.parse import parse_lmp_items
 from market_adapters.pjm.power_meter import PowerMeterFile
+from market_adapters.pjm.power_meter_xml import DAILY_SUBMISSION_PATH
 from market_adapters.pjm.query import data_miner_ept_range
 from market_adapters.prices import PriceRow
 
 ISO = "PJM"
 SSO_PATH = "/access/authenticate/"
-POWER_METER_UPLOAD_PATH = "/powermeter/upload"
+_ACCOUNT_ID = re.compile(r"<meterAccountID>([^<]*)</meterAccountID>")
 
 
 class PageLimitExceeded(DomainError):
@@ -58,16 +60,29 @@ def upload_power_meter(base_url: str, credentials: IsoCredentials, token: str, u
                        meters: Sequence[IsoMeterRef], *, retry: RetryPolicy = RETRY_DEFAULT,
                        transport: httpx.BaseTransport | None = None,
                        sleep: Callable[[float], None] = time.sleep) -> SubmissionOutcome:
-    """Upload an hourly file with the `pjmauth` cookie; REJECTED raises IsoRejected naming our meters."""
+    """Upload an hourly `MeterValues` XML to the daily-submission endpoint with the `pjmauth` cookie; REJECTED
+    raises IsoRejected naming our meters. PJM takes CSV only for five-minute values, so a CSV is refused here."""
+    if not upload.file_name.lower().endswith(".xml"):
+        raise BadInput(upload.file_name, None, "file_name", "PJM takes hourly meter values as XML (the daily "
+                       "submission); CSV uploads are for five-minute values only")
     with httpx.Client(base_url=base_url, timeout=TIMEOUT_DEFAULT, verify=tls_context(credentials),
                       cookies={"pjmauth": token}, transport=transport) as client:
-        ack = upload_file(client, POWER_METER_UPLOAD_PATH, ISO, upload.file_name, upload.text, retry, sleep)
+        ack = upload_file(client, DAILY_SUBMISSION_PATH, ISO, upload.file_name, upload.text, retry, sleep)
+    return outcome_or_rejection(ISO, ack, _account_by_line(upload.text, meters))
+
+
+def _account_by_line(text: str, meters: Sequence[IsoMeterRef]) -> dict[int, tuple[str, str]]:
+    """Each line of the XML -> (account, our meter) of the `meterAccount` it sits in, so that an
+    acknowledgement's line names our meter."""
     owners = {meter.iso_meter_id: meter.meter_id for meter in meters}
-    by_line = {}
-    for number, line in enumerate(upload.text.splitlines(), start=1):
-        account = line.split(",", 1)[0]
-        by_line[number] = (account, owners.get(account, ""))
-    return outcome_or_rejection(ISO, ack, by_line)
+    by_line: dict[int, tuple[str, str]] = {}
+    account = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _ACCOUNT_ID.search(line)
+        account = found.group(1).strip() if found else account
+        if account:
+            by_line[number] = (account, owners.get(account, ""))
+    return by_line
 
 
 def fetch_lmps(base_url: str, subscription_key: str, feed: str, start_utc: datetime, end_utc: datetime, *,

@@ -1,7 +1,9 @@
-"""PJM Power Meter hourly MWh upload: format and parse (iso-formats.md §3.2).
+"""PJM Power Meter: the hourly MWh of each meter account (`account_hours`, what every upload carries) and an
+hourly CSV of them (iso-formats.md §3.2).
 
-The upload layout is in the Power Meter User Guide, which we do not have, so EVERYTHING in this block is
-UNCONFIRMED and kept here and only here: one CSV row per meter account and hour,
+The hourly submission goes to PJM as XML (`power_meter_xml.py`, built from PJM's own CLI samples); PJM takes
+CSV only for five-minute submissions, whose layout we have not seen. The CSV below is OUR OWN layout, kept for
+reading back files written before the XML, and EVERYTHING in it is UNCONFIRMED: one CSV row per account and hour,
 `MeterAccountId,OperatingDate,HourEnding,RepeatedHour,MWh`, OperatingDate `MM/DD/YYYY` in Eastern prevailing
 time, HourEnding 1..24 counted from the hour's local START (so the spring-forward day skips HE 3 and the
 fall-back day repeats HE 2, the second one with RepeatedHour = Y), MWh with 3 decimals (ROUND_HALF_EVEN once
@@ -51,8 +53,18 @@ class PowerMeterHour:
 
 def build_power_meter_file(intervals: str | MeterIntervals, meters: Sequence[IsoMeterRef], operating_day: date,
                            created_at_utc: datetime) -> PowerMeterFile:
-    """Net hourly MWh per meter account (a generator's `received` channel counts negative); `intervals` is the
-    file's URI or the file already read."""
+    """The hourly CSV of `account_hours`; `intervals` is the file's URI or the file already read."""
+    lines = [",".join(POWER_METER_COLUMNS)]
+    lines += [_row(hour) for hour in account_hours(intervals, meters, operating_day)]
+    stamp = require_utc(created_at_utc, "created_at_utc")
+    return PowerMeterFile(f"powermeter_{operating_day:%Y%m%d}_{stamp:%Y%m%d%H%M%S}.csv", "\r\n".join(lines) + "\r\n")
+
+
+def account_hours(intervals: str | MeterIntervals, meters: Sequence[IsoMeterRef],
+                  operating_day: date) -> list[PowerMeterHour]:
+    """Net MWh per meter account and UTC hour of the Eastern `operating_day` (a generator's `received` channel
+    counts negative), rounded once from Wh (ROUND_HALF_EVEN, MWH_QUANTUM); an hour not fully metered is left
+    out. Sorted by account, then hour."""
     read = intervals_of(intervals)
     for meter in meters:
         if meter.role not in ROLES:
@@ -67,17 +79,17 @@ def build_power_meter_file(intervals: str | MeterIntervals, meters: Sequence[Iso
         sums[key] = sums.get(key, 0) + sign * hour.energy_wh
         if not hour.complete:
             incomplete.add(key)
-    lines = [",".join(POWER_METER_COLUMNS)]
-    for account_id, hour_start_utc in sorted(set(sums) - incomplete):
-        lines.append(_row(account_id, hour_start_utc, sums[(account_id, hour_start_utc)]))
-    stamp = require_utc(created_at_utc, "created_at_utc")
-    return PowerMeterFile(f"powermeter_{operating_day:%Y%m%d}_{stamp:%Y%m%d%H%M%S}.csv", "\r\n".join(lines) + "\r\n")
+    return [PowerMeterHour(account_id, hour_start_utc, _mwh(sums[(account_id, hour_start_utc)]))
+            for account_id, hour_start_utc in sorted(set(sums) - incomplete)]
 
 
-def _row(account_id: str, hour_start_utc: datetime, energy_wh: int) -> str:
-    wall, fold = utc_to_wall(hour_start_utc, EASTERN)
-    mwh = (Decimal(energy_wh) / WH_PER_MWH).quantize(MWH_QUANTUM, rounding=ROUND_HALF_EVEN)
-    return f"{account_id},{wall:%m/%d/%Y},{wall.hour + 1},{'Y' if fold else 'N'},{mwh}"
+def _mwh(energy_wh: int) -> Decimal:
+    return (Decimal(energy_wh) / WH_PER_MWH).quantize(MWH_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def _row(hour: PowerMeterHour) -> str:
+    wall, fold = utc_to_wall(hour.hour_start_utc, EASTERN)
+    return f"{hour.account_id},{wall:%m/%d/%Y},{wall.hour + 1},{'Y' if fold else 'N'},{hour.energy_mwh}"
 
 
 def parse_power_meter_csv(text: str, source: str) -> list[PowerMeterHour]:

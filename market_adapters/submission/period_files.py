@@ -1,6 +1,6 @@
 """A billing period's meter data as the files of a file-based ISO: ERCOT LSE files, PJM Power Meter files.
 
-The file layouts live in `ercot/lse_format.py` and `pjm/power_meter.py` (both partly unconfirmed, see there);
+The file layouts live in `ercot/lse_format.py` and `pjm/power_meter_xml.py` (both partly unconfirmed, see there);
 this module only decides which files a period needs: one LSE file per ISO meter covering every Central
 operating day the period touches, and one Power Meter file per Eastern operating day. A period that is not
 aligned with the market's days (a campus outside the market's zone) gives partial first and last days; their
@@ -27,7 +27,8 @@ from market_adapters.ercot.parse import CENTRAL
 from market_adapters.hourly import read_interval_table
 from market_adapters.model import IsoMeterRef
 from market_adapters.pjm.power_meter import ROLES as POWER_METER_ROLES
-from market_adapters.pjm.power_meter import PowerMeterFile, build_power_meter_file
+from market_adapters.pjm.power_meter import PowerMeterFile
+from market_adapters.pjm.power_meter_xml import build_hourly_meter_values
 
 LSE_SEQUENCE_MAX = 999  # the file name's <NNN>: one creation stamp names at most 999 files
 CHANNEL_DEFAULT = "main"  # a meter's channel when its files name none (the campus file's default)
@@ -71,9 +72,10 @@ def ercot_lse_files(intervals_uri: str, meters: Sequence[IsoMeterRef], days: Seq
 
 def pjm_power_meter_files(intervals_uri: str, meters: Sequence[IsoMeterRef], days: Sequence[date],
                           created_at_utc: datetime) -> list[PowerMeterFile]:
-    """One Power Meter file per operating day, every account in each; the interval file is read once."""
+    """One Power Meter daily-submission XML per operating day, every account in each; the interval file is read
+    once."""
     intervals = read_intervals(intervals_uri)
-    return [build_power_meter_file(intervals, meters, day, created_at_utc) for day in days]
+    return [build_hourly_meter_values(intervals, meters, day, created_at_utc) for day in days]
 
 
 def _source_channels(intervals: MeterIntervals, meters: Sequence[IsoMeterRef],

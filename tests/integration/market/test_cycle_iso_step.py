@@ -18,7 +18,7 @@ from sqlalchemy import text
 from billing.iso_step import submit_to_iso
 from common.errors import BadInput
 from market_adapters.ercot.lse_parse import parse_lse
-from market_adapters.pjm.power_meter import parse_power_meter_csv
+from market_adapters.pjm import parse_hourly_meter_values
 from meterdata.schema import QUALITY_MISSING
 from tests.integration.market.iso_step_rows import (
     IsoMeterRow,
@@ -108,8 +108,8 @@ def test_ercot_campus_without_duns_is_refused_before_writing(engine, tmp_path):
 
 
 def test_pjm_campus_writes_one_power_meter_file_per_eastern_day(engine, tmp_path):
-    """November 2025 in Eastern time: 30 files, 721 generator hours (HE 2 twice on Nov 2) at 4 x 250 kWh =
-    1.000 MWh each; the shared sub-meter is no Power Meter account."""
+    """November 2025 in Eastern time: 30 daily-submission XML files, 721 generator hours (the 01:00 hour twice on
+    Nov 2) at 4 x 250 kWh = 1.000 MWh each; the shared sub-meter is no Power Meter account."""
     meters = [IsoMeterRow("GT1", "generation", "PM-778812"), IsoMeterRow("SH1", "shared_consumption", "PM-0")]
     refs = insert_campus_cycle(engine, "PJM", "America/New_York", "2025-11", meters)
     intervals_uri = write_month(tmp_path / "validated.parquet", refs.bounds_utc,
@@ -121,7 +121,7 @@ def test_pjm_campus_writes_one_power_meter_file_per_eastern_day(engine, tmp_path
     manifest = json.loads(Path(output.document_uri).read_text())
     folder = Path(output.document_uri).with_suffix("")
     hours = [hour for entry in manifest["files"]
-             for hour in parse_power_meter_csv((folder / entry["file_name"]).read_text(), entry["file_name"])]
+             for hour in parse_hourly_meter_values((folder / entry["file_name"]).read_text(), entry["file_name"])]
     assert len(manifest["files"]) == 30 and len(hours) == 721
     assert {hour.account_id for hour in hours} == {"PM-778812"}
     assert {hour.energy_mwh for hour in hours} == {Decimal("1.000")}

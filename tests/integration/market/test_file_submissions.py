@@ -16,9 +16,9 @@ from market_adapters.ercot.lse_format import build_lse_file
 from market_adapters.errors import IsoAuthFailed, IsoRejected
 from market_adapters.http.retry import RetryPolicy
 from market_adapters.model import IsoCredentials, IsoMeterRef
+from market_adapters.pjm import build_hourly_meter_values
 from market_adapters.pjm.client import sso_token
 from market_adapters.pjm.deadlines import pjm_power_meter_deadline_utc
-from market_adapters.pjm.power_meter import build_power_meter_file
 from market_adapters.submission import SubmissionRequest, submit_cycle_to_iso
 from market_adapters.submission.repository import list_submissions
 from market_adapters.submission.senders import ercot_lse_sender, file_document, pjm_power_meter_sender
@@ -81,12 +81,13 @@ def test_ercot_lse_accepted_then_rejected_for_unknown_esi(engine, nyiso_campus, 
 
 def test_pjm_power_meter_on_time_accepted_and_late_flagged_and_refused(engine, nyiso_campus, fake_pki, tmp_path):
     """Sunday 2025-11-02's deadline is Monday 16:00 EST (21:00 UTC). Sent Monday 15:00 UTC: accepted, not late.
-    Sent Tuesday: we flag it late and the ISO refuses each row with P005."""
+    Sent Tuesday: we flag it late and the ISO refuses each of the 25 hourly values with P005. The hourly
+    values go as PJM's daily-submission MeterValues XML."""
     uri = _intervals(tmp_path, datetime(2025, 11, 2, 4, tzinfo=UTC), 100)
     meters = [IsoMeterRef("GT1", "PM-778812", "generation")]
     deadline = pjm_power_meter_deadline_utc(DAY)
     assert deadline == datetime(2025, 11, 3, 21, tzinfo=UTC)
-    upload = build_power_meter_file(uri, meters, DAY, CREATED)
+    upload = build_hourly_meter_values(uri, meters, DAY, CREATED)
     document = file_document(upload.file_name, upload.text)
     late_now = datetime(2025, 11, 4, 15, tzinfo=UTC)
     on_time_state, late_state = _state(CREATED), _state(late_now)
