@@ -35,6 +35,8 @@ class CampusDocument:
     document: dict[str, Any]
     sha256_hex: str
     source_name: str
+    settlement_point_line: int | None = None
+    """Line of `campus.settlement_point` in the file, for the node registry's check (None: not written, or JSON)."""
 
 
 def read_campus_file(path: Path) -> CampusDocument:
@@ -67,7 +69,8 @@ def campus_document(source: str, raw: dict[str, Any], text: str, read_urdb: Urdb
     if findings:
         raise CampusFileInvalid(source, [_problem(text, path, reason) for path, reason in findings])
     document = normalize(document)
-    return CampusDocument(document["campus"]["id"], document, canonical_json.sha256_hex(document), Path(source).name)
+    return CampusDocument(document["campus"]["id"], document, canonical_json.sha256_hex(document), Path(source).name,
+                          line_of(text, ("campus", "settlement_point")))
 
 
 def _decode(source: str, data: bytes) -> str:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from campus import Change
     from campus.file import CampusDocument
+    from campus.service import ApplyResult
 
 app = typer.Typer(help="Campus model: validate, plan, apply, list, show, history, export.", no_args_is_help=True)
 T = TypeVar("T")
@@ -60,6 +61,18 @@ def _with_db(action: Callable[[Engine], T]) -> T:
         engine.dispose()
 
 
+def _check_settlement_node(engine: Engine, document: CampusDocument) -> None:
+    """The campus's settlement point against its ISO's node registry: refused (file, line, field) when unknown or
+    not in force over the meters' service; a warning when no registry is loaded for the ISO."""
+    from market_adapters.nodes import check_settlement_node
+
+    with engine.connect() as conn:
+        warnings = check_settlement_node(conn, document.document, document.source_name,
+                                         document.settlement_point_line)
+    for warning in warnings:
+        typer.echo(f"Warning: {warning}", err=True)
+
+
 @app.command("validate")
 def validate(path: FileArg) -> None:
     """Check a campus file without a database: every problem with its line, field and reason."""
@@ -77,6 +90,7 @@ def plan(path: FileArg) -> None:
     document = _read(path)
 
     def action(engine: Engine) -> list[Change]:
+        _check_settlement_node(engine, document)
         with engine.connect() as conn:
             return plan_changes(conn, document)
 
@@ -92,7 +106,12 @@ def apply(path: FileArg, by: Annotated[str, typer.Option(help="who applies it (r
     from campus.service import apply as apply_document
 
     document = _read(path)
-    result = _with_db(lambda engine: apply_document(engine, document, by or getpass.getuser()))
+
+    def action(engine: Engine) -> ApplyResult:
+        _check_settlement_node(engine, document)
+        return apply_document(engine, document, by or getpass.getuser())
+
+    result = _with_db(action)
     for change in result.changes:
         typer.echo(str(change))
     verb = "applied as" if result.applied else "unchanged, already"

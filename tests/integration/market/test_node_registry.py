@@ -1,0 +1,127 @@
+"""The ISO node registry on PostgreSQL through the CLI (`wattledger market nodes`, `wattledger campus plan|apply`)
+and the API: lists load once, a newer list closes what disappeared, and a campus's settlement point is checked
+against the registry of its ISO. Counts are read off the fixtures in tests/market_adapters/node_lists by hand."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from pathlib import Path
+
+import httpx
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.principal import Principal
+from common.errors import Conflict
+from market_adapters.nodes import load_node_list
+from settings import Settings
+from wattledger_cli.campus import app as campus_app
+from wattledger_cli.market import app as market_app
+
+LISTS = Path(__file__).resolve().parents[2] / "market_adapters" / "node_lists"
+
+
+def _env(database_url: str) -> dict[str, str]:
+    return {"WATTLEDGER_DATABASE_URL": database_url}
+
+
+def test_ercot_lists_load_once_and_a_newer_one_closes_what_disappeared(database_url, tmp_path):
+    """June: 14 nodes all opened. July: 14 nodes, QUEENSOL_RN opened, AJAXWIND_RN closed on 2026-07-01 (kept).
+    June again: a no-op. A list dated before July: refused."""
+    runner, env = CliRunner(), _env(database_url)
+
+    def load(path: Path):  # type: ignore[no-untyped-def]
+        return runner.invoke(market_app, ["nodes", "load", "ercot-settlement-points", str(path)], env=env)
+
+    june, july = LISTS / "Settlement_Points_06112026_093011.csv", LISTS / "Settlement_Points_07012026_091502.csv"
+    assert load(june).output == "ERCOT ercot-settlement-points as of 2026-06-11: 14 nodes, 14 opened, 0 closed\n"
+    assert load(july).output == "ERCOT ercot-settlement-points as of 2026-07-01: 14 nodes, 1 opened, 1 closed\n"
+    assert load(june).output.endswith("as of 2026-06-11: 14 nodes, 14 opened, 0 closed (already loaded)\n")
+    older = tmp_path / "Settlement_Points_06302026_120000.csv"
+    older.write_text(june.read_text() + "\n")
+    assert isinstance(load(older).exception, Conflict)
+
+    shown = runner.invoke(market_app, ["nodes", "show", "ercot", "AJAXWIND_RN"], env=env)
+    node = json.loads(shown.output)
+    assert (node["node_type"], node["zone"], node["valid_from"], node["valid_to"]) == ("RN", "LZ_WEST", None,
+                                                                                       "2026-07-01")
+    assert (node["first_list"], node["last_list"]) == (june.name, june.name)
+    listed = runner.invoke(market_app, ["nodes", "list", "ERCOT", "--type", "RN", "--on", "2026-07-15", "--json"],
+                           env=env)
+    assert [row["node_id"] for row in json.loads(listed.output)] == [
+        "DECKER_DPG1", "QUEENSOL_RN", "STP_STP_G1", "STP_STP_G2", "WAP_WAP_G8"]
+
+
+def _campus_file(folder: Path, iso: str, point: str, active_from: str = "2026-01-01T00:00:00-05:00") -> Path:
+    campus_id = f"n-{uuid.uuid4().hex[:10]}"
+    path = folder / f"{campus_id}.toml"
+    path.write_text(f'schema_version = 1\n\n[campus]\nid = "{campus_id}"\nname = "Node check"\n'
+                    f'time_zone = "America/New_York"\niso = "{iso}"\nsettlement_point = "{point}"\n\n'
+                    f'[[meters]]\nid = "GI1"\nrole = "grid_import"\nunit = "kWh"\nactive_from = {active_from}\n')
+    return path
+
+
+def test_campus_settlement_point_is_checked_against_its_iso_registry(engine, database_url, tmp_path):
+    """NYISO zones loaded: HUD VL applies; a name NYISO does not list is refused at plan and at apply, naming the
+    file, line 8 and the field. PJM: a load bus terminated on 2026-03-01 cannot carry a campus open from
+    2026-01-01. SPP has no registry loaded: a warning, and the file applies."""
+    load_node_list(engine, "nyiso-zones", "nyiso_realtime_zone_lbmp.csv",
+                   (LISTS / "nyiso_realtime_zone_lbmp.csv").read_bytes(), as_of=date(2016, 2, 18), loaded_by="test")
+    load_node_list(engine, "pjm-pnodes", "pjm_pnodes.json", (LISTS / "pjm_pnodes.json").read_bytes(),
+                   as_of=date(2026, 6, 1), loaded_by="test")
+    runner, env = CliRunner(), _env(database_url)
+
+    good = _campus_file(tmp_path, "NYISO", "HUD VL")
+    applied = runner.invoke(campus_app, ["apply", str(good)], env=env)
+    assert applied.exit_code == 0, applied.output
+    assert "Warning" not in applied.output
+
+    unknown = _campus_file(tmp_path, "NYISO", "HUDSON VALLEY")
+    for command in ("plan", "apply"):
+        refused = runner.invoke(campus_app, [command, str(unknown)], env=env)
+        assert refused.exit_code == 1
+        assert ("line 8, field 'campus.settlement_point': 'HUDSON VALLEY' is not a node of the loaded NYISO "
+                "registry") in refused.output
+        assert unknown.name in refused.output
+
+    retired = _campus_file(tmp_path, "PJM", "1124361945")
+    refused = runner.invoke(campus_app, ["apply", str(retired)], env=env)
+    assert refused.exit_code == 1
+    assert ("PJM LOAD '1124361945' is in force from 2005-05-01 to 2026-03-01, not over the campus's active period "
+            "from 2026-01-01 to open end") in refused.output
+
+    unchecked = _campus_file(tmp_path, "SPP", "SPPNORTH_HUB")
+    applied = runner.invoke(campus_app, ["apply", str(unchecked)], env=env)
+    assert applied.exit_code == 0, applied.output
+    assert (f"Warning: {unchecked.name}: no SPP node registry is loaded, so settlement point 'SPPNORTH_HUB' was not "
+            "checked") in applied.output
+
+
+def _caller(request):  # type: ignore[no-untyped-def]
+    role = request.headers["Authorization"].split()[-1]  # tests send "Bearer <role>"
+    return Principal(role, frozenset({role}))
+
+
+async def test_registry_over_http(engine, tmp_path):
+    """An operator uploads the ISO-NE location list (201, then 200 for the same bytes); staff search it."""
+    app = create_app(Settings(home=tmp_path, database_url="postgresql://unused"), engine, None, authenticate=_caller)
+    transport = httpx.ASGITransport(app=app)
+    name = "isone_rt_hourly_lmp_20250715.csv"
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        def upload():  # type: ignore[no-untyped-def]
+            return client.post("/market/node-lists", headers={"Authorization": "Bearer operator"},
+                               data={"list_kind": "isone-locations", "as_of": "2025-07-15"},
+                               files={"file": (name, (LISTS / name).read_bytes(), "text/csv")})
+        first, again = await upload(), await upload()
+        assert (first.status_code, first.json()["node_count"], again.status_code) == (201, 4, 200)
+        auditor = {"Authorization": "Bearer auditor"}
+        zones = await client.get("/market/nodes/isone", params={"type": "load zone"}, headers=auditor)
+        assert [row["name"] for row in zones.json()["nodes"]] == [".Z.MAINE", ".Z.NEMASSBOST"]
+        hub = await client.get("/market/nodes/ISONE/4000", headers=auditor)
+        assert (hub.json()["name"], hub.json()["node_type"]) == (".H.INTERNAL_HUB", "HUB")
+        missing = await client.get("/market/nodes/ISONE/9", headers=auditor)
+        assert missing.status_code == 404
+        forbidden = await client.post("/market/node-lists", headers=auditor, data={"list_kind": "isone-locations"})
+        assert forbidden.status_code == 403
