@@ -29,6 +29,7 @@ from esg.reporting import (
     export_parquet_bytes,
     record_cycle_emissions,
     render_statement_html,
+    render_statement_pdf,
     render_statement_text,
     report_for_cycle,
     restate_billing_cycle,
@@ -170,20 +171,33 @@ def restate_command(
 
 @app.command("statement")
 def statement_command(
-    cycle_key: str, tenant: str, format: Annotated[str, typer.Option(help="text | html | json")] = "text"
+    cycle_key: str, tenant: str, format: Annotated[str, typer.Option(help="text | html | json | pdf")] = "text",
+    out: Annotated[Path | None, typer.Option(help="write to this file instead (needed for pdf)")] = None,
 ) -> None:
-    """Print a tenant's emissions statement for a recorded cycle (json: every field, as the API answers it)."""
+    """Print a tenant's emissions statement for a recorded cycle (json: every field, as the API answers it; pdf:
+    the text statement as PDF, written to --out)."""
+    if format not in ("text", "html", "json", "pdf"):
+        raise typer.BadParameter(f"--format {format!r} is not text, html, json or pdf")
+    if format == "pdf" and out is None:
+        raise typer.BadParameter("--format pdf writes a file: name it with --out")
     try:
         with database_engine() as engine, engine.connect() as conn:
             statement = statement_for_cycle(conn, cycle_key, tenant)
     except DomainError as error:
         _fail(str(error))
-    if format == "json":
-        typer.echo(json.dumps(dataclasses.asdict(statement), sort_keys=True))
+    if format == "pdf":
+        assert out is not None  # checked above
+        out.write_bytes(render_statement_pdf(statement))
+        typer.echo(f"wrote {out}")
         return
-    typer.echo(
-        render_statement_html(statement) if format == "html" else render_statement_text(statement), nl=False
-    )
+    rendered = {"json": lambda: json.dumps(dataclasses.asdict(statement), sort_keys=True) + "\n",
+                "html": lambda: render_statement_html(statement), "text": lambda: render_statement_text(statement)}
+    body = rendered[format]()
+    if out is not None:
+        out.write_text(body, encoding="utf-8")
+        typer.echo(f"wrote {out}")
+    else:
+        typer.echo(body, nl=False)
 
 
 @app.command("report")

@@ -33,6 +33,7 @@ from esg.reporting import (
     export_csv,
     export_parquet_bytes,
     render_statement_html,
+    render_statement_pdf,
     render_statement_text,
     report_for_cycle,
     restate_billing_cycle,
@@ -145,7 +146,7 @@ def tenant_statement(
     tenant_id: str,
     engine: EngineDep,
     principal: PrincipalDep,
-    format: Literal["json", "html", "text"] = "json",
+    format: Literal["json", "html", "text", "pdf"] = "json",
 ) -> Response:
     principal.require("tenant", *READER_ROLES)
     if not principal.may_read_tenant(_campus_of_cycle_key(cycle_key), tenant_id):
@@ -156,6 +157,8 @@ def tenant_statement(
         return Response(render_statement_html(statement), media_type="text/html")
     if format == "text":
         return Response(render_statement_text(statement), media_type="text/plain")
+    if format == "pdf":
+        return Response(render_statement_pdf(statement), media_type="application/pdf")
     return Response(json.dumps(dataclasses.asdict(statement), sort_keys=True), media_type="application/json")
 
 

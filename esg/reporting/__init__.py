@@ -18,6 +18,7 @@ from esg.reporting.service import (
     statement_for_cycle,
     stored_cycle,
 )
+from esg.reporting.statement_pdf import render_statement_pdf
 from esg.reporting.tenant_statement import (
     TenantStatement,
     invoice_emissions_g_co2e,
@@ -46,6 +47,7 @@ __all__ = [
     "invoice_emissions_g_co2e",
     "record_cycle_emissions",
     "render_statement_html",
+    "render_statement_pdf",
     "render_statement_text",
     "report_for_cycle",
     "restate_billing_cycle",

@@ -95,7 +95,10 @@ async def test_the_tenant_sees_its_emissions_in_the_portal_once_settled(
             assert row in page.text, row
         for part in ("upstream of fuels (A)", "upstream of generation of purchased power (B)", "T&amp;D losses (C)"):
             assert f"of which {part}" in page.text
-        assert 'format=text" download' in page.text
+        assert 'format=text" download' in page.text and 'format=pdf" download' in page.text
+        pdf = await client.get(f"/esg/cycles/{seeded.cycle_id}/tenants/{own}/statement", params={"format": "pdf"},
+                               headers=headers)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF"), pdf.text[:200]
 
         # Only the tenant's own cycles on its bound campuses; the other tenant has no certificates.
         elsewhere = seed_cycle(engine, DEFAULT_LINES)

@@ -170,3 +170,19 @@ def test_each_tenants_scope3_category3_is_split_in_three_parts_everywhere(emissi
     values = dict(zip(header, beta.split(","), strict=True))
     assert (values["scope3_cat3_td_losses_g_co2e"], values["scope3_cat3_upstream_fuels_g_co2e"],
             values["scope3_cat3_upstream_power_g_co2e"], values["scope3_cat3_g_co2e"]) == ("88393", "0", "0", "88393")
+
+
+def test_the_statement_pdf_carries_the_text_statement_line_for_line(emissions):
+    """The PDF sets the text statement's lines (figures, method rows, 3.3 parts) and numbers its pages."""
+    from esg.reporting import render_statement_pdf, render_statement_text, tenant_statement
+
+    statement = tenant_statement(emissions, "alpha", "Alpha Compute Inc.")
+    pdf = render_statement_pdf(statement, compress=False)
+    assert pdf.startswith(b"%PDF")
+    pdf_text = re.sub(r"\\(.)", r"\1", pdf.decode("latin-1"))
+    lines = [line for line in render_statement_text(statement).splitlines() if line and len(line) < 120]
+    assert any("grid average (fallback" in line and "16.000" in line and "18.000" in line for line in lines)
+    assert any("of which T&D losses (C)" in line and "0.265" in line for line in lines)
+    for line in lines:
+        assert line in pdf_text, line
+    assert "page 1 of 1" in pdf_text.replace(") Tj (", "")
