@@ -2,8 +2,9 @@
 
 Why buckets: time-zone rules change local time only at whole quarter-hours (every zone offset in the tz database
 is a multiple of 15 minutes), so every instant inside one 15-minute UTC bucket has the same local hour, month and
-date. We ask zoneinfo once per bucket (about 3,000 per month) instead of once per interval (millions), and index
-the answers by bucket. DST is therefore handled by the rules themselves: the repeated fall-back hour is two local
+date. We ask zoneinfo for the offset every six hours, and for each bucket only around a change (a few thousand
+questions a year instead of one per interval), and compute local month, hour, weekday and date from the offset
+with integer arithmetic. DST is therefore handled by the rules themselves: the repeated fall-back hour is two local
 01:00 hours, the skipped spring-forward hour never appears.
 """
 
@@ -19,7 +20,11 @@ import numpy as np
 import numpy.typing as npt
 
 BUCKET_US = 15 * 60 * 1_000_000
+SAMPLE_BUCKETS = 24
+_US_PER_HOUR = 3_600_000_000
+_US_PER_DAY = 24 * _US_PER_HOUR
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = _EPOCH.date().toordinal()
 
 
 @dataclass(frozen=True)
@@ -51,21 +56,38 @@ def local_calendar(starts_utc_us: npt.NDArray[np.int64], time_zone: ZoneInfo,
 def _bucket_table(first_bucket: int, bucket_count: int, time_zone: ZoneInfo, holidays: frozenset[date],
                   holidays_as_weekend: bool) -> tuple[np.ndarray, ...]:
     """Cached: every tenant of a campus-month asks for the same table (the arrays are only ever read)."""
-    month_key = np.empty(bucket_count, dtype=np.int32)
-    month0 = np.empty(bucket_count, dtype=np.int8)
-    hour = np.empty(bucket_count, dtype=np.int8)
-    is_weekend = np.empty(bucket_count, dtype=np.bool_)
-    day_ordinal = np.empty(bucket_count, dtype=np.int32)
-    holiday_set = set(holidays) if holidays_as_weekend else set()
-    for index in range(bucket_count):
-        instant = _EPOCH + timedelta(microseconds=(first_bucket + index) * BUCKET_US)
-        local = instant.astimezone(time_zone)
-        month_key[index] = local.year * 12 + local.month - 1
-        month0[index] = local.month - 1
-        hour[index] = local.hour
-        is_weekend[index] = local.weekday() >= 5 or local.date() in holiday_set
-        day_ordinal[index] = local.date().toordinal()
+    bucket_us = (first_bucket + np.arange(bucket_count, dtype=np.int64)) * BUCKET_US
+    local_us = bucket_us + _offsets_us(first_bucket, bucket_count, time_zone)
+    day = local_us // _US_PER_DAY  # local days since 1970-01-01, a Thursday
+    months = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)  # local months since 1970-01
+    month_key = (months + 1970 * 12).astype(np.int32)
+    month0 = (months % 12).astype(np.int8)
+    hour = (local_us // _US_PER_HOUR % 24).astype(np.int8)
+    day_ordinal = (day + _EPOCH_ORDINAL).astype(np.int32)
+    is_weekend = (day + 3) % 7 >= 5
+    if holidays_as_weekend and holidays:
+        is_weekend |= np.isin(day_ordinal, np.array([day.toordinal() for day in holidays], dtype=np.int32))
     return month_key, month0, hour, is_weekend, day_ordinal
+
+
+def _offsets_us(first_bucket: int, bucket_count: int, time_zone: ZoneInfo) -> npt.NDArray[np.int64]:
+    """Each bucket's UTC offset. Asked at every SAMPLE_BUCKETS-th bucket; where two samples differ, at each bucket
+    between them. Exact while a zone changes its offset at most once in SAMPLE_BUCKETS buckets (six hours): the
+    tz database's changes are days apart."""
+    sampled = np.arange(0, bucket_count + SAMPLE_BUCKETS, SAMPLE_BUCKETS, dtype=np.int64)
+    sample_offsets = np.array([_offset_us(first_bucket + int(index), time_zone) for index in sampled],
+                              dtype=np.int64)
+    offsets = np.repeat(sample_offsets[:-1], SAMPLE_BUCKETS)[:bucket_count]
+    for change in np.flatnonzero(sample_offsets[1:] != sample_offsets[:-1]).tolist():
+        for index in range(change * SAMPLE_BUCKETS + 1, min((change + 1) * SAMPLE_BUCKETS, bucket_count)):
+            offsets[index] = _offset_us(first_bucket + index, time_zone)
+    return offsets
+
+
+def _offset_us(bucket: int, time_zone: ZoneInfo) -> int:
+    offset = (_EPOCH + timedelta(microseconds=bucket * BUCKET_US)).astimezone(time_zone).utcoffset()
+    assert offset is not None
+    return offset // timedelta(microseconds=1)
 
 
 def month_key_label(month_key: int) -> str:
