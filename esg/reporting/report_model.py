@@ -196,7 +196,13 @@ def _market_methods(emissions: CycleEmissions, context: ReportContext) -> Sectio
     hourly matching and the hours it priced (Scope 2 Guidance Table 6.3, Quality Criterion 8 for the grid
     average)."""
     rows = []
-    for party, name, _figures in _party_names(emissions, context):
+    named = [(party, name) for party, name, _figures in _party_names(emissions, context)]
+    # The shared consumption's grid supply keeps its own method rows after its figures moved to the tenants billed
+    # for it (shared_load = "billed"); it is listed after the parties that hold figures.
+    named += [(party, "Shared consumption (billed to tenants)" if party == "retained:shared" else
+               f"Operator ({party.partition(':')[2]})") for party in sorted(emissions.market_methods)
+              if party not in dict(named)]
+    for party, name in named:
         for row in method_rows(emissions, party):
             rows.append([name, row.label, row.annual_mwh_text, row.hourly_mwh_text, str(row.hours),
                          fallback_ref(emissions, party) if row.method != "none" else ""])

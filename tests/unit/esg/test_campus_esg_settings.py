@@ -164,6 +164,30 @@ def test_shared_load_emissions_follow_the_billed_shares_to_the_gram(intervals_fi
     assert not any(":retained:shared" in account for account, _, _ in legs)
 
 
+def test_the_shared_loads_method_is_shown_to_the_tenants_billed_for_it_and_in_the_report(intervals_file) -> None:
+    """The cooling's 0.4 MWh of grid supply (0.2 each hour) were priced at the residual mix; billed 3:1 to alpha and
+    beta, its figures moved, and its method rows stay: the report lists them under the shared consumption, and a
+    billed tenant's statement names its billed Wh and those rows."""
+    from datetime import date as day
+
+    from esg.reporting import ReportContext, build_campus_report, tenant_statement
+
+    emissions = compute_cycle_emissions(intervals_file(ROWS), METERS, "ERCT", H0, END,
+                                        options=EmissionOptions(market_rates=[RESIDUAL_RATE, BETA_SUPPLIER]))
+    moved = allocate_shared_load(emissions, {"alpha": 300_000, "beta": 100_000})
+    context = ReportContext("c1", "Campus", "Operator LLC", {"alpha": "Alpha Inc.", "beta": "Beta LLC"}, "prep",
+                            day(2025, 8, 1), 1)
+    section = next(s for s in build_campus_report(moved, context).sections
+                   if s.title == "Market-based Scope 2 method per tenant and hour")
+    assert ["Shared consumption (billed to tenants)", "residual mix", "0.400", "0.400", "2",
+            "market-rate/rm-erct@2024"] in section.tables[0].rows
+    assert ["Beta LLC", "supplier-specific rate", "0.400", "0.400", "1", "market-rate/green-tariff@2025"] in \
+        section.tables[0].rows
+    statement = tenant_statement(moved, "alpha")
+    assert statement.shared_load_billed_wh == 300_000
+    assert [(r.method, r.annual_wh, r.hours) for r in statement.shared_load_methods] == [("residual_mix", 400_000, 2)]
+
+
 def test_with_nothing_billed_the_shared_load_stays_with_the_operator(intervals_file) -> None:
     emissions = compute_cycle_emissions(intervals_file(ROWS), METERS, "ERCT", H0, END)
     assert allocate_shared_load(emissions, {}) is emissions
