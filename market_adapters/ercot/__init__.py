@@ -1,4 +1,5 @@
-"""ERCOT: LSE interval files (format, read-back, upload) and MIS settlement point prices (NP6-905, NP4-190)."""
+"""ERCOT: LSE interval files (format, read-back, upload to a TDSP drop) and MIS settlement point prices
+(NP6-905, NP4-190)."""
 
 from market_adapters.ercot.client import fetch_rt_settlement_point_prices, upload_lse
 from market_adapters.ercot.format import document_file_name, format_np4_190_csv, format_np6_905_csv, zip_csv

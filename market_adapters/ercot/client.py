@@ -1,7 +1,11 @@
 """ERCOT clients: LSE file upload with acknowledgement, and MIS price documents (iso-formats.md §2.3, §5.2).
 
+LSE: ERCOT takes settlement meter data from TDSPs only (Protocols §10.1), so `upload_lse` puts a file into the
+drop of the TDSP that owns the ESI ID (or the fake ISO's), never into ERCOT as the campus; the file name's DUNS
+names the TDSP as sender. docs/iso-adapters.md says which party sends what.
 MIS: list documents of a report type (each listed twice, `_csv.zip` and `_xml.zip`; we take the CSV twin),
-download each (a ZIP with one CSV), parse, and version re-posts: a `_retry_` document supersedes its original. Document walks are bounded by `documents_max`.
+download each (a ZIP with one CSV), parse, and version re-posts: a `_retry_` document supersedes its original.
+Document walks are bounded by `documents_max`.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ RT_SPP_REPORT_TYPE_ID = 12301
 def upload_lse(base_url: str, credentials: IsoCredentials, lse: LseFile, meter: IsoMeterRef, *,
                retry: RetryPolicy = RETRY_DEFAULT, transport: httpx.BaseTransport | None = None,
                sleep: Callable[[float], None] = time.sleep) -> SubmissionOutcome:
-    """Upload one LSE file; a REJECTED acknowledgement raises IsoRejected naming `meter`."""
+    """Upload one LSE file to the TDSP drop at `base_url`; a REJECTED acknowledgement raises IsoRejected naming
+    `meter`."""
     with httpx.Client(base_url=base_url, auth=(credentials.username, credentials.password),
                       timeout=TIMEOUT_DEFAULT, verify=tls_context(credentials), transport=transport) as client:
         ack = upload_file(client, EDM_UPLOAD_PATH, ISO, lse.file_name, lse.text, retry, sleep)

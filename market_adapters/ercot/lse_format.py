@@ -1,6 +1,12 @@
 """ERCOT LSE-format 15-minute interval export (iso-formats.md §2.3, §8 plan item 1); 5-minute meters are summed
 into quarter hours.
 
+Who sends it: LSE files are what a TDSP sends ERCOT for the ESI IDs it reads; the campus never sends settlement
+meter data to ERCOT (Protocols §10.1). We write the campus's copy of its ESI IDs' data in this layout for the
+TDSP and to check ERCOT's usage extracts; a meter without an ESI ID (a tenant sub-meter) has no file, and
+generation registered as a Resource is polled by ERCOT from its EPS meter. The DUNS in the name is the sender's:
+the TDSP's.
+
 Confirmed by the LSE File Definition: the file name rule `<DUNS>IntervalData<ccyymmddhhmmss><NNN>.lse`
 (must contain `.lse`, must not contain `.csv`), comma separation with every comma present, and header row 1
 `00000001,<ESI ID>,<channel>,<start>,<stop>,<DST participant Y>,<invalid-record flag N>` in local prevailing time.
