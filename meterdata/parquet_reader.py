@@ -1,7 +1,8 @@
 """Read a received Parquet file of intervals: the normalized columns, checked like any other input.
 
 Required columns: meter_id, interval_start_utc (timestamp with zone), energy_wh (integer). Optional:
-channel, interval_minutes (must equal the registry's), quality. Row numbers are 1-based.
+channel, interval_minutes (must equal the registry's), quality (meterdata.schema's bits: kept, so VEE sees a
+producer's estimated and suspect flags). Row numbers are 1-based.
 
 The values are already energy in Wh (INTERVAL_SCHEMA), so no CT/PT multiplier is applied to them, and
 `meter_id` must name the metering point, not a device serial. A reading the point was not in service for
@@ -19,14 +20,21 @@ import pyarrow.parquet as pq
 
 from common.errors import BadInput
 from meterdata.readings import ReadingSink, ReadingWindow
-from meterdata.schema import QUALITY_MEASURED
+from meterdata.schema import (
+    QUALITY_EDITED,
+    QUALITY_ESTIMATED,
+    QUALITY_MEASURED,
+    QUALITY_MISSING,
+    QUALITY_SUSPECT,
+)
 from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
 
 REQUIRED_COLUMNS = ("meter_id", "interval_start_utc", "energy_wh")
 ROWS_PER_BATCH = 1 << 16
 """Rows turned into Python values at once (a few MB), whatever the file's size."""
 ROWS_PER_FILE_MAX = 50_000_000
-READ_COLUMNS = (*REQUIRED_COLUMNS, "channel", "interval_minutes")
+READ_COLUMNS = (*REQUIRED_COLUMNS, "channel", "interval_minutes", "quality")
+QUALITY_BITS_KNOWN = QUALITY_ESTIMATED | QUALITY_EDITED | QUALITY_SUSPECT | QUALITY_MISSING
 """Only these are decoded: a column the reader does not use may hold anything without costing memory."""
 TEXT_COLUMNS = ("meter_id", "channel")
 TEXT_CHARS_MAX = 256
@@ -109,7 +117,12 @@ def _append_row(
         raise BadInput(source, line, "interval_start_utc", error.reason) from error
     channel = row.get("channel") or "main"
     assert isinstance(channel, str)
-    out.append(spec.meter_id, channel, start_utc, spec.interval_minutes, energy_wh, QUALITY_MEASURED, sha256_hex, line)
+    # A producer's own flags (the live connectors' estimated-by-register, suspect) travel on into VEE.
+    quality = row.get("quality")
+    quality = QUALITY_MEASURED if quality is None else quality
+    if not isinstance(quality, int) or quality < 0 or quality & ~QUALITY_BITS_KNOWN:
+        raise BadInput(source, line, "quality", f"{quality!r} is not a quality bit set (meterdata.schema)")
+    out.append(spec.meter_id, channel, start_utc, spec.interval_minutes, energy_wh, quality, sha256_hex, line)
 
 
 def _unknown_reason(meter_id: object, meters: Mapping[str, MeterSpec]) -> str:
