@@ -19,7 +19,14 @@ from sqlalchemy import Connection
 from api.auth import require_roles
 from api.deps import EngineDep
 from api.principal import Principal
-from api.schemas import CampusRowPublic, CampusVersionPublic, MeterPublic, TenantPublic
+from api.schemas import (
+    CampusAppliedPublic,
+    CampusDocumentPublic,
+    CampusRowPublic,
+    CampusVersionPublic,
+    MeterPublic,
+    TenantPublic,
+)
 from campus import CampusFileInvalid, CampusNotFound, Problem, campus_exists, load_meters, load_tenants
 from campus.file import FILE_BYTES_MAX, CampusDocument, campus_document, parse_campus_text
 from campus.service import apply, export_toml, history, list_campuses, plan, show
@@ -55,7 +62,7 @@ def _document(source: str, data: bytes, content_type: str) -> CampusDocument:
     return campus_document(source, raw, "", read_urdb=None)
 
 
-@router.put("/campuses/{campus_id}")
+@router.put("/campuses/{campus_id}", response_model=CampusAppliedPublic)
 async def put_campus(campus_id: Annotated[str, Path(pattern=CAMPUS_PATTERN)], request: Request,
                      engine: EngineDep, principal: OperatorDep, dry_run: bool = False) -> dict[str, Any]:
     """Apply a campus file: a new version when it changes anything, atomically; the same file again is a no-op."""
@@ -79,7 +86,7 @@ def get_campuses(engine: EngineDep, principal: StaffDep) -> list[dict[str, Any]]
         return list_campuses(conn)
 
 
-@router.get("/campuses/{campus_id}")
+@router.get("/campuses/{campus_id}", response_model=CampusDocumentPublic)
 def get_campus(campus_id: str, engine: EngineDep, principal: StaffDep,
                version: VersionQuery = None) -> dict[str, Any]:
     """The applied campus document (latest, or `version`) with its version, sha256 and who applied it."""

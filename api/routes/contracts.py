@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from api.auth import require_roles
 from api.deps import EngineDep
 from api.principal import Principal
+from api.schemas import TariffBillPublic
 from common.bounds import Day
 from settlement import add_contract, list_contracts
 from settlement.contracts import KINDS, ContractVersion
@@ -87,7 +88,7 @@ def list_contract_versions(campus_id: str, engine: EngineDep, principal: StaffDe
         return [_public(contract) for contract in list_contracts(conn, campus_id, contract_key)]
 
 
-@router.post("/tariffs/bill")
+@router.post("/tariffs/bill", response_model=TariffBillPublic)
 def bill_tariff(body: TariffBillRequest, principal: CalculatorDep) -> dict[str, Any]:
     """The `wattledger tariff bill` calculator over HTTP: monthly charges of a load under a URDB tariff."""
     return bill_tariff_json("urdb", json.dumps(body.urdb), "load_csv", body.load_csv, zone_named(body.time_zone),

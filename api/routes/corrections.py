@@ -14,12 +14,13 @@ from api.schemas import ApprovalBody, OperatorBody, RejectionBody
 from runtime.decisions import decide_correction
 from workflows.approvals import Decision, Rejection
 from workflows.cycle_correction import CycleCorrectionWorkflow
-from workflows.cycle_correction_start import start_correction
+from workflows.cycle_correction_start import StartedCorrection, start_correction
+from workflows.cycle_correction_types import CorrectionStatus
 
 router = APIRouter(tags=["corrections"])
 
 
-@router.post("/cycles/{cycle_id}/corrections", status_code=202)
+@router.post("/cycles/{cycle_id}/corrections", status_code=202, response_model=StartedCorrection)
 async def create_correction(cycle_id: str, body: OperatorBody, client: TemporalDep, engine: EngineDep,
                             settings: SettingsDep, principal: PrincipalDep) -> dict[str, Any]:
     """Re-settle a completed cycle from the meter-data store as its next settlement revision."""
@@ -28,7 +29,7 @@ async def create_correction(cycle_id: str, body: OperatorBody, client: TemporalD
     return dataclasses.asdict(started)
 
 
-@router.post("/corrections/{correction_id}/approve")
+@router.post("/corrections/{correction_id}/approve", response_model=CorrectionStatus)
 async def approve_correction(correction_id: str, body: ApprovalBody, client: TemporalDep, settings: SettingsDep,
                              principal: PrincipalDep) -> dict[str, Any]:
     principal.require("finance")
@@ -38,7 +39,7 @@ async def approve_correction(correction_id: str, body: ApprovalBody, client: Tem
     return dataclasses.asdict(status)
 
 
-@router.post("/corrections/{correction_id}/reject")
+@router.post("/corrections/{correction_id}/reject", response_model=CorrectionStatus)
 async def reject_correction(correction_id: str, body: RejectionBody, client: TemporalDep, settings: SettingsDep,
                             principal: PrincipalDep) -> dict[str, Any]:
     """Reject: the correction ends and changes nothing (no revision recorded, nothing rebilled)."""

@@ -15,11 +15,15 @@ from api.deps import EngineDep, PrincipalDep, SettingsDep, TemporalDep
 from api.principal import Principal
 from api.schemas import (
     ApprovalBody,
+    CancelRequestedPublic,
     CycleCreate,
     CyclePublic,
+    CycleReviewPublic,
     CycleRowPublic,
     CycleStarted,
+    CycleStepPublic,
     OperatorBody,
+    OverridePublic,
     RejectionBody,
 )
 from billing import repository as repo
@@ -29,7 +33,7 @@ from runtime.decisions import decide_cycle
 from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.billing_cycle_start import start_cycle
-from workflows.billing_cycle_types import CycleResult
+from workflows.billing_cycle_types import CycleResult, CycleStatus
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])
 LIST_LIMIT_MAX = 500
@@ -71,7 +75,7 @@ async def read_cycle(cycle_id: str, engine: EngineDep, client: TemporalDep, prin
     return CyclePublic(**cycle_summary(row, live))
 
 
-@router.get("/{cycle_id}/steps/{step}")
+@router.get("/{cycle_id}/steps/{step}", response_model=CycleStepPublic)
 def read_cycle_step(cycle_id: str, step: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """One recorded step's full result (the VEE report, tenant totals and emissions, invoices, ...)."""
     principal.require("operator", "finance", "auditor")
@@ -97,7 +101,7 @@ class OverrideBody(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-@router.get("/{cycle_id}/review")
+@router.get("/{cycle_id}/review", response_model=CycleReviewPublic)
 def read_cycle_review(cycle_id: str, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
                       ) -> dict[str, Any]:
     """Findings, overrides and decisions of a cycle (`billing.review`): what finance approves against."""
@@ -106,7 +110,7 @@ def read_cycle_review(cycle_id: str, engine: EngineDep, settings: SettingsDep, p
         return dataclasses.asdict(review.load_review(conn, cycle_id, review.review_limits(settings)))
 
 
-@router.post("/{cycle_id}/overrides", status_code=201)
+@router.post("/{cycle_id}/overrides", status_code=201, response_model=OverridePublic)
 def override_finding(cycle_id: str, body: OverrideBody, engine: EngineDep, settings: SettingsDep,
                      principal: PrincipalDep) -> dict[str, Any]:
     """Accept one blocking finding with a reason (stored with the caller and the time): Approve is then allowed."""
@@ -116,7 +120,7 @@ def override_finding(cycle_id: str, body: OverrideBody, engine: EngineDep, setti
     return {"cycle_id": cycle_id, "finding_code": body.finding_code, "overridden_by": principal.subject}
 
 
-@router.post("/{cycle_id}/approve")
+@router.post("/{cycle_id}/approve", response_model=CycleStatus)
 async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, engine: EngineDep,
                         settings: SettingsDep, principal: PrincipalDep) -> dict[str, Any]:
     """Refused with 409 while a blocking finding has no override (`GET /cycles/{id}/review`)."""
@@ -130,7 +134,7 @@ async def approve_cycle(cycle_id: str, body: ApprovalBody, client: TemporalDep, 
     return dataclasses.asdict(status)
 
 
-@router.post("/{cycle_id}/reject")
+@router.post("/{cycle_id}/reject", response_model=CycleStatus)
 async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, engine: EngineDep,
                        settings: SettingsDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("finance")
@@ -142,7 +146,7 @@ async def reject_cycle(cycle_id: str, body: RejectionBody, client: TemporalDep, 
     return dataclasses.asdict(status)
 
 
-@router.post("/{cycle_id}/resettle")
+@router.post("/{cycle_id}/resettle", response_model=CycleStatus)
 async def resettle_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
     status = await _handle(client, cycle_id).execute_update(BillingCycleWorkflow.resettle,
@@ -150,7 +154,7 @@ async def resettle_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep,
     return dataclasses.asdict(status)
 
 
-@router.post("/{cycle_id}/retry")
+@router.post("/{cycle_id}/retry", response_model=CycleStatus)
 async def retry_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
     """Run a failed (parked) cycle's failed step again, after the input was fixed or the outage ended."""
     principal.require("operator")
@@ -159,7 +163,7 @@ async def retry_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, pr
     return dataclasses.asdict(status)
 
 
-@router.post("/{cycle_id}/cancel", status_code=202)
+@router.post("/{cycle_id}/cancel", status_code=202, response_model=CancelRequestedPublic)
 async def cancel_cycle(cycle_id: str, body: OperatorBody, client: TemporalDep, principal: PrincipalDep) -> dict[str, Any]:
     """Cancel a cycle that has not completed. The cancel request in the workflow's history names the
     authenticated operator (and the reason given), so the history shows who cancelled."""

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from api.deps import EngineDep, PrincipalDep
+from api.schemas import MarketRateCreatedPublic, MarketRatesPublic
 from esg.factors import MarketRateRow, market_rate_from_json, market_rates, register_market_rate
 
 router = APIRouter(tags=["esg"])
@@ -16,7 +17,7 @@ router = APIRouter(tags=["esg"])
 READER_ROLES = ("operator", "finance", "auditor")
 
 
-@router.post("/esg/market-rates", status_code=201)
+@router.post("/esg/market-rates", status_code=201, response_model=MarketRateCreatedPublic)
 def create_market_rate(body: dict[str, Any], engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """Register one row: rate_id, kind (supplier | residual_mix | grid_upstream), zone, g_co2e_per_mwh (a decimal
     string), source, edition, valid_from, valid_to (exclusive, optional), supplier (for supplier rates), note."""
@@ -27,7 +28,7 @@ def create_market_rate(body: dict[str, Any], engine: EngineDep, principal: Princ
     return {"rate_id": row.rate_id, "created": created, "ref": row.ref}
 
 
-@router.get("/esg/market-rates")
+@router.get("/esg/market-rates", response_model=MarketRatesPublic)
 def list_market_rates(
     engine: EngineDep,
     principal: PrincipalDep,

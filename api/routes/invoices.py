@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from api.auth import require_roles, require_tenant_access
 from api.deps import EngineDep, SettingsDep
 from api.principal import TENANT_READER_STAFF_ROLES, Principal
-from api.schemas import InvoiceRowPublic
+from api.schemas import CreditNotePublic, InvoiceDetailPublic, InvoiceRowPublic, RebillPublic
 from invoicing import (
     INVOICES_PER_PAGE_MAX,
     CreditNoteNotFound,
@@ -102,14 +102,14 @@ def read_invoice_pdf(invoice_id: str, engine: EngineDep, principal: ReaderDep) -
     return FileResponse(path, media_type="application/pdf", filename=f"{invoice_id}.pdf")
 
 
-@router.get("/invoices/{invoice_id}")
+@router.get("/invoices/{invoice_id}", response_model=InvoiceDetailPublic)
 def read_invoice(invoice_id: str, engine: EngineDep, principal: ReaderDep) -> dict[str, Any]:
     _check_invoice_access(engine, principal, invoice_id)
     with engine.connect() as conn:
         return invoice_detail(conn, invoice_id)
 
 
-@router.post("/invoices/{invoice_id}/credit-notes", status_code=201)
+@router.post("/invoices/{invoice_id}/credit-notes", status_code=201, response_model=CreditNotePublic)
 def create_credit_note(invoice_id: str, body: CreditNoteCreate, engine: EngineDep, settings: SettingsDep,
                        principal: FinanceDep) -> dict[str, Any]:
     with engine.begin() as conn:
@@ -121,7 +121,7 @@ def create_credit_note(invoice_id: str, body: CreditNoteCreate, engine: EngineDe
     return dataclasses.asdict(note)
 
 
-@router.post("/invoices/{invoice_id}/cancel-and-rebill", status_code=201)
+@router.post("/invoices/{invoice_id}/cancel-and-rebill", status_code=201, response_model=RebillPublic)
 def create_rebill(invoice_id: str, body: RebillCreate, engine: EngineDep, settings: SettingsDep,
                   principal: FinanceDep) -> dict[str, Any]:
     with engine.begin() as conn:

@@ -13,6 +13,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
+from api.schemas import (
+    ConsistencyProofPublic,
+    InclusionProofPublic,
+    LedgerBalancesPublic,
+    LedgerCheckpointsPublic,
+    LedgerEntriesPublic,
+    TenantStatementPublic,
+)
 from common.bounds import INT64_MAX, Instant
 from common.errors import BadInput
 from invoicing import campuses_billing_tenant
@@ -31,7 +39,7 @@ Seq = Annotated[int, Query(ge=0, le=INT64_MAX)]
 Size = Annotated[int, Query(ge=1, le=INT64_MAX)]
 
 
-@router.get("/ledger/entries")
+@router.get("/ledger/entries", response_model=LedgerEntriesPublic)
 def entries(
     engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
     after_seq: Seq = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -44,7 +52,7 @@ def entries(
             "next_after_seq": page[-1].seq if page else None}
 
 
-@router.get("/ledger/balances")
+@router.get("/ledger/balances", response_model=LedgerBalancesPublic)
 def balances(
     engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
     prefix: Annotated[str, Query(max_length=1000)] = "", as_of_seq: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
@@ -66,7 +74,7 @@ def balances(
     ]}
 
 
-@router.get("/ledger/checkpoints")
+@router.get("/ledger/checkpoints", response_model=LedgerCheckpointsPublic)
 def checkpoints(
     engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -78,7 +86,7 @@ def checkpoints(
     return {"origin": settings.ledger_origin, "checkpoints": [dataclasses.asdict(row) for row in rows]}
 
 
-@router.get("/ledger/proofs/inclusion/{seq}")
+@router.get("/ledger/proofs/inclusion/{seq}", response_model=InclusionProofPublic)
 def inclusion_proof(
     seq: Annotated[int, Path(ge=1, le=INT64_MAX)], engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
     tree_size: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
@@ -90,7 +98,7 @@ def inclusion_proof(
     return dataclasses.asdict(proof)
 
 
-@router.get("/ledger/proofs/consistency")
+@router.get("/ledger/proofs/consistency", response_model=ConsistencyProofPublic)
 def consistency_proof(
     engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
     from_size: Size, to_size: Size,
@@ -120,7 +128,8 @@ def _statement_reader(tenant_id: str, principal: PrincipalDep, engine: EngineDep
         raise HTTPException(status_code=404, detail="no such statement")
 
 
-@router.get("/ledger/statements/{tenant_id}", dependencies=[Depends(_statement_reader)])
+@router.get("/ledger/statements/{tenant_id}", dependencies=[Depends(_statement_reader)],
+            response_model=TenantStatementPublic)
 def statement(
     tenant_id: str, engine: EngineDep, settings: SettingsDep, from_utc: Instant, to_utc: Instant,
 ) -> dict[str, Any]:

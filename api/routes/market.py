@@ -19,6 +19,16 @@ from api.auth import require_roles
 from api.body_limit import PRICE_FILE_BYTES_MAX  # the readers hold the whole text
 from api.deps import EngineDep, PrincipalDep, SettingsDep
 from api.principal import Principal
+from api.schemas import (
+    AttemptsPublic,
+    DisputesPublic,
+    NodeDetailPublic,
+    NodeListLoadPublic,
+    NodesPublic,
+    StatementsImportedPublic,
+    StoredPricesPublic,
+    SubmissionsPublic,
+)
 from api.upload_slots import upload_slots
 from common.errors import BadInput
 from market_adapters.nodes import list_nodes, load_node_list, show_node
@@ -42,21 +52,21 @@ ISO_PATTERN = r"^[A-Za-z]{2,8}$"
 UPLOAD_CHUNK_BYTES = 1 << 20
 
 
-@router.get("/market/campuses/{campus_id}/submissions")
+@router.get("/market/campuses/{campus_id}/submissions", response_model=SubmissionsPublic)
 def submissions(campus_id: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require(*READER_ROLES)
 
     return {"campus_id": campus_id, "submissions": list_campus_submissions(engine, campus_id)}
 
 
-@router.get("/market/submissions/{submission_key}/attempts")
+@router.get("/market/submissions/{submission_key}/attempts", response_model=AttemptsPublic)
 def attempts(submission_key: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require(*READER_ROLES)
 
     return {"submission_key": submission_key, "attempts": submission_attempts(engine, submission_key)}
 
 
-@router.post("/market/campuses/{campus_id}/statements")
+@router.post("/market/campuses/{campus_id}/statements", response_model=StatementsImportedPublic)
 def import_statements(campus_id: str, engine: EngineDep, principal: PrincipalDep,
                       statements: Annotated[list[dict[str, Any]], Body(max_length=50)]) -> dict[str, Any]:
     """Store statement runs (wattledger statement format v1); re-importing the same run is a no-op."""
@@ -66,7 +76,7 @@ def import_statements(campus_id: str, engine: EngineDep, principal: PrincipalDep
     return {"imported": [run.statement_id for run in runs]}
 
 
-@router.get("/market/campuses/{campus_id}/disputes")
+@router.get("/market/campuses/{campus_id}/disputes", response_model=DisputesPublic)
 def disputes(campus_id: str, engine: EngineDep, principal: PrincipalDep,
              status: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]*$")] = "open") -> dict[str, Any]:
     """Shadow-settlement discrepancies for the operator; `status=` empty lists every status."""
@@ -78,7 +88,8 @@ def disputes(campus_id: str, engine: EngineDep, principal: PrincipalDep,
     return {"campus_id": campus_id, "disputes": rows}
 
 
-@router.post("/campuses/{campus_id}/prices")
+@router.post("/campuses/{campus_id}/prices", status_code=201, response_model=StoredPricesPublic,
+             responses={200: {"model": StoredPricesPublic, "description": "the same prices were stored before"}})
 async def store_prices(
     request: Request, engine: EngineDep, settings: SettingsDep, principal: OperatorDep,
     campus_id: Annotated[str, Path(pattern=CAMPUS_PATTERN)],
@@ -108,7 +119,7 @@ async def _read_upload(file: UploadFile, source_name: str) -> bytes:
     return bytes(data)
 
 
-@router.get("/market/nodes/{iso}")
+@router.get("/market/nodes/{iso}", response_model=NodesPublic)
 def nodes(iso: Annotated[str, Path(pattern=ISO_PATTERN)], engine: EngineDep, principal: PrincipalDep,
           search: Annotated[str | None, Query(max_length=200)] = None,
           node_type: Annotated[str | None, Query(alias="type", max_length=64)] = None,
@@ -121,7 +132,7 @@ def nodes(iso: Annotated[str, Path(pattern=ISO_PATTERN)], engine: EngineDep, pri
     return {"iso": iso.upper(), "nodes": rows}
 
 
-@router.get("/market/nodes/{iso}/{node_id}")
+@router.get("/market/nodes/{iso}/{node_id}", response_model=NodeDetailPublic)
 def node(iso: Annotated[str, Path(pattern=ISO_PATTERN)], node_id: Annotated[str, Path(max_length=200)],
          engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require(*READER_ROLES)
@@ -129,7 +140,8 @@ def node(iso: Annotated[str, Path(pattern=ISO_PATTERN)], node_id: Annotated[str,
     return show_node(engine, iso, node_id)
 
 
-@router.post("/market/node-lists")
+@router.post("/market/node-lists", status_code=201, response_model=NodeListLoadPublic,
+             responses={200: {"model": NodeListLoadPublic, "description": "the same list was loaded before"}})
 async def load_nodes(
     request: Request, engine: EngineDep, settings: SettingsDep, principal: OperatorDep,
     file: Annotated[UploadFile, File(description="an ISO's published node list")],

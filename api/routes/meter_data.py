@@ -18,7 +18,14 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
-from api.schemas import ManualEditPublic, PendingCorrectionPublic, QuarantinedFilePublic
+from api.schemas import (
+    EditCreatedPublic,
+    ManualEditPublic,
+    PendingCorrectionPublic,
+    QuarantinedFilePublic,
+    ReceivedFilePublic,
+    VeeRunPublic,
+)
 from api.upload_slots import upload_slots
 from common.errors import BadInput, NotFound
 from meterdata import MAPPINGS, RawFileWriter, StoredBytes, UploadLimits, UploadTooLarge, service
@@ -39,7 +46,8 @@ class EditCreate(BaseModel):
     reason: str = Field(min_length=3, max_length=2000)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=ReceivedFilePublic,
+             responses={200: {"model": ReceivedFilePublic, "description": "the same bytes were accepted before"}})
 async def upload_meter_file(
     request: Request, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
     campus_id: Annotated[str, Query(pattern=CAMPUS_PATTERN)], name: Annotated[str, Query(pattern=FILE_NAME_PATTERN)],
@@ -95,7 +103,7 @@ async def _store_body(request: Request, settings: Settings, name: str, limits: U
     return writer.finish()
 
 
-@router.get("/files/{sha256_hex}")
+@router.get("/files/{sha256_hex}", response_model=ReceivedFilePublic)
 def read_file_status(sha256_hex: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator", "auditor", "ingest")
     return service.file_status(engine, sha256_hex)
@@ -118,7 +126,7 @@ def list_pending_corrections(
     return [dataclasses.asdict(row) for row in service.pending_corrections(engine, campus_id, limit)]
 
 
-@router.post("/edits", status_code=201)
+@router.post("/edits", status_code=201, response_model=EditCreatedPublic)
 def create_edit(body: EditCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """A manual edit of one interval; the editor is the authenticated user, the reason is required."""
     principal.require("operator")
@@ -134,13 +142,15 @@ def list_edits(engine: EngineDep, principal: PrincipalDep, campus_id: Annotated[
     return [edit.__dict__ for edit in service.edits_for_period(engine, campus_id, start_utc, end_utc)]
 
 
-@router.get("/vee-runs/{vee_run_id}")
+@router.get("/vee-runs/{vee_run_id}", response_model=VeeRunPublic)
 def read_vee_run(vee_run_id: int, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator", "auditor", "finance")
     return service.vee_run(engine, vee_run_id)
 
 
-@router.get("/vee-runs/{vee_run_id}/quality/{meter_id}.svg")
+@router.get("/vee-runs/{vee_run_id}/quality/{meter_id}.svg", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}},
+                             "description": "the plot as SVG"}})
 def read_quality_plot(vee_run_id: int, meter_id: str, engine: EngineDep, principal: PrincipalDep) -> Response:
     """The data-quality plot of one meter for one VEE run (SVG, opens in any browser)."""
     principal.require("operator", "auditor", "finance")
