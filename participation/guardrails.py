@@ -72,7 +72,8 @@ class ResponseRequest:
     target_kw: int
     window_minutes: int
     notice_minutes: int
-    price_usd_per_mwh: Decimal
+    price_usd_per_mwh: Decimal  # paid per MWh delivered (an energy program)
+    avoided_usd_per_kw: Decimal = Decimal(0)  # saved per kW delivered (a charge set by demand, e.g. a 4CP peak)
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,18 @@ class ResponsePlan:
     executed: bool  # False when R-ECON (or nothing allowed) left the plan on paper
     tenant_cut_kw: dict[str, int] = field(default_factory=dict)
     unit_added_kw: dict[str, int] = field(default_factory=dict)
+    minutes: int = 0
+    avoided_usd_micros: int = 0
 
     @property
     def net_usd_micros(self) -> int:
-        return self.credit_usd_micros - self.start_cost_usd_micros - self.fuel_cost_usd_micros \
-            - self.tenant_credit_usd_micros
+        return self.credit_usd_micros + self.avoided_usd_micros - self.start_cost_usd_micros \
+            - self.fuel_cost_usd_micros - self.tenant_credit_usd_micros
+
+    @property
+    def delivered_wh(self) -> int:
+        """kW x minutes / 60 x 1,000, rounded down to a whole Wh."""
+        return self.delivered_kw * self.minutes * 1000 // 60
 
     @property
     def bound_rules(self) -> tuple[str, ...]:
@@ -246,7 +254,9 @@ def _priced(request: ResponseRequest, verdicts: list[Verdict], tenant_cut: dict[
     fuel = sum(_kw_minutes_usd_micros(kw, minutes, units[u].fuel_usd_per_mwh) for u, kw in added.items())
     by_id = {tenant.tenant_id: tenant for tenant in tenants}
     credits = sum(_kw_minutes_usd_micros(kw, minutes, by_id[t].credit_usd_per_mwh) for t, kw in tenant_cut.items())
-    plan = ResponsePlan(tuple(verdicts), delivered, credit, starts, fuel, credits, True, tenant_cut, added)
+    avoided = usd_to_micros(Decimal(delivered) * request.avoided_usd_per_kw)
+    plan = ResponsePlan(tuple(verdicts), delivered, credit, starts, fuel, credits, True, tenant_cut, added, minutes,
+                        avoided)
     hurdle = usd_to_micros(limits.hurdle_usd)
     if delivered == 0 or plan.net_usd_micros < hurdle:
         why = "nothing was allowed" if delivered == 0 else \
