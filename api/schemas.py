@@ -615,3 +615,58 @@ class MarketRatePublic(_Row):
 
 class MarketRatesPublic(BaseModel):
     rates: list[MarketRatePublic]
+
+
+class FactorEditionPublic(_Row):
+    """A registered emission-factor edition; every value as text."""
+
+    edition_id: str
+    valid_from: str | None
+    valid_to: str | None
+    description: str | None
+    content_sha256: str | None
+    registered_at_utc: str | None
+
+
+class FactorEditionsPublic(BaseModel):
+    editions: list[FactorEditionPublic]
+
+
+class EmissionsVersionPublic(_Row):
+    version: int
+    factor_edition: str
+    gwp_set: str
+    result_sha256: str
+    intervals_file_sha256: str | None
+    reason: str
+    recorded_at_utc: str | None = Field(description="None for the result as settled, before any restatement")
+    ledger_idempotency_key: str | None
+
+
+class EmissionsVersionsPublic(BaseModel):
+    cycle_key: str
+    versions: list[EmissionsVersionPublic]
+
+
+class CertificateLotCreatedPublic(BaseModel):
+    lot_id: str
+    created: bool = Field(description="False when the same lot was registered before")
+
+
+class CertificateClaimCreatedPublic(BaseModel):
+    claim_id: str
+    created: bool
+    retirement_ledger_key: str = Field(description="the ledger entry retiring the certificates")
+
+
+class FactorOverrideCreatedPublic(BaseModel):
+    override_id: str
+    created: bool
+
+
+class RestatedPublic(BaseModel):
+    cycle_id: str
+    status: str = Field(description="recorded, unchanged or restated")
+    version: int
+    delta: dict[str, Any] | None = Field(description="current minus previous figures (g CO2e) when restated")
+    ledger_idempotency_key: str | None

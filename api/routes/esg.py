@@ -18,6 +18,14 @@ from pydantic import BaseModel, Field, model_validator
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
 from api.routes.cycles import acting_subject
+from api.schemas import (
+    CertificateClaimCreatedPublic,
+    CertificateLotCreatedPublic,
+    EmissionsVersionsPublic,
+    FactorEditionsPublic,
+    FactorOverrideCreatedPublic,
+    RestatedPublic,
+)
 from common.bounds import INT32_MAX, INT64_MAX, Day, Instant
 from esg.certificates import (
     CertificateClaim,
@@ -28,6 +36,7 @@ from esg.certificates import (
 )
 from esg.factors import FactorOverride, list_factor_editions, record_factor_override
 from esg.reporting import (
+    TenantStatement,
     campus_report_html,
     campus_report_pdf,
     export_csv,
@@ -41,6 +50,7 @@ from esg.reporting import (
     stored_cycle,
 )
 from esg.reporting import cycle_versions as versions_of
+from esg.scopes import CycleEmissions
 from ledger import publish_checkpoints_after_commit
 
 router = APIRouter(tags=["esg"])
@@ -100,7 +110,7 @@ class FactorOverrideCreate(BaseModel):
         return self
 
 
-@router.get("/esg/factor-editions")
+@router.get("/esg/factor-editions", response_model=FactorEditionsPublic)
 def factor_editions(engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require(*READER_ROLES)
     with engine.connect() as conn:
@@ -108,7 +118,8 @@ def factor_editions(engine: EngineDep, principal: PrincipalDep) -> dict[str, Any
     return {"editions": [{k: str(v) if v is not None else None for k, v in row.items()} for row in editions]}
 
 
-@router.get("/esg/cycles/{cycle_key}/emissions")
+@router.get("/esg/cycles/{cycle_key}/emissions", response_class=Response,
+            responses={200: {"model": CycleEmissions, "description": "the cycle's emissions result (canonical JSON)"}})
 def cycle_emissions(
     cycle_key: str, engine: EngineDep, principal: PrincipalDep,
     version: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
@@ -119,7 +130,7 @@ def cycle_emissions(
     return Response(emissions.to_json(), media_type="application/json")
 
 
-@router.get("/esg/cycles/{cycle_key}/versions")
+@router.get("/esg/cycles/{cycle_key}/versions", response_model=EmissionsVersionsPublic)
 def cycle_versions(cycle_key: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require(*READER_ROLES)
     with engine.connect() as conn:
@@ -140,7 +151,9 @@ def _campus_of_cycle_key(cycle_key: str) -> str:
     return parts[1] if len(parts) == 3 and parts[0] == "cycle" else ""
 
 
-@router.get("/esg/cycles/{cycle_key}/tenants/{tenant_id}/statement")
+@router.get("/esg/cycles/{cycle_key}/tenants/{tenant_id}/statement", response_class=Response, responses={200: {
+    "model": TenantStatement, "description": "the statement: JSON (format=json), or as HTML, text or PDF",
+    "content": {"text/html": {}, "text/plain": {}, "application/pdf": {}}}})
 def tenant_statement(
     cycle_key: str,
     tenant_id: str,
@@ -162,7 +175,8 @@ def tenant_statement(
     return Response(json.dumps(dataclasses.asdict(statement), sort_keys=True), media_type="application/json")
 
 
-@router.get("/esg/cycles/{cycle_key}/report.{extension}")
+@router.get("/esg/cycles/{cycle_key}/report.{extension}", response_class=Response, responses={200: {
+    "description": "the report as HTML or PDF", "content": {"text/html": {}, "application/pdf": {}}}})
 def campus_report(
     cycle_key: str, extension: Literal["html", "pdf"], engine: EngineDep, principal: PrincipalDep,
     base_year: Annotated[int | None, Query(ge=1990, le=2100, description="the entity's base year")] = None,
@@ -178,7 +192,9 @@ def campus_report(
     return Response(campus_report_pdf(emissions, context), media_type="application/pdf")
 
 
-@router.get("/esg/cycles/{cycle_key}/exports/{kind}.{extension}")
+@router.get("/esg/cycles/{cycle_key}/exports/{kind}.{extension}", response_class=Response, responses={200: {
+    "description": "the export as CSV or Parquet",
+    "content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}})
 def export(
     cycle_key: str,
     kind: Literal["parties", "hourly", "campus", "methods"],
@@ -195,7 +211,7 @@ def export(
     return Response(body, media_type=MEDIA_TYPES[extension])
 
 
-@router.post("/esg/certificates/lots", status_code=201)
+@router.post("/esg/certificates/lots", status_code=201, response_model=CertificateLotCreatedPublic)
 def create_lot(body: CertificateLotCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
     with engine.begin() as conn:
@@ -203,7 +219,7 @@ def create_lot(body: CertificateLotCreate, engine: EngineDep, principal: Princip
     return {"lot_id": body.lot_id, "created": created}
 
 
-@router.post("/esg/certificates/claims", status_code=201)
+@router.post("/esg/certificates/claims", status_code=201, response_model=CertificateClaimCreatedPublic)
 def create_claim(
     body: CertificateClaimCreate, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
@@ -221,7 +237,7 @@ def create_claim(
             "retirement_ledger_key": retirement_key(body.campus_id, body.claim_id)}
 
 
-@router.post("/esg/overrides", status_code=201)
+@router.post("/esg/overrides", status_code=201, response_model=FactorOverrideCreatedPublic)
 def create_override(body: FactorOverrideCreate, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require("operator")
     override = FactorOverride(
@@ -245,7 +261,7 @@ class RestateBody(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-@router.post("/esg/cycles/{cycle_id}/restate")
+@router.post("/esg/cycles/{cycle_id}/restate", response_model=RestatedPublic)
 def restate(
     cycle_id: str, body: RestateBody, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
 ) -> dict[str, Any]:

@@ -125,7 +125,7 @@ def test_no_list_response_is_untyped(document: dict[str, Any]) -> None:
             schema = response.get("content", {}).get("application/json", {}).get("schema", {})
             if schema.get("type") == "array" and _untyped(schema):
                 untyped.append(f"{method} {path} {status}")
-    assert sorted(set(untyped) - UNTYPED_PENDING) == []
+    assert untyped == []
 
 
 def _named_fields(document: dict[str, Any], schema: dict[str, Any]) -> bool:
@@ -134,17 +134,6 @@ def _named_fields(document: dict[str, Any], schema: dict[str, Any]) -> bool:
     if isinstance(ref, str):
         schema = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
     return bool(schema.get("properties"))
-
-
-# The ESG routes of api/routes/esg.py are being changed for issue 18 (emissions in the tenant portal); their
-# response models follow with that change. Every other route is typed, and a new untyped one fails here.
-UNTYPED_PENDING = {
-    "get /esg/factor-editions 200", "get /esg/cycles/{cycle_key}/emissions 200",
-    "get /esg/cycles/{cycle_key}/versions 200", "get /esg/cycles/{cycle_key}/tenants/{tenant_id}/statement 200",
-    "get /esg/cycles/{cycle_key}/report.{extension} 200", "get /esg/cycles/{cycle_key}/exports/{kind}.{extension} 200",
-    "post /esg/certificates/lots 201", "post /esg/certificates/claims 201", "post /esg/overrides 201",
-    "post /esg/cycles/{cycle_id}/restate 200",
-}
 
 
 def test_no_single_object_response_is_untyped(document: dict[str, Any]) -> None:
@@ -161,7 +150,7 @@ def test_no_single_object_response_is_untyped(document: dict[str, Any]) -> None:
                 continue  # lists: test_no_list_response_is_untyped
             if not _named_fields(document, schema):
                 untyped.append(f"{method} {path} {status}")
-    assert sorted(set(untyped) - UNTYPED_PENDING) == []
+    assert untyped == []
 
 
 def test_a_missing_credential_answers_the_documented_error_body(client: AppClient) -> None:
