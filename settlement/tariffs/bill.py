@@ -36,10 +36,13 @@ Conventions, written down:
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, localcontext
+from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -163,7 +166,6 @@ class MonthBill:
 def bill_load(tariff: UrdbTariff, load: LoadSeries, options: BillOptions) -> list[MonthBill]:
     """One bill per local month present in the load, in time order."""
     calendar = local_calendar(load.starts_utc_us, options.time_zone, options.holidays, options.holidays_as_weekend)
-    month_keys = sorted(set(calendar.month_key.tolist()))
     peaks: dict[int, Decimal] = dict(options.history_peaks_kw)
     export = load.export_units if load.export_units is not None else np.zeros_like(load.energy_units)
     assert export.shape == load.energy_units.shape, "export must be on the import's intervals"
@@ -173,14 +175,27 @@ def bill_load(tariff: UrdbTariff, load: LoadSeries, options: BillOptions) -> lis
     bills: list[MonthBill] = []
     with localcontext() as context:
         context.prec = 50  # tier shares divide; 50 digits keep the error far below the micro-USD rounding
-        for month_key in month_keys:
-            mask = calendar.month_key == month_key
+        for month_key, mask in _month_rows(calendar.month_key):
             demand = _month_demand(window_minutes, options.demand_window_kind, load, calendar, mask, offset_us)
             bill = _bill_month(tariff, load, _MonthFlows(export[mask], hour_key[mask], demand), calendar, mask,
                                month_key, peaks, options.tier_fill, options.month_days.get(month_key))
             peaks[month_key] = bill.peak_kw
             bills.append(bill)
     return _apply_annual_minimum(tariff, bills)
+
+
+_Rows: TypeAlias = "slice | npt.NDArray[np.bool_]"
+"""A month's intervals: a slice when the local months follow each other in time (the usual case), else a mask."""
+
+
+def _month_rows(month_key: npt.NDArray[np.int32]) -> list[tuple[int, _Rows]]:
+    """Each local month present, in order, with its intervals. Months run back only where a zone sets its clock
+    back across midnight at a month's end; then each month is picked out by a mask."""
+    steps = np.diff(month_key)
+    if (steps < 0).any():
+        return [(key, month_key == key) for key in sorted(set(month_key.tolist()))]
+    bounds = [0, *(np.flatnonzero(steps) + 1).tolist(), month_key.size]
+    return [(int(month_key[first]), slice(first, end)) for first, end in itertools.pairwise(bounds) if end > first]
 
 
 def _offset_us(starts_utc_us: npt.NDArray[np.int64], time_zone: ZoneInfo) -> int:
@@ -236,7 +251,7 @@ def _demand_window(tariff: UrdbTariff, load: LoadSeries, kind: str) -> int | Non
 
 
 def _month_demand(window_minutes: int | None, kind: str, load: LoadSeries, calendar: LocalCalendar,
-                  mask: npt.NDArray[np.bool_], offset_us: int) -> _Demand:
+                  mask: _Rows, offset_us: int) -> _Demand:
     energy = load.energy_units[mask]
     minutes = load.interval_minutes[mask]
     hours, weekend = calendar.hour[mask].astype(np.int64), calendar.is_weekend[mask]
@@ -262,13 +277,13 @@ def _month_demand(window_minutes: int | None, kind: str, load: LoadSeries, calen
 
 
 def _bill_month(tariff: UrdbTariff, load: LoadSeries, flows: _MonthFlows, calendar: LocalCalendar,
-                mask: npt.NDArray[np.bool_], month_key: int, peaks: Mapping[int, Decimal], tier_fill: str,
+                mask: _Rows, month_key: int, peaks: Mapping[int, Decimal], tier_fill: str,
                 month_days: int | None) -> MonthBill:
     energy = load.energy_units[mask]
     month0 = int(calendar.month0[mask][0])
     hours, weekend = calendar.hour[mask].astype(np.int64), calendar.is_weekend[mask]
     demand = flows.demand
-    days = int(np.unique(calendar.day_ordinal[mask]).size)
+    days = _distinct_count(calendar.day_ordinal[mask])
     proration = Proration(days, month_days) if month_days is not None and days < month_days else None
     scale = Decimal(load.units_per_kwh)
     peak_kw = Decimal(int(demand.units_per_hour.max())) / scale if energy.size else Decimal(0)
@@ -370,14 +385,36 @@ def _demand_lines(component: str, kw_by_period: Mapping[int, Decimal],
 def _periods(weekday: tuple[tuple[int, ...], ...], weekend: tuple[tuple[int, ...], ...], month0: int,
              hours: npt.NDArray[np.int64], is_weekend: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     """Period index per interval from the 12x24 schedules (-1 where the tariff has no such structure)."""
-    weekday_row = np.asarray(weekday[month0], dtype=np.int64)
-    weekend_row = np.asarray(weekend[month0], dtype=np.int64)
-    return np.where(is_weekend, weekend_row[hours], weekday_row[hours])
+    weekday_row = _schedule(weekday)[month0]
+    weekend_row = _schedule(weekend)[month0]
+    period: npt.NDArray[np.int64] = np.where(is_weekend, weekend_row[hours], weekday_row[hours])
+    return period
+
+
+def _distinct_count(values: npt.NDArray[np.int32]) -> int:
+    if values.size == 0:
+        return 0
+    return int(np.count_nonzero(np.bincount(values - values.min())))
+
+
+def _present(period: npt.NDArray[np.int64]) -> list[int]:
+    """The periods (0 and up) that occur, ascending; -1 (no such structure) left out."""
+    if period.size == 0:
+        return []
+    counts: list[int] = np.flatnonzero(np.bincount(period + 1)[1:]).tolist()
+    return counts
+
+
+@functools.lru_cache(maxsize=256)
+def _schedule(rows: tuple[tuple[int, ...], ...]) -> npt.NDArray[np.int64]:
+    """A 12 x 24 schedule as an array, made once per tariff (read only)."""
+    table: npt.NDArray[np.int64] = np.asarray(rows, dtype=np.int64)
+    return table
 
 
 def _group_sums(period: npt.NDArray[np.int64], energy: npt.NDArray[np.int64], scale: Decimal) -> dict[int, Decimal]:
     sums: dict[int, Decimal] = {}
-    for index in np.unique(period).tolist():
+    for index in _present(period):
         if index >= 0:
             sums[index] = Decimal(int(energy[period == index].sum(dtype=np.int64))) / scale
     return sums
@@ -385,7 +422,7 @@ def _group_sums(period: npt.NDArray[np.int64], energy: npt.NDArray[np.int64], sc
 
 def _group_max(period: npt.NDArray[np.int64], values: npt.NDArray[np.int64], scale: Decimal) -> dict[int, Decimal]:
     maxima: dict[int, Decimal] = {}
-    for index in np.unique(period).tolist():
+    for index in _present(period):
         if index >= 0:
             maxima[index] = Decimal(int(values[period == index].max())) / scale
     return maxima

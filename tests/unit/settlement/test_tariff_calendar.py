@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from settlement.tariffs import datetime_to_utc_us, local_calendar
+from settlement.tariffs.bill import _month_rows
 
 BUCKET = timedelta(minutes=15)
 HOLIDAYS = frozenset({date(2025, 12, 25), date(2026, 7, 3), date(2026, 3, 9)})
@@ -31,3 +32,12 @@ def test_every_bucket_as_zoneinfo_says(zone: str) -> None:
     assert calendar.is_weekend.tolist() == [value.weekday() >= 5 or value.date() in HOLIDAYS for value in local]
     without = local_calendar(starts, time_zone, HOLIDAYS, holidays_as_weekend=False)
     assert without.is_weekend.tolist() == [value.weekday() >= 5 for value in local]
+
+
+def test_months_are_slices_in_time_order_and_masks_when_a_clock_runs_back_across_months() -> None:
+    in_order = np.array([5, 5, 6, 6, 6, 8], dtype=np.int32)
+    assert [(key, rows) for key, rows in _month_rows(in_order)] == [(5, slice(0, 2)), (6, slice(2, 5)),
+                                                                    (8, slice(5, 6))]
+    running_back = np.array([5, 6, 5, 6], dtype=np.int32)  # 00:30 on the 1st, then 23:30 on the 31st again
+    picked = [(key, rows.tolist()) for key, rows in _month_rows(running_back)]  # type: ignore[union-attr]
+    assert picked == [(5, [True, False, True, False]), (6, [False, True, False, True])]
