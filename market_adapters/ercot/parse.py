@@ -124,7 +124,7 @@ def parse_np6_905_csv(text: str, source: str, *, publish_time_utc: datetime | No
     for record in _records(text, source, NP6_905_HEADER, "DeliveryHour"):
         interval = _int_in(record.fields["DeliveryInterval"], 1, 4, source, record.line, "DeliveryInterval")
         start_utc = _hour_start_utc(record, source, "DeliveryHour") + timedelta(minutes=15 * (interval - 1))
-        node_type = record.fields["SettlementPointType"].strip() or None
+        node_type = (record.fields["SettlementPointType"] or "").strip() or None
         rows.append(_price_row("RT", record.fields["SettlementPointName"], start_utc, 15, record, source,
                                publish_time_utc, version, node_type))
     return _unique(rows, source)
@@ -163,6 +163,8 @@ def _records(text: str, source: str, header: tuple[str, ...], hour_field: str) -
     for offset, fields in enumerate(reader):
         assert offset < ROWS_MAX, f"{source}: more than {ROWS_MAX} rows"
         line = offset + 2
+        if None in fields:
+            raise BadInput(source, line, None, f"{len(names) + len(fields[None])} cells; the header has {len(names)}")
         try:
             day = datetime.strptime((fields["DeliveryDate"] or "").strip(), "%m/%d/%Y").date()
         except ValueError as error:

@@ -92,8 +92,10 @@ def parse_lbmp_csv(text: str, source: str, *, market: str, stamp_is_end: bool, i
             for node, start, lmp, loss, congestion_published in make(stamps, length, source)]
 
 
-def _stamp(record: dict[str, Any], source: str, line: int, stamp_is_end: bool,
+def _stamp(record: dict[Any, Any], source: str, line: int, stamp_is_end: bool,
            passes: dict[str, tuple[datetime, bool]]) -> _Stamp:
+    if None in record:
+        raise BadInput(source, line, None, f"{len(record[None])} cell(s) beyond the header")
     wall = _parse_stamp(record["Time Stamp"] or "", source, line)
     node = (record["Name"] or "").strip()
     if not node:

@@ -134,3 +134,16 @@ def test_unknown_column_is_refused():
         parse_np4_190_csv(NP4.strip() + ",RepeatedHourFlag\n07/15/2025,17:00,HB_HOUSTON,44.5,N,N\n", "dam.csv",
                           publish_time_utc=None, version=1)
     assert (caught.value.line, caught.value.field) == (1, "RepeatedHourFlag")
+
+
+def test_short_and_long_rows_name_their_line():
+    """A row missing its last cells is a clear error (not an AttributeError); a row with a cell too many too."""
+    header = ("DeliveryDate,DeliveryHour,DeliveryInterval,SettlementPointName,SettlementPointType,"
+              "SettlementPointPrice,DSTFlag\n")
+    with pytest.raises(BadInput) as caught:
+        parse_np6_905_csv(header + "07/15/2025,17,3,HB_NORTH\n", "np6.csv", publish_time_utc=None, version=1)
+    assert caught.value.line == 2
+    with pytest.raises(BadInput) as caught:
+        parse_np6_905_csv(header + "07/15/2025,17,3,HB_NORTH,HU,52.18,N,extra\n", "np6.csv", publish_time_utc=None,
+                          version=1)
+    assert caught.value.line == 2 and "8 cells" in caught.value.reason

@@ -93,3 +93,10 @@ def test_node_attributes_and_unknown_columns():
         parse_lbmp_csv(HEADER + ',"Scarcity Flag"\n"07/15/2025 14:00","WEST",61752,20,1,0,N\n', "x.csv", market="DA",
                        stamp_is_end=False, interval_minutes=60, publish_time_utc=None, version=1)
     assert (caught.value.line, caught.value.field) == (1, "Scarcity Flag")
+
+
+def test_a_row_longer_than_the_header_names_its_line():
+    with pytest.raises(BadInput) as caught:
+        parse_lbmp_csv(HEADER + '\n"07/15/2025 14:00","WEST",61752,20,1,0,9\n', "x.csv", market="DA",
+                       stamp_is_end=False, interval_minutes=60, publish_time_utc=None, version=1)
+    assert caught.value.line == 2 and "1 cell(s) beyond the header" in caught.value.reason
