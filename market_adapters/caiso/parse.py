@@ -9,7 +9,7 @@ built) can succeed later; the others cannot. An answer that is not a whole ZIP o
 client retries it a bounded number of times before giving up.
 Columns: OASIS adds columns between report versions, so the CSV reader does not refuse them: it reads the columns in
 `CSV_COLUMNS_READ`, knowingly skips those in `CSV_COLUMNS_IGNORED`, and logs any other column as unread
-(`price_csv_unread_columns`), once per file.
+(`price_csv_unread_columns`), once per file; likewise a REPORT_DATA element outside `XML_DATA_FIELDS_READ`.
 Node attributes: OASIS price files say nothing about a node's type or zone (gridstatus guesses from name suffixes
 such as `-APND`; we do not guess), so `node_type` and `zone` stay null.
 """
@@ -43,6 +43,8 @@ CSV_COLUMNS_READ = ("INTERVALSTARTTIME_GMT", "INTERVALENDTIME_GMT", "NODE", "MAR
 # describe the query and the row order.
 CSV_COLUMNS_IGNORED = ("OPR_DT", "OPR_HR", "OPR_INTERVAL", "NODE_ID_XML", "NODE_ID", "XML_DATA_ITEM",
                        "PNODE_RESMRID", "GRP_TYPE", "POS", "GROUP")
+XML_DATA_FIELDS_READ = ("DATA_ITEM", "RESOURCE_NAME", "OPR_DATE", "INTERVAL_NUM", "INTERVAL_START_GMT",
+                        "INTERVAL_END_GMT", "VALUE")
 RETRY_LATER_CODES = frozenset({1000, 1015})
 log = logging.getLogger("wattledger.market_adapters.caiso")
 ZIP_MEMBERS_MAX = 64
@@ -129,6 +131,7 @@ def parse_report_xml(xml_bytes: bytes, source: str) -> list[OasisReportRow]:
     """Every REPORT_DATA element, with its REPORT_HEADER's report name and market type."""
     raise_if_error_payload(xml_bytes, source)
     rows = []
+    unread: set[str] = set()
     for item in _xml_root(xml_bytes, source).iter():
         if _local(item.tag) != "REPORT_ITEM":
             continue
@@ -136,7 +139,10 @@ def parse_report_xml(xml_bytes: bytes, source: str) -> list[OasisReportRow]:
         for index, data in enumerate(_elements(item, "REPORT_DATA")):
             assert index < ROWS_MAX, f"{source}: more than {ROWS_MAX} REPORT_DATA"
             fields = {_local(e.tag): (e.text or "").strip() for e in data}
+            unread.update(set(fields) - set(XML_DATA_FIELDS_READ))
             rows.append(_report_row(header, fields, source, index + 1))
+    if unread:
+        log.warning("%s: REPORT_DATA elements not read: %s", source, ", ".join(sorted(unread)))
     return rows
 
 

@@ -86,3 +86,16 @@ def test_extra_oasis_columns_are_read_past_and_reported(caplog):
     with caplog.at_level(logging.WARNING, logger="wattledger.market_adapters.caiso"):
         parse_price_csv(format_price_csv([ROW]), "known.csv")
     assert caplog.text == ""
+
+
+def test_real_xml_sample_reads_every_report_data_element_and_an_extra_one_is_reported(shared_dir, caplog):
+    """The real SLD_FCST sample has exactly the seven REPORT_DATA elements we read: nothing logged. An element
+    OASIS might add is named in the log and the rows still come back."""
+    sample = (shared_dir / "iso_samples" / "caiso_oasis_sld_fcst_xml_sample.xml").read_bytes()
+    with caplog.at_level(logging.WARNING, logger="wattledger.market_adapters.caiso"):
+        assert len(parse_report_xml(sample, "sample")) == 3
+    assert caplog.text == ""
+    extra = sample.replace(b"<VALUE>26723</VALUE>", b"<VALUE>26723</VALUE><MW_FLAG>A</MW_FLAG>")
+    with caplog.at_level(logging.WARNING, logger="wattledger.market_adapters.caiso"):
+        assert len(parse_report_xml(extra, "extra")) == 3
+    assert "MW_FLAG" in caplog.text
