@@ -29,6 +29,7 @@ from market_adapters.submission.senders import (
 from market_adapters.submission.service import (
     Sender,
     SubmissionRecord,
+    SubmissionRefused,
     SubmissionRequest,
     list_campus_submissions,
     submission_attempts,
@@ -41,6 +42,7 @@ __all__ = [
     "NyisoPeriod",
     "Sender",
     "SubmissionRecord",
+    "SubmissionRefused",
     "SubmissionRequest",
     "WrittenFiles",
     "ercot_lse_files",

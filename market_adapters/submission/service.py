@@ -5,6 +5,10 @@ same document is idempotent: an accepted submission is not sent again, a rejecte
 rejection again (unless the operator asks to resend it after fixing the ISO side). The same key with another
 document is a Conflict: a corrected document is a new version. Transient ISO failures are recorded and
 re-raised as retryable; rejections are recorded with the ISO's errors and re-raised as non-retryable.
+
+A campus submits only to its own market and only when submission is on for it (the campus file's
+`[iso_submission] enabled`): any other request is SubmissionRefused before anything is stored or sent, whoever
+builds it. The billing cycle's ISO step records such a campus as skipped, with its reason, and never gets here.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Engine, RowMapping
 
+from campus import iso_submission_settings, load_campus
 from common import canonical_json
-from common.errors import Conflict
+from common.errors import Conflict, DomainError
 from common.timeutil import require_utc
 from market_adapters.errors import IsoAuthFailed, IsoRecordError, IsoRejected, IsoUnavailable
 from market_adapters.model import SubmissionOutcome
@@ -53,6 +58,12 @@ class SubmissionRecord:
     sent: bool
 
 
+class SubmissionRefused(DomainError):
+    """A submission the campus may not make: to another ISO than its own, or with submission off. Final."""
+
+    http_status: ClassVar[int] = 409
+
+
 def submission_key(campus_id: str, iso: str, period: str, version: int) -> str:
     return f"{campus_id}:{iso}:{period}:v{version}"
 
@@ -65,6 +76,7 @@ def submit_cycle_to_iso(engine: Engine, request: SubmissionRequest, send: Sender
     sha256_hex = canonical_json.sha256_hex(request.document)
     failure: Exception | None = None
     with engine.begin() as conn:
+        _check_campus_market(conn, request)
         row = repo.claim_submission(conn, key, request.campus_id, request.iso, request.period, request.version,
                                     request.cycle_id, request.document_uri, sha256_hex, request.deadline_utc)
         if row["document_sha256_hex"] != sha256_hex:
@@ -76,6 +88,17 @@ def submit_cycle_to_iso(engine: Engine, request: SubmissionRequest, send: Sender
     if failure is not None:
         raise failure
     return record
+
+
+def _check_campus_market(conn: Connection, request: SubmissionRequest) -> None:
+    campus = load_campus(conn, request.campus_id)  # CampusNotFound for a campus nobody registered
+    if request.iso != campus.iso:
+        raise SubmissionRefused(f"campus {request.campus_id} is in {campus.iso}; it submits to {campus.iso} only, "
+                                f"not to {request.iso}")
+    enabled, _ = iso_submission_settings(conn, request.campus_id)
+    if not enabled:
+        raise SubmissionRefused(f"ISO submission is off for campus {request.campus_id} ([iso_submission] enabled = "
+                                "false in its campus file); nothing sent")
 
 
 def _send_and_record(conn: Connection, key: str, request: SubmissionRequest, sha256_hex: str, send: Sender,

@@ -55,7 +55,7 @@ def _request(campus, iso: str, document: dict, deadline=None, version: int = 1) 
                              deadline)
 
 
-def test_ercot_lse_accepted_then_rejected_for_unknown_esi(engine, nyiso_campus, fake_pki, tmp_path):
+def test_ercot_lse_accepted_then_rejected_for_unknown_esi(engine, ercot_campus, fake_pki, tmp_path):
     """The 100-interval fall-back day is ACCEPTED (after one 503 the client retries); the same export for an
     unregistered ESI ID is REJECTED with E005 on line 1, mapped to our meter GT1."""
     uri = _intervals(tmp_path, datetime(2025, 11, 2, 5, tzinfo=UTC), 100)
@@ -65,11 +65,11 @@ def test_ercot_lse_accepted_then_rejected_for_unknown_esi(engine, nyiso_campus, 
     with running_fake_iso(state, pki=fake_pki) as url:
         lse = build_lse_file(uri, good, "delivered", DAY, DAY, "999999999", CREATED, 1)
         state.inject_faults(503, 1)
-        record = submit_cycle_to_iso(engine, _request(nyiso_campus, "ERCOT", file_document(lse.file_name, lse.text)),
+        record = submit_cycle_to_iso(engine, _request(ercot_campus, "ERCOT", file_document(lse.file_name, lse.text)),
                                      ercot_lse_sender(url, _credentials(fake_pki), good, retry=FAST), now_utc=CREATED)
         wrong = build_lse_file(uri, bad, "delivered", DAY, DAY, "999999999", CREATED, 2)
         with pytest.raises(IsoRejected) as caught:
-            submit_cycle_to_iso(engine, _request(nyiso_campus, "ERCOT", file_document(wrong.file_name, wrong.text), None,
+            submit_cycle_to_iso(engine, _request(ercot_campus, "ERCOT", file_document(wrong.file_name, wrong.text), None,
                                                  2), ercot_lse_sender(url, _credentials(fake_pki), bad, retry=FAST),
                                 now_utc=CREATED)
     assert (record.status, record.records_accepted) == ("accepted", 1)
@@ -79,7 +79,7 @@ def test_ercot_lse_accepted_then_rejected_for_unknown_esi(engine, nyiso_campus, 
     assert [ack["status"] for ack in state.uploads] == ["ACCEPTED", "REJECTED"]
 
 
-def test_pjm_power_meter_on_time_accepted_and_late_flagged_and_refused(engine, nyiso_campus, fake_pki, tmp_path):
+def test_pjm_power_meter_on_time_accepted_and_late_flagged_and_refused(engine, pjm_campus, fake_pki, tmp_path):
     """Sunday 2025-11-02's deadline is Monday 16:00 EST (21:00 UTC). Sent Monday 15:00 UTC: accepted, not late.
     Sent Tuesday: we flag it late and the ISO refuses each of the 25 hourly values with P005. The hourly
     values go as PJM's daily-submission MeterValues XML."""
@@ -93,18 +93,18 @@ def test_pjm_power_meter_on_time_accepted_and_late_flagged_and_refused(engine, n
     on_time_state, late_state = _state(CREATED), _state(late_now)
     with running_fake_iso(on_time_state, pki=fake_pki) as url:
         sender = pjm_power_meter_sender(url, url, _credentials(fake_pki), meters, retry=FAST)
-        record = submit_cycle_to_iso(engine, _request(nyiso_campus, "PJM", document, deadline), sender, now_utc=CREATED)
+        record = submit_cycle_to_iso(engine, _request(pjm_campus, "PJM", document, deadline), sender, now_utc=CREATED)
         with pytest.raises(IsoAuthFailed):
             sso_token(url, IsoCredentials("wl-operator", "nope", str(fake_pki.client_cert_path),
                                           str(fake_pki.client_key_path), str(fake_pki.ca_cert_path)), retry=FAST)
     with running_fake_iso(late_state, pki=fake_pki) as url:
         sender = pjm_power_meter_sender(url, url, _credentials(fake_pki), meters, retry=FAST)
         with pytest.raises(IsoRejected) as caught:
-            submit_cycle_to_iso(engine, _request(nyiso_campus, "PJM", document, deadline, 2), sender, now_utc=late_now)
+            submit_cycle_to_iso(engine, _request(pjm_campus, "PJM", document, deadline, 2), sender, now_utc=late_now)
     assert (record.status, record.records_accepted, record.submitted_late) == ("accepted", 25, False)
     assert {error.code for error in caught.value.errors} == {"P005"} and len(caught.value.errors) == 25
     assert caught.value.errors[0].meter_id == "GT1"
 
     with engine.connect() as conn:
-        rows = {row["version"]: row for row in list_submissions(conn, nyiso_campus.campus_id) if row["iso"] == "PJM"}
+        rows = {row["version"]: row for row in list_submissions(conn, pjm_campus.campus_id) if row["iso"] == "PJM"}
     assert (rows[2]["status"], rows[2]["submitted_late"]) == ("rejected", True)
