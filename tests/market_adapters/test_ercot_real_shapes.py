@@ -147,3 +147,23 @@ def test_short_and_long_rows_name_their_line():
         parse_np6_905_csv(header + "07/15/2025,17,3,HB_NORTH,HU,52.18,N,extra\n", "np6.csv", publish_time_utc=None,
                           version=1)
     assert caught.value.line == 2 and "8 cells" in caught.value.reason
+
+
+@pytest.mark.parametrize("name", ["cdr.00012331.0000000000000000.20250804.123222.DAMSPNP4190.csv",
+                                  "cdr.00012301.0000000000000000.20250730.084701.SPPHLZNP6905_20250730_0845.csv"])
+def test_real_rows_and_names_as_ercot_prints_them(name):
+    """Real rows (a space before the DAM price; type RN): 08/05/2025 HE 01:00 starts 05:00 UTC (CDT) at 23.94;
+    07/30/2025 HE 9 interval 3 starts 08:30 CDT = 13:30 UTC at 19.27. The six-digit publish time reads as CDT."""
+    text = (FIXTURES / name).read_text()
+    document = parse_document_name(name)
+    if document.report_type_id == 12331:
+        rows = parse_np4_190_csv(text, name, publish_time_utc=document.publish_time_utc, version=1)
+        assert (rows[0].interval_start_utc, rows[0].lmp_usd_per_mwh) == (datetime(2025, 8, 5, 5, tzinfo=UTC),
+                                                                         Decimal("23.94"))
+        assert document.publish_time_utc == datetime(2025, 8, 4, 17, 32, 22, tzinfo=UTC)
+    else:
+        rows = parse_np6_905_csv(text, name, publish_time_utc=document.publish_time_utc, version=1)
+        assert (rows[1].interval_start_utc, rows[1].lmp_usd_per_mwh, rows[1].node_type) == (
+            datetime(2025, 7, 30, 13, 30, tzinfo=UTC), Decimal("19.27"), "RN")
+        assert (document.base_name, document.document_format) == ("SPPHLZNP6905_20250730_0845", None)
+    assert [row.node for row in rows] == ["7RNCHSLR_ALL", "A4_DGR1_RN"]
