@@ -11,20 +11,59 @@ recording it) with their result types; `result_sha256_hex`, the fingerprint a re
 `add_contract` and `list_contracts`, a campus's contract versions.
 """
 
-from settlement.allocation import allocate_largest_remainder, apportion_exact
-from settlement.campus_contracts import add_contract, list_contracts
-from settlement.errors import AllocationWeightsInvalid, ContractMissing, MeterUnknown, PriceMissing
-from settlement.repository import SettlementAlreadyRecorded, result_sha256_hex
-from settlement.service import (
-    CycleNotSettled,
-    DeltaSettlement,
-    preview_delta,
-    record_delta,
-    record_settlement,
-    record_settlement_or_delta,
-    settle_cycle,
-)
-from settlement.types import EnergyBalance, SettlementLine, SettlementResult
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from settlement.allocation import allocate_largest_remainder, apportion_exact
+    from settlement.campus_contracts import add_contract, list_contracts
+    from settlement.errors import AllocationWeightsInvalid, ContractMissing, MeterUnknown, PriceMissing
+    from settlement.repository import SettlementAlreadyRecorded, result_sha256_hex
+    from settlement.service import (
+        CycleNotSettled,
+        DeltaSettlement,
+        preview_delta,
+        record_delta,
+        record_settlement,
+        record_settlement_or_delta,
+        settle_cycle,
+    )
+    from settlement.types import EnergyBalance, SettlementLine, SettlementResult
+
+# Names load from their homes when first used, so importing one subpackage (`settlement.tariffs` for the tariff
+# calculator) does not load the engine, numba and SQLAlchemy.
+_HOMES = {
+    "allocate_largest_remainder": "settlement.allocation",
+    "apportion_exact": "settlement.allocation",
+    "add_contract": "settlement.campus_contracts",
+    "list_contracts": "settlement.campus_contracts",
+    "AllocationWeightsInvalid": "settlement.errors",
+    "ContractMissing": "settlement.errors",
+    "MeterUnknown": "settlement.errors",
+    "PriceMissing": "settlement.errors",
+    "SettlementAlreadyRecorded": "settlement.repository",
+    "result_sha256_hex": "settlement.repository",
+    "CycleNotSettled": "settlement.service",
+    "DeltaSettlement": "settlement.service",
+    "preview_delta": "settlement.service",
+    "record_delta": "settlement.service",
+    "record_settlement": "settlement.service",
+    "record_settlement_or_delta": "settlement.service",
+    "settle_cycle": "settlement.service",
+    "EnergyBalance": "settlement.types",
+    "SettlementLine": "settlement.types",
+    "SettlementResult": "settlement.types",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'settlement' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AllocationWeightsInvalid",
