@@ -17,6 +17,9 @@ BALANCE_OPEN = {"generation_wh": 600_000_000, "grid_import_wh": 400_000_000, "ex
                 "losses_wh": -721_000_000}
 
 # Last month tenant 0 peaked at 4,000 kW: this month's 5,400 kW is +35.0 %, beyond the 20 % highlight.
+# And used 2 MWh: this month's 4 MWh is +100.0 %; its rate 100 USD / 2 MWh = 50.00 USD/MWh against this month's
+# 300 USD / 4 MWh = 75.00 USD/MWh is +50.0 %.
+PREVIOUS_USAGE = {"daily_energy_wh": {"2025-12-01": 2_000_000}}
 PREVIOUS_FIGURES = {"demand_w_max": 4_000_000, "energy_wh": 3_000_000, "energy_wh_estimated": 0}
 
 
@@ -42,6 +45,7 @@ def _record(engine: Engine, cycle: SeededCycle, previous_usd_micros: dict[str, i
         for cycle_id, step, result in ((cycle.cycle_id, "settle", settle),
                                        (cycle.cycle_id, "validate", {"report": report, "vee_run_id": 7}),
                                        (previous_id, "settle", {"tenant_totals_usd_micros": previous_usd_micros,
+                                                                "tenant_usage": {first: PREVIOUS_USAGE},
                                                                 "tenant_interval_figures": {first: PREVIOUS_FIGURES}})):
             conn.execute(text("INSERT INTO cycle_step (cycle_id, step, result_json) VALUES (:c, :s, CAST(:r AS jsonb))"),
                          {"c": cycle_id, "s": step, "r": json.dumps(result)})
@@ -81,6 +85,7 @@ async def test_blocking_findings_are_listed_and_each_override_is_stored_and_show
         assert 'data-testid="approve-blocked"' in page and 'class="approve" disabled' in page
         assert "-721.000 MWh" in page and "quality/M1.svg" in page and "+200.0 %" in page
         assert "5,400.000" in page and "4,000.000" in page and "+35.0 %" in page and "6.25 %" in page
+        assert "+100.0 %" in page and "75.00" in page and "50.00" in page and "+50.0 %" in page
 
         for code in codes:
             stored = await client.post(f"{url}/overrides", headers=finance,
