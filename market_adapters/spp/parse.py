@@ -109,6 +109,9 @@ def _row(record: dict[str, str], source: str, line: int, market: str, publish_ti
 
 
 def _stamp(text: str, source: str, line: int, field: str) -> datetime:
+    day_text, _, clock = text.strip().partition(" ")
+    if clock in ("24:00", "24:00:00"):  # an hour-ending label may name the day's end as 24:00
+        return _stamp(f"{day_text} 00:00", source, line, field) + timedelta(days=1)
     for pattern in _STAMP_PATTERNS:
         try:
             return datetime.strptime(text.strip(), pattern)

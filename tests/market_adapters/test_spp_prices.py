@@ -64,6 +64,12 @@ def test_upper_case_header_and_seconds_free_stamps_read_alike():
     assert row.interval_start_utc == datetime(2026, 6, 1, 5, tzinfo=UTC)
 
 
+def test_hour_ending_24_label_is_the_next_midnight():
+    """`07/15/2025 24:00:00` ends at 07/16 00:00 CDT = 05:00 UTC: the hour starts 04:00 UTC."""
+    [row] = _parse(HEADER + "07/15/2025 24:00:00,07/16/2025 05:00:00,SPPNORTH_HUB,P,1,0,0,1\n")
+    assert row.interval_start_utc == datetime(2025, 7, 16, 4, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(("text", "line", "field"), [
     ("Interval,GMTIntervalEnd,Region,Settlement Location,Pnode,LMP,MLC,MCC,MEC\n", 1, "Region"),
     (HEADER + "09/23/2026 01:00:00,not-a-time,SPPNORTH_HUB,P,1,0,0,1\n", 2, "GMTIntervalEnd"),
