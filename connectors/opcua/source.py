@@ -129,17 +129,19 @@ class OpcUaSource:
             client.uaclient.notify_transport_lost()
 
         subscription.set_overflow_disconnect_handler(overflowed)
-        requests = [self._monitored_item(handle, node) for handle, (_, node) in nodes.items()]
+        requests = [self._monitored_item(handle, channel, node) for handle, (channel, node) in nodes.items()]
         results = await subscription.create_monitored_items(requests)
         for (channel, _), result in zip(nodes.values(), results, strict=True):
             if isinstance(result, ua.StatusCode):
                 raise ChannelNodeMissing(channel, f"server refused to monitor it: {result}")
         return subscription
 
-    def _monitored_item(self, handle: int, node: Node) -> ua.MonitoredItemCreateRequest:
+    def _monitored_item(self, handle: int, channel: OpcUaChannel, node: Node) -> ua.MonitoredItemCreateRequest:
+        # No deadband on an energy register: every change counts. The server may revise the sampling upward.
         channel_filter = ua.DataChangeFilter(Trigger=ua.DataChangeTrigger.StatusValueTimestamp)
+        sampling_ms = channel.sampling_period.total_seconds() * 1000
         parameters = ua.MonitoringParameters(
-            ClientHandle=handle, SamplingInterval=0, QueueSize=self.settings.monitored_queue_size,
+            ClientHandle=handle, SamplingInterval=sampling_ms, QueueSize=self.settings.monitored_queue_size,
             DiscardOldest=True, Filter=channel_filter)
         return ua.MonitoredItemCreateRequest(
             ItemToMonitor=ua.ReadValueId(NodeId=node.nodeid, AttributeId=AttributeIds.Value),

@@ -24,6 +24,7 @@ NAMESPACE_URI = "urn:wattledger:test:pm8000"
 MEASURED = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 UNCERTAIN_LAST_USABLE = 0x40900000
 BAD_SENSOR_FAILURE = 0x808B0000
+SAMPLING = timedelta(milliseconds=50)
 FAST = OpcUaSettings(publishing_interval=timedelta(milliseconds=50), watchdog_interval=timedelta(milliseconds=500),
                      reconnect_delay_max=timedelta(seconds=1),
                      connect_retry_delay=timedelta(milliseconds=200))
@@ -74,9 +75,9 @@ async def meter() -> AsyncIterator[SimulatedMeter]:
 def channels(url: str) -> list[OpcUaChannel]:
     return [
         OpcUaChannel(meter_id="M1", channel="delivered", endpoint_url=url, namespace_uri=NAMESPACE_URI,
-                     node_identifier="s=M1.EnergyDelivered", unit=EnergyUnit.WH),
+                     node_identifier="s=M1.EnergyDelivered", unit=EnergyUnit.WH, sampling_period=SAMPLING),
         OpcUaChannel(meter_id="M1", channel="received", endpoint_url=url, namespace_uri=NAMESPACE_URI,
-                     node_identifier="i=1001", unit=EnergyUnit.KWH, scale_power_of_ten=-3),
+                     node_identifier="i=1001", unit=EnergyUnit.KWH, scale_power_of_ten=-3, sampling_period=SAMPLING),
     ]
 
 

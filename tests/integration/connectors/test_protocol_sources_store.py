@@ -115,7 +115,8 @@ async def test_opcua_notifications_are_stored_at_source_time_and_a_restart_adds_
     url = f"opc.tcp://127.0.0.1:{free_port()}/meter"
     server, meter = await meter_server(url)
     channel = OpcUaChannel(meter_id="GT1-GEN", channel="delivered", endpoint_url=url, namespace_uri=NAMESPACE_URI,
-                           node_identifier="s=M1.EnergyDelivered", unit=EnergyUnit.WH)
+                           node_identifier="s=M1.EnergyDelivered", unit=EnergyUnit.WH,
+                           sampling_period=timedelta(milliseconds=50))
     settings = OpcUaSettings(publishing_interval=timedelta(milliseconds=50))
     campus_id = apply_live_campus(engine)
     async with server:
