@@ -1,6 +1,5 @@
 """The fake ISO's file drops with acknowledgement files: ERCOT LSE over a NAESB-EDM-like upload and PJM
-Power Meter (the daily-submission MeterValues XML; the older CSV drop stays) behind a PJM-style SSO token
-(iso-formats.md §8).
+Power Meter (the daily-submission MeterValues XML) behind a PJM-style SSO token (iso-formats.md §8).
 
 Checks are the fake's own (written apart from our formatters) and each carries a stable code, line and field.
 A file with any error is REJECTED as a whole; nothing of it is kept.
@@ -26,7 +25,6 @@ CENTRAL = ZoneInfo("America/Chicago")
 EASTERN = ZoneInfo("America/New_York")
 LSE_NAME = re.compile(r"^(\d{9}|\d{13})IntervalData\d{14}\d{3}\.lse")
 UPLOAD_BYTES_MAX = 15 * 1024 * 1024
-PM_COLUMNS = "MeterAccountId,OperatingDate,HourEnding,RepeatedHour,MWh"
 PM_ELEMENT = re.compile(r"<(meterAccountID|startDate|endDate|mw)>([^<]*)</")
 
 
@@ -54,14 +52,6 @@ def file_drop_router(state: FakeIsoState) -> APIRouter:
         with state.lock:
             state.pjm_tokens[token] = username
         return JSONResponse({"tokenId": token, "successUrl": "/"})
-
-    @router.post("/powermeter/upload")
-    async def power_meter_upload(request: Request, file: UploadFile) -> JSONResponse:
-        if request.cookies.get("pjmauth") not in state.pjm_tokens:
-            return JSONResponse({"detail": "missing or unknown pjmauth token"}, status_code=401)
-        data = await file.read(UPLOAD_BYTES_MAX + 1)
-        errors, records = _check_power_meter(state, data)
-        return JSONResponse(_ack(state, file.filename or "", records, errors))
 
     @router.post(DAILY_SUBMISSION_PATH)
     async def power_meter_daily_submission(request: Request, file: UploadFile) -> JSONResponse:
@@ -183,38 +173,3 @@ def _check_mw(state: FakeIsoState, number: int, text: str, start: datetime) -> l
     if state.clock_utc() > pjm_power_meter_deadline_utc(operating_day):
         return [_error(number, "startDate", "P005", f"{operating_day} is past its submission deadline")]
     return []
-
-
-def _check_power_meter(state: FakeIsoState, data: bytes) -> tuple[list[dict[str, Any]], int]:
-    lines = data.decode("utf-8", errors="replace").splitlines()
-    if not lines or lines[0] != PM_COLUMNS:
-        return [_error(1, None, "P001", f"header must be {PM_COLUMNS}")], 0
-    errors: list[dict[str, Any]] = []
-    seen: set[tuple[str, ...]] = set()
-    for number, line in enumerate(lines[1:], start=2):
-        errors += _check_power_meter_row(state, number, line.split(","), seen)
-    return errors, len(lines) - 1
-
-
-def _check_power_meter_row(state: FakeIsoState, number: int, cells: list[str],
-                           seen: set[tuple[str, ...]]) -> list[dict[str, Any]]:
-    if len(cells) != 5:
-        return [_error(number, None, "P001", "5 fields per row")]
-    account, day_text, hour_ending, repeated, mwh = cells
-    errors = []
-    if account not in state.pjm_meter_accounts:
-        errors.append(_error(number, "MeterAccountId", "P002", f"unknown meter account {account}"))
-    if (account, day_text, hour_ending, repeated) in seen or repeated not in ("Y", "N"):
-        errors.append(_error(number, "HourEnding", "P003", "duplicate hour or bad RepeatedHour"))
-    seen.add((account, day_text, hour_ending, repeated))
-    try:
-        if Decimal(mwh) != Decimal(mwh).quantize(Decimal("0.001")):
-            errors.append(_error(number, "MWh", "P004", "more than 3 decimals"))
-        operating_day = datetime.strptime(day_text, "%m/%d/%Y").date()
-    except (InvalidOperation, ValueError):
-        return errors + [_error(number, None, "P001", "malformed date or MWh")]
-    if state.clock_utc() > pjm_power_meter_deadline_utc(operating_day):
-        errors.append(_error(number, "OperatingDate", "P005", f"{operating_day} is past its submission deadline"))
-    return errors
-
-
