@@ -405,6 +405,8 @@ class CampusAppliedPublic(BaseModel):
     document_sha256_hex: str | None = None
     applied: bool | None = Field(default=None, description="False when the same document was already latest")
     changes: list[str]
+    warnings: list[str] = Field(default_factory=list, description="e.g. no node registry loaded for the campus's ISO, "
+                                "so its settlement point was not checked")
 
 
 class CampusDocumentPublic(BaseModel):

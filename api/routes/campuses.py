@@ -32,6 +32,7 @@ from campus.file import FILE_BYTES_MAX, CampusDocument, campus_document, parse_c
 from campus.service import apply, export_toml, history, list_campuses, plan, show
 from common.bounds import INT32_MAX
 from common.errors import BadInput
+from market_adapters.nodes import check_settlement_node
 
 router = APIRouter(tags=["campuses"])
 
@@ -70,13 +71,20 @@ async def put_campus(campus_id: Annotated[str, Path(pattern=CAMPUS_PATTERN)], re
     document = _document(source, await _body(request, source), request.headers.get("content-type", ""))
     if document.campus_id != campus_id:
         raise BadInput(source, None, "campus.id", f"{document.campus_id!r} is not the campus in the URL")
+
+    def check_node() -> list[str]:  # the settlement point against the ISO's node registry (422 when refused)
+        with engine.connect() as conn:
+            return check_settlement_node(conn, document.document, source, document.settlement_point_line)
+
+    warnings = await run_in_threadpool(check_node)
     if dry_run:
         def preview() -> list[str]:
             with engine.connect() as conn:
                 return [str(change) for change in plan(conn, document)]
-        return {"campus_id": campus_id, "dry_run": True, "changes": await run_in_threadpool(preview)}
+        return {"campus_id": campus_id, "dry_run": True, "changes": await run_in_threadpool(preview),
+                "warnings": warnings}
     result = await run_in_threadpool(apply, engine, document, principal.subject)
-    return asdict(result)
+    return {**asdict(result), "warnings": warnings}
 
 
 @router.get("/campuses", response_model=list[CampusRowPublic])

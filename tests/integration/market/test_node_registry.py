@@ -125,3 +125,24 @@ async def test_registry_over_http(engine, tmp_path):
         assert missing.status_code == 404
         forbidden = await client.post("/market/node-lists", headers=auditor, data={"list_kind": "isone-locations"})
         assert forbidden.status_code == 403
+
+
+async def test_put_campus_checks_the_settlement_point_too(engine, tmp_path):
+    """Over HTTP: an unknown NYISO zone is a 422 naming the field and line; SPP (no registry) applies with a
+    warning in the answer."""
+    load_node_list(engine, "nyiso-zones", "nyiso_realtime_zone_lbmp.csv",
+                   (LISTS / "nyiso_realtime_zone_lbmp.csv").read_bytes(), as_of=date(2016, 2, 18), loaded_by="test")
+    app = create_app(Settings(home=tmp_path, database_url="postgresql://unused"), engine, None, authenticate=_caller)
+    headers = {"Authorization": "Bearer operator", "Content-Type": "application/toml"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        unknown = _campus_file(tmp_path, "NYISO", "HUDSON VALLEY")
+        refused = await client.put(f"/campuses/{unknown.stem}", content=unknown.read_bytes(), headers=headers)
+        assert refused.status_code == 422
+        [problem] = refused.json()["problems"]
+        assert (problem["line"], problem["field"]) == (8, "campus.settlement_point")
+        spp = _campus_file(tmp_path, "SPP", "SPPNORTH_HUB")
+        applied = await client.put(f"/campuses/{spp.stem}", content=spp.read_bytes(), headers=headers)
+        assert applied.status_code == 200 and applied.json()["version"] == 1
+        assert applied.json()["warnings"] == [(f"PUT /campuses/{spp.stem}: no SPP node registry is loaded, so "
+                                              "settlement point 'SPPNORTH_HUB' was not checked "
+                                              "(wattledger market nodes load)")]
