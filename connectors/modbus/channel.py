@@ -41,9 +41,6 @@ class RegisterDataType(enum.StrEnum):
         return self in (RegisterDataType.FLOAT32, RegisterDataType.FLOAT64)
 
 
-NATURAL_MODULUS = {RegisterDataType.UINT32: 2**32, RegisterDataType.UINT64: 2**64}
-
-
 class WordOrder(enum.StrEnum):
     BIG = "big"  # high word in the lower register (most meters; Schneider, Siemens, EIG)
     LITTLE = "little"  # low word first (Carlo Gavazzi and others)
@@ -82,16 +79,6 @@ class ModbusChannel:
     @property
     def source(self) -> str:
         return f"modbus:{self.host}:{self.port}/{self.device_id}"
-
-    @property
-    def register_modulus_wh(self) -> int | None:
-        """The wrap modulus in primary Wh, for interval derivation; an unsigned register left undeclared wraps
-        at its width (2^32, 2^64)."""
-        modulus = self.register_modulus or NATURAL_MODULUS.get(self.data_type)
-        if modulus is None:
-            return None
-        exact_wh = Decimal(modulus).scaleb(self.scale_power_of_ten) * self.unit.wh_per_unit * self.multiplier
-        return int(exact_wh)
 
 
 def check_modbus_channel(channel: ModbusChannel) -> None:

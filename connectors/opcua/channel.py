@@ -45,13 +45,6 @@ class OpcUaChannel:
     def source(self) -> str:
         return f"opcua:{self.endpoint_url}"
 
-    @property
-    def register_modulus_wh(self) -> int | None:
-        if self.register_modulus is None:
-            return None
-        exact_wh = Decimal(self.register_modulus).scaleb(self.scale_power_of_ten) * self.unit.wh_per_unit
-        return int(exact_wh * self.multiplier)
-
 
 def check_opcua_channel(channel: OpcUaChannel) -> None:
     """Raise ChannelInvalid naming the first field that can never work."""

@@ -35,13 +35,6 @@ class SparkplugChannel:
     def __post_init__(self) -> None:
         check_sparkplug_channel(self)
 
-    @property
-    def register_modulus_wh(self) -> int | None:
-        if self.register_modulus is None:
-            return None
-        exact_wh = Decimal(self.register_modulus).scaleb(self.scale_power_of_ten) * self.unit.wh_per_unit
-        return int(exact_wh * self.multiplier)
-
 
 def check_sparkplug_channel(channel: SparkplugChannel) -> None:
     """Raise ChannelInvalid naming the first field that can never work."""

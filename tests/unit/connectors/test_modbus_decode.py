@@ -55,7 +55,6 @@ def test_uint32_kwh_with_tenths_scale_and_ct_vt_multiplier() -> None:
 def test_uint32_near_wrap_and_int32_negative() -> None:
     uint32 = replace(BASE, data_type=RegisterDataType.UINT32)
     assert read(uint32, [0xFFFF, 0xFED8])[0] == 4_294_967_000
-    assert uint32.register_modulus_wh == 2**32
     int32 = replace(BASE, data_type=RegisterDataType.INT32)
     assert read(int32, [0xFFFF, 0xFA24])[0] == -1_500  # a net (delivered − received) register may go negative
 
