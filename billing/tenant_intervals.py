@@ -63,28 +63,36 @@ def tenant_interval_figures(table: pa.Table, tenant_of_meter: Mapping[str, str |
         tenant, scaled = np.repeat(tenant, repeat), np.repeat(scaled, repeat)
         start_us = np.repeat(start_us, repeat) + offset * grid_minutes * MICROS_PER_MINUTE
     slot = start_us // (grid_minutes * MICROS_PER_MINUTE)
-    key = tenant * (int(slot.max()) - int(slot.min()) + 1) + (slot - int(slot.min()))
-    order = np.argsort(key, kind="stable")
-    key, scaled, slot, tenant = key[order], scaled[order], slot[order], tenant[order]
-    firsts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-    demand = np.add.reduceat(scaled, firsts)
-    slot_tenant, slot_start = tenant[firsts], slot[firsts]
+    first_slot = int(slot.min())
+    span = int(slot.max()) - first_slot + 1
+    demand, has_rows = _demand_grid(tenant, slot - first_slot, scaled, len(tenant_ids), span)
 
     figures: dict[str, dict[str, Any]] = {}
-    bounds = np.searchsorted(slot_tenant, np.arange(len(tenant_ids) + 1))
     for index, tenant_id in enumerate(tenant_ids):
-        low, high = int(bounds[index]), int(bounds[index + 1])
-        if low == high:
+        if not has_rows[index].any():
             continue
-        peak = low + int(np.argmax(demand[low:high]))  # the first interval at the peak
-        start_utc = EPOCH_UTC + timedelta(minutes=int(slot_start[peak]) * grid_minutes)
+        own = np.where(has_rows[index], demand[index], np.iinfo(np.int64).min)
+        peak = int(np.argmax(own))  # the first interval at the peak
+        start_utc = EPOCH_UTC + timedelta(minutes=(first_slot + peak) * grid_minutes)
         figures[tenant_id] = {
-            "demand_w_max": demand_w(int(demand[peak]), lcm_minutes),
+            "demand_w_max": demand_w(int(own[peak]), lcm_minutes),
             "demand_w_max_interval_start_utc": start_utc.isoformat(),
             "energy_wh": int(energy_total[index]),
             "energy_wh_estimated": int(energy_estimated[index]),
         }
     return figures
+
+
+def _demand_grid(tenant: np.ndarray, slot_offset: np.ndarray, scaled: np.ndarray, tenant_count: int, span: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Tenants x slots: the summed scaled demand (int64, exact) and whether the tenant has a row in the slot. A
+    month of quarter-hours is 2,976 slots: a dense grid of int64 for a campus's tenants, summed in one pass."""
+    cell = tenant * span + slot_offset
+    demand = np.zeros(tenant_count * span, dtype=np.int64)
+    np.add.at(demand, cell, scaled)
+    has_rows = np.zeros(tenant_count * span, dtype=np.bool_)
+    has_rows[cell] = True
+    return demand.reshape(tenant_count, span), has_rows.reshape(tenant_count, span)
 
 
 def demand_w(energy_wh: int, interval_minutes: int) -> int:
