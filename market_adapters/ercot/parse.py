@@ -175,10 +175,11 @@ def _records(text: str, source: str, header: tuple[str, ...], hour_field: str) -
             raise BadInput(source, line, "DSTFlag", f"expected Y or N, got {flag!r}")
         parsed.append((line, fields, day, _hour(fields[hour_field] or "", source, line, hour_field), int(flag == "Y")))
     numbered = {day for _, _, day, hour, _ in parsed if hour == HOURS_ON_FALL_BACK_DAY}
+    for line, _, day, hour, _ in parsed:
+        if hour == HOURS_ON_FALL_BACK_DAY and _day_hours(day) != HOURS_ON_FALL_BACK_DAY:
+            raise BadInput(source, line, hour_field, f"hour 25 on {day}, which has {_day_hours(day)} hours")
     records = []
     for line, fields, day, hour, fold in parsed:
-        if day in numbered and _day_hours(day) != HOURS_ON_FALL_BACK_DAY:
-            raise BadInput(source, line, hour_field, f"hour 25 on {day}, which has {_day_hours(day)} hours")
         if day in numbered and fold:
             raise BadInput(source, line, "DSTFlag", f"{day} is numbered 1..25 in this file; DSTFlag=Y would "
                            "count the repeated hour twice")

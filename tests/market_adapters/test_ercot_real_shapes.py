@@ -119,7 +119,7 @@ def test_spring_forward_he_3_is_the_hour_after_1_am():
 
 @pytest.mark.parametrize(("rows", "line", "field"), [
     ("11/02/2025,05:00,HB_HOUSTON,1,Y\n", 2, "DSTFlag"),  # Y on an hour that is not repeated (gridstatus PR #694)
-    ("11/03/2025,25:00,HB_HOUSTON,1,N\n", 2, "HourEnding"),  # hour 25 on a 24-hour day
+    ("11/03/2025,24:00,HB_HOUSTON,1,N\n11/03/2025,25:00,HB_HOUSTON,1,N\n", 3, "HourEnding"),  # 25 on a 24-hour day
     ("11/02/2025,25:00,HB_HOUSTON,1,N\n11/02/2025,02:00,HB_HOUSTON,1,Y\n", 3, "DSTFlag"),  # two conventions mixed
 ])
 def test_inconsistent_dst_labels_name_line_and_field(rows, line, field):
