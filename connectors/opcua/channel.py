@@ -23,8 +23,8 @@ class OpcUaChannel:
 
     Primary Wh = value × 10^`scale_power_of_ten` × `unit` × `multiplier`. `node_identifier` is the NodeId
     without its namespace part, e.g. "s=PM8000.EnergyDelivered" or "i=1001". `register_modulus` is in raw
-    counts, None when the register never wraps. `sampling_period` is what we ask the server for (it may revise
-    it upward).
+    counts, None when the register never wraps. `sampling_period` is what we ask the server for (0: its fastest;
+    it may revise it upward).
     """
 
     meter_id: str
@@ -63,5 +63,5 @@ def check_opcua_channel(channel: OpcUaChannel) -> None:
         raise ChannelInvalid("multiplier", f"{channel.multiplier} must be a positive number")
     if channel.register_modulus is not None and channel.register_modulus <= 0:
         raise ChannelInvalid("register_modulus", f"{channel.register_modulus} must be positive")
-    if channel.sampling_period <= timedelta(0):
-        raise ChannelInvalid("sampling_period", "must be positive")
+    if channel.sampling_period < timedelta(0):
+        raise ChannelInvalid("sampling_period", "must not be negative (0 asks for the server's fastest)")

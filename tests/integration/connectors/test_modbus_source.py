@@ -183,3 +183,33 @@ async def test_slow_store_stretches_the_poll_period(meters: tuple[ModbusTcpServe
     source = ModbusSource([channel(port, "slow")], sink, ModbusPollSettings(period_stretch_max=4))
     await run_until(source, lambda: len(sink.deliveries) >= 4)
     assert source.counts[f"modbus:127.0.0.1:{port}"].period_stretch == 4
+
+
+async def test_polling_resumes_after_the_device_restarts() -> None:
+    port = free_port()
+    server = ModbusTcpServer([meter_device(1)], address=("127.0.0.1", port))
+    await server.serve_forever(background=True)
+    await server.async_setValues(1, HOLDING, 3203, [0, 0, 0, 500])
+    sink = ListSink()
+    source = ModbusSource([channel(port, "restarting")], sink,
+                          ModbusPollSettings(request_timeout=timedelta(milliseconds=300),
+                                             reconnect_delay_max=timedelta(milliseconds=200)))
+    counts = source.counts[f"modbus:127.0.0.1:{port}"]
+    task = asyncio.create_task(source.run())
+    try:
+        async with asyncio.timeout(20):
+            while sink.latest_wh().get("restarting") != 500:
+                await asyncio.sleep(0.02)
+            await server.shutdown()  # type: ignore[no-untyped-call]
+            while counts.transport_errors < 2:
+                await asyncio.sleep(0.02)
+            server = ModbusTcpServer([meter_device(1)], address=("127.0.0.1", port))
+            await server.serve_forever(background=True)
+            await server.async_setValues(1, HOLDING, 3203, [0, 0, 0, 900])
+            while sink.latest_wh().get("restarting") != 900:
+                await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await server.shutdown()  # type: ignore[no-untyped-call]

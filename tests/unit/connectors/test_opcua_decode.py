@@ -72,7 +72,7 @@ def test_republished_notification_is_historical() -> None:
 
 @pytest.mark.parametrize(("field", "value"), [
     ("namespace_uri", "2"), ("node_identifier", "ns=2;s=M1.EnergyDelivered"), ("node_identifier", "M1"),
-    ("endpoint_url", "http://epms:4840"), ("sampling_period", timedelta(0)),
+    ("endpoint_url", "http://epms:4840"), ("sampling_period", timedelta(seconds=-1)),
 ])
 def test_impossible_channel_names_its_field(field: str, value: object) -> None:
     with pytest.raises(ChannelInvalid) as caught:
