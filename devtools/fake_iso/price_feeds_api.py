@@ -133,10 +133,13 @@ def _oasis_error(code: int, description: str) -> Response:
 
 def publish_ercot_rt_document(state: FakeIsoState, rows: list[PriceRow], publish_time_utc: datetime,
                               name: str, *, retry: bool) -> None:
-    """Add one NP6-905-CD document (a ZIP holding one CSV) to the fake MIS listing."""
+    """Add one NP6-905-CD document (a ZIP holding one CSV) to the fake MIS listing, followed, as in the real
+    listing, by its XML twin (a ZIP the readers never download)."""
     file_name = document_file_name(12301, publish_time_utc, name, retry=retry)
+    twin_name = document_file_name(12301, publish_time_utc, name, retry=retry, document_format="xml")
     blob = zip_csv(file_name, format_np6_905_csv(rows, "HU"))
     with state.lock:
-        state.ercot_documents.append({"DocID": 900_000 + len(state.ercot_documents), "ReportTypeID": 12301,
-                                      "ConstructedName": file_name, "FriendlyName": name,
-                                      "PublishDate": publish_time_utc.isoformat(), "blob": blob})
+        for constructed, data in ((file_name, blob), (twin_name, zip_members({"report.xml": b"<ERCOT/>"}))):
+            state.ercot_documents.append({"DocID": 900_000 + len(state.ercot_documents), "ReportTypeID": 12301,
+                                          "ConstructedName": constructed, "FriendlyName": name,
+                                          "PublishDate": publish_time_utc.isoformat(), "blob": data})
