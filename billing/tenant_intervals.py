@@ -26,6 +26,9 @@ from meterdata.schema import QUALITY_ESTIMATED
 
 INTERVAL_FIGURES_KEY = "tenant_interval_figures"  # where the settle step records them
 MICROS_PER_MINUTE = 60_000_000
+# The dense grid is used while it has at most this many cells per row, plus a floor (as intervals.columnar does).
+DENSE_CELLS_PER_ROW_MAX = 4
+DENSE_CELLS_MIN = 1 << 16
 EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -65,17 +68,16 @@ def tenant_interval_figures(table: pa.Table, tenant_of_meter: Mapping[str, str |
     slot = start_us // (grid_minutes * MICROS_PER_MINUTE)
     first_slot = int(slot.min())
     span = int(slot.max()) - first_slot + 1
-    demand, has_rows = _demand_grid(tenant, slot - first_slot, scaled, len(tenant_ids), span)
+    peaks = _peaks(tenant, slot - first_slot, scaled, len(tenant_ids), span)
 
     figures: dict[str, dict[str, Any]] = {}
     for index, tenant_id in enumerate(tenant_ids):
-        if not has_rows[index].any():
+        if index not in peaks:
             continue
-        own = np.where(has_rows[index], demand[index], np.iinfo(np.int64).min)
-        peak = int(np.argmax(own))  # the first interval at the peak
-        start_utc = EPOCH_UTC + timedelta(minutes=(first_slot + peak) * grid_minutes)
+        peak_scaled, peak_offset = peaks[index]
+        start_utc = EPOCH_UTC + timedelta(minutes=(first_slot + peak_offset) * grid_minutes)
         figures[tenant_id] = {
-            "demand_w_max": demand_w(int(own[peak]), lcm_minutes),
+            "demand_w_max": demand_w(peak_scaled, lcm_minutes),
             "demand_w_max_interval_start_utc": start_utc.isoformat(),
             "energy_wh": int(energy_total[index]),
             "energy_wh_estimated": int(energy_estimated[index]),
@@ -83,16 +85,34 @@ def tenant_interval_figures(table: pa.Table, tenant_of_meter: Mapping[str, str |
     return figures
 
 
-def _demand_grid(tenant: np.ndarray, slot_offset: np.ndarray, scaled: np.ndarray, tenant_count: int, span: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Tenants x slots: the summed scaled demand (int64, exact) and whether the tenant has a row in the slot. A
-    month of quarter-hours is 2,976 slots: a dense grid of int64 for a campus's tenants, summed in one pass."""
+def _peaks(tenant: np.ndarray, slot_offset: np.ndarray, scaled: np.ndarray, tenant_count: int, span: int
+           ) -> dict[int, tuple[int, int]]:
+    """Per tenant index with rows: its largest summed scaled demand and the first slot offset at it. A month of
+    quarter-hours is 2,976 slots: for a campus's tenants a dense tenants x slots grid, summed in one pass; a grid
+    far larger than the rows (many tenants, short intervals) sorts the rows instead."""
     cell = tenant * span + slot_offset
-    demand = np.zeros(tenant_count * span, dtype=np.int64)
-    np.add.at(demand, cell, scaled)
-    has_rows = np.zeros(tenant_count * span, dtype=np.bool_)
-    has_rows[cell] = True
-    return demand.reshape(tenant_count, span), has_rows.reshape(tenant_count, span)
+    if tenant_count * span <= DENSE_CELLS_PER_ROW_MAX * cell.size + DENSE_CELLS_MIN:
+        demand = np.zeros(tenant_count * span, dtype=np.int64)
+        np.add.at(demand, cell, scaled)
+        has_rows = np.zeros(tenant_count * span, dtype=np.bool_)
+        has_rows[cell] = True
+        grid = np.where(has_rows, demand, np.iinfo(np.int64).min).reshape(tenant_count, span)
+        offsets = grid.argmax(axis=1)  # the first slot at the maximum
+        with_rows = np.flatnonzero(has_rows.reshape(tenant_count, span).any(axis=1)).tolist()
+        return {index: (int(grid[index, offsets[index]]), int(offsets[index])) for index in with_rows}
+    order = np.argsort(cell, kind="stable")
+    cell = cell[order]
+    firsts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
+    sums, cells = np.add.reduceat(scaled[order], firsts), cell[firsts]
+    owners = cells // span
+    bounds = np.searchsorted(owners, np.arange(tenant_count + 1))
+    peaks: dict[int, tuple[int, int]] = {}
+    for index in range(tenant_count):
+        low, high = int(bounds[index]), int(bounds[index + 1])
+        if low < high:
+            at = low + int(np.argmax(sums[low:high]))
+            peaks[index] = (int(sums[at]), int(cells[at] % span))
+    return peaks
 
 
 def demand_w(energy_wh: int, interval_minutes: int) -> int:

@@ -69,3 +69,18 @@ def test_demand_in_watts_is_exact_for_lengths_dividing_the_hour_and_rounded_half
 
 def test_no_tenant_rows_no_figures() -> None:
     assert tenant_interval_figures(_table([("S1", 0, 15, 5, 0)]), {"S1": None, "A1": "a"}) == {}
+
+
+def test_a_wide_sparse_period_gives_the_same_peaks_without_a_dense_grid() -> None:
+    """Minute intervals over 70 days (100,000 slots x 2 tenants, far more cells than rows): x's meters read 10 Wh
+    (600 W) then 20 + 5 Wh (1,500 W) in the next minute, and 12 Wh (720 W) 100,000 minutes on; y reads 1 Wh
+    (60 W) once."""
+    table = _table([("X1", 0, 1, 10, 0), ("X1", 1, 1, 20, 0), ("X2", 1, 1, 5, QUALITY_ESTIMATED),
+                    ("X1", 100_000, 1, 12, 0), ("Y1", 50_000, 1, 1, 0)])
+    figures = tenant_interval_figures(table, {"X1": "x", "X2": "x", "Y1": "y"})
+    assert figures == {
+        "x": {"demand_w_max": 1500, "demand_w_max_interval_start_utc": "2026-03-02T06:01:00+00:00",
+              "energy_wh": 47, "energy_wh_estimated": 5},
+        "y": {"demand_w_max": 60, "demand_w_max_interval_start_utc": (T0 + timedelta(minutes=50_000)).isoformat(),
+              "energy_wh": 1, "energy_wh_estimated": 0},
+    }
