@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 
 from activities.errors import translate_domain_errors
-from billing import iso_step, service
+from billing import iso_step, service, shadow_step
 from billing.cycle_summary import vee_report_summary
 from invoicing import invoices_sha256_hex
 from settings import Settings
@@ -33,6 +33,8 @@ from workflows.billing_cycle_types import (
     RemindApproversInput,
     RenderInvoicesInput,
     RenderInvoicesResult,
+    RunShadowInput,
+    RunShadowResult,
     SettleCycleInput,
     SettleCycleResult,
     SubmitToIsoInput,
@@ -128,6 +130,13 @@ class CycleActivities:
                                          inp.settlement_version, inp.validated_uri)
         return SubmitToIsoResult(outcome.submission_key, outcome.status, outcome.document_uri)
 
+    @activity.defn(name="run_shadow_participation")
+    @translate_domain_errors
+    def run_shadow_participation(self, inp: RunShadowInput) -> RunShadowResult:
+        recorded = shadow_step.run_shadow_step(self.engine, self.settings, inp.cycle_id, inp.campus_id, inp.period,
+                                               inp.settlement_version, inp.validated_uri)
+        return RunShadowResult(recorded["status"], recorded.get("net_usd_micros", 0))
+
     @activity.defn(name="close_cycle_ledger")
     @translate_domain_errors
     def close_cycle_ledger(self, inp: CloseCycleLedgerInput) -> CloseCycleLedgerResult:
@@ -140,4 +149,5 @@ class CycleActivities:
             self.record_status, self.ingest_meter_files, self.validate_intervals, self.settle_cycle,
             self.record_settlement_approval, self.void_rejected_settlement, self.escalate_approval,
             self.remind_approvers, self.plan_invoices, self.render_invoices, self.issue_invoices, self.submit_to_iso, self.close_cycle_ledger,
+            self.run_shadow_participation,
         ]

@@ -4,6 +4,7 @@ the activities and the API call. No Temporal here: `workflows/` orchestrates, `a
 - `registration`: receive a period's inbox and record a new cycle (`workflows.billing_cycle_start` then starts it);
 - `service`: one function per step of the cycle (ingest, validate, settle, approve or void, invoice, close);
 - `iso_step`: the period's document for the campus's ISO;
+- `shadow_step`: shadow market participation beside the settlement (memo ledger entry, never billed);
 - `corrections`: re-settle a completed cycle as a delta revision and rebill after approval;
 - `campus_period`, `periods`, `runs`: what a step works on, the period's bounds, run labels;
 - `ledger_entries`: settlement -> ledger legs (pure); `repository`: SQL for cycles and their steps;
@@ -25,4 +26,5 @@ __all__ = [
     "review_repository",
     "runs",
     "service",
+    "shadow_step",
 ]

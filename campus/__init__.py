@@ -23,6 +23,7 @@ from campus.repository import (
     load_meters,
     load_tenants,
 )
+    market_settings,
 
 __all__ = [
     "ISOS",
@@ -48,4 +49,5 @@ __all__ = [
     "load_tenants",
     "schema",
     "service",
+    "market_settings",
 ]

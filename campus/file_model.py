@@ -13,6 +13,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from campus.file_channels import ChannelSection
+from campus.file_market import MarketSection
 from campus.model import IntervalMinutes, IsoName, MeterRole, MeterUnit
 from common.bounds import INT64_MAX, Day, Instant, checked_decimal
 
@@ -180,5 +181,7 @@ class CampusFile(_Section):
     esg: EsgSection = EsgSection()
     iso_submission: IsoSubmissionSection = IsoSubmissionSection()
     # None rather than an empty list: a file without channels keeps the document (and sha256) it always had.
+    market: MarketSection | None = Field(None, description="Shadow market participation: guardrails and programs "
+                                         "(docs/market-participation.md).")
     channels: list[ChannelSection] | None = Field(None, description="Live meter channels read by "
                                                   "`wattledger connect run` (docs/connectors.md).")

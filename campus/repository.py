@@ -204,3 +204,8 @@ def latest_version_number(conn: Connection, campus_id: str) -> int | None:
     return conn.execute(
         text("SELECT max(version) FROM campus_version WHERE campus_id = :c"), {"c": campus_id},
     ).scalar_one_or_none()
+def market_settings(conn: Connection, campus_id: str) -> dict[str, Any]:
+    """The `[market]` section of the latest applied campus file (plain JSON values; empty without one)."""
+    return _latest_section(conn, campus_id, "market")
+
+

@@ -9,6 +9,7 @@ pyarrow: no database, no workflow code.
 from intervals.columnar import (
     MeterPeriodSums,
     MeterRows,
+    meter_cell_sums,
     meter_hour_sums,
     meter_hour_sums_from_mapping,
     meter_local_day_sums,
@@ -40,6 +41,7 @@ __all__ = [
     "energy_wh_by_meter_local_day",
     "energy_wh_total",
     "intervals_of",
+    "meter_cell_sums",
     "meter_hour_sums",
     "meter_hour_sums_from_mapping",
     "meter_local_day_sums",

@@ -128,6 +128,13 @@ def meter_hour_sums(table: pa.Table, meter_ids: Sequence[str] | None = None, row
     return _sums(table, rows or meter_rows(table, meter_ids), starts_us, MICROS_PER_HOUR)
 
 
+def meter_cell_sums(table: pa.Table, cell_minutes: int, meter_ids: Sequence[str] | None = None) -> MeterPeriodSums:
+    """Wh per meter and UTC cell of `cell_minutes` (cell numbers since 1970-01-01T00:00Z): the cell each interval
+    starts in, as `meter_hour_sums` does for hours."""
+    starts_us = _int64(table.column("interval_start_utc"))
+    return _sums(table, meter_rows(table, meter_ids), starts_us, cell_minutes * 60_000_000)
+
+
 def meter_local_day_sums(table: pa.Table, time_zone: str, meter_ids: Sequence[str] | None = None,
                          rows: MeterRows | None = None) -> MeterPeriodSums:
     """Wh per meter and local calendar day of `time_zone` in which each interval begins (a day across a

@@ -22,10 +22,13 @@ from ledger.posting_rules import NormalSide
 ASSET_USD = "USD/6"
 ASSET_ENERGY = "MWH/6"
 ASSET_CARBON = "TCO2E/6"
+ASSET_SHADOW_USD = "USD_SHADOW/6"
+"""Micro-dollars of shadow market value: a memo asset, never billed, never netted against USD/6."""
 ASSET_SCALES: dict[str, tuple[int, str]] = {
     ASSET_USD: (6, "money"),
     ASSET_ENERGY: (6, "energy"),
     ASSET_CARBON: (6, "carbon"),
+    ASSET_SHADOW_USD: (6, "memo"),
 }
 
 
@@ -81,6 +84,10 @@ CHART: tuple[ChartAccount, ...] = (
                  "what the ISO owes beyond what our own settlement booked"),
     ChartAccount("campus:{campus}:iso:{iso}:variance:{charge_type}", ASSET_USD, "credit",
                  "the ISO's statement against our shadow settlement, per charge type"),
+    ChartAccount("campus:{campus}:shadow:{program}", ASSET_SHADOW_USD, "credit",
+                 "what a shadow market program would have netted (memo: never billed)"),
+    ChartAccount("campus:{campus}:shadow:forgone", ASSET_SHADOW_USD, "debit",
+                 "the shadow programs' net value the campus did not take (memo: never billed)"),
 )
 _PLACEHOLDER = re.compile(r"\\\{[a-z_]+\\\}")
 _PATTERNS = tuple(
@@ -131,6 +138,11 @@ def tenant_emissions(tenant_id: str, part: str = "") -> str:
 
 
 # The campus.
+def campus_shadow(campus_id: str, program: str) -> str:
+    """`program` a shadow participation program (export, economic_dr, coincident_peak) or "forgone"."""
+    return f"campus:{campus_id}:shadow:{program}"
+
+
 def campus_energy(campus_id: str, role: str) -> str:
     """`role` generation, grid_import, export, shared_consumption or losses."""
     return f"campus:{campus_id}:energy:{role}"

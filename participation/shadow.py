@@ -8,7 +8,8 @@ each generator's output, each tenant's load), real-time prices at the campus nod
   must keep, cheapest unit first) sold at the node's real-time price where it covers the unit's fuel cost (R-ECON).
 - `economic_dr`: each hour whose price reaches the program threshold (PJM's Net Benefits Test price) becomes a
   dispatch request to cut the site's grid draw; `guardrails.plan_response` decides what could be delivered
-  (interruptible tenant load, more output, unit starts) and what it nets after starts, fuel and tenant credits.
+  (interruptible tenant load, more output, unit starts) and what it nets after starts, fuel and tenant credits;
+  the credit is what PJM would pay: the reduction below the customer baseline (`baselines`) times the price.
 - `coincident_peak`: in each system peak interval (ERCOT 4CP), the same dispatch lowers the site's demand; the
   saving is the lower peak demand's share of the year's transmission charge (one of N peaks).
 
@@ -20,9 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
 
+from common.errors import BadInput
+from participation.baselines import pjm_customer_baseline
 from participation.exports import ExportInterval, export_value
 from participation.guardrails import (
     Generator,
@@ -32,7 +37,7 @@ from participation.guardrails import (
     TenantService,
     plan_response,
 )
-from settlement.money import usd_to_micros
+from settlement.money import energy_amount_usd_micros, usd_to_micros
 
 PROGRAMS = ("export", "economic_dr", "coincident_peak")
 
@@ -46,6 +51,7 @@ class MeteredPeriod:
     grid_import_wh: tuple[int, ...]
     generation_wh_by_unit: Mapping[str, tuple[int, ...]]
     load_wh_by_tenant: Mapping[str, tuple[int, ...]]
+    time_zone: str = "UTC"  # the campus's: baselines use its local days and hour-ending labels
 
     def kw(self, energy_wh: int) -> int:
         """Average kW over one interval, rounded down (what a unit held, never more)."""
@@ -176,16 +182,67 @@ def _dispatch(metered: MeteredPeriod, index: int, rules: MarketRules, minutes: i
 
 def _economic_dr(metered: MeteredPeriod, prices: Mapping[datetime, Decimal], rules: MarketRules
                  ) -> tuple[ProgramResult, list[BoundHour], list[tuple[datetime, str, ResponsePlan]]]:
+    """Hours priced at or above the threshold become events (runs of hours per local day); what the dispatch
+    delivers is paid as PJM pays it: the reduction below the customer baseline (High 4 of 5 with SAA, computed
+    from the period's own earlier days), times the hour's price. An event without enough earlier days for a
+    baseline is not offered (R-BASELINE): nothing can be measured, so nothing is earned or spent."""
     if rules.dr_threshold_usd_per_mwh is None:
         return ProgramResult("economic_dr"), [], []
-    minutes = int(metered.interval.total_seconds()) // 60
-    plans = []
-    for index, start in enumerate(metered.starts_utc):
-        price = prices.get(start)
-        if price is None or price < rules.dr_threshold_usd_per_mwh or metered.grid_import_wh[index] <= 0:
+    if metered.interval != timedelta(hours=1):
+        raise BadInput("market", None, "dr_program", "economic demand response settles hourly: hourly cells needed")
+    zone = ZoneInfo(metered.time_zone)
+    labels = [_hour_label(start, zone) for start in metered.starts_utc]
+    load = _hourly_load(labels, metered.grid_import_wh)
+    candidates = [index for index, start in enumerate(metered.starts_utc)
+                  if (price := prices.get(start)) is not None and price >= rules.dr_threshold_usd_per_mwh
+                  and metered.grid_import_wh[index] > 0]
+    event_days = frozenset(labels[index][0] for index in candidates)
+    plans: list[tuple[datetime, str, ResponsePlan]] = []
+    bound: list[BoundHour] = []
+    for event in _events(candidates, labels):
+        day = labels[event[0]][0]
+        try:
+            baseline = pjm_customer_baseline(day, [labels[index][1] for index in event], load,
+                                             event_days=event_days - {day})
+        except BadInput as refused:
+            bound += [BoundHour(metered.starts_utc[index], "economic_dr", ("R-BASELINE",), (refused.reason,))
+                      for index in event]
             continue
-        plans.append((start, "economic_dr", _dispatch(metered, index, rules, minutes, price)))
-    return _summed("economic_dr", plans, rules), _bound_of(plans), plans
+        for index in event:
+            start, price = metered.starts_utc[index], prices[metered.starts_utc[index]]
+            plan = _dispatch(metered, index, rules, 60, price)
+            hour = labels[index][1]
+            # Paid on the metered load less what the response delivered, against the adjusted baseline.
+            reduction_wh = max(Fraction(0), baseline.adjusted_wh_by_hour[hour]
+                               - (metered.grid_import_wh[index] - plan.delivered_wh))
+            paid = energy_amount_usd_micros(round(reduction_wh), price) if plan.executed else 0
+            plans.append((start, "economic_dr", replace(plan, credit_usd_micros=paid)))
+    return _summed("economic_dr", plans, rules), bound + _bound_of(plans), plans
+
+
+def _hour_label(start_utc: datetime, zone: ZoneInfo) -> tuple[date, int]:
+    """(local day, hour-ending label): 1..24, the repeated fall-back hour's second pass labelled 25."""
+    local = start_utc.astimezone(zone)
+    return local.date(), 25 if local.fold else local.hour + 1
+
+
+def _hourly_load(labels: Sequence[tuple[date, int]], energy_wh: Sequence[int]) -> dict[date, dict[int, int]]:
+    load: dict[date, dict[int, int]] = {}
+    for (day, hour), wh in zip(labels, energy_wh, strict=True):
+        load.setdefault(day, {})[hour] = wh
+    return load
+
+
+def _events(candidates: Sequence[int], labels: Sequence[tuple[date, int]]) -> list[list[int]]:
+    """Candidate hours grouped into runs of consecutive hour labels on one local day."""
+    events: list[list[int]] = []
+    for index in candidates:
+        day, hour = labels[index]
+        if events and labels[events[-1][-1]] == (day, hour - 1):
+            events[-1].append(index)
+        else:
+            events.append([index])
+    return events
 
 
 def _coincident_peak(metered: MeteredPeriod, rules: MarketRules

@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         RecordStatusInput,
         RemindApproversInput,
         RenderInvoicesInput,
+        RunShadowInput,
         SettleCycleInput,
         SettleCycleResult,
         SubmitToIsoInput,
@@ -151,6 +152,12 @@ class BillingCycleWorkflow:
             )
             self._status.total_usd_micros = settled.total_usd_micros
             self._status.energy_balance_wh = settled.energy_balance_wh
+            # Shadow participation beside the settlement (memo only; histories recorded before it skip it).
+            if workflow.patched("shadow-participation"):
+                self._status.shadow = await self._act(
+                    CycleActivities.run_shadow_participation,
+                    RunShadowInput(inp.cycle_id, inp.campus_id, inp.period, version, validated_uri),
+                )
             self._approvals, self._rejection = [], None
             await self._set_phase(inp, Phase.AWAITING_APPROVAL)
             await self._await_decision(inp)

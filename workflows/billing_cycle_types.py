@@ -205,6 +205,23 @@ class IssueInvoicesResult:
 
 
 @dataclass(frozen=True)
+class RunShadowInput:
+    cycle_id: str
+    campus_id: str
+    period: str
+    settlement_version: int
+    validated_uri: str
+
+
+@dataclass(frozen=True)
+class RunShadowResult:
+    """What the shadow participation step recorded (the full result is the cycle step `shadow`)."""
+
+    status: str  # computed | not_configured
+    net_usd_micros: int = 0
+
+
+@dataclass(frozen=True)
 class SubmitToIsoInput:
     cycle_id: str
     campus_id: str
@@ -251,6 +268,7 @@ class CycleStatus:
     ledger: CloseCycleLedgerResult | None = None
     invoice_count: int | None = None
     invoiced_usd_cents: int | None = None
+    shadow: RunShadowResult | None = None
 
 
 @dataclass(frozen=True)

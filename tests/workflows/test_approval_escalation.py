@@ -46,6 +46,8 @@ from workflows.billing_cycle_types import (
     RemindApproversInput,
     RenderInvoicesInput,
     RenderInvoicesResult,
+    RunShadowInput,
+    RunShadowResult,
     SettleCycleInput,
     SettleCycleResult,
     SubmitToIsoInput,
@@ -130,8 +132,13 @@ class FakeActivities:
         def close(inp: CloseCycleLedgerInput) -> CloseCycleLedgerResult:
             return CloseCycleLedgerResult(3, True, 3)
 
+        @activity.defn(name="run_shadow_participation")
+        def shadow(inp: RunShadowInput) -> RunShadowResult:
+            calls.append(f"shadow:v{inp.settlement_version}")
+            return RunShadowResult("not_configured")
+
         return [record_status, ingest, validate, settle, post, void, escalate, remind, plan, render, invoices, submit,
-                close]
+                close, shadow]
 
 
 @pytest.fixture(scope="module")
