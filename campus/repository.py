@@ -194,6 +194,11 @@ def esg_settings(conn: Connection, campus_id: str) -> dict[str, Any]:
     return _latest_section(conn, campus_id, "esg")
 
 
+def market_settings(conn: Connection, campus_id: str) -> dict[str, Any]:
+    """The `[market]` section of the latest applied campus file (plain JSON values; empty without one)."""
+    return _latest_section(conn, campus_id, "market")
+
+
 def iso_submission_settings(conn: Connection, campus_id: str) -> tuple[bool, str | None]:
     """(submission on, the sender's DUNS number for ERCOT file names) from the latest campus file."""
     section = _latest_section(conn, campus_id, "iso_submission")
@@ -204,8 +209,3 @@ def latest_version_number(conn: Connection, campus_id: str) -> int | None:
     return conn.execute(
         text("SELECT max(version) FROM campus_version WHERE campus_id = :c"), {"c": campus_id},
     ).scalar_one_or_none()
-def market_settings(conn: Connection, campus_id: str) -> dict[str, Any]:
-    """The `[market]` section of the latest applied campus file (plain JSON values; empty without one)."""
-    return _latest_section(conn, campus_id, "market")
-
-
