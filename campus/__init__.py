@@ -22,8 +22,8 @@ from campus.repository import (
     load_channel_declarations,
     load_meters,
     load_tenants,
-)
     market_settings,
+)
 
 __all__ = [
     "ISOS",
@@ -47,7 +47,7 @@ __all__ = [
     "load_channel_declarations",
     "load_meters",
     "load_tenants",
+    "market_settings",
     "schema",
     "service",
-    "market_settings",
 ]
