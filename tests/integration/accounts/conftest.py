@@ -73,12 +73,18 @@ def sign_in_app_factory(engine: Engine, tmp_path: Path) -> Callable[..., Any]:
     @asynccontextmanager
     async def build(**overrides: Any) -> AsyncIterator[SignInApp]:
         settings = make_settings(tmp_path, **overrides)
-        with engine.begin() as conn:  # failures are shared by every app over the database: each test starts afresh
+        # Failures are shared by every app over the database: each test starts afresh and leaves no lock on the
+        # loopback address behind for the next test of the session.
+        with engine.begin() as conn:
             conn.execute(text("DELETE FROM sign_in_failure"))
         app = create_app(settings, engine, None)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
-        async with httpx.AsyncClient(transport=transport, base_url=OWN_ORIGIN) as http:
-            yield SignInApp(settings, engine, app, http)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url=OWN_ORIGIN) as http:
+                yield SignInApp(settings, engine, app, http)
+        finally:
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM sign_in_failure"))
 
     return build
 
