@@ -235,6 +235,8 @@ class TenantFiguresPublic(BaseModel):
                                      "None for a month settled before it was recorded")
     energy_wh_estimated: int | None
     amount_usd_micros: int
+    demand_w_max_interval_start_utc: datetime | None = Field(
+        default=None, description="the start of the first interval at the peak")
 
 
 class TenantReviewPublic(BaseModel):

@@ -53,6 +53,7 @@ class TenantFigures:
     demand_w_max: int | None
     energy_wh_estimated: int | None
     amount_usd_micros: int
+    demand_w_max_interval_start_utc: str | None = None  # ISO text: the start of the first interval at the peak
 
 
 @dataclass(frozen=True)

@@ -197,7 +197,8 @@ def _tenant_figures(settle: Mapping[str, Any]) -> dict[str, TenantFigures]:
             energy_wh=sum(daily),
             demand_w_max=int(own.get("demand_w_max", 0)) if recorded else None,
             energy_wh_estimated=int(own.get("energy_wh_estimated", 0)) if recorded else None,
-            amount_usd_micros=int(amount))
+            amount_usd_micros=int(amount),
+            demand_w_max_interval_start_utc=own.get("demand_w_max_interval_start_utc"))
     return figures
 
 

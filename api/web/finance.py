@@ -7,6 +7,7 @@ small script that adds the `X-WattLedger-Page` header the cookie login requires 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -37,6 +38,9 @@ templates.globals["change_permille"] = change_permille
 templates.globals["effective_rate"] = effective_rate_usd_per_mwh
 # Peak demand recorded in W, shown in kW to the watt ("1,234.567"); "–" for a month settled before it was recorded.
 templates.filters["kw"] = lambda demand_w: "–" if demand_w is None else f"{Decimal(demand_w) / 1000:,.3f}"
+# An ISO timestamp as the page prints times before the script shows them in local time ("2026-01-02 18:00 UTC").
+templates.filters["utc_text"] = lambda iso_text: datetime.fromisoformat(iso_text).astimezone(UTC).strftime(
+    "%Y-%m-%d %H:%M UTC")
 # A change in per-mille as a signed percentage with one decimal ("+12.5 %").
 templates.filters["permille_pct"] = lambda permille: f"{permille / 10:+.1f} %"
 

@@ -85,6 +85,7 @@ async def test_blocking_findings_are_listed_and_each_override_is_stored_and_show
         assert 'data-testid="approve-blocked"' in page and 'class="approve" disabled' in page
         assert "-721.000 MWh" in page and "quality/M1.svg" in page and "+200.0 %" in page
         assert "5,400.000" in page and "4,000.000" in page and "+35.0 %" in page and "6.25 %" in page
+        assert '<time datetime="2026-01-02T18:00:00+00:00">2026-01-02 18:00 UTC</time>' in page  # the peak's interval
         assert "+100.0 %" in page and "75.00" in page and "50.00" in page and "+50.0 %" in page
 
         for code in codes:
