@@ -73,6 +73,8 @@ class SparkplugHost:
         self.groups = sorted({channel.group_id for channel in channels})
         self.state = SparkplugHostState(channels, settings.reorder_timeout, settings.rebirth_retry)
         self.connected = asyncio.Event()
+        self.connect_count = 0  # successful CONNECTs, reconnections included
+        self._stopping = False
         self._inbox: asyncio.Queue[Inbound] = asyncio.Queue(settings.inbox_messages_max)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._state_timestamp_ms = 0
@@ -81,6 +83,7 @@ class SparkplugHost:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_pre_connect = self._on_pre_connect
         self._client.reconnect_delay_set(1, int(settings.reconnect_delay_max.total_seconds()))
 
     @property
@@ -89,7 +92,6 @@ class SparkplugHost:
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._set_will()
         self._client.connect_async(self.settings.broker_host, self.settings.broker_port,
                                    keepalive=int(self.settings.keepalive.total_seconds()))
         self._client.loop_start()
@@ -102,6 +104,7 @@ class SparkplugHost:
 
     async def _go_offline(self) -> None:
         """Graceful stop: publish offline (same timestamp as the online) and wait for it to leave."""
+        self._stopping = True  # our own offline STATE coming back to us is not a late will to answer
         if self._client.is_connected():
             info = self._client.publish(self.state_topic, state_payload(False, self._state_timestamp_ms), qos=1,
                                         retain=True)
@@ -109,11 +112,12 @@ class SparkplugHost:
         self._client.disconnect()
         await asyncio.to_thread(self._client.loop_stop)
 
-    def _set_will(self) -> None:
-        self._state_timestamp_ms = int(time.time() * 1000)
-        self._client.will_set(self.state_topic, state_payload(False, self._state_timestamp_ms), qos=1, retain=True)
-
     # --- paho thread ------------------------------------------------------------------------------------------
+
+    def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
+        """Before every CONNECT (reconnections too): a fresh STATE timestamp in the will, reused by the birth."""
+        self._state_timestamp_ms = int(time.time() * 1000)
+        client.will_set(self.state_topic, state_payload(False, self._state_timestamp_ms), qos=1, retain=True)
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
                     properties: Any) -> None:
@@ -123,13 +127,13 @@ class SparkplugHost:
         subscriptions = [(self.state_topic, 1)] + [(group_filter(group), 1) for group in self.groups]
         client.subscribe(subscriptions)
         client.publish(self.state_topic, state_payload(True, self._state_timestamp_ms), qos=1, retain=True)
+        self.connect_count += 1
         self._call_in_loop(self.connected.set)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
                        properties: Any) -> None:
         log.warning("sparkplug host %s: disconnected (%s)", self.settings.host_id, reason_code)
         self._call_in_loop(self.connected.clear)
-        self._set_will()  # the next CONNECT carries a fresh STATE timestamp
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self._call_in_loop(self._take, (message.topic, bytes(message.payload), self.clock()))
@@ -155,7 +159,7 @@ class SparkplugHost:
             online = bool(json.loads(raw).get("online"))
         except (ValueError, AttributeError):
             online = False
-        if not online and self._client.is_connected():
+        if not online and not self._stopping and self._client.is_connected():
             log.warning("sparkplug host %s: saw our own STATE offline while connected; publishing online",
                         self.settings.host_id)
             self._client.publish(self.state_topic, state_payload(True, self._state_timestamp_ms), qos=1,

@@ -179,3 +179,24 @@ async def test_store_and_forward_replay_is_historical(host: tuple[SparkplugHost,
     [replayed] = [r for r in sink.readings("MAIN") if r.historical]
     assert replayed.register_wh == 8_400
     assert int(replayed.source_ts_utc.timestamp() * 1000) == ten_minutes_ago_ms
+
+
+async def test_host_comes_back_online_after_a_broker_restart(host: tuple[SparkplugHost, ListSink],
+                                                             mosquitto: Broker) -> None:
+    sparkplug_host, sink = host
+    before = await asyncio.to_thread(retained_state, mosquitto.port, "wattledger-test")
+    await asyncio.to_thread(mosquitto.restart)
+    await wait_for(lambda: sparkplug_host.connect_count >= 2, timeout_s=30)
+    async with asyncio.timeout(15):  # the new connection's STATE carries a fresh timestamp
+        while (after := await asyncio.to_thread(retained_state, mosquitto.port, "wattledger-test")) == before:
+            await asyncio.sleep(0.1)
+    assert after["online"] is True
+    assert isinstance(after["timestamp"], int) and isinstance(before["timestamp"], int)
+    assert after["timestamp"] > before["timestamp"]
+    edge = EdgeNode(mosquitto.port, bd_seq=2)
+    await asyncio.to_thread(edge.connect)
+    try:
+        await asyncio.to_thread(edge.birth, 3_000, 3_000)
+        await wait_for(lambda: any(r.register_wh == 3_000 for r in sink.readings("MAIN")))
+    finally:
+        await asyncio.to_thread(edge.close)
