@@ -69,15 +69,16 @@ S = TypeVar("S", "Decision", "Rejection")
 
 
 def with_client(action: Callable[[Client, Engine, Settings], Awaitable[T]]) -> T:
-    from db import make_engine, resolve_database_url
-    from runtime.temporal import connect
     from settings import Settings
 
     settings = Settings()
     address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
+    require_listening(address)  # before the SDK and the database driver load: a refusal comes at once
+
+    from db import make_engine, resolve_database_url
+    from runtime.temporal import connect
 
     async def run() -> T:
-        await asyncio.to_thread(require_listening, address)
         try:
             client = await connect(address, settings.temporal_namespace, settings)
         except RuntimeError as error:  # the SDK's connect failure: refused, timed out, TLS refused
@@ -200,13 +201,15 @@ def status(cycle_id: str,
            as_json: JsonFlag = False) -> None:
     """Print a summary of the cycle: state, each step with when it was recorded and how long it took, totals and
     links (`--json`: the summary as `GET /cycles/{id}` answers it), or one step's full result."""
-    from temporalio.service import RPCError
-
-    from billing import repository as repo
-    from billing.cycle_summary import cycle_summary
-    from workflows.billing_cycle import BillingCycleWorkflow
 
     async def action(client: Client, engine: Engine, settings: Settings) -> dict[str, Any]:
+        # Loaded once Temporal answers (with_client refuses an unreachable one before anything heavy loads).
+        from temporalio.service import RPCError
+
+        from billing import repository as repo
+        from billing.cycle_summary import cycle_summary
+        from workflows.billing_cycle import BillingCycleWorkflow
+
         with engine.connect() as conn:
             if step is not None:
                 return repo.load_step(conn, cycle_id, step)

@@ -7,41 +7,18 @@ import dataclasses
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from common.errors import BadInput, DomainError
-from esg.certificates import CertificateClaim, CertificateLot, claim_certificate, register_certificate_lot
-from esg.factors import (
-    HourlyGridIntensity,
-    load_factor_library,
-    parse_electricitymaps_csv,
-    parse_watttime_aoer_json,
-    register_factor_library,
-)
-from esg.reporting import (
-    SCHEMAS,
-    campus_report_html,
-    campus_report_pdf,
-    evidence_for_cycle,
-    export_csv,
-    export_parquet_bytes,
-    record_cycle_emissions,
-    render_statement_html,
-    render_statement_pdf,
-    render_statement_text,
-    report_for_cycle,
-    restate_billing_cycle,
-    statement_for_cycle,
-    stored_cycle,
-)
-from esg.scopes import compute_campus_cycle
-from ledger import publish_checkpoints_after_commit
-from settings import Settings
 from wattledger_cli.database import database_engine
 from wattledger_cli.esg_rates import app as rates_app
 from wattledger_cli.output import JsonFlag, print_rows
+
+if TYPE_CHECKING:
+    from esg.certificates import CertificateClaim, CertificateLot
+    from esg.factors import HourlyGridIntensity
 
 app = typer.Typer(help="Emissions: factor library, Scope 1/2/3 reports.", no_args_is_help=True)
 app.add_typer(rates_app, name="rates")
@@ -60,6 +37,8 @@ def factors_command(
     as_json: JsonFlag = False,
 ) -> None:
     """List the factor editions and tables of the library (file hashes checked); optionally register them."""
+    from esg.factors import load_factor_library, register_factor_library
+
     library = load_factor_library()
     rows = [{"edition_id": edition.edition_id, "valid_from": edition.valid_from, "valid_to": edition.valid_to,
              "kind": kind, "table_id": table_id, "confidence": library.tables[table_id].confidence,
@@ -99,6 +78,10 @@ def compute_command(
 ) -> None:
     """Compute a cycle's emissions from an interval Parquet; print the campus figures (and record them under a key
     of your own: a settled billing cycle changes only through `restate`)."""
+    from esg.factors import register_factor_library
+    from esg.reporting import record_cycle_emissions
+    from esg.scopes import compute_campus_cycle
+
     try:
         intensity = _grid_intensity(grid_intensity, subregion) if grid_intensity is not None else None
         with database_engine() as engine, engine.begin() as conn:
@@ -149,6 +132,10 @@ def restate_command(
 ) -> None:
     """Recompute a settled billing cycle's emissions; a changed result is a new version whose delta legs are
     posted to the ledger as an adjustment of the settlement (one transaction); print version and delta."""
+    from esg.reporting import restate_billing_cycle
+    from ledger import publish_checkpoints_after_commit
+    from settings import Settings
+
     settings = Settings()
     try:
         with database_engine(settings) as engine:
@@ -176,6 +163,13 @@ def statement_command(
 ) -> None:
     """Print a tenant's emissions statement for a recorded cycle (json: every field, as the API answers it; pdf:
     the text statement as PDF, written to --out)."""
+    from esg.reporting import (
+        render_statement_html,
+        render_statement_pdf,
+        render_statement_text,
+        statement_for_cycle,
+    )
+
     if format not in ("text", "html", "json", "pdf"):
         raise typer.BadParameter(f"--format {format!r} is not text, html, json or pdf")
     if format == "pdf" and out is None:
@@ -207,6 +201,8 @@ def report_command(
     base_year: Annotated[int | None, typer.Option(help="the reporting entity's base year")] = None,
 ) -> None:
     """Write the campus GHG report of a cycle (the settled result until restated); `.pdf` gives PDF, else HTML."""
+    from esg.reporting import campus_report_html, campus_report_pdf, report_for_cycle
+
     try:
         with database_engine() as engine, engine.connect() as conn:
             emissions, context = report_for_cycle(conn, cycle_key, preparer, datetime.now(UTC).date(), base_year)
@@ -224,6 +220,8 @@ def export_command(
     cycle_key: str, kind: Annotated[str, typer.Argument(help="parties | hourly | campus | methods")], out: Path
 ) -> None:
     """Export a recorded cycle as CSV or Parquet (by the suffix of OUT)."""
+    from esg.reporting import SCHEMAS, export_csv, export_parquet_bytes, stored_cycle
+
     if kind not in SCHEMAS:
         raise typer.BadParameter(f"kind must be one of {sorted(SCHEMAS)}")
     try:
@@ -246,6 +244,9 @@ def evidence_command(
 ) -> None:
     """Write an evidence package into an empty DIRECTORY: result, reports, exports, interval data, factor files
     and rows, ledger inclusion proofs, SHA256SUMS."""
+    from esg.reporting import evidence_for_cycle
+    from settings import Settings
+
     settings = Settings()
     try:
         with database_engine(settings) as engine, engine.connect() as conn:
@@ -267,6 +268,10 @@ def certificates_command(
     Each lot names its registry, serial range (serial_start, serial_end), vintage, location and technology;
     each claim retires Wh of a lot for a tenant and period and is recorded in the ledger. All or nothing.
     """
+    from esg.certificates import CertificateClaim, CertificateLot, claim_certificate, register_certificate_lot
+    from ledger import publish_checkpoints_after_commit
+    from settings import Settings
+
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
@@ -292,6 +297,8 @@ def certificates_command(
 
 def _grid_intensity(file: Path, subregion: str | None) -> HourlyGridIntensity:
     """An hourly series from its file: Electricity Maps CSV or WattTime v3 JSON, by extension."""
+    from esg.factors import parse_electricitymaps_csv, parse_watttime_aoer_json
+
     if subregion is None:
         raise BadInput(str(file), None, "--subregion", "an hourly series names the subregion it is for")
     try:
@@ -308,8 +315,8 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-LOT_FIELDS = {field.name for field in dataclasses.fields(CertificateLot)}
-CLAIM_FIELDS = {field.name for field in dataclasses.fields(CertificateClaim)}
+def _field_names(kind: type[CertificateLot | CertificateClaim]) -> set[str]:
+    return {field.name for field in dataclasses.fields(kind)}
 
 
 def _fields(file: Path, where: str, item: object, known: set[str], required: set[str]) -> dict[str, Any]:
@@ -333,9 +340,11 @@ def _instant(file: Path, where: str, value: object) -> datetime:
 
 
 def _lot_fields(file: Path, index: int, lot: object) -> dict[str, Any]:
+    from esg.certificates import CertificateLot
+
     required = {"lot_id", "instrument", "technology", "zone", "vintage_start_utc", "vintage_end_utc", "energy_wh",
                 "emission_rate_g_co2e_per_mwh", "registry", "serial_start", "serial_end", "location"}
-    fields = _fields(file, f"lots[{index}]", lot, LOT_FIELDS, required)
+    fields = _fields(file, f"lots[{index}]", lot, _field_names(CertificateLot), required)
     for name in ("vintage_start_utc", "vintage_end_utc"):
         fields[name] = _instant(file, f"lots[{index}].{name}", fields[name])
     for name in ("energy_wh", "emission_rate_g_co2e_per_mwh", "serial_start", "serial_end", "certificate_wh"):
@@ -350,7 +359,10 @@ def _lot_fields(file: Path, index: int, lot: object) -> dict[str, Any]:
 
 
 def _claim_fields(file: Path, index: int, claim: object) -> dict[str, Any]:
-    fields = _fields(file, f"claims[{index}]", claim, CLAIM_FIELDS, CLAIM_FIELDS)
+    from esg.certificates import CertificateClaim
+
+    claim_fields = _field_names(CertificateClaim)
+    fields = _fields(file, f"claims[{index}]", claim, claim_fields, claim_fields)
     for name in ("consumption_start_utc", "consumption_end_utc"):
         fields[name] = _instant(file, f"claims[{index}].{name}", fields[name])
     if type(fields["energy_wh"]) is not int:

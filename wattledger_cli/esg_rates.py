@@ -11,7 +11,6 @@ from typing import Annotated, NoReturn
 import typer
 
 from common.errors import DomainError
-from esg.factors import market_rate_from_json, market_rates, register_market_rate
 from wattledger_cli.database import database_engine
 from wattledger_cli.output import JsonFlag, print_rows
 
@@ -23,6 +22,8 @@ app = typer.Typer(help="Market-rate library: supplier rates, residual mixes, gri
 def add_command(file: Path) -> None:
     """Register the rows of a JSON file {"rates": [{rate_id, kind, zone, g_co2e_per_mwh, source, edition,
     valid_from, valid_to?, supplier?, note?}, ...]}. All or nothing; a row already stored unchanged is a no-op."""
+    from esg.factors import market_rate_from_json, register_market_rate
+
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -48,6 +49,8 @@ def list_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Print the registered rows: id, kind, zone, g CO2e/MWh, validity, source and edition."""
+    from esg.factors import market_rates
+
     with database_engine() as engine, engine.connect() as conn:
         rows = market_rates(conn, kind, zone)
     listed = [{"rate_id": row.rate_id, "kind": row.kind, "zone": row.zone, "g_co2e_per_mwh": str(row.g_co2e_per_mwh),

@@ -13,15 +13,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
 
-from settings import Settings
 from wattledger_cli import access_users
 from wattledger_cli.database import database_engine
 from wattledger_cli.output import JsonFlag, print_rows
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from settings import Settings
 
 app = typer.Typer(help="Invoices: verify signatures, list, credit notes, cancel-and-rebill.", no_args_is_help=True)
 access_app = typer.Typer(help="Credentials: bearer tokens and API keys with roles.", no_args_is_help=True)
@@ -32,9 +35,15 @@ KeyOption = Annotated[Path | None, typer.Option(help="trusted Ed25519 key (PEM, 
                                                         "default: the configured signing key")]
 
 
+def _settings() -> Settings:
+    from settings import Settings
+
+    return Settings()
+
+
 @contextmanager
 def _engine() -> Iterator[tuple[Engine, Settings]]:
-    settings = Settings()
+    settings = _settings()
     with database_engine(settings) as engine:
         yield engine, settings
 
@@ -55,7 +64,7 @@ def verify_command(file: Path, public_key: KeyOption = None) -> None:
         return
     from invoicing import SignatureInvalid, load_public_key, verify_signed_pdf
 
-    key = load_public_key(public_key or Settings().signing_key_path)
+    key = load_public_key(public_key or _settings().signing_key_path)
     try:
         check = verify_signed_pdf(file.read_bytes(), key, str(file))
     except SignatureInvalid as error:
@@ -90,7 +99,7 @@ def keygen_command(path: Annotated[Path | None, typer.Argument()] = None) -> Non
     """Create the Ed25519 signing key (never overwrites); default path: the configured signing key."""
     from invoicing import generate_signing_key, key_id_of
 
-    target = path or Settings().signing_key_path
+    target = path or _settings().signing_key_path
     if target.exists():
         typer.echo(f"{target} exists; not overwritten")
         raise typer.Exit(1)
@@ -102,7 +111,7 @@ def public_key_command(path: Annotated[Path | None, typer.Argument()] = None) ->
     """Print the public key (PEM) that tenants and auditors use with `verify --public-key`."""
     from invoicing import load_public_key, public_key_pem
 
-    typer.echo(public_key_pem(load_public_key(path or Settings().signing_key_path)).decode().rstrip())
+    typer.echo(public_key_pem(load_public_key(path or _settings().signing_key_path)).decode().rstrip())
 
 
 @app.command("list")
@@ -164,7 +173,7 @@ def token_command(subject: str, role: RoleOption, tenant_id: str | None = None, 
     """Print a signed bearer token (EdDSA JWT) for SUBJECT with the given roles."""
     from api.auth import mint_token
 
-    typer.echo(mint_token(Settings(), subject, role, tenant_id, timedelta(hours=hours), campus_id or ()))
+    typer.echo(mint_token(_settings(), subject, role, tenant_id, timedelta(hours=hours), campus_id or ()))
 
 
 @access_app.command("api-key")

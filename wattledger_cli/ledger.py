@@ -12,13 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
 
 from wattledger_cli.database import database_engine
 from wattledger_cli.output import JsonFlag, print_rows
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer(help="Audit the hash-chained ledger: verify, export, prove, checkpoint.", no_args_is_help=True)
 

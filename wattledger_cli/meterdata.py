@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy import Engine
 
 from wattledger_cli.output import JsonFlag, print_rows
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from meterdata import CsvMapping, UploadLimits
     from meterdata.service import ReceiveOutcome
 

@@ -16,9 +16,11 @@ from wattledger_cli.lazy import load
 from wattledger_cli.main import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
-# What a command that only parses its arguments, prints help or asks a server must not pay for at start-up.
+# What a command that only parses its arguments, prints help or asks a server must not pay for at start-up
+# (pydantic is typer's own: it loads with the command line itself).
 HEAVY = ("numba", "numpy", "pyarrow", "settlement", "meterdata", "esg", "sqlalchemy", "temporalio", "fastapi",
-         "pydantic", "psycopg", "httpx", "workflows", "ledger", "invoicing", "market_adapters", "campus")
+         "psycopg", "httpx", "workflows", "ledger", "invoicing", "market_adapters", "campus", "billing", "accounts",
+         "settings")
 
 
 def _imported_modules(*args: str, **env: str) -> set[str]:
@@ -35,9 +37,21 @@ def _heavy(modules: set[str]) -> list[str]:
     return sorted(name for name in modules if name.split(".")[0] in HEAVY)
 
 
-@pytest.mark.parametrize("args", [("--help",)])
+# `market` lists its price formats in its help, from market_adapters: its help loads them.
+@pytest.mark.parametrize("args", [("--help",), ("cycle", "--help"), ("access", "--help"), ("access", "user", "--help"),
+                                  ("tariff", "--help"), ("tariff", "bill", "--help"), ("esg", "--help"),
+                                  ("esg", "rates", "--help"), ("invoice", "--help"), ("ledger", "--help"),
+                                  ("meterdata", "--help"), ("campus", "--help"), ("schedule", "--help"),
+                                  ("witness", "--help"), ("tls", "--help"), ("db", "--help"), ("demo", "--help")])
 def test_help_imports_no_heavy_package(args: tuple[str, ...]) -> None:
     assert _heavy(_imported_modules(*args)) == []
+
+
+def test_a_cycle_command_refuses_an_unreachable_temporal_before_loading_the_sdk() -> None:
+    """Only the settings load before the probe of Temporal's port; the SDK, the database driver and the workflows
+    load once it answers."""
+    modules = _imported_modules("cycle", "status", "cycle:x:2026-01", WATTLEDGER_TEMPORAL_ADDRESS="127.0.0.1:9")
+    assert _heavy(modules) == ["settings"]
 
 
 def test_the_table_says_what_each_command_says() -> None:
