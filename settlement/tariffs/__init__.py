@@ -1,6 +1,8 @@
 """URDB tariffs: parsing a rate (`urdb`), billing a load against it month by month (`bill`, with `tiers`,
 `export_credit`, the local `calendar` and the `charges` a bill is made of), and the stand-alone calculator
-over load files (`calculator`, `load_file`). Pure: no SQL, no campus."""
+over load files (`calculator`, `load_file`, read columnar by `load_columnar`; many meters at once from a folder or
+a Parquet file: the module `portfolio`, imported by name so that one bill does not load pyarrow.parquet).
+Pure: no SQL, no campus."""
 
 from settlement.tariffs.bill import (
     DEMAND_WINDOW_BLOCK,
@@ -14,7 +16,13 @@ from settlement.tariffs.bill import (
     MonthBill,
     bill_load,
 )
-from settlement.tariffs.calculator import bill_tariff_json, zone_named
+from settlement.tariffs.calculator import (
+    METER_ROW_FIELDS,
+    bill_meters,
+    bill_tariff_json,
+    meter_row,
+    zone_named,
+)
 from settlement.tariffs.calendar import LocalCalendar, datetime_to_utc_us, local_calendar, month_key_label
 from settlement.tariffs.charges import (
     RATE_QUANTUM,
@@ -44,6 +52,7 @@ __all__ = [
     "METERING_NET_BILLING_INSTANTANEOUS",
     "METERING_NET_METERING",
     "METERING_NONE",
+    "METER_ROW_FIELDS",
     "RATE_QUANTUM",
     "TIER_FILL_CHRONOLOGICAL",
     "TIER_FILL_SHARED",
@@ -60,13 +69,16 @@ __all__ = [
     "Tier",
     "UrdbTariff",
     "bill_load",
+    "bill_meters",
     "bill_tariff_json",
     "datetime_to_utc_us",
     "display_rate",
     "load_urdb_text",
     "local_calendar",
+    "meter_row",
     "month_key_label",
     "parse_urdb_rate",
+    "portfolio",
     "read_holidays",
     "read_load_csv",
     "unwrap_urdb_text",

@@ -6,7 +6,7 @@ Output money is decimal strings in USD with six decimals: each charge is exact, 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,6 +19,7 @@ from settlement.tariffs.bill import (
     TIER_FILL_CHRONOLOGICAL,
     TIER_FILL_SHARED,
     BillOptions,
+    LoadSeries,
     MonthBill,
     bill_load,
 )
@@ -40,8 +41,7 @@ def bill_tariff_json(urdb_source: str, urdb_text: str, load_source: str, load_te
     """`export_text` (same CSV shape as the load) is energy exported to the grid, billed by the tariff's
     `dgrules`; without it nothing is exported. `demand_window` (block or rolling) is how the tariff's
     `demandwindow` is measured (see `settlement.tariffs.bill`)."""
-    if tier_fill not in (TIER_FILL_SHARED, TIER_FILL_CHRONOLOGICAL):
-        raise BadInput("--tier-fill", None, "tier_fill", f"{tier_fill!r} is not shared or chronological")
+    _check_tier_fill(tier_fill)
     tariff = load_urdb_text(urdb_source, urdb_text)
     load = read_load_csv(load_source, load_text)
     if export_text is not None:
@@ -63,6 +63,45 @@ def bill_tariff_json(urdb_source: str, urdb_text: str, load_source: str, load_te
         "export_kwh": str(sum((bill.export_kwh for bill in bills), Decimal(0))),
         "total_usd": micros_to_usd_text(total_micros),
     }
+
+
+def bill_meters(urdb_source: str, urdb_text: str, loads: Iterable[tuple[str, LoadSeries]], time_zone: ZoneInfo,
+                holidays: Collection[date] = (), tier_fill: str = TIER_FILL_SHARED, holidays_as_weekend: bool = True,
+                demand_window: str = DEMAND_WINDOW_BLOCK) -> Iterator[dict[str, Any]]:
+    """One row per meter (`meter_row`), in the order of `loads`: the tariff is read once, and meters with the
+    same span share one local calendar (see `settlement.tariffs.calendar`)."""
+    _check_tier_fill(tier_fill)
+    tariff = load_urdb_text(urdb_source, urdb_text)
+    options = BillOptions(time_zone, holidays, holidays_as_weekend, tier_fill, demand_window_kind=demand_window)
+    for meter, load in loads:
+        yield meter_row(meter, bill_load(tariff, load, options))
+
+
+METER_ROW_FIELDS = ("meter", "months", "energy_kwh", "peak_kw", "energy_charge_usd", "demand_charge_usd",
+                    "fixed_charge_usd", "minimum_charge_usd", "total_usd")
+
+
+def meter_row(meter: str, bills: list[MonthBill]) -> dict[str, Any]:
+    """A meter's year (or whatever span its load covers) in one row: totals of its monthly bills, the highest
+    monthly peak; demand is the TOU, flat and coincident charges together."""
+    demand_micros = sum(bill.demand_tou_charge_usd_micros + bill.demand_flat_charge_usd_micros
+                        + bill.demand_coincident_charge_usd_micros for bill in bills)
+    return {
+        "meter": meter,
+        "months": len(bills),
+        "energy_kwh": str(sum((bill.energy_kwh for bill in bills), Decimal(0))),
+        "peak_kw": str(max((bill.peak_kw for bill in bills), default=Decimal(0))),
+        "energy_charge_usd": micros_to_usd_text(sum(bill.energy_charge_usd_micros for bill in bills)),
+        "demand_charge_usd": micros_to_usd_text(demand_micros),
+        "fixed_charge_usd": micros_to_usd_text(sum(bill.fixed_charge_usd_micros for bill in bills)),
+        "minimum_charge_usd": micros_to_usd_text(sum(bill.minimum_charge_usd_micros for bill in bills)),
+        "total_usd": micros_to_usd_text(sum(bill.total_usd_micros for bill in bills)),
+    }
+
+
+def _check_tier_fill(tier_fill: str) -> None:
+    if tier_fill not in (TIER_FILL_SHARED, TIER_FILL_CHRONOLOGICAL):
+        raise BadInput("--tier-fill", None, "tier_fill", f"{tier_fill!r} is not shared or chronological")
 
 
 def _month_json(bill: MonthBill) -> dict[str, Any]:
