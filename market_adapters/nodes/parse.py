@@ -3,7 +3,8 @@ closes nodes on reload (a NYISO zone list never closes generators).
 
 - `ercot-settlement-points`: the Settlement Points List and Electrical Buses Mapping (NP4-160-SG,
   `Settlement_Points_<MMDDYYYY>_<HHMMSS>.csv`): one row per electrical bus with its resource node, load zone and
-  hub. Resource nodes become `RN`, load zones `LZ`, hubs `HU`; buses themselves are not settlement points.
+  hub. Resource nodes become `RN`, load zones `LZ`, hubs `HU` (plus the hub averages HB_BUSAVG and HB_HUBAVG,
+  which no bus maps to); buses themselves are not settlement points.
 - `nyiso-generators`: NYISO's generator list (`generator.csv`: Generator Name, Generator PTID, Aggregation PTID,
   Subzone, Zone, Latitude, Longitude, Active); `Active` = N is not listed (it is out of service).
 - `nyiso-zones`: any NYISO zonal LBMP file (Time Stamp, Name, PTID, ...): the zones it prices, type `ZONE`.
@@ -30,6 +31,7 @@ from market_adapters.nodes.model import PublishedNode
 ROWS_MAX = 500_000
 NAME_LENGTH_MAX = 200
 OPEN_END = date(9999, 12, 31)
+ERCOT_HUB_AVERAGES = ("HB_BUSAVG", "HB_HUBAVG")
 ERCOT_NAME_STAMP = re.compile(r"Settlement_Points_(\d{2})(\d{2})(\d{4})_\d{6}", re.IGNORECASE)
 
 Reader = Callable[[str, str], list[PublishedNode]]
@@ -100,6 +102,11 @@ def _ercot(source: str, text: str) -> list[PublishedNode]:
             attributes = {"substation": row["SUBSTATION"], "electrical_bus": row["ELECTRICAL_BUS"],
                           "voltage_level": row.get("VOLTAGE_LEVEL", "")}
             nodes.setdefault(node, PublishedNode(node, node, "RN", zone, attributes=attributes))
+    # The two hub averages are settlement points by protocol (Nodal Protocols section 3.5.2, Hubs), averages of
+    # the four 345 kV hubs rather than buses, so the bus mapping never names them; every ERCOT price file does.
+    for hub_average in ERCOT_HUB_AVERAGES:
+        nodes.setdefault(hub_average, PublishedNode(hub_average, hub_average, "HU", None,
+                                                    attributes={"defined_by": "ERCOT Nodal Protocols 3.5.2"}))
     return list(nodes.values())
 
 

@@ -22,15 +22,16 @@ def _nodes(kind: str, name: str) -> dict[str, tuple[str, str, str | None]]:
 
 
 def test_ercot_bus_mapping_gives_resource_nodes_load_zones_and_hubs():
-    """8 bus rows: 5 resource nodes (AJAXWIND_8B has none), 5 load zones, 4 hubs; buses are not nodes."""
+    """8 bus rows: 5 resource nodes (AJAXWIND_8B has none), 5 load zones, 4 hubs plus the 2 hub averages no bus
+    maps to; buses are not nodes."""
     nodes = _nodes("ercot-settlement-points", ERCOT_JUNE)
     by_type = {kind: sorted(node_id for node_id, (_, node_type, _) in nodes.items() if node_type == kind)
                for kind in ("RN", "LZ", "HU")}
     assert by_type == {"RN": ["AJAXWIND_RN", "DECKER_DPG1", "STP_STP_G1", "STP_STP_G2", "WAP_WAP_G8"],
                        "LZ": ["LZ_AEN", "LZ_HOUSTON", "LZ_NORTH", "LZ_SOUTH", "LZ_WEST"],
-                       "HU": ["HB_HOUSTON", "HB_NORTH", "HB_SOUTH", "HB_WEST"]}
+                       "HU": ["HB_BUSAVG", "HB_HOUSTON", "HB_HUBAVG", "HB_NORTH", "HB_SOUTH", "HB_WEST"]}
     assert nodes["DECKER_DPG1"] == ("DECKER_DPG1", "RN", "LZ_AEN")
-    assert len(nodes) == 14
+    assert len(nodes) == 16
     assert list_day_from_name("ercot-settlement-points", ERCOT_JUNE) == date(2026, 6, 11)
     assert list_day_from_name("pjm-pnodes", ERCOT_JUNE) is None
 
@@ -78,10 +79,10 @@ def test_a_bad_list_names_file_line_and_field(kind, text, line, field):
 
 def test_a_newer_list_closes_what_disappeared_and_opens_what_is_new():
     """First June list: everything valid since before it. July drops AJAXWIND_RN (closed 2026-07-01) and adds
-    QUEENSOL_RN (valid from 2026-07-01); the 13 others stay open."""
+    QUEENSOL_RN (valid from 2026-07-01); the 15 others stay open."""
     june = parse_node_list("ercot-settlement-points", ERCOT_JUNE, (LISTS / ERCOT_JUNE).read_text())
     first = plan_reload("ERCOT", "ercot-settlement-points", date(2026, 6, 11), june, {}, first_of_kind=True)
-    assert first.opened_count == 14 and first.closes == ()
+    assert first.opened_count == 16 and first.closes == ()
     assert {node.valid_from for node, _ in first.upserts} == {None}
     stored = {node.node_id: node for node, _ in first.upserts}
     july = parse_node_list("ercot-settlement-points", ERCOT_JULY, (LISTS / ERCOT_JULY).read_text())

@@ -28,7 +28,7 @@ def _env(database_url: str) -> dict[str, str]:
 
 
 def test_ercot_lists_load_once_and_a_newer_one_closes_what_disappeared(database_url, tmp_path):
-    """June: 14 nodes all opened. July: 14 nodes, QUEENSOL_RN opened, AJAXWIND_RN closed on 2026-07-01 (kept).
+    """June: 16 nodes all opened. July: 16 nodes, QUEENSOL_RN opened, AJAXWIND_RN closed on 2026-07-01 (kept).
     June again: a no-op. A list dated before July: refused."""
     runner, env = CliRunner(), _env(database_url)
 
@@ -36,9 +36,9 @@ def test_ercot_lists_load_once_and_a_newer_one_closes_what_disappeared(database_
         return runner.invoke(market_app, ["nodes", "load", "ercot-settlement-points", str(path)], env=env)
 
     june, july = LISTS / "Settlement_Points_06112026_093011.csv", LISTS / "Settlement_Points_07012026_091502.csv"
-    assert load(june).output == "ERCOT ercot-settlement-points as of 2026-06-11: 14 nodes, 14 opened, 0 closed\n"
-    assert load(july).output == "ERCOT ercot-settlement-points as of 2026-07-01: 14 nodes, 1 opened, 1 closed\n"
-    assert load(june).output.endswith("as of 2026-06-11: 14 nodes, 14 opened, 0 closed (already loaded)\n")
+    assert load(june).output == "ERCOT ercot-settlement-points as of 2026-06-11: 16 nodes, 16 opened, 0 closed\n"
+    assert load(july).output == "ERCOT ercot-settlement-points as of 2026-07-01: 16 nodes, 1 opened, 1 closed\n"
+    assert load(june).output.endswith("as of 2026-06-11: 16 nodes, 16 opened, 0 closed (already loaded)\n")
     older = tmp_path / "Settlement_Points_06302026_120000.csv"
     older.write_text(june.read_text() + "\n")
     assert isinstance(load(older).exception, Conflict)
