@@ -169,9 +169,17 @@ def _tenants(emissions: CycleEmissions, context: ReportContext) -> Section:
         rows.append([f"Operator ({why})", "", tonnes_text(figures["scope2_location"]),
                      tonnes_text(figures["scope2_market"]), tonnes_text(figures["scope3_cat3"]), "", ""])
     return Section("Tenants", ["Each tenant's share; the parts add up to the campus figures to the gram.",
-                               "Scope 3 category 3 of each tenant in its parts (g CO2e), which add up to its total."],
+                               ("Scope 2 of each party in grams, as the ledger holds them, and its Scope 3 category "
+                                "3 in its parts (g CO2e), which add up to its total.")],
                    [Table(["Tenant", "Consumption Wh", "Scope 2 location t", "Scope 2 market t", "Scope 3 cat. 3 t",
-                           "CFE score", "Data quality"], rows), _scope3_parts_table(emissions, context)])
+                           "CFE score", "Data quality"], rows), _scope2_grams_table(emissions, context),
+                    _scope3_parts_table(emissions, context)])
+
+
+def _scope2_grams_table(emissions: CycleEmissions, context: ReportContext) -> Table:
+    return Table(["Party", "Scope 2 location g", "Scope 2 market g", "Scope 2 market (hourly) g"], [
+        [name, _grams(figures.get("scope2_location", 0)), _grams(figures.get("scope2_market", 0)),
+         _grams(figures.get("scope2_market_hourly", 0))] for _party, name, figures in _party_names(emissions, context)])
 
 
 def _party_names(emissions: CycleEmissions, context: ReportContext) -> list[tuple[str, str, dict[str, int]]]:

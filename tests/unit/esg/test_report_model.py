@@ -122,7 +122,7 @@ def test_the_evidence_package_holds_intervals_factor_rows_and_proofs(emissions, 
 # cover 2 MWh under annual matching; RECs are not granular, so hourly matching prices all 18 MWh at the fallback.
 # No supplier rate or residual mix exists: the fallback is the grid average, every hour. The T&D losses (C) are
 # grid MWh x ERCT 740.832 lb CO2e/MWh (AR5) x 453.59237 g/lb x 0.042 / 0.958: campus 353,574.14 g -> 353,574,
-# split 3:1 by largest remainder: alpha 265,180.61 -> 265,181, beta 88,393.54 -> 88,393.
+# split 3:1 by largest remainder: quotas 265,180.5 and 88,393.5, the tie to the first: alpha 265,181, beta 88,393.
 GRID_AVERAGE_LABEL = "grid average (fallback: no supplier rate or residual mix)"
 
 
@@ -155,7 +155,14 @@ def test_each_tenants_scope3_category3_is_split_in_three_parts_everywhere(emissi
     from esg.reporting import export_csv, render_statement_html, tenant_statement
 
     report = build_campus_report(emissions, context)
-    parts = next(s for s in report.sections if s.title == "Tenants").tables[1]
+    tenants = next(s for s in report.sections if s.title == "Tenants")
+    # Scope 2 in grams, as the ledger's legs hold them: location 24 MWh x 336,035.74265184 g/MWh = 8,064,857.82 ->
+    # 8,064,858, split 3:1 by largest remainder: quotas 6,048,643.5 and 2,016,214.5, the tie to the first (alpha);
+    # market 22 MWh (2 MWh covered by the zero-emission RECs) = 7,392,786.34 -> 7,392,786, split 16:6: quotas
+    # 5,376,571.64 and 2,016,214.36, the last gram to alpha; hourly matching ignores RECs, so it equals location.
+    assert tenants.tables[1].rows == [["Alpha Compute Inc.", "6,048,644", "5,376,572", "6,048,644"],
+                                      ["Beta Labs LLC", "2,016,214", "2,016,214", "2,016,214"]]
+    parts = tenants.tables[2]
     assert parts.header == ["Party", "upstream of fuels (A) g", "upstream of generation of purchased power (B) g",
                             "T&D losses (C) g", "Scope 3 cat. 3 g"]
     assert parts.rows == [["Alpha Compute Inc.", "0", "0", "265,181", "265,181"],
