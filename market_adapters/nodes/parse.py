@@ -13,6 +13,11 @@ closes nodes on reload (a NYISO zone list never closes generators).
   9999-12-31 means open.
 - `isone-locations`: an ISO-NE report file in C/H/D/T layout with Location ID, Location Name and Location Type
   columns (the hourly LMP files list every priced location that way).
+- `miso-nodes`: a MISO LMP market report (`<YYYYMMDD>_da_expost_lmp.csv`, ...): preamble lines, then
+  `Node,Type,Value,HE 1..HE 24`; type is MISO's (`HUB`, `LOADZONE`, `INTERFACE`, `GENNODE`).
+- `spp-settlement-locations`: an SPP LMP-by-settlement-location file (`Interval, GMTIntervalEnd, [BAA,]
+  Settlement Location, Pnode, ...`); SPP's file gives no location type, so every one is `SETTLEMENT LOCATION`
+  with its pnode kept as an attribute.
 """
 
 from __future__ import annotations
@@ -36,13 +41,15 @@ ERCOT_NAME_STAMP = re.compile(r"Settlement_Points_(\d{2})(\d{2})(\d{4})_\d{6}", 
 
 Reader = Callable[[str, str], list[PublishedNode]]
 LIST_ISOS = {"ercot-settlement-points": "ERCOT", "nyiso-generators": "NYISO", "nyiso-zones": "NYISO",
-             "pjm-pnodes": "PJM", "isone-locations": "ISONE"}
+             "pjm-pnodes": "PJM", "isone-locations": "ISONE", "miso-nodes": "MISO",
+             "spp-settlement-locations": "SPP"}
 
 
 def parse_node_list(list_kind: str, source: str, text: str) -> list[PublishedNode]:
     """The nodes of one published list; a missing column or empty id is BadInput naming file, line and field."""
     readers: dict[str, Reader] = {"ercot-settlement-points": _ercot, "nyiso-generators": _nyiso_generators,
-                                  "nyiso-zones": _nyiso_zones, "pjm-pnodes": _pjm, "isone-locations": _isone}
+                                  "nyiso-zones": _nyiso_zones, "pjm-pnodes": _pjm, "isone-locations": _isone,
+                                  "miso-nodes": _miso, "spp-settlement-locations": _spp}
     if list_kind not in readers:
         raise BadInput(source, None, "list kind", f"must be one of {', '.join(readers)}, not {list_kind!r}")
     nodes = readers[list_kind](source, text)
@@ -63,9 +70,12 @@ def list_day_from_name(list_kind: str, source: str) -> date | None:
         return None
 
 
-def _rows(source: str, text: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows(source: str, text: str, required: tuple[str, ...],
+          header_starts: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """CSV rows by column name from the first non-blank line (or the first starting with `header_starts`)."""
     lines = text.lstrip("\ufeff").splitlines()
-    start = next((index for index, line in enumerate(lines) if line.strip()), len(lines))
+    start = next((index for index, line in enumerate(lines)
+                  if line.strip() and (header_starts is None or line.startswith(header_starts))), len(lines))
     reader = csv.DictReader(io.StringIO("\n".join(lines[start:])))
     header = [name.strip() for name in reader.fieldnames or []]
     reader.fieldnames = header
@@ -207,4 +217,22 @@ def _isone(source: str, text: str) -> list[PublishedNode]:
             nodes.setdefault(location_id, PublishedNode(location_id, name, node_type, zone))
     if not nodes:
         raise BadInput(source, None, "Location ID", "no section has a Location ID column")
+    return list(nodes.values())
+
+
+def _miso(source: str, text: str) -> list[PublishedNode]:
+    nodes: dict[str, PublishedNode] = {}
+    for line, row in _rows(source, text, ("Node", "Type"), header_starts="Node,"):
+        node = _text(source, line, "Node", row["Node"])
+        node_type = _text(source, line, "Type", row["Type"]).upper()
+        nodes.setdefault(node, PublishedNode(node, node, node_type, node if node_type == "LOADZONE" else None))
+    return list(nodes.values())
+
+
+def _spp(source: str, text: str) -> list[PublishedNode]:
+    nodes: dict[str, PublishedNode] = {}
+    for line, row in _rows(source, text, ("Settlement Location", "Pnode")):
+        location = _text(source, line, "Settlement Location", row["Settlement Location"])
+        nodes.setdefault(location, PublishedNode(location, location, "SETTLEMENT LOCATION", None,
+                                                 attributes={"pnode": row["Pnode"]}))
     return list(nodes.values())

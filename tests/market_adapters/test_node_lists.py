@@ -63,6 +63,27 @@ def test_isone_locations_from_a_c_h_d_t_price_file():
                      "16646": ("UN.TEWKSBRY115 TEWK", "NETWORK NODE", None)}
 
 
+PRICE_FIXTURES = Path(__file__).parent / "fixtures"  # the price readers' fixtures (their SOURCES.md say whence)
+
+
+def test_isone_locations_from_the_verbatim_head_of_a_real_day_ahead_file():
+    name = "WW_DALMP_ISO_20260317-head.csv"
+    nodes = parse_node_list("isone-locations", name, (PRICE_FIXTURES / "isone" / name).read_text())
+    assert [(n.node_id, n.name, n.node_type) for n in nodes] == [("321", "UN.FRNKLNSQ13.810CC", "NETWORK NODE")]
+
+
+def test_miso_and_spp_nodes_from_their_market_report_shapes():
+    """MISO: three rows (LMP, MCC, MLC) per node after the preamble; SPP: one location per Settlement Location."""
+    miso = parse_node_list("miso-nodes", "m.csv", (PRICE_FIXTURES / "miso" / "20251102_da_expost_lmp.csv").read_text())
+    assert {(n.node_id, n.node_type, n.zone) for n in miso} == {
+        ("AECI", "INTERFACE", None), ("AMIL.BGS6", "LOADZONE", "AMIL.BGS6"), ("INDIANA.HUB", "HUB", None)}
+    spp = parse_node_list("spp-settlement-locations", "s.csv",
+                          (PRICE_FIXTURES / "spp" / "DA-LMP-SL-202511020100.csv").read_text())
+    assert {(n.node_id, n.node_type, n.attributes["pnode"]) for n in spp} == {
+        ("SPPNORTH_HUB", "SETTLEMENT LOCATION", "SPPNORTH_HUB"),
+        ("OKGE_OKGE", "SETTLEMENT LOCATION", "OKGE_LOAD_PNODE")}
+
+
 @pytest.mark.parametrize(("kind", "text", "line", "field"), [
     ("ercot-settlement-points", "ELECTRICAL_BUS,SUBSTATION,RESOURCE_NODE,HUB\nB1,S1,RN1,HB_X\n", 1,
      "SETTLEMENT_LOAD_ZONE"),
