@@ -33,7 +33,8 @@ Recompute every figure:
    inputs.intervals_file_sha256). `wattledger esg compute intervals.parquet --campus {campus} --start {start}
    --end {end} --edition {edition} --gwp {gwp}` gives result.json again.
 2. factors/ holds the edition's published tables, byte-identical to their sources (manifest.json gives each
-   file's sha256 and publication); factor_refs.csv names the file and row of every factor used.
+   file's sha256 and publication); factor_refs.csv names the file and row of every factor used; market_rates.csv
+   holds the rows of the market-rate library it names (supplier rates, residual mixes, grid upstream factors).
 3. ledger/inclusion_proofs.json proves each ledger entry carrying these figures is leaf `leaf_index` of the tree
    whose root the signed checkpoint note commits to (RFC 6962). The entry's canonical bytes are in
    `canonical_b64`; its legs in grams CO2e (TCO2E/6) and Wh (MWH/6) equal the report's figures.
@@ -58,6 +59,7 @@ def write_evidence_package(
         "report.html": campus_report_html(emissions, report).encode(),
         "report.pdf": campus_report_pdf(emissions, report),
         "factor_refs.csv": _factor_refs_csv(emissions).encode(),
+        "market_rates.csv": _market_rates_csv(report).encode(),
         "README.txt": README.format(
             campus=report.campus_id, start=emissions.period_start_utc.isoformat(),
             end=emissions.period_end_utc.isoformat(), version=report.version,
@@ -97,6 +99,18 @@ def _factor_refs_csv(emissions: CycleEmissions) -> str:
         file = library.tables[table_id].file if table_id else ""
         row_key = ref[len(table_id) + 1:] if table_id else ref
         lines.append(",".join(_csv_cell(value) for value in (ref, table_id, file, row_key)))
+    return "\n".join(lines) + "\n"
+
+
+def _market_rates_csv(context: ReportContext) -> str:
+    """The market-rate library rows the result names (`market-rate/<id>@<edition>` in factor_refs): supplier rates,
+    residual mixes and grid upstream factors are in no published file, so their values and provenance are here."""
+    names = ("rate_id", "kind", "zone", "g_co2e_per_mwh", "source", "edition", "valid_from", "valid_to", "supplier",
+             "note")
+    lines = [",".join(("factor_ref", *names))]
+    for rate in sorted(context.market_rates, key=lambda row: row.ref):
+        content = rate.content()
+        lines.append(",".join(_csv_cell(value) for value in (rate.ref, *(content[name] for name in names))))
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from esg.certificates import CertificateLot, retirement_key
-from esg.factors import load_factor_library
+from esg.factors import MarketRateRow, load_factor_library
 from esg.reporting.charts import scope_bars
 from esg.reporting.party_methods import fallback_ref, method_rows, scope3_cat3_parts
 from esg.reporting.tenant_statement import tonnes_text
@@ -36,6 +36,7 @@ class ReportContext:
     base_year: int | None = None
     lots: dict[str, CertificateLot] = field(default_factory=dict)
     ledger_entries: dict[int, str] = field(default_factory=dict)  # version -> ledger idempotency key
+    market_rates: list[MarketRateRow] = field(default_factory=list)  # the library rows the result names
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def build_campus_report(emissions: CycleEmissions, context: ReportContext) -> Ca
         _tenants(emissions, context),
         _market_methods(emissions, context),
         _instruments(emissions, context),
-        _methods(emissions),
+        _methods(emissions, context),
         _provenance(emissions, context),
     ]
     return CampusReport(
@@ -253,7 +254,7 @@ def _instruments(emissions: CycleEmissions, context: ReportContext) -> Section:
                "Claimed Wh", "Applied Wh", "Status", "Retirement ledger entry"], rows)])
 
 
-def _methods(emissions: CycleEmissions) -> Section:
+def _methods(emissions: CycleEmissions, context: ReportContext) -> Section:
     library = load_factor_library()
     edition = library.edition(emissions.factor_edition)
     rows = []
@@ -266,8 +267,13 @@ def _methods(emissions: CycleEmissions) -> Section:
     paragraphs += [f"{name}: {value}" for name, value in emissions.conventions.items()]
     paragraphs += [f"Disclosure: {note}" for note in emissions.disclosures]
     paragraphs += [f"Excluded: {note}" for note in emissions.exclusions] or ["Exclusions: none."]
-    return Section("Methods, factor editions and sources", paragraphs,
-                   [Table(["Kind", "Table", "Title", "Publisher", "Edition", "Confidence"], rows)])
+    tables = [Table(["Kind", "Table", "Title", "Publisher", "Edition", "Confidence"], rows)]
+    if context.market_rates:
+        # Supplier rates, residual mixes and grid upstream factors are not in the published files: their rows.
+        tables.append(Table(["Market rate", "Kind", "Zone", "g CO2e/MWh", "Publisher", "Edition", "Valid", "Supplier"], [
+            [rate.ref, rate.kind, rate.zone, format(rate.g_co2e_per_mwh, ","), rate.source, rate.edition,
+             rate.validity_text(), rate.supplier or ""] for rate in sorted(context.market_rates, key=lambda r: r.ref)]))
+    return Section("Methods, factor editions and sources", paragraphs, tables)
 
 
 def _provenance(emissions: CycleEmissions, context: ReportContext) -> Section:

@@ -22,7 +22,7 @@ from campus import campus_exists, load_campus, load_tenants
 from common.errors import Conflict, NotFound
 from common.uri import read_uri_bytes
 from esg.certificates import certificate_lots, retirement_key
-from esg.factors import edition_is_registered, register_factor_library
+from esg.factors import edition_is_registered, market_rates, register_factor_library
 from esg.reporting import repository
 from esg.reporting.evidence import write_evidence_package
 from esg.reporting.report_model import ReportContext
@@ -194,6 +194,7 @@ def report_for_cycle(
         lots=lots,
         ledger_entries={int(v["version"]): str(v["ledger_idempotency_key"]) for v in versions
                         if v.get("ledger_idempotency_key")},
+        market_rates=[row for row in market_rates(conn) if row.ref in emissions.factor_refs],
     )
     return emissions, context
 

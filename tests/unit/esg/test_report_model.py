@@ -8,12 +8,14 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from markupsafe import escape
 
 from esg.certificates import CertificateClaim, CertificateLot
+from esg.factors import MarketRateRow
 from esg.reporting import (
     ReportContext,
     build_campus_report,
@@ -29,6 +31,10 @@ METERS = [MeterRef("GRID1", "grid_import"), MeterRef("TA", "tenant_consumption",
           MeterRef("TB", "tenant_consumption", "beta")]
 LOT = CertificateLot("lot-7", "REC", "wind", "ERCT", START, END, 2_000_000, 0, "ERCOT REC Program",
                      "Sweetwater Wind 4", serial_start=41, serial_end=42, serial_prefix="TX-W", location="US-TX")
+
+
+RESIDUAL_ROW = MarketRateRow("rm-erct-2025", "residual_mix", "ERCT", Decimal("412345.6"), "Green-e Energy", "2025",
+                             date(2025, 1, 1), date(2026, 1, 1))
 
 
 @pytest.fixture
@@ -52,7 +58,7 @@ def context():
                    "ledger_idempotency_key": "cycle:c1:2025-07:settlement:v1"},
                   {"version": 2, "factor_edition": "wl-2025.1", "reason": "stack test ST-114",
                    "ledger_idempotency_key": "cycle:c1:2025-07:esg-restatement:v2"}],
-        base_year=2023, lots={"lot-7": LOT},
+        base_year=2023, lots={"lot-7": LOT}, market_rates=[RESIDUAL_ROW],
     )
 
 
@@ -74,6 +80,9 @@ def test_the_report_names_what_an_auditor_looks_for(emissions, context):
                      "Alpha Compute Inc.", "Beta Labs LLC", "ERCOT REC Program", "ERCOT REC Program TX-W-41 to TX-W-42",
                      "US-TX", "QC2 one claim per MWh", "esg:certificate-retirement:c1:"):
         assert expected in text, expected
+    methods = next(s for s in report.sections if s.title == "Methods, factor editions and sources")
+    assert methods.tables[1].rows == [["market-rate/rm-erct-2025@2025", "residual_mix", "ERCT", "412,345.6",
+                                       "Green-e Energy", "2025", "2025-01-01 to 2026-01-01", ""]]
     tenant_rows = next(s for s in report.sections if s.title == "Tenants").tables[0].rows
     assert [row[0] for row in tenant_rows[:2]] == ["Alpha Compute Inc.", "Beta Labs LLC"], "names, not ids"
 
@@ -111,6 +120,11 @@ def test_the_evidence_package_holds_intervals_factor_rows_and_proofs(emissions, 
     refs = (folder / "factor_refs.csv").read_text().splitlines()
     assert "epa-hub-2025/table6/ERCT,epa-hub-2025/table6,epa_ghg_hub_2025_table6_egrid2023_subregions.csv,ERCT" in refs
     assert len(refs) == len(emissions.factor_refs) + 1
+    assert (folder / "market_rates.csv").read_text().splitlines() == [
+        "factor_ref,rate_id,kind,zone,g_co2e_per_mwh,source,edition,valid_from,valid_to,supplier,note",
+        ("market-rate/rm-erct-2025@2025,rm-erct-2025,residual_mix,ERCT,412345.6,Green-e Energy,2025,2025-01-01,"
+         "2026-01-01,,")]
+    assert "market_rates.csv" in names and "methods.csv" in names
     for line in (folder / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ")
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
