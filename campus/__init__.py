@@ -14,6 +14,7 @@ from campus.plan import Change
 from campus.repository import (
     campus_address,
     campus_exists,
+    campuses_with_channels,
     emissions_enabled,
     esg_settings,
     iso_submission_settings,
@@ -38,6 +39,7 @@ __all__ = [
     "Tenant",
     "campus_address",
     "campus_exists",
+    "campuses_with_channels",
     "emissions_enabled",
     "esg_settings",
     "file",

@@ -85,6 +85,16 @@ def load_channel_declarations(conn: Connection, campus_id: str) -> list[dict[str
     return [] if latest is None else list(latest[2].get("channels") or [])
 
 
+def campuses_with_channels(conn: Connection) -> list[str]:
+    """Ids of the campuses whose latest applied file declares `[[channels]]`, in id order."""
+    rows = conn.execute(
+        text("SELECT campus_id FROM (SELECT DISTINCT ON (campus_id) campus_id, document_json FROM campus_version"
+             " ORDER BY campus_id, version DESC) latest"
+             " WHERE jsonb_array_length(COALESCE(document_json -> 'channels', '[]'::jsonb)) > 0 ORDER BY campus_id"),
+    ).scalars().all()
+    return [str(row) for row in rows]
+
+
 def load_version(conn: Connection, campus_id: str, version: int) -> dict[str, Any] | None:
     row = conn.execute(
         text("SELECT document_json FROM campus_version WHERE campus_id = :c AND version = :v"),

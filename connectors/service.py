@@ -132,3 +132,9 @@ def derive_recent(engine: Engine, data_root_uri: str, campus_id: str, now_utc: d
     today = grid_floor(now_utc, 60).replace(hour=0)
     days = [today - timedelta(days=back) for back in range(days_back, -1, -1)]
     return [derive_window(engine, data_root_uri, campus_id, day, day + timedelta(days=1), now_utc) for day in days]
+
+
+def campuses_with_channels(engine: Engine) -> list[str]:
+    """Ids of the campuses whose latest campus file declares live channels (`wattledger dev` runs each)."""
+    with engine.begin() as conn:
+        return campus.campuses_with_channels(conn)

@@ -1,9 +1,11 @@
-"""A child process of `wattledger dev` and the demo: `python -m wattledger_cli.child worker|api HOST PORT`.
+"""A child process of `wattledger dev` and the demo: `python -m wattledger_cli.child worker|api HOST PORT|connect
+CAMPUS`.
 
 It imports the application (a few seconds of CPU) while the parent is still starting PostgreSQL and Temporal,
 then reads one line from stdin: the `WATTLEDGER_*` settings naming the servers the parent started (end of input
 means the parent gave up: exit quietly). Then it runs the production entry point: the worker's `main()` (as
-`python worker.py`) or the API app of `api.main` under uvicorn (as `uvicorn api.main:app`).
+`python worker.py`), the API app of `api.main` under uvicorn (as `uvicorn api.main:app`) or a campus's live
+connectors (as `wattledger connect run --campus CAMPUS`).
 """
 
 from __future__ import annotations
@@ -44,11 +46,20 @@ def run_api(host: str, port: int) -> None:
         uvicorn.run("api.main:app", host=host, port=port, log_level="warning")
 
 
+def run_connect(campus_id: str) -> None:
+    from wattledger_cli.connect import run as connect_run
+
+    if _settings_from_parent():
+        connect_run(campus_id)
+
+
 if __name__ == "__main__":
     role, *arguments = sys.argv[1:]
     if role == "worker":
         run_worker()
     elif role == "api":
         run_api(arguments[0], int(arguments[1]))
+    elif role == "connect":
+        run_connect(arguments[0])
     else:
-        raise SystemExit(f"unknown role {role!r}: worker or api")
+        raise SystemExit(f"unknown role {role!r}: worker, api or connect")

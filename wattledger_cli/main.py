@@ -27,6 +27,7 @@ COMMANDS = {
     "witness": Lazy("wattledger_cli.witness:app", "The checkpoint witness: cosigns the ledger's checkpoints that "
                     "extend what it saw."),
     "meterdata": Lazy("wattledger_cli.meterdata:app", "Meter data: ingest files, VEE reports, manual edits."),
+    "connect": Lazy("wattledger_cli.connect:app", "Live meter data: MQTT, Sparkplug B, OPC UA and Modbus connectors."),
     "tariff": Lazy("wattledger_cli.tariff:app", "Bill a load file against a utility tariff (OpenEI URDB JSON)."),
     "market": Lazy("wattledger_cli.market:app", "ISO market adapters: prices, submissions, statements."),
     "esg": Lazy("wattledger_cli.esg:app", "Emissions: factor library, Scope 1/2/3 reports."),

@@ -30,7 +30,8 @@ from typing import IO, TypeVar
 
 import httpx
 
-from db import resolve_database_url, upgrade_schema
+from connectors.service import campuses_with_channels
+from db import make_engine, resolve_database_url, upgrade_schema
 from ledger import cosigner_key_from_private, ledger_vkey, load_or_create_witness_key
 from runtime.codec import ensure_payload_keyring
 from runtime.keys import ensure_signing_key
@@ -237,6 +238,22 @@ async def _start_witness(settings: Settings, log_dir: Path | None, stop: asyncio
     return witness, settings.model_copy(update={"ledger_witnesses": {url: key.vkey}})
 
 
+async def _start_connectors(settings: Settings, database_url: str, address: str, log_dir: Path | None) -> list[Child]:
+    """One `connect` child per campus whose campus file declares live channels (docs/connectors.md)."""
+    engine = make_engine(database_url)
+    try:
+        campus_ids = await asyncio.to_thread(campuses_with_channels, engine)
+    finally:
+        engine.dispose()
+    started = []
+    for campus_id in campus_ids:
+        child = await _start_child(f"connect-{campus_id}",
+                                   [sys.executable, "-m", "wattledger_cli.child", "connect", campus_id], log_dir)
+        started.append(child)
+        await child.send_settings(settings_environment(settings, database_url, address, METRICS_PORTS))
+    return started
+
+
 @contextlib.asynccontextmanager
 async def running_stack(settings: Settings, api_port: int | None = None, log_dir: Path | None = None,
                         workers: int = 1) -> AsyncIterator[Stack]:
@@ -277,6 +294,7 @@ async def running_stack(settings: Settings, api_port: int | None = None, log_dir
             unset = () if number == 0 else METRICS_PORTS
             await worker.send_settings(settings_environment(settings, database_url, address, unset))
         await api.send_settings(settings_environment(settings, database_url, address, METRICS_PORTS))
+        children.extend(await _start_connectors(settings, database_url, address, log_dir))
         base_url = f"http://{settings.api_host}:{port}"
         await _wait_for_api(base_url, api, stop)
         yield Stack(settings, base_url, address, children, stop)

@@ -13,8 +13,9 @@ from sqlalchemy import Engine, text
 
 from connectors import repository as repo
 from connectors.reading import Delivery, ReadingQuality, RegisterReading
+from connectors.service import campuses_with_channels
 from connectors.store import commit_batch
-from tests.integration.connectors.conftest import apply_live_campus
+from tests.integration.connectors.conftest import apply_live_campus, channel_text
 
 T0 = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 
@@ -83,3 +84,11 @@ def test_a_failed_transaction_leaves_no_reading(engine: Engine, data_root: str) 
         count = conn.execute(text("SELECT count(*) FROM connector_reading WHERE campus_id LIKE :c"),
                              {"c": campus_id + "%"}).scalar_one()
     assert count == 0
+
+
+def test_dev_finds_the_campuses_that_declare_channels(engine: Engine) -> None:
+    """`wattledger dev` starts a connector for a campus with `[[channels]]` and none for one without."""
+    with_channels = apply_live_campus(engine, channel_text("GT1-GEN", 1883, "plant/x"))
+    without = apply_live_campus(engine)
+    found = campuses_with_channels(engine)
+    assert with_channels in found and without not in found
