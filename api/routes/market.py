@@ -38,7 +38,12 @@ from market_adapters.price_files import (
     PRICE_FORMATS,
     store_campus_prices,
 )
-from market_adapters.reconciliation import import_statement_runs, list_disputes
+from market_adapters.reconciliation import (
+    STATEMENT_FORMATS,
+    import_iso_statement,
+    import_statement_runs,
+    list_disputes,
+)
 from market_adapters.submission import list_campus_submissions, submission_attempts
 
 router = APIRouter(tags=["market"])
@@ -47,6 +52,7 @@ READER_ROLES = ("operator", "finance", "auditor")
 # A dependency, not a call in the body: the role is checked before the upload is parsed, so a caller without
 # it gets 403 rather than a validation error.
 OperatorDep = Annotated[Principal, Depends(require_roles("operator"))]
+StatementImporterDep = Annotated[Principal, Depends(require_roles("operator", "finance"))]
 CAMPUS_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 ISO_PATTERN = r"^[A-Za-z]{2,8}$"
 UPLOAD_CHUNK_BYTES = 1 << 20
@@ -74,6 +80,25 @@ def import_statements(campus_id: str, engine: EngineDep, principal: PrincipalDep
 
     runs = import_statement_runs(engine, campus_id, statements)
     return {"imported": [run.statement_id for run in runs]}
+
+
+@router.post("/market/campuses/{campus_id}/statement-files", status_code=201,
+             response_model=StatementsImportedPublic)
+async def import_statement_file(
+    request: Request, engine: EngineDep, settings: SettingsDep, principal: StatementImporterDep,
+    campus_id: Annotated[str, Path(pattern=CAMPUS_PATTERN)],
+    file: Annotated[UploadFile, File(description="an ISO's statement file, e.g. ISO-NE SR_RTLOCSUM_....CSV")],
+    statement_format: Annotated[str, Form(alias="format", max_length=64,
+                                          description=f"one of {', '.join(STATEMENT_FORMATS)}")] = "isone-rtlocsum",
+) -> dict[str, Any]:
+    """Store an ISO statement file as the next run of its operating day (versions oldest first); the same version
+    again is a no-op. Reconcile it with `wattledger market shadow-statement` or the shadow settlement."""
+    source_name = file.filename or "upload"
+    async with upload_slots(request, settings).hold(principal.subject):
+        content = await _read_upload(file, source_name)
+        run = await run_in_threadpool(import_iso_statement, engine, campus_id, statement_format, source_name,
+                                      content)
+    return {"imported": [run.statement_id]}
 
 
 @router.get("/market/campuses/{campus_id}/disputes", response_model=DisputesPublic)

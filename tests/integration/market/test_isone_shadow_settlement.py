@@ -17,11 +17,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from api.app import create_app
+from api.principal import Principal
 from common.errors import Conflict
 from market_adapters.prices import PriceRow, price_table, write_prices_parquet
+from settings import Settings
 from tests.integration.market.iso_step_rows import IsoMeterRow, insert_campus_cycle, write_month
 from wattledger_cli.market import app
 
@@ -83,3 +87,32 @@ def test_isone_statement_versions_reconcile_and_post(engine, database_url, tmp_p
     older = tmp_path / "SR_RTLOCSUM_000050017_2025071500_20250801000000.CSV"
     older.write_text(INITIAL.read_text().replace("07/22/2025 14:05:33", "08/01/2025 00:00:00"))
     assert isinstance(shadow(older).exception, Conflict)
+
+
+def _caller(request):  # type: ignore[no-untyped-def]
+    role = request.headers["Authorization"].split()[-1]  # tests send "Bearer <role>"
+    return Principal(role, frozenset({role}))
+
+
+async def test_statement_file_over_http(engine, tmp_path):
+    """Finance uploads the initial version (201, stored as INITIAL); a bad cell is a 422 naming line and field and
+    stores nothing; an auditor may not upload."""
+    refs = insert_campus_cycle(engine, "ISONE", "America/New_York", "2025-07", [])
+    app = create_app(Settings(home=tmp_path, database_url="postgresql://unused"), engine, None, authenticate=_caller)
+    url = f"/market/campuses/{refs.campus_id}/statement-files"
+    bad = INITIAL.read_text().replace('"-336.00"', '"-336.0O"')
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        def upload(role: str, text_body: str):  # type: ignore[no-untyped-def]
+            return client.post(url, headers={"Authorization": f"Bearer {role}"}, data={"format": "isone-rtlocsum"},
+                               files={"file": (INITIAL.name, text_body.encode(), "text/csv")})
+        refused = await upload("finance", bad)
+        assert refused.status_code == 422
+        assert (refused.json()["line"], refused.json()["field"]) == (8, "Real Time Energy Charge/Credit")
+        stored = await upload("finance", INITIAL.read_text())
+        assert (stored.status_code, stored.json()) == (201, {"imported": [
+            "ISONE-SR_RTLOCSUM-20250715-20250722T140533Z"]})
+        assert (await upload("auditor", INITIAL.read_text())).status_code == 403
+    with engine.connect() as conn:
+        runs = conn.execute(text("SELECT run_type FROM market_statement_run WHERE campus_id = :c"),
+                            {"c": refs.campus_id}).scalars().all()
+    assert runs == ["INITIAL"]
