@@ -34,6 +34,13 @@ class Settings(BaseSettings):
         default=None, description="Name the Temporal server's certificate must carry; unset = the address's host.")
     data_uri: str | None = Field(default=None, description="pyarrow.fs URI for Parquet claim checks.")
     outbox_uri: str | None = Field(default=None, description="Folder for ISO submission documents.")
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint for s3:// data URIs, e.g. http://seaweedfs:8333; unset = AWS.")
+    s3_access_key_id: str | None = Field(default=None, description="S3 access key; unset = the AWS SDK's own lookup.")
+    s3_secret_access_key: str | None = Field(default=None, repr=False, description="S3 secret key.")
+    s3_secret_access_key_file: Path | None = Field(
+        default=None, description="File holding the S3 secret key (a mounted secret), read when the key is unset.")
+    s3_region: str = Field(default="us-east-1", description="S3 region (SeaweedFS accepts any).")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     ledger_origin: str = "wattledger.local/ledger"

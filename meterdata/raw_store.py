@@ -132,6 +132,8 @@ class RawFileWriter:
         self.guard = LineGuard(original_name, BREAKS_BY_FORMAT[file_format], limits.line_bytes_max, what)
         self.filesystem, root = resolve(data_root_uri)
         self.root = root.rstrip("/")
+        # A URI root (s3://...) answers with a URI, a local root with the absolute path, as before.
+        self.root_uri = data_root_uri.rstrip("/") if "://" in data_root_uri else self.root
         self.original_name = original_name
         staging_dir = f"{self.root}/raw/staging"
         self.filesystem.create_dir(staging_dir, recursive=True)
@@ -162,7 +164,7 @@ class RawFileWriter:
         else:
             # Same content already stored: keep the first copy untouched.
             self.filesystem.delete_file(self.staging_path)
-        return StoredBytes(sha256_hex, self.size_bytes, final_path)
+        return StoredBytes(sha256_hex, self.size_bytes, f"{self.root_uri}/raw/{sha256_hex}")
 
     def abort(self) -> None:
         if not self.stream.closed:

