@@ -1,5 +1,9 @@
 """Live meter data from the plant: MQTT (plain JSON and Sparkplug B), OPC UA and Modbus TCP sources that turn
-cumulative energy registers into stored readings, and interval energy derived from them."""
+cumulative energy registers into stored readings, and interval energy derived from them.
+
+Shells (the CLI, `wattledger dev`, the API) reach the package through the names below and two public modules,
+imported by name: `service` (run a campus's channels, channel status, the campuses declaring channels) and
+`derive` (derive a window's intervals into the meter-data store)."""
 
 from connectors.reading import (
     ChannelInvalid,
@@ -18,5 +22,7 @@ __all__ = [
     "EnergyUnit",
     "ReadingQuality",
     "RegisterReading",
+    "derive",
     "scaled_register_wh",
+    "service",
 ]

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine
 
 import campus
+from connectors import repository as repo
 from connectors.channels import ChannelDeclaration, declarations_from_campus, modbus_channel, multiplier_at
 from connectors.derive import WindowDerivation, derive_window
 from connectors.intervals import grid_floor
@@ -27,6 +28,7 @@ from connectors.modbus import ModbusChannel, ModbusPollSettings, ModbusSource
 from connectors.mqtt_json import MqttJsonSource
 from connectors.mqtt_json_payload import MqttJsonChannel
 from connectors.reading import Delivery, DeliverySink
+from connectors.repository import ChannelStatus
 from connectors.sink import BatchingSink, CommitBatch, SinkSettings
 from connectors.store import commit_batch
 
@@ -138,3 +140,9 @@ def campuses_with_channels(engine: Engine) -> list[str]:
     """Ids of the campuses whose latest campus file declares live channels (`wattledger dev` runs each)."""
     with engine.begin() as conn:
         return campus.campuses_with_channels(conn)
+
+
+def channel_statuses(engine: Engine, campus_id: str) -> list[ChannelStatus]:
+    """Each live channel's counters and watermarks (what `wattledger connect status` shows)."""
+    with engine.begin() as conn:
+        return repo.channel_statuses(conn, campus_id)

@@ -80,10 +80,10 @@ async def _run_until_stopped(engine: Engine, data_root_uri: str, campus_id: str)
 @app.command("status")
 def status(campus_id: CampusOption, as_json: JsonFlag = False) -> None:
     """Each live channel's readings, duplicates, conflicts and last source and receipt times."""
-    from connectors import repository
+    from connectors.service import channel_statuses
 
-    with _engine_and_root() as (engine, _), engine.begin() as conn:
-        rows = [dataclasses.asdict(row) for row in repository.channel_statuses(conn, campus_id)]
+    with _engine_and_root() as (engine, _):
+        rows = [dataclasses.asdict(row) for row in channel_statuses(engine, campus_id)]
     print_rows(rows, as_json, title=f"live channels of {campus_id}")
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE_DIRS = ("accounts", "activities", "api", "billing", "campus", "common", "devtools", "esg", "intervals", "invoicing",
+SOURCE_DIRS = ("accounts", "activities", "api", "billing", "campus", "common", "connectors", "devtools", "esg",
+               "intervals", "invoicing",
                "ledger", "market_adapters", "meterdata", "observability", "runtime", "settlement", "workflows",
                "wattledger_cli", "demo")
 # Packages whose modules are imported by name from above: the shells, where an importer names the one module it
