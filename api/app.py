@@ -29,6 +29,7 @@ from api.routes import (
     market,
     meter_data,
     ops,
+    participation,
 )
 from runtime.temporal import connect
 from settings import Settings
@@ -62,7 +63,7 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
     install_error_handlers(app)
     install_openapi(app)
     for module in (cycles, corrections, ledger_verify, ledger, meter_data, campuses, contracts, market, esg, esg_rates,
-                   invoices):
+                   invoices, participation):
         app.include_router(module.router)
     app.include_router(web.router)  # finance pages, /finance/...
     app.include_router(ops.router)  # /metrics and the Temporal codec server /codec/encode|decode

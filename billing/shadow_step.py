@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from billing import repository as repo
 from billing.campus_period import load_campus_period
 from billing.runs import step_name
-from campus import Meter, MeterRole, market_settings
+from campus import Meter, MeterRole, iso_submission_settings, load_campus, load_meters, market_settings
 from common.errors import BadInput
 from intervals import ENERGY_COLUMNS, meter_cell_sums, read_intervals
 from ledger import append_checkpointed, ensure_ledger, open_accounts
@@ -27,6 +27,8 @@ from ledger.accounts import account_spec
 from market_adapters.price_files import campus_price_uris
 from market_adapters.prices import latest_prices, read_prices_parquet
 from participation.document import memo_entry, shadow_document
+from participation.registration import registration_package
+from participation.report import ShadowReport, shadow_report
 from participation.rules import market_rules
 from participation.shadow import MeteredPeriod, shadow_period
 from settings import Settings
@@ -75,6 +77,27 @@ def run_shadow_step(engine: Engine, settings: Settings, cycle_id: str, campus_id
                 recorded["ledger_idempotency_key"] = entry.idempotency_key
         repo.record_step(conn, cycle_id, step_name(STEP, run_label), recorded)
     return recorded
+
+
+def recorded_shadow(engine: Engine, cycle_id: str) -> dict[str, Any]:
+    """The cycle's recorded shadow step (NotFound when the cycle has none: settled before the step existed)."""
+    with engine.connect() as conn:
+        return repo.load_step(conn, cycle_id, STEP)
+
+
+def shadow_report_of(engine: Engine, cycle_id: str) -> ShadowReport:
+    """The report model of the cycle's recorded shadow step (the staff page and the PDF render it)."""
+    return shadow_report(cycle_id, recorded_shadow(engine, cycle_id))
+
+
+def campus_registration(engine: Engine, campus_id: str, iso: str) -> dict[str, Any]:
+    """The campus's ISO registration package from its latest campus file (docs/market-participation.md)."""
+    with engine.connect() as conn:
+        campus = load_campus(conn, campus_id)
+        meters = load_meters(conn, campus_id)
+        section = market_settings(conn, campus_id)
+        _, duns = iso_submission_settings(conn, campus_id)
+    return registration_package(iso, campus, meters, section, duns)
 
 
 def _node_prices(uris: Sequence[str], node: str, market: str, start_utc: datetime, end_utc: datetime

@@ -2,7 +2,9 @@
 responding to its ISO, from the same metered data its invoices used, under explicit guardrails.
 
 Plain functions only: customer baselines (`baselines`), coincident-peak charges (`coincident_peak`), export value
-(`exports`) and the guardrail rules (`guardrails`).
+(`exports`), the guardrail rules (`guardrails`), the period's run (`shadow`, from the `rules` of the campus file),
+its document and memo ledger entry (`document`), its report (`report`) and the ISO registration package
+(`registration`).
 """
 
 from participation.baselines import BaselineResult, PjmCblParameters, pjm_customer_baseline
@@ -38,7 +40,14 @@ __all__ = [
     "Verdict",
     "coincident_peak_avoidance_usd_micros",
     "coincident_peak_charge",
+    # Modules reached by name: the result document and memo entry (document), the registration package, the
+    # report model and its PDF, the `[market]` section as rules, the period's shadow run.
+    "document",
     "export_value",
     "pjm_customer_baseline",
     "plan_response",
+    "registration",
+    "report",
+    "rules",
+    "shadow",
 ]

@@ -13,6 +13,7 @@ import typer
 from market_adapters.price_files import FEED_DEFAULT, NYISO_RT_INTERVAL_MINUTES_DEFAULT, PRICE_FORMATS
 from wattledger_cli.database import database_engine
 from wattledger_cli.market_nodes import app as nodes_app
+from wattledger_cli.market_shadow import participation_command, registration_command
 from wattledger_cli.output import JsonFlag, print_rows
 
 if TYPE_CHECKING:
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="ISO market adapters: prices, submissions, statements.", no_args_is_help=True)
 app.add_typer(nodes_app, name="nodes")
+app.command("participation")(participation_command)  # `shadow` is the statement reconciliation below
+app.command("registration")(registration_command)
 
 PricesOut = Annotated[Path | None, typer.Argument(help="Parquet file to write; optional with --campus")]
 PricesCampus = Annotated[str | None, typer.Option("--campus", help="keep the prices for the campus's cycles")]
