@@ -4,8 +4,8 @@
   is the edge nodes' store-and-forward, which they replay as historical once this host's STATE says online.
 - STATE: the will is `spBv1.0/STATE/<host_id>` {"online": false, "timestamp": T}, QoS 1, retained; after
   subscribing, the host publishes {"online": true, "timestamp": T} with the same T, QoS 1, retained. A fresh T is
-  taken before each reconnect. If the broker hands us an offline STATE for ourselves while we are connected (a
-  late will of an earlier connection) we publish online again.
+  taken before each CONNECT. If the broker hands us an offline STATE for ourselves with an older timestamp while
+  we are connected (a late will of an earlier connection) we publish online again.
 - paho runs its network loop in its own thread; each message crosses to the event loop into a bounded queue.
   When that queue is full (the store is behind) the message is dropped on purpose and the edge node asked for a
   rebirth: its registers in the NBIRTH bridge the gap, and memory stays bounded.
@@ -155,13 +155,22 @@ class SparkplugHost:
             self._send_rebirths(self.state.inbox_overflowed(topic, received_ts_utc))
 
     def _own_state(self, raw: bytes) -> None:
+        """Answer a late will: an offline STATE of an earlier connection (older timestamp) that overwrote ours.
+
+        An offline STATE with our own timestamp is this connection's will (the broker going down) or our own
+        clean stop: answering it would queue an online message that paho resends after the reconnect, where it
+        would overwrite the new connection's STATE with the old timestamp.
+        """
         try:
-            online = bool(json.loads(raw).get("online"))
-        except (ValueError, AttributeError):
-            online = False
-        if not online and not self._stopping and self._client.is_connected():
-            log.warning("sparkplug host %s: saw our own STATE offline while connected; publishing online",
-                        self.settings.host_id)
+            state = json.loads(raw)
+            online, timestamp_ms = bool(state.get("online")), int(state.get("timestamp", 0))
+        except (ValueError, TypeError, AttributeError):
+            return
+        if online or timestamp_ms >= self._state_timestamp_ms or self._stopping:
+            return
+        if self._client.is_connected():
+            log.warning("sparkplug host %s: a late offline STATE (timestamp %d) overwrote ours; publishing online",
+                        self.settings.host_id, timestamp_ms)
             self._client.publish(self.state_topic, state_payload(True, self._state_timestamp_ms), qos=1,
                                  retain=True)
 

@@ -200,3 +200,22 @@ async def test_host_comes_back_online_after_a_broker_restart(host: tuple[Sparkpl
         await wait_for(lambda: any(r.register_wh == 3_000 for r in sink.readings("MAIN")))
     finally:
         await asyncio.to_thread(edge.close)
+
+
+async def test_a_late_offline_state_of_an_earlier_connection_is_answered_with_online(
+        host: tuple[SparkplugHost, ListSink], mosquitto: Broker) -> None:
+    before = await asyncio.to_thread(retained_state, mosquitto.port, "wattledger-test")
+    assert isinstance(before["timestamp"], int)
+    late_will = json.dumps({"online": False, "timestamp": before["timestamp"] - 60_000})
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="late-will", clean_session=True)
+    publisher.connect("127.0.0.1", mosquitto.port)
+    publisher.loop_start()
+    try:
+        publisher.publish("spBv1.0/STATE/wattledger-test", late_will, qos=1, retain=True).wait_for_publish(5)
+    finally:
+        publisher.disconnect()
+        publisher.loop_stop()
+    async with asyncio.timeout(10):
+        while (now := await asyncio.to_thread(retained_state, mosquitto.port, "wattledger-test"))["online"] is not True:
+            await asyncio.sleep(0.1)
+    assert now == before
