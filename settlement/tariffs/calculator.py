@@ -6,6 +6,7 @@ Output money is decimal strings in USD with six decimals: each charge is exact, 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -24,7 +25,14 @@ from settlement.tariffs.bill import (
     bill_load,
 )
 from settlement.tariffs.load_file import read_load_csv, with_export
-from settlement.tariffs.urdb import load_urdb_text
+from settlement.tariffs.urdb import UrdbTariff, load_urdb_text
+
+
+@functools.lru_cache(maxsize=32)
+def _tariff(urdb_source: str, urdb_text: str) -> UrdbTariff:
+    """A tariff read once per process (it is immutable): a portfolio, a comparison or a service bills many loads
+    against the same few."""
+    return load_urdb_text(urdb_source, urdb_text)
 
 
 def zone_named(name: str) -> ZoneInfo:
@@ -42,7 +50,7 @@ def bill_tariff_json(urdb_source: str, urdb_text: str, load_source: str, load_te
     `dgrules`; without it nothing is exported. `demand_window` (block or rolling) is how the tariff's
     `demandwindow` is measured (see `settlement.tariffs.bill`)."""
     _check_tier_fill(tier_fill)
-    tariff = load_urdb_text(urdb_source, urdb_text)
+    tariff = _tariff(urdb_source, urdb_text)
     load = read_load_csv(load_source, load_text)
     if export_text is not None:
         source = export_source or "export"
@@ -71,7 +79,7 @@ def bill_meters(urdb_source: str, urdb_text: str, loads: Iterable[tuple[str, Loa
     """One row per meter (`meter_row`), in the order of `loads`: the tariff is read once, and meters with the
     same span share one local calendar (see `settlement.tariffs.calendar`)."""
     _check_tier_fill(tier_fill)
-    tariff = load_urdb_text(urdb_source, urdb_text)
+    tariff = _tariff(urdb_source, urdb_text)
     options = BillOptions(time_zone, holidays, holidays_as_weekend, tier_fill, demand_window_kind=demand_window)
     for meter, load in loads:
         yield meter_row(meter, bill_load(tariff, load, options))

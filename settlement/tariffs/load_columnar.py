@@ -37,6 +37,9 @@ US_PER_DAY = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UTC_US_MIN = (datetime(YEAR_MIN, 1, 1, tzinfo=UTC) - _EPOCH).days * US_PER_DAY
 UTC_US_END = (datetime(YEAR_MAX + 1, 1, 1, tzinfo=UTC) - _EPOCH).days * US_PER_DAY
+BLOCK_ROWS = 4096
+"""Rows checked and converted at a time: the temporaries stay small enough for the allocator to reuse, where
+whole-column ones would be fresh pages each time, which cost more than the arithmetic on them."""
 POW10 = np.array([10**power for power in range(19)], dtype=np.int64)
 _DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]  # YYYY-MM-DDTHH:MM:SS
 _SEPARATORS = {4: ord("-"), 7: ord("-"), 10: ord("T"), 13: ord(":"), 16: ord(":")}
@@ -61,9 +64,11 @@ def read_load_columnar(text: str, rows_max: int, decimals_max: int, energy_kwh_m
     table = _parse(data, len(header), (start_column, energy_column))
     if table is None or table.num_rows != line_count - 1:
         return None
-    starts_utc_us = _starts(table.column(f"c{start_column}").combine_chunks())
-    if starts_utc_us is None:
+    start_texts = table.column(f"c{start_column}").combine_chunks()
+    start_blocks = [_starts(start_texts.slice(first, BLOCK_ROWS)) for first in range(0, len(start_texts), BLOCK_ROWS)]
+    if any(block is None for block in start_blocks):
         return None
+    starts_utc_us = np.concatenate([block for block in start_blocks if block is not None])
     steps_us = np.diff(starts_utc_us)
     if (steps_us <= 0).any() or (steps_us % US_PER_MINUTE).any():
         return None
@@ -121,7 +126,7 @@ def _starts(column: pa.Array) -> Array | None:
     digits = text[:, _DIGITS] - np.uint8(48)  # a byte below '0' wraps above 9
     if (digits > 9).any() or any((text[:, at] != byte).any() for at, byte in _SEPARATORS.items()):
         return None
-    value = digits.astype(np.int64)
+    value = digits.astype(np.int32)  # small: a wide copy of the whole matrix costs more than the arithmetic
     year = value[:, 0] * 1000 + value[:, 1] * 100 + value[:, 2] * 10 + value[:, 3]
     month, day = value[:, 4] * 10 + value[:, 5], value[:, 6] * 10 + value[:, 7]
     hour, minute = value[:, 8] * 10 + value[:, 9], value[:, 10] * 10 + value[:, 11]
@@ -135,8 +140,9 @@ def _starts(column: pa.Array) -> Array | None:
     offset_minutes = _offset_minutes(text)
     if offset_minutes is None:
         return None
-    seconds = _days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
-    starts_utc_us: Array = (seconds - offset_minutes * 60) * 1_000_000
+    days = _days_from_civil(year.astype(np.int64), month, day)
+    seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60
+    starts_utc_us: Array = seconds * 1_000_000
     if ((starts_utc_us < UTC_US_MIN) | (starts_utc_us >= UTC_US_END)).any():
         return None
     return starts_utc_us
@@ -149,7 +155,7 @@ def _offset_minutes(text: Array) -> Array | None:
     digits = text[:, [20, 21, 23, 24]] - np.uint8(48)
     if ((sign != ord("+")) & (sign != ord("-"))).any() or (colon != ord(":")).any() or (digits > 9).any():
         return None
-    value = digits.astype(np.int64)
+    value = digits.astype(np.int32)
     hours, minutes = value[:, 0] * 10 + value[:, 1], value[:, 2] * 10 + value[:, 3]
     if ((hours > 23) | (minutes > 59)).any():
         return None
@@ -172,6 +178,23 @@ def _days_from_civil(year: Array, month: Array, day: Array) -> Array:
 def _energy_units(column: pa.Array, decimals_max: int, energy_kwh_max: int) -> tuple[Array, int] | None:
     """Integer energy in 1/10**decimals kWh (decimals: the most any value has, at least 3) and that unit count,
     or None when a value is not plain, has too many decimals, is too large, or the total overflows."""
+    blocks = [_plain_values(column.slice(first, BLOCK_ROWS), decimals_max, energy_kwh_max)
+              for first in range(0, len(column), BLOCK_ROWS)]
+    if any(block is None for block in blocks):
+        return None
+    mantissa = np.concatenate([block[0] for block in blocks if block is not None])
+    places = np.concatenate([block[1] for block in blocks if block is not None])
+    decimals = max(3, int(places.max()))
+    energy_units: Array = mantissa * POW10[decimals - places]
+    # The exact total in Python integers: each value is below 2**50, and 2,000,000 of them cannot overflow a half.
+    total = (int((energy_units >> 32).sum()) << 32) + int((energy_units & 0xFFFF_FFFF).sum())
+    if total > INT64_MAX:
+        return None
+    return energy_units, 10**decimals
+
+
+def _plain_values(column: pa.Array, decimals_max: int, energy_kwh_max: int) -> tuple[Array, Array] | None:
+    """Each value's digits as an integer and its decimal places, or None when one is not plain or too large."""
     offsets, data = _buffers(column)
     lengths = np.diff(offsets)
     if (lengths == 0).any() or (lengths > VALUE_CHARS_MAX).any():
@@ -193,10 +216,4 @@ def _energy_units(column: pa.Array, decimals_max: int, energy_kwh_max: int) -> t
     mantissa = pc.cast(pc.replace_substring(column, ".", ""), pa.int64()).to_numpy()
     if (mantissa > energy_kwh_max * POW10[places]).any():
         return None
-    decimals = max(3, int(places.max()))
-    energy_units: Array = mantissa * POW10[decimals - places]
-    # The exact total in Python integers: each value is below 2**50, and 2,000,000 of them cannot overflow a half.
-    total = (int((energy_units >> 32).sum()) << 32) + int((energy_units & 0xFFFF_FFFF).sum())
-    if total > INT64_MAX:
-        return None
-    return energy_units, 10**decimals
+    return mantissa, places

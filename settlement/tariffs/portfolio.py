@@ -57,14 +57,14 @@ def _folder_loads(folder: Path) -> Iterator[tuple[str, LoadSeries]]:
 def _parquet_loads(path: Path) -> Iterator[tuple[str, LoadSeries]]:
     source = str(path)
     try:
-        parquet = pq.ParquetFile(path)
+        schema = pq.read_schema(path)
     except (OSError, pa.ArrowException) as error:
         raise BadInput(source, None, None, f"not readable as Parquet: {error}") from error
-    names = parquet.schema_arrow.names
     for column in PARQUET_COLUMNS:
-        if column not in names:
+        if column not in schema.names:
             raise BadInput(source, None, column, "column missing")
-    _check_types(source, parquet.schema_arrow)
+    _check_types(source, schema)
+    parquet = pq.ParquetFile(path, read_dictionary=["meter_id"])  # meters as codes: compared as integers
     done: set[str] = set()
     meter: str | None = None
     parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from common.errors import BadInput
 from settlement.tariffs import load_file, read_load_csv
-from settlement.tariffs.load_columnar import read_load_columnar
+from settlement.tariffs.load_columnar import BLOCK_ROWS, read_load_columnar
 from settlement.tariffs.load_file import DECIMALS_MAX, ENERGY_KWH_PER_ROW_MAX, ROWS_MAX
 
 HEADER = "interval_start,energy_kwh\n"
@@ -133,3 +133,31 @@ def test_random_near_plain_files_agree(values: list[str], steps: list[int], offs
         rows.append(f"{stamp!s}{offset},{value}")
     text = HEADER + "\n".join(rows) + "\n"
     assert _outcome(read_load_csv, text) == _outcome(_read_by_rows, text)
+
+
+def _long_file(values: dict[int, str], stamps: dict[int, str]) -> str:
+    """BLOCK_ROWS and more rows (the columnar path works block by block), with some values or starts replaced."""
+    first = np.datetime64("2026-01-01T00:00:00")
+    quarter = np.timedelta64(15, "m")
+    rows = [f"{stamps.get(n, f'{first + n * quarter!s}+00:00')},{values.get(n, '1.5')}"
+            for n in range(BLOCK_ROWS + 900)]
+    return HEADER + "\n".join(rows) + "\n"
+
+
+def test_the_blocks_of_a_long_file_join_into_one_series() -> None:
+    """Five decimals in the second block only: every value of the file is in 1/100,000 kWh, as the row reader
+    reads it."""
+    text = _long_file({BLOCK_ROWS + 10: "2.12345", 3: "0"}, {})
+    assert _columnar(text) is not None
+    assert _outcome(read_load_csv, text) == _outcome(_read_by_rows, text)
+    assert _outcome(read_load_csv, text)[4] == 100_000
+
+
+@pytest.mark.parametrize(("values", "stamps"), [({BLOCK_ROWS + 5: "x"}, {}),
+                                                ({}, {BLOCK_ROWS: "2026-01-01T00:00:00+00:00"})])
+def test_a_bad_row_in_a_later_block_gets_the_row_readers_error(values: dict[int, str], stamps: dict[int, str]) -> None:
+    text = _long_file(values, stamps)
+    assert _columnar(text) is None
+    outcome = _outcome(read_load_csv, text)
+    assert outcome == _outcome(_read_by_rows, text)
+    assert outcome[0] == "error" and f"line {BLOCK_ROWS + 2 + (5 if values else 0)}" in outcome[1]
