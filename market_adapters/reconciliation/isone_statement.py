@@ -120,9 +120,15 @@ def _hour_starts(operating_day: date) -> dict[str, datetime]:
     return {label: start_utc + timedelta(hours=index) for index, label in enumerate(labels)}
 
 
+def statement_id_of(summary: LocationSummary) -> str:
+    return f"ISONE-{REPORT}-{summary.operating_day:%Y%m%d}-{summary.version_utc:%Y%m%dT%H%M%SZ}"
+
+
 def statement_document(summary: LocationSummary, run_type: str, run_sequence: int,
-                       previous: dict[tuple[str, str, str], tuple[Decimal, Decimal]]) -> dict[str, object]:
-    """The run in wattledger statement format v1; deltas against `previous` (key -> (MWh, USD)) of the last run."""
+                       previous: dict[tuple[str, str, str], tuple[Decimal, Decimal]],
+                       file_sha256_hex: str) -> dict[str, object]:
+    """The run in wattledger statement format v1; deltas against `previous` (key -> (MWh, USD)) of the last run;
+    `source` names the file and its sha256, so a different file under the same version is spotted."""
     lines = []
     for number, hour in enumerate(summary.hours, start=1):
         start = hour.interval_start_utc.isoformat()
@@ -133,7 +139,7 @@ def statement_document(summary: LocationSummary, run_type: str, run_sequence: in
                       "amount_usd": str(hour.amount_usd), "quantity_delta_mwh": str(hour.quantity_mwh - before_mwh),
                       "amount_delta_usd": str(hour.amount_usd - before_usd), "source_line": hour.line_no})
     return {"format": "wattledger-statement/1", "iso": "ISONE", "run_type": run_type, "run_sequence": run_sequence,
-            "statement_id": f"ISONE-{REPORT}-{summary.operating_day:%Y%m%d}-{summary.version_utc:%Y%m%dT%H%M%SZ}",
+            "statement_id": statement_id_of(summary),
             "operating_day": summary.operating_day.isoformat(), "published_at_utc": summary.version_utc.isoformat(),
-            "lines": lines, "source": {"report": REPORT, "file": summary.source,
+            "lines": lines, "source": {"report": REPORT, "file": summary.source, "sha256_hex": file_sha256_hex,
                                        "ignored_columns": list(summary.ignored_columns)}}

@@ -10,6 +10,7 @@ order; `shadow_settle_statement` imports one and reconciles its day against our 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -29,7 +30,12 @@ from market_adapters.nyiso.parse import power_metering_hours
 from market_adapters.prices import latest_prices, price_rows, read_prices_parquet
 from market_adapters.reconciliation import repository as repo
 from market_adapters.reconciliation.charges import QuantityKey, quantities_from_metered_hours
-from market_adapters.reconciliation.isone_statement import parse_rtlocsum, statement_document
+from market_adapters.reconciliation.isone_statement import (
+    LocationSummary,
+    parse_rtlocsum,
+    statement_document,
+    statement_id_of,
+)
 from market_adapters.reconciliation.ledger_entries import (
     reconciliation_accounts,
     reconciliation_entries,
@@ -107,40 +113,53 @@ def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day
 def import_iso_statement(engine: Engine, campus_id: str, statement_format: str, source_name: str,
                          data: bytes) -> StatementRun:
     """Store an ISO statement file as the next run of its operating day (INITIAL, then RESETTLEMENT), with deltas
-    against the runs before it. The same version again is a no-op; an older version than one stored is a Conflict
-    (import versions oldest first, so every run's deltas are against the run the ISO issued before it)."""
+    against the runs before it. The same file again is a no-op and another file under an imported version is a
+    Conflict; so is a version older than one stored (import versions oldest first, so each run's deltas are
+    against the run the ISO issued before it)."""
+    summary = _read_statement_file(statement_format, source_name, data)
+    iso = STATEMENT_FORMATS[statement_format]
+    file_sha256_hex = hashlib.sha256(data).hexdigest()
+    statement_id = statement_id_of(summary)
+    with engine.begin() as conn:
+        repo.lock_statement_day(conn, campus_id, iso, summary.operating_day)
+        stored = sorted(((parse_statement(d), d) for d in repo.load_statement_documents(
+            conn, campus_id, iso, summary.operating_day)), key=lambda pair: pair[0].run_sequence)
+        for run, document in stored:
+            if run.statement_id == statement_id:
+                if document.get("source", {}).get("sha256_hex") != file_sha256_hex:
+                    raise Conflict(f"{source_name}: {statement_id} was imported before from another file")
+                return run
+        later = [run for run, _ in stored if run.published_at_utc >= summary.version_utc]
+        if later:
+            raise Conflict(f"{source_name}: version {summary.version_utc:%Y-%m-%d %H:%M:%S} GMT is older than "
+                           f"{later[-1].statement_id}, already imported; import versions oldest first")
+        runs = [run for run, _ in stored]
+        document = statement_document(summary, "RESETTLEMENT" if runs else "INITIAL", len(runs) + 1,
+                                      _latest_lines(runs), file_sha256_hex)
+        run = parse_statement(document)
+        repo.insert_statement_run(conn, campus_id, run, canonical_json.sha256_hex(document), document)
+    return run
+
+
+def _read_statement_file(statement_format: str, source_name: str, data: bytes) -> LocationSummary:
     if statement_format not in STATEMENT_FORMATS:
         raise BadInput(source_name, None, "format", f"must be one of {', '.join(STATEMENT_FORMATS)}")
     if len(data) > STATEMENT_BYTES_MAX:
         raise BadInput(source_name, None, None, f"larger than {STATEMENT_BYTES_MAX} bytes")
     try:
-        text = data.decode("utf-8-sig")
+        return parse_rtlocsum(source_name, data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
         raise BadInput(source_name, None, None, f"not UTF-8 text: {error.reason}") from error
-    summary = parse_rtlocsum(source_name, text)
-    iso = STATEMENT_FORMATS[statement_format]
-    with engine.begin() as conn:
-        repo.lock_statement_day(conn, campus_id, iso, summary.operating_day)
-        stored = sorted((parse_statement(d) for d in repo.load_statement_documents(conn, campus_id, iso,
-                                                                                   summary.operating_day)),
-                        key=lambda run: run.run_sequence)
-        later = [run for run in stored if run.published_at_utc >= summary.version_utc]
-        previous: dict[tuple[str, str, str], tuple[Decimal, Decimal]] = {}
-        for run in stored:
-            for line in run.lines:
-                previous[(line.charge_type, line.resource_id, line.interval_start_utc.isoformat())] = (
-                    line.quantity_mwh, Decimal(line.amount_usd_micros) / MICROS_PER_USD)
-        run_type = "INITIAL" if not stored else "RESETTLEMENT"
-        document = statement_document(summary, run_type, len(stored) + 1, previous)
-        same = [run for run in later if run.statement_id == document["statement_id"]]
-        if same:
-            return same[0]
-        if later:
-            raise Conflict(f"{source_name}: version {summary.version_utc:%Y-%m-%d %H:%M:%S} GMT is older than "
-                           f"{later[-1].statement_id}, already imported; import versions oldest first")
-        run = parse_statement(document)
-        repo.insert_statement_run(conn, campus_id, run, canonical_json.sha256_hex(document), document)
-    return run
+
+
+def _latest_lines(runs: Sequence[StatementRun]) -> dict[tuple[str, str, str], tuple[Decimal, Decimal]]:
+    """Each line key's (MWh, USD) in the latest run that has it: what the ISO's deltas are taken against."""
+    latest: dict[tuple[str, str, str], tuple[Decimal, Decimal]] = {}
+    for run in runs:
+        for line in run.lines:
+            latest[(line.charge_type, line.resource_id, line.interval_start_utc.isoformat())] = (
+                line.quantity_mwh, Decimal(line.amount_usd_micros) / MICROS_PER_USD)
+    return latest
 
 
 def shadow_settle_statement(engine: Engine, *, campus_id: str, statement_format: str, source_name: str,

@@ -69,7 +69,7 @@ def test_the_run_document_parses_as_statement_format_v1_with_deltas():
     third = summary.hours[2].interval_start_utc.isoformat()
     previous = {("RT_ENERGY_TIE", "4004", third): (Decimal("-11.0"), Decimal("-302.50"))}
     later = parse_rtlocsum("v2.csv", (FOLDER / "SR_RTLOCSUM_000050017_2025071500_20250905093012.CSV").read_text())
-    run = parse_statement(statement_document(later, "RESETTLEMENT", 2, previous))
+    run = parse_statement(statement_document(later, "RESETTLEMENT", 2, previous, "0" * 64))
     line = run.lines[2]
     assert (line.quantity_delta_mwh, line.amount_delta_usd_micros) == (Decimal("-0.5"), -13_750_000)
     assert (run.iso, run.run_type, run.statement_id) == ("ISONE", "RESETTLEMENT",

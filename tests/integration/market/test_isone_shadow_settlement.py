@@ -87,6 +87,10 @@ def test_isone_statement_versions_reconcile_and_post(engine, database_url, tmp_p
     older = tmp_path / "SR_RTLOCSUM_000050017_2025071500_20250801000000.CSV"
     older.write_text(INITIAL.read_text().replace("07/22/2025 14:05:33", "08/01/2025 00:00:00"))
     assert isinstance(shadow(older).exception, Conflict)
+    # The resettlement's version stamp on other numbers: refused, not silently taken for the stored one.
+    edited = tmp_path / RESETTLEMENT.name
+    edited.write_text(RESETTLEMENT.read_text().replace('"-310.50"', '"-310.51"'))
+    assert isinstance(shadow(edited).exception, Conflict)
 
 
 def _caller(request):  # type: ignore[no-untyped-def]
