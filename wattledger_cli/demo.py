@@ -262,6 +262,18 @@ def _print_emissions(emissions: dict[str, Any] | None) -> None:
     _console().print(f"campus scope 1 (turbine fuel): {_tonnes(emissions.get('campus_scope1_g_co2e', 0))} tCO2e")
 
 
+def _print_shadow(shadow: dict[str, Any]) -> None:
+    """One line of the cycle's shadow market participation (docs/market-participation.md): memo figures only."""
+    if shadow.get("status") != "computed":
+        return
+    net = {p["program"]: p["net_usd_micros"] for p in shadow["programs"]}
+    parts = ", ".join(f"{name} ${micros / 1_000_000:,.2f}" for name, micros in net.items())
+    _console().print(f"shadow market participation (rules {shadow['rules_version']}, {shadow['priced_intervals']} of "
+                     f"{shadow['intervals']} intervals priced at {shadow['node']}): {parts}; guardrail bound in "
+                     f"{len(shadow['bound_intervals'])} interval(s) (wattledger market participation "
+                     f"{shadow['cycle_id']})")
+
+
 async def _print_outcome(http: httpx.AsyncClient, cycle: dict[str, Any]) -> bool:
     if cycle["status"] != "completed":
         _console().print(f"[red]cycle {cycle['status']}: {cycle.get('status_detail')}[/red]")
@@ -284,6 +296,7 @@ async def _print_outcome(http: httpx.AsyncClient, cycle: dict[str, Any]) -> bool
     ledger = steps.get("ledger", {})
     iso = steps.get("iso", {})
     _console().print(f"ISO submission {iso.get('submission_key')}: {iso.get('status')} ({iso.get('document_uri')})")
+    _print_shadow(await _full_step(http, cycle, "shadow"))
     verdict = "[green]verified[/green]" if ledger.get("verified") else "[red]NOT verified[/red]"
     _console().print(f"ledger: {ledger.get('entry_count')} entries, checkpoint size {ledger.get('checkpoint_size')}, "
                   f"{verdict}")
