@@ -4,7 +4,8 @@
 
 - Atomic: no reader sees half an object. A whole buffer goes to S3 in one PUT (an object appears only when its
   upload completes) and to a local folder under a staging name then moved. A streamed write (`atomic_output`)
-  goes to a staging name on either and is moved into place once complete; a failed one is removed.
+  goes to a staged name beside the target on either and is moved into place once complete; a failed one is
+  removed.
 - Idempotent on retry: writing the same bytes to the same URI again changes nothing; `write_bytes_once` refuses
   other bytes where some already are; `put_content_addressed` names an object by its sha256.
 - S3 connection settings come from `settings.Settings` (`WATTLEDGER_S3_*`, docs/deployment.md), read once per
@@ -28,9 +29,9 @@ import pyarrow.fs as pafs
 
 from common.errors import BadInput, DomainError
 
-STAGING_FOLDER = ".staging"
-"""Staged streamed writes sit under `<folder>/.staging/` until moved into place; a crashed write leaves one
-behind there, never under a final name."""
+STAGED_SUFFIX = ".partial"
+"""A streamed write is staged beside its target as `.<name>.<random>.partial` until moved into place; a crashed
+write leaves one behind under that name, never under the final one."""
 
 
 class ObjectConflict(DomainError):
@@ -165,10 +166,13 @@ def put_content_addressed(folder_uri: str, data: bytes, suffix: str = "") -> tup
 @contextlib.contextmanager
 def atomic_output(uri: str) -> Iterator[pa.NativeFile]:
     """A stream whose bytes appear at `uri` only when the block ends without error: written under
-    `<folder>/.staging/<random>` and moved into place (a rename locally, a server-side copy on S3); on error the
-    staged object is removed and the final name untouched."""
+    `.<name>.<random>.partial` beside it and moved into place (a rename locally, a server-side copy on S3); on error
+    the staged object is removed and the final name untouched."""
     filesystem, path = resolve(uri)
-    staging_path = f"{staging_folder(filesystem, path)}/{uuid.uuid4().hex}"
+    parent, _, name = path.rpartition("/")
+    if not _is_s3(filesystem):
+        filesystem.create_dir(parent, recursive=True)
+    staging_path = f"{parent}/.{name}.{uuid.uuid4().hex}{STAGED_SUFFIX}"
     stream = filesystem.open_output_stream(staging_path)
     try:
         yield stream
@@ -180,14 +184,6 @@ def atomic_output(uri: str) -> Iterator[pa.NativeFile]:
             filesystem.delete_file(staging_path)
         raise
     move_into_place(filesystem, staging_path, path)
-
-
-def staging_folder(filesystem: pafs.FileSystem, path: str) -> str:
-    """The staging folder beside `path` (created locally; on S3 a prefix needs no creating)."""
-    folder = f"{_parent(path)}/{STAGING_FOLDER}"
-    if not _is_s3(filesystem):
-        filesystem.create_dir(folder, recursive=True)
-    return folder
 
 
 def move_into_place(filesystem: pafs.FileSystem, staging_path: str, path: str) -> None:
@@ -212,6 +208,7 @@ def list_uris(folder_uri: str) -> list[str]:
     found = []
     for info in filesystem.get_file_info(selector):
         relative = info.path[len(path.rstrip("/")) + 1:]
-        if info.type == pafs.FileType.File and STAGING_FOLDER not in relative.split("/"):
+        staged = info.base_name.startswith(".") and info.base_name.endswith(STAGED_SUFFIX)
+        if info.type == pafs.FileType.File and not staged:
             found.append(f"{root}/{relative}")
     return sorted(found)

@@ -17,7 +17,6 @@ a large cycle is issued in three parts:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -28,7 +27,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from common import canonical_json
+from common import canonical_json, storage
+from common.errors import BadInput
 from invoicing import repository
 from invoicing.document import TenantUsage, build_invoice_document
 from invoicing.parties import campus_parties
@@ -47,7 +47,7 @@ from invoicing.service import (
     signed_invoice_pdf,
 )
 from invoicing.signing import load_signing_key
-from invoicing.storage import documents_root_path, move_document, write_document
+from invoicing.storage import move_document, remove_empty_folder, write_document
 
 
 @dataclass(frozen=True)
@@ -204,9 +204,9 @@ def _intact_documents(plan: InvoicePlan, staged: Mapping[str, RenderedInvoice]) 
         if rendered is None or rendered.invoice_id != invoice.invoice_id:
             return None
         try:
-            document: dict[str, Any] = json.loads(Path(rendered.json_path).read_bytes())
-            pdf_sha256_hex = hashlib.sha256(Path(rendered.pdf_path).read_bytes()).hexdigest()
-        except (OSError, ValueError):
+            document: dict[str, Any] = json.loads(storage.read_bytes(rendered.json_path))
+            pdf_sha256_hex = hashlib.sha256(storage.read_bytes(rendered.pdf_path)).hexdigest()
+        except (OSError, ValueError, BadInput):
             return None
         if canonical_json.sha256_hex(document) != rendered.document_sha256_hex or \
                 pdf_sha256_hex != rendered.pdf_sha256_hex:
@@ -217,8 +217,8 @@ def _intact_documents(plan: InvoicePlan, staged: Mapping[str, RenderedInvoice]) 
 
 def _discard(rendered: Sequence[RenderedInvoice]) -> None:
     for invoice in rendered:
-        Path(invoice.json_path).unlink(missing_ok=True)
-        Path(invoice.pdf_path).unlink(missing_ok=True)
+        storage.delete(invoice.json_path)
+        storage.delete(invoice.pdf_path)
 
 
 def _staging_folder(plan: InvoicePlan) -> str:
@@ -232,8 +232,7 @@ def _staged_path(plan: InvoicePlan, invoice_id: str, kind: str) -> str:
 
 def _remove_staging_folder(plan: InvoicePlan, documents_root: str) -> None:
     """The plan's staging folder once it is empty (a batch still writing, or files of a failed attempt, keep it)."""
-    with contextlib.suppress(OSError):
-        (documents_root_path(documents_root) / _staging_folder(plan)).rmdir()
+    remove_empty_folder(documents_root, _staging_folder(plan))
 
 
 def plan_still_holds(plan: InvoicePlan, last_numbers: Mapping[str, int], invoiced_tenants: Sequence[str]) -> bool:

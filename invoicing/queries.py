@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from common import storage
 from invoicing import repository
 from invoicing.errors import CreditNoteNotFound, InvoiceNotFound
 
@@ -97,11 +97,12 @@ def invoice_detail(conn: Connection, invoice_id: str) -> dict[str, Any]:
     }
 
 
-def invoice_pdf_path(conn: Connection, invoice_id: str) -> Path:
+def invoice_pdf_path(conn: Connection, invoice_id: str) -> str:
+    """The PDF's local path or object URI (common.storage reads either)."""
     uri = repository.document_file_uri(conn, invoice_id, "pdf")
-    if uri is None or not Path(uri).is_file():
+    if uri is None or not storage.exists(uri):
         raise InvoiceNotFound(invoice_id)
-    return Path(uri)
+    return uri
 
 
 def credit_note_owner(conn: Connection, credit_note_id: str) -> tuple[str, str]:
@@ -115,11 +116,12 @@ def credit_note_owner(conn: Connection, credit_note_id: str) -> tuple[str, str]:
     return str(row[0]), str(row[1])
 
 
-def credit_note_pdf_path(conn: Connection, credit_note_id: str) -> Path:
+def credit_note_pdf_path(conn: Connection, credit_note_id: str) -> str:
+    """The PDF's local path or object URI (common.storage reads either)."""
     uri = repository.document_file_uri(conn, credit_note_id, "pdf")
-    if uri is None or not Path(uri).is_file():
+    if uri is None or not storage.exists(uri):
         raise CreditNoteNotFound(credit_note_id)
-    return Path(uri)
+    return uri
 
 
 def stored_document_sha256_hex(conn: Connection, document_id: str) -> str | None:

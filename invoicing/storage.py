@@ -1,63 +1,66 @@
-"""Write rendered documents under a documents root (a local folder or a `file://` URI), atomically."""
+"""Write rendered documents under a documents root (a local folder, a `file://` or an `s3://` URI), atomically,
+through common.storage."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from common.errors import BadInput
+from common import storage
 
 
 def documents_root_path(documents_root: str) -> Path:
-    """`/srv/docs` or `file:///srv/docs` -> an absolute Path; other schemes are not supported yet."""
+    """`/srv/docs` or `file:///srv/docs` -> an absolute Path (for a local root only)."""
     if documents_root.startswith("file://"):
         return Path(unquote(urlparse(documents_root).path)).resolve()
-    if "://" in documents_root:
-        raise BadInput("documents root", None, None, f"{documents_root!r}: only local folders and file:// URIs")
     return Path(documents_root).resolve()
+
+
+def document_uri(documents_root: str, relative_path: str) -> str:
+    """Where a document lives: an absolute path under a local root (as recorded before object storage), else
+    the URI under the root (`s3://bucket/prefix/invoices/...`)."""
+    if storage.is_local(documents_root):
+        return str(documents_root_path(documents_root) / relative_path)
+    return storage.join(documents_root, relative_path)
 
 
 def write_document(documents_root: str, relative_path: str, data: bytes,
                    written: list[str] | None = None) -> tuple[str, str]:
-    """Write `data` at `relative_path` under the root; return (absolute path, sha256 hex).
+    """Write `data` at `relative_path` under the root; return (its path or URI, sha256 hex).
 
-    Written to a temporary file in the same folder and renamed, so a crash never leaves half a document
-    under the final name. A retry after a rolled-back transaction rewrites the same name. The path is
-    appended to `written` (see `removed_unless_committed`).
+    Written atomically (common.storage), so a crash never leaves half a document under the final name. A retry
+    after a rolled-back transaction rewrites the same name. The path is appended to `written` (see
+    `removed_unless_committed`).
     """
-    target = documents_root_path(documents_root) / relative_path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    target = document_uri(documents_root, relative_path)
+    storage.write_bytes(target, data)
     if written is not None:
-        written.append(str(target))
-    return str(target), hashlib.sha256(data).hexdigest()
+        written.append(target)
+    return target, hashlib.sha256(data).hexdigest()
 
 
 def move_document(documents_root: str, from_relative_path: str, to_relative_path: str,
                   written: list[str] | None = None) -> str:
-    """Move a document written under the root to its final name (atomically, on one file system); return the
-    final absolute path, also appended to `written`."""
-    root = documents_root_path(documents_root)
-    target = root / to_relative_path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(root / from_relative_path, target)
+    """Move a document written under the root to its final name (a rename locally, a copy then delete on S3:
+    either way the final name appears whole); return its path or URI, also appended to `written`."""
+    source = document_uri(documents_root, from_relative_path)
+    target = document_uri(documents_root, to_relative_path)
+    filesystem, source_path = storage.resolve(source)
+    _, target_path = storage.resolve(target)
+    storage.move_into_place(filesystem, source_path, target_path)
     if written is not None:
-        written.append(str(target))
-    return str(target)
+        written.append(target)
+    return target
+
+
+def remove_empty_folder(documents_root: str, relative_path: str) -> None:
+    """Remove a local folder once it is empty; an object store has prefixes, not folders, so nothing to do."""
+    if storage.is_local(documents_root):
+        with contextlib.suppress(OSError):
+            (documents_root_path(documents_root) / relative_path).rmdir()
 
 
 @contextlib.contextmanager
@@ -74,7 +77,7 @@ def removed_unless_committed() -> Iterator[list[str]]:
         yield written
     except BaseException:
         for path in written:
-            Path(path).unlink(missing_ok=True)
+            storage.delete(path)
         raise
 
 

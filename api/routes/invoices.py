@@ -10,13 +10,14 @@ import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from api.auth import require_roles, require_tenant_access
 from api.deps import EngineDep, SettingsDep
 from api.principal import TENANT_READER_STAFF_ROLES, Principal
 from api.schemas import CreditNotePublic, InvoiceDetailPublic, InvoiceRowPublic, RebillPublic
+from common import storage
 from invoicing import (
     INVOICES_PER_PAGE_MAX,
     CreditNoteNotFound,
@@ -61,8 +62,16 @@ def _check_invoice_access(engine: Any, principal: Principal, invoice_id: str) ->
         raise InvoiceNotFound(invoice_id) from error
 
 
+def _pdf_response(path_or_uri: str, file_name: str) -> Response:
+    """A local PDF streamed from disk; one on the object store read whole (a few hundred kB) and sent."""
+    if storage.is_local(path_or_uri):
+        return FileResponse(path_or_uri, media_type="application/pdf", filename=file_name)
+    return Response(storage.read_bytes(path_or_uri), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
+
+
 @router.get("/credit-notes/{credit_note_id}.pdf", response_class=FileResponse)
-def read_credit_note_pdf(credit_note_id: str, engine: EngineDep, principal: ReaderDep) -> FileResponse:
+def read_credit_note_pdf(credit_note_id: str, engine: EngineDep, principal: ReaderDep) -> Response:
     with engine.connect() as conn:
         campus_id, tenant_id = credit_note_owner(conn, credit_note_id)
         try:
@@ -70,7 +79,7 @@ def read_credit_note_pdf(credit_note_id: str, engine: EngineDep, principal: Read
         except HTTPException as error:
             raise CreditNoteNotFound(credit_note_id) from error
         path = credit_note_pdf_path(conn, credit_note_id)
-    return FileResponse(path, media_type="application/pdf", filename=f"{credit_note_id}.pdf")
+    return _pdf_response(path, f"{credit_note_id}.pdf")
 
 
 @router.get("/tenants/{tenant_id}/invoices", response_model=list[InvoiceRowPublic])
@@ -95,11 +104,11 @@ def list_invoices(engine: EngineDep, principal: StaffReaderDep, cycle_id: str | 
 
 # Declared before `/invoices/{invoice_id}`, whose parameter would otherwise swallow the `.pdf` suffix.
 @router.get("/invoices/{invoice_id}.pdf", response_class=FileResponse)
-def read_invoice_pdf(invoice_id: str, engine: EngineDep, principal: ReaderDep) -> FileResponse:
+def read_invoice_pdf(invoice_id: str, engine: EngineDep, principal: ReaderDep) -> Response:
     _check_invoice_access(engine, principal, invoice_id)
     with engine.connect() as conn:
         path = invoice_pdf_path(conn, invoice_id)
-    return FileResponse(path, media_type="application/pdf", filename=f"{invoice_id}.pdf")
+    return _pdf_response(path, f"{invoice_id}.pdf")
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceDetailPublic)
