@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from settings import Settings
 from wattledger_cli import output
-from wattledger_cli.lazy import load
+from wattledger_cli.lazy import Lazy, lazy_commands, load
 from wattledger_cli.main import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,3 +74,32 @@ def test_configured_ports_read_the_settings_without_pydantic(monkeypatch: pytest
                                          "Temporal UI http://127.0.0.1:8299")
     monkeypatch.setenv("WATTLEDGER_API_PORT", "not a port")
     assert output.configured_ports().startswith("API http://127.0.0.1:8000 ")
+
+
+outer_app = typer.Typer(help="Outer area.")
+inner_app = typer.Typer(help="Inner group.")
+
+
+@outer_app.command("hello")
+def _hello() -> None:
+    typer.echo("hello")
+
+
+@inner_app.command("deep")
+def _deep() -> None:
+    typer.echo("deep")
+
+
+def test_a_table_entry_with_a_space_nests_a_group_in_its_area() -> None:
+    table = {"outer": Lazy("tests.unit.test_cli_startup:outer_app", "Outer area."),
+             "outer inner": Lazy("tests.unit.test_cli_startup:inner_app", "Inner group.")}
+    tiny = typer.Typer(cls=lazy_commands(table))
+
+    @tiny.callback()
+    def _root(debug: output.DebugFlag = False) -> None:
+        pass
+
+    listed = CliRunner().invoke(tiny, ["--help"], env={"COLUMNS": "200"})
+    assert "outer" in listed.output and "Outer area." in listed.output and "inner" not in listed.output
+    assert CliRunner().invoke(tiny, ["outer", "inner", "deep"]).output == "deep\n"
+    assert CliRunner().invoke(tiny, ["outer", "hello"]).output == "hello\n"
