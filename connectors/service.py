@@ -1,8 +1,8 @@
 """Run every declared live channel of a campus: one sink, one source per broker or server, and a derivation loop
 that writes the intervals into the meter-data store. What `wattledger connect run` and `wattledger dev` call.
 
-Protocols with a source here: plain MQTT JSON and Modbus TCP. A channel of another protocol is reported at start
-(`ConnectPlan.waiting`) and left unread until its source is wired in.
+Every protocol of the campus file has its source: plain MQTT JSON (one client per broker), Sparkplug B (one primary
+host per broker), OPC UA (one client per endpoint) and Modbus TCP (one session per device).
 """
 
 from __future__ import annotations
@@ -21,15 +21,24 @@ from sqlalchemy import Engine
 
 import campus
 from connectors import repository as repo
-from connectors.channels import ChannelDeclaration, declarations_from_campus, modbus_channel, multiplier_at
+from connectors.channels import (
+    ChannelDeclaration,
+    declarations_from_campus,
+    modbus_channel,
+    multiplier_at,
+    opcua_channel,
+    sparkplug_channel,
+)
 from connectors.derive import WindowDerivation, derive_window
 from connectors.intervals import grid_floor
 from connectors.modbus import ModbusChannel, ModbusPollSettings, ModbusSource
 from connectors.mqtt_json import MqttJsonSource
 from connectors.mqtt_json_payload import MqttJsonChannel
+from connectors.opcua import OpcUaChannel, OpcUaSettings, OpcUaSource
 from connectors.reading import Delivery, DeliverySink
 from connectors.repository import ChannelStatus
 from connectors.sink import BatchingSink, CommitBatch, SinkSettings
+from connectors.sparkplug import SparkplugChannel, SparkplugHost, SparkplugSettings
 from connectors.store import commit_batch
 
 log = logging.getLogger(__name__)
@@ -49,12 +58,15 @@ class ConnectSettings:
 class ConnectPlan:
     campus_id: str
     mqtt_json: dict[tuple[str, int], list[MqttJsonChannel]] = field(default_factory=dict)
+    sparkplug: dict[tuple[str, int], list[SparkplugChannel]] = field(default_factory=dict)
+    opcua: list[OpcUaChannel] = field(default_factory=list)
     modbus: list[ModbusChannel] = field(default_factory=list)
-    waiting: list[ChannelDeclaration] = field(default_factory=list)
 
     @property
     def channel_count(self) -> int:
-        return sum(len(c) for c in self.mqtt_json.values()) + len(self.modbus) + len(self.waiting)
+        mqtt_count = sum(len(channels) for channels in self.mqtt_json.values())
+        sparkplug_count = sum(len(channels) for channels in self.sparkplug.values())
+        return mqtt_count + sparkplug_count + len(self.opcua) + len(self.modbus)
 
 
 def load_plan(engine: Engine, campus_id: str, now_utc: datetime) -> ConnectPlan:
@@ -70,19 +82,26 @@ def load_plan(engine: Engine, campus_id: str, now_utc: datetime) -> ConnectPlan:
         if declaration.protocol == "mqtt_json":
             channel = mqtt_json_channel(declaration, multiplier)
             plan.mqtt_json.setdefault((channel.broker_host, channel.broker_port), []).append(channel)
-        elif declaration.protocol == "modbus_tcp":
-            plan.modbus.append(modbus_channel(declaration, multiplier))
+        elif declaration.protocol == "sparkplug_b":
+            plan.sparkplug.setdefault(broker_of(declaration), []).append(sparkplug_channel(declaration, multiplier))
+        elif declaration.protocol == "opcua":
+            plan.opcua.append(opcua_channel(declaration, multiplier))
         else:
-            plan.waiting.append(declaration)
+            assert declaration.protocol == "modbus_tcp", declaration.protocol
+            plan.modbus.append(modbus_channel(declaration, multiplier))
     return plan
+
+
+def broker_of(declaration: ChannelDeclaration) -> tuple[str, int]:
+    broker = urlsplit(declaration.address["broker"])
+    return broker.hostname or "127.0.0.1", broker.port or MQTT_DEFAULT_PORT
 
 
 def mqtt_json_channel(declaration: ChannelDeclaration, multiplier: Decimal) -> MqttJsonChannel:
     address = declaration.address
-    broker = urlsplit(address["broker"])
+    host, port = broker_of(declaration)
     return MqttJsonChannel(
-        declaration.meter_id, declaration.channel, broker.hostname or "127.0.0.1", broker.port or MQTT_DEFAULT_PORT,
-        address["topic"], address.get("value_field", "value"), address.get("timestamp_field", "ts"),
+        declaration.meter_id, declaration.channel, host, port, address["topic"], address.get("value_field", "value"), address.get("timestamp_field", "ts"),
         declaration.unit, declaration.scale_power_of_ten, multiplier, address.get("serial_field"),
         address.get("quality_field"))
 
@@ -96,6 +115,11 @@ def build_sources(plan: ConnectPlan, sink: DeliverySink) -> list[Callable[[], Co
     runs: list[Callable[[], Coroutine[Any, Any, None]]] = []
     for (host, port), channels in sorted(plan.mqtt_json.items()):
         runs.append(MqttJsonSource(channels, sink, client_id(plan.campus_id, host, port)).run)
+    for (host, port), sparkplug_channels in sorted(plan.sparkplug.items()):
+        settings = SparkplugSettings(host, port, host_id=f"wattledger-{plan.campus_id}")
+        runs.append(SparkplugHost(sparkplug_channels, sink, settings).run)
+    if plan.opcua:
+        runs.append(OpcUaSource(plan.opcua, sink, OpcUaSettings()).run)
     if plan.modbus:
         runs.append(ModbusSource(plan.modbus, sink, ModbusPollSettings()).run)
     return runs
@@ -106,9 +130,6 @@ async def run_campus(engine: Engine, data_root_uri: str, campus_id: str, setting
                      on_commit: Callable[[Any, Sequence[Delivery]], None] | None = None) -> None:
     """Run until cancelled. `commit` defaults to the store's commit_batch for this campus."""
     plan = load_plan(engine, campus_id, datetime.now(UTC))
-    for declaration in plan.waiting:
-        log.warning("channel %s/%s (%s) declared; no %s source runs here yet", declaration.meter_id,
-                    declaration.channel, declaration.protocol, declaration.protocol)
     sink = BatchingSink(commit or partial(commit_batch, engine, data_root_uri, campus_id), settings.sink, on_commit)
     async with asyncio.TaskGroup() as group:
         group.create_task(sink.run())

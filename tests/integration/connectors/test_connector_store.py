@@ -6,6 +6,7 @@ no row and moves the duplicate counter, the same key with another value is a con
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -13,7 +14,7 @@ from sqlalchemy import Engine, text
 
 from connectors import repository as repo
 from connectors.reading import Delivery, ReadingQuality, RegisterReading
-from connectors.service import campuses_with_channels
+from connectors.service import campuses_with_channels, load_plan
 from connectors.store import commit_batch
 from tests.integration.connectors.conftest import apply_live_campus, channel_text
 
@@ -92,3 +93,63 @@ def test_dev_finds_the_campuses_that_declare_channels(engine: Engine) -> None:
     without = apply_live_campus(engine)
     found = campuses_with_channels(engine)
     assert with_channels in found and without not in found
+
+
+ALL_PROTOCOLS = '''
+[[channels]]
+meter = "GT1-GEN"
+channel = "sparkplug"
+protocol = "sparkplug_b"
+unit = "kWh"
+[channels.sparkplug_b]
+broker = "mqtt://127.0.0.1:1884"
+group_id = "plant"
+edge_node_id = "epms-1"
+device_id = "PM8000-GT1"
+metric_name = "Energy/Delivered"
+
+[[channels]]
+meter = "GT1-GEN"
+channel = "opcua"
+protocol = "opcua"
+unit = "Wh"
+[channels.opcua]
+endpoint_url = "opc.tcp://127.0.0.1:4841"
+namespace_uri = "urn:plant:meters"
+node_identifier = "s=GT1.EnergyDelivered"
+
+[[channels]]
+meter = "GT1-GEN"
+channel = "modbus"
+protocol = "modbus_tcp"
+unit = "kWh"
+scale_power_of_ten = -1
+reports = "secondary"
+register_modulus = "4294967296"
+[channels.modbus_tcp]
+host = "127.0.0.1"
+port = 5020
+device_id = 2
+address = 3999
+table = "input"
+data_type = "uint32"
+word_order = "little"
+'''
+
+
+def test_every_protocol_declared_in_the_campus_file_gets_its_source(engine: Engine) -> None:
+    """Sparkplug B, OPC UA and Modbus channels of one meter: grouped per broker, endpoint and device, each with the
+    address and scaling the campus file gives."""
+    campus_id = apply_live_campus(engine, channel_text("GT1-GEN", 1884, "plant/GT1") + ALL_PROTOCOLS)
+    plan = load_plan(engine, campus_id, datetime.now(UTC))
+    assert plan.channel_count == 4
+    assert [c.topic for c in plan.mqtt_json[("127.0.0.1", 1884)]] == ["plant/GT1"]
+    (sparkplug,) = plan.sparkplug[("127.0.0.1", 1884)]
+    assert (sparkplug.group_id, sparkplug.edge_node_id, sparkplug.device_id, sparkplug.metric_name) == (
+        "plant", "epms-1", "PM8000-GT1", "Energy/Delivered")
+    (opcua,) = plan.opcua
+    assert (opcua.namespace_uri, opcua.node_identifier) == ("urn:plant:meters", "s=GT1.EnergyDelivered")
+    (modbus,) = plan.modbus
+    assert (modbus.port, modbus.device_id, modbus.address, modbus.table.value, modbus.word_order.value) == (
+        5020, 2, 3999, "input", "little")
+    assert (modbus.scale_power_of_ten, modbus.register_modulus, modbus.multiplier) == (-1, 2**32, Decimal(1))
