@@ -271,7 +271,7 @@ def _methods(emissions: CycleEmissions, context: ReportContext) -> Section:
     if context.market_rates:
         # Supplier rates, residual mixes and grid upstream factors are not in the published files: their rows.
         tables.append(Table(["Market rate", "Kind", "Zone", "g CO2e/MWh", "Publisher", "Edition", "Valid", "Supplier"], [
-            [rate.ref, rate.kind, rate.zone, format(rate.g_co2e_per_mwh, ","), rate.source, rate.edition,
+            [rate.ref, rate.kind, rate.zone, format(rate.g_co2e_per_mwh, ",f"), rate.source, rate.edition,
              rate.validity_text(), rate.supplier or ""] for rate in sorted(context.market_rates, key=lambda r: r.ref)]))
     return Section("Methods, factor editions and sources", paragraphs, tables)
 

@@ -240,14 +240,12 @@ def _statement(text: str) -> dict:  # type: ignore[type-arg]
     return statement
 
 
-def _tenant_report_row(report: str, name: str) -> list[str]:
-    row = re.search(rf"<tr><td>{re.escape(name)}</td>(.*?)</tr>", report)
-    assert row is not None, name
-    return re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))
-
-
-def _tonnes(grams: int) -> str:
-    return f"{(Decimal(grams) / 1_000_000).quantize(Decimal('0.001')):,}"
+def _report_scope2_grams(report: str, name: str) -> tuple[int, int]:
+    """The party's location- and market-based Scope 2 grams from the report's Tenants section (its second table,
+    the gram figures; the first table shows tonnes)."""
+    rows = re.findall(rf"<tr><td>{re.escape(name)}</td>(.*?)</tr>", report)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", rows[1])
+    return int(cells[0].replace(",", "")), int(cells[1].replace(",", ""))
 
 
 async def test_certificates_claimed_before_settlement_lower_market_based_scope2_everywhere(
@@ -326,12 +324,13 @@ async def test_certificates_claimed_before_settlement_lower_market_based_scope2_
     report_path = tmp_path / "report.html"
     await _cli(server, "esg", "report", CYCLE_ID, str(report_path), "--preparer", "Jane Preparer")
     report = report_path.read_text()
-    row = _tenant_report_row(report, "Longhorn AI LLC")
-    assert row[1:3] == [_tonnes(legs["tenant:longhorn-ai:emissions"]),
-                        _tonnes(legs["tenant:longhorn-ai:emissions:scope2_market"])]
+    assert _report_scope2_grams(report, "Longhorn AI LLC") == (
+        legs["tenant:longhorn-ai:emissions"], legs["tenant:longhorn-ai:emissions:scope2_market"])
     assert "<td>Longhorn AI LLC</td><td>certificates (contractual instruments)</td><td class=\"num\">2,000.000</td>" \
         in report
     assert "ERCOT REC Program TX-WIND-2026-09-1 to TX-WIND-2026-09-2500" in report
+    assert "<td>market-rate/it-ercot-residual-2026@2026</td><td>residual_mix</td><td>IT-ESG-ERCOT</td>" \
+        "<td class=\"num\">410,000</td><td>integration test residual mix</td>" in report, "the rate and its source"
     await _cli(server, "esg", "report", CYCLE_ID, str(tmp_path / "report.pdf"))
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
 
@@ -366,7 +365,7 @@ async def test_certificates_claimed_before_settlement_lower_market_based_scope2_
                 statement["by_label"]["Scope 2, market-based (annual matching)"]) == (location_g, market_g)
         assert (int(exported[tenant]["scope2_location_g_co2e"]),
                 int(exported[tenant]["scope2_market_g_co2e"])) == (location_g, market_g)
-        assert _tenant_report_row(report, names[tenant])[1:3] == [_tonnes(location_g), _tonnes(market_g)]
+        assert _report_scope2_grams(report, names[tenant]) == (location_g, market_g)
     assert balances_g["tenant:mesquite-cloud:emissions:scope2_market"] < balances_g["tenant:mesquite-cloud:emissions"]
     assert sum(balances_g.values()) == 0
     assert _entries(engine)[f"{CYCLE_ID}:esg-restatement:v2"].kind == "adjustment"

@@ -35,6 +35,8 @@ LOT = CertificateLot("lot-7", "REC", "wind", "ERCT", START, END, 2_000_000, 0, "
 
 RESIDUAL_ROW = MarketRateRow("rm-erct-2025", "residual_mix", "ERCT", Decimal("412345.6"), "Green-e Energy", "2025",
                              date(2025, 1, 1), date(2026, 1, 1))
+UPSTREAM_ROW = MarketRateRow("up-us-2025", "grid_upstream", "ERCT", Decimal("4.8E+4"), "NREL LCA Harmonization",
+                             "2025", date(2025, 1, 1))  # read back normalized, as the library stores it
 
 
 @pytest.fixture
@@ -58,7 +60,7 @@ def context():
                    "ledger_idempotency_key": "cycle:c1:2025-07:settlement:v1"},
                   {"version": 2, "factor_edition": "wl-2025.1", "reason": "stack test ST-114",
                    "ledger_idempotency_key": "cycle:c1:2025-07:esg-restatement:v2"}],
-        base_year=2023, lots={"lot-7": LOT}, market_rates=[RESIDUAL_ROW],
+        base_year=2023, lots={"lot-7": LOT}, market_rates=[RESIDUAL_ROW, UPSTREAM_ROW],
     )
 
 
@@ -82,7 +84,9 @@ def test_the_report_names_what_an_auditor_looks_for(emissions, context):
         assert expected in text, expected
     methods = next(s for s in report.sections if s.title == "Methods, factor editions and sources")
     assert methods.tables[1].rows == [["market-rate/rm-erct-2025@2025", "residual_mix", "ERCT", "412,345.6",
-                                       "Green-e Energy", "2025", "2025-01-01 to 2026-01-01", ""]]
+                                       "Green-e Energy", "2025", "2025-01-01 to 2026-01-01", ""],
+                                      ["market-rate/up-us-2025@2025", "grid_upstream", "ERCT", "48,000",
+                                       "NREL LCA Harmonization", "2025", "2025-01-01 to open", ""]]
     tenant_rows = next(s for s in report.sections if s.title == "Tenants").tables[0].rows
     assert [row[0] for row in tenant_rows[:2]] == ["Alpha Compute Inc.", "Beta Labs LLC"], "names, not ids"
 
@@ -123,7 +127,8 @@ def test_the_evidence_package_holds_intervals_factor_rows_and_proofs(emissions, 
     assert (folder / "market_rates.csv").read_text().splitlines() == [
         "factor_ref,rate_id,kind,zone,g_co2e_per_mwh,source,edition,valid_from,valid_to,supplier,note",
         ("market-rate/rm-erct-2025@2025,rm-erct-2025,residual_mix,ERCT,412345.6,Green-e Energy,2025,2025-01-01,"
-         "2026-01-01,,")]
+         "2026-01-01,,"),
+        "market-rate/up-us-2025@2025,up-us-2025,grid_upstream,ERCT,48000,NREL LCA Harmonization,2025,2025-01-01,,,"]
     assert "market_rates.csv" in names and "methods.csv" in names
     for line in (folder / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ")
