@@ -3,7 +3,6 @@ PostgreSQL, approved as finance, ending with invoices and a verified ledger."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import time
@@ -49,6 +48,8 @@ def demo_command(
     corrupt: bool = typer.Option(False, help="break one CSV value to show a bad-input failure"),
 ) -> None:
     """Run one billing cycle end to end on the embedded defaults and print what it produced."""
+    import asyncio
+
     from settings import Settings
 
     started = time.monotonic()
@@ -181,6 +182,8 @@ async def _drive_cycle(http: httpx.AsyncClient, campus_id: str, period: str) -> 
 
 
 async def _wait_for(http: httpx.AsyncClient, cycle_id: str, states: set[str]) -> dict[str, Any]:
+    import asyncio
+
     deadline = time.monotonic() + PHASE_WAIT_S_MAX
     last_status = None
     while time.monotonic() < deadline:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -66,6 +65,8 @@ def db_upgrade() -> None:
 @app.command("worker")
 def worker_command() -> None:
     """Run only the worker (the production entry point; same as `python worker.py`)."""
+    import asyncio
+
     import worker
 
     asyncio.run(worker.main())
@@ -78,6 +79,8 @@ def dev_command(
     workers: int = typer.Option(1, min=1, help="worker processes sharing the task queue (a large campus's "
                                 "chunks run on all of them)"),
 ) -> None:
+    import asyncio
+
     from observability import configure_logging, configure_tracing
     from settings import Settings
     from wattledger_cli.stack import Stack, StackStopped, run_stack

@@ -49,6 +49,11 @@ def test_help_imports_no_heavy_package(args: tuple[str, ...]) -> None:
     assert _heavy(_imported_modules(*args)) == []
 
 
+def test_top_level_help_loads_no_event_loop() -> None:
+    """asyncio alone costs as much as the rest of `wattledger --help`: only the commands that run a loop load it."""
+    assert "asyncio" not in _imported_modules("--help")
+
+
 def test_a_cycle_command_refuses_an_unreachable_temporal_before_loading_the_sdk() -> None:
     """Only the settings load before the probe of Temporal's port; the SDK, the database driver and the workflows
     load once it answers."""
