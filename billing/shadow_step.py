@@ -19,7 +19,15 @@ from sqlalchemy import Engine
 from billing import repository as repo
 from billing.campus_period import load_campus_period
 from billing.runs import step_name
-from campus import Meter, MeterRole, iso_submission_settings, load_campus, load_meters, market_settings
+from campus import (
+    Meter,
+    MeterRole,
+    iso_submission_settings,
+    load_campus,
+    load_meters,
+    load_tenants,
+    market_settings,
+)
 from common.errors import BadInput
 from intervals import ENERGY_COLUMNS, meter_cell_sums, read_intervals
 from ledger import append_checkpointed, ensure_ledger, open_accounts
@@ -42,6 +50,7 @@ def run_shadow_step(engine: Engine, settings: Settings, cycle_id: str, campus_id
     with engine.begin() as conn:
         section = market_settings(conn, campus_id)
         scope = load_campus_period(conn, campus_id, period)
+        tenant_ids = [tenant.tenant_id for tenant in load_tenants(conn, campus_id)]
     campus, meters = scope.campus, list(scope.meters)
     start_utc, end_utc = scope.bounds_utc
     if not section:
@@ -64,6 +73,9 @@ def run_shadow_step(engine: Engine, settings: Settings, cycle_id: str, campus_id
         document = shadow_document(result, campus_id=campus_id, cycle_id=cycle_id, node=node,
                                    period_start_utc=start_utc, period_end_utc=end_utc,
                                    interval_minutes=int(metered.interval.total_seconds()) // 60)
+        # Every tenant of the campus has a line: those not listed in [market] are firm, their effect zero.
+        effect = {tenant_id: 0 for tenant_id in tenant_ids} | document["tenant_bill_effect_usd_micros"]
+        document["tenant_bill_effect_usd_micros"] = dict(sorted(effect.items()))
         recorded = {"status": "computed", "settlement_version": settlement_version,
                     "priced_intervals": len(grid_prices), "intervals": len(metered.starts_utc), **document}
     with engine.begin() as conn:

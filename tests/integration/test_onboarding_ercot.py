@@ -18,20 +18,25 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
+from api.auth import mint_token
 from demo.ercot.site_export import write_meter_files, write_price_file
 from runtime.binaries import find_bin
 from runtime.keys import ensure_signing_key
 from runtime.temporal import DATA_CONVERTER, connect
 from settings import Settings
+from tests.pdf_text import pdf_text
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +96,7 @@ async def _status(env: dict[str, str], wanted: set[str]) -> dict:
 
 
 async def test_the_ercot_sample_campus_onboards_and_bills_with_the_cli_only(
-        server: dict[str, str], tmp_path: Path) -> None:
+        server: dict[str, str], engine: Engine, tmp_path: Path) -> None:
     """Apply, load data and prices, run the cycle, approve: invoice totals equal the independent figures."""
     files = write_meter_files(tmp_path / "export", 2026, 9)
     prices = write_price_file(tmp_path / "prices", 2026, 9)
@@ -118,6 +123,61 @@ async def test_the_ercot_sample_campus_onboards_and_bills_with_the_cli_only(
     assert f"invoices: 3 for ${sum(invoiced.values()) / 100:,.2f}" in summary, summary
     assert f"/cycles/{CYCLE_ID}/steps/invoice" in summary
     assert len(summary.splitlines()) < 60, summary
+    await _check_shadow_participation(server, engine, files, tmp_path)
+
+
+# ---- shadow market participation (the campus file's [market]) -----------------------------------------------
+
+PEAK_UTC = datetime(2026, 9, 2, 21, 45, tzinfo=UTC)  # the September coincident peak in demo/ercot/campus.toml
+MESQUITE_FIRM_KW, MESQUITE_INTERRUPTIBLE_KW = 1000, 500
+TRANSMISSION_USD_PER_KW_YEAR = Decimal("75.53")
+MESQUITE_CREDIT_USD_PER_MWH = Decimal("150.00")
+
+
+async def _check_shadow_participation(env: dict[str, str], engine: Engine, files: list[Path], tmp_path: Path) -> None:
+    """The recorded shadow step equals the figures worked below from the CSV files; its page and PDF render."""
+    pdf_path = tmp_path / "shadow.pdf"
+    shadow = json.loads(await _cli(env, "market", "participation", CYCLE_ID, "--json", "--pdf", str(pdf_path)))
+    expected = expected_shadow(files)
+    programs = {p["program"]: p for p in shadow["programs"]}
+    assert programs["coincident_peak"] == expected["coincident_peak"]
+    assert programs["export"]["net_usd_micros"] == 0 and programs["economic_dr"]["net_usd_micros"] == 0  # no units
+    assert shadow["tenant_bill_effect_usd_micros"] == expected["tenants"]
+    assert shadow["bound_intervals"] == [] and shadow["rules_version"] == "lonestar-2026.1"
+    text = pdf_text(pdf_path.read_bytes())
+    for shown in ("$9,441.25", "-$18.75", "lonestar-2026.1", "mesquite-cloud"):
+        assert shown in text, shown
+    settings = Settings(home=Path(env["WATTLEDGER_HOME"]), database_url=env["WATTLEDGER_DATABASE_URL"])
+    token = mint_token(settings, "auditor@lonestar.example", ["auditor"], None, timedelta(minutes=5))
+    transport = httpx.ASGITransport(app=create_app(settings, engine, None))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 headers={"Authorization": f"Bearer {token}"}) as http:
+        page = await http.get(f"/finance/cycles/{CYCLE_ID}/shadow")
+        api = await http.get(f"/cycles/{CYCLE_ID}/shadow")
+        pdf = await http.get(f"/cycles/{CYCLE_ID}/shadow/report.pdf")
+    assert page.status_code == 200, page.text
+    for shown in ("Coincident-peak charge avoidance", "$9,441.25", "-$18.75", "lonestar-2026.1", "longhorn-ai"):
+        assert shown in page.text, shown
+    assert api.status_code == 200 and api.json()["programs"] == shadow["programs"]
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def expected_shadow(files: list[Path]) -> dict[str, Any]:
+    """In the peak interval Mesquite may be cut by min(its interruptible 500 kW, what it drew above its firm
+    1,000 kW, the campus's grid draw); each kW saves a quarter of the year's rate (one of four peaks); Mesquite is
+    credited the cut energy (kW x 15 min) at 150 USD/MWh. Every other tenant is firm: zero."""
+    energy = _energy_wh_by_meter(files)
+    drawn_kw = energy["MQ-HALL4"][PEAK_UTC] * 4 // 1000  # 15-minute Wh -> average kW, rounded down
+    grid_kw = energy["GRID-IMP"][PEAK_UTC] * 4 // 1000
+    cut_kw = min(MESQUITE_INTERRUPTIBLE_KW, drawn_kw - MESQUITE_FIRM_KW, grid_kw)
+    assert cut_kw == 500  # the files give Mesquite about 2 MW at 16:45 on the 2nd
+    avoided = _micros(Decimal(cut_kw) * TRANSMISSION_USD_PER_KW_YEAR / 4 * 1_000_000)  # 9,441.25 USD
+    credit = _micros(Decimal(cut_kw * 15) / 60_000 * MESQUITE_CREDIT_USD_PER_MWH * 1_000_000)  # 18.75 USD
+    assert (avoided, credit) == (9_441_250_000, 18_750_000)
+    return {"coincident_peak": {"program": "coincident_peak", "revenue_usd_micros": 0, "avoided_cost_usd_micros": avoided,
+                                "cost_usd_micros": credit, "net_usd_micros": avoided - credit,
+                                "energy_wh": cut_kw * 15 * 1000 // 60, "emissions_g": 0},
+            "tenants": {"bluebonnet-compute": 0, "longhorn-ai": 0, "mesquite-cloud": -credit}}
 
 
 # ---- the independent figures -------------------------------------------------------------------------------
