@@ -30,7 +30,7 @@ __all__ = [
     "vee_findings",
 ]
 
-SUPPLY_KEYS = ("generation_wh", "grid_import_wh")
+SUPPLY_KEYS = ("generation_wh", "grid_import_wh", "storage_discharge_wh")
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def balance_findings(balance_wh: Mapping[str, int], limits: ReviewLimits) -> lis
     findings: list[Finding] = []
     if losses_wh < 0:
         findings.append(Finding("negative_losses", f"losses are negative ({_mwh(losses_wh)} MWh): metered uses "
-                                "exceed generation and grid import", blocking=True))
+                                "exceed generation, grid import and storage discharge", blocking=True))
     if abs(losses_wh) > allowed_wh:
         findings.append(Finding("balance", f"the energy balance does not close: losses {_mwh(losses_wh)} MWh, "
                                 f"tolerance ±{_mwh(allowed_wh)} MWh ({limits.balance_tolerance_permille} ‰ of "

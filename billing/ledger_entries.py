@@ -22,16 +22,17 @@ from ledger.accounts import (
     tenant_receivable,
 )
 
-ENERGY_SUPPLY_ROLES = ("generation_wh", "grid_import_wh")
-ENERGY_USE_ROLES = ("export_wh", "shared_consumption_wh", "losses_wh")
+ENERGY_SUPPLY_ROLES = ("generation_wh", "grid_import_wh", "storage_discharge_wh")
+ENERGY_USE_ROLES = ("export_wh", "shared_consumption_wh", "losses_wh", "storage_charge_wh")
 
 
 def energy_legs(campus_id: str, balance_wh: Mapping[str, int], tenant_consumption_wh: Mapping[str, int]) -> list[Leg]:
     legs: list[Leg] = []
     for name in ENERGY_SUPPLY_ROLES:
-        legs.append((campus_energy(campus_id, name.removesuffix("_wh")), ASSET_ENERGY, -balance_wh[name]))
+        legs.append((campus_energy(campus_id, name.removesuffix("_wh")), ASSET_ENERGY, -balance_wh.get(name, 0)))
     for name in ENERGY_USE_ROLES:
-        legs.append((campus_energy(campus_id, name.removesuffix("_wh")), ASSET_ENERGY, balance_wh[name]))
+        # Balances recorded before storage existed have no storage keys.
+        legs.append((campus_energy(campus_id, name.removesuffix("_wh")), ASSET_ENERGY, balance_wh.get(name, 0)))
     for tenant_id, energy_wh in sorted(tenant_consumption_wh.items()):
         legs.append((tenant_energy_consumption(tenant_id), ASSET_ENERGY, energy_wh))
     return [leg for leg in legs if leg[2] != 0]

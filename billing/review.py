@@ -106,7 +106,8 @@ def load_review(conn: Connection, cycle_id: str, limits: ReviewLimits) -> CycleR
     previous = _settle_of(conn, cycle["campus_id"], _shift_period(cycle["period"], -1))
     last_year = _settle_of(conn, cycle["campus_id"], _shift_period(cycle["period"], -12))
     balance_wh = {key: int(value) for key, value in (settle.get("energy_balance_wh") or {}).items()}
-    supply_wh = balance_wh.get("generation_wh", 0) + balance_wh.get("grid_import_wh", 0)
+    supply_wh = balance_wh.get("generation_wh", 0) + balance_wh.get("grid_import_wh", 0) + \
+        balance_wh.get("storage_discharge_wh", 0)
     meters = _meter_quality(report, tenant_of)
     current = _tenant_figures(settle)
     findings = vee_findings(report.get("score"), limits) + (balance_findings(balance_wh, limits) if settle else [])

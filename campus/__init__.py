@@ -9,7 +9,7 @@ campus facts do not need.
 """
 
 from campus.errors import CampusFileInvalid, CampusNotFound, Problem
-from campus.model import ISOS, Campus, Device, Meter, MeterRole, Tenant
+from campus.model import ISOS, Campus, Device, Meter, MeterRole, StorageAsset, StorageService, Tenant
 from campus.plan import Change
 from campus.repository import (
     campus_address,
@@ -22,6 +22,7 @@ from campus.repository import (
     load_campus,
     load_channel_declarations,
     load_meters,
+    load_storage_assets,
     load_tenants,
     market_settings,
 )
@@ -36,6 +37,8 @@ __all__ = [
     "Meter",
     "MeterRole",
     "Problem",
+    "StorageAsset",
+    "StorageService",
     "Tenant",
     "campus_address",
     "campus_exists",
@@ -48,6 +51,7 @@ __all__ = [
     "load_campus",
     "load_channel_declarations",
     "load_meters",
+    "load_storage_assets",
     "load_tenants",
     "market_settings",
     "schema",

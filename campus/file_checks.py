@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campus.file_market import market_problems
+from campus.file_storage import storage_problems
 from campus.model import MeterRole
 from common.bounds import checked_decimal
 from common.canonical_json import sha256_hex
@@ -43,6 +44,7 @@ def check_document(document: dict[str, Any], read_urdb: Callable[[str], str] | N
     _check_esg(document, tenants, problems)
     _check_channels(document, problems)
     problems += market_problems(document)
+    problems += storage_problems(document)
     return problems
 
 

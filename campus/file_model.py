@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from campus.file_channels import ChannelSection
 from campus.file_market import MarketSection
+from campus.file_storage import StorageSection
 from campus.model import IntervalMinutes, IsoName, MeterRole, MeterUnit
 from common.bounds import INT64_MAX, Day, Instant, checked_decimal
 
@@ -185,3 +186,6 @@ class CampusFile(_Section):
                                          "(docs/market-participation.md).")
     channels: list[ChannelSection] | None = Field(None, description="Live meter channels read by "
                                                   "`wattledger connect run` (docs/connectors.md).")
+    # None for the same reason as channels: a file without batteries keeps its document and sha256.
+    storage: list[StorageSection] | None = Field(None, description="Batteries: meters, capacity, efficiency, "
+                                                 "pool method, losses key and services (docs/storage.md).")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 
 class MeterRole(StrEnum):
@@ -21,6 +21,10 @@ class MeterRole(StrEnum):
     EXPORT = "export"
     TENANT = "tenant_consumption"
     SHARED = "shared_consumption"
+    STORAGE_CHARGE = "storage_charge"
+    """Energy into a battery (its charge meter, or the import channel of a bidirectional meter)."""
+    STORAGE_DISCHARGE = "storage_discharge"
+    """Energy out of a battery into the campus (the discharge meter, or the export channel)."""
 
 
 IsoName = Literal["NYISO", "ERCOT", "PJM", "CAISO", "MISO", "ISONE", "SPP"]
@@ -112,3 +116,58 @@ class Tenant:
 
     def occupies(self, day: date) -> bool:
         return (self.move_in is None or self.move_in <= day) and (self.move_out is None or day < self.move_out)
+
+
+@dataclass(frozen=True)
+class StorageAsset:
+    """A battery (grid-scale BESS or a hall's UPS string) as the campus file declares it (docs/storage.md).
+
+    Efficiencies are per mille of the energy charged that comes back out over a full cycle (round trip)."""
+
+    asset_id: str
+    charge_meter_id: str
+    discharge_meter_id: str
+    capacity_wh_usable: int
+    power_kw_rated: int
+    round_trip_efficiency_permille_min: int
+    round_trip_efficiency_permille_max: int
+    state_of_charge_channel: str | None = None
+    """The discharge meter's channel carrying the stored energy (Wh at each interval end), when reported."""
+    state_of_charge_wh_initial: int = 0
+    state_of_charge_wh_min: int = 0
+    losses_key: tuple[tuple[str, int], ...] = ()
+    """Tenant id -> weight for the round-trip losses; empty: losses follow the tenants' discharged energy."""
+    pool_method: Literal["fifo", "pro_rata"] = "fifo"
+    services: tuple[StorageService, ...] = ()
+
+
+@dataclass(frozen=True)
+class StorageService:
+    """Capacity of an asset reserved for one tenant's backup, billed as a fixed charge per billing month."""
+
+    service_id: str
+    tenant_id: str
+    reserved_wh: int
+    fee_usd_per_month: Decimal
+
+
+def storage_assets(document: dict[str, Any]) -> list[StorageAsset]:
+    """The `[[storage]]` of a campus file's stored document (plain JSON) as model values, in file order."""
+    return [
+        StorageAsset(
+            asset_id=asset["id"], charge_meter_id=asset["charge_meter"], discharge_meter_id=asset["discharge_meter"],
+            capacity_wh_usable=int(asset["capacity_wh_usable"]), power_kw_rated=int(asset["power_kw_rated"]),
+            round_trip_efficiency_permille_min=int(asset["round_trip_efficiency_permille_min"]),
+            round_trip_efficiency_permille_max=int(asset["round_trip_efficiency_permille_max"]),
+            state_of_charge_channel=asset.get("state_of_charge_channel"),
+            state_of_charge_wh_initial=int(asset.get("state_of_charge_wh_initial", 0)),
+            state_of_charge_wh_min=int(asset.get("state_of_charge_wh_min", 0)),
+            losses_key=tuple(sorted((tenant, int(weight)) for tenant, weight in
+                                    (asset.get("losses_key") or {}).items())),
+            pool_method=asset.get("pool_method", "fifo"),
+            services=tuple(StorageService(service["id"], service["tenant"], int(service["reserved_wh"]),
+                                          Decimal(str(service["fee_usd_per_month"])))
+                           for service in asset.get("services") or []),
+        )
+        for asset in document.get("storage") or []
+    ]

@@ -48,6 +48,8 @@ def plan_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> Plan:
             plan.changes.append(Change("~", name, _fields_changed(old.get(name) or {}, new.get(name) or {})))
     if (old.get("channels") or []) != (new.get("channels") or []):
         plan.changes.append(Change("~", "channels", f"{len(new.get('channels') or [])} live channels declared"))
+    if (old.get("storage") or []) != (new.get("storage") or []):
+        plan.changes.append(Change("~", "storage", f"{len(new.get('storage') or [])} storage assets declared"))
     return plan
 
 

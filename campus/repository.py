@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from campus.errors import CampusNotFound
-from campus.model import Campus, Device, Meter, MeterRole, Tenant
+from campus.model import Campus, Device, Meter, MeterRole, StorageAsset, Tenant, storage_assets
 
 
 def load_campus(conn: Connection, campus_id: str) -> Campus:
@@ -207,6 +207,12 @@ def esg_settings(conn: Connection, campus_id: str) -> dict[str, Any]:
 def market_settings(conn: Connection, campus_id: str) -> dict[str, Any]:
     """The `[market]` section of the latest applied campus file (plain JSON values; empty without one)."""
     return _latest_section(conn, campus_id, "market")
+
+
+def load_storage_assets(conn: Connection, campus_id: str) -> list[StorageAsset]:
+    """The `[[storage]]` assets of the latest applied campus file (empty when none or no file)."""
+    latest = latest_version(conn, campus_id)
+    return [] if latest is None else storage_assets(latest[2])
 
 
 def iso_submission_settings(conn: Connection, campus_id: str) -> tuple[bool, str | None]:

@@ -93,9 +93,10 @@ def heat_rate_counts(
 def campus_balance_counts(
     hourly_wh: Mapping[str, np.ndarray], meters: Mapping[str, MeterSpec], limits: CrossCheckLimits
 ) -> dict[str, int]:
-    """generation + import - export - tenant - shared - losses, per hour, within a tolerance of supply."""
+    """generation + import + discharge - export - tenant - shared - charge - losses, per hour, within a tolerance
+    of supply (docs/storage.md)."""
     sign_by_role: dict[str, int] = {MeterRole.GENERATION: 1, MeterRole.GRID_IMPORT: 1, MeterRole.EXPORT: -1, MeterRole.TENANT: -1,
-                    MeterRole.SHARED: -1}
+                    MeterRole.SHARED: -1, MeterRole.STORAGE_DISCHARGE: 1, MeterRole.STORAGE_CHARGE: -1}
     lengths = {len(series) for series in hourly_wh.values()}
     if not hourly_wh or len(lengths) != 1:
         return {}

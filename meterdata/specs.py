@@ -62,6 +62,10 @@ ROLE_THRESHOLDS: dict[str, VeeThresholds] = {
     MeterRole.EXPORT: VeeThresholds(flat_run_minutes_min=720, spike_floor_rated_permille=500),
     MeterRole.TENANT: VeeThresholds(never_idle=True, spike_ratio_permille=1000),
     MeterRole.SHARED: VeeThresholds(never_idle=True),
+    # A battery idles for hours and holds its rated power for hours; a charge or discharge starting from zero is
+    # the whole rating at once, so only a jump above the rating is a spike.
+    MeterRole.STORAGE_CHARGE: VeeThresholds(flat_run_minutes_min=1440, spike_floor_rated_permille=1000),
+    MeterRole.STORAGE_DISCHARGE: VeeThresholds(flat_run_minutes_min=1440, spike_floor_rated_permille=1000),
 }
 
 

@@ -25,9 +25,18 @@ def result_sha256_hex(result: SettlementResult) -> str:
     """Fingerprint of a result's lines and balance: used to tell "already recorded" from "different"."""
     return sha256_hex({
         "lines": [_line_json(line) for line in result.lines],
-        "balance": [str(value) for value in vars(result.energy_balance).values()],
+        "balance": _balance_values(result),
         "intervals": result.intervals_sha256_hex,
     })
+
+
+def _balance_values(result: SettlementResult) -> list[str]:
+    """The balance's figures; storage terms only when a battery moved energy, so a result without storage keeps
+    the fingerprint it was recorded with before storage existed."""
+    balance = vars(result.energy_balance)
+    storage = ("storage_charge_wh", "storage_discharge_wh")
+    shown = [key for key in balance if key not in storage or any(balance[name] for name in storage)]
+    return [str(balance[key]) for key in shown]
 
 
 def _line_json(line: SettlementLine) -> dict[str, str]:
@@ -43,13 +52,15 @@ def insert_settlement(conn: Connection, cycle_id: str, result: SettlementResult)
     inserted = conn.execute(
         text(
             "INSERT INTO settlement_run (cycle_id, revision, intervals_sha256_hex, result_sha256_hex, generation_wh,"
-            " grid_import_wh, export_wh, tenant_consumption_wh, shared_consumption_wh, losses_wh,"
-            " contract_versions_json, price_sha256_json) VALUES (:cycle, 0, :ih, :rh, :g, :i, :e, :t, :s, :l,"
+            " grid_import_wh, export_wh, tenant_consumption_wh, shared_consumption_wh, losses_wh, storage_charge_wh,"
+            " storage_discharge_wh, contract_versions_json, price_sha256_json) VALUES (:cycle, 0, :ih, :rh, :g, :i,"
+            " :e, :t, :s, :l, :sc, :sd,"
             " CAST(:cv AS jsonb), CAST(:ph AS jsonb)) ON CONFLICT DO NOTHING RETURNING cycle_id"
         ),
         {"cycle": cycle_id, "ih": result.intervals_sha256_hex, "rh": result_sha256_hex(result),
          "g": balance.generation_wh, "i": balance.grid_import_wh, "e": balance.export_wh,
          "t": balance.tenant_consumption_wh, "s": balance.shared_consumption_wh, "l": balance.losses_wh,
+         "sc": balance.storage_charge_wh, "sd": balance.storage_discharge_wh,
          "cv": json.dumps(result.contract_versions, sort_keys=True),
          "ph": json.dumps(result.price_sha256_hex, sort_keys=True)},
     ).first()
@@ -125,13 +136,15 @@ def insert_revision(conn: Connection, cycle_id: str, revision: int, result: Sett
     inserted = conn.execute(
         text(
             "INSERT INTO settlement_run (cycle_id, revision, intervals_sha256_hex, result_sha256_hex, generation_wh,"
-            " grid_import_wh, export_wh, tenant_consumption_wh, shared_consumption_wh, losses_wh,"
-            " contract_versions_json, price_sha256_json) VALUES (:cycle, :rev, :ih, :rh, :g, :i, :e, :t, :s, :l,"
+            " grid_import_wh, export_wh, tenant_consumption_wh, shared_consumption_wh, losses_wh, storage_charge_wh,"
+            " storage_discharge_wh, contract_versions_json, price_sha256_json) VALUES (:cycle, :rev, :ih, :rh, :g,"
+            " :i, :e, :t, :s, :l, :sc, :sd,"
             " CAST(:cv AS jsonb), CAST(:ph AS jsonb)) ON CONFLICT DO NOTHING RETURNING cycle_id"
         ),
         {"cycle": cycle_id, "rev": revision, "ih": result.intervals_sha256_hex, "rh": result_sha256_hex(result),
          "g": balance.generation_wh, "i": balance.grid_import_wh, "e": balance.export_wh,
          "t": balance.tenant_consumption_wh, "s": balance.shared_consumption_wh, "l": balance.losses_wh,
+         "sc": balance.storage_charge_wh, "sd": balance.storage_discharge_wh,
          "cv": json.dumps(result.contract_versions, sort_keys=True),
          "ph": json.dumps(result.price_sha256_hex, sort_keys=True)},
     ).first()

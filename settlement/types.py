@@ -41,7 +41,11 @@ class SettlementLine:
 class EnergyBalance:
     """Campus energy over the period, Wh. `losses_wh` is the residual, so the balance closes by construction:
 
-    generation + grid_import - export - tenant_consumption - shared_consumption - losses == 0.
+    generation + grid_import + storage_discharge
+        - export - tenant_consumption - shared_consumption - storage_charge - losses == 0.
+
+    Batteries' own round-trip losses are inside `storage_charge - storage_discharge` together with the change in
+    stored energy (docs/storage.md).
     """
 
     generation_wh: int
@@ -50,6 +54,8 @@ class EnergyBalance:
     tenant_consumption_wh: int
     shared_consumption_wh: int
     losses_wh: int
+    storage_charge_wh: int = 0
+    storage_discharge_wh: int = 0
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,12 @@ def energy_balance(meters: Sequence[MeterRef], energy_wh_by_meter: Mapping[str, 
     export_wh = by_role.get(MeterRole.EXPORT, 0)
     tenant_wh = by_role.get(MeterRole.TENANT, 0)
     shared_wh = by_role.get(MeterRole.SHARED, 0)
-    losses_wh = generation_wh + grid_import_wh - export_wh - tenant_wh - shared_wh
-    return EnergyBalance(generation_wh, grid_import_wh, export_wh, tenant_wh, shared_wh, losses_wh)
+    charge_wh = by_role.get(MeterRole.STORAGE_CHARGE, 0)
+    discharge_wh = by_role.get(MeterRole.STORAGE_DISCHARGE, 0)
+    # Sources = generation + import + discharge; uses = export + tenants + shared + charge + losses.
+    losses_wh = generation_wh + grid_import_wh + discharge_wh - export_wh - tenant_wh - shared_wh - charge_wh
+    return EnergyBalance(generation_wh, grid_import_wh, export_wh, tenant_wh, shared_wh, losses_wh, charge_wh,
+                         discharge_wh)
 
 
 def shared_allocation_wh(shared_wh: int, consumption_wh_by_tenant: Mapping[str, int]) -> dict[str, int]:
