@@ -49,6 +49,7 @@ class OpcUaSettings:
     watchdog_interval: timedelta = timedelta(seconds=1)
     reconnect_delay_max: timedelta = timedelta(seconds=30)
     connect_retry_delay: timedelta = timedelta(seconds=1)
+    namespace_check_interval: timedelta = timedelta(seconds=5)
 
 
 @dataclass
@@ -60,6 +61,12 @@ class OpcUaCounts:
     overflows: int = 0  # queue full: connection dropped and channels re-read
     connect_failures: int = 0
     refreshes: int = 0  # re-reads of every node after an overflow
+    renumberings: int = 0  # the server's namespaces changed: subscribed afresh
+
+
+class NamespacesRenumbered(Exception):
+    def __init__(self, before: list[str], after: list[str]) -> None:
+        super().__init__(f"namespace array changed from {before} to {after}")
 
 
 class ChannelNodeMissing(LookupError):
@@ -87,23 +94,46 @@ class OpcUaSource:
                 group.create_task(self._run_endpoint(url, channels))
 
     async def _run_endpoint(self, url: str, channels: list[OpcUaChannel]) -> None:
+        """Serve the endpoint; when the server's namespaces were renumbered (a restarted server), start over so
+        every node is looked up again by its namespace URI."""
         source = f"opcua:{url}"
-        client = Client(url, timeout=self.settings.request_timeout.total_seconds(),
-                        watchdog_intervall=self.settings.watchdog_interval.total_seconds(), auto_reconnect=True,
-                        reconnect_max_delay=self.settings.reconnect_delay_max.total_seconds())
-        await self._connect(client, source)
-        try:
-            nodes = await resolve_nodes(client, channels)
-            refresh = asyncio.Event()
-            subscription = await self._subscribe(client, nodes, source, refresh)
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self._consume(subscription, nodes, source))
-                group.create_task(self._refresh_after_overflow(client, nodes, source, refresh))
-        finally:
+        while True:
+            client = Client(url, timeout=self.settings.request_timeout.total_seconds(),
+                            watchdog_intervall=self.settings.watchdog_interval.total_seconds(), auto_reconnect=True,
+                            reconnect_max_delay=self.settings.reconnect_delay_max.total_seconds())
+            await self._connect(client, source)
             try:
-                await client.disconnect()
+                await self._serve(client, channels, source)
+            except* NamespacesRenumbered:
+                self.counts[source].renumberings += 1
+                log.warning("%s: the server renumbered its namespaces; subscribing afresh by namespace URI", source)
+            finally:
+                try:
+                    await client.disconnect()
+                except (TimeoutError, OSError, UaError):
+                    log.info("%s: disconnect failed", source, exc_info=True)
+
+    async def _serve(self, client: Client, channels: list[OpcUaChannel], source: str) -> None:
+        namespaces = await client.get_namespace_array()
+        nodes = resolve_nodes(client, namespaces, channels)
+        refresh = asyncio.Event()
+        subscription = await self._subscribe(client, nodes, source, refresh)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._consume(subscription, nodes, source))
+            group.create_task(self._refresh_after_overflow(client, nodes, source, refresh))
+            group.create_task(self._watch_namespaces(client, namespaces))
+
+    async def _watch_namespaces(self, client: Client, namespaces: list[str]) -> None:
+        """asyncua recreates a lost subscription with the NodeIds it had, indexes included; a restarted server may
+        have renumbered its namespaces, so compare the NamespaceArray now and then."""
+        while True:
+            await asyncio.sleep(self.settings.namespace_check_interval.total_seconds())
+            try:
+                current = await client.get_namespace_array()
             except (TimeoutError, OSError, UaError):
-                log.info("%s: disconnect after stop failed", source, exc_info=True)
+                continue  # reconnecting: asked again next time
+            if current != namespaces:
+                raise NamespacesRenumbered(namespaces, current)
 
     async def _connect(self, client: Client, source: str) -> None:
         """The first connect retries until it succeeds; after that the client's supervisor reconnects."""
@@ -187,9 +217,9 @@ class OpcUaSource:
         await self.sink.put(Delivery(source=source, raw_message=raw, readings=(reading,)))
 
 
-async def resolve_nodes(client: Client, channels: list[OpcUaChannel]) -> dict[int, tuple[OpcUaChannel, Node]]:
-    """Client handle → (channel, node), with namespace indexes looked up by URI on this connection."""
-    namespaces = await client.get_namespace_array()
+def resolve_nodes(client: Client, namespaces: list[str],
+                  channels: list[OpcUaChannel]) -> dict[int, tuple[OpcUaChannel, Node]]:
+    """Client handle → (channel, node), with namespace indexes looked up by URI in this connection's array."""
     nodes: dict[int, tuple[OpcUaChannel, Node]] = {}
     for handle, channel in enumerate(channels, start=CLIENT_HANDLE_FIRST):
         if channel.namespace_uri not in namespaces:

@@ -26,6 +26,7 @@ UNCERTAIN_LAST_USABLE = 0x40900000
 BAD_SENSOR_FAILURE = 0x808B0000
 SAMPLING = timedelta(milliseconds=50)
 FAST = OpcUaSettings(publishing_interval=timedelta(milliseconds=50), watchdog_interval=timedelta(milliseconds=500),
+                     namespace_check_interval=timedelta(milliseconds=300),
                      reconnect_delay_max=timedelta(seconds=1),
                      connect_retry_delay=timedelta(milliseconds=200))
 
@@ -49,13 +50,14 @@ class SimulatedMeter:
                                             SourceTimestamp=at))
 
 
-async def meter_server(url: str) -> tuple[Server, SimulatedMeter]:
+async def meter_server(url: str, decoys: int = 1) -> tuple[Server, SimulatedMeter]:
     server = Server()
     await server.init()
     server.set_endpoint(url)
-    await server.register_namespace("urn:wattledger:test:decoy")  # ours is index 3, not the usual 2
+    for decoy in range(decoys):  # ours is index 2 + decoys, not the usual 2
+        await server.register_namespace(f"urn:wattledger:test:decoy{decoy}")
     index = await server.register_namespace(NAMESPACE_URI)
-    assert index == 3
+    assert index == 2 + decoys
     device = await server.nodes.objects.add_object(ua.NodeId("M1", index), ua.QualifiedName("M1", index))
     delivered = await device.add_variable(ua.NodeId("M1.EnergyDelivered", index),
                                           ua.QualifiedName("EnergyDelivered", index),
@@ -181,12 +183,13 @@ async def test_slow_store_overflows_into_a_reconnect_and_a_reread_never_a_silent
     assert all(r.register_wh is not None for r in sink.readings("delivered"))
 
 
-async def test_killed_server_goes_silent_and_the_client_reconnects_to_its_successor() -> None:
+async def test_killed_server_goes_silent_and_its_renumbered_successor_is_found_by_namespace_uri() -> None:
     url = f"opc.tcp://127.0.0.1:{free_port()}/meter"
     server, simulated = await meter_server(url)
     await server.start()
     sink = ListSink()
-    task = asyncio.create_task(OpcUaSource(channels(url)[:1], sink, FAST).run())
+    source = OpcUaSource(channels(url)[:1], sink, FAST)
+    task = asyncio.create_task(source.run())
     try:
         await wait_for(lambda: len(sink.readings("delivered")) >= 1)
         await server.stop()
@@ -194,9 +197,12 @@ async def test_killed_server_goes_silent_and_the_client_reconnects_to_its_succes
         silent_count = len(sink.readings("delivered"))
         await asyncio.sleep(1.0)
         assert len(sink.readings("delivered")) == silent_count  # dead link: no reading, so its age grows
-        server, simulated = await meter_server(url)
+        # The successor registers one more namespace first: ours moves from index 3 to 4. The source must find
+        # the node again by its URI, not keep asking for ns=3.
+        server, simulated = await meter_server(url, decoys=2)
         async with server:
             await simulated.write(simulated.delivered, 7_777, ua.VariantType.UInt64, MEASURED)
             await wait_for(lambda: any(r.register_wh == 7_777 for r in sink.readings("delivered")), timeout_s=30)
     finally:
         await stop(task)
+    assert source.counts[f"opcua:{url}"].renumberings >= 1
