@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from esg.factors import WH_PER_MWH
 from esg.scopes import CycleEmissions
 
-WH_PER_MWH = Decimal(1_000_000)
 METHOD_LABELS = {
     "instrument": "certificates (contractual instruments)",
     "supplier": "supplier-specific rate",
