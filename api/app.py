@@ -26,6 +26,7 @@ from api.routes import (
     invoices,
     ledger,
     ledger_verify,
+    live,
     market,
     meter_data,
     ops,
@@ -63,7 +64,7 @@ def create_app(settings: Settings, engine: Engine, temporal_client: Client | Non
     install_error_handlers(app)
     install_openapi(app)
     for module in (cycles, corrections, ledger_verify, ledger, meter_data, campuses, contracts, market, esg, esg_rates,
-                   invoices, participation):
+                   invoices, participation, live):
         app.include_router(module.router)
     app.include_router(web.router)  # finance pages, /finance/...
     app.include_router(ops.router)  # /metrics and the Temporal codec server /codec/encode|decode

@@ -2,8 +2,8 @@
 cumulative energy registers into stored readings, and interval energy derived from them.
 
 Shells (the CLI, `wattledger dev`, the API) reach the package through the names below and two public modules,
-imported by name: `service` (run a campus's channels, channel status, the campuses declaring channels) and
-`derive` (derive a window's intervals into the meter-data store)."""
+imported by name: `service` (run a campus's channels, channel status, the campuses declaring channels), `derive`
+(derive a window's intervals into the meter-data store) and `live` (the near-real-time view)."""
 
 from connectors.reading import (
     ChannelInvalid,
@@ -23,6 +23,7 @@ __all__ = [
     "ReadingQuality",
     "RegisterReading",
     "derive",
+    "live",
     "scaled_register_wh",
     "service",
 ]

@@ -217,3 +217,18 @@ def insert_derivation(conn: Connection, campus_id: str, window_start_utc: dateti
 def lock_derivation(conn: Connection, campus_id: str) -> None:
     """Two derivations of one campus take turns (the version number is read-modify-write)."""
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"connector-derive:{campus_id}"})
+
+
+def intervals_with_reading(conn: Connection, campus_id: str, meter_id: str, channel: str, start_utc: datetime,
+                           end_utc: datetime, interval_minutes: int) -> int:
+    """How many intervals of the grid (aligned to the hour in UTC) in [start_utc, end_utc) hold a usable reading."""
+    if end_utc <= start_utc:
+        return 0
+    value = conn.execute(
+        text("SELECT count(DISTINCT floor(extract(epoch FROM source_ts_utc) / :seconds)) FROM connector_reading"
+             " WHERE campus_id = :campus AND meter_id = :meter AND channel = :channel AND source_ts_utc >= :start"
+             " AND source_ts_utc < :end AND register_wh IS NOT NULL AND quality IN ('good', 'uncertain')"),
+        {"campus": campus_id, "meter": meter_id, "channel": channel, "start": start_utc, "end": end_utc,
+         "seconds": interval_minutes * 60},
+    ).scalar_one()
+    return int(value)

@@ -148,6 +148,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/campuses/{campus_id}"): Access(STAFF, params={"campus_id": "no-such-campus"}),
     ("GET", "/campuses/{campus_id}/history"): Access(STAFF, params={"campus_id": "no-such-campus"}),
     ("GET", "/campuses/{campus_id}/export"): Access(STAFF, params={"campus_id": "no-such-campus"}),
+    ("GET", "/campuses/{campus_id}/live"): Access(STAFF),
     ("GET", "/campuses/{campus_id}/tenants"): Access(STAFF, params={"campus_id": "no-such-campus"}),
     ("GET", "/campuses/{campus_id}/meters"): Access(STAFF, params={"campus_id": "no-such-campus"}),
     ("POST", "/campuses/{campus_id}/prices"): Access(frozenset({"operator"}), form={"format": "nyiso-rt"}),
