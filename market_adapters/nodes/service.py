@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import re
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,6 +19,8 @@ from market_adapters.nodes.versions import plan_reload
 
 LIST_BYTES_MAX = 64 * 1024 * 1024  # ERCOT's full bus mapping is about 2 MB; PJM's pnode feed about 5 MB as JSON
 LIST_ROWS_SHOWN_MAX = 1_000
+ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MEMBERS = {"ercot-settlement-points": re.compile(r"^Settlement_Points_\d{8}_\d{6}\.csv$", re.IGNORECASE)}
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ def load_node_list(engine: Engine, list_kind: str, source_name: str, data: bytes
     not newer than the newest loaded of its kind is a Conflict (validity only moves forward)."""
     if len(data) > LIST_BYTES_MAX:
         raise BadInput(source_name, None, None, f"larger than {LIST_BYTES_MAX} bytes")
+    if data.startswith(ZIP_MAGIC):
+        source_name, data = _list_in_zip(list_kind, source_name, data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -63,6 +70,23 @@ def load_node_list(engine: Engine, list_kind: str, source_name: str, data: bytes
         for node in plan.closes:
             repo.close_node(conn, node)
     return NodeListLoad(iso, list_kind, list_id, day, len(nodes), plan.opened_count, plan.closed_count, False)
+
+
+def _list_in_zip(list_kind: str, source_name: str, data: bytes) -> tuple[str, bytes]:
+    """ERCOT publishes NP4-160-SG as a ZIP of several CSVs; the bus mapping is the `Settlement_Points_*` member."""
+    pattern = ZIP_MEMBERS.get(list_kind)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = [info for info in archive.infolist()
+                       if pattern is not None and pattern.search(info.filename.rsplit("/", 1)[-1])]
+            if len(members) != 1:
+                raise BadInput(source_name, None, None, f"expected one {list_kind} list in the ZIP, found "
+                                                        f"{len(members)}")
+            if members[0].file_size > LIST_BYTES_MAX:
+                raise BadInput(source_name, None, members[0].filename, f"larger than {LIST_BYTES_MAX} bytes")
+            return members[0].filename.rsplit("/", 1)[-1], archive.read(members[0])
+    except zipfile.BadZipFile as error:
+        raise BadInput(source_name, None, None, f"not a readable ZIP: {error}") from error
 
 
 def list_nodes(engine: Engine, iso: str, *, search: str | None = None, node_type: str | None = None,

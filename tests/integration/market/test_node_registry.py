@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -42,6 +43,18 @@ def test_ercot_lists_load_once_and_a_newer_one_closes_what_disappeared(database_
     older = tmp_path / "Settlement_Points_06302026_120000.csv"
     older.write_text(june.read_text() + "\n")
     assert isinstance(load(older).exception, Conflict)
+
+    # ERCOT publishes the mapping as a ZIP of several CSVs: the Settlement_Points member is the list (the same
+    # bytes as June's, so already loaded); a ZIP without it names the problem.
+    archive = tmp_path / "rpt.00013030.0000000000000000.SettlementPointsList.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("Resource_Node_to_Unit_06112026_093011.csv", "RESOURCE_NODE,UNIT_SUBSTATION,UNIT_NAME\n")
+        zipped.writestr(june.name, june.read_bytes())
+    assert load(archive).output.endswith("as of 2026-06-11: 16 nodes, 16 opened, 0 closed (already loaded)\n")
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w") as zipped:
+        zipped.writestr("Hub_Name_AND_DC_Ties_06112026_093011.csv", "HUB,BUS\n")
+    assert "expected one ercot-settlement-points list in the ZIP, found 0" in str(load(empty).exception)
 
     shown = runner.invoke(market_app, ["nodes", "show", "ercot", "AJAXWIND_RN"], env=env)
     node = json.loads(shown.output)
