@@ -9,8 +9,9 @@ America/Los_Angeles at 15 minutes for 2026: 35,040 intervals, about 5,000 kWh ea
 Each figure has a naive baseline of the same work, run in the same process or the same run:
 - one bill: the same call with the load read row by row (csv.DictReader, Decimal per value: the reader this
   project used before the columnar one, still its fallback); both bills must agree to the micro-dollar;
-- the command and `--help`: the same command in a Python process that first imports every area's commands, as
-  the CLI did before its sub-commands loaded on demand, and reads the load row by row;
+- the command and `--help`: the same command in a Python process that first imports every area's commands and
+  the packages they imported at their top, as the CLI did before its commands loaded on demand, and reads the
+  load row by row;
 - the portfolio: one naive command per meter (a few meters timed, scaled to the portfolio), against one
   `tariff bill` call on a Parquet file of every meter; the sampled meters' totals must agree.
 
@@ -53,12 +54,15 @@ YEAR_START_UTC = datetime(2026, 1, 1, 8, tzinfo=UTC)  # local midnight, PST
 INTERVALS = 35_040
 US_PER_QUARTER = 15 * 60 * 1_000_000
 AREAS = ("campus", "cycle", "schedule", "ledger", "witness", "meterdata", "tariff", "market", "esg", "invoice", "tls")
-# The CLI before on-demand loading: every area imported, then the command; the load read row by row.
+# What those areas' modules imported at their top before their commands loaded on demand (git 8afe964^).
+EAGER = ("asyncio", "httpx", "rich.console", "rich.table", "sqlalchemy", "settings", "ledger", "esg.certificates",
+         "esg.factors", "esg.reporting", "esg.scopes", "settlement.campus_contracts", "settlement.service",
+         "settlement.tariffs", "market_adapters.price_files")
+# The CLI before on-demand loading: every area and what it imported, then the command; the load read row by row.
 NAIVE = ("import sys; sys.path.insert(0, {root!r}); "
-         + "; ".join(f"import wattledger_cli.{area}" for area in AREAS)
+         + "; ".join(f"import {module}" for module in (*EAGER, *(f"wattledger_cli.{area}" for area in AREAS)))
          + "; from settlement.tariffs import load_file; load_file.read_load_columnar = lambda *_: None"
          + "; from wattledger_cli.main import app; sys.argv[0] = 'wattledger'; app()")
-
 # The first bill in a fresh process, its imports done: what it pays on top of a warm bill (the local calendar of
 # its year; no numba kernel is compiled on this path).
 FIRST_BILL = ("import sys, time; sys.path.insert(0, {root!r}); "
