@@ -46,7 +46,7 @@ def test_ercot_lists_load_once_and_a_newer_one_closes_what_disappeared(database_
 
     # ERCOT publishes the mapping as a ZIP of several CSVs: the Settlement_Points member is the list (the same
     # bytes as June's, so already loaded); a ZIP without it names the problem.
-    archive = tmp_path / "rpt.00013030.0000000000000000.SettlementPointsList.zip"
+    archive = tmp_path / "settlement_points_list.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("Resource_Node_to_Unit_06112026_093011.csv", "RESOURCE_NODE,UNIT_SUBSTATION,UNIT_NAME\n")
         zipped.writestr(june.name, june.read_bytes())
