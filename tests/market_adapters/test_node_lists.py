@@ -56,6 +56,17 @@ def test_pjm_pnodes_keep_the_stated_validity_of_a_reissued_node():
     assert (nodes["51288"].name, nodes["51288"].node_type, nodes["51288"].valid_to) == ("WESTERN HUB", "HUB", None)
 
 
+def test_pjm_pnodes_from_a_data_miner_csv_export():
+    """The same feed exported as CSV writes date-times as M/D/YYYY h:mm:ss AM (as its price exports do)."""
+    text = ("pnode_id,pnode_name,pnode_type,pnode_subtype,zone,voltage_level,effective_date,termination_date\n"
+            "51288,WESTERN HUB,AGGREGATE,HUB,,,4/1/1998 12:00:00 AM,12/31/9999 12:00:00 AM\n"
+            "1124361945,LOUDOUN   230 KV  LD1,BUS,LOAD,DOM,230 KV,6/1/2021 12:00:00 AM,3/1/2026 12:00:00 AM\n")
+    nodes = {node.node_id: node for node in parse_node_list("pjm-pnodes", "pnode.csv", text)}
+    assert (nodes["51288"].valid_from, nodes["51288"].valid_to) == (date(1998, 4, 1), None)
+    assert (nodes["1124361945"].valid_to, nodes["1124361945"].attributes) == (
+        date(2026, 3, 1), {"pnode_type": "BUS", "voltage_level": "230 KV"})
+
+
 def test_isone_locations_from_a_c_h_d_t_price_file():
     nodes = _nodes("isone-locations", "isone_rt_hourly_lmp_20250715.csv")
     assert nodes == {"4000": (".H.INTERNAL_HUB", "HUB", None), "4001": (".Z.MAINE", "LOAD ZONE", ".Z.MAINE"),
