@@ -33,10 +33,12 @@ CHANNELS = [
 
 
 class ListSink:
-    def __init__(self) -> None:
+    def __init__(self, delay: timedelta = timedelta(0)) -> None:
         self.deliveries: list[Delivery] = []
+        self.delay = delay
 
     async def put(self, delivery: Delivery) -> None:
+        await asyncio.sleep(self.delay.total_seconds())
         self.deliveries.append(delivery)
 
     def readings(self, meter_id: str) -> list[RegisterReading]:
@@ -219,3 +221,25 @@ async def test_a_late_offline_state_of_an_earlier_connection_is_answered_with_on
         while (now := await asyncio.to_thread(retained_state, mosquitto.port, "wattledger-test"))["online"] is not True:
             await asyncio.sleep(0.1)
     assert now == before
+
+
+async def test_a_full_host_queue_drops_on_purpose_and_asks_for_rebirth(mosquitto: Broker) -> None:
+    sink = ListSink(delay=timedelta(milliseconds=200))  # a store far slower than the edge
+    settings = SparkplugSettings(broker_host="127.0.0.1", broker_port=mosquitto.port, host_id="slow-store",
+                                 inbox_messages_max=2)
+    sparkplug_host = SparkplugHost(CHANNELS, sink, settings)
+    task = asyncio.create_task(sparkplug_host.run())
+    edge = EdgeNode(mosquitto.port, bd_seq=1)
+    try:
+        await asyncio.wait_for(sparkplug_host.connected.wait(), 10)
+        await asyncio.to_thread(edge.connect)
+        await asyncio.to_thread(edge.birth, 1_000, 1_000)
+        for step in range(1, 21):
+            await asyncio.to_thread(edge.node_data, 1_000 + step)
+        await wait_for(edge.rebirth_requested)
+        assert sparkplug_host.state.counts.inbox_overflows >= 1
+    finally:
+        await asyncio.to_thread(edge.close)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task

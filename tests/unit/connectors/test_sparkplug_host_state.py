@@ -153,3 +153,10 @@ def test_seq_wraps_from_255_to_0() -> None:
         host.handle(NODE.format(kind="NDATA"), node_data(seq, seq, at_s=seq), T0)
     wrapped = host.handle(NODE.format(kind="NDATA"), node_data(0, 300, at_s=300), T0)
     assert [r.register_wh for r in readings(wrapped)] == [30_000] and host.counts.seq_gaps == 0
+
+
+def test_a_message_the_host_could_not_queue_asks_for_rebirth() -> None:
+    host = born_host()
+    output = host.inbox_overflowed(NODE.format(kind="NDATA"), T0)
+    assert [(r.edge_node_id, r.reason) for r in output.rebirths] == [("EPMS1", "host queue overflow")]
+    assert host.counts.inbox_overflows == 1
