@@ -1,4 +1,4 @@
-"""Operations endpoints: Prometheus `/metrics`, and the Temporal codec server `/codec/encode|decode`.
+"""Operations endpoints: Prometheus `/metrics` (with the live connectors' metrics, api.live_metrics), and the Temporal codec server `/codec/encode|decode`.
 
 Codec server protocol (Temporal Web UI and `temporal --codec-endpoint`): POST a JSON body
 `{"payloads": [{"metadata": {...base64...}, "data": "<base64>"}]}` (the protobuf JSON of `Payloads`) and get
@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload, Payloads
 
 from api.auth import PAGE_HEADER
+from api.live_metrics import render_live_metrics
 from api.principal import Principal
 from observability import render_metrics
 from runtime.codec import EncryptionCodec, PayloadKeyError, ensure_payload_keyring
@@ -38,7 +39,8 @@ CODEC_PATH_PREFIX = "/codec/"
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
-    return Response(render_metrics(request.app.state.engine), media_type=PROMETHEUS_CONTENT_TYPE)
+    engine = request.app.state.engine
+    return Response(render_metrics(engine) + render_live_metrics(engine), media_type=PROMETHEUS_CONTENT_TYPE)
 
 
 class CodecCors:

@@ -65,3 +65,24 @@ async def test_the_api_answers_the_live_view(engine: Engine, data_root: str) -> 
     assert (body["campus_id"], body["silent_count"], [c["meter_id"] for c in body["channels"]]) == (
         campus_id, 1, ["GT1-GEN"])
     assert missing.status_code == 404
+
+
+async def test_metrics_expose_the_live_channels(engine: Engine, data_root: str) -> None:
+    """/metrics carries the connector families for a campus with channels: 2 readings stored, 1 duplicate."""
+    from api.app import create_app
+    from api.principal import Principal
+    from settings import Settings
+
+    campus_id = apply_live_campus(engine, channel_text("GT1-GEN", 1883, "plant/m"))
+    batch = [reading_at(NOW - timedelta(minutes=2), 10), reading_at(NOW - timedelta(minutes=1), 20)]
+    commit_batch(engine, data_root, campus_id, batch)
+    commit_batch(engine, data_root, campus_id, batch[1:])
+    app = create_app(Settings(data_uri=data_root), engine, None,
+                     authenticate=lambda request: Principal("op", frozenset({"operator"})))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        text = (await client.get("/metrics")).text
+    labels = f'campus="{campus_id}",channel="main",meter="GT1-GEN"'
+    assert f'connector_readings_total{{{labels},protocol="mqtt_json",result="stored"}} 2.0' in text
+    assert f"connector_duplicates_total{{{labels}}} 1.0" in text
+    assert f"meter_last_reading_age_seconds{{{labels}}}" in text
+    assert f'connector_silent_meters{{campus="{campus_id}"}}' in text
