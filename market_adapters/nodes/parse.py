@@ -8,6 +8,8 @@ closes nodes on reload (a NYISO zone list never closes generators).
 - `nyiso-generators`: NYISO's generator list (`generator.csv`: Generator Name, Generator PTID, Aggregation PTID,
   Subzone, Zone, Latitude, Longitude, Active); `Active` = N is not listed (it is out of service).
 - `nyiso-zones`: any NYISO zonal LBMP file (Time Stamp, Name, PTID, ...): the zones it prices, type `ZONE`.
+- `nyiso-transmission-nodes`: NYISO's Active Transmission Nodes list (`activetransmissionnodes.csv`, report P-66:
+  Node Name, PTID, Subzone, Zone): load and generator buses, type `BUS`.
 - `pjm-pnodes`: the Data Miner `pnode` feed, as its JSON items or its CSV export (pnode_id, pnode_name,
   pnode_type, pnode_subtype, zone, voltage_level, effective_date, termination_date); `termination_date`
   9999-12-31 means open.
@@ -41,6 +43,7 @@ ERCOT_NAME_STAMP = re.compile(r"Settlement_Points_(\d{2})(\d{2})(\d{4})_\d{6}", 
 
 Reader = Callable[[str, str], list[PublishedNode]]
 LIST_ISOS = {"ercot-settlement-points": "ERCOT", "nyiso-generators": "NYISO", "nyiso-zones": "NYISO",
+             "nyiso-transmission-nodes": "NYISO",
              "pjm-pnodes": "PJM", "isone-locations": "ISONE", "miso-nodes": "MISO",
              "spp-settlement-locations": "SPP"}
 
@@ -49,7 +52,8 @@ def parse_node_list(list_kind: str, source: str, text: str) -> list[PublishedNod
     """The nodes of one published list; a missing column or empty id is BadInput naming file, line and field."""
     readers: dict[str, Reader] = {"ercot-settlement-points": _ercot, "nyiso-generators": _nyiso_generators,
                                   "nyiso-zones": _nyiso_zones, "pjm-pnodes": _pjm, "isone-locations": _isone,
-                                  "miso-nodes": _miso, "spp-settlement-locations": _spp}
+                                  "miso-nodes": _miso, "spp-settlement-locations": _spp,
+                                  "nyiso-transmission-nodes": _nyiso_transmission_nodes}
     if list_kind not in readers:
         raise BadInput(source, None, "list kind", f"must be one of {', '.join(readers)}, not {list_kind!r}")
     nodes = readers[list_kind](source, text)
@@ -140,6 +144,16 @@ def _nyiso_zones(source: str, text: str) -> list[PublishedNode]:
         ptid = _ptid(source, line, "PTID", row["PTID"])
         name = _text(source, line, "Name", row["Name"])
         nodes.setdefault(ptid, PublishedNode(ptid, name, "ZONE", name))
+    return list(nodes.values())
+
+
+def _nyiso_transmission_nodes(source: str, text: str) -> list[PublishedNode]:
+    nodes: dict[str, PublishedNode] = {}
+    for line, row in _rows(source, text, ("Node Name", "PTID", "Zone")):
+        ptid = _ptid(source, line, "PTID", row["PTID"])
+        attributes = {"subzone": row["Subzone"]} if row.get("Subzone") else {}
+        nodes.setdefault(ptid, PublishedNode(ptid, _text(source, line, "Node Name", row["Node Name"]), "BUS",
+                                             row["Zone"] or None, attributes=attributes))
     return list(nodes.values())
 
 

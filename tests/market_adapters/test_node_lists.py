@@ -44,6 +44,12 @@ def test_nyiso_generators_skip_inactive_and_zones_come_from_the_real_lbmp_file()
     assert len(zones) == 15 and zones["61758"] == ("HUD VL", "ZONE", "HUD VL")  # 11 NYCA zones + 4 proxies
 
 
+def test_nyiso_transmission_nodes():
+    nodes = _nodes("nyiso-transmission-nodes", "nyiso_activetransmissionnodes.csv")
+    assert nodes == {"24500": ("ASTORIA_138KV_LD", "BUS", "J"), "24510": ("MILLWOOD_345KV", "BUS", "H"),
+                     "24520": ("GILBOA_345KV", "BUS", "F")}
+
+
 def test_pjm_pnodes_keep_the_stated_validity_of_a_reissued_node():
     """LOUDOUN is listed twice (1998-era id re-issued 2021-06-01): in force from its first effective date to the
     termination of its newest row; 9999-12-31 is open."""
