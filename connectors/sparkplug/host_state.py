@@ -8,7 +8,7 @@ Rules (Sparkplug B 3.0.0, chapters 5 and 6):
 - `seq` (0–255, wrapping) runs over all of an edge node's BIRTH/DATA/DEATH messages except NBIRTH's restart and
   NDEATH. A message ahead of the expected one waits up to the reorder timeout for the missing one; then the host
   asks for a rebirth (NCMD `Node Control/Rebirth`) and applies what it holds. A metric alias the births did not
-  define, or data from a node with no open session, also asks for a rebirth.
+  define, data from a node with no open session or from a device with no DBIRTH, also asks for a rebirth.
 - Values carry the metric's acquisition timestamp (else the payload's); `is_historical` (store-and-forward replay)
   is kept as historical; `is_null` is BAD; a Quality property grades the value (192 good, 0 bad, 500 stale;
   Ignition codes by their level bits, Uncertain_LastKnownValue = 0x40000101).
@@ -87,6 +87,7 @@ class EdgeSession:
     datatypes: dict[MetricKey, int | None] = field(default_factory=dict)
     pending: dict[int, Buffered] = field(default_factory=dict)
     gap_since_utc: datetime | None = None
+    devices_born: set[str] = field(default_factory=set)
 
 
 def utc_from_ms(timestamp_ms: int) -> datetime:
@@ -219,11 +220,16 @@ class SparkplugHostState:
 
     def _apply(self, message: Buffered, session: EdgeSession, output: HostOutput) -> None:
         topic = message.topic
-        if topic.message_type is MessageType.DBIRTH:
+        if topic.message_type is MessageType.DBIRTH and topic.device_id is not None:
             self._learn(session, topic.device_id, message.payload.metrics)
-        if topic.message_type is MessageType.DDEATH:
+            session.devices_born.add(topic.device_id)
+        if topic.message_type is MessageType.DDEATH and topic.device_id is not None:
+            session.devices_born.discard(topic.device_id)
             output.deliveries.extend(self._stale(message, device_id=topic.device_id))
             return
+        if topic.message_type is MessageType.DDATA and topic.device_id not in session.devices_born:
+            self._ask_rebirth(topic, f"data from device {topic.device_id} without its DBIRTH",
+                              message.received_ts_utc, output)
         unknown = [m.alias for m in message.payload.metrics if m.name is None and m.alias not in session.aliases]
         if unknown:
             self.counts.unknown_aliases += len(unknown)

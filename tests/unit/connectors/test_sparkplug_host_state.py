@@ -160,3 +160,12 @@ def test_a_message_the_host_could_not_queue_asks_for_rebirth() -> None:
     output = host.inbox_overflowed(NODE.format(kind="NDATA"), T0)
     assert [(r.edge_node_id, r.reason) for r in output.rebirths] == [("EPMS1", "host queue overflow")]
     assert host.counts.inbox_overflows == 1
+
+
+def test_device_data_without_its_birth_asks_for_rebirth() -> None:
+    host = SparkplugHostState(CHANNELS, REORDER, rebirth_retry=timedelta(seconds=10))
+    host.handle(NODE.format(kind="NBIRTH"), node_birth(bd_seq=3, main_tenths_kwh=100), T0)
+    device_data = encode_payload(Payload(T0_MS, (metric("Energy Delivered", 5_100, ms=T0_MS),), 1))
+    output = host.handle(DEVICE.format(kind="DDATA"), device_data, T0)
+    assert [r.reason for r in output.rebirths] == ["data from device PM8000-A without its DBIRTH"]
+    assert [r.register_wh for r in readings(output)] == [5_100]  # named metric: still a true register value
