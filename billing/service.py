@@ -25,7 +25,7 @@ from billing.campus_period import CampusPeriod, load_campus_period
 from billing.cycle_limits import check_tenant_count
 from billing.runs import is_correction, step_name, version_label
 from billing.tenant_intervals import INTERVAL_FIGURES_KEY, tenant_interval_figures
-from campus import Meter, MeterRole, emissions_enabled, load_tenants
+from campus import Meter, MeterRole, emissions_enabled, load_storage_assets, load_tenants
 from common.errors import BadInput
 from common.uri import read_uri_bytes, write_uri_bytes
 from esg.scopes import (
@@ -178,11 +178,12 @@ def validate(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, 
     """VEE with the manual edits made for this period; the run is kept for the API and the plots."""
     with engine.begin() as conn:
         scope = load_campus_period(conn, campus_id, period)
+        storage = load_storage_assets(conn, campus_id)
     start_utc, end_utc = scope.bounds_utc
     out_uri = cycle_folder_uri(settings, campus_id, period, run_label) + "/validated.parquet"
     edits = edits_for_period(engine, campus_id, start_utc, end_utc)
     result = run_vee(intervals_uri, meter_specs(scope.meters), start_utc, end_utc, out_uri,
-                     local_time_zone=scope.campus.time_zone, edits=edits)
+                     local_time_zone=scope.campus.time_zone, edits=edits, storage=storage)
     vee_run_id = record_vee_run(engine, campus_id, start_utc, end_utc, intervals_uri, result)
     recorded = {"validated_uri": result.validated_uri, "reading_count": result.reading_count,
                 "estimated_count": result.estimated_count, "report": result.report}

@@ -6,13 +6,14 @@ of failing hours per rule per meter (the campus balance is reported under the me
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from campus import MeterRole
+from campus import MeterRole, StorageAsset
 from meterdata.specs import MeterSpec
+from meterdata.storage_checks import StorageCheckLimits, storage_check_counts
 
 BTU_PER_KWH_PER_WH_RATIO_CENTI = 341_214
 """Heat rate in Btu/kWh = (fuel Wh thermal / electric Wh) x 3412.14 (Btu per kWh); here x 100."""
@@ -32,13 +33,17 @@ class CrossCheckLimits:
 
 
 def cross_check_counts(
-    hourly_wh: Mapping[str, np.ndarray], meters: Mapping[str, MeterSpec], limits: CrossCheckLimits
+    hourly_wh: Mapping[str, np.ndarray], meters: Mapping[str, MeterSpec], limits: CrossCheckLimits,
+    storage: Sequence[StorageAsset] = (),
 ) -> dict[str, dict[str, int]]:
-    return {
+    counts = {
         "submeter_sum": submeter_sum_counts(hourly_wh, meters, limits),
         "heat_rate": heat_rate_counts(hourly_wh, meters, limits),
         "campus_balance": campus_balance_counts(hourly_wh, meters, limits),
     }
+    if storage:
+        counts.update(storage_check_counts(hourly_wh, storage, StorageCheckLimits()))
+    return counts
 
 
 def submeter_sum_counts(

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from campus import StorageAsset
 from common.errors import BadInput
 from common.timeutil import require_utc
 from common.uri import resolve
@@ -61,11 +62,13 @@ def run_vee(
     intervals_uri: str, meters: Mapping[str, MeterSpec], period_start_utc: datetime, period_end_utc: datetime,
     out_uri: str, local_time_zone: str = "UTC", limits: CrossCheckLimits | None = None,
     rows_per_chunk_max: int = ROWS_PER_CHUNK_MAX, edits: Sequence[ManualEdit] = (),
+    storage: Sequence[StorageAsset] = (),
 ) -> VeeResult:
     """Validate and estimate `intervals_uri` for [period_start_utc, period_end_utc); see module doc.
 
     `local_time_zone` fixes the day boundaries of the interval-count-per-day rule (92/100 on DST days).
     `edits` (manual edits with user and reason) are applied after estimation and win over it.
+    `storage`: the campus's batteries, checked by the storage rules (meterdata.storage_checks).
     """
     start_utc = require_utc(period_start_utc, "period_start_utc")
     end_utc = require_utc(period_end_utc, "period_end_utc")
@@ -76,7 +79,7 @@ def run_vee(
         sort_intervals(intervals_uri, sorted_uri)
         tally = _validate_stream(sorted_uri, meters, start_utc, end_utc, out_uri, local_time_zone, rows_per_chunk_max, edits)
     hours = int((end_utc - start_utc).total_seconds()) // 3600
-    cross = cross_check_counts(tally.hourly_complete(hours), meters, limits or CrossCheckLimits())
+    cross = cross_check_counts(tally.hourly_complete(hours), meters, limits or CrossCheckLimits(), storage)
     report = build_report(tally, cross)
     return VeeResult(out_uri, tally.reading_count, tally.estimated_count, report, exceptions_uri_for(out_uri))
 
