@@ -10,50 +10,111 @@ invoice charts, which the settle step records); the draft PDF and the money and 
 helpers of the PDF signature scheme; and the errors.
 """
 
-from invoicing.corrections import cancel_and_rebill_posted, credit_invoice_posted
-from invoicing.cycle_digest import invoices_ledger_meta, invoices_sha256_hex
-from invoicing.document_export import export_documents
-from invoicing.drafts import render_draft_pdf
-from invoicing.errors import (
-    CreditAmountInvalid,
-    CreditExceedsInvoice,
-    CreditNoteNotFound,
-    CycleNotFound,
-    IdempotencyKeyReused,
-    InvoiceNotFinal,
-    InvoiceNotFound,
-    IssuerInvalid,
-    NoSettlementLines,
-    SignatureInvalid,
-    SigningKeyMissing,
-    TenantUnknown,
-)
-from invoicing.money import format_usd_cents, usd_cents_from_micros
-from invoicing.pdf import quantity_text
-from invoicing.queries import (
-    INVOICES_PER_PAGE_MAX,
-    campuses_billing_tenant,
-    credit_note_owner,
-    credit_note_pdf_path,
-    invoice_detail,
-    invoice_owner,
-    invoice_pdf_path,
-    list_invoice_summaries,
-    stored_document_sha256_hex,
-)
-from invoicing.repository import ADJUSTMENT_LINE_BASE, live_invoices_of_cycle
-from invoicing.service import IssuedInvoice, issue_invoices
-from invoicing.signing import (
-    generate_signing_key,
-    key_id_of,
-    load_public_key,
-    load_signing_key,
-    public_key_pem,
-    sign_pdf,
-    verify_signed_pdf,
-)
-from invoicing.storage import documents_root_for, removed_unless_committed
-from invoicing.usage_intervals import tenant_daily_usage
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from invoicing.corrections import cancel_and_rebill_posted, credit_invoice_posted
+    from invoicing.cycle_digest import invoices_ledger_meta, invoices_sha256_hex
+    from invoicing.document_export import export_documents
+    from invoicing.drafts import render_draft_pdf
+    from invoicing.errors import (
+        CreditAmountInvalid,
+        CreditExceedsInvoice,
+        CreditNoteNotFound,
+        CycleNotFound,
+        IdempotencyKeyReused,
+        InvoiceNotFinal,
+        InvoiceNotFound,
+        IssuerInvalid,
+        NoSettlementLines,
+        SignatureInvalid,
+        SigningKeyMissing,
+        TenantUnknown,
+    )
+    from invoicing.money import format_usd_cents, usd_cents_from_micros
+    from invoicing.pdf import quantity_text
+    from invoicing.queries import (
+        INVOICES_PER_PAGE_MAX,
+        campuses_billing_tenant,
+        credit_note_owner,
+        credit_note_pdf_path,
+        invoice_detail,
+        invoice_owner,
+        invoice_pdf_path,
+        list_invoice_summaries,
+        stored_document_sha256_hex,
+    )
+    from invoicing.repository import ADJUSTMENT_LINE_BASE, live_invoices_of_cycle
+    from invoicing.service import IssuedInvoice, issue_invoices
+    from invoicing.signing import (
+        generate_signing_key,
+        key_id_of,
+        load_public_key,
+        load_signing_key,
+        public_key_pem,
+        sign_pdf,
+        verify_signed_pdf,
+    )
+    from invoicing.storage import documents_root_for, removed_unless_committed
+    from invoicing.usage_intervals import tenant_daily_usage
+
+# Names load from their homes when first used, so a command needing one helper (the signing key for a token) does not load the cycle's invoicing, its PDF rendering and numba.
+_HOMES = {
+    "cancel_and_rebill_posted": "invoicing.corrections",
+    "credit_invoice_posted": "invoicing.corrections",
+    "invoices_ledger_meta": "invoicing.cycle_digest",
+    "invoices_sha256_hex": "invoicing.cycle_digest",
+    "export_documents": "invoicing.document_export",
+    "render_draft_pdf": "invoicing.drafts",
+    "CreditAmountInvalid": "invoicing.errors",
+    "CreditExceedsInvoice": "invoicing.errors",
+    "CreditNoteNotFound": "invoicing.errors",
+    "CycleNotFound": "invoicing.errors",
+    "IdempotencyKeyReused": "invoicing.errors",
+    "InvoiceNotFinal": "invoicing.errors",
+    "InvoiceNotFound": "invoicing.errors",
+    "IssuerInvalid": "invoicing.errors",
+    "NoSettlementLines": "invoicing.errors",
+    "SignatureInvalid": "invoicing.errors",
+    "SigningKeyMissing": "invoicing.errors",
+    "TenantUnknown": "invoicing.errors",
+    "format_usd_cents": "invoicing.money",
+    "usd_cents_from_micros": "invoicing.money",
+    "quantity_text": "invoicing.pdf",
+    "INVOICES_PER_PAGE_MAX": "invoicing.queries",
+    "campuses_billing_tenant": "invoicing.queries",
+    "credit_note_owner": "invoicing.queries",
+    "credit_note_pdf_path": "invoicing.queries",
+    "invoice_detail": "invoicing.queries",
+    "invoice_owner": "invoicing.queries",
+    "invoice_pdf_path": "invoicing.queries",
+    "list_invoice_summaries": "invoicing.queries",
+    "stored_document_sha256_hex": "invoicing.queries",
+    "ADJUSTMENT_LINE_BASE": "invoicing.repository",
+    "live_invoices_of_cycle": "invoicing.repository",
+    "IssuedInvoice": "invoicing.service",
+    "issue_invoices": "invoicing.service",
+    "generate_signing_key": "invoicing.signing",
+    "key_id_of": "invoicing.signing",
+    "load_public_key": "invoicing.signing",
+    "load_signing_key": "invoicing.signing",
+    "public_key_pem": "invoicing.signing",
+    "sign_pdf": "invoicing.signing",
+    "verify_signed_pdf": "invoicing.signing",
+    "documents_root_for": "invoicing.storage",
+    "removed_unless_committed": "invoicing.storage",
+    "tenant_daily_usage": "invoicing.usage_intervals",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'invoicing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "ADJUSTMENT_LINE_BASE",
