@@ -5,7 +5,7 @@ opens and closes), `model`. SQL: `repository`. Unit of work: `service`. `campus_
 settlement point against the registry, run at campus plan and apply.
 """
 
-from market_adapters.nodes.campus_check import active_period_days, check_settlement_node
+from market_adapters.nodes.campus_check import active_period_days, check_settlement_node, in_force_over
 from market_adapters.nodes.isone_csv import IsoneCsv, Section, read_isone_csv
 from market_adapters.nodes.model import PublishedNode, StoredNode
 from market_adapters.nodes.parse import LIST_ISOS, list_day_from_name, parse_node_list
@@ -25,6 +25,7 @@ __all__ = [
     "StoredNode",
     "active_period_days",
     "check_settlement_node",
+    "in_force_over",
     "list_day_from_name",
     "list_nodes",
     "load_node_list",

@@ -37,7 +37,7 @@ def check_settlement_node(conn: Connection, document: dict[str, Any], source: st
         _refuse(source, line, f"{point!r} is not a node of the loaded {iso} registry "
                               f"(wattledger market nodes list {iso} --search ...)")
     start, end = active_period_days(document.get("meters", []), ZoneInfo(MARKET_TIME_ZONES[iso]))
-    if not any(_covers(node, start, end) for node in matches):
+    if not any(in_force_over(node, start, end) for node in matches):
         node = matches[0]
         _refuse(source, line, f"{iso} {node.node_type} {point!r} is in force {_span(node.valid_from, node.valid_to)}, "
                               f"not over the campus's active period {_span(start, end)}")
@@ -54,8 +54,10 @@ def active_period_days(meters: Sequence[dict[str, Any]], zone: ZoneInfo) -> tupl
     return (min(starts) if starts else None), (None if open_ended else max(ends))
 
 
-def _covers(node: StoredNode, start: date | None, end: date | None) -> bool:
-    starts_in_time = node.valid_from is None or (start is not None and node.valid_from <= start)
+def in_force_over(node: StoredNode, start: date | None, end: date | None) -> bool:
+    """Whether the node is in force over `[start, end)`; an unknown start is not checked, an open end must stay
+    open (a node closed on any day cannot carry a campus with no end)."""
+    starts_in_time = node.valid_from is None or start is None or node.valid_from <= start
     ends_in_time = node.valid_to is None or (end is not None and end <= node.valid_to)
     return starts_in_time and ends_in_time
 
