@@ -86,3 +86,19 @@ async def test_metrics_expose_the_live_channels(engine: Engine, data_root: str) 
     assert f"connector_duplicates_total{{{labels}}} 1.0" in text
     assert f"meter_last_reading_age_seconds{{{labels}}}" in text
     assert f'connector_silent_meters{{campus="{campus_id}"}}' in text
+
+
+async def test_the_operator_page_shows_the_channels_and_the_silent_alarm(engine: Engine, data_root: str) -> None:
+    """/finance/campuses/{id}/live for a signed-in operator: one row per channel, the alarm for the silent one."""
+    from api.app import create_app
+    from api.principal import Principal
+    from settings import Settings
+
+    campus_id = apply_live_campus(engine, channel_text("GT1-GEN", 1883, "plant/p"))
+    app = create_app(Settings(data_uri=data_root), engine, None,
+                     authenticate=lambda request: Principal("op", frozenset({"operator"})))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        page = await client.get(f"/finance/campuses/{campus_id}/live")
+    assert page.status_code == 200
+    assert 'data-testid="silent-alarm">1 silent meter channel(s)' in page.text
+    assert "<td>GT1-GEN</td><td>main</td><td>mqtt_json</td>" in page.text and "SILENT" in page.text

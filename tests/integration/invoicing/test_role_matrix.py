@@ -175,6 +175,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/finance/invoices"): Access(STAFF, **PAGE),
     ("GET", "/finance/cycles/{cycle_id}/drafts/{tenant_id}.pdf"): Access(STAFF, **PAGE),
     ("GET", "/finance/cycles/{cycle_id}/shadow"): Access(STAFF, **PAGE),
+    ("GET", "/finance/campuses/{campus_id}/live"): Access(STAFF, **PAGE),
     ("GET", "/finance/cycles/{cycle_id}/shadow.pdf"): Access(STAFF, **PAGE),
     ("GET", "/tenant/"): Access(TENANT, **PAGE),
     ("GET", "/tenant/ledger"): Access(TENANT, **PAGE),
