@@ -124,17 +124,18 @@ class EmbeddedObjectStore:
                 time.sleep(0.3)
         raise RuntimeError(f"SeaweedFS not ready after {STARTUP_WAIT_S_MAX:.0f} s ({error}); see {log_path}")
 
-    def stop(self) -> None:
+    def stop(self, graceful_wait_s: float = 5.0) -> None:
+        """SIGTERM, then SIGKILL after `graceful_wait_s` (0 = at once: a store that crashes)."""
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()
         try:
-            self.process.wait(timeout=15)
+            self.process.wait(timeout=graceful_wait_s)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
 
-    def restart(self) -> None:
+    def restart(self, graceful_wait_s: float = 5.0) -> None:
         """Stop and start again on the same ports and data: a store that goes away and comes back."""
-        self.stop()
+        self.stop(graceful_wait_s)
         self.start()

@@ -43,10 +43,11 @@ def fake_nyiso(pki_folder: Path) -> Iterator[tuple[str, IsoPki]]:
 
 @contextlib.asynccontextmanager
 async def running_cycle_stack(engine: Engine, database_url: str, home: Path, iso: tuple[str, IsoPki],
-                              campus_id: str, ledger_origin: str
+                              campus_id: str, ledger_origin: str, data_uri: str | None = None
                               ) -> AsyncIterator[tuple[httpx.AsyncClient, Settings, Client]]:
+    """`data_uri` (e.g. s3://bucket/prefix) puts every file of the cycle there instead of under `home`."""
     base_url, pki = iso
-    settings = Settings(home=home, database_url=database_url, ledger_origin=ledger_origin,
+    settings = Settings(home=home, database_url=database_url, ledger_origin=ledger_origin, data_uri=data_uri,
                         iso_base_url=base_url, iso_username=DEMO_USER, iso_password=DEMO_PASSWORD,
                         iso_client_cert_path=str(pki.client_cert_path),
                         iso_client_key_path=str(pki.client_key_path), iso_ca_bundle_path=str(pki.ca_cert_path))
