@@ -178,12 +178,14 @@ def _days_from_civil(year: Array, month: Array, day: Array) -> Array:
 def _energy_units(column: pa.Array, decimals_max: int, energy_kwh_max: int) -> tuple[Array, int] | None:
     """Integer energy in 1/10**decimals kWh (decimals: the most any value has, at least 3) and that unit count,
     or None when a value is not plain, has too many decimals, is too large, or the total overflows."""
-    blocks = [_plain_values(column.slice(first, BLOCK_ROWS), decimals_max, energy_kwh_max)
+    blocks = [_decimal_places(column.slice(first, BLOCK_ROWS), decimals_max)
               for first in range(0, len(column), BLOCK_ROWS)]
     if any(block is None for block in blocks):
         return None
-    mantissa = np.concatenate([block[0] for block in blocks if block is not None])
-    places = np.concatenate([block[1] for block in blocks if block is not None])
+    places = np.concatenate([block for block in blocks if block is not None])
+    mantissa = pc.cast(pc.replace_substring(column, ".", ""), pa.int64()).to_numpy()  # digits only: exact
+    if (mantissa > energy_kwh_max * POW10[places]).any():
+        return None
     decimals = max(3, int(places.max()))
     energy_units: Array = mantissa * POW10[decimals - places]
     # The exact total in Python integers: each value is below 2**50, and 2,000,000 of them cannot overflow a half.
@@ -193,8 +195,9 @@ def _energy_units(column: pa.Array, decimals_max: int, energy_kwh_max: int) -> t
     return energy_units, 10**decimals
 
 
-def _plain_values(column: pa.Array, decimals_max: int, energy_kwh_max: int) -> tuple[Array, Array] | None:
-    """Each value's digits as an integer and its decimal places, or None when one is not plain or too large."""
+def _decimal_places(column: pa.Array, decimals_max: int) -> Array | None:
+    """Each value's decimal places, or None when one is not digits with at most one point and a digit, or has
+    more than `decimals_max` decimals."""
     offsets, data = _buffers(column)
     lengths = np.diff(offsets)
     if (lengths == 0).any() or (lengths > VALUE_CHARS_MAX).any():
@@ -213,7 +216,4 @@ def _plain_values(column: pa.Array, decimals_max: int, energy_kwh_max: int) -> t
     places[row_of_point] = offsets[row_of_point + 1] - point_at - 1
     if int(places.max()) > decimals_max:
         return None
-    mantissa = pc.cast(pc.replace_substring(column, ".", ""), pa.int64()).to_numpy()
-    if (mantissa > energy_kwh_max * POW10[places]).any():
-        return None
-    return mantissa, places
+    return places
