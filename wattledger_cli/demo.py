@@ -126,6 +126,7 @@ async def _bill_one_month(settings: Settings, api_base_url: str, period: str, se
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=api_base_url, headers=headers, timeout=60) as http:
         await _apply_campus(http, CAMPUS_ID, CAMPUS_FILE)
+        await _upload_prices(http, CAMPUS_ID, settings, period)
         if not await _upload_meter_data(http, CAMPUS_ID, paths):
             return False
         completed = await _drive_cycle(http, CAMPUS_ID, period)
@@ -140,6 +141,18 @@ async def _apply_campus(http: httpx.AsyncClient, campus_id: str, path: Path) -> 
     result = response.json()
     verb = "applied as" if result["applied"] else "unchanged at"
     _console().print(f"campus file {path.name}: {verb} version {result['version']}")
+
+
+async def _upload_prices(http: httpx.AsyncClient, campus_id: str, settings: Settings, period: str) -> None:
+    """The zone's real-time prices into the campus's price store (the shadow participation prices with them)."""
+    from demo.prices import write_price_file
+
+    year, month = (int(part) for part in period.split("-"))
+    path = write_price_file(settings.home_abs / "demo-prices" / period, year, month)
+    response = await http.post(f"/campuses/{campus_id}/prices", data={"format": "nyiso-rt-hourly"},
+                               files={"file": (path.name, path.read_bytes(), "text/csv")})
+    response.raise_for_status()
+    _console().print(f"prices: {path.name} (HUD VL real-time, hourly) in the campus's price store")
 
 
 async def _upload_meter_data(http: httpx.AsyncClient, campus_id: str, paths: list[Path]) -> bool:
@@ -272,8 +285,8 @@ def _print_shadow(shadow: dict[str, Any]) -> None:
     net = {p["program"]: p["net_usd_micros"] for p in shadow["programs"]}
     parts = ", ".join(f"{name} ${micros / 1_000_000:,.2f}" for name, micros in net.items())
     _console().print(f"shadow market participation (rules {shadow['rules_version']}, {shadow['priced_intervals']} of "
-                     f"{shadow['intervals']} intervals priced at {shadow['node']}): {parts}; guardrail bound in "
-                     f"{len(shadow['bound_intervals'])} interval(s) (wattledger market participation "
+                     f"{shadow['intervals']} intervals priced at {shadow['node']}): {parts}; "
+                     f"{len(shadow['bound_intervals'])} guardrail bindings (wattledger market participation "
                      f"{shadow['cycle_id']})")
 
 
