@@ -25,7 +25,10 @@ from intervals import (
 )
 from meterdata.schema import QUALITY_MEASURED
 
-ROLES = frozenset({"generation", "fuel", "grid_import", "export", "tenant_consumption", "shared_consumption"})
+ROLES = frozenset({"generation", "fuel", "grid_import", "export", "tenant_consumption", "shared_consumption",
+                   # Known so a campus with a battery computes; the hourly rules do not read them yet, so charging
+                   # energy's grams stay with the hour's consumers (docs/storage.md, esg.scopes.storage).
+                   "storage_charge", "storage_discharge"})
 HOUR = timedelta(hours=1)
 
 
