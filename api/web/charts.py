@@ -1,7 +1,7 @@
 """The energy-balance chart as inline SVG, built from integer Wh (pure, no I/O).
 
-Two stacked bars on one scale: where energy came from (generation, grid import) and where it went (tenants,
-shared loads, export, losses). Losses are the settlement's residual, so the bars have equal height when the
+Two stacked bars on one scale: where energy came from (generation, grid import, battery discharge) and where it
+went (tenants, shared loads, export, battery charge, losses). Losses are the settlement's residual, so the bars have equal height when the
 balance closes; when they do not, the chart says so instead of hiding the gap.
 """
 
@@ -20,14 +20,18 @@ AXIS_X_PX = 88
 BARS_X_PX = (100, 270)
 AXIS_TICK_COUNT = 4  # ticks at a quarter, half, three quarters and all of the scale, plus zero
 
-SOURCES = (("generation_wh", "Generation", "#2e6ea0"), ("grid_import_wh", "Grid import", "#8c9db5"))
+SOURCES = (("generation_wh", "Generation", "#2e6ea0"), ("grid_import_wh", "Grid import", "#8c9db5"),
+           ("storage_discharge_wh", "Battery discharge", "#6a4c93"))
 USES = (
     ("tenant_consumption_wh", "Tenants", "#3f8f4f"),
     ("shared_consumption_wh", "Shared loads", "#9bc29f"),
     ("export_wh", "Export", "#d08a2c"),
+    ("storage_charge_wh", "Battery charge", "#a58cc8"),
     ("losses_wh", "Losses", "#b84a4a"),
 )
-BALANCE_KEYS = tuple(key for key, _, _ in SOURCES + USES)
+STORAGE_KEYS = ("storage_charge_wh", "storage_discharge_wh")
+"""Balances recorded before batteries existed lack these; a campus without a battery shows no battery rows."""
+BALANCE_KEYS = tuple(key for key, _, _ in SOURCES + USES if key not in STORAGE_KEYS)
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ def energy_balance_svg(balance_wh: dict[str, int]) -> str:
         parts.append(f'<text x="{x_px + BAR_WIDTH_PX / 2}" y="18" text-anchor="middle" class="bar-title">'
                      f"{title}</text>")
         for segment in stack_segments(balance_wh, stack, scale_wh):
+            if segment.key in STORAGE_KEYS and not segment.energy_wh:
+                continue
             parts.append(
                 f'<rect data-key="{segment.key}" x="{x_px}" y="{segment.y_px:.2f}" width="{BAR_WIDTH_PX}" '
                 f'height="{segment.height_px:.2f}" fill="{segment.color}"><title>{escape(segment.label)}: '
@@ -89,6 +95,8 @@ def energy_balance_svg(balance_wh: dict[str, int]) -> str:
             )
     legend_y_px = TOP_PX
     for key, label, color in SOURCES + USES:
+        if key in STORAGE_KEYS and not balance_wh.get(key, 0):
+            continue
         parts.append(f'<rect x="410" y="{legend_y_px}" width="12" height="12" fill="{color}"/>'
                      f'<text x="428" y="{legend_y_px + 10}" class="legend">{escape(label)} '
                      f"{mwh_text(balance_wh.get(key, 0))}</text>")
