@@ -155,11 +155,22 @@ async def _check_shadow_participation(env: dict[str, str], engine: Engine, files
         page = await http.get(f"/finance/cycles/{CYCLE_ID}/shadow")
         api = await http.get(f"/cycles/{CYCLE_ID}/shadow")
         pdf = await http.get(f"/cycles/{CYCLE_ID}/shadow/report.pdf")
+        registration = await http.get(f"/market/campuses/{CAMPUS_ID}/registration",
+                                      params={"iso": "ERCOT", "format": "csv"})
     assert page.status_code == 200, page.text
     for shown in ("Coincident-peak charge avoidance", "$9,441.25", "-$18.75", "lonestar-2026.1", "longhorn-ai"):
         assert shown in page.text, shown
     assert api.status_code == 200 and api.json()["programs"] == shadow["programs"]
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    # The registration package from the same campus file: the grid meter's ESI ID, Mesquite's 0.5 MW, the DUNS.
+    assert registration.status_code == 200, registration.text
+    rows = {(row["section"], row["field"]): row["value"] for row in csv.DictReader(registration.text.splitlines())}
+    assert rows[("meter GRID-IMP", "ESI ID")] == "1008901023808106290"
+    assert rows[("tenant mesquite-cloud", "Interruptible Load (MW)")] == "0.500"
+    assert rows[("resource", "Offered Capacity (MW)")] == "0.500"  # solar only: nothing dispatchable on site
+    assert rows[("resource", "DUNS Number")] == "123456789"
+    package = json.loads(await _cli(env, "market", "registration", CAMPUS_ID, "--iso", "ERCOT"))
+    assert package["resource"]["interruptible_kw"] == 500 and "Resource Entity" in package["missing"]
 
 
 def expected_shadow(files: list[Path]) -> dict[str, Any]:
