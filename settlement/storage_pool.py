@@ -122,6 +122,15 @@ class Pool:
         return tuple(taken), Pool(self.method, tuple(kept))
 
 
+def estimated_stored_wh_end(stored_wh_start: int, charge_wh: int, discharge_wh: int, efficiency_permille_min: int,
+                            efficiency_permille_max: int, stored_wh_floor: int, capacity_wh_usable: int) -> int:
+    """The stored energy at a period's end when no state of charge is read: the start plus the charge at the middle
+    of the asset's efficiency range less the discharge, kept within floor and capacity (rounded half-even)."""
+    efficiency_permille = Decimal(efficiency_permille_min + efficiency_permille_max) / 2
+    kept_wh = int((Decimal(charge_wh) * efficiency_permille / 1000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    return min(max(stored_wh_start + kept_wh - discharge_wh, stored_wh_floor), capacity_wh_usable)
+
+
 def charge_lots(charge_wh: int, supply_wh_by_source: Mapping[str, int],
                 rates_per_wh_by_source: Mapping[str, Mapping[str, Decimal]]) -> tuple[Lot, ...]:
     """The lots of one interval's charge: the battery took its energy from the campus's sources of the interval in

@@ -19,6 +19,7 @@ from settlement.storage_pool import (
     StorageInterval,
     StoragePoolShort,
     charge_lots,
+    estimated_stored_wh_end,
     make_lot,
     settle_storage_period,
 )
@@ -147,3 +148,11 @@ def test_energy_cost_and_carbon_are_conserved(steps: list[tuple[tuple[int, int, 
         asked = sum(interval.discharge_wh_by_party.get(party, 0) for interval in intervals)
         assert sum(lot.energy_wh for lot in period.taken_by_party.get(party, ())) == asked
     assert period.losses_wh == sum(lot.energy_wh for lots in period.losses_by_party.values() for lot in lots)
+
+
+def test_the_stored_energy_is_estimated_without_a_state_of_charge() -> None:
+    """Start 1 000 000, 2 000 000 in at the middle of 820-920 ‰ (870 ‰: 1 740 000 kept), 1 500 000 out: 1 240 000.
+    Kept within the floor (400 000) and capacity (8 000 000)."""
+    assert estimated_stored_wh_end(1_000_000, 2_000_000, 1_500_000, 820, 920, 400_000, 8_000_000) == 1_240_000
+    assert estimated_stored_wh_end(1_000_000, 0, 900_000, 820, 920, 400_000, 8_000_000) == 400_000
+    assert estimated_stored_wh_end(7_000_000, 2_000_000, 0, 820, 920, 400_000, 8_000_000) == 8_000_000
