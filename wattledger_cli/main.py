@@ -78,6 +78,8 @@ def worker_command() -> None:
 def dev_command(
     workers: int = typer.Option(1, min=1, help="worker processes sharing the task queue (a large campus's "
                                 "chunks run on all of them)"),
+    object_store: bool = typer.Option(False, "--object-store", help="keep every file on SeaweedFS (S3), started "
+                                      "on free ports beside the stack and stopped with it"),
 ) -> None:
     import asyncio
 
@@ -89,14 +91,15 @@ def dev_command(
 
     async def serve(stack: Stack) -> None:
         typer.echo(f"API {stack.api_base_url}/docs · Temporal UI http://127.0.0.1:{settings.temporal_ui_port} · "
-                   f"{workers} worker process(es) and the API in their own processes; Ctrl-C stops all")
+                   f"{workers} worker process(es) and the API in their own processes"
+                   f"{f'; files on {stack.settings.data_root_uri}' if object_store else ''}; Ctrl-C stops all")
         await asyncio.Future()  # until a stop signal or a child's exit ends the stack
 
     # The same structured, secret-masking logs and optional tracing as the worker and the API.
     configure_logging(settings)
     configure_tracing(settings)
     try:
-        run_stack(settings, serve, workers=workers)
+        run_stack(settings, serve, workers=workers, object_store=object_store)
     except StackStopped as stopped:
         if not stopped.by_signal:
             typer.echo(f"{stopped}: stopped the stack", err=True)

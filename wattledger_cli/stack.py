@@ -30,11 +30,13 @@ from typing import IO, TypeVar
 
 import httpx
 
+from common.storage import S3Options
 from connectors.service import campuses_with_channels
 from db import make_engine, resolve_database_url, upgrade_schema
 from ledger import cosigner_key_from_private, ledger_vkey, load_or_create_witness_key
 from runtime.codec import ensure_payload_keyring
 from runtime.keys import ensure_signing_key
+from runtime.object_store import EmbeddedObjectStore
 from runtime.signals import wait_for_stop_signal
 from runtime.temporal import EmbeddedTemporal, temporal_address
 from settings import Settings
@@ -256,9 +258,10 @@ async def _start_connectors(settings: Settings, database_url: str, address: str,
 
 @contextlib.asynccontextmanager
 async def running_stack(settings: Settings, api_port: int | None = None, log_dir: Path | None = None,
-                        workers: int = 1) -> AsyncIterator[Stack]:
+                        workers: int = 1, object_store: bool = False) -> AsyncIterator[Stack]:
     """The stack until the block ends, with `workers` worker processes polling one task queue; children write to
-    `log_dir`/{worker,api}.log (worker-2.log, … for further workers) when given, else inherit this terminal."""
+    `log_dir`/{worker,api}.log (worker-2.log, … for further workers) when given, else inherit this terminal.
+    `object_store`: SeaweedFS on free ports beside it (data under `<home>/seaweedfs`), holding every file."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     # Caught from the first moment to the last: a stop during startup stops what has started so far, and a
@@ -266,6 +269,7 @@ async def running_stack(settings: Settings, api_port: int | None = None, log_dir
     stop = asyncio.create_task(wait_for_stop_signal())
     await asyncio.sleep(0)  # let the task install its handlers
     embedded: EmbeddedTemporal | None = None
+    store: EmbeddedObjectStore | None = None
     children: list[Child] = []
     port = api_port if api_port is not None else settings.api_port
     try:
@@ -281,6 +285,10 @@ async def running_stack(settings: Settings, api_port: int | None = None, log_dir
         children.append(api)
         ensure_signing_key(settings)
         ensure_payload_keyring(settings)  # created once here, not raced by two children
+        if object_store:
+            store = EmbeddedObjectStore(settings.home_abs)
+            settings = settings.model_copy(update=object_store_settings(store, await asyncio.to_thread(store.start)))
+            _raise_if_stopped(stop)
         if not settings.ledger_witnesses:
             witness, settings = await _start_witness(settings, log_dir, stop)
             children.append(witness)
@@ -303,15 +311,23 @@ async def running_stack(settings: Settings, api_port: int | None = None, log_dir
         await asyncio.gather(*(_stop_child(child) for child in children))
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
+        if store is not None:
+            await asyncio.to_thread(store.stop)
         stop.cancel()
         await asyncio.gather(stop, return_exceptions=True)
 
 
+def object_store_settings(store: EmbeddedObjectStore, options: S3Options) -> dict[str, object]:
+    """The settings that put every file of the stack in the started store's bucket."""
+    return {"data_uri": f"{store.data_uri}/data", "s3_endpoint_url": options.endpoint_url,
+            "s3_access_key_id": options.access_key_id, "s3_secret_access_key": options.secret_access_key}
+
+
 def run_stack(settings: Settings, work: Callable[[Stack], Awaitable[T]], api_port: int | None = None,
-              log_dir: Path | None = None, workers: int = 1) -> T:
+              log_dir: Path | None = None, workers: int = 1, object_store: bool = False) -> T:
     """Start the stack, run `work(stack)` under its supervision, stop everything; `StackStopped` when cut short."""
     async def run() -> T:
-        async with running_stack(settings, api_port, log_dir, workers) as stack:
+        async with running_stack(settings, api_port, log_dir, workers, object_store) as stack:
             return await stack.run(work(stack))
 
     return asyncio.run(run())
