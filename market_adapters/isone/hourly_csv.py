@@ -7,32 +7,26 @@ types), "D" data, "T" trailer. Columns: Date, Hour Ending, Location ID, Location
 Locational Marginal Price, Energy Component, Congestion Component, Marginal Loss Component; a column we do not
 know is refused.
 
-Labels: Eastern prevailing, hour-ending "01".."24". The interval starts at date + (HE - 1) h local, the rule
-every public reader of these files uses; the fall-back day's repeated hour is labelled "02X" and is the second
-pass through 01:00-02:00 (EST), so the day has 25 rows per location. On the spring-forward day the hour starting
-02:00 does not exist and ISO-NE publishes 23 rows without "03"; an "03" there, or a "02X" on any other day, is
-bad input. Versions: a real-time final report supersedes the preliminary one, so a report whose comment lines
-or file name say "final" is version 2, any other version 1 (ASSUMED from the file names; ISO-NE's report
+The layout is read by `report_csv`. Labels: Eastern prevailing hour ending, read by `hours` (the one home of
+ISO-NE's labels): "02X" is the fall-back day's second 01:00-02:00 hour (25 rows per location), the
+spring-forward day has 23 rows without "03"; any other label for the day is bad input. Versions: a real-time
+final report supersedes the preliminary one, so a report whose comment lines or file name say "final" is
+version 2, any other version 1 (ASSUMED from the file names; ISO-NE's report
 descriptions were not read). Node = Location Name (as in the five-minute reader), node type = Location Type as
 ISO-NE spells it ("HUB", "LOAD ZONE", "NETWORK NODE", ...); zone is not in the file (null).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import replace
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from common.errors import BadInput
-from market_adapters.clock import NonexistentLocalTime, wall_to_utc
+from market_adapters.isone.hours import UnknownHourLabel, hour_start_utc
+from market_adapters.isone.report_csv import Section, read_isone_csv
 from market_adapters.prices import PriceRow, parse_price
 
-EASTERN = ZoneInfo("America/New_York")
 MARKETS = ("DA", "RT")
-ROWS_MAX = 500_000  # a day of every pnode is ~30,000 rows
-REPEATED_HOUR = "02X"
 _COLUMNS = {
     "Date": "Date", "Hour Ending": "Hour Ending", "Location ID": "Location ID", "Location Name": "Location Name",
     "Location": "Location Name", "Location Type": "Location Type", "Locational Marginal Price": "LMP",
@@ -48,31 +42,21 @@ def parse_hourly_lmp_csv(text: str, source: str, *, market: str,
     """Every "D" row of an ISO-NE hourly LMP report; `market` is "DA" or "RT"."""
     if market not in MARKETS:
         raise BadInput(source, None, "market", f"expected one of {MARKETS}, got {market!r}")
-    columns: list[str] | None = None
-    comments = [source.replace("\\", "/").rsplit("/", 1)[-1]]  # the file name, not its folders
+    report = read_isone_csv(source, text)
     rows: list[PriceRow] = []
     seen: set[tuple[str, datetime]] = set()
-    for offset, cells in enumerate(csv.reader(io.StringIO(text))):
-        assert offset < ROWS_MAX, f"{source}: more than {ROWS_MAX} lines"
-        line = offset + 1
-        kind = cells[0].strip() if cells else ""
-        if kind == "C":
-            comments += cells[1:]
-        elif kind == "H" and columns is None:
-            columns = _header(cells[1:], source, line)
-        elif kind == "D":
-            if columns is None:
-                raise BadInput(source, line, None, "a data row before the header row")
-            rows.append(_row(columns, cells[1:], source, line, market, publish_time_utc, seen))
-        elif kind not in ("H", "T", ""):
-            raise BadInput(source, line, None, f"unknown row kind {kind[:10]!r}: expected C, H, D or T")
+    for section in report.sections:
+        columns = _header(section, source)
+        rows += [_row(columns, cells, source, line, market, publish_time_utc, seen) for line, cells in section.rows]
+    comments = [source.replace("\\", "/").rsplit("/", 1)[-1], *report.comments]  # the file name, not its folders
     version = 2 if any("final" in comment.lower() for comment in comments) else 1
     return [_with_version(row, version) for row in rows]
 
 
-def _header(names: list[str], source: str, line: int) -> list[str]:
+def _header(section: Section, source: str) -> list[str]:
+    line = section.header_line
     columns = []
-    for name in names:
+    for name in section.header:
         if name.strip() not in _COLUMNS:
             raise BadInput(source, line, name.strip(), "unknown column in an ISO-NE hourly LMP report")
         columns.append(_COLUMNS[name.strip()])
@@ -107,25 +91,13 @@ def _row(columns: list[str], cells: list[str], source: str, line: int, market: s
 
 def _start_utc(date_text: str, hour_text: str, source: str, line: int) -> datetime:
     try:
-        day = datetime.strptime(date_text, "%m/%d/%Y")
+        day = datetime.strptime(date_text, "%m/%d/%Y").date()
     except ValueError as error:
         raise BadInput(source, line, "Date", f"expected MM/DD/YYYY, got {date_text[:20]!r}") from error
-    repeated = hour_text.upper() == REPEATED_HOUR
-    hour_ending = 2 if repeated else _hour(hour_text, source, line)
-    wall = day + timedelta(hours=hour_ending - 1)
     try:
-        start_utc = wall_to_utc(wall, EASTERN, fold=int(repeated), label_is_end=False)
-    except NonexistentLocalTime as error:
-        raise BadInput(source, line, "Hour Ending", f"{hour_text}: {error}") from error
-    if repeated and start_utc == wall_to_utc(wall, EASTERN, fold=0, label_is_end=False):
-        raise BadInput(source, line, "Hour Ending", f"02X on {date_text}, which is not a fall-back day")
-    return start_utc
-
-
-def _hour(text: str, source: str, line: int) -> int:
-    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 24):
-        raise BadInput(source, line, "Hour Ending", f"expected 01..24 or 02X, got {text[:10]!r}")
-    return int(text)
+        return hour_start_utc(day, hour_text)
+    except UnknownHourLabel as error:
+        raise BadInput(source, line, "Hour Ending", str(error)) from error
 
 
 def _with_version(row: PriceRow, version: int) -> PriceRow:

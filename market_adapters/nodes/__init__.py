@@ -1,12 +1,11 @@
 """Node registry per ISO: settlement points, zones and hubs from each ISO's published lists, with validity dates.
 
-Pure: `parse` (one reader per list kind), `isone_csv` (ISO-NE's C/H/D/T report layout), `versions` (what a reload
-opens and closes), `model`. SQL: `repository`. Unit of work: `service`. `campus_check` is the campus file's
-settlement point against the registry, run at campus plan and apply.
+Pure: `parse` (one reader per list kind; ISO-NE's C/H/D/T layout is read by `market_adapters.isone`), `versions`
+(what a reload opens and closes), `model`. SQL: `repository`. Unit of work: `service`. `campus_check` is the campus
+file's settlement point against the registry, run at campus plan and apply.
 """
 
 from market_adapters.nodes.campus_check import active_period_days, check_settlement_node, in_force_over
-from market_adapters.nodes.isone_csv import IsoneCsv, Section, read_isone_csv
 from market_adapters.nodes.model import PublishedNode, StoredNode
 from market_adapters.nodes.parse import LIST_ISOS, list_day_from_name, parse_node_list
 from market_adapters.nodes.service import NodeListLoad, list_nodes, load_node_list, show_node
@@ -17,11 +16,9 @@ NODE_LIST_KINDS = tuple(LIST_ISOS)
 __all__ = [
     "LIST_ISOS",
     "NODE_LIST_KINDS",
-    "IsoneCsv",
     "NodeListLoad",
     "PublishedNode",
     "ReloadPlan",
-    "Section",
     "StoredNode",
     "active_period_days",
     "check_settlement_node",
@@ -31,6 +28,5 @@ __all__ = [
     "load_node_list",
     "parse_node_list",
     "plan_reload",
-    "read_isone_csv",
     "show_node",
 ]

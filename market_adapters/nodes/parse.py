@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 
 from common.errors import BadInput
-from market_adapters.nodes.isone_csv import read_isone_csv
+from market_adapters.isone import read_isone_csv
 from market_adapters.nodes.model import PublishedNode
 
 ROWS_MAX = 500_000

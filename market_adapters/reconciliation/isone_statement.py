@@ -3,7 +3,8 @@
 The report (`SR_RTLOCSUM_<customer id>_<settlement date>_<version>.CSV`) is in ISO-NE's C/H/D/T layout; its
 comments carry the customer name and `Date: mm/dd/yyyy and Version: mm/dd/yyyy hh:mm:ss GMT`. The location
 section has one D row per location and trading interval: `Trading Interval` is hour ending, 01..24, with `02X`
-for the repeated hour of the fall-back day and no `02` on the spring-forward day. Per row we take:
+for the repeated hour of the fall-back day and no `03` on the spring-forward day (ISO-NE's labels, read by
+`market_adapters.isone.hour_labels` like the hourly LMP reports; see docs/iso-adapters.md). Per row we take:
 
 - quantity: `Adjusted Net Interchange Deviation` (MWh; injection positive), what the real-time market settles
   (real-time net interchange minus the day-ahead position; a campus without a day-ahead position settles all of it);
@@ -20,18 +21,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from common.bounds import checked_decimal
 from common.errors import BadInput
-from market_adapters.clock import operating_day_bounds_utc
-from market_adapters.nodes import Section, read_isone_csv
+from market_adapters.isone import Section, hour_labels, read_isone_csv
 
 REPORT = "SR_RTLOCSUM"
 CHARGE_TYPE = "RT_ENERGY_TIE"
-EASTERN = ZoneInfo("America/New_York")
 STAMP = re.compile(r"Date:\s*(\d{2}/\d{2}/\d{4})\s+and\s+Version:\s*(\d{2}/\d{2}/\d{4}\s+\d{2}:\d{2}:\d{2})\s*GMT",
                    re.IGNORECASE)
 QUANTITY = "Adjusted Net Interchange Deviation"
@@ -72,7 +70,7 @@ def parse_rtlocsum(source: str, text: str) -> LocationSummary:
     section = next((s for s in report.sections if all(key in s.header for key in KEYS)), None)
     if section is None:
         raise BadInput(source, None, "Trading Interval", "no section with Trading Interval, Location ID and Name")
-    starts = _hour_starts(operating_day)
+    starts = hour_labels(operating_day)
     hours = tuple(_hour(source, section, line, values, starts) for line, values in section.rows)
     used = {*KEYS, QUANTITY, *PRICE_PARTS, *AMOUNT_PARTS}
     return LocationSummary(source, operating_day, version_utc, hours,
@@ -108,16 +106,6 @@ def _number(source: str, line: int, column: str, value: str) -> Decimal:
         return checked_decimal(value.replace(",", "") or "0")
     except ValueError as error:
         raise BadInput(source, line, column, f"not a number: {value!r}") from error
-
-
-def _hour_starts(operating_day: date) -> dict[str, datetime]:
-    """Label -> interval start UTC. 25-hour day: 01, 02, 02X, 03..24; 23-hour day: 01, 03..24 (no 02)."""
-    start_utc, end_utc = operating_day_bounds_utc(operating_day, EASTERN)
-    hour_count = (end_utc - start_utc) // timedelta(hours=1)
-    labels = {24: [f"{n:02d}" for n in range(1, 25)],
-              25: ["01", "02", "02X", *(f"{n:02d}" for n in range(3, 25))],
-              23: ["01", *(f"{n:02d}" for n in range(3, 25))]}[hour_count]
-    return {label: start_utc + timedelta(hours=index) for index, label in enumerate(labels)}
 
 
 def statement_id_of(summary: LocationSummary) -> str:

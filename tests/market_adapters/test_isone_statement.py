@@ -1,5 +1,5 @@
 """ISO-NE SR_RTLOCSUM (C/H/D/T) -> statement lines: hour-ending labels to UTC (fall-back 02X, spring-forward
-without 02), quantity, LMP and amount per row, and refusals naming file, line and field."""
+without 03), quantity, LMP and amount per row, and refusals naming file, line and field."""
 
 from __future__ import annotations
 
@@ -43,14 +43,15 @@ def test_the_location_section_of_the_real_shape():
 
 def test_fall_back_and_spring_forward_labels():
     """2025-11-02: 02 is 01:00 EDT (05:00 UTC), 02X is 01:00 EST (06:00 UTC), 03 is 02:00 EST (07:00 UTC).
-    2025-03-09: 01 is 05:00 UTC and 03 follows it at 06:00 UTC; 02 does not exist."""
+    2025-03-09: 01 is 05:00 UTC, 02 is 01:00 EST (06:00 UTC) and 04 follows it at 07:00 UTC (03:00 EDT); 03
+    does not exist (the hour would start at 02:00, which the clock skips) - the same labels as the LMP reports."""
     row = '"{}","4000",".H.INTERNAL_HUB","1","20","0","0","20.00","0.00","0.00"'
     fall = parse_rtlocsum("f.csv", _report("11/02/2025", [row.format(label) for label in ("02", "02X", "03")]))
     assert [hour.interval_start_utc.hour for hour in fall.hours] == [5, 6, 7]
-    spring = parse_rtlocsum("s.csv", _report("03/09/2025", [row.format(label) for label in ("01", "03")]))
-    assert [hour.interval_start_utc.hour for hour in spring.hours] == [5, 6]
+    spring = parse_rtlocsum("s.csv", _report("03/09/2025", [row.format(label) for label in ("01", "02", "04")]))
+    assert [hour.interval_start_utc.hour for hour in spring.hours] == [5, 6, 7]
     with pytest.raises(BadInput) as caught:
-        parse_rtlocsum("s.csv", _report("03/09/2025", [row.format("02")]))
+        parse_rtlocsum("s.csv", _report("03/09/2025", [row.format("03")]))
     assert (caught.value.line, caught.value.field) == (4, "Trading Interval")
 
 

@@ -1,8 +1,8 @@
-"""ISO-NE's report CSV layout, shared by its MIS settlement reports (SR_RTLOCSUM, ...) and its ISO Express price and
-location files: every line starts with a record type. `C` comment (report name, customer, "Date: ... and Version:
-..." stamp, section titles, "End of Report"), `H` header (the first one after a comment names the columns; a
-second one right after it gives units or types), `D` data, `T` trailer. A file may hold several sections, each
-opened by its own header.
+"""ISO-NE's report CSV layout, the one reader for its MIS settlement reports (SR_RTLOCSUM, ...), its ISO Express
+hourly LMP reports and its location files (the node registry). Every line starts with a record type: `C` comment
+(report name, customer, "Date: ... and Version: ..." stamp, section titles, "End of Report"), `H` header (the
+first one after a comment names the columns; a second one right after it gives units or types), `D` data, `T`
+trailer. A file may hold several sections, each opened by its own header.
 """
 
 from __future__ import annotations
