@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from campus import MeterRole, load_campus, load_meters, load_tenants
+from campus import MeterRole, load_campus, load_meters, load_storage_assets, load_tenants
 from common.errors import NotFound
 from common.timeutil import require_utc
 from intervals import MeterIntervals
@@ -79,7 +79,7 @@ def load_setup(conn: Connection, campus_id: str, start_utc: datetime, end_utc: d
     return CampusSetup(campus_id, time_zone, meters, sorted(tenant_ids), list(segments[0].contracts),
                        segments[0].fixed_prices, tenants, tuple(segments), counted,
                        _true_up_before(conn, campus_id, segments[-1], local_days(start_utc, end_utc, time_zone),
-                                       cycle_id or ""))
+                                       cycle_id or ""), tuple(load_storage_assets(conn, campus_id)))
 
 
 def _true_up_before(conn: Connection, campus_id: str, last_segment: ContractSegment, days: list[date],

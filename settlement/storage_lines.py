@@ -7,12 +7,15 @@ exactly to what charging cost); its rate is that cost per MWh, shown to six deci
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from campus import StorageAsset
+from common.canonical_json import sha256_hex
+from settlement.engine.lines import with_lines_after_each_tenant
 from settlement.money import usd_to_micros
 from settlement.storage_pool import AMOUNT_COST, Lot, StoragePeriod
-from settlement.types import SettlementLine
+from settlement.types import SettlementLine, SettlementResult
 
 RATE_QUANTUM = Decimal("0.000001")
 CLAUSE_SUPPLY = "storage.supply"
@@ -47,13 +50,16 @@ def storage_energy_lines(asset_id: str, period: StoragePeriod, tenant_ids: set[s
     return lines
 
 
-def storage_service_lines(asset: StorageAsset, tenant_ids: set[str], first_line_no: int,
-                          inputs_sha256_hex: str) -> list[SettlementLine]:
-    """A fixed charge per billing month for each reserved-capacity service of an occupying tenant."""
+def storage_service_lines(asset: StorageAsset, tenant_ids: set[str], first_line_no: int) -> list[SettlementLine]:
+    """A fixed charge per billing month for each reserved-capacity service of an occupying tenant; the line's input
+    hash is that of the service's terms."""
     lines: list[SettlementLine] = []
     for service in asset.services:
         if service.tenant_id not in tenant_ids:
             continue
+        inputs_sha256_hex = sha256_hex({"asset": asset.asset_id, "service": service.service_id,
+                                        "tenant": service.tenant_id, "reserved_wh": service.reserved_wh,
+                                        "fee_usd_per_month": str(service.fee_usd_per_month)})
         lines.append(SettlementLine(
             line_no=first_line_no + len(lines), tenant_id=service.tenant_id,
             description=f"Storage service {service.service_id} ({asset.asset_id}): {service.reserved_wh} Wh reserved",
@@ -61,3 +67,11 @@ def storage_service_lines(asset: StorageAsset, tenant_ids: set[str], first_line_
             amount_usd_micros=usd_to_micros(service.fee_usd_per_month), contract_id=None,
             inputs_sha256_hex=inputs_sha256_hex))
     return lines
+
+
+def add_storage_services(result: SettlementResult, assets: Sequence[StorageAsset],
+                         tenant_ids: Sequence[str]) -> SettlementResult:
+    """`result` with each billed tenant's storage-service charges after its other lines (one per service and
+    billing cycle, a month)."""
+    extra = [line for asset in assets for line in storage_service_lines(asset, set(tenant_ids), 0)]
+    return with_lines_after_each_tenant(result, extra) if extra else result

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from campus import Tenant
+from campus import StorageAsset, Tenant
 from intervals import ENERGY_COLUMNS, MeterIntervals, intervals_of, table_within_period
 from settlement.contracts import (
     KIND_PPA,
@@ -43,6 +43,7 @@ from settlement.engine.results import combine_segments
 from settlement.engine.segments import ContractSegment, local_days, month_days
 from settlement.engine.settle import settle_campus
 from settlement.engine.true_up import NetMeteringYear, add_true_up
+from settlement.storage_lines import add_storage_services
 from settlement.types import SettlementResult
 
 
@@ -67,6 +68,8 @@ class CampusSetup:
     segments: tuple[ContractSegment, ...] = ()
     annual_counted_before_wh: dict[str, int] = field(default_factory=dict)
     true_up_before: NetMeteringYear | None = None
+    storage: tuple[StorageAsset, ...] = ()
+    """The campus's batteries: their storage services are billed each cycle (settlement.storage_lines)."""
 
     def segments_of(self, start_utc: datetime, end_utc: datetime) -> tuple[ContractSegment, ...]:
         if self.segments:
@@ -128,7 +131,8 @@ def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetim
         totals = _summed([one.meter_totals_wh for one in inputs])
         result = combine_segments(list(zip(segments, results, strict=True)), energy_balance(setup.meters, totals))
     result = add_annual_reconciliation(result, segments, setup.annual_counted_before_wh)
-    return add_true_up(result, inputs[-1], setup.true_up_before)
+    result = add_true_up(result, inputs[-1], setup.true_up_before)
+    return add_storage_services(result, setup.storage, planned)
 
 
 def _segment_inputs(setup: CampusSetup, segment: ContractSegment, occupancy: SegmentOccupancy,

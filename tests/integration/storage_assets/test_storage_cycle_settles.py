@@ -1,5 +1,6 @@
 """A campus with a battery through ingest, VEE, settlement and recording on PostgreSQL: the storage rules run and
-pass, the balance counts charge and discharge, the run records them, and the energy legs sum to zero.
+pass, the balance counts charge and discharge, the storage service is billed, the run records them, and the energy
+legs sum to zero.
 
 One local day (America/Chicago, 2026-01-05) of 15-minute readings. First 12 hours: grid 1 000 kWh, alpha 600,
 beta 300, battery charge 90 per interval; last 12 hours: grid 830, alpha 600, beta 300, discharge 80. Every
@@ -65,8 +66,13 @@ def test_a_day_with_a_battery_validates_settles_and_balances(engine: Engine, tmp
     balance = result.energy_balance
     assert (balance.grid_import_wh, balance.storage_discharge_wh, balance.tenant_consumption_wh,
             balance.storage_charge_wh, balance.losses_wh) == (87_840_000, 3_840_000, 86_400_000, 4_320_000, 960_000)
-    # The tenants' fixed prices ($60 and $55/MWh) on their metered energy, battery supply included.
-    assert result.tenant_totals_usd_micros == {"alpha": 57_600_000 * 60, "beta": 28_800_000 * 55}
+    # The tenants' fixed prices ($60 and $55/MWh) on their metered energy, battery supply included, and alpha's
+    # storage service ($1 250.50 a month) as its last line.
+    assert result.tenant_totals_usd_micros == {"alpha": 57_600_000 * 60 + 1_250_500_000, "beta": 28_800_000 * 55}
+    service = [line for line in result.lines if line.clause == "storage.service"]
+    assert [(line.tenant_id, line.unit, line.quantity_wh, line.amount_usd_micros) for line in service] == \
+        [("alpha", "month", 1, 1_250_500_000)]
+    assert max(line.line_no for line in result.lines if line.tenant_id == "alpha") == service[0].line_no
 
     with engine.begin() as conn:
         conn.execute(

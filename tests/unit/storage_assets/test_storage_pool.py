@@ -104,10 +104,11 @@ def test_lines_bill_the_tenants_the_cost_of_their_charging_energy() -> None:
 def test_a_storage_service_is_a_fixed_monthly_charge() -> None:
     asset = StorageAsset("bess1", "C", "D", 8_000_000, 2_000, 820, 920,
                          services=(StorageService("alpha-backup", "alpha", 2_000_000, Decimal("1250.50")),))
-    [line] = storage_service_lines(asset, {"alpha", "beta"}, 1, "cd" * 32)
+    [line] = storage_service_lines(asset, {"alpha", "beta"}, 1)
     assert (line.tenant_id, line.unit, line.quantity_wh, line.amount_usd_micros) == \
         ("alpha", "month", 1, 1_250_500_000)
-    assert storage_service_lines(asset, {"beta"}, 1, "cd" * 32) == []
+    assert len(line.inputs_sha256_hex) == 64
+    assert storage_service_lines(asset, {"beta"}, 1) == []
 
 
 _charge = st.tuples(st.integers(0, 10**7), st.integers(0, 10**7), st.integers(1, 10**7),
