@@ -44,11 +44,11 @@ def bill(
     """Print monthly and yearly charges as JSON (money in USD, six decimals, exact per line; export credits are
     negative). Many meters (a folder or a Parquet file) are billed in one pass: one row per meter, as a table,
     with --json as JSON, with --csv as CSV."""
-    from settlement.tariffs import bill_tariff_json, portfolio, read_holidays, zone_named
+    from settlement.tariffs import bill_tariff_json, is_portfolio, read_holidays, zone_named
 
     try:
         holiday_dates = read_holidays(str(holidays), _read(holidays)) if holidays else frozenset()
-        if portfolio.is_portfolio(load) or as_csv:
+        if is_portfolio(load) or as_csv:
             if export is not None:
                 raise BadInput("--export", None, "export", "give one load file with --export")
             rows = _meter_rows(urdb, load, zone_named(tz), holiday_dates, tier_fill, not holidays_are_weekdays,
@@ -61,7 +61,7 @@ def bill(
     except DomainError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=2) from error
-    if portfolio.is_portfolio(load) or as_csv:
+    if is_portfolio(load) or as_csv:
         _print_meter_rows(rows, as_json, as_csv)
         return
     typer.echo(json.dumps(result, indent=2))
@@ -69,9 +69,9 @@ def bill(
 
 def _meter_rows(urdb: Path, load: Path, time_zone: Any, holidays: frozenset[date], tier_fill: str,
                 holidays_as_weekend: bool, demand_window: str) -> list[dict[str, Any]]:
-    from settlement.tariffs import bill_meters, portfolio, read_load_csv
+    from settlement.tariffs import bill_meters, is_portfolio, portfolio, read_load_csv
 
-    loads = portfolio.meter_loads(load) if portfolio.is_portfolio(load) else \
+    loads = portfolio.meter_loads(load) if is_portfolio(load) else \
         iter([(load.stem, read_load_csv(str(load), _read(load)))])
     return list(bill_meters(str(urdb), _read(urdb), loads, time_zone, holidays, tier_fill, holidays_as_weekend,
                             demand_window))

@@ -40,7 +40,7 @@ from settlement.tariffs.export_credit import (
     METERING_NET_METERING,
     METERING_NONE,
 )
-from settlement.tariffs.load_file import read_holidays, read_load_csv, with_export
+from settlement.tariffs.load_file import is_portfolio, read_holidays, read_load_csv, with_export
 from settlement.tariffs.urdb import Tier, UrdbTariff, load_urdb_text, parse_urdb_rate, unwrap_urdb_text
 
 __all__ = [
@@ -73,6 +73,7 @@ __all__ = [
     "bill_tariff_json",
     "datetime_to_utc_us",
     "display_rate",
+    "is_portfolio",
     "load_urdb_text",
     "local_calendar",
     "meter_row",

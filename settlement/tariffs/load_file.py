@@ -14,6 +14,7 @@ import itertools
 import math
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 
@@ -112,6 +113,12 @@ def _interval_minutes(source: str, starts: list[datetime]) -> int:
             raise BadInput(source, index + 3, "interval_start", f"step {step} is not a whole number of minutes")
         minutes = math.gcd(minutes, step // timedelta(minutes=1))
     return minutes
+
+
+def is_portfolio(path: Path) -> bool:
+    """Whether `path` names many meters (a folder, or a Parquet file: `settlement.tariffs.portfolio`) rather than
+    one load CSV."""
+    return path.is_dir() or path.suffix.lower() == ".parquet"
 
 
 def read_holidays(source: str, text: str) -> frozenset[date]:

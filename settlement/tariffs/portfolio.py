@@ -37,11 +37,6 @@ def meter_loads(path: Path) -> Iterator[tuple[str, LoadSeries]]:
     return _parquet_loads(path)
 
 
-def is_portfolio(path: Path) -> bool:
-    """Whether `path` names many meters (a folder, or a Parquet file) rather than one load CSV."""
-    return path.is_dir() or path.suffix.lower() == ".parquet"
-
-
 def _folder_loads(folder: Path) -> Iterator[tuple[str, LoadSeries]]:
     files = sorted(path for path in folder.iterdir() if path.suffix.lower() == ".csv" and path.is_file())
     if not files:
