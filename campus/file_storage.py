@@ -84,6 +84,13 @@ def storage_problems(document: dict[str, Any]) -> list[tuple[tuple[str | int, ..
     """Cross-section checks: meters exist with the right role and serve one asset; tenants exist."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
     roles = {meter["id"]: meter["role"] for meter in document["meters"]}
+    for index, meter in enumerate(document["meters"]):
+        # The ISO adapters submit revenue meters only; a battery behind them reaches the ISO through grid_import and
+        # export, and none of them writes a storage resource's own meter data yet.
+        if meter["role"] in ("storage_charge", "storage_discharge") and meter.get("iso_meter_id"):
+            reason = ("a storage meter is behind the revenue meter: ISO submissions of storage resources are not "
+                      "supported")
+            problems.append((("meters", index, "iso_meter_id"), reason))
     tenants = {tenant["id"] for tenant in document.get("tenants", [])}
     meters_used: set[str] = set()
     assets_seen: set[str] = set()

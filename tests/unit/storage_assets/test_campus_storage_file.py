@@ -66,3 +66,11 @@ def test_adding_a_battery_is_a_planned_change() -> None:
     after = _parse(BASE + STORAGE.format(charge="BESS-CHG"))
     assert [(c.action, c.subject, c.detail) for c in plan_changes(before, after).changes if c.subject == "storage"] == \
         [("~", "storage", "1 storage assets declared")]
+
+
+def test_a_storage_meter_with_an_iso_meter_id_is_refused() -> None:
+    text = BASE.replace('id = "BESS-DIS"\nrole = "storage_discharge"',
+                        'id = "BESS-DIS"\nrole = "storage_discharge"\niso_meter_id = "123"')
+    with pytest.raises(CampusFileInvalid) as refused:
+        _parse(text)
+    assert refused.value.field == "meters[4].iso_meter_id"
