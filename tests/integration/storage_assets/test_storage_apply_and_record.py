@@ -1,5 +1,5 @@
 """A campus file with a battery on PostgreSQL: storage meters project (migration 0019's roles), the asset reads back,
-and a settlement run with storage terms records only when sources equal uses."""
+a settlement run with storage terms records only when sources equal uses, and the section exports unchanged."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from campus import MeterRole, load_meters, load_storage_assets
 from campus.file import parse_campus_text
-from campus.service import apply
+from campus.service import apply, export_toml
 from settlement.repository import insert_settlement
 from settlement.types import EnergyBalance, SettlementResult
 from tests.unit.storage_assets.campus_text import BASE, STORAGE
@@ -67,3 +67,13 @@ def test_a_run_whose_storage_terms_do_not_close_is_refused(engine: Engine) -> No
     balance = EnergyBalance(0, 10_000, 0, 9_000, 0, -500, storage_charge_wh=3_500, storage_discharge_wh=3_000)
     with pytest.raises(IntegrityError, match="settlement_run_balance"), engine.begin() as conn:
         insert_settlement(conn, cycle_id, SettlementResult([], balance, {}, {}, "ab" * 32))
+
+
+def test_the_storage_section_exports_and_applies_again_unchanged(engine: Engine) -> None:
+    """`campus export` writes the section back; applying the export is no change (same document, same hash)."""
+    campus_id = _apply(engine)
+    with engine.connect() as conn:
+        exported = export_toml(conn, campus_id)
+    assert "alpha-backup" in exported and "round_trip_efficiency_permille_max = 920" in exported
+    again = apply(engine, parse_campus_text("exported.toml", exported.encode(), None), "tester")
+    assert (again.version, again.applied) == (1, False)
