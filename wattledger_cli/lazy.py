@@ -12,11 +12,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from difflib import get_close_matches
 from typing import ClassVar
 
 import typer
 from typer._click.core import Command
 from typer._click.core import Context as ClickContext  # typer vendors click; its groups take this Context
+from typer._click.exceptions import UsageError
 from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup
 
@@ -75,6 +77,17 @@ class LazyCommands(Commands):
         command = load(cmd_name, entry, self.lazy)
         self.commands[cmd_name] = command
         return command
+
+    def resolve_command(self, ctx: ClickContext, args: list[str]) -> tuple[str | None, Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as error:
+            # typer suggests among the loaded commands only: suggest among the table's too, as it would.
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if matches and "Did you mean" not in error.message and error.message.startswith("No such command"):
+                suggestions = ", ".join(f"{match!r}" for match in matches)
+                error.message = f"{error.message.rstrip('.')}. Did you mean {suggestions}?"
+            raise
 
     def format_help(self, ctx: ClickContext, formatter: HelpFormatter) -> None:
         self._listing = True

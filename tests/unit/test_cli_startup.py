@@ -108,3 +108,5 @@ def test_a_table_entry_with_a_space_nests_a_group_in_its_area() -> None:
     assert "outer" in listed.output and "Outer area." in listed.output and "inner" not in listed.output
     assert CliRunner().invoke(tiny, ["outer", "inner", "deep"]).output == "deep\n"
     assert CliRunner().invoke(tiny, ["outer", "hello"]).output == "hello\n"
+    mistyped = CliRunner().invoke(tiny, ["outr"], env={"COLUMNS": "200"})
+    assert mistyped.exit_code == 2 and "No such command 'outr'. Did you mean 'outer'?" in mistyped.output
