@@ -33,7 +33,7 @@ from intervals import ENERGY_COLUMNS, meter_cell_sums, read_intervals
 from ledger import append_checkpointed, ensure_ledger, open_accounts
 from ledger.accounts import account_spec
 from market_adapters.price_files import campus_price_uris
-from market_adapters.prices import latest_prices, read_prices_parquet
+from market_adapters.prices import latest_prices, read_prices_parquet, require_usd
 from participation.document import memo_entry, shadow_document
 from participation.registration import registration_package
 from participation.report import ShadowReport, shadow_report
@@ -121,6 +121,7 @@ def _node_prices(uris: Sequence[str], node: str, market: str, start_utc: datetim
     table = pa.concat_tables(tables)
     mask = pc.and_(pc.equal(table["node"], node), pc.equal(table["market"], market))
     table = latest_prices(table.filter(mask))
+    require_usd(table, f"{market} prices at {node}")
     minutes = {int(m) for m in table["interval_minutes"].to_pylist()}
     if len(minutes) > 1:
         raise BadInput(node, None, "interval_minutes", f"{market} prices at {node} mix interval lengths {sorted(minutes)}")

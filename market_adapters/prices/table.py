@@ -12,23 +12,26 @@ from datetime import datetime
 from decimal import Decimal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from common.bounds import checked_decimal
 from common.errors import BadInput
 from common.uri import resolve
-from market_adapters.prices.schema import PRICE_SCHEMA
+from market_adapters.prices.schema import PRICE_SCHEMA, USD
 
 PRICE_ABS_LIMIT = Decimal(10) ** 11
 """A price cell's bound: a price row adds up to three components (energy, congestion, loss) into the decimal(18, 6)
 column, whose bound is 10**12."""
 PRICE_QUANTUM = Decimal("0.000001")
-_COLUMNS_ADDED_LATER = ("node_type", "zone")
+_COLUMNS_ADDED_LATER = {"node_type": None, "zone": None, "currency": USD}
+"""Columns files written before them lack, with the value such a file means (every earlier file was USD)."""
 
 
 @dataclass(frozen=True)
 class PriceRow:
-    """One price of one node and market over `[interval_start_utc, +interval_minutes)`, USD/MWh exact."""
+    """One price of one node and market over `[interval_start_utc, +interval_minutes)`, exact, per MWh in
+    `currency` (USD unless the ISO publishes another; see the schema)."""
 
     iso: str
     market: str
@@ -43,6 +46,7 @@ class PriceRow:
     version: int
     node_type: str | None = None
     zone: str | None = None
+    currency: str = USD
 
 
 def price_table(rows: Iterable[PriceRow]) -> pa.Table:
@@ -76,14 +80,41 @@ def write_prices_parquet(table: pa.Table, uri: str) -> None:
 def read_prices_parquet(uri: str) -> pa.Table:
     """Read a price Parquet file as PRICE_SCHEMA; a file with other columns or types is BadInput."""
     filesystem, path = resolve(uri)
-    table = pq.read_table(path, filesystem=filesystem)
-    for name in _COLUMNS_ADDED_LATER:
+    return _as_price_schema(pq.read_table(path, filesystem=filesystem), uri)
+
+
+def read_prices_parquet_bytes(source: str, data: bytes) -> pa.Table:
+    """`read_prices_parquet` of a file already in memory (the settlement engine hashes the bytes it prices with)."""
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (OSError, pa.ArrowInvalid) as error:
+        raise BadInput(source, None, None, f"not a readable Parquet file: {error}") from error
+    return _as_price_schema(table, source)
+
+
+def _as_price_schema(table: pa.Table, source: str) -> pa.Table:
+    for name, meant in _COLUMNS_ADDED_LATER.items():
         if name not in table.column_names:
-            table = table.append_column(PRICE_SCHEMA.field(name), pa.nulls(table.num_rows, pa.string()))
+            table = table.append_column(PRICE_SCHEMA.field(name), pa.array([meant] * table.num_rows, pa.string()))
+        elif meant is not None and table.column(name).null_count:  # a writer that left the cell empty meant USD
+            table = table.set_column(table.column_names.index(name), name, pc.fill_null(table.column(name), meant))
     try:
         return table.select(PRICE_SCHEMA.names).cast(PRICE_SCHEMA)
     except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise BadInput(uri, None, None, f"not a PRICE_SCHEMA file: {error}") from error
+        raise BadInput(source, None, None, f"not a PRICE_SCHEMA file: {error}") from error
+
+
+def require_usd(table: pa.Table, source: str) -> None:
+    """Refuse a price table holding any non-USD row: energy is priced and billed in USD, and a CAD price (IESO,
+    AESO) is never mixed in unconverted. The error names the first such row's node, interval and currency."""
+    currencies = table.column("currency")
+    foreign = pc.invert(pc.fill_null(pc.equal(currencies, USD), False))
+    if not pc.any(foreign).as_py():
+        return
+    first = table.filter(foreign).slice(0, 1).to_pylist()[0]
+    raise BadInput(source, None, "currency",
+                   f"{first['currency']!r} price at {first['node']} ({first['market']}, "
+                   f"{first['interval_start_utc']:%Y-%m-%dT%H:%MZ}): only USD prices can price energy here")
 
 
 def parse_price(text: str, source: str, line: int, field: str) -> Decimal:

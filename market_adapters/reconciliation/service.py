@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 from sqlalchemy import Engine
 
 from campus import load_meters
@@ -27,7 +28,7 @@ from ledger import append_checkpointed, ensure_ledger, open_accounts
 from market_adapters.clock import operating_day_bounds_utc
 from market_adapters.model import MARKET_TIME_ZONES, IsoMeterRef
 from market_adapters.nyiso.parse import power_metering_hours
-from market_adapters.prices import latest_prices, price_rows, read_prices_parquet
+from market_adapters.prices import latest_prices, price_rows, read_prices_parquet, require_usd
 from market_adapters.reconciliation import repository as repo
 from market_adapters.reconciliation.charges import QuantityKey, quantities_from_metered_hours
 from market_adapters.reconciliation.isone_statement import (
@@ -104,7 +105,7 @@ def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day
                   quantities_from_metered_hours(power_metering_hours(submitted_document, "submitted")).items()
                   if start_utc <= key[2] < end_utc}
     prices = {(row.node, row.interval_start_utc): row.lmp_usd_per_mwh
-              for row in price_rows(latest_prices(read_prices_parquet(prices_uri))) if row.iso == iso}
+              for row in price_rows(latest_prices(_usd_prices(prices_uri))) if row.iso == iso}
     return run_shadow_settlement(engine, campus_id=campus_id, iso=iso, operating_day=operating_day,
                                  quantities_mwh=quantities, prices_usd_per_mwh=prices, ledger_origin=ledger_origin,
                                  signing_key_path=signing_key_path)
@@ -175,8 +176,15 @@ def shadow_settle_statement(engine: Engine, *, campus_id: str, statement_format:
     quantities = quantities_from_intervals(intervals_uri, meters, start_utc, end_utc,
                                            settlement_minutes=HOURLY_MINUTES)
     prices = {(row.node, row.interval_start_utc): row.lmp_usd_per_mwh
-              for row in price_rows(latest_prices(read_prices_parquet(prices_uri)))
+              for row in price_rows(latest_prices(_usd_prices(prices_uri)))
               if row.iso == run.iso and row.market == "RT"}
     return run_shadow_settlement(engine, campus_id=campus_id, iso=run.iso, operating_day=run.operating_day,
                                  quantities_mwh=quantities, prices_usd_per_mwh=prices, ledger_origin=ledger_origin,
                                  signing_key_path=signing_key_path)
+
+
+def _usd_prices(prices_uri: str) -> pa.Table:
+    """The price file, refused whole if any row is not USD (statements are settled in USD)."""
+    table = read_prices_parquet(prices_uri)
+    require_usd(table, prices_uri)
+    return table

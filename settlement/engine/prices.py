@@ -6,6 +6,7 @@ least as long as the meter interval, the meter interval takes the price of the p
 (an hourly day-ahead price applies to each 5-minute interval of its hour). When price intervals are shorter (5-minute
 real-time prices, 15-minute meter data), the meter interval takes their time average, rounded ROUND_HALF_EVEN to
 a micro-USD/MWh. A meter interval with no price raises PriceMissing (retryable: prices may not be published yet).
+Currency: only USD prices price energy; a file holding any other (IESO and AESO publish CAD) is refused whole.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from common.uri import read_uri_bytes
-from intervals import read_parquet_bytes
-from market_adapters.prices import PRICE_SCHEMA
+from market_adapters.prices import read_prices_parquet_bytes, require_usd
 from settlement.errors import PriceMissing
 
 US_PER_MINUTE = 60_000_000
@@ -39,7 +39,9 @@ class PriceSeries:
 
 def read_price_file(uri: str) -> tuple[pa.Table, str]:
     data = read_uri_bytes(uri)
-    return read_parquet_bytes(uri, data, PRICE_SCHEMA), hashlib.sha256(data).hexdigest()
+    table = read_prices_parquet_bytes(uri, data)
+    require_usd(table, uri)
+    return table, hashlib.sha256(data).hexdigest()
 
 
 def price_series(table: pa.Table, node: str, market: str, sha256_hex: str) -> PriceSeries:
