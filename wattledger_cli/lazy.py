@@ -33,28 +33,31 @@ class Lazy:
 
 def load(name: str, entry: Lazy, nested: Mapping[str, Lazy]) -> Command:
     """The click command `entry` names, called `name`, with the nested entries under it (`"name sub"`)."""
-    module_name, _, attribute = entry.target.partition(":")
-    found = getattr(importlib.import_module(module_name), attribute)
+    found = _target(entry)
     if isinstance(found, typer.Typer):
         for path, inner in nested.items():
             head, _, rest = path.partition(" ")
-            if head == name and rest and " " not in rest:
-                found.add_typer(_typer_of(inner), name=rest)
+            if head != name or not rest or " " in rest:
+                continue
+            inner_app = _target(inner)
+            if not isinstance(inner_app, typer.Typer):
+                raise TypeError(f"{inner.target}: a nested entry names a typer.Typer")
+            if all(group.name != rest for group in found.registered_groups):  # once, however often loaded
+                found.add_typer(inner_app, name=rest)
         command: Command = typer.main.get_group(found)
-    else:
+    elif callable(found):
         single = typer.Typer(add_completion=False)
         single.command(name)(found)
         command = typer.main.get_command(single)
+    else:
+        raise TypeError(f"{entry.target}: names neither a typer.Typer nor a command function")
     command.name = name
     return command
 
 
-def _typer_of(entry: Lazy) -> typer.Typer:
+def _target(entry: Lazy) -> object:
     module_name, _, attribute = entry.target.partition(":")
-    found = getattr(importlib.import_module(module_name), attribute)
-    if not isinstance(found, typer.Typer):
-        raise TypeError(f"{entry.target}: a nested entry names a typer.Typer")
-    return found
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 class LazyCommands(Commands):
