@@ -8,9 +8,10 @@ Public names: `allocate_largest_remainder` (exact integer split by weights) and 
 amounts rounded to integers that add up to their total rounded once); the service entry points `settle_cycle`,
 `record_settlement` and `record_delta` (corrections as differences only; `preview_delta` computes one without
 recording it) with their result types; `result_sha256_hex`, the fingerprint a recorded result is compared by;
-`add_contract` and `list_contracts`, a campus's contract versions. Two modules are public by name: `storage_pool`
-(the charging-source pool behind a battery, whose lots carry cost and carbon alike) and `storage_lines` (its billed
-lines and the storage service's fixed charge).
+`add_contract` and `list_contracts`, a campus's contract versions. Three modules are public by name: `storage_pool`
+(the charging-source pool behind a battery, whose lots carry cost and carbon alike), `storage_hours` (a battery's
+hours from validated intervals, run through the pool) and `storage_lines` (its billed lines and the storage
+service's fixed charge).
 """
 
 import importlib
@@ -88,6 +89,7 @@ __all__ = [
     "record_settlement_or_delta",
     "result_sha256_hex",
     "settle_cycle",
+    "storage_hours",
     "storage_lines",
     "storage_pool",
 ]

@@ -1,0 +1,110 @@
+"""A battery's period from validated intervals (docs/storage.md): hour by hour, what charged it, from which sources,
+and who took its discharge; then the charging-source pool over those hours.
+
+Hours are UTC hours (every interval lies in one). In each hour:
+- the battery's charge is taken from the campus's sources of the hour in proportion to what each supplied
+  (`settlement.storage_pool.charge_lots`): `grid_import` (every grid import meter) and `generation:<meter>` (each
+  generation meter), its own discharge excluded;
+- its discharge serves the hour's on-site load in proportion to each party's consumption (largest remainder,
+  parties in id order): tenants by id, and `shared` for shared consumption.
+
+Rates per Wh by source (cost: the source's price in USD/MWh; grams: g/kWh / 1000) are constant over the period
+unless `hourly_rates` gives an hour its own (hourly grid intensities, real-time prices).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+import pyarrow as pa
+
+from campus import MeterRole, StorageAsset
+from intervals import energy_wh_by_meter_hour
+from settlement.allocation import allocate_largest_remainder
+from settlement.storage_pool import (
+    Pool,
+    StorageInterval,
+    StoragePeriod,
+    StoragePoolShort,
+    charge_lots,
+    settle_storage_period,
+)
+
+SOURCE_GRID = "grid_import"
+PARTY_SHARED = "shared"
+
+Rates = Mapping[str, Mapping[str, Decimal]]
+
+
+class MeterLike(Protocol):
+    """A campus meter as this module needs it (settlement's MeterRef and campus.Meter both fit)."""
+
+    @property
+    def meter_id(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def tenant_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class StorageHour:
+    hour_start_utc: datetime
+    charge_wh: int
+    discharge_wh: int
+    supply_wh_by_source: dict[str, int]
+    load_wh_by_party: dict[str, int]
+
+
+def storage_hours(table: pa.Table, meters: Sequence[MeterLike], asset: StorageAsset) -> list[StorageHour]:
+    """The asset's hours with charge or discharge, in time order, from an INTERVAL_SCHEMA table."""
+    by_meter = energy_wh_by_meter_hour(table)
+    charge = by_meter.get(asset.charge_meter_id, {})
+    discharge = by_meter.get(asset.discharge_meter_id, {})
+    hours: list[StorageHour] = []
+    for hour in sorted(set(charge) | set(discharge)):
+        charge_wh, discharge_wh = charge.get(hour, 0), discharge.get(hour, 0)
+        if not charge_wh and not discharge_wh:
+            continue
+        supply: dict[str, int] = {}
+        load: dict[str, int] = {}
+        for meter in meters:
+            energy_wh = by_meter.get(meter.meter_id, {}).get(hour, 0)
+            if meter.role == MeterRole.GRID_IMPORT:
+                supply[SOURCE_GRID] = supply.get(SOURCE_GRID, 0) + energy_wh
+            elif meter.role == MeterRole.GENERATION:
+                supply[f"generation:{meter.meter_id}"] = energy_wh
+            elif meter.role == MeterRole.TENANT and meter.tenant_id is not None:
+                load[meter.tenant_id] = load.get(meter.tenant_id, 0) + energy_wh
+            elif meter.role == MeterRole.SHARED:
+                load[PARTY_SHARED] = load.get(PARTY_SHARED, 0) + energy_wh
+        hours.append(StorageHour(hour, charge_wh, discharge_wh, supply, load))
+    return hours
+
+
+def discharge_by_party(discharge_wh: int, load_wh_by_party: Mapping[str, int]) -> dict[str, int]:
+    """The hour's discharge split by the parties' consumption (largest remainder, parties in id order)."""
+    parties = sorted(party for party, energy_wh in load_wh_by_party.items() if energy_wh > 0)
+    if discharge_wh == 0:
+        return {}
+    if not parties:
+        raise StoragePoolShort(f"{discharge_wh} Wh discharged in an hour with no metered consumption")
+    shares = allocate_largest_remainder(discharge_wh, [load_wh_by_party[party] for party in parties])
+    return {party: share for party, share in zip(parties, shares, strict=True) if share}
+
+
+def storage_period(asset: StorageAsset, hours: Sequence[StorageHour], opening: Pool, stored_wh_end: int,
+                   rates: Rates, hourly_rates: Mapping[datetime, Rates] | None = None) -> StoragePeriod:
+    """The pool over the hours: charge lots from each hour's sources at the hour's rates, discharge to the hour's
+    consumers, losses by the asset's key (`settle_storage_period`)."""
+    intervals = [
+        StorageInterval(charge_lots(hour.charge_wh, hour.supply_wh_by_source,
+                                    (hourly_rates or {}).get(hour.hour_start_utc, rates)),
+                        discharge_by_party(hour.discharge_wh, hour.load_wh_by_party))
+        for hour in hours
+    ]
+    return settle_storage_period(opening, intervals, stored_wh_end, dict(asset.losses_key))
