@@ -9,6 +9,7 @@ from api.web.charts import BAR_HEIGHT_MAX_PX, energy_balance_svg
 from billing.findings import ReviewLimits, balance_findings
 from billing.ledger_entries import energy_legs
 from campus import MeterRole
+from ledger.accounts import normal_side
 from settlement.engine.balance import energy_balance
 from settlement.engine.meters import MeterRef
 
@@ -32,6 +33,9 @@ def test_ledger_legs_post_charge_and_discharge_and_sum_to_zero() -> None:
     assert ("campus:c1:energy:storage_charge", legs[0][1], 250_000) in legs
     assert ("campus:c1:energy:storage_discharge", legs[0][1], -180_000) in legs
     assert sum(leg[2] for leg in legs) == 0
+    # The chart knows both accounts: charge is a use (debit), discharge a supply (credit).
+    assert (normal_side("campus:c1:energy:storage_charge"), normal_side("campus:c1:energy:storage_discharge")) == \
+        ("debit", "credit")
     # A balance recorded before storage existed has no storage keys and posts as before.
     old = {key: value for key, value in balance.items() if not key.startswith("storage")} | {"losses_wh": -40_000}
     assert not any("storage" in leg[0] for leg in energy_legs("c1", old, {"alpha": 700_000}))
