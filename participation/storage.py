@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
@@ -117,7 +117,7 @@ def arbitrage_period(resource: StorageResource, interval: timedelta, starts_utc:
     """Arbitrage day by local day (the cycle limit is per day) over the period's intervals."""
     assert len(starts_utc) == len(prices_usd_per_mwh), "one price per interval"
     zone = ZoneInfo(time_zone)
-    days: dict[object, list[int]] = {}
+    days: dict[date, list[int]] = {}
     for index, start in enumerate(starts_utc):
         days.setdefault(start.astimezone(zone).date(), []).append(index)
     total, charge_wh, discharge_wh = 0, 0, 0
