@@ -11,8 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from common.errors import BadInput
+from market_adapters.aeso import parse_pool_price_csv
 from market_adapters.caiso.parse import parse_price_csv, read_oasis_zip
 from market_adapters.ercot.parse import parse_np4_190_csv, parse_np6_905_csv, read_zip_csv
+from market_adapters.ieso import parse_hoep_csv, parse_realtime_lmp_csv
 from market_adapters.isone import parse_hourly_lmp_csv
 from market_adapters.miso import parse_data_exchange_lmps, parse_market_report_csv
 from market_adapters.nyiso.parse import parse_lbmp_csv
@@ -24,7 +26,8 @@ from market_adapters.spp import parse_lmp_by_location_csv
 MISO_FORMATS = {"miso-da-expost": "da_expost", "miso-da-exante": "da_exante", "miso-rt-final": "rt_final",
                 "miso-rt-prelim": "rt_prelim"}  # each reads the market report CSV or the Data Exchange JSON
 PRICE_FORMATS = ("nyiso-dam", "nyiso-rt", "nyiso-rt-hourly", "ercot-np6-905", "ercot-np4-190", "pjm-json", "caiso-csv",
-                 "pjm-csv", "spp-da", "spp-rt", "isone-da-hourly", "isone-rt-hourly", *MISO_FORMATS)
+                 "pjm-csv", "spp-da", "spp-rt", "isone-da-hourly", "isone-rt-hourly", *MISO_FORMATS,
+                 "ieso-hoep", "ieso-rt-lmp", "aeso-pool-price")  # the last three are CAD (currency column)
 FEED_DEFAULT = "da_hrl_lmps"
 NYISO_RT_INTERVAL_MINUTES_DEFAULT = 5
 
@@ -70,6 +73,12 @@ def _parse(file_format: str, source_name: str, content: bytes, *, feed: str, int
                                             version=1)
         return parse_market_report_csv(_text(content, source_name), source_name, market=MISO_FORMATS[file_format],
                                        version=1)
+    if file_format == "ieso-hoep":
+        return parse_hoep_csv(_text(content, source_name), source_name)
+    if file_format == "ieso-rt-lmp":  # the delivery date is only in the file name
+        return parse_realtime_lmp_csv(_text(content, source_name), source_name)
+    if file_format == "aeso-pool-price":
+        return parse_pool_price_csv(_text(content, source_name), source_name)
     if file_format == "caiso-csv":
         if zipped:
             return [row for member, data in read_oasis_zip(content, source_name) if member.endswith(".csv")

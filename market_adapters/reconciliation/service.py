@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine
 
 from campus import load_meters
@@ -105,7 +106,7 @@ def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day
                   quantities_from_metered_hours(power_metering_hours(submitted_document, "submitted")).items()
                   if start_utc <= key[2] < end_utc}
     prices = {(row.node, row.interval_start_utc): row.lmp_usd_per_mwh
-              for row in price_rows(latest_prices(_usd_prices(prices_uri))) if row.iso == iso}
+              for row in price_rows(latest_prices(_usd_prices(prices_uri, iso)))}
     return run_shadow_settlement(engine, campus_id=campus_id, iso=iso, operating_day=operating_day,
                                  quantities_mwh=quantities, prices_usd_per_mwh=prices, ledger_origin=ledger_origin,
                                  signing_key_path=signing_key_path)
@@ -176,15 +177,15 @@ def shadow_settle_statement(engine: Engine, *, campus_id: str, statement_format:
     quantities = quantities_from_intervals(intervals_uri, meters, start_utc, end_utc,
                                            settlement_minutes=HOURLY_MINUTES)
     prices = {(row.node, row.interval_start_utc): row.lmp_usd_per_mwh
-              for row in price_rows(latest_prices(_usd_prices(prices_uri)))
-              if row.iso == run.iso and row.market == "RT"}
+              for row in price_rows(latest_prices(_usd_prices(prices_uri, run.iso))) if row.market == "RT"}
     return run_shadow_settlement(engine, campus_id=campus_id, iso=run.iso, operating_day=run.operating_day,
                                  quantities_mwh=quantities, prices_usd_per_mwh=prices, ledger_origin=ledger_origin,
                                  signing_key_path=signing_key_path)
 
 
-def _usd_prices(prices_uri: str) -> pa.Table:
-    """The price file, refused whole if any row is not USD (statements are settled in USD)."""
+def _usd_prices(prices_uri: str, iso: str) -> pa.Table:
+    """The ISO's rows of the price file, refused if any is not USD (statements are settled in USD)."""
     table = read_prices_parquet(prices_uri)
+    table = table.filter(pc.equal(table.column("iso"), iso))
     require_usd(table, prices_uri)
     return table

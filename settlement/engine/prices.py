@@ -6,7 +6,8 @@ least as long as the meter interval, the meter interval takes the price of the p
 (an hourly day-ahead price applies to each 5-minute interval of its hour). When price intervals are shorter (5-minute
 real-time prices, 15-minute meter data), the meter interval takes their time average, rounded ROUND_HALF_EVEN to
 a micro-USD/MWh. A meter interval with no price raises PriceMissing (retryable: prices may not be published yet).
-Currency: only USD prices price energy; a file holding any other (IESO and AESO publish CAD) is refused whole.
+Currency: only USD prices price energy; a node and market whose prices are in another currency (IESO and AESO
+publish CAD) is refused, while other rows of the same file (a campus's store holds every upload) are not read.
 """
 
 from __future__ import annotations
@@ -39,14 +40,13 @@ class PriceSeries:
 
 def read_price_file(uri: str) -> tuple[pa.Table, str]:
     data = read_uri_bytes(uri)
-    table = read_prices_parquet_bytes(uri, data)
-    require_usd(table, uri)
-    return table, hashlib.sha256(data).hexdigest()
+    return read_prices_parquet_bytes(uri, data), hashlib.sha256(data).hexdigest()
 
 
 def price_series(table: pa.Table, node: str, market: str, sha256_hex: str) -> PriceSeries:
     """The latest version of each interval's price at `node` in `market`, sorted by interval start."""
     mask = pc.and_(pc.equal(table.column("node"), node), pc.equal(table.column("market"), market))
+    require_usd(table.filter(mask), f"{market} prices at {node}")
     rows = table.filter(mask).select(["interval_start_utc", "interval_minutes", "lmp_usd_per_mwh", "version"])
     latest: dict[int, tuple[int, int, int]] = {}
     starts = rows.column("interval_start_utc").cast(pa.int64()).to_pylist()

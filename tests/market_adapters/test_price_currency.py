@@ -20,7 +20,7 @@ from market_adapters.prices import (
     require_usd,
     write_prices_parquet,
 )
-from settlement.engine import read_price_file
+from settlement.engine import price_series, read_price_file
 
 T0 = datetime(2026, 3, 8, 6, tzinfo=UTC)
 
@@ -61,10 +61,13 @@ def test_require_usd_names_the_first_foreign_row():
 
 
 def test_settlement_and_the_shadow_step_refuse_a_cad_price(tmp_path: Path):
+    """A store file may hold both; the USD node prices, the CAD node is refused where it would price energy."""
     path = str(tmp_path / "mixed.parquet")
     write_prices_parquet(price_table([_row("HB_NORTH", "25.5"), _row("ONTARIO", "31.2", "CAD")]), path)
+    table, sha = read_price_file(path)
+    assert price_series(table, "HB_NORTH", "RT", sha).lmp_usd_micros_per_mwh.tolist() == [25_500_000]
     with pytest.raises(BadInput, match="only USD prices"):
-        read_price_file(path)
+        price_series(table, "ONTARIO", "RT", sha)
     with pytest.raises(BadInput, match="only USD prices"):
         _node_prices([path], "ONTARIO", "RT", T0, datetime(2026, 3, 9, tzinfo=UTC))
     prices, minutes = _node_prices([path], "HB_NORTH", "RT", T0, datetime(2026, 3, 9, tzinfo=UTC))
