@@ -595,6 +595,24 @@ class NodeListLoadPublic(BaseModel):
     already_loaded: bool
 
 
+class NodeListRowPublic(_Row):
+    list_id: int
+    iso: str
+    list_kind: str
+    source_name: str
+    source_sha256_hex: str
+    as_of: date = Field(description="the day the list describes")
+    node_count: int
+    opened_count: int
+    closed_count: int
+    loaded_by: str
+    loaded_at_utc: datetime
+
+
+class NodeListsPublic(BaseModel):
+    lists: list[NodeListRowPublic]
+
+
 class MarketRateCreatedPublic(BaseModel):
     rate_id: str
     created: bool = Field(description="False when the same row was registered before")

@@ -1,4 +1,5 @@
-"""`wattledger market nodes ...`: load an ISO's published node list into the registry, list and show nodes."""
+"""`wattledger market nodes ...`: load an ISO's published node list into the registry, list the lists loaded, list and
+show nodes."""
 
 from __future__ import annotations
 
@@ -36,6 +37,22 @@ def load_command(
     note = " (already loaded)" if result.already_loaded else ""
     typer.echo(f"{result.iso} {result.list_kind} as of {result.as_of}: {result.node_count} nodes, "
                f"{result.opened_count} opened, {result.closed_count} closed{note}")
+
+
+@app.command("lists")
+def lists_command(
+    iso: Annotated[str | None, typer.Option(help="only this ISO's lists")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 200,
+    as_json: JsonFlag = False,
+) -> None:
+    """The node lists loaded, newest first: ISO, kind, file and sha256, day described, counts, who and when."""
+    from market_adapters.nodes import node_lists
+
+    with database_engine() as engine:
+        rows = node_lists(engine, iso, limit=limit)
+    print_rows(rows, as_json, title="node lists loaded", columns=(  # --json adds list_id and the sha256
+        "iso", "list_kind", "source_name", "as_of", "node_count", "opened_count", "closed_count", "loaded_by",
+        "loaded_at_utc"))
 
 
 @app.command("list")

@@ -24,6 +24,7 @@ from api.schemas import (
     DisputesPublic,
     NodeDetailPublic,
     NodeListLoadPublic,
+    NodeListsPublic,
     NodesPublic,
     StatementsImportedPublic,
     StoredPricesPublic,
@@ -31,7 +32,7 @@ from api.schemas import (
 )
 from api.upload_slots import upload_slots
 from common.errors import BadInput
-from market_adapters.nodes import list_nodes, load_node_list, show_node
+from market_adapters.nodes import list_nodes, load_node_list, node_lists, show_node
 from market_adapters.price_files import (
     FEED_DEFAULT,
     NYISO_RT_INTERVAL_MINUTES_DEFAULT,
@@ -163,6 +164,16 @@ def node(iso: Annotated[str, Path(pattern=ISO_PATTERN)], node_id: Annotated[str,
     principal.require(*READER_ROLES)
 
     return show_node(engine, iso, node_id)
+
+
+@router.get("/market/node-lists", response_model=NodeListsPublic)
+def node_list_loads(engine: EngineDep, principal: PrincipalDep,
+                    iso: Annotated[str | None, Query(pattern=ISO_PATTERN)] = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
+    """The node lists loaded into the registry, newest first (of one ISO with `iso`)."""
+    principal.require(*READER_ROLES)
+
+    return {"lists": node_lists(engine, iso, limit=limit)}
 
 
 @router.post("/market/node-lists", status_code=201, response_model=NodeListLoadPublic,

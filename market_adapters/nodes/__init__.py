@@ -8,7 +8,7 @@ file's settlement point against the registry, run at campus plan and apply.
 from market_adapters.nodes.campus_check import active_period_days, check_settlement_node, in_force_over
 from market_adapters.nodes.model import PublishedNode, StoredNode
 from market_adapters.nodes.parse import LIST_ISOS, list_day_from_name, parse_node_list
-from market_adapters.nodes.service import NodeListLoad, list_nodes, load_node_list, show_node
+from market_adapters.nodes.service import NodeListLoad, list_nodes, load_node_list, node_lists, show_node
 from market_adapters.nodes.versions import ReloadPlan, plan_reload
 
 NODE_LIST_KINDS = tuple(LIST_ISOS)
@@ -26,6 +26,7 @@ __all__ = [
     "list_day_from_name",
     "list_nodes",
     "load_node_list",
+    "node_lists",
     "parse_node_list",
     "plan_reload",
     "show_node",

@@ -97,5 +97,15 @@ def node_detail(conn: Connection, iso: str, node_id: str) -> dict[str, Any] | No
     return None if row is None else dict(row)
 
 
+def loaded_lists(conn: Connection, iso: str | None, limit: int) -> list[dict[str, Any]]:
+    """The lists loaded, newest load first (of one ISO, or of all when `iso` is None)."""
+    rows = conn.execute(
+        text("SELECT list_id, iso, list_kind, source_name, source_sha256_hex, as_of, node_count, opened_count,"
+             " closed_count, loaded_by, loaded_at_utc FROM iso_node_list"
+             " WHERE CAST(:iso AS text) IS NULL OR iso = :iso ORDER BY loaded_at_utc DESC, list_id DESC LIMIT :limit"),
+        {"iso": iso, "limit": limit}).mappings().all()
+    return [dict(row) for row in rows]
+
+
 def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -97,6 +97,13 @@ def list_nodes(engine: Engine, iso: str, *, search: str | None = None, node_type
                                max(1, min(limit, LIST_ROWS_SHOWN_MAX)))
 
 
+def node_lists(engine: Engine, iso: str | None = None, *, limit: int = 200) -> list[dict[str, Any]]:
+    """The node lists loaded into the registry, newest load first: ISO, kind, source file and its sha256, the day
+    it describes, node/opened/closed counts, who loaded it and when."""
+    with engine.connect() as conn:
+        return repo.loaded_lists(conn, iso.upper() if iso else None, max(1, min(limit, LIST_ROWS_SHOWN_MAX)))
+
+
 def show_node(engine: Engine, iso: str, node_id: str) -> dict[str, Any]:
     with engine.connect() as conn:
         node = repo.node_detail(conn, iso.upper(), node_id)

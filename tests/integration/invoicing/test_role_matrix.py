@@ -133,6 +133,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/market/campuses/{campus_id}/registration"): Access(STAFF, query={"iso": "PJM"}),
     ("GET", "/market/nodes/{iso}"): Access(STAFF, params={"iso": "ERCOT"}),
     ("GET", "/market/nodes/{iso}/{node_id}"): Access(STAFF, params={"iso": "ERCOT", "node_id": "HB_NORTH"}),
+    ("GET", "/market/node-lists"): Access(STAFF),
     ("POST", "/market/node-lists"): Access(frozenset({"operator"}), form={"list_kind": "pjm-pnodes"}),
     ("GET", "/tenants/{tenant_id}/invoices"): Access(READERS),
     ("GET", "/invoices"): Access(STAFF),

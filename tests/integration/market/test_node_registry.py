@@ -56,6 +56,15 @@ def test_ercot_lists_load_once_and_a_newer_one_closes_what_disappeared(database_
         zipped.writestr("Hub_Name_AND_DC_Ties_06112026_093011.csv", "HUB,BUS\n")
     assert "expected one ercot-settlement-points list in the ZIP, found 0" in str(load(empty).exception)
 
+    # The lists loaded, newest first: July after June (the ZIP and the repeat loaded nothing new).
+    listed = runner.invoke(market_app, ["nodes", "lists", "--iso", "ercot", "--json"], env=env)
+    mine = [row for row in json.loads(listed.output) if row["source_name"] in (june.name, july.name)]
+    assert [(row["source_name"], row["as_of"], row["node_count"], row["opened_count"], row["closed_count"])
+            for row in mine] == [(july.name, "2026-07-01", 16, 1, 1), (june.name, "2026-06-11", 16, 16, 0)]
+    assert {row["iso"] for row in json.loads(listed.output)} == {"ERCOT"}
+    table = runner.invoke(market_app, ["nodes", "lists"], env=env)
+    assert table.exit_code == 0 and "node lists loaded" in table.output
+
     shown = runner.invoke(market_app, ["nodes", "show", "ercot", "AJAXWIND_RN"], env=env)
     node = json.loads(shown.output)
     assert (node["node_type"], node["zone"], node["valid_from"], node["valid_to"]) == ("RN", "LZ_WEST", None,
@@ -136,6 +145,11 @@ async def test_registry_over_http(engine, tmp_path):
         assert (hub.json()["name"], hub.json()["node_type"]) == (".H.INTERNAL_HUB", "HUB")
         missing = await client.get("/market/nodes/ISONE/9", headers=auditor)
         assert missing.status_code == 404
+        lists = await client.get("/market/node-lists", params={"iso": "isone"}, headers=auditor)
+        [loaded] = [row for row in lists.json()["lists"] if row["source_name"] == name]
+        assert (loaded["list_kind"], loaded["as_of"], loaded["node_count"], loaded["loaded_by"]) == (
+            "isone-locations", "2025-07-15", 4, "operator")
+        assert (await client.get("/market/node-lists", params={"iso": "is-ne"}, headers=auditor)).status_code == 422
         forbidden = await client.post("/market/node-lists", headers=auditor, data={"list_kind": "isone-locations"})
         assert forbidden.status_code == 403
 
