@@ -39,15 +39,15 @@ LMP_FILE_NAME = re.compile(r"PUB_RealtimeEnergyLMP_(\d{8})(\d{2})(?:_v\d+)?\.csv
 
 def parse_hoep_csv(text: str, source: str) -> list[PriceRow]:
     """Every hour of a HOEP year report; a blank HOEP (an hour not yet priced) is skipped."""
-    rows: list[PriceRow] = []
+    rows: list[tuple[int, PriceRow]] = []
     for line, record in _records(text, source, HOEP_COLUMNS, required=HOEP_COLUMNS[:3]):
         day = _date(record["Date"], "%Y-%m-%d", source, line, "Date")
         hour = _number_in(record["Hour"], 24, source, line, "Hour")
         if not record["HOEP"]:
             continue
-        rows.append(_row(HOEP_NODE, "RT", day + timedelta(hours=hour - 1), 60, record["HOEP"], None, None, source,
-                         line, "HOEP", node_type="ZONE"))
-    return _unique(rows, source)
+        rows.append((line, _row(HOEP_NODE, "RT", day + timedelta(hours=hour - 1), 60, record["HOEP"], None, None,
+                                source, line, "HOEP", node_type="ZONE")))
+    return _unique(rows, source, "Hour")
 
 
 def parse_realtime_lmp_csv(text: str, source: str) -> list[PriceRow]:
@@ -58,7 +58,7 @@ def parse_realtime_lmp_csv(text: str, source: str) -> list[PriceRow]:
                        "date is only in the name)")
     day = _date(name.group(1), "%Y%m%d", source, None, "file name")
     file_hour = _number_in(name.group(2), 24, source, None, "file name")
-    rows: list[PriceRow] = []
+    rows: list[tuple[int, PriceRow]] = []
     for line, record in _records(text, source, LMP_COLUMNS, required=LMP_COLUMNS):
         hour = _number_in(record["Delivery Hour"], 24, source, line, "Delivery Hour")
         if hour != file_hour:
@@ -68,9 +68,9 @@ def parse_realtime_lmp_csv(text: str, source: str) -> list[PriceRow]:
         if not node:
             raise BadInput(source, line, "Pricing Location", "blank")
         start = day + timedelta(hours=hour - 1, minutes=5 * (interval - 1))
-        rows.append(_row(node, "RT5", start, 5, record["LMP"], record["Energy Loss Price"],
-                         record["Energy Congestion Price"], source, line, "LMP"))
-    return _unique(rows, source)
+        rows.append((line, _row(node, "RT5", start, 5, record["LMP"], record["Energy Loss Price"],
+                                record["Energy Congestion Price"], source, line, "LMP")))
+    return _unique(rows, source, "Interval")
 
 
 def _records(text: str, source: str, known: tuple[str, ...],
@@ -130,11 +130,12 @@ def _number_in(text: str, highest: int, source: str, line: int | None, field: st
     return int(text)
 
 
-def _unique(rows: list[PriceRow], source: str) -> list[PriceRow]:
+def _unique(rows: list[tuple[int, PriceRow]], source: str, field: str) -> list[PriceRow]:
     seen: set[tuple[str, datetime]] = set()
-    for row in rows:
+    for line, row in rows:
         key = (row.node, row.interval_start_utc)
         if key in seen:
-            raise BadInput(source, None, "Hour", f"a second price for {row.node} at {row.interval_start_utc:%Y-%m-%dT%H:%MZ}")
+            raise BadInput(source, line, field, f"a second price for {row.node} at "
+                           f"{row.interval_start_utc:%Y-%m-%dT%H:%MZ}")
         seen.add(key)
-    return rows
+    return [row for _, row in rows]

@@ -89,6 +89,9 @@ def test_bad_ieso_input_is_named():
         parse_hoep_csv("Date,Hour,HOEP\n2024-03-10,25,20.5\n", "hoep.csv")
     assert (caught.value.line, caught.value.field) == (2, "Hour")
     with pytest.raises(BadInput) as caught:
+        parse_hoep_csv("Date,Hour,HOEP\n2024-03-10,1,20.5\n2024-03-10,1,21.5\n", "hoep.csv")
+    assert (caught.value.line, caught.value.field) == (3, "Hour")
+    with pytest.raises(BadInput) as caught:
         parse_realtime_lmp_csv(LMP.read_text(), "lmp.csv")
     assert caught.value.field == "file name"
 
