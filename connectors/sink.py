@@ -51,6 +51,7 @@ class SinkCounts:
 
 
 COMMIT_SAMPLES_MAX = 10_000
+BATCH_POLL_S = 0.005
 
 
 class BatchingSink:
@@ -82,18 +83,16 @@ class BatchingSink:
         readings = len(batch[0].readings)
         deadline = time.monotonic() + self.settings.batch_wait_ms / 1000
         while readings < self.settings.batch_readings_max:
-            if self.queue.empty():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                try:
-                    delivery = await asyncio.wait_for(self.queue.get(), left)
-                except TimeoutError:
-                    break
-            else:
+            while not self.queue.empty() and readings < self.settings.batch_readings_max:
                 delivery = self.queue.get_nowait()
-            batch.append(delivery)
-            readings += len(delivery.readings)
+                batch.append(delivery)
+                readings += len(delivery.readings)
+            left = deadline - time.monotonic()
+            if left <= 0 or readings >= self.settings.batch_readings_max:
+                break
+            # Short naps rather than a timed get per delivery: a trickle of thousands of messages a second would
+            # otherwise cost a task and a timer each.
+            await asyncio.sleep(min(left, BATCH_POLL_S))
         return batch
 
     async def _commit(self, batch: list[Delivery]) -> bool:

@@ -45,6 +45,14 @@ def counts(engine: Engine, campus_id: str) -> tuple[int, int, int]:
     return int(rows), int(total), int(duplicates)
 
 
+def missing_seconds(engine: Engine, campus_id: str, published: int) -> list[int]:
+    with engine.begin() as conn:
+        stored = conn.execute(text("SELECT source_ts_utc FROM connector_reading WHERE campus_id = :c"),
+                              {"c": campus_id}).scalars().all()
+    seconds = {int((ts - T0).total_seconds()) for ts in stored}
+    return [second for second in range(published) if second not in seconds]
+
+
 def wait_for(condition: object, what: str, timeout_s: float = WAIT_S) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():  # type: ignore[operator]
@@ -233,7 +241,9 @@ def test_a_broker_restart_and_a_database_restart_mid_stream_lose_and_double_noth
         try:
             wait_for(lambda: counts(engine, campus_id)[0] >= 240, "240 readings", 90)
         except AssertionError as error:
-            raise AssertionError(f"{error}: {counts(engine, campus_id)}; connector: {end(connector)[-3000:]}") from None
+            raise AssertionError(f"{error}: {counts(engine, campus_id)}, missing seconds "
+                                 f"{missing_seconds(engine, campus_id, 240)}; connector: {end(connector)[-3000:]}"
+                                 ) from None
         time.sleep(1.0)
     finally:
         output = end(connector)
