@@ -5,7 +5,6 @@ emissions grams. Staff only: the figures are the operator's, never a tenant's bi
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -95,8 +94,37 @@ def shadow_pdf(cycle_id: str, engine: EngineDep, principal: PrincipalDep) -> Res
     return Response(shadow_report_pdf(shadow_report_of(engine, cycle_id)), media_type="application/pdf")
 
 
+class RegistrationResourcePublic(BaseModel):
+    generation_kw: int
+    interruptible_kw: int
+    offered_kw: int
+    meters: list[str]
+    telemetry_points: list[str]
+
+
+class RegistrationFieldPublic(BaseModel):
+    section: str
+    field: str
+    value: str
+    source: str
+
+
+class RegistrationPublic(BaseModel):
+    """The JSON form of the registration package (`format=csv` answers the fields as CSV)."""
+
+    iso: Literal["PJM", "ERCOT"]
+    campus_id: str
+    campus_iso: str
+    node: str
+    rules_version: str | None
+    resource: RegistrationResourcePublic
+    fields: list[RegistrationFieldPublic]
+    missing: list[str]
+
+
 @router.get("/market/campuses/{campus_id}/registration", response_class=Response, responses={200: {
-    "description": "the registration package as JSON or CSV", "content": {"application/json": {}, "text/csv": {}}}})
+    "description": "the registration package as JSON or CSV", "model": RegistrationPublic,
+    "content": {"text/csv": {}}}})
 def registration(campus_id: Annotated[str, Path(pattern=CAMPUS_PATTERN)], engine: EngineDep, principal: PrincipalDep,
                  iso: Annotated[Literal["PJM", "ERCOT"], Query(description="whose registration fields")],
                  format: Annotated[Literal["json", "csv"], Query()] = "json") -> Response:
@@ -106,4 +134,4 @@ def registration(campus_id: Annotated[str, Path(pattern=CAMPUS_PATTERN)], engine
     package = campus_registration(engine, campus_id, iso)
     if format == "csv":
         return Response(registration_csv(package), media_type="text/csv")
-    return Response(json.dumps(package, sort_keys=True), media_type="application/json")
+    return Response(RegistrationPublic.model_validate(package).model_dump_json(), media_type="application/json")
