@@ -40,12 +40,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from common import storage
 from common.errors import BadInput
 from common.timeutil import require_utc
 from common.uri import resolve
 from meterdata.csv_mapping import CsvMapping
 from meterdata.csv_reader import read_csv
-from meterdata.fsutil import base_name, ensure_parent
+from meterdata.fsutil import base_name
 from meterdata.greenbutton import read_greenbutton
 from meterdata.parquet_reader import read_parquet
 from meterdata.readings import OutsidePeriod, ReadingColumns, ReadingSink, ReadingWindow, micros_from_datetime
@@ -431,13 +432,12 @@ def _is_sorted(keys: tuple[npt.NDArray[Any], ...]) -> bool:
 
 def _write_latest(spill: BucketSpill, sha256_hex_by_input: Sequence[str], out_uri: str) -> tuple[int, int]:
     """Append each bucket's latest readings to `out_uri`; returns (readings written, readings superseded)."""
-    filesystem, path = resolve(out_uri)
-    ensure_parent(filesystem, path)
     written = superseded = 0
     # The next bucket's latest readings are taken while this one is compressed and written (both mostly outside
-    # the GIL): two buckets in memory at most.
-    with pq.ParquetWriter(path, LATEST_SCHEMA, filesystem=filesystem, compression="zstd",
-                          store_schema=False) as writer, ThreadPoolExecutor(1, thread_name_prefix="latest") as pool:
+    # the GIL): two buckets in memory at most. The file appears whole or not at all (common.storage).
+    with storage.atomic_output(out_uri) as stream, \
+            pq.ParquetWriter(stream, LATEST_SCHEMA, compression="zstd", store_schema=False) as writer, \
+            ThreadPoolExecutor(1, thread_name_prefix="latest") as pool:
         pending: Future[tuple[pa.Table, int]] | None = None
         for table in spill.bucket_tables():
             taking = pool.submit(lambda spilled: (_latest(spilled, sha256_hex_by_input), spilled.num_rows), table)
@@ -459,6 +459,5 @@ def write_intervals(columns: ReadingColumns, out_uri: str) -> None:
     table = columns.to_table()
     # Sorted by series so VEE can stream it one meter group at a time.
     table = table.sort_by(SORT_KEYS)
-    filesystem, path = resolve(out_uri)
-    ensure_parent(filesystem, path)
-    pq.write_table(table, path, filesystem=filesystem, row_group_size=PARQUET_ROW_GROUP_ROWS, compression="zstd")
+    with storage.atomic_output(out_uri) as stream:
+        pq.write_table(table, stream, row_group_size=PARQUET_ROW_GROUP_ROWS, compression="zstd")

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from common import storage
 from common.uri import resolve
 
 COLUMNS = ["meter_id", "channel", "interval_start_utc", "energy_wh", "quality", "source_sha256", "source_row"]
@@ -115,5 +116,5 @@ def sort_intervals(source_uri: str, target_uri: str) -> None:
     filesystem, path = resolve(source_uri)
     table = pq.read_table(path, filesystem=filesystem)
     table = table.sort_by([("meter_id", "ascending"), ("channel", "ascending"), ("interval_start_utc", "ascending")])
-    target_fs, target_path = resolve(target_uri)
-    pq.write_table(table, target_path, filesystem=target_fs)
+    with storage.atomic_output(target_uri) as stream:
+        pq.write_table(table, stream)

@@ -20,14 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from campus import StorageAsset
+from common import storage
 from common.errors import BadInput
 from common.timeutil import require_utc
-from common.uri import resolve
 from meterdata import kernels as k
 from meterdata.cross_checks import CrossCheckLimits, cross_check_counts
 from meterdata.edits import ManualEdit, apply_edits
 from meterdata.exceptions import EXCEPTION_SCHEMA, exceptions_table
-from meterdata.fsutil import ensure_parent
 from meterdata.grid import (
     VALIDATED_WRITE_SCHEMA,
     local_day_starts_us,
@@ -92,12 +91,11 @@ def _validate_stream(
     start_us, end_us = micros_from_datetime(start_utc), micros_from_datetime(end_utc)
     hour_aligned = start_utc.minute == 0 and start_utc.second == 0 and start_utc.microsecond == 0
     tally = VeeTally(hour_aligned=hour_aligned, period_start_us=start_us, period_end_us=end_us)
-    out_fs, out_path = resolve(out_uri)
-    ex_fs, ex_path = resolve(exceptions_uri_for(out_uri))
-    ensure_parent(out_fs, out_path)
-    with pq.ParquetWriter(out_path, VALIDATED_WRITE_SCHEMA, filesystem=out_fs, compression="zstd",
-                          store_schema=False) as writer, \
-            pq.ParquetWriter(ex_path, EXCEPTION_SCHEMA, filesystem=ex_fs, compression="zstd") as ex_writer:
+    # Both files appear whole or not at all (common.storage), on a folder or an object store.
+    with storage.atomic_output(out_uri) as out_stream, \
+            storage.atomic_output(exceptions_uri_for(out_uri)) as ex_stream, \
+            pq.ParquetWriter(out_stream, VALIDATED_WRITE_SCHEMA, compression="zstd", store_schema=False) as writer, \
+            pq.ParquetWriter(ex_stream, EXCEPTION_SCHEMA, compression="zstd") as ex_writer:
         for chunk in iter_series_chunks(intervals_uri, rows_per_chunk_max):
             _validate_chunk(chunk, meters, start_utc, end_utc, day_start_us, intervals_uri, tally, writer, ex_writer,
                             edits)

@@ -52,7 +52,7 @@ async def _run_to_completion(http: httpx.AsyncClient, period: str) -> dict:  # t
 async def test_a_cycle_keeps_every_file_on_the_object_store(s3_stack) -> None:  # type: ignore[no-untyped-def]
     http, settings, _ = s3_stack
     assert settings.data_root_uri.startswith("s3://")
-    write_site_export(inbox_folder(settings, CAMPUS_ID, "2026-10"), 2026, 10, seed=7)
+    write_site_export(inbox_folder(settings, CAMPUS_ID, "2026-10"), 2026, 10, seed=53)  # bytes no other test sends
     cycle = await _run_to_completion(http, "2026-10")
 
     validated_uri = (await http.get(cycle["steps"]["validate"]["url"])).json()["validated_uri"]
@@ -77,7 +77,7 @@ async def test_a_cycle_completes_when_the_object_store_restarts_midway(  # type:
     """The start stores the raw files; then the store crashes (SIGKILL) under the cycle's first step, which fails
     and is retried by Temporal; the store comes back on the same ports and data and the cycle completes."""
     http, settings, client = s3_stack
-    write_site_export(inbox_folder(settings, CAMPUS_ID, "2026-09"), 2026, 9, seed=7)
+    write_site_export(inbox_folder(settings, CAMPUS_ID, "2026-09"), 2026, 9, seed=54)  # bytes no other test sends
     started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": "2026-09"})
     assert started.status_code == 202, started.text
     cycle_id = started.json()["cycle_id"]
