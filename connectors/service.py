@@ -49,7 +49,9 @@ MQTT_DEFAULT_PORT = 1883
 @dataclass(frozen=True)
 class ConnectSettings:
     sink: SinkSettings = field(default_factory=SinkSettings)
-    derive_every: timedelta = timedelta(minutes=1)
+    derive_every: timedelta = timedelta(minutes=5)
+    """A round re-derives today and `derive_days_back` days, each channel's readings of a day loaded whole: at 1 Hz
+    on thousands of channels that is heavy, hence minutes, and rounds without new readings are skipped."""
     derive_days_back: int = 1
     """Besides today, re-derive this many past UTC days each round (late readings make new versions)."""
 
@@ -139,14 +141,25 @@ async def run_campus(engine: Engine, data_root_uri: str, campus_id: str, setting
 
 
 async def derive_forever(engine: Engine, data_root_uri: str, campus_id: str, settings: ConnectSettings) -> None:
+    derived_until: datetime | None = None
     while True:
         await asyncio.sleep(settings.derive_every.total_seconds())
         try:
+            # No reading recorded since the last round: no interval can have become derivable or changed.
+            recorded_until = await asyncio.to_thread(readings_recorded_until, engine, campus_id)
+            if recorded_until is None or recorded_until == derived_until:
+                continue
             await asyncio.to_thread(derive_recent, engine, data_root_uri, campus_id, datetime.now(UTC),
                                     settings.derive_days_back)
+            derived_until = recorded_until
         except Exception:
             # The readings are safe in the store; the next round derives again.
             log.exception("deriving intervals of %s failed; retried next round", campus_id)
+
+
+def readings_recorded_until(engine: Engine, campus_id: str) -> datetime | None:
+    with engine.begin() as conn:
+        return repo.readings_recorded_until(conn, campus_id)
 
 
 def derive_recent(engine: Engine, data_root_uri: str, campus_id: str, now_utc: datetime,

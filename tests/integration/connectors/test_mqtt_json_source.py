@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 
 from connectors.derive import derive_window
 from connectors.reading import Delivery, ReadingQuality, RegisterReading
-from connectors.service import ConnectSettings, derive_recent, run_campus
+from connectors.service import ConnectSettings, derive_forever, derive_recent, run_campus
 from connectors.sink import SinkSettings
 from connectors.store import BatchOutcome, commit_batch
 from tests.integration.connectors.conftest import Broker, apply_live_campus, channel_text
@@ -207,3 +207,31 @@ def _stored_intervals(engine: Engine, campus_id: str, sha256_hex: str) -> list[t
     return list(zip(table["interval_start_utc"].to_pylist(), table["energy_wh"].to_pylist(),
                     table["quality"].to_pylist(), strict=True))
 
+
+
+async def test_the_derivation_loop_stores_a_version_and_skips_rounds_without_new_readings(
+        engine: Engine, data_root: str, mosquitto: Broker) -> None:
+    """Readings at :00 and :30 of a past hour, the loop every 0.2 s: one version of that day (two estimated
+    intervals) appears and stays the only one while no reading arrives; a late reading at :15 changes both
+    intervals, so version 2."""
+    campus_id, topic = live_campus(engine, mosquitto)
+    start = T0.replace(minute=0, second=0) - timedelta(hours=1)
+    commit_batch(engine, data_root, campus_id,
+                 [_delivery(topic, start + timedelta(minutes=m), 1_000 + 10 * m) for m in (0, 30)])
+    days_back = (datetime.now(UTC).date() - start.date()).days
+    settings = ConnectSettings(derive_every=timedelta(seconds=0.2), derive_days_back=days_back)
+    loop = asyncio.create_task(derive_forever(engine, data_root, campus_id, settings))
+    try:
+        await wait_until(lambda: _versions(engine, campus_id) == [1], "version 1")
+        await asyncio.sleep(1.0)
+        assert _versions(engine, campus_id) == [1]
+        commit_batch(engine, data_root, campus_id, [_delivery(topic, start + timedelta(minutes=15), 1_160)])
+        await wait_until(lambda: _versions(engine, campus_id) == [1, 2], "version 2")
+    finally:
+        await stop(loop)
+
+
+def _versions(engine: Engine, campus_id: str) -> list[int]:
+    with engine.begin() as conn:
+        return list(conn.execute(text("SELECT version FROM connector_derivation WHERE campus_id = :c"
+                                      " ORDER BY version"), {"c": campus_id}).scalars().all())
