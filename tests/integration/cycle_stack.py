@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
@@ -17,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.principal import Principal
+from common import storage
 from demo.campus import register_demo_campus
 from devtools.fake_iso.demo import DEMO_PASSWORD, DEMO_USER, demo_state
 from devtools.fake_iso.pki import TestPki as IsoPki
@@ -24,9 +26,12 @@ from devtools.fake_iso.pki import make_test_pki
 from devtools.fake_iso.runner import running_fake_iso
 from runtime.binaries import find_bin
 from runtime.keys import ensure_signing_key
+from runtime.object_store import EmbeddedObjectStore
 from runtime.temporal import DATA_CONVERTER
 from settings import Settings
 from worker import build_worker
+
+OBJECT_STORE_VARIABLE = "WATTLEDGER_TEST_OBJECT_STORE"
 
 
 def staff(request) -> Principal:  # type: ignore[no-untyped-def]
@@ -45,7 +50,32 @@ def fake_nyiso(pki_folder: Path) -> Iterator[tuple[str, IsoPki]]:
 async def running_cycle_stack(engine: Engine, database_url: str, home: Path, iso: tuple[str, IsoPki],
                               campus_id: str, ledger_origin: str, data_uri: str | None = None
                               ) -> AsyncIterator[tuple[httpx.AsyncClient, Settings, Client]]:
-    """`data_uri` (e.g. s3://bucket/prefix) puts every file of the cycle there instead of under `home`."""
+    """`data_uri` (e.g. s3://bucket/prefix) puts every file of the cycle there instead of under `home`; with
+    WATTLEDGER_TEST_OBJECT_STORE=1 every stack left without one gets a SeaweedFS of its own, so the same tests
+    run once on a local folder and once on S3."""
+    async with _object_store_unless(data_uri, home) as stack_data_uri, \
+            _cycle_stack(engine, database_url, home, iso, campus_id, ledger_origin, stack_data_uri) as stack:
+        yield stack
+
+
+@contextlib.asynccontextmanager
+async def _object_store_unless(data_uri: str | None, home: Path) -> AsyncIterator[str | None]:
+    if data_uri is not None or os.environ.get(OBJECT_STORE_VARIABLE) != "1":
+        yield data_uri
+        return
+    store = EmbeddedObjectStore(home / "object-store")
+    storage.configure_s3(await asyncio.to_thread(store.start))
+    try:
+        yield f"{store.data_uri}/data"
+    finally:
+        storage.configure_s3(None)
+        await asyncio.to_thread(store.stop)
+
+
+@contextlib.asynccontextmanager
+async def _cycle_stack(engine: Engine, database_url: str, home: Path, iso: tuple[str, IsoPki], campus_id: str,
+                       ledger_origin: str, data_uri: str | None
+                       ) -> AsyncIterator[tuple[httpx.AsyncClient, Settings, Client]]:
     base_url, pki = iso
     settings = Settings(home=home, database_url=database_url, ledger_origin=ledger_origin, data_uri=data_uri,
                         iso_base_url=base_url, iso_username=DEMO_USER, iso_password=DEMO_PASSWORD,
