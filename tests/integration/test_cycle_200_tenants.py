@@ -32,7 +32,7 @@ from billing.registration import inbox_folder
 from billing.service import issue_cycle_invoices
 from campus.file import campus_document
 from campus.service import apply_in
-from common import canonical_json
+from common import canonical_json, storage
 from devtools.fake_iso.pki import TestPki as IsoPki
 from ledger import export_ledger, ledger_vkey, list_entries
 from ledger.balances import balances
@@ -106,8 +106,10 @@ async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPa
         yield stack
 
 
-def _documents(settings: Settings) -> list[Path]:
-    return sorted(Path(settings.data_root_uri.removeprefix("file://")).rglob(f"{CAMPUS_ID}-*.*"))
+def _documents(settings: Settings) -> list[str]:
+    """The campus's invoice documents under the data root, on a folder or an object store."""
+    return [uri for uri in storage.list_uris(settings.data_root_uri)
+            if uri.rpartition("/")[2].startswith(f"{CAMPUS_ID}-") and "." in uri.rpartition("/")[2]]
 
 
 def _invoice_count(engine: Engine) -> int:
@@ -195,7 +197,7 @@ async def test_a_200_tenant_cycle_completes_with_every_invoice_and_a_verified_le
     assert post_pending["approved_by"] == "test.staff", "the entry names who approved (the signed decision's subject)"
     sha256_by_invoice = {}
     for invoice in invoices:
-        stored = Path(invoice["pdf_uri"]).with_suffix(".json").read_bytes()
+        stored = storage.read_bytes(invoice["pdf_uri"].removesuffix(".pdf") + ".json")
         assert canonical_json.canonical_bytes(json.loads(stored)) == stored
         sha256_by_invoice[invoice["invoice_id"]] = hashlib.sha256(stored).hexdigest()
         assert sha256_by_invoice[invoice["invoice_id"]] == invoice["document_sha256_hex"]
