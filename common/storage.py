@@ -51,26 +51,33 @@ class S3Options:
 
 _lock = threading.Lock()
 _configured: S3Options | None = None
+_from_settings: S3Options | None = None
 _s3_filesystems: dict[S3Options, pafs.S3FileSystem] = {}
 
 
 def configure_s3(options: S3Options | None) -> None:
-    """Use these S3 options in this process from now on; None goes back to reading the Settings."""
-    global _configured
+    """Use these S3 options in this process from now on; None goes back to reading the Settings (again)."""
+    global _configured, _from_settings
     with _lock:
         _configured = options
+        _from_settings = None
 
 
 def s3_options() -> S3Options:
+    """The configured options, else those of the Settings, read once per process."""
+    global _from_settings
     if _configured is not None:
         return _configured
-    from settings import Settings  # late: the domain packages read files without building Settings themselves
+    if _from_settings is None:
+        # Late: the domain packages read files without building Settings themselves.
+        from settings import Settings
 
-    settings = Settings()
-    secret = settings.s3_secret_access_key
-    if secret is None and settings.s3_secret_access_key_file is not None:
-        secret = settings.s3_secret_access_key_file.read_text().strip()
-    return S3Options(settings.s3_endpoint_url, settings.s3_access_key_id, secret, settings.s3_region)
+        settings = Settings()
+        secret = settings.s3_secret_access_key
+        if secret is None and settings.s3_secret_access_key_file is not None:
+            secret = settings.s3_secret_access_key_file.read_text().strip()
+        _from_settings = S3Options(settings.s3_endpoint_url, settings.s3_access_key_id, secret, settings.s3_region)
+    return _from_settings
 
 
 def s3_filesystem(options: S3Options) -> pafs.S3FileSystem:
