@@ -33,11 +33,13 @@ from runtime.decisions import decide_cycle
 from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.billing_cycle_start import start_cycle
-from workflows.billing_cycle_types import CycleResult, CycleStatus
+from workflows.billing_cycle_types import CycleResult, CycleStatus, Phase
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])
 LIST_LIMIT_MAX = 500
-STATUS_PATTERN = r"^[a-z_]+$"  # a status name such as awaiting_approval
+# The statuses a cycle is recorded with (`billing_cycle.status`): `started`, then the workflow's phases. Any other
+# is refused (422 naming them), as `wattledger cycle list --state` refuses it, rather than answered with no rows.
+STATUS_PATTERN = "^(" + "|".join(["started", *(phase.value for phase in Phase)]) + ")$"
 
 
 def _handle(client: TemporalDep, cycle_id: str) -> WorkflowHandle[BillingCycleWorkflow, CycleResult]:
