@@ -17,7 +17,6 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -27,6 +26,7 @@ from billing import repository as repo
 from billing.campus_period import CampusPeriod, load_campus_period
 from billing.runs import version_label
 from campus import Meter, iso_submission_settings
+from common import storage
 from common.errors import BadInput
 from market_adapters import MARKET_TIME_ZONES, IsoCredentials, IsoMeterRef
 from market_adapters.nyiso import build_power_metering_document, validate_power_metering_document
@@ -106,7 +106,7 @@ class _PeriodDocument:
     def label(self) -> str:
         return version_label(self.settlement_version)
 
-    def outbox_path(self, settings: Settings, name: str) -> Path:
+    def outbox_path(self, settings: Settings, name: str) -> str:
         return outbox_path(settings, self.scope.campus_id, self.scope.period, name)
 
 
@@ -158,10 +158,9 @@ def market_zone(iso: str) -> ZoneInfo:
     return ZoneInfo(MARKET_TIME_ZONES[iso])
 
 
-def outbox_path(settings: Settings, campus_id: str, period: str, name: str) -> Path:
-    folder = Path(settings.outbox_root_uri) / campus_id / period
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / name
+def outbox_path(settings: Settings, campus_id: str, period: str, name: str) -> str:
+    """Where a document of the period is kept: under the outbox root, a folder or an `s3://` prefix."""
+    return storage.join(settings.outbox_root_uri, campus_id, period, name)
 
 
 def _submit_nyiso(engine: Engine, settings: Settings, document: _PeriodDocument) -> IsoSubmissionOutcome:
@@ -187,7 +186,7 @@ def _write_nyiso_outbox(engine: Engine, settings: Settings, document: _PeriodDoc
     if errors:
         raise BadInput(f"powerMetering document {key}", None, None, "; ".join(errors[:5]))
     body = json.dumps(body_json, sort_keys=True, indent=1).encode()
-    path.write_bytes(body)
+    storage.write_bytes(path, body)
     with engine.begin() as conn:
         status = repo.record_iso_submission(conn, key, document.cycle_id, "NYISO", str(path),
                                             hashlib.sha256(body).hexdigest())

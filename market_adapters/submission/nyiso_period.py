@@ -53,7 +53,7 @@ class NyisoPeriod:
     deadline_utc: datetime | None
 
 
-def submit_nyiso_period(engine: Engine, period: NyisoPeriod, document_path: Path, base_url: str,
+def submit_nyiso_period(engine: Engine, period: NyisoPeriod, document_path: Path | str, base_url: str,
                         credentials: IsoCredentials, *, now_utc: datetime, retry: RetryPolicy = RETRY_DEFAULT,
                         dry_run_first: bool = True) -> SubmissionRecord:
     """Build, validate, write to `document_path`, then submit (dry run first unless told otherwise)."""
@@ -70,5 +70,5 @@ def submit_nyiso_period(engine: Engine, period: NyisoPeriod, document_path: Path
     return submit_cycle_to_iso(engine, request, sender, now_utc=now_utc)
 
 
-def _write_once(path: Path, document: dict[str, Any], key: str) -> None:
+def _write_once(path: Path | str, document: dict[str, Any], key: str) -> None:
     write_bytes_once(path, json.dumps(document, sort_keys=True, indent=1).encode(), key)
