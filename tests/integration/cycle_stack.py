@@ -48,13 +48,16 @@ def fake_nyiso(pki_folder: Path) -> Iterator[tuple[str, IsoPki]]:
 
 @contextlib.asynccontextmanager
 async def running_cycle_stack(engine: Engine, database_url: str, home: Path, iso: tuple[str, IsoPki],
-                              campus_id: str, ledger_origin: str, data_uri: str | None = None
+                              campus_id: str, ledger_origin: str, data_uri: str | None = None,
+                              outbox_uri: str | None = None
                               ) -> AsyncIterator[tuple[httpx.AsyncClient, Settings, Client]]:
-    """`data_uri` (e.g. s3://bucket/prefix) puts every file of the cycle there instead of under `home`; with
+    """`data_uri` (e.g. s3://bucket/prefix) puts the cycle's files there instead of under `home`, `outbox_uri`
+    its ISO documents; with
     WATTLEDGER_TEST_OBJECT_STORE=1 every stack left without one gets a SeaweedFS of its own, so the same tests
     run once on a local folder and once on S3."""
     async with _object_store_unless(data_uri, home) as stack_data_uri, \
-            _cycle_stack(engine, database_url, home, iso, campus_id, ledger_origin, stack_data_uri) as stack:
+            _cycle_stack(engine, database_url, home, iso, campus_id, ledger_origin, stack_data_uri,
+                         outbox_uri) as stack:
         yield stack
 
 
@@ -74,10 +77,11 @@ async def _object_store_unless(data_uri: str | None, home: Path) -> AsyncIterato
 
 @contextlib.asynccontextmanager
 async def _cycle_stack(engine: Engine, database_url: str, home: Path, iso: tuple[str, IsoPki], campus_id: str,
-                       ledger_origin: str, data_uri: str | None
+                       ledger_origin: str, data_uri: str | None, outbox_uri: str | None
                        ) -> AsyncIterator[tuple[httpx.AsyncClient, Settings, Client]]:
     base_url, pki = iso
     settings = Settings(home=home, database_url=database_url, ledger_origin=ledger_origin, data_uri=data_uri,
+                        outbox_uri=outbox_uri,
                         iso_base_url=base_url, iso_username=DEMO_USER, iso_password=DEMO_PASSWORD,
                         iso_client_cert_path=str(pki.client_cert_path),
                         iso_client_key_path=str(pki.client_key_path), iso_ca_bundle_path=str(pki.ca_cert_path))

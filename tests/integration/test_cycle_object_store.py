@@ -1,11 +1,12 @@
 """The billing cycle with every file on S3-compatible object storage (SeaweedFS on loopback): the raw meter files,
-the interval and validated Parquet, the settlement claim checks and the invoice documents are objects under
-`s3://<bucket>/<prefix>`, nothing lands in the local data folder, and a cycle whose object store restarts in the
+the interval and validated Parquet, the settlement claim checks, the invoice documents and the ISO document are
+objects under `s3://<bucket>/<prefix>`, nothing lands in the local data folder or outbox, and a cycle whose object store restarts in the
 middle still completes (the steps that failed meanwhile are retried)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -32,7 +33,8 @@ async def s3_stack(engine: Engine, database_url: str, tmp_path_factory: pytest.T
                    ) -> AsyncIterator[tuple[httpx.AsyncClient, Settings, Client]]:
     data_uri = f"{object_store.data_uri}/cycles-{uuid.uuid4().hex[:8]}"
     async with running_cycle_stack(engine, database_url, tmp_path_factory.mktemp("wattledger-home"), fake_iso,
-                                   CAMPUS_ID, "test.wattledger/s3-cycle", data_uri=data_uri) as stack:
+                                   CAMPUS_ID, "test.wattledger/s3-cycle", data_uri=data_uri,
+                                   outbox_uri=f"{data_uri}-outbox") as stack:
         yield stack
 
 
@@ -65,6 +67,11 @@ async def test_a_cycle_keeps_every_file_on_the_object_store(s3_stack) -> None:  
     assert len(pdfs) == len(TENANTS), relative
     assert not any("/.staging/" in name or name.endswith(".partial") for name in relative), relative
     assert not (settings.home_abs / "data").exists(), "nothing of the cycle was written to the local data folder"
+    assert not (settings.home_abs / "outbox").exists()
+    iso = cycle["steps"]["iso"]
+    assert iso["status"] == "accepted" and iso["document_uri"].startswith(f"{settings.outbox_root_uri}/")
+    document = json.loads(storage.read_bytes(iso["document_uri"]))
+    assert document["submissionParameters"]["userRequestId"], "the submitted body is kept in the outbox"
 
     invoices = (await http.get(cycle["steps"]["invoice"]["url"])).json()["invoices"]
     pdf = await http.get(f"/invoices/{invoices[0]['invoice_id']}.pdf")
