@@ -179,7 +179,7 @@ async def test_a_200_tenant_cycle_completes_with_every_invoice_and_a_verified_le
     # The workflow carries a claim check (count, total, digest), not a list that grows with the campus.
     status = await client.get_workflow_handle_for(BillingCycleWorkflow.run, cycle_id).query(BillingCycleWorkflow.status)
     assert status is not None and status.invoices == [] and status.invoice_count == TENANT_COUNT
-    assert status.invoiced_usd_cents * 10_000 == invoiced_usd_micros
+    assert status.invoiced_usd_cents is not None and status.invoiced_usd_cents * 10_000 == invoiced_usd_micros
 
     with engine.connect() as conn:
         owed = {b.path: b.posted_minor for b in balances(conn, settings.ledger_origin, path_prefix="tenant:")
