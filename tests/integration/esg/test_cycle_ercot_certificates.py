@@ -228,6 +228,8 @@ def _campus_file(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ERCOT_DIR / "urdb_tariff.json", folder / "urdb_tariff.json")
     text = (ERCOT_DIR / "campus.toml").read_text().replace('id = "lonestar-campus"', f'id = "{CAMPUS_ID}"', 1)
+    # Its own invoice series (an issuer's numbers run across campuses), so the onboarding test's stay at 000001.
+    text = text.replace('invoice_prefix = "', 'invoice_prefix = "IT')
     path = folder / "campus.toml"
     path.write_text(text + ESG_SECTION)
     return path
