@@ -56,18 +56,20 @@ async def test_an_upload_in_progress_on_one_app_holds_the_slot_on_the_other(two_
     async def slow_body() -> AsyncIterator[bytes]:
         yield HEADER
         await release.wait()
-        yield _line("2.5")
+        yield _line(f"2.{unique}")
 
     params = {"campus_id": campus_id, "name": "slow.csv"}
+    # Bytes of this test's own (the raw store is shared: the same bytes from another campus's test answer 409).
+    unique = f"{int(campus_id.rsplit('-', 1)[1], 16) % 10**6:06d}"
     first = asyncio.create_task(one.post("/meter-data", params=params, content=slow_body()))
     for _ in range(200):  # until the first upload holds its slot
         await asyncio.sleep(0.01)
-    second = await two.post("/meter-data", params={**params, "name": "second.csv"}, content=HEADER + _line("3"))
+    second = await two.post("/meter-data", params={**params, "name": "second.csv"}, content=HEADER + _line(f"3.{unique}"))
     assert second.status_code == 429, second.text
     assert second.headers["retry-after"] == "7"
     release.set()
     assert (await first).status_code == 201
-    again = await two.post("/meter-data", params={**params, "name": "again.csv"}, content=HEADER + _line("5"))
+    again = await two.post("/meter-data", params={**params, "name": "again.csv"}, content=HEADER + _line(f"5.{unique}"))
     assert again.status_code == 201, again.text
 
 
