@@ -161,13 +161,22 @@ def write_bytes_once(uri: str, data: bytes) -> bool:
     return True
 
 
-def put_content_addressed(folder_uri: str, data: bytes, suffix: str = "") -> tuple[str, str]:
-    """Store `data` as `<folder>/<sha256><suffix>` unless already there; return (uri, sha256 hex)."""
+@dataclass(frozen=True)
+class StoredObject:
+    uri: str
+    sha256_hex: str
+    created: bool
+    """False when the same content was stored already (and was left untouched)."""
+
+
+def put_content_addressed(folder_uri: str, data: bytes, suffix: str = "") -> StoredObject:
+    """Store `data` as `<folder>/<sha256><suffix>` unless already there."""
     sha256_hex = hashlib.sha256(data).hexdigest()
     uri = join(folder_uri, f"{sha256_hex}{suffix}")
-    if not exists(uri):
-        write_bytes(uri, data)
-    return uri, sha256_hex
+    if exists(uri):
+        return StoredObject(uri, sha256_hex, created=False)
+    write_bytes(uri, data)
+    return StoredObject(uri, sha256_hex, created=True)
 
 
 @contextlib.contextmanager

@@ -9,9 +9,7 @@ virtual PPAs find their node and market.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import uuid
 from dataclasses import dataclass
 
 import pyarrow.fs as pafs
@@ -19,6 +17,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine
 
 from campus import CampusNotFound, campus_exists
+from common import storage
 from common.errors import BadInput
 from common.uri import resolve
 from market_adapters.price_files.formats import (
@@ -77,20 +76,9 @@ def campus_price_uris(settings: Settings, campus_id: str) -> list[str]:
 
 
 def _put(settings: Settings, campus_id: str, data: bytes) -> tuple[str, str, bool]:
-    """Stage, then move to `<sha256>.parquet`; the same content already there stays untouched."""
-    sha256_hex = hashlib.sha256(data).hexdigest()
-    folder_uri = _folder_uri(settings, campus_id)
-    filesystem, folder = resolve(folder_uri)
-    final_path = f"{folder}/{sha256_hex}.parquet"
-    stored_uri = f"{folder_uri}/{sha256_hex}.parquet"
-    if filesystem.get_file_info(final_path).type != pafs.FileType.NotFound:
-        return sha256_hex, stored_uri, True
-    filesystem.create_dir(f"{folder}/staging", recursive=True)
-    staging_path = f"{folder}/staging/{uuid.uuid4().hex}.tmp"
-    with filesystem.open_output_stream(staging_path) as stream:
-        stream.write(data)
-    filesystem.move(staging_path, final_path)
-    return sha256_hex, stored_uri, False
+    """`<sha256>.parquet`, written atomically (common.storage); the same content already there stays untouched."""
+    stored = storage.put_content_addressed(_folder_uri(settings, campus_id), data, ".parquet")
+    return stored.sha256_hex, stored.uri, not stored.created
 
 
 def _folder_uri(settings: Settings, campus_id: str) -> str:

@@ -73,9 +73,11 @@ def test_write_once_keeps_the_first_document(root_uri: str) -> None:
 
 
 def test_content_addressed_objects_are_named_by_their_sha256(root_uri: str) -> None:
-    uri, sha256_hex = storage.put_content_addressed(storage.join(root_uri, "raw"), b"abc")
-    again, _ = storage.put_content_addressed(storage.join(root_uri, "raw"), b"abc")
-    assert (sha256_hex, uri, again) == (SHA256_OF_ABC, storage.join(root_uri, "raw", SHA256_OF_ABC), uri)
+    first = storage.put_content_addressed(storage.join(root_uri, "raw"), b"abc")
+    again = storage.put_content_addressed(storage.join(root_uri, "raw"), b"abc")
+    uri = storage.join(root_uri, "raw", SHA256_OF_ABC)
+    assert (first, again) == (storage.StoredObject(uri, SHA256_OF_ABC, True),
+                              storage.StoredObject(uri, SHA256_OF_ABC, False))
     assert storage.list_uris(root_uri) == [uri]
 
 
