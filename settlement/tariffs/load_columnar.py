@@ -37,7 +37,7 @@ US_PER_DAY = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UTC_US_MIN = (datetime(YEAR_MIN, 1, 1, tzinfo=UTC) - _EPOCH).days * US_PER_DAY
 UTC_US_END = (datetime(YEAR_MAX + 1, 1, 1, tzinfo=UTC) - _EPOCH).days * US_PER_DAY
-BLOCK_ROWS = 4096
+BLOCK_ROWS = 16_384
 """Rows checked and converted at a time: the temporaries stay small enough for the allocator to reuse, where
 whole-column ones would be fresh pages each time, which cost more than the arithmetic on them."""
 POW10 = np.array([10**power for power in range(19)], dtype=np.int64)
