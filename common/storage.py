@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 
 from common.errors import BadInput, DomainError
+from settings import Settings
 
 STAGED_SUFFIX = ".partial"
 """A streamed write is staged beside its target as `.<name>.<random>.partial` until moved into place; a crashed
@@ -69,9 +70,7 @@ def s3_options() -> S3Options:
     if _configured is not None:
         return _configured
     if _from_settings is None:
-        # Late: the domain packages read files without building Settings themselves.
-        from settings import Settings
-
+        # Read lazily: the domain packages read files without building Settings themselves.
         settings = Settings()
         secret = settings.s3_secret_access_key
         if secret is None and settings.s3_secret_access_key_file is not None:

@@ -10,10 +10,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from common import storage
+from common.errors import BadInput
 
 
 def documents_root_path(documents_root: str) -> Path:
-    """`/srv/docs` or `file:///srv/docs` -> an absolute Path (for a local root only)."""
+    """`/srv/docs` or `file:///srv/docs` -> an absolute Path; any other scheme has no local path (BadInput)."""
+    if not storage.is_local(documents_root):
+        raise BadInput(documents_root, None, "documents_root", "not a local folder or file:// URI")
     if documents_root.startswith("file://"):
         return Path(unquote(urlparse(documents_root).path)).resolve()
     return Path(documents_root).resolve()
