@@ -49,8 +49,8 @@ def bill(
     try:
         holiday_dates = read_holidays(str(holidays), _read(holidays)) if holidays else frozenset()
         if is_portfolio(load) or as_csv:
-            if export is not None:
-                raise BadInput("--export", None, "export", "give one load file with --export")
+            if export is not None:  # a meter's row has no export column: export is billed in the monthly JSON
+                raise BadInput("--export", None, "export", "give one load file, without --csv, with --export")
             rows = _meter_rows(urdb, load, zone_named(tz), holiday_dates, tier_fill, not holidays_are_weekdays,
                                demand_window)
         else:

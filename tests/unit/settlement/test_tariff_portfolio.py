@@ -88,7 +88,7 @@ def test_export_needs_one_load_file(tmp_path: Path) -> None:
     (tmp_path / "export.csv").write_text(load_csv(METER_A))
     outcome = _bill(tmp_path, path, "--export", str(tmp_path / "export.csv"))
     assert outcome.exit_code == 2
-    assert "give one load file with --export" in outcome.output
+    assert "give one load file, without --csv, with --export" in outcome.output
 
 
 def test_a_bad_load_file_in_the_folder_is_named(tmp_path: Path) -> None:
