@@ -131,3 +131,11 @@ def test_a_parquet_file_without_a_column_or_with_an_empty_value_is_refused(tmp_p
     with pytest.raises(BadInput) as empty:
         list(portfolio.meter_loads(tmp_path / "null.parquet"))
     assert (empty.value.line, empty.value.field, empty.value.reason) == (2, "meter_id", "empty")
+
+
+def test_a_file_that_is_not_parquet_is_refused_by_name(tmp_path: Path) -> None:
+    (tmp_path / "loads.parquet").write_text(load_csv(METER_A))
+    with pytest.raises(BadInput) as refused:
+        list(portfolio.meter_loads(tmp_path / "loads.parquet"))
+    assert refused.value.source == str(tmp_path / "loads.parquet")
+    assert refused.value.reason.startswith("not readable as Parquet")
