@@ -71,11 +71,26 @@ def receive_command(files: list[Path], campus: CampusOption, mapping: MappingOpt
         for path in files:
             outcome = receive_file(engine, data_root, campus, path.name, file_chunks(path), _mapping(mapping),
                                    _upload_limits())
-            detail = f" {outcome.error}" if outcome.error else f" readings={outcome.reading_count}{_span(outcome)}"
-            typer.echo(f"{outcome.status:<11} {outcome.sha256_hex[:16]} {path.name}{detail}")
+            detail = f": {refusal_text(outcome.error)}" if outcome.error else \
+                f" readings={outcome.reading_count}{_span(outcome)}"
+            typer.echo(f"{outcome.status:<11} {_hash_cell(outcome)} {path.name}{detail}")
             refused += outcome.error is not None
     if refused:
         raise typer.Exit(2)
+
+
+def refusal_text(error: dict[str, Any]) -> str:
+    """`line 3, field 'value': not a number` (`whole file` when no line is named): where, then why, on one line."""
+    where = "whole file" if error.get("line") is None else f"line {error['line']}"
+    if error.get("field"):
+        where += f", field {error['field']!r}"
+    reason = " ".join(str(error.get("reason", "")).split())  # one line, whatever the parser wrote
+    return f"{where}: {reason}"
+
+
+def _hash_cell(outcome: ReceiveOutcome) -> str:
+    # A refused file (unknown type, beyond a size limit) was not stored, so it has no hash: say so, not blank.
+    return f"{outcome.sha256_hex[:16]:<16}" if outcome.sha256_hex else f"{'-':<16}"
 
 
 def _span(outcome: ReceiveOutcome) -> str:
@@ -92,7 +107,8 @@ def watch_command(
     from meterdata.watch import watch
 
     def report(name: str, outcome: ReceiveOutcome) -> None:
-        typer.echo(f"{outcome.status:<11} {outcome.sha256_hex[:16]} {name}")
+        detail = f": {refusal_text(outcome.error)}" if outcome.error else ""
+        typer.echo(f"{outcome.status:<11} {_hash_cell(outcome)} {name}{detail}")
 
     with _engine_and_root() as (engine, data_root):
         watch(engine, data_root, campus, inbox, interval_s, passes_max, report, _mapping(mapping), _upload_limits())

@@ -48,3 +48,23 @@ def test_receive_vee_and_plot_commands(database_url, campus_id, tmp_path, monkey
     # 4 quarter-hours of 1,500 Wh in the one hour; the other registered meters sent nothing (all missing).
     shared = [line.split() for line in summed.output.splitlines() if line.startswith("SHARED")]
     assert shared == [["SHARED", "2026-10-01T04:00:00+00:00", "6000", "Wh", "estimated", "0", "missing", "0"]]
+
+
+def test_receive_prints_one_line_per_refusal(database_url, campus_id, tmp_path, monkeypatch) -> None:
+    """A refusal is one line naming file, line and field (never a dict); an unstored file shows `-` for its hash."""
+    monkeypatch.setenv("WATTLEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("WATTLEDGER_DATA_URI", str(tmp_path / "data"))
+    bad = tmp_path / "refusal-bad.csv"
+    bad.write_text("meter_id,interval_start,value,unit\nSHARED,2026-10-02T00:00:00,2.5,kWh\n")
+    unknown = tmp_path / "refusal-notes.docx"
+    unknown.write_text("not meter data\n")
+    received = CliRunner().invoke(app, ["receive", str(bad), str(unknown), "--campus", campus_id])
+    assert received.exit_code == 2, received.output
+    lines = received.output.splitlines()
+    assert len(lines) == 2 and "{" not in received.output, received.output
+    status, sha, rest = lines[0].split(maxsplit=2)
+    assert (status, len(sha)) == ("quarantined", 16), received.output
+    # The data row is line 2 of the file; its interval_start has no UTC offset.
+    assert rest.startswith("refusal-bad.csv: line 2, field 'interval_start': "), rest
+    assert lines[1].split(maxsplit=2)[:2] == ["refused", "-"], lines[1]
+    assert lines[1].split(maxsplit=2)[2].startswith("refusal-notes.docx: whole file: "), lines[1]
