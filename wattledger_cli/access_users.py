@@ -18,8 +18,10 @@ app = typer.Typer(help="User accounts: user name and password (Argon2id), roles,
                   no_args_is_help=True)
 
 RoleOption = Annotated[list[str], typer.Option("--role", help="operator, finance, auditor, tenant, ingest (repeat)")]
-TenantOption = Annotated[str | None, typer.Option("--tenant", help="tenant id (with the tenant role only)")]
-CampusOption = Annotated[list[str] | None, typer.Option("--campus", help="campus billing the tenant (repeat)")]
+# `--tenant-id`/`--campus-id` too: `access token` and `api-key` take both spellings, and so does this.
+TenantOption = Annotated[str | None, typer.Option("--tenant", "--tenant-id", help="tenant id (with the tenant role only)")]
+CampusOption = Annotated[list[str] | None, typer.Option("--campus", "--campus-id",
+                                                        help="campus billing the tenant (repeat)")]
 PasswordStdinOption = Annotated[bool, typer.Option("--password-stdin", help="read the password from standard input")]
 
 

@@ -163,12 +163,14 @@ def cancel_rebill_command(invoice_id: str, reason: Annotated[str, typer.Option()
 RoleOption = Annotated[list[str], typer.Option("--role", help="operator, finance, auditor, tenant, ingest (repeat)")]
 
 
+# `--tenant`/`--campus` as in `access user add` (the documented spelling); `--tenant-id`/`--campus-id` still work.
 CampusOption = Annotated[list[str] | None, typer.Option(
-    "--campus-id", help="with --role tenant: a campus billing the tenant that it may see (repeat for several)")]
+    "--campus", "--campus-id", help="with --role tenant: a campus billing the tenant that it may see (repeat for several)")]
+TenantOption = Annotated[str | None, typer.Option("--tenant", "--tenant-id", help="tenant id (with --role tenant)")]
 
 
 @access_app.command("token")
-def token_command(subject: str, role: RoleOption, tenant_id: str | None = None, campus_id: CampusOption = None,
+def token_command(subject: str, role: RoleOption, tenant_id: TenantOption = None, campus_id: CampusOption = None,
                   hours: Annotated[int, typer.Option(min=1, max=720)] = 12) -> None:
     """Print a signed bearer token (EdDSA JWT) for SUBJECT with the given roles."""
     from api.auth import mint_token
@@ -177,7 +179,7 @@ def token_command(subject: str, role: RoleOption, tenant_id: str | None = None, 
 
 
 @access_app.command("api-key")
-def api_key_command(subject: str, role: RoleOption, tenant_id: str | None = None,
+def api_key_command(subject: str, role: RoleOption, tenant_id: TenantOption = None,
                     campus_id: CampusOption = None) -> None:
     """Create an API key (stored hashed) and print it once."""
     from api.auth import create_api_key

@@ -62,6 +62,16 @@ def test_a_tenant_account_with_its_campus_from_stdin(cli: CliRunner) -> None:
             "disabled": False} in listed
 
 
+def test_user_add_takes_tenant_id_and_campus_id_as_access_token_spells_them(cli: CliRunner) -> None:
+    name = f"cli-t-{uuid.uuid4().hex[:8]}"
+    added = _run(cli, "add", name, "--role", "tenant", "--tenant-id", "acme", "--campus-id", "north", "--campus",
+                 "south", "--password-stdin", stdin=PASSWORD + "\n")
+    assert added.exit_code == 0, added.output
+    listed = json.loads(_run(cli, "list", "--json").output)
+    assert {"user_name": name, "roles": ["tenant"], "tenant_id": "acme", "campus_ids": ["north", "south"],
+            "disabled": False} in listed
+
+
 @pytest.mark.parametrize(("args", "stdin", "message"), [
     (["add", "short-pw", "--role", "finance", "--password-stdin"], "too short\n", "at least 12"),
     (["add", "bad name", "--role", "finance", "--password-stdin"], PASSWORD + "\n", "user_name"),

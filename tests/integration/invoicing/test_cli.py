@@ -63,6 +63,18 @@ def test_access_token_and_api_key_authenticate(engine: Engine, cli_env: Path) ->
     assert unbound.exit_code != 0 and "campus_ids" in unbound.output + str(unbound.exception)
 
 
+def test_access_token_takes_tenant_and_campus_as_user_add_spells_them(cli_env: Path) -> None:
+    """`--tenant`/`--campus` (as `access user add` spells them) bind a token exactly as `--tenant-id`/`--campus-id`."""
+    from api.auth import token_key_path
+    from settings import Settings
+
+    token = CliRunner().invoke(app, ["access", "token", "acme-portal", "--role", "tenant", "--tenant", "acme",
+                                     "--campus", "north", "--campus-id", "south", "--hours", "1"])
+    assert token.exit_code == 0, token.output
+    principal = principal_from_token(token.output.strip(), load_public_key(token_key_path(Settings())))
+    assert principal is not None and (principal.tenant_id, principal.campus_ids) == ("acme", {"north", "south"})
+
+
 def test_verify_checks_a_json_document_against_the_recorded_hash(
     engine: Engine, seeded_cycle: SeededCycle, issuer: str, signing_key_path: Path, documents_root: str,
     cli_env: Path, tmp_path: Path
