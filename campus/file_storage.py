@@ -21,6 +21,7 @@ METER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 KW_MAX = 10_000_000  # 10 GW
 WH_MAX = 10**15  # 1 TWh: above any battery
 FEE_USD_MAX = Decimal(1_000_000_000)
+PRICE_USD_PER_MWH_MAX = Decimal(1_000_000)
 
 Wh = Annotated[int, Field(ge=0, le=WH_MAX)]
 Permille = Annotated[int, Field(gt=0, le=1000)]
@@ -61,6 +62,12 @@ class StorageSection(_Section):
         default_factory=dict, description="Tenant id -> weight for the round-trip losses; empty: in proportion "
                                           "to the energy each tenant took from the battery.")
     services: list[StorageServiceSection] = Field(default_factory=list)
+    supply_prices_usd_per_mwh: dict[str, Annotated[Decimal, Field(ge=0, le=PRICE_USD_PER_MWH_MAX),
+                                                   BeforeValidator(checked_decimal)]] | None = Field(
+        None, description="Source (`grid_import`, `generation:<meter id>`) -> price of its charging energy. When "
+                          "given, tenants pay the battery's energy at the pool's cost of what charged it instead of "
+                          "their contract price for the Wh they took from it (docs/storage.md); absent: their "
+                          "contracts price all their metered consumption.")
 
     @model_validator(mode="after")
     def _ranges(self) -> Self:
@@ -111,6 +118,11 @@ def storage_problems(document: dict[str, Any]) -> list[tuple[tuple[str | int, ..
         for key_tenant in asset.get("losses_key") or {}:
             if key_tenant not in tenants:
                 problems.append((("storage", index, "losses_key"), f"unknown tenant {key_tenant!r}"))
+        for source in asset.get("supply_prices_usd_per_mwh") or {}:
+            generation_meter = source.removeprefix("generation:")
+            if source != "grid_import" and (source == generation_meter or roles.get(generation_meter) != "generation"):
+                problems.append((("storage", index, "supply_prices_usd_per_mwh"),
+                                 f"unknown source {source!r}: grid_import or generation:<a generation meter>"))
         for number, service in enumerate(asset.get("services") or []):
             if service["tenant"] not in tenants:
                 problems.append((("storage", index, "services", number, "tenant"),

@@ -139,6 +139,8 @@ class StorageAsset:
     """Tenant id -> weight for the round-trip losses; empty: losses follow the tenants' discharged energy."""
     pool_method: Literal["fifo", "pro_rata"] = "fifo"
     services: tuple[StorageService, ...] = ()
+    supply_prices_usd_per_mwh: tuple[tuple[str, Decimal], ...] | None = None
+    """Source -> price of its charging energy; given, battery supply replaces the contract price (docs/storage.md)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,8 @@ def storage_assets(document: dict[str, Any]) -> list[StorageAsset]:
             services=tuple(StorageService(service["id"], service["tenant"], int(service["reserved_wh"]),
                                           Decimal(str(service["fee_usd_per_month"])))
                            for service in asset.get("services") or []),
+            supply_prices_usd_per_mwh=None if asset.get("supply_prices_usd_per_mwh") is None else tuple(sorted(
+                (source, Decimal(str(price))) for source, price in asset["supply_prices_usd_per_mwh"].items())),
         )
         for asset in document.get("storage") or []
     ]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Connection, text
 
 from common.canonical_json import sha256_hex
 from common.errors import Conflict
 from settlement.engine import AdjustmentLine, LineKey, PositionLine, keyed
+from settlement.storage_pool import Pool, make_lot
 from settlement.types import SettlementLine, SettlementResult
 
 
@@ -205,3 +207,33 @@ def net_metering_year(conn: Connection, campus_id: str, first_period: str, perio
         " JOIN billing_cycle c USING (cycle_id) WHERE x.clause = 'allocation.grid_tariff.export' AND " + within +
         ") parts"), params).one()
     return int(balance[0]), int(balance[1]), int(credits[0]), int(credits[1])
+
+
+def insert_storage_pools(conn: Connection, cycle_id: str, revision: int, pools: dict[str, Pool]) -> None:
+    """Keep each battery's closing pool with the revision of the cycle that left it (no-op when already kept)."""
+    if not pools:
+        return
+    conn.execute(
+        text("INSERT INTO storage_pool (cycle_id, revision, asset_id, pool_method, energy_wh, lots_json)"
+             " VALUES (:cycle, :rev, :asset, :method, :wh, CAST(:lots AS jsonb)) ON CONFLICT DO NOTHING"),
+        [{"cycle": cycle_id, "rev": revision, "asset": asset_id, "method": pool.method, "wh": pool.energy_wh,
+          "lots": json.dumps([{"source": lot.source, "energy_wh": lot.energy_wh, "amounts": dict(lot.amounts)}
+                              for lot in pool.lots])} for asset_id, pool in sorted(pools.items())],
+    )
+
+
+def previous_storage_pools(conn: Connection, campus_id: str, period_start_utc: datetime) -> dict[str, Pool]:
+    """The pools the campus's settled period ending last at or before `period_start_utc` left, as its latest
+    revision recorded them (a re-settle of an earlier period reads its own predecessor's, not the newest)."""
+    rows = conn.execute(text(
+        "SELECT p.asset_id, p.pool_method, p.lots_json FROM storage_pool p JOIN ("
+        " SELECT s.cycle_id, max(s.revision) AS revision FROM settlement_run s JOIN billing_cycle c USING (cycle_id)"
+        " WHERE c.cycle_id = (SELECT cycle_id FROM billing_cycle WHERE campus_id = :campus"
+        " AND period_end_utc <= :start ORDER BY period_end_utc DESC LIMIT 1)"
+        " AND EXISTS (SELECT 1 FROM storage_pool q WHERE q.cycle_id = s.cycle_id AND q.revision = s.revision)"
+        " GROUP BY s.cycle_id) latest USING (cycle_id, revision) ORDER BY p.asset_id"),
+        {"campus": campus_id, "start": period_start_utc}).all()
+    return {str(asset_id): Pool(method, tuple(make_lot(lot["source"], int(lot["energy_wh"]),
+                                                       {name: int(value) for name, value in lot["amounts"].items()})
+                                              for lot in lots))
+            for asset_id, method, lots in rows}

@@ -38,6 +38,7 @@ from settlement.engine import (
     tenant_deltas,
     true_up_months,
 )
+from settlement.storage_supply import priced_assets
 from settlement.types import SettlementResult
 
 
@@ -74,12 +75,14 @@ def load_setup(conn: Connection, campus_id: str, start_utc: datetime, end_utc: d
                                  fixed_prices_through(conn, campus_id, last_day))
     tenant_ids = {tenant.tenant_id for tenant in tenants}
     tenant_ids |= {meter.tenant_id for meter in meters if meter.role == MeterRole.TENANT and meter.tenant_id}
+    storage = tuple(load_storage_assets(conn, campus_id))
     counted = repository.annual_counted_wh(conn, campus_id, ANNUAL_COUNTED_CLAUSE_PREFIX, cycle_id or "") \
         if any(_has_annual_minimum(c) for segment in segments for c in segment.contracts) else {}
     return CampusSetup(campus_id, time_zone, meters, sorted(tenant_ids), list(segments[0].contracts),
                        segments[0].fixed_prices, tenants, tuple(segments), counted,
                        _true_up_before(conn, campus_id, segments[-1], local_days(start_utc, end_utc, time_zone),
-                                       cycle_id or ""), tuple(load_storage_assets(conn, campus_id)))
+                                       cycle_id or ""), storage,
+                       repository.previous_storage_pools(conn, campus_id, start_utc) if priced_assets(storage) else {})
 
 
 def _true_up_before(conn: Connection, campus_id: str, last_segment: ContractSegment, days: list[date],
@@ -106,6 +109,7 @@ def record_settlement(conn: Connection, cycle_id: str, result: SettlementResult)
     """Store the result as revision 0 of the cycle. Idempotent: the same result again is a no-op; a different
     result raises SettlementAlreadyRecorded (a correction is posted with `record_delta`, never by editing)."""
     if repository.insert_settlement(conn, cycle_id, result):
+        repository.insert_storage_pools(conn, cycle_id, 0, result.storage_pools)
         return
     if repository.recorded_result_sha256_hex(conn, cycle_id) != repository.result_sha256_hex(result):
         raise repository.SettlementAlreadyRecorded(cycle_id)
@@ -148,6 +152,7 @@ def record_delta(conn: Connection, cycle_id: str, corrected: SettlementResult) -
         return delta
     inserted = repository.insert_revision(conn, cycle_id, delta.revision, corrected, delta.adjustments)
     assert inserted, "the original run row lock serializes delta recorders"
+    repository.insert_storage_pools(conn, cycle_id, delta.revision, corrected.storage_pools)
     return delta
 
 
@@ -155,5 +160,6 @@ def record_settlement_or_delta(conn: Connection, cycle_id: str, result: Settleme
     """What a re-settle step calls: the first settlement of a cycle is stored as revision 0; a later, different
     result is stored as a delta revision; the same result again changes nothing. Returns the revision in force."""
     if repository.insert_settlement(conn, cycle_id, result):
+        repository.insert_storage_pools(conn, cycle_id, 0, result.storage_pools)
         return DeltaSettlement(cycle_id, 0, [], {}, already_recorded=False)
     return record_delta(conn, cycle_id, result)

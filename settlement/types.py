@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from settlement.storage_pool import Pool
+
 
 @dataclass(frozen=True)
 class SettlementLine:
@@ -68,3 +70,6 @@ class SettlementResult:
     contract_versions: dict[str, int]
     intervals_sha256_hex: str
     price_sha256_hex: dict[str, str] = field(default_factory=dict)
+    storage_pools: dict[str, Pool] = field(default_factory=dict)
+    """Each priced battery's closing charging-source pool (docs/storage.md): kept with the recorded settlement for
+    the next period; not part of the result's fingerprint (the lines drawn from it are)."""

@@ -44,6 +44,8 @@ from settlement.engine.segments import ContractSegment, local_days, month_days
 from settlement.engine.settle import settle_campus
 from settlement.engine.true_up import NetMeteringYear, add_true_up
 from settlement.storage_lines import add_storage_services
+from settlement.storage_pool import Pool
+from settlement.storage_supply import add_battery_supply
 from settlement.types import SettlementResult
 
 
@@ -70,6 +72,8 @@ class CampusSetup:
     true_up_before: NetMeteringYear | None = None
     storage: tuple[StorageAsset, ...] = ()
     """The campus's batteries: their storage services are billed each cycle (settlement.storage_lines)."""
+    storage_openings: dict[str, Pool] = field(default_factory=dict)
+    """Each battery's pool as the previous period's recorded settlement left it (settlement.storage_supply)."""
 
     def segments_of(self, start_utc: datetime, end_utc: datetime) -> tuple[ContractSegment, ...]:
         if self.segments:
@@ -132,7 +136,8 @@ def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetim
         result = combine_segments(list(zip(segments, results, strict=True)), energy_balance(setup.meters, totals))
     result = add_annual_reconciliation(result, segments, setup.annual_counted_before_wh)
     result = add_true_up(result, inputs[-1], setup.true_up_before)
-    return add_storage_services(result, setup.storage, planned)
+    result = add_storage_services(result, setup.storage, planned)
+    return add_battery_supply(result, setup.storage, setup.storage_openings, energy_rows, setup.meters, planned)
 
 
 def _segment_inputs(setup: CampusSetup, segment: ContractSegment, occupancy: SegmentOccupancy,
