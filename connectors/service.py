@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 MQTT_DEFAULT_PORT = 1883
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class ConnectSettings:
     sink: SinkSettings = field(default_factory=SinkSettings)
@@ -113,7 +117,8 @@ def client_id(campus_id: str, host: str, port: int) -> str:
     return f"wattledger-{campus_id}-{host}-{port}"[:180]
 
 
-def build_sources(plan: ConnectPlan, sink: DeliverySink) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+def build_sources(plan: ConnectPlan, sink: DeliverySink,
+                  clock: Callable[[], datetime] = utc_now) -> list[Callable[[], Coroutine[Any, Any, None]]]:
     runs: list[Callable[[], Coroutine[Any, Any, None]]] = []
     for (host, port), channels in sorted(plan.mqtt_json.items()):
         runs.append(MqttJsonSource(channels, sink, client_id(plan.campus_id, host, port)).run)
@@ -123,19 +128,21 @@ def build_sources(plan: ConnectPlan, sink: DeliverySink) -> list[Callable[[], Co
     if plan.opcua:
         runs.append(OpcUaSource(plan.opcua, sink, OpcUaSettings()).run)
     if plan.modbus:
-        runs.append(ModbusSource(plan.modbus, sink, ModbusPollSettings()).run)
+        runs.append(ModbusSource(plan.modbus, sink, ModbusPollSettings(), clock=clock).run)
     return runs
 
 
 async def run_campus(engine: Engine, data_root_uri: str, campus_id: str, settings: ConnectSettings = ConnectSettings(),
                      commit: CommitBatch | None = None,
-                     on_commit: Callable[[Any, Sequence[Delivery]], None] | None = None) -> None:
-    """Run until cancelled. `commit` defaults to the store's commit_batch for this campus."""
+                     on_commit: Callable[[Any, Sequence[Delivery]], None] | None = None,
+                     clock: Callable[[], datetime] = utc_now) -> None:
+    """Run until cancelled. `commit` defaults to the store's commit_batch for this campus; `clock` stamps polled
+    readings (the demo's simulated plant runs an accelerated one)."""
     plan = load_plan(engine, campus_id, datetime.now(UTC))
     sink = BatchingSink(commit or partial(commit_batch, engine, data_root_uri, campus_id), settings.sink, on_commit)
     async with asyncio.TaskGroup() as group:
         group.create_task(sink.run())
-        for run in build_sources(plan, sink):
+        for run in build_sources(plan, sink, clock):
             group.create_task(run())
         group.create_task(derive_forever(engine, data_root_uri, campus_id, settings))
 
