@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from wattledger_cli.database import database_engine
+from wattledger_cli.output import console
 
 app = typer.Typer(help="User accounts: user name and password (Argon2id), roles, tenant and campus binding.",
                   no_args_is_help=True)
@@ -69,14 +70,13 @@ def list_command(as_json: Annotated[bool, typer.Option("--json", help="print JSO
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("user name", "roles", "tenant", "campuses", "state")
     for row in rows:
         table.add_row(str(row["user_name"]), ", ".join(row["roles"]), str(row["tenant_id"] or ""),  # type: ignore[arg-type]
                       ", ".join(row["campus_ids"]), "disabled" if row["disabled"] else "enabled")  # type: ignore[arg-type]
-    Console().print(table)
+    console().print(table)  # a wide page, not 80 columns, when piped
 
 
 def _change(user_name: str, action: str) -> None:

@@ -30,10 +30,10 @@ DEMO_USER = "demo.finance@wattledger.local"
 
 @functools.cache
 def _console() -> Console:
-    # rich loads when the demo prints, not when `wattledger --help` lists the demo
-    from rich.console import Console
+    # rich loads when the demo prints, not when `wattledger --help` lists the demo; piped, lines are not wrapped
+    from wattledger_cli.output import console
 
-    return Console()
+    return console()
 
 
 def _table(title: str) -> Table:

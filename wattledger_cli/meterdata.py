@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wattledger_cli.output import JsonFlag, print_rows
+from wattledger_cli.output import JsonFlag, console, print_rows
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -165,7 +165,6 @@ def vee_command(
 
 
 def _print_report(run_id: int, report: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     rules = report["rules"]
@@ -180,7 +179,7 @@ def _print_report(run_id: int, report: dict[str, Any]) -> None:
         table.add_row(meter_id, report["meters"][meter_id]["score"], *[str(rules[n].get(meter_id, "")) for n in names])
     if "campus" in rules.get("campus_balance", {}):
         typer.echo(f"campus balance: {rules['campus_balance']['campus']} hours outside tolerance")
-    Console().print(table)
+    console().print(table)  # a wide page, not 80 columns, when piped
 
 
 @app.command("plot")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,7 +23,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON (every field) instead of a table")]
-WIDTH_PIPED = 200  # a table written to a file or a pipe is not cut to 80 columns
+# Written to a file or a pipe, nothing is cut to the screen: tables are as wide as their longest cell (rich draws a
+# table only as wide as its content, so this is a ceiling, not a width every table takes).
+WIDTH_PIPED = 10_000
 
 
 def console() -> Console:
@@ -35,7 +36,8 @@ def console() -> Console:
     terminal = Console(emoji=False)
     if terminal.is_terminal:
         return terminal
-    return Console(emoji=False, width=max(WIDTH_PIPED, shutil.get_terminal_size().columns), soft_wrap=False)
+    # Piped: lines are never wrapped (a path stays whole for grep and copy), and tables get a wide page.
+    return Console(emoji=False, width=WIDTH_PIPED, soft_wrap=True)
 
 
 def print_json(value: object) -> None:

@@ -199,3 +199,16 @@ def test_readme_command_table_names_only_real_commands() -> None:
         else:
             path, _ = resolve([*group, words[0]])
             assert path == [*group, words[0]], f"README names `wattledger {' '.join([*group, words[0]])}`"
+
+
+def test_piped_output_keeps_a_long_path_on_one_line(capsys: Any) -> None:
+    """Written to a pipe (capsys is not a terminal), a line longer than any screen is not broken at 80 columns."""
+    path = "/srv/wattledger/" + "/".join(f"directory-{index:02d}" for index in range(20)) + "/invoice.pdf"
+    assert len(path) > WIDE_LINE_CHARS_MIN
+    output.console().print(f"signed PDF invoices in {path}")
+    assert capsys.readouterr().out == f"signed PDF invoices in {path}\n"
+    output.print_rows([{"uri": path}], False, title="files")
+    assert path in capsys.readouterr().out  # the table's cell holds the path whole
+
+
+WIDE_LINE_CHARS_MIN = 250  # wider than any screen
