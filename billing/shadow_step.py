@@ -25,6 +25,7 @@ from campus import (
     iso_submission_settings,
     load_campus,
     load_meters,
+    load_storage_assets,
     load_tenants,
     market_settings,
 )
@@ -39,6 +40,7 @@ from participation.registration import registration_package
 from participation.report import ShadowReport, shadow_report
 from participation.rules import market_rules
 from participation.shadow import MeteredPeriod, shadow_period
+from participation.storage_programs import storage_resource, with_storage
 from settings import Settings
 
 STEP = "shadow"
@@ -51,6 +53,7 @@ def run_shadow_step(engine: Engine, settings: Settings, cycle_id: str, campus_id
         section = market_settings(conn, campus_id)
         scope = load_campus_period(conn, campus_id, period)
         tenant_ids = [tenant.tenant_id for tenant in load_tenants(conn, campus_id)]
+        storage_assets = load_storage_assets(conn, campus_id)
     campus, meters = scope.campus, list(scope.meters)
     start_utc, end_utc = scope.bounds_utc
     if not section:
@@ -70,6 +73,9 @@ def run_shadow_step(engine: Engine, settings: Settings, cycle_id: str, campus_id
                            cell_minutes, campus.time_zone)
         grid_prices = _prices_on_grid(prices, metered.interval, price_minutes)
         result = shadow_period(metered, grid_prices, rules)
+        cycles = int(section.get("storage_cycles_per_day_max") or 1)
+        result = with_storage(result, metered, grid_prices, rules,
+                              [storage_resource(asset, cycles) for asset in storage_assets])
         document = shadow_document(result, campus_id=campus_id, cycle_id=cycle_id, node=node,
                                    period_start_utc=start_utc, period_end_utc=end_utc,
                                    interval_minutes=int(metered.interval.total_seconds()) // 60)

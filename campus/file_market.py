@@ -84,6 +84,11 @@ class MarketSection(_Section):
                                                       description="Start of each system peak interval (ERCOT "
                                                                   "NP9-83-M), with an offset.")
     transmission_rate_usd_per_kw_year: Usd = Decimal(0)
+    demand_rate_usd_per_kw: Usd | None = Field(None, description="Demand charge a battery's peak shaving avoids "
+                                                                 "(USD per kW of the period's peak); absent: 0.")
+    storage_cycles_per_day_max: int | None = Field(None, ge=1, le=24, description="Full cycles of a battery's "
+                                                                                  "market range a day (R-CYCLES); "
+                                                                                  "absent: 1.")
     tenants: list[MarketTenant] = Field(default_factory=list)
     generators: list[MarketGenerator] = Field(default_factory=list)
 

@@ -41,7 +41,8 @@ __all__ = [
     "coincident_peak_avoidance_usd_micros",
     "coincident_peak_charge",
     # Modules reached by name: the result document and memo entry (document), the registration package, the
-    # report model and its PDF, the `[market]` section as rules, the period's shadow run.
+    # report model and its PDF, the `[market]` section as rules, the period's shadow run, the batteries' programs
+    # (storage_programs).
     "document",
     "export_value",
     "pjm_customer_baseline",
@@ -50,4 +51,5 @@ __all__ = [
     "report",
     "rules",
     "shadow",
+    "storage_programs",
 ]

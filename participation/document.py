@@ -18,7 +18,9 @@ def shadow_document(result: ShadowResult, *, campus_id: str, cycle_id: str, node
                     period_start_utc: datetime, period_end_utc: datetime, interval_minutes: int) -> dict[str, Any]:
     programs = [{"program": p.program, "revenue_usd_micros": p.revenue_usd_micros,
                  "avoided_cost_usd_micros": p.avoided_cost_usd_micros, "cost_usd_micros": p.cost_usd_micros,
-                 "net_usd_micros": p.net_usd_micros, "energy_wh": p.energy_wh, "emissions_g": p.emissions_g}
+                 "net_usd_micros": p.net_usd_micros, "energy_wh": p.energy_wh, "emissions_g": p.emissions_g,
+                 # Only an alternative use says so: documents without batteries read as before.
+                 **({} if p.counted else {"counted": False})}
                 for p in result.programs]
     bound = [{"interval_start_utc": hour.interval_start_utc.isoformat(), "program": hour.program,
               "rules": list(hour.rules), "reasons": list(hour.reasons)} for hour in result.bound]
@@ -41,7 +43,7 @@ def memo_entry(document: dict[str, Any], settlement_version: int, effective_at_u
     """Each program's net credited to its shadow account, the total debited to `forgone`; None when all are zero."""
     campus_id = document["campus_id"]
     legs = [PostingRequest(campus_shadow(campus_id, p["program"]), ASSET_SHADOW_USD, -p["net_usd_micros"])
-            for p in document["programs"] if p["net_usd_micros"]]
+            for p in document["programs"] if p["net_usd_micros"] and p.get("counted", True)]
     if not legs:
         return None
     legs.append(PostingRequest(campus_shadow(campus_id, "forgone"), ASSET_SHADOW_USD, document["net_usd_micros"]))

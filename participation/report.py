@@ -15,7 +15,10 @@ from fpdf.enums import XPos, YPos
 from common.errors import BadInput
 
 PROGRAM_NAMES = {"export": "Export of spare on-site output", "economic_dr": "Economic demand response",
-                 "coincident_peak": "Coincident-peak charge avoidance"}
+                 "coincident_peak": "Coincident-peak charge avoidance",
+                 "storage_arbitrage": "Battery energy arbitrage", "storage_peak_shaving": "Battery peak shaving",
+                 "storage_coincident_peak": "Battery coincident-peak discharge"}
+NOT_COUNTED = " (alternative use, not counted)"
 BOUND_ROWS_MAX = 200  # the report lists the first ones; the recorded step has all
 
 
@@ -56,14 +59,17 @@ def shadow_report(cycle_id: str, recorded: Mapping[str, Any]) -> ShadowReport:
         return ShadowReport(f"Shadow market participation - {cycle_id}", "", status,
                             str(recorded.get("reason", "not computed")), header, (), (), (), 0, (), "", cycle_id)
     try:
-        programs = tuple((PROGRAM_NAMES.get(p["program"], p["program"]), usd_text(p["revenue_usd_micros"]),
+        programs = tuple((PROGRAM_NAMES.get(p["program"], p["program"]) + ("" if p.get("counted", True)
+                                                                            else NOT_COUNTED),
+                          usd_text(p["revenue_usd_micros"]),
                           usd_text(p["avoided_cost_usd_micros"]), usd_text(p["cost_usd_micros"]),
                           usd_text(p["net_usd_micros"]), mwh_text(p["energy_wh"]), tonnes_text(p["emissions_g"]))
                          for p in recorded["programs"])
-        total = ("Total", *(usd_text(sum(p[key] for p in recorded["programs"])) for key in
+        counted = [p for p in recorded["programs"] if p.get("counted", True)]
+        total = ("Total", *(usd_text(sum(p[key] for p in counted)) for key in
                             ("revenue_usd_micros", "avoided_cost_usd_micros", "cost_usd_micros", "net_usd_micros")),
-                 mwh_text(sum(p["energy_wh"] for p in recorded["programs"])),
-                 tonnes_text(sum(p["emissions_g"] for p in recorded["programs"])))
+                 mwh_text(sum(p["energy_wh"] for p in counted)),
+                 tonnes_text(sum(p["emissions_g"] for p in counted)))
         bound = tuple((b["interval_start_utc"], b["program"], ", ".join(b["rules"]), "; ".join(b["reasons"]))
                       for b in recorded["bound_intervals"])
         tenants = tuple((tenant, usd_text(micros)) for tenant, micros in

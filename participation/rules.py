@@ -40,4 +40,5 @@ def market_rules(section: dict[str, Any], period_start_utc: datetime, period_end
         notice_minutes=int(section.get("notice_minutes", 30)),
         dr_threshold_usd_per_mwh=decimal("dr_threshold_usd_per_mwh") if dr else None,
         coincident_peak_starts_utc=peaks, transmission_rate_usd_per_kw_year=decimal("transmission_rate_usd_per_kw_year"),
+        demand_rate_usd_per_kw=decimal("demand_rate_usd_per_kw"),
     )

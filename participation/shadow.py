@@ -69,6 +69,7 @@ class MarketRules:
     coincident_peak_starts_utc: tuple[datetime, ...] = ()
     coincident_peak_count: int = 4
     transmission_rate_usd_per_kw_year: Decimal = Decimal(0)
+    demand_rate_usd_per_kw: Decimal = Decimal(0)  # the demand charge a battery's peak shaving avoids
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class ProgramResult:
     cost_usd_micros: int = 0  # fuel, starts and tenant credits
     energy_wh: int = 0  # energy exported or not drawn
     emissions_g: int = 0  # added on-site emissions
+    counted: bool = True  # False: an alternative use of the same battery, listed but not in the period's net
 
     @property
     def net_usd_micros(self) -> int:
@@ -105,7 +107,7 @@ class ShadowResult:
 
     @property
     def net_usd_micros(self) -> int:
-        return sum(program.net_usd_micros for program in self.programs)
+        return sum(program.net_usd_micros for program in self.programs if program.counted)
 
 
 def shadow_period(metered: MeteredPeriod, prices_rt_usd_per_mwh: Mapping[datetime, Decimal], rules: MarketRules
