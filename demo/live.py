@@ -21,11 +21,23 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
 from sqlalchemy import Engine
 
+from common.errors import DomainError
+from connectors.derive import derive_window
+from connectors.service import ConnectSettings, channel_statuses, run_campus
+from db import make_engine, resolve_database_url
 from demo.campus import CAMPUS_FILE, CAMPUS_ID, INTERVAL_MINUTES
 from demo.site_export import month_intervals
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 MQTT_METERS = ("ACME-A", "BOREALIS-A")
@@ -144,10 +156,50 @@ poll_ms = {MODBUS_POLL_MS}
     return "".join(channels)
 
 
+@dataclass(frozen=True)
+class LivePlant:
+    """The live demo's plant on two free loopback ports, its files (campus copy, broker) under `folder`."""
+
+    folder: Path
+    mqtt_port: int
+    modbus_port: int
+
+    @classmethod
+    def on_free_ports(cls, folder: Path) -> LivePlant:
+        return cls(folder, free_port(), free_port())
+
+    def campus_file(self) -> Path:
+        """The demo campus file with this plant's `[[channels]]`, written for `campus apply`."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / "campus.toml"
+        path.write_text(live_campus_text(self.mqtt_port, self.modbus_port), encoding="utf-8")
+        return path
+
+    async def feed(self, settings: Settings, campus_id: str, period: str, seed: int,
+                   say: Callable[[str], None]) -> LiveOutcome:
+        """Broker up, the day fed, stored and derived, broker down; says what the connectors stored."""
+        year, month = (int(part) for part in period.split("-"))
+        engine = make_engine(await asyncio.to_thread(resolve_database_url, settings))
+        try:
+            with running_mosquitto(self.folder / "mosquitto", self.mqtt_port):
+                say(f"Mosquitto on 127.0.0.1:{self.mqtt_port}, Modbus TCP plant on 127.0.0.1:{self.modbus_port}")
+                outcome = await feed_live_day(engine, settings.data_root_uri, campus_id, year, month, seed,
+                                              self.mqtt_port, self.modbus_port, say)
+        finally:
+            engine.dispose()
+        version = "unchanged" if outcome.version is None else f"version {outcome.version}"
+        say(f"connectors: {outcome.readings_stored} register readings stored ({outcome.duplicates} duplicates); "
+            f"{outcome.intervals_derived} intervals of {outcome.day_start_utc:%Y-%m-%d} derived "
+            f"({outcome.intervals_estimated} estimated), {version} in the meter-data store")
+        return outcome
+
+
 @contextlib.contextmanager
 def running_mosquitto(folder: Path, port: int) -> Iterator[None]:
     """Mosquitto on loopback with explicit limits (the defaults cap in-flight QoS 1 messages at 20 and queue too
     little for a persistent session); stopped when the block ends."""
+    if not Path(MOSQUITTO).exists():
+        raise DomainError(f"the live demo needs Mosquitto at {MOSQUITTO} (apt-get install mosquitto)")
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "mosquitto.conf"
     config.write_text("\n".join([
@@ -181,9 +233,6 @@ def running_mosquitto(folder: Path, port: int) -> Iterator[None]:
 @contextlib.asynccontextmanager
 async def running_modbus_plant(port: int, registers: Registers, clock: AcceleratedClock) -> AsyncIterator[None]:
     """A pymodbus server with one device per Modbus meter, its INT64 registers kept at the simulated time."""
-    from pymodbus.server import ModbusTcpServer
-    from pymodbus.simulator import DataType, SimData, SimDevice
-
     def device(device_id: int) -> SimDevice:
         words = SimData(0, count=MODBUS_OFFSET + 8, values=0, datatype=DataType.REGISTERS)
         bits = SimData(0, count=1, datatype=DataType.BITS)
@@ -215,9 +264,6 @@ async def publish_mqtt_plant(port: int, registers: Registers, clock: Accelerated
                              end_utc: datetime) -> int:
     """Publish every MQTT meter's register once a simulated minute from `start_utc` to `end_utc` inclusive (QoS 1,
     a persistent session, as a gateway would); returns the message count."""
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="demo-plant-gateway", clean_session=False)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
@@ -244,9 +290,6 @@ async def feed_live_day(engine: Engine, data_root_uri: str, campus_id: str, year
                         mqtt_port: int, modbus_port: int, say: Callable[[str], None] = print) -> LiveOutcome:
     """Run the plant for the live day (accelerated) through the connectors of `campus_id`, whose campus file
     must be `live_campus_text(mqtt_port, modbus_port)`, then derive the day into the meter-data store."""
-    from connectors.derive import derive_window
-    from connectors.service import ConnectSettings, channel_statuses, run_campus
-
     day = live_day(year, month)
     start, end = day - MARGIN, day + timedelta(days=1) + MARGIN
     registers = Registers(year, month, seed)
@@ -275,8 +318,6 @@ async def feed_live_day(engine: Engine, data_root_uri: str, campus_id: str, year
 
 async def _wait_for_store(engine: Engine, campus_id: str, until_utc: datetime,
                           connector: asyncio.Task[None]) -> None:
-    from connectors.service import channel_statuses
-
     deadline = time.monotonic() + STORE_WAIT_S
     while time.monotonic() < deadline:
         if connector.done():
@@ -290,5 +331,5 @@ async def _wait_for_store(engine: Engine, campus_id: str, until_utc: datetime,
                        f"within {STORE_WAIT_S:.0f} s")
 
 
-__all__ = ["CAMPUS_ID", "LiveOutcome", "feed_live_day", "free_port", "live_campus_text", "live_day",
+__all__ = ["CAMPUS_ID", "LiveOutcome", "LivePlant", "feed_live_day", "free_port", "live_campus_text", "live_day",
            "running_mosquitto"]

@@ -46,6 +46,8 @@ def demo_command(
     period: str = typer.Option("2026-10", help="local month to bill, YYYY-MM (must be in the past)"),
     seed: int = typer.Option(7, help="seed of the generated meter data"),
     corrupt: bool = typer.Option(False, help="break one CSV value to show a bad-input failure"),
+    live: bool = typer.Option(False, "--live", help="feed one day of four meters from a simulated plant through "
+                              "MQTT and Modbus into the connectors before the cycle (docs/connectors.md)"),
 ) -> None:
     """Run one billing cycle end to end on the embedded defaults and print what it produced."""
     import asyncio
@@ -55,7 +57,7 @@ def demo_command(
     started = time.monotonic()
     settings = Settings()
     with _iso_endpoint(settings, period) as settings_with_iso:
-        ok = asyncio.run(_run(settings_with_iso, period, seed, corrupt))
+        ok = asyncio.run(_run(settings_with_iso, period, seed, corrupt, live))
     _console().print(f"demo finished in {time.monotonic() - started:.1f} s")
     raise typer.Exit(code=0 if ok else 1)
 
@@ -94,7 +96,7 @@ def _generate_site_export(settings: Settings, period: str, seed: int, corrupt: b
     return paths
 
 
-async def _run(settings: Settings, period: str, seed: int, corrupt: bool) -> bool:
+async def _run(settings: Settings, period: str, seed: int, corrupt: bool, live: bool = False) -> bool:
     from wattledger_cli.stack import StackStopped, free_port, running_stack
 
     # The worker and the API run as child processes; their logs go to files so the demo prints only its story.
@@ -106,7 +108,7 @@ async def _run(settings: Settings, period: str, seed: int, corrupt: bool) -> boo
         _console().print(f"[red]{stopped}: demo stopped[/red]")
         return False
     try:
-        return await stack.run(_bill_one_month(settings, stack.api_base_url, period, seed, corrupt))
+        return await stack.run(_bill_one_month(settings, stack.api_base_url, period, seed, corrupt, live))
     except StackStopped as stopped:
         _console().print(f"[red]{stopped}: demo stopped[/red]")
         return False
@@ -114,7 +116,8 @@ async def _run(settings: Settings, period: str, seed: int, corrupt: bool) -> boo
         await stack_context.__aexit__(None, None, None)
 
 
-async def _bill_one_month(settings: Settings, api_base_url: str, period: str, seed: int, corrupt: bool) -> bool:
+async def _bill_one_month(settings: Settings, api_base_url: str, period: str, seed: int, corrupt: bool,
+                          live: bool = False) -> bool:
     import httpx
 
     from api.auth import mint_token
@@ -129,8 +132,25 @@ async def _bill_one_month(settings: Settings, api_base_url: str, period: str, se
         await _upload_prices(http, CAMPUS_ID, settings, period)
         if not await _upload_meter_data(http, CAMPUS_ID, paths):
             return False
+        if live:
+            await _feed_live_plant(http, settings, period, seed)
         completed = await _drive_cycle(http, CAMPUS_ID, period)
         return completed and await _verify_ledger_live(http)
+
+
+async def _feed_live_plant(http: httpx.AsyncClient, settings: Settings, period: str, seed: int) -> None:
+    """The campus file with the plant's channels applied, one day fed through the connectors and derived (a later
+    file than the site export, so its intervals are the ones settled), then the plain file again: no campus is left
+    declaring a broker that is gone (`wattledger dev` would start its connector)."""
+    from demo.campus import CAMPUS_FILE, CAMPUS_ID
+    from demo.live import LivePlant
+
+    plant = LivePlant.on_free_ports(settings.home_abs / "demo-live")
+    await _apply_campus(http, CAMPUS_ID, plant.campus_file())
+    try:
+        await plant.feed(settings, CAMPUS_ID, period, seed, _console().print)
+    finally:
+        await _apply_campus(http, CAMPUS_ID, CAMPUS_FILE)
 
 
 async def _apply_campus(http: httpx.AsyncClient, campus_id: str, path: Path) -> None:
