@@ -32,7 +32,9 @@ def _settings_from_parent() -> bool:
 
 def run_worker() -> None:
     import worker
+    from wattledger_cli.startup_logs import quiet_if_parent_asked
 
+    quiet_if_parent_asked()  # the worker upgrades the schema too: alembic's INFO lines
     if _settings_from_parent():
         asyncio.run(worker.main())
 

