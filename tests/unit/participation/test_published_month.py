@@ -1,7 +1,10 @@
-"""Shadow participation over a whole published month: ERCOT day-ahead settlement point prices at HB_SOUTH, every
-hour of July 2025 (744 prices, prices/ercot_np4190_hb_south_202507.csv, NP4-190-CD layout, read with the project's
-own `ercot-np4-190` reader). Where they come from: prices/SOURCES.md. The campus's meters and rules are made up;
-only the prices are published ones, and every expected figure below is worked from them by hand.
+"""Shadow participation over whole published months of two ISOs, read with the project's own readers:
+- ERCOT day-ahead settlement point prices at HB_SOUTH, every hour of July 2025 (744 prices,
+  prices/ercot_np4190_hb_south_202507.csv, NP4-190-CD layout, `ercot-np4-190`);
+- PJM real-time hourly LMPs at WESTERN HUB, every hour of July 2025 (744 rows of a Data Miner `rt_hrl_lmps` export,
+  verbatim, prices/pjm_rt_hrl_lmps_western_hub_202507.csv, `pjm-csv`).
+Where they come from: prices/SOURCES.md. The campus's meters and rules are made up; only the prices are published
+ones, and every expected figure below is worked from them by hand.
 """
 
 from __future__ import annotations
@@ -104,3 +107,68 @@ def test_coincident_peak_avoided_in_the_month_s_tightest_hour() -> None:
     assert (peak.avoided_cost_usd_micros, peak.cost_usd_micros, peak.net_usd_micros) == (
         188_825 * USD, 1_000 * USD, 187_825 * USD)
     assert peak.energy_wh == 10_000_000
+
+
+# PJM: real-time hourly LMPs at WESTERN HUB (pnode 51288) for every hour of July 2025, the 744 rows of a Data Miner
+# `rt_hrl_lmps` export kept verbatim (prices/pjm_rt_hrl_lmps_western_hub_202507.csv, read with `pjm-csv`).
+PJM_FILE = Path(__file__).parent / "prices" / "pjm_rt_hrl_lmps_western_hub_202507.csv"
+PJM_JULY_START_UTC = datetime(2025, 7, 1, 4, tzinfo=UTC)  # HE1 of 1 July starts at midnight EDT (UTC-4)
+PJM_STARTS = tuple(PJM_JULY_START_UTC + n * HOUR for n in range(HOURS))
+PJM_TZ = ZoneInfo("America/New_York")
+PJM_RT = {row.interval_start_utc: row.lmp_usd_per_mwh
+          for row in parse_price_file("pjm-csv", PJM_FILE.name, PJM_FILE.read_bytes(), feed="rt_hrl_lmps",
+                                      interval_minutes=60) if row.node == "51288"}
+
+
+def _pjm_he(day: int, hour_ending: int) -> datetime:
+    """The UTC start of July `day`, hour-ending `hour_ending` (Eastern daylight time all month)."""
+    return PJM_JULY_START_UTC + timedelta(days=day - 1, hours=hour_ending - 1)
+
+
+def test_the_pjm_file_is_the_whole_month() -> None:
+    """744 hourly total LMPs, HE1 of 1 July (71.381889) to HE24 of 31 July (28.463158). The two hours above
+    500 USD/MWh: Monday 28 July HE20 (19:00-20:00 EDT) 540.134109 and Tuesday 15 July HE18 533.588375."""
+    assert tuple(sorted(PJM_RT)) == PJM_STARTS
+    assert (PJM_RT[_pjm_he(1, 1)], PJM_RT[_pjm_he(31, 24)]) == (Decimal("71.381889"), Decimal("28.463158"))
+    assert {start: price for start, price in PJM_RT.items() if price >= 500} == {
+        _pjm_he(28, 20): Decimal("540.134109"), _pjm_he(15, 18): Decimal("533.588375")}
+
+
+def test_pjm_export_of_spare_output_for_the_whole_month() -> None:
+    """GT1 (Pmax 30 MW, fuel 500 USD/MWh) held 20 MW every hour of July: 10 MWh spare an hour, sold only in the
+    two hours priced above its fuel cost. Revenue 10 x 533.588375 + 10 x 540.134109 = 5,335.88375 + 5,401.34109
+    = 10,737.22484 USD; fuel 20 MWh x 500 = 10,000.00; net 737.22484. The other 742 hours are bound by R-ECON."""
+    unit = Generator("GT1", 12_000, 30_000, fuel_usd_per_mwh=Decimal(500))
+    metered = MeteredPeriod(HOUR, PJM_STARTS, (0,) * HOURS, {"GT1": (20_000_000,) * HOURS}, {})
+    result = shadow_period(metered, PJM_RT, MarketRules("t", (), (unit,), SiteLimits()))
+    export = result.programs[0]
+    assert (export.revenue_usd_micros, export.cost_usd_micros, export.net_usd_micros) == (
+        10_737_224_840, 10_000 * USD, 737_224_840)
+    assert export.energy_wh == 20_000_000
+    assert sum(hour.rules == ("R-ECON",) for hour in result.bound) == HOURS - 2
+
+
+def _pjm_draw_mw(day: int) -> int:
+    """Grid draw, flat all day: 30 MW on 8 and 21 July, 44 MW on 10 and 24 July, else 40 MW."""
+    return {8: 30, 21: 30, 10: 44, 24: 44}.get(day, 40)
+
+
+def test_pjm_economic_response_against_high_4_of_5_on_real_weekdays() -> None:
+    """Threshold 500 USD/MWh: two one-hour events, Tuesday 15 July HE18 (533.588375) and Monday 28 July HE20
+    (540.134109). Tenant B draws 15 MW (5 firm, 10 interruptible, paid 100 USD/MWh).
+    15 July: the five weekdays before it are 14, 11, 10, 9 and 8 July (40, 40, 44, 40, 30 MW); 8 July, the
+    lowest, is dropped: baseline (40 + 40 + 44 + 40) / 4 = 41 MWh. SAA over HE14-HE16: actual 40 - 41 = -1, so
+    the adjusted baseline is 40 MWh; B sheds 10 MW, metered 40 less 10 = 30, reduction 10 MWh, paid 5,335.88375.
+    28 July: the five weekdays before it are 25, 24, 23, 22 and 21 July (40, 44, 40, 40, 30): the same 41 MWh, the
+    SAA over HE16-HE18 -1 again, reduction 10 MWh, paid 5,401.34109. Total 10,737.22484 USD; B is credited
+    20 MWh x 100 = 2,000.00; net 8,737.22484."""
+    draw = tuple(_pjm_draw_mw(start.astimezone(PJM_TZ).day) * 1_000_000 for start in PJM_STARTS)
+    metered = MeteredPeriod(HOUR, PJM_STARTS, draw, {}, {"B": (15_000_000,) * HOURS}, "America/New_York")
+    rules = MarketRules("t", (TenantService("B", 5_000, 10_000, 1, Decimal(100)),), (), SiteLimits(),
+                        dr_threshold_usd_per_mwh=Decimal(500))
+    result = shadow_period(metered, PJM_RT, rules)
+    dr = result.programs[1]
+    assert [start for start, _, _ in result.dispatches] == [_pjm_he(15, 18), _pjm_he(28, 20)]
+    assert (dr.revenue_usd_micros, dr.cost_usd_micros, dr.net_usd_micros) == (
+        10_737_224_840, 2_000 * USD, 8_737_224_840)
+    assert dr.energy_wh == 20_000_000
