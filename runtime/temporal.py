@@ -109,17 +109,14 @@ class EmbeddedTemporal:
              "--db-filename", str(home / "temporal.sqlite"), "--log-level", "warn"],
             stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )
-        self.owner_file.write_text(json.dumps({"port": self.settings.temporal_port, "pid": self.process.pid}))
+        self.owner_file.write_text(json.dumps({"port": self.settings.temporal_port, "pid": self.process.pid,
+                                               "ui_port": self.settings.temporal_ui_port}))
         self._wait_ready(home / "temporal.log")
         return self.address
 
     def _started_by_this_home(self) -> bool:
-        try:
-            owner = json.loads(self.owner_file.read_text())
-            os.kill(int(owner["pid"]), 0)  # signal 0: is that process still alive?
-        except (OSError, ValueError, KeyError, TypeError):
-            return False
-        return bool(owner["port"] == self.settings.temporal_port)
+        owner = _live_owner(self.owner_file)
+        return owner is not None and owner["port"] == self.settings.temporal_port
 
     def _wait_ready(self, log_path: Path) -> None:
         deadline = time.monotonic() + STARTUP_WAIT_S_MAX
@@ -150,6 +147,25 @@ class EmbeddedTemporal:
             self.process.kill()
             self.process.wait(timeout=5)
         self.owner_file.unlink(missing_ok=True)
+
+
+def _live_owner(owner_file: Path) -> dict[str, int] | None:
+    """The owner file's record (port, pid, ui_port when written) when the process it names still runs."""
+    try:
+        owner = json.loads(owner_file.read_text())
+        os.kill(int(owner["pid"]), 0)  # signal 0: is that process still alive?
+        return {"port": int(owner["port"]), "pid": int(owner["pid"]), "ui_port": int(owner.get("ui_port", 0))}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def live_home_server_ports(home: Path) -> tuple[int, int | None] | None:
+    """(port, UI port or None) of the dev server this home started and that still answers (`wattledger dev`
+    running in the same folder), else None. Its SQLite file is this home's: a second server must never open it."""
+    owner = _live_owner(home / OWNER_FILE_NAME)
+    if owner is None or not _port_open("127.0.0.1", owner["port"]):
+        return None
+    return owner["port"], owner["ui_port"] or None
 
 
 def temporal_address(settings: Settings) -> tuple[str, EmbeddedTemporal | None]:

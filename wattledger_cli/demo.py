@@ -97,8 +97,10 @@ def _generate_site_export(settings: Settings, period: str, seed: int, corrupt: b
 
 
 async def _run(settings: Settings, period: str, seed: int, corrupt: bool, live: bool = False) -> bool:
-    from wattledger_cli.stack import StackStopped, free_port, running_stack
+    from wattledger_cli.stack import StackStopped, free_port, own_temporal_ports, running_stack
 
+    # Ports of its own (or this home's running dev server): a second copy on the machine never collides.
+    settings = own_temporal_ports(settings)
     # The worker and the API run as child processes; their logs go to files so the demo prints only its story.
     stack_context = running_stack(settings, api_port=free_port(), log_dir=settings.home_abs / "logs")
     try:

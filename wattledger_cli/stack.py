@@ -38,7 +38,7 @@ from runtime.codec import ensure_payload_keyring
 from runtime.keys import ensure_signing_key
 from runtime.object_store import EmbeddedObjectStore
 from runtime.signals import wait_for_stop_signal
-from runtime.temporal import EmbeddedTemporal, temporal_address
+from runtime.temporal import EmbeddedTemporal, live_home_server_ports, temporal_address
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,30 @@ class Stack:
 def _raise_if_stopped(stop: asyncio.Task[int]) -> None:
     if stop.done():
         raise StackStopped(f"stopped by {signal.Signals(stop.result()).name}", by_signal=True)
+
+
+def own_temporal_ports(settings: Settings) -> Settings:
+    """Temporal ports for a stack that must not collide with another copy on the machine: the configured ones
+    (WATTLEDGER_TEMPORAL_PORT/_UI_PORT, or a TEMPORAL_ADDRESS) as they are; else the ports of this home's running
+    dev server (`wattledger dev` in the same folder: its temporal.sqlite must never get a second server); else two
+    free loopback ports, so two homes never share a server by accident."""
+    if settings.temporal_address or {"temporal_port", "temporal_ui_port"} & settings.model_fields_set:
+        return settings
+    running = live_home_server_ports(settings.home_abs)
+    if running is not None:
+        port, ui_port = running
+        return settings.model_copy(update={"temporal_port": port, "temporal_ui_port": ui_port or free_port()})
+    port, ui_port = free_ports(2)
+    return settings.model_copy(update={"temporal_port": port, "temporal_ui_port": ui_port})
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free loopback ports (each held until all are found, so none is picked twice)."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 def free_port() -> int:
