@@ -223,6 +223,7 @@ def status(cycle_id: str,
             live = None  # closed or unknown workflow: the database row is the record
         summary = cycle_summary(cycle, live)
         summary["step_recorded_at_utc"] = recorded
+        summary["settled_usd_micros"] = settled_totals(cycle["steps"], live)
         summary["api_base_url"] = f"http://127.0.0.1:{settings.api_port}"
         return summary
 
@@ -235,8 +236,42 @@ def status(cycle_id: str,
     print_cycle_summary(result)
 
 
+def settled_totals(steps: Mapping[str, Mapping[str, Any]], live: Mapping[str, Any] | None) -> dict[str, int] | None:
+    """The cycle's settled total (micro-USD) as first settled and as it stands after every approved correction:
+    a correction's differences count once its revision is recorded (`correction-r{n}-rebill`, billing.corrections);
+    a rejected or pending one changes nothing. None before the cycle is settled."""
+    if live and live.get("total_usd_micros") is not None:
+        original_usd_micros = int(live["total_usd_micros"])
+    elif isinstance(steps.get("settle", {}).get("tenant_totals_usd_micros"), Mapping):
+        original_usd_micros = sum(int(amount) for amount in steps["settle"]["tenant_totals_usd_micros"].values())
+    else:
+        return None
+    corrections_usd_micros = 0
+    for name in steps:
+        if name.startswith("correction-") and name.endswith("-rebill"):
+            deltas = steps.get(name.removesuffix("-rebill") + "-settle", {}).get("tenant_deltas_usd_micros") or {}
+            corrections_usd_micros += sum(int(amount) for amount in deltas.values())
+    return {"original": original_usd_micros, "latest": original_usd_micros + corrections_usd_micros}
+
+
+def usd_text(amount_usd_micros: int) -> str:
+    """`$1,234.57`: micro-USD to the cent, half up, exactly (no float on the way)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    dollars = (Decimal(abs(amount_usd_micros)) / 1_000_000).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return f"{'-' if amount_usd_micros < 0 else ''}${dollars:,}"
+
+
+def _mwh_text(energy_wh: int) -> str:
+    from decimal import Decimal
+
+    return f"{Decimal(energy_wh) / 1_000_000:,.3f}"  # Decimal: exact to the Wh before rounding to the kWh
+
+
 def step_durations(created_at_utc: datetime, recorded: Mapping[str, datetime]) -> dict[str, float]:
-    """Seconds each step took: from the step before it (the cycle's creation for the first) to its recording."""
+    """Seconds from the step before (the cycle's creation for the first) to each step's recording. Billing records
+    when a step completed, not when it started, so this includes any wait before the step: `approval-v1` counts
+    finance's time to decide."""
     durations: dict[str, float] = {}
     previous = created_at_utc
     for step, at in recorded.items():
@@ -266,7 +301,7 @@ def _figures(summary: Mapping[str, Any], figures_max: int = 5) -> str:
 
 
 def print_cycle_summary(summary: Mapping[str, Any]) -> None:
-    """The cycle on one screen: state, steps (recorded, took, figures), totals, links."""
+    """The cycle on one screen: state, steps (recorded, time since the previous step, figures), totals, links."""
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
@@ -284,7 +319,7 @@ def print_cycle_summary(summary: Mapping[str, Any]) -> None:
     recorded: Mapping[str, datetime] = summary.get("step_recorded_at_utc") or {}
     durations = step_durations(summary["created_at_utc"], recorded) if summary.get("created_at_utc") else {}
     table = Table(title="steps", title_justify="left", header_style="bold")
-    for name in ("step", "recorded (UTC)", "took", "figures"):
+    for name in ("step", "recorded (UTC)", "since previous step", "figures"):
         table.add_column(name, overflow="fold")
     for step, step_summary in summary["steps"].items():
         took = _duration_text(durations[step]) if step in durations else "-"
@@ -308,18 +343,23 @@ def print_cycle_summary(summary: Mapping[str, Any]) -> None:
 def _totals(summary: Mapping[str, Any]) -> dict[str, str]:
     """The money and energy figures finance looks at first, where the cycle has them."""
     totals: dict[str, str] = {}
+    settled = summary.get("settled_usd_micros")
     live = summary.get("live") or {}
-    if live.get("total_usd_micros") is not None:
-        totals["settled"] = f"${int(live['total_usd_micros']) / 1_000_000:,.2f}"
+    if settled is None and live.get("total_usd_micros") is not None:
+        settled = {"original": int(live["total_usd_micros"]), "latest": int(live["total_usd_micros"])}
+    if settled is not None:
+        corrected = settled["latest"] != settled["original"]
+        totals["settled"] = usd_text(settled["latest"]) + (
+            f" (originally {usd_text(settled['original'])}, before corrections)" if corrected else "")
     for step_summary in summary["steps"].values():
         if step_summary.get("invoice_count") is not None and "invoices_total_usd_cents" in step_summary:
             totals["invoices"] = (f"{step_summary['invoice_count']} for "
-                                  f"${int(step_summary['invoices_total_usd_cents']) / 100:,.2f}")
+                                  f"{usd_text(int(step_summary['invoices_total_usd_cents']) * 10_000)}")
         if isinstance(step_summary.get("vee"), Mapping):
             totals["data quality"] = f"score {step_summary['vee'].get('score')}"
         balance = step_summary.get("energy_balance_wh")
         if isinstance(balance, Mapping):
-            totals["energy balance"] = ", ".join(f"{key.removesuffix('_wh')} {int(value) / 1_000_000:,.3f} MWh"
+            totals["energy balance"] = ", ".join(f"{key.removesuffix('_wh')} {_mwh_text(value)} MWh"
                                                  for key, value in balance.items() if isinstance(value, int))
     return totals
 

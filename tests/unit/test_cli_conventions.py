@@ -237,3 +237,33 @@ def test_dev_start_up_logs_keep_warnings_only(caplog: Any, monkeypatch: Any) -> 
     assert os.environ[startup_logs.QUIET_ENV] == "1"
     shown = CliRunner().invoke(app, ["dev", "--help"], env={"COLUMNS": "200"})
     assert shown.exit_code == 0 and "--verbose" in shown.output, shown.output
+
+
+def test_money_is_formatted_exactly_to_the_cent() -> None:
+    # $0.125 rounds half up to $0.13 (a float's .2f gives $0.12); 2**53 + 1 dollars is beyond a float's integers.
+    assert cycle.usd_text(125_000) == "$0.13"
+    assert cycle.usd_text(-125_000) == "-$0.13"
+    assert cycle.usd_text(124_999) == "$0.12"
+    assert cycle.usd_text(9_007_199_254_740_993 * 1_000_000) == "$9,007,199,254,740,993.00"
+
+
+def test_settled_shows_the_latest_total_after_approved_corrections(capsys: Any) -> None:
+    """Settled $1,000.00; correction r1 (recorded: its rebill step exists) adds 25.00 - 5.00; r2 (settled, not
+    approved) changes nothing: $1,020.00, originally $1,000.00."""
+    steps = {"settle": {"tenant_totals_usd_micros": {"T1": 600_000_000, "T2": 400_000_000}},
+             "correction-r1-settle": {"tenant_deltas_usd_micros": {"T1": 25_000_000, "T2": -5_000_000}},
+             "correction-r1-rebill": {"invoices": [], "revision": 1},
+             "correction-r2-settle": {"tenant_deltas_usd_micros": {"T1": 1_000_000}}}
+    assert cycle.settled_totals(steps, None) == {"original": 1_000_000_000, "latest": 1_020_000_000}
+    assert cycle.settled_totals(steps, {"total_usd_micros": 999_000_000}) == {"original": 999_000_000,
+                                                                             "latest": 1_019_000_000}
+    assert cycle.settled_totals({}, None) is None
+    created = datetime(2026, 2, 1, 6, 0, tzinfo=UTC)
+    cycle.print_cycle_summary({
+        "cycle_id": "cycle:c:2026-01", "campus_id": "c", "period": "2026-01", "status": "completed",
+        "created_at_utc": created, "steps": {"settle": {"url": "/s"}},
+        "step_recorded_at_utc": {"settle": created + timedelta(seconds=30)},
+        "settled_usd_micros": cycle.settled_totals(steps, None)})
+    shown = capsys.readouterr().out
+    assert "settled: $1,020.00 (originally $1,000.00, before corrections)" in shown
+    assert "since previous step" in shown and "took" not in shown
