@@ -17,31 +17,11 @@ from pydantic import BaseModel
 from api.auth import require_roles
 from api.deps import EngineDep
 from api.principal import Principal
-from connectors.live import campus_live
+from connectors.live import ChannelLive, campus_live
 
 router = APIRouter(tags=["live"])
 
 StaffDep = Annotated[Principal, Depends(require_roles("operator", "finance", "auditor"))]
-
-
-class LiveChannelPublic(BaseModel):
-    meter_id: str
-    channel: str
-    protocol: str
-    last_source_ts_utc: datetime | None
-    last_received_ts_utc: datetime | None
-    age_seconds: float | None
-    expected_period_seconds: float
-    silent: bool
-    intervals_with_reading_today: int
-    intervals_expected_today: int
-    completeness_today: float | None
-    intervals_with_reading_period: int
-    intervals_expected_period: int
-    completeness_period: float | None
-    reading_count: int
-    duplicate_count: int
-    conflict_count: int
 
 
 class CampusLivePublic(BaseModel):
@@ -50,7 +30,7 @@ class CampusLivePublic(BaseModel):
     day: date
     period: str
     silent_count: int
-    channels: list[LiveChannelPublic]
+    channels: list[ChannelLive]  # connectors' own record of a channel's figures, served as it is
 
 
 def live_view(engine: Any, campus_id: str) -> dict[str, Any]:
