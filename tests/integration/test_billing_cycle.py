@@ -88,10 +88,11 @@ async def test_cycle_settles_waits_for_finance_and_completes_with_verified_ledge
     cycle = await wait_for_cycle(http, cycle_id, {"awaiting_approval", "failed"})
     assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
     balance = cycle["steps"]["settle"]["energy_balance_wh"]
-    supply_wh = balance["generation_wh"] + balance["grid_import_wh"]
+    supply_wh = balance["generation_wh"] + balance["grid_import_wh"] + balance["storage_discharge_wh"]
     uses_wh = (balance["export_wh"] + balance["tenant_consumption_wh"] + balance["shared_consumption_wh"]
-               + balance["losses_wh"])
+               + balance["storage_charge_wh"] + balance["losses_wh"])
     assert supply_wh == uses_wh and balance["losses_wh"] > 0
+    assert balance["storage_charge_wh"] > balance["storage_discharge_wh"] > 0, "the demo's battery cycles"
     # A summary: counts, the data-quality score and links, not the per-meter VEE report or per-tenant totals.
     validate = cycle["steps"]["validate"]
     assert "report" not in validate and validate["vee"]["meter_count"] == len(METERS)
