@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
+import pstats
 import resource
 import signal
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -141,6 +144,22 @@ async def run(url: str, data_root: str, port: int, channels: int, seconds: int) 
     return stored / elapsed_s, p99_s, stored
 
 
+def profile_every_thread() -> list[cProfile.Profile]:
+    """One cProfile per thread (this one, paho's network thread, the commit threads): the connector's work is
+    mostly outside the event loop's thread, where a plain cProfile sees only the wait in epoll."""
+    profilers = [cProfile.Profile()]
+
+    def start_in_thread(frame: object, event: str, arg: object) -> None:
+        sys.setprofile(None)
+        profiler = cProfile.Profile()
+        profilers.append(profiler)
+        profiler.enable()
+
+    threading.setprofile(start_in_thread)
+    profilers[0].enable()
+    return profilers
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--publish":
         port, campus_id, channels, seconds = sys.argv[2:6]
@@ -149,6 +168,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--channels", type=int, default=2_000)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="write a cProfile of the connector side (sources, sink, store) to this file")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="wattledger-bench-connectors-") as folder:
@@ -157,8 +178,12 @@ def main() -> None:
         try:
             server_url = server_url_from_environment(ROOT / ".wattledger" / "bench-pg")
             with scratch_database(server_url, "wlbench") as url:
+                profilers = profile_every_thread() if args.profile else []
                 per_s, p99_s, stored = asyncio.run(run(url, str(Path(folder) / "data"), broker.port, args.channels,
                                                        args.seconds))
+                if profilers:
+                    threading.setprofile(None)  # type: ignore[arg-type]
+                    pstats.Stats(*profilers).dump_stats(args.profile)
         finally:
             broker.kill()
     peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -8,7 +8,7 @@ trips.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,36 +59,52 @@ def insert_batch(conn: Connection, sha256_hex: str, campus_id: str, stored_uri: 
     )
 
 
+READINGS_IN_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS connector_reading_in (meter_id text, channel text, source_ts_utc timestamptz,"
+    " received_ts_utc timestamptz, register_wh bigint, quality text, raw_value text, device_serial text,"
+    " historical boolean, source text, message_index integer) ON COMMIT DELETE ROWS")
+TALLIES_IN_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS connector_tally_in (meter_id text, channel text, reading_count bigint,"
+    " duplicate_count bigint, conflict_count bigint, last_source_ts_utc timestamptz,"
+    " last_received_ts_utc timestamptz) ON COMMIT DELETE ROWS")
+
+
 def insert_new_readings(conn: Connection, campus_id: str, batch_sha256_hex: str,
                         rows: Sequence[ReadingRow]) -> set[Key]:
-    """Insert rows (keys unique within `rows`) whose key is not stored yet; returns the keys inserted."""
+    """Insert rows (keys unique within `rows`) whose key is not stored yet; returns the keys inserted.
+
+    The rows go by COPY into a session temp table (emptied at commit) and from there by one INSERT … ON CONFLICT:
+    binding them as eleven parameter arrays cost more than the rest of the commit (the driver escapes every array
+    element in Python), COPY's rows are written by the driver's C code."""
     if not rows:
         return set()
-    columns: dict[str, list[Any]] = {name: [] for name in (
-        "meter", "channel", "source_ts", "received_ts", "wh", "quality", "raw", "serial", "historical", "source",
-        "idx")}
-    for row in rows:
-        reading = row.reading
-        for name, value in (("meter", reading.meter_id), ("channel", reading.channel),
-                            ("source_ts", reading.source_ts_utc), ("received_ts", reading.received_ts_utc),
-                            ("wh", reading.register_wh), ("quality", reading.quality.value),
-                            ("raw", reading.raw_value), ("serial", reading.device_serial),
-                            ("historical", reading.historical), ("source", row.source), ("idx", row.message_index)):
-            columns[name].append(value)
+    _copy_into(conn, READINGS_IN_TABLE, "connector_reading_in (meter_id, channel, source_ts_utc, received_ts_utc,"
+               " register_wh, quality, raw_value, device_serial, historical, source, message_index)",
+               ((row.reading.meter_id, row.reading.channel, row.reading.source_ts_utc, row.reading.received_ts_utc,
+                 row.reading.register_wh, row.reading.quality.value, row.reading.raw_value,
+                 row.reading.device_serial, row.reading.historical, row.source, row.message_index) for row in rows))
     inserted = conn.execute(
         text("INSERT INTO connector_reading (campus_id, meter_id, channel, source_ts_utc, received_ts_utc,"
              " register_wh, quality, raw_value, device_serial, historical, source, batch_sha256_hex, message_index)"
-             " SELECT :campus, u.meter, u.channel, u.source_ts, u.received_ts, u.wh, u.quality, u.raw, u.serial,"
-             " u.historical, u.source, :sha, u.idx FROM unnest(CAST(:meter AS text[]), CAST(:channel AS text[]),"
-             " CAST(:source_ts AS timestamptz[]), CAST(:received_ts AS timestamptz[]), CAST(:wh AS bigint[]),"
-             " CAST(:quality AS text[]), CAST(:raw AS text[]), CAST(:serial AS text[]),"
-             " CAST(:historical AS boolean[]), CAST(:source AS text[]), CAST(:idx AS integer[]))"
-             " AS u(meter, channel, source_ts, received_ts, wh, quality, raw, serial, historical, source, idx)"
+             " SELECT :campus, meter_id, channel, source_ts_utc, received_ts_utc, register_wh, quality, raw_value,"
+             " device_serial, historical, source, :sha, message_index FROM connector_reading_in"
              " ON CONFLICT (campus_id, meter_id, channel, source_ts_utc) DO NOTHING"
              " RETURNING meter_id, channel, source_ts_utc"),
-        {"campus": campus_id, "sha": batch_sha256_hex, **columns},
+        {"campus": campus_id, "sha": batch_sha256_hex},
     ).all()
     return {(row[0], row[1], row[2]) for row in inserted}
+
+
+def _copy_into(conn: Connection, create_table: str, table_and_columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """COPY rows into a session temp table (created if missing, emptied first and at commit)."""
+    conn.execute(text(create_table))
+    conn.execute(text(f"DELETE FROM {table_and_columns.split()[0]}"))  # empty unless used twice in a transaction
+    # The driver's own connection, inside the transaction this Connection began (COPY is the driver's protocol).
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table_and_columns} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def stored_values(conn: Connection, campus_id: str, keys: Sequence[Key]) -> dict[Key, StoredValue]:
@@ -132,23 +148,22 @@ def add_channel_tallies(conn: Connection, campus_id: str, tallies: dict[tuple[st
     """Add each channel's counts and move its watermarks forward (never back: a late reading does not)."""
     if not tallies:
         return
-    keys = sorted(tallies)
+    _copy_into(conn, TALLIES_IN_TABLE, "connector_tally_in (meter_id, channel, reading_count, duplicate_count,"
+               " conflict_count, last_source_ts_utc, last_received_ts_utc)",
+               ((meter, channel, t.reading_count, t.duplicate_count, t.conflict_count, t.last_source_ts_utc,
+                 t.last_received_ts_utc) for (meter, channel), t in tallies.items()))
+    # In key order, so that two batches updating the same channels lock them in the same order.
     conn.execute(
         text("INSERT INTO connector_channel_state AS s (campus_id, meter_id, channel, reading_count, duplicate_count,"
              " conflict_count, last_source_ts_utc, last_received_ts_utc)"
-             " SELECT :campus, u.* FROM unnest(CAST(:meter AS text[]), CAST(:channel AS text[]),"
-             " CAST(:n AS bigint[]), CAST(:dup AS bigint[]), CAST(:conf AS bigint[]), CAST(:src AS timestamptz[]),"
-             " CAST(:rcv AS timestamptz[])) AS u"
+             " SELECT :campus, u.* FROM connector_tally_in AS u ORDER BY u.meter_id, u.channel"
              " ON CONFLICT (campus_id, meter_id, channel) DO UPDATE SET"
              " reading_count = s.reading_count + EXCLUDED.reading_count,"
              " duplicate_count = s.duplicate_count + EXCLUDED.duplicate_count,"
              " conflict_count = s.conflict_count + EXCLUDED.conflict_count,"
              " last_source_ts_utc = GREATEST(s.last_source_ts_utc, EXCLUDED.last_source_ts_utc),"
              " last_received_ts_utc = GREATEST(s.last_received_ts_utc, EXCLUDED.last_received_ts_utc)"),
-        {"campus": campus_id, "meter": [k[0] for k in keys], "channel": [k[1] for k in keys],
-         "n": [tallies[k].reading_count for k in keys], "dup": [tallies[k].duplicate_count for k in keys],
-         "conf": [tallies[k].conflict_count for k in keys], "src": [tallies[k].last_source_ts_utc for k in keys],
-         "rcv": [tallies[k].last_received_ts_utc for k in keys]},
+        {"campus": campus_id},
     )
 
 
