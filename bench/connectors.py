@@ -182,7 +182,7 @@ def main() -> None:
                 per_s, p99_s, stored = asyncio.run(run(url, str(Path(folder) / "data"), broker.port, args.channels,
                                                        args.seconds))
                 if profilers:
-                    threading.setprofile(None)  # type: ignore[arg-type]
+                    threading.setprofile(None)
                     pstats.Stats(*profilers).dump_stats(args.profile)
         finally:
             broker.kill()
