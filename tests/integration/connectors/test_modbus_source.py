@@ -21,7 +21,7 @@ import pytest
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from connectors import Delivery, EnergyUnit, ReadingQuality
+from connectors import EnergyUnit, ReadingQuality
 from connectors.modbus import (
     ModbusChannel,
     ModbusPollSettings,
@@ -30,6 +30,7 @@ from connectors.modbus import (
     RegisterTable,
     WordOrder,
 )
+from tests.integration.connectors.list_sink import ListSink
 
 HOLDING = 3
 INPUT = 4
@@ -75,21 +76,6 @@ def channel(port: int, name: str, **fields: object) -> ModbusChannel:
         byte_swap=False, scale_power_of_ten=0, unit=EnergyUnit.WH, multiplier=Decimal(1), register_modulus=None,
         poll_period=timedelta(milliseconds=100))
     return replace(base, **fields)  # type: ignore[arg-type]
-
-
-class ListSink:
-    """Keeps every delivery; `delay` makes each put slow, as a store that is behind."""
-
-    def __init__(self, delay: timedelta = timedelta(0)) -> None:
-        self.deliveries: list[Delivery] = []
-        self.delay = delay
-
-    async def put(self, delivery: Delivery) -> None:
-        await asyncio.sleep(self.delay.total_seconds())
-        self.deliveries.append(delivery)
-
-    def latest_wh(self) -> dict[str, int | None]:
-        return {reading.channel: reading.register_wh for delivery in self.deliveries for reading in delivery.readings}
 
 
 async def run_until(source: ModbusSource, done: Callable[[], bool], timeout_s: float = 10) -> None:

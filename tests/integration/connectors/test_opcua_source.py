@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from asyncua import Server, ua
 from asyncua.common.node import Node
 
-from connectors import Delivery, EnergyUnit, ReadingQuality, RegisterReading
+from connectors import EnergyUnit, ReadingQuality
 from connectors.opcua import ChannelNodeMissing, OpcUaChannel, OpcUaSettings, OpcUaSource
+from tests.integration.connectors.list_sink import ListSink, wait_for
 
 NAMESPACE_URI = "urn:wattledger:test:pm8000"
 MEASURED = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -83,25 +84,6 @@ def channels(url: str) -> list[OpcUaChannel]:
     ]
 
 
-class ListSink:
-    def __init__(self, delay: timedelta = timedelta(0)) -> None:
-        self.deliveries: list[Delivery] = []
-        self.delay = delay
-
-    async def put(self, delivery: Delivery) -> None:
-        await asyncio.sleep(self.delay.total_seconds())
-        self.deliveries.append(delivery)
-
-    def readings(self, channel: str) -> list[RegisterReading]:
-        return [r for d in self.deliveries for r in d.readings if r.channel == channel]
-
-
-async def wait_for(done: Callable[[], bool], timeout_s: float = 15) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not done():
-            await asyncio.sleep(0.02)
-
-
 async def stop(task: asyncio.Task[None]) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -112,7 +94,7 @@ async def test_source_timestamp_places_readings_and_status_grades_them(meter: Si
     sink = ListSink()
     task = asyncio.create_task(OpcUaSource(channels(meter.url), sink, FAST).run())
     try:
-        await wait_for(lambda: len(sink.readings("delivered")) >= 1 and len(sink.readings("received")) >= 1)
+        await wait_for(lambda: len(sink.readings(channel="delivered")) >= 1 and len(sink.readings(channel="received")) >= 1)
         await meter.write(meter.delivered, 2_000, ua.VariantType.UInt64, MEASURED)
         await meter.write(meter.delivered, 2_500, ua.VariantType.UInt64, MEASURED + timedelta(seconds=1),
                           UNCERTAIN_LAST_USABLE)
@@ -120,20 +102,20 @@ async def test_source_timestamp_places_readings_and_status_grades_them(meter: Si
                           BAD_SENSOR_FAILURE)
         await meter.write(meter.received, 12_345.678, ua.VariantType.Double, MEASURED + timedelta(seconds=2))
         await wait_for(lambda: any(r.source_ts_utc == MEASURED + timedelta(seconds=2)
-                                   for r in sink.readings("delivered") + sink.readings("received"))
-                       and len(sink.readings("delivered")) >= 4)
+                                   for r in sink.readings(channel="delivered") + sink.readings(channel="received"))
+                       and len(sink.readings(channel="delivered")) >= 4)
     finally:
         await stop(task)
-    written = [(r.source_ts_utc, r.register_wh, r.quality) for r in sink.readings("delivered")[1:]]
+    written = [(r.source_ts_utc, r.register_wh, r.quality) for r in sink.readings(channel="delivered")[1:]]
     assert written == [
         (MEASURED, 2_000, ReadingQuality.GOOD),
         (MEASURED + timedelta(seconds=1), 2_500, ReadingQuality.UNCERTAIN),
         (MEASURED + timedelta(seconds=2), None, ReadingQuality.BAD),
     ]
     # 12,345.678 kWh × 10^-3 × 1,000 Wh = 12,345.678 Wh → 12,346 Wh, placed at the meter's time, not the server's
-    last_received = sink.readings("received")[-1]
+    last_received = sink.readings(channel="received")[-1]
     assert (last_received.register_wh, last_received.source_ts_utc) == (12_346, MEASURED + timedelta(seconds=2))
-    assert all(r.received_ts_utc > r.source_ts_utc for r in sink.readings("delivered")[1:])
+    assert all(r.received_ts_utc > r.source_ts_utc for r in sink.readings(channel="delivered")[1:])
 
 
 async def test_idle_register_keeps_reporting_while_its_timestamp_moves(meter: SimulatedMeter) -> None:
@@ -141,14 +123,14 @@ async def test_idle_register_keeps_reporting_while_its_timestamp_moves(meter: Si
     sink = ListSink()
     task = asyncio.create_task(OpcUaSource(channels(meter.url)[:1], sink, FAST).run())
     try:
-        await wait_for(lambda: len(sink.readings("delivered")) >= 1)
+        await wait_for(lambda: len(sink.readings(channel="delivered")) >= 1)
         for second in range(1, 4):  # the register stays at 1,000 Wh; only its timestamp moves
             await meter.write(meter.delivered, 1_000, ua.VariantType.UInt64, MEASURED + timedelta(seconds=second))
-        await wait_for(lambda: len(sink.readings("delivered")) >= 4)
+        await wait_for(lambda: len(sink.readings(channel="delivered")) >= 4)
     finally:
         await stop(task)
-    assert [r.register_wh for r in sink.readings("delivered")] == [1_000] * 4
-    assert [r.source_ts_utc for r in sink.readings("delivered")[1:]] == [
+    assert [r.register_wh for r in sink.readings(channel="delivered")] == [1_000] * 4
+    assert [r.source_ts_utc for r in sink.readings(channel="delivered")[1:]] == [
         MEASURED + timedelta(seconds=second) for second in range(1, 4)]
 
 
@@ -169,18 +151,18 @@ async def test_slow_store_overflows_into_a_reconnect_and_a_reread_never_a_silent
     source = OpcUaSource(channels(meter.url)[:1], sink, settings)
     task = asyncio.create_task(source.run())
     try:
-        await wait_for(lambda: len(sink.readings("delivered")) >= 1)
+        await wait_for(lambda: len(sink.readings(channel="delivered")) >= 1)
         for step in range(1, 31):
             await meter.write(meter.delivered, 1_000 + step, ua.VariantType.UInt64,
                               MEASURED + timedelta(seconds=step))
             await asyncio.sleep(0.025)
         counts = source.counts[f"opcua:{meter.url}"]
         await wait_for(lambda: counts.refreshes >= 1 and any(
-            r.register_wh == 1_030 for r in sink.readings("delivered")), timeout_s=30)
+            r.register_wh == 1_030 for r in sink.readings(channel="delivered")), timeout_s=30)
     finally:
         await stop(task)
     assert counts.overflows >= 1
-    assert all(r.register_wh is not None for r in sink.readings("delivered"))
+    assert all(r.register_wh is not None for r in sink.readings(channel="delivered"))
 
 
 async def test_killed_server_goes_silent_and_its_renumbered_successor_is_found_by_namespace_uri() -> None:
@@ -191,18 +173,18 @@ async def test_killed_server_goes_silent_and_its_renumbered_successor_is_found_b
     source = OpcUaSource(channels(url)[:1], sink, FAST)
     task = asyncio.create_task(source.run())
     try:
-        await wait_for(lambda: len(sink.readings("delivered")) >= 1)
+        await wait_for(lambda: len(sink.readings(channel="delivered")) >= 1)
         await server.stop()
         await asyncio.sleep(1.5)
-        silent_count = len(sink.readings("delivered"))
+        silent_count = len(sink.readings(channel="delivered"))
         await asyncio.sleep(1.0)
-        assert len(sink.readings("delivered")) == silent_count  # dead link: no reading, so its age grows
+        assert len(sink.readings(channel="delivered")) == silent_count  # dead link: no reading, so its age grows
         # The successor registers one more namespace first: ours moves from index 3 to 4. The source must find
         # the node again by its URI, not keep asking for ns=3.
         server, simulated = await meter_server(url, decoys=2)
         async with server:
             await simulated.write(simulated.delivered, 7_777, ua.VariantType.UInt64, MEASURED)
-            await wait_for(lambda: any(r.register_wh == 7_777 for r in sink.readings("delivered")), timeout_s=30)
+            await wait_for(lambda: any(r.register_wh == 7_777 for r in sink.readings(channel="delivered")), timeout_s=30)
     finally:
         await stop(task)
     assert source.counts[f"opcua:{url}"].renumberings >= 1

@@ -13,16 +13,17 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from connectors import Delivery, EnergyUnit, ReadingQuality, RegisterReading
+from connectors import EnergyUnit, ReadingQuality
 from connectors.sparkplug import SparkplugChannel, SparkplugHost, SparkplugSettings
 from tests.integration.connectors.conftest import Broker
+from tests.integration.connectors.list_sink import ListSink, wait_for
 from tests.integration.connectors.sparkplug_edge import DEVICE, EDGE, GROUP, EdgeNode, now_ms
 
 CHANNELS = [
@@ -31,25 +32,6 @@ CHANNELS = [
     SparkplugChannel(meter_id="A", channel="delivered", group_id=GROUP, edge_node_id=EDGE, device_id=DEVICE,
                      metric_name="Energy Delivered", unit=EnergyUnit.KWH, scale_power_of_ten=-3),
 ]
-
-
-class ListSink:
-    def __init__(self, delay: timedelta = timedelta(0)) -> None:
-        self.deliveries: list[Delivery] = []
-        self.delay = delay
-
-    async def put(self, delivery: Delivery) -> None:
-        await asyncio.sleep(self.delay.total_seconds())
-        self.deliveries.append(delivery)
-
-    def readings(self, meter_id: str) -> list[RegisterReading]:
-        return [r for d in self.deliveries for r in d.readings if r.meter_id == meter_id]
-
-
-async def wait_for(done: Callable[[], bool], timeout_s: float = 15) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not done():
-            await asyncio.sleep(0.02)
 
 
 def retained_state(port: int, host_id: str, timeout_s: float = 10) -> dict[str, object]:
@@ -123,12 +105,12 @@ async def test_births_and_data_by_alias_become_readings(host: tuple[SparkplugHos
     try:
         await asyncio.to_thread(edge.birth, 1_000_000, 2_500_000)  # device: 2,500,000 × 10^-3 kWh = 2,500,000 Wh
         await asyncio.to_thread(edge.node_data, 1_000_750)
-        await wait_for(lambda: len(sink.readings("MAIN")) >= 2 and len(sink.readings("A")) >= 1)
+        await wait_for(lambda: len(sink.readings(meter_id="MAIN")) >= 2 and len(sink.readings(meter_id="A")) >= 1)
     finally:
         await asyncio.to_thread(edge.close)
-    assert [r.register_wh for r in sink.readings("MAIN")] == [1_000_000, 1_000_750]
-    assert [r.register_wh for r in sink.readings("A")] == [2_500_000]
-    assert all(r.quality is ReadingQuality.GOOD for r in sink.readings("MAIN"))
+    assert [r.register_wh for r in sink.readings(meter_id="MAIN")] == [1_000_000, 1_000_750]
+    assert [r.register_wh for r in sink.readings(meter_id="A")] == [2_500_000]
+    assert all(r.quality is ReadingQuality.GOOD for r in sink.readings(meter_id="MAIN"))
 
 
 async def test_seq_gap_and_unknown_alias_draw_a_rebirth_command(host: tuple[SparkplugHost, ListSink],
@@ -141,7 +123,7 @@ async def test_seq_gap_and_unknown_alias_draw_a_rebirth_command(host: tuple[Spar
         await asyncio.to_thread(edge.node_data, 1_100, seq=5)  # seqs 2, 3 and 4 never come
         await wait_for(edge.rebirth_requested)
         assert sparkplug_host.state.counts.seq_gaps == 1
-        await wait_for(lambda: any(r.register_wh == 1_100 for r in sink.readings("MAIN")))  # held data applied
+        await wait_for(lambda: any(r.register_wh == 1_100 for r in sink.readings(meter_id="MAIN")))  # held data applied
         edge.commands.clear()
         await asyncio.to_thread(edge.birth, 1_200, 1_200)  # the edge answers with a new birth
         await asyncio.to_thread(edge.node_data, 1_300, alias=42)
@@ -157,24 +139,24 @@ async def test_killed_edge_goes_stale_and_a_late_death_is_ignored(host: tuple[Sp
     old = EdgeNode(mosquitto.port, bd_seq=7)
     await asyncio.to_thread(old.connect)
     await asyncio.to_thread(old.birth, 5_000, 5_000)
-    await wait_for(lambda: len(sink.readings("MAIN")) >= 1)
+    await wait_for(lambda: len(sink.readings(meter_id="MAIN")) >= 1)
     await asyncio.to_thread(old.kill)  # the broker publishes its will: NDEATH bdSeq 7
-    await wait_for(lambda: any(r.quality is ReadingQuality.STALE for r in sink.readings("MAIN")))
-    stale = [r for r in sink.readings("MAIN") + sink.readings("A") if r.quality is ReadingQuality.STALE]
+    await wait_for(lambda: any(r.quality is ReadingQuality.STALE for r in sink.readings(meter_id="MAIN")))
+    stale = [r for r in sink.readings(meter_id="MAIN") + sink.readings(meter_id="A") if r.quality is ReadingQuality.STALE]
     assert len(stale) == 2 and all(r.register_wh is None and r.source_ts_utc == r.received_ts_utc for r in stale)
     new = EdgeNode(mosquitto.port, bd_seq=8)
     await asyncio.to_thread(new.connect)
     try:
         await asyncio.to_thread(new.birth, 5_100, 5_100)
-        await wait_for(lambda: any(r.register_wh == 5_100 for r in sink.readings("MAIN")))
+        await wait_for(lambda: any(r.register_wh == 5_100 for r in sink.readings(meter_id="MAIN")))
         # An NDEATH of the old connection (bdSeq 7) arriving after the new birth must not end the new session.
         await asyncio.to_thread(new.client.publish, "spBv1.0/Plant/NDEATH/EPMS1", EdgeNode.death_payload(7), 1)
         await wait_for(lambda: sparkplug_host.state.counts.late_deaths_ignored >= 1)
         await asyncio.to_thread(new.node_data, 5_200)
-        await wait_for(lambda: any(r.register_wh == 5_200 for r in sink.readings("MAIN")))
+        await wait_for(lambda: any(r.register_wh == 5_200 for r in sink.readings(meter_id="MAIN")))
     finally:
         await asyncio.to_thread(new.close)
-    assert sum(r.quality is ReadingQuality.STALE for r in sink.readings("MAIN")) == 1
+    assert sum(r.quality is ReadingQuality.STALE for r in sink.readings(meter_id="MAIN")) == 1
 
 
 async def test_store_and_forward_replay_is_historical(host: tuple[SparkplugHost, ListSink],
@@ -186,10 +168,10 @@ async def test_store_and_forward_replay_is_historical(host: tuple[SparkplugHost,
         await asyncio.to_thread(edge.birth, 9_000, 9_000)
         ten_minutes_ago_ms = now_ms() - 600_000
         await asyncio.to_thread(edge.node_data, 8_400, ten_minutes_ago_ms, 1, True)
-        await wait_for(lambda: any(r.historical for r in sink.readings("MAIN")))
+        await wait_for(lambda: any(r.historical for r in sink.readings(meter_id="MAIN")))
     finally:
         await asyncio.to_thread(edge.close)
-    [replayed] = [r for r in sink.readings("MAIN") if r.historical]
+    [replayed] = [r for r in sink.readings(meter_id="MAIN") if r.historical]
     assert replayed.register_wh == 8_400
     assert int(replayed.source_ts_utc.timestamp() * 1000) == ten_minutes_ago_ms
 
@@ -210,7 +192,7 @@ async def test_host_comes_back_online_after_a_broker_restart(host: tuple[Sparkpl
     await asyncio.to_thread(edge.connect)
     try:
         await asyncio.to_thread(edge.birth, 3_000, 3_000)
-        await wait_for(lambda: any(r.register_wh == 3_000 for r in sink.readings("MAIN")))
+        await wait_for(lambda: any(r.register_wh == 3_000 for r in sink.readings(meter_id="MAIN")))
     finally:
         await asyncio.to_thread(edge.close)
 
