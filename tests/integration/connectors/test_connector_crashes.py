@@ -163,6 +163,7 @@ class TcpProxy:
     for that long, as a restarting server does."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
+        # A host that is a folder is PostgreSQL's Unix socket (the embedded server): `<folder>/.s.PGSQL.<port>`.
         self.target = (target_host, target_port)
         self.port = free_port()
         self.loop = asyncio.new_event_loop()
@@ -177,7 +178,11 @@ class TcpProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+            host, port = self.target
+            if host.startswith("/"):
+                upstream_reader, upstream_writer = await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+            else:
+                upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
         except OSError:
             writer.close()
             return
@@ -224,8 +229,11 @@ def test_a_broker_restart_and_a_database_restart_mid_stream_lose_and_double_noth
         live: tuple[str, str, Publisher]) -> None:
     campus_id, topic, publisher = live
     url = make_url(database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    proxied_url = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    socket_folder = url.query.get("host")  # the embedded server is reached through its Unix socket folder
+    upstream_host = socket_folder if isinstance(socket_folder, str) else (url.host or "127.0.0.1")
+    proxy = TcpProxy(upstream_host, url.port or 5432)
+    proxied_url = url.set(host="127.0.0.1", port=proxy.port, query={k: v for k, v in url.query.items() if k != "host"}
+                          ).render_as_string(hide_password=False)
     connector = cli_connector(proxied_url, data_root, tmp_path / "home", campus_id)
     try:
         total = publish(publisher, topic, range(60))
