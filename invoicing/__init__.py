@@ -10,8 +10,9 @@ invoice charts, which the settle step records); the draft PDF and the money and 
 helpers of the PDF signature scheme; and the errors.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from common.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from invoicing.corrections import cancel_and_rebill_posted, credit_invoice_posted
@@ -108,13 +109,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'invoicing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names("invoicing", _HOMES)
 
 __all__ = [
     "ADJUSTMENT_LINE_BASE",

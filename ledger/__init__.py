@@ -14,8 +14,9 @@ accounts every posting package uses, and `balances` (balances, the trial balance
 """
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from common.lazy_names import lazy_names
 
 _EXPORTS = {
     "AccountSpec": "ledger.model",
@@ -100,11 +101,7 @@ __all__ = [
 assert sorted(__all__) == sorted([*_EXPORTS, *_MODULES])
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ledger' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__ = lazy_names("ledger", _EXPORTS)
 
 
 if TYPE_CHECKING:

@@ -14,8 +14,9 @@ hours from validated intervals, run through the pool) and `storage_lines` (its b
 service's fixed charge).
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from common.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from settlement.allocation import allocate_largest_remainder, apportion_exact
@@ -59,13 +60,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'settlement' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names("settlement", _HOMES)
 
 
 __all__ = [
