@@ -88,6 +88,22 @@ class ChannelInvalid(ValueError):
         super().__init__(f"field {field!r}: {reason}")
 
 
+def check_channel_names(meter_id: str, channel: str) -> None:
+    """The first check of every protocol's channel: it names a campus meter and one of its channels."""
+    if not meter_id or not channel:
+        raise ChannelInvalid("meter_id" if not meter_id else "channel", "must not be empty")
+
+
+def check_register_scaling(scale_power_of_ten: int, multiplier: Decimal, register_modulus: int | None) -> None:
+    """What every protocol's channel needs to turn a raw register into Wh (`scaled_register_wh`) and to tell a wrap."""
+    if not -9 <= scale_power_of_ten <= 9:
+        raise ChannelInvalid("scale_power_of_ten", f"{scale_power_of_ten} is outside -9..9")
+    if not multiplier.is_finite() or multiplier <= 0:
+        raise ChannelInvalid("multiplier", f"{multiplier} must be a positive number")
+    if register_modulus is not None and register_modulus <= 0:
+        raise ChannelInvalid("register_modulus", f"{register_modulus} must be positive")
+
+
 def scaled_register_wh(raw: float, unit: EnergyUnit, scale_power_of_ten: int, multiplier: Decimal) -> int:
     """Primary watt-hours = raw × 10^scale × unit × multiplier, computed exactly and rounded once, half to even.
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from connectors.reading import ChannelInvalid, EnergyUnit
+from connectors.reading import ChannelInvalid, EnergyUnit, check_channel_names, check_register_scaling
 
 ADDRESS_MAX = 65_535
 DEVICE_ID_MAX = 255  # 0 broadcast is not readable; gateways use 1..247, some TCP devices 255
@@ -83,8 +83,7 @@ class ModbusChannel:
 
 def check_modbus_channel(channel: ModbusChannel) -> None:
     """Raise ChannelInvalid naming the first field that can never work."""
-    if not channel.meter_id or not channel.channel:
-        raise ChannelInvalid("meter_id" if not channel.meter_id else "channel", "must not be empty")
+    check_channel_names(channel.meter_id, channel.channel)
     if not channel.host:
         raise ChannelInvalid("host", "must not be empty")
     if not 1 <= channel.port <= 65_535:
@@ -94,11 +93,6 @@ def check_modbus_channel(channel: ModbusChannel) -> None:
     last_address = channel.address + channel.data_type.register_count - 1
     if channel.address < 0 or last_address > ADDRESS_MAX:
         raise ChannelInvalid("address", f"{channel.address} (a protocol offset, 0-based) must fit 0..{ADDRESS_MAX}")
-    if not -9 <= channel.scale_power_of_ten <= 9:
-        raise ChannelInvalid("scale_power_of_ten", f"{channel.scale_power_of_ten} is outside -9..9")
-    if not channel.multiplier.is_finite() or channel.multiplier <= 0:
-        raise ChannelInvalid("multiplier", f"{channel.multiplier} must be a positive number")
-    if channel.register_modulus is not None and channel.register_modulus <= 0:
-        raise ChannelInvalid("register_modulus", f"{channel.register_modulus} must be positive")
+    check_register_scaling(channel.scale_power_of_ten, channel.multiplier, channel.register_modulus)
     if channel.poll_period <= timedelta(0):
         raise ChannelInvalid("poll_period", "must be positive")

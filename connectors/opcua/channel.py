@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from connectors.reading import ChannelInvalid, EnergyUnit
+from connectors.reading import ChannelInvalid, EnergyUnit, check_channel_names, check_register_scaling
 
 # OPC UA identifier forms of a NodeId without its namespace: numeric, string, GUID or opaque (base64).
 NODE_IDENTIFIER = re.compile(r"^(i=\d+|s=.+|g=[0-9A-Fa-f-]{36}|b=[A-Za-z0-9+/=]+)$")
@@ -48,8 +48,7 @@ class OpcUaChannel:
 
 def check_opcua_channel(channel: OpcUaChannel) -> None:
     """Raise ChannelInvalid naming the first field that can never work."""
-    if not channel.meter_id or not channel.channel:
-        raise ChannelInvalid("meter_id" if not channel.meter_id else "channel", "must not be empty")
+    check_channel_names(channel.meter_id, channel.channel)
     if not channel.endpoint_url.startswith("opc.tcp://"):
         raise ChannelInvalid("endpoint_url", f"{channel.endpoint_url!r} is not an opc.tcp:// URL")
     if not channel.namespace_uri or channel.namespace_uri.isdigit():
@@ -57,11 +56,6 @@ def check_opcua_channel(channel: OpcUaChannel) -> None:
     if channel.node_identifier.startswith("ns=") or not NODE_IDENTIFIER.match(channel.node_identifier):
         raise ChannelInvalid(
             "node_identifier", f"{channel.node_identifier!r} must be i=…, s=…, g=… or b=… without ns=")
-    if not -9 <= channel.scale_power_of_ten <= 9:
-        raise ChannelInvalid("scale_power_of_ten", f"{channel.scale_power_of_ten} is outside -9..9")
-    if not channel.multiplier.is_finite() or channel.multiplier <= 0:
-        raise ChannelInvalid("multiplier", f"{channel.multiplier} must be a positive number")
-    if channel.register_modulus is not None and channel.register_modulus <= 0:
-        raise ChannelInvalid("register_modulus", f"{channel.register_modulus} must be positive")
+    check_register_scaling(channel.scale_power_of_ten, channel.multiplier, channel.register_modulus)
     if channel.sampling_period < timedelta(0):
         raise ChannelInvalid("sampling_period", "must not be negative (0 asks for the server's fastest)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from connectors.reading import ChannelInvalid, EnergyUnit
+from connectors.reading import ChannelInvalid, EnergyUnit, check_channel_names, check_register_scaling
 
 TOPIC_FORBIDDEN = ("/", "+", "#")
 
@@ -38,8 +38,7 @@ class SparkplugChannel:
 
 def check_sparkplug_channel(channel: SparkplugChannel) -> None:
     """Raise ChannelInvalid naming the first field that can never work."""
-    if not channel.meter_id or not channel.channel:
-        raise ChannelInvalid("meter_id" if not channel.meter_id else "channel", "must not be empty")
+    check_channel_names(channel.meter_id, channel.channel)
     ids = {"group_id": channel.group_id, "edge_node_id": channel.edge_node_id, "device_id": channel.device_id}
     for field, value in ids.items():
         if value is None and field == "device_id":
@@ -48,9 +47,4 @@ def check_sparkplug_channel(channel: SparkplugChannel) -> None:
             raise ChannelInvalid(field, f"{value!r} must be a non-empty topic level without '/', '+' or '#'")
     if not channel.metric_name:
         raise ChannelInvalid("metric_name", "must not be empty")
-    if not -9 <= channel.scale_power_of_ten <= 9:
-        raise ChannelInvalid("scale_power_of_ten", f"{channel.scale_power_of_ten} is outside -9..9")
-    if not channel.multiplier.is_finite() or channel.multiplier <= 0:
-        raise ChannelInvalid("multiplier", f"{channel.multiplier} must be a positive number")
-    if channel.register_modulus is not None and channel.register_modulus <= 0:
-        raise ChannelInvalid("register_modulus", f"{channel.register_modulus} must be positive")
+    check_register_scaling(channel.scale_power_of_ten, channel.multiplier, channel.register_modulus)
