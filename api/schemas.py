@@ -539,29 +539,6 @@ class DisputesPublic(BaseModel):
     disputes: list[DisputeRowPublic]
 
 
-class InclusionProofPublic(BaseModel):
-    """Entry `seq` is leaf `seq - 1` of the tree of size `tree_size` whose root the checkpoint signs."""
-
-    seq: int
-    leaf_index: int
-    tree_size: int
-    leaf_hash_hex: str
-    canonical_b64: str
-    proof_hex: list[str]
-    root_hex: str
-    checkpoint_note: str
-
-
-class ConsistencyProofPublic(BaseModel):
-    size_old: int
-    size_new: int
-    proof_hex: list[str]
-    root_old_hex: str
-    root_new_hex: str
-    checkpoint_old_note: str
-    checkpoint_new_note: str
-
-
 class NodeRowPublic(_Row):
     iso: str
     node_id: str

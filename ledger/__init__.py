@@ -52,6 +52,8 @@ _EXPORTS = {
     "entry_seqs_by_key": "ledger.queries",
     "prove_consistency": "ledger.proofs",
     "prove_inclusion": "ledger.proofs",
+    "InclusionProof": "ledger.proofs",
+    "ConsistencyProof": "ledger.proofs",
     "export_ledger": "ledger.export",
     "ledger_id_for": "ledger.repository",
     "create_signing_key": "ledger.keys",
@@ -64,7 +66,9 @@ __all__ = [
     "AccountSpec",
     "AppendedEntry",
     "Checkpoint",
+    "ConsistencyProof",
     "EntryRequest",
+    "InclusionProof",
     "Leg",
     "NoteError",
     "PostingRequest",
@@ -113,7 +117,7 @@ if TYPE_CHECKING:
     from ledger.keys import create_signing_key, ledger_vkey
     from ledger.model import AccountSpec, AppendedEntry, EntryRequest, PostingRequest, VerifyReport
     from ledger.posting_rules import Leg, unbalanced_asset
-    from ledger.proofs import prove_consistency, prove_inclusion
+    from ledger.proofs import ConsistencyProof, InclusionProof, prove_consistency, prove_inclusion
     from ledger.publication import publish_checkpoints, publish_checkpoints_after_commit
     from ledger.queries import entry_seqs_by_key, list_entries
     from ledger.repository import ledger_id_for

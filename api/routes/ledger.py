@@ -14,8 +14,6 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from api.deps import EngineDep, PrincipalDep, SettingsDep
 from api.schemas import (
-    ConsistencyProofPublic,
-    InclusionProofPublic,
     LedgerBalancesPublic,
     LedgerCheckpointsPublic,
     LedgerEntriesPublic,
@@ -24,7 +22,15 @@ from api.schemas import (
 from common.bounds import INT64_MAX, Instant
 from common.errors import BadInput
 from invoicing import campuses_billing_tenant
-from ledger import ledger_id_for, list_checkpoints, list_entries, prove_consistency, prove_inclusion
+from ledger import (
+    ConsistencyProof,
+    InclusionProof,
+    ledger_id_for,
+    list_checkpoints,
+    list_entries,
+    prove_consistency,
+    prove_inclusion,
+)
 from ledger.balances import balances as balances_as_of
 from ledger.balances import tenant_statement
 
@@ -86,30 +92,28 @@ def checkpoints(
     return {"origin": settings.ledger_origin, "checkpoints": [dataclasses.asdict(row) for row in rows]}
 
 
-@router.get("/ledger/proofs/inclusion/{seq}", response_model=InclusionProofPublic)
+@router.get("/ledger/proofs/inclusion/{seq}", response_model=InclusionProof)
 def inclusion_proof(
     seq: Annotated[int, Path(ge=1, le=INT64_MAX)], engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
     tree_size: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
-) -> dict[str, Any]:
+) -> InclusionProof:
     principal.require(*READER_ROLES)
 
     with engine.connect() as conn:
-        proof = prove_inclusion(conn, settings.ledger_origin, seq, tree_size)
-    return dataclasses.asdict(proof)
+        return prove_inclusion(conn, settings.ledger_origin, seq, tree_size)
 
 
-@router.get("/ledger/proofs/consistency", response_model=ConsistencyProofPublic)
+@router.get("/ledger/proofs/consistency", response_model=ConsistencyProof)
 def consistency_proof(
     engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
     from_size: Size, to_size: Size,
-) -> dict[str, Any]:
+) -> ConsistencyProof:
     principal.require(*READER_ROLES)
     if from_size > to_size:
         raise BadInput("consistency proof", None, "from_size", f"{from_size} is larger than to_size {to_size}")
 
     with engine.connect() as conn:
-        proof = prove_consistency(conn, settings.ledger_origin, from_size, to_size)
-    return dataclasses.asdict(proof)
+        return prove_consistency(conn, settings.ledger_origin, from_size, to_size)
 
 
 def _statement_reader(tenant_id: str, principal: PrincipalDep, engine: EngineDep) -> None:
