@@ -8,7 +8,8 @@ Public names: `allocate_largest_remainder` (exact integer split by weights) and 
 amounts rounded to integers that add up to their total rounded once); the service entry points `settle_cycle`,
 `record_settlement` and `record_delta` (corrections as differences only; `preview_delta` computes one without
 recording it) with their result types; `result_sha256_hex`, the fingerprint a recorded result is compared by;
-`add_contract` and `list_contracts`, a campus's contract versions. Three modules are public by name: `storage_pool`
+`add_contract` and `list_contracts`, a campus's contract versions; `previous_storage_pools`, the batteries' pools a
+period opens with. Three modules are public by name: `storage_pool`
 (the charging-source pool behind a battery, whose lots carry cost and carbon alike), `storage_hours` (a battery's
 hours from validated intervals, run through the pool) and `storage_lines` (its billed lines and the storage
 service's fixed charge).
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from settlement.allocation import allocate_largest_remainder, apportion_exact
     from settlement.campus_contracts import add_contract, list_contracts
     from settlement.errors import AllocationWeightsInvalid, ContractMissing, MeterUnknown, PriceMissing
-    from settlement.repository import SettlementAlreadyRecorded, result_sha256_hex
+    from settlement.repository import SettlementAlreadyRecorded, previous_storage_pools, result_sha256_hex
     from settlement.service import (
         CycleNotSettled,
         DeltaSettlement,
@@ -47,6 +48,7 @@ _HOMES = {
     "PriceMissing": "settlement.errors",
     "SettlementAlreadyRecorded": "settlement.repository",
     "result_sha256_hex": "settlement.repository",
+    "previous_storage_pools": "settlement.repository",
     "CycleNotSettled": "settlement.service",
     "DeltaSettlement": "settlement.service",
     "preview_delta": "settlement.service",
@@ -79,6 +81,7 @@ __all__ = [
     "apportion_exact",
     "list_contracts",
     "preview_delta",
+    "previous_storage_pools",
     "record_delta",
     "record_settlement",
     "record_settlement_or_delta",

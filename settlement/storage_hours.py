@@ -62,7 +62,12 @@ class StorageHour:
 
 def storage_hours(table: pa.Table, meters: Sequence[MeterLike], asset: StorageAsset) -> list[StorageHour]:
     """The asset's hours with charge or discharge, in time order, from an INTERVAL_SCHEMA table."""
-    by_meter = energy_wh_by_meter_hour(table)
+    return storage_hours_of(energy_wh_by_meter_hour(table), meters, asset)
+
+
+def storage_hours_of(by_meter: Mapping[str, Mapping[datetime, int]], meters: Sequence[MeterLike],
+                     asset: StorageAsset) -> list[StorageHour]:
+    """The same from Wh per meter and UTC hour (the emissions engine's hourly sums)."""
     charge = by_meter.get(asset.charge_meter_id, {})
     discharge = by_meter.get(asset.discharge_meter_id, {})
     hours: list[StorageHour] = []

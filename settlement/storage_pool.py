@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Literal
 
+from campus import StorageAsset
 from common.errors import DomainError
 from settlement.allocation import allocate_largest_remainder
 
@@ -129,6 +130,40 @@ def estimated_stored_wh_end(stored_wh_start: int, charge_wh: int, discharge_wh: 
     efficiency_permille = Decimal(efficiency_permille_min + efficiency_permille_max) / 2
     kept_wh = int((Decimal(charge_wh) * efficiency_permille / 1000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
     return min(max(stored_wh_start + kept_wh - discharge_wh, stored_wh_floor), capacity_wh_usable)
+
+
+def opening_pool(asset: StorageAsset, recorded: Pool | None) -> Pool:
+    """The pool a period opens with: what the previous period left (as recorded), else the energy stored when the
+    asset entered the books (its source and price unknown: no amounts)."""
+    if recorded is not None:
+        return Pool(asset.pool_method, recorded.lots)
+    initial = (make_lot(SOURCE_OPENING, asset.state_of_charge_wh_initial),) if asset.state_of_charge_wh_initial else ()
+    return Pool(asset.pool_method, initial)
+
+
+def period_stored_wh_end(asset: StorageAsset, opening_wh: int, charge_wh: int, discharge_wh: int) -> int:
+    """The energy a period leaves stored, as settlement and emissions both take it: estimated from the efficiency
+    range (`estimated_stored_wh_end`), and never more than the pool holds (the floor the estimate keeps cannot
+    create energy)."""
+    stored_wh_end = estimated_stored_wh_end(
+        opening_wh, charge_wh, discharge_wh, asset.round_trip_efficiency_permille_min,
+        asset.round_trip_efficiency_permille_max, asset.state_of_charge_wh_min, asset.capacity_wh_usable)
+    return max(0, min(stored_wh_end, opening_wh + charge_wh - discharge_wh))
+
+
+def pools_with_carried_amounts(settled: Mapping[str, Pool], carried: Mapping[str, Pool]) -> dict[str, Pool]:
+    """The pools to keep: settlement's closing pools, each replaced by the emissions' closing pool of the same
+    battery (the same lots, energy and cost, with grams and certificate Wh beside them), and the emissions' pools
+    of batteries settlement does not price. Both ran the same hours through the same pool: a difference in energy
+    or cost is a bug, not a choice."""
+    kept = dict(settled)
+    for asset_id, pool in carried.items():
+        if asset_id in settled:
+            ours = [(lot.source, lot.energy_wh, lot.amount(AMOUNT_COST)) for lot in settled[asset_id].lots]
+            theirs = [(lot.source, lot.energy_wh, lot.amount(AMOUNT_COST)) for lot in pool.lots]
+            assert ours == theirs, f"battery {asset_id}: emissions' pool differs from settlement's"
+        kept[asset_id] = pool
+    return dict(sorted(kept.items()))
 
 
 def charge_lots(charge_wh: int, supply_wh_by_source: Mapping[str, int],

@@ -23,20 +23,11 @@ from settlement.contracts import CLAUSE_FIXED_PRICE_SUPPLY
 from settlement.engine.lines import with_lines_after_each_tenant
 from settlement.storage_hours import MeterLike, storage_hours, storage_period
 from settlement.storage_lines import RATE_QUANTUM, storage_energy_lines
-from settlement.storage_pool import AMOUNT_COST, SOURCE_OPENING, Pool, estimated_stored_wh_end, make_lot
+from settlement.storage_pool import AMOUNT_COST, Pool, opening_pool, period_stored_wh_end
 from settlement.tariffs import UNIT_MWH
 from settlement.types import SettlementLine, SettlementResult
 
 CLAUSE_SUPPLY_REPLACED = "storage.supply_replaced"
-
-
-def opening_pool(asset: StorageAsset, recorded: Pool | None) -> Pool:
-    """The pool a period opens with: what the previous period's settlement left, else the energy stored when the
-    asset entered the books (its source and price unknown: no cost)."""
-    if recorded is not None:
-        return Pool(asset.pool_method, recorded.lots)
-    initial = (make_lot(SOURCE_OPENING, asset.state_of_charge_wh_initial),) if asset.state_of_charge_wh_initial else ()
-    return Pool(asset.pool_method, initial)
 
 
 def energy_rate_usd_per_mwh(lines: Sequence[SettlementLine], tenant_id: str) -> tuple[int, int]:
@@ -81,11 +72,7 @@ def add_battery_supply(result: SettlementResult, assets: Sequence[StorageAsset],
         hours = storage_hours(energy_rows, meters, asset)
         charge_wh = sum(hour.charge_wh for hour in hours)
         discharge_wh = sum(hour.discharge_wh for hour in hours)
-        stored_wh_end = estimated_stored_wh_end(
-            opening.energy_wh, charge_wh, discharge_wh, asset.round_trip_efficiency_permille_min,
-            asset.round_trip_efficiency_permille_max, asset.state_of_charge_wh_min, asset.capacity_wh_usable)
-        # Never more than the pool holds: the floor the estimate keeps cannot create energy.
-        stored_wh_end = max(0, min(stored_wh_end, opening.energy_wh + charge_wh - discharge_wh))
+        stored_wh_end = period_stored_wh_end(asset, opening.energy_wh, charge_wh, discharge_wh)
         rates = {source: {AMOUNT_COST: price} for source, price in asset.supply_prices_usd_per_mwh or ()}
         period = storage_period(asset, hours, opening, stored_wh_end, rates)
         extra.extend(storage_energy_lines(asset.asset_id, period, billed, 0, result.intervals_sha256_hex))
