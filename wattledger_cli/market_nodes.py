@@ -22,7 +22,7 @@ app = typer.Typer(help="ISO node registry: settlement points, zones and hubs wit
 def load_command(
     list_kind: Annotated[str, typer.Argument(
         help="ercot-settlement-points, nyiso-generators, nyiso-zones, nyiso-transmission-nodes, pjm-pnodes, "
-             "isone-locations, miso-nodes or spp-settlement-locations")],
+             "isone-locations, miso-nodes, spp-settlement-locations or caiso-apnodes")],
     source: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the published list file")],
     as_of: Annotated[str | None, typer.Option(help="day the list describes (YYYY-MM-DD); ERCOT's name says it")] = None,
     by: Annotated[str, typer.Option(help="who loads it (recorded)")] = "",

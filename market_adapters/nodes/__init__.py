@@ -1,7 +1,7 @@
 """Node registry per ISO: settlement points, zones and hubs from each ISO's published lists, with validity dates.
 
-Pure: `parse` (one reader per list kind; ISO-NE's C/H/D/T layout is read by `market_adapters.isone`), `versions`
-(what a reload opens and closes), `model`. SQL: `repository`. Unit of work: `service`. `campus_check` is the campus
+Pure: `parse` (one reader per list kind, over `csv_rows`; CAISO's ATL_APNODE in `caiso_atlas`; ISO-NE's C/H/D/T
+layout is read by `market_adapters.isone`), `versions` (what a reload opens and closes), `model`. SQL: `repository`. Unit of work: `service`. `campus_check` is the campus
 file's settlement point against the registry, run at campus plan and apply.
 """
 

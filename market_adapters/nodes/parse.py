@@ -20,12 +20,12 @@ closes nodes on reload (a NYISO zone list never closes generators).
 - `spp-settlement-locations`: an SPP LMP-by-settlement-location file (`Interval, GMTIntervalEnd, [BAA,]
   Settlement Location, Pnode, ...`); SPP's file gives no location type, so every one is `SETTLEMENT LOCATION`
   with its pnode kept as an attribute.
+- `caiso-apnodes`: CAISO's APNode listing, OASIS ATLAS report ATL_APNODE (`caiso_atlas.py`): APNODE_ID with its
+  type and effective period (Pacific days).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -33,10 +33,10 @@ from datetime import date, datetime
 
 from common.errors import BadInput
 from market_adapters.isone import read_isone_csv
+from market_adapters.nodes.caiso_atlas import parse_atl_apnode
+from market_adapters.nodes.csv_rows import ROWS_MAX, bounded_text, csv_rows
 from market_adapters.nodes.model import PublishedNode
 
-ROWS_MAX = 500_000
-NAME_LENGTH_MAX = 200
 OPEN_END = date(9999, 12, 31)
 ERCOT_HUB_AVERAGES = ("HB_BUSAVG", "HB_HUBAVG")
 ERCOT_NAME_STAMP = re.compile(r"Settlement_Points_(\d{2})(\d{2})(\d{4})_\d{6}", re.IGNORECASE)
@@ -45,7 +45,7 @@ Reader = Callable[[str, str], list[PublishedNode]]
 LIST_ISOS = {"ercot-settlement-points": "ERCOT", "nyiso-generators": "NYISO", "nyiso-zones": "NYISO",
              "nyiso-transmission-nodes": "NYISO",
              "pjm-pnodes": "PJM", "isone-locations": "ISONE", "miso-nodes": "MISO",
-             "spp-settlement-locations": "SPP"}
+             "spp-settlement-locations": "SPP", "caiso-apnodes": "CAISO"}
 
 
 def parse_node_list(list_kind: str, source: str, text: str) -> list[PublishedNode]:
@@ -53,7 +53,8 @@ def parse_node_list(list_kind: str, source: str, text: str) -> list[PublishedNod
     readers: dict[str, Reader] = {"ercot-settlement-points": _ercot, "nyiso-generators": _nyiso_generators,
                                   "nyiso-zones": _nyiso_zones, "pjm-pnodes": _pjm, "isone-locations": _isone,
                                   "miso-nodes": _miso, "spp-settlement-locations": _spp,
-                                  "nyiso-transmission-nodes": _nyiso_transmission_nodes}
+                                  "nyiso-transmission-nodes": _nyiso_transmission_nodes,
+                                  "caiso-apnodes": parse_atl_apnode}
     if list_kind not in readers:
         raise BadInput(source, None, "list kind", f"must be one of {', '.join(readers)}, not {list_kind!r}")
     nodes = readers[list_kind](source, text)
@@ -74,45 +75,17 @@ def list_day_from_name(list_kind: str, source: str) -> date | None:
         return None
 
 
-def _rows(source: str, text: str, required: tuple[str, ...],
-          header_starts: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
-    """CSV rows by column name from the first non-blank line (or the first starting with `header_starts`)."""
-    lines = text.lstrip("\ufeff").splitlines()
-    start = next((index for index, line in enumerate(lines)
-                  if line.strip() and (header_starts is None or line.startswith(header_starts))), len(lines))
-    reader = csv.DictReader(io.StringIO("\n".join(lines[start:])))
-    header = [name.strip() for name in reader.fieldnames or []]
-    reader.fieldnames = header
-    for name in required:
-        if name not in header:
-            raise BadInput(source, start + 1, name, f"column missing from the header {header}")
-    try:
-        for index, row in enumerate(reader):
-            line_no = start + 2 + index
-            if index >= ROWS_MAX:
-                raise BadInput(source, line_no, None, f"more than {ROWS_MAX} rows")
-            yield line_no, {key: (value or "").strip() for key, value in row.items() if isinstance(key, str)}
-    except csv.Error as error:
-        raise BadInput(source, None, None, f"not readable as CSV: {error}") from error
-
-
-def _text(source: str, line: int, field: str, value: str) -> str:
-    if not value or len(value) > NAME_LENGTH_MAX:
-        raise BadInput(source, line, field, f"must be 1 to {NAME_LENGTH_MAX} characters")
-    return value
-
-
 def _ercot(source: str, text: str) -> list[PublishedNode]:
     columns = ("ELECTRICAL_BUS", "SUBSTATION", "SETTLEMENT_LOAD_ZONE", "RESOURCE_NODE", "HUB")
     nodes: dict[str, PublishedNode] = {}
-    for line, row in _rows(source, text, columns):
-        zone = _text(source, line, "SETTLEMENT_LOAD_ZONE", row["SETTLEMENT_LOAD_ZONE"])
+    for line, row in csv_rows(source, text, columns):
+        zone = bounded_text(source, line, "SETTLEMENT_LOAD_ZONE", row["SETTLEMENT_LOAD_ZONE"])
         nodes.setdefault(zone, PublishedNode(zone, zone, "LZ", zone))
         if row["HUB"]:
-            hub = _text(source, line, "HUB", row["HUB"])
+            hub = bounded_text(source, line, "HUB", row["HUB"])
             nodes.setdefault(hub, PublishedNode(hub, hub, "HU", None))
         if row["RESOURCE_NODE"]:
-            node = _text(source, line, "RESOURCE_NODE", row["RESOURCE_NODE"])
+            node = bounded_text(source, line, "RESOURCE_NODE", row["RESOURCE_NODE"])
             attributes = {"substation": row["SUBSTATION"], "electrical_bus": row["ELECTRICAL_BUS"],
                           "voltage_level": row.get("VOLTAGE_LEVEL", "")}
             nodes.setdefault(node, PublishedNode(node, node, "RN", zone, attributes=attributes))
@@ -127,32 +100,32 @@ def _ercot(source: str, text: str) -> list[PublishedNode]:
 def _nyiso_generators(source: str, text: str) -> list[PublishedNode]:
     columns = ("Generator Name", "Generator PTID", "Zone")
     nodes: dict[str, PublishedNode] = {}
-    for line, row in _rows(source, text, columns):
+    for line, row in csv_rows(source, text, columns):
         if row.get("Active", "Y").upper() == "N":
             continue
         ptid = _ptid(source, line, "Generator PTID", row["Generator PTID"])
         attributes = {key: row[column] for key, column in (("subzone", "Subzone"), ("aggregation_ptid",
                       "Aggregation PTID")) if row.get(column)}
-        nodes.setdefault(ptid, PublishedNode(ptid, _text(source, line, "Generator Name", row["Generator Name"]),
+        nodes.setdefault(ptid, PublishedNode(ptid, bounded_text(source, line, "Generator Name", row["Generator Name"]),
                                              "GEN", row["Zone"] or None, attributes=attributes))
     return list(nodes.values())
 
 
 def _nyiso_zones(source: str, text: str) -> list[PublishedNode]:
     nodes: dict[str, PublishedNode] = {}
-    for line, row in _rows(source, text, ("Name", "PTID")):
+    for line, row in csv_rows(source, text, ("Name", "PTID")):
         ptid = _ptid(source, line, "PTID", row["PTID"])
-        name = _text(source, line, "Name", row["Name"])
+        name = bounded_text(source, line, "Name", row["Name"])
         nodes.setdefault(ptid, PublishedNode(ptid, name, "ZONE", name))
     return list(nodes.values())
 
 
 def _nyiso_transmission_nodes(source: str, text: str) -> list[PublishedNode]:
     nodes: dict[str, PublishedNode] = {}
-    for line, row in _rows(source, text, ("Node Name", "PTID", "Zone")):
+    for line, row in csv_rows(source, text, ("Node Name", "PTID", "Zone")):
         ptid = _ptid(source, line, "PTID", row["PTID"])
         attributes = {"subzone": row["Subzone"]} if row.get("Subzone") else {}
-        nodes.setdefault(ptid, PublishedNode(ptid, _text(source, line, "Node Name", row["Node Name"]), "BUS",
+        nodes.setdefault(ptid, PublishedNode(ptid, bounded_text(source, line, "Node Name", row["Node Name"]), "BUS",
                                              row["Zone"] or None, attributes=attributes))
     return list(nodes.values())
 
@@ -166,7 +139,7 @@ def _ptid(source: str, line: int, field: str, value: str) -> str:
 def _pjm(source: str, text: str) -> list[PublishedNode]:
     columns = ("pnode_id", "pnode_name", "pnode_subtype", "effective_date", "termination_date")
     stripped = text.lstrip("\ufeff").lstrip()
-    rows = _pjm_json_rows(source, stripped) if stripped[:1] in "[{" else _rows(source, text, columns)
+    rows = _pjm_json_rows(source, stripped) if stripped[:1] in "[{" else csv_rows(source, text, columns)
     latest: dict[str, tuple[date, PublishedNode]] = {}
     first_effective: dict[str, date] = {}
     for line, row in rows:
@@ -176,8 +149,8 @@ def _pjm(source: str, text: str) -> list[PublishedNode]:
         node_id = _ptid(source, line, "pnode_id", str(row["pnode_id"]))
         effective = _pjm_day(source, line, "effective_date", row["effective_date"])
         termination = _pjm_day(source, line, "termination_date", row["termination_date"])
-        node = PublishedNode(node_id, _text(source, line, "pnode_name", str(row["pnode_name"])),
-                             _text(source, line, "pnode_subtype", str(row["pnode_subtype"])).upper(),
+        node = PublishedNode(node_id, bounded_text(source, line, "pnode_name", str(row["pnode_name"])),
+                             bounded_text(source, line, "pnode_subtype", str(row["pnode_subtype"])).upper(),
                              str(row.get("zone") or "") or None, effective,
                              None if termination >= OPEN_END else termination,
                              {key: str(row[key]) for key in ("pnode_type", "voltage_level") if row.get(key)})
@@ -225,8 +198,8 @@ def _isone(source: str, text: str) -> list[PublishedNode]:
         for line, values in section.rows:
             location_id, name, location_type = (values[index] if index < len(values) else "" for index in columns)
             location_id = _ptid(source, line, "Location ID", location_id)
-            name = _text(source, line, "Location Name", name)
-            node_type = _text(source, line, "Location Type", location_type).upper()
+            name = bounded_text(source, line, "Location Name", name)
+            node_type = bounded_text(source, line, "Location Type", location_type).upper()
             zone = name if node_type == "LOAD ZONE" else None
             nodes.setdefault(location_id, PublishedNode(location_id, name, node_type, zone))
     if not nodes:
@@ -236,17 +209,17 @@ def _isone(source: str, text: str) -> list[PublishedNode]:
 
 def _miso(source: str, text: str) -> list[PublishedNode]:
     nodes: dict[str, PublishedNode] = {}
-    for line, row in _rows(source, text, ("Node", "Type"), header_starts="Node,"):
-        node = _text(source, line, "Node", row["Node"])
-        node_type = _text(source, line, "Type", row["Type"]).upper()
+    for line, row in csv_rows(source, text, ("Node", "Type"), header_starts="Node,"):
+        node = bounded_text(source, line, "Node", row["Node"])
+        node_type = bounded_text(source, line, "Type", row["Type"]).upper()
         nodes.setdefault(node, PublishedNode(node, node, node_type, node if node_type == "LOADZONE" else None))
     return list(nodes.values())
 
 
 def _spp(source: str, text: str) -> list[PublishedNode]:
     nodes: dict[str, PublishedNode] = {}
-    for line, row in _rows(source, text, ("Settlement Location", "Pnode")):
-        location = _text(source, line, "Settlement Location", row["Settlement Location"])
+    for line, row in csv_rows(source, text, ("Settlement Location", "Pnode")):
+        location = bounded_text(source, line, "Settlement Location", row["Settlement Location"])
         nodes.setdefault(location, PublishedNode(location, location, "SETTLEMENT LOCATION", None,
                                                  attributes={"pnode": row["Pnode"]}))
     return list(nodes.values())

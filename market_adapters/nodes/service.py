@@ -20,7 +20,9 @@ from market_adapters.nodes.versions import plan_reload
 LIST_BYTES_MAX = 64 * 1024 * 1024  # ERCOT's full bus mapping is about 2 MB; PJM's pnode feed about 5 MB as JSON
 LIST_ROWS_SHOWN_MAX = 1_000
 ZIP_MAGIC = b"PK\x03\x04"
-ZIP_MEMBERS = {"ercot-settlement-points": re.compile(r"^Settlement_Points_\d{8}_\d{6}\.csv$", re.IGNORECASE)}
+# ERCOT's NP4-160-SG ZIP holds several CSVs; an OASIS SingleZip answer (resultformat=6) holds the report's one CSV.
+ZIP_MEMBERS = {"ercot-settlement-points": re.compile(r"^Settlement_Points_\d{8}_\d{6}\.csv$", re.IGNORECASE),
+               "caiso-apnodes": re.compile(r"\.csv$", re.IGNORECASE)}
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def load_node_list(engine: Engine, list_kind: str, source_name: str, data: bytes
 
 
 def _list_in_zip(list_kind: str, source_name: str, data: bytes) -> tuple[str, bytes]:
-    """ERCOT publishes NP4-160-SG as a ZIP of several CSVs; the bus mapping is the `Settlement_Points_*` member."""
+    """The list inside a published ZIP: ERCOT's `Settlement_Points_*` member, or the one CSV of an OASIS answer."""
     pattern = ZIP_MEMBERS.get(list_kind)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -101,6 +101,42 @@ def test_miso_and_spp_nodes_from_their_market_report_shapes():
         ("OKGE_OKGE", "SETTLEMENT LOCATION", "OKGE_LOAD_PNODE")}
 
 
+CAISO_APNODES = "caiso_ATL_APNODE_20260601.csv"
+
+
+def test_caiso_apnodes_keep_type_and_effective_period_in_pacific_days():
+    """10 rows, 9 APNodes: SLAP_PGCC is listed twice (re-issued 2021-01-01) and is one node in force since its first
+    start. Starts at 07:00 GMT in April and November 2014 are local midnight PDT, so the Pacific day is the GMT day;
+    AGRICO's end 2026-03-01T08:00 GMT is midnight PST, so it is in force up to (not including) 2026-03-01."""
+    nodes = {node.node_id: node for node in parse_node_list("caiso-apnodes", CAISO_APNODES,
+                                                              (LISTS / CAISO_APNODES).read_text())}
+    assert len(nodes) == 9
+    assert {node_id for node_id, node in nodes.items() if node.node_type == "TH"} == {
+        "TH_NP15_GEN-APND", "TH_SP15_GEN-APND", "TH_ZP26_GEN-APND"}
+    pgcc = nodes["SLAP_PGCC-APND"]
+    assert (pgcc.node_type, pgcc.valid_from, pgcc.valid_to) == ("LAP", date(2009, 4, 1), None)
+    assert pgcc.attributes == {"comments": "re-issued", "cb_node_flag": "Y"}  # the newest row describes it
+    pace = nodes["ELAP_PACE-APND"]
+    assert (pace.node_type, pace.valid_from, pace.valid_to, pace.zone) == ("DEPZ", date(2014, 11, 1), None, None)
+    agrico = nodes["AGRICO_6_PL3N5_APND"]
+    assert (agrico.node_type, agrico.valid_from, agrico.valid_to) == ("AG", date(2009, 4, 1), date(2026, 3, 1))
+    assert agrico.attributes["max_cb_mw"] == "150"
+
+
+def test_caiso_apnode_end_between_midnights_counts_its_last_day():
+    """An end at 2026-03-01T09:30 GMT (01:30 PST on 1 March) leaves the node in force on 1 March: valid to the 2nd.
+    A stamp in year 9999 is an open end; an end before the start is refused with its line and field."""
+    header = "APNODE_ID,APNODE_TYPE,EFF_START_DT_GMT,EFF_END_DT_GMT\n"
+    nodes = parse_node_list("caiso-apnodes", "a.csv", header + "X-APND,TH,2020-01-01T08:00:00-00:00,"
+                            "2026-03-01T09:30:00-00:00\nY-APND,TH,2020-01-01T08:00:00-00:00,9999-12-31T08:00:00-00:00\n")
+    assert [(node.node_id, node.valid_from, node.valid_to) for node in nodes] == [
+        ("X-APND", date(2020, 1, 1), date(2026, 3, 2)), ("Y-APND", date(2020, 1, 1), None)]
+    with pytest.raises(BadInput) as caught:
+        parse_node_list("caiso-apnodes", "a.csv", header + "X-APND,TH,2020-01-01T08:00:00-00:00,"
+                        "2019-01-01T08:00:00-00:00\n")
+    assert (caught.value.line, caught.value.field) == (2, "EFF_END_DT_GMT")
+
+
 @pytest.mark.parametrize(("kind", "text", "line", "field"), [
     ("ercot-settlement-points", "ELECTRICAL_BUS,SUBSTATION,RESOURCE_NODE,HUB\nB1,S1,RN1,HB_X\n", 1,
      "SETTLEMENT_LOAD_ZONE"),
@@ -108,6 +144,9 @@ def test_miso_and_spp_nodes_from_their_market_report_shapes():
     ("isone-locations", '"C","x"\n"D","1"\n', 2, "record type"),
     ("pjm-pnodes", ('{"items": [{"pnode_id": 1, "pnode_name": "A", "pnode_subtype": "HUB", '
                    '"effective_date": "soon", "termination_date": "9999-12-31T00:00:00"}]}'), 1, "effective_date"),
+    ("caiso-apnodes", "APNODE_ID,APNODE_TYPE,EFF_START_DT_GMT,EFF_END_DT_GMT\nX-APND,TH,04/01/2009,\n", 2,
+     "EFF_START_DT_GMT"),
+    ("caiso-apnodes", "APNODE_ID,EFF_START_DT_GMT,EFF_END_DT_GMT\nX-APND,2009-04-01,\n", 1, "APNODE_TYPE"),
 ])
 def test_a_bad_list_names_file_line_and_field(kind, text, line, field):
     with pytest.raises(BadInput) as caught:

@@ -173,3 +173,35 @@ async def test_put_campus_checks_the_settlement_point_too(engine, tmp_path):
         assert applied.json()["warnings"] == [(f"PUT /campuses/{spp.stem}: no SPP node registry is loaded, so "
                                               "settlement point 'SPPNORTH_HUB' was not checked "
                                               "(wattledger market nodes load)")]
+
+
+def test_caiso_apnode_list_from_an_oasis_answer_checks_a_caiso_campus(database_url, tmp_path):
+    """The OASIS ATL_APNODE answer is a ZIP with one CSV: 9 APNodes (tests/market_adapters/node_lists, SOURCES.md).
+    A CAISO campus at TH_SP15_GEN-APND applies with no warning; DLAP_PGAE (without -APND) is not an APNode; the
+    AG node AGRICO_6_PL3N5_APND, in force to 2026-03-01, cannot carry a campus open from 2026-01-01 (Pacific)."""
+    runner, env = CliRunner(), _env(database_url)
+    answer = tmp_path / "ATL_APNODE.zip"
+    with zipfile.ZipFile(answer, "w") as zipped:
+        zipped.writestr("20260601_20260602_ATL_APNODE_N_20260601_09_15_00_v1.csv",
+                        (LISTS / "caiso_ATL_APNODE_20260601.csv").read_bytes())
+    loaded = runner.invoke(market_app, ["nodes", "load", "caiso-apnodes", str(answer), "--as-of", "2026-06-01"],
+                           env=env)
+    assert loaded.output == "CAISO caiso-apnodes as of 2026-06-01: 9 nodes, 9 opened, 0 closed\n", loaded.output
+    pacific_new_year = "2026-01-01T00:00:00-08:00"
+
+    hub = _campus_file(tmp_path, "CAISO", "TH_SP15_GEN-APND", pacific_new_year)
+    applied = runner.invoke(campus_app, ["apply", str(hub)], env=env)
+    assert applied.exit_code == 0, applied.output
+    assert "Warning" not in applied.output
+
+    unknown = _campus_file(tmp_path, "CAISO", "DLAP_PGAE", pacific_new_year)
+    refused = runner.invoke(campus_app, ["plan", str(unknown)], env=env)
+    assert refused.exit_code == 1
+    assert "line 8, field 'campus.settlement_point': 'DLAP_PGAE' is not a node of the loaded CAISO registry" in (
+        refused.output)
+
+    closed = _campus_file(tmp_path, "CAISO", "AGRICO_6_PL3N5_APND", pacific_new_year)
+    refused = runner.invoke(campus_app, ["apply", str(closed)], env=env)
+    assert refused.exit_code == 1
+    assert ("CAISO AG 'AGRICO_6_PL3N5_APND' is in force from 2009-04-01 to 2026-03-01, not over the campus's active "
+            "period from 2026-01-01 to open end") in refused.output
