@@ -97,8 +97,8 @@ def test_miso_and_spp_nodes_from_their_market_report_shapes():
     spp = parse_node_list("spp-settlement-locations", "s.csv",
                           (PRICE_FIXTURES / "spp" / "DA-LMP-SL-202511020100.csv").read_text())
     assert {(n.node_id, n.node_type, n.attributes["pnode"]) for n in spp} == {
-        ("SPPNORTH_HUB", "SETTLEMENT LOCATION", "SPPNORTH_HUB"),
-        ("OKGE_OKGE", "SETTLEMENT LOCATION", "OKGE_LOAD_PNODE")}
+        ("SPPNORTH_HUB", "SETTLEMENT LOCATION", "SPPNORTH_H"), ("SPPSOUTH_HUB", "SETTLEMENT LOCATION", "SPPSOUTH_H"),
+        ("CSWS_HUB", "SETTLEMENT LOCATION", "CSWS_HUB_H"), ("AEC", "SETTLEMENT LOCATION", "SOUC")}
 
 
 CAISO_APNODES = "caiso_ATL_APNODE_20260601.csv"

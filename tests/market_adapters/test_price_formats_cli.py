@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.mark.parametrize(("file_format", "name", "count", "iso"), [
-    ("spp-da", "spp/DA-LMP-SL-202511020100.csv", 50, "SPP"),
+    ("spp-da", "spp/DA-LMP-SL-202511020100.csv", 56, "SPP"),
     ("spp-rt", "spp/RTBM-LMP-DAILY-SL-20251102-excerpt.csv", 10, "SPP"),
     ("miso-da-expost", "miso/20251102_da_expost_lmp.csv", 72, "MISO"),
     ("miso-rt-final", "miso/miso-data-exchange-real-time-lmp-expost.json", 1, "MISO"),
@@ -24,7 +24,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
     ("pjm-csv", "pjm/da_hrl_lmps-20260308.csv", 46, "PJM"),
 ])
 def test_each_new_format_becomes_price_parquet(file_format, name, count, iso, tmp_path):
-    """Row counts: 25 or 23 hours per node on the DST days (24 for MISO, which keeps EST), one JSON item."""
+    """Row counts: 25 or 23 hours per node on the DST days (24 for MISO, which keeps EST), one JSON item; SPP's
+    fall-back excerpt has its two hubs' 25 hours and three hours of two other locations (50 + 6)."""
     out = tmp_path / "p.parquet"
     result = CliRunner().invoke(app, ["prices", file_format, str(FIXTURES / name), str(out)])
     assert result.exit_code == 0, result.output

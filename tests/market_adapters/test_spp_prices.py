@@ -1,4 +1,5 @@
-"""SPP LMP-by-settlement-location reader on SPP-shaped files: GMTIntervalEnd (UTC) decides every interval, so
+"""SPP LMP-by-settlement-location reader on SPP's own day-ahead files of both DST days (rows verbatim, see
+fixtures/spp/SOURCES.md) and SPP-shaped excerpts: GMTIntervalEnd (UTC) decides every interval, so
 the fall-back day has 25 distinct hours and the spring-forward day 23; components and node types are kept."""
 
 from __future__ import annotations
@@ -21,19 +22,26 @@ def _parse(text: str, market: str = "DA") -> list:
 
 
 def test_fall_back_day_has_25_hours_and_the_repeated_label_splits_by_gmt():
-    """2025-11-02: 25 hub rows starting 05:00 UTC hourly; both rows labelled 02:00 start at 06:00 and 07:00 UTC."""
+    """SPP's own file for 2025-11-02 (hub rows verbatim, SOURCES.md): 25 North Hub rows starting 05:00 UTC hourly;
+    both rows labelled 02:00 start at 06:00 and 07:00 UTC with different prices. HE02 first pass (GMT end 07:00):
+    MEC 21.8567 + MCC 4.7398 + MLC -0.2918 = LMP 26.3047; second pass (GMT end 08:00): 21.6398 + 5.9609 - 0.2889
+    = 27.3118."""
     rows = _parse((FIXTURES / "DA-LMP-SL-202511020100.csv").read_text())
     hub = [row for row in rows if row.node == "SPPNORTH_HUB"]
     assert [row.interval_start_utc for row in hub] == [
         datetime(2025, 11, 2, 5, tzinfo=UTC) + timedelta(hours=hour) for hour in range(25)]
     assert {(row.iso, row.market, row.interval_minutes, row.node_type, row.zone) for row in hub} == {
         ("SPP", "DA", 60, "HUB", None)}
-    second = hub[1]  # 11/02/2025 02:00:00 with GMTIntervalEnd 07:00: the first pass, 01:00-02:00 CDT
-    assert (second.lmp_usd_per_mwh, second.loss_usd_per_mwh, second.congestion_usd_per_mwh,
-            second.energy_usd_per_mwh) == (Decimal("19.2084"), Decimal("-0.3025"), Decimal("1.0500"),
-                                           Decimal("18.4609"))
-    load = [row for row in rows if row.node == "OKGE_OKGE"]
-    assert len(load) == 25 and {row.node_type for row in load} == {"SETTLEMENT_LOCATION"}
+    first_pass, second_pass = hub[1], hub[2]
+    assert (first_pass.lmp_usd_per_mwh, first_pass.loss_usd_per_mwh, first_pass.congestion_usd_per_mwh,
+            first_pass.energy_usd_per_mwh) == (Decimal("26.3047"), Decimal("-0.2918"), Decimal("4.7398"),
+                                               Decimal("21.8567"))
+    assert (second_pass.lmp_usd_per_mwh, second_pass.energy_usd_per_mwh) == (Decimal("27.3118"), Decimal("21.6398"))
+    assert hub[-1].lmp_usd_per_mwh == Decimal("-0.0238")  # HE24, labelled 11/03/2025 00:00:00, negative as published
+    # The participant hub CSWS_HUB and location AEC are kept in the excerpt for the first three hours only.
+    others = {row.node: row.node_type for row in rows if row.node not in ("SPPNORTH_HUB", "SPPSOUTH_HUB")}
+    assert others == {"AEC": "SETTLEMENT_LOCATION", "CSWS_HUB": "SETTLEMENT_LOCATION"}
+    assert len(rows) == 25 + 25 + 3 + 3
 
 
 def test_spring_forward_day_has_23_hours():
@@ -44,6 +52,9 @@ def test_spring_forward_day_has_23_hours():
         datetime(2026, 3, 8, 6, tzinfo=UTC) + timedelta(hours=hour) for hour in range(23)]
     assert all(row.lmp_usd_per_mwh == row.energy_usd_per_mwh + row.congestion_usd_per_mwh + row.loss_usd_per_mwh
                for row in rows)
+    # SPP's own file: the row after HE 01:00 is labelled 03:00 (GMT end 08:00) and starts 01:00 CST = 07:00 UTC.
+    assert (rows[1].interval_start_utc, rows[1].lmp_usd_per_mwh) == (datetime(2026, 3, 8, 7, tzinfo=UTC),
+                                                                     Decimal("13.3278"))
 
 
 def test_real_time_five_minute_rows_with_baa_column_on_the_fall_back_day():

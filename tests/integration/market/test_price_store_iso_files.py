@@ -1,5 +1,5 @@
 """POST /campuses/{id}/prices takes the SPP, MISO, ISO-NE and PJM CSV formats: the SPP fall-back day is stored
-(50 prices), and a bad MISO report is a 422 naming the file, line and field with nothing stored."""
+(56 prices), and a bad MISO report is a 422 naming the file, line and field with nothing stored."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _client(settings: Settings, engine) -> httpx.AsyncClient:  # type: ignore[no
 
 
 async def test_spp_file_is_stored_and_a_bad_miso_report_is_422(engine, nyiso_campus, tmp_path):
-    """spp-da: 201 with 50 prices (25 hours x 2 nodes) in one Parquet file; a MISO report with a text price in
+    """spp-da: 201 with 56 prices (25 hours x 2 hubs, 3 hours x 2 other locations) in one Parquet file; a MISO report with a text price in
     HE 5 on line 6: 422 with source, line 6 and field "HE 5", and the store still holds one file."""
     settings = Settings(home=tmp_path, database_url="postgresql://unused/none")
     path = f"/campuses/{nyiso_campus.campus_id}/prices"
@@ -40,9 +40,9 @@ async def test_spp_file_is_stored_and_a_bad_miso_report_is_422(engine, nyiso_cam
                                   files={"file": ("20251102_da_expost_lmp.csv", bad_miso, "text/csv")})
 
     assert stored.status_code == 201, stored.text
-    assert stored.json()["price_count"] == 50
+    assert stored.json()["price_count"] == 56
     [uri] = campus_price_uris(settings, nyiso_campus.campus_id)
-    assert read_prices_parquet(uri).num_rows == 50
+    assert read_prices_parquet(uri).num_rows == 56
     assert refused.status_code == 422, refused.text
     body = refused.json()
     assert (body["source"], body["line"], body["field"]) == ("20251102_da_expost_lmp.csv", 6, "HE 5")
