@@ -1,9 +1,10 @@
 """Meter data management: ingest (CSV with declared mappings, Parquet, Green Button), numba VEE with
 estimation, streaming aggregation, and the stored-file / quarantine / manual-edit services.
 
-Everything another package may import is named here, or is one of four public modules: `schema` (the interval
+Everything another package may import is named here, or is one of five public modules: `schema` (the interval
 Parquet schema and quality codes), `service` (receive, store, quarantine and correct files; what a period
-collects), `aggregate` (streaming aggregation to ISO settlement intervals) and `watch` (an inbox watched for files).
+collects), `aggregate` (streaming aggregation to ISO settlement intervals), `state_of_charge` (a battery's reported
+stored energy, kept beside the validated file) and `watch` (an inbox watched for files).
 """
 
 from meterdata.csv_mapping import MAPPINGS, SITE_EXPORT_V1, CsvMapping
@@ -46,5 +47,6 @@ __all__ = [
     "run_vee",
     "schema",
     "service",
+    "state_of_charge",
     "watch",
 ]

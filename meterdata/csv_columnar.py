@@ -78,7 +78,7 @@ class ColumnarPlan:
                         "value": header[mapping.value_column]}
         for role, column in (("unit", mapping.unit_column), ("channel", mapping.channel_column),
                              ("interval", mapping.interval_minutes_column)):
-            if column is not None:
+            if column is not None and column in header:  # an optional channel column may be left out
                 self.columns[role] = header[column]
         self.units = sorted([*WH_PER_UNIT, *W_PER_POWER_UNIT])
         self._plan_names(ReadingNames(meters))

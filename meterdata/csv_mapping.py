@@ -22,6 +22,8 @@ class CsvMapping:
     """Unit for every value when the file has no unit column (Wh, kWh, MWh, W, kW, MW, MMBtu, therm)."""
     channel_column: str | None = None
     channel_default: str = "main"
+    channel_column_required: bool = True
+    """False: a file may leave the channel column out, and then every row is on `channel_default`."""
     interval_minutes_column: str | None = None
     """When the file states each row's interval length, it must equal the meter registry's."""
     time_label: Literal["beginning", "ending"] = "beginning"
@@ -47,9 +49,12 @@ SITE_EXPORT_V1 = CsvMapping(
     time_column="interval_start",
     value_column="value",
     unit_column="unit",
+    channel_column="channel",
+    channel_column_required=False,
     time_label="beginning",
 )
-"""The campus site export: `meter_id,interval_start,value,unit`, ISO 8601 with offset, interval beginning."""
+"""The campus site export: `meter_id,interval_start,value,unit`, ISO 8601 with offset, interval beginning; an optional
+`channel` column (empty or absent: `main`) carries other channels, such as a battery's state of charge."""
 
 MAPPINGS: dict[str, CsvMapping] = {SITE_EXPORT_V1.name: SITE_EXPORT_V1}
 """Declared mappings by name, as the API and CLI accept them."""

@@ -229,7 +229,8 @@ def _read_header(rows: Iterator[list[str]], source: str, mapping: CsvMapping) ->
         raise BadInput(source, 1, None, f"not valid text: {error.reason}") from error
     header = {name: index for index, name in enumerate(names)}
     wanted = [mapping.meter_column, mapping.time_column, mapping.value_column]
-    wanted += [c for c in (mapping.unit_column, mapping.channel_column, mapping.interval_minutes_column) if c is not None]
+    channel_column = mapping.channel_column if mapping.channel_column_required else None
+    wanted += [c for c in (mapping.unit_column, channel_column, mapping.interval_minutes_column) if c is not None]
     for column in wanted:
         if column not in header:
             raise BadInput(source, 1, column, f"column missing from header {shown_names(names)}")
@@ -303,7 +304,8 @@ class _RowParser:
             multiplier = spec.reading_multiplier(serial, start_utc)
         except ReadingOutsideService as error:
             raise BadInput(self.source, line, mapping.time_column, error.reason) from error
-        channel = self.field(fields, mapping.channel_column, line) if mapping.channel_column else None
+        channel = self.field(fields, mapping.channel_column, line) \
+            if mapping.channel_column and mapping.channel_column in self.header else None
         try:
             energy_wh = energy_wh_from_value(value, unit, spec.interval_minutes, multiplier)
         except DecimalException as error:  # more digits than an exact product holds

@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from campus import StorageAsset
 from common import storage
 from common.errors import BadInput
 from common.timeutil import require_utc
@@ -52,6 +53,7 @@ from meterdata.parquet_reader import read_parquet
 from meterdata.readings import OutsidePeriod, ReadingColumns, ReadingSink, ReadingWindow, micros_from_datetime
 from meterdata.schema import INTERVAL_SCHEMA
 from meterdata.specs import MeterSpec
+from meterdata.state_of_charge import ReadingFields, checked_sink
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -154,12 +156,15 @@ def ingest_files(
     inputs: Sequence[str | InputFile], meters: Mapping[str, MeterSpec], mapping: CsvMapping, out_uri: str,
     period_start_utc: datetime, period_end_utc: datetime, now_utc: datetime | None = None,
     outside_period: OutsidePeriod = "refuse", rows_per_bucket_max: int = ROWS_PER_BUCKET_MAX,
+    storage: Sequence[StorageAsset] = (),
 ) -> IngestResult:
     """Read `inputs` (paths, or InputFiles) in order of precedence and write the latest reading of each meter,
     channel and interval, sorted by meter, channel and interval start, to `out_uri`.
 
     Readings must have ended by `now_utc` (default: now). One starting outside [period_start_utc,
     period_end_utc) is refused, or left out when `outside_period="skip"` (files from the meter-data store).
+    `storage`: the campus's batteries; their state-of-charge channels are kept as levels and checked
+    (meterdata.state_of_charge).
     """
     window = ReadingWindow(
         require_utc(period_start_utc, "period_start_utc"),
@@ -173,7 +178,7 @@ def ingest_files(
         spill = BucketSpill(Path(spill_dir), bucket_of)
         try:
             with ThreadPoolExecutor(min(FILE_WORKERS, max(1, len(files))), thread_name_prefix="ingest") as pool:
-                reads = [pool.submit(_read_input, file, order, meters, mapping, window, spill)
+                reads = [pool.submit(_read_input, file, order, meters, mapping, window, spill, storage)
                          for order, file in enumerate(files)]
                 # In input order: the first refused input is the one reported, as in a sequential read.
                 ingested = [read.result() for read in reads]
@@ -300,9 +305,20 @@ def spill_table(columns: ReadingColumns, input_order: int) -> pa.Table:
     return table.append_column(SPILL_SCHEMA.field(INPUT_ORDER), order)
 
 
+def reading_fields(name: str, mapping: CsvMapping) -> ReadingFields:
+    """The value and channel fields of a file of this name, as an error names them."""
+    suffix = _suffix(name)
+    if suffix in ("csv", "txt"):
+        return ReadingFields(mapping.value_column, mapping.channel_column or "channel")
+    if suffix == "parquet":
+        return ReadingFields("energy_wh", "channel")
+    return ReadingFields("value", "ReadingType")
+
+
 def _read_input(file: InputFile, input_order: int, meters: Mapping[str, MeterSpec], mapping: CsvMapping,
-                window: ReadingWindow, spill: BucketSpill) -> IngestedFile:
-    sink = SpillSink(spill, window, input_order)
+                window: ReadingWindow, spill: BucketSpill, assets: Sequence[StorageAsset]) -> IngestedFile:
+    spill_sink = SpillSink(spill, window, input_order)
+    sink = checked_sink(spill_sink, assets, file.name, reading_fields(file.name, mapping))
     sha256_hex = file.sha256_hex or _sha256_hex_of_uri(file.uri)
     try:
         if _suffix(file.name) in ("csv", "txt"):
@@ -315,12 +331,12 @@ def _read_input(file: InputFile, input_order: int, meters: Mapping[str, MeterSpe
             row_count = read_file_uri(file.uri, file.name, sha256_hex, meters, mapping, window, sink)
     except BadInput as error:
         raise InputFileRefused(error, sha256_hex) from error
-    sink.flush()
+    spill_sink.flush()
     return IngestedFile(file.name, sha256_hex, row_count, size_bytes)
 
 
 def _read_csv_streaming(file: InputFile, sha256_hex: str, meters: Mapping[str, MeterSpec], mapping: CsvMapping,
-                        window: ReadingWindow, sink: SpillSink) -> tuple[int, int]:
+                        window: ReadingWindow, sink: ReadingSink) -> tuple[int, int]:
     """Parse as the bytes stream in, hashing them on the way; the csv reader reads to the end of the file."""
     filesystem, path = resolve(file.uri)
     with filesystem.open_input_stream(path) as stream:

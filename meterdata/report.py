@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
+import pyarrow as pa
 
 from meterdata import kernels as k
 from meterdata.grid import FLAG_EDITED, MICROS_PER_MINUTE, GridPlan
 from meterdata.series import SeriesChunk
 from meterdata.specs import MeterSpec
+from meterdata.state_of_charge import state_of_charge_table
 
 MICROS_PER_HOUR = 60 * MICROS_PER_MINUTE
 REGISTER_TOLERANCE_PERMILLE = 10
@@ -36,6 +38,8 @@ class VeeTally:
     slots_good: dict[str, int] = field(default_factory=dict)
     hourly_wh: dict[str, np.ndarray] = field(default_factory=dict)
     registers: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    state_of_charge: dict[str, list[pa.Table]] = field(default_factory=dict)
+    """Asset id -> its state-of-charge readings (STATE_OF_CHARGE_SCHEMA), kept apart from the energy."""
 
     def add_series(
         self, keys: list[tuple[str, str]], specs: list[MeterSpec], plan: GridPlan, value: np.ndarray,
@@ -77,6 +81,14 @@ class VeeTally:
             lo, hi = int(chunk.offsets[i]), int(chunk.offsets[i + 1])
             meter_id = chunk.keys[i][0]
             self.registers[meter_id] = (chunk.ts_us[lo:hi].copy(), chunk.energy_wh[lo:hi].copy())
+
+    def add_state_of_charge(self, chunk: SeriesChunk, index: int, asset_id: str, interval_minutes: int) -> None:
+        lo, hi = int(chunk.offsets[index]), int(chunk.offsets[index + 1])
+        series = chunk.table.slice(lo, hi - lo)
+        self.state_of_charge.setdefault(asset_id, []).append(state_of_charge_table(asset_id, interval_minutes, series))
+
+    def state_of_charge_tables(self) -> dict[str, pa.Table]:
+        return {asset_id: pa.concat_tables(tables) for asset_id, tables in self.state_of_charge.items()}
 
     def hourly_complete(self, hours: int) -> dict[str, np.ndarray]:
         return {m: h for m, h in self.hourly_wh.items() if h.shape[0] == hours}

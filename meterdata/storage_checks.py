@@ -3,8 +3,16 @@ charge stays within the asset's bounds, and the implied round-trip efficiency li
 
 Pure and integer: inputs are Wh per interval (or per hour: the rules hold on any common grid) of the asset's
 charge and discharge meters, and, where the battery management system reports it, the stored energy at each
-interval end. Outputs are counts of failing intervals, keyed by the asset's discharge meter so the VEE report
-shows them beside the meter.
+interval end (`StateOfChargeSeries`). Outputs are counts of failing intervals, keyed by the asset's discharge meter
+so the VEE report shows them beside the meter, and findings naming the meter, the interval and the value
+(`storage_checks`).
+
+With a reported state of charge, the cycle's hourly grid carries it at each hour end (the reading whose interval ends
+there). The stored change across each hour must lie between `charge x min efficiency - discharge / min efficiency`
+(every loss of the round trip taken on whichever side the hour has) and `charge - discharge` (a battery creates no
+energy), within the state-of-charge margin plus the throughput tolerance. The discharge rule starts from the first
+reported level instead of assuming a full battery, and the efficiency rule reads the stored change between the
+first and the last reported level exactly.
 
 The round-trip efficiency of a period is `discharge / (charge - stored_change)`: energy still in the battery at the
 end is not lost. Without a state-of-charge series the stored change is only known to lie within
@@ -25,6 +33,11 @@ from campus import StorageAsset
 RULE_DISCHARGE_EXCEEDS_STORED = "storage_discharge_exceeds_stored"
 RULE_STATE_OF_CHARGE_BOUNDS = "storage_state_of_charge_bounds"
 RULE_ROUND_TRIP_EFFICIENCY = "storage_round_trip_efficiency"
+RULE_STATE_OF_CHARGE_CHANGE = "storage_state_of_charge_change"
+MICROS_PER_MINUTE = 60_000_000
+MICROS_PER_HOUR = 60 * MICROS_PER_MINUTE
+NOT_REPORTED = -1
+"""An hour end without a reading (a reported level is never negative: ingest refuses one)."""
 
 
 @dataclass(frozen=True)
@@ -32,28 +45,96 @@ class StorageCheckLimits:
     tolerance_floor_wh: int = 1000
     """Meter rounding and the two meters' clocks: an excess below this is not a finding."""
     tolerance_permille: int = 10
-    """Meter accuracy class (0.5 % each for two meters): an excess below this share of throughput passes."""
+    """Meter accuracy class (0.5 % each for two meters): an excess below this share of throughput passes; a
+    state of charge within this share of capacity (plus the floor) is read as right."""
+
+
+@dataclass(frozen=True)
+class StateOfChargeSeries:
+    """One asset's reported levels in time order: each reading's interval start (us since the epoch, UTC) and the
+    Wh stored at that interval's end."""
+
+    interval_start_us: np.ndarray
+    interval_minutes: int
+    stored_wh: np.ndarray
+
+    def levels_at_hour_ends(self, period_start_us: int, hours: int) -> np.ndarray:
+        """Wh stored at the end of each hour of the period; NOT_REPORTED where no reading ends there."""
+        levels = np.full(hours, NOT_REPORTED, np.int64)
+        end_us = self.interval_start_us + self.interval_minutes * MICROS_PER_MINUTE - period_start_us
+        on_hour = (end_us % MICROS_PER_HOUR == 0) & (end_us > 0) & (end_us <= hours * MICROS_PER_HOUR)
+        levels[end_us[on_hour] // MICROS_PER_HOUR - 1] = self.stored_wh[on_hour]
+        return levels
+
+
+@dataclass(frozen=True)
+class StorageFinding:
+    """One failing interval: the rule, the asset's discharge meter, the interval (start, minutes) and the value."""
+
+    rule: str
+    meter_id: str
+    interval_start_us: int
+    interval_minutes: int
+    value_wh: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class StorageCheckResult:
+    counts: dict[str, dict[str, int]]
+    findings: list[StorageFinding]
+
+
+def discharge_excess(charge_wh: np.ndarray, discharge_wh: np.ndarray, stored_wh_start: int, stored_wh_floor: int,
+                     limits: StorageCheckLimits) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(failing mask, discharged so far, allowed so far) at each interval end: discharged so far may not exceed the
+    stored energy above the floor at the start plus everything charged so far, beyond the tolerance."""
+    charged_wh = np.cumsum(charge_wh, dtype=np.int64)
+    discharged_wh = np.cumsum(discharge_wh, dtype=np.int64)
+    available_wh = stored_wh_start - stored_wh_floor + charged_wh
+    allowed_wh = available_wh + (charged_wh + discharged_wh) * limits.tolerance_permille // 1000 + \
+        limits.tolerance_floor_wh
+    return discharged_wh > allowed_wh, discharged_wh, allowed_wh
 
 
 def discharge_exceeds_stored_count(charge_wh: np.ndarray, discharge_wh: np.ndarray, stored_wh_start: int,
                                    stored_wh_floor: int, limits: StorageCheckLimits) -> int:
     """Intervals at whose end the energy discharged so far exceeds what was available: the stored energy above
     the floor at the start plus everything charged so far."""
-    charged_wh = np.cumsum(charge_wh, dtype=np.int64)
-    discharged_wh = np.cumsum(discharge_wh, dtype=np.int64)
-    available_wh = stored_wh_start - stored_wh_floor + charged_wh
-    allowed_wh = available_wh + (charged_wh + discharged_wh) * limits.tolerance_permille // 1000 + \
-        limits.tolerance_floor_wh
-    return int(np.count_nonzero(discharged_wh > allowed_wh))
+    return int(np.count_nonzero(discharge_excess(charge_wh, discharge_wh, stored_wh_start, stored_wh_floor,
+                                                 limits)[0]))
+
+
+def state_of_charge_margin_wh(asset: StorageAsset, limits: StorageCheckLimits) -> int:
+    return asset.capacity_wh_usable * limits.tolerance_permille // 1000 + limits.tolerance_floor_wh
+
+
+def state_of_charge_out_of_bounds(stored_wh: np.ndarray, asset: StorageAsset, limits: StorageCheckLimits) -> np.ndarray:
+    """Mask of readings of stored energy below the floor or above the usable capacity, beyond the margin."""
+    margin_wh = state_of_charge_margin_wh(asset, limits)
+    low = stored_wh < asset.state_of_charge_wh_min - margin_wh
+    high = stored_wh > asset.capacity_wh_usable + margin_wh
+    return np.asarray(low | high)
 
 
 def state_of_charge_out_of_bounds_count(stored_wh: np.ndarray, asset: StorageAsset,
                                         limits: StorageCheckLimits) -> int:
     """Interval-end readings of stored energy below the floor or above the usable capacity."""
-    margin_wh = asset.capacity_wh_usable * limits.tolerance_permille // 1000 + limits.tolerance_floor_wh
-    low = stored_wh < asset.state_of_charge_wh_min - margin_wh
-    high = stored_wh > asset.capacity_wh_usable + margin_wh
-    return int(np.count_nonzero(low | high))
+    return int(np.count_nonzero(state_of_charge_out_of_bounds(stored_wh, asset, limits)))
+
+
+def stored_change_bounds(charge_wh: np.ndarray, discharge_wh: np.ndarray, asset: StorageAsset,
+                         limits: StorageCheckLimits) -> tuple[np.ndarray, np.ndarray]:
+    """(lowest, highest) plausible change of stored energy in each interval, tolerance included: at least the
+    charge at the lowest efficiency less the discharge grossed up by it (every loss on either side), at most the
+    charge less the discharge (nothing created)."""
+    efficiency_permille = asset.round_trip_efficiency_permille_min
+    kept_wh_min = charge_wh * efficiency_permille // 1000
+    # Ceiling division: the most the store can have lost to deliver the discharge.
+    drawn_wh_max = -((-discharge_wh * 1000) // efficiency_permille)
+    tolerance_wh = state_of_charge_margin_wh(asset, limits) + (charge_wh + discharge_wh) * limits.tolerance_permille \
+        // 1000
+    return kept_wh_min - drawn_wh_max - tolerance_wh, charge_wh - discharge_wh + tolerance_wh
 
 
 def implied_efficiency_range(charge_wh_total: int, discharge_wh_total: int, stored_change_wh_min: int,
@@ -97,35 +178,129 @@ def stored_change_range(asset: StorageAsset, stored_wh_start: int | None, stored
 
 def storage_check_counts(hourly_wh: Mapping[str, np.ndarray], assets: Sequence[StorageAsset],
                          limits: StorageCheckLimits,
-                         stored_wh_by_asset: Mapping[str, np.ndarray] | None = None,
                          stored_wh_start_by_asset: Mapping[str, int] | None = None) -> dict[str, dict[str, int]]:
-    """Each rule's failing intervals per asset (keyed by its discharge meter). An asset whose meters sent nothing
+    """Each rule's failing intervals per asset, without a reported state of charge (`storage_checks`)."""
+    return storage_checks(hourly_wh, assets, limits, 0, {}, stored_wh_start_by_asset).counts
+
+
+def storage_checks(hourly_wh: Mapping[str, np.ndarray], assets: Sequence[StorageAsset], limits: StorageCheckLimits,
+                   period_start_us: int, state_of_charge: Mapping[str, StateOfChargeSeries],
+                   stored_wh_start_by_asset: Mapping[str, int] | None = None) -> StorageCheckResult:
+    """Each rule's failing intervals per asset (keyed by its discharge meter) and a finding for each. `hourly_wh`
+    holds each meter's Wh per hour of the period starting at `period_start_us`; an asset whose meters sent nothing
     is left to the completeness rules.
 
-    `stored_wh_by_asset`: the state-of-charge series (Wh at each interval end) where reported;
-    `stored_wh_start_by_asset`: the stored energy at the period's start where known (the previous period's last
-    reading, or the asset's declared initial state in its first period)."""
-    stored_series = stored_wh_by_asset or {}
+    `state_of_charge`: asset id -> its reported levels, where reported; `stored_wh_start_by_asset`: the stored
+    energy at the period's start where known otherwise (the asset's declared initial state)."""
     starts = stored_wh_start_by_asset or {}
     counts: dict[str, dict[str, int]] = {RULE_DISCHARGE_EXCEEDS_STORED: {}, RULE_STATE_OF_CHARGE_BOUNDS: {},
-                                         RULE_ROUND_TRIP_EFFICIENCY: {}}
+                                         RULE_ROUND_TRIP_EFFICIENCY: {}, RULE_STATE_OF_CHARGE_CHANGE: {}}
+    findings: list[StorageFinding] = []
     for asset in assets:
         charge = hourly_wh.get(asset.charge_meter_id)
         discharge = hourly_wh.get(asset.discharge_meter_id)
         if charge is None or discharge is None or len(charge) != len(discharge):
             continue
-        key = asset.discharge_meter_id
-        start_wh = starts.get(asset.asset_id)
-        # Unknown start: the most the battery could have held, so only a certain excess is flagged.
-        counts[RULE_DISCHARGE_EXCEEDS_STORED][key] = discharge_exceeds_stored_count(
-            charge, discharge, asset.capacity_wh_usable if start_wh is None else start_wh,
-            asset.state_of_charge_wh_min, limits)
-        stored = stored_series.get(asset.asset_id)
-        end_wh = None
-        if stored is not None and len(stored):
-            counts[RULE_STATE_OF_CHARGE_BOUNDS][key] = state_of_charge_out_of_bounds_count(stored, asset, limits)
-            end_wh = int(stored[-1])
-        verdict = efficiency_out_of_range(asset, int(charge.sum()), int(discharge.sum()),
-                                          stored_change_range(asset, start_wh, end_wh))
-        counts[RULE_ROUND_TRIP_EFFICIENCY][key] = 0 if verdict is None else 1
-    return counts
+        checker = _AssetCheck(asset, limits, period_start_us, charge, discharge)
+        series = state_of_charge.get(asset.asset_id)
+        levels = np.full(len(charge), NOT_REPORTED, np.int64) if series is None else \
+            series.levels_at_hour_ends(period_start_us, len(charge))
+        if series is not None:
+            checker.bounds(series)
+            checker.changes(levels)
+        checker.discharge(levels, starts.get(asset.asset_id))
+        checker.efficiency(levels, starts.get(asset.asset_id))
+        for rule, count in checker.counts.items():
+            counts[rule][asset.discharge_meter_id] = count
+        findings += checker.findings
+    return StorageCheckResult(counts, findings)
+
+
+class _AssetCheck:
+    """The rules on one asset's hours; each rule notes its count and a finding per failing interval."""
+
+    def __init__(self, asset: StorageAsset, limits: StorageCheckLimits, period_start_us: int, charge: np.ndarray,
+                 discharge: np.ndarray) -> None:
+        self.asset = asset
+        self.limits = limits
+        self.period_start_us = period_start_us
+        self.charge = charge
+        self.discharge_wh = discharge
+        self.counts: dict[str, int] = {}
+        self.findings: list[StorageFinding] = []
+
+    def _hour_finding(self, rule: str, hour: int, value_wh: int, reason: str) -> None:
+        start_us = self.period_start_us + hour * MICROS_PER_HOUR
+        self.findings.append(StorageFinding(rule, self.asset.discharge_meter_id, start_us, 60, value_wh, reason))
+
+    def bounds(self, series: StateOfChargeSeries) -> None:
+        failing = np.flatnonzero(state_of_charge_out_of_bounds(series.stored_wh, self.asset, self.limits))
+        self.counts[RULE_STATE_OF_CHARGE_BOUNDS] = int(failing.size)
+        floor_wh, capacity_wh = self.asset.state_of_charge_wh_min, self.asset.capacity_wh_usable
+        for index in failing.tolist():
+            stored_wh = int(series.stored_wh[index])
+            self.findings.append(StorageFinding(
+                RULE_STATE_OF_CHARGE_BOUNDS, self.asset.discharge_meter_id, int(series.interval_start_us[index]),
+                series.interval_minutes, stored_wh,
+                f"state of charge {stored_wh} Wh at the interval's end is outside [{floor_wh}, {capacity_wh}] Wh "
+                f"(margin {state_of_charge_margin_wh(self.asset, self.limits)} Wh)"))
+
+    def changes(self, levels: np.ndarray) -> None:
+        """Each hour whose start and end levels are both reported (the first hour's start is not in the period)."""
+        low_wh, high_wh = stored_change_bounds(self.charge, self.discharge_wh, self.asset, self.limits)
+        change_wh = np.zeros(levels.size, np.int64)
+        change_wh[1:] = levels[1:] - levels[:-1]
+        both = np.zeros(levels.size, dtype=bool)
+        both[1:] = (levels[1:] != NOT_REPORTED) & (levels[:-1] != NOT_REPORTED)
+        failing = np.flatnonzero(both & ((change_wh < low_wh) | (change_wh > high_wh)))
+        self.counts[RULE_STATE_OF_CHARGE_CHANGE] = int(failing.size)
+        for hour in failing.tolist():
+            self._hour_finding(
+                RULE_STATE_OF_CHARGE_CHANGE, hour, int(change_wh[hour]),
+                f"stored energy changed by {int(change_wh[hour])} Wh while {int(self.charge[hour])} Wh were charged "
+                f"and {int(self.discharge_wh[hour])} Wh discharged: plausible [{int(low_wh[hour])}, "
+                f"{int(high_wh[hour])}] Wh")
+
+    def discharge(self, levels: np.ndarray, start_wh: int | None) -> None:
+        """From the period's start (declared start, else a full battery, so only a certain excess is flagged) up to
+        the first reported level, and from that level on."""
+        reported = np.flatnonzero(levels != NOT_REPORTED)
+        first = int(reported[0]) if reported.size else levels.size - 1
+        pieces = [(0, first + 1, self.asset.capacity_wh_usable if start_wh is None else start_wh)]
+        if reported.size:
+            pieces.append((first + 1, levels.size, int(levels[first])))
+        count = 0
+        for lo, hi, stored_wh_start in pieces:
+            failing, discharged_wh, allowed_wh = discharge_excess(
+                self.charge[lo:hi], self.discharge_wh[lo:hi], stored_wh_start, self.asset.state_of_charge_wh_min,
+                self.limits)
+            for index in np.flatnonzero(failing).tolist():
+                self._hour_finding(RULE_DISCHARGE_EXCEEDS_STORED, lo + index, int(discharged_wh[index]),
+                                   f"{int(discharged_wh[index])} Wh discharged since a stored {stored_wh_start} Wh, "
+                                   f"more than the {int(allowed_wh[index])} Wh available")
+            count += int(np.count_nonzero(failing))
+        self.counts[RULE_DISCHARGE_EXCEEDS_STORED] = count
+
+    def efficiency(self, levels: np.ndarray, start_wh: int | None) -> None:
+        """Between the first and the last reported level when there are two, else over the period."""
+        reported = np.flatnonzero(levels != NOT_REPORTED)
+        if reported.size >= 2:
+            first, last = int(reported[0]), int(reported[-1])
+            charge_wh, discharge_wh = int(self.charge[first + 1:last + 1].sum()), \
+                int(self.discharge_wh[first + 1:last + 1].sum())
+            change = stored_change_range(self.asset, int(levels[first]), int(levels[last]))
+            hour, hours = first + 1, last - first
+        else:
+            end_wh = int(levels[reported[-1]]) if reported.size else None
+            charge_wh, discharge_wh = int(self.charge.sum()), int(self.discharge_wh.sum())
+            change = stored_change_range(self.asset, start_wh, end_wh)
+            hour, hours = 0, levels.size
+        verdict = efficiency_out_of_range(self.asset, charge_wh, discharge_wh, change)
+        self.counts[RULE_ROUND_TRIP_EFFICIENCY] = 0 if verdict is None else 1
+        if verdict is not None:
+            start_us = self.period_start_us + hour * MICROS_PER_HOUR
+            self.findings.append(StorageFinding(
+                RULE_ROUND_TRIP_EFFICIENCY, self.asset.discharge_meter_id, start_us, hours * 60, discharge_wh,
+                f"{discharge_wh} Wh out of {charge_wh} Wh in with a stored change in [{change[0]}, {change[1]}] Wh: "
+                f"round-trip efficiency too {verdict} for [{self.asset.round_trip_efficiency_permille_min}, "
+                f"{self.asset.round_trip_efficiency_permille_max}] permille"))

@@ -38,6 +38,8 @@ from meterdata.readings import micros_from_datetime
 from meterdata.report import VeeTally, build_report
 from meterdata.series import SeriesChunk, SeriesNotGrouped, iter_series_chunks, sort_intervals
 from meterdata.specs import MeterSpec
+from meterdata.state_of_charge import state_of_charge_keys
+from meterdata.vee_storage import finish_storage
 
 ROWS_PER_CHUNK_MAX = 2_000_000
 REGISTER_CHANNEL = "register"
@@ -67,25 +69,31 @@ def run_vee(
 
     `local_time_zone` fixes the day boundaries of the interval-count-per-day rule (92/100 on DST days).
     `edits` (manual edits with user and reason) are applied after estimation and win over it.
-    `storage`: the campus's batteries, checked by the storage rules (meterdata.storage_checks).
+    `storage`: the campus's batteries, checked by the storage rules (meterdata.storage_checks); their
+    state-of-charge channels are levels, kept out of the energy and written beside `out_uri`
+    (meterdata.vee_storage).
     """
     start_utc = require_utc(period_start_utc, "period_start_utc")
     end_utc = require_utc(period_end_utc, "period_end_utc")
     try:
-        tally = _validate_stream(intervals_uri, meters, start_utc, end_utc, out_uri, local_time_zone, rows_per_chunk_max, edits)
+        tally = _validate_stream(intervals_uri, meters, start_utc, end_utc, out_uri, local_time_zone, rows_per_chunk_max, edits, storage)
     except SeriesNotGrouped:
         sorted_uri = exceptions_uri_for(out_uri).replace(".exceptions.", ".sorted-input.")
         sort_intervals(intervals_uri, sorted_uri)
-        tally = _validate_stream(sorted_uri, meters, start_utc, end_utc, out_uri, local_time_zone, rows_per_chunk_max, edits)
+        tally = _validate_stream(sorted_uri, meters, start_utc, end_utc, out_uri, local_time_zone, rows_per_chunk_max, edits, storage)
     hours = int((end_utc - start_utc).total_seconds()) // 3600
-    cross = cross_check_counts(tally.hourly_complete(hours), meters, limits or CrossCheckLimits(), storage)
-    report = build_report(tally, cross)
+    cross = cross_check_counts(tally.hourly_complete(hours), meters, limits or CrossCheckLimits())
+    storage_counts, storage_findings = finish_storage(tally.state_of_charge_tables(), storage,
+                                                      tally.hourly_complete(hours), tally.period_start_us, out_uri)
+    report = build_report(tally, {**cross, **storage_counts})
+    if storage:
+        report["storage_findings"] = storage_findings
     return VeeResult(out_uri, tally.reading_count, tally.estimated_count, report, exceptions_uri_for(out_uri))
 
 
 def _validate_stream(
     intervals_uri: str, meters: Mapping[str, MeterSpec], start_utc: datetime, end_utc: datetime, out_uri: str,
-    local_time_zone: str, rows_per_chunk_max: int, edits: Sequence[ManualEdit],
+    local_time_zone: str, rows_per_chunk_max: int, edits: Sequence[ManualEdit], assets: Sequence[StorageAsset],
 ) -> VeeTally:
     day_start_us = local_day_starts_us(start_utc, end_utc, local_time_zone)
     start_us, end_us = micros_from_datetime(start_utc), micros_from_datetime(end_utc)
@@ -98,14 +106,14 @@ def _validate_stream(
             pq.ParquetWriter(ex_stream, EXCEPTION_SCHEMA, compression="zstd") as ex_writer:
         for chunk in iter_series_chunks(intervals_uri, rows_per_chunk_max):
             _validate_chunk(chunk, meters, start_utc, end_utc, day_start_us, intervals_uri, tally, writer, ex_writer,
-                            edits)
+                            edits, assets)
         # A registered meter that sent nothing is wholly missing, not absent from the report; unless it was
         # out of service all period: then nothing was expected of it.
         silent = sorted(
             m for m in set(meters) - set(tally.counts) if service_slots(meters[m], start_us, end_us)[1] > 0)
         if silent:
             _validate_chunk(_empty_chunk(silent), meters, start_utc, end_utc, day_start_us, intervals_uri, tally,
-                            writer, ex_writer, edits)
+                            writer, ex_writer, edits, assets)
     return tally
 
 
@@ -127,14 +135,18 @@ def _empty_chunk(meter_ids: list[str]) -> SeriesChunk:
 def _validate_chunk(
     chunk: SeriesChunk, meters: Mapping[str, MeterSpec], start_utc: datetime, end_utc: datetime,
     day_start_us: np.ndarray, source: str, tally: VeeTally, writer: pq.ParquetWriter, ex_writer: pq.ParquetWriter,
-    edits: Sequence[ManualEdit],
+    edits: Sequence[ManualEdit], assets: Sequence[StorageAsset],
 ) -> None:
     tally.reading_count += int(chunk.offsets[-1])
     for index, (meter_id, _channel) in enumerate(chunk.keys):
         if meter_id not in meters:
             raise BadInput(source, int(chunk.offsets[index]) + 1, "meter_id", f"unknown meter {meter_id!r}")
-    keep = [i for i, key in enumerate(chunk.keys) if key[1] != REGISTER_CHANNEL]
-    tally.add_registers(chunk, [i for i in range(len(chunk.keys)) if i not in keep])
+    levels = state_of_charge_keys(assets)
+    keep = [i for i, key in enumerate(chunk.keys) if key[1] != REGISTER_CHANNEL and key not in levels]
+    tally.add_registers(chunk, [i for i, key in enumerate(chunk.keys) if key[1] == REGISTER_CHANNEL])
+    for index, key in enumerate(chunk.keys):
+        if key in levels:
+            tally.add_state_of_charge(chunk, index, levels[key].asset_id, meters[key[0]].interval_minutes)
     keys = [chunk.keys[i] for i in keep]
     specs = [meters[key[0]] for key in keys]
     plan = plan_grid(specs, start_utc, end_utc)
