@@ -154,12 +154,13 @@ def ingest(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
     with engine.begin() as conn:
         scope = load_campus_period(conn, campus_id, period)
         inbox = Path(repo.load_cycle(conn, cycle_id)["input_uri"])
+        storage = load_storage_assets(conn, campus_id)
     files = collect_period_files(engine, settings.data_root_uri, campus_id, period, scope.bounds_utc, inbox)
     inputs = [InputFile(file.stored_uri, file.original_name, file.sha256_hex) for file in files]
     out_uri = cycle_folder_uri(settings, campus_id, period, run_label) + "/intervals.parquet"
     try:
         result = ingest_files(inputs, meter_specs(scope.meters), SITE_EXPORT_V1, out_uri, *scope.bounds_utc,
-                              outside_period="skip")
+                              outside_period="skip", storage=storage)
     except InputFileRefused as error:
         quarantine_file(engine, campus_id, error.sha256_hex, error)
         raise BadInput(error.source, error.line, error.field, error.reason) from error

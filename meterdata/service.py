@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from campus import StorageAsset, load_storage_assets
 from common.errors import BadInput, NotFound
 from common.timeutil import require_utc
 from common.uri import resolve
@@ -24,12 +25,13 @@ from meterdata import repository as repo
 from meterdata.csv_mapping import SITE_EXPORT_V1, CsvMapping
 from meterdata.edits import ManualEdit
 from meterdata.fsutil import base_name
-from meterdata.ingest import read_file_uri
+from meterdata.ingest import read_file_uri, reading_fields
 from meterdata.plot import load_meter_series, quality_svg
 from meterdata.raw_store import DEFAULT_UPLOAD_LIMITS, RawFileWriter, StoredBytes, UploadLimits
 from meterdata.readings import ReadingCounter, ReadingWindow
 from meterdata.repository import PendingCorrection, StoreFile
 from meterdata.specs import MeterSpec
+from meterdata.state_of_charge import checked_sink
 
 EARLIEST_READING_UTC = datetime(2000, 1, 1, tzinfo=UTC)
 """On receipt no billing period is known yet: readings only have to be real (after 2000, not future)."""
@@ -85,6 +87,7 @@ def record_received(
         is_new = repo.insert_raw_file(conn, stored.sha256_hex, campus_id, original_name, stored.size_bytes,
                                       stored.stored_uri)
         earlier = None if is_new else repo.file_status(conn, stored.sha256_hex)
+        assets = load_storage_assets(conn, campus_id)
     if earlier is not None and (earlier["campus_id"] != campus_id or _accepted(earlier)):
         return _duplicate(stored, campus_id, earlier)
     if earlier is not None:
@@ -93,7 +96,8 @@ def record_received(
         # same bytes get a fresh check rather than the old answer.
         original_name = earlier["original_name"]
     try:
-        counter = check_stored_file(stored.stored_uri, original_name, stored.sha256_hex, meters, mapping)
+        counter = check_stored_file(stored.stored_uri, original_name, stored.sha256_hex, meters, mapping,
+                                    storage=assets)
     except BadInput as error:
         with engine.begin() as conn:
             repo.replace_quarantine(conn, stored.sha256_hex, campus_id, error)
@@ -133,13 +137,15 @@ def _error_detail(source: str, line: int | None, field_name: str | None, reason:
 
 def check_stored_file(
     stored_uri: str, original_name: str, sha256_hex: str, meters: dict[str, MeterSpec], mapping: CsvMapping,
-    now_utc: datetime | None = None,
+    now_utc: datetime | None = None, storage: Sequence[StorageAsset] = (),
 ) -> ReadingCounter:
-    """Parse the stored file, streamed in every format: its reading count and span; raises BadInput."""
+    """Parse the stored file, streamed in every format: its reading count and span; raises BadInput. The state of
+    charge of `storage`'s batteries is checked as a level (meterdata.state_of_charge)."""
     window = ReadingWindow(EARLIEST_READING_UTC, datetime.max.replace(tzinfo=UTC),
                            require_utc(now_utc or datetime.now(UTC), "now_utc"))
     counter = ReadingCounter()
-    read_file_uri(stored_uri, original_name, sha256_hex, meters, mapping, window, counter)
+    sink = checked_sink(counter, storage, original_name, reading_fields(original_name, mapping))
+    read_file_uri(stored_uri, original_name, sha256_hex, meters, mapping, window, sink)
     if counter.count == 0:
         # Nothing to store or bill: an empty file, a header over blank lines, or values all blank.
         raise BadInput(original_name, None, None, "the file holds no reading")
