@@ -20,10 +20,16 @@ EXPORT = "retained:export"
 SHARED = "retained:shared"
 UNALLOCATED = "retained:unallocated"
 RESOLD = "retained:resold"
+STORAGE_PREFIX = "retained:storage."
 
 
 def tenant_party(tenant_id: str) -> str:
     return f"tenant:{tenant_id}"
+
+
+def storage_party(asset_id: str) -> str:
+    """A battery as a consuming party: its charge in the charging hour (the ledger's `retained:<why>` has no colon)."""
+    return f"{STORAGE_PREFIX}{asset_id}"
 
 
 def split_by_consumption(amount: Decimal, consumers: Consumption) -> PartySplit:

@@ -9,9 +9,10 @@ from decimal import Decimal
 
 import numpy as np
 
+from campus import StorageAsset
 from esg.errors import EmissionsInputInvalid
 from esg.factors import WH_PER_MWH, mmbtu_from_wh_thermal
-from esg.scopes.allocation import SHARED, tenant_party
+from esg.scopes.allocation import SHARED, storage_party, tenant_party
 from esg.scopes.hourly_energy import ROLES, HourlyEnergy, MeterRef
 from esg.scopes.party_amounts import Consumption
 
@@ -82,10 +83,11 @@ def build_campus_hours(
     meters: Sequence[MeterRef],
     heat_rate_mmbtu_per_mwh_by_meter: Mapping[str, Decimal],
     carbon_free_generation_meter_ids: frozenset[str],
+    storage_assets: Sequence[StorageAsset] = (),
 ) -> list[CampusHour]:
     """One `CampusHour` per hour with rows. Flows and each party's consumption are summed over meters as int64
     arrays (one numpy call per role, not one Python step per meter and hour); only fuel heat input, per fuel
-    meter, becomes Decimal."""
+    meter, becomes Decimal. Each of `storage_assets` consumes its charge (`retained:storage.<id>`)."""
     matrix = hourly.sums.dense()
     row_of = {meter_id: index for index, meter_id in enumerate(hourly.sums.meter_ids)}
 
@@ -96,7 +98,7 @@ def build_campus_hours(
 
     generation = [m for m in meters if m.role == "generation"]
     fuel_mmbtu = _fuel_mmbtu_by_meter(matrix, row_of, meters, heat_rate_mmbtu_per_mwh_by_meter)
-    parties, consumption = _consumption_by_party(matrix, row_of, meters)
+    parties, consumption = _consumption_by_party(matrix, row_of, meters, storage_assets)
     return [
         CampusHour(hour, {meter_id: by_hour[index] for meter_id, by_hour in fuel_mmbtu.items()},
                    generation_wh, carbon_free_wh, grid_import_wh, export_wh, parties, Consumption.of(by_party))
@@ -135,15 +137,16 @@ def _fuel_mmbtu_by_meter(
 
 
 def _consumption_by_party(
-    matrix: np.ndarray, row_of: Mapping[str, int], meters: Sequence[MeterRef]
+    matrix: np.ndarray, row_of: Mapping[str, int], meters: Sequence[MeterRef], storage_assets: Sequence[StorageAsset]
 ) -> tuple[tuple[str, ...], list[np.ndarray]]:
     """Consuming parties in the order their first meter is listed, and per hour each party's Wh (int64)."""
-    parties = consuming_parties(meters)
+    parties = consuming_parties(meters, storage_assets)
+    charging = _charging_parties(storage_assets)
     party_of = {party: index for index, party in enumerate(parties)}
     meter_rows: list[int] = []
     party_rows: list[int] = []
     for meter in meters:
-        party = _party_of_meter(meter)
+        party = _party_of_meter(meter, charging)
         if party is not None and meter.meter_id in row_of:
             meter_rows.append(row_of[meter.meter_id])
             party_rows.append(party_of[party])
@@ -152,13 +155,21 @@ def _consumption_by_party(
     return parties, list(np.ascontiguousarray(by_party.T))
 
 
-def consuming_parties(meters: Sequence[MeterRef]) -> tuple[str, ...]:
-    """`tenant:<id>` and `retained:shared`, in the order their first meter is listed."""
-    parties = (_party_of_meter(meter) for meter in meters)
+def consuming_parties(meters: Sequence[MeterRef], storage_assets: Sequence[StorageAsset] = ()) -> tuple[str, ...]:
+    """`tenant:<id>`, `retained:shared` and the charging batteries (`retained:storage.<id>`), in the order their
+    first meter is listed."""
+    charging = _charging_parties(storage_assets)
+    parties = (_party_of_meter(meter, charging) for meter in meters)
     return tuple(dict.fromkeys(party for party in parties if party is not None))
 
 
-def _party_of_meter(meter: MeterRef) -> str | None:
+def _charging_parties(storage_assets: Sequence[StorageAsset]) -> dict[str, str]:
+    return {asset.charge_meter_id: storage_party(asset.asset_id) for asset in storage_assets}
+
+
+def _party_of_meter(meter: MeterRef, charging: Mapping[str, str]) -> str | None:
     if meter.role == "shared_consumption":
         return SHARED
+    if meter.role == "storage_charge":
+        return charging.get(meter.meter_id)
     return tenant_party(str(meter.tenant_id)) if meter.role == "tenant_consumption" else None

@@ -92,9 +92,10 @@ def emissions_from_hourly(
         decimal_context.prec = DECIMAL_PRECISION
         context = build_context(edition, options, meters, campus_egrid_subregion, period[0])
         campus_hours = build_campus_hours(
-            hourly, meters, options.heat_rate_mmbtu_per_mwh_by_meter, options.carbon_free_generation_meter_ids
+            hourly, meters, options.heat_rate_mmbtu_per_mwh_by_meter, options.carbon_free_generation_meter_ids,
+            options.storage_assets,
         )
-        totals = Accumulator(consuming_parties(meters))
+        totals = Accumulator(consuming_parties(meters, options.storage_assets))
         for campus_hour in campus_hours:
             add_hour(totals, context, campus_hour)
         fallback = choose_fallback_rate(

@@ -19,6 +19,7 @@ from esg.scopes.hourly_energy import HourlyEnergy, MeterRef
 from esg.scopes.scope2_market import FallbackRate, MarketOutcome
 from esg.scopes.scope3 import WTT_ROW_BY_FUEL, upstream_electricity_g_per_wh
 from esg.scopes.shared_services import SharedServicesOutcome
+from esg.scopes.storage_carry import carry_storage
 
 SHARED_COMPONENTS = ("shared_cat1_purchased_services", "shared_cat8_upstream_leased_assets")
 COMPONENTS = (
@@ -57,6 +58,8 @@ def assemble_result(
     for component in COMPONENTS:
         campus_g[component] = grams_half_even(totals.campus_exact.get(component, Decimal(0)))
         parts_g[component] = allocate_grams(campus_g[component], totals.share_dict(component))
+    storage = carry_storage(parts_g, totals, market, fallback, hourly, meters, context.options.storage_assets,
+                            context.options.storage_openings)
     parties = sorted({tenant_party(t) for t in tenant_ids} | {p for parts in parts_g.values() for p in parts})
     by_party = {party: _party_figures(party, parts_g) for party in parties}
     quality = _data_quality(hourly, meters, context, fallback, tenant_ids, market)
@@ -119,6 +122,7 @@ def assemble_result(
         campus_scope1_shared_services_g_co2e=sum(campus_g[c] for c in SHARED_COMPONENTS),
         co2e_by_gwp_set_g=_co2e_by_gwp_set(context, totals),
         market_methods=_market_methods(market, fallback),
+        storage=storage,
     )
 
 

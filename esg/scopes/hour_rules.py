@@ -17,6 +17,7 @@ from esg.factors import G_PER_LB, WH_PER_MMBTU, WH_PER_MWH, GasMassesG, co2e_g, 
 from esg.scopes.allocation import (
     EXPORT,
     RESOLD,
+    STORAGE_PREFIX,
     split_by_consumption,
     split_onsite,
 )
@@ -41,12 +42,18 @@ class Accumulator:
     onsite_carbon_free_wh: PartyHours = field(init=False)
     fuel_heat_input_wh: Decimal = Decimal(0)
     tenant_mask: np.ndarray = field(init=False)
+    # The hour being added, and each charging battery's exact part per component and hour: the grams its charge
+    # took, which its pool carries to whoever takes the energy (esg.scopes.storage_carry).
+    hour: datetime | None = None
+    storage_hourly: dict[str, dict[str, dict[datetime, Decimal]]] = field(default_factory=dict)
+    storage_indices: list[int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.grid_wh = PartyHours(self.parties)
         self.onsite_wh = PartyHours(self.parties)
         self.onsite_carbon_free_wh = PartyHours(self.parties)
         self.tenant_mask = np.array([party.startswith("tenant:") for party in self.parties], dtype=bool)
+        self.storage_indices = [index for index, party in enumerate(self.parties) if party.startswith(STORAGE_PREFIX)]
 
     def add(self, component: str, total: Decimal, parts: Mapping[str, Decimal]) -> None:
         self.campus_exact[component] = self.campus_exact.get(component, Decimal(0)) + total
@@ -55,6 +62,11 @@ class Accumulator:
     def add_split(self, component: str, total: Decimal, split: PartySplit) -> None:
         self.campus_exact[component] = self.campus_exact.get(component, Decimal(0)) + total
         self._sums(component).add_split(split)
+        if self.hour is not None:
+            for index in self.storage_indices:
+                if split.has_part[index]:
+                    by_hour = self.storage_hourly.setdefault(self.parties[index], {}).setdefault(component, {})
+                    by_hour[self.hour] = split.parts[index]
 
     def share_dict(self, component: str) -> dict[str, Decimal]:
         """Exact share per party of `component` (parties that took a part in some hour)."""
@@ -82,6 +94,7 @@ class Accumulator:
 
 def add_hour(totals: Accumulator, context: CycleContext, campus_hour: CampusHour) -> None:
     hour = campus_hour.hour_start_utc
+    totals.hour = hour
     consumers = campus_hour.consumer_wh
     fuel_mmbtu = context.fuel_mmbtu(campus_hour)
     scope1 = _scope1_masses(context, fuel_mmbtu)

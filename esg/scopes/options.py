@@ -6,11 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from campus import StorageAsset
 from esg.certificates import CertificateClaim, CertificateLot, check_claims_within_lots
 from esg.factors import FactorOverride, HourlyGridIntensity
 from esg.scopes.scope2_market import MarketRate
 from esg.scopes.scope3 import Scope3Conventions
 from esg.scopes.shared_services import SharedServiceSource
+from settlement.storage_pool import Pool
 
 DEFAULT_FUEL = "natural-gas"
 
@@ -34,6 +36,10 @@ class EmissionOptions:
     deliverable_zones: frozenset[str] = frozenset()
     scope3: Scope3Conventions = field(default_factory=Scope3Conventions)
     shared_services: Sequence[SharedServiceSource] = ()
+    # Batteries whose charging grams are carried to the energy's takers (esg.scopes.storage_carry), and the pool each
+    # opens with (asset id -> what the previous period left). Without them storage meters are not read.
+    storage_assets: Sequence[StorageAsset] = ()
+    storage_openings: Mapping[str, Pool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Every path into the calculation, the registry's and a direct list alike: no lot gives more than it holds.

@@ -21,7 +21,7 @@ import numpy as np
 
 from esg.certificates import CertificateClaim, CertificateLot
 from esg.factors import WH_PER_MWH
-from esg.scopes.allocation import SHARED, UNALLOCATED
+from esg.scopes.allocation import SHARED, STORAGE_PREFIX, UNALLOCATED
 from esg.scopes.party_amounts import PartyHours
 
 RATE_PRECEDENCE = ("supplier", "residual_mix")
@@ -58,6 +58,10 @@ class MarketOutcome:
     method_wh: dict[str, dict[str, dict[str, Decimal]]] = field(default_factory=dict)
     method_hours: dict[str, list[list[Any]]] = field(default_factory=dict)
     fallback_by_party: dict[str, FallbackRate] = field(default_factory=dict)
+    # Under hourly matching, per party and hour: the Wh certificates covered and their grams, and the grid Wh
+    # none covered (what a battery's charge carries: esg.scopes.storage_carry).
+    certified_hourly: dict[str, dict[datetime, tuple[Decimal, Decimal]]] = field(default_factory=dict)
+    uncovered_hourly_wh: PartyHours | None = None
 
 
 def choose_fallback_rate(
@@ -85,9 +89,10 @@ def tenant_of_party(party: str) -> str | None:
     return party.removeprefix("tenant:") if party.startswith("tenant:") else None
 
 
-def beneficiary_parties(claim: CertificateClaim) -> tuple[str, ...]:
-    # An operator's own certificates cover the operator's own load: shared services, then unallocated.
-    return (SHARED, UNALLOCATED) if claim.beneficiary == "campus" else (claim.beneficiary,)
+def beneficiary_parties(claim: CertificateClaim, storage_parties: tuple[str, ...] = ()) -> tuple[str, ...]:
+    # An operator's own certificates cover the operator's own load: shared services, the batteries' charge (whose
+    # certificates then travel with the stored energy), then unallocated.
+    return (SHARED, *storage_parties, UNALLOCATED) if claim.beneficiary == "campus" else (claim.beneficiary,)
 
 
 def market_scope2(
@@ -116,19 +121,22 @@ def market_scope2(
     covered_annual_g = {party: Decimal(0) for party in grid_parties}
     covered_hourly_g = {party: Decimal(0) for party in grid_parties}
     touched_hours: set[datetime] = set()
+    storage_parties = tuple(party for party in grid_wh_by_party_hour.parties if party.startswith(STORAGE_PREFIX))
     for lot, claim in sorted(claims, key=lambda pair: pair[1].claim_id):
         reason = _not_applicable_reason(lot, claim, campus_zone, deliverable_zones, period)
         row: dict[str, Any] = _instrument_row(lot, claim, reason)
         if reason is None:
-            row["applied_annual_wh"] = _apply_annual(lot, claim, remaining_annual_wh, covered_annual_g)
+            row["applied_annual_wh"] = _apply_annual(lot, claim, remaining_annual_wh, covered_annual_g,
+                                                     storage_parties)
             row["applied_hourly_wh"] = _apply_hourly(
-                lot, claim, remaining_hourly_wh, covered_hourly_g, outcome
+                lot, claim, remaining_hourly_wh, covered_hourly_g, outcome, storage_parties
             )
             if lot.is_hourly():
                 touched_hours.add(lot.vintage_start_utc.replace(minute=0, second=0, microsecond=0))
             row["unused_annual_wh"] = claim.energy_wh - row["applied_annual_wh"]
         outcome.instrument_rows.append(row)
     uncovered_hourly_by_party = remaining_hourly_wh.totals()
+    outcome.uncovered_hourly_wh = remaining_hourly_wh
     for party in grid_parties:
         party_fallback = fallback_by_party.get(party, fallback)
         outcome.fallback_by_party[party] = party_fallback
@@ -244,9 +252,10 @@ def _apply_annual(
     claim: CertificateClaim,
     remaining_wh: dict[str, Decimal],
     covered_g: dict[str, Decimal],
+    storage_parties: tuple[str, ...],
 ) -> int:
     left_wh = Decimal(claim.energy_wh)
-    for party in beneficiary_parties(claim):
+    for party in beneficiary_parties(claim, storage_parties):
         used_wh = min(left_wh, remaining_wh.get(party, Decimal(0)))
         if used_wh <= 0:
             continue
@@ -262,18 +271,22 @@ def _apply_hourly(
     remaining_wh: PartyHours,
     covered_g: dict[str, Decimal],
     outcome: MarketOutcome,
+    storage_parties: tuple[str, ...],
 ) -> int:
     if not lot.is_hourly():
         return 0
     hour = lot.vintage_start_utc.replace(minute=0, second=0, microsecond=0)
     left_wh = Decimal(claim.energy_wh)
-    for party in beneficiary_parties(claim):
+    for party in beneficiary_parties(claim, storage_parties):
         remaining_in_hour_wh = remaining_wh.get(party, hour)
         used_wh = min(left_wh, remaining_in_hour_wh)
         if used_wh <= 0:
             continue
         remaining_wh.set(party, hour, remaining_in_hour_wh - used_wh)
-        covered_g[party] += used_wh * lot.emission_rate_g_co2e_per_mwh / WH_PER_MWH
+        used_g = used_wh * lot.emission_rate_g_co2e_per_mwh / WH_PER_MWH
+        covered_g[party] += used_g
+        certified_wh, certified_g = outcome.certified_hourly.setdefault(party, {}).get(hour, (Decimal(0), Decimal(0)))
+        outcome.certified_hourly[party][hour] = (certified_wh + used_wh, certified_g + used_g)
         if lot.emission_rate_g_co2e_per_mwh == 0:
             party_cover = outcome.covered_wh_hourly.setdefault(party, {})
             party_cover[hour] = party_cover.get(hour, Decimal(0)) + used_wh

@@ -1,0 +1,239 @@
+"""The cycle's emissions carried through a battery (docs/storage.md, "Emissions").
+
+In a charging hour the battery is a consuming party (`retained:storage.<id>`): it takes its share of that hour's
+grams like any consumer (on-site generation by the exported-share rule, grid by metered Wh, certificates of the
+operator's claims under hourly matching). Those grams, already rounded with every other party's (one rounding
+per figure), are spread over the charging hours by the battery's exact part of each hour (largest remainder) and
+put into the pool's lots beside energy and cost (`settlement.storage_pool`): grid figures and certificate Wh into
+the grid lot, on-site figures into the generation lots. The pool then runs as in settlement — the same hours,
+sources, discharge split by the hour's consumption, stored end and losses key — so its lots carry the grams:
+
+- whoever takes the discharge (tenants by id, `shared`) takes the lots' grams in the discharge hour, in the same
+  figures (a tenant's location-based grid figure includes the grid grams of the energy that charged the battery);
+- the round-trip losses carry their grams to the losses key's parties; their certificate Wh are claimed by no one;
+- what is still stored keeps its grams in the closing pool, the next period's opening pool.
+
+The battery's own figure is then what it charged less what it handed on: the closing pool's grams less the opening
+pool's (negative when it hands on more than it charged in the period). Every gram moves between parties as an
+integer, so each campus figure, and tenants + retained = campus, are unchanged by the battery, exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any, cast
+
+from campus import StorageAsset
+from esg.factors import WH_PER_MWH
+from esg.scopes.allocation import SHARED, UNALLOCATED, allocate_grams, storage_party, tenant_party
+from esg.scopes.hour_rules import Accumulator
+from esg.scopes.hourly_energy import HourlyEnergy, MeterRef
+from esg.scopes.scope2_market import FallbackRate, MarketOutcome
+from settlement import allocate_largest_remainder
+from settlement.storage_hours import (
+    PARTY_SHARED,
+    SOURCE_GRID,
+    StorageHour,
+    discharge_by_party,
+    storage_hours_of,
+)
+from settlement.storage_pool import (
+    AMOUNT_COST,
+    Lot,
+    Pool,
+    StorageInterval,
+    StoragePeriod,
+    charge_lots,
+    make_lot,
+    opening_pool,
+    period_stored_wh_end,
+    settle_storage_period,
+)
+
+# The engine's components a battery carries, each as the tenant figure it lands in (cycle_result's names).
+CARRIED = {
+    "scope1": "scope2_onsite_generation",
+    "scope2_location": "scope2_grid_location",
+    "scope2_market": "scope2_grid_market",
+    "scope2_market_hourly": "scope2_grid_market_hourly",
+    "scope3_a": "scope3_cat3_upstream_fuels",
+    "scope3_b": "scope3_cat3_upstream_power",
+    "scope3_c": "scope3_cat3_td_losses",
+}
+ONSITE_COMPONENTS = frozenset({"scope1", "scope3_a"})
+AMOUNT_CERTIFICATE_WH = "certificate_wh"
+POOL_PARTY_OPERATOR = "operator"
+
+
+def amount_name(component: str) -> str:
+    """The lot amount holding a component's grams (`co2e_g_scope2_location`, ...)."""
+    return f"co2e_g_{component}"
+
+
+def carry_storage(parts_g: dict[str, dict[str, int]], totals: Accumulator, market: MarketOutcome,
+                  fallback: FallbackRate, hourly: HourlyEnergy, meters: Sequence[MeterRef],
+                  assets: Sequence[StorageAsset], openings: Mapping[str, Pool]) -> dict[str, dict[str, Any]]:
+    """Move each battery's grams from its party to the takers of its energy in `parts_g` (component -> party ->
+    integer grams, as allocated); returns the `CycleEmissions.storage` section (per asset: energy, the grams
+    charged, taken, lost and still stored, and the closing pool)."""
+    if not assets:
+        return {}
+    by_meter = cast(dict[str, dict[datetime, int]], hourly.sums.nested(hourly.hours()))
+    section: dict[str, dict[str, Any]] = {}
+    for asset in assets:
+        party = storage_party(asset.asset_id)
+        hours = storage_hours_of(by_meter, meters, asset)
+        hour_amounts = _charged_by_hour(party, hours, parts_g, totals, market, fallback)
+        opening = opening_pool(asset, openings.get(asset.asset_id))
+        period = _period(asset, opening, hours, hour_amounts)
+        for pool_party, lots in [*period.taken_by_party.items(), *period.losses_by_party.items()]:
+            receiver = _engine_party(pool_party)
+            for component in CARRIED:
+                moved_g = sum(lot.amount(amount_name(component)) for lot in lots)
+                parts_g[component][receiver] = parts_g[component].get(receiver, 0) + moved_g
+                parts_g[component][party] = parts_g[component].get(party, 0) - moved_g
+        section[asset.asset_id] = _section(asset, opening, hours, period, hour_amounts)
+        for component, figure in CARRIED.items():
+            # What the battery keeps of a figure is what it charged less what it handed on: closing less opening.
+            kept_g = section[asset.asset_id]["closing"][figure] - section[asset.asset_id]["opening"][figure]
+            assert parts_g[component].get(party, 0) == kept_g, f"{asset.asset_id}: {component} not conserved"
+    return section
+
+
+def _charged_by_hour(party: str, hours: Sequence[StorageHour], parts_g: Mapping[str, Mapping[str, int]],
+                     totals: Accumulator, market: MarketOutcome, fallback: FallbackRate
+                     ) -> dict[datetime, dict[str, int]]:
+    """Per charging hour, the integer grams of each component (and certificate Wh) the battery's charge took: its
+    rounded figure spread over the hours by its exact part of each (largest remainder)."""
+    charging = [hour.hour_start_utc for hour in hours if hour.charge_wh > 0]
+    weights = _hour_weights(party, charging, totals, market, fallback)
+    certified = market.certified_hourly.get(party, {})
+    certificate_wh = sum((certified.get(hour, (Decimal(0), Decimal(0)))[0] for hour in charging), Decimal(0))
+    totals_by_name = {amount_name(component): parts_g.get(component, {}).get(party, 0) for component in CARRIED}
+    totals_by_name[AMOUNT_CERTIFICATE_WH] = int(certificate_wh.to_integral_value(rounding=ROUND_FLOOR))
+    by_hour: dict[datetime, dict[str, int]] = {hour: {} for hour in charging}
+    for name, total in totals_by_name.items():
+        exact = {hour.isoformat(): weight for hour, weight in weights[name].items()}
+        if total and not any(exact.values()):
+            # Rounding alone gave the battery a gram: spread it by the energy charged.
+            exact = {hour.hour_start_utc.isoformat(): Decimal(hour.charge_wh) for hour in hours if hour.charge_wh}
+        spread = allocate_grams(total, exact) if exact else {}
+        for hour in charging:
+            by_hour[hour][name] = spread.get(hour.isoformat(), 0)
+    return by_hour
+
+
+def _hour_weights(party: str, charging: Sequence[datetime], totals: Accumulator, market: MarketOutcome,
+                  fallback: FallbackRate) -> dict[str, dict[datetime, Decimal]]:
+    """The battery's exact part of each charging hour, per amount: the hour rules' splits as recorded; annual
+    market-based grams by the hour's grid Wh (annual matching has no hours); hourly market-based grams as the
+    certificates' grams plus the uncovered Wh at the fallback rate; certificate Wh as matched."""
+    zero = Decimal(0)
+    recorded = totals.storage_hourly.get(party, {})
+    certified = market.certified_hourly.get(party, {})
+    rate = market.fallback_by_party.get(party, fallback).g_co2e_per_mwh
+    uncovered = market.uncovered_hourly_wh
+    weights: dict[str, dict[datetime, Decimal]] = {}
+    for component in CARRIED:
+        weights[amount_name(component)] = {hour: recorded.get(component, {}).get(hour, zero) for hour in charging}
+    weights[amount_name("scope2_market")] = {hour: totals.grid_wh.get(party, hour) for hour in charging}
+    weights[amount_name("scope2_market_hourly")] = {
+        hour: certified.get(hour, (zero, zero))[1]
+        + (uncovered.get(party, hour) if uncovered is not None else zero) * rate / WH_PER_MWH
+        for hour in charging
+    }
+    weights[AMOUNT_CERTIFICATE_WH] = {hour: certified.get(hour, (zero, zero))[0] for hour in charging}
+    return weights
+
+
+def _period(asset: StorageAsset, opening: Pool, hours: Sequence[StorageHour],
+            hour_amounts: Mapping[datetime, Mapping[str, int]]) -> StoragePeriod:
+    """The pool over the hours as settlement runs it (same lots, cost, stored end, key), the lots with grams."""
+    cost_rates = {source: {AMOUNT_COST: price} for source, price in asset.supply_prices_usd_per_mwh or ()}
+    intervals = []
+    for hour in hours:
+        lots = charge_lots(hour.charge_wh, hour.supply_wh_by_source, cost_rates)
+        lots = with_amounts(lots, hour_amounts.get(hour.hour_start_utc, {}))
+        intervals.append(StorageInterval(lots, discharge_by_party(hour.discharge_wh, hour.load_wh_by_party)))
+    charge_wh = sum(hour.charge_wh for hour in hours)
+    discharge_wh = sum(hour.discharge_wh for hour in hours)
+    stored_wh_end = period_stored_wh_end(asset, opening.energy_wh, charge_wh, discharge_wh)
+    return settle_storage_period(opening, intervals, stored_wh_end, dict(asset.losses_key))
+
+
+def with_amounts(lots: Sequence[Lot], amounts: Mapping[str, int]) -> tuple[Lot, ...]:
+    """`lots` of one hour with `amounts` added: on-site figures over the generation lots, the others (grid figures,
+    certificate Wh) over the grid lot, by Wh (largest remainder); all lots with energy when none of the kind has."""
+    added: list[dict[str, int]] = [dict(lot.amounts) for lot in lots]
+    for name, total in amounts.items():
+        if not total:
+            continue
+        onsite = name in {amount_name(component) for component in ONSITE_COMPONENTS}
+        targets = [index for index, lot in enumerate(lots)
+                   if lot.energy_wh > 0 and lot.source.startswith("generation:") == onsite
+                   and (onsite or lot.source == SOURCE_GRID)]
+        targets = targets or [index for index, lot in enumerate(lots) if lot.energy_wh > 0]
+        assert targets, f"{total} of {name} for an hour that charged nothing"
+        for index, share in zip(targets, allocate_largest_remainder(total, [lots[i].energy_wh for i in targets]),
+                                strict=True):
+            added[index][name] = added[index].get(name, 0) + share
+    return tuple(make_lot(lot.source, lot.energy_wh, extra) for lot, extra in zip(lots, added, strict=True))
+
+
+def _engine_party(pool_party: str) -> str:
+    if pool_party == PARTY_SHARED:
+        return SHARED
+    if pool_party == POOL_PARTY_OPERATOR:
+        return UNALLOCATED
+    return tenant_party(pool_party)
+
+
+def figures_of(lots: Sequence[Lot]) -> dict[str, int]:
+    """Energy, certificate Wh and grams of lots as the tenant figures they land in, with the Scope 2 and
+    category 3 sums (location: on-site share + grid location; market likewise)."""
+    grams = {figure: sum(lot.amount(amount_name(component)) for lot in lots) for component, figure in CARRIED.items()}
+    onsite = grams["scope2_onsite_generation"]
+    return {
+        "energy_wh": sum(lot.energy_wh for lot in lots),
+        "certificate_wh": sum(lot.amount(AMOUNT_CERTIFICATE_WH) for lot in lots),
+        **grams,
+        "scope2_location": onsite + grams["scope2_grid_location"],
+        "scope2_market": onsite + grams["scope2_grid_market"],
+        "scope2_market_hourly": onsite + grams["scope2_grid_market_hourly"],
+        "scope3_cat3": grams["scope3_cat3_upstream_fuels"] + grams["scope3_cat3_upstream_power"]
+        + grams["scope3_cat3_td_losses"],
+    }
+
+
+def _section(asset: StorageAsset, opening: Pool, hours: Sequence[StorageHour], period: StoragePeriod,
+             hour_amounts: Mapping[datetime, Mapping[str, int]]) -> dict[str, Any]:
+    charged = [make_lot("charged", sum(hour.charge_wh for hour in hours), _summed(hour_amounts.values()))]
+    return {
+        "pool_method": asset.pool_method,
+        "discharge_wh": sum(hour.discharge_wh for hour in hours),
+        "losses_wh": period.losses_wh,
+        "opening": figures_of(opening.lots),
+        "charged": figures_of(charged),
+        "taken": {_engine_party(party): figures_of(lots) for party, lots in period.taken_by_party.items()},
+        "losses": {_engine_party(party): figures_of(lots) for party, lots in period.losses_by_party.items()},
+        "closing": figures_of(period.closing.lots),
+        "closing_lots": [[lot.source, lot.energy_wh, dict(lot.amounts)] for lot in period.closing.lots],
+    }
+
+
+def _summed(amounts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    summed: dict[str, int] = {}
+    for by_name in amounts:
+        for name, value in by_name.items():
+            summed[name] = summed.get(name, 0) + value
+    return summed
+
+
+def carried_pools(section: Mapping[str, Mapping[str, Any]]) -> dict[str, Pool]:
+    """The closing pools of a `CycleEmissions.storage` section, to keep for the next period."""
+    return {asset_id: Pool(entry["pool_method"], tuple(make_lot(str(source), int(energy_wh),
+                                                                {str(k): int(v) for k, v in amounts.items()})
+                                                       for source, energy_wh, amounts in entry["closing_lots"]))
+            for asset_id, entry in sorted(section.items())}
