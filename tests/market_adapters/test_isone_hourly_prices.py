@@ -33,21 +33,28 @@ def test_real_report_head_reads_its_one_row():
 
 
 def test_fall_back_day_02x_is_the_second_one_oclock_hour():
-    """2025-11-02: 25 hub hours from 04:00 UTC; "02" starts 05:00 UTC (01:00 EDT), "02X" 06:00 UTC (01:00 EST)."""
+    """2025-11-02: 25 hub hours from 04:00 UTC; "02" starts 05:00 UTC (01:00 EDT), "02X" 06:00 UTC (01:00 EST).
+    The hub's prices are ISO-NE's final day-ahead LMPs of that day (SOURCES.md), which ISO-NE's web services state
+    with the offset: 01:00-04:00 at 33.89 $/MWh, then 01:00-05:00 at 31.96 = 31.69 + 0.0 + 0.27."""
     rows = _read("WW_DALMP_ISO_20251102.csv")
     hub = [row for row in rows if row.node == ".H.INTERNAL_HUB"]
     assert [row.interval_start_utc for row in hub] == [
         datetime(2025, 11, 2, 4, tzinfo=UTC) + timedelta(hours=hour) for hour in range(25)]
-    assert hub[2].lmp_usd_per_mwh == Decimal("42.51") and hub[2].node_type == "HUB"
+    assert [row.lmp_usd_per_mwh for row in hub[1:3]] == [Decimal("33.89"), Decimal("31.96")]
+    assert (hub[2].energy_usd_per_mwh, hub[2].congestion_usd_per_mwh, hub[2].loss_usd_per_mwh, hub[2].node_type) == (
+        Decimal("31.69"), Decimal("0.0"), Decimal("0.27"), "HUB")
     zone = [row for row in rows if row.node == ".Z.MAINE"]
     assert len(zone) == 25 and {row.node_type for row in zone} == {"LOAD ZONE"}
 
 
 def test_spring_forward_day_has_23_hours():
-    """2026-03-08: starts 05:00, 06:00 UTC, then 07:00 UTC = 03:00 EDT (HE 04) ... 03:00 UTC next day."""
+    """2026-03-08: starts 05:00, 06:00 UTC, then 07:00 UTC = 03:00 EDT (HE 04) ... 03:00 UTC next day. ISO-NE's own
+    hub prices of that day: 01:00-05:00 at 28.59 $/MWh, then 03:00-04:00 at 25.14 = 24.92 + 0.0 + 0.22."""
     hub = [row for row in _read("WW_DALMP_ISO_20260308.csv") if row.node == ".H.INTERNAL_HUB"]
     assert [row.interval_start_utc for row in hub] == [
         datetime(2026, 3, 8, 5, tzinfo=UTC) + timedelta(hours=hour) for hour in range(23)]
+    assert [row.lmp_usd_per_mwh for row in hub[1:3]] == [Decimal("28.59"), Decimal("25.14")]
+    assert hub[2].energy_usd_per_mwh + hub[2].loss_usd_per_mwh == Decimal("25.14")
 
 
 def test_real_time_final_report_is_version_2():
