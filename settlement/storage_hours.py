@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from campus import MeterRole, StorageAsset
 from intervals import energy_wh_by_meter_hour
+from meterdata.state_of_charge import stored_wh_at_period_end
 from settlement.allocation import allocate_largest_remainder
 from settlement.storage_pool import (
     Pool,
@@ -113,3 +114,14 @@ def storage_period(asset: StorageAsset, hours: Sequence[StorageHour], opening: P
         for hour in hours
     ]
     return settle_storage_period(opening, intervals, stored_wh_end, dict(asset.losses_key))
+
+
+def reported_stored_wh_end(assets: Sequence[StorageAsset], validated_uri: str, period_end_utc: datetime
+                           ) -> dict[str, int]:
+    """Asset id -> the state of charge reported at the period's end, read from beside the validated file
+    (meterdata.state_of_charge), for the assets that declare a state-of-charge channel; empty when none does."""
+    if not any(asset.state_of_charge_channel is not None for asset in assets):
+        return {}
+    declared = {asset.asset_id for asset in assets if asset.state_of_charge_channel is not None}
+    reported = stored_wh_at_period_end(validated_uri, period_end_utc)
+    return {asset_id: stored_wh for asset_id, stored_wh in reported.items() if asset_id in declared}

@@ -141,11 +141,13 @@ def opening_pool(asset: StorageAsset, recorded: Pool | None) -> Pool:
     return Pool(asset.pool_method, initial)
 
 
-def period_stored_wh_end(asset: StorageAsset, opening_wh: int, charge_wh: int, discharge_wh: int) -> int:
-    """The energy a period leaves stored, as settlement and emissions both take it: estimated from the efficiency
-    range (`estimated_stored_wh_end`), and never more than the pool holds (the floor the estimate keeps cannot
-    create energy)."""
-    stored_wh_end = estimated_stored_wh_end(
+def period_stored_wh_end(asset: StorageAsset, opening_wh: int, charge_wh: int, discharge_wh: int,
+                         stored_wh_reported: int | None = None) -> int:
+    """The energy a period leaves stored, as settlement and emissions both take it: the state of charge the battery
+    reported at the period's end where there is one (`meterdata.state_of_charge.stored_wh_at_period_end`), else
+    estimated from the efficiency range (`estimated_stored_wh_end`); never more than the pool holds (neither the
+    floor the estimate keeps nor a reading above what went in can create energy)."""
+    stored_wh_end = stored_wh_reported if stored_wh_reported is not None else estimated_stored_wh_end(
         opening_wh, charge_wh, discharge_wh, asset.round_trip_efficiency_permille_min,
         asset.round_trip_efficiency_permille_max, asset.state_of_charge_wh_min, asset.capacity_wh_usable)
     return max(0, min(stored_wh_end, opening_wh + charge_wh - discharge_wh))

@@ -60,10 +60,11 @@ def priced_assets(assets: Sequence[StorageAsset]) -> list[StorageAsset]:
 
 
 def add_battery_supply(result: SettlementResult, assets: Sequence[StorageAsset], openings: Mapping[str, Pool],
-                       energy_rows: pa.Table, meters: Sequence[MeterLike], billed_tenant_ids: Sequence[str]
-                       ) -> SettlementResult:
+                       energy_rows: pa.Table, meters: Sequence[MeterLike], billed_tenant_ids: Sequence[str],
+                       stored_wh_reported_end: Mapping[str, int] | None = None) -> SettlementResult:
     """`result` with each priced battery's supply, losses and replaced-supply lines after each tenant's other lines,
-    and the closing pools (`SettlementResult.storage_pools`), which `record_settlement` keeps for the next period."""
+    and the closing pools (`SettlementResult.storage_pools`), which `record_settlement` keeps for the next period.
+    `stored_wh_reported_end`: asset id -> the state of charge reported at the period's end, where reported."""
     billed = set(billed_tenant_ids)
     extra: list[SettlementLine] = []
     closing: dict[str, Pool] = {}
@@ -72,7 +73,8 @@ def add_battery_supply(result: SettlementResult, assets: Sequence[StorageAsset],
         hours = storage_hours(energy_rows, meters, asset)
         charge_wh = sum(hour.charge_wh for hour in hours)
         discharge_wh = sum(hour.discharge_wh for hour in hours)
-        stored_wh_end = period_stored_wh_end(asset, opening.energy_wh, charge_wh, discharge_wh)
+        stored_wh_end = period_stored_wh_end(asset, opening.energy_wh, charge_wh, discharge_wh,
+                                             (stored_wh_reported_end or {}).get(asset.asset_id))
         rates = {source: {AMOUNT_COST: price} for source, price in asset.supply_prices_usd_per_mwh or ()}
         period = storage_period(asset, hours, opening, stored_wh_end, rates)
         extra.extend(storage_energy_lines(asset.asset_id, period, billed, 0, result.intervals_sha256_hex))

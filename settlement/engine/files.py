@@ -43,9 +43,10 @@ from settlement.engine.results import combine_segments
 from settlement.engine.segments import ContractSegment, local_days, month_days
 from settlement.engine.settle import settle_campus
 from settlement.engine.true_up import NetMeteringYear, add_true_up
+from settlement.storage_hours import reported_stored_wh_end
 from settlement.storage_lines import add_storage_services
 from settlement.storage_pool import Pool
-from settlement.storage_supply import add_battery_supply
+from settlement.storage_supply import add_battery_supply, priced_assets
 from settlement.types import SettlementResult
 
 
@@ -103,15 +104,18 @@ def settle_campus_files(setup: CampusSetup, start_utc: datetime, end_utc: dateti
     """The campus engine from files: the interval Parquet (unless `intervals` was read already; only its energy
     columns otherwise) and each price file needed are read once, then `settle_campus_rows`."""
     contracts = _distinct(c for segment in setup.segments_of(start_utc, end_utc) for c in segment.contracts)
-    return settle_campus_rows(setup, start_utc, end_utc, intervals_of(intervals, ENERGY_COLUMNS),
-                              load_prices(contracts, prices_uris))
+    rows = intervals_of(intervals, ENERGY_COLUMNS)
+    return settle_campus_rows(setup, start_utc, end_utc, rows, load_prices(contracts, prices_uris),
+                              reported_stored_wh_end(priced_assets(setup.storage), rows.uri, end_utc))
 
 
 def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetime, intervals: MeterIntervals,
-                       prices: dict[tuple[str, str], PriceSeries]) -> SettlementResult:
+                       prices: dict[tuple[str, str], PriceSeries],
+                       stored_wh_reported_end: dict[str, int] | None = None) -> SettlementResult:
     """The full engine on rows in memory (rows outside the period are left out): one numba pass per segment,
     the pure rules, the segments joined, then the annual reconciliations that close in the period (take-or-pay,
-    net-metering true-up)."""
+    net-metering true-up). `stored_wh_reported_end`: each battery's state of charge reported at the period's end
+    (settlement.storage_hours.reported_stored_wh_end)."""
     intervals = intervals.within(start_utc, end_utc).select(ENERGY_COLUMNS)
     energy_rows, deemed_rows = split_deemed(intervals.uri, intervals.table)
     segments = setup.segments_of(start_utc, end_utc)
@@ -137,7 +141,8 @@ def settle_campus_rows(setup: CampusSetup, start_utc: datetime, end_utc: datetim
     result = add_annual_reconciliation(result, segments, setup.annual_counted_before_wh)
     result = add_true_up(result, inputs[-1], setup.true_up_before)
     result = add_storage_services(result, setup.storage, planned)
-    return add_battery_supply(result, setup.storage, setup.storage_openings, energy_rows, setup.meters, planned)
+    return add_battery_supply(result, setup.storage, setup.storage_openings, energy_rows, setup.meters, planned,
+                              stored_wh_reported_end)
 
 
 def _segment_inputs(setup: CampusSetup, segment: ContractSegment, occupancy: SegmentOccupancy,
