@@ -117,6 +117,31 @@ def test_spring_forward_he_3_is_the_hour_after_1_am():
     assert [row.interval_start_utc.hour for row in rows] == [6, 7, 8, 9]
 
 
+def test_real_fall_back_day_flags_the_repeated_hour():
+    """ERCOT's own NP4-190 rows of 11/02/2025 at HB_HUBAVG (fixtures/ercot/SOURCES.md): 25 hours, HE 02:00 twice.
+    DSTFlag=Y is the repeated pass, 01:00-02:00 CST = 07:00 UTC, at 48.25; the N row of HE 02:00 is 01:00 CDT =
+    06:00 UTC, at 46.44, although ERCOT lists the Y row first. HE 24:00 starts 23:00 CST = 05:00 UTC next day."""
+    rows = parse_np4_190_csv((FIXTURES / "ercot_np4190_20251102_hb_hubavg.csv").read_text(), "dam.csv",
+                             publish_time_utc=None, version=1)
+    by_start = {row.interval_start_utc: row.lmp_usd_per_mwh for row in rows}
+    midnight = datetime(2025, 11, 2, 5, tzinfo=UTC)
+    assert sorted(by_start) == [midnight + timedelta(hours=h) for h in range(25)]
+    assert [by_start[midnight + timedelta(hours=h)] for h in range(4)] == [
+        Decimal("56.16"), Decimal("46.44"), Decimal("48.25"), Decimal("52.27")]
+    assert by_start[midnight + timedelta(hours=24)] == Decimal("22.32")
+
+
+def test_real_spring_forward_day_skips_he_03():
+    """ERCOT's own rows of 03/08/2026: 23 hours labelled 01:00, 02:00, 04:00 ... 24:00 (no 03:00, not the HE 03
+    label of the quirk fixture above). HE 02:00 is 01:00-02:00 CST = 07:00 UTC at 36.24; HE 04:00 is 03:00-04:00
+    CDT = 08:00 UTC at 34.2; no hour is missing or doubled in UTC."""
+    rows = parse_np4_190_csv((FIXTURES / "ercot_np4190_20260308_hb_hubavg.csv").read_text(), "dam.csv",
+                             publish_time_utc=None, version=1)
+    assert [row.interval_start_utc for row in rows] == [
+        datetime(2026, 3, 8, 6, tzinfo=UTC) + timedelta(hours=h) for h in range(23)]
+    assert [row.lmp_usd_per_mwh for row in rows[1:3]] == [Decimal("36.24"), Decimal("34.2")]
+
+
 @pytest.mark.parametrize(("rows", "line", "field"), [
     ("11/02/2025,05:00,HB_HOUSTON,1,Y\n", 2, "DSTFlag"),  # Y on an hour that is not repeated (gridstatus PR #694)
     ("11/03/2025,24:00,HB_HOUSTON,1,N\n11/03/2025,25:00,HB_HOUSTON,1,N\n", 3, "HourEnding"),  # 25 on a 24-hour day
