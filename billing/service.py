@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -36,6 +36,7 @@ from esg.scopes import (
     carbon_account_specs,
     carbon_ledger_meta,
     carbon_ledger_postings,
+    carried_pools,
     compute_cycle_emissions,
     load_campus_emission_settings,
 )
@@ -80,6 +81,7 @@ from meterdata.service import collect_period_files, edits_for_period, quarantine
 from settings import Settings
 from settlement import SettlementResult, record_settlement_or_delta, result_sha256_hex, settle_cycle
 from settlement.contracts import CLAUSE_FIXED_PRICE_SHARED
+from settlement.storage_pool import pools_with_carried_amounts
 
 log = logging.getLogger(__name__)
 SHARED_CONSUMPTION_CLAUSE = "allocation.shared_consumption"
@@ -249,6 +251,10 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
         emissions = emitting.result()
         if emissions is not None and esg is not None and esg.shared_load_follows_billing:
             emissions = allocate_shared_load(emissions, shared_wh_billed(result))
+        if emissions is not None and emissions.storage:
+            # The batteries' closing pools are kept with their grams, so the next period hands them on.
+            result = replace(result, storage_pools=pools_with_carried_amounts(result.storage_pools,
+                                                                              carried_pools(emissions.storage)))
         revision = record_settlement_or_delta(conn, cycle_id, result).revision
         # The hash settlement_run records: finance approves, and the ledger names, exactly what was stored.
         digest = result_sha256_hex(result)

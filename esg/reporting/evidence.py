@@ -68,6 +68,9 @@ def write_evidence_package(
         ).encode(),
     }
     files.update({f"{kind}.csv": export_csv(emissions, kind).encode() for kind in EXPORT_KINDS})
+    if emissions.storage:
+        # A campus with a battery: where the grams its charge took went (a package without one is as before).
+        files["storage.csv"] = export_csv(emissions, "storage").encode()
     if intervals_parquet is not None:
         files["intervals.parquet"] = intervals_parquet
     if inclusion_proofs:

@@ -1,5 +1,5 @@
-"""CSV and Parquet exports of a cycle result: one row per tenant/retained party, per hour, per campus figure, and
-per party and market-based method (`methods`).
+"""CSV and Parquet exports of a cycle result: one row per tenant/retained party, per hour, per campus figure, per
+party and market-based method (`methods`), and per battery and part of its pool (`storage`).
 
 Every figure row carries its data-quality flag. Parquet schemas are explicit (never inferred); values are
 integer grams and Wh, so the files hold no floating point.
@@ -80,7 +80,20 @@ METHOD_SCHEMA = pa.schema(
         pa.field("fallback_ref", pa.string(), nullable=False),
     ]
 )
-SCHEMAS = {"parties": PARTY_SCHEMA, "hourly": HOURLY_SCHEMA, "campus": CAMPUS_SCHEMA, "methods": METHOD_SCHEMA}
+STORAGE_FIGURES = ("scope2_location", "scope2_market", "scope2_market_hourly", "scope3_cat3")
+STORAGE_PARTS = ("opening", "charged", "taken", "losses", "closing")
+STORAGE_SCHEMA = pa.schema(
+    [
+        pa.field("asset_id", pa.string(), nullable=False),
+        pa.field("part", pa.string(), nullable=False),
+        pa.field("party", pa.string(), nullable=False),
+        pa.field("energy_wh", pa.int64(), nullable=False),
+        pa.field("certificate_wh", pa.int64(), nullable=False),
+    ]
+    + [pa.field(f"{name}_g_co2e", pa.int64(), nullable=False) for name in STORAGE_FIGURES]
+)
+SCHEMAS = {"parties": PARTY_SCHEMA, "hourly": HOURLY_SCHEMA, "campus": CAMPUS_SCHEMA, "methods": METHOD_SCHEMA,
+           "storage": STORAGE_SCHEMA}
 
 
 def party_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
@@ -178,11 +191,28 @@ def method_export_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
     return rows
 
 
-ROWS = {"parties": party_rows, "hourly": hourly_rows, "campus": campus_rows, "methods": method_export_rows}
+def storage_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
+    """Per battery: what it opened with, what its charge took, what each party took from it and carries of its
+    losses (`taken`, `losses`, party as `tenant:<id>` or `retained:<why>`), and what it still stores (`closing`);
+    opening + charged = taken + losses + closing for every column. The taken and lost grams are inside the
+    parties' figures (`parties`) already."""
+    rows = []
+    for asset_id, entry in sorted(emissions.storage.items()):
+        for part in STORAGE_PARTS:
+            by_party = entry[part] if part in ("taken", "losses") else {"": entry[part]}
+            rows += [{"asset_id": asset_id, "part": part, "party": party, "energy_wh": figures["energy_wh"],
+                      "certificate_wh": figures["certificate_wh"],
+                      **{f"{name}_g_co2e": figures[name] for name in STORAGE_FIGURES}}
+                     for party, figures in sorted(by_party.items())]
+    return rows
+
+
+ROWS = {"parties": party_rows, "hourly": hourly_rows, "campus": campus_rows, "methods": method_export_rows,
+        "storage": storage_rows}
 
 
 def export_csv(emissions: CycleEmissions, kind: str) -> str:
-    """CSV text of one export kind (`parties`, `hourly`, `campus`, `methods`), columns in schema order."""
+    """CSV text of one export kind (`parties`, `hourly`, `campus`, `methods`, `storage`), columns in schema order."""
     schema = SCHEMAS[kind]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=schema.names, lineterminator="\n")

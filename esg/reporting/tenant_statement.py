@@ -20,7 +20,7 @@ from esg.reporting.party_methods import (
     method_rows,
     tenant_method_rows,
 )
-from esg.scopes import CycleEmissions
+from esg.scopes import CycleEmissions, battery_shares
 
 G_PER_TONNE = Decimal(1_000_000)
 LINES = (
@@ -39,6 +39,13 @@ LINES = (
     ),
     ("scope3_cat8_shared_services", "Scope 3 category 8 (upstream leased assets)", "scope3_shared_services"),
 )
+# After which line the energy a tenant took from a battery (and its share of the battery's losses) is named, with
+# the grams of the energy that charged it: part of the figure above, not added to it.
+BATTERY_LINES = {
+    "scope2_grid_location": ("scope2_location", "location-based"),
+    "scope2_grid_market": ("scope2_market", "market-based"),
+    "scope2_market_hourly": ("scope2_market_hourly", "market-based, hourly matching"),
+}
 
 
 @dataclass(frozen=True)
@@ -90,10 +97,16 @@ def tenant_statement(
     if figures is None:
         raise NotFound(f"tenant {tenant_id} has no emissions in this result")
     energy = emissions.tenant_energy_wh[tenant_id]
-    lines = [
-        StatementLine(label, figures.get(name, 0), _quality(emissions, tenant_id, quality_key))
-        for name, label, quality_key in LINES
-    ]
+    batteries = battery_shares(emissions.storage, f"tenant:{tenant_id}")
+    lines: list[StatementLine] = []
+    for name, label, quality_key in LINES:
+        quality = _quality(emissions, tenant_id, quality_key)
+        lines.append(StatementLine(label, figures.get(name, 0), quality))
+        if name in BATTERY_LINES:
+            figure, method = BATTERY_LINES[name]
+            lines += [StatementLine(f"  of which from battery {asset_id} ({share['energy_wh']:,} Wh taken or lost, "
+                                    f"{method})", share[figure], quality)
+                      for asset_id, share in batteries.items()]
     return TenantStatement(
         tenant_id,
         emissions.period_start_utc.isoformat(),

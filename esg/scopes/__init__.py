@@ -2,7 +2,8 @@
 
 Hour by hour, from metered energy: Scope 1 of the fuel burnt on site, location- and market-based Scope 2,
 Scope 3 category 3 with its switches, shared services passed on as Scope 3, the hourly CFE score and the
-avoided emissions of exports (beside the inventory, never netted). Each campus figure is rounded once and split
+avoided emissions of exports (beside the inventory, never netted), and the grams a battery carries from its
+charging hours to whoever takes its energy (`carried_pools`: the closing pools to keep for the next period). Each campus figure is rounded once and split
 among tenants to the gram; the result is a `CycleEmissions` and the carbon legs of the settlement entry.
 """
 
@@ -23,6 +24,7 @@ from esg.scopes.scope3 import Scope3Conventions
 from esg.scopes.service import compute_campus_cycle, load_campus_emission_settings
 from esg.scopes.shared_load import allocate_shared_load
 from esg.scopes.shared_services import SharedServiceSource
+from esg.scopes.storage_carry import battery_shares, carried_pools
 
 __all__ = [
     "AvoidedEmissions",
@@ -38,10 +40,12 @@ __all__ = [
     "SharedServiceSource",
     "allocate_shared_load",
     "avoided_emissions_of_exports",
+    "battery_shares",
     "campus_emission_settings",
     "carbon_account_specs",
     "carbon_ledger_meta",
     "carbon_ledger_postings",
+    "carried_pools",
     "compute_campus_cycle",
     "compute_cycle_emissions",
     "emissions_from_hourly",

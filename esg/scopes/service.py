@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from campus import campus_exists, esg_settings, load_campus, load_meters
+from campus import campus_exists, esg_settings, load_campus, load_meters, load_storage_assets
 from common.errors import NotFound
 from esg.certificates import claims_overlapping
 from esg.factors import HourlyGridIntensity, load_factor_library, market_rates, overrides_for_campus
@@ -19,13 +19,15 @@ from esg.scopes.cycle_emissions import CycleEmissions
 from esg.scopes.hourly_energy import MeterRef
 from esg.scopes.options import EmissionOptions
 from esg.scopes.shared_load import allocate_shared_load
+from settlement import previous_storage_pools
 
 
 def load_campus_emission_settings(
     conn: Connection, campus_id: str, zone: str, period_start_utc: datetime, period_end_utc: datetime
 ) -> CampusEmissionSettings:
     """The cycle's emission settings: the campus file's `[esg]` section and meter flags, the market-rate rows
-    they select, the campus's stored factor overrides and the claims overlapping the period."""
+    they select, the campus's stored factor overrides, the claims overlapping the period, and its batteries with
+    the pools the previous period left (read as settlement reads them)."""
     time_zone = load_campus(conn, campus_id).time_zone if campus_exists(conn, campus_id) else "UTC"
     settings = campus_emission_settings(
         load_meters(conn, campus_id), esg_settings(conn, campus_id), market_rates(conn), zone,
@@ -36,7 +38,19 @@ def load_campus_emission_settings(
         overrides=[*settings.options.overrides, *overrides_for_campus(conn, campus_id)],
         claims=[*settings.options.claims, *claims_overlapping(conn, campus_id, period_start_utc, period_end_utc)],
     )
-    return replace(settings, options=options)
+    return replace(settings, options=with_storage(conn, campus_id, period_start_utc, options))
+
+
+def with_storage(conn: Connection, campus_id: str, period_start_utc: datetime, options: EmissionOptions
+                 ) -> EmissionOptions:
+    """`options` with the campus's batteries and their opening pools, unless the caller gave batteries."""
+    if options.storage_assets:
+        return options
+    assets = tuple(load_storage_assets(conn, campus_id)) if campus_exists(conn, campus_id) else ()
+    if not assets:
+        return options
+    return replace(options, storage_assets=assets,
+                   storage_openings=previous_storage_pools(conn, campus_id, period_start_utc))
 
 
 def compute_campus_cycle(
@@ -80,6 +94,7 @@ def compute_campus_cycle(
             overrides=[*options.overrides, *overrides_for_campus(conn, campus_id)],
             claims=[*options.claims, *claims_overlapping(conn, campus_id, period_start_utc, period_end_utc)],
         )
+        options = with_storage(conn, campus_id, period_start_utc, options)
     if grid_intensity is not None:
         options = replace(options, grid_intensity=grid_intensity)
     emissions = compute_cycle_emissions(

@@ -237,3 +237,15 @@ def carried_pools(section: Mapping[str, Mapping[str, Any]]) -> dict[str, Pool]:
                                                                 {str(k): int(v) for k, v in amounts.items()})
                                                        for source, energy_wh, amounts in entry["closing_lots"]))
             for asset_id, entry in sorted(section.items())}
+
+
+def battery_shares(section: Mapping[str, Mapping[str, Any]], party: str) -> dict[str, dict[str, int]]:
+    """Per battery, what `party` (`tenant:<id>`, `retained:<why>`) received from it: the energy it took and its share
+    of the losses, summed, with their grams (figures as in `figures_of`); batteries it received nothing from are
+    left out. These grams are inside the party's figures already: this names the part that came from storage."""
+    shares: dict[str, dict[str, int]] = {}
+    for asset_id, entry in sorted(section.items()):
+        received = [entry[part][party] for part in ("taken", "losses") if party in entry[part]]
+        if received:
+            shares[asset_id] = {name: sum(figures.get(name, 0) for figures in received) for name in received[0]}
+    return shares

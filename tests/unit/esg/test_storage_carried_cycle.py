@@ -22,6 +22,8 @@ nothing stored at the start, losses 2:1 alpha:beta).
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -33,6 +35,7 @@ from hypothesis import strategies as st
 from campus import StorageAsset
 from esg.certificates import CertificateClaim, CertificateLot, CertificateRegistry
 from esg.factors import HourlyGridIntensity
+from esg.reporting import export_csv, tenant_statement
 from esg.scopes import CycleEmissions, EmissionOptions, MarketRate, MeterRef, compute_cycle_emissions
 from esg.scopes.storage_carry import carried_pools
 
@@ -205,3 +208,24 @@ def test_the_battery_never_changes_a_campus_total_and_every_gram_is_accounted_fo
     carried = compute_cycle_emissions(uri, METERS, "ERCT", H0, end, options=replace(base, storage_assets=(asset,)))
     plain = compute_cycle_emissions(uri, METERS, "ERCT", H0, end, options=base)
     check_conserved(carried, plain)
+
+
+def test_the_statement_and_the_storage_export_name_what_came_from_the_battery(intervals_file: Callable[[Rows], str]
+                                                                              ) -> None:
+    """alpha's statement: of its location-based Scope 2, 480 000 + 60 000 = 540 000 g came with the 1 160 000 Wh it
+    took or lost from bess1 (0.540 t), of its hourly market-based 345 600 + 120 000 = 465 600 g. The storage export
+    lists opening, charged, taken, losses and closing, and they add up column by column."""
+    carried = first_period(intervals_file)
+    lines = {line.label: line.g_co2e for line in tenant_statement(carried, "alpha").lines}
+    assert lines["  of which from battery bess1 (1,160,000 Wh taken or lost, location-based)"] == 540_000
+    assert lines["  of which from battery bess1 (1,160,000 Wh taken or lost, market-based, hourly matching)"] == 465_600
+    rows = list(csv.DictReader(io.StringIO(export_csv(carried, "storage"))))
+    assert [(row["part"], row["party"]) for row in rows] == [
+        ("opening", ""), ("charged", ""), ("taken", "tenant:alpha"), ("taken", "tenant:beta"),
+        ("losses", "tenant:alpha"), ("losses", "tenant:beta"), ("closing", "")]
+    for column in ("energy_wh", "certificate_wh", "scope2_location_g_co2e", "scope2_market_hourly_g_co2e"):
+        into = sum(int(row[column]) for row in rows if row["part"] in ("opening", "charged"))
+        out = sum(int(row[column]) for row in rows if row["part"] in ("taken", "losses", "closing"))
+        assert into == out, column
+    plain = tenant_statement(first_period(intervals_file, with_battery=False), "alpha")
+    assert not any("battery" in line.label for line in plain.lines)
