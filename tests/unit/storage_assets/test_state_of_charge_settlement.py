@@ -6,7 +6,7 @@ test_storage_hours (1 000 000 Wh charged, 900 000 Wh discharged, 100 000 Wh left
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,7 +20,7 @@ PERIOD_END_UTC = H1 + timedelta(hours=1)
 ASSET_WITH_LEVEL = replace(ASSET, state_of_charge_channel="soc")
 
 
-def _levels(validated_uri: str, stored_wh_by_hour: dict[object, int]) -> None:
+def _levels(validated_uri: str, stored_wh_by_hour: dict[datetime, int]) -> None:
     hours = sorted(stored_wh_by_hour)
     count = len(hours)
     write_state_of_charge(state_of_charge_uri_for(validated_uri), [pa.table({
