@@ -81,6 +81,7 @@ from meterdata.service import collect_period_files, edits_for_period, quarantine
 from settings import Settings
 from settlement import SettlementResult, record_settlement_or_delta, result_sha256_hex, settle_cycle
 from settlement.contracts import CLAUSE_FIXED_PRICE_SHARED
+from settlement.storage_hours import reported_stored_wh_end
 from settlement.storage_pool import pools_with_carried_amounts
 
 log = logging.getLogger(__name__)
@@ -306,8 +307,11 @@ def compute_emissions(esg: CampusEmissionSettings | None, scope: CampusPeriod, i
     if subregion is None or esg is None:
         return None
     meters = [MeterRef(m.meter_id, str(m.role), m.tenant_id) for m in scope.meters]
+    # The batteries' reported state of charge at the period's end, as settlement reads it: both keep one pool.
+    reported = reported_stored_wh_end(esg.options.storage_assets, intervals.uri, scope.end_utc)
+    options = replace(esg.options, storage_stored_wh_end=reported) if reported else esg.options
     return compute_cycle_emissions(intervals, meters, subregion, scope.start_utc, scope.end_utc, esg.factor_edition,
-                                   options=esg.options)
+                                   options=options)
 
 
 def shared_wh_billed(result: SettlementResult) -> dict[str, int]:

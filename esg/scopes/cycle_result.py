@@ -59,7 +59,7 @@ def assemble_result(
         campus_g[component] = grams_half_even(totals.campus_exact.get(component, Decimal(0)))
         parts_g[component] = allocate_grams(campus_g[component], totals.share_dict(component))
     storage = carry_storage(parts_g, totals, market, fallback, hourly, meters, context.options.storage_assets,
-                            context.options.storage_openings)
+                            context.options.storage_openings, context.options.storage_stored_wh_end)
     parties = sorted({tenant_party(t) for t in tenant_ids} | {p for parts in parts_g.values() for p in parts})
     by_party = {party: _party_figures(party, parts_g) for party in parties}
     quality = _data_quality(hourly, meters, context, fallback, tenant_ids, market)

@@ -40,6 +40,9 @@ class EmissionOptions:
     # opens with (asset id -> what the previous period left). Without them storage meters are not read.
     storage_assets: Sequence[StorageAsset] = ()
     storage_openings: Mapping[str, Pool] = field(default_factory=dict)
+    # Asset id -> the state of charge reported at the period's end (settlement.storage_hours.reported_stored_wh_end):
+    # the stored end the pool keeps, as in settlement; an asset without one takes the estimate.
+    storage_stored_wh_end: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Every path into the calculation, the registry's and a direct list alike: no lot gives more than it holds.

@@ -74,7 +74,8 @@ def amount_name(component: str) -> str:
 
 def carry_storage(parts_g: dict[str, dict[str, int]], totals: Accumulator, market: MarketOutcome,
                   fallback: FallbackRate, hourly: HourlyEnergy, meters: Sequence[MeterRef],
-                  assets: Sequence[StorageAsset], openings: Mapping[str, Pool]) -> dict[str, dict[str, Any]]:
+                  assets: Sequence[StorageAsset], openings: Mapping[str, Pool],
+                  stored_wh_end_reported: Mapping[str, int] | None = None) -> dict[str, dict[str, Any]]:
     """Move each battery's grams from its party to the takers of its energy in `parts_g` (component -> party ->
     integer grams, as allocated); returns the `CycleEmissions.storage` section (per asset: energy, the grams
     charged, taken, lost and still stored, and the closing pool)."""
@@ -87,7 +88,7 @@ def carry_storage(parts_g: dict[str, dict[str, int]], totals: Accumulator, marke
         hours = storage_hours_of(by_meter, meters, asset)
         hour_amounts = _charged_by_hour(party, hours, parts_g, totals, market, fallback)
         opening = opening_pool(asset, openings.get(asset.asset_id))
-        period = _period(asset, opening, hours, hour_amounts)
+        period = _period(asset, opening, hours, hour_amounts, (stored_wh_end_reported or {}).get(asset.asset_id))
         for pool_party, lots in [*period.taken_by_party.items(), *period.losses_by_party.items()]:
             receiver = _engine_party(pool_party)
             for component in CARRIED:
@@ -149,7 +150,7 @@ def _hour_weights(party: str, charging: Sequence[datetime], totals: Accumulator,
 
 
 def _period(asset: StorageAsset, opening: Pool, hours: Sequence[StorageHour],
-            hour_amounts: Mapping[datetime, Mapping[str, int]]) -> StoragePeriod:
+            hour_amounts: Mapping[datetime, Mapping[str, int]], stored_wh_reported: int | None) -> StoragePeriod:
     """The pool over the hours as settlement runs it (same lots, cost, stored end, key), the lots with grams."""
     cost_rates = {source: {AMOUNT_COST: price} for source, price in asset.supply_prices_usd_per_mwh or ()}
     intervals = []
@@ -159,7 +160,7 @@ def _period(asset: StorageAsset, opening: Pool, hours: Sequence[StorageHour],
         intervals.append(StorageInterval(lots, discharge_by_party(hour.discharge_wh, hour.load_wh_by_party)))
     charge_wh = sum(hour.charge_wh for hour in hours)
     discharge_wh = sum(hour.discharge_wh for hour in hours)
-    stored_wh_end = period_stored_wh_end(asset, opening.energy_wh, charge_wh, discharge_wh)
+    stored_wh_end = period_stored_wh_end(asset, opening.energy_wh, charge_wh, discharge_wh, stored_wh_reported)
     return settle_storage_period(opening, intervals, stored_wh_end, dict(asset.losses_key))
 
 
