@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from common.errors import BadInput, Conflict, NotFound
+from market_adapters.caiso import read_oasis_zip
 from market_adapters.nodes import repository as repo
 from market_adapters.nodes.parse import LIST_ISOS, list_day_from_name, parse_node_list
 from market_adapters.nodes.versions import plan_reload
@@ -75,7 +76,10 @@ def load_node_list(engine: Engine, list_kind: str, source_name: str, data: bytes
 
 
 def _list_in_zip(list_kind: str, source_name: str, data: bytes) -> tuple[str, bytes]:
-    """The list inside a published ZIP: ERCOT's `Settlement_Points_*` member, or the one CSV of an OASIS answer."""
+    """The list inside a published ZIP: ERCOT's `Settlement_Points_*` member, or the one CSV of an OASIS answer (an
+    OASIS error answer, an XML with ERR_CODE, raises OasisRequestFailed with CAISO's code and text)."""
+    if list_kind == "caiso-apnodes":
+        read_oasis_zip(data, source_name)
     pattern = ZIP_MEMBERS.get(list_kind)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.principal import Principal
 from common.errors import Conflict
+from market_adapters.caiso import OasisRequestFailed
 from market_adapters.nodes import load_node_list
 from settings import Settings
 from wattledger_cli.campus import app as campus_app
@@ -175,8 +176,9 @@ async def test_put_campus_checks_the_settlement_point_too(engine, tmp_path):
                                               "(wattledger market nodes load)")]
 
 
-def test_caiso_apnode_list_from_an_oasis_answer_checks_a_caiso_campus(database_url, tmp_path):
-    """The OASIS ATL_APNODE answer is a ZIP with one CSV: 9 APNodes (tests/market_adapters/node_lists, SOURCES.md).
+def test_caiso_apnode_list_from_an_oasis_answer_checks_a_caiso_campus(database_url, tmp_path, shared_dir):
+    """The OASIS ATL_APNODE answer is a ZIP with one CSV: 9 APNodes (tests/market_adapters/node_lists, SOURCES.md);
+    an OASIS error answer is refused with CAISO's code and text, nothing loaded.
     A CAISO campus at TH_SP15_GEN-APND applies with no warning; DLAP_PGAE (without -APND) is not an APNode; the
     AG node AGRICO_6_PL3N5_APND, in force to 2026-03-01, cannot carry a campus open from 2026-01-01 (Pacific)."""
     runner, env = CliRunner(), _env(database_url)
@@ -187,6 +189,16 @@ def test_caiso_apnode_list_from_an_oasis_answer_checks_a_caiso_campus(database_u
     loaded = runner.invoke(market_app, ["nodes", "load", "caiso-apnodes", str(answer), "--as-of", "2026-06-01"],
                            env=env)
     assert loaded.output == "CAISO caiso-apnodes as of 2026-06-01: 9 nodes, 9 opened, 0 closed\n", loaded.output
+    # OASIS answers a bad query with a ZIP holding an error XML (/work/shared/iso_samples): CAISO's code and text.
+    refusal = tmp_path / "INVALID_REQUEST.zip"
+    with zipfile.ZipFile(refusal, "w") as zipped:
+        zipped.writestr("INVALID_REQUEST.xml", (shared_dir / "iso_samples" / "caiso_oasis_error_response_sample.xml").read_bytes())
+    refused_list = runner.invoke(market_app, ["nodes", "load", "caiso-apnodes", str(refusal), "--as-of", "2026-06-02"],
+                                 env=env)
+    assert isinstance(refused_list.exception, OasisRequestFailed)  # the CLI's main prints it as one Error line
+    assert str(refused_list.exception) == "OASIS error 1001: Invalid Parameters of the given report name"
+    listed = runner.invoke(market_app, ["nodes", "lists", "--iso", "caiso", "--json"], env=env)
+    assert [row["as_of"] for row in json.loads(listed.output)] == ["2026-06-01"]
     pacific_new_year = "2026-01-01T00:00:00-08:00"
 
     hub = _campus_file(tmp_path, "CAISO", "TH_SP15_GEN-APND", pacific_new_year)
