@@ -8,6 +8,7 @@ the activities and the API call. No Temporal here: `workflows/` orchestrates, `a
 - `corrections`: re-settle a completed cycle as a delta revision and rebill after approval;
 - `campus_period`, `periods`, `runs`: what a step works on, the period's bounds, run labels;
 - `ledger_entries`: settlement -> ledger legs (pure); `repository`: SQL for cycles and their steps;
+- `cycle_states`: the states a cycle is recorded in (started, then the workflow's phases);
 - `cycle_summary`: a cycle's status as a bounded summary with links to each step's full result (pure);
 - `findings` (pure), `review`, `review_repository`: what finance reviews before a decision, overrides, decisions.
 """
@@ -15,6 +16,7 @@ the activities and the API call. No Temporal here: `workflows/` orchestrates, `a
 __all__ = [
     "campus_period",
     "corrections",
+    "cycle_states",
     "cycle_summary",
     "findings",
     "iso_step",

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from billing.cycle_states import CycleState
 from common.errors import NotFound
 
 
@@ -27,10 +28,10 @@ def insert_cycle(
         text(
             "INSERT INTO billing_cycle (cycle_id, campus_id, period, period_start_utc, period_end_utc,"
             " status, workflow_id, input_uri, campus_version) VALUES (:id, :campus, :period, :start, :end,"
-            " 'started', :id, :input, :version) ON CONFLICT (cycle_id) DO NOTHING"
+            " :started, :id, :input, :version) ON CONFLICT (cycle_id) DO NOTHING"
         ),
         {"id": cycle_id, "campus": campus_id, "period": period, "start": bounds_utc[0],
-         "end": bounds_utc[1], "input": input_uri, "version": campus_version},
+         "end": bounds_utc[1], "input": input_uri, "version": campus_version, "started": CycleState.STARTED.value},
     )
     return result.rowcount == 1
 
@@ -38,9 +39,9 @@ def insert_cycle(
 def delete_unstarted_cycle(conn: Connection, cycle_id: str) -> bool:
     """Remove a cycle row whose workflow never started (still `started`, no step recorded); True when removed."""
     result = conn.execute(
-        text("DELETE FROM billing_cycle WHERE cycle_id = :id AND status = 'started'"
+        text("DELETE FROM billing_cycle WHERE cycle_id = :id AND status = :started"
              " AND NOT EXISTS (SELECT 1 FROM cycle_step WHERE cycle_id = :id)"),
-        {"id": cycle_id},
+        {"id": cycle_id, "started": CycleState.STARTED.value},
     )
     return result.rowcount == 1
 

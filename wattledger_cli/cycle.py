@@ -7,11 +7,11 @@ import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from billing.cycle_states import STATES_FINAL, STATES_IN_ORDER, STATES_WAITING, CycleState
 from wattledger_cli.output import (
     JsonFlag,
     ServiceUnreachable,
@@ -38,30 +38,7 @@ app = typer.Typer(help="Billing cycles: start, inspect, approve, reject, settle 
                   f"Talks to Temporal and PostgreSQL directly; configured: {configured_ports()}.",
                   no_args_is_help=True)
 
-
-class CycleState(StrEnum):
-    """A cycle's recorded status (`billing_cycle.status`): `started`, then the workflow's phases."""
-
-    STARTED = "started"
-    INGESTING = "ingesting"
-    VALIDATING = "validating"
-    SETTLING = "settling"
-    AWAITING_APPROVAL = "awaiting_approval"
-    REWORK = "rework"
-    INVOICING = "invoicing"
-    SUBMITTING = "submitting"
-    POSTING = "posting"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-# Where `cycle start --wait` stops: a final state, or one that waits for a person (approval, rework).
-STATES_WAITING = frozenset({CycleState.AWAITING_APPROVAL, CycleState.REWORK})
-STATES_FINAL = frozenset({CycleState.COMPLETED, CycleState.FAILED, CycleState.CANCELLED})
-STATES_IN_ORDER = [CycleState.STARTED, CycleState.INGESTING, CycleState.VALIDATING, CycleState.SETTLING,
-                   CycleState.AWAITING_APPROVAL, CycleState.INVOICING, CycleState.SUBMITTING, CycleState.POSTING,
-                   CycleState.COMPLETED]
+# `cycle start --wait` stops at a final state or one that waits for a person (billing.cycle_states).
 WAIT_POLL_S = 1.0
 T = TypeVar("T")
 A = TypeVar("A")

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     import cryptography.exceptions  # noqa: F401
 
     from activities.cycle import CycleActivities
+    from billing.cycle_states import CycleState
     from billing.cycle_summary import vee_report_summary
     from billing.runs import version_label
     from workflows.activity_options import ACTIVITY_RETRY
@@ -44,7 +45,6 @@ with workflow.unsafe.imports_passed_through():
         InvoiceRef,
         IssueInvoicesInput,
         IssueInvoicesResult,
-        Phase,
         PlanInvoicesInput,
         PlanInvoicesResult,
         RecordSettlementApprovalInput,
@@ -86,7 +86,7 @@ class BillingCycleWorkflow:
 
     @workflow.run
     async def run(self, inp: CycleInput) -> CycleResult:
-        self._status = CycleStatus(cycle_id=inp.cycle_id, phase=Phase.INGESTING)
+        self._status = CycleStatus(cycle_id=inp.cycle_id, phase=CycleState.INGESTING)
         self._threshold_usd_micros = inp.approval_threshold_usd_micros
         self._input = inp
         try:
@@ -100,25 +100,25 @@ class BillingCycleWorkflow:
         settled, validated_uri = await self._settle_until_approved(inp, validated_uri)
         assert self._status is not None
         version = self._status.settlement_version
-        await self._set_phase(inp, Phase.INVOICING)
+        await self._set_phase(inp, CycleState.INVOICING)
         issued = await self._issue_invoices(
             IssueInvoicesInput(inp.cycle_id, inp.campus_id, inp.period, version, await self._render_invoices(inp)))
         invoices = issued.invoices
         self._status.invoices = invoices
         self._status.invoice_count = issued.invoice_count or len(invoices)
         self._status.invoiced_usd_cents = issued.total_usd_cents or sum(i.total_usd_cents for i in invoices)
-        await self._set_phase(inp, Phase.SUBMITTING)
+        await self._set_phase(inp, CycleState.SUBMITTING)
         iso: SubmitToIsoResult = await self._act(
             CycleActivities.submit_to_iso,
             SubmitToIsoInput(inp.cycle_id, inp.campus_id, inp.period, version, validated_uri),
         )
         self._status.iso_submission = iso
-        await self._set_phase(inp, Phase.POSTING)
+        await self._set_phase(inp, CycleState.POSTING)
         ledger: CloseCycleLedgerResult = await self._act(
             CycleActivities.close_cycle_ledger, CloseCycleLedgerInput(inp.cycle_id)
         )
         self._status.ledger = ledger
-        await self._set_phase(inp, Phase.COMPLETED)
+        await self._set_phase(inp, CycleState.COMPLETED)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CycleResult(inp.cycle_id, settled.total_usd_micros, invoices, iso, ledger)
 
@@ -126,12 +126,12 @@ class BillingCycleWorkflow:
         """Read the raw files again and validate them; returns the validated intervals' URI."""
         assert self._status is not None
         run_label = version_label(self._status.settlement_version)
-        await self._set_phase(inp, Phase.INGESTING)
+        await self._set_phase(inp, CycleState.INGESTING)
         ingested = await self._act(
             CycleActivities.ingest_meter_files,
             IngestMeterFilesInput(inp.cycle_id, inp.campus_id, inp.period, run_label),
         )
-        await self._set_phase(inp, Phase.VALIDATING)
+        await self._set_phase(inp, CycleState.VALIDATING)
         vee = await self._act(
             CycleActivities.validate_intervals,
             ValidateIntervalsInput(inp.cycle_id, inp.campus_id, inp.period, run_label, ingested.intervals_uri),
@@ -144,7 +144,7 @@ class BillingCycleWorkflow:
         contracts) ingest, validate and settle again as the next settlement version."""
         assert self._status is not None
         while True:
-            await self._set_phase(inp, Phase.SETTLING)
+            await self._set_phase(inp, CycleState.SETTLING)
             version = self._status.settlement_version
             settled = await self._act(
                 CycleActivities.settle_cycle,
@@ -159,7 +159,7 @@ class BillingCycleWorkflow:
                     RunShadowInput(inp.cycle_id, inp.campus_id, inp.period, version, validated_uri),
                 )
             self._approvals, self._rejection = [], None
-            await self._set_phase(inp, Phase.AWAITING_APPROVAL)
+            await self._set_phase(inp, CycleState.AWAITING_APPROVAL)
             await self._await_decision(inp)
             if self._rejection is None:
                 await self._record_approval(
@@ -171,7 +171,7 @@ class BillingCycleWorkflow:
                 VoidRejectedSettlementInput(inp.cycle_id, inp.campus_id, inp.period, version,
                                             self._rejection.approver, self._rejection.reason),
             )
-            await self._set_phase(inp, Phase.REWORK, self._rejection.reason)
+            await self._set_phase(inp, CycleState.REWORK, self._rejection.reason)
             self._resettle_requested = False
             await workflow.wait_condition(lambda: self._resettle_requested)
             self._status.settlement_version += 1
@@ -263,7 +263,7 @@ class BillingCycleWorkflow:
             try:
                 return await run_step()
             except ActivityError as error:
-                phase_before = Phase(self._status.phase)
+                phase_before = CycleState(self._status.phase)
                 await self._park(error)
                 await self._set_phase(self._input, phase_before)
 
@@ -291,20 +291,20 @@ class BillingCycleWorkflow:
         kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
         detail = f"{kind}: {cause.message if isinstance(cause, ApplicationError) else cause}"
         self._retry_requested_by = None
-        self._status.phase = Phase.FAILED
+        self._status.phase = CycleState.FAILED
         self._status.detail = detail
-        await self._execute(CycleActivities.record_status, RecordStatusInput(self._input.cycle_id, Phase.FAILED, detail))
+        await self._execute(CycleActivities.record_status, RecordStatusInput(self._input.cycle_id, CycleState.FAILED, detail))
         await workflow.wait_condition(lambda: self._retry_requested_by is not None)
         workflow.logger.info("cycle %s retried by %s", self._input.cycle_id, self._retry_requested_by)
 
-    async def _set_phase(self, inp: CycleInput, phase: Phase, detail: str | None = None) -> None:
+    async def _set_phase(self, inp: CycleInput, phase: CycleState, detail: str | None = None) -> None:
         assert self._status is not None
         self._status.phase = phase
         self._status.detail = detail
         await self._execute(CycleActivities.record_status, RecordStatusInput(inp.cycle_id, phase.value, detail))
 
     async def _on_cancel(self, inp: CycleInput) -> None:
-        await self._set_phase(inp, Phase.CANCELLED, "cancelled by operator")
+        await self._set_phase(inp, CycleState.CANCELLED, "cancelled by operator")
 
     # --- finance: updates with validators, plus signals for automation that cannot wait ---
 
@@ -333,7 +333,7 @@ class BillingCycleWorkflow:
 
     def _check_decision_allowed(self, decision: Decision | Rejection, signed: bool = True) -> None:
         """Finance, awaiting approval, and signed by a trusted approval key for this cycle's settlement version."""
-        awaiting = self._status is not None and self._status.phase == Phase.AWAITING_APPROVAL and not self._decided()
+        awaiting = self._status is not None and self._status.phase == CycleState.AWAITING_APPROVAL and not self._decided()
         check_decider("cycle", self._status.phase if self._status else "starting", awaiting, decision.approver,
                       decision.role)
         assert self._status is not None
@@ -361,7 +361,7 @@ class BillingCycleWorkflow:
 
     @resettle.validator
     def _validate_resettle(self, operator: str) -> None:
-        if self._status is None or self._status.phase != Phase.REWORK:
+        if self._status is None or self._status.phase != CycleState.REWORK:
             raise ValueError("only a cycle in rework can be settled again")
         if not operator.strip():
             raise ValueError("operator is required")
@@ -374,7 +374,7 @@ class BillingCycleWorkflow:
 
     @retry.validator
     def _validate_retry(self, operator: str) -> None:
-        if self._status is None or self._status.phase != Phase.FAILED:
+        if self._status is None or self._status.phase != CycleState.FAILED:
             raise ValueError("only a failed cycle can be retried")
         if not operator.strip():
             raise ValueError("operator is required")

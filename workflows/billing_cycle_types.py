@@ -14,23 +14,8 @@ those histories still replay.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from workflows.activity_options import ACTIVITY_HEARTBEAT_TIMEOUT_S_DEFAULT, ACTIVITY_TIMEOUT_S_DEFAULT
-
-
-class Phase(StrEnum):
-    INGESTING = "ingesting"
-    VALIDATING = "validating"
-    SETTLING = "settling"
-    AWAITING_APPROVAL = "awaiting_approval"
-    REWORK = "rework"
-    INVOICING = "invoicing"
-    SUBMITTING = "submitting"
-    POSTING = "posting"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)

@@ -28,18 +28,19 @@ from api.schemas import (
 )
 from billing import repository as repo
 from billing import review
+from billing.cycle_states import CycleState
 from billing.cycle_summary import cycle_summary
 from runtime.decisions import decide_cycle
 from workflows.approvals import Decision, Rejection
 from workflows.billing_cycle import BillingCycleWorkflow
 from workflows.billing_cycle_start import start_cycle
-from workflows.billing_cycle_types import CycleResult, CycleStatus, Phase
+from workflows.billing_cycle_types import CycleResult, CycleStatus
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])
 LIST_LIMIT_MAX = 500
 # The statuses a cycle is recorded with (`billing_cycle.status`): `started`, then the workflow's phases. Any other
 # is refused (422 naming them), as `wattledger cycle list --state` refuses it, rather than answered with no rows.
-STATUS_PATTERN = "^(" + "|".join(["started", *(phase.value for phase in Phase)]) + ")$"
+STATUS_PATTERN = "^(" + "|".join(state.value for state in CycleState) + ")$"
 
 
 def _handle(client: TemporalDep, cycle_id: str) -> WorkflowHandle[BillingCycleWorkflow, CycleResult]:

@@ -24,10 +24,10 @@ from api.web.charts import BALANCE_KEYS, energy_balance_svg
 from api.web.routes import PagePrincipalDep, render, templates
 from billing import repository as cycles_repository
 from billing import review, review_repository
+from billing.cycle_states import CycleState
 from billing.findings import ReviewLimits, change_permille, effective_rate_usd_per_mwh
 from invoicing import list_invoice_summaries, render_draft_pdf
 from workflows.billing_cycle import BillingCycleWorkflow
-from workflows.billing_cycle_types import Phase
 
 router = APIRouter(prefix="/finance", tags=["finance pages"], include_in_schema=False)
 
@@ -45,7 +45,7 @@ templates.filters["utc_text"] = lambda iso_text: datetime.fromisoformat(iso_text
 templates.filters["permille_pct"] = lambda permille: f"{permille / 10:+.1f} %"
 
 
-CYCLE_STATES = tuple(phase.value for phase in Phase)
+CYCLE_STATES = tuple(state.value for state in CycleState if state is not CycleState.STARTED)
 PAGE_SIZE = 25
 AWAITING_SHOWN_MAX = 100
 
