@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 import campus
 from common.timeutil import require_utc
 from connectors import repository as repo
 from connectors.channels import ChannelDeclaration, channel_rules, declarations_from_campus
-from connectors.intervals import DerivedInterval, derive_intervals, meterdata_quality
+from connectors.intervals import ChannelRules, DerivedInterval, derive_intervals, meterdata_quality
+from connectors.thinning import buckets_to_load_whole, thinning_plan, whole_load_rounds_max
 from meterdata import service as meterdata_service
 from meterdata.schema import QUALITY_MEASURED
 
@@ -64,8 +65,9 @@ def derive_window(engine: Engine, data_root_uri: str, campus_id: str, window_sta
         for declaration in declarations:
             meter = meters[declaration.meter_id]
             rules = channel_rules(declaration, meter, start)
-            readings = repo.load_readings(conn, campus_id, declaration.meter_id, declaration.channel, start, end)
-            derivation = derive_intervals(readings, rules, start, end)
+            load = load_channel_readings(conn, campus_id, declaration.meter_id, declaration.channel, rules, start,
+                                         end)
+            derivation = derive_intervals(load.readings, rules, start, end)
             rejected += len(derivation.rejected)
             ended = [i for i in derivation.intervals
                      if i.interval_start_utc + timedelta(minutes=i.interval_minutes) <= now_utc]
@@ -76,6 +78,23 @@ def derive_window(engine: Engine, data_root_uri: str, campus_id: str, window_sta
     data = derived_file_bytes(rows)
     return _store_version(engine, data_root_uri, campus_id, start, end, data, len(rows), estimated, recorded_until,
                           rejected)
+
+
+def load_channel_readings(conn: Connection, campus_id: str, meter_id: str, channel: str, rules: ChannelRules,
+                          window_start_utc: datetime, window_end_utc: datetime) -> repo.BoundaryLoad:
+    """The readings the channel's derivation over the window needs: those near interval boundaries and every
+    reading of an interval holding an irregular step (connectors.thinning), loading more buckets whole until
+    every thinned bucket follows an accepted reading. Derives the same intervals as all of the window's readings
+    (`repo.load_readings`)."""
+    whole: frozenset[int] = frozenset()
+    for _round in range(whole_load_rounds_max(window_start_utc, window_end_utc, rules)):
+        load = repo.load_boundary_readings(conn, campus_id, meter_id, channel, window_start_utc, window_end_utc,
+                                           thinning_plan(rules, whole))
+        more = buckets_to_load_whole(load.readings, rules, load.thinned_buckets)
+        if not more:
+            return load
+        whole |= more
+    raise AssertionError(f"{meter_id}/{channel}: thinned buckets still follow a rejected reading")
 
 
 def derived_file_bytes(rows: Sequence[tuple[ChannelDeclaration, DerivedInterval]]) -> bytes:

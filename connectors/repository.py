@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from connectors.reading import ReadingQuality, RegisterReading
+from connectors.thinning import ThinningPlan
 
 READINGS_PER_LOAD_MAX = 5_000_000
 """A month of one channel at 1 Hz is 2.7 M readings: the derivation loads a day or less at a time."""
@@ -247,3 +248,82 @@ def intervals_with_reading(conn: Connection, campus_id: str, meter_id: str, chan
          "seconds": interval_minutes * 60},
     ).scalar_one()
     return int(value)
+
+
+@dataclass(frozen=True)
+class BoundaryLoad:
+    """The readings a derivation needs (connectors.thinning): every reading of a bucket (one interval of the
+    grid) holding an irregular step or named to be loaded whole, and of the other (thinned) buckets only their
+    first and last reading and those within the boundary tolerance of a bucket edge."""
+
+    readings: list[RegisterReading]
+    thinned_buckets: dict[int, tuple[datetime, datetime | None]]
+    """Bucket number (interval start ÷ interval length since the epoch) → (its first reading's source time, the
+    source time of the usable reading before it) for every thinned bucket."""
+    rows_scanned: int
+    """Usable readings the database looked at (the window's and the two bracketing ones)."""
+
+
+USABLE = "quality IN ('good', 'uncertain') AND register_wh IS NOT NULL"  # the predicate of connector_reading_usable
+CHANNEL = "campus_id = :campus AND meter_id = :meter AND channel = :channel"
+BOUNDARY_READINGS_SQL = f"""
+WITH edges AS (
+  SELECT (SELECT max(source_ts_utc) FROM connector_reading WHERE {CHANNEL} AND {USABLE} AND source_ts_utc < :start)
+           AS before_ts,
+         (SELECT min(source_ts_utc) FROM connector_reading WHERE {CHANNEL} AND {USABLE} AND source_ts_utc > :end)
+           AS after_ts
+), stepped AS (
+  SELECT r.source_ts_utc, r.received_ts_utc, r.register_wh, r.quality, r.device_serial,
+         CAST(extract(epoch FROM r.source_ts_utc) * 1000000 AS bigint) AS epoch_us,
+         CAST(extract(epoch FROM r.source_ts_utc) * 1000000 AS bigint) / :length_us AS bucket,
+         lag(r.source_ts_utc) OVER w AS previous_ts, lag(r.register_wh) OVER w AS previous_wh,
+         lag(r.device_serial) OVER w AS previous_serial
+  FROM edges CROSS JOIN connector_reading r
+  WHERE r.campus_id = :campus AND r.meter_id = :meter AND r.channel = :channel
+    AND r.quality IN ('good', 'uncertain') AND r.register_wh IS NOT NULL
+    AND r.source_ts_utc >= coalesce(edges.before_ts, :start) AND r.source_ts_utc <= coalesce(edges.after_ts, :end)
+  WINDOW w AS (ORDER BY r.source_ts_utc)
+), classed AS (
+  SELECT stepped.*,
+         quality = 'good' AND source_ts_utc - received_ts_utc <= :skew
+         AND (previous_ts IS NULL OR (register_wh >= previous_wh
+              AND device_serial IS NOT DISTINCT FROM previous_serial
+              AND (CAST(:power_w AS bigint) IS NULL
+                   OR (CAST(register_wh AS numeric) - previous_wh) * 36000000000
+                      <= CAST(:power_w AS bigint) * extract(epoch FROM source_ts_utc - previous_ts) * 11000000)))
+           AS plain,
+         epoch_us - bucket * :length_us <= :tolerance_us OR (bucket + 1) * :length_us - epoch_us <= :tolerance_us
+           AS near_edge
+  FROM stepped
+), buckets AS (
+  SELECT bucket, bool_and(plain) AND NOT bucket = ANY(CAST(:whole AS bigint[])) AS thinned, count(*) AS scanned,
+         min(source_ts_utc) AS first_ts, max(source_ts_utc) AS last_ts
+  FROM classed GROUP BY bucket
+)
+SELECT k.source_ts_utc, k.received_ts_utc, k.register_wh, k.quality, c.raw_value, k.device_serial, c.historical,
+       k.bucket, b.thinned AND k.source_ts_utc = b.first_ts, k.previous_ts, (SELECT sum(scanned) FROM buckets)
+FROM classed k JOIN buckets b USING (bucket)
+CROSS JOIN LATERAL (SELECT raw_value, historical FROM connector_reading c WHERE c.campus_id = :campus
+                    AND c.meter_id = :meter AND c.channel = :channel AND c.source_ts_utc = k.source_ts_utc) c
+WHERE NOT b.thinned OR k.near_edge OR k.source_ts_utc = b.first_ts OR k.source_ts_utc = b.last_ts
+ORDER BY k.source_ts_utc
+"""
+
+
+def load_boundary_readings(conn: Connection, campus_id: str, meter_id: str, channel: str, start_utc: datetime,
+                           end_utc: datetime, plan: ThinningPlan) -> BoundaryLoad:
+    """The channel's usable readings over [start_utc, end_utc] and the two bracketing ones, thinned in the
+    database as `connectors.thinning` explains (`plan` carries the channel's rules and the buckets to load whole).
+    One range scan of the index `connector_reading_usable` (from the reading before the window to the one after
+    it, in time order, so the step window needs no sort) feeds the classification; only the kept rows travel,
+    and only they fetch their raw value from the table."""
+    rows = conn.execute(
+        text(BOUNDARY_READINGS_SQL),
+        {"campus": campus_id, "meter": meter_id, "channel": channel, "start": start_utc, "end": end_utc,
+         "length_us": plan.interval_length_us, "tolerance_us": plan.boundary_tolerance_us,
+         "skew": plan.clock_skew_tolerance, "power_w": plan.power_max_w, "whole": sorted(plan.whole_buckets)},
+    ).all()
+    readings = [RegisterReading(meter_id, channel, row[0], row[1], row[2], ReadingQuality(row[3]), row[4], row[5],
+                                row[6]) for row in rows]
+    thinned = {int(row[7]): (row[0], row[9]) for row in rows if row[8]}
+    return BoundaryLoad(readings, thinned, int(rows[0][10]) if rows else 0)
