@@ -177,19 +177,6 @@ class ManualEditPublic(_Row):
     edit_id: int
 
 
-class InvoiceRowPublic(_Row):
-    invoice_id: str
-    number: int
-    cycle_id: str
-    tenant_id: str
-    status: str
-    total_usd_cents: int
-    credited_usd_cents: int
-    document_sha256_hex: str
-    issued_at_utc: datetime
-    replaces_invoice_id: str | None
-
-
 # Single-object responses: every JSON route answering one object names its fields (tests/unit/test_api_docs.py).
 # Routes that answer a domain dataclass as it is (a workflow's status, a ledger proof) use that dataclass as their
 # response model; the models below are for answers assembled in the route or read as rows.

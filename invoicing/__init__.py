@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from invoicing.pdf import quantity_text
     from invoicing.queries import (
         INVOICES_PER_PAGE_MAX,
+        InvoiceSummary,
         campuses_billing_tenant,
         credit_note_owner,
         credit_note_pdf_path,
@@ -84,6 +85,7 @@ _HOMES = {
     "usd_cents_from_micros": "invoicing.money",
     "quantity_text": "invoicing.pdf",
     "INVOICES_PER_PAGE_MAX": "invoicing.queries",
+    "InvoiceSummary": "invoicing.queries",
     "campuses_billing_tenant": "invoicing.queries",
     "credit_note_owner": "invoicing.queries",
     "credit_note_pdf_path": "invoicing.queries",
@@ -121,6 +123,7 @@ __all__ = [
     "IdempotencyKeyReused",
     "InvoiceNotFinal",
     "InvoiceNotFound",
+    "InvoiceSummary",
     "IssuedInvoice",
     "IssuerInvalid",
     "NoSettlementLines",

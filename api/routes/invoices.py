@@ -16,12 +16,13 @@ from pydantic import BaseModel, Field
 from api.auth import require_roles, require_tenant_access
 from api.deps import EngineDep, SettingsDep
 from api.principal import TENANT_READER_STAFF_ROLES, Principal
-from api.schemas import CreditNotePublic, InvoiceDetailPublic, InvoiceRowPublic, RebillPublic
+from api.schemas import CreditNotePublic, InvoiceDetailPublic, RebillPublic
 from common import storage
 from invoicing import (
     INVOICES_PER_PAGE_MAX,
     CreditNoteNotFound,
     InvoiceNotFound,
+    InvoiceSummary,
     cancel_and_rebill_posted,
     credit_invoice_posted,
     credit_note_owner,
@@ -82,24 +83,23 @@ def read_credit_note_pdf(credit_note_id: str, engine: EngineDep, principal: Read
     return _pdf_response(path, f"{credit_note_id}.pdf")
 
 
-@router.get("/tenants/{tenant_id}/invoices", response_model=list[InvoiceRowPublic])
+@router.get("/tenants/{tenant_id}/invoices")
 def list_tenant_invoices(tenant_id: str, engine: EngineDep, principal: ReaderDep,
-                         limit: int = Query(default=100, ge=1, le=INVOICES_PER_PAGE_MAX)) -> list[dict[str, Any]]:
+                         limit: int = Query(default=100, ge=1, le=INVOICES_PER_PAGE_MAX)) -> list[InvoiceSummary]:
     """The tenant's invoices, newest first; a tenant sees those of the campuses it is bound to."""
     staff = bool(principal.roles & TENANT_READER_STAFF_ROLES)
     if not staff and principal.tenant_id != tenant_id:
         raise HTTPException(status_code=403, detail="this principal may not read that tenant's documents")
     campus_ids = None if staff else principal.campus_ids
     with engine.connect() as conn:
-        summaries = list_invoice_summaries(conn, tenant_id, None, limit, campus_ids)
-    return [dataclasses.asdict(item) for item in summaries]
+        return list_invoice_summaries(conn, tenant_id, None, limit, campus_ids)
 
 
-@router.get("/invoices", response_model=list[InvoiceRowPublic])
+@router.get("/invoices")
 def list_invoices(engine: EngineDep, principal: StaffReaderDep, cycle_id: str | None = None,
-                  limit: int = Query(default=100, ge=1, le=INVOICES_PER_PAGE_MAX)) -> list[dict[str, Any]]:
+                  limit: int = Query(default=100, ge=1, le=INVOICES_PER_PAGE_MAX)) -> list[InvoiceSummary]:
     with engine.connect() as conn:
-        return [dataclasses.asdict(item) for item in list_invoice_summaries(conn, None, cycle_id, limit)]
+        return list_invoice_summaries(conn, None, cycle_id, limit)
 
 
 # Declared before `/invoices/{invoice_id}`, whose parameter would otherwise swallow the `.pdf` suffix.
