@@ -7,11 +7,14 @@ Rules (docs/connectors.md, "Live view"):
   poll or OPC UA sampling period; `REPORT_PERIOD_DEFAULT` for MQTT and Sparkplug, which report by exception),
   or when it never sent a reading;
 - **completeness** of a window is intervals holding at least one usable reading ÷ intervals of the window that
-  have ended (the meter's interval length, the campus's local day and calendar month).
+  have ended (the meter's interval length, the campus's local day and calendar month), counted from each
+  channel's per-day minute maps (`connector_day_count`, kept by the store as it inserts readings), never from
+  the readings themselves: a month is 31 rows a channel.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -85,6 +88,42 @@ def completeness(have: int, expected: int) -> float | None:
     return None if expected == 0 else round(min(have, expected) / expected, 4)
 
 
+MINUTES_PER_DAY = 1_440
+
+
+def intervals_with_reading(minutes_by_day: Mapping[date, str], start_utc: datetime, end_utc: datetime,
+                           interval_minutes: int) -> int:
+    """How many intervals of the grid (aligned to the hour in UTC) hold a usable reading in [start_utc, end_utc).
+
+    `minutes_by_day` maps a UTC day to its minutes as '0'/'1' (1: a usable reading in that minute); start and end
+    fall on whole minutes (a local midnight, a whole number of intervals after it), so a minute is wholly inside
+    the window or wholly outside, and an interval (a divisor of a day) never spans two UTC days."""
+    assert MINUTES_PER_DAY % interval_minutes == 0, f"interval {interval_minutes} min"
+    assert start_utc.second == start_utc.microsecond == end_utc.second == end_utc.microsecond == 0
+    count = 0
+    day = start_utc.date()
+    while end_utc > start_utc and datetime.combine(day, time(0), UTC) < end_utc:
+        minutes = minutes_by_day.get(day)
+        if minutes is not None:
+            day_start = datetime.combine(day, time(0), UTC)
+            first = max(0, (start_utc - day_start) // timedelta(minutes=1))
+            last = min(MINUTES_PER_DAY, (end_utc - day_start) // timedelta(minutes=1))
+            count += _intervals_with_a_minute(minutes, first, last, interval_minutes)
+        day += timedelta(days=1)
+    return count
+
+
+def _intervals_with_a_minute(minutes: str, first: int, last: int, interval_minutes: int) -> int:
+    """Intervals of the day with a '1' among their minutes in [first, last)."""
+    assert len(minutes) == MINUTES_PER_DAY
+    if (first, last) == (0, MINUTES_PER_DAY) and "0" not in minutes:
+        return MINUTES_PER_DAY // interval_minutes  # the usual full day, without a loop
+    count = 0
+    for interval_first in range(first - first % interval_minutes, last, interval_minutes):
+        count += "1" in minutes[max(first, interval_first):min(last, interval_first + interval_minutes)]
+    return count
+
+
 def local_day_and_month_starts(now_utc: datetime, time_zone: str) -> tuple[date, datetime, datetime]:
     zone = ZoneInfo(time_zone)
     local_today = now_utc.astimezone(zone).date()
@@ -101,6 +140,7 @@ def campus_live(engine: Engine, campus_id: str, now_utc: datetime) -> CampusLive
         meters = {meter.meter_id: meter for meter in campus.load_meters(conn, campus_id)}
         statuses = {(s.meter_id, s.channel): s for s in repo.channel_statuses(conn, campus_id)}
         local_today, day_start, month_start = local_day_and_month_starts(now_utc, site.time_zone)
+        minute_maps = repo.minutes_with_reading(conn, campus_id, month_start.date(), now_utc.date())
         channels = []
         for declaration in declarations:
             minutes = meters[declaration.meter_id].interval_minutes
@@ -108,10 +148,9 @@ def campus_live(engine: Engine, campus_id: str, now_utc: datetime) -> CampusLive
             period_expected = intervals_ended(month_start, now_utc, minutes)
             day_end = day_start + day_expected * timedelta(minutes=minutes)
             period_end = month_start + period_expected * timedelta(minutes=minutes)
-            day_have = repo.intervals_with_reading(conn, campus_id, declaration.meter_id, declaration.channel,
-                                                   day_start, day_end, minutes)
-            period_have = repo.intervals_with_reading(conn, campus_id, declaration.meter_id, declaration.channel,
-                                                      month_start, period_end, minutes)
+            minutes_by_day = minute_maps.get(declaration.key, {})
+            day_have = intervals_with_reading(minutes_by_day, day_start, day_end, minutes)
+            period_have = intervals_with_reading(minutes_by_day, month_start, period_end, minutes)
             status = statuses.get(declaration.key)
             channels.append(_channel_live(declaration, status, now_utc, day_have, day_expected, period_have,
                                           period_expected))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -60,6 +60,8 @@ def insert_batch(conn: Connection, sha256_hex: str, campus_id: str, stored_uri: 
     )
 
 
+USABLE = "quality IN ('good', 'uncertain') AND register_wh IS NOT NULL"  # the predicate of connector_reading_usable
+CHANNEL = "campus_id = :campus AND meter_id = :meter AND channel = :channel"
 READINGS_IN_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS connector_reading_in (meter_id text, channel text, source_ts_utc timestamptz,"
     " received_ts_utc timestamptz, register_wh bigint, quality text, raw_value text, device_serial text,"
@@ -70,9 +72,38 @@ TALLIES_IN_TABLE = (
     " last_received_ts_utc timestamptz) ON COMMIT DELETE ROWS")
 
 
+NO_MINUTES = "CAST(repeat('0', 1440) AS bit(1440))"
+MINUTE_OF_DAY = "CAST(CAST(floor(extract(epoch FROM source_ts_utc) / 60) AS bigint) % 1440 AS integer)"
+INSERT_READINGS_AND_DAY_COUNTS_SQL = f"""
+WITH inserted AS (
+  INSERT INTO connector_reading (campus_id, meter_id, channel, source_ts_utc, received_ts_utc, register_wh, quality,
+                                 raw_value, device_serial, historical, source, batch_sha256_hex, message_index)
+  SELECT :campus, meter_id, channel, source_ts_utc, received_ts_utc, register_wh, quality, raw_value, device_serial,
+         historical, source, :sha, message_index FROM connector_reading_in
+  ON CONFLICT (campus_id, meter_id, channel, source_ts_utc) DO NOTHING
+  RETURNING meter_id, channel, source_ts_utc, register_wh, quality
+), counted AS (
+  INSERT INTO connector_day_count AS d (campus_id, meter_id, channel, day_utc, reading_count, minutes_with_reading)
+  SELECT :campus, meter_id, channel, CAST(source_ts_utc AT TIME ZONE 'UTC' AS date), count(*),
+         coalesce(bit_or(set_bit({NO_MINUTES}, {MINUTE_OF_DAY}, 1)) FILTER (WHERE {USABLE}), {NO_MINUTES})
+  FROM inserted GROUP BY meter_id, channel, CAST(source_ts_utc AT TIME ZONE 'UTC' AS date)
+  ORDER BY meter_id, channel, CAST(source_ts_utc AT TIME ZONE 'UTC' AS date)
+  ON CONFLICT (campus_id, meter_id, channel, day_utc) DO UPDATE SET
+    reading_count = d.reading_count + EXCLUDED.reading_count,
+    minutes_with_reading = d.minutes_with_reading | EXCLUDED.minutes_with_reading
+)
+SELECT meter_id, channel, source_ts_utc FROM inserted
+"""
+"""The readings' INSERT and, in the same statement, the per-channel UTC-day counts of the rows it inserted (a key
+stored already inserts nothing, so a duplicate is never counted) and the map of minutes holding a usable reading
+(`connector_day_count`, docs/connectors.md "Live view"). Day counts go in key order, so that two batches
+updating the same channel-days lock them in the same order."""
+
+
 def insert_new_readings(conn: Connection, campus_id: str, batch_sha256_hex: str,
                         rows: Sequence[ReadingRow]) -> set[Key]:
-    """Insert rows (keys unique within `rows`) whose key is not stored yet; returns the keys inserted.
+    """Insert rows (keys unique within `rows`) whose key is not stored yet, and count them into their channel-days;
+    returns the keys inserted.
 
     The rows go by COPY into a session temp table (emptied at commit) and from there by one INSERT … ON CONFLICT:
     binding them as eleven parameter arrays cost more than the rest of the commit (the driver escapes every array
@@ -84,15 +115,7 @@ def insert_new_readings(conn: Connection, campus_id: str, batch_sha256_hex: str,
                ((row.reading.meter_id, row.reading.channel, row.reading.source_ts_utc, row.reading.received_ts_utc,
                  row.reading.register_wh, row.reading.quality.value, row.reading.raw_value,
                  row.reading.device_serial, row.reading.historical, row.source, row.message_index) for row in rows))
-    inserted = conn.execute(
-        text("INSERT INTO connector_reading (campus_id, meter_id, channel, source_ts_utc, received_ts_utc,"
-             " register_wh, quality, raw_value, device_serial, historical, source, batch_sha256_hex, message_index)"
-             " SELECT :campus, meter_id, channel, source_ts_utc, received_ts_utc, register_wh, quality, raw_value,"
-             " device_serial, historical, source, :sha, message_index FROM connector_reading_in"
-             " ON CONFLICT (campus_id, meter_id, channel, source_ts_utc) DO NOTHING"
-             " RETURNING meter_id, channel, source_ts_utc"),
-        {"campus": campus_id, "sha": batch_sha256_hex},
-    ).all()
+    inserted = conn.execute(text(INSERT_READINGS_AND_DAY_COUNTS_SQL), {"campus": campus_id, "sha": batch_sha256_hex}).all()
     return {(row[0], row[1], row[2]) for row in inserted}
 
 
@@ -179,8 +202,9 @@ def channel_statuses(conn: Connection, campus_id: str) -> list[ChannelStatus]:
 
 def load_readings(conn: Connection, campus_id: str, meter_id: str, channel: str, start_utc: datetime,
                   end_utc: datetime) -> list[RegisterReading]:
-    """The channel's readings with source time in [start_utc, end_utc], plus the last one before and the first
-    one after (so the window's edges are bracketed), in source-time order."""
+    """Every reading of the channel with source time in [start_utc, end_utc], plus the last usable one before and
+    the first usable one after (so the window's edges are bracketed), in source-time order. The full load: the
+    derivation reads `load_boundary_readings`; this is what tests and bench/connector_derive.py compare it with."""
     rows = conn.execute(
         text("(SELECT source_ts_utc, received_ts_utc, register_wh, quality, raw_value, device_serial, historical"
              "  FROM connector_reading WHERE campus_id = :campus AND meter_id = :meter AND channel = :channel"
@@ -235,19 +259,19 @@ def lock_derivation(conn: Connection, campus_id: str) -> None:
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"connector-derive:{campus_id}"})
 
 
-def intervals_with_reading(conn: Connection, campus_id: str, meter_id: str, channel: str, start_utc: datetime,
-                           end_utc: datetime, interval_minutes: int) -> int:
-    """How many intervals of the grid (aligned to the hour in UTC) in [start_utc, end_utc) hold a usable reading."""
-    if end_utc <= start_utc:
-        return 0
-    value = conn.execute(
-        text("SELECT count(DISTINCT floor(extract(epoch FROM source_ts_utc) / :seconds)) FROM connector_reading"
-             " WHERE campus_id = :campus AND meter_id = :meter AND channel = :channel AND source_ts_utc >= :start"
-             " AND source_ts_utc < :end AND register_wh IS NOT NULL AND quality IN ('good', 'uncertain')"),
-        {"campus": campus_id, "meter": meter_id, "channel": channel, "start": start_utc, "end": end_utc,
-         "seconds": interval_minutes * 60},
-    ).scalar_one()
-    return int(value)
+def minutes_with_reading(conn: Connection, campus_id: str, first_day_utc: date,
+                         last_day_utc: date) -> dict[tuple[str, str], dict[date, str]]:
+    """(meter, channel) → UTC day → its 1,440 minutes as '0'/'1' (1: a usable reading in that minute), for the
+    days in [first_day_utc, last_day_utc] that have a stored reading (`connector_day_count`)."""
+    rows = conn.execute(
+        text("SELECT meter_id, channel, day_utc, minutes_with_reading FROM connector_day_count"
+             " WHERE campus_id = :campus AND day_utc BETWEEN :first AND :last"),
+        {"campus": campus_id, "first": first_day_utc, "last": last_day_utc},
+    ).all()
+    days: dict[tuple[str, str], dict[date, str]] = {}
+    for meter_id, channel, day_utc, minutes in rows:
+        days.setdefault((meter_id, channel), {})[day_utc] = str(minutes)
+    return days
 
 
 @dataclass(frozen=True)
@@ -264,8 +288,6 @@ class BoundaryLoad:
     """Usable readings the database looked at (the window's and the two bracketing ones)."""
 
 
-USABLE = "quality IN ('good', 'uncertain') AND register_wh IS NOT NULL"  # the predicate of connector_reading_usable
-CHANNEL = "campus_id = :campus AND meter_id = :meter AND channel = :channel"
 BOUNDARY_READINGS_SQL = f"""
 WITH edges AS (
   SELECT (SELECT max(source_ts_utc) FROM connector_reading WHERE {CHANNEL} AND {USABLE} AND source_ts_utc < :start)
