@@ -22,13 +22,16 @@ CAMPUS_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 
 class ShadowProgramPublic(BaseModel):
-    program: Literal["export", "economic_dr", "coincident_peak"]
+    program: Literal["export", "economic_dr", "coincident_peak", "storage_arbitrage", "storage_peak_shaving",
+                     "storage_coincident_peak"]
     revenue_usd_micros: int
     avoided_cost_usd_micros: int
     cost_usd_micros: int
     net_usd_micros: int
     energy_wh: int
     emissions_g: int
+    counted: bool = True
+    """False: an alternative use of the same battery, listed but not in the period's net (docs/storage.md)."""
 
 
 class ShadowBoundPublic(BaseModel):
