@@ -3,7 +3,10 @@
 The meter files are what the campus's SCADA would export (SITE_EXPORT_V1: `meter_id,interval_start,value,unit`,
 15-minute kWh, local time with offset). Hall 2's rows name the device that read them: `SEL735-1001` (CT 80)
 until the exchange, `SEL735-2002` (CT 120) after, each reporting its raw register value. Hall 3 reports from its
-energization on the 16th. The price file is ERCOT's real-time settlement point price report (NP6-905-CD) for
+energization on the 16th. The battery charges at 1 200 kW from 10:00 to 14:00 local and discharges at 1 020 kW
+from 18:00 to 22:00 (85 % of the charge); the grid meter answers for it. Its discharge meter's file has a `channel`
+column: the energy on `main` (blank) and the stored energy at each interval end on `soc`, from the declared 1 000 kWh,
+85 % of each charge kept and each discharge taken out, so it is back at 1 000 kWh every night. The price file is ERCOT's real-time settlement point price report (NP6-905-CD) for
 HB_SOUTH. Values are made up but shaped like the real thing; the same seed gives the same files.
 """
 
@@ -39,6 +42,13 @@ LOADS = (Load("LH-HALL1", 7_000, 900), Load("LH-HALL2", 4_500, 600), Load("BB-HA
 SOLAR_KW = {"PV1-GEN": 10_000, "PV2-GEN": 5_000}
 LOSS_FRACTION = 0.015
 HALL2_DEVICES = (("SEL735-1001", Decimal(80)), ("SEL735-2002", Decimal(120)))
+BATTERY_CHARGE_KWH = Decimal(300)  # 1 200 kW for 15 minutes
+BATTERY_DISCHARGE_KWH = Decimal(255)  # 1 020 kW for 15 minutes
+BATTERY_CHARGE_HOURS = (10, 14)
+BATTERY_DISCHARGE_HOURS = (18, 22)
+BATTERY_KEPT = Decimal("0.85")
+BATTERY_STORED_KWH_INITIAL = Decimal(1000)
+STATE_OF_CHARGE_CHANNEL = "soc"
 
 
 def month_starts_utc(year: int, month: int) -> list[datetime]:
@@ -56,12 +66,23 @@ def _kwh(value: float) -> Decimal:
     return Decimal(repr(value)).quantize(KWH_PLACES, rounding=ROUND_HALF_EVEN)
 
 
+def battery_kwh(local: datetime) -> tuple[Decimal, Decimal]:
+    """(charge, discharge) kWh of the interval starting at `local`."""
+    if BATTERY_CHARGE_HOURS[0] <= local.hour < BATTERY_CHARGE_HOURS[1]:
+        return BATTERY_CHARGE_KWH, Decimal(0)
+    if BATTERY_DISCHARGE_HOURS[0] <= local.hour < BATTERY_DISCHARGE_HOURS[1]:
+        return Decimal(0), BATTERY_DISCHARGE_KWH
+    return Decimal(0), Decimal(0)
+
+
 def meter_rows(year: int, month: int, seed: int) -> dict[str, list[tuple[str, datetime, Decimal]]]:
     """(name in the file, interval start UTC, value) per metering point; Hall 2's values are raw register
-    values of the device named."""
+    values of the device named; `soc` is the battery's stored energy at each interval end (kWh)."""
     rng = random.Random(seed)
     rows: dict[str, list[tuple[str, datetime, Decimal]]] = {m: [] for m in [*(load.meter_id for load in LOADS),
-                                                                             *SOLAR_KW, "GRID-IMP"]}
+                                                                             *SOLAR_KW, "GRID-IMP", "BESS-CHG",
+                                                                             "BESS-DIS", STATE_OF_CHARGE_CHANNEL]}
+    stored_kwh = BATTERY_STORED_KWH_INITIAL
     clouds_by_day: dict[int, float] = {}
     for start_utc in month_starts_utc(year, month):
         local = start_utc.astimezone(CENTRAL)
@@ -80,8 +101,15 @@ def meter_rows(year: int, month: int, seed: int) -> dict[str, list[tuple[str, da
             energy = _kwh(rated_kw * _solar_fraction(local, clouds) / 4)
             solar_kwh += energy
             rows[meter_id].append((meter_id, start_utc, energy))
+        # The battery follows a fixed schedule outside the random sequence, so every other meter is as it was before
+        # the campus had one; the grid answers for it.
+        charge_kwh, discharge_kwh = battery_kwh(local)
+        stored_kwh += charge_kwh * BATTERY_KEPT - discharge_kwh
+        rows["BESS-CHG"].append(("BESS-CHG", start_utc, charge_kwh))
+        rows["BESS-DIS"].append(("BESS-DIS", start_utc, discharge_kwh))
+        rows[STATE_OF_CHARGE_CHANNEL].append(("BESS-DIS", start_utc, stored_kwh))
         grid = max(Decimal(0), _kwh(float(total_load_kwh) * (1 + LOSS_FRACTION)) - solar_kwh)
-        rows["GRID-IMP"].append(("GRID-IMP", start_utc, grid))
+        rows["GRID-IMP"].append(("GRID-IMP", start_utc, grid + charge_kwh - discharge_kwh))
     return rows
 
 
@@ -93,10 +121,19 @@ def _hall2_row(start_utc: datetime, energy_kwh: Decimal) -> tuple[str, datetime,
 def write_meter_files(folder: Path, year: int, month: int, seed: int = 11) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for meter_id, rows in meter_rows(year, month, seed).items():
+    by_meter = meter_rows(year, month, seed)
+    levels = by_meter.pop(STATE_OF_CHARGE_CHANNEL)
+    for meter_id, rows in by_meter.items():
         path = folder / f"{meter_id}_{year:04d}-{month:02d}.csv"
-        lines = ["meter_id,interval_start,value,unit"]
-        lines += [f"{name},{start.astimezone(CENTRAL).isoformat()},{value},kWh" for name, start, value in rows]
+        if meter_id == "BESS-DIS":
+            # Energy (channel blank: main) and the stored level (channel soc) of each interval, side by side.
+            lines = ["meter_id,interval_start,value,unit,channel"]
+            for (name, start, value), (_, _, level) in zip(rows, levels, strict=True):
+                stamp = start.astimezone(CENTRAL).isoformat()
+                lines += [f"{name},{stamp},{value},kWh,", f"{name},{stamp},{level},kWh,{STATE_OF_CHARGE_CHANNEL}"]
+        else:
+            lines = ["meter_id,interval_start,value,unit"]
+            lines += [f"{name},{start.astimezone(CENTRAL).isoformat()},{value},kWh" for name, start, value in rows]
         path.write_text("\n".join(lines) + "\n")
         paths.append(path)
     return paths

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -108,6 +108,7 @@ async def test_the_ercot_sample_campus_onboards_and_bills_with_the_cli_only(
     assert followed.rstrip().endswith(f"{CYCLE_ID}: awaiting_approval"), followed
     cycle = await _status(server, {"awaiting_approval"})
     assert cycle["steps"]["validate"]["estimated_count"] == 0
+    _check_battery(cycle, files, engine)
     await _cli(server, "cycle", "approve", CYCLE_ID, "--approver", "finance@lonestar.example")
     cycle = await _status(server, {"completed"})
     assert cycle["steps"]["invoice"]["invoice_count"] == 3
@@ -124,6 +125,24 @@ async def test_the_ercot_sample_campus_onboards_and_bills_with_the_cli_only(
     assert f"/cycles/{CYCLE_ID}/steps/invoice" in summary
     assert len(summary.splitlines()) < 60, summary
     await _check_shadow_participation(server, engine, files, tmp_path)
+
+
+def _check_battery(cycle: dict[str, Any], files: list[Path], engine: Engine) -> None:
+    """The battery in the balance: 30 days of 16 charging intervals of 300 kWh (144 000 000 Wh) and 16 discharging
+    ones of 255 kWh (122 400 000 Wh), as the files have them, and sources = uses. Its state of charge is back at
+    1 000 kWh at the period's end (the file's last `soc` row), so that is what the pool keeps: the estimate from the
+    efficiency range would have kept 1 000 000 + 144 000 000 x 0.87 - 122 400 000 = 3 880 000 Wh."""
+    energy = _energy_wh_by_meter(files)
+    balance = cycle["steps"]["settle"]["energy_balance_wh"]
+    assert (balance["storage_charge_wh"], balance["storage_discharge_wh"]) == \
+        (sum(energy["BESS-CHG"].values()), sum(energy["BESS-DIS"].values())) == (144_000_000, 122_400_000)
+    assert (balance["generation_wh"] + balance["grid_import_wh"] + balance["storage_discharge_wh"]
+            == balance["export_wh"] + balance["tenant_consumption_wh"] + balance["shared_consumption_wh"]
+            + balance["storage_charge_wh"] + balance["losses_wh"])
+    with engine.connect() as conn:
+        pool = conn.execute(text("SELECT asset_id, energy_wh FROM storage_pool WHERE cycle_id = :c"),
+                            {"c": CYCLE_ID}).all()
+    assert [tuple(row) for row in pool] == [("bess-south", 1_000_000)]
 
 
 # ---- shadow market participation (the campus file's [market]) -----------------------------------------------
@@ -160,7 +179,9 @@ async def _check_shadow_participation(env: dict[str, str], engine: Engine, files
     assert page.status_code == 200, page.text
     for shown in ("Coincident-peak charge avoidance", "$9,441.25", "-$18.75", "lonestar-2026.1", "longhorn-ai"):
         assert shown in page.text, shown
-    assert api.status_code == 200 and api.json()["programs"] == shadow["programs"]
+    # The API states `counted` on every program; the document only where a battery's alternative is not counted.
+    assert api.status_code == 200
+    assert api.json()["programs"] == [{**p, "counted": p.get("counted", True)} for p in shadow["programs"]]
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     # The registration package from the same campus file: the grid meter's ESI ID, Mesquite's 0.5 MW, the DUNS.
     assert registration.status_code == 200, registration.text
@@ -210,11 +231,14 @@ def expected_invoice_cents(files: list[Path], price_file: Path) -> dict[str, int
 
 
 def _energy_wh_by_meter(files: list[Path]) -> dict[str, dict[datetime, int]]:
-    """Raw file value x the device's CT multiplier, kWh -> Wh rounded half-even once."""
+    """Raw file value x the device's CT multiplier, kWh -> Wh rounded half-even once; energy channels only (the
+    battery's state of charge, channel `soc`, is a level)."""
     energy: dict[str, dict[datetime, int]] = {}
     for path in files:
         with path.open() as handle:
             for row in csv.DictReader(handle):
+                if row.get("channel") not in (None, "", "main"):
+                    continue
                 multiplier = HALL2_MULTIPLIERS.get(row["meter_id"], Decimal(1))
                 point = "LH-HALL2" if row["meter_id"] in HALL2_MULTIPLIERS else row["meter_id"]
                 start = datetime.fromisoformat(row["interval_start"]).astimezone(UTC)
