@@ -82,7 +82,7 @@ async def _sums_agree(http: httpx.AsyncClient, balances: dict[str, int]) -> None
         assert row is not None and int(row.group(1).replace(",", "")) == ledger_g, label
     carriers = {path: grams for path, grams in balances.items() if grams > 0}
     assert sum(int(p["scope2_location_g_co2e"]) for p in parties) == sum(
-        g for path, g in carriers.items() if path.endswith(":emissions") or re.search(r":retained:[a-z_]+$", path))
+        g for path, g in carriers.items() if path.endswith(":emissions") or re.search(r":retained:[^:]+$", path))
     assert sum(int(p["scope3_cat3_g_co2e"]) for p in parties) == sum(
         g for path, g in carriers.items() if path.endswith(":scope3_cat3"))
 
