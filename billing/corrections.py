@@ -11,7 +11,7 @@ from the cycle's current lines, their ledger entries). Every step is idempotent 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from sqlalchemy import Connection, Engine
 
@@ -20,6 +20,7 @@ from billing.periods import period_bounds_utc
 from billing.runs import revision_label, step_name
 from campus import load_campus, load_meters
 from common.errors import BadInput, Conflict, NotFound
+from esg.scopes import carried_storage_pools
 from invoicing import (
     cancel_and_rebill_posted,
     documents_root_for,
@@ -30,6 +31,7 @@ from ledger import publish_checkpoints_after_commit
 from market_adapters.price_files import campus_price_uris
 from settings import Settings
 from settlement import SettlementResult, preview_delta, record_delta, result_sha256_hex, settle_cycle
+from settlement.storage_pool import pools_with_carried_amounts
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,12 @@ def _settle(conn: Connection, settings: Settings, cycle_id: str, campus_id: str,
             intervals_uri: str) -> SettlementResult:
     campus = load_campus(conn, campus_id)
     start_utc, end_utc = period_bounds_utc(period, campus.time_zone)
-    return settle_cycle(conn, campus_id, cycle_id, start_utc, end_utc, intervals_uri,
-                        campus_price_uris(settings, campus_id))
+    result = settle_cycle(conn, campus_id, cycle_id, start_utc, end_utc, intervals_uri,
+                          campus_price_uris(settings, campus_id))
+    # The revision keeps the batteries' pools with their grams, as the cycle's settle step does (billing.service).
+    carried = carried_storage_pools(conn, campus_id, intervals_uri, start_utc, end_utc)
+    return replace(result, storage_pools=pools_with_carried_amounts(result.storage_pools, carried)) if carried \
+        else result
 
 
 def rebill_correction(engine: Engine, settings: Settings, cycle_id: str, revision: int, tenant_ids: Sequence[str],

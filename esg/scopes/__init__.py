@@ -21,7 +21,7 @@ from esg.scopes.ledger_legs import (
 from esg.scopes.options import EmissionOptions
 from esg.scopes.scope2_market import MarketRate
 from esg.scopes.scope3 import Scope3Conventions
-from esg.scopes.service import compute_campus_cycle, load_campus_emission_settings
+from esg.scopes.service import carried_storage_pools, compute_campus_cycle, load_campus_emission_settings
 from esg.scopes.shared_load import allocate_shared_load
 from esg.scopes.shared_services import SharedServiceSource
 from esg.scopes.storage_carry import battery_shares, carried_pools
@@ -46,6 +46,7 @@ __all__ = [
     "carbon_ledger_meta",
     "carbon_ledger_postings",
     "carried_pools",
+    "carried_storage_pools",
     "compute_campus_cycle",
     "compute_cycle_emissions",
     "emissions_from_hourly",

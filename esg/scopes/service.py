@@ -9,7 +9,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from campus import campus_exists, esg_settings, load_campus, load_meters, load_storage_assets
+from campus import (
+    campus_exists,
+    emissions_enabled,
+    esg_settings,
+    load_campus,
+    load_meters,
+    load_storage_assets,
+)
 from common.errors import NotFound
 from esg.certificates import claims_overlapping
 from esg.factors import HourlyGridIntensity, load_factor_library, market_rates, overrides_for_campus
@@ -19,7 +26,9 @@ from esg.scopes.cycle_emissions import CycleEmissions
 from esg.scopes.hourly_energy import MeterRef
 from esg.scopes.options import EmissionOptions
 from esg.scopes.shared_load import allocate_shared_load
+from esg.scopes.storage_carry import carried_pools
 from settlement import previous_storage_pools
+from settlement.storage_pool import Pool
 
 
 def load_campus_emission_settings(
@@ -112,3 +121,16 @@ def campus_meters(conn: Connection, campus_id: str) -> list[MeterRef]:
 
 def _configured_egrid_subregion(conn: Connection, campus_id: str) -> str | None:
     return load_campus(conn, campus_id).egrid_subregion if campus_exists(conn, campus_id) else None
+
+
+def carried_storage_pools(conn: Connection, campus_id: str, intervals_uri: str, period_start_utc: datetime,
+                          period_end_utc: datetime) -> dict[str, Pool]:
+    """The batteries' closing pools with their grams, for a settlement recorded outside the cycle's settle step (a
+    correction's revision), so the next period opens from them as it would from the cycle's; none when the campus
+    has no battery or computes no emissions."""
+    if not campus_exists(conn, campus_id) or not load_storage_assets(conn, campus_id):
+        return {}
+    if not emissions_enabled(conn, campus_id) or _configured_egrid_subregion(conn, campus_id) is None:
+        return {}
+    emissions = compute_campus_cycle(conn, campus_id, intervals_uri, None, period_start_utc, period_end_utc)
+    return carried_pools(emissions.storage)
