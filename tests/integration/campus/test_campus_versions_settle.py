@@ -1,8 +1,8 @@
 """Effective dating through campus files, settled on PostgreSQL: a later version leaves an old month's settlement
 unchanged, and an amendment inside the month prices each day by the version in force.
 
-The ERCOT sample campus is applied, its generated September is ingested, and `settle_cycle` runs before and after
-new versions of the campus file.
+The ERCOT sample campus is applied, its generated September is ingested and validated (VEE takes the battery's state
+of charge out of the energy), and `settle_cycle` runs before and after new versions of the campus file.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import pytest
 import tomli_w
 from sqlalchemy import Engine
 
-from campus import load_meters
+from campus import load_meters, load_storage_assets
 from campus.file import parse_campus_text
 from campus.service import apply
 from demo.ercot.site_export import write_meter_files, write_price_file
 from market_adapters.ercot.parse import parse_np6_905_csv
 from market_adapters.prices import price_table, write_prices_parquet
-from meterdata import SITE_EXPORT_V1, ingest_files
+from meterdata import SITE_EXPORT_V1, ingest_files, run_vee
 from meterdata.specs import meter_spec_from_campus
 from settlement import result_sha256_hex, settle_cycle
 
@@ -47,14 +47,18 @@ def _contract(raw: dict, key: str) -> dict:
 
 @pytest.fixture(scope="module")
 def september(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    """(intervals Parquet, prices Parquet) of the sample's September, ingested with the campus's meter specs."""
+    """(validated intervals Parquet, prices Parquet) of the sample's September, ingested with the campus's meter specs
+    and batteries, then validated."""
     folder = tmp_path_factory.mktemp("ercot-september")
     apply(engine, _document("versions-ercot"), "tester")
     with engine.connect() as conn:
         specs = {m.meter_id: meter_spec_from_campus(m) for m in load_meters(conn, "versions-ercot")}
-    intervals_uri = str(folder / "intervals.parquet")
+        storage = load_storage_assets(conn, "versions-ercot")
+    ingested_uri = str(folder / "intervals.parquet")
     ingest_files([str(p) for p in write_meter_files(folder / "export", 2026, 9)], specs, SITE_EXPORT_V1,
-                 intervals_uri, START_UTC, END_UTC)
+                 ingested_uri, START_UTC, END_UTC, storage=storage)
+    intervals_uri = run_vee(ingested_uri, specs, START_UTC, END_UTC, str(folder / "validated.parquet"),
+                            local_time_zone="America/Chicago", storage=storage).validated_uri
     price_file = write_price_file(folder, 2026, 9)
     rows = parse_np6_905_csv(price_file.read_text(), price_file.name, publish_time_utc=None, version=1)
     prices_uri = str(folder / "prices.parquet")
