@@ -29,6 +29,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +40,8 @@ from esg.factors import HourlyGridIntensity
 from esg.reporting import export_csv, tenant_statement
 from esg.scopes import CycleEmissions, EmissionOptions, MarketRate, MeterRef, compute_cycle_emissions
 from esg.scopes.storage_carry import carried_pools
+from settlement.storage_hours import storage_hours, storage_period
+from settlement.storage_pool import AMOUNT_COST, Pool, make_lot, pools_with_carried_amounts
 
 H0 = datetime(2025, 7, 1, tzinfo=UTC)
 H1, H2, H3 = (H0 + timedelta(hours=n) for n in (1, 2, 3))
@@ -229,3 +233,33 @@ def test_the_statement_and_the_storage_export_name_what_came_from_the_battery(in
         assert into == out, column
     plain = tenant_statement(first_period(intervals_file, with_battery=False), "alpha")
     assert not any("battery" in line.label for line in plain.lines)
+
+
+def test_a_pool_saved_before_grams_opens_with_none_and_a_priced_battery_keeps_settlements_cost(
+        intervals_file: Callable[[Rows], str]) -> None:
+    """A pool kept with cost only (100 000 Wh of grid at $40/MWh: 4 000 000 micro-USD) opens period 2 with no grams:
+    alpha takes the 100 000 Wh with 0 g and the battery's figure is 0. Priced at grid $45/MWh and solar $30/MWh, the
+    first period's lots carry cost beside grams: H0's 1 000 000 Wh of grid cost 45 000 000 micro-USD, H1's 500 000 Wh
+    of solar 15 000 000 and 500 000 Wh of grid 22 500 000; what stays is 100 000 Wh of the H1 grid lot:
+    4 500 000 micro-USD, 30 000 g location-based; settlement's pool of the same hours has the same lots and cost."""
+    cost_only = {"bess1": Pool("fifo", (make_lot("grid_import", 100_000, {AMOUNT_COST: 4_000_000}),))}
+    rows = [("TA", H3, 60, 100_000, 0), ("DIS", H3, 60, 100_000, 0), ("GRID1", H3, 60, 0, 0)]
+    second = compute_cycle_emissions(intervals_file(rows), METERS, "ERCT", H3, H3 + timedelta(hours=1),
+                                     options=replace(options(), storage_openings=cost_only))
+    assert second.tenant_g_co2e["alpha"]["scope2_grid_location"] == 0
+    assert second.retained_g_co2e["storage.bess1"]["scope2_grid_location"] == 0
+    assert second.storage["bess1"]["taken"]["tenant:alpha"]["energy_wh"] == 100_000
+
+    priced = replace(BESS, supply_prices_usd_per_mwh=(("generation:PV1", Decimal(30)), ("grid_import", Decimal(45))))
+    uri = intervals_file(first_period_rows())
+    carried = compute_cycle_emissions(uri, METERS, "ERCT", H0, H3,
+                                      options=replace(options(), storage_assets=(priced,)))
+    closing = carried_pools(carried.storage)["bess1"]
+    assert [(lot.source, lot.energy_wh, lot.amount(AMOUNT_COST), lot.amount("co2e_g_scope2_location"))
+            for lot in closing.lots] == [("grid_import", 100_000, 4_500_000, 30_000)]
+    settled = storage_period(priced, storage_hours(pq.read_table(uri), METERS, priced), Pool("fifo"), 100_000,
+                             {source: {AMOUNT_COST: price} for source, price in priced.supply_prices_usd_per_mwh or ()})
+    assert pools_with_carried_amounts({"bess1": settled.closing}, {"bess1": closing}) == {"bess1": closing}
+    with pytest.raises(AssertionError, match="differs from settlement's"):
+        pools_with_carried_amounts({"bess1": Pool("fifo", (make_lot("grid_import", 100_000, {AMOUNT_COST: 1}),))},
+                                   {"bess1": closing})
