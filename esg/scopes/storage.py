@@ -10,6 +10,10 @@ created or lost: charged grams = taken + losses + still stored, to the gram.
 Certificates follow the energy under hourly matching: a certificate matched to charging energy in its own hour
 travels with that energy and may be claimed by whoever takes it at discharge, in the discharge hour; the
 certificate Wh of losses are spent on energy nobody uses and are claimed by no one.
+
+This module makes lots from an hour's intensities (an estimate outside a cycle, or a source with its own rate); the
+cycle's result carries the grams the hour rules gave the battery's charge instead (esg.scopes.storage_carry), with
+the same certificate amount.
 """
 
 from __future__ import annotations

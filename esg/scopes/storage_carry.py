@@ -31,6 +31,7 @@ from esg.scopes.allocation import SHARED, UNALLOCATED, allocate_grams, storage_p
 from esg.scopes.hour_rules import Accumulator
 from esg.scopes.hourly_energy import HourlyEnergy, MeterRef
 from esg.scopes.scope2_market import FallbackRate, MarketOutcome
+from esg.scopes.storage import AMOUNT_CERTIFICATE_WH
 from settlement import allocate_largest_remainder
 from settlement.storage_hours import (
     PARTY_SHARED,
@@ -63,7 +64,6 @@ CARRIED = {
     "scope3_c": "scope3_cat3_td_losses",
 }
 ONSITE_COMPONENTS = frozenset({"scope1", "scope3_a"})
-AMOUNT_CERTIFICATE_WH = "certificate_wh"
 POOL_PARTY_OPERATOR = "operator"
 
 
