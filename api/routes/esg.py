@@ -197,7 +197,7 @@ def campus_report(
     "content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}})
 def export(
     cycle_key: str,
-    kind: Literal["parties", "hourly", "campus", "methods"],
+    kind: Literal["parties", "hourly", "campus", "methods", "storage"],
     extension: Literal["csv", "parquet"],
     engine: EngineDep,
     principal: PrincipalDep,
