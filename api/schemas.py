@@ -506,8 +506,20 @@ class AttemptsPublic(BaseModel):
     attempts: list[AttemptRowPublic]
 
 
+class StatementFindingPublic(BaseModel):
+    line: int = Field(description="line of the statement file")
+    field: str = Field(description="column of the statement file")
+    message: str
+
+
 class StatementsImportedPublic(BaseModel):
     imported: list[str] = Field(description="the statement ids imported")
+
+
+class StatementFileImportedPublic(StatementsImportedPublic):
+    findings: list[StatementFindingPublic] = Field(
+        description="the file's own arithmetic that does not hold (AMT against PRICE x QTY, "
+        "BILLAMT against the previous run); the run is stored as issued, with these kept beside it")
 
 
 class DisputeRowPublic(_Row):

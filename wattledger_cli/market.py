@@ -160,20 +160,26 @@ def shadow_statement_command(
     statement: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the ISO's statement file")],
     intervals: Annotated[Path, typer.Option(help="validated interval Parquet covering the operating day")],
     prices: Annotated[Path, typer.Option(help="PRICE_SCHEMA Parquet with the ISO's real-time prices")],
-    statement_format: Annotated[str, typer.Option("--format", help="isone-rtlocsum")] = "isone-rtlocsum",
+    statement_format: Annotated[str, typer.Option("--format", help="isone-rtlocsum or ercot-rtm-statement")] = (
+        "isone-rtlocsum"),
 ) -> None:
-    """Import an ISO statement file as the next run of its day, reconcile the day against our meter data and the
-    ISO's prices, post the differences to the ledger, print the result."""
+    """Import an ISO statement file as a run of its day, reconcile the day against our meter data and the ISO's
+    prices, post the differences to the ledger, print the result. Findings about the file (an amount that is not
+    price x quantity, a stated change from the previous run that is not the change) go to stderr."""
     from ledger import publish_checkpoints_after_commit
     from market_adapters.reconciliation import shadow_settle_statement
     from settings import Settings
 
     settings = Settings()
     with database_engine() as engine:
-        result = shadow_settle_statement(engine, campus_id=campus_id, statement_format=statement_format,
-                                         source_name=statement.name, data=statement.read_bytes(),
-                                         intervals_uri=str(intervals), prices_uri=str(prices),
-                                         ledger_origin=settings.ledger_origin, signing_key_path=settings.signing_key_path)
+        settled = shadow_settle_statement(engine, campus_id=campus_id, statement_format=statement_format,
+                                          source_name=statement.name, data=statement.read_bytes(),
+                                          intervals_uri=str(intervals), prices_uri=str(prices),
+                                          ledger_origin=settings.ledger_origin,
+                                          signing_key_path=settings.signing_key_path)
         publish_checkpoints_after_commit(engine, settings.ledger_origin, settings.checkpoint_publish_dir,
                                          settings.ledger_witnesses)
-    _print_reconciliation(result)
+    for finding in settled.statement.findings:
+        typer.echo(f"Flagged: {statement.name}, line {finding.line}, field {finding.field!r}: {finding.message}",
+                   err=True)
+    _print_reconciliation(settled.reconciliation)

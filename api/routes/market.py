@@ -26,6 +26,7 @@ from api.schemas import (
     NodeListLoadPublic,
     NodeListsPublic,
     NodesPublic,
+    StatementFileImportedPublic,
     StatementsImportedPublic,
     StoredPricesPublic,
     SubmissionsPublic,
@@ -84,22 +85,24 @@ def import_statements(campus_id: str, engine: EngineDep, principal: PrincipalDep
 
 
 @router.post("/market/campuses/{campus_id}/statement-files", status_code=201,
-             response_model=StatementsImportedPublic)
+             response_model=StatementFileImportedPublic)
 async def import_statement_file(
     request: Request, engine: EngineDep, settings: SettingsDep, principal: StatementImporterDep,
     campus_id: Annotated[str, Path(pattern=CAMPUS_PATTERN)],
-    file: Annotated[UploadFile, File(description="an ISO's statement file, e.g. ISO-NE SR_RTLOCSUM_....CSV")],
+    file: Annotated[UploadFile, File(description="an ISO's statement file: ISO-NE SR_RTLOCSUM_....CSV, ERCOT RTM "
+                                                 "statement CSV")],
     statement_format: Annotated[str, Form(alias="format", max_length=64,
                                           description=f"one of {', '.join(STATEMENT_FORMATS)}")] = "isone-rtlocsum",
 ) -> dict[str, Any]:
-    """Store an ISO statement file as the next run of its operating day (versions oldest first); the same version
-    again is a no-op. Reconcile it with `wattledger market shadow-statement` or the shadow settlement."""
+    """Store an ISO statement file as a run of its operating day (versions oldest first); the same version again is
+    a no-op. Findings (a row's amount that is not price x quantity, a stated change from the previous run that is
+    not the change) are returned and kept with the run. Reconcile it with `wattledger market shadow-statement`."""
     source_name = file.filename or "upload"
     async with upload_slots(request, settings).hold(principal.subject):
         content = await _read_upload(file, source_name)
-        run = await run_in_threadpool(import_iso_statement, engine, campus_id, statement_format, source_name,
-                                      content)
-    return {"imported": [run.statement_id]}
+        imported = await run_in_threadpool(import_iso_statement, engine, campus_id, statement_format, source_name,
+                                           content)
+    return {"imported": [imported.run.statement_id], "findings": [asdict(item) for item in imported.findings]}
 
 
 @router.get("/market/campuses/{campus_id}/disputes", response_model=DisputesPublic)

@@ -1,7 +1,9 @@
 """Shadow settlement of ISO statements: statement runs in, each line recomputed from our meter data and the
 ISO's prices, differences posted to the ledger per run, disputes out.
 
-Pure: `statement` (format v1), `isone_statement` (ISO-NE SR_RTLOCSUM -> a v1 run), `charges` and `quantities` (our side), `reconcile`, `ledger_entries`.
+Pure: `statement` (format v1), `statement_file` (an ISO's statement file -> a v1 run, with findings),
+`statement_formats` (the files we read), `isone_statement` (ISO-NE SR_RTLOCSUM), `ercot_statement` (ERCOT RTM
+statement), `charges` and `quantities` (our side), `reconcile`, `ledger_entries`.
 SQL: `repository`. Unit of work: `service`.
 """
 
@@ -12,7 +14,12 @@ from market_adapters.reconciliation.charges import (
     line_amount_usd_micros,
     quantities_from_metered_hours,
 )
-from market_adapters.reconciliation.isone_statement import LocationSummary, parse_rtlocsum
+from market_adapters.reconciliation.ercot_statement import ercot_statement_file
+from market_adapters.reconciliation.isone_statement import (
+    LocationSummary,
+    parse_rtlocsum,
+    rtlocsum_statement_file,
+)
 from market_adapters.reconciliation.ledger_entries import reconciliation_entries, reconciliation_entry_key
 from market_adapters.reconciliation.quantities import quantities_from_intervals
 from market_adapters.reconciliation.reconcile import (
@@ -26,7 +33,7 @@ from market_adapters.reconciliation.reconcile import (
     reconcile_runs,
 )
 from market_adapters.reconciliation.service import (
-    STATEMENT_FORMATS,
+    ShadowStatementResult,
     import_iso_statement,
     import_statement_runs,
     list_disputes,
@@ -35,6 +42,13 @@ from market_adapters.reconciliation.service import (
     shadow_settle_statement,
 )
 from market_adapters.reconciliation.statement import FORMAT, StatementLine, StatementRun, parse_statement
+from market_adapters.reconciliation.statement_file import (
+    Finding,
+    StatementFile,
+    StatementImport,
+    statement_document,
+)
+from market_adapters.reconciliation.statement_formats import STATEMENT_FORMATS, read_statement_file
 
 __all__ = [
     "CHARGE_TYPES",
@@ -43,6 +57,7 @@ __all__ = [
     "STATEMENT_FORMATS",
     "ChargeReconciliation",
     "Dispute",
+    "Finding",
     "LineDiscrepancy",
     "LocationSummary",
     "PriceKey",
@@ -50,8 +65,12 @@ __all__ = [
     "ReconciliationResult",
     "RunReconciliation",
     "ShadowPriceMissing",
+    "ShadowStatementResult",
+    "StatementFile",
+    "StatementImport",
     "StatementLine",
     "StatementRun",
+    "ercot_statement_file",
     "import_iso_statement",
     "import_statement_runs",
     "line_amount_usd_micros",
@@ -60,10 +79,13 @@ __all__ = [
     "parse_statement",
     "quantities_from_intervals",
     "quantities_from_metered_hours",
+    "read_statement_file",
     "reconcile_runs",
     "reconciliation_entries",
     "reconciliation_entry_key",
+    "rtlocsum_statement_file",
     "run_shadow_settlement",
     "shadow_settle_day",
     "shadow_settle_statement",
+    "statement_document",
 ]

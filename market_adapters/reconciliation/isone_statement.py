@@ -27,6 +27,7 @@ from decimal import Decimal
 from common.bounds import checked_decimal
 from common.errors import BadInput
 from market_adapters.isone import Section, hour_labels, read_isone_csv
+from market_adapters.reconciliation.statement_file import FileLine, StatementFile
 
 REPORT = "SR_RTLOCSUM"
 CHARGE_TYPE = "RT_ENERGY_TIE"
@@ -108,26 +109,10 @@ def _number(source: str, line: int, column: str, value: str) -> Decimal:
         raise BadInput(source, line, column, f"not a number: {value!r}") from error
 
 
-def statement_id_of(summary: LocationSummary) -> str:
-    return f"ISONE-{REPORT}-{summary.operating_day:%Y%m%d}-{summary.version_utc:%Y%m%dT%H%M%SZ}"
-
-
-def statement_document(summary: LocationSummary, run_type: str, run_sequence: int,
-                       previous: dict[tuple[str, str, str], tuple[Decimal, Decimal]],
-                       file_sha256_hex: str) -> dict[str, object]:
-    """The run in wattledger statement format v1; deltas against `previous` (key -> (MWh, USD)) of the last run;
-    `source` names the file and its sha256, so a different file under the same version is spotted."""
-    lines = []
-    for number, hour in enumerate(summary.hours, start=1):
-        start = hour.interval_start_utc.isoformat()
-        before_mwh, before_usd = previous.get((CHARGE_TYPE, hour.location_id, start), (Decimal(0), Decimal(0)))
-        lines.append({"line_no": number, "charge_type": CHARGE_TYPE, "resource_id": hour.location_id,
-                      "node": hour.location_name, "interval_start_utc": start, "interval_minutes": 60,
-                      "quantity_mwh": str(hour.quantity_mwh), "price_usd_per_mwh": str(hour.price_usd_per_mwh),
-                      "amount_usd": str(hour.amount_usd), "quantity_delta_mwh": str(hour.quantity_mwh - before_mwh),
-                      "amount_delta_usd": str(hour.amount_usd - before_usd), "source_line": hour.line_no})
-    return {"format": "wattledger-statement/1", "iso": "ISONE", "run_type": run_type, "run_sequence": run_sequence,
-            "statement_id": statement_id_of(summary),
-            "operating_day": summary.operating_day.isoformat(), "published_at_utc": summary.version_utc.isoformat(),
-            "lines": lines, "source": {"report": REPORT, "file": summary.source, "sha256_hex": file_sha256_hex,
-                                       "ignored_columns": list(summary.ignored_columns)}}
+def rtlocsum_statement_file(summary: LocationSummary) -> StatementFile:
+    """The report as a statement file for the versioned import; its run type comes from the order of versions."""
+    lines = tuple(FileLine(hour.line_no, CHARGE_TYPE, hour.location_id, hour.location_name, hour.interval_start_utc,
+                           60, hour.quantity_mwh, hour.price_usd_per_mwh, hour.amount_usd) for hour in summary.hours)
+    statement_id = f"ISONE-{REPORT}-{summary.operating_day:%Y%m%d}-{summary.version_utc:%Y%m%dT%H%M%SZ}"
+    return StatementFile("ISONE", summary.source, REPORT, statement_id, summary.operating_day, summary.version_utc,
+                         None, lines, source_facts={"ignored_columns": list(summary.ignored_columns)})

@@ -28,6 +28,9 @@ ROLE_CHARGES: dict[str, tuple[str, int]] = {
     MeterRole.GENERATION: ("RT_ENERGY_GEN", 1), MeterRole.EXPORT: ("RT_ENERGY_TIE", 1), MeterRole.GRID_IMPORT: ("RT_ENERGY_TIE", -1),
     MeterRole.TENANT: ("RT_ENERGY_LOAD", -1), MeterRole.SHARED: ("RT_ENERGY_LOAD", -1),
 }
+# The meters at the campus's point of interconnection: what an ISO settling the campus's net at one settlement
+# point (ERCOT's Load Zone) meters.
+GRID_TIE_ROLES = frozenset(role for role, (charge_type, _) in ROLE_CHARGES.items() if charge_type == "RT_ENERGY_TIE")
 
 
 def quantities_from_intervals(intervals_uri: str, meters: Sequence[IsoMeterRef], start_utc: datetime,

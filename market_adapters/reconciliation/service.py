@@ -4,14 +4,16 @@
 the same statement id is a Conflict). `run_shadow_settlement` reconciles every stored run of one operating
 day and, in the same transaction, records the result and appends the reconciliation entries to the ledger
 (idempotent on `market-recon:<campus>:<statement id>`, so running it again changes nothing).
-`import_iso_statement` turns an ISO's own statement file (ISO-NE SR_RTLOCSUM) into such a run, versions in
-order; `shadow_settle_statement` imports one and reconciles its day against our interval data.
+`import_iso_statement` turns an ISO's own statement file (ISO-NE SR_RTLOCSUM, ERCOT's RTM statement; the formats
+are in `statement_formats`) into such a run, versions in order; `shadow_settle_statement` imports one and
+reconciles its day against our interval data.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -20,9 +22,9 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from campus import load_meters
+from campus import load_campus, load_meters
 from common import canonical_json
 from common.errors import BadInput, Conflict
 from ledger import append_checkpointed, ensure_ledger, open_accounts
@@ -32,26 +34,33 @@ from market_adapters.nyiso.parse import power_metering_hours
 from market_adapters.prices import latest_prices, price_rows, read_prices_parquet, require_usd
 from market_adapters.reconciliation import repository as repo
 from market_adapters.reconciliation.charges import QuantityKey, quantities_from_metered_hours
-from market_adapters.reconciliation.isone_statement import (
-    LocationSummary,
-    parse_rtlocsum,
-    statement_document,
-    statement_id_of,
-)
 from market_adapters.reconciliation.ledger_entries import (
     reconciliation_accounts,
     reconciliation_entries,
     reconciliation_entry_key,
 )
-from market_adapters.reconciliation.quantities import quantities_from_intervals
+from market_adapters.reconciliation.quantities import GRID_TIE_ROLES, quantities_from_intervals
 from market_adapters.reconciliation.reconcile import PriceKey, ReconciliationResult, reconcile_runs
 from market_adapters.reconciliation.statement import StatementRun, parse_statement
+from market_adapters.reconciliation.statement_file import (
+    StatementFile,
+    StatementImport,
+    latest_lines,
+    statement_document,
+    stored_findings,
+)
+from market_adapters.reconciliation.statement_formats import StatementFormat, read_statement_file
+from market_adapters.reconciliation.statement_formats import statement_format as statement_format_of
 
 RUNS_PER_DAY_MAX = 20  # ERCOT's initial/final/true-up plus resettlements stays far below this
-STATEMENT_FORMATS = {"isone-rtlocsum": "ISONE"}  # format -> ISO
-STATEMENT_BYTES_MAX = 64 * 1024 * 1024
-MICROS_PER_USD = Decimal(1_000_000)
-HOURLY_MINUTES = 60
+
+
+@dataclass(frozen=True)
+class ShadowStatementResult:
+    """An imported statement file (its run and findings) and the reconciliation of its day."""
+
+    statement: StatementImport
+    reconciliation: ReconciliationResult
 
 
 def import_statement_runs(engine: Engine, campus_id: str,
@@ -113,74 +122,78 @@ def shadow_settle_day(engine: Engine, *, campus_id: str, iso: str, operating_day
 
 
 def import_iso_statement(engine: Engine, campus_id: str, statement_format: str, source_name: str,
-                         data: bytes) -> StatementRun:
-    """Store an ISO statement file as the next run of its operating day (INITIAL, then RESETTLEMENT), with deltas
-    against the runs before it. The same file again is a no-op and another file under an imported version is a
-    Conflict; so is a version older than one stored (import versions oldest first, so each run's deltas are
-    against the run the ISO issued before it)."""
-    summary = _read_statement_file(statement_format, source_name, data)
-    iso = STATEMENT_FORMATS[statement_format]
+                         data: bytes) -> StatementImport:
+    """Store an ISO statement file as the next run of its operating day, keyed by (ISO, day, run type, publish
+    time), with deltas against the runs before it. The run type is the file's own (ERCOT) or by order (ISO-NE:
+    INITIAL, then RESETTLEMENT). The same file again is a no-op and another file under an imported version is a
+    Conflict; so is a version older than one stored, or an initial run after any (import versions oldest first,
+    so each run's deltas are against the run the ISO issued before it). Findings (the file's own arithmetic that
+    does not hold) are stored with the run and returned."""
+    statement = read_statement_file(statement_format, source_name, data)
     file_sha256_hex = hashlib.sha256(data).hexdigest()
-    statement_id = statement_id_of(summary)
     with engine.begin() as conn:
-        repo.lock_statement_day(conn, campus_id, iso, summary.operating_day)
+        repo.lock_statement_day(conn, campus_id, statement.iso, statement.operating_day)
         stored = sorted(((parse_statement(d), d) for d in repo.load_statement_documents(
-            conn, campus_id, iso, summary.operating_day)), key=lambda pair: pair[0].run_sequence)
+            conn, campus_id, statement.iso, statement.operating_day)), key=lambda pair: pair[0].run_sequence)
         for run, document in stored:
-            if run.statement_id == statement_id:
+            if run.statement_id == statement.statement_id:
                 if document.get("source", {}).get("sha256_hex") != file_sha256_hex:
-                    raise Conflict(f"{source_name}: {statement_id} was imported before from another file")
-                return run
-        later = [run for run, _ in stored if run.published_at_utc >= summary.version_utc]
-        if later:
-            raise Conflict(f"{source_name}: version {summary.version_utc:%Y-%m-%d %H:%M:%S} GMT is older than "
-                           f"{later[-1].statement_id}, already imported; import versions oldest first")
+                    raise Conflict(f"{source_name}: {statement.statement_id} was imported before from another file")
+                return StatementImport(run, stored_findings(document))
         runs = [run for run, _ in stored]
-        document = statement_document(summary, "RESETTLEMENT" if runs else "INITIAL", len(runs) + 1,
-                                      _latest_lines(runs), file_sha256_hex)
+        _check_order(source_name, statement, runs)
+        run_type = statement.run_type or ("RESETTLEMENT" if runs else "INITIAL")
+        document, findings = statement_document(statement, run_type, len(runs) + 1, latest_lines(runs),
+                                                file_sha256_hex)
         run = parse_statement(document)
         repo.insert_statement_run(conn, campus_id, run, canonical_json.sha256_hex(document), document)
-    return run
+    return StatementImport(run, findings)
 
 
-def _read_statement_file(statement_format: str, source_name: str, data: bytes) -> LocationSummary:
-    if statement_format not in STATEMENT_FORMATS:
-        raise BadInput(source_name, None, "format", f"must be one of {', '.join(STATEMENT_FORMATS)}")
-    if len(data) > STATEMENT_BYTES_MAX:
-        raise BadInput(source_name, None, None, f"larger than {STATEMENT_BYTES_MAX} bytes")
-    try:
-        return parse_rtlocsum(source_name, data.decode("utf-8-sig"))
-    except UnicodeDecodeError as error:
-        raise BadInput(source_name, None, None, f"not UTF-8 text: {error.reason}") from error
-
-
-def _latest_lines(runs: Sequence[StatementRun]) -> dict[tuple[str, str, str], tuple[Decimal, Decimal]]:
-    """Each line key's (MWh, USD) in the latest run that has it: what the ISO's deltas are taken against."""
-    latest: dict[tuple[str, str, str], tuple[Decimal, Decimal]] = {}
-    for run in runs:
-        for line in run.lines:
-            latest[(line.charge_type, line.resource_id, line.interval_start_utc.isoformat())] = (
-                line.quantity_mwh, Decimal(line.amount_usd_micros) / MICROS_PER_USD)
-    return latest
+def _check_order(source_name: str, statement: StatementFile, runs: Sequence[StatementRun]) -> None:
+    later = [run for run in runs if run.published_at_utc >= statement.published_at_utc]
+    if later:
+        raise Conflict(f"{source_name}: version {statement.published_at_utc:%Y-%m-%d %H:%M:%S} GMT is older than "
+                       f"{later[-1].statement_id}, already imported; import versions oldest first")
+    if statement.run_type == "INITIAL" and runs:
+        raise Conflict(f"{source_name}: an initial statement, but {runs[-1].statement_id} is already imported "
+                       "for that day")
 
 
 def shadow_settle_statement(engine: Engine, *, campus_id: str, statement_format: str, source_name: str,
                             data: bytes, intervals_uri: str, prices_uri: str, ledger_origin: str,
-                            signing_key_path: Path) -> ReconciliationResult:
-    """Import an ISO statement file, take our hourly quantities from validated interval Parquet (the campus's
-    meters with an ISO meter id) and the ISO's latest real-time prices, then reconcile the day and post."""
-    run = import_iso_statement(engine, campus_id, statement_format, source_name, data)
+                            signing_key_path: Path) -> ShadowStatementResult:
+    """Import an ISO statement file, take our quantities from validated interval Parquet (the campus's meters
+    with an ISO meter id, in the ISO's settlement intervals) and the ISO's latest real-time prices, then
+    reconcile the day and post."""
+    imported = import_iso_statement(engine, campus_id, statement_format, source_name, data)
+    run, reader = imported.run, statement_format_of(statement_format, source_name)
     with engine.connect() as conn:
-        meters = [IsoMeterRef(meter.meter_id, meter.iso_meter_id, meter.role.value)
-                  for meter in load_meters(conn, campus_id) if meter.iso_meter_id]
+        meters = _statement_meters(conn, campus_id, reader, source_name)
     start_utc, end_utc = operating_day_bounds_utc(run.operating_day, ZoneInfo(MARKET_TIME_ZONES[run.iso]))
-    quantities = quantities_from_intervals(intervals_uri, meters, start_utc, end_utc,
-                                           settlement_minutes=HOURLY_MINUTES)
+    quantities = {(reader.charge_types.get(kind, kind), resource, start): value for (kind, resource, start), value
+                  in quantities_from_intervals(intervals_uri, meters, start_utc, end_utc,
+                                               settlement_minutes=reader.settlement_minutes).items()}
     prices = {(row.node, row.interval_start_utc): row.lmp_usd_per_mwh
               for row in price_rows(latest_prices(_usd_prices(prices_uri, run.iso))) if row.market == "RT"}
-    return run_shadow_settlement(engine, campus_id=campus_id, iso=run.iso, operating_day=run.operating_day,
-                                 quantities_mwh=quantities, prices_usd_per_mwh=prices, ledger_origin=ledger_origin,
-                                 signing_key_path=signing_key_path)
+    result = run_shadow_settlement(engine, campus_id=campus_id, iso=run.iso, operating_day=run.operating_day,
+                                   quantities_mwh=quantities, prices_usd_per_mwh=prices, ledger_origin=ledger_origin,
+                                   signing_key_path=signing_key_path)
+    return ShadowStatementResult(imported, result)
+
+
+def _statement_meters(conn: Connection, campus_id: str, reader: StatementFormat,
+                      source_name: str) -> list[IsoMeterRef]:
+    """The campus's meters registered with the ISO, as the statement's lines name them."""
+    registered = [meter for meter in load_meters(conn, campus_id) if meter.iso_meter_id]
+    if not reader.at_settlement_point:
+        return [IsoMeterRef(meter.meter_id, str(meter.iso_meter_id), meter.role.value) for meter in registered]
+    point = load_campus(conn, campus_id).settlement_point
+    if not point:
+        raise BadInput(source_name, None, "campus.settlement_point",
+                       f"campus {campus_id} states no settlement point; its {reader.iso} statement settles there")
+    return [IsoMeterRef(meter.meter_id, point, meter.role.value) for meter in registered
+            if meter.role in GRID_TIE_ROLES]
 
 
 def _usd_prices(prices_uri: str, iso: str) -> pa.Table:

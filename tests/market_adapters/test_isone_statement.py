@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 
 from common.errors import BadInput
-from market_adapters.reconciliation import parse_rtlocsum, parse_statement
-from market_adapters.reconciliation.isone_statement import statement_document
+from market_adapters.reconciliation import (
+    parse_rtlocsum,
+    parse_statement,
+    rtlocsum_statement_file,
+    statement_document,
+)
 
 FOLDER = Path(__file__).parent / "statements"
 INITIAL = "SR_RTLOCSUM_000050017_2025071500_20250722140533.CSV"
@@ -70,7 +74,9 @@ def test_the_run_document_parses_as_statement_format_v1_with_deltas():
     third = summary.hours[2].interval_start_utc.isoformat()
     previous = {("RT_ENERGY_TIE", "4004", third): (Decimal("-11.0"), Decimal("-302.50"))}
     later = parse_rtlocsum("v2.csv", (FOLDER / "SR_RTLOCSUM_000050017_2025071500_20250905093012.CSV").read_text())
-    run = parse_statement(statement_document(later, "RESETTLEMENT", 2, previous, "0" * 64))
+    document, findings = statement_document(rtlocsum_statement_file(later), "RESETTLEMENT", 2, previous, "0" * 64)
+    run = parse_statement(document)
+    assert findings == ()  # SR_RTLOCSUM states no deltas of its own
     line = run.lines[2]
     assert (line.quantity_delta_mwh, line.amount_delta_usd_micros) == (Decimal("-0.5"), -13_750_000)
     assert (run.iso, run.run_type, run.statement_id) == ("ISONE", "RESETTLEMENT",

@@ -114,7 +114,7 @@ async def test_statement_file_over_http(engine, tmp_path):
         assert (refused.json()["line"], refused.json()["field"]) == (8, "Real Time Energy Charge/Credit")
         stored = await upload("finance", INITIAL.read_text())
         assert (stored.status_code, stored.json()) == (201, {"imported": [
-            "ISONE-SR_RTLOCSUM-20250715-20250722T140533Z"]})
+            "ISONE-SR_RTLOCSUM-20250715-20250722T140533Z"], "findings": []})
         assert (await upload("auditor", INITIAL.read_text())).status_code == 403
     with engine.connect() as conn:
         runs = conn.execute(text("SELECT run_type FROM market_statement_run WHERE campus_id = :c"),
