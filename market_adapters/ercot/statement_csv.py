@@ -35,7 +35,7 @@ from market_adapters.ercot.parse import CENTRAL
 HEADER = ("QSE", "OperatingDay", "RunType", "PublishTime", "ChargeType", "SettlementPoint", "IntervalEnding",
           "DSTFlag", "PRICE", "QTY", "AMT", "BILLQTY", "BILLAMT")
 STATEMENT_FIELDS = ("QSE", "OperatingDay", "RunType", "PublishTime")
-RUN_TYPES = {"INITIAL": "INITIAL", "FINAL": "FINAL", "TRUEUP": "TRUEUP", "RESETTLEMENT": "RESETTLEMENT"}
+RUN_TYPES = ("INITIAL", "FINAL", "TRUEUP", "RESETTLEMENT")
 ROWS_MAX = 500_000  # 100 intervals x a few thousand charge-type/settlement-point pairs
 QUARTER_HOUR = timedelta(minutes=15)
 CENT = re.compile(r"^-?\d+(\.\d{1,2})?$")
@@ -89,7 +89,8 @@ def read_rtm_statement_csv(source: str, text: str) -> RtmStatement:
             raise BadInput(source, line, None, f"{len(cells)} cells; the header has {len(header)}")
         fields = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
         if first is None:
-            first = _statement_fields(source, line, fields)
+            _check_statement_fields(source, line, fields)
+            first = fields
         for name in STATEMENT_FIELDS:
             if fields[name] != first[name]:
                 raise BadInput(source, line, name, f"{fields[name]!r} differs from the first row's {first[name]!r}:"
@@ -103,14 +104,14 @@ def read_rtm_statement_csv(source: str, text: str) -> RtmStatement:
         rows.append(row)
     if first is None:
         raise BadInput(source, None, None, "no statement rows under the header")
-    return RtmStatement(source, first["QSE"], _day(source, 2, first["OperatingDay"]), first["RunType"],
+    return RtmStatement(source, first["QSE"], _day(source, 2, first["OperatingDay"]), _run_type(first["RunType"]),
                         _publish_time(source, 2, first["PublishTime"]), tuple(rows))
 
 
-def _statement_fields(source: str, line: int, fields: dict[str, str]) -> dict[str, str]:
+def _check_statement_fields(source: str, line: int, fields: dict[str, str]) -> None:
     if not fields["QSE"]:
         raise BadInput(source, line, "QSE", "blank")
-    run_type = re.sub(r"[\s_-]", "", fields["RunType"]).upper()
+    run_type = _run_type(fields["RunType"])
     if run_type == "DAM":
         raise BadInput(source, line, "RunType", "a Day-Ahead Market statement; this reads Real-Time Market ones")
     if run_type not in RUN_TYPES:
@@ -118,7 +119,11 @@ def _statement_fields(source: str, line: int, fields: dict[str, str]) -> dict[st
                        f"{fields['RunType']!r}")
     _day(source, line, fields["OperatingDay"])
     _publish_time(source, line, fields["PublishTime"])
-    return {**fields, "RunType": RUN_TYPES[run_type]}
+
+
+def _run_type(text: str) -> str:
+    """ERCOT's spellings ("Initial", "True-Up", "TRUE_UP") as format v1's run type names."""
+    return re.sub(r"[\s_-]", "", text).upper()
 
 
 def _row(source: str, line: int, fields: dict[str, str], day: date) -> StatementRow:

@@ -103,8 +103,8 @@ def statement_document(statement: StatementFile, run_type: str, run_sequence: in
             "amount_usd": str(line.amount_usd), "quantity_delta_mwh": str(quantity_delta),
             "amount_delta_usd": str(amount_delta), "source_line": line.source_line}
         if line.stated is not None:
-            item["stated_quantity_delta_mwh"] = str(line.stated.sign * line.stated.quantity)
-            item["stated_amount_delta_usd"] = str(line.stated.sign * line.stated.amount)
+            item["stated_quantity_delta_mwh"] = str(0 + line.stated.sign * line.stated.quantity)
+            item["stated_amount_delta_usd"] = str(0 + line.stated.sign * line.stated.amount)
             if previous_known:
                 findings += _stated_delta_findings(line.source_line, line.stated, quantity_delta, amount_delta)
         lines.append(item)
@@ -122,8 +122,9 @@ def _stated_delta_findings(line: int, stated: StatedDeltas, quantity_delta: Deci
                            amount_delta: Decimal) -> list[Finding]:
     # Compared in the file's own sign, so the message quotes numbers the operator can find in the file.
     found = []
-    for name, printed, computed in ((stated.quantity_field, stated.quantity, stated.sign * quantity_delta),
-                                    (stated.amount_field, stated.amount, stated.sign * amount_delta)):
+    # Adding to 0 turns -0 into 0, so an unchanged line reads "0.00" in the message.
+    for name, printed, computed in ((stated.quantity_field, stated.quantity, 0 + stated.sign * quantity_delta),
+                                    (stated.amount_field, stated.amount, 0 + stated.sign * amount_delta)):
         if printed != computed:
             found.append(Finding(line, name, f"states a change of {printed} from the previous run; this run's "
                                  f"figure less the previous run's is {computed}"))
