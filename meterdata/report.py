@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from meterdata import kernels as k
 from meterdata.grid import FLAG_EDITED, MICROS_PER_MINUTE, GridPlan
+from meterdata.schema import QUALITY_ESTIMATED, QUALITY_SUSPECT
 from meterdata.series import SeriesChunk
 from meterdata.specs import MeterSpec
 from meterdata.state_of_charge import state_of_charge_table
@@ -43,20 +44,23 @@ class VeeTally:
 
     def add_series(
         self, keys: list[tuple[str, str]], specs: list[MeterSpec], plan: GridPlan, value: np.ndarray,
-        flags: np.ndarray, counts: np.ndarray,
+        flags: np.ndarray, counts: np.ndarray, quality: np.ndarray,
     ) -> None:
-        estimated = k.FLAG_ESTIMATED_LINEAR | k.FLAG_ESTIMATED_LIKE_DAY
+        """`quality`: the validated grid's quality bits per slot (meterdata.grid.quality_from_flags: VEE's own
+        estimates and edits, and the bits a kept value's source gave it)."""
+        marked = QUALITY_ESTIMATED | QUALITY_SUSPECT
         for s, (meter_id, _channel) in enumerate(keys):
             lo, hi = int(plan.slot_offsets[s]), int(plan.slot_offsets[s + 1])
-            series_flags = flags[lo:hi]
+            series_flags, series_quality = flags[lo:hi], quality[lo:hi]
             self.counts[meter_id] = self.counts.get(meter_id, np.zeros(k.COUNT_COLUMNS, np.int64)) + counts[s]
             self.slots_expected[meter_id] = self.slots_expected.get(meter_id, 0) + (hi - lo)
-            good = np.count_nonzero(series_flags == k.FLAG_PRESENT) + np.count_nonzero(
-                series_flags == (k.FLAG_PRESENT | k.FLAG_DUPLICATE))
+            # Valid and unsuspected: present without a rule's flag, and not marked estimated or suspect by its source.
+            present = (series_flags == k.FLAG_PRESENT) | (series_flags == (k.FLAG_PRESENT | k.FLAG_DUPLICATE))
+            good = np.count_nonzero(present & ((series_quality & marked) == 0))
             self.slots_good[meter_id] = self.slots_good.get(meter_id, 0) + int(good)
             edited = int(np.count_nonzero(series_flags & FLAG_EDITED))
-            self.estimated_count += int(np.count_nonzero((series_flags & estimated) != 0) - np.count_nonzero(
-                ((series_flags & estimated) != 0) & ((series_flags & FLAG_EDITED) != 0)))
+            # An edit's slot is only "edited" (quality_from_flags), so it is never counted estimated here.
+            self.estimated_count += int(np.count_nonzero(series_quality & QUALITY_ESTIMATED))
             self.edited[meter_id] = self.edited.get(meter_id, 0) + edited
             if self.hour_aligned:
                 self._add_hourly(meter_id, specs[s], int(plan.start_us[s]), value[lo:hi])

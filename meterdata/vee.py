@@ -160,9 +160,12 @@ def _validate_chunk(
                       day_start_us, value, flags, source_index, counts)
     notes = apply_edits(edits, keys, plan, value, flags) if edits else {}
     source_rows = _source_rows(chunk, keep, series_offsets, plan.slot_offsets, source_index)
-    writer.write_table(validated_table(keys, meters, plan, chunk.table, value, flags, source_rows))
+    validated = validated_table(keys, meters, plan, chunk.table, value, flags, source_rows)
+    writer.write_table(validated)
     ex_writer.write_table(exceptions_table(keys, plan, chunk.table, value, flags, source_rows, notes))
-    tally.add_series(keys, specs, plan, value, flags, counts)
+    # The validated quality, not the kernel's flags alone: a value its source marked estimated (a connector's
+    # register-split gap, a file's estimate) counts as estimated in the report.
+    tally.add_series(keys, specs, plan, value, flags, counts, validated["quality"].to_numpy())
 
 
 def _select_series(chunk: SeriesChunk, keep: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
