@@ -28,6 +28,7 @@ from esg.scopes.options import EmissionOptions
 from esg.scopes.shared_load import allocate_shared_load
 from esg.scopes.storage_carry import carried_pools
 from settlement import previous_storage_pools
+from settlement.storage_hours import reported_stored_wh_end
 from settlement.storage_pool import Pool
 
 
@@ -106,6 +107,10 @@ def compute_campus_cycle(
         options = with_storage(conn, campus_id, period_start_utc, options)
     if grid_intensity is not None:
         options = replace(options, grid_intensity=grid_intensity)
+    if options.storage_assets and not options.storage_stored_wh_end:
+        # The batteries' reported state of charge at the period's end, as settlement reads it: both keep one pool.
+        reported = reported_stored_wh_end(options.storage_assets, intervals_uri, period_end_utc)
+        options = replace(options, storage_stored_wh_end=reported) if reported else options
     emissions = compute_cycle_emissions(
         intervals_uri, meters, subregion, period_start_utc, period_end_utc, factor_edition, options=options
     )
