@@ -147,3 +147,31 @@ def test_ercot_spellings_of_run_types_and_refusals_name_line_and_field():
     with pytest.raises(BadInput) as caught:
         read_rtm_statement_csv("empty.csv", ",".join(HEADER) + "\n")
     assert caught.value.reason == "no statement rows under the header"
+
+
+def test_a_resettlement_of_the_fall_back_day_keeps_the_two_passes_apart():
+    """2025-11-02, Initial then Resettlement at LZ_NORTH. Interval 5 (01:00 CDT, 06:00 UTC): 20.00 x 1.0 = 20.00
+    both times, BILLQTY 0, BILLAMT 0.00. Interval 9 (01:00 CST, 07:00 UTC, the same wall clock): 18.50 x 1.2 =
+    22.20, resettled to 18.50 x 1.4 = 25.90, BILLQTY 0.2, BILLAMT 3.70; in format v1 -0.2 MWh and -3.70 $. The
+    stated changes agree with the computed ones: no finding."""
+    initial_text = _statement("11/02/2025", "INITIAL", [(5, "N", "20.00", "1.0", "20.00"),
+                                                        (9, "Y", "18.50", "1.2", "22.20")])
+    initial = ercot_statement_file(read_rtm_statement_csv("initial.csv", initial_text))
+    stored = parse_statement(statement_document(initial, "INITIAL", 1, {}, "0" * 64)[0])
+    resettlement_text = "\n".join([
+        ",".join(HEADER),
+        "QTEST1,11/02/2025,Resettlement,2026-01-15T10:00:00-06:00,RTEIAMT,LZ_NORTH,5,N,20.00,1.0,20.00,0.0,0.00",
+        "QTEST1,11/02/2025,Resettlement,2026-01-15T10:00:00-06:00,RTEIAMT,LZ_NORTH,9,Y,18.50,1.4,25.90,0.2,3.70",
+    ]) + "\n"
+    resettlement = ercot_statement_file(read_rtm_statement_csv("resettlement.csv", resettlement_text))
+    assert (resettlement.run_type, resettlement.statement_id) == (
+        "RESETTLEMENT", "ERCOT-RTM-20251102-RESETTLEMENT-20260115T160000Z")
+    document, findings = statement_document(resettlement, "RESETTLEMENT", 2, latest_lines([stored]), "1" * 64)
+    assert findings == ()
+    run = parse_statement(document)
+    assert [(line.interval_start_utc.hour, line.quantity_delta_mwh, line.amount_delta_usd_micros)
+            for line in run.lines] == [(6, Decimal("0.0"), 0), (7, Decimal("-0.2"), -3_700_000)]
+    wrong = resettlement_text.replace(",0.2,3.70", ",0.2,3.07")
+    _, flagged = statement_document(ercot_statement_file(read_rtm_statement_csv("r.csv", wrong)), "RESETTLEMENT", 2,
+                                    latest_lines([stored]), "2" * 64)
+    assert [(finding.line, finding.field) for finding in flagged] == [(3, "BILLAMT")]
