@@ -26,6 +26,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from common.bounds import checked_day, checked_decimal, checked_instant
 from common.errors import BadInput
@@ -38,7 +39,7 @@ STATEMENT_FIELDS = ("QSE", "OperatingDay", "RunType", "PublishTime")
 RUN_TYPES = ("INITIAL", "FINAL", "TRUEUP", "RESETTLEMENT")
 ROWS_MAX = 500_000  # 100 intervals x a few thousand charge-type/settlement-point pairs
 QUARTER_HOUR = timedelta(minutes=15)
-CENT = re.compile(r"^-?\d+(\.\d{1,2})?$")
+CENT = Decimal("0.01")
 CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 
 
@@ -49,11 +50,11 @@ class StatementRow:
     settlement_point: str
     interval_ending: int
     interval_start_utc: datetime
-    price_usd_per_mwh: str
-    quantity_mwh: str
-    amount_usd: str
-    bill_quantity_mwh: str
-    bill_amount_usd: str
+    price_usd_per_mwh: Decimal
+    quantity_mwh: Decimal  # as ERCOT prints it: positive for energy taken from the market
+    amount_usd: Decimal  # a charge positive, a payment to the QSE negative
+    bill_quantity_mwh: Decimal  # the change from the previous run
+    bill_amount_usd: Decimal
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,8 @@ class RtmStatement:
 
 
 def read_rtm_statement_csv(source: str, text: str) -> RtmStatement:
-    """Check and read the file; a bad header, cell or row is BadInput naming file, line and field. Numbers stay
-    text here (checked as decimals): the reconciliation module turns them into its own terms."""
+    """Check and read the file; a bad header, cell or row is BadInput naming file, line and field. Numbers keep
+    ERCOT's signs: the reconciliation module turns them into its own terms."""
     reader = csv.reader(io.StringIO(text))
     header = [name.strip() for name in next(reader, [])]
     missing = [name for name in HEADER if name not in header]
@@ -134,16 +135,20 @@ def _row(source: str, line: int, fields: dict[str, str], day: date) -> Statement
     if not fields["SettlementPoint"]:
         raise BadInput(source, line, "SettlementPoint", "blank")
     ending, start_utc = _interval(source, line, fields, day)
-    for name in ("PRICE", "QTY", "BILLQTY", "AMT", "BILLAMT"):
-        try:
-            checked_decimal(fields[name])
-        except ValueError as error:
-            raise BadInput(source, line, name, f"not a number: {fields[name]!r}") from error
+    numbers = {name: _number(source, line, name, fields[name]) for name in ("PRICE", "QTY", "AMT", "BILLQTY",
+                                                                           "BILLAMT")}
     for name in ("AMT", "BILLAMT"):
-        if not CENT.match(fields[name]):
+        if numbers[name] != numbers[name].quantize(CENT):
             raise BadInput(source, line, name, f"amounts are whole cents, got {fields[name]!r}")
-    return StatementRow(line, charge_type, fields["SettlementPoint"], ending, start_utc, fields["PRICE"],
-                        fields["QTY"], fields["AMT"], fields["BILLQTY"], fields["BILLAMT"])
+    return StatementRow(line, charge_type, fields["SettlementPoint"], ending, start_utc, numbers["PRICE"],
+                        numbers["QTY"], numbers["AMT"], numbers["BILLQTY"], numbers["BILLAMT"])
+
+
+def _number(source: str, line: int, name: str, text: str) -> Decimal:
+    try:
+        return checked_decimal(text)  # finite, ASCII digits, below 10**15 (common.bounds)
+    except ValueError as error:
+        raise BadInput(source, line, name, f"not a number: {text!r}") from error
 
 
 def _interval(source: str, line: int, fields: dict[str, str], day: date) -> tuple[int, datetime]:

@@ -41,21 +41,20 @@ def ercot_statement_file(statement: RtmStatement) -> StatementFile:
 
 
 def _line(row: StatementRow) -> FileLine:
-    stated = StatedDeltas("BILLQTY", "BILLAMT", Decimal(row.bill_quantity_mwh), Decimal(row.bill_amount_usd),
-                          ERCOT_TO_V1_SIGN)
+    stated = StatedDeltas("BILLQTY", "BILLAMT", row.bill_quantity_mwh, row.bill_amount_usd, ERCOT_TO_V1_SIGN)
     return FileLine(row.line, row.charge_type, row.settlement_point, row.settlement_point, row.interval_start_utc,
-                    INTERVAL_MINUTES, _turned(row.quantity_mwh), Decimal(row.price_usd_per_mwh),
-                    _turned(row.amount_usd), stated)
+                    INTERVAL_MINUTES, _turned(row.quantity_mwh), row.price_usd_per_mwh, _turned(row.amount_usd),
+                    stated)
 
 
-def _turned(text: str) -> Decimal:
+def _turned(value: Decimal) -> Decimal:
     # Adding to 0 turns -0 into 0, so a zero reads "0", not "-0", in the stored document.
-    return Decimal(0) + ERCOT_TO_V1_SIGN * Decimal(text)
+    return 0 + ERCOT_TO_V1_SIGN * value
 
 
 def _amount_finding(row: StatementRow) -> Finding | None:
-    product = Decimal(row.price_usd_per_mwh) * Decimal(row.quantity_mwh)
-    if abs(Decimal(row.amount_usd) - product) <= HALF_CENT:
+    product = row.price_usd_per_mwh * row.quantity_mwh
+    if abs(row.amount_usd - product) <= HALF_CENT:
         return None
     return Finding(row.line, "AMT", f"{row.amount_usd} is not PRICE x QTY = {row.price_usd_per_mwh} x "
                    f"{row.quantity_mwh} = {product} to the cent")

@@ -49,8 +49,11 @@ from market_adapters.reconciliation.statement_file import (
     statement_document,
     stored_findings,
 )
-from market_adapters.reconciliation.statement_formats import StatementFormat, read_statement_file
-from market_adapters.reconciliation.statement_formats import statement_format as statement_format_of
+from market_adapters.reconciliation.statement_formats import (
+    StatementFormat,
+    format_reader,
+    read_statement_file,
+)
 
 RUNS_PER_DAY_MAX = 20  # ERCOT's initial/final/true-up plus resettlements stays far below this
 
@@ -167,7 +170,7 @@ def shadow_settle_statement(engine: Engine, *, campus_id: str, statement_format:
     with an ISO meter id, in the ISO's settlement intervals) and the ISO's latest real-time prices, then
     reconcile the day and post."""
     imported = import_iso_statement(engine, campus_id, statement_format, source_name, data)
-    run, reader = imported.run, statement_format_of(statement_format, source_name)
+    run, reader = imported.run, format_reader(statement_format, source_name)
     with engine.connect() as conn:
         meters = _statement_meters(conn, campus_id, reader, source_name)
     start_utc, end_utc = operating_day_bounds_utc(run.operating_day, ZoneInfo(MARKET_TIME_ZONES[run.iso]))

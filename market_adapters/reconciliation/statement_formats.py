@@ -39,7 +39,7 @@ READERS: dict[str, StatementFormat] = {
 STATEMENT_FORMATS = {name: reader.iso for name, reader in READERS.items()}  # format -> ISO
 
 
-def statement_format(name: str, source_name: str) -> StatementFormat:
+def format_reader(name: str, source_name: str) -> StatementFormat:
     if name not in READERS:
         raise BadInput(source_name, None, "format", f"must be one of {', '.join(READERS)}")
     return READERS[name]
@@ -47,7 +47,7 @@ def statement_format(name: str, source_name: str) -> StatementFormat:
 
 def read_statement_file(name: str, source_name: str, data: bytes) -> StatementFile:
     """Decode and read a statement file of format `name`; anything wrong is BadInput naming file, line, field."""
-    reader = statement_format(name, source_name)
+    reader = format_reader(name, source_name)
     if len(data) > STATEMENT_BYTES_MAX:
         raise BadInput(source_name, None, None, f"larger than {STATEMENT_BYTES_MAX} bytes")
     try:
