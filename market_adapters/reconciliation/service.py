@@ -168,11 +168,13 @@ def shadow_settle_statement(engine: Engine, *, campus_id: str, statement_format:
                             signing_key_path: Path) -> ShadowStatementResult:
     """Import an ISO statement file, take our quantities from validated interval Parquet (the campus's meters
     with an ISO meter id, in the ISO's settlement intervals) and the ISO's latest real-time prices, then
-    reconcile the day and post."""
-    imported = import_iso_statement(engine, campus_id, statement_format, source_name, data)
-    run, reader = imported.run, format_reader(statement_format, source_name)
+    reconcile the day and post. The campus's meters are checked first, so a campus that cannot be reconciled
+    stores nothing."""
+    reader = format_reader(statement_format, source_name)
     with engine.connect() as conn:
         meters = _statement_meters(conn, campus_id, reader, source_name)
+    imported = import_iso_statement(engine, campus_id, statement_format, source_name, data)
+    run = imported.run
     start_utc, end_utc = operating_day_bounds_utc(run.operating_day, ZoneInfo(MARKET_TIME_ZONES[run.iso]))
     quantities = {(reader.charge_types.get(kind, kind), resource, start): value for (kind, resource, start), value
                   in quantities_from_intervals(intervals_uri, meters, start_utc, end_utc,

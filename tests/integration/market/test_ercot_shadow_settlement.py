@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.principal import Principal
-from common.errors import Conflict
+from common.errors import BadInput, Conflict
 from market_adapters.prices import PriceRow, price_table, write_prices_parquet
 from settings import Settings
 from tests.integration.market.iso_step_rows import IsoMeterRow, insert_campus_cycle, write_month
@@ -149,3 +149,19 @@ async def test_ercot_statement_file_over_http(engine, tmp_path):
         runs = conn.execute(text("SELECT run_type FROM market_statement_run WHERE campus_id = :c"),
                             {"c": refs.campus_id}).scalars().all()
     assert runs == ["INITIAL"]
+
+
+def test_a_campus_without_a_settlement_point_stores_nothing(engine, database_url, tmp_path):
+    """ERCOT settles the campus's net at its settlement point; a campus that states none is refused naming the
+    field, before the statement is stored."""
+    refs = insert_campus_cycle(engine, "ERCOT", "America/Chicago", "2025-07",
+                               [IsoMeterRow("GI1", "grid_import", "10443720001234567")])
+    intervals, prices = _files(tmp_path)
+    env = {"WATTLEDGER_DATABASE_URL": database_url, "WATTLEDGER_LEDGER_ORIGIN": "wattledger.test/ercot-shadow"}
+    result = CliRunner().invoke(app, ["shadow-statement", refs.campus_id, str(INITIAL), "--intervals", intervals,
+                                      "--prices", prices, "--format", "ercot-rtm-statement"], env=env)
+    assert isinstance(result.exception, BadInput) and result.exception.field == "campus.settlement_point"
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM market_statement_run WHERE campus_id = :c"),
+                              {"c": refs.campus_id}).scalar_one()
+    assert stored == 0
