@@ -2,7 +2,8 @@
 
 A battery is metered by a charge meter (role `storage_charge`) and a discharge meter (role `storage_discharge`);
 a bidirectional meter is declared as two meters, one per register (channel). Its state of charge, where the
-battery management system reports one, is a third series (Wh) named by `state_of_charge_meter`. The asset's
+battery management system reports one, is a channel of the discharge meter's files (Wh stored at each interval end)
+named by `state_of_charge_channel` (meterdata.state_of_charge). The asset's
 figures feed the storage VEE rules (meterdata.storage_checks), the charging-source pool of settlement and the
 carried carbon intensity of emissions.
 """
@@ -12,12 +13,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from common.bounds import INT64_MAX, checked_decimal
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 METER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+# A channel name as the meter files carry it (plain: meterdata.csv_columnar).
+CHANNEL_PATTERN = r"^[A-Za-z0-9_.:/-]+$"
+ENERGY_CHANNELS = ("main", "register")
 KW_MAX = 10_000_000  # 10 GW
 WH_MAX = 10**15  # 1 TWh: above any battery
 FEE_USD_MAX = Decimal(1_000_000_000)
@@ -45,9 +49,10 @@ class StorageSection(_Section):
     discharge_meter: str = Field(pattern=METER_ID_PATTERN,
                                  description="Meter of role storage_discharge: energy out into the campus.")
     state_of_charge_channel: str | None = Field(
-        None, min_length=1, max_length=100, description="Channel of the discharge meter's files carrying the "
-                                                        "stored energy (Wh at each interval end), when the "
-                                                        "battery management system reports it.")
+        None, min_length=1, max_length=100, pattern=CHANNEL_PATTERN,
+        description="Channel of the discharge meter's files carrying the stored energy (Wh at each interval end), "
+                    "when the battery management system reports it; never `main` or `register`, which carry its "
+                    "energy.")
     capacity_wh_usable: Wh = Field(description="Usable energy: the state of charge never goes above it.")
     power_kw_rated: Annotated[int, Field(gt=0, le=KW_MAX)] = Field(
         description="Inverter rating; charge and discharge meters are rated at it.")
@@ -68,6 +73,13 @@ class StorageSection(_Section):
                           "given, tenants pay the battery's energy at the pool's cost of what charged it instead of "
                           "their contract price for the Wh they took from it (docs/storage.md); absent: their "
                           "contracts price all their metered consumption.")
+
+    @field_validator("state_of_charge_channel")
+    @classmethod
+    def _not_an_energy_channel(cls, channel: str | None) -> str | None:
+        if channel in ENERGY_CHANNELS:
+            raise ValueError(f"{channel!r} carries the discharge meter's energy, not its state of charge")
+        return channel
 
     @model_validator(mode="after")
     def _ranges(self) -> Self:

@@ -74,3 +74,13 @@ def test_a_storage_meter_with_an_iso_meter_id_is_refused() -> None:
     with pytest.raises(CampusFileInvalid) as refused:
         _parse(text)
     assert refused.value.field == "meters[4].iso_meter_id"
+
+
+@pytest.mark.parametrize("channel", ["main", "register", "state of charge"])
+def test_a_state_of_charge_channel_must_be_a_plain_name_other_than_the_energy_channels(channel: str) -> None:
+    """`main` and `register` carry the discharge meter's energy; a name with a space is no channel a file carries."""
+    text = BASE + STORAGE.format(charge="BESS-CHG").replace('state_of_charge_channel = "soc"',
+                                                            f'state_of_charge_channel = "{channel}"')
+    with pytest.raises(CampusFileInvalid) as refused:
+        _parse(text)
+    assert refused.value.field == "storage[0].state_of_charge_channel"
