@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -132,3 +133,21 @@ def test_files_without_the_channel_column_read_as_before(tmp_path: Path) -> None
     ingest_files([str(path)], METERS, SITE_EXPORT_V1, out, START_UTC, END_UTC, now_utc=NOW_UTC, storage=[ASSET])
     table = pq.read_table(out)
     assert (table["channel"].to_pylist(), table["energy_wh"].to_pylist()) == (["main"], [2_000_000])
+
+
+def test_a_parquet_file_carries_the_level_the_same_way(tmp_path: Path) -> None:
+    """Row 2 of a Parquet file puts the channel on the charge meter: refused naming the row and `channel`; row 1,
+    the discharge meter's level of 1 500 000 Wh, alone is kept as a level."""
+    start = pa.array([START_UTC, START_UTC], pa.timestamp("us", tz="UTC"))
+    table = pa.table({"meter_id": ["BESS-DIS", "BESS-CHG"], "channel": ["soc", "soc"], "interval_start_utc": start,
+                      "energy_wh": pa.array([1_500_000, 1_500_000], pa.int64())})
+    path = tmp_path / "levels.parquet"
+    pq.write_table(table, path)
+    out = str(tmp_path / "intervals.parquet")
+    with pytest.raises(BadInput) as caught:
+        ingest_files([str(path)], METERS, SITE_EXPORT_V1, out, START_UTC, END_UTC, now_utc=NOW_UTC, storage=[ASSET])
+    assert (caught.value.source, caught.value.line, caught.value.field) == ("levels.parquet", 2, "channel")
+    pq.write_table(table.slice(0, 1), path)
+    ingest_files([str(path)], METERS, SITE_EXPORT_V1, out, START_UTC, END_UTC, now_utc=NOW_UTC, storage=[ASSET])
+    kept = pq.read_table(out)
+    assert (kept["channel"].to_pylist(), kept["energy_wh"].to_pylist()) == (["soc"], [1_500_000])
