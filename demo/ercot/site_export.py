@@ -4,7 +4,9 @@ The meter files are what the campus's SCADA would export (SITE_EXPORT_V1: `meter
 15-minute kWh, local time with offset). Hall 2's rows name the device that read them: `SEL735-1001` (CT 80)
 until the exchange, `SEL735-2002` (CT 120) after, each reporting its raw register value. Hall 3 reports from its
 energization on the 16th. The battery charges at 1 200 kW from 10:00 to 14:00 local and discharges at 1 020 kW
-from 18:00 to 22:00 (85 % of the charge); the grid meter answers for it. Its discharge meter's file has a `channel`
+from 18:00 to 22:00 (85 % of the charge), each charging interval `20 x (seed % 50)` Wh more and each discharging one
+85 % of that more, so two seeds never send the same bytes (the raw store refuses another campus's file); the grid
+meter answers for it. Its discharge meter's file has a `channel`
 column: the energy on `main` (blank) and the stored energy at each interval end on `soc`, from the declared 1 000 kWh,
 85 % of each charge kept and each discharge taken out, so it is back at 1 000 kWh every night. The price file is ERCOT's real-time settlement point price report (NP6-905-CD) for
 HB_SOUTH. Values are made up but shaped like the real thing; the same seed gives the same files.
@@ -66,12 +68,14 @@ def _kwh(value: float) -> Decimal:
     return Decimal(repr(value)).quantize(KWH_PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def battery_kwh(local: datetime) -> tuple[Decimal, Decimal]:
-    """(charge, discharge) kWh of the interval starting at `local`."""
+def battery_kwh(local: datetime, seed: int) -> tuple[Decimal, Decimal]:
+    """(charge, discharge) kWh of the interval starting at `local`: a multiple of 20 Wh more charge keeps 85 % of it
+    a whole Wh, and the discharge takes out that 85 % too."""
+    extra_kwh = Decimal(20 * (seed % 50)) / 1000
     if BATTERY_CHARGE_HOURS[0] <= local.hour < BATTERY_CHARGE_HOURS[1]:
-        return BATTERY_CHARGE_KWH, Decimal(0)
+        return BATTERY_CHARGE_KWH + extra_kwh, Decimal(0)
     if BATTERY_DISCHARGE_HOURS[0] <= local.hour < BATTERY_DISCHARGE_HOURS[1]:
-        return Decimal(0), BATTERY_DISCHARGE_KWH
+        return Decimal(0), BATTERY_DISCHARGE_KWH + extra_kwh * BATTERY_KEPT
     return Decimal(0), Decimal(0)
 
 
@@ -103,7 +107,7 @@ def meter_rows(year: int, month: int, seed: int) -> dict[str, list[tuple[str, da
             rows[meter_id].append((meter_id, start_utc, energy))
         # The battery follows a fixed schedule outside the random sequence, so every other meter is as it was before
         # the campus had one; the grid answers for it.
-        charge_kwh, discharge_kwh = battery_kwh(local)
+        charge_kwh, discharge_kwh = battery_kwh(local, seed)
         stored_kwh += charge_kwh * BATTERY_KEPT - discharge_kwh
         rows["BESS-CHG"].append(("BESS-CHG", start_utc, charge_kwh))
         rows["BESS-DIS"].append(("BESS-DIS", start_utc, discharge_kwh))

@@ -128,14 +128,15 @@ async def test_the_ercot_sample_campus_onboards_and_bills_with_the_cli_only(
 
 
 def _check_battery(cycle: dict[str, Any], files: list[Path], engine: Engine) -> None:
-    """The battery in the balance: 30 days of 16 charging intervals of 300 kWh (144 000 000 Wh) and 16 discharging
-    ones of 255 kWh (122 400 000 Wh), as the files have them, and sources = uses. Its state of charge is back at
-    1 000 kWh at the period's end (the file's last `soc` row), so that is what the pool keeps: the estimate from the
-    efficiency range would have kept 1 000 000 + 144 000 000 x 0.87 - 122 400 000 = 3 880 000 Wh."""
+    """The battery in the balance: 30 days of 16 charging intervals of 300.220 kWh (seed 11: 220 Wh more, 144 105 600
+    Wh) and 16 discharging ones of 255.187 kWh (122 489 760 Wh), as the files have them, and sources = uses. Its state
+    of charge is back at 1 000 kWh at the period's end (the file's last `soc` row), so that is what the pool keeps:
+    the estimate from the efficiency range would have kept 1 000 000 + 144 105 600 x 0.87 - 122 489 760 = 3 882 112
+    Wh."""
     energy = _energy_wh_by_meter(files)
     balance = cycle["steps"]["settle"]["energy_balance_wh"]
     assert (balance["storage_charge_wh"], balance["storage_discharge_wh"]) == \
-        (sum(energy["BESS-CHG"].values()), sum(energy["BESS-DIS"].values())) == (144_000_000, 122_400_000)
+        (sum(energy["BESS-CHG"].values()), sum(energy["BESS-DIS"].values())) == (144_105_600, 122_489_760)
     assert (balance["generation_wh"] + balance["grid_import_wh"] + balance["storage_discharge_wh"]
             == balance["export_wh"] + balance["tenant_consumption_wh"] + balance["shared_consumption_wh"]
             + balance["storage_charge_wh"] + balance["losses_wh"])

@@ -20,8 +20,8 @@ published eGRID2023 ERCT rates, hour by hour:
   that order), split by what each supplied (largest remainder); the hour's grid Wh of the charge go with the grid lot.
   Each discharging hour splits the discharge among the hour's consumers by their consumption (largest remainder,
   ids in order), each drawing the oldest energy first and the same share of its grid Wh. At the end the pool holds
-  1 000 000 + charge - discharge; the state of charge reported at the period's end (1 000 000 Wh) stays, the rest is
-  lost, split by the energy each party took (no losses key) and drawn the same way. A party's grid Wh is its own
+  1 000 000 + charge - discharge; the state of charge reported at the period's end (the file's last level) stays,
+  the rest is lost, split by the energy each party took (no losses key) and drawn the same way. A party's grid Wh is its own
   share plus what reached it through the battery; every figure above is a rate times those Wh.
 
 The engine rounds each campus figure once and splits it by largest remainder, then splits the cooling's part by
@@ -220,6 +220,14 @@ def grid_wh_exact(files: list[Path]) -> dict[str, Decimal]:
     return totals
 
 
+def _level_at_end_wh(files: list[Path]) -> int:
+    """The state of charge the battery reported at the period's end: the last `soc` row of the discharge meter."""
+    path = next(path for path in files if path.name.startswith("BESS-DIS"))
+    with path.open() as handle:
+        levels = [row["value"] for row in csv.DictReader(handle) if row["channel"] == "soc"]
+    return int(Decimal(levels[-1]) * 1000)
+
+
 def battery_grid_wh(files: list[Path]) -> tuple[dict[str, Decimal], dict[str, int]]:
     """(grid Wh that reached each party through the battery, pieces of battery lots each party drew)."""
     hours, _, sources = _hours(files)
@@ -257,7 +265,7 @@ def battery_grid_wh(files: list[Path]) -> tuple[dict[str, Decimal], dict[str, in
             for party, share_wh in sorted(_largest_remainder(supplied["BESS-DIS"], loads).items()):
                 taken_wh[party] = taken_wh.get(party, 0) + share_wh
                 draw(party, share_wh)
-    lost_wh = sum(lot[0] for lot in pool) - BATTERY_STORED_WH_INITIAL  # the level reported at the period's end
+    lost_wh = sum(lot[0] for lot in pool) - _level_at_end_wh(files)
     for party, share_wh in sorted(_largest_remainder(lost_wh, taken_wh).items()):
         draw(party, share_wh)
     return carried, pieces
