@@ -283,6 +283,9 @@ def settle(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
         )
         step_result: dict[str, object] = {**asdict(output), "settlement_revision": revision, "version": label,
                                           "tenant_usage": usage, INTERVAL_FIGURES_KEY: interval_figures}
+        if result.storage_figures:
+            # Priced batteries' figures: the export's share and its cost (the campus's), unmetered energy.
+            step_result["storage"] = result.storage_figures
         if emissions is not None:
             step_result["emissions"] = json.loads(emissions.to_json())
         repo.record_step(conn, cycle_id, "settle", step_result)

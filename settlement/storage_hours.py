@@ -5,8 +5,11 @@ Hours are UTC hours (every interval lies in one). In each hour:
 - the battery's charge is taken from the campus's sources of the hour in proportion to what each supplied
   (`settlement.storage_pool.charge_lots`): `grid_import` (every grid import meter) and `generation:<meter>` (each
   generation meter), its own discharge excluded;
-- its discharge serves the hour's on-site load in proportion to each party's consumption (largest remainder,
-  parties in id order): tenants by id, and `shared` for shared consumption.
+- its discharge goes to the hour's metered uses (`discharge_by_party`): first the export that on-site generation
+  did not cover (the campus exports its generation first and never re-exports imports: the emissions engine's
+  rule), then the on-site load (tenants by id, `shared`) in proportion to each party's metered Wh, then the rest
+  of the export; no party takes more than it used in the hour. What is left had no metered use: it is not drawn
+  (`StorageInterval.unmetered_discharge_wh`) and ends in the period's losses.
 
 Rates per Wh by source (cost: the source's price in USD/MWh; grams: g/kWh / 1000) are constant over the period
 unless `hourly_rates` gives an hour its own (hourly grid intensities, real-time prices).
@@ -27,10 +30,11 @@ from intervals import energy_wh_by_meter_hour
 from meterdata.state_of_charge import stored_wh_at_period_end
 from settlement.allocation import allocate_largest_remainder
 from settlement.storage_pool import (
+    PARTY_EXPORT,
+    Lot,
     Pool,
     StorageInterval,
     StoragePeriod,
-    StoragePoolShort,
     charge_lots,
     settle_storage_period,
 )
@@ -59,6 +63,12 @@ class StorageHour:
     discharge_wh: int
     supply_wh_by_source: dict[str, int]
     load_wh_by_party: dict[str, int]
+    export_wh: int = 0
+
+    @property
+    def generation_wh(self) -> int:
+        return sum(energy_wh for source, energy_wh in self.supply_wh_by_source.items()
+                   if source.startswith("generation:"))
 
 
 def storage_hours(table: pa.Table, meters: Sequence[MeterLike], asset: StorageAsset) -> list[StorageHour]:
@@ -78,6 +88,7 @@ def storage_hours_of(by_meter: Mapping[str, Mapping[datetime, int]], meters: Seq
             continue
         supply: dict[str, int] = {}
         load: dict[str, int] = {}
+        export_wh = 0
         for meter in meters:
             energy_wh = by_meter.get(meter.meter_id, {}).get(hour, 0)
             if meter.role == MeterRole.GRID_IMPORT:
@@ -88,29 +99,59 @@ def storage_hours_of(by_meter: Mapping[str, Mapping[datetime, int]], meters: Seq
                 load[meter.tenant_id] = load.get(meter.tenant_id, 0) + energy_wh
             elif meter.role == MeterRole.SHARED:
                 load[PARTY_SHARED] = load.get(PARTY_SHARED, 0) + energy_wh
-        hours.append(StorageHour(hour, charge_wh, discharge_wh, supply, load))
+            elif meter.role == MeterRole.EXPORT:
+                export_wh += energy_wh
+        hours.append(StorageHour(hour, charge_wh, discharge_wh, supply, load, export_wh))
     return hours
 
 
-def discharge_by_party(discharge_wh: int, load_wh_by_party: Mapping[str, int]) -> dict[str, int]:
-    """The hour's discharge split by the parties' consumption (largest remainder, parties in id order)."""
-    parties = sorted(party for party, energy_wh in load_wh_by_party.items() if energy_wh > 0)
+def discharge_by_party(discharge_wh: int, load_wh_by_party: Mapping[str, int], export_wh: int = 0,
+                       generation_wh: int = 0) -> dict[str, int]:
+    """Party -> Wh of the hour's discharge each metered use took (`export` for the campus's export), in this order:
+
+    1. the export beyond on-site generation (`export - generation`), which only the battery can have supplied;
+    2. the on-site load, `min(rest, tenants + shared)`, split in proportion to each party's metered Wh (largest
+       remainder, parties in id order), so no party takes more than it used;
+    3. the rest of the export, up to the export's metered Wh.
+
+    What is left (discharge beyond every metered use of the hour) is in no party's share: see `unmetered_wh`."""
     if discharge_wh == 0:
         return {}
-    if not parties:
-        raise StoragePoolShort(f"{discharge_wh} Wh discharged in an hour with no metered consumption")
-    shares = allocate_largest_remainder(discharge_wh, [load_wh_by_party[party] for party in parties])
-    return {party: share for party, share in zip(parties, shares, strict=True) if share}
+    exported_wh = min(discharge_wh, max(0, export_wh - generation_wh))
+    parties = sorted(party for party, energy_wh in load_wh_by_party.items() if energy_wh > 0)
+    onsite_wh = min(discharge_wh - exported_wh, sum(load_wh_by_party[party] for party in parties))
+    shares = allocate_largest_remainder(onsite_wh, [load_wh_by_party[party] for party in parties]) if onsite_wh \
+        else [0] * len(parties)
+    taken = {party: share for party, share in zip(parties, shares, strict=True) if share}
+    exported_wh += min(discharge_wh - exported_wh - onsite_wh, export_wh - exported_wh)
+    if exported_wh:
+        taken[PARTY_EXPORT] = exported_wh
+    return dict(sorted(taken.items()))
+
+
+def discharge_of(hour: StorageHour) -> dict[str, int]:
+    """`discharge_by_party` of one hour."""
+    return discharge_by_party(hour.discharge_wh, hour.load_wh_by_party, hour.export_wh, hour.generation_wh)
+
+
+def unmetered_wh(hour: StorageHour) -> int:
+    """The hour's discharge that no metered use took (a metering inconsistency the storage VEE rules report)."""
+    return hour.discharge_wh - sum(discharge_of(hour).values())
+
+
+def storage_interval(hour: StorageHour, lots: Sequence[Lot]) -> StorageInterval:
+    """The pool's view of one hour: its charge lots, who took the discharge, and what no metered use took."""
+    taken = discharge_of(hour)
+    return StorageInterval(tuple(lots), taken, hour.discharge_wh - sum(taken.values()))
 
 
 def storage_period(asset: StorageAsset, hours: Sequence[StorageHour], opening: Pool, stored_wh_end: int,
                    rates: Rates, hourly_rates: Mapping[datetime, Rates] | None = None) -> StoragePeriod:
     """The pool over the hours: charge lots from each hour's sources at the hour's rates, discharge to the hour's
-    consumers, losses by the asset's key (`settle_storage_period`)."""
+    uses, losses by the asset's key (`settle_storage_period`)."""
     intervals = [
-        StorageInterval(charge_lots(hour.charge_wh, hour.supply_wh_by_source,
-                                    (hourly_rates or {}).get(hour.hour_start_utc, rates)),
-                        discharge_by_party(hour.discharge_wh, hour.load_wh_by_party))
+        storage_interval(hour, charge_lots(hour.charge_wh, hour.supply_wh_by_source,
+                                           (hourly_rates or {}).get(hour.hour_start_utc, rates)))
         for hour in hours
     ]
     return settle_storage_period(opening, intervals, stored_wh_end, dict(asset.losses_key))

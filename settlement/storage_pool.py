@@ -12,10 +12,12 @@ Two documented methods (the campus file's `pool_method`):
   source in proportion to its energy (largest remainder, ties to the earlier source).
 
 One period of one battery (`settle_storage_period`): in each interval the battery charges first, then whoever took
-discharged energy draws it (parties in id order). At the period's end the round-trip losses are the pool's
-energy less the energy still stored; they are drawn from the pool by the same method and split among the
-parties by the asset's losses key (or, with no key, by the energy each party took). What stays is the closing
-pool, the next period's opening pool.
+discharged energy draws it (parties in id order). Discharge that no metered use took (`unmetered_discharge_wh`) is
+not drawn in its interval: it stays in the pool and so ends in the losses. At the period's end the round-trip losses
+are the pool's energy less the energy still stored; they are drawn from the pool by the same method and split: the
+export's part in proportion to the energy it took (losses of arbitrage are not the tenants'), the rest among the
+parties by the asset's losses key (or, with no key, with the export's, by the energy each party took). What stays
+is the closing pool, the next period's opening pool.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ PoolMethod = Literal["fifo", "pro_rata"]
 AMOUNT_COST = "cost_usd_micros"
 SOURCE_OPENING = "opening"
 """Energy stored before the books began: no source and no price known (its amounts are zero)."""
+SOURCE_UNMETERED = "unmetered"
+"""Charge in an interval where no source was metered (a metering inconsistency the storage VEE rules report): its
+source and price are unknown, so its amounts are zero."""
+PARTY_EXPORT = "export"
+"""The campus's export, a taker of discharged energy: billed to no tenant, its cost and grams the campus's."""
+PARTY_OPERATOR = "operator"
 
 
 class StoragePoolShort(DomainError):
@@ -178,7 +186,9 @@ def charge_lots(charge_wh: int, supply_wh_by_source: Mapping[str, int],
         return ()
     sources = sorted(source for source, energy_wh in supply_wh_by_source.items() if energy_wh > 0)
     if not sources:
-        raise StoragePoolShort(f"{charge_wh} Wh charged in an interval with no supply")
+        # Nothing metered supplied the interval (the storage VEE rules report it): the energy is in the battery, so
+        # the pool holds it, from no known source at no cost.
+        return (make_lot(SOURCE_UNMETERED, charge_wh),)
     shares = allocate_largest_remainder(charge_wh, [supply_wh_by_source[source] for source in sources])
     lots = []
     for source, energy_wh in zip(sources, shares, strict=True):
@@ -197,6 +207,8 @@ class StorageInterval:
 
     charge_lots: tuple[Lot, ...] = ()
     discharge_wh_by_party: Mapping[str, int] = field(default_factory=dict)
+    unmetered_discharge_wh: int = 0
+    """Discharge no metered use took (docs/storage.md): left in the pool, so it ends in the period's losses."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +218,10 @@ class StoragePeriod:
     losses_by_party: dict[str, tuple[Lot, ...]]
     """Round-trip losses each party carries, one lot per source."""
     losses_wh: int
+    """Every Wh the pool lost in the period: the round trip, and the discharge no metered use took."""
     closing: Pool
+    unmetered_discharge_wh: int = 0
+    """The part of `losses_wh` that was discharged in intervals with no metered use."""
 
 
 def settle_storage_period(opening: Pool, intervals: Sequence[StorageInterval], stored_wh_end: int,
@@ -225,17 +240,35 @@ def settle_storage_period(opening: Pool, intervals: Sequence[StorageInterval], s
         raise StoragePoolShort(f"{stored_wh_end} Wh stored at the end but only {pool.energy_wh} Wh of charged "
                                "energy is left in the pool")
     taken_wh = {party: sum(lot.energy_wh for lot in lots) for party, lots in taken.items()}
-    weights = dict(losses_key) if any(losses_key.values()) else taken_wh
     losses: dict[str, list[Lot]] = {}
-    if losses_wh:
-        parties = sorted(party for party, weight in weights.items() if weight > 0)
-        if not parties:
-            # Nobody took energy and no key: the losses stay with the operator.
-            parties, weights = ["operator"], {"operator": 1}
-        for party, share_wh in zip(parties, allocate_largest_remainder(losses_wh, [weights[p] for p in parties]),
-                                   strict=True):
-            drawn, pool = pool.drawn(share_wh)
-            losses.setdefault(party, []).extend(drawn)
+    for party, share_wh in losses_shares_wh(losses_wh, losses_key, taken_wh).items():
+        drawn, pool = pool.drawn(share_wh)
+        losses.setdefault(party, []).extend(drawn)
     return StoragePeriod({party: merge_by_source(lots) for party, lots in sorted(taken.items())},
                          {party: merge_by_source(lots) for party, lots in sorted(losses.items())},
-                         losses_wh, pool)
+                         losses_wh, pool, sum(interval.unmetered_discharge_wh for interval in intervals))
+
+
+def losses_shares_wh(losses_wh: int, losses_key: Mapping[str, int], taken_wh: Mapping[str, int]) -> dict[str, int]:
+    """Party -> Wh of the period's losses (largest remainder, parties in id order). With a key, the export first
+    takes its part by the energy it took (the round trip of exported energy is the campus's), the key splits the
+    rest; with no key, every party (the export included) by the energy it took; with neither, the operator."""
+    if losses_wh == 0:
+        return {}
+    shares: dict[str, int] = {}
+    rest_wh = losses_wh
+    keyed = {party: weight for party, weight in losses_key.items() if weight > 0}
+    exported_wh = taken_wh.get(PARTY_EXPORT, 0)
+    if keyed and exported_wh:
+        shares[PARTY_EXPORT], rest_wh = allocate_largest_remainder(losses_wh, [exported_wh,
+                                                                               sum(taken_wh.values()) - exported_wh])
+    weights = keyed or {party: energy_wh for party, energy_wh in taken_wh.items() if energy_wh > 0}
+    if not weights:
+        # Nobody took energy and no key: the losses stay with the operator.
+        weights = {PARTY_OPERATOR: 1}
+    parties = sorted(weights)
+    if rest_wh:
+        for party, share_wh in zip(parties, allocate_largest_remainder(rest_wh, [weights[p] for p in parties]),
+                                   strict=True):
+            shares[party] = shares.get(party, 0) + share_wh
+    return {party: share_wh for party, share_wh in sorted(shares.items()) if share_wh}

@@ -14,6 +14,7 @@ stay as the contract has them: the battery does not change the tenant's meter.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 import pyarrow as pa
@@ -21,9 +22,16 @@ import pyarrow as pa
 from campus import StorageAsset
 from settlement.contracts import CLAUSE_FIXED_PRICE_SUPPLY
 from settlement.engine.lines import with_lines_after_each_tenant
-from settlement.storage_hours import MeterLike, storage_hours, storage_period
+from settlement.storage_hours import MeterLike, StorageHour, storage_hours, storage_period
 from settlement.storage_lines import RATE_QUANTUM, storage_energy_lines
-from settlement.storage_pool import AMOUNT_COST, Pool, opening_pool, period_stored_wh_end
+from settlement.storage_pool import (
+    AMOUNT_COST,
+    PARTY_EXPORT,
+    Pool,
+    StoragePeriod,
+    opening_pool,
+    period_stored_wh_end,
+)
 from settlement.tariffs import UNIT_MWH
 from settlement.types import SettlementLine, SettlementResult
 
@@ -55,6 +63,26 @@ def replaced_line(lines: Sequence[SettlementLine], tenant_id: str, asset_id: str
                           inputs_sha256_hex=inputs_sha256_hex)
 
 
+def storage_figures(hours: Sequence[StorageHour], period: StoragePeriod) -> dict[str, int]:
+    """One battery's period as the settle step records it (Wh, micro-USD): the export's energy and losses are
+    billed to no tenant, so their cost stays the campus's; unmetered energy is what no metered use took or no
+    metered source supplied (the storage VEE findings name the hours)."""
+    exported = period.taken_by_party.get(PARTY_EXPORT, ())
+    exported_losses = period.losses_by_party.get(PARTY_EXPORT, ())
+    return {
+        "charge_wh": sum(hour.charge_wh for hour in hours),
+        "discharge_wh": sum(hour.discharge_wh for hour in hours),
+        "exported_wh": sum(lot.energy_wh for lot in exported),
+        "exported_cost_usd_micros": sum(lot.amount(AMOUNT_COST) for lot in exported),
+        "exported_losses_wh": sum(lot.energy_wh for lot in exported_losses),
+        "exported_losses_cost_usd_micros": sum(lot.amount(AMOUNT_COST) for lot in exported_losses),
+        "losses_wh": period.losses_wh,
+        "unmetered_discharge_wh": period.unmetered_discharge_wh,
+        "unmetered_charge_wh": sum(hour.charge_wh for hour in hours if not any(hour.supply_wh_by_source.values())),
+        "closing_wh": period.closing.energy_wh,
+    }
+
+
 def priced_assets(assets: Sequence[StorageAsset]) -> list[StorageAsset]:
     return [asset for asset in assets if asset.supply_prices_usd_per_mwh is not None]
 
@@ -68,6 +96,7 @@ def add_battery_supply(result: SettlementResult, assets: Sequence[StorageAsset],
     billed = set(billed_tenant_ids)
     extra: list[SettlementLine] = []
     closing: dict[str, Pool] = {}
+    figures: dict[str, dict[str, int]] = {}
     for asset in priced_assets(assets):
         opening = opening_pool(asset, openings.get(asset.asset_id))
         hours = storage_hours(energy_rows, meters, asset)
@@ -85,9 +114,8 @@ def add_battery_supply(result: SettlementResult, assets: Sequence[StorageAsset],
                 if line is not None:
                     extra.append(line)
         closing[asset.asset_id] = period.closing
+        figures[asset.asset_id] = storage_figures(hours, period)
     if not closing:
         return result
     with_lines = with_lines_after_each_tenant(result, extra) if extra else result
-    return SettlementResult(with_lines.lines, with_lines.energy_balance, with_lines.tenant_totals_usd_micros,
-                            with_lines.contract_versions, with_lines.intervals_sha256_hex,
-                            with_lines.price_sha256_hex, storage_pools=closing)
+    return replace(with_lines, storage_pools=closing, storage_figures=figures)

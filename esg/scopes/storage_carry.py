@@ -8,8 +8,11 @@ put into the pool's lots beside energy and cost (`settlement.storage_pool`): gri
 the grid lot, on-site figures into the generation lots. The pool then runs as in settlement — the same hours,
 sources, discharge split by the hour's consumption, stored end and losses key — so its lots carry the grams:
 
-- whoever takes the discharge (tenants by id, `shared`) takes the lots' grams in the discharge hour, in the same
-  figures (a tenant's location-based grid figure includes the grid grams of the energy that charged the battery);
+- whoever takes the discharge (tenants by id, `shared`, the export: `settlement.storage_hours.discharge_by_party`)
+  takes the lots' grams in the discharge hour, in the same figures (a tenant's location-based grid figure includes
+  the grid grams of the energy that charged the battery); the export's grams leave with it as those of exported
+  on-site generation do (`retained:export`: the operator's, in no tenant's figures, never netted);
+- discharge no metered use took stays in the pool and ends in the losses;
 - the round-trip losses carry their grams to the losses key's parties; their certificate Wh are claimed by no one;
 - what is still stored keeps its grams in the closing pool, the next period's opening pool.
 
@@ -27,7 +30,7 @@ from typing import Any, cast
 
 from campus import StorageAsset
 from esg.factors import WH_PER_MWH
-from esg.scopes.allocation import SHARED, UNALLOCATED, allocate_grams, storage_party, tenant_party
+from esg.scopes.allocation import EXPORT, SHARED, UNALLOCATED, allocate_grams, storage_party, tenant_party
 from esg.scopes.hour_rules import Accumulator
 from esg.scopes.hourly_energy import HourlyEnergy, MeterRef
 from esg.scopes.scope2_market import FallbackRate, MarketOutcome
@@ -37,14 +40,15 @@ from settlement.storage_hours import (
     PARTY_SHARED,
     SOURCE_GRID,
     StorageHour,
-    discharge_by_party,
     storage_hours_of,
+    storage_interval,
 )
 from settlement.storage_pool import (
     AMOUNT_COST,
+    PARTY_EXPORT,
+    PARTY_OPERATOR,
     Lot,
     Pool,
-    StorageInterval,
     StoragePeriod,
     charge_lots,
     make_lot,
@@ -64,7 +68,6 @@ CARRIED = {
     "scope3_c": "scope3_cat3_td_losses",
 }
 ONSITE_COMPONENTS = frozenset({"scope1", "scope3_a"})
-POOL_PARTY_OPERATOR = "operator"
 
 
 def amount_name(component: str) -> str:
@@ -157,7 +160,7 @@ def _period(asset: StorageAsset, opening: Pool, hours: Sequence[StorageHour],
     for hour in hours:
         lots = charge_lots(hour.charge_wh, hour.supply_wh_by_source, cost_rates)
         lots = with_amounts(lots, hour_amounts.get(hour.hour_start_utc, {}))
-        intervals.append(StorageInterval(lots, discharge_by_party(hour.discharge_wh, hour.load_wh_by_party)))
+        intervals.append(storage_interval(hour, lots))
     charge_wh = sum(hour.charge_wh for hour in hours)
     discharge_wh = sum(hour.discharge_wh for hour in hours)
     stored_wh_end = period_stored_wh_end(asset, opening.energy_wh, charge_wh, discharge_wh, stored_wh_reported)
@@ -186,8 +189,10 @@ def with_amounts(lots: Sequence[Lot], amounts: Mapping[str, int]) -> tuple[Lot, 
 def _engine_party(pool_party: str) -> str:
     if pool_party == PARTY_SHARED:
         return SHARED
-    if pool_party == POOL_PARTY_OPERATOR:
+    if pool_party == PARTY_OPERATOR:
         return UNALLOCATED
+    if pool_party == PARTY_EXPORT:
+        return EXPORT
     return tenant_party(pool_party)
 
 
@@ -215,6 +220,7 @@ def _section(asset: StorageAsset, opening: Pool, hours: Sequence[StorageHour], p
         "pool_method": asset.pool_method,
         "discharge_wh": sum(hour.discharge_wh for hour in hours),
         "losses_wh": period.losses_wh,
+        **({"unmetered_discharge_wh": period.unmetered_discharge_wh} if period.unmetered_discharge_wh else {}),
         "opening": figures_of(opening.lots),
         "charged": figures_of(charged),
         "taken": {_engine_party(party): figures_of(lots) for party, lots in period.taken_by_party.items()},

@@ -52,10 +52,10 @@ def test_hours_name_the_sources_and_the_consumers() -> None:
 
 
 def test_discharge_follows_the_hours_consumption() -> None:
-    """900 000 Wh over 2 000 000 : 400 000 is 750 000 : 150 000; 10 Wh over 1 : 1 : 1 gives the extra Wh to the
+    """900 000 Wh over 2 000 000 : 400 000 is 750 000 : 150 000; 10 Wh over 10 : 10 : 10 gives the extra Wh to the
     first id."""
     assert discharge_by_party(900_000, {"alpha": 2_000_000, "beta": 400_000}) == {"alpha": 750_000, "beta": 150_000}
-    assert discharge_by_party(10, {"c": 1, "a": 1, "b": 1}) == {"a": 4, "b": 3, "c": 3}
+    assert discharge_by_party(10, {"c": 10, "a": 10, "b": 10}) == {"a": 4, "b": 3, "c": 3}
 
 
 def test_the_period_prices_the_discharge_by_what_charged_it() -> None:
