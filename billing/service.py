@@ -77,7 +77,13 @@ from meterdata import (
     meter_spec_from_campus,
     run_vee,
 )
-from meterdata.service import collect_period_files, edits_for_period, quarantine_file, record_vee_run
+from meterdata.service import (
+    collect_period_files,
+    edits_for_period,
+    quarantine_file,
+    record_vee_run,
+    storage_for_vee,
+)
 from settings import Settings
 from settlement import SettlementResult, record_settlement_or_delta, result_sha256_hex, settle_cycle
 from settlement.contracts import CLAUSE_FIXED_PRICE_SHARED
@@ -182,12 +188,13 @@ def validate(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, 
     """VEE with the manual edits made for this period; the run is kept for the API and the plots."""
     with engine.begin() as conn:
         scope = load_campus_period(conn, campus_id, period)
-        storage = load_storage_assets(conn, campus_id)
     start_utc, end_utc = scope.bounds_utc
     out_uri = cycle_folder_uri(settings, campus_id, period, run_label) + "/validated.parquet"
     edits = edits_for_period(engine, campus_id, start_utc, end_utc)
+    storage = storage_for_vee(engine, campus_id, start_utc)
     result = run_vee(intervals_uri, meter_specs(scope.meters), start_utc, end_utc, out_uri,
-                     local_time_zone=scope.campus.time_zone, edits=edits, storage=storage)
+                     local_time_zone=scope.campus.time_zone, edits=edits, storage=storage.assets,
+                     stored_wh_start=storage.stored_wh_start)
     vee_run_id = record_vee_run(engine, campus_id, start_utc, end_utc, intervals_uri, result)
     recorded = {"validated_uri": result.validated_uri, "reading_count": result.reading_count,
                 "estimated_count": result.estimated_count, "report": result.report}

@@ -222,3 +222,14 @@ def insert_vee_run(conn: Connection, campus_id: str, start_utc: datetime, end_ut
 def load_vee_run(conn: Connection, vee_run_id: int) -> dict[str, Any] | None:
     row = conn.execute(text("SELECT * FROM vee_run WHERE vee_run_id = :id"), {"id": vee_run_id}).mappings().first()
     return dict(row) if row is not None else None
+
+
+def latest_validated_uri_ending_at(conn: Connection, campus_id: str, end_utc: datetime) -> str | None:
+    """The validated file of the campus's latest VEE run whose period ends at `end_utc` (the period before one
+    starting there), or None."""
+    uri = conn.execute(
+        text("SELECT validated_uri FROM vee_run WHERE campus_id = :campus AND period_end_utc = :end"
+             " ORDER BY vee_run_id DESC LIMIT 1"),
+        {"campus": campus_id, "end": end_utc},
+    ).scalar_one_or_none()
+    return None if uri is None else str(uri)

@@ -31,7 +31,7 @@ from meterdata.raw_store import DEFAULT_UPLOAD_LIMITS, RawFileWriter, StoredByte
 from meterdata.readings import ReadingCounter, ReadingWindow
 from meterdata.repository import PendingCorrection, StoreFile
 from meterdata.specs import MeterSpec
-from meterdata.state_of_charge import checked_sink
+from meterdata.state_of_charge import checked_sink, stored_wh_at_period_end
 
 EARLIEST_READING_UTC = datetime(2000, 1, 1, tzinfo=UTC)
 """On receipt no billing period is known yet: readings only have to be real (after 2000, not future)."""
@@ -330,6 +330,28 @@ def file_status(engine: Engine, sha256_hex: str) -> dict[str, Any]:
 def quarantined_files(engine: Engine, campus_id: str, rows_max: int) -> list[dict[str, Any]]:
     with engine.begin() as conn:
         return repo.list_quarantine(conn, campus_id, rows_max)
+
+
+@dataclass(frozen=True)
+class VeeStorage:
+    """What VEE needs of a campus's batteries (docs/storage.md): the assets, and each one's level reported at the
+    period's start by the period before (the reading whose interval ends there), where there is one."""
+
+    assets: list[StorageAsset]
+    stored_wh_start: dict[str, int]
+
+
+def storage_for_vee(engine: Engine, campus_id: str, period_start_utc: datetime) -> VeeStorage:
+    """The campus's batteries for a VEE run of the period starting at `period_start_utc`, and the state of charge
+    the latest VEE run of the period ending there kept beside its validated file: the storage rules start from
+    it. The cycle's validate step and `wattledger meterdata vee` both call this."""
+    with engine.begin() as conn:
+        assets = load_storage_assets(conn, campus_id)
+        previous_uri = repo.latest_validated_uri_ending_at(conn, campus_id, period_start_utc) \
+            if any(asset.state_of_charge_channel is not None for asset in assets) else None
+    levels = {} if previous_uri is None else stored_wh_at_period_end(previous_uri, period_start_utc)
+    declared = {asset.asset_id for asset in assets if asset.state_of_charge_channel is not None}
+    return VeeStorage(assets, {asset_id: wh for asset_id, wh in sorted(levels.items()) if asset_id in declared})
 
 
 def record_vee_run(engine: Engine, campus_id: str, start_utc: datetime, end_utc: datetime, intervals_uri: str,

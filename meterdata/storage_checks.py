@@ -10,9 +10,15 @@ so the VEE report shows them beside the meter, and findings naming the meter, th
 With a reported state of charge, the cycle's hourly grid carries it at each hour end (the reading whose interval ends
 there). The stored change across each hour must lie between `charge x min efficiency - discharge / min efficiency`
 (every loss of the round trip taken on whichever side the hour has) and `charge - discharge` (a battery creates no
-energy), within the state-of-charge margin plus the throughput tolerance. The discharge rule starts from the first
-reported level instead of assuming a full battery, and the efficiency rule reads the stored change between the
-first and the last reported level exactly.
+energy), within the state-of-charge margin plus the throughput tolerance. The level at the period's start is the one
+the previous period reported at its end, where given (`stored_wh_start_by_asset`): the first hour's change is
+checked from it. The discharge rule starts from it (else from the first reported level; before that, a full
+battery), and the efficiency rule reads the stored change between the first and the last known level exactly.
+
+Two rules check the battery against the rest of the campus's metering in each hour (with the meters' roles): energy
+discharged beyond every metered use of the hour (tenants, shared, export), and energy charged in an hour no source
+(grid import, generation) was metered. Settlement does not fail on either (docs/storage.md): the first is counted
+with the period's losses, the second is charging energy of unknown source at no cost; these findings show them.
 
 The round-trip efficiency of a period is `discharge / (charge - stored_change)`: energy still in the battery at the
 end is not lost. Without a state-of-charge series the stored change is only known to lie within
@@ -34,6 +40,10 @@ RULE_DISCHARGE_EXCEEDS_STORED = "storage_discharge_exceeds_stored"
 RULE_STATE_OF_CHARGE_BOUNDS = "storage_state_of_charge_bounds"
 RULE_ROUND_TRIP_EFFICIENCY = "storage_round_trip_efficiency"
 RULE_STATE_OF_CHARGE_CHANGE = "storage_state_of_charge_change"
+RULE_DISCHARGE_WITHOUT_USE = "storage_discharge_without_use"
+RULE_CHARGE_WITHOUT_SUPPLY = "storage_charge_without_supply"
+USE_ROLES = frozenset({"tenant_consumption", "shared_consumption", "export"})
+SUPPLY_ROLES = frozenset({"grid_import", "generation"})
 MICROS_PER_MINUTE = 60_000_000
 MICROS_PER_HOUR = 60 * MICROS_PER_MINUTE
 NOT_REPORTED = -1
@@ -185,16 +195,20 @@ def storage_check_counts(hourly_wh: Mapping[str, np.ndarray], assets: Sequence[S
 
 def storage_checks(hourly_wh: Mapping[str, np.ndarray], assets: Sequence[StorageAsset], limits: StorageCheckLimits,
                    period_start_us: int, state_of_charge: Mapping[str, StateOfChargeSeries],
-                   stored_wh_start_by_asset: Mapping[str, int] | None = None) -> StorageCheckResult:
-    """Each rule's failing intervals per asset (keyed by its discharge meter) and a finding for each. `hourly_wh`
-    holds each meter's Wh per hour of the period starting at `period_start_us`; an asset whose meters sent nothing
-    is left to the completeness rules.
+                   stored_wh_start_by_asset: Mapping[str, int] | None = None,
+                   roles: Mapping[str, str] | None = None) -> StorageCheckResult:
+    """Each rule's failing intervals per asset (keyed by its discharge meter; the charge rule by its charge meter)
+    and a finding for each. `hourly_wh` holds each meter's Wh per hour of the period starting at
+    `period_start_us`; an asset whose meters sent nothing is left to the completeness rules.
 
     `state_of_charge`: asset id -> its reported levels, where reported; `stored_wh_start_by_asset`: the stored
-    energy at the period's start where known otherwise (the asset's declared initial state)."""
+    energy at the period's start where known otherwise (the previous period's last reported level, or the asset's
+    declared initial state); `roles`: meter id -> role, for the rules against the campus's uses and supply."""
     starts = stored_wh_start_by_asset or {}
     counts: dict[str, dict[str, int]] = {RULE_DISCHARGE_EXCEEDS_STORED: {}, RULE_STATE_OF_CHARGE_BOUNDS: {},
                                          RULE_ROUND_TRIP_EFFICIENCY: {}, RULE_STATE_OF_CHARGE_CHANGE: {}}
+    if roles is not None:
+        counts |= {RULE_DISCHARGE_WITHOUT_USE: {}, RULE_CHARGE_WITHOUT_SUPPLY: {}}
     findings: list[StorageFinding] = []
     for asset in assets:
         charge = hourly_wh.get(asset.charge_meter_id)
@@ -207,13 +221,28 @@ def storage_checks(hourly_wh: Mapping[str, np.ndarray], assets: Sequence[Storage
             series.levels_at_hour_ends(period_start_us, len(charge))
         if series is not None:
             checker.bounds(series)
-            checker.changes(levels)
+            checker.changes(levels, starts.get(asset.asset_id))
         checker.discharge(levels, starts.get(asset.asset_id))
         checker.efficiency(levels, starts.get(asset.asset_id))
+        if roles is not None:
+            checker.campus_hours(_role_sum(hourly_wh, roles, USE_ROLES, charge.size),
+                                 _role_sum(hourly_wh, roles, SUPPLY_ROLES, charge.size))
         for rule, count in checker.counts.items():
-            counts[rule][asset.discharge_meter_id] = count
+            meter_id = asset.charge_meter_id if rule == RULE_CHARGE_WITHOUT_SUPPLY else asset.discharge_meter_id
+            counts[rule][meter_id] = count
         findings += checker.findings
     return StorageCheckResult(counts, findings)
+
+
+def _role_sum(hourly_wh: Mapping[str, np.ndarray], roles: Mapping[str, str], wanted: frozenset[str],
+              hours: int) -> np.ndarray:
+    """Wh per hour of the meters with a wanted role (a meter that sent nothing adds nothing)."""
+    total = np.zeros(hours, np.int64)
+    for meter_id, role in roles.items():
+        series = hourly_wh.get(meter_id)
+        if role in wanted and series is not None and series.size == hours:
+            total += series.astype(np.int64)
+    return total
 
 
 class _AssetCheck:
@@ -229,9 +258,31 @@ class _AssetCheck:
         self.counts: dict[str, int] = {}
         self.findings: list[StorageFinding] = []
 
-    def _hour_finding(self, rule: str, hour: int, value_wh: int, reason: str) -> None:
+    def _hour_finding(self, rule: str, hour: int, value_wh: int, reason: str, meter_id: str | None = None) -> None:
         start_us = self.period_start_us + hour * MICROS_PER_HOUR
-        self.findings.append(StorageFinding(rule, self.asset.discharge_meter_id, start_us, 60, value_wh, reason))
+        self.findings.append(StorageFinding(rule, meter_id or self.asset.discharge_meter_id, start_us, 60, value_wh,
+                                            reason))
+
+    def campus_hours(self, use_wh: np.ndarray, supply_wh: np.ndarray) -> None:
+        """Discharge beyond the hour's metered uses (tenants, shared, export): settlement counts it with the
+        losses; every Wh of an hour with no use at all is flagged, a small excess only beyond the tolerance.
+        Charge in an hour with no metered supply: settlement keeps it as energy of unknown source."""
+        unused_wh = np.maximum(self.discharge_wh - use_wh, 0)
+        tolerance_wh = self.discharge_wh * self.limits.tolerance_permille // 1000 + self.limits.tolerance_floor_wh
+        failing = np.flatnonzero((unused_wh > 0) & ((use_wh == 0) | (unused_wh > tolerance_wh)))
+        self.counts[RULE_DISCHARGE_WITHOUT_USE] = int(failing.size)
+        for hour in failing.tolist():
+            self._hour_finding(RULE_DISCHARGE_WITHOUT_USE, hour, int(unused_wh[hour]),
+                               f"{int(unused_wh[hour])} Wh of the {int(self.discharge_wh[hour])} Wh discharged had no "
+                               f"metered use (tenants, shared and export metered {int(use_wh[hour])} Wh): "
+                               "settlement counts it with the battery's losses")
+        failing = np.flatnonzero((self.charge > 0) & (supply_wh == 0))
+        self.counts[RULE_CHARGE_WITHOUT_SUPPLY] = int(failing.size)
+        for hour in failing.tolist():
+            self._hour_finding(RULE_CHARGE_WITHOUT_SUPPLY, hour, int(self.charge[hour]),
+                               f"{int(self.charge[hour])} Wh charged in an hour with no metered grid import or "
+                               "generation: settlement keeps it as energy of unknown source at no cost",
+                               self.asset.charge_meter_id)
 
     def bounds(self, series: StateOfChargeSeries) -> None:
         failing = np.flatnonzero(state_of_charge_out_of_bounds(series.stored_wh, self.asset, self.limits))
@@ -245,13 +296,15 @@ class _AssetCheck:
                 f"state of charge {stored_wh} Wh at the interval's end is outside [{floor_wh}, {capacity_wh}] Wh "
                 f"(margin {state_of_charge_margin_wh(self.asset, self.limits)} Wh)"))
 
-    def changes(self, levels: np.ndarray) -> None:
-        """Each hour whose start and end levels are both reported (the first hour's start is not in the period)."""
+    def changes(self, levels: np.ndarray, start_wh: int | None) -> None:
+        """Each hour whose start and end levels are both known (the first hour's start: the level at the period's
+        start, where known)."""
         low_wh, high_wh = stored_change_bounds(self.charge, self.discharge_wh, self.asset, self.limits)
-        change_wh = np.zeros(levels.size, np.int64)
-        change_wh[1:] = levels[1:] - levels[:-1]
-        both = np.zeros(levels.size, dtype=bool)
-        both[1:] = (levels[1:] != NOT_REPORTED) & (levels[:-1] != NOT_REPORTED)
+        before = np.empty(levels.size, np.int64)
+        before[0] = NOT_REPORTED if start_wh is None else start_wh
+        before[1:] = levels[:-1]
+        change_wh = levels - before
+        both = (levels != NOT_REPORTED) & (before != NOT_REPORTED)
         failing = np.flatnonzero(both & ((change_wh < low_wh) | (change_wh > high_wh)))
         self.counts[RULE_STATE_OF_CHARGE_CHANGE] = int(failing.size)
         for hour in failing.tolist():
@@ -282,13 +335,16 @@ class _AssetCheck:
         self.counts[RULE_DISCHARGE_EXCEEDS_STORED] = count
 
     def efficiency(self, levels: np.ndarray, start_wh: int | None) -> None:
-        """Between the first and the last reported level when there are two, else over the period."""
+        """Between the first and the last known level when there are two (the level at the period's start, where
+        known, is the first: hour -1's end), else over the period."""
         reported = np.flatnonzero(levels != NOT_REPORTED)
-        if reported.size >= 2:
-            first, last = int(reported[0]), int(reported[-1])
+        points = ([(-1, start_wh)] if start_wh is not None else []) + \
+            [(int(index), int(levels[index])) for index in reported.tolist()]
+        if len(points) >= 2:
+            (first, first_wh), (last, last_wh) = points[0], points[-1]
             charge_wh, discharge_wh = int(self.charge[first + 1:last + 1].sum()), \
                 int(self.discharge_wh[first + 1:last + 1].sum())
-            change = stored_change_range(self.asset, int(levels[first]), int(levels[last]))
+            change = stored_change_range(self.asset, first_wh, last_wh)
             hour, hours = first + 1, last - first
         else:
             end_wh = int(levels[reported[-1]]) if reported.size else None

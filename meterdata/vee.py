@@ -63,7 +63,7 @@ def run_vee(
     intervals_uri: str, meters: Mapping[str, MeterSpec], period_start_utc: datetime, period_end_utc: datetime,
     out_uri: str, local_time_zone: str = "UTC", limits: CrossCheckLimits | None = None,
     rows_per_chunk_max: int = ROWS_PER_CHUNK_MAX, edits: Sequence[ManualEdit] = (),
-    storage: Sequence[StorageAsset] = (),
+    storage: Sequence[StorageAsset] = (), stored_wh_start: Mapping[str, int] | None = None,
 ) -> VeeResult:
     """Validate and estimate `intervals_uri` for [period_start_utc, period_end_utc); see module doc.
 
@@ -71,7 +71,8 @@ def run_vee(
     `edits` (manual edits with user and reason) are applied after estimation and win over it.
     `storage`: the campus's batteries, checked by the storage rules (meterdata.storage_checks); their
     state-of-charge channels are levels, kept out of the energy and written beside `out_uri`
-    (meterdata.vee_storage).
+    (meterdata.vee_storage). `stored_wh_start`: asset id -> the stored energy at the period's start where known
+    (the previous period's last reported level), where the storage rules start.
     """
     start_utc = require_utc(period_start_utc, "period_start_utc")
     end_utc = require_utc(period_end_utc, "period_end_utc")
@@ -83,8 +84,9 @@ def run_vee(
         tally = _validate_stream(sorted_uri, meters, start_utc, end_utc, out_uri, local_time_zone, rows_per_chunk_max, edits, storage)
     hours = int((end_utc - start_utc).total_seconds()) // 3600
     cross = cross_check_counts(tally.hourly_complete(hours), meters, limits or CrossCheckLimits())
-    storage_counts, storage_findings = finish_storage(tally.state_of_charge_tables(), storage,
-                                                      tally.hourly_complete(hours), tally.period_start_us, out_uri)
+    storage_counts, storage_findings = finish_storage(
+        tally.state_of_charge_tables(), storage, tally.hourly_complete(hours), tally.period_start_us, out_uri,
+        {meter_id: spec.role for meter_id, spec in meters.items()}, stored_wh_start)
     report = build_report(tally, {**cross, **storage_counts})
     if storage:
         report["storage_findings"] = storage_findings

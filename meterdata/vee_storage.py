@@ -38,14 +38,18 @@ def state_of_charge_series(table: pa.Table) -> StateOfChargeSeries:
 
 
 def finish_storage(tables: Mapping[str, pa.Table], assets: Sequence[StorageAsset], hourly_wh: Mapping[str, np.ndarray],
-                   period_start_us: int, out_uri: str) -> tuple[dict[str, dict[str, int]], list[dict[str, object]]]:
+                   period_start_us: int, out_uri: str, roles: Mapping[str, str] | None = None,
+                   stored_wh_start_by_asset: Mapping[str, int] | None = None,
+                   ) -> tuple[dict[str, dict[str, int]], list[dict[str, object]]]:
     """Write the readings beside `out_uri` (the validated file) and run the storage rules: (counts by rule and
-    meter, findings for the report)."""
+    meter, findings for the report). `roles`: meter id -> role (the rules against the campus's uses and supply);
+    `stored_wh_start_by_asset`: the stored energy at the period's start where known."""
     write_state_of_charge(state_of_charge_uri_for(out_uri), [tables[asset_id] for asset_id in sorted(tables)])
     if not assets:
         return {}, []
     series = {asset_id: state_of_charge_series(table) for asset_id, table in tables.items()}
-    result = storage_checks(hourly_wh, assets, StorageCheckLimits(), period_start_us, series)
+    result = storage_checks(hourly_wh, assets, StorageCheckLimits(), period_start_us, series,
+                            stored_wh_start_by_asset, roles)
     return result.counts, findings_report(result.findings)
 
 

@@ -156,7 +156,11 @@ def vee_command(
     with _engine_and_root() as (engine, _):
         meters = service.campus_meters(engine, campus)
         edits = service.edits_for_period(engine, campus, require_utc(start, "start"), require_utc(end, "end"))
-        result = run_vee(intervals, meters, start, end, out, local_time_zone=time_zone, edits=edits)
+        # The campus's batteries as the cycle's validate step reads them: a state-of-charge channel is a level,
+        # never energy, and the storage rules start from the previous period's last reported level.
+        storage = service.storage_for_vee(engine, campus, start)
+        result = run_vee(intervals, meters, start, end, out, local_time_zone=time_zone, edits=edits,
+                         storage=storage.assets, stored_wh_start=storage.stored_wh_start)
         run_id = service.record_vee_run(engine, campus, start, end, intervals, result)
     if as_json:
         typer.echo(json.dumps({"vee_run_id": run_id, **result.report}, indent=2))
