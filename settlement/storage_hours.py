@@ -30,11 +30,13 @@ from intervals import energy_wh_by_meter_hour
 from meterdata.state_of_charge import stored_wh_at_period_end
 from settlement.allocation import allocate_largest_remainder
 from settlement.storage_pool import (
+    AMOUNT_COST,
     PARTY_EXPORT,
     Lot,
     Pool,
     StorageInterval,
     StoragePeriod,
+    StoragePoolShort,
     charge_lots,
     settle_storage_period,
 )
@@ -142,7 +144,20 @@ def unmetered_wh(hour: StorageHour) -> int:
 def storage_interval(hour: StorageHour, lots: Sequence[Lot]) -> StorageInterval:
     """The pool's view of one hour: its charge lots, who took the discharge, and what no metered use took."""
     taken = discharge_of(hour)
-    return StorageInterval(tuple(lots), taken, hour.discharge_wh - sum(taken.values()))
+    return StorageInterval(tuple(lots), taken, hour.discharge_wh - sum(taken.values()),
+                           hour.hour_start_utc.isoformat())
+
+
+def settle_asset_period(asset: StorageAsset, opening: Pool, intervals: Sequence[StorageInterval],
+                        stored_wh_end: int) -> StoragePeriod:
+    """`settle_storage_period` for one battery by its losses key; a refusal names the battery (a cycle shows it as
+    its FAILED detail: more discharged than the pool holds is what the storage VEE rule
+    `storage_discharge_exceeds_stored` reports by hour)."""
+    try:
+        return settle_storage_period(opening, intervals, stored_wh_end, dict(asset.losses_key))
+    except StoragePoolShort as error:
+        raise StoragePoolShort(f"battery {asset.asset_id}: {error} (see the VEE report's storage findings)") \
+            from error
 
 
 def storage_period(asset: StorageAsset, hours: Sequence[StorageHour], opening: Pool, stored_wh_end: int,
@@ -154,7 +169,27 @@ def storage_period(asset: StorageAsset, hours: Sequence[StorageHour], opening: P
                                            (hourly_rates or {}).get(hour.hour_start_utc, rates)))
         for hour in hours
     ]
-    return settle_storage_period(opening, intervals, stored_wh_end, dict(asset.losses_key))
+    return settle_asset_period(asset, opening, intervals, stored_wh_end)
+
+
+def storage_figures(hours: Sequence[StorageHour], period: StoragePeriod) -> dict[str, int]:
+    """One battery's period as the settle step records it (Wh, micro-USD): the export's energy and losses are
+    billed to no tenant, so their cost stays the campus's; unmetered energy is what no metered use took or no
+    metered source supplied (the storage VEE findings name the hours)."""
+    exported = period.taken_by_party.get(PARTY_EXPORT, ())
+    exported_losses = period.losses_by_party.get(PARTY_EXPORT, ())
+    return {
+        "charge_wh": sum(hour.charge_wh for hour in hours),
+        "discharge_wh": sum(hour.discharge_wh for hour in hours),
+        "exported_wh": sum(lot.energy_wh for lot in exported),
+        "exported_cost_usd_micros": sum(lot.amount(AMOUNT_COST) for lot in exported),
+        "exported_losses_wh": sum(lot.energy_wh for lot in exported_losses),
+        "exported_losses_cost_usd_micros": sum(lot.amount(AMOUNT_COST) for lot in exported_losses),
+        "losses_wh": period.losses_wh,
+        "unmetered_discharge_wh": period.unmetered_discharge_wh,
+        "unmetered_charge_wh": sum(hour.charge_wh for hour in hours if not any(hour.supply_wh_by_source.values())),
+        "closing_wh": period.closing.energy_wh,
+    }
 
 
 def reported_stored_wh_end(assets: Sequence[StorageAsset], validated_uri: str, period_end_utc: datetime

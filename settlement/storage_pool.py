@@ -209,6 +209,8 @@ class StorageInterval:
     discharge_wh_by_party: Mapping[str, int] = field(default_factory=dict)
     unmetered_discharge_wh: int = 0
     """Discharge no metered use took (docs/storage.md): left in the pool, so it ends in the period's losses."""
+    label: str = ""
+    """Where the interval lies (its start), for a refusal's message."""
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,11 @@ def settle_storage_period(opening: Pool, intervals: Sequence[StorageInterval], s
     for interval in intervals:
         pool = pool.charged(interval.charge_lots)
         for party in sorted(interval.discharge_wh_by_party):
-            drawn, pool = pool.drawn(interval.discharge_wh_by_party[party])
+            try:
+                drawn, pool = pool.drawn(interval.discharge_wh_by_party[party])
+            except StoragePoolShort as error:
+                raise StoragePoolShort(f"{party} took {interval.discharge_wh_by_party[party]} Wh in the interval "
+                                       f"starting {interval.label or '?'}: {error}") from error
             taken.setdefault(party, []).extend(drawn)
     losses_wh = pool.energy_wh - stored_wh_end
     if losses_wh < 0:

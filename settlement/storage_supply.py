@@ -22,16 +22,9 @@ import pyarrow as pa
 from campus import StorageAsset
 from settlement.contracts import CLAUSE_FIXED_PRICE_SUPPLY
 from settlement.engine.lines import with_lines_after_each_tenant
-from settlement.storage_hours import MeterLike, StorageHour, storage_hours, storage_period
+from settlement.storage_hours import MeterLike, storage_figures, storage_hours, storage_period
 from settlement.storage_lines import RATE_QUANTUM, storage_energy_lines
-from settlement.storage_pool import (
-    AMOUNT_COST,
-    PARTY_EXPORT,
-    Pool,
-    StoragePeriod,
-    opening_pool,
-    period_stored_wh_end,
-)
+from settlement.storage_pool import AMOUNT_COST, Pool, opening_pool, period_stored_wh_end
 from settlement.tariffs import UNIT_MWH
 from settlement.types import SettlementLine, SettlementResult
 
@@ -61,26 +54,6 @@ def replaced_line(lines: Sequence[SettlementLine], tenant_id: str, asset_id: str
                           clause=CLAUSE_SUPPLY_REPLACED, quantity_wh=-covered_wh, unit=UNIT_MWH,
                           rate_usd_per_mwh=rate, amount_usd_micros=-credit, contract_id=None,
                           inputs_sha256_hex=inputs_sha256_hex)
-
-
-def storage_figures(hours: Sequence[StorageHour], period: StoragePeriod) -> dict[str, int]:
-    """One battery's period as the settle step records it (Wh, micro-USD): the export's energy and losses are
-    billed to no tenant, so their cost stays the campus's; unmetered energy is what no metered use took or no
-    metered source supplied (the storage VEE findings name the hours)."""
-    exported = period.taken_by_party.get(PARTY_EXPORT, ())
-    exported_losses = period.losses_by_party.get(PARTY_EXPORT, ())
-    return {
-        "charge_wh": sum(hour.charge_wh for hour in hours),
-        "discharge_wh": sum(hour.discharge_wh for hour in hours),
-        "exported_wh": sum(lot.energy_wh for lot in exported),
-        "exported_cost_usd_micros": sum(lot.amount(AMOUNT_COST) for lot in exported),
-        "exported_losses_wh": sum(lot.energy_wh for lot in exported_losses),
-        "exported_losses_cost_usd_micros": sum(lot.amount(AMOUNT_COST) for lot in exported_losses),
-        "losses_wh": period.losses_wh,
-        "unmetered_discharge_wh": period.unmetered_discharge_wh,
-        "unmetered_charge_wh": sum(hour.charge_wh for hour in hours if not any(hour.supply_wh_by_source.values())),
-        "closing_wh": period.closing.energy_wh,
-    }
 
 
 def priced_assets(assets: Sequence[StorageAsset]) -> list[StorageAsset]:

@@ -74,6 +74,6 @@ class SettlementResult:
     """Each priced battery's closing charging-source pool (docs/storage.md): kept with the recorded settlement for
     the next period; not part of the result's fingerprint (the lines drawn from it are)."""
     storage_figures: dict[str, dict[str, int]] = field(default_factory=dict)
-    """Each priced battery's period in Wh and micro-USD (`settlement.storage_supply.storage_figures`): what it
+    """Each priced battery's period in Wh and micro-USD (`settlement.storage_hours.storage_figures`): what it
     discharged, what the export took and its cost (the campus's, billed to no tenant), the discharge no metered use
     took, the charge no metered source supplied; recorded with the settle step, not part of the fingerprint."""

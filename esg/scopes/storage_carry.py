@@ -40,6 +40,7 @@ from settlement.storage_hours import (
     PARTY_SHARED,
     SOURCE_GRID,
     StorageHour,
+    settle_asset_period,
     storage_hours_of,
     storage_interval,
 )
@@ -54,7 +55,6 @@ from settlement.storage_pool import (
     make_lot,
     opening_pool,
     period_stored_wh_end,
-    settle_storage_period,
 )
 
 # The engine's components a battery carries, each as the tenant figure it lands in (cycle_result's names).
@@ -164,7 +164,7 @@ def _period(asset: StorageAsset, opening: Pool, hours: Sequence[StorageHour],
     charge_wh = sum(hour.charge_wh for hour in hours)
     discharge_wh = sum(hour.discharge_wh for hour in hours)
     stored_wh_end = period_stored_wh_end(asset, opening.energy_wh, charge_wh, discharge_wh, stored_wh_reported)
-    return settle_storage_period(opening, intervals, stored_wh_end, dict(asset.losses_key))
+    return settle_asset_period(asset, opening, intervals, stored_wh_end)
 
 
 def with_amounts(lots: Sequence[Lot], amounts: Mapping[str, int]) -> tuple[Lot, ...]:

@@ -8,21 +8,28 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pyarrow as pa
+import pytest
 
 from campus import Meter, MeterRole, StorageAsset
 from meterdata.schema import INTERVAL_SCHEMA
-from settlement.storage_hours import discharge_by_party, storage_hours, storage_period, unmetered_wh
+from settlement.storage_hours import (
+    discharge_by_party,
+    storage_figures,
+    storage_hours,
+    storage_period,
+    unmetered_wh,
+)
 from settlement.storage_pool import (
     AMOUNT_COST,
     Lot,
     Pool,
     StorageInterval,
+    StoragePoolShort,
     charge_lots,
     losses_shares_wh,
     make_lot,
     settle_storage_period,
 )
-from settlement.storage_supply import storage_figures
 
 H0 = datetime(2026, 1, 5, 0, tzinfo=UTC)
 H1 = H0 + timedelta(hours=1)
@@ -132,3 +139,13 @@ def test_without_a_key_the_export_shares_the_losses_by_energy_taken() -> None:
     """90 Wh lost, alpha took 200 and the export 100: 60 and 30. With nobody and no key: the operator."""
     assert losses_shares_wh(90, {}, {"alpha": 200, "export": 100}) == {"alpha": 60, "export": 30}
     assert losses_shares_wh(90, {}, {}) == {"operator": 90}
+
+
+def test_more_drawn_than_the_pool_holds_is_refused_naming_battery_party_and_hour() -> None:
+    """Hour 1 alone (nothing charged, an empty pool): alpha, first in id order, cannot take its 200 000 Wh."""
+    hours = storage_hours(_table(), METERS, ASSET)[1:]
+    with pytest.raises(StoragePoolShort) as refused:
+        storage_period(ASSET, hours, Pool("fifo"), 0, RATES)
+    assert str(refused.value) == (
+        "battery bess1: alpha took 200000 Wh in the interval starting 2026-01-05T01:00:00+00:00: 200000 Wh drawn "
+        "from a battery holding 0 Wh of charged energy (see the VEE report's storage findings)")
