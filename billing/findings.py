@@ -1,7 +1,8 @@
 """What finance should see before approving a cycle: findings from the recorded VEE report, the energy balance and
 each tenant's amount against earlier months (pure: no I/O).
 
-A finding has a stable `code` (`balance`, `negative_losses`, `vee_score`, `amount_change:<tenant>`): an override
+A finding has a stable `code` (`balance`, `negative_losses`, `vee_score`, `amount_change:<tenant>`,
+`storage_export:<battery>`, `storage_unmetered:<battery>`): an override
 names the code it accepts. Blocking findings keep Approve disabled, on the page and in `POST /cycles/{id}/approve`,
 until a finance user records an override with a reason (`billing.review`).
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 __all__ = [
     "Finding",
@@ -27,6 +28,7 @@ __all__ = [
     "estimated_share_pct",
     "open_blocking_findings",
     "score_hundredths",
+    "storage_findings",
     "vee_findings",
 ]
 
@@ -105,6 +107,35 @@ def balance_findings(balance_wh: Mapping[str, int], limits: ReviewLimits) -> lis
                                 f"tolerance ±{_mwh(allowed_wh)} MWh ({limits.balance_tolerance_permille} ‰ of "
                                 f"supply {_mwh(supply_wh)} MWh)", blocking=True))
     return findings
+
+
+def storage_findings(storage_figures: Mapping[str, Mapping[str, int]]) -> list[Finding]:
+    """Per priced battery (the settle step's `storage` figures, docs/storage.md): what the export took, billed to no
+    tenant (information); energy discharged with no metered use or charged with no metered supply, a metering
+    inconsistency the tenants' losses lines carry (blocking until finance accepts it with a reason)."""
+    findings: list[Finding] = []
+    for asset_id, figures in sorted(storage_figures.items()):
+        exported_wh = int(figures.get("exported_wh", 0))
+        if exported_wh:
+            cost = int(figures.get("exported_cost_usd_micros", 0)) + int(figures.get("exported_losses_cost_usd_micros", 0))
+            findings.append(Finding(
+                f"storage_export:{asset_id}", f"{asset_id}: {_mwh(exported_wh)} MWh of battery discharge went to export "
+                f"and {_mwh(int(figures.get('exported_losses_wh', 0)))} MWh of its losses with it, "
+                f"{_usd(cost)} at the charging energy's cost: the campus's, billed to no tenant", blocking=False))
+        unused_wh = int(figures.get("unmetered_discharge_wh", 0))
+        unsourced_wh = int(figures.get("unmetered_charge_wh", 0))
+        if unused_wh or unsourced_wh:
+            findings.append(Finding(
+                f"storage_unmetered:{asset_id}", f"{asset_id}: {_mwh(unused_wh)} MWh discharged with no metered use "
+                f"(counted with the battery's losses, billed by its losses key) and {_mwh(unsourced_wh)} MWh charged "
+                "with no metered supply (no cost): see the VEE report's storage findings", blocking=True))
+    return findings
+
+
+def _usd(amount_usd_micros: int) -> str:
+    # Shown to the cent, half up, as the CLI prints money.
+    cents = (Decimal(amount_usd_micros) / 10_000).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return f"${cents / 100:,.2f}"
 
 
 def vee_findings(score_text: str | None, limits: ReviewLimits) -> list[Finding]:

@@ -27,6 +27,7 @@ from billing.findings import (
     campus_changes,
     estimated_share_pct,
     open_blocking_findings,
+    storage_findings,
     vee_findings,
 )
 from billing.periods import cycle_id_for
@@ -111,6 +112,7 @@ def load_review(conn: Connection, cycle_id: str, limits: ReviewLimits) -> CycleR
     meters = _meter_quality(report, tenant_of)
     current = _tenant_figures(settle)
     findings = vee_findings(report.get("score"), limits) + (balance_findings(balance_wh, limits) if settle else [])
+    findings += storage_findings(settle.get("storage") or {})
     if previous is not None:
         findings += amount_change_findings({t: f.amount_usd_micros for t, f in current.items()},
                                            {t: f.amount_usd_micros for t, f in _tenant_figures(previous[0]).items()},

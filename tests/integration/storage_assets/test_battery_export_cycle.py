@@ -191,6 +191,13 @@ async def test_a_battery_discharging_into_export_settles_and_bills_tenants_only_
         "alpha": 1_785_600_000 * 60 + 1_983_995_040 + 279_000_000 - 2_975_992_560,
         "beta": 892_800_000 * 55 + 992_004_960 + 93_000_000 - 1_364_006_820}
 
+    # Finance sees the export's share as the campus's, without blocking approval.
+    review = await http.get(f"/cycles/{cycle_id}/review")
+    assert review.status_code == 200, review.text
+    storage = [f for f in review.json()["findings"] if f["code"].startswith("storage_")]
+    assert [(f["code"], f["blocking"]) for f in storage] == [("storage_export:bess1", False)]
+    assert "$2,008.80" in storage[0]["message"]
+
     # Grams: the export's share leaves with the export (retained:export), the tenants carry theirs, and what the
     # battery charged is handed on to the gram.
     section = settle["emissions"]["storage"]["bess1"]
