@@ -1,6 +1,7 @@
 """A battery that discharges partly into export, through the real cycle (HTTP API -> Temporal dev server -> worker
 -> PostgreSQL): the cycle settles and balances, the tenants are billed only their share of the battery's energy, the
-export's share and its losses stay the campus's (the settle step's storage figures), and the grams are conserved.
+export's share and its losses stay the campus's (the settle step's storage figures), and the grams are conserved;
+and, on a second campus, a discharge nothing metered used settles as losses with the finding visible to finance.
 
 Campus `it-battery-export` (New York, NYUP): alpha ($60/MWh) and beta ($55/MWh), an export meter, battery bess1
 (FIFO, empty at the start, floor 0, 820-920 permille, losses key alpha 3 : beta 1, charging energy priced
@@ -24,7 +25,7 @@ is grid at $40 (40 micro-USD per Wh), so every split is exact:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -40,6 +41,7 @@ from settings import Settings
 from tests.integration.cycle_stack import running_cycle_stack, wait_for_cycle
 
 CAMPUS_ID = "it-battery-export"
+UNMETERED_ID = "it-battery-unmetered"
 PERIOD = "2026-10"
 START_UTC = datetime(2026, 10, 1, 4, tzinfo=UTC)  # local midnight, EDT
 HOURS = 744
@@ -125,19 +127,26 @@ async def api(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPa
               fake_iso: tuple[str, IsoPki]) -> AsyncIterator[tuple[httpx.AsyncClient, Settings, Client]]:
     async with running_cycle_stack(engine, database_url, tmp_path_factory.mktemp("wattledger-home"), fake_iso,
                                    "it-battery-export-demo", "test.wattledger/battery-export") as stack:
-        apply(engine, parse_campus_text("campus.toml", CAMPUS.encode(), None), "tester")
+        for campus_id in (CAMPUS_ID, UNMETERED_ID):
+            text_ = CAMPUS.replace(f'id = "{CAMPUS_ID}"', f'id = "{campus_id}"')
+            apply(engine, parse_campus_text("campus.toml", text_.encode(), None), "tester")
         yield stack
 
 
-def _site_export(settings: Settings) -> None:
+def _exporting(local_hour: int) -> dict[str, int]:
+    charging = local_hour < 12
+    return {"GRID-IMP": 1000 if charging else 860, "EXPORT": 0 if charging else 30, "A-LOAD": 600, "B-LOAD": 300,
+            "BESS-CHG": 90 if charging else 0, "BESS-DIS": 0 if charging else 80}
+
+
+def _site_export(settings: Settings, campus_id: str = CAMPUS_ID,
+                 readings_of: Callable[[int], dict[str, int]] = _exporting) -> None:
+    """kWh per 15-minute interval by the hour of the local day (EDT: the period starts at local midnight)."""
     rows = ["meter_id,interval_start,value,unit"]
     for index in range(HOURS * 4):
         start = START_UTC + timedelta(minutes=15 * index)
-        charging = index // 4 % 24 < 12  # the first 12 hours of each local day
-        readings = {"GRID-IMP": 1000 if charging else 860, "EXPORT": 0 if charging else 30, "A-LOAD": 600,
-                    "B-LOAD": 300, "BESS-CHG": 90 if charging else 0, "BESS-DIS": 0 if charging else 80}
-        rows += [f"{meter},{start.isoformat()},{value},kWh" for meter, value in readings.items()]
-    inbox = inbox_folder(settings, CAMPUS_ID, PERIOD)
+        rows += [f"{meter},{start.isoformat()},{value},kWh" for meter, value in readings_of(index // 4 % 24).items()]
+    inbox = inbox_folder(settings, campus_id, PERIOD)
     inbox.mkdir(parents=True, exist_ok=True)
     (inbox / "site_2026-10.csv").write_text("\n".join(rows) + "\n")
 
@@ -210,3 +219,56 @@ async def test_a_battery_discharging_into_export_settles_and_bills_tenants_only_
     for figure in ("scope2_grid_location", "scope2_grid_market", "scope3_cat3"):
         handed = sum(part[figure] for kind in ("taken", "losses") for part in section[kind].values())
         assert charged[figure] == handed + section["closing"][figure] - section["opening"][figure], figure
+
+
+def _unmetered(local_hour: int) -> dict[str, int]:
+    """As `_exporting`, without export, and at 23:00 local the battery discharges while nothing is metered using it."""
+    if local_hour == 23:
+        return {"GRID-IMP": 0, "EXPORT": 0, "A-LOAD": 0, "B-LOAD": 0, "BESS-CHG": 0, "BESS-DIS": 80}
+    readings = _exporting(local_hour)
+    return readings if local_hour < 12 else {**readings, "GRID-IMP": 830, "EXPORT": 0}
+
+
+async def test_discharge_nothing_metered_used_settles_as_losses_with_the_finding_visible(
+        api: tuple[httpx.AsyncClient, Settings, Client], engine: Engine) -> None:
+    """Campus it-battery-unmetered: the same month, no export; hours 12-22 local discharge 320 000 Wh to alpha
+    213 333 and beta 106 667 (2:1, largest remainder); at 23:00 local 320 000 Wh go out with nothing metered using
+    them. Charge 133 920 000 Wh; taken 341 x 320 000 = 109 120 000 (alpha 72 746 553, beta 36 373 447); unmetered
+    31 x 320 000 = 9 920 000. Stored at the end: 0 (the estimate is below the floor), so the pool's 24 800 000 Wh
+    are lost, unmetered discharge included, 3:1: alpha 18 600 000 ($744), beta 6 200 000 ($248)."""
+    http, settings, _ = api
+    _site_export(settings, UNMETERED_ID, _unmetered)
+    started = await http.post("/cycles", json={"campus_id": UNMETERED_ID, "period": PERIOD})
+    assert started.status_code == 202, started.text
+    cycle_id = started.json()["cycle_id"]
+    cycle = await wait_for_cycle(http, cycle_id, {"awaiting_approval", "failed"})
+    assert cycle["status"] == "awaiting_approval", cycle["status_detail"]
+
+    report = (await http.get(f"/cycles/{cycle_id}/steps/validate")).json()["report"]
+    assert report["rules"]["storage_discharge_without_use"] == {"BESS-DIS": 31}
+    unused = [f for f in report["storage_findings"] if f["rule"] == "storage_discharge_without_use"]
+    assert (len(unused), unused[0]["meter_id"], unused[0]["interval_start_utc"], unused[0]["value_wh"]) == \
+        (31, "BESS-DIS", "2026-10-02T03:00:00+00:00", 320_000)
+
+    settle = (await http.get(f"/cycles/{cycle_id}/steps/settle")).json()
+    figures = settle["storage"]["bess1"]
+    assert (figures["discharge_wh"], figures["unmetered_discharge_wh"], figures["losses_wh"],
+            figures["exported_wh"]) == (119_040_000, 9_920_000, 24_800_000, 0)
+    with engine.connect() as conn:
+        lines = conn.execute(text(
+            "SELECT l.tenant_id, d.clause, sum(l.quantity_wh), sum(l.amount_usd_micros) FROM settlement_line l"
+            " JOIN settlement_line_detail d USING (cycle_id, line_no) WHERE l.cycle_id = :c AND d.clause IN"
+            " ('storage.supply', 'storage.losses') GROUP BY l.tenant_id, d.clause ORDER BY l.tenant_id, d.clause"),
+            {"c": cycle_id}).all()
+    assert [(tenant, clause, int(wh), int(usd)) for tenant, clause, wh, usd in lines] == [
+        ("alpha", "storage.losses", 18_600_000, 744_000_000),
+        ("alpha", "storage.supply", 72_746_553, 2_909_862_120),
+        ("beta", "storage.losses", 6_200_000, 248_000_000),
+        ("beta", "storage.supply", 36_373_447, 1_454_937_880),
+    ]
+    assert 744_000_000 + 2_909_862_120 + 248_000_000 + 1_454_937_880 == 133_920_000 * 40
+
+    review = (await http.get(f"/cycles/{cycle_id}/review")).json()
+    storage = [f for f in review["findings"] if f["code"].startswith("storage_")]
+    assert [(f["code"], f["blocking"]) for f in storage] == [("storage_unmetered:bess1", True)]
+    assert storage[0]["message"].startswith("bess1: 9.920 MWh discharged with no metered use")
