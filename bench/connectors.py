@@ -51,6 +51,7 @@ from db import make_engine, scratch_database, server_url_from_environment
 from tests.integration.connectors.conftest import Broker, free_port
 
 DEMO = ROOT / "demo" / "campus.toml"
+PUBLISH_WAIT_S = 120.0
 
 
 def campus_text(campus_id: str, port: int, channels: int) -> str:
@@ -79,15 +80,19 @@ def publish(port: int, campus_id: str, channels: int, seconds: int) -> None:
     client.loop_start()
     start_source = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=seconds)
     started = time.monotonic()
+    sent: list[mqtt.MQTTMessageInfo] = []
     for second in range(seconds):
         ts = (start_source + timedelta(seconds=second)).isoformat()
         for number in range(channels):
             payload = json.dumps({"ts": ts, "wh": 1_000_000 + second * 500 + number, "pub": time.time()})
-            client.publish(f"bench/{campus_id}/c{number:05d}", payload, qos=1)
+            sent.append(client.publish(f"bench/{campus_id}/c{number:05d}", payload, qos=1))
         sleep_s = started + second + 1 - time.monotonic()
         if sleep_s > 0:
             time.sleep(sleep_s)
-    time.sleep(2)
+    # Every message acknowledged by the broker before leaving: a publisher still behind when it disconnected lost
+    # its queued messages, and the run then waited for readings that were never sent.
+    for info in sent:
+        info.wait_for_publish(PUBLISH_WAIT_S)
     client.disconnect()
     client.loop_stop()
 
