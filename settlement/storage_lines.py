@@ -12,10 +12,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from campus import StorageAsset
 from common.canonical_json import sha256_hex
-from settlement.engine.lines import with_lines_after_each_tenant
 from settlement.money import usd_to_micros
 from settlement.storage_pool import AMOUNT_COST, Lot, StoragePeriod
-from settlement.types import SettlementLine, SettlementResult
+from settlement.types import SettlementLine, SettlementResult, with_lines_after_each_tenant
 
 RATE_QUANTUM = Decimal("0.000001")
 CLAUSE_SUPPLY = "storage.supply"

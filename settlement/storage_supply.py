@@ -21,12 +21,11 @@ import pyarrow as pa
 
 from campus import StorageAsset
 from settlement.contracts import CLAUSE_FIXED_PRICE_SUPPLY
-from settlement.engine.lines import with_lines_after_each_tenant
 from settlement.storage_hours import MeterLike, storage_figures, storage_hours, storage_period
 from settlement.storage_lines import RATE_QUANTUM, storage_energy_lines
 from settlement.storage_pool import AMOUNT_COST, Pool, opening_pool, period_stored_wh_end
 from settlement.tariffs import UNIT_MWH
-from settlement.types import SettlementLine, SettlementResult
+from settlement.types import SettlementLine, SettlementResult, with_lines_after_each_tenant
 
 CLAUSE_SUPPLY_REPLACED = "storage.supply_replaced"
 

@@ -6,7 +6,8 @@ not energy, `rate_usd_per_mwh` holds the rate in the line's own unit, named in `
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from settlement.storage_pool import Pool
@@ -77,3 +78,20 @@ class SettlementResult:
     """Each priced battery's period in Wh and micro-USD (`settlement.storage_hours.storage_figures`): what it
     discharged, what the export took and its cost (the campus's, billed to no tenant), the discharge no metered use
     took, the charge no metered source supplied; recorded with the settle step, not part of the fingerprint."""
+
+
+def tenant_totals(lines: Sequence[SettlementLine]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for line in lines:
+        totals[line.tenant_id] = totals.get(line.tenant_id, 0) + line.amount_usd_micros
+    return dict(sorted(totals.items()))
+
+
+def with_lines_after_each_tenant(result: SettlementResult, extra: Sequence[SettlementLine]) -> SettlementResult:
+    """`result` with `extra` lines (annual reconciliations) after each tenant's existing lines, all numbered from 1
+    again, and the tenant totals summed anew."""
+    keyed = [(line.tenant_id, 0, index, line) for index, line in enumerate(result.lines)]
+    keyed += [(line.tenant_id, 1, index, line) for index, line in enumerate(extra)]
+    keyed.sort(key=lambda item: item[:3])
+    lines = [replace(line, line_no=line_no) for line_no, (*_, line) in enumerate(keyed, start=1)]
+    return replace(result, lines=lines, tenant_totals_usd_micros=tenant_totals(lines))

@@ -13,7 +13,7 @@ from settlement.engine.allocation_methods import (
     apply_loss_factor,
     weights_for,
 )
-from settlement.engine.balance import energy_balance, shared_allocation_wh, tenant_totals
+from settlement.engine.balance import energy_balance, shared_allocation_wh
 from settlement.engine.delta import AdjustmentLine, LineKey, PositionLine, delta_lines, keyed, tenant_deltas
 from settlement.engine.files import (
     CampusSetup,
@@ -29,6 +29,7 @@ from settlement.engine.prices import PriceSeries, price_series, prices_for_inter
 from settlement.engine.segments import ContractSegment, contract_segments, local_days
 from settlement.engine.settle import settle_campus
 from settlement.engine.true_up import CLAUSE_TRUE_UP, NetMeteringYear, closing_true_up_day, true_up_months
+from settlement.types import tenant_totals
 
 __all__ = [
     "CLAUSE_TRUE_UP",

@@ -22,9 +22,9 @@ from settlement.contracts import (
     last_day_of_contract_year,
     ppa_terms,
 )
-from settlement.engine.lines import TenantCharge, from_contract, number_lines, with_lines_after_each_tenant
+from settlement.engine.lines import TenantCharge, from_contract, number_lines
 from settlement.engine.segments import ContractSegment
-from settlement.types import SettlementResult
+from settlement.types import SettlementResult, with_lines_after_each_tenant
 
 
 def add_annual_reconciliation(result: SettlementResult, segments: Sequence[ContractSegment],

@@ -8,7 +8,7 @@ from campus import MeterRole
 from settlement.allocation import allocate_largest_remainder
 from settlement.engine.meters import MeterRef
 from settlement.errors import AllocationWeightsInvalid
-from settlement.types import EnergyBalance, SettlementLine
+from settlement.types import EnergyBalance
 
 
 def energy_balance(meters: Sequence[MeterRef], energy_wh_by_meter: Mapping[str, int]) -> EnergyBalance:
@@ -41,8 +41,3 @@ def shared_allocation_wh(shared_wh: int, consumption_wh_by_tenant: Mapping[str, 
     return dict(zip(tenant_ids, allocate_largest_remainder(shared_wh, weights), strict=True))
 
 
-def tenant_totals(lines: Sequence[SettlementLine]) -> dict[str, int]:
-    totals: dict[str, int] = {}
-    for line in lines:
-        totals[line.tenant_id] = totals.get(line.tenant_id, 0) + line.amount_usd_micros
-    return dict(sorted(totals.items()))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from settlement.contracts import ContractVersion, FixedPriceContract
-from settlement.engine.balance import tenant_totals
 from settlement.engine.line_inputs import line_inputs_sha256_hex
 from settlement.tariffs import Charge
-from settlement.types import SettlementLine, SettlementResult
+from settlement.types import SettlementLine
 
 UNIT_USD = "USD"
 
@@ -56,11 +54,3 @@ def number_lines(charges: list[TenantCharge]) -> list[SettlementLine]:
             for line_no, (_, item) in enumerate(ordered, start=1)]
 
 
-def with_lines_after_each_tenant(result: SettlementResult, extra: Sequence[SettlementLine]) -> SettlementResult:
-    """`result` with `extra` lines (annual reconciliations) after each tenant's existing lines, all numbered from 1
-    again, and the tenant totals summed anew."""
-    keyed = [(line.tenant_id, 0, index, line) for index, line in enumerate(result.lines)]
-    keyed += [(line.tenant_id, 1, index, line) for index, line in enumerate(extra)]
-    keyed.sort(key=lambda item: item[:3])
-    lines = [replace(line, line_no=line_no) for line_no, (*_, line) in enumerate(keyed, start=1)]
-    return replace(result, lines=lines, tenant_totals_usd_micros=tenant_totals(lines))

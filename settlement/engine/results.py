@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from settlement.engine.balance import tenant_totals
 from settlement.engine.segments import ContractSegment
-from settlement.types import EnergyBalance, SettlementLine, SettlementResult
+from settlement.types import EnergyBalance, SettlementLine, SettlementResult, tenant_totals
 
 
 def combine_segments(parts: Sequence[tuple[ContractSegment, SettlementResult]], balance: EnergyBalance

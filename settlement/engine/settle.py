@@ -17,7 +17,7 @@ from settlement.contracts import (
     ContractVersion,
     tariff_terms,
 )
-from settlement.engine.balance import energy_balance, tenant_totals
+from settlement.engine.balance import energy_balance
 from settlement.engine.inputs import CampusInputs, tenant_series_key
 from settlement.engine.lines import TenantCharge, from_contract, from_fixed_price, number_lines
 from settlement.engine.occupancy import occupied_part
@@ -27,7 +27,7 @@ from settlement.engine.tariff_charges import bill_series, month_charges, options
 from settlement.errors import ContractMissing
 from settlement.money import energy_amount_usd_micros
 from settlement.tariffs import UNIT_MWH, BillOptions, Charge
-from settlement.types import SettlementResult
+from settlement.types import SettlementResult, tenant_totals
 
 
 def settle_campus(inputs: CampusInputs) -> SettlementResult:

@@ -36,11 +36,11 @@ from settlement.contracts import (
 )
 from settlement.engine.allocation_methods import allocate_by_weights
 from settlement.engine.inputs import CampusInputs
-from settlement.engine.lines import TenantCharge, from_contract, number_lines, with_lines_after_each_tenant
+from settlement.engine.lines import TenantCharge, from_contract, number_lines
 from settlement.engine.pools import pool_weights
 from settlement.engine.segments import local_days
 from settlement.tariffs import UNIT_MWH, Charge, display_rate
-from settlement.types import SettlementResult
+from settlement.types import SettlementResult, with_lines_after_each_tenant
 
 CLAUSE_TRUE_UP = "allocation.grid_tariff.true_up"
 CLAUSE_EXPORT_CREDIT = "allocation.grid_tariff.export"
