@@ -59,6 +59,27 @@ def _check_channels(document: dict[str, Any], problems: Problems) -> None:
         elif key in seen:
             problems.append((("channels", index, "channel"), f"meter {key[0]} channel {key[1]} is declared twice"))
         seen.add(key)
+        _check_level_channel(index, declared, _state_of_charge_channels(document), problems)
+
+
+def _state_of_charge_channels(document: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(discharge meter, channel) -> battery id: the channels that carry a level, never a register."""
+    return {(asset["discharge_meter"], asset["state_of_charge_channel"]): asset["id"]
+            for asset in document.get("storage") or [] if asset.get("state_of_charge_channel")}
+
+
+def _check_level_channel(index: int, declared: dict[str, Any], levels: dict[tuple[str, str], str],
+                         problems: Problems) -> None:
+    """A battery's state of charge read live is a level (Wh stored), read from its battery management system: it
+    never wraps and no current or voltage transformer scales it."""
+    battery = levels.get((declared["meter"], declared["channel"]))
+    if battery is None:
+        return
+    what = f"channel {declared['channel']} is the state of charge of battery {battery}"
+    if declared.get("register_modulus"):
+        problems.append((("channels", index, "register_modulus"), f"{what}: a level never wraps"))
+    if declared.get("reports", "primary") == "secondary":
+        problems.append((("channels", index, "reports"), f"{what}: a level is never scaled by the meter's CT x VT"))
 
 
 def _check_esg(document: dict[str, Any], tenants: set[str], problems: Problems) -> None:

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from campus import Meter
+from campus import Meter, StorageAsset
 from connectors.intervals import ChannelRules
+from connectors.levels import LevelRules
 from connectors.modbus import ModbusChannel, RegisterDataType, RegisterTable, WordOrder
 from connectors.opcua import OpcUaChannel
 from connectors.reading import ChannelInvalid, EnergyUnit
@@ -77,6 +78,21 @@ def channel_rules(declaration: ChannelDeclaration, meter: Meter, at_utc: datetim
     multiplier = multiplier_at(declaration, meter, at_utc)
     power_max_w = None if meter.rated_kw is None else meter.rated_kw * 1000
     return ChannelRules(meter.interval_minutes, register_modulus_wh(declaration, multiplier), power_max_w)
+
+
+def state_of_charge_asset(declaration: ChannelDeclaration, assets: Sequence[StorageAsset]) -> StorageAsset | None:
+    """The battery whose state of charge the channel carries (its discharge meter's `state_of_charge_channel`), or
+    None: such a channel is a level, never differenced (connectors.levels); every other channel is a register."""
+    for asset in assets:
+        if (asset.discharge_meter_id, asset.state_of_charge_channel) == declaration.key:
+            return asset
+    return None
+
+
+def level_rules(meter: Meter, asset: StorageAsset) -> LevelRules:
+    """A state-of-charge channel's rules: the meter's interval, the battery's usable capacity as the largest level,
+    and a level held at most one interval (a level older than that says nothing of the interval's end)."""
+    return LevelRules(meter.interval_minutes, asset.capacity_wh_usable, timedelta(minutes=meter.interval_minutes))
 
 
 def modbus_channel(declaration: ChannelDeclaration, multiplier: Decimal) -> ModbusChannel:

@@ -23,8 +23,15 @@ from sqlalchemy import Connection, Engine
 import campus
 from common.timeutil import require_utc
 from connectors import repository as repo
-from connectors.channels import ChannelDeclaration, channel_rules, declarations_from_campus
+from connectors.channels import (
+    ChannelDeclaration,
+    channel_rules,
+    declarations_from_campus,
+    level_rules,
+    state_of_charge_asset,
+)
 from connectors.intervals import ChannelRules, DerivedInterval, derive_intervals, meterdata_quality
+from connectors.levels import LevelDerivation, LevelRules, derive_levels
 from connectors.thinning import buckets_to_load_whole, thinning_plan, whole_load_rounds_max
 from meterdata import service as meterdata_service
 from meterdata.schema import QUALITY_MEASURED
@@ -62,16 +69,23 @@ def derive_window(engine: Engine, data_root_uri: str, campus_id: str, window_sta
         recorded_until = repo.readings_recorded_until(conn, campus_id)
         rows: list[tuple[ChannelDeclaration, DerivedInterval]] = []
         rejected = 0
+        assets = campus.load_storage_assets(conn, campus_id)
         for declaration in declarations:
             meter = meters[declaration.meter_id]
-            rules = channel_rules(declaration, meter, start)
-            load = load_channel_readings(conn, campus_id, declaration.meter_id, declaration.channel, rules, start,
-                                         end)
-            derivation = derive_intervals(load.readings, rules, start, end)
-            rejected += len(derivation.rejected)
-            ended = [i for i in derivation.intervals
-                     if i.interval_start_utc + timedelta(minutes=i.interval_minutes) <= now_utc]
-            rows += [(declaration, interval) for interval in ended]
+            asset = state_of_charge_asset(declaration, assets)
+            if asset is not None:
+                levels = _derive_channel_levels(conn, campus_id, declaration, level_rules(meter, asset), start, end)
+                rejected += len(levels.rejected)
+                intervals = levels.intervals
+            else:
+                rules = channel_rules(declaration, meter, start)
+                load = load_channel_readings(conn, campus_id, declaration.meter_id, declaration.channel, rules,
+                                             start, end)
+                derivation = derive_intervals(load.readings, rules, start, end)
+                rejected += len(derivation.rejected)
+                intervals = derivation.intervals
+            rows += [(declaration, interval) for interval in intervals
+                     if interval.interval_start_utc + timedelta(minutes=interval.interval_minutes) <= now_utc]
     estimated = sum(1 for _, i in rows if meterdata_quality(i.flags) != QUALITY_MEASURED)
     if not rows:
         return WindowDerivation(start, end, 0, 0, None, "", rejected)
@@ -95,6 +109,16 @@ def load_channel_readings(conn: Connection, campus_id: str, meter_id: str, chann
             return load
         whole |= more
     raise AssertionError(f"{meter_id}/{channel}: thinned buckets still follow a rejected reading")
+
+
+def _derive_channel_levels(conn: Connection, campus_id: str, declaration: ChannelDeclaration, rules: LevelRules,
+                           start: datetime, end: datetime) -> LevelDerivation:
+    """A level channel's values at its interval ends (connectors.levels), from every reading that could give one:
+    `hold_max` before the first end to `boundary_tolerance` after the last."""
+    first_end = start + timedelta(minutes=rules.interval_minutes)
+    readings = repo.load_readings(conn, campus_id, declaration.meter_id, declaration.channel,
+                                  first_end - rules.hold_max, end + rules.boundary_tolerance)
+    return derive_levels(readings, rules, start, end)
 
 
 def derived_file_bytes(rows: Sequence[tuple[ChannelDeclaration, DerivedInterval]]) -> bytes:

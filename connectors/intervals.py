@@ -54,9 +54,10 @@ class IntervalFlag(enum.Flag):
     TIME_QUESTIONABLE = enum.auto()  # ESPI 10: a device clock beyond tolerance placed a reading in it
     UNCERTAIN_VALUE = enum.auto()  # the source marked a reading uncertain
     RATE_IMPLAUSIBLE = enum.auto()  # a step larger than the channel's power limit allows
+    LEVEL_HELD = enum.auto()  # a level channel's last reading before the boundary, not one at it (connectors.levels)
 
 
-ESTIMATED_FLAGS = IntervalFlag.BOUNDARY_INTERPOLATED | IntervalFlag.ESTIMATED_BY_REGISTER
+ESTIMATED_FLAGS = IntervalFlag.BOUNDARY_INTERPOLATED | IntervalFlag.ESTIMATED_BY_REGISTER | IntervalFlag.LEVEL_HELD
 QUESTIONABLE_FLAGS = (IntervalFlag.RESET_SPAN | IntervalFlag.TIME_QUESTIONABLE | IntervalFlag.UNCERTAIN_VALUE
                       | IntervalFlag.RATE_IMPLAUSIBLE)
 

@@ -84,3 +84,36 @@ def test_adding_channels_is_a_planned_change() -> None:
     new = parse_campus_text("c.toml", (DEMO.read_text() + CHANNELS.format(meter=_meter_id())).encode(), None)
     assert [str(change) for change in plan_changes(old, new.document).changes] == [
         "~ channels: 2 live channels declared"]
+
+
+LEVEL_CHANNEL = '''
+[[channels]]
+meter = "BESS1-DIS"
+channel = "soc"
+protocol = "modbus_tcp"
+unit = "kWh"
+{extra}
+[channels.modbus_tcp]
+host = "10.0.0.9"
+device_id = 1
+address = 100
+data_type = "uint32"
+'''
+
+
+def test_a_battery_state_of_charge_channel_is_a_level_that_never_wraps_nor_takes_the_ct_vt() -> None:
+    """The demo battery bess1 names `soc` of its discharge meter BESS1-DIS: declared live, the channel is a level,
+    so a register modulus and `reports = "secondary"` are refused by field, with the battery named; without them
+    the file is accepted."""
+    with_soc = DEMO.read_text().replace('discharge_meter = "BESS1-DIS"',
+                                        'discharge_meter = "BESS1-DIS"\nstate_of_charge_channel = "soc"')
+    wrong = with_soc + LEVEL_CHANNEL.format(extra='register_modulus = "4294967296"\nreports = "secondary"')
+    with pytest.raises(CampusFileInvalid) as caught:
+        parse_campus_text("campus.toml", wrong.encode(), None)
+    assert [(p.field, p.reason) for p in caught.value.problems] == [
+        ("channels[0].register_modulus", "channel soc is the state of charge of battery bess1: a level never wraps"),
+        ("channels[0].reports",
+         "channel soc is the state of charge of battery bess1: a level is never scaled by the meter's CT x VT")]
+    assert all(p.line is not None for p in caught.value.problems)
+    right = parse_campus_text("campus.toml", (with_soc + LEVEL_CHANNEL.format(extra="")).encode(), None)
+    assert right.document["channels"][0]["channel"] == "soc"
