@@ -31,7 +31,13 @@ from meterdata.schema import QUALITY_ESTIMATED, QUALITY_MEASURED
 from meterdata.state_of_charge import read_state_of_charge, state_of_charge_uri_for
 from settings import Settings
 from tests.integration.connectors.conftest import DEMO_CAMPUS, Broker
-from tests.integration.connectors.test_mqtt_json_source import FAST, Publisher, reading_count, stop, wait_until
+from tests.integration.connectors.test_mqtt_json_source import (
+    FAST,
+    Publisher,
+    reading_count,
+    stop,
+    wait_until,
+)
 from workflows.billing_cycle_start import start_cycle
 from workflows.billing_cycle_types import CycleInput
 
