@@ -81,7 +81,7 @@ WITH inserted AS (
   SELECT :campus, meter_id, channel, source_ts_utc, received_ts_utc, register_wh, quality, raw_value, device_serial,
          historical, source, :sha, message_index FROM connector_reading_in
   ON CONFLICT (campus_id, meter_id, channel, source_ts_utc) DO NOTHING
-  RETURNING meter_id, channel, source_ts_utc, register_wh, quality
+  RETURNING meter_id, channel, source_ts_utc, received_ts_utc, register_wh, quality
 ), counted AS (
   INSERT INTO connector_day_count AS d (campus_id, meter_id, channel, day_utc, reading_count, minutes_with_reading)
   SELECT :campus, meter_id, channel, CAST(source_ts_utc AT TIME ZONE 'UTC' AS date), count(*),
@@ -91,19 +91,31 @@ WITH inserted AS (
   ON CONFLICT (campus_id, meter_id, channel, day_utc) DO UPDATE SET
     reading_count = d.reading_count + EXCLUDED.reading_count,
     minutes_with_reading = d.minutes_with_reading | EXCLUDED.minutes_with_reading
+), tallied AS (
+  INSERT INTO connector_channel_state AS s (campus_id, meter_id, channel, reading_count, duplicate_count,
+                                            conflict_count, last_source_ts_utc, last_received_ts_utc)
+  SELECT :campus, meter_id, channel, count(*), 0, 0, max(source_ts_utc) FILTER (WHERE register_wh IS NOT NULL),
+         max(received_ts_utc)
+  FROM inserted GROUP BY meter_id, channel ORDER BY meter_id, channel
+  ON CONFLICT (campus_id, meter_id, channel) DO UPDATE SET
+    reading_count = s.reading_count + EXCLUDED.reading_count,
+    last_source_ts_utc = GREATEST(s.last_source_ts_utc, EXCLUDED.last_source_ts_utc),
+    last_received_ts_utc = GREATEST(s.last_received_ts_utc, EXCLUDED.last_received_ts_utc)
 )
 SELECT meter_id, channel, source_ts_utc FROM inserted
 """
-"""The readings' INSERT and, in the same statement, the per-channel UTC-day counts of the rows it inserted (a key
-stored already inserts nothing, so a duplicate is never counted) and the map of minutes holding a usable reading
-(`connector_day_count`, docs/connectors.md "Live view"). Day counts go in key order, so that two batches
-updating the same channel-days lock them in the same order."""
+"""The readings' INSERT and, in the same statement, what the rows it inserted add (a key stored already inserts
+nothing, so a duplicate is never counted): the per-channel UTC-day counts and the map of minutes holding a usable
+reading (`connector_day_count`, docs/connectors.md "Live view"), and each channel's reading count and watermarks
+(`connector_channel_state`; a watermark never moves back). One statement rather than a second COPY and upsert for
+the channel counters: a commit of 5,000 readings over 5,000 channels took about 12 % less (docs/benchmarks.md).
+Both upserts go in key order, so that two batches updating the same rows lock them in the same order."""
 
 
 def insert_new_readings(conn: Connection, campus_id: str, batch_sha256_hex: str,
                         rows: Sequence[ReadingRow]) -> set[Key]:
-    """Insert rows (keys unique within `rows`) whose key is not stored yet, and count them into their channel-days;
-    returns the keys inserted.
+    """Insert rows (keys unique within `rows`) whose key is not stored yet, and count them into their channel-days
+    and channel counters; returns the keys inserted.
 
     The rows go by COPY into a session temp table (emptied at commit) and from there by one INSERT … ON CONFLICT:
     binding them as eleven parameter arrays cost more than the rest of the commit (the driver escapes every array
@@ -169,7 +181,8 @@ class ChannelTally:
 
 
 def add_channel_tallies(conn: Connection, campus_id: str, tallies: dict[tuple[str, str], ChannelTally]) -> None:
-    """Add each channel's counts and move its watermarks forward (never back: a late reading does not)."""
+    """Add each channel's counts and move its watermarks forward (never back: a late reading does not). The store
+    passes only duplicates and conflicts here: the inserted readings' counts are added by their INSERT."""
     if not tallies:
         return
     _copy_into(conn, TALLIES_IN_TABLE, "connector_tally_in (meter_id, channel, reading_count, duplicate_count,"

@@ -97,7 +97,7 @@ def commit_batch(engine: Engine, data_root_uri: str, campus_id: str,
         stored_values = repo.stored_values(conn, campus_id, sorted({_key(r) for r in offered}))
         duplicates, conflicts = _classify(offered, stored_values)
         repo.insert_conflicts(conn, campus_id, stored.sha256_hex, conflicts)
-        repo.add_channel_tallies(conn, campus_id, _tallies(first_rows, inserted, duplicates, conflicts))
+        repo.add_channel_tallies(conn, campus_id, _tallies(duplicates, conflicts))
     return BatchOutcome(stored.sha256_hex, len(deliveries), len(rows), len(inserted), len(duplicates),
                         len(conflicts))
 
@@ -130,18 +130,11 @@ def _classify(offered: Sequence[RegisterReading], stored: dict[Key, StoredValue]
     return duplicates, conflicts
 
 
-def _tallies(first_rows: Sequence[ReadingRow], inserted: set[Key], duplicates: Sequence[RegisterReading],
-             conflicts: Sequence[tuple[RegisterReading, StoredValue]]) -> dict[tuple[str, str], ChannelTally]:
+def _tallies(duplicates: Sequence[RegisterReading], conflicts: Sequence[tuple[RegisterReading, StoredValue]]
+             ) -> dict[tuple[str, str], ChannelTally]:
+    """The duplicate and conflict counts per channel (the inserted readings' counts and watermarks are added by
+    the readings' INSERT itself)."""
     tallies: dict[tuple[str, str], ChannelTally] = {}
-    for row in first_rows:
-        reading = row.reading
-        if _key(reading) not in inserted:
-            continue
-        tally = tallies.setdefault((reading.meter_id, reading.channel), ChannelTally())
-        tally.reading_count += 1
-        if reading.register_wh is not None:
-            tally.last_source_ts_utc = max(filter(None, (tally.last_source_ts_utc, reading.source_ts_utc)))
-        tally.last_received_ts_utc = max(filter(None, (tally.last_received_ts_utc, reading.received_ts_utc)))
     for reading in duplicates:
         tallies.setdefault((reading.meter_id, reading.channel), ChannelTally()).duplicate_count += 1
     for reading, _kept in conflicts:

@@ -153,3 +153,20 @@ def test_every_protocol_declared_in_the_campus_file_gets_its_source(engine: Engi
     assert (modbus.port, modbus.device_id, modbus.address, modbus.table.value, modbus.word_order.value) == (
         5020, 2, 3999, "input", "little")
     assert (modbus.scale_power_of_ten, modbus.register_modulus, modbus.multiplier) == (-1, 2**32, Decimal(1))
+
+
+def test_the_channel_watermarks_never_move_back_and_a_bad_value_places_none(engine: Engine, data_root: str) -> None:
+    """Batch 1: readings at +10 s and +20 s (received 30 ms after each). Batch 2: a late reading at +5 s and a bad
+    null one at +30 s received at +30.03 s: 4 readings counted in the readings' own INSERT; the source watermark
+    stays at +20 s (the late one is older, the bad one has no value), the receipt watermark moves to +30.03 s."""
+    campus_id = apply_live_campus(engine)
+    commit_batch(engine, data_root, campus_id, [delivery(10, 1_100), delivery(20, 1_200)])
+    bad_at = T0 + timedelta(seconds=30)
+    bad = RegisterReading("GT1-GEN", "main", bad_at, bad_at + timedelta(milliseconds=30), None, ReadingQuality.BAD,
+                          "null")
+    commit_batch(engine, data_root, campus_id, [delivery(5, 1_050), Delivery("mqtt:127.0.0.1:1/x", b"{}", (bad,))])
+    with engine.begin() as conn:
+        (status,) = repo.channel_statuses(conn, campus_id)
+    assert (status.reading_count, status.duplicate_count, status.conflict_count) == (4, 0, 0)
+    assert status.last_source_ts_utc == T0 + timedelta(seconds=20)
+    assert status.last_received_ts_utc == bad_at + timedelta(milliseconds=30)
