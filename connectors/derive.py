@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pyarrow as pa
@@ -56,6 +56,8 @@ class WindowDerivation:
     """The version stored now; None when nothing changed since the latest (or nothing to store)."""
     sha256_hex: str
     rejected_count: int
+    level_ends_missing_count: int = 0
+    """Ended intervals of level channels (a battery's state of charge) with no level at their end (connectors.levels)."""
 
 
 def derive_window(engine: Engine, data_root_uri: str, campus_id: str, window_start_utc: datetime,
@@ -68,7 +70,7 @@ def derive_window(engine: Engine, data_root_uri: str, campus_id: str, window_sta
         meters = {meter.meter_id: meter for meter in campus.load_meters(conn, campus_id)}
         recorded_until = repo.readings_recorded_until(conn, campus_id)
         rows: list[tuple[ChannelDeclaration, DerivedInterval]] = []
-        rejected = 0
+        rejected = level_ends_missing = 0
         assets = campus.load_storage_assets(conn, campus_id)
         for declaration in declarations:
             meter = meters[declaration.meter_id]
@@ -76,6 +78,7 @@ def derive_window(engine: Engine, data_root_uri: str, campus_id: str, window_sta
             if asset is not None:
                 levels = _derive_channel_levels(conn, campus_id, declaration, level_rules(meter, asset), start, end)
                 rejected += len(levels.rejected)
+                level_ends_missing += sum(1 for end_utc in levels.missing_ends_utc if end_utc <= now_utc)
                 intervals = levels.intervals
             else:
                 rules = channel_rules(declaration, meter, start)
@@ -88,10 +91,11 @@ def derive_window(engine: Engine, data_root_uri: str, campus_id: str, window_sta
                      if interval.interval_start_utc + timedelta(minutes=interval.interval_minutes) <= now_utc]
     estimated = sum(1 for _, i in rows if meterdata_quality(i.flags) != QUALITY_MEASURED)
     if not rows:
-        return WindowDerivation(start, end, 0, 0, None, "", rejected)
+        return WindowDerivation(start, end, 0, 0, None, "", rejected, level_ends_missing)
     data = derived_file_bytes(rows)
-    return _store_version(engine, data_root_uri, campus_id, start, end, data, len(rows), estimated, recorded_until,
-                          rejected)
+    stored = _store_version(engine, data_root_uri, campus_id, start, end, data, len(rows), estimated, recorded_until,
+                            rejected)
+    return replace(stored, level_ends_missing_count=level_ends_missing)
 
 
 def load_channel_readings(conn: Connection, campus_id: str, meter_id: str, channel: str, rules: ChannelRules,

@@ -101,4 +101,6 @@ def derive(campus_id: CampusOption,
         result = derive_window(engine, data_root_uri, campus_id, start, start + timedelta(days=1), datetime.now(UTC))
     version = "unchanged" if result.version is None else f"version {result.version}"
     typer.echo(f"{campus_id} {day}: {result.interval_count} intervals ({result.estimated_count} estimated, "
-               f"{result.rejected_count} readings rejected), {version}")
+               f"{result.rejected_count} readings rejected), {version}"
+               + (f"; {result.level_ends_missing_count} interval ends without a state of charge"
+                  if result.level_ends_missing_count else ""))

@@ -109,6 +109,8 @@ async def test_a_live_state_of_charge_is_a_level_in_vee_and_never_energy(engine:
 
     derived = derive_window(engine, data_root, campus_id, DAY, DAY + timedelta(days=1), datetime.now(UTC))
     assert (derived.interval_count, derived.estimated_count, derived.rejected_count) == (10, 1, 0)
+    # Every other end of the day has no level: 96 quarter hours less the 6 with one.
+    assert derived.level_ends_missing_count == 96 - 6
 
     settings = Settings(data_uri=data_root, home=Path(data_root).parent / "home")
     started = await start_cycle(_TemporalRecorder(), engine, settings, campus_id, "2026-10")  # type: ignore[arg-type]
