@@ -334,13 +334,20 @@ WITH edges AS (
   SELECT bucket, bool_and(plain) AND NOT bucket = ANY(CAST(:whole AS bigint[])) AS thinned, count(*) AS scanned,
          min(source_ts_utc) AS first_ts, max(source_ts_utc) AS last_ts
   FROM classed GROUP BY bucket
+), kept AS MATERIALIZED (
+  -- The rows kept, before their raw values are looked up: without statistics (a channel's first readings, before
+  -- autovacuum analyzes them) the planner may otherwise scan the channel's rows outside and repeat the whole
+  -- classification inside for each of them, which is quadratic in the window's readings.
+  SELECT k.source_ts_utc, k.received_ts_utc, k.register_wh, k.quality, k.device_serial, k.bucket,
+         b.thinned AND k.source_ts_utc = b.first_ts AS thinned_first, k.previous_ts
+  FROM classed k JOIN buckets b USING (bucket)
+  WHERE NOT b.thinned OR k.near_edge OR k.source_ts_utc = b.first_ts OR k.source_ts_utc = b.last_ts
 )
 SELECT k.source_ts_utc, k.received_ts_utc, k.register_wh, k.quality, c.raw_value, k.device_serial, c.historical,
-       k.bucket, b.thinned AND k.source_ts_utc = b.first_ts, k.previous_ts, (SELECT sum(scanned) FROM buckets)
-FROM classed k JOIN buckets b USING (bucket)
-CROSS JOIN LATERAL (SELECT raw_value, historical FROM connector_reading c WHERE c.campus_id = :campus
-                    AND c.meter_id = :meter AND c.channel = :channel AND c.source_ts_utc = k.source_ts_utc) c
-WHERE NOT b.thinned OR k.near_edge OR k.source_ts_utc = b.first_ts OR k.source_ts_utc = b.last_ts
+       k.bucket, k.thinned_first, k.previous_ts, (SELECT sum(scanned) FROM buckets)
+FROM kept k
+JOIN connector_reading c ON c.campus_id = :campus AND c.meter_id = :meter AND c.channel = :channel
+                        AND c.source_ts_utc = k.source_ts_utc
 ORDER BY k.source_ts_utc
 """
 
