@@ -26,8 +26,8 @@ from intervals import (
 from meterdata.schema import QUALITY_MEASURED
 
 ROLES = frozenset({"generation", "fuel", "grid_import", "export", "tenant_consumption", "shared_consumption",
-                   # Known so a campus with a battery computes; the hourly rules do not read them yet, so charging
-                   # energy's grams stay with the hour's consumers (docs/storage.md, esg.scopes.storage).
+                   # A battery's charge is a consumer of its hour (esg.scopes.campus_hours) whose grams
+                   # esg.scopes.storage_carry hands on to the takers of its discharge (docs/storage.md).
                    "storage_charge", "storage_discharge"})
 HOUR = timedelta(hours=1)
 

@@ -34,7 +34,6 @@ from esg.scopes.allocation import EXPORT, SHARED, UNALLOCATED, allocate_grams, s
 from esg.scopes.hour_rules import Accumulator
 from esg.scopes.hourly_energy import HourlyEnergy, MeterRef
 from esg.scopes.scope2_market import FallbackRate, MarketOutcome
-from esg.scopes.storage import AMOUNT_CERTIFICATE_WH
 from settlement import allocate_largest_remainder
 from settlement.storage_hours import (
     PARTY_SHARED,
@@ -68,6 +67,9 @@ CARRIED = {
     "scope3_c": "scope3_cat3_td_losses",
 }
 ONSITE_COMPONENTS = frozenset({"scope1", "scope3_a"})
+# The lot amount holding the Wh of a lot covered by certificates matched in its charging hour: they travel with the
+# energy and may be claimed, in the discharge hour, by whoever takes it; those of losses are claimed by no one.
+AMOUNT_CERTIFICATE_WH = "certificate_wh"
 
 
 def amount_name(component: str) -> str:
