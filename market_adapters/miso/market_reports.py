@@ -1,10 +1,12 @@
 """MISO market reports (`https://docs.misoenergy.org/marketreports/<YYYYMMDD>_<report>.csv`) -> PRICE_SCHEMA rows.
 
 Reports: `da_expost_lmp`, `da_exante_lmp`, `rt_lmp_final`, `rt_lmp_prelim` (iso-formats.md §5.5). A preamble
-(title such as "Day Ahead Market ExPost LMPs", the operating day `MM/DD/YYYY`, a blank line and
-",,,All Hours-Ending are Eastern Standard Time (EST)"), then `Node,Type,Value,HE 1,...,HE 24`, then for each
-node one row per `Value`: LMP, MCC (congestion) and MLC (loss). No MEC row is published; energy is
-LMP - MCC - MLC, MISO's own decomposition, when both component rows are there.
+(title such as "Day Ahead Market ExPost LMPs", the operating day `MM/DD/YYYY` and
+",,,All Hours-Ending are Eastern Standard Time (EST)"; blank lines between them are tolerated), then
+`Node,Type,Value,HE 1,...,HE 24`, then one row per node and `Value`: every node's LMP row first, then every MCC
+(congestion) row, then every MLC (loss) row, so a node's rows are gathered from the whole file. Prices are
+printed short (`.15`, `-.37`, `10`). No MEC row is published; energy is LMP - MCC - MLC, MISO's own
+decomposition, when both component rows are there.
 
 Labels: hour-ending 1..24 in Eastern STANDARD time all year, as every file's preamble says, so every day (the
 DST days too) has 24 hours: HE n starts at day 00:00 EST + (n - 1) h = day 05:00 UTC + (n - 1) h. A file whose

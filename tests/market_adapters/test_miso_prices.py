@@ -14,7 +14,7 @@ from common.errors import BadInput
 from market_adapters.miso import parse_data_exchange_lmps, parse_market_report_csv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "miso"
-PREAMBLE = ("Day Ahead Market ExPost LMPs\n07/15/2025\n\n,,,All Hours-Ending are Eastern Standard Time (EST)\n"
+PREAMBLE = ("Day Ahead Market ExPost LMPs\n07/15/2025\n,,,All Hours-Ending are Eastern Standard Time (EST)\n"
             "Node,Type,Value," + ",".join(f"HE {hour}" for hour in range(1, 25)) + "\n")
 
 
@@ -45,6 +45,14 @@ def test_components_and_node_type_per_node():
     assert {r.node_type for r in rows if r.node == "AECI"} == {"Interface"}
 
 
+def test_a_blank_line_in_the_preamble_is_tolerated():
+    """MISO's files have none; older copies and hand-saved files put one above the EST statement."""
+    text = PREAMBLE.replace("\n,,,All", "\n\n,,,All") + "N1,Hub,LMP," + ",".join(["10"] * 24) + "\n"
+    rows = parse_market_report_csv(text, "m.csv", market="da_expost", version=1)
+    assert [row.interval_start_utc for row in rows][:2] == [datetime(2025, 7, 15, 5, tzinfo=UTC),
+                                                            datetime(2025, 7, 15, 6, tzinfo=UTC)]
+
+
 def test_only_an_lmp_row_leaves_components_empty():
     """A node with an LMP row alone: components null, not zero."""
     rows = parse_market_report_csv(PREAMBLE + "N1,Hub,LMP," + ",".join(["10"] * 24) + "\n", "m.csv",
@@ -53,10 +61,10 @@ def test_only_an_lmp_row_leaves_components_empty():
 
 
 @pytest.mark.parametrize(("text", "line", "field"), [
-    (PREAMBLE + "N1,Hub,LMP," + ",".join(["10"] * 23) + ",x\n", 6, "HE 24"),
-    (PREAMBLE + "N1,Hub,MEC," + ",".join(["10"] * 24) + "\n", 6, "Value"),
-    (PREAMBLE + "N1,Hub,LMP," + ",".join(["10"] * 23) + "\n", 6, None),
-    (PREAMBLE + "N1,Hub,MCC," + ",".join(["10"] * 24) + "\n", 6, "Value"),
+    (PREAMBLE + "N1,Hub,LMP," + ",".join(["10"] * 23) + ",x\n", 5, "HE 24"),
+    (PREAMBLE + "N1,Hub,MEC," + ",".join(["10"] * 24) + "\n", 5, "Value"),
+    (PREAMBLE + "N1,Hub,LMP," + ",".join(["10"] * 23) + "\n", 5, None),
+    (PREAMBLE + "N1,Hub,MCC," + ",".join(["10"] * 24) + "\n", 5, "Value"),
     (PREAMBLE.replace("Eastern Standard Time (EST)", "local time"), None, "preamble"),
     (PREAMBLE.replace("ExPost", "ExAnte"), 1, "title"),
 ])
