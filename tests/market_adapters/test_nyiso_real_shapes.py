@@ -100,3 +100,26 @@ def test_a_row_longer_than_the_header_names_its_line():
         parse_lbmp_csv(HEADER + '\n"07/15/2025 14:00","WEST",61752,20,1,0,9\n', "x.csv", market="DA",
                        stamp_is_end=False, interval_minutes=60, publish_time_utc=None, version=1)
     assert caught.value.line == 2 and "1 cell(s) beyond the header" in caught.value.reason
+
+
+def test_real_day_ahead_file_confirms_the_congestion_sign():
+    """NYISO's own day-ahead zonal file of 2026-09-23 (first two hours, unquoted header, `HH:MM` stamps,
+    hour-beginning EDT). Reading published congestion with the opposite sign (energy = LBMP - losses +
+    congestion) gives one system energy price per hour at all 15 zones, to the cent NYISO rounds each column to:
+    33.82 or 33.83 at 04:00 UTC, 30.08 or 30.09 at 05:00. N.Y.C. at 00:00: 35.82 - 1.99 + (-0.01) = 33.82; the
+    PJM proxy: 30.30 - (-0.40) + 3.12 = 33.82, where the other sign would give 27.58."""
+    text = (FIXTURES / "20260923damlbmp_zone-head.csv").read_text()
+    rows = parse_lbmp_csv(text, "dam.csv", market="DA", stamp_is_end=False, interval_minutes=60,
+                          publish_time_utc=None, version=1)
+    energy_by_start: dict[datetime, set[Decimal]] = {}
+    for row in rows:
+        assert row.energy_usd_per_mwh is not None
+        energy_by_start.setdefault(row.interval_start_utc, set()).add(row.energy_usd_per_mwh)
+    assert energy_by_start == {datetime(2026, 9, 23, 4, tzinfo=UTC): {Decimal("33.82"), Decimal("33.83")},
+                               datetime(2026, 9, 23, 5, tzinfo=UTC): {Decimal("30.08"), Decimal("30.09")}}
+    assert len(rows) == 30
+    nyc = next(row for row in rows if row.node == "N.Y.C." and row.interval_start_utc.hour == 4)
+    assert (nyc.lmp_usd_per_mwh, nyc.loss_usd_per_mwh, nyc.congestion_usd_per_mwh, nyc.energy_usd_per_mwh) == (
+        Decimal("35.82"), Decimal("1.99"), Decimal("0.01"), Decimal("33.82"))
+    proxy = next(row for row in rows if row.node == "PJM" and row.interval_start_utc.hour == 4)
+    assert (proxy.energy_usd_per_mwh, proxy.node_type) == (Decimal("33.82"), "EXTERNAL")
