@@ -1,7 +1,7 @@
 """AESO's pool price report (CSV) -> PRICE_SCHEMA rows in CAD (docs/iso-adapters.md, "IESO and AESO").
 
-The report (ETS `HistoricalPoolPriceReportServlet?contentType=csv&beginDate=MMDDYYYY&endDate=MMDDYYYY`): a few
-title lines ("Pool Price", the date range), then the header `Date (HE), Price ($), 30Ravg ($), AIL Demand (MW)`
+The report (ETS `HistoricalPoolPriceReportServlet?contentType=csv&beginDate=MMDDYYYY&endDate=MMDDYYYY`): title
+lines ("Pool Price", blank, `""`, blank), then the header `Date (HE), Price ($), 30Ravg ($), AIL Demand (MW)`
 and one line per hour. `Date (HE)` is `MM/DD/YYYY HH`, hour ending 01..24 in Mountain prevailing time. The
 fall-back day repeats hour ending 02: the second one is starred, `02*`. The spring-forward day goes 01, 03:
 there is no 02 (the hour 01:00-02:00 MST ends at 03:00 MDT). So the labels of a day are

@@ -1,7 +1,7 @@
 """IESO price reports (CSV) -> PRICE_SCHEMA rows in CAD (docs/iso-adapters.md, "IESO and AESO").
 
 - HOEP, `PUB_PriceHOEPPredispOR_<YYYY>.csv` (retired at Market Renewal, 1 May 2025; history stays published):
-  comment lines starting with a backslash (title, "Created at ...", "For <year>"), then the header `Date, Hour,
+  comment lines starting with backslashes (title, "Created at ...", "For <year>"), then the header `Date, Hour,
   HOEP, Hour 1 Predispatch, Hour 2 Predispatch, Hour 3 Predispatch, OR 10 Min Sync, OR 10 Min non-sync, OR 30
   Min`. `Date` is YYYY-MM-DD, `Hour` is hour ending 1..24. One Ontario-wide price: node "ONTARIO", market "RT".
   Only Date, Hour and HOEP are read; the predispatch and operating-reserve columns are not energy prices.
