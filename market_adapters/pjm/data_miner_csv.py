@@ -5,7 +5,8 @@ Data Miner's "Export" writes the same fields as its JSON items, one CSV column e
 `system_energy_price_<da|rt>`, `total_lmp_<da|rt>`, `congestion_price_<da|rt>`, `marginal_loss_price_<da|rt>`,
 `row_is_current`, `version_nbr`. Each row becomes the item the JSON reader (`parse.py`) takes, so both read the
 same rules: UTC start from `datetime_beginning_utc`, every `version_nbr` kept, `type` and `zone` kept.
-Date-times: the export writes `M/D/YYYY h:mm:ss AM|PM` (ASSUMED from PJM's export pages; the API's ISO form
+Date-times: the export writes `M/D/YYYY h:mm:ss AM|PM` (seen in a real `da_hrl_lmps` export of 2025, with CRLF
+line ends and `row_is_current` as `True`: tests/market_adapters/fixtures/pjm/SOURCES.md; the API's ISO form
 `YYYY-MM-DDTHH:MM:SS` is read too). A column outside that list is refused: the file is not the feed we think.
 The feed (day-ahead, real-time hourly or 5-minute) is the caller's; its `_da`/`_rt` columns must match it.
 """

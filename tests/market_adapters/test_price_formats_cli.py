@@ -21,7 +21,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
     ("miso-rt-final", "miso/miso-data-exchange-real-time-lmp-expost.json", 1, "MISO"),
     ("isone-da-hourly", "isone/WW_DALMP_ISO_20260308.csv", 46, "ISONE"),
     ("isone-rt-hourly", "isone/lmp_rt_final_20251102.csv", 50, "ISONE"),
-    ("pjm-csv", "pjm/da_hrl_lmps-20260308.csv", 46, "PJM"),
+    ("pjm-csv", "pjm/da_hrl_lmps-20250309.csv", 23, "PJM"),
 ])
 def test_each_new_format_becomes_price_parquet(file_format, name, count, iso, tmp_path):
     """Row counts: 25 or 23 hours per node on the DST days (24 for MISO, which keeps EST), one JSON item; SPP's
