@@ -155,6 +155,7 @@ def _check_meters(meters: list[dict[str, Any]], tenants: set[str], meter_ids: se
                 problems.append(((*device_where, "serial"), f"{device['serial']!r} is already a meter or device"))
             serials.add(device["serial"])
             _window(device, device_where, "installed", "removed", problems)
+            _check_exchange_reads(meter, device, device_where, problems)
         _check_device_order(meter.get("devices", []), where, problems)
 
 
@@ -169,6 +170,16 @@ def _window(item: dict[str, Any], where: Path, start: str, end: str, problems: P
             item[field] = instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if item.get(start) and item.get(end) and item[end] <= item[start]:
         problems.append(((*where, end), f"{item[end]} is not after {start} {item[start]}"))
+
+
+def _check_exchange_reads(meter: dict[str, Any], device: dict[str, Any], where: Path, problems: Problems) -> None:
+    """Exchange reads turn a register into energy across a swap: only for energy registers, and a removal read
+    only for a device that was removed."""
+    reads = [field for field in ("install_read", "removal_read") if device.get(field) is not None]
+    if reads and meter["unit"] not in ("Wh", "kWh", "MWh"):
+        problems.append(((*where, reads[0]), f"exchange reads are taken for Wh, kWh or MWh registers, not {meter['unit']}"))
+    if device.get("removal_read") is not None and device.get("removed") is None:
+        problems.append(((*where, "removal_read"), "a removal read needs `removed`"))
 
 
 def _check_device_order(devices: list[dict[str, Any]], where: Path, problems: Problems) -> None:

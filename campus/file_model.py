@@ -24,11 +24,14 @@ METER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 CONTRACT_KEY_PATTERN = r"^[a-z0-9][a-z0-9_.:-]{0,126}$"
 
 MULTIPLIER_MAX = Decimal(1_000_000)
+READ_MAX = Decimal(10) ** 12
 """CT ratio x PT ratio; real metering installations stay far below it."""
 RATED_KW_MAX = 10_000_000
 """10 GW: above any single metering point."""
 # The bounds come before the validator so the published JSON Schema states them.
 Positive = Annotated[Decimal, Field(gt=0, le=MULTIPLIER_MAX), BeforeValidator(checked_decimal)]
+# A register as a meter displays it: 10^12 of the meter's unit is more than any register holds.
+Read = Annotated[Decimal, Field(ge=0, le=READ_MAX), BeforeValidator(checked_decimal)]
 
 
 class _Section(BaseModel):
@@ -71,6 +74,11 @@ class DeviceSection(_Section):
     multiplier: Positive = Field(Decimal(1), description="CT ratio x PT ratio of this device.")
     installed: Instant | None = Field(None, description="Instant (with offset) of the first reading.")
     removed: Instant | None = Field(None, description="Instant (with offset) after the final reading.")
+    install_read: Read | None = Field(
+        None, description="The register when installed, as the device shows it, in the meter's `unit` (default 0).")
+    removal_read: Read | None = Field(
+        None, description="The register when removed, as the device showed it, in the meter's `unit` (default: its "
+                          "last reading). Needs `removed`.")
 
 
 class MeterSection(_Section):

@@ -55,6 +55,10 @@ class Device:
     multiplier: Decimal
     installed_utc: datetime | None = None
     removed_utc: datetime | None = None
+    install_read_meter_units: Decimal | None = None
+    """The register when installed, as displayed, in the meter's unit (None: 0)."""
+    removal_read_meter_units: Decimal | None = None
+    """The register when removed, as displayed (None: its last reading)."""
 
     def serves(self, instant_utc: datetime) -> bool:
         return (self.installed_utc is None or self.installed_utc <= instant_utc) and \

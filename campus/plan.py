@@ -14,6 +14,7 @@ from typing import Any
 
 FIXED_METER_FIELDS = ("role", "tenant", "unit", "interval_minutes")
 FIXED_CAMPUS_FIELDS = ("time_zone", "iso")
+REMOVAL_FIELDS = ("removed", "removal_read")
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,11 @@ def _meter(old: dict[str, Any], new: dict[str, Any], plan: Plan) -> None:
                                             or new_devices[0].get("installed") is not None):
         plan.refusals.append(f"meter {new['id']}: its first device is the one that read it so far: no "
                              f"`installed`, multiplier {old['multiplier']}")
-    kept = [_without(d, "removed") for d in old_devices] == [_without(d, "removed") for d in
-                                                            new_devices[:len(old_devices)]]
-    removals_kept = all(d.get("removed") in (None, n.get("removed")) for d, n in zip(old_devices, new_devices))
+    # A device's removal (its instant and register) is written when it happens: the only change allowed to it.
+    kept = [_without(d, *REMOVAL_FIELDS) for d in old_devices] == [_without(d, *REMOVAL_FIELDS) for d in
+                                                                   new_devices[:len(old_devices)]]
+    removals_kept = all(d.get(field) in (None, n.get(field)) for d, n in zip(old_devices, new_devices)
+                        for field in REMOVAL_FIELDS)
     if not kept or not removals_kept:
         plan.refusals.append(f"meter {new['id']}: devices already applied cannot change; add the next device")
     plan.changes.append(Change("~", f"meter {new['id']}", _fields_changed(old, new)))
@@ -120,8 +123,8 @@ def _contract(old: dict[str, Any], new: dict[str, Any], plan: Plan) -> None:
         plan.changes.append(Change("+", f"contract {new['key']} v{number}", f"from {version['effective_from']}"))
 
 
-def _without(item: dict[str, Any], name: str) -> dict[str, Any]:
-    return {key: value for key, value in item.items() if key != name}
+def _without(item: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if key not in names}
 
 
 def _fields_changed(old: dict[str, Any], new: dict[str, Any]) -> str:

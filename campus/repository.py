@@ -50,7 +50,8 @@ def load_meters(conn: Connection, campus_id: str) -> list[Meter]:
 def _meter(row: Any) -> Meter:
     devices = tuple(
         Device(d["serial"], Decimal(str(d["multiplier"])), _instant(d.get("installed_utc")),
-               _instant(d.get("removed_utc")))
+               _instant(d.get("removed_utc")), _decimal_or_none(d.get("install_read")),
+               _decimal_or_none(d.get("removal_read")))
         for d in row.devices_json
     )
     return Meter(row.meter_id, MeterRole(row.role), row.unit, int(row.interval_minutes), row.tenant_id,
@@ -60,6 +61,10 @@ def _meter(row: Any) -> Meter:
 
 def _instant(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
+
+
+def _decimal_or_none(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 def load_tenants(conn: Connection, campus_id: str) -> list[Tenant]:
@@ -180,7 +185,13 @@ def upsert_meters(conn: Connection, campus_id: str, meters: list[dict[str, Any]]
 
 def _device_json(device: dict[str, Any]) -> dict[str, Any]:
     return {"serial": device["serial"], "multiplier": device["multiplier"],
-            "installed_utc": device.get("installed"), "removed_utc": device.get("removed")}
+            "installed_utc": device.get("installed"), "removed_utc": device.get("removed"),
+            "install_read": _text_or_none(device.get("install_read")),
+            "removal_read": _text_or_none(device.get("removal_read"))}
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _latest_section(conn: Connection, campus_id: str, name: str) -> dict[str, Any]:

@@ -9,13 +9,13 @@ primary-reporting meter's ratio is never applied twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from campus import Meter, StorageAsset
+from campus import Device, Meter, StorageAsset
 from connectors.intervals import ChannelRules
 from connectors.levels import LevelRules
 from connectors.modbus import ModbusChannel, RegisterDataType, RegisterTable, WordOrder
@@ -73,11 +73,30 @@ def register_modulus_wh(declaration: ChannelDeclaration, multiplier: Decimal) ->
 
 
 def channel_rules(declaration: ChannelDeclaration, meter: Meter, at_utc: datetime) -> ChannelRules:
-    """How the channel's readings become intervals: the meter's interval, the register's modulus in primary Wh
-    and the meter's rating as the power limit."""
+    """How the channel's readings become intervals: the meter's interval, the register's modulus in primary Wh,
+    the meter's rating as the power limit, and each device's exchange reads in primary Wh."""
     multiplier = multiplier_at(declaration, meter, at_utc)
     power_max_w = None if meter.rated_kw is None else meter.rated_kw * 1000
-    return ChannelRules(meter.interval_minutes, register_modulus_wh(declaration, multiplier), power_max_w)
+    return ChannelRules(meter.interval_minutes, register_modulus_wh(declaration, multiplier), power_max_w,
+                        install_reads_wh=_exchange_reads_wh(declaration, meter, lambda d: d.install_read_meter_units),
+                        removal_reads_wh=_exchange_reads_wh(declaration, meter, lambda d: d.removal_read_meter_units))
+
+
+def _exchange_reads_wh(declaration: ChannelDeclaration, meter: Meter,
+                       read_of: Callable[[Device], Decimal | None]) -> dict[str, int]:
+    """Device serial -> its register at installation or removal in primary Wh: the displayed read (meter's unit)
+    times the device's own CT x VT ratio when the channel reports secondary values, as its readings are."""
+    if meter.unit not in tuple(EnergyUnit):
+        return {}  # a fuel meter's register is no energy register (the campus file refuses reads on it)
+    wh_per_unit = EnergyUnit(meter.unit).wh_per_unit
+    reads_wh: dict[str, int] = {}
+    for device in meter.devices:
+        read = read_of(device)
+        if read is not None:
+            factor = device.multiplier if declaration.reports_secondary else Decimal(1)
+            exact_wh = read * wh_per_unit * factor
+            reads_wh[device.serial] = int(exact_wh.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    return reads_wh
 
 
 def state_of_charge_asset(declaration: ChannelDeclaration, assets: Sequence[StorageAsset]) -> StorageAsset | None:

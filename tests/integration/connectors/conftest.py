@@ -133,9 +133,14 @@ timestamp_field = "ts"
 '''
 
 
-def apply_live_campus(engine: Engine, channels: str = "") -> str:
-    """The demo campus under a fresh id, with `channels` (TOML `[[channels]]` text) appended; returns its id."""
+def apply_live_campus(engine: Engine, channels: str = "", meter_extra: dict[str, str] | None = None) -> str:
+    """The demo campus under a fresh id, with `channels` (TOML `[[channels]]` text) appended and each
+    `meter_extra` text (e.g. `[[meters.devices]]`) placed at the end of its meter's table; returns its id."""
     campus_id = f"live-{uuid.uuid4().hex[:10]}"
-    text = DEMO_CAMPUS.read_text().replace('id = "demo-campus"', f'id = "{campus_id}"', 1) + channels
+    text = DEMO_CAMPUS.read_text().replace('id = "demo-campus"', f'id = "{campus_id}"', 1)
+    for meter_id, extra in (meter_extra or {}).items():
+        table_end = text.index("\n[[", text.index(f'id = "{meter_id}"'))
+        text = text[:table_end] + "\n" + extra + text[table_end:]
+    text += channels
     campus_service.apply(engine, parse_campus_text("campus.toml", text.encode(), None), "test")
     return campus_id

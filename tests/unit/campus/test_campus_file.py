@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tomli_w
@@ -137,3 +138,45 @@ def test_recording_a_first_exchange_must_keep_the_meter_s_past() -> None:
     meter["devices"][0]["multiplier"] = 1
     accepted = plan_changes(old, parse_campus_text("y.toml", tomli_w.dumps(exchanged).encode(), None).document)
     assert accepted.refusals == [] and [str(c) for c in accepted.changes] == ["~ meter ACME-A: devices changed"]
+
+
+def _with_acme_devices(devices: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
+    document = tomllib.loads(_demo_text(), parse_float=Decimal)
+    index = next(n for n, m in enumerate(document["meters"]) if m["id"] == "ACME-A")
+    document["meters"][index]["devices"] = devices
+    return document, index
+
+
+def _parsed(document: dict[str, Any]) -> dict[str, Any]:
+    return parse_campus_text("x.toml", tomli_w.dumps(document).encode(), None).document
+
+
+def test_exchange_reads_are_kept_exactly_and_a_removal_may_be_written_later() -> None:
+    """Reads in the meter's unit, exact. The old device's `removed` and `removal_read` may be added once the swap
+    happened; an install read already applied cannot change."""
+    old_device = {"serial": "OLD-1", "multiplier": 1}
+    new_device = {"serial": "NEW-1", "multiplier": 120, "installed": "2026-11-10T15:00:00Z", "install_read": "0.25"}
+    before, _ = _with_acme_devices([old_device])
+    swapped, index = _with_acme_devices([{**old_device, "removed": "2026-11-10T15:00:00Z",
+                                          "removal_read": "48213.70"}, new_device])
+    document = _parsed(swapped)
+    devices = document["meters"][index]["devices"]
+    assert (devices[0]["removal_read"], devices[1]["install_read"]) == ("48213.70", "0.25")
+    assert plan_changes(_parsed(before), document).refusals == []
+    retyped, _ = _with_acme_devices([{**old_device, "removed": "2026-11-10T15:00:00Z", "removal_read": "48213.70"},
+                                     {**new_device, "install_read": "0.5"}])
+    assert plan_changes(document, _parsed(retyped)).refusals == [
+        "meter ACME-A: devices already applied cannot change; add the next device"]
+
+
+def test_exchange_reads_are_refused_without_a_removal_or_on_a_fuel_register() -> None:
+    """A removal read needs `removed`; a gas meter's register is no energy register. Each named by field."""
+    document, index = _with_acme_devices([{"serial": "OLD-1", "multiplier": 1, "removal_read": 10}])
+    fuel = next(n for n, m in enumerate(document["meters"]) if m["role"] == "fuel")
+    document["meters"][fuel]["devices"] = [{"serial": "GAS-1", "multiplier": 1, "install_read": 5}]
+    with pytest.raises(CampusFileInvalid) as caught:
+        _parsed(document)
+    reasons = {p.field: p.reason for p in caught.value.problems}
+    assert reasons == {f"meters[{index}].devices[0].removal_read": "a removal read needs `removed`",
+                       f"meters[{fuel}].devices[0].install_read":
+                           "exchange reads are taken for Wh, kWh or MWh registers, not MMBtu"}

@@ -213,3 +213,20 @@ def test_nothing_is_extrapolated_beyond_the_readings() -> None:
     readings = [reading(at(10, 5), 0), reading(at(10, 40), 3_500)]
     derived = derive_intervals(readings, QUARTER, at(10, 0), at(10, 45))
     assert energies(derived.intervals) == [("10:15", 1_500, INTERP | GAP)]
+
+
+def test_exchange_reads_of_the_campus_file_become_primary_wh_per_device() -> None:
+    """Device A (CT 80) removed reading 1,234.5 kWh, device B (CT 120) installed reading 17.25 kWh. A secondary
+    channel takes each read times its own device's ratio: A 1,234.5 × 1,000 × 80 = 98,760,000 Wh, B 17.25 × 1,000 ×
+    120 = 2,070,000 Wh; a primary channel takes the reads as they are: 1,234,500 and 17,250 Wh."""
+    june = datetime(2026, 6, 1, tzinfo=UTC)
+    meter = Meter("M1", MeterRole.GENERATION, "kWh", 15,
+                  devices=(Device("A", Decimal(80), None, june, removal_read_meter_units=Decimal("1234.5")),
+                           Device("B", Decimal(120), june, None, install_read_meter_units=Decimal("17.25"))))
+    entry = {"meter": "M1", "protocol": "mqtt_json", "unit": "kWh", "mqtt_json": {}}
+    secondary = declarations_from_campus([{**entry, "reports": "secondary"}])[0]
+    primary = declarations_from_campus([entry])[0]
+    rules = channel_rules(secondary, meter, june)
+    assert (rules.removal_reads_wh, rules.install_reads_wh) == ({"A": 98_760_000}, {"B": 2_070_000})
+    rules = channel_rules(primary, meter, june)
+    assert (rules.removal_reads_wh, rules.install_reads_wh) == ({"A": 1_234_500}, {"B": 17_250})
