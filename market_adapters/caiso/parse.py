@@ -137,7 +137,8 @@ def parse_report_xml(xml_bytes: bytes, source: str) -> list[OasisReportRow]:
             continue
         header = {_local(e.tag): (e.text or "").strip() for e in _children(item, "REPORT_HEADER")}
         for index, data in enumerate(_elements(item, "REPORT_DATA")):
-            assert index < ROWS_MAX, f"{source}: more than {ROWS_MAX} REPORT_DATA"
+            if index >= ROWS_MAX:
+                raise BadInput(source, None, "REPORT_DATA", f"more than {ROWS_MAX} elements")
             fields = {_local(e.tag): (e.text or "").strip() for e in data}
             unread.update(set(fields) - set(XML_DATA_FIELDS_READ))
             rows.append(_report_row(header, fields, source, index + 1))
@@ -187,7 +188,8 @@ def parse_price_csv(text: str, source: str) -> list[PriceRow]:
                     ", ".join(unread))
     components = []
     for offset, record in enumerate(reader):
-        assert offset < ROWS_MAX, f"{source}: more than {ROWS_MAX} rows"
+        if offset >= ROWS_MAX:
+            raise BadInput(source, offset + 2, None, f"more than {ROWS_MAX} rows")
         line = offset + 2
         start, end = _gmt(record, "INTERVALSTARTTIME_GMT", source, line), _gmt(record, "INTERVALENDTIME_GMT", source, line)
         value = parse_price(record[price_column], source, line, price_column)

@@ -161,7 +161,8 @@ def _records(text: str, source: str, header: tuple[str, ...], hour_field: str) -
     reader.fieldnames = names
     parsed = []
     for offset, fields in enumerate(reader):
-        assert offset < ROWS_MAX, f"{source}: more than {ROWS_MAX} rows"
+        if offset >= ROWS_MAX:
+            raise BadInput(source, offset + 2, None, f"more than {ROWS_MAX} rows")
         line = offset + 2
         if None in fields:
             raise BadInput(source, line, None, f"{len(names) + len(fields[None])} cells; the header has {len(names)}")

@@ -80,7 +80,8 @@ def parse_lbmp_csv(text: str, source: str, *, market: str, stamp_is_end: bool, i
     passes: dict[str, tuple[datetime, bool]] = {}  # node -> (last wall stamp, in the second pass)
     stamps = []
     for offset, record in enumerate(reader):
-        assert offset < ROWS_MAX, f"{source}: more than {ROWS_MAX} rows"
+        if offset >= ROWS_MAX:
+            raise BadInput(source, offset + 2 + skipped, None, f"more than {ROWS_MAX} rows")
         stamps.append(_stamp(record, source, offset + 2 + skipped, stamp_is_end, passes))
     length = timedelta(minutes=interval_minutes)
     make = _slot_rows if stamp_is_end else _start_rows

@@ -40,7 +40,8 @@ def parse_data_miner_csv(text: str, feed: str, source: str) -> list[PriceRow]:
     _check_header(reader.fieldnames or [], suffix, feed, source)
     items = []
     for offset, record in enumerate(reader):
-        assert offset < ROWS_MAX, f"{source}: more than {ROWS_MAX} rows"
+        if offset >= ROWS_MAX:
+            raise BadInput(source, offset + 2, None, f"more than {ROWS_MAX} rows")
         if None in record:  # csv.DictReader files surplus cells under the key None
             raise BadInput(source, offset + 2, None, "more fields than the header names")
         items.append(_item(record, source, offset + 2))

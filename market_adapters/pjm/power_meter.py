@@ -99,7 +99,8 @@ def parse_power_meter_csv(text: str, source: str) -> list[PowerMeterHour]:
         raise BadInput(source, 1, None, f"header must be {','.join(POWER_METER_COLUMNS)}")
     hours = []
     for offset, record in enumerate(reader):
-        assert offset < ROWS_MAX, f"{source}: more than {ROWS_MAX} rows"
+        if offset >= ROWS_MAX:
+            raise BadInput(source, offset + 2, None, f"more than {ROWS_MAX} rows")
         hours.append(_parse_row(record, source, offset + 2))
     return hours
 

@@ -105,12 +105,14 @@ def parse_hourly_meter_values(text: str, source: str) -> list[PowerMeterHour]:
         raise BadInput(source, 1, root.tag, "the document must be MeterValues")
     hours: list[PowerMeterHour] = []
     for account_number, account in enumerate(root.findall("meterAccount"), start=1):
-        assert account_number <= ACCOUNTS_MAX, f"{source}: more than {ACCOUNTS_MAX} accounts"
+        if account_number > ACCOUNTS_MAX:
+            raise BadInput(source, None, "meterAccount", f"more than {ACCOUNTS_MAX} accounts")
         account_id = (account.findtext("meterAccountID") or "").strip()
         if not account_id:
             raise BadInput(source, None, f"meterAccount {account_number} meterAccountID", "missing")
         for number, interval in enumerate(account.findall("hourlyMeterValues/intervalValue"), start=1):
-            assert len(hours) < INTERVALS_MAX, f"{source}: more than {INTERVALS_MAX} intervals"
+            if len(hours) >= INTERVALS_MAX:
+                raise BadInput(source, None, "intervalValue", f"more than {INTERVALS_MAX} intervals")
             where = f"meterAccount {account_number} intervalValue {number}"
             hours.append(PowerMeterHour(account_id, _hour_start_utc(interval, source, where),
                                         _mw(interval, source, where)))

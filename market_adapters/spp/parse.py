@@ -53,7 +53,8 @@ def parse_lmp_by_location_csv(text: str, source: str, *, market: str, publish_ti
     rows: list[PriceRow] = []
     seen: set[tuple[str, datetime]] = set()
     for offset, cells in enumerate(reader):
-        assert offset < ROWS_MAX, f"{source}: more than {ROWS_MAX} rows"
+        if offset >= ROWS_MAX:
+            raise BadInput(source, offset + 2, None, f"more than {ROWS_MAX} rows")
         line = offset + 2
         if not any(cell.strip() for cell in cells):
             continue
