@@ -171,7 +171,8 @@ class _FileReader:
             self.rows(self.text_lines([block], line), line, header=False)
             return
         self.count += lines
-        assert self.count <= ROWS_PER_FILE_MAX, "file exceeds ROWS_PER_FILE_MAX"
+        if self.count > ROWS_PER_FILE_MAX:
+            raise BadInput(self.source, line + lines - 1, None, f"more than {ROWS_PER_FILE_MAX} rows in one file")
         self.out.extend(table, self.sha256_hex)
 
     def text_lines(self, blocks: Iterable[bytes], first_line: int) -> Iterator[str]:
@@ -197,7 +198,8 @@ class _FileReader:
         assert self.parser is not None
         for fields in _records(rows, self.source, offset):
             self.count += 1
-            assert self.count <= ROWS_PER_FILE_MAX, "file exceeds ROWS_PER_FILE_MAX"
+            if self.count > ROWS_PER_FILE_MAX:
+                raise BadInput(self.source, rows.line_num + offset, None, f"more than {ROWS_PER_FILE_MAX} rows in one file")
             if fields == [] or fields == [""]:
                 continue
             self.parser.parse(fields, rows.line_num + offset, self.out)

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from common.errors import BadInput
-from meterdata import SITE_EXPORT_V1, CsvMapping, MeterSpec, ingest_files
+from meterdata import SITE_EXPORT_V1, CsvMapping, MeterSpec, csv_reader, ingest_files
 
 OCT_START = datetime(2026, 10, 1, 4, tzinfo=UTC)
 OCT_END = datetime(2026, 11, 1, 4, tzinfo=UTC)
@@ -176,3 +176,15 @@ def test_declared_interval_column_must_match_the_registry(demo_meters, write_fil
     with pytest.raises(BadInput) as caught:
         _ingest([path], demo_meters, mapping, tmp_path)
     assert (caught.value.line, caught.value.field) == (3, "minutes")
+
+
+def test_a_file_over_the_row_limit_is_refused_at_its_line(demo_meters, write_file, tmp_path, monkeypatch) -> None:
+    """The limit set to 3 rows: the fourth data row (line 5) is refused as bad input, and nothing is written."""
+    monkeypatch.setattr(csv_reader, "ROWS_PER_FILE_MAX", 3)
+    rows = "".join(f"SHARED,2026-10-01T00:{minute:02d}:00-04:00,1,kWh\n" for minute in (0, 15, 30, 45))
+    path = write_file("long.csv", "meter_id,interval_start,value,unit\n" + rows)
+    with pytest.raises(BadInput) as caught:
+        _ingest([path], demo_meters, SITE_EXPORT_V1, tmp_path)
+    assert (caught.value.source, caught.value.line) == ("long.csv", 5)
+    assert "more than 3 rows" in caught.value.reason
+    assert not (tmp_path / "out" / "intervals.parquet").exists()
