@@ -33,7 +33,18 @@ def parse_lmp_items(items: Iterable[dict[str, Any]], feed: str, source: str, *,
     if feed not in FEEDS:
         raise BadInput(source, None, "feed", f"unsupported Data Miner feed {feed!r}; known: {sorted(FEEDS)}")
     market, minutes, suffix = FEEDS[feed]
-    return [_row(item, market, minutes, suffix, source, first_row + index) for index, item in enumerate(items)]
+    rows: list[PriceRow] = []
+    first_seen: dict[tuple[str, datetime, int], int] = {}  # node, start, version -> its row
+    for index, item in enumerate(items):
+        row = _row(item, market, minutes, suffix, source, first_row + index)
+        # Data Miner keeps every version of an interval (version_nbr); the same version twice is a doubled export.
+        earlier = first_seen.setdefault((row.node, row.interval_start_utc, row.version), first_row + index)
+        if earlier != first_row + index:
+            raise BadInput(source, first_row + index, "pnode_id",
+                           f"pnode {row.node} at {row.interval_start_utc.isoformat()} version {row.version} "
+                           f"already on row {earlier}")
+        rows.append(row)
+    return rows
 
 
 def _row(item: dict[str, Any], market: str, minutes: int, suffix: str, source: str, row: int) -> PriceRow:

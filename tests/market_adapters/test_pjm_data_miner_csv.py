@@ -104,9 +104,12 @@ def test_price_format_pjm_csv_reads_the_export():
     (HEADER + "7/15/2025 7:00:00 PM,51288,1,one\n", "da_hrl_lmps", 2, "version_nbr"),
     (HEADER, "rt_hrl_lmps", 1, "total_lmp_da"),
     (HEADER.replace("version_nbr", "version_nbr,shadow_price"), "da_hrl_lmps", 1, "shadow_price"),
+    (HEADER + "7/15/2025 7:00:00 PM,51288,30,1\n7/15/2025 8:00:00 PM,51288,31,1\n7/15/2025 7:00:00 PM,51288,30,1\n",
+     "da_hrl_lmps", 4, "pnode_id"),
 ])
 def test_bad_exports_name_line_and_field(text, feed, line, field):
-    """A text price, a bad date-time, a bad version, day-ahead columns for a real-time feed, an unknown column."""
+    """A text price, a bad date-time, a bad version, day-ahead columns for a real-time feed, an unknown column,
+    the same node, hour and version twice (a doubled export)."""
     with pytest.raises(BadInput) as caught:
         parse_data_miner_csv(text, feed, "f.csv")
     assert (caught.value.source, caught.value.line, caught.value.field) == ("f.csv", line, field)
@@ -122,3 +125,11 @@ def test_json_format_given_csv_or_no_items_says_so(content, message):
     with pytest.raises(BadInput, match=message) as caught:
         parse_price_file("pjm-json", "export.csv", content, feed="da_hrl_lmps", interval_minutes=5)
     assert caught.value.source == "export.csv"
+
+
+def test_every_version_of_an_hour_is_kept_for_the_store_to_choose():
+    """Data Miner keeps an interval's versions: version 1 and 2 of one hour are both read (the price store keeps
+    the highest)."""
+    text = HEADER + "7/15/2025 7:00:00 PM,51288,30,1\n7/15/2025 7:00:00 PM,51288,32.5,2\n"
+    rows = parse_data_miner_csv(text, "da_hrl_lmps", "f.csv")
+    assert [(row.version, row.lmp_usd_per_mwh) for row in rows] == [(1, Decimal(30)), (2, Decimal("32.5"))]
