@@ -41,6 +41,7 @@ def check_document(document: dict[str, Any], read_urdb: Callable[[str], str] | N
     for index, contract in enumerate(document.get("contracts", [])):
         _check_contract(index, contract, tenants, meters, read_urdb, problems)
     _check_priced(document, problems)
+    _check_metered(document, problems)
     _check_esg(document, tenants, problems)
     _check_channels(document, problems)
     problems += market_problems(document)
@@ -273,3 +274,14 @@ def _check_priced(document: dict[str, Any], problems: Problems) -> None:
         if contract["kind"] == "fixed_price" and fixed_price_tenants[contract.get("tenant")] > 1:
             reason = "one fixed_price contract per tenant (amend it with a new version instead)"
             problems.append((("contracts", index, "tenant"), reason))
+
+
+def _check_metered(document: dict[str, Any], problems: Problems) -> None:
+    """Every tenant has a meter of its own: a tenant whose meter was left out would be settled at zero energy
+    without a word, its contract billing nothing."""
+    metered = {meter.get("tenant") for meter in document["meters"] if meter["role"] == MeterRole.TENANT}
+    for index, tenant in enumerate(document.get("tenants", [])):
+        if tenant["id"] not in metered:
+            reason = (f"tenant {tenant['id']!r} has no tenant_consumption meter (a [[meters]] entry with "
+                      f"role = \"tenant_consumption\" and tenant = \"{tenant['id']}\")")
+            problems.append((("tenants", index, "id"), reason))

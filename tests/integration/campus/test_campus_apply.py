@@ -100,6 +100,7 @@ def test_a_history_rewrite_is_refused_and_stores_nothing(engine: Engine) -> None
     def rewrite(raw: dict) -> None:
         raw["meters"] = [m for m in raw["meters"] if m["id"] != "COOL-SHARED"]
         raw["tenants"].append({"id": "newcomer", "name": "New", "invoice_prefix": "NW"})
+        raw["meters"].append({"id": "NW-HALL", "role": "tenant_consumption", "tenant": "newcomer", "unit": "kWh"})
         raw["contracts"].append({"key": "newcomer-supply", "kind": "fixed_price", "tenant": "newcomer",
                                  "versions": [{"effective_from": "2026-01-01", "terms": {"price_usd_per_mwh": 1}}]})
 

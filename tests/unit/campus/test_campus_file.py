@@ -92,6 +92,19 @@ def test_a_tenant_without_a_price_and_a_bad_contract_are_refused_before_storage(
     assert "tenants[2].id" in fields  # cirrus-cloud has no fixed price any more
 
 
+def test_a_tenant_without_a_meter_of_its_own_is_refused_naming_its_line() -> None:
+    """A tenant whose meter was left out would settle at zero energy without a word: refused at its id's line."""
+    text = _demo_text() + '\n[[tenants]]\nid = "ghost-labs"\nname = "Ghost Labs"\n\n[[contracts]]\n' \
+        'key = "ghost-supply"\nkind = "fixed_price"\ntenant = "ghost-labs"\n' \
+        'versions = [{ effective_from = 2026-01-01, terms = { price_usd_per_mwh = "70" } }]\n'
+    with pytest.raises(CampusFileInvalid) as caught:
+        parse_campus_text("campus.toml", text.encode(), None)
+    [problem] = caught.value.problems
+    assert problem.field == "tenants[3].id" and problem.line is not None
+    assert text.splitlines()[problem.line - 1] == 'id = "ghost-labs"'
+    assert problem.reason.startswith("tenant 'ghost-labs' has no tenant_consumption meter")
+
+
 def test_instants_need_an_offset_and_are_stored_in_utc() -> None:
     text = _demo_text().replace('id = "COOL-SHARED"\n', 'id = "COOL-SHARED"\nactive_from = 2026-09-01T00:00:00\n')
     with pytest.raises(CampusFileInvalid) as caught:
