@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from campus.errors import CampusFileInvalid, Problem
 from campus.file_checks import check_document
+from campus.file_fields import unknown_field_reason
 from campus.file_lines import line_of
 from campus.file_model import CampusFile
 from common import canonical_json
@@ -62,7 +63,8 @@ def campus_document(source: str, raw: dict[str, Any], text: str, read_urdb: Urdb
     try:
         model = CampusFile.model_validate(raw)
     except ValidationError as error:
-        problems = [_problem(text, item["loc"], item["msg"]) for item in error.errors()]
+        problems = [_problem(text, item["loc"], unknown_field_reason(CampusFile, item["loc"])
+                             if item["type"] == "extra_forbidden" else item["msg"]) for item in error.errors()]
         raise CampusFileInvalid(source, problems) from None
     document = model.model_dump(mode="json", exclude_none=True)
     findings = check_document(document, read_urdb)

@@ -77,6 +77,20 @@ def test_cross_references_are_checked() -> None:
     with pytest.raises(CampusFileInvalid) as caught:
         parse_campus_text("campus.toml", misspelt.encode(), None)
     assert caught.value.problems[0].field == "meters[0].rated_kwh"
+    assert caught.value.problems[0].reason == "unknown field 'rated_kwh': did you mean 'rated_kw'?"
+
+
+def test_a_misspelt_key_is_answered_with_the_field_it_was_meant_to_be() -> None:
+    """The nearest known field of the key's own section is named; a key like no field is just unknown."""
+    text = _demo_text().replace('role = "fuel"', 'rol = "fuel"').replace("[market]", "[market]\nnotice_minute = 15")
+    text = text.replace('id = "demo-campus"\n', 'id = "demo-campus"\ncolour = "red"\n')
+    with pytest.raises(CampusFileInvalid) as caught:
+        parse_campus_text("campus.toml", text.encode(), None)
+    reasons = {p.field: p.reason for p in caught.value.problems}
+    assert reasons["meters[1].rol"] == "unknown field 'rol': did you mean 'role'?"
+    assert reasons["meters[1].role"] == "Field required"
+    assert reasons["market.notice_minute"] == "unknown field 'notice_minute': did you mean 'notice_minutes'?"
+    assert reasons["campus.colour"] == "unknown field 'colour'"
 
 
 def test_a_tenant_without_a_price_and_a_bad_contract_are_refused_before_storage() -> None:
