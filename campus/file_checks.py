@@ -205,34 +205,39 @@ def _check_contract(index: int, contract: dict[str, Any], tenants: set[str], met
         if previous is not None and version["effective_from"] <= previous:
             problems.append(((*version_where, "effective_from"), "versions must be in effective_from order"))
         previous = version["effective_from"]
-        _embed_urdb(contract, version, version_where, read_urdb, problems)
+        rate_in_place = _embed_urdb(contract, version, version_where, read_urdb, problems)
         for meter_id in version["terms"].get("meter_ids") or []:
             if meter_id not in meters:
                 problems.append(((*version_where, "terms", "meter_ids"), f"unknown meter {meter_id!r}"))
-        _check_terms(contract, version, version_where, problems)
+        if rate_in_place:  # a URDB file that could not be read is one problem, not a second about empty terms
+            _check_terms(contract, version, version_where, problems)
 
 
 def _embed_urdb(contract: dict[str, Any], version: dict[str, Any], where: Path,
-                read_urdb: Callable[[str], str] | None, problems: Problems) -> None:
+                read_urdb: Callable[[str], str] | None, problems: Problems) -> bool:
+    """Embed a `urdb_file` into the terms; False when a problem with it was recorded (the terms stay incomplete)."""
     name = version.pop("urdb_file", None)
     if contract["kind"] != "urdb_tariff":
         if name is not None:
             problems.append(((*where, "urdb_file"), "only urdb_tariff contracts name a URDB file"))
-        return
+        return True
     if (name is None) == ("urdb" not in version["terms"]):
         problems.append(((*where, "urdb_file"), "give the rate once: urdb_file, or terms.urdb inline"))
-        return
+        return False
     if name is None:
-        return
+        return True
     if read_urdb is None:
         problems.append(((*where, "urdb_file"), "files cannot be named here: put the rate inline as terms.urdb"))
-        return
+        return False
     try:
         version["terms"]["urdb"] = unwrap_urdb_text(name, read_urdb(name))
     except OSError as error:
         problems.append(((*where, "urdb_file"), f"cannot read {name}: {error.strerror or error}"))
+        return False
     except BadInput as error:
         problems.append(((*where, "urdb_file"), str(error)))
+        return False
+    return True
 
 
 def _check_terms(contract: dict[str, Any], version: dict[str, Any], where: Path, problems: Problems) -> None:

@@ -119,6 +119,20 @@ def test_a_tenant_without_a_meter_of_its_own_is_refused_naming_its_line() -> Non
     assert problem.reason.startswith("tenant 'ghost-labs' has no tenant_consumption meter")
 
 
+def test_a_urdb_file_that_cannot_be_read_is_one_problem_at_its_line(tmp_path: Path) -> None:
+    """A misspelt tariff file name is named once, on the urdb_file line; no second problem about empty terms."""
+    (tmp_path / "urdb_tariff.json").write_text((ROOT / "demo" / "ercot" / "urdb_tariff.json").read_text())
+    campus_file = tmp_path / "campus.toml"
+    campus_file.write_text((ROOT / "demo" / "ercot" / "campus.toml").read_text().replace(
+        'urdb_file = "urdb_tariff.json"', 'urdb_file = "urdb_tarif.json"', 1))
+    with pytest.raises(CampusFileInvalid) as caught:
+        read_campus_file(campus_file)
+    [problem] = caught.value.problems
+    assert problem.field == "contracts[0].versions[0].urdb_file" and problem.line is not None
+    assert problem.reason == "cannot read urdb_tarif.json: No such file or directory"
+    assert campus_file.read_text().splitlines()[problem.line - 1] == 'urdb_file = "urdb_tarif.json"'
+
+
 def test_instants_need_an_offset_and_are_stored_in_utc() -> None:
     text = _demo_text().replace('id = "COOL-SHARED"\n', 'id = "COOL-SHARED"\nactive_from = 2026-09-01T00:00:00\n')
     with pytest.raises(CampusFileInvalid) as caught:
