@@ -138,13 +138,24 @@ def _usd(amount_usd_micros: int) -> str:
     return f"${cents / 100:,.2f}"
 
 
-def vee_findings(score_text: str | None, limits: ReviewLimits) -> list[Finding]:
-    """The campus VEE score under the minimum blocks; a cycle without a VEE report blocks too."""
+VEE_METERS_NAMED_MAX = 3
+
+
+def vee_findings(score_text: str | None, limits: ReviewLimits,
+                 meter_scores: Mapping[str, str] | None = None) -> list[Finding]:
+    """The campus VEE score under the minimum blocks; a cycle without a VEE report blocks too. The meters under
+    the minimum are named, lowest first (a meter whose file was never sent scores 0.00)."""
     if score_text is None:
         return [Finding("vee_score", "no VEE report was recorded for this cycle", blocking=True)]
     if score_hundredths(score_text) < limits.vee_score_min_hundredths:
         minimum = Decimal(limits.vee_score_min_hundredths) / 100
-        return [Finding("vee_score", f"VEE score {score_text} is under the minimum {minimum:.2f}", blocking=True)]
+        under = sorted((score_hundredths(score), meter_id) for meter_id, score in (meter_scores or {}).items()
+                       if score_hundredths(score) < limits.vee_score_min_hundredths)
+        named = ", ".join(f"{meter_id} {Decimal(hundredths) / 100:.2f}"
+                          for hundredths, meter_id in under[:VEE_METERS_NAMED_MAX])
+        more = f" and {len(under) - VEE_METERS_NAMED_MAX} more" if len(under) > VEE_METERS_NAMED_MAX else ""
+        return [Finding("vee_score", f"VEE score {score_text} is under the minimum {minimum:.2f}"
+                        + (f" (meters under it: {named}{more})" if under else ""), blocking=True)]
     return []
 
 

@@ -46,7 +46,9 @@ class OpenFindings(Conflict):
         self.codes = [finding.code for finding in findings]
         super().__init__(f"cycle {cycle_id} has open blocking findings: " + "; ".join(
             f"{finding.code} ({finding.message})" for finding in findings)
-            + ". A finance user records an override with a reason first (POST /finance/cycles/{id}/overrides).")
+            + f". Finance records an override with a reason first: wattledger cycle override {cycle_id} CODE "
+              f"--approver NAME --reason TEXT (or POST /cycles/{cycle_id}/overrides, or the page "
+              f"/finance/cycles/{cycle_id}).")
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,9 @@ def load_review(conn: Connection, cycle_id: str, limits: ReviewLimits) -> CycleR
         balance_wh.get("storage_discharge_wh", 0)
     meters = _meter_quality(report, tenant_of)
     current = _tenant_figures(settle)
-    findings = vee_findings(report.get("score"), limits) + (balance_findings(balance_wh, limits) if settle else [])
+    meter_scores = {meter.meter_id: meter.score for meter in meters if meter.score != "None"}
+    findings = vee_findings(report.get("score"), limits, meter_scores) + \
+        (balance_findings(balance_wh, limits) if settle else [])
     findings += storage_findings(settle.get("storage") or {})
     if previous is not None:
         findings += amount_change_findings({t: f.amount_usd_micros for t, f in current.items()},
@@ -148,7 +152,9 @@ def record_override(engine: Engine, cycle_id: str, finding_code: str, reason: st
         review = load_review(conn, cycle_id, limits)
         finding = next((f for f in review.findings if f.code == finding_code and f.blocking), None)
         if finding is None:
-            raise NotFound(f"cycle {cycle_id} has no blocking finding {finding_code!r}")
+            blocking = ", ".join(f.code for f in review.findings if f.blocking) or "none"
+            raise NotFound(f"cycle {cycle_id} has no blocking finding {finding_code!r} (its blocking findings: "
+                           f"{blocking})")
         if not repo.insert_override(conn, cycle_id, review.settlement_version, finding.code, finding.message, reason,
                                     overridden_by):
             raise Conflict(f"finding {finding_code} of cycle {cycle_id} was already overridden")

@@ -387,6 +387,19 @@ def approve(cycle_id: str, approver: str = typer.Option(...), comment: str = "")
     _print(dataclasses.asdict(with_client(checked)))
 
 
+@app.command("override")
+def override(cycle_id: str, finding_code: str, approver: str = typer.Option(...),
+             reason: str = typer.Option(...)) -> None:
+    """Accept one blocking finding (vee_score, balance, ...) as finance, with a reason: the record the finance page
+    and POST /cycles/{id}/overrides store; approve is refused while one is open (docs/finance.md)."""
+    from billing import review
+    from settings import Settings
+
+    limits = review.review_limits(Settings())
+    with_engine(lambda engine: review.record_override(engine, cycle_id, finding_code, reason, approver, limits))
+    _print({"cycle_id": cycle_id, "finding_code": finding_code, "overridden_by": approver})
+
+
 @app.command("reject")
 def reject(cycle_id: str, approver: str = typer.Option(...), reason: str = typer.Option(...)) -> None:
     """Reject as finance, signed with the approval key; the cycle goes to rework."""

@@ -7,10 +7,18 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, text
+from typer.testing import CliRunner
 
 from api.auth import mint_token
+from billing.findings import ReviewLimits
+from billing.review import OpenFindings, load_review, require_no_open_findings
 from tests.integration.invoicing.conftest import AppUnderTest, SeededCycle, asgi_client, bearer, sign_in
+from wattledger_cli.main import app
+
+LIMITS = ReviewLimits(balance_tolerance_permille=30, vee_score_min_hundredths=9500, change_highlight_permille=200,
+                      amount_change_limit_permille=500)
 
 BALANCE_OPEN = {"generation_wh": 600_000_000, "grid_import_wh": 400_000_000, "export_wh": 0,
                 "tenant_consumption_wh": 1_621_000_000, "shared_consumption_wh": 100_000_000,
@@ -143,3 +151,33 @@ async def test_the_cycle_list_filters_searches_and_shows_names_and_amounts(
         nothing = (await client.get("/finance/", params={"q": "no-such-campus-%_"})).text
         assert '<p data-testid="matching">0 cycle(s)' in nothing
         assert (await client.get("/finance/", params={"period": "2026-1"})).status_code == 422
+
+
+def test_the_cli_names_the_blocking_findings_and_records_an_override(
+    engine: Engine, database_url: str, seeded_cycle: SeededCycle, monkeypatch: Any
+) -> None:
+    """`wattledger cycle override` stores the same record as the API, in the database the settings name; an
+    unknown code is refused naming the open ones, and the refusal of approve names the command to run."""
+    first, second = seeded_cycle.tenant_ids
+    _record(engine, seeded_cycle, {first: 100_000_000, second: 100_000_000})
+    monkeypatch.setenv("WATTLEDGER_DATABASE_URL", database_url)
+    cycle_id = seeded_cycle.cycle_id
+    runner = CliRunner()
+    unknown = runner.invoke(app, ["cycle", "override", cycle_id, "nope", "--approver", "fiona", "--reason", "r"])
+    assert unknown.exit_code == 1
+    assert unknown.output.strip() == (f"Error: cycle {cycle_id} has no blocking finding 'nope' (its blocking "
+                                      f"findings: vee_score, negative_losses, balance, amount_change:{first})")
+    stored = runner.invoke(app, ["cycle", "override", cycle_id, "vee_score", "--approver", "fiona",
+                                 "--reason", "meter M1 replaced, data resent next month"])
+    assert stored.exit_code == 0, stored.output
+    assert json.loads(stored.output) == {"cycle_id": cycle_id, "finding_code": "vee_score", "overridden_by": "fiona"}
+    with engine.connect() as conn:
+        review = load_review(conn, cycle_id, LIMITS)
+    assert [(o["finding_code"], o["overridden_by"]) for o in review.overrides] == [("vee_score", "fiona")]
+    assert review.overrides[0]["finding_message"] == \
+        "VEE score 80.00 is under the minimum 95.00 (meters under it: M1 60.00)"
+    with pytest.raises(OpenFindings) as caught:
+        require_no_open_findings(engine, cycle_id, LIMITS)
+    assert "vee_score" not in caught.value.codes
+    assert f"wattledger cycle override {cycle_id} CODE --approver NAME --reason TEXT" in str(caught.value)
+    assert f"POST /cycles/{cycle_id}/overrides" in str(caught.value)

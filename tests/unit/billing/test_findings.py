@@ -51,6 +51,15 @@ def test_a_vee_score_under_the_minimum_blocks_and_a_missing_report_too() -> None
     assert vee_findings(None, LIMITS)[0].blocking
 
 
+def test_a_vee_score_under_the_minimum_names_the_meters_under_it_lowest_first() -> None:
+    """A meter whose file was never sent scores 0.00 and is named first; meters at or above the minimum are not;
+    beyond three meters the rest are counted."""
+    [finding] = vee_findings("87.50", LIMITS, {"GRID": "100.00", "SOLAR-1": "0.00", "BR": "99.97", "GT": "94.99"})
+    assert finding.message == "VEE score 87.50 is under the minimum 95.00 (meters under it: SOLAR-1 0.00, GT 94.99)"
+    [finding] = vee_findings("10.00", LIMITS, {f"M{index}": f"{index}.00" for index in range(5)})
+    assert finding.message.endswith("(meters under it: M0 0.00, M1 1.00, M2 2.00 and 2 more)")
+
+
 def test_an_amount_changing_beyond_the_hard_limit_blocks_per_tenant() -> None:
     """+50.0 % is at the limit (allowed), +50.1 % and -60 % block; a new tenant (no previous amount) does not."""
     current = {"a": 150_000_000, "b": 150_100_000, "c": 40_000_000, "new": 5}
