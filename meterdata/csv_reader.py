@@ -38,7 +38,7 @@ from meterdata.csv_mapping import CsvMapping
 from meterdata.readings import ReadingSink, ReadingWindow, shown, shown_names
 from meterdata.schema import QUALITY_MEASURED
 from meterdata.specs import MeterSpec, ReadingNames, ReadingOutsideService
-from meterdata.units import energy_wh_from_value, is_known_unit, unit_fits_role
+from meterdata.units import energy_wh_from_value, is_known_unit, unit_fits_role, unit_refusal
 
 ROWS_PER_FILE_MAX = 50_000_000
 BLOCK_BYTES = 1 << 22
@@ -289,7 +289,8 @@ class _RowParser:
         unit = mapping.unit or self.field(fields, mapping.unit_column or "", line)
         unit_column = mapping.unit_column or mapping.value_column
         if not is_known_unit(unit) or not unit_fits_role(unit, spec.role):
-            reason = f"unit {shown(unit)} does not fit meter {meter_id} (role {spec.role}, unit {spec.unit})"
+            reason = f"meter {meter_id}: {unit_refusal(unit, spec.role)}" if len(unit) <= 16 else \
+                f"unit {shown(unit)} does not fit meter {meter_id} (role {spec.role}, unit {spec.unit})"
             raise BadInput(self.source, line, unit_column, reason)
         value_text = self.field(fields, mapping.value_column, line)
         if value_text == "":
@@ -347,7 +348,10 @@ class _RowParser:
     def localize(self, naive: datetime, meter_id: str, line: int) -> datetime:
         column = self.mapping.time_column
         if self.zone is None:
-            raise BadInput(self.source, line, column, "timestamp has no offset and the mapping declares no zone")
+            local = naive.isoformat()
+            raise BadInput(self.source, line, column,
+                           f"timestamp {local!r} has no UTC offset: write the offset in force ({local}-05:00, "
+                           f"{local}+01:00, ...) or Z for UTC; the mapping {self.mapping.name} declares no time zone")
         early = naive.replace(tzinfo=self.zone, fold=0)
         late = naive.replace(tzinfo=self.zone, fold=1)
         if not (_round_trips(early, naive) or _round_trips(late, naive)):

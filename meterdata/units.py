@@ -28,6 +28,21 @@ def unit_fits_role(unit: str, role: str) -> bool:
     return unit in (HEAT_UNITS if role == "fuel" else ELECTRIC_UNITS)
 
 
+_UNIT_ORDER = ("Wh", "kWh", "MWh", "W", "kW", "MW", "MMBtu", "therm")
+
+
+def unit_refusal(unit: str, role: str) -> str:
+    """Why `unit` is refused for a meter of `role`, naming the units it may report. Units are matched exactly (a
+    megawatt is not a milliwatt), so `kwh` is answered with the spelling it was meant to be, never taken for it."""
+    fitting = ", ".join(name for name in _UNIT_ORDER if unit_fits_role(name, role))
+    if unit in ELECTRIC_UNITS or unit in HEAT_UNITS:
+        return f"unit {unit!r} does not fit a {role} meter, which reports {fitting}"
+    spelt = next((name for name in _UNIT_ORDER if name.lower() == unit.strip().lower()), None)
+    if spelt is not None and unit_fits_role(spelt, role):
+        return f"unknown unit {unit!r}: units are case-sensitive, write {spelt!r} (a {role} meter reports {fitting})"
+    return f"unknown unit {unit!r}: a {role} meter reports {fitting}"
+
+
 # The products below must be exact, and the default context keeps only 28 digits: this one holds a reading of
 # 30 significant digits times a unit factor, a numeric(18,6) multiplier and the interval minutes, and traps
 # Inexact, so a longer reading is refused instead of being rounded twice.

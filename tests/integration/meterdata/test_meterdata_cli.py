@@ -25,7 +25,7 @@ def test_receive_vee_and_plot_commands(database_url, campus_id, tmp_path, monkey
     runner = CliRunner()
     received = runner.invoke(app, ["receive", str(good), str(bad), "--campus", campus_id])
     assert received.exit_code == 2, received.output
-    assert "accepted" in received.output and "quarantined" in received.output and "no offset" in received.output
+    assert "accepted" in received.output and "quarantined" in received.output and "has no UTC offset" in received.output
     start = datetime(2026, 10, 1, 4, tzinfo=UTC)
     columns = ReadingColumns()
     for i in range(4):
