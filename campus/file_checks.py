@@ -111,11 +111,27 @@ def _check_esg(document: dict[str, Any], tenants: set[str], problems: Problems) 
                                  f"unknown tenant {tenant!r}"))
 
 
+# Abbreviations written where an IANA zone belongs. EST and MST are IANA names, but of fixed offsets without
+# daylight saving time: a New York or Denver campus written so would bill summer months an hour off.
+ZONE_ABBREVIATIONS = {"EST": ("America/New_York", "America/Panama"), "EDT": ("America/New_York", None),
+                      "CST": ("America/Chicago", None), "CDT": ("America/Chicago", None),
+                      "MST": ("America/Denver", "America/Phoenix"), "MDT": ("America/Denver", None),
+                      "PST": ("America/Los_Angeles", None), "PDT": ("America/Los_Angeles", None)}
+
+
 def _check_campus(campus: dict[str, Any], problems: Problems) -> None:
+    name = campus["time_zone"]
+    if name in ZONE_ABBREVIATIONS:
+        zone, fixed = ZONE_ABBREVIATIONS[name]
+        reason = (f"{name!r} is an abbreviation, not the campus's zone: write its IANA name, e.g. {zone!r} "
+                  "(daylight saving time included)" + (f", or {fixed!r} for a fixed offset all year" if fixed else ""))
+        problems.append((("campus", "time_zone"), reason))
+        return
     try:
-        ZoneInfo(campus["time_zone"])
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        problems.append((("campus", "time_zone"), f"{campus['time_zone']!r} is not an IANA time zone"))
+        reason = f"{name!r} is not an IANA time zone (e.g. 'America/New_York', 'America/Chicago', 'Europe/Berlin')"
+        problems.append((("campus", "time_zone"), reason))
 
 
 def _unique(items: list[dict[str, Any]], section: str, key: str, problems: Problems) -> set[str]:

@@ -71,7 +71,7 @@ def test_cross_references_are_checked() -> None:
     with pytest.raises(CampusFileInvalid) as caught:
         parse_campus_text("campus.toml", text.encode(), None)
     reasons = {p.field: p.reason for p in caught.value.problems}
-    assert reasons["campus.time_zone"] == "'America/Gotham' is not an IANA time zone"
+    assert reasons["campus.time_zone"].startswith("'America/Gotham' is not an IANA time zone (e.g. 'America/New_York'")
     assert "unknown tenant 'cirrus'" in reasons["meters[10].tenant"]
     misspelt = _demo_text().replace("rated_kw = 32000", "rated_kwh = 32000")
     with pytest.raises(CampusFileInvalid) as caught:
@@ -91,6 +91,20 @@ def test_a_misspelt_key_is_answered_with_the_field_it_was_meant_to_be() -> None:
     assert reasons["meters[1].role"] == "Field required"
     assert reasons["market.notice_minute"] == "unknown field 'notice_minute': did you mean 'notice_minutes'?"
     assert reasons["campus.colour"] == "unknown field 'colour'"
+
+
+@pytest.mark.parametrize(("written", "meant"), [("EST", "'America/New_York'"), ("PST", "'America/Los_Angeles'")])
+def test_a_zone_abbreviation_is_refused_naming_the_zone_it_stands_for(written: str, meant: str) -> None:
+    """EST is an IANA name, but of a fixed UTC-05:00: a New York campus written so would bill summer an hour off.
+    PST is no zone at all. Both are answered with the zone meant."""
+    text = _demo_text().replace('time_zone = "America/New_York"', f'time_zone = "{written}"')
+    with pytest.raises(CampusFileInvalid) as caught:
+        parse_campus_text("campus.toml", text.encode(), None)
+    [problem] = caught.value.problems
+    assert problem.field == "campus.time_zone" and problem.line is not None
+    assert text.splitlines()[problem.line - 1] == f'time_zone = "{written}"'
+    assert problem.reason.startswith(f"'{written}' is an abbreviation, not the campus's zone: write its IANA name, "
+                                     f"e.g. {meant} (daylight saving time included)")
 
 
 def test_a_tenant_without_a_price_and_a_bad_contract_are_refused_before_storage() -> None:
