@@ -85,5 +85,7 @@ def removed_unless_committed() -> Iterator[list[str]]:
 
 
 def documents_root_for(data_root_uri: str) -> str:
-    """Where a deployment keeps invoice documents: `<data root>/invoices` (the cycle workflow writes there)."""
-    return f"{data_root_uri}/invoices"
+    """The root invoice documents are written under: the data root itself, as the cycle's invoice step writes them
+    (`invoices/<issuer>/`, `credit_notes/<issuer>/` below it). `<data root>/invoices` put a rebilled invoice in
+    `invoices/invoices/<issuer>/`, away from the original it replaces."""
+    return data_root_uri

@@ -20,6 +20,7 @@ from invoicing import (
     verify_signed_pdf,
 )
 from invoicing.corrections import cancel_and_rebill, issue_credit_note
+from invoicing.storage import documents_root_for
 from tests.integration.invoicing.conftest import SeededCycle, record_delta_settlement
 
 
@@ -113,3 +114,21 @@ def test_cancel_and_rebill_credits_the_rest_cancels_and_issues_the_next_number(
         cancel_and_rebill(conn, original.invoice_id, "again", signing_key_path, documents_root)
     again = _issue(engine, seeded_cycle, issuer, signing_key_path, documents_root)
     assert [i.invoice_id for i in again if i.tenant_id == original.tenant_id] == [rebill.new_invoice.invoice_id]
+
+
+def test_a_rebilled_invoice_is_written_beside_the_one_it_replaces(
+    engine: Engine, seeded_cycle: SeededCycle, issuer: str, signing_key_path: Path, tmp_path: Path
+) -> None:
+    """The cycle writes invoices under the data root; a correction's rebill and credit note use the documents root
+    of the same data root, so the replacement lands in the original's folder (`<data root>/invoices/<issuer>/`)."""
+    data_root = str(tmp_path / "data")
+    original = _issue(engine, seeded_cycle, issuer, signing_key_path, data_root)[1]
+    with engine.begin() as conn:
+        record_delta_settlement(conn, seeded_cycle.cycle_id, original.tenant_id, -3_000_000_000)
+    with engine.begin() as conn:
+        rebill = cancel_and_rebill(conn, original.invoice_id, "corrected meter data", signing_key_path,
+                                   documents_root_for(data_root))
+    assert original.pdf_uri is not None and rebill.new_invoice.pdf_uri is not None
+    assert Path(original.pdf_uri).parent == Path(rebill.new_invoice.pdf_uri).parent == tmp_path / "data" / "invoices" / issuer
+    assert rebill.credit_note is not None
+    assert Path(rebill.credit_note.pdf_uri).parent == tmp_path / "data" / "credit_notes" / issuer
