@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import logging
 from pathlib import Path
 
 from importlinter.cli import lint_imports
@@ -48,7 +49,15 @@ def _module_name(path: Path) -> str:
 
 
 def test_layer_contracts_hold() -> None:
-    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0
+    # lint_imports configures logging with dictConfig, which disables every logger that exists by then: the
+    # tests run after this one in the same process would no longer see the project's warnings.
+    loggers = [logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)]
+    disabled_before = [logger.disabled for logger in loggers]
+    try:
+        assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0
+    finally:
+        for logger, disabled in zip(loggers, disabled_before, strict=True):
+            logger.disabled = disabled
 
 
 def test_every_package_names_its_public_api() -> None:
