@@ -78,7 +78,10 @@ def verify_command(
             if failure is not None:
                 typer.echo(f"FAIL origin={name} seq={failure[0]} reason={failure[1]}")
                 raise typer.Exit(1)
-        typer.echo(f"OK origin={name} entries={report.entries_checked} published={len(published)}")
+        # published= counts the --checkpoint notes the ledger was found to extend; without any, `published=0` read as
+        # if nothing had been published, so it is left out.
+        extends = f" published={len(published)}" if published else ""
+        typer.echo(f"OK origin={name} entries={report.entries_checked}{extends}")
         return
     typer.echo(f"FAIL origin={name} seq={report.first_bad_seq} reason={report.reason}")
     raise typer.Exit(1)
