@@ -91,6 +91,8 @@ STORAGE_SCHEMA = pa.schema(
         pa.field("certificate_wh", pa.int64(), nullable=False),
     ]
     + [pa.field(f"{name}_g_co2e", pa.int64(), nullable=False) for name in STORAGE_FIGURES]
+    # Carbon-free Wh the battery carries into takers' hourly CFE scores; last, so the earlier columns keep their place.
+    + [pa.field("carbon_free_wh", pa.int64(), nullable=False)]
 )
 SCHEMAS = {"parties": PARTY_SCHEMA, "hourly": HOURLY_SCHEMA, "campus": CAMPUS_SCHEMA, "methods": METHOD_SCHEMA,
            "storage": STORAGE_SCHEMA}
@@ -193,7 +195,8 @@ def method_export_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
 
 def storage_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
     """Per battery: what it opened with, what its charge took, what each party took from it and carries of its
-    losses (`taken`, `losses`, party as `tenant:<id>` or `retained:<why>`), and what it still stores (`closing`);
+    losses (`taken`, `losses`, party as `tenant:<id>` or `retained:<why>`), and what it still stores (`closing`),
+    each with its carbon-free Wh (those taken count in the takers' hourly CFE scores);
     opening + charged = taken + losses + closing for every column. The taken and lost grams are inside the
     parties' figures (`parties`) already."""
     rows = []
@@ -202,7 +205,9 @@ def storage_rows(emissions: CycleEmissions) -> list[dict[str, Any]]:
             by_party = entry[part] if part in ("taken", "losses") else {"": entry[part]}
             rows += [{"asset_id": asset_id, "part": part, "party": party, "energy_wh": figures["energy_wh"],
                       "certificate_wh": figures["certificate_wh"],
-                      **{f"{name}_g_co2e": figures[name] for name in STORAGE_FIGURES}}
+                      **{f"{name}_g_co2e": figures[name] for name in STORAGE_FIGURES},
+                      # A result recorded before batteries carried carbon-free energy has none to list.
+                      "carbon_free_wh": figures.get("carbon_free_wh", 0)}
                      for party, figures in sorted(by_party.items())]
     return rows
 

@@ -83,9 +83,10 @@ class CycleEmissions:
     # (`supplier`, `residual_mix` or `grid_average`) and its ref, Wh by method under annual and hourly matching,
     # and the hourly method as runs [first hour, hour count, method].
     market_methods: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Per battery (asset id): the energy and grams its charge took, what each party took of them in the discharge
-    # hours and carries of its losses (`taken`, `losses`: party -> figures), what it opened and closed with, and the
-    # closing pool's lots (esg.scopes.storage_carry). The grams are inside the tenant and retained figures already.
+    # Per battery (asset id): the energy, grams and carbon-free Wh its charge took, what each party took of them in the
+    # discharge hours and carries of its losses (`taken`, `losses`: party -> figures), what it opened and closed with,
+    # and the closing pool's lots (esg.scopes.storage_carry). The grams are inside the tenant and retained figures
+    # already, and the carbon-free Wh taken inside the takers' CFE scores.
     storage: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import numpy as np
 
 from esg.scopes.allocation import SHARED, allocate_grams, grams_half_even, tenant_party
 from esg.scopes.campus_hours import CampusHour
-from esg.scopes.cfe import cfe_score_text, cfe_wh_by_party
+from esg.scopes.cfe import CarbonFreeHours, carbon_free_hours, cfe_score_text, cfe_wh_by_party
 from esg.scopes.cycle_context import CycleContext
 from esg.scopes.cycle_emissions import CycleEmissions, HourFigure, worst_quality
 from esg.scopes.hour_rules import Accumulator
@@ -19,7 +19,7 @@ from esg.scopes.hourly_energy import HourlyEnergy, MeterRef
 from esg.scopes.scope2_market import FallbackRate, MarketOutcome
 from esg.scopes.scope3 import WTT_ROW_BY_FUEL, upstream_electricity_g_per_wh
 from esg.scopes.shared_services import SharedServicesOutcome
-from esg.scopes.storage_carry import carry_storage
+from esg.scopes.storage_carry import ChargeCarbonFree, carry_storage
 
 SHARED_COMPONENTS = ("shared_cat1_purchased_services", "shared_cat8_upstream_leased_assets")
 COMPONENTS = (
@@ -58,13 +58,17 @@ def assemble_result(
     for component in COMPONENTS:
         campus_g[component] = grams_half_even(totals.campus_exact.get(component, Decimal(0)))
         parts_g[component] = allocate_grams(campus_g[component], totals.share_dict(component))
-    storage = carry_storage(parts_g, totals, market, fallback, hourly, meters, context.options.storage_assets,
-                            context.options.storage_openings, context.options.storage_stored_wh_end)
+    carbon_free = _carbon_free_hours(campus_hours, totals, market, context)
+    carbon_free_sources = frozenset(f"generation:{meter_id}"
+                                    for meter_id in context.options.carbon_free_generation_meter_ids)
+    carried = carry_storage(parts_g, totals, market, fallback, hourly, meters, context.options.storage_assets,
+                            context.options.storage_openings, context.options.storage_stored_wh_end,
+                            ChargeCarbonFree(carbon_free, carbon_free_sources))
     parties = sorted({tenant_party(t) for t in tenant_ids} | {p for parts in parts_g.values() for p in parts})
     by_party = {party: _party_figures(party, parts_g) for party in parties}
     quality = _data_quality(hourly, meters, context, fallback, tenant_ids, market)
     quality["campus_scope1_shared_services"] = worst_quality(*shared.qualities)
-    tenant_energy = _tenant_energy(campus_hours, totals, market, context, tenant_ids)
+    tenant_energy = _tenant_energy(campus_hours, totals, carbon_free, carried.carbon_free_wh_by_hour, tenant_ids)
     return CycleEmissions(
         period_start_utc=period[0],
         period_end_utc=period[1],
@@ -122,7 +126,7 @@ def assemble_result(
         campus_scope1_shared_services_g_co2e=sum(campus_g[c] for c in SHARED_COMPONENTS),
         co2e_by_gwp_set_g=_co2e_by_gwp_set(context, totals),
         market_methods=_market_methods(market, fallback),
-        storage=storage,
+        storage=carried.section,
     )
 
 
@@ -188,22 +192,30 @@ def _energy(campus_hours: list[CampusHour], totals: Accumulator) -> dict[str, in
     }
 
 
-def _tenant_energy(
-    campus_hours: list[CampusHour],
-    totals: Accumulator,
-    market: MarketOutcome,
-    context: CycleContext,
-    tenant_ids: list[str],
-) -> dict[str, dict[str, int]]:
-    grid_parts = allocate_grams(sum(h.grid_import_wh for h in campus_hours), totals.grid_wh.totals())
-    onsite_exact = totals.onsite_wh.totals()
-    onsite_parts = allocate_grams(grams_half_even(sum(onsite_exact.values(), Decimal(0))), onsite_exact)
+def _carbon_free_hours(
+    campus_hours: list[CampusHour], totals: Accumulator, market: MarketOutcome, context: CycleContext
+) -> CarbonFreeHours:
     intensity = context.options.grid_intensity
     grid_cfe_fraction = dict(intensity.carbon_free_fraction) if intensity is not None else {}
     load_wh = [h.consumer_wh.energy_wh_exact for h in campus_hours]
-    carbon_free = cfe_wh_by_party(
+    return carbon_free_hours(
         load_wh, totals.onsite_carbon_free_wh, totals.grid_wh, market.covered_wh_hourly, grid_cfe_fraction
     )
+
+
+def _tenant_energy(
+    campus_hours: list[CampusHour],
+    totals: Accumulator,
+    carbon_free_by_hour: CarbonFreeHours,
+    carried_carbon_free_wh: dict[datetime, dict[str, int]],
+    tenant_ids: list[str],
+) -> dict[str, dict[str, int]]:
+    """Per tenant: its consumption, grid and on-site Wh, and its carbon-free Wh (CFE_h summed, with the carbon-free
+    Wh it took from batteries in their discharge hours)."""
+    grid_parts = allocate_grams(sum(h.grid_import_wh for h in campus_hours), totals.grid_wh.totals())
+    onsite_exact = totals.onsite_wh.totals()
+    onsite_parts = allocate_grams(grams_half_even(sum(onsite_exact.values(), Decimal(0))), onsite_exact)
+    carbon_free = cfe_wh_by_party(carbon_free_by_hour, carried_carbon_free_wh)
     consumption_wh = np.zeros(len(totals.parties), dtype=np.int64)
     for campus_hour in campus_hours:
         consumption_wh += campus_hour.consumer_wh.energy_wh

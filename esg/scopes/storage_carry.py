@@ -16,6 +16,15 @@ sources, discharge split by the hour's consumption, stored end and losses key â€
 - the round-trip losses carry their grams to the losses key's parties; their certificate Wh are claimed by no one;
 - what is still stored keeps its grams in the closing pool, the next period's opening pool.
 
+Carbon-free energy travels the same way (docs/esg.md, rule 6, "CFE score"). In each charging hour the battery's charge
+has carbon-free Wh by the rule of every consumer (esg.scopes.cfe: its share of carbon-free on-site generation, the
+zero-carbon certificates matched to it, the grid's carbon-free fraction of the rest, capped at the charge). Their
+period total, rounded down once to whole Wh (never more carbon-free energy than was charged), is spread over the
+charging hours by the exact Wh of each (largest remainder) and put into the lots as `carbon_free_wh`: the on-site part
+over the lots of carbon-free generation meters, the rest over the grid lot. Whoever takes the discharge adds the
+carbon-free Wh it took to its CFE in the discharge hour (still capped at its load); those of the losses count in no
+one's score, those still stored stay in the closing pool. The battery itself has no score.
+
 The battery's own figure is then what it charged less what it handed on: the closing pool's grams less the opening
 pool's (negative when it hands on more than it charged in the period). Every gram moves between parties as an
 integer, so each campus figure, and tenants + retained = campus, are unchanged by the battery, exactly.
@@ -24,6 +33,7 @@ integer, so each campus figure, and tenants + retained = campus, are unchanged b
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, cast
@@ -31,8 +41,10 @@ from typing import Any, cast
 from campus import StorageAsset
 from esg.factors import WH_PER_MWH
 from esg.scopes.allocation import EXPORT, SHARED, UNALLOCATED, allocate_grams, storage_party, tenant_party
+from esg.scopes.cfe import CarbonFreeHours
 from esg.scopes.hour_rules import Accumulator
 from esg.scopes.hourly_energy import HourlyEnergy, MeterRef
+from esg.scopes.party_amounts import ZERO
 from esg.scopes.scope2_market import FallbackRate, MarketOutcome
 from settlement import allocate_largest_remainder
 from settlement.storage_hours import (
@@ -49,9 +61,11 @@ from settlement.storage_pool import (
     PARTY_OPERATOR,
     Lot,
     Pool,
+    StorageInterval,
     StoragePeriod,
     charge_lots,
     make_lot,
+    merge_by_source,
     opening_pool,
     period_stored_wh_end,
 )
@@ -70,6 +84,9 @@ ONSITE_COMPONENTS = frozenset({"scope1", "scope3_a"})
 # The lot amount holding the Wh of a lot covered by certificates matched in its charging hour: they travel with the
 # energy and may be claimed, in the discharge hour, by whoever takes it; those of losses are claimed by no one.
 AMOUNT_CERTIFICATE_WH = "certificate_wh"
+# The lot amount holding the carbon-free Wh of a lot (its charging hour's CFE rule): they count in the hourly CFE score
+# of whoever takes the energy, in the discharge hour; those of losses in no one's.
+AMOUNT_CARBON_FREE_WH = "carbon_free_wh"
 
 
 def amount_name(component: str) -> str:
@@ -77,23 +94,58 @@ def amount_name(component: str) -> str:
     return f"co2e_g_{component}"
 
 
+@dataclass(frozen=True)
+class CarriedStorage:
+    """What the batteries carried: the `CycleEmissions.storage` section, and per discharge hour the carbon-free Wh
+    each party (`tenant:<id>`, `retained:<why>`) took from them, to add to its CFE of that hour."""
+
+    section: dict[str, dict[str, Any]] = field(default_factory=dict)
+    carbon_free_wh_by_hour: dict[datetime, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChargeCarbonFree:
+    """The CFE rule's view of the cycle (esg.scopes.cfe) and the lot sources of carbon-free generation
+    (`generation:<meter>`), which a battery's charge needs to know what of it was carbon-free and where that went."""
+
+    hours: CarbonFreeHours | None = None
+    sources: frozenset[str] = frozenset()
+
+    def of_party(self, party: str) -> dict[datetime, tuple[Decimal, Decimal, Decimal]]:
+        """Per hour with load: the party's carbon-free Wh on site, from the grid (certified and the grid's share),
+        and in all, capped at its load."""
+        if self.hours is None or party not in self.hours.parties:
+            return {}
+        return self.hours.of_party(party)
+
+
 def carry_storage(parts_g: dict[str, dict[str, int]], totals: Accumulator, market: MarketOutcome,
                   fallback: FallbackRate, hourly: HourlyEnergy, meters: Sequence[MeterRef],
                   assets: Sequence[StorageAsset], openings: Mapping[str, Pool],
-                  stored_wh_end_reported: Mapping[str, int] | None = None) -> dict[str, dict[str, Any]]:
+                  stored_wh_end_reported: Mapping[str, int] | None = None,
+                  carbon_free: ChargeCarbonFree | None = None) -> CarriedStorage:
     """Move each battery's grams from its party to the takers of its energy in `parts_g` (component -> party ->
-    integer grams, as allocated); returns the `CycleEmissions.storage` section (per asset: energy, the grams
-    charged, taken, lost and still stored, and the closing pool)."""
+    integer grams, as allocated); returns the `CycleEmissions.storage` section (per asset: energy, the grams and
+    carbon-free Wh charged, taken, lost and still stored, and the closing pool) and the carbon-free Wh each taker
+    took per discharge hour."""
     if not assets:
-        return {}
+        return CarriedStorage()
+    carbon_free = carbon_free or ChargeCarbonFree()
     by_meter = cast(dict[str, dict[datetime, int]], hourly.sums.nested(hourly.hours()))
     section: dict[str, dict[str, Any]] = {}
+    carried_by_hour: dict[datetime, dict[str, int]] = {}
     for asset in assets:
         party = storage_party(asset.asset_id)
         hours = storage_hours_of(by_meter, meters, asset)
-        hour_amounts = _charged_by_hour(party, hours, parts_g, totals, market, fallback)
+        charge_carbon_free = carbon_free.of_party(party)
+        hour_amounts = _charged_by_hour(party, hours, parts_g, totals, market, fallback, charge_carbon_free)
+        onsite_carbon_free = _onsite_carbon_free_by_hour(hour_amounts, charge_carbon_free)
+        intervals = [storage_interval(hour, with_amounts(
+            _charge_lots(asset, hour), hour_amounts.get(hour.hour_start_utc, {}),
+            onsite_carbon_free.get(hour.hour_start_utc, 0), carbon_free.sources)) for hour in hours]
         opening = opening_pool(asset, openings.get(asset.asset_id))
-        period = _period(asset, opening, hours, hour_amounts, (stored_wh_end_reported or {}).get(asset.asset_id))
+        period = _period(asset, opening, hours, intervals, (stored_wh_end_reported or {}).get(asset.asset_id))
+        _add_carbon_free_taken(carried_by_hour, _taken_by_hour(opening, hours, intervals, period))
         for pool_party, lots in [*period.taken_by_party.items(), *period.losses_by_party.items()]:
             receiver = _engine_party(pool_party)
             for component in CARRIED:
@@ -105,20 +157,27 @@ def carry_storage(parts_g: dict[str, dict[str, int]], totals: Accumulator, marke
             # What the battery keeps of a figure is what it charged less what it handed on: closing less opening.
             kept_g = section[asset.asset_id]["closing"][figure] - section[asset.asset_id]["opening"][figure]
             assert parts_g[component].get(party, 0) == kept_g, f"{asset.asset_id}: {component} not conserved"
-    return section
+    return CarriedStorage(section, {hour: dict(sorted(by_party.items()))
+                                    for hour, by_party in sorted(carried_by_hour.items())})
 
 
 def _charged_by_hour(party: str, hours: Sequence[StorageHour], parts_g: Mapping[str, Mapping[str, int]],
-                     totals: Accumulator, market: MarketOutcome, fallback: FallbackRate
+                     totals: Accumulator, market: MarketOutcome, fallback: FallbackRate,
+                     carbon_free: Mapping[datetime, tuple[Decimal, Decimal, Decimal]]
                      ) -> dict[datetime, dict[str, int]]:
-    """Per charging hour, the integer grams of each component (and certificate Wh) the battery's charge took: its
-    rounded figure spread over the hours by its exact part of each (largest remainder)."""
+    """Per charging hour, the integer grams of each component (and certificate and carbon-free Wh) the battery's
+    charge took: its rounded figure spread over the hours by its exact part of each (largest remainder)."""
     charging = [hour.hour_start_utc for hour in hours if hour.charge_wh > 0]
     weights = _hour_weights(party, charging, totals, market, fallback)
+    weights[AMOUNT_CARBON_FREE_WH] = {hour: carbon_free.get(hour, (ZERO, ZERO, ZERO))[2] for hour in charging}
     certified = market.certified_hourly.get(party, {})
     certificate_wh = sum((certified.get(hour, (Decimal(0), Decimal(0)))[0] for hour in charging), Decimal(0))
     totals_by_name = {amount_name(component): parts_g.get(component, {}).get(party, 0) for component in CARRIED}
     totals_by_name[AMOUNT_CERTIFICATE_WH] = int(certificate_wh.to_integral_value(rounding=ROUND_FLOOR))
+    # Rounded down once: the hours' shares then never exceed their exact Wh, so no hour carries more carbon-free
+    # energy than it charged.
+    carbon_free_wh = sum(weights[AMOUNT_CARBON_FREE_WH].values(), ZERO)
+    totals_by_name[AMOUNT_CARBON_FREE_WH] = int(carbon_free_wh.to_integral_value(rounding=ROUND_FLOOR))
     by_hour: dict[datetime, dict[str, int]] = {hour: {} for hour in charging}
     for name, total in totals_by_name.items():
         exact = {hour.isoformat(): weight for hour, weight in weights[name].items()}
@@ -154,38 +213,103 @@ def _hour_weights(party: str, charging: Sequence[datetime], totals: Accumulator,
     return weights
 
 
-def _period(asset: StorageAsset, opening: Pool, hours: Sequence[StorageHour],
-            hour_amounts: Mapping[datetime, Mapping[str, int]], stored_wh_reported: int | None) -> StoragePeriod:
-    """The pool over the hours as settlement runs it (same lots, cost, stored end, key), the lots with grams."""
+def _onsite_carbon_free_by_hour(hour_amounts: Mapping[datetime, Mapping[str, int]],
+                                carbon_free: Mapping[datetime, tuple[Decimal, Decimal, Decimal]]
+                                ) -> dict[datetime, int]:
+    """Of each charging hour's integer carbon-free Wh, the part from on-site generation: split from the grid's part
+    by their exact Wh (largest remainder; a cap at the charge takes from both alike)."""
+    onsite_by_hour: dict[datetime, int] = {}
+    for hour, amounts in hour_amounts.items():
+        total_wh = amounts.get(AMOUNT_CARBON_FREE_WH, 0)
+        onsite_wh, grid_wh, _ = carbon_free.get(hour, (ZERO, ZERO, ZERO))
+        if total_wh:
+            onsite_by_hour[hour] = allocate_grams(total_wh, {"grid": grid_wh, "onsite": onsite_wh})["onsite"]
+    return onsite_by_hour
+
+
+def _charge_lots(asset: StorageAsset, hour: StorageHour) -> tuple[Lot, ...]:
+    """The hour's charge lots as settlement makes them (same sources, shares and cost)."""
     cost_rates = {source: {AMOUNT_COST: price} for source, price in asset.supply_prices_usd_per_mwh or ()}
-    intervals = []
-    for hour in hours:
-        lots = charge_lots(hour.charge_wh, hour.supply_wh_by_source, cost_rates)
-        lots = with_amounts(lots, hour_amounts.get(hour.hour_start_utc, {}))
-        intervals.append(storage_interval(hour, lots))
+    return charge_lots(hour.charge_wh, hour.supply_wh_by_source, cost_rates)
+
+
+def _period(asset: StorageAsset, opening: Pool, hours: Sequence[StorageHour], intervals: Sequence[StorageInterval],
+            stored_wh_reported: int | None) -> StoragePeriod:
+    """The pool over the hours as settlement runs it (same lots, cost, stored end, key), the lots with grams."""
     charge_wh = sum(hour.charge_wh for hour in hours)
     discharge_wh = sum(hour.discharge_wh for hour in hours)
     stored_wh_end = period_stored_wh_end(asset, opening.energy_wh, charge_wh, discharge_wh, stored_wh_reported)
     return settle_asset_period(asset, opening, intervals, stored_wh_end)
 
 
-def with_amounts(lots: Sequence[Lot], amounts: Mapping[str, int]) -> tuple[Lot, ...]:
+def _taken_by_hour(opening: Pool, hours: Sequence[StorageHour], intervals: Sequence[StorageInterval],
+                   period: StoragePeriod) -> dict[datetime, dict[str, tuple[Lot, ...]]]:
+    """Per discharge hour, the lots each party drew. The period keeps only each party's sum, so the draws are run
+    again in settlement's order (charge first, then the parties in id order: `settle_storage_period`) and checked
+    to add up to the period's, lot for lot."""
+    pool = opening
+    by_hour: dict[datetime, dict[str, tuple[Lot, ...]]] = {}
+    drawn_by_party: dict[str, list[Lot]] = {}
+    for hour, interval in zip(hours, intervals, strict=True):
+        pool = pool.charged(interval.charge_lots)
+        for party, energy_wh in sorted(interval.discharge_wh_by_party.items()):
+            drawn, pool = pool.drawn(energy_wh)
+            by_hour.setdefault(hour.hour_start_utc, {})[party] = drawn
+            drawn_by_party.setdefault(party, []).extend(drawn)
+    merged = {party: merge_by_source(lots) for party, lots in sorted(drawn_by_party.items())}
+    assert merged == period.taken_by_party, "the discharge hours' draws differ from the period's"
+    return by_hour
+
+
+def _add_carbon_free_taken(carried_by_hour: dict[datetime, dict[str, int]],
+                           taken_by_hour: Mapping[datetime, Mapping[str, Sequence[Lot]]]) -> None:
+    """Add the carbon-free Wh of the lots each party drew in each hour to `carried_by_hour[hour][engine party]`."""
+    for hour, taken in taken_by_hour.items():
+        for pool_party, lots in taken.items():
+            carbon_free_wh = sum(lot.amount(AMOUNT_CARBON_FREE_WH) for lot in lots)
+            if carbon_free_wh:
+                by_party = carried_by_hour.setdefault(hour, {})
+                receiver = _engine_party(pool_party)
+                by_party[receiver] = by_party.get(receiver, 0) + carbon_free_wh
+
+
+def with_amounts(lots: Sequence[Lot], amounts: Mapping[str, int], onsite_carbon_free_wh: int = 0,
+                 carbon_free_sources: frozenset[str] = frozenset()) -> tuple[Lot, ...]:
     """`lots` of one hour with `amounts` added: on-site figures over the generation lots, the others (grid figures,
-    certificate Wh) over the grid lot, by Wh (largest remainder); all lots with energy when none of the kind has."""
+    certificate Wh) over the grid lot, by Wh (largest remainder); all lots with energy when none of the kind has.
+    Carbon-free Wh: `onsite_carbon_free_wh` of them over the lots of `carbon_free_sources` (else the generation
+    lots), the rest over the grid lot."""
     added: list[dict[str, int]] = [dict(lot.amounts) for lot in lots]
+    onsite_names = {amount_name(component) for component in ONSITE_COMPONENTS}
+    no_sources: frozenset[str] = frozenset()
     for name, total in amounts.items():
-        if not total:
-            continue
-        onsite = name in {amount_name(component) for component in ONSITE_COMPONENTS}
-        targets = [index for index, lot in enumerate(lots)
-                   if lot.energy_wh > 0 and lot.source.startswith("generation:") == onsite
-                   and (onsite or lot.source == SOURCE_GRID)]
-        targets = targets or [index for index, lot in enumerate(lots) if lot.energy_wh > 0]
-        assert targets, f"{total} of {name} for an hour that charged nothing"
-        for index, share in zip(targets, allocate_largest_remainder(total, [lots[i].energy_wh for i in targets]),
-                                strict=True):
-            added[index][name] = added[index].get(name, 0) + share
+        pieces = [(total, name in onsite_names, no_sources)]
+        if name == AMOUNT_CARBON_FREE_WH:
+            pieces = [(onsite_carbon_free_wh, True, carbon_free_sources),
+                      (total - onsite_carbon_free_wh, False, no_sources)]
+        for piece, onsite, preferred in pieces:
+            if piece:
+                _spread(lots, added, name, piece, _targets(lots, onsite, preferred))
     return tuple(make_lot(lot.source, lot.energy_wh, extra) for lot, extra in zip(lots, added, strict=True))
+
+
+def _targets(lots: Sequence[Lot], onsite: bool, preferred: frozenset[str]) -> list[int]:
+    """The lots an amount goes over: those of `preferred` sources, else generation lots (`onsite`) or the grid lot,
+    else every lot with energy."""
+    charged = [index for index, lot in enumerate(lots) if lot.energy_wh > 0]
+    for kind in ([index for index in charged if lots[index].source in preferred],
+                 [index for index in charged if lots[index].source.startswith("generation:") == onsite
+                  and (onsite or lots[index].source == SOURCE_GRID)]):
+        if kind:
+            return kind
+    return charged
+
+
+def _spread(lots: Sequence[Lot], added: list[dict[str, int]], name: str, total: int, targets: Sequence[int]) -> None:
+    assert targets, f"{total} of {name} for an hour that charged nothing"
+    for index, share in zip(targets, allocate_largest_remainder(total, [lots[i].energy_wh for i in targets]),
+                            strict=True):
+        added[index][name] = added[index].get(name, 0) + share
 
 
 def _engine_party(pool_party: str) -> str:
@@ -199,13 +323,14 @@ def _engine_party(pool_party: str) -> str:
 
 
 def figures_of(lots: Sequence[Lot]) -> dict[str, int]:
-    """Energy, certificate Wh and grams of lots as the tenant figures they land in, with the Scope 2 and
-    category 3 sums (location: on-site share + grid location; market likewise)."""
+    """Energy, certificate and carbon-free Wh and grams of lots as the tenant figures they land in, with the Scope 2
+    and category 3 sums (location: on-site share + grid location; market likewise)."""
     grams = {figure: sum(lot.amount(amount_name(component)) for lot in lots) for component, figure in CARRIED.items()}
     onsite = grams["scope2_onsite_generation"]
     return {
         "energy_wh": sum(lot.energy_wh for lot in lots),
         "certificate_wh": sum(lot.amount(AMOUNT_CERTIFICATE_WH) for lot in lots),
+        "carbon_free_wh": sum(lot.amount(AMOUNT_CARBON_FREE_WH) for lot in lots),
         **grams,
         "scope2_location": onsite + grams["scope2_grid_location"],
         "scope2_market": onsite + grams["scope2_grid_market"],

@@ -175,6 +175,9 @@ def check_conserved(carried: CycleEmissions, plain: CycleEmissions, same_certifi
             assert kept.get(figure, 0) == bess["closing"][figure] - bess["opening"][figure], figure
             handed = sum(f[figure] for f in [*bess["taken"].values(), *bess["losses"].values()])
             assert bess["opening"][figure] + bess["charged"][figure] == handed + bess["closing"][figure], figure
+        handed_wh = sum(f["carbon_free_wh"] for f in [*bess["taken"].values(), *bess["losses"].values()])
+        assert bess["opening"]["carbon_free_wh"] + bess["charged"]["carbon_free_wh"] == \
+            handed_wh + bess["closing"]["carbon_free_wh"]
 
 
 @st.composite
@@ -227,7 +230,8 @@ def test_the_statement_and_the_storage_export_name_what_came_from_the_battery(in
     assert [(row["part"], row["party"]) for row in rows] == [
         ("opening", ""), ("charged", ""), ("taken", "tenant:alpha"), ("taken", "tenant:beta"),
         ("losses", "tenant:alpha"), ("losses", "tenant:beta"), ("closing", "")]
-    for column in ("energy_wh", "certificate_wh", "scope2_location_g_co2e", "scope2_market_hourly_g_co2e"):
+    for column in ("energy_wh", "certificate_wh", "scope2_location_g_co2e", "scope2_market_hourly_g_co2e",
+                   "carbon_free_wh"):
         into = sum(int(row[column]) for row in rows if row["part"] in ("opening", "charged"))
         out = sum(int(row[column]) for row in rows if row["part"] in ("taken", "losses", "closing"))
         assert into == out, column
