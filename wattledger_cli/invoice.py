@@ -53,7 +53,8 @@ def _print_json(value: object) -> None:
 
 
 @app.command("verify")
-def verify_command(file: Path, public_key: KeyOption = None) -> None:
+def verify_command(file: Annotated[Path, typer.Argument(help="invoice PDF or JSON", exists=True, dir_okay=False)],
+                   public_key: KeyOption = None) -> None:
     """Check a PDF's embedded Ed25519 signature, or a JSON document's sha256 against the stored invoice.
 
     PDF: scheme wattledger-pdf-ed25519-v1 against the trusted key. JSON: the file must be the RFC 8785

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Meter data: ingest files, VEE reports, manual edits.", no_args_is_help=True)
 
 CampusOption = Annotated[str, typer.Option("--campus", help="campus id")]
+# Every path is checked before the first file is stored: a misspelt name (or a glob that matched nothing) is refused
+# at once, not after the files before it were received.
+ReceivedFiles = Annotated[list[Path], typer.Argument(help="meter-data files (.csv, .txt, .parquet, .xml)", exists=True,
+                                                     dir_okay=False)]
 MappingOption = Annotated[str, typer.Option(help="declared CSV mapping name")]
 
 
@@ -61,7 +65,7 @@ def _mapping(name: str) -> CsvMapping:
 
 
 @app.command("receive")
-def receive_command(files: list[Path], campus: CampusOption, mapping: MappingOption = "SITE_EXPORT_V1") -> None:
+def receive_command(files: ReceivedFiles, campus: CampusOption, mapping: MappingOption = "SITE_EXPORT_V1") -> None:
     """Store FILES as received and check them; bad files are quarantined with file, line, field and reason.
     Accepted files join the campus's meter-data store, which billing cycles read."""
     from meterdata.service import file_chunks, receive_file

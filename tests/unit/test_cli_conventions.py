@@ -85,6 +85,19 @@ def test_an_invalid_option_value_is_refused_before_anything_runs() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_a_file_argument_that_does_not_exist_is_refused_before_anything_is_received(tmp_path: Path) -> None:
+    """`meterdata receive` checks every path first (a misspelt name, a glob that matched nothing), so the files before
+    it are not stored while the command fails; `invoice verify` names a missing file the same way."""
+    present = tmp_path / "GRID_2026-11.csv"
+    present.write_text("meter_id,interval_start,value,unit\n")
+    received = _wattledger("meterdata", "receive", str(present), str(tmp_path / "*.cvs"), "--campus", "c",
+                           WATTLEDGER_DATABASE_URL=UNREACHABLE_DATABASE, COLUMNS="200")
+    assert received.returncode == 2
+    assert f"file '{tmp_path / '*.cvs'}' does not exist" in received.stderr and "Traceback" not in received.stderr
+    verified = _wattledger("invoice", "verify", str(tmp_path / "LH-000001.pdf"), COLUMNS="200")
+    assert verified.returncode == 2 and "LH-000001.pdf' does not exist" in verified.stderr
+
+
 def test_help_names_the_configured_ports() -> None:
     shown = _wattledger("--help", WATTLEDGER_API_PORT="8123", WATTLEDGER_TEMPORAL_UI_PORT="8299",
                         COLUMNS="200")
