@@ -7,6 +7,7 @@ instants in UTC), so the same facts always give the same document and the same s
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ def parse_campus_text(source: str, data: bytes, read_urdb: UrdbReader | None) ->
     try:
         raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as error:
-        raise CampusFileInvalid(source, [Problem(getattr(error, "lineno", None), None, str(error))]) from error
+        raise CampusFileInvalid(source, [_syntax_problem(error)]) from error
     return campus_document(source, raw, text, read_urdb)
 
 
@@ -73,6 +74,19 @@ def campus_document(source: str, raw: dict[str, Any], text: str, read_urdb: Urdb
     document = normalize(document)
     return CampusDocument(document["campus"]["id"], document, canonical_json.sha256_hex(document), Path(source).name,
                           line_of(text, ("campus", "settlement_point")))
+
+
+# tomllib states the place in its message only ("... (at line 31, column 12)"; `lineno` arrives in Python 3.14).
+TOML_PLACE = re.compile(r"^(?P<reason>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$", re.DOTALL)
+
+
+def _syntax_problem(error: tomllib.TOMLDecodeError) -> Problem:
+    """A TOML syntax error on its line, like every other problem: `line 31: not TOML: Illegal character '\\n' (column
+    12)`; an unterminated string is the usual cause of an illegal line break."""
+    place = TOML_PLACE.match(str(error))
+    if place is None:
+        return Problem(getattr(error, "lineno", None), None, f"not TOML: {error}")
+    return Problem(int(place["line"]), None, f"not TOML: {place['reason']} (column {place['column']})")
 
 
 def _decode(source: str, data: bytes) -> str:

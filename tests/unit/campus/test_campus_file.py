@@ -64,6 +64,17 @@ def test_every_problem_is_reported_with_its_line_and_field() -> None:
     assert caught.value.source == "campus.toml" and caught.value.line == problems[0].line
 
 
+def test_a_toml_syntax_error_is_named_by_its_line() -> None:
+    """An unterminated string: the problem carries the line (tomllib says it only in its message)."""
+    text = _demo_text().replace('unit = "kWh"', 'unit = "kWh', 1)
+    with pytest.raises(CampusFileInvalid) as caught:
+        parse_campus_text("campus.toml", text.encode(), None)
+    [problem] = caught.value.problems
+    assert problem.line is not None and text.splitlines()[problem.line - 1] == 'unit = "kWh'
+    assert problem.field is None and problem.reason.startswith("not TOML: Illegal character")
+    assert caught.value.line == problem.line
+
+
 def test_cross_references_are_checked() -> None:
     """A meter naming an unknown tenant, an unknown zone and a misspelt key are refused; nothing is guessed."""
     text = _demo_text().replace('tenant = "cirrus-cloud"\nunit', 'tenant = "cirrus"\nunit', 1)
