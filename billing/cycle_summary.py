@@ -10,6 +10,7 @@ VEE run's full report. Links are root-relative paths of the API.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
@@ -35,8 +36,22 @@ def vee_report_summary(report: Mapping[str, Any]) -> dict[str, Any]:
     summary = {key: report[key] for key in VEE_SUMMARY_KEYS if key in report}
     meters: Mapping[str, Mapping[str, Any]] = report.get("meters") or {}
     summary["meter_count"] = len(meters)
-    summary["meters_below_full_score_count"] = sum(1 for meter in meters.values() if meter.get("score") != SCORE_FULL)
+    below = {meter_id: str(meter.get("score")) for meter_id, meter in meters.items()
+             if meter.get("score") != SCORE_FULL}
+    summary["meters_below_full_score_count"] = len(below)
+    scored = [(_score_key(score), meter_id) for meter_id, score in below.items() if _score_key(score) is not None]
+    if scored:
+        # One meter, whatever the campus size: where to look first (a meter whose file never came scores 0.00).
+        lowest = min(scored)[1]
+        summary["meter_lowest"] = {"meter_id": lowest, "score": below[lowest]}
     return summary
+
+
+def _score_key(score: str) -> Decimal | None:
+    try:
+        return Decimal(score)
+    except InvalidOperation:
+        return None
 
 
 def scalars_and_counts(result: Mapping[str, Any]) -> dict[str, Any]:

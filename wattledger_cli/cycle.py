@@ -333,12 +333,22 @@ def _totals(summary: Mapping[str, Any]) -> dict[str, str]:
             totals["invoices"] = (f"{step_summary['invoice_count']} for "
                                   f"{usd_text(int(step_summary['invoices_total_usd_cents']) * 10_000)}")
         if isinstance(step_summary.get("vee"), Mapping):
-            totals["data quality"] = f"score {step_summary['vee'].get('score')}"
+            totals["data quality"] = _data_quality_text(step_summary["vee"])
         balance = step_summary.get("energy_balance_wh")
         if isinstance(balance, Mapping):
             totals["energy balance"] = ", ".join(f"{key.removesuffix('_wh')} {_mwh_text(value)} MWh"
                                                  for key, value in balance.items() if isinstance(value, int))
     return totals
+
+
+def _data_quality_text(vee: Mapping[str, Any]) -> str:
+    """`score 87.50 (1 of 8 meters under 100.00, lowest SOLAR-1 0.00: --step validate)`: where to look first."""
+    text = f"score {vee.get('score')}"
+    lowest = vee.get("meter_lowest")
+    if isinstance(lowest, Mapping):
+        text += (f" ({vee.get('meters_below_full_score_count')} of {vee.get('meter_count')} meters under 100.00, "
+                 f"lowest {lowest.get('meter_id')} {lowest.get('score')}: --step validate)")
+    return text
 
 
 @app.command("list")

@@ -145,7 +145,7 @@ def test_step_durations_are_the_gaps_between_recordings() -> None:
 def test_cycle_summary_fits_a_screen_whatever_the_campus_size(capsys: Any) -> None:
     created = datetime(2026, 2, 1, 6, 0, tzinfo=UTC)
     cycle_id = "cycle:big:2026-01"
-    meters = {f"M{index}": {"score": "100.00"} for index in range(5000)}
+    meters = {f"M{index}": {"score": "100.00"} for index in range(5000)} | {"SOLAR-1": {"score": "0.00"}}
     from billing.cycle_summary import cycle_summary
 
     raw = {"cycle_id": cycle_id, "campus_id": "big", "period": "2026-01", "status": "awaiting_approval",
@@ -162,7 +162,7 @@ def test_cycle_summary_fits_a_screen_whatever_the_campus_size(capsys: Any) -> No
     shown = capsys.readouterr().out
     assert len(shown.splitlines()) < 40
     assert "awaiting_approval" in shown and "20.0s" in shown and "1m15s" in shown
-    assert "settled: $1,234.56" in shown and "data quality: score 97.50" in shown and "tenant_count=5000" in shown
+    assert "settled: $1,234.56" in shown and "data quality: score 97.50 (1 of 5001 meters under 100.00, lowest SOLAR-1 0.00: --step validate)" in shown and "tenant_count=5000" in shown
     assert "energy balance: generation 5.000 MWh, losses 0.012 MWh" in shown
     assert f"http://127.0.0.1:8000/cycles/{cycle_id}" in shown
     assert "http://127.0.0.1:8000/meter-data/vee-runs/7" in shown

@@ -56,7 +56,8 @@ def test_summary_keeps_scores_counts_totals_and_links() -> None:
     steps = summary["steps"]
     assert steps["validate"]["vee"] == {"score": "99.99", "reading_count": 35712, "intervals_expected": 35712,
                                         "intervals_estimated": 4, "cross_checks": "hourly", "meter_count": 12,
-                                        "meters_below_full_score_count": 1}
+                                        "meters_below_full_score_count": 1,
+                                        "meter_lowest": {"meter_id": "M00000", "score": "99.50"}}
     assert steps["validate"]["vee_report_url"] == "/meter-data/vee-runs/17" == summary["links"]["vee_report"]
     assert steps["validate"]["url"] == "/cycles/cycle:big-campus:2026-10/steps/validate"
     assert steps["settle"]["tenant_count"] == 3 and steps["settle"]["total_usd_micros"] == 5_000_000
@@ -85,3 +86,13 @@ def test_live_summary_keeps_the_count_and_total_the_workflow_reports() -> None:
     summary = cycle_summary(_cycle(12, 3), live)["live"]
     assert (summary["invoice_count"], summary["invoices_total_usd_cents"]) == (200, 123_456)
     assert "invoices" not in summary
+
+
+def test_the_vee_summary_names_the_lowest_meter_only_when_one_is_under_full_score() -> None:
+    """A meter whose file never came scores 0.00 and is the one named; a full campus names none."""
+    report = {"score": "87.50", "meters": {"GRID": {"score": "100.00"}, "BR": {"score": "99.97"},
+                                           "SOLAR-1": {"score": "0.00"}}}
+    summary = vee_report_summary(report)
+    assert summary["meters_below_full_score_count"] == 2
+    assert summary["meter_lowest"] == {"meter_id": "SOLAR-1", "score": "0.00"}
+    assert "meter_lowest" not in vee_report_summary({"score": "100.00", "meters": {"GRID": {"score": "100.00"}}})
