@@ -30,6 +30,7 @@ from typing import IO, TypeVar
 
 import httpx
 
+from common.errors import Conflict
 from common.storage import S3Options
 from connectors.service import campuses_with_channels
 from db import make_engine, resolve_database_url, upgrade_schema
@@ -288,6 +289,8 @@ async def running_stack(settings: Settings, api_port: int | None = None, log_dir
     `object_store`: SeaweedFS on free ports beside it (data under `<home>/seaweedfs`), holding every file."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
+    port = api_port if api_port is not None else settings.api_port
+    require_free_port(settings.api_host, port)
     # Caught from the first moment to the last: a stop during startup stops what has started so far, and a
     # second Ctrl-C does not interrupt the shutdown.
     stop = asyncio.create_task(wait_for_stop_signal())
@@ -295,7 +298,6 @@ async def running_stack(settings: Settings, api_port: int | None = None, log_dir
     embedded: EmbeddedTemporal | None = None
     store: EmbeddedObjectStore | None = None
     children: list[Child] = []
-    port = api_port if api_port is not None else settings.api_port
     try:
         # First, so that their imports overlap the servers' start-up; they wait for their settings on stdin.
         worker_children = []
@@ -339,6 +341,25 @@ async def running_stack(settings: Settings, api_port: int | None = None, log_dir
             await asyncio.to_thread(store.stop)
         stop.cancel()
         await asyncio.gather(stop, return_exceptions=True)
+
+
+class ApiPortTaken(Conflict):
+    """The API's port is in use before anything started."""
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Refuse before anything starts when the API's port is taken (a `wattledger dev` already running in this folder,
+    or another program): otherwise a second stack's worker joins the task queue, its readiness probe is answered by
+    the first stack's API, and it stops only when its own API fails to bind. SO_REUSEADDR as uvicorn binds: a port
+    left in TIME_WAIT by a stack just stopped is free; one with a listener is not."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ApiPortTaken(f"the API's port {host}:{port} is taken ({error.strerror}): a `wattledger dev` already "
+                               "running in this folder, or another program; stop it, or give this copy its own "
+                               "WATTLEDGER_API_PORT (docs/onboarding.md)") from None
 
 
 def object_store_settings(store: EmbeddedObjectStore, options: S3Options) -> dict[str, object]:

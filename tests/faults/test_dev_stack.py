@@ -101,3 +101,19 @@ def test_a_dead_worker_stops_the_stack_with_a_message(dev_process: tuple[subproc
     assert "the worker process was killed by signal 9: stopped the stack" in output
     _gone, alive = psutil.wait_procs(list(started.values()), timeout=5)
     assert not alive, f"still running after `wattledger dev` stopped: {alive}"
+
+
+def test_a_second_dev_in_the_same_folder_is_refused_before_it_starts_anything(
+        dev_process: tuple[subprocess.Popen[str], str], tmp_path: Path) -> None:
+    """The API's port is checked first: the second copy starts no worker (which would join the first's task queue)
+    and is not fooled by the first's API answering its readiness probe; the first runs on."""
+    process, base_url = dev_process
+    _wait_for_api(base_url, process)
+    environment = {**os.environ, "WATTLEDGER_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT),
+                   "WATTLEDGER_API_PORT": base_url.rsplit(":", 1)[1], "COLUMNS": "300"}
+    second = subprocess.run([sys.executable, "-m", "wattledger_cli.main", "dev"], cwd=tmp_path, env=environment,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert second.stderr.startswith(f"Error: the API's port 127.0.0.1:{base_url.rsplit(':', 1)[1]} is taken")
+    assert "worker" not in second.stdout and process.poll() is None
+    assert set(_started_processes(process.pid)) == {"worker", "api", "witness", "temporal"}
