@@ -69,8 +69,10 @@ def _started_processes(pid: int) -> dict[str, psutil.Process]:
     return roles
 
 
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_stops_worker_api_and_temporal(dev_process: tuple[subprocess.Popen[str], str],
-                                               tmp_path: Path) -> None:
+                                               tmp_path: Path, stop_signal: signal.Signals) -> None:
+    """SIGTERM (kill, systemd) and SIGHUP (the terminal closed) stop everything, the Temporal server included."""
     process, base_url = dev_process
     _wait_for_api(base_url, process)
     started = _started_processes(process.pid)
@@ -82,7 +84,7 @@ def test_sigterm_stops_worker_api_and_temporal(dev_process: tuple[subprocess.Pop
     readable = [f"{path} {path.stat().st_mode & 0o777:o}" for path in written if path.stat().st_mode & 0o077]
     assert readable == [], f"files others may read: {readable}"
 
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop_signal)
     output = process.communicate(timeout=STOP_S_MAX)[0]
     assert process.returncode == 0, output
     assert "stopped" in output
