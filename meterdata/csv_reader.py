@@ -350,8 +350,9 @@ class _RowParser:
         if self.zone is None:
             local = naive.isoformat()
             raise BadInput(self.source, line, column,
-                           f"timestamp {local!r} has no UTC offset: write the offset in force ({local}-05:00, "
-                           f"{local}+01:00, ...) or Z for UTC; the mapping {self.mapping.name} declares no time zone")
+                           f"timestamp {local!r} has no UTC offset: write the one in force at that instant "
+                           f"({local}-HH:MM or +HH:MM) or Z for UTC; the mapping {self.mapping.name} declares no "
+                           "time zone")
         early = naive.replace(tzinfo=self.zone, fold=0)
         late = naive.replace(tzinfo=self.zone, fold=1)
         if not (_round_trips(early, naive) or _round_trips(late, naive)):

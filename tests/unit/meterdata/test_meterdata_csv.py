@@ -96,7 +96,8 @@ REFUSALS = [
     ("meter_id,interval_start,value,unit\nSHARED,2026-10-01T00:00:00-04:00,1,kWh\nSHARED,2026-10-01T00:15:00-04:00,1x,kWh\n",
      3, "value", "not a number"),
     ("meter_id,interval_start,value,unit\nSHARED,2026-10-01T00:00:00,1,kWh\n", 2, "interval_start",
-     "timestamp '2026-10-01T00:00:00' has no UTC offset: write the offset in force (2026-10-01T00:00:00-05:00, "),
+     ("timestamp '2026-10-01T00:00:00' has no UTC offset: write the one in force at that instant "
+      "(2026-10-01T00:00:00-HH:MM or +HH:MM) or Z for UTC")),
     ("meter_id,interval_start,value,unit\nSHARED,yesterday,1,kWh\n", 2, "interval_start", "not a timestamp"),
     ("meter_id,interval_start,value,unit\nSHARED,2026-09-30T23:45:00-04:00,1,kWh\n", 2, "interval_start", "outside the period"),
     ("meter_id,interval_start,value,unit\nSHARED,2026-10-01T00:00:00-04:00,NaN,kWh\n", 2, "value", "not a number"),
