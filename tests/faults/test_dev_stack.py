@@ -118,4 +118,9 @@ def test_a_second_dev_in_the_same_folder_is_refused_before_it_starts_anything(
     assert second.returncode == 1, second.stdout + second.stderr
     assert second.stderr.startswith(f"Error: the API's port 127.0.0.1:{base_url.rsplit(':', 1)[1]} is taken")
     assert "worker" not in second.stdout and process.poll() is None
-    assert set(_started_processes(process.pid)) == {"worker", "api", "witness", "temporal"}
+    started = _started_processes(process.pid)
+    assert set(started) == {"worker", "api", "witness", "temporal"}
+    process.send_signal(signal.SIGTERM)  # the fixture's kill -9 would orphan the first's Temporal server
+    assert process.wait(timeout=STOP_S_MAX) == 0
+    _gone, alive = psutil.wait_procs(list(started.values()), timeout=5)
+    assert not alive, f"still running after `wattledger dev` stopped: {alive}"
