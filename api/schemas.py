@@ -363,6 +363,8 @@ class ReceivedFilePublic(_Row):
     reading_count: int | None = None
     first_interval_start_utc: datetime | None = None
     last_interval_start_utc: datetime | None = None
+    csv_layout: str | None = Field(None, description="The CSV layout the file was received with (read back by "
+                                                     "its sha256); every cycle reads the file with it again.")
 
 
 class EditCreatedPublic(BaseModel):

@@ -69,7 +69,6 @@ from ledger.accounts import account_spec
 from market_adapters.price_files import campus_price_uris
 from meterdata import (
     SITE_EXPORT_V1,
-    InputFile,
     InputFileRefused,
     MeterSpec,
     VeeResult,
@@ -80,6 +79,7 @@ from meterdata import (
 from meterdata.service import (
     collect_period_files,
     edits_for_period,
+    input_files,
     quarantine_file,
     record_vee_run,
     storage_for_vee,
@@ -165,7 +165,7 @@ def ingest(engine: Engine, settings: Settings, cycle_id: str, campus_id: str, pe
         inbox = Path(repo.load_cycle(conn, cycle_id)["input_uri"])
         storage = load_storage_assets(conn, campus_id)
     files = collect_period_files(engine, settings.data_root_uri, campus_id, period, scope.bounds_utc, inbox)
-    inputs = [InputFile(file.stored_uri, file.original_name, file.sha256_hex) for file in files]
+    inputs = input_files(engine, campus_id, files)  # each read with the CSV layout it was received with
     out_uri = cycle_folder_uri(settings, campus_id, period, run_label) + "/intervals.parquet"
     try:
         result = ingest_files(inputs, meter_specs(scope.meters), SITE_EXPORT_V1, out_uri, *scope.bounds_utc,

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from campus.file_csv_layouts import csv_layout_problems
 from campus.file_market import market_problems
 from campus.file_storage import storage_problems
+from campus.file_zones import zone_problem
 from campus.model import MeterRole
 from common.bounds import checked_decimal
 from common.canonical_json import sha256_hex
@@ -46,6 +47,7 @@ def check_document(document: dict[str, Any], read_urdb: Callable[[str], str] | N
     _check_channels(document, problems)
     problems += market_problems(document)
     problems += storage_problems(document)
+    problems += csv_layout_problems(document)
     return problems
 
 
@@ -111,26 +113,9 @@ def _check_esg(document: dict[str, Any], tenants: set[str], problems: Problems) 
                                  f"unknown tenant {tenant!r}"))
 
 
-# Abbreviations written where an IANA zone belongs. EST and MST are IANA names, but of fixed offsets without
-# daylight saving time: a New York or Denver campus written so would bill summer months an hour off.
-ZONE_ABBREVIATIONS = {"EST": ("America/New_York", "America/Panama"), "EDT": ("America/New_York", None),
-                      "CST": ("America/Chicago", None), "CDT": ("America/Chicago", None),
-                      "MST": ("America/Denver", "America/Phoenix"), "MDT": ("America/Denver", None),
-                      "PST": ("America/Los_Angeles", None), "PDT": ("America/Los_Angeles", None)}
-
-
 def _check_campus(campus: dict[str, Any], problems: Problems) -> None:
-    name = campus["time_zone"]
-    if name in ZONE_ABBREVIATIONS:
-        zone, fixed = ZONE_ABBREVIATIONS[name]
-        reason = (f"{name!r} is an abbreviation, not the campus's zone: write its IANA name, e.g. {zone!r} "
-                  "(daylight saving time included)" + (f", or {fixed!r} for a fixed offset all year" if fixed else ""))
-        problems.append((("campus", "time_zone"), reason))
-        return
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        reason = f"{name!r} is not an IANA time zone (e.g. 'America/New_York', 'America/Chicago', 'Europe/Berlin')"
+    reason = zone_problem(campus["time_zone"], "the campus's zone")
+    if reason is not None:
         problems.append((("campus", "time_zone"), reason))
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from campus.file_channels import ChannelSection
+from campus.file_csv_layouts import CsvLayoutSection
 from campus.file_market import MarketSection
 from campus.file_storage import StorageSection
 from campus.model import IntervalMinutes, IsoName, MeterRole, MeterUnit
@@ -197,3 +198,6 @@ class CampusFile(_Section):
     # None for the same reason as channels: a file without batteries keeps its document and sha256.
     storage: list[StorageSection] | None = Field(None, description="Batteries: meters, capacity, efficiency, "
                                                  "pool method, losses key and services (docs/storage.md).")
+    # None for the same reason as channels: a file without layouts keeps its document and sha256.
+    csv_layouts: list[CsvLayoutSection] | None = Field(None, description="Named CSV layouts of the campus's meter "
+                                                       "exports, given when a file is received (docs/meter-data.md).")

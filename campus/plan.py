@@ -49,9 +49,27 @@ def plan_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> Plan:
             plan.changes.append(Change("~", name, _fields_changed(old.get(name) or {}, new.get(name) or {})))
     if (old.get("channels") or []) != (new.get("channels") or []):
         plan.changes.append(Change("~", "channels", f"{len(new.get('channels') or [])} live channels declared"))
+    _csv_layouts(old.get("csv_layouts") or [], new.get("csv_layouts") or [], plan)
     if (old.get("storage") or []) != (new.get("storage") or []):
         plan.changes.append(Change("~", "storage", f"{len(new.get('storage') or [])} storage assets declared"))
     return plan
+
+
+def _csv_layouts(old: list[dict[str, Any]], new: list[dict[str, Any]], plan: Plan) -> None:
+    """Layouts are versioned by name: every file received with one is read with it again (a cycle, a correction),
+    so an applied layout never changes or goes; a new shape is a new name."""
+    before = {layout["name"]: layout for layout in old}
+    after = {layout["name"]: layout for layout in new}
+    for name in sorted(set(before) - set(after)):
+        plan.refusals.append(f"csv layout {name} cannot be removed: files received with it are read with it "
+                             "again; keep it")
+    for name, layout in after.items():
+        if name not in before:
+            source = f"unit {layout['unit']}" if layout.get("unit") else f"unit column {layout.get('unit_column')}"
+            plan.changes.append(Change("+", f"csv layout {name}", f"{source}, time {layout['time_label']}"))
+        elif before[name] != layout:
+            plan.refusals.append(f"csv layout {name} cannot change ({_fields_changed(before[name], layout)}): files "
+                                 "received with it are read with it again; add a layout with a new name")
 
 
 def _campus(old: dict[str, Any], new: dict[str, Any], plan: Plan) -> None:

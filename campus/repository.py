@@ -90,6 +90,14 @@ def load_channel_declarations(conn: Connection, campus_id: str) -> list[dict[str
     return [] if latest is None else list(latest[2].get("channels") or [])
 
 
+def load_csv_layouts(conn: Connection, campus_id: str) -> list[dict[str, Any]]:
+    """The `[[csv_layouts]]` of the campus's latest applied file, as plain JSON (empty when none or no file).
+    Applied layouts never change or go (campus.plan), so the latest file holds every layout a file was received
+    with."""
+    latest = latest_version(conn, campus_id)
+    return [] if latest is None else list(latest[2].get("csv_layouts") or [])
+
+
 def campuses_with_channels(conn: Connection) -> list[str]:
     """Ids of the campuses whose latest applied file declares `[[channels]]`, in id order."""
     rows = conn.execute(

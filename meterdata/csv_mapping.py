@@ -7,8 +7,11 @@ the delimiter, the decimal mark and the thousands separator.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from common.errors import BadInput
 
 
 @dataclass(frozen=True)
@@ -57,4 +60,33 @@ SITE_EXPORT_V1 = CsvMapping(
 `channel` column (empty or absent: `main`) carries other channels, such as a battery's state of charge."""
 
 MAPPINGS: dict[str, CsvMapping] = {SITE_EXPORT_V1.name: SITE_EXPORT_V1}
-"""Declared mappings by name, as the API and CLI accept them."""
+"""Built-in mappings by name: every campus has them, beside the layouts its campus file declares."""
+
+
+def mapping_from_layout(layout: Mapping[str, Any]) -> CsvMapping:
+    """The mapping of one `[[csv_layouts]]` entry of a campus file (checked there: campus.file_csv_layouts), as
+    stored in the applied document. A declared channel column must be in the file's header."""
+    return CsvMapping(
+        name=layout["name"], meter_column=layout["meter_column"], time_column=layout["time_column"],
+        value_column=layout["value_column"], unit_column=layout.get("unit_column"), unit=layout.get("unit"),
+        channel_column=layout.get("channel_column"),
+        interval_minutes_column=layout.get("interval_minutes_column"), time_label=layout["time_label"],
+        time_zone=layout.get("time_zone"), time_format=layout.get("time_format"), delimiter=layout["delimiter"],
+        decimal_mark=layout["decimal_mark"], thousands_separator=layout.get("thousands_separator"),
+        encoding=layout["encoding"],
+    )
+
+
+def campus_mappings(layouts: Sequence[Mapping[str, Any]]) -> dict[str, CsvMapping]:
+    """The built-in mappings and a campus's declared layouts (`campus.load_csv_layouts`), by name."""
+    declared = {layout["name"]: mapping_from_layout(layout) for layout in layouts}
+    assert not set(declared) & set(MAPPINGS), "the campus file refuses a built-in layout's name"
+    return {**MAPPINGS, **declared}
+
+
+def mapping_named(mappings: Mapping[str, CsvMapping], name: str, source: str) -> CsvMapping:
+    """The mapping called `name`; BadInput naming the known ones (a file is refused before it is stored)."""
+    if name not in mappings:
+        raise BadInput(source, None, "layout", f"unknown CSV layout {name!r}; known: {', '.join(sorted(mappings))} "
+                                               "(declare yours in the campus file's [[csv_layouts]])")
+    return mappings[name]

@@ -45,7 +45,7 @@ from common import storage
 from common.errors import BadInput
 from common.timeutil import require_utc
 from common.uri import resolve
-from meterdata.csv_mapping import CsvMapping
+from meterdata.csv_mapping import SITE_EXPORT_V1, CsvMapping
 from meterdata.csv_reader import read_csv
 from meterdata.fsutil import base_name
 from meterdata.greenbutton import read_greenbutton
@@ -103,11 +103,13 @@ class IngestResult:
 @dataclass(frozen=True)
 class InputFile:
     """One file to ingest: where its bytes are, the name it was received under (its suffix picks the format,
-    and BadInput names it) and, for a raw-store file, its sha256 (the bytes read are checked against it)."""
+    and BadInput names it), for a raw-store file its sha256 (the bytes read are checked against it), and the CSV
+    mapping a CSV file is read with (a stored file's is the layout it was received with)."""
 
     uri: str
     name: str
     sha256_hex: str | None = None
+    mapping: CsvMapping = SITE_EXPORT_V1
 
 
 class InputFileRefused(BadInput):
@@ -159,7 +161,8 @@ def ingest_files(
     storage: Sequence[StorageAsset] = (),
 ) -> IngestResult:
     """Read `inputs` (paths, or InputFiles) in order of precedence and write the latest reading of each meter,
-    channel and interval, sorted by meter, channel and interval start, to `out_uri`.
+    channel and interval, sorted by meter, channel and interval start, to `out_uri`. CSV paths are read with
+    `mapping`; an InputFile with its own.
 
     Readings must have ended by `now_utc` (default: now). One starting outside [period_start_utc,
     period_end_utc) is refused, or left out when `outside_period="skip"` (files from the meter-data store).
@@ -172,13 +175,14 @@ def ingest_files(
         require_utc(now_utc or datetime.now(UTC), "now_utc"),
         outside_period,
     )
-    files = [item if isinstance(item, InputFile) else InputFile(item, base_name(item)) for item in inputs]
+    files = [item if isinstance(item, InputFile) else InputFile(item, base_name(item), mapping=mapping)
+             for item in inputs]
     bucket_of = meter_buckets(meters, window.period_start_utc, window.period_end_utc, rows_per_bucket_max)
     with tempfile.TemporaryDirectory(prefix="wattledger-ingest-") as spill_dir:
         spill = BucketSpill(Path(spill_dir), bucket_of)
         try:
             with ThreadPoolExecutor(min(FILE_WORKERS, max(1, len(files))), thread_name_prefix="ingest") as pool:
-                reads = [pool.submit(_read_input, file, order, meters, mapping, window, spill, storage)
+                reads = [pool.submit(_read_input, file, order, meters, window, spill, storage)
                          for order, file in enumerate(files)]
                 # In input order: the first refused input is the one reported, as in a sequential read.
                 ingested = [read.result() for read in reads]
@@ -315,8 +319,9 @@ def reading_fields(name: str, mapping: CsvMapping) -> ReadingFields:
     return ReadingFields("value", "ReadingType")
 
 
-def _read_input(file: InputFile, input_order: int, meters: Mapping[str, MeterSpec], mapping: CsvMapping,
-                window: ReadingWindow, spill: BucketSpill, assets: Sequence[StorageAsset]) -> IngestedFile:
+def _read_input(file: InputFile, input_order: int, meters: Mapping[str, MeterSpec], window: ReadingWindow,
+                spill: BucketSpill, assets: Sequence[StorageAsset]) -> IngestedFile:
+    mapping = file.mapping
     spill_sink = SpillSink(spill, window, input_order)
     sink = checked_sink(spill_sink, assets, file.name, reading_fields(file.name, mapping))
     sha256_hex = file.sha256_hex or _sha256_hex_of_uri(file.uri)

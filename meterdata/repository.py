@@ -33,6 +33,8 @@ class StoreFile:
     first_interval_start_utc: datetime
     last_interval_start_utc: datetime
     received_at_utc: datetime
+    csv_layout: str
+    """The CSV layout the file was received with; every read of it uses it again."""
 
 
 @dataclass(frozen=True)
@@ -59,16 +61,23 @@ def campus_exists(conn: Connection, campus_id: str) -> bool:
     return campus.campus_exists(conn, campus_id)
 
 
-def insert_raw_file(conn: Connection, sha256_hex: str, campus_id: str, name: str, size_bytes: int, uri: str) -> bool:
+def insert_raw_file(conn: Connection, sha256_hex: str, campus_id: str, name: str, size_bytes: int, uri: str,
+                    csv_layout: str) -> bool:
     """True when this content is new; False when the same bytes were received before (a no-op)."""
     inserted = conn.execute(
         text(
-            "INSERT INTO raw_file (sha256_hex, campus_id, original_name, size_bytes, stored_uri)"
-            " VALUES (:sha, :campus, :name, :size, :uri) ON CONFLICT (sha256_hex) DO NOTHING RETURNING 1"
+            "INSERT INTO raw_file (sha256_hex, campus_id, original_name, size_bytes, stored_uri, csv_layout)"
+            " VALUES (:sha, :campus, :name, :size, :uri, :layout) ON CONFLICT (sha256_hex) DO NOTHING RETURNING 1"
         ),
-        {"sha": sha256_hex, "campus": campus_id, "name": name, "size": size_bytes, "uri": uri},
+        {"sha": sha256_hex, "campus": campus_id, "name": name, "size": size_bytes, "uri": uri, "layout": csv_layout},
     ).first()
     return inserted is not None
+
+
+def set_csv_layout(conn: Connection, sha256_hex: str, csv_layout: str) -> None:
+    """A stored file not accepted before, checked again with this layout: later reads use it."""
+    conn.execute(text("UPDATE raw_file SET csv_layout = :layout WHERE sha256_hex = :sha"),
+                 {"sha": sha256_hex, "layout": csv_layout})
 
 
 def insert_quarantine(conn: Connection, sha256_hex: str, campus_id: str, error: BadInput) -> None:
@@ -118,6 +127,7 @@ def file_status(conn: Connection, sha256_hex: str) -> dict[str, Any] | None:
     row = conn.execute(
         text(
             "SELECT f.sha256_hex, f.campus_id, f.original_name, f.size_bytes, f.stored_uri, f.received_at_utc,"
+            " f.csv_layout,"
             " a.reading_count, a.first_interval_start_utc, a.last_interval_start_utc,"
             " q.source, q.line, q.field, q.reason"
             " FROM raw_file f LEFT JOIN meter_data_accepted a USING (sha256_hex)"
@@ -147,7 +157,7 @@ def accepted_files_overlapping(conn: Connection, campus_id: str, start_utc: date
     rows = conn.execute(
         text(
             "SELECT a.sha256_hex, f.original_name, f.stored_uri, f.size_bytes, a.reading_count,"
-            " a.first_interval_start_utc, a.last_interval_start_utc, f.received_at_utc"
+            " a.first_interval_start_utc, a.last_interval_start_utc, f.received_at_utc, f.csv_layout"
             " FROM meter_data_accepted a JOIN raw_file f USING (sha256_hex)"
             " WHERE a.campus_id = :campus AND a.first_interval_start_utc < :end"
             " AND a.last_interval_start_utc >= :start"

@@ -17,15 +17,15 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from campus import StorageAsset, load_storage_assets
+from campus import StorageAsset, load_csv_layouts, load_storage_assets
 from common.errors import BadInput, NotFound
 from common.timeutil import require_utc
 from common.uri import resolve
 from meterdata import repository as repo
-from meterdata.csv_mapping import SITE_EXPORT_V1, CsvMapping
+from meterdata.csv_mapping import SITE_EXPORT_V1, CsvMapping, campus_mappings, mapping_named
 from meterdata.edits import ManualEdit
 from meterdata.fsutil import base_name
-from meterdata.ingest import read_file_uri, reading_fields
+from meterdata.ingest import InputFile, read_file_uri, reading_fields
 from meterdata.plot import load_meter_series, quality_svg
 from meterdata.raw_store import DEFAULT_UPLOAD_LIMITS, RawFileWriter, StoredBytes, UploadLimits
 from meterdata.readings import ReadingCounter, ReadingWindow
@@ -85,16 +85,18 @@ def record_received(
 ) -> ReceiveOutcome:
     with engine.begin() as conn:
         is_new = repo.insert_raw_file(conn, stored.sha256_hex, campus_id, original_name, stored.size_bytes,
-                                      stored.stored_uri)
+                                      stored.stored_uri, mapping.name)
         earlier = None if is_new else repo.file_status(conn, stored.sha256_hex)
         assets = load_storage_assets(conn, campus_id)
     if earlier is not None and (earlier["campus_id"] != campus_id or _accepted(earlier)):
         return _duplicate(stored, campus_id, earlier)
     if earlier is not None:
         # Stored before but never checked (a receipt cut short, or kept by an older cycle ingest), or refused
-        # before: check it now. A refusal may have been the registry's (a meter not yet registered), so the
-        # same bytes get a fresh check rather than the old answer.
+        # before: check it now. A refusal may have been the registry's (a meter not yet registered) or the layout's
+        # (sent again with the right one), so the same bytes get a fresh check, and keep the layout of that check.
         original_name = earlier["original_name"]
+        with engine.begin() as conn:
+            repo.set_csv_layout(conn, stored.sha256_hex, mapping.name)
     try:
         counter = check_stored_file(stored.stored_uri, original_name, stored.sha256_hex, meters, mapping,
                                     storage=assets)
@@ -308,6 +310,29 @@ def _edit_start_utc(interval_start_utc: datetime, now_utc: datetime | None = Non
 def edits_for_period(engine: Engine, campus_id: str, start_utc: datetime, end_utc: datetime) -> Sequence[ManualEdit]:
     with engine.begin() as conn:
         return repo.edits_for_period(conn, campus_id, start_utc, end_utc)
+
+
+def csv_mappings(engine: Engine, campus_id: str) -> dict[str, CsvMapping]:
+    """The CSV layouts files of the campus may be received with: the built-in ones and those its campus file
+    declares (`[[csv_layouts]]`), by name."""
+    with engine.begin() as conn:
+        if not repo.campus_exists(conn, campus_id):
+            raise NotFound(f"campus {campus_id!r} not found")
+        return campus_mappings(load_csv_layouts(conn, campus_id))
+
+
+def csv_layout(engine: Engine, campus_id: str, name: str) -> CsvMapping:
+    """The campus's CSV layout called `name`, before anything is received with it: an unknown name is BadInput
+    listing the known ones."""
+    return mapping_named(csv_mappings(engine, campus_id), name, f"campus {campus_id}")
+
+
+def input_files(engine: Engine, campus_id: str, files: Sequence[StoreFile]) -> list[InputFile]:
+    """The store's files as ingest inputs, each with the layout it was received with (a layout named by a stored
+    file is never removed from the campus file, so a miss is a store edited by hand: BadInput naming the file)."""
+    mappings = csv_mappings(engine, campus_id)
+    return [InputFile(file.stored_uri, file.original_name, file.sha256_hex,
+                      mapping_named(mappings, file.csv_layout, file.original_name)) for file in files]
 
 
 def campus_meters(engine: Engine, campus_id: str) -> dict[str, MeterSpec]:

@@ -32,7 +32,10 @@ CampusOption = Annotated[str, typer.Option("--campus", help="campus id")]
 # at once, not after the files before it were received.
 ReceivedFiles = Annotated[list[Path], typer.Argument(help="meter-data files (.csv, .txt, .parquet, .xml)", exists=True,
                                                      dir_okay=False)]
-MappingOption = Annotated[str, typer.Option(help="declared CSV mapping name")]
+# --mapping is the option's former name, kept so scripts written for it go on working.
+LayoutOption = Annotated[str, typer.Option("--layout", "--mapping",
+                                           help="CSV layout of the files: SITE_EXPORT_V1 or a [[csv_layouts]] name "
+                                                "of the campus file")]
 
 
 @contextmanager
@@ -56,24 +59,24 @@ def _upload_limits() -> UploadLimits:
     return UploadLimits.of(Settings())
 
 
-def _mapping(name: str) -> CsvMapping:
-    from meterdata import MAPPINGS
+def _layout(engine: Engine, campus: str, name: str) -> CsvMapping:
+    """The campus's layout `name`, before any file is stored; an unknown one is refused naming the known ones."""
+    from meterdata.service import csv_layout
 
-    if name not in MAPPINGS:
-        raise typer.BadParameter(f"unknown mapping {name!r}; known: {sorted(MAPPINGS)}")
-    return MAPPINGS[name]
+    return csv_layout(engine, campus, name)
 
 
 @app.command("receive")
-def receive_command(files: ReceivedFiles, campus: CampusOption, mapping: MappingOption = "SITE_EXPORT_V1") -> None:
+def receive_command(files: ReceivedFiles, campus: CampusOption, layout: LayoutOption = "SITE_EXPORT_V1") -> None:
     """Store FILES as received and check them; bad files are quarantined with file, line, field and reason.
-    Accepted files join the campus's meter-data store, which billing cycles read."""
+    Accepted files join the campus's meter-data store, which billing cycles read, each with its layout."""
     from meterdata.service import file_chunks, receive_file
 
     refused = 0
     with _engine_and_root() as (engine, data_root):
+        mapping = _layout(engine, campus, layout)
         for path in files:
-            outcome = receive_file(engine, data_root, campus, path.name, file_chunks(path), _mapping(mapping),
+            outcome = receive_file(engine, data_root, campus, path.name, file_chunks(path), mapping,
                                    _upload_limits())
             detail = f": {refusal_text(outcome.error)}" if outcome.error else \
                 f" readings={outcome.reading_count}{_span(outcome)}"
@@ -105,7 +108,7 @@ def _span(outcome: ReceiveOutcome) -> str:
 @app.command("watch")
 def watch_command(
     inbox: Path, campus: CampusOption, interval_s: float = 5.0, passes_max: int = 1_000_000,
-    mapping: MappingOption = "SITE_EXPORT_V1",
+    layout: LayoutOption = "SITE_EXPORT_V1",
 ) -> None:
     """Receive every file that settles in INBOX; move it to processed/ or quarantine/ (with a reason file)."""
     from meterdata.watch import watch
@@ -115,7 +118,8 @@ def watch_command(
         typer.echo(f"{outcome.status:<11} {_hash_cell(outcome)} {name}{detail}")
 
     with _engine_and_root() as (engine, data_root):
-        watch(engine, data_root, campus, inbox, interval_s, passes_max, report, _mapping(mapping), _upload_limits())
+        watch(engine, data_root, campus, inbox, interval_s, passes_max, report, _layout(engine, campus, layout),
+              _upload_limits())
 
 
 @app.command("quarantine")

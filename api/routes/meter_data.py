@@ -27,14 +27,16 @@ from api.schemas import (
     VeeRunPublic,
 )
 from api.upload_slots import upload_slots
-from common.errors import BadInput, NotFound
-from meterdata import MAPPINGS, RawFileWriter, StoredBytes, UploadLimits, UploadTooLarge, service
+from common.errors import BadInput
+from meterdata import SITE_EXPORT_V1, RawFileWriter, StoredBytes, UploadLimits, UploadTooLarge, service
 from settings import Settings
 
 router = APIRouter(prefix="/meter-data", tags=["meter-data"])
 
 FILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$"
 CAMPUS_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+LAYOUT_HELP = ("CSV layout of the file: SITE_EXPORT_V1 (default) or a `[[csv_layouts]]` name of the campus file; an "
+               "unknown name is refused (422) before anything is stored.")
 
 
 class EditCreate(BaseModel):
@@ -51,25 +53,34 @@ class EditCreate(BaseModel):
 async def upload_meter_file(
     request: Request, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
     campus_id: Annotated[str, Query(pattern=CAMPUS_PATTERN)], name: Annotated[str, Query(pattern=FILE_NAME_PATTERN)],
-    mapping: str = "SITE_EXPORT_V1",
+    layout: Annotated[str | None, Query(max_length=63, description=LAYOUT_HELP)] = None,
+    mapping: Annotated[str | None, Query(max_length=63, deprecated=True, description="Former name of `layout`.")] = None,
 ) -> JSONResponse:
     """Body = the file's bytes. 201 accepted, 200 the same bytes were accepted before, 422 quarantined (also
-    when the same bytes were refused before and still are) or empty, 409 the same bytes are another campus's,
-    413 beyond a size limit (nothing stored), 429 too many uploads of this principal at once."""
+    when the same bytes were refused before and still are), empty or of an unknown layout (nothing stored), 409
+    the same bytes are another campus's, 413 beyond a size limit (nothing stored), 429 too many uploads of this
+    principal at once."""
     principal.require("ingest", "operator")
-    if mapping not in MAPPINGS:
-        raise NotFound(f"mapping {mapping!r} not found; known: {sorted(MAPPINGS)}")
+    layout_name = _layout_name(layout, mapping)
     limits = UploadLimits.of(settings)
     _refuse_declared_size(request, name, min(limits.bytes_max(name), settings.upload_request_bytes_max))
     async with upload_slots(request, settings).hold(principal.subject):
         meters = await run_in_threadpool(service.campus_meters, engine, campus_id)
+        csv_mapping = await run_in_threadpool(service.csv_layout, engine, campus_id, layout_name)
         stored = await _store_body(request, settings, name, limits)
         outcome = await run_in_threadpool(service.record_received, engine, campus_id, name, stored, meters,
-                                          MAPPINGS[mapping])
+                                          csv_mapping)
     status = {"accepted": 201, "duplicate": 200, "quarantined": 422}[outcome.status]
     if outcome.status == "duplicate" and outcome.error is not None:
         status = 409  # the same bytes belong to another campus's store: not received here, not a success
     return JSONResponse(status_code=status, content=jsonable_encoder(dataclasses.asdict(outcome)))
+
+
+def _layout_name(layout: str | None, mapping: str | None) -> str:
+    """`layout`, or the older `mapping`; both given must agree."""
+    if layout is not None and mapping is not None and layout != mapping:
+        raise BadInput("query", None, "layout", f"layout {layout!r} and mapping {mapping!r} differ: give layout only")
+    return layout or mapping or SITE_EXPORT_V1.name
 
 
 def _refuse_declared_size(request: Request, name: str, bytes_max: int) -> None:

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from common.errors import BadInput
-from meterdata import SITE_EXPORT_V1, MeterSpec
+from meterdata import SITE_EXPORT_V1, CsvMapping, MeterSpec
 from meterdata.ingest import (
     SPILL_SCHEMA,
     InputFile,
@@ -182,3 +182,21 @@ def test_empty_registry_and_one_meter_plan_one_bucket() -> None:
     assert meter_buckets({}, OCT_START, OCT_END, 1) == {}
     one = {"M": MeterSpec("M", "shared_consumption", "kWh", 5)}
     assert meter_buckets(one, OCT_START, OCT_END, 1) == {"M": 0}
+
+
+def test_each_stored_file_is_read_with_its_own_layout(demo_meters, write_file, tmp_path) -> None:
+    """Two stored files in one ingest: the site export, and a `;`/decimal-comma export of local interval-ending
+    times. Each is read with the mapping it carries, whatever `ingest_files` is given for plain paths: 00:15 local
+    (EDT, -04:00) ending is the interval starting 04:00 UTC; 1.234,5 kWh is 1,234,500 Wh."""
+    site = HEADER + "SHARED,2026-10-01T00:00:00-04:00,1.500,kWh\n"
+    scada = "Zähler;Zeit;kWh\nGRID-IMP;01.10.2026 00:15;1.234,5\nGRID-IMP;01.10.2026 00:30;0,25\n"
+    local_ending = CsvMapping(name="scada", meter_column="Zähler", time_column="Zeit", value_column="kWh",
+                              unit="kWh", time_label="ending", time_zone="America/New_York",
+                              time_format="%d.%m.%Y %H:%M", delimiter=";", decimal_mark=",", thousands_separator=".")
+    inputs = [InputFile(write_file("a", site), "site.csv", hashlib.sha256(site.encode()).hexdigest()),
+              InputFile(write_file("b", scada), "scada.csv", hashlib.sha256(scada.encode()).hexdigest(),
+                        local_ending)]
+    _, rows = _ingest(inputs, demo_meters, tmp_path)
+    assert [(row["meter_id"], row["interval_start_utc"], row["energy_wh"]) for row in rows] == [
+        ("GRID-IMP", OCT_START, 1_234_500), ("GRID-IMP", OCT_START + timedelta(minutes=15), 250),
+        ("SHARED", OCT_START, 1_500)]
