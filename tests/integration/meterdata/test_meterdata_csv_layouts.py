@@ -23,6 +23,7 @@ from campus import service as campus_service
 from campus.file import parse_campus_text
 from meterdata import service as meterdata_service
 from settings import Settings
+from wattledger_cli.main import app as main_app
 from wattledger_cli.meterdata import app
 from workflows.billing_cycle_start import start_cycle
 from workflows.billing_cycle_types import CycleInput
@@ -101,9 +102,11 @@ async def test_a_declared_layout_is_received_recorded_and_read_by_the_cycle(
     site.write_bytes(SITE)
     runner = CliRunner()
 
-    unknown = runner.invoke(app, ["receive", str(scada), "--campus", layout_campus, "--layout", "scada"])
-    assert unknown.exit_code != 0
-    assert "unknown CSV layout 'scada'; known: SITE_EXPORT_V1, scada-ending" in str(unknown.exception)
+    unknown = runner.invoke(main_app, ["meterdata", "receive", str(scada), "--campus", layout_campus, "--layout",
+                                       "scada"])
+    assert unknown.exit_code == 1
+    assert unknown.output.startswith(f"Error: campus {layout_campus}, field 'layout': unknown CSV layout 'scada'; "
+                                     "known: SITE_EXPORT_V1, scada-ending"), unknown.output
     refused = await client.post("/meter-data", params={"campus_id": layout_campus, "name": "up.csv",
                                                        "layout": "scada"}, content=UPLOADED)
     assert refused.status_code == 422 and refused.json()["field"] == "layout"
