@@ -91,7 +91,8 @@ async def test_a_declared_layout_is_received_recorded_and_read_by_the_cycle(
 ) -> None:
     """Three files: a `;`/decimal-comma cp1252 export of interval-ending New York times received by the CLI with
     `--layout scada-ending`, a site export with the former `--mapping` option, one more in the layout uploaded with
-    `layout=`. An unknown layout is refused by both, naming the known ones, with nothing stored. The cycle's ingest
+    `layout=`. An unknown layout is refused by both, naming the known ones, and an upload naming two different
+layouts (`layout=` and the former `mapping=`) is refused, with nothing stored. The cycle's ingest
     reads each with its recorded layout: ACME-A's stamps 00:15 and 00:30 local are the intervals starting 04:00 and
     04:15 UTC (one interval before their stamps) with 1,234,500 and 250 Wh, its 00:00 stamp (September's last
     interval) is left out; ACME-B 500 Wh and CIRRUS-A 2,500 Wh at 04:00 UTC."""
@@ -111,6 +112,10 @@ async def test_a_declared_layout_is_received_recorded_and_read_by_the_cycle(
                                                        "layout": "scada"}, content=UPLOADED)
     assert refused.status_code == 422 and refused.json()["field"] == "layout"
     assert "known: SITE_EXPORT_V1, scada-ending" in refused.json()["detail"]
+    both = await client.post("/meter-data", params={"campus_id": layout_campus, "name": "up.csv",
+                                                    "layout": "scada-ending", "mapping": "SITE_EXPORT_V1"},
+                             content=UPLOADED)
+    assert both.status_code == 422 and both.json()["field"] == "layout"
     assert _stored_count(engine, layout_campus) == 0
 
     received = runner.invoke(app, ["receive", str(scada), "--campus", layout_campus, "--layout", "scada-ending"])
@@ -134,3 +139,24 @@ async def test_a_declared_layout_is_received_recorded_and_read_by_the_cycle(
         ("ACME-A", PERIOD_START_UTC, 1_234_500), ("ACME-A", PERIOD_START_UTC + QUARTER, 250),
         ("ACME-B", PERIOD_START_UTC, 500), ("CIRRUS-A", PERIOD_START_UTC, 2_500)]
     assert ingested.reading_count == 4
+
+
+def test_a_file_quarantined_under_the_wrong_layout_is_accepted_with_the_right_one_and_keeps_it(
+    engine: Engine, layout_campus: str, data_root: str,
+) -> None:
+    """The SCADA export sent as the site export is quarantined (no `meter_id` column); the same bytes sent again with
+    its layout are checked again, accepted, and recorded with that layout, which the cycle will read them with."""
+    data = SCADA + b"ACME-A;01.10.2026 00:45;0,5\r\n"  # bytes of their own: a sha256 belongs to one campus
+    mappings = meterdata_service.csv_mappings(engine, layout_campus)
+    wrong = meterdata_service.receive_file(engine, data_root, layout_campus, "scada.csv", [data],
+                                           mappings["SITE_EXPORT_V1"])
+    assert wrong.status == "quarantined" and wrong.error is not None and wrong.error["line"] == 1
+    right = meterdata_service.receive_file(engine, data_root, layout_campus, "scada.csv", [data],
+                                           mappings["scada-ending"])
+    assert (right.status, right.reading_count, right.sha256_hex) == ("accepted", 4, wrong.sha256_hex)
+    status = meterdata_service.file_status(engine, right.sha256_hex)
+    assert (status["status"], status["csv_layout"]) == ("accepted", "scada-ending")
+    again = meterdata_service.receive_file(engine, data_root, layout_campus, "scada.csv", [data],
+                                           mappings["SITE_EXPORT_V1"])
+    assert again.status == "duplicate"
+    assert meterdata_service.file_status(engine, right.sha256_hex)["csv_layout"] == "scada-ending"
