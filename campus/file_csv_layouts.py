@@ -97,15 +97,7 @@ def _layout_problems(layout: dict[str, Any]) -> list[tuple[str, str]]:
     if (layout.get("unit") is None) == (layout.get("unit_column") is None):
         found.append(("unit", ("declare exactly one of unit (every value's unit) and unit_column (a column naming "
                               "each value's unit)")))
-    used: dict[str, str] = {}
-    for field in COLUMN_FIELDS:
-        column = layout.get(field)
-        if column is None:
-            continue
-        if column in used:
-            found.append((field, f"column {column!r} is already the {used[column]}"))
-        else:
-            used[column] = field
+    found += _column_problems(layout)
     if layout.get("time_zone") is not None:
         reason = zone_problem(layout["time_zone"], "the zone of the file's local times")
         if reason is not None:
@@ -117,6 +109,24 @@ def _layout_problems(layout: dict[str, Any]) -> list[tuple[str, str]]:
     except LookupError:
         found.append(("encoding", (f"unknown encoding {layout['encoding']!r} (e.g. 'utf-8-sig', 'cp1252', "
                                   "'latin-1')")))
+    return found
+
+
+def _column_problems(layout: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each field names its own column, written as the header reads."""
+    found: list[tuple[str, str]] = []
+    used: dict[str, str] = {}
+    for field in COLUMN_FIELDS:
+        column = layout.get(field)
+        if column is None:
+            continue
+        if column != column.strip():
+            # Headers are read trimmed (meterdata.csv_reader): a name with surrounding spaces would never match.
+            found.append((field, f"{column!r} has spaces around it: write the header as it reads, trimmed"))
+        elif column in used:
+            found.append((field, f"column {column!r} is already the {used[column]}"))
+        else:
+            used[column] = field
     return found
 
 

@@ -98,6 +98,7 @@ def test_the_campus_file_knows_the_built_in_layouts_by_name() -> None:
     ('thousands_separator = "."', 'thousands_separator = ","', "csv_layouts[0].thousands_separator", "',' cannot"),
     ('value_column = "avg"', 'value_column = "ts"', "csv_layouts[1].value_column", ("column 'ts' is already the "
                                                                                     "time_column")),
+    ('meter_column = "point"', 'meter_column = " point"', "csv_layouts[1].meter_column", "' point' has spaces"),
     ('name = "bms-power"', 'name = "site_export_v1"', "csv_layouts[1].name", "'site_export_v1' is the built-in"),
     ('name = "bms-power"', 'name = "scada-15min-ending"', "csv_layouts[1].name", "'scada-15min-ending' appears"),
     ('name = "bms-power"', 'name = "bms power"', "csv_layouts[1].name", "String should match pattern"),
