@@ -89,6 +89,10 @@ def csv_layout_problems(document: dict[str, Any]) -> Problems:
             problems.append(((*where, "name"), f"{name!r} appears twice"))
         seen.add(name)
         problems += [((*where, field), reason) for field, reason in _layout_problems(layout)]
+    default = (document.get("campus") or {}).get("csv_layout")
+    if default is not None and default not in (*BUILT_IN_LAYOUTS, *seen):
+        problems.append((("campus", "csv_layout"), (f"no layout {default!r}: one of "
+                                                    f"{', '.join((*BUILT_IN_LAYOUTS, *sorted(seen)))}")))
     return problems
 
 

@@ -49,6 +49,10 @@ class CampusSection(_Section):
     iso: IsoName = Field(description="The ISO/RTO the campus sits in.")
     settlement_point: str | None = Field(None, description="ISO zone, hub or node the campus settles at.")
     egrid_subregion: str | None = Field(None, description="EPA eGRID subregion; emissions need it.")
+    csv_layout: str | None = Field(
+        None, max_length=63, description="The CSV layout of meter files received without one named (the cycle's "
+                                         "inbox, `meterdata receive`, uploads): SITE_EXPORT_V1 (the default) or a "
+                                         "[[csv_layouts]] name.")
 
 
 class Contact(_Section):

@@ -208,6 +208,12 @@ def _latest_section(conn: Connection, campus_id: str, name: str) -> dict[str, An
     return {} if latest is None else dict(latest[2].get(name) or {})
 
 
+def csv_layout_default(conn: Connection, campus_id: str) -> str | None:
+    """The layout the campus file names for meter files received without one (`campus.csv_layout`), or None."""
+    layout = _latest_section(conn, campus_id, "campus").get("csv_layout")
+    return None if layout is None else str(layout)
+
+
 def campus_address(conn: Connection, campus_id: str) -> str | None:
     """The campus file's postal address of the campus (printed as the issuer's address on invoices)."""
     address = _latest_section(conn, campus_id, "campus").get("address")

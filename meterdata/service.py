@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from campus import StorageAsset, load_csv_layouts, load_storage_assets
+from campus import StorageAsset, csv_layout_default, load_csv_layouts, load_storage_assets
 from common.errors import BadInput, NotFound
 from common.timeutil import require_utc
 from common.uri import resolve
@@ -230,12 +230,13 @@ def collect_period_files(
     """What a billing cycle reads: first `input_uris` and the files lying in the period's `inbox` are received
     into the store (a refused one stops here with its BadInput), then every accepted file of the campus whose
     readings overlap `bounds_utc`, in received order. No such file: BadInput naming the channels."""
+    mapping = csv_layout(engine, campus_id, None)  # what these paths name no layout for: the campus's default
     for uri in input_uris:
-        outcome = receive_path(engine, data_root_uri, campus_id, uri)
+        outcome = receive_path(engine, data_root_uri, campus_id, uri, mapping)
         if outcome.error is not None:
             error = outcome.error
             raise BadInput(error["source"], error["line"], error["field"], error["reason"])
-    receive_folder(engine, data_root_uri, campus_id, inbox, STORE_FILES_PER_PERIOD_MAX)
+    receive_folder(engine, data_root_uri, campus_id, inbox, STORE_FILES_PER_PERIOD_MAX, mapping)
     files = period_files(engine, campus_id, bounds_utc)
     if not files:
         channels = ", ".join((*CHANNELS, f"the inbox {inbox} (read when a cycle starts)"))
@@ -321,9 +322,13 @@ def csv_mappings(engine: Engine, campus_id: str) -> dict[str, CsvMapping]:
         return campus_mappings(load_csv_layouts(conn, campus_id))
 
 
-def csv_layout(engine: Engine, campus_id: str, name: str) -> CsvMapping:
+def csv_layout(engine: Engine, campus_id: str, name: str | None) -> CsvMapping:
     """The campus's CSV layout called `name`, before anything is received with it: an unknown name is BadInput
-    listing the known ones."""
+    listing the known ones. None: the layout the campus file names for files received without one
+    (`campus.csv_layout`), else SITE_EXPORT_V1."""
+    if name is None:
+        with engine.begin() as conn:
+            name = csv_layout_default(conn, campus_id) or SITE_EXPORT_V1.name
     return mapping_named(csv_mappings(engine, campus_id), name, f"campus {campus_id}")
 
 

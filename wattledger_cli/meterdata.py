@@ -33,9 +33,10 @@ CampusOption = Annotated[str, typer.Option("--campus", help="campus id")]
 ReceivedFiles = Annotated[list[Path], typer.Argument(help="meter-data files (.csv, .txt, .parquet, .xml)", exists=True,
                                                      dir_okay=False)]
 # --mapping is the option's former name, kept so scripts written for it go on working.
-LayoutOption = Annotated[str, typer.Option("--layout", "--mapping",
-                                           help="CSV layout of the files: SITE_EXPORT_V1 or a [[csv_layouts]] name "
-                                                "of the campus file")]
+LayoutOption = Annotated[str | None, typer.Option("--layout", "--mapping",
+                                                  help="CSV layout of the files: SITE_EXPORT_V1 or a [[csv_layouts]] "
+                                                       "name of the campus file [default: the campus file's "
+                                                       "campus.csv_layout, else SITE_EXPORT_V1]")]
 
 
 @contextmanager
@@ -59,15 +60,16 @@ def _upload_limits() -> UploadLimits:
     return UploadLimits.of(Settings())
 
 
-def _layout(engine: Engine, campus: str, name: str) -> CsvMapping:
-    """The campus's layout `name`, before any file is stored; an unknown one is refused naming the known ones."""
+def _layout(engine: Engine, campus: str, name: str | None) -> CsvMapping:
+    """The campus's layout `name` (None: its default), before any file is stored; an unknown one is refused naming
+    the known ones."""
     from meterdata.service import csv_layout
 
     return csv_layout(engine, campus, name)
 
 
 @app.command("receive")
-def receive_command(files: ReceivedFiles, campus: CampusOption, layout: LayoutOption = "SITE_EXPORT_V1") -> None:
+def receive_command(files: ReceivedFiles, campus: CampusOption, layout: LayoutOption = None) -> None:
     """Store FILES as received and check them; bad files are quarantined with file, line, field and reason.
     Accepted files join the campus's meter-data store, which billing cycles read, each with its layout."""
     from meterdata.service import file_chunks, receive_file
@@ -108,7 +110,7 @@ def _span(outcome: ReceiveOutcome) -> str:
 @app.command("watch")
 def watch_command(
     inbox: Path, campus: CampusOption, interval_s: float = 5.0, passes_max: int = 1_000_000,
-    layout: LayoutOption = "SITE_EXPORT_V1",
+    layout: LayoutOption = None,
 ) -> None:
     """Receive every file that settles in INBOX; move it to processed/ or quarantine/ (with a reason file)."""
     from meterdata.watch import watch

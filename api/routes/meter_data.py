@@ -28,15 +28,16 @@ from api.schemas import (
 )
 from api.upload_slots import upload_slots
 from common.errors import BadInput
-from meterdata import SITE_EXPORT_V1, RawFileWriter, StoredBytes, UploadLimits, UploadTooLarge, service
+from meterdata import RawFileWriter, StoredBytes, UploadLimits, UploadTooLarge, service
 from settings import Settings
 
 router = APIRouter(prefix="/meter-data", tags=["meter-data"])
 
 FILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$"
 CAMPUS_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-LAYOUT_HELP = ("CSV layout of the file: SITE_EXPORT_V1 (default) or a `[[csv_layouts]]` name of the campus file; an "
-               "unknown name is refused (422) before anything is stored.")
+LAYOUT_HELP = ("CSV layout of the file: SITE_EXPORT_V1 or a `[[csv_layouts]]` name of the campus file; default: the "
+               "campus file's `campus.csv_layout`, else SITE_EXPORT_V1. An unknown name is refused (422) before "
+               "anything is stored.")
 
 
 class EditCreate(BaseModel):
@@ -76,11 +77,11 @@ async def upload_meter_file(
     return JSONResponse(status_code=status, content=jsonable_encoder(dataclasses.asdict(outcome)))
 
 
-def _layout_name(layout: str | None, mapping: str | None) -> str:
-    """`layout`, or the older `mapping`; both given must agree."""
+def _layout_name(layout: str | None, mapping: str | None) -> str | None:
+    """`layout`, or the older `mapping` (both given must agree); None: the campus's default layout."""
     if layout is not None and mapping is not None and layout != mapping:
         raise BadInput("query", None, "layout", f"layout {layout!r} and mapping {mapping!r} differ: give layout only")
-    return layout or mapping or SITE_EXPORT_V1.name
+    return layout or mapping
 
 
 def _refuse_declared_size(request: Request, name: str, bytes_max: int) -> None:

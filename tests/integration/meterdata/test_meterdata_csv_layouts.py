@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from billing import service as cycles_service
+from billing.registration import inbox_folder
 from campus import service as campus_service
 from campus.file import parse_campus_text
 from meterdata import service as meterdata_service
@@ -160,3 +161,36 @@ def test_a_file_quarantined_under_the_wrong_layout_is_accepted_with_the_right_on
                                            mappings["SITE_EXPORT_V1"])
     assert again.status == "duplicate"
     assert meterdata_service.file_status(engine, right.sha256_hex)["csv_layout"] == "scada-ending"
+
+
+async def test_the_campus_default_layout_reads_files_named_with_none(engine: Engine, database_url: str,
+                                                                     data_root: str, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`campus.csv_layout = "scada-ending"`: a file received by the CLI without `--layout`, and one lying in the
+    period's inbox when the cycle ingests, are both read as that export (ACME-A 1,234,500 Wh at 04:00 UTC from its
+    00:15 local stamp, 750 Wh at 04:45 from its 01:00 stamp; CIRRUS-A 3,500 Wh). Bytes of their own: a sha256
+    belongs to one campus."""
+    campus_id = f"layout-{uuid.uuid4().hex[:10]}"
+    campus_text = DEMO_CAMPUS.read_text().replace('id = "demo-campus"', f'id = "{campus_id}"', 1).replace(
+        'time_zone = "America/New_York"', 'time_zone = "America/New_York"\ncsv_layout = "scada-ending"', 1) + LAYOUT
+    campus_service.apply(engine, parse_campus_text("campus.toml", campus_text.encode(), None), "test")
+    monkeypatch.setenv("WATTLEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("WATTLEDGER_DATA_URI", data_root)
+    scada = tmp_path / "scada-2026-10.csv"
+    scada.write_bytes(SCADA + b"ACME-A;01.10.2026 01:00;0,75\r\n")
+    received = CliRunner().invoke(app, ["receive", str(scada), "--campus", campus_id])
+    assert received.exit_code == 0 and received.output.startswith("accepted"), received.output
+
+    settings = Settings(data_uri=data_root, home=Path(data_root).parent / "home")
+    started = await start_cycle(_TemporalRecorder(), engine, settings, campus_id, "2026-10")  # type: ignore[arg-type]
+    inbox = inbox_folder(settings, campus_id, "2026-10")
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "inbox-2026-10.csv").write_bytes(UPLOADED.replace(b"2,5", b"3,5"))
+    ingested = cycles_service.ingest(engine, settings, started.cycle_id, campus_id, "2026-10", "v1")
+    rows = pq.read_table(ingested.intervals_uri).to_pylist()
+    assert [(row["meter_id"], row["interval_start_utc"], row["energy_wh"]) for row in rows] == [
+        ("ACME-A", PERIOD_START_UTC, 1_234_500), ("ACME-A", PERIOD_START_UTC + QUARTER, 250),
+        ("ACME-A", PERIOD_START_UTC + 3 * QUARTER, 750), ("CIRRUS-A", PERIOD_START_UTC, 3_500)]
+    files = meterdata_service.period_files(engine, campus_id, (PERIOD_START_UTC, PERIOD_START_UTC + QUARTER))
+    assert [(file.original_name, file.csv_layout) for file in files] == [
+        ("scada-2026-10.csv", "scada-ending"), ("inbox-2026-10.csv", "scada-ending")]

@@ -139,3 +139,27 @@ def test_an_applied_layout_never_changes_or_goes_and_new_ones_are_added() -> Non
     assert first.refusals == [] and [str(c) for c in first.changes] == [
         "+ csv layout scada-15min-ending: unit kWh, time ending", ("+ csv layout bms-power: unit column uom, time "
                                                                   "beginning")]
+
+
+def test_the_campus_default_layout_must_be_one_the_campus_has() -> None:
+    """`campus.csv_layout` names a declared layout or a built-in one; an unknown name is refused at its line,
+    listing the layouts there are. Changing it later is a plain change (it applies to files received after)."""
+    demo = DEMO.read_text()
+    with_default = demo.replace('time_zone = "America/New_York"',
+                                'time_zone = "America/New_York"\ncsv_layout = "bms-power"', 1) + SCADA
+    document = parse_campus_text("campus.toml", with_default.encode(), None).document
+    assert document["campus"]["csv_layout"] == "bms-power"
+    built_in = demo.replace('time_zone = "America/New_York"',
+                            'time_zone = "America/New_York"\ncsv_layout = "SITE_EXPORT_V1"', 1)
+    assert parse_campus_text("campus.toml", built_in.encode(), None).document["campus"]["csv_layout"] == \
+        "SITE_EXPORT_V1"
+    misspelt = with_default.replace('csv_layout = "bms-power"', 'csv_layout = "bms_power"')
+    with pytest.raises(CampusFileInvalid) as caught:
+        parse_campus_text("campus.toml", misspelt.encode(), None)
+    [problem] = caught.value.problems
+    assert problem.field == "campus.csv_layout"
+    assert problem.reason == "no layout 'bms_power': one of SITE_EXPORT_V1, bms-power, scada-15min-ending"
+    assert misspelt.splitlines()[problem.line - 1] == 'csv_layout = "bms_power"'
+    switched = with_default.replace('csv_layout = "bms-power"', 'csv_layout = "scada-15min-ending"')
+    plan = plan_changes(document, parse_campus_text("campus.toml", switched.encode(), None).document)
+    assert plan.refusals == []
