@@ -75,8 +75,8 @@ def _csv_layouts(old: list[dict[str, Any]], new: list[dict[str, Any]], plan: Pla
 def _campus(old: dict[str, Any], new: dict[str, Any], plan: Plan) -> None:
     for name in FIXED_CAMPUS_FIELDS:
         if old.get(name) != new.get(name):
-            plan.refusals.append(f"campus.{name} cannot change ({old.get(name)} -> {new.get(name)}): months already "
-                                 "billed depend on it; register a new campus id instead")
+            plan.refusals.append(f"campus.{name} cannot change ({_shown(old.get(name))} -> {_shown(new.get(name))}): "
+                                 "months already billed depend on it; register a new campus id instead")
     if old != new:
         plan.changes.append(Change("~", f"campus {new['id']}", _fields_changed(old, new)))
 
@@ -112,7 +112,8 @@ def _tenant(old: dict[str, Any], new: dict[str, Any], plan: Plan) -> None:
 def _meter(old: dict[str, Any], new: dict[str, Any], plan: Plan) -> None:
     for name in FIXED_METER_FIELDS:
         if old.get(name) != new.get(name):
-            plan.refusals.append(f"meter {new['id']}: {name} cannot change ({old.get(name)} -> {new.get(name)}); "
+            plan.refusals.append(f"meter {new['id']}: {name} cannot change "
+                                 f"({_shown(old.get(name))} -> {_shown(new.get(name))}); "
                                  "set active_to on it and add a new meter")
     if not old.get("devices") and old.get("multiplier") != new.get("multiplier") and not new.get("devices"):
         plan.refusals.append(f"meter {new['id']}: the multiplier cannot change in place; record the exchange as "
@@ -154,5 +155,10 @@ def _fields_changed(old: dict[str, Any], new: dict[str, Any]) -> str:
             if isinstance(before, (list, dict)) or isinstance(after, (list, dict)):
                 parts.append(f"{name} changed")
             else:
-                parts.append(f"{name} {before} -> {after}")
+                parts.append(f"{name} {_shown(before)} -> {_shown(after)}")
     return ", ".join(parts)
+
+
+def _shown(value: object) -> str:
+    """A field's value as the campus file writes it; an absent one as `(unset)`, not Python's None."""
+    return "(unset)" if value is None else str(value)

@@ -85,7 +85,7 @@ def test_an_amendment_adds_a_version_and_keeps_the_old_one(engine: Engine) -> No
 
     result = apply(engine, _ercot("amend-ercot", amend), "tester")
     assert result.version == 2
-    assert result.changes == ["~ tenant mesquite-cloud: move_out None -> 2026-12-01",
+    assert result.changes == ["~ tenant mesquite-cloud: move_out (unset) -> 2026-12-01",
                               "+ contract mesquite-cloud-supply v2: from 2026-10-15"]
     with engine.connect() as conn:
         prices = conn.execute(text("SELECT version, supply_price_usd_per_mwh FROM contract WHERE campus_id ="

@@ -180,7 +180,7 @@ def test_plan_lists_changes_and_refuses_history_rewrites() -> None:
     plan = plan_changes(old, new)
     assert plan.refusals == []
     assert [str(change) for change in plan.changes] == [
-        "~ tenant cirrus-cloud: move_out None -> 2026-12-01", "+ contract acme-ai-supply v2: from 2026-11-15"]
+        "~ tenant cirrus-cloud: move_out (unset) -> 2026-12-01", "+ contract acme-ai-supply v2: from 2026-11-15"]
     rewritten = tomllib.loads(_demo_text(), parse_float=Decimal)
     rewritten["meters"] = [m for m in rewritten["meters"] if m["id"] != "COOL-SHARED"]
     rewritten["contracts"][1]["versions"][0]["terms"]["price_usd_per_mwh"] = "59.00"
