@@ -8,6 +8,7 @@ arrive through the constructor, never as globals.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from sqlalchemy import Engine
@@ -28,6 +29,8 @@ from workflows.billing_cycle_types import (
     IssueInvoicesResult,
     PlanInvoicesInput,
     PlanInvoicesResult,
+    PredecessorInput,
+    PredecessorResult,
     RecordSettlementApprovalInput,
     RecordStatusInput,
     RemindApproversInput,
@@ -43,6 +46,8 @@ from workflows.billing_cycle_types import (
     ValidateIntervalsResult,
     VoidRejectedSettlementInput,
 )
+
+PREDECESSOR_LOOK_S = 2.0  # a waiting month settles within this long of the month before it
 
 
 class CycleActivities:
@@ -70,6 +75,19 @@ class CycleActivities:
                                      inp.run_label, inp.intervals_uri)
         return ValidateIntervalsResult(validated.validated_uri, validated.reading_count, validated.estimated_count,
                                        summary=vee_report_summary(validated.report))
+
+    @activity.defn(name="unsettled_predecessor")
+    @translate_domain_errors
+    async def unsettled_predecessor(self, inp: PredecessorInput) -> PredecessorResult:
+        """Returns once the previous period has settled, the reason to wait changed, or `wait_s_max` passed. It
+        waits on the event loop, so a backfill's waiting months hold none of the threads their steps run on."""
+        waited_s = 0.0
+        while True:
+            reason = await asyncio.to_thread(service.unsettled_predecessor, self.engine, inp.cycle_id)
+            if reason is None or reason != inp.shown_reason or waited_s >= inp.wait_s_max:
+                return PredecessorResult(reason)
+            await asyncio.sleep(PREDECESSOR_LOOK_S)
+            waited_s += PREDECESSOR_LOOK_S
 
     @activity.defn(name="settle_cycle")
     @translate_domain_errors
@@ -146,7 +164,8 @@ class CycleActivities:
 
     def all(self) -> list[Callable[..., object]]:
         return [
-            self.record_status, self.ingest_meter_files, self.validate_intervals, self.settle_cycle,
+            self.record_status, self.ingest_meter_files, self.validate_intervals, self.unsettled_predecessor,
+            self.settle_cycle,
             self.record_settlement_approval, self.void_rejected_settlement, self.escalate_approval,
             self.remind_approvers, self.plan_invoices, self.render_invoices, self.issue_invoices, self.submit_to_iso, self.close_cycle_ledger,
             self.run_shadow_participation,

@@ -159,6 +159,17 @@ def latest_settlement_revision(conn: Connection, cycle_id: str) -> int:
     return -1 if revision is None else int(revision)
 
 
+def predecessor_cycle(conn: Connection, cycle_id: str) -> tuple[str, str, bool] | None:
+    """The campus's cycle whose period ends last at or before this one's start (the period a settlement opens
+    from), its status and whether it has recorded a settlement; None when there is none."""
+    row = conn.execute(text(
+        "SELECT p.cycle_id, p.status, EXISTS (SELECT 1 FROM settlement_run s WHERE s.cycle_id = p.cycle_id)"
+        " FROM billing_cycle c JOIN billing_cycle p"
+        " ON p.campus_id = c.campus_id AND p.period_end_utc <= c.period_start_utc"
+        " WHERE c.cycle_id = :id ORDER BY p.period_end_utc DESC LIMIT 1"), {"id": cycle_id}).first()
+    return None if row is None else (str(row[0]), str(row[1]), bool(row[2]))
+
+
 def step_recorded_times(conn: Connection, cycle_id: str) -> dict[str, datetime]:
     """When each step's result was recorded, in order (a step's duration is the gap to the one before it)."""
     rows = conn.execute(

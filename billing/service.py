@@ -23,6 +23,7 @@ from billing import ledger_entries as legs
 from billing import repository as repo
 from billing.campus_period import CampusPeriod, load_campus_period
 from billing.cycle_limits import check_tenant_count
+from billing.cycle_states import CycleState
 from billing.runs import is_correction, step_name, version_label
 from billing.tenant_intervals import INTERVAL_FIGURES_KEY, tenant_interval_figures
 from campus import Meter, MeterRole, emissions_enabled, load_storage_assets, load_tenants
@@ -135,6 +136,22 @@ def meter_specs(meters: Sequence[Meter]) -> dict[str, MeterSpec]:
 def record_status(engine: Engine, cycle_id: str, status: str, detail: str | None) -> None:
     with engine.begin() as conn:
         repo.set_cycle_status(conn, cycle_id, status, detail)
+
+
+def unsettled_predecessor(engine: Engine, cycle_id: str) -> str | None:
+    """Why the cycle may not settle yet, or None. A period opens from what the campus's previous period closed
+    with (its batteries' pools, the contract year's counted energy, the net-metering year), so it settles only
+    once that period has: settled in any order, a retry after the previous one settled would open differently
+    from the first attempt. A previous cycle that was cancelled never settles and holds nothing up."""
+    with engine.begin() as conn:
+        found = repo.predecessor_cycle(conn, cycle_id)
+    if found is None:
+        return None
+    predecessor_id, status, settled = found
+    if settled or status == CycleState.CANCELLED:
+        return None
+    action = "; retry or cancel it" if status == CycleState.FAILED else ""
+    return f"waiting for {predecessor_id} ({status}) to settle first{action}: this period opens from its close"
 
 
 def record_reminder(engine: Engine, cycle_id: str, reminder_number: int) -> None:

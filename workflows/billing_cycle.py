@@ -8,6 +8,7 @@ second invoice number, ledger entry or ISO submission.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar, cast
@@ -47,6 +48,8 @@ with workflow.unsafe.imports_passed_through():
         IssueInvoicesResult,
         PlanInvoicesInput,
         PlanInvoicesResult,
+        PredecessorInput,
+        PredecessorResult,
         RecordSettlementApprovalInput,
         RecordStatusInput,
         RemindApproversInput,
@@ -68,6 +71,8 @@ INVOICES_RESULT_PATCH = "issue-invoices-result"
 INVOICE_BATCHES_PATCH = "invoice-batches"
 # Approval signals accepted before decisions were signed carried no signature.
 SIGNED_DECISIONS_PATCH = "signed-decisions"
+# Cycles that settled before a period waited for the previous one's settlement did not look.
+SETTLE_AFTER_PREDECESSOR_PATCH = "settle-after-predecessor"
 
 ActivityIn = TypeVar("ActivityIn")
 ActivityOut = TypeVar("ActivityOut")
@@ -145,6 +150,9 @@ class BillingCycleWorkflow:
         assert self._status is not None
         while True:
             await self._set_phase(inp, CycleState.SETTLING)
+            # Histories recorded before this change settled without waiting for the previous period.
+            if workflow.patched(SETTLE_AFTER_PREDECESSOR_PATCH):
+                await self._wait_for_predecessor(inp)
             version = self._status.settlement_version
             settled = await self._act(
                 CycleActivities.settle_cycle,
@@ -296,6 +304,24 @@ class BillingCycleWorkflow:
         await self._execute(CycleActivities.record_status, RecordStatusInput(self._input.cycle_id, CycleState.FAILED, detail))
         await workflow.wait_condition(lambda: self._retry_requested_by is not None)
         workflow.logger.info("cycle %s retried by %s", self._input.cycle_id, self._retry_requested_by)
+
+    async def _wait_for_predecessor(self, inp: CycleInput) -> None:
+        """Settle only after the campus's previous period has (billing.service.unsettled_predecessor), showing
+        why the cycle waits in its status detail. The step itself waits (up to minutes a call, returning as soon as
+        the answer changes), so a long wait adds a few history events per call, not per look."""
+        shown: str | None = None
+        while True:
+            # By name: the step is a coroutine (it waits on the worker's event loop), which _act's signature
+            # does not take.
+            waiting = await self._parked(functools.partial(
+                self._execute_named, "unsettled_predecessor", PredecessorInput(inp.cycle_id, shown), PredecessorResult))
+            if waiting.waiting_reason is None:
+                if shown is not None:
+                    await self._set_phase(inp, CycleState.SETTLING)
+                return
+            if waiting.waiting_reason != shown:
+                shown = waiting.waiting_reason
+                await self._set_phase(inp, CycleState.SETTLING, shown)
 
     async def _set_phase(self, inp: CycleInput, phase: CycleState, detail: str | None = None) -> None:
         assert self._status is not None

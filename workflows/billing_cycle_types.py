@@ -82,6 +82,21 @@ class ValidateIntervalsResult:
 
 
 @dataclass(frozen=True)
+class PredecessorInput:
+    cycle_id: str
+    shown_reason: str | None = None
+    """The reason to wait the cycle shows now: the step returns at once when the reason is another one."""
+    wait_s_max: int = 300
+    """How long the step waits for the previous period while the reason stays the same (under the step's timeout)."""
+
+
+@dataclass(frozen=True)
+class PredecessorResult:
+    waiting_reason: str | None
+    """Why the cycle may not settle yet (the campus's previous period has not settled); None: settle now."""
+
+
+@dataclass(frozen=True)
 class SettleCycleInput:
     cycle_id: str
     campus_id: str

@@ -41,6 +41,8 @@ from workflows.billing_cycle_types import (
     IssueInvoicesResult,
     PlanInvoicesInput,
     PlanInvoicesResult,
+    PredecessorInput,
+    PredecessorResult,
     RecordSettlementApprovalInput,
     RecordStatusInput,
     RemindApproversInput,
@@ -86,6 +88,10 @@ class FakeActivities:
         @activity.defn(name="validate_intervals")
         def validate(inp: ValidateIntervalsInput) -> ValidateIntervalsResult:
             return ValidateIntervalsResult("mem://validated", 10, 0, {"score": 100})
+
+        @activity.defn(name="unsettled_predecessor")
+        def predecessor(inp: PredecessorInput) -> PredecessorResult:
+            return PredecessorResult(None)  # each test cycle is its campus's first
 
         @activity.defn(name="settle_cycle")
         def settle(inp: SettleCycleInput) -> SettleCycleResult:
@@ -137,7 +143,7 @@ class FakeActivities:
             calls.append(f"shadow:v{inp.settlement_version}")
             return RunShadowResult("not_configured")
 
-        return [record_status, ingest, validate, settle, post, void, escalate, remind, plan, render, invoices, submit,
+        return [record_status, ingest, validate, predecessor, settle, post, void, escalate, remind, plan, render, invoices, submit,
                 close, shadow]
 
 
