@@ -22,6 +22,7 @@ from observability import ActivityObserver, configure_logging, configure_tracing
 from runtime.keys import ensure_signing_key, trusted_approval_key
 from runtime.memory import MemoryReleaser
 from runtime.private_files import keep_new_files_private
+from runtime.process_exit import run_then_exit
 from runtime.signals import wait_for_stop_signal
 from runtime.temporal import connect, temporal_address
 from settings import TASK_QUEUE, Settings
@@ -75,4 +76,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_then_exit(lambda: asyncio.run(main()))

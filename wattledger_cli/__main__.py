@@ -1,5 +1,8 @@
 """`python -m wattledger_cli`: the same as `wattledger`."""
 
+from functools import partial
+
+from runtime.process_exit import run_then_exit
 from wattledger_cli.main import app
 
-app(prog_name="wattledger")
+run_then_exit(partial(app, prog_name="wattledger"))

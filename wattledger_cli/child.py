@@ -55,8 +55,7 @@ def run_connect(campus_id: str) -> None:
         connect_run(campus_id)
 
 
-if __name__ == "__main__":
-    role, *arguments = sys.argv[1:]
+def run_role(role: str, arguments: list[str]) -> None:
     if role == "worker":
         run_worker()
     elif role == "api":
@@ -65,3 +64,10 @@ if __name__ == "__main__":
         run_connect(arguments[0])
     else:
         raise SystemExit(f"unknown role {role!r}: worker, api or connect")
+
+
+if __name__ == "__main__":
+    from runtime.process_exit import run_then_exit
+
+    role, *arguments = sys.argv[1:]
+    run_then_exit(lambda: run_role(role, arguments))

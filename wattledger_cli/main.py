@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from runtime.process_exit import run_then_exit
 from wattledger_cli.demo import demo_command
 from wattledger_cli.lazy import Lazy, lazy_commands
 from wattledger_cli.output import DebugFlag, configured_ports
@@ -113,5 +114,11 @@ def dev_command(
     typer.echo("stopped")
 
 
+def main() -> None:
+    """The `wattledger` command: exits without the interpreter's teardown once a Temporal client was used
+    (runtime.process_exit)."""
+    run_then_exit(app)
+
+
 if __name__ == "__main__":
-    app()
+    main()
