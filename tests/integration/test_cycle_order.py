@@ -43,8 +43,8 @@ async def test_a_period_waits_for_its_predecessor_s_settlement(api, engine: Engi
         cycles_repo.insert_cycle(conn, september_id, CAMPUS_ID, "2026-09",
                                  (datetime(2026, 9, 1, 4, tzinfo=UTC), datetime(2026, 10, 1, 4, tzinfo=UTC)),
                                  str(inbox_folder(settings, CAMPUS_ID, "2026-09")), 1)
-    # A seed of its own: the same bytes belong to the campus that received them first (test_billing_cycle uses 7).
-    write_site_export(inbox_folder(settings, CAMPUS_ID, "2026-10"), 2026, 10, seed=29)
+    # A seed no other module sends: the same bytes belong to the campus that received them first.
+    write_site_export(inbox_folder(settings, CAMPUS_ID, "2026-10"), 2026, 10, seed=83)
     started = await http.post("/cycles", json={"campus_id": CAMPUS_ID, "period": "2026-10"})
     assert started.status_code in (200, 201, 202), started.text
     october_id = started.json()["cycle_id"]
