@@ -64,6 +64,12 @@ def configure_s3(options: S3Options | None) -> None:
         _from_settings = None
 
 
+def configured_s3() -> S3Options | None:
+    """The options `configure_s3` set, or None when this process reads them from the Settings (to restore them)."""
+    with _lock:
+        return _configured
+
+
 def s3_options() -> S3Options:
     """The configured options, else those of the Settings, read once per process."""
     global _from_settings

@@ -67,11 +67,14 @@ async def _object_store_unless(data_uri: str | None, home: Path) -> AsyncIterato
         yield data_uri
         return
     store = EmbeddedObjectStore(home / "object-store")
+    # Put back what was configured before: the session's own object store (tests/conftest.py) may serve later
+    # modules of this process.
+    before = storage.configured_s3()
     storage.configure_s3(await asyncio.to_thread(store.start))
     try:
         yield f"{store.data_uri}/data"
     finally:
-        storage.configure_s3(None)
+        storage.configure_s3(before)
         await asyncio.to_thread(store.stop)
 
 
