@@ -8,7 +8,6 @@ Temporal client is replaced by a recorder of the workflow input, the steps run t
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,25 +26,11 @@ from connectors.store import commit_batch
 from meterdata.schema import QUALITY_ESTIMATED
 from settings import Settings
 from tests.integration.connectors.conftest import apply_live_campus, channel_text
+from tests.integration.temporal_recorder import TemporalRecorder
 from workflows.billing_cycle_start import start_cycle
-from workflows.billing_cycle_types import CycleInput
 
 DAY = datetime(2026, 10, 31, tzinfo=UTC)  # the period's last (local) day: nothing after it in the period
 METER = "ACME-A"
-
-
-@dataclass
-class _RecordedRun:
-    result_run_id: str = "run-1"
-
-
-@dataclass
-class _TemporalRecorder:
-    inputs: list[CycleInput] = field(default_factory=list)
-
-    async def start_workflow(self, run: Any, inp: CycleInput, **options: Any) -> _RecordedRun:
-        self.inputs.append(inp)
-        return _RecordedRun()
 
 
 def delivery(at: datetime, register_wh: int) -> Delivery:
@@ -70,7 +55,7 @@ async def test_register_estimated_intervals_are_estimated_in_vee_and_the_cycle_s
     assert (derived.interval_count, derived.estimated_count) == (6, 2)
 
     settings = Settings(data_uri=data_root, home=Path(data_root).parent / "home")
-    temporal = _TemporalRecorder()
+    temporal = TemporalRecorder()
     started = await start_cycle(temporal, engine, settings, campus_id, "2026-10")  # type: ignore[arg-type]
     ingested = cycles_service.ingest(engine, settings, started.cycle_id, campus_id, "2026-10", "v1")
     result = cycles_service.validate(engine, settings, started.cycle_id, campus_id, "2026-10", "v1",

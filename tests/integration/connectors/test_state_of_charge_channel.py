@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,26 +36,12 @@ from tests.integration.connectors.test_mqtt_json_source import (
     stop,
     wait_until,
 )
+from tests.integration.temporal_recorder import TemporalRecorder
 from workflows.billing_cycle_start import start_cycle
-from workflows.billing_cycle_types import CycleInput
 
 DAY = datetime(2026, 10, 31, tzinfo=UTC)  # the period's last day: the cycle of 2026-10 reads it
 METER = "BESS1-DIS"
 MINUTES = 61  # one message a minute, 18:00 to 19:00 UTC
-
-
-@dataclass
-class _RecordedRun:
-    result_run_id: str = "run-1"
-
-
-@dataclass
-class _TemporalRecorder:
-    inputs: list[CycleInput] = field(default_factory=list)
-
-    async def start_workflow(self, run: Any, inp: CycleInput, **options: Any) -> _RecordedRun:
-        self.inputs.append(inp)
-        return _RecordedRun()
 
 
 def channels_text(port: int, topic: str) -> str:
@@ -113,7 +97,7 @@ async def test_a_live_state_of_charge_is_a_level_in_vee_and_never_energy(engine:
     assert derived.level_ends_missing_count == 96 - 6
 
     settings = Settings(data_uri=data_root, home=Path(data_root).parent / "home")
-    started = await start_cycle(_TemporalRecorder(), engine, settings, campus_id, "2026-10")  # type: ignore[arg-type]
+    started = await start_cycle(TemporalRecorder(), engine, settings, campus_id, "2026-10")  # type: ignore[arg-type]
     ingested = cycles_service.ingest(engine, settings, started.cycle_id, campus_id, "2026-10", "v1")
     result = cycles_service.validate(engine, settings, started.cycle_id, campus_id, "2026-10", "v1",
                                      ingested.intervals_uri)

@@ -7,10 +7,8 @@ input, the ingest step runs its real service function.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pyarrow.parquet as pq
@@ -24,10 +22,10 @@ from campus import service as campus_service
 from campus.file import parse_campus_text
 from meterdata import service as meterdata_service
 from settings import Settings
+from tests.integration.temporal_recorder import TemporalRecorder
 from wattledger_cli.main import app as main_app
 from wattledger_cli.meterdata import app
 from workflows.billing_cycle_start import start_cycle
-from workflows.billing_cycle_types import CycleInput
 
 DEMO_CAMPUS = Path(__file__).resolve().parents[3] / "demo" / "campus.toml"
 PERIOD_START_UTC = datetime(2026, 10, 1, 4, tzinfo=UTC)  # 1 Oct 00:00 in New York (EDT, -04:00)
@@ -55,20 +53,6 @@ SCADA = ("Zähler;Zeitstempel;Wirkarbeit\r\n"
          "ACME-A;01.10.2026 00:30;0,25\r\n").encode("cp1252")
 SITE = b"meter_id,interval_start,value,unit\nACME-B,2026-10-01T00:00:00-04:00,0.500,kWh\n"
 UPLOADED = "Zähler;Zeitstempel;Wirkarbeit\nCIRRUS-A;01.10.2026 00:15;2,5\n".encode("cp1252")
-
-
-@dataclass
-class _RecordedRun:
-    result_run_id: str = "run-1"
-
-
-@dataclass
-class _TemporalRecorder:
-    inputs: list[CycleInput] = field(default_factory=list)
-
-    async def start_workflow(self, run: Any, inp: CycleInput, **options: Any) -> _RecordedRun:
-        self.inputs.append(inp)
-        return _RecordedRun()
 
 
 @pytest.fixture
@@ -133,7 +117,7 @@ layouts (`layout=` and the former `mapping=`) is refused, with nothing stored. T
         ("scada-2026-10.csv", "scada-ending"), ("site-2026-10.csv", "SITE_EXPORT_V1"), ("up.csv", "scada-ending")]
 
     settings = Settings(data_uri=data_root, home=Path(data_root).parent / "home")
-    started = await start_cycle(_TemporalRecorder(), engine, settings, layout_campus, "2026-10")  # type: ignore[arg-type]
+    started = await start_cycle(TemporalRecorder(), engine, settings, layout_campus, "2026-10")  # type: ignore[arg-type]
     ingested = cycles_service.ingest(engine, settings, started.cycle_id, layout_campus, "2026-10", "v1")
     rows = pq.read_table(ingested.intervals_uri).to_pylist()
     assert [(row["meter_id"], row["interval_start_utc"], row["energy_wh"]) for row in rows] == [
@@ -182,7 +166,7 @@ async def test_the_campus_default_layout_reads_files_named_with_none(engine: Eng
     assert received.exit_code == 0 and received.output.startswith("accepted"), received.output
 
     settings = Settings(data_uri=data_root, home=Path(data_root).parent / "home")
-    started = await start_cycle(_TemporalRecorder(), engine, settings, campus_id, "2026-10")  # type: ignore[arg-type]
+    started = await start_cycle(TemporalRecorder(), engine, settings, campus_id, "2026-10")  # type: ignore[arg-type]
     inbox = inbox_folder(settings, campus_id, "2026-10")
     inbox.mkdir(parents=True, exist_ok=True)
     (inbox / "inbox-2026-10.csv").write_bytes(UPLOADED.replace(b"2,5", b"3,5"))

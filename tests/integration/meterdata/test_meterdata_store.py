@@ -12,7 +12,6 @@ ingest runs the real service function.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -30,27 +29,12 @@ from common.errors import BadInput
 from runtime.binaries import find_bin
 from runtime.temporal import DATA_CONVERTER
 from settings import Settings
+from tests.integration.temporal_recorder import TemporalRecorder
 from workflows.billing_cycle_start import start_cycle
 from workflows.billing_cycle_types import CycleInput
 
 OCTOBER = "2026-10"
 SEPTEMBER = "2026-09"
-
-
-@dataclass
-class _RecordedRun:
-    result_run_id: str = "run-1"
-
-
-@dataclass
-class _TemporalRecorder:
-    """Stands in for the Temporal client: keeps the workflow input the starter sends."""
-
-    inputs: list[CycleInput] = field(default_factory=list)
-
-    async def start_workflow(self, run, inp: CycleInput, **options) -> _RecordedRun:  # type: ignore[no-untyped-def]
-        self.inputs.append(inp)
-        return _RecordedRun()
 
 
 def _settings(data_root: str) -> Settings:
@@ -66,7 +50,7 @@ def _csv(*rows: tuple[str, str, str]) -> bytes:
 
 
 async def _start_and_ingest(engine: Engine, settings: Settings, campus_id: str, period: str) -> tuple:
-    temporal = _TemporalRecorder()
+    temporal = TemporalRecorder()
     started = await start_cycle(temporal, engine, settings, campus_id, period)  # type: ignore[arg-type]
     output = _ingest(engine, settings, temporal.inputs[0])
     return started, temporal.inputs[0], output, pq.read_table(output.intervals_uri).to_pylist()
@@ -188,7 +172,7 @@ async def test_bad_inbox_file_stops_the_start_and_leaves_later_files_in_place(en
     (inbox / "notes.md").write_text("not meter data: left alone")
 
     with pytest.raises(BadInput) as caught:
-        await start_cycle(_TemporalRecorder(), engine, settings, campus_id, OCTOBER)  # type: ignore[arg-type]
+        await start_cycle(TemporalRecorder(), engine, settings, campus_id, OCTOBER)  # type: ignore[arg-type]
     assert (caught.value.source, caught.value.line, caught.value.field) == ("a-bad.csv", 3, "meter_id")
     assert "unknown meter 'NOPE'" in caught.value.reason
     assert "unknown meter 'NOPE'" in (inbox / "quarantine" / "a-bad.csv.reason.txt").read_text()
@@ -199,7 +183,7 @@ async def test_bad_inbox_file_stops_the_start_and_leaves_later_files_in_place(en
 
     (inbox / "a-bad.csv").write_bytes(bad)
     with pytest.raises(BadInput) as again:
-        await start_cycle(_TemporalRecorder(), engine, settings, campus_id, OCTOBER)  # type: ignore[arg-type]
+        await start_cycle(TemporalRecorder(), engine, settings, campus_id, OCTOBER)  # type: ignore[arg-type]
     assert (again.value.source, again.value.line, again.value.field) == ("a-bad.csv", 3, "meter_id")
     assert (inbox / "quarantine" / "a-bad.csv").exists() and len(list((inbox / "quarantine").glob("a-bad*.csv"))) == 2
 
@@ -216,14 +200,14 @@ async def test_stored_file_refused_at_ingest_is_quarantined_and_no_data_names_th
     meter data can come from."""
     settings = _settings(data_root)
     with pytest.raises(BadInput) as empty:
-        await start_cycle(_TemporalRecorder(), engine, settings, campus_id, OCTOBER)  # type: ignore[arg-type]
+        await start_cycle(TemporalRecorder(), engine, settings, campus_id, OCTOBER)  # type: ignore[arg-type]
     for channel in ("POST /meter-data", "wattledger meterdata receive", "wattledger meterdata watch", "inbox"):
         assert channel in empty.value.reason
     assert f"no meter data for campus {campus_id} period {OCTOBER}" in empty.value.reason
 
     body = (await client.post("/meter-data", params={"campus_id": campus_id, "name": "shared.csv"},
                               content=_csv(("SHARED", "2026-10-01T00:00:00-04:00", "1.000")))).json()
-    temporal = _TemporalRecorder()
+    temporal = TemporalRecorder()
     await start_cycle(temporal, engine, settings, campus_id, OCTOBER)  # type: ignore[arg-type]
     with engine.begin() as conn:
         conn.execute(text("UPDATE meter SET role = 'fuel' WHERE campus_id = :c AND meter_id = 'SHARED'"),
