@@ -37,22 +37,14 @@ from hypothesis import strategies as st
 from campus import StorageAsset
 from esg.factors import HourlyGridIntensity
 from esg.reporting import export_csv
-from esg.scopes import CycleEmissions, EmissionOptions, MeterRef, compute_cycle_emissions
+from esg.scopes import CycleEmissions, EmissionOptions, compute_cycle_emissions
 from esg.scopes.storage_carry import carried_pools
 from settlement.storage_pool import Pool, make_lot
-from tests.unit.esg.test_storage_carried_cycle import campus_hours
+from tests.unit.esg.test_storage_carried_cycle import METERS, campus_hours
 from tests.unit.esg.test_storage_carried_cycle import first_period as certificate_period
 
 H0 = datetime(2025, 7, 1, tzinfo=UTC)
 H1, H2, H3, H4 = (H0 + timedelta(hours=n) for n in (1, 2, 3, 4))
-METERS = [
-    MeterRef("GRID1", "grid_import"),
-    MeterRef("PV1", "generation"),
-    MeterRef("TA", "tenant_consumption", "alpha"),
-    MeterRef("TB", "tenant_consumption", "beta"),
-    MeterRef("CHG", "storage_charge"),
-    MeterRef("DIS", "storage_discharge"),
-]
 BESS = StorageAsset("bess1", "CHG", "DIS", capacity_wh_usable=4_000_000, power_kw_rated=2_000,
                     round_trip_efficiency_permille_min=800, round_trip_efficiency_permille_max=900)
 Rows = list[tuple[str, datetime, int, int, int]]
